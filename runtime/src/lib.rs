@@ -1,0 +1,1 @@
+//! Telepact runtime.

@@ -1,0 +1,211 @@
+//! The schema model: what a loaded Telepact schema means.
+//!
+//! One model serves the code generator and the runtime validator. Definitions live in
+//! arenas (`structs`, `unions`, `functions`) and refer to each other by typed ids, so a
+//! validator walks the graph without hashing names and recursive types need no `Rc`.
+
+use indexmap::IndexMap;
+use serde_json::Value;
+
+/// Index of a [`StructDef`] in [`Schema::structs`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct StructId(pub u32);
+
+/// Index of a [`UnionDef`] in [`Schema::unions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct UnionId(pub u32);
+
+/// Index of a [`FunctionDef`] in [`Schema::functions`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct FunctionId(pub u32);
+
+/// A loaded, validated schema: the user's definitions plus the standard ones.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    /// The user's definitions as written (docstrings included), `info.*` first, then by
+    /// schema key. This is what `fn.api_` returns without `includeInternal!`.
+    pub original: Vec<Value>,
+    /// `original` plus the standard definitions (and the auth ones when `union.Auth_`
+    /// exists), in the same order. This is what `fn.api_` returns with `includeInternal!`.
+    pub full: Vec<Value>,
+    /// Every `struct.*` definition.
+    pub structs: Vec<StructDef>,
+    /// Every `union.*` definition.
+    pub unions: Vec<UnionDef>,
+    /// Every `fn.*` definition, standard ones (`fn.ping_`, `fn.api_`) included.
+    pub functions: Vec<FunctionDef>,
+    /// Every `errors.*` definition, standard ones included, in schema-key order.
+    pub errors: Vec<ErrorsDef>,
+    /// Every `headers.*` definition, standard ones included, in schema-key order.
+    pub headers: Vec<HeadersDef>,
+    /// `info.*` definitions (name and docstring).
+    pub infos: Vec<InfoDef>,
+    /// Request headers from all `headers.*` definitions, by header name (`@id_`).
+    /// Every header is optional.
+    pub request_headers: IndexMap<String, Field>,
+    /// Response headers from all `headers.*` definitions (the `->` side), by header name.
+    pub response_headers: IndexMap<String, Field>,
+    /// Schema key (`struct.X`, `union.X`, `fn.x`, `_ext.Select_`) → what it names.
+    pub names: IndexMap<String, TypeName>,
+}
+
+/// What a schema key names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TypeName {
+    Struct(StructId),
+    Union(UnionId),
+    Function(FunctionId),
+    Select,
+}
+
+/// A `struct.*` definition.
+#[derive(Debug, Clone)]
+pub struct StructDef {
+    /// Schema key, e.g. `struct.ExStruct`.
+    pub name: String,
+    pub doc: Option<String>,
+    /// Fields by wire key (the key as written, `!` included), in declaration order.
+    pub fields: IndexMap<String, Field>,
+}
+
+/// A `union.*` definition, or a function's `->` result.
+#[derive(Debug, Clone)]
+pub struct UnionDef {
+    /// Schema key, e.g. `union.ExUnion`; `fn.x.->` for a function result.
+    pub name: String,
+    pub doc: Option<String>,
+    /// Tags in declaration order (for a result: the declared tags, then the tags merged in
+    /// from `errors.*`).
+    pub tags: IndexMap<String, Tag>,
+}
+
+/// One tag of a union: a name and a struct-like payload.
+#[derive(Debug, Clone)]
+pub struct Tag {
+    /// The tag as written, e.g. `Ok_`, `Password`, `ErrorUnknown_`.
+    pub name: String,
+    pub doc: Option<String>,
+    /// Payload fields by wire key.
+    pub fields: IndexMap<String, Field>,
+    /// `Some("errors.Validation_")` when the tag was merged in from an `errors.*` definition.
+    pub from_errors: Option<String>,
+}
+
+/// A `fn.*` definition.
+#[derive(Debug, Clone)]
+pub struct FunctionDef {
+    /// Schema key, e.g. `fn.myShift`.
+    pub name: String,
+    pub doc: Option<String>,
+    /// The argument struct's fields by wire key.
+    pub args: IndexMap<String, Field>,
+    /// The `->` result union with the `errors.*` tags this function accepts merged in.
+    pub result: UnionDef,
+    /// Internal: the name ends in `_` or the definition says `$internal: true`.
+    pub internal: bool,
+    /// The definition says `$authenticated: false` (it stays public even when
+    /// `union.Auth_` exists).
+    pub unauthenticated: bool,
+    /// Regex over `errors.*` keys naming the error sets merged into `result`.
+    pub errors_regex: String,
+}
+
+/// An `errors.*` definition: tags merged into function results.
+#[derive(Debug, Clone)]
+pub struct ErrorsDef {
+    pub name: String,
+    pub doc: Option<String>,
+    pub tags: IndexMap<String, Tag>,
+}
+
+/// A `headers.*` definition.
+#[derive(Debug, Clone)]
+pub struct HeadersDef {
+    pub name: String,
+    pub doc: Option<String>,
+    /// Request headers by header name (`@auth_`); all optional.
+    pub request: IndexMap<String, Field>,
+    /// Response headers by header name; all optional.
+    pub response: IndexMap<String, Field>,
+}
+
+/// An `info.*` definition.
+#[derive(Debug, Clone)]
+pub struct InfoDef {
+    pub name: String,
+    pub doc: Option<String>,
+}
+
+/// A struct field, union tag field, function argument or header.
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// The key on the wire, as written (`optional!`, `@id_`).
+    pub key: String,
+    /// The key without the trailing `!`.
+    pub name: String,
+    /// The key ends in `!` (or the field is a header).
+    pub optional: bool,
+    pub ty: TypeExpr,
+}
+
+/// A type expression: a type and whether `null` is allowed (`?`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeExpr {
+    pub kind: TypeKind,
+    pub nullable: bool,
+}
+
+/// The type part of a [`TypeExpr`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TypeKind {
+    Boolean,
+    Integer,
+    Number,
+    String,
+    Bytes,
+    Any,
+    /// `["T"]`
+    Array(Box<TypeExpr>),
+    /// `{"string": "T"}`
+    Object(Box<TypeExpr>),
+    Struct(StructId),
+    Union(UnionId),
+    /// `fn.x` used as a type: a value `{"fn.x": {..arguments..}}`.
+    FunctionLink(FunctionId),
+    /// `_ext.Select_`: a `@select_` selection object.
+    Select,
+}
+
+impl Schema {
+    pub fn struct_def(&self, id: StructId) -> &StructDef {
+        &self.structs[id.0 as usize]
+    }
+
+    pub fn union_def(&self, id: UnionId) -> &UnionDef {
+        &self.unions[id.0 as usize]
+    }
+
+    pub fn function(&self, id: FunctionId) -> &FunctionDef {
+        &self.functions[id.0 as usize]
+    }
+
+    /// Looks up a function by schema key (`fn.myShift`).
+    pub fn function_by_name(&self, name: &str) -> Option<(FunctionId, &FunctionDef)> {
+        match self.names.get(name)? {
+            TypeName::Function(id) => Some((*id, self.function(*id))),
+            _ => None,
+        }
+    }
+
+    /// Whether the schema declares `union.Auth_`, which makes non-internal functions
+    /// require authentication.
+    pub fn has_auth(&self) -> bool {
+        self.names.contains_key("union.Auth_")
+    }
+
+    /// Whether calling `function` requires authentication: the schema has `union.Auth_`
+    /// and the function is neither internal nor marked `$authenticated: false`.
+    pub fn requires_auth(&self, function: &FunctionDef) -> bool {
+        self.has_auth() && !function.internal && !function.unauthenticated
+    }
+}
