@@ -45,3 +45,32 @@ pub struct SchemaFailure {
 /// All the failures of an invalid schema, in the order the loader found them.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct SchemaFailures(pub Vec<SchemaFailure>);
+
+/// Renders one failure per line, the way rustc shows errors:
+/// `document:row:col: path: reason {data}`.
+impl fmt::Display for SchemaFailures {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, failure) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "{failure}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for SchemaFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = Value::Array(self.path.clone());
+        write!(
+            f,
+            "{}:{}:{}: {}: {}",
+            self.document, self.location.row, self.location.col, path, self.reason
+        )?;
+        if !self.data.is_empty() {
+            write!(f, " {}", Value::Object(self.data.clone()))?;
+        }
+        Ok(())
+    }
+}
