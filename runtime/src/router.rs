@@ -1,0 +1,81 @@
+//! The function router: function name → async handler of `Message -> Message`.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::message::Message;
+
+/// A boxed, sendable future.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// What a handler, middleware or hook may fail with. The server answers such a failure
+/// with `ErrorUnknown_` and reports the error to its on-error hook.
+pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// One function's implementation, untyped.
+pub trait Function: Send + Sync + 'static {
+    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>>;
+}
+
+impl<F, Fut> Function for F
+where
+    F: Fn(Message) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Message, HandlerError>> + Send + 'static,
+{
+    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
+        Box::pin(self(request))
+    }
+}
+
+/// Routes a request to its function by the body's target (`fn.myShift`).
+#[derive(Clone, Default)]
+pub struct FunctionRouter {
+    routes: HashMap<String, Arc<dyn Function>>,
+}
+
+impl FunctionRouter {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds (or replaces) the implementation of `name` (`fn.myShift`).
+    pub fn route(mut self, name: impl Into<String>, function: impl Function) -> Self {
+        self.insert(name, function);
+        self
+    }
+
+    /// Adds (or replaces) the implementation of `name` in place.
+    pub fn insert(&mut self, name: impl Into<String>, function: impl Function) {
+        self.routes.insert(name.into(), Arc::new(function));
+    }
+
+    /// Merges another router's routes into this one.
+    pub fn merge(mut self, other: FunctionRouter) -> Self {
+        self.routes.extend(other.routes);
+        self
+    }
+
+    /// Whether a function is routed.
+    pub fn contains(&self, name: &str) -> bool {
+        self.routes.contains_key(name)
+    }
+
+    /// Calls the function the request names.
+    pub async fn call(&self, request: Message) -> Result<Message, HandlerError> {
+        let name = request.target();
+        match self.routes.get(name) {
+            Some(function) => Arc::clone(function).call(request).await,
+            None => Err(format!("no route for function {name:?}").into()),
+        }
+    }
+}
+
+impl std::fmt::Debug for FunctionRouter {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut names: Vec<_> = self.routes.keys().collect();
+        names.sort();
+        f.debug_struct("FunctionRouter").field("routes", &names).finish()
+    }
+}
