@@ -1,0 +1,1 @@
+//! Binary (MessagePack) encoding negotiated with `@bin_`.
