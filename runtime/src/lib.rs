@@ -1,7 +1,7 @@
 //! Telepact runtime: serves any schema loaded by `telepact-schema`.
 
 pub mod binary;
-mod client;
+pub mod client;
 mod message;
 mod router;
 pub mod typed;
