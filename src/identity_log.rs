@@ -1,0 +1,88 @@
+//! The middleware's identity log: one JSON line on stdout per call that reaches it.
+//!
+//! The line is written the way the reference example prints it (keys sorted, `", "` and
+//! `": "` separators), so tools that read either server's output see the same text.
+
+use std::io::{self, Write};
+
+use serde::Serialize;
+use serde_json::ser::{Formatter, Serializer};
+
+/// One `middleware.identity` event. Fields are declared in sorted key order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct IdentityEvent {
+    #[serde(rename = "employeeId")]
+    pub employee_id: Option<String>,
+    pub event: String,
+    pub function: String,
+    pub station: Option<String>,
+}
+
+impl IdentityEvent {
+    pub fn new(function: &str, employee_id: Option<&str>, station: Option<&str>) -> Self {
+        IdentityEvent {
+            employee_id: employee_id.map(str::to_string),
+            event: "middleware.identity".to_string(),
+            function: function.to_string(),
+            station: station.map(str::to_string),
+        }
+    }
+
+    /// The event as one line of text, without the newline.
+    pub fn to_line(&self) -> String {
+        let mut out = Vec::new();
+        let mut serializer = Serializer::with_formatter(&mut out, SpacedFormatter);
+        // Serialising plain strings and options into memory cannot fail.
+        if self.serialize(&mut serializer).is_err() {
+            return String::new();
+        }
+        String::from_utf8(out).unwrap_or_default()
+    }
+
+    /// Writes the line to stdout and flushes, so a reader sees it at once.
+    pub fn print(&self) {
+        let mut stdout = io::stdout().lock();
+        let _ = writeln!(stdout, "{}", self.to_line());
+        let _ = stdout.flush();
+    }
+}
+
+/// Compact JSON with a space after `,` and `:`.
+struct SpacedFormatter;
+
+impl Formatter for SpacedFormatter {
+    fn begin_object_key<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if first { Ok(()) } else { writer.write_all(b", ") }
+    }
+
+    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
+        writer.write_all(b": ")
+    }
+
+    fn begin_array_value<W: ?Sized + Write>(&mut self, writer: &mut W, first: bool) -> io::Result<()> {
+        if first { Ok(()) } else { writer.write_all(b", ") }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_authenticated_call_logs_the_identity() {
+        let line = IdentityEvent::new("fn.myShift", Some("baker-001"), Some("oven")).to_line();
+        assert_eq!(
+            line,
+            r#"{"employeeId": "baker-001", "event": "middleware.identity", "function": "fn.myShift", "station": "oven"}"#
+        );
+    }
+
+    #[test]
+    fn an_anonymous_call_logs_nulls() {
+        let line = IdentityEvent::new("fn.ping_", None, None).to_line();
+        assert_eq!(
+            line,
+            r#"{"employeeId": null, "event": "middleware.identity", "function": "fn.ping_", "station": null}"#
+        );
+    }
+}
