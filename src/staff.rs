@@ -126,7 +126,10 @@ mod tests {
 
     #[test]
     fn wrong_passwords_and_strangers_are_rejected() {
-        assert_eq!(sign_in("lead-baker", "opensesam"), Err(SignInError::Rejected));
+        assert_eq!(
+            sign_in("lead-baker", "opensesam"),
+            Err(SignInError::Rejected)
+        );
         assert_eq!(sign_in("lead-baker", ""), Err(SignInError::Rejected));
         assert_eq!(sign_in("nobody", "opensesame"), Err(SignInError::Rejected));
         assert_eq!(sign_in("cashier", "opensesame"), Err(SignInError::Rejected));
