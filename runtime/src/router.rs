@@ -76,6 +76,8 @@ impl std::fmt::Debug for FunctionRouter {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let mut names: Vec<_> = self.routes.keys().collect();
         names.sort();
-        f.debug_struct("FunctionRouter").field("routes", &names).finish()
+        f.debug_struct("FunctionRouter")
+            .field("routes", &names)
+            .finish()
     }
 }
