@@ -1,1 +1,6 @@
-fn main() {}
+//! Generates the bakery's types, handler trait and client from `api/`.
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    telepact_codegen::configure().compile_dir("api")?;
+    Ok(())
+}

@@ -1,1 +1,50 @@
-fn main() {}
+//! `cargo run`: serves the bakery shift board over HTTP.
+
+use std::net::SocketAddr;
+use std::process::ExitCode;
+
+use clap::Parser;
+use telepact::http::{self, HttpOptions};
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// The bakery shift board: a Telepact server on `POST /api/telepact`.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8002)]
+    port: u16,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    match run(Args::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let server = telepact_bakery::server()?;
+    let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let address: SocketAddr = listener.local_addr()?;
+    let app = http::router(server, &HttpOptions::default());
+    // The line a supervisor (or a test) waits for before sending requests.
+    println!("READY {}", address.port());
+    tracing::info!(%address, "serving the bakery shift board on POST /api/telepact");
+    http::serve(listener, app, http::shutdown_signal()).await?;
+    tracing::info!("shut down");
+    Ok(())
+}

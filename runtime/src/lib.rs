@@ -2,11 +2,22 @@
 
 pub mod binary;
 pub mod client;
+mod codec;
+#[cfg(feature = "axum")]
+pub mod http;
 mod message;
 mod router;
+mod server;
 pub mod typed;
+mod validate;
 
 pub use client::{Client, ClientError};
+pub use codec::{Encoding, ParseFailure};
 pub use message::{Headers, Message};
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
+pub use server::{
+    AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, MessageHook, Middleware, Panicked,
+    ProcessError, Response, Server, ServerBuilder, middleware_fn,
+};
 pub use telepact_schema as schema;
+pub use validate::{Reason, ValidationFailure};

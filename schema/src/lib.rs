@@ -2,10 +2,45 @@
 //!
 //! Reads `*.telepact.yaml` / `*.telepact.json` documents into one [`Schema`] that both
 //! the code generator and the runtime validator use.
+//!
+//! ```
+//! use telepact_schema::Schema;
+//!
+//! let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#)
+//!     .expect("valid schema");
+//! let (_, add) = schema.function_by_name("fn.add").expect("declared");
+//! assert!(add.result.tags.contains_key("ErrorUnknown_"));
+//! ```
+//!
+//! # Loading
+//!
+//! [`Schema::from_dir`], [`Schema::from_text`] and [`Schema::from_documents`] read the
+//! documents, add the standard definitions (`fn.ping_`, `fn.api_`, the `@id_`,
+//! `@select_`, `@bin_`... headers, `errors.Validation_`; and `headers.Auth_` /
+//! `errors.Auth_` when the schema declares `union.Auth_`), check everything, and merge
+//! each `errors.*` set into the results of the functions its `_errors` pattern selects.
+//!
+//! YAML is read the way the protocol's reference implementation reads it (YAML 1.1
+//! implicit types: `yes` is `true`, `1_000` is `1000`), and must convert to JSON:
+//! dates, `.inf`, non-string keys and repeated keys make a document `JsonInvalid`.
+//!
+//! # Failures
+//!
+//! An invalid schema yields [`LoadError::Invalid`] with every [`SchemaFailure`] found,
+//! each located by document, row and column. `Display` prints one per line, e.g.
+//! `api/shop.telepact.yaml:3:5: [0,"struct.Item","price"]: TypeUnknown {"name":"struct.Money"}`,
+//! and [`SchemaFailure::to_json`] gives the protocol's shape.
 
+#![warn(missing_docs)]
+
+mod document;
 mod error;
 mod load;
 pub mod model;
+mod parse;
+mod pseudo_json;
+mod standard;
 
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures};
 pub use model::*;
+pub use pseudo_json::pseudo_json_text;

@@ -23,7 +23,8 @@ pub struct FunctionId(pub u32);
 #[derive(Debug, Clone)]
 pub struct Schema {
     /// The user's definitions as written (docstrings included), `info.*` first, then by
-    /// schema key. This is what `fn.api_` returns without `includeInternal!`.
+    /// schema key. This is what `fn.api_` returns without `includeInternal!` (which, as
+    /// the protocol shows it, includes the auth definitions when `union.Auth_` exists).
     pub original: Vec<Value>,
     /// `original` plus the standard definitions (and the auth ones when `union.Auth_`
     /// exists), in the same order. This is what `fn.api_` returns with `includeInternal!`.
@@ -52,9 +53,13 @@ pub struct Schema {
 /// What a schema key names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TypeName {
+    /// A `struct.*` definition.
     Struct(StructId),
+    /// A `union.*` definition.
     Union(UnionId),
+    /// A `fn.*` definition.
     Function(FunctionId),
+    /// The `_ext.Select_` extension.
     Select,
 }
 
@@ -63,6 +68,7 @@ pub enum TypeName {
 pub struct StructDef {
     /// Schema key, e.g. `struct.ExStruct`.
     pub name: String,
+    /// The `///` docstring (lines of a list joined with `\n`).
     pub doc: Option<String>,
     /// Fields by wire key (the key as written, `!` included), in declaration order.
     pub fields: IndexMap<String, Field>,
@@ -73,6 +79,7 @@ pub struct StructDef {
 pub struct UnionDef {
     /// Schema key, e.g. `union.ExUnion`; `fn.x.->` for a function result.
     pub name: String,
+    /// The `///` docstring (lines of a list joined with `\n`).
     pub doc: Option<String>,
     /// Tags in declaration order (for a result: the declared tags, then the tags merged in
     /// from `errors.*`).
@@ -84,6 +91,7 @@ pub struct UnionDef {
 pub struct Tag {
     /// The tag as written, e.g. `Ok_`, `Password`, `ErrorUnknown_`.
     pub name: String,
+    /// The tag's own `///` docstring.
     pub doc: Option<String>,
     /// Payload fields by wire key.
     pub fields: IndexMap<String, Field>,
@@ -96,6 +104,7 @@ pub struct Tag {
 pub struct FunctionDef {
     /// Schema key, e.g. `fn.myShift`.
     pub name: String,
+    /// The `///` docstring (lines of a list joined with `\n`).
     pub doc: Option<String>,
     /// The argument struct's fields by wire key.
     pub args: IndexMap<String, Field>,
@@ -113,15 +122,20 @@ pub struct FunctionDef {
 /// An `errors.*` definition: tags merged into function results.
 #[derive(Debug, Clone)]
 pub struct ErrorsDef {
+    /// Schema key, e.g. `errors.Validation_`.
     pub name: String,
+    /// The `///` docstring (lines of a list joined with `\n`).
     pub doc: Option<String>,
+    /// Tags in declaration order.
     pub tags: IndexMap<String, Tag>,
 }
 
 /// A `headers.*` definition.
 #[derive(Debug, Clone)]
 pub struct HeadersDef {
+    /// Schema key, e.g. `headers.Id_`.
     pub name: String,
+    /// The `///` docstring (lines of a list joined with `\n`).
     pub doc: Option<String>,
     /// Request headers by header name (`@auth_`); all optional.
     pub request: IndexMap<String, Field>,
@@ -132,7 +146,9 @@ pub struct HeadersDef {
 /// An `info.*` definition.
 #[derive(Debug, Clone)]
 pub struct InfoDef {
+    /// Schema key, e.g. `info.Example`.
     pub name: String,
+    /// The `///` docstring (lines of a list joined with `\n`).
     pub doc: Option<String>,
 }
 
@@ -145,30 +161,41 @@ pub struct Field {
     pub name: String,
     /// The key ends in `!` (or the field is a header).
     pub optional: bool,
+    /// The field's type.
     pub ty: TypeExpr,
 }
 
 /// A type expression: a type and whether `null` is allowed (`?`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TypeExpr {
+    /// The type.
     pub kind: TypeKind,
+    /// Written with a trailing `?`: `null` is allowed.
     pub nullable: bool,
 }
 
 /// The type part of a [`TypeExpr`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TypeKind {
+    /// `boolean`
     Boolean,
+    /// `integer`
     Integer,
+    /// `number`
     Number,
+    /// `string`
     String,
+    /// `bytes`: base64 text in JSON, a byte string in MessagePack.
     Bytes,
+    /// `any`
     Any,
     /// `["T"]`
     Array(Box<TypeExpr>),
     /// `{"string": "T"}`
     Object(Box<TypeExpr>),
+    /// `struct.X`
     Struct(StructId),
+    /// `union.X`
     Union(UnionId),
     /// `fn.x` used as a type: a value `{"fn.x": {..arguments..}}`.
     FunctionLink(FunctionId),
@@ -177,14 +204,17 @@ pub enum TypeKind {
 }
 
 impl Schema {
+    /// The struct with id `id` (ids come from this schema).
     pub fn struct_def(&self, id: StructId) -> &StructDef {
         &self.structs[id.0 as usize]
     }
 
+    /// The union with id `id` (ids come from this schema).
     pub fn union_def(&self, id: UnionId) -> &UnionDef {
         &self.unions[id.0 as usize]
     }
 
+    /// The function with id `id` (ids come from this schema).
     pub fn function(&self, id: FunctionId) -> &FunctionDef {
         &self.functions[id.0 as usize]
     }

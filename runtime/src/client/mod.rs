@@ -1,22 +1,231 @@
 //! The runtime client: sends request messages over a pluggable transport.
+//!
+//! [`Client::request`] fills in the standard request headers, serializes the message
+//! (JSON, or MessagePack once binary is negotiated), hands the bytes to a
+//! [`Transport`], and reads the answer back into a [`Message`]:
+//! - `@time_`: the request's timeout in milliseconds. Set to the client's default when
+//!   absent; whichever applies is also the deadline for the whole call.
+//! - `@id_`: with [`ClientOptions::correlation_ids`], a fresh id when absent, and the
+//!   response must echo it.
+//! - `@bin_`: with [`ClientOptions::binary`], the checksums of the encodings the client
+//!   holds. The first response teaches the client the encoding (`@enc_`); later
+//!   requests are sent as MessagePack with it (unless [`ClientOptions::always_send_json`]).
+//!   When the server's schema changes, it answers `IncompatibleBinaryEncoding`; the
+//!   client then resends the request once as JSON and learns the new encoding from
+//!   that response.
+//! - `@pac_`: with [`ClientOptions::packed`], lists of structs travel as tables.
 
-use crate::message::Message;
+mod binary_state;
+mod codec;
+mod error;
+#[cfg(feature = "http-client")]
+mod http;
+mod transport;
 
-/// Why a call did not produce a response message.
-#[derive(Debug, thiserror::Error)]
-pub enum ClientError {
-    #[error("transport failed: {0}")]
-    Transport(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use serde_json::Value;
+
+pub use error::{ClientError, InvalidResponse};
+#[cfg(feature = "http-client")]
+pub use http::HttpTransport;
+pub use transport::{Transport, TransportError};
+
+use crate::message::{Headers, Message};
+use binary_state::BinaryState;
+use codec::{Encoded, decode_response, encode_binary, encode_json, is_incompatible_encoding};
+
+/// How a [`Client`] calls.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ClientOptions {
+    /// Timeout of a request that has no `@time_` header (sent as `@time_`).
+    pub timeout: Duration,
+    /// Ask for binary responses and send binary requests once the encoding is known.
+    pub binary: bool,
+    /// With `binary`: use the packed encoding (`@pac_`).
+    pub packed: bool,
+    /// With `binary`: keep sending requests as JSON (responses still come in binary).
+    pub always_send_json: bool,
+    /// Give each request an `@id_` (when it has none) and check the response echoes it.
+    pub correlation_ids: bool,
 }
 
-/// A Telepact client.
-#[derive(Clone, Default)]
-pub struct Client {}
+impl Default for ClientOptions {
+    fn default() -> Self {
+        ClientOptions {
+            timeout: Duration::from_secs(5),
+            binary: false,
+            packed: false,
+            always_send_json: false,
+            correlation_ids: false,
+        }
+    }
+}
+
+impl ClientOptions {
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = timeout;
+        self
+    }
+
+    pub fn binary(mut self, binary: bool) -> Self {
+        self.binary = binary;
+        self
+    }
+
+    pub fn packed(mut self, packed: bool) -> Self {
+        self.packed = packed;
+        self
+    }
+
+    pub fn always_send_json(mut self, always_send_json: bool) -> Self {
+        self.always_send_json = always_send_json;
+        self
+    }
+
+    pub fn correlation_ids(mut self, correlation_ids: bool) -> Self {
+        self.correlation_ids = correlation_ids;
+        self
+    }
+}
+
+/// A Telepact client. Cheap to clone; clones share the transport and what was learned
+/// about the server's binary encoding.
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    transport: Box<dyn Transport>,
+    options: ClientOptions,
+    binary: Mutex<BinaryState>,
+    next_id: AtomicU64,
+}
 
 impl Client {
+    /// A client with default options (JSON, 5 s timeout).
+    pub fn new(transport: impl Transport) -> Self {
+        Self::with_options(transport, ClientOptions::default())
+    }
+
+    pub fn with_options(transport: impl Transport, options: ClientOptions) -> Self {
+        Client {
+            inner: Arc::new(Inner {
+                transport: Box::new(transport),
+                options,
+                binary: Mutex::new(BinaryState::default()),
+                next_id: AtomicU64::new(1),
+            }),
+        }
+    }
+
+    /// A client that POSTs to `url` over HTTP.
+    #[cfg(feature = "http-client")]
+    pub fn http(url: &str, options: ClientOptions) -> Result<Self, ClientError> {
+        Ok(Self::with_options(HttpTransport::new(url)?, options))
+    }
+
+    pub fn options(&self) -> &ClientOptions {
+        &self.inner.options
+    }
+
     /// Sends one request and returns the response message.
-    pub async fn request(&self, request: Message) -> Result<Message, ClientError> {
-        let _ = request;
-        Err(ClientError::Transport("no transport".into()))
+    pub async fn request(&self, mut request: Message) -> Result<Message, ClientError> {
+        let timeout = self.apply_timeout(&mut request.headers);
+        let sent_id = self.apply_correlation_id(&mut request.headers);
+        let response = tokio::time::timeout(timeout, self.exchange(request))
+            .await
+            .map_err(|_| ClientError::Timeout(timeout))??;
+        if let (Some(sent), Some(received)) = (sent_id, response.headers.get("@id_")) {
+            if sent != *received {
+                return Err(ClientError::CorrelationMismatch {
+                    sent: Box::new(sent),
+                    received: Box::new(received.clone()),
+                });
+            }
+        }
+        Ok(response)
+    }
+
+    /// The request's `@time_` (milliseconds) or, when it has none, the default, which is
+    /// then written into the headers.
+    fn apply_timeout(&self, headers: &mut Headers) -> Duration {
+        if let Some(millis) = headers.get("@time_").and_then(Value::as_u64) {
+            return Duration::from_millis(millis);
+        }
+        let timeout = self.inner.options.timeout;
+        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
+        headers.insert("@time_".into(), Value::from(millis));
+        timeout
+    }
+
+    fn apply_correlation_id(&self, headers: &mut Headers) -> Option<Value> {
+        if !self.inner.options.correlation_ids {
+            return None;
+        }
+        let id = headers.entry("@id_").or_insert_with(|| {
+            let next = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+            Value::from(next)
+        });
+        Some(id.clone())
+    }
+
+    /// One call: a send, and one JSON resend when the server refused the binary encoding.
+    async fn exchange(&self, mut request: Message) -> Result<Message, ClientError> {
+        let encoded = self.encode(&mut request, false)?;
+        let refused_checksum = encoded.binary_checksum;
+        let response = self.send(encoded).await?;
+        if refused_checksum.is_some() && is_incompatible_encoding(&response) {
+            tracing::debug!(
+                ?refused_checksum,
+                "server refused the binary encoding; resending as JSON"
+            );
+            let encoded = self.encode(&mut request, true)?;
+            return self.send(encoded).await;
+        }
+        Ok(response)
+    }
+
+    fn encode(&self, request: &mut Message, force_json: bool) -> Result<Encoded, ClientError> {
+        let options = &self.inner.options;
+        if !options.binary {
+            return encode_json(request);
+        }
+        let (known, current) = {
+            let state = self.lock_binary();
+            (state.known_checksums(), state.current())
+        };
+        request.headers.insert("@bin_".into(), Value::from(known));
+        if options.packed {
+            request.headers.insert("@pac_".into(), Value::Bool(true));
+        }
+        match current {
+            Some(encoding) if !force_json && !options.always_send_json => {
+                encode_binary(request, &encoding, options.packed)
+            }
+            _ => encode_json(request),
+        }
+    }
+
+    async fn send(&self, encoded: Encoded) -> Result<Message, ClientError> {
+        let bytes = self
+            .inner
+            .transport
+            .send(encoded.bytes)
+            .await
+            .map_err(ClientError::Transport)?;
+        Ok(decode_response(&bytes, &self.inner.binary)?)
+    }
+
+    fn lock_binary(&self) -> std::sync::MutexGuard<'_, BinaryState> {
+        // The state stays consistent at every step, so a panic elsewhere cannot spoil it.
+        self.inner
+            .binary
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 }

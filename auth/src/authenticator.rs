@@ -1,0 +1,232 @@
+//! Verifies each kind of credential and normalises it into an [`Identity`].
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use crate::clock::{Clock, SystemClock};
+use crate::credential::Credential;
+use crate::error::AuthError;
+use crate::identity::{CredentialRef, Identity};
+use crate::jwt::{self, JwtConfig, JwtKeys};
+use crate::password::{PasswordHasher, PasswordParams};
+use crate::records::{
+    self, ApiKeyRecord, Marker, SessionRecord, api_key_key, family_revoked_key, session_key,
+    token_revoked_key,
+};
+use crate::secret::{hash_secret, same_hash};
+use crate::store::CredentialStore;
+use crate::throttle::{LoginThrottle, ThrottleLimits};
+use crate::users::{User, UserLoader};
+
+/// Lifetimes, limits and token audience.
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    pub jwt: JwtConfig,
+    /// Seconds a refresh-token family lives from login (rotation does not extend it).
+    pub refresh_ttl: i64,
+    /// Seconds a session lives.
+    pub session_ttl: i64,
+    pub throttle: ThrottleLimits,
+    pub password: PasswordParams,
+}
+
+impl AuthConfig {
+    /// Access tokens for 15 minutes, refresh families for 30 days, sessions for 8 hours.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        AuthConfig {
+            jwt: JwtConfig {
+                issuer: issuer.into(),
+                audience: audience.into(),
+                ttl: 15 * 60,
+            },
+            refresh_ttl: 30 * 24 * 3600,
+            session_ttl: 8 * 3600,
+            throttle: ThrottleLimits::default(),
+            password: PasswordParams::default(),
+        }
+    }
+}
+
+/// Verifies credentials, issues and revokes tokens. Cheap to clone.
+#[derive(Clone)]
+pub struct Authenticator {
+    pub(crate) config: Arc<AuthConfig>,
+    pub(crate) keys: Arc<JwtKeys>,
+    pub(crate) users: Arc<dyn UserLoader>,
+    pub(crate) store: Arc<dyn CredentialStore>,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) passwords: Arc<PasswordHasher>,
+    pub(crate) throttle: Arc<LoginThrottle>,
+}
+
+impl Authenticator {
+    pub fn new(
+        config: AuthConfig,
+        keys: JwtKeys,
+        users: Arc<dyn UserLoader>,
+        store: Arc<dyn CredentialStore>,
+    ) -> Result<Self, AuthError> {
+        Ok(Authenticator {
+            passwords: Arc::new(PasswordHasher::new(config.password)?),
+            throttle: Arc::new(LoginThrottle::new(config.throttle)),
+            config: Arc::new(config),
+            keys: Arc::new(keys),
+            users,
+            store,
+            clock: Arc::new(SystemClock),
+        })
+    }
+
+    /// Uses `clock` for every expiry check and timestamp.
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    pub fn config(&self) -> &AuthConfig {
+        &self.config
+    }
+
+    pub fn passwords(&self) -> &PasswordHasher {
+        &self.passwords
+    }
+
+    pub fn store(&self) -> &Arc<dyn CredentialStore> {
+        &self.store
+    }
+
+    /// Verifies `credential` (from a client at `address`, when known) into an identity.
+    pub async fn authenticate(
+        &self,
+        credential: &Credential,
+        address: Option<&str>,
+    ) -> Result<Identity, AuthError> {
+        match credential {
+            Credential::Password { username, password } => {
+                self.verify_password(username, password, address).await
+            }
+            Credential::Bearer { token } => self.verify_bearer(token).await,
+            Credential::ApiKey { key } => self.verify_api_key(key).await,
+            Credential::Session { id, csrf } => self.verify_session(id, csrf).await,
+        }
+    }
+
+    async fn verify_password(
+        &self,
+        username: &str,
+        password: &str,
+        address: Option<&str>,
+    ) -> Result<Identity, AuthError> {
+        let now = self.clock.now();
+        if !self.throttle.allows(username, address, now) {
+            return Err(AuthError::Throttled);
+        }
+        let verified = match self.users.find_login(username).await? {
+            Some(login) if self.passwords.verify(password, &login.password_hash) => Some(login),
+            Some(_) => None,
+            None => {
+                self.passwords.verify_decoy(password);
+                None
+            }
+        };
+        let Some(login) = verified else {
+            self.throttle.record_failure(username, address, now);
+            return Err(AuthError::BadPassword);
+        };
+        self.throttle.record_success(username);
+        let user = self.user(&login.user_id).await?;
+        let scopes = user.scopes.clone();
+        Ok(identity(user, scopes, CredentialRef::Password))
+    }
+
+    async fn verify_bearer(&self, token: &str) -> Result<Identity, AuthError> {
+        let claims = jwt::verify(token, &self.keys, &self.config.jwt, self.clock.now())?;
+        let store = &*self.store;
+        if store.get(&token_revoked_key(&claims.jti)).await?.is_some()
+            || store.get(&family_revoked_key(&claims.fam)).await?.is_some()
+        {
+            return Err(AuthError::TokenRevoked);
+        }
+        let user = self.user(&claims.sub).await?;
+        let scopes = narrow(&user, &claims.scopes());
+        let credential = CredentialRef::Bearer {
+            token_id: claims.jti,
+            family: claims.fam,
+            expires_at: claims.exp,
+        };
+        Ok(identity(user, scopes, credential))
+    }
+
+    async fn verify_api_key(&self, key: &str) -> Result<Identity, AuthError> {
+        let (key_id, secret) = crate::issue::split_api_key(key).ok_or(AuthError::BadApiKey)?;
+        let record: ApiKeyRecord = records::load(&*self.store, &api_key_key(key_id))
+            .await?
+            .ok_or(AuthError::BadApiKey)?;
+        if !same_hash(&hash_secret(secret), &record.secret_hash) {
+            return Err(AuthError::BadApiKey);
+        }
+        let user = self.user(&record.user_id).await?;
+        let scopes = narrow(&user, &record.scopes);
+        let credential = CredentialRef::ApiKey {
+            key_id: key_id.to_string(),
+        };
+        Ok(identity(user, scopes, credential))
+    }
+
+    async fn verify_session(&self, id: &str, csrf: &str) -> Result<Identity, AuthError> {
+        let session_hash = hash_secret(id);
+        let record: SessionRecord = records::load(&*self.store, &session_key(&session_hash))
+            .await?
+            .ok_or(AuthError::BadSession)?;
+        if self.clock.now() >= record.expires_at {
+            return Err(AuthError::BadSession);
+        }
+        if !same_hash(&hash_secret(csrf), &record.csrf_hash) {
+            return Err(AuthError::BadCsrf);
+        }
+        let user = self.user(&record.user_id).await?;
+        let scopes = narrow(&user, &record.scopes);
+        Ok(identity(user, scopes, CredentialRef::Session { session_hash }))
+    }
+
+    /// The user behind a credential; disabled and vanished users fail.
+    pub(crate) async fn user(&self, user_id: &str) -> Result<User, AuthError> {
+        match self.users.load_user(user_id).await? {
+            Some(user) if !user.disabled => Ok(user),
+            _ => Err(AuthError::UserUnavailable),
+        }
+    }
+
+    pub(crate) fn marker(&self) -> Result<String, AuthError> {
+        records::encode(&Marker {
+            at: self.clock.now(),
+        })
+    }
+
+    pub(crate) fn now(&self) -> crate::clock::UnixTime {
+        self.clock.now()
+    }
+}
+
+impl std::fmt::Debug for Authenticator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A credential never grants more than its user currently holds.
+fn narrow(user: &User, granted: &BTreeSet<String>) -> BTreeSet<String> {
+    granted.intersection(&user.scopes).cloned().collect()
+}
+
+fn identity(user: User, scopes: BTreeSet<String>, credential: CredentialRef) -> Identity {
+    Identity {
+        user_id: user.user_id,
+        tenant: user.tenant,
+        roles: user.roles,
+        scopes,
+        credential,
+    }
+}

@@ -1,0 +1,62 @@
+//! The runtime's on-auth step: `@auth_` in, [`Identity`] out.
+
+use serde_json::Value;
+use telepact::{AuthHook, Authenticated, BoxFuture, HandlerError, Headers};
+
+use crate::authenticator::Authenticator;
+use crate::credential::Credential;
+use crate::error::AuthError;
+use crate::identity::Identity;
+
+/// The request header holding the client's network address, for the failed-login
+/// limits. The HTTP adapter always sets it (replacing any value a client sent); other
+/// transports may set it the same way.
+pub const PEER_ADDRESS_HEADER: &str = "@peerAddress";
+
+/// An [`AuthHook`] over an [`Authenticator`]: pass it to `ServerBuilder::on_auth`.
+/// On success the request gains the [`Identity`] extension and its headers
+/// ([`Identity::headers`]); any failure answers `ErrorUnauthenticated_`.
+#[derive(Debug, Clone)]
+pub struct AuthHookAdapter {
+    authenticator: Authenticator,
+}
+
+impl Authenticator {
+    /// This authenticator as the server's on-auth hook.
+    pub fn hook(&self) -> AuthHookAdapter {
+        AuthHookAdapter {
+            authenticator: self.clone(),
+        }
+    }
+}
+
+impl AuthHook for AuthHookAdapter {
+    fn authenticate(
+        &self,
+        headers: &Headers,
+    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+        let credential = headers
+            .get("@auth_")
+            .ok_or(AuthError::Missing)
+            .and_then(Credential::from_auth_header);
+        let address = headers
+            .get(PEER_ADDRESS_HEADER)
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        let authenticator = self.authenticator.clone();
+        Box::pin(async move {
+            let identity = authenticator
+                .authenticate(&credential?, address.as_deref())
+                .await?;
+            Ok(authenticated(identity))
+        })
+    }
+}
+
+fn authenticated(identity: Identity) -> Authenticated {
+    let mut authenticated = Authenticated::new();
+    for (name, value) in identity.headers() {
+        authenticated = authenticated.header(name, value);
+    }
+    authenticated.extension(identity)
+}

@@ -1,0 +1,137 @@
+//! Transport credentials → `@auth_`: `Authorization: Bearer|Basic`, `X-API-Key`, and
+//! the session cookie (with its CSRF header).
+
+use axum::http::HeaderMap;
+use axum::http::header::{AUTHORIZATION, COOKIE};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+
+use super::HttpAuthOptions;
+use crate::credential::Credential;
+
+/// The credential the transport headers carry, by precedence: `Authorization`, then
+/// the API-key header, then the session cookie. `None` when there is none or it is
+/// malformed (the call then proceeds without `@auth_`).
+pub(crate) fn from_transport(headers: &HeaderMap, options: &HttpAuthOptions) -> Option<Credential> {
+    if let Some(value) = header(headers, AUTHORIZATION.as_str()) {
+        return from_authorization(value);
+    }
+    if let Some(key) = header(headers, &options.api_key_header) {
+        return Some(Credential::ApiKey {
+            key: key.trim().to_string(),
+        });
+    }
+    let id = session_cookie(headers, &options.cookie_name)?;
+    // A cookie rides along on cross-site requests; the CSRF header cannot, so a
+    // missing one makes the session check fail.
+    let csrf = header(headers, &options.csrf_header).unwrap_or_default();
+    Some(Credential::Session {
+        id: id.to_string(),
+        csrf: csrf.trim().to_string(),
+    })
+}
+
+fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+fn from_authorization(value: &str) -> Option<Credential> {
+    let (scheme, rest) = value.trim().split_once(' ')?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Some(Credential::Bearer {
+            token: rest.to_string(),
+        });
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = STANDARD.decode(rest).ok()?;
+        let decoded = String::from_utf8(decoded).ok()?;
+        let (username, password) = decoded.split_once(':')?;
+        return Some(Credential::Password {
+            username: username.to_string(),
+            password: password.to_string(),
+        });
+    }
+    None
+}
+
+fn session_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|line| line.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(key, _)| *key == name)
+        .map(|(_, value)| value.trim())
+        .filter(|value| !value.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderValue;
+
+    fn headers(pairs: &[(&'static str, &'static str)]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for (name, value) in pairs {
+            map.append(*name, HeaderValue::from_static(value));
+        }
+        map
+    }
+
+    fn read(pairs: &[(&'static str, &'static str)]) -> Option<Credential> {
+        from_transport(&headers(pairs), &HttpAuthOptions::default())
+    }
+
+    #[test]
+    fn bearer_and_basic_authorization() {
+        assert_eq!(
+            read(&[("authorization", "Bearer abc.def")]),
+            Some(Credential::Bearer {
+                token: "abc.def".into()
+            })
+        );
+        // "ada:pa:ss" — passwords may contain colons.
+        assert_eq!(
+            read(&[("authorization", "basic YWRhOnBhOnNz")]),
+            Some(Credential::Password {
+                username: "ada".into(),
+                password: "pa:ss".into()
+            })
+        );
+        assert_eq!(read(&[("authorization", "Digest x")]), None);
+        assert_eq!(read(&[("authorization", "Basic !!!")]), None);
+    }
+
+    #[test]
+    fn api_key_header_and_session_cookie() {
+        assert_eq!(
+            read(&[("x-api-key", "tpk_a.b")]),
+            Some(Credential::ApiKey { key: "tpk_a.b".into() })
+        );
+        assert_eq!(
+            read(&[("cookie", "theme=dark; tp_session=s1"), ("x-csrf-token", "c1")]),
+            Some(Credential::Session {
+                id: "s1".into(),
+                csrf: "c1".into()
+            })
+        );
+        assert_eq!(
+            read(&[("cookie", "tp_session=s1")]),
+            Some(Credential::Session {
+                id: "s1".into(),
+                csrf: String::new()
+            })
+        );
+        assert_eq!(read(&[("cookie", "other=1")]), None);
+    }
+
+    #[test]
+    fn authorization_wins_over_the_cookie() {
+        assert!(matches!(
+            read(&[("cookie", "tp_session=s1"), ("authorization", "Bearer t")]),
+            Some(Credential::Bearer { .. })
+        ));
+    }
+}

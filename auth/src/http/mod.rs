@@ -1,0 +1,152 @@
+//! HTTP adapter: serves a Telepact [`Server`] on axum, translating transport
+//! credentials into `@auth_` so curl and browsers need not write it by hand.
+//!
+//! - `Authorization: Bearer <token>` → `{"Bearer": {"token": ..}}`
+//! - `Authorization: Basic <base64 user:password>` → `{"Password": {..}}`
+//! - `X-API-Key: <key>` → `{"ApiKey": {"key": ..}}`
+//! - cookie `tp_session=<id>` plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
+//!
+//! An `@auth_` already in the message wins. The peer address goes into
+//! [`PEER_ADDRESS_HEADER`](crate::PEER_ADDRESS_HEADER) for the failed-login limits.
+//! A handler opens or closes the session cookie with [`set_session_cookie`] /
+//! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
+
+mod cookie;
+mod credentials;
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::routing::post;
+use serde_json::Value;
+use telepact::http::HttpOptions;
+use telepact::{Encoding, Headers, Response, Server};
+use tokio::net::TcpListener;
+
+pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
+
+use crate::hook::PEER_ADDRESS_HEADER;
+
+/// Names and flags of the transport credentials.
+#[derive(Debug, Clone)]
+pub struct HttpAuthOptions {
+    pub cookie_name: String,
+    /// Lower-case header names.
+    pub csrf_header: String,
+    pub api_key_header: String,
+    /// Mark the cookie `Secure` (browsers then send it over HTTPS and to localhost
+    /// only). Turn off only for plain-HTTP development on another host.
+    pub secure_cookie: bool,
+}
+
+impl Default for HttpAuthOptions {
+    fn default() -> Self {
+        HttpAuthOptions {
+            cookie_name: "tp_session".to_string(),
+            csrf_header: "x-csrf-token".to_string(),
+            api_key_header: "x-api-key".to_string(),
+            secure_cookie: true,
+        }
+    }
+}
+
+#[derive(Clone)]
+struct Adapter {
+    server: Server,
+    options: HttpAuthOptions,
+    body_limit: usize,
+}
+
+/// An axum router serving `POST {http.path}` with `server`, translating credentials.
+/// Serve it with [`serve`] so the peer address is known.
+pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> Router {
+    let adapter = Adapter {
+        server,
+        options,
+        body_limit: http.body_limit,
+    };
+    Router::new()
+        .route(&http.path, post(handle))
+        .with_state(adapter)
+}
+
+/// Serves `router` on `listener` (with peer addresses) until `shutdown` completes.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0.ip().to_string());
+    let credential = credentials::from_transport(request.headers(), &adapter.options);
+    let body = match axum::body::to_bytes(request.into_body(), adapter.body_limit).await {
+        Ok(body) => body,
+        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+    };
+    let response = adapter
+        .server
+        .process_with(&body, |headers: &mut Headers| {
+            if !headers.contains_key("@auth_")
+                && let Some(credential) = credential
+            {
+                headers.insert("@auth_".to_string(), credential.to_auth_header());
+            }
+            match peer {
+                Some(peer) => headers.insert(PEER_ADDRESS_HEADER.to_string(), Value::String(peer)),
+                None => headers.remove(PEER_ADDRESS_HEADER),
+            };
+        })
+        .await;
+    respond(response, &adapter.options)
+}
+
+/// The HTTP response; a session-cookie request from the handler becomes `Set-Cookie`
+/// and leaves the message.
+fn respond(response: Response, options: &HttpAuthOptions) -> HttpResponse {
+    let content_type = HeaderValue::from_static(response.encoding.content_type());
+    let cookie = response
+        .headers
+        .get(SESSION_COOKIE_HEADER)
+        .and_then(|value| cookie::set_cookie_line(value, options))
+        .and_then(|line| HeaderValue::from_str(&line).ok());
+    let Some(cookie) = cookie else {
+        return ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response();
+    };
+    let bytes = match response.encoding {
+        Encoding::Json => without_session_header(&response.bytes).unwrap_or(response.bytes),
+        Encoding::Binary => {
+            tracing::warn!("binary response carries the session cookie request in its headers");
+            response.bytes
+        }
+    };
+    let mut http = HttpResponse::new(Body::from(Bytes::from(bytes)));
+    http.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    http.headers_mut().insert(header::SET_COOKIE, cookie);
+    http.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    http
+}
+
+fn without_session_header(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut message: Value = serde_json::from_slice(bytes).ok()?;
+    message
+        .get_mut(0)?
+        .as_object_mut()?
+        .remove(SESSION_COOKIE_HEADER);
+    serde_json::to_vec(&message).ok()
+}

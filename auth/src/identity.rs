@@ -1,0 +1,98 @@
+//! The normalised caller: what every verifier produces and policy checks.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use crate::clock::UnixTime;
+
+/// How the caller proved who they are.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum AuthMethod {
+    Password,
+    Bearer,
+    ApiKey,
+    Session,
+}
+
+impl AuthMethod {
+    /// The `union.Auth_` variant name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            AuthMethod::Password => "Password",
+            AuthMethod::Bearer => "Bearer",
+            AuthMethod::ApiKey => "ApiKey",
+            AuthMethod::Session => "Session",
+        }
+    }
+}
+
+/// Which issued credential the caller used, so it can be revoked (logout). Holds
+/// identifiers and hashes, never secrets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CredentialRef {
+    Password,
+    Bearer {
+        token_id: String,
+        family: String,
+        expires_at: UnixTime,
+    },
+    ApiKey {
+        key_id: String,
+    },
+    Session {
+        session_hash: String,
+    },
+}
+
+impl CredentialRef {
+    pub fn method(&self) -> AuthMethod {
+        match self {
+            CredentialRef::Password => AuthMethod::Password,
+            CredentialRef::Bearer { .. } => AuthMethod::Bearer,
+            CredentialRef::ApiKey { .. } => AuthMethod::ApiKey,
+            CredentialRef::Session { .. } => AuthMethod::Session,
+        }
+    }
+}
+
+/// The authenticated caller, attached to each request as a [`Message`] extension.
+///
+/// [`Message`]: telepact::Message
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    pub user_id: String,
+    /// The tenant (organisation) the user belongs to.
+    pub tenant: String,
+    pub roles: BTreeSet<String>,
+    /// What this credential may do: the user's scopes, narrowed by an API key's.
+    pub scopes: BTreeSet<String>,
+    pub credential: CredentialRef,
+}
+
+impl Identity {
+    pub fn method(&self) -> AuthMethod {
+        self.credential.method()
+    }
+
+    pub fn has_role(&self, role: &str) -> bool {
+        self.roles.contains(role)
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.contains(scope)
+    }
+
+    /// The headers merged into an authenticated request: `@userId`, `@tenant`,
+    /// `@roles`, `@scopes`, `@authMethod`. Handlers should prefer the typed extension;
+    /// headers serve logs and untyped code.
+    pub fn headers(&self) -> Vec<(&'static str, Value)> {
+        vec![
+            ("@userId", json!(self.user_id)),
+            ("@tenant", json!(self.tenant)),
+            ("@roles", json!(self.roles)),
+            ("@scopes", json!(self.scopes)),
+            ("@authMethod", json!(self.method().as_str())),
+        ]
+    }
+}

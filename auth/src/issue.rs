@@ -1,0 +1,245 @@
+//! Issuing, rotating and revoking credentials: token pairs, refresh rotation with reuse
+//! detection, API keys and sessions.
+
+use std::collections::BTreeSet;
+
+use crate::authenticator::Authenticator;
+use crate::clock::UnixTime;
+use crate::error::AuthError;
+use crate::identity::{CredentialRef, Identity};
+use crate::jwt::{self, Claims};
+use crate::records::{
+    self, ApiKeyRecord, RefreshRecord, SessionRecord, api_key_key, family_revoked_key,
+    refresh_key, refresh_used_key, session_key, token_revoked_key,
+};
+use crate::secret::{hash_secret, random_id, random_secret};
+
+const REFRESH_PREFIX: &str = "tpr_";
+const API_KEY_PREFIX: &str = "tpk_";
+const SESSION_PREFIX: &str = "tps_";
+const CSRF_PREFIX: &str = "tpc_";
+
+/// What a login or refresh hands the client. `Debug` hides the tokens.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: i64,
+}
+
+/// A new API key: `key` is shown to its owner once and never stored.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewApiKey {
+    pub key_id: String,
+    pub key: String,
+}
+
+/// A new session: `id` goes into an HttpOnly cookie, `csrf` to the page's script.
+#[derive(Clone, PartialEq, Eq)]
+pub struct NewSession {
+    pub id: String,
+    pub csrf: String,
+    pub expires_at: UnixTime,
+    /// Seconds the session lives (the cookie's `Max-Age`).
+    pub max_age: i64,
+}
+
+macro_rules! redacted_debug {
+    ($type:ty, $name:literal) => {
+        impl std::fmt::Debug for $type {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(concat!($name, "(..)"))
+            }
+        }
+    };
+}
+redacted_debug!(TokenPair, "TokenPair");
+redacted_debug!(NewApiKey, "NewApiKey");
+redacted_debug!(NewSession, "NewSession");
+
+/// Splits `tpk_<key id>.<secret>`.
+pub(crate) fn split_api_key(key: &str) -> Option<(&str, &str)> {
+    key.strip_prefix(API_KEY_PREFIX)?
+        .split_once('.')
+        .filter(|(id, secret)| !id.is_empty() && !secret.is_empty())
+}
+
+impl Authenticator {
+    /// Starts a new refresh-token family for `identity` and returns its first pair
+    /// (what `fn.login` answers).
+    pub async fn issue_tokens(&self, identity: &Identity) -> Result<TokenPair, AuthError> {
+        let family = random_id()?;
+        let expires_at = self.now() + self.config.refresh_ttl;
+        self.issue_pair(&identity.user_id, &family, &identity.scopes, expires_at)
+            .await
+    }
+
+    /// Trades a refresh token for a new pair. Each refresh token works once: presenting
+    /// one a second time revokes its whole family (the tokens issued from it and the
+    /// access tokens of that family), since one of the two callers holds a stolen copy.
+    pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
+        let hash = hash_secret(refresh_token);
+        let store = &*self.store;
+        let record: RefreshRecord = records::load(store, &refresh_key(&hash))
+            .await?
+            .ok_or(AuthError::BadRefreshToken)?;
+        if self.now() >= record.expires_at
+            || store.get(&family_revoked_key(&record.family)).await?.is_some()
+        {
+            return Err(AuthError::BadRefreshToken);
+        }
+        let marker = self.marker()?;
+        let first_use = store
+            .put_if_absent(&refresh_used_key(&hash), &marker, Some(record.expires_at))
+            .await?;
+        if !first_use {
+            self.revoke_family(&record.family, record.expires_at).await?;
+            tracing::warn!(user_id = %record.user_id, "refresh token reused; family revoked");
+            return Err(AuthError::RefreshReused);
+        }
+        let user = self.user(&record.user_id).await?;
+        let scopes = record.scopes.intersection(&user.scopes).cloned().collect();
+        self.issue_pair(&user.user_id, &record.family, &scopes, record.expires_at)
+            .await
+    }
+
+    async fn issue_pair(
+        &self,
+        user_id: &str,
+        family: &str,
+        scopes: &BTreeSet<String>,
+        family_expires_at: UnixTime,
+    ) -> Result<TokenPair, AuthError> {
+        let now = self.now();
+        let ttl = self.config.jwt.ttl;
+        let claims = Claims {
+            sub: user_id.to_string(),
+            iss: self.config.jwt.issuer.clone(),
+            aud: self.config.jwt.audience.clone(),
+            exp: now + ttl,
+            nbf: now,
+            iat: now,
+            jti: random_id()?,
+            fam: family.to_string(),
+            scope: scopes.iter().cloned().collect::<Vec<_>>().join(" "),
+        };
+        let access_token = jwt::sign(&claims, &self.keys)?;
+        let refresh_token = random_secret(REFRESH_PREFIX)?;
+        let record = RefreshRecord {
+            user_id: user_id.to_string(),
+            family: family.to_string(),
+            scopes: scopes.clone(),
+            expires_at: family_expires_at,
+        };
+        let key = refresh_key(&hash_secret(&refresh_token));
+        records::save(&*self.store, &key, &record, Some(family_expires_at)).await?;
+        Ok(TokenPair {
+            access_token,
+            refresh_token,
+            expires_in: ttl,
+        })
+    }
+
+    /// Revokes every token of a refresh family.
+    pub async fn revoke_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
+        let marker = self.marker()?;
+        let key = family_revoked_key(family);
+        Ok(self.store.put(&key, &marker, Some(until)).await?)
+    }
+
+    /// Ends what `identity` signed in with: a bearer token and its refresh family, or
+    /// a session. Password and API-key callers have nothing to end.
+    pub async fn logout(&self, identity: &Identity) -> Result<(), AuthError> {
+        match &identity.credential {
+            CredentialRef::Bearer {
+                token_id,
+                family,
+                expires_at,
+            } => {
+                let marker = self.marker()?;
+                let key = token_revoked_key(token_id);
+                self.store.put(&key, &marker, Some(*expires_at)).await?;
+                let until = self.now() + self.config.refresh_ttl;
+                self.revoke_family(family, until).await
+            }
+            CredentialRef::Session { session_hash } => {
+                Ok(self.store.delete(&session_key(session_hash)).await?)
+            }
+            CredentialRef::Password | CredentialRef::ApiKey { .. } => Ok(()),
+        }
+    }
+
+    /// Creates an API key for the caller, limited to `scopes` (which the caller must
+    /// hold).
+    pub async fn create_api_key(
+        &self,
+        identity: &Identity,
+        name: &str,
+        scopes: BTreeSet<String>,
+    ) -> Result<NewApiKey, AuthError> {
+        if !scopes.is_subset(&identity.scopes) {
+            return Err(AuthError::ScopeNotHeld);
+        }
+        let key_id = random_id()?.replace(['-', '_'], "x");
+        let secret = random_secret("")?;
+        let record = ApiKeyRecord {
+            user_id: identity.user_id.clone(),
+            name: name.to_string(),
+            secret_hash: hash_secret(&secret),
+            scopes,
+            created_at: self.now(),
+        };
+        records::save(&*self.store, &api_key_key(&key_id), &record, None).await?;
+        let key = format!("{API_KEY_PREFIX}{key_id}.{secret}");
+        Ok(NewApiKey { key_id, key })
+    }
+
+    /// Revokes one of the caller's API keys; `false` when the caller has no such key.
+    pub async fn revoke_api_key(&self, identity: &Identity, key_id: &str) -> Result<bool, AuthError> {
+        let key = api_key_key(key_id);
+        let record: Option<ApiKeyRecord> = records::load(&*self.store, &key).await?;
+        match record {
+            Some(record) if record.user_id == identity.user_id => {
+                self.store.delete(&key).await?;
+                Ok(true)
+            }
+            _ => Ok(false),
+        }
+    }
+
+    /// Opens a server-side session for `identity`.
+    pub async fn create_session(&self, identity: &Identity) -> Result<NewSession, AuthError> {
+        let id = random_secret(SESSION_PREFIX)?;
+        let csrf = random_secret(CSRF_PREFIX)?;
+        let max_age = self.config.session_ttl;
+        let expires_at = self.now() + max_age;
+        let record = SessionRecord {
+            user_id: identity.user_id.clone(),
+            csrf_hash: hash_secret(&csrf),
+            scopes: identity.scopes.clone(),
+            expires_at,
+        };
+        let key = session_key(&hash_secret(&id));
+        records::save(&*self.store, &key, &record, Some(expires_at)).await?;
+        Ok(NewSession {
+            id,
+            csrf,
+            expires_at,
+            max_age,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn api_keys_split_into_id_and_secret() {
+        assert_eq!(split_api_key("tpk_abc.def"), Some(("abc", "def")));
+        assert_eq!(split_api_key("tpk_.def"), None);
+        assert_eq!(split_api_key("tpk_abc."), None);
+        assert_eq!(split_api_key("abc.def"), None);
+    }
+}

@@ -1,0 +1,293 @@
+//! Access tokens: HS256 JWTs with a pinned algorithm, checked issuer and audience,
+//! expiry against the injected clock, and key rotation by `kid`.
+
+use std::collections::BTreeSet;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use serde::{Deserialize, Serialize};
+
+use crate::clock::UnixTime;
+use crate::error::AuthError;
+use crate::store::CredentialStore;
+
+/// The only algorithm accepted: a token claiming any other (`none`, `HS512`, `RS256`)
+/// is rejected before its signature is looked at.
+const ALGORITHM: Algorithm = Algorithm::HS256;
+
+/// Where the service's current key is kept when the store holds it.
+const STORED_KEY: &str = "jwt-key:current";
+
+/// One HMAC key and its id.
+#[derive(Clone)]
+pub struct JwtKey {
+    pub kid: String,
+    secret: Vec<u8>,
+}
+
+impl JwtKey {
+    /// A key from secret bytes; at least 32 of them.
+    pub fn new(kid: impl Into<String>, secret: impl Into<Vec<u8>>) -> Result<Self, AuthError> {
+        let secret = secret.into();
+        if secret.len() < 32 {
+            return Err(AuthError::Internal("use a JWT secret shorter than 32 bytes"));
+        }
+        Ok(JwtKey {
+            kid: kid.into(),
+            secret,
+        })
+    }
+
+    /// A fresh random key.
+    pub fn generate(kid: impl Into<String>) -> Result<Self, AuthError> {
+        let mut secret = vec![0u8; 32];
+        getrandom::fill(&mut secret)
+            .map_err(|_| AuthError::Internal("read the OS random source"))?;
+        Self::new(kid, secret)
+    }
+}
+
+impl std::fmt::Debug for JwtKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JwtKey")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// The signing key plus older keys still accepted while their tokens live out.
+#[derive(Debug, Clone)]
+pub struct JwtKeys {
+    signing: JwtKey,
+    retired: Vec<JwtKey>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredKey {
+    kid: String,
+    secret: String,
+}
+
+impl JwtKeys {
+    pub fn new(signing: JwtKey) -> Self {
+        JwtKeys {
+            signing,
+            retired: Vec::new(),
+        }
+    }
+
+    /// Also accepts tokens signed with `key` (rotation: sign with the new key, keep
+    /// verifying the old one until its tokens have expired).
+    pub fn accept(mut self, key: JwtKey) -> Self {
+        self.retired.push(key);
+        self
+    }
+
+    /// The key kept in `store`, created on first use: every instance sharing the store
+    /// signs and verifies with it, and it survives restarts.
+    pub async fn load_or_create(store: &dyn CredentialStore) -> Result<Self, AuthError> {
+        let fresh = JwtKey::generate(format!("k-{}", crate::secret::random_id()?))?;
+        let record = StoredKey {
+            kid: fresh.kid.clone(),
+            secret: URL_SAFE_NO_PAD.encode(&fresh.secret),
+        };
+        let text = serde_json::to_string(&record)
+            .map_err(|_| AuthError::Internal("encode the JWT key"))?;
+        store.put_if_absent(STORED_KEY, &text, None).await?;
+        let stored = store
+            .get(STORED_KEY)
+            .await?
+            .ok_or(AuthError::Internal("find the stored JWT key"))?;
+        let stored: StoredKey = serde_json::from_str(&stored)
+            .map_err(|_| AuthError::Internal("read the stored JWT key"))?;
+        let secret = URL_SAFE_NO_PAD
+            .decode(stored.secret)
+            .map_err(|_| AuthError::Internal("read the stored JWT key"))?;
+        Ok(JwtKeys::new(JwtKey::new(stored.kid, secret)?))
+    }
+
+    fn find(&self, kid: &str) -> Option<&JwtKey> {
+        std::iter::once(&self.signing)
+            .chain(&self.retired)
+            .find(|key| key.kid == kid)
+    }
+}
+
+/// Who issues access tokens and for whom.
+#[derive(Debug, Clone)]
+pub struct JwtConfig {
+    pub issuer: String,
+    pub audience: String,
+    /// Seconds an access token lives.
+    pub ttl: i64,
+}
+
+/// The claims of an access token.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct Claims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub exp: UnixTime,
+    pub nbf: UnixTime,
+    pub iat: UnixTime,
+    pub jti: String,
+    /// The refresh-token family; revoking it also stops these access tokens.
+    pub fam: String,
+    /// Space-separated scopes, as OAuth writes them.
+    pub scope: String,
+}
+
+impl Claims {
+    pub(crate) fn scopes(&self) -> BTreeSet<String> {
+        self.scope.split_whitespace().map(str::to_string).collect()
+    }
+}
+
+pub(crate) fn sign(claims: &Claims, keys: &JwtKeys) -> Result<String, AuthError> {
+    let mut header = Header::new(ALGORITHM);
+    header.kid = Some(keys.signing.kid.clone());
+    jsonwebtoken::encode(
+        &header,
+        claims,
+        &EncodingKey::from_secret(&keys.signing.secret),
+    )
+    .map_err(|_| AuthError::Internal("sign an access token"))
+}
+
+/// Checks algorithm, key id, signature, issuer, audience, then `nbf`/`exp` at `now`.
+pub(crate) fn verify(
+    token: &str,
+    keys: &JwtKeys,
+    config: &JwtConfig,
+    now: UnixTime,
+) -> Result<Claims, AuthError> {
+    let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::BadToken("malformed"))?;
+    if header.alg != ALGORITHM {
+        return Err(AuthError::BadToken("algorithm not allowed"));
+    }
+    let kid = header.kid.ok_or(AuthError::BadToken("no key id"))?;
+    let key = keys.find(&kid).ok_or(AuthError::BadToken("unknown key id"))?;
+    let mut validation = Validation::new(ALGORITHM);
+    validation.set_issuer(&[&config.issuer]);
+    validation.set_audience(&[&config.audience]);
+    validation.set_required_spec_claims(&["exp", "nbf", "iss", "aud", "sub"]);
+    // Time is checked below against the injected clock.
+    validation.validate_exp = false;
+    validation.validate_nbf = false;
+    let data = jsonwebtoken::decode::<Claims>(
+        token,
+        &DecodingKey::from_secret(&key.secret),
+        &validation,
+    )
+    .map_err(|e| AuthError::BadToken(reason(e.kind())))?;
+    let claims = data.claims;
+    if now < claims.nbf {
+        return Err(AuthError::BadToken("not yet valid"));
+    }
+    if now >= claims.exp {
+        return Err(AuthError::BadToken("expired"));
+    }
+    Ok(claims)
+}
+
+fn reason(kind: &jsonwebtoken::errors::ErrorKind) -> &'static str {
+    use jsonwebtoken::errors::ErrorKind;
+    match kind {
+        ErrorKind::InvalidSignature => "bad signature",
+        ErrorKind::InvalidAudience => "wrong audience",
+        ErrorKind::InvalidIssuer => "wrong issuer",
+        ErrorKind::InvalidAlgorithm => "algorithm not allowed",
+        ErrorKind::MissingRequiredClaim(_) => "missing claim",
+        _ => "malformed",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config() -> JwtConfig {
+        JwtConfig {
+            issuer: "https://issuer.test".into(),
+            audience: "svc".into(),
+            ttl: 300,
+        }
+    }
+
+    fn claims(now: UnixTime) -> Claims {
+        Claims {
+            sub: "u1".into(),
+            iss: "https://issuer.test".into(),
+            aud: "svc".into(),
+            exp: now + 300,
+            nbf: now,
+            iat: now,
+            jti: "j1".into(),
+            fam: "f1".into(),
+            scope: "a b".into(),
+        }
+    }
+
+    #[test]
+    fn a_signed_token_verifies_until_it_expires() {
+        let keys = JwtKeys::new(JwtKey::generate("k1").unwrap());
+        let token = sign(&claims(1_000), &keys).unwrap();
+        let verified = verify(&token, &keys, &config(), 1_000).unwrap();
+        assert_eq!(verified, claims(1_000));
+        assert!(matches!(
+            verify(&token, &keys, &config(), 1_300),
+            Err(AuthError::BadToken("expired"))
+        ));
+        assert!(matches!(
+            verify(&token, &keys, &config(), 999),
+            Err(AuthError::BadToken("not yet valid"))
+        ));
+    }
+
+    #[test]
+    fn rotation_keeps_old_tokens_valid_and_unknown_keys_out() {
+        let old = JwtKey::generate("old").unwrap();
+        let old_token = sign(&claims(1_000), &JwtKeys::new(old.clone())).unwrap();
+        let rotated = JwtKeys::new(JwtKey::generate("new").unwrap()).accept(old);
+        assert!(verify(&old_token, &rotated, &config(), 1_000).is_ok());
+        let stranger = JwtKeys::new(JwtKey::generate("new").unwrap());
+        assert!(matches!(
+            verify(&old_token, &stranger, &config(), 1_000),
+            Err(AuthError::BadToken("unknown key id"))
+        ));
+    }
+
+    #[test]
+    fn wrong_audience_issuer_and_signature_are_named() {
+        let keys = JwtKeys::new(JwtKey::generate("k1").unwrap());
+        let token = sign(&claims(1_000), &keys).unwrap();
+        let other_audience = JwtConfig {
+            audience: "other".into(),
+            ..config()
+        };
+        assert!(matches!(
+            verify(&token, &keys, &other_audience, 1_000),
+            Err(AuthError::BadToken("wrong audience"))
+        ));
+        let other_issuer = JwtConfig {
+            issuer: "https://evil.test".into(),
+            ..config()
+        };
+        assert!(matches!(
+            verify(&token, &keys, &other_issuer, 1_000),
+            Err(AuthError::BadToken("wrong issuer"))
+        ));
+        let same_kid_other_secret = JwtKeys::new(JwtKey::generate("k1").unwrap());
+        assert!(matches!(
+            verify(&token, &same_kid_other_secret, &config(), 1_000),
+            Err(AuthError::BadToken("bad signature"))
+        ));
+    }
+
+    #[test]
+    fn short_secrets_are_refused() {
+        assert!(JwtKey::new("k", vec![0u8; 31]).is_err());
+    }
+}

@@ -1,0 +1,120 @@
+//! Password hashing with argon2id: PHC strings at rest, constant-time verification.
+
+use argon2::password_hash::rand_core::OsRng;
+use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString};
+use argon2::{Algorithm, Argon2, Params, Version};
+
+use crate::error::AuthError;
+
+/// Argon2id cost parameters.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PasswordParams {
+    /// Memory in KiB.
+    pub memory_kib: u32,
+    pub iterations: u32,
+    pub parallelism: u32,
+}
+
+impl Default for PasswordParams {
+    /// OWASP's argon2id recommendation: 19 MiB, 2 passes, 1 lane.
+    fn default() -> Self {
+        PasswordParams {
+            memory_kib: 19 * 1024,
+            iterations: 2,
+            parallelism: 1,
+        }
+    }
+}
+
+impl PasswordParams {
+    /// Cheap parameters for tests only: they make guessing fast too.
+    pub fn insecure_for_tests() -> Self {
+        PasswordParams {
+            memory_kib: 64,
+            iterations: 1,
+            parallelism: 1,
+        }
+    }
+}
+
+/// Hashes new passwords and verifies presented ones against stored PHC strings
+/// (which carry their own parameters, so old hashes keep verifying).
+#[derive(Clone)]
+pub struct PasswordHasher {
+    argon2: Argon2<'static>,
+    /// Verified against when the user is unknown, so both cases cost the same.
+    decoy: String,
+}
+
+impl PasswordHasher {
+    pub fn new(params: PasswordParams) -> Result<Self, AuthError> {
+        let params = Params::new(
+            params.memory_kib,
+            params.iterations,
+            params.parallelism,
+            None,
+        )
+        .map_err(|_| AuthError::Internal("accept the argon2 parameters"))?;
+        let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let mut hasher = PasswordHasher {
+            argon2,
+            decoy: String::new(),
+        };
+        hasher.decoy = hasher.hash("decoy password for unknown users")?;
+        Ok(hasher)
+    }
+
+    /// A PHC string (`$argon2id$v=19$m=..`) with a fresh random salt.
+    pub fn hash(&self, password: &str) -> Result<String, AuthError> {
+        use argon2::password_hash::PasswordHasher as _;
+        let salt = SaltString::generate(&mut OsRng);
+        self.argon2
+            .hash_password(password.as_bytes(), &salt)
+            .map(|hash| hash.to_string())
+            .map_err(|_| AuthError::Internal("hash a password"))
+    }
+
+    /// Whether `password` matches the stored PHC string. A malformed hash never matches.
+    pub fn verify(&self, password: &str, stored: &str) -> bool {
+        match PasswordHash::new(stored) {
+            Ok(parsed) => self
+                .argon2
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok(),
+            Err(_) => false,
+        }
+    }
+
+    /// Spends the time of one verification, for an unknown user.
+    pub fn verify_decoy(&self, password: &str) {
+        let _ = self.verify(password, &self.decoy);
+    }
+}
+
+impl std::fmt::Debug for PasswordHasher {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("PasswordHasher").finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_hash_verifies_its_password_only() {
+        let hasher = PasswordHasher::new(PasswordParams::insecure_for_tests()).unwrap();
+        let stored = hasher.hash("correct horse").unwrap();
+        assert!(stored.starts_with("$argon2id$v=19$"));
+        assert!(!stored.contains("correct horse"));
+        assert!(hasher.verify("correct horse", &stored));
+        assert!(!hasher.verify("correct horsf", &stored));
+        assert!(!hasher.verify("correct horse", "not a phc string"));
+    }
+
+    #[test]
+    fn the_same_password_gets_a_fresh_salt() {
+        let hasher = PasswordHasher::new(PasswordParams::insecure_for_tests()).unwrap();
+        assert_ne!(hasher.hash("pw").unwrap(), hasher.hash("pw").unwrap());
+    }
+}

@@ -1,0 +1,240 @@
+//! Per-function requirements, declared in one place and enforced before the handler.
+//!
+//! ```
+//! use telepact_auth::{AuthMethod, Policy, Requirement};
+//!
+//! let policy = Policy::new()
+//!     .public("fn.refresh")
+//!     .require("fn.login", Requirement::Method(AuthMethod::Password))
+//!     .require("fn.createApiKey", Requirement::Scope("keys:write".into()))
+//!     .require("fn.listUsers", Requirement::Role("admin".into()));
+//! assert_eq!(policy.requirement("fn.me"), &Requirement::Authenticated);
+//! ```
+
+use std::collections::HashMap;
+
+use serde_json::{Map, Value};
+use telepact::schema::Schema;
+use telepact::{BoxFuture, FunctionRouter, HandlerError, Headers, Message, Middleware};
+
+use crate::identity::{AuthMethod, Identity};
+
+/// What a caller needs to call a function.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    /// Anyone (the schema marks the function `$authenticated: false`).
+    Public,
+    /// Any authenticated caller.
+    Authenticated,
+    Role(String),
+    Scope(String),
+    /// Signed in with this kind of credential (e.g. `fn.login` takes a password).
+    Method(AuthMethod),
+    AllOf(Vec<Requirement>),
+}
+
+/// Why a call was refused. A handler may return it (boxed) too; [`PolicyMiddleware`]
+/// answers it like its own refusals.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Denial {
+    #[error("authentication required")]
+    Unauthenticated,
+    #[error("{0}")]
+    Unauthorized(String),
+}
+
+/// The service's requirements by function name; unlisted functions need
+/// [`Requirement::Authenticated`].
+#[derive(Debug, Clone)]
+pub struct Policy {
+    rules: HashMap<String, Requirement>,
+    fallback: Requirement,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Policy {
+    pub fn new() -> Self {
+        Policy {
+            rules: HashMap::new(),
+            fallback: Requirement::Authenticated,
+        }
+    }
+
+    pub fn require(mut self, function: impl Into<String>, requirement: Requirement) -> Self {
+        self.rules.insert(function.into(), requirement);
+        self
+    }
+
+    pub fn public(self, function: impl Into<String>) -> Self {
+        self.require(function, Requirement::Public)
+    }
+
+    /// What `function` needs.
+    pub fn requirement(&self, function: &str) -> &Requirement {
+        if function.ends_with('_') {
+            return &Requirement::Public;
+        }
+        self.rules.get(function).unwrap_or(&self.fallback)
+    }
+
+    /// Whether `identity` (absent for an anonymous call) may call `function`.
+    pub fn check(&self, function: &str, identity: Option<&Identity>) -> Result<(), Denial> {
+        satisfies(self.requirement(function), identity)
+    }
+
+    /// Where the policy and the schema disagree about which functions are public: a
+    /// public rule for a function the runtime authenticates, or the other way round.
+    pub fn mismatches(&self, schema: &Schema) -> Vec<String> {
+        schema
+            .functions
+            .iter()
+            .filter(|function| !function.internal)
+            .filter(|function| {
+                let public_in_policy = self.requirement(&function.name) == &Requirement::Public;
+                public_in_policy == schema.requires_auth(function)
+            })
+            .map(|function| function.name.clone())
+            .collect()
+    }
+
+    /// The policy as middleware (pass to `ServerBuilder::middleware`).
+    pub fn middleware(self) -> PolicyMiddleware {
+        PolicyMiddleware { policy: self }
+    }
+}
+
+fn satisfies(requirement: &Requirement, identity: Option<&Identity>) -> Result<(), Denial> {
+    if requirement == &Requirement::Public {
+        return Ok(());
+    }
+    let identity = identity.ok_or(Denial::Unauthenticated)?;
+    let refuse = |what: String| Err(Denial::Unauthorized(what));
+    match requirement {
+        Requirement::Public | Requirement::Authenticated => Ok(()),
+        Requirement::Role(role) if !identity.has_role(role) => refuse(format!("role {role} required")),
+        Requirement::Scope(scope) if !identity.has_scope(scope) => {
+            refuse(format!("scope {scope} required"))
+        }
+        Requirement::Method(method) if identity.method() != *method => {
+            refuse(format!("{} credentials required", method.as_str()))
+        }
+        Requirement::AllOf(all) => all.iter().try_for_each(|r| satisfies(r, Some(identity))),
+        Requirement::Role(_) | Requirement::Scope(_) | Requirement::Method(_) => Ok(()),
+    }
+}
+
+/// Checks the [`Policy`] before routing, and turns a [`Denial`] (its own or a
+/// handler's) into `ErrorUnauthenticated_` / `ErrorUnauthorized_`.
+#[derive(Debug, Clone)]
+pub struct PolicyMiddleware {
+    policy: Policy,
+}
+
+impl Middleware for PolicyMiddleware {
+    fn call<'a>(
+        &'a self,
+        request: Message,
+        router: &'a FunctionRouter,
+    ) -> BoxFuture<'a, Result<Message, HandlerError>> {
+        Box::pin(async move {
+            let function = request.target().to_string();
+            let identity = request.extensions.get::<Identity>();
+            if let Err(denial) = self.policy.check(&function, identity) {
+                tracing::info!(%function, reason = %denial, "call refused by policy");
+                return Ok(refusal(&denial));
+            }
+            match router.call(request).await {
+                Err(error) => match error.downcast::<Denial>() {
+                    Ok(denial) => Ok(refusal(&denial)),
+                    Err(other) => Err(other),
+                },
+                answered => answered,
+            }
+        })
+    }
+}
+
+fn refusal(denial: &Denial) -> Message {
+    let (tag, message) = match denial {
+        Denial::Unauthenticated => (
+            "ErrorUnauthenticated_",
+            "Valid authentication is required.".to_string(),
+        ),
+        Denial::Unauthorized(why) => ("ErrorUnauthorized_", why.clone()),
+    };
+    let mut payload = Map::new();
+    payload.insert("message!".to_string(), Value::String(message));
+    Message::new(Headers::new(), tag, payload)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::identity::CredentialRef;
+
+    fn caller(roles: &[&str], scopes: &[&str]) -> Identity {
+        Identity {
+            user_id: "u1".into(),
+            tenant: "acme".into(),
+            roles: roles.iter().map(|r| r.to_string()).collect(),
+            scopes: scopes.iter().map(|s| s.to_string()).collect(),
+            credential: CredentialRef::Password,
+        }
+    }
+
+    fn policy() -> Policy {
+        Policy::new()
+            .public("fn.refresh")
+            .require("fn.admin", Requirement::Role("admin".into()))
+            .require("fn.keys", Requirement::Scope("keys:write".into()))
+            .require("fn.login", Requirement::Method(AuthMethod::Password))
+    }
+
+    #[test]
+    fn public_functions_need_nothing_and_others_need_a_caller() {
+        let policy = policy();
+        assert_eq!(policy.check("fn.refresh", None), Ok(()));
+        assert_eq!(policy.check("fn.ping_", None), Ok(()));
+        assert_eq!(policy.check("fn.me", None), Err(Denial::Unauthenticated));
+        assert_eq!(policy.check("fn.me", Some(&caller(&[], &[]))), Ok(()));
+    }
+
+    #[test]
+    fn roles_scopes_and_methods_are_checked() {
+        let policy = policy();
+        let user = caller(&["user"], &["profile:read"]);
+        let admin = caller(&["admin"], &["keys:write"]);
+        assert_eq!(
+            policy.check("fn.admin", Some(&user)),
+            Err(Denial::Unauthorized("role admin required".into()))
+        );
+        assert_eq!(policy.check("fn.admin", Some(&admin)), Ok(()));
+        assert!(policy.check("fn.keys", Some(&user)).is_err());
+        assert_eq!(policy.check("fn.keys", Some(&admin)), Ok(()));
+        assert_eq!(policy.check("fn.login", Some(&user)), Ok(()));
+        let bearer = Identity {
+            credential: CredentialRef::ApiKey { key_id: "k".into() },
+            ..user
+        };
+        assert_eq!(
+            policy.check("fn.login", Some(&bearer)),
+            Err(Denial::Unauthorized("Password credentials required".into()))
+        );
+    }
+
+    #[test]
+    fn all_of_needs_every_part() {
+        let both = Requirement::AllOf(vec![
+            Requirement::Role("admin".into()),
+            Requirement::Scope("audit".into()),
+        ]);
+        let policy = Policy::new().require("fn.audit", both);
+        assert!(policy.check("fn.audit", Some(&caller(&["admin"], &[]))).is_err());
+        assert!(policy.check("fn.audit", Some(&caller(&["admin"], &["audit"]))).is_ok());
+    }
+}

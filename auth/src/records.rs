@@ -1,0 +1,92 @@
+//! The typed records kept in a [`CredentialStore`], and the keys they live under.
+//! Secrets are never stored: only their SHA-256 (see `secret`).
+
+use std::collections::BTreeSet;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use crate::clock::UnixTime;
+use crate::error::AuthError;
+use crate::store::CredentialStore;
+
+/// A refresh token, stored under `refresh:<hash>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct RefreshRecord {
+    pub user_id: String,
+    pub family: String,
+    pub scopes: BTreeSet<String>,
+    pub expires_at: UnixTime,
+}
+
+/// An API key, stored under `apikey:<key id>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct ApiKeyRecord {
+    pub user_id: String,
+    pub name: String,
+    pub secret_hash: String,
+    pub scopes: BTreeSet<String>,
+    pub created_at: UnixTime,
+}
+
+/// A session, stored under `session:<hash>`.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct SessionRecord {
+    pub user_id: String,
+    pub csrf_hash: String,
+    pub scopes: BTreeSet<String>,
+    pub expires_at: UnixTime,
+}
+
+/// A marker whose presence is the fact (a revocation, a used refresh token).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct Marker {
+    pub at: UnixTime,
+}
+
+pub(crate) fn refresh_key(hash: &str) -> String {
+    format!("refresh:{hash}")
+}
+
+pub(crate) fn refresh_used_key(hash: &str) -> String {
+    format!("refresh-used:{hash}")
+}
+
+pub(crate) fn family_revoked_key(family: &str) -> String {
+    format!("family-revoked:{family}")
+}
+
+pub(crate) fn token_revoked_key(token_id: &str) -> String {
+    format!("token-revoked:{token_id}")
+}
+
+pub(crate) fn api_key_key(key_id: &str) -> String {
+    format!("apikey:{key_id}")
+}
+
+pub(crate) fn session_key(hash: &str) -> String {
+    format!("session:{hash}")
+}
+
+/// Reads and decodes a record; an undecodable one counts as absent.
+pub(crate) async fn load<T: DeserializeOwned>(
+    store: &dyn CredentialStore,
+    key: &str,
+) -> Result<Option<T>, AuthError> {
+    let text = store.get(key).await?;
+    Ok(text.and_then(|text| serde_json::from_str(&text).ok()))
+}
+
+pub(crate) async fn save<T: Serialize>(
+    store: &dyn CredentialStore,
+    key: &str,
+    record: &T,
+    expires_at: Option<UnixTime>,
+) -> Result<(), AuthError> {
+    let text = encode(record)?;
+    Ok(store.put(key, &text, expires_at).await?)
+}
+
+pub(crate) fn encode<T: Serialize>(record: &T) -> Result<String, AuthError> {
+    serde_json::to_string(record).map_err(|_| AuthError::Internal("encode a record"))
+}

@@ -1,0 +1,89 @@
+//! Where issued credentials live: a small key-value contract with three backends.
+//!
+//! Keys are namespaced strings (`refresh:<hash>`); values are JSON text. `expires_at`
+//! lets a backend drop an entry once it no longer matters; readers still check expiry
+//! themselves against the [`Clock`](crate::Clock), so an injected clock is honoured.
+
+mod memory;
+#[cfg(feature = "redis")]
+mod redis;
+#[cfg(feature = "sqlite")]
+mod sqlite;
+
+use telepact::BoxFuture;
+
+use crate::clock::UnixTime;
+
+pub use memory::MemoryStore;
+#[cfg(feature = "redis")]
+pub use redis::RedisStore;
+#[cfg(feature = "sqlite")]
+pub use sqlite::SqliteStore;
+
+/// A backend failed. The message names the operation and backend, never a value.
+#[derive(Debug, thiserror::Error)]
+#[error("{backend} store could not {operation}: {detail}")]
+pub struct StoreError {
+    pub backend: &'static str,
+    pub operation: &'static str,
+    pub detail: String,
+}
+
+impl StoreError {
+    pub fn new(backend: &'static str, operation: &'static str, detail: impl ToString) -> Self {
+        StoreError {
+            backend,
+            operation,
+            detail: detail.to_string(),
+        }
+    }
+}
+
+/// Durable key-value storage for credentials. Every instance of a service behind a load
+/// balancer must see the same store for revocations and sessions to apply everywhere.
+pub trait CredentialStore: Send + Sync + 'static {
+    /// Sets `key` to `value`, replacing any previous value.
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Sets `key` only when it is absent; `true` when this call set it. Atomic across
+    /// every client of the store: it is how a refresh token is claimed exactly once.
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>>;
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+}
+
+#[cfg(test)]
+pub(crate) mod contract {
+    //! Behaviour every backend must show; each backend's tests run it.
+
+    use super::CredentialStore;
+
+    pub(crate) async fn check(store: &dyn CredentialStore) {
+        assert_eq!(store.get("t:missing").await.unwrap(), None);
+
+        store.put("t:a", "1", None).await.unwrap();
+        assert_eq!(store.get("t:a").await.unwrap().as_deref(), Some("1"));
+        store.put("t:a", "2", Some(i64::MAX / 2)).await.unwrap();
+        assert_eq!(store.get("t:a").await.unwrap().as_deref(), Some("2"));
+
+        assert!(store.put_if_absent("t:b", "first", None).await.unwrap());
+        assert!(!store.put_if_absent("t:b", "second", None).await.unwrap());
+        assert_eq!(store.get("t:b").await.unwrap().as_deref(), Some("first"));
+
+        store.delete("t:a").await.unwrap();
+        store.delete("t:never").await.unwrap();
+        assert_eq!(store.get("t:a").await.unwrap(), None);
+    }
+}

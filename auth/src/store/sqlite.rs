@@ -1,0 +1,168 @@
+//! The embedded default: one SQLite file that survives restarts.
+
+use std::path::Path;
+use std::sync::{Arc, Mutex};
+
+use rusqlite::{Connection, OptionalExtension, params};
+use telepact::BoxFuture;
+
+use super::{CredentialStore, StoreError};
+use crate::clock::{Clock, SystemClock, UnixTime};
+
+const BACKEND: &str = "sqlite";
+
+const SCHEMA: &str = "
+    PRAGMA journal_mode = WAL;
+    CREATE TABLE IF NOT EXISTS credentials (
+        key TEXT PRIMARY KEY,
+        value TEXT NOT NULL,
+        expires_at INTEGER
+    );
+";
+
+/// Credentials in a SQLite database. Clones share one connection; calls run on
+/// tokio's blocking pool.
+#[derive(Clone)]
+pub struct SqliteStore {
+    connection: Arc<Mutex<Connection>>,
+}
+
+impl SqliteStore {
+    /// Opens (creating when needed) the database at `path`, and drops entries that
+    /// expired (by the wall clock) more than a day ago.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let connection =
+            Connection::open(path).map_err(|e| StoreError::new(BACKEND, "open", e))?;
+        Self::with_connection(connection)
+    }
+
+    /// A private in-memory database, for tests.
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let connection =
+            Connection::open_in_memory().map_err(|e| StoreError::new(BACKEND, "open", e))?;
+        Self::with_connection(connection)
+    }
+
+    fn with_connection(connection: Connection) -> Result<Self, StoreError> {
+        connection
+            .execute_batch(SCHEMA)
+            .map_err(|e| StoreError::new(BACKEND, "create its table", e))?;
+        let day_ago = SystemClock.now() - 24 * 3600;
+        connection
+            .execute(
+                "DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?1",
+                params![day_ago],
+            )
+            .map_err(|e| StoreError::new(BACKEND, "purge expired entries", e))?;
+        Ok(SqliteStore {
+            connection: Arc::new(Mutex::new(connection)),
+        })
+    }
+
+    /// Runs `work` with the connection on the blocking pool.
+    fn run<'a, T: Send + 'static>(
+        &'a self,
+        operation: &'static str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'a, Result<T, StoreError>> {
+        let connection = Arc::clone(&self.connection);
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let connection = connection.lock().unwrap_or_else(|e| e.into_inner());
+                work(&connection)
+            })
+            .await
+            .map_err(|e| StoreError::new(BACKEND, operation, e))?
+            .map_err(|e| StoreError::new(BACKEND, operation, e))
+        })
+    }
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore").finish_non_exhaustive()
+    }
+}
+
+impl CredentialStore for SqliteStore {
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.run("write", move |c| {
+            c.execute(
+                "INSERT INTO credentials (key, value, expires_at) VALUES (?1, ?2, ?3)
+                 ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
+                params![key, value, expires_at],
+            )
+            .map(drop)
+        })
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<bool, StoreError>> {
+        let (key, value) = (key.to_string(), value.to_string());
+        self.run("claim", move |c| {
+            c.execute(
+                "INSERT OR IGNORE INTO credentials (key, value, expires_at) VALUES (?1, ?2, ?3)",
+                params![key, value, expires_at],
+            )
+            .map(|changed| changed == 1)
+        })
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+        let key = key.to_string();
+        self.run("read", move |c| {
+            c.query_row(
+                "SELECT value FROM credentials WHERE key = ?1",
+                params![key],
+                |row| row.get(0),
+            )
+            .optional()
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        let key = key.to_string();
+        self.run("delete", move |c| {
+            c.execute("DELETE FROM credentials WHERE key = ?1", params![key])
+                .map(drop)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn the_sqlite_store_keeps_the_contract() {
+        super::super::contract::check(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn entries_survive_reopening_the_file() {
+        let dir = std::env::temp_dir().join(format!("telepact-auth-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("reopen.sqlite3");
+        let _ = std::fs::remove_file(&path);
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.put("revoked:abc", "{}", None).await.unwrap();
+        }
+        let reopened = SqliteStore::open(&path).unwrap();
+        assert_eq!(
+            reopened.get("revoked:abc").await.unwrap().as_deref(),
+            Some("{}")
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -1,0 +1,167 @@
+//! The build-script entry point: configure, then compile a schema directory into
+//! `OUT_DIR`.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use telepact_schema::Schema;
+
+use crate::emit::{Options, generate};
+use crate::error::Error;
+
+/// Starts a [`Builder`] with the defaults: runtime at `::telepact`, types, server and
+/// client all generated, output in `OUT_DIR`.
+pub fn configure() -> Builder {
+    Builder::default()
+}
+
+/// Code generation settings, in the style of `tonic-build`.
+#[derive(Debug, Clone)]
+pub struct Builder {
+    runtime_path: String,
+    type_attributes: Vec<(String, String)>,
+    build_server: bool,
+    build_client: bool,
+    out_dir: Option<PathBuf>,
+    emit_rerun_if_changed: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            runtime_path: "::telepact".into(),
+            type_attributes: Vec::new(),
+            build_server: true,
+            build_client: true,
+            out_dir: None,
+            emit_rerun_if_changed: true,
+        }
+    }
+}
+
+impl Builder {
+    /// The path of the runtime crate in generated code (default `::telepact`).
+    pub fn runtime_path(mut self, path: impl Into<String>) -> Self {
+        self.runtime_path = path.into();
+        self
+    }
+
+    /// Adds attributes (such as `#[derive(Hash)]`) to generated types. `selector` is `.`
+    /// for every type, or a schema key (`struct.Point`, `union.Auth_`, `fn.myShift`)
+    /// selecting that definition's types and those derived from it (`fn.myShift.->`,
+    /// `union.Auth_.Password`). Paths in the attribute resolve where the code is included.
+    pub fn type_attribute(
+        mut self,
+        selector: impl Into<String>,
+        attribute: impl Into<String>,
+    ) -> Self {
+        self.type_attributes
+            .push((selector.into(), attribute.into()));
+        self
+    }
+
+    /// Whether to generate the `Handler` trait and its router glue (default on).
+    pub fn build_server(mut self, enabled: bool) -> Self {
+        self.build_server = enabled;
+        self
+    }
+
+    /// Whether to generate the typed `Client` (default on).
+    pub fn build_client(mut self, enabled: bool) -> Self {
+        self.build_client = enabled;
+        self
+    }
+
+    /// Writes output here instead of `OUT_DIR`.
+    pub fn out_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.out_dir = Some(dir.into());
+        self
+    }
+
+    /// Whether to print `cargo:rerun-if-changed` lines (default on).
+    pub fn emit_rerun_if_changed(mut self, enabled: bool) -> Self {
+        self.emit_rerun_if_changed = enabled;
+        self
+    }
+
+    /// The generated source for an already loaded schema; `source` names it in the
+    /// file's header.
+    pub fn generate(&self, schema: &Schema, source: &str) -> Result<String, Error> {
+        let options = Options::new(
+            &self.runtime_path,
+            &self.type_attributes,
+            self.build_server,
+            self.build_client,
+        )?;
+        generate(schema, &options, source)
+    }
+
+    /// Loads the schema in `dir` and returns the generated source.
+    pub fn generate_dir(&self, dir: impl AsRef<Path>) -> Result<String, Error> {
+        let dir = dir.as_ref();
+        let schema = Schema::from_dir(dir)?;
+        self.generate(&schema, &schema_name(dir))
+    }
+
+    /// Generates `<OUT_DIR>/<dir name>.rs` from the schema in `dir` (include it with
+    /// `telepact::include_schema!("<dir name>")`) and returns its path. The file is
+    /// rewritten only when its content changes.
+    pub fn compile_dir(&self, dir: impl AsRef<Path>) -> Result<PathBuf, Error> {
+        let dir = dir.as_ref();
+        if self.emit_rerun_if_changed {
+            print_rerun_if_changed(dir)?;
+        }
+        let code = self.generate_dir(dir)?;
+        let out_dir = match &self.out_dir {
+            Some(dir) => dir.clone(),
+            None => std::env::var_os("OUT_DIR")
+                .map(PathBuf::from)
+                .ok_or(Error::NoOutDir)?,
+        };
+        let path = out_dir.join(format!("{}.rs", schema_name(dir)));
+        write_if_changed(&path, &code)?;
+        Ok(path)
+    }
+}
+
+/// The output name of a schema directory: its last component (`api`).
+fn schema_name(dir: &Path) -> String {
+    dir.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "schema".into())
+}
+
+fn print_rerun_if_changed(dir: &Path) -> Result<(), Error> {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    let mut files: Vec<PathBuf> = fs::read_dir(dir)
+        .map_err(io)?
+        .filter_map(|entry| entry.ok().map(|e| e.path()))
+        .filter(|path| path.is_file())
+        .collect();
+    files.sort();
+    for file in files {
+        println!("cargo:rerun-if-changed={}", file.display());
+    }
+    Ok(())
+}
+
+/// Leaves an up-to-date file untouched so its mtime does not trigger a rebuild.
+pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
+    if fs::read_to_string(path).is_ok_and(|existing| existing == content) {
+        return Ok(());
+    }
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent).map_err(|source| Error::Io {
+            path: parent.to_path_buf(),
+            source,
+        })?;
+    }
+    fs::write(path, content).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}

@@ -1,0 +1,171 @@
+//! Rust names for schema names: type names in UpperCamelCase, fields and methods in
+//! snake_case, keywords escaped, and a registry that refuses two items with one name.
+
+use std::collections::HashMap;
+
+use heck::ToSnakeCase;
+use proc_macro2::{Ident, Span};
+
+use crate::error::Error;
+
+/// Names the generated code defines itself; a schema type may not take them.
+pub const RESERVED_TYPE_NAMES: &[&str] = &[
+    "Handler",
+    "Client",
+    "Context",
+    "RequestHeaders",
+    "ResponseHeaders",
+];
+
+/// Methods of the generated `Client` besides the functions'; no function may take them.
+pub const RESERVED_METHOD_NAMES: &[&str] = &["new", "inner"];
+
+/// `ExStruct` from `struct.ExStruct`, `Auth` from `Auth_`, `MyShift` from `myShift`:
+/// trailing `_` dropped, each `_`-separated part capitalised.
+pub fn type_name(schema_name: &str) -> String {
+    let name: String = schema_name
+        .split('_')
+        .filter(|part| !part.is_empty())
+        .map(capitalise)
+        .collect();
+    let name = sanitise(&name);
+    if name == "Self" { "Self_".into() } else { name }
+}
+
+/// `employee_id` from `employeeId`, `auth` from `@auth_`.
+pub fn snake_name(schema_name: &str) -> String {
+    sanitise(&schema_name.trim_start_matches('@').to_snake_case())
+}
+
+/// The name without its kind prefix: `myShift` from `fn.myShift`.
+pub fn strip_prefix(key: &str) -> &str {
+    key.split_once('.').map_or(key, |(_, rest)| rest)
+}
+
+/// An identifier token for a name made by [`type_name`] or [`snake_name`]; keywords
+/// become raw identifiers (`r#type`), or get a `_` suffix where Rust has no raw form.
+pub fn ident(name: &str) -> Ident {
+    match name {
+        "self" | "Self" | "super" | "crate" | "_" => {
+            Ident::new(&format!("{name}_"), Span::call_site())
+        }
+        _ if is_keyword(name) => Ident::new_raw(name, Span::call_site()),
+        _ => Ident::new(name, Span::call_site()),
+    }
+}
+
+fn capitalise(part: &str) -> String {
+    let mut chars = part.chars();
+    match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// Keeps `[A-Za-z0-9_]`, and makes the result a valid identifier (never empty, never
+/// starting with a digit), so building an [`Ident`] cannot fail.
+fn sanitise(name: &str) -> String {
+    let mut out: String = name
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
+        .collect();
+    if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || out == "_" {
+        out.insert(0, 'x');
+    }
+    out
+}
+
+fn is_keyword(name: &str) -> bool {
+    const KEYWORDS: &[&str] = &[
+        "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern",
+        "false", "fn", "for", "gen", "if", "impl", "in", "let", "loop", "match", "mod", "move",
+        "mut", "pub", "ref", "return", "static", "struct", "trait", "true", "try", "type",
+        "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "macro",
+        "override", "priv", "typeof", "unsized", "virtual", "yield",
+    ];
+    KEYWORDS.contains(&name)
+}
+
+/// Hands out names within one namespace and reports the second claimant of a name.
+#[derive(Debug, Default)]
+pub struct NameRegistry {
+    owners: HashMap<String, String>,
+}
+
+impl NameRegistry {
+    /// A registry in which the generated code's own item names are taken.
+    pub fn for_types() -> Self {
+        let mut registry = Self::default();
+        for name in RESERVED_TYPE_NAMES {
+            registry
+                .owners
+                .insert((*name).into(), "the generated code".into());
+        }
+        registry
+    }
+
+    /// A registry in which the generated client's own method names are taken.
+    pub fn for_methods() -> Self {
+        let mut registry = Self::default();
+        for name in RESERVED_METHOD_NAMES {
+            registry
+                .owners
+                .insert((*name).into(), "the generated client".into());
+        }
+        registry
+    }
+
+    /// Claims `name` for `owner` (a schema path used in the error message).
+    pub fn claim(&mut self, name: String, owner: &str) -> Result<String, Error> {
+        if let Some(previous) = self.owners.get(&name) {
+            return Err(Error::NameCollision {
+                name,
+                first: previous.clone(),
+                second: owner.into(),
+            });
+        }
+        self.owners.insert(name.clone(), owner.into());
+        Ok(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn type_names_drop_trailing_underscores_and_join_parts() {
+        assert_eq!(type_name("Ok_"), "Ok");
+        assert_eq!(type_name("ValidationFailure_"), "ValidationFailure");
+        assert_eq!(type_name("myShift"), "MyShift");
+        assert_eq!(type_name("ping_"), "Ping");
+        assert_eq!(type_name("HTTP_thing"), "HTTPThing");
+        assert_eq!(type_name("Self"), "Self_");
+        assert_eq!(type_name("_"), "x");
+    }
+
+    #[test]
+    fn snake_names_follow_rust_conventions() {
+        assert_eq!(snake_name("employeeId"), "employee_id");
+        assert_eq!(snake_name("aF"), "a_f");
+        assert_eq!(snake_name("@auth_"), "auth");
+        assert_eq!(snake_name("field1"), "field1");
+        assert_eq!(snake_name("arrNullBool"), "arr_null_bool");
+    }
+
+    #[test]
+    fn keywords_become_raw_or_suffixed_identifiers() {
+        assert_eq!(ident("type").to_string(), "r#type");
+        assert_eq!(ident("in").to_string(), "r#in");
+        assert_eq!(ident("self").to_string(), "self_");
+        assert_eq!(ident("value").to_string(), "value");
+    }
+
+    #[test]
+    fn the_second_claim_of_a_name_fails() {
+        let mut registry = NameRegistry::for_types();
+        assert!(registry.claim("Foo".into(), "struct.Foo").is_ok());
+        assert!(registry.claim("Foo".into(), "struct.Foo_").is_err());
+        assert!(registry.claim("Client".into(), "struct.Client").is_err());
+    }
+}

@@ -1,0 +1,388 @@
+//! The generation plan: every Rust item to emit, named, with its fields and variants,
+//! built from the schema model before any tokens are written.
+
+use std::collections::HashSet;
+
+use indexmap::IndexMap;
+use telepact_schema::{Field, FunctionDef, Schema, Tag, TypeExpr, UnionDef};
+
+use crate::error::Error;
+use crate::names::{NameRegistry, snake_name, strip_prefix, type_name};
+use crate::recursion;
+
+/// Index of an [`Item`] in [`Plan::items`].
+pub type ItemId = usize;
+
+/// Everything the emitters need: items in output order and lookups from schema ids.
+#[derive(Debug)]
+pub struct Plan {
+    pub items: Vec<Item>,
+    pub functions: Vec<FunctionPlan>,
+    pub request_headers: ItemId,
+    pub response_headers: ItemId,
+    struct_items: Vec<ItemId>,
+    union_items: Vec<ItemId>,
+    input_items: Vec<ItemId>,
+}
+
+/// One generated struct or enum.
+#[derive(Debug)]
+pub struct Item {
+    /// Where the item comes from (`struct.X`, `union.X.Tag`, `fn.x.->`); type attributes
+    /// select items by it.
+    pub key: String,
+    pub name: String,
+    pub doc: Option<String>,
+    pub shape: Shape,
+    pub derive_default: bool,
+    /// Comes from the standard definitions rather than the user's schema.
+    pub standard: bool,
+}
+
+#[derive(Debug)]
+pub enum Shape {
+    Struct(Vec<FieldPlan>),
+    Enum(Vec<VariantPlan>),
+}
+
+#[derive(Debug)]
+pub struct FieldPlan {
+    /// The JSON key, exactly as on the wire (`optional!`, `@auth_`).
+    pub wire: String,
+    pub name: String,
+    pub ty: TypeExpr,
+    pub optional: bool,
+    /// The field holds a type that contains this item again, so it must be boxed.
+    pub boxed: bool,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct VariantPlan {
+    /// The tag, exactly as on the wire (`Ok_`).
+    pub wire: String,
+    pub name: String,
+    pub payload: ItemId,
+    pub doc: Option<String>,
+}
+
+#[derive(Debug)]
+pub struct FunctionPlan {
+    /// The function's schema key (`fn.myShift`).
+    pub wire: String,
+    pub method: String,
+    pub input: ItemId,
+    pub output: ItemId,
+    pub internal: bool,
+    pub doc: Option<String>,
+}
+
+impl Plan {
+    pub fn build(schema: &Schema) -> Result<Plan, Error> {
+        let mut builder = PlanBuilder::new(schema);
+        builder.reserve_named_types()?;
+        builder.add_structs()?;
+        builder.add_unions()?;
+        builder.add_errors()?;
+        builder.add_functions()?;
+        let (request_headers, response_headers) = builder.add_headers()?;
+        let mut plan = Plan {
+            items: builder.items,
+            functions: builder.functions,
+            request_headers,
+            response_headers,
+            struct_items: builder.struct_items,
+            union_items: builder.union_items,
+            input_items: builder.input_items,
+        };
+        recursion::mark_boxed_fields(&mut plan);
+        recursion::mark_default_structs(&mut plan);
+        Ok(plan)
+    }
+
+    pub fn struct_item(&self, id: telepact_schema::StructId) -> ItemId {
+        self.struct_items[id.0 as usize]
+    }
+
+    pub fn union_item(&self, id: telepact_schema::UnionId) -> ItemId {
+        self.union_items[id.0 as usize]
+    }
+
+    pub fn input_item(&self, id: telepact_schema::FunctionId) -> ItemId {
+        self.input_items[id.0 as usize]
+    }
+}
+
+struct PlanBuilder<'s> {
+    schema: &'s Schema,
+    types: NameRegistry,
+    methods: NameRegistry,
+    items: Vec<Item>,
+    functions: Vec<FunctionPlan>,
+    struct_items: Vec<ItemId>,
+    union_items: Vec<ItemId>,
+    input_items: Vec<ItemId>,
+    /// `(errors key, tag)` → the shared payload item of that error tag.
+    error_payloads: IndexMap<(String, String), ItemId>,
+    /// Schema keys the user's documents define (the rest are standard definitions).
+    user_keys: HashSet<String>,
+}
+
+impl<'s> PlanBuilder<'s> {
+    fn new(schema: &'s Schema) -> Self {
+        PlanBuilder {
+            schema,
+            types: NameRegistry::for_types(),
+            methods: NameRegistry::for_methods(),
+            items: Vec::new(),
+            functions: Vec::new(),
+            struct_items: Vec::new(),
+            union_items: Vec::new(),
+            input_items: Vec::new(),
+            error_payloads: IndexMap::new(),
+            user_keys: user_definition_keys(schema),
+        }
+    }
+
+    /// Claims the names of `struct.*` and `union.*` first, so that when a derived name
+    /// (a tag payload) collides with one, the derived one is reported.
+    fn reserve_named_types(&mut self) -> Result<(), Error> {
+        let structs = self.schema.structs.iter().map(|s| &s.name);
+        let unions = self.schema.unions.iter().map(|u| &u.name);
+        for key in structs.chain(unions) {
+            self.types.claim(type_name(strip_prefix(key)), key)?;
+        }
+        Ok(())
+    }
+
+    fn add_structs(&mut self) -> Result<(), Error> {
+        for def in &self.schema.structs {
+            let fields = plan_fields(&def.fields, None, &def.name)?;
+            let id = self.push(
+                &def.name,
+                type_name(strip_prefix(&def.name)),
+                def.doc.clone(),
+                Shape::Struct(fields),
+            );
+            self.struct_items.push(id);
+        }
+        Ok(())
+    }
+
+    fn add_unions(&mut self) -> Result<(), Error> {
+        for def in &self.schema.unions {
+            let name = type_name(strip_prefix(&def.name));
+            let id = self.add_union(def, name.clone(), def.name.clone(), &name)?;
+            self.union_items.push(id);
+        }
+        Ok(())
+    }
+
+    /// Adds a union's enum (already named) and one payload struct per tag.
+    fn add_union(
+        &mut self,
+        def: &UnionDef,
+        name: String,
+        key: String,
+        payload_prefix: &str,
+    ) -> Result<ItemId, Error> {
+        let enum_id = self.push(&key, name, def.doc.clone(), Shape::Enum(Vec::new()));
+        let mut variants = Vec::new();
+        let mut variant_names = NameRegistry::default();
+        for tag in def.tags.values() {
+            let tag_key = format!("{key}.{}", tag.name);
+            let payload = match self.shared_error_payload(tag) {
+                Some(payload) => payload,
+                None => {
+                    let payload_name = self.types.claim(
+                        format!("{payload_prefix}{}", type_name(&tag.name)),
+                        &tag_key,
+                    )?;
+                    let fields = plan_fields(&tag.fields, None, &tag_key)?;
+                    self.push(
+                        &tag_key,
+                        payload_name,
+                        tag.doc.clone(),
+                        Shape::Struct(fields),
+                    )
+                }
+            };
+            variants.push(VariantPlan {
+                wire: tag.name.clone(),
+                name: variant_names.claim(type_name(&tag.name), &tag_key)?,
+                payload,
+                doc: tag.doc.clone(),
+            });
+        }
+        self.items[enum_id].shape = Shape::Enum(variants);
+        Ok(enum_id)
+    }
+
+    fn shared_error_payload(&self, tag: &Tag) -> Option<ItemId> {
+        let errors = tag.from_errors.as_ref()?;
+        self.error_payloads
+            .get(&(errors.clone(), tag.name.clone()))
+            .copied()
+    }
+
+    /// Error tags are merged into many results; each gets one payload struct, named
+    /// after the tag (`ErrorUnknown`).
+    fn add_errors(&mut self) -> Result<(), Error> {
+        for def in &self.schema.errors {
+            for tag in def.tags.values() {
+                let key = format!("{}.{}", def.name, tag.name);
+                let name = self.types.claim(type_name(&tag.name), &key)?;
+                let fields = plan_fields(&tag.fields, None, &key)?;
+                let id = self.push(&key, name, tag.doc.clone(), Shape::Struct(fields));
+                self.error_payloads
+                    .insert((def.name.clone(), tag.name.clone()), id);
+            }
+        }
+        Ok(())
+    }
+
+    fn add_functions(&mut self) -> Result<(), Error> {
+        for def in &self.schema.functions {
+            let plan = self.add_function(def)?;
+            self.input_items.push(plan.input);
+            self.functions.push(plan);
+        }
+        Ok(())
+    }
+
+    fn add_function(&mut self, def: &FunctionDef) -> Result<FunctionPlan, Error> {
+        let base = type_name(strip_prefix(&def.name));
+        let input_name = self.types.claim(format!("{base}Input"), &def.name)?;
+        let fields = plan_fields(&def.args, None, &def.name)?;
+        let input = self.push(
+            &def.name,
+            input_name,
+            def.doc.clone(),
+            Shape::Struct(fields),
+        );
+        let output_key = format!("{}.->", def.name);
+        let output_name = self.types.claim(format!("{base}Output"), &output_key)?;
+        let output = self.add_union(&def.result, output_name, output_key, &base)?;
+        if self.items[output].doc.is_none() {
+            self.items[output].doc = Some(format!(" The result of `{}`.", def.name));
+        }
+        Ok(FunctionPlan {
+            wire: def.name.clone(),
+            method: self
+                .methods
+                .claim(snake_name(strip_prefix(&def.name)), &def.name)?,
+            input,
+            output,
+            internal: def.internal,
+            doc: def.doc.clone(),
+        })
+    }
+
+    fn add_headers(&mut self) -> Result<(ItemId, ItemId), Error> {
+        let request_docs = self.header_docs(|h| &h.request);
+        let response_docs = self.header_docs(|h| &h.response);
+        let request = plan_fields(
+            &self.schema.request_headers,
+            Some(&request_docs),
+            "request headers",
+        )?;
+        let response = plan_fields(
+            &self.schema.response_headers,
+            Some(&response_docs),
+            "response headers",
+        )?;
+        let request_doc =
+            Some(" The request headers this schema declares, typed; all optional.".to_string());
+        let response_doc =
+            Some(" The response headers this schema declares, typed; all optional.".to_string());
+        let request = self.push(
+            "headers",
+            "RequestHeaders".into(),
+            request_doc,
+            Shape::Struct(request),
+        );
+        let response = self.push(
+            "headers.->",
+            "ResponseHeaders".into(),
+            response_doc,
+            Shape::Struct(response),
+        );
+        Ok((request, response))
+    }
+
+    /// Header name → the docstring of the `headers.*` definition declaring it.
+    fn header_docs(
+        &self,
+        side: impl Fn(&telepact_schema::HeadersDef) -> &IndexMap<String, Field>,
+    ) -> IndexMap<String, String> {
+        let mut docs = IndexMap::new();
+        for def in &self.schema.headers {
+            for name in side(def).keys() {
+                if let Some(doc) = &def.doc {
+                    docs.insert(name.clone(), doc.clone());
+                }
+            }
+        }
+        docs
+    }
+
+    fn push(&mut self, key: &str, name: String, doc: Option<String>, shape: Shape) -> ItemId {
+        self.items.push(Item {
+            key: key.into(),
+            name,
+            doc,
+            shape,
+            derive_default: false,
+            standard: !self.user_keys.contains(definition_key(key)),
+        });
+        self.items.len() - 1
+    }
+}
+
+const DEFINITION_PREFIXES: &[&str] = &[
+    "struct.", "union.", "fn.", "errors.", "headers.", "info.", "_ext.",
+];
+
+fn user_definition_keys(schema: &Schema) -> HashSet<String> {
+    schema
+        .original
+        .iter()
+        .filter_map(|definition| definition.as_object())
+        .flat_map(|definition| definition.keys())
+        .filter(|key| DEFINITION_PREFIXES.iter().any(|p| key.starts_with(p)))
+        .cloned()
+        .collect()
+}
+
+/// The definition an item key belongs to: `fn.x` for `fn.x.->.Ok_`. Request and
+/// response headers (`headers`, `headers.->`) count as the user's.
+fn definition_key(item_key: &str) -> &str {
+    let mut dots = item_key.match_indices('.').map(|(i, _)| i);
+    match (dots.next(), dots.next()) {
+        (Some(_), Some(second)) => &item_key[..second],
+        _ => item_key,
+    }
+}
+
+/// Plans a field list; `docs` gives per-field docstrings (headers).
+fn plan_fields(
+    fields: &IndexMap<String, Field>,
+    docs: Option<&IndexMap<String, String>>,
+    owner: &str,
+) -> Result<Vec<FieldPlan>, Error> {
+    let mut names = NameRegistry::default();
+    fields
+        .values()
+        .map(|field| {
+            let path = format!("{owner}.{}", field.key);
+            Ok(FieldPlan {
+                wire: field.key.clone(),
+                name: names.claim(snake_name(&field.name), &path)?,
+                ty: field.ty.clone(),
+                optional: field.optional,
+                boxed: false,
+                doc: docs.and_then(|d| d.get(&field.key)).cloned(),
+            })
+        })
+        .collect()
+}

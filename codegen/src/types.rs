@@ -1,0 +1,178 @@
+//! Emits the serde types: a struct per struct, argument list, tag payload and header set;
+//! an enum per union and function result; the `FunctionInput` impls.
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use telepact_schema::{TypeExpr, TypeKind};
+
+use crate::docs::doc_attrs;
+use crate::emit::Emitter;
+use crate::names::ident;
+use crate::plan::{FieldPlan, Item, ItemId, Shape, VariantPlan};
+
+impl Emitter<'_> {
+    /// The user's types first, then the headers, then the standard definitions' types.
+    pub fn types(&self) -> TokenStream {
+        let headers = [self.plan.request_headers, self.plan.response_headers];
+        let all = 0..self.plan.items.len();
+        let user = all
+            .clone()
+            .filter(|&id| !self.plan.items[id].standard && !headers.contains(&id));
+        let standard = all.filter(|&id| self.plan.items[id].standard && !headers.contains(&id));
+        let order = user.chain(headers).chain(standard);
+        let items = order.map(|id| {
+            let item = self.item(id);
+            let input_impl = self.function_input_impl(id);
+            quote! { #item #input_impl }
+        });
+        quote! { #(#items)* }
+    }
+
+    /// `impl FunctionInput` when `id` is a function's argument struct.
+    fn function_input_impl(&self, id: ItemId) -> Option<TokenStream> {
+        let function = self.plan.functions.iter().find(|f| f.input == id)?;
+        let rt = &self.options.runtime;
+        let input = self.item_ident(function.input);
+        let output = self.item_ident(function.output);
+        let name = &function.wire;
+        Some(quote! {
+            impl #rt::typed::FunctionInput for #input {
+                const NAME: &'static str = #name;
+                type Output = #output;
+            }
+        })
+    }
+
+    fn item(&self, id: ItemId) -> TokenStream {
+        let item = &self.plan.items[id];
+        let doc = doc_attrs(item.doc.as_deref());
+        let derives = self.derives(item);
+        let serde_crate = self.serde_crate_attr();
+        let extra = self.options.attributes_for(&item.key);
+        let name = ident(&item.name);
+        let (allows, body) = match &item.shape {
+            Shape::Struct(fields) => {
+                let fields = fields.iter().map(|f| self.field(f));
+                (
+                    self.item_allows(),
+                    quote! { pub struct #name { #(#fields)* } },
+                )
+            }
+            Shape::Enum(variants) => {
+                let variants = variants.iter().map(|v| self.variant(v));
+                // Payload sizes differ by schema design, and tags often share a prefix.
+                let allows = quote! {
+                    #[allow(dead_code, missing_docs, clippy::large_enum_variant, clippy::enum_variant_names)]
+                };
+                (allows, quote! { pub enum #name { #(#variants)* } })
+            }
+        };
+        quote! {
+            #doc
+            #allows
+            #derives
+            #serde_crate
+            #(#extra)*
+            #body
+        }
+    }
+
+    fn derives(&self, item: &Item) -> TokenStream {
+        let default = item.derive_default.then(|| quote! { Default, });
+        let serde = self.serde_path();
+        quote! {
+            #[derive(Debug, Clone, PartialEq, #default #serde::Serialize, #serde::Deserialize)]
+        }
+    }
+
+    fn field(&self, field: &FieldPlan) -> TokenStream {
+        let doc = doc_attrs(field.doc.as_deref());
+        let name = ident(&field.name);
+        let mut ty = self.value_type(&field.ty, field.boxed);
+        let mut serde_args = Vec::new();
+        if field.wire != unraw(&name) {
+            let wire = &field.wire;
+            serde_args.push(quote! { rename = #wire });
+        }
+        if field.optional {
+            ty = quote! { ::core::option::Option<#ty> };
+            serde_args
+                .push(quote! { default, skip_serializing_if = "::core::option::Option::is_none" });
+            if accepts_null(&field.ty) {
+                // Without this, a present `null` would read as "absent".
+                let present = format!("{}::typed::deserialize_present", self.options.runtime_str);
+                serde_args.push(quote! { deserialize_with = #present });
+            }
+        }
+        let serde_attr = (!serde_args.is_empty()).then(|| quote! { #[serde(#(#serde_args),*)] });
+        quote! {
+            #doc
+            #serde_attr
+            pub #name: #ty,
+        }
+    }
+
+    fn variant(&self, variant: &VariantPlan) -> TokenStream {
+        let doc = doc_attrs(variant.doc.as_deref());
+        let name = ident(&variant.name);
+        let payload = self.item_ident(variant.payload);
+        let wire = &variant.wire;
+        let rename = (variant.wire != unraw(&name)).then(|| quote! { #[serde(rename = #wire)] });
+        quote! {
+            #doc
+            #rename
+            #name(#payload),
+        }
+    }
+
+    /// The Rust type of a value of `ty` (without the field's optionality).
+    pub fn value_type(&self, ty: &TypeExpr, boxed: bool) -> TokenStream {
+        let rt = &self.options.runtime;
+        let mut base = match &ty.kind {
+            TypeKind::Boolean => quote! { bool },
+            TypeKind::Integer => quote! { i64 },
+            TypeKind::Number => quote! { f64 },
+            TypeKind::String => quote! { ::std::string::String },
+            TypeKind::Bytes => quote! { #rt::typed::Bytes },
+            TypeKind::Any => quote! { #rt::typed::Value },
+            TypeKind::Select => quote! { #rt::typed::Select },
+            TypeKind::Array(inner) => {
+                let inner = self.value_type(inner, false);
+                quote! { ::std::vec::Vec<#inner> }
+            }
+            TypeKind::Object(inner) => {
+                let inner = self.value_type(inner, false);
+                quote! { #rt::typed::IndexMap<::std::string::String, #inner> }
+            }
+            TypeKind::Struct(id) => self
+                .item_ident(self.plan.struct_item(*id))
+                .into_token_stream(),
+            TypeKind::Union(id) => self
+                .item_ident(self.plan.union_item(*id))
+                .into_token_stream(),
+            TypeKind::FunctionLink(id) => {
+                let input = self.item_ident(self.plan.input_item(*id));
+                quote! { #rt::typed::Call<#input> }
+            }
+        };
+        if boxed {
+            base = quote! { ::std::boxed::Box<#base> };
+        }
+        // `any` already holds `null`; any other nullable type is an `Option`.
+        if ty.nullable && ty.kind != TypeKind::Any {
+            base = quote! { ::core::option::Option<#base> };
+        }
+        base
+    }
+}
+
+/// The name serde derives for an identifier (`r#type` → `type`).
+fn unraw(ident: &proc_macro2::Ident) -> String {
+    let name = ident.to_string();
+    name.strip_prefix("r#").map(str::to_string).unwrap_or(name)
+}
+
+/// Whether `null` is a valid value of `ty`.
+fn accepts_null(ty: &TypeExpr) -> bool {
+    ty.nullable || ty.kind == TypeKind::Any
+}

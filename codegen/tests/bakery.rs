@@ -1,0 +1,259 @@
+//! The bakery's generated code compiles without warnings, and an implementation of its
+//! `Handler` serves typed calls made through its typed `Client`.
+
+#![deny(warnings)]
+
+mod bakery {
+    include!("generated/bakery.rs");
+}
+
+use bakery::*;
+use serde_json::{Value, json};
+use telepact::typed::CallError;
+use telepact::{FunctionRouter, HandlerError, Message};
+
+/// The identity an auth hook would attach to the request.
+#[derive(Clone)]
+struct Employee(String);
+
+struct Bakery;
+
+impl Handler for Bakery {
+    async fn my_shift(
+        &self,
+        _input: MyShiftInput,
+        context: &mut Context,
+    ) -> Result<MyShiftOutput, HandlerError> {
+        let Some(Employee(id)) = context.extensions.get::<Employee>().cloned() else {
+            return Ok(MyShiftOutput::ErrorUnauthenticated(ErrorUnauthenticated {
+                message: Some("who are you?".into()),
+            }));
+        };
+        let station = match &context.headers.auth {
+            Some(Auth::Password(AuthPassword { username, .. })) => format!("oven of {username}"),
+            None => "counter".into(),
+        };
+        context.response_headers.warn = Some(vec![json!("busy day")]);
+        Ok(MyShiftOutput::Ok(MyShiftOk {
+            employee_id: id,
+            station,
+            pastry: "croissant".into(),
+        }))
+    }
+
+    async fn approve_special(
+        &self,
+        _input: ApproveSpecialInput,
+        _context: &mut Context,
+    ) -> Result<ApproveSpecialOutput, HandlerError> {
+        Err("the special is not ready".into())
+    }
+}
+
+/// A client whose transport hands the request bytes to `router` directly, attaching
+/// an identity the way the server's auth hook would.
+fn loopback_client(router: FunctionRouter) -> Client {
+    let transport = move |bytes: Vec<u8>| {
+        let router = router.clone();
+        async move {
+            let request = message_from_json(&bytes);
+            let response = match router.call(request).await {
+                Ok(response) => response,
+                Err(error) => Message::new(
+                    Default::default(),
+                    "ErrorUnknown_",
+                    json_object(json!({"caseId": error.to_string()})),
+                ),
+            };
+            Ok(serde_json::to_vec(&response.to_json()).unwrap())
+        }
+    };
+    Client::new(telepact::Client::new(transport))
+}
+
+fn message_from_json(bytes: &[u8]) -> Message {
+    let value: Value = serde_json::from_slice(bytes).unwrap();
+    let mut message = Message {
+        headers: json_object(value[0].clone()),
+        body: json_object(value[1].clone()),
+        ..Message::default()
+    };
+    message.extensions.insert(Employee("e-17".into()));
+    message
+}
+
+fn json_object(value: Value) -> serde_json::Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+/// A client of a validating server for the bakery schema whose auth hook attaches the
+/// caller's identity from a typed `@auth_`.
+fn served_client() -> Client {
+    let schema_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api");
+    let schema = telepact_schema::Schema::from_dir(schema_dir).unwrap();
+    let on_auth = |headers: &telepact::Headers| {
+        let auth = headers
+            .get("@auth_")
+            .cloned()
+            .map(serde_json::from_value::<Auth>);
+        async move {
+            match auth {
+                Some(Ok(Auth::Password(AuthPassword { username, .. }))) => {
+                    Ok(telepact::Authenticated::new().extension(Employee(username)))
+                }
+                _ => Err(HandlerError::from("unknown credentials")),
+            }
+        }
+    };
+    let server = telepact::Server::builder(schema, bakery::router(Bakery))
+        .on_auth(on_auth)
+        .build()
+        .unwrap();
+    let transport = move |bytes: Vec<u8>| {
+        let server = server.clone();
+        async move { Ok(server.process(&bytes).await.bytes) }
+    };
+    Client::new(telepact::Client::new(transport))
+}
+
+fn password(username: &str) -> RequestHeaders {
+    RequestHeaders {
+        auth: Some(Auth::Password(AuthPassword {
+            username: username.into(),
+            password: "secret".into(),
+        })),
+        ..RequestHeaders::default()
+    }
+}
+
+#[tokio::test]
+async fn through_the_server_the_handler_sees_the_identity_the_auth_hook_attached() {
+    let client = served_client();
+    let response = client
+        .my_shift(MyShiftInput {}, password("ana"))
+        .await
+        .unwrap();
+    let MyShiftOutput::Ok(shift) = response.output else {
+        panic!("expected Ok_, got {:?}", response.output);
+    };
+    assert_eq!(shift.employee_id, "ana");
+    assert_eq!(shift.station, "oven of ana");
+}
+
+#[tokio::test]
+async fn through_the_server_errors_arrive_as_typed_result_tags() {
+    let client = served_client();
+    let response = client
+        .my_shift(MyShiftInput {}, RequestHeaders::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(response.output, MyShiftOutput::ErrorUnauthenticated(_)),
+        "{:?}",
+        response.output
+    );
+    let response = client
+        .approve_special(ApproveSpecialInput {}, password("ana"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(response.output, ApproveSpecialOutput::ErrorUnknown(_)),
+        "{:?}",
+        response.output
+    );
+    let response = client
+        .ping(PingInput {}, RequestHeaders::default())
+        .await
+        .unwrap();
+    assert_eq!(response.output, PingOutput::Ok(PingOk {}));
+}
+
+#[tokio::test]
+async fn a_typed_call_reaches_the_handler_and_comes_back_typed() {
+    let client = loopback_client(bakery::router(Bakery));
+    let headers = RequestHeaders {
+        auth: Some(Auth::Password(AuthPassword {
+            username: "ana".into(),
+            password: "secret".into(),
+        })),
+        ..RequestHeaders::default()
+    };
+    let response = client.my_shift(MyShiftInput {}, headers).await.unwrap();
+    assert_eq!(
+        response.output,
+        MyShiftOutput::Ok(MyShiftOk {
+            employee_id: "e-17".into(),
+            station: "oven of ana".into(),
+            pastry: "croissant".into(),
+        })
+    );
+    assert_eq!(response.headers.warn, Some(vec![json!("busy day")]));
+}
+
+#[tokio::test]
+async fn a_handler_failure_reaches_the_router_as_an_error() {
+    let router = bakery::router(Bakery);
+    let request = Message::new(Default::default(), "fn.approveSpecial", Default::default());
+    let error = router.call(request).await.unwrap_err();
+    assert_eq!(error.to_string(), "the special is not ready");
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_fit_the_input_is_a_handler_error() {
+    let router = bakery::router(Bakery);
+    let mut request = Message::default();
+    request
+        .body
+        .insert("fn.myShift".into(), json!(["not", "an", "object"]));
+    let error = router.call(request).await.unwrap_err();
+    assert!(
+        error.to_string().contains("fn.myShift: the request body"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_server_routes_public_functions_only() {
+    let router = bakery::router(Bakery);
+    assert!(router.contains("fn.myShift"));
+    assert!(router.contains("fn.approveSpecial"));
+    assert!(!router.contains("fn.ping_"));
+}
+
+#[tokio::test]
+async fn a_result_the_generated_code_does_not_know_is_a_decode_error() {
+    let transport = |_bytes: Vec<u8>| async { Ok(br#"[{}, {"ErrorFromTheFuture": {}}]"#.to_vec()) };
+    let client = Client::new(telepact::Client::new(transport));
+    let error = client
+        .ping(PingInput {}, RequestHeaders::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CallError::Decode(_)), "{error}");
+    assert!(
+        error.to_string().contains("fn.ping_: the response body"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn extra_headers_travel_with_the_typed_ones() {
+    let transport = |bytes: Vec<u8>| async move {
+        let request: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(request[0]["@note"], json!("hello"));
+        assert_eq!(request[0]["@auth_"]["Password"]["username"], json!("ana"));
+        assert_eq!(request[1], json!({"fn.ping_": {}}));
+        Ok(br#"[{"@note": "back"}, {"Ok_": {}}]"#.to_vec())
+    };
+    let client = telepact::Client::new(transport);
+    let mut extra = telepact::Headers::new();
+    extra.insert("@note".into(), json!("hello"));
+    let response: telepact::typed::Response<PingOutput, ResponseHeaders> =
+        telepact::typed::call_with(&client, PingInput {}, &password("ana"), extra)
+            .await
+            .unwrap();
+    assert_eq!(response.output, PingOutput::Ok(PingOk {}));
+    assert_eq!(response.raw_headers["@note"], json!("back"));
+}

@@ -1,0 +1,88 @@
+//! `Server::process` on the shared benchmark payloads against a bare serde_json
+//! parse + serialize of the same bytes (the floor any JSON server pays).
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use serde_json::{Map, Value, json};
+use telepact::schema::Schema;
+use telepact::{FunctionRouter, HandlerError, Message, Server};
+
+fn data_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/data")
+}
+
+/// Drives a future that never waits on I/O to completion without a runtime.
+fn run<F: Future>(future: F) -> F::Output {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    loop {
+        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
+            return output;
+        }
+    }
+}
+
+/// Echoes the request's `items` back as `Ok_ {items}` without copying them.
+async fn echo(request: Message) -> Result<Message, HandlerError> {
+    let items = request
+        .body
+        .into_iter()
+        .next()
+        .and_then(|(_, payload)| match payload {
+            Value::Object(mut payload) => payload.remove("items"),
+            _ => None,
+        })
+        .unwrap_or(Value::Array(Vec::new()));
+    let mut result = Map::new();
+    result.insert("items".to_string(), items);
+    Ok(Message::new(Map::new(), "Ok_", result))
+}
+
+fn process(c: &mut Criterion) {
+    let dir = data_dir();
+    let (Ok(schema_text), Ok(payloads)) = (
+        std::fs::read_to_string(dir.join("benchmark.telepact.json")),
+        std::fs::read_to_string(dir.join("payloads.json")),
+    ) else {
+        println!("SKIP: benchmark data not found at {}", dir.display());
+        return;
+    };
+    let schema = Schema::from_text(&schema_text).expect("benchmark schema loads");
+    let router = FunctionRouter::new().route("fn.roundTripTypical", echo);
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let payloads: Value = serde_json::from_str(&payloads).expect("payloads are JSON");
+
+    let mut group = c.benchmark_group("roundTripTypical");
+    for size in ["single", "big-list", "huge-list"] {
+        let items = &payloads["typical"][size];
+        let request = json!([{}, {"fn.roundTripTypical": {"items": items}}]);
+        let bytes = serde_json::to_vec(&request).expect("request serializes");
+        let response = run(server.process(&bytes));
+        assert!(
+            response.bytes.starts_with(b"[{},{\"Ok_\""),
+            "{size}: {}",
+            String::from_utf8_lossy(&response.bytes[..80.min(response.bytes.len())])
+        );
+        group.throughput(Throughput::Bytes(bytes.len() as u64));
+        group.bench_with_input(BenchmarkId::new("serde_json", size), &bytes, |b, bytes| {
+            b.iter(|| {
+                let value: Value = serde_json::from_slice(bytes).expect("parses");
+                serde_json::to_vec(&value).expect("serializes")
+            })
+        });
+        group.bench_with_input(BenchmarkId::new("process", size), &bytes, |b, bytes| {
+            b.iter(|| run(server.process(bytes)).bytes)
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, process);
+criterion_main!(benches);

@@ -1,0 +1,187 @@
+//! The server's half: decoding binary requests and encoding binary responses.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use serde_json::{Value, json};
+use telepact_schema::Schema;
+
+use super::convert::Encoder;
+use super::encoding::BinaryEncoding;
+use super::shape::Shape;
+use super::shape::fields_reach_bytes;
+use super::wire::{FrameError, decode_body, read_frame, says_packed, write_message};
+use crate::codec::ParseFailure;
+use crate::message::{Headers, Message};
+
+/// What a request asked of the binary encoding: read from its headers once they passed
+/// validation (`@bin_` is then a list of integers, `@pac_` a boolean).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BinaryRequest {
+    /// The checksums in `@bin_`: the encodings the client already holds.
+    pub known_checksums: Vec<i64>,
+    /// The `@pac_` header as sent.
+    pub pac: Option<bool>,
+}
+
+impl BinaryRequest {
+    /// `Some` when the request carries `@bin_`, i.e. asks for a binary response.
+    pub fn from_headers(headers: &Headers) -> Option<Self> {
+        let known = headers.get("@bin_")?;
+        let known_checksums = known
+            .as_array()
+            .map(|checksums| checksums.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        let pac = headers.get("@pac_").and_then(Value::as_bool);
+        Some(BinaryRequest {
+            known_checksums,
+            pac,
+        })
+    }
+
+    /// Whether the response should use the packed encoding.
+    pub fn packed(&self) -> bool {
+        self.pac == Some(true)
+    }
+
+    /// Echoes `@pac_` into the response headers, as the protocol asks.
+    pub fn echo_headers(&self, response_headers: &mut Headers) {
+        if let Some(pac) = self.pac {
+            response_headers.insert("@pac_".into(), Value::Bool(pac));
+        }
+    }
+
+    fn knows(&self, checksum: i32) -> bool {
+        self.known_checksums.contains(&i64::from(checksum))
+    }
+}
+
+/// A server's binary encoding together with the schema it came from (the schema tells
+/// which response strings are `bytes`, sent raw).
+#[derive(Debug, Clone)]
+pub struct ServerBinary {
+    encoding: BinaryEncoding,
+    field_ids_header: Value,
+    schema: Arc<Schema>,
+    /// Functions whose `Ok_` payload can hold `bytes` somewhere.
+    functions_with_bytes: HashSet<String>,
+}
+
+impl ServerBinary {
+    /// Derives the encoding of `schema`. Build it once, next to the schema.
+    pub fn new(schema: impl Into<Arc<Schema>>) -> Self {
+        let schema = schema.into();
+        let encoding = BinaryEncoding::new(&schema);
+        let field_ids_header = Value::Object(encoding.field_ids());
+        let functions_with_bytes = schema
+            .functions
+            .iter()
+            .filter(|function| {
+                let ok = function.result.tags.get("Ok_");
+                ok.is_some_and(|ok| fields_reach_bytes(&schema, &ok.fields))
+            })
+            .map(|function| function.name.clone())
+            .collect();
+        ServerBinary {
+            encoding,
+            field_ids_header,
+            schema,
+            functions_with_bytes,
+        }
+    }
+
+    /// The encoding (names ⇄ ids).
+    pub fn encoding(&self) -> &BinaryEncoding {
+        &self.encoding
+    }
+
+    /// The checksum answered in `@bin_`.
+    pub fn checksum(&self) -> i32 {
+        self.encoding.checksum()
+    }
+
+    /// Decodes a MessagePack request (see [`super::is_msgpack`]) into a message whose
+    /// keys are names again and whose binary values are base64 strings.
+    pub fn decode_request(&self, bytes: &[u8]) -> Result<Message, ParseFailure> {
+        let frame = read_frame(bytes).map_err(|error| {
+            tracing::debug!(%error, "binary request is not a message");
+            match error {
+                FrameError::NotTwoMaps(_) => ParseFailure::ExpectedJsonArrayOfTwoObjects,
+                FrameError::Headers(_) => ParseFailure::BinaryDecodeFailure,
+            }
+        })?;
+        if !self.is_current_checksum(frame.headers.get("@bin_")) {
+            return Err(ParseFailure::IncompatibleBinaryEncoding);
+        }
+        let packed = says_packed(&frame.headers);
+        let body = decode_body(frame.body, &self.encoding, packed).map_err(|error| {
+            tracing::debug!(%error, "binary request body cannot be decoded");
+            ParseFailure::BinaryDecodeFailure
+        })?;
+        let one_object = body.len() == 1 && body.values().all(Value::is_object);
+        if !one_object {
+            return Err(ParseFailure::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject);
+        }
+        Ok(Message {
+            headers: frame.headers,
+            body,
+            ..Message::default()
+        })
+    }
+
+    /// The request was encoded with the first checksum of its `@bin_`.
+    fn is_current_checksum(&self, bin_header: Option<&Value>) -> bool {
+        let used = bin_header
+            .and_then(Value::as_array)
+            .and_then(|checksums| checksums.first())
+            .and_then(Value::as_i64);
+        used == Some(i64::from(self.checksum()))
+    }
+
+    /// Encodes the final response of `function` for a client that sent `@bin_`.
+    ///
+    /// `None` when the response must go as JSON instead: only `Ok_` results travel in
+    /// binary. Adds `@bin_: [checksum]`, `@enc_` (when the client's `@bin_` lacks the
+    /// current checksum) and `@pac_: true` (when packing) to the encoded headers.
+    pub fn encode_response(
+        &self,
+        function: &str,
+        response: &Message,
+        request: &BinaryRequest,
+    ) -> Option<Vec<u8>> {
+        if response.target() != "Ok_" || response.body.len() != 1 {
+            return None;
+        }
+        let mut headers = response.headers.clone();
+        if !request.knows(self.checksum()) {
+            headers.insert("@enc_".into(), self.field_ids_header.clone());
+        }
+        headers.insert("@bin_".into(), json!([self.checksum()]));
+        let packed = request.packed() || says_packed(&headers);
+        if packed {
+            headers.insert("@pac_".into(), Value::Bool(true));
+        }
+
+        let encoder = Encoder {
+            encoding: Some(&self.encoding),
+            schema: Some(&self.schema),
+        };
+        let shape = self.body_shape(function);
+        write_message(&headers, &response.body, &encoder, shape, packed)
+            .inspect_err(|error| tracing::error!(%error, "binary response could not be written"))
+            .ok()
+    }
+
+    /// The result union of `function`, when its `Ok_` can hold `bytes` (the only values
+    /// the schema changes); otherwise no shape, which skips the schema walk.
+    fn body_shape(&self, function: &str) -> Shape<'_> {
+        if !self.functions_with_bytes.contains(function) {
+            return Shape::Unknown;
+        }
+        self.schema
+            .function_by_name(function)
+            .map_or(Shape::Unknown, |(_, definition)| {
+                Shape::Tags(&definition.result.tags)
+            })
+    }
+}

@@ -1,0 +1,113 @@
+//! Writing JSON values straight to MessagePack bytes, with the same key and `bytes`
+//! rules as [`Encoder::value`](super::convert::Encoder::value) but no intermediate tree:
+//! the fast path for unpacked messages.
+
+use std::io;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rmp::encode as mp;
+use serde_json::{Map, Number, Value};
+
+use super::convert::Encoder;
+use super::shape::Shape;
+
+fn length(len: usize) -> io::Result<u32> {
+    u32::try_from(len).map_err(|_| io::Error::other("more than 2^32 entries"))
+}
+
+impl<'a> Encoder<'a> {
+    pub(crate) fn write_value(
+        &self,
+        out: &mut Vec<u8>,
+        value: &Value,
+        shape: Shape<'a>,
+    ) -> io::Result<()> {
+        match value {
+            Value::Null => mp::write_nil(out)?,
+            Value::Bool(flag) => mp::write_bool(out, *flag)?,
+            Value::Number(number) => write_number(out, number)?,
+            Value::String(text) => self.write_string(out, text, shape)?,
+            Value::Array(items) => {
+                mp::write_array_len(out, length(items.len())?)?;
+                let element = shape.element();
+                for item in items {
+                    self.write_value(out, item, element)?;
+                }
+            }
+            Value::Object(entries) => self.write_object(out, entries, shape)?,
+        }
+        Ok(())
+    }
+
+    pub(crate) fn write_object(
+        &self,
+        out: &mut Vec<u8>,
+        entries: &Map<String, Value>,
+        shape: Shape<'a>,
+    ) -> io::Result<()> {
+        mp::write_map_len(out, length(entries.len())?)?;
+        for (key, item) in entries {
+            self.write_key(out, key)?;
+            self.write_value(out, item, shape.entry(self.schema, key))?;
+        }
+        Ok(())
+    }
+
+    pub(crate) fn write_key(&self, out: &mut Vec<u8>, key: &str) -> io::Result<()> {
+        match self.encoding.and_then(|encoding| encoding.id(key)) {
+            Some(id) => mp::write_uint(out, u64::from(id)).map(drop)?,
+            None => mp::write_str(out, key)?,
+        }
+        Ok(())
+    }
+
+    fn write_string(&self, out: &mut Vec<u8>, text: &str, shape: Shape<'a>) -> io::Result<()> {
+        if shape.is_bytes() {
+            if let Ok(bytes) = BASE64.decode(text) {
+                mp::write_bin(out, &bytes)?;
+                return Ok(());
+            }
+        }
+        mp::write_str(out, text)?;
+        Ok(())
+    }
+}
+
+fn write_number(out: &mut Vec<u8>, number: &Number) -> io::Result<()> {
+    if let Some(int) = number.as_u64() {
+        mp::write_uint(out, int)?;
+    } else if let Some(int) = number.as_i64() {
+        mp::write_sint(out, int)?;
+    } else {
+        mp::write_f64(out, number.as_f64().unwrap_or(f64::NAN))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::binary::encoding::BinaryEncoding;
+
+    /// The streaming writer and the tree builder produce the same bytes.
+    #[test]
+    fn streaming_matches_the_tree() {
+        let encoding = BinaryEncoding::from_names(["Ok_", "a", "b!"].map(String::from));
+        let encoder = Encoder {
+            encoding: Some(&encoding),
+            schema: None,
+        };
+        let value = json!({"Ok_": {"a": [1, -1, 300, -300, 1.5, u64::MAX, i64::MIN], "b!": null, "c": {"a": true, "d": "x"}}});
+        let mut streamed = Vec::new();
+        encoder
+            .write_value(&mut streamed, &value, Shape::Unknown)
+            .expect("writes to a Vec");
+        let mut tree = Vec::new();
+        rmpv::encode::write_value(&mut tree, &encoder.value(&value, Shape::Unknown))
+            .expect("writes to a Vec");
+        assert_eq!(streamed, tree);
+    }
+}

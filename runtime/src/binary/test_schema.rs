@@ -1,0 +1,180 @@
+//! Hand-built schema models for tests (also included by the integration tests).
+
+#![allow(dead_code)]
+
+use indexmap::IndexMap;
+use telepact_schema::{
+    Field, FunctionDef, FunctionId, Schema, StructDef, StructId, Tag, TypeExpr, TypeKind, TypeName,
+    UnionDef, UnionId,
+};
+
+pub fn ty(kind: TypeKind) -> TypeExpr {
+    TypeExpr {
+        kind,
+        nullable: false,
+    }
+}
+
+pub fn array(kind: TypeKind) -> TypeKind {
+    TypeKind::Array(Box::new(ty(kind)))
+}
+
+pub fn object(kind: TypeKind) -> TypeKind {
+    TypeKind::Object(Box::new(ty(kind)))
+}
+
+pub fn fields(list: Vec<(&str, TypeKind)>) -> IndexMap<String, Field> {
+    list.into_iter()
+        .map(|(key, kind)| {
+            let field = Field {
+                key: key.to_string(),
+                name: key.trim_end_matches('!').to_string(),
+                optional: key.ends_with('!'),
+                ty: ty(kind),
+            };
+            (key.to_string(), field)
+        })
+        .collect()
+}
+
+fn tag(name: &str, payload: IndexMap<String, Field>) -> Tag {
+    Tag {
+        name: name.to_string(),
+        doc: None,
+        fields: payload,
+        from_errors: None,
+    }
+}
+
+/// Builds a [`Schema`] definition by definition.
+pub struct SchemaBuilder {
+    schema: Schema,
+}
+
+impl Default for SchemaBuilder {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl SchemaBuilder {
+    pub fn new() -> Self {
+        SchemaBuilder {
+            schema: Schema {
+                original: Vec::new(),
+                full: Vec::new(),
+                structs: Vec::new(),
+                unions: Vec::new(),
+                functions: Vec::new(),
+                errors: Vec::new(),
+                headers: Vec::new(),
+                infos: Vec::new(),
+                request_headers: IndexMap::new(),
+                response_headers: IndexMap::new(),
+                names: IndexMap::new(),
+            },
+        }
+    }
+
+    /// The standard functions every server has: `fn.ping_` and `fn.api_`.
+    pub fn with_standard_functions() -> Self {
+        let mut builder = Self::new();
+        builder.function("fn.ping_", fields(vec![]), fields(vec![]));
+        builder.function(
+            "fn.api_",
+            fields(vec![
+                ("includeInternal!", TypeKind::Boolean),
+                ("includeExamples!", TypeKind::Boolean),
+            ]),
+            fields(vec![("api", array(object(TypeKind::Any)))]),
+        );
+        builder
+    }
+
+    pub fn add_struct(&mut self, name: &str, struct_fields: IndexMap<String, Field>) -> StructId {
+        let id = StructId(self.schema.structs.len() as u32);
+        self.schema.structs.push(StructDef {
+            name: name.to_string(),
+            doc: None,
+            fields: struct_fields,
+        });
+        self.schema
+            .names
+            .insert(name.to_string(), TypeName::Struct(id));
+        id
+    }
+
+    /// Declares a struct now and gives it fields later (for recursive types).
+    pub fn set_struct_fields(&mut self, id: StructId, struct_fields: IndexMap<String, Field>) {
+        self.schema.structs[id.0 as usize].fields = struct_fields;
+    }
+
+    pub fn add_union(&mut self, name: &str, tags: Vec<(&str, IndexMap<String, Field>)>) -> UnionId {
+        let id = UnionId(self.schema.unions.len() as u32);
+        self.schema.unions.push(UnionDef {
+            name: name.to_string(),
+            doc: None,
+            tags: tags
+                .into_iter()
+                .map(|(tag_name, payload)| (tag_name.to_string(), tag(tag_name, payload)))
+                .collect(),
+        });
+        self.schema
+            .names
+            .insert(name.to_string(), TypeName::Union(id));
+        id
+    }
+
+    /// A function whose result has `Ok_` with `ok` fields plus the standard error tags.
+    pub fn function(
+        &mut self,
+        name: &str,
+        args: IndexMap<String, Field>,
+        ok: IndexMap<String, Field>,
+    ) -> FunctionId {
+        let id = FunctionId(self.schema.functions.len() as u32);
+        let mut tags = IndexMap::new();
+        tags.insert("Ok_".to_string(), tag("Ok_", ok));
+        let unknown = tag("ErrorUnknown_", fields(vec![("caseId!", TypeKind::String)]));
+        tags.insert(unknown.name.clone(), unknown);
+        self.schema.functions.push(FunctionDef {
+            name: name.to_string(),
+            doc: None,
+            args,
+            result: UnionDef {
+                name: format!("{name}.->"),
+                doc: None,
+                tags,
+            },
+            internal: name.ends_with('_'),
+            unauthenticated: false,
+            errors_regex: "^errors\\..*$".to_string(),
+        });
+        self.schema
+            .names
+            .insert(name.to_string(), TypeName::Function(id));
+        id
+    }
+
+    pub fn build(self) -> Schema {
+        self.schema
+    }
+}
+
+/// The model of the conformance schema `schemas/binary` (plus the standard functions).
+pub fn binary_conformance_schema() -> Schema {
+    let mut builder = SchemaBuilder::with_standard_functions();
+    let data = builder.add_struct(
+        "struct.Data",
+        fields(vec![("id", TypeKind::Integer), ("name", TypeKind::String)]),
+    );
+    builder.function(
+        "fn.example",
+        fields(vec![]),
+        fields(vec![("data", array(TypeKind::Struct(data)))]),
+    );
+    builder.build()
+}
+
+/// The checksum the conformance vectors give for `schemas/binary`.
+pub const BINARY_CONFORMANCE_CHECKSUM: i32 = 1059755324;

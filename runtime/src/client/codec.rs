@@ -1,0 +1,119 @@
+//! Turning messages into request bytes and response bytes into messages.
+
+use std::sync::Mutex;
+
+use serde_json::Value;
+
+use super::binary_state::BinaryState;
+use super::error::{ClientError, InvalidResponse};
+use crate::binary::{self, BinaryEncoding, decode_body, encode_request, read_frame, says_packed};
+use crate::message::Message;
+
+/// A serialized request and the encoding its body used, if binary.
+pub(crate) struct Encoded {
+    pub(crate) bytes: Vec<u8>,
+    pub(crate) binary_checksum: Option<i32>,
+}
+
+pub(crate) fn encode_json(message: &Message) -> Result<Encoded, ClientError> {
+    let bytes = serde_json::to_vec(&(&message.headers, &message.body))
+        .map_err(|error| ClientError::Serialization(error.into()))?;
+    Ok(Encoded {
+        bytes,
+        binary_checksum: None,
+    })
+}
+
+pub(crate) fn encode_binary(
+    message: &Message,
+    encoding: &BinaryEncoding,
+    packed: bool,
+) -> Result<Encoded, ClientError> {
+    let bytes = encode_request(message, encoding, packed)
+        .map_err(|error| ClientError::Serialization(error.into()))?;
+    Ok(Encoded {
+        bytes,
+        binary_checksum: Some(encoding.checksum()),
+    })
+}
+
+/// Reads a response, JSON or binary. A binary one teaches `state` its encoding.
+pub(crate) fn decode_response(
+    bytes: &[u8],
+    state: &Mutex<BinaryState>,
+) -> Result<Message, InvalidResponse> {
+    let message = if binary::is_msgpack(bytes) {
+        decode_binary(bytes, state)?
+    } else {
+        decode_json(bytes)?
+    };
+    let one_object = message.body.len() == 1 && message.body.values().all(Value::is_object);
+    if !one_object {
+        return Err(InvalidResponse::NotAMessage);
+    }
+    Ok(message)
+}
+
+fn decode_json(bytes: &[u8]) -> Result<Message, InvalidResponse> {
+    let value: Value = serde_json::from_slice(bytes).map_err(InvalidResponse::NotJson)?;
+    let Value::Array(parts) = value else {
+        return Err(InvalidResponse::NotAMessage);
+    };
+    let Ok([Value::Object(headers), Value::Object(body)]) = <[Value; 2]>::try_from(parts) else {
+        return Err(InvalidResponse::NotAMessage);
+    };
+    Ok(Message {
+        headers,
+        body,
+        ..Message::default()
+    })
+}
+
+fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, InvalidResponse> {
+    let frame = read_frame(bytes)?;
+    let checksum = frame
+        .headers
+        .get("@bin_")
+        .and_then(Value::as_array)
+        .and_then(|checksums| checksums.first())
+        .and_then(Value::as_i64)
+        .ok_or(InvalidResponse::MissingChecksum)?;
+    let learned = match frame.headers.get("@enc_") {
+        Some(Value::Object(field_ids)) => {
+            let checksum =
+                i32::try_from(checksum).map_err(|_| InvalidResponse::UnknownChecksum(checksum))?;
+            Some(BinaryEncoding::from_field_ids(field_ids, checksum)?)
+        }
+        _ => None,
+    };
+    let encoding = {
+        let mut state = state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        if let Some(learned) = learned {
+            state.learn(learned);
+        }
+        state.switch_to(checksum)
+    }
+    .ok_or(InvalidResponse::UnknownChecksum(checksum))?;
+    let body = decode_body(frame.body, &encoding, says_packed(&frame.headers))?;
+    Ok(Message {
+        headers: frame.headers,
+        body,
+        ..Message::default()
+    })
+}
+
+/// Whether the server refused the request's binary encoding.
+pub(crate) fn is_incompatible_encoding(response: &Message) -> bool {
+    let reasons = response
+        .body
+        .get("ErrorParseFailure_")
+        .and_then(|payload| payload.get("reasons"))
+        .and_then(Value::as_array);
+    reasons.is_some_and(|reasons| {
+        reasons
+            .iter()
+            .any(|reason| reason.get("IncompatibleBinaryEncoding").is_some())
+    })
+}

@@ -1,0 +1,58 @@
+//! What can go wrong on the client's side of a call.
+
+use std::time::Duration;
+
+use serde_json::Value;
+
+use super::transport::TransportError;
+use crate::binary::{DecodeError, FrameError, InvalidEncoding};
+
+/// Why a call did not produce a response message. Errors the server answers with
+/// (`ErrorUnknown_`, `ErrorInvalidRequestBody_`, ...) are responses, not `ClientError`s.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    /// The transport could not deliver the request or bring back a response.
+    #[error("transport failed: {0}")]
+    Transport(#[source] TransportError),
+    /// No response arrived before the deadline (the request's `@time_`).
+    #[error("no response within {0:?}")]
+    Timeout(Duration),
+    /// The request could not be serialized.
+    #[error("request could not be serialized: {0}")]
+    Serialization(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
+    /// The server's answer is not a usable Telepact message.
+    #[error("invalid response: {0}")]
+    InvalidResponse(#[from] InvalidResponse),
+    /// The response's `@id_` is not the one the request carried.
+    #[error("response @id_ {received} does not match the request's {sent}")]
+    CorrelationMismatch {
+        sent: Box<Value>,
+        received: Box<Value>,
+    },
+}
+
+/// How a response failed to be a Telepact message.
+#[derive(Debug, thiserror::Error)]
+pub enum InvalidResponse {
+    /// Neither MessagePack nor JSON.
+    #[error("not JSON: {0}")]
+    NotJson(#[source] serde_json::Error),
+    /// JSON, but not `[headers, {tag: payload}]`.
+    #[error("not an array of an object and an object of one object")]
+    NotAMessage,
+    /// MessagePack, but not `[headers, body]`.
+    #[error("{0}")]
+    Frame(#[from] FrameError),
+    /// A binary response without a checksum in `@bin_`.
+    #[error("binary response without a checksum in @bin_")]
+    MissingChecksum,
+    /// The `@enc_` table is malformed.
+    #[error("unusable @enc_: {0}")]
+    Encoding(#[from] InvalidEncoding),
+    /// A binary response in an encoding the client was never sent.
+    #[error("binary response uses unknown encoding {0}")]
+    UnknownChecksum(i64),
+    /// The binary body does not decode with its encoding.
+    #[error("binary body: {0}")]
+    Body(#[from] DecodeError),
+}

@@ -1,0 +1,50 @@
+//! The HTTP transport: each request is one POST.
+
+use reqwest::header::CONTENT_TYPE;
+
+use super::error::ClientError;
+use super::transport::{Transport, TransportError};
+use crate::binary::is_msgpack;
+use crate::router::BoxFuture;
+
+/// POSTs each request to one URL, with `Content-Type: application/json` or (for
+/// MessagePack) `application/octet-stream`, and returns the response body. A
+/// non-success HTTP status is a transport error.
+#[derive(Debug, Clone)]
+pub struct HttpTransport {
+    client: reqwest::Client,
+    url: reqwest::Url,
+}
+
+impl HttpTransport {
+    /// A transport with a default `reqwest` client.
+    pub fn new(url: &str) -> Result<Self, ClientError> {
+        Self::with_client(reqwest::Client::new(), url)
+    }
+
+    /// A transport sharing an existing `reqwest` client (connection pool, TLS setup).
+    pub fn with_client(client: reqwest::Client, url: &str) -> Result<Self, ClientError> {
+        let url = reqwest::Url::parse(url).map_err(|error| ClientError::Transport(error.into()))?;
+        Ok(HttpTransport { client, url })
+    }
+}
+
+impl Transport for HttpTransport {
+    fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
+        let content_type = if is_msgpack(&request) {
+            "application/octet-stream"
+        } else {
+            "application/json"
+        };
+        let pending = self
+            .client
+            .post(self.url.clone())
+            .header(CONTENT_TYPE, content_type)
+            .body(request)
+            .send();
+        Box::pin(async move {
+            let response = pending.await?.error_for_status()?;
+            Ok(response.bytes().await?.to_vec())
+        })
+    }
+}

@@ -1,0 +1,127 @@
+//! HTTP transport on axum: `POST` a request message, get the response message back
+//! (`application/json`, or `application/octet-stream` for a binary response). Bodies
+//! over the limit are answered with 413 before the server sees them.
+//!
+//! ```no_run
+//! # async fn run(server: telepact::Server) -> std::io::Result<()> {
+//! use telepact::http::{self, HttpOptions};
+//!
+//! let router = http::router(server, &HttpOptions::default().path("/api"));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:8080").await?;
+//! http::serve(listener, router, http::shutdown_signal()).await
+//! # }
+//! ```
+//!
+//! The returned [`axum::Router`] can be merged into a larger application.
+
+use std::future::Future;
+use std::io;
+
+use axum::Router;
+use axum::body::Bytes;
+
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderValue, header};
+use axum::response::{IntoResponse, Response as HttpResponse};
+use axum::routing::post;
+use tokio::net::TcpListener;
+
+pub use axum::body::Bytes as Body;
+
+use crate::router::BoxFuture;
+use crate::server::{Response, Server};
+
+/// The default route of the Telepact endpoint.
+pub const DEFAULT_PATH: &str = "/api/telepact";
+/// The default request body limit: 1 MiB. Larger bodies are answered with 413.
+pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// Where the endpoint lives and how much it accepts.
+#[derive(Debug, Clone)]
+pub struct HttpOptions {
+    pub path: String,
+    pub body_limit: usize,
+}
+
+impl Default for HttpOptions {
+    fn default() -> Self {
+        HttpOptions {
+            path: DEFAULT_PATH.to_string(),
+            body_limit: DEFAULT_BODY_LIMIT,
+        }
+    }
+}
+
+impl HttpOptions {
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    pub fn body_limit(mut self, bytes: usize) -> Self {
+        self.body_limit = bytes;
+        self
+    }
+}
+
+/// Something that turns request bytes into a response: a [`Server`], or a wrapper
+/// around one.
+pub trait Processor: Clone + Send + Sync + 'static {
+    fn process(&self, body: Bytes) -> BoxFuture<'_, Response>;
+}
+
+impl Processor for Server {
+    fn process(&self, body: Bytes) -> BoxFuture<'_, Response> {
+        Box::pin(async move { Server::process(self, &body).await })
+    }
+}
+
+/// An axum router serving `POST {options.path}` with `processor`.
+pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
+    Router::new()
+        .route(&options.path, post(handle::<P>))
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .with_state(processor)
+}
+
+async fn handle<P: Processor>(State(processor): State<P>, body: Bytes) -> HttpResponse {
+    let response = processor.process(body).await;
+    let content_type = HeaderValue::from_static(response.encoding.content_type());
+    ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response()
+}
+
+/// Serves `router` on `listener` until `shutdown` completes, then lets in-flight
+/// requests finish.
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> io::Result<()> {
+    axum::serve(listener, router)
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on Ctrl-C (and on SIGTERM on Unix): a ready-made `shutdown` for [`serve`].
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {}
+        () = terminate => {}
+    }
+}

@@ -1,0 +1,105 @@
+//! Errors the server reports: to its on-error hook while processing, and at construction.
+
+use std::fmt;
+
+use crate::router::HandlerError;
+use crate::validate::ValidationFailure;
+
+/// Where in processing an error happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The request bytes were not a Telepact message.
+    Parse,
+    /// The on-auth hook failed (the client got `ErrorUnauthenticated_`).
+    Auth,
+    /// Middleware or a handler failed or panicked (the client got `ErrorUnknown_`).
+    Handler,
+    /// The handler's result body failed validation (`ErrorInvalidResponseBody_`).
+    ResponseBody,
+    /// The response headers failed validation (`ErrorInvalidResponseHeaders_`).
+    ResponseHeaders,
+}
+
+/// An error met while processing one request, as given to the on-error hook.
+///
+/// `source()` is the underlying error (a handler's own error, a panic message) when there
+/// is one; validation failures have none.
+#[derive(Debug)]
+pub struct ProcessError {
+    kind: ErrorKind,
+    message: String,
+    case_id: Option<String>,
+    failures: Vec<ValidationFailure>,
+    source: Option<HandlerError>,
+}
+
+impl ProcessError {
+    pub(crate) fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        ProcessError {
+            kind,
+            message: message.into(),
+            case_id: None,
+            failures: Vec::new(),
+            source: None,
+        }
+    }
+
+    pub(crate) fn with_failures(mut self, failures: Vec<ValidationFailure>) -> Self {
+        self.failures = failures;
+        self
+    }
+
+    pub(crate) fn with_source(mut self, source: HandlerError) -> Self {
+        self.source = Some(source);
+        self
+    }
+
+    pub(crate) fn with_case_id(mut self, case_id: String) -> Self {
+        self.case_id = Some(case_id);
+        self
+    }
+
+    pub fn kind(&self) -> ErrorKind {
+        self.kind
+    }
+
+    /// What failed validation, for [`ErrorKind::ResponseBody`] and
+    /// [`ErrorKind::ResponseHeaders`].
+    pub fn failures(&self) -> &[ValidationFailure] {
+        &self.failures
+    }
+
+    /// The `caseId` sent to the client in `ErrorUnknown_`, when one was.
+    pub fn case_id(&self) -> Option<&str> {
+        self.case_id.as_deref()
+    }
+}
+
+impl fmt::Display for ProcessError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for ProcessError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_deref()
+            .map(|e| e as &(dyn std::error::Error + 'static))
+    }
+}
+
+/// Why a server could not be built.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum BuildError {
+    /// The schema has no `union.Auth_` and authentication was not waived.
+    #[error(
+        "unauthenticated server: define `union.Auth_` in the schema or build with `auth_required(false)`"
+    )]
+    AuthUndefined,
+    /// The schema defines `union.Auth_` but no on-auth hook checks the credentials.
+    #[error("the schema defines `union.Auth_`: install an on-auth hook to check credentials")]
+    AuthHookMissing,
+}

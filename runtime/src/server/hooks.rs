@@ -1,0 +1,138 @@
+//! The server's pluggable steps: authentication, middleware and observation hooks.
+
+use std::future::Future;
+use std::sync::Arc;
+
+use crate::message::{Headers, Message};
+use crate::router::{BoxFuture, FunctionRouter, HandlerError};
+
+use super::error::ProcessError;
+
+/// What a successful on-auth hook hands on: headers merged into the request, and typed
+/// values (for example the caller's identity) put into [`Message::extensions`].
+#[derive(Debug, Default)]
+pub struct Authenticated {
+    pub headers: Headers,
+    pub extensions: http::Extensions,
+}
+
+impl Authenticated {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Adds a header to merge into the request.
+    pub fn header(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+        self.headers.insert(name.into(), value);
+        self
+    }
+
+    /// Attaches a typed value for middleware and handlers.
+    pub fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
+        self.extensions.insert(value);
+        self
+    }
+}
+
+impl From<Headers> for Authenticated {
+    fn from(headers: Headers) -> Self {
+        Authenticated {
+            headers,
+            extensions: http::Extensions::new(),
+        }
+    }
+}
+
+/// Checks the credentials of a request to an authenticated function. It sees the
+/// request headers (with `@auth_`); an error rejects the request with
+/// `ErrorUnauthenticated_`.
+pub trait AuthHook: Send + Sync + 'static {
+    fn authenticate(
+        &self,
+        headers: &Headers,
+    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>>;
+}
+
+impl<F, Fut> AuthHook for F
+where
+    F: Fn(&Headers) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Authenticated, HandlerError>> + Send + 'static,
+{
+    fn authenticate(
+        &self,
+        headers: &Headers,
+    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+        Box::pin(self(headers))
+    }
+}
+
+/// Wraps the function router: receives the validated request and the router, returns
+/// the result message. An error (or panic) answers `ErrorUnknown_`.
+pub trait Middleware: Send + Sync + 'static {
+    fn call<'a>(
+        &'a self,
+        request: Message,
+        router: &'a FunctionRouter,
+    ) -> BoxFuture<'a, Result<Message, HandlerError>>;
+}
+
+impl<F> Middleware for F
+where
+    F: for<'a> Fn(Message, &'a FunctionRouter) -> BoxFuture<'a, Result<Message, HandlerError>>
+        + Send
+        + Sync
+        + 'static,
+{
+    fn call<'a>(
+        &'a self,
+        request: Message,
+        router: &'a FunctionRouter,
+    ) -> BoxFuture<'a, Result<Message, HandlerError>> {
+        self(request, router)
+    }
+}
+
+/// Makes a closure a [`Middleware`], guiding its type so it may borrow the router:
+///
+/// ```
+/// use telepact::{Message, FunctionRouter, middleware_fn};
+///
+/// let logging = middleware_fn(|request: Message, router: &FunctionRouter| {
+///     Box::pin(async move {
+///         let function = request.target().to_string();
+///         let result = router.call(request).await;
+///         tracing::info!(%function, ok = result.is_ok(), "handled");
+///         result
+///     })
+/// });
+/// # let _ = logging;
+/// ```
+pub fn middleware_fn<F>(middleware: F) -> impl Middleware
+where
+    F: for<'a> Fn(Message, &'a FunctionRouter) -> BoxFuture<'a, Result<Message, HandlerError>>
+        + Send
+        + Sync
+        + 'static,
+{
+    middleware
+}
+
+/// The middleware used when none is given: straight to the router.
+pub(crate) struct Direct;
+
+impl Middleware for Direct {
+    fn call<'a>(
+        &'a self,
+        request: Message,
+        router: &'a FunctionRouter,
+    ) -> BoxFuture<'a, Result<Message, HandlerError>> {
+        Box::pin(router.call(request))
+    }
+}
+
+/// Observes a parsed request or a finished response. Its failure is logged and
+/// otherwise ignored: it never changes the answer.
+pub type MessageHook = Arc<dyn Fn(&Message) -> Result<(), HandlerError> + Send + Sync>;
+
+/// Observes every error met while processing.
+pub type ErrorHook = Arc<dyn Fn(&ProcessError) + Send + Sync>;

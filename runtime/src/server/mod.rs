@@ -1,0 +1,203 @@
+//! The transport-free Telepact server: request bytes in, response bytes out.
+//!
+//! ```
+//! use serde_json::{Map, json};
+//! use telepact::schema::Schema;
+//! use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let schema = Schema::from_text(
+//!     r#"[{"fn.greet": {"name": "string"}, "->": [{"Ok_": {"text": "string"}}]}]"#,
+//! )?;
+//! let router = FunctionRouter::new().route("fn.greet", |request: Message| async move {
+//!     let name = request.payload().and_then(|p| p.get("name")).cloned();
+//!     let mut payload = Map::new();
+//!     payload.insert("text".into(), json!(format!("hello {}", name.unwrap_or_default())));
+//!     Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+//! });
+//! let server = Server::builder(schema, router).auth_required(false).build()?;
+//!
+//! let response = server.process(br#"[{}, {"fn.greet": {"name": "ada"}}]"#).await;
+//! assert_eq!(response.bytes, br#"[{},{"Ok_":{"text":"hello \"ada\""}}]"#);
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Processing order: parse (`ErrorParseFailure_`), the header-update step, request
+//! header validation (`ErrorInvalidRequestHeaders_`), authentication for functions that
+//! need it (`ErrorUnauthenticated_`), unknown functions and body validation
+//! (`ErrorInvalidRequestBody_`), middleware and handler (`ErrorUnknown_` on error or
+//! panic), result validation unless `@unsafe_` (`ErrorInvalidResponseBody_`), response
+//! header validation (`ErrorInvalidResponseHeaders_`), `@select_`, serialization.
+
+mod catch;
+mod error;
+mod examples;
+mod hooks;
+mod internal;
+mod process;
+
+use std::sync::Arc;
+
+use telepact_schema::{FunctionId, Schema};
+
+use crate::binary::ServerBinary;
+use crate::codec::Encoding;
+use crate::message::{Headers, Message};
+use crate::router::{FunctionRouter, HandlerError};
+use crate::validate::Compiled;
+
+pub use catch::Panicked;
+pub use error::{BuildError, ErrorKind, ProcessError};
+pub use hooks::{AuthHook, Authenticated, ErrorHook, MessageHook, Middleware, middleware_fn};
+
+/// A serialized response and its headers (for the transport: e.g. a binary body is
+/// sent as `application/octet-stream`).
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub bytes: Vec<u8>,
+    pub headers: Headers,
+    pub encoding: Encoding,
+}
+
+/// A Telepact server for one schema. Cheap to clone; every clone shares one state.
+#[derive(Clone)]
+pub struct Server {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    schema: Arc<Schema>,
+    compiled: Compiled,
+    binary: ServerBinary,
+    router: FunctionRouter,
+    middleware: Box<dyn Middleware>,
+    on_auth: Option<Box<dyn AuthHook>>,
+    on_request: Option<MessageHook>,
+    on_response: Option<MessageHook>,
+    on_error: Option<ErrorHook>,
+    /// Stands in for an unknown function while its headers are validated.
+    ping: Option<FunctionId>,
+}
+
+impl Server {
+    /// Starts building a server for `schema` whose functions `router` implements.
+    pub fn builder(schema: impl Into<Arc<Schema>>, router: FunctionRouter) -> ServerBuilder {
+        ServerBuilder {
+            schema: schema.into(),
+            router,
+            auth_required: true,
+            middleware: None,
+            on_auth: None,
+            on_request: None,
+            on_response: None,
+            on_error: None,
+        }
+    }
+
+    /// The schema this server validates against.
+    pub fn schema(&self) -> &Arc<Schema> {
+        &self.inner.schema
+    }
+}
+
+impl std::fmt::Debug for Server {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Server")
+            .field("router", &self.inner.router)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Server`].
+pub struct ServerBuilder {
+    schema: Arc<Schema>,
+    router: FunctionRouter,
+    auth_required: bool,
+    middleware: Option<Box<dyn Middleware>>,
+    on_auth: Option<Box<dyn AuthHook>>,
+    on_request: Option<MessageHook>,
+    on_response: Option<MessageHook>,
+    on_error: Option<ErrorHook>,
+}
+
+impl ServerBuilder {
+    /// Whether the schema must define `union.Auth_` (default `true`): a server without
+    /// authentication has to say so.
+    pub fn auth_required(mut self, required: bool) -> Self {
+        self.auth_required = required;
+        self
+    }
+
+    /// Authenticates requests to functions that need it (see [`AuthHook`]). Required
+    /// when the schema defines `union.Auth_`.
+    pub fn on_auth(mut self, hook: impl AuthHook) -> Self {
+        self.on_auth = Some(Box::new(hook));
+        self
+    }
+
+    /// Wraps the function router (see [`Middleware`]).
+    pub fn middleware(mut self, middleware: impl Middleware) -> Self {
+        self.middleware = Some(Box::new(middleware));
+        self
+    }
+
+    /// Called with each parsed request before it is handled.
+    pub fn on_request(
+        mut self,
+        hook: impl Fn(&Message) -> Result<(), HandlerError> + Send + Sync + 'static,
+    ) -> Self {
+        self.on_request = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called with each response message before it is serialized.
+    pub fn on_response(
+        mut self,
+        hook: impl Fn(&Message) -> Result<(), HandlerError> + Send + Sync + 'static,
+    ) -> Self {
+        self.on_response = Some(Arc::new(hook));
+        self
+    }
+
+    /// Called with every error met while processing (failed handlers, rejected
+    /// credentials, invalid responses, unparsable requests).
+    pub fn on_error(mut self, hook: impl Fn(&ProcessError) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(hook));
+        self
+    }
+
+    pub fn build(self) -> Result<Server, BuildError> {
+        if self.auth_required && !self.schema.has_auth() {
+            return Err(BuildError::AuthUndefined);
+        }
+        if self.schema.has_auth() && self.on_auth.is_none() {
+            return Err(BuildError::AuthHookMissing);
+        }
+        let compiled = Compiled::new(&self.schema);
+        let ping = compiled.function_id("fn.ping_");
+        let binary = ServerBinary::new(Arc::clone(&self.schema));
+        let mut router = self.router;
+        for function in self.schema.functions.iter().filter(|f| !f.internal) {
+            if !router.contains(&function.name) {
+                tracing::warn!(function = %function.name, "no route: calls will answer ErrorUnknown_");
+            }
+        }
+        internal::add_internal_routes(&mut router, Arc::clone(&self.schema));
+        let inner = Inner {
+            schema: self.schema,
+            compiled,
+            binary,
+            router,
+            middleware: self.middleware.unwrap_or_else(|| Box::new(hooks::Direct)),
+            on_auth: self.on_auth,
+            on_request: self.on_request,
+            on_response: self.on_response,
+            on_error: self.on_error,
+            ping,
+        };
+        Ok(Server {
+            inner: Arc::new(inner),
+        })
+    }
+}

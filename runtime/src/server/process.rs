@@ -1,0 +1,314 @@
+//! The request pipeline: parse, validate, authenticate, route, validate the result,
+//! select, serialize.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Map, Value};
+use telepact_schema::FunctionId;
+
+use super::catch::CatchUnwind;
+use super::error::{ErrorKind, ProcessError};
+use super::{Inner, Response, Server};
+use crate::binary::BinaryRequest;
+use crate::codec::{self, ParseFailure};
+use crate::message::{Headers, Message};
+use crate::router::HandlerError;
+use crate::validate::{Selector, ValidationFailure, Validator, cases_json, check_headers};
+
+const UNAUTHENTICATED_MESSAGE: &str = "Valid authentication is required.";
+
+impl Server {
+    /// Processes one request message (JSON bytes) into a response.
+    pub async fn process(&self, bytes: &[u8]) -> Response {
+        self.process_with(bytes, |_| {}).await
+    }
+
+    /// Like [`process`](Self::process), applying `update_headers` to the request headers
+    /// right after parsing, before they are validated and routed.
+    pub async fn process_with(
+        &self,
+        bytes: &[u8],
+        update_headers: impl FnOnce(&mut Headers),
+    ) -> Response {
+        let inner = &*self.inner;
+        let (response, binary) = match codec::decode_request(bytes, &inner.binary) {
+            Ok(request) => {
+                inner.observe(inner.on_request.as_ref(), &request, "request");
+                inner.handle(request, update_headers).await
+            }
+            Err(failure) => (inner.parse_failure(failure), None),
+        };
+        inner.observe(inner.on_response.as_ref(), &response, "response");
+        let binary = binary
+            .as_ref()
+            .map(|(function, request)| (&inner.binary, function.as_str(), request));
+        let (bytes, encoding) = codec::encode_response(&response, binary);
+        Response {
+            bytes,
+            headers: response.headers,
+            encoding,
+        }
+    }
+}
+
+impl Inner {
+    /// Answers a parsed request; also says whether (and for which function) the
+    /// response may go in binary.
+    async fn handle(
+        &self,
+        request: Message,
+        update_headers: impl FnOnce(&mut Headers),
+    ) -> (Message, Option<(String, BinaryRequest)>) {
+        let mut binary = None;
+        let response = self.answer(request, update_headers, &mut binary).await;
+        (response, binary)
+    }
+
+    async fn answer(
+        &self,
+        mut request: Message,
+        update_headers: impl FnOnce(&mut Headers),
+        binary: &mut Option<(String, BinaryRequest)>,
+    ) -> Message {
+        update_headers(&mut request.headers);
+        let known = self.compiled.function_id(request.target());
+        let scope = known.or(self.ping);
+
+        let mut response_headers = Headers::new();
+        if let Some(id) = request.headers.get("@id_") {
+            response_headers.insert("@id_".to_string(), id.clone());
+        }
+
+        let failures = check_headers(
+            &self.compiled,
+            &self.compiled.request_headers,
+            &request.headers,
+            scope,
+        );
+        if !failures.is_empty() {
+            return invalid("ErrorInvalidRequestHeaders_", &failures, response_headers);
+        }
+
+        let function = known.map(|id| self.compiled.function(id));
+        if let Some(function) = function.filter(|f| f.requires_auth) {
+            if !self.authenticate(&mut request, &function.name).await {
+                return unauthenticated(response_headers);
+            }
+        }
+
+        if let Some(asked) = BinaryRequest::from_headers(&request.headers) {
+            asked.echo_headers(&mut response_headers);
+            *binary = Some((request.target().to_string(), asked));
+        }
+
+        let (Some(id), Some(function)) = (known, function) else {
+            let unknown = ValidationFailure {
+                path: vec![Value::String(request.target().to_string())],
+                reason: crate::validate::Reason::FunctionUnknown,
+            };
+            return invalid("ErrorInvalidRequestBody_", &[unknown], response_headers);
+        };
+
+        let failures = self.check_request_body(id, &request.body);
+        if !failures.is_empty() {
+            return invalid("ErrorInvalidRequestBody_", &failures, response_headers);
+        }
+
+        let select = request
+            .headers
+            .get("@select_")
+            .and_then(Value::as_object)
+            .cloned();
+        let skip_result_validation = request.headers.get("@unsafe_") == Some(&Value::Bool(true));
+
+        let mut result = match self.route(request, &function.name).await {
+            Ok(result) => result,
+            Err(case_id) => return unknown_error(case_id, response_headers),
+        };
+        if !response_headers.is_empty() {
+            result.headers.extend(response_headers.clone());
+        }
+
+        if !skip_result_validation {
+            let mut validator =
+                Validator::new(&self.compiled, Some(id)).with_select(select.as_ref());
+            validator.check_union_map(&function.result, &result.body);
+            let failures = validator.into_failures();
+            if !failures.is_empty() {
+                let message = invalid("ErrorInvalidResponseBody_", &failures, result.headers);
+                self.report(
+                    ProcessError::new(
+                        ErrorKind::ResponseBody,
+                        format!("response body of {} failed validation", function.name),
+                    )
+                    .with_failures(failures),
+                );
+                return message;
+            }
+        }
+
+        let failures = check_headers(
+            &self.compiled,
+            &self.compiled.response_headers,
+            &result.headers,
+            Some(id),
+        );
+        if !failures.is_empty() {
+            let message = invalid("ErrorInvalidResponseHeaders_", &failures, response_headers);
+            self.report(
+                ProcessError::new(
+                    ErrorKind::ResponseHeaders,
+                    format!("response headers of {} failed validation", function.name),
+                )
+                .with_failures(failures),
+            );
+            return message;
+        }
+
+        if let Some(select) = &select {
+            let selector = Selector {
+                compiled: &self.compiled,
+                select,
+            };
+            selector.apply_result(&function.result, &mut result.body);
+        }
+        Message {
+            headers: result.headers,
+            body: result.body,
+            extensions: http::Extensions::new(),
+        }
+    }
+
+    fn check_request_body(
+        &self,
+        id: FunctionId,
+        body: &Map<String, Value>,
+    ) -> Vec<ValidationFailure> {
+        let mut validator = Validator::new(&self.compiled, Some(id));
+        validator.check_call_map(id, body);
+        validator.into_failures()
+    }
+
+    /// Runs the on-auth hook and merges what it returns into the request. `false`
+    /// when the credentials are missing or rejected (or no hook is installed).
+    async fn authenticate(&self, request: &mut Message, function: &str) -> bool {
+        let Some(hook) = &self.on_auth else {
+            return false;
+        };
+        if !request.headers.contains_key("@auth_") {
+            return false;
+        }
+        match CatchUnwind::new(hook.authenticate(&request.headers)).await {
+            Ok(Ok(auth)) => {
+                request.headers.extend(auth.headers);
+                request.extensions.extend(auth.extensions);
+                true
+            }
+            Ok(Err(e)) => {
+                self.report(auth_error(function).with_source(e));
+                false
+            }
+            Err(panic) => {
+                self.report(auth_error(function).with_source(Box::new(panic)));
+                false
+            }
+        }
+    }
+
+    /// Calls middleware and handler; a failure or panic is logged under a fresh case id.
+    async fn route(&self, request: Message, function: &str) -> Result<Message, String> {
+        let outcome = CatchUnwind::new(self.middleware.call(request, &self.router)).await;
+        let source: HandlerError = match outcome {
+            Ok(Ok(result)) => return Ok(result),
+            Ok(Err(e)) => e,
+            Err(panic) => Box::new(panic),
+        };
+        let case_id = new_case_id();
+        tracing::error!(case_id = %case_id, function, error = %source, "handler failed");
+        self.report(
+            ProcessError::new(
+                ErrorKind::Handler,
+                format!("handler failed while handling {function}"),
+            )
+            .with_source(source)
+            .with_case_id(case_id.clone()),
+        );
+        Err(case_id)
+    }
+
+    fn parse_failure(&self, failure: ParseFailure) -> Message {
+        self.report(
+            ProcessError::new(ErrorKind::Parse, "request is not a Telepact message")
+                .with_source(Box::new(failure)),
+        );
+        let mut reason = Map::new();
+        reason.insert(failure.tag().to_string(), Value::Object(Map::new()));
+        let mut payload = Map::new();
+        payload.insert(
+            "reasons".to_string(),
+            Value::Array(vec![Value::Object(reason)]),
+        );
+        Message::new(Headers::new(), "ErrorParseFailure_", payload)
+    }
+
+    fn report(&self, error: ProcessError) {
+        if error.kind() != ErrorKind::Handler {
+            let failures = cases_json(error.failures());
+            tracing::warn!(kind = ?error.kind(), error = %error, %failures, "request failed");
+        }
+        if let Some(hook) = &self.on_error {
+            hook(&error);
+        }
+    }
+
+    fn observe(&self, hook: Option<&super::MessageHook>, message: &Message, what: &str) {
+        if let Some(hook) = hook {
+            if let Err(e) = hook(message) {
+                tracing::warn!(error = %e, "on-{what} hook failed");
+            }
+        }
+    }
+}
+
+fn auth_error(function: &str) -> ProcessError {
+    ProcessError::new(
+        ErrorKind::Auth,
+        format!("auth hook rejected a request to {function}"),
+    )
+}
+
+fn invalid(tag: &str, failures: &[ValidationFailure], headers: Headers) -> Message {
+    let mut payload = Map::new();
+    payload.insert("cases".to_string(), cases_json(failures));
+    Message::new(headers, tag, payload)
+}
+
+fn unauthenticated(headers: Headers) -> Message {
+    let mut payload = Map::new();
+    payload.insert(
+        "message!".to_string(),
+        Value::String(UNAUTHENTICATED_MESSAGE.to_string()),
+    );
+    Message::new(headers, "ErrorUnauthenticated_", payload)
+}
+
+fn unknown_error(case_id: String, headers: Headers) -> Message {
+    let mut payload = Map::new();
+    payload.insert("caseId".to_string(), Value::String(case_id));
+    Message::new(headers, "ErrorUnknown_", payload)
+}
+
+/// A fresh, unguessable-enough id that ties a client's `ErrorUnknown_` to the log line.
+fn new_case_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let half = |salt: u64| {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(count);
+        hasher.write_u64(salt);
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", half(0), half(1))
+}

@@ -1,0 +1,16 @@
+//! The macro that brings a build script's generated code into the crate.
+
+/// Includes the code `telepact_codegen` generated for a schema directory in the build
+/// script: `telepact::include_schema!("api")` includes `$OUT_DIR/api.rs`.
+///
+/// ```ignore
+/// mod api {
+///     telepact::include_schema!("api");
+/// }
+/// ```
+#[macro_export]
+macro_rules! include_schema {
+    ($name:literal) => {
+        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+    };
+}

@@ -1,0 +1,90 @@
+//! Server glue: a request [`Message`] into typed input and [`Context`], typed output
+//! back into a response [`Message`].
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::message::{Headers, Message};
+use crate::router::HandlerError;
+
+/// What a generated handler method sees of a request besides its input.
+#[derive(Debug, Default)]
+pub struct Context<RequestHeaders, ResponseHeaders> {
+    /// The request headers the schema declares, typed.
+    pub headers: RequestHeaders,
+    /// Every request header, as received.
+    pub raw_headers: Headers,
+    /// Values attached before routing, e.g. the caller's identity from the auth hook.
+    pub extensions: http::Extensions,
+    /// Typed response headers to send; `None` fields are left out.
+    pub response_headers: ResponseHeaders,
+    /// Further response headers to send; the typed ones take precedence.
+    pub raw_response_headers: Headers,
+}
+
+/// A request or response did not fit the generated types.
+#[derive(Debug, thiserror::Error)]
+#[error("{function}: the {part} do not fit the generated types: {source}")]
+pub struct DecodeError {
+    pub function: String,
+    /// `request headers`, `request body`, `response headers`, `response body`.
+    pub part: &'static str,
+    #[source]
+    pub source: serde_json::Error,
+}
+
+/// Splits a request into its typed input and the handler context.
+pub fn decode_request<I, Rq, Rs>(request: Message) -> Result<(I, Context<Rq, Rs>), HandlerError>
+where
+    I: DeserializeOwned,
+    Rq: DeserializeOwned,
+    Rs: Default,
+{
+    let Message {
+        headers,
+        body,
+        extensions,
+    } = request;
+    let (function, payload) = body.into_iter().next().unwrap_or_default();
+    let fail = |part, source| DecodeError {
+        function: function.clone(),
+        part,
+        source,
+    };
+    let input = serde_json::from_value(payload).map_err(|e| fail("request body", e))?;
+    let typed_headers = serde_json::from_value(Value::Object(headers.clone()))
+        .map_err(|e| fail("request headers", e))?;
+    let context = Context {
+        headers: typed_headers,
+        raw_headers: headers,
+        extensions,
+        response_headers: Rs::default(),
+        raw_response_headers: Map::new(),
+    };
+    Ok((input, context))
+}
+
+/// Builds the response message from a typed result and the handler's context.
+pub fn encode_response<O, Rq, Rs>(
+    output: &O,
+    context: Context<Rq, Rs>,
+) -> Result<Message, HandlerError>
+where
+    O: Serialize,
+    Rs: Serialize,
+{
+    let body = match serde_json::to_value(output)? {
+        Value::Object(body) => body,
+        other => return Err(format!("a result must serialize to an object, not {other}").into()),
+    };
+    let mut headers = context.raw_response_headers;
+    if let Value::Object(typed) = serde_json::to_value(&context.response_headers)? {
+        headers.extend(typed);
+    }
+    Ok(Message {
+        headers,
+        body,
+        extensions: context.extensions,
+    })
+}

@@ -1,0 +1,215 @@
+//! The schema, reshaped once per server for fast validation: every struct, union and
+//! function gets a field table that finds a key without hashing when it is small.
+
+use std::collections::HashMap;
+
+use indexmap::IndexMap;
+use serde_json::Value;
+use telepact_schema::{Field, FunctionId, Schema, Tag, TypeExpr, UnionDef};
+
+use super::possible_select::possible_select;
+
+/// Tables with more entries than this are looked up through a hash map.
+const LINEAR_LOOKUP_MAX: usize = 12;
+
+/// Finds an entry's index by key: a linear scan for small tables, a hash map otherwise.
+#[derive(Debug)]
+struct KeyIndex {
+    hashed: Option<HashMap<String, usize>>,
+}
+
+impl KeyIndex {
+    fn new<'a>(keys: impl ExactSizeIterator<Item = &'a String>) -> Self {
+        if keys.len() <= LINEAR_LOOKUP_MAX {
+            return KeyIndex { hashed: None };
+        }
+        let hashed = keys.enumerate().map(|(i, k)| (k.clone(), i)).collect();
+        KeyIndex {
+            hashed: Some(hashed),
+        }
+    }
+
+    fn find<'a>(&self, key: &str, mut keys: impl Iterator<Item = &'a str>) -> Option<usize> {
+        match &self.hashed {
+            Some(map) => map.get(key).copied(),
+            None => keys.position(|k| k == key),
+        }
+    }
+}
+
+/// The fields of a struct, a union tag or a function's arguments.
+#[derive(Debug)]
+pub(crate) struct FieldSet {
+    pub(crate) fields: Vec<Field>,
+    index: KeyIndex,
+    /// How many fields are required; lets validation skip the missing-field scan
+    /// when every present key matched a required one.
+    pub(crate) required: usize,
+}
+
+impl FieldSet {
+    pub(crate) fn new(fields: &IndexMap<String, Field>) -> Self {
+        let fields: Vec<Field> = fields.values().cloned().collect();
+        let index = KeyIndex::new(fields.iter().map(|f| &f.key));
+        let required = fields.iter().filter(|f| !f.optional).count();
+        FieldSet {
+            fields,
+            index,
+            required,
+        }
+    }
+
+    pub(crate) fn find(&self, key: &str) -> Option<&Field> {
+        let i = self
+            .index
+            .find(key, self.fields.iter().map(|f| f.key.as_str()))?;
+        self.fields.get(i)
+    }
+}
+
+/// One union tag.
+#[derive(Debug)]
+pub(crate) struct TagEntry {
+    pub(crate) name: String,
+    pub(crate) fields: FieldSet,
+}
+
+/// The tags of a union or of a function result.
+#[derive(Debug)]
+pub(crate) struct TagSet {
+    /// The key a `@select_` object uses for this union (`union.X`, or `->` for a result).
+    pub(crate) select_key: String,
+    pub(crate) tags: Vec<TagEntry>,
+    index: KeyIndex,
+}
+
+impl TagSet {
+    fn new(select_key: String, tags: &IndexMap<String, Tag>) -> Self {
+        let tags: Vec<TagEntry> = tags
+            .values()
+            .map(|t| TagEntry {
+                name: t.name.clone(),
+                fields: FieldSet::new(&t.fields),
+            })
+            .collect();
+        let index = KeyIndex::new(tags.iter().map(|t| &t.name));
+        TagSet {
+            select_key,
+            tags,
+            index,
+        }
+    }
+
+    pub(crate) fn find(&self, tag: &str) -> Option<&TagEntry> {
+        let i = self
+            .index
+            .find(tag, self.tags.iter().map(|t| t.name.as_str()))?;
+        self.tags.get(i)
+    }
+}
+
+/// A struct definition: its select key (`struct.X`) and fields.
+#[derive(Debug)]
+pub(crate) struct StructEntry {
+    pub(crate) name: String,
+    pub(crate) fields: FieldSet,
+}
+
+/// A function: arguments, result, and what the server needs to know to call it.
+#[derive(Debug)]
+pub(crate) struct FunctionEntry {
+    pub(crate) name: String,
+    pub(crate) args: FieldSet,
+    pub(crate) result: TagSet,
+    pub(crate) requires_auth: bool,
+    /// What a `@select_` header may select for this function (`_ext.Select_`).
+    pub(crate) possible_select: Value,
+}
+
+/// Header name → type, for one direction.
+#[derive(Debug, Default)]
+pub(crate) struct HeaderSet {
+    types: HashMap<String, TypeExpr>,
+}
+
+impl HeaderSet {
+    fn new(fields: &IndexMap<String, Field>) -> Self {
+        let types = fields
+            .iter()
+            .map(|(k, f)| (k.clone(), f.ty.clone()))
+            .collect();
+        HeaderSet { types }
+    }
+
+    pub(crate) fn get(&self, name: &str) -> Option<&TypeExpr> {
+        self.types.get(name)
+    }
+}
+
+/// The whole schema, compiled for validation.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) structs: Vec<StructEntry>,
+    pub(crate) unions: Vec<TagSet>,
+    pub(crate) functions: Vec<FunctionEntry>,
+    /// Function name → id.
+    pub(crate) function_ids: HashMap<String, FunctionId>,
+    pub(crate) request_headers: HeaderSet,
+    pub(crate) response_headers: HeaderSet,
+}
+
+impl Compiled {
+    pub(crate) fn new(schema: &Schema) -> Self {
+        let structs = schema
+            .structs
+            .iter()
+            .map(|s| StructEntry {
+                name: s.name.clone(),
+                fields: FieldSet::new(&s.fields),
+            })
+            .collect();
+        let unions = schema
+            .unions
+            .iter()
+            .map(|u| TagSet::new(u.name.clone(), &u.tags))
+            .collect();
+        let functions = schema
+            .functions
+            .iter()
+            .map(|f| FunctionEntry {
+                name: f.name.clone(),
+                args: FieldSet::new(&f.args),
+                result: TagSet::new("->".to_string(), &f.result.tags),
+                requires_auth: schema.requires_auth(f),
+                possible_select: possible_select(schema, &f.result),
+            })
+            .collect();
+        let function_ids = schema
+            .functions
+            .iter()
+            .enumerate()
+            .map(|(i, f)| (f.name.clone(), FunctionId(i as u32)))
+            .collect();
+        Compiled {
+            structs,
+            unions,
+            functions,
+            function_ids,
+            request_headers: HeaderSet::new(&schema.request_headers),
+            response_headers: HeaderSet::new(&schema.response_headers),
+        }
+    }
+
+    pub(crate) fn function(&self, id: FunctionId) -> &FunctionEntry {
+        &self.functions[id.0 as usize]
+    }
+
+    pub(crate) fn function_id(&self, name: &str) -> Option<FunctionId> {
+        self.function_ids.get(name).copied()
+    }
+}
+
+/// The tags a result declares itself (not merged in from `errors.*`).
+pub(crate) fn declared_tags(result: &UnionDef) -> impl Iterator<Item = &Tag> {
+    result.tags.values().filter(|t| t.from_errors.is_none())
+}

@@ -1,0 +1,84 @@
+//! Validation failures and their wire form (`struct.ValidationFailure_`).
+
+use serde_json::{Map, Value, json};
+
+/// Why a value failed validation: the protocol's `union.ValidationFailureReason_`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reason {
+    TypeUnexpected {
+        actual: &'static str,
+        expected: &'static str,
+    },
+    NumberOutOfRange,
+    ObjectKeyDisallowed,
+    RequiredObjectKeyMissing {
+        key: String,
+    },
+    RequiredObjectKeyPrefixMissing {
+        prefix: &'static str,
+    },
+    ObjectSizeUnexpected {
+        actual: usize,
+        expected: usize,
+    },
+    ArrayElementDisallowed,
+    FunctionUnknown,
+}
+
+impl Reason {
+    /// The reason as its one-entry JSON object, e.g. `{"NumberOutOfRange": {}}`.
+    pub fn to_json(&self) -> Value {
+        match self {
+            Reason::TypeUnexpected { actual, expected } => json!({
+                "TypeUnexpected": {"actual": {*actual: {}}, "expected": {*expected: {}}}
+            }),
+            Reason::NumberOutOfRange => json!({"NumberOutOfRange": {}}),
+            Reason::ObjectKeyDisallowed => json!({"ObjectKeyDisallowed": {}}),
+            Reason::RequiredObjectKeyMissing { key } => {
+                json!({"RequiredObjectKeyMissing": {"key": key}})
+            }
+            Reason::RequiredObjectKeyPrefixMissing { prefix } => {
+                json!({"RequiredObjectKeyPrefixMissing": {"prefix": prefix}})
+            }
+            Reason::ObjectSizeUnexpected { actual, expected } => {
+                json!({"ObjectSizeUnexpected": {"actual": actual, "expected": expected}})
+            }
+            Reason::ArrayElementDisallowed => json!({"ArrayElementDisallowed": {}}),
+            Reason::FunctionUnknown => json!({"FunctionUnknown": {}}),
+        }
+    }
+}
+
+/// One failure: where (keys and array indices from the validated root) and why.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ValidationFailure {
+    pub path: Vec<Value>,
+    pub reason: Reason,
+}
+
+impl ValidationFailure {
+    /// The failure as a `struct.ValidationFailure_` value.
+    pub fn to_json(&self) -> Value {
+        let mut case = Map::new();
+        case.insert("path".to_string(), Value::Array(self.path.clone()));
+        case.insert("reason".to_string(), self.reason.to_json());
+        Value::Object(case)
+    }
+}
+
+/// The `cases` list of an `ErrorInvalid*_` result.
+pub(crate) fn cases_json(failures: &[ValidationFailure]) -> Value {
+    Value::Array(failures.iter().map(ValidationFailure::to_json).collect())
+}
+
+/// The protocol's name for a JSON value's type.
+pub(crate) fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "Null",
+        Value::Bool(_) => "Boolean",
+        Value::Number(_) => "Number",
+        Value::String(_) => "String",
+        Value::Array(_) => "Array",
+        Value::Object(_) => "Object",
+    }
+}

@@ -1,0 +1,32 @@
+//! Header validation: every header needs the `@` prefix; declared ones need their type.
+
+use serde_json::{Map, Value};
+use telepact_schema::FunctionId;
+
+use super::compiled::{Compiled, HeaderSet};
+use super::failure::{Reason, ValidationFailure};
+use super::value::{Seg, Validator};
+
+/// Validates request or response headers for `function`, in the headers' order.
+pub(crate) fn check_headers(
+    compiled: &Compiled,
+    declared: &HeaderSet,
+    headers: &Map<String, Value>,
+    function: Option<FunctionId>,
+) -> Vec<ValidationFailure> {
+    let mut validator = Validator::new(compiled, function);
+    for (name, value) in headers {
+        if !name.starts_with('@') {
+            validator.fail(
+                &[Seg::Key(name)],
+                Reason::RequiredObjectKeyPrefixMissing { prefix: "@" },
+            );
+        }
+        if let Some(ty) = declared.get(name) {
+            validator.push(Seg::Key(name));
+            validator.check_type(ty, value);
+            validator.pop();
+        }
+    }
+    validator.into_failures()
+}

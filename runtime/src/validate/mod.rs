@@ -1,0 +1,16 @@
+//! Validation of messages against a schema, with the protocol's failure reasons.
+
+mod compiled;
+mod failure;
+mod headers;
+mod possible_select;
+mod select;
+mod value;
+
+pub(crate) use compiled::Compiled;
+pub(crate) use failure::cases_json;
+pub use failure::{Reason, ValidationFailure};
+pub(crate) use headers::check_headers;
+pub(crate) use possible_select::possible_select;
+pub(crate) use select::Selector;
+pub(crate) use value::Validator;

@@ -1,0 +1,450 @@
+//! Validates JSON values against schema types, collecting every failure with its path.
+
+use serde_json::{Map, Number, Value};
+use telepact_schema::{FunctionId, TypeExpr, TypeKind};
+
+use super::compiled::{Compiled, FieldSet, TagSet};
+use super::failure::{Reason, ValidationFailure, type_name};
+use super::select::check_select;
+
+/// One step of the path from the validated root to the current value.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Seg<'v> {
+    Key(&'v str),
+    Index(usize),
+}
+
+impl Seg<'_> {
+    fn to_json(self) -> Value {
+        match self {
+            Seg::Key(k) => Value::String(k.to_string()),
+            Seg::Index(i) => Value::from(i),
+        }
+    }
+}
+
+/// Walks a value against a type, recording failures; the happy path allocates nothing.
+pub(crate) struct Validator<'s, 'v> {
+    compiled: &'s Compiled,
+    /// The `@select_` header while validating a response: omitted fields may be missing.
+    select: Option<&'v Map<String, Value>>,
+    /// The function whose possible selects `_ext.Select_` values are checked against.
+    function: Option<FunctionId>,
+    path: Vec<Seg<'v>>,
+    pub(crate) failures: Vec<ValidationFailure>,
+}
+
+impl<'s, 'v> Validator<'s, 'v> {
+    pub(crate) fn new(compiled: &'s Compiled, function: Option<FunctionId>) -> Self {
+        Validator {
+            compiled,
+            select: None,
+            function,
+            path: Vec::new(),
+            failures: Vec::new(),
+        }
+    }
+
+    pub(crate) fn with_select(mut self, select: Option<&'v Map<String, Value>>) -> Self {
+        self.select = select;
+        self
+    }
+
+    pub(crate) fn into_failures(self) -> Vec<ValidationFailure> {
+        self.failures
+    }
+
+    pub(crate) fn push(&mut self, seg: Seg<'v>) {
+        self.path.push(seg);
+    }
+
+    pub(crate) fn pop(&mut self) {
+        self.path.pop();
+    }
+
+    /// Records a failure at the current path plus `extra`.
+    pub(crate) fn fail(&mut self, extra: &[Seg<'_>], reason: Reason) {
+        let path = self
+            .path
+            .iter()
+            .chain(extra.iter())
+            .map(|s| s.to_json())
+            .collect();
+        self.failures.push(ValidationFailure { path, reason });
+    }
+
+    fn type_unexpected(&mut self, extra: &[Seg<'_>], value: &Value, expected: &'static str) {
+        let actual = type_name(value);
+        self.fail(extra, Reason::TypeUnexpected { actual, expected });
+    }
+
+    /// Validates `value` against a type expression.
+    pub(crate) fn check_type(&mut self, ty: &'s TypeExpr, value: &'v Value) {
+        if value.is_null() {
+            if !ty.nullable {
+                self.type_unexpected(&[], value, expected_name(&ty.kind));
+            }
+            return;
+        }
+        match &ty.kind {
+            TypeKind::Boolean => {
+                if !value.is_boolean() {
+                    self.type_unexpected(&[], value, "Boolean");
+                }
+            }
+            TypeKind::Integer => self.check_integer(value),
+            TypeKind::Number => self.check_number(value),
+            TypeKind::String => {
+                if !value.is_string() {
+                    self.type_unexpected(&[], value, "String");
+                }
+            }
+            TypeKind::Bytes => self.check_bytes(value),
+            TypeKind::Any => {}
+            TypeKind::Array(inner) => self.check_array(inner, value),
+            TypeKind::Object(inner) => self.check_object(inner, value),
+            TypeKind::Struct(id) => {
+                let entry = &self.compiled.structs[id.0 as usize];
+                match value {
+                    Value::Object(map) => {
+                        let selected = self.selected_list(&entry.name);
+                        self.check_fields(&entry.fields, selected, map);
+                    }
+                    _ => self.type_unexpected(&[], value, "Object"),
+                }
+            }
+            TypeKind::Union(id) => {
+                let tags = &self.compiled.unions[id.0 as usize];
+                self.check_union(tags, value);
+            }
+            TypeKind::FunctionLink(id) => self.check_function_link(*id, value),
+            TypeKind::Select => self.check_select_value(value),
+        }
+    }
+
+    fn check_integer(&mut self, value: &Value) {
+        match value {
+            Value::Number(n) => match classify(n) {
+                NumberClass::Integer => {}
+                NumberClass::IntegerOutOfRange => self.fail(&[], Reason::NumberOutOfRange),
+                NumberClass::Float => self.type_unexpected(&[], value, "Integer"),
+            },
+            _ => self.type_unexpected(&[], value, "Integer"),
+        }
+    }
+
+    fn check_number(&mut self, value: &Value) {
+        match value {
+            Value::Number(n) => {
+                if classify(n) == NumberClass::IntegerOutOfRange {
+                    self.fail(&[], Reason::NumberOutOfRange);
+                }
+            }
+            _ => self.type_unexpected(&[], value, "Number"),
+        }
+    }
+
+    fn check_bytes(&mut self, value: &Value) {
+        match value {
+            Value::String(s) => {
+                if !is_base64(s) {
+                    self.type_unexpected(&[], value, "Base64String");
+                }
+            }
+            _ => self.type_unexpected(&[], value, "Bytes"),
+        }
+    }
+
+    fn check_array(&mut self, inner: &'s TypeExpr, value: &'v Value) {
+        let Value::Array(items) = value else {
+            return self.type_unexpected(&[], value, "Array");
+        };
+        for (i, item) in items.iter().enumerate() {
+            self.push(Seg::Index(i));
+            self.check_type(inner, item);
+            self.pop();
+        }
+    }
+
+    fn check_object(&mut self, inner: &'s TypeExpr, value: &'v Value) {
+        let Value::Object(map) = value else {
+            return self.type_unexpected(&[], value, "Object");
+        };
+        for (key, item) in map {
+            self.push(Seg::Key(key));
+            self.check_type(inner, item);
+            self.pop();
+        }
+    }
+
+    /// Validates a struct-like object: missing required fields first (in declaration
+    /// order), then each present key in the order given.
+    pub(crate) fn check_fields(
+        &mut self,
+        fields: &'s FieldSet,
+        selected: Option<&'v Vec<Value>>,
+        actual: &'v Map<String, Value>,
+    ) {
+        let first_failure = self.failures.len();
+        let mut required_present = 0;
+        for (key, item) in actual {
+            let Some(field) = fields.find(key) else {
+                self.fail(&[Seg::Key(key)], Reason::ObjectKeyDisallowed);
+                continue;
+            };
+            if !field.optional {
+                required_present += 1;
+            }
+            self.push(Seg::Key(key));
+            self.check_type(&field.ty, item);
+            self.pop();
+        }
+        if required_present < fields.required {
+            self.insert_missing(fields, selected, actual, first_failure);
+        }
+    }
+
+    fn insert_missing(
+        &mut self,
+        fields: &FieldSet,
+        selected: Option<&Vec<Value>>,
+        actual: &Map<String, Value>,
+        at: usize,
+    ) {
+        let path: Vec<Value> = self.path.iter().map(|s| s.to_json()).collect();
+        let missing = fields.fields.iter().filter(|f| {
+            !f.optional && !actual.contains_key(&f.key) && !omitted_by(selected, &f.key)
+        });
+        let missing: Vec<ValidationFailure> = missing
+            .map(|f| ValidationFailure {
+                path: path.clone(),
+                reason: Reason::RequiredObjectKeyMissing { key: f.key.clone() },
+            })
+            .collect();
+        self.failures.splice(at..at, missing);
+    }
+
+    /// Validates a union value `{tag: {..fields..}}`.
+    pub(crate) fn check_union(&mut self, tags: &'s TagSet, value: &'v Value) {
+        match value {
+            Value::Object(map) => self.check_union_map(tags, map),
+            _ => self.type_unexpected(&[], value, "Object"),
+        }
+    }
+
+    /// Validates a union given as its object (a result body, for instance).
+    pub(crate) fn check_union_map(&mut self, tags: &'s TagSet, map: &'v Map<String, Value>) {
+        let Some((tag, payload)) = single_entry(map) else {
+            let actual = map.len();
+            return self.fail(
+                &[],
+                Reason::ObjectSizeUnexpected {
+                    actual,
+                    expected: 1,
+                },
+            );
+        };
+        let Some(entry) = tags.find(tag) else {
+            return self.fail(&[Seg::Key(tag)], Reason::ObjectKeyDisallowed);
+        };
+        let Value::Object(payload) = payload else {
+            return self.type_unexpected(&[Seg::Key(tag)], payload, "Object");
+        };
+        let selected = self.selected_tag_list(&tags.select_key, tag);
+        self.push(Seg::Key(tag));
+        self.check_fields(&entry.fields, selected, payload);
+        self.pop();
+    }
+
+    /// Validates `{"fn.x": {..arguments..}}`: a union whose only tag is the function.
+    pub(crate) fn check_function_link(&mut self, id: FunctionId, value: &'v Value) {
+        match value {
+            Value::Object(map) => self.check_call_map(id, map),
+            _ => self.type_unexpected(&[], value, "Object"),
+        }
+    }
+
+    /// Validates a call object `{"fn.x": {..arguments..}}` (a request body, a link).
+    pub(crate) fn check_call_map(&mut self, id: FunctionId, map: &'v Map<String, Value>) {
+        let function = self.compiled.function(id);
+        let Some((tag, payload)) = single_entry(map) else {
+            let actual = map.len();
+            return self.fail(
+                &[],
+                Reason::ObjectSizeUnexpected {
+                    actual,
+                    expected: 1,
+                },
+            );
+        };
+        if tag != &function.name {
+            return self.fail(&[Seg::Key(tag)], Reason::ObjectKeyDisallowed);
+        }
+        let Value::Object(payload) = payload else {
+            return self.type_unexpected(&[Seg::Key(tag)], payload, "Object");
+        };
+        let selected = self.selected_list(&function.name);
+        self.push(Seg::Key(tag));
+        self.check_fields(&function.args, selected, payload);
+        self.pop();
+    }
+
+    fn check_select_value(&mut self, value: &'v Value) {
+        if !value.is_object() {
+            return self.type_unexpected(&[], value, "Object");
+        }
+        let Some(function) = self.function else {
+            return;
+        };
+        let possible = &self.compiled.function(function).possible_select;
+        let mut failures = Vec::new();
+        check_select(&mut Vec::new(), value, possible, &mut failures);
+        let base: Vec<Value> = self.path.iter().map(|s| s.to_json()).collect();
+        for mut failure in failures {
+            let mut path = base.clone();
+            path.append(&mut failure.path);
+            failure.path = path;
+            self.failures.push(failure);
+        }
+    }
+
+    fn selected_list(&self, key: &str) -> Option<&'v Vec<Value>> {
+        self.select?.get(key)?.as_array()
+    }
+
+    fn selected_tag_list(&self, union_key: &str, tag: &str) -> Option<&'v Vec<Value>> {
+        self.select?
+            .get(union_key)?
+            .as_object()?
+            .get(tag)?
+            .as_array()
+    }
+}
+
+fn single_entry(map: &Map<String, Value>) -> Option<(&String, &Value)> {
+    if map.len() == 1 {
+        map.iter().next()
+    } else {
+        None
+    }
+}
+
+fn omitted_by(selected: Option<&Vec<Value>>, key: &str) -> bool {
+    selected.is_some_and(|names| !names.iter().any(|n| n.as_str() == Some(key)))
+}
+
+/// The name a `TypeUnexpected` reason gives a type.
+pub(crate) fn expected_name(kind: &TypeKind) -> &'static str {
+    match kind {
+        TypeKind::Boolean => "Boolean",
+        TypeKind::Integer => "Integer",
+        TypeKind::Number => "Number",
+        TypeKind::String => "String",
+        TypeKind::Bytes => "Bytes",
+        TypeKind::Any => "Any",
+        TypeKind::Array(_) => "Array",
+        TypeKind::Object(_)
+        | TypeKind::Struct(_)
+        | TypeKind::Union(_)
+        | TypeKind::FunctionLink(_)
+        | TypeKind::Select => "Object",
+    }
+}
+
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum NumberClass {
+    Integer,
+    IntegerOutOfRange,
+    Float,
+}
+
+/// `i64::MIN` as an `f64`: where JSON parsing puts integer literals just below it.
+const I64_MIN_AS_F64: f64 = -9_223_372_036_854_775_808.0;
+
+/// Whether a number is a 64-bit integer, an integer outside that range, or a float.
+///
+/// JSON parsing keeps integers that fit in `i64` or `u64` exactly, so a `u64` above
+/// `i64::MAX` is out of range. Integer literals below `i64::MIN` arrive as the nearest
+/// `f64`, which for the first ones past the bound is `-2^63` exactly: that float is taken
+/// for such a literal. Integer literals further out (beyond `u64::MAX`, or a thousand
+/// below `i64::MIN`) cannot be told from floats without arbitrary precision and are
+/// treated as floats.
+pub(crate) fn classify(n: &Number) -> NumberClass {
+    if n.is_i64() {
+        return NumberClass::Integer;
+    }
+    if n.is_u64() {
+        return NumberClass::IntegerOutOfRange;
+    }
+    match n.as_f64() {
+        Some(f) if f == I64_MIN_AS_F64 => NumberClass::IntegerOutOfRange,
+        _ => NumberClass::Float,
+    }
+}
+
+/// Standard base64 with padding (RFC 4648 §4); the empty string is valid.
+pub(crate) fn is_base64(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    if bytes.len() % 4 != 0 {
+        return false;
+    }
+    let body = bytes
+        .strip_suffix(b"==")
+        .or_else(|| bytes.strip_suffix(b"="))
+        .unwrap_or(bytes);
+    body.iter()
+        .all(|b| b.is_ascii_alphanumeric() || *b == b'+' || *b == b'/')
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn number(text: &str) -> Number {
+        serde_json::from_str(text).expect("a JSON number")
+    }
+
+    #[test]
+    fn integers_within_64_bits_are_integers() {
+        for text in ["0", "-1", "9223372036854775807", "-9223372036854775808"] {
+            assert_eq!(classify(&number(text)), NumberClass::Integer, "{text}");
+        }
+    }
+
+    #[test]
+    fn integer_literals_past_64_bits_are_out_of_range() {
+        for text in [
+            "9223372036854775808",
+            "18446744073709551615",
+            "-9223372036854775809",
+        ] {
+            assert_eq!(
+                classify(&number(text)),
+                NumberClass::IntegerOutOfRange,
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn floats_are_floats() {
+        for text in [
+            "0.5",
+            "1.0",
+            "-1.7976931348623157e+308",
+            "2.2250738585072014e-308",
+        ] {
+            assert_eq!(classify(&number(text)), NumberClass::Float, "{text}");
+        }
+    }
+
+    #[test]
+    fn base64_needs_the_standard_alphabet_and_padding() {
+        for good in ["", "YWJj", "AAEC", "YQ==", "YWI=", "+/+/"] {
+            assert!(is_base64(good), "{good}");
+        }
+        for bad in ["@not_base64", "YWJ", "YQ=", "Y===", "YW=j", "-_-_"] {
+            assert!(!is_base64(bad), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,89 @@
+//! The axum transport: route, content types, body limit and graceful shutdown.
+#![cfg(feature = "axum")]
+
+use telepact::http::{self, HttpOptions};
+use telepact::schema::Schema;
+use telepact::{FunctionRouter, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+const SCHEMA: &str = r#"[{"fn.nothing": {}, "->": [{"Ok_": {}}]}]"#;
+
+/// Starts the endpoint; returns its port and a handle that stops it gracefully.
+async fn start(options: HttpOptions) -> (u16, tokio::sync::oneshot::Sender<()>) {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let router = http::router(server, &options);
+    tokio::spawn(http::serve(listener, router, async {
+        let _ = stopped.await;
+    }));
+    (port, stop)
+}
+
+/// Sends one POST; returns the raw response head (lower-cased) and body.
+async fn post(port: u16, path: &str, body: &[u8]) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("writes");
+    stream.write_all(body).await.expect("writes");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&response[..end]).to_lowercase();
+    (head, response[end + 4..].to_vec())
+}
+
+#[tokio::test]
+async fn json_requests_get_json_responses() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let (head, body) = post(port, "/api/telepact", br#"[{}, {"fn.ping_": {}}]"#).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-type: application/json"), "{head}");
+    assert_eq!(body, br#"[{},{"Ok_":{}}]"#);
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn bodies_over_the_limit_get_413() {
+    let (port, stop) = start(HttpOptions::default().body_limit(64).path("/rpc")).await;
+    let big = format!(
+        r#"[{{"@id_": "{}"}}, {{"fn.ping_": {{}}}}]"#,
+        "x".repeat(100)
+    );
+    let (head, _) = post(port, "/rpc", big.as_bytes()).await;
+    assert!(head.starts_with("http/1.1 413"), "{head}");
+    let (head, _) = post(port, "/rpc", br#"[{}, {"fn.ping_": {}}]"#).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    let _ = stop.send(());
+}
+
+#[tokio::test]
+async fn binary_responses_are_octet_streams() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let (head, body) = post(
+        port,
+        "/api/telepact",
+        br#"[{"@bin_": []}, {"fn.ping_": {}}]"#,
+    )
+    .await;
+    assert!(
+        head.contains("content-type: application/octet-stream"),
+        "{head}"
+    );
+    assert_eq!(body.first(), Some(&0x92), "a MessagePack array of two");
+    let _ = stop.send(());
+}

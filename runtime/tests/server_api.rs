@@ -1,0 +1,316 @@
+//! The server's Rust API: builder options, hooks, middleware and typed extensions.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use telepact::schema::Schema;
+use telepact::{
+    Authenticated, BoxFuture, BuildError, ErrorKind, FunctionRouter, HandlerError, Headers,
+    Message, Middleware, Server,
+};
+
+const AUTH_SCHEMA: &str = r#"[
+  {"union.Auth_": [{"Token": {"token": "string"}}]},
+  {"fn.whoami": {}, "->": [{"Ok_": {"name": "string"}}]},
+  {"fn.open": {}, "$authenticated": false, "->": [{"Ok_": {}}]}
+]"#;
+
+const PLAIN_SCHEMA: &str = r#"[
+  {"struct.Point": {"x": "integer", "y": "integer", "label!": "string"}},
+  {"fn.point": {}, "->": [{"Ok_": {"point": "struct.Point", "extra!": "integer"}}]}
+]"#;
+
+#[derive(Clone, Debug, PartialEq)]
+struct Identity(String);
+
+async fn respond(request: &Message, server: &Server) -> Value {
+    let bytes = serde_json::to_vec(&request.to_json()).unwrap();
+    serde_json::from_slice(&server.process(&bytes).await.bytes).unwrap()
+}
+
+fn call(headers: Value, function: &str) -> Message {
+    let Value::Object(headers) = headers else {
+        panic!("headers are an object")
+    };
+    Message::new(headers, function, Default::default())
+}
+
+fn auth_server() -> Server {
+    let router = FunctionRouter::new()
+        .route("fn.whoami", |request: Message| async move {
+            let name = request
+                .extensions
+                .get::<Identity>()
+                .map(|identity| identity.0.clone())
+                .unwrap_or_default();
+            let mut payload = serde_json::Map::new();
+            payload.insert("name".to_string(), json!(name));
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+        })
+        .route("fn.open", |_request: Message| async move {
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Default::default()))
+        });
+    let schema = Schema::from_text(AUTH_SCHEMA).expect("schema loads");
+    Server::builder(schema, router)
+        .on_auth(|headers: &Headers| {
+            let token = headers.pointer_token();
+            async move {
+                match token.as_deref() {
+                    Some("alice-token") => {
+                        Ok(Authenticated::new().extension(Identity("alice".to_string())))
+                    }
+                    _ => Err(HandlerError::from("unknown token")),
+                }
+            }
+        })
+        .build()
+        .expect("server builds")
+}
+
+trait TokenOf {
+    fn pointer_token(&self) -> Option<String>;
+}
+
+impl TokenOf for Headers {
+    fn pointer_token(&self) -> Option<String> {
+        self.get("@auth_")?
+            .pointer("/Token/token")?
+            .as_str()
+            .map(str::to_string)
+    }
+}
+
+#[tokio::test]
+async fn auth_hook_attaches_a_typed_identity_for_handlers() {
+    let server = auth_server();
+    let request = call(
+        json!({"@auth_": {"Token": {"token": "alice-token"}}}),
+        "fn.whoami",
+    );
+    assert_eq!(
+        respond(&request, &server).await,
+        json!([{}, {"Ok_": {"name": "alice"}}])
+    );
+}
+
+#[tokio::test]
+async fn missing_or_rejected_credentials_are_unauthenticated() {
+    let server = auth_server();
+    let expected =
+        json!([{}, {"ErrorUnauthenticated_": {"message!": "Valid authentication is required."}}]);
+    let missing = call(json!({}), "fn.whoami");
+    assert_eq!(respond(&missing, &server).await, expected);
+    let rejected = call(
+        json!({"@auth_": {"Token": {"token": "mallory"}}}),
+        "fn.whoami",
+    );
+    assert_eq!(respond(&rejected, &server).await, expected);
+}
+
+#[tokio::test]
+async fn functions_marked_unauthenticated_need_no_credentials() {
+    let server = auth_server();
+    let request = call(json!({}), "fn.open");
+    assert_eq!(respond(&request, &server).await, json!([{}, {"Ok_": {}}]));
+}
+
+#[test]
+fn a_schema_without_auth_needs_auth_waived() {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let built = Server::builder(schema, FunctionRouter::new()).build();
+    assert!(matches!(built, Err(BuildError::AuthUndefined)));
+}
+
+/// What the on-error hook saw: kind and case id of each error.
+type ErrorLog = Arc<Mutex<Vec<(ErrorKind, Option<String>)>>>;
+
+#[test]
+fn a_schema_with_auth_needs_an_auth_hook() {
+    let schema = Schema::from_text(AUTH_SCHEMA).expect("schema loads");
+    let built = Server::builder(schema, FunctionRouter::new()).build();
+    assert!(matches!(built, Err(BuildError::AuthHookMissing)));
+}
+
+fn point_server(errors: ErrorLog) -> Server {
+    let router = FunctionRouter::new().route("fn.point", |request: Message| async move {
+        if request.headers.contains_key("@fail") {
+            return Err(HandlerError::from("database unavailable"));
+        }
+        let body = json!({"point": {"x": 1, "y": 2, "label!": "origin"}, "extra!": 3});
+        let Value::Object(payload) = body else {
+            unreachable!()
+        };
+        Ok(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    Server::builder(schema, router)
+        .auth_required(false)
+        .on_error(move |error| {
+            errors
+                .lock()
+                .unwrap()
+                .push((error.kind(), error.case_id().map(str::to_string)));
+        })
+        .build()
+        .expect("server builds")
+}
+
+#[tokio::test]
+async fn handler_errors_get_a_case_id_reported_to_on_error() {
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let server = point_server(Arc::clone(&errors));
+    let response = respond(&call(json!({"@fail": true}), "fn.point"), &server).await;
+    let case_id = response
+        .pointer("/1/ErrorUnknown_/caseId")
+        .and_then(Value::as_str)
+        .expect("a case id")
+        .to_string();
+    assert!(!case_id.is_empty());
+    let errors = errors.lock().unwrap();
+    assert_eq!(errors.as_slice(), &[(ErrorKind::Handler, Some(case_id))]);
+}
+
+#[tokio::test]
+async fn invalid_results_are_reported_with_their_failures() {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let router = FunctionRouter::new().route("fn.point", |_request: Message| async move {
+        let Value::Object(payload) = json!({"point": {"x": "one", "y": 2}}) else {
+            unreachable!()
+        };
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let reported = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&reported);
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .on_error(move |error| {
+            let paths = error
+                .failures()
+                .iter()
+                .map(|f| Value::Array(f.path.clone()));
+            sink.lock().unwrap().extend(paths);
+        })
+        .build()
+        .expect("server builds");
+    let response = respond(&call(json!({}), "fn.point"), &server).await;
+    assert!(response.pointer("/1/ErrorInvalidResponseBody_").is_some());
+    assert_eq!(
+        *reported.lock().unwrap(),
+        vec![json!(["Ok_", "point", "x"])]
+    );
+}
+
+#[tokio::test]
+async fn select_narrows_struct_fields_and_the_result() {
+    let server = point_server(Arc::default());
+    let request = call(
+        json!({"@select_": {"->": {"Ok_": ["point"]}, "struct.Point": ["x", "label!"]}}),
+        "fn.point",
+    );
+    assert_eq!(
+        respond(&request, &server).await,
+        json!([{}, {"Ok_": {"point": {"x": 1, "label!": "origin"}}}])
+    );
+}
+
+#[tokio::test]
+async fn update_headers_runs_before_validation() {
+    let server = point_server(Arc::default());
+    let bytes = br#"[{}, {"fn.point": {}}]"#;
+    let response = server
+        .process_with(bytes, |headers| {
+            headers.insert("@id_".to_string(), json!("set-by-transport"));
+        })
+        .await;
+    let value: Value = serde_json::from_slice(&response.bytes).unwrap();
+    assert_eq!(value[0], json!({"@id_": "set-by-transport"}));
+}
+
+struct Tagging;
+
+impl Middleware for Tagging {
+    fn call<'a>(
+        &'a self,
+        request: Message,
+        router: &'a FunctionRouter,
+    ) -> BoxFuture<'a, Result<Message, HandlerError>> {
+        Box::pin(async move {
+            let mut result = router.call(request).await?;
+            result.headers.insert("@seen".to_string(), json!(true));
+            Ok(result)
+        })
+    }
+}
+
+#[tokio::test]
+async fn middleware_wraps_the_router() {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .middleware(Tagging)
+        .build()
+        .expect("server builds");
+    let response = respond(&call(json!({}), "fn.ping_"), &server).await;
+    assert_eq!(response, json!([{"@seen": true}, {"Ok_": {}}]));
+}
+
+#[tokio::test]
+async fn api_examples_are_deterministic_protocol_values() {
+    let text = r#"[{"struct.Point": {"x": "integer", "y": "string", "tags!": ["boolean"]}},
+        {"fn.get": {"p": "struct.Point"}, "->": [{"Ok_": {"p": "struct.Point?"}}]}]"#;
+    let schema = Schema::from_text(text).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let request = Message::new(
+        Headers::new(),
+        "fn.api_",
+        json!({"includeExamples!": true})
+            .as_object()
+            .cloned()
+            .unwrap(),
+    );
+    let response = respond(&request, &server).await;
+    let api = response
+        .pointer("/1/Ok_/api")
+        .and_then(Value::as_array)
+        .unwrap();
+    let point = api
+        .iter()
+        .find(|d| d.get("struct.Point").is_some())
+        .unwrap();
+    assert_eq!(
+        point["example"],
+        json!({"tags!": [false, false], "x": 35766321, "y": "kappa"})
+    );
+    let get = api.iter().find(|d| d.get("fn.get").is_some()).unwrap();
+    assert_eq!(
+        get["inputExample"],
+        json!({"fn.get": {"p": {"tags!": [false, false], "x": 16303881, "y": "sigma"}}})
+    );
+    assert_eq!(
+        respond(&request, &server).await,
+        response,
+        "same answer every time"
+    );
+}
+
+#[tokio::test]
+async fn closures_become_middleware() {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let middleware = telepact::middleware_fn(|request: Message, router: &FunctionRouter| {
+        Box::pin(async move {
+            let mut result = router.call(request).await?;
+            result.headers.insert("@seen".to_string(), json!("closure"));
+            Ok(result)
+        })
+    });
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .middleware(middleware)
+        .build()
+        .expect("server builds");
+    let response = respond(&call(json!({}), "fn.ping_"), &server).await;
+    assert_eq!(response, json!([{"@seen": "closure"}, {"Ok_": {}}]));
+}

@@ -1,0 +1,206 @@
+//! Reading the conformance vectors and comparing responses the way their README says.
+
+use std::path::PathBuf;
+
+use serde::Deserialize;
+use serde_json::value::RawValue;
+use serde_json::{Map, Value};
+
+/// The conformance folder, or `None` (after printing a SKIP line) when it is absent.
+pub fn conformance_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("TELEPACT_CONFORMANCE_DIR") {
+        Some(dir) => PathBuf::from(dir),
+        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/telepact-conformance"),
+    };
+    if dir.join("server.json").is_file() {
+        Some(dir)
+    } else {
+        println!("SKIP: conformance vectors not found at {}", dir.display());
+        None
+    }
+}
+
+#[derive(Deserialize)]
+struct RawCase<'a> {
+    suite: String,
+    index: u64,
+    #[serde(borrow)]
+    request: Option<&'a RawValue>,
+    raw: Option<String>,
+    response: Value,
+    #[serde(default)]
+    assert: Map<String, Value>,
+}
+
+/// One vector: the exact request bytes and the expected response.
+pub struct Case {
+    pub name: String,
+    pub request: Vec<u8>,
+    pub expected: Value,
+    pub set_compare: bool,
+    pub assert_case_id: bool,
+    /// An `fn.api_` call: standard definitions compare without `///` (the README: their
+    /// docstrings are one implementation's words). `includeInternal!` brings them all;
+    /// without it an auth schema still lists the auth ones.
+    pub api: bool,
+}
+
+/// Reads one vector file. Requests keep their original text, so numbers outside
+/// 64 bits reach the server as written.
+pub fn load_cases(dir: &std::path::Path, file: &str) -> Vec<Case> {
+    let text = std::fs::read_to_string(dir.join(file)).expect("vector file is readable");
+    let raw: Vec<RawCase> = serde_json::from_str(&text).expect("vector file is JSON");
+    raw.into_iter()
+        .map(|case| {
+            let request = match (&case.request, &case.raw) {
+                (_, Some(raw)) => raw.as_bytes().to_vec(),
+                (Some(request), None) => request.get().as_bytes().to_vec(),
+                (None, None) => Vec::new(),
+            };
+            let api = is_api_call(&request);
+            Case {
+                name: format!("{}[{}]", case.suite, case.index),
+                request,
+                expected: case.response,
+                set_compare: flag(&case.assert, "setCompare"),
+                assert_case_id: flag(&case.assert, "assertCaseId"),
+                api,
+            }
+        })
+        .collect()
+}
+
+fn flag(assert: &Map<String, Value>, name: &str) -> bool {
+    assert.get(name) == Some(&Value::Bool(true))
+}
+
+fn is_api_call(request: &[u8]) -> bool {
+    serde_json::from_slice::<Value>(request)
+        .is_ok_and(|value| value.pointer("/1/fn.api_").is_some())
+}
+
+/// Checks a response against the case; the error says what differs.
+pub fn check(case: &Case, response: &[u8]) -> Result<(), String> {
+    let mut actual: Value = serde_json::from_slice(response).map_err(|e| {
+        format!(
+            "response is not JSON ({e}): {}",
+            String::from_utf8_lossy(response)
+        )
+    })?;
+    let mut expected = case.expected.clone();
+    if case.assert_case_id {
+        let case_id = actual.pointer_mut("/1/ErrorUnknown_/caseId");
+        match case_id {
+            Some(Value::String(id)) if !id.is_empty() => *id = "<caseId>".to_string(),
+            _ => return Err(format!("no caseId in {actual}")),
+        }
+    }
+    if case.api {
+        strip_standard_docs(&mut actual);
+        strip_standard_docs(&mut expected);
+    }
+    if json_eq(&actual, &expected, case.set_compare) {
+        Ok(())
+    } else {
+        Err(format!("expected {expected}\n     got {actual}"))
+    }
+}
+
+/// JSON equality: `1 == 1.0`, booleans are not numbers; with `set_compare`, arrays of
+/// objects are compared as multisets.
+pub fn json_eq(a: &Value, b: &Value, set_compare: bool) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => match (x.as_u64(), y.as_u64()) {
+                (Some(x), Some(y)) => x == y,
+                _ => x.as_f64() == y.as_f64(),
+            },
+        },
+        (Value::Array(x), Value::Array(y)) => {
+            if x.len() != y.len() {
+                return false;
+            }
+            if set_compare && y.iter().all(Value::is_object) {
+                multiset_eq(x, y)
+            } else {
+                x.iter().zip(y).all(|(a, b)| json_eq(a, b, set_compare))
+            }
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w, set_compare)))
+        }
+        _ => a == b,
+    }
+}
+
+fn multiset_eq(x: &[Value], y: &[Value]) -> bool {
+    let mut used = vec![false; y.len()];
+    x.iter().all(|a| {
+        let found = y
+            .iter()
+            .enumerate()
+            .position(|(i, b)| !used[i] && json_eq(a, b, true));
+        match found {
+            Some(i) => {
+                used[i] = true;
+                true
+            }
+            None => false,
+        }
+    })
+}
+
+/// Removes `///` from the standard definitions (schema keys ending in `_`) of an
+/// `fn.api_` answer.
+fn strip_standard_docs(response: &mut Value) {
+    let Some(Value::Array(definitions)) = response.pointer_mut("/1/Ok_/api") else {
+        return;
+    };
+    for definition in definitions {
+        let is_standard = definition
+            .as_object()
+            .is_some_and(|d| d.keys().any(|k| k.contains('.') && k.ends_with('_')));
+        if is_standard {
+            strip_docs(definition);
+        }
+    }
+}
+
+fn strip_docs(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            map.remove("///");
+            map.values_mut().for_each(strip_docs);
+        }
+        Value::Array(items) => items.iter_mut().for_each(strip_docs),
+        _ => {}
+    }
+}
+
+/// Runs every case through `process`, returning the failures (name and reason).
+pub async fn run_cases<F, Fut>(cases: &[Case], mut process: F) -> Vec<(String, String)>
+where
+    F: FnMut(Vec<u8>) -> Fut,
+    Fut: std::future::Future<Output = Vec<u8>>,
+{
+    let mut failures = Vec::new();
+    for case in cases {
+        let response = process(case.request.clone()).await;
+        if let Err(reason) = check(case, &response) {
+            failures.push((case.name.clone(), reason));
+        }
+    }
+    failures
+}
+
+/// Prints the outcome of one vector file and fails the test on any failure.
+pub fn report(label: &str, total: usize, failures: &[(String, String)]) {
+    println!("{label}: {} of {total} passed", total - failures.len());
+    for (name, reason) in failures.iter().take(30) {
+        println!("FAIL {name}: {reason}");
+    }
+    assert!(failures.is_empty(), "{label}: {} failures", failures.len());
+}

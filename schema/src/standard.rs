@@ -1,0 +1,104 @@
+//! The standard definitions every schema gets: `fn.ping_`, `fn.api_`, the standard
+//! headers and errors, and (when the schema declares `union.Auth_`) the auth ones.
+//!
+//! They are parsed once per process and shared by every load.
+
+use std::collections::HashSet;
+use std::sync::OnceLock;
+
+use serde_json::Value;
+
+use crate::document::{Document, Format, yaml_to_json};
+use crate::parse::find_schema_key;
+
+const INTERNAL_TEXT: &str = include_str!("standard/internal.telepact.yaml");
+const AUTH_TEXT: &str = include_str!("standard/auth.telepact.yaml");
+
+/// Document name of the standard definitions (not shown by `fn.api_` by default).
+pub(crate) const INTERNAL_NAME: &str = "internal_";
+/// Document name of the auth definitions (shown by `fn.api_`).
+pub(crate) const AUTH_NAME: &str = "auth_";
+
+struct Standard {
+    text: &'static str,
+    value: Option<Value>,
+    keys: HashSet<String>,
+}
+
+impl Standard {
+    fn parse(text: &'static str) -> Standard {
+        let value = yaml_to_json(text);
+        let keys = schema_keys([value.as_ref()]).unwrap_or_default();
+        Standard { text, value, keys }
+    }
+
+    fn document(&'static self, name: &str) -> Document {
+        Document::parsed(name, self.text, Format::Yaml, self.value.as_ref())
+    }
+}
+
+fn internal() -> &'static Standard {
+    static INTERNAL: OnceLock<Standard> = OnceLock::new();
+    INTERNAL.get_or_init(|| Standard::parse(INTERNAL_TEXT))
+}
+
+fn auth() -> &'static Standard {
+    static AUTH: OnceLock<Standard> = OnceLock::new();
+    AUTH.get_or_init(|| Standard::parse(AUTH_TEXT))
+}
+
+/// The schema keys of all definitions of `roots`, or `None` when a root is not an
+/// array or a definition has no single schema key (the documents are invalid and the
+/// loader reports why).
+fn schema_keys<'a>(roots: impl IntoIterator<Item = Option<&'a Value>>) -> Option<HashSet<String>> {
+    let mut keys = HashSet::new();
+    for root in roots {
+        for definition in root?.as_array()? {
+            if let Value::Object(def) = definition {
+                keys.insert(find_schema_key(def).ok()?);
+            }
+        }
+    }
+    Some(keys)
+}
+
+/// Whether any document defines `union.Auth_`.
+fn declares_auth(docs: &[Document]) -> bool {
+    docs.iter()
+        .filter_map(|doc| doc.root.as_deref()?.as_array())
+        .flatten()
+        .filter_map(Value::as_object)
+        .any(|def| def.contains_key("union.Auth_"))
+}
+
+/// Adds the standard documents the user's documents need and do not already hold
+/// (a schema echoed back from `fn.api_` already carries them).
+pub(crate) fn add_standard_documents(docs: &mut Vec<Document>) {
+    let provided = schema_keys(docs.iter().map(|doc| doc.root.as_deref())).unwrap_or_default();
+    let needs_auth = declares_auth(docs);
+    let internal = internal();
+    if !internal.keys.is_subset(&provided) {
+        docs.push(internal.document(INTERNAL_NAME));
+    }
+    let auth = auth();
+    if needs_auth && !auth.keys.is_subset(&provided) {
+        docs.push(auth.document(AUTH_NAME));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn standard_documents_parse() {
+        assert!(
+            internal().value.is_some(),
+            "internal definitions must parse"
+        );
+        assert!(auth().value.is_some(), "auth definitions must parse");
+        assert!(internal().keys.contains("fn.ping_"));
+        assert!(internal().keys.contains("_ext.Select_"));
+        assert!(auth().keys.contains("errors.Auth_"));
+    }
+}

@@ -1,0 +1,110 @@
+//! Replays every case of the conformance vectors' `parse.json` against the loader.
+//!
+//! Each case is a `fn.validateSchema` request whose input is a schema value
+//! (`PseudoJson`), a schema text (`Json`) or a directory; the expected answer is
+//! `Ok_` or `ErrorValidationFailure` with the loader's failures in protocol shape.
+
+mod common;
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use telepact_schema::{LoadError, Schema, pseudo_json_text};
+
+/// The loader's answer in the shape `fn.validateSchema` returns.
+fn answer(result: Result<Schema, LoadError>) -> Value {
+    match result {
+        Ok(_) => json!({"Ok_": {}}),
+        Err(LoadError::Invalid(failures)) => {
+            json!({"ErrorValidationFailure": {"cases": failures.to_json()}})
+        }
+        Err(error @ LoadError::Io { .. }) => json!({"Io": error.to_string()}),
+    }
+}
+
+fn run(conformance: &Path, input: &Value) -> Value {
+    if let Some(pseudo) = input.get("PseudoJson") {
+        let schema = pseudo_json_text(&pseudo["schema"]);
+        return answer(match pseudo.get("extend!") {
+            Some(extend) => Schema::from_documents([
+                ("default".to_string(), schema),
+                ("extend".to_string(), pseudo_json_text(extend)),
+            ]),
+            None => Schema::from_text(&schema),
+        });
+    }
+    if let Some(text) = input.pointer("/Json/schema").and_then(Value::as_str) {
+        return answer(Schema::from_text(text));
+    }
+    if let Some(dir) = input
+        .pointer("/Directory/schemaDirectory")
+        .and_then(Value::as_str)
+    {
+        return answer(Schema::from_dir(conformance.join(dir)));
+    }
+    json!({"unsupported input": input})
+}
+
+/// JSON equality where `1` equals `1.0`.
+fn same(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
+        }
+        (Value::Object(x), Value::Object(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
+    }
+}
+
+/// Compares two failure lists as multisets.
+fn same_multiset(a: &[Value], b: &[Value]) -> bool {
+    let mut unmatched: Vec<&Value> = b.iter().collect();
+    a.len() == b.len()
+        && a.iter().all(|item| {
+            let found = unmatched.iter().position(|other| same(item, other));
+            found.map(|i| unmatched.swap_remove(i)).is_some()
+        })
+}
+
+fn matches(expected: &Value, actual: &Value, set_compare: bool) -> bool {
+    let cases = |v: &Value| {
+        v.pointer("/ErrorValidationFailure/cases")
+            .and_then(Value::as_array)
+            .cloned()
+    };
+    match (set_compare, cases(expected), cases(actual)) {
+        (true, Some(e), Some(a)) => same_multiset(&e, &a),
+        _ => same(expected, actual),
+    }
+}
+
+#[test]
+fn every_parse_case_passes() {
+    let Some(conformance) = common::conformance_dir() else {
+        return;
+    };
+    let text = std::fs::read_to_string(conformance.join("parse.json")).expect("parse.json");
+    let cases: Vec<Value> = serde_json::from_str(&text).expect("parse.json is JSON");
+    let mut failed = Vec::new();
+    for case in &cases {
+        let input = &case["request"][1]["fn.validateSchema"]["input"];
+        let expected = &case["response"][1];
+        let set_compare = case.pointer("/assert/setCompare") == Some(&Value::Bool(true));
+        let actual = run(&conformance, input);
+        if !matches(expected, &actual, set_compare) {
+            failed.push(format!(
+                "case {}: input {}\n  expected {}\n  actual   {}",
+                case["index"], input, expected, actual
+            ));
+        }
+    }
+    println!(
+        "parse.json: {} passed, {} failed",
+        cases.len() - failed.len(),
+        failed.len()
+    );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}

@@ -1,0 +1,107 @@
+//! Loading a schema directory: mixed YAML and JSON files, and what a directory may
+//! not hold.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use telepact_schema::{LoadError, Schema};
+
+/// A fresh, empty directory under cargo's scratch space for integration tests.
+fn scratch(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
+        .join("schema-dir-tests")
+        .join(name);
+    let _ = fs::remove_dir_all(&dir);
+    fs::create_dir_all(&dir).expect("scratch directory");
+    dir
+}
+
+fn write(dir: &Path, name: &str, text: &str) {
+    fs::write(dir.join(name), text).expect("write schema file");
+}
+
+fn failures(error: &LoadError) -> Vec<(String, String)> {
+    error
+        .failures()
+        .expect("invalid schema, not an I/O error")
+        .iter()
+        .map(|f| (f.document.clone(), f.reason.clone()))
+        .collect()
+}
+
+#[test]
+fn yaml_and_json_files_form_one_schema() {
+    let dir = scratch("mixed");
+    write(
+        &dir,
+        "types.telepact.yaml",
+        "- struct.Item:\n    name: string\n",
+    );
+    write(
+        &dir,
+        "functions.telepact.json",
+        r#"[{"fn.get": {}, "->": [{"Ok_": {"item": "struct.Item"}}]}]"#,
+    );
+    let schema = Schema::from_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert!(schema.function_by_name("fn.get").is_some());
+    assert!(schema.names.contains_key("struct.Item"));
+}
+
+#[test]
+fn failures_name_the_file_and_display_its_path() {
+    let dir = scratch("located");
+    write(&dir, "a.telepact.json", r#"[{"struct.Same": {}}]"#);
+    write(&dir, "b.telepact.yaml", "# comment\n- struct.Same: {}\n");
+    let error = Schema::from_dir(&dir).expect_err("collision");
+    assert_eq!(
+        failures(&error),
+        [("b.telepact.yaml".to_string(), "PathCollision".to_string())]
+    );
+    let shown = error.to_string();
+    let expected_prefix = format!("{}:2:3: ", dir.join("b.telepact.yaml").display());
+    assert!(shown.starts_with(&expected_prefix), "{shown}");
+    assert!(shown.contains(r#""document":"a.telepact.json""#), "{shown}");
+}
+
+#[test]
+fn subdirectories_and_other_files_are_rejected() {
+    let dir = scratch("rejected");
+    write(&dir, "ok.telepact.json", "[]");
+    write(&dir, "notes.txt", "hello");
+    fs::create_dir_all(dir.join("nested")).expect("subdirectory");
+    let error = Schema::from_dir(&dir).expect_err("rejected");
+    assert_eq!(
+        failures(&error),
+        [
+            ("nested".to_string(), "DirectoryDisallowed".to_string()),
+            (
+                "notes.txt".to_string(),
+                "FileNamePatternInvalid".to_string()
+            ),
+        ]
+    );
+}
+
+#[test]
+fn unreadable_documents_are_json_invalid() {
+    let dir = scratch("invalid");
+    write(&dir, "a.telepact.json", "[{");
+    write(&dir, "b.telepact.yaml", "- [unclosed\n");
+    let error = Schema::from_dir(&dir).expect_err("invalid");
+    assert_eq!(
+        failures(&error),
+        [
+            ("a.telepact.json".to_string(), "JsonInvalid".to_string()),
+            ("b.telepact.yaml".to_string(), "JsonInvalid".to_string()),
+        ]
+    );
+}
+
+#[test]
+fn a_missing_directory_is_an_io_error() {
+    let missing = scratch("gone").join("does-not-exist");
+    assert!(matches!(
+        Schema::from_dir(&missing),
+        Err(LoadError::Io { .. })
+    ));
+}

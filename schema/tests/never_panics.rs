@@ -1,0 +1,137 @@
+//! The loader answers every input with a schema or failures; it never panics.
+
+use proptest::prelude::*;
+use serde_json::{Map, Value};
+use telepact_schema::Schema;
+
+/// Keys and strings that steer generated values into the loader's deeper checks.
+const WORDS: &[&str] = &[
+    "struct.A",
+    "struct.B",
+    "union.U",
+    "fn.f",
+    "fn.g_",
+    "errors.E",
+    "headers.H",
+    "info.I",
+    "_ext.Select_",
+    "_ext.X",
+    "->",
+    "///",
+    "_errors",
+    "$internal",
+    "Ok_",
+    "Tag",
+    "field",
+    "field!",
+    "@head",
+    "string",
+    "string?",
+    "integer",
+    "boolean",
+    "any",
+    "bytes",
+    "number",
+    "struct.A?",
+    "union.U",
+    "fn.f",
+    "_ext.Select_",
+    "^errors\\..*$",
+    "(",
+    "",
+];
+
+fn word() -> impl Strategy<Value = String> {
+    prop_oneof![
+        3 => prop::sample::select(WORDS).prop_map(str::to_string),
+        1 => "[a-zA-Z_.!@?>-]{0,8}",
+    ]
+}
+
+fn json_value() -> impl Strategy<Value = Value> {
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i32>().prop_map(Value::from),
+        word().prop_map(Value::String),
+    ];
+    leaf.prop_recursive(5, 48, 6, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..5).prop_map(Value::Array),
+            prop::collection::vec((word(), inner), 0..5)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect::<Map<_, _>>())),
+        ]
+    })
+}
+
+fn schema_value() -> impl Strategy<Value = Value> {
+    prop::collection::vec(json_value(), 0..6).prop_map(Value::Array)
+}
+
+fn load_every_way(text: &str) {
+    let _ = Schema::from_text(text);
+    let _ = Schema::from_documents([("a.telepact.yaml", text)]);
+    let _ = Schema::from_documents([("a.telepact.json", text), ("b", "[]")]);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn arbitrary_text(text in "\\PC{0,200}") {
+        load_every_way(&text);
+    }
+
+    #[test]
+    fn yaml_like_text(text in "[-:\\[\\]{}#&*!|>'\" \n\ta-z.@?]{0,120}") {
+        load_every_way(&text);
+    }
+
+    #[test]
+    fn arbitrary_schema_values(value in schema_value()) {
+        let compact = value.to_string();
+        load_every_way(&compact);
+        let pretty = serde_json::to_string_pretty(&value).unwrap_or(compact);
+        load_every_way(&pretty);
+    }
+}
+
+#[test]
+fn deeply_nested_input_is_refused_not_overflowed() {
+    let depth = 100_000;
+    let json = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    load_every_way(&json);
+    let yaml = "- ".repeat(2000) + "x";
+    load_every_way(&yaml);
+}
+
+#[test]
+fn alias_bombs_are_refused() {
+    let mut yaml = String::from("- a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+    for i in 1..12 {
+        let prev = i - 1;
+        yaml.push_str(&format!(
+            "- a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
+        ));
+    }
+    let error =
+        Schema::from_documents([("bomb.telepact.yaml", yaml.as_str())]).expect_err("refused");
+    let reasons: Vec<&str> = error
+        .failures()
+        .expect("invalid")
+        .iter()
+        .map(|f| f.reason.as_str())
+        .collect();
+    assert_eq!(reasons, ["JsonInvalid"]);
+}
+
+#[test]
+fn aliases_expand_to_their_anchored_value() {
+    let yaml = "- struct.A: &fields\n    x: string\n- struct.B: *fields\n";
+    let schema =
+        Schema::from_documents([("a.telepact.yaml", yaml)]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        schema.original[0]["struct.A"],
+        schema.original[1]["struct.B"]
+    );
+}

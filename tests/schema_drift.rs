@@ -1,0 +1,94 @@
+//! Schema drift is a compile error: a copy of this app whose schema renames `pastry`
+//! no longer builds, and the compiler points at the handler code that used the field.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+const WORKSPACE: &str = env!("CARGO_MANIFEST_DIR");
+
+#[test]
+fn renaming_a_result_field_breaks_the_build_of_the_handler() {
+    let copy = copy_of_the_app();
+    let schema = copy.join("api/auth.telepact.yaml");
+    let text = fs::read_to_string(&schema).unwrap();
+    assert!(text.contains("pastry:"), "the schema still has the field");
+    fs::write(&schema, text.replace("pastry:", "treat:")).unwrap();
+
+    let output = Command::new(env!("CARGO"))
+        .args(["build", "--offline", "--quiet", "--lib"])
+        .current_dir(&copy)
+        // Its own target dir: the outer `cargo test` holds the workspace's.
+        .env("CARGO_TARGET_DIR", Path::new(WORKSPACE).join("target/drift-check"))
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(!output.status.success(), "the drifted app must not build");
+    assert!(
+        stderr.contains("src/board.rs"),
+        "the error points at the handler:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("pastry"),
+        "the error names the field:\n{stderr}"
+    );
+}
+
+/// The app's sources in a fresh folder, depending on this workspace's crates by path.
+fn copy_of_the_app() -> PathBuf {
+    let root = Path::new(WORKSPACE);
+    let copy = root.join("target/drift-check/app");
+    let _ = fs::remove_dir_all(&copy);
+    for folder in ["src", "api"] {
+        copy_dir(&root.join(folder), &copy.join(folder));
+    }
+    fs::copy(root.join("build.rs"), copy.join("build.rs")).unwrap();
+    fs::copy(root.join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
+    fs::write(copy.join("Cargo.toml"), manifest(root)).unwrap();
+    copy
+}
+
+fn manifest(root: &Path) -> String {
+    let path = |crate_dir: &str| root.join(crate_dir).display().to_string();
+    format!(
+        r#"[package]
+name = "telepact-bakery"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[workspace]
+
+[dependencies]
+telepact = {{ path = "{runtime}" }}
+serde = {{ version = "1", features = ["derive"] }}
+serde_json = {{ version = "1", features = ["preserve_order"] }}
+thiserror = "2"
+tracing = "0.1"
+subtle = "2.6"
+clap = {{ version = "4", features = ["derive"] }}
+tokio = {{ version = "1", features = ["macros", "rt-multi-thread", "signal", "net"] }}
+tracing-subscriber = {{ version = "0.3", features = ["env-filter"] }}
+
+[build-dependencies]
+telepact-codegen = {{ path = "{codegen}" }}
+"#,
+        runtime = path("runtime"),
+        codegen = path("codegen"),
+    )
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_dir(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

@@ -1,0 +1,201 @@
+//! The reference example's flow, over real HTTP, against the binary as a user starts it.
+
+mod support;
+
+use serde_json::{Value, json};
+use support::Bakery;
+use telepact::client::ClientOptions;
+use telepact::{Headers, Message};
+use telepact_bakery::api::{
+    ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, ErrorUnauthenticated,
+    ErrorUnauthorized, MyShiftInput, MyShiftOk, MyShiftOutput, RequestHeaders,
+};
+use telepact_bakery::identity_log::IdentityEvent;
+
+fn signed_in(username: &str, password: &str) -> RequestHeaders {
+    RequestHeaders {
+        auth: Some(Auth::Password(AuthPassword {
+            username: username.into(),
+            password: password.into(),
+        })),
+        ..RequestHeaders::default()
+    }
+}
+
+fn client(bakery: &Bakery, options: ClientOptions) -> Client {
+    Client::new(telepact::Client::http(&bakery.url(), options).expect("a valid url"))
+}
+
+fn unauthenticated() -> ErrorUnauthenticated {
+    ErrorUnauthenticated {
+        message: Some("Valid authentication is required.".into()),
+    }
+}
+
+async fn run_the_reference_flow(options: ClientOptions) {
+    let bakery = Bakery::start();
+    let client = client(&bakery, options);
+
+    let shift = client
+        .my_shift(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
+        .await
+        .expect("the call completes");
+    assert_eq!(
+        shift.output,
+        MyShiftOutput::Ok(MyShiftOk {
+            employee_id: "baker-001".into(),
+            station: "oven".into(),
+            pastry: "sesame loaf".into(),
+        })
+    );
+
+    let special = client
+        .approve_special(ApproveSpecialInput {}, signed_in("cashier", "knockknock"))
+        .await
+        .expect("the call completes");
+    assert_eq!(
+        special.output,
+        ApproveSpecialOutput::ErrorUnauthorized(ErrorUnauthorized {
+            message: Some("oven station required to approve the special".into()),
+        })
+    );
+
+    let exploded = client
+        .my_shift(MyShiftInput {}, signed_in("explode", "boom"))
+        .await
+        .expect("the call completes");
+    assert_eq!(
+        exploded.output,
+        MyShiftOutput::ErrorUnauthenticated(unauthenticated())
+    );
+
+    let events: Vec<IdentityEvent> = bakery
+        .stdout_lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("each stdout line is JSON"))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            IdentityEvent::new("fn.myShift", Some("baker-001"), Some("oven")),
+            IdentityEvent::new("fn.approveSpecial", Some("cashier-002"), Some("counter")),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_reference_flow_over_json() {
+    run_the_reference_flow(ClientOptions::default()).await;
+}
+
+#[tokio::test]
+async fn the_oven_approves_the_special_and_the_counter_gets_almond_croissants() {
+    let bakery = Bakery::start();
+    let client = client(&bakery, ClientOptions::default());
+    let special = client
+        .approve_special(ApproveSpecialInput {}, signed_in("lead-baker", "opensesame"))
+        .await
+        .unwrap();
+    let ApproveSpecialOutput::Ok(ok) = special.output else {
+        panic!("expected Ok_, got {:?}", special.output);
+    };
+    assert_eq!(ok.message, "special approved: cardamom morning bun");
+
+    let shift = client
+        .my_shift(MyShiftInput {}, signed_in("cashier", "knockknock"))
+        .await
+        .unwrap();
+    let MyShiftOutput::Ok(ok) = shift.output else {
+        panic!("expected Ok_, got {:?}", shift.output);
+    };
+    assert_eq!((ok.station.as_str(), ok.pastry.as_str()), ("counter", "almond croissant"));
+}
+
+#[tokio::test]
+async fn wrong_or_missing_credentials_are_unauthenticated_and_reach_no_middleware() {
+    let bakery = Bakery::start();
+    let client = client(&bakery, ClientOptions::default());
+    let wrong = client
+        .my_shift(MyShiftInput {}, signed_in("lead-baker", "letmein"))
+        .await
+        .unwrap();
+    assert_eq!(wrong.output, MyShiftOutput::ErrorUnauthenticated(unauthenticated()));
+
+    let missing = client
+        .approve_special(ApproveSpecialInput {}, RequestHeaders::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        missing.output,
+        ApproveSpecialOutput::ErrorUnauthenticated(unauthenticated())
+    );
+    assert_eq!(bakery.stdout_lines(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn malformed_credentials_are_invalid_request_headers() {
+    let bakery = Bakery::start();
+    let client = client(&bakery, ClientOptions::default());
+    let mut headers = Headers::new();
+    headers.insert("@auth_".into(), json!({"Password": {"username": 1}}));
+    let response = client
+        .inner()
+        .request(Message::new(headers, "fn.myShift", Default::default()))
+        .await
+        .unwrap();
+    assert_eq!(response.target(), "ErrorInvalidRequestHeaders_");
+    let cases = &response.payload().unwrap()["cases"];
+    let paths: Vec<&Value> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| &case["path"])
+        .collect();
+    assert!(paths.contains(&&json!(["@auth_", "Password", "username"])));
+    assert!(paths.contains(&&json!(["@auth_", "Password"])));
+}
+
+#[tokio::test]
+async fn public_functions_log_a_null_identity() {
+    let bakery = Bakery::start();
+    let client = client(&bakery, ClientOptions::default());
+    let ping = client
+        .ping(Default::default(), RequestHeaders::default())
+        .await
+        .unwrap();
+    assert!(matches!(ping.output, telepact_bakery::api::PingOutput::Ok(_)));
+    let events: Vec<IdentityEvent> = bakery
+        .stdout_lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events, vec![IdentityEvent::new("fn.ping_", None, None)]);
+}
+
+#[test]
+fn other_paths_are_not_found_and_ctrl_c_shuts_down_cleanly() {
+    let bakery = Bakery::start();
+    let address = format!("127.0.0.1:{}", bakery.port);
+    let status = raw_post(&address, "/elsewhere", "[{}, {\"fn.ping_\": {}}]");
+    assert_eq!(status, 404);
+    assert!(bakery.interrupt().success());
+}
+
+/// A bare HTTP/1.1 POST; returns the status code.
+fn raw_post(address: &str, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}

@@ -1,0 +1,87 @@
+//! Starts the bakery binary the way a user does and reads what it prints.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+/// A running `telepact-bakery --port 0`, killed when dropped.
+pub struct Bakery {
+    child: Child,
+    stdout: Receiver<String>,
+    pub port: u16,
+}
+
+impl Bakery {
+    pub fn start() -> Bakery {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-bakery"))
+            .args(["--port", "0"])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the bakery binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let (lines, receiver) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if lines.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        let ready = receiver
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the bakery prints READY");
+        let port = ready
+            .strip_prefix("READY ")
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {ready:?}"));
+        Bakery {
+            child,
+            stdout: receiver,
+            port,
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}/api/telepact", self.port)
+    }
+
+    /// The stdout lines printed so far (waiting briefly for stragglers).
+    pub fn stdout_lines(&self) -> Vec<String> {
+        let mut lines = Vec::new();
+        let deadline = Instant::now() + Duration::from_millis(300);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stdout.recv_timeout(left) {
+                Ok(line) => lines.push(line),
+                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return lines,
+            }
+        }
+    }
+
+    /// Sends SIGINT (Ctrl-C) and waits for the process to exit.
+    pub fn interrupt(mut self) -> std::process::ExitStatus {
+        let status = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the bakery did not shut down");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Bakery {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
