@@ -3,8 +3,8 @@
 use telepact::HandlerError;
 
 use crate::api::{
-    ApproveSpecialInput, ApproveSpecialOk, ApproveSpecialOutput, Context, Handler,
-    MyShiftInput, MyShiftOk, MyShiftOutput,
+    ApproveSpecialInput, ApproveSpecialOk, ApproveSpecialOutput, Context, Handler, MyShiftInput,
+    MyShiftOk, MyShiftOutput,
 };
 use crate::middleware::Unauthorized;
 use crate::staff::Identity;

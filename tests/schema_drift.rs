@@ -19,7 +19,10 @@ fn renaming_a_result_field_breaks_the_build_of_the_handler() {
         .args(["build", "--offline", "--quiet", "--lib"])
         .current_dir(&copy)
         // Its own target dir: the outer `cargo test` holds the workspace's.
-        .env("CARGO_TARGET_DIR", Path::new(WORKSPACE).join("target/drift-check"))
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(WORKSPACE).join("target/drift-check"),
+        )
         .env_remove("RUSTFLAGS")
         .output()
         .expect("cargo runs");

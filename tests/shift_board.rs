@@ -93,7 +93,10 @@ async fn the_oven_approves_the_special_and_the_counter_gets_almond_croissants() 
     let bakery = Bakery::start();
     let client = client(&bakery, ClientOptions::default());
     let special = client
-        .approve_special(ApproveSpecialInput {}, signed_in("lead-baker", "opensesame"))
+        .approve_special(
+            ApproveSpecialInput {},
+            signed_in("lead-baker", "opensesame"),
+        )
         .await
         .unwrap();
     let ApproveSpecialOutput::Ok(ok) = special.output else {
@@ -108,7 +111,10 @@ async fn the_oven_approves_the_special_and_the_counter_gets_almond_croissants() 
     let MyShiftOutput::Ok(ok) = shift.output else {
         panic!("expected Ok_, got {:?}", shift.output);
     };
-    assert_eq!((ok.station.as_str(), ok.pastry.as_str()), ("counter", "almond croissant"));
+    assert_eq!(
+        (ok.station.as_str(), ok.pastry.as_str()),
+        ("counter", "almond croissant")
+    );
 }
 
 #[tokio::test]
@@ -119,7 +125,10 @@ async fn wrong_or_missing_credentials_are_unauthenticated_and_reach_no_middlewar
         .my_shift(MyShiftInput {}, signed_in("lead-baker", "letmein"))
         .await
         .unwrap();
-    assert_eq!(wrong.output, MyShiftOutput::ErrorUnauthenticated(unauthenticated()));
+    assert_eq!(
+        wrong.output,
+        MyShiftOutput::ErrorUnauthenticated(unauthenticated())
+    );
 
     let missing = client
         .approve_special(ApproveSpecialInput {}, RequestHeaders::default())
@@ -163,7 +172,10 @@ async fn public_functions_log_a_null_identity() {
         .ping(Default::default(), RequestHeaders::default())
         .await
         .unwrap();
-    assert!(matches!(ping.output, telepact_bakery::api::PingOutput::Ok(_)));
+    assert!(matches!(
+        ping.output,
+        telepact_bakery::api::PingOutput::Ok(_)
+    ));
     let events: Vec<IdentityEvent> = bakery
         .stdout_lines()
         .iter()

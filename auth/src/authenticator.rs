@@ -186,7 +186,11 @@ impl Authenticator {
         }
         let user = self.user(&record.user_id).await?;
         let scopes = narrow(&user, &record.scopes);
-        Ok(identity(user, scopes, CredentialRef::Session { session_hash }))
+        Ok(identity(
+            user,
+            scopes,
+            CredentialRef::Session { session_hash },
+        ))
     }
 
     /// The user behind a credential; disabled and vanished users fail.

@@ -9,8 +9,8 @@ use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, Claims};
 use crate::records::{
-    self, ApiKeyRecord, RefreshRecord, SessionRecord, api_key_key, family_revoked_key,
-    refresh_key, refresh_used_key, session_key, token_revoked_key,
+    self, ApiKeyRecord, RefreshRecord, SessionRecord, api_key_key, family_revoked_key, refresh_key,
+    refresh_used_key, session_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, random_id, random_secret};
 
@@ -85,7 +85,10 @@ impl Authenticator {
             .await?
             .ok_or(AuthError::BadRefreshToken)?;
         if self.now() >= record.expires_at
-            || store.get(&family_revoked_key(&record.family)).await?.is_some()
+            || store
+                .get(&family_revoked_key(&record.family))
+                .await?
+                .is_some()
         {
             return Err(AuthError::BadRefreshToken);
         }
@@ -94,7 +97,8 @@ impl Authenticator {
             .put_if_absent(&refresh_used_key(&hash), &marker, Some(record.expires_at))
             .await?;
         if !first_use {
-            self.revoke_family(&record.family, record.expires_at).await?;
+            self.revoke_family(&record.family, record.expires_at)
+                .await?;
             tracing::warn!(user_id = %record.user_id, "refresh token reused; family revoked");
             return Err(AuthError::RefreshReused);
         }
@@ -196,7 +200,11 @@ impl Authenticator {
     }
 
     /// Revokes one of the caller's API keys; `false` when the caller has no such key.
-    pub async fn revoke_api_key(&self, identity: &Identity, key_id: &str) -> Result<bool, AuthError> {
+    pub async fn revoke_api_key(
+        &self,
+        identity: &Identity,
+        key_id: &str,
+    ) -> Result<bool, AuthError> {
         let key = api_key_key(key_id);
         let record: Option<ApiKeyRecord> = records::load(&*self.store, &key).await?;
         match record {

@@ -31,7 +31,9 @@ impl JwtKey {
     pub fn new(kid: impl Into<String>, secret: impl Into<Vec<u8>>) -> Result<Self, AuthError> {
         let secret = secret.into();
         if secret.len() < 32 {
-            return Err(AuthError::Internal("use a JWT secret shorter than 32 bytes"));
+            return Err(AuthError::Internal(
+                "use a JWT secret shorter than 32 bytes",
+            ));
         }
         Ok(JwtKey {
             kid: kid.into(),
@@ -163,12 +165,15 @@ pub(crate) fn verify(
     config: &JwtConfig,
     now: UnixTime,
 ) -> Result<Claims, AuthError> {
-    let header = jsonwebtoken::decode_header(token).map_err(|_| AuthError::BadToken("malformed"))?;
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|_| AuthError::BadToken("malformed"))?;
     if header.alg != ALGORITHM {
         return Err(AuthError::BadToken("algorithm not allowed"));
     }
     let kid = header.kid.ok_or(AuthError::BadToken("no key id"))?;
-    let key = keys.find(&kid).ok_or(AuthError::BadToken("unknown key id"))?;
+    let key = keys
+        .find(&kid)
+        .ok_or(AuthError::BadToken("unknown key id"))?;
     let mut validation = Validation::new(ALGORITHM);
     validation.set_issuer(&[&config.issuer]);
     validation.set_audience(&[&config.audience]);
@@ -176,12 +181,9 @@ pub(crate) fn verify(
     // Time is checked below against the injected clock.
     validation.validate_exp = false;
     validation.validate_nbf = false;
-    let data = jsonwebtoken::decode::<Claims>(
-        token,
-        &DecodingKey::from_secret(&key.secret),
-        &validation,
-    )
-    .map_err(|e| AuthError::BadToken(reason(e.kind())))?;
+    let data =
+        jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
+            .map_err(|e| AuthError::BadToken(reason(e.kind())))?;
     let claims = data.claims;
     if now < claims.nbf {
         return Err(AuthError::BadToken("not yet valid"));

@@ -116,7 +116,9 @@ fn satisfies(requirement: &Requirement, identity: Option<&Identity>) -> Result<(
     let refuse = |what: String| Err(Denial::Unauthorized(what));
     match requirement {
         Requirement::Public | Requirement::Authenticated => Ok(()),
-        Requirement::Role(role) if !identity.has_role(role) => refuse(format!("role {role} required")),
+        Requirement::Role(role) if !identity.has_role(role) => {
+            refuse(format!("role {role} required"))
+        }
         Requirement::Scope(scope) if !identity.has_scope(scope) => {
             refuse(format!("scope {scope} required"))
         }
@@ -234,7 +236,15 @@ mod tests {
             Requirement::Scope("audit".into()),
         ]);
         let policy = Policy::new().require("fn.audit", both);
-        assert!(policy.check("fn.audit", Some(&caller(&["admin"], &[]))).is_err());
-        assert!(policy.check("fn.audit", Some(&caller(&["admin"], &["audit"]))).is_ok());
+        assert!(
+            policy
+                .check("fn.audit", Some(&caller(&["admin"], &[])))
+                .is_err()
+        );
+        assert!(
+            policy
+                .check("fn.audit", Some(&caller(&["admin"], &["audit"])))
+                .is_ok()
+        );
     }
 }

@@ -52,8 +52,9 @@ impl LoginThrottle {
     /// Whether a login for `account` from `address` may be tried at `now`.
     pub fn allows(&self, account: &str, address: Option<&str>, now: UnixTime) -> bool {
         let account_ok = self.count(&self.accounts, account, now) < self.limits.per_account;
-        let address_ok = address
-            .is_none_or(|address| self.count(&self.addresses, address, now) < self.limits.per_address);
+        let address_ok = address.is_none_or(|address| {
+            self.count(&self.addresses, address, now) < self.limits.per_address
+        });
         account_ok && address_ok
     }
 

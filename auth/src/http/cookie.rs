@@ -35,10 +35,17 @@ pub(crate) fn set_cookie_line(value: &Value, options: &HttpAuthOptions) -> Optio
         ),
         _ => return None,
     };
-    if !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') {
+    if !id
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
         return None;
     }
-    let secure = if options.secure_cookie { "; Secure" } else { "" };
+    let secure = if options.secure_cookie {
+        "; Secure"
+    } else {
+        ""
+    };
     Some(format!(
         "{}={id}; Path=/; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict",
         options.cookie_name
@@ -51,7 +58,10 @@ mod tests {
 
     #[test]
     fn the_cookie_is_http_only_secure_and_same_site() {
-        let line = set_cookie_line(&json!({"id": "tps_abc", "maxAge": 60}), &HttpAuthOptions::default());
+        let line = set_cookie_line(
+            &json!({"id": "tps_abc", "maxAge": 60}),
+            &HttpAuthOptions::default(),
+        );
         assert_eq!(
             line.as_deref(),
             Some("tp_session=tps_abc; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Strict")
@@ -63,7 +73,10 @@ mod tests {
         let options = HttpAuthOptions::default();
         let cleared = set_cookie_line(&Value::Null, &options).unwrap();
         assert!(cleared.starts_with("tp_session=; Path=/; Max-Age=0;"));
-        assert_eq!(set_cookie_line(&json!({"id": "a;b", "maxAge": 1}), &options), None);
+        assert_eq!(
+            set_cookie_line(&json!({"id": "a;b", "maxAge": 1}), &options),
+            None
+        );
         assert_eq!(set_cookie_line(&json!("x"), &options), None);
     }
 }

@@ -108,10 +108,15 @@ mod tests {
     fn api_key_header_and_session_cookie() {
         assert_eq!(
             read(&[("x-api-key", "tpk_a.b")]),
-            Some(Credential::ApiKey { key: "tpk_a.b".into() })
+            Some(Credential::ApiKey {
+                key: "tpk_a.b".into()
+            })
         );
         assert_eq!(
-            read(&[("cookie", "theme=dark; tp_session=s1"), ("x-csrf-token", "c1")]),
+            read(&[
+                ("cookie", "theme=dark; tp_session=s1"),
+                ("x-csrf-token", "c1")
+            ]),
             Some(Credential::Session {
                 id: "s1".into(),
                 csrf: "c1".into()

@@ -135,7 +135,8 @@ fn respond(response: Response, options: &HttpAuthOptions) -> HttpResponse {
         }
     };
     let mut http = HttpResponse::new(Body::from(Bytes::from(bytes)));
-    http.headers_mut().insert(header::CONTENT_TYPE, content_type);
+    http.headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
     http.headers_mut().insert(header::SET_COOKIE, cookie);
     http.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));

@@ -26,7 +26,8 @@ impl RedisStore {
     /// Connects to `url` (`redis://127.0.0.1:6379/`); keys are stored as
     /// `{prefix}{key}` so several services can share one Redis.
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
-        let client = redis::Client::open(url).map_err(|e| StoreError::new(BACKEND, "parse its url", e))?;
+        let client =
+            redis::Client::open(url).map_err(|e| StoreError::new(BACKEND, "parse its url", e))?;
         let connection = ConnectionManager::new(client)
             .await
             .map_err(|e| StoreError::new(BACKEND, "connect", e))?;

@@ -31,8 +31,7 @@ impl SqliteStore {
     /// Opens (creating when needed) the database at `path`, and drops entries that
     /// expired (by the wall clock) more than a day ago.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let connection =
-            Connection::open(path).map_err(|e| StoreError::new(BACKEND, "open", e))?;
+        let connection = Connection::open(path).map_err(|e| StoreError::new(BACKEND, "open", e))?;
         Self::with_connection(connection)
     }
 
