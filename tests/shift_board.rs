@@ -3,8 +3,12 @@
 mod support;
 
 use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use support::Bakery;
 use telepact::client::ClientOptions;
+use telepact::client::{HttpTransport, Transport, TransportError};
 use telepact::{Headers, Message};
 use telepact_bakery::api::{
     ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, ErrorUnauthenticated,
@@ -26,15 +30,36 @@ fn client(bakery: &Bakery, options: ClientOptions) -> Client {
     Client::new(telepact::Client::http(&bakery.url(), options).expect("a valid url"))
 }
 
+/// Counts the MessagePack responses that came back over a real HTTP transport.
+fn counting_client(bakery: &Bakery, options: ClientOptions) -> (Client, Arc<AtomicUsize>) {
+    let http = HttpTransport::new(&bakery.url()).expect("a valid url");
+    let binary_responses = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&binary_responses);
+    let transport = move |request: Vec<u8>| {
+        let sent = http.send(request);
+        let counter = Arc::clone(&counter);
+        async move {
+            let response = sent.await?;
+            if telepact::binary::is_msgpack(&response) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok::<_, TransportError>(response)
+        }
+    };
+    let client = Client::new(telepact::Client::with_options(transport, options));
+    (client, binary_responses)
+}
+
 fn unauthenticated() -> ErrorUnauthenticated {
     ErrorUnauthenticated {
         message: Some("Valid authentication is required.".into()),
     }
 }
 
-async fn run_the_reference_flow(options: ClientOptions) {
+/// The reference example's three calls; returns how many responses were MessagePack.
+async fn run_the_reference_flow(options: ClientOptions) -> usize {
     let bakery = Bakery::start();
-    let client = client(&bakery, options);
+    let (client, binary_responses) = counting_client(&bakery, options);
 
     let shift = client
         .my_shift(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
@@ -81,11 +106,24 @@ async fn run_the_reference_flow(options: ClientOptions) {
             IdentityEvent::new("fn.approveSpecial", Some("cashier-002"), Some("counter")),
         ]
     );
+    binary_responses.load(Ordering::SeqCst)
 }
 
 #[tokio::test]
 async fn the_reference_flow_over_json() {
-    run_the_reference_flow(ClientOptions::default()).await;
+    assert_eq!(run_the_reference_flow(ClientOptions::default()).await, 0);
+}
+
+#[tokio::test]
+async fn the_reference_flow_over_binary() {
+    // The first call negotiates the encoding; the successful calls after it are binary.
+    assert!(run_the_reference_flow(ClientOptions::default().binary(true)).await >= 1);
+}
+
+#[tokio::test]
+async fn the_reference_flow_over_packed_binary() {
+    let options = ClientOptions::default().binary(true).packed(true);
+    assert!(run_the_reference_flow(options).await >= 1);
 }
 
 #[tokio::test]

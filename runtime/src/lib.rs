@@ -11,7 +11,7 @@ mod server;
 pub mod typed;
 mod validate;
 
-pub use client::{Client, ClientError};
+pub use client::{Client, ClientError, ClientOptions};
 pub use codec::{Encoding, ParseFailure};
 pub use message::{Headers, Message};
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
