@@ -56,7 +56,7 @@ pub struct Authenticator {
     pub(crate) store: Arc<dyn CredentialStore>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) passwords: Arc<PasswordHasher>,
-    pub(crate) throttle: Arc<LoginThrottle>,
+    pub(crate) throttle: LoginThrottle,
 }
 
 impl Authenticator {
@@ -68,7 +68,7 @@ impl Authenticator {
     ) -> Result<Self, AuthError> {
         Ok(Authenticator {
             passwords: Arc::new(PasswordHasher::new(config.password)?),
-            throttle: Arc::new(LoginThrottle::new(config.throttle)),
+            throttle: LoginThrottle::new(config.throttle),
             config: Arc::new(config),
             keys: Arc::new(keys),
             users,
@@ -118,7 +118,8 @@ impl Authenticator {
         address: Option<&str>,
     ) -> Result<Identity, AuthError> {
         let now = self.clock.now();
-        if !self.throttle.allows(username, address, now) {
+        let store = &*self.store;
+        if !self.throttle.allows(store, username, address, now).await? {
             return Err(AuthError::Throttled);
         }
         let verified = match self.users.find_login(username).await? {
@@ -130,10 +131,12 @@ impl Authenticator {
             }
         };
         let Some(login) = verified else {
-            self.throttle.record_failure(username, address, now);
+            self.throttle
+                .record_failure(store, username, address, now)
+                .await?;
             return Err(AuthError::BadPassword);
         };
-        self.throttle.record_success(username);
+        self.throttle.record_success(store, username, now).await?;
         let user = self.user(&login.user_id).await?;
         let scopes = user.scopes.clone();
         Ok(identity(user, scopes, CredentialRef::Password))

@@ -3,6 +3,7 @@
 use serde_json::Value;
 
 use crate::error::AuthError;
+use crate::identity::AuthMethod;
 
 /// One `@auth_` value. The toolkit understands these `union.Auth_` variants:
 ///
@@ -52,6 +53,16 @@ impl Credential {
                 csrf: field("csrf").unwrap_or_default(),
             }),
             _ => Err(AuthError::Malformed),
+        }
+    }
+
+    /// Which kind of credential this is.
+    pub fn method(&self) -> AuthMethod {
+        match self {
+            Credential::Password { .. } => AuthMethod::Password,
+            Credential::Bearer { .. } => AuthMethod::Bearer,
+            Credential::ApiKey { .. } => AuthMethod::ApiKey,
+            Credential::Session { .. } => AuthMethod::Session,
         }
     }
 

@@ -45,10 +45,26 @@ impl AuthHook for AuthHookAdapter {
             .map(str::to_string);
         let authenticator = self.authenticator.clone();
         Box::pin(async move {
-            let identity = authenticator
-                .authenticate(&credential?, address.as_deref())
-                .await?;
-            Ok(authenticated(identity))
+            let (method, outcome) = match credential {
+                Ok(credential) => (
+                    credential.method().as_str(),
+                    authenticator
+                        .authenticate(&credential, address.as_deref())
+                        .await,
+                ),
+                Err(unreadable) => ("none", Err(unreadable)),
+            };
+            match outcome {
+                Ok(identity) => Ok(authenticated(identity)),
+                Err(failed @ (AuthError::Store(_) | AuthError::Internal(_))) => {
+                    tracing::error!(method, error = %failed, "could not check credentials");
+                    Err(failed.into())
+                }
+                Err(refused) => {
+                    tracing::info!(method, reason = %refused, "credentials refused");
+                    Err(refused.into())
+                }
+            }
         })
     }
 }

@@ -71,6 +71,10 @@ pub struct Identity {
 }
 
 impl Identity {
+    /// The names of the headers in [`Identity::headers`].
+    pub const HEADER_NAMES: &'static [&'static str] =
+        &["@userId", "@tenant", "@roles", "@scopes", "@authMethod"];
+
     pub fn method(&self) -> AuthMethod {
         self.credential.method()
     }

@@ -144,7 +144,14 @@ impl Middleware for PolicyMiddleware {
         router: &'a FunctionRouter,
     ) -> BoxFuture<'a, Result<Message, HandlerError>> {
         Box::pin(async move {
+            let mut request = request;
             let function = request.target().to_string();
+            if request.extensions.get::<Identity>().is_none() {
+                // Only the auth hook may set these; a public call must not pose as a user.
+                for name in Identity::HEADER_NAMES {
+                    request.headers.remove(*name);
+                }
+            }
             let identity = request.extensions.get::<Identity>();
             if let Err(denial) = self.policy.check(&function, identity) {
                 tracing::info!(%function, reason = %denial, "call refused by policy");
@@ -246,5 +253,49 @@ mod tests {
                 .check("fn.audit", Some(&caller(&["admin"], &["audit"])))
                 .is_ok()
         );
+    }
+
+    #[tokio::test]
+    async fn the_middleware_refuses_before_the_handler_and_strips_posed_identities() {
+        let router = FunctionRouter::new().route("fn.echo", |request: Message| async move {
+            let mut payload = Map::new();
+            payload.insert("headers".into(), Value::Object(request.headers.clone()));
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+        });
+        let middleware = Policy::new().public("fn.echo").middleware();
+        let mut headers = Headers::new();
+        headers.insert("@userId".into(), Value::String("u-admin".into()));
+        let request = Message::new(headers, "fn.echo", Map::new());
+        let answer = middleware.call(request, &router).await.unwrap();
+        assert_eq!(answer.target(), "Ok_");
+        assert!(
+            answer.payload().unwrap()["headers"]
+                .get("@userId")
+                .is_none()
+        );
+
+        let guarded = Policy::new().middleware();
+        let request = Message::new(Headers::new(), "fn.echo", Map::new());
+        let answer = guarded.call(request, &router).await.unwrap();
+        assert_eq!(answer.target(), "ErrorUnauthenticated_");
+    }
+
+    #[test]
+    fn mismatches_name_functions_whose_publicness_disagrees_with_the_schema() {
+        let schema = Schema::from_text(
+            r#"[
+                {"union.Auth_": [{"Bearer": {"token": "string"}}]},
+                {"fn.open": {}, "$authenticated": false, "->": [{"Ok_": {}}]},
+                {"fn.closed": {}, "->": [{"Ok_": {}}]},
+                {"fn.fine": {}, "->": [{"Ok_": {}}]}
+            ]"#,
+        )
+        .unwrap();
+        let policy = Policy::new().public("fn.closed");
+        let mut found = policy.mismatches(&schema);
+        found.sort();
+        assert_eq!(found, ["fn.closed", "fn.open"]);
+        let agreeing = Policy::new().public("fn.open");
+        assert!(agreeing.mismatches(&schema).is_empty());
     }
 }

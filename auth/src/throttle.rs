@@ -1,19 +1,18 @@
 //! Rate limiting of failed logins, per account and per client address.
 //!
-//! Counts live in this process: behind a load balancer each instance counts its own
-//! share, which still bounds guessing to (instances × limit) per window.
-
-use std::collections::HashMap;
-use std::sync::Mutex;
+//! Failures are counted in the [`CredentialStore`] in fixed windows, so every instance
+//! sharing a store (Redis behind a load balancer) enforces one limit.
 
 use crate::clock::UnixTime;
+use crate::error::AuthError;
+use crate::store::CredentialStore;
 
 /// How many failures are tolerated within a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleLimits {
     pub per_account: u32,
     pub per_address: u32,
-    /// Seconds a window lasts; failures older than that are forgotten.
+    /// Seconds a window lasts; counts start again in the next one.
     pub window: i64,
 }
 
@@ -27,80 +26,103 @@ impl Default for ThrottleLimits {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
-struct Window {
-    started: UnixTime,
-    failures: u32,
-}
-
-/// Failed-login counters.
-#[derive(Debug, Default)]
+/// Failed-login counters kept in a store.
+#[derive(Debug, Clone, Copy, Default)]
 pub struct LoginThrottle {
     limits: ThrottleLimits,
-    accounts: Mutex<HashMap<String, Window>>,
-    addresses: Mutex<HashMap<String, Window>>,
+}
+
+/// One counter's key and the end of its window.
+struct Counter {
+    key: String,
+    window_ends: UnixTime,
 }
 
 impl LoginThrottle {
     pub fn new(limits: ThrottleLimits) -> Self {
-        LoginThrottle {
-            limits,
-            ..Self::default()
-        }
+        LoginThrottle { limits }
     }
 
     /// Whether a login for `account` from `address` may be tried at `now`.
-    pub fn allows(&self, account: &str, address: Option<&str>, now: UnixTime) -> bool {
-        let account_ok = self.count(&self.accounts, account, now) < self.limits.per_account;
-        let address_ok = address.is_none_or(|address| {
-            self.count(&self.addresses, address, now) < self.limits.per_address
-        });
-        account_ok && address_ok
+    pub async fn allows(
+        &self,
+        store: &dyn CredentialStore,
+        account: &str,
+        address: Option<&str>,
+        now: UnixTime,
+    ) -> Result<bool, AuthError> {
+        let account_failures = self.count(store, &self.account(account, now)).await?;
+        if account_failures >= i64::from(self.limits.per_account) {
+            return Ok(false);
+        }
+        match address {
+            Some(address) => {
+                let address_failures = self.count(store, &self.address(address, now)).await?;
+                Ok(address_failures < i64::from(self.limits.per_address))
+            }
+            None => Ok(true),
+        }
     }
 
     /// Counts a failed login.
-    pub fn record_failure(&self, account: &str, address: Option<&str>, now: UnixTime) {
-        self.bump(&self.accounts, account, now);
-        if let Some(address) = address {
-            self.bump(&self.addresses, address, now);
+    pub async fn record_failure(
+        &self,
+        store: &dyn CredentialStore,
+        account: &str,
+        address: Option<&str>,
+        now: UnixTime,
+    ) -> Result<(), AuthError> {
+        let mut counters = vec![self.account(account, now)];
+        counters.extend(address.map(|address| self.address(address, now)));
+        for counter in counters {
+            store
+                .increment(&counter.key, Some(counter.window_ends))
+                .await?;
         }
+        Ok(())
     }
 
     /// A successful login clears the account's failures (not the address's).
-    pub fn record_success(&self, account: &str) {
-        lock(&self.accounts).remove(account);
+    pub async fn record_success(
+        &self,
+        store: &dyn CredentialStore,
+        account: &str,
+        now: UnixTime,
+    ) -> Result<(), AuthError> {
+        Ok(store.delete(&self.account(account, now).key).await?)
     }
 
-    fn count(&self, table: &Mutex<HashMap<String, Window>>, key: &str, now: UnixTime) -> u32 {
-        lock(table)
-            .get(key)
-            .filter(|window| now - window.started < self.limits.window)
-            .map_or(0, |window| window.failures)
+    async fn count(
+        &self,
+        store: &dyn CredentialStore,
+        counter: &Counter,
+    ) -> Result<i64, AuthError> {
+        let text = store.get(&counter.key).await?;
+        Ok(text.and_then(|text| text.parse().ok()).unwrap_or(0))
     }
 
-    fn bump(&self, table: &Mutex<HashMap<String, Window>>, key: &str, now: UnixTime) {
-        let mut table = lock(table);
-        let window = table.entry(key.to_string()).or_insert(Window {
-            started: now,
-            failures: 0,
-        });
-        if now - window.started >= self.limits.window {
-            *window = Window {
-                started: now,
-                failures: 0,
-            };
+    fn account(&self, account: &str, now: UnixTime) -> Counter {
+        self.counter("account", account, now)
+    }
+
+    fn address(&self, address: &str, now: UnixTime) -> Counter {
+        self.counter("address", address, now)
+    }
+
+    fn counter(&self, kind: &str, subject: &str, now: UnixTime) -> Counter {
+        let window = self.limits.window.max(1);
+        let index = now.div_euclid(window);
+        Counter {
+            key: format!("failed-logins:{kind}:{index}:{subject}"),
+            window_ends: (index + 1) * window,
         }
-        window.failures = window.failures.saturating_add(1);
     }
-}
-
-fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::MemoryStore;
 
     fn throttle() -> LoginThrottle {
         LoginThrottle::new(ThrottleLimits {
@@ -110,36 +132,60 @@ mod tests {
         })
     }
 
-    #[test]
-    fn an_account_locks_after_its_limit_until_the_window_passes() {
-        let throttle = throttle();
+    #[tokio::test]
+    async fn an_account_locks_after_its_limit_until_the_next_window() {
+        let (throttle, store) = (throttle(), MemoryStore::new());
         for _ in 0..3 {
-            assert!(throttle.allows("ada", None, 0));
-            throttle.record_failure("ada", None, 0);
+            assert!(throttle.allows(&store, "ada", None, 0).await.unwrap());
+            throttle
+                .record_failure(&store, "ada", None, 0)
+                .await
+                .unwrap();
         }
-        assert!(!throttle.allows("ada", None, 59));
-        assert!(throttle.allows("bob", None, 59));
-        assert!(throttle.allows("ada", None, 60));
+        assert!(!throttle.allows(&store, "ada", None, 59).await.unwrap());
+        assert!(throttle.allows(&store, "bob", None, 59).await.unwrap());
+        assert!(throttle.allows(&store, "ada", None, 60).await.unwrap());
     }
 
-    #[test]
-    fn an_address_locks_across_accounts() {
-        let throttle = throttle();
+    #[tokio::test]
+    async fn an_address_locks_across_accounts() {
+        let (throttle, store) = (throttle(), MemoryStore::new());
         for account in ["a", "b", "c", "d", "e"] {
-            throttle.record_failure(account, Some("10.0.0.1"), 0);
+            throttle
+                .record_failure(&store, account, Some("10.0.0.1"), 0)
+                .await
+                .unwrap();
         }
-        assert!(!throttle.allows("f", Some("10.0.0.1"), 1));
-        assert!(throttle.allows("f", Some("10.0.0.2"), 1));
+        assert!(
+            !throttle
+                .allows(&store, "f", Some("10.0.0.1"), 1)
+                .await
+                .unwrap()
+        );
+        assert!(
+            throttle
+                .allows(&store, "f", Some("10.0.0.2"), 1)
+                .await
+                .unwrap()
+        );
     }
 
-    #[test]
-    fn success_clears_the_account() {
-        let throttle = throttle();
-        throttle.record_failure("ada", None, 0);
-        throttle.record_failure("ada", None, 0);
-        throttle.record_success("ada");
-        throttle.record_failure("ada", None, 0);
-        throttle.record_failure("ada", None, 0);
-        assert!(throttle.allows("ada", None, 0));
+    #[tokio::test]
+    async fn success_clears_the_account() {
+        let (throttle, store) = (throttle(), MemoryStore::new());
+        for _ in 0..2 {
+            throttle
+                .record_failure(&store, "ada", None, 0)
+                .await
+                .unwrap();
+        }
+        throttle.record_success(&store, "ada", 0).await.unwrap();
+        for _ in 0..2 {
+            throttle
+                .record_failure(&store, "ada", None, 0)
+                .await
+                .unwrap();
+        }
+        assert!(throttle.allows(&store, "ada", None, 0).await.unwrap());
     }
 }

@@ -7,7 +7,7 @@
 //! - cookie `tp_session=<id>` plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
 //!
 //! An `@auth_` already in the message wins. The peer address goes into
-//! [`PEER_ADDRESS_HEADER`](crate::PEER_ADDRESS_HEADER) for the failed-login limits.
+//! [`PEER_ADDRESS_HEADER`] for the failed-login limits.
 //! A handler opens or closes the session cookie with [`set_session_cookie`] /
 //! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
 
@@ -101,9 +101,7 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
     let response = adapter
         .server
         .process_with(&body, |headers: &mut Headers| {
-            if !headers.contains_key("@auth_")
-                && let Some(credential) = credential
-            {
+            if let Some(credential) = credential.filter(|_| !headers.contains_key("@auth_")) {
                 headers.insert("@auth_".to_string(), credential.to_auth_header());
             }
             match peer {

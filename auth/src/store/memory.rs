@@ -55,6 +55,21 @@ impl CredentialStore for MemoryStore {
         Box::pin(async move { Ok(found) })
     }
 
+    fn increment<'a>(
+        &'a self,
+        key: &'a str,
+        _expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        let mut entries = self.entries();
+        let count = entries
+            .get(key)
+            .and_then(|value| value.parse::<i64>().ok())
+            .unwrap_or(0)
+            .saturating_add(1);
+        entries.insert(key.to_string(), count.to_string());
+        Box::pin(async move { Ok(count) })
+    }
+
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         self.entries().remove(key);
         Box::pin(async { Ok(()) })

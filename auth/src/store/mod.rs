@@ -61,6 +61,14 @@ pub trait CredentialStore: Send + Sync + 'static {
 
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
 
+    /// Adds one to the counter at `key` (absent counts as 0) and returns the new count.
+    /// Atomic across every client of the store: the failed-login limits use it.
+    fn increment<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>>;
+
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
@@ -81,6 +89,10 @@ pub(crate) mod contract {
         assert!(store.put_if_absent("t:b", "first", None).await.unwrap());
         assert!(!store.put_if_absent("t:b", "second", None).await.unwrap());
         assert_eq!(store.get("t:b").await.unwrap().as_deref(), Some("first"));
+
+        assert_eq!(store.increment("t:n", Some(i64::MAX / 2)).await.unwrap(), 1);
+        assert_eq!(store.increment("t:n", None).await.unwrap(), 2);
+        assert_eq!(store.get("t:n").await.unwrap().as_deref(), Some("2"));
 
         store.delete("t:a").await.unwrap();
         store.delete("t:never").await.unwrap();

@@ -15,6 +15,9 @@ const BACKEND: &str = "redis";
 /// finds the entry while it matters.
 const GRACE_SECONDS: i64 = 24 * 3600;
 
+/// Redis refuses far-future expiry times; nothing here needs to outlive ten years.
+const MAX_LIFETIME_SECONDS: i64 = 10 * 365 * 24 * 3600;
+
 /// Credentials in Redis under a key prefix. Clones share one reconnecting connection.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -41,14 +44,19 @@ impl RedisStore {
         format!("{}{key}", self.prefix)
     }
 
+    /// When Redis may drop an entry that matters until `expires_at`.
+    fn keep_until(expires_at: UnixTime) -> i64 {
+        let now = SystemClock.now();
+        expires_at
+            .saturating_add(GRACE_SECONDS)
+            .clamp(now + 1, now + MAX_LIFETIME_SECONDS)
+    }
+
     fn options(expires_at: Option<UnixTime>) -> SetOptions {
         match expires_at {
-            Some(at) => {
-                let keep_until = at.saturating_add(GRACE_SECONDS).max(SystemClock.now() + 1);
-                SetOptions::default().with_expiration(SetExpiry::EXAT(
-                    u64::try_from(keep_until).unwrap_or(u64::MAX),
-                ))
-            }
+            Some(at) => SetOptions::default().with_expiration(SetExpiry::EXAT(
+                u64::try_from(Self::keep_until(at)).unwrap_or(u64::MAX),
+            )),
             None => SetOptions::default(),
         }
     }
@@ -103,6 +111,27 @@ impl CredentialStore for RedisStore {
                 .get(self.key(key))
                 .await
                 .map_err(|e| StoreError::new(BACKEND, "read", e))
+        })
+    }
+
+    fn increment<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let key = self.key(key);
+            let mut pipe = redis::pipe();
+            pipe.atomic().incr(&key, 1);
+            if let Some(at) = expires_at {
+                pipe.expire_at(&key, Self::keep_until(at)).ignore();
+            }
+            let (count,): (i64,) = pipe
+                .query_async(&mut connection)
+                .await
+                .map_err(|e| StoreError::new(BACKEND, "count", e))?;
+            Ok(count)
         })
     }
 

@@ -129,6 +129,23 @@ impl CredentialStore for SqliteStore {
         })
     }
 
+    fn increment<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        let key = key.to_string();
+        self.run("count", move |c| {
+            c.query_row(
+                "INSERT INTO credentials (key, value, expires_at) VALUES (?1, '1', ?2)
+                 ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
+                 RETURNING CAST(value AS INTEGER)",
+                params![key, expires_at],
+                |row| row.get(0),
+            )
+        })
+    }
+
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         let key = key.to_string();
         self.run("delete", move |c| {

@@ -23,6 +23,9 @@ pub enum ClientError {
     /// The server's answer is not a usable Telepact message.
     #[error("invalid response: {0}")]
     InvalidResponse(#[from] InvalidResponse),
+    /// The client's authoriser could not produce a credential for the call.
+    #[error("could not authorise the call: {0}")]
+    Authorise(#[source] Box<super::authorise::AuthoriseError>),
     /// The response's `@id_` is not the one the request carried.
     #[error("response @id_ {received} does not match the request's {sent}")]
     CorrelationMismatch {

@@ -1,6 +1,6 @@
 //! The HTTP transport: each request is one POST.
 
-use reqwest::header::CONTENT_TYPE;
+use reqwest::header::{CONTENT_TYPE, HeaderMap};
 
 use super::error::ClientError;
 use super::transport::{Transport, TransportError};
@@ -31,6 +31,15 @@ impl HttpTransport {
 
 impl Transport for HttpTransport {
     fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
+        self.send_with_headers(request, HeaderMap::new())
+    }
+
+    /// Adds `headers` (for example an authoriser's `Authorization`) to the POST.
+    fn send_with_headers(
+        &self,
+        request: Vec<u8>,
+        headers: HeaderMap,
+    ) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
         let content_type = if is_msgpack(&request) {
             "application/octet-stream"
         } else {
@@ -39,6 +48,7 @@ impl Transport for HttpTransport {
         let pending = self
             .client
             .post(self.url.clone())
+            .headers(headers)
             .header(CONTENT_TYPE, content_type)
             .body(request)
             .send();

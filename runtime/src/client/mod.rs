@@ -14,7 +14,15 @@
 //!   client then resends the request once as JSON and learns the new encoding from
 //!   that response.
 //! - `@pac_`: with [`ClientOptions::packed`], lists of structs travel as tables.
+//!
+//! Transports: any async `Fn(Vec<u8>) -> Result<Vec<u8>, TransportError>` (handy for
+//! in-process calls and tests), or, with the `http-client` feature, `HttpTransport` /
+//! `Client::http(url, options)` (plain HTTP; `http-client-rustls` adds HTTPS).
+//!
+//! Credentials: [`Client::with_authoriser`] fills `@auth_` (or the transport's
+//! `Authorization` header) on every call; see [`authorise`].
 
+pub mod authorise;
 mod binary_state;
 mod codec;
 mod error;
@@ -65,6 +73,7 @@ impl Default for ClientOptions {
     }
 }
 
+/// Builder-style setters, e.g. `ClientOptions::default().binary(true).packed(true)`.
 impl ClientOptions {
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
@@ -97,6 +106,8 @@ impl ClientOptions {
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
+    /// Per handle, so clones can share a transport under different credentials.
+    authoriser: Option<Arc<dyn authorise::Authoriser>>,
 }
 
 struct Inner {
@@ -120,6 +131,7 @@ impl Client {
                 binary: Mutex::new(BinaryState::default()),
                 next_id: AtomicU64::new(1),
             }),
+            authoriser: None,
         }
     }
 
@@ -137,7 +149,7 @@ impl Client {
     pub async fn request(&self, mut request: Message) -> Result<Message, ClientError> {
         let timeout = self.apply_timeout(&mut request.headers);
         let sent_id = self.apply_correlation_id(&mut request.headers);
-        let response = tokio::time::timeout(timeout, self.exchange(request))
+        let response = tokio::time::timeout(timeout, self.authorised_exchange(request))
             .await
             .map_err(|_| ClientError::Timeout(timeout))??;
         if let (Some(sent), Some(received)) = (sent_id, response.headers.get("@id_")) {
@@ -175,17 +187,21 @@ impl Client {
     }
 
     /// One call: a send, and one JSON resend when the server refused the binary encoding.
-    async fn exchange(&self, mut request: Message) -> Result<Message, ClientError> {
+    async fn exchange(
+        &self,
+        mut request: Message,
+        transport_headers: &::http::HeaderMap,
+    ) -> Result<Message, ClientError> {
         let encoded = self.encode(&mut request, false)?;
         let refused_checksum = encoded.binary_checksum;
-        let response = self.send(encoded).await?;
+        let response = self.send(encoded, transport_headers).await?;
         if refused_checksum.is_some() && is_incompatible_encoding(&response) {
             tracing::debug!(
                 ?refused_checksum,
                 "server refused the binary encoding; resending as JSON"
             );
             let encoded = self.encode(&mut request, true)?;
-            return self.send(encoded).await;
+            return self.send(encoded, transport_headers).await;
         }
         Ok(response)
     }
@@ -211,11 +227,15 @@ impl Client {
         }
     }
 
-    async fn send(&self, encoded: Encoded) -> Result<Message, ClientError> {
+    async fn send(
+        &self,
+        encoded: Encoded,
+        transport_headers: &::http::HeaderMap,
+    ) -> Result<Message, ClientError> {
         let bytes = self
             .inner
             .transport
-            .send(encoded.bytes)
+            .send_with_headers(encoded.bytes, transport_headers.clone())
             .await
             .map_err(ClientError::Transport)?;
         Ok(decode_response(&bytes, &self.inner.binary)?)

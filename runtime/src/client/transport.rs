@@ -17,6 +17,20 @@ pub type TransportError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// transport, which makes in-process and test transports one closure long.
 pub trait Transport: Send + Sync + 'static {
     fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>>;
+
+    /// Like [`Transport::send`], also carrying `headers` in the transport's own framing
+    /// (an authoriser's `Authorization` header, say). A transport without headers of
+    /// its own refuses a non-empty map rather than send the call without them.
+    fn send_with_headers(
+        &self,
+        request: Vec<u8>,
+        headers: http::HeaderMap,
+    ) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
+        if headers.is_empty() {
+            return self.send(request);
+        }
+        Box::pin(async { Err("this transport cannot carry transport headers".into()) })
+    }
 }
 
 impl<F, Fut> Transport for F

@@ -1,0 +1,174 @@
+//! The authenticator's flows without a transport, run on every store backend.
+
+#[cfg(feature = "redis")]
+mod support {
+    pub mod redis;
+}
+
+use std::sync::Arc;
+
+use telepact_auth::{
+    AuthConfig, AuthError, AuthMethod, Authenticator, Credential, CredentialStore, Identity,
+    JwtKey, JwtKeys, ManualClock, MemoryStore, MemoryUsers, PasswordParams, User,
+};
+
+const PASSWORD: &str = "s3cret-enough";
+
+fn authenticator(store: Arc<dyn CredentialStore>, clock: &ManualClock) -> Authenticator {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    let users = MemoryUsers::new();
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
+    let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    let user = User {
+        user_id: "u1".into(),
+        tenant: "acme".into(),
+        roles: ["member".to_string()].into(),
+        scopes: ["a".to_string(), "b".to_string()].into(),
+        disabled: false,
+    };
+    users.insert("ada", auth.passwords().hash(PASSWORD).unwrap(), user);
+    auth
+}
+
+async fn sign_in(auth: &Authenticator) -> Identity {
+    let credential = Credential::Password {
+        username: "ada".into(),
+        password: PASSWORD.into(),
+    };
+    auth.authenticate(&credential, Some("127.0.0.1"))
+        .await
+        .unwrap()
+}
+
+async fn bearer(auth: &Authenticator, token: &str) -> Result<Identity, AuthError> {
+    let credential = Credential::Bearer {
+        token: token.into(),
+    };
+    auth.authenticate(&credential, None).await
+}
+
+/// Every flow against one store.
+async fn exercise(store: Arc<dyn CredentialStore>) {
+    let clock = ManualClock::starting_now();
+    let auth = authenticator(store, &clock);
+    let identity = sign_in(&auth).await;
+    assert_eq!(identity.method(), AuthMethod::Password);
+    assert_eq!(identity.tenant, "acme");
+
+    // Token pair, rotation, reuse detection.
+    let first = auth.issue_tokens(&identity).await.unwrap();
+    let by_token = bearer(&auth, &first.access_token).await.unwrap();
+    assert_eq!(by_token.user_id, "u1");
+    assert_eq!(by_token.method(), AuthMethod::Bearer);
+    let second = auth.refresh(&first.refresh_token).await.unwrap();
+    assert!(matches!(
+        auth.refresh(&first.refresh_token).await,
+        Err(AuthError::RefreshReused)
+    ));
+    assert!(matches!(
+        auth.refresh(&second.refresh_token).await,
+        Err(AuthError::BadRefreshToken)
+    ));
+    assert!(matches!(
+        bearer(&auth, &second.access_token).await,
+        Err(AuthError::TokenRevoked)
+    ));
+
+    // API keys: narrowed scopes, revocation.
+    let key = auth
+        .create_api_key(&identity, "ci", ["a".to_string()].into())
+        .await
+        .unwrap();
+    let by_key = auth
+        .authenticate(
+            &Credential::ApiKey {
+                key: key.key.clone(),
+            },
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(by_key.scopes, ["a".to_string()].into());
+    assert!(auth.revoke_api_key(&identity, &key.key_id).await.unwrap());
+    assert!(matches!(
+        auth.authenticate(&Credential::ApiKey { key: key.key }, None)
+            .await,
+        Err(AuthError::BadApiKey)
+    ));
+
+    // Sessions: CSRF, expiry, logout.
+    let session = auth.create_session(&identity).await.unwrap();
+    let good = Credential::Session {
+        id: session.id.clone(),
+        csrf: session.csrf.clone(),
+    };
+    let forged = Credential::Session {
+        id: session.id.clone(),
+        csrf: String::new(),
+    };
+    let by_session = auth.authenticate(&good, None).await.unwrap();
+    assert!(matches!(
+        auth.authenticate(&forged, None).await,
+        Err(AuthError::BadCsrf)
+    ));
+    auth.logout(&by_session).await.unwrap();
+    assert!(matches!(
+        auth.authenticate(&good, None).await,
+        Err(AuthError::BadSession)
+    ));
+
+    // Logout of a bearer token, then expiry of another.
+    let pair = auth.issue_tokens(&identity).await.unwrap();
+    let caller = bearer(&auth, &pair.access_token).await.unwrap();
+    auth.logout(&caller).await.unwrap();
+    assert!(bearer(&auth, &pair.access_token).await.is_err());
+    let pair = auth.issue_tokens(&identity).await.unwrap();
+    clock.advance(auth.config().jwt.ttl);
+    assert!(matches!(
+        bearer(&auth, &pair.access_token).await,
+        Err(AuthError::BadToken("expired"))
+    ));
+}
+
+#[tokio::test]
+async fn every_flow_on_the_memory_store() {
+    exercise(Arc::new(MemoryStore::new())).await;
+}
+
+#[cfg(feature = "sqlite")]
+#[tokio::test]
+async fn every_flow_on_the_sqlite_store() {
+    let store = telepact_auth::store::SqliteStore::in_memory().unwrap();
+    exercise(Arc::new(store)).await;
+}
+
+#[cfg(feature = "redis")]
+#[tokio::test]
+async fn every_flow_on_the_redis_store() {
+    let Some(redis) = support::redis::RedisServer::start() else {
+        return;
+    };
+    let store = telepact_auth::store::RedisStore::connect(&redis.url(), "flows:")
+        .await
+        .unwrap();
+    exercise(Arc::new(store)).await;
+}
+
+#[tokio::test]
+async fn wrong_passwords_and_unknown_users_are_refused_alike() {
+    let clock = ManualClock::starting_now();
+    let auth = authenticator(Arc::new(MemoryStore::new()), &clock);
+    for (username, password) in [("ada", "wrong"), ("nobody", PASSWORD)] {
+        let credential = Credential::Password {
+            username: username.into(),
+            password: password.into(),
+        };
+        assert!(matches!(
+            auth.authenticate(&credential, None).await,
+            Err(AuthError::BadPassword)
+        ));
+    }
+}

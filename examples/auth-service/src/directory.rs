@@ -1,0 +1,67 @@
+//! The demo user directory: `users.json`, holding argon2id hashes (never passwords).
+
+use std::collections::BTreeSet;
+
+use serde::Deserialize;
+use telepact_auth::{MemoryUsers, User};
+
+/// The demo users shipped with the example (passwords in the README).
+pub const DEMO_USERS: &str = include_str!("../users.json");
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct Entry {
+    username: String,
+    user_id: String,
+    tenant: String,
+    roles: BTreeSet<String>,
+    scopes: BTreeSet<String>,
+    password_hash: String,
+}
+
+/// Reads a users file (a JSON array of entries) into a directory.
+pub fn load(text: &str) -> Result<MemoryUsers, serde_json::Error> {
+    let entries: Vec<Entry> = serde_json::from_str(text)?;
+    let users = MemoryUsers::new();
+    for entry in entries {
+        let user = User {
+            user_id: entry.user_id,
+            tenant: entry.tenant,
+            roles: entry.roles,
+            scopes: entry.scopes,
+            disabled: false,
+        };
+        users.insert(&entry.username, entry.password_hash, user);
+    }
+    Ok(users)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_demo_directory_loads_and_holds_no_plaintext() {
+        let users = load(DEMO_USERS).unwrap();
+        let ids: Vec<String> = users.users().into_iter().map(|u| u.user_id).collect();
+        assert_eq!(ids, ["u-alice", "u-bob", "u-carol"]);
+        assert!(!DEMO_USERS.contains("\"password\""));
+    }
+
+    #[tokio::test]
+    async fn a_demo_password_signs_in() {
+        use std::sync::Arc;
+        use telepact_auth::{AuthConfig, Authenticator, Credential, JwtKey, JwtKeys, MemoryStore};
+        let users = load(DEMO_USERS).unwrap();
+        let keys = JwtKeys::new(JwtKey::generate("k").unwrap());
+        let config = AuthConfig::new("iss", "aud");
+        let auth = Authenticator::new(config, keys, Arc::new(users), Arc::new(MemoryStore::new()))
+            .unwrap();
+        let credential = Credential::Password {
+            username: "carol".into(),
+            password: "carol-globex".into(),
+        };
+        let identity = auth.authenticate(&credential, None).await.unwrap();
+        assert_eq!(identity.tenant, "globex");
+    }
+}

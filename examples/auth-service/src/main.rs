@@ -1,0 +1,118 @@
+//! `cargo run -p telepact-auth-example`: serves the auth example on HTTP with the
+//! embedded SQLite store (or Redis with `--redis`).
+
+use std::io::BufRead;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use telepact::http::HttpOptions;
+use telepact_auth::http::{self, HttpAuthOptions};
+use telepact_auth::store::SqliteStore;
+use telepact_auth::{
+    AuthConfig, Authenticator, CredentialStore, JwtKeys, PasswordHasher, PasswordParams,
+};
+use telepact_auth_example::directory;
+use tokio::net::TcpListener;
+use tracing_subscriber::EnvFilter;
+
+/// A Telepact service with passwords, tokens, API keys and sessions on `POST /api/telepact`.
+#[derive(Debug, Parser)]
+#[command(version, about)]
+struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8003)]
+    port: u16,
+    /// The SQLite file holding refresh tokens, API keys, sessions and revocations.
+    #[arg(long, default_value = "auth-service.sqlite3")]
+    db: PathBuf,
+    /// Keep credentials in this Redis instead (shared by every instance).
+    #[cfg(feature = "redis")]
+    #[arg(long)]
+    redis: Option<String>,
+    /// A users file (JSON) instead of the demo users.
+    #[arg(long)]
+    users: Option<PathBuf>,
+    /// Leave `Secure` off the session cookie (plain-HTTP development off localhost).
+    #[arg(long)]
+    insecure_cookie: bool,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Reads a password from stdin and prints its argon2id hash for a users file.
+    HashPassword,
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .init();
+    let args = Args::parse();
+    let outcome = match args.command {
+        Some(Command::HashPassword) => hash_password(),
+        None => run(args).await,
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!("{error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn hash_password() -> Result<(), Box<dyn std::error::Error>> {
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    let hasher = PasswordHasher::new(PasswordParams::default())?;
+    println!("{}", hasher.hash(line.trim_end_matches(['\r', '\n']))?);
+    Ok(())
+}
+
+async fn open_store(args: &Args) -> Result<Arc<dyn CredentialStore>, Box<dyn std::error::Error>> {
+    #[cfg(feature = "redis")]
+    if let Some(url) = &args.redis {
+        let store = telepact_auth::store::RedisStore::connect(url, "telepact-auth:").await?;
+        tracing::info!("credentials in redis");
+        return Ok(Arc::new(store));
+    }
+    let store = SqliteStore::open(&args.db)?;
+    tracing::info!(db = %args.db.display(), "credentials in sqlite");
+    Ok(Arc::new(store))
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let users = match &args.users {
+        Some(path) => directory::load(&std::fs::read_to_string(path)?)?,
+        None => directory::load(directory::DEMO_USERS)?,
+    };
+    let store = open_store(&args).await?;
+    let keys = JwtKeys::load_or_create(&*store).await?;
+    let config = AuthConfig::new("telepact-auth-example", "telepact-auth-example");
+    let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)?;
+    let server = telepact_auth_example::server(auth, users)?;
+    let options = HttpAuthOptions {
+        secure_cookie: !args.insecure_cookie,
+        ..HttpAuthOptions::default()
+    };
+    let app = http::router(server, &HttpOptions::default(), options);
+    let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let address: SocketAddr = listener.local_addr()?;
+    // The line a supervisor (or a test) waits for before sending requests.
+    println!("READY {}", address.port());
+    tracing::info!(%address, "serving the auth example on POST /api/telepact");
+    http::serve(listener, app, telepact::http::shutdown_signal()).await?;
+    tracing::info!("shut down");
+    Ok(())
+}

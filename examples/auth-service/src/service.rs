@@ -1,0 +1,160 @@
+//! The service's functions.
+
+use std::collections::BTreeSet;
+
+use telepact::HandlerError;
+use telepact_auth::http::{clear_session_cookie, set_session_cookie};
+use telepact_auth::{AuthError, AuthMethod, Authenticator, Denial, Identity, MemoryUsers};
+
+use crate::api::{
+    Context, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, ErrorUnauthenticated, Handler,
+    ListUsersInput, ListUsersOk, ListUsersOutput, LoginInput, LoginOk, LoginOutput, LogoutInput,
+    LogoutOk, LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput, RefreshOk, RefreshOutput,
+    RevokeApiKeyErrorNotFound, RevokeApiKeyInput, RevokeApiKeyOk, RevokeApiKeyOutput, UserSummary,
+};
+
+/// Implements the schema's functions over an [`Authenticator`].
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    auth: Authenticator,
+    users: MemoryUsers,
+}
+
+impl AuthService {
+    pub fn new(auth: Authenticator, users: MemoryUsers) -> Self {
+        AuthService { auth, users }
+    }
+}
+
+impl Handler for AuthService {
+    async fn login(
+        &self,
+        input: LoginInput,
+        context: &mut Context,
+    ) -> Result<LoginOutput, HandlerError> {
+        let identity = caller(context)?.clone();
+        let tokens = self.auth.issue_tokens(&identity).await?;
+        let mut csrf_token = None;
+        if input.session == Some(true) {
+            let session = self.auth.create_session(&identity).await?;
+            set_session_cookie(&mut context.raw_response_headers, &session);
+            csrf_token = Some(session.csrf.clone());
+        }
+        Ok(LoginOutput::Ok(LoginOk {
+            access_token: tokens.access_token.clone(),
+            refresh_token: tokens.refresh_token.clone(),
+            expires_in: tokens.expires_in,
+            csrf_token,
+        }))
+    }
+
+    async fn refresh(
+        &self,
+        input: RefreshInput,
+        _context: &mut Context,
+    ) -> Result<RefreshOutput, HandlerError> {
+        match self.auth.refresh(&input.refresh_token).await {
+            Ok(tokens) => Ok(RefreshOutput::Ok(RefreshOk {
+                access_token: tokens.access_token.clone(),
+                refresh_token: tokens.refresh_token.clone(),
+                expires_in: tokens.expires_in,
+            })),
+            Err(AuthError::Store(e)) => Err(e.into()),
+            Err(refused) => {
+                tracing::info!(reason = %refused, "refresh refused");
+                Ok(RefreshOutput::ErrorUnauthenticated(ErrorUnauthenticated {
+                    message: Some("The refresh token is not valid.".into()),
+                }))
+            }
+        }
+    }
+
+    async fn logout(
+        &self,
+        _input: LogoutInput,
+        context: &mut Context,
+    ) -> Result<LogoutOutput, HandlerError> {
+        let identity = caller(context)?.clone();
+        self.auth.logout(&identity).await?;
+        if identity.method() == AuthMethod::Session {
+            clear_session_cookie(&mut context.raw_response_headers);
+        }
+        Ok(LogoutOutput::Ok(LogoutOk {}))
+    }
+
+    async fn create_api_key(
+        &self,
+        input: CreateApiKeyInput,
+        context: &mut Context,
+    ) -> Result<CreateApiKeyOutput, HandlerError> {
+        let identity = caller(context)?;
+        let scopes: BTreeSet<String> = input.scopes.into_iter().collect();
+        match self
+            .auth
+            .create_api_key(identity, &input.name, scopes)
+            .await
+        {
+            Ok(key) => Ok(CreateApiKeyOutput::Ok(CreateApiKeyOk {
+                key_id: key.key_id.clone(),
+                api_key: key.key.clone(),
+            })),
+            Err(AuthError::ScopeNotHeld) => Err(Box::new(Denial::Unauthorized(
+                "an API key may only carry scopes you hold".into(),
+            ))),
+            Err(other) => Err(other.into()),
+        }
+    }
+
+    async fn revoke_api_key(
+        &self,
+        input: RevokeApiKeyInput,
+        context: &mut Context,
+    ) -> Result<RevokeApiKeyOutput, HandlerError> {
+        let identity = caller(context)?;
+        if self.auth.revoke_api_key(identity, &input.key_id).await? {
+            Ok(RevokeApiKeyOutput::Ok(RevokeApiKeyOk {}))
+        } else {
+            Ok(RevokeApiKeyOutput::ErrorNotFound(
+                RevokeApiKeyErrorNotFound {},
+            ))
+        }
+    }
+
+    async fn me(&self, _input: MeInput, context: &mut Context) -> Result<MeOutput, HandlerError> {
+        let identity = caller(context)?;
+        Ok(MeOutput::Ok(MeOk {
+            user_id: identity.user_id.clone(),
+            tenant: identity.tenant.clone(),
+            roles: identity.roles.iter().cloned().collect(),
+            scopes: identity.scopes.iter().cloned().collect(),
+            method: identity.method().as_str().to_string(),
+        }))
+    }
+
+    async fn list_users(
+        &self,
+        _input: ListUsersInput,
+        _context: &mut Context,
+    ) -> Result<ListUsersOutput, HandlerError> {
+        let users = self
+            .users
+            .users()
+            .into_iter()
+            .map(|user| UserSummary {
+                user_id: user.user_id,
+                tenant: user.tenant,
+                roles: user.roles.into_iter().collect(),
+            })
+            .collect();
+        Ok(ListUsersOutput::Ok(ListUsersOk { users }))
+    }
+}
+
+/// The identity the auth hook attached. The policy runs first, so a missing one means
+/// the call was public; answered as unauthenticated.
+fn caller(context: &Context) -> Result<&Identity, HandlerError> {
+    context
+        .extensions
+        .get::<Identity>()
+        .ok_or_else(|| Box::new(Denial::Unauthenticated) as HandlerError)
+}

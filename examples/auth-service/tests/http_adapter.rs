@@ -1,0 +1,166 @@
+//! The HTTP adapter: `Authorization`, `X-API-Key` and the session cookie with CSRF,
+//! the way curl and browsers call.
+
+mod support;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+use support::{Raw, Service, call, password_of};
+
+fn basic(username: &str) -> String {
+    let pair = format!("{username}:{}", password_of(username));
+    format!("Basic {}", STANDARD.encode(pair))
+}
+
+async fn login_with_session(service: &Service, username: &str) -> (Raw, String, String) {
+    let auth = basic(username);
+    let answer = service
+        .post(
+            &[("authorization", &auth)],
+            call("fn.login", json!({"session!": true})),
+        )
+        .await;
+    assert_eq!(answer.tag(), "Ok_", "{}", answer.text);
+    let cookie = answer.set_cookie.clone().expect("a session cookie is set");
+    let id = cookie
+        .strip_prefix("tp_session=")
+        .and_then(|rest| rest.split(';').next())
+        .expect("the cookie names the session")
+        .to_string();
+    let csrf = answer.payload()["csrfToken!"]
+        .as_str()
+        .expect("a CSRF token")
+        .to_string();
+    (answer, id, csrf)
+}
+
+#[tokio::test]
+async fn basic_and_bearer_authorization_headers() {
+    let service = Service::start().await;
+    let me = service
+        .post(
+            &[("authorization", &basic("carol"))],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.payload()["userId"], "u-carol");
+    assert_eq!(me.payload()["method"], "Password");
+
+    let login = service
+        .post(
+            &[("authorization", &basic("alice"))],
+            call("fn.login", json!({})),
+        )
+        .await;
+    let token = login.payload()["accessToken"].as_str().unwrap().to_string();
+    let me = service
+        .post(
+            &[("authorization", &format!("Bearer {token}"))],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(me.payload()["method"], "Bearer");
+    assert_eq!(me.payload()["userId"], "u-alice");
+
+    let wrong = service
+        .post(
+            &[("authorization", "Basic Ym9iOm5vcGU=")],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(wrong.tag(), "ErrorUnauthenticated_");
+}
+
+#[tokio::test]
+async fn the_api_key_header() {
+    let service = Service::start().await;
+    let created = service
+        .post(
+            &[("authorization", &basic("bob"))],
+            call(
+                "fn.createApiKey",
+                json!({"name": "curl", "scopes": ["profile:read"]}),
+            ),
+        )
+        .await;
+    let key = created.payload()["apiKey"].as_str().unwrap().to_string();
+    let me = service
+        .post(&[("x-api-key", &key)], call("fn.me", json!({})))
+        .await;
+    assert_eq!(me.payload()["method"], "ApiKey");
+    assert_eq!(me.payload()["scopes"], json!(["profile:read"]));
+}
+
+#[tokio::test]
+async fn a_session_cookie_is_http_only_secure_strict_and_never_in_the_body() {
+    let service = Service::start().await;
+    let (answer, id, _csrf) = login_with_session(&service, "bob").await;
+    let cookie = answer.set_cookie.unwrap();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("Max-Age=1800"), "{cookie}");
+    assert!(id.starts_with("tps_"));
+    assert!(
+        !answer.text.contains(&id),
+        "the session id leaked into the body"
+    );
+    assert!(!answer.text.contains("@sessionCookie"));
+}
+
+#[tokio::test]
+async fn cookie_calls_need_the_csrf_header() {
+    let service = Service::start().await;
+    let (_, id, csrf) = login_with_session(&service, "bob").await;
+    let cookie = format!("theme=dark; tp_session={id}");
+
+    let with_csrf = service
+        .post(
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(with_csrf.payload()["userId"], "u-bob");
+    assert_eq!(with_csrf.payload()["method"], "Session");
+
+    let forged = service
+        .post(&[("cookie", &cookie)], call("fn.me", json!({})))
+        .await;
+    assert_eq!(forged.tag(), "ErrorUnauthenticated_");
+    let wrong = service
+        .post(
+            &[("cookie", &cookie), ("x-csrf-token", "tpc_guess")],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(wrong.tag(), "ErrorUnauthenticated_");
+}
+
+#[tokio::test]
+async fn logging_out_of_a_session_ends_it_and_clears_the_cookie() {
+    let service = Service::start().await;
+    let (_, id, csrf) = login_with_session(&service, "alice").await;
+    let cookie = format!("tp_session={id}");
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let out = service.post(&headers, call("fn.logout", json!({}))).await;
+    assert_eq!(out.tag(), "Ok_");
+    let cleared = out.set_cookie.expect("the cookie is cleared");
+    assert!(cleared.starts_with("tp_session=;") && cleared.contains("Max-Age=0"));
+    let after = service.post(&headers, call("fn.me", json!({}))).await;
+    assert_eq!(after.tag(), "ErrorUnauthenticated_");
+}
+
+#[tokio::test]
+async fn auth_in_the_message_wins_over_transport_headers() {
+    let service = Service::start().await;
+    let message = json!([
+        {"@auth_": {"Password": {"username": "carol", "password": password_of("carol")}}},
+        {"fn.me": {}}
+    ]);
+    let me = service
+        .post(&[("authorization", &basic("alice"))], message)
+        .await;
+    assert_eq!(me.payload()["userId"], "u-carol");
+}

@@ -1,0 +1,142 @@
+//! A bearer token kept fresh: refreshed before it expires, once for all callers.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+
+use super::Authoriser;
+use super::cache::TokenCache;
+use super::clock::{Clock, SystemClock};
+use super::credential::Credential;
+use super::error::AuthoriseError;
+use super::placement::TokenPlacement;
+use super::token::{Token, TokenSource};
+use crate::router::BoxFuture;
+
+/// Sends a token from a [`TokenSource`], fetching a new one when the current one has
+/// less than the margin (30 s by default) left to live, or when the server refused it.
+///
+/// The token sits behind an async mutex that is held while fetching, so concurrent
+/// calls that find it stale wait for one fetch and share its result. With a
+/// [`TokenCache`], the cached token is read when the cache is set and every new token
+/// is written back.
+pub struct BearerAuthoriser {
+    source: Box<dyn TokenSource>,
+    token: Mutex<Option<Token>>,
+    margin: Duration,
+    clock: Arc<dyn Clock>,
+    placement: TokenPlacement,
+    cache: Option<TokenCache>,
+}
+
+impl BearerAuthoriser {
+    pub fn new(source: impl TokenSource) -> Self {
+        BearerAuthoriser {
+            source: Box::new(source),
+            token: Mutex::new(None),
+            margin: Duration::from_secs(30),
+            clock: Arc::new(SystemClock),
+            placement: TokenPlacement::default(),
+            cache: None,
+        }
+    }
+
+    /// Refresh when the token has less than `margin` left.
+    pub fn margin(mut self, margin: Duration) -> Self {
+        self.margin = margin;
+        self
+    }
+
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// Where the token goes (default `@auth_: {"Bearer": {"token": …}}`).
+    pub fn placement(mut self, placement: TokenPlacement) -> Self {
+        self.placement = placement;
+        self
+    }
+
+    /// Starts from `token` (one obtained elsewhere) instead of fetching.
+    pub fn token(mut self, token: Token) -> Self {
+        *self.token.get_mut() = Some(token);
+        self
+    }
+
+    /// Keeps tokens in `cache`, starting from the cached one when there is one.
+    pub fn cache(mut self, cache: TokenCache) -> Self {
+        if let Some(cached) = cache.load() {
+            tracing::debug!(path = %cache.path().display(), "starting from the cached token");
+            *self.token.get_mut() = Some(cached);
+        }
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The current token, fetched first when it is missing or about to expire.
+    pub async fn current_token(&self) -> Result<Token, AuthoriseError> {
+        let mut slot = self.token.lock().await;
+        let now = self.clock.now();
+        if let Some(token) = slot
+            .as_ref()
+            .filter(|token| token.fresh_at(now, self.margin))
+        {
+            return Ok(token.clone());
+        }
+        tracing::debug!(renewing = slot.is_some(), "fetching a new token");
+        let fetched = self.source.fetch(slot.clone(), now).await?;
+        if let Some(cache) = &self.cache {
+            // Small file; a failure only costs a sign-in on the next start.
+            if let Err(error) = cache.store(&fetched) {
+                tracing::warn!(path = %cache.path().display(), %error, "could not write the token cache");
+            }
+        }
+        *slot = Some(fetched.clone());
+        Ok(fetched)
+    }
+
+    async fn expire_if_current(&self, rejected: &Credential) {
+        let mut slot = self.token.lock().await;
+        if let Some(token) = slot.as_mut() {
+            let current = self.placement.credential(token.access_token.expose());
+            // A token another call already replaced stays as it is.
+            if current.ok().as_ref() == Some(rejected) {
+                tracing::debug!("the server refused the token; it will be renewed");
+                token.expire();
+            }
+        }
+    }
+}
+
+impl Authoriser for BearerAuthoriser {
+    fn credential(&self) -> BoxFuture<'_, Result<Credential, AuthoriseError>> {
+        Box::pin(async move {
+            let token = self.current_token().await?;
+            self.placement.credential(token.access_token.expose())
+        })
+    }
+
+    fn rejected<'a>(
+        &'a self,
+        rejected: &'a Credential,
+    ) -> BoxFuture<'a, Result<bool, AuthoriseError>> {
+        Box::pin(async move {
+            self.expire_if_current(rejected).await;
+            Ok(true)
+        })
+    }
+}
+
+impl fmt::Debug for BearerAuthoriser {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("BearerAuthoriser")
+            .field("margin", &self.margin)
+            .field("placement", &self.placement)
+            .field("cache", &self.cache)
+            .finish_non_exhaustive()
+    }
+}

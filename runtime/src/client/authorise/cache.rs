@@ -1,0 +1,136 @@
+//! A token kept in a file between runs, readable by its owner only.
+
+use std::fs;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
+
+use serde_json::{Map, Value};
+use zeroize::Zeroizing;
+
+use super::secret::Secret;
+use super::token::Token;
+
+/// A JSON file holding the last token, so a restarted client skips signing in while
+/// the token lives. Written atomically with owner-only permissions (0600 on Unix); a
+/// file that is missing, unreadable, corrupt or readable by others is ignored (with a
+/// warning in the last three cases) and replaced by the next token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenCache {
+    path: PathBuf,
+}
+
+impl TokenCache {
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        TokenCache { path: path.into() }
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The cached token, whatever its remaining lifetime (the authoriser checks that).
+    pub fn load(&self) -> Option<Token> {
+        let text = match fs::read_to_string(&self.path) {
+            Ok(text) => Zeroizing::new(text),
+            Err(error) if error.kind() == io::ErrorKind::NotFound => return None,
+            Err(error) => {
+                tracing::warn!(path = %self.path.display(), %error, "token cache unreadable; ignoring it");
+                return None;
+            }
+        };
+        if let Some(mode) = shared_mode(&self.path) {
+            tracing::warn!(path = %self.path.display(), mode = format!("{mode:o}"), "token cache is readable by others; ignoring it");
+            return None;
+        }
+        let token = parse(&text);
+        if token.is_none() {
+            tracing::warn!(path = %self.path.display(), "token cache is corrupt; ignoring it");
+        }
+        token
+    }
+
+    /// Replaces the cached token.
+    pub fn store(&self, token: &Token) -> io::Result<()> {
+        let text = Zeroizing::new(render(token).to_string());
+        if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            fs::create_dir_all(parent)?;
+        }
+        let mut staging = self.path.clone().into_os_string();
+        staging.push(format!(".{}.tmp", std::process::id()));
+        let staging = PathBuf::from(staging);
+        let _ = fs::remove_file(&staging);
+        let mut file = owner_only().open(&staging)?;
+        file.write_all(text.as_bytes())?;
+        file.sync_all()?;
+        drop(file);
+        fs::rename(&staging, &self.path)
+    }
+
+    /// Deletes the cached token (a missing file is fine).
+    pub fn clear(&self) -> io::Result<()> {
+        match fs::remove_file(&self.path) {
+            Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),
+            _ => Ok(()),
+        }
+    }
+}
+
+fn render(token: &Token) -> Value {
+    let mut fields = Map::new();
+    fields.insert("access_token".into(), token.access_token.expose().into());
+    if let Some(refresh) = &token.refresh_token {
+        fields.insert("refresh_token".into(), refresh.expose().into());
+    }
+    if let Some(at) = token.expires_at {
+        let seconds = at
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map_or(0, |since| since.as_secs());
+        fields.insert("expires_at".into(), seconds.into());
+    }
+    Value::Object(fields)
+}
+
+fn parse(text: &str) -> Option<Token> {
+    let value: Value = serde_json::from_str(text).ok()?;
+    let fields = value.as_object()?;
+    let secret = |name: &str| fields.get(name).and_then(Value::as_str).map(Secret::new);
+    let mut token = Token::new(secret("access_token")?);
+    token.refresh_token = match fields.get("refresh_token") {
+        None => None,
+        Some(_) => Some(secret("refresh_token")?),
+    };
+    token.expires_at = match fields.get("expires_at") {
+        None => None,
+        Some(seconds) => Some(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds.as_u64()?)),
+    };
+    Some(token)
+}
+
+#[cfg(unix)]
+fn owner_only() -> fs::OpenOptions {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true).mode(0o600);
+    options
+}
+
+#[cfg(not(unix))]
+fn owner_only() -> fs::OpenOptions {
+    let mut options = fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    options
+}
+
+/// The file's mode when group or others may read or write it.
+#[cfg(unix)]
+fn shared_mode(path: &Path) -> Option<u32> {
+    use std::os::unix::fs::PermissionsExt;
+    let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
+    (mode & 0o077 != 0).then_some(mode)
+}
+
+#[cfg(not(unix))]
+fn shared_mode(_path: &Path) -> Option<u32> {
+    None
+}

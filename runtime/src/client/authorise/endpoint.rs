@@ -1,0 +1,133 @@
+//! An OAuth2 token endpoint: form posts with client authentication, token responses
+//! and error responses (RFC 6749 §2.3.1, §5).
+
+use std::time::{Duration, SystemTime};
+
+use reqwest::header::ACCEPT;
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::error::AuthoriseError;
+use super::secret::Secret;
+use super::token::Token;
+
+/// How the client authenticates to the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum ClientAuthMethod {
+    /// HTTP basic with the form-encoded id and secret (`client_secret_basic`).
+    #[default]
+    SecretBasic,
+    /// `client_id` and `client_secret` in the form body (`client_secret_post`).
+    SecretPost,
+}
+
+/// A token endpoint and the client's identity there.
+#[derive(Debug, Clone)]
+pub(super) struct TokenEndpoint {
+    pub(super) http: reqwest::Client,
+    url: reqwest::Url,
+    pub(super) client_id: String,
+    /// `None` for a public client (which only names itself).
+    pub(super) client_secret: Option<Secret>,
+    pub(super) method: ClientAuthMethod,
+}
+
+impl TokenEndpoint {
+    pub(super) fn new(
+        url: &str,
+        client_id: String,
+        client_secret: Option<Secret>,
+    ) -> Result<Self, AuthoriseError> {
+        let url = reqwest::Url::parse(url)
+            .map_err(|error| AuthoriseError::TokenEndpoint(format!("bad token URL: {error}")))?;
+        Ok(TokenEndpoint {
+            http: reqwest::Client::new(),
+            url,
+            client_id,
+            client_secret,
+            method: ClientAuthMethod::default(),
+        })
+    }
+
+    /// Posts `form` (the grant's parameters) and reads the token response.
+    pub(super) async fn grant(
+        &self,
+        mut form: Vec<(&str, &str)>,
+        now: SystemTime,
+    ) -> Result<Token, AuthoriseError> {
+        let mut request = self
+            .http
+            .post(self.url.clone())
+            .header(ACCEPT, "application/json");
+        match (&self.client_secret, self.method) {
+            (Some(secret), ClientAuthMethod::SecretBasic) => {
+                let id = Zeroizing::new(form_encode(&self.client_id));
+                let secret = Zeroizing::new(form_encode(secret.expose()));
+                request = request.basic_auth(&*id, Some(&*secret));
+            }
+            (Some(secret), ClientAuthMethod::SecretPost) => {
+                form.push(("client_id", &self.client_id));
+                form.push(("client_secret", secret.expose()));
+            }
+            (None, _) => form.push(("client_id", &self.client_id)),
+        }
+        let unreachable = |error: reqwest::Error| AuthoriseError::TokenEndpoint(error.to_string());
+        let response = request.form(&form).send().await.map_err(unreachable)?;
+        let status = response.status();
+        let body = Zeroizing::new(response.bytes().await.map_err(unreachable)?.to_vec());
+        let json: Option<Value> = serde_json::from_slice(&body).ok();
+        if !status.is_success() {
+            return Err(refusal(status.as_u16(), json.as_ref()));
+        }
+        let json = json.ok_or_else(|| {
+            AuthoriseError::TokenEndpoint("the token response is not JSON".into())
+        })?;
+        token_from_response(&json, now)
+    }
+}
+
+/// RFC 6749 §2.3.1: the id and secret are form-encoded before going into basic auth.
+fn form_encode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}
+
+/// An error response (`{"error": "invalid_client", "error_description": …}`).
+fn refusal(status: u16, json: Option<&Value>) -> AuthoriseError {
+    let field = |name: &str| {
+        json.and_then(|json| json.get(name))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
+    AuthoriseError::Refused {
+        status,
+        error: field("error").unwrap_or_else(|| "no OAuth2 error code".into()),
+        description: field("error_description"),
+    }
+}
+
+fn token_from_response(json: &Value, now: SystemTime) -> Result<Token, AuthoriseError> {
+    let invalid = |why: &str| AuthoriseError::TokenEndpoint(format!("the token response {why}"));
+    let access = json
+        .get("access_token")
+        .and_then(Value::as_str)
+        .ok_or_else(|| invalid("has no access_token"))?;
+    let token_type = json.get("token_type").and_then(Value::as_str);
+    if token_type.is_some_and(|kind| !kind.eq_ignore_ascii_case("bearer")) {
+        return Err(invalid("is not a bearer token"));
+    }
+    let mut token = Token::new(access);
+    if let Some(refresh) = json.get("refresh_token").and_then(Value::as_str) {
+        token = token.refresh_token(refresh);
+    }
+    // Some servers send the lifetime as a string.
+    let lifetime = match json.get("expires_in") {
+        Some(Value::Number(seconds)) => seconds.as_u64(),
+        Some(Value::String(seconds)) => seconds.parse().ok(),
+        _ => None,
+    };
+    if let Some(seconds) = lifetime {
+        token = token.expires_in(now, Duration::from_secs(seconds));
+    }
+    Ok(token)
+}

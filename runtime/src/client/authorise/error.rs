@@ -1,0 +1,63 @@
+//! Why an authoriser could not produce a credential.
+
+use crate::client::ClientError;
+
+/// Why an authoriser could not produce a credential. A call that fails this way
+/// reaches the caller as [`ClientError::Authorise`].
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum AuthoriseError {
+    /// The token endpoint answered with an OAuth2 error (`invalid_client` for a wrong
+    /// client id or secret, `invalid_scope`, ...).
+    #[error(
+        "the token endpoint refused the request (HTTP {status}, {error}){}",
+        describe(description)
+    )]
+    Refused {
+        status: u16,
+        error: String,
+        description: Option<String>,
+    },
+    /// The token endpoint could not be reached, or answered something other than a
+    /// token response.
+    #[error("the token endpoint could not be used: {0}")]
+    TokenEndpoint(String),
+    /// A Telepact sign-in function answered something other than `Ok_`.
+    #[error("{function} answered {result}{}", hint(result))]
+    SignInRefused { function: String, result: String },
+    /// A Telepact sign-in call did not complete.
+    #[error("calling {function} failed: {source}")]
+    SignInCall {
+        function: String,
+        #[source]
+        source: ClientError,
+    },
+    /// A sign-in answer lacks a field the authoriser was told to read.
+    #[error("{function} answered Ok_ without a usable {field:?}")]
+    MissingField { function: String, field: String },
+    /// A credential does not fit in an HTTP header.
+    #[error("the credential is not a valid HTTP header value")]
+    InvalidHeaderValue,
+    /// The authorisation code is spent and the refresh token (if any) no longer works:
+    /// the user has to sign in in the browser again.
+    #[error("the user must sign in again: {0}")]
+    SignInRequired(#[source] Box<AuthoriseError>),
+    /// A custom token source failed.
+    #[error("{0}")]
+    Other(String),
+}
+
+fn describe(description: &Option<String>) -> String {
+    description
+        .as_ref()
+        .map(|text| format!(": {text}"))
+        .unwrap_or_default()
+}
+
+fn hint(result: &str) -> &'static str {
+    if result == "ErrorUnauthenticated_" {
+        " (are the username and password right?)"
+    } else {
+        ""
+    }
+}

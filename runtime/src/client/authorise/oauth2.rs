@@ -1,0 +1,78 @@
+//! The OAuth2 client credentials grant (RFC 6749 §4.4) as a token source.
+
+use std::time::SystemTime;
+
+use super::endpoint::{ClientAuthMethod, TokenEndpoint};
+use super::error::AuthoriseError;
+use super::secret::Secret;
+use super::token::{Token, TokenSource};
+use crate::router::BoxFuture;
+
+/// Posts `grant_type=client_credentials` (with the scopes) to a token endpoint and
+/// reads the token response. Pair it with a [`super::BearerAuthoriser`] for expiry,
+/// caching and placement.
+#[derive(Debug, Clone)]
+pub struct ClientCredentials {
+    endpoint: TokenEndpoint,
+    scopes: Vec<String>,
+    params: Vec<(String, String)>,
+}
+
+impl ClientCredentials {
+    pub fn new(
+        token_url: &str,
+        client_id: impl Into<String>,
+        client_secret: impl Into<Secret>,
+    ) -> Result<Self, AuthoriseError> {
+        let endpoint = TokenEndpoint::new(token_url, client_id.into(), Some(client_secret.into()))?;
+        Ok(ClientCredentials {
+            endpoint,
+            scopes: Vec::new(),
+            params: Vec::new(),
+        })
+    }
+
+    /// The scopes to ask for (sent space-separated as `scope`).
+    pub fn scopes<S: Into<String>>(mut self, scopes: impl IntoIterator<Item = S>) -> Self {
+        self.scopes = scopes.into_iter().map(Into::into).collect();
+        self
+    }
+
+    pub fn auth_method(mut self, method: ClientAuthMethod) -> Self {
+        self.endpoint.method = method;
+        self
+    }
+
+    /// An extra form parameter (`audience`, `resource`, ...).
+    pub fn param(mut self, name: impl Into<String>, value: impl Into<String>) -> Self {
+        self.params.push((name.into(), value.into()));
+        self
+    }
+
+    /// Shares an existing `reqwest` client (proxy, TLS roots, timeouts).
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.endpoint.http = http;
+        self
+    }
+
+    async fn request_token(&self, now: SystemTime) -> Result<Token, AuthoriseError> {
+        let scope = self.scopes.join(" ");
+        let mut form: Vec<(&str, &str)> = vec![("grant_type", "client_credentials")];
+        if !scope.is_empty() {
+            form.push(("scope", &scope));
+        }
+        form.extend(self.params.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        self.endpoint.grant(form, now).await
+    }
+}
+
+impl TokenSource for ClientCredentials {
+    /// The grant issues no refresh tokens, so `previous` plays no part.
+    fn fetch(
+        &self,
+        _previous: Option<Token>,
+        now: SystemTime,
+    ) -> BoxFuture<'_, Result<Token, AuthoriseError>> {
+        Box::pin(self.request_token(now))
+    }
+}
