@@ -1,7 +1,6 @@
 //! The runtime client's `fn.login` / `fn.refresh` authoriser against this service, in
 //! process over HTTP, through the example's generated typed client.
 
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, UNIX_EPOCH};
 
