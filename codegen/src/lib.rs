@@ -16,7 +16,33 @@
 //! - a `Handler` trait with one async method per public function, `Context` (typed and
 //!   raw headers, extensions, response headers), and `router` / `register` to serve an
 //!   implementation through a `telepact::FunctionRouter`;
-//! - a typed `Client` with one async method per function.
+//! - `RequestHeaders` builder methods (`RequestHeaders::default().with_auth(..)`);
+//! - a typed `Client` with one async method per function, default headers
+//!   (`Client::new(runtime).with_headers(..)`) and `call_raw` for responses the types
+//!   cannot hold.
+//!
+//! Every item derives `Debug`, `Clone`, `PartialEq` and serde's traits; `Eq` unless a
+//! `number` is inside, `Hash` unless a `number`, `any`, map or selection is inside, and
+//! `Default` for structs whose fields all have one. The payloads of `union.Auth_` hold
+//! credentials, so their `Debug` shows no field values. Enums are exhaustive on purpose
+//! (`#[non_exhaustive]` would not apply inside the crate that includes them anyway): the
+//! code is regenerated with the schema, so a new result tag breaks a `match` at compile
+//! time rather than falling into a wildcard.
+//!
+//! Types map as follows: `boolean` → `bool`, `integer` → `i64`, `number` → `f64`,
+//! `string` → `String`, `bytes` → `telepact::typed::Bytes`, `any` → `serde_json::Value`,
+//! `[T]` → `Vec<T>`, `{"string": T}` → `IndexMap<String, T>` (key order kept), `T?` →
+//! `Option<T>`, an optional field `x!` → `Option<_>` (absent is `None`; for a nullable
+//! type `Some(None)` is `null`), `fn.x` → `telepact::typed::Call<XInput>`,
+//! `_ext.Select_` → `telepact::typed::Select`. A few Rust values have no valid wire
+//! form, and the server rejects them: a non-finite `f64` (written as `null`), and
+//! `Value::Null` where the type is `any` rather than `any?`. An integer in a `number`
+//! field reads as the nearest `f64`, exact up to 2^53.
+//!
+//! A `@select_` header trims the response below these types (required fields go
+//! missing, optional ones would read as absent), so the typed methods refuse it with
+//! `CallError::Selection` before sending anything; `Client::call_raw` sends it and
+//! returns the trimmed JSON.
 //!
 //! ```ignore
 //! mod api {
@@ -52,6 +78,7 @@ mod client;
 mod docs;
 mod emit;
 mod error;
+mod headers;
 mod names;
 mod plan;
 mod recursion;

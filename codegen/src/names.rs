@@ -18,7 +18,7 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
 ];
 
 /// Methods of the generated `Client` besides the functions'; no function may take them.
-pub const RESERVED_METHOD_NAMES: &[&str] = &["new", "inner"];
+pub const RESERVED_METHOD_NAMES: &[&str] = &["new", "inner", "with_headers", "call_raw"];
 
 /// `ExStruct` from `struct.ExStruct`, `Auth` from `Auth_`, `MyShift` from `myShift`:
 /// trailing `_` dropped, each `_`-separated part capitalised.

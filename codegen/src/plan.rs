@@ -35,6 +35,10 @@ pub struct Item {
     pub doc: Option<String>,
     pub shape: Shape,
     pub derive_default: bool,
+    /// No `number` inside, so `Eq` holds.
+    pub derive_eq: bool,
+    /// `Eq`, and no `any`, map or selection inside, so `Hash` can be derived.
+    pub derive_hash: bool,
     /// Comes from the standard definitions rather than the user's schema.
     pub standard: bool,
 }
@@ -97,6 +101,7 @@ impl Plan {
         };
         recursion::mark_boxed_fields(&mut plan);
         recursion::mark_default_structs(&mut plan);
+        recursion::mark_eq_and_hash(&mut plan);
         Ok(plan)
     }
 
@@ -199,19 +204,23 @@ impl<'s> PlanBuilder<'s> {
                         &tag_key,
                     )?;
                     let fields = plan_fields(&tag.fields, None, &tag_key)?;
-                    self.push(
-                        &tag_key,
-                        payload_name,
-                        tag.doc.clone(),
-                        Shape::Struct(fields),
-                    )
+                    let doc = tag
+                        .doc
+                        .clone()
+                        .or_else(|| Some(payload_doc(&key, &tag.name)));
+                    self.push(&tag_key, payload_name, doc, Shape::Struct(fields))
                 }
             };
+            let is_success = key.ends_with(".->") && tag.name == SUCCESS_TAG;
+            let doc = tag
+                .doc
+                .clone()
+                .or_else(|| is_success.then(|| " The function succeeded.".to_string()));
             variants.push(VariantPlan {
                 wire: tag.name.clone(),
                 name: variant_names.claim(type_name(&tag.name), &tag_key)?,
                 payload,
-                doc: tag.doc.clone(),
+                doc,
             });
         }
         self.items[enum_id].shape = Shape::Enum(variants);
@@ -233,7 +242,11 @@ impl<'s> PlanBuilder<'s> {
                 let key = format!("{}.{}", def.name, tag.name);
                 let name = self.types.claim(type_name(&tag.name), &key)?;
                 let fields = plan_fields(&tag.fields, None, &key)?;
-                let id = self.push(&key, name, tag.doc.clone(), Shape::Struct(fields));
+                let doc = tag
+                    .doc
+                    .clone()
+                    .or_else(|| Some(format!(" The `{}` error of `{}`.", tag.name, def.name)));
+                let id = self.push(&key, name, doc, Shape::Struct(fields));
                 self.error_payloads
                     .insert((def.name.clone(), tag.name.clone()), id);
             }
@@ -254,12 +267,11 @@ impl<'s> PlanBuilder<'s> {
         let base = type_name(strip_prefix(&def.name));
         let input_name = self.types.claim(format!("{base}Input"), &def.name)?;
         let fields = plan_fields(&def.args, None, &def.name)?;
-        let input = self.push(
-            &def.name,
-            input_name,
-            def.doc.clone(),
-            Shape::Struct(fields),
-        );
+        let input_doc = def
+            .doc
+            .clone()
+            .or_else(|| Some(format!(" The arguments of `{}`.", def.name)));
+        let input = self.push(&def.name, input_name, input_doc, Shape::Struct(fields));
         let output_key = format!("{}.->", def.name);
         let output_name = self.types.claim(format!("{base}Output"), &output_key)?;
         let output = self.add_union(&def.result, output_name, output_key, &base)?;
@@ -310,17 +322,21 @@ impl<'s> PlanBuilder<'s> {
         Ok((request, response))
     }
 
-    /// Header name → the docstring of the `headers.*` definition declaring it.
+    /// Header name → its docs: the docstring of the `headers.*` definition declaring it
+    /// on the definition's first header, a pointer to that one on the others.
     fn header_docs(
         &self,
         side: impl Fn(&telepact_schema::HeadersDef) -> &IndexMap<String, Field>,
     ) -> IndexMap<String, String> {
         let mut docs = IndexMap::new();
         for def in &self.schema.headers {
-            for name in side(def).keys() {
-                if let Some(doc) = &def.doc {
-                    docs.insert(name.clone(), doc.clone());
-                }
+            let Some(doc) = &def.doc else { continue };
+            let mut names = side(def).keys();
+            let Some(first) = names.next() else { continue };
+            docs.insert(first.clone(), doc.clone());
+            for name in names {
+                let pointer = format!(" Declared with `{first}` by `{}`; see there.", def.name);
+                docs.insert(name.clone(), pointer);
             }
         }
         docs
@@ -333,11 +349,25 @@ impl<'s> PlanBuilder<'s> {
             doc,
             shape,
             derive_default: false,
+            derive_eq: true,
+            derive_hash: true,
             standard: !self.user_keys.contains(definition_key(key)),
         });
         self.items.len() - 1
     }
 }
+
+/// The docs of a tag payload the schema leaves undocumented; `owner` is `union.X` or
+/// `fn.x.->`.
+fn payload_doc(owner: &str, tag: &str) -> String {
+    match owner.strip_suffix(".->") {
+        Some(function) => format!(" The `{tag}` result of `{function}`."),
+        None => format!(" The `{tag}` case of `{owner}`."),
+    }
+}
+
+/// The result tag of a call that succeeded.
+const SUCCESS_TAG: &str = "Ok_";
 
 const DEFINITION_PREFIXES: &[&str] = &[
     "struct.", "union.", "fn.", "errors.", "headers.", "info.", "_ext.",

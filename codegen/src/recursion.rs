@@ -1,5 +1,5 @@
 //! Properties of the item graph: which fields must be boxed (they close a cycle of
-//! by-value containment) and which structs can derive `Default`.
+//! by-value containment) and which items can derive `Default`, `Eq` and `Hash`.
 
 use telepact_schema::{TypeExpr, TypeKind};
 
@@ -77,6 +77,88 @@ fn field_type_has_default(plan: &Plan, ty: &TypeExpr) -> bool {
         TypeKind::Struct(id) => plan.items[plan.struct_item(*id)].derive_default,
         TypeKind::Union(_) | TypeKind::FunctionLink(_) => false,
         _ => true,
+    }
+}
+
+/// What a type needs of the standard traits, given the items it refers to.
+#[derive(Clone, Copy)]
+struct Derivable {
+    eq: bool,
+    hash: bool,
+}
+
+impl Derivable {
+    const ALL: Derivable = Derivable {
+        eq: true,
+        hash: true,
+    };
+
+    fn and(self, other: Derivable) -> Derivable {
+        Derivable {
+            eq: self.eq && other.eq,
+            hash: self.hash && other.hash,
+        }
+    }
+}
+
+fn type_derivable(plan: &Plan, ty: &TypeExpr) -> Derivable {
+    let item = |id: ItemId| Derivable {
+        eq: plan.items[id].derive_eq,
+        hash: plan.items[id].derive_hash,
+    };
+    match &ty.kind {
+        TypeKind::Boolean | TypeKind::Integer | TypeKind::String | TypeKind::Bytes => {
+            Derivable::ALL
+        }
+        // `f64` is not `Eq`.
+        TypeKind::Number => Derivable {
+            eq: false,
+            hash: false,
+        },
+        // JSON values and maps (`IndexMap`) are `Eq` but not `Hash`.
+        TypeKind::Any | TypeKind::Select => Derivable {
+            eq: true,
+            hash: false,
+        },
+        TypeKind::Object(inner) => Derivable {
+            eq: type_derivable(plan, inner).eq,
+            hash: false,
+        },
+        TypeKind::Array(inner) => type_derivable(plan, inner),
+        TypeKind::Struct(id) => item(plan.struct_item(*id)),
+        TypeKind::Union(id) => item(plan.union_item(*id)),
+        TypeKind::FunctionLink(id) => item(plan.input_item(*id)),
+    }
+}
+
+/// Marks which items can derive `Eq` and `Hash`: greatest fixpoint (every item starts
+/// marked and loses a mark when something inside lacks it), so recursive types keep it.
+pub fn mark_eq_and_hash(plan: &mut Plan) {
+    loop {
+        let mut changed = false;
+        for id in 0..plan.items.len() {
+            let derivable = match &plan.items[id].shape {
+                Shape::Struct(fields) => fields.iter().fold(Derivable::ALL, |acc, f| {
+                    acc.and(type_derivable(plan, &f.ty))
+                }),
+                Shape::Enum(variants) => variants.iter().fold(Derivable::ALL, |acc, v| {
+                    acc.and(Derivable {
+                        eq: plan.items[v.payload].derive_eq,
+                        hash: plan.items[v.payload].derive_hash,
+                    })
+                }),
+            };
+            let item = &mut plan.items[id];
+            let hash = derivable.hash && derivable.eq;
+            if item.derive_eq != derivable.eq || item.derive_hash != hash {
+                item.derive_eq = derivable.eq;
+                item.derive_hash = hash;
+                changed = true;
+            }
+        }
+        if !changed {
+            return;
+        }
     }
 }
 

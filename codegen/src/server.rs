@@ -55,7 +55,8 @@ impl Emitter<'_> {
 
     fn handler_method(&self, function: &FunctionPlan) -> TokenStream {
         let rt = &self.options.runtime;
-        let doc = doc_attrs(function.doc.as_deref());
+        let fallback = format!(" Serves `{}`.", function.wire);
+        let doc = doc_attrs(Some(function.doc.as_deref().unwrap_or(&fallback)));
         let method = ident(&function.method);
         let input = self.item_ident(function.input);
         let output = self.item_ident(function.output);

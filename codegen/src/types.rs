@@ -47,6 +47,7 @@ impl Emitter<'_> {
         let item = &self.plan.items[id];
         let doc = doc_attrs(item.doc.as_deref());
         let derives = self.derives(item);
+        let debug = self.redacted_debug(item);
         let serde_crate = self.serde_crate_attr();
         let extra = self.options.attributes_for(&item.key);
         let name = ident(&item.name);
@@ -74,14 +75,35 @@ impl Emitter<'_> {
             #serde_crate
             #(#extra)*
             #body
+            #debug
         }
     }
 
+    /// A `Debug` that names the type but shows no field, for the payloads of
+    /// `union.Auth_`: they hold credentials, which must not reach logs through `{:?}`.
+    fn redacted_debug(&self, item: &Item) -> Option<TokenStream> {
+        if !holds_credentials(item) {
+            return None;
+        }
+        let name = ident(&item.name);
+        let text = &item.name;
+        Some(quote! {
+            impl ::core::fmt::Debug for #name {
+                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+                    f.debug_struct(#text).finish_non_exhaustive()
+                }
+            }
+        })
+    }
+
     fn derives(&self, item: &Item) -> TokenStream {
+        let eq = item.derive_eq.then(|| quote! { Eq, });
+        let hash = item.derive_hash.then(|| quote! { Hash, });
         let default = item.derive_default.then(|| quote! { Default, });
+        let debug = (!holds_credentials(item)).then(|| quote! { Debug, });
         let serde = self.serde_path();
         quote! {
-            #[derive(Debug, Clone, PartialEq, #default #serde::Serialize, #serde::Deserialize)]
+            #[derive(#debug Clone, PartialEq, #eq #hash #default #serde::Serialize, #serde::Deserialize)]
         }
     }
 
@@ -164,6 +186,18 @@ impl Emitter<'_> {
         }
         base
     }
+}
+
+/// The union whose payloads are the `@auth_` header's credentials.
+const CREDENTIALS_UNION: &str = "union.Auth_";
+
+/// Whether `item` is a payload of [`CREDENTIALS_UNION`].
+fn holds_credentials(item: &Item) -> bool {
+    matches!(item.shape, Shape::Struct(_))
+        && item
+            .key
+            .strip_prefix(CREDENTIALS_UNION)
+            .is_some_and(|rest| rest.starts_with('.'))
 }
 
 /// The name serde derives for an identifier (`r#type` → `type`).

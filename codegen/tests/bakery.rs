@@ -120,13 +120,10 @@ fn served_client() -> Client {
 }
 
 fn password(username: &str) -> RequestHeaders {
-    RequestHeaders {
-        auth: Some(Auth::Password(AuthPassword {
-            username: username.into(),
-            password: "secret".into(),
-        })),
-        ..RequestHeaders::default()
-    }
+    RequestHeaders::default().with_auth(Auth::Password(AuthPassword {
+        username: username.into(),
+        password: "secret".into(),
+    }))
 }
 
 #[tokio::test]
@@ -256,4 +253,106 @@ async fn extra_headers_travel_with_the_typed_ones() {
             .unwrap();
     assert_eq!(response.output, PingOutput::Ok(PingOk {}));
     assert_eq!(response.raw_headers["@note"], json!("back"));
+}
+
+#[tokio::test]
+async fn default_headers_go_with_every_call_unless_the_call_sets_its_own() {
+    let client = served_client().with_headers(password("ana"));
+    let response = client
+        .my_shift(MyShiftInput {}, RequestHeaders::default())
+        .await
+        .unwrap();
+    assert!(
+        matches!(&response.output, MyShiftOutput::Ok(shift) if shift.employee_id == "ana"),
+        "{:?}",
+        response.output
+    );
+    let response = client
+        .my_shift(MyShiftInput {}, password("bo").with_time(5000))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&response.output, MyShiftOutput::Ok(shift) if shift.employee_id == "bo"),
+        "{:?}",
+        response.output
+    );
+}
+
+#[test]
+fn or_defaults_fills_only_the_headers_left_unset() {
+    let defaults = password("ana").with_time(100);
+    let merged = RequestHeaders::default()
+        .with_time(5)
+        .with_id(json!(null))
+        .or_defaults(&defaults);
+    assert_eq!(merged.auth, defaults.auth);
+    assert_eq!(merged.time, Some(5));
+    assert_eq!(merged.id, Some(Value::Null));
+    assert_eq!(merged.select, None);
+}
+
+fn select_station() -> telepact::typed::Select {
+    let select = json!({"->": {"Ok_": ["station"]}});
+    telepact::typed::Select(json_object(select))
+}
+
+#[tokio::test]
+async fn typed_calls_refuse_a_selection_without_sending_it() {
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&sent);
+    let transport = move |_bytes: Vec<u8>| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { Ok(br#"[{}, {"Ok_": {}}]"#.to_vec()) }
+    };
+    let client = Client::new(telepact::Client::new(transport));
+    let headers = RequestHeaders::default().with_select(select_station());
+    let error = client
+        .my_shift(MyShiftInput {}, headers.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CallError::Selection { .. }), "{error}");
+    assert!(error.to_string().contains("call_raw"), "{error}");
+    // A selection among the client's default headers is refused too.
+    let error = client
+        .with_headers(headers)
+        .ping(PingInput {}, RequestHeaders::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CallError::Selection { .. }), "{error}");
+    assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_selection_is_served_raw_with_only_the_selected_fields() {
+    let client = served_client().with_headers(password("ana"));
+    let headers = RequestHeaders::default().with_select(select_station());
+    let response = client.call_raw(MyShiftInput {}, headers).await.unwrap();
+    assert_eq!(
+        Value::Object(response.body),
+        json!({"Ok_": {"station": "oven of ana"}})
+    );
+}
+
+#[test]
+fn types_without_numbers_are_eq_and_those_without_json_values_hash() {
+    let mut seen = std::collections::HashSet::new();
+    assert!(seen.insert(password("ana").auth));
+    assert!(!seen.insert(password("ana").auth));
+    assert!(seen.insert(Some(Auth::Password(AuthPassword::default()))));
+    // Results carry validation failures, whose paths are JSON values: `Eq`, not `Hash`.
+    fn assert_eq_impl<T: Eq>() {}
+    assert_eq_impl::<MyShiftOutput>();
+    assert_eq_impl::<RequestHeaders>();
+}
+
+#[test]
+fn credentials_stay_out_of_debug_output() {
+    let headers = password("ana");
+    let printed = format!("{headers:?}");
+    assert!(
+        printed.contains("auth: Some(Password(AuthPassword { .. }))"),
+        "{printed}"
+    );
+    assert!(!printed.contains("secret"), "{printed}");
+    assert!(!printed.contains("ana"), "{printed}");
 }

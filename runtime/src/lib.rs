@@ -10,6 +10,7 @@ mod router;
 mod server;
 pub mod typed;
 mod validate;
+mod value_validator;
 
 pub use client::{Client, ClientError, ClientOptions};
 pub use codec::{Encoding, ParseFailure};
@@ -21,3 +22,4 @@ pub use server::{
 };
 pub use telepact_schema as schema;
 pub use validate::{Reason, ValidationFailure};
+pub use value_validator::{UnknownType, ValueValidator, validate_value};

@@ -5,6 +5,8 @@
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -12,11 +14,13 @@
 pub enum Auth {
     Password(AuthPassword),
 }
+/// The `Password` case of `union.Auth_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
-    Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -26,12 +30,19 @@ pub struct AuthPassword {
     pub username: ::std::string::String,
     pub password: ::std::string::String,
 }
+impl ::core::fmt::Debug for AuthPassword {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("AuthPassword").finish_non_exhaustive()
+    }
+}
 /// The `@auth_` credentials are missing or were not accepted.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -51,6 +62,8 @@ pub struct ErrorUnauthenticated {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -64,11 +77,14 @@ pub struct ErrorUnauthorized {
     )]
     pub message: ::core::option::Option<::std::string::String>,
 }
+/// The arguments of `fn.approveSpecial`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -85,11 +101,13 @@ impl ::telepact::typed::FunctionInput for ApproveSpecialInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum ApproveSpecialOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(ApproveSpecialOk),
     /// The `@auth_` credentials are missing or were not accepted.
@@ -117,11 +135,14 @@ pub enum ApproveSpecialOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.approveSpecial`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -130,11 +151,14 @@ pub enum ApproveSpecialOutput {
 pub struct ApproveSpecialOk {
     pub message: ::std::string::String,
 }
+/// The arguments of `fn.myShift`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -151,11 +175,13 @@ impl ::telepact::typed::FunctionInput for MyShiftInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum MyShiftOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(MyShiftOk),
     /// The `@auth_` credentials are missing or were not accepted.
@@ -183,11 +209,14 @@ pub enum MyShiftOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.myShift`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -205,6 +234,7 @@ pub struct MyShiftOk {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -232,13 +262,7 @@ pub struct RequestHeaders {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub bin: ::core::option::Option<::std::vec::Vec<i64>>,
-    /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
-    /// the encodings it knows; the server answers with the checksum of its current
-    /// encoding and, when the client's checksum is stale, an `@enc_` map from field
-    /// name to field id. A body may then travel as MessagePack with integer keys.
-    ///
-    /// A client that sends `@pac_: true` asks for the packed variant, which the
-    /// server confirms with `@pac_: true`.
+    /// Declared with `@bin_` by `headers.Binary_`; see there.
     #[serde(
         rename = "@pac_",
         default,
@@ -284,6 +308,7 @@ pub struct RequestHeaders {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -303,13 +328,7 @@ pub struct ResponseHeaders {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub bin: ::core::option::Option<::std::vec::Vec<i64>>,
-    /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
-    /// the encodings it knows; the server answers with the checksum of its current
-    /// encoding and, when the client's checksum is stale, an `@enc_` map from field
-    /// name to field id. A body may then travel as MessagePack with integer keys.
-    ///
-    /// A client that sends `@pac_: true` asks for the packed variant, which the
-    /// server confirms with `@pac_: true`.
+    /// Declared with `@bin_` by `headers.Binary_`; see there.
     #[serde(
         rename = "@enc_",
         default,
@@ -318,13 +337,7 @@ pub struct ResponseHeaders {
     pub enc: ::core::option::Option<
         ::telepact::typed::IndexMap<::std::string::String, i64>,
     >,
-    /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
-    /// the encodings it knows; the server answers with the checksum of its current
-    /// encoding and, when the client's checksum is stale, an `@enc_` map from field
-    /// name to field id. A body may then travel as MessagePack with integer keys.
-    ///
-    /// A client that sends `@pac_: true` asks for the packed variant, which the
-    /// server confirms with `@pac_: true`.
+    /// Declared with `@bin_` by `headers.Binary_`; see there.
     #[serde(
         rename = "@pac_",
         default,
@@ -362,6 +375,7 @@ pub struct ResponseHeaders {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -376,6 +390,8 @@ pub struct ValidationFailure {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -390,11 +406,14 @@ pub enum ParseFailure {
     ),
     ExpectedJsonArrayOfTwoObjects(ParseFailureExpectedJsonArrayOfTwoObjects),
 }
+/// The `IncompatibleBinaryEncoding` case of `union.ParseFailure_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -407,39 +426,50 @@ pub struct ParseFailureIncompatibleBinaryEncoding {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ParseFailureBinaryDecodeFailure {}
+/// The `JsonInvalid` case of `union.ParseFailure_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ParseFailureJsonInvalid {}
+/// The `ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject` case of `union.ParseFailure_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject {}
+/// The `ExpectedJsonArrayOfTwoObjects` case of `union.ParseFailure_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -452,6 +482,8 @@ pub struct ParseFailureExpectedJsonArrayOfTwoObjects {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -469,121 +501,154 @@ pub enum Type {
     Bytes(TypeBytes),
     Unknown(TypeUnknown),
 }
+/// The `Null` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeNull {}
+/// The `Boolean` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeBoolean {}
+/// The `Integer` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeInteger {}
+/// The `Number` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeNumber {}
+/// The `String` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeString {}
+/// The `Array` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeArray {}
+/// The `Object` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeObject {}
+/// The `Any` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeAny {}
+/// The `Base64String` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeBase64String {}
+/// The `Bytes` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeBytes {}
+/// The `Unknown` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -596,6 +661,7 @@ pub struct TypeUnknown {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -617,11 +683,14 @@ pub enum ValidationFailureReason {
     RequiredObjectKeyMissing(ValidationFailureReasonRequiredObjectKeyMissing),
     FunctionUnknown(ValidationFailureReasonFunctionUnknown),
 }
+/// The `TypeUnexpected` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -630,33 +699,42 @@ pub struct ValidationFailureReasonTypeUnexpected {
     pub expected: Type,
     pub actual: Type,
 }
+/// The `NullDisallowed` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ValidationFailureReasonNullDisallowed {}
+/// The `ObjectKeyDisallowed` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ValidationFailureReasonObjectKeyDisallowed {}
+/// The `RequiredObjectKeyPrefixMissing` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -665,33 +743,42 @@ pub struct ValidationFailureReasonObjectKeyDisallowed {}
 pub struct ValidationFailureReasonRequiredObjectKeyPrefixMissing {
     pub prefix: ::std::string::String,
 }
+/// The `ArrayElementDisallowed` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ValidationFailureReasonArrayElementDisallowed {}
+/// The `NumberOutOfRange` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ValidationFailureReasonNumberOutOfRange {}
+/// The `ObjectSizeUnexpected` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -701,11 +788,13 @@ pub struct ValidationFailureReasonObjectSizeUnexpected {
     pub expected: i64,
     pub actual: i64,
 }
+/// The `ExtensionValidationFailed` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -722,11 +811,14 @@ pub struct ValidationFailureReasonExtensionValidationFailed {
         ::telepact::typed::IndexMap<::std::string::String, ::telepact::typed::Value>,
     >,
 }
+/// The `ObjectKeyRegexMatchCountUnexpected` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -738,11 +830,14 @@ pub struct ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
     pub actual: i64,
     pub keys: ::std::vec::Vec<::std::string::String>,
 }
+/// The `RequiredObjectKeyMissing` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -751,11 +846,14 @@ pub struct ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
 pub struct ValidationFailureReasonRequiredObjectKeyMissing {
     pub key: ::std::string::String,
 }
+/// The `FunctionUnknown` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -768,6 +866,8 @@ pub struct ValidationFailureReasonFunctionUnknown {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -783,6 +883,7 @@ pub struct ErrorUnknown {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -797,6 +898,7 @@ pub struct ErrorInvalidRequestHeaders {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -811,6 +913,7 @@ pub struct ErrorInvalidRequestBody {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -825,6 +928,7 @@ pub struct ErrorInvalidResponseHeaders {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -839,6 +943,8 @@ pub struct ErrorInvalidResponseBody {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -857,6 +963,8 @@ pub struct ErrorParseFailure {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -886,11 +994,13 @@ impl ::telepact::typed::FunctionInput for ApiInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum ApiOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(ApiOk),
     /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
@@ -912,11 +1022,13 @@ pub enum ApiOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.api_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -933,6 +1045,8 @@ pub struct ApiOk {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -949,11 +1063,13 @@ impl ::telepact::typed::FunctionInput for PingInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum PingOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(PingOk),
     /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
@@ -975,17 +1091,78 @@ pub enum PingOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.ping_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct PingOk {}
+#[allow(dead_code, missing_docs)]
+impl RequestHeaders {
+    /// Sets `@auth_`.
+    #[must_use]
+    pub fn with_auth(mut self, value: Auth) -> Self {
+        self.auth = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@bin_`.
+    #[must_use]
+    pub fn with_bin(mut self, value: ::std::vec::Vec<i64>) -> Self {
+        self.bin = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@pac_`.
+    #[must_use]
+    pub fn with_pac(mut self, value: bool) -> Self {
+        self.pac = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@id_`.
+    #[must_use]
+    pub fn with_id(mut self, value: ::telepact::typed::Value) -> Self {
+        self.id = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@select_`.
+    #[must_use]
+    pub fn with_select(mut self, value: ::telepact::typed::Select) -> Self {
+        self.select = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@time_`.
+    #[must_use]
+    pub fn with_time(mut self, value: i64) -> Self {
+        self.time = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@unsafe_`.
+    #[must_use]
+    pub fn with_unsafe(mut self, value: bool) -> Self {
+        self.r#unsafe = ::core::option::Option::Some(value);
+        self
+    }
+    /// These headers, with each one they leave unset taken from `defaults`.
+    #[must_use]
+    pub fn or_defaults(self, defaults: &Self) -> Self {
+        Self {
+            auth: self.auth.or_else(|| defaults.auth.clone()),
+            bin: self.bin.or_else(|| defaults.bin.clone()),
+            pac: self.pac.or(defaults.pac),
+            id: self.id.or_else(|| defaults.id.clone()),
+            select: self.select.or_else(|| defaults.select.clone()),
+            time: self.time.or(defaults.time),
+            r#unsafe: self.r#unsafe.or(defaults.r#unsafe),
+        }
+    }
+}
 /// What a handler sees of a request besides its input: typed and raw headers,
 /// the extensions attached before routing (such as the caller's identity), and
 /// the response headers to send back.
@@ -995,6 +1172,7 @@ pub type Context = ::telepact::typed::Context<RequestHeaders, ResponseHeaders>;
 /// with [`router`] or [`register`].
 #[allow(dead_code, missing_docs)]
 pub trait Handler: ::core::marker::Send + ::core::marker::Sync + 'static {
+    /// Serves `fn.approveSpecial`.
     fn approve_special(
         &self,
         input: ApproveSpecialInput,
@@ -1002,6 +1180,7 @@ pub trait Handler: ::core::marker::Send + ::core::marker::Sync + 'static {
     ) -> impl ::core::future::Future<
         Output = ::core::result::Result<ApproveSpecialOutput, ::telepact::HandlerError>,
     > + ::core::marker::Send;
+    /// Serves `fn.myShift`.
     fn my_shift(
         &self,
         input: MyShiftInput,
@@ -1059,20 +1238,52 @@ pub fn router<H: Handler>(handler: H) -> ::telepact::FunctionRouter {
     router
 }
 /// Calls this schema's functions with typed inputs and outputs.
+///
+/// A `@select_` header trims responses below the generated types, so the typed
+/// methods refuse it (`CallError::Selection`); send selections with
+/// [`Client::call_raw`].
 #[allow(dead_code, missing_docs)]
 #[derive(Clone)]
 pub struct Client {
     inner: ::telepact::Client,
+    headers: RequestHeaders,
 }
 #[allow(dead_code, missing_docs)]
 impl Client {
     /// Wraps a runtime client.
     pub fn new(inner: ::telepact::Client) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            headers: RequestHeaders::default(),
+        }
+    }
+    /// Sends `headers` with every call (credentials, say); a call's own headers
+    /// take precedence, header by header.
+    #[must_use]
+    pub fn with_headers(mut self, headers: RequestHeaders) -> Self {
+        self.headers = headers;
+        self
     }
     /// The runtime client, for untyped calls.
     pub fn inner(&self) -> &::telepact::Client {
         &self.inner
+    }
+    /// Calls `I`'s function and returns the response as it came, without
+    /// reading it into the generated types: for `@select_`, whose trimmed
+    /// results they cannot hold.
+    pub async fn call_raw<I: ::telepact::typed::FunctionInput>(
+        &self,
+        input: I,
+        headers: RequestHeaders,
+    ) -> ::core::result::Result<::telepact::Message, ::telepact::typed::CallError> {
+        let headers = headers.or_defaults(&self.headers);
+        ::telepact::typed::call_raw(
+                &self.inner,
+                input,
+                &headers,
+                ::telepact::Headers::new(),
+            )
+            .await
     }
     /// Returns this server's schema.
     ///
@@ -1087,8 +1298,10 @@ impl Client {
         ::telepact::typed::Response<ApiOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
+    /// Calls `fn.approveSpecial`.
     pub async fn approve_special(
         &self,
         input: ApproveSpecialInput,
@@ -1097,8 +1310,10 @@ impl Client {
         ::telepact::typed::Response<ApproveSpecialOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
+    /// Calls `fn.myShift`.
     pub async fn my_shift(
         &self,
         input: MyShiftInput,
@@ -1107,6 +1322,7 @@ impl Client {
         ::telepact::typed::Response<MyShiftOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
     /// Checks that the server is reachable.
@@ -1118,6 +1334,7 @@ impl Client {
         ::telepact::typed::Response<PingOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
 }

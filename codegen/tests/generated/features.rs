@@ -44,6 +44,7 @@ pub struct Collections {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -66,6 +67,8 @@ pub struct Extra {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -93,6 +96,7 @@ pub struct Keywords {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -226,6 +230,8 @@ pub struct Scalars {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -238,9 +244,10 @@ pub enum Auth {
 /// A bearer token.
 #[allow(dead_code, missing_docs)]
 #[derive(
-    Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -249,11 +256,18 @@ pub enum Auth {
 pub struct AuthToken {
     pub token: ::std::string::String,
 }
+impl ::core::fmt::Debug for AuthToken {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("AuthToken").finish_non_exhaustive()
+    }
+}
+/// The `Password` case of `union.Auth_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
-    Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -262,6 +276,11 @@ pub struct AuthToken {
 pub struct AuthPassword {
     pub username: ::std::string::String,
     pub password: ::std::string::String,
+}
+impl ::core::fmt::Debug for AuthPassword {
+    fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+        f.debug_struct("AuthPassword").finish_non_exhaustive()
+    }
 }
 /// Shapes, some of which contain nodes (mutual recursion through a union).
 #[allow(dead_code, missing_docs, clippy::large_enum_variant, clippy::enum_variant_names)]
@@ -286,12 +305,15 @@ pub enum Shape {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ShapeEmpty {}
+/// The `Circle` case of `union.Shape`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
@@ -306,6 +328,7 @@ pub struct ShapeCircle {
     pub center: Point,
     pub radius: f64,
 }
+/// The `Tagged` case of `union.Shape`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
@@ -319,6 +342,7 @@ pub struct ShapeCircle {
 pub struct ShapeTagged {
     pub node: ::std::boxed::Box<Node>,
 }
+/// The `Nested` case of `union.Shape`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
@@ -337,6 +361,8 @@ pub struct ShapeNested {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -356,6 +382,8 @@ pub struct ErrorUnauthenticated {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -375,6 +403,8 @@ pub struct ErrorUnauthorized {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -394,6 +424,8 @@ pub struct ErrorQuotaExceeded {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -417,11 +449,13 @@ impl ::telepact::typed::FunctionInput for DebugInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum DebugOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(DebugOk),
     /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
@@ -443,11 +477,13 @@ pub enum DebugOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.debug_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -512,6 +548,7 @@ impl ::telepact::typed::FunctionInput for EchoInput {
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum EchoOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(EchoOk),
     /// The `@auth_` credentials are missing or were not accepted.
@@ -541,6 +578,7 @@ pub enum EchoOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.echo`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
@@ -584,6 +622,8 @@ pub struct EchoOk {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -607,6 +647,7 @@ impl ::telepact::typed::FunctionInput for GetPointInput {
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum GetPointOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(GetPointOk),
     /// There is no such point.
@@ -638,6 +679,7 @@ pub enum GetPointOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.getPoint`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
@@ -657,6 +699,8 @@ pub struct GetPointOk {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -669,6 +713,8 @@ pub struct GetPointNotFound {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -693,11 +739,13 @@ impl ::telepact::typed::FunctionInput for PaginateInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum PaginateOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(PaginateOk),
     /// The `@auth_` credentials are missing or were not accepted.
@@ -727,11 +775,14 @@ pub enum PaginateOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.paginate`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -752,6 +803,8 @@ pub struct PaginateOk {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -768,11 +821,13 @@ impl ::telepact::typed::FunctionInput for StatusInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum StatusOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(StatusOk),
     /// The `@auth_` credentials are missing or were not accepted.
@@ -802,11 +857,14 @@ pub enum StatusOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.status`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -821,6 +879,7 @@ pub struct StatusOk {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -848,13 +907,7 @@ pub struct RequestHeaders {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub bin: ::core::option::Option<::std::vec::Vec<i64>>,
-    /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
-    /// the encodings it knows; the server answers with the checksum of its current
-    /// encoding and, when the client's checksum is stale, an `@enc_` map from field
-    /// name to field id. A body may then travel as MessagePack with integer keys.
-    ///
-    /// A client that sends `@pac_: true` asks for the packed variant, which the
-    /// server confirms with `@pac_: true`.
+    /// Declared with `@bin_` by `headers.Binary_`; see there.
     #[serde(
         rename = "@pac_",
         default,
@@ -892,7 +945,7 @@ pub struct RequestHeaders {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub trace_id: ::core::option::Option<::std::string::String>,
-    /// A request header and a response header.
+    /// Declared with `@traceId` by `headers.Tracing`; see there.
     #[serde(
         rename = "@in",
         default,
@@ -914,6 +967,7 @@ pub struct RequestHeaders {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -933,13 +987,7 @@ pub struct ResponseHeaders {
         skip_serializing_if = "::core::option::Option::is_none"
     )]
     pub bin: ::core::option::Option<::std::vec::Vec<i64>>,
-    /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
-    /// the encodings it knows; the server answers with the checksum of its current
-    /// encoding and, when the client's checksum is stale, an `@enc_` map from field
-    /// name to field id. A body may then travel as MessagePack with integer keys.
-    ///
-    /// A client that sends `@pac_: true` asks for the packed variant, which the
-    /// server confirms with `@pac_: true`.
+    /// Declared with `@bin_` by `headers.Binary_`; see there.
     #[serde(
         rename = "@enc_",
         default,
@@ -948,13 +996,7 @@ pub struct ResponseHeaders {
     pub enc: ::core::option::Option<
         ::telepact::typed::IndexMap<::std::string::String, i64>,
     >,
-    /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
-    /// the encodings it knows; the server answers with the checksum of its current
-    /// encoding and, when the client's checksum is stale, an `@enc_` map from field
-    /// name to field id. A body may then travel as MessagePack with integer keys.
-    ///
-    /// A client that sends `@pac_: true` asks for the packed variant, which the
-    /// server confirms with `@pac_: true`.
+    /// Declared with `@bin_` by `headers.Binary_`; see there.
     #[serde(
         rename = "@pac_",
         default,
@@ -1000,6 +1042,7 @@ pub struct ResponseHeaders {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -1014,6 +1057,8 @@ pub struct ValidationFailure {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -1028,11 +1073,14 @@ pub enum ParseFailure {
     ),
     ExpectedJsonArrayOfTwoObjects(ParseFailureExpectedJsonArrayOfTwoObjects),
 }
+/// The `IncompatibleBinaryEncoding` case of `union.ParseFailure_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1045,39 +1093,50 @@ pub struct ParseFailureIncompatibleBinaryEncoding {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ParseFailureBinaryDecodeFailure {}
+/// The `JsonInvalid` case of `union.ParseFailure_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ParseFailureJsonInvalid {}
+/// The `ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject` case of `union.ParseFailure_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject {}
+/// The `ExpectedJsonArrayOfTwoObjects` case of `union.ParseFailure_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1090,6 +1149,8 @@ pub struct ParseFailureExpectedJsonArrayOfTwoObjects {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -1107,121 +1168,154 @@ pub enum Type {
     Bytes(TypeBytes),
     Unknown(TypeUnknown),
 }
+/// The `Null` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeNull {}
+/// The `Boolean` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeBoolean {}
+/// The `Integer` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeInteger {}
+/// The `Number` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeNumber {}
+/// The `String` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeString {}
+/// The `Array` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeArray {}
+/// The `Object` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeObject {}
+/// The `Any` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeAny {}
+/// The `Base64String` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeBase64String {}
+/// The `Bytes` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct TypeBytes {}
+/// The `Unknown` case of `union.Type_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1234,6 +1328,7 @@ pub struct TypeUnknown {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -1255,11 +1350,14 @@ pub enum ValidationFailureReason {
     RequiredObjectKeyMissing(ValidationFailureReasonRequiredObjectKeyMissing),
     FunctionUnknown(ValidationFailureReasonFunctionUnknown),
 }
+/// The `TypeUnexpected` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
@@ -1268,33 +1366,42 @@ pub struct ValidationFailureReasonTypeUnexpected {
     pub expected: Type,
     pub actual: Type,
 }
+/// The `NullDisallowed` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ValidationFailureReasonNullDisallowed {}
+/// The `ObjectKeyDisallowed` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ValidationFailureReasonObjectKeyDisallowed {}
+/// The `RequiredObjectKeyPrefixMissing` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1303,33 +1410,42 @@ pub struct ValidationFailureReasonObjectKeyDisallowed {}
 pub struct ValidationFailureReasonRequiredObjectKeyPrefixMissing {
     pub prefix: ::std::string::String,
 }
+/// The `ArrayElementDisallowed` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ValidationFailureReasonArrayElementDisallowed {}
+/// The `NumberOutOfRange` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct ValidationFailureReasonNumberOutOfRange {}
+/// The `ObjectSizeUnexpected` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1339,11 +1455,13 @@ pub struct ValidationFailureReasonObjectSizeUnexpected {
     pub expected: i64,
     pub actual: i64,
 }
+/// The `ExtensionValidationFailed` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1360,11 +1478,14 @@ pub struct ValidationFailureReasonExtensionValidationFailed {
         ::telepact::typed::IndexMap<::std::string::String, ::telepact::typed::Value>,
     >,
 }
+/// The `ObjectKeyRegexMatchCountUnexpected` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1376,11 +1497,14 @@ pub struct ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
     pub actual: i64,
     pub keys: ::std::vec::Vec<::std::string::String>,
 }
+/// The `RequiredObjectKeyMissing` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1389,11 +1513,14 @@ pub struct ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
 pub struct ValidationFailureReasonRequiredObjectKeyMissing {
     pub key: ::std::string::String,
 }
+/// The `FunctionUnknown` case of `union.ValidationFailureReason_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1406,6 +1533,8 @@ pub struct ValidationFailureReasonFunctionUnknown {}
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1421,6 +1550,7 @@ pub struct ErrorUnknown {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1435,6 +1565,7 @@ pub struct ErrorInvalidRequestHeaders {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1449,6 +1580,7 @@ pub struct ErrorInvalidRequestBody {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1463,6 +1595,7 @@ pub struct ErrorInvalidResponseHeaders {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1477,6 +1610,8 @@ pub struct ErrorInvalidResponseBody {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1495,6 +1630,8 @@ pub struct ErrorParseFailure {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1524,11 +1661,13 @@ impl ::telepact::typed::FunctionInput for ApiInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum ApiOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(ApiOk),
     /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
@@ -1550,11 +1689,13 @@ pub enum ApiOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.api_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1571,6 +1712,8 @@ pub struct ApiOk {
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
@@ -1587,11 +1730,13 @@ impl ::telepact::typed::FunctionInput for PingInput {
     Debug,
     Clone,
     PartialEq,
+    Eq,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub enum PingOutput {
+    /// The function succeeded.
     #[serde(rename = "Ok_")]
     Ok(PingOk),
     /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
@@ -1613,17 +1758,92 @@ pub enum PingOutput {
     #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
+/// The `Ok_` result of `fn.ping_`.
 #[allow(dead_code, missing_docs)]
 #[derive(
     Debug,
     Clone,
     PartialEq,
+    Eq,
+    Hash,
     Default,
     ::telepact::typed::__private::serde::Serialize,
     ::telepact::typed::__private::serde::Deserialize
 )]
 #[serde(crate = "::telepact::typed::__private::serde")]
 pub struct PingOk {}
+#[allow(dead_code, missing_docs)]
+impl RequestHeaders {
+    /// Sets `@auth_`.
+    #[must_use]
+    pub fn with_auth(mut self, value: Auth) -> Self {
+        self.auth = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@bin_`.
+    #[must_use]
+    pub fn with_bin(mut self, value: ::std::vec::Vec<i64>) -> Self {
+        self.bin = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@pac_`.
+    #[must_use]
+    pub fn with_pac(mut self, value: bool) -> Self {
+        self.pac = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@id_`.
+    #[must_use]
+    pub fn with_id(mut self, value: ::telepact::typed::Value) -> Self {
+        self.id = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@select_`.
+    #[must_use]
+    pub fn with_select(mut self, value: ::telepact::typed::Select) -> Self {
+        self.select = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@time_`.
+    #[must_use]
+    pub fn with_time(mut self, value: i64) -> Self {
+        self.time = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@traceId`.
+    #[must_use]
+    pub fn with_trace_id(mut self, value: ::std::string::String) -> Self {
+        self.trace_id = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@in`.
+    #[must_use]
+    pub fn with_in(mut self, value: bool) -> Self {
+        self.r#in = ::core::option::Option::Some(value);
+        self
+    }
+    /// Sets `@unsafe_`.
+    #[must_use]
+    pub fn with_unsafe(mut self, value: bool) -> Self {
+        self.r#unsafe = ::core::option::Option::Some(value);
+        self
+    }
+    /// These headers, with each one they leave unset taken from `defaults`.
+    #[must_use]
+    pub fn or_defaults(self, defaults: &Self) -> Self {
+        Self {
+            auth: self.auth.or_else(|| defaults.auth.clone()),
+            bin: self.bin.or_else(|| defaults.bin.clone()),
+            pac: self.pac.or(defaults.pac),
+            id: self.id.or_else(|| defaults.id.clone()),
+            select: self.select.or_else(|| defaults.select.clone()),
+            time: self.time.or(defaults.time),
+            trace_id: self.trace_id.or_else(|| defaults.trace_id.clone()),
+            r#in: self.r#in.or(defaults.r#in),
+            r#unsafe: self.r#unsafe.or(defaults.r#unsafe),
+        }
+    }
+}
 /// What a handler sees of a request besides its input: typed and raw headers,
 /// the extensions attached before routing (such as the caller's identity), and
 /// the response headers to send back.
@@ -1749,20 +1969,52 @@ pub fn router<H: Handler>(handler: H) -> ::telepact::FunctionRouter {
     router
 }
 /// Calls this schema's functions with typed inputs and outputs.
+///
+/// A `@select_` header trims responses below the generated types, so the typed
+/// methods refuse it (`CallError::Selection`); send selections with
+/// [`Client::call_raw`].
 #[allow(dead_code, missing_docs)]
 #[derive(Clone)]
 pub struct Client {
     inner: ::telepact::Client,
+    headers: RequestHeaders,
 }
 #[allow(dead_code, missing_docs)]
 impl Client {
     /// Wraps a runtime client.
     pub fn new(inner: ::telepact::Client) -> Self {
-        Self { inner }
+        Self {
+            inner,
+            headers: RequestHeaders::default(),
+        }
+    }
+    /// Sends `headers` with every call (credentials, say); a call's own headers
+    /// take precedence, header by header.
+    #[must_use]
+    pub fn with_headers(mut self, headers: RequestHeaders) -> Self {
+        self.headers = headers;
+        self
     }
     /// The runtime client, for untyped calls.
     pub fn inner(&self) -> &::telepact::Client {
         &self.inner
+    }
+    /// Calls `I`'s function and returns the response as it came, without
+    /// reading it into the generated types: for `@select_`, whose trimmed
+    /// results they cannot hold.
+    pub async fn call_raw<I: ::telepact::typed::FunctionInput>(
+        &self,
+        input: I,
+        headers: RequestHeaders,
+    ) -> ::core::result::Result<::telepact::Message, ::telepact::typed::CallError> {
+        let headers = headers.or_defaults(&self.headers);
+        ::telepact::typed::call_raw(
+                &self.inner,
+                input,
+                &headers,
+                ::telepact::Headers::new(),
+            )
+            .await
     }
     /// Returns this server's schema.
     ///
@@ -1777,6 +2029,7 @@ impl Client {
         ::telepact::typed::Response<ApiOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
     /// An internal function (its name ends in `_`).
@@ -1788,6 +2041,7 @@ impl Client {
         ::telepact::typed::Response<DebugOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
     /// Echoes every kind of value back.
@@ -1799,6 +2053,7 @@ impl Client {
         ::telepact::typed::Response<EchoOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
     /// Returns the point with the given id.
@@ -1810,6 +2065,7 @@ impl Client {
         ::telepact::typed::Response<GetPointOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
     /// Links back to itself in its result.
@@ -1821,6 +2077,7 @@ impl Client {
         ::telepact::typed::Response<PaginateOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
     /// Checks that the server is reachable.
@@ -1832,6 +2089,7 @@ impl Client {
         ::telepact::typed::Response<PingOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
     /// A function anyone may call, even with authentication on.
@@ -1843,6 +2101,7 @@ impl Client {
         ::telepact::typed::Response<StatusOutput, ResponseHeaders>,
         ::telepact::typed::CallError,
     > {
+        let headers = headers.or_defaults(&self.headers);
         ::telepact::typed::call(&self.inner, input, &headers).await
     }
 }

@@ -17,7 +17,7 @@ pub trait FunctionInput: Serialize + DeserializeOwned {
 
 /// A function call as a value — the type of a field declared as `fn.x`. In JSON it is
 /// `{"fn.x": {..arguments..}}`.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Hash)]
 pub struct Call<I>(pub I);
 
 impl<I: FunctionInput> Serialize for Call<I> {

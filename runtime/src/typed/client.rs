@@ -1,4 +1,8 @@
 //! Client glue: a typed call over the runtime [`Client`].
+//!
+//! A `@select_` header trims the response below what the generated types describe
+//! (required fields go missing, optional ones read as absent), so typed calls refuse it
+//! and [`call_raw`] sends it and hands back the trimmed JSON as it came.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -33,7 +37,16 @@ pub enum CallError {
     /// schema this code was generated from does not know).
     #[error(transparent)]
     Decode(#[from] DecodeError),
+    /// The request carries `@select_`, whose trimmed response the generated types
+    /// cannot hold without misreading left-out fields; nothing was sent.
+    #[error(
+        "{function}: a `@select_` response does not fit the generated types; send it with the generated `Client::call_raw` (or `telepact::typed::call_raw`) and read the JSON"
+    )]
+    Selection { function: String },
 }
+
+/// The header that trims responses.
+const SELECT_HEADER: &str = "@select_";
 
 /// Calls `I::NAME` with typed input and headers; decodes the typed response.
 pub async fn call<I, Rq, Rs>(
@@ -50,7 +63,7 @@ where
 }
 
 /// Like [`call`], also sending `extra` headers the schema does not declare (the typed
-/// ones take precedence).
+/// ones take precedence). Refuses a `@select_` header with [`CallError::Selection`].
 pub async fn call_with<I, Rq, Rs>(
     client: &Client,
     input: I,
@@ -61,6 +74,38 @@ where
     I: FunctionInput,
     Rq: Serialize,
     Rs: DeserializeOwned,
+{
+    let request = encode_request(input, headers, extra)?;
+    if request.headers.contains_key(SELECT_HEADER) {
+        return Err(CallError::Selection {
+            function: I::NAME.into(),
+        });
+    }
+    let response = client.request(request).await?;
+    decode_response(I::NAME, response)
+}
+
+/// Calls `I::NAME` with typed input and headers (and `extra` ones, which the typed ones
+/// override) and returns the response as it came: for `@select_`, whose trimmed result
+/// the generated types cannot hold.
+pub async fn call_raw<I, Rq>(
+    client: &Client,
+    input: I,
+    headers: &Rq,
+    extra: Headers,
+) -> Result<Message, CallError>
+where
+    I: FunctionInput,
+    Rq: Serialize,
+{
+    let request = encode_request(input, headers, extra)?;
+    Ok(client.request(request).await?)
+}
+
+fn encode_request<I, Rq>(input: I, headers: &Rq, extra: Headers) -> Result<Message, CallError>
+where
+    I: FunctionInput,
+    Rq: Serialize,
 {
     let encode = |reason: String| CallError::Encode {
         function: I::NAME.into(),
@@ -75,10 +120,7 @@ where
         Value::Object(typed) => all_headers.extend(typed),
         other => return Err(encode(format!("the headers are {other}, not an object"))),
     };
-    let response = client
-        .request(Message::new(all_headers, I::NAME, payload))
-        .await?;
-    decode_response(I::NAME, response)
+    Ok(Message::new(all_headers, I::NAME, payload))
 }
 
 fn decode_response<O, Rs>(function: &str, response: Message) -> Result<Response<O, Rs>, CallError>

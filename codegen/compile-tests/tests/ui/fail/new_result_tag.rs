@@ -2,7 +2,7 @@
 //! compiles.
 
 mod features {
-    include!("../../generated/features.rs");
+    include!("../../../../tests/generated/features.rs");
 }
 
 use features::GetPointOutput;

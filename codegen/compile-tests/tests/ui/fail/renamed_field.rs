@@ -2,7 +2,7 @@
 //! longer compiles.
 
 mod features {
-    include!("../../generated/features.rs");
+    include!("../../../../tests/generated/features.rs");
 }
 
 fn main() {

@@ -2,7 +2,7 @@
 //! compiles.
 
 mod bakery {
-    include!("../../generated/bakery.rs");
+    include!("../../../../tests/generated/bakery.rs");
 }
 
 use bakery::*;

@@ -1,0 +1,204 @@
+//! Validation of one value against one named schema type, outside any message: for
+//! tests and tools that check values made elsewhere (generated types, fixtures). It runs
+//! the server's own validator, so a value it accepts is one the server accepts.
+
+use std::collections::HashMap;
+
+use serde_json::Value;
+use telepact_schema::{FunctionId, Schema, TypeExpr, TypeKind, TypeName};
+
+use crate::validate::{Compiled, ValidationFailure, Validator};
+
+/// The suffix of a function's result type name: `fn.x.->`.
+const RESULT_SUFFIX: &str = ".->";
+
+/// A type name that names nothing [`ValueValidator::validate`] can check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "`{0}` is not a type of the schema: expected `struct.X`, `union.X`, `fn.x` (arguments) or `fn.x.->` (result)"
+)]
+pub struct UnknownType(pub String);
+
+/// Validates values against the types of one schema, compiled once.
+#[derive(Debug)]
+pub struct ValueValidator {
+    compiled: Compiled,
+    names: HashMap<String, TypeName>,
+}
+
+/// What a type name resolves to.
+enum Target {
+    Type(TypeExpr),
+    Arguments(FunctionId),
+    Result(FunctionId),
+}
+
+impl ValueValidator {
+    /// Compiles `schema` for validation.
+    pub fn new(schema: &Schema) -> Self {
+        let names = schema
+            .names
+            .iter()
+            .map(|(name, target)| (name.clone(), *target))
+            .collect();
+        ValueValidator {
+            compiled: Compiled::new(schema),
+            names,
+        }
+    }
+
+    /// The failures of `value` as a value of `type_name`, in the order the server
+    /// reports them; empty when it is valid. `type_name` is `struct.X`, `union.X`,
+    /// `fn.x` for the function's argument object (not the `{"fn.x": ..}` call) or
+    /// `fn.x.->` for its result (`{"Ok_": {..}}`, including merged error tags).
+    ///
+    /// Paths start at `value`. `_ext.Select_` values inside a function's arguments or
+    /// result are checked against what that function may select; elsewhere they only
+    /// need to be objects.
+    pub fn validate(
+        &self,
+        type_name: &str,
+        value: &Value,
+    ) -> Result<Vec<ValidationFailure>, UnknownType> {
+        let target = self.resolve(type_name)?;
+        let function = match &target {
+            Target::Arguments(id) | Target::Result(id) => Some(*id),
+            Target::Type(_) => None,
+        };
+        let object = any_object();
+        let mut validator = Validator::new(&self.compiled, function);
+        match &target {
+            Target::Type(ty) => validator.check_type(ty, value),
+            Target::Arguments(id) => match value {
+                Value::Object(map) => {
+                    validator.check_fields(&self.compiled.function(*id).args, None, map)
+                }
+                // Reported exactly as a non-object where an object is expected.
+                other => validator.check_type(&object, other),
+            },
+            Target::Result(id) => validator.check_union(&self.compiled.function(*id).result, value),
+        }
+        Ok(validator.into_failures())
+    }
+
+    fn resolve(&self, type_name: &str) -> Result<Target, UnknownType> {
+        let unknown = || UnknownType(type_name.to_string());
+        let (name, result) = match type_name.strip_suffix(RESULT_SUFFIX) {
+            Some(function) => (function, true),
+            None => (type_name, false),
+        };
+        let kind = match (self.names.get(name).ok_or_else(unknown)?, result) {
+            (TypeName::Function(id), true) => return Ok(Target::Result(*id)),
+            (TypeName::Function(id), false) => return Ok(Target::Arguments(*id)),
+            (_, true) => return Err(unknown()),
+            (TypeName::Struct(id), false) => TypeKind::Struct(*id),
+            (TypeName::Union(id), false) => TypeKind::Union(*id),
+            (TypeName::Select, false) => TypeKind::Select,
+        };
+        Ok(Target::Type(TypeExpr {
+            kind,
+            nullable: false,
+        }))
+    }
+}
+
+fn any_object() -> TypeExpr {
+    let any = TypeExpr {
+        kind: TypeKind::Any,
+        nullable: true,
+    };
+    TypeExpr {
+        kind: TypeKind::Object(Box::new(any)),
+        nullable: false,
+    }
+}
+
+/// The failures of `value` as a value of `type_name` in `schema`; see
+/// [`ValueValidator::validate`]. Compiles the schema on every call: build a
+/// [`ValueValidator`] once to check many values.
+pub fn validate_value(
+    schema: &Schema,
+    type_name: &str,
+    value: &Value,
+) -> Result<Vec<ValidationFailure>, UnknownType> {
+    ValueValidator::new(schema).validate(type_name, value)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::validate::Reason;
+    use serde_json::json;
+
+    const SCHEMA: &str = r#"[
+        {"struct.Point": {"x": "number", "y!": "number"}},
+        {"union.Shape": [{"Dot": {"at": "struct.Point"}}, {"Empty": {}}]},
+        {"fn.move": {"to": "struct.Point"}, "->": [{"Ok_": {"moved": "boolean"}}]}
+    ]"#;
+
+    fn validator() -> ValueValidator {
+        let schema = Schema::from_text(SCHEMA).expect("a valid schema");
+        ValueValidator::new(&schema)
+    }
+
+    fn reasons(type_name: &str, value: Value) -> Vec<(Vec<Value>, Reason)> {
+        validator()
+            .validate(type_name, &value)
+            .expect("a known type")
+            .into_iter()
+            .map(|f| (f.path, f.reason))
+            .collect()
+    }
+
+    #[test]
+    fn valid_values_of_every_kind_of_name_pass() {
+        assert!(reasons("struct.Point", json!({"x": 1.5})).is_empty());
+        assert!(reasons("union.Shape", json!({"Dot": {"at": {"x": 0}}})).is_empty());
+        assert!(reasons("fn.move", json!({"to": {"x": 0, "y!": 1}})).is_empty());
+        assert!(reasons("fn.move.->", json!({"Ok_": {"moved": true}})).is_empty());
+        let unknown = json!({"ErrorUnknown_": {"caseId": "c"}});
+        assert!(reasons("fn.move.->", unknown).is_empty());
+    }
+
+    #[test]
+    fn failures_are_located_from_the_value_root() {
+        assert_eq!(
+            reasons("union.Shape", json!({"Dot": {"at": {"x": "far"}}})),
+            vec![(
+                vec![json!("Dot"), json!("at"), json!("x")],
+                Reason::TypeUnexpected {
+                    actual: "String",
+                    expected: "Number"
+                }
+            )]
+        );
+        assert_eq!(
+            reasons("fn.move", json!({})),
+            vec![(
+                vec![],
+                Reason::RequiredObjectKeyMissing { key: "to".into() }
+            )]
+        );
+        assert_eq!(
+            reasons("fn.move", json!([])),
+            vec![(
+                vec![],
+                Reason::TypeUnexpected {
+                    actual: "Array",
+                    expected: "Object"
+                }
+            )]
+        );
+    }
+
+    #[test]
+    fn names_of_nothing_checkable_are_errors() {
+        let validator = validator();
+        for name in ["struct.Nope", "struct.Point.->", "Point", "fn.nope.->"] {
+            assert_eq!(
+                validator.validate(name, &json!({})),
+                Err(UnknownType(name.into()))
+            );
+        }
+    }
+}
