@@ -249,3 +249,35 @@ fn raw_post(address: &str, path: &str, body: &str) -> u16 {
         .and_then(|code| code.parse().ok())
         .unwrap_or(0)
 }
+
+#[tokio::test]
+async fn credentials_never_reach_the_logs() {
+    let bakery = Bakery::start_with_log_level("trace");
+    let client = client(&bakery, ClientOptions::default());
+    let attempts = [
+        ("lead-baker", "opensesame"),
+        ("cashier", "knockknock"),
+        ("explode", "boom"),
+        ("lead-baker", "not-the-password"),
+    ];
+    for (username, password) in attempts {
+        client
+            .my_shift(MyShiftInput {}, signed_in(username, password))
+            .await
+            .expect("the call completes");
+    }
+    let logs = bakery.stderr_lines();
+    assert!(
+        logs.iter()
+            .any(|line| line.contains("bakery auth backend unavailable")),
+        "the auth failure is logged with its cause: {logs:#?}"
+    );
+    let printed: Vec<String> = logs.into_iter().chain(bakery.stdout_lines()).collect();
+    for (_, password) in attempts {
+        assert!(
+            printed.iter().all(|line| !line.contains(password)),
+            "a password reached the output: {printed:#?}"
+        );
+    }
+    assert!(printed.iter().all(|line| !line.contains("@auth_")));
+}

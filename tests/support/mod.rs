@@ -9,27 +9,26 @@ use std::time::{Duration, Instant};
 pub struct Bakery {
     child: Child,
     stdout: Receiver<String>,
+    stderr: Receiver<String>,
     pub port: u16,
 }
 
 impl Bakery {
     pub fn start() -> Bakery {
+        Self::start_with_log_level("info")
+    }
+
+    /// Starts with `RUST_LOG` set to `level`.
+    pub fn start_with_log_level(level: &str) -> Bakery {
         let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-bakery"))
             .args(["--port", "0"])
-            .env("RUST_LOG", "info")
+            .env("RUST_LOG", level)
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::piped())
             .spawn()
             .expect("the bakery binary starts");
-        let stdout = child.stdout.take().expect("stdout is piped");
-        let (lines, receiver) = channel();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if lines.send(line).is_err() {
-                    break;
-                }
-            }
-        });
+        let receiver = read_lines(child.stdout.take().expect("stdout is piped"));
+        let stderr = read_lines(child.stderr.take().expect("stderr is piped"));
         let ready = receiver
             .recv_timeout(Duration::from_secs(30))
             .expect("the bakery prints READY");
@@ -40,6 +39,7 @@ impl Bakery {
         Bakery {
             child,
             stdout: receiver,
+            stderr,
             port,
         }
     }
@@ -50,15 +50,12 @@ impl Bakery {
 
     /// The stdout lines printed so far (waiting briefly for stragglers).
     pub fn stdout_lines(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        let deadline = Instant::now() + Duration::from_millis(300);
-        loop {
-            let left = deadline.saturating_duration_since(Instant::now());
-            match self.stdout.recv_timeout(left) {
-                Ok(line) => lines.push(line),
-                Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return lines,
-            }
-        }
+        drain(&self.stdout)
+    }
+
+    /// The stderr (log) lines printed so far (waiting briefly for stragglers).
+    pub fn stderr_lines(&self) -> Vec<String> {
+        drain(&self.stderr)
     }
 
     /// Sends SIGINT (Ctrl-C) and waits for the process to exit.
@@ -75,6 +72,31 @@ impl Bakery {
             }
             assert!(Instant::now() < deadline, "the bakery did not shut down");
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// Forwards each line of a child's output to a channel, from a thread of its own.
+fn read_lines(output: impl std::io::Read + Send + 'static) -> Receiver<String> {
+    let (lines, receiver) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    receiver
+}
+
+fn drain(lines: &Receiver<String>) -> Vec<String> {
+    let mut drained = Vec::new();
+    let deadline = Instant::now() + Duration::from_millis(300);
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => drained.push(line),
+            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return drained,
         }
     }
 }

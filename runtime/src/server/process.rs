@@ -256,7 +256,12 @@ impl Inner {
     fn report(&self, error: ProcessError) {
         if error.kind() != ErrorKind::Handler {
             let failures = cases_json(error.failures());
-            tracing::warn!(kind = ?error.kind(), error = %error, %failures, "request failed");
+            // The cause is the hook's or handler's own error text (never the request's
+            // headers), so an operator sees why an auth hook refused.
+            let cause = std::error::Error::source(&error)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            tracing::warn!(kind = ?error.kind(), error = %error, %cause, %failures, "request failed");
         }
         if let Some(hook) = &self.on_error {
             hook(&error);
