@@ -11,19 +11,12 @@ use crate::staff::{self, Identity};
 ///
 /// Any error here reaches the client as `ErrorUnauthenticated_`; the server logs the
 /// error, never the credentials.
-pub fn authenticate(
-    headers: &Headers,
-) -> impl Future<Output = Result<Authenticated, HandlerError>> + Send + use<> {
-    // The check is synchronous; a real directory lookup would clone what it needs
-    // out of `headers` here and await inside the block.
-    let identity = identify(headers);
-    async move {
-        let identity = identity?;
-        Ok(Authenticated::new()
-            .header("@employeeId", Value::String(identity.employee_id.clone()))
-            .header("@station", Value::String(identity.station.clone()))
-            .extension(identity))
-    }
+pub async fn authenticate(headers: Headers) -> Result<Authenticated, HandlerError> {
+    let identity = identify(&headers)?;
+    Ok(Authenticated::new()
+        .header("@employeeId", Value::String(identity.employee_id.clone()))
+        .header("@station", Value::String(identity.station.clone()))
+        .extension(identity))
 }
 
 fn identify(headers: &Headers) -> Result<Identity, staff::SignInError> {
@@ -54,7 +47,7 @@ mod tests {
         let request = headers(json!({
             "@auth_": {"Password": {"username": "lead-baker", "password": "opensesame"}}
         }));
-        let authenticated = authenticate(&request).await.unwrap();
+        let authenticated = authenticate(request).await.unwrap();
         assert_eq!(authenticated.headers["@employeeId"], "baker-001");
         assert_eq!(authenticated.headers["@station"], "oven");
         let identity = authenticated.extensions.get::<Identity>().unwrap();
@@ -63,10 +56,10 @@ mod tests {
 
     #[tokio::test]
     async fn missing_or_wrong_credentials_fail() {
-        assert!(authenticate(&Headers::new()).await.is_err());
+        assert!(authenticate(Headers::new()).await.is_err());
         let wrong = headers(json!({
             "@auth_": {"Password": {"username": "cashier", "password": "nope"}}
         }));
-        assert!(authenticate(&wrong).await.is_err());
+        assert!(authenticate(wrong).await.is_err());
     }
 }

@@ -94,7 +94,7 @@ fn json_object(value: Value) -> serde_json::Map<String, Value> {
 fn served_client() -> Client {
     let schema_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api");
     let schema = telepact_schema::Schema::from_dir(schema_dir).unwrap();
-    let on_auth = |headers: &telepact::Headers| {
+    let on_auth = |headers: telepact::Headers| {
         let auth = headers
             .get("@auth_")
             .cloned()

@@ -54,7 +54,7 @@ fn server() -> Server {
         Err::<Message, HandlerError>("disk full".into())
     });
     Server::builder(schema, router)
-        .on_auth(|headers: &Headers| {
+        .on_auth(|headers: Headers| {
             let accepted = headers.get("@auth_").is_some_and(|auth| {
                 auth.pointer("/Token/token") == Some(&Value::from("accepted-token"))
             });

@@ -52,7 +52,7 @@ fn auth_server() -> Server {
         });
     let schema = Schema::from_text(AUTH_SCHEMA).expect("schema loads");
     Server::builder(schema, router)
-        .on_auth(|headers: &Headers| {
+        .on_auth(|headers: Headers| {
             let token = headers.pointer_token();
             async move {
                 match token.as_deref() {

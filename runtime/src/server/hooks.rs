@@ -46,6 +46,10 @@ impl From<Headers> for Authenticated {
 /// Checks the credentials of a request to an authenticated function. It sees the
 /// request headers (with `@auth_`); an error rejects the request with
 /// `ErrorUnauthenticated_`.
+///
+/// Any `async fn(Headers) -> Result<Authenticated, HandlerError>` (or closure of that
+/// shape) is a hook; it gets its own copy of the headers, so it may hold them across
+/// awaits.
 pub trait AuthHook: Send + Sync + 'static {
     fn authenticate(
         &self,
@@ -55,14 +59,14 @@ pub trait AuthHook: Send + Sync + 'static {
 
 impl<F, Fut> AuthHook for F
 where
-    F: Fn(&Headers) -> Fut + Send + Sync + 'static,
+    F: Fn(Headers) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Authenticated, HandlerError>> + Send + 'static,
 {
     fn authenticate(
         &self,
         headers: &Headers,
     ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
-        Box::pin(self(headers))
+        Box::pin(self(headers.clone()))
     }
 }
 

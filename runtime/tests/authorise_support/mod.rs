@@ -84,7 +84,7 @@ pub fn guarded_client(gate: &Gate) -> Client {
     });
     let hook_gate = gate.clone();
     let server = Server::builder(schema, router)
-        .on_auth(move |headers: &Headers| {
+        .on_auth(move |headers: Headers| {
             let allowed = hook_gate.allows(headers.get("@auth_"));
             async move {
                 match allowed {

@@ -237,7 +237,7 @@ impl Middleware for ToggleMiddleware {
 
 /// The auth server's hook: token `ok` passes, `unauthorized` passes with a result that
 /// makes the handler answer `ErrorUnauthorized_`, anything else fails.
-fn token_auth(headers: &Headers) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+fn token_auth(headers: Headers) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
     let token = headers
         .get("@auth_")
         .and_then(|auth| auth.get("Token"))
