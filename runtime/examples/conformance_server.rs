@@ -39,9 +39,9 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     let schema = schema.ok_or("--schema DIR is required")?;
-    // `Directory` inputs of `fn.validateSchema` are relative to the conformance folder,
-    // which holds `schemas/`.
-    options.base_dir = schema.parent().and_then(|p| p.parent()).map(PathBuf::from);
+    // `Directory` inputs of `fn.validateSchema` are relative to the working directory:
+    // run the server from the conformance folder, which holds `schemas/`.
+    options.base_dir = None;
     Ok(Args {
         schema,
         options,
