@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+// One way to start a throwaway redis-server, shared with the auth crate's tests.
+#[path = "../../../../auth/tests/support/redis.rs"]
 pub mod redis;
 
 use std::sync::Arc;
