@@ -25,11 +25,25 @@ fn conformance_example() -> Option<String> {
     }
 }
 
+/// Fails the run when `text` does not load: timing a rejected schema would mislead.
+fn check_loads(name: &str, text: &str) {
+    if let Err(error) = Schema::from_documents([(name, text)]) {
+        panic!("{name} does not load: {error}");
+    }
+}
+
 fn load(c: &mut Criterion) {
+    check_loads("empty.telepact.json", "[]");
+    check_loads("auth.telepact.yaml", BAKERY);
+    // No definitions of its own: what every load pays for the standard definitions.
+    c.bench_function("load empty (json)", |b| {
+        b.iter(|| Schema::from_documents([("empty.telepact.json", black_box("[]"))]))
+    });
     c.bench_function("load bakery (yaml)", |b| {
         b.iter(|| Schema::from_documents([("auth.telepact.yaml", black_box(BAKERY))]))
     });
     if let Some(example) = conformance_example() {
+        check_loads("example.telepact.json", &example);
         c.bench_function("load conformance example (json)", |b| {
             b.iter(|| {
                 Schema::from_documents([("example.telepact.json", black_box(example.as_str()))])

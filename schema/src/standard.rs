@@ -1,14 +1,15 @@
 //! The standard definitions every schema gets: `fn.ping_`, `fn.api_`, the standard
 //! headers and errors, and (when the schema declares `union.Auth_`) the auth ones.
 //!
-//! They are parsed once per process and shared by every load.
+//! They are parsed once per process and shared by every load, as are the locations of
+//! their definitions (needed only to report a failure that points into them).
 
 use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use serde_json::Value;
 
-use crate::document::{Document, Format, yaml_to_json};
+use crate::document::{Document, Format, Locations, yaml_to_json};
 use crate::parse::find_schema_key;
 
 const INTERNAL_TEXT: &str = include_str!("standard/internal.telepact.yaml");
@@ -23,17 +24,30 @@ struct Standard {
     text: &'static str,
     value: Option<Value>,
     keys: HashSet<String>,
+    /// Located on the first failure that points into these definitions.
+    locations: OnceLock<Option<Locations>>,
 }
 
 impl Standard {
     fn parse(text: &'static str) -> Standard {
         let value = yaml_to_json(text);
         let keys = schema_keys([value.as_ref()]).unwrap_or_default();
-        Standard { text, value, keys }
+        Standard {
+            text,
+            value,
+            keys,
+            locations: OnceLock::new(),
+        }
     }
 
     fn document(&'static self, name: &str) -> Document {
-        Document::parsed(name, self.text, Format::Yaml, self.value.as_ref())
+        Document::parsed(
+            name,
+            self.text,
+            Format::Yaml,
+            self.value.as_ref(),
+            &self.locations,
+        )
     }
 }
 
@@ -100,5 +114,21 @@ mod tests {
         assert!(internal().keys.contains("fn.ping_"));
         assert!(internal().keys.contains("_ext.Select_"));
         assert!(auth().keys.contains("errors.Auth_"));
+    }
+
+    /// A user definition repeating a standard one is reported in the standard document
+    /// (`auto_` sorts first), at the same location whether the standard document's
+    /// locations are scanned (first load) or reused (every later one).
+    #[test]
+    fn collisions_locate_standard_definitions_the_same_every_load() {
+        let text = r#"[{"fn.ping_": {}, "->": [{"Ok_": {}}]}]"#;
+        let failures = || match crate::Schema::from_text(text) {
+            Err(crate::LoadError::Invalid(failures)) => failures.to_json(),
+            other => panic!("expected a collision, got {other:?}"),
+        };
+        let first = failures();
+        assert_eq!(first[0]["document"], INTERNAL_NAME);
+        assert_ne!(first[0]["location"], crate::Location::START.to_json());
+        assert_eq!(failures(), first);
     }
 }

@@ -7,11 +7,12 @@ mod yaml_scalar;
 
 use std::borrow::Cow;
 use std::cell::OnceCell;
+use std::sync::OnceLock;
 
 use serde_json::Value;
 
 use crate::error::Location;
-use locate::Locations;
+pub(crate) use locate::Locations;
 
 pub(crate) use yaml::yaml_to_json;
 
@@ -30,23 +31,40 @@ pub(crate) struct Document {
     format: Format,
     /// The parsed value; `None` when the text is neither valid JSON nor valid YAML.
     pub(crate) root: Option<Cow<'static, Value>>,
-    locations: OnceCell<Option<Locations>>,
+    locations: LocationCache,
+}
+
+/// Where a document's locations are found once computed (only when a failure must be
+/// located): with the document, or, for the embedded standard definitions, once per
+/// process.
+#[derive(Debug)]
+enum LocationCache {
+    Own(OnceCell<Option<Locations>>),
+    Shared(&'static OnceLock<Option<Locations>>),
+}
+
+impl LocationCache {
+    fn own() -> Self {
+        LocationCache::Own(OnceCell::new())
+    }
 }
 
 impl Document {
-    /// A document whose value was already parsed (the embedded standard definitions).
+    /// A document whose value was already parsed (the embedded standard definitions),
+    /// sharing the process-wide cache of its locations.
     pub(crate) fn parsed(
         name: &str,
         text: &'static str,
         format: Format,
         root: Option<&'static Value>,
+        locations: &'static OnceLock<Option<Locations>>,
     ) -> Document {
         Document {
             name: name.to_string(),
             text: Cow::Borrowed(text),
             format,
             root: root.map(Cow::Borrowed),
-            locations: OnceCell::new(),
+            locations: LocationCache::Shared(locations),
         }
     }
 
@@ -68,7 +86,7 @@ impl Document {
             text: Cow::Owned(text),
             format,
             root: root.map(Cow::Owned),
-            locations: OnceCell::new(),
+            locations: LocationCache::own(),
         }
     }
 
@@ -80,21 +98,25 @@ impl Document {
             text: Cow::Borrowed("[]"),
             format: Format::Json,
             root: Some(Cow::Owned(Value::Array(Vec::new()))),
-            locations: OnceCell::new(),
+            locations: LocationCache::own(),
         }
     }
 
     /// Where the node at `path` starts in the original text (the document start when
     /// it cannot be found).
     pub(crate) fn locate(&self, path: &[Value]) -> Location {
-        let locations = self.locations.get_or_init(|| {
+        let scan = || {
             // An unreadable text has nothing to locate.
             self.root.as_ref()?;
             match self.format {
                 Format::Json => json_scan::json_locations(&self.text),
                 Format::Yaml => yaml::yaml_locations(&self.text),
             }
-        });
+        };
+        let locations = match &self.locations {
+            LocationCache::Own(cell) => cell.get_or_init(scan),
+            LocationCache::Shared(cell) => cell.get_or_init(scan),
+        };
         locations
             .as_ref()
             .map_or(Location::START, |found| found.locate(path))
@@ -114,7 +136,7 @@ impl Document {
             text: Cow::Borrowed(""),
             format: Format::Json,
             root: None,
-            locations: OnceCell::new(),
+            locations: LocationCache::own(),
         }
     }
 }

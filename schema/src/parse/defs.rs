@@ -128,10 +128,17 @@ pub(crate) fn parse_union(
         return None;
     }
     check_required_tags(sink, entry.doc, &body_path, &objects, rules.required_tags);
-    let mut union = ParsedUnion::default();
+    let mut union = ParsedUnion {
+        tags: IndexMap::with_capacity(objects.len()),
+        positions: HashMap::with_capacity(objects.len()),
+    };
     let mut all_parsed = true;
+    let mut tag_path = join(&body_path, 0);
     for (i, object) in objects.iter().enumerate() {
-        let tag_path = join(&body_path, i);
+        // One path buffer for all tags: only its last segment changes.
+        if let Some(last) = tag_path.last_mut() {
+            *last = Value::from(i);
+        }
         match parse_tag(sink, entry.doc, &tag_path, object, scope) {
             Some((name, tag)) => {
                 union.positions.insert(name.clone(), i);

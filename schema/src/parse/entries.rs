@@ -58,8 +58,13 @@ pub(crate) fn find_schema_key(def: &Map<String, Value>) -> Result<String, (usize
 /// Lists every definition of every document (documents in name order, definitions in
 /// array order), recording non-object definitions, unrecognised keys and collisions.
 pub(crate) fn index_definitions<'d>(sink: &mut Sink<'_>, docs: &'d [Document]) -> Vec<Entry<'d>> {
-    let mut entries: Vec<Entry<'d>> = Vec::new();
-    let mut by_key: HashMap<String, usize> = HashMap::new();
+    let total: usize = docs
+        .iter()
+        .filter_map(|doc| doc.root.as_deref()?.as_array().map(Vec::len))
+        .sum();
+    // Sized once: growing small maps dominated loading small schemas.
+    let mut entries: Vec<Entry<'d>> = Vec::with_capacity(total);
+    let mut by_key: HashMap<String, usize> = HashMap::with_capacity(total);
     let mut info_entry: Option<usize> = None;
     for (doc, document) in docs.iter().enumerate() {
         let Some(Value::Array(definitions)) = document.root.as_deref() else {

@@ -31,6 +31,11 @@ fn header_key(key: &str) -> bool {
     key.strip_prefix('@').is_some_and(is_identifier)
 }
 
+/// The part of a key before its first `!`: what two keys must not share.
+fn base_name(key: &str) -> &str {
+    key.find('!').map_or(key, |end| &key[..end])
+}
+
 /// Parses the fields of `body`, found at `path`. Headers (`is_header`) are `@name`
 /// keys and always optional. All failures are recorded before giving up.
 pub(crate) fn parse_fields(
@@ -42,13 +47,15 @@ pub(crate) fn parse_fields(
     scope: &Scope<'_>,
 ) -> Option<IndexMap<String, Field>> {
     let before = sink.failures.len();
-    let mut fields: IndexMap<String, Field> = IndexMap::new();
+    let mut fields: IndexMap<String, Field> = IndexMap::with_capacity(body.len());
+    // Base names of the fields in `fields`, in the same order.
+    let mut names: Vec<&str> = Vec::with_capacity(body.len());
+    // One path buffer for all fields: only its last segment changes.
+    let mut field_path = join(path, Value::Null);
     for (key, declaration) in body {
-        let name = key.split('!').next().unwrap_or(key);
-        for existing in fields.keys() {
-            if existing.split('!').next() == Some(name) {
-                sink.push(doc, path.to_vec(), "DuplicateField", json!({"field": name}));
-            }
+        let name = base_name(key);
+        for _ in names.iter().filter(|existing| **existing == name) {
+            sink.push(doc, path.to_vec(), "DuplicateField", json!({"field": name}));
         }
         let optional = if is_header {
             header_key(key).then_some(true)
@@ -61,7 +68,9 @@ pub(crate) fn parse_fields(
             sink.push(doc, join(path, key.as_str()), "KeyRegexMatchFailed", data);
             continue;
         };
-        let field_path = join(path, key.as_str());
+        if let Some(last) = field_path.last_mut() {
+            *last = Value::String(key.clone());
+        }
         let Some(ty) = parse_type(sink, doc, &field_path, declaration, scope) else {
             continue;
         };
@@ -72,6 +81,7 @@ pub(crate) fn parse_fields(
             ty,
         };
         fields.insert(key.clone(), field);
+        names.push(name);
     }
     (sink.failures.len() == before && fields.len() == body.len()).then_some(fields)
 }

@@ -39,13 +39,19 @@ fn merge_one(
     parsed: ParsedFunction,
     sets: &[&(&Entry<'_>, ParsedUnion)],
 ) -> FunctionDef {
-    let mut tags = parsed.result.tags.clone();
-    let selected = sets
+    // The parsed result is owned: its tags are moved, not copied.
+    let ParsedUnion {
+        mut tags,
+        positions: declared,
+    } = parsed.result;
+    let selected: Vec<_> = sets
         .iter()
-        .filter(|set| matches_at_start(&parsed.errors_matcher, &set.0.key));
-    for (set_entry, set) in selected.map(|s| (s.0, &s.1)) {
+        .filter(|set| matches_at_start(&parsed.errors_matcher, &set.0.key))
+        .collect();
+    tags.reserve(selected.iter().map(|set| set.1.tags.len()).sum());
+    for (set_entry, set) in selected.into_iter().map(|s| (s.0, &s.1)) {
         for (name, tag) in &set.tags {
-            if let Some(declared_at) = parsed.result.positions.get(name) {
+            if let Some(declared_at) = declared.get(name) {
                 let set_at = set.positions.get(name).copied().unwrap_or_default();
                 let here = json_path![
                     set_entry.index,
