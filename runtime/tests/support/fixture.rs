@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value, json};
-use telepact::schema::Schema;
+use telepact::schema::{Schema, pseudo_json_text};
 use telepact::{
     Authenticated, BoxFuture, FunctionRouter, HandlerError, Headers, Message, Middleware, Response,
     Server,
@@ -317,11 +317,14 @@ fn validate_schema(request: &Message, base_dir: &Path) -> Message {
 fn load_input(tag: &str, payload: &Value, base_dir: &Path) -> Result<(), Value> {
     let loaded = match tag {
         "PseudoJson" => {
-            let schema = payload.get("schema").map(python_json).unwrap_or_default();
+            let schema = payload
+                .get("schema")
+                .map(pseudo_json_text)
+                .unwrap_or_default();
             match payload.get("extend!") {
                 Some(extend) => Schema::from_documents([
                     ("default".to_string(), schema),
-                    ("extend".to_string(), python_json(extend)),
+                    ("extend".to_string(), pseudo_json_text(extend)),
                 ]),
                 None => Schema::from_text(&schema),
             }
@@ -345,51 +348,5 @@ fn load_input(tag: &str, payload: &Value, base_dir: &Path) -> Result<(), Value> 
             Some(failures) => Err(failures.to_json()),
             None => Err(json!([])),
         },
-    }
-}
-
-/// JSON text the way the vectors' pseudo-JSON documents were written: `", "` between
-/// items and `": "` after keys, on one line.
-fn python_json(value: &Value) -> String {
-    let mut out = Vec::new();
-    let mut serializer = serde_json::Serializer::with_formatter(&mut out, SpacedFormatter);
-    if serde::Serialize::serialize(value, &mut serializer).is_err() {
-        return String::new();
-    }
-    String::from_utf8(out).unwrap_or_default()
-}
-
-struct SpacedFormatter;
-
-impl serde_json::ser::Formatter for SpacedFormatter {
-    fn begin_array_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
-    }
-
-    fn begin_object_key<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> std::io::Result<()> {
-        if first {
-            Ok(())
-        } else {
-            writer.write_all(b", ")
-        }
-    }
-
-    fn begin_object_value<W: ?Sized + std::io::Write>(
-        &mut self,
-        writer: &mut W,
-    ) -> std::io::Result<()> {
-        writer.write_all(b": ")
     }
 }
