@@ -77,6 +77,10 @@ tracing-subscriber = {{ version = "0.3", features = ["env-filter"] }}
 
 [build-dependencies]
 telepact-codegen = {{ path = "{codegen}" }}
+
+# Only the compiler's verdict matters here: no debug info keeps this build small.
+[profile.dev]
+debug = false
 "#,
         runtime = path("runtime"),
         codegen = path("codegen"),
