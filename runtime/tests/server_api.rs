@@ -226,6 +226,34 @@ async fn update_headers_runs_before_validation() {
     assert_eq!(value[0], json!({"@id_": "set-by-transport"}));
 }
 
+#[tokio::test]
+async fn an_adapter_takes_its_own_headers_out_of_the_response_in_every_encoding() {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .middleware(Tagging)
+        .build()
+        .expect("server builds");
+    for request in [
+        &br#"[{}, {"fn.ping_": {}}]"#[..],
+        br#"[{"@bin_": []}, {"fn.ping_": {}}]"#,
+    ] {
+        let mut taken = None;
+        let response = server
+            .process_adapted(request, |_| {}, |headers| taken = headers.remove("@seen"))
+            .await;
+        assert_eq!(taken, Some(json!(true)));
+        assert!(!response.headers.contains_key("@seen"));
+        let marker = b"@seen";
+        let in_body = response.bytes.windows(marker.len()).any(|w| w == marker);
+        assert!(
+            !in_body,
+            "{:?} answer still carries the header",
+            response.encoding
+        );
+    }
+}
+
 struct Tagging;
 
 impl Middleware for Tagging {

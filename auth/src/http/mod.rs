@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use serde_json::Value;
 use telepact::http::HttpOptions;
-use telepact::{Encoding, Headers, Response, Server};
+use telepact::{Headers, Response, Server};
 use tokio::net::TcpListener;
 
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
@@ -98,54 +98,48 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
         Ok(body) => body,
         Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
     };
+    let mut cookie_request = None;
     let response = adapter
         .server
-        .process_with(&body, |headers: &mut Headers| {
-            if let Some(credential) = credential.filter(|_| !headers.contains_key("@auth_")) {
-                headers.insert("@auth_".to_string(), credential.to_auth_header());
-            }
-            match peer {
-                Some(peer) => headers.insert(PEER_ADDRESS_HEADER.to_string(), Value::String(peer)),
-                None => headers.remove(PEER_ADDRESS_HEADER),
-            };
-        })
+        .process_adapted(
+            &body,
+            |headers: &mut Headers| {
+                if let Some(credential) = credential.filter(|_| !headers.contains_key("@auth_")) {
+                    headers.insert("@auth_".to_string(), credential.to_auth_header());
+                }
+                match peer {
+                    Some(peer) => {
+                        headers.insert(PEER_ADDRESS_HEADER.to_string(), Value::String(peer))
+                    }
+                    None => headers.remove(PEER_ADDRESS_HEADER),
+                };
+            },
+            // The session id travels only in the HttpOnly cookie, never in the body
+            // where page scripts could read it.
+            |headers: &mut Headers| cookie_request = headers.remove(SESSION_COOKIE_HEADER),
+        )
         .await;
-    respond(response, &adapter.options)
+    respond(response, cookie_request.as_ref(), &adapter.options)
 }
 
-/// The HTTP response; a session-cookie request from the handler becomes `Set-Cookie`
-/// and leaves the message.
-fn respond(response: Response, options: &HttpAuthOptions) -> HttpResponse {
+/// The HTTP response; a session-cookie request from the handler becomes `Set-Cookie`.
+fn respond(
+    response: Response,
+    cookie_request: Option<&Value>,
+    options: &HttpAuthOptions,
+) -> HttpResponse {
     let content_type = HeaderValue::from_static(response.encoding.content_type());
-    let cookie = response
-        .headers
-        .get(SESSION_COOKIE_HEADER)
+    let cookie = cookie_request
         .and_then(|value| cookie::set_cookie_line(value, options))
         .and_then(|line| HeaderValue::from_str(&line).ok());
     let Some(cookie) = cookie else {
         return ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response();
     };
-    let bytes = match response.encoding {
-        Encoding::Json => without_session_header(&response.bytes).unwrap_or(response.bytes),
-        Encoding::Binary => {
-            tracing::warn!("binary response carries the session cookie request in its headers");
-            response.bytes
-        }
-    };
-    let mut http = HttpResponse::new(Body::from(Bytes::from(bytes)));
+    let mut http = HttpResponse::new(Body::from(Bytes::from(response.bytes)));
     http.headers_mut()
         .insert(header::CONTENT_TYPE, content_type);
     http.headers_mut().insert(header::SET_COOKIE, cookie);
     http.headers_mut()
         .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     http
-}
-
-fn without_session_header(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut message: Value = serde_json::from_slice(bytes).ok()?;
-    message
-        .get_mut(0)?
-        .as_object_mut()?
-        .remove(SESSION_COOKIE_HEADER);
-    serde_json::to_vec(&message).ok()
 }

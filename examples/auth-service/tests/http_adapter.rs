@@ -7,6 +7,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::json;
 use support::{Raw, Service, call, password_of};
+use telepact_auth::http::SESSION_COOKIE_HEADER;
 
 fn basic(username: &str) -> String {
     let pair = format!("{username}:{}", password_of(username));
@@ -23,16 +24,20 @@ async fn login_with_session(service: &Service, username: &str) -> (Raw, String, 
         .await;
     assert_eq!(answer.tag(), "Ok_", "{}", answer.text);
     let cookie = answer.set_cookie.clone().expect("a session cookie is set");
-    let id = cookie
-        .strip_prefix("tp_session=")
-        .and_then(|rest| rest.split(';').next())
-        .expect("the cookie names the session")
-        .to_string();
+    let id = cookie_session_id(&cookie);
     let csrf = answer.payload()["csrfToken!"]
         .as_str()
         .expect("a CSRF token")
         .to_string();
     (answer, id, csrf)
+}
+
+fn cookie_session_id(set_cookie: &str) -> String {
+    set_cookie
+        .strip_prefix("tp_session=")
+        .and_then(|rest| rest.split(';').next())
+        .expect("the cookie names the session")
+        .to_string()
 }
 
 #[tokio::test]
@@ -108,6 +113,25 @@ async fn a_session_cookie_is_http_only_secure_strict_and_never_in_the_body() {
         "the session id leaked into the body"
     );
     assert!(!answer.text.contains("@sessionCookie"));
+}
+
+#[tokio::test]
+async fn a_binary_login_answer_carries_the_session_only_in_the_cookie() {
+    let service = Service::start().await;
+    let (status, cookie, body) = service
+        .post_bytes(
+            &[("authorization", &basic("bob"))],
+            json!([{"@bin_": []}, {"fn.login": {"session!": true}}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!body.starts_with(b"["), "the answer is binary");
+    let cookie = cookie.expect("a session cookie is set");
+    let id = cookie_session_id(&cookie);
+    let leaked = body.windows(id.len()).any(|window| window == id.as_bytes());
+    assert!(!leaked, "the session id leaked into the binary body");
+    let marker = SESSION_COOKIE_HEADER.as_bytes();
+    assert!(!body.windows(marker.len()).any(|window| window == marker));
 }
 
 #[tokio::test]

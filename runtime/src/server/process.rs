@@ -32,14 +32,28 @@ impl Server {
         bytes: &[u8],
         update_headers: impl FnOnce(&mut Headers),
     ) -> Response {
+        self.process_adapted(bytes, update_headers, |_| {}).await
+    }
+
+    /// For transport adapters: like [`process_with`](Self::process_with), and applies
+    /// `take_response_headers` to the validated response headers just before they are
+    /// observed and serialized, so that a header the transport carries itself (a
+    /// cookie, say) leaves the message in every encoding.
+    pub async fn process_adapted(
+        &self,
+        bytes: &[u8],
+        update_request_headers: impl FnOnce(&mut Headers),
+        take_response_headers: impl FnOnce(&mut Headers),
+    ) -> Response {
         let inner = &*self.inner;
-        let (response, binary) = match codec::decode_request(bytes, &inner.binary) {
+        let (mut response, binary) = match codec::decode_request(bytes, &inner.binary) {
             Ok(request) => {
                 inner.observe(inner.on_request.as_ref(), &request, "request");
-                inner.handle(request, update_headers).await
+                inner.handle(request, update_request_headers).await
             }
             Err(failure) => (inner.parse_failure(failure), None),
         };
+        take_response_headers(&mut response.headers);
         inner.observe(inner.on_response.as_ref(), &response, "response");
         let binary = binary
             .as_ref()

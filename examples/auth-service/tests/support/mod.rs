@@ -186,6 +186,23 @@ impl Service {
 
     /// POSTs `body` with extra HTTP headers.
     pub async fn post(&self, headers: &[(&str, &str)], body: Value) -> Raw {
+        let (status, set_cookie, bytes) = self.post_bytes(headers, body).await;
+        let text = String::from_utf8(bytes).expect("a UTF-8 body");
+        Raw {
+            status,
+            set_cookie,
+            message: serde_json::from_str(&text).expect("a JSON body"),
+            text,
+        }
+    }
+
+    /// POSTs `body` and returns the status, the `Set-Cookie` line and the body as sent
+    /// (binary when the request asked for it).
+    pub async fn post_bytes(
+        &self,
+        headers: &[(&str, &str)],
+        body: Value,
+    ) -> (u16, Option<String>, Vec<u8>) {
         let mut request = reqwest::Client::new()
             .post(&self.url)
             .body(body.to_string());
@@ -199,13 +216,8 @@ impl Service {
             .get("set-cookie")
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let text = response.text().await.expect("a body");
-        Raw {
-            status,
-            set_cookie,
-            message: serde_json::from_str(&text).expect("a JSON body"),
-            text,
-        }
+        let bytes = response.bytes().await.expect("a body");
+        (status, set_cookie, bytes.to_vec())
     }
 }
 
