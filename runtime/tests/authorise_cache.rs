@@ -36,6 +36,17 @@ fn a_token_survives_a_store_and_load() {
     assert_eq!(cache.load(), None);
 }
 
+#[tokio::test(flavor = "current_thread")]
+async fn a_background_store_writes_the_same_file() {
+    let dir = scratch_dir("background");
+    let cache = TokenCache::new(dir.join("token.json"));
+    let token = Token::new("access").expires_at(start());
+
+    cache.store_in_background(&token).await.expect("stored");
+
+    assert_eq!(cache.load(), Some(token));
+}
+
 #[cfg(unix)]
 #[test]
 fn the_cache_file_is_readable_by_its_owner_only() {

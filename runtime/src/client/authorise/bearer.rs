@@ -90,7 +90,7 @@ impl BearerAuthoriser {
         let fetched = self.source.fetch(slot.clone(), now).await?;
         if let Some(cache) = &self.cache {
             // Small file; a failure only costs a sign-in on the next start.
-            if let Err(error) = cache.store(&fetched) {
+            if let Err(error) = cache.store_in_background(&fetched).await {
                 tracing::warn!(path = %cache.path().display(), %error, "could not write the token cache");
             }
         }

@@ -67,6 +67,19 @@ impl TokenCache {
         fs::rename(&staging, &self.path)
     }
 
+    /// [`store`](Self::store) on tokio's blocking pool, so the file write and its
+    /// fsync never hold up an async worker thread.
+    pub async fn store_in_background(&self, token: &Token) -> io::Result<()> {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return self.store(token);
+        };
+        let (cache, token) = (self.clone(), token.clone());
+        runtime
+            .spawn_blocking(move || cache.store(&token))
+            .await
+            .unwrap_or_else(|join| Err(io::Error::other(join)))
+    }
+
     /// Deletes the cached token (a missing file is fine).
     pub fn clear(&self) -> io::Result<()> {
         match fs::remove_file(&self.path) {
