@@ -2,7 +2,7 @@
 //! the session cookie (with its CSRF header).
 
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE};
+use axum::http::header::{AUTHORIZATION, COOKIE, ORIGIN};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -22,6 +22,10 @@ pub(crate) fn from_transport(headers: &HeaderMap, options: &HttpAuthOptions) -> 
         });
     }
     let id = session_cookie(headers, &options.cookie_name)?;
+    if let Some(reason) = foreign_page(headers, options) {
+        tracing::debug!(reason, "session cookie ignored");
+        return None;
+    }
     // A cookie rides along on cross-site requests; the CSRF header cannot, so a
     // missing one makes the session check fail.
     let csrf = header(headers, &options.csrf_header).unwrap_or_default();
@@ -29,6 +33,21 @@ pub(crate) fn from_transport(headers: &HeaderMap, options: &HttpAuthOptions) -> 
         id: id.to_string(),
         csrf: csrf.trim().to_string(),
     })
+}
+
+/// Why a cookie-carrying request comes from a page that may not use the session:
+/// the browser says it is cross-site, or its `Origin` is not an allowed one.
+fn foreign_page(headers: &HeaderMap, options: &HttpAuthOptions) -> Option<&'static str> {
+    if header(headers, "sec-fetch-site").is_some_and(|site| site.trim() == "cross-site") {
+        return Some("cross-site request");
+    }
+    let origin = header(headers, ORIGIN.as_str())?.trim();
+    let allowed = options.allowed_origins.is_empty()
+        || options
+            .allowed_origins
+            .iter()
+            .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin));
+    (!allowed).then_some("origin not allowed")
 }
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
@@ -130,6 +149,47 @@ mod tests {
             })
         );
         assert_eq!(read(&[("cookie", "other=1")]), None);
+    }
+
+    #[test]
+    fn a_cross_site_cookie_is_ignored() {
+        let cookie = ("cookie", "tp_session=s1");
+        let csrf = ("x-csrf-token", "c1");
+        assert_eq!(
+            read(&[cookie, csrf, ("sec-fetch-site", "cross-site")]),
+            None
+        );
+        assert!(read(&[cookie, csrf, ("sec-fetch-site", "same-origin")]).is_some());
+        // Without a list, any origin the browser calls same-site may use it.
+        assert!(read(&[cookie, csrf, ("origin", "https://other.example")]).is_some());
+    }
+
+    #[test]
+    fn only_allowed_origins_may_use_the_cookie() {
+        let options = HttpAuthOptions {
+            allowed_origins: vec!["https://board.example/".to_string()],
+            ..HttpAuthOptions::default()
+        };
+        let with_origin = |origin: &'static str| {
+            let request = headers(&[
+                ("cookie", "tp_session=s1"),
+                ("x-csrf-token", "c1"),
+                ("origin", origin),
+            ]);
+            from_transport(&request, &options)
+        };
+        assert!(with_origin("https://board.example").is_some());
+        assert_eq!(with_origin("https://evil.example"), None);
+        assert_eq!(with_origin("null"), None);
+        // Non-browser clients send no Origin; the CSRF header still guards them.
+        let no_origin = headers(&[("cookie", "tp_session=s1"), ("x-csrf-token", "c1")]);
+        assert!(from_transport(&no_origin, &options).is_some());
+        // Other credentials do not depend on the page.
+        let bearer = headers(&[
+            ("authorization", "Bearer t"),
+            ("origin", "https://evil.example"),
+        ]);
+        assert!(from_transport(&bearer, &options).is_some());
     }
 
     #[test]

@@ -6,7 +6,8 @@
 //! - `X-API-Key: <key>` → `{"ApiKey": {"key": ..}}`
 //! - cookie `tp_session=<id>` plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
 //!
-//! An `@auth_` already in the message wins. The peer address goes into
+//! The cookie counts only on same-site requests from an allowed origin
+//! ([`HttpAuthOptions::allowed_origins`]). An `@auth_` already in the message wins. The peer address goes into
 //! [`PEER_ADDRESS_HEADER`] for the failed-login limits.
 //! A handler opens or closes the session cookie with [`set_session_cookie`] /
 //! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
@@ -43,6 +44,11 @@ pub struct HttpAuthOptions {
     /// Mark the cookie `Secure` (browsers then send it over HTTPS and to localhost
     /// only). Turn off only for plain-HTTP development on another host.
     pub secure_cookie: bool,
+    /// Origins (`https://board.example.com`) whose pages may call with the session
+    /// cookie. Empty: any origin that is not cross-site. A cookie sent with another
+    /// `Origin`, or on a request the browser marks `Sec-Fetch-Site: cross-site`, is
+    /// ignored, so the call proceeds without credentials.
+    pub allowed_origins: Vec<String>,
 }
 
 impl Default for HttpAuthOptions {
@@ -52,6 +58,7 @@ impl Default for HttpAuthOptions {
             csrf_header: "x-csrf-token".to_string(),
             api_key_header: "x-api-key".to_string(),
             secure_cookie: true,
+            allowed_origins: Vec::new(),
         }
     }
 }

@@ -43,6 +43,10 @@ struct Args {
     /// Leave `Secure` off the session cookie (plain-HTTP development off localhost).
     #[arg(long)]
     insecure_cookie: bool,
+    /// An origin whose pages may call with the session cookie (repeatable; none: any
+    /// same-site page).
+    #[arg(long = "allow-origin")]
+    allowed_origins: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -104,6 +108,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let server = telepact_auth_example::server(auth, users)?;
     let options = HttpAuthOptions {
         secure_cookie: !args.insecure_cookie,
+        allowed_origins: args.allowed_origins.clone(),
         ..HttpAuthOptions::default()
     };
     let app = http::router(server, &HttpOptions::default(), options);
