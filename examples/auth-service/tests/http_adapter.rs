@@ -160,6 +160,18 @@ async fn cookie_calls_need_the_csrf_header() {
         )
         .await;
     assert_eq!(wrong.tag(), "ErrorUnauthenticated_");
+
+    let cross_site = service
+        .post(
+            &[
+                ("cookie", &cookie),
+                ("x-csrf-token", &csrf),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(cross_site.tag(), "ErrorUnauthenticated_");
 }
 
 #[tokio::test]
