@@ -104,6 +104,27 @@ fn huge_numbers_are_out_of_range_not_panics() {
 }
 
 #[test]
+fn integer_literals_past_64_bits_are_out_of_range_for_an_integer_field() {
+    let (server, rt) = (server(), runtime());
+    for number in [
+        "123456789012345678901234567890",
+        "-123456789012345678901234567890",
+        "18446744073709551616",
+        "9223372036854775808",
+        "-9223372036854775809",
+    ] {
+        let text = format!(r#"[{{}}, {{"fn.echo": {{"items": [{{"id": {number}}}]}}}}]"#);
+        let response = rt.block_on(server.process(text.as_bytes()));
+        let value: Value = serde_json::from_slice(&response.bytes).expect("response is JSON");
+        assert_eq!(
+            value[1]["ErrorInvalidRequestBody_"]["cases"],
+            json!([{"path": ["fn.echo", "items", 0, "id"], "reason": {"NumberOutOfRange": {}}}]),
+            "{number}"
+        );
+    }
+}
+
+#[test]
 fn oversized_body_is_processed_without_panic() {
     let (server, rt) = (server(), runtime());
     let items: Vec<Value> = (0..50_000)

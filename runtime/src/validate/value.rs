@@ -127,6 +127,9 @@ impl<'s, 'v> Validator<'s, 'v> {
             Value::Number(n) => match classify(n) {
                 NumberClass::Integer => {}
                 NumberClass::IntegerOutOfRange => self.fail(&[], Reason::NumberOutOfRange),
+                NumberClass::Float if is_whole_beyond_64_bits(n) => {
+                    self.fail(&[], Reason::NumberOutOfRange)
+                }
                 NumberClass::Float => self.type_unexpected(&[], value, "Integer"),
             },
             _ => self.type_unexpected(&[], value, "Integer"),
@@ -382,6 +385,16 @@ pub(crate) fn classify(n: &Number) -> NumberClass {
     }
 }
 
+/// A whole float outside the 64-bit range: how an integer literal past `u64::MAX` (or
+/// far below `i64::MIN`) arrives, so an `integer` field calls it out of range rather
+/// than of the wrong type. A `number` field keeps accepting such floats.
+fn is_whole_beyond_64_bits(n: &Number) -> bool {
+    const TWO_POW_63: f64 = 9_223_372_036_854_775_808.0;
+    n.as_f64().is_some_and(|f| {
+        f.is_finite() && f.fract() == 0.0 && !(-TWO_POW_63..TWO_POW_63).contains(&f)
+    })
+}
+
 /// Standard base64 with padding (RFC 4648 §4); the empty string is valid.
 pub(crate) fn is_base64(s: &str) -> bool {
     let bytes = s.as_bytes();
@@ -423,6 +436,21 @@ mod tests {
                 NumberClass::IntegerOutOfRange,
                 "{text}"
             );
+        }
+    }
+
+    #[test]
+    fn whole_floats_past_64_bits_stand_for_huge_integer_literals() {
+        for text in [
+            "100000000000000000000",
+            "-100000000000000000000",
+            "1e20",
+            "-1e300",
+        ] {
+            assert!(is_whole_beyond_64_bits(&number(text)), "{text}");
+        }
+        for text in ["1.0", "0.5", "9.2e18", "1e18", "-9.2e18"] {
+            assert!(!is_whole_beyond_64_bits(&number(text)), "{text}");
         }
     }
 
