@@ -62,12 +62,7 @@ impl<'a> Encoder<'a> {
         entries: &Map<String, Value>,
         shape: Shape<'a>,
     ) -> io::Result<()> {
-        mp::write_map_len(out, length(entries.len())?)?;
-        for (key, item) in entries {
-            self.write_key(out, key)?;
-            self.write_packed(out, item, shape.entry(self.schema, key))?;
-        }
-        Ok(())
+        self.write_entries(out, entries, shape, Self::write_packed)
     }
 
     fn write_packed_list(

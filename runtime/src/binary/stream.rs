@@ -46,10 +46,21 @@ impl<'a> Encoder<'a> {
         entries: &Map<String, Value>,
         shape: Shape<'a>,
     ) -> io::Result<()> {
+        self.write_entries(out, entries, shape, Self::write_value)
+    }
+
+    /// Writes a map of `entries`, each value by `write_item` (plain or packed).
+    pub(crate) fn write_entries(
+        &self,
+        out: &mut Vec<u8>,
+        entries: &Map<String, Value>,
+        shape: Shape<'a>,
+        write_item: impl Fn(&Self, &mut Vec<u8>, &Value, Shape<'a>) -> io::Result<()>,
+    ) -> io::Result<()> {
         mp::write_map_len(out, length(entries.len())?)?;
         for (key, item) in entries {
             self.write_key(out, key)?;
-            self.write_value(out, item, shape.entry(self.schema, key))?;
+            write_item(self, out, item, shape.entry(self.schema, key))?;
         }
         Ok(())
     }
