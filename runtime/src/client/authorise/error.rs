@@ -42,6 +42,16 @@ pub enum AuthoriseError {
     /// the user has to sign in in the browser again.
     #[error("the user must sign in again: {0}")]
     SignInRequired(#[source] Box<AuthoriseError>),
+    /// The authorisation server sent the browser back with an error (`access_denied`
+    /// when the user declined).
+    #[error("the sign-in was refused ({error}){}", describe(description))]
+    SignInDenied {
+        error: String,
+        description: Option<String>,
+    },
+    /// The sign-in redirect did not arrive (or could not be listened for).
+    #[error("the sign-in redirect could not be received: {0}")]
+    Redirect(String),
     /// A custom token source failed.
     #[error("{0}")]
     Other(String),

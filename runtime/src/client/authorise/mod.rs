@@ -14,7 +14,9 @@
 //! - [`ClientCredentials`] (feature `http-client`): the OAuth2 client credentials
 //!   grant, a [`TokenSource`].
 //! - [`AuthorizationCode`] with [`Pkce`] (feature `http-client`): the OAuth2
-//!   authorisation code grant, then refresh token grants, a [`TokenSource`].
+//!   authorisation code grant, then refresh token grants, a [`TokenSource`];
+//!   [`LoopbackRedirect`] (features `http-client` and `axum`) receives the code from
+//!   the user's browser.
 //! - [`TelepactLogin`]: a Telepact `fn.login` / `fn.refresh` pair, a [`TokenSource`];
 //!   [`login_authoriser`] wraps it into a ready [`BearerAuthoriser`].
 //!
@@ -30,6 +32,8 @@ mod endpoint;
 mod error;
 mod fixed;
 mod login;
+#[cfg(all(feature = "http-client", feature = "axum"))]
+mod loopback;
 #[cfg(feature = "http-client")]
 mod oauth2;
 #[cfg(feature = "http-client")]
@@ -47,6 +51,8 @@ pub use endpoint::ClientAuthMethod;
 pub use error::AuthoriseError;
 pub use fixed::{BasicAuthoriser, StaticAuthoriser};
 pub use login::{LoginNames, TelepactLogin, login_authoriser};
+#[cfg(all(feature = "http-client", feature = "axum"))]
+pub use loopback::LoopbackRedirect;
 #[cfg(feature = "http-client")]
 pub use oauth2::ClientCredentials;
 #[cfg(feature = "http-client")]
