@@ -7,9 +7,13 @@ use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use telepact::schema::Schema;
-use telepact::{FunctionRouter, HandlerError, Message, Server};
+use telepact::{FunctionRouter, Server};
+
+#[path = "support/echo.rs"]
+mod support;
+use support::echo;
 
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/data")
@@ -24,22 +28,6 @@ fn run<F: Future>(future: F) -> F::Output {
             return output;
         }
     }
-}
-
-/// Echoes the request's `items` back as `Ok_ {items}` without copying them.
-async fn echo(request: Message) -> Result<Message, HandlerError> {
-    let items = request
-        .body
-        .into_iter()
-        .next()
-        .and_then(|(_, payload)| match payload {
-            Value::Object(mut payload) => payload.remove("items"),
-            _ => None,
-        })
-        .unwrap_or(Value::Array(Vec::new()));
-    let mut result = Map::new();
-    result.insert("items".to_string(), items);
-    Ok(Message::new(Map::new(), "Ok_", result))
 }
 
 fn process(c: &mut Criterion) {

@@ -25,10 +25,14 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::post;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use telepact::http::{self, HttpOptions};
 use telepact::schema::Schema;
-use telepact::{FunctionRouter, HandlerError, Message, Server};
+use telepact::{FunctionRouter, Server};
+
+#[path = "../benches/support/echo.rs"]
+mod support;
+use support::echo;
 
 const PATH: &str = "/api";
 /// What the bare server answers: the shape of the echo's answer to the `single` request.
@@ -91,22 +95,6 @@ fn request_body() -> Result<Vec<u8>, String> {
     }
     let request = json!([{}, {"fn.roundTripTypical": {"items": items}}]);
     serde_json::to_vec(&request).map_err(|e| e.to_string())
-}
-
-/// Answers `Ok_ {items}` with the request's own `items`, moved rather than copied.
-async fn echo(request: Message) -> Result<Message, HandlerError> {
-    let items = request
-        .body
-        .into_iter()
-        .next()
-        .and_then(|(_, payload)| match payload {
-            Value::Object(mut payload) => payload.remove("items"),
-            _ => None,
-        })
-        .unwrap_or(Value::Array(Vec::new()));
-    let mut result = Map::new();
-    result.insert("items".to_string(), items);
-    Ok(Message::new(Map::new(), "Ok_", result))
 }
 
 fn telepact_router() -> Result<Router, String> {
