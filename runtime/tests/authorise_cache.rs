@@ -5,7 +5,8 @@ mod authorise_support;
 
 use std::time::{Duration, SystemTime};
 
-use authorise_support::{Capture, Gate, Issuer, guarded_client, scratch_dir, whoami};
+use authorise_support::log_capture::Capture;
+use authorise_support::{Gate, Issuer, guarded_client, scratch_dir, whoami};
 use telepact::client::authorise::{BearerAuthoriser, ManualClock, Token, TokenCache};
 
 fn start() -> SystemTime {

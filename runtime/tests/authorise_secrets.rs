@@ -4,7 +4,8 @@ mod authorise_support;
 
 use std::time::Duration;
 
-use authorise_support::{Capture, Gate, Issuer, guarded_client, whoami};
+use authorise_support::log_capture::Capture;
+use authorise_support::{Gate, Issuer, guarded_client, whoami};
 use serde_json::json;
 use telepact::client::authorise::{
     Authoriser, BasicAuthoriser, BasicPlacement, BearerAuthoriser, Credential, Secret,

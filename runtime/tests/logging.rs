@@ -1,48 +1,14 @@
 //! What the server logs: the case id beside the real error, never the credentials.
 
-use std::fmt::Debug;
-use std::sync::{Arc, Mutex};
+mod log_capture;
+
+use log_capture::Capture;
 
 use serde_json::Value;
 use telepact::schema::Schema;
 use telepact::{Authenticated, FunctionRouter, HandlerError, Headers, Message, Server};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
 
 const SECRET: &str = "s3cr3t-token-value";
-
-/// Collects every event's fields as text.
-#[derive(Clone, Default)]
-struct Capture {
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-struct Line(String);
-
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.push_str(&format!("{}={:?} ", field.name(), value));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = Line(String::new());
-        event.record(&mut line);
-        self.lines.lock().unwrap().push(line.0);
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
 
 fn server() -> Server {
     let schema = Schema::from_text(
@@ -85,7 +51,7 @@ fn run_logged(requests: &[String]) -> (Vec<String>, Vec<Value>) {
             })
             .collect()
     });
-    let lines = capture.lines.lock().unwrap().clone();
+    let lines = capture.lines();
     (lines, responses)
 }
 

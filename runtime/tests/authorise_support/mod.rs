@@ -5,9 +5,10 @@
 
 #[cfg(feature = "http-client")]
 pub mod endpoint;
+#[path = "../log_capture/mod.rs"]
+pub mod log_capture;
 
 use std::collections::HashSet;
-use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
@@ -17,9 +18,6 @@ use telepact::client::TransportError;
 use telepact::client::authorise::{AuthoriseError, Token, TokenSource};
 use telepact::schema::Schema;
 use telepact::{Authenticated, Client, FunctionRouter, HandlerError, Headers, Message, Server};
-use tracing::field::{Field, Visit};
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
 
 const SCHEMA: &str = r#"[
     {"union.Auth_": [
@@ -157,44 +155,6 @@ impl TokenSource for Issuer {
         let token = self.issue(now);
         Box::pin(async move { Ok(token) })
     }
-}
-
-/// Collects every event's level and fields as text.
-#[derive(Clone, Default)]
-pub struct Capture {
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Capture {
-    pub fn lines(&self) -> Vec<String> {
-        self.lines.lock().unwrap().clone()
-    }
-}
-
-struct Line(String);
-
-impl Visit for Line {
-    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
-        self.0.push_str(&format!("{}={:?} ", field.name(), value));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut line = Line(format!("{} ", event.metadata().level()));
-        event.record(&mut line);
-        self.lines.lock().unwrap().push(line.0);
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
 }
 
 /// A fresh directory under the system's temp dir for one test's files.
