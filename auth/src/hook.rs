@@ -1,17 +1,12 @@
 //! The runtime's on-auth step: `@auth_` in, [`Identity`] out.
 
-use serde_json::Value;
-use telepact::{AuthHook, Authenticated, BoxFuture, HandlerError, Headers};
+use axum::http::Extensions;
+use telepact::{AuthHook, Authenticated, BoxFuture, HandlerError, Headers, PeerAddress};
 
 use crate::authenticator::Authenticator;
 use crate::credential::Credential;
 use crate::error::AuthError;
 use crate::identity::Identity;
-
-/// The request header holding the client's network address, for the failed-login
-/// limits. The HTTP adapter always sets it (replacing any value a client sent); other
-/// transports may set it the same way.
-pub const PEER_ADDRESS_HEADER: &str = "@peerAddress";
 
 /// An [`AuthHook`] over an [`Authenticator`]: pass it to `ServerBuilder::on_auth`.
 /// On success the request gains the [`Identity`] extension and its headers
@@ -35,14 +30,23 @@ impl AuthHook for AuthHookAdapter {
         &self,
         headers: &Headers,
     ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+        self.authenticate_request(headers, &Extensions::new())
+    }
+
+    /// The failed-login limits per client address use the transport's
+    /// [`PeerAddress`]; without one only the per-account limit applies.
+    fn authenticate_request(
+        &self,
+        headers: &Headers,
+        transport: &Extensions,
+    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
         let credential = headers
             .get("@auth_")
             .ok_or(AuthError::Missing)
             .and_then(Credential::from_auth_header);
-        let address = headers
-            .get(PEER_ADDRESS_HEADER)
-            .and_then(Value::as_str)
-            .map(str::to_string);
+        let address = transport
+            .get::<PeerAddress>()
+            .map(|peer| peer.0.ip().to_string());
         let authenticator = self.authenticator.clone();
         Box::pin(async move {
             let (method, outcome) = match credential {

@@ -32,7 +32,7 @@ pub use authenticator::{AuthConfig, Authenticator};
 pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use credential::Credential;
 pub use error::AuthError;
-pub use hook::{AuthHookAdapter, PEER_ADDRESS_HEADER};
+pub use hook::AuthHookAdapter;
 pub use identity::{AuthMethod, CredentialRef, Identity};
 pub use issue::{NewApiKey, NewSession, TokenPair};
 pub use jwt::{JwtConfig, JwtKey, JwtKeys};

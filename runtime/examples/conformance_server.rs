@@ -10,9 +10,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
-use fixture::{Fixture, FixtureOptions};
-use telepact::http::{self, HttpOptions, Processor};
-use telepact::{BoxFuture, Response};
+use fixture::{Fixture, FixtureOptions, SharedFixture};
+use telepact::http::{self, HttpOptions};
 
 /// Command line: `--schema DIR [--auth] [--validate-schemas] [--port N]`.
 struct Args {
@@ -49,15 +48,6 @@ fn parse_args() -> Result<Args, String> {
     })
 }
 
-#[derive(Clone)]
-struct Shared(Arc<Fixture>);
-
-impl Processor for Shared {
-    fn process(&self, body: http::Body) -> BoxFuture<'_, Response> {
-        Box::pin(async move { self.0.handle(&body).await })
-    }
-}
-
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = match parse_args() {
@@ -75,7 +65,7 @@ async fn main() -> ExitCode {
         }
     };
     let router = http::router(
-        Shared(Arc::new(fixture)),
+        SharedFixture(Arc::new(fixture)),
         &HttpOptions::default().path("/api"),
     );
     let listener = match tokio::net::TcpListener::bind(("127.0.0.1", args.port)).await {

@@ -12,15 +12,19 @@
 //! # }
 //! ```
 //!
-//! The returned [`axum::Router`] can be merged into a larger application.
+//! The returned [`axum::Router`] can be merged into a larger application; serve that
+//! with `into_make_service_with_connect_info::<SocketAddr>()` to keep the
+//! [`PeerAddress`].
 
 use std::future::Future;
 use std::io;
+use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::Bytes;
 
-use axum::extract::{DefaultBodyLimit, State};
+use axum::Extension;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
@@ -28,6 +32,7 @@ use tokio::net::TcpListener;
 
 pub use axum::body::Bytes as Body;
 
+use crate::message::PeerAddress;
 use crate::router::BoxFuture;
 use crate::server::{Response, Server};
 
@@ -65,14 +70,15 @@ impl HttpOptions {
 }
 
 /// Something that turns request bytes into a response: a [`Server`], or a wrapper
-/// around one.
+/// around one. `transport` holds what the connection tells about the request (its
+/// [`PeerAddress`] when served by [`serve`]).
 pub trait Processor: Clone + Send + Sync + 'static {
-    fn process(&self, body: Bytes) -> BoxFuture<'_, Response>;
+    fn process(&self, body: Bytes, transport: axum::http::Extensions) -> BoxFuture<'_, Response>;
 }
 
 impl Processor for Server {
-    fn process(&self, body: Bytes) -> BoxFuture<'_, Response> {
-        Box::pin(async move { Server::process(self, &body).await })
+    fn process(&self, body: Bytes, transport: axum::http::Extensions) -> BoxFuture<'_, Response> {
+        Box::pin(async move { self.process_adapted(&body, transport, |_| {}, |_| {}).await })
     }
 }
 
@@ -84,20 +90,29 @@ pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
         .with_state(processor)
 }
 
-async fn handle<P: Processor>(State(processor): State<P>, body: Bytes) -> HttpResponse {
-    let response = processor.process(body).await;
+async fn handle<P: Processor>(
+    State(processor): State<P>,
+    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    body: Bytes,
+) -> HttpResponse {
+    let mut transport = axum::http::Extensions::new();
+    if let Some(Extension(ConnectInfo(address))) = peer {
+        transport.insert(PeerAddress(address));
+    }
+    let response = processor.process(body, transport).await;
     let content_type = HeaderValue::from_static(response.encoding.content_type());
     ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response()
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight
-/// requests finish.
+/// requests finish. Each request's [`PeerAddress`] reaches the server.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    axum::serve(listener, router)
+    let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .await
 }

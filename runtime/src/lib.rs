@@ -14,7 +14,7 @@ mod value_validator;
 
 pub use client::{Client, ClientError, ClientOptions};
 pub use codec::{Encoding, ParseFailure};
-pub use message::{Headers, Message};
+pub use message::{Headers, Message, PeerAddress};
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{
     AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, MessageHook, Middleware, Panicked,

@@ -5,6 +5,14 @@ use serde_json::{Map, Value};
 /// Message headers: `@`-prefixed keys to JSON values.
 pub type Headers = Map<String, Value>;
 
+/// The network address a request came from. A transport that knows it puts it in the
+/// request's extensions, where the auth hook ([`AuthHook::authenticate_request`]) and
+/// handlers ([`Message::extensions`]) read it; unlike a header, a caller cannot forge it.
+///
+/// [`AuthHook::authenticate_request`]: crate::AuthHook::authenticate_request
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PeerAddress(pub std::net::SocketAddr);
+
 /// One Telepact message. The body holds exactly one entry: the function name
 /// (`fn.myShift`) on a request, the result tag (`Ok_`, `ErrorUnknown_`) on a response.
 #[derive(Debug, Clone, Default)]

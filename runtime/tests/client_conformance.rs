@@ -14,19 +14,10 @@ mod vectors;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use fixture::{Fixture, FixtureOptions};
+use fixture::{Fixture, FixtureOptions, SharedFixture};
 use serde_json::Value;
 use telepact::client::{ClientOptions, HttpTransport, Transport, TransportError};
 use telepact::{Client, Headers, Message};
-
-#[derive(Clone)]
-struct Shared(Arc<Fixture>);
-
-impl telepact::http::Processor for Shared {
-    fn process(&self, body: telepact::http::Body) -> telepact::BoxFuture<'_, telepact::Response> {
-        Box::pin(async move { self.0.handle(&body).await })
-    }
-}
 
 /// A binary client over HTTP that counts MessagePack responses.
 fn binary_client(url: &str, packed: bool) -> (Client, Arc<AtomicUsize>) {
@@ -80,7 +71,7 @@ async fn replay_with_binary_client(packed: bool) {
     };
     let fixture = Fixture::load(&dir.join("schemas/example"), options).expect("fixture loads");
     let router = telepact::http::router(
-        Shared(Arc::new(fixture)),
+        SharedFixture(Arc::new(fixture)),
         &telepact::http::HttpOptions::default().path("/api"),
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))

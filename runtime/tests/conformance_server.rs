@@ -62,7 +62,8 @@ mod over_http {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     use tokio::net::TcpStream;
 
-    use super::{Fixture, fixture, vectors};
+    use super::{fixture, vectors};
+    use crate::fixture::SharedFixture;
 
     /// One HTTP/1.1 POST on a fresh connection; returns the status and body.
     async fn post(port: u16, path: &str, body: &[u8]) -> (u16, Vec<u8>) {
@@ -100,23 +101,11 @@ mod over_http {
         (status, response[end + 4..].to_vec())
     }
 
-    #[derive(Clone)]
-    struct Shared(Arc<Fixture>);
-
-    impl telepact::http::Processor for Shared {
-        fn process(
-            &self,
-            body: telepact::http::Body,
-        ) -> telepact::BoxFuture<'_, telepact::Response> {
-            Box::pin(async move { self.0.handle(&body).await })
-        }
-    }
-
     async fn over_http(file: &str, schema: &str, auth: bool) {
         let Some(dir) = vectors::conformance_dir() else {
             return;
         };
-        let shared = Shared(Arc::new(fixture(&dir, schema, auth)));
+        let shared = SharedFixture(Arc::new(fixture(&dir, schema, auth)));
         let options = telepact::http::HttpOptions::default().path("/api");
         let router = telepact::http::router(shared, &options);
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))

@@ -1,9 +1,13 @@
 //! The axum transport: route, content types, body limit and graceful shutdown.
 #![cfg(feature = "axum")]
 
+use serde_json::{Map, Value, json};
 use telepact::http::{self, HttpOptions};
 use telepact::schema::Schema;
-use telepact::{FunctionRouter, Server};
+use telepact::{
+    AuthHook, Authenticated, BoxFuture, FunctionRouter, HandlerError, Headers, Message,
+    PeerAddress, Server,
+};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -86,4 +90,65 @@ async fn binary_responses_are_octet_streams() {
     );
     assert_eq!(body.first(), Some(&0x92), "a MessagePack array of two");
     let _ = stop.send(());
+}
+
+/// Admits callers on loopback only, by the address the transport reports.
+struct LoopbackOnly;
+
+impl AuthHook for LoopbackOnly {
+    fn authenticate(&self, _: &Headers) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+        Box::pin(async { Err("the caller's address is unknown".into()) })
+    }
+
+    fn authenticate_request(
+        &self,
+        _: &Headers,
+        transport: &::http::Extensions,
+    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+        let peer = transport.get::<PeerAddress>().copied();
+        Box::pin(async move {
+            match peer {
+                Some(PeerAddress(address)) if address.ip().is_loopback() => {
+                    Ok(Authenticated::new())
+                }
+                _ => Err("not a loopback caller".into()),
+            }
+        })
+    }
+}
+
+#[tokio::test]
+async fn the_peer_address_reaches_the_auth_hook_and_the_handler() {
+    let schema = Schema::from_text(
+        r#"[{"union.Auth_": [{"Token": {"token": "string"}}]},
+            {"fn.whereFrom": {}, "->": [{"Ok_": {"ip": "string"}}]}]"#,
+    )
+    .expect("schema loads");
+    let router = FunctionRouter::new().route("fn.whereFrom", |request: Message| async move {
+        let ip = request
+            .extensions
+            .get::<PeerAddress>()
+            .map(|peer| peer.0.ip().to_string())
+            .unwrap_or_default();
+        let mut payload = Map::new();
+        payload.insert("ip".to_string(), json!(ip));
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let server = Server::builder(schema, router)
+        .on_auth(LoopbackOnly)
+        .build()
+        .expect("server builds");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let app = http::router(server.clone(), &HttpOptions::default());
+    tokio::spawn(http::serve(listener, app, std::future::pending()));
+
+    let request = br#"[{"@auth_": {"Token": {"token": "t"}}}, {"fn.whereFrom": {}}]"#;
+    let (_, body) = post(port, "/api/telepact", request).await;
+    let answer: Value = serde_json::from_slice(&body).expect("JSON");
+    assert_eq!(answer[1], json!({"Ok_": {"ip": "127.0.0.1"}}));
+
+    // In process there is no transport, so no address: the hook refuses.
+    let answer: Value = serde_json::from_slice(&server.process(request).await.bytes).expect("JSON");
+    assert!(answer[1].get("ErrorUnauthenticated_").is_some(), "{answer}");
 }

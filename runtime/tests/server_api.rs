@@ -240,7 +240,12 @@ async fn an_adapter_takes_its_own_headers_out_of_the_response_in_every_encoding(
     ] {
         let mut taken = None;
         let response = server
-            .process_adapted(request, |_| {}, |headers| taken = headers.remove("@seen"))
+            .process_adapted(
+                request,
+                Default::default(),
+                |_| {},
+                |headers| taken = headers.remove("@seen"),
+            )
             .await;
         assert_eq!(taken, Some(json!(true)));
         assert!(!response.headers.contains_key("@seen"));

@@ -7,8 +7,8 @@
 //! - cookie `tp_session=<id>` plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
 //!
 //! The cookie counts only on same-site requests from an allowed origin
-//! ([`HttpAuthOptions::allowed_origins`]). An `@auth_` already in the message wins. The peer address goes into
-//! [`PEER_ADDRESS_HEADER`] for the failed-login limits.
+//! ([`HttpAuthOptions::allowed_origins`]). An `@auth_` already in the message wins. The
+//! client's [`PeerAddress`] reaches the auth hook for the failed-login limits.
 //! A handler opens or closes the session cookie with [`set_session_cookie`] /
 //! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
 
@@ -22,17 +22,15 @@ use std::net::SocketAddr;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{Extensions, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use serde_json::Value;
 use telepact::http::HttpOptions;
-use telepact::{Headers, Response, Server};
+use telepact::{Headers, PeerAddress, Response, Server};
 use tokio::net::TcpListener;
 
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
-
-use crate::hook::PEER_ADDRESS_HEADER;
 
 /// Names and flags of the transport credentials.
 #[derive(Debug, Clone)]
@@ -96,10 +94,10 @@ pub async fn serve(
 }
 
 async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0.ip().to_string());
+    let mut transport = Extensions::new();
+    if let Some(ConnectInfo(address)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
+        transport.insert(PeerAddress(*address));
+    }
     let credential = credentials::from_transport(request.headers(), &adapter.options);
     let body = match axum::body::to_bytes(request.into_body(), adapter.body_limit).await {
         Ok(body) => body,
@@ -110,16 +108,11 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
         .server
         .process_adapted(
             &body,
+            transport,
             |headers: &mut Headers| {
                 if let Some(credential) = credential.filter(|_| !headers.contains_key("@auth_")) {
                     headers.insert("@auth_".to_string(), credential.to_auth_header());
                 }
-                match peer {
-                    Some(peer) => {
-                        headers.insert(PEER_ADDRESS_HEADER.to_string(), Value::String(peer))
-                    }
-                    None => headers.remove(PEER_ADDRESS_HEADER),
-                };
             },
             // The session id travels only in the HttpOnly cookie, never in the body
             // where page scripts could read it.

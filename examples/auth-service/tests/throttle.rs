@@ -40,7 +40,7 @@ async fn an_address_locks_across_accounts_and_cannot_be_spoofed_in_headers() {
     };
     let service = setup.start().await;
     for n in 0..4 {
-        // Each guess claims another address; the adapter replaces it with the real one.
+        // Each guess claims another address in a header; only the connection's counts.
         let message = json!([
             {"@peerAddress": format!("10.0.0.{n}"),
              "@auth_": {"Password": {"username": format!("guess{n}"), "password": "x"}}},

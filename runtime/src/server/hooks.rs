@@ -55,6 +55,18 @@ pub trait AuthHook: Send + Sync + 'static {
         &self,
         headers: &Headers,
     ) -> BoxFuture<'static, Result<Authenticated, HandlerError>>;
+
+    /// What the server calls: [`authenticate`](Self::authenticate) with what the
+    /// transport attached to the request as well (a [`PeerAddress`](crate::PeerAddress),
+    /// say). Override it in a hook that needs them; by default they are ignored.
+    fn authenticate_request(
+        &self,
+        headers: &Headers,
+        transport: &http::Extensions,
+    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+        let _ = transport;
+        self.authenticate(headers)
+    }
 }
 
 impl<F, Fut> AuthHook for F

@@ -32,22 +32,29 @@ impl Server {
         bytes: &[u8],
         update_headers: impl FnOnce(&mut Headers),
     ) -> Response {
-        self.process_adapted(bytes, update_headers, |_| {}).await
+        let transport = http::Extensions::new();
+        self.process_adapted(bytes, transport, update_headers, |_| {})
+            .await
     }
 
-    /// For transport adapters: like [`process_with`](Self::process_with), and applies
-    /// `take_response_headers` to the validated response headers just before they are
-    /// observed and serialized, so that a header the transport carries itself (a
-    /// cookie, say) leaves the message in every encoding.
+    /// For transport adapters: like [`process_with`](Self::process_with), with
+    /// - `transport`: typed values the transport knows about the request (its
+    ///   [`PeerAddress`](crate::PeerAddress), say), handed to the auth hook and put into
+    ///   the request's [`Message::extensions`];
+    /// - `take_response_headers`: applied to the validated response headers just before
+    ///   they are observed and serialized, so that a header the transport carries
+    ///   itself (a cookie, say) leaves the message in every encoding.
     pub async fn process_adapted(
         &self,
         bytes: &[u8],
+        transport: http::Extensions,
         update_request_headers: impl FnOnce(&mut Headers),
         take_response_headers: impl FnOnce(&mut Headers),
     ) -> Response {
         let inner = &*self.inner;
         let (mut response, binary) = match codec::decode_request(bytes, &inner.binary) {
-            Ok(request) => {
+            Ok(mut request) => {
+                request.extensions.extend(transport);
                 inner.observe(inner.on_request.as_ref(), &request, "request");
                 inner.handle(request, update_request_headers).await
             }
@@ -214,7 +221,9 @@ impl Inner {
         if !request.headers.contains_key("@auth_") {
             return false;
         }
-        match CatchUnwind::new(hook.authenticate(&request.headers)).await {
+        match CatchUnwind::new(hook.authenticate_request(&request.headers, &request.extensions))
+            .await
+        {
             Ok(Ok(auth)) => {
                 request.headers.extend(auth.headers);
                 request.extensions.extend(auth.extensions);

@@ -42,6 +42,23 @@ pub struct Fixture {
     errors: Arc<Mutex<ErrorLog>>,
 }
 
+/// A fixture behind the HTTP router (`telepact::http::router`).
+#[cfg(feature = "axum")]
+#[allow(dead_code)] // the in-process replays serve no HTTP
+#[derive(Clone)]
+pub struct SharedFixture(pub Arc<Fixture>);
+
+#[cfg(feature = "axum")]
+impl telepact::http::Processor for SharedFixture {
+    fn process(
+        &self,
+        body: telepact::http::Body,
+        _transport: http::Extensions,
+    ) -> BoxFuture<'_, Response> {
+        Box::pin(async move { self.0.handle(&body).await })
+    }
+}
+
 impl Fixture {
     /// Loads the schema directory and builds the servers.
     pub fn load(schema_dir: &Path, options: FixtureOptions) -> Result<Fixture, String> {
