@@ -15,7 +15,8 @@ pub struct Context<RequestHeaders, ResponseHeaders> {
     pub headers: RequestHeaders,
     /// Every request header, as received.
     pub raw_headers: Headers,
-    /// Values attached before routing, e.g. the caller's identity from the auth hook.
+    /// Values attached before routing: the caller's identity from the auth hook, the
+    /// transport's [`PeerAddress`](crate::PeerAddress), ...
     pub extensions: http::Extensions,
     /// Typed response headers to send; `None` fields are left out.
     pub response_headers: ResponseHeaders,
