@@ -228,12 +228,7 @@ async fn update_headers_runs_before_validation() {
 
 #[tokio::test]
 async fn an_adapter_takes_its_own_headers_out_of_the_response_in_every_encoding() {
-    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .middleware(Tagging)
-        .build()
-        .expect("server builds");
+    let server = tagging_server();
     for request in [
         &br#"[{}, {"fn.ping_": {}}]"#[..],
         br#"[{"@bin_": []}, {"fn.ping_": {}}]"#,
@@ -261,6 +256,16 @@ async fn an_adapter_takes_its_own_headers_out_of_the_response_in_every_encoding(
 
 struct Tagging;
 
+/// A server whose middleware marks every result with `@seen`.
+fn tagging_server() -> Server {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .middleware(Tagging)
+        .build()
+        .expect("server builds")
+}
+
 impl Middleware for Tagging {
     fn call<'a>(
         &'a self,
@@ -277,12 +282,7 @@ impl Middleware for Tagging {
 
 #[tokio::test]
 async fn middleware_wraps_the_router() {
-    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .middleware(Tagging)
-        .build()
-        .expect("server builds");
+    let server = tagging_server();
     let response = respond(&call(json!({}), "fn.ping_"), &server).await;
     assert_eq!(response, json!([{"@seen": true}, {"Ok_": {}}]));
 }
