@@ -95,13 +95,21 @@ async fn handle<P: Processor>(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: Bytes,
 ) -> HttpResponse {
-    let mut transport = axum::http::Extensions::new();
-    if let Some(Extension(ConnectInfo(address))) = peer {
-        transport.insert(PeerAddress(address));
-    }
+    let transport = transport_context(peer.map(|Extension(ConnectInfo(address))| address));
     let response = processor.process(body, transport).await;
     let content_type = HeaderValue::from_static(response.encoding.content_type());
     ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response()
+}
+
+/// What an HTTP request tells the server besides its body: the [`PeerAddress`] of
+/// `peer`, when the connection is known ([`serve`] makes it known). For adapters that
+/// call [`Server::process_adapted`] themselves.
+pub fn transport_context(peer: Option<SocketAddr>) -> axum::http::Extensions {
+    let mut transport = axum::http::Extensions::new();
+    if let Some(address) = peer {
+        transport.insert(PeerAddress(address));
+    }
+    transport
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight

@@ -8,27 +8,24 @@
 //!
 //! The cookie counts only on same-site requests from an allowed origin
 //! ([`HttpAuthOptions::allowed_origins`]). An `@auth_` already in the message wins. The
-//! client's [`PeerAddress`] reaches the auth hook for the failed-login limits.
+//! client's [`PeerAddress`](telepact::PeerAddress) reaches the auth hook for the failed-login limits.
 //! A handler opens or closes the session cookie with [`set_session_cookie`] /
 //! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
 
 mod cookie;
 mod credentials;
 
-use std::future::Future;
-use std::io;
 use std::net::SocketAddr;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{Extensions, HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use serde_json::Value;
-use telepact::http::HttpOptions;
-use telepact::{Headers, PeerAddress, Response, Server};
-use tokio::net::TcpListener;
+use telepact::http::{HttpOptions, transport_context};
+use telepact::{Headers, Response, Server};
 
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
 
@@ -81,23 +78,13 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
         .with_state(adapter)
 }
 
-/// Serves `router` on `listener` (with peer addresses) until `shutdown` completes.
-pub async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-) -> io::Result<()> {
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .await
-}
+/// Serves a router until `shutdown` completes, with each request's peer address known;
+/// the runtime's own [`telepact::http::serve`].
+pub use telepact::http::serve;
 
 async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
-    let mut transport = Extensions::new();
-    if let Some(ConnectInfo(address)) = request.extensions().get::<ConnectInfo<SocketAddr>>() {
-        transport.insert(PeerAddress(*address));
-    }
+    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
+    let transport = transport_context(peer.map(|info| info.0));
     let credential = credentials::from_transport(request.headers(), &adapter.options);
     let body = match axum::body::to_bytes(request.into_body(), adapter.body_limit).await {
         Ok(body) => body,
