@@ -75,6 +75,7 @@
 
 mod builder;
 mod client;
+mod compat;
 mod docs;
 mod emit;
 mod error;
