@@ -70,8 +70,8 @@
 //! let functions: telepact::FunctionRouter = api::router(Bakery);
 //! ```
 //!
-//! Projects that commit generated code can use the `telepact-codegen` command line
-//! tool instead (`--features cli`).
+//! Projects that commit generated code can use the `telepact codegen` command of the
+//! `telepact` command line tool instead (`cargo install --path cli`).
 
 mod builder;
 mod client;
