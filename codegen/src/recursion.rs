@@ -116,7 +116,7 @@ fn type_derivable(plan: &Plan, ty: &TypeExpr) -> Derivable {
             hash: false,
         },
         // JSON values and maps (`IndexMap`) are `Eq` but not `Hash`.
-        TypeKind::Any | TypeKind::Select => Derivable {
+        TypeKind::Any | TypeKind::Select | TypeKind::MockCall | TypeKind::MockStub => Derivable {
             eq: true,
             hash: false,
         },

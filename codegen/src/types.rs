@@ -156,7 +156,8 @@ impl Emitter<'_> {
             TypeKind::Number => quote! { f64 },
             TypeKind::String => quote! { ::std::string::String },
             TypeKind::Bytes => quote! { #rt::typed::Bytes },
-            TypeKind::Any => quote! { #rt::typed::Value },
+            // Mock extensions only appear in mock schemas, which are not generated.
+            TypeKind::Any | TypeKind::MockCall | TypeKind::MockStub => quote! { #rt::typed::Value },
             TypeKind::Select => quote! { #rt::typed::Select },
             TypeKind::Array(inner) => {
                 let inner = self.value_type(inner, false);

@@ -137,7 +137,7 @@ fn every_schema_type_has_a_generated_type_in_this_test() {
         match kind {
             TypeName::Struct(_) | TypeName::Union(_) => names.push(name.clone()),
             TypeName::Function(_) => names.extend([name.clone(), format!("{name}.->")]),
-            TypeName::Select => {}
+            TypeName::Select | TypeName::MockCall | TypeName::MockStub => {}
         }
     }
     names.sort();
@@ -215,7 +215,7 @@ fn type_name_wire(name: &str) -> BoxedStrategy<Value> {
         (TypeName::Union(id), _) => tags_wire(&schema.union_def(id).tags, DEPTH),
         (TypeName::Function(id), false) => fields_wire(&schema.function(id).args, DEPTH),
         (TypeName::Function(id), true) => tags_wire(&schema.function(id).result.tags, DEPTH),
-        (TypeName::Select, _) => select_wire(),
+        (TypeName::Select | TypeName::MockCall | TypeName::MockStub, _) => select_wire(),
     }
 }
 
@@ -258,7 +258,7 @@ fn non_null_wire(kind: &TypeKind, depth: u32) -> BoxedStrategy<Value> {
                 .prop_map(move |args| json!({ name.clone(): args }))
                 .boxed()
         }
-        TypeKind::Select => select_wire(),
+        TypeKind::Select | TypeKind::MockCall | TypeKind::MockStub => select_wire(),
     }
 }
 

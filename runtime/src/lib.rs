@@ -6,6 +6,8 @@ mod codec;
 #[cfg(feature = "axum")]
 pub mod http;
 mod message;
+pub mod mock;
+pub mod random;
 mod router;
 mod server;
 pub mod typed;

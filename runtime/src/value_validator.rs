@@ -94,6 +94,8 @@ impl ValueValidator {
             (TypeName::Struct(id), false) => TypeKind::Struct(*id),
             (TypeName::Union(id), false) => TypeKind::Union(*id),
             (TypeName::Select, false) => TypeKind::Select,
+            (TypeName::MockCall, false) => TypeKind::MockCall,
+            (TypeName::MockStub, false) => TypeKind::MockStub,
         };
         Ok(Target::Type(TypeExpr {
             kind,

@@ -22,19 +22,60 @@ impl Schema {
     /// `FileNamePatternInvalid`). Failures carry the file path in
     /// [`SchemaFailure::file`], so they display as `dir/name.telepact.yaml:3:5: ...`.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Schema, LoadError> {
-        let dir = dir.as_ref();
-        let (docs, file_failures) = read_dir(dir)?;
-        let result = if file_failures.is_empty() {
-            load(docs)
-        } else {
-            Err(LoadError::Invalid(SchemaFailures(with_unreadable(
-                file_failures,
-                &docs,
-            ))))
-        };
-        result.map_err(|error| with_file_paths(error, dir))
+        load_dir(dir.as_ref(), Standards::Server)
     }
 
+    /// Loads every schema file of `dir` for a mock server: [`Schema::from_dir`] plus
+    /// the mock definitions (`fn.createStub_`, `fn.verify_`, `_ext.Stub_`, ...).
+    pub fn mock_from_dir(dir: impl AsRef<Path>) -> Result<Schema, LoadError> {
+        load_dir(dir.as_ref(), Standards::Mock)
+    }
+
+    /// Loads documents for a mock server: [`Schema::from_documents`] plus the mock
+    /// definitions.
+    pub fn mock_from_documents<I, K, V>(documents: I) -> Result<Schema, LoadError>
+    where
+        I: IntoIterator<Item = (K, V)>,
+        K: Into<String>,
+        V: Into<String>,
+    {
+        load(read_documents(documents), Standards::Mock)
+    }
+
+    /// This schema with the mock definitions added (itself, reloaded from its
+    /// definitions, when they are already there).
+    pub fn with_mock_definitions(&self) -> Result<Schema, LoadError> {
+        let text = Value::Array(self.original.clone()).to_string();
+        load(read_documents([("auto_", text)]), Standards::Mock)
+    }
+
+    /// Whether the mock definitions are loaded (`fn.createStub_` is defined).
+    pub fn has_mock_definitions(&self) -> bool {
+        self.names.contains_key("_ext.Stub_") && self.names.contains_key("fn.createStub_")
+    }
+}
+
+/// Which standard definitions a load adds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standards {
+    Server,
+    Mock,
+}
+
+fn load_dir(dir: &Path, standards: Standards) -> Result<Schema, LoadError> {
+    let (docs, file_failures) = read_dir(dir)?;
+    let result = if file_failures.is_empty() {
+        load(docs, standards)
+    } else {
+        Err(LoadError::Invalid(SchemaFailures(with_unreadable(
+            file_failures,
+            &docs,
+        ))))
+    };
+    result.map_err(|error| with_file_paths(error, dir))
+}
+
+impl Schema {
     /// Loads one JSON or YAML document, named `auto_`.
     pub fn from_text(text: &str) -> Result<Schema, LoadError> {
         Self::from_documents([("auto_".to_string(), text.to_string())])
@@ -51,20 +92,29 @@ impl Schema {
         K: Into<String>,
         V: Into<String>,
     {
-        let by_name: BTreeMap<String, String> = documents
-            .into_iter()
-            .map(|(name, text)| (name.into(), text.into()))
-            .collect();
-        let docs = by_name
-            .into_iter()
-            .map(|(name, text)| Document::read(name, text))
-            .collect();
-        load(docs)
+        load(read_documents(documents), Standards::Server)
     }
 }
 
-fn load(mut docs: Vec<Document>) -> Result<Schema, LoadError> {
-    standard::add_standard_documents(&mut docs);
+/// Reads name → text pairs into documents, in name order.
+fn read_documents<I, K, V>(documents: I) -> Vec<Document>
+where
+    I: IntoIterator<Item = (K, V)>,
+    K: Into<String>,
+    V: Into<String>,
+{
+    let by_name: BTreeMap<String, String> = documents
+        .into_iter()
+        .map(|(name, text)| (name.into(), text.into()))
+        .collect();
+    by_name
+        .into_iter()
+        .map(|(name, text)| Document::read(name, text))
+        .collect()
+}
+
+fn load(mut docs: Vec<Document>, standards: Standards) -> Result<Schema, LoadError> {
+    standard::add_standard_documents(&mut docs, standards == Standards::Mock);
     docs.sort_by(|a, b| a.name.cmp(&b.name));
     parse::parse(&docs).map_err(|failures| LoadError::Invalid(SchemaFailures(failures)))
 }
@@ -140,7 +190,8 @@ fn with_file_paths(error: LoadError, dir: &Path) -> LoadError {
                 .into_iter()
                 .map(|failure| {
                     let is_standard = failure.document == standard::INTERNAL_NAME
-                        || failure.document == standard::AUTH_NAME;
+                        || failure.document == standard::AUTH_NAME
+                        || failure.document == standard::MOCK_NAME;
                     let file = (!is_standard).then(|| dir.join(&failure.document));
                     SchemaFailure { file, ..failure }
                 })

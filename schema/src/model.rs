@@ -46,7 +46,8 @@ pub struct Schema {
     pub request_headers: IndexMap<String, Field>,
     /// Response headers from all `headers.*` definitions (the `->` side), by header name.
     pub response_headers: IndexMap<String, Field>,
-    /// Schema key (`struct.X`, `union.X`, `fn.x`, `_ext.Select_`) → what it names.
+    /// Schema key (`struct.X`, `union.X`, `fn.x`, `_ext.Select_`, and in a mock schema
+    /// `_ext.Call_` and `_ext.Stub_`) → what it names.
     pub names: IndexMap<String, TypeName>,
 }
 
@@ -61,6 +62,10 @@ pub enum TypeName {
     Function(FunctionId),
     /// The `_ext.Select_` extension.
     Select,
+    /// The `_ext.Call_` extension (mock schemas only).
+    MockCall,
+    /// The `_ext.Stub_` extension (mock schemas only).
+    MockStub,
 }
 
 /// A `struct.*` definition.
@@ -201,6 +206,12 @@ pub enum TypeKind {
     FunctionLink(FunctionId),
     /// `_ext.Select_`: a `@select_` selection object.
     Select,
+    /// `_ext.Call_`: `{"fn.x": {..arguments..}}` naming any non-internal function, whose
+    /// required arguments may be left out (a mock's recorded or expected call).
+    MockCall,
+    /// `_ext.Stub_`: `{"fn.x": {..arguments..}, "->": {..result..}}`, required fields
+    /// optional on both sides (a mock's stub).
+    MockStub,
 }
 
 impl Schema {

@@ -14,11 +14,14 @@ use crate::parse::find_schema_key;
 
 const INTERNAL_TEXT: &str = include_str!("standard/internal.telepact.yaml");
 const AUTH_TEXT: &str = include_str!("standard/auth.telepact.yaml");
+const MOCK_TEXT: &str = include_str!("standard/mock-internal.telepact.yaml");
 
 /// Document name of the standard definitions (not shown by `fn.api_` by default).
 pub(crate) const INTERNAL_NAME: &str = "internal_";
 /// Document name of the auth definitions (shown by `fn.api_`).
 pub(crate) const AUTH_NAME: &str = "auth_";
+/// Document name of a mock server's definitions (not shown by `fn.api_` by default).
+pub(crate) const MOCK_NAME: &str = "mock_";
 
 struct Standard {
     text: &'static str,
@@ -61,6 +64,11 @@ fn auth() -> &'static Standard {
     AUTH.get_or_init(|| Standard::parse(AUTH_TEXT))
 }
 
+fn mock() -> &'static Standard {
+    static MOCK: OnceLock<Standard> = OnceLock::new();
+    MOCK.get_or_init(|| Standard::parse(MOCK_TEXT))
+}
+
 /// The schema keys of all definitions of `roots`, or `None` when a root is not an
 /// array or a definition has no single schema key (the documents are invalid and the
 /// loader reports why).
@@ -86,8 +94,9 @@ fn declares_auth(docs: &[Document]) -> bool {
 }
 
 /// Adds the standard documents the user's documents need and do not already hold
-/// (a schema echoed back from `fn.api_` already carries them).
-pub(crate) fn add_standard_documents(docs: &mut Vec<Document>) {
+/// (a schema echoed back from `fn.api_` already carries them); with `mock`, also the
+/// mock server's definitions.
+pub(crate) fn add_standard_documents(docs: &mut Vec<Document>, mock: bool) {
     let provided = schema_keys(docs.iter().map(|doc| doc.root.as_deref())).unwrap_or_default();
     let needs_auth = declares_auth(docs);
     let internal = internal();
@@ -97,6 +106,10 @@ pub(crate) fn add_standard_documents(docs: &mut Vec<Document>) {
     let auth = auth();
     if needs_auth && !auth.keys.is_subset(&provided) {
         docs.push(auth.document(AUTH_NAME));
+    }
+    let mock_definitions = self::mock();
+    if mock && !mock_definitions.keys.is_subset(&provided) {
+        docs.push(mock_definitions.document(MOCK_NAME));
     }
 }
 
@@ -111,6 +124,8 @@ mod tests {
             "internal definitions must parse"
         );
         assert!(auth().value.is_some(), "auth definitions must parse");
+        assert!(mock().value.is_some(), "mock definitions must parse");
+        assert!(mock().keys.contains("_ext.Stub_"));
         assert!(internal().keys.contains("fn.ping_"));
         assert!(internal().keys.contains("_ext.Select_"));
         assert!(auth().keys.contains("errors.Auth_"));

@@ -77,7 +77,9 @@ impl KeyCollector<'_> {
             | TypeKind::String
             | TypeKind::Bytes
             | TypeKind::Any
-            | TypeKind::Select => {}
+            | TypeKind::Select
+            | TypeKind::MockCall
+            | TypeKind::MockStub => {}
         }
     }
 }

@@ -113,7 +113,9 @@ impl BytesSearch<'_> {
             | TypeKind::Number
             | TypeKind::String
             | TypeKind::Any
-            | TypeKind::Select => false,
+            | TypeKind::Select
+            | TypeKind::MockCall
+            | TypeKind::MockStub => false,
         }
     }
 }

@@ -23,6 +23,14 @@ pub enum Reason {
     },
     ArrayElementDisallowed,
     FunctionUnknown,
+    /// Not exactly `expected` of the object's keys match `regex` (`keys`: all of them,
+    /// sorted).
+    ObjectKeyRegexMatchCountUnexpected {
+        regex: &'static str,
+        actual: usize,
+        expected: usize,
+        keys: Vec<String>,
+    },
 }
 
 impl Reason {
@@ -45,6 +53,14 @@ impl Reason {
             }
             Reason::ArrayElementDisallowed => json!({"ArrayElementDisallowed": {}}),
             Reason::FunctionUnknown => json!({"FunctionUnknown": {}}),
+            Reason::ObjectKeyRegexMatchCountUnexpected {
+                regex,
+                actual,
+                expected,
+                keys,
+            } => json!({"ObjectKeyRegexMatchCountUnexpected": {
+                "regex": regex, "actual": actual, "expected": expected, "keys": keys
+            }}),
         }
     }
 }

@@ -3,6 +3,7 @@
 mod compiled;
 mod failure;
 mod headers;
+mod mock;
 mod possible_select;
 mod select;
 mod value;

@@ -73,7 +73,16 @@ impl<'s, 'v> Validator<'s, 'v> {
         self.failures.push(ValidationFailure { path, reason });
     }
 
-    fn type_unexpected(&mut self, extra: &[Seg<'_>], value: &Value, expected: &'static str) {
+    pub(crate) fn compiled(&self) -> &'s Compiled {
+        self.compiled
+    }
+
+    pub(crate) fn type_unexpected(
+        &mut self,
+        extra: &[Seg<'_>],
+        value: &Value,
+        expected: &'static str,
+    ) {
         let actual = type_name(value);
         self.fail(extra, Reason::TypeUnexpected { actual, expected });
     }
@@ -119,6 +128,8 @@ impl<'s, 'v> Validator<'s, 'v> {
             }
             TypeKind::FunctionLink(id) => self.check_function_link(*id, value),
             TypeKind::Select => self.check_select_value(value),
+            TypeKind::MockCall => self.check_mock_call(value),
+            TypeKind::MockStub => self.check_mock_stub(value),
         }
     }
 
@@ -350,7 +361,9 @@ pub(crate) fn expected_name(kind: &TypeKind) -> &'static str {
         | TypeKind::Struct(_)
         | TypeKind::Union(_)
         | TypeKind::FunctionLink(_)
-        | TypeKind::Select => "Object",
+        | TypeKind::Select
+        | TypeKind::MockCall
+        | TypeKind::MockStub => "Object",
     }
 }
 

@@ -123,7 +123,7 @@ fn with_prefix<'a, 'd>(entries: &'a [Entry<'d>], prefix: &str) -> Vec<&'a Entry<
 }
 
 /// Gives every struct, union and function an id, each kind numbered in schema-key
-/// order, and records `_ext.Select_` when it is defined.
+/// order, and records the `_ext.*` extensions that are defined.
 fn allocate_names(entries: &[Entry<'_>]) -> IndexMap<String, TypeName> {
     let mut keys: Vec<&str> = entries.iter().map(|e| e.key.as_str()).collect();
     keys.sort_unstable();
@@ -141,6 +141,10 @@ fn allocate_names(entries: &[Entry<'_>]) -> IndexMap<String, TypeName> {
             TypeName::Function(FunctionId(functions - 1))
         } else if key == "_ext.Select_" {
             TypeName::Select
+        } else if key == "_ext.Call_" {
+            TypeName::MockCall
+        } else if key == "_ext.Stub_" {
+            TypeName::MockStub
         } else {
             continue;
         };
@@ -217,7 +221,7 @@ fn parse_types(sink: &mut Sink<'_>, entries: &[Entry<'_>], scope: &Scope<'_>) ->
             Some(TypeName::Function(id)) => {
                 parsed.functions[id.0 as usize] = function::parse_function(sink, entry, scope);
             }
-            Some(TypeName::Select) => {}
+            Some(TypeName::Select | TypeName::MockCall | TypeName::MockStub) => {}
             None => {
                 let data = json!({"name": key});
                 sink.push(

@@ -153,6 +153,8 @@ fn resolve_custom(
         Some(TypeName::Union(id)) => Some(TypeKind::Union(*id)),
         Some(TypeName::Function(id)) => Some(TypeKind::FunctionLink(*id)),
         Some(TypeName::Select) => Some(TypeKind::Select),
+        Some(TypeName::MockCall) => Some(TypeKind::MockCall),
+        Some(TypeName::MockStub) => Some(TypeKind::MockStub),
         None if scope.defined.contains(name) => None,
         None => {
             sink.push(doc, path.to_vec(), "TypeUnknown", json!({"name": name}));

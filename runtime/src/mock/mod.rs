@@ -1,0 +1,198 @@
+//! A mock server for any schema: answers every function from stubs (or generated
+//! data), records the calls it gets, and verifies them on request, through the mock
+//! definitions (`fn.createStub_`, `fn.verify_`, `fn.verifyNoMoreInteractions_`,
+//! `fn.clearStubs_`, `fn.clearCalls_`, `fn.setRandomSeed_`).
+//!
+//! ```
+//! use telepact::mock::{MockOptions, MockServer};
+//! use telepact::schema::Schema;
+//!
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! let schema = Schema::from_text(
+//!     r#"[{"fn.greet": {"name": "string"}, "->": [{"Ok_": {"text": "string"}}]}]"#,
+//! )?;
+//! let mock = MockServer::new(&schema, MockOptions::default())?;
+//!
+//! let stub = br#"[{}, {"fn.createStub_": {"stub": {"fn.greet": {"name": "ada"}, "->": {"Ok_": {"text": "hi ada"}}}}}]"#;
+//! assert_eq!(mock.process(stub).await.bytes, br#"[{},{"Ok_":{}}]"#);
+//!
+//! let call = br#"[{}, {"fn.greet": {"name": "ada"}}]"#;
+//! assert_eq!(mock.process(call).await.bytes, br#"[{},{"Ok_":{"text":"hi ada"}}]"#);
+//!
+//! let verify = br#"[{}, {"fn.verify_": {"call": {"fn.greet": {}}, "count!": {"Exact": {"times": 1}}}}]"#;
+//! assert_eq!(mock.process(verify).await.bytes, br#"[{},{"Ok_":{}}]"#);
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Stubs and calls are validated like any request (required fields may be left
+//! out). A call matches a stub when the stub's argument is contained in the call's
+//! (objects by key, arrays element by element), or equals it with `strictMatch!`; the
+//! newest matching stub answers, and `count!` limits how many calls it answers.
+
+mod matching;
+mod state;
+mod verify;
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::Map;
+use telepact_schema::{LoadError, Schema};
+
+use crate::message::{Headers, Message};
+use crate::random::Budget;
+use crate::router::{FunctionRouter, HandlerError};
+use crate::server::{Authenticated, BuildError, Response, Server};
+use state::MockState;
+
+/// How a [`MockServer`] answers calls no stub matches, and what it generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MockOptions {
+    /// Answer unmatched calls with a generated `Ok_` (default `true`); when `false`
+    /// only requests with the header `"@gen_": true` get one, the others
+    /// `ErrorNoMatchingStub_`.
+    pub generate_responses: bool,
+    /// Generate optional fields in generated `Ok_` results (default `true`).
+    pub include_optional_fields: bool,
+    /// Flip a coin for each optional field (default `true`).
+    pub randomize_optional_fields: bool,
+    /// Fewest items of a generated array or object (default 0).
+    pub collection_length_min: u32,
+    /// Generated arrays and objects have fewer items than this unless it equals the
+    /// minimum (default 3).
+    pub collection_length_max: u32,
+    /// Bounds the size of one generated result.
+    pub budget: Budget,
+}
+
+impl Default for MockOptions {
+    fn default() -> Self {
+        MockOptions {
+            generate_responses: true,
+            include_optional_fields: true,
+            randomize_optional_fields: true,
+            collection_length_min: 0,
+            collection_length_max: 3,
+            budget: Budget::DEFAULT,
+        }
+    }
+}
+
+/// Why a mock could not be built.
+#[derive(Debug, thiserror::Error)]
+pub enum MockError {
+    /// The schema with the mock definitions added does not load (it defines one of
+    /// their names itself, say).
+    #[error("the schema cannot take the mock definitions: {0}")]
+    Schema(#[from] LoadError),
+    #[error(transparent)]
+    Build(#[from] BuildError),
+}
+
+/// A mock of a schema: a [`Server`] whose functions answer from stubs. Cheap to clone;
+/// clones share stubs and calls. Serve it over HTTP with
+/// `telepact::http::router(mock.server().clone(), ..)`, or call
+/// [`process`](Self::process).
+#[derive(Clone)]
+pub struct MockServer {
+    server: Server,
+}
+
+impl MockServer {
+    /// A mock of `schema` (loaded with [`Schema::mock_from_dir`] or plain: the mock
+    /// definitions are added when missing). It never requires authentication.
+    pub fn new(schema: &Schema, options: MockOptions) -> Result<MockServer, MockError> {
+        let schema = if schema.has_mock_definitions() {
+            schema.clone()
+        } else {
+            schema.with_mock_definitions()?
+        };
+        let schema = Arc::new(schema);
+        let state = Arc::new(Mutex::new(MockState::new(&options)));
+        let router = routes(&schema, &state, options);
+        let builder = Server::builder(Arc::clone(&schema), router).auth_required(false);
+        let builder = if schema.has_auth() {
+            builder
+                .on_auth(|_headers: Headers| async { Ok::<_, HandlerError>(Authenticated::new()) })
+        } else {
+            builder
+        };
+        Ok(MockServer {
+            server: builder.build()?,
+        })
+    }
+
+    /// The server answering for the mock (to serve over a transport).
+    pub fn server(&self) -> &Server {
+        &self.server
+    }
+
+    /// Processes one request message into a response.
+    pub async fn process(&self, bytes: &[u8]) -> Response {
+        self.server.process(bytes).await
+    }
+}
+
+impl std::fmt::Debug for MockServer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockServer").finish_non_exhaustive()
+    }
+}
+
+#[cfg(feature = "axum")]
+impl crate::http::Processor for MockServer {
+    fn process(
+        &self,
+        body: crate::http::Body,
+        transport: axum::http::Extensions,
+    ) -> crate::router::BoxFuture<'_, Response> {
+        crate::http::Processor::process(&self.server, body, transport)
+    }
+}
+
+type Shared = Arc<Mutex<MockState>>;
+
+/// One of the mock's own functions: the state and the request payload to a result.
+type MockFunction =
+    fn(&mut MockState, &Map<String, serde_json::Value>) -> Map<String, serde_json::Value>;
+
+/// Runs `answer` on the state; a panic in an earlier call does not lose the stubs.
+fn with_state<T>(state: &Shared, answer: impl FnOnce(&mut MockState) -> T) -> T {
+    let mut guard = state.lock().unwrap_or_else(PoisonError::into_inner);
+    answer(&mut guard)
+}
+
+fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> FunctionRouter {
+    let mut router = FunctionRouter::new();
+    for function in schema.functions.iter().filter(|f| !f.name.ends_with('_')) {
+        let (schema, state) = (Arc::clone(schema), Arc::clone(state));
+        router.insert(function.name.clone(), move |request: Message| {
+            let message = with_state(&state, |s| s.answer(&schema, &options, &request));
+            async move { Ok::<_, HandlerError>(message) }
+        });
+    }
+    let mock_functions: [(&str, MockFunction); 6] = [
+        ("fn.createStub_", |s, p| s.create_stub(p)),
+        ("fn.verify_", |s, p| s.verify(p)),
+        ("fn.verifyNoMoreInteractions_", |s, _| {
+            s.verify_no_more_interactions()
+        }),
+        ("fn.clearStubs_", |s, _| s.clear_stubs()),
+        ("fn.clearCalls_", |s, _| s.clear_calls()),
+        ("fn.setRandomSeed_", |s, p| s.set_random_seed(p)),
+    ];
+    for (name, answer) in mock_functions {
+        let state = Arc::clone(state);
+        router.insert(name, move |request: Message| {
+            let payload = request.payload().cloned().unwrap_or_default();
+            let body = with_state(&state, |s| answer(s, &payload));
+            let message = Message {
+                headers: Headers::new(),
+                body,
+                extensions: http::Extensions::new(),
+            };
+            async move { Ok::<_, HandlerError>(message) }
+        });
+    }
+    router
+}

@@ -1,0 +1,237 @@
+//! The mock's memory (stubs, recorded calls, the random sequence) and the answers of
+//! its functions.
+
+use serde_json::{Map, Value, json};
+use telepact_schema::Schema;
+
+use super::MockOptions;
+use super::matching::{is_sub_map, maps_equal};
+use super::verify::{Call, Times, ok, one_entry, verify, verify_no_more_interactions};
+use crate::message::{Headers, Message};
+use crate::random::{GenerateOptions, Generator, RandomGenerator};
+use crate::validate::{Reason, ValidationFailure, cases_json};
+
+/// One stub: answers calls of `function` whose argument matches.
+#[derive(Debug, Clone)]
+struct Stub {
+    function: String,
+    argument: Map<String, Value>,
+    result: Map<String, Value>,
+    strict: bool,
+    /// How many more calls it answers; `None` for any number.
+    remaining: Option<u64>,
+}
+
+impl Stub {
+    fn matches(&self, function: &str, argument: &Map<String, Value>) -> bool {
+        if self.remaining == Some(0) || self.function != function {
+            return false;
+        }
+        if self.strict {
+            maps_equal(&self.argument, argument)
+        } else {
+            is_sub_map(&self.argument, argument)
+        }
+    }
+}
+
+/// Everything a mock remembers between calls.
+#[derive(Debug)]
+pub(crate) struct MockState {
+    /// Oldest first; the newest matching stub answers.
+    stubs: Vec<Stub>,
+    calls: Vec<Call>,
+    random: RandomGenerator,
+}
+
+impl MockState {
+    pub(crate) fn new(options: &MockOptions) -> Self {
+        MockState {
+            stubs: Vec::new(),
+            calls: Vec::new(),
+            random: RandomGenerator::new(
+                options.collection_length_min,
+                options.collection_length_max,
+            ),
+        }
+    }
+
+    /// `fn.createStub_`.
+    pub(crate) fn create_stub(&mut self, payload: &Map<String, Value>) -> Map<String, Value> {
+        let count = payload.get("count!").and_then(Value::as_i64);
+        let remaining = match count {
+            None => None,
+            Some(count) => match u64::try_from(count) {
+                Ok(count) => Some(count),
+                Err(_) => {
+                    return invalid_argument("fn.createStub_", "count!", Reason::NumberOutOfRange);
+                }
+            },
+        };
+        let stub = payload.get("stub").and_then(Value::as_object);
+        let call = stub.and_then(|s| s.iter().find(|(key, _)| key.starts_with("fn.")));
+        let (Some((function, argument)), Some(result)) = (
+            call,
+            stub.and_then(|s| s.get("->")).and_then(Value::as_object),
+        ) else {
+            return invalid_argument("fn.createStub_", "stub", object_expected());
+        };
+        self.stubs.push(Stub {
+            function: function.clone(),
+            argument: argument.as_object().cloned().unwrap_or_default(),
+            result: result.clone(),
+            strict: flag(payload, "strictMatch!"),
+            remaining,
+        });
+        ok()
+    }
+
+    /// `fn.verify_`.
+    pub(crate) fn verify(&mut self, payload: &Map<String, Value>) -> Map<String, Value> {
+        let call = payload.get("call").and_then(Value::as_object);
+        let Some((function, argument)) =
+            call.and_then(|c| c.iter().find(|(k, _)| k.starts_with("fn.")))
+        else {
+            return invalid_argument("fn.verify_", "call", object_expected());
+        };
+        let argument = argument.as_object().cloned().unwrap_or_default();
+        let times = Times::from_json(payload.get("count!"));
+        let strict = flag(payload, "strictMatch!");
+        verify(&mut self.calls, function, &argument, strict, times)
+    }
+
+    /// `fn.verifyNoMoreInteractions_`.
+    pub(crate) fn verify_no_more_interactions(&self) -> Map<String, Value> {
+        verify_no_more_interactions(&self.calls)
+    }
+
+    /// `fn.clearStubs_`.
+    pub(crate) fn clear_stubs(&mut self) -> Map<String, Value> {
+        self.stubs.clear();
+        ok()
+    }
+
+    /// `fn.clearCalls_`.
+    pub(crate) fn clear_calls(&mut self) -> Map<String, Value> {
+        self.calls.clear();
+        ok()
+    }
+
+    /// `fn.setRandomSeed_`.
+    pub(crate) fn set_random_seed(&mut self, payload: &Map<String, Value>) -> Map<String, Value> {
+        let seed = payload.get("seed").and_then(Value::as_i64).unwrap_or(0);
+        self.random.set_seed(seed);
+        ok()
+    }
+
+    /// A call of one of the schema's functions: recorded, then answered by the newest
+    /// matching stub (its result completed with generated required fields), by a
+    /// generated `Ok_` when generation is on, or with `ErrorNoMatchingStub_`.
+    pub(crate) fn answer(
+        &mut self,
+        schema: &Schema,
+        options: &MockOptions,
+        request: &Message,
+    ) -> Message {
+        let function = request.target().to_string();
+        let argument = request.payload().cloned().unwrap_or_default();
+        self.calls.push(Call {
+            function: function.clone(),
+            argument: argument.clone(),
+            verified: false,
+        });
+        let Some((id, definition)) = schema.function_by_name(&function) else {
+            return Message::new(Headers::new(), "ErrorNoMatchingStub_", Map::new());
+        };
+        let stub = self
+            .stubs
+            .iter_mut()
+            .rev()
+            .find(|stub| stub.matches(&function, &argument));
+        let wants_binary = request.headers.contains_key("@bin_");
+        if let Some(stub) = stub {
+            if let Some(remaining) = stub.remaining.as_mut() {
+                *remaining -= 1;
+            }
+            let blueprint = stub.result.clone();
+            let generate = GenerateOptions {
+                include_optional_fields: false,
+                randomize_optional_fields: options.randomize_optional_fields,
+                always_include_required_fields: true,
+                budget: options.budget,
+            };
+            let mut generator = Generator::new(schema, &mut self.random, generate, &function);
+            let body = generator.result(id, Some(&blueprint));
+            let headers = base64_header(generator.base64_paths(), wants_binary);
+            let body = body.as_object().cloned().unwrap_or_default();
+            return message(headers, body);
+        }
+        let generation_asked = request.headers.get("@gen_") == Some(&Value::Bool(true));
+        if !options.generate_responses && !generation_asked {
+            return Message::new(Headers::new(), "ErrorNoMatchingStub_", Map::new());
+        }
+        let generate = GenerateOptions {
+            include_optional_fields: options.include_optional_fields,
+            randomize_optional_fields: options.randomize_optional_fields,
+            always_include_required_fields: true,
+            budget: options.budget,
+        };
+        let ok_fields = definition.result.tags.get("Ok_").map(|tag| &tag.fields);
+        let mut generator = Generator::new(schema, &mut self.random, generate, &function);
+        let ok = match ok_fields {
+            Some(fields) => generator.fields(fields, None),
+            None => Map::new(),
+        };
+        let mut paths = Map::new();
+        if !generator.base64_paths().is_empty() {
+            paths.insert(
+                "Ok_".to_string(),
+                Value::Object(generator.base64_paths().clone()),
+            );
+        }
+        Message::new(base64_header(&paths, wants_binary), "Ok_", ok)
+    }
+}
+
+/// The `@base64_` response header naming where generated bytes are, for a JSON
+/// response that has any.
+fn base64_header(paths: &Map<String, Value>, binary: bool) -> Headers {
+    let mut headers = Headers::new();
+    if !paths.is_empty() && !binary {
+        headers.insert("@base64_".to_string(), Value::Object(paths.clone()));
+    }
+    headers
+}
+
+fn message(headers: Headers, body: Map<String, Value>) -> Message {
+    Message {
+        headers,
+        body,
+        extensions: http::Extensions::new(),
+    }
+}
+
+fn flag(payload: &Map<String, Value>, name: &str) -> bool {
+    payload.get(name) == Some(&Value::Bool(true))
+}
+
+/// `ErrorInvalidRequestBody_` for an argument the schema accepts but the mock cannot
+/// use (a negative `count!`).
+fn invalid_argument(function: &str, argument: &str, reason: Reason) -> Map<String, Value> {
+    let failure = ValidationFailure {
+        path: vec![json!(function), json!(argument)],
+        reason,
+    };
+    one_entry(
+        "ErrorInvalidRequestBody_",
+        json!({ "cases": cases_json(&[failure]) }),
+    )
+}
+
+/// Only reached if validation let a malformed stub or call through.
+fn object_expected() -> Reason {
+    Reason::TypeUnexpected {
+        actual: "Object",
+        expected: "Object",
+    }
+}

@@ -1,0 +1,116 @@
+//! Replays the mock vectors (`mock.json`, `mockgen.json`, the mock half of
+//! `api_examples.json`) against `telepact::mock::MockServer`, in process and over HTTP,
+//! and the auth half of `api_examples.json` against the test server.
+
+#[path = "support/fixture.rs"]
+mod fixture;
+#[path = "support/vectors.rs"]
+mod vectors;
+
+use std::path::Path;
+
+use serde_json::Value;
+use telepact::mock::{MockOptions, MockServer};
+use telepact::schema::Schema;
+use vectors::Case;
+
+/// The options the vectors assume: generation only on `@gen_`.
+fn vector_options() -> MockOptions {
+    MockOptions {
+        generate_responses: false,
+        ..MockOptions::default()
+    }
+}
+
+fn mock(dir: &Path, schema: &str) -> MockServer {
+    let schema = Schema::mock_from_dir(dir.join("schemas").join(schema)).expect("schema loads");
+    MockServer::new(&schema, vector_options()).expect("mock builds")
+}
+
+/// The cases of `file` (exactly `expected` of them, `group` when given), split into
+/// runs that share one mock: one per group and suite, in file order.
+fn runs(dir: &Path, file: &str, group: Option<&str>, expected: usize) -> Vec<Vec<Case>> {
+    let text = std::fs::read_to_string(dir.join(file)).expect("vector file is readable");
+    let records: Vec<Value> = serde_json::from_str(&text).expect("vector file is JSON");
+    let cases = vectors::load_cases(dir, file);
+    assert_eq!(cases.len(), records.len());
+    let mut runs: Vec<(String, Vec<Case>)> = Vec::new();
+    for (record, case) in records.iter().zip(cases) {
+        let record_group = record["group"].as_str().unwrap_or_default();
+        if group.is_some_and(|g| g != record_group) {
+            continue;
+        }
+        let key = format!(
+            "{record_group}/{}",
+            record["suite"].as_str().unwrap_or_default()
+        );
+        match runs.iter_mut().find(|(k, _)| *k == key) {
+            Some((_, run)) => run.push(case),
+            None => runs.push((key, vec![case])),
+        }
+    }
+    let total: usize = runs.iter().map(|(_, run)| run.len()).sum();
+    assert_eq!(total, expected, "{file}: case count");
+    runs.into_iter().map(|(_, run)| run).collect()
+}
+
+async fn in_process(file: &str, schema: &str, group: Option<&str>, expected: usize) {
+    let Some(dir) = vectors::conformance_dir() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for run in runs(&dir, file, group, expected) {
+        let mock = mock(&dir, schema);
+        let found = vectors::run_cases(&run, |request| {
+            let mock = &mock;
+            async move { mock.process(&request).await.bytes }
+        })
+        .await;
+        failures.extend(found);
+    }
+    vectors::report(&format!("{file} (mock, in process)"), expected, &failures);
+}
+
+#[tokio::test]
+async fn mock_vectors_in_process() {
+    in_process("mock.json", "example", None, 1258).await;
+}
+
+#[tokio::test]
+async fn mockgen_vectors_in_process() {
+    in_process("mockgen.json", "mockgen", None, 9).await;
+}
+
+#[tokio::test]
+async fn api_examples_of_a_mock_in_process() {
+    in_process(
+        "api_examples.json",
+        "api_examples_mock",
+        Some("mock_cases"),
+        1,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn api_examples_of_the_auth_server_in_process() {
+    let Some(dir) = vectors::conformance_dir() else {
+        return;
+    };
+    let options = fixture::FixtureOptions {
+        auth: true,
+        ..Default::default()
+    };
+    let fixture =
+        fixture::Fixture::load(&dir.join("schemas").join("auth"), options).expect("fixture loads");
+    let mut failures = Vec::new();
+    for run in runs(&dir, "api_examples.json", Some("auth_cases"), 1) {
+        let found = vectors::run_cases(&run, |request| {
+            let fixture = &fixture;
+            async move { fixture.handle(&request).await.bytes }
+        })
+        .await;
+        failures.extend(found);
+    }
+    vectors::report("api_examples.json auth_cases", 1, &failures);
+}
