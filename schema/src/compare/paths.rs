@@ -89,7 +89,9 @@ impl<'a> Reach<'a> {
             | TypeKind::String
             | TypeKind::Bytes
             | TypeKind::Any
-            | TypeKind::Select => {}
+            | TypeKind::Select
+            | TypeKind::MockCall
+            | TypeKind::MockStub => {}
         }
     }
 }

@@ -21,6 +21,8 @@ pub(super) fn written_type(schema: &Schema, ty: &TypeExpr) -> Value {
         TypeKind::Bytes => "bytes",
         TypeKind::Any => "any",
         TypeKind::Select => "_ext.Select_",
+        TypeKind::MockCall => "_ext.Call_",
+        TypeKind::MockStub => "_ext.Stub_",
         TypeKind::Struct(id) => &schema.struct_def(*id).name,
         TypeKind::Union(id) => &schema.union_def(*id).name,
         TypeKind::FunctionLink(id) => &schema.function(*id).name,
