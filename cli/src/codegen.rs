@@ -52,8 +52,7 @@ pub async fn run(args: &CodegenArgs) -> Outcome {
             let schema = Schema::from_text(&schema_text(&fetch_api(url, false).await?))?;
             builder.generate(&schema, url)?
         }
-        // clap requires one of the two.
-        (None, None) => return Ok(ExitCode::from(crate::FAILURE)),
+        (None, None) => return Err(CliError::NoSchemaSource),
     };
     if args.out.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();

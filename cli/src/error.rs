@@ -26,6 +26,19 @@ pub enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// The mock server could not be set up for the schema.
+    #[error("{0}")]
+    Mock(telepact::mock::MockError),
+    /// The port could not be listened on (or serving on it failed).
+    #[error("cannot listen on port {port}: {source}")]
+    Listen {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Neither a schema directory nor a schema URL was given.
+    #[error("give a schema directory or a schema URL")]
+    NoSchemaSource,
     /// A language other than Rust was asked for.
     #[error("--lang {0} is not supported: this tool generates Rust only (--lang rust)")]
     Language(String),

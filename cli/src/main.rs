@@ -12,6 +12,7 @@ mod codegen;
 mod compare;
 mod error;
 mod fetch;
+mod mock;
 
 use std::process::ExitCode;
 
@@ -29,6 +30,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Start a mock server for a Telepact API schema.
+    Mock(mock::MockArgs),
     /// Compare two Telepact API schemas for backwards compatibility.
     Compare(compare::CompareArgs),
     /// Fetch a Telepact API schema to store locally.
@@ -44,6 +47,7 @@ const FAILURE: u8 = 2;
 async fn main() -> ExitCode {
     let cli = Cli::parse();
     let outcome = match cli.command {
+        Command::Mock(args) => mock::run(&args).await,
         Command::Compare(args) => compare::run(&args),
         Command::Fetch(args) => fetch::run(&args).await,
         Command::Codegen(args) => codegen::run(&args).await,
