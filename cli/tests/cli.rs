@@ -338,8 +338,14 @@ mod mock {
 
     impl RunningMock {
         fn start(dir: &Path, extra: &[&str]) -> RunningMock {
+            Self::start_with(&["--dir", path_text(dir)], extra)
+        }
+
+        fn start_with(schema: &[&str], extra: &[&str]) -> RunningMock {
             let mut child = Command::new(env!("CARGO_BIN_EXE_telepact"))
-                .args(["mock", "--dir", path_text(dir), "--port", "0"])
+                .arg("mock")
+                .args(schema)
+                .args(["--port", "0"])
                 .args(extra)
                 .stdout(Stdio::piped())
                 .stderr(Stdio::null())
@@ -479,6 +485,32 @@ mod mock {
         assert!(output.status.success(), "{}", stderr(&output));
         let fetched = Schema::from_dir(&out).unwrap();
         assert_eq!(fetched.original, Schema::from_dir(&dir).unwrap().original);
+    }
+
+    #[test]
+    fn mocks_the_schema_served_at_a_url() {
+        let original = RunningMock::start(&greeter_dir("mock-of-mock"), &[]);
+        let mock = RunningMock::start_with(&["--http-url", &original.url("http")], &[]);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let client = Client::http(&mock.url("http"), ClientOptions::default()).unwrap();
+        runtime.block_on(async {
+            assert_eq!(call(&client, stub_greeting()).await, json!({"Ok_": {}}));
+            let greeting = call(&client, json!({"fn.greet": {"name": "ada"}})).await;
+            assert_eq!(greeting, json!({"Ok_": {"text": "hi ada"}}));
+        });
+    }
+
+    #[test]
+    fn an_unreachable_schema_url_is_one_error() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let url = format!("http://127.0.0.1:{port}/api");
+        let output = telepact(&["mock", "--http-url", &url, "--port", "0"]);
+        assert_fails_with(&output, &format!("cannot fetch the schema from {url}: "));
+        assert!(stdout(&output).is_empty(), "no READY line");
     }
 
     #[test]

@@ -26,7 +26,7 @@
 //!
 //! # Compatibility
 //!
-//! [`compare`] lists what a new version of a schema breaks for clients and servers
+//! [`compare()`] lists what a new version of a schema breaks for clients and servers
 //! written against the old one (see the [`compare`](mod@compare) module).
 //!
 //! # Failures
