@@ -30,11 +30,12 @@ pub(super) fn locate_in_dir(dir: &Path, path: &[String]) -> Option<(PathBuf, Loc
 
 /// The JSON path inside a document (array indices included) of a schema path.
 fn document_path(root: &Value, key: &str, rest: &[String]) -> Option<Vec<Value>> {
-    let (index, definition) = root.as_array()?.iter().enumerate().find_map(|(i, entry)| {
-        Some((i, entry.as_object()?)).filter(|(_, e)| e.contains_key(key))
-    })?;
+    let (index, definition, mut node) =
+        root.as_array()?.iter().enumerate().find_map(|(i, entry)| {
+            let definition = entry.as_object()?;
+            Some((i, definition, definition.get(key)?))
+        })?;
     let mut path = vec![Value::from(index), Value::from(key)];
-    let mut node = &definition[key];
     for (depth, segment) in rest.iter().enumerate() {
         if depth == 0 && segment == "->" {
             let Some(result) = definition.get("->") else {
