@@ -70,6 +70,9 @@
 //! let functions: telepact::FunctionRouter = api::router(Bakery);
 //! ```
 //!
+//! [`Builder::compatible_with`] also fails the build when the schema is no longer
+//! backwards compatible with its copy at the last release.
+//!
 //! Projects that commit generated code can use the `telepact codegen` command of the
 //! `telepact` command line tool instead (`cargo install --path cli`).
 
