@@ -10,6 +10,7 @@ pub mod mock;
 pub mod random;
 mod router;
 mod server;
+pub mod test_client;
 pub mod typed;
 mod validate;
 mod value_validator;

@@ -1,6 +1,7 @@
 //! Replays the mock vectors (`mock.json`, `mockgen.json`, the mock half of
-//! `api_examples.json`) against `telepact::mock::MockServer`, in process and over HTTP,
-//! and the auth half of `api_examples.json` against the test server.
+//! `api_examples.json`) against `telepact::mock::MockServer`, in process and over HTTP;
+//! the auth half of `api_examples.json` against the test server; and `test_client.json`
+//! through `telepact::test_client::TestClient` in front of the test server.
 
 #[path = "support/fixture.rs"]
 mod fixture;
@@ -8,10 +9,14 @@ mod fixture;
 mod vectors;
 
 use std::path::Path;
+use std::sync::Arc;
 
-use serde_json::Value;
+use serde_json::{Map, Value, json};
+use telepact::client::TransportError;
 use telepact::mock::{MockOptions, MockServer};
 use telepact::schema::Schema;
+use telepact::test_client::{TestClient, TestClientError, TestClientOptions};
+use telepact::{Client, Message};
 use vectors::Case;
 
 /// The options the vectors assume: generation only on `@gen_`.
@@ -113,4 +118,75 @@ async fn api_examples_of_the_auth_server_in_process() {
         failures.extend(found);
     }
     vectors::report("api_examples.json auth_cases", 1, &failures);
+}
+
+/// Runs one `test_client.json` request through the test client, the way the vectors'
+/// runner does: `@setSeed`, `@expectedPseudoJsonBody` and `@expectMatch` drive the
+/// assertion; a failed assertion answers `[{"@assertionError": true}, {"ErrorUnknown_": {}}]`.
+async fn assert_through(tester: &TestClient, request: &[u8]) -> Vec<u8> {
+    let Ok(Value::Array(parts)) = serde_json::from_slice::<Value>(request) else {
+        return b"request is not a message".to_vec();
+    };
+    let headers = parts[0].as_object().cloned().unwrap_or_default();
+    let body = parts[1].as_object().cloned().unwrap_or_default();
+    if let Some(seed) = headers.get("@setSeed").and_then(Value::as_i64) {
+        tester.set_seed(seed);
+    }
+    let expected: Map<String, Value> = headers
+        .get("@expectedPseudoJsonBody")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    let expect_match = headers
+        .get("@expectMatch")
+        .and_then(Value::as_bool)
+        .unwrap_or(true);
+    let request = Message {
+        headers,
+        body,
+        extensions: Default::default(),
+    };
+    let answer = match tester
+        .assert_request(request, &expected, expect_match)
+        .await
+    {
+        Ok(response) => response.to_json(),
+        Err(TestClientError::Mismatch { .. } | TestClientError::UnexpectedMatch { .. }) => {
+            json!([{"@assertionError": true}, {"ErrorUnknown_": {}}])
+        }
+        Err(other) => json!({ "error": other.to_string() }),
+    };
+    answer.to_string().into_bytes()
+}
+
+async fn replay_test_client(client: Client, dir: &Path, label: &str) {
+    let tester = TestClient::new(client, TestClientOptions::default());
+    let mut failures = Vec::new();
+    for run in runs(dir, "test_client.json", None, 12) {
+        let found = vectors::run_cases(&run, |request| {
+            let tester = &tester;
+            async move { assert_through(tester, &request).await }
+        })
+        .await;
+        failures.extend(found);
+    }
+    vectors::report(label, 12, &failures);
+}
+
+fn test_server(dir: &Path) -> Arc<fixture::Fixture> {
+    let schema_dir = dir.join("schemas").join("example");
+    Arc::new(fixture::Fixture::load(&schema_dir, Default::default()).expect("fixture loads"))
+}
+
+#[tokio::test]
+async fn test_client_vectors_in_process() {
+    let Some(dir) = vectors::conformance_dir() else {
+        return;
+    };
+    let server = test_server(&dir);
+    let client = Client::new(move |bytes: Vec<u8>| {
+        let server = Arc::clone(&server);
+        async move { Ok::<_, TransportError>(server.handle(&bytes).await.bytes) }
+    });
+    replay_test_client(client, &dir, "test_client.json (in process)").await;
 }

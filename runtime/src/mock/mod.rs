@@ -43,6 +43,7 @@ use crate::message::{Headers, Message};
 use crate::random::Budget;
 use crate::router::{FunctionRouter, HandlerError};
 use crate::server::{Authenticated, BuildError, Response, Server};
+pub(crate) use matching::is_sub_map;
 use state::MockState;
 
 /// How a [`MockServer`] answers calls no stub matches, and what it generates.
