@@ -190,3 +190,129 @@ async fn test_client_vectors_in_process() {
     });
     replay_test_client(client, &dir, "test_client.json (in process)").await;
 }
+
+/// The same replays over HTTP through the axum transport, one listener per mock.
+#[cfg(feature = "axum")]
+mod over_http {
+    use telepact::Client;
+    use telepact::client::TransportError;
+    use telepact::http::{HttpOptions, Processor};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpStream;
+    use tokio::sync::oneshot;
+    use tokio::task::JoinHandle;
+
+    use super::{mock, replay_test_client, runs, test_server, vectors};
+    use crate::fixture::SharedFixture;
+
+    /// A loopback listener serving `processor` at `/api` until dropped.
+    struct Served {
+        port: u16,
+        stop: Option<oneshot::Sender<()>>,
+        task: Option<JoinHandle<std::io::Result<()>>>,
+    }
+
+    impl Served {
+        async fn start(processor: impl Processor) -> Served {
+            let router = telepact::http::router(processor, &HttpOptions::default().path("/api"));
+            let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+                .await
+                .expect("binds");
+            let port = listener.local_addr().expect("has an address").port();
+            let (stop, stopped) = oneshot::channel::<()>();
+            let task = tokio::spawn(telepact::http::serve(listener, router, async {
+                let _ = stopped.await;
+            }));
+            Served {
+                port,
+                stop: Some(stop),
+                task: Some(task),
+            }
+        }
+
+        async fn stop(mut self) {
+            if let Some(stop) = self.stop.take() {
+                let _ = stop.send(());
+            }
+            if let Some(task) = self.task.take() {
+                task.await.expect("server task").expect("server ran");
+            }
+        }
+    }
+
+    /// One HTTP/1.1 POST to `/api` on a fresh connection; returns the status and body.
+    async fn post(port: u16, body: &[u8]) -> std::io::Result<(u16, Vec<u8>)> {
+        let mut stream = TcpStream::connect(("127.0.0.1", port)).await?;
+        let head = format!(
+            "POST /api HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await?;
+        stream.write_all(body).await?;
+        let mut response = Vec::new();
+        stream.read_to_end(&mut response).await?;
+        let end = response
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .ok_or_else(|| std::io::Error::other("response has no head"))?;
+        let head = String::from_utf8_lossy(&response[..end]);
+        let status = head
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| std::io::Error::other("no status line"))?;
+        Ok((status, response[end + 4..].to_vec()))
+    }
+
+    async fn replay(file: &str, schema: &str, group: Option<&str>, expected: usize) {
+        let Some(dir) = vectors::conformance_dir() else {
+            return;
+        };
+        let mut failures = Vec::new();
+        for run in runs(&dir, file, group, expected) {
+            let served = Served::start(mock(&dir, schema)).await;
+            let port = served.port;
+            let found = vectors::run_cases(&run, |request| async move {
+                let (status, body) = post(port, &request).await.expect("posts");
+                assert_eq!(status, 200);
+                body
+            })
+            .await;
+            served.stop().await;
+            failures.extend(found);
+        }
+        vectors::report(&format!("{file} (mock, over HTTP)"), expected, &failures);
+    }
+
+    #[tokio::test]
+    async fn mock_vectors_over_http() {
+        replay("mock.json", "example", None, 1258).await;
+    }
+
+    #[tokio::test]
+    async fn mockgen_and_api_examples_over_http() {
+        replay("mockgen.json", "mockgen", None, 9).await;
+        replay(
+            "api_examples.json",
+            "api_examples_mock",
+            Some("mock_cases"),
+            1,
+        )
+        .await;
+    }
+
+    #[tokio::test]
+    async fn test_client_vectors_over_http() {
+        let Some(dir) = vectors::conformance_dir() else {
+            return;
+        };
+        let served = Served::start(SharedFixture(test_server(&dir))).await;
+        let port = served.port;
+        let client = Client::new(move |bytes: Vec<u8>| async move {
+            let (_, body) = post(port, &bytes).await?;
+            Ok::<_, TransportError>(body)
+        });
+        replay_test_client(client, &dir, "test_client.json (over HTTP)").await;
+        served.stop().await;
+    }
+}
