@@ -1,11 +1,13 @@
 //! `fn.api_` with `includeExamples!`: every definition gets a deterministic example
 //! payload. The generator is a seeded xorshift over 32-bit integers with the protocol's
 //! word list, walked in sorted key order, so every implementation produces the same
-//! examples for the same schema.
+//! examples for the same schema. Generation keeps within [`GenerationLimits`], so
+//! recursive types end and the answer stays small.
 
 use serde_json::{Map, Value};
 use telepact_schema::{Field, Schema, TypeExpr, TypeKind, TypeName};
 
+use crate::budget::{Budget, Composite, Endings, GenerationLimits, Room};
 use crate::validate::possible_select;
 
 const WORDS: [&str; 24] = [
@@ -14,12 +16,9 @@ const WORDS: [&str; 24] = [
     "psi", "omega",
 ];
 
-/// Every array and object in an example has this many entries.
+/// Every array and object in an example has this many entries (none once the budget
+/// is tight).
 const COLLECTION_LENGTH: usize = 2;
-
-/// Deeper than this, an example value is cut short with `null` (guards recursive types
-/// whose every path is required).
-const MAX_DEPTH: usize = 64;
 
 /// The deterministic generator, restarted for every definition.
 struct Random {
@@ -90,27 +89,32 @@ fn base64_encode(bytes: &[u8]) -> String {
 /// Generates example values of schema types.
 struct Generator<'a> {
     schema: &'a Schema,
+    endings: &'a Endings,
     random: Random,
+    budget: Budget,
     /// The function whose possible selects an `_ext.Select_` example draws from.
     scope: &'a str,
-    depth: usize,
 }
 
 impl Generator<'_> {
     fn value(&mut self, ty: &TypeExpr) -> Value {
-        if ty.nullable && self.random.boolean() {
-            return Value::Null;
-        }
-        if self.depth >= MAX_DEPTH {
-            return Value::Null;
-        }
-        self.depth += 1;
-        let value = self.kind(&ty.kind);
-        self.depth -= 1;
+        let room = self.budget.enter();
+        let value = match room {
+            Room::Exhausted => Value::Null,
+            Room::Tight if ty.nullable => Value::Null,
+            Room::Generous if ty.nullable && self.random.boolean() => Value::Null,
+            _ => self.kind(&ty.kind, room),
+        };
+        self.budget.leave();
         value
     }
 
-    fn kind(&mut self, kind: &TypeKind) -> Value {
+    fn kind(&mut self, kind: &TypeKind, room: Room) -> Value {
+        let length = if room == Room::Generous {
+            COLLECTION_LENGTH
+        } else {
+            0
+        };
         match kind {
             TypeKind::Boolean => Value::Bool(self.random.boolean()),
             TypeKind::Integer => Value::from(self.random.next_int()),
@@ -119,28 +123,41 @@ impl Generator<'_> {
             TypeKind::Bytes => Value::String(self.random.bytes_base64()),
             TypeKind::Any => self.any(),
             TypeKind::Array(inner) => {
-                Value::Array((0..COLLECTION_LENGTH).map(|_| self.value(inner)).collect())
+                Value::Array((0..length).map(|_| self.value(inner)).collect())
             }
             TypeKind::Object(inner) => {
                 let mut map = Map::new();
-                for _ in 0..COLLECTION_LENGTH {
+                for _ in 0..length {
                     let key = self.random.word().to_string();
                     let value = self.value(inner);
                     map.insert(key, value);
                 }
                 Value::Object(map)
             }
-            TypeKind::Struct(id) => self.fields(self.schema.struct_def(*id).fields.values()),
+            TypeKind::Struct(id) => {
+                let fields = &self.schema.struct_def(*id).fields;
+                self.within(Composite::Struct(*id), |g| g.fields(fields.values()))
+            }
             TypeKind::Union(id) => {
                 let union = self.schema.union_def(*id);
-                self.union(union.tags.values().map(|t| (t.name.as_str(), &t.fields)))
+                let tags = union.tags.values().map(|t| (t.name.as_str(), &t.fields));
+                self.within(Composite::Union(*id), |g| g.union(tags))
             }
             TypeKind::FunctionLink(id) => {
                 let function = self.schema.function(*id);
-                self.union([(function.name.as_str(), &function.args)].into_iter())
+                let tags = [(function.name.as_str(), &function.args)].into_iter();
+                self.within(Composite::Function(*id), |g| g.union(tags))
             }
             TypeKind::Select => self.select(),
         }
+    }
+
+    /// Generates the payload of a definition that may recur.
+    fn within(&mut self, composite: Composite, generate: impl FnOnce(&mut Self) -> Value) -> Value {
+        self.budget.enter_composite(composite);
+        let value = generate(self);
+        self.budget.leave_composite();
+        value
     }
 
     fn any(&mut self) -> Value {
@@ -151,9 +168,11 @@ impl Generator<'_> {
         }
     }
 
-    /// A struct with every field, in key order.
+    /// A struct with every field (required ones only once the budget is tight), in key
+    /// order.
     fn fields<'f>(&mut self, fields: impl Iterator<Item = &'f Field>) -> Value {
-        let mut sorted: Vec<&Field> = fields.collect();
+        let generous = self.budget.room() == Room::Generous;
+        let mut sorted: Vec<&Field> = fields.filter(|f| generous || !f.optional).collect();
         sorted.sort_by(|a, b| a.key.cmp(&b.key));
         let mut map = Map::new();
         for field in sorted {
@@ -163,14 +182,22 @@ impl Generator<'_> {
         Value::Object(map)
     }
 
-    /// One tag, drawn from the tags in name order.
+    /// One tag, drawn from the tags in name order; once the budget is tight, the first
+    /// tag whose required fields end soonest.
     fn union<'f>(
         &mut self,
         tags: impl Iterator<Item = (&'f str, &'f indexmap::IndexMap<String, Field>)>,
     ) -> Value {
         let mut sorted: Vec<_> = tags.collect();
         sorted.sort_by(|a, b| a.0.cmp(b.0));
-        let index = self.random.below(sorted.len());
+        let index = if self.budget.room() == Room::Generous {
+            self.random.below(sorted.len())
+        } else {
+            let endings = self.endings;
+            (0..sorted.len())
+                .min_by_key(|i| endings.fields(sorted[*i].1))
+                .unwrap_or(0)
+        };
         let Some((tag, fields)) = sorted.get(index) else {
             return Value::Object(Map::new());
         };
@@ -228,14 +255,14 @@ impl Generator<'_> {
                     Some(name) => (name, true),
                     None => (text.as_str(), false),
                 };
-                if nullable && self.random.boolean() {
+                if nullable && (self.budget.room() != Room::Generous || self.random.boolean()) {
                     return Value::Null;
                 }
                 self.named(name)
             }
             Value::Array(items) => match items.first() {
                 Some(inner) => Value::Array(
-                    (0..COLLECTION_LENGTH)
+                    (0..self.written_length())
                         .map(|_| self.written(inner))
                         .collect(),
                 ),
@@ -243,7 +270,7 @@ impl Generator<'_> {
             },
             Value::Object(map) if map.len() == 1 && map.contains_key("string") => {
                 let mut out = Map::new();
-                for _ in 0..COLLECTION_LENGTH {
+                for _ in 0..self.written_length() {
                     let key = self.random.word().to_string();
                     let value = self.written(&map["string"]);
                     out.insert(key, value);
@@ -251,6 +278,14 @@ impl Generator<'_> {
                 Value::Object(out)
             }
             _ => Value::Null,
+        }
+    }
+
+    fn written_length(&self) -> usize {
+        if self.budget.room() == Room::Generous {
+            COLLECTION_LENGTH
+        } else {
+            0
         }
     }
 
@@ -270,7 +305,10 @@ impl Generator<'_> {
                 None => return Value::Null,
             },
         };
-        self.kind(&kind)
+        self.value(&TypeExpr {
+            kind,
+            nullable: false,
+        })
     }
 
     /// An `errors.*` example: one of its written tags, with every field.
@@ -302,13 +340,27 @@ impl Generator<'_> {
     }
 }
 
-/// The definitions with example payloads added.
-pub(crate) fn with_examples(schema: &Schema, definitions: &[Value]) -> Vec<Value> {
+/// The definitions with example payloads added, each example within `limits`.
+pub(crate) fn with_examples(
+    schema: &Schema,
+    definitions: &[Value],
+    limits: GenerationLimits,
+) -> Vec<Value> {
     let scope = default_scope(schema);
+    let endings = Endings::new(schema);
     definitions
         .iter()
         .map(|definition| match definition {
-            Value::Object(map) => Value::Object(add_examples(schema, &scope, map)),
+            Value::Object(map) => {
+                let generator = Generator {
+                    schema,
+                    endings: &endings,
+                    random: Random::new(),
+                    budget: Budget::new(limits),
+                    scope: &scope,
+                };
+                Value::Object(add_examples(generator, map))
+            }
             other => other.clone(),
         })
         .collect()
@@ -339,20 +391,14 @@ fn schema_key(definition: &Map<String, Value>) -> Option<&str> {
         .find(|k| !matches!(*k, "///" | "->" | "_errors") && !k.starts_with('$'))
 }
 
-fn add_examples(
-    schema: &Schema,
-    default_scope: &str,
-    definition: &Map<String, Value>,
+fn add_examples<'a>(
+    mut generator: Generator<'a>,
+    definition: &'a Map<String, Value>,
 ) -> Map<String, Value> {
+    let schema = generator.schema;
     let mut out = definition.clone();
     let Some(key) = schema_key(definition) else {
         return out;
-    };
-    let mut generator = Generator {
-        schema,
-        random: Random::new(),
-        scope: default_scope,
-        depth: 0,
     };
     if key.starts_with("info.") {
         out.insert("example".to_string(), Value::Object(Map::new()));
