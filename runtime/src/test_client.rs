@@ -34,10 +34,11 @@ use serde_json::{Map, Value};
 use telepact_schema::{LoadError, Schema};
 use tokio::sync::OnceCell;
 
+use crate::budget::{Endings, GenerationLimits};
 use crate::client::{Client, ClientError};
 use crate::message::{Headers, Message};
 use crate::mock::is_sub_map;
-use crate::random::{Budget, GenerateOptions, Generator, RandomGenerator};
+use crate::random::{GenerateOptions, Generator, RandomGenerator};
 
 /// The sizes of the collections a [`TestClient`] generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,7 +83,13 @@ impl From<LoadError> for TestClientError {
 pub struct TestClient {
     client: Client,
     random: Mutex<RandomGenerator>,
-    schema: OnceCell<Arc<Schema>>,
+    schema: OnceCell<Arc<ServerSchema>>,
+}
+
+/// The server's schema, as `fn.api_` tells it.
+struct ServerSchema {
+    schema: Schema,
+    endings: Endings,
 }
 
 impl TestClient {
@@ -137,6 +144,7 @@ impl TestClient {
         if expect_match {
             return Ok(response);
         }
+        let ServerSchema { schema, endings } = &*schema;
         let Some((id, _)) = schema.function_by_name(&function) else {
             return Err(mismatch(response));
         };
@@ -144,11 +152,12 @@ impl TestClient {
             include_optional_fields: false,
             randomize_optional_fields: false,
             always_include_required_fields: true,
-            budget: Budget::DEFAULT,
+            limits: GenerationLimits::default(),
         };
         let body = {
             let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
-            Generator::new(&schema, &mut random, options, &function).result(id, Some(expected))
+            Generator::new(schema, endings, &mut random, options, &function)
+                .result(id, Some(expected))
         };
         Ok(Message {
             headers: response.headers,
@@ -157,7 +166,7 @@ impl TestClient {
         })
     }
 
-    async fn schema(&self) -> Result<Arc<Schema>, TestClientError> {
+    async fn schema(&self) -> Result<Arc<ServerSchema>, TestClientError> {
         let schema = self
             .schema
             .get_or_try_init(|| async {
@@ -169,7 +178,8 @@ impl TestClient {
                     .and_then(|ok| ok.get("api"))
                     .ok_or_else(|| TestClientError::Schema("fn.api_ did not answer Ok_".into()))?;
                 let schema = Schema::from_text(&api.to_string())?;
-                Ok::<_, TestClientError>(Arc::new(schema))
+                let endings = Endings::new(&schema);
+                Ok::<_, TestClientError>(Arc::new(ServerSchema { schema, endings }))
             })
             .await?;
         Ok(Arc::clone(schema))

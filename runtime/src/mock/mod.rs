@@ -39,8 +39,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::Map;
 use telepact_schema::{LoadError, Schema};
 
+use crate::budget::{Endings, GenerationLimits};
 use crate::message::{Headers, Message};
-use crate::random::Budget;
 use crate::router::{FunctionRouter, HandlerError};
 use crate::server::{Authenticated, BuildError, Response, Server};
 pub(crate) use matching::is_sub_map;
@@ -63,7 +63,7 @@ pub struct MockOptions {
     /// minimum (default 3).
     pub collection_length_max: u32,
     /// Bounds the size of one generated result.
-    pub budget: Budget,
+    pub limits: GenerationLimits,
 }
 
 impl Default for MockOptions {
@@ -74,7 +74,7 @@ impl Default for MockOptions {
             randomize_optional_fields: true,
             collection_length_min: 0,
             collection_length_max: 3,
-            budget: Budget::DEFAULT,
+            limits: GenerationLimits::default(),
         }
     }
 }
@@ -109,7 +109,7 @@ impl MockServer {
             schema.with_mock_definitions()?
         };
         let schema = Arc::new(schema);
-        let state = Arc::new(Mutex::new(MockState::new(&options)));
+        let state = Arc::new(Mutex::new(MockState::new(&options, Endings::new(&schema))));
         let router = routes(&schema, &state, options);
         let builder = Server::builder(Arc::clone(&schema), router).auth_required(false);
         let builder = if schema.has_auth() {
