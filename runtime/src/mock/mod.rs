@@ -32,6 +32,8 @@
 
 mod matching;
 mod state;
+#[cfg(test)]
+mod tests;
 mod verify;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -101,7 +103,9 @@ pub struct MockServer {
 
 impl MockServer {
     /// A mock of `schema` (loaded with [`Schema::mock_from_dir`] or plain: the mock
-    /// definitions are added when missing). It never requires authentication.
+    /// definitions are added when missing). Its own functions need no credentials; for
+    /// a schema with `union.Auth_`, calls of the schema's functions must carry
+    /// `@auth_`, and any credentials are accepted.
     pub fn new(schema: &Schema, options: MockOptions) -> Result<MockServer, MockError> {
         let schema = if schema.has_mock_definitions() {
             schema.clone()
