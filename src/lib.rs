@@ -37,12 +37,16 @@ pub enum SetupError {
     Server(#[from] BuildError),
 }
 
+/// How long one call may take before it answers `ErrorUnknown_`.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The bakery's Telepact server: schema, handlers, auth hook and middleware.
 pub fn server() -> Result<Server, SetupError> {
     let schema = Schema::from_documents([SCHEMA_FILE])?;
     let server = Server::builder(schema, api::router(ShiftBoard))
         .on_auth(auth::authenticate)
         .middleware(middleware::IdentityMiddleware)
+        .request_timeout(REQUEST_TIMEOUT)
         .build()?;
     Ok(server)
 }

@@ -16,9 +16,11 @@
 //! with `into_make_service_with_connect_info::<SocketAddr>()` to keep the
 //! [`PeerAddress`].
 
-use std::future::Future;
+use std::future::{Future, IntoFuture};
 use std::io;
 use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
@@ -40,6 +42,8 @@ use crate::server::{Response, Server};
 pub const DEFAULT_PATH: &str = "/api/telepact";
 /// The default request body limit: 1 MiB. Larger bodies are answered with 413.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// How long [`serve`] lets in-flight requests finish after the shutdown signal.
+pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 /// Where the endpoint lives and how much it accepts.
 #[derive(Debug, Clone)]
@@ -113,16 +117,46 @@ pub fn transport_context(peer: Option<SocketAddr>) -> axum::http::Extensions {
 }
 
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight
-/// requests finish. Each request's [`PeerAddress`] reaches the server.
+/// requests finish for up to [`DEFAULT_SHUTDOWN_GRACE`]. Each request's
+/// [`PeerAddress`] reaches the server.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
+    serve_with_grace(listener, router, shutdown, DEFAULT_SHUTDOWN_GRACE).await
+}
+
+/// Like [`serve`], with in-flight requests given `grace` after the shutdown signal.
+/// Past it this returns without them (they end with the runtime), so a stuck handler
+/// never keeps the process from stopping.
+pub async fn serve_with_grace(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> io::Result<()> {
+    let signalled = Arc::new(tokio::sync::Notify::new());
+    let notify = Arc::clone(&signalled);
+    let shutdown = async move {
+        shutdown.await;
+        notify.notify_one();
+    };
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, service)
+    let serving = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
-        .await
+        .into_future();
+    let deadline = async move {
+        signalled.notified().await;
+        tokio::time::sleep(grace).await;
+    };
+    tokio::select! {
+        result = serving => result,
+        () = deadline => {
+            tracing::warn!(grace_ms = grace.as_millis(), "in-flight requests cancelled at the shutdown deadline");
+            Ok(())
+        }
+    }
 }
 
 /// Completes on Ctrl-C (and on SIGTERM on Unix): a ready-made `shutdown` for [`serve`].

@@ -1,6 +1,7 @@
 //! Telepact runtime: serves any schema loaded by `telepact-schema`.
 
 pub mod binary;
+mod budget;
 pub mod client;
 mod codec;
 #[cfg(feature = "axum")]
@@ -10,17 +11,19 @@ pub mod mock;
 pub mod random;
 mod router;
 mod server;
+pub mod test_client;
 pub mod typed;
 mod validate;
 mod value_validator;
 
+pub use budget::GenerationLimits;
 pub use client::{Client, ClientError, ClientOptions};
 pub use codec::{Encoding, ParseFailure};
 pub use message::{Headers, Message, PeerAddress};
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{
     AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, MessageHook, Middleware, Panicked,
-    ProcessError, Response, Server, ServerBuilder, middleware_fn,
+    ProcessError, Response, Server, ServerBuilder, TimedOut, middleware_fn,
 };
 pub use telepact_schema as schema;
 pub use validate::{Reason, ValidationFailure};

@@ -139,3 +139,30 @@ mod over_http {
         over_http("garbage.json", "example", false).await;
     }
 }
+
+/// Every schema the vectors serve (not the deliberately broken `parse*` ones) answers
+/// `fn.api_` with examples and internal definitions small and parseable with serde_json's
+/// default recursion limit.
+#[tokio::test]
+async fn api_examples_of_every_conformance_schema_stay_small_and_parseable() {
+    let Some(dir) = vectors::conformance_dir() else {
+        return;
+    };
+    let request = br#"[{}, {"fn.api_": {"includeExamples!": true, "includeInternal!": true}}]"#;
+    let mut checked = Vec::new();
+    // The mock schemas (`mockgen`, `api_examples_mock`) are checked with the mock server.
+    for schema in ["example", "auth", "binary", "load"] {
+        let fixture = fixture(&dir, schema, schema == "auth");
+        let response = fixture.handle(request).await;
+        assert!(
+            response.bytes.len() < 64 * 1024,
+            "{schema}: {} bytes",
+            response.bytes.len()
+        );
+        let answer: serde_json::Value =
+            serde_json::from_slice(&response.bytes).expect("answer parses with default limits");
+        assert!(answer.pointer("/1/Ok_/api").is_some(), "{schema}: {answer}");
+        checked.push(schema);
+    }
+    assert_eq!(checked.len(), 4);
+}

@@ -152,3 +152,52 @@ async fn the_peer_address_reaches_the_auth_hook_and_the_handler() {
     let answer: Value = serde_json::from_slice(&server.process(request).await.bytes).expect("JSON");
     assert!(answer[1].get("ErrorUnauthenticated_").is_some(), "{answer}");
 }
+
+#[tokio::test]
+async fn shutdown_ends_serving_at_its_deadline_despite_a_stuck_handler() {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let router = FunctionRouter::new().route("fn.nothing", |_request: Message| async move {
+        std::future::pending::<()>().await;
+        Ok::<_, HandlerError>(Message::default())
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let (entered, handler_entered) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(http::serve_with_grace(
+        listener,
+        http::router(server, &HttpOptions::default()),
+        async {
+            let _ = stopped.await;
+        },
+        std::time::Duration::from_millis(100),
+    ));
+    // The stuck call is in flight once its request has been written.
+    tokio::spawn(async move {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connects");
+        let body = br#"[{}, {"fn.nothing": {}}]"#;
+        let head = format!(
+            "POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        stream.write_all(head.as_bytes()).await.expect("writes");
+        stream.write_all(body).await.expect("writes");
+        let _ = entered.send(());
+        let mut rest = Vec::new();
+        let _ = stream.read_to_end(&mut rest).await;
+    });
+    handler_entered.await.expect("the request was sent");
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    stop.send(()).expect("server is running");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), serving).await;
+    assert!(
+        matches!(ended, Ok(Ok(Ok(())))),
+        "serving ended at its deadline: {ended:?}"
+    );
+}

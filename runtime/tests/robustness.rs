@@ -199,3 +199,177 @@ proptest! {
         result_tag(&server, &rt, &serde_json::to_vec(&message).unwrap());
     }
 }
+
+/// The recursive schema of the `fn.api_` denial-of-service report: an optional
+/// recursive array and an optional recursive union.
+const RECURSIVE_SCHEMA: &str = r#"
+- struct.Tree:
+    id: "integer"
+    children!: ["struct.Tree"]
+- union.Harvest:
+    - Empty: {}
+    - Nested:
+        inner!: "union.Harvest"
+- fn.inspect:
+    id: "integer"
+  ->:
+    - Ok_:
+        tree!: "struct.Tree"
+        harvest: "union.Harvest"
+"#;
+
+/// Answers must stay this small and parse with serde_json's default recursion limit.
+const EXAMPLES_SIZE_LIMIT: usize = 64 * 1024;
+
+fn no_handler_server(schema: Schema) -> Server {
+    Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("server builds")
+}
+
+/// Asks for `fn.api_` with examples (and internal definitions) and checks the answer is
+/// small, parseable with serde_json's default limits, and an `Ok_`.
+fn api_examples(server: &Server, rt: &tokio::runtime::Runtime, headers: &str) -> Value {
+    let request = format!(
+        r#"[{headers}, {{"fn.api_": {{"includeExamples!": true, "includeInternal!": true}}}}]"#
+    );
+    let response = rt.block_on(server.process(request.as_bytes()));
+    assert!(
+        response.bytes.len() < EXAMPLES_SIZE_LIMIT,
+        "answer of {} bytes",
+        response.bytes.len()
+    );
+    let value: Value = serde_json::from_slice(&response.bytes).expect("answer parses");
+    assert!(value.pointer("/1/Ok_/api").is_some(), "{value}");
+    value
+}
+
+/// Every `example` of a struct or union definition is a valid value of it.
+fn assert_examples_validate(schema: &Schema, answer: &Value) {
+    let validator = telepact::ValueValidator::new(schema);
+    let definitions = answer.pointer("/1/Ok_/api").and_then(Value::as_array);
+    for definition in definitions.into_iter().flatten() {
+        let Some(map) = definition.as_object() else {
+            continue;
+        };
+        let Some(name) = map
+            .keys()
+            .find(|k| k.starts_with("struct.") || k.starts_with("union."))
+        else {
+            continue;
+        };
+        let example = &map["example"];
+        let failures = validator.validate(name, example).expect("type is known");
+        assert!(failures.is_empty(), "{name}: {example} fails {failures:?}");
+    }
+}
+
+#[test]
+fn api_examples_of_recursive_types_end_small() {
+    let rt = runtime();
+    let schema = Schema::from_text(RECURSIVE_SCHEMA).expect("schema loads");
+    let server = no_handler_server(schema.clone());
+    let answer = api_examples(&server, &rt, "{}");
+    assert_examples_validate(&schema, &answer);
+    let tree = answer
+        .pointer("/1/Ok_/api")
+        .and_then(Value::as_array)
+        .and_then(|defs| {
+            defs.iter()
+                .find_map(|d| d.get("struct.Tree").and(d.get("example")))
+        })
+        .expect("struct.Tree has an example");
+    assert!(
+        tree.get("children!").is_some(),
+        "the first levels stay generous: {tree}"
+    );
+}
+
+#[test]
+fn api_examples_of_the_fuzz_schema_parse_with_default_limits() {
+    // Once nested 135 levels deep, past serde_json's recursion limit of 128.
+    let rt = runtime();
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let server = no_handler_server(schema.clone());
+    let answer = api_examples(&server, &rt, r#"{"@unsafe_": true, "@id#": [0]}"#);
+    assert_examples_validate(&schema, &answer);
+}
+
+#[test]
+fn examples_are_computed_once_and_answered_the_same() {
+    let rt = runtime();
+    let server = no_handler_server(Schema::from_text(RECURSIVE_SCHEMA).expect("schema loads"));
+    let first = api_examples(&server, &rt, "{}");
+    let second = api_examples(&server, &rt, "{}");
+    assert_eq!(first, second);
+}
+
+#[test]
+fn a_tighter_budget_makes_smaller_examples() {
+    let rt = runtime();
+    let schema = Schema::from_text(RECURSIVE_SCHEMA).expect("schema loads");
+    let size = |limits: telepact::GenerationLimits| {
+        let server = Server::builder(schema.clone(), FunctionRouter::new())
+            .auth_required(false)
+            .generation_limits(limits)
+            .build()
+            .expect("server builds");
+        api_examples(&server, &rt, "{}").to_string().len()
+    };
+    let generous = size(telepact::GenerationLimits::default());
+    let tight = size(telepact::GenerationLimits {
+        max_recursion: 0,
+        max_values: 0,
+    });
+    assert!(tight < generous, "{tight} < {generous}");
+}
+
+/// A schema of `structs` structs and `unions` unions whose fields point at random
+/// definitions through every kind of wrapper: optional, nullable, array, object.
+fn recursive_schema() -> impl Strategy<Value = String> {
+    let reference = (0..4usize, 0..6usize, 0..4usize).prop_map(|(target, wrapper, key)| {
+        let name = match target {
+            0 | 1 => format!("struct.S{target}"),
+            2 => "union.U0".to_string(),
+            _ => "integer".to_string(),
+        };
+        let ty = match wrapper {
+            0 => json!(name),
+            1 => json!(format!("{name}?")),
+            2 | 3 => json!([name]),
+            _ => json!({ "string": name }),
+        };
+        (format!("f{key}"), ty)
+    });
+    let fields = prop::collection::vec((reference, any::<bool>()), 0..4).prop_map(|fields| {
+        let mut map = serde_json::Map::new();
+        for ((key, ty), optional) in fields {
+            let key = if optional { format!("{key}!") } else { key };
+            map.insert(key, ty);
+        }
+        Value::Object(map)
+    });
+    (fields.clone(), fields.clone(), fields.clone(), fields).prop_map(|(s0, s1, a, b)| {
+        json!([
+            {"struct.S0": s0},
+            {"struct.S1": s1},
+            {"union.U0": [{"A": a}, {"B": b}, {"Leaf": {}}]},
+            {"fn.call": {"arg!": "struct.S0"}, "->": [{"Ok_": {"out!": "union.U0"}}]}
+        ])
+        .to_string()
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    #[test]
+    fn example_generation_ends_within_budget_for_random_recursive_schemas(text in recursive_schema()) {
+        // Schemas whose required fields recurse without end are refused by the loader.
+        let Ok(schema) = Schema::from_text(&text) else { return Ok(()); };
+        let rt = runtime();
+        let answer = api_examples(&no_handler_server(schema.clone()), &rt, "{}");
+        assert_examples_validate(&schema, &answer);
+    }
+}

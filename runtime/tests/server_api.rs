@@ -347,3 +347,58 @@ async fn closures_become_middleware() {
     let response = respond(&call(json!({}), "fn.ping_"), &server).await;
     assert_eq!(response, json!([{"@seen": "closure"}, {"Ok_": {}}]));
 }
+
+/// A server whose `fn.point` never answers, limited to `limit`; the on-error hook
+/// records whether each reported error is a [`telepact::TimedOut`].
+fn stuck_server(limit: std::time::Duration, timeouts: Arc<Mutex<Vec<bool>>>) -> Server {
+    let router = FunctionRouter::new().route("fn.point", |_request: Message| async move {
+        std::future::pending::<()>().await;
+        Ok::<_, HandlerError>(Message::default())
+    });
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    Server::builder(schema, router)
+        .auth_required(false)
+        .request_timeout(limit)
+        .on_error(move |error| {
+            let timed_out = std::error::Error::source(error)
+                .is_some_and(|source| source.is::<telepact::TimedOut>());
+            timeouts.lock().unwrap().push(timed_out);
+        })
+        .build()
+        .expect("server builds")
+}
+
+#[tokio::test]
+async fn a_call_past_the_time_limit_answers_error_unknown_and_is_reported() {
+    let timeouts = Arc::new(Mutex::new(Vec::new()));
+    let server = stuck_server(std::time::Duration::from_millis(50), Arc::clone(&timeouts));
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        respond(&call(json!({}), "fn.point"), &server),
+    )
+    .await
+    .expect("the server answers at its limit");
+    let case_id = answer
+        .pointer("/1/ErrorUnknown_/caseId")
+        .and_then(Value::as_str);
+    assert!(case_id.is_some_and(|id| !id.is_empty()), "{answer}");
+    assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
+}
+
+#[tokio::test]
+async fn a_shorter_time_header_narrows_the_limit() {
+    let timeouts = Arc::new(Mutex::new(Vec::new()));
+    // An hour for the server; the client's 20 ms is what ends the call.
+    let server = stuck_server(std::time::Duration::from_secs(3600), Arc::clone(&timeouts));
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        respond(&call(json!({"@time_": 20}), "fn.point"), &server),
+    )
+    .await
+    .expect("the server answers at the client's limit");
+    assert!(
+        answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
+        "{answer}"
+    );
+    assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
+}

@@ -32,6 +32,8 @@
 
 mod matching;
 mod state;
+#[cfg(test)]
+mod tests;
 mod verify;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -39,10 +41,11 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::Map;
 use telepact_schema::{LoadError, Schema};
 
+use crate::budget::{Endings, GenerationLimits};
 use crate::message::{Headers, Message};
-use crate::random::Budget;
 use crate::router::{FunctionRouter, HandlerError};
 use crate::server::{Authenticated, BuildError, Response, Server};
+pub(crate) use matching::is_sub_map;
 use state::MockState;
 
 /// How a [`MockServer`] answers calls no stub matches, and what it generates.
@@ -62,7 +65,7 @@ pub struct MockOptions {
     /// minimum (default 3).
     pub collection_length_max: u32,
     /// Bounds the size of one generated result.
-    pub budget: Budget,
+    pub limits: GenerationLimits,
 }
 
 impl Default for MockOptions {
@@ -73,7 +76,7 @@ impl Default for MockOptions {
             randomize_optional_fields: true,
             collection_length_min: 0,
             collection_length_max: 3,
-            budget: Budget::DEFAULT,
+            limits: GenerationLimits::default(),
         }
     }
 }
@@ -100,7 +103,9 @@ pub struct MockServer {
 
 impl MockServer {
     /// A mock of `schema` (loaded with [`Schema::mock_from_dir`] or plain: the mock
-    /// definitions are added when missing). It never requires authentication.
+    /// definitions are added when missing). Its own functions need no credentials; for
+    /// a schema with `union.Auth_`, calls of the schema's functions must carry
+    /// `@auth_`, and any credentials are accepted.
     pub fn new(schema: &Schema, options: MockOptions) -> Result<MockServer, MockError> {
         let schema = if schema.has_mock_definitions() {
             schema.clone()
@@ -108,7 +113,7 @@ impl MockServer {
             schema.with_mock_definitions()?
         };
         let schema = Arc::new(schema);
-        let state = Arc::new(Mutex::new(MockState::new(&options)));
+        let state = Arc::new(Mutex::new(MockState::new(&options, Endings::new(&schema))));
         let router = routes(&schema, &state, options);
         let builder = Server::builder(Arc::clone(&schema), router).auth_required(false);
         let builder = if schema.has_auth() {

@@ -7,6 +7,7 @@ use telepact_schema::Schema;
 use super::MockOptions;
 use super::matching::{is_sub_map, maps_equal};
 use super::verify::{Call, Times, ok, one_entry, verify, verify_no_more_interactions};
+use crate::budget::Endings;
 use crate::message::{Headers, Message};
 use crate::random::{GenerateOptions, Generator, RandomGenerator};
 use crate::validate::{Reason, ValidationFailure, cases_json};
@@ -42,10 +43,12 @@ pub(crate) struct MockState {
     stubs: Vec<Stub>,
     calls: Vec<Call>,
     random: RandomGenerator,
+    /// How the schema's definitions end soonest (for tight generation).
+    endings: Endings,
 }
 
 impl MockState {
-    pub(crate) fn new(options: &MockOptions) -> Self {
+    pub(crate) fn new(options: &MockOptions, endings: Endings) -> Self {
         MockState {
             stubs: Vec::new(),
             calls: Vec::new(),
@@ -53,6 +56,7 @@ impl MockState {
                 options.collection_length_min,
                 options.collection_length_max,
             ),
+            endings,
         }
     }
 
@@ -158,9 +162,10 @@ impl MockState {
                 include_optional_fields: false,
                 randomize_optional_fields: options.randomize_optional_fields,
                 always_include_required_fields: true,
-                budget: options.budget,
+                limits: options.limits,
             };
-            let mut generator = Generator::new(schema, &mut self.random, generate, &function);
+            let mut generator =
+                Generator::new(schema, &self.endings, &mut self.random, generate, &function);
             let body = generator.result(id, Some(&blueprint));
             let headers = base64_header(generator.base64_paths(), wants_binary);
             let body = body.as_object().cloned().unwrap_or_default();
@@ -174,10 +179,11 @@ impl MockState {
             include_optional_fields: options.include_optional_fields,
             randomize_optional_fields: options.randomize_optional_fields,
             always_include_required_fields: true,
-            budget: options.budget,
+            limits: options.limits,
         };
         let ok_fields = definition.result.tags.get("Ok_").map(|tag| &tag.fields);
-        let mut generator = Generator::new(schema, &mut self.random, generate, &function);
+        let mut generator =
+            Generator::new(schema, &self.endings, &mut self.random, generate, &function);
         let ok = match ok_fields {
             Some(fields) => generator.fields(fields, None),
             None => Map::new(),

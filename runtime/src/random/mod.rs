@@ -21,11 +21,14 @@
 mod extensions;
 mod generate;
 
-pub use generate::{Budget, GenerateOptions};
+pub use crate::budget::GenerationLimits;
+pub use generate::GenerateOptions;
 pub(crate) use generate::{Generator, default_scope};
 
 use serde_json::Value;
 use telepact_schema::{Schema, TypeExpr};
+
+use crate::budget::Endings;
 
 /// The protocol's words for random strings.
 const WORDS: [&str; 24] = [
@@ -107,7 +110,8 @@ impl RandomGenerator {
     /// select from the schema's first non-internal function.
     pub fn generate(&mut self, schema: &Schema, ty: &TypeExpr, options: &GenerateOptions) -> Value {
         let scope = generate::default_scope(schema);
-        Generator::new(schema, self, *options, &scope).value(ty, None)
+        let endings = Endings::new(schema);
+        Generator::new(schema, &endings, self, *options, &scope).value(ty, None)
     }
 }
 

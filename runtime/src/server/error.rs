@@ -21,6 +21,12 @@ pub enum ErrorKind {
     ResponseHeaders,
 }
 
+/// The source of an [`ErrorKind::Handler`] error when a call ran past its time limit
+/// (see [`ServerBuilder::request_timeout`](crate::ServerBuilder::request_timeout)).
+#[derive(Debug, thiserror::Error)]
+#[error("no answer within {} ms", .0.as_millis())]
+pub struct TimedOut(pub std::time::Duration);
+
 /// An error met while processing one request, as given to the on-error hook.
 ///
 /// `source()` is the underlying error (a handler's own error, a panic message) when there

@@ -6,26 +6,46 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use telepact_schema::{Field, Schema, TypeExpr, TypeKind, TypeName};
 
-use crate::random::{Budget, GenerateOptions, Generator, RandomGenerator, default_scope};
+use crate::budget::{Endings, GenerationLimits};
+use crate::random::{GenerateOptions, Generator, RandomGenerator, default_scope};
 
 /// Every array and object in an example has this many entries.
 const COLLECTION_LENGTH: u32 = 2;
 
-/// Every field, optional ones included.
-const OPTIONS: GenerateOptions = GenerateOptions {
-    include_optional_fields: true,
-    randomize_optional_fields: false,
-    always_include_required_fields: true,
-    budget: Budget::DEFAULT,
-};
+/// Every field, optional ones included, within `limits`.
+fn options(limits: GenerationLimits) -> GenerateOptions {
+    GenerateOptions {
+        include_optional_fields: true,
+        randomize_optional_fields: false,
+        always_include_required_fields: true,
+        limits,
+    }
+}
 
-/// The definitions with example payloads added.
-pub(crate) fn with_examples(schema: &Schema, definitions: &[Value]) -> Vec<Value> {
-    let scope = default_scope(schema);
+/// What every example of one answer is generated with.
+struct Context<'a> {
+    schema: &'a Schema,
+    endings: Endings,
+    default_scope: String,
+    options: GenerateOptions,
+}
+
+/// The definitions with example payloads added, each example within `limits`.
+pub(crate) fn with_examples(
+    schema: &Schema,
+    definitions: &[Value],
+    limits: GenerationLimits,
+) -> Vec<Value> {
+    let context = Context {
+        schema,
+        endings: Endings::new(schema),
+        default_scope: default_scope(schema),
+        options: options(limits),
+    };
     definitions
         .iter()
         .map(|definition| match definition {
-            Value::Object(map) => Value::Object(add_examples(schema, &scope, map)),
+            Value::Object(map) => Value::Object(add_examples(&context, map)),
             other => other.clone(),
         })
         .collect()
@@ -38,11 +58,13 @@ fn schema_key(definition: &Map<String, Value>) -> Option<&str> {
         .find(|k| !matches!(*k, "///" | "->" | "_errors") && !k.starts_with('$'))
 }
 
-fn add_examples(
-    schema: &Schema,
-    default_scope: &str,
-    definition: &Map<String, Value>,
-) -> Map<String, Value> {
+fn add_examples(context: &Context<'_>, definition: &Map<String, Value>) -> Map<String, Value> {
+    let Context {
+        schema,
+        endings,
+        default_scope,
+        options,
+    } = context;
     let mut out = definition.clone();
     let Some(key) = schema_key(definition) else {
         return out;
@@ -53,14 +75,14 @@ fn add_examples(
     }
     let mut random = RandomGenerator::new(COLLECTION_LENGTH, COLLECTION_LENGTH);
     if let Some((id, function)) = schema.function_by_name(key) {
-        let mut generator = Generator::new(schema, &mut random, OPTIONS, key);
+        let mut generator = Generator::new(schema, endings, &mut random, *options, key);
         let input = generator.union(&[(function.name.as_str(), &function.args)], None);
         let output = generator.result(id, None);
         out.insert("inputExample".to_string(), input);
         out.insert("outputExample".to_string(), output);
         return out;
     }
-    let mut generator = Generator::new(schema, &mut random, OPTIONS, default_scope);
+    let mut generator = Generator::new(schema, endings, &mut random, *options, default_scope);
     if key.starts_with("headers.") {
         let input = header_example(&mut generator, definition.get(key), &schema.request_headers);
         let output = header_example(

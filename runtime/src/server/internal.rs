@@ -5,14 +5,17 @@ use std::sync::{Arc, OnceLock};
 use serde_json::{Map, Value};
 use telepact_schema::Schema;
 
+use crate::budget::GenerationLimits;
 use crate::message::{Headers, Message};
 use crate::router::{FunctionRouter, HandlerError};
 
 use super::examples::with_examples;
 
-/// What `fn.api_` answers, computed once per variant.
+/// What `fn.api_` answers, computed once per variant (examples at the first call that
+/// asks for them) and shared by every later call.
 struct Api {
     schema: Arc<Schema>,
+    limits: GenerationLimits,
     /// With examples: `[public, with internal definitions]`.
     examples: [OnceLock<Vec<Value>>; 2],
 }
@@ -28,17 +31,22 @@ impl Api {
             return plain;
         }
         self.examples[usize::from(include_internal)]
-            .get_or_init(|| with_examples(&self.schema, plain))
+            .get_or_init(|| with_examples(&self.schema, plain, self.limits))
     }
 }
 
 /// Adds `fn.ping_` and `fn.api_` to the router (replacing any user routes of those names).
-pub(crate) fn add_internal_routes(router: &mut FunctionRouter, schema: Arc<Schema>) {
+pub(crate) fn add_internal_routes(
+    router: &mut FunctionRouter,
+    schema: Arc<Schema>,
+    limits: GenerationLimits,
+) {
     router.insert("fn.ping_", |_request: Message| async {
         Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
     });
     let api = Arc::new(Api {
         schema,
+        limits,
         examples: [OnceLock::new(), OnceLock::new()],
     });
     router.insert("fn.api_", move |request: Message| {

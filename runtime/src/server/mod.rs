@@ -38,17 +38,19 @@ mod internal;
 mod process;
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use telepact_schema::{FunctionId, Schema};
 
 use crate::binary::ServerBinary;
+use crate::budget::GenerationLimits;
 use crate::codec::Encoding;
 use crate::message::{Headers, Message};
 use crate::router::{FunctionRouter, HandlerError};
 use crate::validate::Compiled;
 
 pub use catch::Panicked;
-pub use error::{BuildError, ErrorKind, ProcessError};
+pub use error::{BuildError, ErrorKind, ProcessError, TimedOut};
 pub use hooks::{AuthHook, Authenticated, ErrorHook, MessageHook, Middleware, middleware_fn};
 
 /// A serialized response and its headers (for the transport: e.g. a binary body is
@@ -78,6 +80,7 @@ struct Inner {
     on_error: Option<ErrorHook>,
     /// Stands in for an unknown function while its headers are validated.
     ping: Option<FunctionId>,
+    request_timeout: Option<Duration>,
 }
 
 impl Server {
@@ -92,6 +95,8 @@ impl Server {
             on_request: None,
             on_response: None,
             on_error: None,
+            request_timeout: None,
+            generation_limits: GenerationLimits::default(),
         }
     }
 
@@ -119,6 +124,8 @@ pub struct ServerBuilder {
     on_request: Option<MessageHook>,
     on_response: Option<MessageHook>,
     on_error: Option<ErrorHook>,
+    request_timeout: Option<Duration>,
+    generation_limits: GenerationLimits,
 }
 
 impl ServerBuilder {
@@ -167,6 +174,24 @@ impl ServerBuilder {
         self
     }
 
+    /// How long middleware and handler may take for one call (default: no limit). A
+    /// call past it answers `ErrorUnknown_` (reported to the on-error hook as
+    /// [`TimedOut`]) and its future is dropped. A request's own `@time_` header, when
+    /// shorter, is the limit for that call. The server must then run on a tokio
+    /// runtime with its timer enabled.
+    pub fn request_timeout(mut self, limit: Duration) -> Self {
+        self.request_timeout = Some(limit);
+        self
+    }
+
+    /// How much the server may generate for one example of `fn.api_`
+    /// `includeExamples!` (default [`GenerationLimits::default`]).
+    pub fn generation_limits(mut self, limits: GenerationLimits) -> Self {
+        self.generation_limits = limits;
+        self
+    }
+
+    /// Checks the configuration and builds the server.
     pub fn build(self) -> Result<Server, BuildError> {
         if self.auth_required && !self.schema.has_auth() {
             return Err(BuildError::AuthUndefined);
@@ -183,7 +208,11 @@ impl ServerBuilder {
                 tracing::warn!(function = %function.name, "no route: calls will answer ErrorUnknown_");
             }
         }
-        internal::add_internal_routes(&mut router, Arc::clone(&self.schema));
+        internal::add_internal_routes(
+            &mut router,
+            Arc::clone(&self.schema),
+            self.generation_limits,
+        );
         let inner = Inner {
             schema: self.schema,
             compiled,
@@ -195,6 +224,7 @@ impl ServerBuilder {
             on_response: self.on_response,
             on_error: self.on_error,
             ping,
+            request_timeout: self.request_timeout,
         };
         Ok(Server {
             inner: Arc::new(inner),

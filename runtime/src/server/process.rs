@@ -4,12 +4,13 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
 
 use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
 use super::catch::CatchUnwind;
-use super::error::{ErrorKind, ProcessError};
+use super::error::{ErrorKind, ProcessError, TimedOut};
 use super::{Inner, Response, Server};
 use crate::binary::BinaryRequest;
 use crate::codec::{self, ParseFailure};
@@ -240,9 +241,17 @@ impl Inner {
         }
     }
 
-    /// Calls middleware and handler; a failure or panic is logged under a fresh case id.
+    /// Calls middleware and handler within the call's time limit; a failure, panic or
+    /// timeout is logged under a fresh case id.
     async fn route(&self, request: Message, function: &str) -> Result<Message, String> {
-        let outcome = CatchUnwind::new(self.middleware.call(request, &self.router)).await;
+        let limit = self.time_limit(&request.headers);
+        let call = CatchUnwind::new(self.middleware.call(request, &self.router));
+        let outcome = match limit {
+            Some(limit) => tokio::time::timeout(limit, call)
+                .await
+                .unwrap_or(Ok(Err(Box::new(TimedOut(limit))))),
+            None => call.await,
+        };
         let source: HandlerError = match outcome {
             Ok(Ok(result)) => return Ok(result),
             Ok(Err(e)) => e,
@@ -259,6 +268,19 @@ impl Inner {
             .with_case_id(case_id.clone()),
         );
         Err(case_id)
+    }
+
+    /// The server's limit, narrowed by the client's own `@time_` (milliseconds) when
+    /// that is shorter: past it, nobody waits for the answer. A server without a limit
+    /// needs no timer, so `@time_` alone sets none.
+    fn time_limit(&self, headers: &Headers) -> Option<Duration> {
+        let server = self.request_timeout?;
+        let client = headers
+            .get("@time_")
+            .and_then(Value::as_u64)
+            .filter(|ms| *ms > 0)
+            .map(Duration::from_millis);
+        Some(client.map_or(server, |client| server.min(client)))
     }
 
     fn parse_failure(&self, failure: ParseFailure) -> Message {

@@ -1,0 +1,195 @@
+//! The mock's own behaviour beyond the conformance vectors: bad input, limits,
+//! concurrency and the binary encodings.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::{Value, json};
+use telepact_schema::Schema;
+
+use super::{MockOptions, MockServer};
+use crate::binary::is_msgpack;
+use crate::client::{Client, ClientOptions, TransportError};
+use crate::message::{Headers, Message};
+
+const SCHEMA: &str = r#"[
+    {"struct.Item": {"name": "string", "tags!": ["string"], "blob!": "bytes"}},
+    {"fn.find": {"id": "integer"}, "->": [{"Ok_": {"item": "struct.Item", "items!": ["struct.Item"]}}]}
+]"#;
+
+fn mock(generate_responses: bool) -> MockServer {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let options = MockOptions {
+        generate_responses,
+        ..MockOptions::default()
+    };
+    MockServer::new(&schema, options).expect("mock builds")
+}
+
+async fn ask(mock: &MockServer, request: Value) -> Value {
+    let bytes = mock.process(request.to_string().as_bytes()).await.bytes;
+    serde_json::from_slice(&bytes).expect("answer is JSON")
+}
+
+fn stub(extra: Value) -> Value {
+    let mut argument = json!({
+        "stub": {"fn.find": {"id": 1}, "->": {"Ok_": {"item": {"name": "one"}}}}
+    });
+    if let (Some(argument), Some(extra)) = (argument.as_object_mut(), extra.as_object()) {
+        argument.extend(extra.clone());
+    }
+    json!([{}, {"fn.createStub_": argument}])
+}
+
+fn find(id: i64) -> Value {
+    json!([{}, {"fn.find": {"id": id}}])
+}
+
+fn body_cases(answer: &Value) -> Value {
+    answer
+        .pointer("/1/ErrorInvalidRequestBody_/cases")
+        .cloned()
+        .unwrap_or_else(|| panic!("not a validation error: {answer}"))
+}
+
+#[tokio::test]
+async fn a_stub_that_does_not_validate_is_refused_and_not_kept() {
+    let mock = mock(false);
+    let bad =
+        json!([{}, {"fn.createStub_": {"stub": {"fn.find": {"id": "one"}, "->": {"Ok_": {}}}}}]);
+    let cases = body_cases(&ask(&mock, bad).await);
+    assert_eq!(
+        cases,
+        json!([{"path": ["fn.createStub_", "stub", "fn.find", "id"],
+                "reason": {"TypeUnexpected": {"actual": {"String": {}}, "expected": {"Integer": {}}}}}])
+    );
+    assert_eq!(
+        ask(&mock, find(1)).await,
+        json!([{}, {"ErrorNoMatchingStub_": {}}])
+    );
+}
+
+#[tokio::test]
+async fn a_negative_count_is_a_validation_error() {
+    let mock = mock(false);
+    let cases = body_cases(&ask(&mock, stub(json!({"count!": -1}))).await);
+    assert_eq!(
+        cases,
+        json!([{"path": ["fn.createStub_", "count!"], "reason": {"NumberOutOfRange": {}}}])
+    );
+}
+
+#[tokio::test]
+async fn stubs_and_calls_of_unknown_functions_are_validation_errors() {
+    let mock = mock(false);
+    let stub = json!([{}, {"fn.createStub_": {"stub": {"fn.nope": {}, "->": {"Ok_": {}}}}}]);
+    assert_eq!(
+        body_cases(&ask(&mock, stub).await),
+        json!([{"path": ["fn.createStub_", "stub", "fn.nope"], "reason": {"FunctionUnknown": {}}}])
+    );
+    let verify = json!([{}, {"fn.verify_": {"call": {"fn.nope": {}}}}]);
+    assert_eq!(
+        body_cases(&ask(&mock, verify).await),
+        json!([{"path": ["fn.verify_", "call", "fn.nope"], "reason": {"FunctionUnknown": {}}}])
+    );
+}
+
+#[tokio::test]
+async fn a_counted_stub_answers_that_many_calls() {
+    let mock = mock(false);
+    let ok = json!([{}, {"Ok_": {}}]);
+    assert_eq!(ask(&mock, stub(json!({"count!": 2}))).await, ok);
+    let answered = json!([{}, {"Ok_": {"item": {"name": "one"}}}]);
+    assert_eq!(ask(&mock, find(1)).await, answered);
+    assert_eq!(ask(&mock, find(1)).await, answered);
+    assert_eq!(
+        ask(&mock, find(1)).await,
+        json!([{}, {"ErrorNoMatchingStub_": {}}])
+    );
+}
+
+#[tokio::test]
+async fn generated_results_validate_and_name_their_bytes() {
+    let mock = mock(true);
+    let seed = json!([{}, {"fn.setRandomSeed_": {"seed": 7}}]);
+    ask(&mock, seed).await;
+    for _ in 0..20 {
+        let answer = ask(&mock, find(2)).await;
+        assert!(answer.pointer("/1/Ok_/item/name").is_some(), "{answer}");
+        let blob = answer.pointer("/1/Ok_/item/blob!");
+        let marked = answer.pointer("/0/@base64_/Ok_/item/blob!");
+        assert_eq!(blob.is_some(), marked == Some(&json!(true)), "{answer}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_calls_are_all_recorded() {
+    let mock = mock(false);
+    ask(&mock, stub(json!({}))).await;
+    let tasks: Vec<_> = (0..64)
+        .map(|_| {
+            let mock = mock.clone();
+            tokio::spawn(async move { ask(&mock, find(1)).await })
+        })
+        .collect();
+    for task in tasks {
+        let answer = task.await.expect("task ran");
+        assert_eq!(answer, json!([{}, {"Ok_": {"item": {"name": "one"}}}]));
+    }
+    let verify = json!([{}, {"fn.verify_": {"call": {"fn.find": {"id": 1}}, "count!": {"Exact": {"times": 64}}}}]);
+    assert_eq!(ask(&mock, verify).await, json!([{}, {"Ok_": {}}]));
+    let none_left = json!([{}, {"fn.verifyNoMoreInteractions_": {}}]);
+    assert_eq!(ask(&mock, none_left).await, json!([{}, {"Ok_": {}}]));
+}
+
+#[tokio::test]
+async fn binary_and_packed_clients_get_what_a_json_client_gets() {
+    let mock = mock(false);
+    let blob = json!({"item": {"name": "one", "blob!": "AAEC"}});
+    let stub = json!([{}, {"fn.createStub_": {"stub": {"fn.find": {}, "->": {"Ok_": blob}}}}]);
+    ask(&mock, stub).await;
+    for packed in [false, true] {
+        let binary_requests = Arc::new(AtomicUsize::new(0));
+        let (counter, server) = (Arc::clone(&binary_requests), mock.clone());
+        let client = Client::with_options(
+            move |bytes: Vec<u8>| {
+                if is_msgpack(&bytes) {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                }
+                let server = server.clone();
+                async move { Ok::<_, TransportError>(server.process(&bytes).await.bytes) }
+            },
+            ClientOptions::default().binary(true).packed(packed),
+        );
+        for _ in 0..3 {
+            let payload = json!({"id": 3}).as_object().cloned().unwrap_or_default();
+            let request = Message::new(Headers::new(), "fn.find", payload);
+            let response = client.request(request).await.expect("answered");
+            assert_eq!(Value::Object(response.body), json!({"Ok_": blob}));
+        }
+        assert_eq!(
+            binary_requests.load(Ordering::SeqCst),
+            2,
+            "packed: {packed}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_mock_of_an_auth_schema_takes_any_credentials() {
+    let text = r#"[
+        {"union.Auth_": [{"Token": {"token": "string"}}]},
+        {"fn.me": {}, "->": [{"Ok_": {"name": "string"}}]}
+    ]"#;
+    let schema = Schema::from_text(text).expect("schema loads");
+    let mock = MockServer::new(&schema, MockOptions::default()).expect("mock builds");
+    let anyone = json!([{"@auth_": {"Token": {"token": "anyone"}}}, {"fn.me": {}}]);
+    let answer = ask(&mock, anyone).await;
+    assert!(answer.pointer("/1/Ok_/name").is_some(), "{answer}");
+    // As on any server of such a schema, a call must carry credentials.
+    let answer = ask(&mock, json!([{}, {"fn.me": {}}])).await;
+    assert!(
+        answer.pointer("/1/ErrorUnauthenticated_").is_some(),
+        "{answer}"
+    );
+}

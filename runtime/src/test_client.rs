@@ -1,0 +1,187 @@
+//! A client for tests: sends a request and asserts that the response body contains an
+//! expected pseudo-JSON body (or does not).
+//!
+//! ```
+//! use serde_json::{Map, json};
+//! use telepact::mock::{MockOptions, MockServer};
+//! use telepact::schema::Schema;
+//! use telepact::test_client::{TestClient, TestClientOptions};
+//! use telepact::{Client, Headers, Message};
+//!
+//! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+//! let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#)?;
+//! let mock = MockServer::new(&schema, MockOptions::default())?;
+//! let client = Client::new(move |bytes: Vec<u8>| {
+//!     let mock = mock.clone();
+//!     async move { Ok(mock.process(&bytes).await.bytes) }
+//! });
+//! let tester = TestClient::new(client, TestClientOptions::default());
+//!
+//! let mut args = Map::new();
+//! args.insert("x".into(), json!(1));
+//! let expected = json!({"Ok_": {}});
+//! let response = tester
+//!     .assert_request(Message::new(Headers::new(), "fn.add", args), expected.as_object().unwrap(), true)
+//!     .await?;
+//! assert!(response.body["Ok_"]["sum"].is_i64());
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
+
+use std::sync::{Arc, Mutex, PoisonError};
+
+use serde_json::{Map, Value};
+use telepact_schema::{LoadError, Schema};
+use tokio::sync::OnceCell;
+
+use crate::budget::{Endings, GenerationLimits};
+use crate::client::{Client, ClientError};
+use crate::message::{Headers, Message};
+use crate::mock::is_sub_map;
+use crate::random::{GenerateOptions, Generator, RandomGenerator};
+
+/// The sizes of the collections a [`TestClient`] generates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TestClientOptions {
+    pub collection_length_min: u32,
+    pub collection_length_max: u32,
+}
+
+impl Default for TestClientOptions {
+    fn default() -> Self {
+        TestClientOptions {
+            collection_length_min: 0,
+            collection_length_max: 3,
+        }
+    }
+}
+
+/// Why an assertion did not hold or could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TestClientError {
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    /// The response body does not contain the expected body.
+    #[error("expected the response body to contain {expected}, got {actual}")]
+    Mismatch { expected: Value, actual: Value },
+    /// The response body contains the body expected not to match.
+    #[error("expected the response body not to contain {expected}, got {actual}")]
+    UnexpectedMatch { expected: Value, actual: Value },
+    /// `fn.api_` did not answer a loadable schema.
+    #[error("the server's schema is unavailable: {0}")]
+    Schema(String),
+}
+
+impl From<LoadError> for TestClientError {
+    fn from(error: LoadError) -> Self {
+        TestClientError::Schema(error.to_string())
+    }
+}
+
+/// Wraps a [`Client`] to assert responses. The first assertion fetches the server's
+/// schema through `fn.api_`.
+pub struct TestClient {
+    client: Client,
+    random: Mutex<RandomGenerator>,
+    schema: OnceCell<Arc<ServerSchema>>,
+}
+
+/// The server's schema, as `fn.api_` tells it.
+struct ServerSchema {
+    schema: Schema,
+    endings: Endings,
+}
+
+impl TestClient {
+    pub fn new(client: Client, options: TestClientOptions) -> Self {
+        TestClient {
+            client,
+            random: Mutex::new(RandomGenerator::new(
+                options.collection_length_min,
+                options.collection_length_max,
+            )),
+            schema: OnceCell::new(),
+        }
+    }
+
+    /// Restarts the generator of filled-in fields.
+    pub fn set_seed(&self, seed: i64) {
+        self.random
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .set_seed(seed);
+    }
+
+    /// Sends `request` and checks whether the response body contains `expected` (a
+    /// sub-structure: objects by key, arrays element by element).
+    ///
+    /// With `expect_match`, answers the response when it matches. Without it, answers
+    /// `expected` completed with generated required fields (and the real response
+    /// headers) when the response does not match: a stand-in for the result the test
+    /// expected not to get.
+    pub async fn assert_request(
+        &self,
+        request: Message,
+        expected: &Map<String, Value>,
+        expect_match: bool,
+    ) -> Result<Message, TestClientError> {
+        let schema = self.schema().await?;
+        let function = request.target().to_string();
+        let response = self.client.request(request).await?;
+        let matched = is_sub_map(expected, &response.body);
+        let mismatch = |response: Message| {
+            let expected = Value::Object(expected.clone());
+            let actual = Value::Object(response.body);
+            if expect_match {
+                TestClientError::Mismatch { expected, actual }
+            } else {
+                TestClientError::UnexpectedMatch { expected, actual }
+            }
+        };
+        if matched != expect_match {
+            return Err(mismatch(response));
+        }
+        if expect_match {
+            return Ok(response);
+        }
+        let ServerSchema { schema, endings } = &*schema;
+        let Some((id, _)) = schema.function_by_name(&function) else {
+            return Err(mismatch(response));
+        };
+        let options = GenerateOptions {
+            include_optional_fields: false,
+            randomize_optional_fields: false,
+            always_include_required_fields: true,
+            limits: GenerationLimits::default(),
+        };
+        let body = {
+            let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
+            Generator::new(schema, endings, &mut random, options, &function)
+                .result(id, Some(expected))
+        };
+        Ok(Message {
+            headers: response.headers,
+            body: body.as_object().cloned().unwrap_or_default(),
+            extensions: http::Extensions::new(),
+        })
+    }
+
+    async fn schema(&self) -> Result<Arc<ServerSchema>, TestClientError> {
+        let schema = self
+            .schema
+            .get_or_try_init(|| async {
+                let request = Message::new(Headers::new(), "fn.api_", Map::new());
+                let response = self.client.request(request).await?;
+                let api = response
+                    .body
+                    .get("Ok_")
+                    .and_then(|ok| ok.get("api"))
+                    .ok_or_else(|| TestClientError::Schema("fn.api_ did not answer Ok_".into()))?;
+                let schema = Schema::from_text(&api.to_string())?;
+                let endings = Endings::new(&schema);
+                Ok::<_, TestClientError>(Arc::new(ServerSchema { schema, endings }))
+            })
+            .await?;
+        Ok(Arc::clone(schema))
+    }
+}
