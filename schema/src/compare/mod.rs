@@ -93,8 +93,8 @@ impl Incompatibility {
         let mut path = self.owner.clone();
         match &self.kind {
             IncompatibilityKind::FieldTypeChanged { field, .. }
+            | IncompatibilityKind::FieldMadeRequired { field }
             | IncompatibilityKind::RequiredFieldAdded { field } => path.push(field.clone()),
-            IncompatibilityKind::FieldMadeRequired { field } => path.push(field.clone()),
             IncompatibilityKind::ResultTagAdded { tag } => path.push(tag.clone()),
             IncompatibilityKind::TypeRemoved
             | IncompatibilityKind::FieldRemoved { .. }
