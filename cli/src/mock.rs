@@ -8,6 +8,7 @@ use axum::extract::State;
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::response::Response as HttpResponse;
 use axum::routing::get;
+use clap::builder::BoolishValueParser;
 use clap::{ArgGroup, Args};
 use telepact::Encoding;
 use telepact::http::{self, HttpOptions};
@@ -19,6 +20,8 @@ use crate::Outcome;
 use crate::error::CliError;
 use crate::fetch::{fetch_api, schema_text};
 
+/// The options and environment variables of the reference CLI's `mock` (its boolean
+/// variables take `1`/`0`, `true`/`false`, `yes`/`no`, `on`/`off`).
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("schema").required(true).args(["http_url", "dir"])))]
 pub struct MockArgs {
@@ -41,13 +44,13 @@ pub struct MockArgs {
     #[arg(long, default_value_t = 3, env = "GENERATED_COLLECTION_LENGTH_MAX")]
     generated_collection_length_max: u32,
     /// Disable generation of optional fields (enabled by default)
-    #[arg(long, env = "DISABLE_OPTIONAL_FIELD_GENERATION")]
+    #[arg(long, env = "DISABLE_OPTIONAL_FIELD_GENERATION", value_parser = BoolishValueParser::new())]
     disable_optional_field_generation: bool,
     /// Disable generation of message responses (enabled by default)
-    #[arg(long, env = "DISABLE_MESSAGE_RESPONSE_GENERATION")]
+    #[arg(long, env = "DISABLE_MESSAGE_RESPONSE_GENERATION", value_parser = BoolishValueParser::new())]
     disable_message_response_generation: bool,
     /// Disable randomization of optional field generation (enabled by default)
-    #[arg(long, env = "DISABLE_RANDOMIZE_OPTIONAL_FIELD_GENERATION")]
+    #[arg(long, env = "DISABLE_RANDOMIZE_OPTIONAL_FIELD_GENERATION", value_parser = BoolishValueParser::new())]
     disable_random_optional_field_generation: bool,
 }
 

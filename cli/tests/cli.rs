@@ -9,10 +9,32 @@ use telepact_schema::{Schema, pseudo_json_text};
 
 const BAKERY_API: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../api");
 
+/// The environment variables `telepact mock` reads, as the reference CLI does.
+const MOCK_VARIABLES: [&str; 9] = [
+    "TELEPACT_HTTP_URL",
+    "TELEPACT_DIRECTORY",
+    "MOCK_SERVER_PORT",
+    "MOCK_SERVER_PATH",
+    "GENERATED_COLLECTION_LENGTH_MIN",
+    "GENERATED_COLLECTION_LENGTH_MAX",
+    "DISABLE_OPTIONAL_FIELD_GENERATION",
+    "DISABLE_MESSAGE_RESPONSE_GENERATION",
+    "DISABLE_RANDOMIZE_OPTIONAL_FIELD_GENERATION",
+];
+
+/// `telepact` with an environment that leaves only the arguments to decide.
+fn telepact_command() -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_telepact"));
+    command.env_remove("RUST_BACKTRACE");
+    for variable in MOCK_VARIABLES {
+        command.env_remove(variable);
+    }
+    command
+}
+
 fn telepact(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_telepact"))
+    telepact_command()
         .args(args)
-        .env_remove("RUST_BACKTRACE")
         .output()
         .expect("the binary runs")
 }

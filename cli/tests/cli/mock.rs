@@ -35,11 +35,18 @@ impl RunningMock {
     }
 
     fn start_with(schema: &[&str], extra: &[&str]) -> RunningMock {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_telepact"))
+        let mut command = telepact_command();
+        command
             .arg("mock")
             .args(schema)
             .args(["--port", "0"])
-            .args(extra)
+            .args(extra);
+        Self::spawn(command)
+    }
+
+    /// Runs `command` (a `telepact mock`) and waits for its READY line.
+    fn spawn(mut command: Command) -> RunningMock {
+        let mut child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
@@ -160,6 +167,24 @@ fn response_generation_can_be_disabled() {
     let strict = RunningMock::start(&dir, &["--disable-message-response-generation"]);
     let client = Client::http(&strict.url("http"), ClientOptions::default()).unwrap();
     let refused = runtime.block_on(call(&client, unstubbed));
+    assert_eq!(refused, json!({"ErrorNoMatchingStub_": {}}));
+}
+
+#[test]
+fn takes_its_settings_from_the_reference_environment_variables() {
+    let dir = greeter_dir("mock-environment");
+    let mut command = telepact_command();
+    command
+        .arg("mock")
+        .env("TELEPACT_DIRECTORY", &dir)
+        .env("MOCK_SERVER_PORT", "0")
+        .env("MOCK_SERVER_PATH", "/mock")
+        .env("DISABLE_MESSAGE_RESPONSE_GENERATION", "1");
+    let mock = RunningMock::spawn(command);
+    let url = format!("http://127.0.0.1:{}/mock", mock.port);
+    let client = Client::http(&url, ClientOptions::default()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refused = runtime.block_on(call(&client, json!({"fn.greet": {"name": "bob"}})));
     assert_eq!(refused, json!({"ErrorNoMatchingStub_": {}}));
 }
 
