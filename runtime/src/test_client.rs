@@ -43,7 +43,10 @@ use crate::random::{GenerateOptions, Generator, RandomGenerator};
 /// The sizes of the collections a [`TestClient`] generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TestClientOptions {
+    /// Fewest items of a generated array or object (default 0).
     pub collection_length_min: u32,
+    /// Generated arrays and objects have fewer items than this unless it equals the
+    /// minimum (default 3).
     pub collection_length_max: u32,
 }
 
@@ -59,6 +62,7 @@ impl Default for TestClientOptions {
 /// Why an assertion did not hold or could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TestClientError {
+    /// The request failed (transport, timeout, an unreadable response).
     #[error(transparent)]
     Client(#[from] ClientError),
     /// The response body does not contain the expected body.
@@ -93,6 +97,7 @@ struct ServerSchema {
 }
 
 impl TestClient {
+    /// Wraps `client`; filled-in fields are drawn from a generator seeded with 0.
     pub fn new(client: Client, options: TestClientOptions) -> Self {
         TestClient {
             client,

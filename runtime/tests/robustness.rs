@@ -373,3 +373,132 @@ proptest! {
         assert_examples_validate(&schema, &answer);
     }
 }
+
+/// Every kind of type a field can have, in a mock schema (which knows `_ext.Call_` and
+/// `_ext.Stub_`).
+const FIELD_TYPES: &[&str] = &[
+    "struct.S0",
+    "struct.S1",
+    "union.U0",
+    "fn.call",
+    "boolean",
+    "integer",
+    "number",
+    "string",
+    "bytes",
+    "any",
+    "_ext.Select_",
+    "_ext.Call_",
+    "_ext.Stub_",
+];
+
+/// Like [`recursive_schema`], with fields of every type.
+fn every_type_schema() -> impl Strategy<Value = String> {
+    let reference =
+        (0..FIELD_TYPES.len(), 0..6usize, 0..5usize).prop_map(|(target, wrapper, key)| {
+            let name = FIELD_TYPES[target];
+            let ty = match wrapper {
+                0 | 1 => json!(name),
+                2 => json!(format!("{name}?")),
+                3 => json!([name]),
+                4 => json!([format!("{name}?")]),
+                _ => json!({ "string": name }),
+            };
+            (format!("f{key}"), ty)
+        });
+    let fields = prop::collection::vec((reference, any::<bool>()), 0..5).prop_map(|fields| {
+        let mut map = serde_json::Map::new();
+        for ((key, ty), optional) in fields {
+            let key = if optional { format!("{key}!") } else { key };
+            map.insert(key, ty);
+        }
+        Value::Object(map)
+    });
+    (
+        fields.clone(),
+        fields.clone(),
+        fields.clone(),
+        fields.clone(),
+        fields,
+    )
+        .prop_map(|(s0, s1, a, b, args)| {
+            json!([
+                {"struct.S0": s0},
+                {"struct.S1": s1},
+                {"union.U0": [{"A": a}, {"B": b}, {"Leaf": {}}]},
+                {"fn.call": args, "->": [{"Ok_": {"out!": "union.U0", "s!": "struct.S1"}}]}
+            ])
+            .to_string()
+        })
+}
+
+/// Generation options: every field required, optional ones as drawn, limits from
+/// generous to none at all.
+fn generate_options() -> impl Strategy<Value = (telepact::random::GenerateOptions, u32, u32)> {
+    (
+        any::<bool>(),
+        any::<bool>(),
+        0..4usize,
+        0..300usize,
+        0..3u32,
+        0..4u32,
+    )
+        .prop_map(
+            |(include, randomize, max_recursion, max_values, min, spread)| {
+                let options = telepact::random::GenerateOptions {
+                    include_optional_fields: include,
+                    randomize_optional_fields: randomize,
+                    always_include_required_fields: true,
+                    limits: telepact::GenerationLimits {
+                        max_recursion,
+                        max_values,
+                    },
+                };
+                (options, min, min + spread)
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(1000))]
+
+    /// The validator is the judge: every generated struct, union, function argument,
+    /// call and stub of a random schema is valid.
+    #[test]
+    fn generated_values_validate_against_their_schema(
+        text in prop_oneof![every_type_schema(), recursive_schema()],
+        seed in any::<i32>(),
+        (options, min, max) in generate_options(),
+    ) {
+        use telepact::random::RandomGenerator;
+        use telepact::schema::{TypeExpr, TypeKind, TypeName};
+
+        // Schemas whose required fields recurse without end are refused by the loader.
+        let Ok(schema) = Schema::mock_from_documents([("auto_", text.as_str())]) else {
+            return Ok(());
+        };
+        let validator = telepact::ValueValidator::new(&schema);
+        let mut random = RandomGenerator::new(min, max);
+        random.set_seed(i64::from(seed));
+        for (name, meaning) in &schema.names {
+            let kind = match meaning {
+                TypeName::Struct(id) => TypeKind::Struct(*id),
+                TypeName::Union(id) => TypeKind::Union(*id),
+                // A selection in another function's arguments is checked against
+                // that function's result: only the user's function selects from its own.
+                TypeName::Function(_) if name.ends_with('_') => continue,
+                TypeName::Function(id) => TypeKind::FunctionLink(*id),
+                TypeName::MockCall => TypeKind::MockCall,
+                TypeName::MockStub => TypeKind::MockStub,
+                TypeName::Select => continue,
+            };
+            let is_function = matches!(kind, TypeKind::FunctionLink(_));
+            let ty = TypeExpr { kind, nullable: false };
+            let value = random.generate(&schema, &ty, &options);
+            // `fn.x` names the argument object; the generated value is the `{"fn.x": ..}` link.
+            let checked = if is_function { &value[name.as_str()] } else { &value };
+            let failures = validator.validate(name, checked).expect("type is known");
+            prop_assert!(failures.is_empty(), "{name}: {value} fails {failures:?}\nschema {text}");
+        }
+    }
+}

@@ -88,6 +88,7 @@ pub enum MockError {
     /// their names itself, say).
     #[error("the schema cannot take the mock definitions: {0}")]
     Schema(#[from] LoadError),
+    /// The server could not be built.
     #[error(transparent)]
     Build(#[from] BuildError),
 }

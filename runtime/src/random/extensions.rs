@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 
 use telepact_schema::Schema;
 
-use super::generate::Generator;
+use super::generate::{Composite, Generator};
 use crate::validate::possible_select;
 
 /// The non-internal functions by name: what calls and stubs may name.
@@ -68,14 +68,15 @@ impl Generator<'_> {
         let schema = self.schema;
         let names = mockable_functions(schema);
         let index = self.random.next_int_below(names.len() as u32) as usize;
-        let Some((_, function)) = names
+        let Some((id, function)) = names
             .get(index)
             .and_then(|name| schema.function_by_name(name))
         else {
             return Value::Object(Map::new());
         };
+        let tags = [(function.name.as_str(), &function.args)];
         self.with_required_fields_drawn(|generator| {
-            generator.union(&[(function.name.as_str(), &function.args)], None)
+            generator.within(Composite::Function(id), |g| g.union(&tags, None))
         })
     }
 
@@ -84,7 +85,7 @@ impl Generator<'_> {
         let schema = self.schema;
         let names = mockable_functions(schema);
         let index = self.random.next_int_below(names.len() as u32) as usize;
-        let Some((_, function)) = names
+        let Some((id, function)) = names
             .get(index)
             .and_then(|name| schema.function_by_name(name))
         else {
@@ -92,7 +93,9 @@ impl Generator<'_> {
         };
         let ok_fields = function.result.tags.get("Ok_").map(|tag| &tag.fields);
         self.with_required_fields_drawn(|generator| {
-            let arguments = generator.fields(&function.args, None);
+            let arguments = generator.within(Composite::Function(id), |g| {
+                Value::Object(g.fields(&function.args, None))
+            });
             let ok = match ok_fields {
                 Some(fields) => generator.fields(fields, None),
                 None => Map::new(),
@@ -100,14 +103,14 @@ impl Generator<'_> {
             let mut result = Map::new();
             result.insert("Ok_".to_string(), Value::Object(ok));
             let mut stub = Map::new();
-            stub.insert(function.name.clone(), Value::Object(arguments));
+            stub.insert(function.name.clone(), arguments);
             stub.insert("->".to_string(), Value::Object(result));
             Value::Object(stub)
         })
     }
 
-    /// Runs `generate` flipping a coin for required fields too, as calls and stubs
-    /// may leave them out.
+    /// Runs `generate` flipping a coin for required fields too (and leaving them out
+    /// once generation is tight), as calls and stubs may leave them out.
     fn with_required_fields_drawn<T>(&mut self, generate: impl FnOnce(&mut Self) -> T) -> T {
         let always = self.options.always_include_required_fields;
         self.options.always_include_required_fields = false;

@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use telepact_schema::{Field, FunctionId, Schema, TypeExpr, TypeKind};
 
 use super::RandomGenerator;
-use crate::budget::{Budget, Composite, Endings, GenerationLimits, Room};
+pub(super) use crate::budget::Composite;
+use crate::budget::{Budget, Endings, GenerationLimits, Room};
 
 /// What a generated struct holds, and how much may be generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -214,7 +215,11 @@ impl<'a> Generator<'a> {
     }
 
     /// Generates the payload of a definition that may recur.
-    fn within(&mut self, composite: Composite, generate: impl FnOnce(&mut Self) -> Value) -> Value {
+    pub(super) fn within(
+        &mut self,
+        composite: Composite,
+        generate: impl FnOnce(&mut Self) -> Value,
+    ) -> Value {
         self.budget.enter_composite(composite);
         let value = generate(self);
         self.budget.leave_composite();
@@ -274,13 +279,13 @@ impl<'a> Generator<'a> {
     }
 
     /// Whether a field without a blueprint is generated (drawing a coin when the
-    /// options ask for one). Tight generation keeps required fields only.
+    /// options ask for one). Tight generation keeps the fields that must be there:
+    /// required ones, unless they may be left out.
     fn wants(&mut self, field: &Field, generous: bool) -> bool {
         let options = self.options;
         if !field.optional {
             return options.always_include_required_fields
-                || !generous
-                || !self.random.next_boolean();
+                || (generous && !self.random.next_boolean());
         }
         if !options.include_optional_fields || !generous {
             return false;

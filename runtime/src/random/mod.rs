@@ -7,10 +7,11 @@
 //!
 //! ```
 //! use telepact::random::{GenerateOptions, RandomGenerator};
-//! use telepact::schema::{Schema, TypeExpr, TypeKind};
+//! use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName};
 //!
 //! let schema = Schema::from_text(r#"[{"struct.Point": {"x": "integer", "label!": "string"}}]"#)?;
-//! let point = TypeExpr { kind: TypeKind::Struct(telepact::schema::StructId(0)), nullable: false };
+//! let Some(TypeName::Struct(id)) = schema.names.get("struct.Point") else { unreachable!() };
+//! let point = TypeExpr { kind: TypeKind::Struct(*id), nullable: false };
 //! let mut random = RandomGenerator::new(0, 3);
 //! random.set_seed(42);
 //! let value = random.generate(&schema, &point, &GenerateOptions::default());
