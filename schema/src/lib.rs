@@ -33,6 +33,7 @@
 
 #![warn(missing_docs)]
 
+mod diagnostics;
 mod document;
 mod error;
 mod load;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
+use crate::diagnostics::Sources;
 use crate::document::Document;
 use crate::error::{LoadError, Location, SchemaFailure, SchemaFailures};
 use crate::model::Schema;
@@ -27,10 +28,11 @@ impl Schema {
         let result = if file_failures.is_empty() {
             load(docs)
         } else {
-            Err(LoadError::Invalid(SchemaFailures(with_unreadable(
-                file_failures,
-                &docs,
-            ))))
+            let failures = with_unreadable(file_failures, &docs);
+            Err(LoadError::Invalid(SchemaFailures(
+                failures,
+                Sources::of(&docs),
+            )))
         };
         result.map_err(|error| with_file_paths(error, dir))
     }
@@ -66,7 +68,8 @@ impl Schema {
 fn load(mut docs: Vec<Document>) -> Result<Schema, LoadError> {
     standard::add_standard_documents(&mut docs);
     docs.sort_by(|a, b| a.name.cmp(&b.name));
-    parse::parse(&docs).map_err(|failures| LoadError::Invalid(SchemaFailures(failures)))
+    parse::parse(&docs)
+        .map_err(|failures| LoadError::Invalid(SchemaFailures(failures, Sources::of(&docs))))
 }
 
 fn failure_at_start(document: &str, reason: &str, data: Value) -> SchemaFailure {
@@ -135,7 +138,7 @@ fn with_unreadable(mut failures: Vec<SchemaFailure>, docs: &[Document]) -> Vec<S
 /// Points each failure of a directory's file at that file.
 fn with_file_paths(error: LoadError, dir: &Path) -> LoadError {
     match error {
-        LoadError::Invalid(SchemaFailures(failures)) => {
+        LoadError::Invalid(SchemaFailures(failures, sources)) => {
             let failures = failures
                 .into_iter()
                 .map(|failure| {
@@ -145,7 +148,7 @@ fn with_file_paths(error: LoadError, dir: &Path) -> LoadError {
                     SchemaFailure { file, ..failure }
                 })
                 .collect();
-            LoadError::Invalid(SchemaFailures(failures))
+            LoadError::Invalid(SchemaFailures(failures, sources))
         }
         other => other,
     }

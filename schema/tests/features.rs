@@ -295,7 +295,20 @@ fn yaml_failures_point_at_yaml_positions() {
     assert_eq!((failure.location.row, failure.location.col), (3, 5));
     assert_eq!(
         failure.to_string(),
-        r#"t.telepact.yaml:3:5: [0,"struct.Thing","bad"]: StringRegexMatchFailed {"regex":"^(boolean|integer|number|string|any|bytes)|((fn|(union|struct|_ext))\\.([a-zA-Z_]\\w*))$"}"#
+        "t.telepact.yaml:3:5: field `bad` of `struct.Thing` has an unknown type"
+    );
+    assert_eq!(
+        error.to_string(),
+        "\
+error: field `bad` of `struct.Thing` has an unknown type `nope`
+ --> t.telepact.yaml:3:10
+  |
+3 |     bad: nope
+  |          ^^^^ not a type
+  |
+  = help: a type is one of `boolean`, `integer`, `number`, `string`, `any`, `bytes`, or a `struct.`, `union.` or `fn.` name defined in the schema
+
+error: the schema has 1 error"
     );
     assert_eq!(
         failure.to_json()["reason"]["StringRegexMatchFailed"]["regex"]

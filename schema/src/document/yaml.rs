@@ -181,3 +181,19 @@ impl<'input> Walker<'input> {
 fn collection_tag_allowed(tag: Option<&saphyr_parser::Tag>, core: &str) -> bool {
     tag.is_none_or(|tag| tag.is_yaml_core_schema() && tag.suffix == core)
 }
+
+/// Where and why `text` is not YAML at all, when it is not.
+pub(crate) fn yaml_syntax_error(text: &str) -> Option<(Location, String)> {
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        if let Err(error) = event {
+            let marker = error.marker();
+            let location = Location {
+                row: marker.line(),
+                col: marker.col() + 1,
+            };
+            return Some((location, error.info().to_string()));
+        }
+    }
+    None
+}
