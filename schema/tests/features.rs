@@ -337,3 +337,88 @@ fn yaml_that_is_not_json_compatible_is_invalid() {
         assert_eq!(reasons, ["JsonInvalid"], "{text}");
     }
 }
+
+/// The rendered form of a YAML schema's failures.
+fn rendered(yaml: &str) -> String {
+    let error = Schema::from_documents([("orchard.telepact.yaml", yaml)]).expect_err("rejected");
+    error.to_string()
+}
+
+#[test]
+fn rendered_failures_show_the_line_a_caret_and_a_suggestion_in_file_order() {
+    let yaml = "\
+- struct.Tree:
+    id: \"integr\"
+    height: numbr?
+- fn.plant:
+    tree: struct.Tre
+  ->:
+    - Ok_: {}
+";
+    let expected = "\
+error: field `id` of `struct.Tree` has an unknown type `integr`
+ --> orchard.telepact.yaml:2:9
+  |
+2 |     id: \"integr\"
+  |         ^^^^^^^^ not a type
+  |
+  = help: did you mean `integer`?
+
+error: field `height` of `struct.Tree` has an unknown type `numbr?`
+ --> orchard.telepact.yaml:3:13
+  |
+3 |     height: numbr?
+  |             ^^^^^^ not a type
+  |
+  = help: did you mean `number?`?
+
+error: argument `tree` of `fn.plant` refers to `struct.Tre`, which is not defined
+ --> orchard.telepact.yaml:5:11
+  |
+5 |     tree: struct.Tre
+  |           ^^^^^^^^^^ not defined
+  |
+  = help: did you mean `struct.Tree`?
+
+error: the schema has 3 errors";
+    assert_eq!(rendered(yaml), expected);
+}
+
+#[test]
+fn rendered_failures_are_coloured_only_when_asked() {
+    let error = Schema::from_text("[{\"struct.Tree\": {\"id\": \"integr\"}}]").expect_err("typo");
+    assert!(error.render(true).contains("\u{1b}["));
+    assert!(!error.render(false).contains('\u{1b}'));
+    assert_eq!(error.render(false), error.to_string());
+}
+
+#[test]
+fn a_function_without_its_result_is_rendered_with_what_to_add() {
+    let yaml = "\
+- fn.plant:
+    tree: string
+- fn.water:
+    tree: string
+  =>:
+    - Ok_: {}
+";
+    let expected = "\
+error: function `fn.plant` has no result `->`
+ --> orchard.telepact.yaml:1:3
+  |
+1 | - fn.plant:
+  |   ^^^^^^^^ `->` expected
+  |
+  = help: a function lists its result after `->`, such as `->: [{Ok_: {}}]`
+
+error: `fn.water` has an unexpected key `=>`
+ --> orchard.telepact.yaml:5:3
+  |
+5 |   =>:
+  |   ^^ not allowed here
+  |
+  = help: did you mean `->`?
+
+error: the schema has 2 errors";
+    assert_eq!(rendered(yaml), expected);
+}

@@ -50,6 +50,9 @@ pub(crate) fn definition_name(index: usize, key: Option<&str>) -> String {
 /// The body under `section` (the schema key or `->`) of a definition of `kind`.
 fn body(kind: Kind, section: &str, key: &str, def: &str) -> Option<(Body, String)> {
     let is_own = section == key;
+    if !is_own && section != "->" {
+        return None;
+    }
     let described = match (kind, is_own) {
         (Kind::Struct, true) => (Body::Fields, format!("the fields of {def}")),
         (Kind::Union | Kind::Errors, true) => (Body::Tags, format!("the tags of {def}")),
@@ -174,6 +177,10 @@ mod tests {
         );
         let add = Some("fn.add");
         assert_eq!(place(json!([1, "->"]), add), "the result of `fn.add`");
+        assert_eq!(
+            place(json!([1, "_errors"]), add),
+            "key `_errors` of `fn.add`"
+        );
         assert_eq!(
             place(json!([1, "->", 0, "Ok_", "sum"]), add),
             "field `sum` of result tag `Ok_` of `fn.add`"

@@ -226,6 +226,10 @@ fn type_unexpected(facts: &Facts<'_>) -> Message {
     let title = format!("{place} must be {expected}, found {found}");
     let message = Message::new(title, &format!("expected {expected}"), Target::Value);
     let help = match (facts.failure.path.len(), expected) {
+        _ if facts.last_key() == Some("_errors") => Some(
+            "`_errors` is a pattern naming the `errors.` sets the function may return, such as `^errors\\.Validation_$`"
+                .to_string(),
+        ),
         (0, _) => Some("a schema document is a list of definitions, such as `- struct.Tree: {id: integer}`".to_string()),
         (1, _) => Some("each item of the list is one definition, such as `struct.Tree: {id: integer}`".to_string()),
         (_, "a type") => Some("a type is a name (`integer`, `struct.Tree`, `string?` for nullable), a list `[T]` or a map `{string: T}`".to_string()),
@@ -631,6 +635,15 @@ fn syntax(facts: &Facts<'_>) -> Message {
     let text = facts.source.map_or("", |source| source.text.as_str());
     let message =
         |title: String, help: &str| Message::new(title, "", Target::Key).help(help.to_string());
+    let only_comments = text
+        .lines()
+        .all(|line| line.trim().is_empty() || line.trim_start().starts_with('#'));
+    if only_comments && !text.trim().is_empty() {
+        return message(
+            format!("`{name}` holds only comments, no definitions"),
+            "a schema document is a list of definitions, such as `- struct.Tree: {id: integer}`",
+        );
+    }
     if text.trim().is_empty() {
         return message(
             format!("`{name}` is empty or not UTF-8 text"),
