@@ -36,25 +36,64 @@ fn compile_dir_writes_one_file_named_after_the_directory_and_keeps_it_when_uncha
     );
 }
 
-#[test]
-fn an_invalid_schema_fails_with_the_loaders_located_messages() {
-    let dir = scratch_dir("invalid_schema");
-    std::fs::write(
-        dir.join("bad.telepact.yaml"),
-        "- struct.Bad:\n    x: \"nope\"\n",
-    )
-    .unwrap();
+/// The build error for a schema directory holding `text`, with the directory shown
+/// as `DIR`; also checks that a build script returning it (its Debug form) prints the
+/// same text.
+fn build_error(name: &str, text: &str) -> String {
+    let dir = scratch_dir(name);
+    std::fs::write(dir.join("orchard.telepact.yaml"), text).unwrap();
     let error = telepact_codegen::configure()
         .generate_dir(&dir)
         .unwrap_err();
     let message = error.to_string();
-    assert!(
-        message.starts_with("invalid Telepact schema:\n"),
-        "{message}"
-    );
-    assert!(message.contains("bad.telepact.yaml:2:"), "{message}");
-    // A build script returning the error prints its Debug form: the same lines.
     assert_eq!(format!("{error:?}"), message);
+    assert_eq!(
+        error.render(false),
+        message.trim_start_matches("invalid Telepact schema:\n\n")
+    );
+    message.replace(&dir.display().to_string(), "DIR")
+}
+
+#[test]
+fn a_typo_in_a_type_fails_with_the_line_a_caret_and_a_suggestion() {
+    let message = build_error(
+        "typo_schema",
+        "- struct.Tree:\n    id: \"integr\"\n    name: string\n",
+    );
+    let expected = "\
+invalid Telepact schema:
+
+error: field `id` of `struct.Tree` has an unknown type `integr`
+ --> DIR/orchard.telepact.yaml:2:9
+  |
+2 |     id: \"integr\"
+  |         ^^^^^^^^ not a type
+  |
+  = help: did you mean `integer`?
+
+error: the schema has 1 error";
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn a_function_without_its_result_fails_saying_what_to_add() {
+    let message = build_error(
+        "missing_result_schema",
+        "- fn.plant:\n    tree: string\n- fn.water:\n    tree: string\n  ->:\n    - Ok_: {}\n",
+    );
+    let expected = "\
+invalid Telepact schema:
+
+error: function `fn.plant` has no result `->`
+ --> DIR/orchard.telepact.yaml:1:3
+  |
+1 | - fn.plant:
+  |   ^^^^^^^^ `->` expected
+  |
+  = help: a function lists its result after `->`, such as `->: [{Ok_: {}}]`
+
+error: the schema has 1 error";
+    assert_eq!(message, expected);
 }
 
 #[test]
@@ -105,4 +144,52 @@ fn options_that_are_not_rust_are_refused() {
         bad_path.generate(&schema, "x"),
         Err(Error::InvalidOption { .. })
     ));
+}
+
+/// The command line prints the same rendered failures, without colour when stderr is
+/// not a terminal.
+#[cfg(feature = "cli")]
+#[test]
+fn the_command_line_prints_the_rendered_failures() {
+    let dir = scratch_dir("cli_typo_schema");
+    let schema = dir.join("api");
+    std::fs::create_dir_all(&schema).unwrap();
+    std::fs::write(
+        schema.join("orchard.telepact.yaml"),
+        "- struct.Tree:\n    id: \"integr\"\n- fn.plant:\n    tree: struct.Tree\n",
+    )
+    .unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_telepact-codegen"))
+        .arg("--schema-dir")
+        .arg(&schema)
+        .arg("--out")
+        .arg(dir.join("api.rs"))
+        .output()
+        .unwrap();
+    assert!(!output.status.success());
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let expected = "\
+error: field `id` of `struct.Tree` has an unknown type `integr`
+ --> DIR/orchard.telepact.yaml:2:9
+  |
+2 |     id: \"integr\"
+  |         ^^^^^^^^ not a type
+  |
+  = help: did you mean `integer`?
+
+error: function `fn.plant` has no result `->`
+ --> DIR/orchard.telepact.yaml:3:3
+  |
+3 | - fn.plant:
+  |   ^^^^^^^^ `->` expected
+  |
+  = help: a function lists its result after `->`, such as `->: [{Ok_: {}}]`
+
+error: the schema has 2 errors
+";
+    assert_eq!(
+        stderr.replace(&schema.display().to_string(), "DIR"),
+        expected
+    );
+    assert!(!dir.join("api.rs").exists());
 }

@@ -1,6 +1,7 @@
 //! Generates Rust from a Telepact schema directory into a file, for projects that
 //! commit generated code.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -39,7 +40,8 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {error}");
+            let colour = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            eprintln!("{}", error.render(colour));
             ExitCode::FAILURE
         }
     }
