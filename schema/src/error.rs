@@ -154,8 +154,9 @@ impl fmt::Display for SchemaFailures {
     }
 }
 
-/// One line in plain words, the way compilers show a short error:
-/// `file:row:col: field `id` of `struct.Tree` has an unknown type `integr``.
+/// One line in plain words, the way compilers show a short error, e.g.
+/// ``api/orchard.telepact.yaml:2:5: field `id` of `struct.Tree` has an unknown type``
+/// (the full form, with excerpt and suggestions, is [`SchemaFailures::render`]).
 impl fmt::Display for SchemaFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(

@@ -16,7 +16,7 @@ use std::path::Path;
 use crate::error::{Location, SchemaFailure, SchemaFailures};
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 pub(crate) use sources::Sources;
-use span::{Target, span};
+use span::{Target, find_name, span};
 use words::{Message, describe_failure};
 
 /// The failure's plain-words sentence, e.g. "field `id` of `struct.Tree` has an
@@ -68,7 +68,13 @@ impl<'a> Excerpt<'a> {
             .map(|source| source.text.as_str())
             .filter(|text| !text.is_empty());
         let location = message.at.unwrap_or(failure.location);
-        let primary = text.and_then(|text| Some((text, span(text, location, message.target)?)));
+        let primary = text.and_then(|text| {
+            let key = message.key.as_deref();
+            let range = key
+                .and_then(|key| find_name(text, location, key))
+                .or_else(|| span(text, location, message.target))?;
+            Some((text, range))
+        });
         Excerpt {
             message,
             path,

@@ -51,6 +51,24 @@ pub(crate) fn span(text: &str, location: Location, target: Target) -> Option<Ran
     Some(if value.is_empty() { key } else { value })
 }
 
+/// Where `name` (bare or quoted) first appears at or after `location`, within a few
+/// lines: a definition located by its list item is shown by its key.
+pub(crate) fn find_name(text: &str, location: Location, name: &str) -> Option<Range<usize>> {
+    let start = offset(text, location)?;
+    let nearby: usize = text[start..]
+        .split_inclusive('\n')
+        .take(3)
+        .map(str::len)
+        .sum();
+    let window = &text[start..start + nearby];
+    let quoted = format!("\"{name}\"");
+    let (at, len) = window
+        .find(&quoted)
+        .map(|at| (at, quoted.len()))
+        .or_else(|| window.find(name).map(|at| (at, name.len())))?;
+    Some(start + at..start + at + len)
+}
+
 /// The token starting at `start`: a quoted string, a flow list or object on one line,
 /// or a plain word up to a delimiter. Never empty unless the line ends at `start`.
 fn token(text: &str, start: usize) -> Range<usize> {
@@ -128,5 +146,7 @@ mod tests {
         assert_eq!(shown(json, 1, 19, Target::Key), "\"id\"");
         assert_eq!(shown(json, 1, 19, Target::Value), "[\"integr\"]");
         assert_eq!(shown(json, 1, 37, Target::Value), "1");
+        let found = find_name(json, Location { row: 1, col: 2 }, "struct.Tree").unwrap();
+        assert_eq!(&json[found], "\"struct.Tree\"");
     }
 }

@@ -30,6 +30,8 @@ pub(crate) struct Message {
     pub(crate) help: Option<String>,
     /// Where to point instead of the failure's location (a syntax error's position).
     pub(crate) at: Option<Location>,
+    /// The definition's key, to underline instead of its whole list item.
+    pub(crate) key: Option<String>,
 }
 
 impl Message {
@@ -40,6 +42,7 @@ impl Message {
             target,
             help: None,
             at: None,
+            key: None,
         }
     }
 
@@ -140,20 +143,29 @@ pub(crate) fn describe_failure(failure: &SchemaFailure, sources: &Sources) -> Me
         sources,
         definition,
     };
+    let mut message = message(&facts);
+    if failure.path.len() == 1 {
+        message.key = facts.definition.clone();
+    }
+    message
+}
+
+fn message(facts: &Facts<'_>) -> Message {
+    let failure = facts.failure;
     match failure.reason.as_str() {
-        "TypeUnexpected" => type_unexpected(&facts),
-        "PathCollision" => path_collision(&facts),
-        "StringRegexMatchFailed" => string_mismatch(&facts),
-        "TypeUnknown" => type_unknown(&facts),
-        "ObjectSizeUnexpected" => object_size(&facts),
-        "ArrayLengthUnexpected" => array_length(&facts),
-        "ObjectKeyRegexMatchCountUnexpected" => key_count(&facts),
-        "ObjectKeyDisallowed" => key_disallowed(&facts),
-        "KeyRegexMatchFailed" => key_mismatch(&facts),
-        "RequiredObjectKeyMissing" => key_missing(&facts),
-        "EmptyArrayDisallowed" => empty_list(&facts),
-        "DuplicateField" => duplicate_field(&facts),
-        "RecursiveTypeUnterminated" => unterminated(&facts),
+        "TypeUnexpected" => type_unexpected(facts),
+        "PathCollision" => path_collision(facts),
+        "StringRegexMatchFailed" => string_mismatch(facts),
+        "TypeUnknown" => type_unknown(facts),
+        "ObjectSizeUnexpected" => object_size(facts),
+        "ArrayLengthUnexpected" => array_length(facts),
+        "ObjectKeyRegexMatchCountUnexpected" => key_count(facts),
+        "ObjectKeyDisallowed" => key_disallowed(facts),
+        "KeyRegexMatchFailed" => key_mismatch(facts),
+        "RequiredObjectKeyMissing" => key_missing(facts),
+        "EmptyArrayDisallowed" => empty_list(facts),
+        "DuplicateField" => duplicate_field(facts),
+        "RecursiveTypeUnterminated" => unterminated(facts),
         "TypeExtensionImplementationMissing" => Message::new(
             format!(
                 "unknown type extension `{}`",
@@ -163,7 +175,7 @@ pub(crate) fn describe_failure(failure: &SchemaFailure, sources: &Sources) -> Me
             Target::Key,
         )
         .help("the only type extension is `_ext.Select_`".to_string()),
-        "JsonInvalid" => syntax(&facts),
+        "JsonInvalid" => syntax(facts),
         "FileNamePatternInvalid" => Message::new(
             format!("`{}` is not a schema file", failure.document),
             "",
@@ -235,6 +247,10 @@ fn type_unexpected(facts: &Facts<'_>) -> Message {
         (_, "a type") => Some("a type is a name (`integer`, `struct.Tree`, `string?` for nullable), a list `[T]` or a map `{string: T}`".to_string()),
         (2, "a list") if matches!(facts.kind(), Kind::Union | Kind::Errors | Kind::Function) => {
             Some("tags are listed as `- Tag: {field: type}`".to_string())
+        }
+        (2, "an object") => Some("fields are written `name: type`, such as `{id: integer, note!: string}`".to_string()),
+        (3, "an object") if facts.failure.path.last().is_some_and(Value::is_u64) => {
+            Some("each item of the list is one tag with its fields, such as `- NotFound: {id: integer}`".to_string())
         }
         _ => None,
     };
@@ -540,10 +556,9 @@ fn key_mismatch(facts: &Facts<'_>) -> Message {
             suggestion,
         )
     };
-    let title = format!(
-        "`{key}` is not a valid {what} name in {}",
-        facts.parent_place()
-    );
+    let parent = facts.parent_place();
+    let parent = parent.strip_prefix("the fields of ").unwrap_or(&parent);
+    let title = format!("`{key}` is not a valid {what} name in {parent}");
     let help = match suggestion {
         Some(fixed) => format!("did you mean `{fixed}`? {rule}"),
         None => rule.to_string(),
