@@ -422,3 +422,36 @@ error: `fn.water` has an unexpected key `=>`
 error: the schema has 2 errors";
     assert_eq!(rendered(yaml), expected);
 }
+
+#[test]
+fn a_syntax_error_points_where_the_parser_stopped() {
+    let json = r#"[{"struct.A": {"x": "string"} {"struct.B": {}}]"#;
+    let error = Schema::from_documents([("a.telepact.json", json)]).expect_err("not JSON");
+    let expected = "\
+error: `a.telepact.json` is not valid JSON: expected `,` or `}`
+ --> a.telepact.json:1:31
+  |
+1 | [{\"struct.A\": {\"x\": \"string\"} {\"struct.B\": {}}]
+  |                               ^
+  |
+  = help: fix the syntax here; a schema document is a list of definitions
+
+error: the schema has 1 error";
+    assert_eq!(error.to_string(), expected);
+}
+
+#[test]
+fn redefining_a_standard_definition_points_at_the_schemas_own() {
+    let yaml = "- struct.A: {}\n- fn.ping_: {}\n  ->:\n    - Ok_: {}\n";
+    let shown = rendered(yaml);
+    let expected_start = "\
+error: `fn.ping_` is a standard definition; a schema cannot define it again
+ --> orchard.telepact.yaml:2:3
+  |
+2 | - fn.ping_: {}
+  |   ^^^^^^^^ defined again here
+  |
+ ::: internal_:";
+    assert!(shown.starts_with(expected_start), "{shown}");
+    assert!(shown.contains("the standard definition\n"), "{shown}");
+}

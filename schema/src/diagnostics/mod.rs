@@ -11,9 +11,11 @@ mod span;
 mod suggest;
 mod words;
 
+use std::ops::Range;
 use std::path::Path;
 
 use crate::error::{Location, SchemaFailure, SchemaFailures};
+use crate::standard;
 use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
 pub(crate) use sources::Sources;
 use span::{Target, find_name, span};
@@ -25,19 +27,25 @@ pub(crate) fn title(failure: &SchemaFailure, sources: &Sources) -> String {
     describe_failure(failure, sources).title
 }
 
-/// Every failure in file order (file, row, column), then a count line.
+/// Every failure in file order (file, row, column of what it points at), then a
+/// count line.
 pub(crate) fn render(failures: &SchemaFailures, colour: bool) -> String {
     let renderer = if colour {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
-    let mut ordered: Vec<&SchemaFailure> = failures.iter().collect();
-    ordered.sort_by_cached_key(|failure| (failure.shown_name(), failure.location));
+    let messages: Vec<(&SchemaFailure, Message)> = failures
+        .iter()
+        .map(|failure| (failure, describe_failure(failure, &failures.1)))
+        .collect();
+    let mut excerpts: Vec<Excerpt<'_>> = messages
+        .iter()
+        .map(|(failure, message)| Excerpt::new(failure, message, &failures.1))
+        .collect();
+    excerpts.sort_by(|a, b| a.place().cmp(&b.place()));
     let mut out = String::new();
-    for failure in ordered {
-        let message = describe_failure(failure, &failures.1);
-        let excerpt = Excerpt::new(failure, &message, &failures.1);
+    for excerpt in &excerpts {
         out.push_str(&renderer.render(&[excerpt.group()]));
         out.push_str("\n\n");
     }
@@ -48,91 +56,135 @@ pub(crate) fn render(failures: &SchemaFailures, colour: bool) -> String {
     out
 }
 
+/// A marked range of a document's text.
+struct Mark<'a> {
+    path: String,
+    location: Location,
+    text: &'a str,
+    range: Range<usize>,
+}
+
 /// One failure's report, borrowing the text it shows.
 struct Excerpt<'a> {
     message: &'a Message,
-    path: String,
-    /// The document text and the range under the caret.
-    primary: Option<(&'a str, std::ops::Range<usize>)>,
-    location: Location,
-    /// Where the first definition is, for a collision: path, text, range.
-    first: Option<(String, &'a str, std::ops::Range<usize>)>,
+    /// The caret's place, or (when there is no text to show) the bare location.
+    primary: Result<Mark<'a>, (String, Location)>,
+    /// A second place and its label: where a colliding name was declared first.
+    secondary: Option<(Mark<'a>, &'static str)>,
 }
 
 impl<'a> Excerpt<'a> {
     fn new(failure: &'a SchemaFailure, message: &'a Message, sources: &'a Sources) -> Self {
         let path = failure.shown_name();
+        let location = message.at.unwrap_or(failure.location);
         let text = sources
             .get(&failure.document)
             .filter(|_| has_own_text(failure))
             .map(|source| source.text.as_str())
             .filter(|text| !text.is_empty());
-        let location = message.at.unwrap_or(failure.location);
-        let primary = text.and_then(|text| {
+        let range = text.and_then(|text| {
             let key = message.key.as_deref();
-            let range = key
-                .and_then(|key| find_name(text, location, key))
-                .or_else(|| span(text, location, message.target))?;
-            Some((text, range))
+            key.and_then(|key| find_name(text, location, key))
+                .or_else(|| span(text, location, message.target))
         });
-        Excerpt {
-            message,
-            path,
-            primary,
-            location,
-            first: first_definition(failure, sources),
+        let primary = match (text, range) {
+            (Some(text), Some(range)) => Ok(Mark {
+                path: path.clone(),
+                location,
+                text,
+                range,
+            }),
+            _ => Err((path, location)),
+        };
+        let Some(first) = first_definition(failure, sources) else {
+            return Excerpt {
+                message,
+                primary,
+                secondary: None,
+            };
+        };
+        // A name the standard definitions hold is the user's mistake: point at the
+        // user's definition, and show the standard one beside it.
+        match primary {
+            Ok(standard) if is_standard(&failure.document) => Excerpt {
+                message,
+                primary: Ok(first),
+                secondary: Some((standard, "the standard definition")),
+            },
+            primary => {
+                let label = if is_standard(&first.path) {
+                    "the standard definition"
+                } else {
+                    "first declared here"
+                };
+                Excerpt {
+                    message,
+                    primary,
+                    secondary: Some((first, label)),
+                }
+            }
+        }
+    }
+
+    /// Where the report points: reports are shown in this order.
+    fn place(&self) -> (&str, Location) {
+        match &self.primary {
+            Ok(mark) => (&mark.path, mark.location),
+            Err((path, location)) => (path, *location),
         }
     }
 
     fn group(&self) -> Group<'_> {
         let message = self.message;
         let mut group = Group::with_title(Level::ERROR.primary_title(message.title.as_str()));
-        match &self.primary {
-            Some((text, range)) => {
-                let mut snippet = Snippet::source(*text).path(self.path.as_str()).annotation(
-                    AnnotationKind::Primary
-                        .span(range.clone())
-                        .label(non_empty(&message.label)),
-                );
-                match &self.first {
-                    Some((first_path, _, first_range)) if *first_path == self.path => {
-                        snippet = snippet.annotation(
-                            AnnotationKind::Context
-                                .span(first_range.clone())
-                                .label("first declared here"),
-                        );
-                        group = group.element(snippet);
-                    }
-                    Some((first_path, first_text, first_range)) => {
-                        group = group.element(snippet).element(
-                            Snippet::source(*first_text)
-                                .path(first_path.as_str())
-                                .annotation(
-                                    AnnotationKind::Context
-                                        .span(first_range.clone())
-                                        .label("first declared here"),
-                                ),
-                        );
-                    }
-                    None => group = group.element(snippet),
-                }
-            }
-            None => {
-                let origin = Origin::path(self.path.as_str())
-                    .line(self.location.row)
-                    .char_column(self.location.col);
+        let primary = match &self.primary {
+            Ok(mark) => mark,
+            Err((path, location)) => {
+                let origin = Origin::path(path.as_str())
+                    .line(location.row)
+                    .char_column(location.col);
                 group = group.element(origin);
+                return with_help(group, message);
+            }
+        };
+        let label = non_empty(&message.label);
+        let mut snippet = Snippet::source(primary.text)
+            .path(primary.path.as_str())
+            .annotation(
+                AnnotationKind::Primary
+                    .span(primary.range.clone())
+                    .label(label),
+            );
+        if let Some((other, other_label)) = &self.secondary {
+            let note = AnnotationKind::Context
+                .span(other.range.clone())
+                .label(*other_label);
+            if other.path == primary.path {
+                snippet = snippet.annotation(note);
+            } else {
+                group = group.element(snippet);
+                snippet = Snippet::source(other.text)
+                    .path(other.path.as_str())
+                    .annotation(note);
             }
         }
-        if let Some(help) = &message.help {
-            group = group.element(Level::HELP.message(help.as_str()));
-        }
-        group
+        with_help(group.element(snippet), message)
+    }
+}
+
+fn with_help<'a>(group: Group<'a>, message: &'a Message) -> Group<'a> {
+    match &message.help {
+        Some(help) => group.element(Level::HELP.message(help.as_str())),
+        None => group,
     }
 }
 
 fn non_empty(label: &str) -> Option<&str> {
     (!label.is_empty()).then_some(label)
+}
+
+fn is_standard(document: &str) -> bool {
+    document == standard::INTERNAL_NAME || document == standard::AUTH_NAME
 }
 
 /// Whether the failure points into the document's own text (a subdirectory or a
@@ -145,10 +197,7 @@ fn has_own_text(failure: &SchemaFailure) -> bool {
 }
 
 /// For a collision: the file, text and key of what was declared first.
-fn first_definition<'a>(
-    failure: &SchemaFailure,
-    sources: &'a Sources,
-) -> Option<(String, &'a str, std::ops::Range<usize>)> {
+fn first_definition<'a>(failure: &SchemaFailure, sources: &'a Sources) -> Option<Mark<'a>> {
     if failure.reason != "PathCollision" {
         return None;
     }
@@ -169,5 +218,10 @@ fn first_definition<'a>(
             .to_string(),
         None => document.to_string(),
     };
-    Some((path, text, range))
+    Some(Mark {
+        path,
+        location,
+        text,
+        range,
+    })
 }

@@ -12,6 +12,8 @@ pub(crate) enum Target {
     Key,
     /// The value after the key at the location, when it is on the same line.
     Value,
+    /// The one character at the location (where a parser stopped).
+    Point,
 }
 
 /// Byte offset of 1-based `location` in `text`; `None` when the text is shorter.
@@ -37,6 +39,10 @@ fn offset(text: &str, location: Location) -> Option<usize> {
 /// The byte range to underline in `text` for a failure at `location`.
 pub(crate) fn span(text: &str, location: Location, target: Target) -> Option<Range<usize>> {
     let start = offset(text, location)?;
+    if target == Target::Point {
+        let width = text[start..].chars().next().map_or(0, char::len_utf8);
+        return Some(start..start + width);
+    }
     let key = token(text, start);
     if target == Target::Key {
         return Some(key);

@@ -11,6 +11,7 @@ use super::sources::{Source, Sources};
 use super::span::Target;
 use super::suggest::nearest;
 use crate::error::{Location, SchemaFailure};
+use crate::standard;
 use keys::{key_count, key_disallowed, key_mismatch, key_missing};
 use syntax::syntax;
 
@@ -275,6 +276,18 @@ fn path_collision(facts: &Facts<'_>) -> Message {
     let other_place = describe(&other_path, other_definition.as_deref());
     let name = facts.last_key().unwrap_or_default();
     let path = &facts.failure.path;
+    let is_standard =
+        |document: &str| document == standard::INTERNAL_NAME || document == standard::AUTH_NAME;
+    if is_standard(&facts.failure.document) || is_standard(other_doc) {
+        return Message::new(
+            format!("`{name}` is a standard definition; a schema cannot define it again"),
+            "defined again here",
+            Target::Key,
+        )
+        .help(
+            "rename the definition; the standard definitions come with every schema".to_string(),
+        );
+    }
     if path.len() == 2 {
         let title = if Kind::of(name) == Kind::Other && name.starts_with("info.") {
             format!(

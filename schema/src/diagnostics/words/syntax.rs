@@ -40,6 +40,7 @@ pub(super) fn syntax(facts: &Facts<'_>) -> Message {
             "fix the syntax here; a schema document is a list of definitions",
         );
         found.at = Some(at);
+        found.target = Target::Point;
         return found;
     }
     match yaml_to_json(text) {
