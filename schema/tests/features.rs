@@ -455,3 +455,25 @@ error: `fn.ping_` is a standard definition; a schema cannot define it again
     assert!(shown.starts_with(expected_start), "{shown}");
     assert!(shown.contains("the standard definition\n"), "{shown}");
 }
+
+#[test]
+fn yaml_without_a_json_form_says_which_value_and_where() {
+    for (text, first_lines) in [
+        (
+            "- struct.A:\n    x: 2001-01-01\n",
+            "error: `t.telepact.yaml` has no JSON form: `2001-01-01` has no JSON value (quote dates, `.inf` and `.nan`)\n --> t.telepact.yaml:2:8",
+        ),
+        (
+            "- struct.A:\n    x: string\n    x: integer\n",
+            "error: `t.telepact.yaml` has no JSON form: the key `x` appears twice in one object\n --> t.telepact.yaml:3:5",
+        ),
+        (
+            "- struct.A: {}\n---\n- struct.B: {}\n",
+            "error: `t.telepact.yaml` has no JSON form: several documents in one file\n --> t.telepact.yaml:2:1",
+        ),
+    ] {
+        let error = Schema::from_documents([("t.telepact.yaml", text)]).expect_err(text);
+        let shown = error.to_string();
+        assert!(shown.starts_with(first_lines), "{shown}");
+    }
+}

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::error::Location;
 pub(crate) use locate::Locations;
 
-pub(crate) use yaml::{yaml_syntax_error, yaml_to_json};
+pub(crate) use yaml::{yaml_json_problem, yaml_syntax_error, yaml_to_json};
 
 /// How a document's text is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

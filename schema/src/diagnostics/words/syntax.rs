@@ -6,7 +6,7 @@ use serde_json::Value;
 use super::{Facts, Message};
 use crate::diagnostics::sources::Source;
 use crate::diagnostics::span::Target;
-use crate::document::{Format, yaml_syntax_error, yaml_to_json};
+use crate::document::{Format, yaml_json_problem, yaml_syntax_error, yaml_to_json};
 use crate::error::Location;
 
 pub(super) fn syntax(facts: &Facts<'_>) -> Message {
@@ -57,10 +57,17 @@ pub(super) fn syntax(facts: &Facts<'_>) -> Message {
                 "a schema document is a list of definitions, such as `- struct.Tree: {id: integer}`",
             )
         }
-        _ => message(
-            format!("`{name}` holds YAML that has no JSON form"),
-            "dates, `.inf`, `.nan`, repeated keys, non-string keys and several documents in one file have no JSON form; quote such values",
-        ),
+        _ => {
+            let help = "a schema is JSON written as YAML: dates, `.inf`, `.nan`, repeated keys, non-string keys and several documents in one file have no JSON form";
+            match yaml_json_problem(text) {
+                Some((at, why)) => {
+                    let mut found = message(format!("`{name}` has no JSON form: {why}"), help);
+                    found.at = Some(at);
+                    found
+                }
+                None => message(format!("`{name}` holds YAML that has no JSON form"), help),
+            }
+        }
     }
 }
 
