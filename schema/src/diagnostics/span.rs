@@ -57,21 +57,19 @@ pub(crate) fn span(text: &str, location: Location, target: Target) -> Option<Ran
     Some(if value.is_empty() { key } else { value })
 }
 
-/// Where `name` (bare or quoted) first appears at or after `location`, within a few
-/// lines: a definition located by its list item is shown by its key.
+/// Where the key `name` (quoted, or bare before a `:`, or bare) first appears at or
+/// after `location`: a definition located by its list item is shown by its key, a
+/// repeated field by its second key.
 pub(crate) fn find_name(text: &str, location: Location, name: &str) -> Option<Range<usize>> {
     let start = offset(text, location)?;
-    let nearby: usize = text[start..]
-        .split_inclusive('\n')
-        .take(3)
-        .map(str::len)
-        .sum();
-    let window = &text[start..start + nearby];
+    let rest = &text[start..];
     let quoted = format!("\"{name}\"");
-    let (at, len) = window
+    let yaml_key = format!("{name}:");
+    let (at, len) = rest
         .find(&quoted)
         .map(|at| (at, quoted.len()))
-        .or_else(|| window.find(name).map(|at| (at, name.len())))?;
+        .or_else(|| rest.find(&yaml_key).map(|at| (at, name.len())))
+        .or_else(|| rest.find(name).map(|at| (at, name.len())))?;
     Some(start + at..start + at + len)
 }
 

@@ -145,7 +145,7 @@ pub(crate) fn describe_failure(failure: &SchemaFailure, sources: &Sources) -> Me
         definition,
     };
     let mut message = message(&facts);
-    if failure.path.len() == 1 {
+    if failure.path.len() == 1 && message.key.is_none() {
         message.key = facts.definition.clone();
     }
     message
@@ -444,14 +444,23 @@ fn empty_list(facts: &Facts<'_>) -> Message {
 
 fn duplicate_field(facts: &Facts<'_>) -> Message {
     let field = facts.str("field").unwrap_or_default();
-    Message::new(
-        format!("`{field}` is declared more than once in {}", facts.place()),
-        "repeated in here",
+    let place = facts.place();
+    let place = place.strip_prefix("the fields of ").unwrap_or(&place);
+    let mut message = Message::new(
+        format!("`{field}` is declared more than once in {place}"),
+        "declared again here",
         Target::Key,
     )
     .help(format!(
         "`{field}` and `{field}!` name the same field: keep one"
-    ))
+    ));
+    // Point at the second key with this name.
+    let same_name = |key: &&String| key.split('!').next() == Some(field);
+    message.key = facts
+        .value()
+        .and_then(Value::as_object)
+        .and_then(|body| body.keys().filter(same_name).nth(1).cloned());
+    message
 }
 
 fn unterminated(facts: &Facts<'_>) -> Message {
