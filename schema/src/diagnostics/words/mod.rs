@@ -253,6 +253,9 @@ fn type_unexpected(facts: &Facts<'_>) -> Message {
         (3, "an object") if facts.failure.path.last().is_some_and(Value::is_u64) => {
             Some("each item of the list is one tag with its fields, such as `- NotFound: {id: integer}`".to_string())
         }
+        (4, "an object") if facts.failure.path.get(2).is_some_and(Value::is_u64) => {
+            Some("a tag holds its fields as an object, such as `- NotFound: {id: integer}`, or `{}` for none".to_string())
+        }
         _ => None,
     };
     message.help(help)
