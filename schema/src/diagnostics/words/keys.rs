@@ -67,8 +67,24 @@ pub(super) fn key_count(facts: &Facts<'_>) -> Message {
             suggest_tag(key)
         }
     });
-    let help = suggestion.unwrap_or_else(|| format!("a {what} key starts with {example}"));
-    Message::new(title, &format!("no {what} here"), Target::Key).help(help)
+    let help = match (suggestion, keys.is_empty(), is_definition) {
+        (Some(suggestion), _, _) => suggestion,
+        (None, true, false) => {
+            "each item names one tag with its fields, such as `- NotFound: {id: integer}`"
+                .to_string()
+        }
+        (None, _, _) => format!("a {what} key starts with {example}"),
+    };
+    let label = if keys.is_empty() {
+        format!("no {what} here")
+    } else {
+        format!("not a {what}")
+    };
+    let mut message = Message::new(title, &label, Target::Key).help(help);
+    if let [key] = keys.as_slice() {
+        message.key = Some(key.to_string());
+    }
+    message
 }
 
 fn suggest_definition_key(key: &str) -> Option<String> {
@@ -77,15 +93,17 @@ fn suggest_definition_key(key: &str) -> Option<String> {
     Some(format!("did you mean `{kind}.{name}`?"))
 }
 
+/// The tag a key was likely meant to be: capitalised, without other characters.
 fn suggest_tag(key: &str) -> Option<String> {
-    let mut chars = key.chars();
-    let first = chars.next()?;
-    first.is_ascii_lowercase().then(|| {
-        format!(
-            "did you mean `{}{}`? tags start with a capital letter",
-            first.to_ascii_uppercase(),
-            chars.as_str()
-        )
+    let kept: String = key
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '_')
+        .collect();
+    let mut chars = kept.chars();
+    let first = chars.next().filter(char::is_ascii_alphabetic)?;
+    let fixed = format!("{}{}", first.to_ascii_uppercase(), chars.as_str());
+    (fixed != key).then(|| {
+        format!("did you mean `{fixed}`? a tag is a capital letter, then letters, digits or `_`")
     })
 }
 
