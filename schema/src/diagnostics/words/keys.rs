@@ -116,19 +116,22 @@ pub(super) fn key_disallowed(facts: &Facts<'_>) -> Message {
         return message.help("a map type has the one key `string`: `{string: T}`".to_string());
     }
     let kind = facts.kind();
-    let is_internal = facts
-        .definition
-        .as_deref()
-        .is_some_and(|def| def.ends_with('_'));
-    if kind == Kind::Function && key == "_errors" && !is_internal {
+    if kind == Kind::Function && key == "_errors" {
         return message.help(
-            "only internal functions (names ending in `_`) choose their errors with `_errors`"
+            "only internal functions (a name ending in `_`, or `$internal: true`) choose their errors with `_errors`"
                 .to_string(),
         );
     }
-    let allowed: &[&str] = match kind {
-        Kind::Function => &["->", "///", "_errors"],
-        _ => &["///"],
+    let (allowed, listing): (&[&str], &str) = match kind {
+        Kind::Function => (
+            &["->", "///", "_errors", "_ignoreIfDuplicate"],
+            "`->`, `///`, `_ignoreIfDuplicate` and `$` options",
+        ),
+        Kind::Struct => (
+            &["///", "_ignoreIfDuplicate"],
+            "`///`, `_ignoreIfDuplicate` and `$` options",
+        ),
+        _ => (&["///"], "`///`"),
     };
     let suggestion = nearest(key, allowed.iter().copied()).or_else(|| {
         (kind == Kind::Function && RESULT_SYNONYMS.contains(&key.to_lowercase().as_str()))
@@ -136,14 +139,7 @@ pub(super) fn key_disallowed(facts: &Facts<'_>) -> Message {
     });
     let help = match suggestion {
         Some(found) => format!("did you mean `{found}`?"),
-        None => {
-            let listing: Vec<String> = allowed.iter().map(|key| format!("`{key}`")).collect();
-            format!(
-                "besides its name, {} may hold only {}",
-                facts.def(),
-                listing.join(", ")
-            )
-        }
+        None => format!("besides its name, {} may hold only {listing}", facts.def()),
     };
     message.help(help)
 }
