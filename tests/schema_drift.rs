@@ -10,7 +10,7 @@ const WORKSPACE: &str = env!("CARGO_MANIFEST_DIR");
 
 #[test]
 fn renaming_a_result_field_breaks_the_build_of_the_handler() {
-    let copy = copy_of_the_app("app");
+    let copy = copy_of_the_app("telepact-bakery");
     let schema = copy.join("api/auth.telepact.yaml");
     let text = fs::read_to_string(&schema).unwrap();
     assert!(text.contains("pastry:"), "the schema still has the field");
@@ -32,7 +32,7 @@ fn renaming_a_result_field_breaks_the_build_of_the_handler() {
 
 #[test]
 fn a_typo_and_a_missing_result_stop_the_build_script_with_the_rendered_failures() {
-    let copy = copy_of_the_app("typo-app");
+    let copy = copy_of_the_app("telepact-bakery-typo");
     let schema = copy.join("api/auth.telepact.yaml");
     let text = fs::read_to_string(&schema).unwrap();
     let result = "- fn.approveSpecial: {}\n  ->:\n    - Ok_:\n        message: \"string\"\n";
@@ -93,8 +93,9 @@ fn build(copy: &Path) -> std::process::Output {
         .expect("cargo runs")
 }
 
-/// The app's sources in a fresh folder `name`, depending on this workspace's crates by
-/// path.
+/// The app's sources in a fresh folder, as package `name` (copies sharing the target
+/// dir need distinct names, or their build scripts' outputs mix), depending on this
+/// workspace's crates by path.
 fn copy_of_the_app(name: &str) -> PathBuf {
     let root = Path::new(WORKSPACE);
     let copy = root.join("target/drift-check").join(name);
@@ -104,15 +105,15 @@ fn copy_of_the_app(name: &str) -> PathBuf {
     }
     fs::copy(root.join("build.rs"), copy.join("build.rs")).unwrap();
     fs::copy(root.join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
-    fs::write(copy.join("Cargo.toml"), manifest(root)).unwrap();
+    fs::write(copy.join("Cargo.toml"), manifest(root, name)).unwrap();
     copy
 }
 
-fn manifest(root: &Path) -> String {
+fn manifest(root: &Path, name: &str) -> String {
     let path = |crate_dir: &str| root.join(crate_dir).display().to_string();
     format!(
         r#"[package]
-name = "telepact-bakery"
+name = "{name}"
 version = "0.1.0"
 edition = "2024"
 publish = false
