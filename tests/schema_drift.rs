@@ -1,5 +1,6 @@
 //! Schema drift is a compile error: a copy of this app whose schema renames `pastry`
 //! no longer builds, and the compiler points at the handler code that used the field.
+//! A schema mistake stops the build in the build script, with the failures rendered.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -9,23 +10,13 @@ const WORKSPACE: &str = env!("CARGO_MANIFEST_DIR");
 
 #[test]
 fn renaming_a_result_field_breaks_the_build_of_the_handler() {
-    let copy = copy_of_the_app();
+    let copy = copy_of_the_app("telepact-bakery");
     let schema = copy.join("api/auth.telepact.yaml");
     let text = fs::read_to_string(&schema).unwrap();
     assert!(text.contains("pastry:"), "the schema still has the field");
     fs::write(&schema, text.replace("pastry:", "treat:")).unwrap();
 
-    let output = Command::new(env!("CARGO"))
-        .args(["build", "--offline", "--quiet", "--lib"])
-        .current_dir(&copy)
-        // Its own target dir: the outer `cargo test` holds the workspace's.
-        .env(
-            "CARGO_TARGET_DIR",
-            Path::new(WORKSPACE).join("target/drift-check"),
-        )
-        .env_remove("RUSTFLAGS")
-        .output()
-        .expect("cargo runs");
+    let output = build(&copy);
     let stderr = String::from_utf8_lossy(&output.stderr);
 
     assert!(!output.status.success(), "the drifted app must not build");
@@ -39,25 +30,90 @@ fn renaming_a_result_field_breaks_the_build_of_the_handler() {
     );
 }
 
-/// The app's sources in a fresh folder, depending on this workspace's crates by path.
-fn copy_of_the_app() -> PathBuf {
+#[test]
+fn a_typo_and_a_missing_result_stop_the_build_script_with_the_rendered_failures() {
+    let copy = copy_of_the_app("telepact-bakery-typo");
+    let schema = copy.join("api/auth.telepact.yaml");
+    let text = fs::read_to_string(&schema).unwrap();
+    let result = "- fn.approveSpecial: {}\n  ->:\n    - Ok_:\n        message: \"string\"\n";
+    assert!(text.contains(result), "the schema still has the function");
+    let broken = text
+        .replace("station: \"string\"", "station: \"strng\"")
+        .replace(result, "- fn.approveSpecial: {}\n");
+    fs::write(&schema, broken).unwrap();
+
+    let output = build(&copy);
+    assert!(!output.status.success(), "the broken schema must not build");
+    // Cargo indents the build script's output by two spaces.
+    let stderr: Vec<String> = String::from_utf8_lossy(&output.stderr)
+        .lines()
+        .map(|line| {
+            line.strip_prefix("  ")
+                .unwrap_or(line)
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    let expected = "\
+Error: invalid Telepact schema:
+
+error: field `station` of result tag `Ok_` of `fn.myShift` has an unknown type `strng`
+ --> api/auth.telepact.yaml:9:18
+  |
+9 |         station: \"strng\"
+  |                  ^^^^^^^ not a type
+  |
+  = help: did you mean `string`?
+
+error: function `fn.approveSpecial` has no result `->`
+  --> api/auth.telepact.yaml:11:3
+   |
+11 | - fn.approveSpecial: {}
+   |   ^^^^^^^^^^^^^^^^^ `->` expected
+   |
+   = help: a function lists its result after `->`, such as `->: [{Ok_: {}}]`
+
+error: the schema has 2 errors";
+    let stderr = stderr.join("\n");
+    assert!(stderr.contains(expected), "{stderr}");
+}
+
+/// Builds the copy's library in its own target dir (the outer `cargo test` holds the
+/// workspace's).
+fn build(copy: &Path) -> std::process::Output {
+    Command::new(env!("CARGO"))
+        .args(["build", "--offline", "--quiet", "--lib"])
+        .current_dir(copy)
+        .env(
+            "CARGO_TARGET_DIR",
+            Path::new(WORKSPACE).join("target/drift-check"),
+        )
+        .env_remove("RUSTFLAGS")
+        .output()
+        .expect("cargo runs")
+}
+
+/// The app's sources in a fresh folder, as package `name` (copies sharing the target
+/// dir need distinct names, or their build scripts' outputs mix), depending on this
+/// workspace's crates by path.
+fn copy_of_the_app(name: &str) -> PathBuf {
     let root = Path::new(WORKSPACE);
-    let copy = root.join("target/drift-check/app");
+    let copy = root.join("target/drift-check").join(name);
     let _ = fs::remove_dir_all(&copy);
     for folder in ["src", "api"] {
         copy_dir(&root.join(folder), &copy.join(folder));
     }
     fs::copy(root.join("build.rs"), copy.join("build.rs")).unwrap();
     fs::copy(root.join("Cargo.lock"), copy.join("Cargo.lock")).unwrap();
-    fs::write(copy.join("Cargo.toml"), manifest(root)).unwrap();
+    fs::write(copy.join("Cargo.toml"), manifest(root, name)).unwrap();
     copy
 }
 
-fn manifest(root: &Path) -> String {
+fn manifest(root: &Path, name: &str) -> String {
     let path = |crate_dir: &str| root.join(crate_dir).display().to_string();
     format!(
         r#"[package]
-name = "telepact-bakery"
+name = "{name}"
 version = "0.1.0"
 edition = "2024"
 publish = false

@@ -45,6 +45,17 @@ pub enum CliError {
 }
 
 impl CliError {
+    /// The failure as stderr shows it, with ANSI colours when `colour`: schema failures
+    /// as the loader renders them (source excerpt, caret, plain words, a count line),
+    /// anything else as one `error: ...` line.
+    pub fn render(&self, colour: bool) -> String {
+        match self {
+            CliError::Schema(error) => error.render(colour),
+            CliError::Codegen(error) => error.render(colour),
+            other => format!("error: {other}"),
+        }
+    }
+
     /// An `Unreachable` error whose reason lists `error` and its causes.
     pub fn unreachable(url: &str, error: &dyn std::error::Error) -> Self {
         CliError::Unreachable {

@@ -55,10 +55,17 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("error: {error}");
+            let rendered = error.render(colour_on_stderr());
+            eprintln!("{}", rendered.trim_end());
             ExitCode::from(FAILURE)
         }
     }
+}
+
+/// Colour only for a person at a terminal, and never when `NO_COLOR` is set.
+fn colour_on_stderr() -> bool {
+    use std::io::IsTerminal;
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// What a subcommand ends with: its exit status, or the failure to report.

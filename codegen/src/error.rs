@@ -6,12 +6,13 @@ use std::path::PathBuf;
 use telepact_schema::LoadError;
 
 /// Why code generation failed. Its `Debug` form is its `Display` form, so a build script
-/// that returns it from `main` shows the schema's `file:row:col: path: reason` lines
-/// rather than a nested struct dump.
+/// that returns it from `main` shows the schema's failures as the loader renders them
+/// (file and line, source excerpt with a caret, plain words, `help:`) rather than a
+/// nested struct dump.
 #[derive(thiserror::Error)]
 pub enum Error {
-    /// The schema could not be read or is invalid; the message is the loader's, one
-    /// failure a line (`file:row:col: path: reason`).
+    /// The schema could not be read or is invalid; the message is the loader's rendered
+    /// form (see [`LoadError::render`]).
     #[error("{}", schema_message(.0))]
     Schema(#[from] LoadError),
     /// Two schema definitions map to the same Rust name.
@@ -53,8 +54,20 @@ pub enum Error {
 
 fn schema_message(error: &LoadError) -> String {
     match error {
-        LoadError::Invalid(failures) => format!("invalid Telepact schema:\n{failures}"),
+        LoadError::Invalid(failures) => format!("invalid Telepact schema:\n\n{failures}"),
         other => other.to_string(),
+    }
+}
+
+impl Error {
+    /// The error as a command line shows it, with ANSI colours when `colour` (for a
+    /// terminal): schema failures as the loader renders them (each `error: ...` with
+    /// its excerpt, then a count line), any other error as `error: message`.
+    pub fn render(&self, colour: bool) -> String {
+        match self {
+            Error::Schema(error) => error.render(colour),
+            other => format!("error: {other}"),
+        }
     }
 }
 

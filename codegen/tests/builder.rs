@@ -36,25 +36,64 @@ fn compile_dir_writes_one_file_named_after_the_directory_and_keeps_it_when_uncha
     );
 }
 
-#[test]
-fn an_invalid_schema_fails_with_the_loaders_located_messages() {
-    let dir = scratch_dir("invalid_schema");
-    std::fs::write(
-        dir.join("bad.telepact.yaml"),
-        "- struct.Bad:\n    x: \"nope\"\n",
-    )
-    .unwrap();
+/// The build error for a schema directory holding `text`, with the directory shown
+/// as `DIR`; also checks that a build script returning it (its Debug form) prints the
+/// same text.
+fn build_error(name: &str, text: &str) -> String {
+    let dir = scratch_dir(name);
+    std::fs::write(dir.join("orchard.telepact.yaml"), text).unwrap();
     let error = telepact_codegen::configure()
         .generate_dir(&dir)
         .unwrap_err();
     let message = error.to_string();
-    assert!(
-        message.starts_with("invalid Telepact schema:\n"),
-        "{message}"
-    );
-    assert!(message.contains("bad.telepact.yaml:2:"), "{message}");
-    // A build script returning the error prints its Debug form: the same lines.
     assert_eq!(format!("{error:?}"), message);
+    assert_eq!(
+        error.render(false),
+        message.trim_start_matches("invalid Telepact schema:\n\n")
+    );
+    message.replace(&dir.display().to_string(), "DIR")
+}
+
+#[test]
+fn a_typo_in_a_type_fails_with_the_line_a_caret_and_a_suggestion() {
+    let message = build_error(
+        "typo_schema",
+        "- struct.Tree:\n    id: \"integr\"\n    name: string\n",
+    );
+    let expected = "\
+invalid Telepact schema:
+
+error: field `id` of `struct.Tree` has an unknown type `integr`
+ --> DIR/orchard.telepact.yaml:2:9
+  |
+2 |     id: \"integr\"
+  |         ^^^^^^^^ not a type
+  |
+  = help: did you mean `integer`?
+
+error: the schema has 1 error";
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn a_function_without_its_result_fails_saying_what_to_add() {
+    let message = build_error(
+        "missing_result_schema",
+        "- fn.plant:\n    tree: string\n- fn.water:\n    tree: string\n  ->:\n    - Ok_: {}\n",
+    );
+    let expected = "\
+invalid Telepact schema:
+
+error: function `fn.plant` has no result `->`
+ --> DIR/orchard.telepact.yaml:1:3
+  |
+1 | - fn.plant:
+  |   ^^^^^^^^ `->` expected
+  |
+  = help: a function lists its result after `->`, such as `->: [{Ok_: {}}]`
+
+error: the schema has 1 error";
+    assert_eq!(message, expected);
 }
 
 #[test]

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::{Map, Value, json};
 
+use crate::diagnostics::{self, Sources};
+
 /// Why a schema could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
@@ -17,7 +19,8 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
-    /// The documents were read but the schema is invalid.
+    /// The documents were read but the schema is invalid. `Display` renders every
+    /// failure with its source excerpt (see [`SchemaFailures::render`]).
     #[error("{0}")]
     Invalid(SchemaFailures),
 }
@@ -28,6 +31,15 @@ impl LoadError {
         match self {
             LoadError::Invalid(failures) => Some(failures),
             LoadError::Io { .. } => None,
+        }
+    }
+
+    /// The error for a person: each schema failure with its file, line, source excerpt
+    /// and plain-words message (ANSI colours when `colour`), or the I/O error's line.
+    pub fn render(&self, colour: bool) -> String {
+        match self {
+            LoadError::Invalid(failures) => failures.render(colour),
+            LoadError::Io { .. } => format!("error: {self}"),
         }
     }
 }
@@ -87,11 +99,24 @@ impl SchemaFailure {
     }
 }
 
-/// All the failures of an invalid schema, in the order the loader found them.
+/// All the failures of an invalid schema, in the order the loader found them, with
+/// the text of the documents they point into (for rendering).
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct SchemaFailures(pub Vec<SchemaFailure>);
+pub struct SchemaFailures(pub Vec<SchemaFailure>, pub(crate) Sources);
 
 impl SchemaFailures {
+    /// Failures without document texts: they render without source excerpts.
+    pub fn new(failures: Vec<SchemaFailure>) -> Self {
+        SchemaFailures(failures, Sources::default())
+    }
+
+    /// Every failure for a person, in file order: location, source line with a caret
+    /// under the offending key or value, plain-words message, `help:` where one helps,
+    /// and a count line at the end. ANSI colours when `colour` (for a terminal).
+    pub fn render(&self, colour: bool) -> String {
+        diagnostics::render(self, colour)
+    }
+
     /// Every failure in the protocol's shape (see [`SchemaFailure::to_json`]).
     pub fn to_json(&self) -> Value {
         Value::Array(self.0.iter().map(SchemaFailure::to_json).collect())
@@ -122,35 +147,35 @@ impl<'a> IntoIterator for &'a SchemaFailures {
     }
 }
 
-/// Renders one failure per line, the way rustc shows errors:
-/// `document:row:col: path: reason {data}`.
+/// [`SchemaFailures::render`] without colour.
 impl fmt::Display for SchemaFailures {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        for (i, failure) in self.0.iter().enumerate() {
-            if i > 0 {
-                writeln!(f)?;
-            }
-            write!(f, "{failure}")?;
-        }
-        Ok(())
+        f.write_str(&self.render(false))
     }
 }
 
+/// One line in plain words, the way compilers show a short error, e.g.
+/// ``api/orchard.telepact.yaml:2:5: field `id` of `struct.Tree` has an unknown type``
+/// (the full form, with excerpt and suggestions, is [`SchemaFailures::render`]).
 impl fmt::Display for SchemaFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.file {
-            Some(file) => write!(f, "{}", file.display())?,
-            None => write!(f, "{}", self.document)?,
-        }
-        let path = Value::Array(self.path.clone());
         write!(
             f,
-            ":{}:{}: {}: {}",
-            self.location.row, self.location.col, path, self.reason
-        )?;
-        if !self.data.is_empty() {
-            write!(f, " {}", Value::Object(self.data.clone()))?;
+            "{}:{}:{}: {}",
+            self.shown_name(),
+            self.location.row,
+            self.location.col,
+            diagnostics::title(self, &Sources::default())
+        )
+    }
+}
+
+impl SchemaFailure {
+    /// The file path when the document was read from a directory, else its name.
+    pub(crate) fn shown_name(&self) -> String {
+        match &self.file {
+            Some(file) => file.display().to_string(),
+            None => self.document.clone(),
         }
-        Ok(())
     }
 }

@@ -32,13 +32,29 @@
 //! # Failures
 //!
 //! An invalid schema yields [`LoadError::Invalid`] with every [`SchemaFailure`] found,
-//! each located by document, row and column. `Display` prints one per line, e.g.
-//! `api/shop.telepact.yaml:3:5: [0,"struct.Item","price"]: TypeUnknown {"name":"struct.Money"}`,
-//! and [`SchemaFailure::to_json`] gives the protocol's shape.
+//! each located by document, row and column. `Display` (and
+//! [`LoadError::render`], with colour for a terminal) shows them the way a compiler
+//! shows errors, in file order, with a count line at the end:
+//!
+//! ```text
+//! error: field `id` of `struct.Tree` has an unknown type `integr`
+//!  --> api/orchard.telepact.yaml:2:9
+//!   |
+//! 2 |     id: "integr"
+//!   |         ^^^^^^^^ not a type
+//!   |
+//!   = help: did you mean `integer`?
+//!
+//! error: the schema has 1 error
+//! ```
+//!
+//! [`SchemaFailure::to_json`] gives the protocol's shape (what `fn.validateSchema`
+//! answers), unchanged.
 
 #![warn(missing_docs)]
 
 pub mod compare;
+mod diagnostics;
 mod document;
 mod error;
 mod load;

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
 
+use crate::diagnostics::Sources;
 use crate::document::Document;
 use crate::error::{LoadError, Location, SchemaFailure, SchemaFailures};
 use crate::model::Schema;
@@ -67,10 +68,11 @@ fn load_dir(dir: &Path, standards: Standards) -> Result<Schema, LoadError> {
     let result = if file_failures.is_empty() {
         load(docs, standards)
     } else {
-        Err(LoadError::Invalid(SchemaFailures(with_unreadable(
-            file_failures,
-            &docs,
-        ))))
+        let failures = with_unreadable(file_failures, &docs);
+        Err(LoadError::Invalid(SchemaFailures(
+            failures,
+            Sources::of(&docs),
+        )))
     };
     result.map_err(|error| with_file_paths(error, dir))
 }
@@ -116,7 +118,8 @@ where
 fn load(mut docs: Vec<Document>, standards: Standards) -> Result<Schema, LoadError> {
     standard::add_standard_documents(&mut docs, standards == Standards::Mock);
     docs.sort_by(|a, b| a.name.cmp(&b.name));
-    parse::parse(&docs).map_err(|failures| LoadError::Invalid(SchemaFailures(failures)))
+    parse::parse(&docs)
+        .map_err(|failures| LoadError::Invalid(SchemaFailures(failures, Sources::of(&docs))))
 }
 
 fn failure_at_start(document: &str, reason: &str, data: Value) -> SchemaFailure {
@@ -185,7 +188,7 @@ fn with_unreadable(mut failures: Vec<SchemaFailure>, docs: &[Document]) -> Vec<S
 /// Points each failure of a directory's file at that file.
 fn with_file_paths(error: LoadError, dir: &Path) -> LoadError {
     match error {
-        LoadError::Invalid(SchemaFailures(failures)) => {
+        LoadError::Invalid(SchemaFailures(failures, sources)) => {
             let failures = failures
                 .into_iter()
                 .map(|failure| {
@@ -196,7 +199,7 @@ fn with_file_paths(error: LoadError, dir: &Path) -> LoadError {
                     SchemaFailure { file, ..failure }
                 })
                 .collect();
-            LoadError::Invalid(SchemaFailures(failures))
+            LoadError::Invalid(SchemaFailures(failures, sources))
         }
         other => other,
     }

@@ -6,7 +6,7 @@
 
 mod common;
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use telepact_schema::{LoadError, Schema, pseudo_json_text};
@@ -22,10 +22,11 @@ fn answer(result: Result<Schema, LoadError>) -> Value {
     }
 }
 
-fn run(conformance: &Path, input: &Value) -> Value {
+/// Loads a case's input; `None` for an input kind this harness does not know.
+fn load(conformance: &Path, input: &Value) -> Option<Result<Schema, LoadError>> {
     if let Some(pseudo) = input.get("PseudoJson") {
         let schema = pseudo_json_text(&pseudo["schema"]);
-        return answer(match pseudo.get("extend!") {
+        return Some(match pseudo.get("extend!") {
             Some(extend) => Schema::from_documents([
                 ("default".to_string(), schema),
                 ("extend".to_string(), pseudo_json_text(extend)),
@@ -34,15 +35,19 @@ fn run(conformance: &Path, input: &Value) -> Value {
         });
     }
     if let Some(text) = input.pointer("/Json/schema").and_then(Value::as_str) {
-        return answer(Schema::from_text(text));
+        return Some(Schema::from_text(text));
     }
-    if let Some(dir) = input
+    let dir = input
         .pointer("/Directory/schemaDirectory")
-        .and_then(Value::as_str)
-    {
-        return answer(Schema::from_dir(conformance.join(dir)));
+        .and_then(Value::as_str)?;
+    Some(Schema::from_dir(conformance.join(dir)))
+}
+
+fn run(conformance: &Path, input: &Value) -> Value {
+    match load(conformance, input) {
+        Some(result) => answer(result),
+        None => json!({"unsupported input": input}),
     }
-    json!({"unsupported input": input})
 }
 
 /// JSON equality where `1` equals `1.0`.
@@ -81,13 +86,27 @@ fn matches(expected: &Value, actual: &Value, set_compare: bool) -> bool {
     }
 }
 
-#[test]
-fn every_parse_case_passes() {
+/// The cases of `parse.json`; `None` (after a SKIP line, or a panic under
+/// `TELEPACT_REQUIRE_ALL=1`) when the vectors are absent.
+fn parse_cases() -> Option<(PathBuf, Vec<Value>)> {
     let Some(conformance) = common::conformance_dir() else {
-        return;
+        assert!(
+            std::env::var_os("TELEPACT_REQUIRE_ALL").is_none_or(|v| v != "1"),
+            "TELEPACT_REQUIRE_ALL=1 but the conformance vectors are absent"
+        );
+        eprintln!("SKIP: parse.json not found");
+        return None;
     };
     let text = std::fs::read_to_string(conformance.join("parse.json")).expect("parse.json");
     let cases: Vec<Value> = serde_json::from_str(&text).expect("parse.json is JSON");
+    Some((conformance, cases))
+}
+
+#[test]
+fn every_parse_case_passes() {
+    let Some((conformance, cases)) = parse_cases() else {
+        return;
+    };
     let mut failed = Vec::new();
     for case in &cases {
         let input = &case["request"][1]["fn.validateSchema"]["input"];
@@ -107,4 +126,52 @@ fn every_parse_case_passes() {
         failed.len()
     );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// The rendered form of every case, as a person sees it: compared with
+/// `tests/golden/parse_diagnostics.txt` (rewritten with `UPDATE_GOLDEN=1`).
+#[test]
+fn every_parse_case_renders_as_the_golden_file() {
+    let Some((conformance, cases)) = parse_cases() else {
+        return;
+    };
+    let mut rendered = String::new();
+    for case in &cases {
+        let input = &case["request"][1]["fn.validateSchema"]["input"];
+        let shown = match load(&conformance, input) {
+            Some(Ok(_)) => "loads".to_string(),
+            Some(Err(error)) => error.render(false),
+            None => format!("unsupported input {input}"),
+        };
+        // Directory cases show paths under the vectors' folder: keep them relative.
+        let prefix = format!("{}/", conformance.display());
+        let shown = shown.replace(&prefix, "");
+        rendered.push_str(&format!("=== case {} ===\n{shown}\n\n", case["index"]));
+    }
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/parse_diagnostics.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::create_dir_all(golden.parent().expect("golden folder")).expect("golden folder");
+        std::fs::write(&golden, &rendered).expect("write the golden file");
+        return;
+    }
+    let expected =
+        std::fs::read_to_string(&golden).expect("golden file (UPDATE_GOLDEN=1 writes it)");
+    if expected != rendered {
+        let first_difference = expected
+            .lines()
+            .zip(rendered.lines())
+            .position(|(e, r)| e != r)
+            .unwrap_or(expected.lines().count().min(rendered.lines().count()));
+        panic!(
+            "rendered diagnostics differ from {} from line {}:\n{}\n(UPDATE_GOLDEN=1 rewrites it)",
+            golden.display(),
+            first_difference + 1,
+            rendered
+                .lines()
+                .skip(first_difference)
+                .take(15)
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }

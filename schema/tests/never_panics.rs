@@ -1,8 +1,9 @@
-//! The loader answers every input with a schema or failures; it never panics.
+//! The loader answers every input with a schema or failures, and renders the failures,
+//! without ever panicking.
 
 use proptest::prelude::*;
 use serde_json::{Map, Value};
-use telepact_schema::Schema;
+use telepact_schema::{LoadError, Schema};
 
 /// Keys and strings that steer generated values into the loader's deeper checks.
 const WORDS: &[&str] = &[
@@ -69,9 +70,27 @@ fn schema_value() -> impl Strategy<Value = Value> {
 }
 
 fn load_every_way(text: &str) {
-    let _ = Schema::from_text(text);
-    let _ = Schema::from_documents([("a.telepact.yaml", text)]);
-    let _ = Schema::from_documents([("a.telepact.json", text), ("b", "[]")]);
+    render(Schema::from_text(text));
+    render(Schema::from_documents([("a.telepact.yaml", text)]));
+    render(Schema::from_documents([
+        ("a.telepact.json", text),
+        ("b", "[]"),
+    ]));
+}
+
+/// Renders every failure, in colour and not, and each on its own line.
+fn render(result: Result<Schema, LoadError>) {
+    if let Err(error) = result {
+        let plain = error.render(false);
+        assert!(
+            plain.ends_with("error") || plain.ends_with("errors"),
+            "{plain}"
+        );
+        let _ = error.render(true);
+        for failure in error.failures().into_iter().flatten() {
+            let _ = failure.to_string();
+        }
+    }
 }
 
 proptest! {

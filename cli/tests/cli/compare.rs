@@ -64,10 +64,45 @@ fn an_invalid_schema_is_reported_with_located_lines() {
         "--new-schema-dir",
         BAKERY_API,
     ]);
-    assert_fails_with(&output, "invalid Telepact schema:\n");
-    let expected = format!(
-        "{}:2:5: [0,\"struct.X\",\"a\"]: StringRegexMatchFailed",
-        dir.join("bad.telepact.yaml").display()
-    );
+    assert_fails_with(&output, "field `a` of `struct.X` has an unknown type `nope`\n");
+    let expected = format!(" --> {}:2:8\n", dir.join("bad.telepact.yaml").display());
     assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+}
+
+#[test]
+fn schema_failures_render_with_excerpt_caret_and_help() {
+    let dir = scratch_dir("compare-rendered");
+    std::fs::write(
+        dir.join("orchard.telepact.yaml"),
+        "- struct.Tree:\n    id: \"integr\"\n- fn.plant:\n    tree: struct.Tree\n",
+    )
+    .unwrap();
+    let output = telepact(&[
+        "compare",
+        "--old-schema-dir",
+        path_text(&dir),
+        "--new-schema-dir",
+        BAKERY_API,
+    ]);
+    let expected = "\
+error: field `id` of `struct.Tree` has an unknown type `integr`
+ --> DIR/orchard.telepact.yaml:2:9
+  |
+2 |     id: \"integr\"
+  |         ^^^^^^^^ not a type
+  |
+  = help: did you mean `integer`?
+
+error: function `fn.plant` has no result `->`
+ --> DIR/orchard.telepact.yaml:3:3
+  |
+3 | - fn.plant:
+  |   ^^^^^^^^ `->` expected
+  |
+  = help: a function lists its result after `->`, such as `->: [{Ok_: {}}]`
+
+error: the schema has 2 errors
+";
+    assert_eq!(output.status.code(), Some(2));
+    assert_eq!(stderr(&output).replace(path_text(&dir), "DIR"), expected);
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::error::Location;
 pub(crate) use locate::Locations;
 
-pub(crate) use yaml::yaml_to_json;
+pub(crate) use yaml::{yaml_json_problem, yaml_syntax_error, yaml_to_json};
 
 /// How a document's text is written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,6 +100,16 @@ impl Document {
             root: Some(Cow::Owned(Value::Array(Vec::new()))),
             locations: LocationCache::own(),
         }
+    }
+
+    /// The original text.
+    pub(crate) fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// How the text is written.
+    pub(crate) fn format(&self) -> Format {
+        self.format
     }
 
     /// Where the node at `path` starts in the original text (the document start when

@@ -19,14 +19,24 @@ const MAX_NODES: usize = 1_000_000;
 /// The JSON value of a single-document YAML text; `None` when the text is not YAML,
 /// holds several documents, repeats a key, or uses values JSON cannot hold.
 pub(crate) fn yaml_to_json(text: &str) -> Option<Value> {
-    Walker::new(text, false).document().map(|(value, _)| value)
+    Walker::new(text, false).document()
 }
 
 /// Where every key and array element of a YAML text starts.
 pub(crate) fn yaml_locations(text: &str) -> Option<Locations> {
-    Walker::new(text, true)
-        .document()
-        .map(|(_, locations)| locations)
+    let mut walker = Walker::new(text, true);
+    walker.document()?;
+    Some(walker.locations)
+}
+
+/// Where and why a YAML text has no JSON value (a repeated key, a date...), when it
+/// is YAML but not JSON; `None` when it has one or is not YAML at all.
+pub(crate) fn yaml_json_problem(text: &str) -> Option<(Location, String)> {
+    let mut walker = Walker::new(text, false);
+    match walker.document() {
+        Some(_) => None,
+        None => walker.problem,
+    }
 }
 
 struct Walker<'input> {
@@ -38,6 +48,10 @@ struct Walker<'input> {
     record: bool,
     path: Vec<Value>,
     locations: Locations,
+    /// The span of the last event read, to say where a problem is.
+    last: Span,
+    /// The first reason the text has no JSON value.
+    problem: Option<(Location, String)>,
 }
 
 fn location_of(span: &Span) -> Location {
@@ -56,15 +70,27 @@ impl<'input> Walker<'input> {
             record,
             path: Vec::new(),
             locations: Locations::default(),
+            last: Span::default(),
+            problem: None,
         }
     }
 
     fn next(&mut self) -> Option<(Event<'input>, Span)> {
-        self.parser.next_event()?.ok()
+        let (event, span) = self.parser.next_event()?.ok()?;
+        self.last = span;
+        Some((event, span))
+    }
+
+    /// Records why the text has no JSON value (at the last event read) and gives up.
+    fn refuse<T>(&mut self, why: impl FnOnce() -> String) -> Option<T> {
+        if self.problem.is_none() {
+            self.problem = Some((location_of(&self.last), why()));
+        }
+        None
     }
 
     /// Exactly one document: stream start, document start, node, document end, stream end.
-    fn document(mut self) -> Option<(Value, Locations)> {
+    fn document(&mut self) -> Option<Value> {
         let (Event::StreamStart, _) = self.next()? else {
             return None;
         };
@@ -78,9 +104,9 @@ impl<'input> Walker<'input> {
             return None;
         };
         let (Event::StreamEnd, _) = self.next()? else {
-            return None;
+            return self.refuse(|| "several documents in one file".to_string());
         };
-        Some((value, self.locations))
+        Some(value)
     }
 
     fn mark(&mut self, span: &Span) {
@@ -91,24 +117,37 @@ impl<'input> Walker<'input> {
 
     fn node(&mut self, event: Event<'input>, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
-            return None;
+            return self.refuse(|| format!("nesting deeper than {MAX_DEPTH} levels"));
         }
         let first_node = self.nodes;
         self.count(1)?;
         let (anchor, value) = match event {
             Event::Scalar(text, style, anchor, tag) => {
-                (anchor, resolve_scalar(&text, style, tag.as_deref()).ok()?)
+                match resolve_scalar(&text, style, tag.as_deref()) {
+                    Ok(value) => (anchor, value),
+                    Err(_) => {
+                        return self.refuse(|| {
+                            format!("`{text}` has no JSON value (quote dates, `.inf` and `.nan`)")
+                        });
+                    }
+                }
             }
             Event::SequenceStart(anchor, tag) => {
-                collection_tag_allowed(tag.as_deref(), "seq").then_some(())?;
+                if !collection_tag_allowed(tag.as_deref(), "seq") {
+                    return self.refuse(|| "a list with a tag JSON cannot hold".to_string());
+                }
                 (anchor, self.sequence(depth)?)
             }
             Event::MappingStart(anchor, tag) => {
-                collection_tag_allowed(tag.as_deref(), "map").then_some(())?;
+                if !collection_tag_allowed(tag.as_deref(), "map") {
+                    return self.refuse(|| "an object with a tag JSON cannot hold".to_string());
+                }
                 (anchor, self.mapping(depth)?)
             }
             Event::Alias(anchor) => {
-                let (value, size) = self.anchors.get(&anchor)?.clone();
+                let Some((value, size)) = self.anchors.get(&anchor).cloned() else {
+                    return self.refuse(|| "an alias to no anchor".to_string());
+                };
                 self.count(size)?;
                 return Some(value);
             }
@@ -123,11 +162,17 @@ impl<'input> Walker<'input> {
 
     /// Counts `n` more nodes against the budget.
     fn count(&mut self, n: usize) -> Option<()> {
-        self.nodes = self
+        match self
             .nodes
             .checked_add(n)
-            .filter(|total| *total <= MAX_NODES)?;
-        Some(())
+            .filter(|total| *total <= MAX_NODES)
+        {
+            Some(total) => {
+                self.nodes = total;
+                Some(())
+            }
+            None => self.refuse(|| format!("more than {MAX_NODES} values once aliases expand")),
+        }
     }
 
     fn sequence(&mut self, depth: usize) -> Option<Value> {
@@ -155,10 +200,10 @@ impl<'input> Walker<'input> {
             }
             // Keys must be strings: JSON has no other kind.
             let Value::String(key) = self.key(event)? else {
-                return None;
+                return self.refuse(|| "a key that is not a string".to_string());
             };
             if !seen.insert(key.clone()) {
-                return None;
+                return self.refuse(|| format!("the key `{key}` appears twice in one object"));
             }
             self.path.push(Value::String(key.clone()));
             self.mark(&span);
@@ -172,7 +217,7 @@ impl<'input> Walker<'input> {
     fn key(&mut self, event: Event<'input>) -> Option<Value> {
         match event {
             Event::Scalar(..) | Event::Alias(_) => self.node(event, 0),
-            _ => None,
+            _ => self.refuse(|| "a key that is a list or an object".to_string()),
         }
     }
 }
@@ -180,4 +225,20 @@ impl<'input> Walker<'input> {
 /// Collections may carry no tag or their own core tag (`!!seq`, `!!map`).
 fn collection_tag_allowed(tag: Option<&saphyr_parser::Tag>, core: &str) -> bool {
     tag.is_none_or(|tag| tag.is_yaml_core_schema() && tag.suffix == core)
+}
+
+/// Where and why `text` is not YAML at all, when it is not.
+pub(crate) fn yaml_syntax_error(text: &str) -> Option<(Location, String)> {
+    let mut parser = Parser::new_from_str(text);
+    while let Some(event) = parser.next_event() {
+        if let Err(error) = event {
+            let marker = error.marker();
+            let location = Location {
+                row: marker.line(),
+                col: marker.col() + 1,
+            };
+            return Some((location, error.info().to_string()));
+        }
+    }
+    None
 }

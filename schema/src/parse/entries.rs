@@ -25,7 +25,7 @@ pub(crate) struct Entry<'d> {
 
 /// Whether `key` names a definition (`fn.`, `errors.`, `headers.`, `info.`, `struct.`,
 /// `union.`, `_ext.`, the last three optionally with a `<0>`..`<2>` arity).
-fn is_schema_key(key: &str) -> bool {
+pub(crate) fn is_schema_key(key: &str) -> bool {
     ["fn.", "errors.", "headers.", "info."]
         .iter()
         .any(|prefix| key.starts_with(prefix))

@@ -33,7 +33,7 @@ use headers::ParsedHeaders;
 use sink::{Sink, json_path};
 use types::{NameMeaning, Scope, TYPE_NAME_REGEX, parse_type_name};
 
-pub(crate) use entries::find_schema_key;
+pub(crate) use entries::{find_schema_key, is_schema_key};
 
 type Staged<T> = Result<T, Vec<SchemaFailure>>;
 

@@ -1,0 +1,156 @@
+//! Finds the text to underline: the key or value token that starts at a failure's
+//! location (failures locate where a key or list element starts).
+
+use std::ops::Range;
+
+use crate::error::Location;
+
+/// What the caret goes under.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Target {
+    /// The token at the location: a key, or a list element.
+    Key,
+    /// The value after the key at the location, when it is on the same line.
+    Value,
+    /// The one character at the location (where a parser stopped).
+    Point,
+}
+
+/// Byte offset of 1-based `location` in `text`; `None` when the text is shorter.
+fn offset(text: &str, location: Location) -> Option<usize> {
+    let line_start = if location.row <= 1 {
+        0
+    } else {
+        text.match_indices('\n').nth(location.row - 2)?.0 + 1
+    };
+    let line_end = text[line_start..]
+        .find('\n')
+        .map_or(text.len(), |end| line_start + end);
+    let line = &text[line_start..line_end];
+    let column = location.col.saturating_sub(1);
+    let within = line
+        .char_indices()
+        .nth(column)
+        .map(|(i, _)| i)
+        .or((line.chars().count() == column).then_some(line.len()))?;
+    Some(line_start + within)
+}
+
+/// The byte range to underline in `text` for a failure at `location`.
+pub(crate) fn span(text: &str, location: Location, target: Target) -> Option<Range<usize>> {
+    let start = offset(text, location)?;
+    if target == Target::Point {
+        let width = text[start..].chars().next().map_or(0, char::len_utf8);
+        return Some(start..start + width);
+    }
+    let key = token(text, start);
+    if target == Target::Key {
+        return Some(key);
+    }
+    let after_key = &text[key.end..];
+    let gap = after_key.len() - after_key.trim_start_matches([' ', '\t']).len();
+    let Some(rest) = after_key[gap..].strip_prefix(':') else {
+        return Some(key);
+    };
+    let value_start = key.end + gap + 1 + (rest.len() - rest.trim_start_matches([' ', '\t']).len());
+    let value = token(text, value_start);
+    Some(if value.is_empty() { key } else { value })
+}
+
+/// Where the key `name` (quoted, or bare before a `:`, or bare) first appears at or
+/// after `location`: a definition located by its list item is shown by its key, a
+/// repeated field by its second key.
+pub(crate) fn find_name(text: &str, location: Location, name: &str) -> Option<Range<usize>> {
+    let start = offset(text, location)?;
+    let rest = &text[start..];
+    let quoted = format!("\"{name}\"");
+    let yaml_key = format!("{name}:");
+    let (at, len) = rest
+        .find(&quoted)
+        .map(|at| (at, quoted.len()))
+        .or_else(|| rest.find(&yaml_key).map(|at| (at, name.len())))
+        .or_else(|| rest.find(name).map(|at| (at, name.len())))?;
+    Some(start + at..start + at + len)
+}
+
+/// The token starting at `start`: a quoted string, a flow list or object on one line,
+/// or a plain word up to a delimiter. Never empty unless the line ends at `start`.
+fn token(text: &str, start: usize) -> Range<usize> {
+    let rest = &text[start..];
+    let line = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
+    let len = match line.chars().next() {
+        None => 0,
+        Some(quote @ ('"' | '\'')) => quoted_len(line, quote),
+        Some(open @ ('[' | '{')) => flow_len(line, open),
+        Some(_) => plain_len(line),
+    };
+    start..start + len.max(line.chars().next().map_or(0, char::len_utf8))
+}
+
+fn quoted_len(line: &str, quote: char) -> usize {
+    let mut escaped = false;
+    for (i, c) in line.char_indices().skip(1) {
+        match c {
+            '\\' if quote == '"' && !escaped => escaped = true,
+            c if c == quote && !escaped => return i + 1,
+            _ => escaped = false,
+        }
+    }
+    line.len()
+}
+
+/// A bracketed value up to its matching close (or the line end).
+fn flow_len(line: &str, open: char) -> usize {
+    let close = if open == '[' { ']' } else { '}' };
+    let mut depth = 0;
+    for (i, c) in line.char_indices() {
+        if c == open {
+            depth += 1;
+        } else if c == close {
+            depth -= 1;
+            if depth == 0 {
+                return i + 1;
+            }
+        }
+    }
+    line.trim_end().len()
+}
+
+/// A plain word: up to `: `, a flow delimiter, a comment or the line end.
+fn plain_len(line: &str) -> usize {
+    let bytes = line.as_bytes();
+    for (i, c) in line.char_indices() {
+        let next = bytes.get(i + 1).copied();
+        let ends_key = c == ':' && matches!(next, None | Some(b' ' | b'\t'));
+        let comment = c == '#' && i > 0 && matches!(bytes[i - 1], b' ' | b'\t');
+        if ends_key || comment || matches!(c, ',' | ']' | '}') {
+            return line[..i].trim_end().len();
+        }
+    }
+    line.trim_end().len()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shown(text: &str, row: usize, col: usize, target: Target) -> &str {
+        let range = span(text, Location { row, col }, target).unwrap();
+        &text[range]
+    }
+
+    #[test]
+    fn keys_and_values_are_found_in_yaml_and_json() {
+        let yaml = "- struct.Tree:\n    id: \"integr\"  # typo\n    age: integr\n";
+        assert_eq!(shown(yaml, 2, 5, Target::Key), "id");
+        assert_eq!(shown(yaml, 2, 5, Target::Value), "\"integr\"");
+        assert_eq!(shown(yaml, 3, 5, Target::Value), "integr");
+        assert_eq!(shown(yaml, 1, 3, Target::Value), "struct.Tree");
+        let json = r#"[{"struct.Tree": {"id": ["integr"], "n": 1}}]"#;
+        assert_eq!(shown(json, 1, 19, Target::Key), "\"id\"");
+        assert_eq!(shown(json, 1, 19, Target::Value), "[\"integr\"]");
+        assert_eq!(shown(json, 1, 37, Target::Value), "1");
+        let found = find_name(json, Location { row: 1, col: 2 }, "struct.Tree").unwrap();
+        assert_eq!(&json[found], "\"struct.Tree\"");
+    }
+}
