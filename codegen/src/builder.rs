@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use telepact_schema::Schema;
 
+use crate::compat;
 use crate::emit::{Options, generate};
 use crate::error::Error;
 
@@ -24,6 +25,7 @@ pub struct Builder {
     build_client: bool,
     out_dir: Option<PathBuf>,
     emit_rerun_if_changed: bool,
+    compatible_with: Option<PathBuf>,
 }
 
 impl Default for Builder {
@@ -35,6 +37,7 @@ impl Default for Builder {
             build_client: true,
             out_dir: None,
             emit_rerun_if_changed: true,
+            compatible_with: None,
         }
     }
 }
@@ -84,6 +87,26 @@ impl Builder {
         self
     }
 
+    /// Fails generation when the schema is not backwards compatible with the released
+    /// schema in `released` (a copy of the schema directory as of the last release):
+    /// removed types, fields or tags, changed field types, new required fields or
+    /// optional fields made required where requests reach them, new tags where `Ok_`
+    /// results reach them. The error has one `file:row:col: change` line per change.
+    /// Applies to [`generate_dir`](Self::generate_dir) and
+    /// [`compile_dir`](Self::compile_dir).
+    ///
+    /// ```no_run
+    /// // build.rs: `api/` is the schema, `api.released/` its copy at the last release.
+    /// telepact_codegen::configure()
+    ///     .compatible_with("api.released")
+    ///     .compile_dir("api")
+    ///     .unwrap();
+    /// ```
+    pub fn compatible_with(mut self, released: impl Into<PathBuf>) -> Self {
+        self.compatible_with = Some(released.into());
+        self
+    }
+
     /// The generated source for an already loaded schema; `source` names it in the
     /// file's header.
     pub fn generate(&self, schema: &Schema, source: &str) -> Result<String, Error> {
@@ -100,6 +123,9 @@ impl Builder {
     pub fn generate_dir(&self, dir: impl AsRef<Path>) -> Result<String, Error> {
         let dir = dir.as_ref();
         let schema = Schema::from_dir(dir)?;
+        if let Some(released) = &self.compatible_with {
+            compat::check(&schema, dir, released)?;
+        }
         self.generate(&schema, &schema_name(dir))
     }
 
@@ -110,6 +136,9 @@ impl Builder {
         let dir = dir.as_ref();
         if self.emit_rerun_if_changed {
             print_rerun_if_changed(dir)?;
+            if let Some(released) = &self.compatible_with {
+                print_rerun_if_changed(released)?;
+            }
         }
         let code = self.generate_dir(dir)?;
         let out_dir = match &self.out_dir {

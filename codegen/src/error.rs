@@ -27,6 +27,18 @@ pub enum Error {
     /// The generated code did not parse; a bug in the generator or in an option.
     #[error("generated code does not parse ({0}); check the type attributes")]
     Unparsable(String),
+    /// The schema breaks backwards compatibility with its released copy (see
+    /// [`Builder::compatible_with`](crate::Builder::compatible_with)); one
+    /// `file:row:col: change` line per incompatible change.
+    #[error(
+        "the schema is not backwards compatible with {}:\n{}",
+        released.display(),
+        changes.join("\n")
+    )]
+    Incompatible {
+        released: PathBuf,
+        changes: Vec<String>,
+    },
     /// `OUT_DIR` is not set and no output directory was configured.
     #[error("OUT_DIR is not set: call compile_dir from a build script or set out_dir")]
     NoOutDir,

@@ -70,11 +70,15 @@
 //! let functions: telepact::FunctionRouter = api::router(Bakery);
 //! ```
 //!
-//! Projects that commit generated code can use the `telepact-codegen` command line
-//! tool instead (`--features cli`).
+//! [`Builder::compatible_with`] also fails the build when the schema is no longer
+//! backwards compatible with its copy at the last release.
+//!
+//! Projects that commit generated code can use the `telepact codegen` command of the
+//! `telepact` command line tool instead (`cargo install --path cli`).
 
 mod builder;
 mod client;
+mod compat;
 mod docs;
 mod emit;
 mod error;

@@ -2,7 +2,7 @@
 
 mod common;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use telepact_codegen::Error;
 use telepact_schema::Schema;
@@ -105,4 +105,151 @@ fn options_that_are_not_rust_are_refused() {
         bad_path.generate(&schema, "x"),
         Err(Error::InvalidOption { .. })
     ));
+}
+
+/// `released` and `current` hold the same schema file, then `current` is edited.
+fn released_and_current(name: &str, released: &str, current: &str) -> (PathBuf, PathBuf) {
+    let root = scratch_dir(name);
+    for (folder, text) in [("api.released", released), ("api", current)] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+        std::fs::write(root.join(folder).join("shop.telepact.yaml"), text).unwrap();
+    }
+    (root.join("api.released"), root.join("api"))
+}
+
+const RELEASED_SHOP: &str = "\
+- fn.order:
+    item: string
+  ->:
+    - Ok_:
+        id: integer
+";
+
+#[test]
+fn compatible_with_accepts_a_compatible_edit() {
+    let current = format!("{RELEASED_SHOP}- fn.cancel:\n    id: integer\n  ->:\n    - Ok_: {{}}\n")
+        .replace("item: string", "item: string\n    note!: string");
+    let (released, api) = released_and_current("compatible_edit", RELEASED_SHOP, &current);
+    telepact_codegen::configure()
+        .compatible_with(&released)
+        .generate_dir(&api)
+        .unwrap();
+}
+
+#[test]
+fn compatible_with_refuses_a_breaking_edit_with_one_located_line_per_change() {
+    let current = RELEASED_SHOP
+        .replace("item: string", "item: string\n    quantity: integer")
+        .replace("id: integer", "id: string");
+    let (released, api) = released_and_current("breaking_edit", RELEASED_SHOP, &current);
+    let error = telepact_codegen::configure()
+        .compatible_with(&released)
+        .generate_dir(&api)
+        .unwrap_err();
+    let file = api.join("shop.telepact.yaml");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the schema is not backwards compatible with {}:\n\
+             {file}:3:5: New required field 'quantity' has been added to struct 'fn.order' on argument path\n\
+             {file}:6:9: Field 'id' in struct 'fn.order.->.Ok_' has changed type from 'integer' to 'string'",
+            released.display(),
+            file = file.display(),
+        )
+    );
+}
+
+#[test]
+fn a_removed_function_points_at_the_released_schema() {
+    let (released, api) = released_and_current("removed_function", RELEASED_SHOP, "[]");
+    let error = telepact_codegen::configure()
+        .compatible_with(&released)
+        .generate_dir(&api)
+        .unwrap_err();
+    let file = released.join("shop.telepact.yaml");
+    assert!(
+        error.to_string().ends_with(&format!(
+            ":\n{}:1:3: Type 'fn.order' has been removed",
+            file.display()
+        )),
+        "{error}"
+    );
+}
+
+/// A crate whose build script guards its schema with `compatible_with`: `cargo build`
+/// passes while the schema stays compatible and fails, naming the change, once it is
+/// not.
+#[test]
+fn a_breaking_schema_edit_fails_cargo_build() {
+    let root = scratch_dir("guarded_crate");
+    let codegen = common::manifest_dir();
+    let manifest = format!(
+        r#"[package]
+name = "guarded"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[workspace]
+
+[build-dependencies]
+telepact-codegen = {{ path = "{}" }}
+
+[profile.dev]
+debug = false
+"#,
+        codegen.display()
+    );
+    std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(codegen.join("../Cargo.lock"), root.join("Cargo.lock")).unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        root.join("build.rs"),
+        "fn main() -> Result<(), telepact_codegen::Error> {\n    \
+         telepact_codegen::configure().compatible_with(\"api.released\").compile_dir(\"api\")?;\n    \
+         Ok(())\n}\n",
+    )
+    .unwrap();
+    for folder in ["api", "api.released"] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+        std::fs::write(root.join(folder).join("shop.telepact.yaml"), RELEASED_SHOP).unwrap();
+    }
+    let build = || {
+        std::process::Command::new(env!("CARGO"))
+            .args(["build", "--offline", "--quiet"])
+            .current_dir(&root)
+            // Its own target dir (the outer `cargo test` holds the workspace's), kept
+            // between runs so only the first one compiles the generator.
+            .env(
+                "CARGO_TARGET_DIR",
+                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guarded-target"),
+            )
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cargo runs")
+    };
+    let schema = root.join("api/shop.telepact.yaml");
+
+    let compatible = RELEASED_SHOP.replace("item: string", "item: string\n    note!: string");
+    std::fs::write(&schema, compatible).unwrap();
+    let output = build();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "a compatible edit builds:\n{stderr}"
+    );
+
+    let breaking = RELEASED_SHOP.replace("item: string", "item: integer");
+    std::fs::write(&schema, breaking).unwrap();
+    let output = build();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "a breaking edit must not build");
+    assert!(
+        stderr.contains(&format!(
+            "{}:2:5: Field 'item' in struct 'fn.order' has changed type from 'string' to 'integer'",
+            Path::new("api/shop.telepact.yaml").display()
+        )),
+        "{stderr}"
+    );
 }

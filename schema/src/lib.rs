@@ -24,6 +24,11 @@
 //! implicit types: `yes` is `true`, `1_000` is `1000`), and must convert to JSON:
 //! dates, `.inf`, non-string keys and repeated keys make a document `JsonInvalid`.
 //!
+//! # Compatibility
+//!
+//! [`compare()`] lists what a new version of a schema breaks for clients and servers
+//! written against the old one (see the [`compare`](mod@compare) module).
+//!
 //! # Failures
 //!
 //! An invalid schema yields [`LoadError::Invalid`] with every [`SchemaFailure`] found,
@@ -33,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+pub mod compare;
 mod document;
 mod error;
 mod load;
@@ -41,6 +47,7 @@ mod parse;
 mod pseudo_json;
 mod standard;
 
+pub use compare::{Incompatibility, IncompatibilityKind, compare};
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures};
 pub use model::*;
 pub use pseudo_json::pseudo_json_text;

@@ -1,0 +1,69 @@
+//! `telepact codegen`: typed Rust for a schema, into a file or onto stdout.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{ArgGroup, Args};
+use telepact_schema::Schema;
+
+use crate::Outcome;
+use crate::error::CliError;
+use crate::fetch::{fetch_api, schema_text};
+
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("schema").required(true).args(["schema_dir", "schema_http_url"])))]
+pub struct CodegenArgs {
+    /// Directory holding the `*.telepact.yaml` / `*.telepact.json` files
+    #[arg(long)]
+    schema_dir: Option<PathBuf>,
+    /// HTTP URL of a Telepact API whose served schema to use
+    #[arg(long)]
+    schema_http_url: Option<String>,
+    /// Language target (only "rust")
+    #[arg(long, default_value = "rust")]
+    lang: String,
+    /// File to write the generated code to; `-` writes it to stdout
+    #[arg(long)]
+    out: PathBuf,
+    /// Path of the runtime crate in generated code
+    #[arg(long, default_value = "::telepact")]
+    runtime_path: String,
+    /// Leave out the server `Handler` trait and router glue
+    #[arg(long)]
+    no_server: bool,
+    /// Leave out the typed `Client`
+    #[arg(long)]
+    no_client: bool,
+}
+
+/// Generates the code; the output file is rewritten only when its content changes.
+pub async fn run(args: &CodegenArgs) -> Outcome {
+    if args.lang != "rust" {
+        return Err(CliError::Language(args.lang.clone()));
+    }
+    let builder = telepact_codegen::configure()
+        .runtime_path(&args.runtime_path)
+        .build_server(!args.no_server)
+        .build_client(!args.no_client);
+    let code = match (&args.schema_dir, &args.schema_http_url) {
+        (Some(dir), _) => builder.generate_dir(dir)?,
+        (None, Some(url)) => {
+            let schema = Schema::from_text(&schema_text(&fetch_api(url, false).await?))?;
+            builder.generate(&schema, url)?
+        }
+        (None, None) => return Err(CliError::NoSchemaSource),
+    };
+    if args.out.as_os_str() == "-" {
+        let mut stdout = std::io::stdout().lock();
+        stdout
+            .write_all(code.as_bytes())
+            .map_err(|source| CliError::Write {
+                path: "<stdout>".into(),
+                source,
+            })?;
+    } else {
+        telepact_codegen::write_if_changed(&args.out, &code)?;
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,77 @@
+//! Why a command failed: one message for stderr.
+
+use std::path::PathBuf;
+
+use telepact_schema::LoadError;
+
+/// Why a command failed.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    /// A schema could not be read or is invalid (one located failure a line).
+    #[error("{}", schema_message(.0))]
+    Schema(#[from] LoadError),
+    /// Code generation failed.
+    #[error(transparent)]
+    Codegen(#[from] telepact_codegen::Error),
+    /// The server could not be reached or did not answer with a Telepact message.
+    #[error("cannot fetch the schema from {url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// The server answered `fn.api_` with something other than its schema.
+    #[error("{url} did not serve its schema; it answered {answer}")]
+    NoSchema { url: String, answer: String },
+    /// An output file or directory could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The mock server could not be set up for the schema.
+    #[error("{0}")]
+    Mock(telepact::mock::MockError),
+    /// The port could not be listened on (or serving on it failed).
+    #[error("cannot listen on port {port}: {source}")]
+    Listen {
+        port: u16,
+        #[source]
+        source: std::io::Error,
+    },
+    /// Neither a schema directory nor a schema URL was given.
+    #[error("give a schema directory or a schema URL")]
+    NoSchemaSource,
+    /// A language other than Rust was asked for.
+    #[error("--lang {0} is not supported: this tool generates Rust only (--lang rust)")]
+    Language(String),
+}
+
+impl CliError {
+    /// An `Unreachable` error whose reason lists `error` and its causes.
+    pub fn unreachable(url: &str, error: &dyn std::error::Error) -> Self {
+        CliError::Unreachable {
+            url: url.to_string(),
+            reason: chain(error),
+        }
+    }
+}
+
+fn schema_message(error: &LoadError) -> String {
+    match error {
+        LoadError::Invalid(failures) => format!("invalid Telepact schema:\n{failures}"),
+        LoadError::Io { path, source } => format!("cannot read {}: {source}", path.display()),
+    }
+}
+
+/// `error: cause: cause`, skipping causes the message already includes.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut cause = error.source();
+    while let Some(next) = cause {
+        let part = next.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        cause = next.source();
+    }
+    text
+}

@@ -1,0 +1,65 @@
+//! `telepact`: the Telepact command line tool.
+//!
+//! - `telepact mock --dir api` serves a mock of a schema over HTTP and WebSocket;
+//! - `telepact compare --old-schema-dir old --new-schema-dir new` checks backwards
+//!   compatibility (exit 0 compatible, 1 not);
+//! - `telepact fetch --http-url URL --output-dir api` stores a served schema;
+//! - `telepact codegen --schema-dir api --lang rust --out src/api.rs` generates Rust.
+//!
+//! Failures print one `error: ...` message on stderr and exit with status 2.
+
+mod codegen;
+mod compare;
+mod error;
+mod fetch;
+mod mock;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use error::CliError;
+
+/// The Telepact command line tool.
+#[derive(Debug, Parser)]
+#[command(name = "telepact", version, about)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start a mock server for a Telepact API schema.
+    Mock(mock::MockArgs),
+    /// Compare two Telepact API schemas for backwards compatibility.
+    Compare(compare::CompareArgs),
+    /// Fetch a Telepact API schema to store locally.
+    Fetch(fetch::FetchArgs),
+    /// Generate code bindings for a Telepact API schema.
+    Codegen(codegen::CodegenArgs),
+}
+
+/// The exit status of a failure (0 and 1 are `compare`'s verdicts).
+const FAILURE: u8 = 2;
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = match cli.command {
+        Command::Mock(args) => mock::run(&args).await,
+        Command::Compare(args) => compare::run(&args),
+        Command::Fetch(args) => fetch::run(&args).await,
+        Command::Codegen(args) => codegen::run(&args).await,
+    };
+    match outcome {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+/// What a subcommand ends with: its exit status, or the failure to report.
+type Outcome = Result<ExitCode, CliError>;

@@ -1,0 +1,149 @@
+//! `telepact mock`: a mock server for a schema, over HTTP POST and WebSocket on one path.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use axum::Router;
+use axum::extract::State;
+use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::response::Response as HttpResponse;
+use axum::routing::get;
+use clap::builder::BoolishValueParser;
+use clap::{ArgGroup, Args};
+use telepact::Encoding;
+use telepact::http::{self, HttpOptions};
+use telepact::mock::{MockOptions, MockServer};
+use telepact_schema::Schema;
+use tokio::net::TcpListener;
+
+use crate::Outcome;
+use crate::error::CliError;
+use crate::fetch::{fetch_api, schema_text};
+
+/// The options and environment variables of the reference CLI's `mock` (its boolean
+/// variables take `1`/`0`, `true`/`false`, `yes`/`no`, `on`/`off`).
+#[derive(Debug, Args)]
+#[command(group(ArgGroup::new("schema").required(true).args(["http_url", "dir"])))]
+pub struct MockArgs {
+    /// HTTP URL of a Telepact API
+    #[arg(long, env = "TELEPACT_HTTP_URL")]
+    http_url: Option<String>,
+    /// Directory of Telepact schemas
+    #[arg(long, env = "TELEPACT_DIRECTORY")]
+    dir: Option<PathBuf>,
+    /// Port to run the mock server on (0 picks a free one)
+    #[arg(long, default_value_t = 8080, env = "MOCK_SERVER_PORT")]
+    port: u16,
+    /// Path to expose the mock API
+    #[arg(long, default_value = "/api", env = "MOCK_SERVER_PATH")]
+    path: String,
+    /// Minimum length of generated collections
+    #[arg(long, default_value_t = 0, env = "GENERATED_COLLECTION_LENGTH_MIN")]
+    generated_collection_length_min: u32,
+    /// Maximum length of generated collections
+    #[arg(long, default_value_t = 3, env = "GENERATED_COLLECTION_LENGTH_MAX")]
+    generated_collection_length_max: u32,
+    /// Disable generation of optional fields (enabled by default)
+    #[arg(long, env = "DISABLE_OPTIONAL_FIELD_GENERATION", value_parser = BoolishValueParser::new())]
+    disable_optional_field_generation: bool,
+    /// Disable generation of message responses (enabled by default)
+    #[arg(long, env = "DISABLE_MESSAGE_RESPONSE_GENERATION", value_parser = BoolishValueParser::new())]
+    disable_message_response_generation: bool,
+    /// Disable randomization of optional field generation (enabled by default)
+    #[arg(long, env = "DISABLE_RANDOMIZE_OPTIONAL_FIELD_GENERATION", value_parser = BoolishValueParser::new())]
+    disable_random_optional_field_generation: bool,
+}
+
+impl MockArgs {
+    fn options(&self) -> MockOptions {
+        MockOptions {
+            generate_responses: !self.disable_message_response_generation,
+            include_optional_fields: !self.disable_optional_field_generation,
+            randomize_optional_fields: !self.disable_random_optional_field_generation,
+            collection_length_min: self.generated_collection_length_min,
+            collection_length_max: self.generated_collection_length_max,
+            ..MockOptions::default()
+        }
+    }
+
+    /// The path with its leading `/`.
+    fn route_path(&self) -> String {
+        if self.path.starts_with('/') {
+            self.path.clone()
+        } else {
+            format!("/{}", self.path)
+        }
+    }
+}
+
+/// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
+pub async fn run(args: &MockArgs) -> Outcome {
+    let schema = match (&args.dir, &args.http_url) {
+        (Some(dir), _) => Schema::mock_from_dir(dir)?,
+        (None, Some(url)) => Schema::mock_from_documents([(
+            "api.telepact.json",
+            schema_text(&fetch_api(url, false).await?),
+        )])?,
+        (None, None) => return Err(CliError::NoSchemaSource),
+    };
+    let mock = MockServer::new(&schema, args.options()).map_err(CliError::Mock)?;
+    let path = args.route_path();
+    let listener = TcpListener::bind(("0.0.0.0", args.port))
+        .await
+        .map_err(|source| CliError::Listen {
+            port: args.port,
+            source,
+        })?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| CliError::Listen {
+            port: args.port,
+            source,
+        })?
+        .port();
+    println!("READY {port}");
+    eprintln!(
+        "mock server on http://0.0.0.0:{port}{path} (HTTP POST and WebSocket); Ctrl-C stops it"
+    );
+    http::serve(listener, router(mock, &path), http::shutdown_signal())
+        .await
+        .map_err(|source| CliError::Listen { port, source })?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `POST path` answers one request; `GET path` upgrades to a WebSocket that answers
+/// each frame.
+fn router(mock: MockServer, path: &str) -> Router {
+    let sockets = Router::new()
+        .route(path, get(upgrade))
+        .with_state(mock.clone());
+    http::router(mock, &HttpOptions::default().path(path)).merge(sockets)
+}
+
+async fn upgrade(State(mock): State<MockServer>, upgrade: WebSocketUpgrade) -> HttpResponse {
+    upgrade.on_upgrade(move |socket| answer_frames(socket, mock))
+}
+
+/// Answers each text or binary frame with one frame: text for JSON, binary for a
+/// binary response.
+async fn answer_frames(mut socket: WebSocket, mock: MockServer) {
+    while let Some(Ok(frame)) = socket.recv().await {
+        let response = match frame {
+            Frame::Text(text) => mock.process(text.as_bytes()).await,
+            Frame::Binary(bytes) => mock.process(&bytes).await,
+            Frame::Close(_) => break,
+            // axum answers pings itself.
+            Frame::Ping(_) | Frame::Pong(_) => continue,
+        };
+        let reply = match response.encoding {
+            Encoding::Json => match String::from_utf8(response.bytes) {
+                Ok(text) => Frame::text(text),
+                Err(not_text) => Frame::binary(not_text.into_bytes()),
+            },
+            Encoding::Binary => Frame::binary(response.bytes),
+        };
+        if socket.send(reply).await.is_err() {
+            break;
+        }
+    }
+}

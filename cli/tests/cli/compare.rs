@@ -1,0 +1,73 @@
+use super::*;
+
+fn write_schema(dir: &Path, definitions: &Value) {
+    std::fs::create_dir_all(dir).unwrap();
+    let text = pseudo_json_text(definitions);
+    std::fs::write(dir.join("api.telepact.json"), text).unwrap();
+}
+
+#[test]
+fn every_compare_case_prints_its_lines_and_exit_code() {
+    let Some(conformance) = conformance_dir() else {
+        return;
+    };
+    let text = std::fs::read_to_string(conformance.join("compare.json")).unwrap();
+    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let dir = scratch_dir(&format!("compare-{}", case["index"]));
+        write_schema(&dir.join("old"), &case["old"]);
+        write_schema(&dir.join("new"), &case["new"]);
+        let output = telepact(&[
+            "compare",
+            "--old-schema-dir",
+            path_text(&dir.join("old")),
+            "--new-schema-dir",
+            path_text(&dir.join("new")),
+        ]);
+        let lines: Vec<String> = stdout(&output)
+            .lines()
+            .map(|line| line.trim().to_string())
+            .collect();
+        let expected: Vec<String> = serde_json::from_value(case["output"].clone()).unwrap();
+        let code = output.status.code().map(i64::from);
+        if lines != expected || code != case["exit_code"].as_i64() {
+            failures.push(format!("{}: {lines:?} {code:?}", case["name"]));
+        }
+    }
+    assert_eq!(cases.len(), 19);
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_unreadable_directory_is_one_error() {
+    let missing = scratch_dir("compare-missing").join("nope");
+    let output = telepact(&[
+        "compare",
+        "--old-schema-dir",
+        path_text(&missing),
+        "--new-schema-dir",
+        BAKERY_API,
+    ]);
+    assert_fails_with(&output, &format!("cannot read {}", missing.display()));
+    assert_eq!(stderr(&output).lines().count(), 1);
+}
+
+#[test]
+fn an_invalid_schema_is_reported_with_located_lines() {
+    let dir = scratch_dir("compare-invalid");
+    std::fs::write(dir.join("bad.telepact.yaml"), "- struct.X:\n    a: nope\n").unwrap();
+    let output = telepact(&[
+        "compare",
+        "--old-schema-dir",
+        path_text(&dir),
+        "--new-schema-dir",
+        BAKERY_API,
+    ]);
+    assert_fails_with(&output, "invalid Telepact schema:\n");
+    let expected = format!(
+        "{}:2:5: [0,\"struct.X\",\"a\"]: StringRegexMatchFailed",
+        dir.join("bad.telepact.yaml").display()
+    );
+    assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
+}

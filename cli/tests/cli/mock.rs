@@ -1,0 +1,255 @@
+use std::io::{BufRead, BufReader};
+use std::process::{Child, ExitStatus, Stdio};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::json;
+use telepact::{Client, ClientOptions, Message};
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+use super::*;
+
+const GREETER: &str = "\
+- fn.greet:
+    name: string
+  ->:
+    - Ok_:
+        text: string
+";
+
+fn greeter_dir(name: &str) -> PathBuf {
+    let dir = scratch_dir(name).join("api");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("greeter.telepact.yaml"), GREETER).unwrap();
+    dir
+}
+
+/// `telepact mock --port 0 ...`, running until stopped (or dropped).
+struct RunningMock {
+    child: Child,
+    port: u16,
+}
+
+impl RunningMock {
+    fn start(dir: &Path, extra: &[&str]) -> RunningMock {
+        Self::start_with(&["--dir", path_text(dir)], extra)
+    }
+
+    fn start_with(schema: &[&str], extra: &[&str]) -> RunningMock {
+        let mut command = telepact_command();
+        command
+            .arg("mock")
+            .args(schema)
+            .args(["--port", "0"])
+            .args(extra);
+        Self::spawn(command)
+    }
+
+    /// Runs `command` (a `telepact mock`) and waits for its READY line.
+    fn spawn(mut command: Command) -> RunningMock {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("READY ")
+            .and_then(|port| port.trim().parse().ok())
+            .unwrap_or_else(|| panic!("not a READY line: {line:?}"));
+        RunningMock { child, port }
+    }
+
+    fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}/api", self.port)
+    }
+
+    /// Stops it as Ctrl-C does and returns how it exited.
+    fn interrupt(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(sent.success());
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for RunningMock {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn stub_greeting() -> Value {
+    json!({"fn.createStub_": {"stub": {"fn.greet": {"name": "ada"}, "->": {"Ok_": {"text": "hi ada"}}}}})
+}
+
+fn verify_one_greeting() -> Value {
+    json!({"fn.verify_": {"call": {"fn.greet": {"name": "ada"}}, "count!": {"Exact": {"times": 1}}}})
+}
+
+async fn call(client: &Client, body: Value) -> Value {
+    let Value::Object(body) = body else {
+        panic!("a body is an object")
+    };
+    let request = Message {
+        headers: telepact::Headers::new(),
+        body,
+        extensions: Default::default(),
+    };
+    Value::Object(client.request(request).await.unwrap().body)
+}
+
+#[test]
+fn serves_http_stub_call_and_verify_then_stops_on_ctrl_c() {
+    let mock = RunningMock::start(&greeter_dir("mock-http"), &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = Client::http(&mock.url("http"), ClientOptions::default()).unwrap();
+    runtime.block_on(async {
+        assert_eq!(call(&client, stub_greeting()).await, json!({"Ok_": {}}));
+        let greeting = call(&client, json!({"fn.greet": {"name": "ada"}})).await;
+        assert_eq!(greeting, json!({"Ok_": {"text": "hi ada"}}));
+        assert_eq!(
+            call(&client, verify_one_greeting()).await,
+            json!({"Ok_": {}})
+        );
+    });
+    assert!(mock.interrupt().success());
+}
+
+#[test]
+fn serves_websocket_frames_on_the_same_path() {
+    let mock = RunningMock::start(&greeter_dir("mock-ws"), &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    runtime.block_on(async {
+        let (mut socket, _) = tokio_tungstenite::connect_async(mock.url("ws"))
+            .await
+            .unwrap();
+        let mut exchange = async |body: Value| {
+            let text = json!([{}, body]).to_string();
+            socket.send(Frame::text(text)).await.unwrap();
+            match socket.next().await {
+                Some(Ok(Frame::Text(reply))) => {
+                    serde_json::from_str::<Value>(reply.as_str()).unwrap()
+                }
+                other => panic!("expected a text frame, got {other:?}"),
+            }
+        };
+        assert_eq!(exchange(stub_greeting()).await, json!([{}, {"Ok_": {}}]));
+        assert_eq!(
+            exchange(json!({"fn.greet": {"name": "ada"}})).await,
+            json!([{}, {"Ok_": {"text": "hi ada"}}])
+        );
+        assert_eq!(
+            exchange(verify_one_greeting()).await,
+            json!([{}, {"Ok_": {}}])
+        );
+    });
+}
+
+#[test]
+fn response_generation_can_be_disabled() {
+    let dir = greeter_dir("mock-no-generation");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let unstubbed = json!({"fn.greet": {"name": "bob"}});
+
+    let generating = RunningMock::start(&dir, &[]);
+    let client = Client::http(&generating.url("http"), ClientOptions::default()).unwrap();
+    let generated = runtime.block_on(async {
+        let seeded = call(&client, json!({"fn.setRandomSeed_": {"seed": 7}})).await;
+        assert_eq!(seeded, json!({"Ok_": {}}));
+        call(&client, unstubbed.clone()).await
+    });
+    assert_eq!(generated, json!({"Ok_": {"text": "omega"}}));
+
+    let strict = RunningMock::start(&dir, &["--disable-message-response-generation"]);
+    let client = Client::http(&strict.url("http"), ClientOptions::default()).unwrap();
+    let refused = runtime.block_on(call(&client, unstubbed));
+    assert_eq!(refused, json!({"ErrorNoMatchingStub_": {}}));
+}
+
+#[test]
+fn takes_its_settings_from_the_reference_environment_variables() {
+    let dir = greeter_dir("mock-environment");
+    let mut command = telepact_command();
+    command
+        .arg("mock")
+        .env("TELEPACT_DIRECTORY", &dir)
+        .env("MOCK_SERVER_PORT", "0")
+        .env("MOCK_SERVER_PATH", "/mock")
+        .env("DISABLE_MESSAGE_RESPONSE_GENERATION", "1");
+    let mock = RunningMock::spawn(command);
+    let url = format!("http://127.0.0.1:{}/mock", mock.port);
+    let client = Client::http(&url, ClientOptions::default()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let refused = runtime.block_on(call(&client, json!({"fn.greet": {"name": "bob"}})));
+    assert_eq!(refused, json!({"ErrorNoMatchingStub_": {}}));
+}
+
+#[test]
+fn fetch_stores_the_schema_a_mock_serves() {
+    let dir = greeter_dir("mock-fetch");
+    let mock = RunningMock::start(&dir, &[]);
+    let out = scratch_dir("mock-fetch-out").join("api");
+    let output = telepact(&[
+        "fetch",
+        "--http-url",
+        &mock.url("http"),
+        "--output-dir",
+        path_text(&out),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fetched = Schema::from_dir(&out).unwrap();
+    assert_eq!(fetched.original, Schema::from_dir(&dir).unwrap().original);
+}
+
+#[test]
+fn mocks_the_schema_served_at_a_url() {
+    let original = RunningMock::start(&greeter_dir("mock-of-mock"), &[]);
+    let mock = RunningMock::start_with(&["--http-url", &original.url("http")], &[]);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = Client::http(&mock.url("http"), ClientOptions::default()).unwrap();
+    runtime.block_on(async {
+        assert_eq!(call(&client, stub_greeting()).await, json!({"Ok_": {}}));
+        let greeting = call(&client, json!({"fn.greet": {"name": "ada"}})).await;
+        assert_eq!(greeting, json!({"Ok_": {"text": "hi ada"}}));
+    });
+}
+
+#[test]
+fn an_unreachable_schema_url_is_one_error() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let url = format!("http://127.0.0.1:{port}/api");
+    let output = telepact(&["mock", "--http-url", &url, "--port", "0"]);
+    assert_fails_with(&output, &format!("cannot fetch the schema from {url}: "));
+    assert!(stdout(&output).is_empty(), "no READY line");
+}
+
+#[test]
+fn a_port_in_use_is_one_error() {
+    let taken = std::net::TcpListener::bind("0.0.0.0:0").unwrap();
+    let port = taken.local_addr().unwrap().port().to_string();
+    let dir = greeter_dir("mock-port-taken");
+    let output = telepact(&["mock", "--dir", path_text(&dir), "--port", &port]);
+    assert_fails_with(&output, &format!("cannot listen on port {port}: "));
+    assert!(stdout(&output).is_empty(), "no READY line");
+}
+
+#[test]
+fn an_invalid_schema_is_one_error() {
+    let dir = greeter_dir("mock-invalid");
+    std::fs::write(dir.join("greeter.telepact.yaml"), "- fn.greet: 3\n").unwrap();
+    let output = telepact(&["mock", "--dir", path_text(&dir), "--port", "0"]);
+    assert_fails_with(&output, "invalid Telepact schema:\n");
+    assert!(
+        stderr(&output).contains("greeter.telepact.yaml:1:"),
+        "{}",
+        stderr(&output)
+    );
+}

@@ -1,0 +1,290 @@
+//! Backwards compatibility between two versions of a schema.
+//!
+//! A new schema is compatible with an old one when every client and server written
+//! against the old one keeps working: nothing is removed, no field changes type, a
+//! request never needs more than it did, and a response never holds a union tag the
+//! old client does not know.
+//!
+//! ```
+//! use telepact_schema::{Schema, compare};
+//!
+//! let old = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {}}]}]"#).unwrap();
+//! let new = Schema::from_text(r#"[{"fn.add": {"x": "number"}, "->": [{"Ok_": {}}]}]"#).unwrap();
+//! let found = compare(&old, &new);
+//! assert_eq!(
+//!     found[0].to_string(),
+//!     "Field 'x' in struct 'fn.add' has changed type from 'integer' to 'number'"
+//! );
+//! ```
+
+mod locate;
+mod paths;
+mod written;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::error::Location;
+use crate::model::{Field, Schema, Tag, TypeName, UnionDef};
+use paths::TypePaths;
+use written::{python_text, written_type};
+
+/// One backwards-incompatible difference between an old and a new schema.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Incompatibility {
+    /// The schema path of the definition concerned, e.g. `["struct.Item"]`,
+    /// `["union.Shape", "Circle"]` for a union tag or `["fn.add", "->", "Ok_"]` for a
+    /// function's result.
+    pub owner: Vec<String>,
+    /// What changed.
+    pub kind: IncompatibilityKind,
+}
+
+/// What made a schema change incompatible.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IncompatibilityKind {
+    /// The definition no longer exists.
+    TypeRemoved,
+    /// A field (argument, struct field or tag field) no longer exists.
+    FieldRemoved {
+        /// The field's key in the old schema.
+        field: String,
+    },
+    /// A field's type expression is written differently.
+    FieldTypeChanged {
+        /// The field's key in the old schema.
+        field: String,
+        /// The old type expression, e.g. `["boolean"]`.
+        old: serde_json::Value,
+        /// The new type expression.
+        new: serde_json::Value,
+    },
+    /// An optional field reachable from a function's arguments became required: old
+    /// clients may leave it out.
+    FieldMadeRequired {
+        /// The field's name (without `!`).
+        field: String,
+    },
+    /// A required field was added where a function's arguments reach it: old clients do
+    /// not send it.
+    RequiredFieldAdded {
+        /// The new field's key.
+        field: String,
+    },
+    /// A union lost a tag.
+    TagRemoved {
+        /// The removed tag.
+        tag: String,
+    },
+    /// A union reachable from a function's `Ok_` result gained a tag: old clients cannot
+    /// read it.
+    ResultTagAdded {
+        /// The new tag.
+        tag: String,
+    },
+}
+
+impl Incompatibility {
+    /// The schema path of the change in the new schema: the owner, then the field or
+    /// tag concerned when the new schema has it.
+    pub fn path(&self) -> Vec<String> {
+        let mut path = self.owner.clone();
+        match &self.kind {
+            IncompatibilityKind::FieldTypeChanged { field, .. }
+            | IncompatibilityKind::FieldMadeRequired { field }
+            | IncompatibilityKind::RequiredFieldAdded { field } => path.push(field.clone()),
+            IncompatibilityKind::ResultTagAdded { tag } => path.push(tag.clone()),
+            IncompatibilityKind::TypeRemoved
+            | IncompatibilityKind::FieldRemoved { .. }
+            | IncompatibilityKind::TagRemoved { .. } => {}
+        }
+        path
+    }
+
+    /// Where the new schema in `dir` writes [`path`](Self::path) (as much of it as
+    /// the files hold): the file defining the owner and the 1-based row and column.
+    /// `None` when no file defines it (the type was removed).
+    pub fn locate_in_dir(&self, dir: &Path) -> Option<(PathBuf, Location)> {
+        locate::locate_in_dir(dir, &self.path())
+    }
+
+    fn owner_name(&self) -> String {
+        self.owner.join(".")
+    }
+}
+
+/// The wording of the protocol's command line tool.
+impl fmt::Display for Incompatibility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let owner = self.owner_name();
+        match &self.kind {
+            IncompatibilityKind::TypeRemoved => write!(f, "Type '{owner}' has been removed"),
+            IncompatibilityKind::FieldRemoved { field } => {
+                write!(f, "Field '{field}' has been removed from struct '{owner}'")
+            }
+            IncompatibilityKind::FieldTypeChanged { field, old, new } => write!(
+                f,
+                "Field '{field}' in struct '{owner}' has changed type from '{}' to '{}'",
+                python_text(old),
+                python_text(new)
+            ),
+            IncompatibilityKind::FieldMadeRequired { field } => write!(
+                f,
+                "Field '{field}' in struct '{owner}' has changed from optional to required on argument path"
+            ),
+            IncompatibilityKind::RequiredFieldAdded { field } => write!(
+                f,
+                "New required field '{field}' has been added to struct '{owner}' on argument path"
+            ),
+            IncompatibilityKind::TagRemoved { tag } => {
+                write!(f, "Tag '{tag}' has been removed from union '{owner}'")
+            }
+            IncompatibilityKind::ResultTagAdded { tag } => write!(
+                f,
+                "New tag '{tag}' has been added to union '{owner}' on result path"
+            ),
+        }
+    }
+}
+
+/// Every way `new` breaks clients or servers written against `old`, in the old
+/// schema's definition order (empty when `new` is backwards compatible).
+///
+/// A type is on the argument path when a function's arguments reach it, and on the
+/// result path when a function's `Ok_` payload reaches it (in the old schema). Field
+/// types are compared as written, so `struct.A` renamed to `struct.B` is a change.
+pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
+    let paths = TypePaths::of(old);
+    let mut check = Check {
+        old,
+        new,
+        found: Vec::new(),
+    };
+    for (name, meaning) in &old.names {
+        let new_meaning = new.names.get(name).copied();
+        match (*meaning, new_meaning) {
+            // The extensions are the protocol's, the same in every schema.
+            (TypeName::Select | TypeName::MockCall | TypeName::MockStub, _) => {}
+            (_, None) => check.report(vec![name.clone()], IncompatibilityKind::TypeRemoved),
+            (TypeName::Struct(old_id), Some(TypeName::Struct(new_id))) => check.fields(
+                vec![name.clone()],
+                &old.struct_def(old_id).fields,
+                &new.struct_def(new_id).fields,
+                paths.is_argument(name),
+            ),
+            (TypeName::Union(old_id), Some(TypeName::Union(new_id))) => check.union(
+                vec![name.clone()],
+                old.union_def(old_id),
+                new.union_def(new_id),
+                paths.is_argument(name),
+                paths.is_result(name),
+            ),
+            (TypeName::Function(old_id), Some(TypeName::Function(new_id))) => {
+                let (old_fn, new_fn) = (old.function(old_id), new.function(new_id));
+                check.fields(vec![name.clone()], &old_fn.args, &new_fn.args, true);
+                let result = vec![name.clone(), "->".to_string()];
+                check.union(result, &old_fn.result, &new_fn.result, false, false);
+            }
+            // Schema keys carry their kind, so a name keeps its kind across versions.
+            (_, Some(_)) => {}
+        }
+    }
+    check.found
+}
+
+struct Check<'a> {
+    old: &'a Schema,
+    new: &'a Schema,
+    found: Vec<Incompatibility>,
+}
+
+impl Check<'_> {
+    fn report(&mut self, owner: Vec<String>, kind: IncompatibilityKind) {
+        self.found.push(Incompatibility { owner, kind });
+    }
+
+    fn union(
+        &mut self,
+        owner: Vec<String>,
+        old: &UnionDef,
+        new: &UnionDef,
+        on_argument_path: bool,
+        on_result_path: bool,
+    ) {
+        for (tag_name, old_tag) in &old.tags {
+            match new.tags.get(tag_name) {
+                None => self.report(
+                    owner.clone(),
+                    IncompatibilityKind::TagRemoved {
+                        tag: tag_name.clone(),
+                    },
+                ),
+                Some(new_tag) => self.tag(&owner, old_tag, new_tag, on_argument_path),
+            }
+        }
+        if on_result_path {
+            for tag_name in new.tags.keys().filter(|tag| !old.tags.contains_key(*tag)) {
+                self.report(
+                    owner.clone(),
+                    IncompatibilityKind::ResultTagAdded {
+                        tag: tag_name.clone(),
+                    },
+                );
+            }
+        }
+    }
+
+    fn tag(&mut self, union: &[String], old: &Tag, new: &Tag, on_argument_path: bool) {
+        let mut owner = union.to_vec();
+        owner.push(old.name.clone());
+        self.fields(owner, &old.fields, &new.fields, on_argument_path);
+    }
+
+    /// Compares fields by name, so `x` becoming `x!` is the same field.
+    fn fields(
+        &mut self,
+        owner: Vec<String>,
+        old: &IndexMap<String, Field>,
+        new: &IndexMap<String, Field>,
+        on_argument_path: bool,
+    ) {
+        let find_new = |name: &str| new.values().find(|field| field.name == name);
+        for old_field in old.values() {
+            let Some(new_field) = find_new(&old_field.name) else {
+                let field = old_field.key.clone();
+                self.report(owner.clone(), IncompatibilityKind::FieldRemoved { field });
+                continue;
+            };
+            let old_type = written_type(self.old, &old_field.ty);
+            let new_type = written_type(self.new, &new_field.ty);
+            if old_type != new_type {
+                let kind = IncompatibilityKind::FieldTypeChanged {
+                    field: old_field.key.clone(),
+                    old: old_type,
+                    new: new_type,
+                };
+                self.report(owner.clone(), kind);
+            } else if on_argument_path && old_field.optional && !new_field.optional {
+                let field = new_field.name.clone();
+                self.report(
+                    owner.clone(),
+                    IncompatibilityKind::FieldMadeRequired { field },
+                );
+            }
+        }
+        if on_argument_path {
+            let added = new.values().filter(|field| {
+                !field.optional && !old.values().any(|old_field| old_field.name == field.name)
+            });
+            for field in added {
+                let field = field.key.clone();
+                self.report(
+                    owner.clone(),
+                    IncompatibilityKind::RequiredFieldAdded { field },
+                );
+            }
+        }
+    }
+}
