@@ -117,7 +117,7 @@ async fn api_examples_of_the_auth_server_in_process() {
         .await;
         failures.extend(found);
     }
-    vectors::report("api_examples.json auth_cases", 1, &failures);
+    vectors::report("api_examples.json (auth server, in process)", 1, &failures);
 }
 
 /// Runs one `test_client.json` request through the test client, the way the vectors'

@@ -131,6 +131,28 @@ mod tests {
         assert!(auth().keys.contains("errors.Auth_"));
     }
 
+    #[test]
+    fn mock_schemas_add_the_mock_definitions_out_of_the_public_listing() {
+        use crate::{Schema, TypeKind, TypeName};
+
+        let text = r#"[{"fn.find": {"id": "integer"}, "->": [{"Ok_": {}}]}]"#;
+        let plain = Schema::from_text(text).expect("schema loads");
+        assert!(!plain.has_mock_definitions());
+        let mocked = plain.with_mock_definitions().expect("mock schema loads");
+        assert!(mocked.has_mock_definitions());
+        assert_eq!(mocked.names.get("_ext.Stub_"), Some(&TypeName::MockStub));
+        assert_eq!(mocked.names.get("_ext.Call_"), Some(&TypeName::MockCall));
+        let (_, create) = mocked.function_by_name("fn.createStub_").expect("defined");
+        assert!(create.internal);
+        assert_eq!(create.args["stub"].ty.kind, TypeKind::MockStub);
+        let (_, find) = mocked.function_by_name("fn.find").expect("defined");
+        assert!(find.result.tags.contains_key("ErrorNoMatchingStub_"));
+        assert_eq!(mocked.original, plain.original);
+        assert_eq!(mocked.full.len(), plain.full.len() + mock().keys.len());
+        let direct = Schema::mock_from_documents([("auto_", text)]).expect("mock schema loads");
+        assert_eq!(direct.full, mocked.full);
+    }
+
     /// A user definition repeating a standard one is reported in the standard document
     /// (`auto_` sorts first), at the same location whether the standard document's
     /// locations are scanned (first load) or reused (every later one).

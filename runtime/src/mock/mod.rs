@@ -94,9 +94,8 @@ pub enum MockError {
 }
 
 /// A mock of a schema: a [`Server`] whose functions answer from stubs. Cheap to clone;
-/// clones share stubs and calls. Serve it over HTTP with
-/// `telepact::http::router(mock.server().clone(), ..)`, or call
-/// [`process`](Self::process).
+/// clones share stubs and calls. Serve it over HTTP with `telepact::http::router(mock, ..)`
+/// (or any transport through [`server`](Self::server)), or call [`process`](Self::process).
 #[derive(Clone)]
 pub struct MockServer {
     server: Server,

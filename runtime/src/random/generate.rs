@@ -103,6 +103,9 @@ impl<'a> Generator<'a> {
 
     fn kind(&mut self, kind: &TypeKind, blueprint: Option<&Value>) -> Value {
         match (kind, blueprint) {
+            // Every reference library draws these afresh even when given a value (a
+            // stubbed `any` field included); keeping the given value would shift every
+            // later draw of the sequence.
             (TypeKind::Any, _) => self.any(),
             (TypeKind::Select, _) => self.select(),
             (TypeKind::MockCall, _) => self.mock_call(),
