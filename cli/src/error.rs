@@ -7,8 +7,8 @@ use telepact_schema::LoadError;
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
 pub enum CliError {
-    /// A schema could not be read or is invalid (one located failure a line).
-    #[error("{}", schema_message(.0))]
+    /// A schema could not be read or is invalid.
+    #[error(transparent)]
     Schema(#[from] LoadError),
     /// Code generation failed.
     #[error(transparent)]
@@ -62,13 +62,6 @@ impl CliError {
             url: url.to_string(),
             reason: chain(error),
         }
-    }
-}
-
-fn schema_message(error: &LoadError) -> String {
-    match error {
-        LoadError::Invalid(failures) => format!("invalid Telepact schema:\n{failures}"),
-        LoadError::Io { path, source } => format!("cannot read {}: {source}", path.display()),
     }
 }
 

@@ -16,13 +16,15 @@ pub struct GenerationLimits {
     /// root to a value before generation turns tight below it.
     pub max_recursion: usize,
     /// How many values (of any type, at any depth) are generated before generation
-    /// turns tight for the rest of the value.
+    /// turns tight for the rest of the value. For `fn.api_` `includeExamples!` the
+    /// count runs across every example of the answer, so the answer stays small
+    /// however many definitions the schema has.
     pub max_values: usize,
 }
 
 impl Default for GenerationLimits {
-    /// Three levels of each recursive type and 2,000 values: examples of the shared
-    /// conformance schemas stay far below 64 KB.
+    /// Three levels of each recursive type and 2,000 values: a `fn.api_` answer's
+    /// examples stay below 64 KB.
     fn default() -> Self {
         GenerationLimits {
             max_recursion: 3,
@@ -185,6 +187,11 @@ impl Budget {
             self.tight_below = None;
         }
         self.path.pop();
+    }
+
+    /// How many values were counted so far.
+    pub(crate) fn values(&self) -> usize {
+        self.values
     }
 
     /// The room at the current position, without counting a value.

@@ -297,6 +297,26 @@ fn api_examples_of_the_fuzz_schema_parse_with_default_limits() {
 }
 
 #[test]
+fn the_value_limit_holds_across_every_example_of_an_answer() {
+    // Found by the proptest below: each example within 2,000 values, all of them
+    // together past 64 KB, while the limit counted per example.
+    let text = json!([
+        {"struct.S0": {"f2!": "struct.S1", "f3!": {"string": "struct.S0"}, "f0!": {"string": "struct.S0"}}},
+        {"struct.S1": {"f0": {"string": "union.U0"}, "f1!": "struct.S1"}},
+        {"union.U0": [
+            {"A": {"f0": "struct.S0", "f1": ["union.U0"]}},
+            {"B": {"f2": {"string": "integer"}, "f0": "union.U0"}},
+            {"Leaf": {}}
+        ]},
+        {"fn.call": {"arg!": "struct.S0"}, "->": [{"Ok_": {"out!": "union.U0"}}]}
+    ])
+    .to_string();
+    let schema = Schema::from_text(&text).expect("schema loads");
+    let answer = api_examples(&no_handler_server(schema.clone()), &runtime(), "{}");
+    assert_examples_validate(&schema, &answer);
+}
+
+#[test]
 fn examples_are_computed_once_and_answered_the_same() {
     let rt = runtime();
     let server = no_handler_server(Schema::from_text(RECURSIVE_SCHEMA).expect("schema loads"));

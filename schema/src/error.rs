@@ -11,7 +11,7 @@ use crate::diagnostics::{self, Sources};
 #[derive(Debug, thiserror::Error)]
 pub enum LoadError {
     /// A file or directory could not be read.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot read {}: {source}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,

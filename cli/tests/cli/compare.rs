@@ -64,7 +64,10 @@ fn an_invalid_schema_is_reported_with_located_lines() {
         "--new-schema-dir",
         BAKERY_API,
     ]);
-    assert_fails_with(&output, "field `a` of `struct.X` has an unknown type `nope`\n");
+    assert_fails_with(
+        &output,
+        "field `a` of `struct.X` has an unknown type `nope`\n",
+    );
     let expected = format!(" --> {}:2:8\n", dir.join("bad.telepact.yaml").display());
     assert!(stderr(&output).contains(&expected), "{}", stderr(&output));
 }

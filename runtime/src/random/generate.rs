@@ -81,6 +81,11 @@ impl<'a> Generator<'a> {
         &self.base64
     }
 
+    /// How many values this generation has produced (see [`GenerationLimits::max_values`]).
+    pub(crate) fn values_generated(&self) -> usize {
+        self.budget.values()
+    }
+
     /// Whether generation is still generous here (not past a limit).
     pub(super) fn generous(&self) -> bool {
         self.budget.room() == Room::Generous

@@ -30,22 +30,29 @@ struct Context<'a> {
     options: GenerateOptions,
 }
 
-/// The definitions with example payloads added, each example within `limits`.
+/// The definitions with example payloads added, all of them together within `limits`:
+/// once the answer holds `limits.max_values` values, later examples are tight.
 pub(crate) fn with_examples(
     schema: &Schema,
     definitions: &[Value],
     limits: GenerationLimits,
 ) -> Vec<Value> {
-    let context = Context {
+    let mut context = Context {
         schema,
         endings: Endings::new(schema),
         default_scope: default_scope(schema),
         options: options(limits),
     };
+    let mut generated = 0;
     definitions
         .iter()
         .map(|definition| match definition {
-            Value::Object(map) => Value::Object(add_examples(&context, map)),
+            Value::Object(map) => {
+                context.options.limits.max_values = limits.max_values.saturating_sub(generated);
+                let (with_example, values) = add_examples(&context, map);
+                generated += values;
+                Value::Object(with_example)
+            }
             other => other.clone(),
         })
         .collect()
@@ -58,7 +65,11 @@ fn schema_key(definition: &Map<String, Value>) -> Option<&str> {
         .find(|k| !matches!(*k, "///" | "->" | "_errors") && !k.starts_with('$'))
 }
 
-fn add_examples(context: &Context<'_>, definition: &Map<String, Value>) -> Map<String, Value> {
+/// The definition with its examples, and how many values they took.
+fn add_examples(
+    context: &Context<'_>,
+    definition: &Map<String, Value>,
+) -> (Map<String, Value>, usize) {
     let Context {
         schema,
         endings,
@@ -67,11 +78,11 @@ fn add_examples(context: &Context<'_>, definition: &Map<String, Value>) -> Map<S
     } = context;
     let mut out = definition.clone();
     let Some(key) = schema_key(definition) else {
-        return out;
+        return (out, 0);
     };
     if key.starts_with("info.") {
         out.insert("example".to_string(), Value::Object(Map::new()));
-        return out;
+        return (out, 0);
     }
     let mut random = RandomGenerator::new(COLLECTION_LENGTH, COLLECTION_LENGTH);
     if let Some((id, function)) = schema.function_by_name(key) {
@@ -80,7 +91,7 @@ fn add_examples(context: &Context<'_>, definition: &Map<String, Value>) -> Map<S
         let output = generator.result(id, None);
         out.insert("inputExample".to_string(), input);
         out.insert("outputExample".to_string(), output);
-        return out;
+        return (out, generator.values_generated());
     }
     let mut generator = Generator::new(schema, endings, &mut random, *options, default_scope);
     if key.starts_with("headers.") {
@@ -110,7 +121,7 @@ fn add_examples(context: &Context<'_>, definition: &Map<String, Value>) -> Map<S
         };
         out.insert("example".to_string(), example);
     }
-    out
+    (out, generator.values_generated())
 }
 
 fn header_example(
