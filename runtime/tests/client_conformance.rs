@@ -60,6 +60,9 @@ fn successful_calls(cases: &[vectors::Case]) -> Vec<(String, Message, Value)> {
         .collect()
 }
 
+/// The `server.json` cases that are successful calls a client can make.
+const SUCCESSFUL_CALLS: usize = 390;
+
 async fn replay_with_binary_client(packed: bool) {
     let Some(dir) = vectors::conformance_dir() else {
         return;
@@ -101,7 +104,15 @@ async fn replay_with_binary_client(packed: bool) {
     let _ = stop.send(());
     server.await.expect("server task").expect("server ran");
 
-    assert!(calls.len() > 300, "only {} successful calls", calls.len());
+    assert_eq!(
+        cases.len(),
+        telepact_test_support::expected_cases("server.json")
+    );
+    assert_eq!(
+        calls.len(),
+        SUCCESSFUL_CALLS,
+        "successful calls in server.json"
+    );
     assert!(
         failures.is_empty(),
         "{} of {} failed:\n{}",
@@ -109,8 +120,8 @@ async fn replay_with_binary_client(packed: bool) {
         calls.len(),
         failures.join("\n")
     );
-    // All but the negotiating first call come back binary.
-    assert!(binary_responses.load(Ordering::SeqCst) >= calls.len() - 1);
+    // Every answer comes back binary: the first one, to `@bin_: []`, brings `@enc_`.
+    assert_eq!(binary_responses.load(Ordering::SeqCst), calls.len());
 }
 
 #[tokio::test]

@@ -101,10 +101,11 @@ fn every_parse_case_passes() {
             ));
         }
     }
-    println!(
-        "parse.json: {} passed, {} failed",
+    telepact_test_support::record_vectors(
+        "parse.json",
+        "schema loader",
+        cases.len(),
         cases.len() - failed.len(),
-        failed.len()
     );
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }

@@ -6,18 +6,10 @@ use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// The conformance folder, or `None` (after printing a SKIP line) when it is absent.
+/// The conformance folder, or `None` after a skip (a failure under
+/// `TELEPACT_REQUIRE_ALL=1`).
 pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("TELEPACT_CONFORMANCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/telepact-conformance"),
-    };
-    if dir.join("server.json").is_file() {
-        Some(dir)
-    } else {
-        println!("SKIP: conformance vectors not found at {}", dir.display());
-        None
-    }
+    telepact_test_support::conformance_dir()
 }
 
 #[derive(Deserialize)]
@@ -196,11 +188,16 @@ where
     failures
 }
 
-/// Prints the outcome of one vector file and fails the test on any failure.
+/// Records the outcome of one vector file and fails the test on any failure, or when
+/// the file did not yield its expected number of cases. `label` is
+/// `"{file} ({how})"`, e.g. `"server.json (in process)"`.
 pub fn report(label: &str, total: usize, failures: &[(String, String)]) {
-    println!("{label}: {} of {total} passed", total - failures.len());
     for (name, reason) in failures.iter().take(30) {
         println!("FAIL {name}: {reason}");
     }
+    let (file, how) = label
+        .split_once(" (")
+        .map_or((label, ""), |(file, how)| (file, how.trim_end_matches(')')));
+    telepact_test_support::record_vectors(file, how, total, total - failures.len());
     assert!(failures.is_empty(), "{label}: {} failures", failures.len());
 }
