@@ -1,6 +1,8 @@
 //! Reading the conformance vectors and comparing responses the way their README says.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
@@ -31,17 +33,22 @@ pub struct Case {
     pub expected: Value,
     pub set_compare: bool,
     pub assert_case_id: bool,
-    /// An `fn.api_` call: standard definitions compare without `///` (the README: their
-    /// docstrings are one implementation's words). `includeInternal!` brings them all;
-    /// without it an auth schema still lists the auth ones.
+    /// An `fn.api_` call.
     pub api: bool,
+    /// For `fn.api_`: the names of the standard definitions (from the vectors' `spec/`),
+    /// which compare without their `///` docstrings (the README: their names and types
+    /// are the protocol, their words one implementation's own). `includeInternal!` lists
+    /// them all; an auth schema lists the auth ones without it. The schema's own
+    /// definitions compare whole.
+    pub standard_names: Option<Arc<BTreeSet<String>>>,
 }
 
 /// Reads one vector file. Requests keep their original text, so numbers outside
 /// 64 bits reach the server as written.
-pub fn load_cases(dir: &std::path::Path, file: &str) -> Vec<Case> {
+pub fn load_cases(dir: &Path, file: &str) -> Vec<Case> {
     let text = std::fs::read_to_string(dir.join(file)).expect("vector file is readable");
     let raw: Vec<RawCase> = serde_json::from_str(&text).expect("vector file is JSON");
+    let standard_names = Arc::new(standard_names(dir));
     raw.into_iter()
         .map(|case| {
             let request = match (&case.request, &case.raw) {
@@ -57,6 +64,7 @@ pub fn load_cases(dir: &std::path::Path, file: &str) -> Vec<Case> {
                 set_compare: flag(&case.assert, "setCompare"),
                 assert_case_id: flag(&case.assert, "assertCaseId"),
                 api,
+                standard_names: api.then(|| Arc::clone(&standard_names)),
             }
         })
         .collect()
@@ -69,6 +77,33 @@ fn flag(assert: &Map<String, Value>, name: &str) -> bool {
 fn is_api_call(request: &[u8]) -> bool {
     serde_json::from_slice::<Value>(request)
         .is_ok_and(|value| value.pointer("/1/fn.api_").is_some())
+}
+
+/// The names the standard definitions in `spec/` declare: the non-`///` key of each
+/// top-level list item of `internal.telepact.yaml` and `auth.telepact.yaml`.
+fn standard_names(dir: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for file in ["internal.telepact.yaml", "auth.telepact.yaml"] {
+        let text = std::fs::read_to_string(dir.join("spec").join(file))
+            .unwrap_or_else(|error| panic!("reading spec/{file}: {error}"));
+        for line in text.lines() {
+            let item = line
+                .strip_prefix("- ")
+                .or_else(|| line.strip_prefix("  "))
+                .filter(|rest| !rest.starts_with(' '));
+            let name = item
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(key, _)| key);
+            if let Some(name) = name.filter(|name| *name != "///" && name.contains('.')) {
+                names.insert(name.to_string());
+            }
+        }
+    }
+    assert!(
+        names.contains("fn.api_") && names.contains("headers.Auth_"),
+        "standard definition names read from spec/: {names:?}"
+    );
+    names
 }
 
 /// Checks a response against the case; the error says what differs.
@@ -87,9 +122,9 @@ pub fn check(case: &Case, response: &[u8]) -> Result<(), String> {
             _ => return Err(format!("no caseId in {actual}")),
         }
     }
-    if case.api {
-        strip_standard_docs(&mut actual);
-        strip_standard_docs(&mut expected);
+    if let Some(names) = &case.standard_names {
+        strip_standard_docs(&mut actual, names);
+        strip_standard_docs(&mut expected, names);
     }
     if json_eq(&actual, &expected, case.set_compare) {
         Ok(())
@@ -145,16 +180,15 @@ fn multiset_eq(x: &[Value], y: &[Value]) -> bool {
     })
 }
 
-/// Removes `///` from the standard definitions (schema keys ending in `_`) of an
-/// `fn.api_` answer.
-fn strip_standard_docs(response: &mut Value) {
+/// Removes `///` from the definitions of an `fn.api_` answer that `names` lists.
+fn strip_standard_docs(response: &mut Value, names: &BTreeSet<String>) {
     let Some(Value::Array(definitions)) = response.pointer_mut("/1/Ok_/api") else {
         return;
     };
     for definition in definitions {
         let is_standard = definition
             .as_object()
-            .is_some_and(|d| d.keys().any(|k| k.contains('.') && k.ends_with('_')));
+            .is_some_and(|d| d.keys().any(|key| names.contains(key)));
         if is_standard {
             strip_docs(definition);
         }
