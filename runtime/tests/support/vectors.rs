@@ -33,8 +33,6 @@ pub struct Case {
     pub expected: Value,
     pub set_compare: bool,
     pub assert_case_id: bool,
-    /// An `fn.api_` call.
-    pub api: bool,
     /// For `fn.api_`: the names of the standard definitions (from the vectors' `spec/`),
     /// which compare without their `///` docstrings (the README: their names and types
     /// are the protocol, their words one implementation's own). `includeInternal!` lists
@@ -63,7 +61,6 @@ pub fn load_cases(dir: &Path, file: &str) -> Vec<Case> {
                 expected: case.response,
                 set_compare: flag(&case.assert, "setCompare"),
                 assert_case_id: flag(&case.assert, "assertCaseId"),
-                api,
                 standard_names: api.then(|| Arc::clone(&standard_names)),
             }
         })
