@@ -100,13 +100,18 @@ proptest! {
 fn reasons_every_way(text: &str) -> Vec<Option<Vec<String>>> {
     let reasons = |loaded: Result<Schema, telepact_schema::LoadError>| {
         let error = loaded.err()?;
-        let failures = error.failures().expect("an invalid schema, not an I/O error");
+        let failures = error
+            .failures()
+            .expect("an invalid schema, not an I/O error");
         Some(failures.iter().map(|f| f.reason.clone()).collect())
     };
     vec![
         reasons(Schema::from_text(text)),
         reasons(Schema::from_documents([("a.telepact.yaml", text)])),
-        reasons(Schema::from_documents([("a.telepact.json", text), ("b", "[]")])),
+        reasons(Schema::from_documents([
+            ("a.telepact.json", text),
+            ("b", "[]"),
+        ])),
     ]
 }
 
