@@ -26,6 +26,11 @@ pub const EXPECTED_CASES: &[(&str, usize)] = &[
     ("binary.json", 16),
     ("binary_rotation.json", 8),
     ("parse.json", 163),
+    ("mock.json", 1258),
+    ("mockgen.json", 9),
+    ("test_client.json", 12),
+    ("api_examples.json", 2),
+    ("compare.json", 19),
 ];
 
 /// The number of cases `file` must yield; panics for a file missing from
