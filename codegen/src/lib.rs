@@ -87,3 +87,6 @@ mod types;
 
 pub use builder::{Builder, configure, write_if_changed};
 pub use error::Error;
+
+#[doc(hidden)]
+pub use emit::generate_standard;

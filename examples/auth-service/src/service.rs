@@ -7,11 +7,12 @@ use telepact_auth::http::{clear_session_cookie, set_session_cookie};
 use telepact_auth::{AuthError, AuthMethod, Authenticator, Denial, Identity, MemoryUsers};
 
 use crate::api::{
-    Context, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, ErrorUnauthenticated, Handler,
-    ListUsersInput, ListUsersOk, ListUsersOutput, LoginInput, LoginOk, LoginOutput, LogoutInput,
-    LogoutOk, LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput, RefreshOk, RefreshOutput,
+    Context, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, Handler, ListUsersInput,
+    ListUsersOk, ListUsersOutput, LoginInput, LoginOk, LoginOutput, LogoutInput, LogoutOk,
+    LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput, RefreshOk, RefreshOutput,
     RevokeApiKeyErrorNotFound, RevokeApiKeyInput, RevokeApiKeyOk, RevokeApiKeyOutput, UserSummary,
 };
+use telepact::typed::standard::ErrorUnauthenticated;
 
 /// Implements the schema's functions over an [`Authenticator`].
 #[derive(Debug, Clone)]
