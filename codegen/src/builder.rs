@@ -103,8 +103,9 @@ impl Builder {
         self.generate(&schema, &schema_name(dir))
     }
 
-    /// Generates `<OUT_DIR>/<dir name>.rs` from the schema in `dir` (include it with
-    /// `telepact::include_schema!("<dir name>")`) and returns its path. The file is
+    /// Generates `<OUT_DIR>/<dir name>.rs`, the module `<dir name>`, from the schema in
+    /// `dir` (include it with `telepact::include_schema!("<dir name>")`) and returns its
+    /// path. The file is
     /// rewritten only when its content changes.
     pub fn compile_dir(&self, dir: impl AsRef<Path>) -> Result<PathBuf, Error> {
         let dir = dir.as_ref();

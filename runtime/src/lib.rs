@@ -6,6 +6,7 @@ mod codec;
 #[cfg(feature = "axum")]
 pub mod http;
 mod message;
+mod refusal;
 mod router;
 mod server;
 pub mod typed;
@@ -15,6 +16,7 @@ mod value_validator;
 pub use client::{Client, ClientError, ClientOptions};
 pub use codec::{Encoding, ParseFailure};
 pub use message::{Headers, Message, PeerAddress};
+pub use refusal::Refusal;
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{
     AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, MessageHook, Middleware, Panicked,

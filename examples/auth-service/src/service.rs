@@ -4,7 +4,7 @@ use std::collections::BTreeSet;
 
 use telepact::HandlerError;
 use telepact_auth::http::{clear_session_cookie, set_session_cookie};
-use telepact_auth::{AuthError, AuthMethod, Authenticator, Denial, Identity, MemoryUsers};
+use telepact_auth::{AuthError, AuthMethod, Authenticator, Identity, MemoryUsers, Refusal};
 
 use crate::api::{
     Context, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, Handler, ListUsersInput,
@@ -99,7 +99,7 @@ impl Handler for AuthService {
                 key_id: key.key_id.clone(),
                 api_key: key.key.clone(),
             })),
-            Err(AuthError::ScopeNotHeld) => Err(Box::new(Denial::Unauthorized(
+            Err(AuthError::ScopeNotHeld) => Err(Box::new(Refusal::Unauthorized(
                 "an API key may only carry scopes you hold".into(),
             ))),
             Err(other) => Err(other.into()),
@@ -157,5 +157,5 @@ fn caller(context: &Context) -> Result<&Identity, HandlerError> {
     context
         .extensions
         .get::<Identity>()
-        .ok_or_else(|| Box::new(Denial::Unauthenticated) as HandlerError)
+        .ok_or_else(|| Box::new(Refusal::Unauthenticated) as HandlerError)
 }
