@@ -346,3 +346,14 @@ fn credentials_stay_out_of_debug_output() {
     assert!(!printed.contains("secret"), "{printed}");
     assert!(!printed.contains("ana"), "{printed}");
 }
+
+/// `api::schema()` is the schema the module was generated from, whatever the working
+/// directory: the same definitions `Schema::from_dir` reads from `api/`.
+#[test]
+fn the_module_carries_the_schema_it_was_generated_from() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../api");
+    let loaded = telepact::schema::Schema::from_dir(dir).unwrap();
+    let embedded = api::schema();
+    assert_eq!(embedded.original, loaded.original);
+    assert_eq!(embedded.full, loaded.full);
+}
