@@ -18,7 +18,7 @@ use telepact_auth_example::api::{
 async fn login(service: &Service, username: &str) -> LoginOk {
     match service
         .client()
-        .login(LoginInput::default(), password(username))
+        .login_with(LoginInput::default(), password(username))
         .await
         .unwrap()
         .output
@@ -29,7 +29,7 @@ async fn login(service: &Service, username: &str) -> LoginOk {
 }
 
 async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
-    let answer = service.client().me(MeInput {}, headers).await.unwrap();
+    let answer = service.client().me_with(MeInput {}, headers).await.unwrap();
     matches!(answer.output, MeOutput::Ok(_))
 }
 
@@ -37,11 +37,7 @@ async fn refreshes(service: &Service, token: &str) -> bool {
     let input = RefreshInput {
         refresh_token: token.into(),
     };
-    let answer = service
-        .client()
-        .refresh(input, RequestHeaders::default())
-        .await
-        .unwrap();
+    let answer = service.client().refresh(input).await.unwrap();
     matches!(answer.output, RefreshOutput::Ok(_))
 }
 
@@ -69,7 +65,7 @@ async fn a_logout_on_one_instance_revokes_on_the_other() {
     let tokens = login(&a, "alice").await;
     assert!(accepted(&b, bearer(&tokens.access_token)).await);
     a.client()
-        .logout(LogoutInput {}, bearer(&tokens.access_token))
+        .logout_with(LogoutInput {}, bearer(&tokens.access_token))
         .await
         .unwrap();
     assert!(!accepted(&b, bearer(&tokens.access_token)).await);
@@ -97,7 +93,7 @@ async fn a_session_opened_on_one_instance_works_on_the_other() {
     let csrf = raw.payload()["csrfToken!"].as_str().unwrap().to_string();
     assert!(accepted(&b, session(&id, &csrf)).await);
     b.client()
-        .logout(LogoutInput {}, session(&id, &csrf))
+        .logout_with(LogoutInput {}, session(&id, &csrf))
         .await
         .unwrap();
     assert!(!accepted(&a, session(&id, &csrf)).await);
@@ -148,7 +144,7 @@ async fn a_restart_on_sqlite_keeps_revocations_and_keys() {
     let kept = login(&first, "bob").await;
     first
         .client()
-        .logout(LogoutInput {}, bearer(&revoked.access_token))
+        .logout_with(LogoutInput {}, bearer(&revoked.access_token))
         .await
         .unwrap();
     first.stop().await;

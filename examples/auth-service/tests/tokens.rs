@@ -20,7 +20,7 @@ async fn login(service: &Service, username: &str, session: bool) -> LoginOk {
     };
     match service
         .client()
-        .login(input, password(username))
+        .login_with(input, password(username))
         .await
         .unwrap()
         .output
@@ -34,13 +34,7 @@ async fn refresh(service: &Service, token: &str) -> Option<RefreshOk> {
     let input = RefreshInput {
         refresh_token: token.to_string(),
     };
-    match service
-        .client()
-        .refresh(input, RequestHeaders::default())
-        .await
-        .unwrap()
-        .output
-    {
+    match service.client().refresh(input).await.unwrap().output {
         RefreshOutput::Ok(ok) => Some(ok),
         RefreshOutput::ErrorUnauthenticated(_) => None,
         other => panic!("unexpected refresh answer: {other:?}"),
@@ -48,7 +42,7 @@ async fn refresh(service: &Service, token: &str) -> Option<RefreshOk> {
 }
 
 async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
-    let answer = service.client().me(MeInput {}, headers).await.unwrap();
+    let answer = service.client().me_with(MeInput {}, headers).await.unwrap();
     matches!(answer.output, MeOutput::Ok(_))
 }
 
