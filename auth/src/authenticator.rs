@@ -119,7 +119,7 @@ impl Authenticator {
     ) -> Result<Identity, AuthError> {
         let now = self.clock.now();
         let store = &*self.store;
-        if !self.throttle.allows(store, username, address, now).await? {
+        if !self.throttle.admit(store, username, address, now).await? {
             return Err(AuthError::Throttled);
         }
         let verified = match self.users.find_login(username).await? {
@@ -131,12 +131,11 @@ impl Authenticator {
             }
         };
         let Some(login) = verified else {
-            self.throttle
-                .record_failure(store, username, address, now)
-                .await?;
             return Err(AuthError::BadPassword);
         };
-        self.throttle.record_success(store, username, now).await?;
+        self.throttle
+            .succeeded(store, username, address, now)
+            .await?;
         let user = self.user(&login.user_id).await?;
         let scopes = user.scopes.clone();
         Ok(identity(user, scopes, CredentialRef::Password))

@@ -172,3 +172,64 @@ async fn wrong_passwords_and_unknown_users_are_refused_alike() {
         ));
     }
 }
+
+/// A directory that counts password lookups (each is followed by a verification) and
+/// yields first, as a real directory does, so concurrent logins interleave.
+struct CountingUsers {
+    inner: MemoryUsers,
+    lookups: std::sync::atomic::AtomicUsize,
+}
+
+impl telepact_auth::UserLoader for CountingUsers {
+    fn find_login(
+        &self,
+        username: &str,
+    ) -> telepact::BoxFuture<'_, Result<Option<telepact_auth::LoginRecord>, AuthError>> {
+        let username = username.to_string();
+        Box::pin(async move {
+            self.lookups
+                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            tokio::task::yield_now().await;
+            self.inner.find_login(&username).await
+        })
+    }
+
+    fn load_user(&self, user_id: &str) -> telepact::BoxFuture<'_, Result<Option<User>, AuthError>> {
+        self.inner.load_user(user_id)
+    }
+}
+
+#[tokio::test]
+async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    let limit = config.throttle.per_account as usize;
+    let users = Arc::new(CountingUsers {
+        inner: MemoryUsers::new(),
+        lookups: Default::default(),
+    });
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
+    let auth =
+        Authenticator::new(config, keys, users.clone(), Arc::new(MemoryStore::new())).unwrap();
+    let hash = auth.passwords().hash(PASSWORD).unwrap();
+    users.inner.insert("ada", hash, User::default());
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..50 {
+        let auth = auth.clone();
+        guesses.spawn(async move {
+            let credential = Credential::Password {
+                username: "ada".into(),
+                password: format!("guess {n}"),
+            };
+            auth.authenticate(&credential, None).await
+        });
+    }
+    let outcomes = guesses.join_all().await;
+    let throttled = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Err(AuthError::Throttled)))
+        .count();
+    let lookups = users.lookups.load(std::sync::atomic::Ordering::SeqCst);
+    assert_eq!(lookups, limit, "guesses that reached the password check");
+    assert_eq!(throttled, 50 - limit);
+}

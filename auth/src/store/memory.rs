@@ -20,6 +20,18 @@ impl MemoryStore {
         Self::default()
     }
 
+    /// Adds `delta` to the counter at `key` under one lock.
+    fn add(&self, key: &str, delta: i64) -> i64 {
+        let mut entries = self.entries();
+        let count = entries
+            .get(key)
+            .and_then(|value| value.parse::<i64>().ok())
+            .unwrap_or(0)
+            .saturating_add(delta);
+        entries.insert(key.to_string(), count.to_string());
+        count
+    }
+
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -60,13 +72,16 @@ impl CredentialStore for MemoryStore {
         key: &'a str,
         _expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        let mut entries = self.entries();
-        let count = entries
-            .get(key)
-            .and_then(|value| value.parse::<i64>().ok())
-            .unwrap_or(0)
-            .saturating_add(1);
-        entries.insert(key.to_string(), count.to_string());
+        let count = self.add(key, 1);
+        Box::pin(async move { Ok(count) })
+    }
+
+    fn decrement<'a>(
+        &'a self,
+        key: &'a str,
+        _expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        let count = self.add(key, -1);
         Box::pin(async move { Ok(count) })
     }
 

@@ -69,6 +69,14 @@ pub trait CredentialStore: Send + Sync + 'static {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>>;
 
+    /// Takes one from the counter at `key` (absent counts as 0) and returns the new
+    /// count. Atomic like [`increment`](Self::increment).
+    fn decrement<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>>;
+
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
@@ -93,6 +101,8 @@ pub(crate) mod contract {
         assert_eq!(store.increment("t:n", Some(i64::MAX / 2)).await.unwrap(), 1);
         assert_eq!(store.increment("t:n", None).await.unwrap(), 2);
         assert_eq!(store.get("t:n").await.unwrap().as_deref(), Some("2"));
+        assert_eq!(store.decrement("t:n", None).await.unwrap(), 1);
+        assert_eq!(store.get("t:n").await.unwrap().as_deref(), Some("1"));
 
         store.delete("t:a").await.unwrap();
         store.delete("t:never").await.unwrap();
