@@ -3,6 +3,8 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use crate::clock::{Clock, SystemClock};
 use crate::credential::Credential;
 use crate::error::AuthError;
@@ -28,6 +30,9 @@ pub struct AuthConfig {
     pub session_ttl: i64,
     pub throttle: ThrottleLimits,
     pub password: PasswordParams,
+    /// How many password checks may run at once, each on the blocking pool; a login
+    /// arriving when all are busy is refused at once rather than queued.
+    pub password_checks: usize,
 }
 
 impl AuthConfig {
@@ -43,6 +48,7 @@ impl AuthConfig {
             session_ttl: 8 * 3600,
             throttle: ThrottleLimits::default(),
             password: PasswordParams::default(),
+            password_checks: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -57,6 +63,8 @@ pub struct Authenticator {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) passwords: Arc<PasswordHasher>,
     pub(crate) throttle: LoginThrottle,
+    /// Free password-check slots: argon2 must not hold up the async workers.
+    pub(crate) password_slots: Arc<Semaphore>,
 }
 
 impl Authenticator {
@@ -69,6 +77,7 @@ impl Authenticator {
         Ok(Authenticator {
             passwords: Arc::new(PasswordHasher::new(config.password)?),
             throttle: LoginThrottle::new(config.throttle),
+            password_slots: Arc::new(Semaphore::new(config.password_checks.max(1))),
             config: Arc::new(config),
             keys: Arc::new(keys),
             users,
@@ -117,19 +126,30 @@ impl Authenticator {
         password: &str,
         address: Option<&str>,
     ) -> Result<Identity, AuthError> {
+        let Ok(slot) = Arc::clone(&self.password_slots).try_acquire_owned() else {
+            return Err(AuthError::Busy);
+        };
         let now = self.clock.now();
         let store = &*self.store;
         if !self.throttle.admit(store, username, address, now).await? {
             return Err(AuthError::Throttled);
         }
-        let verified = match self.users.find_login(username).await? {
-            Some(login) if self.passwords.verify(password, &login.password_hash) => Some(login),
-            Some(_) => None,
-            None => {
-                self.passwords.verify_decoy(password);
-                None
+        let login = self.users.find_login(username).await?;
+        let passwords = Arc::clone(&self.passwords);
+        let password = password.to_string();
+        let verified = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            match login {
+                Some(login) if passwords.verify(&password, &login.password_hash) => Some(login),
+                Some(_) => None,
+                None => {
+                    passwords.verify_decoy(&password);
+                    None
+                }
             }
-        };
+        })
+        .await
+        .map_err(|_| AuthError::Internal("check a password"))?;
         let Some(login) = verified else {
             return Err(AuthError::BadPassword);
         };

@@ -17,6 +17,14 @@ const PASSWORD: &str = "s3cret-enough";
 fn authenticator(store: Arc<dyn CredentialStore>, clock: &ManualClock) -> Authenticator {
     let mut config = AuthConfig::new("issuer", "audience");
     config.password = PasswordParams::insecure_for_tests();
+    authenticator_with(config, store, clock)
+}
+
+fn authenticator_with(
+    config: AuthConfig,
+    store: Arc<dyn CredentialStore>,
+    clock: &ManualClock,
+) -> Authenticator {
     let users = MemoryUsers::new();
     let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
     let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)
@@ -203,6 +211,7 @@ impl telepact_auth::UserLoader for CountingUsers {
 async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
     let mut config = AuthConfig::new("issuer", "audience");
     config.password = PasswordParams::insecure_for_tests();
+    config.password_checks = 64;
     let limit = config.throttle.per_account as usize;
     let users = Arc::new(CountingUsers {
         inner: MemoryUsers::new(),
@@ -232,4 +241,54 @@ async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
     let lookups = users.lookups.load(std::sync::atomic::Ordering::SeqCst);
     assert_eq!(lookups, limit, "guesses that reached the password check");
     assert_eq!(throttled, 50 - limit);
+}
+
+#[tokio::test]
+async fn bearer_calls_answer_while_password_logins_run() {
+    let mut config = AuthConfig::new("issuer", "audience");
+    // Dear enough that a check outlasts a scheduler turn, cheap enough for a debug build.
+    config.password = PasswordParams {
+        memory_kib: 2048,
+        iterations: 1,
+        parallelism: 1,
+    };
+    config.password_checks = 2;
+    config.throttle.per_account = 100;
+    let clock = ManualClock::starting_now();
+    let auth = authenticator_with(config, Arc::new(MemoryStore::new()), &clock);
+    let identity = sign_in(&auth).await;
+    let pair = auth.issue_tokens(&identity).await.unwrap();
+    let finished = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..32 {
+        let (auth, finished) = (auth.clone(), Arc::clone(&finished));
+        logins.spawn(async move {
+            let outcome = sign_in_result(&auth).await;
+            finished.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            outcome
+        });
+    }
+    tokio::task::yield_now().await;
+    let caller = bearer(&auth, &pair.access_token).await.unwrap();
+    assert_eq!(caller.user_id, "u1");
+    let finished_then = finished.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        finished_then < 32,
+        "the bearer call waited for all {finished_then} password logins"
+    );
+    let outcomes = logins.join_all().await;
+    let signed_in = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+    let busy = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Err(AuthError::Busy)))
+        .count();
+    assert_eq!((signed_in, busy), (2, 30));
+}
+
+async fn sign_in_result(auth: &Authenticator) -> Result<Identity, AuthError> {
+    let credential = Credential::Password {
+        username: "ada".into(),
+        password: PASSWORD.into(),
+    };
+    auth.authenticate(&credential, None).await
 }
