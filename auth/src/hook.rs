@@ -71,6 +71,11 @@ impl AuthHook for AuthHookAdapter {
             }
         })
     }
+
+    /// The identity headers: only a verified credential may set them.
+    fn reserved_headers(&self) -> &[&'static str] {
+        Identity::HEADER_NAMES
+    }
 }
 
 fn authenticated(identity: Identity) -> Authenticated {

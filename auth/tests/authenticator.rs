@@ -292,3 +292,34 @@ async fn sign_in_result(auth: &Authenticator) -> Result<Identity, AuthError> {
     };
     auth.authenticate(&credential, None).await
 }
+
+#[tokio::test]
+async fn identity_headers_sent_by_a_client_never_reach_a_handler() {
+    use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
+    const SCHEMA: &str = r#"[
+      {"union.Auth_": [{"Bearer": {"token": "string"}}]},
+      {"fn.open": {}, "$authenticated": false, "->": [{"Ok_": {"posed": "boolean"}}]}
+    ]"#;
+    let router = FunctionRouter::new().route("fn.open", |request: Message| async move {
+        let posed = Identity::HEADER_NAMES
+            .iter()
+            .any(|name| request.headers.contains_key(*name));
+        let mut payload = serde_json::Map::new();
+        payload.insert("posed".to_string(), serde_json::json!(posed));
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let clock = ManualClock::starting_now();
+    let auth = authenticator(Arc::new(MemoryStore::new()), &clock);
+    let schema = telepact::schema::Schema::from_text(SCHEMA).unwrap();
+    let server = Server::builder(schema, router)
+        .on_auth(auth.hook())
+        .build()
+        .unwrap();
+    let request = serde_json::json!([
+        {"@userId": "u1", "@roles": ["admin"], "@tenant": "acme"},
+        {"fn.open": {}}
+    ]);
+    let response = server.process(&serde_json::to_vec(&request).unwrap()).await;
+    let response: serde_json::Value = serde_json::from_slice(&response.bytes).unwrap();
+    assert_eq!(response, serde_json::json!([{}, {"Ok_": {"posed": false}}]));
+}
