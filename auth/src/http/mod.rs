@@ -110,6 +110,8 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
 }
 
 /// The HTTP response; a session-cookie request from the handler becomes `Set-Cookie`.
+/// Every answer is `Cache-Control: no-store` (RFC 6749 §5.1): any of them may carry
+/// tokens, keys or the caller's identity.
 fn respond(
     response: Response,
     cookie_request: Option<&Value>,
@@ -119,14 +121,12 @@ fn respond(
     let cookie = cookie_request
         .and_then(|value| cookie::set_cookie_line(value, options))
         .and_then(|line| HeaderValue::from_str(&line).ok());
-    let Some(cookie) = cookie else {
-        return ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response();
-    };
     let mut http = HttpResponse::new(Body::from(Bytes::from(response.bytes)));
-    http.headers_mut()
-        .insert(header::CONTENT_TYPE, content_type);
-    http.headers_mut().insert(header::SET_COOKIE, cookie);
-    http.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = http.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(cookie) = cookie {
+        headers.insert(header::SET_COOKIE, cookie);
+    }
     http
 }

@@ -200,3 +200,25 @@ async fn auth_in_the_message_wins_over_transport_headers() {
         .await;
     assert_eq!(me.payload()["userId"], "u-carol");
 }
+
+#[tokio::test]
+async fn answers_carrying_tokens_are_never_stored_by_caches() {
+    let service = Service::start().await;
+    for (auth, session) in [(basic("alice"), false), (basic("alice"), true)] {
+        let response = reqwest::Client::new()
+            .post(&service.url)
+            .header("authorization", &auth)
+            .body(call("fn.login", json!({"session!": session})).to_string())
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .and_then(|value| value.to_str().ok()),
+            Some("no-store"),
+            "login with session: {session}"
+        );
+    }
+}
