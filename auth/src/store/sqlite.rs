@@ -20,6 +20,47 @@ const SCHEMA: &str = "
     );
 ";
 
+/// Creates `path` owner-only when absent; refuses it (and its `-wal` and `-shm`) when
+/// group or others have any access.
+#[cfg(unix)]
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(StoreError::new(BACKEND, "create its file", e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let Ok(metadata) = std::fs::metadata(&name) else {
+            continue;
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StoreError::new(
+                BACKEND,
+                "open",
+                format!(
+                    "{} has mode {mode:o}: it holds signing keys, so make it owner-only (chmod 600)",
+                    Path::new(&name).display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_file(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 /// Credentials in a SQLite database. Clones share one connection; calls run on
 /// tokio's blocking pool.
 #[derive(Clone)]
@@ -30,7 +71,13 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating when needed) the database at `path`, and drops entries that
     /// expired (by the wall clock) more than a day ago.
+    ///
+    /// The file holds the token-signing key: on Unix a new one is created `0600` (SQLite
+    /// gives its `-wal` and `-shm` files the same mode), and an existing one that group
+    /// or others may read or write is refused.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        private_file(path)?;
         let connection = Connection::open(path).map_err(|e| StoreError::new(BACKEND, "open", e))?;
         Self::with_connection(connection)
     }
@@ -199,6 +246,29 @@ mod tests {
             reopened.get("revoked:abc").await.unwrap().as_deref(),
             Some("{}")
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_file_is_owner_only_and_a_shared_one_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = std::env::temp_dir().join(format!("telepact-auth-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys.sqlite3");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.put("jwt-key", "{}", None).await.unwrap();
+            for suffix in ["", "-wal", "-shm"] {
+                let file = dir.join(format!("keys.sqlite3{suffix}"));
+                assert_eq!(mode(&file), 0o600, "{}", file.display());
+            }
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = SqliteStore::open(&path).expect_err("a shared file is refused");
+        assert!(refused.to_string().contains("chmod 600"), "{refused}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
