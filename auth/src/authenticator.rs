@@ -10,7 +10,7 @@ use crate::credential::Credential;
 use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, JwtConfig, JwtKeys};
-use crate::password::{PasswordHasher, PasswordParams};
+use crate::password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
 use crate::records::{
     self, ApiKeyRecord, Marker, SessionRecord, api_key_key, family_revoked_key, session_key,
     token_revoked_key,
@@ -126,6 +126,9 @@ impl Authenticator {
         password: &str,
         address: Option<&str>,
     ) -> Result<Identity, AuthError> {
+        if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthError::BadPassword);
+        }
         let Ok(slot) = Arc::clone(&self.password_slots).try_acquire_owned() else {
             return Err(AuthError::Busy);
         };

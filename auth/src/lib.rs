@@ -36,7 +36,7 @@ pub use hook::AuthHookAdapter;
 pub use identity::{AuthMethod, CredentialRef, Identity};
 pub use issue::{NewApiKey, NewSession, TokenPair};
 pub use jwt::{JwtConfig, JwtKey, JwtKeys};
-pub use password::{PasswordHasher, PasswordParams};
+pub use password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
 pub use policy::{Denial, Policy, PolicyMiddleware, Requirement};
 pub use store::{CredentialStore, MemoryStore, StoreError};
 pub use throttle::{LoginThrottle, ThrottleLimits};

@@ -5,6 +5,7 @@
 
 use crate::clock::UnixTime;
 use crate::error::AuthError;
+use crate::secret::hash_secret;
 use crate::store::CredentialStore;
 
 /// How many failures are tolerated within a window.
@@ -104,7 +105,8 @@ impl LoginThrottle {
         let window = self.limits.window.max(1);
         let index = now.div_euclid(window);
         Counter {
-            key: format!("failed-logins:{kind}:{index}:{subject}"),
+            // Hashed: bounded length, and no usernames or addresses at rest.
+            key: format!("failed-logins:{kind}:{index}:{}", hash_secret(subject)),
             window_ends: (index + 1) * window,
         }
     }
@@ -196,5 +198,14 @@ mod tests {
                 .await
                 .unwrap()
         );
+    }
+
+    #[test]
+    fn counter_keys_hold_a_hash_of_the_subject() {
+        let long = "x".repeat(10_000);
+        let key = throttle().account(&long, 0).key;
+        assert!(key.len() < 100, "{} bytes", key.len());
+        assert!(!key.contains("xxxx"));
+        assert_ne!(key, throttle().account("y", 0).key);
     }
 }

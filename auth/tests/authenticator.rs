@@ -323,3 +323,32 @@ async fn identity_headers_sent_by_a_client_never_reach_a_handler() {
     let response: serde_json::Value = serde_json::from_slice(&response.bytes).unwrap();
     assert_eq!(response, serde_json::json!([{}, {"Ok_": {"posed": false}}]));
 }
+
+#[tokio::test]
+async fn oversized_usernames_and_passwords_are_refused_before_the_directory() {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    let users = Arc::new(CountingUsers {
+        inner: MemoryUsers::new(),
+        lookups: Default::default(),
+    });
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
+    let auth =
+        Authenticator::new(config, keys, users.clone(), Arc::new(MemoryStore::new())).unwrap();
+    let long = "x".repeat(1 << 20);
+    for (username, password) in [(long.as_str(), PASSWORD), ("ada", long.as_str())] {
+        let credential = Credential::Password {
+            username: username.into(),
+            password: password.into(),
+        };
+        assert!(matches!(
+            auth.authenticate(&credential, None).await,
+            Err(AuthError::BadPassword)
+        ));
+    }
+    assert_eq!(users.lookups.load(std::sync::atomic::Ordering::SeqCst), 0);
+    assert!(matches!(
+        auth.passwords().hash(&long),
+        Err(AuthError::Malformed)
+    ));
+}
