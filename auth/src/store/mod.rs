@@ -20,6 +20,16 @@ pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
+/// The embedded stores drop expired entries once every this many writes.
+const PURGE_EVERY_WRITES: u64 = 256;
+
+/// Entries that expired (by the wall clock) before this are dropped by a purge. A day's
+/// grace keeps a purge from racing readers that use an injected clock.
+fn purge_horizon() -> UnixTime {
+    use crate::clock::{Clock, SystemClock};
+    SystemClock.now() - 24 * 3600
+}
+
 /// A backend failed. The message names the operation and backend, never a value.
 #[derive(Debug, thiserror::Error)]
 #[error("{backend} store could not {operation}: {detail}")]

@@ -1,13 +1,14 @@
 //! The embedded default: one SQLite file that survives restarts.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use telepact::BoxFuture;
 
-use super::{CredentialStore, StoreError};
-use crate::clock::{Clock, SystemClock, UnixTime};
+use super::{CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon};
+use crate::clock::UnixTime;
 
 const BACKEND: &str = "sqlite";
 
@@ -62,11 +63,15 @@ fn private_file(_path: &Path) -> Result<(), StoreError> {
 }
 
 /// Credentials in a SQLite database. Clones share one connection; calls run on
-/// tokio's blocking pool.
+/// tokio's blocking pool. Expired entries are dropped on opening and every few hundred
+/// writes after.
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    writes: Arc<AtomicU64>,
 }
+
+const PURGE: &str = "DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?1";
 
 impl SqliteStore {
     /// Opens (creating when needed) the database at `path`, and drops entries that
@@ -93,15 +98,30 @@ impl SqliteStore {
         connection
             .execute_batch(SCHEMA)
             .map_err(|e| StoreError::new(BACKEND, "create its table", e))?;
-        let day_ago = SystemClock.now() - 24 * 3600;
         connection
-            .execute(
-                "DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?1",
-                params![day_ago],
-            )
+            .execute(PURGE, params![purge_horizon()])
             .map_err(|e| StoreError::new(BACKEND, "purge expired entries", e))?;
         Ok(SqliteStore {
             connection: Arc::new(Mutex::new(connection)),
+            writes: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Runs a write; every few hundred, purges expired entries in the same turn.
+    fn write<'a, T: Send + 'static>(
+        &'a self,
+        operation: &'static str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'a, Result<T, StoreError>> {
+        let count = self.writes.fetch_add(1, Ordering::Relaxed);
+        if count % PURGE_EVERY_WRITES != PURGE_EVERY_WRITES - 1 {
+            return self.run(operation, work);
+        }
+        let horizon = purge_horizon();
+        self.run(operation, move |c| {
+            let outcome = work(c)?;
+            c.execute(PURGE, params![horizon])?;
+            Ok(outcome)
         })
     }
 
@@ -133,7 +153,7 @@ impl SqliteStore {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'_, Result<i64, StoreError>> {
         let key = key.to_string();
-        self.run("count", move |c| {
+        self.write("count", move |c| {
             c.query_row(
                 "INSERT INTO credentials (key, value, expires_at) VALUES (?1, CAST(?2 AS TEXT), ?3)
                  ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + ?2 AS TEXT)
@@ -159,7 +179,7 @@ impl CredentialStore for SqliteStore {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let (key, value) = (key.to_string(), value.to_string());
-        self.run("write", move |c| {
+        self.write("write", move |c| {
             c.execute(
                 "INSERT INTO credentials (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
@@ -176,7 +196,7 @@ impl CredentialStore for SqliteStore {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let (key, value) = (key.to_string(), value.to_string());
-        self.run("claim", move |c| {
+        self.write("claim", move |c| {
             c.execute(
                 "INSERT OR IGNORE INTO credentials (key, value, expires_at) VALUES (?1, ?2, ?3)",
                 params![key, value, expires_at],
@@ -229,6 +249,23 @@ mod tests {
     #[tokio::test]
     async fn the_sqlite_store_keeps_the_contract() {
         super::super::contract::check(&SqliteStore::in_memory().unwrap()).await;
+    }
+
+    #[tokio::test]
+    async fn expired_entries_are_purged_as_writes_go_on() {
+        let store = SqliteStore::in_memory().unwrap();
+        for n in 0..10 {
+            store.put(&format!("old:{n}"), "{}", Some(0)).await.unwrap();
+        }
+        store.put("kept", "{}", None).await.unwrap();
+        for _ in 0..PURGE_EVERY_WRITES {
+            store.increment("count", Some(i64::MAX / 2)).await.unwrap();
+        }
+        let connection = store.connection.lock().unwrap();
+        let held: i64 = connection
+            .query_row("SELECT COUNT(*) FROM credentials", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(held, 2);
     }
 
     #[tokio::test]
