@@ -352,3 +352,49 @@ async fn oversized_usernames_and_passwords_are_refused_before_the_directory() {
         Err(AuthError::Malformed)
     ));
 }
+
+#[tokio::test]
+async fn the_address_limit_counts_an_ipv6_slash_64_as_one_client() {
+    use telepact::{AuthHook, Headers, PeerAddress};
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    config.throttle.per_address = 2;
+    let clock = ManualClock::starting_now();
+    let auth = authenticator_with(config, Arc::new(MemoryStore::new()), &clock);
+    let hook = auth.hook();
+    let guess = |host: u16, username: &str| {
+        let mut headers = Headers::new();
+        headers.insert(
+            "@auth_".into(),
+            serde_json::json!({"Password": {"username": username, "password": "wrong"}}),
+        );
+        let mut transport = axum::http::Extensions::new();
+        let address = std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, host);
+        transport.insert(PeerAddress((address, 443).into()));
+        hook.authenticate_request(&headers, &transport)
+    };
+    for host in 1..=2 {
+        assert!(guess(host, &format!("guess{host}")).await.is_err());
+    }
+    // A third address in the same /64, with the right password: the bucket is full.
+    let mut headers = Headers::new();
+    headers.insert(
+        "@auth_".into(),
+        serde_json::json!({"Password": {"username": "ada", "password": PASSWORD}}),
+    );
+    let mut transport = axum::http::Extensions::new();
+    let address = std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 2, 0, 0, 0, 3);
+    transport.insert(PeerAddress((address, 443).into()));
+    assert!(
+        hook.authenticate_request(&headers, &transport)
+            .await
+            .is_err()
+    );
+    let elsewhere = std::net::Ipv6Addr::new(0x2001, 0xdb8, 1, 3, 0, 0, 0, 3);
+    transport.insert(PeerAddress((elsewhere, 443).into()));
+    assert!(
+        hook.authenticate_request(&headers, &transport)
+            .await
+            .is_ok()
+    );
+}
