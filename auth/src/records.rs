@@ -36,6 +36,9 @@ pub(crate) struct SessionRecord {
     pub csrf_hash: String,
     pub scopes: BTreeSet<String>,
     pub expires_at: UnixTime,
+    /// The refresh family opened by the same login: logging out of either ends both.
+    #[serde(default)]
+    pub family: Option<String>,
 }
 
 /// A marker whose presence is the fact (a revocation, a used refresh token).
@@ -66,6 +69,11 @@ pub(crate) fn api_key_key(key_id: &str) -> String {
 
 pub(crate) fn session_key(hash: &str) -> String {
     format!("session:{hash}")
+}
+
+/// The hash of the session a refresh family was opened with.
+pub(crate) fn family_session_key(family: &str) -> String {
+    format!("family-session:{family}")
 }
 
 /// Reads and decodes a record; an undecodable one counts as absent.

@@ -222,3 +222,42 @@ async fn answers_carrying_tokens_are_never_stored_by_caches() {
         );
     }
 }
+
+#[tokio::test]
+async fn logging_out_of_a_session_revokes_the_tokens_of_the_same_login() {
+    let service = Service::start().await;
+    let (login, id, csrf) = login_with_session(&service, "alice").await;
+    let refresh = login.payload()["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let access = login.payload()["accessToken"].as_str().unwrap().to_string();
+    let cookie = format!("tp_session={id}");
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let out = service.post(&headers, call("fn.logout", json!({}))).await;
+    assert_eq!(out.tag(), "Ok_");
+    let refreshed = service
+        .post(&[], call("fn.refresh", json!({"refreshToken": refresh})))
+        .await;
+    assert_eq!(refreshed.tag(), "ErrorUnauthenticated_");
+    let bearer = format!("Bearer {access}");
+    let me = service
+        .post(&[("authorization", &bearer)], call("fn.me", json!({})))
+        .await;
+    assert_eq!(me.tag(), "ErrorUnauthenticated_");
+
+    // And the other way round: a token's logout ends the session.
+    let (login, id, csrf) = login_with_session(&service, "alice").await;
+    let bearer = format!(
+        "Bearer {}",
+        login.payload()["accessToken"].as_str().unwrap()
+    );
+    let out = service
+        .post(&[("authorization", &bearer)], call("fn.logout", json!({})))
+        .await;
+    assert_eq!(out.tag(), "Ok_");
+    let cookie = format!("tp_session={id}");
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let me = service.post(&headers, call("fn.me", json!({}))).await;
+    assert_eq!(me.tag(), "ErrorUnauthenticated_");
+}
