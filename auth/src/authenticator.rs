@@ -43,6 +43,7 @@ impl AuthConfig {
                 issuer: issuer.into(),
                 audience: audience.into(),
                 ttl: 15 * 60,
+                leeway: 0,
             },
             refresh_ttl: 30 * 24 * 3600,
             session_ttl: 8 * 3600,

@@ -35,7 +35,7 @@ pub use error::AuthError;
 pub use hook::AuthHookAdapter;
 pub use identity::{AuthMethod, CredentialRef, Identity};
 pub use issue::{NewApiKey, NewSession, TokenPair};
-pub use jwt::{JwtConfig, JwtKey, JwtKeys};
+pub use jwt::{JwtConfig, JwtKey, JwtKeys, MAX_LEEWAY};
 pub use password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
 pub use policy::{Denial, Policy, PolicyMiddleware, Requirement};
 pub use store::{CredentialStore, MemoryStore, StoreError};

@@ -153,6 +153,7 @@ fn claims(audience: &str) -> Claims<'_> {
 fn forge(algorithm: Algorithm, kid: &str, secret: &[u8], audience: &str) -> String {
     let mut header = Header::new(algorithm);
     header.kid = Some(kid.to_string());
+    header.typ = Some("at+jwt".to_string());
     jsonwebtoken::encode(
         &header,
         &claims(audience),
