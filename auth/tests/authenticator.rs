@@ -398,3 +398,20 @@ async fn the_address_limit_counts_an_ipv6_slash_64_as_one_client() {
             .is_ok()
     );
 }
+
+#[test]
+fn an_explicit_rule_wins_over_an_internal_name_and_a_rule_the_runtime_cannot_enforce_is_a_mismatch()
+{
+    use telepact_auth::{Policy, Requirement};
+    let admin = Requirement::Role("admin".into());
+    let policy = Policy::new()
+        .require("fn.purge_", admin.clone())
+        .require("fn.ping_", admin.clone());
+    assert_eq!(policy.requirement("fn.purge_"), &admin);
+    assert_eq!(policy.requirement("fn.api_"), &Requirement::Public);
+    let schema = telepact::schema::Schema::from_text(
+        r#"[{"union.Auth_": [{"Bearer": {"token": "string"}}]}, {"fn.me": {}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .unwrap();
+    assert_eq!(policy.mismatches(&schema), ["fn.ping_"]);
+}
