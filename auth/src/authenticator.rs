@@ -13,7 +13,7 @@ use crate::jwt::{self, JwtConfig, JwtKeys};
 use crate::password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
 use crate::records::{
     self, ApiKeyRecord, Marker, SessionRecord, api_key_key, family_revoked_key, session_key,
-    token_revoked_key,
+    session_seen_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, same_hash};
 use crate::store::CredentialStore;
@@ -28,6 +28,8 @@ pub struct AuthConfig {
     pub refresh_ttl: i64,
     /// Seconds a session lives.
     pub session_ttl: i64,
+    /// Seconds a session may go unused before it ends; `None`: only `session_ttl`.
+    pub session_idle: Option<i64>,
     pub throttle: ThrottleLimits,
     pub password: PasswordParams,
     /// How many password checks may run at once, each on the blocking pool; a login
@@ -36,7 +38,8 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
-    /// Access tokens for 15 minutes, refresh families for 30 days, sessions for 8 hours.
+    /// Access tokens for 15 minutes, refresh families for 30 days, sessions for 8 hours
+    /// (ending after 30 idle minutes).
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
         AuthConfig {
             jwt: JwtConfig {
@@ -47,6 +50,7 @@ impl AuthConfig {
             },
             refresh_ttl: 30 * 24 * 3600,
             session_ttl: 8 * 3600,
+            session_idle: Some(30 * 60),
             throttle: ThrottleLimits::default(),
             password: PasswordParams::default(),
             password_checks: std::thread::available_parallelism().map_or(1, usize::from),
@@ -204,12 +208,14 @@ impl Authenticator {
         let record: SessionRecord = records::load(&*self.store, &session_key(&session_hash))
             .await?
             .ok_or(AuthError::BadSession)?;
-        if self.clock.now() >= record.expires_at {
+        let now = self.clock.now();
+        if now >= record.expires_at {
             return Err(AuthError::BadSession);
         }
         if !same_hash(&hash_secret(csrf), &record.csrf_hash) {
             return Err(AuthError::BadCsrf);
         }
+        self.note_session_use(&session_hash, &record, now).await?;
         let user = self.user(&record.user_id).await?;
         let scopes = narrow(&user, &record.scopes);
         Ok(identity(
@@ -217,6 +223,33 @@ impl Authenticator {
             scopes,
             CredentialRef::Session { session_hash },
         ))
+    }
+
+    /// Ends a session unused for longer than `session_idle`, else records this use. The
+    /// last use lives under its own key, so a use racing a logout cannot bring the
+    /// session back.
+    async fn note_session_use(
+        &self,
+        session_hash: &str,
+        record: &SessionRecord,
+        now: crate::clock::UnixTime,
+    ) -> Result<(), AuthError> {
+        let Some(idle) = self.config.session_idle else {
+            return Ok(());
+        };
+        let key = session_seen_key(session_hash);
+        let last_seen = match self.store.get(&key).await? {
+            Some(text) => text.parse().unwrap_or(0),
+            None => record.expires_at - self.config.session_ttl,
+        };
+        if now - last_seen >= idle {
+            self.store.delete(&session_key(session_hash)).await?;
+            return Err(AuthError::BadSession);
+        }
+        Ok(self
+            .store
+            .put(&key, &now.to_string(), Some(record.expires_at))
+            .await?)
     }
 
     /// The user behind a credential; disabled and vanished users fail.

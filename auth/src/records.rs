@@ -71,6 +71,11 @@ pub(crate) fn session_key(hash: &str) -> String {
     format!("session:{hash}")
 }
 
+/// When a session was last used (Unix seconds as text).
+pub(crate) fn session_seen_key(hash: &str) -> String {
+    format!("session-seen:{hash}")
+}
+
 /// The hash of the session a refresh family was opened with.
 pub(crate) fn family_session_key(family: &str) -> String {
     format!("family-session:{family}")

@@ -415,3 +415,28 @@ fn an_explicit_rule_wins_over_an_internal_name_and_a_rule_the_runtime_cannot_enf
     .unwrap();
     assert_eq!(policy.mismatches(&schema), ["fn.ping_"]);
 }
+
+#[tokio::test]
+async fn a_session_ends_after_its_idle_time() {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    config.session_ttl = 3600;
+    config.session_idle = Some(600);
+    let clock = ManualClock::starting_now();
+    let auth = authenticator_with(config, Arc::new(MemoryStore::new()), &clock);
+    let identity = sign_in(&auth).await;
+    let session = auth.create_session(&identity).await.unwrap();
+    let credential = Credential::Session {
+        id: session.id.clone(),
+        csrf: session.csrf.clone(),
+    };
+    for _ in 0..3 {
+        clock.advance(599);
+        assert!(auth.authenticate(&credential, None).await.is_ok());
+    }
+    clock.advance(600);
+    assert!(matches!(
+        auth.authenticate(&credential, None).await,
+        Err(AuthError::BadSession)
+    ));
+}
