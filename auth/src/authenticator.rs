@@ -30,6 +30,8 @@ pub struct AuthConfig {
     pub session_ttl: i64,
     /// Seconds a session may go unused before it ends; `None`: only `session_ttl`.
     pub session_idle: Option<i64>,
+    /// Seconds a new API key works; `None` (the default): until it is revoked.
+    pub api_key_ttl: Option<i64>,
     pub throttle: ThrottleLimits,
     pub password: PasswordParams,
     /// How many password checks may run at once, each on the blocking pool; a login
@@ -51,6 +53,7 @@ impl AuthConfig {
             refresh_ttl: 30 * 24 * 3600,
             session_ttl: 8 * 3600,
             session_idle: Some(30 * 60),
+            api_key_ttl: None,
             throttle: ThrottleLimits::default(),
             password: PasswordParams::default(),
             password_checks: std::thread::available_parallelism().map_or(1, usize::from),
@@ -192,7 +195,9 @@ impl Authenticator {
         let record: ApiKeyRecord = records::load(&*self.store, &api_key_key(key_id))
             .await?
             .ok_or(AuthError::BadApiKey)?;
-        if !same_hash(&hash_secret(secret), &record.secret_hash) {
+        if !same_hash(&hash_secret(secret), &record.secret_hash)
+            || record.expires_at.is_some_and(|at| self.clock.now() >= at)
+        {
             return Err(AuthError::BadApiKey);
         }
         let user = self.user(&record.user_id).await?;

@@ -189,7 +189,7 @@ impl Authenticator {
     }
 
     /// Creates an API key for the caller, limited to `scopes` (which the caller must
-    /// hold).
+    /// hold), working for `AuthConfig::api_key_ttl` when that is set.
     pub async fn create_api_key(
         &self,
         identity: &Identity,
@@ -207,8 +207,10 @@ impl Authenticator {
             secret_hash: hash_secret(&secret),
             scopes,
             created_at: self.now(),
+            expires_at: self.config.api_key_ttl.map(|ttl| self.now() + ttl),
         };
-        records::save(&*self.store, &api_key_key(&key_id), &record, None).await?;
+        let record_key = api_key_key(&key_id);
+        records::save(&*self.store, &record_key, &record, record.expires_at).await?;
         let key = format!("{API_KEY_PREFIX}{key_id}.{secret}");
         Ok(NewApiKey { key_id, key })
     }

@@ -27,6 +27,9 @@ pub(crate) struct ApiKeyRecord {
     pub secret_hash: String,
     pub scopes: BTreeSet<String>,
     pub created_at: UnixTime,
+    /// When the key stops working; `None`: when revoked.
+    #[serde(default)]
+    pub expires_at: Option<UnixTime>,
 }
 
 /// A session, stored under `session:<hash>`.

@@ -440,3 +440,25 @@ async fn a_session_ends_after_its_idle_time() {
         Err(AuthError::BadSession)
     ));
 }
+
+#[tokio::test]
+async fn an_api_key_stops_working_after_its_lifetime() {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    config.api_key_ttl = Some(3600);
+    let clock = ManualClock::starting_now();
+    let auth = authenticator_with(config, Arc::new(MemoryStore::new()), &clock);
+    let identity = sign_in(&auth).await;
+    let key = auth
+        .create_api_key(&identity, "ci", ["a".to_string()].into())
+        .await
+        .unwrap();
+    let credential = Credential::ApiKey { key: key.key };
+    clock.advance(3599);
+    assert!(auth.authenticate(&credential, None).await.is_ok());
+    clock.advance(1);
+    assert!(matches!(
+        auth.authenticate(&credential, None).await,
+        Err(AuthError::BadApiKey)
+    ));
+}
