@@ -4,7 +4,7 @@
 //! - `Authorization: Bearer <token>` → `{"Bearer": {"token": ..}}`
 //! - `Authorization: Basic <base64 user:password>` → `{"Password": {..}}`
 //! - `X-API-Key: <key>` → `{"ApiKey": {"key": ..}}`
-//! - cookie `tp_session=<id>` plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
+//! - cookie `__Host-tp_session=<id>` (plain `tp_session` without `Secure`) plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
 //!
 //! The cookie counts only on same-site requests from an allowed origin
 //! ([`HttpAuthOptions::allowed_origins`]). An `@auth_` already in the message wins. The
@@ -49,6 +49,19 @@ pub struct HttpAuthOptions {
     /// `X-Forwarded-For` names: the right-most entry that is not itself a trusted
     /// proxy. Empty (the default): the header is ignored, since any client can write it.
     pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl HttpAuthOptions {
+    /// The session cookie's name on the wire. With `secure_cookie` it is `__Host-` +
+    /// `cookie_name`: browsers then take it only when `Secure`, host-only and on `Path=/`,
+    /// so no sibling subdomain can plant or overwrite it.
+    pub fn session_cookie_name(&self) -> String {
+        if self.secure_cookie && !self.cookie_name.starts_with("__Host-") {
+            format!("__Host-{}", self.cookie_name)
+        } else {
+            self.cookie_name.clone()
+        }
+    }
 }
 
 impl Default for HttpAuthOptions {

@@ -34,7 +34,7 @@ async fn login_with_session(service: &Service, username: &str) -> (Raw, String, 
 
 fn cookie_session_id(set_cookie: &str) -> String {
     set_cookie
-        .strip_prefix("tp_session=")
+        .strip_prefix("__Host-tp_session=")
         .and_then(|rest| rest.split(';').next())
         .expect("the cookie names the session")
         .to_string()
@@ -138,7 +138,7 @@ async fn a_binary_login_answer_carries_the_session_only_in_the_cookie() {
 async fn cookie_calls_need_the_csrf_header() {
     let service = Service::start().await;
     let (_, id, csrf) = login_with_session(&service, "bob").await;
-    let cookie = format!("theme=dark; tp_session={id}");
+    let cookie = format!("theme=dark; __Host-tp_session={id}");
 
     let with_csrf = service
         .post(
@@ -178,12 +178,12 @@ async fn cookie_calls_need_the_csrf_header() {
 async fn logging_out_of_a_session_ends_it_and_clears_the_cookie() {
     let service = Service::start().await;
     let (_, id, csrf) = login_with_session(&service, "alice").await;
-    let cookie = format!("tp_session={id}");
+    let cookie = format!("__Host-tp_session={id}");
     let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
     let out = service.post(&headers, call("fn.logout", json!({}))).await;
     assert_eq!(out.tag(), "Ok_");
     let cleared = out.set_cookie.expect("the cookie is cleared");
-    assert!(cleared.starts_with("tp_session=;") && cleared.contains("Max-Age=0"));
+    assert!(cleared.starts_with("__Host-tp_session=;") && cleared.contains("Max-Age=0"));
     let after = service.post(&headers, call("fn.me", json!({}))).await;
     assert_eq!(after.tag(), "ErrorUnauthenticated_");
 }
@@ -232,7 +232,7 @@ async fn logging_out_of_a_session_revokes_the_tokens_of_the_same_login() {
         .unwrap()
         .to_string();
     let access = login.payload()["accessToken"].as_str().unwrap().to_string();
-    let cookie = format!("tp_session={id}");
+    let cookie = format!("__Host-tp_session={id}");
     let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
     let out = service.post(&headers, call("fn.logout", json!({}))).await;
     assert_eq!(out.tag(), "Ok_");
@@ -256,7 +256,7 @@ async fn logging_out_of_a_session_revokes_the_tokens_of_the_same_login() {
         .post(&[("authorization", &bearer)], call("fn.logout", json!({})))
         .await;
     assert_eq!(out.tag(), "Ok_");
-    let cookie = format!("tp_session={id}");
+    let cookie = format!("__Host-tp_session={id}");
     let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
     let me = service.post(&headers, call("fn.me", json!({}))).await;
     assert_eq!(me.tag(), "ErrorUnauthenticated_");

@@ -72,7 +72,7 @@ async fn sessions_expire_on_the_injected_clock() {
         )
         .await;
     let cookie = raw.set_cookie.clone().expect("a session cookie");
-    let id = cookie["tp_session=".len()..]
+    let id = cookie["__Host-tp_session=".len()..]
         .split(';')
         .next()
         .unwrap()
