@@ -63,12 +63,14 @@ impl Policy {
         self.require(function, Requirement::Public)
     }
 
-    /// What `function` needs.
+    /// What `function` needs: its rule; else public for internal (`_`) names; else
+    /// the fallback.
     pub fn requirement(&self, function: &str) -> &Requirement {
-        if function.ends_with('_') {
-            return &Requirement::Public;
+        match self.rules.get(function) {
+            Some(rule) => rule,
+            None if function.ends_with('_') => &Requirement::Public,
+            None => &self.fallback,
         }
-        self.rules.get(function).unwrap_or(&self.fallback)
     }
 
     /// Whether `identity` (absent for an anonymous call) may call `function`.
@@ -77,12 +79,13 @@ impl Policy {
     }
 
     /// Where the policy and the schema disagree about which functions are public: a
-    /// public rule for a function the runtime authenticates, or the other way round.
+    /// public rule for a function the runtime authenticates, or the other way round
+    /// (a rule for an internal function, which the runtime never authenticates).
     pub fn mismatches(&self, schema: &Schema) -> Vec<String> {
         schema
             .functions
             .iter()
-            .filter(|function| !function.internal)
+            .filter(|function| !function.internal || self.rules.contains_key(&function.name))
             .filter(|function| {
                 let public_in_policy = self.requirement(&function.name) == &Requirement::Public;
                 public_in_policy == schema.requires_auth(function)

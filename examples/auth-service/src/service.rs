@@ -37,7 +37,7 @@ impl Handler for AuthService {
         let tokens = self.auth.issue_tokens(&identity).await?;
         let mut csrf_token = None;
         if input.session == Some(true) {
-            let session = self.auth.create_session(&identity).await?;
+            let session = self.auth.create_linked_session(&identity, &tokens).await?;
             set_session_cookie(&mut context.raw_response_headers, &session);
             csrf_token = Some(session.csrf.clone());
         }

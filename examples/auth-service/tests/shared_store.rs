@@ -85,7 +85,7 @@ async fn a_session_opened_on_one_instance_works_on_the_other() {
         )
         .await;
     let cookie = raw.set_cookie.clone().expect("a session cookie");
-    let id = cookie["tp_session=".len()..]
+    let id = cookie["__Host-tp_session=".len()..]
         .split(';')
         .next()
         .unwrap()

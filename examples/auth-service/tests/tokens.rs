@@ -66,7 +66,7 @@ async fn sessions_expire_on_the_injected_clock() {
         )
         .await;
     let cookie = raw.set_cookie.clone().expect("a session cookie");
-    let id = cookie["tp_session=".len()..]
+    let id = cookie["__Host-tp_session=".len()..]
         .split(';')
         .next()
         .unwrap()
@@ -147,6 +147,7 @@ fn claims(audience: &str) -> Claims<'_> {
 fn forge(algorithm: Algorithm, kid: &str, secret: &[u8], audience: &str) -> String {
     let mut header = Header::new(algorithm);
     header.kid = Some(kid.to_string());
+    header.typ = Some("at+jwt".to_string());
     jsonwebtoken::encode(
         &header,
         &claims(audience),

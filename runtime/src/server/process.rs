@@ -94,6 +94,11 @@ impl Inner {
         binary: &mut Option<(String, BinaryRequest)>,
     ) -> Message {
         update_headers(&mut request.headers);
+        if let Some(hook) = &self.on_auth {
+            for name in hook.reserved_headers() {
+                request.headers.remove(*name);
+            }
+        }
         let known = self.compiled.function_id(request.target());
         let scope = known.or(self.ping);
 
