@@ -1,12 +1,11 @@
 //! The shift board's functions.
 
-use telepact::HandlerError;
+use telepact::{HandlerError, Refusal};
 
 use crate::api::{
     ApproveSpecialInput, ApproveSpecialOk, ApproveSpecialOutput, Context, Handler, MyShiftInput,
     MyShiftOk, MyShiftOutput,
 };
-use crate::middleware::Unauthorized;
 use crate::staff::Identity;
 
 /// The pastry each station starts its shift with.
@@ -42,7 +41,9 @@ impl Handler for ShiftBoard {
         context: &mut Context,
     ) -> Result<ApproveSpecialOutput, HandlerError> {
         if !caller(context)?.works_the_oven() {
-            return Err(Unauthorized::new("oven station required to approve the special").into());
+            return Err(
+                Refusal::unauthorized("oven station required to approve the special").into(),
+            );
         }
         Ok(ApproveSpecialOutput::Ok(ApproveSpecialOk {
             message: "special approved: cardamom morning bun".to_string(),

@@ -1,24 +1,12 @@
-//! Middleware around every function: logs the caller, maps `Unauthorized` to the protocol.
+//! Middleware around every function: logs the caller.
 
-use serde_json::{Map, Value};
-use telepact::{BoxFuture, FunctionRouter, HandlerError, Headers, Message, Middleware};
+use serde_json::Value;
+use telepact::{BoxFuture, FunctionRouter, HandlerError, Message, Middleware};
 
 use crate::identity_log::IdentityEvent;
 
-/// The app's own refusal: the caller is known but may not do this.
-/// [`IdentityMiddleware`] answers it with `ErrorUnauthorized_`.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct Unauthorized(pub String);
-
-impl Unauthorized {
-    pub fn new(message: impl Into<String>) -> Self {
-        Unauthorized(message.into())
-    }
-}
-
-/// Prints one identity line per call, then routes; an [`Unauthorized`] error from a
-/// handler becomes `ErrorUnauthorized_ {"message!": ..}`.
+/// Prints one identity line per call, then routes. (A handler's
+/// [`telepact::Refusal`] reaches the server, which answers `ErrorUnauthorized_`.)
 #[derive(Debug, Clone, Copy, Default)]
 pub struct IdentityMiddleware;
 
@@ -30,13 +18,7 @@ impl Middleware for IdentityMiddleware {
     ) -> BoxFuture<'a, Result<Message, HandlerError>> {
         Box::pin(async move {
             identity_event(&request).print();
-            match router.call(request).await {
-                Err(error) => match error.downcast::<Unauthorized>() {
-                    Ok(unauthorized) => Ok(unauthorized_response(&unauthorized)),
-                    Err(other) => Err(other),
-                },
-                answered => answered,
-            }
+            router.call(request).await
         })
     }
 }
@@ -44,10 +26,4 @@ impl Middleware for IdentityMiddleware {
 fn identity_event(request: &Message) -> IdentityEvent {
     let header = |name: &str| request.headers.get(name).and_then(Value::as_str);
     IdentityEvent::new(request.target(), header("@employeeId"), header("@station"))
-}
-
-fn unauthorized_response(refusal: &Unauthorized) -> Message {
-    let mut payload = Map::new();
-    payload.insert("message!".to_string(), Value::String(refusal.0.clone()));
-    Message::new(Headers::new(), "ErrorUnauthorized_", payload)
 }

@@ -9,10 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use support::Bakery;
 use telepact::client::ClientOptions;
 use telepact::client::{HttpTransport, Transport, TransportError};
+use telepact::typed::standard::{ErrorUnauthenticated, ErrorUnauthorized};
 use telepact::{Headers, Message};
 use telepact_bakery::api::{
-    ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, ErrorUnauthenticated,
-    ErrorUnauthorized, MyShiftInput, MyShiftOk, MyShiftOutput, RequestHeaders,
+    ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, MyShiftInput, MyShiftOk,
+    MyShiftOutput, RequestHeaders,
 };
 use telepact_bakery::identity_log::IdentityEvent;
 
@@ -62,7 +63,7 @@ async fn run_the_reference_flow(options: ClientOptions) -> usize {
     let (client, binary_responses) = counting_client(&bakery, options);
 
     let shift = client
-        .my_shift(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
+        .my_shift_with(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
         .await
         .expect("the call completes");
     assert_eq!(
@@ -75,7 +76,7 @@ async fn run_the_reference_flow(options: ClientOptions) -> usize {
     );
 
     let special = client
-        .approve_special(ApproveSpecialInput {}, signed_in("cashier", "knockknock"))
+        .approve_special_with(ApproveSpecialInput {}, signed_in("cashier", "knockknock"))
         .await
         .expect("the call completes");
     assert_eq!(
@@ -86,7 +87,7 @@ async fn run_the_reference_flow(options: ClientOptions) -> usize {
     );
 
     let exploded = client
-        .my_shift(MyShiftInput {}, signed_in("explode", "boom"))
+        .my_shift_with(MyShiftInput {}, signed_in("explode", "boom"))
         .await
         .expect("the call completes");
     assert_eq!(
@@ -135,7 +136,7 @@ async fn the_oven_approves_the_special_and_the_counter_gets_almond_croissants() 
     let bakery = Bakery::start();
     let client = client(&bakery, ClientOptions::default());
     let special = client
-        .approve_special(
+        .approve_special_with(
             ApproveSpecialInput {},
             signed_in("lead-baker", "opensesame"),
         )
@@ -147,7 +148,7 @@ async fn the_oven_approves_the_special_and_the_counter_gets_almond_croissants() 
     assert_eq!(ok.message, "special approved: cardamom morning bun");
 
     let shift = client
-        .my_shift(MyShiftInput {}, signed_in("cashier", "knockknock"))
+        .my_shift_with(MyShiftInput {}, signed_in("cashier", "knockknock"))
         .await
         .unwrap();
     let MyShiftOutput::Ok(ok) = shift.output else {
@@ -164,7 +165,7 @@ async fn wrong_or_missing_credentials_are_unauthenticated_and_reach_no_middlewar
     let bakery = Bakery::start();
     let client = client(&bakery, ClientOptions::default());
     let wrong = client
-        .my_shift(MyShiftInput {}, signed_in("lead-baker", "letmein"))
+        .my_shift_with(MyShiftInput {}, signed_in("lead-baker", "letmein"))
         .await
         .unwrap();
     assert_eq!(
@@ -173,7 +174,7 @@ async fn wrong_or_missing_credentials_are_unauthenticated_and_reach_no_middlewar
     );
 
     let missing = client
-        .approve_special(ApproveSpecialInput {}, RequestHeaders::default())
+        .approve_special(ApproveSpecialInput {})
         .await
         .unwrap();
     assert_eq!(
@@ -211,12 +212,12 @@ async fn public_functions_log_a_null_identity() {
     let bakery = Bakery::start();
     let client = client(&bakery, ClientOptions::default());
     let ping = client
-        .ping(Default::default(), RequestHeaders::default())
+        .call(telepact::typed::standard::PingInput {})
         .await
         .unwrap();
     assert!(matches!(
         ping.output,
-        telepact_bakery::api::PingOutput::Ok(_)
+        telepact::typed::standard::PingOutput::Ok(_)
     ));
     let events: Vec<IdentityEvent> = bakery
         .stdout_lines()
@@ -266,7 +267,7 @@ async fn credentials_never_reach_the_logs() {
     ];
     for (username, password) in attempts {
         client
-            .my_shift(MyShiftInput {}, signed_in(username, password))
+            .my_shift_with(MyShiftInput {}, signed_in(username, password))
             .await
             .expect("the call completes");
     }

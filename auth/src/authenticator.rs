@@ -3,15 +3,17 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
+use tokio::sync::Semaphore;
+
 use crate::clock::{Clock, SystemClock};
 use crate::credential::Credential;
 use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, JwtConfig, JwtKeys};
-use crate::password::{PasswordHasher, PasswordParams};
+use crate::password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
 use crate::records::{
     self, ApiKeyRecord, Marker, SessionRecord, api_key_key, family_revoked_key, session_key,
-    token_revoked_key,
+    session_seen_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, same_hash};
 use crate::store::CredentialStore;
@@ -26,23 +28,35 @@ pub struct AuthConfig {
     pub refresh_ttl: i64,
     /// Seconds a session lives.
     pub session_ttl: i64,
+    /// Seconds a session may go unused before it ends; `None`: only `session_ttl`.
+    pub session_idle: Option<i64>,
+    /// Seconds a new API key works; `None` (the default): until it is revoked.
+    pub api_key_ttl: Option<i64>,
     pub throttle: ThrottleLimits,
     pub password: PasswordParams,
+    /// How many password checks may run at once, each on the blocking pool; a login
+    /// arriving when all are busy is refused at once rather than queued.
+    pub password_checks: usize,
 }
 
 impl AuthConfig {
-    /// Access tokens for 15 minutes, refresh families for 30 days, sessions for 8 hours.
+    /// Access tokens for 15 minutes, refresh families for 30 days, sessions for 8 hours
+    /// (ending after 30 idle minutes).
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
         AuthConfig {
             jwt: JwtConfig {
                 issuer: issuer.into(),
                 audience: audience.into(),
                 ttl: 15 * 60,
+                leeway: 0,
             },
             refresh_ttl: 30 * 24 * 3600,
             session_ttl: 8 * 3600,
+            session_idle: Some(30 * 60),
+            api_key_ttl: None,
             throttle: ThrottleLimits::default(),
             password: PasswordParams::default(),
+            password_checks: std::thread::available_parallelism().map_or(1, usize::from),
         }
     }
 }
@@ -57,6 +71,8 @@ pub struct Authenticator {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) passwords: Arc<PasswordHasher>,
     pub(crate) throttle: LoginThrottle,
+    /// Free password-check slots: argon2 must not hold up the async workers.
+    pub(crate) password_slots: Arc<Semaphore>,
 }
 
 impl Authenticator {
@@ -69,6 +85,7 @@ impl Authenticator {
         Ok(Authenticator {
             passwords: Arc::new(PasswordHasher::new(config.password)?),
             throttle: LoginThrottle::new(config.throttle),
+            password_slots: Arc::new(Semaphore::new(config.password_checks.max(1))),
             config: Arc::new(config),
             keys: Arc::new(keys),
             users,
@@ -117,26 +134,39 @@ impl Authenticator {
         password: &str,
         address: Option<&str>,
     ) -> Result<Identity, AuthError> {
+        if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthError::BadPassword);
+        }
+        let Ok(slot) = Arc::clone(&self.password_slots).try_acquire_owned() else {
+            return Err(AuthError::Busy);
+        };
         let now = self.clock.now();
         let store = &*self.store;
-        if !self.throttle.allows(store, username, address, now).await? {
+        if !self.throttle.admit(store, username, address, now).await? {
             return Err(AuthError::Throttled);
         }
-        let verified = match self.users.find_login(username).await? {
-            Some(login) if self.passwords.verify(password, &login.password_hash) => Some(login),
-            Some(_) => None,
-            None => {
-                self.passwords.verify_decoy(password);
-                None
+        let login = self.users.find_login(username).await?;
+        let passwords = Arc::clone(&self.passwords);
+        let password = password.to_string();
+        let verified = tokio::task::spawn_blocking(move || {
+            let _slot = slot;
+            match login {
+                Some(login) if passwords.verify(&password, &login.password_hash) => Some(login),
+                Some(_) => None,
+                None => {
+                    passwords.verify_decoy(&password);
+                    None
+                }
             }
-        };
+        })
+        .await
+        .map_err(|_| AuthError::Internal("check a password"))?;
         let Some(login) = verified else {
-            self.throttle
-                .record_failure(store, username, address, now)
-                .await?;
             return Err(AuthError::BadPassword);
         };
-        self.throttle.record_success(store, username, now).await?;
+        self.throttle
+            .succeeded(store, username, address, now)
+            .await?;
         let user = self.user(&login.user_id).await?;
         let scopes = user.scopes.clone();
         Ok(identity(user, scopes, CredentialRef::Password))
@@ -165,7 +195,9 @@ impl Authenticator {
         let record: ApiKeyRecord = records::load(&*self.store, &api_key_key(key_id))
             .await?
             .ok_or(AuthError::BadApiKey)?;
-        if !same_hash(&hash_secret(secret), &record.secret_hash) {
+        if !same_hash(&hash_secret(secret), &record.secret_hash)
+            || record.expires_at.is_some_and(|at| self.clock.now() >= at)
+        {
             return Err(AuthError::BadApiKey);
         }
         let user = self.user(&record.user_id).await?;
@@ -181,12 +213,14 @@ impl Authenticator {
         let record: SessionRecord = records::load(&*self.store, &session_key(&session_hash))
             .await?
             .ok_or(AuthError::BadSession)?;
-        if self.clock.now() >= record.expires_at {
+        let now = self.clock.now();
+        if now >= record.expires_at {
             return Err(AuthError::BadSession);
         }
         if !same_hash(&hash_secret(csrf), &record.csrf_hash) {
             return Err(AuthError::BadCsrf);
         }
+        self.note_session_use(&session_hash, &record, now).await?;
         let user = self.user(&record.user_id).await?;
         let scopes = narrow(&user, &record.scopes);
         Ok(identity(
@@ -194,6 +228,33 @@ impl Authenticator {
             scopes,
             CredentialRef::Session { session_hash },
         ))
+    }
+
+    /// Ends a session unused for longer than `session_idle`, else records this use. The
+    /// last use lives under its own key, so a use racing a logout cannot bring the
+    /// session back.
+    async fn note_session_use(
+        &self,
+        session_hash: &str,
+        record: &SessionRecord,
+        now: crate::clock::UnixTime,
+    ) -> Result<(), AuthError> {
+        let Some(idle) = self.config.session_idle else {
+            return Ok(());
+        };
+        let key = session_seen_key(session_hash);
+        let last_seen = match self.store.get(&key).await? {
+            Some(text) => text.parse().unwrap_or(0),
+            None => record.expires_at - self.config.session_ttl,
+        };
+        if now - last_seen >= idle {
+            self.store.delete(&session_key(session_hash)).await?;
+            return Err(AuthError::BadSession);
+        }
+        Ok(self
+            .store
+            .put(&key, &now.to_string(), Some(record.expires_at))
+            .await?)
     }
 
     /// The user behind a credential; disabled and vanished users fail.

@@ -14,6 +14,8 @@ pub enum AuthError {
     BadPassword,
     #[error("too many failed logins; try again later")]
     Throttled,
+    #[error("every password check slot is busy; try again shortly")]
+    Busy,
     #[error("access token rejected: {0}")]
     BadToken(&'static str),
     #[error("access token has been revoked")]

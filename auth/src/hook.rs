@@ -1,5 +1,7 @@
 //! The runtime's on-auth step: `@auth_` in, [`Identity`] out.
 
+use std::net::IpAddr;
+
 use axum::http::Extensions;
 use telepact::{AuthHook, Authenticated, BoxFuture, HandlerError, Headers, PeerAddress};
 
@@ -46,7 +48,7 @@ impl AuthHook for AuthHookAdapter {
             .and_then(Credential::from_auth_header);
         let address = transport
             .get::<PeerAddress>()
-            .map(|peer| peer.0.ip().to_string());
+            .map(|peer| throttle_bucket(peer.0.ip()));
         let authenticator = self.authenticator.clone();
         Box::pin(async move {
             let (method, outcome) = match credential {
@@ -70,6 +72,23 @@ impl AuthHook for AuthHookAdapter {
                 }
             }
         })
+    }
+
+    /// The identity headers: only a verified credential may set them.
+    fn reserved_headers(&self) -> &[&'static str] {
+        Identity::HEADER_NAMES
+    }
+}
+
+/// The failed-login bucket of a client address: the address itself for IPv4, its /64
+/// for IPv6 (one subscriber's whole allocation, which a guesser can rotate through).
+fn throttle_bucket(address: IpAddr) -> String {
+    match address.to_canonical() {
+        IpAddr::V4(v4) => v4.to_string(),
+        IpAddr::V6(v6) => {
+            let [a, b, c, d, ..] = v6.segments();
+            format!("{a:x}:{b:x}:{c:x}:{d:x}::/64")
+        }
     }
 }
 

@@ -9,8 +9,8 @@ use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, Claims};
 use crate::records::{
-    self, ApiKeyRecord, RefreshRecord, SessionRecord, api_key_key, family_revoked_key, refresh_key,
-    refresh_used_key, session_key, token_revoked_key,
+    self, ApiKeyRecord, RefreshRecord, SessionRecord, api_key_key, family_revoked_key,
+    family_session_key, refresh_key, refresh_used_key, session_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, random_id, random_secret};
 
@@ -26,6 +26,8 @@ pub struct TokenPair {
     pub refresh_token: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
+    /// The refresh family, so a session opened by the same login can be tied to it.
+    pub(crate) family: String,
 }
 
 /// A new API key: `key` is shown to its owner once and never stored.
@@ -142,6 +144,7 @@ impl Authenticator {
             access_token,
             refresh_token,
             expires_in: ttl,
+            family: family.to_string(),
         })
     }
 
@@ -165,17 +168,28 @@ impl Authenticator {
                 let key = token_revoked_key(token_id);
                 self.store.put(&key, &marker, Some(*expires_at)).await?;
                 let until = self.now() + self.config.refresh_ttl;
-                self.revoke_family(family, until).await
+                self.revoke_family(family, until).await?;
+                if let Some(session_hash) = self.store.get(&family_session_key(family)).await? {
+                    self.store.delete(&session_key(&session_hash)).await?;
+                }
+                Ok(())
             }
             CredentialRef::Session { session_hash } => {
-                Ok(self.store.delete(&session_key(session_hash)).await?)
+                let key = session_key(session_hash);
+                let record: Option<SessionRecord> = records::load(&*self.store, &key).await?;
+                self.store.delete(&key).await?;
+                if let Some(family) = record.and_then(|record| record.family) {
+                    let until = self.now() + self.config.refresh_ttl;
+                    self.revoke_family(&family, until).await?;
+                }
+                Ok(())
             }
             CredentialRef::Password | CredentialRef::ApiKey { .. } => Ok(()),
         }
     }
 
     /// Creates an API key for the caller, limited to `scopes` (which the caller must
-    /// hold).
+    /// hold), working for `AuthConfig::api_key_ttl` when that is set.
     pub async fn create_api_key(
         &self,
         identity: &Identity,
@@ -193,8 +207,10 @@ impl Authenticator {
             secret_hash: hash_secret(&secret),
             scopes,
             created_at: self.now(),
+            expires_at: self.config.api_key_ttl.map(|ttl| self.now() + ttl),
         };
-        records::save(&*self.store, &api_key_key(&key_id), &record, None).await?;
+        let record_key = api_key_key(&key_id);
+        records::save(&*self.store, &record_key, &record, record.expires_at).await?;
         let key = format!("{API_KEY_PREFIX}{key_id}.{secret}");
         Ok(NewApiKey { key_id, key })
     }
@@ -218,6 +234,25 @@ impl Authenticator {
 
     /// Opens a server-side session for `identity`.
     pub async fn create_session(&self, identity: &Identity) -> Result<NewSession, AuthError> {
+        self.open_session(identity, None).await
+    }
+
+    /// Opens a session tied to the token pair the same login issued: logging out of the
+    /// session revokes the tokens' family, and logging out with a token of the family
+    /// ends the session.
+    pub async fn create_linked_session(
+        &self,
+        identity: &Identity,
+        tokens: &TokenPair,
+    ) -> Result<NewSession, AuthError> {
+        self.open_session(identity, Some(&tokens.family)).await
+    }
+
+    async fn open_session(
+        &self,
+        identity: &Identity,
+        family: Option<&str>,
+    ) -> Result<NewSession, AuthError> {
         let id = random_secret(SESSION_PREFIX)?;
         let csrf = random_secret(CSRF_PREFIX)?;
         let max_age = self.config.session_ttl;
@@ -227,9 +262,22 @@ impl Authenticator {
             csrf_hash: hash_secret(&csrf),
             scopes: identity.scopes.clone(),
             expires_at,
+            family: family.map(str::to_string),
         };
-        let key = session_key(&hash_secret(&id));
-        records::save(&*self.store, &key, &record, Some(expires_at)).await?;
+        let session_hash = hash_secret(&id);
+        records::save(
+            &*self.store,
+            &session_key(&session_hash),
+            &record,
+            Some(expires_at),
+        )
+        .await?;
+        if let Some(family) = family {
+            let key = family_session_key(family);
+            self.store
+                .put(&key, &session_hash, Some(expires_at))
+                .await?;
+        }
         Ok(NewSession {
             id,
             csrf,

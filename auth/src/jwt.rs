@@ -123,7 +123,17 @@ pub struct JwtConfig {
     pub audience: String,
     /// Seconds an access token lives.
     pub ttl: i64,
+    /// Seconds of clock skew tolerated on `nbf` and `exp`; at most [`MAX_LEEWAY`]
+    /// counts, however much is asked for.
+    pub leeway: i64,
 }
+
+/// The most clock skew tolerated on `nbf` and `exp`, in seconds.
+pub const MAX_LEEWAY: i64 = 60;
+
+/// The `typ` header of our access tokens (RFC 9068): a token of another kind signed with
+/// the same key (an ID token, say) is not taken for one.
+const TOKEN_TYPE: &str = "at+jwt";
 
 /// The claims of an access token.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -150,6 +160,7 @@ impl Claims {
 pub(crate) fn sign(claims: &Claims, keys: &JwtKeys) -> Result<String, AuthError> {
     let mut header = Header::new(ALGORITHM);
     header.kid = Some(keys.signing.kid.clone());
+    header.typ = Some(TOKEN_TYPE.to_string());
     jsonwebtoken::encode(
         &header,
         claims,
@@ -158,7 +169,8 @@ pub(crate) fn sign(claims: &Claims, keys: &JwtKeys) -> Result<String, AuthError>
     .map_err(|_| AuthError::Internal("sign an access token"))
 }
 
-/// Checks algorithm, key id, signature, issuer, audience, then `nbf`/`exp` at `now`.
+/// Checks algorithm, type, key id, signature, issuer, audience, then `nbf`/`exp` at
+/// `now` (with the configured leeway).
 pub(crate) fn verify(
     token: &str,
     keys: &JwtKeys,
@@ -169,6 +181,13 @@ pub(crate) fn verify(
         jsonwebtoken::decode_header(token).map_err(|_| AuthError::BadToken("malformed"))?;
     if header.alg != ALGORITHM {
         return Err(AuthError::BadToken("algorithm not allowed"));
+    }
+    if !header
+        .typ
+        .as_deref()
+        .is_some_and(|typ| typ.eq_ignore_ascii_case(TOKEN_TYPE))
+    {
+        return Err(AuthError::BadToken("not an access token"));
     }
     let kid = header.kid.ok_or(AuthError::BadToken("no key id"))?;
     let key = keys
@@ -185,10 +204,11 @@ pub(crate) fn verify(
         jsonwebtoken::decode::<Claims>(token, &DecodingKey::from_secret(&key.secret), &validation)
             .map_err(|e| AuthError::BadToken(reason(e.kind())))?;
     let claims = data.claims;
-    if now < claims.nbf {
+    let leeway = config.leeway.clamp(0, MAX_LEEWAY);
+    if now.saturating_add(leeway) < claims.nbf {
         return Err(AuthError::BadToken("not yet valid"));
     }
-    if now >= claims.exp {
+    if now.saturating_sub(leeway) >= claims.exp {
         return Err(AuthError::BadToken("expired"));
     }
     Ok(claims)
@@ -215,6 +235,7 @@ mod tests {
             issuer: "https://issuer.test".into(),
             audience: "svc".into(),
             ttl: 300,
+            leeway: 0,
         }
     }
 
@@ -286,6 +307,49 @@ mod tests {
             verify(&token, &same_kid_other_secret, &config(), 1_000),
             Err(AuthError::BadToken("bad signature"))
         ));
+    }
+
+    #[test]
+    fn leeway_tolerates_skew_up_to_a_minute() {
+        let keys = JwtKeys::new(JwtKey::generate("k1").unwrap());
+        let token = sign(&claims(1_000), &keys).unwrap();
+        let lenient = JwtConfig {
+            leeway: 3_600,
+            ..config()
+        };
+        assert!(verify(&token, &keys, &lenient, 940).is_ok());
+        assert!(verify(&token, &keys, &lenient, 1_359).is_ok());
+        assert!(matches!(
+            verify(&token, &keys, &lenient, 939),
+            Err(AuthError::BadToken("not yet valid"))
+        ));
+        assert!(matches!(
+            verify(&token, &keys, &lenient, 1_360),
+            Err(AuthError::BadToken("expired"))
+        ));
+    }
+
+    #[test]
+    fn a_token_of_another_type_is_refused() {
+        let keys = JwtKeys::new(JwtKey::generate("k1").unwrap());
+        for typ in [None, Some("JWT"), Some("id_token+jwt")] {
+            let mut header = Header::new(ALGORITHM);
+            header.kid = Some("k1".into());
+            header.typ = typ.map(str::to_string);
+            let token = jsonwebtoken::encode(
+                &header,
+                &claims(1_000),
+                &EncodingKey::from_secret(&keys.signing.secret),
+            )
+            .unwrap();
+            assert!(
+                matches!(
+                    verify(&token, &keys, &config(), 1_000),
+                    Err(AuthError::BadToken("not an access token"))
+                ),
+                "{typ:?}"
+            );
+        }
     }
 
     #[test]

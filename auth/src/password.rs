@@ -6,6 +6,11 @@ use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::AuthError;
 
+/// The longest username a login may present (bytes); longer ones are refused unread.
+pub const MAX_USERNAME_BYTES: usize = 256;
+/// The longest password hashed or verified (bytes): argon2 would read a megabyte too.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
+
 /// Argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PasswordParams {
@@ -67,6 +72,9 @@ impl PasswordHasher {
     /// A PHC string (`$argon2id$v=19$m=..`) with a fresh random salt.
     pub fn hash(&self, password: &str) -> Result<String, AuthError> {
         use argon2::password_hash::PasswordHasher as _;
+        if password.len() > MAX_PASSWORD_BYTES {
+            return Err(AuthError::Malformed);
+        }
         let salt = SaltString::generate(&mut OsRng);
         self.argon2
             .hash_password(password.as_bytes(), &salt)
@@ -76,6 +84,9 @@ impl PasswordHasher {
 
     /// Whether `password` matches the stored PHC string. A malformed hash never matches.
     pub fn verify(&self, password: &str, stored: &str) -> bool {
+        if password.len() > MAX_PASSWORD_BYTES {
+            return false;
+        }
         match PasswordHash::new(stored) {
             Ok(parsed) => self
                 .argon2

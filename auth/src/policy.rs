@@ -13,9 +13,8 @@
 
 use std::collections::HashMap;
 
-use serde_json::{Map, Value};
 use telepact::schema::Schema;
-use telepact::{BoxFuture, FunctionRouter, HandlerError, Headers, Message, Middleware};
+use telepact::{BoxFuture, FunctionRouter, HandlerError, Message, Middleware, Refusal};
 
 use crate::identity::{AuthMethod, Identity};
 
@@ -31,16 +30,6 @@ pub enum Requirement {
     /// Signed in with this kind of credential (e.g. `fn.login` takes a password).
     Method(AuthMethod),
     AllOf(Vec<Requirement>),
-}
-
-/// Why a call was refused. A handler may return it (boxed) too; [`PolicyMiddleware`]
-/// answers it like its own refusals.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Denial {
-    #[error("authentication required")]
-    Unauthenticated,
-    #[error("{0}")]
-    Unauthorized(String),
 }
 
 /// The service's requirements by function name; unlisted functions need
@@ -74,26 +63,29 @@ impl Policy {
         self.require(function, Requirement::Public)
     }
 
-    /// What `function` needs.
+    /// What `function` needs: its rule; else public for internal (`_`) names; else
+    /// the fallback.
     pub fn requirement(&self, function: &str) -> &Requirement {
-        if function.ends_with('_') {
-            return &Requirement::Public;
+        match self.rules.get(function) {
+            Some(rule) => rule,
+            None if function.ends_with('_') => &Requirement::Public,
+            None => &self.fallback,
         }
-        self.rules.get(function).unwrap_or(&self.fallback)
     }
 
     /// Whether `identity` (absent for an anonymous call) may call `function`.
-    pub fn check(&self, function: &str, identity: Option<&Identity>) -> Result<(), Denial> {
+    pub fn check(&self, function: &str, identity: Option<&Identity>) -> Result<(), Refusal> {
         satisfies(self.requirement(function), identity)
     }
 
     /// Where the policy and the schema disagree about which functions are public: a
-    /// public rule for a function the runtime authenticates, or the other way round.
+    /// public rule for a function the runtime authenticates, or the other way round
+    /// (a rule for an internal function, which the runtime never authenticates).
     pub fn mismatches(&self, schema: &Schema) -> Vec<String> {
         schema
             .functions
             .iter()
-            .filter(|function| !function.internal)
+            .filter(|function| !function.internal || self.rules.contains_key(&function.name))
             .filter(|function| {
                 let public_in_policy = self.requirement(&function.name) == &Requirement::Public;
                 public_in_policy == schema.requires_auth(function)
@@ -108,12 +100,12 @@ impl Policy {
     }
 }
 
-fn satisfies(requirement: &Requirement, identity: Option<&Identity>) -> Result<(), Denial> {
+fn satisfies(requirement: &Requirement, identity: Option<&Identity>) -> Result<(), Refusal> {
     if requirement == &Requirement::Public {
         return Ok(());
     }
-    let identity = identity.ok_or(Denial::Unauthenticated)?;
-    let refuse = |what: String| Err(Denial::Unauthorized(what));
+    let identity = identity.ok_or(Refusal::Unauthenticated)?;
+    let refuse = |what: String| Err(Refusal::Unauthorized(what));
     match requirement {
         Requirement::Public | Requirement::Authenticated => Ok(()),
         Requirement::Role(role) if !identity.has_role(role) => {
@@ -130,8 +122,8 @@ fn satisfies(requirement: &Requirement, identity: Option<&Identity>) -> Result<(
     }
 }
 
-/// Checks the [`Policy`] before routing, and turns a [`Denial`] (its own or a
-/// handler's) into `ErrorUnauthenticated_` / `ErrorUnauthorized_`.
+/// Checks the [`Policy`] before routing; a call it refuses gets the [`Refusal`], which
+/// the server answers with `ErrorUnauthenticated_` / `ErrorUnauthorized_`.
 #[derive(Debug, Clone)]
 pub struct PolicyMiddleware {
     policy: Policy,
@@ -154,37 +146,19 @@ impl Middleware for PolicyMiddleware {
             }
             let identity = request.extensions.get::<Identity>();
             if let Err(denial) = self.policy.check(&function, identity) {
-                tracing::info!(%function, reason = %denial, "call refused by policy");
-                return Ok(refusal(&denial));
+                return Err(denial.into());
             }
-            match router.call(request).await {
-                Err(error) => match error.downcast::<Denial>() {
-                    Ok(denial) => Ok(refusal(&denial)),
-                    Err(other) => Err(other),
-                },
-                answered => answered,
-            }
+            router.call(request).await
         })
     }
-}
-
-fn refusal(denial: &Denial) -> Message {
-    let (tag, message) = match denial {
-        Denial::Unauthenticated => (
-            "ErrorUnauthenticated_",
-            "Valid authentication is required.".to_string(),
-        ),
-        Denial::Unauthorized(why) => ("ErrorUnauthorized_", why.clone()),
-    };
-    let mut payload = Map::new();
-    payload.insert("message!".to_string(), Value::String(message));
-    Message::new(Headers::new(), tag, payload)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::identity::CredentialRef;
+    use serde_json::{Map, Value};
+    use telepact::Headers;
 
     fn caller(roles: &[&str], scopes: &[&str]) -> Identity {
         Identity {
@@ -209,7 +183,7 @@ mod tests {
         let policy = policy();
         assert_eq!(policy.check("fn.refresh", None), Ok(()));
         assert_eq!(policy.check("fn.ping_", None), Ok(()));
-        assert_eq!(policy.check("fn.me", None), Err(Denial::Unauthenticated));
+        assert_eq!(policy.check("fn.me", None), Err(Refusal::Unauthenticated));
         assert_eq!(policy.check("fn.me", Some(&caller(&[], &[]))), Ok(()));
     }
 
@@ -220,7 +194,7 @@ mod tests {
         let admin = caller(&["admin"], &["keys:write"]);
         assert_eq!(
             policy.check("fn.admin", Some(&user)),
-            Err(Denial::Unauthorized("role admin required".into()))
+            Err(Refusal::Unauthorized("role admin required".into()))
         );
         assert_eq!(policy.check("fn.admin", Some(&admin)), Ok(()));
         assert!(policy.check("fn.keys", Some(&user)).is_err());
@@ -232,7 +206,9 @@ mod tests {
         };
         assert_eq!(
             policy.check("fn.login", Some(&bearer)),
-            Err(Denial::Unauthorized("Password credentials required".into()))
+            Err(Refusal::Unauthorized(
+                "Password credentials required".into()
+            ))
         );
     }
 
@@ -276,8 +252,11 @@ mod tests {
 
         let guarded = Policy::new().middleware();
         let request = Message::new(Headers::new(), "fn.echo", Map::new());
-        let answer = guarded.call(request, &router).await.unwrap();
-        assert_eq!(answer.target(), "ErrorUnauthenticated_");
+        let refusal = guarded.call(request, &router).await.unwrap_err();
+        assert_eq!(
+            refusal.downcast::<Refusal>().map(|r| *r).ok(),
+            Some(Refusal::Unauthenticated)
+        );
     }
 
     #[test]

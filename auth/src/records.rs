@@ -27,6 +27,9 @@ pub(crate) struct ApiKeyRecord {
     pub secret_hash: String,
     pub scopes: BTreeSet<String>,
     pub created_at: UnixTime,
+    /// When the key stops working; `None`: when revoked.
+    #[serde(default)]
+    pub expires_at: Option<UnixTime>,
 }
 
 /// A session, stored under `session:<hash>`.
@@ -36,6 +39,9 @@ pub(crate) struct SessionRecord {
     pub csrf_hash: String,
     pub scopes: BTreeSet<String>,
     pub expires_at: UnixTime,
+    /// The refresh family opened by the same login: logging out of either ends both.
+    #[serde(default)]
+    pub family: Option<String>,
 }
 
 /// A marker whose presence is the fact (a revocation, a used refresh token).
@@ -66,6 +72,16 @@ pub(crate) fn api_key_key(key_id: &str) -> String {
 
 pub(crate) fn session_key(hash: &str) -> String {
     format!("session:{hash}")
+}
+
+/// When a session was last used (Unix seconds as text).
+pub(crate) fn session_seen_key(hash: &str) -> String {
+    format!("session-seen:{hash}")
+}
+
+/// The hash of the session a refresh family was opened with.
+pub(crate) fn family_session_key(family: &str) -> String {
+    format!("family-session:{family}")
 }
 
 /// Reads and decodes a record; an undecodable one counts as absent.

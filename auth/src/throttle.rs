@@ -5,6 +5,7 @@
 
 use crate::clock::UnixTime;
 use crate::error::AuthError;
+use crate::secret::hash_secret;
 use crate::store::CredentialStore;
 
 /// How many failures are tolerated within a window.
@@ -43,62 +44,53 @@ impl LoginThrottle {
         LoginThrottle { limits }
     }
 
-    /// Whether a login for `account` from `address` may be tried at `now`.
-    pub async fn allows(
+    /// Counts a login attempt for `account` from `address` at `now`, before the
+    /// password is checked, and says whether it may go ahead. Counting first (one
+    /// atomic increment per counter) means concurrent guesses cannot all slip under
+    /// the limit; [`succeeded`](Self::succeeded) takes a good login back out.
+    pub async fn admit(
         &self,
         store: &dyn CredentialStore,
         account: &str,
         address: Option<&str>,
         now: UnixTime,
     ) -> Result<bool, AuthError> {
-        let account_failures = self.count(store, &self.account(account, now)).await?;
-        if account_failures >= i64::from(self.limits.per_account) {
+        let account_attempts = self.bump(store, &self.account(account, now)).await?;
+        if account_attempts > i64::from(self.limits.per_account) {
             return Ok(false);
         }
         match address {
             Some(address) => {
-                let address_failures = self.count(store, &self.address(address, now)).await?;
-                Ok(address_failures < i64::from(self.limits.per_address))
+                let address_attempts = self.bump(store, &self.address(address, now)).await?;
+                Ok(address_attempts <= i64::from(self.limits.per_address))
             }
             None => Ok(true),
         }
     }
 
-    /// Counts a failed login.
-    pub async fn record_failure(
+    /// A successful login clears the account's count and takes its own attempt off
+    /// the address's, so only failures accumulate.
+    pub async fn succeeded(
         &self,
         store: &dyn CredentialStore,
         account: &str,
         address: Option<&str>,
         now: UnixTime,
     ) -> Result<(), AuthError> {
-        let mut counters = vec![self.account(account, now)];
-        counters.extend(address.map(|address| self.address(address, now)));
-        for counter in counters {
+        store.delete(&self.account(account, now).key).await?;
+        if let Some(address) = address {
+            let counter = self.address(address, now);
             store
-                .increment(&counter.key, Some(counter.window_ends))
+                .decrement(&counter.key, Some(counter.window_ends))
                 .await?;
         }
         Ok(())
     }
 
-    /// A successful login clears the account's failures (not the address's).
-    pub async fn record_success(
-        &self,
-        store: &dyn CredentialStore,
-        account: &str,
-        now: UnixTime,
-    ) -> Result<(), AuthError> {
-        Ok(store.delete(&self.account(account, now).key).await?)
-    }
-
-    async fn count(
-        &self,
-        store: &dyn CredentialStore,
-        counter: &Counter,
-    ) -> Result<i64, AuthError> {
-        let text = store.get(&counter.key).await?;
-        Ok(text.and_then(|text| text.parse().ok()).unwrap_or(0))
+    async fn bump(&self, store: &dyn CredentialStore, counter: &Counter) -> Result<i64, AuthError> {
+        Ok(store
+            .increment(&counter.key, Some(counter.window_ends))
+            .await?)
     }
 
     fn account(&self, account: &str, now: UnixTime) -> Counter {
@@ -113,7 +105,8 @@ impl LoginThrottle {
         let window = self.limits.window.max(1);
         let index = now.div_euclid(window);
         Counter {
-            key: format!("failed-logins:{kind}:{index}:{subject}"),
+            // Hashed: bounded length, and no usernames or addresses at rest.
+            key: format!("failed-logins:{kind}:{index}:{}", hash_secret(subject)),
             window_ends: (index + 1) * window,
         }
     }
@@ -136,56 +129,83 @@ mod tests {
     async fn an_account_locks_after_its_limit_until_the_next_window() {
         let (throttle, store) = (throttle(), MemoryStore::new());
         for _ in 0..3 {
-            assert!(throttle.allows(&store, "ada", None, 0).await.unwrap());
-            throttle
-                .record_failure(&store, "ada", None, 0)
-                .await
-                .unwrap();
+            assert!(throttle.admit(&store, "ada", None, 0).await.unwrap());
         }
-        assert!(!throttle.allows(&store, "ada", None, 59).await.unwrap());
-        assert!(throttle.allows(&store, "bob", None, 59).await.unwrap());
-        assert!(throttle.allows(&store, "ada", None, 60).await.unwrap());
+        assert!(!throttle.admit(&store, "ada", None, 59).await.unwrap());
+        assert!(throttle.admit(&store, "bob", None, 59).await.unwrap());
+        assert!(throttle.admit(&store, "ada", None, 60).await.unwrap());
     }
 
     #[tokio::test]
     async fn an_address_locks_across_accounts() {
         let (throttle, store) = (throttle(), MemoryStore::new());
         for account in ["a", "b", "c", "d", "e"] {
-            throttle
-                .record_failure(&store, account, Some("10.0.0.1"), 0)
-                .await
-                .unwrap();
+            assert!(
+                throttle
+                    .admit(&store, account, Some("10.0.0.1"), 0)
+                    .await
+                    .unwrap()
+            );
         }
         assert!(
             !throttle
-                .allows(&store, "f", Some("10.0.0.1"), 1)
+                .admit(&store, "f", Some("10.0.0.1"), 1)
                 .await
                 .unwrap()
         );
         assert!(
             throttle
-                .allows(&store, "f", Some("10.0.0.2"), 1)
+                .admit(&store, "f", Some("10.0.0.2"), 1)
                 .await
                 .unwrap()
         );
     }
 
     #[tokio::test]
-    async fn success_clears_the_account() {
+    async fn success_clears_the_account_and_its_own_address_attempt() {
         let (throttle, store) = (throttle(), MemoryStore::new());
         for _ in 0..2 {
+            assert!(
+                throttle
+                    .admit(&store, "ada", Some("10.0.0.1"), 0)
+                    .await
+                    .unwrap()
+            );
+        }
+        for _ in 0..4 {
+            assert!(
+                throttle
+                    .admit(&store, "ada", Some("10.0.0.1"), 0)
+                    .await
+                    .unwrap()
+            );
             throttle
-                .record_failure(&store, "ada", None, 0)
+                .succeeded(&store, "ada", Some("10.0.0.1"), 0)
                 .await
                 .unwrap();
         }
-        throttle.record_success(&store, "ada", 0).await.unwrap();
-        for _ in 0..2 {
-            throttle
-                .record_failure(&store, "ada", None, 0)
-                .await
-                .unwrap();
+        for _ in 0..3 {
+            assert!(
+                throttle
+                    .admit(&store, "ada", Some("10.0.0.1"), 0)
+                    .await
+                    .unwrap()
+            );
         }
-        assert!(throttle.allows(&store, "ada", None, 0).await.unwrap());
+        assert!(
+            !throttle
+                .admit(&store, "ada", Some("10.0.0.1"), 0)
+                .await
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn counter_keys_hold_a_hash_of_the_subject() {
+        let long = "x".repeat(10_000);
+        let key = throttle().account(&long, 0).key;
+        assert!(key.len() < 100, "{} bytes", key.len());
+        assert!(!key.contains("xxxx"));
+        assert_ne!(key, throttle().account("y", 0).key);
     }
 }

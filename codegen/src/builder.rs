@@ -1,8 +1,10 @@
 //! The build-script entry point: configure, then compile a schema directory into
 //! `OUT_DIR`.
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, PoisonError};
 
 use telepact_schema::Schema;
 
@@ -129,8 +131,9 @@ impl Builder {
         self.generate(&schema, &schema_name(dir))
     }
 
-    /// Generates `<OUT_DIR>/<dir name>.rs` from the schema in `dir` (include it with
-    /// `telepact::include_schema!("<dir name>")`) and returns its path. The file is
+    /// Generates `<OUT_DIR>/<dir name>.rs`, the module `<dir name>`, from the schema in
+    /// `dir` (include it with `telepact::include_schema!("<dir name>")`) and returns its
+    /// path. The file is
     /// rewritten only when its content changes.
     pub fn compile_dir(&self, dir: impl AsRef<Path>) -> Result<PathBuf, Error> {
         let dir = dir.as_ref();
@@ -148,9 +151,30 @@ impl Builder {
                 .ok_or(Error::NoOutDir)?,
         };
         let path = out_dir.join(format!("{}.rs", schema_name(dir)));
+        claim_output(&path, dir)?;
         write_if_changed(&path, &code)?;
         Ok(path)
     }
+}
+
+/// Records that `dir` generates `path` in this build script, and refuses a second
+/// schema directory of the same name (`a/api`, `b/api`): it would overwrite the first.
+fn claim_output(path: &Path, dir: &Path) -> Result<(), Error> {
+    static OUTPUTS: Mutex<Option<HashMap<PathBuf, PathBuf>>> = Mutex::new(None);
+    let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
+    let mut outputs = OUTPUTS.lock().unwrap_or_else(PoisonError::into_inner);
+    let first = outputs
+        .get_or_insert_with(HashMap::new)
+        .entry(path.to_path_buf())
+        .or_insert_with(|| dir.clone());
+    if *first == dir {
+        return Ok(());
+    }
+    Err(Error::OutputClash {
+        path: path.to_path_buf(),
+        first: first.clone(),
+        second: dir,
+    })
 }
 
 /// The output name of a schema directory: its last component (`api`).

@@ -1,5 +1,6 @@
-//! Emits the typed client: one async method per function over the runtime client, with
-//! default headers and a raw call for what the generated types cannot hold.
+//! Emits the typed client: two async methods per function over the runtime client
+//! (`x(input)` with the client's default headers, `x_with(input, headers)`), and a raw
+//! call for what the generated types cannot hold.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -11,27 +12,36 @@ use crate::plan::FunctionPlan;
 
 impl Emitter<'_> {
     pub fn client(&self) -> TokenStream {
-        let rt = &self.options.runtime;
-        let allows = self.item_allows();
         let request_headers = self.item_ident(self.plan.request_headers);
-        let methods = self.plan.functions.iter().map(|f| self.client_method(f));
+        let response_headers = self.item_ident(self.plan.response_headers);
+        let methods = self
+            .plan
+            .functions
+            .iter()
+            .filter(|f| !f.standard)
+            .map(|f| self.client_methods(f));
         quote! {
             /// Calls this schema's functions with typed inputs and outputs.
             ///
             /// A `@select_` header trims responses below the generated types, so the typed
             /// methods refuse it (`CallError::Selection`); send selections with
             /// [`Client::call_raw`].
-            #allows
             #[derive(Clone)]
             pub struct Client {
-                inner: #rt::Client,
+                inner: rt::Client,
                 headers: #request_headers,
             }
 
-            #allows
+            impl rt::fmt::Debug for Client {
+                fn fmt(&self, f: &mut rt::fmt::Formatter<'_>) -> rt::fmt::Result {
+                    // The default headers may hold credentials.
+                    f.debug_struct("Client").finish_non_exhaustive()
+                }
+            }
+
             impl Client {
                 /// Wraps a runtime client.
-                pub fn new(inner: #rt::Client) -> Self {
+                pub fn new(inner: rt::Client) -> Self {
                     Self { inner, headers: #request_headers::default() }
                 }
 
@@ -44,20 +54,39 @@ impl Emitter<'_> {
                 }
 
                 /// The runtime client, for untyped calls.
-                pub fn inner(&self) -> &#rt::Client {
+                pub fn inner(&self) -> &rt::Client {
                     &self.inner
+                }
+
+                /// Calls `I`'s function with the default headers: any of this schema's, or
+                /// a standard one such as `fn.ping_` (`telepact::typed::standard::PingInput`).
+                pub async fn call<I: rt::FunctionInput>(
+                    &self,
+                    input: I,
+                ) -> Result<rt::Response<I::Output, #response_headers>, rt::CallError> {
+                    rt::call(&self.inner, input, &self.headers).await
+                }
+
+                /// Like [`Client::call`], with `headers` over the default ones.
+                pub async fn call_with<I: rt::FunctionInput>(
+                    &self,
+                    input: I,
+                    headers: #request_headers,
+                ) -> Result<rt::Response<I::Output, #response_headers>, rt::CallError> {
+                    let headers = headers.or_defaults(&self.headers);
+                    rt::call(&self.inner, input, &headers).await
                 }
 
                 /// Calls `I`'s function and returns the response as it came, without
                 /// reading it into the generated types: for `@select_`, whose trimmed
                 /// results they cannot hold.
-                pub async fn call_raw<I: #rt::typed::FunctionInput>(
+                pub async fn call_raw<I: rt::FunctionInput>(
                     &self,
                     input: I,
                     headers: #request_headers,
-                ) -> ::core::result::Result<#rt::Message, #rt::typed::CallError> {
+                ) -> Result<rt::Message, rt::CallError> {
                     let headers = headers.or_defaults(&self.headers);
-                    #rt::typed::call_raw(&self.inner, input, &headers, #rt::Headers::new()).await
+                    rt::call_raw(&self.inner, input, &headers, rt::Headers::new()).await
                 }
 
                 #(#methods)*
@@ -65,13 +94,17 @@ impl Emitter<'_> {
         }
     }
 
-    fn client_method(&self, function: &FunctionPlan) -> TokenStream {
-        let rt = &self.options.runtime;
+    fn client_methods(&self, function: &FunctionPlan) -> TokenStream {
         let fallback = format!(" Calls `{}`.", function.wire);
         let doc = doc_attrs(Some(function.doc.as_deref().unwrap_or(&fallback)));
         let method = ident(&function.method);
-        let input = self.item_ident(function.input);
-        let output = self.item_ident(function.output);
+        let method_with = ident(&format!("{}_with", function.method));
+        let with_doc = format!(
+            " Like [`Client::{}`], with `headers` over the client's default ones.",
+            function.method
+        );
+        let input = self.item_path(function.input);
+        let output = self.item_path(function.output);
         let request_headers = self.item_ident(self.plan.request_headers);
         let response_headers = self.item_ident(self.plan.response_headers);
         quote! {
@@ -79,13 +112,17 @@ impl Emitter<'_> {
             pub async fn #method(
                 &self,
                 input: #input,
+            ) -> Result<rt::Response<#output, #response_headers>, rt::CallError> {
+                self.call(input).await
+            }
+
+            #[doc = #with_doc]
+            pub async fn #method_with(
+                &self,
+                input: #input,
                 headers: #request_headers,
-            ) -> ::core::result::Result<
-                #rt::typed::Response<#output, #response_headers>,
-                #rt::typed::CallError,
-            > {
-                let headers = headers.or_defaults(&self.headers);
-                #rt::typed::call(&self.inner, input, &headers).await
+            ) -> Result<rt::Response<#output, #response_headers>, rt::CallError> {
+                self.call_with(input, headers).await
             }
         }
     }

@@ -43,6 +43,16 @@ pub enum Error {
     /// `OUT_DIR` is not set and no output directory was configured.
     #[error("OUT_DIR is not set: call compile_dir from a build script or set out_dir")]
     NoOutDir,
+    /// Two schema directories of one name would write the same output file.
+    #[error(
+        "{} and {} would both generate {}; give one directory another name or another out_dir",
+        first.display(), second.display(), path.display()
+    )]
+    OutputClash {
+        path: PathBuf,
+        first: PathBuf,
+        second: PathBuf,
+    },
     /// Writing the output failed.
     #[error("{}: {source}", path.display())]
     Io {

@@ -18,9 +18,7 @@ impl Emitter<'_> {
         let name = self.item_ident(id);
         let builders = fields.iter().map(|f| self.header_builder(f));
         let merged = fields.iter().map(merged_field);
-        let allows = self.item_allows();
         quote! {
-            #allows
             impl #name {
                 #(#builders)*
 
@@ -38,7 +36,7 @@ impl Emitter<'_> {
         let method = ident(&format!("with_{}", field.name));
         let ty = self.value_type(&field.ty, field.boxed);
         let value = if field.optional {
-            quote! { ::core::option::Option::Some(value) }
+            quote! { Some(value) }
         } else {
             quote! { value }
         };

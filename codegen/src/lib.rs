@@ -8,18 +8,27 @@
 //! }
 //! ```
 //!
-//! The generated module holds:
+//! The generated file is one module named after the schema directory (`pub mod api`),
+//! documented with the schema's `info.*` docstrings, holding:
+//! - the schema it was generated from (`SCHEMA_JSON`, loaded by `schema()`), so a binary
+//!   serves exactly the schema its types were compiled from, from any directory;
 //! - serde types whose JSON is exactly the Telepact wire form: a struct per `struct.*`
 //!   and per function's arguments (`MyShiftInput`), an externally tagged enum per
 //!   `union.*` and per function result (`MyShiftOutput::Ok(MyShiftOk { .. })`, with the
-//!   `errors.*` tags merged in), and `RequestHeaders` / `ResponseHeaders`;
+//!   `errors.*` tags merged in), and `RequestHeaders` / `ResponseHeaders`. The standard
+//!   definitions' types (`fn.ping_`'s, `ErrorUnknown_`'s, ...) are not generated: they
+//!   are `telepact::typed::standard`'s, so a schema may use their names for its own;
 //! - a `Handler` trait with one async method per public function, `Context` (typed and
-//!   raw headers, extensions, response headers), and `router` / `register` to serve an
-//!   implementation through a `telepact::FunctionRouter`;
+//!   raw headers, extensions, response headers), and `server_builder` / `router` /
+//!   `register` to serve an implementation;
 //! - `RequestHeaders` builder methods (`RequestHeaders::default().with_auth(..)`);
-//! - a typed `Client` with one async method per function, default headers
-//!   (`Client::new(runtime).with_headers(..)`) and `call_raw` for responses the types
-//!   cannot hold.
+//! - a typed `Client` with two async methods per function, `my_shift(input)` with the
+//!   client's default headers (`Client::new(runtime).with_headers(..)`) and
+//!   `my_shift_with(input, headers)`, `call` for any function (the standard ones too)
+//!   and `call_raw` for responses the types cannot hold.
+//!
+//! The module allows `dead_code` and `missing_docs` once, and imports the runtime's
+//! glue as `rt` (`use ::telepact::typed::__codegen as rt;`).
 //!
 //! Every item derives `Debug`, `Clone`, `PartialEq` and serde's traits; `Eq` unless a
 //! `number` is inside, `Hash` unless a `number`, `any`, map or selection is inside, and
@@ -45,9 +54,7 @@
 //! returns the trimmed JSON.
 //!
 //! ```ignore
-//! mod api {
-//!     telepact::include_schema!("api");
-//! }
+//! telepact::include_schema!("api");
 //!
 //! struct Bakery;
 //!
@@ -67,7 +74,7 @@
 //!     // ... one method per public function; a missing one does not compile.
 //! }
 //!
-//! let functions: telepact::FunctionRouter = api::router(Bakery);
+//! let server = api::server_builder(Bakery).on_auth(authenticate).build()?;
 //! ```
 //!
 //! [`Builder::compatible_with`] also fails the build when the schema is no longer
@@ -91,3 +98,6 @@ mod types;
 
 pub use builder::{Builder, configure, write_if_changed};
 pub use error::Error;
+
+#[doc(hidden)]
+pub use emit::generate_standard;

@@ -15,10 +15,25 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "Context",
     "RequestHeaders",
     "ResponseHeaders",
+    // Prelude names the generated code uses unqualified.
+    "Box",
+    "Option",
+    "Result",
+    "Send",
+    "String",
+    "Sync",
+    "Vec",
 ];
 
 /// Methods of the generated `Client` besides the functions'; no function may take them.
-pub const RESERVED_METHOD_NAMES: &[&str] = &["new", "inner", "with_headers", "call_raw"];
+pub const RESERVED_METHOD_NAMES: &[&str] = &[
+    "new",
+    "inner",
+    "with_headers",
+    "call",
+    "call_with",
+    "call_raw",
+];
 
 /// `ExStruct` from `struct.ExStruct`, `Auth` from `Auth_`, `MyShift` from `myShift`:
 /// trailing `_` dropped, each `_`-separated part capitalised.

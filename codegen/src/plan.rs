@@ -78,6 +78,8 @@ pub struct FunctionPlan {
     pub input: ItemId,
     pub output: ItemId,
     pub internal: bool,
+    /// A standard function (`fn.ping_`, `fn.api_`), typed in the runtime.
+    pub standard: bool,
     pub doc: Option<String>,
 }
 
@@ -120,7 +122,11 @@ impl Plan {
 
 struct PlanBuilder<'s> {
     schema: &'s Schema,
+    /// Names of the user's types.
     types: NameRegistry,
+    /// Names of the standard definitions' types, which live in the runtime's
+    /// `typed::standard` module and so never collide with the user's.
+    standard_types: NameRegistry,
     methods: NameRegistry,
     items: Vec<Item>,
     functions: Vec<FunctionPlan>,
@@ -138,6 +144,7 @@ impl<'s> PlanBuilder<'s> {
         PlanBuilder {
             schema,
             types: NameRegistry::for_types(),
+            standard_types: NameRegistry::default(),
             methods: NameRegistry::for_methods(),
             items: Vec::new(),
             functions: Vec::new(),
@@ -155,9 +162,25 @@ impl<'s> PlanBuilder<'s> {
         let structs = self.schema.structs.iter().map(|s| &s.name);
         let unions = self.schema.unions.iter().map(|u| &u.name);
         for key in structs.chain(unions) {
-            self.types.claim(type_name(strip_prefix(key)), key)?;
+            self.claim_type(type_name(strip_prefix(key)), key)?;
         }
         Ok(())
+    }
+
+    /// Whether the item with key `key` comes from the standard definitions rather than
+    /// the user's schema. Request and response headers (`headers`, `headers.->`) are
+    /// the user's: they gather the user's header definitions with the standard ones.
+    fn is_standard(&self, key: &str) -> bool {
+        !matches!(key, "headers" | "headers.->") && !self.user_keys.contains(definition_key(key))
+    }
+
+    /// Claims a type name in the user's namespace or the standard one, by `key`.
+    fn claim_type(&mut self, name: String, key: &str) -> Result<String, Error> {
+        if self.is_standard(key) {
+            self.standard_types.claim(name, key)
+        } else {
+            self.types.claim(name, key)
+        }
     }
 
     fn add_structs(&mut self) -> Result<(), Error> {
@@ -199,7 +222,7 @@ impl<'s> PlanBuilder<'s> {
             let payload = match self.shared_error_payload(tag) {
                 Some(payload) => payload,
                 None => {
-                    let payload_name = self.types.claim(
+                    let payload_name = self.claim_type(
                         format!("{payload_prefix}{}", type_name(&tag.name)),
                         &tag_key,
                     )?;
@@ -240,7 +263,7 @@ impl<'s> PlanBuilder<'s> {
         for def in &self.schema.errors {
             for tag in def.tags.values() {
                 let key = format!("{}.{}", def.name, tag.name);
-                let name = self.types.claim(type_name(&tag.name), &key)?;
+                let name = self.claim_type(type_name(&tag.name), &key)?;
                 let fields = plan_fields(&tag.fields, None, &key)?;
                 let doc = tag
                     .doc
@@ -265,27 +288,34 @@ impl<'s> PlanBuilder<'s> {
 
     fn add_function(&mut self, def: &FunctionDef) -> Result<FunctionPlan, Error> {
         let base = type_name(strip_prefix(&def.name));
-        let input_name = self.types.claim(format!("{base}Input"), &def.name)?;
+        let input_name = self.claim_type(format!("{base}Input"), &def.name)?;
         let fields = plan_fields(&def.args, None, &def.name)?;
-        let input_doc = def
-            .doc
-            .clone()
-            .or_else(|| Some(format!(" The arguments of `{}`.", def.name)));
+        // The function's docstring goes on the handler and client methods.
+        let input_doc = Some(format!(" The arguments of `{}`.", def.name));
         let input = self.push(&def.name, input_name, input_doc, Shape::Struct(fields));
         let output_key = format!("{}.->", def.name);
-        let output_name = self.types.claim(format!("{base}Output"), &output_key)?;
+        let output_name = self.claim_type(format!("{base}Output"), &output_key)?;
         let output = self.add_union(&def.result, output_name, output_key, &base)?;
         if self.items[output].doc.is_none() {
             self.items[output].doc = Some(format!(" The result of `{}`.", def.name));
         }
+        let standard = self.is_standard(&def.name);
+        let method = snake_name(strip_prefix(&def.name));
+        // Standard functions get no method of their own on the generated client.
+        let method = if standard {
+            method
+        } else {
+            // The client's `x_with` sends headers of the call's own.
+            self.methods.claim(format!("{method}_with"), &def.name)?;
+            self.methods.claim(method, &def.name)?
+        };
         Ok(FunctionPlan {
             wire: def.name.clone(),
-            method: self
-                .methods
-                .claim(snake_name(strip_prefix(&def.name)), &def.name)?,
+            method,
             input,
             output,
             internal: def.internal,
+            standard,
             doc: def.doc.clone(),
         })
     }
@@ -343,6 +373,7 @@ impl<'s> PlanBuilder<'s> {
     }
 
     fn push(&mut self, key: &str, name: String, doc: Option<String>, shape: Shape) -> ItemId {
+        let standard = self.is_standard(key);
         self.items.push(Item {
             key: key.into(),
             name,
@@ -351,7 +382,7 @@ impl<'s> PlanBuilder<'s> {
             derive_default: false,
             derive_eq: true,
             derive_hash: true,
-            standard: !self.user_keys.contains(definition_key(key)),
+            standard,
         });
         self.items.len() - 1
     }
@@ -373,6 +404,10 @@ const DEFINITION_PREFIXES: &[&str] = &[
     "struct.", "union.", "fn.", "errors.", "headers.", "info.", "_ext.",
 ];
 
+/// Standard definitions that the schema's `original` lists beside the user's when it
+/// declares `union.Auth_` (as `fn.api_` shows them).
+const STANDARD_AUTH_KEYS: &[&str] = &["errors.Auth_", "headers.Auth_"];
+
 fn user_definition_keys(schema: &Schema) -> HashSet<String> {
     schema
         .original
@@ -380,12 +415,12 @@ fn user_definition_keys(schema: &Schema) -> HashSet<String> {
         .filter_map(|definition| definition.as_object())
         .flat_map(|definition| definition.keys())
         .filter(|key| DEFINITION_PREFIXES.iter().any(|p| key.starts_with(p)))
+        .filter(|key| !STANDARD_AUTH_KEYS.contains(&key.as_str()))
         .cloned()
         .collect()
 }
 
-/// The definition an item key belongs to: `fn.x` for `fn.x.->.Ok_`. Request and
-/// response headers (`headers`, `headers.->`) count as the user's.
+/// The definition an item key belongs to: `fn.x` for `fn.x.->.Ok_`.
 fn definition_key(item_key: &str) -> &str {
     let mut dots = item_key.match_indices('.').map(|(i, _)| i);
     match (dots.next(), dots.next()) {

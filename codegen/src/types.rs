@@ -2,7 +2,7 @@
 //! an enum per union and function result; the `FunctionInput` impls.
 
 use proc_macro2::TokenStream;
-use quote::{ToTokens, quote};
+use quote::quote;
 use telepact_schema::{TypeExpr, TypeKind};
 
 use crate::docs::doc_attrs;
@@ -11,16 +11,19 @@ use crate::names::ident;
 use crate::plan::{FieldPlan, Item, ItemId, Shape, VariantPlan};
 
 impl Emitter<'_> {
-    /// The user's types first, then the headers, then the standard definitions' types.
+    /// The user's types, then the headers; or, for the runtime, only the standard
+    /// definitions' types.
     pub fn types(&self) -> TokenStream {
         let headers = [self.plan.request_headers, self.plan.response_headers];
         let all = 0..self.plan.items.len();
-        let user = all
-            .clone()
-            .filter(|&id| !self.plan.items[id].standard && !headers.contains(&id));
-        let standard = all.filter(|&id| self.plan.items[id].standard && !headers.contains(&id));
-        let order = user.chain(headers).chain(standard);
-        let items = order.map(|id| {
+        let order: Vec<ItemId> = if self.options.standard_only {
+            all.filter(|&id| self.plan.items[id].standard).collect()
+        } else {
+            all.filter(|&id| !self.plan.items[id].standard && !headers.contains(&id))
+                .chain(headers)
+                .collect()
+        };
+        let items = order.into_iter().map(|id| {
             let item = self.item(id);
             let input_impl = self.function_input_impl(id);
             quote! { #item #input_impl }
@@ -31,12 +34,11 @@ impl Emitter<'_> {
     /// `impl FunctionInput` when `id` is a function's argument struct.
     fn function_input_impl(&self, id: ItemId) -> Option<TokenStream> {
         let function = self.plan.functions.iter().find(|f| f.input == id)?;
-        let rt = &self.options.runtime;
         let input = self.item_ident(function.input);
         let output = self.item_ident(function.output);
         let name = &function.wire;
         Some(quote! {
-            impl #rt::typed::FunctionInput for #input {
+            impl rt::FunctionInput for #input {
                 const NAME: &'static str = #name;
                 type Output = #output;
             }
@@ -48,31 +50,22 @@ impl Emitter<'_> {
         let doc = doc_attrs(item.doc.as_deref());
         let derives = self.derives(item);
         let debug = self.redacted_debug(item);
-        let serde_crate = self.serde_crate_attr();
         let extra = self.options.attributes_for(&item.key);
         let name = ident(&item.name);
-        let (allows, body) = match &item.shape {
+        let body = match &item.shape {
             Shape::Struct(fields) => {
                 let fields = fields.iter().map(|f| self.field(f));
-                (
-                    self.item_allows(),
-                    quote! { pub struct #name { #(#fields)* } },
-                )
+                quote! { pub struct #name { #(#fields)* } }
             }
             Shape::Enum(variants) => {
                 let variants = variants.iter().map(|v| self.variant(v));
-                // Payload sizes differ by schema design, and tags often share a prefix.
-                let allows = quote! {
-                    #[allow(dead_code, missing_docs, clippy::large_enum_variant, clippy::enum_variant_names)]
-                };
-                (allows, quote! { pub enum #name { #(#variants)* } })
+                quote! { pub enum #name { #(#variants)* } }
             }
         };
         quote! {
             #doc
-            #allows
             #derives
-            #serde_crate
+            #[serde(crate = "rt::serde")]
             #(#extra)*
             #body
             #debug
@@ -88,8 +81,8 @@ impl Emitter<'_> {
         let name = ident(&item.name);
         let text = &item.name;
         Some(quote! {
-            impl ::core::fmt::Debug for #name {
-                fn fmt(&self, f: &mut ::core::fmt::Formatter<'_>) -> ::core::fmt::Result {
+            impl rt::fmt::Debug for #name {
+                fn fmt(&self, f: &mut rt::fmt::Formatter<'_>) -> rt::fmt::Result {
                     f.debug_struct(#text).finish_non_exhaustive()
                 }
             }
@@ -101,9 +94,8 @@ impl Emitter<'_> {
         let hash = item.derive_hash.then(|| quote! { Hash, });
         let default = item.derive_default.then(|| quote! { Default, });
         let debug = (!holds_credentials(item)).then(|| quote! { Debug, });
-        let serde = self.serde_path();
         quote! {
-            #[derive(#debug Clone, PartialEq, #eq #hash #default #serde::Serialize, #serde::Deserialize)]
+            #[derive(#debug Clone, PartialEq, #eq #hash #default rt::Serialize, rt::Deserialize)]
         }
     }
 
@@ -117,13 +109,11 @@ impl Emitter<'_> {
             serde_args.push(quote! { rename = #wire });
         }
         if field.optional {
-            ty = quote! { ::core::option::Option<#ty> };
-            serde_args
-                .push(quote! { default, skip_serializing_if = "::core::option::Option::is_none" });
+            ty = quote! { Option<#ty> };
+            serde_args.push(quote! { default, skip_serializing_if = "Option::is_none" });
             if accepts_null(&field.ty) {
                 // Without this, a present `null` would read as "absent".
-                let present = format!("{}::typed::deserialize_present", self.options.runtime_str);
-                serde_args.push(quote! { deserialize_with = #present });
+                serde_args.push(quote! { deserialize_with = "rt::deserialize_present" });
             }
         }
         let serde_attr = (!serde_args.is_empty()).then(|| quote! { #[serde(#(#serde_args),*)] });
@@ -137,7 +127,7 @@ impl Emitter<'_> {
     fn variant(&self, variant: &VariantPlan) -> TokenStream {
         let doc = doc_attrs(variant.doc.as_deref());
         let name = ident(&variant.name);
-        let payload = self.item_ident(variant.payload);
+        let payload = self.item_path(variant.payload);
         let wire = &variant.wire;
         let rename = (variant.wire != unraw(&name)).then(|| quote! { #[serde(rename = #wire)] });
         quote! {
@@ -149,41 +139,36 @@ impl Emitter<'_> {
 
     /// The Rust type of a value of `ty` (without the field's optionality).
     pub fn value_type(&self, ty: &TypeExpr, boxed: bool) -> TokenStream {
-        let rt = &self.options.runtime;
         let mut base = match &ty.kind {
             TypeKind::Boolean => quote! { bool },
             TypeKind::Integer => quote! { i64 },
             TypeKind::Number => quote! { f64 },
-            TypeKind::String => quote! { ::std::string::String },
-            TypeKind::Bytes => quote! { #rt::typed::Bytes },
+            TypeKind::String => quote! { String },
+            TypeKind::Bytes => quote! { rt::Bytes },
             // Mock extensions only appear in mock schemas, which are not generated.
-            TypeKind::Any | TypeKind::MockCall | TypeKind::MockStub => quote! { #rt::typed::Value },
-            TypeKind::Select => quote! { #rt::typed::Select },
+            TypeKind::Any | TypeKind::MockCall | TypeKind::MockStub => quote! { rt::Value },
+            TypeKind::Select => quote! { rt::Select },
             TypeKind::Array(inner) => {
                 let inner = self.value_type(inner, false);
-                quote! { ::std::vec::Vec<#inner> }
+                quote! { Vec<#inner> }
             }
             TypeKind::Object(inner) => {
                 let inner = self.value_type(inner, false);
-                quote! { #rt::typed::IndexMap<::std::string::String, #inner> }
+                quote! { rt::IndexMap<String, #inner> }
             }
-            TypeKind::Struct(id) => self
-                .item_ident(self.plan.struct_item(*id))
-                .into_token_stream(),
-            TypeKind::Union(id) => self
-                .item_ident(self.plan.union_item(*id))
-                .into_token_stream(),
+            TypeKind::Struct(id) => self.item_path(self.plan.struct_item(*id)),
+            TypeKind::Union(id) => self.item_path(self.plan.union_item(*id)),
             TypeKind::FunctionLink(id) => {
-                let input = self.item_ident(self.plan.input_item(*id));
-                quote! { #rt::typed::Call<#input> }
+                let input = self.item_path(self.plan.input_item(*id));
+                quote! { rt::Call<#input> }
             }
         };
         if boxed {
-            base = quote! { ::std::boxed::Box<#base> };
+            base = quote! { Box<#base> };
         }
         // `any` already holds `null`; any other nullable type is an `Option`.
         if ty.nullable && ty.kind != TypeKind::Any {
-            base = quote! { ::core::option::Option<#base> };
+            base = quote! { Option<#base> };
         }
         base
     }

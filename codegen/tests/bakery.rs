@@ -3,13 +3,12 @@
 
 #![deny(warnings)]
 
-mod bakery {
-    include!("generated/bakery.rs");
-}
+include!("generated/bakery.rs");
 
-use bakery::*;
+use api::*;
 use serde_json::{Value, json};
 use telepact::typed::CallError;
+use telepact::typed::standard::*;
 use telepact::{FunctionRouter, HandlerError, Message};
 
 /// The identity an auth hook would attach to the request.
@@ -108,7 +107,7 @@ fn served_client() -> Client {
             }
         }
     };
-    let server = telepact::Server::builder(schema, bakery::router(Bakery))
+    let server = telepact::Server::builder(schema, api::router(Bakery))
         .on_auth(on_auth)
         .build()
         .unwrap();
@@ -130,7 +129,7 @@ fn password(username: &str) -> RequestHeaders {
 async fn through_the_server_the_handler_sees_the_identity_the_auth_hook_attached() {
     let client = served_client();
     let response = client
-        .my_shift(MyShiftInput {}, password("ana"))
+        .my_shift_with(MyShiftInput {}, password("ana"))
         .await
         .unwrap();
     let MyShiftOutput::Ok(shift) = response.output else {
@@ -143,17 +142,14 @@ async fn through_the_server_the_handler_sees_the_identity_the_auth_hook_attached
 #[tokio::test]
 async fn through_the_server_errors_arrive_as_typed_result_tags() {
     let client = served_client();
-    let response = client
-        .my_shift(MyShiftInput {}, RequestHeaders::default())
-        .await
-        .unwrap();
+    let response = client.my_shift(MyShiftInput {}).await.unwrap();
     assert!(
         matches!(response.output, MyShiftOutput::ErrorUnauthenticated(_)),
         "{:?}",
         response.output
     );
     let response = client
-        .approve_special(ApproveSpecialInput {}, password("ana"))
+        .approve_special_with(ApproveSpecialInput {}, password("ana"))
         .await
         .unwrap();
     assert!(
@@ -161,16 +157,13 @@ async fn through_the_server_errors_arrive_as_typed_result_tags() {
         "{:?}",
         response.output
     );
-    let response = client
-        .ping(PingInput {}, RequestHeaders::default())
-        .await
-        .unwrap();
+    let response = client.call(PingInput {}).await.unwrap();
     assert_eq!(response.output, PingOutput::Ok(PingOk {}));
 }
 
 #[tokio::test]
 async fn a_typed_call_reaches_the_handler_and_comes_back_typed() {
-    let client = loopback_client(bakery::router(Bakery));
+    let client = loopback_client(api::router(Bakery));
     let headers = RequestHeaders {
         auth: Some(Auth::Password(AuthPassword {
             username: "ana".into(),
@@ -178,7 +171,10 @@ async fn a_typed_call_reaches_the_handler_and_comes_back_typed() {
         })),
         ..RequestHeaders::default()
     };
-    let response = client.my_shift(MyShiftInput {}, headers).await.unwrap();
+    let response = client
+        .my_shift_with(MyShiftInput {}, headers)
+        .await
+        .unwrap();
     assert_eq!(
         response.output,
         MyShiftOutput::Ok(MyShiftOk {
@@ -192,7 +188,7 @@ async fn a_typed_call_reaches_the_handler_and_comes_back_typed() {
 
 #[tokio::test]
 async fn a_handler_failure_reaches_the_router_as_an_error() {
-    let router = bakery::router(Bakery);
+    let router = api::router(Bakery);
     let request = Message::new(Default::default(), "fn.approveSpecial", Default::default());
     let error = router.call(request).await.unwrap_err();
     assert_eq!(error.to_string(), "the special is not ready");
@@ -200,7 +196,7 @@ async fn a_handler_failure_reaches_the_router_as_an_error() {
 
 #[tokio::test]
 async fn a_body_that_does_not_fit_the_input_is_a_handler_error() {
-    let router = bakery::router(Bakery);
+    let router = api::router(Bakery);
     let mut request = Message::default();
     request
         .body
@@ -214,7 +210,7 @@ async fn a_body_that_does_not_fit_the_input_is_a_handler_error() {
 
 #[tokio::test]
 async fn the_server_routes_public_functions_only() {
-    let router = bakery::router(Bakery);
+    let router = api::router(Bakery);
     assert!(router.contains("fn.myShift"));
     assert!(router.contains("fn.approveSpecial"));
     assert!(!router.contains("fn.ping_"));
@@ -224,10 +220,7 @@ async fn the_server_routes_public_functions_only() {
 async fn a_result_the_generated_code_does_not_know_is_a_decode_error() {
     let transport = |_bytes: Vec<u8>| async { Ok(br#"[{}, {"ErrorFromTheFuture": {}}]"#.to_vec()) };
     let client = Client::new(telepact::Client::new(transport));
-    let error = client
-        .ping(PingInput {}, RequestHeaders::default())
-        .await
-        .unwrap_err();
+    let error = client.call(PingInput {}).await.unwrap_err();
     assert!(matches!(error, CallError::Decode(_)), "{error}");
     assert!(
         error.to_string().contains("fn.ping_: the response body"),
@@ -248,7 +241,7 @@ async fn extra_headers_travel_with_the_typed_ones() {
     let mut extra = telepact::Headers::new();
     extra.insert("@note".into(), json!("hello"));
     let response: telepact::typed::Response<PingOutput, ResponseHeaders> =
-        telepact::typed::call_with(&client, PingInput {}, &password("ana"), extra)
+        telepact::typed::__codegen::call_with(&client, PingInput {}, &password("ana"), extra)
             .await
             .unwrap();
     assert_eq!(response.output, PingOutput::Ok(PingOk {}));
@@ -258,17 +251,14 @@ async fn extra_headers_travel_with_the_typed_ones() {
 #[tokio::test]
 async fn default_headers_go_with_every_call_unless_the_call_sets_its_own() {
     let client = served_client().with_headers(password("ana"));
-    let response = client
-        .my_shift(MyShiftInput {}, RequestHeaders::default())
-        .await
-        .unwrap();
+    let response = client.my_shift(MyShiftInput {}).await.unwrap();
     assert!(
         matches!(&response.output, MyShiftOutput::Ok(shift) if shift.employee_id == "ana"),
         "{:?}",
         response.output
     );
     let response = client
-        .my_shift(MyShiftInput {}, password("bo").with_time(5000))
+        .my_shift_with(MyShiftInput {}, password("bo").with_time(5000))
         .await
         .unwrap();
     assert!(
@@ -307,7 +297,7 @@ async fn typed_calls_refuse_a_selection_without_sending_it() {
     let client = Client::new(telepact::Client::new(transport));
     let headers = RequestHeaders::default().with_select(select_station());
     let error = client
-        .my_shift(MyShiftInput {}, headers.clone())
+        .my_shift_with(MyShiftInput {}, headers.clone())
         .await
         .unwrap_err();
     assert!(matches!(error, CallError::Selection { .. }), "{error}");
@@ -315,7 +305,7 @@ async fn typed_calls_refuse_a_selection_without_sending_it() {
     // A selection among the client's default headers is refused too.
     let error = client
         .with_headers(headers)
-        .ping(PingInput {}, RequestHeaders::default())
+        .call(PingInput {})
         .await
         .unwrap_err();
     assert!(matches!(error, CallError::Selection { .. }), "{error}");
@@ -355,4 +345,15 @@ fn credentials_stay_out_of_debug_output() {
     );
     assert!(!printed.contains("secret"), "{printed}");
     assert!(!printed.contains("ana"), "{printed}");
+}
+
+/// `api::schema()` is the schema the module was generated from, whatever the working
+/// directory: the same definitions `Schema::from_dir` reads from `api/`.
+#[test]
+fn the_module_carries_the_schema_it_was_generated_from() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../api");
+    let loaded = telepact::schema::Schema::from_dir(dir).unwrap();
+    let embedded = api::schema();
+    assert_eq!(embedded.original, loaded.original);
+    assert_eq!(embedded.full, loaded.full);
 }

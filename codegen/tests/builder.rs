@@ -39,6 +39,25 @@ fn compile_dir_writes_one_file_named_after_the_directory_and_keeps_it_when_uncha
     assert_eq!(std::fs::read_to_string(&path).unwrap(), code);
 }
 
+#[test]
+fn two_schema_directories_of_one_name_never_overwrite_each_other() {
+    let root = scratch_dir("same_name");
+    for side in ["a", "b"] {
+        let dir = root.join(side).join("api");
+        std::fs::create_dir_all(&dir).unwrap();
+        let schema = format!(r#"[{{"fn.{side}": {{}}, "->": [{{"Ok_": {{}}}}]}}]"#);
+        std::fs::write(dir.join("api.telepact.json"), schema).unwrap();
+    }
+    let builder = telepact_codegen::configure()
+        .out_dir(root.join("out"))
+        .emit_rerun_if_changed(false);
+    builder.compile_dir(root.join("a/api")).unwrap();
+    let error = builder.compile_dir(root.join("b/api")).unwrap_err();
+    assert!(matches!(error, Error::OutputClash { .. }), "{error}");
+    let generated = std::fs::read_to_string(root.join("out/api.rs")).unwrap();
+    assert!(generated.contains("\"fn.a\""), "the first output stays");
+}
+
 /// The build error for a schema directory holding `text`, with the directory shown
 /// as `DIR`; also checks that a build script returning it (its Debug form) prints the
 /// same text.

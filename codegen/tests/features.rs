@@ -4,15 +4,16 @@
 
 #![deny(warnings)]
 
-mod features {
-    include!("generated/features.rs");
-}
+include!("generated/features.rs");
+
+include!("generated/collisions.rs");
 
 use features::*;
 use proptest::prelude::*;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
+use telepact::typed::standard::*;
 
 /// Reads `wire` as a `T` and checks it writes back unchanged.
 fn round_trip<T: Serialize + DeserializeOwned + std::fmt::Debug>(wire: Value) -> T {
@@ -342,4 +343,27 @@ proptest! {
         }
         round_trip::<Collections>(wire);
     }
+}
+
+/// A schema's own `struct.Type`, `union.ParseFailure` and `fn.ping` live beside the
+/// standard `union.Type_`, `union.ParseFailure_` and `fn.ping_`, which the runtime types.
+#[test]
+fn names_of_standard_definitions_are_free_for_the_schema() {
+    use collisions::{ParseFailure, ParseFailureGarbled, PingInput, PingOk, PingOutput, Type};
+    round_trip::<PingInput>(json!({"message": "hi"}));
+    assert_eq!(
+        round_trip::<PingOutput>(
+            json!({"Ok_": {"kind": {"name": "t"}, "failure!": {"Garbled": {"at": 3}}}})
+        ),
+        PingOutput::Ok(PingOk {
+            kind: Type { name: "t".into() },
+            failure: Some(ParseFailure::Garbled(ParseFailureGarbled { at: 3 })),
+        })
+    );
+    round_trip::<PingOutput>(json!({"ErrorParseFailure_": {"reasons": [{"JsonInvalid": {}}]}}));
+    round_trip::<telepact::typed::standard::PingOutput>(json!({"Ok_": {}}));
+    assert_eq!(
+        <PingInput as telepact::typed::FunctionInput>::NAME,
+        "fn.ping"
+    );
 }

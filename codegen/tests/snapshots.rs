@@ -1,15 +1,15 @@
-//! Snapshots of the generated code, reviewed with `cargo insta review`.
-//!
-//! The same code is kept in `tests/generated/`, where the compile, drift and round-trip
-//! tests include it; a test here fails (after rewriting the file) when it is stale.
+//! The golden copies of the generated code, `tests/generated/<schema>.rs` (which the
+//! compile, drift and round-trip tests include) and the runtime's `typed::standard`: a
+//! test here fails, after rewriting the file, when one is stale. Review the change with
+//! `git diff`.
 
 mod common;
 
 use std::path::Path;
 
-/// Keeps `tests/generated/<name>.rs` equal to `code`.
-fn assert_generated_file_current(name: &str, code: &str) {
-    let path = common::manifest_dir().join(format!("tests/generated/{name}.rs"));
+/// Keeps the file at `path` (relative to this crate) equal to `code`.
+fn assert_file_current(path: &str, code: &str) {
+    let path = common::manifest_dir().join(path);
     let current = std::fs::read_to_string(&path).unwrap_or_default();
     if current != code {
         telepact_codegen::write_if_changed(&path, code).unwrap();
@@ -22,8 +22,7 @@ fn assert_generated_file_current(name: &str, code: &str) {
 
 fn check(name: &str, dir: &Path) {
     let code = common::generate(dir);
-    insta::assert_snapshot!(name, code);
-    assert_generated_file_current(name, &code);
+    assert_file_current(&format!("tests/generated/{name}.rs"), &code);
 }
 
 #[test]
@@ -37,6 +36,11 @@ fn feature_schema() {
 }
 
 #[test]
+fn collision_schema() {
+    check("collisions", &common::features_dir().join("../collisions"));
+}
+
+#[test]
 fn options_select_what_is_generated() {
     let code = telepact_codegen::configure()
         .build_server(false)
@@ -47,9 +51,9 @@ fn options_select_what_is_generated() {
         .unwrap();
     assert!(!code.contains("trait Handler"));
     assert!(!code.contains("pub struct Client"));
-    assert!(code.contains("crate::rt::typed::Bytes"));
+    assert!(code.contains("use crate::rt::typed::__codegen as rt;"));
     assert!(
-        code.contains("#[derive(PartialOrd)]\npub struct Point"),
+        code.contains("#[derive(PartialOrd)]\n    pub struct Point"),
         "{code}"
     );
     assert_eq!(code.matches("#[derive(PartialOrd)]").count(), 1);
@@ -63,4 +67,12 @@ fn server_only_leaves_out_the_client() {
         .unwrap();
     assert!(code.contains("pub trait Handler"));
     assert!(!code.contains("pub struct Client"));
+}
+
+/// The runtime's `typed::standard` module is what the generator makes of the standard
+/// definitions; the test rewrites it when stale.
+#[test]
+fn runtime_standard_types_are_current() {
+    let code = telepact_codegen::generate_standard().unwrap();
+    assert_file_current("../runtime/src/typed/standard.rs", &code);
 }

@@ -7,9 +7,7 @@
 //! field is an `f64`, so an integer literal comes back as a float). Integer literals in
 //! `number` fields are drawn within ±2^53, where `f64` holds them exactly.
 
-mod features {
-    include!("generated/features.rs");
-}
+include!("generated/features.rs");
 
 mod common;
 
@@ -23,6 +21,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value, json};
 use telepact::ValueValidator;
+use telepact::typed::standard::*;
 use telepact_schema::{Field, Schema, Tag, TypeExpr, TypeKind, TypeName};
 
 /// Cases per type; about forty types are checked.

@@ -9,6 +9,7 @@ pub mod http;
 mod message;
 pub mod mock;
 pub mod random;
+mod refusal;
 mod router;
 mod server;
 pub mod test_client;
@@ -20,6 +21,7 @@ pub use budget::GenerationLimits;
 pub use client::{Client, ClientError, ClientOptions};
 pub use codec::{Encoding, ParseFailure};
 pub use message::{Headers, Message, PeerAddress};
+pub use refusal::Refusal;
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{
     AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, MessageHook, Middleware, Panicked,

@@ -66,6 +66,16 @@ fn the_cache_file_is_readable_by_its_owner_only() {
 
 #[cfg(unix)]
 #[test]
+fn an_expiry_past_the_end_of_time_is_ignored_not_a_panic() {
+    let dir = scratch_dir("far-future");
+    let cache = TokenCache::new(dir.join("token.json"));
+    let text = format!(r#"{{"access_token": "a", "expires_at": {}}}"#, u64::MAX);
+    write_owner_only(cache.path(), &text);
+
+    assert_eq!(cache.load(), None);
+}
+
+#[test]
 fn a_cache_file_others_can_read_is_ignored_with_a_warning() {
     use std::os::unix::fs::PermissionsExt;
     let dir = scratch_dir("shared");

@@ -55,7 +55,7 @@ async fn the_redirect_brings_the_code_that_signs_the_client_in() {
 
     let source = AuthorizationCode::new(&endpoint.token_url(), "cli", redirect_uri)
         .unwrap()
-        .code(received, Some(&pkce));
+        .code(received, &pkce);
     let client = endpoint.client(BearerAuthoriser::new(source));
     client.request(whoami()).await.expect("answered");
     assert_eq!(endpoint.grants(), ["authorization_code"]);

@@ -212,6 +212,81 @@ async fn an_unreachable_token_endpoint_is_reported() {
 }
 
 #[test]
+fn a_plain_http_token_url_is_refused_off_loopback() {
+    for url in ["http://auth.example.com/token", "http://10.0.0.1/token"] {
+        let refused = ClientCredentials::new(url, "id", "secret");
+        assert!(
+            matches!(refused, Err(AuthoriseError::TokenEndpoint(_))),
+            "{url}"
+        );
+    }
+    for url in [
+        "https://auth.example.com/token",
+        "http://127.0.0.1:9/token",
+        "http://[::1]:9/token",
+        "http://localhost:9/token",
+    ] {
+        assert!(ClientCredentials::new(url, "id", "secret").is_ok(), "{url}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_endpoint_redirect_is_not_followed_with_the_secret() {
+    use axum::http::{StatusCode, header};
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let followed = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&followed);
+    let app = axum::Router::new()
+        .route(
+            "/token",
+            axum::routing::post(|| async {
+                (
+                    StatusCode::PERMANENT_REDIRECT,
+                    [(header::LOCATION, "/moved")],
+                )
+            }),
+        )
+        .route(
+            "/moved",
+            axum::routing::post(move || async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                (
+                    StatusCode::OK,
+                    r#"{"access_token": "at", "token_type": "bearer"}"#,
+                )
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let source = ClientCredentials::new(&format!("http://{address}/token"), "id", "secret")
+        .expect("a loopback url");
+    let client =
+        Client::new(|_: Vec<u8>| async { Ok::<_, telepact::client::TransportError>(Vec::new()) })
+            .with_authoriser(BearerAuthoriser::new(source));
+
+    let error = client.request(whoami()).await.expect_err("redirected");
+
+    let ClientError::Authorise(inner) = &error else {
+        panic!("expected an authorisation error, got {error:?}");
+    };
+    assert!(
+        matches!(inner.as_ref(), AuthoriseError::Refused { status: 308, .. }),
+        "{inner:?}"
+    );
+    assert_eq!(
+        followed.load(Ordering::SeqCst),
+        0,
+        "forms re-sent to /moved"
+    );
+}
+
+#[test]
 fn debug_output_never_shows_the_client_secret() {
     let source = ClientCredentials::new("http://127.0.0.1:1/token", CLIENT_ID, CLIENT_SECRET)
         .expect("a valid url");

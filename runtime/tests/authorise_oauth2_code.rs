@@ -71,7 +71,7 @@ async fn an_authorization_code_is_traded_once_then_the_refresh_token_renews() {
     let pkce = Pkce::generate().expect("randomness");
     let code = signed_in_code(&endpoint, &pkce);
     let clock = ManualClock::new(start());
-    let source = code_flow(&endpoint).code(code, Some(&pkce));
+    let source = code_flow(&endpoint).code(code, &pkce);
     let client = endpoint.client(BearerAuthoriser::new(source).clock(clock.clone()));
 
     client.request(whoami()).await.expect("answered");
@@ -104,7 +104,7 @@ async fn a_cached_refresh_token_signs_a_restarted_client_in() {
     let clock = ManualClock::new(start());
     let cache = TokenCache::new(dir.join("desktop-token.json"));
 
-    let first = code_flow(&endpoint).code(code, Some(&pkce));
+    let first = code_flow(&endpoint).code(code, &pkce);
     let first = BearerAuthoriser::new(first)
         .clock(clock.clone())
         .cache(cache.clone());
@@ -134,7 +134,7 @@ async fn a_wrong_verifier_is_refused_and_a_spent_flow_asks_for_a_new_sign_in() {
     let code = signed_in_code(&endpoint, &pkce);
     let other = Pkce::generate().expect("randomness");
     let client = endpoint.client(BearerAuthoriser::new(
-        code_flow(&endpoint).code(code, Some(&other)),
+        code_flow(&endpoint).code(code, &other),
     ));
 
     let first = client.request(whoami()).await.expect_err("refused");

@@ -88,3 +88,51 @@ async fn http_errors_are_transport_errors() {
         Err(ClientError::Transport(_))
     ));
 }
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_with_the_credentials() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let followed = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&followed);
+    let app = Router::new()
+        .route(
+            "/api",
+            post(|| async {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(header::LOCATION, "/moved")],
+                )
+            }),
+        )
+        .route(
+            "/moved",
+            post(move |_body: Bytes| async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                (StatusCode::OK, r#"[{}, {"Ok_": {}}]"#)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = Client::http(&format!("http://{address}/api"), ClientOptions::default())
+        .expect("valid URL");
+    let mut headers = serde_json::Map::new();
+    headers.insert("@auth_".into(), json!({"Token": {"token": "secret"}}));
+    let request = telepact::Message::new(headers, "fn.ping_", Default::default());
+
+    let outcome = client.request(request).await;
+
+    assert!(
+        matches!(outcome, Err(ClientError::Transport(_))),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        followed.load(Ordering::SeqCst),
+        0,
+        "requests re-sent to /moved"
+    );
+}

@@ -21,6 +21,8 @@ impl Bakery {
     /// Starts with `RUST_LOG` set to `level`.
     pub fn start_with_log_level(level: &str) -> Bakery {
         let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-bakery"))
+            // From `/`, with no schema file beside it: the binary carries its schema.
+            .current_dir("/")
             .args(["--port", "0"])
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())

@@ -48,7 +48,7 @@ pub(crate) fn set_cookie_line(value: &Value, options: &HttpAuthOptions) -> Optio
     };
     Some(format!(
         "{}={id}; Path=/; Max-Age={max_age}; HttpOnly{secure}; SameSite=Strict",
-        options.cookie_name
+        options.session_cookie_name()
     ))
 }
 
@@ -64,7 +64,22 @@ mod tests {
         );
         assert_eq!(
             line.as_deref(),
-            Some("tp_session=tps_abc; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Strict")
+            Some(
+                "__Host-tp_session=tps_abc; Path=/; Max-Age=60; HttpOnly; Secure; SameSite=Strict"
+            )
+        );
+    }
+
+    #[test]
+    fn only_a_secure_cookie_takes_the_host_prefix() {
+        let plain = HttpAuthOptions {
+            secure_cookie: false,
+            ..HttpAuthOptions::default()
+        };
+        let line = set_cookie_line(&json!({"id": "tps_abc", "maxAge": 60}), &plain);
+        assert_eq!(
+            line.as_deref(),
+            Some("tp_session=tps_abc; Path=/; Max-Age=60; HttpOnly; SameSite=Strict")
         );
     }
 
@@ -72,7 +87,7 @@ mod tests {
     fn clearing_expires_it_and_odd_values_are_refused() {
         let options = HttpAuthOptions::default();
         let cleared = set_cookie_line(&Value::Null, &options).unwrap();
-        assert!(cleared.starts_with("tp_session=; Path=/; Max-Age=0;"));
+        assert!(cleared.starts_with("__Host-tp_session=; Path=/; Max-Age=0;"));
         assert_eq!(
             set_cookie_line(&json!({"id": "a;b", "maxAge": 1}), &options),
             None

@@ -21,7 +21,7 @@ pub(crate) fn from_transport(headers: &HeaderMap, options: &HttpAuthOptions) -> 
             key: key.trim().to_string(),
         });
     }
-    let id = session_cookie(headers, &options.cookie_name)?;
+    let id = session_cookie(headers, &options.session_cookie_name())?;
     if let Some(reason) = foreign_page(headers, options) {
         tracing::debug!(reason, "session cookie ignored");
         return None;
@@ -133,7 +133,7 @@ mod tests {
         );
         assert_eq!(
             read(&[
-                ("cookie", "theme=dark; tp_session=s1"),
+                ("cookie", "theme=dark; __Host-tp_session=s1"),
                 ("x-csrf-token", "c1")
             ]),
             Some(Credential::Session {
@@ -142,7 +142,7 @@ mod tests {
             })
         );
         assert_eq!(
-            read(&[("cookie", "tp_session=s1")]),
+            read(&[("cookie", "__Host-tp_session=s1")]),
             Some(Credential::Session {
                 id: "s1".into(),
                 csrf: String::new()
@@ -153,7 +153,7 @@ mod tests {
 
     #[test]
     fn a_cross_site_cookie_is_ignored() {
-        let cookie = ("cookie", "tp_session=s1");
+        let cookie = ("cookie", "__Host-tp_session=s1");
         let csrf = ("x-csrf-token", "c1");
         assert_eq!(
             read(&[cookie, csrf, ("sec-fetch-site", "cross-site")]),
@@ -172,7 +172,7 @@ mod tests {
         };
         let with_origin = |origin: &'static str| {
             let request = headers(&[
-                ("cookie", "tp_session=s1"),
+                ("cookie", "__Host-tp_session=s1"),
                 ("x-csrf-token", "c1"),
                 ("origin", origin),
             ]);
@@ -182,7 +182,7 @@ mod tests {
         assert_eq!(with_origin("https://evil.example"), None);
         assert_eq!(with_origin("null"), None);
         // Non-browser clients send no Origin; the CSRF header still guards them.
-        let no_origin = headers(&[("cookie", "tp_session=s1"), ("x-csrf-token", "c1")]);
+        let no_origin = headers(&[("cookie", "__Host-tp_session=s1"), ("x-csrf-token", "c1")]);
         assert!(from_transport(&no_origin, &options).is_some());
         // Other credentials do not depend on the page.
         let bearer = headers(&[
@@ -195,7 +195,10 @@ mod tests {
     #[test]
     fn authorization_wins_over_the_cookie() {
         assert!(matches!(
-            read(&[("cookie", "tp_session=s1"), ("authorization", "Bearer t")]),
+            read(&[
+                ("cookie", "__Host-tp_session=s1"),
+                ("authorization", "Bearer t")
+            ]),
             Some(Credential::Bearer { .. })
         ));
     }

@@ -4,7 +4,7 @@
 //! - `Authorization: Bearer <token>` → `{"Bearer": {"token": ..}}`
 //! - `Authorization: Basic <base64 user:password>` → `{"Password": {..}}`
 //! - `X-API-Key: <key>` → `{"ApiKey": {"key": ..}}`
-//! - cookie `tp_session=<id>` plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
+//! - cookie `__Host-tp_session=<id>` (plain `tp_session` without `Secure`) plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
 //!
 //! The cookie counts only on same-site requests from an allowed origin
 //! ([`HttpAuthOptions::allowed_origins`]). An `@auth_` already in the message wins. The
@@ -15,7 +15,7 @@
 mod cookie;
 mod credentials;
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -44,6 +44,24 @@ pub struct HttpAuthOptions {
     /// `Origin`, or on a request the browser marks `Sec-Fetch-Site: cross-site`, is
     /// ignored, so the call proceeds without credentials.
     pub allowed_origins: Vec<String>,
+    /// Reverse proxies in front of the service. A request from one of these peers is
+    /// counted (for the failed-login limits) against the address its
+    /// `X-Forwarded-For` names: the right-most entry that is not itself a trusted
+    /// proxy. Empty (the default): the header is ignored, since any client can write it.
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl HttpAuthOptions {
+    /// The session cookie's name on the wire. With `secure_cookie` it is `__Host-` +
+    /// `cookie_name`: browsers then take it only when `Secure`, host-only and on `Path=/`,
+    /// so no sibling subdomain can plant or overwrite it.
+    pub fn session_cookie_name(&self) -> String {
+        if self.secure_cookie && !self.cookie_name.starts_with("__Host-") {
+            format!("__Host-{}", self.cookie_name)
+        } else {
+            self.cookie_name.clone()
+        }
+    }
 }
 
 impl Default for HttpAuthOptions {
@@ -54,6 +72,7 @@ impl Default for HttpAuthOptions {
             api_key_header: "x-api-key".to_string(),
             secure_cookie: true,
             allowed_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -83,8 +102,12 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
 pub use telepact::http::serve;
 
 async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
-    let peer = request.extensions().get::<ConnectInfo<SocketAddr>>();
-    let transport = transport_context(peer.map(|info| info.0));
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    let client = client_address(peer, request.headers(), &adapter.options.trusted_proxies);
+    let transport = transport_context(client);
     let credential = credentials::from_transport(request.headers(), &adapter.options);
     let body = match axum::body::to_bytes(request.into_body(), adapter.body_limit).await {
         Ok(body) => body,
@@ -109,7 +132,39 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
     respond(response, cookie_request.as_ref(), &adapter.options)
 }
 
+/// The client's address: the peer's, or, from a trusted proxy, the right-most
+/// `X-Forwarded-For` entry that is not a trusted proxy.
+fn client_address(
+    peer: Option<SocketAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpAddr],
+) -> Option<SocketAddr> {
+    let peer = peer?;
+    let is_trusted = |address: &IpAddr| trusted.contains(&address.to_canonical());
+    if !is_trusted(&peer.ip()) {
+        return Some(peer);
+    }
+    let forwarded = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .map(|entry| entry.trim().parse::<IpAddr>())
+        .collect::<Vec<_>>();
+    for entry in forwarded.into_iter().rev() {
+        match entry {
+            Ok(address) if is_trusted(&address) => continue,
+            Ok(address) => return Some(SocketAddr::new(address, 0)),
+            // A garbled hop: nothing left of it can be believed.
+            Err(_) => break,
+        }
+    }
+    Some(peer)
+}
+
 /// The HTTP response; a session-cookie request from the handler becomes `Set-Cookie`.
+/// Every answer is `Cache-Control: no-store` (RFC 6749 §5.1): any of them may carry
+/// tokens, keys or the caller's identity.
 fn respond(
     response: Response,
     cookie_request: Option<&Value>,
@@ -119,14 +174,46 @@ fn respond(
     let cookie = cookie_request
         .and_then(|value| cookie::set_cookie_line(value, options))
         .and_then(|line| HeaderValue::from_str(&line).ok());
-    let Some(cookie) = cookie else {
-        return ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response();
-    };
     let mut http = HttpResponse::new(Body::from(Bytes::from(response.bytes)));
-    http.headers_mut()
-        .insert(header::CONTENT_TYPE, content_type);
-    http.headers_mut().insert(header::SET_COOKIE, cookie);
-    http.headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    let headers = http.headers_mut();
+    headers.insert(header::CONTENT_TYPE, content_type);
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    if let Some(cookie) = cookie {
+        headers.insert(header::SET_COOKIE, cookie);
+    }
     http
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use axum::http::HeaderMap;
+
+    fn forwarded(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-forwarded-for", value.parse().unwrap());
+        headers
+    }
+
+    #[test]
+    fn forwarded_addresses_count_only_from_trusted_proxies() {
+        let proxy: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        let trusted = ["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        let headers = forwarded("6.6.6.6, 203.0.113.7, 10.0.0.2");
+        let client = |peer, trusted: &[IpAddr]| {
+            client_address(Some(peer), &headers, trusted).map(|address| address.ip())
+        };
+        assert_eq!(
+            client(proxy, &trusted),
+            Some("203.0.113.7".parse().unwrap())
+        );
+        assert_eq!(client(proxy, &[]), Some(proxy.ip()));
+        let stranger: SocketAddr = "198.51.100.9:5000".parse().unwrap();
+        assert_eq!(client(stranger, &trusted), Some(stranger.ip()));
+        let garbled = forwarded("203.0.113.7, not-an-address");
+        assert_eq!(
+            client_address(Some(proxy), &garbled, &trusted).map(|a| a.ip()),
+            Some(proxy.ip())
+        );
+    }
 }

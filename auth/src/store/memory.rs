@@ -2,17 +2,26 @@
 //! everything on restart.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use telepact::BoxFuture;
 
-use super::{CredentialStore, StoreError};
+use super::{CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon};
 use crate::clock::UnixTime;
 
-/// Credentials in a `HashMap`. Clones share one map.
+/// Credentials in a `HashMap`. Clones share one map. Expired entries are dropped every
+/// few hundred writes, so the map does not grow without bound.
 #[derive(Debug, Clone, Default)]
 pub struct MemoryStore {
-    entries: Arc<Mutex<HashMap<String, String>>>,
+    entries: Arc<Mutex<HashMap<String, Entry>>>,
+    writes: Arc<AtomicU64>,
+}
+
+#[derive(Debug)]
+struct Entry {
+    value: String,
+    expires_at: Option<UnixTime>,
 }
 
 impl MemoryStore {
@@ -20,7 +29,61 @@ impl MemoryStore {
         Self::default()
     }
 
-    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+    /// How many entries the store holds.
+    pub fn len(&self) -> usize {
+        self.entries().len()
+    }
+
+    /// Whether the store holds nothing.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Drops every entry that expired before `before`; returns how many.
+    pub fn purge_expired(&self, before: UnixTime) -> usize {
+        let mut entries = self.entries();
+        let held = entries.len();
+        entries.retain(|_, entry| entry.expires_at.is_none_or(|at| at >= before));
+        held - entries.len()
+    }
+
+    /// Stores `value` under `key` until `expires_at`.
+    fn write(
+        entries: &mut HashMap<String, Entry>,
+        key: &str,
+        value: String,
+        expires_at: Option<UnixTime>,
+    ) {
+        entries.insert(key.to_string(), Entry { value, expires_at });
+    }
+
+    /// Counts a write; every few hundred, purges.
+    fn wrote(&self) {
+        if self.writes.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY_WRITES
+            == PURGE_EVERY_WRITES - 1
+        {
+            self.purge_expired(purge_horizon());
+        }
+    }
+
+    /// Adds `delta` to the counter at `key` under one lock.
+    fn add(&self, key: &str, delta: i64, expires_at: Option<UnixTime>) -> i64 {
+        let count = {
+            let mut entries = self.entries();
+            let current = entries.get(key);
+            let count = current
+                .and_then(|entry| entry.value.parse::<i64>().ok())
+                .unwrap_or(0)
+                .saturating_add(delta);
+            let expires_at = current.map_or(expires_at, |entry| entry.expires_at);
+            Self::write(&mut entries, key, count.to_string(), expires_at);
+            count
+        };
+        self.wrote();
+        count
+    }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
 }
@@ -30,9 +93,10 @@ impl CredentialStore for MemoryStore {
         &'a self,
         key: &'a str,
         value: &'a str,
-        _expires_at: Option<UnixTime>,
+        expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
-        self.entries().insert(key.to_string(), value.to_string());
+        Self::write(&mut self.entries(), key, value.to_string(), expires_at);
+        self.wrote();
         Box::pin(async { Ok(()) })
     }
 
@@ -40,33 +104,40 @@ impl CredentialStore for MemoryStore {
         &'a self,
         key: &'a str,
         value: &'a str,
-        _expires_at: Option<UnixTime>,
+        expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
-        let mut entries = self.entries();
-        let inserted = !entries.contains_key(key);
-        if inserted {
-            entries.insert(key.to_string(), value.to_string());
-        }
+        let inserted = {
+            let mut entries = self.entries();
+            let inserted = !entries.contains_key(key);
+            if inserted {
+                Self::write(&mut entries, key, value.to_string(), expires_at);
+            }
+            inserted
+        };
+        self.wrote();
         Box::pin(async move { Ok(inserted) })
     }
 
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
-        let found = self.entries().get(key).cloned();
+        let found = self.entries().get(key).map(|entry| entry.value.clone());
         Box::pin(async move { Ok(found) })
     }
 
     fn increment<'a>(
         &'a self,
         key: &'a str,
-        _expires_at: Option<UnixTime>,
+        expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        let mut entries = self.entries();
-        let count = entries
-            .get(key)
-            .and_then(|value| value.parse::<i64>().ok())
-            .unwrap_or(0)
-            .saturating_add(1);
-        entries.insert(key.to_string(), count.to_string());
+        let count = self.add(key, 1, expires_at);
+        Box::pin(async move { Ok(count) })
+    }
+
+    fn decrement<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        let count = self.add(key, -1, expires_at);
         Box::pin(async move { Ok(count) })
     }
 
@@ -83,5 +154,18 @@ mod tests {
     #[tokio::test]
     async fn the_memory_store_keeps_the_contract() {
         super::super::contract::check(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn expired_entries_are_purged_as_writes_go_on() {
+        let store = MemoryStore::new();
+        for n in 0..10 {
+            store.put(&format!("old:{n}"), "{}", Some(0)).await.unwrap();
+        }
+        store.put("kept", "{}", None).await.unwrap();
+        for _ in 0..PURGE_EVERY_WRITES {
+            store.increment("count", Some(i64::MAX / 2)).await.unwrap();
+        }
+        assert_eq!(store.len(), 2);
     }
 }

@@ -20,6 +20,16 @@ pub use redis::RedisStore;
 #[cfg(feature = "sqlite")]
 pub use sqlite::SqliteStore;
 
+/// The embedded stores drop expired entries once every this many writes.
+const PURGE_EVERY_WRITES: u64 = 256;
+
+/// Entries that expired (by the wall clock) before this are dropped by a purge. A day's
+/// grace keeps a purge from racing readers that use an injected clock.
+fn purge_horizon() -> UnixTime {
+    use crate::clock::{Clock, SystemClock};
+    SystemClock.now() - 24 * 3600
+}
+
 /// A backend failed. The message names the operation and backend, never a value.
 #[derive(Debug, thiserror::Error)]
 #[error("{backend} store could not {operation}: {detail}")]
@@ -69,6 +79,14 @@ pub trait CredentialStore: Send + Sync + 'static {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>>;
 
+    /// Takes one from the counter at `key` (absent counts as 0) and returns the new
+    /// count. Atomic like [`increment`](Self::increment).
+    fn decrement<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>>;
+
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 
@@ -93,6 +111,8 @@ pub(crate) mod contract {
         assert_eq!(store.increment("t:n", Some(i64::MAX / 2)).await.unwrap(), 1);
         assert_eq!(store.increment("t:n", None).await.unwrap(), 2);
         assert_eq!(store.get("t:n").await.unwrap().as_deref(), Some("2"));
+        assert_eq!(store.decrement("t:n", None).await.unwrap(), 1);
+        assert_eq!(store.get("t:n").await.unwrap().as_deref(), Some("1"));
 
         store.delete("t:a").await.unwrap();
         store.delete("t:never").await.unwrap();

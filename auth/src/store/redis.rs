@@ -119,20 +119,15 @@ impl CredentialStore for RedisStore {
         key: &'a str,
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        Box::pin(async move {
-            let mut connection = self.connection.clone();
-            let key = self.key(key);
-            let mut pipe = redis::pipe();
-            pipe.atomic().incr(&key, 1);
-            if let Some(at) = expires_at {
-                pipe.expire_at(&key, Self::keep_until(at)).ignore();
-            }
-            let (count,): (i64,) = pipe
-                .query_async(&mut connection)
-                .await
-                .map_err(|e| StoreError::new(BACKEND, "count", e))?;
-            Ok(count)
-        })
+        self.add(key, 1, expires_at)
+    }
+
+    fn decrement<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        self.add(key, -1, expires_at)
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
@@ -143,6 +138,31 @@ impl CredentialStore for RedisStore {
                 .await
                 .map_err(|e| StoreError::new(BACKEND, "delete", e))?;
             Ok(())
+        })
+    }
+}
+
+impl RedisStore {
+    /// Adds `delta` to the counter at `key` in one transaction with its expiry.
+    fn add(
+        &self,
+        key: &str,
+        delta: i64,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'_, Result<i64, StoreError>> {
+        let key = self.key(key);
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let mut pipe = redis::pipe();
+            pipe.atomic().incr(&key, delta);
+            if let Some(at) = expires_at {
+                pipe.expire_at(&key, Self::keep_until(at)).ignore();
+            }
+            let (count,): (i64,) = pipe
+                .query_async(&mut connection)
+                .await
+                .map_err(|e| StoreError::new(BACKEND, "count", e))?;
+            Ok(count)
         })
     }
 }

@@ -1,13 +1,14 @@
 //! The embedded default: one SQLite file that survives restarts.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use rusqlite::{Connection, OptionalExtension, params};
 use telepact::BoxFuture;
 
-use super::{CredentialStore, StoreError};
-use crate::clock::{Clock, SystemClock, UnixTime};
+use super::{CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon};
+use crate::clock::UnixTime;
 
 const BACKEND: &str = "sqlite";
 
@@ -20,17 +21,68 @@ const SCHEMA: &str = "
     );
 ";
 
+/// Creates `path` owner-only when absent; refuses it (and its `-wal` and `-shm`) when
+/// group or others have any access.
+#[cfg(unix)]
+fn private_file(path: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    match std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+    {
+        Ok(_) => return Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
+        Err(e) => return Err(StoreError::new(BACKEND, "create its file", e)),
+    }
+    for suffix in ["", "-wal", "-shm"] {
+        let mut name = path.as_os_str().to_owned();
+        name.push(suffix);
+        let Ok(metadata) = std::fs::metadata(&name) else {
+            continue;
+        };
+        let mode = metadata.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Err(StoreError::new(
+                BACKEND,
+                "open",
+                format!(
+                    "{} has mode {mode:o}: it holds signing keys, so make it owner-only (chmod 600)",
+                    Path::new(&name).display()
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn private_file(_path: &Path) -> Result<(), StoreError> {
+    Ok(())
+}
+
 /// Credentials in a SQLite database. Clones share one connection; calls run on
-/// tokio's blocking pool.
+/// tokio's blocking pool. Expired entries are dropped on opening and every few hundred
+/// writes after.
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
+    writes: Arc<AtomicU64>,
 }
+
+const PURGE: &str = "DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?1";
 
 impl SqliteStore {
     /// Opens (creating when needed) the database at `path`, and drops entries that
     /// expired (by the wall clock) more than a day ago.
+    ///
+    /// The file holds the token-signing key: on Unix a new one is created `0600` (SQLite
+    /// gives its `-wal` and `-shm` files the same mode), and an existing one that group
+    /// or others may read or write is refused.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        private_file(path)?;
         let connection = Connection::open(path).map_err(|e| StoreError::new(BACKEND, "open", e))?;
         Self::with_connection(connection)
     }
@@ -46,15 +98,30 @@ impl SqliteStore {
         connection
             .execute_batch(SCHEMA)
             .map_err(|e| StoreError::new(BACKEND, "create its table", e))?;
-        let day_ago = SystemClock.now() - 24 * 3600;
         connection
-            .execute(
-                "DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?1",
-                params![day_ago],
-            )
+            .execute(PURGE, params![purge_horizon()])
             .map_err(|e| StoreError::new(BACKEND, "purge expired entries", e))?;
         Ok(SqliteStore {
             connection: Arc::new(Mutex::new(connection)),
+            writes: Arc::new(AtomicU64::new(0)),
+        })
+    }
+
+    /// Runs a write; every few hundred, purges expired entries in the same turn.
+    fn write<'a, T: Send + 'static>(
+        &'a self,
+        operation: &'static str,
+        work: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
+    ) -> BoxFuture<'a, Result<T, StoreError>> {
+        let count = self.writes.fetch_add(1, Ordering::Relaxed);
+        if count % PURGE_EVERY_WRITES != PURGE_EVERY_WRITES - 1 {
+            return self.run(operation, work);
+        }
+        let horizon = purge_horizon();
+        self.run(operation, move |c| {
+            let outcome = work(c)?;
+            c.execute(PURGE, params![horizon])?;
+            Ok(outcome)
         })
     }
 
@@ -77,6 +144,27 @@ impl SqliteStore {
     }
 }
 
+impl SqliteStore {
+    /// Adds `delta` to the counter at `key` in one statement.
+    fn add(
+        &self,
+        key: &str,
+        delta: i64,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'_, Result<i64, StoreError>> {
+        let key = key.to_string();
+        self.write("count", move |c| {
+            c.query_row(
+                "INSERT INTO credentials (key, value, expires_at) VALUES (?1, CAST(?2 AS TEXT), ?3)
+                 ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + ?2 AS TEXT)
+                 RETURNING CAST(value AS INTEGER)",
+                params![key, delta, expires_at],
+                |row| row.get(0),
+            )
+        })
+    }
+}
+
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
@@ -91,7 +179,7 @@ impl CredentialStore for SqliteStore {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         let (key, value) = (key.to_string(), value.to_string());
-        self.run("write", move |c| {
+        self.write("write", move |c| {
             c.execute(
                 "INSERT INTO credentials (key, value, expires_at) VALUES (?1, ?2, ?3)
                  ON CONFLICT(key) DO UPDATE SET value = excluded.value, expires_at = excluded.expires_at",
@@ -108,7 +196,7 @@ impl CredentialStore for SqliteStore {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         let (key, value) = (key.to_string(), value.to_string());
-        self.run("claim", move |c| {
+        self.write("claim", move |c| {
             c.execute(
                 "INSERT OR IGNORE INTO credentials (key, value, expires_at) VALUES (?1, ?2, ?3)",
                 params![key, value, expires_at],
@@ -134,16 +222,15 @@ impl CredentialStore for SqliteStore {
         key: &'a str,
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        let key = key.to_string();
-        self.run("count", move |c| {
-            c.query_row(
-                "INSERT INTO credentials (key, value, expires_at) VALUES (?1, '1', ?2)
-                 ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT)
-                 RETURNING CAST(value AS INTEGER)",
-                params![key, expires_at],
-                |row| row.get(0),
-            )
-        })
+        self.add(key, 1, expires_at)
+    }
+
+    fn decrement<'a>(
+        &'a self,
+        key: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        self.add(key, -1, expires_at)
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
@@ -165,6 +252,23 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn expired_entries_are_purged_as_writes_go_on() {
+        let store = SqliteStore::in_memory().unwrap();
+        for n in 0..10 {
+            store.put(&format!("old:{n}"), "{}", Some(0)).await.unwrap();
+        }
+        store.put("kept", "{}", None).await.unwrap();
+        for _ in 0..PURGE_EVERY_WRITES {
+            store.increment("count", Some(i64::MAX / 2)).await.unwrap();
+        }
+        let connection = store.connection.lock().unwrap();
+        let held: i64 = connection
+            .query_row("SELECT COUNT(*) FROM credentials", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(held, 2);
+    }
+
+    #[tokio::test]
     async fn entries_survive_reopening_the_file() {
         let dir = std::env::temp_dir().join(format!("telepact-auth-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -179,6 +283,29 @@ mod tests {
             reopened.get("revoked:abc").await.unwrap().as_deref(),
             Some("{}")
         );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn the_file_is_owner_only_and_a_shared_one_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let mode =
+            |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+        let dir = std::env::temp_dir().join(format!("telepact-auth-mode-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("keys.sqlite3");
+        {
+            let store = SqliteStore::open(&path).unwrap();
+            store.put("jwt-key", "{}", None).await.unwrap();
+            for suffix in ["", "-wal", "-shm"] {
+                let file = dir.join(format!("keys.sqlite3{suffix}"));
+                assert_eq!(mode(&file), 0o600, "{}", file.display());
+            }
+        }
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        let refused = SqliteStore::open(&path).expect_err("a shared file is refused");
+        assert!(refused.to_string().contains("chmod 600"), "{refused}");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

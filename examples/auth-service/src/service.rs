@@ -4,14 +4,15 @@ use std::collections::BTreeSet;
 
 use telepact::HandlerError;
 use telepact_auth::http::{clear_session_cookie, set_session_cookie};
-use telepact_auth::{AuthError, AuthMethod, Authenticator, Denial, Identity, MemoryUsers};
+use telepact_auth::{AuthError, AuthMethod, Authenticator, Identity, MemoryUsers, Refusal};
 
 use crate::api::{
-    Context, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, ErrorUnauthenticated, Handler,
-    ListUsersInput, ListUsersOk, ListUsersOutput, LoginInput, LoginOk, LoginOutput, LogoutInput,
-    LogoutOk, LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput, RefreshOk, RefreshOutput,
+    Context, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, Handler, ListUsersInput,
+    ListUsersOk, ListUsersOutput, LoginInput, LoginOk, LoginOutput, LogoutInput, LogoutOk,
+    LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput, RefreshOk, RefreshOutput,
     RevokeApiKeyErrorNotFound, RevokeApiKeyInput, RevokeApiKeyOk, RevokeApiKeyOutput, UserSummary,
 };
+use telepact::typed::standard::ErrorUnauthenticated;
 
 /// Implements the schema's functions over an [`Authenticator`].
 #[derive(Debug, Clone)]
@@ -36,7 +37,7 @@ impl Handler for AuthService {
         let tokens = self.auth.issue_tokens(&identity).await?;
         let mut csrf_token = None;
         if input.session == Some(true) {
-            let session = self.auth.create_session(&identity).await?;
+            let session = self.auth.create_linked_session(&identity, &tokens).await?;
             set_session_cookie(&mut context.raw_response_headers, &session);
             csrf_token = Some(session.csrf.clone());
         }
@@ -98,7 +99,7 @@ impl Handler for AuthService {
                 key_id: key.key_id.clone(),
                 api_key: key.key.clone(),
             })),
-            Err(AuthError::ScopeNotHeld) => Err(Box::new(Denial::Unauthorized(
+            Err(AuthError::ScopeNotHeld) => Err(Box::new(Refusal::Unauthorized(
                 "an API key may only carry scopes you hold".into(),
             ))),
             Err(other) => Err(other.into()),
@@ -156,5 +157,5 @@ fn caller(context: &Context) -> Result<&Identity, HandlerError> {
     context
         .extensions
         .get::<Identity>()
-        .ok_or_else(|| Box::new(Denial::Unauthenticated) as HandlerError)
+        .ok_or_else(|| Box::new(Refusal::Unauthenticated) as HandlerError)
 }

@@ -4,12 +4,12 @@
 mod support;
 
 use support::{Service, api_key, bearer, password, wrong_password};
+use telepact::typed::standard::{ErrorUnauthenticated, ErrorUnauthorized};
 use telepact_auth::Requirement;
 use telepact_auth_example::api::{
-    CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, ErrorUnauthenticated, ErrorUnauthorized,
-    ListUsersInput, ListUsersOutput, LoginInput, LoginOk, LoginOutput, LogoutInput, LogoutOutput,
-    MeInput, MeOk, MeOutput, RefreshInput, RefreshOutput, RequestHeaders, RevokeApiKeyInput,
-    RevokeApiKeyOutput,
+    CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, ListUsersInput, ListUsersOutput,
+    LoginInput, LoginOk, LoginOutput, LogoutInput, LogoutOutput, MeInput, MeOk, MeOutput,
+    RefreshInput, RefreshOutput, RequestHeaders, RevokeApiKeyInput, RevokeApiKeyOutput,
 };
 
 fn unauthenticated() -> ErrorUnauthenticated {
@@ -21,7 +21,7 @@ fn unauthenticated() -> ErrorUnauthenticated {
 async fn login(service: &Service, username: &str) -> LoginOk {
     let answer = service
         .client()
-        .login(LoginInput::default(), password(username))
+        .login_with(LoginInput::default(), password(username))
         .await
         .expect("the call completes");
     match answer.output {
@@ -33,7 +33,7 @@ async fn login(service: &Service, username: &str) -> LoginOk {
 async fn me(service: &Service, headers: RequestHeaders) -> MeOutput {
     service
         .client()
-        .me(MeInput {}, headers)
+        .me_with(MeInput {}, headers)
         .await
         .expect("the call completes")
         .output
@@ -98,7 +98,7 @@ async fn login_takes_only_a_password() {
     let tokens = login(&service, "bob").await;
     let answer = service
         .client()
-        .login(LoginInput::default(), bearer(&tokens.access_token))
+        .login_with(LoginInput::default(), bearer(&tokens.access_token))
         .await
         .unwrap();
     assert_eq!(
@@ -115,7 +115,7 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
     let client = service.client();
     let tokens = login(&service, "bob").await;
     let created = client
-        .create_api_key(
+        .create_api_key_with(
             CreateApiKeyInput {
                 name: "ci".into(),
                 scopes: vec!["profile:read".into()],
@@ -142,7 +142,7 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
 
     // The key lacks keys:write, so it cannot mint further keys.
     let minted = client
-        .create_api_key(
+        .create_api_key_with(
             CreateApiKeyInput {
                 name: "more".into(),
                 scopes: vec![],
@@ -160,7 +160,7 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
 
     // Someone else cannot revoke it; its owner can, and then it stops working.
     let carol = client
-        .revoke_api_key(
+        .revoke_api_key_with(
             RevokeApiKeyInput {
                 key_id: key_id.clone(),
             },
@@ -170,7 +170,7 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
         .unwrap();
     assert!(matches!(carol.output, RevokeApiKeyOutput::ErrorNotFound(_)));
     let revoked = client
-        .revoke_api_key(RevokeApiKeyInput { key_id }, password("bob"))
+        .revoke_api_key_with(RevokeApiKeyInput { key_id }, password("bob"))
         .await
         .unwrap();
     assert!(matches!(revoked.output, RevokeApiKeyOutput::Ok(_)));
@@ -185,7 +185,7 @@ async fn an_api_key_cannot_carry_scopes_its_owner_lacks() {
     let service = Service::start().await;
     let answer = service
         .client()
-        .create_api_key(
+        .create_api_key_with(
             CreateApiKeyInput {
                 name: "greedy".into(),
                 scopes: vec!["users:read".into()],
@@ -207,7 +207,7 @@ async fn only_admins_list_users() {
     let service = Service::start().await;
     let client = service.client();
     let denied = client
-        .list_users(ListUsersInput {}, password("bob"))
+        .list_users_with(ListUsersInput {}, password("bob"))
         .await
         .unwrap();
     assert_eq!(
@@ -217,7 +217,7 @@ async fn only_admins_list_users() {
         })
     );
     let listed = client
-        .list_users(ListUsersInput {}, password("alice"))
+        .list_users_with(ListUsersInput {}, password("alice"))
         .await
         .unwrap();
     let ListUsersOutput::Ok(ok) = listed.output else {
@@ -232,12 +232,9 @@ async fn refresh_is_public_and_the_policy_says_so() {
     let service = Service::start().await;
     let answer = service
         .client()
-        .refresh(
-            RefreshInput {
-                refresh_token: "tpr_unknown".into(),
-            },
-            RequestHeaders::default(),
-        )
+        .refresh(RefreshInput {
+            refresh_token: "tpr_unknown".into(),
+        })
         .await
         .unwrap();
     // Reached the handler without credentials; the token itself is refused.
@@ -253,8 +250,7 @@ async fn refresh_is_public_and_the_policy_says_so() {
         policy.requirement("fn.listUsers"),
         &Requirement::Role("admin".into())
     );
-    let schema =
-        telepact::schema::Schema::from_documents([telepact_auth_example::SCHEMA_FILE]).unwrap();
+    let schema = telepact_auth_example::api::schema();
     assert!(policy.mismatches(&schema).is_empty());
 }
 
@@ -264,7 +260,7 @@ async fn logout_revokes_the_access_token_and_its_refresh_token() {
     let client = service.client();
     let tokens = login(&service, "alice").await;
     let out = client
-        .logout(LogoutInput {}, bearer(&tokens.access_token))
+        .logout_with(LogoutInput {}, bearer(&tokens.access_token))
         .await
         .unwrap();
     assert!(matches!(out.output, LogoutOutput::Ok(_)));
@@ -273,12 +269,9 @@ async fn logout_revokes_the_access_token_and_its_refresh_token() {
         MeOutput::ErrorUnauthenticated(unauthenticated())
     );
     let refreshed = client
-        .refresh(
-            RefreshInput {
-                refresh_token: tokens.refresh_token,
-            },
-            RequestHeaders::default(),
-        )
+        .refresh(RefreshInput {
+            refresh_token: tokens.refresh_token,
+        })
         .await
         .unwrap();
     assert!(matches!(

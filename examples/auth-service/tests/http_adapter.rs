@@ -34,7 +34,7 @@ async fn login_with_session(service: &Service, username: &str) -> (Raw, String, 
 
 fn cookie_session_id(set_cookie: &str) -> String {
     set_cookie
-        .strip_prefix("tp_session=")
+        .strip_prefix("__Host-tp_session=")
         .and_then(|rest| rest.split(';').next())
         .expect("the cookie names the session")
         .to_string()
@@ -138,7 +138,7 @@ async fn a_binary_login_answer_carries_the_session_only_in_the_cookie() {
 async fn cookie_calls_need_the_csrf_header() {
     let service = Service::start().await;
     let (_, id, csrf) = login_with_session(&service, "bob").await;
-    let cookie = format!("theme=dark; tp_session={id}");
+    let cookie = format!("theme=dark; __Host-tp_session={id}");
 
     let with_csrf = service
         .post(
@@ -178,12 +178,12 @@ async fn cookie_calls_need_the_csrf_header() {
 async fn logging_out_of_a_session_ends_it_and_clears_the_cookie() {
     let service = Service::start().await;
     let (_, id, csrf) = login_with_session(&service, "alice").await;
-    let cookie = format!("tp_session={id}");
+    let cookie = format!("__Host-tp_session={id}");
     let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
     let out = service.post(&headers, call("fn.logout", json!({}))).await;
     assert_eq!(out.tag(), "Ok_");
     let cleared = out.set_cookie.expect("the cookie is cleared");
-    assert!(cleared.starts_with("tp_session=;") && cleared.contains("Max-Age=0"));
+    assert!(cleared.starts_with("__Host-tp_session=;") && cleared.contains("Max-Age=0"));
     let after = service.post(&headers, call("fn.me", json!({}))).await;
     assert_eq!(after.tag(), "ErrorUnauthenticated_");
 }
@@ -199,4 +199,65 @@ async fn auth_in_the_message_wins_over_transport_headers() {
         .post(&[("authorization", &basic("alice"))], message)
         .await;
     assert_eq!(me.payload()["userId"], "u-carol");
+}
+
+#[tokio::test]
+async fn answers_carrying_tokens_are_never_stored_by_caches() {
+    let service = Service::start().await;
+    for (auth, session) in [(basic("alice"), false), (basic("alice"), true)] {
+        let response = reqwest::Client::new()
+            .post(&service.url)
+            .header("authorization", &auth)
+            .body(call("fn.login", json!({"session!": session})).to_string())
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .and_then(|value| value.to_str().ok()),
+            Some("no-store"),
+            "login with session: {session}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn logging_out_of_a_session_revokes_the_tokens_of_the_same_login() {
+    let service = Service::start().await;
+    let (login, id, csrf) = login_with_session(&service, "alice").await;
+    let refresh = login.payload()["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let access = login.payload()["accessToken"].as_str().unwrap().to_string();
+    let cookie = format!("__Host-tp_session={id}");
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let out = service.post(&headers, call("fn.logout", json!({}))).await;
+    assert_eq!(out.tag(), "Ok_");
+    let refreshed = service
+        .post(&[], call("fn.refresh", json!({"refreshToken": refresh})))
+        .await;
+    assert_eq!(refreshed.tag(), "ErrorUnauthenticated_");
+    let bearer = format!("Bearer {access}");
+    let me = service
+        .post(&[("authorization", &bearer)], call("fn.me", json!({})))
+        .await;
+    assert_eq!(me.tag(), "ErrorUnauthenticated_");
+
+    // And the other way round: a token's logout ends the session.
+    let (login, id, csrf) = login_with_session(&service, "alice").await;
+    let bearer = format!(
+        "Bearer {}",
+        login.payload()["accessToken"].as_str().unwrap()
+    );
+    let out = service
+        .post(&[("authorization", &bearer)], call("fn.logout", json!({})))
+        .await;
+    assert_eq!(out.tag(), "Ok_");
+    let cookie = format!("__Host-tp_session={id}");
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let me = service.post(&headers, call("fn.me", json!({}))).await;
+    assert_eq!(me.tag(), "ErrorUnauthenticated_");
 }

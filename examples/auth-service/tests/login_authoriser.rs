@@ -16,7 +16,7 @@ use telepact_auth::http::HttpAuthOptions;
 use telepact_auth::{
     AuthConfig, Authenticator, JwtKey, JwtKeys, MemoryStore, MemoryUsers, PasswordParams, User,
 };
-use telepact_auth_example::api::{Client, LogoutInput, MeInput, MeOutput, RequestHeaders};
+use telepact_auth_example::api::{Client, LogoutInput, MeInput, MeOutput};
 use tokio::sync::oneshot;
 
 const PASSWORD: &str = "alice-pw-1";
@@ -138,7 +138,7 @@ impl Transport for Recording {
 
 async fn me(client: &Client) -> MeOutput {
     client
-        .me(MeInput {}, RequestHeaders::default())
+        .me(MeInput {})
         .await
         .expect("the call completes")
         .output
@@ -221,10 +221,7 @@ async fn after_a_logout_the_authoriser_signs_in_again() {
         base.clone()
             .with_authoriser(login_authoriser(base, "alice", PASSWORD)),
     );
-    client
-        .logout(LogoutInput {}, RequestHeaders::default())
-        .await
-        .expect("logged out");
+    client.logout(LogoutInput {}).await.expect("logged out");
 
     let output = me(&client).await;
 
@@ -249,10 +246,7 @@ async fn a_wrong_password_is_a_clear_error() {
             .with_authoriser(login_authoriser(base, "alice", "guess")),
     );
 
-    let error = client
-        .me(MeInput {}, RequestHeaders::default())
-        .await
-        .expect_err("no credential");
+    let error = client.me(MeInput {}).await.expect_err("no credential");
 
     let CallError::Client(ClientError::Authorise(inner)) = &error else {
         panic!("expected an authorisation error, got {error:?}");

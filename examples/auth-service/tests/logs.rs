@@ -68,7 +68,7 @@ async fn no_secret_reaches_the_logs() {
     let refresh = text(&login, "refreshToken");
     let csrf = text(&login, "csrfToken!");
     let cookie = login.set_cookie.clone().unwrap_or_default();
-    let session_id = cookie["tp_session=".len()..]
+    let session_id = cookie["__Host-tp_session=".len()..]
         .split(';')
         .next()
         .unwrap_or_default()
@@ -120,7 +120,7 @@ async fn no_secret_reaches_the_logs() {
             call("fn.me", json!({})),
         )
         .await;
-    let cookie_header = format!("tp_session={session_id}");
+    let cookie_header = format!("__Host-tp_session={session_id}");
     service
         .post(&[("cookie", &cookie_header)], call("fn.me", json!({})))
         .await;

@@ -15,7 +15,7 @@ use telepact_auth_example::api::{LoginInput, LoginOk, LoginOutput, LogoutInput};
 async fn login(service: &Service, username: &str) -> LoginOk {
     match service
         .client()
-        .login(LoginInput::default(), password(username))
+        .login_with(LoginInput::default(), password(username))
         .await
         .unwrap()
         .output
@@ -49,7 +49,7 @@ async fn a_logout_on_one_instance_revokes_on_the_other() {
     let tokens = login(&a, "alice").await;
     assert!(accepted(&b, bearer(&tokens.access_token)).await);
     a.client()
-        .logout(LogoutInput {}, bearer(&tokens.access_token))
+        .logout_with(LogoutInput {}, bearer(&tokens.access_token))
         .await
         .unwrap();
     assert!(!accepted(&b, bearer(&tokens.access_token)).await);
@@ -69,7 +69,7 @@ async fn a_session_opened_on_one_instance_works_on_the_other() {
         )
         .await;
     let cookie = raw.set_cookie.clone().expect("a session cookie");
-    let id = cookie["tp_session=".len()..]
+    let id = cookie["__Host-tp_session=".len()..]
         .split(';')
         .next()
         .unwrap()
@@ -77,7 +77,7 @@ async fn a_session_opened_on_one_instance_works_on_the_other() {
     let csrf = raw.payload()["csrfToken!"].as_str().unwrap().to_string();
     assert!(accepted(&b, session(&id, &csrf)).await);
     b.client()
-        .logout(LogoutInput {}, session(&id, &csrf))
+        .logout_with(LogoutInput {}, session(&id, &csrf))
         .await
         .unwrap();
     assert!(!accepted(&a, session(&id, &csrf)).await);
@@ -128,7 +128,7 @@ async fn a_restart_on_sqlite_keeps_revocations_and_keys() {
     let kept = login(&first, "bob").await;
     first
         .client()
-        .logout(LogoutInput {}, bearer(&revoked.access_token))
+        .logout_with(LogoutInput {}, bearer(&revoked.access_token))
         .await
         .unwrap();
     first.stop().await;

@@ -12,7 +12,7 @@ use support::{
 };
 use telepact_auth::{Clock, JwtKey, JwtKeys, SystemClock};
 use telepact_auth_example::api::{
-    LoginInput, LoginOk, LoginOutput, RefreshInput, RefreshOk, RefreshOutput, RequestHeaders,
+    LoginInput, LoginOk, LoginOutput, RefreshInput, RefreshOk, RefreshOutput,
 };
 
 async fn login(service: &Service, username: &str, session: bool) -> LoginOk {
@@ -21,7 +21,7 @@ async fn login(service: &Service, username: &str, session: bool) -> LoginOk {
     };
     match service
         .client()
-        .login(input, password(username))
+        .login_with(input, password(username))
         .await
         .unwrap()
         .output
@@ -35,13 +35,7 @@ async fn refresh(service: &Service, token: &str) -> Option<RefreshOk> {
     let input = RefreshInput {
         refresh_token: token.to_string(),
     };
-    match service
-        .client()
-        .refresh(input, RequestHeaders::default())
-        .await
-        .unwrap()
-        .output
-    {
+    match service.client().refresh(input).await.unwrap().output {
         RefreshOutput::Ok(ok) => Some(ok),
         RefreshOutput::ErrorUnauthenticated(_) => None,
         other => panic!("unexpected refresh answer: {other:?}"),
@@ -68,7 +62,7 @@ async fn sessions_expire_on_the_injected_clock() {
         )
         .await;
     let cookie = raw.set_cookie.clone().expect("a session cookie");
-    let id = cookie["tp_session=".len()..]
+    let id = cookie["__Host-tp_session=".len()..]
         .split(';')
         .next()
         .unwrap()
@@ -149,6 +143,7 @@ fn claims(audience: &str) -> Claims<'_> {
 fn forge(algorithm: Algorithm, kid: &str, secret: &[u8], audience: &str) -> String {
     let mut header = Header::new(algorithm);
     header.kid = Some(kid.to_string());
+    header.typ = Some("at+jwt".to_string());
     jsonwebtoken::encode(
         &header,
         &claims(audience),

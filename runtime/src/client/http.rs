@@ -9,7 +9,8 @@ use crate::router::BoxFuture;
 
 /// POSTs each request to one URL, with `Content-Type: application/json` or (for
 /// MessagePack) `application/octet-stream`, and returns the response body. A
-/// non-success HTTP status is a transport error.
+/// non-success HTTP status (a redirect included) is a transport error: following a
+/// 307 or 308 would re-send the body, and with it `@auth_`, to wherever it points.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
@@ -17,12 +18,18 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport with a default `reqwest` client.
+    /// A transport with a `reqwest` client that follows no redirects.
     pub fn new(url: &str) -> Result<Self, ClientError> {
-        Self::with_client(reqwest::Client::new(), url)
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| ClientError::Transport(error.into()))?;
+        Self::with_client(client, url)
     }
 
     /// A transport sharing an existing `reqwest` client (connection pool, TLS setup).
+    /// Build it with `redirect(reqwest::redirect::Policy::none())`: a client that
+    /// follows redirects re-sends each request's credentials to the new location.
     pub fn with_client(client: reqwest::Client, url: &str) -> Result<Self, ClientError> {
         let url = reqwest::Url::parse(url).map_err(|error| ClientError::Transport(error.into()))?;
         Ok(HttpTransport { client, url })
@@ -54,6 +61,9 @@ impl Transport for HttpTransport {
             .send();
         Box::pin(async move {
             let response = pending.await?.error_for_status()?;
+            if !response.status().is_success() {
+                return Err(format!("the server answered HTTP {}", response.status()).into());
+            }
             Ok(response.bytes().await?.to_vec())
         })
     }

@@ -67,6 +67,13 @@ pub trait AuthHook: Send + Sync + 'static {
         let _ = transport;
         self.authenticate(headers)
     }
+
+    /// Request headers only this hook may set (the identity it derives, say). The
+    /// server drops any a client sent, on every request and before validation, public
+    /// functions included, so no caller can pose as a user.
+    fn reserved_headers(&self) -> &[&'static str] {
+        &[]
+    }
 }
 
 impl<F, Fut> AuthHook for F

@@ -15,10 +15,9 @@ use super::{Inner, Response, Server};
 use crate::binary::BinaryRequest;
 use crate::codec::{self, ParseFailure};
 use crate::message::{Headers, Message};
+use crate::refusal::Refusal;
 use crate::router::HandlerError;
 use crate::validate::{Selector, ValidationFailure, Validator, cases_json, check_headers};
-
-const UNAUTHENTICATED_MESSAGE: &str = "Valid authentication is required.";
 
 impl Server {
     /// Processes one request message (JSON bytes) into a response.
@@ -95,6 +94,11 @@ impl Inner {
         binary: &mut Option<(String, BinaryRequest)>,
     ) -> Message {
         update_headers(&mut request.headers);
+        if let Some(hook) = &self.on_auth {
+            for name in hook.reserved_headers() {
+                request.headers.remove(*name);
+            }
+        }
         let known = self.compiled.function_id(request.target());
         let scope = known.or(self.ping);
 
@@ -241,8 +245,9 @@ impl Inner {
         }
     }
 
-    /// Calls middleware and handler within the call's time limit; a failure, panic or
-    /// timeout is logged under a fresh case id.
+    /// Calls middleware and handler within the call's time limit; a [`Refusal`] answers
+    /// its auth error, any other failure, panic or timeout is logged under a fresh case
+    /// id.
     async fn route(&self, request: Message, function: &str) -> Result<Message, String> {
         let limit = self.time_limit(&request.headers);
         let call = CatchUnwind::new(self.middleware.call(request, &self.router));
@@ -254,7 +259,13 @@ impl Inner {
         };
         let source: HandlerError = match outcome {
             Ok(Ok(result)) => return Ok(result),
-            Ok(Err(e)) => e,
+            Ok(Err(e)) => match e.downcast::<Refusal>() {
+                Ok(refusal) => {
+                    tracing::info!(function, reason = %refusal, "call refused");
+                    return Ok(refusal.to_message());
+                }
+                Err(other) => other,
+            },
             Err(panic) => Box::new(panic),
         };
         let case_id = new_case_id();
@@ -336,12 +347,9 @@ fn invalid(tag: &str, failures: &[ValidationFailure], headers: Headers) -> Messa
 }
 
 fn unauthenticated(headers: Headers) -> Message {
-    let mut payload = Map::new();
-    payload.insert(
-        "message!".to_string(),
-        Value::String(UNAUTHENTICATED_MESSAGE.to_string()),
-    );
-    Message::new(headers, "ErrorUnauthenticated_", payload)
+    let mut message = Refusal::Unauthenticated.to_message();
+    message.headers = headers;
+    message
 }
 
 fn unknown_error(case_id: String, headers: Headers) -> Message {

@@ -40,7 +40,7 @@ pub enum CallError {
     /// The request carries `@select_`, whose trimmed response the generated types
     /// cannot hold without misreading left-out fields; nothing was sent.
     #[error(
-        "{function}: a `@select_` response does not fit the generated types; send it with the generated `Client::call_raw` (or `telepact::typed::call_raw`) and read the JSON"
+        "{function}: a `@select_` response does not fit the generated types; send it with the generated `Client::call_raw` and read the JSON"
     )]
     Selection { function: String },
 }

@@ -1,12 +1,13 @@
 //! The macro that brings a build script's generated code into the crate.
 
 /// Includes the code `telepact_codegen` generated for a schema directory in the build
-/// script: `telepact::include_schema!("api")` includes `$OUT_DIR/api.rs`.
+/// script: `telepact::include_schema!("api")` includes `$OUT_DIR/api.rs`, which defines
+/// `pub mod api`.
 ///
 /// ```ignore
-/// mod api {
-///     telepact::include_schema!("api");
-/// }
+/// telepact::include_schema!("api");
+///
+/// let server = api::server_builder(MyHandler).build()?;
 /// ```
 #[macro_export]
 macro_rules! include_schema {

@@ -30,7 +30,7 @@ pub const UNAUTHENTICATED: &str = "Valid authentication is required.";
 /// Whether `fn.me` accepts the credentials: `Ok_` is yes, the protocol's
 /// `ErrorUnauthenticated_` is no; any other answer fails the test.
 pub async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
-    let answer = service.client().me(MeInput {}, headers).await.unwrap();
+    let answer = service.client().me_with(MeInput {}, headers).await.unwrap();
     match answer.output {
         MeOutput::Ok(_) => true,
         MeOutput::ErrorUnauthenticated(refused) => {
@@ -47,11 +47,7 @@ pub async fn refreshes(service: &Service, token: &str) -> bool {
     let input = RefreshInput {
         refresh_token: token.into(),
     };
-    let answer = service
-        .client()
-        .refresh(input, RequestHeaders::default())
-        .await
-        .unwrap();
+    let answer = service.client().refresh(input).await.unwrap();
     match answer.output {
         RefreshOutput::Ok(_) => true,
         RefreshOutput::ErrorUnauthenticated(refused) => {

@@ -115,7 +115,10 @@ fn parse(text: &str) -> Option<Token> {
     };
     token.expires_at = match fields.get("expires_at") {
         None => None,
-        Some(seconds) => Some(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds.as_u64()?)),
+        // A time past what `SystemTime` holds makes the file unreadable, not a panic.
+        Some(seconds) => {
+            Some(SystemTime::UNIX_EPOCH.checked_add(Duration::from_secs(seconds.as_u64()?))?)
+        }
     };
     Some(token)
 }

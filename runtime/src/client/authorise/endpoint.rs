@@ -41,8 +41,17 @@ impl TokenEndpoint {
     ) -> Result<Self, AuthoriseError> {
         let url = reqwest::Url::parse(url)
             .map_err(|error| AuthoriseError::TokenEndpoint(format!("bad token URL: {error}")))?;
+        if url.scheme() != "https" && !is_loopback(&url) {
+            return Err(AuthoriseError::TokenEndpoint(
+                "the token URL must use https (plain http only on loopback)".into(),
+            ));
+        }
+        let http = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .map_err(|error| AuthoriseError::TokenEndpoint(error.to_string()))?;
         Ok(TokenEndpoint {
-            http: reqwest::Client::new(),
+            http,
             url,
             client_id,
             client_secret,
@@ -84,6 +93,19 @@ impl TokenEndpoint {
             AuthoriseError::TokenEndpoint("the token response is not JSON".into())
         })?;
         token_from_response(&json, now)
+    }
+}
+
+/// Whether `url` names this machine, where plain http exposes nothing to the network.
+fn is_loopback(url: &reqwest::Url) -> bool {
+    match url.host_str() {
+        Some(host) if host.eq_ignore_ascii_case("localhost") => true,
+        Some(host) => host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|address| address.is_loopback()),
+        None => false,
     }
 }
 

@@ -41,7 +41,7 @@ const REFUSED_PAGE: &str =
 /// let redirect_uri = redirect.redirect_uri().to_string();
 /// let code = redirect.receive(&state, Duration::from_secs(300)).await?;
 /// let source = AuthorizationCode::new("https://idp.example/token", "cli", redirect_uri)?
-///     .code(code, Some(&pkce));
+///     .code(code, &pkce);
 /// # let _ = source;
 /// # Ok(())
 /// # }

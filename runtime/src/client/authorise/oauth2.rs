@@ -49,7 +49,9 @@ impl ClientCredentials {
         self
     }
 
-    /// Shares an existing `reqwest` client (proxy, TLS roots, timeouts).
+    /// Shares an existing `reqwest` client (proxy, TLS roots, timeouts). Build it with
+    /// `redirect(reqwest::redirect::Policy::none())`: a client that follows redirects
+    /// re-sends the form, secrets included, to the new location.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.endpoint.http = http;
         self

@@ -126,14 +126,18 @@ impl AuthorizationCode {
         self
     }
 
-    /// The code the redirect brought back, and the PKCE pair of that request.
-    pub fn code(mut self, code: impl Into<Secret>, pkce: Option<&Pkce>) -> Self {
+    /// The code the redirect brought back, and the PKCE pair of that request. PKCE is
+    /// required: without it a code intercepted on its way back could be redeemed by
+    /// anyone (RFC 9700 §2.1.1).
+    pub fn code(mut self, code: impl Into<Secret>, pkce: &Pkce) -> Self {
         *self.code.get_mut().unwrap_or_else(PoisonError::into_inner) = Some(code.into());
-        self.verifier = pkce.map(|pkce| pkce.verifier.clone());
+        self.verifier = Some(pkce.verifier.clone());
         self
     }
 
-    /// Shares an existing `reqwest` client (proxy, TLS roots, timeouts).
+    /// Shares an existing `reqwest` client (proxy, TLS roots, timeouts). Build it with
+    /// `redirect(reqwest::redirect::Policy::none())`: a client that follows redirects
+    /// re-sends the form, secrets included, to the new location.
     pub fn http_client(mut self, http: reqwest::Client) -> Self {
         self.endpoint.http = http;
         self

@@ -1,11 +1,9 @@
 //! The schema gained `fn.approveSpecial`; an implementation written before it no longer
 //! compiles.
 
-mod bakery {
-    include!("../../../../tests/generated/bakery.rs");
-}
+include!("../../../../tests/generated/bakery.rs");
 
-use bakery::*;
+use api::*;
 use telepact::HandlerError;
 
 struct Bakery;
@@ -17,5 +15,5 @@ impl Handler for Bakery {
 }
 
 fn main() {
-    let _ = bakery::router(Bakery);
+    let _ = api::router(Bakery);
 }

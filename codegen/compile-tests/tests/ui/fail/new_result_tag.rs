@@ -1,9 +1,7 @@
 //! `fn.getPoint` gained the `NotFound` result; a match written before it no longer
 //! compiles.
 
-mod features {
-    include!("../../../../tests/generated/features.rs");
-}
+include!("../../../../tests/generated/features.rs");
 
 use features::GetPointOutput;
 

@@ -4,9 +4,7 @@
 
 #![deny(warnings)]
 
-mod example {
-    include!("../generated/example.rs");
-}
+include!("../generated/example.rs");
 
 mod vectors {
     include!("../generated/vectors.rs");
@@ -17,6 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use telepact::HandlerError;
+use telepact::typed::standard::{ApiInput, ApiOutput, PingInput, PingOutput};
 
 struct Echo;
 
