@@ -36,8 +36,8 @@ pub enum NatsError {
     /// Subscribing to the subject failed.
     #[error("could not subscribe: {0}")]
     Subscribe(#[from] async_nats::SubscribeError),
-    /// Pending replies could not be flushed at shutdown.
-    #[error("could not flush replies: {0}")]
+    /// The subscription or pending replies could not be flushed to the server.
+    #[error("could not flush to NATS: {0}")]
     Flush(#[from] async_nats::client::FlushError),
     /// The worker's task panicked or was cancelled.
     #[error("worker task ended abnormally: {0}")]
@@ -82,6 +82,9 @@ pub async fn serve(
     let subscriber = client
         .queue_subscribe(subject.to_string(), queue_group.to_string())
         .await?;
+    // Once the server has seen the subscription, requests sent after this returns
+    // reach the worker rather than "no responders".
+    client.flush().await?;
     let (stop, stopped) = oneshot::channel();
     let task = tokio::spawn(run(server, client, subscriber, stopped));
     Ok(Worker { stop, task })
