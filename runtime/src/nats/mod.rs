@@ -27,6 +27,9 @@ use crate::client::{Transport, TransportError};
 use crate::router::BoxFuture;
 use crate::server::Server;
 
+/// How long [`Worker::drain`] lets in-flight requests finish.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
 /// How a worker failed to start or to finish.
 #[derive(Debug, thiserror::Error)]
 pub enum NatsError {
@@ -55,10 +58,29 @@ impl Worker {
     /// Stops taking new requests (the subscription ends, so the queue group sends
     /// them to the other workers), then waits for the requests in flight to be
     /// answered and their replies flushed.
+    ///
+    /// Bounded by [`DRAIN_GRACE`]: past it (a stuck handler, or NATS unreachable so
+    /// replies cannot be flushed) the worker is ended without them.
     pub async fn drain(self) -> Result<(), NatsError> {
+        self.drain_within(DRAIN_GRACE).await
+    }
+
+    /// Like [`Worker::drain`], giving in-flight requests `grace`.
+    pub async fn drain_within(self, grace: Duration) -> Result<(), NatsError> {
         // An Err means the task has already ended; its result tells why.
         let _ = self.stop.send(());
-        self.task.await?
+        let mut task = self.task;
+        match tokio::time::timeout(grace, &mut task).await {
+            Ok(result) => result?,
+            Err(_) => {
+                task.abort();
+                tracing::warn!(
+                    grace_ms = grace.as_millis(),
+                    "worker ended at the drain deadline"
+                );
+                Ok(())
+            }
+        }
     }
 
     /// Ends the worker at once: requests in flight get no answer (their callers time
