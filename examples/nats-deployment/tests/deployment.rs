@@ -2,9 +2,11 @@
 //! real `nats-server` on a free loopback port (SKIP line when it is not installed).
 
 use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use telepact::client::ClientOptions;
+use telepact::client::{ClientOptions, HttpTransport, Transport, TransportError};
 use telepact::http::HttpOptions;
 use telepact::nats;
 use telepact_bakery::api::{
@@ -76,11 +78,10 @@ fn signed_in(username: &str, password: &str) -> RequestHeaders {
 }
 
 /// Two bakery workers behind one queue group and a gateway; runs the reference calls
-/// through the gateway with `options`.
-async fn run_the_bakery_flow(options: ClientOptions) {
-    let Some(nats_server) = NatsServer::start() else {
-        return;
-    };
+/// through the gateway with `options`; returns how many responses were MessagePack
+/// (`None` when nats-server is missing).
+async fn run_the_bakery_flow(options: ClientOptions) -> Option<usize> {
+    let nats_server = NatsServer::start()?;
     let nats_url = nats_server.url();
     let connect = || nats::connect(&nats_url, Duration::from_secs(5));
     let mut workers = Vec::new();
@@ -111,7 +112,21 @@ async fn run_the_bakery_flow(options: ClientOptions) {
         std::future::pending(),
     ));
 
-    let client = Client::new(telepact::Client::http(&url, options).expect("a valid url"));
+    let http = HttpTransport::new(&url).expect("a valid url");
+    let binary_responses = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&binary_responses);
+    let transport = move |request: Vec<u8>| {
+        let sent = http.send(request);
+        let counter = Arc::clone(&counter);
+        async move {
+            let response = sent.await?;
+            if telepact::binary::is_msgpack(&response) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok::<_, TransportError>(response)
+        }
+    };
+    let client = Client::new(telepact::Client::with_options(transport, options));
     for _ in 0..4 {
         let shift = client
             .my_shift(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
@@ -139,14 +154,19 @@ async fn run_the_bakery_flow(options: ClientOptions) {
     for worker in workers {
         worker.drain().await.expect("drains");
     }
+    Some(binary_responses.load(Ordering::SeqCst))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bakery_flow_through_the_gateway_over_json() {
-    run_the_bakery_flow(ClientOptions::default()).await;
+    let binary = run_the_bakery_flow(ClientOptions::default()).await;
+    assert!(matches!(binary, None | Some(0)), "{binary:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bakery_flow_through_the_gateway_over_binary() {
-    run_the_bakery_flow(ClientOptions::default().binary(true)).await;
+    // The first call negotiates the encoding (a JSON answer carrying it); the rest
+    // come back as MessagePack through the gateway.
+    let binary = run_the_bakery_flow(ClientOptions::default().binary(true)).await;
+    assert!(matches!(binary, None | Some(4)), "{binary:?}");
 }
