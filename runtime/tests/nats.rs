@@ -17,7 +17,8 @@ use telepact::schema::Schema;
 use telepact::{Client, ClientError, FunctionRouter, HandlerError, Headers, Message, Server};
 
 const SCHEMA: &str = r#"[
-    {"fn.add": {"a": "integer", "b": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}
+    {"fn.add": {"a": "integer", "b": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]},
+    {"fn.slow": {}, "->": [{"Ok_": {}}]}
 ]"#;
 
 const SUBJECT: &str = "telepact.test";
@@ -113,6 +114,10 @@ fn server() -> Server {
         let mut payload = Map::new();
         payload.insert("sum".to_string(), json!(number("a") + number("b")));
         Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let router = router.route("fn.slow", |_request: Message| async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
     });
     Server::builder(schema, router)
         .auth_required(false)
@@ -406,4 +411,55 @@ async fn workers_and_gateway_resume_after_a_nats_restart() {
         assert_eq!(sum_of(&response), Some(round + 1));
     }
     worker.drain().await.expect("drains");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_finishes_the_calls_in_flight_and_takes_no_new_ones() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let worker = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
+        .await
+        .expect("subscribes");
+    let client = Arc::new(nats_client(&url, false).await);
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let client = Arc::clone(&client);
+        calls.spawn(async move {
+            let slow = Message::new(Headers::new(), "fn.slow", Map::new());
+            client
+                .request(slow)
+                .await
+                .map(|response| response.target().to_string())
+        });
+    }
+    // The slow calls are being handled (300 ms each) when the drain starts.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    worker.drain().await.expect("drains");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "drain took {:?}",
+        started.elapsed()
+    );
+    let mut answered = 0;
+    while let Some(outcome) = calls.join_next().await {
+        assert_eq!(
+            outcome
+                .expect("call task")
+                .expect("answered while draining"),
+            "Ok_"
+        );
+        answered += 1;
+    }
+    assert_eq!(answered, 5);
+    // Nobody serves the subject any more: a new call fails at once.
+    let started = Instant::now();
+    let refused = client.request(add(1, 1)).await;
+    assert!(
+        matches!(refused, Err(ClientError::Transport(_))),
+        "{refused:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
 }
