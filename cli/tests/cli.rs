@@ -6,6 +6,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 use telepact::{FunctionRouter, Server};
 use telepact_schema::{Schema, pseudo_json_text};
+use telepact_test_support::{conformance_dir, record_vectors};
 
 const BAKERY_API: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../api");
 
@@ -70,26 +71,6 @@ fn scratch_dir(name: &str) -> PathBuf {
 
 fn path_text(path: &Path) -> &str {
     path.to_str().expect("UTF-8 temp path")
-}
-
-/// The conformance vectors' folder; `None` after a SKIP line when absent (a failure
-/// under `TELEPACT_REQUIRE_ALL=1`).
-fn conformance_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TELEPACT_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/telepact-conformance")
-        });
-    if dir.join("compare.json").is_file() {
-        return Some(dir);
-    }
-    let message = format!("conformance vectors not found at {}", dir.display());
-    assert!(
-        std::env::var("TELEPACT_REQUIRE_ALL").as_deref() != Ok("1"),
-        "{message}"
-    );
-    eprintln!("SKIP: {message}");
-    None
 }
 
 #[path = "cli/codegen.rs"]

@@ -27,13 +27,16 @@ fn compile_dir_writes_one_file_named_after_the_directory_and_keeps_it_when_uncha
         .emit_rerun_if_changed(false);
     let path = builder.compile_dir(common::bakery_dir()).unwrap();
     assert_eq!(path, out.join("api.rs"));
-    let written = std::fs::metadata(&path).unwrap().modified().unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(20));
+    let code = std::fs::read_to_string(&path).unwrap();
+    // Backdate the file: any write, however soon, moves its mtime to now.
+    let backdated = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(backdated).unwrap();
+    drop(file);
     builder.compile_dir(common::bakery_dir()).unwrap();
-    assert_eq!(
-        std::fs::metadata(&path).unwrap().modified().unwrap(),
-        written
-    );
+    let metadata = std::fs::metadata(&path).unwrap();
+    assert_eq!(metadata.modified().unwrap(), backdated, "rewritten");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), code);
 }
 
 /// The build error for a schema directory holding `text`, with the directory shown

@@ -59,6 +59,14 @@ fn runs(dir: &Path, file: &str, group: Option<&str>, expected: usize) -> Vec<Vec
     runs.into_iter().map(|(_, run)| run).collect()
 }
 
+/// The name a file's cases are counted under: `file/group` for one group of a file.
+fn counted_as(file: &str, group: Option<&str>) -> String {
+    match group {
+        Some(group) => format!("{file}/{group}"),
+        None => file.to_string(),
+    }
+}
+
 async fn in_process(file: &str, schema: &str, group: Option<&str>, expected: usize) {
     let Some(dir) = vectors::conformance_dir() else {
         return;
@@ -73,7 +81,8 @@ async fn in_process(file: &str, schema: &str, group: Option<&str>, expected: usi
         .await;
         failures.extend(found);
     }
-    vectors::report(&format!("{file} (mock, in process)"), expected, &failures);
+    let label = format!("{} (mock, in process)", counted_as(file, group));
+    vectors::report(&label, expected, &failures);
 }
 
 #[tokio::test]
@@ -117,7 +126,11 @@ async fn api_examples_of_the_auth_server_in_process() {
         .await;
         failures.extend(found);
     }
-    vectors::report("api_examples.json (auth server, in process)", 1, &failures);
+    vectors::report(
+        "api_examples.json/auth_cases (auth server, in process)",
+        1,
+        &failures,
+    );
 }
 
 /// Runs one `test_client.json` request through the test client, the way the vectors'
@@ -281,7 +294,8 @@ mod over_http {
             served.stop().await;
             failures.extend(found);
         }
-        vectors::report(&format!("{file} (mock, over HTTP)"), expected, &failures);
+        let label = format!("{} (mock, over HTTP)", super::counted_as(file, group));
+        vectors::report(&label, expected, &failures);
     }
 
     #[tokio::test]

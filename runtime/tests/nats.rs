@@ -3,6 +3,7 @@
 //! and a NATS restart. Prints a SKIP line when `nats-server` is not installed.
 
 use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -27,27 +28,20 @@ const TIMEOUT: Duration = Duration::from_secs(2);
 /// A `nats-server` child on a free loopback port, killed on drop.
 struct NatsServer {
     child: Child,
+    binary: PathBuf,
     port: u16,
 }
 
 impl NatsServer {
-    /// Starts one, or prints SKIP and returns `None` when the binary is missing
-    /// (a failure instead under `TELEPACT_REQUIRE_ALL=1`).
+    /// Starts one, or returns `None` after a SKIP line when `nats-server` is missing.
     fn start() -> Option<NatsServer> {
-        let Some(binary) = nats_server_binary() else {
-            assert!(
-                std::env::var("TELEPACT_REQUIRE_ALL").as_deref() != Ok("1"),
-                "nats-server is not installed"
-            );
-            eprintln!("SKIP: nats-server is not installed");
-            return None;
-        };
+        let binary = telepact_test_support::nats_server()?;
         let port = free_port();
-        Some(NatsServer::on_port(&binary, port))
+        Some(NatsServer::on_port(binary, port))
     }
 
-    fn on_port(binary: &str, port: u16) -> NatsServer {
-        let child = Command::new(binary)
+    fn on_port(binary: PathBuf, port: u16) -> NatsServer {
+        let child = Command::new(&binary)
             .args(["-a", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -61,7 +55,11 @@ impl NatsServer {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        NatsServer { child, port }
+        NatsServer {
+            child,
+            binary,
+            port,
+        }
     }
 
     fn url(&self) -> String {
@@ -71,8 +69,7 @@ impl NatsServer {
     /// Kills this server and starts another on the same port.
     fn restart(&mut self) {
         self.stop();
-        let binary = nats_server_binary().expect("nats-server was there a moment ago");
-        *self = NatsServer::on_port(&binary, self.port);
+        *self = NatsServer::on_port(self.binary.clone(), self.port);
     }
 
     fn stop(&mut self) {
@@ -85,13 +82,6 @@ impl Drop for NatsServer {
     fn drop(&mut self) {
         self.stop();
     }
-}
-
-fn nats_server_binary() -> Option<String> {
-    ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
-        .into_iter()
-        .find(|path| std::path::Path::new(path).exists())
-        .map(str::to_string)
 }
 
 fn free_port() -> u16 {

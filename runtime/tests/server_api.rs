@@ -122,7 +122,7 @@ fn a_schema_without_auth_needs_auth_waived() {
 }
 
 /// What the on-error hook saw: kind and case id of each error.
-type ErrorLog = Arc<Mutex<Vec<(ErrorKind, Option<String>)>>>;
+type ErrorLog = Arc<Mutex<Vec<(ErrorKind, Option<String>, Option<String>)>>>;
 
 #[test]
 fn a_schema_with_auth_needs_an_auth_hook() {
@@ -146,10 +146,11 @@ fn point_server(errors: ErrorLog) -> Server {
     Server::builder(schema, router)
         .auth_required(false)
         .on_error(move |error| {
-            errors
-                .lock()
-                .unwrap()
-                .push((error.kind(), error.case_id().map(str::to_string)));
+            errors.lock().unwrap().push((
+                error.kind(),
+                error.case_id().map(str::to_string),
+                std::error::Error::source(error).map(ToString::to_string),
+            ));
         })
         .build()
         .expect("server builds")
@@ -167,7 +168,53 @@ async fn handler_errors_get_a_case_id_reported_to_on_error() {
         .to_string();
     assert!(!case_id.is_empty());
     let errors = errors.lock().unwrap();
-    assert_eq!(errors.as_slice(), &[(ErrorKind::Handler, Some(case_id))]);
+    // The reported error wraps the handler's own.
+    let cause = Some("database unavailable".to_string());
+    assert_eq!(
+        errors.as_slice(),
+        &[(ErrorKind::Handler, Some(case_id), cause)]
+    );
+}
+
+/// The on-request hook sees each parsed request once, as sent; the on-response hook
+/// each answer once, as sent back (a parse failure's too).
+#[tokio::test]
+async fn hooks_observe_each_request_and_response_once_as_sent() {
+    let seen = Arc::new(Mutex::new(Vec::<(&str, Value)>::new()));
+    let (requests, responses) = (Arc::clone(&seen), Arc::clone(&seen));
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .on_request(move |request| {
+            requests
+                .lock()
+                .unwrap()
+                .push(("request", request.to_json()));
+            Ok(())
+        })
+        .on_response(move |response| {
+            responses
+                .lock()
+                .unwrap()
+                .push(("response", response.to_json()));
+            Ok(())
+        })
+        .build()
+        .expect("server builds");
+
+    let request = call(json!({"@id_": "a"}), "fn.ping_");
+    let response = respond(&request, &server).await;
+    assert_eq!(response, json!([{"@id_": "a"}, {"Ok_": {}}]));
+    assert_eq!(
+        *seen.lock().unwrap(),
+        [("request", request.to_json()), ("response", response)]
+    );
+
+    seen.lock().unwrap().clear();
+    let garbage = server.process(b"[1]").await.bytes;
+    let garbage: Value = serde_json::from_slice(&garbage).expect("a JSON answer");
+    assert!(garbage.pointer("/1/ErrorParseFailure_").is_some());
+    assert_eq!(*seen.lock().unwrap(), [("response", garbage)]);
 }
 
 #[tokio::test]

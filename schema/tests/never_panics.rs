@@ -115,13 +115,33 @@ proptest! {
     }
 }
 
+/// The failure reasons each way of loading `text` answers (`None` when it loads).
+fn reasons_every_way(text: &str) -> Vec<Option<Vec<String>>> {
+    let reasons = |loaded: Result<Schema, telepact_schema::LoadError>| {
+        let error = loaded.err()?;
+        let failures = error
+            .failures()
+            .expect("an invalid schema, not an I/O error");
+        Some(failures.iter().map(|f| f.reason.clone()).collect())
+    };
+    vec![
+        reasons(Schema::from_text(text)),
+        reasons(Schema::from_documents([("a.telepact.yaml", text)])),
+        reasons(Schema::from_documents([
+            ("a.telepact.json", text),
+            ("b", "[]"),
+        ])),
+    ]
+}
+
 #[test]
 fn deeply_nested_input_is_refused_not_overflowed() {
     let depth = 100_000;
     let json = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
-    load_every_way(&json);
+    let refused = Some(vec!["JsonInvalid".to_string()]);
+    assert_eq!(reasons_every_way(&json), vec![refused.clone(); 3]);
     let yaml = "- ".repeat(2000) + "x";
-    load_every_way(&yaml);
+    assert_eq!(reasons_every_way(&yaml), vec![refused; 3]);
 }
 
 #[test]

@@ -48,14 +48,24 @@ impl Bakery {
         format!("http://127.0.0.1:{}/api/telepact", self.port)
     }
 
-    /// The stdout lines printed so far (waiting briefly for stragglers).
+    /// Everything the bakery printed on stdout: stops it first (Ctrl-C) and reads to the
+    /// end, so a line that is absent was never printed (rather than not printed yet).
     pub fn stdout_lines(&self) -> Vec<String> {
-        drain(&self.stdout)
+        self.stop();
+        read_to_end(&self.stdout)
     }
 
-    /// The stderr (log) lines printed so far (waiting briefly for stragglers).
+    /// Everything the bakery printed on stderr (its logs), read the same way.
     pub fn stderr_lines(&self) -> Vec<String> {
-        drain(&self.stderr)
+        self.stop();
+        read_to_end(&self.stderr)
+    }
+
+    /// Sends SIGINT; the bakery shuts down, closing its output. Harmless once it has.
+    fn stop(&self) {
+        let _ = Command::new("kill")
+            .args(["-INT", &self.child.id().to_string()])
+            .status();
     }
 
     /// Sends SIGINT (Ctrl-C) and waits for the process to exit.
@@ -89,14 +99,16 @@ fn read_lines(output: impl std::io::Read + Send + 'static) -> Receiver<String> {
     receiver
 }
 
-fn drain(lines: &Receiver<String>) -> Vec<String> {
-    let mut drained = Vec::new();
-    let deadline = Instant::now() + Duration::from_millis(300);
+/// The lines up to the end of the output, which comes when the process exits.
+fn read_to_end(lines: &Receiver<String>) -> Vec<String> {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut read = Vec::new();
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match lines.recv_timeout(left) {
-            Ok(line) => drained.push(line),
-            Err(RecvTimeoutError::Timeout | RecvTimeoutError::Disconnected) => return drained,
+            Ok(line) => read.push(line),
+            Err(RecvTimeoutError::Disconnected) => return read,
+            Err(RecvTimeoutError::Timeout) => panic!("the bakery's output did not end"),
         }
     }
 }

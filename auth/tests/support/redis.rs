@@ -10,24 +10,29 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one, or prints `SKIP: redis-server not found` and returns `None`.
+    /// Starts one, or returns `None` after a skip (a failure under
+    /// `TELEPACT_REQUIRE_ALL=1`) when `redis-server` is missing or does not start.
     pub fn start() -> Option<RedisServer> {
+        let program = telepact_test_support::redis_server()?;
         let port = free_port();
-        let child = Command::new("redis-server")
+        let child = Command::new(program)
             .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
             .args(["--save", "", "--appendonly", "no"])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn();
-        let Ok(child) = child else {
-            println!("SKIP: redis-server not found");
-            return None;
+        let child = match child {
+            Ok(child) => child,
+            Err(error) => {
+                telepact_test_support::skip(&format!("redis-server did not run: {error}"));
+                return None;
+            }
         };
         let server = RedisServer { child, port };
         let deadline = Instant::now() + Duration::from_secs(10);
         while TcpStream::connect(("127.0.0.1", port)).is_err() {
             if Instant::now() > deadline {
-                println!("SKIP: redis-server did not start on port {port}");
+                telepact_test_support::skip(&format!("redis-server did not start on port {port}"));
                 return None;
             }
             std::thread::sleep(Duration::from_millis(20));

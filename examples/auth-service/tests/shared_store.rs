@@ -7,13 +7,10 @@ use std::sync::Arc;
 
 use serde_json::json;
 use support::redis::RedisServer;
-use support::{Service, Setup, bearer, password, session};
+use support::{Service, Setup, accepted, bearer, password, refreshes, session};
 use telepact_auth::ManualClock;
 use telepact_auth::store::{RedisStore, SqliteStore};
-use telepact_auth_example::api::{
-    LoginInput, LoginOk, LoginOutput, LogoutInput, MeInput, MeOutput, RefreshInput, RefreshOutput,
-    RequestHeaders,
-};
+use telepact_auth_example::api::{LoginInput, LoginOk, LoginOutput, LogoutInput};
 
 async fn login(service: &Service, username: &str) -> LoginOk {
     match service
@@ -26,23 +23,6 @@ async fn login(service: &Service, username: &str) -> LoginOk {
         LoginOutput::Ok(ok) => ok,
         other => panic!("login failed: {other:?}"),
     }
-}
-
-async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
-    let answer = service.client().me(MeInput {}, headers).await.unwrap();
-    matches!(answer.output, MeOutput::Ok(_))
-}
-
-async fn refreshes(service: &Service, token: &str) -> bool {
-    let input = RefreshInput {
-        refresh_token: token.into(),
-    };
-    let answer = service
-        .client()
-        .refresh(input, RequestHeaders::default())
-        .await
-        .unwrap();
-    matches!(answer.output, RefreshOutput::Ok(_))
 }
 
 async fn two_instances_on(redis: &RedisServer) -> (Service, Service) {

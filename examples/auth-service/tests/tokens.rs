@@ -7,11 +7,12 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
-use support::{AUDIENCE, ISSUER, KEY_ID, KEY_SECRET, Service, Setup, bearer, password, session};
+use support::{
+    AUDIENCE, ISSUER, KEY_ID, KEY_SECRET, Service, Setup, accepted, bearer, password, session,
+};
 use telepact_auth::{Clock, JwtKey, JwtKeys, SystemClock};
 use telepact_auth_example::api::{
-    LoginInput, LoginOk, LoginOutput, MeInput, MeOutput, RefreshInput, RefreshOk, RefreshOutput,
-    RequestHeaders,
+    LoginInput, LoginOk, LoginOutput, RefreshInput, RefreshOk, RefreshOutput, RequestHeaders,
 };
 
 async fn login(service: &Service, username: &str, session: bool) -> LoginOk {
@@ -45,11 +46,6 @@ async fn refresh(service: &Service, token: &str) -> Option<RefreshOk> {
         RefreshOutput::ErrorUnauthenticated(_) => None,
         other => panic!("unexpected refresh answer: {other:?}"),
     }
-}
-
-async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
-    let answer = service.client().me(MeInput {}, headers).await.unwrap();
-    matches!(answer.output, MeOutput::Ok(_))
 }
 
 #[tokio::test]

@@ -22,17 +22,7 @@ struct NatsServer {
 
 impl NatsServer {
     fn start() -> Option<NatsServer> {
-        let Some(binary) = ["/usr/sbin/nats-server", "/usr/bin/nats-server"]
-            .into_iter()
-            .find(|path| std::path::Path::new(path).exists())
-        else {
-            assert!(
-                std::env::var("TELEPACT_REQUIRE_ALL").as_deref() != Ok("1"),
-                "nats-server is not installed"
-            );
-            eprintln!("SKIP: nats-server is not installed");
-            return None;
-        };
+        let binary = telepact_test_support::nats_server()?;
         let port = std::net::TcpListener::bind(("127.0.0.1", 0))
             .and_then(|listener| listener.local_addr())
             .expect("a free loopback port")

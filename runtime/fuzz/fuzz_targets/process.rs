@@ -10,7 +10,7 @@ use std::task::{Context, Poll, Waker};
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Value};
 use telepact::schema::Schema;
-use telepact::{FunctionRouter, HandlerError, Message, Server};
+use telepact::{Encoding, FunctionRouter, HandlerError, Message, Server};
 
 const SCHEMA: &str = r#"[
   {"struct.Item": {"id": "integer", "name!": "string?", "tags!": ["string"], "next!": "struct.Item?", "blob!": "bytes"}},
@@ -48,7 +48,22 @@ fn run<F: Future>(future: F) -> F::Output {
 
 fuzz_target!(|data: &[u8]| {
     let response = run(server().process(data));
-    let value: Value = serde_json::from_slice(&response.bytes).expect("response is JSON");
-    let body = value.get(1).and_then(Value::as_object).map(Map::len);
-    assert_eq!(body, Some(1), "response body has one entry");
+    // A valid `@bin_` request gets its answer in MessagePack; anything else gets JSON.
+    let body_entries = match response.encoding {
+        Encoding::Json => {
+            let value: Value =
+                serde_json::from_slice(&response.bytes).expect("a JSON answer is JSON");
+            value.get(1).and_then(Value::as_object).map(Map::len)
+        }
+        Encoding::Binary => {
+            let value = rmpv::decode::read_value(&mut &response.bytes[..])
+                .expect("a binary answer is MessagePack");
+            value
+                .as_array()
+                .and_then(|message| message.get(1))
+                .and_then(rmpv::Value::as_map)
+                .map(Vec::len)
+        }
+    };
+    assert_eq!(body_entries, Some(1), "response body has one entry");
 });

@@ -17,19 +17,10 @@ use telepact::binary::{BinaryRequest, ServerBinary, is_msgpack};
 #[path = "../../src/binary/test_schema.rs"]
 pub mod test_schema;
 
-/// Where the conformance vectors live, or `None` (after printing the SKIP line).
+/// Where the conformance vectors live, or `None` after a skip (a failure under
+/// `TELEPACT_REQUIRE_ALL=1`).
 pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = std::env::var_os("TELEPACT_CONFORMANCE_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/telepact-conformance")
-        });
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!("SKIP: conformance vectors not found at {}", dir.display());
-        None
-    }
+    telepact_test_support::conformance_dir()
 }
 
 /// Reads one vectors file as its list of cases.

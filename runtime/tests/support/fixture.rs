@@ -30,8 +30,8 @@ pub struct FixtureOptions {
 /// What the on-error hook saw during the current request.
 #[derive(Debug, Default)]
 struct ErrorLog {
-    /// One entry per reported error: whether it had a cause.
-    reported: Vec<bool>,
+    /// One entry per reported error: its cause's text, if it had one.
+    reported: Vec<Option<String>>,
 }
 
 /// The conformance test server.
@@ -134,11 +134,13 @@ impl Expectation {
         }
     }
 
-    fn met_by(self, reported: &[bool]) -> bool {
+    fn met_by(self, reported: &[Option<String>]) -> bool {
         match self {
             Expectation::None => true,
-            Expectation::Nested => reported.iter().any(|has_cause| *has_cause),
-            Expectation::Standalone => reported.iter().any(|has_cause| !*has_cause),
+            Expectation::Nested => reported
+                .iter()
+                .any(|cause| cause.as_deref() == Some(MIDDLEWARE_ERROR)),
+            Expectation::Standalone => reported.iter().any(Option::is_none),
         }
     }
 }
@@ -200,9 +202,9 @@ fn build_server(
         .auth_required(options.auth)
         .middleware(ToggleMiddleware { toggle })
         .on_error(move |error| {
-            let has_cause = std::error::Error::source(error).is_some();
+            let cause = std::error::Error::source(error).map(ToString::to_string);
             if let Ok(mut log) = error_log.lock() {
-                log.reported.push(has_cause);
+                log.reported.push(cause);
             }
         })
         .on_request(|request| {
@@ -225,6 +227,9 @@ fn build_server(
     builder.build().map_err(|e| e.to_string())
 }
 
+/// The middleware's own error, which a nested on-error report must wrap.
+const MIDDLEWARE_ERROR: &str = "middleware failed as asked";
+
 /// Routes, then toggles the alternate server or fails when the request asks to.
 struct ToggleMiddleware {
     toggle: Arc<AtomicBool>,
@@ -245,7 +250,7 @@ impl Middleware for ToggleMiddleware {
                 self.toggle.fetch_xor(true, Ordering::SeqCst);
             }
             if throw_requested {
-                return Err("middleware failed as asked".into());
+                return Err(MIDDLEWARE_ERROR.into());
             }
             result
         })

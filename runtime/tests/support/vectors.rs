@@ -1,23 +1,17 @@
 //! Reading the conformance vectors and comparing responses the way their README says.
 
-use std::path::PathBuf;
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
-/// The conformance folder, or `None` (after printing a SKIP line) when it is absent.
+/// The conformance folder, or `None` after a skip (a failure under
+/// `TELEPACT_REQUIRE_ALL=1`).
 pub fn conformance_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("TELEPACT_CONFORMANCE_DIR") {
-        Some(dir) => PathBuf::from(dir),
-        None => PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/telepact-conformance"),
-    };
-    if dir.join("server.json").is_file() {
-        Some(dir)
-    } else {
-        println!("SKIP: conformance vectors not found at {}", dir.display());
-        None
-    }
+    telepact_test_support::conformance_dir()
 }
 
 #[derive(Deserialize)]
@@ -39,17 +33,20 @@ pub struct Case {
     pub expected: Value,
     pub set_compare: bool,
     pub assert_case_id: bool,
-    /// An `fn.api_` call: standard definitions compare without `///` (the README: their
-    /// docstrings are one implementation's words). `includeInternal!` brings them all;
-    /// without it an auth schema still lists the auth ones.
-    pub api: bool,
+    /// For `fn.api_`: the names of the standard definitions (from the vectors' `spec/`),
+    /// which compare without their `///` docstrings (the README: their names and types
+    /// are the protocol, their words one implementation's own). `includeInternal!` lists
+    /// them all; an auth schema lists the auth ones without it. The schema's own
+    /// definitions compare whole.
+    pub standard_names: Option<Arc<BTreeSet<String>>>,
 }
 
 /// Reads one vector file. Requests keep their original text, so numbers outside
 /// 64 bits reach the server as written.
-pub fn load_cases(dir: &std::path::Path, file: &str) -> Vec<Case> {
+pub fn load_cases(dir: &Path, file: &str) -> Vec<Case> {
     let text = std::fs::read_to_string(dir.join(file)).expect("vector file is readable");
     let raw: Vec<RawCase> = serde_json::from_str(&text).expect("vector file is JSON");
+    let standard_names = Arc::new(standard_names(dir));
     raw.into_iter()
         .map(|case| {
             let request = match (&case.request, &case.raw) {
@@ -64,7 +61,7 @@ pub fn load_cases(dir: &std::path::Path, file: &str) -> Vec<Case> {
                 expected: case.response,
                 set_compare: flag(&case.assert, "setCompare"),
                 assert_case_id: flag(&case.assert, "assertCaseId"),
-                api,
+                standard_names: api.then(|| Arc::clone(&standard_names)),
             }
         })
         .collect()
@@ -77,6 +74,38 @@ fn flag(assert: &Map<String, Value>, name: &str) -> bool {
 fn is_api_call(request: &[u8]) -> bool {
     serde_json::from_slice::<Value>(request)
         .is_ok_and(|value| value.pointer("/1/fn.api_").is_some())
+}
+
+/// The names the standard definitions in `spec/` declare: the non-`///` key of each
+/// top-level list item of `internal.telepact.yaml`, `auth.telepact.yaml` and
+/// `mock-internal.telepact.yaml` (a mock serves the last too).
+fn standard_names(dir: &Path) -> BTreeSet<String> {
+    let mut names = BTreeSet::new();
+    for file in [
+        "internal.telepact.yaml",
+        "auth.telepact.yaml",
+        "mock-internal.telepact.yaml",
+    ] {
+        let text = std::fs::read_to_string(dir.join("spec").join(file))
+            .unwrap_or_else(|error| panic!("reading spec/{file}: {error}"));
+        for line in text.lines() {
+            let item = line
+                .strip_prefix("- ")
+                .or_else(|| line.strip_prefix("  "))
+                .filter(|rest| !rest.starts_with(' '));
+            let name = item
+                .and_then(|rest| rest.split_once(':'))
+                .map(|(key, _)| key);
+            if let Some(name) = name.filter(|name| *name != "///" && name.contains('.')) {
+                names.insert(name.to_string());
+            }
+        }
+    }
+    assert!(
+        names.contains("fn.api_") && names.contains("headers.Auth_"),
+        "standard definition names read from spec/: {names:?}"
+    );
+    names
 }
 
 /// Checks a response against the case; the error says what differs.
@@ -95,9 +124,9 @@ pub fn check(case: &Case, response: &[u8]) -> Result<(), String> {
             _ => return Err(format!("no caseId in {actual}")),
         }
     }
-    if case.api {
-        strip_standard_docs(&mut actual);
-        strip_standard_docs(&mut expected);
+    if let Some(names) = &case.standard_names {
+        strip_standard_docs(&mut actual, names);
+        strip_standard_docs(&mut expected, names);
     }
     if json_eq(&actual, &expected, case.set_compare) {
         Ok(())
@@ -153,16 +182,15 @@ fn multiset_eq(x: &[Value], y: &[Value]) -> bool {
     })
 }
 
-/// Removes `///` from the standard definitions (schema keys ending in `_`) of an
-/// `fn.api_` answer.
-fn strip_standard_docs(response: &mut Value) {
+/// Removes `///` from the definitions of an `fn.api_` answer that `names` lists.
+fn strip_standard_docs(response: &mut Value, names: &BTreeSet<String>) {
     let Some(Value::Array(definitions)) = response.pointer_mut("/1/Ok_/api") else {
         return;
     };
     for definition in definitions {
         let is_standard = definition
             .as_object()
-            .is_some_and(|d| d.keys().any(|k| k.contains('.') && k.ends_with('_')));
+            .is_some_and(|d| d.keys().any(|key| names.contains(key)));
         if is_standard {
             strip_docs(definition);
         }
@@ -196,11 +224,16 @@ where
     failures
 }
 
-/// Prints the outcome of one vector file and fails the test on any failure.
+/// Records the outcome of one vector file and fails the test on any failure, or when
+/// the file did not yield its expected number of cases. `label` is
+/// `"{file} ({how})"`, e.g. `"server.json (in process)"`.
 pub fn report(label: &str, total: usize, failures: &[(String, String)]) {
-    println!("{label}: {} of {total} passed", total - failures.len());
     for (name, reason) in failures.iter().take(30) {
         println!("FAIL {name}: {reason}");
     }
+    let (file, how) = label
+        .split_once(" (")
+        .map_or((label, ""), |(file, how)| (file, how.trim_end_matches(')')));
+    telepact_test_support::record_vectors(file, how, total, total - failures.len());
     assert!(failures.is_empty(), "{label}: {} failures", failures.len());
 }

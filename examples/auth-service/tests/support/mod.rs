@@ -18,10 +18,52 @@ use telepact_auth::{
     MemoryUsers, PasswordParams, User,
 };
 use telepact_auth_example::api::{
-    Auth, AuthApiKey, AuthBearer, AuthPassword, AuthSession, Client, RequestHeaders,
+    Auth, AuthApiKey, AuthBearer, AuthPassword, AuthSession, Client, MeInput, MeOutput,
+    RefreshInput, RefreshOutput, RequestHeaders,
 };
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
+
+/// The answer to a call whose credentials were missing or not accepted.
+pub const UNAUTHENTICATED: &str = "Valid authentication is required.";
+
+/// Whether `fn.me` accepts the credentials: `Ok_` is yes, the protocol's
+/// `ErrorUnauthenticated_` is no; any other answer fails the test.
+pub async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
+    let answer = service.client().me(MeInput {}, headers).await.unwrap();
+    match answer.output {
+        MeOutput::Ok(_) => true,
+        MeOutput::ErrorUnauthenticated(refused) => {
+            assert_eq!(refused.message.as_deref(), Some(UNAUTHENTICATED));
+            false
+        }
+        other => panic!("fn.me neither accepted nor refused: {other:?}"),
+    }
+}
+
+/// Whether `fn.refresh` takes the refresh token: `Ok_` is yes, `ErrorUnauthenticated_`
+/// saying the token is not valid is no; any other answer fails the test.
+pub async fn refreshes(service: &Service, token: &str) -> bool {
+    let input = RefreshInput {
+        refresh_token: token.into(),
+    };
+    let answer = service
+        .client()
+        .refresh(input, RequestHeaders::default())
+        .await
+        .unwrap();
+    match answer.output {
+        RefreshOutput::Ok(_) => true,
+        RefreshOutput::ErrorUnauthenticated(refused) => {
+            assert_eq!(
+                refused.message.as_deref(),
+                Some("The refresh token is not valid.")
+            );
+            false
+        }
+        other => panic!("fn.refresh neither accepted nor refused: {other:?}"),
+    }
+}
 
 pub const ISSUER: &str = "telepact-auth-example";
 pub const AUDIENCE: &str = "telepact-auth-example";

@@ -1,0 +1,151 @@
+//! What the workspace's tests share about their surroundings: where the conformance
+//! vectors are, how many cases each vector file must yield, and what happens when
+//! something a test needs (the vectors, `redis-server`, `nats-server`) is missing.
+//!
+//! A missing prerequisite is a skip: a `SKIP:` line on stderr, written past the test
+//! harness's output capture so it shows for passing tests too. With
+//! `TELEPACT_REQUIRE_ALL=1` (CI sets it) a skip is a failure instead. When
+//! `TELEPACT_CONFORMANCE_SUMMARY` names a file, skips and vector counts are appended to
+//! it, one line each, for the test command to print at the end.
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+/// Names the folder holding the conformance vectors.
+pub const CONFORMANCE_DIR_VAR: &str = "TELEPACT_CONFORMANCE_DIR";
+/// Set to `1` to turn every skip into a failure.
+pub const REQUIRE_ALL_VAR: &str = "TELEPACT_REQUIRE_ALL";
+/// Names a file that collects one line per skip and per vector file checked.
+pub const SUMMARY_VAR: &str = "TELEPACT_CONFORMANCE_SUMMARY";
+
+/// How many cases each vector file holds. A harness for a new file adds its line here.
+pub const EXPECTED_CASES: &[(&str, usize)] = &[
+    ("server.json", 1495),
+    ("auth.json", 8),
+    ("garbage.json", 17),
+    ("binary.json", 16),
+    ("binary_rotation.json", 8),
+    ("parse.json", 163),
+    ("mock.json", 1258),
+    ("mockgen.json", 9),
+    ("test_client.json", 12),
+    ("api_examples.json/auth_cases", 1),
+    ("api_examples.json/mock_cases", 1),
+    ("compare.json", 19),
+];
+
+/// The number of cases `file` must yield; panics for a file missing from
+/// [`EXPECTED_CASES`], so a new harness cannot forget its line.
+pub fn expected_cases(file: &str) -> usize {
+    EXPECTED_CASES
+        .iter()
+        .find(|(name, _)| *name == file)
+        .map(|(_, count)| *count)
+        .unwrap_or_else(|| panic!("{file} has no line in EXPECTED_CASES"))
+}
+
+/// Whether skips are failures (`TELEPACT_REQUIRE_ALL=1`).
+pub fn require_all() -> bool {
+    std::env::var_os(REQUIRE_ALL_VAR).is_some_and(|value| value == "1")
+}
+
+/// Skips the calling test: prints `SKIP: {reason}` to stderr and records it, or panics
+/// under `TELEPACT_REQUIRE_ALL=1`.
+pub fn skip(reason: &str) {
+    if require_all() {
+        panic!("{reason} (required: {REQUIRE_ALL_VAR}=1)");
+    }
+    let line = format!("SKIP: {reason}");
+    let _ = writeln!(std::io::stderr(), "{line}");
+    append_summary(&line);
+}
+
+/// The conformance folder: `TELEPACT_CONFORMANCE_DIR`, or `shared/telepact-conformance`
+/// beside the workspace. `None` after a [`skip`] when it holds no vectors.
+pub fn conformance_dir() -> Option<PathBuf> {
+    let dir = conformance_path();
+    if dir.join("server.json").is_file() {
+        Some(dir)
+    } else {
+        skip(&format!(
+            "conformance vectors not found at {}",
+            dir.display()
+        ));
+        None
+    }
+}
+
+/// Where the conformance folder should be, whether or not it is there.
+pub fn conformance_path() -> PathBuf {
+    std::env::var_os(CONFORMANCE_DIR_VAR)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_dir().join("../shared/telepact-conformance"))
+}
+
+/// The benchmark data beside the conformance folder, or `None` after a [`skip`].
+pub fn bench_data_dir() -> Option<PathBuf> {
+    let dir = workspace_dir().join("../shared/bench/data");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        skip(&format!("benchmark data not found at {}", dir.display()));
+        None
+    }
+}
+
+/// The `redis-server` program on `PATH`, or `None` after a [`skip`].
+pub fn redis_server() -> Option<PathBuf> {
+    program("redis-server")
+}
+
+/// The `nats-server` program on `PATH`, or `None` after a [`skip`].
+pub fn nats_server() -> Option<PathBuf> {
+    program("nats-server")
+}
+
+fn program(name: &str) -> Option<PathBuf> {
+    let found = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join(name))
+            .find(|candidate| candidate.is_file())
+    });
+    if found.is_none() {
+        skip(&format!("{name} not found on PATH"));
+    }
+    found
+}
+
+/// Checks that a vector file yielded its expected number of cases and records the
+/// outcome: `conformance: {file} ({how}) {passed}/{expected}`. Panics on a count
+/// mismatch; the caller still fails the test on its own failures.
+pub fn record_vectors(file: &str, how: &str, checked: usize, passed: usize) {
+    let expected = expected_cases(file);
+    let line = format!("conformance: {file} ({how}) {passed}/{expected}");
+    let _ = writeln!(std::io::stderr(), "{line}");
+    append_summary(&line);
+    assert_eq!(
+        checked, expected,
+        "{file} ({how}): {checked} cases checked, {expected} expected"
+    );
+}
+
+fn append_summary(line: &str) {
+    let Some(path) = std::env::var_os(SUMMARY_VAR) else {
+        return;
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(Path::new(&path));
+    // One write per line: test threads and binaries append to the same file.
+    if let Ok(mut file) = file {
+        let _ = file.write_all(format!("{line}\n").as_bytes());
+    }
+}
+
+fn workspace_dir() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
+}
