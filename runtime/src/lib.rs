@@ -8,6 +8,8 @@ mod codec;
 pub mod http;
 mod message;
 pub mod mock;
+#[cfg(feature = "nats")]
+pub mod nats;
 pub mod random;
 mod refusal;
 mod router;

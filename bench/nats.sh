@@ -1,0 +1,117 @@
+#!/usr/bin/env bash
+# Throughput of the bakery behind NATS (gateway -> nats-server -> 1 or 2 workers) side
+# by side with the bakery served directly over HTTP, all driven by wrk with `fn.ping_`.
+#
+# Usage: bench/nats.sh [seconds-per-run (default 10)]
+# Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), WRK_CONNECTIONS (16).
+#
+# Loopback only; every process started here is killed on exit. On a small machine wrk,
+# nats-server, the gateway and the workers share the cores: compare the rows, not the
+# absolute figures.
+set -euo pipefail
+
+DURATION="${1:-10}"
+THREADS="${WRK_THREADS:-2}"
+CONNECTIONS="${WRK_CONNECTIONS:-16}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+BAKERY="$TARGET_DIR/release/telepact-bakery"
+DEPLOYMENT="$TARGET_DIR/release/telepact-nats-deployment"
+WORK="$(mktemp -d)"
+PIDS=()
+
+stop_all() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+    for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
+    PIDS=()
+}
+cleanup() {
+    stop_all
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for tool in wrk nats-server; do
+    if ! command -v "$tool" >/dev/null && [[ ! -x "/usr/sbin/$tool" ]]; then
+        echo "installing $tool" >&2
+        apt-get install -y "$tool" >/dev/null 2>&1 ||
+            { apt-get update >/dev/null && apt-get install -y "$tool" >/dev/null; }
+    fi
+done
+NATS_SERVER="$(command -v nats-server || echo /usr/sbin/nats-server)"
+
+echo "building the bakery and the NATS deployment (release)" >&2
+(cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
+    -p telepact-bakery -p telepact-nats-deployment)
+
+export TELEPACT_BENCH_BODY="$WORK/body.json"
+printf '[{}, {"fn.ping_": {}}]' >"$TELEPACT_BENCH_BODY"
+
+free_port() {
+    python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# Runs "$@" in the background, waits for its `READY <port>` line, sets PORT.
+start_ready() {
+    local out="$WORK/out.$RANDOM"
+    "$@" >"$out" 2>>"$WORK/err" &
+    PIDS+=($!)
+    PORT=""
+    for _ in $(seq 100); do
+        PORT="$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$out")"
+        [[ -n "$PORT" ]] && return 0
+        sleep 0.1
+    done
+    echo "'$*' did not start:" >&2
+    cat "$WORK/err" >&2
+    exit 1
+}
+
+# Starts nats-server, `$1` workers and a gateway; sets PORT to the gateway's.
+start_nats_deployment() {
+    local nats_port
+    nats_port="$(free_port)"
+    "$NATS_SERVER" -a 127.0.0.1 -p "$nats_port" >/dev/null 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null && break
+        sleep 0.1
+    done
+    local url="nats://127.0.0.1:$nats_port"
+    for _ in $(seq "$1"); do
+        "$DEPLOYMENT" --nats "$url" worker >"$WORK/worker.out" 2>>"$WORK/err" &
+        PIDS+=($!)
+    done
+    sleep 0.5
+    start_ready "$DEPLOYMENT" --nats "$url" gateway --port 0
+}
+
+# Prints the requests/s wrk measured at the gateway or server on PORT.
+measure() {
+    local url="http://127.0.0.1:$PORT/api/telepact"
+    local answer
+    answer="$(curl -sS -X POST --data-binary "@$TELEPACT_BENCH_BODY" "$url")"
+    if [[ "$answer" != '[{}, {"Ok_": {}}]' && "$answer" != '[{},{"Ok_":{}}]' ]]; then
+        echo "$1 answered: $answer" >&2
+        exit 1
+    fi
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$ROOT/bench/http.lua" "$url" \
+        >"$WORK/wrk.out"
+    stop_all
+    if grep -q 'Non-2xx\|Socket errors' "$WORK/wrk.out"; then
+        echo "wrk reported errors against $1:" >&2
+        cat "$WORK/wrk.out" >&2
+        exit 1
+    fi
+    sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out"
+}
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by every process" >&2
+start_ready "$BAKERY" --port 0
+direct="$(measure "direct HTTP")"
+start_nats_deployment 1
+one="$(measure "gateway + 1 worker")"
+start_nats_deployment 2
+two="$(measure "gateway + 2 workers")"
+printf 'direct HTTP %s req/s, gateway + 1 worker %s req/s, gateway + 2 workers %s req/s\n' \
+    "$direct" "$one" "$two"

@@ -1,0 +1,65 @@
+//! The HTTP gateway: `POST` bodies forwarded to a NATS subject, replies returned.
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+
+use crate::binary::is_msgpack;
+use crate::codec::Encoding;
+use crate::http::HttpOptions;
+
+#[derive(Clone)]
+struct Forward {
+    client: async_nats::Client,
+    subject: async_nats::Subject,
+}
+
+/// An axum router serving `POST {options.path}` by forwarding each body to
+/// `subject` as a NATS request. The reply comes back as the HTTP body, typed
+/// `application/octet-stream` when it is MessagePack and `application/json`
+/// otherwise. No worker listening is 503; no reply in time (the client's
+/// request timeout) is 504; a lost connection is 502.
+pub fn gateway(
+    client: async_nats::Client,
+    subject: impl Into<String>,
+    options: &HttpOptions,
+) -> Router {
+    let forward = Forward {
+        client,
+        subject: subject.into().into(),
+    };
+    Router::new()
+        .route(&options.path, post(handle))
+        .layer(DefaultBodyLimit::max(options.body_limit))
+        .with_state(forward)
+}
+
+async fn handle(State(forward): State<Forward>, body: Bytes) -> Response {
+    match forward.client.request(forward.subject.clone(), body).await {
+        Ok(reply) => {
+            let encoding = if is_msgpack(&reply.payload) {
+                Encoding::Binary
+            } else {
+                Encoding::Json
+            };
+            (
+                [(header::CONTENT_TYPE, encoding.content_type())],
+                reply.payload,
+            )
+                .into_response()
+        }
+        Err(error) => {
+            use async_nats::RequestErrorKind;
+            let status = match error.kind() {
+                RequestErrorKind::NoResponders => StatusCode::SERVICE_UNAVAILABLE,
+                RequestErrorKind::TimedOut => StatusCode::GATEWAY_TIMEOUT,
+                RequestErrorKind::Other => StatusCode::BAD_GATEWAY,
+            };
+            tracing::warn!(%error, "request to NATS failed");
+            (status, error.to_string()).into_response()
+        }
+    }
+}

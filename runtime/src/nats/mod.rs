@@ -1,0 +1,216 @@
+//! NATS transport: workers answer request messages published on one subject, sharing
+//! the load through a queue group; clients call them with NATS request/reply. Request
+//! and response bytes (JSON or MessagePack) travel unchanged.
+//!
+//! ```no_run
+//! # async fn run(server: telepact::Server) -> Result<(), telepact::nats::NatsError> {
+//! let nats = async_nats::connect("127.0.0.1:4222").await?;
+//! let worker = telepact::nats::serve(server, nats, "telepact.bakery", "bakery").await?;
+//! // ... until shutdown: stop taking requests, finish the ones in flight.
+//! worker.drain().await
+//! # }
+//! ```
+//!
+//! With the `axum` feature, [`gateway`] builds an HTTP router forwarding each
+//! `POST` body to a subject, so HTTP callers reach workers anywhere.
+
+use std::future::Future;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::oneshot;
+use tokio::task::{JoinHandle, JoinSet};
+
+pub use async_nats;
+
+use crate::client::{Transport, TransportError};
+use crate::router::BoxFuture;
+use crate::server::Server;
+
+/// How long [`Worker::drain`] lets in-flight requests finish.
+pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
+/// How a worker failed to start or to finish.
+#[derive(Debug, thiserror::Error)]
+pub enum NatsError {
+    /// Connecting to the NATS server failed.
+    #[error("could not connect to NATS: {0}")]
+    Connect(#[from] async_nats::ConnectError),
+    /// Subscribing to the subject failed.
+    #[error("could not subscribe: {0}")]
+    Subscribe(#[from] async_nats::SubscribeError),
+    /// The subscription or pending replies could not be flushed to the server.
+    #[error("could not flush to NATS: {0}")]
+    Flush(#[from] async_nats::client::FlushError),
+    /// The worker's task panicked or was cancelled.
+    #[error("worker task ended abnormally: {0}")]
+    Task(#[from] tokio::task::JoinError),
+}
+
+/// A running worker: answers requests on its subject until [`Worker::drain`].
+#[derive(Debug)]
+pub struct Worker {
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), NatsError>>,
+}
+
+impl Worker {
+    /// Stops taking new requests (the subscription ends, so the queue group sends
+    /// them to the other workers), then waits for the requests in flight to be
+    /// answered and their replies flushed.
+    ///
+    /// Bounded by [`DRAIN_GRACE`]: past it (a stuck handler, or NATS unreachable so
+    /// replies cannot be flushed) the worker is ended without them.
+    pub async fn drain(self) -> Result<(), NatsError> {
+        self.drain_within(DRAIN_GRACE).await
+    }
+
+    /// Like [`Worker::drain`], giving in-flight requests `grace`.
+    pub async fn drain_within(self, grace: Duration) -> Result<(), NatsError> {
+        // An Err means the task has already ended; its result tells why.
+        let _ = self.stop.send(());
+        let mut task = self.task;
+        match tokio::time::timeout(grace, &mut task).await {
+            Ok(result) => result?,
+            Err(_) => {
+                task.abort();
+                tracing::warn!(
+                    grace_ms = grace.as_millis(),
+                    "worker ended at the drain deadline"
+                );
+                Ok(())
+            }
+        }
+    }
+
+    /// Ends the worker at once: requests in flight get no answer (their callers time
+    /// out), as when a worker's process dies.
+    pub fn abort(self) {
+        self.task.abort();
+    }
+}
+
+/// Answers each request message published on `subject` with `server`'s response,
+/// as one member of `queue_group` (NATS delivers each request to one member). Every
+/// request is processed in its own task, so one worker serves many calls at once.
+/// `client`'s reconnection settings decide how it rides out a NATS restart
+/// (by default it reconnects and subscribes again by itself).
+pub async fn serve(
+    server: Server,
+    client: async_nats::Client,
+    subject: &str,
+    queue_group: &str,
+) -> Result<Worker, NatsError> {
+    let subscriber = client
+        .queue_subscribe(subject.to_string(), queue_group.to_string())
+        .await?;
+    // Once the server has seen the subscription, requests sent after this returns
+    // reach the worker rather than "no responders".
+    client.flush().await?;
+    let (stop, stopped) = oneshot::channel();
+    let task = tokio::spawn(run(server, client, subscriber, stopped));
+    Ok(Worker { stop, task })
+}
+
+/// Like [`serve`], serving until `shutdown` completes, then draining.
+pub async fn serve_until(
+    server: Server,
+    client: async_nats::Client,
+    subject: &str,
+    queue_group: &str,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NatsError> {
+    let worker = serve(server, client, subject, queue_group).await?;
+    shutdown.await;
+    worker.drain().await
+}
+
+async fn run(
+    server: Server,
+    client: async_nats::Client,
+    mut subscriber: async_nats::Subscriber,
+    mut stopped: oneshot::Receiver<()>,
+) -> Result<(), NatsError> {
+    let mut in_flight = JoinSet::new();
+    loop {
+        tokio::select! {
+            _ = &mut stopped => break,
+            message = subscriber.next() => match message {
+                Some(message) => {
+                    in_flight.spawn(answer(server.clone(), client.clone(), message));
+                }
+                None => break,
+            },
+            Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
+        }
+    }
+    if let Err(error) = subscriber.unsubscribe().await {
+        tracing::warn!(%error, "could not unsubscribe while draining");
+    }
+    while in_flight.join_next().await.is_some() {}
+    client.flush().await?;
+    Ok(())
+}
+
+async fn answer(server: Server, client: async_nats::Client, message: async_nats::Message) {
+    let Some(reply) = message.reply else {
+        tracing::debug!(subject = %message.subject, "request without a reply subject ignored");
+        return;
+    };
+    let response = server
+        .process_adapted(&message.payload, http::Extensions::new(), |_| {}, |_| {})
+        .await;
+    if let Err(error) = client.publish(reply, response.bytes.into()).await {
+        tracing::warn!(%error, "could not publish a reply");
+    }
+}
+
+/// The client side: each request is one NATS request on `subject`, its reply the
+/// response. A request nobody serves fails at once ("no responders"); one whose
+/// worker dies fails at the client's deadline (or the NATS client's request timeout,
+/// if shorter).
+#[derive(Debug, Clone)]
+pub struct NatsTransport {
+    client: async_nats::Client,
+    subject: async_nats::Subject,
+}
+
+impl NatsTransport {
+    /// A transport calling `subject` through `client`.
+    pub fn new(client: async_nats::Client, subject: impl Into<String>) -> Self {
+        NatsTransport {
+            client,
+            subject: subject.into().into(),
+        }
+    }
+}
+
+impl Transport for NatsTransport {
+    fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
+        let client = self.client.clone();
+        let subject = self.subject.clone();
+        Box::pin(async move {
+            let reply = client.request(subject, request.into()).await?;
+            Ok(reply.payload.to_vec())
+        })
+    }
+}
+
+/// Connects with settings suited to a worker or gateway: reconnect forever,
+/// `request_timeout` for requests sent through the connection.
+pub async fn connect(
+    url: &str,
+    request_timeout: Duration,
+) -> Result<async_nats::Client, NatsError> {
+    let client = async_nats::ConnectOptions::new()
+        .request_timeout(Some(request_timeout))
+        .retry_on_initial_connect()
+        .connect(url)
+        .await?;
+    Ok(client)
+}
+
+#[cfg(feature = "axum")]
+mod gateway;
+#[cfg(feature = "axum")]
+pub use gateway::gateway;
