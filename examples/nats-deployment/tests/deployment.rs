@@ -9,9 +9,10 @@ use std::time::{Duration, Instant};
 use telepact::client::{ClientOptions, HttpTransport, Transport, TransportError};
 use telepact::http::HttpOptions;
 use telepact::nats;
+use telepact::typed::standard::ErrorUnauthorized;
 use telepact_bakery::api::{
-    ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, ErrorUnauthorized,
-    MyShiftInput, MyShiftOk, MyShiftOutput, RequestHeaders,
+    ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, MyShiftInput, MyShiftOk,
+    MyShiftOutput, RequestHeaders,
 };
 
 /// A `nats-server` child on a free loopback port, killed on drop.
@@ -119,7 +120,7 @@ async fn run_the_bakery_flow(options: ClientOptions) -> Option<usize> {
     let client = Client::new(telepact::Client::with_options(transport, options));
     for _ in 0..4 {
         let shift = client
-            .my_shift(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
+            .my_shift_with(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
             .await
             .expect("the call completes");
         assert_eq!(
@@ -132,7 +133,7 @@ async fn run_the_bakery_flow(options: ClientOptions) -> Option<usize> {
         );
     }
     let special = client
-        .approve_special(ApproveSpecialInput {}, signed_in("cashier", "knockknock"))
+        .approve_special_with(ApproveSpecialInput {}, signed_in("cashier", "knockknock"))
         .await
         .expect("the call completes");
     assert_eq!(
