@@ -22,8 +22,9 @@ pub use codec::{Encoding, ParseFailure};
 pub use message::{Headers, Message, PeerAddress};
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{
-    AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, MessageHook, Middleware, Panicked,
-    ProcessError, Response, Server, ServerBuilder, TimedOut, middleware_fn,
+    AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, FromFn, MessageHook, Middleware,
+    Next, Panicked, ProcessError, Response, Server, ServerBuilder, TimedOut, middleware_fn,
+    middleware_from_fn,
 };
 pub use telepact_schema as schema;
 pub use validate::{Reason, ValidationFailure};

@@ -348,6 +348,43 @@ async fn closures_become_middleware() {
     assert_eq!(response, json!([{"@seen": "closure"}, {"Ok_": {}}]));
 }
 
+/// A middleware that records its name on the way in and out.
+fn recording(name: &'static str, order: Arc<Mutex<Vec<String>>>) -> impl Middleware {
+    telepact::middleware_from_fn(move |request: Message, next: telepact::Next| {
+        let order = Arc::clone(&order);
+        async move {
+            order.lock().unwrap().push(format!("{name} in"));
+            let mut result = next.run(request).await?;
+            order.lock().unwrap().push(format!("{name} out"));
+            result.headers.insert("@last".to_string(), json!(name));
+            Ok(result)
+        }
+    })
+}
+
+#[tokio::test]
+async fn middlewares_run_in_the_order_added() {
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .middleware(recording("first", Arc::clone(&order)))
+        .middleware(Tagging)
+        .middleware(recording("third", Arc::clone(&order)))
+        .build()
+        .expect("server builds");
+    let response = respond(&call(json!({}), "fn.ping_"), &server).await;
+    // The outermost middleware ("first") touches the result last.
+    assert_eq!(
+        response,
+        json!([{"@last": "first", "@seen": true}, {"Ok_": {}}])
+    );
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["first in", "third in", "third out", "first out"]
+    );
+}
+
 /// A server whose `fn.point` never answers, limited to `limit`; the on-error hook
 /// records whether each reported error is a [`telepact::TimedOut`].
 fn stuck_server(limit: std::time::Duration, timeouts: Arc<Mutex<Vec<bool>>>) -> Server {

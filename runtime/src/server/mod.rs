@@ -51,7 +51,10 @@ use crate::validate::Compiled;
 
 pub use catch::Panicked;
 pub use error::{BuildError, ErrorKind, ProcessError, TimedOut};
-pub use hooks::{AuthHook, Authenticated, ErrorHook, MessageHook, Middleware, middleware_fn};
+pub use hooks::{
+    AuthHook, Authenticated, ErrorHook, FromFn, MessageHook, Middleware, Next, middleware_fn,
+    middleware_from_fn,
+};
 
 /// A serialized response and its headers (for the transport: e.g. a binary body is
 /// sent as `application/octet-stream`).
@@ -73,7 +76,8 @@ struct Inner {
     compiled: Compiled,
     binary: ServerBinary,
     router: FunctionRouter,
-    middleware: Box<dyn Middleware>,
+    /// The outermost middleware; `router` is what it is given.
+    middleware: Arc<dyn Middleware>,
     on_auth: Option<Box<dyn AuthHook>>,
     on_request: Option<MessageHook>,
     on_response: Option<MessageHook>,
@@ -90,7 +94,7 @@ impl Server {
             schema: schema.into(),
             router,
             auth_required: true,
-            middleware: None,
+            middlewares: Vec::new(),
             on_auth: None,
             on_request: None,
             on_response: None,
@@ -119,7 +123,7 @@ pub struct ServerBuilder {
     schema: Arc<Schema>,
     router: FunctionRouter,
     auth_required: bool,
-    middleware: Option<Box<dyn Middleware>>,
+    middlewares: Vec<Arc<dyn Middleware>>,
     on_auth: Option<Box<dyn AuthHook>>,
     on_request: Option<MessageHook>,
     on_response: Option<MessageHook>,
@@ -143,9 +147,10 @@ impl ServerBuilder {
         self
     }
 
-    /// Wraps the function router (see [`Middleware`]).
+    /// Wraps the function router (see [`Middleware`]). Called again, it adds another
+    /// middleware inside the ones before: they run in the order added.
     pub fn middleware(mut self, middleware: impl Middleware) -> Self {
-        self.middleware = Some(Box::new(middleware));
+        self.middlewares.push(Arc::new(middleware));
         self
     }
 
@@ -213,12 +218,13 @@ impl ServerBuilder {
             Arc::clone(&self.schema),
             self.generation_limits,
         );
+        let (middleware, router) = hooks::chain(self.middlewares, router);
         let inner = Inner {
             schema: self.schema,
             compiled,
             binary,
             router,
-            middleware: self.middleware.unwrap_or_else(|| Box::new(hooks::Direct)),
+            middleware,
             on_auth: self.on_auth,
             on_request: self.on_request,
             on_response: self.on_response,
