@@ -201,3 +201,56 @@ async fn shutdown_ends_serving_at_its_deadline_despite_a_stuck_handler() {
         "serving ended at its deadline: {ended:?}"
     );
 }
+
+/// Sends `calls` calls to `fn.ping_` over a WebSocket to the endpoint's path; returns
+/// each result tag.
+#[cfg(feature = "websocket-client")]
+async fn over_websocket(binary: bool, calls: usize) -> Vec<String> {
+    use telepact::client::WebSocketTransport;
+    use telepact::{Client, ClientOptions};
+
+    let (port, _stop) = start(HttpOptions::default()).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let transport = WebSocketTransport::connect(&url).await.expect("connects");
+    let client = Client::with_options(transport, ClientOptions::default().binary(binary));
+    let mut tags = Vec::new();
+    for _ in 0..calls {
+        let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+        let response = client.request(request).await.expect("answered");
+        tags.push(response.target().to_string());
+    }
+    tags
+}
+
+#[cfg(feature = "websocket-client")]
+#[tokio::test]
+async fn websocket_round_trips_json() {
+    assert_eq!(over_websocket(false, 2).await, ["Ok_", "Ok_"]);
+}
+
+#[cfg(feature = "websocket-client")]
+#[tokio::test]
+async fn websocket_round_trips_binary() {
+    // The first call learns the encoding; the next ones go as binary messages.
+    assert_eq!(over_websocket(true, 3).await, ["Ok_", "Ok_", "Ok_"]);
+}
+
+#[tokio::test]
+async fn websocket_and_post_share_the_path() {
+    let (port, _stop) = start(HttpOptions::default()).await;
+    let (head, body) = post(port, http::DEFAULT_PATH, br#"[{}, {"fn.ping_": {}}]"#).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, br#"[{},{"Ok_":{}}]"#);
+    // A GET without the upgrade headers is refused by the WebSocket route, not a 405.
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        http::DEFAULT_PATH
+    );
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("reads");
+    assert!(!answer.starts_with("HTTP/1.1 405"), "{answer}");
+}

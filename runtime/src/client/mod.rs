@@ -29,6 +29,8 @@ mod error;
 #[cfg(feature = "http-client")]
 mod http;
 mod transport;
+#[cfg(feature = "websocket-client")]
+mod websocket;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,8 @@ pub use error::{ClientError, InvalidResponse};
 #[cfg(feature = "http-client")]
 pub use http::HttpTransport;
 pub use transport::{Transport, TransportError};
+#[cfg(feature = "websocket-client")]
+pub use websocket::WebSocketTransport;
 
 use crate::message::{Headers, Message};
 use binary_state::BinaryState;
