@@ -12,6 +12,7 @@ pub mod random;
 mod router;
 mod server;
 pub mod test_client;
+pub mod tower;
 pub mod typed;
 mod validate;
 mod value_validator;

@@ -439,3 +439,31 @@ async fn a_shorter_time_header_narrows_the_limit() {
     );
     assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
 }
+
+#[tokio::test]
+async fn the_server_is_a_tower_service_and_tower_services_are_transports() {
+    use tower::ServiceExt;
+
+    let server = tagging_server();
+    let response = server
+        .clone()
+        .oneshot(bytes::Bytes::from_static(br#"[{}, {"fn.ping_": {}}]"#))
+        .await
+        .expect("infallible");
+    assert_eq!(response.bytes, br#"[{"@seen":true},{"Ok_":{}}]"#);
+
+    let service = tower::service_fn(move |request: Vec<u8>| {
+        let server = server.clone();
+        async move {
+            let response = server.oneshot(bytes::Bytes::from(request)).await?;
+            Ok::<_, std::convert::Infallible>(response.bytes)
+        }
+    });
+    let client = telepact::Client::new(telepact::tower::TowerTransport::new(service));
+    let answer = client
+        .request(Message::new(Headers::new(), "fn.ping_", Default::default()))
+        .await
+        .expect("answered");
+    assert_eq!(answer.target(), "Ok_");
+    assert_eq!(answer.headers.get("@seen"), Some(&json!(true)));
+}
