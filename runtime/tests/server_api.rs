@@ -467,3 +467,80 @@ async fn the_server_is_a_tower_service_and_tower_services_are_transports() {
     assert_eq!(answer.target(), "Ok_");
     assert_eq!(answer.headers.get("@seen"), Some(&json!(true)));
 }
+
+#[test]
+fn calls_are_counted_and_measured_through_the_metrics_facade() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .metrics(true)
+        .build()
+        .expect("server builds");
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let request = br#"[{}, {"fn.ping_": {}}]"#;
+    let response = metrics::with_local_recorder(&recorder, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        runtime.block_on(async {
+            server.process(request).await;
+            server.process(request).await
+        })
+    });
+    let mut seen: Vec<(String, Vec<String>, String)> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| {
+            let (_, key) = key.into_parts();
+            let labels = key
+                .labels()
+                .map(|label| format!("{}={}", label.key(), label.value()))
+                .collect();
+            let value = match value {
+                DebugValue::Counter(count) => format!("count {count}"),
+                DebugValue::Histogram(values) => {
+                    let values: Vec<f64> = values.into_iter().map(|v| v.into_inner()).collect();
+                    if key.name() == "telepact_call_duration_seconds" {
+                        format!("{} durations", values.len())
+                    } else {
+                        format!("{values:?}")
+                    }
+                }
+                DebugValue::Gauge(_) => "gauge".to_string(),
+            };
+            (key.name().to_string(), labels, value)
+        })
+        .collect();
+    seen.sort();
+    let function = "function=fn.ping_".to_string();
+    let size = response.bytes.len() as f64;
+    assert_eq!(
+        seen,
+        [
+            (
+                "telepact_call_duration_seconds".to_string(),
+                vec![function.clone()],
+                "2 durations".to_string()
+            ),
+            (
+                "telepact_calls_total".to_string(),
+                vec![function.clone(), "result=Ok_".to_string()],
+                "count 2".to_string()
+            ),
+            (
+                "telepact_request_bytes".to_string(),
+                vec![function.clone()],
+                format!("{:?}", [request.len() as f64; 2])
+            ),
+            (
+                "telepact_response_bytes".to_string(),
+                vec![function],
+                format!("{:?}", [size; 2])
+            ),
+        ]
+    );
+}

@@ -85,6 +85,7 @@ struct Inner {
     /// Stands in for an unknown function while its headers are validated.
     ping: Option<FunctionId>,
     request_timeout: Option<Duration>,
+    metrics: bool,
 }
 
 impl Server {
@@ -100,6 +101,7 @@ impl Server {
             on_response: None,
             on_error: None,
             request_timeout: None,
+            metrics: false,
             generation_limits: GenerationLimits::default(),
         }
     }
@@ -129,6 +131,7 @@ pub struct ServerBuilder {
     on_response: Option<MessageHook>,
     on_error: Option<ErrorHook>,
     request_timeout: Option<Duration>,
+    metrics: bool,
     generation_limits: GenerationLimits,
 }
 
@@ -189,6 +192,16 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether to report each call to the `metrics` facade (default `false`):
+    /// `telepact_calls_total` by `function` and `result` tag, and the histograms
+    /// `telepact_call_duration_seconds`, `telepact_request_bytes` and
+    /// `telepact_response_bytes` by `function`. The application installs the recorder
+    /// (a Prometheus exporter, say); without one the records go nowhere.
+    pub fn metrics(mut self, enabled: bool) -> Self {
+        self.metrics = enabled;
+        self
+    }
+
     /// How much the server may generate for one example of `fn.api_`
     /// `includeExamples!` (default [`GenerationLimits::default`]).
     pub fn generation_limits(mut self, limits: GenerationLimits) -> Self {
@@ -231,6 +244,7 @@ impl ServerBuilder {
             on_error: self.on_error,
             ping,
             request_timeout: self.request_timeout,
+            metrics: self.metrics,
         };
         Ok(Server {
             inner: Arc::new(inner),

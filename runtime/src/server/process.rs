@@ -56,12 +56,17 @@ impl Server {
         take_response_headers: impl FnOnce(&mut Headers),
     ) -> Response {
         let inner = &*self.inner;
+        let request_size = bytes.len();
         let span = call_span();
-        let started = (!span.is_disabled()).then(Instant::now);
+        let started = (inner.metrics || !span.is_disabled()).then(Instant::now);
+        let mut function = None;
         let (mut response, binary) = match codec::decode_request(bytes, &inner.binary) {
             Ok(mut request) => {
                 if started.is_some() {
                     record_request(&span, &request);
+                    if inner.metrics {
+                        function = Some(request.target().to_string());
+                    }
                 }
                 request.extensions.extend(transport);
                 inner.observe(inner.on_request.as_ref(), &request, "request");
@@ -81,12 +86,51 @@ impl Server {
         let (bytes, encoding) = codec::encode_response(&response, binary);
         if let Some(started) = started {
             record_response(&span, &response, encoding, packed, started);
+            if inner.metrics {
+                let call = CallMetrics {
+                    function: function.unwrap_or_default(),
+                    result: response.target(),
+                    request_bytes: request_size,
+                    response_bytes: bytes.len(),
+                    started,
+                };
+                call.record();
+            }
         }
         Response {
             bytes,
             headers: response.headers,
             encoding,
         }
+    }
+}
+
+/// What the `metrics` facade is told about one call (see
+/// [`ServerBuilder::metrics`](super::ServerBuilder::metrics)).
+struct CallMetrics<'a> {
+    function: String,
+    result: &'a str,
+    request_bytes: usize,
+    response_bytes: usize,
+    started: Instant,
+}
+
+impl CallMetrics<'_> {
+    fn record(self) {
+        let result = self.result.to_string();
+        metrics::counter!(
+            "telepact_calls_total",
+            "function" => self.function.clone(),
+            "result" => result,
+        )
+        .increment(1);
+        let seconds = self.started.elapsed().as_secs_f64();
+        metrics::histogram!("telepact_call_duration_seconds", "function" => self.function.clone())
+            .record(seconds);
+        metrics::histogram!("telepact_request_bytes", "function" => self.function.clone())
+            .record(self.request_bytes as f64);
+        metrics::histogram!("telepact_response_bytes", "function" => self.function)
+            .record(self.response_bytes as f64);
     }
 }
 
