@@ -20,8 +20,14 @@ impl Bakery {
 
     /// Starts with `RUST_LOG` set to `level`.
     pub fn start_with_log_level(level: &str) -> Bakery {
+        Self::start_with(level, &[])
+    }
+
+    /// Starts with `RUST_LOG` set to `level` and the extra command-line `args`.
+    pub fn start_with(level: &str, args: &[&str]) -> Bakery {
         let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-bakery"))
             .args(["--port", "0"])
+            .args(args)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
