@@ -2,6 +2,8 @@
 //! (`application/json`, or `application/octet-stream` for a binary response). Bodies
 //! over the limit are answered with 413 before the server sees them.
 //!
+//! [`serve`] speaks HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge) on one port.
+//!
 //! `GET` on the same path upgrades to a WebSocket: one Telepact message per WebSocket
 //! message, answered in order, text for JSON and binary for MessagePack.
 //!

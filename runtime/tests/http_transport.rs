@@ -318,3 +318,24 @@ async fn tower_http_layers_wrap_the_endpoint() {
     let (head, _) = post_with(port, "", br#"[{}, {"fn.slow": {}}]"#).await;
     assert!(head.starts_with("http/1.1 408"), "{head}");
 }
+
+#[tokio::test]
+async fn http2_cleartext_round_trips() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client builds");
+    let response = client
+        .post(format!("http://127.0.0.1:{port}{}", http::DEFAULT_PATH))
+        .body(r#"[{}, {"fn.ping_": {}}]"#)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(
+        response.bytes().await.expect("a body").as_ref(),
+        br#"[{},{"Ok_":{}}]"#
+    );
+    let _ = stop.send(());
+}
