@@ -32,10 +32,17 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// The bakery's Telepact server: the schema its types were generated from, handlers,
 /// auth hook and middleware.
 pub fn server() -> Result<Server, SetupError> {
+    server_with_metrics(false)
+}
+
+/// Like [`server`], reporting each call to the `metrics` facade when `metrics` is set
+/// (see [`telepact::ServerBuilder::metrics`]).
+pub fn server_with_metrics(metrics: bool) -> Result<Server, SetupError> {
     let server = api::server_builder(ShiftBoard)
         .on_auth(auth::authenticate)
         .middleware(middleware::IdentityMiddleware)
         .request_timeout(REQUEST_TIMEOUT)
+        .metrics(metrics)
         .build()?;
     Ok(server)
 }

@@ -3,7 +3,9 @@
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
+use axum::routing::get;
 use clap::Parser;
+use metrics_exporter_prometheus::PrometheusBuilder;
 use telepact::http::{self, HttpOptions};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -18,6 +20,9 @@ struct Args {
     /// Port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8002)]
     port: u16,
+    /// Count calls and serve them as Prometheus text on `GET /metrics`.
+    #[arg(long)]
+    metrics: bool,
 }
 
 #[tokio::main]
@@ -37,10 +42,16 @@ async fn main() -> ExitCode {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let server = telepact_bakery::server()?;
+    let server = telepact_bakery::server_with_metrics(args.metrics)?;
     let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
     let address: SocketAddr = listener.local_addr()?;
-    let app = http::router(server, &HttpOptions::default());
+    let mut app = http::router(server, &HttpOptions::default())
+        // Liveness: the process serves requests.
+        .route("/healthz", get(|| async { "ok" }));
+    if args.metrics {
+        let prometheus = PrometheusBuilder::new().install_recorder()?;
+        app = app.route("/metrics", get(move || async move { prometheus.render() }));
+    }
     // The line a supervisor (or a test) waits for before sending requests.
     println!("READY {}", address.port());
     tracing::info!(%address, "serving the bakery shift board on POST /api/telepact");

@@ -286,3 +286,44 @@ async fn credentials_never_reach_the_logs() {
     }
     assert!(printed.iter().all(|line| !line.contains("@auth_")));
 }
+
+/// One HTTP/1.1 exchange on loopback; returns the status line and the body.
+fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, body.to_string())
+}
+
+#[test]
+fn healthz_answers_and_metrics_are_served_behind_the_flag() {
+    let plain = Bakery::start();
+    assert_eq!(
+        http_exchange(plain.port, "GET", "/healthz", ""),
+        ("HTTP/1.1 200 OK".to_string(), "ok".to_string())
+    );
+    assert_eq!(
+        http_exchange(plain.port, "GET", "/metrics", "").0,
+        "HTTP/1.1 404 Not Found"
+    );
+
+    let measured = Bakery::start_with("info", &["--metrics"]);
+    let ping = r#"[{}, {"fn.ping_": {}}]"#;
+    let (status, _) = http_exchange(measured.port, "POST", "/api/telepact", ping);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let (status, text) = http_exchange(measured.port, "GET", "/metrics", "");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        text.lines()
+            .any(|line| line == r#"telepact_calls_total{function="fn.ping_",result="Ok_"} 1"#),
+        "{text}"
+    );
+}

@@ -3,14 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use axum::Router;
-use axum::extract::State;
-use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
-use axum::response::Response as HttpResponse;
-use axum::routing::get;
 use clap::builder::BoolishValueParser;
 use clap::{ArgGroup, Args};
-use telepact::Encoding;
 use telepact::http::{self, HttpOptions};
 use telepact::mock::{MockOptions, MockServer};
 use telepact_schema::Schema;
@@ -105,45 +99,10 @@ pub async fn run(args: &MockArgs) -> Outcome {
     eprintln!(
         "mock server on http://0.0.0.0:{port}{path} (HTTP POST and WebSocket); Ctrl-C stops it"
     );
-    http::serve(listener, router(mock, &path), http::shutdown_signal())
+    // `POST path` answers one request; `GET path` upgrades to a WebSocket.
+    let router = http::router(mock, &HttpOptions::default().path(path.as_str()));
+    http::serve(listener, router, http::shutdown_signal())
         .await
         .map_err(|source| CliError::Listen { port, source })?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// `POST path` answers one request; `GET path` upgrades to a WebSocket that answers
-/// each frame.
-fn router(mock: MockServer, path: &str) -> Router {
-    let sockets = Router::new()
-        .route(path, get(upgrade))
-        .with_state(mock.clone());
-    http::router(mock, &HttpOptions::default().path(path)).merge(sockets)
-}
-
-async fn upgrade(State(mock): State<MockServer>, upgrade: WebSocketUpgrade) -> HttpResponse {
-    upgrade.on_upgrade(move |socket| answer_frames(socket, mock))
-}
-
-/// Answers each text or binary frame with one frame: text for JSON, binary for a
-/// binary response.
-async fn answer_frames(mut socket: WebSocket, mock: MockServer) {
-    while let Some(Ok(frame)) = socket.recv().await {
-        let response = match frame {
-            Frame::Text(text) => mock.process(text.as_bytes()).await,
-            Frame::Binary(bytes) => mock.process(&bytes).await,
-            Frame::Close(_) => break,
-            // axum answers pings itself.
-            Frame::Ping(_) | Frame::Pong(_) => continue,
-        };
-        let reply = match response.encoding {
-            Encoding::Json => match String::from_utf8(response.bytes) {
-                Ok(text) => Frame::text(text),
-                Err(not_text) => Frame::binary(not_text.into_bytes()),
-            },
-            Encoding::Binary => Frame::binary(response.bytes),
-        };
-        if socket.send(reply).await.is_err() {
-            break;
-        }
-    }
 }

@@ -2,6 +2,11 @@
 //! (`application/json`, or `application/octet-stream` for a binary response). Bodies
 //! over the limit are answered with 413 before the server sees them.
 //!
+//! [`serve`] speaks HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge) on one port.
+//!
+//! `GET` on the same path upgrades to a WebSocket: one Telepact message per WebSocket
+//! message, answered in order, text for JSON and binary for MessagePack.
+//!
 //! ```no_run
 //! # async fn run(server: telepact::Server) -> std::io::Result<()> {
 //! use telepact::http::{self, HttpOptions};
@@ -26,6 +31,7 @@ use axum::Router;
 use axum::body::Bytes;
 
 use axum::Extension;
+use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
 use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
@@ -34,6 +40,7 @@ use tokio::net::TcpListener;
 
 pub use axum::body::Bytes as Body;
 
+use crate::codec::Encoding;
 use crate::message::PeerAddress;
 use crate::router::BoxFuture;
 use crate::server::{Response, Server};
@@ -86,12 +93,52 @@ impl Processor for Server {
     }
 }
 
-/// An axum router serving `POST {options.path}` with `processor`.
+/// An axum router serving `POST {options.path}` with `processor`, and WebSocket
+/// upgrades (`GET`) on the same path. A WebSocket message is limited to
+/// `options.body_limit` like a POST body.
 pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
+    let limit = options.body_limit;
+    let upgrade = move |State(processor): State<P>,
+                        peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+                        upgrade: WebSocketUpgrade| async move {
+        let peer = peer.map(|Extension(ConnectInfo(address))| address);
+        upgrade
+            .max_message_size(limit)
+            .on_upgrade(move |socket| answer_frames(socket, processor, peer))
+    };
     Router::new()
-        .route(&options.path, post(handle::<P>))
+        .route(&options.path, post(handle::<P>).get(upgrade))
         .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(processor)
+}
+
+/// Answers each text or binary message of `socket`, in order, with one message: text
+/// for a JSON response, binary for a MessagePack one.
+async fn answer_frames<P: Processor>(
+    mut socket: WebSocket,
+    processor: P,
+    peer: Option<SocketAddr>,
+) {
+    while let Some(Ok(frame)) = socket.recv().await {
+        let body = match frame {
+            Frame::Text(text) => Bytes::from(text),
+            Frame::Binary(bytes) => bytes,
+            Frame::Close(_) => break,
+            // axum answers pings itself.
+            Frame::Ping(_) | Frame::Pong(_) => continue,
+        };
+        let response = processor.process(body, transport_context(peer)).await;
+        let reply = match response.encoding {
+            Encoding::Json => match String::from_utf8(response.bytes) {
+                Ok(text) => Frame::text(text),
+                Err(not_text) => Frame::binary(not_text.into_bytes()),
+            },
+            Encoding::Binary => Frame::binary(response.bytes),
+        };
+        if socket.send(reply).await.is_err() {
+            break;
+        }
+    }
 }
 
 async fn handle<P: Processor>(

@@ -15,6 +15,7 @@ mod refusal;
 mod router;
 mod server;
 pub mod test_client;
+pub mod tower;
 pub mod typed;
 mod validate;
 mod value_validator;
@@ -26,8 +27,9 @@ pub use message::{Headers, Message, PeerAddress};
 pub use refusal::Refusal;
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{
-    AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, MessageHook, Middleware, Panicked,
-    ProcessError, Response, Server, ServerBuilder, TimedOut, middleware_fn,
+    AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, FromFn, MessageHook, Middleware,
+    Next, Panicked, ProcessError, Response, Server, ServerBuilder, TimedOut, middleware_fn,
+    middleware_from_fn,
 };
 pub use telepact_schema as schema;
 pub use validate::{Reason, ValidationFailure};

@@ -29,10 +29,14 @@ where
     }
 }
 
-/// Routes a request to its function by the body's target (`fn.myShift`).
+/// Routes a request to its function by the body's target (`fn.myShift`). Cheap to
+/// clone: clones share the routes.
 #[derive(Clone, Default)]
 pub struct FunctionRouter {
-    routes: HashMap<String, Arc<dyn Function>>,
+    routes: Arc<HashMap<String, Arc<dyn Function>>>,
+    /// Set on the router a middleware sees when more middleware follows it: every call
+    /// goes on down the chain instead of straight to a route.
+    next: Option<Arc<dyn Function>>,
 }
 
 impl FunctionRouter {
@@ -48,12 +52,13 @@ impl FunctionRouter {
 
     /// Adds (or replaces) the implementation of `name` in place.
     pub fn insert(&mut self, name: impl Into<String>, function: impl Function) {
-        self.routes.insert(name.into(), Arc::new(function));
+        Arc::make_mut(&mut self.routes).insert(name.into(), Arc::new(function));
     }
 
     /// Merges another router's routes into this one.
     pub fn merge(mut self, other: FunctionRouter) -> Self {
-        self.routes.extend(other.routes);
+        let routes = Arc::unwrap_or_clone(other.routes);
+        Arc::make_mut(&mut self.routes).extend(routes);
         self
     }
 
@@ -62,12 +67,26 @@ impl FunctionRouter {
         self.routes.contains_key(name)
     }
 
-    /// Calls the function the request names.
+    /// Calls the function the request names (through the middleware that follows,
+    /// when this is the router a middleware was given).
     pub async fn call(&self, request: Message) -> Result<Message, HandlerError> {
+        if let Some(next) = &self.next {
+            return next.call(request).await;
+        }
         let name = request.target();
         match self.routes.get(name) {
             Some(function) => Arc::clone(function).call(request).await,
             None => Err(format!("no route for function {name:?}").into()),
+        }
+    }
+}
+
+impl FunctionRouter {
+    /// The same routes, with every call handed to `next` instead.
+    pub(crate) fn through(&self, next: impl Function) -> FunctionRouter {
+        FunctionRouter {
+            routes: Arc::clone(&self.routes),
+            next: Some(Arc::new(next)),
         }
     }
 }

@@ -201,3 +201,141 @@ async fn shutdown_ends_serving_at_its_deadline_despite_a_stuck_handler() {
         "serving ended at its deadline: {ended:?}"
     );
 }
+
+/// Sends `calls` calls to `fn.ping_` over a WebSocket to the endpoint's path; returns
+/// each result tag.
+#[cfg(feature = "websocket-client")]
+async fn over_websocket(binary: bool, calls: usize) -> Vec<String> {
+    use telepact::client::WebSocketTransport;
+    use telepact::{Client, ClientOptions};
+
+    let (port, _stop) = start(HttpOptions::default()).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let transport = WebSocketTransport::connect(&url).await.expect("connects");
+    let client = Client::with_options(transport, ClientOptions::default().binary(binary));
+    let mut tags = Vec::new();
+    for _ in 0..calls {
+        let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+        let response = client.request(request).await.expect("answered");
+        tags.push(response.target().to_string());
+    }
+    tags
+}
+
+#[cfg(feature = "websocket-client")]
+#[tokio::test]
+async fn websocket_round_trips_json() {
+    assert_eq!(over_websocket(false, 2).await, ["Ok_", "Ok_"]);
+}
+
+#[cfg(feature = "websocket-client")]
+#[tokio::test]
+async fn websocket_round_trips_binary() {
+    // The first call learns the encoding; the next ones go as binary messages.
+    assert_eq!(over_websocket(true, 3).await, ["Ok_", "Ok_", "Ok_"]);
+}
+
+#[tokio::test]
+async fn websocket_and_post_share_the_path() {
+    let (port, _stop) = start(HttpOptions::default()).await;
+    let (head, body) = post(port, http::DEFAULT_PATH, br#"[{}, {"fn.ping_": {}}]"#).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, br#"[{},{"Ok_":{}}]"#);
+    // A GET without the upgrade headers is refused by the WebSocket route, not a 405.
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let request = format!(
+        "GET {} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+        http::DEFAULT_PATH
+    );
+    stream.write_all(request.as_bytes()).await.expect("writes");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).await.expect("reads");
+    assert!(!answer.starts_with("HTTP/1.1 405"), "{answer}");
+}
+
+/// Sends one POST with extra header lines; returns the raw head (lower-cased) and body.
+async fn post_with(port: u16, headers: &str, body: &[u8]) -> (String, Vec<u8>) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
+        http::DEFAULT_PATH,
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("writes");
+    stream.write_all(body).await.expect("writes");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let end = response
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a response head");
+    let head = String::from_utf8_lossy(&response[..end]).to_lowercase();
+    (head, response[end + 4..].to_vec())
+}
+
+#[tokio::test]
+async fn tower_http_layers_wrap_the_endpoint() {
+    use axum::http::StatusCode;
+    use std::time::Duration;
+    use tower_http::compression::CompressionLayer;
+    use tower_http::timeout::TimeoutLayer;
+
+    let schema =
+        Schema::from_text(r#"[{"fn.slow": {}, "->": [{"Ok_": {}}]}]"#).expect("schema loads");
+    let router = FunctionRouter::new().route("fn.slow", |_request: Message| async move {
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let app = http::router(server, &HttpOptions::default()).layer(
+        tower::ServiceBuilder::new()
+            .layer(CompressionLayer::new())
+            .layer(TimeoutLayer::with_status_code(
+                StatusCode::REQUEST_TIMEOUT,
+                Duration::from_millis(200),
+            )),
+    );
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    tokio::spawn(http::serve(listener, app, std::future::pending()));
+
+    let api = br#"[{}, {"fn.api_": {}}]"#;
+    let (head, body) = post_with(port, "Accept-Encoding: gzip\r\n", api).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("content-encoding: gzip"), "{head}");
+    assert!(body.windows(2).any(|w| w == [0x1f, 0x8b]), "a gzip stream");
+    let (head, body) = post_with(port, "", api).await;
+    assert!(!head.contains("content-encoding"), "{head}");
+    assert!(body.starts_with(br#"[{},{"Ok_":{"api":"#));
+
+    let (head, _) = post_with(port, "", br#"[{}, {"fn.slow": {}}]"#).await;
+    assert!(head.starts_with("http/1.1 408"), "{head}");
+}
+
+#[tokio::test]
+async fn http2_cleartext_round_trips() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let client = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client builds");
+    let response = client
+        .post(format!("http://127.0.0.1:{port}{}", http::DEFAULT_PATH))
+        .body(r#"[{}, {"fn.ping_": {}}]"#)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(
+        response.bytes().await.expect("a body").as_ref(),
+        br#"[{},{"Ok_":{}}]"#
+    );
+    let _ = stop.send(());
+}

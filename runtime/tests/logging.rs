@@ -84,3 +84,89 @@ fn handler_failures_are_logged_with_their_case_id() {
         "{lines:?}"
     );
 }
+
+#[test]
+fn each_call_has_a_span_with_its_outcome_and_no_credential() {
+    let request = r#"[{"@auth_": {"Token": {"token": "accepted-token"}}, "@id_": "call-7"},
+        {"fn.work": {}}]"#
+        .to_string();
+    let capture = Capture::default();
+    let server = server();
+    let response = tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        runtime.block_on(server.process(request.as_bytes()))
+    });
+    let response: Value = serde_json::from_slice(&response.bytes).expect("JSON response");
+    let case_id = response
+        .pointer("/1/ErrorUnknown_/caseId")
+        .and_then(Value::as_str)
+        .expect("a case id");
+    let spans = capture.spans();
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    let span = &spans[0];
+    assert_eq!(span.name, "telepact.call");
+    let mut fields = span.fields.clone();
+    let duration = fields.remove("duration_us").expect("a duration");
+    assert!(duration.parse::<u64>().is_ok(), "{duration}");
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("function", "\"fn.work\"".to_string()),
+        ("id", "\"call-7\"".to_string()),
+        ("result", "\"ErrorUnknown_\"".to_string()),
+        ("encoding", "\"json\"".to_string()),
+        ("case_id", format!("{case_id:?}")),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect();
+    assert_eq!(fields, expected);
+    assert!(
+        capture
+            .lines()
+            .iter()
+            .all(|line| !line.contains("accepted-token")),
+        "no credential in an event either"
+    );
+}
+
+#[test]
+fn the_client_has_a_span_per_call_too() {
+    let server = server();
+    let transport = move |bytes: Vec<u8>| {
+        let server = server.clone();
+        async move { Ok(server.process(&bytes).await.bytes) }
+    };
+    let client = telepact::Client::new(transport);
+    let mut headers = Headers::new();
+    headers.insert("@id_".to_string(), Value::from("c-1"));
+    headers.insert(
+        "@auth_".to_string(),
+        serde_json::json!({"Token": {"token": "accepted-token"}}),
+    );
+    let request = Message::new(headers, "fn.work", serde_json::Map::new());
+    let capture = Capture::default();
+    let response = tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime starts");
+        runtime.block_on(client.request(request))
+    })
+    .expect("the call goes through");
+    assert_eq!(response.target(), "ErrorUnknown_");
+    let spans = capture.spans();
+    let names: Vec<_> = spans.iter().map(|span| span.name).collect();
+    assert_eq!(names, ["telepact.client.call", "telepact.call"]);
+    let mut fields = spans[0].fields.clone();
+    assert!(fields.remove("duration_us").is_some());
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("function", "\"fn.work\""),
+        ("id", "\"c-1\""),
+        ("result", "\"ErrorUnknown_\""),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .collect();
+    assert_eq!(fields, expected);
+}

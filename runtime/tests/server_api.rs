@@ -395,6 +395,43 @@ async fn closures_become_middleware() {
     assert_eq!(response, json!([{"@seen": "closure"}, {"Ok_": {}}]));
 }
 
+/// A middleware that records its name on the way in and out.
+fn recording(name: &'static str, order: Arc<Mutex<Vec<String>>>) -> impl Middleware {
+    telepact::middleware_from_fn(move |request: Message, next: telepact::Next| {
+        let order = Arc::clone(&order);
+        async move {
+            order.lock().unwrap().push(format!("{name} in"));
+            let mut result = next.run(request).await?;
+            order.lock().unwrap().push(format!("{name} out"));
+            result.headers.insert("@last".to_string(), json!(name));
+            Ok(result)
+        }
+    })
+}
+
+#[tokio::test]
+async fn middlewares_run_in_the_order_added() {
+    let order = Arc::new(Mutex::new(Vec::new()));
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .middleware(recording("first", Arc::clone(&order)))
+        .middleware(Tagging)
+        .middleware(recording("third", Arc::clone(&order)))
+        .build()
+        .expect("server builds");
+    let response = respond(&call(json!({}), "fn.ping_"), &server).await;
+    // The outermost middleware ("first") touches the result last.
+    assert_eq!(
+        response,
+        json!([{"@last": "first", "@seen": true}, {"Ok_": {}}])
+    );
+    assert_eq!(
+        *order.lock().unwrap(),
+        ["first in", "third in", "third out", "first out"]
+    );
+}
+
 /// A server whose `fn.point` never answers, limited to `limit`; the on-error hook
 /// records whether each reported error is a [`telepact::TimedOut`].
 fn stuck_server(limit: std::time::Duration, timeouts: Arc<Mutex<Vec<bool>>>) -> Server {
@@ -448,4 +485,109 @@ async fn a_shorter_time_header_narrows_the_limit() {
         "{answer}"
     );
     assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
+}
+
+#[tokio::test]
+async fn the_server_is_a_tower_service_and_tower_services_are_transports() {
+    use tower::ServiceExt;
+
+    let server = tagging_server();
+    let response = server
+        .clone()
+        .oneshot(bytes::Bytes::from_static(br#"[{}, {"fn.ping_": {}}]"#))
+        .await
+        .expect("infallible");
+    assert_eq!(response.bytes, br#"[{"@seen":true},{"Ok_":{}}]"#);
+
+    let service = tower::service_fn(move |request: Vec<u8>| {
+        let server = server.clone();
+        async move {
+            let response = server.oneshot(bytes::Bytes::from(request)).await?;
+            Ok::<_, std::convert::Infallible>(response.bytes)
+        }
+    });
+    let client = telepact::Client::new(telepact::tower::TowerTransport::new(service));
+    let answer = client
+        .request(Message::new(Headers::new(), "fn.ping_", Default::default()))
+        .await
+        .expect("answered");
+    assert_eq!(answer.target(), "Ok_");
+    assert_eq!(answer.headers.get("@seen"), Some(&json!(true)));
+}
+
+#[test]
+fn calls_are_counted_and_measured_through_the_metrics_facade() {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .metrics(true)
+        .build()
+        .expect("server builds");
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let request = br#"[{}, {"fn.ping_": {}}]"#;
+    let response = metrics::with_local_recorder(&recorder, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        runtime.block_on(async {
+            server.process(request).await;
+            server.process(request).await
+        })
+    });
+    let mut seen: Vec<(String, Vec<String>, String)> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| {
+            let (_, key) = key.into_parts();
+            let labels = key
+                .labels()
+                .map(|label| format!("{}={}", label.key(), label.value()))
+                .collect();
+            let value = match value {
+                DebugValue::Counter(count) => format!("count {count}"),
+                DebugValue::Histogram(values) => {
+                    let values: Vec<f64> = values.into_iter().map(|v| v.into_inner()).collect();
+                    if key.name() == "telepact_call_duration_seconds" {
+                        format!("{} durations", values.len())
+                    } else {
+                        format!("{values:?}")
+                    }
+                }
+                DebugValue::Gauge(_) => "gauge".to_string(),
+            };
+            (key.name().to_string(), labels, value)
+        })
+        .collect();
+    seen.sort();
+    let function = "function=fn.ping_".to_string();
+    let size = response.bytes.len() as f64;
+    assert_eq!(
+        seen,
+        [
+            (
+                "telepact_call_duration_seconds".to_string(),
+                vec![function.clone()],
+                "2 durations".to_string()
+            ),
+            (
+                "telepact_calls_total".to_string(),
+                vec![function.clone(), "result=Ok_".to_string()],
+                "count 2".to_string()
+            ),
+            (
+                "telepact_request_bytes".to_string(),
+                vec![function.clone()],
+                format!("{:?}", [request.len() as f64; 2])
+            ),
+            (
+                "telepact_response_bytes".to_string(),
+                vec![function],
+                format!("{:?}", [size; 2])
+            ),
+        ]
+    );
 }

@@ -20,10 +20,16 @@ impl Bakery {
 
     /// Starts with `RUST_LOG` set to `level`.
     pub fn start_with_log_level(level: &str) -> Bakery {
+        Self::start_with(level, &[])
+    }
+
+    /// Starts with `RUST_LOG` set to `level` and the extra command-line `args`.
+    pub fn start_with(level: &str, args: &[&str]) -> Bakery {
         let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-bakery"))
             // From `/`, with no schema file beside it: the binary carries its schema.
             .current_dir("/")
             .args(["--port", "0"])
+            .args(args)
             .env("RUST_LOG", level)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())

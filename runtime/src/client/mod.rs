@@ -29,6 +29,8 @@ mod error;
 #[cfg(feature = "http-client")]
 mod http;
 mod transport;
+#[cfg(feature = "websocket-client")]
+mod websocket;
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -40,6 +42,8 @@ pub use error::{ClientError, InvalidResponse};
 #[cfg(feature = "http-client")]
 pub use http::HttpTransport;
 pub use transport::{Transport, TransportError};
+#[cfg(feature = "websocket-client")]
+pub use websocket::WebSocketTransport;
 
 use crate::message::{Headers, Message};
 use binary_state::BinaryState;
@@ -149,9 +153,32 @@ impl Client {
     pub async fn request(&self, mut request: Message) -> Result<Message, ClientError> {
         let timeout = self.apply_timeout(&mut request.headers);
         let sent_id = self.apply_correlation_id(&mut request.headers);
-        let response = tokio::time::timeout(timeout, self.authorised_exchange(request))
+        // One span per call, with the function, `@id_`, result tag and duration; never
+        // a header value that may be a credential, nor a body.
+        let span = tracing::info_span!(
+            "telepact.client.call",
+            function = request.target(),
+            id = tracing::field::Empty,
+            result = tracing::field::Empty,
+            duration_us = tracing::field::Empty,
+        );
+        let started = (!span.is_disabled()).then(std::time::Instant::now);
+        if let (Some(_), Some(id)) = (started, request.headers.get("@id_")) {
+            match id {
+                Value::String(id) => span.record("id", id.as_str()),
+                other => span.record("id", tracing::field::display(other)),
+            };
+        }
+        let exchange =
+            tracing::Instrument::instrument(self.authorised_exchange(request), span.clone());
+        let response = tokio::time::timeout(timeout, exchange)
             .await
             .map_err(|_| ClientError::Timeout(timeout))??;
+        if let Some(started) = started {
+            span.record("result", response.target());
+            let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+            span.record("duration_us", elapsed);
+        }
         if let (Some(sent), Some(received)) = (sent_id, response.headers.get("@id_")) {
             if sent != *received {
                 return Err(ClientError::CorrelationMismatch {

@@ -91,6 +91,9 @@ where
 
 /// Wraps the function router: receives the validated request and the router, returns
 /// the result message. An error (or panic) answers `ErrorUnknown_`.
+///
+/// Middlewares added to one server run in the order added: the first added is the
+/// outermost, and its `router.call` runs the next one, down to the functions.
 pub trait Middleware: Send + Sync + 'static {
     fn call<'a>(
         &'a self,
@@ -138,6 +141,95 @@ where
         + 'static,
 {
     middleware
+}
+
+/// The rest of the chain, owned: what a [`middleware_from_fn`] closure calls to go on.
+#[derive(Clone, Debug)]
+pub struct Next {
+    router: FunctionRouter,
+}
+
+impl Next {
+    /// Runs the following middleware and then the function.
+    pub async fn run(self, request: Message) -> Result<Message, HandlerError> {
+        self.router.call(request).await
+    }
+}
+
+/// A [`Middleware`] made by [`middleware_from_fn`].
+#[derive(Clone)]
+pub struct FromFn<F>(F);
+
+impl<F, Fut> Middleware for FromFn<F>
+where
+    F: Fn(Message, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Message, HandlerError>> + Send + 'static,
+{
+    fn call<'a>(
+        &'a self,
+        request: Message,
+        router: &'a FunctionRouter,
+    ) -> BoxFuture<'a, Result<Message, HandlerError>> {
+        let next = Next {
+            router: router.clone(),
+        };
+        Box::pin((self.0)(request, next))
+    }
+}
+
+/// Makes an async closure taking the request and an owned [`Next`] a [`Middleware`]:
+///
+/// ```
+/// use telepact::{Message, Next, middleware_from_fn};
+///
+/// let timing = middleware_from_fn(|request: Message, next: Next| async move {
+///     let started = std::time::Instant::now();
+///     let result = next.run(request).await;
+///     tracing::debug!(elapsed = ?started.elapsed(), "called");
+///     result
+/// });
+/// # let _ = timing;
+/// ```
+pub fn middleware_from_fn<F, Fut>(middleware: F) -> FromFn<F>
+where
+    F: Fn(Message, Next) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<Message, HandlerError>> + Send + 'static,
+{
+    FromFn(middleware)
+}
+
+/// One link of a middleware chain, as the function the link before it calls.
+struct Link {
+    middleware: Arc<dyn Middleware>,
+    router: FunctionRouter,
+}
+
+impl crate::router::Function for Link {
+    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
+        let middleware = Arc::clone(&self.middleware);
+        let router = self.router.clone();
+        Box::pin(async move { middleware.call(request, &router).await })
+    }
+}
+
+/// Chains `middlewares` (outermost first) around `router`: returns the outermost
+/// middleware and the router it is given, whose calls run the rest of the chain.
+pub(crate) fn chain(
+    middlewares: Vec<Arc<dyn Middleware>>,
+    mut router: FunctionRouter,
+) -> (Arc<dyn Middleware>, FunctionRouter) {
+    let mut outer: Arc<dyn Middleware> = Arc::new(Direct);
+    for (i, middleware) in middlewares.into_iter().rev().enumerate() {
+        if i > 0 {
+            let link = Link {
+                middleware: outer,
+                router: router.clone(),
+            };
+            router = router.through(link);
+        }
+        outer = middleware;
+    }
+    (outer, router)
 }
 
 /// The middleware used when none is given: straight to the router.

@@ -51,7 +51,10 @@ use crate::validate::Compiled;
 
 pub use catch::Panicked;
 pub use error::{BuildError, ErrorKind, ProcessError, TimedOut};
-pub use hooks::{AuthHook, Authenticated, ErrorHook, MessageHook, Middleware, middleware_fn};
+pub use hooks::{
+    AuthHook, Authenticated, ErrorHook, FromFn, MessageHook, Middleware, Next, middleware_fn,
+    middleware_from_fn,
+};
 
 /// A serialized response and its headers (for the transport: e.g. a binary body is
 /// sent as `application/octet-stream`).
@@ -73,7 +76,8 @@ struct Inner {
     compiled: Compiled,
     binary: ServerBinary,
     router: FunctionRouter,
-    middleware: Box<dyn Middleware>,
+    /// The outermost middleware; `router` is what it is given.
+    middleware: Arc<dyn Middleware>,
     on_auth: Option<Box<dyn AuthHook>>,
     on_request: Option<MessageHook>,
     on_response: Option<MessageHook>,
@@ -81,6 +85,7 @@ struct Inner {
     /// Stands in for an unknown function while its headers are validated.
     ping: Option<FunctionId>,
     request_timeout: Option<Duration>,
+    metrics: bool,
 }
 
 impl Server {
@@ -90,12 +95,13 @@ impl Server {
             schema: schema.into(),
             router,
             auth_required: true,
-            middleware: None,
+            middlewares: Vec::new(),
             on_auth: None,
             on_request: None,
             on_response: None,
             on_error: None,
             request_timeout: None,
+            metrics: false,
             generation_limits: GenerationLimits::default(),
         }
     }
@@ -119,12 +125,13 @@ pub struct ServerBuilder {
     schema: Arc<Schema>,
     router: FunctionRouter,
     auth_required: bool,
-    middleware: Option<Box<dyn Middleware>>,
+    middlewares: Vec<Arc<dyn Middleware>>,
     on_auth: Option<Box<dyn AuthHook>>,
     on_request: Option<MessageHook>,
     on_response: Option<MessageHook>,
     on_error: Option<ErrorHook>,
     request_timeout: Option<Duration>,
+    metrics: bool,
     generation_limits: GenerationLimits,
 }
 
@@ -143,9 +150,10 @@ impl ServerBuilder {
         self
     }
 
-    /// Wraps the function router (see [`Middleware`]).
+    /// Wraps the function router (see [`Middleware`]). Called again, it adds another
+    /// middleware inside the ones before: they run in the order added.
     pub fn middleware(mut self, middleware: impl Middleware) -> Self {
-        self.middleware = Some(Box::new(middleware));
+        self.middlewares.push(Arc::new(middleware));
         self
     }
 
@@ -184,6 +192,16 @@ impl ServerBuilder {
         self
     }
 
+    /// Whether to report each call to the `metrics` facade (default `false`):
+    /// `telepact_calls_total` by `function` and `result` tag, and the histograms
+    /// `telepact_call_duration_seconds`, `telepact_request_bytes` and
+    /// `telepact_response_bytes` by `function`. The application installs the recorder
+    /// (a Prometheus exporter, say); without one the records go nowhere.
+    pub fn metrics(mut self, enabled: bool) -> Self {
+        self.metrics = enabled;
+        self
+    }
+
     /// How much the server may generate for one example of `fn.api_`
     /// `includeExamples!` (default [`GenerationLimits::default`]).
     pub fn generation_limits(mut self, limits: GenerationLimits) -> Self {
@@ -213,18 +231,20 @@ impl ServerBuilder {
             Arc::clone(&self.schema),
             self.generation_limits,
         );
+        let (middleware, router) = hooks::chain(self.middlewares, router);
         let inner = Inner {
             schema: self.schema,
             compiled,
             binary,
             router,
-            middleware: self.middleware.unwrap_or_else(|| Box::new(hooks::Direct)),
+            middleware,
             on_auth: self.on_auth,
             on_request: self.on_request,
             on_response: self.on_response,
             on_error: self.on_error,
             ping,
             request_timeout: self.request_timeout,
+            metrics: self.metrics,
         };
         Ok(Server {
             inner: Arc::new(inner),

@@ -4,7 +4,10 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
+
+use tracing::field::Empty;
+use tracing::{Instrument, Span};
 
 use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
@@ -52,26 +55,136 @@ impl Server {
         take_response_headers: impl FnOnce(&mut Headers),
     ) -> Response {
         let inner = &*self.inner;
+        let request_size = bytes.len();
+        let span = call_span();
+        let started = (inner.metrics || !span.is_disabled()).then(Instant::now);
+        let mut function = None;
         let (mut response, binary) = match codec::decode_request(bytes, &inner.binary) {
             Ok(mut request) => {
+                if started.is_some() {
+                    record_request(&span, &request);
+                    if inner.metrics {
+                        function = Some(request.target().to_string());
+                    }
+                }
                 request.extensions.extend(transport);
                 inner.observe(inner.on_request.as_ref(), &request, "request");
-                inner.handle(request, update_request_headers).await
+                inner
+                    .handle(request, update_request_headers)
+                    .instrument(span.clone())
+                    .await
             }
             Err(failure) => (inner.parse_failure(failure), None),
         };
         take_response_headers(&mut response.headers);
         inner.observe(inner.on_response.as_ref(), &response, "response");
+        let packed = binary.as_ref().is_some_and(|(_, asked)| asked.packed());
         let binary = binary
             .as_ref()
             .map(|(function, request)| (&inner.binary, function.as_str(), request));
         let (bytes, encoding) = codec::encode_response(&response, binary);
+        if let Some(started) = started {
+            record_response(&span, &response, encoding, packed, started);
+            if inner.metrics {
+                let call = CallMetrics {
+                    function: function.unwrap_or_default(),
+                    result: response.target(),
+                    request_bytes: request_size,
+                    response_bytes: bytes.len(),
+                    started,
+                };
+                call.record();
+            }
+        }
         Response {
             bytes,
             headers: response.headers,
             encoding,
         }
     }
+}
+
+/// What the `metrics` facade is told about one call (see
+/// [`ServerBuilder::metrics`](super::ServerBuilder::metrics)).
+struct CallMetrics<'a> {
+    function: String,
+    result: &'a str,
+    request_bytes: usize,
+    response_bytes: usize,
+    started: Instant,
+}
+
+impl CallMetrics<'_> {
+    fn record(self) {
+        let result = self.result.to_string();
+        metrics::counter!(
+            "telepact_calls_total",
+            "function" => self.function.clone(),
+            "result" => result,
+        )
+        .increment(1);
+        let seconds = self.started.elapsed().as_secs_f64();
+        metrics::histogram!("telepact_call_duration_seconds", "function" => self.function.clone())
+            .record(seconds);
+        metrics::histogram!("telepact_request_bytes", "function" => self.function.clone())
+            .record(self.request_bytes as f64);
+        metrics::histogram!("telepact_response_bytes", "function" => self.function)
+            .record(self.response_bytes as f64);
+    }
+}
+
+/// The span of one call. Its fields are filled in as the call goes (only when a
+/// subscriber wants the span); none of them holds a credential or a body.
+fn call_span() -> Span {
+    tracing::info_span!(
+        "telepact.call",
+        function = Empty,
+        id = Empty,
+        result = Empty,
+        encoding = Empty,
+        case_id = Empty,
+        duration_us = Empty,
+    )
+}
+
+fn record_request(span: &Span, request: &Message) {
+    span.record("function", request.target());
+    if let Some(id) = request.headers.get("@id_") {
+        match id {
+            Value::String(id) => span.record("id", id.as_str()),
+            other => span.record("id", tracing::field::display(other)),
+        };
+    }
+}
+
+fn record_response(
+    span: &Span,
+    response: &Message,
+    encoding: crate::codec::Encoding,
+    packed: bool,
+    started: Instant,
+) {
+    let tag = response.target();
+    span.record("result", tag);
+    let encoding = match encoding {
+        crate::codec::Encoding::Json => "json",
+        crate::codec::Encoding::Binary if packed => "packed",
+        crate::codec::Encoding::Binary => "binary",
+    };
+    span.record("encoding", encoding);
+    if tag == "ErrorUnknown_" {
+        if let Some(case_id) = response
+            .payload()
+            .and_then(|p| p.get("caseId"))
+            .and_then(Value::as_str)
+        {
+            span.record("case_id", case_id);
+        }
+    }
+    span.record(
+        "duration_us",
+        u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+    );
 }
 
 impl Inner {

@@ -1,6 +1,8 @@
 //! A tracing subscriber that keeps every event as one line of text (level, then
-//! each field), so tests can check what would reach a log.
+//! each field), and every span's name and fields, so tests can check what would reach
+//! a log.
 
+use std::collections::BTreeMap;
 use std::fmt::Debug;
 use std::sync::{Arc, Mutex};
 
@@ -12,11 +14,33 @@ use tracing::{Event, Metadata, Subscriber};
 #[derive(Clone, Default)]
 pub struct Capture {
     lines: Arc<Mutex<Vec<String>>>,
+    spans: Arc<Mutex<Vec<CapturedSpan>>>,
+}
+
+/// A span's name and its fields (values in `Debug` form), as finally recorded.
+#[derive(Clone, Debug)]
+pub struct CapturedSpan {
+    pub name: &'static str,
+    pub fields: BTreeMap<String, String>,
 }
 
 impl Capture {
     pub fn lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
+    }
+
+    #[allow(dead_code)] // Not every test binary looks at spans.
+    pub fn spans(&self) -> Vec<CapturedSpan> {
+        self.spans.lock().unwrap().clone()
+    }
+}
+
+struct Fields<'a>(&'a mut BTreeMap<String, String>);
+
+impl Visit for Fields<'_> {
+    fn record_debug(&mut self, field: &Field, value: &dyn Debug) {
+        self.0
+            .insert(field.name().to_string(), format!("{value:?}"));
     }
 }
 
@@ -32,10 +56,21 @@ impl Subscriber for Capture {
     fn enabled(&self, _: &Metadata<'_>) -> bool {
         true
     }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
+    fn new_span(&self, attributes: &Attributes<'_>) -> Id {
+        let mut fields = BTreeMap::new();
+        attributes.record(&mut Fields(&mut fields));
+        let mut spans = self.spans.lock().unwrap();
+        spans.push(CapturedSpan {
+            name: attributes.metadata().name(),
+            fields,
+        });
+        Id::from_u64(spans.len() as u64)
     }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
+    fn record(&self, id: &Id, values: &Record<'_>) {
+        let mut spans = self.spans.lock().unwrap();
+        let index = usize::try_from(id.into_u64() - 1).unwrap();
+        values.record(&mut Fields(&mut spans[index].fields));
+    }
     fn record_follows_from(&self, _: &Id, _: &Id) {}
     fn event(&self, event: &Event<'_>) {
         let mut line = Line(format!("{} ", event.metadata().level()));
