@@ -35,6 +35,9 @@ pub struct CodegenArgs {
     /// Leave out the typed `Client`
     #[arg(long)]
     no_client: bool,
+    /// Name of the generated module (default: the schema directory's name, `api` for a URL)
+    #[arg(long)]
+    module: Option<String>,
 }
 
 /// Generates the code; the output file is rewritten only when its content changes.
@@ -46,13 +49,15 @@ pub async fn run(args: &CodegenArgs) -> Outcome {
         .runtime_path(&args.runtime_path)
         .build_server(!args.no_server)
         .build_client(!args.no_client);
-    let code = match (&args.schema_dir, &args.schema_http_url) {
-        (Some(dir), _) => builder.generate_dir(dir)?,
-        (None, Some(url)) => {
+    let code = match (&args.schema_dir, &args.schema_http_url, &args.module) {
+        (Some(dir), _, None) => builder.generate_dir(dir)?,
+        (Some(dir), _, Some(module)) => builder.generate(&Schema::from_dir(dir)?, module)?,
+        (None, Some(url), module) => {
             let schema = Schema::from_text(&schema_text(&fetch_api(url, false).await?))?;
-            builder.generate(&schema, url)?
+            // The module is named after the schema, not after where it was served.
+            builder.generate(&schema, module.as_deref().unwrap_or("api"))?
         }
-        (None, None) => return Err(CliError::NoSchemaSource),
+        (None, None, _) => return Err(CliError::NoSchemaSource),
     };
     if args.out.as_os_str() == "-" {
         let mut stdout = std::io::stdout().lock();

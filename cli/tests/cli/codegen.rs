@@ -55,3 +55,18 @@ fn other_languages_are_refused() {
     assert_fails_with(&output, "--lang go is not supported");
     assert!(stdout(&output).is_empty());
 }
+
+#[test]
+fn the_module_name_can_be_chosen() {
+    let output = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--module",
+        "bakery",
+        "--out",
+        "-",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(stdout(&output).contains("\npub mod bakery {\n"));
+}
