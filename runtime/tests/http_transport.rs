@@ -32,23 +32,7 @@ async fn start(options: HttpOptions) -> (u16, tokio::sync::oneshot::Sender<()>) 
 
 /// Sends one POST; returns the raw response head (lower-cased) and body.
 async fn post(port: u16, path: &str, body: &[u8]) -> (String, Vec<u8>) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    let head = format!(
-        "POST {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-        body.len()
-    );
-    stream.write_all(head.as_bytes()).await.expect("writes");
-    stream.write_all(body).await.expect("writes");
-    let mut response = Vec::new();
-    let _ = stream.read_to_end(&mut response).await;
-    let end = response
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a response head");
-    let head = String::from_utf8_lossy(&response[..end]).to_lowercase();
-    (head, response[end + 4..].to_vec())
+    post_to(port, path, "", body).await
 }
 
 #[tokio::test]
@@ -255,14 +239,19 @@ async fn websocket_and_post_share_the_path() {
     assert!(!answer.starts_with("HTTP/1.1 405"), "{answer}");
 }
 
-/// Sends one POST with extra header lines; returns the raw head (lower-cased) and body.
+/// Sends one POST to the default path with extra header lines.
 async fn post_with(port: u16, headers: &str, body: &[u8]) -> (String, Vec<u8>) {
+    post_to(port, http::DEFAULT_PATH, headers, body).await
+}
+
+/// Sends one POST with extra header lines (each ending in `\r\n`); returns the raw
+/// head (lower-cased) and body.
+async fn post_to(port: u16, path: &str, headers: &str, body: &[u8]) -> (String, Vec<u8>) {
     let mut stream = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connects");
     let head = format!(
-        "POST {} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
-        http::DEFAULT_PATH,
+        "POST {path} HTTP/1.1\r\nHost: x\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n",
         body.len()
     );
     stream.write_all(head.as_bytes()).await.expect("writes");
