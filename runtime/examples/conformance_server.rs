@@ -7,7 +7,7 @@
 //! options the conformance README names: results are generated for unmatched calls
 //! only on `"@gen_": true`, optional fields randomly, collections of 0 to 2 items.
 
-#[path = "../tests/support/fixture.rs"]
+#[path = "../tests/it/support/fixture.rs"]
 mod fixture;
 
 use std::path::PathBuf;

@@ -1,0 +1,359 @@
+//! The bakery's generated code compiles without warnings, and an implementation of its
+//! `Handler` serves typed calls made through its typed `Client`.
+
+#![deny(warnings)]
+
+include!("../generated/bakery.rs");
+
+use api::*;
+use serde_json::{Value, json};
+use telepact::typed::CallError;
+use telepact::typed::standard::*;
+use telepact::{FunctionRouter, HandlerError, Message};
+
+/// The identity an auth hook would attach to the request.
+#[derive(Clone)]
+struct Employee(String);
+
+struct Bakery;
+
+impl Handler for Bakery {
+    async fn my_shift(
+        &self,
+        _input: MyShiftInput,
+        context: &mut Context,
+    ) -> Result<MyShiftOutput, HandlerError> {
+        let Some(Employee(id)) = context.extensions.get::<Employee>().cloned() else {
+            return Ok(MyShiftOutput::ErrorUnauthenticated(ErrorUnauthenticated {
+                message: Some("who are you?".into()),
+            }));
+        };
+        let station = match &context.headers.auth {
+            Some(Auth::Password(AuthPassword { username, .. })) => format!("oven of {username}"),
+            None => "counter".into(),
+        };
+        context.response_headers.warn = Some(vec![json!("busy day")]);
+        Ok(MyShiftOutput::Ok(MyShiftOk {
+            employee_id: id,
+            station,
+            pastry: "croissant".into(),
+        }))
+    }
+
+    async fn approve_special(
+        &self,
+        _input: ApproveSpecialInput,
+        _context: &mut Context,
+    ) -> Result<ApproveSpecialOutput, HandlerError> {
+        Err("the special is not ready".into())
+    }
+}
+
+/// A client whose transport hands the request bytes to `router` directly, attaching
+/// an identity the way the server's auth hook would.
+fn loopback_client(router: FunctionRouter) -> Client {
+    let transport = move |bytes: Vec<u8>| {
+        let router = router.clone();
+        async move {
+            let request = message_from_json(&bytes);
+            let response = match router.call(request).await {
+                Ok(response) => response,
+                Err(error) => Message::new(
+                    Default::default(),
+                    "ErrorUnknown_",
+                    json_object(json!({"caseId": error.to_string()})),
+                ),
+            };
+            Ok(serde_json::to_vec(&response.to_json()).unwrap())
+        }
+    };
+    Client::new(telepact::Client::new(transport))
+}
+
+fn message_from_json(bytes: &[u8]) -> Message {
+    let value: Value = serde_json::from_slice(bytes).unwrap();
+    let mut message = Message {
+        headers: json_object(value[0].clone()),
+        body: json_object(value[1].clone()),
+        ..Message::default()
+    };
+    message.extensions.insert(Employee("e-17".into()));
+    message
+}
+
+fn json_object(value: Value) -> serde_json::Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        other => panic!("not an object: {other}"),
+    }
+}
+
+/// A client of a validating server for the bakery schema whose auth hook attaches the
+/// caller's identity from a typed `@auth_`.
+fn served_client() -> Client {
+    let schema_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api");
+    let schema = telepact_schema::Schema::from_dir(schema_dir).unwrap();
+    let on_auth = |headers: telepact::Headers| {
+        let auth = headers
+            .get("@auth_")
+            .cloned()
+            .map(serde_json::from_value::<Auth>);
+        async move {
+            match auth {
+                Some(Ok(Auth::Password(AuthPassword { username, .. }))) => {
+                    Ok(telepact::Authenticated::new().extension(Employee(username)))
+                }
+                _ => Err(HandlerError::from("unknown credentials")),
+            }
+        }
+    };
+    let server = telepact::Server::builder(schema, api::router(Bakery))
+        .on_auth(on_auth)
+        .build()
+        .unwrap();
+    let transport = move |bytes: Vec<u8>| {
+        let server = server.clone();
+        async move { Ok(server.process(&bytes).await.bytes) }
+    };
+    Client::new(telepact::Client::new(transport))
+}
+
+fn password(username: &str) -> RequestHeaders {
+    RequestHeaders::default().with_auth(Auth::Password(AuthPassword {
+        username: username.into(),
+        password: "secret".into(),
+    }))
+}
+
+#[tokio::test]
+async fn through_the_server_the_handler_sees_the_identity_the_auth_hook_attached() {
+    let client = served_client();
+    let response = client
+        .my_shift_with(MyShiftInput {}, password("ana"))
+        .await
+        .unwrap();
+    let MyShiftOutput::Ok(shift) = response.output else {
+        panic!("expected Ok_, got {:?}", response.output);
+    };
+    assert_eq!(shift.employee_id, "ana");
+    assert_eq!(shift.station, "oven of ana");
+}
+
+#[tokio::test]
+async fn through_the_server_errors_arrive_as_typed_result_tags() {
+    let client = served_client();
+    let response = client.my_shift(MyShiftInput {}).await.unwrap();
+    assert!(
+        matches!(response.output, MyShiftOutput::ErrorUnauthenticated(_)),
+        "{:?}",
+        response.output
+    );
+    let response = client
+        .approve_special_with(ApproveSpecialInput {}, password("ana"))
+        .await
+        .unwrap();
+    assert!(
+        matches!(response.output, ApproveSpecialOutput::ErrorUnknown(_)),
+        "{:?}",
+        response.output
+    );
+    let response = client.call(PingInput {}).await.unwrap();
+    assert_eq!(response.output, PingOutput::Ok(PingOk {}));
+}
+
+#[tokio::test]
+async fn a_typed_call_reaches_the_handler_and_comes_back_typed() {
+    let client = loopback_client(api::router(Bakery));
+    let headers = RequestHeaders {
+        auth: Some(Auth::Password(AuthPassword {
+            username: "ana".into(),
+            password: "secret".into(),
+        })),
+        ..RequestHeaders::default()
+    };
+    let response = client
+        .my_shift_with(MyShiftInput {}, headers)
+        .await
+        .unwrap();
+    assert_eq!(
+        response.output,
+        MyShiftOutput::Ok(MyShiftOk {
+            employee_id: "e-17".into(),
+            station: "oven of ana".into(),
+            pastry: "croissant".into(),
+        })
+    );
+    assert_eq!(response.headers.warn, Some(vec![json!("busy day")]));
+}
+
+#[tokio::test]
+async fn a_handler_failure_reaches_the_router_as_an_error() {
+    let router = api::router(Bakery);
+    let request = Message::new(Default::default(), "fn.approveSpecial", Default::default());
+    let error = router.call(request).await.unwrap_err();
+    assert_eq!(error.to_string(), "the special is not ready");
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_fit_the_input_is_a_handler_error() {
+    let router = api::router(Bakery);
+    let mut request = Message::default();
+    request
+        .body
+        .insert("fn.myShift".into(), json!(["not", "an", "object"]));
+    let error = router.call(request).await.unwrap_err();
+    assert!(
+        error.to_string().contains("fn.myShift: the request body"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_server_routes_public_functions_only() {
+    let router = api::router(Bakery);
+    assert!(router.contains("fn.myShift"));
+    assert!(router.contains("fn.approveSpecial"));
+    assert!(!router.contains("fn.ping_"));
+}
+
+#[tokio::test]
+async fn a_result_the_generated_code_does_not_know_is_a_decode_error() {
+    let transport = |_bytes: Vec<u8>| async { Ok(br#"[{}, {"ErrorFromTheFuture": {}}]"#.to_vec()) };
+    let client = Client::new(telepact::Client::new(transport));
+    let error = client.call(PingInput {}).await.unwrap_err();
+    assert!(matches!(error, CallError::Decode(_)), "{error}");
+    assert!(
+        error.to_string().contains("fn.ping_: the response body"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn extra_headers_travel_with_the_typed_ones() {
+    let transport = |bytes: Vec<u8>| async move {
+        let request: Value = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(request[0]["@note"], json!("hello"));
+        assert_eq!(request[0]["@auth_"]["Password"]["username"], json!("ana"));
+        assert_eq!(request[1], json!({"fn.ping_": {}}));
+        Ok(br#"[{"@note": "back"}, {"Ok_": {}}]"#.to_vec())
+    };
+    let client = telepact::Client::new(transport);
+    let mut extra = telepact::Headers::new();
+    extra.insert("@note".into(), json!("hello"));
+    let response: telepact::typed::Response<PingOutput, ResponseHeaders> =
+        telepact::typed::__codegen::call_with(&client, PingInput {}, &password("ana"), extra)
+            .await
+            .unwrap();
+    assert_eq!(response.output, PingOutput::Ok(PingOk {}));
+    assert_eq!(response.raw_headers["@note"], json!("back"));
+}
+
+#[tokio::test]
+async fn default_headers_go_with_every_call_unless_the_call_sets_its_own() {
+    let client = served_client().with_headers(password("ana"));
+    let response = client.my_shift(MyShiftInput {}).await.unwrap();
+    assert!(
+        matches!(&response.output, MyShiftOutput::Ok(shift) if shift.employee_id == "ana"),
+        "{:?}",
+        response.output
+    );
+    let response = client
+        .my_shift_with(MyShiftInput {}, password("bo").with_time(5000))
+        .await
+        .unwrap();
+    assert!(
+        matches!(&response.output, MyShiftOutput::Ok(shift) if shift.employee_id == "bo"),
+        "{:?}",
+        response.output
+    );
+}
+
+#[test]
+fn or_defaults_fills_only_the_headers_left_unset() {
+    let defaults = password("ana").with_time(100);
+    let merged = RequestHeaders::default()
+        .with_time(5)
+        .with_id(json!(null))
+        .or_defaults(&defaults);
+    assert_eq!(merged.auth, defaults.auth);
+    assert_eq!(merged.time, Some(5));
+    assert_eq!(merged.id, Some(Value::Null));
+    assert_eq!(merged.select, None);
+}
+
+fn select_station() -> telepact::typed::Select {
+    let select = json!({"->": {"Ok_": ["station"]}});
+    telepact::typed::Select(json_object(select))
+}
+
+#[tokio::test]
+async fn typed_calls_refuse_a_selection_without_sending_it() {
+    let sent = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counter = std::sync::Arc::clone(&sent);
+    let transport = move |_bytes: Vec<u8>| {
+        counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        async { Ok(br#"[{}, {"Ok_": {}}]"#.to_vec()) }
+    };
+    let client = Client::new(telepact::Client::new(transport));
+    let headers = RequestHeaders::default().with_select(select_station());
+    let error = client
+        .my_shift_with(MyShiftInput {}, headers.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CallError::Selection { .. }), "{error}");
+    assert!(error.to_string().contains("call_raw"), "{error}");
+    // A selection among the client's default headers is refused too.
+    let error = client
+        .with_headers(headers)
+        .call(PingInput {})
+        .await
+        .unwrap_err();
+    assert!(matches!(error, CallError::Selection { .. }), "{error}");
+    assert_eq!(sent.load(std::sync::atomic::Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_selection_is_served_raw_with_only_the_selected_fields() {
+    let client = served_client().with_headers(password("ana"));
+    let headers = RequestHeaders::default().with_select(select_station());
+    let response = client.call_raw(MyShiftInput {}, headers).await.unwrap();
+    assert_eq!(
+        Value::Object(response.body),
+        json!({"Ok_": {"station": "oven of ana"}})
+    );
+}
+
+#[test]
+fn types_without_numbers_are_eq_and_those_without_json_values_hash() {
+    let mut seen = std::collections::HashSet::new();
+    assert!(seen.insert(password("ana").auth));
+    assert!(!seen.insert(password("ana").auth));
+    assert!(seen.insert(Some(Auth::Password(AuthPassword::default()))));
+    // Results carry validation failures, whose paths are JSON values: `Eq`, not `Hash`.
+    fn assert_eq_impl<T: Eq>() {}
+    assert_eq_impl::<MyShiftOutput>();
+    assert_eq_impl::<RequestHeaders>();
+}
+
+#[test]
+fn credentials_stay_out_of_debug_output() {
+    let headers = password("ana");
+    let printed = format!("{headers:?}");
+    assert!(
+        printed.contains("auth: Some(Password(AuthPassword { .. }))"),
+        "{printed}"
+    );
+    assert!(!printed.contains("secret"), "{printed}");
+    assert!(!printed.contains("ana"), "{printed}");
+}
+
+/// `api::schema()` is the schema the module was generated from, whatever the working
+/// directory: the same definitions `Schema::from_dir` reads from `api/`.
+#[test]
+fn the_module_carries_the_schema_it_was_generated_from() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../api");
+    let loaded = telepact::schema::Schema::from_dir(dir).unwrap();
+    let embedded = api::schema();
+    assert_eq!(embedded.original, loaded.original);
+    assert_eq!(embedded.full, loaded.full);
+}

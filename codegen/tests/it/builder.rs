@@ -1,0 +1,316 @@
+//! The build-script API: output files, rebuild hygiene and error messages.
+
+use crate::common;
+
+use std::path::{Path, PathBuf};
+
+use telepact_codegen::Error;
+use telepact_schema::Schema;
+
+fn scratch_dir(name: &str) -> PathBuf {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn generate_text(schema: &str) -> Result<String, Error> {
+    let schema = Schema::from_text(schema).unwrap();
+    telepact_codegen::configure().generate(&schema, "test")
+}
+
+#[test]
+fn compile_dir_writes_one_file_named_after_the_directory_and_keeps_it_when_unchanged() {
+    let out = scratch_dir("compile_dir_out");
+    let builder = telepact_codegen::configure()
+        .out_dir(&out)
+        .emit_rerun_if_changed(false);
+    let path = builder.compile_dir(common::bakery_dir()).unwrap();
+    assert_eq!(path, out.join("api.rs"));
+    let code = std::fs::read_to_string(&path).unwrap();
+    // Backdate the file: any write, however soon, moves its mtime to now.
+    let backdated = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    let file = std::fs::File::options().write(true).open(&path).unwrap();
+    file.set_modified(backdated).unwrap();
+    drop(file);
+    builder.compile_dir(common::bakery_dir()).unwrap();
+    let metadata = std::fs::metadata(&path).unwrap();
+    assert_eq!(metadata.modified().unwrap(), backdated, "rewritten");
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), code);
+}
+
+#[test]
+fn two_schema_directories_of_one_name_never_overwrite_each_other() {
+    let root = scratch_dir("same_name");
+    for side in ["a", "b"] {
+        let dir = root.join(side).join("api");
+        std::fs::create_dir_all(&dir).unwrap();
+        let schema = format!(r#"[{{"fn.{side}": {{}}, "->": [{{"Ok_": {{}}}}]}}]"#);
+        std::fs::write(dir.join("api.telepact.json"), schema).unwrap();
+    }
+    let builder = telepact_codegen::configure()
+        .out_dir(root.join("out"))
+        .emit_rerun_if_changed(false);
+    builder.compile_dir(root.join("a/api")).unwrap();
+    let error = builder.compile_dir(root.join("b/api")).unwrap_err();
+    assert!(matches!(error, Error::OutputClash { .. }), "{error}");
+    let generated = std::fs::read_to_string(root.join("out/api.rs")).unwrap();
+    assert!(generated.contains("\"fn.a\""), "the first output stays");
+}
+
+/// The build error for a schema directory holding `text`, with the directory shown
+/// as `DIR`; also checks that a build script returning it (its Debug form) prints the
+/// same text.
+fn build_error(name: &str, text: &str) -> String {
+    let dir = scratch_dir(name);
+    std::fs::write(dir.join("orchard.telepact.yaml"), text).unwrap();
+    let error = telepact_codegen::configure()
+        .generate_dir(&dir)
+        .unwrap_err();
+    let message = error.to_string();
+    assert_eq!(format!("{error:?}"), message);
+    assert_eq!(
+        error.render(false),
+        message.trim_start_matches("invalid Telepact schema:\n\n")
+    );
+    message.replace(&dir.display().to_string(), "DIR")
+}
+
+#[test]
+fn a_typo_in_a_type_fails_with_the_line_a_caret_and_a_suggestion() {
+    let message = build_error(
+        "typo_schema",
+        "- struct.Tree:\n    id: \"integr\"\n    name: string\n",
+    );
+    let expected = "\
+invalid Telepact schema:
+
+error: field `id` of `struct.Tree` has an unknown type `integr`
+ --> DIR/orchard.telepact.yaml:2:9
+  |
+2 |     id: \"integr\"
+  |         ^^^^^^^^ not a type
+  |
+  = help: did you mean `integer`?
+
+error: the schema has 1 error";
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn a_function_without_its_result_fails_saying_what_to_add() {
+    let message = build_error(
+        "missing_result_schema",
+        "- fn.plant:\n    tree: string\n- fn.water:\n    tree: string\n  ->:\n    - Ok_: {}\n",
+    );
+    let expected = "\
+invalid Telepact schema:
+
+error: function `fn.plant` has no result `->`
+ --> DIR/orchard.telepact.yaml:1:3
+  |
+1 | - fn.plant:
+  |   ^^^^^^^^ `->` expected
+  |
+  = help: a function lists its result after `->`, such as `->: [{Ok_: {}}]`
+
+error: the schema has 1 error";
+    assert_eq!(message, expected);
+}
+
+#[test]
+fn a_missing_directory_is_an_io_error() {
+    let error = telepact_codegen::configure()
+        .generate_dir("/nonexistent/schema")
+        .unwrap_err();
+    assert!(matches!(error, Error::Schema(_)));
+    assert!(error.to_string().contains("/nonexistent/schema"), "{error}");
+}
+
+#[test]
+fn two_definitions_with_one_rust_name_are_refused() {
+    let error = generate_text(r#"[{"struct.Foo": {}}, {"struct.Foo_": {}}]"#).unwrap_err();
+    assert!(
+        matches!(error, Error::NameCollision { ref name, .. } if name == "Foo"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("rename one of them"), "{error}");
+}
+
+#[test]
+fn the_generated_codes_own_names_are_reserved() {
+    assert!(generate_text(r#"[{"struct.Client": {}}]"#).is_err());
+    assert!(generate_text(r#"[{"fn.new": {}, "->": [{"Ok_": {}}]}]"#).is_err());
+}
+
+#[test]
+fn fields_that_collide_in_snake_case_are_refused() {
+    let error =
+        generate_text(r#"[{"struct.S": {"aB": "boolean", "a_b": "boolean"}}]"#).unwrap_err();
+    assert!(
+        matches!(error, Error::NameCollision { ref name, .. } if name == "a_b"),
+        "{error}"
+    );
+}
+
+#[test]
+fn options_that_are_not_rust_are_refused() {
+    let schema = Schema::from_text("[]").unwrap();
+    let bad_attribute = telepact_codegen::configure().type_attribute(".", "derive(Hash)");
+    assert!(matches!(
+        bad_attribute.generate(&schema, "x"),
+        Err(Error::InvalidOption { .. })
+    ));
+    let bad_path = telepact_codegen::configure().runtime_path("not a path");
+    assert!(matches!(
+        bad_path.generate(&schema, "x"),
+        Err(Error::InvalidOption { .. })
+    ));
+}
+
+/// `released` and `current` hold the same schema file, then `current` is edited.
+fn released_and_current(name: &str, released: &str, current: &str) -> (PathBuf, PathBuf) {
+    let root = scratch_dir(name);
+    for (folder, text) in [("api.released", released), ("api", current)] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+        std::fs::write(root.join(folder).join("shop.telepact.yaml"), text).unwrap();
+    }
+    (root.join("api.released"), root.join("api"))
+}
+
+const RELEASED_SHOP: &str = "\
+- fn.order:
+    item: string
+  ->:
+    - Ok_:
+        id: integer
+";
+
+#[test]
+fn compatible_with_accepts_a_compatible_edit() {
+    let current = format!("{RELEASED_SHOP}- fn.cancel:\n    id: integer\n  ->:\n    - Ok_: {{}}\n")
+        .replace("item: string", "item: string\n    note!: string");
+    let (released, api) = released_and_current("compatible_edit", RELEASED_SHOP, &current);
+    telepact_codegen::configure()
+        .compatible_with(&released)
+        .generate_dir(&api)
+        .unwrap();
+}
+
+#[test]
+fn compatible_with_refuses_a_breaking_edit_with_one_located_line_per_change() {
+    let current = RELEASED_SHOP
+        .replace("item: string", "item: string\n    quantity: integer")
+        .replace("id: integer", "id: string");
+    let (released, api) = released_and_current("breaking_edit", RELEASED_SHOP, &current);
+    let error = telepact_codegen::configure()
+        .compatible_with(&released)
+        .generate_dir(&api)
+        .unwrap_err();
+    let file = api.join("shop.telepact.yaml");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "the schema is not backwards compatible with {}:\n\
+             {file}:3:5: New required field 'quantity' has been added to struct 'fn.order' on argument path\n\
+             {file}:6:9: Field 'id' in struct 'fn.order.->.Ok_' has changed type from 'integer' to 'string'",
+            released.display(),
+            file = file.display(),
+        )
+    );
+}
+
+#[test]
+fn a_removed_function_points_at_the_released_schema() {
+    let (released, api) = released_and_current("removed_function", RELEASED_SHOP, "[]");
+    let error = telepact_codegen::configure()
+        .compatible_with(&released)
+        .generate_dir(&api)
+        .unwrap_err();
+    let file = released.join("shop.telepact.yaml");
+    assert!(
+        error.to_string().ends_with(&format!(
+            ":\n{}:1:3: Type 'fn.order' has been removed",
+            file.display()
+        )),
+        "{error}"
+    );
+}
+
+/// A crate whose build script guards its schema with `compatible_with`: `cargo build`
+/// passes while the schema stays compatible and fails, naming the change, once it is
+/// not.
+#[test]
+fn a_breaking_schema_edit_fails_cargo_build() {
+    let root = scratch_dir("guarded_crate");
+    let codegen = common::manifest_dir();
+    let manifest = format!(
+        r#"[package]
+name = "guarded"
+version = "0.1.0"
+edition = "2024"
+publish = false
+
+[workspace]
+
+[build-dependencies]
+telepact-codegen = {{ path = "{}" }}
+
+[profile.dev]
+debug = false
+"#,
+        codegen.display()
+    );
+    std::fs::write(root.join("Cargo.toml"), manifest).unwrap();
+    std::fs::copy(codegen.join("../Cargo.lock"), root.join("Cargo.lock")).unwrap();
+    std::fs::create_dir_all(root.join("src")).unwrap();
+    std::fs::write(root.join("src/lib.rs"), "").unwrap();
+    std::fs::write(
+        root.join("build.rs"),
+        "fn main() -> Result<(), telepact_codegen::Error> {\n    \
+         telepact_codegen::configure().compatible_with(\"api.released\").compile_dir(\"api\")?;\n    \
+         Ok(())\n}\n",
+    )
+    .unwrap();
+    for folder in ["api", "api.released"] {
+        std::fs::create_dir_all(root.join(folder)).unwrap();
+        std::fs::write(root.join(folder).join("shop.telepact.yaml"), RELEASED_SHOP).unwrap();
+    }
+    let build = || {
+        std::process::Command::new(env!("CARGO"))
+            .args(["build", "--offline", "--quiet"])
+            .current_dir(&root)
+            // Its own target dir (the outer `cargo test` holds the workspace's), kept
+            // between runs so only the first one compiles the generator.
+            .env(
+                "CARGO_TARGET_DIR",
+                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guarded-target"),
+            )
+            .env_remove("RUSTFLAGS")
+            .output()
+            .expect("cargo runs")
+    };
+    let schema = root.join("api/shop.telepact.yaml");
+
+    let compatible = RELEASED_SHOP.replace("item: string", "item: string\n    note!: string");
+    std::fs::write(&schema, compatible).unwrap();
+    let output = build();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        output.status.success(),
+        "a compatible edit builds:\n{stderr}"
+    );
+
+    let breaking = RELEASED_SHOP.replace("item: string", "item: integer");
+    std::fs::write(&schema, breaking).unwrap();
+    let output = build();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "a breaking edit must not build");
+    assert!(
+        stderr.contains(&format!(
+            "{}:2:5: Field 'item' in struct 'fn.order' has changed type from 'string' to 'integer'",
+            Path::new("api/shop.telepact.yaml").display()
+        )),
+        "{stderr}"
+    );
+}

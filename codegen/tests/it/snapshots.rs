@@ -1,0 +1,78 @@
+//! The golden copies of the generated code, `tests/generated/<schema>.rs` (which the
+//! compile, drift and round-trip tests include) and the runtime's `typed::standard`: a
+//! test here fails, after rewriting the file, when one is stale. Review the change with
+//! `git diff`.
+
+use crate::common;
+
+use std::path::Path;
+
+/// Keeps the file at `path` (relative to this crate) equal to `code`.
+fn assert_file_current(path: &str, code: &str) {
+    let path = common::manifest_dir().join(path);
+    let current = std::fs::read_to_string(&path).unwrap_or_default();
+    if current != code {
+        telepact_codegen::write_if_changed(&path, code).unwrap();
+        panic!(
+            "{} was stale and has been regenerated; run the tests again",
+            path.display()
+        );
+    }
+}
+
+fn check(name: &str, dir: &Path) {
+    let code = common::generate(dir);
+    assert_file_current(&format!("tests/generated/{name}.rs"), &code);
+}
+
+#[test]
+fn bakery_schema() {
+    check("bakery", &common::bakery_dir());
+}
+
+#[test]
+fn feature_schema() {
+    check("features", &common::features_dir());
+}
+
+#[test]
+fn collision_schema() {
+    check("collisions", &common::features_dir().join("../collisions"));
+}
+
+#[test]
+fn options_select_what_is_generated() {
+    let code = telepact_codegen::configure()
+        .build_server(false)
+        .build_client(false)
+        .type_attribute("struct.Point", "#[derive(PartialOrd)]")
+        .runtime_path("crate::rt")
+        .generate_dir(common::features_dir())
+        .unwrap();
+    assert!(!code.contains("trait Handler"));
+    assert!(!code.contains("pub struct Client"));
+    assert!(code.contains("use crate::rt::typed::__codegen as rt;"));
+    assert!(
+        code.contains("#[derive(PartialOrd)]\n    pub struct Point"),
+        "{code}"
+    );
+    assert_eq!(code.matches("#[derive(PartialOrd)]").count(), 1);
+}
+
+#[test]
+fn server_only_leaves_out_the_client() {
+    let code = telepact_codegen::configure()
+        .build_client(false)
+        .generate_dir(common::bakery_dir())
+        .unwrap();
+    assert!(code.contains("pub trait Handler"));
+    assert!(!code.contains("pub struct Client"));
+}
+
+/// The runtime's `typed::standard` module is what the generator makes of the standard
+/// definitions; the test rewrites it when stale.
+#[test]
+fn runtime_standard_types_are_current() {
+    let code = telepact_codegen::generate_standard().unwrap();
+    assert_file_current("../runtime/src/typed/standard.rs", &code);
+}

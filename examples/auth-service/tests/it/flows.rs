@@ -1,0 +1,292 @@
+//! Every credential kind end to end over HTTP with the typed client: login, me,
+//! API keys, admin-only and public functions, logout.
+
+use crate::support;
+
+use support::{Service, api_key, bearer, password, wrong_password};
+use telepact::typed::standard::{ErrorUnauthenticated, ErrorUnauthorized};
+use telepact_auth::Requirement;
+use telepact_auth_example::api::{
+    CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, ListUsersInput, ListUsersOutput,
+    LoginInput, LoginOk, LoginOutput, LogoutInput, LogoutOutput, MeInput, MeOk, MeOutput,
+    RefreshInput, RefreshOutput, RequestHeaders, RevokeApiKeyInput, RevokeApiKeyOutput,
+};
+
+fn unauthenticated() -> ErrorUnauthenticated {
+    ErrorUnauthenticated {
+        message: Some("Valid authentication is required.".into()),
+    }
+}
+
+async fn login(service: &Service, username: &str) -> LoginOk {
+    let answer = service
+        .client()
+        .login_with(LoginInput::default(), password(username))
+        .await
+        .expect("the call completes");
+    match answer.output {
+        LoginOutput::Ok(ok) => ok,
+        other => panic!("login failed: {other:?}"),
+    }
+}
+
+async fn me(service: &Service, headers: RequestHeaders) -> MeOutput {
+    service
+        .client()
+        .me_with(MeInput {}, headers)
+        .await
+        .expect("the call completes")
+        .output
+}
+
+#[tokio::test]
+async fn a_password_login_yields_tokens_and_the_bearer_token_the_enriched_identity() {
+    let service = Service::start().await;
+    let tokens = login(&service, "alice").await;
+    assert_eq!(tokens.expires_in, 300);
+    assert!(tokens.refresh_token.starts_with("tpr_"));
+    assert_eq!(tokens.csrf_token, None);
+
+    let identity = me(&service, bearer(&tokens.access_token)).await;
+    assert_eq!(
+        identity,
+        MeOutput::Ok(MeOk {
+            user_id: "u-alice".into(),
+            tenant: "acme".into(),
+            roles: vec!["admin".into(), "member".into()],
+            scopes: vec![
+                "keys:write".into(),
+                "profile:read".into(),
+                "users:read".into()
+            ],
+            method: "Bearer".into(),
+        })
+    );
+    let MeOutput::Ok(by_password) = me(&service, password("carol")).await else {
+        panic!("carol signs in with her password");
+    };
+    assert_eq!(
+        (by_password.tenant.as_str(), by_password.method.as_str()),
+        ("globex", "Password")
+    );
+}
+
+#[tokio::test]
+async fn wrong_or_missing_credentials_are_unauthenticated() {
+    let service = Service::start().await;
+    assert_eq!(
+        me(&service, wrong_password("alice")).await,
+        MeOutput::ErrorUnauthenticated(unauthenticated())
+    );
+    assert_eq!(
+        me(&service, RequestHeaders::default()).await,
+        MeOutput::ErrorUnauthenticated(unauthenticated())
+    );
+    assert_eq!(
+        me(&service, bearer("not-a-jwt")).await,
+        MeOutput::ErrorUnauthenticated(unauthenticated())
+    );
+    assert_eq!(
+        me(&service, api_key("tpk_nope.nope")).await,
+        MeOutput::ErrorUnauthenticated(unauthenticated())
+    );
+}
+
+#[tokio::test]
+async fn login_takes_only_a_password() {
+    let service = Service::start().await;
+    let tokens = login(&service, "bob").await;
+    let answer = service
+        .client()
+        .login_with(LoginInput::default(), bearer(&tokens.access_token))
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.output,
+        LoginOutput::ErrorUnauthorized(ErrorUnauthorized {
+            message: Some("Password credentials required".into())
+        })
+    );
+}
+
+#[tokio::test]
+async fn an_api_key_is_scoped_usable_and_revocable() {
+    let service = Service::start().await;
+    let client = service.client();
+    let tokens = login(&service, "bob").await;
+    let created = client
+        .create_api_key_with(
+            CreateApiKeyInput {
+                name: "ci".into(),
+                scopes: vec!["profile:read".into()],
+            },
+            bearer(&tokens.access_token),
+        )
+        .await
+        .unwrap();
+    let CreateApiKeyOutput::Ok(CreateApiKeyOk {
+        key_id,
+        api_key: key,
+    }) = created.output
+    else {
+        panic!("expected a key, got {:?}", created.output);
+    };
+    assert!(key.starts_with("tpk_") && key.contains(&key_id));
+
+    let MeOutput::Ok(identity) = me(&service, api_key(&key)).await else {
+        panic!("the key authenticates");
+    };
+    assert_eq!(identity.user_id, "u-bob");
+    assert_eq!(identity.scopes, ["profile:read"]);
+    assert_eq!(identity.method, "ApiKey");
+
+    // The key lacks keys:write, so it cannot mint further keys.
+    let minted = client
+        .create_api_key_with(
+            CreateApiKeyInput {
+                name: "more".into(),
+                scopes: vec![],
+            },
+            api_key(&key),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        minted.output,
+        CreateApiKeyOutput::ErrorUnauthorized(ErrorUnauthorized {
+            message: Some("scope keys:write required".into())
+        })
+    );
+
+    // Someone else cannot revoke it; its owner can, and then it stops working.
+    let carol = client
+        .revoke_api_key_with(
+            RevokeApiKeyInput {
+                key_id: key_id.clone(),
+            },
+            password("carol"),
+        )
+        .await
+        .unwrap();
+    assert!(matches!(carol.output, RevokeApiKeyOutput::ErrorNotFound(_)));
+    let revoked = client
+        .revoke_api_key_with(RevokeApiKeyInput { key_id }, password("bob"))
+        .await
+        .unwrap();
+    assert!(matches!(revoked.output, RevokeApiKeyOutput::Ok(_)));
+    assert_eq!(
+        me(&service, api_key(&key)).await,
+        MeOutput::ErrorUnauthenticated(unauthenticated())
+    );
+}
+
+#[tokio::test]
+async fn an_api_key_cannot_carry_scopes_its_owner_lacks() {
+    let service = Service::start().await;
+    let answer = service
+        .client()
+        .create_api_key_with(
+            CreateApiKeyInput {
+                name: "greedy".into(),
+                scopes: vec!["users:read".into()],
+            },
+            password("bob"),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        answer.output,
+        CreateApiKeyOutput::ErrorUnauthorized(ErrorUnauthorized {
+            message: Some("an API key may only carry scopes you hold".into())
+        })
+    );
+}
+
+#[tokio::test]
+async fn only_admins_list_users() {
+    let service = Service::start().await;
+    let client = service.client();
+    let denied = client
+        .list_users_with(ListUsersInput {}, password("bob"))
+        .await
+        .unwrap();
+    assert_eq!(
+        denied.output,
+        ListUsersOutput::ErrorUnauthorized(ErrorUnauthorized {
+            message: Some("role admin required".into())
+        })
+    );
+    let listed = client
+        .list_users_with(ListUsersInput {}, password("alice"))
+        .await
+        .unwrap();
+    let ListUsersOutput::Ok(ok) = listed.output else {
+        panic!("alice is an admin");
+    };
+    let ids: Vec<&str> = ok.users.iter().map(|u| u.user_id.as_str()).collect();
+    assert_eq!(ids, ["u-alice", "u-bob", "u-carol"]);
+}
+
+#[tokio::test]
+async fn refresh_is_public_and_the_policy_says_so() {
+    let service = Service::start().await;
+    let answer = service
+        .client()
+        .refresh(RefreshInput {
+            refresh_token: "tpr_unknown".into(),
+        })
+        .await
+        .unwrap();
+    // Reached the handler without credentials; the token itself is refused.
+    assert!(matches!(
+        answer.output,
+        RefreshOutput::ErrorUnauthenticated(_)
+    ));
+
+    let policy = telepact_auth_example::policy();
+    assert_eq!(policy.requirement("fn.refresh"), &Requirement::Public);
+    assert_eq!(policy.requirement("fn.me"), &Requirement::Authenticated);
+    assert_eq!(
+        policy.requirement("fn.listUsers"),
+        &Requirement::Role("admin".into())
+    );
+    let schema = telepact_auth_example::api::schema();
+    assert!(policy.mismatches(&schema).is_empty());
+}
+
+#[tokio::test]
+async fn logout_revokes_the_access_token_and_its_refresh_token() {
+    let service = Service::start().await;
+    let client = service.client();
+    let tokens = login(&service, "alice").await;
+    let out = client
+        .logout_with(LogoutInput {}, bearer(&tokens.access_token))
+        .await
+        .unwrap();
+    assert!(matches!(out.output, LogoutOutput::Ok(_)));
+    assert_eq!(
+        me(&service, bearer(&tokens.access_token)).await,
+        MeOutput::ErrorUnauthenticated(unauthenticated())
+    );
+    let refreshed = client
+        .refresh(RefreshInput {
+            refresh_token: tokens.refresh_token,
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        refreshed.output,
+        RefreshOutput::ErrorUnauthenticated(_)
+    ));
+}
+
+#[tokio::test]
+async fn disabling_a_user_stops_their_tokens_at_once() {
+    let service = Service::start().await;
+    let tokens = login(&service, "bob").await;
+    service.users.set_disabled("u-bob", true);
+    assert_eq!(
+        me(&service, bearer(&tokens.access_token)).await,
+        MeOutput::ErrorUnauthenticated(unauthenticated())
+    );
+}

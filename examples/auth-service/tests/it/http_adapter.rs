@@ -1,0 +1,263 @@
+//! The HTTP adapter: `Authorization`, `X-API-Key` and the session cookie with CSRF,
+//! the way curl and browsers call.
+
+use crate::support;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::json;
+use support::{Raw, Service, call, password_of};
+use telepact_auth::http::SESSION_COOKIE_HEADER;
+
+fn basic(username: &str) -> String {
+    let pair = format!("{username}:{}", password_of(username));
+    format!("Basic {}", STANDARD.encode(pair))
+}
+
+async fn login_with_session(service: &Service, username: &str) -> (Raw, String, String) {
+    let auth = basic(username);
+    let answer = service
+        .post(
+            &[("authorization", &auth)],
+            call("fn.login", json!({"session!": true})),
+        )
+        .await;
+    assert_eq!(answer.tag(), "Ok_", "{}", answer.text);
+    let cookie = answer.set_cookie.clone().expect("a session cookie is set");
+    let id = cookie_session_id(&cookie);
+    let csrf = answer.payload()["csrfToken!"]
+        .as_str()
+        .expect("a CSRF token")
+        .to_string();
+    (answer, id, csrf)
+}
+
+fn cookie_session_id(set_cookie: &str) -> String {
+    set_cookie
+        .strip_prefix("__Host-tp_session=")
+        .and_then(|rest| rest.split(';').next())
+        .expect("the cookie names the session")
+        .to_string()
+}
+
+#[tokio::test]
+async fn basic_and_bearer_authorization_headers() {
+    let service = Service::start().await;
+    let me = service
+        .post(
+            &[("authorization", &basic("carol"))],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(me.status, 200);
+    assert_eq!(me.payload()["userId"], "u-carol");
+    assert_eq!(me.payload()["method"], "Password");
+
+    let login = service
+        .post(
+            &[("authorization", &basic("alice"))],
+            call("fn.login", json!({})),
+        )
+        .await;
+    let token = login.payload()["accessToken"].as_str().unwrap().to_string();
+    let me = service
+        .post(
+            &[("authorization", &format!("Bearer {token}"))],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(me.payload()["method"], "Bearer");
+    assert_eq!(me.payload()["userId"], "u-alice");
+
+    let wrong = service
+        .post(
+            &[("authorization", "Basic Ym9iOm5vcGU=")],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(wrong.tag(), "ErrorUnauthenticated_");
+}
+
+#[tokio::test]
+async fn the_api_key_header() {
+    let service = Service::start().await;
+    let created = service
+        .post(
+            &[("authorization", &basic("bob"))],
+            call(
+                "fn.createApiKey",
+                json!({"name": "curl", "scopes": ["profile:read"]}),
+            ),
+        )
+        .await;
+    let key = created.payload()["apiKey"].as_str().unwrap().to_string();
+    let me = service
+        .post(&[("x-api-key", &key)], call("fn.me", json!({})))
+        .await;
+    assert_eq!(me.payload()["method"], "ApiKey");
+    assert_eq!(me.payload()["scopes"], json!(["profile:read"]));
+}
+
+#[tokio::test]
+async fn a_session_cookie_is_http_only_secure_strict_and_never_in_the_body() {
+    let service = Service::start().await;
+    let (answer, id, _csrf) = login_with_session(&service, "bob").await;
+    let cookie = answer.set_cookie.unwrap();
+    assert!(cookie.contains("HttpOnly"), "{cookie}");
+    assert!(cookie.contains("Secure"), "{cookie}");
+    assert!(cookie.contains("SameSite=Strict"), "{cookie}");
+    assert!(cookie.contains("Max-Age=1800"), "{cookie}");
+    assert!(id.starts_with("tps_"));
+    assert!(
+        !answer.text.contains(&id),
+        "the session id leaked into the body"
+    );
+    assert!(!answer.text.contains("@sessionCookie"));
+}
+
+#[tokio::test]
+async fn a_binary_login_answer_carries_the_session_only_in_the_cookie() {
+    let service = Service::start().await;
+    let (status, cookie, body) = service
+        .post_bytes(
+            &[("authorization", &basic("bob"))],
+            json!([{"@bin_": []}, {"fn.login": {"session!": true}}]),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(!body.starts_with(b"["), "the answer is binary");
+    let cookie = cookie.expect("a session cookie is set");
+    let id = cookie_session_id(&cookie);
+    let leaked = body.windows(id.len()).any(|window| window == id.as_bytes());
+    assert!(!leaked, "the session id leaked into the binary body");
+    let marker = SESSION_COOKIE_HEADER.as_bytes();
+    assert!(!body.windows(marker.len()).any(|window| window == marker));
+}
+
+#[tokio::test]
+async fn cookie_calls_need_the_csrf_header() {
+    let service = Service::start().await;
+    let (_, id, csrf) = login_with_session(&service, "bob").await;
+    let cookie = format!("theme=dark; __Host-tp_session={id}");
+
+    let with_csrf = service
+        .post(
+            &[("cookie", &cookie), ("x-csrf-token", &csrf)],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(with_csrf.payload()["userId"], "u-bob");
+    assert_eq!(with_csrf.payload()["method"], "Session");
+
+    let forged = service
+        .post(&[("cookie", &cookie)], call("fn.me", json!({})))
+        .await;
+    assert_eq!(forged.tag(), "ErrorUnauthenticated_");
+    let wrong = service
+        .post(
+            &[("cookie", &cookie), ("x-csrf-token", "tpc_guess")],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(wrong.tag(), "ErrorUnauthenticated_");
+
+    let cross_site = service
+        .post(
+            &[
+                ("cookie", &cookie),
+                ("x-csrf-token", &csrf),
+                ("sec-fetch-site", "cross-site"),
+            ],
+            call("fn.me", json!({})),
+        )
+        .await;
+    assert_eq!(cross_site.tag(), "ErrorUnauthenticated_");
+}
+
+#[tokio::test]
+async fn logging_out_of_a_session_ends_it_and_clears_the_cookie() {
+    let service = Service::start().await;
+    let (_, id, csrf) = login_with_session(&service, "alice").await;
+    let cookie = format!("__Host-tp_session={id}");
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let out = service.post(&headers, call("fn.logout", json!({}))).await;
+    assert_eq!(out.tag(), "Ok_");
+    let cleared = out.set_cookie.expect("the cookie is cleared");
+    assert!(cleared.starts_with("__Host-tp_session=;") && cleared.contains("Max-Age=0"));
+    let after = service.post(&headers, call("fn.me", json!({}))).await;
+    assert_eq!(after.tag(), "ErrorUnauthenticated_");
+}
+
+#[tokio::test]
+async fn auth_in_the_message_wins_over_transport_headers() {
+    let service = Service::start().await;
+    let message = json!([
+        {"@auth_": {"Password": {"username": "carol", "password": password_of("carol")}}},
+        {"fn.me": {}}
+    ]);
+    let me = service
+        .post(&[("authorization", &basic("alice"))], message)
+        .await;
+    assert_eq!(me.payload()["userId"], "u-carol");
+}
+
+#[tokio::test]
+async fn answers_carrying_tokens_are_never_stored_by_caches() {
+    let service = Service::start().await;
+    for (auth, session) in [(basic("alice"), false), (basic("alice"), true)] {
+        let response = reqwest::Client::new()
+            .post(&service.url)
+            .header("authorization", &auth)
+            .body(call("fn.login", json!({"session!": session})).to_string())
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(
+            response
+                .headers()
+                .get("cache-control")
+                .and_then(|value| value.to_str().ok()),
+            Some("no-store"),
+            "login with session: {session}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn logging_out_of_a_session_revokes_the_tokens_of_the_same_login() {
+    let service = Service::start().await;
+    let (login, id, csrf) = login_with_session(&service, "alice").await;
+    let refresh = login.payload()["refreshToken"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let access = login.payload()["accessToken"].as_str().unwrap().to_string();
+    let cookie = format!("__Host-tp_session={id}");
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let out = service.post(&headers, call("fn.logout", json!({}))).await;
+    assert_eq!(out.tag(), "Ok_");
+    let refreshed = service
+        .post(&[], call("fn.refresh", json!({"refreshToken": refresh})))
+        .await;
+    assert_eq!(refreshed.tag(), "ErrorUnauthenticated_");
+    let bearer = format!("Bearer {access}");
+    let me = service
+        .post(&[("authorization", &bearer)], call("fn.me", json!({})))
+        .await;
+    assert_eq!(me.tag(), "ErrorUnauthenticated_");
+
+    // And the other way round: a token's logout ends the session.
+    let (login, id, csrf) = login_with_session(&service, "alice").await;
+    let bearer = format!(
+        "Bearer {}",
+        login.payload()["accessToken"].as_str().unwrap()
+    );
+    let out = service
+        .post(&[("authorization", &bearer)], call("fn.logout", json!({})))
+        .await;
+    assert_eq!(out.tag(), "Ok_");
+    let cookie = format!("__Host-tp_session={id}");
+    let headers = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    let me = service.post(&headers, call("fn.me", json!({}))).await;
+    assert_eq!(me.tag(), "ErrorUnauthenticated_");
+}

@@ -1,0 +1,60 @@
+//! Failed logins are limited per account and per client address.
+
+use crate::support;
+
+use serde_json::json;
+use support::{Service, Setup, password, wrong_password};
+use telepact_auth::ThrottleLimits;
+use telepact_auth_example::api::{MeInput, MeOutput};
+
+async fn signs_in(service: &Service, headers: telepact_auth_example::api::RequestHeaders) -> bool {
+    let answer = service.client().me_with(MeInput {}, headers).await.unwrap();
+    matches!(answer.output, MeOutput::Ok(_))
+}
+
+#[tokio::test]
+async fn an_account_locks_after_five_failures_until_the_window_passes() {
+    let service = Service::start().await;
+    for _ in 0..5 {
+        assert!(!signs_in(&service, wrong_password("bob")).await);
+    }
+    assert!(
+        !signs_in(&service, password("bob")).await,
+        "the right password is refused too"
+    );
+    assert!(
+        signs_in(&service, password("alice")).await,
+        "other accounts are unaffected"
+    );
+    service.clock.advance(15 * 60);
+    assert!(signs_in(&service, password("bob")).await);
+}
+
+#[tokio::test]
+async fn an_address_locks_across_accounts_and_cannot_be_spoofed_in_headers() {
+    let mut setup = Setup::new();
+    setup.config.throttle = ThrottleLimits {
+        per_account: 100,
+        per_address: 4,
+        window: 600,
+    };
+    let service = setup.start().await;
+    for n in 0..4 {
+        // Each guess claims another address in a header; only the connection's counts.
+        let message = json!([
+            {"@peerAddress": format!("10.0.0.{n}"),
+             "@auth_": {"Password": {"username": format!("guess{n}"), "password": "x"}}},
+            {"fn.me": {}}
+        ]);
+        assert_eq!(
+            service.post(&[], message).await.tag(),
+            "ErrorUnauthenticated_"
+        );
+    }
+    assert!(
+        !signs_in(&service, password("carol")).await,
+        "this address is locked"
+    );
+    service.clock.advance(600);
+    assert!(signs_in(&service, password("carol")).await);
+}

@@ -1,0 +1,138 @@
+//! The HTTP transport against a tiny axum server on loopback.
+
+#![cfg(all(feature = "http-client", feature = "axum"))]
+
+use crate::binary_support;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::routing::post;
+use binary_support::{FakeServer, message, rotating_servers};
+use serde_json::{Value, json};
+use telepact::client::ClientOptions;
+use telepact::{Client, ClientError};
+
+/// Serves the fake server at `/api`; a request whose content type does not match its
+/// bytes gets 415.
+async fn start(server: Arc<FakeServer>) -> String {
+    async fn api(
+        State(server): State<Arc<FakeServer>>,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> (StatusCode, Vec<u8>) {
+        let expected = if telepact::binary::is_msgpack(&body) {
+            "application/octet-stream"
+        } else {
+            "application/json"
+        };
+        if headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|value| value.to_str().ok())
+            != Some(expected)
+        {
+            return (StatusCode::UNSUPPORTED_MEDIA_TYPE, Vec::new());
+        }
+        (StatusCode::OK, server.process(&body))
+    }
+    let app = Router::new().route("/api", post(api)).with_state(server);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move {
+        if let Err(error) = axum::serve(listener, app).await {
+            eprintln!("test server stopped: {error}");
+        }
+    });
+    format!("http://{address}/api")
+}
+
+#[tokio::test]
+async fn json_and_binary_calls_go_over_http() {
+    let server = Arc::new(rotating_servers());
+    let url = start(server.clone()).await;
+    let client = Client::http(&url, ClientOptions::default().binary(true)).expect("valid URL");
+    let data = json!({"data": [{"id": 7, "name": "seven"}]});
+    for _ in 0..2 {
+        let response = client
+            .request(message(json!([{"@ok_": data}, {"fn.example": {}}])))
+            .await
+            .expect("answered");
+        assert_eq!(Value::Object(response.body), json!({"Ok_": data}));
+    }
+    // The first call was JSON, the second MessagePack: both content types were right.
+    assert_eq!(
+        server
+            .binary_requests
+            .load(std::sync::atomic::Ordering::SeqCst),
+        1
+    );
+}
+
+#[tokio::test]
+async fn http_errors_are_transport_errors() {
+    let url = start(Arc::new(rotating_servers())).await;
+    let client = Client::http(&url.replace("/api", "/missing"), ClientOptions::default())
+        .expect("valid URL");
+    let result = client.request(message(json!([{}, {"fn.ping_": {}}]))).await;
+    assert!(
+        matches!(result, Err(ClientError::Transport(_))),
+        "{result:?}"
+    );
+    assert!(matches!(
+        Client::http("not a url", ClientOptions::default()),
+        Err(ClientError::Transport(_))
+    ));
+}
+
+#[tokio::test]
+async fn a_redirect_is_not_followed_with_the_credentials() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let followed = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&followed);
+    let app = Router::new()
+        .route(
+            "/api",
+            post(|| async {
+                (
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [(header::LOCATION, "/moved")],
+                )
+            }),
+        )
+        .route(
+            "/moved",
+            post(move |_body: Bytes| async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                (StatusCode::OK, r#"[{}, {"Ok_": {}}]"#)
+            }),
+        );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    let client = Client::http(&format!("http://{address}/api"), ClientOptions::default())
+        .expect("valid URL");
+    let mut headers = serde_json::Map::new();
+    headers.insert("@auth_".into(), json!({"Token": {"token": "secret"}}));
+    let request = telepact::Message::new(headers, "fn.ping_", Default::default());
+
+    let outcome = client.request(request).await;
+
+    assert!(
+        matches!(outcome, Err(ClientError::Transport(_))),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        followed.load(Ordering::SeqCst),
+        0,
+        "requests re-sent to /moved"
+    );
+}

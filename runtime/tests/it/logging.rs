@@ -1,0 +1,172 @@
+//! What the server logs: the case id beside the real error, never the credentials.
+
+use crate::log_capture;
+
+use log_capture::Capture;
+
+use serde_json::Value;
+use telepact::schema::Schema;
+use telepact::{Authenticated, FunctionRouter, HandlerError, Headers, Message, Server};
+
+const SECRET: &str = "s3cr3t-token-value";
+
+fn server() -> Server {
+    let schema = Schema::from_text(
+        r#"[{"union.Auth_": [{"Token": {"token": "string"}}]},
+            {"fn.work": {}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .expect("schema loads");
+    let router = FunctionRouter::new().route("fn.work", |_request: Message| async move {
+        Err::<Message, HandlerError>("disk full".into())
+    });
+    Server::builder(schema, router)
+        .on_auth(|headers: Headers| {
+            let accepted = headers.get("@auth_").is_some_and(|auth| {
+                auth.pointer("/Token/token") == Some(&Value::from("accepted-token"))
+            });
+            async move {
+                if accepted {
+                    Ok(Authenticated::new())
+                } else {
+                    Err(HandlerError::from("credentials rejected"))
+                }
+            }
+        })
+        .build()
+        .expect("server builds")
+}
+
+fn run_logged(requests: &[String]) -> (Vec<String>, Vec<Value>) {
+    let capture = Capture::default();
+    let server = server();
+    let responses = tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        requests
+            .iter()
+            .map(|request| {
+                let response = runtime.block_on(server.process(request.as_bytes()));
+                serde_json::from_slice(&response.bytes).expect("JSON response")
+            })
+            .collect()
+    });
+    let lines = capture.lines();
+    (lines, responses)
+}
+
+#[test]
+fn rejected_credentials_are_not_logged() {
+    let request =
+        format!(r#"[{{"@auth_": {{"Token": {{"token": "{SECRET}"}}}}}}, {{"fn.work": {{}}}}]"#);
+    let (lines, responses) = run_logged(&[request]);
+    assert!(responses[0].pointer("/1/ErrorUnauthenticated_").is_some());
+    assert!(!lines.is_empty(), "the rejection is logged");
+    assert!(lines.iter().all(|line| !line.contains(SECRET)), "{lines:?}");
+}
+
+#[test]
+fn handler_failures_are_logged_with_their_case_id() {
+    let request =
+        r#"[{"@auth_": {"Token": {"token": "accepted-token"}}}, {"fn.work": {}}]"#.to_string();
+    let (lines, responses) = run_logged(&[request]);
+    let case_id = responses[0]
+        .pointer("/1/ErrorUnknown_/caseId")
+        .and_then(Value::as_str)
+        .expect("a case id");
+    let logged = lines
+        .iter()
+        .find(|line| line.contains(case_id))
+        .expect("the case id is logged");
+    assert!(logged.contains("disk full"), "{logged}");
+    assert!(
+        lines.iter().all(|line| !line.contains("accepted-token")),
+        "{lines:?}"
+    );
+}
+
+#[test]
+fn each_call_has_a_span_with_its_outcome_and_no_credential() {
+    let request = r#"[{"@auth_": {"Token": {"token": "accepted-token"}}, "@id_": "call-7"},
+        {"fn.work": {}}]"#
+        .to_string();
+    let capture = Capture::default();
+    let server = server();
+    let response = tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        runtime.block_on(server.process(request.as_bytes()))
+    });
+    let response: Value = serde_json::from_slice(&response.bytes).expect("JSON response");
+    let case_id = response
+        .pointer("/1/ErrorUnknown_/caseId")
+        .and_then(Value::as_str)
+        .expect("a case id");
+    let spans = capture.spans();
+    assert_eq!(spans.len(), 1, "{spans:?}");
+    let span = &spans[0];
+    assert_eq!(span.name, "telepact.call");
+    let mut fields = span.fields.clone();
+    let duration = fields.remove("duration_us").expect("a duration");
+    assert!(duration.parse::<u64>().is_ok(), "{duration}");
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("function", "\"fn.work\"".to_string()),
+        ("id", "\"call-7\"".to_string()),
+        ("result", "\"ErrorUnknown_\"".to_string()),
+        ("encoding", "\"json\"".to_string()),
+        ("case_id", format!("{case_id:?}")),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value))
+    .collect();
+    assert_eq!(fields, expected);
+    assert!(
+        capture
+            .lines()
+            .iter()
+            .all(|line| !line.contains("accepted-token")),
+        "no credential in an event either"
+    );
+}
+
+#[test]
+fn the_client_has_a_span_per_call_too() {
+    let server = server();
+    let transport = move |bytes: Vec<u8>| {
+        let server = server.clone();
+        async move { Ok(server.process(&bytes).await.bytes) }
+    };
+    let client = telepact::Client::new(transport);
+    let mut headers = Headers::new();
+    headers.insert("@id_".to_string(), Value::from("c-1"));
+    headers.insert(
+        "@auth_".to_string(),
+        serde_json::json!({"Token": {"token": "accepted-token"}}),
+    );
+    let request = Message::new(headers, "fn.work", serde_json::Map::new());
+    let capture = Capture::default();
+    let response = tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime starts");
+        runtime.block_on(client.request(request))
+    })
+    .expect("the call goes through");
+    assert_eq!(response.target(), "ErrorUnknown_");
+    let spans = capture.spans();
+    let names: Vec<_> = spans.iter().map(|span| span.name).collect();
+    assert_eq!(names, ["telepact.client.call", "telepact.call"]);
+    let mut fields = spans[0].fields.clone();
+    assert!(fields.remove("duration_us").is_some());
+    let expected: std::collections::BTreeMap<String, String> = [
+        ("function", "\"fn.work\""),
+        ("id", "\"c-1\""),
+        ("result", "\"ErrorUnknown_\""),
+    ]
+    .into_iter()
+    .map(|(name, value)| (name.to_string(), value.to_string()))
+    .collect();
+    assert_eq!(fields, expected);
+}

@@ -1,0 +1,30 @@
+//! The crate's integration tests, one module per area, linked into one binary.
+
+mod authorise_support;
+mod binary_support;
+#[path = "support/fixture.rs"]
+mod fixture;
+mod log_capture;
+#[path = "support/vectors.rs"]
+mod vectors;
+
+mod authorise_bearer;
+mod authorise_cache;
+mod authorise_loopback;
+mod authorise_oauth2;
+mod authorise_oauth2_code;
+mod authorise_secrets;
+mod binary_properties;
+mod binary_vectors;
+mod client_conformance;
+mod client_fake;
+mod client_http;
+mod client_server;
+mod conformance_binary;
+mod conformance_mock;
+mod conformance_server;
+mod http_transport;
+mod logging;
+mod nats;
+mod robustness;
+mod server_api;

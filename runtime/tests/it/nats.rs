@@ -1,0 +1,471 @@
+//! The NATS transport against a real `nats-server` on a free loopback port: workers in
+//! a queue group, the client transport, the HTTP gateway, a worker killed under load
+//! and a NATS restart. Prints a SKIP line when `nats-server` is not installed.
+
+#![cfg(all(feature = "nats", feature = "http-client"))]
+
+use std::net::TcpListener as StdListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use serde_json::{Map, Value, json};
+use telepact::binary::is_msgpack;
+use telepact::client::ClientOptions;
+use telepact::http::HttpOptions;
+use telepact::nats::{self, NatsTransport};
+use telepact::schema::Schema;
+use telepact::{Client, ClientError, FunctionRouter, HandlerError, Headers, Message, Server};
+
+const SCHEMA: &str = r#"[
+    {"fn.add": {"a": "integer", "b": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]},
+    {"fn.slow": {}, "->": [{"Ok_": {}}]}
+]"#;
+
+const SUBJECT: &str = "telepact.test";
+const TIMEOUT: Duration = Duration::from_secs(2);
+
+/// A `nats-server` child on a free loopback port, killed on drop.
+struct NatsServer {
+    child: Child,
+    binary: PathBuf,
+    port: u16,
+}
+
+impl NatsServer {
+    /// Starts one, or returns `None` after a SKIP line when `nats-server` is missing.
+    fn start() -> Option<NatsServer> {
+        let binary = telepact_test_support::nats_server()?;
+        let port = free_port();
+        Some(NatsServer::on_port(binary, port))
+    }
+
+    fn on_port(binary: PathBuf, port: u16) -> NatsServer {
+        let child = Command::new(&binary)
+            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("nats-server starts");
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "nats-server did not listen in time"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        NatsServer {
+            child,
+            binary,
+            port,
+        }
+    }
+
+    fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Kills this server and starts another on the same port.
+    fn restart(&mut self) {
+        self.stop();
+        *self = NatsServer::on_port(self.binary.clone(), self.port);
+    }
+
+    fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+fn free_port() -> u16 {
+    let listener = StdListener::bind(("127.0.0.1", 0)).expect("binds a loopback port");
+    listener.local_addr().expect("has an address").port()
+}
+
+fn server() -> Server {
+    let schema = Schema::from_text(SCHEMA).expect("the test schema loads");
+    let router = FunctionRouter::new().route("fn.add", |request: Message| async move {
+        let number = |name| {
+            request
+                .payload()
+                .and_then(|payload| payload.get(name))
+                .and_then(Value::as_i64)
+                .unwrap_or_default()
+        };
+        // Long enough that a kill finds calls in flight.
+        tokio::time::sleep(Duration::from_millis(5)).await;
+        let mut payload = Map::new();
+        payload.insert("sum".to_string(), json!(number("a") + number("b")));
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let router = router.route("fn.slow", |_request: Message| async move {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
+    });
+    Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds")
+}
+
+async fn connect(url: &str) -> nats::async_nats::Client {
+    nats::connect(url, TIMEOUT)
+        .await
+        .expect("connects to nats-server")
+}
+
+fn add(a: i64, b: i64) -> Message {
+    let mut payload = Map::new();
+    payload.insert("a".to_string(), json!(a));
+    payload.insert("b".to_string(), json!(b));
+    Message::new(Headers::new(), "fn.add", payload)
+}
+
+fn sum_of(response: &Message) -> Option<i64> {
+    (response.target() == "Ok_")
+        .then(|| response.payload()?.get("sum")?.as_i64())
+        .flatten()
+}
+
+async fn nats_client(url: &str, binary: bool) -> Client {
+    let transport = NatsTransport::new(connect(url).await, SUBJECT);
+    Client::with_options(
+        transport,
+        ClientOptions::default().binary(binary).timeout(TIMEOUT),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_answers_json_and_binary_calls_over_nats() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let worker = nats::serve(
+        server(),
+        connect(&nats_server.url()).await,
+        SUBJECT,
+        "adders",
+    )
+    .await
+    .expect("worker subscribes");
+
+    for binary in [false, true] {
+        let client = nats_client(&nats_server.url(), binary).await;
+        // The first binary call negotiates the encoding; later ones use it.
+        for round in 0..3 {
+            let response = client.request(add(round, 40)).await.expect("answered");
+            assert_eq!(sum_of(&response), Some(round + 40), "binary={binary}");
+        }
+    }
+    worker.drain().await.expect("drains");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_forwards_http_posts_to_the_workers() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let worker = nats::serve(
+        server(),
+        connect(&nats_server.url()).await,
+        SUBJECT,
+        "adders",
+    )
+    .await
+    .expect("worker subscribes");
+    let app = nats::gateway(
+        connect(&nats_server.url()).await,
+        SUBJECT,
+        &HttpOptions::default(),
+    );
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("binds");
+    let url = format!(
+        "http://{}/api/telepact",
+        listener.local_addr().expect("address")
+    );
+    tokio::spawn(telepact::http::serve(listener, app, std::future::pending()));
+
+    let http = reqwest::Client::new();
+    let response = http
+        .post(&url)
+        .body(r#"[{}, {"fn.add": {"a": 2, "b": 3}}]"#)
+        .send()
+        .await
+        .expect("gateway answers");
+    assert_eq!(response.headers()["content-type"], "application/json");
+    let body: Value = serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON");
+    assert_eq!(body, json!([{}, {"Ok_": {"sum": 5}}]));
+
+    // Binary through the gateway: the client's HTTP transport negotiates as usual.
+    let client = Client::http(&url, ClientOptions::default().binary(true).timeout(TIMEOUT))
+        .expect("client builds");
+    for round in 0..3 {
+        let response = client.request(add(round, 1)).await.expect("answered");
+        assert_eq!(sum_of(&response), Some(round + 1));
+    }
+    let bytes = client_raw_binary(&http, &url).await;
+    assert!(
+        bytes.0 == "application/octet-stream" && is_msgpack(&bytes.1),
+        "{bytes:?}"
+    );
+
+    worker.drain().await.expect("drains");
+    // With no worker left, the gateway says so (503) once the NATS server has taken the
+    // subscription out; a call routed just before that times out (504).
+    let mut statuses = Vec::new();
+    for _ in 0..10 {
+        let status = http
+            .post(&url)
+            .body("[{}, {}]")
+            .send()
+            .await
+            .expect("answers")
+            .status()
+            .as_u16();
+        statuses.push(status);
+        if status == 503 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(statuses.last(), Some(&503), "{statuses:?}");
+    assert!(
+        statuses.iter().all(|s| *s == 503 || *s == 504),
+        "{statuses:?}"
+    );
+}
+
+/// Asks for binary with no known checksum and returns the answer's content type
+/// and bytes: the first binary answer is MessagePack carrying the encoding.
+async fn client_raw_binary(http: &reqwest::Client, url: &str) -> (String, Vec<u8>) {
+    let response = http
+        .post(url)
+        .body(r#"[{"@bin_": []}, {"fn.add": {"a": 1, "b": 1}}]"#)
+        .send()
+        .await
+        .expect("gateway answers");
+    let content_type = response.headers()["content-type"]
+        .to_str()
+        .unwrap_or_default()
+        .to_string();
+    (content_type, response.bytes().await.expect("body").to_vec())
+}
+
+/// What a load run saw: answers right, answers wrong, calls failed.
+#[derive(Debug, Default)]
+struct Tally {
+    right: AtomicUsize,
+    wrong: AtomicUsize,
+    failed: AtomicUsize,
+    in_flight: AtomicUsize,
+}
+
+/// `callers` concurrent callers each making `calls` calls, mixed JSON and binary.
+async fn load(url: &str, callers: usize, calls: usize, tally: Arc<Tally>) {
+    let mut tasks = tokio::task::JoinSet::new();
+    for caller in 0..callers {
+        let client = nats_client(url, caller % 2 == 1).await;
+        let tally = Arc::clone(&tally);
+        tasks.spawn(async move {
+            for call in 0..calls as i64 {
+                tally.in_flight.fetch_add(1, Ordering::SeqCst);
+                let started = Instant::now();
+                let outcome = client.request(add(call, caller as i64)).await;
+                tally.in_flight.fetch_sub(1, Ordering::SeqCst);
+                assert!(
+                    started.elapsed() < TIMEOUT + Duration::from_millis(500),
+                    "a call hung"
+                );
+                match outcome {
+                    Ok(response) if sum_of(&response) == Some(call + caller as i64) => {
+                        tally.right.fetch_add(1, Ordering::SeqCst)
+                    }
+                    Ok(_) => tally.wrong.fetch_add(1, Ordering::SeqCst),
+                    Err(ClientError::Timeout(_) | ClientError::Transport(_)) => {
+                        tally.failed.fetch_add(1, Ordering::SeqCst)
+                    }
+                    Err(error) => panic!("unexpected client error: {error}"),
+                };
+            }
+        });
+    }
+    while let Some(result) = tasks.join_next().await {
+        result.expect("caller task");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn killing_one_of_two_workers_leaves_the_other_serving() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let doomed = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
+        .await
+        .expect("subscribes");
+    let survivor = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
+        .await
+        .expect("subscribes");
+
+    const CALLERS: usize = 8;
+    const CALLS: usize = 100;
+    let tally = Arc::new(Tally::default());
+    let running = tokio::spawn(load_owned(url.clone(), CALLERS, CALLS, Arc::clone(&tally)));
+    while tally.right.load(Ordering::SeqCst) < 100 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let in_flight_at_kill = tally.in_flight.load(Ordering::SeqCst);
+    doomed.abort();
+    tokio::time::timeout(Duration::from_secs(30), running)
+        .await
+        .expect("the load finishes in time")
+        .expect("load task");
+
+    let (right, wrong, failed) = (
+        tally.right.load(Ordering::SeqCst),
+        tally.wrong.load(Ordering::SeqCst),
+        tally.failed.load(Ordering::SeqCst),
+    );
+    eprintln!(
+        "kill: {right} right, {wrong} wrong, {failed} failed, {in_flight_at_kill} in flight at the kill"
+    );
+    assert_eq!(wrong, 0);
+    assert_eq!(right + failed, CALLERS * CALLS);
+    // Each caller loses at most the one call it had out when the worker died.
+    assert!(failed <= CALLERS, "{failed} failed with {CALLERS} callers");
+    survivor.drain().await.expect("drains");
+}
+
+async fn load_owned(url: String, callers: usize, calls: usize, tally: Arc<Tally>) {
+    load(&url, callers, calls, tally).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn workers_and_gateway_resume_after_a_nats_restart() {
+    let Some(mut nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let worker = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
+        .await
+        .expect("subscribes");
+    let app = nats::gateway(connect(&url).await, SUBJECT, &HttpOptions::default());
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("binds");
+    let gateway_url = format!(
+        "http://{}/api/telepact",
+        listener.local_addr().expect("address")
+    );
+    tokio::spawn(telepact::http::serve(listener, app, std::future::pending()));
+    let client = nats_client(&url, false).await;
+    let http = reqwest::Client::new();
+    let post = || {
+        http.post(&gateway_url)
+            .body(r#"[{}, {"fn.add": {"a": 20, "b": 22}}]"#)
+            .send()
+    };
+
+    assert_eq!(
+        sum_of(&client.request(add(1, 2)).await.expect("answered")),
+        Some(3)
+    );
+    assert_eq!(post().await.expect("answers").status().as_u16(), 200);
+
+    nats_server.restart();
+
+    // Reconnection is the clients' own (backoff under a second here): poll until both
+    // paths answer, bounded.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let direct = client
+            .request(add(1, 2))
+            .await
+            .ok()
+            .and_then(|r| sum_of(&r));
+        let gateway = match post().await {
+            Ok(response) if response.status().is_success() => response.bytes().await.ok(),
+            _ => None,
+        };
+        let gateway: Option<Value> = gateway.and_then(|body| serde_json::from_slice(&body).ok());
+        if direct == Some(3) && gateway == Some(json!([{}, {"Ok_": {"sum": 42}}])) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "serving did not resume after the restart"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Serving stays up after resuming.
+    for round in 0..20 {
+        let response = client
+            .request(add(round, 1))
+            .await
+            .expect("answered after restart");
+        assert_eq!(sum_of(&response), Some(round + 1));
+    }
+    worker.drain().await.expect("drains");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn draining_finishes_the_calls_in_flight_and_takes_no_new_ones() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let worker = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
+        .await
+        .expect("subscribes");
+    let client = Arc::new(nats_client(&url, false).await);
+    let mut calls = tokio::task::JoinSet::new();
+    for _ in 0..5 {
+        let client = Arc::clone(&client);
+        calls.spawn(async move {
+            let slow = Message::new(Headers::new(), "fn.slow", Map::new());
+            client
+                .request(slow)
+                .await
+                .map(|response| response.target().to_string())
+        });
+    }
+    // The slow calls are being handled (300 ms each) when the drain starts.
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    let started = Instant::now();
+    worker.drain().await.expect("drains");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "drain took {:?}",
+        started.elapsed()
+    );
+    let mut answered = 0;
+    while let Some(outcome) = calls.join_next().await {
+        assert_eq!(
+            outcome
+                .expect("call task")
+                .expect("answered while draining"),
+            "Ok_"
+        );
+        answered += 1;
+    }
+    assert_eq!(answered, 5);
+    // Nobody serves the subject any more: a new call fails at once.
+    let started = Instant::now();
+    let refused = client.request(add(1, 1)).await;
+    assert!(
+        matches!(refused, Err(ClientError::Transport(_))),
+        "{refused:?}"
+    );
+    assert!(started.elapsed() < Duration::from_secs(1));
+}

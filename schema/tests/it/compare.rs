@@ -1,0 +1,118 @@
+//! The backwards-compatibility check against the protocol's `compare.json` vectors, and
+//! the rules the vectors leave out.
+
+use crate::common;
+
+use serde_json::Value;
+use telepact_schema::{IncompatibilityKind, Schema, compare, pseudo_json_text};
+
+fn load(definitions: &Value) -> Schema {
+    Schema::from_text(&pseudo_json_text(definitions)).expect("the case's schema loads")
+}
+
+fn lines(old: &str, new: &str) -> Vec<String> {
+    let old = Schema::from_text(old).unwrap();
+    let new = Schema::from_text(new).unwrap();
+    compare(&old, &new).iter().map(|c| c.to_string()).collect()
+}
+
+#[test]
+fn every_compare_case_passes() {
+    let Some(dir) = common::conformance_dir() else {
+        return;
+    };
+    let text = std::fs::read_to_string(dir.join("compare.json")).unwrap();
+    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let mut failures = Vec::new();
+    for case in &cases {
+        let found = compare(&load(&case["old"]), &load(&case["new"]));
+        let mut output: Vec<String> = if found.is_empty() {
+            vec!["Schemas are backwards compatible.".into()]
+        } else {
+            vec!["Backwards incompatible change(s) found:".into()]
+        };
+        output.extend(found.iter().map(|change| format!("- {change}")));
+        let exit_code = i64::from(!found.is_empty());
+        let expected: Vec<String> = serde_json::from_value(case["output"].clone()).unwrap();
+        if output != expected || Some(exit_code) != case["exit_code"].as_i64() {
+            failures.push(format!("{}: {output:?} != {expected:?}", case["name"]));
+        }
+    }
+    telepact_test_support::record_vectors(
+        "compare.json",
+        "library",
+        cases.len(),
+        cases.len() - failures.len(),
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn an_optional_argument_made_required_is_incompatible() {
+    let old = r#"[{"fn.f": {"a!": "boolean"}, "->": [{"Ok_": {}}]}]"#;
+    let new = r#"[{"fn.f": {"a": "boolean"}, "->": [{"Ok_": {}}]}]"#;
+    assert_eq!(
+        lines(old, new),
+        ["Field 'a' in struct 'fn.f' has changed from optional to required on argument path"]
+    );
+    assert!(lines(new, old).is_empty(), "required to optional is fine");
+}
+
+#[test]
+fn types_reached_only_through_results_may_gain_required_fields() {
+    let old = r#"[{"struct.S": {"a": "boolean"}},
+        {"fn.f": {}, "->": [{"Ok_": {"s": ["struct.S?"]}}]}]"#;
+    let new = r#"[{"struct.S": {"a": "boolean", "b": "integer"}},
+        {"fn.f": {}, "->": [{"Ok_": {"s": ["struct.S?"]}}]}]"#;
+    assert!(lines(old, new).is_empty());
+}
+
+#[test]
+fn nullability_and_recursion_are_followed() {
+    let old = r#"[{"struct.Node": {"next!": "struct.Node?", "v": "integer"}},
+        {"fn.f": {"n": "struct.Node"}, "->": [{"Ok_": {}}]}]"#;
+    let new = r#"[{"struct.Node": {"next!": "struct.Node", "v": "integer", "w": "string"}},
+        {"fn.f": {"n": "struct.Node"}, "->": [{"Ok_": {}}]}]"#;
+    assert_eq!(
+        lines(old, new),
+        [
+            "Field 'next!' in struct 'struct.Node' has changed type from 'struct.Node?' to 'struct.Node'",
+            "New required field 'w' has been added to struct 'struct.Node' on argument path",
+        ]
+    );
+}
+
+#[test]
+fn a_removed_error_tag_is_reported_on_the_functions_result() {
+    let old = r#"[{"errors.Mine": [{"ErrorMine": {}}]}, {"fn.f": {}, "->": [{"Ok_": {}}]}]"#;
+    let new = r#"[{"fn.f": {}, "->": [{"Ok_": {}}]}]"#;
+    assert_eq!(
+        lines(old, new),
+        ["Tag 'ErrorMine' has been removed from union 'fn.f.->'"]
+    );
+}
+
+#[test]
+fn incompatibilities_are_located_in_the_new_schema_files() {
+    let dir = std::env::temp_dir().join(format!("telepact-compare-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let new_text = "- union.U:\n    - A:\n        x: boolean\n        y!: integer\n- fn.f:\n    u: union.U\n  ->:\n    - Ok_: {}\n";
+    std::fs::write(dir.join("api.telepact.yaml"), new_text).unwrap();
+    let old = Schema::from_text(
+        r#"[{"union.U": [{"A": {"x": "boolean", "y": "boolean"}}]}, {"fn.f": {"u": "union.U"}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .unwrap();
+    let new = Schema::from_dir(&dir).unwrap();
+    let found = compare(&old, &new);
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path(), ["union.U", "A", "y"]);
+    assert!(matches!(
+        found[0].kind,
+        IncompatibilityKind::FieldTypeChanged { .. }
+    ));
+    let (file, location) = found[0].locate_in_dir(&dir).unwrap();
+    assert_eq!(file, dir.join("api.telepact.yaml"));
+    assert_eq!((location.row, location.col), (4, 9));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,11 @@
+//! The crate's integration tests, one module per area, linked into one binary.
+
+mod common;
+
+mod compare;
+mod conformance_parse;
+mod directory;
+mod features;
+mod never_panics;
+mod reference_schemas;
+mod standard_definitions;

@@ -1,0 +1,6 @@
+//! The crate's integration tests, one module per area, linked into one binary.
+
+mod support;
+
+mod schema_drift;
+mod shift_board;

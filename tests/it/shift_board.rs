@@ -1,0 +1,329 @@
+//! The reference example's flow, over real HTTP, against the binary as a user starts it.
+
+use crate::support;
+
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use support::Bakery;
+use telepact::client::ClientOptions;
+use telepact::client::{HttpTransport, Transport, TransportError};
+use telepact::typed::standard::{ErrorUnauthenticated, ErrorUnauthorized};
+use telepact::{Headers, Message};
+use telepact_bakery::api::{
+    ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, MyShiftInput, MyShiftOk,
+    MyShiftOutput, RequestHeaders,
+};
+use telepact_bakery::identity_log::IdentityEvent;
+
+fn signed_in(username: &str, password: &str) -> RequestHeaders {
+    RequestHeaders {
+        auth: Some(Auth::Password(AuthPassword {
+            username: username.into(),
+            password: password.into(),
+        })),
+        ..RequestHeaders::default()
+    }
+}
+
+fn client(bakery: &Bakery, options: ClientOptions) -> Client {
+    Client::new(telepact::Client::http(&bakery.url(), options).expect("a valid url"))
+}
+
+/// Counts the MessagePack responses that came back over a real HTTP transport.
+fn counting_client(bakery: &Bakery, options: ClientOptions) -> (Client, Arc<AtomicUsize>) {
+    let http = HttpTransport::new(&bakery.url()).expect("a valid url");
+    let binary_responses = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&binary_responses);
+    let transport = move |request: Vec<u8>| {
+        let sent = http.send(request);
+        let counter = Arc::clone(&counter);
+        async move {
+            let response = sent.await?;
+            if telepact::binary::is_msgpack(&response) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok::<_, TransportError>(response)
+        }
+    };
+    let client = Client::new(telepact::Client::with_options(transport, options));
+    (client, binary_responses)
+}
+
+fn unauthenticated() -> ErrorUnauthenticated {
+    ErrorUnauthenticated {
+        message: Some("Valid authentication is required.".into()),
+    }
+}
+
+/// The reference example's three calls; returns how many responses were MessagePack.
+async fn run_the_reference_flow(options: ClientOptions) -> usize {
+    let bakery = Bakery::start();
+    let (client, binary_responses) = counting_client(&bakery, options);
+
+    let shift = client
+        .my_shift_with(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
+        .await
+        .expect("the call completes");
+    assert_eq!(
+        shift.output,
+        MyShiftOutput::Ok(MyShiftOk {
+            employee_id: "baker-001".into(),
+            station: "oven".into(),
+            pastry: "sesame loaf".into(),
+        })
+    );
+
+    let special = client
+        .approve_special_with(ApproveSpecialInput {}, signed_in("cashier", "knockknock"))
+        .await
+        .expect("the call completes");
+    assert_eq!(
+        special.output,
+        ApproveSpecialOutput::ErrorUnauthorized(ErrorUnauthorized {
+            message: Some("oven station required to approve the special".into()),
+        })
+    );
+
+    let exploded = client
+        .my_shift_with(MyShiftInput {}, signed_in("explode", "boom"))
+        .await
+        .expect("the call completes");
+    assert_eq!(
+        exploded.output,
+        MyShiftOutput::ErrorUnauthenticated(unauthenticated())
+    );
+
+    let events: Vec<IdentityEvent> = bakery
+        .stdout_lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).expect("each stdout line is JSON"))
+        .collect();
+    assert_eq!(
+        events,
+        vec![
+            IdentityEvent::new("fn.myShift", Some("baker-001"), Some("oven")),
+            IdentityEvent::new("fn.approveSpecial", Some("cashier-002"), Some("counter")),
+        ]
+    );
+    binary_responses.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn the_reference_flow_over_json() {
+    assert_eq!(run_the_reference_flow(ClientOptions::default()).await, 0);
+}
+
+#[tokio::test]
+async fn the_reference_flow_over_binary() {
+    // Only `Ok_` results travel in binary: the first call's answer (which also brings
+    // the encoding); the two refusals come back as JSON.
+    assert_eq!(
+        run_the_reference_flow(ClientOptions::default().binary(true)).await,
+        1
+    );
+}
+
+#[tokio::test]
+async fn the_reference_flow_over_packed_binary() {
+    let options = ClientOptions::default().binary(true).packed(true);
+    assert_eq!(run_the_reference_flow(options).await, 1);
+}
+
+#[tokio::test]
+async fn the_oven_approves_the_special_and_the_counter_gets_almond_croissants() {
+    let bakery = Bakery::start();
+    let client = client(&bakery, ClientOptions::default());
+    let special = client
+        .approve_special_with(
+            ApproveSpecialInput {},
+            signed_in("lead-baker", "opensesame"),
+        )
+        .await
+        .unwrap();
+    let ApproveSpecialOutput::Ok(ok) = special.output else {
+        panic!("expected Ok_, got {:?}", special.output);
+    };
+    assert_eq!(ok.message, "special approved: cardamom morning bun");
+
+    let shift = client
+        .my_shift_with(MyShiftInput {}, signed_in("cashier", "knockknock"))
+        .await
+        .unwrap();
+    let MyShiftOutput::Ok(ok) = shift.output else {
+        panic!("expected Ok_, got {:?}", shift.output);
+    };
+    assert_eq!(
+        (ok.station.as_str(), ok.pastry.as_str()),
+        ("counter", "almond croissant")
+    );
+}
+
+#[tokio::test]
+async fn wrong_or_missing_credentials_are_unauthenticated_and_reach_no_middleware() {
+    let bakery = Bakery::start();
+    let client = client(&bakery, ClientOptions::default());
+    let wrong = client
+        .my_shift_with(MyShiftInput {}, signed_in("lead-baker", "letmein"))
+        .await
+        .unwrap();
+    assert_eq!(
+        wrong.output,
+        MyShiftOutput::ErrorUnauthenticated(unauthenticated())
+    );
+
+    let missing = client
+        .approve_special(ApproveSpecialInput {})
+        .await
+        .unwrap();
+    assert_eq!(
+        missing.output,
+        ApproveSpecialOutput::ErrorUnauthenticated(unauthenticated())
+    );
+    assert_eq!(bakery.stdout_lines(), Vec::<String>::new());
+}
+
+#[tokio::test]
+async fn malformed_credentials_are_invalid_request_headers() {
+    let bakery = Bakery::start();
+    let client = client(&bakery, ClientOptions::default());
+    let mut headers = Headers::new();
+    headers.insert("@auth_".into(), json!({"Password": {"username": 1}}));
+    let response = client
+        .inner()
+        .request(Message::new(headers, "fn.myShift", Default::default()))
+        .await
+        .unwrap();
+    assert_eq!(response.target(), "ErrorInvalidRequestHeaders_");
+    let cases = &response.payload().unwrap()["cases"];
+    let paths: Vec<&Value> = cases
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|case| &case["path"])
+        .collect();
+    assert!(paths.contains(&&json!(["@auth_", "Password", "username"])));
+    assert!(paths.contains(&&json!(["@auth_", "Password"])));
+}
+
+#[tokio::test]
+async fn public_functions_log_a_null_identity() {
+    let bakery = Bakery::start();
+    let client = client(&bakery, ClientOptions::default());
+    let ping = client
+        .call(telepact::typed::standard::PingInput {})
+        .await
+        .unwrap();
+    assert!(matches!(
+        ping.output,
+        telepact::typed::standard::PingOutput::Ok(_)
+    ));
+    let events: Vec<IdentityEvent> = bakery
+        .stdout_lines()
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    assert_eq!(events, vec![IdentityEvent::new("fn.ping_", None, None)]);
+}
+
+#[test]
+fn other_paths_are_not_found_and_ctrl_c_shuts_down_cleanly() {
+    let bakery = Bakery::start();
+    let address = format!("127.0.0.1:{}", bakery.port);
+    let status = raw_post(&address, "/elsewhere", "[{}, {\"fn.ping_\": {}}]");
+    assert_eq!(status, 404);
+    assert!(bakery.interrupt().success());
+}
+
+/// A bare HTTP/1.1 POST; returns the status code.
+fn raw_post(address: &str, path: &str, body: &str) -> u16 {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(address).unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_whitespace()
+        .nth(1)
+        .and_then(|code| code.parse().ok())
+        .unwrap_or(0)
+}
+
+#[tokio::test]
+async fn credentials_never_reach_the_logs() {
+    let bakery = Bakery::start_with_log_level("trace");
+    let client = client(&bakery, ClientOptions::default());
+    let attempts = [
+        ("lead-baker", "opensesame"),
+        ("cashier", "knockknock"),
+        ("explode", "boom"),
+        ("lead-baker", "not-the-password"),
+    ];
+    for (username, password) in attempts {
+        client
+            .my_shift_with(MyShiftInput {}, signed_in(username, password))
+            .await
+            .expect("the call completes");
+    }
+    let logs = bakery.stderr_lines();
+    assert!(
+        logs.iter()
+            .any(|line| line.contains("bakery auth backend unavailable")),
+        "the auth failure is logged with its cause: {logs:#?}"
+    );
+    let printed: Vec<String> = logs.into_iter().chain(bakery.stdout_lines()).collect();
+    for (_, password) in attempts {
+        assert!(
+            printed.iter().all(|line| !line.contains(password)),
+            "a password reached the output: {printed:#?}"
+        );
+    }
+    assert!(printed.iter().all(|line| !line.contains("@auth_")));
+}
+
+/// One HTTP/1.1 exchange on loopback; returns the status line and the body.
+fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, body.to_string())
+}
+
+#[test]
+fn healthz_answers_and_metrics_are_served_behind_the_flag() {
+    let plain = Bakery::start();
+    assert_eq!(
+        http_exchange(plain.port, "GET", "/healthz", ""),
+        ("HTTP/1.1 200 OK".to_string(), "ok".to_string())
+    );
+    assert_eq!(
+        http_exchange(plain.port, "GET", "/metrics", "").0,
+        "HTTP/1.1 404 Not Found"
+    );
+
+    let measured = Bakery::start_with("info", &["--metrics"]);
+    let ping = r#"[{}, {"fn.ping_": {}}]"#;
+    let (status, _) = http_exchange(measured.port, "POST", "/api/telepact", ping);
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    let (status, text) = http_exchange(measured.port, "GET", "/metrics", "");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    assert!(
+        text.lines()
+            .any(|line| line == r#"telepact_calls_total{function="fn.ping_",result="Ok_"} 1"#),
+        "{text}"
+    );
+}
