@@ -4,6 +4,8 @@ mod common;
 
 mod bakery;
 mod builder;
+// Includes the generated `features` module, named after its schema folder.
+#[allow(clippy::module_inception)]
 mod features;
 mod snapshots;
 mod validator_round_trip;

@@ -4,9 +4,7 @@
 
 use crate::binary_support;
 use crate::fixture;
-#[path = "support/vectors.rs"]
-#[allow(dead_code)]
-mod vectors;
+use crate::vectors;
 
 use binary_support::{marked_to_pack, pack_to_marked, read_cases, read_pack, write_pack};
 use fixture::{Fixture, FixtureOptions};
