@@ -4,6 +4,7 @@ mod base64_paths;
 pub mod binary;
 mod budget;
 pub mod client;
+pub mod clock;
 mod codec;
 #[cfg(feature = "axum")]
 pub mod http;
