@@ -5,7 +5,6 @@ use std::sync::Arc;
 
 use tokio::sync::Semaphore;
 
-use crate::clock::{Clock, SystemClock};
 use crate::credential::Credential;
 use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
@@ -19,6 +18,7 @@ use crate::secret::{hash_secret, same_hash};
 use crate::store::CredentialStore;
 use crate::throttle::{LoginThrottle, ThrottleLimits};
 use crate::users::{User, UserLoader};
+use telepact::clock::{Clock, SystemClock};
 
 /// Lifetimes, limits and token audience.
 #[derive(Debug, Clone)]
@@ -140,7 +140,7 @@ impl Authenticator {
         let Ok(slot) = Arc::clone(&self.password_slots).try_acquire_owned() else {
             return Err(AuthError::Busy);
         };
-        let now = self.clock.now();
+        let now = self.now();
         let store = &*self.store;
         if !self.throttle.admit(store, username, address, now).await? {
             return Err(AuthError::Throttled);
@@ -173,7 +173,7 @@ impl Authenticator {
     }
 
     async fn verify_bearer(&self, token: &str) -> Result<Identity, AuthError> {
-        let claims = jwt::verify(token, &self.keys, &self.config.jwt, self.clock.now())?;
+        let claims = jwt::verify(token, &self.keys, &self.config.jwt, self.now())?;
         let store = &*self.store;
         if store.get(&token_revoked_key(&claims.jti)).await?.is_some()
             || store.get(&family_revoked_key(&claims.fam)).await?.is_some()
@@ -196,7 +196,7 @@ impl Authenticator {
             .await?
             .ok_or(AuthError::BadApiKey)?;
         if !same_hash(&hash_secret(secret), &record.secret_hash)
-            || record.expires_at.is_some_and(|at| self.clock.now() >= at)
+            || record.expires_at.is_some_and(|at| self.now() >= at)
         {
             return Err(AuthError::BadApiKey);
         }
@@ -213,7 +213,7 @@ impl Authenticator {
         let record: SessionRecord = records::load(&*self.store, &session_key(&session_hash))
             .await?
             .ok_or(AuthError::BadSession)?;
-        let now = self.clock.now();
+        let now = self.now();
         if now >= record.expires_at {
             return Err(AuthError::BadSession);
         }
@@ -237,7 +237,7 @@ impl Authenticator {
         &self,
         session_hash: &str,
         record: &SessionRecord,
-        now: crate::clock::UnixTime,
+        now: telepact::clock::UnixTime,
     ) -> Result<(), AuthError> {
         let Some(idle) = self.config.session_idle else {
             return Ok(());
@@ -267,12 +267,12 @@ impl Authenticator {
 
     pub(crate) fn marker(&self) -> Result<String, AuthError> {
         records::encode(&Marker {
-            at: self.clock.now(),
+            at: self.clock.unix_now(),
         })
     }
 
-    pub(crate) fn now(&self) -> crate::clock::UnixTime {
-        self.clock.now()
+    pub(crate) fn now(&self) -> telepact::clock::UnixTime {
+        self.clock.unix_now()
     }
 }
 

@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use crate::authenticator::Authenticator;
-use crate::clock::UnixTime;
 use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, Claims};
@@ -13,6 +12,7 @@ use crate::records::{
     family_session_key, refresh_key, refresh_used_key, session_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, random_id, random_secret};
+use telepact::clock::UnixTime;
 
 const REFRESH_PREFIX: &str = "tpr_";
 const API_KEY_PREFIX: &str = "tpk_";

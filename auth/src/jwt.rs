@@ -8,9 +8,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 
-use crate::clock::UnixTime;
 use crate::error::AuthError;
 use crate::store::CredentialStore;
+use telepact::clock::UnixTime;
 
 /// The only algorithm accepted: a token claiming any other (`none`, `HS512`, `RS256`)
 /// is rejected before its signature is looked at.

@@ -12,7 +12,6 @@
 //! (feature `redis`). Users come from a [`UserLoader`] the service provides.
 
 mod authenticator;
-mod clock;
 mod credential;
 mod error;
 mod hook;
@@ -29,7 +28,6 @@ mod throttle;
 mod users;
 
 pub use authenticator::{AuthConfig, Authenticator};
-pub use clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use credential::Credential;
 pub use error::AuthError;
 pub use hook::AuthHookAdapter;
@@ -40,5 +38,6 @@ pub use password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, Passw
 pub use policy::{Policy, PolicyMiddleware, Requirement};
 pub use store::{CredentialStore, MemoryStore, StoreError};
 pub use telepact::Refusal;
+pub use telepact::clock::{Clock, ManualClock, SystemClock, UnixTime};
 pub use throttle::{LoginThrottle, ThrottleLimits};
 pub use users::{LoginRecord, MemoryUsers, User, UserLoader};

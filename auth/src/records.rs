@@ -6,9 +6,9 @@ use std::collections::BTreeSet;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::clock::UnixTime;
 use crate::error::AuthError;
 use crate::store::CredentialStore;
+use telepact::clock::UnixTime;
 
 /// A refresh token, stored under `refresh:<hash>`.
 #[derive(Debug, Clone, Serialize, Deserialize)]

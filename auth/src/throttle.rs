@@ -3,10 +3,10 @@
 //! Failures are counted in the [`CredentialStore`] in fixed windows, so every instance
 //! sharing a store (Redis behind a load balancer) enforces one limit.
 
-use crate::clock::UnixTime;
 use crate::error::AuthError;
 use crate::secret::hash_secret;
 use crate::store::CredentialStore;
+use telepact::clock::UnixTime;
 
 /// How many failures are tolerated within a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

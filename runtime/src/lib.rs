@@ -1,8 +1,10 @@
 //! Telepact runtime: serves any schema loaded by `telepact-schema`.
 
+mod base64_paths;
 pub mod binary;
 mod budget;
 pub mod client;
+pub mod clock;
 mod codec;
 #[cfg(feature = "axum")]
 pub mod http;
@@ -20,6 +22,7 @@ pub mod typed;
 mod validate;
 mod value_validator;
 
+pub use base64_paths::{Base64HeaderError, MarkedBytes};
 pub use budget::GenerationLimits;
 pub use client::{Client, ClientError, ClientOptions};
 pub use codec::{Encoding, ParseFailure};

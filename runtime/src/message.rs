@@ -2,6 +2,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::base64_paths::{Base64HeaderError, MarkedBytes};
+
 /// Message headers: `@`-prefixed keys to JSON values.
 pub type Headers = Map<String, Value>;
 
@@ -46,6 +48,26 @@ impl Message {
         self.body.values().next().and_then(Value::as_object)
     }
 
+    /// Says that the base64 strings at the `bytes` places of this response are bytes
+    /// (as a typed handler's [`Bytes`](crate::typed::Bytes) values are), so that the
+    /// server names them in the `@base64_` header of a JSON answer. A handler that
+    /// answers with plain JSON values leaves it unset: its strings stay strings.
+    pub fn mark_bytes(&mut self) {
+        self.extensions.insert(BytesMarked);
+    }
+
+    /// Whether [`mark_bytes`](Self::mark_bytes) was called.
+    pub fn bytes_marked(&self) -> bool {
+        self.extensions.get::<BytesMarked>().is_some()
+    }
+
+    /// The bytes values this message's `@base64_` header names, decoded (none without
+    /// the header). A [`Client`](crate::Client) has checked the header fits the body
+    /// of every JSON response it returns.
+    pub fn marked_bytes(&self) -> Result<Vec<MarkedBytes>, Base64HeaderError> {
+        crate::base64_paths::marked_bytes(&self.headers, &self.body)
+    }
+
     /// The message as the JSON array `[headers, body]`.
     pub fn to_json(&self) -> Value {
         Value::Array(vec![
@@ -54,3 +76,7 @@ impl Message {
         ])
     }
 }
+
+/// The extension [`Message::mark_bytes`] sets.
+#[derive(Debug, Clone, Copy)]
+struct BytesMarked;

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use telepact::BoxFuture;
 
 use super::{CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon};
-use crate::clock::UnixTime;
+use telepact::clock::UnixTime;
 
 /// Credentials in a `HashMap`. Clones share one map. Expired entries are dropped every
 /// few hundred writes, so the map does not grow without bound.

@@ -12,7 +12,7 @@ mod sqlite;
 
 use telepact::BoxFuture;
 
-use crate::clock::UnixTime;
+use telepact::clock::UnixTime;
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
@@ -26,8 +26,8 @@ const PURGE_EVERY_WRITES: u64 = 256;
 /// Entries that expired (by the wall clock) before this are dropped by a purge. A day's
 /// grace keeps a purge from racing readers that use an injected clock.
 fn purge_horizon() -> UnixTime {
-    use crate::clock::{Clock, SystemClock};
-    SystemClock.now() - 24 * 3600
+    use telepact::clock::{Clock, SystemClock};
+    SystemClock.unix_now() - 24 * 3600
 }
 
 /// A backend failed. The message names the operation and backend, never a value.

@@ -7,7 +7,7 @@ use redis::{ExistenceCheck, SetExpiry, SetOptions};
 use telepact::BoxFuture;
 
 use super::{CredentialStore, StoreError};
-use crate::clock::{Clock, SystemClock, UnixTime};
+use telepact::clock::{Clock, SystemClock, UnixTime};
 
 const BACKEND: &str = "redis";
 
@@ -46,7 +46,7 @@ impl RedisStore {
 
     /// When Redis may drop an entry that matters until `expires_at`.
     fn keep_until(expires_at: UnixTime) -> i64 {
-        let now = SystemClock.now();
+        let now = SystemClock.unix_now();
         expires_at
             .saturating_add(GRACE_SECONDS)
             .clamp(now + 1, now + MAX_LIFETIME_SECONDS)

@@ -8,7 +8,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 use telepact::BoxFuture;
 
 use super::{CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon};
-use crate::clock::UnixTime;
+use telepact::clock::UnixTime;
 
 const BACKEND: &str = "sqlite";
 

@@ -15,7 +15,7 @@ pub mod api {
     /// The schema this module was generated from: its definitions as JSON.
     pub const SCHEMA_JSON: &str = r#"[
   {
-    "///": "Errors of authentication and authorization.",
+    "///": "Errors of authentication and authorisation.",
     "errors.Auth_": [
       {
         "///": "The `@auth_` credentials are missing or were not accepted.",

@@ -20,7 +20,7 @@ pub mod features {
     "info.Features": {}
   },
   {
-    "///": "Errors of authentication and authorization.",
+    "///": "Errors of authentication and authorisation.",
     "errors.Auth_": [
       {
         "///": "The `@auth_` credentials are missing or were not accepted.",

@@ -62,11 +62,15 @@ fn decode_json(bytes: &[u8]) -> Result<Message, InvalidResponse> {
     let Ok([Value::Object(headers), Value::Object(body)]) = <[Value; 2]>::try_from(parts) else {
         return Err(InvalidResponse::NotAMessage);
     };
-    Ok(Message {
+    let message = Message {
         headers,
         body,
         ..Message::default()
-    })
+    };
+    message
+        .marked_bytes()
+        .map_err(InvalidResponse::Base64Header)?;
+    Ok(message)
 }
 
 fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, InvalidResponse> {

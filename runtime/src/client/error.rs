@@ -58,4 +58,7 @@ pub enum InvalidResponse {
     /// The binary body does not decode with its encoding.
     #[error("binary body: {0}")]
     Body(#[from] DecodeError),
+    /// The `@base64_` header names a place of the JSON body that holds no base64 text.
+    #[error("{0}")]
+    Base64Header(#[source] crate::Base64HeaderError),
 }

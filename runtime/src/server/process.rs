@@ -313,11 +313,25 @@ impl Inner {
             };
             selector.apply_result(&function.result, &mut result.body);
         }
+        if result.bytes_marked() && binary.is_none() {
+            self.name_bytes(id, &mut result);
+        }
         Message {
             headers: result.headers,
             body: result.body,
             extensions: http::Extensions::new(),
         }
+    }
+
+    /// Names the bytes of a JSON answer in its `@base64_` header, from the body as it
+    /// is sent (after `@select_`).
+    fn name_bytes(&self, id: FunctionId, result: &mut Message) {
+        let function = self.compiled.function(id);
+        let mut validator = Validator::new(&self.compiled, Some(id)).collecting_bytes();
+        validator.check_union_map(&function.result, &result.body);
+        validator
+            .take_bytes_paths()
+            .write_header(&mut result.headers);
     }
 
     fn check_request_body(

@@ -83,9 +83,12 @@ where
     if let Value::Object(typed) = serde_json::to_value(&context.response_headers)? {
         headers.extend(typed);
     }
-    Ok(Message {
+    let mut message = Message {
         headers,
         body,
         extensions: context.extensions,
-    })
+    };
+    // Typed `bytes` are `Bytes`: the server names them in `@base64_`.
+    message.mark_bytes();
+    Ok(message)
 }

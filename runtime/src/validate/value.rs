@@ -3,6 +3,8 @@
 use serde_json::{Map, Number, Value};
 use telepact_schema::{FunctionId, TypeExpr, TypeKind};
 
+use crate::base64_paths::Base64Paths;
+
 use super::compiled::{Compiled, FieldSet, TagSet};
 use super::failure::{Reason, ValidationFailure, type_name};
 use super::select::check_select;
@@ -11,13 +13,15 @@ use super::select::check_select;
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Seg<'v> {
     Key(&'v str),
+    /// A key of a map (`object` type): one of many entries of the same type.
+    Entry(&'v str),
     Index(usize),
 }
 
 impl Seg<'_> {
     fn to_json(self) -> Value {
         match self {
-            Seg::Key(k) => Value::String(k.to_string()),
+            Seg::Key(k) | Seg::Entry(k) => Value::String(k.to_string()),
             Seg::Index(i) => Value::from(i),
         }
     }
@@ -32,6 +36,8 @@ pub(crate) struct Validator<'s, 'v> {
     function: Option<FunctionId>,
     path: Vec<Seg<'v>>,
     pub(crate) failures: Vec<ValidationFailure>,
+    /// With [`collecting_bytes`](Self::collecting_bytes): where valid bytes values are.
+    bytes: Option<Base64Paths>,
 }
 
 impl<'s, 'v> Validator<'s, 'v> {
@@ -42,12 +48,24 @@ impl<'s, 'v> Validator<'s, 'v> {
             function,
             path: Vec::new(),
             failures: Vec::new(),
+            bytes: None,
         }
     }
 
     pub(crate) fn with_select(mut self, select: Option<&'v Map<String, Value>>) -> Self {
         self.select = select;
         self
+    }
+
+    /// Also records where the value holds valid bytes, for the `@base64_` header.
+    pub(crate) fn collecting_bytes(mut self) -> Self {
+        self.bytes = Some(Base64Paths::default());
+        self
+    }
+
+    /// The places of bytes recorded since [`collecting_bytes`](Self::collecting_bytes).
+    pub(crate) fn take_bytes_paths(&mut self) -> Base64Paths {
+        self.bytes.take().unwrap_or_default()
     }
 
     pub(crate) fn into_failures(self) -> Vec<ValidationFailure> {
@@ -163,6 +181,11 @@ impl<'s, 'v> Validator<'s, 'v> {
             Value::String(s) => {
                 if !is_base64(s) {
                     self.type_unexpected(&[], value, "Base64String");
+                } else if let Some(paths) = &mut self.bytes {
+                    paths.mark(self.path.iter().map(|seg| match seg {
+                        Seg::Key(key) => *key,
+                        Seg::Entry(_) | Seg::Index(_) => "*",
+                    }));
                 }
             }
             _ => self.type_unexpected(&[], value, "Bytes"),
@@ -185,7 +208,7 @@ impl<'s, 'v> Validator<'s, 'v> {
             return self.type_unexpected(&[], value, "Object");
         };
         for (key, item) in map {
-            self.push(Seg::Key(key));
+            self.push(Seg::Entry(key));
             self.check_type(inner, item);
             self.pop();
         }

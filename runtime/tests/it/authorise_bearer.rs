@@ -11,9 +11,10 @@ use std::time::{Duration, SystemTime};
 use authorise_support::{Gate, Issuer, guarded_client, whoami};
 use serde_json::{Value, json};
 use telepact::client::authorise::{
-    AuthoriseError, BasicAuthoriser, BasicPlacement, BearerAuthoriser, ManualClock,
-    StaticAuthoriser, Token, TokenPlacement,
+    AuthoriseError, BasicAuthoriser, BasicPlacement, BearerAuthoriser, StaticAuthoriser, Token,
+    TokenPlacement,
 };
+use telepact::clock::ManualClock;
 use telepact::{Client, ClientError, Headers, Message};
 use tokio::sync::Notify;
 

@@ -7,7 +7,8 @@ use std::time::{Duration, SystemTime};
 
 use authorise_support::log_capture::Capture;
 use authorise_support::{Gate, Issuer, guarded_client, scratch_dir, whoami};
-use telepact::client::authorise::{BearerAuthoriser, ManualClock, Token, TokenCache};
+use telepact::client::authorise::{BearerAuthoriser, Token, TokenCache};
+use telepact::clock::ManualClock;
 
 fn start() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)

@@ -10,8 +10,9 @@ use std::time::Duration;
 use authorise_support::endpoint::{CLIENT_ID, CLIENT_SECRET, Endpoint, bearer, start};
 use authorise_support::{scratch_dir, whoami};
 use telepact::client::authorise::{
-    AuthoriseError, BearerAuthoriser, ClientAuthMethod, ClientCredentials, ManualClock, TokenCache,
+    AuthoriseError, BearerAuthoriser, ClientAuthMethod, ClientCredentials, TokenCache,
 };
+use telepact::clock::ManualClock;
 use telepact::{Client, ClientError};
 
 #[tokio::test]

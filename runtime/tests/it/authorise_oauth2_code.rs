@@ -15,9 +15,9 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use telepact::ClientError;
 use telepact::client::authorise::{
-    AuthorizationCode, BearerAuthoriser, ManualClock, Pkce, TokenCache, authorization_url,
-    random_state,
+    AuthorizationCode, BearerAuthoriser, Pkce, TokenCache, authorization_url, random_state,
 };
+use telepact::clock::ManualClock;
 
 const REDIRECT: &str = "http://127.0.0.1:9/callback";
 

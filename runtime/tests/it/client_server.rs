@@ -6,8 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::{Value, json};
 use telepact::binary::is_msgpack;
-use telepact::client::{ClientOptions, TransportError};
+use telepact::client::{ClientOptions, InvalidResponse, TransportError};
 use telepact::schema::Schema;
+use telepact::typed::Bytes;
 use telepact::{Client, FunctionRouter, HandlerError, Message, Server};
 
 const SCHEMA: &str = r#"[
@@ -101,4 +102,225 @@ async fn errors_come_back_as_json_to_a_binary_client() {
     );
     let response = client.request(wrong).await.expect("answered");
     assert_eq!(response.target(), "ErrorInvalidRequestBody_");
+}
+
+// `@base64_`: where a JSON answer carries bytes.
+
+const FILES_SCHEMA: &str = r#"[
+    {"struct.Doc": {"blob": "bytes", "pages": ["bytes"], "byName": {"string": "bytes"},
+        "maybe": "bytes?", "kind": "union.Kind"}},
+    {"union.Kind": [{"Text": {"text": "string"}}, {"Binary": {"data": "bytes"}}]},
+    {"fn.fetch": {}, "->": [{"Ok_": {"doc": "struct.Doc", "note": "string"}}]}
+]"#;
+
+/// What the reference Python library answers for `FILES_SCHEMA` when its handler
+/// returns `blob=b"\x00\x01\x02"`, `pages=[b"hi", b""]`, `byName={"a": b"\xff"}`,
+/// `maybe=None`, `kind=Binary(data=b"ok")` and the text `note="aGk="`.
+fn reference_answer() -> Value {
+    json!([
+        {"@base64_": {"Ok_": {"doc": {
+            "blob": true, "pages": {"*": true}, "byName": {"*": true},
+            "kind": {"Binary": {"data": true}}
+        }}}},
+        {"Ok_": {"doc": {
+            "blob": "AAEC", "pages": ["aGk=", ""], "byName": {"a": "/w=="}, "maybe": null,
+            "kind": {"Binary": {"data": "b2s="}}
+        }, "note": "aGk="}}
+    ])
+}
+
+fn files_server(mark_bytes: bool) -> Server {
+    let schema = Schema::from_text(FILES_SCHEMA).expect("the files schema loads");
+    let router = FunctionRouter::new().route("fn.fetch", move |_request: Message| async move {
+        let body = reference_answer()[1].clone();
+        let mut answer = Message {
+            body: body.as_object().cloned().unwrap_or_default(),
+            ..Message::default()
+        };
+        if mark_bytes {
+            answer.mark_bytes();
+        }
+        Ok::<_, HandlerError>(answer)
+    });
+    Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("the server builds")
+}
+
+async fn answer_of(server: &Server, request: Value) -> Value {
+    let response = server.process(request.to_string().as_bytes()).await;
+    serde_json::from_slice(&response.bytes).expect("a JSON answer")
+}
+
+#[tokio::test]
+async fn a_json_answer_names_its_bytes_as_the_reference_does() {
+    let server = files_server(true);
+    let answer = answer_of(&server, json!([{}, {"fn.fetch": {}}])).await;
+    assert_eq!(answer, reference_answer());
+}
+
+#[tokio::test]
+async fn plain_strings_and_binary_answers_carry_no_base64_header() {
+    // Strings a handler did not mark stay strings, as the reference's `str` values do.
+    let unmarked = answer_of(&files_server(false), json!([{}, {"fn.fetch": {}}])).await;
+    assert_eq!(unmarked, json!([{}, reference_answer()[1].clone()]));
+
+    let response = files_server(true)
+        .process(br#"[{"@bin_": []}, {"fn.fetch": {}}]"#)
+        .await;
+    assert!(is_msgpack(&response.bytes));
+    assert_eq!(response.headers.get("@base64_"), None);
+}
+
+#[tokio::test]
+async fn the_base64_header_names_only_what_select_leaves() {
+    let request = json!([
+        {"@select_": {"struct.Doc": ["blob", "maybe"]}},
+        {"fn.fetch": {}}
+    ]);
+    let answer = answer_of(&files_server(true), request).await;
+    assert_eq!(
+        answer,
+        json!([
+            {"@base64_": {"Ok_": {"doc": {"blob": true}}}},
+            {"Ok_": {"doc": {"blob": "AAEC", "maybe": null}, "note": "aGk="}}
+        ])
+    );
+}
+
+#[tokio::test]
+async fn typed_handlers_mark_their_bytes() {
+    let schema = Schema::from_text(FILES_SCHEMA).expect("the files schema loads");
+    let router = FunctionRouter::new().route("fn.fetch", |request: Message| async move {
+        let (_, context) = telepact::typed::__codegen::decode_request::<
+            serde_json::Map<String, Value>,
+            Value,
+            Value,
+        >(request)?;
+        telepact::typed::__codegen::encode_response(&reference_output(), context)
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("the server builds");
+    let answer = answer_of(&server, json!([{}, {"fn.fetch": {}}])).await;
+    assert_eq!(answer, reference_answer());
+}
+
+/// A client whose transport always answers the reference's bytes.
+fn client_reading(answer: Value) -> Client {
+    Client::new(move |_request: Vec<u8>| {
+        let bytes = answer.to_string().into_bytes();
+        async move { Ok::<_, TransportError>(bytes) }
+    })
+}
+
+fn fetch() -> Message {
+    Message::new(Default::default(), "fn.fetch", Default::default())
+}
+
+#[tokio::test]
+async fn the_client_reads_the_reference_bytes_as_bytes() {
+    let response = client_reading(reference_answer())
+        .request(fetch())
+        .await
+        .expect("a response");
+    let found: Vec<(Vec<String>, Vec<u8>)> = response
+        .marked_bytes()
+        .expect("the header fits")
+        .into_iter()
+        .map(|marked| (marked.path, marked.bytes))
+        .collect();
+    let at = |path: &[&str], bytes: &[u8]| {
+        let path = path.iter().map(|part| part.to_string()).collect();
+        (path, bytes.to_vec())
+    };
+    assert_eq!(
+        found,
+        vec![
+            at(&["Ok_", "doc", "blob"], &[0, 1, 2]),
+            at(&["Ok_", "doc", "pages", "0"], b"hi"),
+            at(&["Ok_", "doc", "pages", "1"], b""),
+            at(&["Ok_", "doc", "byName", "a"], &[0xff]),
+            at(&["Ok_", "doc", "kind", "Binary", "data"], b"ok"),
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_base64_header_that_does_not_fit_is_an_invalid_response() {
+    let mut answer = reference_answer();
+    answer[0]["@base64_"]["Ok_"]["note"] = json!(true);
+    answer[1]["Ok_"]["note"] = json!("not base64!");
+    let error = client_reading(answer)
+        .request(fetch())
+        .await
+        .expect_err("the header names text that is not base64");
+    let telepact::ClientError::InvalidResponse(InvalidResponse::Base64Header(error)) = error else {
+        panic!("expected a @base64_ error, got {error}");
+    };
+    assert_eq!(error.path, ["Ok_", "note"]);
+    assert_eq!(error.problem, "the value is not base64");
+}
+
+/// The types codegen writes for `FILES_SCHEMA`, by hand.
+mod files {
+    use serde::{Deserialize, Serialize};
+    use telepact::typed::{Bytes, FunctionInput};
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    pub struct FetchInput {}
+
+    impl FunctionInput for FetchInput {
+        const NAME: &'static str = "fn.fetch";
+        type Output = FetchOutput;
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    pub enum FetchOutput {
+        #[allow(non_camel_case_types)]
+        Ok_ { doc: Doc, note: String },
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    pub struct Doc {
+        pub blob: Bytes,
+        pub pages: Vec<Bytes>,
+        pub by_name: telepact::typed::IndexMap<String, Bytes>,
+        pub maybe: Option<Bytes>,
+        pub kind: Kind,
+    }
+
+    #[derive(Debug, PartialEq, Serialize, Deserialize)]
+    pub enum Kind {
+        Text { text: String },
+        Binary { data: Bytes },
+    }
+}
+
+fn reference_output() -> files::FetchOutput {
+    files::FetchOutput::Ok_ {
+        doc: files::Doc {
+            blob: Bytes(vec![0, 1, 2]),
+            pages: vec![Bytes(b"hi".to_vec()), Bytes(Vec::new())],
+            by_name: [("a".to_string(), Bytes(vec![0xff]))].into_iter().collect(),
+            maybe: None,
+            kind: files::Kind::Binary {
+                data: Bytes(b"ok".to_vec()),
+            },
+        },
+        note: "aGk=".to_string(),
+    }
+}
+
+#[tokio::test]
+async fn the_typed_client_reads_the_reference_bytes_as_bytes() {
+    let client = client_reading(reference_answer());
+    let call = telepact::typed::__codegen::call::<_, _, Value>;
+    let response = call(&client, files::FetchInput {}, &json!({}))
+        .await
+        .expect("the answer fits the types");
+    assert_eq!(response.output, reference_output());
 }

@@ -26,7 +26,7 @@ async fn an_account_locks_after_five_failures_until_the_window_passes() {
         signs_in(&service, password("alice")).await,
         "other accounts are unaffected"
     );
-    service.clock.advance(15 * 60);
+    service.clock.advance_secs(15 * 60);
     assert!(signs_in(&service, password("bob")).await);
 }
 
@@ -55,6 +55,6 @@ async fn an_address_locks_across_accounts_and_cannot_be_spoofed_in_headers() {
         !signs_in(&service, password("carol")).await,
         "this address is locked"
     );
-    service.clock.advance(600);
+    service.clock.advance_secs(600);
     assert!(signs_in(&service, password("carol")).await);
 }

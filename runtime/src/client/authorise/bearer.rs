@@ -8,11 +8,11 @@ use tokio::sync::Mutex;
 
 use super::Authoriser;
 use super::cache::TokenCache;
-use super::clock::{Clock, SystemClock};
 use super::credential::Credential;
 use super::error::AuthoriseError;
 use super::placement::TokenPlacement;
 use super::token::{Token, TokenSource};
+use crate::clock::{Clock, SystemClock};
 use crate::router::BoxFuture;
 
 /// Sends a token from a [`TokenSource`], fetching a new one when the current one has

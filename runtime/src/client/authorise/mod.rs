@@ -25,7 +25,6 @@
 mod bearer;
 mod cache;
 mod call;
-mod clock;
 mod credential;
 #[cfg(feature = "http-client")]
 mod endpoint;
@@ -44,7 +43,6 @@ mod token;
 
 pub use bearer::BearerAuthoriser;
 pub use cache::TokenCache;
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use credential::{AuthValue, Credential};
 #[cfg(feature = "http-client")]
 pub use endpoint::ClientAuthMethod;
