@@ -192,6 +192,7 @@ impl Default for ServeOptions {
 }
 
 impl ServeOptions {
+    /// Sets how long in-flight requests may take after the shutdown signal.
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self

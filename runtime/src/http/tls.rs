@@ -29,12 +29,16 @@ const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 /// Why a [`TlsConfig`] could not be made.
 #[derive(Debug, thiserror::Error)]
 pub enum TlsError {
+    /// A PEM file could not be read.
     #[error("cannot read {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
+    /// The certificate PEM holds no certificate.
     #[error("no certificate in the certificate PEM")]
     NoCertificate,
+    /// A PEM section is malformed, or the key PEM holds no private key.
     #[error("invalid PEM: {0}")]
     Pem(#[from] rustls::pki_types::pem::Error),
+    /// rustls refused the pair (the key does not match the certificate, say).
     #[error("the certificate and key are not usable: {0}")]
     Rustls(#[from] rustls::Error),
 }
