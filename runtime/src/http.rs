@@ -2,7 +2,9 @@
 //! (`application/json`, or `application/octet-stream` for a binary response). Bodies
 //! over the limit are answered with 413 before the server sees them.
 //!
-//! [`serve`] speaks HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge) on one port.
+//! [`serve`] speaks HTTP/1.1 and cleartext HTTP/2 (h2c, prior knowledge) on one port;
+//! [`serve_with`] takes [`ServeOptions`], whose `tls` option (feature `tls`) serves
+//! HTTPS instead: HTTP/1.1 and HTTP/2 by ALPN.
 //!
 //! `GET` on the same path upgrades to a WebSocket: one Telepact message per WebSocket
 //! message, answered in order, text for JSON and binary for MessagePack.
@@ -44,6 +46,11 @@ use crate::codec::Encoding;
 use crate::message::PeerAddress;
 use crate::router::BoxFuture;
 use crate::server::{Response, Server};
+
+#[cfg(feature = "tls")]
+mod tls;
+#[cfg(feature = "tls")]
+pub use tls::{TlsConfig, TlsError};
 
 /// The default route of the Telepact endpoint.
 pub const DEFAULT_PATH: &str = "/api/telepact";
@@ -163,6 +170,42 @@ pub fn transport_context(peer: Option<SocketAddr>) -> axum::http::Extensions {
     transport
 }
 
+/// How [`serve_with`] serves: the shutdown grace and, with the `tls` feature, TLS.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// How long in-flight requests may take after the shutdown signal.
+    pub grace: Duration,
+    /// `None`: HTTP/1.1 and cleartext HTTP/2 (h2c). `Some`: HTTPS, with HTTP/2 or
+    /// HTTP/1.1 chosen by ALPN.
+    #[cfg(feature = "tls")]
+    pub tls: Option<TlsConfig>,
+}
+
+impl Default for ServeOptions {
+    fn default() -> Self {
+        ServeOptions {
+            grace: DEFAULT_SHUTDOWN_GRACE,
+            #[cfg(feature = "tls")]
+            tls: None,
+        }
+    }
+}
+
+impl ServeOptions {
+    /// Sets how long in-flight requests may take after the shutdown signal.
+    pub fn grace(mut self, grace: Duration) -> Self {
+        self.grace = grace;
+        self
+    }
+
+    /// Serves HTTPS with `config` (see [`TlsConfig::from_pem_files`]).
+    #[cfg(feature = "tls")]
+    pub fn tls(mut self, config: TlsConfig) -> Self {
+        self.tls = Some(config);
+        self
+    }
+}
+
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight
 /// requests finish for up to [`DEFAULT_SHUTDOWN_GRACE`]. Each request's
 /// [`PeerAddress`] reaches the server.
@@ -171,13 +214,42 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> io::Result<()> {
-    serve_with_grace(listener, router, shutdown, DEFAULT_SHUTDOWN_GRACE).await
+    serve_with(listener, router, shutdown, ServeOptions::default()).await
 }
 
 /// Like [`serve`], with in-flight requests given `grace` after the shutdown signal.
 /// Past it this returns without them (they end with the runtime), so a stuck handler
 /// never keeps the process from stopping.
 pub async fn serve_with_grace(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+) -> io::Result<()> {
+    serve_with(
+        listener,
+        router,
+        shutdown,
+        ServeOptions::default().grace(grace),
+    )
+    .await
+}
+
+/// Like [`serve`], as `options` say: plain or TLS, and the shutdown grace.
+pub async fn serve_with(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    options: ServeOptions,
+) -> io::Result<()> {
+    #[cfg(feature = "tls")]
+    if let Some(config) = options.tls {
+        return tls::serve(listener, router, shutdown, options.grace, config).await;
+    }
+    serve_plain(listener, router, shutdown, options.grace).await
+}
+
+async fn serve_plain(
     listener: TcpListener,
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,

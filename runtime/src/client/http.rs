@@ -20,7 +20,20 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// A transport with a `reqwest` client that follows no redirects.
     pub fn new(url: &str) -> Result<Self, ClientError> {
-        let client = reqwest::Client::builder()
+        Self::built(reqwest::Client::builder(), url)
+    }
+
+    /// An HTTPS transport that trusts only the CA certificates in `ca_pem` (a private
+    /// CA, or a self-signed server certificate), not the system's.
+    #[cfg(feature = "http-client-rustls")]
+    pub fn trusting(url: &str, ca_pem: &[u8]) -> Result<Self, ClientError> {
+        let roots = reqwest::Certificate::from_pem_bundle(ca_pem)
+            .map_err(|error| ClientError::Transport(error.into()))?;
+        Self::built(reqwest::Client::builder().tls_certs_only(roots), url)
+    }
+
+    fn built(builder: reqwest::ClientBuilder, url: &str) -> Result<Self, ClientError> {
+        let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| ClientError::Transport(error.into()))?;

@@ -299,7 +299,14 @@ async fn tower_http_layers_wrap_the_endpoint() {
     let (head, body) = post_with(port, "Accept-Encoding: gzip\r\n", api).await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     assert!(head.contains("content-encoding: gzip"), "{head}");
+    // The compressed body comes chunked: its stream starts after the first chunk size.
     assert!(body.windows(2).any(|w| w == [0x1f, 0x8b]), "a gzip stream");
+    let (head, body) = post_with(port, "Accept-Encoding: zstd\r\n", api).await;
+    assert!(head.contains("content-encoding: zstd"), "{head}");
+    assert!(
+        body.windows(4).any(|w| w == [0x28, 0xb5, 0x2f, 0xfd]),
+        "a zstd frame"
+    );
     let (head, body) = post_with(port, "", api).await;
     assert!(!head.contains("content-encoding"), "{head}");
     assert!(body.starts_with(br#"[{},{"Ok_":{"api":"#));
@@ -327,4 +334,145 @@ async fn http2_cleartext_round_trips() {
         br#"[{},{"Ok_":{}}]"#
     );
     let _ = stop.send(());
+}
+
+/// A self-signed certificate for 127.0.0.1: its PEM and its key's PEM.
+fn self_signed() -> (String, String) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("generates");
+    (certified.cert.pem(), certified.signing_key.serialize_pem())
+}
+
+/// Serves the `SCHEMA` server over TLS with `certificate`; returns its port, the stop
+/// handle and the serving task.
+async fn start_tls(
+    certificate: &str,
+    key: &str,
+) -> (
+    u16,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let tls = http::TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).expect("usable");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(http::serve_with(
+        listener,
+        http::router(server, &HttpOptions::default()),
+        async {
+            let _ = stopped.await;
+        },
+        http::ServeOptions::default().tls(tls),
+    ));
+    (port, stop, serving)
+}
+
+#[tokio::test]
+async fn tls_serves_http1_and_http2_by_alpn_and_stops() {
+    let (certificate, key) = self_signed();
+    let (port, stop, serving) = start_tls(&certificate, &key).await;
+    let root = reqwest::Certificate::from_pem(certificate.as_bytes()).expect("a certificate");
+    let http1 = reqwest::Client::builder()
+        .tls_certs_only([root.clone()])
+        .http1_only()
+        .build()
+        .expect("client builds");
+    let negotiated = reqwest::Client::builder()
+        .tls_certs_only([root])
+        .build()
+        .expect("client builds");
+    let url = format!("https://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    for (client, version) in [
+        (http1, reqwest::Version::HTTP_11),
+        (negotiated, reqwest::Version::HTTP_2),
+    ] {
+        let response = client
+            .post(&url)
+            .body(r#"[{}, {"fn.ping_": {}}]"#)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.version(), version);
+        assert_eq!(
+            response.bytes().await.expect("a body").as_ref(),
+            br#"[{},{"Ok_":{}}]"#
+        );
+    }
+
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let _ = stream
+        .write_all(b"POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        .await;
+    let mut plain = Vec::new();
+    let _ = stream.read_to_end(&mut plain).await;
+    assert!(!plain.starts_with(b"HTTP/"), "{plain:?}");
+
+    stop.send(()).expect("server is running");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), serving).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
+}
+
+#[cfg(feature = "http-client-rustls")]
+#[tokio::test]
+async fn the_client_calls_over_tls_trusting_only_the_given_ca() {
+    use telepact::client::{ClientError, HttpTransport};
+    use telepact::{Client, ClientOptions};
+
+    let (certificate, key) = self_signed();
+    let (port, stop, _serving) = start_tls(&certificate, &key).await;
+    let url = format!("https://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    for binary in [false, true] {
+        let transport = HttpTransport::trusting(&url, certificate.as_bytes()).expect("a valid url");
+        let client = Client::with_options(transport, ClientOptions::default().binary(binary));
+        for _ in 0..2 {
+            let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+            let response = client.request(request).await.expect("answered");
+            assert_eq!(response.target(), "Ok_");
+        }
+    }
+    // Without the CA the server's certificate is not trusted.
+    let (other, _) = self_signed();
+    let transport = HttpTransport::trusting(&url, other.as_bytes()).expect("a valid url");
+    let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+    let refused = Client::new(transport).request(request).await;
+    assert!(
+        matches!(refused, Err(ClientError::Transport(_))),
+        "{refused:?}"
+    );
+    let _ = stop.send(());
+}
+
+#[test]
+fn tls_configs_refuse_what_they_cannot_use() {
+    use http::{TlsConfig, TlsError};
+
+    let (certificate, key) = self_signed();
+    assert!(TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).is_ok());
+    assert!(matches!(
+        TlsConfig::from_pem(b"", key.as_bytes()),
+        Err(TlsError::NoCertificate)
+    ));
+    assert!(matches!(
+        TlsConfig::from_pem(certificate.as_bytes(), b"not a key"),
+        Err(TlsError::Pem(_))
+    ));
+    let (_, other_key) = self_signed();
+    assert!(matches!(
+        TlsConfig::from_pem(certificate.as_bytes(), other_key.as_bytes()),
+        Err(TlsError::Rustls(_))
+    ));
+    let missing = TlsConfig::from_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem");
+    assert!(
+        matches!(&missing, Err(TlsError::Read { path, .. }) if path.ends_with("cert.pem")),
+        "{missing:?}"
+    );
 }

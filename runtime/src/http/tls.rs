@@ -1,0 +1,175 @@
+//! Serving over TLS (feature `tls`): rustls on `ring`, HTTP/1.1 and HTTP/2 chosen by
+//! ALPN, WebSocket upgrades included.
+
+use std::future::Future;
+use std::io;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use tokio::net::{TcpListener, TcpStream};
+use tokio_rustls::TlsAcceptor;
+use tower_service::Service;
+
+/// How long a new connection may take to finish its TLS handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The protocols offered by ALPN, preferred first.
+const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
+
+/// Why a [`TlsConfig`] could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum TlsError {
+    /// A PEM file could not be read.
+    #[error("cannot read {}: {source}", path.display())]
+    Read { path: PathBuf, source: io::Error },
+    /// The certificate PEM holds no certificate.
+    #[error("no certificate in the certificate PEM")]
+    NoCertificate,
+    /// A PEM section is malformed, or the key PEM holds no private key.
+    #[error("invalid PEM: {0}")]
+    Pem(#[from] rustls::pki_types::pem::Error),
+    /// rustls refused the pair (the key does not match the certificate, say).
+    #[error("the certificate and key are not usable: {0}")]
+    Rustls(#[from] rustls::Error),
+}
+
+/// The server's TLS set-up: a certificate chain and its key, or a whole
+/// [`rustls::ServerConfig`]. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct TlsConfig(Arc<rustls::ServerConfig>);
+
+impl TlsConfig {
+    /// Reads a PEM certificate chain (leaf first) and a PEM private key (PKCS#8,
+    /// PKCS#1 or SEC1) from files.
+    pub fn from_pem_files(
+        certificates: impl AsRef<Path>,
+        key: impl AsRef<Path>,
+    ) -> Result<Self, TlsError> {
+        let read = |path: &Path| {
+            std::fs::read(path).map_err(|source| TlsError::Read {
+                path: path.to_path_buf(),
+                source,
+            })
+        };
+        Self::from_pem(&read(certificates.as_ref())?, &read(key.as_ref())?)
+    }
+
+    /// Like [`TlsConfig::from_pem_files`], from the PEM text itself.
+    pub fn from_pem(certificates: &[u8], key: &[u8]) -> Result<Self, TlsError> {
+        let chain = CertificateDer::pem_slice_iter(certificates).collect::<Result<Vec<_>, _>>()?;
+        if chain.is_empty() {
+            return Err(TlsError::NoCertificate);
+        }
+        let key = PrivateKeyDer::from_pem_slice(key)?;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ServerConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()?
+            .with_no_client_auth()
+            .with_single_cert(chain, key)?;
+        Ok(Self::from_rustls(config))
+    }
+
+    /// Uses `config` as it is, except that an empty ALPN list becomes `h2`,
+    /// `http/1.1` (without ALPN every client would speak HTTP/1.1).
+    pub fn from_rustls(mut config: rustls::ServerConfig) -> Self {
+        if config.alpn_protocols.is_empty() {
+            config.alpn_protocols = ALPN.iter().map(|protocol| protocol.to_vec()).collect();
+        }
+        TlsConfig(Arc::new(config))
+    }
+}
+
+/// Accepts TLS connections on `listener` until `shutdown` completes, then gives the
+/// open connections `grace` to finish their requests.
+pub(super) async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+    grace: Duration,
+    config: TlsConfig,
+) -> io::Result<()> {
+    let acceptor = TlsAcceptor::from(config.0);
+    let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
+    let connections = GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown);
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(error) => {
+                    pause_after(&error).await;
+                    continue;
+                }
+            },
+            () = &mut shutdown => break,
+        };
+        let connection = connections.watcher();
+        let (acceptor, builder, router) = (acceptor.clone(), Arc::clone(&builder), router.clone());
+        tokio::spawn(async move {
+            let Some(stream) = handshake(&acceptor, stream, peer).await else {
+                return;
+            };
+            let service =
+                hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+                    request.extensions_mut().insert(ConnectInfo(peer));
+                    router.clone().call(request)
+                });
+            let serving = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+            if let Err(error) = connection.watch(serving).await {
+                tracing::debug!(%peer, %error, "TLS connection ended with an error");
+            }
+        });
+    }
+    drop(listener);
+    if tokio::time::timeout(grace, connections.shutdown())
+        .await
+        .is_err()
+    {
+        tracing::warn!(
+            grace_ms = grace.as_millis(),
+            "in-flight requests cancelled at the shutdown deadline"
+        );
+    }
+    Ok(())
+}
+
+async fn handshake(
+    acceptor: &TlsAcceptor,
+    stream: TcpStream,
+    peer: SocketAddr,
+) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+        Ok(Ok(stream)) => Some(stream),
+        Ok(Err(error)) => {
+            tracing::debug!(%peer, %error, "TLS handshake failed");
+            None
+        }
+        Err(_) => {
+            tracing::debug!(%peer, "TLS handshake timed out");
+            None
+        }
+    }
+}
+
+/// After a failed accept: a connection that went away costs nothing, anything else
+/// (out of file descriptors, say) is waited out for a second rather than spun on.
+async fn pause_after(error: &io::Error) {
+    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
+    if !matches!(
+        error.kind(),
+        ConnectionAborted | ConnectionRefused | ConnectionReset
+    ) {
+        tracing::warn!(%error, "accept failed");
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+}
