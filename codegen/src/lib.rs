@@ -25,7 +25,10 @@
 //! - a typed `Client` with two async methods per function, `my_shift(input)` with the
 //!   client's default headers (`Client::new(runtime).with_headers(..)`) and
 //!   `my_shift_with(input, headers)`, `call` for any function (the standard ones too)
-//!   and `call_raw` for responses the types cannot hold.
+//!   and `call_raw` for responses the types cannot hold;
+//! - `Mock`, the schema's mock for tests (`telepact::typed::Mock` over the embedded
+//!   schema): typed stubs and verifications, and `Mock::client()`, a typed `Client`
+//!   that calls the mock in process.
 //!
 //! The module allows `dead_code` and `missing_docs` once, and imports the runtime's
 //! glue as `rt` (`use ::telepact::typed::__codegen as rt;`).

@@ -12,6 +12,7 @@ use crate::error::Error;
 pub const RESERVED_TYPE_NAMES: &[&str] = &[
     "Handler",
     "Client",
+    "Mock",
     "Context",
     "RequestHeaders",
     "ResponseHeaders",

@@ -1274,4 +1274,36 @@ pub mod features {
             self.call_with(input, headers).await
         }
     }
+
+    /// A mock of this schema for tests, in process: stub its functions with the
+    /// generated types ([`rt::Mock::stub`]), call it through [`Mock::client`] and
+    /// verify the calls ([`rt::Mock::verify`]), with no HTTP in between.
+    #[derive(Clone, Debug)]
+    pub struct Mock(rt::Mock);
+
+    impl Mock {
+        /// A mock of [`schema()`] that answers calls no stub matches with a
+        /// generated `Ok_`.
+        pub fn new() -> Result<Self, rt::MockError> {
+            rt::Mock::new(&schema()).map(Self)
+        }
+
+        /// A mock of [`schema()`] with `options`.
+        pub fn with_options(options: rt::MockOptions) -> Result<Self, rt::MockError> {
+            rt::Mock::with_options(&schema(), options).map(Self)
+        }
+
+        /// A typed client that calls this mock in process.
+        pub fn client(&self) -> Client {
+            Client::new(self.0.client())
+        }
+    }
+
+    impl rt::Deref for Mock {
+        type Target = rt::Mock;
+
+        fn deref(&self) -> &rt::Mock {
+            &self.0
+        }
+    }
 }

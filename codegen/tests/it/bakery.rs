@@ -357,3 +357,21 @@ fn the_module_carries_the_schema_it_was_generated_from() {
     assert_eq!(embedded.original, loaded.original);
     assert_eq!(embedded.full, loaded.full);
 }
+
+#[tokio::test]
+async fn the_generated_mock_answers_its_typed_client_from_typed_stubs() {
+    let mock = Mock::new().expect("the schema takes the mock definitions");
+    let ok = MyShiftOutput::Ok(MyShiftOk {
+        employee_id: "e-1".into(),
+        station: "oven".into(),
+        pastry: "rye".into(),
+    });
+    mock.stub(MyShiftInput {}, ok.clone()).await.unwrap();
+    let client = mock.client().with_headers(password("anyone"));
+
+    assert_eq!(client.my_shift(MyShiftInput {}).await.unwrap().output, ok);
+    mock.verify(MyShiftInput {}, telepact::typed::Times::exactly(1))
+        .await
+        .unwrap();
+    mock.verify_no_more_interactions().await.unwrap();
+}

@@ -7,6 +7,7 @@
 
 pub use std::fmt;
 pub use std::future::Future;
+pub use std::ops::Deref;
 pub use std::sync::Arc;
 
 pub use serde::{self, Deserialize, Serialize};
@@ -16,8 +17,10 @@ pub use super::client::{call, call_raw, call_with};
 pub use super::optional::deserialize_present;
 pub use super::server::{decode_request, encode_response};
 pub use super::{
-    Bytes, Call, CallError, Context, FunctionInput, IndexMap, Response, Select, Value, standard,
+    Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Response, Select, Value,
+    standard,
 };
+pub use crate::mock::{MockError, MockOptions};
 pub use crate::schema::Schema;
 pub use crate::{Client, FunctionRouter, HandlerError, Headers, Message, Server, ServerBuilder};
 
