@@ -11,9 +11,7 @@ use clap::{Parser, Subcommand};
 use telepact::http::HttpOptions;
 use telepact_auth::http::{self, HttpAuthOptions, IpNet};
 use telepact_auth::store::SqliteStore;
-use telepact_auth::{
-    AuthConfig, Authenticator, CredentialStore, JwtKeys, PasswordHasher, PasswordParams,
-};
+use telepact_auth::{CredentialStore, PasswordHasher, PasswordParams};
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -114,10 +112,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => directory::load(directory::DEMO_USERS)?,
     };
     let store = open_store(&args).await?;
-    let keys = JwtKeys::load_or_create(&*store).await?;
-    let config = AuthConfig::new("telepact-auth-example", "telepact-auth-example");
-    let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)?;
-    let server = telepact_auth_example::server(auth, users)?;
+    let server = telepact_auth_example::server_on(store, users).await?;
     let options = HttpAuthOptions {
         secure_cookie: !args.insecure_cookie,
         allowed_origins: args.allowed_origins.clone(),
