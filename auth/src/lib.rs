@@ -35,7 +35,7 @@ pub use identity::{AuthMethod, CredentialRef, Identity};
 pub use issue::{NewApiKey, NewSession, TokenPair};
 pub use jwt::{JwtConfig, JwtKey, JwtKeys, MAX_LEEWAY};
 pub use password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
-pub use policy::{Policy, PolicyMiddleware, Requirement};
+pub use policy::{NOT_PERMITTED, Policy, PolicyMiddleware, Requirement};
 pub use store::{CredentialStore, MemoryStore, StoreError};
 pub use telepact::Refusal;
 pub use telepact::clock::{Clock, ManualClock, SystemClock, UnixTime};

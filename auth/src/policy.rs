@@ -74,8 +74,12 @@ impl Policy {
     }
 
     /// Whether `identity` (absent for an anonymous call) may call `function`.
+    ///
+    /// A missing role or scope is refused with [`NOT_PERMITTED`], which names neither:
+    /// the caller learns nothing about the policy. What was missing goes to a `tracing`
+    /// event (`call refused by policy`, level info) with the function and user id.
     pub fn check(&self, function: &str, identity: Option<&Identity>) -> Result<(), Refusal> {
-        satisfies(self.requirement(function), identity)
+        satisfies(function, self.requirement(function), identity)
     }
 
     /// Where the policy and the schema disagree about which functions are public: a
@@ -100,24 +104,41 @@ impl Policy {
     }
 }
 
-fn satisfies(requirement: &Requirement, identity: Option<&Identity>) -> Result<(), Refusal> {
+/// The refusal message for a caller lacking a role or scope.
+pub const NOT_PERMITTED: &str = "You are not permitted to call this function.";
+
+fn satisfies(
+    function: &str,
+    requirement: &Requirement,
+    identity: Option<&Identity>,
+) -> Result<(), Refusal> {
     if requirement == &Requirement::Public {
         return Ok(());
     }
     let identity = identity.ok_or(Refusal::Unauthenticated)?;
-    let refuse = |what: String| Err(Refusal::Unauthorized(what));
+    let not_permitted = |kind: &str, missing: &str| {
+        tracing::info!(
+            function,
+            user_id = %identity.user_id,
+            tenant = %identity.tenant,
+            missing_kind = kind,
+            missing,
+            "call refused by policy"
+        );
+        Err(Refusal::Unauthorized(NOT_PERMITTED.into()))
+    };
     match requirement {
         Requirement::Public | Requirement::Authenticated => Ok(()),
-        Requirement::Role(role) if !identity.has_role(role) => {
-            refuse(format!("role {role} required"))
-        }
-        Requirement::Scope(scope) if !identity.has_scope(scope) => {
-            refuse(format!("scope {scope} required"))
-        }
-        Requirement::Method(method) if identity.method() != *method => {
-            refuse(format!("{} credentials required", method.as_str()))
-        }
-        Requirement::AllOf(all) => all.iter().try_for_each(|r| satisfies(r, Some(identity))),
+        Requirement::Role(role) if !identity.has_role(role) => not_permitted("role", role),
+        Requirement::Scope(scope) if !identity.has_scope(scope) => not_permitted("scope", scope),
+        // The kind of credential is no secret of the policy: the caller needs it to
+        // know how to sign in.
+        Requirement::Method(method) if identity.method() != *method => Err(Refusal::Unauthorized(
+            format!("{} credentials required", method.as_str()),
+        )),
+        Requirement::AllOf(all) => all
+            .iter()
+            .try_for_each(|r| satisfies(function, r, Some(identity))),
         Requirement::Role(_) | Requirement::Scope(_) | Requirement::Method(_) => Ok(()),
     }
 }
@@ -194,10 +215,13 @@ mod tests {
         let admin = caller(&["admin"], &["keys:write"]);
         assert_eq!(
             policy.check("fn.admin", Some(&user)),
-            Err(Refusal::Unauthorized("role admin required".into()))
+            Err(Refusal::Unauthorized(NOT_PERMITTED.into()))
         );
         assert_eq!(policy.check("fn.admin", Some(&admin)), Ok(()));
-        assert!(policy.check("fn.keys", Some(&user)).is_err());
+        assert_eq!(
+            policy.check("fn.keys", Some(&user)),
+            Err(Refusal::Unauthorized(NOT_PERMITTED.into()))
+        );
         assert_eq!(policy.check("fn.keys", Some(&admin)), Ok(()));
         assert_eq!(policy.check("fn.login", Some(&user)), Ok(()));
         let bearer = Identity {

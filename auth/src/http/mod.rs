@@ -28,6 +28,7 @@ use telepact::http::{HttpOptions, transport_context};
 use telepact::{Headers, Response, Server};
 
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
+pub use ipnet::IpNet;
 
 /// Names and flags of the transport credentials.
 #[derive(Debug, Clone)]
@@ -44,11 +45,12 @@ pub struct HttpAuthOptions {
     /// `Origin`, or on a request the browser marks `Sec-Fetch-Site: cross-site`, is
     /// ignored, so the call proceeds without credentials.
     pub allowed_origins: Vec<String>,
-    /// Reverse proxies in front of the service. A request from one of these peers is
-    /// counted (for the failed-login limits) against the address its
+    /// Reverse proxies in front of the service: addresses or networks
+    /// (`IpNet::from(address)`, `"10.0.0.0/8".parse()`). A request from one of these
+    /// peers is counted (for the failed-login limits) against the address its
     /// `X-Forwarded-For` names: the right-most entry that is not itself a trusted
     /// proxy. Empty (the default): the header is ignored, since any client can write it.
-    pub trusted_proxies: Vec<IpAddr>,
+    pub trusted_proxies: Vec<IpNet>,
 }
 
 impl HttpAuthOptions {
@@ -137,10 +139,13 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
 fn client_address(
     peer: Option<SocketAddr>,
     headers: &axum::http::HeaderMap,
-    trusted: &[IpAddr],
+    trusted: &[IpNet],
 ) -> Option<SocketAddr> {
     let peer = peer?;
-    let is_trusted = |address: &IpAddr| trusted.contains(&address.to_canonical());
+    let is_trusted = |address: &IpAddr| {
+        let address = address.to_canonical();
+        trusted.iter().any(|network| network.contains(&address))
+    };
     if !is_trusted(&peer.ip()) {
         return Some(peer);
     }
@@ -198,9 +203,12 @@ mod tests {
     #[test]
     fn forwarded_addresses_count_only_from_trusted_proxies() {
         let proxy: SocketAddr = "10.0.0.1:4000".parse().unwrap();
-        let trusted = ["10.0.0.1".parse().unwrap(), "10.0.0.2".parse().unwrap()];
+        let trusted = [
+            IpNet::from("10.0.0.1".parse::<IpAddr>().unwrap()),
+            "10.0.0.2/32".parse().unwrap(),
+        ];
         let headers = forwarded("6.6.6.6, 203.0.113.7, 10.0.0.2");
-        let client = |peer, trusted: &[IpAddr]| {
+        let client = |peer, trusted: &[IpNet]| {
             client_address(Some(peer), &headers, trusted).map(|address| address.ip())
         };
         assert_eq!(
@@ -210,6 +218,11 @@ mod tests {
         assert_eq!(client(proxy, &[]), Some(proxy.ip()));
         let stranger: SocketAddr = "198.51.100.9:5000".parse().unwrap();
         assert_eq!(client(stranger, &trusted), Some(stranger.ip()));
+        let network: [IpNet; 1] = ["10.0.0.0/24".parse().unwrap()];
+        assert_eq!(
+            client(proxy, &network),
+            Some("203.0.113.7".parse().unwrap())
+        );
         let garbled = forwarded("203.0.113.7, not-an-address");
         assert_eq!(
             client_address(Some(proxy), &garbled, &trusted).map(|a| a.ip()),

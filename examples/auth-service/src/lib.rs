@@ -11,8 +11,13 @@ pub mod service;
 // with the schema they came from (so the binary runs from anywhere).
 telepact::include_schema!("api");
 
+use std::sync::Arc;
+
 use telepact::{BuildError, Server};
-use telepact_auth::{AuthMethod, Authenticator, MemoryUsers, Policy, Requirement};
+use telepact_auth::{
+    AuthConfig, AuthError, AuthMethod, Authenticator, CredentialStore, JwtKeys, MemoryUsers,
+    Policy, Requirement,
+};
 
 pub use service::AuthService;
 
@@ -32,6 +37,24 @@ pub enum SetupError {
     Server(#[from] BuildError),
     #[error("the policy disagrees with the schema about {0:?}")]
     Policy(Vec<String>),
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+/// The service's token issuer and audience.
+pub const ISSUER: &str = "telepact-auth-example";
+
+/// The service as it runs: credentials and the JWT key in `store` (the first instance
+/// creates the key), so every instance on one shared store accepts the others' tokens
+/// and sees their revocations.
+pub async fn server_on(
+    store: Arc<dyn CredentialStore>,
+    users: MemoryUsers,
+) -> Result<Server, SetupError> {
+    let keys = JwtKeys::load_or_create(&*store).await?;
+    let config = AuthConfig::new(ISSUER, ISSUER);
+    let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)?;
+    server(auth, users)
 }
 
 /// The Telepact server: schema, handlers, auth hook and policy.

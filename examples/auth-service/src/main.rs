@@ -2,18 +2,16 @@
 //! embedded SQLite store (or Redis with `--redis`).
 
 use std::io::BufRead;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use telepact::http::HttpOptions;
-use telepact_auth::http::{self, HttpAuthOptions};
+use telepact_auth::http::{self, HttpAuthOptions, IpNet};
 use telepact_auth::store::SqliteStore;
-use telepact_auth::{
-    AuthConfig, Authenticator, CredentialStore, JwtKeys, PasswordHasher, PasswordParams,
-};
+use telepact_auth::{CredentialStore, PasswordHasher, PasswordParams};
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
@@ -47,6 +45,18 @@ struct Args {
     /// same-site page).
     #[arg(long = "allow-origin")]
     allowed_origins: Vec<String>,
+    /// A reverse proxy in front of the service, an address or a network (`10.0.0.0/8`;
+    /// repeatable). Its `X-Forwarded-For` then names the client the failed-login
+    /// limits count; from any other peer that header is ignored.
+    #[arg(long = "trusted-proxy", value_parser = address_or_network)]
+    trusted_proxies: Vec<IpNet>,
+}
+
+/// `10.0.0.1` (one address) or `10.0.0.0/8` (a network).
+fn address_or_network(text: &str) -> Result<IpNet, String> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| format!("`{text}` is neither an IP address nor a network like 10.0.0.0/8"))
 }
 
 #[derive(Debug, Subcommand)]
@@ -102,13 +112,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => directory::load(directory::DEMO_USERS)?,
     };
     let store = open_store(&args).await?;
-    let keys = JwtKeys::load_or_create(&*store).await?;
-    let config = AuthConfig::new("telepact-auth-example", "telepact-auth-example");
-    let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)?;
-    let server = telepact_auth_example::server(auth, users)?;
+    let server = telepact_auth_example::server_on(store, users).await?;
     let options = HttpAuthOptions {
         secure_cookie: !args.insecure_cookie,
         allowed_origins: args.allowed_origins.clone(),
+        trusted_proxies: args.trusted_proxies.clone(),
         ..HttpAuthOptions::default()
     };
     let app = http::router(server, &HttpOptions::default(), options);

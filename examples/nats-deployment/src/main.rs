@@ -1,13 +1,17 @@
-//! The bakery shift board behind NATS: `worker` serves it on a subject as one member
-//! of a queue group; `gateway` serves `POST /api/telepact` over HTTP by forwarding
-//! to that subject. Run any number of workers, on any machines reaching NATS.
+//! The bakery shift board (or the auth example) behind NATS: `worker` serves it on a
+//! subject as one member of a queue group; `gateway` serves `POST /api/telepact` over
+//! HTTP by forwarding to that subject. Run any number of workers, on any machines
+//! reaching NATS. The auth example's workers share their credentials through Redis.
 
 use std::process::ExitCode;
+use std::sync::Arc;
 use std::time::Duration;
 
-use clap::{Parser, Subcommand};
+use clap::{Parser, Subcommand, ValueEnum};
 use telepact::http::{self, HttpOptions};
-use telepact::nats;
+use telepact::{Server, nats};
+use telepact_auth::store::RedisStore;
+use telepact_auth_example::directory;
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
@@ -18,9 +22,12 @@ struct Args {
     /// The NATS server to use.
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     nats: String,
-    /// The subject the bakery is served on.
-    #[arg(long, default_value = "telepact.bakery")]
-    subject: String,
+    /// The service the workers run.
+    #[arg(long, value_enum, default_value_t = App::Bakery)]
+    app: App,
+    /// The subject the service is served on (default `telepact.<app>`).
+    #[arg(long)]
+    subject: Option<String>,
     /// Seconds a forwarded request may wait for its reply.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
@@ -32,9 +39,12 @@ struct Args {
 enum Mode {
     /// Answer requests on the subject until Ctrl-C or SIGTERM, then drain.
     Worker {
-        /// The queue group the workers share.
-        #[arg(long, default_value = "bakery")]
-        queue_group: String,
+        /// The queue group the workers share (default: the app's name).
+        #[arg(long)]
+        queue_group: Option<String>,
+        /// The Redis every auth worker keeps credentials in (`redis://127.0.0.1:6379/`).
+        #[arg(long)]
+        redis: Option<String>,
     },
     /// Serve HTTP, forwarding each request to the subject.
     Gateway {
@@ -63,23 +73,61 @@ async fn main() -> ExitCode {
     }
 }
 
+/// A service the workers can run.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum App {
+    /// The bakery shift board.
+    Bakery,
+    /// The auth example, its credentials in the shared Redis (`--redis`).
+    Auth,
+}
+
+impl App {
+    fn name(self) -> &'static str {
+        match self {
+            App::Bakery => "bakery",
+            App::Auth => "auth",
+        }
+    }
+}
+
+/// The Redis key prefix of the auth example's credentials.
+const AUTH_PREFIX: &str = "telepact-auth:";
+
+async fn build_server(app: App, redis: Option<&str>) -> Result<Server, Box<dyn std::error::Error>> {
+    match app {
+        App::Bakery => Ok(telepact_bakery::server()?),
+        App::Auth => {
+            let url =
+                redis.ok_or("the auth example's workers need --redis URL (their shared store)")?;
+            let store = RedisStore::connect(url, AUTH_PREFIX).await?;
+            let users = directory::load(directory::DEMO_USERS)?;
+            Ok(telepact_auth_example::server_on(Arc::new(store), users).await?)
+        }
+    }
+}
+
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let subject = args
+        .subject
+        .unwrap_or_else(|| format!("telepact.{}", args.app.name()));
     let client = nats::connect(&args.nats, Duration::from_secs(args.timeout)).await?;
     match args.mode {
-        Mode::Worker { queue_group } => {
-            let server = telepact_bakery::server()?;
-            let worker = nats::serve(server, client, &args.subject, &queue_group).await?;
+        Mode::Worker { queue_group, redis } => {
+            let server = build_server(args.app, redis.as_deref()).await?;
+            let queue_group = queue_group.unwrap_or_else(|| args.app.name().to_string());
+            let worker = nats::serve(server, client, &subject, &queue_group).await?;
             println!("READY worker");
-            tracing::info!(subject = %args.subject, %queue_group, "serving the bakery over NATS");
+            tracing::info!(app = args.app.name(), %subject, %queue_group, "serving over NATS");
             http::shutdown_signal().await;
             worker.drain().await?;
         }
         Mode::Gateway { host, port } => {
             let listener = TcpListener::bind((host.as_str(), port)).await?;
             let address = listener.local_addr()?;
-            let app = nats::gateway(client, args.subject.clone(), &HttpOptions::default());
+            let app = nats::gateway(client, subject.clone(), &HttpOptions::default());
             println!("READY {}", address.port());
-            tracing::info!(%address, subject = %args.subject, "forwarding POST /api/telepact to NATS");
+            tracing::info!(%address, %subject, "forwarding POST /api/telepact to NATS");
             http::serve(listener, app, http::shutdown_signal()).await?;
         }
     }

@@ -154,7 +154,7 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
     assert_eq!(
         minted.output,
         CreateApiKeyOutput::ErrorUnauthorized(ErrorUnauthorized {
-            message: Some("scope keys:write required".into())
+            message: Some(telepact_auth::NOT_PERMITTED.into())
         })
     );
 
@@ -213,7 +213,7 @@ async fn only_admins_list_users() {
     assert_eq!(
         denied.output,
         ListUsersOutput::ErrorUnauthorized(ErrorUnauthorized {
-            message: Some("role admin required".into())
+            message: Some(telepact_auth::NOT_PERMITTED.into())
         })
     );
     let listed = client

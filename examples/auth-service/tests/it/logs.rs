@@ -149,6 +149,60 @@ async fn no_secret_reaches_the_logs() {
     }
 }
 
+#[tokio::test]
+async fn a_policy_refusal_names_the_missing_role_and_scope_in_the_log_only() {
+    let captured = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_writer(captured.clone())
+        .with_ansi(false)
+        .with_env_filter(EnvFilter::new("info"))
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let service = Service::start().await;
+    let carol = format!("Basic {}", base64_pair("carol", password_of("carol")));
+    let listed = service
+        .post(
+            &[("authorization", &carol)],
+            call("fn.listUsers", json!({})),
+        )
+        .await;
+    let minted = service
+        .post(
+            &[("authorization", &carol)],
+            call("fn.createApiKey", json!({"name": "k", "scopes": []})),
+        )
+        .await;
+    for answer in [&listed, &minted] {
+        assert_eq!(
+            answer.message,
+            json!([{}, {"ErrorUnauthorized_": {"message!": telepact_auth::NOT_PERMITTED}}])
+        );
+    }
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    let refusals: Vec<&str> = logs
+        .lines()
+        .filter(|line| line.contains("call refused by policy"))
+        .collect();
+    assert_eq!(refusals.len(), 2, "{logs}");
+    assert!(refusals[0].contains(" INFO "), "{}", refusals[0]);
+    assert!(
+        refusals[0].contains(r#"function="fn.listUsers""#)
+            && refusals[0].contains("user_id=u-carol")
+            && refusals[0].contains(r#"missing_kind="role" missing="admin""#),
+        "{}",
+        refusals[0]
+    );
+    assert!(
+        refusals[1].contains(r#"function="fn.createApiKey""#)
+            && refusals[1].contains(r#"missing_kind="scope" missing="keys:write""#),
+        "{}",
+        refusals[1]
+    );
+    assert!(!logs.contains(password_of("carol")), "{logs}");
+}
+
 fn base64_pair(username: &str, password: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))

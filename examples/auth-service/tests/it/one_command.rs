@@ -1,59 +1,159 @@
 //! The service as a user runs it: one command, the embedded SQLite store, demo users.
 
 use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
-struct Running(Child);
+/// The binary, running with its own SQLite file; killed and cleaned up on drop.
+struct Running {
+    child: Child,
+    dir: PathBuf,
+    port: u16,
+}
 
-impl Drop for Running {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
+impl Running {
+    /// Starts the binary with `args` and waits for its `READY <port>` line.
+    fn start(name: &str, args: &[&str]) -> Running {
+        let dir = std::env::temp_dir().join(format!("auth-example-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
+            .args(["--port", "0", "--db"])
+            .arg(dir.join("credentials.sqlite3"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("piped");
+        let (lines, ready) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let mut running = Running {
+            child,
+            dir,
+            port: 0,
+        };
+        let line = ready.recv_timeout(Duration::from_secs(60)).expect("READY");
+        running.port = line
+            .strip_prefix("READY ")
+            .and_then(|p| p.parse().ok())
+            .expect("a port");
+        running
+    }
+
+    /// POSTs `body` with the extra HTTP headers; returns the answer as JSON.
+    async fn post(&self, headers: &[(&str, &str)], body: &str) -> serde_json::Value {
+        let mut request = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}/api/telepact", self.port))
+            .body(body.to_string());
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let answer = request
+            .send()
+            .await
+            .expect("answered")
+            .text()
+            .await
+            .expect("a body");
+        serde_json::from_str(&answer).expect("JSON")
     }
 }
 
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+// carol:carol-globex, the demo password from the README.
+const CAROL: &str = "Basic Y2Fyb2w6Y2Fyb2wtZ2xvYmV4";
+
 #[tokio::test]
 async fn the_binary_serves_the_demo_users_from_sqlite() {
-    let dir = std::env::temp_dir().join(format!("auth-example-bin-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let db = dir.join("credentials.sqlite3");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
-        .args(["--port", "0", "--db"])
-        .arg(&db)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("the binary starts");
-    let stdout = child.stdout.take().expect("piped");
-    let running = Running(child);
-    let (lines, ready) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    let line = ready.recv_timeout(Duration::from_secs(60)).expect("READY");
-    let port: u16 = line
-        .strip_prefix("READY ")
-        .and_then(|p| p.parse().ok())
-        .expect("a port");
+    let running = Running::start("bin", &[]);
+    let message = running
+        .post(&[("authorization", CAROL)], r#"[{}, {"fn.me": {}}]"#)
+        .await;
+    assert_eq!(message[1]["Ok_"]["userId"], "u-carol", "{message}");
+    assert!(
+        running.dir.join("credentials.sqlite3").exists(),
+        "the store file is created"
+    );
+}
 
-    // carol:carol-globex, the demo password from the README.
-    let answer = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{port}/api/telepact"))
-        .header("authorization", "Basic Y2Fyb2w6Y2Fyb2wtZ2xvYmV4")
-        .body(r#"[{}, {"fn.me": {}}]"#)
-        .send()
-        .await
-        .expect("answered")
-        .text()
-        .await
-        .expect("a body");
-    let message: serde_json::Value = serde_json::from_str(&answer).expect("JSON");
-    assert_eq!(message[1]["Ok_"]["userId"], "u-carol", "{answer}");
-    assert!(db.exists(), "the store file is created");
-    drop(running);
-    let _ = std::fs::remove_dir_all(&dir);
+#[tokio::test]
+async fn trusted_proxies_name_the_client_the_login_limits_count() {
+    // Loopback is a trusted network here, so X-Forwarded-For names the client.
+    let running = Running::start(
+        "proxy",
+        &[
+            "--trusted-proxy",
+            "10.9.9.9",
+            "--trusted-proxy",
+            "127.0.0.0/8",
+        ],
+    );
+    let me = r#"[{}, {"fn.me": {}}]"#;
+    // The per-address limit is 20 failed logins in the window; each guess names
+    // another account, so no account limit is reached.
+    for n in 0..20 {
+        let guess = format!("Basic {}", base64_pair(&format!("guess{n}"), "wrong"));
+        let answer = running
+            .post(
+                &[
+                    ("authorization", &guess),
+                    ("x-forwarded-for", "203.0.113.7"),
+                ],
+                me,
+            )
+            .await;
+        assert!(answer[1].get("ErrorUnauthenticated_").is_some(), "{answer}");
+    }
+    let locked = running
+        .post(
+            &[("authorization", CAROL), ("x-forwarded-for", "203.0.113.7")],
+            me,
+        )
+        .await;
+    assert!(
+        locked[1].get("ErrorUnauthenticated_").is_some(),
+        "the forwarded client is locked: {locked}"
+    );
+    let other = running
+        .post(
+            &[
+                ("authorization", CAROL),
+                ("x-forwarded-for", "198.51.100.1"),
+            ],
+            me,
+        )
+        .await;
+    assert_eq!(other[1]["Ok_"]["userId"], "u-carol", "{other}");
+}
+
+#[test]
+fn a_trusted_proxy_that_is_no_address_is_refused() {
+    let output = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
+        .args(["--trusted-proxy", "10.0.0.0/99"])
+        .output()
+        .expect("the binary runs");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("`10.0.0.0/99` is neither an IP address nor a network like 10.0.0.0/8"),
+        "{stderr}"
+    );
+}
+
+fn base64_pair(username: &str, password: &str) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
 }
