@@ -3,7 +3,7 @@
 
 use crate::support;
 
-#[path = "../examples/mocking.rs"]
+#[path = "../../examples/mocking.rs"]
 mod mocking_example;
 
 use serde_json::{Value, json};
@@ -341,11 +341,11 @@ fn the_readme_mocking_example_runs() {
 /// The README's "Mocking and testing" example is `examples/mocking.rs`, past its header.
 #[test]
 fn the_readme_shows_the_mocking_example() {
-    let example = include_str!("../examples/mocking.rs");
+    let example = include_str!("../../examples/mocking.rs");
     let body = &example[example
         .find("use telepact::typed::Times;")
         .expect("the example's imports")..];
-    let readme = include_str!("../README.md");
+    let readme = include_str!("../../README.md");
     let section = &readme[readme
         .find("## Mocking and testing")
         .expect("the README section")..];

@@ -4,7 +4,7 @@
 //! Redis restart under the auth example's workers.
 
 // One way to start a throwaway redis-server, shared with the auth crate's tests.
-#[path = "../../../auth/tests/support/redis.rs"]
+#[path = "../../../auth/tests/it/support/redis.rs"]
 mod redis;
 
 use std::process::{Child, Command, Stdio};
