@@ -467,3 +467,128 @@ async fn a_typed_stub_with_a_count_answers_that_many_calls() {
         .expect("the call completes");
     assert_eq!(shift.output, refused);
 }
+
+/// The bakery's server in this process on a free port, over TLS when `tls` is given.
+async fn serve_bakery(tls: Option<telepact::http::TlsConfig>) -> u16 {
+    use telepact::http::{self, HttpOptions, ServeOptions};
+
+    let server = telepact_bakery::server().expect("the bakery's server builds");
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let options = match tls {
+        Some(tls) => ServeOptions::default().tls(tls),
+        None => ServeOptions::default(),
+    };
+    let router = http::router(server, &HttpOptions::default());
+    tokio::spawn(http::serve_with(
+        listener,
+        router,
+        std::future::pending(),
+        options,
+    ));
+    port
+}
+
+/// POSTs with `client`, refusing any answer that did not come over HTTP/2.
+fn over_http2(client: reqwest::Client, url: String) -> impl Transport {
+    move |request: Vec<u8>| {
+        let sent = client.post(&url).body(request).send();
+        async move {
+            let response = sent.await?;
+            if response.version() != reqwest::Version::HTTP_2 {
+                return Err(format!("answered over {:?}", response.version()).into());
+            }
+            Ok::<_, TransportError>(response.bytes().await?.to_vec())
+        }
+    }
+}
+
+/// Three typed `fn.myShift` calls over `transport`, each answered with the lead
+/// baker's shift; returns how many answers were MessagePack.
+async fn three_shifts_over(transport: impl Transport, binary: bool) -> usize {
+    let binary_responses = Arc::new(AtomicUsize::new(0));
+    let counter = Arc::clone(&binary_responses);
+    let counted = move |request: Vec<u8>| {
+        let sent = transport.send(request);
+        let counter = Arc::clone(&counter);
+        async move {
+            let response = sent.await?;
+            if telepact::binary::is_msgpack(&response) {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+            Ok::<_, TransportError>(response)
+        }
+    };
+    let options = ClientOptions::default().binary(binary);
+    let client = Client::new(telepact::Client::with_options(counted, options));
+    for _ in 0..3 {
+        let shift = client
+            .my_shift_with(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
+            .await
+            .expect("the call completes");
+        assert_eq!(
+            shift.output,
+            MyShiftOutput::Ok(MyShiftOk {
+                employee_id: "baker-001".into(),
+                station: "oven".into(),
+                pastry: "sesame loaf".into(),
+            })
+        );
+    }
+    binary_responses.load(Ordering::SeqCst)
+}
+
+#[tokio::test]
+async fn typed_calls_over_cleartext_http2_in_json_and_binary() {
+    let port = serve_bakery(None).await;
+    let url = format!("http://127.0.0.1:{port}/api/telepact");
+    let h2c = reqwest::Client::builder()
+        .http2_prior_knowledge()
+        .build()
+        .expect("client builds");
+    assert_eq!(
+        three_shifts_over(over_http2(h2c.clone(), url.clone()), false).await,
+        0
+    );
+    // In binary, every answer is MessagePack: the first brings the encoding.
+    assert_eq!(three_shifts_over(over_http2(h2c, url), true).await, 3);
+}
+
+#[tokio::test]
+async fn typed_calls_over_http2_with_tls_in_json_and_binary() {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("a certificate");
+    let certificate = certified.cert.pem();
+    let tls = telepact::http::TlsConfig::from_pem(
+        certificate.as_bytes(),
+        certified.signing_key.serialize_pem().as_bytes(),
+    )
+    .expect("usable");
+    let port = serve_bakery(Some(tls)).await;
+    let url = format!("https://127.0.0.1:{port}/api/telepact");
+    let root = reqwest::Certificate::from_pem(certificate.as_bytes()).expect("a certificate");
+    // HTTP/2 by ALPN.
+    let https = reqwest::Client::builder()
+        .tls_certs_only([root])
+        .build()
+        .expect("client builds");
+    assert_eq!(
+        three_shifts_over(over_http2(https.clone(), url.clone()), false).await,
+        0
+    );
+    assert_eq!(three_shifts_over(over_http2(https, url), true).await, 3);
+}
+
+#[tokio::test]
+async fn typed_calls_over_websocket_in_json_and_binary() {
+    use telepact::client::WebSocketTransport;
+
+    let port = serve_bakery(None).await;
+    let url = format!("ws://127.0.0.1:{port}/api/telepact");
+    for (binary, messagepack_answers) in [(false, 0), (true, 3)] {
+        let socket = WebSocketTransport::connect(&url).await.expect("connects");
+        assert_eq!(three_shifts_over(socket, binary).await, messagepack_answers);
+    }
+}
