@@ -37,9 +37,14 @@ impl Emitter<'_> {
         let input = self.item_ident(function.input);
         let output = self.item_ident(function.output);
         let name = &function.wire;
+        let tags = match &self.plan.items[function.output].shape {
+            Shape::Enum(variants) => variants.iter().map(|v| v.wire.as_str()).collect(),
+            Shape::Struct(_) => Vec::new(),
+        };
         Some(quote! {
             impl rt::FunctionInput for #input {
                 const NAME: &'static str = #name;
+                const RESULT_TAGS: &'static [&'static str] = &[#(#tags),*];
                 type Output = #output;
             }
         })
