@@ -59,7 +59,7 @@ impl Emitter<'_> {
         let name = ident(&item.name);
         let body = match &item.shape {
             Shape::Struct(fields) => {
-                let fields = fields.iter().map(|f| self.field(f));
+                let fields = fields.iter().map(|f| self.field(&item.key, f));
                 quote! { pub struct #name { #(#fields)* } }
             }
             Shape::Enum(variants) => {
@@ -104,8 +104,9 @@ impl Emitter<'_> {
         }
     }
 
-    fn field(&self, field: &FieldPlan) -> TokenStream {
+    fn field(&self, key: &str, field: &FieldPlan) -> TokenStream {
         let doc = doc_attrs(field.doc.as_deref());
+        let extra = self.options.field_attributes_for(key, &field.wire);
         let name = ident(&field.name);
         let mut ty = self.value_type(&field.ty, field.boxed);
         let mut serde_args = Vec::new();
@@ -125,6 +126,7 @@ impl Emitter<'_> {
         quote! {
             #doc
             #serde_attr
+            #(#extra)*
             pub #name: #ty,
         }
     }
