@@ -38,6 +38,25 @@ pub struct CodegenArgs {
     /// Name of the generated module (default: the schema directory's name, `api` for a URL)
     #[arg(long)]
     module: Option<String>,
+    /// `SELECTOR=ATTRIBUTES` on generated types, e.g. `struct.Point=#[derive(Hash)]` (repeatable)
+    #[arg(long, value_parser = path_and_attribute)]
+    type_attribute: Vec<(String, String)>,
+    /// `TYPE.FIELD=ATTRIBUTES` on one generated field, e.g. `struct.Shift.start=#[serde(alias = "begin")]` (repeatable)
+    #[arg(long, value_parser = path_and_attribute)]
+    field_attribute: Vec<(String, String)>,
+    /// Attributes on the generated `Handler` trait (repeatable)
+    #[arg(long)]
+    handler_attribute: Vec<String>,
+    /// Attributes on the generated `Client` struct (repeatable)
+    #[arg(long)]
+    client_attribute: Vec<String>,
+}
+
+/// Splits `PATH=ATTRIBUTES` at its first `=`.
+fn path_and_attribute(text: &str) -> Result<(String, String), String> {
+    text.split_once('=')
+        .map(|(path, attribute)| (path.to_string(), attribute.to_string()))
+        .ok_or_else(|| format!("expected PATH=ATTRIBUTES, got `{text}`"))
 }
 
 /// Generates the code; the output file is rewritten only when its content changes.
@@ -45,10 +64,22 @@ pub async fn run(args: &CodegenArgs) -> Outcome {
     if args.lang != "rust" {
         return Err(CliError::Language(args.lang.clone()));
     }
-    let builder = telepact_codegen::configure()
+    let mut builder = telepact_codegen::configure()
         .runtime_path(&args.runtime_path)
         .build_server(!args.no_server)
         .build_client(!args.no_client);
+    for (selector, attribute) in &args.type_attribute {
+        builder = builder.type_attribute(selector, attribute);
+    }
+    for (path, attribute) in &args.field_attribute {
+        builder = builder.field_attribute(path, attribute);
+    }
+    for attribute in &args.handler_attribute {
+        builder = builder.handler_attribute(attribute);
+    }
+    for attribute in &args.client_attribute {
+        builder = builder.client_attribute(attribute);
+    }
     let code = match (&args.schema_dir, &args.schema_http_url, &args.module) {
         (Some(dir), _, None) => builder.generate_dir(dir)?,
         (Some(dir), _, Some(module)) => builder.generate(&Schema::from_dir(dir)?, module)?,

@@ -9,7 +9,7 @@ use std::sync::{Mutex, PoisonError};
 use telepact_schema::Schema;
 
 use crate::compat;
-use crate::emit::{Options, generate};
+use crate::emit::{Options, generate, parse_attributes};
 use crate::error::Error;
 
 /// Starts a [`Builder`] with the defaults: runtime at `::telepact`, types, server and
@@ -23,6 +23,9 @@ pub fn configure() -> Builder {
 pub struct Builder {
     runtime_path: String,
     type_attributes: Vec<(String, String)>,
+    field_attributes: Vec<(String, String)>,
+    handler_attributes: Vec<String>,
+    client_attributes: Vec<String>,
     build_server: bool,
     build_client: bool,
     out_dir: Option<PathBuf>,
@@ -35,6 +38,9 @@ impl Default for Builder {
         Builder {
             runtime_path: "::telepact".into(),
             type_attributes: Vec::new(),
+            field_attributes: Vec::new(),
+            handler_attributes: Vec::new(),
+            client_attributes: Vec::new(),
             build_server: true,
             build_client: true,
             out_dir: None,
@@ -62,6 +68,32 @@ impl Builder {
     ) -> Self {
         self.type_attributes
             .push((selector.into(), attribute.into()));
+        self
+    }
+
+    /// Adds attributes (such as `#[serde(alias = "begin")]`) to one generated field.
+    /// `path` is the schema key of the type holding it and the field's name as the
+    /// schema spells it (the `!` of an optional field is optional here):
+    /// `struct.Shift.start`, `fn.addItem.due`, `fn.myShift.->.Ok_.station`.
+    pub fn field_attribute(
+        mut self,
+        path: impl Into<String>,
+        attribute: impl Into<String>,
+    ) -> Self {
+        self.field_attributes.push((path.into(), attribute.into()));
+        self
+    }
+
+    /// Adds attributes to the generated `Handler` trait (`#[allow(async_fn_in_trait)]`, a
+    /// `#[doc(alias = ..)]`, ...).
+    pub fn handler_attribute(mut self, attribute: impl Into<String>) -> Self {
+        self.handler_attributes.push(attribute.into());
+        self
+    }
+
+    /// Adds attributes to the generated `Client` struct.
+    pub fn client_attribute(mut self, attribute: impl Into<String>) -> Self {
+        self.client_attributes.push(attribute.into());
         self
     }
 
@@ -112,12 +144,24 @@ impl Builder {
     /// The generated source for an already loaded schema; `source` names it in the
     /// file's header.
     pub fn generate(&self, schema: &Schema, source: &str) -> Result<String, Error> {
-        let options = Options::new(
+        let mut options = Options::new(
             &self.runtime_path,
             &self.type_attributes,
             self.build_server,
             self.build_client,
         )?;
+        for (path, attribute) in &self.field_attributes {
+            let tokens = parse_attributes("field_attribute", path, attribute)?;
+            options.field_attributes.push((path.clone(), tokens));
+        }
+        for attribute in &self.handler_attributes {
+            let tokens = parse_attributes("handler_attribute", "Handler", attribute)?;
+            options.handler_attributes.extend(tokens);
+        }
+        for attribute in &self.client_attributes {
+            let tokens = parse_attributes("client_attribute", "Client", attribute)?;
+            options.client_attributes.extend(tokens);
+        }
         generate(schema, &options, source)
     }
 

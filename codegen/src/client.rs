@@ -14,6 +14,7 @@ impl Emitter<'_> {
     pub fn client(&self) -> TokenStream {
         let request_headers = self.item_ident(self.plan.request_headers);
         let response_headers = self.item_ident(self.plan.response_headers);
+        let client_attributes = &self.options.client_attributes;
         let methods = self
             .plan
             .functions
@@ -27,6 +28,7 @@ impl Emitter<'_> {
             /// methods refuse it (`CallError::Selection`); send selections with
             /// [`Client::call_raw`].
             #[derive(Clone)]
+            #client_attributes
             pub struct Client {
                 inner: rt::Client,
                 headers: #request_headers,

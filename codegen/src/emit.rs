@@ -16,6 +16,11 @@ pub struct Options {
     pub runtime: TokenStream,
     /// (selector, attribute tokens); a selector `.` matches every item.
     pub type_attributes: Vec<(String, TokenStream)>,
+    /// (`item key.field`, attribute tokens), from `field_attribute`.
+    pub field_attributes: Vec<(String, TokenStream)>,
+    /// Attributes on the `Handler` trait and on the `Client` struct.
+    pub handler_attributes: TokenStream,
+    pub client_attributes: TokenStream,
     pub server: bool,
     pub client: bool,
     /// Emit the standard definitions' types (for the runtime's `typed::standard`)
@@ -37,16 +42,38 @@ impl Options {
         let type_attributes = type_attributes
             .iter()
             .map(|(selector, attribute)| {
-                Ok((selector.clone(), parse_attributes(selector, attribute)?))
+                Ok((
+                    selector.clone(),
+                    parse_attributes("type_attribute", selector, attribute)?,
+                ))
             })
             .collect::<Result<_, Error>>()?;
         Ok(Options {
             runtime: quote! { #path },
             type_attributes,
+            field_attributes: Vec::new(),
+            handler_attributes: TokenStream::new(),
+            client_attributes: TokenStream::new(),
             server,
             client,
             standard_only: false,
         })
+    }
+
+    /// The extra attributes for the field `wire` (as the schema spells it, `due!`) of the
+    /// item with schema key `key`: selected as `key.wire`, with or without the `!`.
+    pub fn field_attributes_for(&self, key: &str, wire: &str) -> Vec<&TokenStream> {
+        let bare = wire.trim_end_matches('!');
+        self.field_attributes
+            .iter()
+            .filter(|(selector, _)| {
+                selector
+                    .strip_prefix(key)
+                    .and_then(|rest| rest.strip_prefix('.'))
+                    .is_some_and(|field| field.trim_end_matches('!') == bare)
+            })
+            .map(|(_, attribute)| attribute)
+            .collect()
     }
 
     /// The extra attributes for the item with schema key `key`: `.` selects every item,
@@ -66,9 +93,14 @@ impl Options {
     }
 }
 
-fn parse_attributes(selector: &str, attribute: &str) -> Result<TokenStream, Error> {
+/// Parses `attribute`, given to the builder option `option` for `selector`.
+pub fn parse_attributes(
+    option: &str,
+    selector: &str,
+    attribute: &str,
+) -> Result<TokenStream, Error> {
     let invalid = |reason: String| Error::InvalidOption {
-        option: format!("type_attribute({selector:?}, {attribute:?})"),
+        option: format!("{option}({selector:?}, {attribute:?})"),
         reason,
     };
     let attributes = syn::Attribute::parse_outer

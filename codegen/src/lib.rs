@@ -39,7 +39,10 @@
 //! credentials, so their `Debug` shows no field values. Enums are exhaustive on purpose
 //! (`#[non_exhaustive]` would not apply inside the crate that includes them anyway): the
 //! code is regenerated with the schema, so a new result tag breaks a `match` at compile
-//! time rather than falling into a wildcard.
+//! time rather than falling into a wildcard. A client may still meet a newer server:
+//! the typed client reads a result tag its enum lacks as
+//! `telepact::typed::Reply::Unknown` (its responses' `output` is a `Reply`), a
+//! catch-all the handler's return type does not have.
 //!
 //! Types map as follows: `boolean` → `bool`, `integer` → `i64`, `number` → `f64`,
 //! `string` → `String`, `bytes` → `telepact::typed::Bytes`, `any` → `serde_json::Value`,

@@ -20,6 +20,7 @@ impl Emitter<'_> {
         let unused = public
             .is_empty()
             .then(|| quote! { let _ = (router, handler); });
+        let handler_attributes = &self.options.handler_attributes;
         quote! {
             /// What a handler sees of a request besides its input: typed and raw headers,
             /// the extensions attached before routing (such as the caller's identity), and
@@ -28,6 +29,7 @@ impl Emitter<'_> {
 
             /// The schema's public functions, one method each. Implement it and serve it
             /// with [`server_builder`], [`router`] or [`register`].
+            #handler_attributes
             pub trait Handler: Send + Sync + 'static {
                 #(#methods)*
             }

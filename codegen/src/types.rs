@@ -37,9 +37,14 @@ impl Emitter<'_> {
         let input = self.item_ident(function.input);
         let output = self.item_ident(function.output);
         let name = &function.wire;
+        let tags = match &self.plan.items[function.output].shape {
+            Shape::Enum(variants) => variants.iter().map(|v| v.wire.as_str()).collect(),
+            Shape::Struct(_) => Vec::new(),
+        };
         Some(quote! {
             impl rt::FunctionInput for #input {
                 const NAME: &'static str = #name;
+                const RESULT_TAGS: &'static [&'static str] = &[#(#tags),*];
                 type Output = #output;
             }
         })
@@ -54,7 +59,7 @@ impl Emitter<'_> {
         let name = ident(&item.name);
         let body = match &item.shape {
             Shape::Struct(fields) => {
-                let fields = fields.iter().map(|f| self.field(f));
+                let fields = fields.iter().map(|f| self.field(&item.key, f));
                 quote! { pub struct #name { #(#fields)* } }
             }
             Shape::Enum(variants) => {
@@ -99,8 +104,9 @@ impl Emitter<'_> {
         }
     }
 
-    fn field(&self, field: &FieldPlan) -> TokenStream {
+    fn field(&self, key: &str, field: &FieldPlan) -> TokenStream {
         let doc = doc_attrs(field.doc.as_deref());
+        let extra = self.options.field_attributes_for(key, &field.wire);
         let name = ident(&field.name);
         let mut ty = self.value_type(&field.ty, field.boxed);
         let mut serde_args = Vec::new();
@@ -120,6 +126,7 @@ impl Emitter<'_> {
         quote! {
             #doc
             #serde_attr
+            #(#extra)*
             pub #name: #ty,
         }
     }

@@ -70,3 +70,56 @@ fn the_module_name_can_be_chosen() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("\npub mod bakery {\n"));
 }
+
+#[test]
+fn attributes_are_flags() {
+    let output = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--out",
+        "-",
+        "--type-attribute",
+        "fn.myShift.->.Ok_=#[derive(PartialOrd)]",
+        "--field-attribute",
+        "fn.myShift.->.Ok_.station=#[serde(alias = \"post\")]",
+        "--handler-attribute",
+        "#[doc(alias = \"Service\")]",
+        "--client-attribute",
+        "#[doc(alias = \"Stub\")]",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let code = stdout(&output);
+    assert!(
+        code.contains("#[derive(PartialOrd)]\n    pub struct MyShiftOk"),
+        "{code}"
+    );
+    assert!(
+        code.contains("#[serde(alias = \"post\")]\n        pub station: String,"),
+        "{code}"
+    );
+    assert!(
+        code.contains("#[doc(alias = \"Service\")]\n    pub trait Handler"),
+        "{code}"
+    );
+    assert!(
+        code.contains("#[doc(alias = \"Stub\")]\n    pub struct Client"),
+        "{code}"
+    );
+
+    let bad = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--out",
+        "-",
+        "--field-attribute",
+        "no-equals",
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        stderr(&bad).contains("expected PATH=ATTRIBUTES"),
+        "{}",
+        stderr(&bad)
+    );
+}

@@ -105,6 +105,18 @@ pub mod api {
     impl rt::FunctionInput for ApproveSpecialInput {
         const NAME: &'static str = "fn.approveSpecial";
 
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
         type Output = ApproveSpecialOutput;
     }
 
@@ -155,6 +167,18 @@ pub mod api {
 
     impl rt::FunctionInput for MyShiftInput {
         const NAME: &'static str = "fn.myShift";
+
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
 
         type Output = MyShiftOutput;
     }

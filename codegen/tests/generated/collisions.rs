@@ -80,6 +80,16 @@ pub mod collisions {
     impl rt::FunctionInput for PingInput {
         const NAME: &'static str = "fn.ping";
 
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
         type Output = PingOutput;
     }
 

@@ -535,6 +535,16 @@ pub mod features {
     impl rt::FunctionInput for DebugInput {
         const NAME: &'static str = "fn.debug_";
 
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
         type Output = DebugOutput;
     }
 
@@ -594,6 +604,19 @@ pub mod features {
 
     impl rt::FunctionInput for EchoInput {
         const NAME: &'static str = "fn.echo";
+
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorQuotaExceeded",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
 
         type Output = EchoOutput;
     }
@@ -663,6 +686,20 @@ pub mod features {
     impl rt::FunctionInput for GetPointInput {
         const NAME: &'static str = "fn.getPoint";
 
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "NotFound",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorQuotaExceeded",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
         type Output = GetPointOutput;
     }
 
@@ -731,6 +768,19 @@ pub mod features {
     impl rt::FunctionInput for PaginateInput {
         const NAME: &'static str = "fn.paginate";
 
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorQuotaExceeded",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
         type Output = PaginateOutput;
     }
 
@@ -785,6 +835,19 @@ pub mod features {
 
     impl rt::FunctionInput for StatusInput {
         const NAME: &'static str = "fn.status";
+
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorQuotaExceeded",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
 
         type Output = StatusOutput;
     }

@@ -7,8 +7,8 @@ include!("../generated/bakery.rs");
 
 use api::*;
 use serde_json::{Value, json};
-use telepact::typed::CallError;
 use telepact::typed::standard::*;
+use telepact::typed::{CallError, Reply, UnknownResult};
 use telepact::{FunctionRouter, HandlerError, Message};
 
 /// The identity an auth hook would attach to the request.
@@ -132,7 +132,7 @@ async fn through_the_server_the_handler_sees_the_identity_the_auth_hook_attached
         .my_shift_with(MyShiftInput {}, password("ana"))
         .await
         .unwrap();
-    let MyShiftOutput::Ok(shift) = response.output else {
+    let Reply::Known(MyShiftOutput::Ok(shift)) = response.output else {
         panic!("expected Ok_, got {:?}", response.output);
     };
     assert_eq!(shift.employee_id, "ana");
@@ -144,7 +144,10 @@ async fn through_the_server_errors_arrive_as_typed_result_tags() {
     let client = served_client();
     let response = client.my_shift(MyShiftInput {}).await.unwrap();
     assert!(
-        matches!(response.output, MyShiftOutput::ErrorUnauthenticated(_)),
+        matches!(
+            response.output,
+            Reply::Known(MyShiftOutput::ErrorUnauthenticated(_))
+        ),
         "{:?}",
         response.output
     );
@@ -153,7 +156,10 @@ async fn through_the_server_errors_arrive_as_typed_result_tags() {
         .await
         .unwrap();
     assert!(
-        matches!(response.output, ApproveSpecialOutput::ErrorUnknown(_)),
+        matches!(
+            response.output,
+            Reply::Known(ApproveSpecialOutput::ErrorUnknown(_))
+        ),
         "{:?}",
         response.output
     );
@@ -216,14 +222,47 @@ async fn the_server_routes_public_functions_only() {
     assert!(!router.contains("fn.ping_"));
 }
 
+/// A client whose server answers every call with `body`.
+fn client_answered_with(body: &'static str) -> Client {
+    let transport = move |_bytes: Vec<u8>| async move { Ok(body.as_bytes().to_vec()) };
+    Client::new(telepact::Client::new(transport))
+}
+
 #[tokio::test]
-async fn a_result_the_generated_code_does_not_know_is_a_decode_error() {
-    let transport = |_bytes: Vec<u8>| async { Ok(br#"[{}, {"ErrorFromTheFuture": {}}]"#.to_vec()) };
-    let client = Client::new(telepact::Client::new(transport));
-    let error = client.call(PingInput {}).await.unwrap_err();
+async fn a_result_tag_from_a_newer_server_reads_as_unknown() {
+    let client = client_answered_with(r#"[{}, {"ErrorOutOfFlour": {"since": "6am"}}]"#);
+    let response = client.my_shift(MyShiftInput {}).await.unwrap();
+    assert_eq!(
+        response.output,
+        Reply::Unknown(UnknownResult {
+            tag: "ErrorOutOfFlour".into(),
+            payload: json_object(json!({"since": "6am"})),
+        })
+    );
+    let unknown = response.output.into_known().unwrap_err();
+    assert_eq!(
+        unknown.to_string(),
+        "the result tag `ErrorOutOfFlour` is not in the generated types"
+    );
+
+    let ping = client_answered_with(r#"[{}, {"ErrorFromTheFuture": {}}]"#);
+    let response = ping.call(PingInput {}).await.unwrap();
+    assert!(
+        matches!(&response.output, Reply::Unknown(UnknownResult { tag, .. }) if tag == "ErrorFromTheFuture"),
+        "{:?}",
+        response.output
+    );
+}
+
+#[tokio::test]
+async fn a_known_tag_the_types_cannot_read_is_a_decode_error() {
+    let error = client_answered_with(r#"[{}, {"Ok_": {"employeeId": 7}}]"#)
+        .my_shift(MyShiftInput {})
+        .await
+        .unwrap_err();
     assert!(matches!(error, CallError::Decode(_)), "{error}");
     assert!(
-        error.to_string().contains("fn.ping_: the response body"),
+        error.to_string().contains("fn.myShift: the response body"),
         "{error}"
     );
 }
@@ -253,7 +292,7 @@ async fn default_headers_go_with_every_call_unless_the_call_sets_its_own() {
     let client = served_client().with_headers(password("ana"));
     let response = client.my_shift(MyShiftInput {}).await.unwrap();
     assert!(
-        matches!(&response.output, MyShiftOutput::Ok(shift) if shift.employee_id == "ana"),
+        matches!(&response.output, Reply::Known(MyShiftOutput::Ok(shift)) if shift.employee_id == "ana"),
         "{:?}",
         response.output
     );
@@ -262,7 +301,7 @@ async fn default_headers_go_with_every_call_unless_the_call_sets_its_own() {
         .await
         .unwrap();
     assert!(
-        matches!(&response.output, MyShiftOutput::Ok(shift) if shift.employee_id == "bo"),
+        matches!(&response.output, Reply::Known(MyShiftOutput::Ok(shift)) if shift.employee_id == "bo"),
         "{:?}",
         response.output
     );

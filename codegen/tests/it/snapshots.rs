@@ -76,3 +76,39 @@ fn runtime_standard_types_are_current() {
     let code = telepact_codegen::generate_standard().unwrap();
     assert_file_current("../runtime/src/typed/standard.rs", &code);
 }
+
+#[test]
+fn field_handler_and_client_attributes_land_on_their_items() {
+    let code = telepact_codegen::configure()
+        .field_attribute("fn.myShift.->.Ok_.station", "#[serde(alias = \"post\")]")
+        .field_attribute("union.Auth_.Password.password!", "#[doc(hidden)]")
+        .handler_attribute("#[doc(alias = \"Service\")]")
+        .client_attribute("#[doc(alias = \"Stub\")]")
+        .generate_dir(common::bakery_dir())
+        .unwrap();
+    assert!(
+        code.contains("#[serde(alias = \"post\")]\n        pub station: String,"),
+        "{code}"
+    );
+    assert_eq!(code.matches("#[serde(alias = \"post\")]").count(), 1);
+    assert!(
+        code.contains("#[doc(hidden)]\n        pub password: String,"),
+        "a `!` in the path is ignored: {code}"
+    );
+    assert!(code.contains("#[doc(alias = \"Service\")]\n    pub trait Handler"));
+    assert!(code.contains("#[doc(alias = \"Stub\")]\n    pub struct Client"));
+}
+
+#[test]
+fn an_attribute_that_does_not_parse_names_its_option() {
+    let error = telepact_codegen::configure()
+        .field_attribute("struct.Point.x", "not an attribute")
+        .generate_dir(common::features_dir())
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("field_attribute(\"struct.Point.x\""),
+        "{error}"
+    );
+}

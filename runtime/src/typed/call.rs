@@ -11,6 +11,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 pub trait FunctionInput: Serialize + DeserializeOwned {
     /// The function's schema key, e.g. `fn.myShift`.
     const NAME: &'static str;
+    /// The result tags [`Output`](Self::Output) knows (`Ok_`, the errors): a typed
+    /// client reads any other tag, one a newer server added, as
+    /// [`Reply::Unknown`](super::Reply::Unknown).
+    const RESULT_TAGS: &'static [&'static str];
     /// The generated result enum.
     type Output: Serialize + DeserializeOwned;
 }
@@ -68,6 +72,7 @@ mod tests {
 
     impl FunctionInput for PingInput {
         const NAME: &'static str = "fn.ping_";
+        const RESULT_TAGS: &'static [&'static str] = &["Ok_"];
         type Output = serde_json::Value;
     }
 

@@ -6,9 +6,10 @@
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::call::FunctionInput;
+use super::reply::{Reply, UnknownResult};
 use super::server::DecodeError;
 use crate::client::{Client, ClientError};
 use crate::message::{Headers, Message};
@@ -16,8 +17,9 @@ use crate::message::{Headers, Message};
 /// A typed response: the function's result and the response headers.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Response<Output, ResponseHeaders> {
-    /// The result (`Ok_` or one of the errors the function may answer with).
-    pub output: Output,
+    /// The result (`Ok_` or one of the errors the function may answer with), or a
+    /// result tag the generated types do not know (from a newer server).
+    pub output: Reply<Output>,
     /// The response headers the schema declares, typed.
     pub headers: ResponseHeaders,
     /// Every response header, as received.
@@ -33,8 +35,9 @@ pub enum CallError {
     /// The typed input or headers did not serialize to JSON objects.
     #[error("{function}: the request does not serialize: {reason}")]
     Encode { function: String, reason: String },
-    /// The response does not fit the generated types (for example a result tag the
-    /// schema this code was generated from does not know).
+    /// The response does not fit the generated types: a known result tag whose payload
+    /// they cannot read, or headers they cannot. (An unknown result tag is no error: it
+    /// reads as [`Reply::Unknown`].)
     #[error(transparent)]
     Decode(#[from] DecodeError),
     /// The request carries `@select_`, whose trimmed response the generated types
@@ -82,7 +85,7 @@ where
         });
     }
     let response = client.request(request).await?;
-    decode_response(I::NAME, response)
+    decode_response(I::NAME, I::RESULT_TAGS, response)
 }
 
 /// Calls `I::NAME` with typed input and headers (and `extra` ones, which the typed ones
@@ -123,7 +126,13 @@ where
     Ok(Message::new(all_headers, I::NAME, payload))
 }
 
-fn decode_response<O, Rs>(function: &str, response: Message) -> Result<Response<O, Rs>, CallError>
+/// Reads a response: a tag in `known_tags` into the generated result type, any other
+/// tag with an object payload as [`Reply::Unknown`].
+fn decode_response<O, Rs>(
+    function: &str,
+    known_tags: &[&str],
+    response: Message,
+) -> Result<Response<O, Rs>, CallError>
 where
     O: DeserializeOwned,
     Rs: DeserializeOwned,
@@ -133,13 +142,31 @@ where
         part,
         source,
     };
-    let output = serde_json::from_value(Value::Object(response.body))
-        .map_err(|e| fail("response body", e))?;
+    let output = match unknown_result(known_tags, &response.body) {
+        Some(unknown) => Reply::Unknown(unknown),
+        None => Reply::Known(
+            serde_json::from_value(Value::Object(response.body))
+                .map_err(|e| fail("response body", e))?,
+        ),
+    };
     let headers = serde_json::from_value(Value::Object(response.headers.clone()))
         .map_err(|e| fail("response headers", e))?;
     Ok(Response {
         output,
         headers,
         raw_headers: response.headers,
+    })
+}
+
+/// The body as an [`UnknownResult`] when it is one tag, not in `known_tags`, with an
+/// object payload; anything else is for the generated types to read (or refuse).
+fn unknown_result(known_tags: &[&str], body: &Map<String, Value>) -> Option<UnknownResult> {
+    let mut entries = body.iter();
+    let (Some((tag, Value::Object(payload))), None) = (entries.next(), entries.next()) else {
+        return None;
+    };
+    (!known_tags.contains(&tag.as_str())).then(|| UnknownResult {
+        tag: tag.clone(),
+        payload: payload.clone(),
     })
 }

@@ -12,6 +12,7 @@ mod client;
 mod include;
 mod mock;
 mod optional;
+mod reply;
 mod select;
 mod server;
 #[rustfmt::skip] // Generated (see the file), formatted by prettyplease.
@@ -21,6 +22,7 @@ pub use bytes::Bytes;
 pub use call::{Call, FunctionInput};
 pub use client::{CallError, Response};
 pub use mock::{MatchingCalls, Mock, MockCallError, StubOptions, Times, VerificationFailure};
+pub use reply::{Reply, UnknownResult};
 pub use select::Select;
 pub use server::{Context, DecodeError};
 

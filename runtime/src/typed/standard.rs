@@ -304,6 +304,16 @@ pub struct ApiInput {
 impl rt::FunctionInput for ApiInput {
     const NAME: &'static str = "fn.api_";
 
+    const RESULT_TAGS: &'static [&'static str] = &[
+        "Ok_",
+        "ErrorUnknown_",
+        "ErrorInvalidRequestHeaders_",
+        "ErrorInvalidRequestBody_",
+        "ErrorInvalidResponseHeaders_",
+        "ErrorInvalidResponseBody_",
+        "ErrorParseFailure_",
+    ];
+
     type Output = ApiOutput;
 }
 
@@ -348,6 +358,16 @@ pub struct PingInput {}
 
 impl rt::FunctionInput for PingInput {
     const NAME: &'static str = "fn.ping_";
+
+    const RESULT_TAGS: &'static [&'static str] = &[
+        "Ok_",
+        "ErrorUnknown_",
+        "ErrorInvalidRequestHeaders_",
+        "ErrorInvalidRequestBody_",
+        "ErrorInvalidResponseHeaders_",
+        "ErrorInvalidResponseBody_",
+        "ErrorParseFailure_",
+    ];
 
     type Output = PingOutput;
 }

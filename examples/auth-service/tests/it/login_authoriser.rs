@@ -142,6 +142,8 @@ async fn me(client: &Client) -> MeOutput {
         .await
         .expect("the call completes")
         .output
+        .known()
+        .expect("a result tag the schema declares")
 }
 
 fn signed_in_as_alice(output: &MeOutput) -> bool {

@@ -19,6 +19,8 @@ async fn login(service: &Service, username: &str) -> LoginOk {
         .await
         .unwrap()
         .output
+        .known()
+        .expect("a result tag the schema declares")
     {
         LoginOutput::Ok(ok) => ok,
         other => panic!("login failed: {other:?}"),

@@ -25,6 +25,8 @@ async fn login(service: &Service, username: &str, session: bool) -> LoginOk {
         .await
         .unwrap()
         .output
+        .known()
+        .expect("a result tag the schema declares")
     {
         LoginOutput::Ok(ok) => ok,
         other => panic!("login failed: {other:?}"),
@@ -35,7 +37,15 @@ async fn refresh(service: &Service, token: &str) -> Option<RefreshOk> {
     let input = RefreshInput {
         refresh_token: token.to_string(),
     };
-    match service.client().refresh(input).await.unwrap().output {
+    match service
+        .client()
+        .refresh(input)
+        .await
+        .unwrap()
+        .output
+        .known()
+        .expect("a result tag the schema declares")
+    {
         RefreshOutput::Ok(ok) => Some(ok),
         RefreshOutput::ErrorUnauthenticated(_) => None,
         other => panic!("unexpected refresh answer: {other:?}"),

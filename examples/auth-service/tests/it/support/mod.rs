@@ -31,7 +31,11 @@ pub const UNAUTHENTICATED: &str = "Valid authentication is required.";
 /// `ErrorUnauthenticated_` is no; any other answer fails the test.
 pub async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
     let answer = service.client().me_with(MeInput {}, headers).await.unwrap();
-    match answer.output {
+    match answer
+        .output
+        .known()
+        .expect("a result tag the schema declares")
+    {
         MeOutput::Ok(_) => true,
         MeOutput::ErrorUnauthenticated(refused) => {
             assert_eq!(refused.message.as_deref(), Some(UNAUTHENTICATED));
@@ -48,7 +52,11 @@ pub async fn refreshes(service: &Service, token: &str) -> bool {
         refresh_token: token.into(),
     };
     let answer = service.client().refresh(input).await.unwrap();
-    match answer.output {
+    match answer
+        .output
+        .known()
+        .expect("a result tag the schema declares")
+    {
         RefreshOutput::Ok(_) => true,
         RefreshOutput::ErrorUnauthenticated(refused) => {
             assert_eq!(
