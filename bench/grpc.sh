@@ -11,7 +11,8 @@
 #
 # Usage: bench/grpc.sh [seconds-per-run (default 10)] [rounds (default 1)]
 # Env:   CARGO_TARGET_DIR (the workspace's build), GRPC_TARGET_DIR (the gRPC bench's own
-#        build; default $CARGO_TARGET_DIR/grpc), CONNECTIONS (16).
+#        build; default $CARGO_TARGET_DIR/grpc), CONNECTIONS (16), NO_BUILD (set: use the
+#        binaries already built).
 #
 # The gRPC bench is its own Cargo workspace (bench/grpc), so the main workspace never
 # compiles tonic.
@@ -39,10 +40,12 @@ cleanup() {
 }
 trap cleanup EXIT
 
-echo "building http_throughput, the bakery and the gRPC bench (release)" >&2
-(cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
-    -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
-(cd "$ROOT/bench/grpc" && CARGO_TARGET_DIR="$GRPC_TARGET_DIR" cargo build --quiet --release)
+if [[ -z "${NO_BUILD:-}" ]]; then
+    echo "building http_throughput, the bakery and the gRPC bench (release)" >&2
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
+        -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
+    (cd "$ROOT/bench/grpc" && CARGO_TARGET_DIR="$GRPC_TARGET_DIR" cargo build --quiet --release)
+fi
 
 MYSHIFT='[{"@auth_":{"Password":{"username":"lead-baker","password":"opensesame"}}},{"fn.myShift":{}}]'
 printf '%s' "$MYSHIFT" >"$WORK/myshift.json"
