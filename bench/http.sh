@@ -8,7 +8,8 @@
 # Usage: bench/http.sh [seconds-per-run (default 10)] [rounds (default 1)]
 # Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), WRK_CONNECTIONS (16),
 #        HTTP_BENCH (echo, bakery or both: the default), BAKERY_BIN (a bakery binary to
-#        measure instead of this tree's: a build of an earlier commit, to compare).
+#        measure instead of this tree's: a build of an earlier commit, to compare),
+#        NO_BUILD (set: use the binaries already built).
 #
 # Loopback only. Each server stops by itself (a --seconds limit) and is killed on exit.
 # wrk and the server share the machine's cores, so on a small machine the figures
@@ -43,9 +44,11 @@ if ! command -v wrk >/dev/null; then
         { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
 fi
 
-echo "building http_throughput and the bakery (release)" >&2
-(cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
-    -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
+if [[ -z "${NO_BUILD:-}" ]]; then
+    echo "building http_throughput and the bakery (release)" >&2
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
+        -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
+fi
 
 "$BIN" body >"$WORK/echo.json"
 printf '%s' '[{"@auth_":{"Password":{"username":"lead-baker","password":"opensesame"}}},{"fn.myShift":{}}]' \
