@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
-# HTTP throughput of the Telepact axum integration against a bare axum handler that
-# parses the same JSON body and answers fixed bytes (runtime acceptance: >= 70 %).
+# HTTP throughput of Telepact servers against a bare axum handler that parses the same
+# JSON body and answers fixed bytes, in one run, alternating servers:
+# - echo:   the runtime's axum router echoing `fn.roundTripTypical` (one item);
+# - bakery: the bakery binary (release) answering the authenticated `fn.myShift`, auth
+#           hook, identity middleware and its stdout log included (to a file).
 #
 # Usage: bench/http.sh [seconds-per-run (default 10)] [rounds (default 1)]
-# Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), WRK_CONNECTIONS (16).
+# Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), WRK_CONNECTIONS (16),
+#        HTTP_BENCH (echo, bakery or both: the default), BAKERY_BIN (a bakery binary to
+#        measure instead of this tree's: a build of an earlier commit, to compare),
+#        NO_BUILD (set: use the binaries already built).
 #
 # Loopback only. Each server stops by itself (a --seconds limit) and is killed on exit.
 # wrk and the server share the machine's cores, so on a small machine the figures
@@ -14,9 +20,11 @@ DURATION="${1:-10}"
 ROUNDS="${2:-1}"
 THREADS="${WRK_THREADS:-2}"
 CONNECTIONS="${WRK_CONNECTIONS:-16}"
+WHICH="${HTTP_BENCH:-both}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/release/examples/http_throughput"
+BAKERY="${BAKERY_BIN:-$TARGET_DIR/release/telepact-bakery}"
 WORK="$(mktemp -d)"
 SERVER_PID=""
 
@@ -36,17 +44,26 @@ if ! command -v wrk >/dev/null; then
         { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
 fi
 
-echo "building http_throughput (release)" >&2
-(cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
-    -p telepact --example http_throughput)
+if [[ -z "${NO_BUILD:-}" ]]; then
+    echo "building http_throughput and the bakery (release)" >&2
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
+        -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
+fi
 
-export TELEPACT_BENCH_BODY="$WORK/body.json"
-"$BIN" body >"$TELEPACT_BENCH_BODY"
+"$BIN" body >"$WORK/echo.json"
+printf '%s' '[{"@auth_":{"Password":{"username":"lead-baker","password":"opensesame"}}},{"fn.myShift":{}}]' \
+    >"$WORK/bakery.json"
+export TELEPACT_BENCH_BODY
 
-# Starts `http_throughput $1` and sets PORT once it listens.
+# Starts server `$1` (bare, telepact or bakery) and sets PORT once it listens.
 start_server() {
     local limit=$((DURATION + 30))
-    "$BIN" "$1" --seconds "$limit" >"$WORK/server.out" 2>"$WORK/server.err" &
+    if [[ "$1" == bakery ]]; then
+        # The identity log goes to a file, as a supervisor would collect it.
+        "$BAKERY" --port 0 >"$WORK/server.out" 2>"$WORK/server.err" &
+    else
+        "$BIN" "$1" --seconds "$limit" >"$WORK/server.out" 2>"$WORK/server.err" &
+    fi
     SERVER_PID=$!
     PORT=""
     for _ in $(seq 100); do
@@ -66,10 +83,12 @@ stop_server() {
     SERVER_PID=""
 }
 
-# Prints the requests/s wrk measured against server `$1`.
+# Prints the requests/s wrk measured against server `$1` posting body file `$2`.
 measure() {
+    TELEPACT_BENCH_BODY="$2"
     start_server "$1"
     local url="http://127.0.0.1:$PORT/api"
+    [[ "$1" == bakery ]] && url="http://127.0.0.1:$PORT/api/telepact"
     local answer
     answer="$(curl -sS -X POST -H 'Content-Type: application/json' \
         --data-binary "@$TELEPACT_BENCH_BODY" "$url")"
@@ -88,18 +107,30 @@ measure() {
     sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out"
 }
 
-echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and server," \
-    "body $(wc -c <"$TELEPACT_BENCH_BODY") bytes" >&2
-for round in $(seq "$ROUNDS"); do
-    # Alternate which server goes first, so drift in the machine's load evens out.
-    if ((round % 2)); then
-        bare="$(measure bare)"
-        telepact="$(measure telepact)"
+# One round of `$1` (echo or bakery): bare and Telepact back to back, in the order `$2`
+# (bare-first or telepact-first), printing both rates and their ratio.
+compare() {
+    local body="$WORK/$1.json" server=telepact bare telepact ratio
+    [[ "$1" == bakery ]] && server=bakery
+    if [[ "$2" == bare-first ]]; then
+        bare="$(measure bare "$body")"
+        telepact="$(measure "$server" "$body")"
     else
-        telepact="$(measure telepact)"
-        bare="$(measure bare)"
+        telepact="$(measure "$server" "$body")"
+        bare="$(measure bare "$body")"
     fi
     ratio="$(awk -v t="$telepact" -v b="$bare" 'BEGIN { printf "%.1f", 100 * t / b }')"
-    printf 'round %s: bare axum %s req/s, telepact %s req/s, ratio %s %%\n' \
-        "$round" "$bare" "$telepact" "$ratio"
+    printf '%-6s bare axum %9s req/s, telepact %9s req/s, ratio %5s %%\n' \
+        "$1" "$bare" "$telepact" "$ratio"
+}
+
+echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and server," \
+    "bodies: echo $(wc -c <"$WORK/echo.json") bytes, bakery $(wc -c <"$WORK/bakery.json") bytes" >&2
+for round in $(seq "$ROUNDS"); do
+    # Alternate which server goes first, so drift in the machine's load evens out.
+    order=telepact-first
+    ((round % 2)) && order=bare-first
+    echo "round $round"
+    [[ "$WHICH" == bakery ]] || compare echo "$order"
+    [[ "$WHICH" == echo ]] || compare bakery "$order"
 done

@@ -1,7 +1,8 @@
 //! The auth hook: `@auth_` credentials in, identity out.
 
+use serde::Deserialize;
 use serde_json::Value;
-use telepact::{Authenticated, HandlerError, Headers};
+use telepact::{AuthHook, Authenticated, BoxFuture, HandlerError, Headers};
 
 use crate::api::Auth;
 use crate::staff::{self, Identity};
@@ -11,19 +12,33 @@ use crate::staff::{self, Identity};
 ///
 /// Any error here reaches the client as `ErrorUnauthenticated_`; the server logs the
 /// error, never the credentials.
-pub async fn authenticate(headers: Headers) -> Result<Authenticated, HandlerError> {
-    let identity = identify(&headers)?;
-    Ok(Authenticated::new()
+///
+/// It reads the headers where they are (the credentials are neither copied nor kept) and
+/// answers at once: checking them waits for nothing.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StaffAuth;
+
+impl AuthHook for StaffAuth {
+    fn authenticate(
+        &self,
+        headers: &Headers,
+    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+        let outcome = identify(headers).map(authenticated).map_err(Into::into);
+        Box::pin(std::future::ready(outcome))
+    }
+}
+
+fn authenticated(identity: Identity) -> Authenticated {
+    Authenticated::new()
         .header("@employeeId", Value::String(identity.employee_id.clone()))
         .header("@station", Value::String(identity.station.clone()))
-        .extension(identity))
+        .extension(identity)
 }
 
 fn identify(headers: &Headers) -> Result<Identity, staff::SignInError> {
     let credentials = headers
         .get("@auth_")
-        .cloned()
-        .and_then(|auth| serde_json::from_value::<Auth>(auth).ok());
+        .and_then(|auth| Auth::deserialize(auth).ok());
     match credentials {
         Some(Auth::Password(password)) => staff::sign_in(&password.username, &password.password),
         None => Err(staff::SignInError::Rejected),
@@ -47,7 +62,7 @@ mod tests {
         let request = headers(json!({
             "@auth_": {"Password": {"username": "lead-baker", "password": "opensesame"}}
         }));
-        let authenticated = authenticate(request).await.unwrap();
+        let authenticated = StaffAuth.authenticate(&request).await.unwrap();
         assert_eq!(authenticated.headers["@employeeId"], "baker-001");
         assert_eq!(authenticated.headers["@station"], "oven");
         let identity = authenticated.extensions.get::<Identity>().unwrap();
@@ -56,10 +71,10 @@ mod tests {
 
     #[tokio::test]
     async fn missing_or_wrong_credentials_fail() {
-        assert!(authenticate(Headers::new()).await.is_err());
+        assert!(StaffAuth.authenticate(&Headers::new()).await.is_err());
         let wrong = headers(json!({
             "@auth_": {"Password": {"username": "cashier", "password": "nope"}}
         }));
-        assert!(authenticate(wrong).await.is_err());
+        assert!(StaffAuth.authenticate(&wrong).await.is_err());
     }
 }

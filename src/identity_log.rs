@@ -31,18 +31,62 @@ impl IdentityEvent {
     /// The event as one line of text, without the newline.
     pub fn to_line(&self) -> String {
         let mut out = Vec::new();
-        let mut serializer = Serializer::with_formatter(&mut out, SpacedFormatter);
-        // Serialising plain strings and options into memory cannot fail.
-        if self.serialize(&mut serializer).is_err() {
-            return String::new();
-        }
+        self.line().write_to(&mut out);
         String::from_utf8(out).unwrap_or_default()
     }
 
     /// Writes the line to stdout and flushes, so a reader sees it at once.
     pub fn print(&self) {
+        self.line().print();
+    }
+
+    fn line(&self) -> IdentityLine<'_> {
+        IdentityLine {
+            employee_id: self.employee_id.as_deref(),
+            event: &self.event,
+            function: &self.function,
+            station: self.station.as_deref(),
+        }
+    }
+}
+
+/// An [`IdentityEvent`] that borrows its text: what the middleware prints on every call,
+/// with no copy of the strings.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct IdentityLine<'a> {
+    #[serde(rename = "employeeId")]
+    pub employee_id: Option<&'a str>,
+    pub event: &'a str,
+    pub function: &'a str,
+    pub station: Option<&'a str>,
+}
+
+impl<'a> IdentityLine<'a> {
+    /// The `middleware.identity` event of a call to `function`.
+    pub fn new(function: &'a str, employee_id: Option<&'a str>, station: Option<&'a str>) -> Self {
+        IdentityLine {
+            employee_id,
+            event: "middleware.identity",
+            function,
+            station,
+        }
+    }
+
+    /// Appends the line, without the newline, to `out`.
+    fn write_to(&self, out: &mut Vec<u8>) {
+        let mut serializer = Serializer::with_formatter(out, SpacedFormatter);
+        // Serialising plain strings and options into memory cannot fail.
+        let _ = self.serialize(&mut serializer);
+    }
+
+    /// Writes the line and its newline to stdout in one write, so a reader sees it at
+    /// once and lines of concurrent calls never interleave.
+    pub fn print(&self) {
+        let mut line = Vec::with_capacity(128);
+        self.write_to(&mut line);
+        line.push(b'\n');
         let mut stdout = io::stdout().lock();
-        let _ = writeln!(stdout, "{}", self.to_line());
+        let _ = stdout.write_all(&line);
         let _ = stdout.flush();
     }
 }

@@ -39,7 +39,7 @@ pub fn server() -> Result<Server, SetupError> {
 /// (see [`telepact::ServerBuilder::metrics`]).
 pub fn server_with_metrics(metrics: bool) -> Result<Server, SetupError> {
     let server = api::server_builder(ShiftBoard)
-        .on_auth(auth::authenticate)
+        .on_auth(auth::StaffAuth)
         .middleware(middleware::IdentityMiddleware)
         .request_timeout(REQUEST_TIMEOUT)
         .metrics(metrics)

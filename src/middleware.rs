@@ -3,7 +3,7 @@
 use serde_json::Value;
 use telepact::{BoxFuture, FunctionRouter, HandlerError, Message, Middleware};
 
-use crate::identity_log::IdentityEvent;
+use crate::identity_log::IdentityLine;
 
 /// Prints one identity line per call, then routes. (A handler's
 /// [`telepact::Refusal`] reaches the server, which answers `ErrorUnauthorized_`.)
@@ -17,13 +17,13 @@ impl Middleware for IdentityMiddleware {
         router: &'a FunctionRouter,
     ) -> BoxFuture<'a, Result<Message, HandlerError>> {
         Box::pin(async move {
-            identity_event(&request).print();
+            identity_line(&request).print();
             router.call(request).await
         })
     }
 }
 
-fn identity_event(request: &Message) -> IdentityEvent {
+fn identity_line(request: &Message) -> IdentityLine<'_> {
     let header = |name: &str| request.headers.get(name).and_then(Value::as_str);
-    IdentityEvent::new(request.target(), header("@employeeId"), header("@station"))
+    IdentityLine::new(request.target(), header("@employeeId"), header("@station"))
 }

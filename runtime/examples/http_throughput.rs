@@ -10,14 +10,22 @@
 //! - `bare`: a plain axum handler that parses the body into a `serde_json::Value` and
 //!   answers fixed bytes: the floor any JSON-over-HTTP server pays.
 //!
-//! `http_throughput body` prints the request both are driven with: `fn.roundTripTypical`
-//! with the `typical/single` payload of `payloads.json`.
+//! `http_throughput body [--payload NAME] [--encoding json|binary|packed] [--schema-dir DIR
+//! --request JSON]` prints a request body: by default `fn.roundTripTypical` with the
+//! `typical/NAME` payload of `payloads.json` (`single` unless named), or `--request` (a
+//! JSON message) for the schema in `--schema-dir`; in the binary encodings it is the
+//! MessagePack request a binary client sends once it holds the server's encoding.
+//!
+//! `http_throughput inprocess --body FILE [--seconds N]` calls the `telepact` server's
+//! `Server::process` with that body on one thread for `N` seconds (default 5) and prints
+//! `calls <n> mean_us <t>`: the floor for the same work over HTTP.
 //!
 //! Both servers run on the same multi-threaded tokio runtime (one worker per core).
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::body::Bytes;
@@ -26,6 +34,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use serde_json::{Value, json};
+use telepact::binary::{BinaryEncoding, encode_request};
 use telepact::http::{self, HttpOptions};
 use telepact::schema::Schema;
 use telepact::{FunctionRouter, Server};
@@ -42,11 +51,25 @@ enum Mode {
     Telepact,
     Bare,
     Body,
+    InProcess,
+}
+
+/// How `body` encodes the request.
+#[derive(Clone, Copy)]
+enum BodyEncoding {
+    Json,
+    Binary,
+    Packed,
 }
 
 struct Args {
     mode: Mode,
     seconds: u64,
+    payload: String,
+    encoding: BodyEncoding,
+    schema_dir: Option<PathBuf>,
+    request: Option<String>,
+    body: Option<PathBuf>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -55,21 +78,51 @@ fn parse_args() -> Result<Args, String> {
         Some("telepact") => Mode::Telepact,
         Some("bare") => Mode::Bare,
         Some("body") => Mode::Body,
-        other => return Err(format!("expected telepact|bare|body, got {other:?}")),
+        Some("inprocess") => Mode::InProcess,
+        other => {
+            return Err(format!(
+                "expected telepact|bare|body|inprocess, got {other:?}"
+            ));
+        }
     };
-    let mut seconds = 60;
+    let mut parsed = Args {
+        seconds: if matches!(mode, Mode::InProcess) {
+            5
+        } else {
+            60
+        },
+        mode,
+        payload: "single".to_string(),
+        encoding: BodyEncoding::Json,
+        schema_dir: None,
+        request: None,
+        body: None,
+    };
     while let Some(arg) = args.next() {
+        let mut value = || args.next().ok_or(format!("{arg} needs a value"));
         match arg.as_str() {
             "--seconds" => {
-                let value = args.next().ok_or("--seconds needs a value")?;
-                seconds = value
+                let value = value()?;
+                parsed.seconds = value
                     .parse()
                     .map_err(|_| format!("bad --seconds {value:?}"))?;
             }
+            "--payload" => parsed.payload = value()?,
+            "--encoding" => {
+                parsed.encoding = match value()?.as_str() {
+                    "json" => BodyEncoding::Json,
+                    "binary" => BodyEncoding::Binary,
+                    "packed" => BodyEncoding::Packed,
+                    other => return Err(format!("bad --encoding {other:?}")),
+                }
+            }
+            "--schema-dir" => parsed.schema_dir = Some(PathBuf::from(value()?)),
+            "--request" => parsed.request = Some(value()?),
+            "--body" => parsed.body = Some(PathBuf::from(value()?)),
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
-    Ok(Args { mode, seconds })
+    Ok(parsed)
 }
 
 fn data_dir() -> PathBuf {
@@ -85,27 +138,101 @@ fn read_data(name: &str) -> Result<String, String> {
     std::fs::read_to_string(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))
 }
 
-/// `[{}, {"fn.roundTripTypical": {"items": typical/single}}]` as bytes.
-fn request_body() -> Result<Vec<u8>, String> {
-    let payloads: Value = serde_json::from_str(&read_data("payloads.json")?)
-        .map_err(|e| format!("payloads.json: {e}"))?;
-    let items = &payloads["typical"]["single"];
-    if !items.is_array() {
-        return Err("payloads.json has no typical/single list".to_string());
+fn benchmark_schema() -> Result<Schema, String> {
+    Schema::from_text(&read_data("benchmark.telepact.json")?)
+        .map_err(|e| format!("benchmark schema: {e}"))
+}
+
+/// The request `body` prints (see the module documentation).
+fn request_body(args: &Args) -> Result<Vec<u8>, String> {
+    let (schema, request) = match (&args.schema_dir, &args.request) {
+        (Some(dir), Some(request)) => {
+            let schema = Schema::from_dir(dir).map_err(|e| format!("{}: {e}", dir.display()))?;
+            let request: Value =
+                serde_json::from_str(request).map_err(|e| format!("--request: {e}"))?;
+            (schema, request)
+        }
+        (None, None) => {
+            let payloads: Value = serde_json::from_str(&read_data("payloads.json")?)
+                .map_err(|e| format!("payloads.json: {e}"))?;
+            let items = &payloads["typical"][args.payload.as_str()];
+            if !items.is_array() {
+                return Err(format!(
+                    "payloads.json has no typical/{} list",
+                    args.payload
+                ));
+            }
+            let request = json!([{}, {"fn.roundTripTypical": {"items": items}}]);
+            (benchmark_schema()?, request)
+        }
+        _ => return Err("--schema-dir and --request go together".to_string()),
+    };
+    let packed = match args.encoding {
+        BodyEncoding::Json => return serde_json::to_vec(&request).map_err(|e| e.to_string()),
+        BodyEncoding::Binary => false,
+        BodyEncoding::Packed => true,
+    };
+    let mut message = match request {
+        Value::Array(parts) => match <[Value; 2]>::try_from(parts) {
+            Ok([Value::Object(headers), Value::Object(body)]) => telepact::Message {
+                headers,
+                body,
+                extensions: Default::default(),
+            },
+            _ => return Err("the request is not [headers, body]".to_string()),
+        },
+        _ => return Err("the request is not [headers, body]".to_string()),
+    };
+    let encoding = BinaryEncoding::new(&schema);
+    message
+        .headers
+        .insert("@bin_".to_string(), json!([encoding.checksum()]));
+    if packed {
+        message.headers.insert("@pac_".to_string(), json!(true));
     }
-    let request = json!([{}, {"fn.roundTripTypical": {"items": items}}]);
-    serde_json::to_vec(&request).map_err(|e| e.to_string())
+    encode_request(&message, &encoding, packed).map_err(|e| e.to_string())
+}
+
+fn telepact_server() -> Result<Server, String> {
+    let functions = FunctionRouter::new().route("fn.roundTripTypical", echo);
+    Server::builder(benchmark_schema()?, functions)
+        .auth_required(false)
+        .build()
+        .map_err(|e| format!("server: {e}"))
 }
 
 fn telepact_router() -> Result<Router, String> {
-    let schema = Schema::from_text(&read_data("benchmark.telepact.json")?)
-        .map_err(|e| format!("benchmark schema: {e}"))?;
-    let functions = FunctionRouter::new().route("fn.roundTripTypical", echo);
-    let server = Server::builder(schema, functions)
-        .auth_required(false)
+    Ok(http::router(
+        telepact_server()?,
+        &HttpOptions::default().path(PATH),
+    ))
+}
+
+/// Calls `Server::process` with `body` for `seconds`, on this thread only.
+fn in_process(body: &std::path::Path, seconds: u64) -> Result<(), String> {
+    let body = std::fs::read(body).map_err(|e| format!("{}: {e}", body.display()))?;
+    let server = telepact_server()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
-        .map_err(|e| format!("server: {e}"))?;
-    Ok(http::router(server, &HttpOptions::default().path(PATH)))
+        .map_err(|e| format!("tokio runtime: {e}"))?;
+    let first = runtime.block_on(server.process(&body));
+    if !first.bytes.starts_with(br#"[{},{"Ok_""#) && first.bytes.first() != Some(&0x92) {
+        return Err(format!(
+            "the server answered {}",
+            String::from_utf8_lossy(&first.bytes)
+        ));
+    }
+    let started = Instant::now();
+    let until = started + Duration::from_secs(seconds);
+    let mut calls = 0u64;
+    while Instant::now() < until {
+        runtime.block_on(server.process(&body));
+        calls += 1;
+    }
+    let mean_us = started.elapsed().as_secs_f64() * 1e6 / calls as f64;
+    println!("calls {calls} mean_us {mean_us:.1}");
+    Ok(())
 }
 
 /// Parses like any JSON server must, then answers without looking at the value.
@@ -142,9 +269,14 @@ async fn serve(router: Router, seconds: u64) -> Result<(), String> {
 fn run(args: Args) -> Result<(), String> {
     let router = match args.mode {
         Mode::Body => {
-            let body = request_body()?;
-            print!("{}", String::from_utf8_lossy(&body));
-            return Ok(());
+            let body = request_body(&args)?;
+            return std::io::stdout()
+                .write_all(&body)
+                .map_err(|e| format!("stdout: {e}"));
+        }
+        Mode::InProcess => {
+            let body = args.body.as_deref().ok_or("inprocess needs --body FILE")?;
+            return in_process(body, args.seconds);
         }
         Mode::Telepact => telepact_router()?,
         Mode::Bare => bare_router(),

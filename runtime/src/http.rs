@@ -38,6 +38,7 @@ use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
 use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
+use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use axum::body::Bytes as Body;
@@ -262,6 +263,12 @@ async fn serve_plain(
         notify.notify_one();
     };
     let service = router.into_make_service_with_connect_info::<SocketAddr>();
+    // Without TCP_NODELAY the tail of a large response waits for the peer's delayed ACK.
+    let listener = listener.tap_io(|stream| {
+        if let Err(error) = stream.set_nodelay(true) {
+            tracing::debug!(%error, "cannot set TCP_NODELAY");
+        }
+    });
     let serving = axum::serve(listener, service)
         .with_graceful_shutdown(shutdown)
         .into_future();

@@ -54,8 +54,9 @@ where
         source,
     };
     let input = serde_json::from_value(payload).map_err(|e| fail("request body", e))?;
-    let typed_headers = serde_json::from_value(Value::Object(headers.clone()))
-        .map_err(|e| fail("request headers", e))?;
+    // Read from the map in place: copying every header (credentials included) into a
+    // value first would cost a clone per call.
+    let typed_headers = Rq::deserialize(&headers).map_err(|e| fail("request headers", e))?;
     let context = Context {
         headers: typed_headers,
         raw_headers: headers,

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# Telepact (JSON, binary, packed over HTTP/1.1) against gRPC (tonic over HTTP/2, prost
+# messages of the same shape), one load client for all (bench/grpc/src/bin/loadgen.rs:
+# N connections, one call in flight on each), two payloads:
+# - myshift: the bakery's authenticated `fn.myShift` (the bakery binary: auth hook,
+#            identity middleware and its log to a file) vs `MyShift` checking metadata;
+# - huge:    the 1,200-item `fn.roundTripTypical` echo (http_throughput telepact) vs
+#            `RoundTripTypical` echoing the same items.
+# Prints one line per protocol and payload per round: req/s, p50 and p99 in µs, and the
+# rate as a percentage of gRPC's in the same round.
+#
+# Usage: bench/grpc.sh [seconds-per-run (default 10)] [rounds (default 1)]
+# Env:   CARGO_TARGET_DIR (the workspace's build), GRPC_TARGET_DIR (the gRPC bench's own
+#        build; default $CARGO_TARGET_DIR/grpc), CONNECTIONS (16), NO_BUILD (set: use the
+#        binaries already built).
+#
+# The gRPC bench is its own Cargo workspace (bench/grpc), so the main workspace never
+# compiles tonic.
+set -euo pipefail
+
+DURATION="${1:-10}"
+ROUNDS="${2:-1}"
+CONNECTIONS="${CONNECTIONS:-16}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+GRPC_TARGET_DIR="${GRPC_TARGET_DIR:-$TARGET_DIR/grpc}"
+THROUGHPUT="$TARGET_DIR/release/examples/http_throughput"
+BAKERY="$TARGET_DIR/release/telepact-bakery"
+GRPC_SERVER="$GRPC_TARGET_DIR/release/grpc_server"
+LOADGEN="$GRPC_TARGET_DIR/release/loadgen"
+WORK="$(mktemp -d)"
+SERVER_PID=""
+
+cleanup() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+if [[ -z "${NO_BUILD:-}" ]]; then
+    echo "building http_throughput, the bakery and the gRPC bench (release)" >&2
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
+        -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
+    (cd "$ROOT/bench/grpc" && CARGO_TARGET_DIR="$GRPC_TARGET_DIR" cargo build --quiet --release)
+fi
+
+MYSHIFT='[{"@auth_":{"Password":{"username":"lead-baker","password":"opensesame"}}},{"fn.myShift":{}}]'
+printf '%s' "$MYSHIFT" >"$WORK/myshift.json"
+"$THROUGHPUT" body --schema-dir "$ROOT/api" --request "$MYSHIFT" --encoding binary \
+    >"$WORK/myshift.binary"
+for encoding in json binary packed; do
+    "$THROUGHPUT" body --payload huge-list --encoding "$encoding" >"$WORK/huge.$encoding"
+done
+
+# Starts `$@` and sets PORT once it prints READY.
+start_server() {
+    "$@" >"$WORK/server.out" 2>"$WORK/server.err" &
+    SERVER_PID=$!
+    PORT=""
+    for _ in $(seq 100); do
+        PORT="$(sed -n 's/^READY //p' "$WORK/server.out")"
+        [[ -n "$PORT" ]] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "server '$*' did not start:" >&2
+    cat "$WORK/server.err" >&2
+    exit 1
+}
+
+stop_server() {
+    kill "$SERVER_PID" 2>/dev/null || true
+    wait "$SERVER_PID" 2>/dev/null || true
+    SERVER_PID=""
+}
+
+# Checks one answer to body file `$2` at URL `$1` is an `Ok_` in the encoding asked.
+check_answer() {
+    local content_type
+    content_type="$(curl -sS -o "$WORK/answer" -w '%{content_type}' -X POST \
+        --data-binary "@$2" "$1")"
+    case "$2" in
+    *.json) [[ "$(head -c 10 "$WORK/answer")" == '[{},{"Ok_"' ]] ;;
+    *) [[ "$content_type" == application/octet-stream ]] ;;
+    esac || {
+        echo "unexpected answer ($content_type) to $2: $(head -c 200 "$WORK/answer")" >&2
+        exit 1
+    }
+}
+
+# Prints loadgen's line for Telepact server `$1` (bakery or echo) posting body `$2`.
+measure_telepact() {
+    local url content_type=application/json
+    if [[ "$1" == bakery ]]; then
+        start_server "$BAKERY" --port 0
+        url="http://127.0.0.1:$PORT/api/telepact"
+    else
+        start_server "$THROUGHPUT" telepact --seconds $((DURATION + 30))
+        url="http://127.0.0.1:$PORT/api"
+    fi
+    [[ "$2" == *.json ]] || content_type=application/octet-stream
+    check_answer "$url" "$2"
+    "$LOADGEN" http "$url" "$2" "$content_type" "$CONNECTIONS" "$DURATION"
+    stop_server
+}
+
+# Prints loadgen's line for the gRPC server and call `$1` (myshift or items:FILE).
+measure_grpc() {
+    start_server "$GRPC_SERVER" --seconds $((DURATION + 30))
+    "$LOADGEN" grpc "http://127.0.0.1:$PORT" "$1" "$CONNECTIONS" "$DURATION"
+    stop_server
+}
+
+# `calls N req/s R p50_us A p99_us B` -> fields
+field() { awk -v name="$1" '{ for (i = 1; i < NF; i++) if ($i == name) print $(i + 1) }'; }
+
+# Measures the rows of payload `$1` and prints them against gRPC.
+compare() {
+    local -a names lines
+    if [[ "$1" == myshift ]]; then
+        names=("gRPC (tonic)" "Telepact JSON" "Telepact binary")
+        lines=("$(measure_grpc myshift)"
+            "$(measure_telepact bakery "$WORK/myshift.json")"
+            "$(measure_telepact bakery "$WORK/myshift.binary")")
+    else
+        names=("gRPC (tonic)" "Telepact JSON" "Telepact binary" "Telepact packed")
+        lines=("$(measure_grpc "items:$WORK/huge.json")"
+            "$(measure_telepact echo "$WORK/huge.json")"
+            "$(measure_telepact echo "$WORK/huge.binary")"
+            "$(measure_telepact echo "$WORK/huge.packed")")
+    fi
+    local grpc_rate i rate
+    grpc_rate="$(field req/s <<<"${lines[0]}")"
+    for i in "${!names[@]}"; do
+        rate="$(field req/s <<<"${lines[$i]}")"
+        printf '%-8s %-16s %8s req/s  p50 %7s µs  p99 %7s µs  %6s %% of gRPC\n' \
+            "$1" "${names[$i]}" "$rate" "$(field p50_us <<<"${lines[$i]}")" \
+            "$(field p99_us <<<"${lines[$i]}")" \
+            "$(awk -v r="$rate" -v g="$grpc_rate" 'BEGIN { printf "%.1f", 100 * r / g }')"
+    done
+}
+
+echo "$CONNECTIONS connections x ${DURATION}s (after 1 s warm-up), $(nproc) cores shared by" \
+    "client and server; bodies: myShift $(wc -c <"$WORK/myshift.json") B JSON /" \
+    "$(wc -c <"$WORK/myshift.binary") B binary; huge-list $(wc -c <"$WORK/huge.json") B JSON /" \
+    "$(wc -c <"$WORK/huge.binary") B binary / $(wc -c <"$WORK/huge.packed") B packed" >&2
+for round in $(seq "$ROUNDS"); do
+    echo "round $round"
+    compare myshift
+    compare huge
+done
