@@ -274,6 +274,7 @@ mod files {
 
     impl FunctionInput for FetchInput {
         const NAME: &'static str = "fn.fetch";
+        const RESULT_TAGS: &'static [&'static str] = &["Ok_"];
         type Output = FetchOutput;
     }
 
