@@ -5,7 +5,8 @@
 # within 10 %). Exits non-zero when any of those checks fails.
 #
 # Usage: bench/soak.sh [seconds (default 60)] [connections (default 64)]
-# Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2).
+# Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), NO_BUILD (set: use the
+#        release binaries already in the target dir).
 #
 # Loopback only. Servers are killed on exit; wrk runs under `timeout`.
 set -euo pipefail
@@ -30,7 +31,10 @@ trap cleanup EXIT
 
 command -v wrk >/dev/null || { echo "soak.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
-(cd "$ROOT" && cargo build --release --locked -p telepact-bakery -p telepact-auth-example >&2)
+if [[ -z "${NO_BUILD:-}" ]]; then
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release --locked \
+        -p telepact-bakery -p telepact-auth-example >&2)
+fi
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
 
