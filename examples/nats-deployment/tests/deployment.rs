@@ -174,8 +174,8 @@ async fn the_bakery_flow_through_the_gateway_over_json() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_bakery_flow_through_the_gateway_over_binary() {
-    // The first call negotiates the encoding (a JSON answer carrying it); the rest
-    // come back as MessagePack through the gateway.
+    // The `Ok_` answers come back as MessagePack through the gateway (the first one
+    // carrying the encoding); the refusal, an error, comes back as JSON.
     let binary = run_the_bakery_flow(ClientOptions::default().binary(true)).await;
     assert!(matches!(binary, None | Some(4)), "{binary:?}");
 }
