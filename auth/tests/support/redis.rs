@@ -4,7 +4,7 @@ use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct RedisServer {
+pub(crate) struct RedisServer {
     child: Child,
     pub port: u16,
 }
@@ -12,7 +12,7 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts one, or returns `None` after a skip (a failure under
     /// `TELEPACT_REQUIRE_ALL=1`) when `redis-server` is missing or does not start.
-    pub fn start() -> Option<RedisServer> {
+    pub(crate) fn start() -> Option<RedisServer> {
         let program = telepact_test_support::redis_server()?;
         let port = free_port();
         let child = Command::new(program)
@@ -40,7 +40,7 @@ impl RedisServer {
         Some(server)
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 }
