@@ -90,6 +90,15 @@ pub struct TestClient {
     schema: OnceCell<Arc<ServerSchema>>,
 }
 
+impl std::fmt::Debug for TestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestClient")
+            .field("client", &self.client)
+            .field("schema_fetched", &self.schema.initialized())
+            .finish_non_exhaustive()
+    }
+}
+
 /// The server's schema, as `fn.api_` tells it.
 struct ServerSchema {
     schema: Schema,

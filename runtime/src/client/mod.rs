@@ -114,6 +114,16 @@ pub struct Client {
     authoriser: Option<Arc<dyn authorise::Authoriser>>,
 }
 
+/// Shows the options and whether an authoriser is set, never its credentials.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("options", &self.inner.options)
+            .field("authorised", &self.authoriser.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     transport: Box<dyn Transport>,
     options: ClientOptions,

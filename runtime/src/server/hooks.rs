@@ -160,6 +160,12 @@ impl Next {
 #[derive(Clone)]
 pub struct FromFn<F>(F);
 
+impl<F> std::fmt::Debug for FromFn<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FromFn")
+    }
+}
+
 impl<F, Fut> Middleware for FromFn<F>
 where
     F: Fn(Message, Next) -> Fut + Send + Sync + 'static,

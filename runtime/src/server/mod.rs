@@ -135,6 +135,19 @@ pub struct ServerBuilder {
     generation_limits: GenerationLimits,
 }
 
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("router", &self.router)
+            .field("auth_required", &self.auth_required)
+            .field("middlewares", &self.middlewares.len())
+            .field("on_auth", &self.on_auth.is_some())
+            .field("request_timeout", &self.request_timeout)
+            .field("metrics", &self.metrics)
+            .finish_non_exhaustive()
+    }
+}
+
 impl ServerBuilder {
     /// Whether the schema must define `union.Auth_` (default `true`): a server without
     /// authentication has to say so.

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct RedisServer {
+pub(crate) struct RedisServer {
     child: Option<Child>,
     program: PathBuf,
     args: Vec<String>,
@@ -18,7 +18,7 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts one that keeps nothing on disk, or returns `None` after a skip (a failure
     /// under `TELEPACT_REQUIRE_ALL=1`) when `redis-server` is missing or does not start.
-    pub fn start() -> Option<RedisServer> {
+    pub(crate) fn start() -> Option<RedisServer> {
         Self::launch(&["--save", "", "--appendonly", "no"])
     }
 
@@ -96,7 +96,7 @@ impl RedisServer {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 }
