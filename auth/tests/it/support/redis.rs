@@ -24,7 +24,7 @@ impl RedisServer {
 
     /// Starts one that appends every write to a file in `dir` and syncs it before
     /// answering, so a [`RedisServer::restart`] loses nothing it acknowledged.
-    pub fn start_persistent(dir: &Path) -> Option<RedisServer> {
+    pub(crate) fn start_persistent(dir: &Path) -> Option<RedisServer> {
         let dir = dir.to_string_lossy();
         Self::launch(&[
             "--dir",
@@ -80,7 +80,7 @@ impl RedisServer {
     }
 
     /// Kills the server at once (SIGKILL: no chance to save on the way out).
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -89,7 +89,7 @@ impl RedisServer {
 
     /// Starts it again on the same port with the same files; panics if it does not
     /// listen within 10 s.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.kill();
         if let Err(why) = self.spawn_and_wait() {
             panic!("{why}");
