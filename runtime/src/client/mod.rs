@@ -79,26 +79,31 @@ impl Default for ClientOptions {
 
 /// Builder-style setters, e.g. `ClientOptions::default().binary(true).packed(true)`.
 impl ClientOptions {
+    /// Sets the `timeout` field.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
+    /// Sets the `binary` field.
     pub fn binary(mut self, binary: bool) -> Self {
         self.binary = binary;
         self
     }
 
+    /// Sets the `packed` field.
     pub fn packed(mut self, packed: bool) -> Self {
         self.packed = packed;
         self
     }
 
+    /// Sets the `always_send_json` field.
     pub fn always_send_json(mut self, always_send_json: bool) -> Self {
         self.always_send_json = always_send_json;
         self
     }
 
+    /// Sets the `correlation_ids` field.
     pub fn correlation_ids(mut self, correlation_ids: bool) -> Self {
         self.correlation_ids = correlation_ids;
         self
@@ -137,6 +142,7 @@ impl Client {
         Self::with_options(transport, ClientOptions::default())
     }
 
+    /// A client sending through `transport` with `options`.
     pub fn with_options(transport: impl Transport, options: ClientOptions) -> Self {
         Client {
             inner: Arc::new(Inner {
@@ -155,6 +161,7 @@ impl Client {
         Ok(Self::with_options(HttpTransport::new(url)?, options))
     }
 
+    /// The options it was built with.
     pub fn options(&self) -> &ClientOptions {
         &self.inner.options
     }

@@ -60,8 +60,11 @@ pub use hooks::{
 /// sent as `application/octet-stream`).
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The serialized message.
     pub bytes: Vec<u8>,
+    /// The response's headers, for the transport to read.
     pub headers: Headers,
+    /// How `bytes` are encoded.
     pub encoding: Encoding,
 }
 

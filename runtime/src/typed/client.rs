@@ -32,7 +32,12 @@ pub enum CallError {
     Client(#[from] ClientError),
     /// The typed input or headers did not serialize to JSON objects.
     #[error("{function}: the request does not serialize: {reason}")]
-    Encode { function: String, reason: String },
+    Encode {
+        /// The function called.
+        function: String,
+        /// The serializer's error.
+        reason: String,
+    },
     /// The response does not fit the generated types (for example a result tag the
     /// schema this code was generated from does not know).
     #[error(transparent)]
@@ -42,7 +47,10 @@ pub enum CallError {
     #[error(
         "{function}: a `@select_` response does not fit the generated types; send it with the generated `Client::call_raw` and read the JSON"
     )]
-    Selection { function: String },
+    Selection {
+        /// The function called.
+        function: String,
+    },
 }
 
 /// The header that trims responses.
