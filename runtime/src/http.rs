@@ -62,7 +62,7 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Where the endpoint lives and how much it accepts.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
-    /// The route that accepts requests (POST), [`DEFAULT_PATH`] by default.
+    /// The endpoint's route, [`DEFAULT_PATH`] by default.
     pub path: String,
     /// The largest request body accepted, in bytes; larger ones get 413.
     pub body_limit: usize,
