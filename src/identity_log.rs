@@ -11,14 +11,19 @@ use serde_json::ser::{Formatter, Serializer};
 /// One `middleware.identity` event. Fields are declared in sorted key order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IdentityEvent {
+    /// The caller's employee id, when the call was authenticated.
     #[serde(rename = "employeeId")]
     pub employee_id: Option<String>,
+    /// Always `middleware.identity`.
     pub event: String,
+    /// The function called.
     pub function: String,
+    /// The caller's station, when the call was authenticated.
     pub station: Option<String>,
 }
 
 impl IdentityEvent {
+    /// The event for a call of `function` by the given caller.
     pub fn new(function: &str, employee_id: Option<&str>, station: Option<&str>) -> Self {
         IdentityEvent {
             employee_id: employee_id.map(str::to_string),

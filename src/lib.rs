@@ -22,6 +22,7 @@ pub use staff::Identity;
 /// Why the server could not be put together.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// The runtime refused the schema or the server's configuration.
     #[error(transparent)]
     Server(#[from] BuildError),
 }

@@ -8,7 +8,9 @@ use subtle::ConstantTimeEq;
 /// The caller's normalised identity, as `on_auth` derives it from the credentials.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// The employee's id, e.g. `baker-001`.
     pub employee_id: String,
+    /// Where the employee works, e.g. `oven`.
     pub station: String,
 }
 
@@ -30,6 +32,7 @@ pub enum SignInError {
     BackendUnavailable,
 }
 
+/// The station that bakes the specials.
 pub const OVEN: &str = "oven";
 
 struct StaffMember {

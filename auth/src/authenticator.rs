@@ -23,6 +23,7 @@ use telepact::clock::{Clock, SystemClock};
 /// Lifetimes, limits and token audience.
 #[derive(Debug, Clone)]
 pub struct AuthConfig {
+    /// Access-token issuer, audience, lifetime and clock leeway.
     pub jwt: JwtConfig,
     /// Seconds a refresh-token family lives from login (rotation does not extend it).
     pub refresh_ttl: i64,
@@ -32,7 +33,9 @@ pub struct AuthConfig {
     pub session_idle: Option<i64>,
     /// Seconds a new API key works; `None` (the default): until it is revoked.
     pub api_key_ttl: Option<i64>,
+    /// Failed-login limits per user and per address.
     pub throttle: ThrottleLimits,
+    /// Argon2 cost parameters for new password hashes.
     pub password: PasswordParams,
     /// How many password checks may run at once, each on the blocking pool; a login
     /// arriving when all are busy is refused at once rather than queued.
@@ -76,6 +79,7 @@ pub struct Authenticator {
 }
 
 impl Authenticator {
+    /// Builds an authenticator; fails only if `config.password` holds invalid Argon2 parameters.
     pub fn new(
         config: AuthConfig,
         keys: JwtKeys,
@@ -100,14 +104,17 @@ impl Authenticator {
         self
     }
 
+    /// The configuration it was built with.
     pub fn config(&self) -> &AuthConfig {
         &self.config
     }
 
+    /// The password hasher, for setting or changing a user's password.
     pub fn passwords(&self) -> &PasswordHasher {
         &self.passwords
     }
 
+    /// The store holding refresh families, API keys, sessions and revocations.
     pub fn store(&self) -> &Arc<dyn CredentialStore> {
         &self.store
     }

@@ -18,10 +18,30 @@ use crate::identity::AuthMethod;
 /// `Debug` shows the variant and the username only, so a stray `{:?}` leaks nothing.
 #[derive(Clone, PartialEq, Eq)]
 pub enum Credential {
-    Password { username: String, password: String },
-    Bearer { token: String },
-    ApiKey { key: String },
-    Session { id: String, csrf: String },
+    /// Login with a user name and password.
+    Password {
+        /// The account name the user logs in with.
+        username: String,
+        /// The password, checked against the stored argon2id hash.
+        password: String,
+    },
+    /// An access token from [`Authenticator::issue_tokens`](crate::Authenticator::issue_tokens) or a refresh.
+    Bearer {
+        /// The encoded JWT.
+        token: String,
+    },
+    /// An API key issued to a user.
+    ApiKey {
+        /// The full key (`tpk_...`).
+        key: String,
+    },
+    /// A session id and the CSRF token that must accompany it.
+    Session {
+        /// The session id; as secret as a password.
+        id: String,
+        /// The CSRF token the page sent with the request.
+        csrf: String,
+    },
 }
 
 impl Credential {

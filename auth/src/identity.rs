@@ -9,9 +9,13 @@ use telepact::clock::UnixTime;
 /// How the caller proved who they are.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AuthMethod {
+    /// A user id and password in `@auth_`.
     Password,
+    /// A bearer access token (JWT).
     Bearer,
+    /// A long-lived API key.
     ApiKey,
+    /// A browser session cookie plus CSRF token.
     Session,
 }
 
@@ -31,21 +35,31 @@ impl AuthMethod {
 /// identifiers and hashes, never secrets.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CredentialRef {
+    /// A password login; nothing to revoke.
     Password,
+    /// An access token.
     Bearer {
+        /// The token's `jti` claim.
         token_id: String,
+        /// The refresh-token family it was issued in; revoking it ends the whole login.
         family: String,
+        /// When the token expires; a revocation only needs to be kept until then.
         expires_at: UnixTime,
     },
+    /// An API key.
     ApiKey {
+        /// The key's public identifier.
         key_id: String,
     },
+    /// A server-side session.
     Session {
+        /// Hash of the session id, as stored.
         session_hash: String,
     },
 }
 
 impl CredentialRef {
+    /// How the caller authenticated.
     pub fn method(&self) -> AuthMethod {
         match self {
             CredentialRef::Password => AuthMethod::Password,
@@ -61,12 +75,15 @@ impl CredentialRef {
 /// [`Message`]: telepact::Message
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Identity {
+    /// The user's stable identifier.
     pub user_id: String,
     /// The tenant (organisation) the user belongs to.
     pub tenant: String,
+    /// The user's roles, as checked by [`Policy`](crate::Policy).
     pub roles: BTreeSet<String>,
     /// What this credential may do: the user's scopes, narrowed by an API key's.
     pub scopes: BTreeSet<String>,
+    /// The credential used for this request, for revocation.
     pub credential: CredentialRef,
 }
 
@@ -75,14 +92,17 @@ impl Identity {
     pub const HEADER_NAMES: &'static [&'static str] =
         &["@userId", "@tenant", "@roles", "@scopes", "@authMethod"];
 
+    /// How the caller authenticated.
     pub fn method(&self) -> AuthMethod {
         self.credential.method()
     }
 
+    /// Whether the user holds `role`.
     pub fn has_role(&self, role: &str) -> bool {
         self.roles.contains(role)
     }
 
+    /// Whether this credential grants `scope`.
     pub fn has_scope(&self, scope: &str) -> bool {
         self.scopes.contains(scope)
     }

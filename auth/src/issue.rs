@@ -22,7 +22,9 @@ const CSRF_PREFIX: &str = "tpc_";
 /// What a login or refresh hands the client. `Debug` hides the tokens.
 #[derive(Clone, PartialEq, Eq)]
 pub struct TokenPair {
+    /// A signed JWT for `Bearer` credentials.
     pub access_token: String,
+    /// Exchanged once for a new pair; reusing it revokes the family.
     pub refresh_token: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -33,15 +35,20 @@ pub struct TokenPair {
 /// A new API key: `key` is shown to its owner once and never stored.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewApiKey {
+    /// The key's public identifier, used to list and revoke it.
     pub key_id: String,
+    /// The secret key the client sends.
     pub key: String,
 }
 
 /// A new session: `id` goes into an HttpOnly cookie, `csrf` to the page's script.
 #[derive(Clone, PartialEq, Eq)]
 pub struct NewSession {
+    /// The session id, secret; goes into the cookie.
     pub id: String,
+    /// The token the page sends in a header with every request.
     pub csrf: String,
+    /// When the session ends at the latest.
     pub expires_at: UnixTime,
     /// Seconds the session lives (the cookie's `Max-Age`).
     pub max_age: i64,

@@ -22,6 +22,7 @@ const STORED_KEY: &str = "jwt-key:current";
 /// One HMAC key and its id.
 #[derive(Clone)]
 pub struct JwtKey {
+    /// Key id, written to a token's `kid` header so verification finds the key.
     pub kid: String,
     secret: Vec<u8>,
 }
@@ -72,6 +73,7 @@ struct StoredKey {
 }
 
 impl JwtKeys {
+    /// Signs and verifies with `signing`; add retired keys with [`accept`](Self::accept).
     pub fn new(signing: JwtKey) -> Self {
         JwtKeys {
             signing,
@@ -119,7 +121,9 @@ impl JwtKeys {
 /// Who issues access tokens and for whom.
 #[derive(Debug, Clone)]
 pub struct JwtConfig {
+    /// The `iss` claim written and required.
     pub issuer: String,
+    /// The `aud` claim written and required.
     pub audience: String,
     /// Seconds an access token lives.
     pub ttl: i64,

@@ -16,7 +16,9 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 pub struct PasswordParams {
     /// Memory in KiB.
     pub memory_kib: u32,
+    /// Passes over memory.
     pub iterations: u32,
+    /// Lanes (threads) per hash.
     pub parallelism: u32,
 }
 
@@ -52,6 +54,7 @@ pub struct PasswordHasher {
 }
 
 impl PasswordHasher {
+    /// A hasher using `params`; fails if Argon2 rejects them.
     pub fn new(params: PasswordParams) -> Result<Self, AuthError> {
         let params = Params::new(
             params.memory_kib,

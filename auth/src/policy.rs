@@ -25,10 +25,13 @@ pub enum Requirement {
     Public,
     /// Any authenticated caller.
     Authenticated,
+    /// The user holds this role.
     Role(String),
+    /// The credential grants this scope.
     Scope(String),
     /// Signed in with this kind of credential (e.g. `fn.login` takes a password).
     Method(AuthMethod),
+    /// Every one of these.
     AllOf(Vec<Requirement>),
 }
 
@@ -47,6 +50,7 @@ impl Default for Policy {
 }
 
 impl Policy {
+    /// An empty policy: every function needs an authenticated caller.
     pub fn new() -> Self {
         Policy {
             rules: HashMap::new(),
@@ -54,11 +58,13 @@ impl Policy {
         }
     }
 
+    /// Sets what `function` (e.g. `fn.shifts`) needs.
     pub fn require(mut self, function: impl Into<String>, requirement: Requirement) -> Self {
         self.rules.insert(function.into(), requirement);
         self
     }
 
+    /// Lets anyone call `function`.
     pub fn public(self, function: impl Into<String>) -> Self {
         self.require(function, Requirement::Public)
     }

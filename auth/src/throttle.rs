@@ -11,7 +11,9 @@ use telepact::clock::UnixTime;
 /// How many failures are tolerated within a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ThrottleLimits {
+    /// Failed logins allowed per username in a window.
     pub per_account: u32,
+    /// Failed logins allowed per client address in a window.
     pub per_address: u32,
     /// Seconds a window lasts; counts start again in the next one.
     pub window: i64,
@@ -40,6 +42,7 @@ struct Counter {
 }
 
 impl LoginThrottle {
+    /// Counts against `limits`.
     pub fn new(limits: ThrottleLimits) -> Self {
         LoginThrottle { limits }
     }

@@ -10,8 +10,11 @@ use crate::error::AuthError;
 /// A user as policy sees them.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct User {
+    /// The stable id credentials and tokens refer to.
     pub user_id: String,
+    /// The tenant (organisation) the user belongs to.
     pub tenant: String,
+    /// Roles checked by [`Policy`](crate::Policy).
     pub roles: BTreeSet<String>,
     /// Everything this user's credentials may be scoped to.
     pub scopes: BTreeSet<String>,
@@ -22,7 +25,9 @@ pub struct User {
 /// What a password login needs: whose account it is and the stored argon2id hash.
 #[derive(Clone, PartialEq, Eq)]
 pub struct LoginRecord {
+    /// The account's user id.
     pub user_id: String,
+    /// The argon2id PHC string.
     pub password_hash: String,
 }
 
@@ -57,6 +62,7 @@ struct Directory {
 }
 
 impl MemoryUsers {
+    /// An empty directory.
     pub fn new() -> Self {
         Self::default()
     }

@@ -13,7 +13,7 @@ use crate::fetch::{fetch_api, schema_text};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("schema").required(true).args(["schema_dir", "schema_http_url"])))]
-pub struct CodegenArgs {
+pub(crate) struct CodegenArgs {
     /// Directory holding the `*.telepact.yaml` / `*.telepact.json` files
     #[arg(long)]
     schema_dir: Option<PathBuf>,
@@ -60,7 +60,7 @@ fn path_and_attribute(text: &str) -> Result<(String, String), String> {
 }
 
 /// Generates the code; the output file is rewritten only when its content changes.
-pub async fn run(args: &CodegenArgs) -> Outcome {
+pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     if args.lang != "rust" {
         return Err(CliError::Language(args.lang.clone()));
     }

@@ -9,7 +9,7 @@ use telepact_schema::{Schema, compare};
 use crate::Outcome;
 
 #[derive(Debug, Args)]
-pub struct CompareArgs {
+pub(crate) struct CompareArgs {
     /// New telepact schema directory
     #[arg(long)]
     new_schema_dir: PathBuf,
@@ -19,7 +19,7 @@ pub struct CompareArgs {
 }
 
 /// Prints the verdict and each incompatible change; exits 1 when there is one.
-pub fn run(args: &CompareArgs) -> Outcome {
+pub(crate) fn run(args: &CompareArgs) -> Outcome {
     let new = Schema::from_dir(&args.new_schema_dir)?;
     let old = Schema::from_dir(&args.old_schema_dir)?;
     let incompatibilities = compare(&old, &new);

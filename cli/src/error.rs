@@ -6,7 +6,7 @@ use telepact_schema::LoadError;
 
 /// Why a command failed.
 #[derive(Debug, thiserror::Error)]
-pub enum CliError {
+pub(crate) enum CliError {
     /// A schema could not be read or is invalid.
     #[error(transparent)]
     Schema(#[from] LoadError),
@@ -48,7 +48,7 @@ impl CliError {
     /// The failure as stderr shows it, with ANSI colours when `colour`: schema failures
     /// as the loader renders them (source excerpt, caret, plain words, a count line),
     /// anything else as one `error: ...` line.
-    pub fn render(&self, colour: bool) -> String {
+    pub(crate) fn render(&self, colour: bool) -> String {
         match self {
             CliError::Schema(error) => error.render(colour),
             CliError::Codegen(error) => error.render(colour),
@@ -57,7 +57,7 @@ impl CliError {
     }
 
     /// An `Unreachable` error whose reason lists `error` and its causes.
-    pub fn unreachable(url: &str, error: &dyn std::error::Error) -> Self {
+    pub(crate) fn unreachable(url: &str, error: &dyn std::error::Error) -> Self {
         CliError::Unreachable {
             url: url.to_string(),
             reason: chain(error),

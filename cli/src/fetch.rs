@@ -16,7 +16,7 @@ use crate::error::CliError;
 const FILE_NAME: &str = "api.telepact.json";
 
 #[derive(Debug, Args)]
-pub struct FetchArgs {
+pub(crate) struct FetchArgs {
     /// HTTP URL of a Telepact API
     #[arg(long)]
     http_url: String,
@@ -29,7 +29,7 @@ pub struct FetchArgs {
 }
 
 /// Writes the served schema to `<output-dir>/api.telepact.json`.
-pub async fn run(args: &FetchArgs) -> Outcome {
+pub(crate) async fn run(args: &FetchArgs) -> Outcome {
     let api = fetch_api(&args.http_url, args.include_internal).await?;
     let text = schema_text(&api);
     // What is written must load: a server that serves a broken schema is reported here.
@@ -46,7 +46,7 @@ pub async fn run(args: &FetchArgs) -> Outcome {
 
 /// The definitions the server at `url` serves from `fn.api_` (with the standard ones
 /// when `include_internal`).
-pub async fn fetch_api(url: &str, include_internal: bool) -> Result<Vec<Value>, CliError> {
+pub(crate) async fn fetch_api(url: &str, include_internal: bool) -> Result<Vec<Value>, CliError> {
     let client = Client::http(url, ClientOptions::default())
         .map_err(|error| CliError::unreachable(url, &error))?;
     let mut payload = Map::new();
@@ -68,7 +68,7 @@ pub async fn fetch_api(url: &str, include_internal: bool) -> Result<Vec<Value>, 
 }
 
 /// The definitions as a schema file: a JSON array, one definition per line block.
-pub fn schema_text(api: &[Value]) -> String {
+pub(crate) fn schema_text(api: &[Value]) -> String {
     let mut text = serde_json::to_string_pretty(api).unwrap_or_else(|_| "[]".into());
     text.push('\n');
     text

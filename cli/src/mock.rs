@@ -18,7 +18,7 @@ use crate::fetch::{fetch_api, schema_text};
 /// variables take `1`/`0`, `true`/`false`, `yes`/`no`, `on`/`off`).
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("schema").required(true).args(["http_url", "dir"])))]
-pub struct MockArgs {
+pub(crate) struct MockArgs {
     /// HTTP URL of a Telepact API
     #[arg(long, env = "TELEPACT_HTTP_URL")]
     http_url: Option<String>,
@@ -71,7 +71,7 @@ impl MockArgs {
 }
 
 /// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
-pub async fn run(args: &MockArgs) -> Outcome {
+pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let schema = match (&args.dir, &args.http_url) {
         (Some(dir), _) => Schema::mock_from_dir(dir)?,
         (None, Some(url)) => Schema::mock_from_documents([(

@@ -11,7 +11,7 @@ use crate::names::ident;
 use crate::plan::FunctionPlan;
 
 impl Emitter<'_> {
-    pub fn client(&self) -> TokenStream {
+    pub(crate) fn client(&self) -> TokenStream {
         let request_headers = self.item_ident(self.plan.request_headers);
         let response_headers = self.item_ident(self.plan.response_headers);
         let client_attributes = &self.options.client_attributes;

@@ -11,7 +11,7 @@ use quote::quote;
 const MAX_INDENT: usize = 3;
 
 /// `#[doc = "..."]` attributes for a docstring, one per line.
-pub fn doc_attrs(doc: Option<&str>) -> TokenStream {
+pub(crate) fn doc_attrs(doc: Option<&str>) -> TokenStream {
     let Some(doc) = doc else {
         return TokenStream::new();
     };
@@ -20,7 +20,7 @@ pub fn doc_attrs(doc: Option<&str>) -> TokenStream {
 }
 
 /// The docstring's lines, each with a leading space (so they render as `/// text`).
-pub fn rustdoc_lines(doc: &str) -> Vec<String> {
+pub(crate) fn rustdoc_lines(doc: &str) -> Vec<String> {
     let raw: Vec<&str> = doc.lines().map(str::trim_end).collect();
     let indent = raw
         .iter()

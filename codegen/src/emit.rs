@@ -12,7 +12,7 @@ use crate::plan::{ItemId, Plan};
 
 /// Options resolved into tokens, shared by the emitters.
 #[derive(Debug, Clone)]
-pub struct Options {
+pub(crate) struct Options {
     pub runtime: TokenStream,
     /// (selector, attribute tokens); a selector `.` matches every item.
     pub type_attributes: Vec<(String, TokenStream)>,
@@ -29,7 +29,7 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn new(
+    pub(crate) fn new(
         runtime: &str,
         type_attributes: &[(String, String)],
         server: bool,
@@ -78,7 +78,7 @@ impl Options {
 
     /// The extra attributes for the item with schema key `key`: `.` selects every item,
     /// `fn.x` selects `fn.x` and everything under it (`fn.x.->`, `fn.x.->.Ok_`).
-    pub fn attributes_for(&self, key: &str) -> Vec<&TokenStream> {
+    pub(crate) fn attributes_for(&self, key: &str) -> Vec<&TokenStream> {
         self.type_attributes
             .iter()
             .filter(|(selector, _)| {
@@ -115,19 +115,19 @@ pub fn parse_attributes(
 }
 
 /// Shared state of the emitters.
-pub struct Emitter<'a> {
+pub(crate) struct Emitter<'a> {
     pub plan: &'a Plan,
     pub options: &'a Options,
 }
 
 impl Emitter<'_> {
-    pub fn item_ident(&self, id: ItemId) -> Ident {
+    pub(crate) fn item_ident(&self, id: ItemId) -> Ident {
         ident(&self.plan.items[id].name)
     }
 
     /// How generated code names an item: the standard definitions' types live in the
     /// runtime (`rt::standard`), the rest in the generated module.
-    pub fn item_path(&self, id: ItemId) -> TokenStream {
+    pub(crate) fn item_path(&self, id: ItemId) -> TokenStream {
         let name = self.item_ident(id);
         if self.plan.items[id].standard && !self.options.standard_only {
             quote! { rt::standard::#name }
@@ -186,7 +186,7 @@ pub fn generate_standard() -> Result<String, Error> {
 
 /// The generated Rust source for `schema`, formatted: one module named after `source`
 /// (the schema directory's name), holding the schema it came from.
-pub fn generate(schema: &Schema, options: &Options, source: &str) -> Result<String, Error> {
+pub(crate) fn generate(schema: &Schema, options: &Options, source: &str) -> Result<String, Error> {
     let plan = Plan::build(schema)?;
     let emitter = Emitter {
         plan: &plan,

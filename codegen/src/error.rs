@@ -18,13 +18,21 @@ pub enum Error {
     /// Two schema definitions map to the same Rust name.
     #[error("{second} and {first} would both be named `{name}` in Rust; rename one of them")]
     NameCollision {
+        /// The Rust name both would get.
         name: String,
+        /// The definition that claimed the name first.
         first: String,
+        /// The definition that asked for it again.
         second: String,
     },
     /// An option (such as a type attribute or the runtime path) is not valid Rust.
     #[error("invalid option {option}: {reason}")]
-    InvalidOption { option: String, reason: String },
+    InvalidOption {
+        /// The option as given, e.g. `runtime_path("...")`.
+        option: String,
+        /// Why it does not parse as Rust.
+        reason: String,
+    },
     /// The generated code did not parse; a bug in the generator or in an option.
     #[error("generated code does not parse ({0}); check the type attributes")]
     Unparsable(String),
@@ -37,7 +45,9 @@ pub enum Error {
         changes.join("\n")
     )]
     Incompatible {
+        /// The released schema's directory or file.
         released: PathBuf,
+        /// One `file:row:col: change` line per incompatible change.
         changes: Vec<String>,
     },
     /// `OUT_DIR` is not set and no output directory was configured.
@@ -49,14 +59,19 @@ pub enum Error {
         first.display(), second.display(), path.display()
     )]
     OutputClash {
+        /// The output file both would write.
         path: PathBuf,
+        /// The first schema directory.
         first: PathBuf,
+        /// The second schema directory.
         second: PathBuf,
     },
     /// Writing the output failed.
     #[error("{}: {source}", path.display())]
     Io {
+        /// The file or directory being written.
         path: PathBuf,
+        /// The I/O error.
         #[source]
         source: std::io::Error,
     },

@@ -10,7 +10,7 @@ use crate::names::ident;
 use crate::plan::{FieldPlan, Shape};
 
 impl Emitter<'_> {
-    pub fn request_headers_impl(&self) -> TokenStream {
+    pub(crate) fn request_headers_impl(&self) -> TokenStream {
         let id = self.plan.request_headers;
         let Shape::Struct(fields) = &self.plan.items[id].shape else {
             return TokenStream::new();

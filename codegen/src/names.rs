@@ -9,7 +9,7 @@ use proc_macro2::{Ident, Span};
 use crate::error::Error;
 
 /// Names the generated code defines itself; a schema type may not take them.
-pub const RESERVED_TYPE_NAMES: &[&str] = &[
+pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &[
     "Handler",
     "Client",
     "Mock",
@@ -27,7 +27,7 @@ pub const RESERVED_TYPE_NAMES: &[&str] = &[
 ];
 
 /// Methods of the generated `Client` besides the functions'; no function may take them.
-pub const RESERVED_METHOD_NAMES: &[&str] = &[
+pub(crate) const RESERVED_METHOD_NAMES: &[&str] = &[
     "new",
     "inner",
     "with_headers",
@@ -38,7 +38,7 @@ pub const RESERVED_METHOD_NAMES: &[&str] = &[
 
 /// `ExStruct` from `struct.ExStruct`, `Auth` from `Auth_`, `MyShift` from `myShift`:
 /// trailing `_` dropped, each `_`-separated part capitalised.
-pub fn type_name(schema_name: &str) -> String {
+pub(crate) fn type_name(schema_name: &str) -> String {
     let name: String = schema_name
         .split('_')
         .filter(|part| !part.is_empty())
@@ -49,18 +49,18 @@ pub fn type_name(schema_name: &str) -> String {
 }
 
 /// `employee_id` from `employeeId`, `auth` from `@auth_`.
-pub fn snake_name(schema_name: &str) -> String {
+pub(crate) fn snake_name(schema_name: &str) -> String {
     sanitise(&schema_name.trim_start_matches('@').to_snake_case())
 }
 
 /// The name without its kind prefix: `myShift` from `fn.myShift`.
-pub fn strip_prefix(key: &str) -> &str {
+pub(crate) fn strip_prefix(key: &str) -> &str {
     key.split_once('.').map_or(key, |(_, rest)| rest)
 }
 
 /// An identifier token for a name made by [`type_name`] or [`snake_name`]; keywords
 /// become raw identifiers (`r#type`), or get a `_` suffix where Rust has no raw form.
-pub fn ident(name: &str) -> Ident {
+pub(crate) fn ident(name: &str) -> Ident {
     match name {
         "self" | "Self" | "super" | "crate" | "_" => {
             Ident::new(&format!("{name}_"), Span::call_site())
@@ -104,13 +104,13 @@ fn is_keyword(name: &str) -> bool {
 
 /// Hands out names within one namespace and reports the second claimant of a name.
 #[derive(Debug, Default)]
-pub struct NameRegistry {
+pub(crate) struct NameRegistry {
     owners: HashMap<String, String>,
 }
 
 impl NameRegistry {
     /// A registry in which the generated code's own item names are taken.
-    pub fn for_types() -> Self {
+    pub(crate) fn for_types() -> Self {
         let mut registry = Self::default();
         for name in RESERVED_TYPE_NAMES {
             registry
@@ -121,7 +121,7 @@ impl NameRegistry {
     }
 
     /// A registry in which the generated client's own method names are taken.
-    pub fn for_methods() -> Self {
+    pub(crate) fn for_methods() -> Self {
         let mut registry = Self::default();
         for name in RESERVED_METHOD_NAMES {
             registry
@@ -132,7 +132,7 @@ impl NameRegistry {
     }
 
     /// Claims `name` for `owner` (a schema path used in the error message).
-    pub fn claim(&mut self, name: String, owner: &str) -> Result<String, Error> {
+    pub(crate) fn claim(&mut self, name: String, owner: &str) -> Result<String, Error> {
         if let Some(previous) = self.owners.get(&name) {
             return Err(Error::NameCollision {
                 name,

@@ -11,11 +11,11 @@ use crate::names::{NameRegistry, snake_name, strip_prefix, type_name};
 use crate::recursion;
 
 /// Index of an [`Item`] in [`Plan::items`].
-pub type ItemId = usize;
+pub(crate) type ItemId = usize;
 
 /// Everything the emitters need: items in output order and lookups from schema ids.
 #[derive(Debug)]
-pub struct Plan {
+pub(crate) struct Plan {
     pub items: Vec<Item>,
     pub functions: Vec<FunctionPlan>,
     pub request_headers: ItemId,
@@ -27,7 +27,7 @@ pub struct Plan {
 
 /// One generated struct or enum.
 #[derive(Debug)]
-pub struct Item {
+pub(crate) struct Item {
     /// Where the item comes from (`struct.X`, `union.X.Tag`, `fn.x.->`); type attributes
     /// select items by it.
     pub key: String,
@@ -44,13 +44,13 @@ pub struct Item {
 }
 
 #[derive(Debug)]
-pub enum Shape {
+pub(crate) enum Shape {
     Struct(Vec<FieldPlan>),
     Enum(Vec<VariantPlan>),
 }
 
 #[derive(Debug)]
-pub struct FieldPlan {
+pub(crate) struct FieldPlan {
     /// The JSON key, exactly as on the wire (`optional!`, `@auth_`).
     pub wire: String,
     pub name: String,
@@ -62,7 +62,7 @@ pub struct FieldPlan {
 }
 
 #[derive(Debug)]
-pub struct VariantPlan {
+pub(crate) struct VariantPlan {
     /// The tag, exactly as on the wire (`Ok_`).
     pub wire: String,
     pub name: String,
@@ -71,7 +71,7 @@ pub struct VariantPlan {
 }
 
 #[derive(Debug)]
-pub struct FunctionPlan {
+pub(crate) struct FunctionPlan {
     /// The function's schema key (`fn.myShift`).
     pub wire: String,
     pub method: String,
@@ -84,7 +84,7 @@ pub struct FunctionPlan {
 }
 
 impl Plan {
-    pub fn build(schema: &Schema) -> Result<Plan, Error> {
+    pub(crate) fn build(schema: &Schema) -> Result<Plan, Error> {
         let mut builder = PlanBuilder::new(schema);
         builder.reserve_named_types()?;
         builder.add_structs()?;
@@ -107,15 +107,15 @@ impl Plan {
         Ok(plan)
     }
 
-    pub fn struct_item(&self, id: telepact_schema::StructId) -> ItemId {
+    pub(crate) fn struct_item(&self, id: telepact_schema::StructId) -> ItemId {
         self.struct_items[id.0 as usize]
     }
 
-    pub fn union_item(&self, id: telepact_schema::UnionId) -> ItemId {
+    pub(crate) fn union_item(&self, id: telepact_schema::UnionId) -> ItemId {
         self.union_items[id.0 as usize]
     }
 
-    pub fn input_item(&self, id: telepact_schema::FunctionId) -> ItemId {
+    pub(crate) fn input_item(&self, id: telepact_schema::FunctionId) -> ItemId {
         self.input_items[id.0 as usize]
     }
 }

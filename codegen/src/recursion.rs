@@ -27,7 +27,7 @@ fn edges(plan: &Plan, item: ItemId) -> Vec<ItemId> {
 
 /// Boxes every field whose by-value target lies in the field's own strongly connected
 /// component: every cycle passes through such a field, and no other field is boxed.
-pub fn mark_boxed_fields(plan: &mut Plan) {
+pub(crate) fn mark_boxed_fields(plan: &mut Plan) {
     let graph: Vec<Vec<ItemId>> = (0..plan.items.len()).map(|i| edges(plan, i)).collect();
     let component = strongly_connected_components(&graph);
     for item in 0..plan.items.len() {
@@ -45,7 +45,7 @@ pub fn mark_boxed_fields(plan: &mut Plan) {
 
 /// Marks the structs whose every field has a `Default` (least fixpoint, so a struct
 /// that needs itself to be defaultable is not).
-pub fn mark_default_structs(plan: &mut Plan) {
+pub(crate) fn mark_default_structs(plan: &mut Plan) {
     loop {
         let mut changed = false;
         for item in 0..plan.items.len() {
@@ -133,7 +133,7 @@ fn type_derivable(plan: &Plan, ty: &TypeExpr) -> Derivable {
 
 /// Marks which items can derive `Eq` and `Hash`: greatest fixpoint (every item starts
 /// marked and loses a mark when something inside lacks it), so recursive types keep it.
-pub fn mark_eq_and_hash(plan: &mut Plan) {
+pub(crate) fn mark_eq_and_hash(plan: &mut Plan) {
     loop {
         let mut changed = false;
         for id in 0..plan.items.len() {

@@ -10,7 +10,7 @@ use crate::names::ident;
 use crate::plan::FunctionPlan;
 
 impl Emitter<'_> {
-    pub fn server(&self) -> TokenStream {
+    pub(crate) fn server(&self) -> TokenStream {
         let request_headers = self.item_ident(self.plan.request_headers);
         let response_headers = self.item_ident(self.plan.response_headers);
         let public: Vec<&FunctionPlan> =

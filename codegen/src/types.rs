@@ -13,7 +13,7 @@ use crate::plan::{FieldPlan, Item, ItemId, Shape, VariantPlan};
 impl Emitter<'_> {
     /// The user's types, then the headers; or, for the runtime, only the standard
     /// definitions' types.
-    pub fn types(&self) -> TokenStream {
+    pub(crate) fn types(&self) -> TokenStream {
         let headers = [self.plan.request_headers, self.plan.response_headers];
         let all = 0..self.plan.items.len();
         let order: Vec<ItemId> = if self.options.standard_only {
@@ -145,7 +145,7 @@ impl Emitter<'_> {
     }
 
     /// The Rust type of a value of `ty` (without the field's optionality).
-    pub fn value_type(&self, ty: &TypeExpr, boxed: bool) -> TokenStream {
+    pub(crate) fn value_type(&self, ty: &TypeExpr, boxed: bool) -> TokenStream {
         let mut base = match &ty.kind {
             TypeKind::Boolean => quote! { bool },
             TypeKind::Integer => quote! { i64 },

@@ -92,7 +92,7 @@ pub struct Base64HeaderError {
 /// The bytes values a JSON message's `@base64_` header names, decoded, in body
 /// order. A message without the header has none; `null` at a named place is skipped,
 /// as a nullable `bytes` value may be `null`.
-pub fn marked_bytes(
+pub(crate) fn marked_bytes(
     headers: &Headers,
     body: &Map<String, Value>,
 ) -> Result<Vec<MarkedBytes>, Base64HeaderError> {

@@ -42,7 +42,9 @@ impl ParseFailure {
 /// Response bytes and how they are encoded.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Encoding {
+    /// A JSON text.
     Json,
+    /// Telepact's binary (MessagePack) encoding.
     Binary,
 }
 

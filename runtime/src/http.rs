@@ -63,7 +63,9 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// Where the endpoint lives and how much it accepts.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
+    /// The endpoint's route, [`DEFAULT_PATH`] by default.
     pub path: String,
+    /// The largest request body accepted, in bytes; larger ones get 413.
     pub body_limit: usize,
 }
 
@@ -77,11 +79,13 @@ impl Default for HttpOptions {
 }
 
 impl HttpOptions {
+    /// Sets the `path` field.
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
     }
 
+    /// Sets the `body_limit` field.
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self
@@ -92,6 +96,7 @@ impl HttpOptions {
 /// around one. `transport` holds what the connection tells about the request (its
 /// [`PeerAddress`] when served by [`serve`]).
 pub trait Processor: Clone + Send + Sync + 'static {
+    /// Answers one request body; `transport` carries what the connection knows.
     fn process(&self, body: Bytes, transport: axum::http::Extensions) -> BoxFuture<'_, Response>;
 }
 

@@ -19,7 +19,9 @@ pub struct PeerAddress(pub std::net::SocketAddr);
 /// (`fn.myShift`) on a request, the result tag (`Ok_`, `ErrorUnknown_`) on a response.
 #[derive(Debug, Clone, Default)]
 pub struct Message {
+    /// Header names (each starting with `@`) and their values.
     pub headers: Headers,
+    /// The one-entry body: `{target: payload}`.
     pub body: Map<String, Value>,
     /// Typed values attached on the way in (for example the caller's identity, put
     /// there by the auth hook) for middleware and handlers. Never sent on the wire.

@@ -16,6 +16,7 @@ pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One function's implementation, untyped.
 pub trait Function: Send + Sync + 'static {
+    /// Handles `request` and answers its result message.
     fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>>;
 }
 
@@ -40,6 +41,7 @@ pub struct FunctionRouter {
 }
 
 impl FunctionRouter {
+    /// A router with no routes.
     pub fn new() -> Self {
         Self::default()
     }

@@ -67,10 +67,20 @@ pub enum TestClientError {
     Client(#[from] ClientError),
     /// The response body does not contain the expected body.
     #[error("expected the response body to contain {expected}, got {actual}")]
-    Mismatch { expected: Value, actual: Value },
+    Mismatch {
+        /// The body (or pattern) asked for.
+        expected: Value,
+        /// The body that came back.
+        actual: Value,
+    },
     /// The response body contains the body expected not to match.
     #[error("expected the response body not to contain {expected}, got {actual}")]
-    UnexpectedMatch { expected: Value, actual: Value },
+    UnexpectedMatch {
+        /// The body (or pattern) that must not match.
+        expected: Value,
+        /// The body that came back.
+        actual: Value,
+    },
     /// `fn.api_` did not answer a loadable schema.
     #[error("the server's schema is unavailable: {0}")]
     Schema(String),
@@ -88,6 +98,15 @@ pub struct TestClient {
     client: Client,
     random: Mutex<RandomGenerator>,
     schema: OnceCell<Arc<ServerSchema>>,
+}
+
+impl std::fmt::Debug for TestClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TestClient")
+            .field("client", &self.client)
+            .field("schema_fetched", &self.schema.initialized())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The server's schema, as `fn.api_` tells it.

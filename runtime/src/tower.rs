@@ -56,6 +56,7 @@ pub struct TowerTransport<S> {
 }
 
 impl<S> TowerTransport<S> {
+    /// A transport that sends each request through `service`.
     pub fn new(service: S) -> Self {
         TowerTransport { service }
     }

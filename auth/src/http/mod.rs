@@ -33,9 +33,11 @@ pub use ipnet::IpNet;
 /// Names and flags of the transport credentials.
 #[derive(Debug, Clone)]
 pub struct HttpAuthOptions {
+    /// Base name of the session cookie; see [`session_cookie_name`](Self::session_cookie_name).
     pub cookie_name: String,
-    /// Lower-case header names.
+    /// Header (lower-case) that carries a session's CSRF token.
     pub csrf_header: String,
+    /// Header (lower-case) that carries an API key.
     pub api_key_header: String,
     /// Mark the cookie `Secure` (browsers then send it over HTTPS and to localhost
     /// only). Turn off only for plain-HTTP development on another host.

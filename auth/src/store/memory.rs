@@ -25,6 +25,7 @@ struct Entry {
 }
 
 impl MemoryStore {
+    /// An empty store.
     pub fn new() -> Self {
         Self::default()
     }

@@ -34,12 +34,16 @@ fn purge_horizon() -> UnixTime {
 #[derive(Debug, thiserror::Error)]
 #[error("{backend} store could not {operation}: {detail}")]
 pub struct StoreError {
+    /// Which backend failed, e.g. `sqlite`.
     pub backend: &'static str,
+    /// What it was doing, e.g. `open`.
     pub operation: &'static str,
+    /// The backend's own error text.
     pub detail: String,
 }
 
 impl StoreError {
+    /// A failure of `backend` while doing `operation`.
     pub fn new(backend: &'static str, operation: &'static str, detail: impl ToString) -> Self {
         StoreError {
             backend,
@@ -69,6 +73,7 @@ pub trait CredentialStore: Send + Sync + 'static {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
+    /// The value at `key`, unless it is absent or expired.
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
 
     /// Adds one to the counter at `key` (absent counts as 0) and returns the new count.
@@ -87,6 +92,7 @@ pub trait CredentialStore: Send + Sync + 'static {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>>;
 
+    /// Removes `key`; removing an absent key is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
 }
 

@@ -2,7 +2,7 @@
 
 #[cfg(feature = "redis")]
 mod support {
-    pub mod redis;
+    pub(crate) mod redis;
 }
 
 mod authenticator;

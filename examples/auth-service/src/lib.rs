@@ -33,8 +33,10 @@ pub fn policy() -> Policy {
 /// Why the server could not be put together.
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// The runtime refused the schema or the server's configuration.
     #[error(transparent)]
     Server(#[from] BuildError),
+    /// The functions the policy and the schema disagree about (whether they need authentication).
     #[error("the policy disagrees with the schema about {0:?}")]
     Policy(Vec<String>),
     #[error(transparent)]

@@ -22,6 +22,7 @@ pub struct AuthService {
 }
 
 impl AuthService {
+    /// The service's handlers over an authenticator and the user directory it signs in against.
     pub fn new(auth: Authenticator, users: MemoryUsers) -> Self {
         AuthService { auth, users }
     }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value};
 use telepact::{HandlerError, Message};
 
 /// Answers `Ok_ {items}` with the request's own `items`, moved rather than copied.
-pub async fn echo(request: Message) -> Result<Message, HandlerError> {
+pub(crate) async fn echo(request: Message) -> Result<Message, HandlerError> {
     let items = request
         .body
         .into_iter()

@@ -29,12 +29,20 @@ pub struct BinaryEncoding {
 pub enum InvalidEncoding {
     /// An id is not an integer in `0..len`.
     #[error("field id of {name:?} is not an integer in 0..{len}")]
-    IdOutOfRange { name: String, len: usize },
+    IdOutOfRange {
+        /// The field name whose id is bad.
+        name: String,
+        /// How many names the table holds.
+        len: usize,
+    },
     /// Two names share an id.
     #[error("field id {id} is given to both {first:?} and {second:?}")]
     DuplicateId {
+        /// The shared id.
         id: u32,
+        /// The first name given it.
         first: String,
+        /// The second name given it.
         second: String,
     },
 }

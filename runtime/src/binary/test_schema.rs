@@ -8,22 +8,22 @@ use telepact_schema::{
     UnionDef, UnionId,
 };
 
-pub fn ty(kind: TypeKind) -> TypeExpr {
+pub(crate) fn ty(kind: TypeKind) -> TypeExpr {
     TypeExpr {
         kind,
         nullable: false,
     }
 }
 
-pub fn array(kind: TypeKind) -> TypeKind {
+pub(crate) fn array(kind: TypeKind) -> TypeKind {
     TypeKind::Array(Box::new(ty(kind)))
 }
 
-pub fn object(kind: TypeKind) -> TypeKind {
+pub(crate) fn object(kind: TypeKind) -> TypeKind {
     TypeKind::Object(Box::new(ty(kind)))
 }
 
-pub fn fields(list: Vec<(&str, TypeKind)>) -> IndexMap<String, Field> {
+pub(crate) fn fields(list: Vec<(&str, TypeKind)>) -> IndexMap<String, Field> {
     list.into_iter()
         .map(|(key, kind)| {
             let field = Field {
@@ -47,7 +47,7 @@ fn tag(name: &str, payload: IndexMap<String, Field>) -> Tag {
 }
 
 /// Builds a [`Schema`] definition by definition.
-pub struct SchemaBuilder {
+pub(crate) struct SchemaBuilder {
     schema: Schema,
 }
 
@@ -58,7 +58,7 @@ impl Default for SchemaBuilder {
 }
 
 impl SchemaBuilder {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         SchemaBuilder {
             schema: Schema {
                 original: Vec::new(),
@@ -77,7 +77,7 @@ impl SchemaBuilder {
     }
 
     /// The standard functions every server has: `fn.ping_` and `fn.api_`.
-    pub fn with_standard_functions() -> Self {
+    pub(crate) fn with_standard_functions() -> Self {
         let mut builder = Self::new();
         builder.function("fn.ping_", fields(vec![]), fields(vec![]));
         builder.function(
@@ -91,7 +91,11 @@ impl SchemaBuilder {
         builder
     }
 
-    pub fn add_struct(&mut self, name: &str, struct_fields: IndexMap<String, Field>) -> StructId {
+    pub(crate) fn add_struct(
+        &mut self,
+        name: &str,
+        struct_fields: IndexMap<String, Field>,
+    ) -> StructId {
         let id = StructId(self.schema.structs.len() as u32);
         self.schema.structs.push(StructDef {
             name: name.to_string(),
@@ -105,11 +109,19 @@ impl SchemaBuilder {
     }
 
     /// Declares a struct now and gives it fields later (for recursive types).
-    pub fn set_struct_fields(&mut self, id: StructId, struct_fields: IndexMap<String, Field>) {
+    pub(crate) fn set_struct_fields(
+        &mut self,
+        id: StructId,
+        struct_fields: IndexMap<String, Field>,
+    ) {
         self.schema.structs[id.0 as usize].fields = struct_fields;
     }
 
-    pub fn add_union(&mut self, name: &str, tags: Vec<(&str, IndexMap<String, Field>)>) -> UnionId {
+    pub(crate) fn add_union(
+        &mut self,
+        name: &str,
+        tags: Vec<(&str, IndexMap<String, Field>)>,
+    ) -> UnionId {
         let id = UnionId(self.schema.unions.len() as u32);
         self.schema.unions.push(UnionDef {
             name: name.to_string(),
@@ -126,7 +138,7 @@ impl SchemaBuilder {
     }
 
     /// A function whose result has `Ok_` with `ok` fields plus the standard error tags.
-    pub fn function(
+    pub(crate) fn function(
         &mut self,
         name: &str,
         args: IndexMap<String, Field>,
@@ -156,13 +168,13 @@ impl SchemaBuilder {
         id
     }
 
-    pub fn build(self) -> Schema {
+    pub(crate) fn build(self) -> Schema {
         self.schema
     }
 }
 
 /// The model of the conformance schema `schemas/binary` (plus the standard functions).
-pub fn binary_conformance_schema() -> Schema {
+pub(crate) fn binary_conformance_schema() -> Schema {
     let mut builder = SchemaBuilder::with_standard_functions();
     let data = builder.add_struct(
         "struct.Data",
@@ -177,4 +189,4 @@ pub fn binary_conformance_schema() -> Schema {
 }
 
 /// The checksum the conformance vectors give for `schemas/binary`.
-pub const BINARY_CONFORMANCE_CHECKSUM: i32 = 1059755324;
+pub(crate) const BINARY_CONFORMANCE_CHECKSUM: i32 = 1059755324;

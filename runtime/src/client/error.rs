@@ -29,7 +29,9 @@ pub enum ClientError {
     /// The response's `@id_` is not the one the request carried.
     #[error("response @id_ {received} does not match the request's {sent}")]
     CorrelationMismatch {
+        /// The `@id_` the request carried.
         sent: Box<Value>,
+        /// The `@id_` the response carried.
         received: Box<Value>,
     },
 }

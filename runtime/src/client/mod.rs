@@ -79,26 +79,31 @@ impl Default for ClientOptions {
 
 /// Builder-style setters, e.g. `ClientOptions::default().binary(true).packed(true)`.
 impl ClientOptions {
+    /// Sets the `timeout` field.
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
+    /// Sets the `binary` field.
     pub fn binary(mut self, binary: bool) -> Self {
         self.binary = binary;
         self
     }
 
+    /// Sets the `packed` field.
     pub fn packed(mut self, packed: bool) -> Self {
         self.packed = packed;
         self
     }
 
+    /// Sets the `always_send_json` field.
     pub fn always_send_json(mut self, always_send_json: bool) -> Self {
         self.always_send_json = always_send_json;
         self
     }
 
+    /// Sets the `correlation_ids` field.
     pub fn correlation_ids(mut self, correlation_ids: bool) -> Self {
         self.correlation_ids = correlation_ids;
         self
@@ -114,6 +119,16 @@ pub struct Client {
     authoriser: Option<Arc<dyn authorise::Authoriser>>,
 }
 
+/// Shows the options and whether an authoriser is set, never its credentials.
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Client")
+            .field("options", &self.inner.options)
+            .field("authorised", &self.authoriser.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 struct Inner {
     transport: Box<dyn Transport>,
     options: ClientOptions,
@@ -127,6 +142,7 @@ impl Client {
         Self::with_options(transport, ClientOptions::default())
     }
 
+    /// A client sending through `transport` with `options`.
     pub fn with_options(transport: impl Transport, options: ClientOptions) -> Self {
         Client {
             inner: Arc::new(Inner {
@@ -145,6 +161,7 @@ impl Client {
         Ok(Self::with_options(HttpTransport::new(url)?, options))
     }
 
+    /// The options it was built with.
     pub fn options(&self) -> &ClientOptions {
         &self.inner.options
     }

@@ -16,6 +16,7 @@ pub type TransportError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// Any `Fn(Vec<u8>) -> impl Future<Output = Result<Vec<u8>, TransportError>>` is a
 /// transport, which makes in-process and test transports one closure long.
 pub trait Transport: Send + Sync + 'static {
+    /// Sends one encoded request and resolves to the encoded response.
     fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>>;
 
     /// Like [`Transport::send`], also carrying `headers` in the transport's own framing

@@ -31,7 +31,12 @@ const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 pub enum TlsError {
     /// A PEM file could not be read.
     #[error("cannot read {}: {source}", path.display())]
-    Read { path: PathBuf, source: io::Error },
+    Read {
+        /// The file that could not be read.
+        path: PathBuf,
+        /// The I/O error.
+        source: io::Error,
+    },
     /// The certificate PEM holds no certificate.
     #[error("no certificate in the certificate PEM")]
     NoCertificate,

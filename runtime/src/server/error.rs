@@ -66,6 +66,7 @@ impl ProcessError {
         self
     }
 
+    /// Where in processing the error happened.
     pub fn kind(&self) -> ErrorKind {
         self.kind
     }

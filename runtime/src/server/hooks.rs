@@ -12,11 +12,14 @@ use super::error::ProcessError;
 /// values (for example the caller's identity) put into [`Message::extensions`].
 #[derive(Debug, Default)]
 pub struct Authenticated {
+    /// Headers merged into the request.
     pub headers: Headers,
+    /// Typed values moved into the request's [`Message::extensions`].
     pub extensions: http::Extensions,
 }
 
 impl Authenticated {
+    /// Nothing to add: the request passes unchanged.
     pub fn new() -> Self {
         Self::default()
     }
@@ -51,6 +54,7 @@ impl From<Headers> for Authenticated {
 /// shape) is a hook; it gets its own copy of the headers, so it may hold them across
 /// awaits.
 pub trait AuthHook: Send + Sync + 'static {
+    /// Checks `headers`; an error answers `ErrorUnauthenticated_`.
     fn authenticate(
         &self,
         headers: &Headers,
@@ -95,6 +99,7 @@ where
 /// Middlewares added to one server run in the order added: the first added is the
 /// outermost, and its `router.call` runs the next one, down to the functions.
 pub trait Middleware: Send + Sync + 'static {
+    /// Handles `request`, usually by passing it on with `router.call`.
     fn call<'a>(
         &'a self,
         request: Message,
@@ -159,6 +164,12 @@ impl Next {
 /// A [`Middleware`] made by [`middleware_from_fn`].
 #[derive(Clone)]
 pub struct FromFn<F>(F);
+
+impl<F> std::fmt::Debug for FromFn<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FromFn")
+    }
+}
 
 impl<F, Fut> Middleware for FromFn<F>
 where

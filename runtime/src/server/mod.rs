@@ -60,8 +60,11 @@ pub use hooks::{
 /// sent as `application/octet-stream`).
 #[derive(Debug, Clone)]
 pub struct Response {
+    /// The serialized message.
     pub bytes: Vec<u8>,
+    /// The response's headers, for the transport to read.
     pub headers: Headers,
+    /// How `bytes` are encoded.
     pub encoding: Encoding,
 }
 
@@ -133,6 +136,19 @@ pub struct ServerBuilder {
     request_timeout: Option<Duration>,
     metrics: bool,
     generation_limits: GenerationLimits,
+}
+
+impl std::fmt::Debug for ServerBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ServerBuilder")
+            .field("router", &self.router)
+            .field("auth_required", &self.auth_required)
+            .field("middlewares", &self.middlewares.len())
+            .field("on_auth", &self.on_auth.is_some())
+            .field("request_timeout", &self.request_timeout)
+            .field("metrics", &self.metrics)
+            .finish_non_exhaustive()
+    }
 }
 
 impl ServerBuilder {

@@ -34,7 +34,12 @@ pub enum CallError {
     Client(#[from] ClientError),
     /// The typed input or headers did not serialize to JSON objects.
     #[error("{function}: the request does not serialize: {reason}")]
-    Encode { function: String, reason: String },
+    Encode {
+        /// The function called.
+        function: String,
+        /// The serializer's error.
+        reason: String,
+    },
     /// The response does not fit the generated types: a known result tag whose payload
     /// they cannot read, or headers they cannot. (An unknown result tag is no error: it
     /// reads as [`Reply::Unknown`].)
@@ -45,7 +50,10 @@ pub enum CallError {
     #[error(
         "{function}: a `@select_` response does not fit the generated types; send it with the generated `Client::call_raw` and read the JSON"
     )]
-    Selection { function: String },
+    Selection {
+        /// The function called.
+        function: String,
+    },
 }
 
 /// The header that trims responses.

@@ -28,9 +28,11 @@ pub struct Context<RequestHeaders, ResponseHeaders> {
 #[derive(Debug, thiserror::Error)]
 #[error("{function}: the {part} do not fit the generated types: {source}")]
 pub struct DecodeError {
+    /// The function the message belongs to.
     pub function: String,
     /// `request headers`, `request body`, `response headers`, `response body`.
     pub part: &'static str,
+    /// The deserializer's error.
     #[source]
     pub source: serde_json::Error,
 }

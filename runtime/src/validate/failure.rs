@@ -5,30 +5,48 @@ use serde_json::{Map, Value, json};
 /// Why a value failed validation: the protocol's `union.ValidationFailureReason_`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Reason {
+    /// The value has the wrong type.
     TypeUnexpected {
+        /// The type the value has, e.g. `String`.
         actual: &'static str,
+        /// The type the schema asks for, e.g. `Integer`.
         expected: &'static str,
     },
+    /// A number outside the range its type allows (integers must fit in 64 bits).
     NumberOutOfRange,
+    /// A key the struct or union does not declare.
     ObjectKeyDisallowed,
+    /// A required struct field is absent.
     RequiredObjectKeyMissing {
+        /// The missing field's name.
         key: String,
     },
+    /// A key lacks a required prefix (every header name must start with `@`).
     RequiredObjectKeyPrefixMissing {
+        /// The prefix, e.g. `@`.
         prefix: &'static str,
     },
+    /// An object has the wrong number of entries (a union value must have exactly one).
     ObjectSizeUnexpected {
+        /// How many entries it has.
         actual: usize,
+        /// How many it must have.
         expected: usize,
     },
+    /// An array element that is not allowed at this position.
     ArrayElementDisallowed,
+    /// The request names a function the schema does not declare.
     FunctionUnknown,
     /// Not exactly `expected` of the object's keys match `regex` (`keys`: all of them,
     /// sorted).
     ObjectKeyRegexMatchCountUnexpected {
+        /// The pattern the keys are matched against.
         regex: &'static str,
+        /// How many keys match.
         actual: usize,
+        /// How many must match.
         expected: usize,
+        /// All of the object's keys, sorted.
         keys: Vec<String>,
     },
 }
@@ -68,7 +86,9 @@ impl Reason {
 /// One failure: where (keys and array indices from the validated root) and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidationFailure {
+    /// Object keys and array indices from the validated root down to the failing value.
     pub path: Vec<Value>,
+    /// What is wrong with it.
     pub reason: Reason,
 }
 

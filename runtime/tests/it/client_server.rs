@@ -270,7 +270,7 @@ mod files {
     use telepact::typed::{Bytes, FunctionInput};
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    pub struct FetchInput {}
+    pub(crate) struct FetchInput {}
 
     impl FunctionInput for FetchInput {
         const NAME: &'static str = "fn.fetch";
@@ -279,14 +279,14 @@ mod files {
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    pub enum FetchOutput {
+    pub(crate) enum FetchOutput {
         #[allow(non_camel_case_types)]
         Ok_ { doc: Doc, note: String },
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
     #[serde(rename_all = "camelCase")]
-    pub struct Doc {
+    pub(crate) struct Doc {
         pub blob: Bytes,
         pub pages: Vec<Bytes>,
         pub by_name: telepact::typed::IndexMap<String, Bytes>,
@@ -295,7 +295,7 @@ mod files {
     }
 
     #[derive(Debug, PartialEq, Serialize, Deserialize)]
-    pub enum Kind {
+    pub(crate) enum Kind {
         Text { text: String },
         Binary { data: Bytes },
     }

@@ -6,7 +6,7 @@ use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
 /// A running `telepact-bakery --port 0`, killed when dropped.
-pub struct Bakery {
+pub(crate) struct Bakery {
     child: Child,
     stdout: Receiver<String>,
     stderr: Receiver<String>,
@@ -14,17 +14,17 @@ pub struct Bakery {
 }
 
 impl Bakery {
-    pub fn start() -> Bakery {
+    pub(crate) fn start() -> Bakery {
         Self::start_with_log_level("info")
     }
 
     /// Starts with `RUST_LOG` set to `level`.
-    pub fn start_with_log_level(level: &str) -> Bakery {
+    pub(crate) fn start_with_log_level(level: &str) -> Bakery {
         Self::start_with(level, &[])
     }
 
     /// Starts with `RUST_LOG` set to `level` and the extra command-line `args`.
-    pub fn start_with(level: &str, args: &[&str]) -> Bakery {
+    pub(crate) fn start_with(level: &str, args: &[&str]) -> Bakery {
         let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-bakery"))
             // From `/`, with no schema file beside it: the binary carries its schema.
             .current_dir("/")
@@ -52,19 +52,19 @@ impl Bakery {
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://127.0.0.1:{}/api/telepact", self.port)
     }
 
     /// Everything the bakery printed on stdout: stops it first (Ctrl-C) and reads to the
     /// end, so a line that is absent was never printed (rather than not printed yet).
-    pub fn stdout_lines(&self) -> Vec<String> {
+    pub(crate) fn stdout_lines(&self) -> Vec<String> {
         self.stop();
         read_to_end(&self.stdout)
     }
 
     /// Everything the bakery printed on stderr (its logs), read the same way.
-    pub fn stderr_lines(&self) -> Vec<String> {
+    pub(crate) fn stderr_lines(&self) -> Vec<String> {
         self.stop();
         read_to_end(&self.stderr)
     }
@@ -77,7 +77,7 @@ impl Bakery {
     }
 
     /// Sends SIGINT (Ctrl-C) and waits for the process to exit.
-    pub fn interrupt(mut self) -> std::process::ExitStatus {
+    pub(crate) fn interrupt(mut self) -> std::process::ExitStatus {
         let status = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status()

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-pub struct RedisServer {
+pub(crate) struct RedisServer {
     child: Option<Child>,
     program: PathBuf,
     args: Vec<String>,
@@ -18,13 +18,13 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts one that keeps nothing on disk, or returns `None` after a skip (a failure
     /// under `TELEPACT_REQUIRE_ALL=1`) when `redis-server` is missing or does not start.
-    pub fn start() -> Option<RedisServer> {
+    pub(crate) fn start() -> Option<RedisServer> {
         Self::launch(&["--save", "", "--appendonly", "no"])
     }
 
     /// Starts one that appends every write to a file in `dir` and syncs it before
     /// answering, so a [`RedisServer::restart`] loses nothing it acknowledged.
-    pub fn start_persistent(dir: &Path) -> Option<RedisServer> {
+    pub(crate) fn start_persistent(dir: &Path) -> Option<RedisServer> {
         let dir = dir.to_string_lossy();
         Self::launch(&[
             "--dir",
@@ -80,7 +80,7 @@ impl RedisServer {
     }
 
     /// Kills the server at once (SIGKILL: no chance to save on the way out).
-    pub fn kill(&mut self) {
+    pub(crate) fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -89,14 +89,14 @@ impl RedisServer {
 
     /// Starts it again on the same port with the same files; panics if it does not
     /// listen within 10 s.
-    pub fn restart(&mut self) {
+    pub(crate) fn restart(&mut self) {
         self.kill();
         if let Err(why) = self.spawn_and_wait() {
             panic!("{why}");
         }
     }
 
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
     }
 }

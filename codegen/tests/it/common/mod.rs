@@ -4,22 +4,22 @@
 
 use std::path::{Path, PathBuf};
 
-pub fn manifest_dir() -> PathBuf {
+pub(crate) fn manifest_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
 /// The bakery's schema (`api/` at the workspace root).
-pub fn bakery_dir() -> PathBuf {
+pub(crate) fn bakery_dir() -> PathBuf {
     manifest_dir().join("../api")
 }
 
 /// The feature schema that uses every feature of the language.
-pub fn features_dir() -> PathBuf {
+pub(crate) fn features_dir() -> PathBuf {
     manifest_dir().join("tests/schemas/features")
 }
 
 /// Generated code for a schema directory with the default options.
-pub fn generate(dir: &Path) -> String {
+pub(crate) fn generate(dir: &Path) -> String {
     match telepact_codegen::configure().generate_dir(dir) {
         Ok(code) => code,
         Err(error) => panic!("generating {}: {error}", dir.display()),

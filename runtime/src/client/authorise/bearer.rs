@@ -32,6 +32,7 @@ pub struct BearerAuthoriser {
 }
 
 impl BearerAuthoriser {
+    /// Fetches tokens from `source` and refreshes them 30 s before they expire.
     pub fn new(source: impl TokenSource) -> Self {
         BearerAuthoriser {
             source: Box::new(source),
@@ -49,6 +50,7 @@ impl BearerAuthoriser {
         self
     }
 
+    /// The clock expiry is judged by (the system clock by default).
     pub fn clock(mut self, clock: impl Clock) -> Self {
         self.clock = Arc::new(clock);
         self

@@ -21,10 +21,12 @@ pub struct TokenCache {
 }
 
 impl TokenCache {
+    /// A cache in the file at `path`; nothing is read or written yet.
     pub fn new(path: impl Into<PathBuf>) -> Self {
         TokenCache { path: path.into() }
     }
 
+    /// The file the token is kept in.
     pub fn path(&self) -> &Path {
         &self.path
     }

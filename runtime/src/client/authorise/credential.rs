@@ -39,6 +39,7 @@ impl fmt::Debug for Credential {
 pub struct AuthValue(Value);
 
 impl AuthValue {
+    /// Wraps a whole `@auth_` value.
     pub fn new(value: Value) -> Self {
         AuthValue(value)
     }

@@ -14,8 +14,11 @@ pub enum AuthoriseError {
         describe(description)
     )]
     Refused {
+        /// The HTTP status of the answer.
         status: u16,
+        /// The OAuth2 `error` code.
         error: String,
+        /// The `error_description`, when the endpoint sent one.
         description: Option<String>,
     },
     /// The token endpoint could not be reached, or answered something other than a
@@ -24,17 +27,29 @@ pub enum AuthoriseError {
     TokenEndpoint(String),
     /// A Telepact sign-in function answered something other than `Ok_`.
     #[error("{function} answered {result}{}", hint(result))]
-    SignInRefused { function: String, result: String },
+    SignInRefused {
+        /// The sign-in function called, e.g. `fn.login`.
+        function: String,
+        /// The result variant it answered, e.g. `ErrorUnauthenticated_`.
+        result: String,
+    },
     /// A Telepact sign-in call did not complete.
     #[error("calling {function} failed: {source}")]
     SignInCall {
+        /// The sign-in function called.
         function: String,
+        /// Why the call failed.
         #[source]
         source: ClientError,
     },
     /// A sign-in answer lacks a field the authoriser was told to read.
     #[error("{function} answered Ok_ without a usable {field:?}")]
-    MissingField { function: String, field: String },
+    MissingField {
+        /// The sign-in function called.
+        function: String,
+        /// The field that is absent or not a string.
+        field: String,
+    },
     /// A credential does not fit in an HTTP header.
     #[error("the credential is not a valid HTTP header value")]
     InvalidHeaderValue,
@@ -46,7 +61,9 @@ pub enum AuthoriseError {
     /// when the user declined).
     #[error("the sign-in was refused ({error}){}", describe(description))]
     SignInDenied {
+        /// The OAuth2 `error` code from the redirect.
         error: String,
+        /// The `error_description`, when the server sent one.
         description: Option<String>,
     },
     /// The sign-in redirect did not arrive (or could not be listened for).

@@ -46,6 +46,7 @@ pub struct BasicAuthoriser {
 }
 
 impl BasicAuthoriser {
+    /// Sends `username` and `password` with every call.
     pub fn new(username: impl Into<String>, password: impl Into<Secret>) -> Self {
         BasicAuthoriser {
             username: username.into(),
@@ -54,6 +55,7 @@ impl BasicAuthoriser {
         }
     }
 
+    /// Where they go (default `@auth_: {"Password": {"username": …, "password": …}}`).
     pub fn placement(mut self, placement: BasicPlacement) -> Self {
         self.placement = placement;
         self

@@ -21,6 +21,7 @@ use crate::router::BoxFuture;
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LoginNames {
+    /// The function that takes the password and answers the tokens.
     pub login_function: String,
     /// `None`: sign in again instead of refreshing.
     pub refresh_function: Option<String>,
@@ -28,7 +29,9 @@ pub struct LoginNames {
     pub refresh_argument: String,
     /// How the password travels to the login function.
     pub password: BasicPlacement,
+    /// The answer's field holding the access token.
     pub access_token_field: String,
+    /// The answer's field holding the refresh token; optional in the answer.
     pub refresh_token_field: String,
     /// Seconds the access token lives; optional in the answer.
     pub expires_in_field: String,
@@ -69,6 +72,7 @@ impl TelepactLogin {
         }
     }
 
+    /// The function, variant and field names to use instead of the defaults.
     pub fn names(mut self, names: LoginNames) -> Self {
         self.names = names;
         self

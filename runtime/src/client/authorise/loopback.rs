@@ -92,6 +92,7 @@ impl LoopbackRedirect {
         })
     }
 
+    /// The `http://127.0.0.1:<port><path>` address to register as the request's `redirect_uri`.
     pub fn redirect_uri(&self) -> &str {
         &self.redirect_uri
     }

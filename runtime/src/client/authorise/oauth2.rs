@@ -19,6 +19,7 @@ pub struct ClientCredentials {
 }
 
 impl ClientCredentials {
+    /// A client of the token endpoint at `token_url`, which must be HTTPS unless it is on loopback.
     pub fn new(
         token_url: &str,
         client_id: impl Into<String>,
@@ -38,6 +39,7 @@ impl ClientCredentials {
         self
     }
 
+    /// How the client id and secret are sent (default HTTP basic).
     pub fn auth_method(mut self, method: ClientAuthMethod) -> Self {
         self.endpoint.method = method;
         self

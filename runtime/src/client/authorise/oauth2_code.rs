@@ -41,6 +41,7 @@ impl Pkce {
         }
     }
 
+    /// The verifier, sent with the code to the token endpoint.
     pub fn verifier(&self) -> &Secret {
         &self.verifier
     }
@@ -121,6 +122,7 @@ impl AuthorizationCode {
         self
     }
 
+    /// How the client id and secret are sent (default HTTP basic).
     pub fn auth_method(mut self, method: ClientAuthMethod) -> Self {
         self.endpoint.method = method;
         self

@@ -17,7 +17,12 @@ use super::error::AuthoriseError;
 #[non_exhaustive]
 pub enum TokenPlacement {
     /// `@auth_: {variant: {field: token}}`.
-    Auth { variant: String, field: String },
+    Auth {
+        /// The `union.Auth_` variant, e.g. `Bearer`.
+        variant: String,
+        /// The field that holds the token.
+        field: String,
+    },
     /// The transport header `Authorization: Bearer <token>`.
     HttpBearer,
 }
@@ -55,8 +60,11 @@ impl Default for TokenPlacement {
 pub enum BasicPlacement {
     /// `@auth_: {variant: {username_field: …, password_field: …}}`.
     Auth {
+        /// The `union.Auth_` variant, e.g. `Password`.
         variant: String,
+        /// The field that holds the username.
         username_field: String,
+        /// The field that holds the password.
         password_field: String,
     },
     /// The transport header `Authorization: Basic base64(username:password)`.
@@ -64,6 +72,7 @@ pub enum BasicPlacement {
 }
 
 impl BasicPlacement {
+    /// `@auth_: {variant: {username_field: …, password_field: …}}`.
     pub fn auth(
         variant: impl Into<String>,
         username_field: impl Into<String>,

@@ -10,7 +10,9 @@ use crate::router::BoxFuture;
 /// An access token, when it stops working, and the refresh token that renews it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Token {
+    /// The token sent with calls.
     pub access_token: Secret,
+    /// Renews the access token when it expires, if the server issued one.
     pub refresh_token: Option<Secret>,
     /// `None`: no expiry known; used until the server refuses it.
     pub expires_at: Option<SystemTime>,
@@ -26,6 +28,7 @@ impl Token {
         }
     }
 
+    /// Sets when the token stops working.
     pub fn expires_at(mut self, at: SystemTime) -> Self {
         self.expires_at = Some(at);
         self
@@ -37,6 +40,7 @@ impl Token {
         self.expires_at(at)
     }
 
+    /// Sets the refresh token.
     pub fn refresh_token(mut self, refresh_token: impl Into<Secret>) -> Self {
         self.refresh_token = Some(refresh_token.into());
         self
@@ -62,6 +66,7 @@ impl Token {
 /// Any `Fn(Option<Token>, SystemTime) -> impl Future<Output = Result<Token, AuthoriseError>>`
 /// is a token source.
 pub trait TokenSource: Send + Sync + 'static {
+    /// A new token; `previous` is the last one (with any refresh token), `None` at first.
     fn fetch(
         &self,
         previous: Option<Token>,

@@ -17,12 +17,12 @@ use telepact::Client;
 use telepact::client::authorise::{BearerAuthoriser, ClientCredentials, TokenPlacement};
 use telepact::client::{ClientOptions, HttpTransport};
 
-pub const CLIENT_ID: &str = "svc:reports";
-pub const CLIENT_SECRET: &str = "s3cr3t&+=/ value";
+pub(crate) const CLIENT_ID: &str = "svc:reports";
+pub(crate) const CLIENT_SECRET: &str = "s3cr3t&+=/ value";
 
 /// How one token request authenticated its client, and its form.
 #[derive(Debug, Clone)]
-pub struct TokenRequest {
+pub(crate) struct TokenRequest {
     pub basic: Option<(String, String)>,
     pub form: HashMap<String, String>,
 }
@@ -41,14 +41,14 @@ struct Recorded {
 /// The token endpoint (`POST /token`) and a Telepact endpoint (`POST /api`) that
 /// accepts the bearer tokens `/token` issued.
 #[derive(Clone)]
-pub struct Endpoint {
+pub(crate) struct Endpoint {
     pub url: String,
     lifetime: u64,
     recorded: Arc<Mutex<Recorded>>,
 }
 
 impl Endpoint {
-    pub async fn start(lifetime: u64) -> Endpoint {
+    pub(crate) async fn start(lifetime: u64) -> Endpoint {
         let recorded = Arc::new(Mutex::new(Recorded::default()));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -67,31 +67,31 @@ impl Endpoint {
         endpoint
     }
 
-    pub fn token_url(&self) -> String {
+    pub(crate) fn token_url(&self) -> String {
         format!("{}/token", self.url)
     }
 
-    pub fn credentials(&self) -> ClientCredentials {
+    pub(crate) fn credentials(&self) -> ClientCredentials {
         ClientCredentials::new(&self.token_url(), CLIENT_ID, CLIENT_SECRET).expect("a valid url")
     }
 
-    pub fn client(&self, authoriser: BearerAuthoriser) -> Client {
+    pub(crate) fn client(&self, authoriser: BearerAuthoriser) -> Client {
         let transport = HttpTransport::new(&format!("{}/api", self.url)).expect("a valid url");
         Client::with_options(transport, ClientOptions::default())
             .with_authoriser(authoriser.placement(TokenPlacement::HttpBearer))
     }
 
-    pub fn token_requests(&self) -> Vec<TokenRequest> {
+    pub(crate) fn token_requests(&self) -> Vec<TokenRequest> {
         self.recorded.lock().unwrap().token_requests.clone()
     }
 
-    pub fn api_authorizations(&self) -> Vec<Option<String>> {
+    pub(crate) fn api_authorizations(&self) -> Vec<Option<String>> {
         self.recorded.lock().unwrap().api_authorizations.clone()
     }
 
     /// What a browser visiting `url` and the user approving would do: the code the
     /// redirect would carry.
-    pub fn approve(&self, url: &reqwest::Url) -> String {
+    pub(crate) fn approve(&self, url: &reqwest::Url) -> String {
         let query: HashMap<String, String> = url.query_pairs().into_owned().collect();
         let mut recorded = self.recorded.lock().unwrap();
         let code = format!("code-{}", recorded.codes.len() + 1);
@@ -104,14 +104,14 @@ impl Endpoint {
         code
     }
 
-    pub fn grants(&self) -> Vec<String> {
+    pub(crate) fn grants(&self) -> Vec<String> {
         self.token_requests()
             .iter()
             .map(|request| request.form["grant_type"].clone())
             .collect()
     }
 
-    pub fn revoke(&self, token: &str) {
+    pub(crate) fn revoke(&self, token: &str) {
         self.recorded.lock().unwrap().accepted.remove(token);
     }
 }
@@ -213,10 +213,10 @@ async fn api(State(endpoint): State<Endpoint>, headers: HeaderMap) -> String {
     answer.to_string()
 }
 
-pub fn bearer(token: &str) -> Option<String> {
+pub(crate) fn bearer(token: &str) -> Option<String> {
     Some(format!("Bearer {token}"))
 }
 
-pub fn start() -> SystemTime {
+pub(crate) fn start() -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000)
 }

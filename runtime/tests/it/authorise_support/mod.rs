@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 #[cfg(feature = "http-client")]
-pub mod endpoint;
+pub(crate) mod endpoint;
 pub(crate) use crate::log_capture;
 
 use std::collections::HashSet;
@@ -29,27 +29,27 @@ const SCHEMA: &str = r#"[
 
 /// The credentials the server accepts, and every `@auth_` it was sent.
 #[derive(Clone, Default)]
-pub struct Gate {
+pub(crate) struct Gate {
     tokens: Arc<Mutex<HashSet<String>>>,
     seen: Arc<Mutex<Vec<Value>>>,
 }
 
 impl Gate {
-    pub fn accept(&self, token: &str) {
+    pub(crate) fn accept(&self, token: &str) {
         self.tokens.lock().unwrap().insert(token.to_string());
     }
 
-    pub fn revoke(&self, token: &str) {
+    pub(crate) fn revoke(&self, token: &str) {
         self.tokens.lock().unwrap().remove(token);
     }
 
     /// Every `@auth_` sent, in order (`null` for none).
-    pub fn seen(&self) -> Vec<Value> {
+    pub(crate) fn seen(&self) -> Vec<Value> {
         self.seen.lock().unwrap().clone()
     }
 
     /// The bearer tokens sent, in order.
-    pub fn seen_tokens(&self) -> Vec<String> {
+    pub(crate) fn seen_tokens(&self) -> Vec<String> {
         self.seen()
             .iter()
             .filter_map(|auth| auth.pointer("/Bearer/token").and_then(Value::as_str))
@@ -68,7 +68,7 @@ impl Gate {
 }
 
 /// An in-process server guarded by `gate`, and a client calling it directly.
-pub fn guarded_client(gate: &Gate) -> Client {
+pub(crate) fn guarded_client(gate: &Gate) -> Client {
     let schema = Schema::from_text(SCHEMA).expect("the test schema loads");
     let router = FunctionRouter::new().route("fn.whoami", |request: Message| async move {
         let method = request
@@ -104,19 +104,19 @@ pub fn guarded_client(gate: &Gate) -> Client {
     })
 }
 
-pub fn ok(payload: Value) -> Message {
+pub(crate) fn ok(payload: Value) -> Message {
     let payload = payload.as_object().cloned().unwrap_or_default();
     Message::new(Headers::new(), "Ok_", payload)
 }
 
-pub fn whoami() -> Message {
+pub(crate) fn whoami() -> Message {
     Message::new(Headers::new(), "fn.whoami", Map::new())
 }
 
 /// A token source issuing `prefix-1`, `prefix-2`, ... that live `lifetime`, each
 /// registered with the gate; counts its fetches.
 #[derive(Clone)]
-pub struct Issuer {
+pub(crate) struct Issuer {
     pub prefix: &'static str,
     pub lifetime: Duration,
     pub gate: Gate,
@@ -124,7 +124,7 @@ pub struct Issuer {
 }
 
 impl Issuer {
-    pub fn new(prefix: &'static str, lifetime: Duration, gate: &Gate) -> Self {
+    pub(crate) fn new(prefix: &'static str, lifetime: Duration, gate: &Gate) -> Self {
         Issuer {
             prefix,
             lifetime,
@@ -133,7 +133,7 @@ impl Issuer {
         }
     }
 
-    pub fn fetches(&self) -> usize {
+    pub(crate) fn fetches(&self) -> usize {
         self.fetches.load(Ordering::SeqCst)
     }
 
@@ -157,7 +157,7 @@ impl TokenSource for Issuer {
 }
 
 /// A fresh directory under the system's temp dir for one test's files.
-pub fn scratch_dir(name: &str) -> std::path::PathBuf {
+pub(crate) fn scratch_dir(name: &str) -> std::path::PathBuf {
     let dir =
         std::env::temp_dir().join(format!("telepact-authorise-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);

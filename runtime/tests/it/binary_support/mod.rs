@@ -15,16 +15,16 @@ use telepact::Message;
 use telepact::binary::{BinaryRequest, ServerBinary, is_msgpack};
 
 #[path = "../../../src/binary/test_schema.rs"]
-pub mod test_schema;
+pub(crate) mod test_schema;
 
 /// Where the conformance vectors live, or `None` after a skip (a failure under
 /// `TELEPACT_REQUIRE_ALL=1`).
-pub fn conformance_dir() -> Option<PathBuf> {
+pub(crate) fn conformance_dir() -> Option<PathBuf> {
     telepact_test_support::conformance_dir()
 }
 
 /// Reads one vectors file as its list of cases.
-pub fn read_cases(dir: &std::path::Path, file: &str) -> Vec<Value> {
+pub(crate) fn read_cases(dir: &std::path::Path, file: &str) -> Vec<Value> {
     let text = std::fs::read_to_string(dir.join(file))
         .unwrap_or_else(|error| panic!("reading {file}: {error}"));
     match serde_json::from_str(&text) {
@@ -34,7 +34,7 @@ pub fn read_cases(dir: &std::path::Path, file: &str) -> Vec<Value> {
 }
 
 /// Marked JSON (`"$int:5"` keys, `$bytes_base64`, `$msgpack_ext`) → MessagePack.
-pub fn marked_to_pack(value: &Value) -> Pack {
+pub(crate) fn marked_to_pack(value: &Value) -> Pack {
     match value {
         Value::Null => Pack::Nil,
         Value::Bool(flag) => Pack::Boolean(*flag),
@@ -75,7 +75,7 @@ fn marked_object_to_pack(entries: &Map<String, Value>) -> Pack {
 }
 
 /// MessagePack → marked JSON, the inverse of [`marked_to_pack`].
-pub fn pack_to_marked(value: &Pack) -> Value {
+pub(crate) fn pack_to_marked(value: &Pack) -> Value {
     match value {
         Pack::Nil => Value::Null,
         Pack::Boolean(flag) => Value::Bool(*flag),
@@ -110,18 +110,18 @@ pub fn pack_to_marked(value: &Pack) -> Value {
     }
 }
 
-pub fn write_pack(value: &Pack) -> Vec<u8> {
+pub(crate) fn write_pack(value: &Pack) -> Vec<u8> {
     let mut bytes = Vec::new();
     rmpv::encode::write_value(&mut bytes, value).expect("writing to a Vec");
     bytes
 }
 
-pub fn read_pack(bytes: &[u8]) -> Pack {
+pub(crate) fn read_pack(bytes: &[u8]) -> Pack {
     rmpv::decode::read_value(&mut &bytes[..]).expect("valid MessagePack")
 }
 
 /// A message from its JSON form `[headers, body]`.
-pub fn message(value: Value) -> Message {
+pub(crate) fn message(value: Value) -> Message {
     let Value::Array(parts) = value else {
         panic!("a message is an array: {value}");
     };
@@ -137,7 +137,7 @@ pub fn message(value: Value) -> Message {
 
 /// The conformance fixture's function handler, as far as binary cases need it: `@ok_`
 /// answers `Ok_` with that payload; `fn.ping_` and everything else answer `Ok_ {}`.
-pub fn fixture_result(request: &Message) -> Message {
+pub(crate) fn fixture_result(request: &Message) -> Message {
     let payload = request
         .headers
         .get("@ok_")
@@ -152,7 +152,7 @@ pub fn fixture_result(request: &Message) -> Message {
 
 /// A server that answers like the conformance fixture, switching between a main and an
 /// alternate schema on `@toggleAlternateServer_`, and counting requests.
-pub struct FakeServer {
+pub(crate) struct FakeServer {
     pub main: ServerBinary,
     pub alternate: ServerBinary,
     on_alternate: AtomicBool,
@@ -162,7 +162,7 @@ pub struct FakeServer {
 }
 
 impl FakeServer {
-    pub fn new(main: ServerBinary, alternate: ServerBinary) -> Self {
+    pub(crate) fn new(main: ServerBinary, alternate: ServerBinary) -> Self {
         FakeServer {
             main,
             alternate,
@@ -181,7 +181,7 @@ impl FakeServer {
         }
     }
 
-    pub fn process(&self, bytes: &[u8]) -> Vec<u8> {
+    pub(crate) fn process(&self, bytes: &[u8]) -> Vec<u8> {
         self.requests.fetch_add(1, Ordering::SeqCst);
         *self.last_request.lock().expect("lock") = bytes.to_vec();
         let server = self.current();
@@ -208,17 +208,17 @@ impl FakeServer {
 }
 
 /// The answer to a request that could not be parsed.
-pub fn parse_failure_response(failure: telepact::ParseFailure) -> Value {
+pub(crate) fn parse_failure_response(failure: telepact::ParseFailure) -> Value {
     json!([{}, {"ErrorParseFailure_": {"reasons": [{failure.tag(): {}}]}}])
 }
 
-pub fn json_bytes(value: &Value) -> Vec<u8> {
+pub(crate) fn json_bytes(value: &Value) -> Vec<u8> {
     serde_json::to_vec(value).expect("JSON values serialize")
 }
 
 /// Two servers with different encodings: the conformance `binary` schema, and the same
 /// plus one function.
-pub fn rotating_servers() -> FakeServer {
+pub(crate) fn rotating_servers() -> FakeServer {
     use test_schema::{binary_conformance_schema, fields};
     let main = binary_conformance_schema();
     let mut alternate = main.clone();

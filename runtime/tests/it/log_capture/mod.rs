@@ -12,25 +12,25 @@ use tracing::{Event, Metadata, Subscriber};
 
 /// Collects every event's level and fields as text.
 #[derive(Clone, Default)]
-pub struct Capture {
+pub(crate) struct Capture {
     lines: Arc<Mutex<Vec<String>>>,
     spans: Arc<Mutex<Vec<CapturedSpan>>>,
 }
 
 /// A span's name and its fields (values in `Debug` form), as finally recorded.
 #[derive(Clone, Debug)]
-pub struct CapturedSpan {
+pub(crate) struct CapturedSpan {
     pub name: &'static str,
     pub fields: BTreeMap<String, String>,
 }
 
 impl Capture {
-    pub fn lines(&self) -> Vec<String> {
+    pub(crate) fn lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
     }
 
     #[allow(dead_code)] // Not every test binary looks at spans.
-    pub fn spans(&self) -> Vec<CapturedSpan> {
+    pub(crate) fn spans(&self) -> Vec<CapturedSpan> {
         self.spans.lock().unwrap().clone()
     }
 }

@@ -18,7 +18,7 @@ use telepact::{
 
 /// How the fixture is started.
 #[derive(Debug, Clone, Default)]
-pub struct FixtureOptions {
+pub(crate) struct FixtureOptions {
     /// Serve `auth.json`: require authentication through the token hook.
     pub auth: bool,
     /// Serve `fn.validateSchema` (`parse.json`); `Directory` inputs resolve against
@@ -35,7 +35,7 @@ struct ErrorLog {
 }
 
 /// The conformance test server.
-pub struct Fixture {
+pub(crate) struct Fixture {
     primary: Server,
     alternate: Option<Server>,
     use_alternate: Arc<AtomicBool>,
@@ -46,7 +46,7 @@ pub struct Fixture {
 #[cfg(feature = "axum")]
 #[allow(dead_code)] // the in-process replays serve no HTTP
 #[derive(Clone)]
-pub struct SharedFixture(pub Arc<Fixture>);
+pub(crate) struct SharedFixture(pub Arc<Fixture>);
 
 #[cfg(feature = "axum")]
 impl telepact::http::Processor for SharedFixture {
@@ -61,7 +61,7 @@ impl telepact::http::Processor for SharedFixture {
 
 impl Fixture {
     /// Loads the schema directory and builds the servers.
-    pub fn load(schema_dir: &Path, options: FixtureOptions) -> Result<Fixture, String> {
+    pub(crate) fn load(schema_dir: &Path, options: FixtureOptions) -> Result<Fixture, String> {
         let schema = Schema::from_dir(schema_dir).map_err(|e| e.to_string())?;
         let alternate_schema = alternate_schema(schema_dir).ok();
         let use_alternate = Arc::new(AtomicBool::new(false));
@@ -80,7 +80,7 @@ impl Fixture {
     }
 
     /// Processes one request as the test server does.
-    pub async fn handle(&self, bytes: &[u8]) -> Response {
+    pub(crate) async fn handle(&self, bytes: &[u8]) -> Response {
         let expectation = Expectation::from_request(bytes);
         if let Ok(mut log) = self.errors.lock() {
             log.reported.clear();

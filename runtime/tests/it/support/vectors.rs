@@ -10,7 +10,7 @@ use serde_json::{Map, Value};
 
 /// The conformance folder, or `None` after a skip (a failure under
 /// `TELEPACT_REQUIRE_ALL=1`).
-pub fn conformance_dir() -> Option<PathBuf> {
+pub(crate) fn conformance_dir() -> Option<PathBuf> {
     telepact_test_support::conformance_dir()
 }
 
@@ -27,7 +27,7 @@ struct RawCase<'a> {
 }
 
 /// One vector: the exact request bytes and the expected response.
-pub struct Case {
+pub(crate) struct Case {
     pub name: String,
     pub request: Vec<u8>,
     pub expected: Value,
@@ -43,7 +43,7 @@ pub struct Case {
 
 /// Reads one vector file. Requests keep their original text, so numbers outside
 /// 64 bits reach the server as written.
-pub fn load_cases(dir: &Path, file: &str) -> Vec<Case> {
+pub(crate) fn load_cases(dir: &Path, file: &str) -> Vec<Case> {
     let text = std::fs::read_to_string(dir.join(file)).expect("vector file is readable");
     let raw: Vec<RawCase> = serde_json::from_str(&text).expect("vector file is JSON");
     let standard_names = Arc::new(standard_names(dir));
@@ -109,7 +109,7 @@ fn standard_names(dir: &Path) -> BTreeSet<String> {
 }
 
 /// Checks a response against the case; the error says what differs.
-pub fn check(case: &Case, response: &[u8]) -> Result<(), String> {
+pub(crate) fn check(case: &Case, response: &[u8]) -> Result<(), String> {
     let mut actual: Value = serde_json::from_slice(response).map_err(|e| {
         format!(
             "response is not JSON ({e}): {}",
@@ -137,7 +137,7 @@ pub fn check(case: &Case, response: &[u8]) -> Result<(), String> {
 
 /// JSON equality: `1 == 1.0`, booleans are not numbers; with `set_compare`, arrays of
 /// objects are compared as multisets.
-pub fn json_eq(a: &Value, b: &Value, set_compare: bool) -> bool {
+pub(crate) fn json_eq(a: &Value, b: &Value, set_compare: bool) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
             (Some(x), Some(y)) => x == y,
@@ -209,7 +209,7 @@ fn strip_docs(value: &mut Value) {
 }
 
 /// Runs every case through `process`, returning the failures (name and reason).
-pub async fn run_cases<F, Fut>(cases: &[Case], mut process: F) -> Vec<(String, String)>
+pub(crate) async fn run_cases<F, Fut>(cases: &[Case], mut process: F) -> Vec<(String, String)>
 where
     F: FnMut(Vec<u8>) -> Fut,
     Fut: std::future::Future<Output = Vec<u8>>,
@@ -227,7 +227,7 @@ where
 /// Records the outcome of one vector file and fails the test on any failure, or when
 /// the file did not yield its expected number of cases. `label` is
 /// `"{file} ({how})"`, e.g. `"server.json (in process)"`.
-pub fn report(label: &str, total: usize, failures: &[(String, String)]) {
+pub(crate) fn report(label: &str, total: usize, failures: &[(String, String)]) {
     for (name, reason) in failures.iter().take(30) {
         println!("FAIL {name}: {reason}");
     }

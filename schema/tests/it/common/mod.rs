@@ -2,4 +2,4 @@
 
 #![allow(dead_code, unused_imports)]
 
-pub use telepact_test_support::{bench_data_dir, conformance_dir};
+pub(crate) use telepact_test_support::{bench_data_dir, conformance_dir};

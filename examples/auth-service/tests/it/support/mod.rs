@@ -5,7 +5,7 @@
 
 // One way to start a throwaway redis-server, shared with the auth crate's tests.
 #[path = "../../../../../auth/tests/it/support/redis.rs"]
-pub mod redis;
+pub(crate) mod redis;
 
 use std::sync::Arc;
 
@@ -25,11 +25,11 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The answer to a call whose credentials were missing or not accepted.
-pub const UNAUTHENTICATED: &str = "Valid authentication is required.";
+pub(crate) const UNAUTHENTICATED: &str = "Valid authentication is required.";
 
 /// Whether `fn.me` accepts the credentials: `Ok_` is yes, the protocol's
 /// `ErrorUnauthenticated_` is no; any other answer fails the test.
-pub async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
+pub(crate) async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
     let answer = service.client().me_with(MeInput {}, headers).await.unwrap();
     match answer
         .output
@@ -47,7 +47,7 @@ pub async fn accepted(service: &Service, headers: RequestHeaders) -> bool {
 
 /// Whether `fn.refresh` takes the refresh token: `Ok_` is yes, `ErrorUnauthenticated_`
 /// saying the token is not valid is no; any other answer fails the test.
-pub async fn refreshes(service: &Service, token: &str) -> bool {
+pub(crate) async fn refreshes(service: &Service, token: &str) -> bool {
     let input = RefreshInput {
         refresh_token: token.into(),
     };
@@ -69,13 +69,13 @@ pub async fn refreshes(service: &Service, token: &str) -> bool {
     }
 }
 
-pub const ISSUER: &str = "telepact-auth-example";
-pub const AUDIENCE: &str = "telepact-auth-example";
-pub const KEY_ID: &str = "test-key-1";
-pub const KEY_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test-secret";
+pub(crate) const ISSUER: &str = "telepact-auth-example";
+pub(crate) const AUDIENCE: &str = "telepact-auth-example";
+pub(crate) const KEY_ID: &str = "test-key-1";
+pub(crate) const KEY_SECRET: &[u8] = b"0123456789abcdef0123456789abcdef-test-secret";
 
 /// A test account.
-pub struct TestUser {
+pub(crate) struct TestUser {
     pub username: &'static str,
     pub password: &'static str,
     pub user_id: &'static str,
@@ -84,7 +84,7 @@ pub struct TestUser {
     pub scopes: &'static [&'static str],
 }
 
-pub const USERS: &[TestUser] = &[
+pub(crate) const USERS: &[TestUser] = &[
     TestUser {
         username: "alice",
         password: "alice-pw-1",
@@ -111,7 +111,7 @@ pub const USERS: &[TestUser] = &[
     },
 ];
 
-pub fn password_of(username: &str) -> &'static str {
+pub(crate) fn password_of(username: &str) -> &'static str {
     USERS
         .iter()
         .find(|user| user.username == username)
@@ -119,12 +119,12 @@ pub fn password_of(username: &str) -> &'static str {
         .unwrap_or("no such user")
 }
 
-pub fn test_keys() -> JwtKeys {
+pub(crate) fn test_keys() -> JwtKeys {
     JwtKeys::new(JwtKey::new(KEY_ID, KEY_SECRET).expect("a long enough secret"))
 }
 
 /// What a test service is made of; change fields before [`Setup::start`].
-pub struct Setup {
+pub(crate) struct Setup {
     pub store: Arc<dyn CredentialStore>,
     pub keys: JwtKeys,
     pub clock: ManualClock,
@@ -132,7 +132,7 @@ pub struct Setup {
 }
 
 impl Setup {
-    pub fn new() -> Setup {
+    pub(crate) fn new() -> Setup {
         let mut config = AuthConfig::new(ISSUER, AUDIENCE);
         config.password = PasswordParams::insecure_for_tests();
         config.jwt.ttl = 300;
@@ -146,17 +146,17 @@ impl Setup {
         }
     }
 
-    pub fn with_store(mut self, store: Arc<dyn CredentialStore>) -> Setup {
+    pub(crate) fn with_store(mut self, store: Arc<dyn CredentialStore>) -> Setup {
         self.store = store;
         self
     }
 
-    pub fn with_clock(mut self, clock: ManualClock) -> Setup {
+    pub(crate) fn with_clock(mut self, clock: ManualClock) -> Setup {
         self.clock = clock;
         self
     }
 
-    pub async fn start(self) -> Service {
+    pub(crate) async fn start(self) -> Service {
         let users = MemoryUsers::new();
         let auth = Authenticator::new(self.config, self.keys, Arc::new(users.clone()), self.store)
             .expect("the authenticator builds")
@@ -202,7 +202,7 @@ impl Setup {
 }
 
 /// A running service; stopped when dropped or by [`Service::stop`].
-pub struct Service {
+pub(crate) struct Service {
     pub url: String,
     pub clock: ManualClock,
     pub auth: Authenticator,
@@ -212,16 +212,16 @@ pub struct Service {
 }
 
 impl Service {
-    pub async fn start() -> Service {
+    pub(crate) async fn start() -> Service {
         Setup::new().start().await
     }
 
-    pub fn client(&self) -> Client {
+    pub(crate) fn client(&self) -> Client {
         Client::new(telepact::Client::http(&self.url, ClientOptions::default()).expect("a url"))
     }
 
     /// Stops serving and waits for the server task to end.
-    pub async fn stop(mut self) {
+    pub(crate) async fn stop(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
@@ -231,7 +231,7 @@ impl Service {
     }
 
     /// POSTs `body` with extra HTTP headers.
-    pub async fn post(&self, headers: &[(&str, &str)], body: Value) -> Raw {
+    pub(crate) async fn post(&self, headers: &[(&str, &str)], body: Value) -> Raw {
         let (status, set_cookie, bytes) = self.post_bytes(headers, body).await;
         let text = String::from_utf8(bytes).expect("a UTF-8 body");
         Raw {
@@ -244,7 +244,7 @@ impl Service {
 
     /// POSTs `body` and returns the status, the `Set-Cookie` line and the body as sent
     /// (binary when the request asked for it).
-    pub async fn post_bytes(
+    pub(crate) async fn post_bytes(
         &self,
         headers: &[(&str, &str)],
         body: Value,
@@ -279,7 +279,7 @@ impl Drop for Service {
 }
 
 /// A raw HTTP answer.
-pub struct Raw {
+pub(crate) struct Raw {
     pub status: u16,
     pub set_cookie: Option<String>,
     pub message: Value,
@@ -288,7 +288,7 @@ pub struct Raw {
 
 impl Raw {
     /// The result tag (`Ok_`, `ErrorUnauthenticated_`).
-    pub fn tag(&self) -> &str {
+    pub(crate) fn tag(&self) -> &str {
         self.message[1]
             .as_object()
             .and_then(|body| body.keys().next())
@@ -296,40 +296,40 @@ impl Raw {
             .unwrap_or("")
     }
 
-    pub fn payload(&self) -> &Value {
+    pub(crate) fn payload(&self) -> &Value {
         &self.message[1][self.tag()]
     }
 }
 
-pub fn call(function: &str, payload: Value) -> Value {
+pub(crate) fn call(function: &str, payload: Value) -> Value {
     serde_json::json!([{}, { function: payload }])
 }
 
-pub fn password(username: &str) -> RequestHeaders {
+pub(crate) fn password(username: &str) -> RequestHeaders {
     with_auth(Auth::Password(AuthPassword {
         username: username.into(),
         password: password_of(username).into(),
     }))
 }
 
-pub fn wrong_password(username: &str) -> RequestHeaders {
+pub(crate) fn wrong_password(username: &str) -> RequestHeaders {
     with_auth(Auth::Password(AuthPassword {
         username: username.into(),
         password: "not-the-password".into(),
     }))
 }
 
-pub fn bearer(token: &str) -> RequestHeaders {
+pub(crate) fn bearer(token: &str) -> RequestHeaders {
     with_auth(Auth::Bearer(AuthBearer {
         token: token.into(),
     }))
 }
 
-pub fn api_key(key: &str) -> RequestHeaders {
+pub(crate) fn api_key(key: &str) -> RequestHeaders {
     with_auth(Auth::ApiKey(AuthApiKey { key: key.into() }))
 }
 
-pub fn session(id: &str, csrf: &str) -> RequestHeaders {
+pub(crate) fn session(id: &str, csrf: &str) -> RequestHeaders {
     with_auth(Auth::Session(AuthSession {
         id: id.into(),
         csrf: csrf.into(),
