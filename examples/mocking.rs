@@ -5,6 +5,7 @@
 use telepact::typed::Times;
 use telepact_bakery::api::{self, Auth, AuthPassword, MyShiftInput, MyShiftOk, MyShiftOutput};
 
+/// Stubs `fn.myShift`, calls it through the generated client and verifies the call.
 #[tokio::main]
 pub async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mock = api::Mock::new()?;

@@ -59,10 +59,14 @@ impl IdentityEvent {
 /// with no copy of the strings.
 #[derive(Debug, Clone, Copy, Serialize)]
 pub struct IdentityLine<'a> {
+    /// The caller's employee id, when the call was authenticated.
     #[serde(rename = "employeeId")]
     pub employee_id: Option<&'a str>,
+    /// What happened (`middleware.identity`).
     pub event: &'a str,
+    /// The function called.
     pub function: &'a str,
+    /// The caller's station, when known.
     pub station: Option<&'a str>,
 }
 

@@ -62,7 +62,7 @@ impl Options {
 
     /// The extra attributes for the field `wire` (as the schema spells it, `due!`) of the
     /// item with schema key `key`: selected as `key.wire`, with or without the `!`.
-    pub fn field_attributes_for(&self, key: &str, wire: &str) -> Vec<&TokenStream> {
+    pub(crate) fn field_attributes_for(&self, key: &str, wire: &str) -> Vec<&TokenStream> {
         let bare = wire.trim_end_matches('!');
         self.field_attributes
             .iter()
@@ -94,7 +94,7 @@ impl Options {
 }
 
 /// Parses `attribute`, given to the builder option `option` for `selector`.
-pub fn parse_attributes(
+pub(crate) fn parse_attributes(
     option: &str,
     selector: &str,
     attribute: &str,

@@ -3,6 +3,8 @@
 
 use crate::support;
 
+// The example's `main` is public for its own crate (documented), not for this one.
+#[allow(unreachable_pub)]
 #[path = "../../examples/mocking.rs"]
 mod mocking_example;
 

@@ -39,6 +39,7 @@ pub enum SetupError {
     /// The functions the policy and the schema disagree about (whether they need authentication).
     #[error("the policy disagrees with the schema about {0:?}")]
     Policy(Vec<String>),
+    /// The auth toolkit could not start on the store (for example, no JWT key).
     #[error(transparent)]
     Auth(#[from] AuthError),
 }
