@@ -313,7 +313,7 @@ impl Inner {
             };
             selector.apply_result(&function.result, &mut result.body);
         }
-        if result.bytes_marked() && binary.is_none() {
+        if result.bytes_marked() && binary.is_none() && function.result_holds_bytes {
             self.name_bytes(id, &mut result);
         }
         Message {

@@ -1,11 +1,13 @@
 //! The schema, reshaped once per server for fast validation: every struct, union and
 //! function gets a field table that finds a key without hashing when it is small.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use serde_json::Value;
-use telepact_schema::{Field, FunctionId, Schema, Tag, TypeExpr, UnionDef};
+use telepact_schema::{
+    Field, FunctionId, Schema, StructId, Tag, TypeExpr, TypeKind, UnionDef, UnionId,
+};
 
 use super::possible_select::possible_select;
 
@@ -124,6 +126,9 @@ pub(crate) struct FunctionEntry {
     pub(crate) requires_auth: bool,
     /// What a `@select_` header may select for this function (`_ext.Select_`).
     pub(crate) possible_select: Value,
+    /// Whether some answer of this function can carry `bytes`: only then does a JSON
+    /// answer need its `@base64_` header worked out.
+    pub(crate) result_holds_bytes: bool,
 }
 
 /// Header name → type, for one direction.
@@ -182,6 +187,8 @@ impl Compiled {
                 result: TagSet::new("->".to_string(), &f.result.tags),
                 requires_auth: schema.requires_auth(f),
                 possible_select: possible_select(schema, &f.result),
+                result_holds_bytes: BytesSearch::new(schema)
+                    .in_fields(f.result.tags.values().flat_map(|tag| tag.fields.values())),
             })
             .collect();
         let function_ids = schema
@@ -206,6 +213,64 @@ impl Compiled {
 
     pub(crate) fn function_id(&self, name: &str) -> Option<FunctionId> {
         self.function_ids.get(name).copied()
+    }
+}
+
+/// Looks for a `bytes` type reachable from some fields, visiting each struct, union and
+/// linked function once.
+struct BytesSearch<'a> {
+    schema: &'a Schema,
+    structs: HashSet<StructId>,
+    unions: HashSet<UnionId>,
+    functions: HashSet<FunctionId>,
+}
+
+impl<'a> BytesSearch<'a> {
+    fn new(schema: &'a Schema) -> Self {
+        BytesSearch {
+            schema,
+            structs: HashSet::new(),
+            unions: HashSet::new(),
+            functions: HashSet::new(),
+        }
+    }
+
+    fn in_fields<'f>(&mut self, mut fields: impl Iterator<Item = &'f Field>) -> bool {
+        fields.any(|field| self.in_type(&field.ty))
+    }
+
+    fn in_type(&mut self, ty: &TypeExpr) -> bool {
+        let schema = self.schema;
+        match &ty.kind {
+            TypeKind::Bytes => true,
+            TypeKind::Array(inner) | TypeKind::Object(inner) => self.in_type(inner),
+            TypeKind::Struct(id) => {
+                self.structs.insert(*id) && self.in_fields(schema.struct_def(*id).fields.values())
+            }
+            TypeKind::Union(id) => {
+                self.unions.insert(*id)
+                    && self.in_fields(
+                        schema
+                            .union_def(*id)
+                            .tags
+                            .values()
+                            .flat_map(|tag| tag.fields.values()),
+                    )
+            }
+            TypeKind::FunctionLink(id) => {
+                let function = schema.function(*id);
+                self.functions.insert(*id)
+                    && (self.in_fields(function.args.values())
+                        || self.in_fields(
+                            function
+                                .result
+                                .tags
+                                .values()
+                                .flat_map(|tag| tag.fields.values()),
+                        ))
+            }
+            _ => false,
+        }
     }
 }
 
