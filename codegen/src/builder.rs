@@ -11,6 +11,7 @@ use telepact_schema::Schema;
 use crate::compat;
 use crate::emit::{Options, generate, parse_attributes};
 use crate::error::Error;
+use crate::externs;
 
 /// Starts a [`Builder`] with the defaults: runtime at `::telepact`, types, server and
 /// client all generated, output in `OUT_DIR`.
@@ -26,6 +27,8 @@ pub struct Builder {
     field_attributes: Vec<(String, String)>,
     handler_attributes: Vec<String>,
     client_attributes: Vec<String>,
+    extern_paths: Vec<(String, String)>,
+    extern_traits: Vec<(String, Vec<String>)>,
     build_server: bool,
     build_client: bool,
     out_dir: Option<PathBuf>,
@@ -41,6 +44,8 @@ impl Default for Builder {
             field_attributes: Vec::new(),
             handler_attributes: Vec::new(),
             client_attributes: Vec::new(),
+            extern_paths: Vec::new(),
+            extern_traits: Vec::new(),
             build_server: true,
             build_client: true,
             out_dir: None,
@@ -97,6 +102,57 @@ impl Builder {
         self
     }
 
+    /// Uses an existing Rust type for the schema type `schema_name` (`struct.Money`,
+    /// `union.Shape`, as the schema writes it), as prost-build's `extern_path` does:
+    /// the generated code refers to `rust_path` wherever the schema refers to the type
+    /// and defines no type of its own for it (nor, for a union, its tags' payloads). The
+    /// path resolves inside the generated module, so make it absolute
+    /// (`crate::money::Money`, `::shop::Money`).
+    ///
+    /// The type must read and write exactly the schema type's JSON (the server still
+    /// validates it against the schema) and implement `Serialize`, `Deserialize`,
+    /// `Clone`, `Debug` and `PartialEq`. Types holding it derive `Eq`, `Hash` or
+    /// `Default` only when [`extern_traits`](Self::extern_traits) declares them for it.
+    /// The generator cannot see its fields, so fields holding it are never boxed: if it
+    /// holds generated types that hold it again, it boxes them itself.
+    ///
+    /// Generation fails with [`Error::InvalidOption`] naming the option when
+    /// `schema_name` is not a `struct.*` or `union.*` of the schema, is a standard
+    /// definition (`struct.ValidationFailure_`, ...: the runtime types those), is mapped
+    /// twice, or `rust_path` is not a type path.
+    ///
+    /// ```no_run
+    /// // build.rs: `struct.Money` is `shop::Money`, which implements `Eq` and `Hash`.
+    /// telepact_codegen::configure()
+    ///     .extern_path("struct.Money", "::shop::Money")
+    ///     .extern_traits("struct.Money", ["Eq", "Hash"])
+    ///     .compile_dir("api")
+    ///     .unwrap();
+    /// ```
+    pub fn extern_path(
+        mut self,
+        schema_name: impl Into<String>,
+        rust_path: impl Into<String>,
+    ) -> Self {
+        self.extern_paths
+            .push((schema_name.into(), rust_path.into()));
+        self
+    }
+
+    /// Declares which of `Eq`, `Hash` and `Default` the type mapped to `schema_name` with
+    /// [`extern_path`](Self::extern_path) implements, so the generated types holding it
+    /// may derive them (`Hash` counts only with `Eq`). Other trait names, or a name
+    /// not mapped, fail generation with [`Error::InvalidOption`].
+    pub fn extern_traits<T: Into<String>>(
+        mut self,
+        schema_name: impl Into<String>,
+        traits: impl IntoIterator<Item = T>,
+    ) -> Self {
+        let traits = traits.into_iter().map(Into::into).collect();
+        self.extern_traits.push((schema_name.into(), traits));
+        self
+    }
+
     /// Whether to generate the `Handler` trait and its router glue (default on).
     pub fn build_server(mut self, enabled: bool) -> Self {
         self.build_server = enabled;
@@ -150,6 +206,7 @@ impl Builder {
             self.build_server,
             self.build_client,
         )?;
+        options.externs = externs::parse(&self.extern_paths, &self.extern_traits)?;
         for (path, attribute) in &self.field_attributes {
             let tokens = parse_attributes("field_attribute", path, attribute)?;
             options.field_attributes.push((path.clone(), tokens));

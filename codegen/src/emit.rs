@@ -7,6 +7,7 @@ use telepact_schema::Schema;
 
 use crate::docs::doc_attrs;
 use crate::error::Error;
+use crate::externs::Externs;
 use crate::names::{ident, snake_name};
 use crate::plan::{ItemId, Plan};
 
@@ -21,6 +22,8 @@ pub(crate) struct Options {
     /// Attributes on the `Handler` trait and on the `Client` struct.
     pub handler_attributes: TokenStream,
     pub client_attributes: TokenStream,
+    /// Schema types mapped to existing Rust types, from `extern_path`.
+    pub externs: Externs,
     pub server: bool,
     pub client: bool,
     /// Emit the standard definitions' types (for the runtime's `typed::standard`)
@@ -54,6 +57,7 @@ impl Options {
             field_attributes: Vec::new(),
             handler_attributes: TokenStream::new(),
             client_attributes: TokenStream::new(),
+            externs: Externs::new(),
             server,
             client,
             standard_only: false,
@@ -125,9 +129,13 @@ impl Emitter<'_> {
         ident(&self.plan.items[id].name)
     }
 
-    /// How generated code names an item: the standard definitions' types live in the
-    /// runtime (`rt::standard`), the rest in the generated module.
+    /// How generated code names an item: a mapped type by the path its user gave, the
+    /// standard definitions' types in the runtime (`rt::standard`), the rest in the
+    /// generated module.
     pub(crate) fn item_path(&self, id: ItemId) -> TokenStream {
+        if let Some(path) = &self.plan.items[id].external {
+            return path.clone();
+        }
         let name = self.item_ident(id);
         if self.plan.items[id].standard && !self.options.standard_only {
             quote! { rt::standard::#name }
@@ -158,7 +166,7 @@ pub fn generate_standard() -> Result<String, Error> {
     let schema = Schema::from_text(r#"[{"union.Auth_": [{"Token": {"token": "string"}}]}]"#)?;
     let mut options = Options::new("crate", &[], false, false)?;
     options.standard_only = true;
-    let plan = Plan::build(&schema)?;
+    let plan = Plan::build(&schema, &options.externs)?;
     let emitter = Emitter {
         plan: &plan,
         options: &options,
@@ -187,7 +195,7 @@ pub fn generate_standard() -> Result<String, Error> {
 /// The generated Rust source for `schema`, formatted: one module named after `source`
 /// (the schema directory's name), holding the schema it came from.
 pub(crate) fn generate(schema: &Schema, options: &Options, source: &str) -> Result<String, Error> {
-    let plan = Plan::build(schema)?;
+    let plan = Plan::build(schema, &options.externs)?;
     let emitter = Emitter {
         plan: &plan,
         options,

@@ -83,6 +83,9 @@
 //! let server = api::server_builder(Bakery).on_auth(authenticate).build()?;
 //! ```
 //!
+//! [`Builder::extern_path`] maps a schema type to an existing Rust type, which the
+//! generated code then uses instead of defining its own.
+//!
 //! [`Builder::compatible_with`] also fails the build when the schema is no longer
 //! backwards compatible with its copy at the last release.
 //!
@@ -95,6 +98,7 @@ mod compat;
 mod docs;
 mod emit;
 mod error;
+mod externs;
 mod headers;
 mod names;
 mod plan;

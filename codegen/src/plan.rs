@@ -4,9 +4,11 @@
 use std::collections::HashSet;
 
 use indexmap::IndexMap;
+use proc_macro2::TokenStream;
 use telepact_schema::{Field, FunctionDef, Schema, Tag, TypeExpr, UnionDef};
 
 use crate::error::Error;
+use crate::externs::{ExternType, Externs};
 use crate::names::{NameRegistry, snake_name, strip_prefix, type_name};
 use crate::recursion;
 
@@ -41,6 +43,10 @@ pub(crate) struct Item {
     pub derive_hash: bool,
     /// Comes from the standard definitions rather than the user's schema.
     pub standard: bool,
+    /// The existing Rust type the user maps this schema type to
+    /// ([`Builder::extern_path`](crate::Builder::extern_path)): the item is not emitted,
+    /// its shape is empty and its derives are the traits the user declared.
+    pub external: Option<TokenStream>,
 }
 
 #[derive(Debug)]
@@ -84,8 +90,9 @@ pub(crate) struct FunctionPlan {
 }
 
 impl Plan {
-    pub(crate) fn build(schema: &Schema) -> Result<Plan, Error> {
-        let mut builder = PlanBuilder::new(schema);
+    pub(crate) fn build(schema: &Schema, externs: &Externs) -> Result<Plan, Error> {
+        let mut builder = PlanBuilder::new(schema, externs);
+        builder.check_externs()?;
         builder.reserve_named_types()?;
         builder.add_structs()?;
         builder.add_unions()?;
@@ -122,6 +129,7 @@ impl Plan {
 
 struct PlanBuilder<'s> {
     schema: &'s Schema,
+    externs: &'s Externs,
     /// Names of the user's types.
     types: NameRegistry,
     /// Names of the standard definitions' types, which live in the runtime's
@@ -140,9 +148,10 @@ struct PlanBuilder<'s> {
 }
 
 impl<'s> PlanBuilder<'s> {
-    fn new(schema: &'s Schema) -> Self {
+    fn new(schema: &'s Schema, externs: &'s Externs) -> Self {
         PlanBuilder {
             schema,
+            externs,
             types: NameRegistry::for_types(),
             standard_types: NameRegistry::default(),
             methods: NameRegistry::for_methods(),
@@ -154,6 +163,34 @@ impl<'s> PlanBuilder<'s> {
             error_payloads: IndexMap::new(),
             user_keys: user_definition_keys(schema),
         }
+    }
+
+    /// Every mapped name is one of the user's `struct.*` or `union.*` definitions: the
+    /// standard ones are the runtime's, and the generated code needs its own function
+    /// arguments, results, errors and headers.
+    fn check_externs(&self) -> Result<(), Error> {
+        for (name, extern_type) in self.externs {
+            let invalid = |reason: String| Error::InvalidOption {
+                option: extern_type.option.clone(),
+                reason,
+            };
+            let structs = self.schema.structs.iter().map(|s| &s.name);
+            let mut defined = structs.chain(self.schema.unions.iter().map(|u| &u.name));
+            if !name.starts_with("struct.") && !name.starts_with("union.") {
+                return Err(invalid(format!(
+                    "only `struct.*` and `union.*` types can be mapped, not `{name}`"
+                )));
+            }
+            if !defined.any(|key| key == name) {
+                return Err(invalid(format!("the schema defines no `{name}`")));
+            }
+            if self.is_standard(name) {
+                return Err(invalid(format!(
+                    "`{name}` is a standard definition, typed in `telepact::typed::standard`"
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Claims the names of `struct.*` and `union.*` first, so that when a derived name
@@ -185,13 +222,14 @@ impl<'s> PlanBuilder<'s> {
 
     fn add_structs(&mut self) -> Result<(), Error> {
         for def in &self.schema.structs {
-            let fields = plan_fields(&def.fields, None, &def.name)?;
-            let id = self.push(
-                &def.name,
-                type_name(strip_prefix(&def.name)),
-                def.doc.clone(),
-                Shape::Struct(fields),
-            );
+            let name = type_name(strip_prefix(&def.name));
+            let id = match self.externs.get(&def.name) {
+                Some(extern_type) => self.push_extern(&def.name, name, extern_type),
+                None => {
+                    let fields = plan_fields(&def.fields, None, &def.name)?;
+                    self.push(&def.name, name, def.doc.clone(), Shape::Struct(fields))
+                }
+            };
             self.struct_items.push(id);
         }
         Ok(())
@@ -200,7 +238,11 @@ impl<'s> PlanBuilder<'s> {
     fn add_unions(&mut self) -> Result<(), Error> {
         for def in &self.schema.unions {
             let name = type_name(strip_prefix(&def.name));
-            let id = self.add_union(def, name.clone(), def.name.clone(), &name)?;
+            let id = match self.externs.get(&def.name) {
+                // No enum and no tag payloads.
+                Some(extern_type) => self.push_extern(&def.name, name, extern_type),
+                None => self.add_union(def, name.clone(), def.name.clone(), &name)?,
+            };
             self.union_items.push(id);
         }
         Ok(())
@@ -383,8 +425,22 @@ impl<'s> PlanBuilder<'s> {
             derive_eq: true,
             derive_hash: true,
             standard,
+            external: None,
         });
         self.items.len() - 1
+    }
+
+    /// An item for a mapped type: no fields or variants of its own, and the derives of
+    /// the types holding it decided by what the user declared it implements.
+    fn push_extern(&mut self, key: &str, name: String, extern_type: &ExternType) -> ItemId {
+        let id = self.push(key, name, None, Shape::Struct(Vec::new()));
+        let traits = extern_type.traits;
+        let item = &mut self.items[id];
+        item.external = Some(extern_type.path.clone());
+        item.derive_eq = traits.eq;
+        item.derive_hash = traits.eq && traits.hash;
+        item.derive_default = traits.default;
+        id
     }
 }
 

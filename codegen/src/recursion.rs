@@ -1,5 +1,10 @@
 //! Properties of the item graph: which fields must be boxed (they close a cycle of
 //! by-value containment) and which items can derive `Default`, `Eq` and `Hash`.
+//!
+//! A type mapped to an existing Rust type is a leaf here: the generator cannot see its
+//! fields, so no field holding it is boxed (a mapped type that holds generated types
+//! which hold it again boxes them itself), and its derives are the traits its user
+//! declared.
 
 use telepact_schema::{TypeExpr, TypeKind};
 
@@ -49,7 +54,7 @@ pub(crate) fn mark_default_structs(plan: &mut Plan) {
     loop {
         let mut changed = false;
         for item in 0..plan.items.len() {
-            if plan.items[item].derive_default {
+            if plan.items[item].derive_default || plan.items[item].external.is_some() {
                 continue;
             }
             let defaultable = match &plan.items[item].shape {
@@ -75,7 +80,9 @@ fn field_type_has_default(plan: &Plan, ty: &TypeExpr) -> bool {
     }
     match &ty.kind {
         TypeKind::Struct(id) => plan.items[plan.struct_item(*id)].derive_default,
-        TypeKind::Union(_) | TypeKind::FunctionLink(_) => false,
+        // Only a mapped union can have a `Default`, when its user declares one.
+        TypeKind::Union(id) => plan.items[plan.union_item(*id)].derive_default,
+        TypeKind::FunctionLink(_) => false,
         _ => true,
     }
 }
@@ -137,6 +144,10 @@ pub(crate) fn mark_eq_and_hash(plan: &mut Plan) {
     loop {
         let mut changed = false;
         for id in 0..plan.items.len() {
+            if plan.items[id].external.is_some() {
+                // Fixed by what the user declared.
+                continue;
+            }
             let derivable = match &plan.items[id].shape {
                 Shape::Struct(fields) => fields.iter().fold(Derivable::ALL, |acc, f| {
                     acc.and(type_derivable(plan, &f.ty))

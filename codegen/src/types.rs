@@ -15,7 +15,8 @@ impl Emitter<'_> {
     /// definitions' types.
     pub(crate) fn types(&self) -> TokenStream {
         let headers = [self.plan.request_headers, self.plan.response_headers];
-        let all = 0..self.plan.items.len();
+        // Mapped types are the user's own.
+        let all = (0..self.plan.items.len()).filter(|&id| self.plan.items[id].external.is_none());
         let order: Vec<ItemId> = if self.options.standard_only {
             all.filter(|&id| self.plan.items[id].standard).collect()
         } else {

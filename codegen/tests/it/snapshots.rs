@@ -69,6 +69,20 @@ fn server_only_leaves_out_the_client() {
     assert!(!code.contains("pub struct Client"));
 }
 
+/// The till schema with its types mapped to the hand-written ones of the
+/// `extern_paths` tests, which include the result.
+#[test]
+fn extern_path_schema() {
+    let code = telepact_codegen::configure()
+        .extern_path("struct.Money", "crate::extern_paths::Money")
+        .extern_traits("struct.Money", ["Eq", "Hash", "Default"])
+        .extern_path("union.Shape", "crate::extern_paths::Shape")
+        .extern_path("struct.Route", "crate::extern_paths::Route")
+        .generate_dir(common::till_dir())
+        .unwrap();
+    assert_file_current("tests/generated/till.rs", &code);
+}
+
 /// The runtime's `typed::standard` module is what the generator makes of the standard
 /// definitions; the test rewrites it when stale.
 #[test]

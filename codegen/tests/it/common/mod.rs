@@ -18,6 +18,11 @@ pub(crate) fn features_dir() -> PathBuf {
     manifest_dir().join("tests/schemas/features")
 }
 
+/// The schema whose types the `extern_paths` tests map to hand-written ones.
+pub(crate) fn till_dir() -> PathBuf {
+    manifest_dir().join("tests/schemas/till")
+}
+
 /// Generated code for a schema directory with the default options.
 pub(crate) fn generate(dir: &Path) -> String {
     match telepact_codegen::configure().generate_dir(dir) {
