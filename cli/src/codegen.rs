@@ -39,39 +39,57 @@ pub(crate) struct CodegenArgs {
     #[arg(long)]
     module: Option<String>,
     /// `SELECTOR=ATTRIBUTES` on generated types, e.g. `struct.Point=#[derive(Hash)]` (repeatable)
-    #[arg(long, value_parser = path_and_attribute)]
-    type_attribute: Vec<(String, String)>,
+    #[arg(long, value_name = "SELECTOR=ATTRIBUTES")]
+    type_attribute: Vec<String>,
     /// `TYPE.FIELD=ATTRIBUTES` on one generated field, e.g. `struct.Shift.start=#[serde(alias = "begin")]` (repeatable)
-    #[arg(long, value_parser = path_and_attribute)]
-    field_attribute: Vec<(String, String)>,
+    #[arg(long, value_name = "PATH=ATTRIBUTES")]
+    field_attribute: Vec<String>,
     /// Attributes on the generated `Handler` trait (repeatable)
     #[arg(long)]
     handler_attribute: Vec<String>,
     /// Attributes on the generated `Client` struct (repeatable)
     #[arg(long)]
     client_attribute: Vec<String>,
+    /// `SCHEMA_TYPE=RUST_PATH`: use an existing Rust type for a `struct.*` or `union.*`,
+    /// e.g. `struct.Money=::shop::Money` (repeatable)
+    #[arg(long, value_name = "SCHEMA_TYPE=RUST_PATH")]
+    extern_path: Vec<String>,
+    /// `SCHEMA_TYPE=TRAITS`: which of `Eq`, `Hash` and `Default` a type given with
+    /// --extern-path implements, e.g. `struct.Money=Eq,Hash` (repeatable)
+    #[arg(long, value_name = "SCHEMA_TYPE=TRAITS")]
+    extern_traits: Vec<String>,
 }
 
-/// Splits `PATH=ATTRIBUTES` at its first `=`.
-fn path_and_attribute(text: &str) -> Result<(String, String), String> {
-    text.split_once('=')
-        .map(|(path, attribute)| (path.to_string(), attribute.to_string()))
-        .ok_or_else(|| format!("expected PATH=ATTRIBUTES, got `{text}`"))
-}
-
-/// Generates the code; the output file is rewritten only when its content changes.
-pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
-    if args.lang != "rust" {
-        return Err(CliError::Language(args.lang.clone()));
+/// Splits the `NAME=VALUE` given to `flag` at its first `=`; `form` is what the flag
+/// expects, for the error (`PATH=ATTRIBUTES`). Both sides must be present.
+fn name_and_value<'a>(
+    flag: &'static str,
+    form: &'static str,
+    text: &'a str,
+) -> Result<(&'a str, &'a str), CliError> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.is_empty() && !value.is_empty() => Ok((name, value)),
+        _ => Err(CliError::MalformedFlag {
+            flag,
+            form,
+            value: text.to_string(),
+        }),
     }
+}
+
+/// The builder the flags describe.
+fn configure(args: &CodegenArgs) -> Result<telepact_codegen::Builder, CliError> {
     let mut builder = telepact_codegen::configure()
         .runtime_path(&args.runtime_path)
         .build_server(!args.no_server)
         .build_client(!args.no_client);
-    for (selector, attribute) in &args.type_attribute {
+    for text in &args.type_attribute {
+        let (selector, attribute) =
+            name_and_value("--type-attribute", "SELECTOR=ATTRIBUTES", text)?;
         builder = builder.type_attribute(selector, attribute);
     }
-    for (path, attribute) in &args.field_attribute {
+    for text in &args.field_attribute {
+        let (path, attribute) = name_and_value("--field-attribute", "PATH=ATTRIBUTES", text)?;
         builder = builder.field_attribute(path, attribute);
     }
     for attribute in &args.handler_attribute {
@@ -80,6 +98,23 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     for attribute in &args.client_attribute {
         builder = builder.client_attribute(attribute);
     }
+    for text in &args.extern_path {
+        let (name, path) = name_and_value("--extern-path", "SCHEMA_TYPE=RUST_PATH", text)?;
+        builder = builder.extern_path(name, path);
+    }
+    for text in &args.extern_traits {
+        let (name, traits) = name_and_value("--extern-traits", "SCHEMA_TYPE=TRAITS", text)?;
+        builder = builder.extern_traits(name, traits.split(','));
+    }
+    Ok(builder)
+}
+
+/// Generates the code; the output file is rewritten only when its content changes.
+pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
+    if args.lang != "rust" {
+        return Err(CliError::Language(args.lang.clone()));
+    }
+    let builder = configure(args)?;
     let code = match (&args.schema_dir, &args.schema_http_url, &args.module) {
         (Some(dir), _, None) => builder.generate_dir(dir)?,
         (Some(dir), _, Some(module)) => builder.generate(&Schema::from_dir(dir)?, module)?,

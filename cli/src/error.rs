@@ -39,6 +39,13 @@ pub(crate) enum CliError {
     /// Neither a schema directory nor a schema URL was given.
     #[error("give a schema directory or a schema URL")]
     NoSchemaSource,
+    /// A `NAME=VALUE` flag without its `=` or one of its sides.
+    #[error("{flag} expects {form}, got `{value}`")]
+    MalformedFlag {
+        flag: &'static str,
+        form: &'static str,
+        value: String,
+    },
     /// A language other than Rust was asked for.
     #[error("--lang {0} is not supported: this tool generates Rust only (--lang rust)")]
     Language(String),

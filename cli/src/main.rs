@@ -37,7 +37,7 @@ enum Command {
     /// Fetch a Telepact API schema to store locally.
     Fetch(fetch::FetchArgs),
     /// Generate code bindings for a Telepact API schema.
-    Codegen(codegen::CodegenArgs),
+    Codegen(Box<codegen::CodegenArgs>),
 }
 
 /// The exit status of a failure (0 and 1 are `compare`'s verdicts).

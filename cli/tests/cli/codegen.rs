@@ -116,10 +116,71 @@ fn attributes_are_flags() {
         "--field-attribute",
         "no-equals",
     ]);
-    assert!(!bad.status.success());
-    assert!(
-        stderr(&bad).contains("expected PATH=ATTRIBUTES"),
-        "{}",
-        stderr(&bad)
+    assert_eq!(
+        stderr(&bad),
+        "error: --field-attribute expects PATH=ATTRIBUTES, got `no-equals`\n"
     );
+    assert_eq!(bad.status.code(), Some(2));
+}
+
+const TILL_API: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../codegen/tests/schemas/till");
+
+/// `telepact codegen` of the till schema to stdout with `flags`.
+fn codegen_till(flags: &[&str]) -> Output {
+    let mut args = vec!["codegen", "--schema-dir", TILL_API, "--out", "-"];
+    args.extend(flags);
+    telepact(&args)
+}
+
+#[test]
+fn extern_paths_are_flags() {
+    let output = codegen_till(&[
+        "--extern-path",
+        "struct.Money=::shop::Money",
+        "--extern-traits",
+        "struct.Money=Eq,Hash,Default",
+        "--extern-path",
+        "union.Shape=::shop::Shape",
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let code = stdout(&output);
+    assert!(!code.contains("pub struct Money"), "{code}");
+    assert!(!code.contains("pub enum Shape"), "{code}");
+    assert!(code.contains("pub amount: ::shop::Money,"), "{code}");
+    assert!(code.contains("pub shape: ::shop::Shape,"), "{code}");
+    assert!(
+        code.contains(
+            "#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]\n    \
+             #[serde(crate = \"rt::serde\")]\n    pub struct Price {"
+        ),
+        "{code}"
+    );
+}
+
+#[test]
+fn a_malformed_or_unknown_extern_path_fails_with_one_line() {
+    for value in ["struct.Money", "struct.Money=", "=::shop::Money"] {
+        let output = codegen_till(&["--extern-path", value]);
+        assert_eq!(output.status.code(), Some(2), "{value}");
+        assert_eq!(
+            stderr(&output),
+            format!("error: --extern-path expects SCHEMA_TYPE=RUST_PATH, got `{value}`\n")
+        );
+        assert!(stdout(&output).is_empty());
+    }
+    let unknown = codegen_till(&["--extern-path", "struct.Mony=::shop::Money"]);
+    assert_eq!(unknown.status.code(), Some(2));
+    assert_eq!(
+        stderr(&unknown),
+        "error: invalid option extern_path(\"struct.Mony\", \"::shop::Money\"): \
+         the schema defines no `struct.Mony`\n"
+    );
+    let bad_traits = codegen_till(&[
+        "--extern-path",
+        "struct.Money=::shop::Money",
+        "--extern-traits",
+        "struct.Money=Eq,Ord",
+    ]);
+    assert_fails_with(&bad_traits, "invalid option extern_traits(\"struct.Money\"");
+    assert!(stderr(&bad_traits).ends_with("`Ord` is not one of `Eq`, `Hash` and `Default`\n"));
 }
