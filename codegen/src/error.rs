@@ -25,12 +25,13 @@ pub enum Error {
         /// The definition that asked for it again.
         second: String,
     },
-    /// An option (such as a type attribute or the runtime path) is not valid Rust.
+    /// An option is not valid: a type attribute or the runtime path that is not Rust, or
+    /// an `extern_path` / `extern_traits` that names no type the schema lets map.
     #[error("invalid option {option}: {reason}")]
     InvalidOption {
         /// The option as given, e.g. `runtime_path("...")`.
         option: String,
-        /// Why it does not parse as Rust.
+        /// Why it is not valid.
         reason: String,
     },
     /// The generated code did not parse; a bug in the generator or in an option.

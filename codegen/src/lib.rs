@@ -35,7 +35,8 @@
 //!
 //! Every item derives `Debug`, `Clone`, `PartialEq` and serde's traits; `Eq` unless a
 //! `number` is inside, `Hash` unless a `number`, `any`, map or selection is inside, and
-//! `Default` for structs whose fields all have one. The payloads of `union.Auth_` hold
+//! `Default` for structs whose fields all have one (a type mapped with
+//! [`Builder::extern_path`] has those its user declares). The payloads of `union.Auth_` hold
 //! credentials, so their `Debug` shows no field values. Enums are exhaustive on purpose
 //! (`#[non_exhaustive]` would not apply inside the crate that includes them anyway): the
 //! code is regenerated with the schema, so a new result tag breaks a `match` at compile

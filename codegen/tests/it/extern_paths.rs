@@ -167,3 +167,30 @@ fn a_misconfigured_extern_path_names_its_option() {
         Err(Error::InvalidOption { .. })
     ));
 }
+
+#[test]
+fn declared_traits_decide_the_derives_of_the_types_holding_a_mapped_union() {
+    let badge_derives = |traits: &[&str]| {
+        let builder = telepact_codegen::configure()
+            .extern_path("union.Shape", "crate::Shape")
+            .extern_traits("union.Shape", traits.iter().copied());
+        let code = generate_till(builder).unwrap();
+        let end = code.find("\n    pub struct Badge {").expect("Badge");
+        let start = code[..end].rfind("#[derive(").expect("its derives");
+        code[start..end].lines().next().unwrap().to_string()
+    };
+    let required = "rt::Serialize, rt::Deserialize)]";
+    assert_eq!(
+        badge_derives(&["Default"]),
+        format!("#[derive(Debug, Clone, PartialEq, Default, {required}")
+    );
+    // `Hash` counts only with `Eq`.
+    assert_eq!(
+        badge_derives(&["Hash"]),
+        format!("#[derive(Debug, Clone, PartialEq, {required}")
+    );
+    assert_eq!(
+        badge_derives(&["Eq", "Hash", "Default"]),
+        format!("#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, {required}")
+    );
+}
