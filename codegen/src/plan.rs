@@ -174,13 +174,13 @@ impl<'s> PlanBuilder<'s> {
                 option: extern_type.option.clone(),
                 reason,
             };
-            let structs = self.schema.structs.iter().map(|s| &s.name);
-            let mut defined = structs.chain(self.schema.unions.iter().map(|u| &u.name));
             if !name.starts_with("struct.") && !name.starts_with("union.") {
                 return Err(invalid(format!(
                     "only `struct.*` and `union.*` types can be mapped, not `{name}`"
                 )));
             }
+            let structs = self.schema.structs.iter().map(|s| &s.name);
+            let mut defined = structs.chain(self.schema.unions.iter().map(|u| &u.name));
             if !defined.any(|key| key == name) {
                 return Err(invalid(format!("the schema defines no `{name}`")));
             }
