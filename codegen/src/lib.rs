@@ -99,6 +99,7 @@ mod headers;
 mod names;
 mod plan;
 mod recursion;
+mod select;
 mod server;
 mod types;
 

@@ -1,0 +1,204 @@
+//! Emits typed `@select_` field names: `pub mod select` with one enum per type whose
+//! fields some function can select (named after the type, a variant per field), and an
+//! `rt::Selects` impl per function and type it can select, so a selection naming a
+//! field or type out of reach does not compile.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use telepact_schema::{FunctionId, Schema, TypeExpr, TypeKind};
+
+use crate::emit::Emitter;
+use crate::names::{ident, type_name};
+use crate::plan::{ItemId, Shape};
+
+/// The result tag whose fields `->` selects.
+const SUCCESS_TAG: &str = "Ok_";
+
+/// What a selection may name of one type's fields.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    /// The `Ok_` result of a function.
+    Result,
+    /// `struct.X`.
+    Struct(String),
+    /// One tag of `union.X`.
+    Tag { union: String, tag: String },
+}
+
+impl Emitter<'_> {
+    pub(crate) fn select(&self, schema: &Schema) -> TokenStream {
+        let mut sections: BTreeSet<(ItemId, Section)> = BTreeSet::new();
+        let mut impls = Vec::new();
+        for (index, function) in self.plan.functions.iter().enumerate() {
+            if function.standard {
+                continue;
+            }
+            let reachable = self.selectable(schema, FunctionId(index as u32));
+            let input = self.item_ident(function.input);
+            for (item, section) in reachable {
+                let name = self.item_ident(item);
+                impls.push(quote! { impl rt::Selects<select::#name> for #input {} });
+                sections.insert((item, section));
+            }
+        }
+        let import = (!sections.is_empty()).then(|| quote! { use super::rt; });
+        let enums = sections
+            .iter()
+            .map(|(item, section)| self.field_enum(*item, section));
+        quote! {
+            /// Field names for typed `@select_` selections
+            /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
+            /// can select, named after the type, with a variant per field.
+            pub mod select {
+                #import
+
+                #(#enums)*
+            }
+
+            #(#impls)*
+        }
+    }
+
+    /// The types with fields that the result of function `id` can select, as the
+    /// protocol reaches them: the `Ok_` result, then every struct and union its fields
+    /// lead to, through collections and other functions' results.
+    fn selectable(&self, schema: &Schema, id: FunctionId) -> BTreeSet<(ItemId, Section)> {
+        let mut found = BTreeSet::new();
+        let function = &self.plan.functions[id.0 as usize];
+        if let Some(ok) = self.tag_payload(function.output, SUCCESS_TAG) {
+            found.insert((ok, Section::Result));
+        }
+        let mut walk = Walk {
+            schema,
+            structs: BTreeSet::new(),
+            unions: BTreeSet::new(),
+            results: BTreeSet::new(),
+        };
+        if let Some(tag) = schema.function(id).result.tags.get(SUCCESS_TAG) {
+            for field in tag.fields.values() {
+                walk.visit(&field.ty);
+            }
+        }
+        for struct_id in walk.structs {
+            let name = &schema.structs[struct_id as usize].name;
+            let item = self.plan.struct_item(telepact_schema::StructId(struct_id));
+            found.insert((item, Section::Struct(name.clone())));
+        }
+        for union_id in walk.unions {
+            let def = &schema.unions[union_id as usize];
+            let item = self.plan.union_item(telepact_schema::UnionId(union_id));
+            for tag in def.tags.keys() {
+                if let Some(payload) = self.tag_payload(item, tag) {
+                    let section = Section::Tag {
+                        union: def.name.clone(),
+                        tag: tag.clone(),
+                    };
+                    found.insert((payload, section));
+                }
+            }
+        }
+        // A type without fields has nothing to select; the standard ones live in the
+        // runtime.
+        found.retain(|(item, _)| {
+            let item = &self.plan.items[*item];
+            !item.standard && matches!(&item.shape, Shape::Struct(fields) if !fields.is_empty())
+        });
+        found
+    }
+
+    /// The payload item of tag `tag` of the enum item `item`.
+    fn tag_payload(&self, item: ItemId, tag: &str) -> Option<ItemId> {
+        let Shape::Enum(variants) = &self.plan.items[item].shape else {
+            return None;
+        };
+        variants.iter().find(|v| v.wire == tag).map(|v| v.payload)
+    }
+
+    fn field_enum(&self, item: ItemId, section: &Section) -> TokenStream {
+        let Shape::Struct(fields) = &self.plan.items[item].shape else {
+            return TokenStream::new();
+        };
+        let name = self.item_ident(item);
+        let mut taken = BTreeSet::new();
+        let variants: Vec<_> = fields
+            .iter()
+            .map(|field| {
+                let mut variant = type_name(&field.name);
+                while !taken.insert(variant.clone()) {
+                    variant.push('_');
+                }
+                ident(&variant)
+            })
+            .collect();
+        let wires = fields.iter().map(|field| &field.wire);
+        let (doc, section) = match section {
+            Section::Result => (
+                format!(" The fields of [`super::{name}`], the `Ok_` result, to select."),
+                quote! { rt::Section::Result },
+            ),
+            Section::Struct(key) => (
+                format!(" The fields of [`super::{name}`] (`{key}`), to select."),
+                quote! { rt::Section::Struct(#key) },
+            ),
+            Section::Tag { union, tag } => (
+                format!(" The fields of [`super::{name}`] (`{union}.{tag}`), to select."),
+                quote! { rt::Section::Tag { union: #union, tag: #tag } },
+            ),
+        };
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub enum #name {
+                #(#variants,)*
+            }
+
+            impl rt::SelectField for #name {
+                const SECTION: rt::Section = #section;
+
+                fn wire(self) -> &'static str {
+                    match self {
+                        #(Self::#variants => #wires,)*
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The structs, unions and function results reached from a result's fields.
+struct Walk<'s> {
+    schema: &'s Schema,
+    structs: BTreeSet<u32>,
+    unions: BTreeSet<u32>,
+    results: BTreeSet<u32>,
+}
+
+impl Walk<'_> {
+    fn visit(&mut self, ty: &TypeExpr) {
+        match &ty.kind {
+            TypeKind::Array(inner) | TypeKind::Object(inner) => self.visit(inner),
+            TypeKind::Struct(id) if self.structs.insert(id.0) => {
+                for field in self.schema.struct_def(*id).fields.values() {
+                    self.visit(&field.ty);
+                }
+            }
+            TypeKind::Union(id) if self.unions.insert(id.0) => {
+                let tags = &self.schema.union_def(*id).tags;
+                for field in tags.values().flat_map(|tag| tag.fields.values()) {
+                    self.visit(&field.ty);
+                }
+            }
+            // A linked function's own result tags (not the errors merged into them).
+            TypeKind::FunctionLink(id) if self.results.insert(id.0) => {
+                let tags = &self.schema.function(*id).result.tags;
+                let declared = tags.values().filter(|tag| tag.from_errors.is_none());
+                for field in declared.flat_map(|tag| tag.fields.values()) {
+                    self.visit(&field.ty);
+                }
+            }
+            _ => {}
+        }
+    }
+}
