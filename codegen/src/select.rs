@@ -1,13 +1,15 @@
-//! Emits typed `@select_` field names: `pub mod select` with one enum per type whose
-//! fields some function can select (named after the type, a variant per field), and an
-//! `rt::Selects` impl per function and type it can select, so a selection naming a
-//! field or type out of reach does not compile.
+//! Emits typed `@select_` field names: `pub mod select` with an enum of field names for
+//! each function's `Ok_` result (an `rt::ResultField` tied to the function) and for each
+//! struct and union tag a result can hold (an `rt::SelectField`), so a selection naming
+//! a field the schema lacks does not compile. The code grows with the number of types,
+//! not with functions times types: which types a function reaches is left to the server,
+//! which refuses a selection naming one it does not.
 
 use std::collections::BTreeSet;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use telepact_schema::{FunctionId, Schema, TypeExpr, TypeKind};
+use telepact_schema::{Schema, StructId, TypeExpr, TypeKind, UnionId};
 
 use crate::emit::Emitter;
 use crate::names::{ident, type_name};
@@ -19,8 +21,8 @@ const SUCCESS_TAG: &str = "Ok_";
 /// What a selection may name of one type's fields.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Section {
-    /// The `Ok_` result of a function.
-    Result,
+    /// The `Ok_` result of the function with this input item.
+    Result { input: ItemId },
     /// `struct.X`.
     Struct(String),
     /// One tag of `union.X`.
@@ -29,20 +31,7 @@ enum Section {
 
 impl Emitter<'_> {
     pub(crate) fn select(&self, schema: &Schema) -> TokenStream {
-        let mut sections: BTreeSet<(ItemId, Section)> = BTreeSet::new();
-        let mut impls = Vec::new();
-        for (index, function) in self.plan.functions.iter().enumerate() {
-            if function.standard {
-                continue;
-            }
-            let reachable = self.selectable(schema, FunctionId(index as u32));
-            let input = self.item_ident(function.input);
-            for (item, section) in reachable {
-                let name = self.item_ident(item);
-                impls.push(quote! { impl rt::Selects<select::#name> for #input {} });
-                sections.insert((item, section));
-            }
-        }
+        let sections = self.selectable(schema);
         let import = (!sections.is_empty()).then(|| quote! { use super::rt; });
         let enums = sections
             .iter()
@@ -56,39 +45,42 @@ impl Emitter<'_> {
 
                 #(#enums)*
             }
-
-            #(#impls)*
         }
     }
 
-    /// The types with fields that the result of function `id` can select, as the
-    /// protocol reaches them: the `Ok_` result, then every struct and union its fields
-    /// lead to, through collections and other functions' results.
-    fn selectable(&self, schema: &Schema, id: FunctionId) -> BTreeSet<(ItemId, Section)> {
+    /// Every type with fields that some function's result can select, as the protocol
+    /// reaches them: the `Ok_` results, then every struct and union their fields lead
+    /// to, through collections and other functions' results.
+    fn selectable(&self, schema: &Schema) -> BTreeSet<(ItemId, Section)> {
         let mut found = BTreeSet::new();
-        let function = &self.plan.functions[id.0 as usize];
-        if let Some(ok) = self.tag_payload(function.output, SUCCESS_TAG) {
-            found.insert((ok, Section::Result));
-        }
         let mut walk = Walk {
             schema,
             structs: BTreeSet::new(),
             unions: BTreeSet::new(),
             results: BTreeSet::new(),
         };
-        if let Some(tag) = schema.function(id).result.tags.get(SUCCESS_TAG) {
-            for field in tag.fields.values() {
-                walk.visit(&field.ty);
+        for (function, def) in self.plan.functions.iter().zip(&schema.functions) {
+            if function.standard {
+                continue;
+            }
+            if let Some(ok) = self.tag_payload(function.output, SUCCESS_TAG) {
+                let input = function.input;
+                found.insert((ok, Section::Result { input }));
+            }
+            if let Some(tag) = def.result.tags.get(SUCCESS_TAG) {
+                for field in tag.fields.values() {
+                    walk.visit(&field.ty);
+                }
             }
         }
-        for struct_id in walk.structs {
-            let name = &schema.structs[struct_id as usize].name;
-            let item = self.plan.struct_item(telepact_schema::StructId(struct_id));
+        for id in walk.structs {
+            let name = &schema.structs[id as usize].name;
+            let item = self.plan.struct_item(StructId(id));
             found.insert((item, Section::Struct(name.clone())));
         }
-        for union_id in walk.unions {
-            let def = &schema.unions[union_id as usize];
-            let item = self.plan.union_item(telepact_schema::UnionId(union_id));
+        for id in walk.unions {
+            let def = &schema.unions[id as usize];
+            let item = self.plan.union_item(UnionId(id));
             for tag in def.tags.keys() {
                 if let Some(payload) = self.tag_payload(item, tag) {
                     let section = Section::Tag {
@@ -133,18 +125,26 @@ impl Emitter<'_> {
             })
             .collect();
         let wires = fields.iter().map(|field| &field.wire);
-        let (doc, section) = match section {
-            Section::Result => (
-                format!(" The fields of [`super::{name}`], the `Ok_` result, to select."),
-                quote! { rt::Section::Result },
-            ),
+        let (doc, trait_path, associated) = match section {
+            Section::Result { input } => {
+                let input = self.item_ident(*input);
+                (
+                    format!(" The fields of [`super::{name}`], the `Ok_` result, to select."),
+                    quote! { rt::ResultField },
+                    quote! { type Function = super::#input; },
+                )
+            }
             Section::Struct(key) => (
                 format!(" The fields of [`super::{name}`] (`{key}`), to select."),
-                quote! { rt::Section::Struct(#key) },
+                quote! { rt::SelectField },
+                quote! { const SECTION: rt::Section = rt::Section::Struct(#key); },
             ),
             Section::Tag { union, tag } => (
                 format!(" The fields of [`super::{name}`] (`{union}.{tag}`), to select."),
-                quote! { rt::Section::Tag { union: #union, tag: #tag } },
+                quote! { rt::SelectField },
+                quote! {
+                    const SECTION: rt::Section = rt::Section::Tag { union: #union, tag: #tag };
+                },
             ),
         };
         quote! {
@@ -154,8 +154,8 @@ impl Emitter<'_> {
                 #(#variants,)*
             }
 
-            impl rt::SelectField for #name {
-                const SECTION: rt::Section = #section;
+            impl #trait_path for #name {
+                #associated
 
                 fn wire(self) -> &'static str {
                     match self {

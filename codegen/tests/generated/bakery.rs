@@ -614,8 +614,8 @@ pub mod api {
             Message,
         }
 
-        impl rt::SelectField for ApproveSpecialOk {
-            const SECTION: rt::Section = rt::Section::Result;
+        impl rt::ResultField for ApproveSpecialOk {
+            type Function = super::ApproveSpecialInput;
             fn wire(self) -> &'static str {
                 match self {
                     Self::Message => "message",
@@ -631,8 +631,8 @@ pub mod api {
             Pastry,
         }
 
-        impl rt::SelectField for MyShiftOk {
-            const SECTION: rt::Section = rt::Section::Result;
+        impl rt::ResultField for MyShiftOk {
+            type Function = super::MyShiftInput;
             fn wire(self) -> &'static str {
                 match self {
                     Self::EmployeeId => "employeeId",
@@ -642,8 +642,4 @@ pub mod api {
             }
         }
     }
-
-    impl rt::Selects<select::ApproveSpecialOk> for ApproveSpecialInput {}
-
-    impl rt::Selects<select::MyShiftOk> for MyShiftInput {}
 }

@@ -498,8 +498,8 @@ pub mod collisions {
             Failure,
         }
 
-        impl rt::SelectField for PingOk {
-            const SECTION: rt::Section = rt::Section::Result;
+        impl rt::ResultField for PingOk {
+            type Function = super::PingInput;
             fn wire(self) -> &'static str {
                 match self {
                     Self::Kind => "kind",
@@ -508,10 +508,4 @@ pub mod collisions {
             }
         }
     }
-
-    impl rt::Selects<select::Type> for PingInput {}
-
-    impl rt::Selects<select::ParseFailureGarbled> for PingInput {}
-
-    impl rt::Selects<select::PingOk> for PingInput {}
 }

@@ -1621,8 +1621,8 @@ pub mod features {
             State,
         }
 
-        impl rt::SelectField for DebugOk {
-            const SECTION: rt::Section = rt::Section::Result;
+        impl rt::ResultField for DebugOk {
+            type Function = super::DebugInput;
             fn wire(self) -> &'static str {
                 match self {
                     Self::State => "state",
@@ -1641,8 +1641,8 @@ pub mod features {
             Links,
         }
 
-        impl rt::SelectField for EchoOk {
-            const SECTION: rt::Section = rt::Section::Result;
+        impl rt::ResultField for EchoOk {
+            type Function = super::EchoInput;
             fn wire(self) -> &'static str {
                 match self {
                     Self::Scalars => "scalars",
@@ -1661,8 +1661,8 @@ pub mod features {
             Point,
         }
 
-        impl rt::SelectField for GetPointOk {
-            const SECTION: rt::Section = rt::Section::Result;
+        impl rt::ResultField for GetPointOk {
+            type Function = super::GetPointInput;
             fn wire(self) -> &'static str {
                 match self {
                     Self::Point => "point",
@@ -1677,8 +1677,8 @@ pub mod features {
             Next,
         }
 
-        impl rt::SelectField for PaginateOk {
-            const SECTION: rt::Section = rt::Section::Result;
+        impl rt::ResultField for PaginateOk {
+            type Function = super::PaginateInput;
             fn wire(self) -> &'static str {
                 match self {
                     Self::Items => "items",
@@ -1693,8 +1693,8 @@ pub mod features {
             Healthy,
         }
 
-        impl rt::SelectField for StatusOk {
-            const SECTION: rt::Section = rt::Section::Result;
+        impl rt::ResultField for StatusOk {
+            type Function = super::StatusInput;
             fn wire(self) -> &'static str {
                 match self {
                     Self::Healthy => "healthy",
@@ -1702,34 +1702,4 @@ pub mod features {
             }
         }
     }
-
-    impl rt::Selects<select::DebugOk> for DebugInput {}
-
-    impl rt::Selects<select::Collections> for EchoInput {}
-
-    impl rt::Selects<select::Keywords> for EchoInput {}
-
-    impl rt::Selects<select::Links> for EchoInput {}
-
-    impl rt::Selects<select::Node> for EchoInput {}
-
-    impl rt::Selects<select::Point> for EchoInput {}
-
-    impl rt::Selects<select::Scalars> for EchoInput {}
-
-    impl rt::Selects<select::ShapeCircle> for EchoInput {}
-
-    impl rt::Selects<select::ShapeTagged> for EchoInput {}
-
-    impl rt::Selects<select::ShapeNested> for EchoInput {}
-
-    impl rt::Selects<select::EchoOk> for EchoInput {}
-
-    impl rt::Selects<select::Point> for GetPointInput {}
-
-    impl rt::Selects<select::GetPointOk> for GetPointInput {}
-
-    impl rt::Selects<select::PaginateOk> for PaginateInput {}
-
-    impl rt::Selects<select::StatusOk> for StatusInput {}
 }

@@ -362,7 +362,7 @@ async fn a_typed_selection_returns_what_the_raw_one_does() {
     );
     assert_eq!(raw.headers["@warn_"], json!(["busy day"]));
 
-    let selection = telepact::typed::Selection::new().fields([select::MyShiftOk::Station]);
+    let selection = telepact::typed::Selection::new().ok([select::MyShiftOk::Station]);
     assert_eq!(selection.to_select(), select_station());
     let selected = client
         .call_selected(MyShiftInput {}, &selection)
@@ -380,14 +380,14 @@ async fn a_typed_selection_returns_what_the_raw_one_does() {
 #[tokio::test]
 async fn a_selected_call_takes_headers_and_reads_errors_as_json() {
     let client = served_client().with_headers(password("ana"));
-    let selection = telepact::typed::Selection::new().fields([select::MyShiftOk::EmployeeId]);
+    let selection = telepact::typed::Selection::new().ok([select::MyShiftOk::EmployeeId]);
     let selected = client
         .call_selected_with(MyShiftInput {}, &selection, password("bo"))
         .await
         .unwrap();
     assert_eq!(Value::Object(selected.payload), json!({"employeeId": "bo"}));
     // A selection of no fields keeps none.
-    let none = telepact::typed::Selection::new().fields::<select::MyShiftOk, _>([]);
+    let none = telepact::typed::Selection::new().ok::<select::MyShiftOk, _>([]);
     let selected = client.call_selected(MyShiftInput {}, &none).await.unwrap();
     assert_eq!(Value::Object(selected.payload), json!({}));
     // Errors come back as they are, tag and payload.

@@ -423,7 +423,7 @@ async fn a_typed_selection_keeps_exactly_the_selected_fields() {
         .await
         .unwrap();
     let selection = telepact::typed::Selection::<EchoInput>::new()
-        .fields([select::EchoOk::Tree, select::EchoOk::Shape])
+        .ok([select::EchoOk::Tree, select::EchoOk::Shape])
         .fields([select::Node::Label, select::Node::Children])
         .fields([select::Node::Shape])
         .fields([select::ShapeCircle::Radius]);

@@ -17,8 +17,8 @@ pub use super::client::{call, call_raw, call_selected, call_with};
 pub use super::optional::deserialize_present;
 pub use super::server::{decode_request, encode_response};
 pub use super::{
-    Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response, Section,
-    Select, SelectField, SelectedResponse, Selection, Selects, Value, standard,
+    Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response, ResultField,
+    Section, Select, SelectField, SelectedResponse, Selection, Value, standard,
 };
 pub use crate::mock::{MockError, MockOptions};
 pub use crate::schema::Schema;

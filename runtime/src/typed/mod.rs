@@ -23,7 +23,7 @@ pub use call::{Call, FunctionInput};
 pub use client::{CallError, Response, SelectedResponse};
 pub use mock::{MatchingCalls, Mock, MockCallError, StubOptions, Times, VerificationFailure};
 pub use reply::{Reply, UnknownResult};
-pub use select::{Section, Select, SelectField, Selection, Selects};
+pub use select::{ResultField, Section, Select, SelectField, Selection};
 pub use server::{Context, DecodeError};
 
 pub use indexmap::IndexMap;

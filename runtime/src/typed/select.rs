@@ -16,11 +16,9 @@ use super::call::FunctionInput;
 #[serde(transparent)]
 pub struct Select(pub Map<String, Value>);
 
-/// Where a field sits in a selection object.
+/// Where the fields of a struct or of a union's tag go in a selection object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Section {
-    /// A field of the function's `Ok_` result: `{"->": {"Ok_": [..]}}`.
-    Result,
     /// A field of a struct: `{"struct.Point": [..]}`.
     Struct(&'static str),
     /// A field of one tag of a union: `{"union.Shape": {"Circle": [..]}}`.
@@ -32,8 +30,8 @@ pub enum Section {
     },
 }
 
-/// The generated enum of one type's field names (`select::Point::X`), which a
-/// [`Selection`] lists.
+/// A generated enum of the field names of a struct or a union's tag
+/// (`select::Point::X`), which [`Selection::fields`] lists.
 pub trait SelectField: Copy {
     /// The part of the selection object these fields go in.
     const SECTION: Section;
@@ -42,25 +40,35 @@ pub trait SelectField: Copy {
     fn wire(self) -> &'static str;
 }
 
-/// Marks that the function whose input is `Self` can select the fields `F`: `F`'s type
-/// is the function's `Ok_` result or a struct or union reachable from it. Generated,
-/// so a selection naming a type the function cannot select does not compile.
-pub trait Selects<F: SelectField>: FunctionInput {}
+/// A generated enum of the field names of one function's `Ok_` result
+/// (`select::GetPointOk::Point`), which [`Selection::ok`] lists.
+pub trait ResultField: Copy {
+    /// The input type of the function whose result has these fields.
+    type Function: FunctionInput;
+
+    /// The field's key as the schema spells it, `!` included (`next!`).
+    fn wire(self) -> &'static str;
+}
 
 /// A typed `@select_` for the function whose input is `I`: which fields of its `Ok_`
-/// result, and of the structs and unions reachable from it, the response keeps.
+/// result, and of the structs and union tags in it, the response keeps.
 ///
 /// ```ignore
 /// let selection = Selection::<api::EchoInput>::new()
-///     .fields([api::select::EchoOk::Tree])
+///     .ok([api::select::EchoOk::Tree])
 ///     .fields([api::select::Node::Label, api::select::Node::Children]);
 /// ```
 ///
-/// A type the selection does not mention keeps all its fields, wherever it appears in
-/// the result; one it mentions keeps only the fields listed (none, for an empty list).
+/// A type the selection does not name keeps all its fields, wherever it appears in the
+/// result; one it names keeps only the fields listed (none, for an empty list). Field
+/// names come from the generated enums, so a misspelt one does not compile, nor does
+/// another function's result field; a struct or union the function's result cannot
+/// hold is the server's to refuse (`ErrorInvalidRequestHeaders_`), as for any
+/// `@select_`.
 pub struct Selection<I> {
-    /// Each section named so far with its fields, in the order first named.
-    sections: Vec<(Section, Vec<&'static str>)>,
+    /// Each section named so far with its fields, in the order first named; `None` is
+    /// the `Ok_` result.
+    sections: Vec<(Option<Section>, Vec<&'static str>)>,
     function: PhantomData<fn() -> I>,
 }
 
@@ -73,25 +81,38 @@ impl<I: FunctionInput> Selection<I> {
         }
     }
 
-    /// Keeps `fields` of their type (besides any listed before). Listing no fields keeps
-    /// none of the type's: `.fields::<select::Point, _>([])`.
+    /// Keeps `fields` of the function's `Ok_` result (besides any listed before).
+    /// Listing none keeps none: `.ok::<select::GetPointOk, _>([])`.
     #[must_use]
-    pub fn fields<F, Fs>(mut self, fields: Fs) -> Self
+    pub fn ok<F, Fs>(self, fields: Fs) -> Self
     where
-        F: SelectField,
-        I: Selects<F>,
+        F: ResultField<Function = I>,
         Fs: IntoIterator<Item = F>,
     {
-        let index = match self.sections.iter().position(|(s, _)| *s == F::SECTION) {
+        self.add(None, fields.into_iter().map(F::wire))
+    }
+
+    /// Keeps `fields` of their struct or union tag (besides any listed before).
+    /// Listing none keeps none of the type's: `.fields::<select::Point, _>([])`.
+    #[must_use]
+    pub fn fields<F, Fs>(self, fields: Fs) -> Self
+    where
+        F: SelectField,
+        Fs: IntoIterator<Item = F>,
+    {
+        self.add(Some(F::SECTION), fields.into_iter().map(F::wire))
+    }
+
+    fn add(mut self, section: Option<Section>, fields: impl Iterator<Item = &'static str>) -> Self {
+        let index = match self.sections.iter().position(|(s, _)| *s == section) {
             Some(index) => index,
             None => {
-                self.sections.push((F::SECTION, Vec::new()));
+                self.sections.push((section, Vec::new()));
                 self.sections.len() - 1
             }
         };
         let list = &mut self.sections[index].1;
-        for field in fields {
-            let wire = field.wire();
+        for wire in fields {
             if !list.contains(&wire) {
                 list.push(wire);
             }
@@ -105,12 +126,12 @@ impl<I: FunctionInput> Selection<I> {
         for (section, fields) in &self.sections {
             let list = Value::from(fields.clone());
             let (key, tag) = match *section {
-                Section::Result => ("->", "Ok_"),
-                Section::Struct(name) => {
+                None => ("->", "Ok_"),
+                Some(Section::Struct(name)) => {
                     select.insert(name.into(), list);
                     continue;
                 }
-                Section::Tag { union, tag } => (union, tag),
+                Some(Section::Tag { union, tag }) => (union, tag),
             };
             let by_tag = select
                 .entry(key)
@@ -183,11 +204,25 @@ mod tests {
                     match self { $(Self::$variant => $wire),* }
                 }
             }
-            impl Selects<$name> for EchoInput {}
         };
     }
 
-    fields!(EchoOk, Section::Result, Point => "point", Shape => "shape!");
+    #[derive(Clone, Copy)]
+    enum EchoOk {
+        Point,
+        Shape,
+    }
+
+    impl ResultField for EchoOk {
+        type Function = EchoInput;
+        fn wire(self) -> &'static str {
+            match self {
+                Self::Point => "point",
+                Self::Shape => "shape!",
+            }
+        }
+    }
+
     fields!(Point, Section::Struct("struct.Point"), X => "x", Y => "y");
     fields!(
         ShapeCircle,
@@ -199,7 +234,7 @@ mod tests {
     #[test]
     fn each_section_goes_where_the_protocol_reads_it() {
         let selection = Selection::<EchoInput>::new()
-            .fields([EchoOk::Shape, EchoOk::Point])
+            .ok([EchoOk::Shape, EchoOk::Point])
             .fields([Point::X])
             .fields([ShapeCircle::Radius, ShapeCircle::Center]);
         assert_eq!(
