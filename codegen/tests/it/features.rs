@@ -463,3 +463,26 @@ async fn a_typed_selection_keeps_exactly_the_selected_fields() {
     let raw = client.call_raw(input, headers).await.unwrap();
     assert_eq!(Value::Object(raw.body), json!({"Ok_": expected}));
 }
+
+/// The enums name fields the schema has; whether a function's result can hold a struct
+/// is the server's to check, as for a raw `@select_`.
+#[tokio::test]
+async fn a_struct_out_of_the_result_is_refused_by_the_server() {
+    let mock = Mock::new().unwrap();
+    let credentials =
+        RequestHeaders::default().with_auth(Auth::Token(AuthToken { token: "t".into() }));
+    let selection = telepact::typed::Selection::<StatusInput>::new().fields([select::Point::X]);
+    let selected = mock
+        .client()
+        .call_selected_with(StatusInput {}, &selection, credentials)
+        .await
+        .unwrap();
+    assert_eq!(selected.tag, "ErrorInvalidRequestHeaders_");
+    assert_eq!(
+        Value::Object(selected.payload),
+        json!({"cases": [{
+            "path": ["@select_", "struct.Point"],
+            "reason": {"ObjectKeyDisallowed": {}}
+        }]})
+    );
+}
