@@ -21,8 +21,8 @@ const SUCCESS_TAG: &str = "Ok_";
 /// What a selection may name of one type's fields.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
 enum Section {
-    /// The `Ok_` result of the function with this input item.
-    Result { input: ItemId },
+    /// The `Ok_` result of the function at this index of the plan's functions.
+    Result { function: usize },
     /// `struct.X`.
     Struct(String),
     /// One tag of `union.X`.
@@ -59,13 +59,13 @@ impl Emitter<'_> {
             unions: BTreeSet::new(),
             results: BTreeSet::new(),
         };
-        for (function, def) in self.plan.functions.iter().zip(&schema.functions) {
+        let functions = self.plan.functions.iter().zip(&schema.functions);
+        for (index, (function, def)) in functions.enumerate() {
             if function.standard {
                 continue;
             }
             if let Some(ok) = self.tag_payload(function.output, SUCCESS_TAG) {
-                let input = function.input;
-                found.insert((ok, Section::Result { input }));
+                found.insert((ok, Section::Result { function: index }));
             }
             if let Some(tag) = def.result.tags.get(SUCCESS_TAG) {
                 for field in tag.fields.values() {
@@ -126,21 +126,23 @@ impl Emitter<'_> {
             .collect();
         let wires = fields.iter().map(|field| &field.wire);
         let (doc, trait_path, associated) = match section {
-            Section::Result { input } => {
-                let input = self.item_ident(*input);
+            Section::Result { function } => {
+                let function = &self.plan.functions[*function];
+                let input = self.item_ident(function.input);
+                let wire = &function.wire;
                 (
-                    format!(" The fields of [`super::{name}`], the `Ok_` result, to select."),
+                    format!(" The fields of [`super::{name}`], the result of `{wire}`."),
                     quote! { rt::ResultField },
                     quote! { type Function = super::#input; },
                 )
             }
             Section::Struct(key) => (
-                format!(" The fields of [`super::{name}`] (`{key}`), to select."),
+                format!(" The fields of [`super::{name}`] (`{key}`)."),
                 quote! { rt::SelectField },
                 quote! { const SECTION: rt::Section = rt::Section::Struct(#key); },
             ),
             Section::Tag { union, tag } => (
-                format!(" The fields of [`super::{name}`] (`{union}.{tag}`), to select."),
+                format!(" The fields of [`super::{name}`] (`{union}.{tag}`)."),
                 quote! { rt::SelectField },
                 quote! {
                     const SECTION: rt::Section = rt::Section::Tag { union: #union, tag: #tag };

@@ -608,7 +608,7 @@ pub mod api {
     pub mod select {
         use super::rt;
 
-        /// The fields of [`super::ApproveSpecialOk`], the `Ok_` result, to select.
+        /// The fields of [`super::ApproveSpecialOk`], the result of `fn.approveSpecial`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ApproveSpecialOk {
             Message,
@@ -623,7 +623,7 @@ pub mod api {
             }
         }
 
-        /// The fields of [`super::MyShiftOk`], the `Ok_` result, to select.
+        /// The fields of [`super::MyShiftOk`], the result of `fn.myShift`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum MyShiftOk {
             EmployeeId,

@@ -458,7 +458,7 @@ pub mod collisions {
     pub mod select {
         use super::rt;
 
-        /// The fields of [`super::Type`] (`struct.Type`), to select.
+        /// The fields of [`super::Type`] (`struct.Type`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Type {
             Name,
@@ -473,7 +473,7 @@ pub mod collisions {
             }
         }
 
-        /// The fields of [`super::ParseFailureGarbled`] (`union.ParseFailure.Garbled`), to select.
+        /// The fields of [`super::ParseFailureGarbled`] (`union.ParseFailure.Garbled`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ParseFailureGarbled {
             At,
@@ -491,7 +491,7 @@ pub mod collisions {
             }
         }
 
-        /// The fields of [`super::PingOk`], the `Ok_` result, to select.
+        /// The fields of [`super::PingOk`], the result of `fn.ping`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum PingOk {
             Kind,

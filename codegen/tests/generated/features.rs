@@ -1399,7 +1399,7 @@ pub mod features {
     pub mod select {
         use super::rt;
 
-        /// The fields of [`super::Collections`] (`struct.Collections`), to select.
+        /// The fields of [`super::Collections`] (`struct.Collections`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Collections {
             List,
@@ -1428,7 +1428,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::Keywords`] (`struct.Keywords`), to select.
+        /// The fields of [`super::Keywords`] (`struct.Keywords`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Keywords {
             Type,
@@ -1453,7 +1453,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::Links`] (`struct.Links`), to select.
+        /// The fields of [`super::Links`] (`struct.Links`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Links {
             Call,
@@ -1474,7 +1474,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::Node`] (`struct.Node`), to select.
+        /// The fields of [`super::Node`] (`struct.Node`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Node {
             Label,
@@ -1497,7 +1497,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::Point`] (`struct.Point`), to select.
+        /// The fields of [`super::Point`] (`struct.Point`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Point {
             X,
@@ -1514,7 +1514,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::Scalars`] (`struct.Scalars`), to select.
+        /// The fields of [`super::Scalars`] (`struct.Scalars`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum Scalars {
             Flag,
@@ -1559,7 +1559,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::ShapeCircle`] (`union.Shape.Circle`), to select.
+        /// The fields of [`super::ShapeCircle`] (`union.Shape.Circle`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ShapeCircle {
             Center,
@@ -1579,7 +1579,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::ShapeTagged`] (`union.Shape.Tagged`), to select.
+        /// The fields of [`super::ShapeTagged`] (`union.Shape.Tagged`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ShapeTagged {
             Node,
@@ -1597,7 +1597,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::ShapeNested`] (`union.Shape.Nested`), to select.
+        /// The fields of [`super::ShapeNested`] (`union.Shape.Nested`).
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum ShapeNested {
             Inner,
@@ -1615,7 +1615,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::DebugOk`], the `Ok_` result, to select.
+        /// The fields of [`super::DebugOk`], the result of `fn.debug_`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum DebugOk {
             State,
@@ -1630,7 +1630,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::EchoOk`], the `Ok_` result, to select.
+        /// The fields of [`super::EchoOk`], the result of `fn.echo`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum EchoOk {
             Scalars,
@@ -1655,7 +1655,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::GetPointOk`], the `Ok_` result, to select.
+        /// The fields of [`super::GetPointOk`], the result of `fn.getPoint`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum GetPointOk {
             Point,
@@ -1670,7 +1670,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::PaginateOk`], the `Ok_` result, to select.
+        /// The fields of [`super::PaginateOk`], the result of `fn.paginate`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum PaginateOk {
             Items,
@@ -1687,7 +1687,7 @@ pub mod features {
             }
         }
 
-        /// The fields of [`super::StatusOk`], the `Ok_` result, to select.
+        /// The fields of [`super::StatusOk`], the result of `fn.status`.
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
         pub enum StatusOk {
             Healthy,
