@@ -1,6 +1,7 @@
 //! Emits the typed client: two async methods per function over the runtime client
-//! (`x(input)` with the client's default headers, `x_with(input, headers)`), and a raw
-//! call for what the generated types cannot hold; and `Mock`, the schema's typed mock.
+//! (`x(input)` with the client's default headers, `x_with(input, headers)`), calls with
+//! a typed `@select_` and a raw call for what the generated types cannot hold; and
+//! `Mock`, the schema's typed mock.
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -25,8 +26,9 @@ impl Emitter<'_> {
             /// Calls this schema's functions with typed inputs and outputs.
             ///
             /// A `@select_` header trims responses below the generated types, so the typed
-            /// methods refuse it (`CallError::Selection`); send selections with
-            /// [`Client::call_raw`].
+            /// methods refuse it (`CallError::Selection`): send a typed selection with
+            /// [`Client::call_selected`], which returns the trimmed result as JSON, or a
+            /// raw one with [`Client::call_raw`].
             #[derive(Clone)]
             #client_attributes
             pub struct Client {
@@ -79,9 +81,31 @@ impl Emitter<'_> {
                     rt::call(&self.inner, input, &headers).await
                 }
 
+                /// Calls `I`'s function with the default headers and `selection` as its
+                /// `@select_` (field names from [`select`]); returns the result as the
+                /// selection left it, as JSON, which the generated types cannot hold.
+                pub async fn call_selected<I: rt::FunctionInput>(
+                    &self,
+                    input: I,
+                    selection: &rt::Selection<I>,
+                ) -> Result<rt::SelectedResponse<#response_headers>, rt::CallError> {
+                    rt::call_selected(&self.inner, input, selection, &self.headers).await
+                }
+
+                /// Like [`Client::call_selected`], with `headers` over the default ones.
+                pub async fn call_selected_with<I: rt::FunctionInput>(
+                    &self,
+                    input: I,
+                    selection: &rt::Selection<I>,
+                    headers: #request_headers,
+                ) -> Result<rt::SelectedResponse<#response_headers>, rt::CallError> {
+                    let headers = headers.or_defaults(&self.headers);
+                    rt::call_selected(&self.inner, input, selection, &headers).await
+                }
+
                 /// Calls `I`'s function and returns the response as it came, without
-                /// reading it into the generated types: for `@select_`, whose trimmed
-                /// results they cannot hold.
+                /// reading it into the generated types: for a raw `@select_`, whose
+                /// trimmed results they cannot hold.
                 pub async fn call_raw<I: rt::FunctionInput>(
                     &self,
                     input: I,

@@ -211,6 +211,7 @@ pub(crate) fn generate(schema: &Schema, options: &Options, source: &str) -> Resu
     let headers = emitter.request_headers_impl();
     let server = options.server.then(|| emitter.server());
     let client = options.client.then(|| emitter.client());
+    let select = options.client.then(|| emitter.select(schema));
     let tokens = quote! {
         #docs
         pub mod #module {
@@ -221,6 +222,7 @@ pub(crate) fn generate(schema: &Schema, options: &Options, source: &str) -> Resu
             #headers
             #server
             #client
+            #select
         }
     };
     let file: syn::File = syn::parse2(tokens).map_err(|e| Error::Unparsable(e.to_string()))?;

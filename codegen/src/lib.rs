@@ -24,8 +24,12 @@
 //! - `RequestHeaders` builder methods (`RequestHeaders::default().with_auth(..)`);
 //! - a typed `Client` with two async methods per function, `my_shift(input)` with the
 //!   client's default headers (`Client::new(runtime).with_headers(..)`) and
-//!   `my_shift_with(input, headers)`, `call` for any function (the standard ones too)
-//!   and `call_raw` for responses the types cannot hold;
+//!   `my_shift_with(input, headers)`, `call` for any function (the standard ones too),
+//!   `call_selected` with a typed `@select_` and `call_raw` for responses the types
+//!   cannot hold;
+//! - `select`, the field names a typed `@select_` (`telepact::typed::Selection`) lists:
+//!   an enum per function's `Ok_` result (`select::MyShiftOk`) and per struct and union
+//!   tag a result can hold;
 //! - `Mock`, the schema's mock for tests (`telepact::typed::Mock` over the embedded
 //!   schema): typed stubs and verifications, and `Mock::client()`, a typed `Client`
 //!   that calls the mock in process.
@@ -104,6 +108,7 @@ mod headers;
 mod names;
 mod plan;
 mod recursion;
+mod select;
 mod server;
 mod types;
 

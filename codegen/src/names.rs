@@ -34,6 +34,8 @@ pub(crate) const RESERVED_METHOD_NAMES: &[&str] = &[
     "call",
     "call_with",
     "call_raw",
+    "call_selected",
+    "call_selected_with",
 ];
 
 /// `ExStruct` from `struct.ExStruct`, `Auth` from `Auth_`, `MyShift` from `myShift`:

@@ -312,8 +312,9 @@ pub mod collisions {
     /// Calls this schema's functions with typed inputs and outputs.
     ///
     /// A `@select_` header trims responses below the generated types, so the typed
-    /// methods refuse it (`CallError::Selection`); send selections with
-    /// [`Client::call_raw`].
+    /// methods refuse it (`CallError::Selection`): send a typed selection with
+    /// [`Client::call_selected`], which returns the trimmed result as JSON, or a
+    /// raw one with [`Client::call_raw`].
     #[derive(Clone)]
     pub struct Client {
         inner: rt::Client,
@@ -367,9 +368,31 @@ pub mod collisions {
             rt::call(&self.inner, input, &headers).await
         }
 
+        /// Calls `I`'s function with the default headers and `selection` as its
+        /// `@select_` (field names from [`select`]); returns the result as the
+        /// selection left it, as JSON, which the generated types cannot hold.
+        pub async fn call_selected<I: rt::FunctionInput>(
+            &self,
+            input: I,
+            selection: &rt::Selection<I>,
+        ) -> Result<rt::SelectedResponse<ResponseHeaders>, rt::CallError> {
+            rt::call_selected(&self.inner, input, selection, &self.headers).await
+        }
+
+        /// Like [`Client::call_selected`], with `headers` over the default ones.
+        pub async fn call_selected_with<I: rt::FunctionInput>(
+            &self,
+            input: I,
+            selection: &rt::Selection<I>,
+            headers: RequestHeaders,
+        ) -> Result<rt::SelectedResponse<ResponseHeaders>, rt::CallError> {
+            let headers = headers.or_defaults(&self.headers);
+            rt::call_selected(&self.inner, input, selection, &headers).await
+        }
+
         /// Calls `I`'s function and returns the response as it came, without
-        /// reading it into the generated types: for `@select_`, whose trimmed
-        /// results they cannot hold.
+        /// reading it into the generated types: for a raw `@select_`, whose
+        /// trimmed results they cannot hold.
         pub async fn call_raw<I: rt::FunctionInput>(
             &self,
             input: I,
@@ -426,6 +449,63 @@ pub mod collisions {
 
         fn deref(&self) -> &rt::Mock {
             &self.0
+        }
+    }
+
+    /// Field names for typed `@select_` selections
+    /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
+    /// can select, named after the type, with a variant per field.
+    pub mod select {
+        use super::rt;
+
+        /// The fields of [`super::Type`] (`struct.Type`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Type {
+            Name,
+        }
+
+        impl rt::SelectField for Type {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Type");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Name => "name",
+                }
+            }
+        }
+
+        /// The fields of [`super::ParseFailureGarbled`] (`union.ParseFailure.Garbled`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ParseFailureGarbled {
+            At,
+        }
+
+        impl rt::SelectField for ParseFailureGarbled {
+            const SECTION: rt::Section = rt::Section::Tag {
+                union: "union.ParseFailure",
+                tag: "Garbled",
+            };
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::At => "at",
+                }
+            }
+        }
+
+        /// The fields of [`super::PingOk`], the result of `fn.ping`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum PingOk {
+            Kind,
+            Failure,
+        }
+
+        impl rt::ResultField for PingOk {
+            type Function = super::PingInput;
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Kind => "kind",
+                    Self::Failure => "failure!",
+                }
+            }
         }
     }
 }

@@ -1185,8 +1185,9 @@ pub mod features {
     /// Calls this schema's functions with typed inputs and outputs.
     ///
     /// A `@select_` header trims responses below the generated types, so the typed
-    /// methods refuse it (`CallError::Selection`); send selections with
-    /// [`Client::call_raw`].
+    /// methods refuse it (`CallError::Selection`): send a typed selection with
+    /// [`Client::call_selected`], which returns the trimmed result as JSON, or a
+    /// raw one with [`Client::call_raw`].
     #[derive(Clone)]
     pub struct Client {
         inner: rt::Client,
@@ -1240,9 +1241,31 @@ pub mod features {
             rt::call(&self.inner, input, &headers).await
         }
 
+        /// Calls `I`'s function with the default headers and `selection` as its
+        /// `@select_` (field names from [`select`]); returns the result as the
+        /// selection left it, as JSON, which the generated types cannot hold.
+        pub async fn call_selected<I: rt::FunctionInput>(
+            &self,
+            input: I,
+            selection: &rt::Selection<I>,
+        ) -> Result<rt::SelectedResponse<ResponseHeaders>, rt::CallError> {
+            rt::call_selected(&self.inner, input, selection, &self.headers).await
+        }
+
+        /// Like [`Client::call_selected`], with `headers` over the default ones.
+        pub async fn call_selected_with<I: rt::FunctionInput>(
+            &self,
+            input: I,
+            selection: &rt::Selection<I>,
+            headers: RequestHeaders,
+        ) -> Result<rt::SelectedResponse<ResponseHeaders>, rt::CallError> {
+            let headers = headers.or_defaults(&self.headers);
+            rt::call_selected(&self.inner, input, selection, &headers).await
+        }
+
         /// Calls `I`'s function and returns the response as it came, without
-        /// reading it into the generated types: for `@select_`, whose trimmed
-        /// results they cannot hold.
+        /// reading it into the generated types: for a raw `@select_`, whose
+        /// trimmed results they cannot hold.
         pub async fn call_raw<I: rt::FunctionInput>(
             &self,
             input: I,
@@ -1367,6 +1390,316 @@ pub mod features {
 
         fn deref(&self) -> &rt::Mock {
             &self.0
+        }
+    }
+
+    /// Field names for typed `@select_` selections
+    /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
+    /// can select, named after the type, with a variant per field.
+    pub mod select {
+        use super::rt;
+
+        /// The fields of [`super::Collections`] (`struct.Collections`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Collections {
+            List,
+            NullableItems,
+            Map,
+            NullableValues,
+            Grid,
+            Index,
+            Tables,
+            OptMap,
+        }
+
+        impl rt::SelectField for Collections {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Collections");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::List => "list",
+                    Self::NullableItems => "nullableItems",
+                    Self::Map => "map",
+                    Self::NullableValues => "nullableValues",
+                    Self::Grid => "grid",
+                    Self::Index => "index",
+                    Self::Tables => "tables",
+                    Self::OptMap => "optMap!",
+                }
+            }
+        }
+
+        /// The fields of [`super::Keywords`] (`struct.Keywords`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Keywords {
+            Type,
+            Self_,
+            Match,
+            CamelCaseName,
+            AF,
+            WithUnderscore,
+        }
+
+        impl rt::SelectField for Keywords {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Keywords");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Type => "type",
+                    Self::Self_ => "self",
+                    Self::Match => "match!",
+                    Self::CamelCaseName => "camelCaseName",
+                    Self::AF => "aF",
+                    Self::WithUnderscore => "with_underscore",
+                }
+            }
+        }
+
+        /// The fields of [`super::Links`] (`struct.Links`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Links {
+            Call,
+            MaybeCall,
+            Calls,
+            Selection,
+        }
+
+        impl rt::SelectField for Links {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Links");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Call => "call",
+                    Self::MaybeCall => "maybeCall",
+                    Self::Calls => "calls",
+                    Self::Selection => "selection!",
+                }
+            }
+        }
+
+        /// The fields of [`super::Node`] (`struct.Node`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Node {
+            Label,
+            Children,
+            Parent,
+            Next,
+            Shape,
+        }
+
+        impl rt::SelectField for Node {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Node");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Label => "label",
+                    Self::Children => "children",
+                    Self::Parent => "parent!",
+                    Self::Next => "next",
+                    Self::Shape => "shape!",
+                }
+            }
+        }
+
+        /// The fields of [`super::Point`] (`struct.Point`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Point {
+            X,
+            Y,
+        }
+
+        impl rt::SelectField for Point {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Point");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::X => "x",
+                    Self::Y => "y",
+                }
+            }
+        }
+
+        /// The fields of [`super::Scalars`] (`struct.Scalars`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Scalars {
+            Flag,
+            Count,
+            Ratio,
+            Label,
+            Blob,
+            Anything,
+            MaybeFlag,
+            MaybeCount,
+            MaybeRatio,
+            MaybeLabel,
+            MaybeBlob,
+            MaybeAnything,
+            OptFlag,
+            OptAnything,
+            OptMaybeLabel,
+            OptMaybeBlob,
+        }
+
+        impl rt::SelectField for Scalars {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Scalars");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Flag => "flag",
+                    Self::Count => "count",
+                    Self::Ratio => "ratio",
+                    Self::Label => "label",
+                    Self::Blob => "blob",
+                    Self::Anything => "anything",
+                    Self::MaybeFlag => "maybeFlag",
+                    Self::MaybeCount => "maybeCount",
+                    Self::MaybeRatio => "maybeRatio",
+                    Self::MaybeLabel => "maybeLabel",
+                    Self::MaybeBlob => "maybeBlob",
+                    Self::MaybeAnything => "maybeAnything",
+                    Self::OptFlag => "optFlag!",
+                    Self::OptAnything => "optAnything!",
+                    Self::OptMaybeLabel => "optMaybeLabel!",
+                    Self::OptMaybeBlob => "optMaybeBlob!",
+                }
+            }
+        }
+
+        /// The fields of [`super::ShapeCircle`] (`union.Shape.Circle`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ShapeCircle {
+            Center,
+            Radius,
+        }
+
+        impl rt::SelectField for ShapeCircle {
+            const SECTION: rt::Section = rt::Section::Tag {
+                union: "union.Shape",
+                tag: "Circle",
+            };
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Center => "center",
+                    Self::Radius => "radius",
+                }
+            }
+        }
+
+        /// The fields of [`super::ShapeTagged`] (`union.Shape.Tagged`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ShapeTagged {
+            Node,
+        }
+
+        impl rt::SelectField for ShapeTagged {
+            const SECTION: rt::Section = rt::Section::Tag {
+                union: "union.Shape",
+                tag: "Tagged",
+            };
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Node => "node",
+                }
+            }
+        }
+
+        /// The fields of [`super::ShapeNested`] (`union.Shape.Nested`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ShapeNested {
+            Inner,
+        }
+
+        impl rt::SelectField for ShapeNested {
+            const SECTION: rt::Section = rt::Section::Tag {
+                union: "union.Shape",
+                tag: "Nested",
+            };
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Inner => "inner",
+                }
+            }
+        }
+
+        /// The fields of [`super::DebugOk`], the result of `fn.debug_`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum DebugOk {
+            State,
+        }
+
+        impl rt::ResultField for DebugOk {
+            type Function = super::DebugInput;
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::State => "state",
+                }
+            }
+        }
+
+        /// The fields of [`super::EchoOk`], the result of `fn.echo`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum EchoOk {
+            Scalars,
+            Collections,
+            Keywords,
+            Tree,
+            Shape,
+            Links,
+        }
+
+        impl rt::ResultField for EchoOk {
+            type Function = super::EchoInput;
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Scalars => "scalars",
+                    Self::Collections => "collections!",
+                    Self::Keywords => "keywords!",
+                    Self::Tree => "tree!",
+                    Self::Shape => "shape",
+                    Self::Links => "links!",
+                }
+            }
+        }
+
+        /// The fields of [`super::GetPointOk`], the result of `fn.getPoint`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum GetPointOk {
+            Point,
+        }
+
+        impl rt::ResultField for GetPointOk {
+            type Function = super::GetPointInput;
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Point => "point",
+                }
+            }
+        }
+
+        /// The fields of [`super::PaginateOk`], the result of `fn.paginate`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum PaginateOk {
+            Items,
+            Next,
+        }
+
+        impl rt::ResultField for PaginateOk {
+            type Function = super::PaginateInput;
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Items => "items",
+                    Self::Next => "next!",
+                }
+            }
+        }
+
+        /// The fields of [`super::StatusOk`], the result of `fn.status`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum StatusOk {
+            Healthy,
+        }
+
+        impl rt::ResultField for StatusOk {
+            type Function = super::StatusInput;
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Healthy => "healthy",
+                }
+            }
         }
     }
 }

@@ -352,14 +352,51 @@ async fn typed_calls_refuse_a_selection_without_sending_it() {
 }
 
 #[tokio::test]
-async fn a_selection_is_served_raw_with_only_the_selected_fields() {
+async fn a_typed_selection_returns_what_the_raw_one_does() {
     let client = served_client().with_headers(password("ana"));
     let headers = RequestHeaders::default().with_select(select_station());
-    let response = client.call_raw(MyShiftInput {}, headers).await.unwrap();
+    let raw = client.call_raw(MyShiftInput {}, headers).await.unwrap();
     assert_eq!(
-        Value::Object(response.body),
+        Value::Object(raw.body),
         json!({"Ok_": {"station": "oven of ana"}})
     );
+    assert_eq!(raw.headers["@warn_"], json!(["busy day"]));
+
+    let selection = telepact::typed::Selection::new().ok([select::MyShiftOk::Station]);
+    assert_eq!(selection.to_select(), select_station());
+    let selected = client
+        .call_selected(MyShiftInput {}, &selection)
+        .await
+        .unwrap();
+    assert_eq!(selected.tag, "Ok_");
+    assert_eq!(
+        selected.ok().cloned().map(Value::Object),
+        Some(json!({"station": "oven of ana"}))
+    );
+    assert_eq!(selected.headers.warn, Some(vec![json!("busy day")]));
+    assert_eq!(selected.raw_headers, raw.headers);
+}
+
+#[tokio::test]
+async fn a_selected_call_takes_headers_and_reads_errors_as_json() {
+    let client = served_client().with_headers(password("ana"));
+    let selection = telepact::typed::Selection::new().ok([select::MyShiftOk::EmployeeId]);
+    let selected = client
+        .call_selected_with(MyShiftInput {}, &selection, password("bo"))
+        .await
+        .unwrap();
+    assert_eq!(Value::Object(selected.payload), json!({"employeeId": "bo"}));
+    // A selection of no fields keeps none.
+    let none = telepact::typed::Selection::new().ok::<select::MyShiftOk, _>([]);
+    let selected = client.call_selected(MyShiftInput {}, &none).await.unwrap();
+    assert_eq!(Value::Object(selected.payload), json!({}));
+    // Errors come back as they are, tag and payload.
+    let selected = served_client()
+        .call_selected(MyShiftInput {}, &selection)
+        .await
+        .unwrap();
+    assert_eq!(selected.tag, "ErrorUnauthenticated_");
+    assert_eq!(selected.ok(), None);
 }
 
 #[test]

@@ -367,3 +367,122 @@ fn names_of_standard_definitions_are_free_for_the_schema() {
         "fn.ping"
     );
 }
+
+fn node(label: &str, children: Vec<Node>, shape: Option<Shape>) -> Node {
+    Node {
+        label: label.into(),
+        children,
+        parent: None,
+        next: None,
+        shape: shape.map(Box::new),
+    }
+}
+
+/// Scalars the schema accepts (`any` is not nullable).
+fn scalars() -> Scalars {
+    Scalars {
+        anything: json!({}),
+        ..Scalars::default()
+    }
+}
+
+fn circle(radius: f64) -> Shape {
+    Shape::Circle(ShapeCircle {
+        center: Point { x: 1.0, y: 2.0 },
+        radius,
+    })
+}
+
+/// A typed selection trims the result, in the `Ok_` fields, a struct and a union's
+/// tag wherever they appear, to what the same selection as a raw `@select_` leaves.
+#[tokio::test]
+async fn a_typed_selection_keeps_exactly_the_selected_fields() {
+    let mock = Mock::with_options(telepact::mock::MockOptions {
+        include_optional_fields: false,
+        ..Default::default()
+    })
+    .unwrap();
+    let input = EchoInput {
+        scalars: scalars(),
+        collections: None,
+        keywords: None,
+        tree: None,
+        shape: circle(0.5),
+        links: None,
+    };
+    let tree = node("root", vec![node("leaf", vec![], None)], Some(circle(2.0)));
+    let output = EchoOk {
+        scalars: scalars(),
+        collections: None,
+        keywords: None,
+        tree: Some(tree),
+        shape: circle(3.0),
+        links: None,
+    };
+    mock.stub(input.clone(), EchoOutput::Ok(output))
+        .await
+        .unwrap();
+    let selection = telepact::typed::Selection::<EchoInput>::new()
+        .ok([select::EchoOk::Tree, select::EchoOk::Shape])
+        .fields([select::Node::Label, select::Node::Children])
+        .fields([select::Node::Shape])
+        .fields([select::ShapeCircle::Radius]);
+    let raw_select = json!({
+        "->": {"Ok_": ["tree!", "shape"]},
+        "struct.Node": ["label", "children", "shape!"],
+        "union.Shape": {"Circle": ["radius"]}
+    });
+    assert_eq!(
+        serde_json::to_value(selection.to_select()).unwrap(),
+        raw_select
+    );
+
+    let credentials =
+        RequestHeaders::default().with_auth(Auth::Token(AuthToken { token: "t".into() }));
+    let client = mock.client().with_headers(credentials);
+    let selected = client
+        .call_selected(input.clone(), &selection)
+        .await
+        .unwrap();
+    assert_eq!(selected.tag, "Ok_");
+    let expected = json!({
+        "tree!": {
+            "label": "root",
+            "children": [{"label": "leaf", "children": []}],
+            "shape!": {"Circle": {"radius": 2.0}}
+        },
+        "shape": {"Circle": {"radius": 3.0}}
+    });
+    assert_eq!(Value::Object(selected.payload.clone()), expected);
+    assert_eq!(selected.ok(), Some(&selected.payload));
+
+    let Value::Object(raw_select) = raw_select else {
+        unreachable!()
+    };
+    let headers = RequestHeaders::default().with_select(telepact::typed::Select(raw_select));
+    let raw = client.call_raw(input, headers).await.unwrap();
+    assert_eq!(Value::Object(raw.body), json!({"Ok_": expected}));
+}
+
+/// The enums name fields the schema has; whether a function's result can hold a struct
+/// is the server's to check, as for a raw `@select_`.
+#[tokio::test]
+async fn a_struct_out_of_the_result_is_refused_by_the_server() {
+    let mock = Mock::new().unwrap();
+    let credentials =
+        RequestHeaders::default().with_auth(Auth::Token(AuthToken { token: "t".into() }));
+    let selection = telepact::typed::Selection::<StatusInput>::new().fields([select::Point::X]);
+    let selected = mock
+        .client()
+        .call_selected_with(StatusInput {}, &selection, credentials)
+        .await
+        .unwrap();
+    assert_eq!(selected.tag, "ErrorInvalidRequestHeaders_");
+    assert_eq!(
+        Value::Object(selected.payload),
+        json!({"cases": [{
+            "path": ["@select_", "struct.Point"],
+            "reason": {"ObjectKeyDisallowed": {}}
+        }]})
+    );
+}

@@ -1,8 +1,10 @@
 //! Client glue: a typed call over the runtime [`Client`].
 //!
-//! A `@select_` header trims the response below what the generated types describe
-//! (required fields go missing, optional ones read as absent), so typed calls refuse it
-//! and [`call_raw`] sends it and hands back the trimmed JSON as it came.
+//! A `@select_` header trims the response below what the generated types describe:
+//! required fields go missing, and an optional field left out would read as absent,
+//! which is wrong data rather than an error. So typed calls refuse a raw `@select_`
+//! header; [`call_selected`] sends a typed [`Selection`] and hands back the trimmed
+//! result as JSON ([`SelectedResponse`]), and [`call_raw`] the whole response as it came.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -10,6 +12,7 @@ use serde_json::{Map, Value};
 
 use super::call::FunctionInput;
 use super::reply::{Reply, UnknownResult};
+use super::select::Selection;
 use super::server::DecodeError;
 use crate::client::{Client, ClientError};
 use crate::message::{Headers, Message};
@@ -24,6 +27,32 @@ pub struct Response<Output, ResponseHeaders> {
     pub headers: ResponseHeaders,
     /// Every response header, as received.
     pub raw_headers: Headers,
+}
+
+/// The response to a call with a [`Selection`]: the result as the selection left it, as
+/// JSON, and the response headers, typed.
+///
+/// The result is not read into the generated types: a field the selection left out
+/// would be missing (a required one) or read as absent (an optional one, silently
+/// wrong). Read the fields you selected from [`payload`](Self::payload).
+#[derive(Debug, Clone, PartialEq)]
+pub struct SelectedResponse<ResponseHeaders> {
+    /// The result tag: `Ok_`, or one of the errors the function may answer with.
+    pub tag: String,
+    /// The tag's payload, holding only the selected fields of the types the selection
+    /// names (and all fields of those it does not).
+    pub payload: Map<String, Value>,
+    /// The response headers the schema declares, typed.
+    pub headers: ResponseHeaders,
+    /// Every response header, as received.
+    pub raw_headers: Headers,
+}
+
+impl<ResponseHeaders> SelectedResponse<ResponseHeaders> {
+    /// The payload when the call succeeded (`Ok_`), or `None` for an error.
+    pub fn ok(&self) -> Option<&Map<String, Value>> {
+        (self.tag == SUCCESS_TAG).then_some(&self.payload)
+    }
 }
 
 /// Why a typed call produced no typed response.
@@ -45,10 +74,10 @@ pub enum CallError {
     /// reads as [`Reply::Unknown`].)
     #[error(transparent)]
     Decode(#[from] DecodeError),
-    /// The request carries `@select_`, whose trimmed response the generated types
-    /// cannot hold without misreading left-out fields; nothing was sent.
+    /// The request carries a `@select_` header, whose trimmed response the generated
+    /// types cannot hold without misreading left-out fields; nothing was sent.
     #[error(
-        "{function}: a `@select_` response does not fit the generated types; send it with the generated `Client::call_raw` and read the JSON"
+        "{function}: a `@select_` response does not fit the generated types; send a typed selection with the generated `Client::call_selected`, or the header with `Client::call_raw`"
     )]
     Selection {
         /// The function called.
@@ -58,6 +87,9 @@ pub enum CallError {
 
 /// The header that trims responses.
 const SELECT_HEADER: &str = "@select_";
+
+/// The result tag of a call that succeeded.
+const SUCCESS_TAG: &str = "Ok_";
 
 /// Calls `I::NAME` with typed input and headers; decodes the typed response.
 pub async fn call<I, Rq, Rs>(
@@ -111,6 +143,51 @@ where
 {
     let request = encode_request(input, headers, extra)?;
     Ok(client.request(request).await?)
+}
+
+/// Calls `I::NAME` with typed input and headers and `selection` as its `@select_` header
+/// (over any the headers carry); returns the trimmed result as JSON.
+pub async fn call_selected<I, Rq, Rs>(
+    client: &Client,
+    input: I,
+    selection: &Selection<I>,
+    headers: &Rq,
+) -> Result<SelectedResponse<Rs>, CallError>
+where
+    I: FunctionInput,
+    Rq: Serialize,
+    Rs: DeserializeOwned,
+{
+    let mut request = encode_request(input, headers, Headers::new())?;
+    request
+        .headers
+        .insert(SELECT_HEADER.into(), Value::Object(selection.to_select().0));
+    let response = client.request(request).await?;
+    let fail = |part, source| DecodeError {
+        function: I::NAME.into(),
+        part,
+        source,
+    };
+    let (tag, payload) = single_tag(response.body).map_err(|e| fail("response body", e))?;
+    let headers = serde_json::from_value(Value::Object(response.headers.clone()))
+        .map_err(|e| fail("response headers", e))?;
+    Ok(SelectedResponse {
+        tag,
+        payload,
+        headers,
+        raw_headers: response.headers,
+    })
+}
+
+/// A result body's one tag and its object payload.
+fn single_tag(body: Map<String, Value>) -> Result<(String, Map<String, Value>), serde_json::Error> {
+    let mut entries = body.into_iter();
+    match (entries.next(), entries.next()) {
+        (Some((tag, Value::Object(payload))), None) => Ok((tag, payload)),
+        _ => Err(serde::de::Error::custom(
+            "expected a result: one tag with an object payload",
+        )),
+    }
 }
 
 fn encode_request<I, Rq>(input: I, headers: &Rq, extra: Headers) -> Result<Message, CallError>

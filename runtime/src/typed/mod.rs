@@ -20,10 +20,10 @@ pub mod standard;
 
 pub use bytes::Bytes;
 pub use call::{Call, FunctionInput};
-pub use client::{CallError, Response};
+pub use client::{CallError, Response, SelectedResponse};
 pub use mock::{MatchingCalls, Mock, MockCallError, StubOptions, Times, VerificationFailure};
 pub use reply::{Reply, UnknownResult};
-pub use select::Select;
+pub use select::{ResultField, Section, Select, SelectField, Selection};
 pub use server::{Context, DecodeError};
 
 pub use indexmap::IndexMap;

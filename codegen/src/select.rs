@@ -1,0 +1,206 @@
+//! Emits typed `@select_` field names: `pub mod select` with an enum of field names for
+//! each function's `Ok_` result (an `rt::ResultField` tied to the function) and for each
+//! struct and union tag a result can hold (an `rt::SelectField`), so a selection naming
+//! a field the schema lacks does not compile. The code grows with the number of types,
+//! not with functions times types: which types a function reaches is left to the server,
+//! which refuses a selection naming one it does not.
+
+use std::collections::BTreeSet;
+
+use proc_macro2::TokenStream;
+use quote::quote;
+use telepact_schema::{Schema, StructId, TypeExpr, TypeKind, UnionId};
+
+use crate::emit::Emitter;
+use crate::names::{ident, type_name};
+use crate::plan::{ItemId, Shape};
+
+/// The result tag whose fields `->` selects.
+const SUCCESS_TAG: &str = "Ok_";
+
+/// What a selection may name of one type's fields.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Section {
+    /// The `Ok_` result of the function at this index of the plan's functions.
+    Result { function: usize },
+    /// `struct.X`.
+    Struct(String),
+    /// One tag of `union.X`.
+    Tag { union: String, tag: String },
+}
+
+impl Emitter<'_> {
+    pub(crate) fn select(&self, schema: &Schema) -> TokenStream {
+        let sections = self.selectable(schema);
+        let import = (!sections.is_empty()).then(|| quote! { use super::rt; });
+        let enums = sections
+            .iter()
+            .map(|(item, section)| self.field_enum(*item, section));
+        quote! {
+            /// Field names for typed `@select_` selections
+            /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
+            /// can select, named after the type, with a variant per field.
+            pub mod select {
+                #import
+
+                #(#enums)*
+            }
+        }
+    }
+
+    /// Every type with fields that some function's result can select, as the protocol
+    /// reaches them: the `Ok_` results, then every struct and union their fields lead
+    /// to, through collections and other functions' results.
+    fn selectable(&self, schema: &Schema) -> BTreeSet<(ItemId, Section)> {
+        let mut found = BTreeSet::new();
+        let mut walk = Walk {
+            schema,
+            structs: BTreeSet::new(),
+            unions: BTreeSet::new(),
+            results: BTreeSet::new(),
+        };
+        let functions = self.plan.functions.iter().zip(&schema.functions);
+        for (index, (function, def)) in functions.enumerate() {
+            if function.standard {
+                continue;
+            }
+            if let Some(ok) = self.tag_payload(function.output, SUCCESS_TAG) {
+                found.insert((ok, Section::Result { function: index }));
+            }
+            if let Some(tag) = def.result.tags.get(SUCCESS_TAG) {
+                for field in tag.fields.values() {
+                    walk.visit(&field.ty);
+                }
+            }
+        }
+        for id in walk.structs {
+            let name = &schema.structs[id as usize].name;
+            let item = self.plan.struct_item(StructId(id));
+            found.insert((item, Section::Struct(name.clone())));
+        }
+        for id in walk.unions {
+            let def = &schema.unions[id as usize];
+            let item = self.plan.union_item(UnionId(id));
+            for tag in def.tags.keys() {
+                if let Some(payload) = self.tag_payload(item, tag) {
+                    let section = Section::Tag {
+                        union: def.name.clone(),
+                        tag: tag.clone(),
+                    };
+                    found.insert((payload, section));
+                }
+            }
+        }
+        // A type without fields has nothing to select; the standard ones live in the
+        // runtime.
+        found.retain(|(item, _)| {
+            let item = &self.plan.items[*item];
+            !item.standard && matches!(&item.shape, Shape::Struct(fields) if !fields.is_empty())
+        });
+        found
+    }
+
+    /// The payload item of tag `tag` of the enum item `item`.
+    fn tag_payload(&self, item: ItemId, tag: &str) -> Option<ItemId> {
+        let Shape::Enum(variants) = &self.plan.items[item].shape else {
+            return None;
+        };
+        variants.iter().find(|v| v.wire == tag).map(|v| v.payload)
+    }
+
+    fn field_enum(&self, item: ItemId, section: &Section) -> TokenStream {
+        let Shape::Struct(fields) = &self.plan.items[item].shape else {
+            return TokenStream::new();
+        };
+        let name = self.item_ident(item);
+        let mut taken = BTreeSet::new();
+        let variants: Vec<_> = fields
+            .iter()
+            .map(|field| {
+                let mut variant = type_name(&field.name);
+                while !taken.insert(variant.clone()) {
+                    variant.push('_');
+                }
+                ident(&variant)
+            })
+            .collect();
+        let wires = fields.iter().map(|field| &field.wire);
+        let (doc, trait_path, associated) = match section {
+            Section::Result { function } => {
+                let function = &self.plan.functions[*function];
+                let input = self.item_ident(function.input);
+                let wire = &function.wire;
+                (
+                    format!(" The fields of [`super::{name}`], the result of `{wire}`."),
+                    quote! { rt::ResultField },
+                    quote! { type Function = super::#input; },
+                )
+            }
+            Section::Struct(key) => (
+                format!(" The fields of [`super::{name}`] (`{key}`)."),
+                quote! { rt::SelectField },
+                quote! { const SECTION: rt::Section = rt::Section::Struct(#key); },
+            ),
+            Section::Tag { union, tag } => (
+                format!(" The fields of [`super::{name}`] (`{union}.{tag}`)."),
+                quote! { rt::SelectField },
+                quote! {
+                    const SECTION: rt::Section = rt::Section::Tag { union: #union, tag: #tag };
+                },
+            ),
+        };
+        quote! {
+            #[doc = #doc]
+            #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+            pub enum #name {
+                #(#variants,)*
+            }
+
+            impl #trait_path for #name {
+                #associated
+
+                fn wire(self) -> &'static str {
+                    match self {
+                        #(Self::#variants => #wires,)*
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The structs, unions and function results reached from a result's fields.
+struct Walk<'s> {
+    schema: &'s Schema,
+    structs: BTreeSet<u32>,
+    unions: BTreeSet<u32>,
+    results: BTreeSet<u32>,
+}
+
+impl Walk<'_> {
+    fn visit(&mut self, ty: &TypeExpr) {
+        match &ty.kind {
+            TypeKind::Array(inner) | TypeKind::Object(inner) => self.visit(inner),
+            TypeKind::Struct(id) if self.structs.insert(id.0) => {
+                for field in self.schema.struct_def(*id).fields.values() {
+                    self.visit(&field.ty);
+                }
+            }
+            TypeKind::Union(id) if self.unions.insert(id.0) => {
+                let tags = &self.schema.union_def(*id).tags;
+                for field in tags.values().flat_map(|tag| tag.fields.values()) {
+                    self.visit(&field.ty);
+                }
+            }
+            // A linked function's own result tags (not the errors merged into them).
+            TypeKind::FunctionLink(id) if self.results.insert(id.0) => {
+                let tags = &self.schema.function(*id).result.tags;
+                let declared = tags.values().filter(|tag| tag.from_errors.is_none());
+                for field in declared.flat_map(|tag| tag.fields.values()) {
+                    self.visit(&field.ty);
+                }
+            }
+            _ => {}
+        }
+    }
+}
