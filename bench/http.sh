@@ -11,6 +11,9 @@
 #        measure instead of this tree's: a build of an earlier commit, to compare),
 #        NO_BUILD (set: use the binaries already built).
 #
+# Besides requests/s, each line gives the server's CPU time per request (user + system,
+# from /proc): unlike the rate, it hardly moves when other processes load the machine.
+#
 # Loopback only. Each server stops by itself (a --seconds limit) and is killed on exit.
 # wrk and the server share the machine's cores, so on a small machine the figures
 # measure both; the ratio is what matters.
@@ -83,7 +86,13 @@ stop_server() {
     SERVER_PID=""
 }
 
-# Prints the requests/s wrk measured against server `$1` posting body file `$2`.
+# The CPU time (user + system, in clock ticks) process `$1` has used so far.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
+
+# Prints the requests/s wrk measured against server `$1` posting body file `$2`, and
+# the server's CPU microseconds per request during the run.
 measure() {
     TELEPACT_BENCH_BODY="$2"
     start_server "$1"
@@ -96,15 +105,22 @@ measure() {
         echo "server '$1' answered: $answer" >&2
         exit 1
     fi
+    local ticks_before ticks_after
+    ticks_before="$(cpu_ticks "$SERVER_PID")"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$ROOT/bench/http.lua" "$url" \
         >"$WORK/wrk.out"
+    ticks_after="$(cpu_ticks "$SERVER_PID")"
     stop_server
     if grep -q 'Non-2xx\|Socket errors' "$WORK/wrk.out"; then
         echo "wrk reported errors against '$1':" >&2
         cat "$WORK/wrk.out" >&2
         exit 1
     fi
-    sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out"
+    local rate requests
+    rate="$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out")"
+    requests="$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$WORK/wrk.out")"
+    awk -v r="$rate" -v n="$requests" -v t=$((ticks_after - ticks_before)) -v hz="$(getconf CLK_TCK)" \
+        'BEGIN { printf "%s %.1f\n", r, 1e6 * t / hz / n }'
 }
 
 # One round of `$1` (echo or bakery): bare and Telepact back to back, in the order `$2`
@@ -119,9 +135,11 @@ compare() {
         telepact="$(measure "$server" "$body")"
         bare="$(measure bare "$body")"
     fi
+    read -r bare bare_cpu <<<"$bare"
+    read -r telepact telepact_cpu <<<"$telepact"
     ratio="$(awk -v t="$telepact" -v b="$bare" 'BEGIN { printf "%.1f", 100 * t / b }')"
-    printf '%-6s bare axum %9s req/s, telepact %9s req/s, ratio %5s %%\n' \
-        "$1" "$bare" "$telepact" "$ratio"
+    printf '%-6s bare axum %9s req/s (%s µs CPU/req), telepact %9s req/s (%s µs CPU/req), ratio %5s %%, load %s\n' \
+        "$1" "$bare" "$bare_cpu" "$telepact" "$telepact_cpu" "$ratio" "$(cut -d' ' -f1 /proc/loadavg)"
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and server," \

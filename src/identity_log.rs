@@ -2,8 +2,17 @@
 //!
 //! The line is written the way the reference example prints it (keys sorted, `", "` and
 //! `": "` separators), so tools that read either server's output see the same text.
+//!
+//! A call only appends its line to a buffer in memory; a thread of the log's own writes
+//! what gathered in one `write` at most [`BATCH_WINDOW`] after the first line of a batch,
+//! so no call waits for stdout and a busy server makes one write for many lines. Lines
+//! keep the order in which calls appended them. [`flush`] writes what is pending: the
+//! binary calls it before it exits, so no line is lost at shutdown.
 
 use std::io::{self, Write};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread;
+use std::time::Duration;
 
 use serde::Serialize;
 use serde_json::ser::{Formatter, Serializer};
@@ -40,7 +49,7 @@ impl IdentityEvent {
         String::from_utf8(out).unwrap_or_default()
     }
 
-    /// Writes the line to stdout and flushes, so a reader sees it at once.
+    /// Queues the line for stdout (see the [module](self) docs).
     pub fn print(&self) {
         self.line().print();
     }
@@ -88,16 +97,125 @@ impl<'a> IdentityLine<'a> {
         let _ = self.serialize(&mut serializer);
     }
 
-    /// Writes the line and its newline to stdout in one write, so a reader sees it at
-    /// once and lines of concurrent calls never interleave.
+    /// Queues the line and its newline for stdout, whole: lines of concurrent calls
+    /// never interleave. It reaches stdout within [`BATCH_WINDOW`], or at [`flush`].
     pub fn print(&self) {
-        let mut line = Vec::with_capacity(128);
-        self.write_to(&mut line);
-        line.push(b'\n');
-        let mut stdout = io::stdout().lock();
-        let _ = stdout.write_all(&line);
-        let _ = stdout.flush();
+        match writer() {
+            Some(writer) => writer.append(self),
+            None => {
+                let mut line = Vec::with_capacity(128);
+                self.write_to(&mut line);
+                line.push(b'\n');
+                write_out(&mut io::stdout().lock(), &line);
+            }
+        }
     }
+}
+
+/// How long the log's thread lets lines gather after the first of a batch before it
+/// writes them.
+pub const BATCH_WINDOW: Duration = Duration::from_millis(5);
+
+/// Writes every line queued so far to stdout, and flushes it. Call before the process
+/// exits: lines still queued then would be lost.
+pub fn flush() {
+    if let Some(writer) = WRITER.get().and_then(Option::as_ref) {
+        writer.write_pending();
+    }
+}
+
+/// The lines waiting for stdout, shared by the calls and the log's thread.
+#[derive(Debug, Default)]
+struct BatchWriter {
+    state: Mutex<Pending>,
+    /// Wakes the log's thread when the first line of a batch arrives.
+    line_queued: Condvar,
+}
+
+#[derive(Debug, Default)]
+struct Pending {
+    lines: Vec<u8>,
+    /// The log's thread waits for a line (rather than gathering or writing).
+    thread_waiting: bool,
+}
+
+static WRITER: OnceLock<Option<BatchWriter>> = OnceLock::new();
+
+/// The batch writer, its thread started on first use; `None` when no thread could be
+/// started (lines are then written by the calls themselves).
+fn writer() -> Option<&'static BatchWriter> {
+    WRITER
+        .get_or_init(|| {
+            thread::Builder::new()
+                .name("identity-log".to_string())
+                .spawn(|| {
+                    // Waits until `get_or_init` has stored the writer.
+                    if let Some(writer) = writer() {
+                        writer.run();
+                    }
+                })
+                .ok()
+                .map(|_| BatchWriter::default())
+        })
+        .as_ref()
+}
+
+impl BatchWriter {
+    fn append(&self, line: &IdentityLine<'_>) {
+        let mut pending = self.lock();
+        line.write_to(&mut pending.lines);
+        pending.lines.push(b'\n');
+        if pending.thread_waiting {
+            pending.thread_waiting = false;
+            drop(pending);
+            self.line_queued.notify_one();
+        }
+    }
+
+    /// The log's thread: waits for a line, lets others gather for the window, writes.
+    fn run(&self) {
+        let mut spare = Vec::new();
+        loop {
+            let mut pending = self.lock();
+            while pending.lines.is_empty() {
+                pending.thread_waiting = true;
+                pending = self
+                    .line_queued
+                    .wait(pending)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+            drop(pending);
+            thread::sleep(BATCH_WINDOW);
+            self.write_batch(&mut io::stdout().lock(), &mut spare);
+        }
+    }
+
+    fn write_pending(&self) {
+        self.write_batch(&mut io::stdout().lock(), &mut Vec::new());
+    }
+
+    /// Swaps the pending lines for `spare` (emptied) and writes them to `out`. Callers
+    /// hold stdout's lock before the lines are taken, which keeps batches in order
+    /// between the thread and [`flush`].
+    fn write_batch(&self, out: &mut impl Write, spare: &mut Vec<u8>) {
+        spare.clear();
+        std::mem::swap(&mut self.lock().lines, spare);
+        if !spare.is_empty() {
+            write_out(out, spare);
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        // A panic while a line was appended leaves at worst that line cut short.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Writes whole lines and flushes, so a reader sees them at once. A closed stdout is
+/// not the calls' concern: the lines are dropped.
+fn write_out(stdout: &mut impl Write, lines: &[u8]) {
+    let _ = stdout.write_all(lines);
+    let _ = stdout.flush();
 }
 
 /// Compact JSON with a space after `,` and `:`.
@@ -145,6 +263,25 @@ mod tests {
             line,
             r#"{"employeeId": "baker-001", "event": "middleware.identity", "function": "fn.myShift", "station": "oven"}"#
         );
+    }
+
+    #[test]
+    fn queued_lines_are_kept_in_order_until_flushed() {
+        let writer = BatchWriter::default();
+        writer.append(&IdentityLine::new("fn.a", Some("baker-001"), Some("oven")));
+        writer.append(&IdentityLine::new("fn.b", None, None));
+        let mut written = Vec::new();
+        writer.write_batch(&mut written, &mut Vec::new());
+        assert_eq!(
+            String::from_utf8(written).unwrap(),
+            concat!(
+                r#"{"employeeId": "baker-001", "event": "middleware.identity", "function": "fn.a", "station": "oven"}"#,
+                "\n",
+                r#"{"employeeId": null, "event": "middleware.identity", "function": "fn.b", "station": null}"#,
+                "\n",
+            )
+        );
+        assert!(writer.lock().lines.is_empty());
     }
 
     #[test]

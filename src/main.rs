@@ -32,7 +32,10 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .init();
-    match run(Args::parse()).await {
+    let outcome = run(Args::parse()).await;
+    // The identity lines of the last calls may still be queued.
+    telepact_bakery::identity_log::flush();
+    match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             tracing::error!("{error}");

@@ -56,16 +56,15 @@ impl Server {
     ) -> Response {
         let inner = &*self.inner;
         let request_size = bytes.len();
-        let span = call_span();
-        let started = (inner.metrics || !span.is_disabled()).then(Instant::now);
+        let clock = Instant::now();
+        let decoded = codec::decode_request(bytes, &inner.binary);
+        let span = call_span(decoded.as_ref().ok());
+        let started = (inner.metrics || !span.is_disabled()).then_some(clock);
         let mut function = None;
-        let (mut response, binary) = match codec::decode_request(bytes, &inner.binary) {
+        let (mut response, binary) = match decoded {
             Ok(mut request) => {
-                if started.is_some() {
-                    record_request(&span, &request);
-                    if inner.metrics {
-                        function = Some(request.target().to_string());
-                    }
+                if inner.metrics {
+                    function = Some(request.target().to_string());
                 }
                 request.extensions.extend(transport);
                 inner.observe(inner.on_request.as_ref(), &request, "request");
@@ -133,30 +132,30 @@ impl CallMetrics<'_> {
     }
 }
 
-/// The span of one call. Its fields are filled in as the call goes (only when a
-/// subscriber wants the span); none of them holds a credential or a body.
-fn call_span() -> Span {
-    tracing::info_span!(
+/// The span of one call, named after the function of `request` (absent when it did
+/// not parse). The other fields are filled in as the call ends (only when a subscriber
+/// wants the span); none of them holds a credential or a body.
+fn call_span(request: Option<&Message>) -> Span {
+    let span = tracing::info_span!(
         "telepact.call",
-        function = Empty,
+        function = request.map(Message::target),
         id = Empty,
         result = Empty,
         encoding = Empty,
         case_id = Empty,
         duration_us = Empty,
-    )
-}
-
-fn record_request(span: &Span, request: &Message) {
-    span.record("function", request.target());
-    if let Some(id) = request.headers.get("@id_") {
+    );
+    if let Some(id) = request.and_then(|request| request.headers.get("@id_")) {
         match id {
             Value::String(id) => span.record("id", id.as_str()),
             other => span.record("id", tracing::field::display(other)),
         };
     }
+    span
 }
 
+/// Records the outcome of the call in `span`, in one go: a subscriber looks the span
+/// up and formats its fields once, not once per field.
 fn record_response(
     span: &Span,
     response: &Message,
@@ -164,27 +163,38 @@ fn record_response(
     packed: bool,
     started: Instant,
 ) {
+    let Some(fields) = span.metadata().map(|metadata| metadata.fields()) else {
+        return;
+    };
+    let (Some(result), Some(encoding_field), Some(case_id), Some(duration_us)) = (
+        fields.field("result"),
+        fields.field("encoding"),
+        fields.field("case_id"),
+        fields.field("duration_us"),
+    ) else {
+        return;
+    };
     let tag = response.target();
-    span.record("result", tag);
     let encoding = match encoding {
         crate::codec::Encoding::Json => "json",
         crate::codec::Encoding::Binary if packed => "packed",
         crate::codec::Encoding::Binary => "binary",
     };
-    span.record("encoding", encoding);
-    if tag == "ErrorUnknown_" {
-        if let Some(case_id) = response
-            .payload()
-            .and_then(|p| p.get("caseId"))
-            .and_then(Value::as_str)
-        {
-            span.record("case_id", case_id);
-        }
-    }
-    span.record(
-        "duration_us",
-        u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
-    );
+    let case = (tag == "ErrorUnknown_")
+        .then(|| {
+            response
+                .payload()
+                .and_then(|p| p.get("caseId"))
+                .and_then(Value::as_str)
+        })
+        .flatten();
+    let duration = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
+    span.record_all(&fields.value_set(&[
+        (&result, Some(&tag as &dyn tracing::Value)),
+        (&encoding_field, Some(&encoding as &dyn tracing::Value)),
+        (&case_id, case.as_ref().map(|c| c as &dyn tracing::Value)),
+        (&duration_us, Some(&duration as &dyn tracing::Value)),
+    ]));
 }
 
 impl Inner {
