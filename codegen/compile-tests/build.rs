@@ -24,7 +24,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .compile_dir(&schema_dir)?;
     let vectors = root.join("server.json");
     let constant = format!(
-        "pub const SERVER_VECTORS: &str = {:?};\n",
+        "pub(crate) const SERVER_VECTORS: &str = {:?};\n",
         vectors.display().to_string()
     );
     telepact_codegen::write_if_changed(&out_dir.join("vectors.rs"), &constant)?;

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use support::Bakery;
 use telepact::client::ClientOptions;
-use telepact::client::{HttpTransport, Transport, TransportError};
+use telepact::client::{HttpTransport, Transport, TransportError, tls};
 use telepact::typed::standard::{ErrorUnauthenticated, ErrorUnauthorized};
 use telepact::typed::{
     MatchingCalls, MockCallError, Reply, StubOptions, Times, UnknownResult, VerificationFailure,
@@ -557,6 +557,7 @@ async fn typed_calls_over_cleartext_http2_in_json_and_binary() {
     let port = serve_bakery(None).await;
     let url = format!("http://127.0.0.1:{port}/api/telepact");
     let h2c = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::plain_http_config().expect("a TLS setup"))
         .http2_prior_knowledge()
         .build()
         .expect("client builds");
@@ -580,10 +581,9 @@ async fn typed_calls_over_http2_with_tls_in_json_and_binary() {
     .expect("usable");
     let port = serve_bakery(Some(tls)).await;
     let url = format!("https://127.0.0.1:{port}/api/telepact");
-    let root = reqwest::Certificate::from_pem(certificate.as_bytes()).expect("a certificate");
     // HTTP/2 by ALPN.
     let https = reqwest::Client::builder()
-        .tls_certs_only([root])
+        .tls_backend_preconfigured(tls::config_trusting(certificate.as_bytes()).expect("usable"))
         .build()
         .expect("client builds");
     assert_eq!(

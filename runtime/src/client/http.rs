@@ -18,35 +18,50 @@ pub struct HttpTransport {
 }
 
 impl HttpTransport {
-    /// A transport with a `reqwest` client that follows no redirects.
+    /// A transport with a `reqwest` client that follows no redirects (with
+    /// `http-client-rustls`: TLS on ring, trusting the platform's root certificates).
     pub fn new(url: &str) -> Result<Self, ClientError> {
-        Self::built(reqwest::Client::builder(), url)
+        let url = parse(url)?;
+        #[cfg(feature = "http-client-rustls")]
+        let builder =
+            reqwest::Client::builder().tls_backend_preconfigured(super::tls::config_for(&url)?);
+        #[cfg(not(feature = "http-client-rustls"))]
+        let builder = reqwest::Client::builder();
+        Self::built(builder, url)
     }
 
     /// An HTTPS transport that trusts only the CA certificates in `ca_pem` (a private
     /// CA, or a self-signed server certificate), not the system's.
     #[cfg(feature = "http-client-rustls")]
     pub fn trusting(url: &str, ca_pem: &[u8]) -> Result<Self, ClientError> {
-        let roots = reqwest::Certificate::from_pem_bundle(ca_pem)
-            .map_err(|error| ClientError::Transport(error.into()))?;
-        Self::built(reqwest::Client::builder().tls_certs_only(roots), url)
+        let config = super::tls::config_trusting(ca_pem)?;
+        Self::built(
+            reqwest::Client::builder().tls_backend_preconfigured(config),
+            parse(url)?,
+        )
     }
 
-    fn built(builder: reqwest::ClientBuilder, url: &str) -> Result<Self, ClientError> {
+    fn built(builder: reqwest::ClientBuilder, url: reqwest::Url) -> Result<Self, ClientError> {
         let client = builder
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| ClientError::Transport(error.into()))?;
-        Self::with_client(client, url)
+        Ok(HttpTransport { client, url })
     }
 
     /// A transport sharing an existing `reqwest` client (connection pool, TLS setup).
     /// Build it with `redirect(reqwest::redirect::Policy::none())`: a client that
     /// follows redirects re-sends each request's credentials to the new location.
     pub fn with_client(client: reqwest::Client, url: &str) -> Result<Self, ClientError> {
-        let url = reqwest::Url::parse(url).map_err(|error| ClientError::Transport(error.into()))?;
-        Ok(HttpTransport { client, url })
+        Ok(HttpTransport {
+            client,
+            url: parse(url)?,
+        })
     }
+}
+
+fn parse(url: &str) -> Result<reqwest::Url, ClientError> {
+    reqwest::Url::parse(url).map_err(|error| ClientError::Transport(error.into()))
 }
 
 impl Transport for HttpTransport {

@@ -28,6 +28,8 @@ mod codec;
 mod error;
 #[cfg(feature = "http-client")]
 mod http;
+#[cfg(feature = "http-client-rustls")]
+pub mod tls;
 mod transport;
 #[cfg(feature = "websocket-client")]
 mod websocket;

@@ -18,7 +18,11 @@ const WAIT: Duration = Duration::from_secs(10);
 
 /// The user's browser following the provider's redirect.
 async fn browser_visits(url: String) -> (u16, String) {
-    let response = reqwest::get(url).await.expect("the listener answers");
+    let response = crate::plain_http_client()
+        .get(url)
+        .send()
+        .await
+        .expect("the listener answers");
     let status = response.status().as_u16();
     (status, response.text().await.expect("a page"))
 }

@@ -2,6 +2,7 @@
 #![cfg(feature = "axum")]
 
 use serde_json::{Map, Value, json};
+use telepact::client::tls;
 use telepact::http::{self, HttpOptions};
 use telepact::schema::Schema;
 use telepact::{
@@ -319,6 +320,7 @@ async fn tower_http_layers_wrap_the_endpoint() {
 async fn http2_cleartext_round_trips() {
     let (port, stop) = start(HttpOptions::default()).await;
     let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::plain_http_config().expect("a TLS setup"))
         .http2_prior_knowledge()
         .build()
         .expect("client builds");
@@ -377,14 +379,16 @@ async fn start_tls(
 async fn tls_serves_http1_and_http2_by_alpn_and_stops() {
     let (certificate, key) = self_signed();
     let (port, stop, serving) = start_tls(&certificate, &key).await;
-    let root = reqwest::Certificate::from_pem(certificate.as_bytes()).expect("a certificate");
+    let trusting = || tls::config_trusting(certificate.as_bytes()).expect("a certificate");
+    let mut http1_only = trusting();
+    http1_only.alpn_protocols = vec![b"http/1.1".to_vec()];
     let http1 = reqwest::Client::builder()
-        .tls_certs_only([root.clone()])
+        .tls_backend_preconfigured(http1_only)
         .http1_only()
         .build()
         .expect("client builds");
     let negotiated = reqwest::Client::builder()
-        .tls_certs_only([root])
+        .tls_backend_preconfigured(trusting())
         .build()
         .expect("client builds");
     let url = format!("https://127.0.0.1:{port}{}", http::DEFAULT_PATH);

@@ -28,3 +28,12 @@ mod logging;
 mod nats;
 mod robustness;
 mod server_api;
+
+/// A `reqwest` client for plain-HTTP requests the tests write by hand (reqwest's TLS is
+/// built without a crypto provider in this workspace; see `telepact::client::tls`).
+fn plain_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(telepact::client::tls::plain_http_config().expect("a TLS setup"))
+        .build()
+        .expect("client builds")
+}

@@ -196,7 +196,7 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
     );
     tokio::spawn(telepact::http::serve(listener, app, std::future::pending()));
 
-    let http = reqwest::Client::new();
+    let http = crate::plain_http_client();
     let response = http
         .post(&url)
         .body(r#"[{}, {"fn.add": {"a": 2, "b": 3}}]"#)
@@ -370,7 +370,7 @@ async fn workers_and_gateway_resume_after_a_nats_restart() {
     );
     tokio::spawn(telepact::http::serve(listener, app, std::future::pending()));
     let client = nats_client(&url, false).await;
-    let http = reqwest::Client::new();
+    let http = crate::plain_http_client();
     let post = || {
         http.post(&gateway_url)
             .body(r#"[{}, {"fn.add": {"a": 20, "b": 22}}]"#)

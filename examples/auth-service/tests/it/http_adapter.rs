@@ -205,7 +205,7 @@ async fn auth_in_the_message_wins_over_transport_headers() {
 async fn answers_carrying_tokens_are_never_stored_by_caches() {
     let service = Service::start().await;
     for (auth, session) in [(basic("alice"), false), (basic("alice"), true)] {
-        let response = reqwest::Client::new()
+        let response = crate::support::plain_http_client()
             .post(&service.url)
             .header("authorization", &auth)
             .body(call("fn.login", json!({"session!": session})).to_string())

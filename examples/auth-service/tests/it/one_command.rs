@@ -48,7 +48,7 @@ impl Running {
 
     /// POSTs `body` with the extra HTTP headers; returns the answer as JSON.
     async fn post(&self, headers: &[(&str, &str)], body: &str) -> serde_json::Value {
-        let mut request = reqwest::Client::new()
+        let mut request = crate::support::plain_http_client()
             .post(format!("http://127.0.0.1:{}/api/telepact", self.port))
             .body(body.to_string());
         for (name, value) in headers {

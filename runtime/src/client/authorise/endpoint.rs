@@ -46,7 +46,14 @@ impl TokenEndpoint {
                 "the token URL must use https (plain http only on loopback)".into(),
             ));
         }
-        let http = reqwest::Client::builder()
+        #[cfg(feature = "http-client-rustls")]
+        let builder = reqwest::Client::builder().tls_backend_preconfigured(
+            crate::client::tls::config_for(&url)
+                .map_err(|error| AuthoriseError::TokenEndpoint(error.to_string()))?,
+        );
+        #[cfg(not(feature = "http-client-rustls"))]
+        let builder = reqwest::Client::builder();
+        let http = builder
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| AuthoriseError::TokenEndpoint(error.to_string()))?;

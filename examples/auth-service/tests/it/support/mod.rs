@@ -249,9 +249,7 @@ impl Service {
         headers: &[(&str, &str)],
         body: Value,
     ) -> (u16, Option<String>, Vec<u8>) {
-        let mut request = reqwest::Client::new()
-            .post(&self.url)
-            .body(body.to_string());
+        let mut request = plain_http_client().post(&self.url).body(body.to_string());
         for (name, value) in headers {
             request = request.header(*name, *value);
         }
@@ -341,4 +339,14 @@ fn with_auth(auth: Auth) -> RequestHeaders {
         auth: Some(auth),
         ..RequestHeaders::default()
     }
+}
+
+/// A `reqwest` client for requests written by hand: reqwest's TLS is built without a
+/// crypto provider in this workspace, so it gets the runtime's (see
+/// `telepact::client::tls`).
+pub(crate) fn plain_http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .tls_backend_preconfigured(telepact::client::tls::plain_http_config().expect("a TLS setup"))
+        .build()
+        .expect("client builds")
 }

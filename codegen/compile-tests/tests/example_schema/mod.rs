@@ -4,10 +4,10 @@
 
 #![deny(warnings)]
 
-include!("../generated/example.rs");
+include!(concat!(env!("OUT_DIR"), "/example.rs"));
 
 mod vectors {
-    include!("../generated/vectors.rs");
+    include!(concat!(env!("OUT_DIR"), "/vectors.rs"));
 }
 
 use example::*;
@@ -20,32 +20,66 @@ use telepact::typed::standard::{ApiInput, ApiOutput, PingInput, PingOutput};
 struct Echo;
 
 impl Handler for Echo {
-    async fn example(&self, input: ExampleInput, _: &mut Context) -> Result<ExampleOutput, HandlerError> {
-        Ok(ExampleOutput::Ok(ExampleOk { required: input.required, optional: input.optional }))
+    async fn example(
+        &self,
+        input: ExampleInput,
+        _: &mut Context,
+    ) -> Result<ExampleOutput, HandlerError> {
+        Ok(ExampleOutput::Ok(ExampleOk {
+            required: input.required,
+            optional: input.optional,
+        }))
     }
 
     async fn test(&self, input: TestInput, _: &mut Context) -> Result<TestOutput, HandlerError> {
         Ok(TestOutput::Ok(TestOk { value: input.value }))
     }
 
-    async fn get_big_list(&self, _: GetBigListInput, _: &mut Context) -> Result<GetBigListOutput, HandlerError> {
+    async fn get_big_list(
+        &self,
+        _: GetBigListInput,
+        _: &mut Context,
+    ) -> Result<GetBigListOutput, HandlerError> {
         Ok(GetBigListOutput::Ok(GetBigListOk { items: Vec::new() }))
     }
 
-    async fn deep_example(&self, input: DeepExampleInput, _: &mut Context) -> Result<DeepExampleOutput, HandlerError> {
-        let follow = telepact::typed::Call(DeepExampleInput { value: input.value.clone() });
-        Ok(DeepExampleOutput::Ok(DeepExampleOk { value: input.value, follow: Some(follow) }))
+    async fn deep_example(
+        &self,
+        input: DeepExampleInput,
+        _: &mut Context,
+    ) -> Result<DeepExampleOutput, HandlerError> {
+        let follow = telepact::typed::Call(DeepExampleInput {
+            value: input.value.clone(),
+        });
+        Ok(DeepExampleOutput::Ok(DeepExampleOk {
+            value: input.value,
+            follow: Some(follow),
+        }))
     }
 
-    async fn self_link(&self, input: SelfLinkInput, _: &mut Context) -> Result<SelfLinkOutput, HandlerError> {
-        Ok(SelfLinkOutput::Ok(SelfLinkOk { follow_self: telepact::typed::Call(input) }))
+    async fn self_link(
+        &self,
+        input: SelfLinkInput,
+        _: &mut Context,
+    ) -> Result<SelfLinkOutput, HandlerError> {
+        Ok(SelfLinkOutput::Ok(SelfLinkOk {
+            follow_self: telepact::typed::Call(input),
+        }))
     }
 
-    async fn circular_link1(&self, _: CircularLink1Input, _: &mut Context) -> Result<CircularLink1Output, HandlerError> {
+    async fn circular_link1(
+        &self,
+        _: CircularLink1Input,
+        _: &mut Context,
+    ) -> Result<CircularLink1Output, HandlerError> {
         Err("unused".into())
     }
 
-    async fn circular_link2(&self, _: CircularLink2Input, context: &mut Context) -> Result<CircularLink2Output, HandlerError> {
+    async fn circular_link2(
+        &self,
+        _: CircularLink2Input,
+        context: &mut Context,
+    ) -> Result<CircularLink2Output, HandlerError> {
         context.response_headers.out = context.headers.r#in;
         Err("unused".into())
     }
@@ -55,9 +89,13 @@ impl Handler for Echo {
 fn same_json(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
         }
         _ => a == b,
     }
@@ -65,9 +103,14 @@ fn same_json(a: &Value, b: &Value) -> bool {
 
 /// Reads `wire` as a `T` and writes it back; the error says what differed.
 fn round_trip<T: Serialize + DeserializeOwned>(wire: &Value) -> Result<(), String> {
-    let typed: T = serde_json::from_value(wire.clone()).map_err(|e| format!("does not read {wire}: {e}"))?;
+    let typed: T =
+        serde_json::from_value(wire.clone()).map_err(|e| format!("does not read {wire}: {e}"))?;
     let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
-    if same_json(&back, wire) { Ok(()) } else { Err(format!("{wire} came back as {back}")) }
+    if same_json(&back, wire) {
+        Ok(())
+    } else {
+        Err(format!("{wire} came back as {back}"))
+    }
 }
 
 /// Round-trips a request payload (as the function's input) or a result body.
@@ -96,21 +139,31 @@ fn round_trip_vectors() {
     let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
     let (mut checked, mut failures) = (0, Vec::new());
     for case in &cases {
-        let (Some(request), Some(response)) = (case["request"].as_array(), case["response"].as_array()) else {
+        let (Some(request), Some(response)) =
+            (case["request"].as_array(), case["response"].as_array())
+        else {
             continue;
         };
-        let (Some((function, payload)), Some(result)) = (request[1].as_object().and_then(|b| b.iter().next()), response[1].as_object()) else {
+        let (Some((function, payload)), Some(result)) = (
+            request[1].as_object().and_then(|b| b.iter().next()),
+            response[1].as_object(),
+        ) else {
             continue;
         };
         if !result.contains_key("Ok_") {
             continue;
         }
-        let trimmed = ["@select_", "@unsafe_"].iter().any(|h| request[0].get(h).is_some());
+        let trimmed = ["@select_", "@unsafe_"]
+            .iter()
+            .any(|h| request[0].get(h).is_some());
         let mut check = |is_request: bool, wire: &Value| {
             if let Some(outcome) = round_trip_as(function, is_request, wire) {
                 checked += 1;
                 if let Err(reason) = outcome {
-                    failures.push(format!("case {} {}: {reason}", case["suite"], case["index"]));
+                    failures.push(format!(
+                        "case {} {}: {reason}",
+                        case["suite"], case["index"]
+                    ));
                 }
             }
         };
@@ -119,15 +172,25 @@ fn round_trip_vectors() {
             check(false, &response[1]);
         }
     }
-    println!("{checked} conformance payloads round-tripped, {} failed", failures.len());
+    println!(
+        "{checked} conformance payloads round-tripped, {} failed",
+        failures.len()
+    );
     assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(checked > 300, "only {checked} payloads checked");
 }
 
-fn main() {
+#[test]
+fn the_example_schema_code_serves_and_round_trips_the_vectors() {
     let router = example::router(Echo);
     assert!(router.contains("fn.example"));
-    let value = example::Value { bool: Some(true), ..example::Value::default() };
-    assert_eq!(serde_json::to_value(&value).unwrap(), serde_json::json!({"bool!": true}));
+    let value = example::Value {
+        bool: Some(true),
+        ..example::Value::default()
+    };
+    assert_eq!(
+        serde_json::to_value(&value).unwrap(),
+        serde_json::json!({"bool!": true})
+    );
     round_trip_vectors();
 }

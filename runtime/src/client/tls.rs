@@ -1,0 +1,82 @@
+//! The HTTPS client's TLS, on ring: the crypto library the server side already uses, so
+//! a program with both carries one. reqwest is built without a crypto provider of its
+//! own; these configurations bring ring explicitly and install nothing process-wide.
+
+use std::sync::Arc;
+
+use rustls::ClientConfig;
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
+
+use super::error::ClientError;
+
+/// A TLS configuration trusting the platform's root certificates (as a browser would),
+/// offering HTTP/2 and HTTP/1.1 by ALPN. Hand it to
+/// `reqwest::ClientBuilder::tls_backend_preconfigured` to build a client of your own.
+pub fn platform_config() -> Result<ClientConfig, ClientError> {
+    let provider = ring();
+    let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls_error)?;
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    Ok(with_alpn(config))
+}
+
+/// A TLS configuration trusting only the CA certificates in `ca_pem` (a private CA, or a
+/// self-signed server certificate), offering HTTP/2 and HTTP/1.1 by ALPN.
+pub fn config_trusting(ca_pem: &[u8]) -> Result<ClientConfig, ClientError> {
+    let mut roots = rustls::RootCertStore::empty();
+    for certificate in CertificateDer::pem_slice_iter(ca_pem) {
+        roots
+            .add(certificate.map_err(tls_error)?)
+            .map_err(tls_error)?;
+    }
+    if roots.is_empty() {
+        return Err(tls_error("no certificate in the PEM text"));
+    }
+    let config = ClientConfig::builder_with_provider(ring())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    Ok(with_alpn(config))
+}
+
+/// A TLS configuration trusting no certificate, for a `reqwest` client that speaks only
+/// plain HTTP (HTTP/1.1 or h2c): reqwest sets TLS up even then, and this needs no
+/// certificates on the machine.
+pub fn plain_http_config() -> Result<ClientConfig, ClientError> {
+    let config = ClientConfig::builder_with_provider(ring())
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .with_root_certificates(rustls::RootCertStore::empty())
+        .with_no_client_auth();
+    Ok(with_alpn(config))
+}
+
+/// What a client for `url` needs: the platform's roots for `https`, none for plain
+/// `http` (the client follows no redirects, so it never reaches an `https` URL).
+pub(super) fn config_for(url: &reqwest::Url) -> Result<ClientConfig, ClientError> {
+    if url.scheme() == "https" {
+        platform_config()
+    } else {
+        plain_http_config()
+    }
+}
+
+fn ring() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn with_alpn(mut config: ClientConfig) -> ClientConfig {
+    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+    config
+}
+
+fn tls_error(error: impl std::fmt::Display) -> ClientError {
+    ClientError::Transport(format!("TLS setup: {error}").into())
+}
