@@ -429,8 +429,9 @@ pub mod till {
     /// Calls this schema's functions with typed inputs and outputs.
     ///
     /// A `@select_` header trims responses below the generated types, so the typed
-    /// methods refuse it (`CallError::Selection`); send selections with
-    /// [`Client::call_raw`].
+    /// methods refuse it (`CallError::Selection`): send a typed selection with
+    /// [`Client::call_selected`], which returns the trimmed result as JSON, or a
+    /// raw one with [`Client::call_raw`].
     #[derive(Clone)]
     pub struct Client {
         inner: rt::Client,
@@ -484,9 +485,31 @@ pub mod till {
             rt::call(&self.inner, input, &headers).await
         }
 
+        /// Calls `I`'s function with the default headers and `selection` as its
+        /// `@select_` (field names from [`select`]); returns the result as the
+        /// selection left it, as JSON, which the generated types cannot hold.
+        pub async fn call_selected<I: rt::FunctionInput>(
+            &self,
+            input: I,
+            selection: &rt::Selection<I>,
+        ) -> Result<rt::SelectedResponse<ResponseHeaders>, rt::CallError> {
+            rt::call_selected(&self.inner, input, selection, &self.headers).await
+        }
+
+        /// Like [`Client::call_selected`], with `headers` over the default ones.
+        pub async fn call_selected_with<I: rt::FunctionInput>(
+            &self,
+            input: I,
+            selection: &rt::Selection<I>,
+            headers: RequestHeaders,
+        ) -> Result<rt::SelectedResponse<ResponseHeaders>, rt::CallError> {
+            let headers = headers.or_defaults(&self.headers);
+            rt::call_selected(&self.inner, input, selection, &headers).await
+        }
+
         /// Calls `I`'s function and returns the response as it came, without
-        /// reading it into the generated types: for `@select_`, whose trimmed
-        /// results they cannot hold.
+        /// reading it into the generated types: for a raw `@select_`, whose
+        /// trimmed results they cannot hold.
         pub async fn call_raw<I: rt::FunctionInput>(
             &self,
             input: I,
@@ -543,6 +566,109 @@ pub mod till {
 
         fn deref(&self) -> &rt::Mock {
             &self.0
+        }
+    }
+
+    /// Field names for typed `@select_` selections
+    /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
+    /// can select, named after the type, with a variant per field.
+    pub mod select {
+        use super::rt;
+
+        /// The fields of [`super::Badge`] (`struct.Badge`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Badge {
+            Shape,
+            Label,
+        }
+
+        impl rt::SelectField for Badge {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Badge");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Shape => "shape",
+                    Self::Label => "label",
+                }
+            }
+        }
+
+        /// The fields of [`super::Price`] (`struct.Price`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Price {
+            Amount,
+            Note,
+        }
+
+        impl rt::SelectField for Price {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Price");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Amount => "amount",
+                    Self::Note => "note!",
+                }
+            }
+        }
+
+        /// The fields of [`super::Stop`] (`struct.Stop`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Stop {
+            Name,
+            Next,
+        }
+
+        impl rt::SelectField for Stop {
+            const SECTION: rt::Section = rt::Section::Struct("struct.Stop");
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Name => "name",
+                    Self::Next => "next",
+                }
+            }
+        }
+
+        /// The fields of [`super::ReceiptPaid`] (`union.Receipt.Paid`).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum ReceiptPaid {
+            Price,
+            Shapes,
+        }
+
+        impl rt::SelectField for ReceiptPaid {
+            const SECTION: rt::Section = rt::Section::Tag {
+                union: "union.Receipt",
+                tag: "Paid",
+            };
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Price => "price",
+                    Self::Shapes => "shapes",
+                }
+            }
+        }
+
+        /// The fields of [`super::QuoteOk`], the result of `fn.quote`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum QuoteOk {
+            Price,
+            Badge,
+            Route,
+            Totals,
+            Outline,
+            Receipt,
+        }
+
+        impl rt::ResultField for QuoteOk {
+            type Function = super::QuoteInput;
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Price => "price",
+                    Self::Badge => "badge",
+                    Self::Route => "route!",
+                    Self::Totals => "totals",
+                    Self::Outline => "outline",
+                    Self::Receipt => "receipt",
+                }
+            }
         }
     }
 }
