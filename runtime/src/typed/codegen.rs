@@ -17,8 +17,8 @@ pub use super::client::{call, call_raw, call_with};
 pub use super::optional::deserialize_present;
 pub use super::server::{decode_request, encode_response};
 pub use super::{
-    Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response, Select, Value,
-    standard,
+    Boxed, Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response, Select,
+    Value, standard,
 };
 pub use crate::mock::{MockError, MockOptions};
 pub use crate::schema::Schema;
