@@ -103,11 +103,13 @@ timed_check() {
     local report
     report="$(ls -t "$TARGET_DIR"/cargo-timings/cargo-timing-*.html | head -1)"
     python3 - "$report" "$started" "$ended" <<'PY'
-import json, re, sys
+import json, sys
 html = open(sys.argv[1]).read()
-units = json.loads(re.search(r"const UNIT_DATA = (\[.*?\]);", html, re.S).group(1))
-run = sum(u["duration"] for u in units if u["name"] == "synthetic-api" and u["target"].strip() == "build script (run)")
-rustc = sum(u["duration"] for u in units if u["name"] == "synthetic-api" and u["target"].strip() in ("", "lib"))
+start = html.index("const UNIT_DATA = ") + len("const UNIT_DATA = ")
+units = json.JSONDecoder().raw_decode(html[start:])[0]
+mine = [u for u in units if u["name"] == "synthetic-api"]
+run = sum(u["duration"] for u in mine if u["target"].strip() == "build-script (run)")
+rustc = sum(u["duration"] for u in mine if u["target"].strip() in ("", "(check)", "lib"))
 print(f"{float(sys.argv[3]) - float(sys.argv[2]):.2f} {run:.2f} {rustc:.2f}")
 PY
 }
