@@ -15,7 +15,7 @@ pub use serde_json;
 
 pub use super::client::{call, call_raw, call_with};
 pub use super::optional::deserialize_present;
-pub use super::server::{decode_request, encode_response};
+pub use super::server::{Route, decode_request, encode_response, route};
 pub use super::{
     Boxed, Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response, Select,
     Value, standard,
