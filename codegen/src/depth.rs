@@ -76,12 +76,14 @@ pub(crate) fn boxed_fields(plan: &Plan) -> BoxedFields {
         for item in structs.into_iter().chain(enums) {
             let mut tallest = 0;
             for &(target, field) in &edges[item] {
-                if component[target] == c
-                    && let Some(field) = field
-                {
-                    boxed.insert((item, field));
-                } else {
-                    tallest = tallest.max(keep_or_box(item, target, field, 1, &height, &mut boxed));
+                match field {
+                    Some(field) if component[target] == c => {
+                        boxed.insert((item, field));
+                    }
+                    _ => {
+                        let kept = keep_or_box(item, target, field, 1, &height, &mut boxed);
+                        tallest = tallest.max(kept);
+                    }
                 }
             }
             height[item] = 1 + tallest;
@@ -129,5 +131,58 @@ pub(crate) fn referenced_item(plan: &Plan, ty: &TypeExpr) -> Option<ItemId> {
         TypeKind::FunctionLink(id) => Some(plan.input_item(*id)),
         TypeKind::Array(inner) | TypeKind::Object(inner) => referenced_item(plan, inner),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use telepact_schema::Schema;
+
+    use super::boxed_fields;
+    use crate::plan::Plan;
+
+    /// The `(struct key, field)` pairs held through `Boxed` for `definitions`.
+    fn boxed(definitions: &[String]) -> Vec<String> {
+        let schema = Schema::from_text(&format!("[{}]", definitions.join(","))).unwrap();
+        let plan = Plan::build(&schema).unwrap();
+        let mut names: Vec<String> = boxed_fields(&plan)
+            .into_iter()
+            .map(|(item, field)| match &plan.items[item].shape {
+                crate::plan::Shape::Struct(fields) => {
+                    format!("{}.{}", plan.items[item].key, fields[field].wire)
+                }
+                crate::plan::Shape::Enum(_) => unreachable!("only fields are wrapped"),
+            })
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_chain_is_cut_every_sixteen_links_from_its_end() {
+        let chain: Vec<String> = (0..40)
+            .map(|i| match i {
+                39 => r#"{"struct.C39": {}}"#.to_string(),
+                _ => format!(r#"{{"struct.C{i}": {{"next!": "struct.C{}"}}}}"#, i + 1),
+            })
+            .collect();
+        assert_eq!(boxed(&chain), ["struct.C23.next!", "struct.C7.next!"]);
+    }
+
+    #[test]
+    fn small_cycles_keep_their_fields_and_large_ones_wrap_every_inside_field() {
+        let ring = |size: usize| -> Vec<String> {
+            (0..size)
+                .map(|i| {
+                    format!(
+                        r#"{{"struct.R{i}": {{"next!": "struct.R{}"}}}}"#,
+                        (i + 1) % size
+                    )
+                })
+                .collect()
+        };
+        assert_eq!(boxed(&ring(8)), Vec::<String>::new());
+        let large: Vec<String> = (0..9).map(|i| format!("struct.R{i}.next!")).collect();
+        assert_eq!(boxed(&ring(9)), large);
     }
 }
