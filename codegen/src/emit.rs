@@ -5,6 +5,7 @@ use quote::quote;
 use syn::parse::Parser;
 use telepact_schema::Schema;
 
+use crate::depth::{self, BoxedFields};
 use crate::docs::doc_attrs;
 use crate::error::Error;
 use crate::externs::Externs;
@@ -122,6 +123,8 @@ pub(crate) fn parse_attributes(
 pub(crate) struct Emitter<'a> {
     pub plan: &'a Plan,
     pub options: &'a Options,
+    /// Fields whose item is held through `rt::Boxed`, so deep schemas compile.
+    pub boxed_fields: BoxedFields,
 }
 
 impl Emitter<'_> {
@@ -170,6 +173,7 @@ pub fn generate_standard() -> Result<String, Error> {
     let emitter = Emitter {
         plan: &plan,
         options: &options,
+        boxed_fields: BoxedFields::new(),
     };
     let glue = emitter.glue_import();
     let types = emitter.types();
@@ -199,6 +203,7 @@ pub(crate) fn generate(schema: &Schema, options: &Options, source: &str) -> Resu
     let emitter = Emitter {
         plan: &plan,
         options,
+        boxed_fields: depth::boxed_fields(&plan),
     };
     let module = ident(&snake_name(source));
     let docs = doc_attrs(Some(&module_docs(schema, source)));

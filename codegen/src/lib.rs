@@ -100,6 +100,7 @@
 mod builder;
 mod client;
 mod compat;
+mod depth;
 mod docs;
 mod emit;
 mod error;

@@ -174,7 +174,7 @@ pub(crate) fn mark_eq_and_hash(plan: &mut Plan) {
 }
 
 /// Tarjan's algorithm, iterative; returns each node's component number.
-fn strongly_connected_components(graph: &[Vec<usize>]) -> Vec<usize> {
+pub(crate) fn strongly_connected_components(graph: &[Vec<usize>]) -> Vec<usize> {
     const UNVISITED: usize = usize::MAX;
     let n = graph.len();
     let mut index = vec![UNVISITED; n];

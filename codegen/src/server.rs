@@ -1,7 +1,7 @@
 //! Emits the server side: the `Handler` trait (one method per public function), the
 //! handler `Context`, and the glue that routes a `Handler` through a `FunctionRouter`.
 
-use proc_macro2::TokenStream;
+use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 
 use crate::docs::doc_attrs;
@@ -11,12 +11,12 @@ use crate::plan::FunctionPlan;
 
 impl Emitter<'_> {
     pub(crate) fn server(&self) -> TokenStream {
-        let request_headers = self.item_ident(self.plan.request_headers);
-        let response_headers = self.item_ident(self.plan.response_headers);
+        let (request_headers, response_headers) = self.header_idents();
         let public: Vec<&FunctionPlan> =
             self.plan.functions.iter().filter(|f| !f.internal).collect();
         let methods = public.iter().map(|f| self.handler_method(f));
         let routes = public.iter().map(|f| self.route(f));
+        let route_impls = public.iter().map(|f| self.route_impl(f));
         let unused = public
             .is_empty()
             .then(|| quote! { let _ = (router, handler); });
@@ -33,6 +33,8 @@ impl Emitter<'_> {
             pub trait Handler: Send + Sync + 'static {
                 #(#methods)*
             }
+
+            #(#route_impls)*
 
             /// Adds a route for every function of [`Handler`] to `router`.
             pub fn register<H: Handler>(router: &mut rt::FunctionRouter, handler: rt::Arc<H>) {
@@ -71,20 +73,38 @@ impl Emitter<'_> {
         }
     }
 
-    fn route(&self, function: &FunctionPlan) -> TokenStream {
+    /// Serving the function: its input type calls the handler's method.
+    fn route_impl(&self, function: &FunctionPlan) -> TokenStream {
         let method = ident(&function.method);
         let input = self.item_path(function.input);
-        let wire = &function.wire;
+        let output = self.item_path(function.output);
+        let (request, response) = self.header_idents();
         quote! {
-            let routed = rt::Arc::clone(&handler);
-            router.insert(#wire, move |request: rt::Message| {
-                let handler = rt::Arc::clone(&routed);
-                async move {
-                    let (input, mut context): (#input, Context) = rt::decode_request(request)?;
-                    let output = handler.#method(input, &mut context).await?;
-                    rt::encode_response(&output, context)
+            impl<H: Handler> rt::Route<H, #request, #response> for #input {
+                fn serve(
+                    handler: &H,
+                    input: Self,
+                    context: &mut Context,
+                ) -> impl rt::Future<Output = Result<#output, rt::HandlerError>> + Send {
+                    handler.#method(input, context)
                 }
-            });
+            }
         }
+    }
+
+    /// The decode-call-encode glue is the runtime's `route`, compiled once.
+    fn route(&self, function: &FunctionPlan) -> TokenStream {
+        let input = self.item_path(function.input);
+        let (request, response) = self.header_idents();
+        quote! {
+            rt::route::<H, #input, #request, #response>(router, &handler);
+        }
+    }
+
+    fn header_idents(&self) -> (Ident, Ident) {
+        (
+            self.item_ident(self.plan.request_headers),
+            self.item_ident(self.plan.response_headers),
+        )
     }
 }

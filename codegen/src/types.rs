@@ -60,7 +60,10 @@ impl Emitter<'_> {
         let name = ident(&item.name);
         let body = match &item.shape {
             Shape::Struct(fields) => {
-                let fields = fields.iter().map(|f| self.field(&item.key, f));
+                let fields = fields.iter().enumerate().map(|(index, f)| {
+                    let wrapped = self.boxed_fields.contains(&(id, index));
+                    self.field(&item.key, f, wrapped)
+                });
                 quote! { pub struct #name { #(#fields)* } }
             }
             Shape::Enum(variants) => {
@@ -105,11 +108,12 @@ impl Emitter<'_> {
         }
     }
 
-    fn field(&self, key: &str, field: &FieldPlan) -> TokenStream {
+    /// A struct field; `wrapped` holds its item through `rt::Boxed`.
+    fn field(&self, key: &str, field: &FieldPlan, wrapped: bool) -> TokenStream {
         let doc = doc_attrs(field.doc.as_deref());
         let extra = self.options.field_attributes_for(key, &field.wire);
         let name = ident(&field.name);
-        let mut ty = self.value_type(&field.ty, field.boxed);
+        let mut ty = self.held_type(&field.ty, field.boxed, wrapped);
         let mut serde_args = Vec::new();
         if field.wire != unraw(&name) {
             let wire = &field.wire;
@@ -147,6 +151,12 @@ impl Emitter<'_> {
 
     /// The Rust type of a value of `ty` (without the field's optionality).
     pub(crate) fn value_type(&self, ty: &TypeExpr, boxed: bool) -> TokenStream {
+        self.held_type(ty, boxed, false)
+    }
+
+    /// [`value_type`](Self::value_type), with the item `ty` refers to (inside arrays and
+    /// maps too) held through `rt::Boxed` when `wrapped`.
+    fn held_type(&self, ty: &TypeExpr, boxed: bool, wrapped: bool) -> TokenStream {
         let mut base = match &ty.kind {
             TypeKind::Boolean => quote! { bool },
             TypeKind::Integer => quote! { i64 },
@@ -157,11 +167,11 @@ impl Emitter<'_> {
             TypeKind::Any | TypeKind::MockCall | TypeKind::MockStub => quote! { rt::Value },
             TypeKind::Select => quote! { rt::Select },
             TypeKind::Array(inner) => {
-                let inner = self.value_type(inner, false);
+                let inner = self.held_type(inner, false, wrapped);
                 quote! { Vec<#inner> }
             }
             TypeKind::Object(inner) => {
-                let inner = self.value_type(inner, false);
+                let inner = self.held_type(inner, false, wrapped);
                 quote! { rt::IndexMap<String, #inner> }
             }
             TypeKind::Struct(id) => self.item_path(self.plan.struct_item(*id)),
@@ -171,7 +181,14 @@ impl Emitter<'_> {
                 quote! { rt::Call<#input> }
             }
         };
-        if boxed {
+        let item = matches!(
+            ty.kind,
+            TypeKind::Struct(_) | TypeKind::Union(_) | TypeKind::FunctionLink(_)
+        );
+        if wrapped && item {
+            // `Boxed` is a pointer too, so it also breaks a cycle `boxed` would.
+            base = quote! { rt::Boxed<#base> };
+        } else if boxed {
             base = quote! { Box<#base> };
         }
         // `any` already holds `null`; any other nullable type is an `Option`.

@@ -395,38 +395,38 @@ pub mod api {
         ) -> impl rt::Future<Output = Result<MyShiftOutput, rt::HandlerError>> + Send;
     }
 
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders>
+    for ApproveSpecialInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<
+            Output = Result<ApproveSpecialOutput, rt::HandlerError>,
+        > + Send {
+            handler.approve_special(input, context)
+        }
+    }
+
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for MyShiftInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<MyShiftOutput, rt::HandlerError>> + Send {
+            handler.my_shift(input, context)
+        }
+    }
+
     /// Adds a route for every function of [`Handler`] to `router`.
     pub fn register<H: Handler>(router: &mut rt::FunctionRouter, handler: rt::Arc<H>) {
-        let routed = rt::Arc::clone(&handler);
-        router
-            .insert(
-                "fn.approveSpecial",
-                move |request: rt::Message| {
-                    let handler = rt::Arc::clone(&routed);
-                    async move {
-                        let (input, mut context): (ApproveSpecialInput, Context) = rt::decode_request(
-                            request,
-                        )?;
-                        let output = handler.approve_special(input, &mut context).await?;
-                        rt::encode_response(&output, context)
-                    }
-                },
-            );
-        let routed = rt::Arc::clone(&handler);
-        router
-            .insert(
-                "fn.myShift",
-                move |request: rt::Message| {
-                    let handler = rt::Arc::clone(&routed);
-                    async move {
-                        let (input, mut context): (MyShiftInput, Context) = rt::decode_request(
-                            request,
-                        )?;
-                        let output = handler.my_shift(input, &mut context).await?;
-                        rt::encode_response(&output, context)
-                    }
-                },
-            );
+        rt::route::<
+            H,
+            ApproveSpecialInput,
+            RequestHeaders,
+            ResponseHeaders,
+        >(router, &handler);
+        rt::route::<H, MyShiftInput, RequestHeaders, ResponseHeaders>(router, &handler);
     }
 
     /// A router serving every function of [`Handler`] with `handler`.

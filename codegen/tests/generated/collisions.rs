@@ -277,23 +277,19 @@ pub mod collisions {
         ) -> impl rt::Future<Output = Result<PingOutput, rt::HandlerError>> + Send;
     }
 
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for PingInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<PingOutput, rt::HandlerError>> + Send {
+            handler.ping(input, context)
+        }
+    }
+
     /// Adds a route for every function of [`Handler`] to `router`.
     pub fn register<H: Handler>(router: &mut rt::FunctionRouter, handler: rt::Arc<H>) {
-        let routed = rt::Arc::clone(&handler);
-        router
-            .insert(
-                "fn.ping",
-                move |request: rt::Message| {
-                    let handler = rt::Arc::clone(&routed);
-                    async move {
-                        let (input, mut context): (PingInput, Context) = rt::decode_request(
-                            request,
-                        )?;
-                        let output = handler.ping(input, &mut context).await?;
-                        rt::encode_response(&output, context)
-                    }
-                },
-            );
+        rt::route::<H, PingInput, RequestHeaders, ResponseHeaders>(router, &handler);
     }
 
     /// A router serving every function of [`Handler`] with `handler`.

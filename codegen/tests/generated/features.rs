@@ -1105,68 +1105,52 @@ pub mod features {
         ) -> impl rt::Future<Output = Result<StatusOutput, rt::HandlerError>> + Send;
     }
 
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for EchoInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<EchoOutput, rt::HandlerError>> + Send {
+            handler.echo(input, context)
+        }
+    }
+
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for GetPointInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<GetPointOutput, rt::HandlerError>> + Send {
+            handler.get_point(input, context)
+        }
+    }
+
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for PaginateInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<PaginateOutput, rt::HandlerError>> + Send {
+            handler.paginate(input, context)
+        }
+    }
+
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for StatusInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<StatusOutput, rt::HandlerError>> + Send {
+            handler.status(input, context)
+        }
+    }
+
     /// Adds a route for every function of [`Handler`] to `router`.
     pub fn register<H: Handler>(router: &mut rt::FunctionRouter, handler: rt::Arc<H>) {
-        let routed = rt::Arc::clone(&handler);
-        router
-            .insert(
-                "fn.echo",
-                move |request: rt::Message| {
-                    let handler = rt::Arc::clone(&routed);
-                    async move {
-                        let (input, mut context): (EchoInput, Context) = rt::decode_request(
-                            request,
-                        )?;
-                        let output = handler.echo(input, &mut context).await?;
-                        rt::encode_response(&output, context)
-                    }
-                },
-            );
-        let routed = rt::Arc::clone(&handler);
-        router
-            .insert(
-                "fn.getPoint",
-                move |request: rt::Message| {
-                    let handler = rt::Arc::clone(&routed);
-                    async move {
-                        let (input, mut context): (GetPointInput, Context) = rt::decode_request(
-                            request,
-                        )?;
-                        let output = handler.get_point(input, &mut context).await?;
-                        rt::encode_response(&output, context)
-                    }
-                },
-            );
-        let routed = rt::Arc::clone(&handler);
-        router
-            .insert(
-                "fn.paginate",
-                move |request: rt::Message| {
-                    let handler = rt::Arc::clone(&routed);
-                    async move {
-                        let (input, mut context): (PaginateInput, Context) = rt::decode_request(
-                            request,
-                        )?;
-                        let output = handler.paginate(input, &mut context).await?;
-                        rt::encode_response(&output, context)
-                    }
-                },
-            );
-        let routed = rt::Arc::clone(&handler);
-        router
-            .insert(
-                "fn.status",
-                move |request: rt::Message| {
-                    let handler = rt::Arc::clone(&routed);
-                    async move {
-                        let (input, mut context): (StatusInput, Context) = rt::decode_request(
-                            request,
-                        )?;
-                        let output = handler.status(input, &mut context).await?;
-                        rt::encode_response(&output, context)
-                    }
-                },
-            );
+        rt::route::<H, EchoInput, RequestHeaders, ResponseHeaders>(router, &handler);
+        rt::route::<H, GetPointInput, RequestHeaders, ResponseHeaders>(router, &handler);
+        rt::route::<H, PaginateInput, RequestHeaders, ResponseHeaders>(router, &handler);
+        rt::route::<H, StatusInput, RequestHeaders, ResponseHeaders>(router, &handler);
     }
 
     /// A router serving every function of [`Handler`] with `handler`.

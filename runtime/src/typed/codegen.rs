@@ -15,10 +15,10 @@ pub use serde_json;
 
 pub use super::client::{call, call_raw, call_selected, call_with};
 pub use super::optional::deserialize_present;
-pub use super::server::{decode_request, encode_response};
+pub use super::server::{Route, decode_request, encode_response, route};
 pub use super::{
-    Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response, ResultField,
-    Section, Select, SelectField, SelectedResponse, Selection, Value, standard,
+    Boxed, Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response,
+    ResultField, Section, Select, SelectField, SelectedResponse, Selection, Value, standard,
 };
 pub use crate::mock::{MockError, MockOptions};
 pub use crate::schema::Schema;

@@ -1,12 +1,17 @@
 //! Server glue: a request [`Message`] into typed input and [`Context`], typed output
-//! back into a response [`Message`].
+//! back into a response [`Message`], and the route serving one function of a generated
+//! `Handler`.
+
+use std::future::Future;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
+use super::FunctionInput;
 use crate::message::{Headers, Message};
-use crate::router::HandlerError;
+use crate::router::{FunctionRouter, HandlerError};
 
 /// What a generated handler method sees of a request besides its input.
 #[derive(Debug, Default)]
@@ -94,4 +99,36 @@ where
     // Typed `bytes` are `Bytes`: the server names them in `@base64_`.
     message.mark_bytes();
     Ok(message)
+}
+
+/// One function of a generated `Handler` trait `H`: generated code implements it on the
+/// function's input type, calling the handler's method for it.
+pub trait Route<H, Rq, Rs>: FunctionInput + Send + 'static {
+    /// Calls `handler`'s method for this function.
+    fn serve(
+        handler: &H,
+        input: Self,
+        context: &mut Context<Rq, Rs>,
+    ) -> impl Future<Output = Result<Self::Output, HandlerError>> + Send;
+}
+
+/// Adds a route for the function whose input is `I` to `router`, served by `handler`.
+/// The request-to-response glue lives here once rather than in every generated route,
+/// so a schema's crate does not type-check one async block per function.
+pub fn route<H, I, Rq, Rs>(router: &mut FunctionRouter, handler: &Arc<H>)
+where
+    H: Send + Sync + 'static,
+    I: Route<H, Rq, Rs>,
+    Rq: DeserializeOwned + Send + 'static,
+    Rs: Default + Serialize + Send + 'static,
+{
+    let routed = Arc::clone(handler);
+    router.insert(I::NAME, move |request: Message| {
+        let handler = Arc::clone(&routed);
+        async move {
+            let (input, mut context): (I, Context<Rq, Rs>) = decode_request(request)?;
+            let output = I::serve(&handler, input, &mut context).await?;
+            encode_response(&output, context)
+        }
+    });
 }
