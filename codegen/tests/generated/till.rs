@@ -394,23 +394,19 @@ pub mod till {
         ) -> impl rt::Future<Output = Result<QuoteOutput, rt::HandlerError>> + Send;
     }
 
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for QuoteInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<QuoteOutput, rt::HandlerError>> + Send {
+            handler.quote(input, context)
+        }
+    }
+
     /// Adds a route for every function of [`Handler`] to `router`.
     pub fn register<H: Handler>(router: &mut rt::FunctionRouter, handler: rt::Arc<H>) {
-        let routed = rt::Arc::clone(&handler);
-        router
-            .insert(
-                "fn.quote",
-                move |request: rt::Message| {
-                    let handler = rt::Arc::clone(&routed);
-                    async move {
-                        let (input, mut context): (QuoteInput, Context) = rt::decode_request(
-                            request,
-                        )?;
-                        let output = handler.quote(input, &mut context).await?;
-                        rt::encode_response(&output, context)
-                    }
-                },
-            );
+        rt::route::<H, QuoteInput, RequestHeaders, ResponseHeaders>(router, &handler);
     }
 
     /// A router serving every function of [`Handler`] with `handler`.
