@@ -144,7 +144,7 @@ mod tests {
     /// The `(struct key, field)` pairs held through `Boxed` for `definitions`.
     fn boxed(definitions: &[String]) -> Vec<String> {
         let schema = Schema::from_text(&format!("[{}]", definitions.join(","))).unwrap();
-        let plan = Plan::build(&schema).unwrap();
+        let plan = Plan::build(&schema, &Default::default()).unwrap();
         let mut names: Vec<String> = boxed_fields(&plan)
             .into_iter()
             .map(|(item, field)| match &plan.items[item].shape {
