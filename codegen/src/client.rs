@@ -165,22 +165,28 @@ impl Emitter<'_> {
         let output = self.item_path(function.output);
         let request_headers = self.item_ident(self.plan.request_headers);
         let response_headers = self.item_ident(self.plan.response_headers);
+        // Plain functions handing back `call`'s future: an `async fn` per function
+        // would make the compiler build and check one more state machine each.
         quote! {
             #doc
-            pub async fn #method(
+            pub fn #method(
                 &self,
                 input: #input,
-            ) -> Result<rt::Response<#output, #response_headers>, rt::CallError> {
-                self.call(input).await
+            ) -> impl ::core::future::Future<
+                Output = Result<rt::Response<#output, #response_headers>, rt::CallError>,
+            > + '_ {
+                self.call(input)
             }
 
             #[doc = #with_doc]
-            pub async fn #method_with(
+            pub fn #method_with(
                 &self,
                 input: #input,
                 headers: #request_headers,
-            ) -> Result<rt::Response<#output, #response_headers>, rt::CallError> {
-                self.call_with(input, headers).await
+            ) -> impl ::core::future::Future<
+                Output = Result<rt::Response<#output, #response_headers>, rt::CallError>,
+            > + '_ {
+                self.call_with(input, headers)
             }
         }
     }

@@ -536,37 +536,51 @@ pub mod api {
         }
 
         /// Calls `fn.approveSpecial`.
-        pub async fn approve_special(
+        pub fn approve_special(
             &self,
             input: ApproveSpecialInput,
-        ) -> Result<rt::Response<ApproveSpecialOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<
+                rt::Response<ApproveSpecialOutput, ResponseHeaders>,
+                rt::CallError,
+            >,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::approve_special`], with `headers` over the client's default ones.
-        pub async fn approve_special_with(
+        pub fn approve_special_with(
             &self,
             input: ApproveSpecialInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<ApproveSpecialOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<
+                rt::Response<ApproveSpecialOutput, ResponseHeaders>,
+                rt::CallError,
+            >,
+        > + '_ {
+            self.call_with(input, headers)
         }
 
         /// Calls `fn.myShift`.
-        pub async fn my_shift(
+        pub fn my_shift(
             &self,
             input: MyShiftInput,
-        ) -> Result<rt::Response<MyShiftOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<MyShiftOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::my_shift`], with `headers` over the client's default ones.
-        pub async fn my_shift_with(
+        pub fn my_shift_with(
             &self,
             input: MyShiftInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<MyShiftOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<MyShiftOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
         }
     }
 

@@ -399,20 +399,24 @@ pub mod collisions {
         }
 
         /// The user's ping, unlike the standard `fn.ping_`, takes a message.
-        pub async fn ping(
+        pub fn ping(
             &self,
             input: PingInput,
-        ) -> Result<rt::Response<PingOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<PingOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::ping`], with `headers` over the client's default ones.
-        pub async fn ping_with(
+        pub fn ping_with(
             &self,
             input: PingInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<PingOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<PingOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
         }
     }
 

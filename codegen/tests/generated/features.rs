@@ -1260,88 +1260,108 @@ pub mod features {
         }
 
         /// An internal function (its name ends in `_`).
-        pub async fn debug(
+        pub fn debug(
             &self,
             input: DebugInput,
-        ) -> Result<rt::Response<DebugOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<DebugOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::debug`], with `headers` over the client's default ones.
-        pub async fn debug_with(
+        pub fn debug_with(
             &self,
             input: DebugInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<DebugOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<DebugOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
         }
 
         /// Echoes every kind of value back.
-        pub async fn echo(
+        pub fn echo(
             &self,
             input: EchoInput,
-        ) -> Result<rt::Response<EchoOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<EchoOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::echo`], with `headers` over the client's default ones.
-        pub async fn echo_with(
+        pub fn echo_with(
             &self,
             input: EchoInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<EchoOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<EchoOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
         }
 
         /// Returns the point with the given id.
-        pub async fn get_point(
+        pub fn get_point(
             &self,
             input: GetPointInput,
-        ) -> Result<rt::Response<GetPointOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<GetPointOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::get_point`], with `headers` over the client's default ones.
-        pub async fn get_point_with(
+        pub fn get_point_with(
             &self,
             input: GetPointInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<GetPointOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<GetPointOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
         }
 
         /// Links back to itself in its result.
-        pub async fn paginate(
+        pub fn paginate(
             &self,
             input: PaginateInput,
-        ) -> Result<rt::Response<PaginateOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<PaginateOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::paginate`], with `headers` over the client's default ones.
-        pub async fn paginate_with(
+        pub fn paginate_with(
             &self,
             input: PaginateInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<PaginateOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<PaginateOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
         }
 
         /// A function anyone may call, even with authentication on.
-        pub async fn status(
+        pub fn status(
             &self,
             input: StatusInput,
-        ) -> Result<rt::Response<StatusOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<StatusOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::status`], with `headers` over the client's default ones.
-        pub async fn status_with(
+        pub fn status_with(
             &self,
             input: StatusInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<StatusOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<StatusOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
         }
     }
 

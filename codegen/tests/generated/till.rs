@@ -516,20 +516,24 @@ pub mod till {
         }
 
         /// Prices an item.
-        pub async fn quote(
+        pub fn quote(
             &self,
             input: QuoteInput,
-        ) -> Result<rt::Response<QuoteOutput, ResponseHeaders>, rt::CallError> {
-            self.call(input).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<QuoteOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
         }
 
         /// Like [`Client::quote`], with `headers` over the client's default ones.
-        pub async fn quote_with(
+        pub fn quote_with(
             &self,
             input: QuoteInput,
             headers: RequestHeaders,
-        ) -> Result<rt::Response<QuoteOutput, ResponseHeaders>, rt::CallError> {
-            self.call_with(input, headers).await
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<QuoteOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
         }
     }
 
