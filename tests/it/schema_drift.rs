@@ -121,16 +121,15 @@ publish = false
 
 [workspace]
 
+# What the library needs (`cargo check --lib` checks nothing else): not the binary's
+# HTTP server, command line or log output.
 [dependencies]
-telepact = {{ path = "{runtime}" }}
+telepact = {{ path = "{runtime}", default-features = false }}
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = {{ version = "1", features = ["preserve_order"] }}
 thiserror = "2"
 tracing = "0.1"
 subtle = "2.6"
-clap = {{ version = "4", features = ["derive"] }}
-tokio = {{ version = "1", features = ["macros", "rt-multi-thread", "signal", "net"] }}
-tracing-subscriber = {{ version = "0.3", features = ["env-filter"] }}
 
 [build-dependencies]
 telepact-codegen = {{ path = "{codegen}" }}
