@@ -10,7 +10,7 @@ use crate::docs::doc_attrs;
 use crate::error::Error;
 use crate::externs::Externs;
 use crate::names::{ident, snake_name};
-use crate::plan::{ItemId, Plan};
+use crate::plan::{Item, ItemId, Plan, Shape};
 
 /// Options resolved into tokens, shared by the emitters.
 #[derive(Debug, Clone)]
@@ -68,15 +68,9 @@ impl Options {
     /// The extra attributes for the field `wire` (as the schema spells it, `due!`) of the
     /// item with schema key `key`: selected as `key.wire`, with or without the `!`.
     pub(crate) fn field_attributes_for(&self, key: &str, wire: &str) -> Vec<&TokenStream> {
-        let bare = wire.trim_end_matches('!');
         self.field_attributes
             .iter()
-            .filter(|(selector, _)| {
-                selector
-                    .strip_prefix(key)
-                    .and_then(|rest| rest.strip_prefix('.'))
-                    .is_some_and(|field| field.trim_end_matches('!') == bare)
-            })
+            .filter(|(path, _)| selects_field(path, key, wire))
             .map(|(_, attribute)| attribute)
             .collect()
     }
@@ -86,15 +80,81 @@ impl Options {
     pub(crate) fn attributes_for(&self, key: &str) -> Vec<&TokenStream> {
         self.type_attributes
             .iter()
-            .filter(|(selector, _)| {
-                selector == "."
-                    || key == selector
-                    || key
-                        .strip_prefix(selector.as_str())
-                        .is_some_and(|rest| rest.starts_with('.'))
-            })
+            .filter(|(selector, _)| selects_item(selector, key))
             .map(|(_, attribute)| attribute)
             .collect()
+    }
+
+    /// Refuses a `type_attribute` or `field_attribute` that selects nothing generated
+    /// (a misspelt key, a type mapped by `extern_path`, a standard type the runtime
+    /// defines), which would otherwise leave its attribute out without a word.
+    fn check_selectors(&self, plan: &Plan) -> Result<(), Error> {
+        let generated = |item: &&Item| item.external.is_none() && !item.standard;
+        for (selector, _) in &self.type_attributes {
+            if !plan
+                .items
+                .iter()
+                .filter(generated)
+                .any(|item| selects_item(selector, &item.key))
+            {
+                let reason = match plan
+                    .items
+                    .iter()
+                    .find(|item| selects_item(selector, &item.key))
+                {
+                    Some(item) if item.external.is_some() => {
+                        format!(
+                            "`{selector}` is mapped by extern_path: nothing is generated for it"
+                        )
+                    }
+                    Some(_) => format!("`{selector}` is a standard type, defined by the runtime"),
+                    None => format!("the schema defines no `{selector}`"),
+                };
+                return Err(unselected("type_attribute", selector, reason));
+            }
+        }
+        for (path, _) in &self.field_attributes {
+            let found = plan
+                .items
+                .iter()
+                .filter(generated)
+                .any(|item| match &item.shape {
+                    Shape::Struct(fields) => fields
+                        .iter()
+                        .any(|field| selects_field(path, &item.key, &field.wire)),
+                    Shape::Enum(_) => false,
+                });
+            if !found {
+                let reason = format!("no generated type has the field `{path}`");
+                return Err(unselected("field_attribute", path, reason));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a `type_attribute` selector selects the item with schema key `key`: `.`
+/// selects every item, `fn.x` selects `fn.x` and everything under it (`fn.x.->`).
+fn selects_item(selector: &str, key: &str) -> bool {
+    selector == "."
+        || key == selector
+        || key
+            .strip_prefix(selector)
+            .is_some_and(|rest| rest.starts_with('.'))
+}
+
+/// Whether a `field_attribute` path selects the field `wire` (as the schema spells it,
+/// `due!`) of the item with schema key `key`: `key.wire`, with or without the `!`.
+fn selects_field(path: &str, key: &str, wire: &str) -> bool {
+    path.strip_prefix(key)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .is_some_and(|field| field.trim_end_matches('!') == wire.trim_end_matches('!'))
+}
+
+fn unselected(option: &str, selector: &str, reason: String) -> Error {
+    Error::InvalidOption {
+        option: format!("{option}({selector:?}, ..)"),
+        reason,
     }
 }
 
@@ -200,6 +260,7 @@ pub fn generate_standard() -> Result<String, Error> {
 /// (the schema directory's name), holding the schema it came from.
 pub(crate) fn generate(schema: &Schema, options: &Options, source: &str) -> Result<String, Error> {
     let plan = Plan::build(schema, &options.externs)?;
+    options.check_selectors(&plan)?;
     let emitter = Emitter {
         plan: &plan,
         options,

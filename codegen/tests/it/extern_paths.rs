@@ -159,6 +159,14 @@ fn a_misconfigured_extern_path_names_its_option() {
          `struct.ValidationFailure_` is a standard definition, typed in \
          `telepact::typed::standard`"
     );
+    let attributed = telepact_codegen::configure()
+        .extern_path("struct.Money", "crate::Money")
+        .type_attribute("struct.Money", "#[derive(Hash)]");
+    assert_eq!(
+        generate_till(attributed).unwrap_err().to_string(),
+        "invalid option type_attribute(\"struct.Money\", ..): \
+         `struct.Money` is mapped by extern_path: nothing is generated for it"
+    );
     let undeclared = telepact_codegen::configure()
         .extern_path("struct.Money", "crate::Money")
         .extern_traits("struct.Money", ["Ord"]);

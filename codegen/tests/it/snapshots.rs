@@ -126,3 +126,32 @@ fn an_attribute_that_does_not_parse_names_its_option() {
         "{error}"
     );
 }
+
+#[test]
+fn an_attribute_that_selects_nothing_names_its_option() {
+    let type_error = |selector: &str| {
+        telepact_codegen::configure()
+            .type_attribute(selector, "#[derive(Hash)]")
+            .generate_dir(common::features_dir())
+            .unwrap_err()
+            .to_string()
+    };
+    assert_eq!(
+        type_error("struct.Pont"),
+        "invalid option type_attribute(\"struct.Pont\", ..): the schema defines no `struct.Pont`"
+    );
+    assert_eq!(
+        type_error("union.ParseFailure_"),
+        "invalid option type_attribute(\"union.ParseFailure_\", ..): \
+         `union.ParseFailure_` is a standard type, defined by the runtime"
+    );
+    let error = telepact_codegen::configure()
+        .field_attribute("struct.Point.w", "#[doc(hidden)]")
+        .generate_dir(common::features_dir())
+        .unwrap_err();
+    assert_eq!(
+        error.to_string(),
+        "invalid option field_attribute(\"struct.Point.w\", ..): \
+         no generated type has the field `struct.Point.w`"
+    );
+}
