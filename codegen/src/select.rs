@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use telepact_schema::{Schema, StructId, TypeExpr, TypeKind, UnionId};
+use telepact_schema::Schema;
 
 use crate::emit::Emitter;
 use crate::names::{ident, type_name};
@@ -53,12 +53,7 @@ impl Emitter<'_> {
     /// to, through collections and other functions' results.
     fn selectable(&self, schema: &Schema) -> BTreeSet<(ItemId, Section)> {
         let mut found = BTreeSet::new();
-        let mut walk = Walk {
-            schema,
-            structs: BTreeSet::new(),
-            unions: BTreeSet::new(),
-            results: BTreeSet::new(),
-        };
+        let mut ok_fields = Vec::new();
         let functions = self.plan.functions.iter().zip(&schema.functions);
         for (index, (function, def)) in functions.enumerate() {
             if function.standard {
@@ -68,19 +63,18 @@ impl Emitter<'_> {
                 found.insert((ok, Section::Result { function: index }));
             }
             if let Some(tag) = def.result.tags.get(SUCCESS_TAG) {
-                for field in tag.fields.values() {
-                    walk.visit(&field.ty);
-                }
+                ok_fields.extend(tag.fields.values());
             }
         }
-        for id in walk.structs {
-            let name = &schema.structs[id as usize].name;
-            let item = self.plan.struct_item(StructId(id));
+        let reached = schema.types_reachable_from(ok_fields);
+        for id in reached.structs {
+            let name = &schema.struct_def(id).name;
+            let item = self.plan.struct_item(id);
             found.insert((item, Section::Struct(name.clone())));
         }
-        for id in walk.unions {
-            let def = &schema.unions[id as usize];
-            let item = self.plan.union_item(UnionId(id));
+        for id in reached.unions {
+            let def = schema.union_def(id);
+            let item = self.plan.union_item(id);
             for tag in def.tags.keys() {
                 if let Some(payload) = self.tag_payload(item, tag) {
                     let section = Section::Tag {
@@ -165,42 +159,6 @@ impl Emitter<'_> {
                     }
                 }
             }
-        }
-    }
-}
-
-/// The structs, unions and function results reached from a result's fields.
-struct Walk<'s> {
-    schema: &'s Schema,
-    structs: BTreeSet<u32>,
-    unions: BTreeSet<u32>,
-    results: BTreeSet<u32>,
-}
-
-impl Walk<'_> {
-    fn visit(&mut self, ty: &TypeExpr) {
-        match &ty.kind {
-            TypeKind::Array(inner) | TypeKind::Object(inner) => self.visit(inner),
-            TypeKind::Struct(id) if self.structs.insert(id.0) => {
-                for field in self.schema.struct_def(*id).fields.values() {
-                    self.visit(&field.ty);
-                }
-            }
-            TypeKind::Union(id) if self.unions.insert(id.0) => {
-                let tags = &self.schema.union_def(*id).tags;
-                for field in tags.values().flat_map(|tag| tag.fields.values()) {
-                    self.visit(&field.ty);
-                }
-            }
-            // A linked function's own result tags (not the errors merged into them).
-            TypeKind::FunctionLink(id) if self.results.insert(id.0) => {
-                let tags = &self.schema.function(*id).result.tags;
-                let declared = tags.values().filter(|tag| tag.from_errors.is_none());
-                for field in declared.flat_map(|tag| tag.fields.values()) {
-                    self.visit(&field.ty);
-                }
-            }
-            _ => {}
         }
     }
 }

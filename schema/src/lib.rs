@@ -61,9 +61,11 @@ mod load;
 pub mod model;
 mod parse;
 mod pseudo_json;
+mod reachable;
 mod standard;
 
 pub use compare::{Incompatibility, IncompatibilityKind, compare};
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures};
 pub use model::*;
 pub use pseudo_json::pseudo_json_text;
+pub use reachable::ReachableTypes;

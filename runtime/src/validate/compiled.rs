@@ -5,9 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use indexmap::IndexMap;
 use serde_json::Value;
-use telepact_schema::{
-    Field, FunctionId, Schema, StructId, Tag, TypeExpr, TypeKind, UnionDef, UnionId,
-};
+use telepact_schema::{Field, FunctionId, Schema, StructId, Tag, TypeExpr, TypeKind, UnionId};
 
 use super::possible_select::possible_select;
 
@@ -272,9 +270,4 @@ impl<'a> BytesSearch<'a> {
             _ => false,
         }
     }
-}
-
-/// The tags a result declares itself (not merged in from `errors.*`).
-pub(crate) fn declared_tags(result: &UnionDef) -> impl Iterator<Item = &Tag> {
-    result.tags.values().filter(|t| t.from_errors.is_none())
 }
