@@ -163,31 +163,21 @@ where
         .headers
         .insert(SELECT_HEADER.into(), Value::Object(selection.to_select().0));
     let response = client.request(request).await?;
-    let fail = |part, source| DecodeError {
-        function: I::NAME.into(),
-        part,
-        source,
+    let Some((tag, payload)) = only_tag(&response.body) else {
+        let reason = "expected a result: one tag with an object payload";
+        return Err(DecodeError {
+            function: I::NAME.into(),
+            part: "response body",
+            source: serde::de::Error::custom(reason),
+        }
+        .into());
     };
-    let (tag, payload) = single_tag(response.body).map_err(|e| fail("response body", e))?;
-    let headers = serde_json::from_value(Value::Object(response.headers.clone()))
-        .map_err(|e| fail("response headers", e))?;
     Ok(SelectedResponse {
-        tag,
-        payload,
-        headers,
+        tag: tag.clone(),
+        payload: payload.clone(),
+        headers: decode_headers(I::NAME, &response.headers)?,
         raw_headers: response.headers,
     })
-}
-
-/// A result body's one tag and its object payload.
-fn single_tag(body: Map<String, Value>) -> Result<(String, Map<String, Value>), serde_json::Error> {
-    let mut entries = body.into_iter();
-    match (entries.next(), entries.next()) {
-        (Some((tag, Value::Object(payload))), None) => Ok((tag, payload)),
-        _ => Err(serde::de::Error::custom(
-            "expected a result: one tag with an object payload",
-        )),
-    }
 }
 
 fn encode_request<I, Rq>(input: I, headers: &Rq, extra: Headers) -> Result<Message, CallError>
@@ -222,20 +212,17 @@ where
     O: DeserializeOwned,
     Rs: DeserializeOwned,
 {
-    let fail = |part, source| DecodeError {
-        function: function.into(),
-        part,
-        source,
-    };
     let output = match unknown_result(known_tags, &response.body) {
         Some(unknown) => Reply::Unknown(unknown),
         None => Reply::Known(
-            serde_json::from_value(Value::Object(response.body))
-                .map_err(|e| fail("response body", e))?,
+            serde_json::from_value(Value::Object(response.body)).map_err(|source| DecodeError {
+                function: function.into(),
+                part: "response body",
+                source,
+            })?,
         ),
     };
-    let headers = serde_json::from_value(Value::Object(response.headers.clone()))
-        .map_err(|e| fail("response headers", e))?;
+    let headers = decode_headers(function, &response.headers)?;
     Ok(Response {
         output,
         headers,
@@ -246,12 +233,33 @@ where
 /// The body as an [`UnknownResult`] when it is one tag, not in `known_tags`, with an
 /// object payload; anything else is for the generated types to read (or refuse).
 fn unknown_result(known_tags: &[&str], body: &Map<String, Value>) -> Option<UnknownResult> {
-    let mut entries = body.iter();
-    let (Some((tag, Value::Object(payload))), None) = (entries.next(), entries.next()) else {
-        return None;
-    };
+    let (tag, payload) = only_tag(body)?;
     (!known_tags.contains(&tag.as_str())).then(|| UnknownResult {
         tag: tag.clone(),
         payload: payload.clone(),
+    })
+}
+
+/// A result body's one tag and its object payload; `None` for any other shape.
+fn only_tag(body: &Map<String, Value>) -> Option<(&String, &Map<String, Value>)> {
+    let mut entries = body.iter();
+    match (entries.next(), entries.next()) {
+        (Some((tag, Value::Object(payload))), None) => Some((tag, payload)),
+        _ => None,
+    }
+}
+
+/// The response headers the schema declares, typed.
+fn decode_headers<Rs: DeserializeOwned>(
+    function: &str,
+    headers: &Headers,
+) -> Result<Rs, CallError> {
+    serde_json::from_value(Value::Object(headers.clone())).map_err(|source| {
+        DecodeError {
+            function: function.into(),
+            part: "response headers",
+            source,
+        }
+        .into()
     })
 }
