@@ -9,9 +9,10 @@ use std::sync::{Mutex, PoisonError};
 use telepact_schema::Schema;
 
 use crate::compat;
-use crate::emit::{Options, generate, parse_attributes};
+use crate::emit::{Generated, Options, generate, parse_attributes};
 use crate::error::Error;
 use crate::externs;
+use crate::split::split;
 
 /// Starts a [`Builder`] with the defaults: runtime at `::telepact`, types, server and
 /// client all generated, output in `OUT_DIR`.
@@ -200,6 +201,10 @@ impl Builder {
     /// The generated source for an already loaded schema; `source` names it in the
     /// file's header.
     pub fn generate(&self, schema: &Schema, source: &str) -> Result<String, Error> {
+        self.syntax(schema, source).map(Generated::into_source)
+    }
+
+    fn syntax(&self, schema: &Schema, source: &str) -> Result<Generated, Error> {
         let mut options = Options::new(
             &self.runtime_path,
             &self.type_attributes,
@@ -225,17 +230,27 @@ impl Builder {
     /// Loads the schema in `dir` and returns the generated source.
     pub fn generate_dir(&self, dir: impl AsRef<Path>) -> Result<String, Error> {
         let dir = dir.as_ref();
+        self.generate(&self.load_dir(dir)?, &schema_name(dir))
+    }
+
+    /// Loads the schema in `dir`, checked against its released copy if one is set.
+    fn load_dir(&self, dir: &Path) -> Result<Schema, Error> {
         let schema = Schema::from_dir(dir)?;
         if let Some(released) = &self.compatible_with {
             compat::check(&schema, dir, released)?;
         }
-        self.generate(&schema, &schema_name(dir))
+        Ok(schema)
     }
 
     /// Generates `<OUT_DIR>/<dir name>.rs`, the module `<dir name>`, from the schema in
     /// `dir` (include it with `telepact::include_schema!("<dir name>")`) and returns its
-    /// path. The file is
-    /// rewritten only when its content changes.
+    /// path.
+    ///
+    /// The module's items are written one file per type under `<OUT_DIR>/<dir name>/`
+    /// and included from the module, so that after a schema edit rustc's incremental
+    /// cache still holds for the types the edit did not change; `generate_dir` gives the
+    /// same code as one file. A file is rewritten only when its content changes, and
+    /// files of types no longer generated are removed.
     pub fn compile_dir(&self, dir: impl AsRef<Path>) -> Result<PathBuf, Error> {
         let dir = dir.as_ref();
         if self.emit_rerun_if_changed {
@@ -244,16 +259,19 @@ impl Builder {
                 print_rerun_if_changed(released)?;
             }
         }
-        let code = self.generate_dir(dir)?;
+        let name = schema_name(dir);
+        let generated = self.syntax(&self.load_dir(dir)?, &name)?;
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")
                 .map(PathBuf::from)
                 .ok_or(Error::NoOutDir)?,
         };
-        let path = out_dir.join(format!("{}.rs", schema_name(dir)));
+        let path = out_dir.join(format!("{name}.rs"));
         claim_output(&path, dir)?;
-        write_if_changed(&path, &code)?;
+        let output = split(generated, &name);
+        write_parts(&out_dir.join(&name), &output.parts)?;
+        write_if_changed(&path, &output.main)?;
         Ok(path)
     }
 }
@@ -299,6 +317,29 @@ fn print_rerun_if_changed(dir: &Path) -> Result<(), Error> {
     files.sort();
     for file in files {
         println!("cargo:rerun-if-changed={}", file.display());
+    }
+    Ok(())
+}
+
+/// Writes the parts of a split module into `dir` and removes the `.rs` files of parts
+/// that are no longer generated.
+fn write_parts(dir: &Path, parts: &[(String, String)]) -> Result<(), Error> {
+    for (name, content) in parts {
+        write_if_changed(&dir.join(name), content)?;
+    }
+    let io = |source| Error::Io {
+        path: dir.to_path_buf(),
+        source,
+    };
+    for entry in fs::read_dir(dir).map_err(io)? {
+        let path = entry.map_err(io)?.path();
+        let stale = path.extension().is_some_and(|ext| ext == "rs")
+            && !parts
+                .iter()
+                .any(|(name, _)| path.file_name() == Some(name.as_ref()));
+        if stale {
+            fs::remove_file(&path).map_err(|source| Error::Io { path, source })?;
+        }
     }
     Ok(())
 }

@@ -111,6 +111,7 @@ mod plan;
 mod recursion;
 mod select;
 mod server;
+mod split;
 mod types;
 
 pub use builder::{Builder, configure, write_if_changed};

@@ -19,24 +19,110 @@ fn generate_text(schema: &str) -> Result<String, Error> {
     telepact_codegen::configure().generate(&schema, "test")
 }
 
+/// Every file under `dir`, with its modification time.
+fn files_with_mtimes(dir: &Path) -> Vec<(PathBuf, std::time::SystemTime)> {
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().path())
+        .filter(|path| path.is_file())
+        .map(|path| {
+            let modified = std::fs::metadata(&path).unwrap().modified().unwrap();
+            (path, modified)
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// Backdates every file under `dir` (and `dir/api`): any write, however soon, moves
+/// a file's mtime to now.
+fn backdate(dir: &Path) -> std::time::SystemTime {
+    let backdated = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
+    for dir in [dir.to_path_buf(), dir.join("api")] {
+        for (path, _) in files_with_mtimes(&dir) {
+            let file = std::fs::File::options().write(true).open(&path).unwrap();
+            file.set_modified(backdated).unwrap();
+        }
+    }
+    backdated
+}
+
 #[test]
-fn compile_dir_writes_one_file_named_after_the_directory_and_keeps_it_when_unchanged() {
+fn compile_dir_writes_the_module_and_a_file_per_type_and_keeps_them_when_unchanged() {
     let out = scratch_dir("compile_dir_out");
     let builder = telepact_codegen::configure()
         .out_dir(&out)
         .emit_rerun_if_changed(false);
     let path = builder.compile_dir(common::bakery_dir()).unwrap();
     assert_eq!(path, out.join("api.rs"));
-    let code = std::fs::read_to_string(&path).unwrap();
-    // Backdate the file: any write, however soon, moves its mtime to now.
-    let backdated = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
-    let file = std::fs::File::options().write(true).open(&path).unwrap();
-    file.set_modified(backdated).unwrap();
-    drop(file);
+    let module = std::fs::read_to_string(&path).unwrap();
+    assert!(module.contains("pub mod api {"), "{module}");
+    assert!(
+        module.contains(r#"include!("api/MyShiftOutput.rs");"#),
+        "{module}"
+    );
+    assert!(
+        module.contains(r#"include!("api/select.MyShiftOk.rs");"#),
+        "{module}"
+    );
+    let output = std::fs::read_to_string(out.join("api/MyShiftOutput.rs")).unwrap();
+    assert!(output.contains("pub enum MyShiftOutput {"), "{output}");
+
+    let backdated = backdate(&out);
     builder.compile_dir(common::bakery_dir()).unwrap();
-    let metadata = std::fs::metadata(&path).unwrap();
-    assert_eq!(metadata.modified().unwrap(), backdated, "rewritten");
-    assert_eq!(std::fs::read_to_string(&path).unwrap(), code);
+    for dir in [out.clone(), out.join("api")] {
+        for (file, modified) in files_with_mtimes(&dir) {
+            assert_eq!(modified, backdated, "{} rewritten", file.display());
+        }
+    }
+    assert_eq!(std::fs::read_to_string(&path).unwrap(), module);
+}
+
+#[test]
+fn a_schema_edit_rewrites_only_the_files_of_the_types_it_changes() {
+    let root = scratch_dir("compile_dir_edit");
+    let schema_dir = root.join("api");
+    std::fs::create_dir_all(&schema_dir).unwrap();
+    let write_schema = |extra: &str| {
+        let schema = format!(
+            r#"[{{"struct.Loaf": {{"weight": "integer"{extra}}}}},
+                {{"struct.Tray": {{"loaves": ["struct.Loaf"]}}}},
+                {{"struct.Crumb": {{}}}},
+                {{"fn.bake": {{"tray": "struct.Tray"}}, "->": [{{"Ok_": {{}}}}]}}]"#
+        );
+        std::fs::write(schema_dir.join("api.telepact.json"), schema).unwrap();
+    };
+    write_schema("");
+    let out = root.join("out");
+    let builder = telepact_codegen::configure()
+        .out_dir(&out)
+        .emit_rerun_if_changed(false);
+    builder.compile_dir(&schema_dir).unwrap();
+    let backdated = backdate(&out);
+
+    write_schema(r#", "flour": "string""#);
+    builder.compile_dir(&schema_dir).unwrap();
+    let rewritten: Vec<String> = files_with_mtimes(&out.join("api"))
+        .into_iter()
+        .filter(|(_, modified)| *modified != backdated)
+        .map(|(path, _)| path.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    // The changed struct and the embedded schema; the module itself is unchanged.
+    assert_eq!(rewritten, ["Loaf.rs", "SCHEMA_JSON.rs"]);
+    assert_eq!(files_with_mtimes(&out)[0].1, backdated, "api.rs rewritten");
+
+    let schema = r#"[{"fn.bake": {}, "->": [{"Ok_": {}}]}]"#;
+    std::fs::write(schema_dir.join("api.telepact.json"), schema).unwrap();
+    builder.compile_dir(&schema_dir).unwrap();
+    assert!(
+        !out.join("api/Loaf.rs").exists(),
+        "a removed type's file stays"
+    );
+    assert!(
+        !out.join("api/Crumb.rs").exists(),
+        "a removed type's file stays"
+    );
+    assert!(out.join("api/BakeInput.rs").exists());
 }
 
 #[test]
@@ -54,8 +140,8 @@ fn two_schema_directories_of_one_name_never_overwrite_each_other() {
     builder.compile_dir(root.join("a/api")).unwrap();
     let error = builder.compile_dir(root.join("b/api")).unwrap_err();
     assert!(matches!(error, Error::OutputClash { .. }), "{error}");
-    let generated = std::fs::read_to_string(root.join("out/api.rs")).unwrap();
-    assert!(generated.contains("\"fn.a\""), "the first output stays");
+    let embedded = std::fs::read_to_string(root.join("out/api/SCHEMA_JSON.rs")).unwrap();
+    assert!(embedded.contains("\"fn.a\""), "the first output stays");
 }
 
 /// The build error for a schema directory holding `text`, with the directory shown

@@ -1,0 +1,163 @@
+//! Splits the generated module into one file per type for the build script's output,
+//! so that rustc's incremental cache survives a schema edit.
+//!
+//! rustc keys its incremental results on source positions: an edit that moves every
+//! item below it by a line makes it check the whole generated module again (the
+//! 200-function benchmark schema took as long after a one-field edit as from scratch).
+//! Positions in one file do not move when another file changes, so `compile_dir` writes
+//! the module as a skeleton holding `include!`s of per-type files: an edit rewrites
+//! only the files of the types it changes (and the embedded schema's), and rustc reuses
+//! what it knew of the rest. `Builder::generate` and the `telepact codegen` command
+//! still produce the single file, the one to read.
+
+use std::collections::{HashMap, HashSet};
+
+use syn::{Item, Type};
+
+use crate::emit::{Generated, format_items};
+
+/// The generated module as a skeleton and the files it includes.
+pub(crate) struct SplitOutput {
+    /// The file `include_schema!` includes: the module, its docs and imports, and one
+    /// `include!` per part.
+    pub main: String,
+    /// (file name inside the parts directory, content), in the skeleton's order.
+    pub parts: Vec<(String, String)>,
+}
+
+/// Splits `generated` (one `pub mod`) into parts kept in the directory `parts_dir`,
+/// named relative to the main file's directory.
+pub(crate) fn split(generated: Generated, parts_dir: &str) -> SplitOutput {
+    let Generated { header, mut file } = generated;
+    let mut parts = Parts::new(parts_dir);
+    for item in &mut file.items {
+        if let Item::Mod(module) = item {
+            parts.split_module(module, "");
+        }
+    }
+    let main = format!("{header}{}", format_items(file.items));
+    SplitOutput {
+        main,
+        parts: parts.finish(),
+    }
+}
+
+/// The parts collected so far, grouped by the type (or function) each item belongs to.
+struct Parts {
+    dir: String,
+    /// Part names in first-seen order, with their items.
+    order: Vec<String>,
+    items: HashMap<String, Vec<Item>>,
+    /// Lower-cased names taken, so no two parts clash on a case-insensitive file system.
+    taken: HashSet<String>,
+    /// (module prefix + owner) → part name.
+    names: HashMap<String, String>,
+}
+
+impl Parts {
+    fn new(dir: &str) -> Self {
+        Parts {
+            dir: dir.to_string(),
+            order: Vec::new(),
+            items: HashMap::new(),
+            taken: HashSet::new(),
+            names: HashMap::new(),
+        }
+    }
+
+    /// Moves the items of `module` (and of its inline submodules) into parts, leaving
+    /// its inner attributes, imports and one `include!` per part in their place.
+    /// Part names of a submodule's items start with its name (`select.MyShiftOk.rs`).
+    fn split_module(&mut self, module: &mut syn::ItemMod, prefix: &str) {
+        let Some((_, items)) = module.content.as_mut() else {
+            return;
+        };
+        let mut kept = Vec::new();
+        for mut item in std::mem::take(items) {
+            match &mut item {
+                Item::Use(_) | Item::Macro(_) => kept.push(item),
+                Item::Mod(inner) if inner.content.is_some() => {
+                    let inner_prefix = format!("{prefix}{}.", inner.ident);
+                    self.split_module(inner, &inner_prefix);
+                    kept.push(item);
+                }
+                _ => {
+                    // The `include!` goes where the part's first item was.
+                    if let Some(name) = self.add(prefix, owner(&item), item) {
+                        let path = format!("{}/{name}", self.dir);
+                        kept.push(syn::parse_quote! { include!(#path); });
+                    }
+                }
+            }
+        }
+        *items = kept;
+    }
+
+    /// Files `item` under its owner's part; returns the part's name if the part is new.
+    fn add(&mut self, prefix: &str, owner: String, item: Item) -> Option<String> {
+        let key = format!("{prefix}{owner}");
+        let (name, new) = match self.names.get(&key) {
+            Some(name) => (name.clone(), false),
+            None => {
+                let name = self.unique_name(&key);
+                self.names.insert(key, name.clone());
+                self.order.push(name.clone());
+                (name, true)
+            }
+        };
+        self.items.entry(name.clone()).or_default().push(item);
+        new.then_some(name)
+    }
+
+    fn unique_name(&mut self, key: &str) -> String {
+        let mut name = format!("{key}.rs");
+        let mut n = 2;
+        while !self.taken.insert(name.to_lowercase()) {
+            name = format!("{key}-{n}.rs");
+            n += 1;
+        }
+        name
+    }
+
+    fn finish(mut self) -> Vec<(String, String)> {
+        self.order
+            .iter()
+            .map(|name| {
+                let items = self.items.remove(name).unwrap_or_default();
+                let content = format!(
+                    "// @generated by telepact-codegen: part of the module in `{}.rs`. Do not edit.\n\n{}",
+                    self.dir,
+                    format_items(items)
+                );
+                (name.clone(), content)
+            })
+            .collect()
+    }
+}
+
+/// The name an item is filed under: its own for a type, function, trait or constant;
+/// the type it implements for an `impl`.
+fn owner(item: &Item) -> String {
+    match item {
+        Item::Struct(item) => item.ident.to_string(),
+        Item::Enum(item) => item.ident.to_string(),
+        Item::Type(item) => item.ident.to_string(),
+        Item::Trait(item) => item.ident.to_string(),
+        Item::Fn(item) => item.sig.ident.to_string(),
+        Item::Const(item) => item.ident.to_string(),
+        Item::Static(item) => item.ident.to_string(),
+        Item::Impl(item) => self_type_name(&item.self_ty),
+        _ => "item".into(),
+    }
+}
+
+fn self_type_name(ty: &Type) -> String {
+    match ty {
+        Type::Path(path) => path
+            .path
+            .segments
+            .last()
+            .map_or_else(|| "impl".into(), |segment| segment.ident.to_string()),
+        _ => "impl".into(),
+    }
+}
