@@ -31,6 +31,10 @@ pub enum DecodeError {
     /// A packed list (`@pac_`) whose header or rows are malformed.
     #[error("malformed packed list: {0}")]
     MalformedPackedList(&'static str),
+    /// Not MessagePack (the message's frame is checked first, so a decoded body
+    /// never is).
+    #[error("not MessagePack: {0}")]
+    Malformed(String),
 }
 
 /// Turns JSON into MessagePack: object keys with a field id become that integer, and
@@ -180,7 +184,7 @@ fn integer_to_json(int: rmpv::Integer) -> Value {
     }
 }
 
-fn float_to_json(float: f64) -> Result<Value, DecodeError> {
+pub(crate) fn float_to_json(float: f64) -> Result<Value, DecodeError> {
     Number::from_f64(float)
         .map(Value::Number)
         .ok_or(DecodeError::NonFiniteNumber(float))

@@ -58,6 +58,7 @@ mod convert;
 mod encoding;
 pub mod pack;
 mod pack_stream;
+mod read;
 mod schema_keys;
 mod server;
 mod shape;

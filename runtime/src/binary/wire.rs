@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 use super::convert::{DecodeError, Encoder, map_to_json};
 use super::encoding::BinaryEncoding;
 use super::pack::unpack;
+use super::read::{Reader, SyntaxError};
 use super::shape::Shape;
 use crate::message::{Headers, Message};
 
@@ -29,49 +30,58 @@ pub enum FrameError {
     Headers(#[source] DecodeError),
 }
 
-/// A binary message with its headers decoded and its body still in MessagePack form.
-pub(crate) struct Frame {
+/// A binary message with its headers decoded and its body still MessagePack.
+pub(crate) struct Frame<'a> {
     pub(crate) headers: Headers,
-    pub(crate) body: Vec<(Pack, Pack)>,
+    pub(crate) body: &'a [u8],
 }
 
-pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame, FrameError> {
-    let mut rest = bytes;
-    let value = rmpv::decode::read_value(&mut rest)
-        .map_err(|error| FrameError::NotTwoMaps(error.to_string()))?;
-    if !rest.is_empty() {
+/// Checks that `bytes` are one MessagePack array of two maps and decodes the first,
+/// the headers; the body is decoded once the headers have said how.
+pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
+    let not_two_maps = |error: SyntaxError| FrameError::NotTwoMaps(error.to_string());
+    let mut whole = Reader::new(bytes);
+    whole.skip_value().map_err(not_two_maps)?;
+    if !whole.rest().is_empty() {
         return Err(FrameError::NotTwoMaps(format!(
             "{} bytes after the message",
-            rest.len()
+            whole.rest().len()
         )));
     }
-    let Pack::Array(mut parts) = value else {
-        return Err(FrameError::NotTwoMaps("not an array".into()));
+    let mut reader = Reader::new(bytes);
+    match reader.array_len().map_err(not_two_maps)? {
+        None => return Err(FrameError::NotTwoMaps("not an array".into())),
+        Some(2) => {}
+        Some(_) => return Err(FrameError::NotTwoMaps("not two maps".into())),
+    }
+    let mut map = || -> Result<&[u8], FrameError> {
+        if !reader.at_map().map_err(not_two_maps)? {
+            return Err(FrameError::NotTwoMaps("not two maps".into()));
+        }
+        reader.skip_value().map_err(not_two_maps)
     };
-    let (Some(Pack::Map(body)), Some(Pack::Map(headers)), None) =
-        (parts.pop(), parts.pop(), parts.pop())
-    else {
-        return Err(FrameError::NotTwoMaps("not two maps".into()));
-    };
-    let headers = map_to_json(headers, None).map_err(FrameError::Headers)?;
+    let (headers, body) = (map()?, map()?);
+    let headers = Reader::new(headers)
+        .json_object(None)
+        .map_err(FrameError::Headers)?;
     Ok(Frame { headers, body })
 }
 
-/// Decodes a body with `encoding`, unpacking it first when `packed`.
+/// Decodes a body (a MessagePack map) with `encoding`, unpacking it first when `packed`.
 pub(crate) fn decode_body(
-    body: Vec<(Pack, Pack)>,
+    body: &[u8],
     encoding: &BinaryEncoding,
     packed: bool,
 ) -> Result<Map<String, Value>, DecodeError> {
-    let body = if packed {
-        match unpack(Pack::Map(body))? {
-            Pack::Map(entries) => entries,
-            _ => return Err(DecodeError::MalformedPackedList("the body is not a map")),
-        }
-    } else {
-        body
-    };
-    map_to_json(body, Some(encoding))
+    if !packed {
+        return Reader::new(body).json_object(Some(encoding));
+    }
+    let tree = rmpv::decode::read_value(&mut &body[..])
+        .map_err(|error| DecodeError::Malformed(error.to_string()))?;
+    match unpack(tree)? {
+        Pack::Map(entries) => map_to_json(entries, Some(encoding)),
+        _ => Err(DecodeError::MalformedPackedList("the body is not a map")),
+    }
 }
 
 /// Whether the headers say `@pac_: true`.

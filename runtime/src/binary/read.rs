@@ -1,0 +1,472 @@
+//! Reading MessagePack straight from the request's bytes: a pass that checks a value's
+//! syntax and finds its end without allocating, and one that builds its JSON form.
+//!
+//! Decoding into `rmpv` values first and converting them afterwards allocated every
+//! string and container twice; for a 1,200-item body that was half of a binary call.
+//! The rules are `rmpv::decode::read_value`'s, so what the frame accepts is unchanged:
+//! the same nesting limit (counted the same way), the reserved marker `0xc1` read as
+//! nil, strings checked for UTF-8 only when converted.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use rmp::Marker;
+use serde_json::{Map, Value};
+
+use super::convert::{DecodeError, float_to_json};
+use super::encoding::BinaryEncoding;
+
+/// Why bytes are not one MessagePack value.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub(crate) enum SyntaxError {
+    /// The bytes end inside a value.
+    #[error("unexpected end of input")]
+    UnexpectedEnd,
+    /// Containers nest deeper than `rmpv` reads.
+    #[error("nesting deeper than {} levels", rmpv::decode::MAX_DEPTH)]
+    TooDeep,
+}
+
+/// A cursor over MessagePack bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+/// How deep a value may still nest, spent as `rmpv` spends it: one per value, one more
+/// for a container's items, two for a string's or an extension's data, one for binary.
+#[derive(Clone, Copy)]
+struct Depth(u16);
+
+impl Depth {
+    const MAX: Depth = Depth(rmpv::decode::MAX_DEPTH as u16);
+
+    fn spend(self, levels: u16) -> Result<Depth, SyntaxError> {
+        self.0
+            .checked_sub(levels)
+            .map(Depth)
+            .ok_or(SyntaxError::TooDeep)
+    }
+}
+
+/// What a marker announces, its length fields read.
+enum Head {
+    Nil,
+    Bool(bool),
+    Unsigned(u64),
+    Signed(i64),
+    Float(f64),
+    Str(usize),
+    Bin(usize),
+    Array(usize),
+    Map(usize),
+    Ext(usize),
+}
+
+impl<'a> Reader<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        Reader { bytes }
+    }
+
+    /// The bytes not read yet.
+    pub(crate) fn rest(&self) -> &'a [u8] {
+        self.bytes
+    }
+
+    #[inline]
+    fn take(&mut self, count: usize) -> Result<&'a [u8], SyntaxError> {
+        if count > self.bytes.len() {
+            return Err(SyntaxError::UnexpectedEnd);
+        }
+        let (taken, rest) = self.bytes.split_at(count);
+        self.bytes = rest;
+        Ok(taken)
+    }
+
+    fn array<const N: usize>(&mut self) -> Result<[u8; N], SyntaxError> {
+        let mut out = [0; N];
+        out.copy_from_slice(self.take(N)?);
+        Ok(out)
+    }
+
+    fn u8(&mut self) -> Result<u8, SyntaxError> {
+        Ok(self.array::<1>()?[0])
+    }
+
+    fn u16(&mut self) -> Result<u16, SyntaxError> {
+        Ok(u16::from_be_bytes(self.array()?))
+    }
+
+    fn u32(&mut self) -> Result<u32, SyntaxError> {
+        Ok(u32::from_be_bytes(self.array()?))
+    }
+
+    fn u64(&mut self) -> Result<u64, SyntaxError> {
+        Ok(u64::from_be_bytes(self.array()?))
+    }
+
+    fn len32(&mut self) -> Result<usize, SyntaxError> {
+        // A length past the address space cannot be satisfied by the bytes anyway.
+        usize::try_from(self.u32()?).map_err(|_| SyntaxError::UnexpectedEnd)
+    }
+
+    /// Reads a marker and the fixed-size data or length that follows it.
+    #[inline]
+    fn head(&mut self) -> Result<Head, SyntaxError> {
+        Ok(match Marker::from_u8(self.u8()?) {
+            Marker::Null | Marker::Reserved => Head::Nil,
+            Marker::True => Head::Bool(true),
+            Marker::False => Head::Bool(false),
+            Marker::FixPos(value) => Head::Unsigned(u64::from(value)),
+            Marker::FixNeg(value) => Head::Signed(i64::from(value)),
+            Marker::U8 => Head::Unsigned(u64::from(self.u8()?)),
+            Marker::U16 => Head::Unsigned(u64::from(self.u16()?)),
+            Marker::U32 => Head::Unsigned(u64::from(self.u32()?)),
+            Marker::U64 => Head::Unsigned(self.u64()?),
+            Marker::I8 => Head::Signed(i64::from(i8::from_be_bytes(self.array()?))),
+            Marker::I16 => Head::Signed(i64::from(i16::from_be_bytes(self.array()?))),
+            Marker::I32 => Head::Signed(i64::from(i32::from_be_bytes(self.array()?))),
+            Marker::I64 => Head::Signed(i64::from_be_bytes(self.array()?)),
+            Marker::F32 => Head::Float(f64::from(f32::from_be_bytes(self.array()?))),
+            Marker::F64 => Head::Float(f64::from_be_bytes(self.array()?)),
+            Marker::FixStr(len) => Head::Str(usize::from(len)),
+            Marker::Str8 => Head::Str(usize::from(self.u8()?)),
+            Marker::Str16 => Head::Str(usize::from(self.u16()?)),
+            Marker::Str32 => Head::Str(self.len32()?),
+            Marker::Bin8 => Head::Bin(usize::from(self.u8()?)),
+            Marker::Bin16 => Head::Bin(usize::from(self.u16()?)),
+            Marker::Bin32 => Head::Bin(self.len32()?),
+            Marker::FixArray(len) => Head::Array(usize::from(len)),
+            Marker::Array16 => Head::Array(usize::from(self.u16()?)),
+            Marker::Array32 => Head::Array(self.len32()?),
+            Marker::FixMap(len) => Head::Map(usize::from(len)),
+            Marker::Map16 => Head::Map(usize::from(self.u16()?)),
+            Marker::Map32 => Head::Map(self.len32()?),
+            Marker::FixExt1 => Head::Ext(1),
+            Marker::FixExt2 => Head::Ext(2),
+            Marker::FixExt4 => Head::Ext(4),
+            Marker::FixExt8 => Head::Ext(8),
+            Marker::FixExt16 => Head::Ext(16),
+            Marker::Ext8 => Head::Ext(usize::from(self.u8()?)),
+            Marker::Ext16 => Head::Ext(usize::from(self.u16()?)),
+            Marker::Ext32 => Head::Ext(self.len32()?),
+        })
+    }
+
+    /// The length of the array that starts here, or `None` for any other value (the
+    /// reader then stays where it was).
+    pub(crate) fn array_len(&mut self) -> Result<Option<usize>, SyntaxError> {
+        let mut ahead = *self;
+        match ahead.head()? {
+            Head::Array(len) => {
+                *self = ahead;
+                Ok(Some(len))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// Whether the value that starts here is a map (nothing is read).
+    pub(crate) fn at_map(&self) -> Result<bool, SyntaxError> {
+        let mut ahead = *self;
+        Ok(matches!(ahead.head()?, Head::Map(_)))
+    }
+
+    /// Steps over one value, checking its syntax, and returns its bytes.
+    pub(crate) fn skip_value(&mut self) -> Result<&'a [u8], SyntaxError> {
+        let start = self.bytes;
+        self.skip(Depth::MAX)?;
+        Ok(&start[..start.len() - self.bytes.len()])
+    }
+
+    fn skip(&mut self, depth: Depth) -> Result<(), SyntaxError> {
+        let depth = depth.spend(1)?;
+        match self.head()? {
+            Head::Str(len) => {
+                depth.spend(2)?;
+                self.take(len)?;
+            }
+            Head::Bin(len) => {
+                depth.spend(1)?;
+                self.take(len)?;
+            }
+            Head::Ext(len) => {
+                depth.spend(2)?;
+                // The extension's type byte, then its data.
+                self.take(1)?;
+                self.take(len)?;
+            }
+            Head::Array(len) => {
+                let items = depth.spend(1)?;
+                for _ in 0..len {
+                    self.skip(items)?;
+                }
+            }
+            Head::Map(len) => {
+                let entries = depth.spend(1)?;
+                for _ in 0..len {
+                    self.skip(entries)?;
+                    self.skip(entries)?;
+                }
+            }
+            Head::Nil | Head::Bool(_) | Head::Unsigned(_) | Head::Signed(_) | Head::Float(_) => {}
+        }
+        Ok(())
+    }
+
+    /// Reads the map that starts here as a JSON object (see [`Reader::json`]).
+    pub(crate) fn json_object(
+        &mut self,
+        encoding: Option<&BinaryEncoding>,
+    ) -> Result<Map<String, Value>, DecodeError> {
+        match self.json(encoding, Depth::MAX)? {
+            Value::Object(object) => Ok(object),
+            _ => Err(DecodeError::Malformed("not a map".into())),
+        }
+    }
+
+    /// Reads one value as JSON: integer keys become the encoding's names (without an
+    /// encoding they are refused), binary becomes base64 text; as
+    /// [`pack_to_json`](super::convert::pack_to_json) does for an `rmpv` value.
+    fn json(
+        &mut self,
+        encoding: Option<&BinaryEncoding>,
+        depth: Depth,
+    ) -> Result<Value, DecodeError> {
+        let depth = depth.spend(1)?;
+        Ok(match self.head()? {
+            Head::Nil => Value::Null,
+            Head::Bool(flag) => Value::Bool(flag),
+            Head::Unsigned(int) => Value::from(int),
+            Head::Signed(int) => Value::from(int),
+            Head::Float(float) => float_to_json(float)?,
+            Head::Str(len) => {
+                depth.spend(2)?;
+                Value::String(self.text(len)?)
+            }
+            Head::Bin(len) => {
+                depth.spend(1)?;
+                Value::String(BASE64.encode(self.take(len)?))
+            }
+            Head::Ext(len) => {
+                depth.spend(2)?;
+                let kind = i8::from_be_bytes(self.array()?);
+                self.take(len)?;
+                return Err(DecodeError::UnexpectedExtension(kind));
+            }
+            Head::Array(len) => {
+                let items_depth = depth.spend(1)?;
+                // Never trust a declared length for an allocation: each item takes a byte.
+                let mut items = Vec::with_capacity(len.min(self.bytes.len()));
+                for _ in 0..len {
+                    items.push(self.json(encoding, items_depth)?);
+                }
+                Value::Array(items)
+            }
+            Head::Map(len) => {
+                let entries_depth = depth.spend(1)?;
+                let mut object = Map::with_capacity(len.min(self.bytes.len() / 2));
+                for _ in 0..len {
+                    let key = self.key(encoding, entries_depth)?;
+                    let value = self.json(encoding, entries_depth)?;
+                    object.insert(key, value);
+                }
+                Value::Object(object)
+            }
+        })
+    }
+
+    fn text(&mut self, len: usize) -> Result<String, DecodeError> {
+        let bytes = self.take(len)?;
+        std::str::from_utf8(bytes)
+            .map(str::to_owned)
+            .map_err(|_| DecodeError::InvalidUtf8)
+    }
+
+    /// A map key as a field name: a string as it is, an integer through `encoding`.
+    fn key(
+        &mut self,
+        encoding: Option<&BinaryEncoding>,
+        depth: Depth,
+    ) -> Result<String, DecodeError> {
+        let start = *self;
+        let depth = depth.spend(1)?;
+        let wide = match self.head()? {
+            Head::Str(len) => {
+                depth.spend(2)?;
+                return self.text(len);
+            }
+            Head::Unsigned(int) => i128::from(int),
+            Head::Signed(int) => i128::from(int),
+            _ => return Err(DecodeError::UnsupportedKey(start.describe())),
+        };
+        encoding
+            .zip(u64::try_from(wide).ok())
+            .and_then(|(encoding, id)| encoding.name(id))
+            .map(str::to_owned)
+            .ok_or(DecodeError::UnknownFieldId(wide))
+    }
+
+    /// The value that starts here as `rmpv` displays it, for an error message.
+    fn describe(mut self) -> String {
+        rmpv::decode::read_value(&mut self.bytes)
+            .map_or_else(|error| error.to_string(), |value| value.to_string())
+    }
+}
+
+impl From<SyntaxError> for DecodeError {
+    fn from(error: SyntaxError) -> Self {
+        DecodeError::Malformed(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::binary::convert::pack_to_json;
+    use proptest::prelude::*;
+    use rmpv::Value as Pack;
+
+    fn encoding() -> BinaryEncoding {
+        BinaryEncoding::from_names(["fn.ping_", "Ok_", "items", "name"].map(String::from))
+    }
+
+    fn bytes_of(value: &Pack) -> Vec<u8> {
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, value).unwrap();
+        bytes
+    }
+
+    /// What the reader makes of `bytes`, and what decoding with `rmpv` then converting
+    /// makes of them.
+    fn both(bytes: &[u8]) -> (Result<Value, DecodeError>, Result<Value, DecodeError>) {
+        let encoding = encoding();
+        let direct = Reader::new(bytes).json(Some(&encoding), Depth::MAX);
+        let tree = rmpv::decode::read_value(&mut &bytes[..]).unwrap();
+        (direct, pack_to_json(tree, Some(&encoding)))
+    }
+
+    fn key() -> impl Strategy<Value = Pack> {
+        prop_oneof![
+            (0u64..6).prop_map(Pack::from),
+            (-3i64..0).prop_map(Pack::from),
+            "[a-z!]{0,6}".prop_map(Pack::from),
+            Just(Pack::Boolean(true)),
+            Just(Pack::Nil),
+        ]
+    }
+
+    fn value() -> impl Strategy<Value = Pack> {
+        let leaf = prop_oneof![
+            Just(Pack::Nil),
+            any::<bool>().prop_map(Pack::Boolean),
+            any::<i64>().prop_map(Pack::from),
+            any::<u64>().prop_map(Pack::from),
+            any::<f32>().prop_map(Pack::F32),
+            any::<f64>().prop_map(Pack::F64),
+            ".{0,40}".prop_map(Pack::from),
+            prop::collection::vec(any::<u8>(), 0..300).prop_map(Pack::Binary),
+            (any::<i8>(), prop::collection::vec(any::<u8>(), 0..20))
+                .prop_map(|(kind, data)| Pack::Ext(kind, data)),
+            // Not UTF-8.
+            Just(Pack::String(rmpv::Utf8String::from(
+                String::from_utf8_lossy(&[0xff]).into_owned()
+            ))),
+        ];
+        leaf.prop_recursive(4, 64, 8, |inner| {
+            prop_oneof![
+                prop::collection::vec(inner.clone(), 0..8).prop_map(Pack::Array),
+                prop::collection::vec((key(), inner), 0..8).prop_map(Pack::Map),
+            ]
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn reads_what_rmpv_reads_and_converts(value in value()) {
+            let bytes = bytes_of(&value);
+            let (direct, converted) = both(&bytes);
+            prop_assert_eq!(direct, converted);
+            let mut reader = Reader::new(&bytes);
+            prop_assert_eq!(reader.skip_value().unwrap(), &bytes[..]);
+        }
+
+        #[test]
+        fn a_cut_value_is_refused_by_both(value in value(), cut in any::<prop::sample::Index>()) {
+            let bytes = bytes_of(&value);
+            let cut = cut.index(bytes.len());
+            let rmpv_reads = rmpv::decode::read_value(&mut &bytes[..cut]).is_ok();
+            prop_assert_eq!(Reader::new(&bytes[..cut]).skip_value().is_ok(), rmpv_reads);
+        }
+    }
+
+    #[test]
+    fn invalid_utf8_is_refused_when_converted() {
+        let bytes = [0xa1, 0xff];
+        assert_eq!(Reader::new(&bytes).skip_value(), Ok(&bytes[..]));
+        let direct = Reader::new(&bytes).json(None, Depth::MAX);
+        assert_eq!(direct, Err(DecodeError::InvalidUtf8));
+    }
+
+    #[test]
+    fn an_odd_key_is_described_as_rmpv_displays_it() {
+        let map = Pack::Map(vec![(Pack::Array(vec![Pack::from(1)]), Pack::Nil)]);
+        let (direct, converted) = both(&bytes_of(&map));
+        assert_eq!(direct, Err(DecodeError::UnsupportedKey("[1]".into())));
+        assert_eq!(direct, converted);
+    }
+
+    #[test]
+    fn nesting_is_limited_where_rmpv_limits_it() {
+        // rmpv's unoptimised recursion needs more than a test thread's stack.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(nesting_limits)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn nesting_limits() {
+        for depth in [100, 340, 341, 342, 343, 511, 512, 513, 1024] {
+            let mut bytes = vec![0x91; depth];
+            bytes.push(0xa1);
+            bytes.push(b'x');
+            let rmpv_reads = rmpv::decode::read_value(&mut &bytes[..]).is_ok();
+            let skipped = Reader::new(&bytes).skip_value();
+            assert_eq!(skipped.is_ok(), rmpv_reads, "depth {depth}");
+            if !rmpv_reads {
+                assert_eq!(skipped, Err(SyntaxError::TooDeep));
+            }
+        }
+    }
+
+    #[test]
+    fn the_deepest_nesting_fits_a_test_threads_stack() {
+        for depth in [511, 5000] {
+            let mut bytes = vec![0x91; depth];
+            bytes.push(0xc0);
+            let skipped = Reader::new(&bytes).skip_value().is_ok();
+            let read = Reader::new(&bytes).json(None, Depth::MAX).is_ok();
+            assert_eq!(
+                (skipped, read),
+                (depth == 511, depth == 511),
+                "depth {depth}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_declared_length_allocates_nothing_the_bytes_cannot_hold() {
+        // An array of 2^32 - 1 items in five bytes.
+        let bytes = [0xdd, 0xff, 0xff, 0xff, 0xff];
+        assert_eq!(
+            Reader::new(&bytes).skip_value(),
+            Err(SyntaxError::UnexpectedEnd)
+        );
+        let direct = Reader::new(&bytes).json(None, Depth::MAX);
+        assert!(
+            matches!(direct, Err(DecodeError::Malformed(_))),
+            "{direct:?}"
+        );
+    }
+}
