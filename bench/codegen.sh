@@ -123,7 +123,7 @@ echo "building the workspace's runtime and codegen for check (if needed)" >&2
 (cd "$CRATE" && CARGO_TARGET_DIR="$TARGET_DIR" cargo check --quiet --offline 2>/dev/null) || true
 OUT="$(dirname "$(ls -t "$TARGET_DIR"/debug/build/synthetic-api-*/out/api.rs | head -1)")"
 echo "schema: 200 functions, 400 structs, 100 unions ($(wc -c <"$CRATE/api/synthetic.telepact.json") bytes);" \
-    "generated: $(cat "$OUT"/api.rs "$OUT"/api/*.rs | wc -c) bytes of Rust in $(ls "$OUT"/api | wc -l) files;" \
+    "generated: $(cat "$OUT"/api.rs "$OUT"/api.parts/*.rs | wc -c) bytes of Rust in $(ls "$OUT"/api.parts | wc -l) files;" \
     "$(nproc) cores" >&2
 
 for round in $(seq "$ROUNDS"); do

@@ -246,7 +246,7 @@ impl Builder {
     /// `dir` (include it with `telepact::include_schema!("<dir name>")`) and returns its
     /// path.
     ///
-    /// The module's items are written one file per type under `<OUT_DIR>/<dir name>/`
+    /// The module's items are written one file per type under `<OUT_DIR>/<dir name>.parts/`
     /// and included from the module, so that after a schema edit rustc's incremental
     /// cache still holds for the types the edit did not change; `generate_dir` gives the
     /// same code as one file. A file is rewritten only when its content changes, and
@@ -269,8 +269,10 @@ impl Builder {
         };
         let path = out_dir.join(format!("{name}.rs"));
         claim_output(&path, dir)?;
-        let output = split(generated, &name);
-        write_parts(&out_dir.join(&name), &output.parts)?;
+        // Never the schema directory itself, whose last component is `name`.
+        let parts_dir = format!("{name}.parts");
+        let output = split(generated, &parts_dir);
+        write_parts(&out_dir.join(&parts_dir), &output.parts)?;
         write_if_changed(&path, &output.main)?;
         Ok(path)
     }

@@ -34,11 +34,11 @@ fn files_with_mtimes(dir: &Path) -> Vec<(PathBuf, std::time::SystemTime)> {
     files
 }
 
-/// Backdates every file under `dir` (and `dir/api`): any write, however soon, moves
+/// Backdates every file under `dir` (and `dir/api.parts`): any write, however soon, moves
 /// a file's mtime to now.
 fn backdate(dir: &Path) -> std::time::SystemTime {
     let backdated = std::time::UNIX_EPOCH + std::time::Duration::from_secs(1_000_000_000);
-    for dir in [dir.to_path_buf(), dir.join("api")] {
+    for dir in [dir.to_path_buf(), dir.join("api.parts")] {
         for (path, _) in files_with_mtimes(&dir) {
             let file = std::fs::File::options().write(true).open(&path).unwrap();
             file.set_modified(backdated).unwrap();
@@ -58,19 +58,19 @@ fn compile_dir_writes_the_module_and_a_file_per_type_and_keeps_them_when_unchang
     let module = std::fs::read_to_string(&path).unwrap();
     assert!(module.contains("pub mod api {"), "{module}");
     assert!(
-        module.contains(r#"include!("api/MyShiftOutput.rs");"#),
+        module.contains(r#"include!("api.parts/MyShiftOutput.rs");"#),
         "{module}"
     );
     assert!(
-        module.contains(r#"include!("api/select.MyShiftOk.rs");"#),
+        module.contains(r#"include!("api.parts/select.MyShiftOk.rs");"#),
         "{module}"
     );
-    let output = std::fs::read_to_string(out.join("api/MyShiftOutput.rs")).unwrap();
+    let output = std::fs::read_to_string(out.join("api.parts/MyShiftOutput.rs")).unwrap();
     assert!(output.contains("pub enum MyShiftOutput {"), "{output}");
 
     let backdated = backdate(&out);
     builder.compile_dir(common::bakery_dir()).unwrap();
-    for dir in [out.clone(), out.join("api")] {
+    for dir in [out.clone(), out.join("api.parts")] {
         for (file, modified) in files_with_mtimes(&dir) {
             assert_eq!(modified, backdated, "{} rewritten", file.display());
         }
@@ -102,7 +102,7 @@ fn a_schema_edit_rewrites_only_the_files_of_the_types_it_changes() {
 
     write_schema(r#", "flour": "string""#);
     builder.compile_dir(&schema_dir).unwrap();
-    let rewritten: Vec<String> = files_with_mtimes(&out.join("api"))
+    let rewritten: Vec<String> = files_with_mtimes(&out.join("api.parts"))
         .into_iter()
         .filter(|(_, modified)| *modified != backdated)
         .map(|(path, _)| path.file_name().unwrap().to_string_lossy().into_owned())
@@ -115,14 +115,14 @@ fn a_schema_edit_rewrites_only_the_files_of_the_types_it_changes() {
     std::fs::write(schema_dir.join("api.telepact.json"), schema).unwrap();
     builder.compile_dir(&schema_dir).unwrap();
     assert!(
-        !out.join("api/Loaf.rs").exists(),
+        !out.join("api.parts/Loaf.rs").exists(),
         "a removed type's file stays"
     );
     assert!(
-        !out.join("api/Crumb.rs").exists(),
+        !out.join("api.parts/Crumb.rs").exists(),
         "a removed type's file stays"
     );
-    assert!(out.join("api/BakeInput.rs").exists());
+    assert!(out.join("api.parts/BakeInput.rs").exists());
 }
 
 #[test]
@@ -140,7 +140,7 @@ fn two_schema_directories_of_one_name_never_overwrite_each_other() {
     builder.compile_dir(root.join("a/api")).unwrap();
     let error = builder.compile_dir(root.join("b/api")).unwrap_err();
     assert!(matches!(error, Error::OutputClash { .. }), "{error}");
-    let embedded = std::fs::read_to_string(root.join("out/api/SCHEMA_JSON.rs")).unwrap();
+    let embedded = std::fs::read_to_string(root.join("out/api.parts/SCHEMA_JSON.rs")).unwrap();
     assert!(embedded.contains("\"fn.a\""), "the first output stays");
 }
 
