@@ -172,9 +172,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Steps over one value, checking its syntax, and returns its bytes.
-    pub(crate) fn skip_value(&mut self) -> Result<&'a [u8], SyntaxError> {
+    #[cfg(test)]
+    fn skip_value(&mut self) -> Result<&'a [u8], SyntaxError> {
+        self.skip_within(Depth::MAX)
+    }
+
+    /// [`Reader::skip_value`] for an item of the top-level array just read by
+    /// [`Reader::array_len`], with the nesting `rmpv` has left at that level.
+    pub(crate) fn skip_item(&mut self) -> Result<&'a [u8], SyntaxError> {
+        self.skip_within(Depth::MAX.spend(2)?)
+    }
+
+    fn skip_within(&mut self, depth: Depth) -> Result<&'a [u8], SyntaxError> {
         let start = self.bytes;
-        self.skip(Depth::MAX)?;
+        self.skip(depth)?;
         Ok(&start[..start.len() - self.bytes.len()])
     }
 
@@ -417,10 +428,14 @@ mod tests {
 
     #[test]
     fn nesting_is_limited_where_rmpv_limits_it() {
-        // rmpv's unoptimised recursion needs more than a test thread's stack.
+        with_a_large_stack(nesting_limits);
+    }
+
+    /// rmpv's unoptimised recursion needs more than a test thread's stack.
+    fn with_a_large_stack(test: fn()) {
         std::thread::Builder::new()
             .stack_size(256 << 20)
-            .spawn(nesting_limits)
+            .spawn(test)
             .unwrap()
             .join()
             .unwrap();
@@ -437,6 +452,25 @@ mod tests {
             if !rmpv_reads {
                 assert_eq!(skipped, Err(SyntaxError::TooDeep));
             }
+        }
+    }
+
+    #[test]
+    fn items_of_the_frame_nest_as_deep_as_rmpv_reads_them() {
+        with_a_large_stack(frame_nesting_limits);
+    }
+
+    fn frame_nesting_limits() {
+        for depth in [508, 509, 510, 511] {
+            // [{}, {"a": [[..[nil]..]]}]
+            let mut bytes = vec![0x92, 0x80, 0x81, 0xa1, b'a'];
+            bytes.extend(std::iter::repeat_n(0x91, depth));
+            bytes.push(0xc0);
+            let rmpv_reads = rmpv::decode::read_value(&mut &bytes[..]).is_ok();
+            let mut reader = Reader::new(&bytes);
+            assert_eq!(reader.array_len(), Ok(Some(2)));
+            reader.skip_item().unwrap();
+            assert_eq!(reader.skip_item().is_ok(), rmpv_reads, "depth {depth}");
         }
     }
 

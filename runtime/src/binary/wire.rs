@@ -39,15 +39,9 @@ pub(crate) struct Frame<'a> {
 /// Checks that `bytes` are one MessagePack array of two maps and decodes the first,
 /// the headers; the body is decoded once the headers have said how.
 pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
+    // Every way the frame can be wrong is the same failure, so one walk checks them
+    // all, in any order, before the headers are decoded.
     let not_two_maps = |error: SyntaxError| FrameError::NotTwoMaps(error.to_string());
-    let mut whole = Reader::new(bytes);
-    whole.skip_value().map_err(not_two_maps)?;
-    if !whole.rest().is_empty() {
-        return Err(FrameError::NotTwoMaps(format!(
-            "{} bytes after the message",
-            whole.rest().len()
-        )));
-    }
     let mut reader = Reader::new(bytes);
     match reader.array_len().map_err(not_two_maps)? {
         None => return Err(FrameError::NotTwoMaps("not an array".into())),
@@ -58,9 +52,15 @@ pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
         if !reader.at_map().map_err(not_two_maps)? {
             return Err(FrameError::NotTwoMaps("not two maps".into()));
         }
-        reader.skip_value().map_err(not_two_maps)
+        reader.skip_item().map_err(not_two_maps)
     };
     let (headers, body) = (map()?, map()?);
+    if !reader.rest().is_empty() {
+        return Err(FrameError::NotTwoMaps(format!(
+            "{} bytes after the message",
+            reader.rest().len()
+        )));
+    }
     let headers = Reader::new(headers)
         .json_object(None)
         .map_err(FrameError::Headers)?;
