@@ -40,7 +40,8 @@ const CHAIN: usize = 150;
 /// Structs in the ring, each holding the next and the last the first: one large cycle.
 const RING: usize = 40;
 
-/// `OUT_DIR/chains.rs`, generated from a schema written to `OUT_DIR/chains/`: a chain of
+/// `OUT_DIR/chains.rs`, generated from a schema written to `OUT_DIR/schema/chains/` (the
+/// module is named after the folder; the generated files go to `OUT_DIR/chains/`): a chain of
 /// [`CHAIN`] structs, a ring of [`RING`] whose members also hold one of the chain's last
 /// eight links, a union over the ring and the chain's tail, and functions taking and
 /// returning the ring's and the chain's heads.
@@ -74,7 +75,7 @@ fn generate_chains(out_dir: &Path) -> Result<(), Box<dyn std::error::Error>> {
         r#"{"fn.ring": {"start!": "struct.R0"}, "->": [{"Ok_": {"either": "union.Either"}}]}"#
             .into(),
     );
-    let schema_dir = out_dir.join("chains");
+    let schema_dir = out_dir.join("schema/chains");
     std::fs::create_dir_all(&schema_dir)?;
     let schema = format!("[\n{}\n]\n", definitions.join(",\n"));
     telepact_codegen::write_if_changed(&schema_dir.join("chains.telepact.json"), &schema)?;

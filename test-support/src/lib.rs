@@ -1,6 +1,7 @@
 //! What the workspace's tests share about their surroundings: where the conformance
-//! vectors are, how many cases each vector file must yield, and what happens when
-//! something a test needs (the vectors, `redis-server`, `nats-server`) is missing.
+//! vectors are, how many cases each vector file must yield, what happens when
+//! something a test needs (the vectors, `redis-server`, `nats-server`) is missing, and
+//! where and how tests run `cargo` on crates of their own.
 //!
 //! A missing prerequisite is a skip: a `SKIP:` line on stderr, written past the test
 //! harness's output capture so it shows for passing tests too. With
@@ -10,6 +11,7 @@
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
+use std::process::Command;
 
 /// Names the folder holding the conformance vectors.
 pub const CONFORMANCE_DIR_VAR: &str = "TELEPACT_CONFORMANCE_DIR";
@@ -148,4 +150,90 @@ fn workspace_dir() -> PathBuf {
         .parent()
         .map(Path::to_path_buf)
         .unwrap_or_default()
+}
+
+/// Rustc flags of the crates checked by [`nested_cargo`] and trybuild: the ones trybuild
+/// (1.0.119, `src/rustflags.rs`) gives its test build, which these replace (compare them on
+/// a trybuild upgrade). A dependency checked with other flags is a unit of its own,
+/// checked again.
+pub const NESTED_RUSTFLAGS: &[&str] = &[
+    "--cfg",
+    "trybuild",
+    "--verbose",
+    "-A",
+    "dead_code",
+    "--diagnostic-width=140",
+];
+
+/// The environment of every `cargo` a test runs on a crate of its own, trybuild's
+/// included: the unit settings they share, so that a dependency is one unit for all.
+///
+/// - `CARGO_ENCODED_RUSTFLAGS`: [`NESTED_RUSTFLAGS`] for the crates of the target (cargo
+///   prefers it to the flags trybuild passes with `--config`, which differ between its
+///   two runs, so trybuild too checks its dependencies once).
+/// - `CARGO_PROFILE_DEV_DEBUG=false`: no debug info, for build dependencies and proc
+///   macros too (trybuild's project declares no profile, so they would get full debug
+///   info); only the compiler's verdict matters in these builds.
+/// - `CARGO_INCREMENTAL=0`, as trybuild sets it.
+pub fn nested_cargo_env() -> [(&'static str, String); 3] {
+    [
+        ("CARGO_ENCODED_RUSTFLAGS", NESTED_RUSTFLAGS.join("\u{1f}")),
+        ("CARGO_PROFILE_DEV_DEBUG", "false".to_string()),
+        ("CARGO_INCREMENTAL", "0".to_string()),
+    ]
+}
+
+/// Whether this process runs with [`nested_cargo_env`] (a test that runs trybuild runs
+/// itself again with it when not).
+pub fn has_nested_cargo_env() -> bool {
+    nested_cargo_env()
+        .iter()
+        .all(|(name, value)| std::env::var_os(name).is_some_and(|set| set == **value))
+}
+
+/// The target directory shared by every `cargo` a test runs on a crate of its own:
+/// trybuild's, `tests/trybuild` in the outer target directory (`target_tmpdir` is the
+/// test's `CARGO_TARGET_TMPDIR`, `tmp` in the outer target directory).
+///
+/// The compile tests (trybuild), the schema-drift copies of the bakery and the guarded
+/// crate of the codegen tests need the same dependencies (the runtime without default
+/// features, serde, serde_json; `telepact-codegen` as build dependency). In one directory,
+/// with one set of unit settings ([`nested_cargo_env`], trybuild's `--target`, manifests
+/// with no profile and the same features for a dependency they share), whichever test
+/// comes first checks or builds them and the others find them fresh. Crates sharing it
+/// need distinct package names; cargo's lock on the directory serialises runs that
+/// overlap.
+pub fn nested_target_dir(target_tmpdir: &Path) -> PathBuf {
+    target_tmpdir
+        .parent()
+        .unwrap_or(target_tmpdir)
+        .join("tests/trybuild")
+}
+
+/// `cargo {subcommand} --offline` in `crate_dir`, in [`nested_target_dir`] with
+/// [`nested_cargo_env`] and trybuild's `--target` (the host's, named: the target's units
+/// then go to `<tuple>/debug`, apart from the build scripts' and proc macros').
+pub fn nested_cargo(subcommand: &str, crate_dir: &Path, target_tmpdir: &Path) -> Command {
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    cargo
+        .current_dir(crate_dir)
+        .env("CARGO_TARGET_DIR", nested_target_dir(target_tmpdir))
+        .envs(nested_cargo_env())
+        .env_remove("RUSTFLAGS")
+        .args([subcommand, "--offline", "--target", &host_tuple()]);
+    cargo
+}
+
+/// The host's target tuple, from `rustc -vV`.
+fn host_tuple() -> String {
+    let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
+    let output = Command::new(rustc)
+        .arg("-vV")
+        .output()
+        .expect("rustc -vV runs");
+    String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .find_map(|line| line.strip_prefix("host: "))
+        .expect("rustc -vV names the host")
+        .to_string()
 }

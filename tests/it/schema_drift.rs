@@ -4,9 +4,11 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+
+use telepact_test_support::{nested_cargo, nested_target_dir};
 
 const WORKSPACE: &str = env!("CARGO_MANIFEST_DIR");
+const TARGET_TMPDIR: &str = env!("CARGO_TARGET_TMPDIR");
 
 #[test]
 fn renaming_a_result_field_breaks_the_build_of_the_handler() {
@@ -78,28 +80,25 @@ error: the schema has 2 errors";
     assert!(stderr.contains(expected), "{stderr}");
 }
 
-/// Checks the copy's library in its own target dir (the outer `cargo test` holds the
-/// workspace's). `cargo check` runs the build script and type-checks the handlers, which
-/// is all these tests ask, without generating code for the dependency tree.
+/// Checks the copy's library. `cargo check` runs the build script and type-checks the
+/// handlers, which is all these tests ask, without generating code for the dependency tree.
+/// It runs in trybuild's target dir with trybuild's settings (see
+/// `telepact_test_support::nested_target_dir`): the runtime, serde and serde_json are checked
+/// once for both copies and the compile tests, and `telepact-codegen` built once for both
+/// copies and codegen's guarded crate.
 fn check(copy: &Path) -> std::process::Output {
-    Command::new(env!("CARGO"))
-        .args(["check", "--offline", "--quiet", "--lib"])
-        .current_dir(copy)
-        .env(
-            "CARGO_TARGET_DIR",
-            Path::new(WORKSPACE).join("target/drift-check"),
-        )
-        .env_remove("RUSTFLAGS")
+    nested_cargo("check", copy, Path::new(TARGET_TMPDIR))
+        .args(["--quiet", "--lib"])
         .output()
         .expect("cargo runs")
 }
 
-/// The app's sources in a fresh folder, as package `name` (copies sharing the target
-/// dir need distinct names, or their build scripts' outputs mix), depending on this
-/// workspace's crates by path.
+/// The app's sources in a fresh folder beside trybuild's projects, as package `name`
+/// (crates sharing the target dir need distinct names, or their build scripts' outputs
+/// mix), depending on this workspace's crates by path.
 fn copy_of_the_app(name: &str) -> PathBuf {
     let root = Path::new(WORKSPACE);
-    let copy = root.join("target/drift-check").join(name);
+    let copy = nested_target_dir(Path::new(TARGET_TMPDIR)).join(name);
     let _ = fs::remove_dir_all(&copy);
     for folder in ["src", "api"] {
         copy_dir(&root.join(folder), &copy.join(folder));
@@ -122,7 +121,10 @@ publish = false
 [workspace]
 
 # What the library needs (`cargo check --lib` checks nothing else): not the binary's
-# HTTP server, command line or log output.
+# HTTP server, command line or log output. The dependencies the compile tests' trybuild
+# project shares with it have its features (serde's derive, serde_json's preserve_order),
+# and there is no `[profile]`: trybuild's project has none, and a profile setting of
+# its own would make every dependency a unit of its own.
 [dependencies]
 telepact = {{ path = "{runtime}", default-features = false }}
 serde = {{ version = "1", features = ["derive"] }}
@@ -133,10 +135,6 @@ subtle = "2.6"
 
 [build-dependencies]
 telepact-codegen = {{ path = "{codegen}" }}
-
-# Only the compiler's verdict matters here: no debug info keeps this build small.
-[profile.dev]
-debug = false
 "#,
         runtime = path("runtime"),
         codegen = path("codegen"),

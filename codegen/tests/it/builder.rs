@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use telepact_codegen::Error;
 use telepact_schema::Schema;
+use telepact_test_support::nested_cargo;
 
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
@@ -341,9 +342,6 @@ publish = false
 
 [build-dependencies]
 telepact-codegen = {{ path = "{}" }}
-
-[profile.dev]
-debug = false
 "#,
         codegen.display()
     );
@@ -362,18 +360,13 @@ debug = false
         std::fs::create_dir_all(root.join(folder)).unwrap();
         std::fs::write(root.join(folder).join("shop.telepact.yaml"), RELEASED_SHOP).unwrap();
     }
+    // `check` runs the build script, the only part this test is about. It runs in
+    // trybuild's target dir with its settings, and the manifest declares no profile, as
+    // trybuild's project and the bakery's schema-drift copies do (see
+    // `telepact_test_support::nested_target_dir`): the generator is built once for them all.
     let build = || {
-        std::process::Command::new(env!("CARGO"))
-            // `check` runs the build script, the only part this test is about.
-            .args(["check", "--offline", "--quiet"])
-            .current_dir(&root)
-            // Its own target dir (the outer `cargo test` holds the workspace's), kept
-            // between runs so only the first one compiles the generator.
-            .env(
-                "CARGO_TARGET_DIR",
-                PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("guarded-target"),
-            )
-            .env_remove("RUSTFLAGS")
+        nested_cargo("check", &root, Path::new(env!("CARGO_TARGET_TMPDIR")))
+            .arg("--quiet")
             .output()
             .expect("cargo runs")
     };
