@@ -41,7 +41,7 @@ const CHAIN: usize = 150;
 const RING: usize = 40;
 
 /// `OUT_DIR/chains.rs`, generated from a schema written to `OUT_DIR/schema/chains/` (the
-/// module is named after the folder; the generated files go to `OUT_DIR/chains/`): a chain of
+/// module is named after the folder; its per-type files go to `OUT_DIR/chains.parts/`): a chain of
 /// [`CHAIN`] structs, a ring of [`RING`] whose members also hold one of the chain's last
 /// eight links, a union over the ring and the chain's tail, and functions taking and
 /// returning the ring's and the chain's heads.
