@@ -280,7 +280,14 @@ async fn bearer_calls_answer_while_password_logins_run() {
         .iter()
         .filter(|outcome| matches!(outcome, Err(AuthError::Busy)))
         .count();
-    assert_eq!((signed_in, busy), (2, 30));
+    // Two checks run at once and the rest are refused, not queued; how many more sign
+    // in depends on how soon a check ends and frees its place while logins still arrive.
+    assert_eq!(signed_in + busy, 32, "{outcomes:?}");
+    assert!(signed_in >= 2, "{outcomes:?}");
+    assert!(
+        busy >= 16,
+        "logins queued instead of being refused: {outcomes:?}"
+    );
 }
 
 async fn sign_in_result(auth: &Authenticator) -> Result<Identity, AuthError> {
