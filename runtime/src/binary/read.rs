@@ -235,6 +235,21 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// [`Reader::json_object`] for an item of the top-level array just read by
+    /// [`Reader::array_len`], with the nesting `rmpv` has left at that level.
+    pub(crate) fn json_object_item(
+        &mut self,
+        encoding: Option<&BinaryEncoding>,
+    ) -> Result<Map<String, Value>, DecodeError> {
+        if !self.at_map()? {
+            return Err(DecodeError::Malformed("not a map".into()));
+        }
+        match self.json(encoding, Depth::MAX.spend(2)?)? {
+            Value::Object(object) => Ok(object),
+            _ => Err(DecodeError::Malformed("not a map".into())),
+        }
+    }
+
     /// Reads one value as JSON: integer keys become the encoding's names (without an
     /// encoding they are refused), binary becomes base64 text; as
     /// [`pack_to_json`](super::convert::pack_to_json) does for an `rmpv` value.

@@ -3,14 +3,16 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use telepact_schema::Schema;
 
 use super::convert::Encoder;
 use super::encoding::BinaryEncoding;
 use super::shape::Shape;
 use super::shape::fields_reach_bytes;
-use super::wire::{FrameError, decode_body, read_frame, says_packed, write_message};
+use super::wire::{
+    FrameError, decode_body, read_frame, read_in_one_walk, says_packed, write_message,
+};
 use crate::codec::ParseFailure;
 use crate::message::{Headers, Message};
 
@@ -101,8 +103,22 @@ impl ServerBinary {
     }
 
     /// Decodes a MessagePack request (see [`super::is_msgpack`]) into a message whose
-    /// keys are names again and whose binary values are base64 strings.
+    /// keys are names again and whose binary values are base64 strings. A well-formed
+    /// request is read in one walk; any other is read again step by step.
     pub fn decode_request(&self, bytes: &[u8]) -> Result<Message, ParseFailure> {
+        let well_formed = read_in_one_walk(bytes, |headers| {
+            let usable = self.is_current_checksum(headers.get("@bin_")) && !says_packed(headers);
+            usable.then_some(&self.encoding)
+        });
+        match well_formed {
+            Some((headers, body)) => one_object_body(headers, body),
+            None => self.decode_checked(bytes),
+        }
+    }
+
+    /// [`ServerBinary::decode_request`] checking the whole frame's syntax first, then
+    /// each step in turn, which says why a request fails.
+    pub(super) fn decode_checked(&self, bytes: &[u8]) -> Result<Message, ParseFailure> {
         let frame = read_frame(bytes).map_err(|error| {
             tracing::debug!(%error, "binary request is not a message");
             match error {
@@ -118,15 +134,7 @@ impl ServerBinary {
             tracing::debug!(%error, "binary request body cannot be decoded");
             ParseFailure::BinaryDecodeFailure
         })?;
-        let one_object = body.len() == 1 && body.values().all(Value::is_object);
-        if !one_object {
-            return Err(ParseFailure::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject);
-        }
-        Ok(Message {
-            headers: frame.headers,
-            body,
-            ..Message::default()
-        })
+        one_object_body(frame.headers, body)
     }
 
     /// The request was encoded with the first checksum of its `@bin_`.
@@ -184,4 +192,17 @@ impl ServerBinary {
                 Shape::Tags(&definition.result.tags)
             })
     }
+}
+
+/// A request whose body holds exactly one object (the function and its arguments).
+fn one_object_body(headers: Headers, body: Map<String, Value>) -> Result<Message, ParseFailure> {
+    let one_object = body.len() == 1 && body.values().all(Value::is_object);
+    if !one_object {
+        return Err(ParseFailure::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject);
+    }
+    Ok(Message {
+        headers,
+        body,
+        ..Message::default()
+    })
 }

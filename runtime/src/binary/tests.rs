@@ -422,3 +422,37 @@ fn bytes_are_found_through_recursion_unions_and_links_only_where_declared() {
         array(TypeKind::FunctionLink(upload))
     )]));
 }
+
+proptest::proptest! {
+    /// The one-walk reading of a request never changes an outcome: cut, flip or
+    /// extend a request's bytes anywhere, and the answer is the step-by-step one.
+    #[test]
+    fn reading_in_one_walk_answers_as_reading_step_by_step(
+        edits in proptest::collection::vec((proptest::prelude::any::<proptest::sample::Index>(), 0u8..=255, 0u8..4), 0..4),
+        packed in proptest::prelude::any::<bool>(),
+    ) {
+        let server = server();
+        let mut headers = vec![("@bin_", checksums(&[CHECKSUM]))];
+        if packed {
+            headers.push(("@pac_", Pack::Boolean(true)));
+        }
+        let mut bytes = msgpack(&Pack::Array(vec![
+            str_map(headers),
+            int_map(vec![(5, int_map(vec![]))]),
+        ]));
+        for (at, byte, kind) in edits {
+            let at = at.index(bytes.len() + 1);
+            match kind {
+                0 => bytes.truncate(at),
+                1 => bytes.insert(at, byte),
+                _ if at < bytes.len() => bytes[at] = byte,
+                _ => bytes.push(byte),
+            }
+        }
+        let parts = |message: Message| (message.headers, message.body);
+        proptest::prop_assert_eq!(
+            server.decode_request(&bytes).map(parts),
+            server.decode_checked(&bytes).map(parts)
+        );
+    }
+}

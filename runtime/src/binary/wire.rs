@@ -67,6 +67,28 @@ pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
     Ok(Frame { headers, body })
 }
 
+/// A well-formed request read in one walk: its headers, then its body with the
+/// encoding `choose` picks from them (`None`: the body needs more than this, such as
+/// unpacking). Anything else, a malformed frame, a checksum or a body that fails, gives
+/// `None`, and [`read_frame`] then [`decode_body`] read the request again to say which
+/// failure it is, in their order; so this path only saves the separate syntax walk over
+/// a body that was fine.
+pub(crate) fn read_in_one_walk<'e>(
+    bytes: &[u8],
+    choose: impl FnOnce(&Headers) -> Option<&'e BinaryEncoding>,
+) -> Option<(Headers, Map<String, Value>)> {
+    let mut reader = Reader::new(bytes);
+    if reader.array_len().ok()? != Some(2) || !reader.at_map().ok()? {
+        return None;
+    }
+    let headers = Reader::new(reader.skip_item().ok()?)
+        .json_object(None)
+        .ok()?;
+    let encoding = choose(&headers)?;
+    let body = reader.json_object_item(Some(encoding)).ok()?;
+    reader.rest().is_empty().then_some((headers, body))
+}
+
 /// Decodes a body (a MessagePack map) with `encoding`, unpacking it first when `packed`.
 pub(crate) fn decode_body(
     body: &[u8],
