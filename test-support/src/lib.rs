@@ -1,5 +1,6 @@
 //! What the workspace's tests share about their surroundings: where the conformance
-//! vectors are, how many cases each vector file must yield, what happens when
+//! vectors are, how many cases each vector file must yield, how the vectors compare
+//! JSON ([`json_eq`]), what happens when
 //! something a test needs (the vectors, `redis-server`, `nats-server`) is missing, and
 //! where and how tests run `cargo` on crates of their own.
 //!
@@ -8,6 +9,10 @@
 //! `TELEPACT_REQUIRE_ALL=1` (CI sets it) a skip is a failure instead. When
 //! `TELEPACT_CONFORMANCE_SUMMARY` names a file, skips and vector counts are appended to
 //! it, one line each, for the test command to print at the end.
+
+mod json;
+
+pub use json::{json_eq, multiset_eq};
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
 use telepact_schema::{LoadError, Schema, pseudo_json_text};
+use telepact_test_support::{json_eq, multiset_eq};
 
 /// The loader's answer in the shape `fn.validateSchema` returns.
 fn answer(result: Result<Schema, LoadError>) -> Value {
@@ -50,30 +51,6 @@ fn run(conformance: &Path, input: &Value) -> Value {
     }
 }
 
-/// JSON equality where `1` equals `1.0`.
-fn same(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| same(a, b))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| same(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
-/// Compares two failure lists as multisets.
-fn same_multiset(a: &[Value], b: &[Value]) -> bool {
-    let mut unmatched: Vec<&Value> = b.iter().collect();
-    a.len() == b.len()
-        && a.iter().all(|item| {
-            let found = unmatched.iter().position(|other| same(item, other));
-            found.map(|i| unmatched.swap_remove(i)).is_some()
-        })
-}
-
 fn matches(expected: &Value, actual: &Value, set_compare: bool) -> bool {
     let cases = |v: &Value| {
         v.pointer("/ErrorValidationFailure/cases")
@@ -81,8 +58,8 @@ fn matches(expected: &Value, actual: &Value, set_compare: bool) -> bool {
             .cloned()
     };
     match (set_compare, cases(expected), cases(actual)) {
-        (true, Some(e), Some(a)) => same_multiset(&e, &a),
-        _ => same(expected, actual),
+        (true, Some(e), Some(a)) => multiset_eq(&e, &a, false),
+        _ => json_eq(expected, actual, false),
     }
 }
 

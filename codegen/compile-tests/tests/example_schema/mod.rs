@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use telepact::HandlerError;
 use telepact::typed::standard::{ApiInput, ApiOutput, PingInput, PingOutput};
+use telepact_test_support::json_eq;
 
 struct Echo;
 
@@ -85,28 +86,12 @@ impl Handler for Echo {
     }
 }
 
-/// JSON equality where `1` equals `1.0`, as the vectors compare.
-fn same_json(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(x, y)| same_json(x, y))
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| same_json(v, w)))
-        }
-        _ => a == b,
-    }
-}
-
 /// Reads `wire` as a `T` and writes it back; the error says what differed.
 fn round_trip<T: Serialize + DeserializeOwned>(wire: &Value) -> Result<(), String> {
     let typed: T =
         serde_json::from_value(wire.clone()).map_err(|e| format!("does not read {wire}: {e}"))?;
     let back = serde_json::to_value(&typed).map_err(|e| e.to_string())?;
-    if same_json(&back, wire) {
+    if json_eq(&back, wire, false) {
         Ok(())
     } else {
         Err(format!("{wire} came back as {back}"))

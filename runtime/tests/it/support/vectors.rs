@@ -7,6 +7,7 @@ use std::sync::Arc;
 use serde::Deserialize;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
+pub(crate) use telepact_test_support::json_eq;
 
 /// The conformance folder, or `None` after a skip (a failure under
 /// `TELEPACT_REQUIRE_ALL=1`).
@@ -133,53 +134,6 @@ pub(crate) fn check(case: &Case, response: &[u8]) -> Result<(), String> {
     } else {
         Err(format!("expected {expected}\n     got {actual}"))
     }
-}
-
-/// JSON equality: `1 == 1.0`, booleans are not numbers; with `set_compare`, arrays of
-/// objects are compared as multisets.
-pub(crate) fn json_eq(a: &Value, b: &Value, set_compare: bool) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => match (x.as_u64(), y.as_u64()) {
-                (Some(x), Some(y)) => x == y,
-                _ => x.as_f64() == y.as_f64(),
-            },
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            if x.len() != y.len() {
-                return false;
-            }
-            if set_compare && y.iter().all(Value::is_object) {
-                multiset_eq(x, y)
-            } else {
-                x.iter().zip(y).all(|(a, b)| json_eq(a, b, set_compare))
-            }
-        }
-        (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len()
-                && x.iter()
-                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w, set_compare)))
-        }
-        _ => a == b,
-    }
-}
-
-fn multiset_eq(x: &[Value], y: &[Value]) -> bool {
-    let mut used = vec![false; y.len()];
-    x.iter().all(|a| {
-        let found = y
-            .iter()
-            .enumerate()
-            .position(|(i, b)| !used[i] && json_eq(a, b, true));
-        match found {
-            Some(i) => {
-                used[i] = true;
-                true
-            }
-            None => false,
-        }
-    })
 }
 
 /// Removes `///` from the definitions of an `fn.api_` answer that `names` lists.
