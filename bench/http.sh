@@ -9,7 +9,8 @@
 # Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), WRK_CONNECTIONS (16),
 #        HTTP_BENCH (echo, bakery or both: the default), BAKERY_BIN (a bakery binary to
 #        measure instead of this tree's: a build of an earlier commit, to compare),
-#        NO_BUILD (set: use the binaries already built).
+#        NO_BUILD (set: use the binaries already built), BAKERY_ARGS (further arguments
+#        for the bakery, e.g. `--metrics` to count every call as well).
 #
 # Besides requests/s, each line gives the server's CPU time per request (user + system,
 # from /proc): unlike the rate, it hardly moves when other processes load the machine.
@@ -63,7 +64,8 @@ start_server() {
     local limit=$((DURATION + 30))
     if [[ "$1" == bakery ]]; then
         # The identity log goes to a file, as a supervisor would collect it.
-        "$BAKERY" --port 0 >"$WORK/server.out" 2>"$WORK/server.err" &
+        # shellcheck disable=SC2086 # BAKERY_ARGS is a list of words.
+        "$BAKERY" --port 0 ${BAKERY_ARGS:-} >"$WORK/server.out" 2>"$WORK/server.err" &
     else
         "$BIN" "$1" --seconds "$limit" >"$WORK/server.out" 2>"$WORK/server.err" &
     fi

@@ -1,10 +1,7 @@
 //! `Server::process` on the shared benchmark payloads against a bare serde_json
 //! parse + serialize of the same bytes (the floor any JSON server pays).
 
-use std::future::Future;
 use std::path::PathBuf;
-use std::pin::pin;
-use std::task::{Context, Poll, Waker};
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
@@ -15,19 +12,14 @@ use telepact::{FunctionRouter, Server};
 mod support;
 use support::echo;
 
+#[path = "support/measure.rs"]
+mod measure;
+
+#[global_allocator]
+static GLOBAL: measure::Counting = measure::Counting;
+
 fn data_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/bench/data")
-}
-
-/// Drives a future that never waits on I/O to completion without a runtime.
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
 }
 
 fn process(c: &mut Criterion) {
@@ -52,11 +44,18 @@ fn process(c: &mut Criterion) {
         let items = &payloads["typical"][size];
         let request = json!([{}, {"fn.roundTripTypical": {"items": items}}]);
         let bytes = serde_json::to_vec(&request).expect("request serializes");
-        let response = run(server.process(&bytes));
+        let response = measure::run(server.process(&bytes));
         assert!(
             response.bytes.starts_with(b"[{},{\"Ok_\""),
             "{size}: {}",
             String::from_utf8_lossy(&response.bytes[..80.min(response.bytes.len())])
+        );
+        println!(
+            "{size}: serde_json {} allocations per call, process {}",
+            measure::per_call(
+                || serde_json::from_slice::<Value>(&bytes).map(|v| serde_json::to_vec(&v))
+            ),
+            measure::per_call(|| measure::run(server.process(&bytes))),
         );
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_with_input(BenchmarkId::new("serde_json", size), &bytes, |b, bytes| {
@@ -66,7 +65,7 @@ fn process(c: &mut Criterion) {
             })
         });
         group.bench_with_input(BenchmarkId::new("process", size), &bytes, |b, bytes| {
-            b.iter(|| run(server.process(bytes)).bytes)
+            b.iter(|| measure::run(server.process(bytes)).bytes)
         });
     }
     group.finish();

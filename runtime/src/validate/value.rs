@@ -1,6 +1,7 @@
 //! Validates JSON values against schema types, collecting every failure with its path.
 
 use serde_json::{Map, Number, Value};
+use smallvec::SmallVec;
 use telepact_schema::{FunctionId, TypeExpr, TypeKind};
 
 use crate::base64_paths::Base64Paths;
@@ -34,7 +35,9 @@ pub(crate) struct Validator<'s, 'v> {
     select: Option<&'v Map<String, Value>>,
     /// The function whose possible selects `_ext.Select_` values are checked against.
     function: Option<FunctionId>,
-    path: Vec<Seg<'v>>,
+    /// Inline up to a depth most messages never pass: every call validates its headers,
+    /// body and result, and a heap path would be one allocation each.
+    path: SmallVec<[Seg<'v>; 8]>,
     pub(crate) failures: Vec<ValidationFailure>,
     /// With [`collecting_bytes`](Self::collecting_bytes): where valid bytes values are.
     bytes: Option<Base64Paths>,
@@ -46,7 +49,7 @@ impl<'s, 'v> Validator<'s, 'v> {
             compiled,
             select: None,
             function,
-            path: Vec::new(),
+            path: SmallVec::new(),
             failures: Vec::new(),
             bytes: None,
         }
