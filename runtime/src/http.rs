@@ -45,7 +45,6 @@ pub use axum::body::Bytes as Body;
 
 use crate::codec::Encoding;
 use crate::message::PeerAddress;
-use crate::router::BoxFuture;
 use crate::server::{Response, Server};
 
 #[cfg(feature = "tls")]
@@ -95,14 +94,21 @@ impl HttpOptions {
 /// Something that turns request bytes into a response: a [`Server`], or a wrapper
 /// around one. `transport` holds what the connection tells about the request (its
 /// [`PeerAddress`] when served by [`serve`]).
+///
+/// The future is returned unboxed: axum already boxes the handler's future, and a
+/// second box would be one more allocation (the size of the whole call) per request.
 pub trait Processor: Clone + Send + Sync + 'static {
     /// Answers one request body; `transport` carries what the connection knows.
-    fn process(&self, body: Bytes, transport: axum::http::Extensions) -> BoxFuture<'_, Response>;
+    fn process(
+        &self,
+        body: Bytes,
+        transport: axum::http::Extensions,
+    ) -> impl Future<Output = Response> + Send + '_;
 }
 
 impl Processor for Server {
-    fn process(&self, body: Bytes, transport: axum::http::Extensions) -> BoxFuture<'_, Response> {
-        Box::pin(async move { self.process_adapted(&body, transport, |_| {}, |_| {}).await })
+    async fn process(&self, body: Bytes, transport: axum::http::Extensions) -> Response {
+        self.process_adapted(&body, transport, |_| {}, |_| {}).await
     }
 }
 

@@ -150,7 +150,7 @@ impl crate::http::Processor for MockServer {
         &self,
         body: crate::http::Body,
         transport: axum::http::Extensions,
-    ) -> crate::router::BoxFuture<'_, Response> {
+    ) -> impl std::future::Future<Output = Response> + Send + '_ {
         crate::http::Processor::process(&self.server, body, transport)
     }
 }

@@ -50,12 +50,8 @@ pub(crate) struct SharedFixture(pub Arc<Fixture>);
 
 #[cfg(feature = "axum")]
 impl telepact::http::Processor for SharedFixture {
-    fn process(
-        &self,
-        body: telepact::http::Body,
-        _transport: http::Extensions,
-    ) -> BoxFuture<'_, Response> {
-        Box::pin(async move { self.0.handle(&body).await })
+    async fn process(&self, body: telepact::http::Body, _transport: http::Extensions) -> Response {
+        self.0.handle(&body).await
     }
 }
 
