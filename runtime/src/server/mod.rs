@@ -30,6 +30,7 @@
 //! panic), result validation unless `@unsafe_` (`ErrorInvalidResponseBody_`), response
 //! header validation (`ErrorInvalidResponseHeaders_`), `@select_`, serialization.
 
+mod call_metrics;
 mod catch;
 mod error;
 mod examples;
@@ -41,6 +42,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use telepact_schema::{FunctionId, Schema};
+
+use call_metrics::CallLabels;
 
 use crate::binary::ServerBinary;
 use crate::budget::GenerationLimits;
@@ -89,6 +92,8 @@ struct Inner {
     ping: Option<FunctionId>,
     request_timeout: Option<Duration>,
     metrics: bool,
+    /// Shared label values for the metrics (empty when `metrics` is off).
+    call_labels: CallLabels,
 }
 
 impl Server {
@@ -213,6 +218,9 @@ impl ServerBuilder {
     /// `telepact_call_duration_seconds`, `telepact_request_bytes` and
     /// `telepact_response_bytes` by `function`. The application installs the recorder
     /// (a Prometheus exporter, say); without one the records go nowhere.
+    ///
+    /// A function the schema does not define is counted as `unknown` and a request
+    /// that does not parse as the empty name, so callers cannot add series of their own.
     pub fn metrics(mut self, enabled: bool) -> Self {
         self.metrics = enabled;
         self
@@ -234,6 +242,11 @@ impl ServerBuilder {
             return Err(BuildError::AuthHookMissing);
         }
         let compiled = Compiled::new(&self.schema);
+        let call_labels = if self.metrics {
+            CallLabels::new(&compiled)
+        } else {
+            CallLabels::default()
+        };
         let ping = compiled.function_id("fn.ping_");
         let binary = ServerBinary::new(Arc::clone(&self.schema));
         let mut router = self.router;
@@ -261,6 +274,7 @@ impl ServerBuilder {
             ping,
             request_timeout: self.request_timeout,
             metrics: self.metrics,
+            call_labels,
         };
         Ok(Server {
             inner: Arc::new(inner),

@@ -12,6 +12,7 @@ use tracing::{Instrument, Span};
 use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
+use super::call_metrics::CallMetrics;
 use super::catch::CatchUnwind;
 use super::error::{ErrorKind, ProcessError, TimedOut};
 use super::{Inner, Response, Server};
@@ -64,7 +65,7 @@ impl Server {
         let (mut response, binary) = match decoded {
             Ok(mut request) => {
                 if inner.metrics {
-                    function = Some(request.target().to_string());
+                    function = Some(inner.call_labels.function(Some(request.target())));
                 }
                 request.extensions.extend(transport);
                 inner.observe(inner.on_request.as_ref(), &request, "request");
@@ -86,8 +87,8 @@ impl Server {
             record_response(&span, &response, encoding, packed, started);
             if inner.metrics {
                 let call = CallMetrics {
-                    function: function.unwrap_or_default(),
-                    result: response.target(),
+                    function: function.unwrap_or_else(|| inner.call_labels.function(None)),
+                    result: inner.call_labels.result(response.target()),
                     request_bytes: request_size,
                     response_bytes: bytes.len(),
                     started,
@@ -100,35 +101,6 @@ impl Server {
             headers: response.headers,
             encoding,
         }
-    }
-}
-
-/// What the `metrics` facade is told about one call (see
-/// [`ServerBuilder::metrics`](super::ServerBuilder::metrics)).
-struct CallMetrics<'a> {
-    function: String,
-    result: &'a str,
-    request_bytes: usize,
-    response_bytes: usize,
-    started: Instant,
-}
-
-impl CallMetrics<'_> {
-    fn record(self) {
-        let result = self.result.to_string();
-        metrics::counter!(
-            "telepact_calls_total",
-            "function" => self.function.clone(),
-            "result" => result,
-        )
-        .increment(1);
-        let seconds = self.started.elapsed().as_secs_f64();
-        metrics::histogram!("telepact_call_duration_seconds", "function" => self.function.clone())
-            .record(seconds);
-        metrics::histogram!("telepact_request_bytes", "function" => self.function.clone())
-            .record(self.request_bytes as f64);
-        metrics::histogram!("telepact_response_bytes", "function" => self.function)
-            .record(self.response_bytes as f64);
     }
 }
 

@@ -515,27 +515,20 @@ async fn the_server_is_a_tower_service_and_tower_services_are_transports() {
     assert_eq!(answer.headers.get("@seen"), Some(&json!(true)));
 }
 
-#[test]
-fn calls_are_counted_and_measured_through_the_metrics_facade() {
+/// Every series a [`DebuggingRecorder`] holds after `calls` ran with it as the local
+/// recorder: name, labels as `key=value`, and the value (durations only counted), sorted.
+fn metric_series(
+    calls: impl FnOnce(&tokio::runtime::Runtime),
+) -> Vec<(String, Vec<String>, String)> {
     use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 
-    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .metrics(true)
-        .build()
-        .expect("server builds");
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    let request = br#"[{}, {"fn.ping_": {}}]"#;
-    let response = metrics::with_local_recorder(&recorder, || {
+    metrics::with_local_recorder(&recorder, || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("runtime starts");
-        runtime.block_on(async {
-            server.process(request).await;
-            server.process(request).await
-        })
+        calls(&runtime);
     });
     let mut seen: Vec<(String, Vec<String>, String)> = snapshotter
         .snapshot()
@@ -563,8 +556,31 @@ fn calls_are_counted_and_measured_through_the_metrics_facade() {
         })
         .collect();
     seen.sort();
+    seen
+}
+
+fn metrics_server() -> Server {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .metrics(true)
+        .build()
+        .expect("server builds")
+}
+
+#[test]
+fn calls_are_counted_and_measured_through_the_metrics_facade() {
+    let server = metrics_server();
+    let request = br#"[{}, {"fn.ping_": {}}]"#;
+    let mut response = None;
+    let seen = metric_series(|runtime| {
+        runtime.block_on(async {
+            server.process(request).await;
+            response = Some(server.process(request).await);
+        })
+    });
     let function = "function=fn.ping_".to_string();
-    let size = response.bytes.len() as f64;
+    let size = response.expect("answered").bytes.len() as f64;
     assert_eq!(
         seen,
         [
@@ -590,4 +606,34 @@ fn calls_are_counted_and_measured_through_the_metrics_facade() {
             ),
         ]
     );
+}
+
+#[test]
+fn callers_cannot_add_metric_series_with_function_names_of_their_own() {
+    let server = metrics_server();
+    let seen = metric_series(|runtime| {
+        runtime.block_on(async {
+            for i in 0..50 {
+                let request = format!(r#"[{{}}, {{"fn.invented{i}": {{}}}}]"#);
+                server.process(request.as_bytes()).await;
+            }
+            server.process(b"not a message").await;
+        })
+    });
+    let calls: Vec<_> = seen
+        .iter()
+        .filter(|(name, _, _)| name == "telepact_calls_total")
+        .map(|(_, labels, value)| (labels.join(" "), value.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("function= result=ErrorParseFailure_".to_string(), "count 1"),
+            (
+                "function=unknown result=ErrorInvalidRequestBody_".to_string(),
+                "count 50"
+            ),
+        ]
+    );
+    assert_eq!(seen.len(), 8, "four series per label set: {seen:?}");
 }

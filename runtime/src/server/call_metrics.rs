@@ -1,0 +1,105 @@
+//! What the `metrics` facade is told about each call (see
+//! [`ServerBuilder::metrics`](super::ServerBuilder::metrics)).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use foldhash::fast::RandomState;
+use metrics::SharedString;
+
+use crate::validate::Compiled;
+
+/// The `function` label of a call to a function the schema does not define. The name
+/// comes from the caller: a label per name would let any caller grow the recorder's
+/// series without bound.
+pub(crate) const UNKNOWN_FUNCTION: &str = "unknown";
+
+/// The `function` label of a request that did not parse.
+const UNPARSED: &str = "";
+
+/// Results every function can answer besides those its schema declares.
+const STANDARD_RESULTS: &[&str] = &[
+    "ErrorUnknown_",
+    "ErrorParseFailure_",
+    "ErrorInvalidRequestHeaders_",
+    "ErrorInvalidRequestBody_",
+    "ErrorInvalidResponseHeaders_",
+    "ErrorInvalidResponseBody_",
+    "ErrorUnauthenticated_",
+    "ErrorUnauthorized_",
+];
+
+/// Label values for the schema's function names and result tags, made once per server
+/// and shared by every call's labels rather than copied into them.
+#[derive(Debug, Default)]
+pub(crate) struct CallLabels {
+    functions: HashMap<String, SharedString, RandomState>,
+    results: HashMap<String, SharedString, RandomState>,
+}
+
+impl CallLabels {
+    pub(crate) fn new(compiled: &Compiled) -> Self {
+        let functions = compiled.functions.iter().map(|f| f.name.as_str());
+        let declared = compiled.functions.iter().flat_map(|f| &f.result.tags);
+        let results = declared
+            .map(|tag| tag.name.as_str())
+            .chain(STANDARD_RESULTS.iter().copied());
+        CallLabels {
+            functions: functions.map(shared).collect(),
+            results: results.map(shared).collect(),
+        }
+    }
+
+    /// The `function` label of a request for `target` (`None`: it did not parse).
+    pub(crate) fn function(&self, target: Option<&str>) -> SharedString {
+        match target {
+            None => SharedString::const_str(UNPARSED),
+            Some(name) => self
+                .functions
+                .get(name)
+                .cloned()
+                .unwrap_or(SharedString::const_str(UNKNOWN_FUNCTION)),
+        }
+    }
+
+    /// The `result` label of a response tagged `tag`. Tags come from the server's own
+    /// answers, so one the schema does not know (a handler's, past `@unsafe_`) is kept.
+    pub(crate) fn result(&self, tag: &str) -> SharedString {
+        self.results
+            .get(tag)
+            .cloned()
+            .unwrap_or_else(|| SharedString::from_owned(tag.to_string()))
+    }
+}
+
+fn shared(name: &str) -> (String, SharedString) {
+    (name.to_string(), SharedString::from_shared(Arc::from(name)))
+}
+
+/// One call, as the `metrics` facade is told about it.
+pub(crate) struct CallMetrics {
+    pub(crate) function: SharedString,
+    pub(crate) result: SharedString,
+    pub(crate) request_bytes: usize,
+    pub(crate) response_bytes: usize,
+    pub(crate) started: Instant,
+}
+
+impl CallMetrics {
+    pub(crate) fn record(self) {
+        metrics::counter!(
+            "telepact_calls_total",
+            "function" => self.function.clone(),
+            "result" => self.result,
+        )
+        .increment(1);
+        let seconds = self.started.elapsed().as_secs_f64();
+        metrics::histogram!("telepact_call_duration_seconds", "function" => self.function.clone())
+            .record(seconds);
+        metrics::histogram!("telepact_request_bytes", "function" => self.function.clone())
+            .record(self.request_bytes as f64);
+        metrics::histogram!("telepact_response_bytes", "function" => self.function)
+            .record(self.response_bytes as f64);
+    }
+}
