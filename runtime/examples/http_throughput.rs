@@ -16,9 +16,11 @@
 //! JSON message) for the schema in `--schema-dir`; in the binary encodings it is the
 //! MessagePack request a binary client sends once it holds the server's encoding.
 //!
-//! `http_throughput inprocess --body FILE [--seconds N]` calls the `telepact` server's
-//! `Server::process` with that body on one thread for `N` seconds (default 5) and prints
-//! `calls <n> mean_us <t>`: the floor for the same work over HTTP.
+//! `http_throughput inprocess --body FILE [--seconds N | --calls N]` calls the `telepact`
+//! server's `Server::process` with that body on one thread for `N` seconds (default 5),
+//! or exactly `N` times, and prints `calls <n> mean_us <t>`: the floor for the same work
+//! over HTTP. A fixed count suits `valgrind --tool=callgrind`, whose instruction counts,
+//! unlike times, repeat from run to run on a busy machine.
 //!
 //! Both servers run on the same multi-threaded tokio runtime (one worker per core).
 
@@ -65,6 +67,8 @@ enum BodyEncoding {
 struct Args {
     mode: Mode,
     seconds: u64,
+    /// `inprocess`: a fixed number of calls instead of `seconds`.
+    calls: Option<u64>,
     payload: String,
     encoding: BodyEncoding,
     schema_dir: Option<PathBuf>,
@@ -92,6 +96,7 @@ fn parse_args() -> Result<Args, String> {
             60
         },
         mode,
+        calls: None,
         payload: "single".to_string(),
         encoding: BodyEncoding::Json,
         schema_dir: None,
@@ -106,6 +111,14 @@ fn parse_args() -> Result<Args, String> {
                 parsed.seconds = value
                     .parse()
                     .map_err(|_| format!("bad --seconds {value:?}"))?;
+            }
+            "--calls" => {
+                let value = value()?;
+                parsed.calls = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("bad --calls {value:?}"))?,
+                );
             }
             "--payload" => parsed.payload = value()?,
             "--encoding" => {
@@ -208,8 +221,9 @@ fn telepact_router() -> Result<Router, String> {
     ))
 }
 
-/// Calls `Server::process` with `body` for `seconds`, on this thread only.
-fn in_process(body: &std::path::Path, seconds: u64) -> Result<(), String> {
+/// Calls `Server::process` with `body` for `seconds`, or `calls` times when given, on
+/// this thread only.
+fn in_process(body: &std::path::Path, seconds: u64, calls: Option<u64>) -> Result<(), String> {
     let body = std::fs::read(body).map_err(|e| format!("{}: {e}", body.display()))?;
     let server = telepact_server()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -225,12 +239,13 @@ fn in_process(body: &std::path::Path, seconds: u64) -> Result<(), String> {
     }
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
+    let limit = calls;
     let mut calls = 0u64;
-    while Instant::now() < until {
+    while limit.map_or(Instant::now() < until, |limit| calls < limit) {
         runtime.block_on(server.process(&body));
         calls += 1;
     }
-    let mean_us = started.elapsed().as_secs_f64() * 1e6 / calls as f64;
+    let mean_us = started.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64;
     println!("calls {calls} mean_us {mean_us:.1}");
     Ok(())
 }
@@ -276,7 +291,7 @@ fn run(args: Args) -> Result<(), String> {
         }
         Mode::InProcess => {
             let body = args.body.as_deref().ok_or("inprocess needs --body FILE")?;
-            return in_process(body, args.seconds);
+            return in_process(body, args.seconds, args.calls);
         }
         Mode::Telepact => telepact_router()?,
         Mode::Bare => bare_router(),

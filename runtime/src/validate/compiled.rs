@@ -60,10 +60,21 @@ impl FieldSet {
     }
 
     pub(crate) fn find(&self, key: &str) -> Option<&Field> {
+        self.find_from(key, 0).map(|(_, field)| field)
+    }
+
+    /// Like [`find`](Self::find), trying the field at `expected` first, with its index.
+    /// Messages mostly list their keys in the schema's order, so a caller that expects
+    /// the field after the one it found last compares one key instead of scanning or
+    /// hashing.
+    pub(crate) fn find_from(&self, key: &str, expected: usize) -> Option<(usize, &Field)> {
+        if let Some(field) = self.fields.get(expected).filter(|f| f.key == key) {
+            return Some((expected, field));
+        }
         let i = self
             .index
             .find(key, self.fields.iter().map(|f| f.key.as_str()))?;
-        self.fields.get(i)
+        self.fields.get(i).map(|field| (i, field))
     }
 }
 

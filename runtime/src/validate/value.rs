@@ -227,11 +227,13 @@ impl<'s, 'v> Validator<'s, 'v> {
     ) {
         let first_failure = self.failures.len();
         let mut required_present = 0;
+        let mut expected = 0;
         for (key, item) in actual {
-            let Some(field) = fields.find(key) else {
+            let Some((index, field)) = fields.find_from(key, expected) else {
                 self.fail(&[Seg::Key(key)], Reason::ObjectKeyDisallowed);
                 continue;
             };
+            expected = index + 1;
             if !field.optional {
                 required_present += 1;
             }
