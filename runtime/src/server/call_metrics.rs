@@ -13,7 +13,7 @@ use crate::validate::Compiled;
 /// The `function` label of a call to a function the schema does not define. The name
 /// comes from the caller: a label per name would let any caller grow the recorder's
 /// series without bound.
-pub(crate) const UNKNOWN_FUNCTION: &str = "unknown";
+const UNKNOWN_FUNCTION: &str = "unknown";
 
 /// The `function` label of a request that did not parse.
 const UNPARSED: &str = "";
