@@ -363,7 +363,7 @@ impl Inner {
         let outcome = match limit {
             Some(limit) => tokio::time::timeout(limit, call)
                 .await
-                .unwrap_or(Ok(Err(Box::new(TimedOut(limit))))),
+                .unwrap_or_else(|_elapsed| Ok(Err(Box::new(TimedOut(limit))))),
             None => call.await,
         };
         let source: HandlerError = match outcome {
