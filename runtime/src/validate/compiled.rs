@@ -282,3 +282,48 @@ impl<'a> BytesSearch<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use telepact_schema::TypeKind;
+
+    use super::*;
+
+    fn fields(count: usize) -> FieldSet {
+        let fields = (0..count)
+            .map(|i| {
+                let key = format!("f{i}");
+                let field = Field {
+                    key: key.clone(),
+                    name: key.clone(),
+                    optional: false,
+                    ty: TypeExpr {
+                        kind: TypeKind::Integer,
+                        nullable: false,
+                    },
+                };
+                (key, field)
+            })
+            .collect();
+        FieldSet::new(&fields)
+    }
+
+    /// The expected position is only a first guess: a wrong or out-of-range one still
+    /// finds the field, by scan in a small table and by hash in a large one.
+    #[test]
+    fn a_field_is_found_wherever_it_was_expected() {
+        for count in [3, LINEAR_LOOKUP_MAX + 5] {
+            let set = fields(count);
+            for i in 0..count {
+                let key = format!("f{i}");
+                for expected in [i, 0, count - 1, count, usize::MAX] {
+                    let (index, field) = set.find_from(&key, expected).expect("found");
+                    assert_eq!((index, field.key.as_str()), (i, key.as_str()));
+                }
+                assert_eq!(set.find(&key).map(|f| f.key.as_str()), Some(key.as_str()));
+            }
+            assert!(set.find_from("missing", 0).is_none());
+            assert!(set.find_from("missing", count).is_none());
+        }
+    }
+}
