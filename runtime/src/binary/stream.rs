@@ -10,6 +10,7 @@ use rmp::encode as mp;
 use serde_json::{Map, Number, Value};
 
 use super::convert::Encoder;
+use super::encoding::BinaryEncoding;
 use super::shape::Shape;
 
 fn length(len: usize) -> io::Result<u32> {
@@ -31,8 +32,18 @@ impl<'a> Encoder<'a> {
             Value::Array(items) => {
                 mp::write_array_len(out, length(items.len())?)?;
                 let element = shape.element();
+                let mut recent = RecentKeys::default();
                 for item in items {
-                    self.write_value(out, item, element)?;
+                    match item {
+                        Value::Object(entries) if items.len() > 1 => self.write_entries_with(
+                            out,
+                            entries,
+                            element,
+                            Some(&mut recent),
+                            Self::write_value,
+                        )?,
+                        _ => self.write_value(out, item, element)?,
+                    }
                 }
             }
             Value::Object(entries) => self.write_object(out, entries, shape)?,
@@ -57,18 +68,31 @@ impl<'a> Encoder<'a> {
         shape: Shape<'a>,
         write_item: impl Fn(&Self, &mut Vec<u8>, &Value, Shape<'a>) -> io::Result<()>,
     ) -> io::Result<()> {
-        mp::write_map_len(out, length(entries.len())?)?;
-        for (key, item) in entries {
-            self.write_key(out, key)?;
-            write_item(self, out, item, shape.entry(self.schema, key))?;
-        }
-        Ok(())
+        self.write_entries_with(out, entries, shape, None, write_item)
     }
 
-    pub(crate) fn write_key(&self, out: &mut Vec<u8>, key: &str) -> io::Result<()> {
-        match self.encoding.and_then(|encoding| encoding.id(key)) {
-            Some(id) => mp::write_uint(out, u64::from(id)).map(drop)?,
-            None => mp::write_str(out, key)?,
+    /// [`write_entries`](Self::write_entries), looking keys up through `recent` when
+    /// given: the keys of the previous object of the same list.
+    fn write_entries_with<'v>(
+        &self,
+        out: &mut Vec<u8>,
+        entries: &'v Map<String, Value>,
+        shape: Shape<'a>,
+        mut recent: Option<&mut RecentKeys<'v>>,
+        write_item: impl Fn(&Self, &mut Vec<u8>, &Value, Shape<'a>) -> io::Result<()>,
+    ) -> io::Result<()> {
+        mp::write_map_len(out, length(entries.len())?)?;
+        for (position, (key, item)) in entries.iter().enumerate() {
+            let id = match (self.encoding, recent.as_deref_mut()) {
+                (Some(encoding), Some(recent)) => recent.id(encoding, position, key),
+                (Some(encoding), None) => encoding.id(key),
+                (None, _) => None,
+            };
+            match id {
+                Some(id) => mp::write_uint(out, u64::from(id)).map(drop)?,
+                None => mp::write_str(out, key)?,
+            }
+            write_item(self, out, item, shape.entry(self.schema, key))?;
         }
         Ok(())
     }
@@ -82,6 +106,31 @@ impl<'a> Encoder<'a> {
         }
         mp::write_str(out, text)?;
         Ok(())
+    }
+}
+
+/// The keys of the last object written in a list, with their ids. The objects of a list
+/// mostly share their keys in the same order, so comparing a key with the one at its
+/// position is cheaper than hashing it to look its id up.
+#[derive(Default)]
+struct RecentKeys<'v> {
+    keys: Vec<(&'v str, Option<u32>)>,
+}
+
+impl<'v> RecentKeys<'v> {
+    fn id(&mut self, encoding: &BinaryEncoding, position: usize, key: &'v str) -> Option<u32> {
+        if let Some(&(recent, id)) = self.keys.get(position) {
+            if recent == key {
+                return id;
+            }
+        }
+        let id = encoding.id(key);
+        if let Some(slot) = self.keys.get_mut(position) {
+            *slot = (key, id);
+        } else if position == self.keys.len() {
+            self.keys.push((key, id));
+        }
+        id
     }
 }
 
@@ -112,6 +161,35 @@ mod tests {
             schema: None,
         };
         let value = json!({"Ok_": {"a": [1, -1, 300, -300, 1.5, u64::MAX, i64::MIN], "b!": null, "c": {"a": true, "d": "x"}}});
+        let mut streamed = Vec::new();
+        encoder
+            .write_value(&mut streamed, &value, Shape::Unknown)
+            .expect("writes to a Vec");
+        let mut tree = Vec::new();
+        rmpv::encode::write_value(&mut tree, &encoder.value(&value, Shape::Unknown))
+            .expect("writes to a Vec");
+        assert_eq!(streamed, tree);
+    }
+
+    /// Objects of one list are written with the ids of their own keys, whatever keys,
+    /// order and length the object before had.
+    #[test]
+    fn list_objects_keep_their_own_keys() {
+        let encoding = BinaryEncoding::from_names(["a", "b!", "c"].map(String::from));
+        let encoder = Encoder {
+            encoding: Some(&encoding),
+            schema: None,
+        };
+        let value = json!([
+            {"a": 1, "b!": 2, "c": 3},
+            {"a": 1, "b!": 2, "c": 3},
+            {"c": 3, "a": 1},
+            {"a": 1, "x": 0, "b!": 2, "c": 3, "y": [{"c": 1}, {"a": 2}]},
+            {},
+            {"b!": {"a": [{"a": 1}, {"b!": 2}]}},
+            7,
+            {"a": 1}
+        ]);
         let mut streamed = Vec::new();
         encoder
             .write_value(&mut streamed, &value, Shape::Unknown)
