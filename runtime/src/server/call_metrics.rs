@@ -18,21 +18,12 @@ const UNKNOWN_FUNCTION: &str = "unknown";
 /// The `function` label of a request that did not parse.
 const UNPARSED: &str = "";
 
-/// Results every function can answer besides those its schema declares.
-const STANDARD_RESULTS: &[&str] = &[
-    "ErrorUnknown_",
-    "ErrorParseFailure_",
-    "ErrorInvalidRequestHeaders_",
-    "ErrorInvalidRequestBody_",
-    "ErrorInvalidResponseHeaders_",
-    "ErrorInvalidResponseBody_",
-    "ErrorUnauthenticated_",
-    "ErrorUnauthorized_",
-];
-
 /// Label values for the schema's function names and result tags, made once per server
-/// and shared by every call's labels rather than copied into them.
-#[derive(Debug, Default)]
+/// and shared by every call's labels rather than copied into them. The schema merges
+/// the standard errors (`ErrorUnknown_`, `ErrorParseFailure_`, ... and, with auth,
+/// `ErrorUnauthenticated_` and `ErrorUnauthorized_`) into every function's result, so
+/// its results are every tag the server answers with.
+#[derive(Debug)]
 pub(crate) struct CallLabels {
     functions: HashMap<String, SharedString, RandomState>,
     results: HashMap<String, SharedString, RandomState>,
@@ -41,10 +32,11 @@ pub(crate) struct CallLabels {
 impl CallLabels {
     pub(crate) fn new(compiled: &Compiled) -> Self {
         let functions = compiled.functions.iter().map(|f| f.name.as_str());
-        let declared = compiled.functions.iter().flat_map(|f| &f.result.tags);
-        let results = declared
-            .map(|tag| tag.name.as_str())
-            .chain(STANDARD_RESULTS.iter().copied());
+        let results = compiled
+            .functions
+            .iter()
+            .flat_map(|f| &f.result.tags)
+            .map(|tag| tag.name.as_str());
         CallLabels {
             functions: functions.map(shared).collect(),
             results: results.map(shared).collect(),
@@ -101,5 +93,38 @@ impl CallMetrics {
             .record(self.request_bytes as f64);
         metrics::histogram!("telepact_response_bytes", "function" => self.function)
             .record(self.response_bytes as f64);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use telepact_schema::Schema;
+
+    use super::*;
+
+    #[test]
+    fn every_tag_a_server_answers_with_has_a_shared_label() {
+        let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {}}]}]"#)
+            .expect("schema loads");
+        let labels = CallLabels::new(&Compiled::new(&schema));
+        for tag in [
+            "Ok_",
+            "ErrorUnknown_",
+            "ErrorParseFailure_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+        ] {
+            assert!(labels.results.contains_key(tag), "{tag}");
+        }
+        for function in ["fn.add", "fn.ping_", "fn.api_"] {
+            assert_eq!(labels.function(Some(function)).as_ref(), function);
+        }
+        assert_eq!(
+            labels.function(Some("fn.invented")).as_ref(),
+            UNKNOWN_FUNCTION
+        );
+        assert_eq!(labels.function(None).as_ref(), "");
     }
 }

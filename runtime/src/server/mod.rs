@@ -91,9 +91,8 @@ struct Inner {
     /// Stands in for an unknown function while its headers are validated.
     ping: Option<FunctionId>,
     request_timeout: Option<Duration>,
-    metrics: bool,
-    /// Shared label values for the metrics (empty when `metrics` is off).
-    call_labels: CallLabels,
+    /// Set when calls are reported to the `metrics` facade: the label values they share.
+    metrics: Option<CallLabels>,
 }
 
 impl Server {
@@ -242,11 +241,7 @@ impl ServerBuilder {
             return Err(BuildError::AuthHookMissing);
         }
         let compiled = Compiled::new(&self.schema);
-        let call_labels = if self.metrics {
-            CallLabels::new(&compiled)
-        } else {
-            CallLabels::default()
-        };
+        let metrics = self.metrics.then(|| CallLabels::new(&compiled));
         let ping = compiled.function_id("fn.ping_");
         let binary = ServerBinary::new(Arc::clone(&self.schema));
         let mut router = self.router;
@@ -273,8 +268,7 @@ impl ServerBuilder {
             on_error: self.on_error,
             ping,
             request_timeout: self.request_timeout,
-            metrics: self.metrics,
-            call_labels,
+            metrics,
         };
         Ok(Server {
             inner: Arc::new(inner),

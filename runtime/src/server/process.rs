@@ -60,12 +60,12 @@ impl Server {
         let clock = Instant::now();
         let decoded = codec::decode_request(bytes, &inner.binary);
         let span = call_span(decoded.as_ref().ok());
-        let started = (inner.metrics || !span.is_disabled()).then_some(clock);
+        let started = (inner.metrics.is_some() || !span.is_disabled()).then_some(clock);
         let mut function = None;
         let (mut response, binary) = match decoded {
             Ok(mut request) => {
-                if inner.metrics {
-                    function = Some(inner.call_labels.function(Some(request.target())));
+                if let Some(labels) = &inner.metrics {
+                    function = Some(labels.function(Some(request.target())));
                 }
                 request.extensions.extend(transport);
                 inner.observe(inner.on_request.as_ref(), &request, "request");
@@ -85,10 +85,10 @@ impl Server {
         let (bytes, encoding) = codec::encode_response(&response, binary);
         if let Some(started) = started {
             record_response(&span, &response, encoding, packed, started);
-            if inner.metrics {
+            if let Some(labels) = &inner.metrics {
                 let call = CallMetrics {
-                    function: function.unwrap_or_else(|| inner.call_labels.function(None)),
-                    result: inner.call_labels.result(response.target()),
+                    function: function.unwrap_or_else(|| labels.function(None)),
+                    result: labels.result(response.target()),
                     request_bytes: request_size,
                     response_bytes: bytes.len(),
                     started,
