@@ -239,14 +239,13 @@ fn in_process(body: &std::path::Path, seconds: u64, calls: Option<u64>) -> Resul
     }
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
-    let limit = calls;
-    let mut calls = 0u64;
-    while limit.map_or(Instant::now() < until, |limit| calls < limit) {
+    let mut made = 0u64;
+    while calls.map_or(Instant::now() < until, |calls| made < calls) {
         runtime.block_on(server.process(&body));
-        calls += 1;
+        made += 1;
     }
-    let mean_us = started.elapsed().as_secs_f64() * 1e6 / calls.max(1) as f64;
-    println!("calls {calls} mean_us {mean_us:.1}");
+    let mean_us = started.elapsed().as_secs_f64() * 1e6 / made.max(1) as f64;
+    println!("calls {made} mean_us {mean_us:.1}");
     Ok(())
 }
 
