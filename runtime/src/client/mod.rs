@@ -172,9 +172,9 @@ impl Client {
     pub async fn request(&self, mut request: Message) -> Result<Message, ClientError> {
         let timeout = self.apply_timeout(&mut request.headers);
         let sent_id = self.apply_correlation_id(&mut request.headers);
-        // One span per call, with the function, `@id_`, result tag and duration; never
-        // a header value that may be a credential, nor a body.
-        let span = tracing::info_span!(
+        // One span per call (at `debug`, as the server's), with the function, `@id_`,
+        // result tag and duration; never a header value that may be a credential, nor a body.
+        let span = tracing::debug_span!(
             "telepact.client.call",
             function = request.target(),
             id = tracing::field::Empty,
