@@ -13,8 +13,9 @@ use crate::staff::{self, Identity};
 /// Any error here reaches the client as `ErrorUnauthenticated_`; the server logs the
 /// error, never the credentials.
 ///
-/// It reads the headers where they are (the credentials are neither copied nor kept) and
-/// answers at once: checking them waits for nothing.
+/// It reads `@auth_` from the request's headers into a typed [`Auth`], which is dropped
+/// before the hook returns: the identity keeps no credential. It answers at once:
+/// checking a password waits for nothing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StaffAuth;
 
