@@ -170,3 +170,42 @@ fn the_client_has_a_span_per_call_too() {
     .collect();
     assert_eq!(fields, expected);
 }
+
+#[test]
+fn call_spans_are_at_debug_so_a_subscriber_at_info_records_none() {
+    let server = server();
+    let transport = move |bytes: Vec<u8>| {
+        let server = server.clone();
+        async move { Ok(server.process(&bytes).await.bytes) }
+    };
+    let client = telepact::Client::new(transport);
+    let mut headers = Headers::new();
+    headers.insert(
+        "@auth_".to_string(),
+        serde_json::json!({"Token": {"token": "accepted-token"}}),
+    );
+    let request = Message::new(headers, "fn.work", serde_json::Map::new());
+    let capture = Capture::up_to(tracing::Level::INFO);
+    let response = tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime starts");
+        runtime.block_on(client.request(request))
+    })
+    .expect("the call goes through");
+    let case_id = response
+        .payload()
+        .and_then(|payload| payload.get("caseId"))
+        .and_then(Value::as_str)
+        .expect("a case id");
+    assert!(capture.spans().is_empty(), "{:?}", capture.spans());
+    // The failure's own event still names the function and the case.
+    let lines = capture.lines();
+    assert!(
+        lines.iter().any(|line| line.starts_with("ERROR")
+            && line.contains(case_id)
+            && line.contains("fn.work")),
+        "{lines:?}"
+    );
+}

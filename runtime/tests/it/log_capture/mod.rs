@@ -8,13 +8,16 @@ use std::sync::{Arc, Mutex};
 
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Metadata, Subscriber};
+use tracing::subscriber::Interest;
+use tracing::{Event, Level, Metadata, Subscriber};
 
-/// Collects every event's level and fields as text.
+/// Collects every event's level and fields as text, at every level unless made with
+/// [`Capture::up_to`].
 #[derive(Clone, Default)]
 pub(crate) struct Capture {
     lines: Arc<Mutex<Vec<String>>>,
     spans: Arc<Mutex<Vec<CapturedSpan>>>,
+    most_verbose: Option<Level>,
 }
 
 /// A span's name and its fields (values in `Debug` form), as finally recorded.
@@ -25,6 +28,16 @@ pub(crate) struct CapturedSpan {
 }
 
 impl Capture {
+    /// A capture that, like a filter set to `level`, is interested in nothing more
+    /// verbose than `level`.
+    #[allow(dead_code)] // Not every test binary filters.
+    pub(crate) fn up_to(level: Level) -> Self {
+        Capture {
+            most_verbose: Some(level),
+            ..Capture::default()
+        }
+    }
+
     pub(crate) fn lines(&self) -> Vec<String> {
         self.lines.lock().unwrap().clone()
     }
@@ -53,8 +66,14 @@ impl Visit for Line {
 }
 
 impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
+    // Asked each time rather than cached per callsite, so that captures with different
+    // levels in concurrent tests do not decide for each other.
+    fn register_callsite(&self, _: &'static Metadata<'static>) -> Interest {
+        Interest::sometimes()
+    }
+    fn enabled(&self, metadata: &Metadata<'_>) -> bool {
+        self.most_verbose
+            .is_none_or(|most_verbose| *metadata.level() <= most_verbose)
     }
     fn new_span(&self, attributes: &Attributes<'_>) -> Id {
         let mut fields = BTreeMap::new();
