@@ -30,7 +30,6 @@ pub(crate) struct CapturedSpan {
 impl Capture {
     /// A capture that, like a filter set to `level`, is interested in nothing more
     /// verbose than `level`.
-    #[allow(dead_code)] // Not every test binary filters.
     pub(crate) fn up_to(level: Level) -> Self {
         Capture {
             most_verbose: Some(level),
