@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use foldhash::fast::RandomState;
-use metrics::SharedString;
+use metrics::{Key, Label, Level, Metadata, Recorder, SharedString};
 
 use crate::validate::Compiled;
 
@@ -18,80 +18,138 @@ const UNKNOWN_FUNCTION: &str = "unknown";
 /// The `function` label of a request that did not parse.
 const UNPARSED: &str = "";
 
-/// Label values for the schema's function names and result tags, made once per server
-/// and shared by every call's labels rather than copied into them. The schema merges
-/// the standard errors (`ErrorUnknown_`, `ErrorParseFailure_`, ... and, with auth,
-/// `ErrorUnauthenticated_` and `ErrorUnauthorized_`) into every function's result, so
-/// its results are every tag the server answers with.
+const CALLS: &str = "telepact_calls_total";
+const DURATION: &str = "telepact_call_duration_seconds";
+const REQUEST_BYTES: &str = "telepact_request_bytes";
+const RESPONSE_BYTES: &str = "telepact_response_bytes";
+
+/// What the `metrics` macros would say of where the metrics come from.
+static METADATA: Metadata<'static> =
+    Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
+
+/// The metric keys of every call the server can answer, made once per server: the
+/// macros would build each key (a label list and its hash) again on every call.
+///
+/// The schema merges the standard errors (`ErrorUnknown_`, `ErrorParseFailure_`, ...
+/// and, with auth, `ErrorUnauthenticated_` and `ErrorUnauthorized_`) into every
+/// function's result, so its results are every tag the server answers with.
 #[derive(Debug)]
 pub(crate) struct CallLabels {
-    functions: HashMap<String, SharedString, RandomState>,
-    results: HashMap<String, SharedString, RandomState>,
+    functions: HashMap<String, FunctionKeys, RandomState>,
+    unknown: FunctionKeys,
+    unparsed: FunctionKeys,
+}
+
+/// The keys of the calls under one `function` label.
+#[derive(Debug)]
+pub(crate) struct FunctionKeys {
+    function: SharedString,
+    /// `telepact_calls_total`, by result tag.
+    calls: HashMap<String, Key, RandomState>,
+    duration: Key,
+    request_bytes: Key,
+    response_bytes: Key,
 }
 
 impl CallLabels {
     pub(crate) fn new(compiled: &Compiled) -> Self {
-        let functions = compiled.functions.iter().map(|f| f.name.as_str());
-        let results = compiled
+        let results: HashMap<&str, SharedString, RandomState> = compiled
             .functions
             .iter()
             .flat_map(|f| &f.result.tags)
-            .map(|tag| tag.name.as_str());
+            .map(|tag| (tag.name.as_str(), shared(&tag.name)))
+            .collect();
+        let functions = compiled.functions.iter().map(|function| {
+            let tags = function
+                .result
+                .tags
+                .iter()
+                .filter_map(|tag| results.get(tag.name.as_str()));
+            let keys = FunctionKeys::new(shared(&function.name), tags);
+            (function.name.clone(), keys)
+        });
         CallLabels {
-            functions: functions.map(shared).collect(),
-            results: results.map(shared).collect(),
+            functions: functions.collect(),
+            unknown: FunctionKeys::new(shared(UNKNOWN_FUNCTION), results.values()),
+            unparsed: FunctionKeys::new(SharedString::const_str(UNPARSED), results.values()),
         }
     }
 
-    /// The `function` label of a request for `target` (`None`: it did not parse).
-    pub(crate) fn function(&self, target: Option<&str>) -> SharedString {
+    /// The keys of a request for `target` (`None`: it did not parse).
+    pub(crate) fn function(&self, target: Option<&str>) -> &FunctionKeys {
         match target {
-            None => SharedString::const_str(UNPARSED),
-            Some(name) => self
-                .functions
-                .get(name)
-                .cloned()
-                .unwrap_or(SharedString::const_str(UNKNOWN_FUNCTION)),
+            None => &self.unparsed,
+            Some(name) => self.functions.get(name).unwrap_or(&self.unknown),
         }
-    }
-
-    /// The `result` label of a response tagged `tag`. Tags come from the server's own
-    /// answers, so one the schema does not know (a handler's, past `@unsafe_`) is kept.
-    pub(crate) fn result(&self, tag: &str) -> SharedString {
-        self.results
-            .get(tag)
-            .cloned()
-            .unwrap_or_else(|| SharedString::from_owned(tag.to_string()))
     }
 }
 
-fn shared(name: &str) -> (String, SharedString) {
-    (name.to_string(), SharedString::from_shared(Arc::from(name)))
+impl FunctionKeys {
+    fn new<'a>(function: SharedString, tags: impl Iterator<Item = &'a SharedString>) -> Self {
+        let key = |name: &'static str| {
+            Key::from_parts(name, vec![Label::new("function", function.clone())])
+        };
+        FunctionKeys {
+            calls: tags
+                .map(|tag| (tag.to_string(), calls_key(&function, tag.clone())))
+                .collect(),
+            duration: key(DURATION),
+            request_bytes: key(REQUEST_BYTES),
+            response_bytes: key(RESPONSE_BYTES),
+            function,
+        }
+    }
+}
+
+fn calls_key(function: &SharedString, result: SharedString) -> Key {
+    Key::from_parts(
+        CALLS,
+        vec![
+            Label::new("function", function.clone()),
+            Label::new("result", result),
+        ],
+    )
+}
+
+fn shared(name: &str) -> SharedString {
+    SharedString::from_shared(Arc::from(name))
 }
 
 /// One call, as the `metrics` facade is told about it.
-pub(crate) struct CallMetrics {
-    pub(crate) function: SharedString,
-    pub(crate) result: SharedString,
+pub(crate) struct CallMetrics<'a> {
+    pub(crate) keys: &'a FunctionKeys,
+    /// The response's tag.
+    pub(crate) result: &'a str,
     pub(crate) request_bytes: usize,
     pub(crate) response_bytes: usize,
     pub(crate) started: Instant,
 }
 
-impl CallMetrics {
+impl CallMetrics<'_> {
+    /// Reports the call to the current recorder (a local one first, as the macros do).
     pub(crate) fn record(self) {
-        metrics::counter!(
-            "telepact_calls_total",
-            "function" => self.function.clone(),
-            "result" => self.result,
-        )
-        .increment(1);
         let seconds = self.started.elapsed().as_secs_f64();
-        metrics::histogram!("telepact_call_duration_seconds", "function" => self.function.clone())
+        metrics::with_recorder(|recorder| self.record_to(recorder, seconds));
+    }
+
+    fn record_to(&self, recorder: &dyn Recorder, seconds: f64) {
+        let keys = self.keys;
+        match keys.calls.get(self.result) {
+            Some(key) => recorder.register_counter(key, &METADATA).increment(1),
+            // A tag the schema does not know (a handler's, past `@unsafe_`) is kept.
+            None => {
+                let key = calls_key(&keys.function, self.result.to_string().into());
+                recorder.register_counter(&key, &METADATA).increment(1);
+            }
+        }
+        recorder
+            .register_histogram(&keys.duration, &METADATA)
             .record(seconds);
-        metrics::histogram!("telepact_request_bytes", "function" => self.function.clone())
+        recorder
+            .register_histogram(&keys.request_bytes, &METADATA)
             .record(self.request_bytes as f64);
-        metrics::histogram!("telepact_response_bytes", "function" => self.function)
+        recorder
+            .register_histogram(&keys.response_bytes, &METADATA)
             .record(self.response_bytes as f64);
     }
 }
@@ -103,28 +161,68 @@ mod tests {
     use super::*;
 
     #[test]
-    fn every_tag_a_server_answers_with_has_a_shared_label() {
+    fn every_tag_a_server_answers_with_has_a_key_made_in_advance() {
         let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {}}]}]"#)
             .expect("schema loads");
         let labels = CallLabels::new(&Compiled::new(&schema));
-        for tag in [
-            "Ok_",
-            "ErrorUnknown_",
-            "ErrorParseFailure_",
-            "ErrorInvalidRequestHeaders_",
-            "ErrorInvalidRequestBody_",
-            "ErrorInvalidResponseHeaders_",
-            "ErrorInvalidResponseBody_",
-        ] {
-            assert!(labels.results.contains_key(tag), "{tag}");
+        for function in [Some("fn.add"), Some("fn.ping_"), Some("fn.invented"), None] {
+            let keys = labels.function(function);
+            for tag in [
+                "Ok_",
+                "ErrorUnknown_",
+                "ErrorParseFailure_",
+                "ErrorInvalidRequestHeaders_",
+                "ErrorInvalidRequestBody_",
+                "ErrorInvalidResponseHeaders_",
+                "ErrorInvalidResponseBody_",
+            ] {
+                let key = keys.calls.get(tag);
+                let labels: Option<Vec<_>> =
+                    key.map(|key| key.labels().map(|l| l.value().to_string()).collect());
+                assert_eq!(
+                    labels,
+                    Some(vec![keys.function.to_string(), tag.to_string()]),
+                    "{function:?} {tag}"
+                );
+            }
         }
-        for function in ["fn.add", "fn.ping_", "fn.api_"] {
-            assert_eq!(labels.function(Some(function)).as_ref(), function);
-        }
+        assert_eq!(labels.function(Some("fn.add")).function.as_ref(), "fn.add");
         assert_eq!(
-            labels.function(Some("fn.invented")).as_ref(),
+            labels.function(Some("fn.invented")).function.as_ref(),
             UNKNOWN_FUNCTION
         );
-        assert_eq!(labels.function(None).as_ref(), "");
+        assert_eq!(labels.function(None).function.as_ref(), "");
+    }
+
+    #[test]
+    fn a_tag_the_schema_does_not_know_is_counted_under_its_own_name() {
+        use metrics_util::debugging::DebuggingRecorder;
+
+        let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {}}]}]"#)
+            .expect("schema loads");
+        let labels = CallLabels::new(&Compiled::new(&schema));
+        let recorder = DebuggingRecorder::new();
+        let snapshotter = recorder.snapshotter();
+        let call = CallMetrics {
+            keys: labels.function(Some("fn.add")),
+            result: "ErrorNotInTheSchema",
+            request_bytes: 10,
+            response_bytes: 20,
+            started: Instant::now(),
+        };
+        call.record_to(&recorder, 0.5);
+        let counted: Vec<Vec<String>> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .filter(|(key, ..)| key.key().name() == CALLS)
+            .map(|(key, ..)| {
+                key.key()
+                    .labels()
+                    .map(|label| format!("{}={}", label.key(), label.value()))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(counted, [["function=fn.add", "result=ErrorNotInTheSchema"]]);
     }
 }

@@ -87,8 +87,8 @@ impl Server {
             record_response(&span, &response, encoding, packed, started);
             if let Some(labels) = &inner.metrics {
                 let call = CallMetrics {
-                    function: function.unwrap_or_else(|| labels.function(None)),
-                    result: labels.result(response.target()),
+                    keys: function.unwrap_or_else(|| labels.function(None)),
+                    result: response.target(),
                     request_bytes: request_size,
                     response_bytes: bytes.len(),
                     started,
