@@ -130,8 +130,9 @@ fn each_call_has_a_span_with_its_outcome_and_no_credential() {
     );
 }
 
-#[test]
-fn the_client_has_a_span_per_call_too() {
+/// Calls `fn.work` (which fails) through a client over `server()`, with `capture` as the
+/// subscriber, sending `@id_` when `id` is given.
+fn call_through_a_client(capture: &Capture, id: Option<&str>) -> Message {
     let server = server();
     let transport = move |bytes: Vec<u8>| {
         let server = server.clone();
@@ -139,21 +140,28 @@ fn the_client_has_a_span_per_call_too() {
     };
     let client = telepact::Client::new(transport);
     let mut headers = Headers::new();
-    headers.insert("@id_".to_string(), Value::from("c-1"));
+    if let Some(id) = id {
+        headers.insert("@id_".to_string(), Value::from(id));
+    }
     headers.insert(
         "@auth_".to_string(),
         serde_json::json!({"Token": {"token": "accepted-token"}}),
     );
     let request = Message::new(headers, "fn.work", serde_json::Map::new());
-    let capture = Capture::default();
-    let response = tracing::subscriber::with_default(capture.clone(), || {
+    tracing::subscriber::with_default(capture.clone(), || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_time()
             .build()
             .expect("runtime starts");
         runtime.block_on(client.request(request))
     })
-    .expect("the call goes through");
+    .expect("the call goes through")
+}
+
+#[test]
+fn the_client_has_a_span_per_call_too() {
+    let capture = Capture::default();
+    let response = call_through_a_client(&capture, Some("c-1"));
     assert_eq!(response.target(), "ErrorUnknown_");
     let spans = capture.spans();
     let names: Vec<_> = spans.iter().map(|span| span.name).collect();
@@ -173,27 +181,8 @@ fn the_client_has_a_span_per_call_too() {
 
 #[test]
 fn call_spans_are_at_debug_so_a_subscriber_at_info_records_none() {
-    let server = server();
-    let transport = move |bytes: Vec<u8>| {
-        let server = server.clone();
-        async move { Ok(server.process(&bytes).await.bytes) }
-    };
-    let client = telepact::Client::new(transport);
-    let mut headers = Headers::new();
-    headers.insert(
-        "@auth_".to_string(),
-        serde_json::json!({"Token": {"token": "accepted-token"}}),
-    );
-    let request = Message::new(headers, "fn.work", serde_json::Map::new());
     let capture = Capture::up_to(tracing::Level::INFO);
-    let response = tracing::subscriber::with_default(capture.clone(), || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .build()
-            .expect("runtime starts");
-        runtime.block_on(client.request(request))
-    })
-    .expect("the call goes through");
+    let response = call_through_a_client(&capture, None);
     let case_id = response
         .payload()
         .and_then(|payload| payload.get("caseId"))
