@@ -34,8 +34,8 @@ use axum::body::Bytes;
 
 use axum::Extension;
 use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
-use axum::extract::{ConnectInfo, DefaultBodyLimit, State};
-use axum::http::{HeaderValue, header};
+use axum::extract::{ConnectInfo, State};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use axum::serve::ListenerExt;
@@ -116,19 +116,57 @@ impl Processor for Server {
 /// upgrades (`GET`) on the same path. A WebSocket message is limited to
 /// `options.body_limit` like a POST body.
 pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
-    let limit = options.body_limit;
-    let upgrade = move |State(processor): State<P>,
-                        peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-                        upgrade: WebSocketUpgrade| async move {
+    let upgrade = |State(endpoint): State<Endpoint<P>>,
+                   peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+                   upgrade: WebSocketUpgrade| async move {
         let peer = peer.map(|Extension(ConnectInfo(address))| address);
         upgrade
-            .max_message_size(limit)
-            .on_upgrade(move |socket| answer_frames(socket, processor, peer))
+            .max_message_size(endpoint.body_limit)
+            .on_upgrade(move |socket| answer_frames(socket, endpoint.processor, peer))
+    };
+    let endpoint = Endpoint {
+        processor,
+        body_limit: options.body_limit,
     };
     Router::new()
         .route(&options.path, post(handle::<P>).get(upgrade))
-        .layer(DefaultBodyLimit::max(options.body_limit))
-        .with_state(processor)
+        .with_state(endpoint)
+}
+
+/// The router's state: the processor, and the body limit its handlers apply.
+#[derive(Clone)]
+struct Endpoint<P> {
+    processor: P,
+    body_limit: usize,
+}
+
+/// Reads a request body whole, up to `limit` bytes: 413 past it (judged from
+/// `Content-Length` before reading, when sent), 400 when the body cannot be read.
+///
+/// The handlers read their bodies so rather than through a `DefaultBodyLimit` layer:
+/// axum clones a layered route's boxed services on every request, four allocations.
+pub(crate) async fn read_body(
+    body: axum::body::Body,
+    limit: usize,
+) -> Result<Bytes, (StatusCode, &'static str)> {
+    axum::body::to_bytes(body, limit).await.map_err(|error| {
+        if over_limit(&error) {
+            (StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
+        } else {
+            (StatusCode::BAD_REQUEST, "request body could not be read")
+        }
+    })
+}
+
+fn over_limit(error: &axum::Error) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(error);
+    while let Some(error) = cause {
+        if error.is::<http_body_util::LengthLimitError>() {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
 }
 
 /// Answers each text or binary message of `socket`, in order, with one message: text
@@ -161,12 +199,16 @@ async fn answer_frames<P: Processor>(
 }
 
 async fn handle<P: Processor>(
-    State(processor): State<P>,
+    State(endpoint): State<Endpoint<P>>,
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    body: Bytes,
+    body: axum::body::Body,
 ) -> HttpResponse {
+    let body = match read_body(body, endpoint.body_limit).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
     let transport = transport_context(peer.map(|Extension(ConnectInfo(address))| address));
-    let response = processor.process(body, transport).await;
+    let response = endpoint.processor.process(body, transport).await;
     let content_type = HeaderValue::from_static(response.encoding.content_type());
     ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response()
 }

@@ -1,20 +1,21 @@
 //! The HTTP gateway: `POST` bodies forwarded to a NATS subject, replies returned.
 
 use axum::Router;
-use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::body::Body;
+use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
-use crate::http::HttpOptions;
+use crate::http::{HttpOptions, read_body};
 
 #[derive(Clone)]
 struct Forward {
     client: async_nats::Client,
     subject: async_nats::Subject,
+    body_limit: usize,
 }
 
 /// An axum router serving `POST {options.path}` by forwarding each body to
@@ -30,14 +31,18 @@ pub fn gateway(
     let forward = Forward {
         client,
         subject: subject.into().into(),
+        body_limit: options.body_limit,
     };
     Router::new()
         .route(&options.path, post(handle))
-        .layer(DefaultBodyLimit::max(options.body_limit))
         .with_state(forward)
 }
 
-async fn handle(State(forward): State<Forward>, body: Bytes) -> Response {
+async fn handle(State(forward): State<Forward>, body: Body) -> Response {
+    let body = match read_body(body, forward.body_limit).await {
+        Ok(body) => body,
+        Err(refusal) => return refusal.into_response(),
+    };
     match forward.client.request(forward.subject.clone(), body).await {
         Ok(reply) => {
             let encoding = if is_msgpack(&reply.payload) {

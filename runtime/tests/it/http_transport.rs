@@ -57,7 +57,41 @@ async fn bodies_over_the_limit_get_413() {
     assert!(head.starts_with("http/1.1 413"), "{head}");
     let (head, _) = post(port, "/rpc", br#"[{}, {"fn.ping_": {}}]"#).await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
+    // Without a length to judge from, the body is refused once it passes the limit.
+    let head = post_chunked(
+        port,
+        "/rpc",
+        &[&big.as_bytes()[..50], &big.as_bytes()[50..]],
+    )
+    .await;
+    assert!(head.starts_with("http/1.1 413"), "{head}");
     let _ = stop.send(());
+}
+
+/// Sends one POST whose body is `chunks` in chunked encoding; returns the response head
+/// (lower-cased).
+async fn post_chunked(port: u16, path: &str, chunks: &[&[u8]]) -> String {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let mut request = format!(
+        "POST {path} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n"
+    )
+    .into_bytes();
+    for chunk in chunks {
+        request.extend_from_slice(format!("{:x}\r\n", chunk.len()).as_bytes());
+        request.extend_from_slice(chunk);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(b"0\r\n\r\n");
+    stream.write_all(&request).await.expect("writes");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let text = String::from_utf8_lossy(&response).to_lowercase();
+    text.split("\r\n\r\n")
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }
 
 #[tokio::test]

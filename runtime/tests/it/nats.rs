@@ -185,7 +185,7 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
     let app = nats::gateway(
         connect(&nats_server.url()).await,
         SUBJECT,
-        &HttpOptions::default(),
+        &HttpOptions::default().body_limit(4096),
     );
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -206,6 +206,18 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
     assert_eq!(response.headers()["content-type"], "application/json");
     let body: Value = serde_json::from_slice(&response.bytes().await.expect("body")).expect("JSON");
     assert_eq!(body, json!([{}, {"Ok_": {"sum": 5}}]));
+    // A body past the gateway's limit is refused there, not forwarded.
+    let too_big = format!(
+        r#"[{{"@id_": "{}"}}, {{"fn.add": {{"a": 2, "b": 3}}}}]"#,
+        "x".repeat(5000)
+    );
+    let response = http
+        .post(&url)
+        .body(too_big)
+        .send()
+        .await
+        .expect("gateway answers");
+    assert_eq!(response.status().as_u16(), 413);
 
     // Binary through the gateway: the client's HTTP transport negotiates as usual.
     let client = Client::http(&url, ClientOptions::default().binary(true).timeout(TIMEOUT))
