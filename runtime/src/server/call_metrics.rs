@@ -34,7 +34,7 @@ static METADATA: Metadata<'static> =
 /// and, with auth, `ErrorUnauthenticated_` and `ErrorUnauthorized_`) into every
 /// function's result, so its results are every tag the server answers with.
 #[derive(Debug)]
-pub(crate) struct CallLabels {
+pub(crate) struct CallKeys {
     functions: HashMap<String, FunctionKeys, RandomState>,
     unknown: FunctionKeys,
     unparsed: FunctionKeys,
@@ -51,7 +51,7 @@ pub(crate) struct FunctionKeys {
     response_bytes: Key,
 }
 
-impl CallLabels {
+impl CallKeys {
     pub(crate) fn new(compiled: &Compiled) -> Self {
         let results: HashMap<&str, SharedString, RandomState> = compiled
             .functions
@@ -68,7 +68,7 @@ impl CallLabels {
             let keys = FunctionKeys::new(shared(&function.name), tags);
             (function.name.clone(), keys)
         });
-        CallLabels {
+        CallKeys {
             functions: functions.collect(),
             unknown: FunctionKeys::new(shared(UNKNOWN_FUNCTION), results.values()),
             unparsed: FunctionKeys::new(SharedString::const_str(UNPARSED), results.values()),
@@ -164,9 +164,9 @@ mod tests {
     fn every_tag_a_server_answers_with_has_a_key_made_in_advance() {
         let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {}}]}]"#)
             .expect("schema loads");
-        let labels = CallLabels::new(&Compiled::new(&schema));
+        let every_key = CallKeys::new(&Compiled::new(&schema));
         for function in [Some("fn.add"), Some("fn.ping_"), Some("fn.invented"), None] {
-            let keys = labels.function(function);
+            let keys = every_key.function(function);
             for tag in [
                 "Ok_",
                 "ErrorUnknown_",
@@ -186,12 +186,15 @@ mod tests {
                 );
             }
         }
-        assert_eq!(labels.function(Some("fn.add")).function.as_ref(), "fn.add");
         assert_eq!(
-            labels.function(Some("fn.invented")).function.as_ref(),
+            every_key.function(Some("fn.add")).function.as_ref(),
+            "fn.add"
+        );
+        assert_eq!(
+            every_key.function(Some("fn.invented")).function.as_ref(),
             UNKNOWN_FUNCTION
         );
-        assert_eq!(labels.function(None).function.as_ref(), "");
+        assert_eq!(every_key.function(None).function.as_ref(), "");
     }
 
     #[test]
@@ -200,11 +203,11 @@ mod tests {
 
         let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {}}]}]"#)
             .expect("schema loads");
-        let labels = CallLabels::new(&Compiled::new(&schema));
+        let keys = CallKeys::new(&Compiled::new(&schema));
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
         let call = CallMetrics {
-            keys: labels.function(Some("fn.add")),
+            keys: keys.function(Some("fn.add")),
             result: "ErrorNotInTheSchema",
             request_bytes: 10,
             response_bytes: 20,

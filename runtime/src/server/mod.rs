@@ -43,7 +43,7 @@ use std::time::Duration;
 
 use telepact_schema::{FunctionId, Schema};
 
-use call_metrics::CallLabels;
+use call_metrics::CallKeys;
 
 use crate::binary::ServerBinary;
 use crate::budget::GenerationLimits;
@@ -91,8 +91,8 @@ struct Inner {
     /// Stands in for an unknown function while its headers are validated.
     ping: Option<FunctionId>,
     request_timeout: Option<Duration>,
-    /// Set when calls are reported to the `metrics` facade: the label values they share.
-    metrics: Option<CallLabels>,
+    /// Set when calls are reported to the `metrics` facade: the metric keys of its calls, made once.
+    metrics: Option<CallKeys>,
 }
 
 impl Server {
@@ -241,7 +241,7 @@ impl ServerBuilder {
             return Err(BuildError::AuthHookMissing);
         }
         let compiled = Compiled::new(&self.schema);
-        let metrics = self.metrics.then(|| CallLabels::new(&compiled));
+        let metrics = self.metrics.then(|| CallKeys::new(&compiled));
         let ping = compiled.function_id("fn.ping_");
         let binary = ServerBinary::new(Arc::clone(&self.schema));
         let mut router = self.router;

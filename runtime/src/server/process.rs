@@ -64,8 +64,8 @@ impl Server {
         let mut function = None;
         let (mut response, binary) = match decoded {
             Ok(mut request) => {
-                if let Some(labels) = &inner.metrics {
-                    function = Some(labels.function(Some(request.target())));
+                if let Some(metric_keys) = &inner.metrics {
+                    function = Some(metric_keys.function(Some(request.target())));
                 }
                 request.extensions.extend(transport);
                 inner.observe(inner.on_request.as_ref(), &request, "request");
@@ -85,9 +85,9 @@ impl Server {
         let (bytes, encoding) = codec::encode_response(&response, binary);
         if let Some(started) = started {
             record_response(&span, &response, encoding, packed, started);
-            if let Some(labels) = &inner.metrics {
+            if let Some(metric_keys) = &inner.metrics {
                 let call = CallMetrics {
-                    keys: function.unwrap_or_else(|| labels.function(None)),
+                    keys: function.unwrap_or_else(|| metric_keys.function(None)),
                     result: response.target(),
                     request_bytes: request_size,
                     response_bytes: bytes.len(),
