@@ -10,7 +10,9 @@
 # run time and rustc's time for the crate.
 #
 # Usage: bench/codegen.sh [rounds (default 1)]
-# Env:   CARGO_TARGET_DIR (shared with the workspace, so dependencies are not rebuilt).
+# Env:   CARGO_TARGET_DIR (shared with the workspace, so dependencies are not rebuilt),
+#        BUILDER (builder calls for the build script, e.g. `.build_client(false)` for a
+#        crate that only serves).
 set -euo pipefail
 
 ROUNDS="${1:-1}"
@@ -77,9 +79,9 @@ debug = "line-tables-only"
 [profile.dev.package."*"]
 debug = false
 EOF
-cat >"$CRATE/build.rs" <<'EOF'
+cat >"$CRATE/build.rs" <<EOF
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    telepact_codegen::configure().compile_dir("api")?;
+    telepact_codegen::configure()${BUILDER:-}.compile_dir("api")?;
     Ok(())
 }
 EOF
