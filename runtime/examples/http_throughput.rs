@@ -16,10 +16,11 @@
 //! JSON message) for the schema in `--schema-dir`; in the binary encodings it is the
 //! MessagePack request a binary client sends once it holds the server's encoding.
 //!
-//! `http_throughput inprocess --body FILE [--seconds N | --calls N]` calls the `telepact`
-//! server's `Server::process` with that body on one thread for `N` seconds (default 5),
-//! or exactly `N` times, and prints `calls <n> mean_us <t>`: the floor for the same work
-//! over HTTP. A fixed count suits `valgrind --tool=callgrind`, whose instruction counts,
+//! `http_throughput inprocess --body FILE [--seconds N | --calls N] [--bare]` calls the
+//! `telepact` server's `Server::process` with that body on one thread for `N` seconds
+//! (default 5), or exactly `N` times, and prints `calls <n> mean_us <t>`: the floor for
+//! the same work over HTTP. With `--bare` it parses and serialises the (JSON) body with
+//! `serde_json` instead, the `process` bench's own floor. A fixed count suits `valgrind --tool=callgrind`, whose instruction counts,
 //! unlike times, repeat from run to run on a busy machine.
 //!
 //! Both servers run on the same multi-threaded tokio runtime (one worker per core).
@@ -74,6 +75,8 @@ struct Args {
     schema_dir: Option<PathBuf>,
     request: Option<String>,
     body: Option<PathBuf>,
+    /// `inprocess`: bare `serde_json` instead of `Server::process`.
+    bare: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -102,6 +105,7 @@ fn parse_args() -> Result<Args, String> {
         schema_dir: None,
         request: None,
         body: None,
+        bare: false,
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -132,6 +136,7 @@ fn parse_args() -> Result<Args, String> {
             "--schema-dir" => parsed.schema_dir = Some(PathBuf::from(value()?)),
             "--request" => parsed.request = Some(value()?),
             "--body" => parsed.body = Some(PathBuf::from(value()?)),
+            "--bare" => parsed.bare = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -222,9 +227,23 @@ fn telepact_router() -> Result<Router, String> {
 }
 
 /// Calls `Server::process` with `body` for `seconds`, or `calls` times when given, on
-/// this thread only.
-fn in_process(body: &std::path::Path, seconds: u64, calls: Option<u64>) -> Result<(), String> {
+/// this thread only; with `bare`, parses and serialises `body` with `serde_json` instead
+/// (the `process` bench's floor).
+fn in_process(
+    body: &std::path::Path,
+    seconds: u64,
+    calls: Option<u64>,
+    bare: bool,
+) -> Result<(), String> {
     let body = std::fs::read(body).map_err(|e| format!("{}: {e}", body.display()))?;
+    if bare {
+        serde_json::from_slice::<Value>(&body).map_err(|e| format!("not JSON: {e}"))?;
+        return repeat(seconds, calls, || {
+            if let Ok(value) = serde_json::from_slice::<Value>(&body) {
+                std::hint::black_box(serde_json::to_vec(&value).ok());
+            }
+        });
+    }
     let server = telepact_server()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -237,11 +256,19 @@ fn in_process(body: &std::path::Path, seconds: u64, calls: Option<u64>) -> Resul
             String::from_utf8_lossy(&first.bytes)
         ));
     }
+    repeat(seconds, calls, || {
+        runtime.block_on(server.process(&body));
+    })
+}
+
+/// Runs `call` for `seconds`, or `calls` times when given, and prints how many calls it
+/// made and their mean time.
+fn repeat(seconds: u64, calls: Option<u64>, mut call: impl FnMut()) -> Result<(), String> {
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let mut made = 0u64;
     while calls.map_or(Instant::now() < until, |calls| made < calls) {
-        runtime.block_on(server.process(&body));
+        call();
         made += 1;
     }
     let mean_us = started.elapsed().as_secs_f64() * 1e6 / made.max(1) as f64;
@@ -290,7 +317,7 @@ fn run(args: Args) -> Result<(), String> {
         }
         Mode::InProcess => {
             let body = args.body.as_deref().ok_or("inprocess needs --body FILE")?;
-            return in_process(body, args.seconds, args.calls);
+            return in_process(body, args.seconds, args.calls, args.bare);
         }
         Mode::Telepact => telepact_router()?,
         Mode::Bare => bare_router(),
