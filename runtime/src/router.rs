@@ -5,6 +5,8 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use foldhash::fast::RandomState;
+
 use crate::message::Message;
 
 /// A boxed, sendable future.
@@ -34,7 +36,9 @@ where
 /// clone: clones share the routes.
 #[derive(Clone, Default)]
 pub struct FunctionRouter {
-    routes: Arc<HashMap<String, Arc<dyn Function>>>,
+    /// Looked up on every call by a caller-chosen name; never grown by one, so a fast
+    /// seeded hash suffices.
+    routes: Arc<HashMap<String, Arc<dyn Function>, RandomState>>,
     /// Set on the router a middleware sees when more middleware follows it: every call
     /// goes on down the chain instead of straight to a route.
     next: Option<Arc<dyn Function>>,

@@ -3,6 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use foldhash::fast::RandomState;
 use indexmap::IndexMap;
 use serde_json::Value;
 use telepact_schema::{Field, FunctionId, Schema, StructId, Tag, TypeExpr, TypeKind, UnionId};
@@ -15,7 +16,7 @@ const LINEAR_LOOKUP_MAX: usize = 12;
 /// Finds an entry's index by key: a linear scan for small tables, a hash map otherwise.
 #[derive(Debug)]
 struct KeyIndex {
-    hashed: Option<HashMap<String, usize>>,
+    hashed: Option<HashMap<String, usize, RandomState>>,
 }
 
 impl KeyIndex {
@@ -140,10 +141,10 @@ pub(crate) struct FunctionEntry {
     pub(crate) result_holds_bytes: bool,
 }
 
-/// Header name → type, for one direction.
+/// Header name → type, for one direction (looked up for every header of every message).
 #[derive(Debug, Default)]
 pub(crate) struct HeaderSet {
-    types: HashMap<String, TypeExpr>,
+    types: HashMap<String, TypeExpr, RandomState>,
 }
 
 impl HeaderSet {
@@ -167,7 +168,9 @@ pub(crate) struct Compiled {
     pub(crate) unions: Vec<TagSet>,
     pub(crate) functions: Vec<FunctionEntry>,
     /// Function name → id.
-    pub(crate) function_ids: HashMap<String, FunctionId>,
+    /// Looked up by the request's target on every call (never grown by a caller, so a
+    /// fast seeded hash suffices, as for the field tables).
+    pub(crate) function_ids: HashMap<String, FunctionId, RandomState>,
     pub(crate) request_headers: HeaderSet,
     pub(crate) response_headers: HeaderSet,
 }
