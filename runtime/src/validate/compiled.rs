@@ -16,7 +16,7 @@ const LINEAR_LOOKUP_MAX: usize = 12;
 /// Finds an entry's index by key: a linear scan for small tables, a hash map otherwise.
 #[derive(Debug)]
 struct KeyIndex {
-    hashed: Option<HashMap<String, usize, RandomState>>,
+    hashed: Option<HashMap<String, usize>>,
 }
 
 impl KeyIndex {
