@@ -16,6 +16,7 @@ mod authorise_oauth2_code;
 mod authorise_secrets;
 mod binary_properties;
 mod binary_vectors;
+mod call_metrics;
 mod client_conformance;
 mod client_fake;
 mod client_http;

@@ -1,0 +1,130 @@
+//! Calls reported to the `metrics` facade: the series a server records, and the bound
+//! on how many a caller can make it record.
+
+use telepact::schema::Schema;
+use telepact::{FunctionRouter, Server};
+
+const SCHEMA: &str = r#"[{"fn.noop": {}, "->": [{"Ok_": {}}]}]"#;
+
+/// Every series a [`DebuggingRecorder`] holds after `calls` ran with it as the local
+/// recorder: name, labels as `key=value`, and the value (durations only counted), sorted.
+fn metric_series(
+    calls: impl FnOnce(&tokio::runtime::Runtime),
+) -> Vec<(String, Vec<String>, String)> {
+    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        calls(&runtime);
+    });
+    let mut seen: Vec<(String, Vec<String>, String)> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .map(|(key, _, _, value)| {
+            let (_, key) = key.into_parts();
+            let labels = key
+                .labels()
+                .map(|label| format!("{}={}", label.key(), label.value()))
+                .collect();
+            let value = match value {
+                DebugValue::Counter(count) => format!("count {count}"),
+                DebugValue::Histogram(values) => {
+                    let values: Vec<f64> = values.into_iter().map(|v| v.into_inner()).collect();
+                    if key.name() == "telepact_call_duration_seconds" {
+                        format!("{} durations", values.len())
+                    } else {
+                        format!("{values:?}")
+                    }
+                }
+                DebugValue::Gauge(_) => "gauge".to_string(),
+            };
+            (key.name().to_string(), labels, value)
+        })
+        .collect();
+    seen.sort();
+    seen
+}
+
+fn metrics_server() -> Server {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .metrics(true)
+        .build()
+        .expect("server builds")
+}
+
+#[test]
+fn calls_are_counted_and_measured_through_the_metrics_facade() {
+    let server = metrics_server();
+    let request = br#"[{}, {"fn.ping_": {}}]"#;
+    let mut response = None;
+    let seen = metric_series(|runtime| {
+        runtime.block_on(async {
+            server.process(request).await;
+            response = Some(server.process(request).await);
+        })
+    });
+    let function = "function=fn.ping_".to_string();
+    let size = response.expect("answered").bytes.len() as f64;
+    assert_eq!(
+        seen,
+        [
+            (
+                "telepact_call_duration_seconds".to_string(),
+                vec![function.clone()],
+                "2 durations".to_string()
+            ),
+            (
+                "telepact_calls_total".to_string(),
+                vec![function.clone(), "result=Ok_".to_string()],
+                "count 2".to_string()
+            ),
+            (
+                "telepact_request_bytes".to_string(),
+                vec![function.clone()],
+                format!("{:?}", [request.len() as f64; 2])
+            ),
+            (
+                "telepact_response_bytes".to_string(),
+                vec![function],
+                format!("{:?}", [size; 2])
+            ),
+        ]
+    );
+}
+
+#[test]
+fn callers_cannot_add_metric_series_with_function_names_of_their_own() {
+    let server = metrics_server();
+    let seen = metric_series(|runtime| {
+        runtime.block_on(async {
+            for i in 0..50 {
+                let request = format!(r#"[{{}}, {{"fn.invented{i}": {{}}}}]"#);
+                server.process(request.as_bytes()).await;
+            }
+            server.process(b"not a message").await;
+        })
+    });
+    let calls: Vec<_> = seen
+        .iter()
+        .filter(|(name, _, _)| name == "telepact_calls_total")
+        .map(|(_, labels, value)| (labels.join(" "), value.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("function= result=ErrorParseFailure_".to_string(), "count 1"),
+            (
+                "function=unknown result=ErrorInvalidRequestBody_".to_string(),
+                "count 50"
+            ),
+        ]
+    );
+    assert_eq!(seen.len(), 8, "four series per label set: {seen:?}");
+}
