@@ -2,5 +2,6 @@
 
 mod support;
 
+mod mocking;
 mod schema_drift;
 mod shift_board;

@@ -1,40 +1,22 @@
-//! The reference example's flow, over real HTTP, against the binary as a user starts it;
-//! and the bakery's schema mocked in process with the generated types.
+//! The reference example's flow, over real HTTP, against the binary as a user starts it,
+//! and the typed client over HTTP/2 and WebSocket.
 
 use crate::support;
-
-// The example's `main` is public for its own crate (documented), not for this one.
-#[allow(unreachable_pub)]
-#[path = "../../examples/mocking.rs"]
-mod mocking_example;
 
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use support::Bakery;
+use support::{Bakery, signed_in};
 use telepact::client::ClientOptions;
 use telepact::client::{HttpTransport, Transport, TransportError, tls};
+use telepact::typed::Reply;
 use telepact::typed::standard::{ErrorUnauthenticated, ErrorUnauthorized};
-use telepact::typed::{
-    MatchingCalls, MockCallError, Reply, StubOptions, Times, UnknownResult, VerificationFailure,
-};
 use telepact::{Headers, Message};
 use telepact_bakery::api::{
-    ApproveSpecialInput, ApproveSpecialOk, ApproveSpecialOutput, Auth, AuthPassword, Client, Mock,
-    MyShiftInput, MyShiftOk, MyShiftOutput, RequestHeaders,
+    ApproveSpecialInput, ApproveSpecialOutput, Client, MyShiftInput, MyShiftOk, MyShiftOutput,
 };
 use telepact_bakery::identity_log::IdentityEvent;
-
-fn signed_in(username: &str, password: &str) -> RequestHeaders {
-    RequestHeaders {
-        auth: Some(Auth::Password(AuthPassword {
-            username: username.into(),
-            password: password.into(),
-        })),
-        ..RequestHeaders::default()
-    }
-}
 
 fn client(bakery: &Bakery, options: ClientOptions) -> Client {
     Client::new(telepact::Client::http(&bakery.url(), options).expect("a valid url"))
@@ -335,149 +317,6 @@ fn healthz_answers_and_metrics_are_served_behind_the_flag() {
             .any(|line| line == r#"telepact_calls_total{function="fn.ping_",result="Ok_"} 1"#),
         "{text}"
     );
-}
-
-#[test]
-fn the_readme_mocking_example_runs() {
-    mocking_example::main().expect("the example's calls and verifications succeed");
-}
-
-/// The README's "Mocking and testing" example is `examples/mocking.rs`, past its header.
-#[test]
-fn the_readme_shows_the_mocking_example() {
-    let example = include_str!("../../examples/mocking.rs");
-    let body = &example[example
-        .find("use telepact::typed::Times;")
-        .expect("the example's imports")..];
-    let readme = include_str!("../../README.md");
-    let section = &readme[readme
-        .find("## Mocking and testing")
-        .expect("the README section")..];
-    let block = format!("```rust\n{body}```\n");
-    assert!(
-        section.contains(&block),
-        "README.md's mocking example differs from examples/mocking.rs"
-    );
-}
-
-fn mock_client(mock: &Mock) -> Client {
-    mock.client().with_headers(signed_in("tester", "anything"))
-}
-
-#[tokio::test]
-async fn a_typed_mock_reports_what_it_counted() {
-    let mock = Mock::new().expect("the bakery schema takes the mock definitions");
-    let client = mock_client(&mock);
-    client
-        .my_shift(MyShiftInput {})
-        .await
-        .expect("the call completes");
-
-    let error = mock
-        .verify(ApproveSpecialInput {}, Times::exactly(1))
-        .await
-        .expect_err("fn.approveSpecial was never called");
-    let MockCallError::Verification { function, failure } = error else {
-        panic!("not a verification failure: {error}");
-    };
-    assert_eq!(function, "fn.approveSpecial");
-    assert_eq!(
-        failure,
-        VerificationFailure::TooFewMatchingCalls(MatchingCalls {
-            wanted: Times::exactly(1),
-            found: 0,
-            all_calls: vec![json!({"fn.myShift": {}})],
-        })
-    );
-
-    let error = mock
-        .verify_no_more_interactions()
-        .await
-        .expect_err("fn.myShift is unverified");
-    let MockCallError::UnverifiedCalls(calls) = error else {
-        panic!("not the unverified calls: {error}");
-    };
-    assert_eq!(calls, vec![json!({"fn.myShift": {}})]);
-
-    mock.verify(MyShiftInput {}, Times::at_most(1))
-        .await
-        .expect("one call");
-    let error = mock
-        .verify(MyShiftInput {}, Times::at_least(2))
-        .await
-        .expect_err("only one call");
-    assert!(
-        matches!(
-            error,
-            MockCallError::Verification {
-                failure: VerificationFailure::TooFewMatchingCalls(MatchingCalls { found: 1, .. }),
-                ..
-            }
-        ),
-        "{error}"
-    );
-    mock.verify_no_more_interactions()
-        .await
-        .expect("every call verified");
-    mock.clear_calls().await.expect("cleared");
-    mock.verify(MyShiftInput {}, Times::exactly(0))
-        .await
-        .expect("no calls left");
-}
-
-#[tokio::test]
-async fn a_typed_stub_with_a_count_answers_that_many_calls_then_an_unknown_tag() {
-    let options = telepact::mock::MockOptions {
-        generate_responses: false,
-        ..Default::default()
-    };
-    let mock = Mock::with_options(options).expect("the bakery schema takes the mock definitions");
-    let approved = ApproveSpecialOutput::Ok(ApproveSpecialOk {
-        message: "approved".into(),
-    });
-    mock.stub_with(
-        ApproveSpecialInput {},
-        approved.clone(),
-        StubOptions::default().strict().count(1),
-    )
-    .await
-    .expect("the stub fits the schema");
-    let client = mock_client(&mock);
-
-    let first = client
-        .approve_special(ApproveSpecialInput {})
-        .await
-        .expect("the call completes");
-    assert_eq!(first.output, approved);
-    // The used-up stub leaves the mock's ErrorNoMatchingStub_, a tag the bakery's types
-    // do not have: the typed client reads it as unknown rather than failing.
-    let second = client
-        .approve_special(ApproveSpecialInput {})
-        .await
-        .expect("the call completes");
-    assert_eq!(
-        second.output,
-        Reply::Unknown(UnknownResult {
-            tag: "ErrorNoMatchingStub_".into(),
-            payload: serde_json::Map::new(),
-        })
-    );
-    mock.verify_strict(ApproveSpecialInput {}, Times::exactly(2))
-        .await
-        .expect("both calls recorded");
-
-    mock.clear_stubs().await.expect("cleared");
-    let refused = MyShiftOutput::ErrorUnauthorized(ErrorUnauthorized {
-        message: Some("not on the rota".into()),
-    });
-    mock.stub(MyShiftInput {}, refused.clone())
-        .await
-        .expect("an error result is a stub too");
-    let shift = client
-        .my_shift(MyShiftInput {})
-        .await
-        .expect("the call completes");
-    assert_eq!(shift.output, refused);
 }
 
 /// The bakery's server in this process on a free port, over TLS when `tls` is given.

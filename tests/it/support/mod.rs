@@ -5,6 +5,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
 
+use telepact_bakery::api::{Auth, AuthPassword, RequestHeaders};
+
 /// A running `telepact-bakery --port 0`, killed when dropped.
 pub(crate) struct Bakery {
     child: Child,
@@ -125,5 +127,16 @@ impl Drop for Bakery {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Request headers signing in as `username` with `password`.
+pub(crate) fn signed_in(username: &str, password: &str) -> RequestHeaders {
+    RequestHeaders {
+        auth: Some(Auth::Password(AuthPassword {
+            username: username.into(),
+            password: password.into(),
+        })),
+        ..RequestHeaders::default()
     }
 }
