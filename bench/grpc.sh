@@ -12,7 +12,7 @@
 # Usage: bench/grpc.sh [seconds-per-run (default 10)] [rounds (default 1)]
 # Env:   CARGO_TARGET_DIR (the workspace's build), GRPC_TARGET_DIR (the gRPC bench's own
 #        build; default $CARGO_TARGET_DIR/grpc), CONNECTIONS (16), NO_BUILD (set: use the
-#        binaries already built).
+#        binaries already built), BAKERY_BIN (a bakery binary to measure instead).
 #
 # The gRPC bench is its own Cargo workspace (bench/grpc), so the main workspace never
 # compiles tonic.
@@ -21,61 +21,24 @@ set -euo pipefail
 DURATION="${1:-10}"
 ROUNDS="${2:-1}"
 CONNECTIONS="${CONNECTIONS:-16}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 GRPC_TARGET_DIR="${GRPC_TARGET_DIR:-$TARGET_DIR/grpc}"
-THROUGHPUT="$TARGET_DIR/release/examples/http_throughput"
-BAKERY="$TARGET_DIR/release/telepact-bakery"
 GRPC_SERVER="$GRPC_TARGET_DIR/release/grpc_server"
 LOADGEN="$GRPC_TARGET_DIR/release/loadgen"
-WORK="$(mktemp -d)"
-SERVER_PID=""
 
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
+build_servers
 if [[ -z "${NO_BUILD:-}" ]]; then
-    echo "building http_throughput, the bakery and the gRPC bench (release)" >&2
-    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
-        -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
+    echo "building the gRPC bench (release)" >&2
     (cd "$ROOT/bench/grpc" && CARGO_TARGET_DIR="$GRPC_TARGET_DIR" cargo build --quiet --release)
 fi
 
-MYSHIFT='[{"@auth_":{"Password":{"username":"lead-baker","password":"opensesame"}}},{"fn.myShift":{}}]'
 printf '%s' "$MYSHIFT" >"$WORK/myshift.json"
 "$THROUGHPUT" body --schema-dir "$ROOT/api" --request "$MYSHIFT" --encoding binary \
     >"$WORK/myshift.binary"
 for encoding in json binary packed; do
     "$THROUGHPUT" body --payload huge-list --encoding "$encoding" >"$WORK/huge.$encoding"
 done
-
-# Starts `$@` and sets PORT once it prints READY.
-start_server() {
-    "$@" >"$WORK/server.out" 2>"$WORK/server.err" &
-    SERVER_PID=$!
-    PORT=""
-    for _ in $(seq 100); do
-        PORT="$(sed -n 's/^READY //p' "$WORK/server.out")"
-        [[ -n "$PORT" ]] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "server '$*' did not start:" >&2
-    cat "$WORK/server.err" >&2
-    exit 1
-}
-
-stop_server() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
-}
 
 # Checks one answer to body file `$2` at URL `$1` is an `Ok_` in the encoding asked.
 check_answer() {

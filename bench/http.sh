@@ -25,21 +25,8 @@ ROUNDS="${2:-1}"
 THREADS="${WRK_THREADS:-2}"
 CONNECTIONS="${WRK_CONNECTIONS:-16}"
 WHICH="${HTTP_BENCH:-both}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-BIN="$TARGET_DIR/release/examples/http_throughput"
-BAKERY="${BAKERY_BIN:-$TARGET_DIR/release/telepact-bakery}"
-WORK="$(mktemp -d)"
-SERVER_PID=""
-
-cleanup() {
-    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
-        kill "$SERVER_PID" 2>/dev/null || true
-        wait "$SERVER_PID" 2>/dev/null || true
-    fi
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 if ! command -v wrk >/dev/null; then
     echo "installing wrk" >&2
@@ -48,44 +35,22 @@ if ! command -v wrk >/dev/null; then
         { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y wrk >/dev/null; }
 fi
 
-if [[ -z "${NO_BUILD:-}" ]]; then
-    echo "building http_throughput and the bakery (release)" >&2
-    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
-        -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
-fi
+build_servers
 
-"$BIN" body >"$WORK/echo.json"
-printf '%s' '[{"@auth_":{"Password":{"username":"lead-baker","password":"opensesame"}}},{"fn.myShift":{}}]' \
-    >"$WORK/bakery.json"
+"$THROUGHPUT" body >"$WORK/echo.json"
+printf '%s' "$MYSHIFT" >"$WORK/bakery.json"
 export TELEPACT_BENCH_BODY
 
 # Starts server `$1` (bare, telepact or bakery) and sets PORT once it listens.
-start_server() {
-    local limit=$((DURATION + 30))
+start() {
     if [[ "$1" == bakery ]]; then
         # The identity log goes to a file, as a supervisor would collect it.
         # shellcheck disable=SC2086 # BAKERY_ARGS is a list of words.
-        "$BAKERY" --port 0 ${BAKERY_ARGS:-} >"$WORK/server.out" 2>"$WORK/server.err" &
+        start_server "$BAKERY" --port 0 ${BAKERY_ARGS:-}
     else
-        "$BIN" "$1" --seconds "$limit" >"$WORK/server.out" 2>"$WORK/server.err" &
+        # Each server stops by itself, should this script be killed before it can.
+        start_server "$THROUGHPUT" "$1" --seconds $((DURATION + 30))
     fi
-    SERVER_PID=$!
-    PORT=""
-    for _ in $(seq 100); do
-        PORT="$(sed -n 's/^READY //p' "$WORK/server.out")"
-        [[ -n "$PORT" ]] && return 0
-        kill -0 "$SERVER_PID" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "server '$1' did not start:" >&2
-    cat "$WORK/server.err" >&2
-    exit 1
-}
-
-stop_server() {
-    kill "$SERVER_PID" 2>/dev/null || true
-    wait "$SERVER_PID" 2>/dev/null || true
-    SERVER_PID=""
 }
 
 # The CPU time (user + system, in clock ticks) process `$1` has used so far.
@@ -97,7 +62,7 @@ cpu_ticks() {
 # the server's CPU microseconds per request during the run.
 measure() {
     TELEPACT_BENCH_BODY="$2"
-    start_server "$1"
+    start "$1"
     local url="http://127.0.0.1:$PORT/api"
     [[ "$1" == bakery ]] && url="http://127.0.0.1:$PORT/api/telepact"
     local answer

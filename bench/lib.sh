@@ -1,0 +1,56 @@
+# Shared by the bench scripts that measure the bakery and `http_throughput` (sourced, not
+# run): where the binaries are, a work folder removed on exit together with the server
+# started last, the release build, and starting a server until it prints `READY <port>`.
+#
+# Env: CARGO_TARGET_DIR (where to build), NO_BUILD (set: use the binaries already built),
+#      BAKERY_BIN (a bakery binary to measure instead of this tree's).
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+THROUGHPUT="$TARGET_DIR/release/examples/http_throughput"
+BAKERY="${BAKERY_BIN:-$TARGET_DIR/release/telepact-bakery}"
+# The bakery's authenticated call, as its README sends it.
+MYSHIFT='[{"@auth_":{"Password":{"username":"lead-baker","password":"opensesame"}}},{"fn.myShift":{}}]'
+WORK="$(mktemp -d)"
+SERVER_PID=""
+
+stop_server() {
+    if [[ -n "$SERVER_PID" ]] && kill -0 "$SERVER_PID" 2>/dev/null; then
+        kill "$SERVER_PID" 2>/dev/null || true
+    fi
+    if [[ -n "$SERVER_PID" ]]; then
+        wait "$SERVER_PID" 2>/dev/null || true
+    fi
+    SERVER_PID=""
+}
+
+cleanup() {
+    stop_server
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+# Builds http_throughput and the bakery (release) unless NO_BUILD is set.
+build_servers() {
+    [[ -n "${NO_BUILD:-}" ]] && return 0
+    echo "building http_throughput and the bakery (release)" >&2
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
+        -p telepact --example http_throughput -p telepact-bakery --bin telepact-bakery)
+}
+
+# Starts `$@` with its output in the work folder and sets PORT once it prints
+# `READY <port>`, waiting up to READY_WAIT tenths of a second (default 100).
+start_server() {
+    "$@" >"$WORK/server.out" 2>"$WORK/server.err" &
+    SERVER_PID=$!
+    PORT=""
+    for _ in $(seq "${READY_WAIT:-100}"); do
+        PORT="$(sed -n 's/^READY //p' "$WORK/server.out")"
+        [[ -n "$PORT" ]] && return 0
+        kill -0 "$SERVER_PID" 2>/dev/null || break
+        sleep 0.1
+    done
+    echo "server '$*' did not start:" >&2
+    cat "$WORK/server.err" >&2
+    exit 1
+}
