@@ -20,8 +20,9 @@
 //! `telepact` server's `Server::process` with that body on one thread for `N` seconds
 //! (default 5), or exactly `N` times, and prints `calls <n> mean_us <t>`: the floor for
 //! the same work over HTTP. With `--bare` it parses and serialises the (JSON) body with
-//! `serde_json` instead, the `process` bench's own floor. A fixed count suits `valgrind --tool=callgrind`, whose instruction counts,
-//! unlike times, repeat from run to run on a busy machine.
+//! `serde_json` instead, the `process` bench's own floor. A fixed count suits
+//! `valgrind --tool=callgrind`, whose instruction counts, unlike times, repeat from run
+//! to run on a busy machine.
 //!
 //! Both servers run on the same multi-threaded tokio runtime (one worker per core).
 
@@ -238,11 +239,12 @@ fn in_process(
     let body = std::fs::read(body).map_err(|e| format!("{}: {e}", body.display()))?;
     if bare {
         serde_json::from_slice::<Value>(&body).map_err(|e| format!("not JSON: {e}"))?;
-        return repeat(seconds, calls, || {
+        repeat(seconds, calls, || {
             if let Ok(value) = serde_json::from_slice::<Value>(&body) {
                 std::hint::black_box(serde_json::to_vec(&value).ok());
             }
         });
+        return Ok(());
     }
     let server = telepact_server()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -258,12 +260,13 @@ fn in_process(
     }
     repeat(seconds, calls, || {
         runtime.block_on(server.process(&body));
-    })
+    });
+    Ok(())
 }
 
 /// Runs `call` for `seconds`, or `calls` times when given, and prints how many calls it
 /// made and their mean time.
-fn repeat(seconds: u64, calls: Option<u64>, mut call: impl FnMut()) -> Result<(), String> {
+fn repeat(seconds: u64, calls: Option<u64>, mut call: impl FnMut()) {
     let started = Instant::now();
     let until = started + Duration::from_secs(seconds);
     let mut made = 0u64;
@@ -273,7 +276,6 @@ fn repeat(seconds: u64, calls: Option<u64>, mut call: impl FnMut()) -> Result<()
     }
     let mean_us = started.elapsed().as_secs_f64() * 1e6 / made.max(1) as f64;
     println!("calls {made} mean_us {mean_us:.1}");
-    Ok(())
 }
 
 /// Parses like any JSON server must, then answers without looking at the value.

@@ -167,9 +167,8 @@ pub(crate) struct Compiled {
     pub(crate) structs: Vec<StructEntry>,
     pub(crate) unions: Vec<TagSet>,
     pub(crate) functions: Vec<FunctionEntry>,
-    /// Function name → id.
-    /// Looked up by the request's target on every call (never grown by a caller, so a
-    /// fast seeded hash suffices, as for the field tables).
+    /// Function name → id, looked up by the request's target on every call. Callers
+    /// never add names, so a fast seeded hash suffices.
     pub(crate) function_ids: HashMap<String, FunctionId, RandomState>,
     pub(crate) request_headers: HeaderSet,
     pub(crate) response_headers: HeaderSet,
