@@ -32,7 +32,7 @@ fn my_shift(c: &mut Criterion) {
     let subscriber = tracing_subscriber::fmt()
         .with_writer(std::io::sink)
         .with_ansi(false)
-        .with_env_filter("info")
+        .with_max_level(tracing::Level::INFO)
         .finish();
     tracing::subscriber::with_default(subscriber, || {
         group.bench_function("fmt subscriber at info", |b| b.iter(call));

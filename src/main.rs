@@ -8,7 +8,9 @@ use clap::Parser;
 use metrics_exporter_prometheus::PrometheusBuilder;
 use telepact::http::{self, HttpOptions};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// The bakery shift board: a Telepact server on `POST /api/telepact`.
 #[derive(Debug, Parser)]
@@ -30,7 +32,9 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_max_level(LevelFilter::TRACE)
+        .finish()
+        .with(log_filter())
         .init();
     let outcome = run(Args::parse()).await;
     // The identity lines of the last calls may still be queued.
@@ -42,6 +46,16 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The log filter: `RUST_LOG`'s comma-separated `target=level` directives (`info` when it
+/// is unset, empty or unreadable).
+fn log_filter() -> Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .filter(|directives| !directives.trim().is_empty())
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {

@@ -278,6 +278,29 @@ async fn credentials_never_reach_the_logs() {
     assert!(printed.iter().all(|line| !line.contains("@auth_")));
 }
 
+#[test]
+fn rust_log_sets_the_level_per_target_and_an_unreadable_value_means_info() {
+    let serving = |lines: &[String]| {
+        lines
+            .iter()
+            .any(|line| line.contains("INFO") && line.contains("serving the bakery shift board"))
+    };
+    for (directives, shown) in [
+        ("warn", false),
+        ("warn,telepact_bakery=info", true),
+        ("telepact::server=debug", false),
+        ("", true),
+        ("info=loud", true),
+    ] {
+        let lines = Bakery::start_with_log_level(directives).stderr_lines();
+        assert_eq!(
+            serving(&lines),
+            shown,
+            "RUST_LOG={directives:?}: {lines:#?}"
+        );
+    }
+}
+
 /// One HTTP/1.1 exchange on loopback; returns the status line and the body.
 fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
     use std::io::{Read, Write};

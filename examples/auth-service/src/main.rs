@@ -14,7 +14,9 @@ use telepact_auth::store::SqliteStore;
 use telepact_auth::{CredentialStore, PasswordHasher, PasswordParams};
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::{LevelFilter, Targets};
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
 
 /// A Telepact service with passwords, tokens, API keys and sessions on `POST /api/telepact`.
 #[derive(Debug, Parser)]
@@ -70,7 +72,9 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_max_level(LevelFilter::TRACE)
+        .finish()
+        .with(log_filter())
         .init();
     let args = Args::parse();
     let outcome = match args.command {
@@ -84,6 +88,16 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// The log filter: `RUST_LOG`'s comma-separated `target=level` directives (`info` when it
+/// is unset, empty or unreadable).
+fn log_filter() -> Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .filter(|directives| !directives.trim().is_empty())
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
 }
 
 fn hash_password() -> Result<(), Box<dyn std::error::Error>> {

@@ -8,7 +8,6 @@ use std::sync::{Arc, Mutex};
 
 use serde_json::json;
 use support::{KEY_SECRET, Service, call, password_of};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::fmt::MakeWriter;
 
 #[derive(Clone, Default)]
@@ -46,7 +45,7 @@ async fn no_secret_reaches_the_logs() {
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
         .with_ansi(false)
-        .with_env_filter(EnvFilter::new("trace"))
+        .with_max_level(tracing::Level::TRACE)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
@@ -155,7 +154,7 @@ async fn a_policy_refusal_names_the_missing_role_and_scope_in_the_log_only() {
     let subscriber = tracing_subscriber::fmt()
         .with_writer(captured.clone())
         .with_ansi(false)
-        .with_env_filter(EnvFilter::new("info"))
+        .with_max_level(tracing::Level::INFO)
         .finish();
     let _guard = tracing::subscriber::set_default(subscriber);
 
