@@ -292,7 +292,10 @@ fn rust_log_sets_the_level_per_target_and_an_unreadable_value_means_info() {
         ("", true),
         ("info=loud", true),
     ] {
-        let lines = Bakery::start_with_log_level(directives).stderr_lines();
+        let bakery = Bakery::start_with_log_level(directives);
+        // Serving (its start-up line written and Ctrl-C handled) once it answers.
+        assert_eq!(http_exchange(bakery.port, "GET", "/healthz", "").1, "ok");
+        let lines = bakery.stderr_lines();
         assert_eq!(
             serving(&lines),
             shown,
