@@ -95,8 +95,9 @@ impl HttpOptions {
 /// around one. `transport` holds what the connection tells about the request (its
 /// [`PeerAddress`] when served by [`serve`]).
 ///
-/// The future is returned unboxed: axum already boxes the handler's future, and a
-/// second box would be one more allocation (the size of the whole call) per request.
+/// The future is returned unboxed: axum already boxes the handler's future. (`Server`
+/// boxes the part of a call after decoding itself, so that neither box outgrows the
+/// allocator's per-thread cache of small blocks.)
 pub trait Processor: Clone + Send + Sync + 'static {
     /// Answers one request body; `transport` carries what the connection knows.
     fn process(

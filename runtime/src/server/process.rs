@@ -69,10 +69,14 @@ impl Server {
                 }
                 request.extensions.extend(transport);
                 inner.observe(inner.on_request.as_ref(), &request, "request");
-                inner
-                    .handle(request, update_request_headers)
+                let mut binary = None;
+                // Boxed apart from the transport's future, which holds this one's
+                // caller: each then stays small enough for the allocator's per-thread
+                // cache (about 1 KB with glibc), where one box for both was not.
+                let response = Box::pin(inner.answer(request, update_request_headers, &mut binary))
                     .instrument(span.clone())
-                    .await
+                    .await;
+                (response, binary)
             }
             Err(failure) => (inner.parse_failure(failure), None),
         };
@@ -175,138 +179,138 @@ fn record_response(
 }
 
 impl Inner {
-    /// Answers a parsed request; also says whether (and for which function) the
-    /// response may go in binary.
-    async fn handle(
-        &self,
-        request: Message,
-        update_headers: impl FnOnce(&mut Headers),
-    ) -> (Message, Option<(String, BinaryRequest)>) {
-        let mut binary = None;
-        let response = self.answer(request, update_headers, &mut binary).await;
-        (response, binary)
-    }
-
-    async fn answer(
-        &self,
+    /// Answers a parsed request; sets `binary` when (and for which function) the response
+    /// may go in binary.
+    ///
+    /// A plain function returning an `async move` block: an `async fn` would keep its
+    /// `request` argument twice in its state (as argument and as local binding).
+    #[allow(
+        clippy::manual_async_fn,
+        reason = "an async fn's state holds `request` twice"
+    )]
+    fn answer<'a>(
+        &'a self,
         mut request: Message,
-        update_headers: impl FnOnce(&mut Headers),
-        binary: &mut Option<(String, BinaryRequest)>,
-    ) -> Message {
-        update_headers(&mut request.headers);
-        if let Some(hook) = &self.on_auth {
-            for name in hook.reserved_headers() {
-                request.headers.remove(*name);
+        update_headers: impl FnOnce(&mut Headers) + 'a,
+        binary: &'a mut Option<(String, BinaryRequest)>,
+    ) -> impl Future<Output = Message> + 'a {
+        async move {
+            update_headers(&mut request.headers);
+            if let Some(hook) = &self.on_auth {
+                for name in hook.reserved_headers() {
+                    request.headers.remove(*name);
+                }
             }
-        }
-        let known = self.compiled.function_id(request.target());
-        let scope = known.or(self.ping);
+            let known = self.compiled.function_id(request.target());
+            let scope = known.or(self.ping);
 
-        let mut response_headers = Headers::new();
-        if let Some(id) = request.headers.get("@id_") {
-            response_headers.insert("@id_".to_string(), id.clone());
-        }
-
-        let failures = check_headers(
-            &self.compiled,
-            &self.compiled.request_headers,
-            &request.headers,
-            scope,
-        );
-        if !failures.is_empty() {
-            return invalid("ErrorInvalidRequestHeaders_", &failures, response_headers);
-        }
-
-        let function = known.map(|id| self.compiled.function(id));
-        if let Some(function) = function.filter(|f| f.requires_auth) {
-            if !self.authenticate(&mut request, &function.name).await {
-                return unauthenticated(response_headers);
+            let mut response_headers = Headers::new();
+            if let Some(id) = request.headers.get("@id_") {
+                response_headers.insert("@id_".to_string(), id.clone());
             }
-        }
 
-        if let Some(asked) = BinaryRequest::from_headers(&request.headers) {
-            asked.echo_headers(&mut response_headers);
-            *binary = Some((request.target().to_string(), asked));
-        }
-
-        let (Some(id), Some(function)) = (known, function) else {
-            let unknown = ValidationFailure {
-                path: vec![Value::String(request.target().to_string())],
-                reason: crate::validate::Reason::FunctionUnknown,
-            };
-            return invalid("ErrorInvalidRequestBody_", &[unknown], response_headers);
-        };
-
-        let failures = self.check_request_body(id, &request.body);
-        if !failures.is_empty() {
-            return invalid("ErrorInvalidRequestBody_", &failures, response_headers);
-        }
-
-        let select = request
-            .headers
-            .get("@select_")
-            .and_then(Value::as_object)
-            .cloned();
-        let skip_result_validation = request.headers.get("@unsafe_") == Some(&Value::Bool(true));
-
-        let mut result = match self.route(request, &function.name).await {
-            Ok(result) => result,
-            Err(case_id) => return unknown_error(case_id, response_headers),
-        };
-        if !response_headers.is_empty() {
-            result.headers.extend(response_headers.clone());
-        }
-
-        if !skip_result_validation {
-            let mut validator =
-                Validator::new(&self.compiled, Some(id)).with_select(select.as_ref());
-            validator.check_union_map(&function.result, &result.body);
-            let failures = validator.into_failures();
+            let failures = check_headers(
+                &self.compiled,
+                &self.compiled.request_headers,
+                &request.headers,
+                scope,
+            );
             if !failures.is_empty() {
-                let message = invalid("ErrorInvalidResponseBody_", &failures, result.headers);
+                return invalid("ErrorInvalidRequestHeaders_", &failures, response_headers);
+            }
+
+            let function = known.map(|id| self.compiled.function(id));
+            if let Some(function) = function.filter(|f| f.requires_auth) {
+                if !self.authenticate(&mut request, &function.name).await {
+                    return unauthenticated(response_headers);
+                }
+            }
+
+            if let Some(asked) = BinaryRequest::from_headers(&request.headers) {
+                asked.echo_headers(&mut response_headers);
+                *binary = Some((request.target().to_string(), asked));
+            }
+
+            let (Some(id), Some(function)) = (known, function) else {
+                let unknown = ValidationFailure {
+                    path: vec![Value::String(request.target().to_string())],
+                    reason: crate::validate::Reason::FunctionUnknown,
+                };
+                return invalid("ErrorInvalidRequestBody_", &[unknown], response_headers);
+            };
+
+            let failures = self.check_request_body(id, &request.body);
+            if !failures.is_empty() {
+                return invalid("ErrorInvalidRequestBody_", &failures, response_headers);
+            }
+
+            let select = request
+                .headers
+                .get("@select_")
+                .and_then(Value::as_object)
+                .cloned();
+            let skip_result_validation =
+                request.headers.get("@unsafe_") == Some(&Value::Bool(true));
+
+            let mut result = match self.route(request, &function.name).await {
+                Ok(result) => result,
+                Err(case_id) => return unknown_error(case_id, response_headers),
+            };
+            if !response_headers.is_empty() {
+                result.headers.extend(response_headers.clone());
+            }
+
+            if !skip_result_validation {
+                let mut validator =
+                    Validator::new(&self.compiled, Some(id)).with_select(select.as_ref());
+                validator.check_union_map(&function.result, &result.body);
+                let failures = validator.into_failures();
+                if !failures.is_empty() {
+                    let message = invalid("ErrorInvalidResponseBody_", &failures, result.headers);
+                    self.report(
+                        ProcessError::new(
+                            ErrorKind::ResponseBody,
+                            format!("response body of {} failed validation", function.name),
+                        )
+                        .with_failures(failures),
+                    );
+                    return message;
+                }
+            }
+
+            let failures = check_headers(
+                &self.compiled,
+                &self.compiled.response_headers,
+                &result.headers,
+                Some(id),
+            );
+            if !failures.is_empty() {
+                let message = invalid("ErrorInvalidResponseHeaders_", &failures, response_headers);
                 self.report(
                     ProcessError::new(
-                        ErrorKind::ResponseBody,
-                        format!("response body of {} failed validation", function.name),
+                        ErrorKind::ResponseHeaders,
+                        format!("response headers of {} failed validation", function.name),
                     )
                     .with_failures(failures),
                 );
                 return message;
             }
-        }
 
-        let failures = check_headers(
-            &self.compiled,
-            &self.compiled.response_headers,
-            &result.headers,
-            Some(id),
-        );
-        if !failures.is_empty() {
-            let message = invalid("ErrorInvalidResponseHeaders_", &failures, response_headers);
-            self.report(
-                ProcessError::new(
-                    ErrorKind::ResponseHeaders,
-                    format!("response headers of {} failed validation", function.name),
-                )
-                .with_failures(failures),
-            );
-            return message;
-        }
-
-        if let Some(select) = &select {
-            let selector = Selector {
-                compiled: &self.compiled,
-                select,
-            };
-            selector.apply_result(&function.result, &mut result.body);
-        }
-        if result.bytes_marked() && binary.is_none() && function.result_holds_bytes {
-            self.name_bytes(id, &mut result);
-        }
-        Message {
-            headers: result.headers,
-            body: result.body,
-            extensions: http::Extensions::new(),
+            if let Some(select) = &select {
+                let selector = Selector {
+                    compiled: &self.compiled,
+                    select,
+                };
+                selector.apply_result(&function.result, &mut result.body);
+            }
+            if result.bytes_marked() && binary.is_none() && function.result_holds_bytes {
+                self.name_bytes(id, &mut result);
+            }
+            Message {
+                headers: result.headers,
+                body: result.body,
+                extensions: http::Extensions::new(),
+            }
         }
     }
 
@@ -362,37 +366,46 @@ impl Inner {
     /// Calls middleware and handler within the call's time limit; a [`Refusal`] answers
     /// its auth error, any other failure, panic or timeout is logged under a fresh case
     /// id.
-    async fn route(&self, request: Message, function: &str) -> Result<Message, String> {
+    ///
+    /// The request goes into the middleware's boxed future before anything is awaited,
+    /// so the returned future holds only that box and the limit.
+    fn route<'a>(
+        &'a self,
+        request: Message,
+        function: &'a str,
+    ) -> impl Future<Output = Result<Message, String>> + 'a {
         let limit = self.time_limit(&request.headers);
         let call = CatchUnwind::new(self.middleware.call(request, &self.router));
-        let outcome = match limit {
-            Some(limit) => tokio::time::timeout(limit, call)
-                .await
-                .unwrap_or_else(|_elapsed| Ok(Err(Box::new(TimedOut(limit))))),
-            None => call.await,
-        };
-        let source: HandlerError = match outcome {
-            Ok(Ok(result)) => return Ok(result),
-            Ok(Err(e)) => match e.downcast::<Refusal>() {
-                Ok(refusal) => {
-                    tracing::info!(function, reason = %refusal, "call refused");
-                    return Ok(refusal.to_message());
-                }
-                Err(other) => other,
-            },
-            Err(panic) => Box::new(panic),
-        };
-        let case_id = new_case_id();
-        tracing::error!(case_id = %case_id, function, error = %source, "handler failed");
-        self.report(
-            ProcessError::new(
-                ErrorKind::Handler,
-                format!("handler failed while handling {function}"),
-            )
-            .with_source(source)
-            .with_case_id(case_id.clone()),
-        );
-        Err(case_id)
+        async move {
+            let outcome = match limit {
+                Some(limit) => tokio::time::timeout(limit, call)
+                    .await
+                    .unwrap_or_else(|_elapsed| Ok(Err(Box::new(TimedOut(limit))))),
+                None => call.await,
+            };
+            let source: HandlerError = match outcome {
+                Ok(Ok(result)) => return Ok(result),
+                Ok(Err(e)) => match e.downcast::<Refusal>() {
+                    Ok(refusal) => {
+                        tracing::info!(function, reason = %refusal, "call refused");
+                        return Ok(refusal.to_message());
+                    }
+                    Err(other) => other,
+                },
+                Err(panic) => Box::new(panic),
+            };
+            let case_id = new_case_id();
+            tracing::error!(case_id = %case_id, function, error = %source, "handler failed");
+            self.report(
+                ProcessError::new(
+                    ErrorKind::Handler,
+                    format!("handler failed while handling {function}"),
+                )
+                .with_source(source)
+                .with_case_id(case_id.clone()),
+            );
+            Err(case_id)
+        }
     }
 
     /// The server's limit, narrowed by the client's own `@time_` (milliseconds) when
