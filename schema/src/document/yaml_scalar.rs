@@ -50,17 +50,28 @@ fn resolve_plain(text: &str) -> Result<Value, NotJson> {
     if let Some(b) = parse_bool(text) {
         return Ok(Value::Bool(b));
     }
-    let patterns = patterns();
-    if matches(&patterns.int, text) {
-        return parse_int(text);
+    if starts_like_a_number(text) {
+        let patterns = patterns();
+        if matches(&patterns.int, text) {
+            return parse_int(text);
+        }
+        if matches(&patterns.float, text) {
+            return parse_float(text);
+        }
+        if matches(&patterns.timestamp, text) {
+            return Err(NotJson);
+        }
     }
-    if matches(&patterns.float, text) {
-        return parse_float(text);
-    }
-    if matches(&patterns.timestamp, text) || text == "=" || text == "<<" {
+    if text == "=" || text == "<<" {
         return Err(NotJson);
     }
     Ok(Value::String(text.to_string()))
+}
+
+/// Whether `text` starts as every integer, float and timestamp pattern below does: with
+/// a digit, a sign or a dot. Names (most plain scalars in a schema) skip the patterns.
+fn starts_like_a_number(text: &str) -> bool {
+    text.starts_with(|c: char| c.is_ascii_digit() || matches!(c, '-' | '+' | '.'))
 }
 
 struct Patterns {
@@ -217,6 +228,20 @@ mod tests {
         assert!(plain(".NaN").is_none());
         assert!(plain("2001-12-14").is_none());
         assert!(plain("2001-12-14t21:59:43.10-05:00").is_none());
+    }
+
+    proptest::proptest! {
+        /// The shortcut past the patterns never skips text one of them would match.
+        #[test]
+        fn only_text_starting_like_a_number_matches_a_pattern(
+            text in "[-+.:_0-9a-fA-FxXoObBtTzZ nNiI]{0,24}"
+        ) {
+            let patterns = patterns();
+            let any = [&patterns.int, &patterns.float, &patterns.timestamp]
+                .into_iter()
+                .any(|pattern| matches(pattern, &text));
+            proptest::prop_assert!(!any || starts_like_a_number(&text), "{text:?}");
+        }
     }
 
     #[test]
