@@ -69,10 +69,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let prometheus = PrometheusBuilder::new().install_recorder()?;
         app = app.route("/metrics", get(move || async move { prometheus.render() }));
     }
+    // Listening for Ctrl-C before saying so: a signal right after READY shuts down cleanly.
+    let shutdown = http::shutdown_signal();
     // The line a supervisor (or a test) waits for before sending requests.
     println!("READY {}", address.port());
     tracing::info!(%address, "serving the bakery shift board on POST /api/telepact");
-    http::serve(listener, app, http::shutdown_signal()).await?;
+    http::serve(listener, app, shutdown).await?;
     tracing::info!("shut down");
     Ok(())
 }

@@ -95,13 +95,14 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
             source,
         })?
         .port();
+    let shutdown = http::shutdown_signal();
     println!("READY {port}");
     eprintln!(
         "mock server on http://0.0.0.0:{port}{path} (HTTP POST and WebSocket); Ctrl-C stops it"
     );
     // `POST path` answers one request; `GET path` upgrades to a WebSocket.
     let router = http::router(mock, &HttpOptions::default().path(path.as_str()));
-    http::serve(listener, router, http::shutdown_signal())
+    http::serve(listener, router, shutdown)
         .await
         .map_err(|source| CliError::Listen { port, source })?;
     Ok(ExitCode::SUCCESS)

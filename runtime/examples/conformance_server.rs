@@ -106,8 +106,9 @@ async fn main() -> ExitCode {
         .local_addr()
         .map(|a| a.port())
         .unwrap_or(requested_port);
+    let shutdown = http::shutdown_signal();
     println!("READY {port}");
-    match http::serve(listener, router, http::shutdown_signal()).await {
+    match http::serve(listener, router, shutdown).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("conformance_server: {e}");

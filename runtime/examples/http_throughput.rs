@@ -297,10 +297,11 @@ async fn serve(router: Router, seconds: u64) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen: {e}"))?;
     let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+    let shutdown = http::shutdown_signal();
     println!("READY {port}");
     let stop = async move {
         tokio::select! {
-            () = http::shutdown_signal() => {}
+            () = shutdown => {}
             () = tokio::time::sleep(Duration::from_secs(seconds)) => {}
         }
     };

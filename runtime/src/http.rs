@@ -341,25 +341,40 @@ async fn serve_plain(
 }
 
 /// Completes on Ctrl-C (and on SIGTERM on Unix): a ready-made `shutdown` for [`serve`].
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        if tokio::signal::ctrl_c().await.is_err() {
-            std::future::pending::<()>().await;
-        }
-    };
-    #[cfg(unix)]
-    let terminate = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+///
+/// The signals are listened for from this call on, not from the future's first poll:
+/// call it before telling anyone the server is up, and a signal sent right after is a
+/// graceful shutdown rather than lost (a process started with SIGINT ignored, as a
+/// background job of a script is) or the default action's abrupt exit. Call it within
+/// a Tokio runtime.
+#[cfg(unix)]
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    use tokio::signal::unix::{SignalKind, signal};
+    let interrupt = signal(SignalKind::interrupt());
+    let terminate = signal(SignalKind::terminate());
+    // A signal that cannot be listened for never arrives.
+    let arrival = |listening: std::io::Result<tokio::signal::unix::Signal>| async move {
+        match listening {
             Ok(mut signal) => {
                 signal.recv().await;
             }
             Err(_) => std::future::pending::<()>().await,
         }
     };
-    #[cfg(not(unix))]
-    let terminate = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = terminate => {}
+    async move {
+        tokio::select! {
+            () = arrival(interrupt) => {}
+            () = arrival(terminate) => {}
+        }
+    }
+}
+
+/// Completes on Ctrl-C: a ready-made `shutdown` for [`serve`].
+#[cfg(not(unix))]
+pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
+    async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
     }
 }

@@ -304,6 +304,31 @@ fn rust_log_sets_the_level_per_target_and_an_unreadable_value_means_info() {
     }
 }
 
+#[test]
+fn ctrl_c_right_after_ready_shuts_down_cleanly() {
+    // bash's built-in `kill` signals the moment READY is read (a spawned `kill` takes
+    // long enough for a late listener to catch up): the bakery must already be
+    // listening, or the signal's default action ends it without a clean shutdown.
+    let script = r#"coproc BAKERY { exec "$0" --port 0; }
+read -r ready <&"${BAKERY[0]}"
+kill -INT "$BAKERY_PID"
+wait "$BAKERY_PID""#;
+    for _ in 0..5 {
+        let output = std::process::Command::new("bash")
+            .args(["-c", script, env!("CARGO_BIN_EXE_telepact-bakery")])
+            .current_dir("/")
+            .env("RUST_LOG", "info")
+            .output()
+            .expect("bash runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            output.status.success() && stderr.contains("shut down"),
+            "no clean shutdown ({}): {stderr}",
+            output.status
+        );
+    }
+}
+
 /// One HTTP/1.1 exchange on loopback; returns the status line and the body.
 fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
     use std::io::{Read, Write};

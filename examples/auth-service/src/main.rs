@@ -136,10 +136,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let app = http::router(server, &HttpOptions::default(), options);
     let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
     let address: SocketAddr = listener.local_addr()?;
+    let shutdown = telepact::http::shutdown_signal();
     // The line a supervisor (or a test) waits for before sending requests.
     println!("READY {}", address.port());
     tracing::info!(%address, "serving the auth example on POST /api/telepact");
-    http::serve(listener, app, telepact::http::shutdown_signal()).await?;
+    http::serve(listener, app, shutdown).await?;
     tracing::info!("shut down");
     Ok(())
 }

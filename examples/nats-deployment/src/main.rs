@@ -131,18 +131,20 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             let server = build_server(args.app, redis.as_deref()).await?;
             let queue_group = queue_group.unwrap_or_else(|| args.app.name().to_string());
             let worker = nats::serve(server, client, &subject, &queue_group).await?;
+            let shutdown = http::shutdown_signal();
             println!("READY worker");
             tracing::info!(app = args.app.name(), %subject, %queue_group, "serving over NATS");
-            http::shutdown_signal().await;
+            shutdown.await;
             worker.drain().await?;
         }
         Mode::Gateway { host, port } => {
             let listener = TcpListener::bind((host.as_str(), port)).await?;
             let address = listener.local_addr()?;
             let app = nats::gateway(client, subject.clone(), &HttpOptions::default());
+            let shutdown = http::shutdown_signal();
             println!("READY {}", address.port());
             tracing::info!(%address, %subject, "forwarding POST /api/telepact to NATS");
-            http::serve(listener, app, http::shutdown_signal()).await?;
+            http::serve(listener, app, shutdown).await?;
         }
     }
     tracing::info!("shut down");
