@@ -6,7 +6,7 @@
 # and prints one line per revision: wall and CPU seconds of each phase, the build's unit
 # count and summed unit time, and the size of `target/`. Each clone is removed after its
 # line. Revisions run in the order given, so `main HEAD main HEAD` alternates two builds
-# (this machine's speed moves by a fifth within an hour; compare rounds run back to back).
+# (this machine's speed moved by a third within two hours; compare rounds run back to back).
 #
 # Usage: bench/test-run.sh [revision...] (default: HEAD)
 # Env:   crates are taken from the local registry: run `cargo fetch` once first.
