@@ -369,7 +369,8 @@ pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     }
 }
 
-/// Completes on Ctrl-C: a ready-made `shutdown` for [`serve`].
+/// Completes on Ctrl-C: a ready-made `shutdown` for [`serve`]. Off Unix, Ctrl-C is
+/// listened for from the future's first poll.
 #[cfg(not(unix))]
 pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     async {
