@@ -130,7 +130,7 @@ telepact = {{ path = "{runtime}", default-features = false }}
 serde = {{ version = "1", features = ["derive"] }}
 serde_json = {{ version = "1", features = ["preserve_order"] }}
 thiserror = "2"
-tracing = "0.1"
+tracing = {{ version = "0.1", default-features = false, features = ["std"] }}
 subtle = "2.6"
 
 [build-dependencies]
