@@ -12,7 +12,9 @@
 # Usage: bench/grpc.sh [seconds-per-run (default 10)] [rounds (default 1)]
 # Env:   CARGO_TARGET_DIR (the workspace's build), GRPC_TARGET_DIR (the gRPC bench's own
 #        build; default $CARGO_TARGET_DIR/grpc), CONNECTIONS (16), NO_BUILD (set: use the
-#        binaries already built), BAKERY_BIN (a bakery binary to measure instead).
+#        binaries already built), BAKERY_BIN (a bakery binary to measure instead),
+#        SERVER_PRELOAD (a library every server, tonic's included, starts with in
+#        LD_PRELOAD, e.g. another allocator; the load client never does).
 #
 # The gRPC bench is its own Cargo workspace (bench/grpc), so the main workspace never
 # compiles tonic.

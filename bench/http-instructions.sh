@@ -11,7 +11,8 @@
 #
 # Usage: bench/http-instructions.sh [small (default 100)] [large (default 600)]
 # Env:   CARGO_TARGET_DIR (where to build), NO_BUILD (set: use the release binaries
-#        already built), BAKERY_BIN (a bakery binary to measure instead of this tree's).
+#        already built), BAKERY_BIN (a bakery binary to measure instead of this tree's),
+#        SERVER_PRELOAD (a library both servers start with in LD_PRELOAD: another allocator).
 #
 # Loopback only; each server is stopped with SIGTERM once its requests are answered.
 set -euo pipefail

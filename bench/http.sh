@@ -10,7 +10,8 @@
 #        HTTP_BENCH (echo, bakery or both: the default), BAKERY_BIN (a bakery binary to
 #        measure instead of this tree's: a build of an earlier commit, to compare),
 #        NO_BUILD (set: use the binaries already built), BAKERY_ARGS (further arguments
-#        for the bakery, e.g. `--metrics` to count every call as well).
+#        for the bakery, e.g. `--metrics` to count every call as well), SERVER_PRELOAD (a
+#        library both servers, and not wrk, start with in LD_PRELOAD: another allocator).
 #
 # Besides requests/s, each line gives the server's CPU time per request (user + system,
 # from /proc): unlike the rate, it hardly moves when other processes load the machine.

@@ -3,7 +3,9 @@
 # started last, the release build, and starting a server until it prints `READY <port>`.
 #
 # Env: CARGO_TARGET_DIR (where to build), NO_BUILD (set: use the binaries already built),
-#      BAKERY_BIN (a bakery binary to measure instead of this tree's).
+#      BAKERY_BIN (a bakery binary to measure instead of this tree's), SERVER_PRELOAD (a
+#      shared library every server of the run, and no client, starts with in LD_PRELOAD:
+#      for example another allocator, /usr/lib/x86_64-linux-gnu/libjemalloc.so.2).
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -41,6 +43,10 @@ build_servers() {
 # Starts `$@` with its output in the work folder and sets PORT once it prints
 # `READY <port>`, waiting up to READY_WAIT tenths of a second (default 100).
 start_server() {
+    if [[ -n "${SERVER_PRELOAD:-}" ]]; then
+        [[ -f "$SERVER_PRELOAD" ]] || { echo "SERVER_PRELOAD: no file $SERVER_PRELOAD" >&2; exit 1; }
+        set -- env LD_PRELOAD="$SERVER_PRELOAD" "$@"
+    fi
     "$@" >"$WORK/server.out" 2>"$WORK/server.err" &
     SERVER_PID=$!
     PORT=""
