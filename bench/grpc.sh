@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
 # Telepact (JSON, binary, packed over HTTP/1.1) against gRPC (tonic over HTTP/2, prost
 # messages of the same shape), one load client for all (bench/grpc/src/bin/loadgen.rs:
-# N connections, one call in flight on each), two payloads:
+# N connections, one call in flight on each, every request's bytes encoded once and
+# every answer read whole without being decoded, as h2load does), two payloads:
 # - myshift: the bakery's authenticated `fn.myShift` (the bakery binary: auth hook,
 #            identity middleware and its log to a file) vs `MyShift` checking metadata;
 # - huge:    the 1,200-item `fn.roundTripTypical` echo (http_throughput telepact) vs
 #            `RoundTripTypical` echoing the same items.
-# Prints one line per protocol and payload per round: req/s, p50 and p99 in µs, and the
-# rate as a percentage of gRPC's in the same round.
+# Prints one line per protocol and payload per round: req/s, p50 and p99 in µs, the
+# rate as a percentage of gRPC's in the same round, and the server's CPU time per call
+# (user + system from /proc, warm-up included on both sides of the division). The load
+# client and the servers share the machine's cores, so the rate measures both; the CPU
+# per call is the server's own work.
 #
 # Usage: bench/grpc.sh [seconds-per-run (default 10)] [rounds (default 1)]
 # Env:   CARGO_TARGET_DIR (the workspace's build), GRPC_TARGET_DIR (the gRPC bench's own
@@ -68,15 +72,28 @@ measure_telepact() {
     fi
     [[ "$2" == *.json ]] || content_type=application/octet-stream
     check_answer "$url" "$2"
-    "$LOADGEN" http "$url" "$2" "$content_type" "$CONNECTIONS" "$DURATION"
+    with_server_cpu "$LOADGEN" http "$url" "$2" "$content_type" "$CONNECTIONS" "$DURATION"
+}
+
+# Runs the load client `$@` against the server started last, stops the server, and
+# prints the client's line with `cpu_us <server CPU µs per call>` appended.
+with_server_cpu() {
+    local before after line
+    before="$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")"
+    line="$("$@")"
+    after="$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")"
     stop_server
+    awk -v line="$line" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
+        n = split(line, f, " ")
+        for (i = 1; i < n; i++) if (f[i] == "all") calls = f[i + 1]
+        printf "%s cpu_us %.1f\n", line, 1e6 * t / hz / calls
+    }'
 }
 
 # Prints loadgen's line for the gRPC server and call `$1` (myshift or items:FILE).
 measure_grpc() {
     start_server "$GRPC_SERVER" --seconds $((DURATION + 30))
-    "$LOADGEN" grpc "http://127.0.0.1:$PORT" "$1" "$CONNECTIONS" "$DURATION"
-    stop_server
+    with_server_cpu "$LOADGEN" grpc "http://127.0.0.1:$PORT" "$1" "$CONNECTIONS" "$DURATION"
 }
 
 # `calls N req/s R p50_us A p99_us B` -> fields
@@ -101,10 +118,11 @@ compare() {
     grpc_rate="$(field req/s <<<"${lines[0]}")"
     for i in "${!names[@]}"; do
         rate="$(field req/s <<<"${lines[$i]}")"
-        printf '%-8s %-16s %8s req/s  p50 %7s µs  p99 %7s µs  %6s %% of gRPC\n' \
+        printf '%-8s %-16s %8s req/s  p50 %7s µs  p99 %7s µs  %6s %% of gRPC  server %7s µs CPU/call\n' \
             "$1" "${names[$i]}" "$rate" "$(field p50_us <<<"${lines[$i]}")" \
             "$(field p99_us <<<"${lines[$i]}")" \
-            "$(awk -v r="$rate" -v g="$grpc_rate" 'BEGIN { printf "%.1f", 100 * r / g }')"
+            "$(awk -v r="$rate" -v g="$grpc_rate" 'BEGIN { printf "%.1f", 100 * r / g }')" \
+            "$(field cpu_us <<<"${lines[$i]}")"
     done
 }
 
