@@ -79,9 +79,9 @@ measure_telepact() {
 # prints the client's line with `cpu_us <server CPU µs per call>` appended.
 with_server_cpu() {
     local before after line
-    before="$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")"
+    before="$(cpu_ticks "$SERVER_PID")"
     line="$("$@")"
-    after="$(awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat")"
+    after="$(cpu_ticks "$SERVER_PID")"
     stop_server
     awk -v line="$line" -v t=$((after - before)) -v hz="$(getconf CLK_TCK)" 'BEGIN {
         n = split(line, f, " ")
@@ -96,23 +96,25 @@ measure_grpc() {
     with_server_cpu "$LOADGEN" grpc "http://127.0.0.1:$PORT" "$1" "$CONNECTIONS" "$DURATION"
 }
 
-# `calls N req/s R p50_us A p99_us B` -> fields
+# The value after name `$1` in a line `calls N all M req/s R p50_us A p99_us B cpu_us C`.
 field() { awk -v name="$1" '{ for (i = 1; i < NF; i++) if ($i == name) print $(i + 1) }'; }
 
 # Measures the rows of payload `$1` and prints them against gRPC.
 compare() {
     local -a names lines
+    # One assignment per line, so a failed measurement stops the script (in an array
+    # assignment only the last substitution's status counts).
     if [[ "$1" == myshift ]]; then
         names=("gRPC (tonic)" "Telepact JSON" "Telepact binary")
-        lines=("$(measure_grpc myshift)"
-            "$(measure_telepact bakery "$WORK/myshift.json")"
-            "$(measure_telepact bakery "$WORK/myshift.binary")")
+        lines[0]="$(measure_grpc myshift)"
+        lines[1]="$(measure_telepact bakery "$WORK/myshift.json")"
+        lines[2]="$(measure_telepact bakery "$WORK/myshift.binary")"
     else
         names=("gRPC (tonic)" "Telepact JSON" "Telepact binary" "Telepact packed")
-        lines=("$(measure_grpc "items:$WORK/huge.json")"
-            "$(measure_telepact echo "$WORK/huge.json")"
-            "$(measure_telepact echo "$WORK/huge.binary")"
-            "$(measure_telepact echo "$WORK/huge.packed")")
+        lines[0]="$(measure_grpc "items:$WORK/huge.json")"
+        lines[1]="$(measure_telepact echo "$WORK/huge.json")"
+        lines[2]="$(measure_telepact echo "$WORK/huge.binary")"
+        lines[3]="$(measure_telepact echo "$WORK/huge.packed")"
     fi
     local grpc_rate i rate
     grpc_rate="$(field req/s <<<"${lines[0]}")"

@@ -54,11 +54,6 @@ start() {
     fi
 }
 
-# The CPU time (user + system, in clock ticks) process `$1` has used so far.
-cpu_ticks() {
-    awk '{ print $14 + $15 }' "/proc/$1/stat"
-}
-
 # Prints the requests/s wrk measured against server `$1` posting body file `$2`, and
 # the server's CPU microseconds per request during the run.
 measure() {

@@ -7,6 +7,9 @@
 #      shared library every server of the run, and no client, starts with in LD_PRELOAD:
 #      for example another allocator, /usr/lib/x86_64-linux-gnu/libjemalloc.so.2).
 
+# A command that fails inside `$(...)` stops the script too, not only the substitution.
+shopt -s inherit_errexit
+
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 THROUGHPUT="$TARGET_DIR/release/examples/http_throughput"
@@ -31,6 +34,11 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
+
+# The CPU time (user + system, in clock ticks) process `$1` has used so far.
+cpu_ticks() {
+    awk '{ print $14 + $15 }' "/proc/$1/stat"
+}
 
 # Builds http_throughput and the bakery (release) unless NO_BUILD is set.
 build_servers() {
