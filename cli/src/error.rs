@@ -46,6 +46,11 @@ pub(crate) enum CliError {
         form: &'static str,
         value: String,
     },
+    /// The shortest generated collection would be longer than the longest.
+    #[error(
+        "--generated-collection-length-min ({min}) is above --generated-collection-length-max ({max})"
+    )]
+    CollectionLengths { min: u32, max: u32 },
     /// A language other than Rust was asked for.
     #[error("--lang {0} is not supported: this tool generates Rust only (--lang rust)")]
     Language(String),

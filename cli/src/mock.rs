@@ -49,15 +49,24 @@ pub(crate) struct MockArgs {
 }
 
 impl MockArgs {
-    fn options(&self) -> MockOptions {
-        MockOptions {
+    /// The mock's options; contradictory collection lengths are refused rather than
+    /// silently narrowed.
+    fn options(&self) -> Result<MockOptions, CliError> {
+        let (min, max) = (
+            self.generated_collection_length_min,
+            self.generated_collection_length_max,
+        );
+        if min > max {
+            return Err(CliError::CollectionLengths { min, max });
+        }
+        Ok(MockOptions {
             generate_responses: !self.disable_message_response_generation,
             include_optional_fields: !self.disable_optional_field_generation,
             randomize_optional_fields: !self.disable_random_optional_field_generation,
             collection_length_min: self.generated_collection_length_min,
             collection_length_max: self.generated_collection_length_max,
             ..MockOptions::default()
-        }
+        })
     }
 
     /// The path with its leading `/`.
@@ -72,6 +81,7 @@ impl MockArgs {
 
 /// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &MockArgs) -> Outcome {
+    let options = args.options()?;
     let schema = match (&args.dir, &args.http_url) {
         (Some(dir), _) => Schema::mock_from_dir(dir)?,
         (None, Some(url)) => Schema::mock_from_documents([(
@@ -80,7 +90,7 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         )])?,
         (None, None) => return Err(CliError::NoSchemaSource),
     };
-    let mock = MockServer::new(&schema, args.options()).map_err(CliError::Mock)?;
+    let mock = MockServer::new(&schema, options).map_err(CliError::Mock)?;
     let path = args.route_path();
     let listener = TcpListener::bind(("0.0.0.0", args.port))
         .await

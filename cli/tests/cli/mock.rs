@@ -254,3 +254,25 @@ fn an_invalid_schema_is_one_error() {
         stderr(&output)
     );
 }
+
+#[test]
+fn contradictory_collection_lengths_are_one_error() {
+    let dir = greeter_dir("mock-lengths");
+    let output = telepact(&[
+        "mock",
+        "--dir",
+        path_text(&dir),
+        "--port",
+        "0",
+        "--generated-collection-length-min",
+        "5",
+        "--generated-collection-length-max",
+        "1",
+    ]);
+    assert_fails_with(
+        &output,
+        "--generated-collection-length-min (5) is above --generated-collection-length-max (1)\n",
+    );
+    assert_eq!(stderr(&output).lines().count(), 1);
+    assert!(stdout(&output).is_empty(), "no READY line");
+}
