@@ -60,7 +60,9 @@ fn log_filter() -> Targets {
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let server = telepact_bakery::server_with_metrics(args.metrics)?;
-    let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let listener = TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
     let address: SocketAddr = listener.local_addr()?;
     let mut app = http::router(server, &HttpOptions::default())
         // Liveness: the process serves requests.

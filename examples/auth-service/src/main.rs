@@ -134,7 +134,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         ..HttpAuthOptions::default()
     };
     let app = http::router(server, &HttpOptions::default(), options);
-    let listener = TcpListener::bind((args.host.as_str(), args.port)).await?;
+    let listener = TcpListener::bind((args.host.as_str(), args.port))
+        .await
+        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
     let address: SocketAddr = listener.local_addr()?;
     let shutdown = telepact::http::shutdown_signal();
     // The line a supervisor (or a test) waits for before sending requests.

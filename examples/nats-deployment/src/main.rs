@@ -138,7 +138,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             worker.drain().await?;
         }
         Mode::Gateway { host, port } => {
-            let listener = TcpListener::bind((host.as_str(), port)).await?;
+            let listener = TcpListener::bind((host.as_str(), port))
+                .await
+                .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
             let address = listener.local_addr()?;
             let app = nats::gateway(client, subject.clone(), &HttpOptions::default());
             let shutdown = http::shutdown_signal();
