@@ -11,8 +11,10 @@
 //! it, one line each, for the test command to print at the end.
 
 mod json;
+mod servers;
 
 pub use json::{json_eq, multiset_eq};
+pub use servers::{NatsServer, RedisServer};
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

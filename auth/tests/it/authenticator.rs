@@ -1,8 +1,5 @@
 //! The authenticator's flows without a transport, run on every store backend.
 
-#[cfg(feature = "redis")]
-use crate::support;
-
 use std::sync::Arc;
 
 use telepact_auth::{
@@ -154,7 +151,7 @@ async fn every_flow_on_the_sqlite_store() {
 #[cfg(feature = "redis")]
 #[tokio::test]
 async fn every_flow_on_the_redis_store() {
-    let Some(redis) = support::redis::RedisServer::start() else {
+    let Some(redis) = telepact_test_support::RedisServer::start() else {
         return;
     };
     let store = telepact_auth::store::RedisStore::connect(&redis.url(), "flows:")

@@ -2,11 +2,9 @@
 
 #![cfg(feature = "redis")]
 
-use crate::support;
-
-use support::redis::RedisServer;
 use telepact_auth::CredentialStore;
 use telepact_auth::store::RedisStore;
+use telepact_test_support::RedisServer;
 
 #[tokio::test]
 async fn redis_keeps_the_store_contract_and_shares_it_between_clients() {

@@ -4,9 +4,6 @@
 
 #![cfg(all(feature = "nats", feature = "http-client"))]
 
-use std::net::TcpListener as StdListener;
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -18,6 +15,7 @@ use telepact::http::HttpOptions;
 use telepact::nats::{self, NatsTransport};
 use telepact::schema::Schema;
 use telepact::{Client, ClientError, FunctionRouter, HandlerError, Headers, Message, Server};
+use telepact_test_support::NatsServer;
 
 const SCHEMA: &str = r#"[
     {"fn.add": {"a": "integer", "b": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]},
@@ -26,70 +24,6 @@ const SCHEMA: &str = r#"[
 
 const SUBJECT: &str = "telepact.test";
 const TIMEOUT: Duration = Duration::from_secs(2);
-
-/// A `nats-server` child on a free loopback port, killed on drop.
-struct NatsServer {
-    child: Child,
-    binary: PathBuf,
-    port: u16,
-}
-
-impl NatsServer {
-    /// Starts one, or returns `None` after a SKIP line when `nats-server` is missing.
-    fn start() -> Option<NatsServer> {
-        let binary = telepact_test_support::nats_server()?;
-        let port = free_port();
-        Some(NatsServer::on_port(binary, port))
-    }
-
-    fn on_port(binary: PathBuf, port: u16) -> NatsServer {
-        let child = Command::new(&binary)
-            .args(["-a", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("nats-server starts");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "nats-server did not listen in time"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        NatsServer {
-            child,
-            binary,
-            port,
-        }
-    }
-
-    fn url(&self) -> String {
-        format!("nats://127.0.0.1:{}", self.port)
-    }
-
-    /// Kills this server and starts another on the same port.
-    fn restart(&mut self) {
-        self.stop();
-        *self = NatsServer::on_port(self.binary.clone(), self.port);
-    }
-
-    fn stop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for NatsServer {
-    fn drop(&mut self) {
-        self.stop();
-    }
-}
-
-fn free_port() -> u16 {
-    let listener = StdListener::bind(("127.0.0.1", 0)).expect("binds a loopback port");
-    listener.local_addr().expect("has an address").port()
-}
 
 fn server() -> Server {
     let schema = Schema::from_text(SCHEMA).expect("the test schema loads");

@@ -6,11 +6,11 @@ use crate::support;
 use std::sync::Arc;
 
 use serde_json::json;
-use support::redis::RedisServer;
 use support::{Service, Setup, accepted, bearer, password, refreshes, session};
 use telepact_auth::ManualClock;
 use telepact_auth::store::{RedisStore, SqliteStore};
 use telepact_auth_example::api::{LoginInput, LoginOk, LoginOutput, LogoutInput};
+use telepact_test_support::RedisServer;
 
 async fn login(service: &Service, username: &str) -> LoginOk {
     match service

@@ -3,10 +3,6 @@
 
 #![allow(dead_code)]
 
-// One way to start a throwaway redis-server, shared with the auth crate's tests.
-#[path = "../../../../../auth/tests/it/support/redis.rs"]
-pub(crate) mod redis;
-
 use std::sync::Arc;
 
 use serde_json::Value;

@@ -1,0 +1,382 @@
+//! Throwaway `redis-server` and `nats-server` children on free loopback ports, stopped
+//! when dropped.
+//!
+//! A port found free may be taken by another test before the child binds it: the child
+//! then exits, while the port answers for someone else's server, and two tests would
+//! share (and kill) one server. So a start asks whoever answers on the port who it is
+//! (Redis: its process id; NATS: the unique name the child was given) and tries another
+//! port when it is not the child.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{Duration, Instant};
+
+use crate::{nats_server, redis_server, skip};
+
+/// Ports tried before a start gives up.
+const ATTEMPTS: usize = 5;
+/// How long a child may take to listen.
+const LISTEN_WAIT: Duration = Duration::from_secs(10);
+/// How long the server on the port may take to say who it is.
+const ANSWER_WAIT: Duration = Duration::from_secs(5);
+
+/// A `redis-server` child on a loopback port.
+#[derive(Debug)]
+pub struct RedisServer {
+    server: ServerChild,
+}
+
+impl RedisServer {
+    /// Starts one that keeps nothing on disk, or returns `None` after a [`skip`] when
+    /// `redis-server` is missing or does not start.
+    pub fn start() -> Option<RedisServer> {
+        Self::launch(&["--save", "", "--appendonly", "no"])
+    }
+
+    /// Starts one that appends every write to a file in `dir` and syncs it before
+    /// answering, so a [`restart`](Self::restart) loses nothing it acknowledged.
+    pub fn start_persistent(dir: &Path) -> Option<RedisServer> {
+        let dir = dir.to_string_lossy();
+        Self::launch(&[
+            "--dir",
+            &dir,
+            "--save",
+            "",
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "always",
+        ])
+    }
+
+    fn launch(storage: &[&str]) -> Option<RedisServer> {
+        let program = redis_server()?;
+        let args = |port: u16| {
+            let mut args = vec![
+                "--port".to_string(),
+                port.to_string(),
+                "--bind".to_string(),
+                "127.0.0.1".to_string(),
+            ];
+            args.extend(storage.iter().map(|arg| arg.to_string()));
+            args
+        };
+        ServerChild::start(Kind::Redis, program, args).map(|server| RedisServer { server })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// `redis://127.0.0.1:{port}/`.
+    pub fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}/", self.server.port)
+    }
+
+    /// Kills the server at once (SIGKILL: no chance to save on the way out).
+    pub fn kill(&mut self) {
+        self.server.kill();
+    }
+
+    /// Starts it again on the same port with the same files; panics if it does not
+    /// listen there within 10 s.
+    pub fn restart(&mut self) {
+        self.server.restart();
+    }
+}
+
+/// A `nats-server` child on a loopback port.
+#[derive(Debug)]
+pub struct NatsServer {
+    server: ServerChild,
+}
+
+impl NatsServer {
+    /// Starts one, or returns `None` after a [`skip`] when `nats-server` is missing or
+    /// does not start.
+    pub fn start() -> Option<NatsServer> {
+        let program = nats_server()?;
+        let name = unique_name();
+        let args = move |port: u16| {
+            ["-a", "127.0.0.1", "-p", &port.to_string(), "-n", &name]
+                .map(String::from)
+                .to_vec()
+        };
+        ServerChild::start(Kind::Nats, program, args).map(|server| NatsServer { server })
+    }
+
+    /// The port it listens on.
+    pub fn port(&self) -> u16 {
+        self.server.port
+    }
+
+    /// `nats://127.0.0.1:{port}`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.server.port)
+    }
+
+    /// Kills the server at once.
+    pub fn kill(&mut self) {
+        self.server.kill();
+    }
+
+    /// Kills it and starts another on the same port; panics if that one does not listen
+    /// there within 10 s.
+    pub fn restart(&mut self) {
+        self.server.restart();
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    Redis,
+    Nats,
+}
+
+/// The child, and how to start it again on its port.
+#[derive(Debug)]
+struct ServerChild {
+    kind: Kind,
+    child: Option<Child>,
+    program: PathBuf,
+    args: Vec<String>,
+    port: u16,
+}
+
+impl ServerChild {
+    /// Starts `program` with `args(port)` on free ports until the server answering on
+    /// one is the child; `None` after a [`skip`] when no attempt works.
+    fn start(kind: Kind, program: PathBuf, args: impl Fn(u16) -> Vec<String>) -> Option<Self> {
+        let mut why = String::new();
+        for _ in 0..ATTEMPTS {
+            let port = match free_port() {
+                Ok(port) => port,
+                Err(error) => {
+                    why = format!("no free loopback port: {error}");
+                    continue;
+                }
+            };
+            let mut server = ServerChild {
+                kind,
+                child: None,
+                program: program.clone(),
+                args: args(port),
+                port,
+            };
+            match server.spawn_and_identify() {
+                Ok(()) => return Some(server),
+                Err(error) => why = error,
+            }
+        }
+        skip(&why);
+        None
+    }
+
+    /// Spawns the child and waits until the server on its port is the child.
+    fn spawn_and_identify(&mut self) -> Result<(), String> {
+        let name = self.kind.program_name();
+        let child = Command::new(&self.program)
+            .args(&self.args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|error| format!("{name} did not run: {error}"))?;
+        let pid = child.id();
+        self.child = Some(child);
+        let outcome = self.wait_for_self(pid);
+        if outcome.is_err() {
+            self.kill();
+        }
+        outcome
+    }
+
+    fn wait_for_self(&mut self, pid: u32) -> Result<(), String> {
+        let name = self.kind.program_name();
+        let port = self.port;
+        let deadline = Instant::now() + LISTEN_WAIT;
+        loop {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
+                return Err(format!(
+                    "{name} exited ({status}) instead of listening on port {port}"
+                ));
+            }
+            if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
+                return match self.kind.is_child(stream, pid, &self.args) {
+                    Ok(true) => Ok(()),
+                    Ok(false) => Err(format!("port {port} answers for another {name}")),
+                    Err(error) => Err(format!(
+                        "{name} on port {port} did not say who it is: {error}"
+                    )),
+                };
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "{name} did not listen on port {port} within {LISTEN_WAIT:?}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self) {
+        self.kill();
+        if let Err(why) = self.spawn_and_identify() {
+            panic!("restarting on the same port: {why}");
+        }
+    }
+}
+
+impl Drop for ServerChild {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+impl Kind {
+    fn program_name(self) -> &'static str {
+        match self {
+            Kind::Redis => "redis-server",
+            Kind::Nats => "nats-server",
+        }
+    }
+
+    /// Whether the server behind `stream` is the child `pid` started with `args`.
+    fn is_child(self, mut stream: TcpStream, pid: u32, args: &[String]) -> std::io::Result<bool> {
+        stream.set_read_timeout(Some(ANSWER_WAIT))?;
+        match self {
+            // `INFO` answers while an append-only file is still loading.
+            Kind::Redis => {
+                stream.write_all(b"INFO server\r\n")?;
+                let info = read_bulk_string(&mut BufReader::new(stream))?;
+                Ok(info
+                    .lines()
+                    .any(|line| line.trim_end() == format!("process_id:{pid}")))
+            }
+            // A NATS server greets each connection with an `INFO {json}` line that
+            // holds its name.
+            Kind::Nats => {
+                let name = args
+                    .windows(2)
+                    .find(|pair| pair[0] == "-n")
+                    .map(|pair| pair[1].as_str())
+                    .unwrap_or_default();
+                let mut greeting = String::new();
+                BufReader::new(stream).read_line(&mut greeting)?;
+                Ok(greeting.contains(&format!("\"server_name\":\"{name}\"")))
+            }
+        }
+    }
+}
+
+/// Reads one RESP bulk string (`$<length>\r\n<bytes>\r\n`).
+fn read_bulk_string(reader: &mut impl BufRead) -> std::io::Result<String> {
+    let mut header = String::new();
+    reader.read_line(&mut header)?;
+    let length: usize = header
+        .trim_end()
+        .strip_prefix('$')
+        .and_then(|length| length.parse().ok())
+        .ok_or_else(|| {
+            std::io::Error::new(
+                std::io::ErrorKind::InvalidData,
+                format!("not a bulk string: {header:?}"),
+            )
+        })?;
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(String::from_utf8_lossy(&body).into_owned())
+}
+
+fn free_port() -> std::io::Result<u16> {
+    Ok(TcpListener::bind(("127.0.0.1", 0))?.local_addr()?.port())
+}
+
+/// A server name no other test's server has.
+fn unique_name() -> String {
+    static STARTED: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "telepact-test-{}-{}",
+        std::process::id(),
+        STARTED.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A second child on a port another server holds: the start fails (the child exits,
+    /// or the server answering is the other one) rather than passing off the other
+    /// server as the child.
+    fn assert_port_not_taken(kind: Kind, program: PathBuf, args: Vec<String>, port: u16) {
+        let mut second = ServerChild {
+            kind,
+            child: None,
+            program,
+            args,
+            port,
+        };
+        let error = second
+            .spawn_and_identify()
+            .expect_err("another server's port is not the child's");
+        assert!(
+            error.contains("answers for another") || error.contains("instead of listening"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn a_redis_port_held_by_another_server_is_refused() {
+        let Some(first) = RedisServer::start() else {
+            return;
+        };
+        let program = first.server.program.clone();
+        let args = first.server.args.clone();
+        assert_port_not_taken(Kind::Redis, program, args, first.port());
+        assert!(TcpStream::connect(("127.0.0.1", first.port())).is_ok());
+    }
+
+    #[test]
+    fn a_nats_port_held_by_another_server_is_refused() {
+        let Some(first) = NatsServer::start() else {
+            return;
+        };
+        let program = first.server.program.clone();
+        let mut args = first.server.args.clone();
+        // The second child's own name, as a real start would give it.
+        if let Some(name) = args.last_mut() {
+            *name = unique_name();
+        }
+        assert_port_not_taken(Kind::Nats, program, args, first.port());
+        assert!(TcpStream::connect(("127.0.0.1", first.port())).is_ok());
+    }
+
+    #[test]
+    fn servers_restart_on_their_port() {
+        let Some(mut nats) = NatsServer::start() else {
+            return;
+        };
+        let port = nats.port();
+        nats.restart();
+        assert_eq!(nats.port(), port);
+        let Some(mut redis) = RedisServer::start() else {
+            return;
+        };
+        let port = redis.port();
+        redis.kill();
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_err());
+        redis.restart();
+        assert!(TcpStream::connect(("127.0.0.1", port)).is_ok());
+    }
+}
