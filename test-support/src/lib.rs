@@ -2,7 +2,8 @@
 //! vectors are, how many cases each vector file must yield, how the vectors compare
 //! JSON ([`json_eq`]), what happens when
 //! something a test needs (the vectors, `redis-server`, `nats-server`) is missing, and
-//! where and how tests run `cargo` on crates of their own.
+//! where and how tests run `cargo` on crates of their own; and the throwaway
+//! [`RedisServer`] and [`NatsServer`] the store and transport tests run against.
 //!
 //! A missing prerequisite is a skip: a `SKIP:` line on stderr, written past the test
 //! harness's output capture so it shows for passing tests too. With
