@@ -229,8 +229,10 @@ async fn load(url: &str, callers: usize, calls: usize, tally: Arc<Tally>) {
                 let started = Instant::now();
                 let outcome = client.request(add(call, caller as i64)).await;
                 tally.in_flight.fetch_sub(1, Ordering::SeqCst);
+                // A call ends by the request timeout at the latest; the slack is for
+                // a busy machine's scheduling, not for the call.
                 assert!(
-                    started.elapsed() < TIMEOUT + Duration::from_millis(500),
+                    started.elapsed() < TIMEOUT + Duration::from_secs(3),
                     "a call hung"
                 );
                 match outcome {
