@@ -36,7 +36,7 @@ pub(crate) struct CodegenArgs {
     #[arg(long)]
     no_client: bool,
     /// Name of the generated module (default: the schema directory's name, `api` for a URL)
-    #[arg(long)]
+    #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     module: Option<String>,
     /// `SELECTOR=ATTRIBUTES` on generated types, e.g. `struct.Point=#[derive(Hash)]` (repeatable)
     #[arg(long, value_name = "SELECTOR=ATTRIBUTES")]

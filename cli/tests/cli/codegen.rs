@@ -72,6 +72,21 @@ fn the_module_name_can_be_chosen() {
 }
 
 #[test]
+fn an_empty_module_name_is_refused() {
+    let output = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--module",
+        "",
+        "--out",
+        "-",
+    ]);
+    assert_fails_with(&output, "a value is required for '--module <MODULE>'");
+    assert!(stdout(&output).is_empty());
+}
+
+#[test]
 fn attributes_are_flags() {
     let output = telepact(&[
         "codegen",
