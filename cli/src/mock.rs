@@ -63,8 +63,8 @@ impl MockArgs {
             generate_responses: !self.disable_message_response_generation,
             include_optional_fields: !self.disable_optional_field_generation,
             randomize_optional_fields: !self.disable_random_optional_field_generation,
-            collection_length_min: self.generated_collection_length_min,
-            collection_length_max: self.generated_collection_length_max,
+            collection_length_min: min,
+            collection_length_max: max,
             ..MockOptions::default()
         })
     }

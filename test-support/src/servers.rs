@@ -101,12 +101,13 @@ impl NatsServer {
     pub fn start() -> Option<NatsServer> {
         let program = nats_server()?;
         let name = unique_name();
-        let args = move |port: u16| {
+        let args = |port: u16| {
             ["-a", "127.0.0.1", "-p", &port.to_string(), "-n", &name]
                 .map(String::from)
                 .to_vec()
         };
-        ServerChild::start(Kind::Nats, program, args).map(|server| NatsServer { server })
+        let kind = Kind::Nats { name: name.clone() };
+        ServerChild::start(kind, program, args).map(|server| NatsServer { server })
     }
 
     /// The port it listens on.
@@ -131,10 +132,13 @@ impl NatsServer {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+/// Which server, and how it says who it is.
+#[derive(Debug, Clone)]
 enum Kind {
+    /// Tells its process id.
     Redis,
-    Nats,
+    /// Tells the name it was started with.
+    Nats { name: String },
 }
 
 /// The child, and how to start it again on its port.
@@ -161,7 +165,7 @@ impl ServerChild {
                 }
             };
             let mut server = ServerChild {
-                kind,
+                kind: kind.clone(),
                 child: None,
                 program: program.clone(),
                 args: args(port),
@@ -205,7 +209,7 @@ impl ServerChild {
                 ));
             }
             if let Ok(stream) = TcpStream::connect(("127.0.0.1", port)) {
-                return match self.kind.is_child(stream, pid, &self.args) {
+                return match self.kind.is_child(stream, pid) {
                     Ok(true) => Ok(()),
                     Ok(false) => Err(format!("port {port} answers for another {name}")),
                     Err(error) => Err(format!(
@@ -244,15 +248,15 @@ impl Drop for ServerChild {
 }
 
 impl Kind {
-    fn program_name(self) -> &'static str {
+    fn program_name(&self) -> &'static str {
         match self {
             Kind::Redis => "redis-server",
-            Kind::Nats => "nats-server",
+            Kind::Nats { .. } => "nats-server",
         }
     }
 
-    /// Whether the server behind `stream` is the child `pid` started with `args`.
-    fn is_child(self, mut stream: TcpStream, pid: u32, args: &[String]) -> std::io::Result<bool> {
+    /// Whether the server behind `stream` is the child `pid`.
+    fn is_child(&self, mut stream: TcpStream, pid: u32) -> std::io::Result<bool> {
         stream.set_read_timeout(Some(ANSWER_WAIT))?;
         match self {
             // `INFO` answers while an append-only file is still loading.
@@ -265,12 +269,7 @@ impl Kind {
             }
             // A NATS server greets each connection with an `INFO {json}` line that
             // holds its name.
-            Kind::Nats => {
-                let name = args
-                    .windows(2)
-                    .find(|pair| pair[0] == "-n")
-                    .map(|pair| pair[1].as_str())
-                    .unwrap_or_default();
+            Kind::Nats { name } => {
                 let mut greeting = String::new();
                 BufReader::new(stream).read_line(&mut greeting)?;
                 Ok(greeting.contains(&format!("\"server_name\":\"{name}\"")))
@@ -355,10 +354,11 @@ mod tests {
         let program = first.server.program.clone();
         let mut args = first.server.args.clone();
         // The second child's own name, as a real start would give it.
-        if let Some(name) = args.last_mut() {
-            *name = unique_name();
+        let name = unique_name();
+        if let Some(last) = args.last_mut() {
+            *last = name.clone();
         }
-        assert_port_not_taken(Kind::Nats, program, args, first.port());
+        assert_port_not_taken(Kind::Nats { name }, program, args, first.port());
         assert!(TcpStream::connect(("127.0.0.1", first.port())).is_ok());
     }
 
