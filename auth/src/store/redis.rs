@@ -1,8 +1,10 @@
 //! The shared backend: one Redis for every instance behind a load balancer, so a
 //! revocation or a new session on one instance is seen by all at once.
 
+use std::time::Duration;
+
 use redis::AsyncCommands;
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use redis::{ExistenceCheck, SetExpiry, SetOptions};
 use telepact::BoxFuture;
 
@@ -18,6 +20,28 @@ const GRACE_SECONDS: i64 = 24 * 3600;
 /// Redis refuses far-future expiry times; nothing here needs to outlive ten years.
 const MAX_LIFETIME_SECONDS: i64 = 10 * 365 * 24 * 3600;
 
+/// How long one attempt to connect may take.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+/// How long a command may wait for its answer.
+const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
+/// Attempts to connect after the first failed one, at most this many milliseconds apart.
+const RECONNECT_RETRIES: usize = 1;
+const RECONNECT_MAX_DELAY_MS: u64 = 250;
+
+/// Every wait bounded: while Redis is down a call fails within a few seconds, so the
+/// checks that need the store fail closed at once and requests do not pile up. (With
+/// the client's defaults a call made after the connection dropped waited on reconnection
+/// attempts spaced up to a minute apart, for minutes.) The next call after a failure
+/// tries to connect again, so service resumes as soon as Redis is back.
+fn connection_config() -> ConnectionManagerConfig {
+    ConnectionManagerConfig::new()
+        .set_connection_timeout(CONNECT_TIMEOUT)
+        .set_response_timeout(RESPONSE_TIMEOUT)
+        .set_number_of_retries(RECONNECT_RETRIES)
+        .set_factor(2)
+        .set_max_delay(RECONNECT_MAX_DELAY_MS)
+}
+
 /// Credentials in Redis under a key prefix. Clones share one reconnecting connection.
 #[derive(Clone)]
 pub struct RedisStore {
@@ -31,7 +55,7 @@ impl RedisStore {
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
         let client =
             redis::Client::open(url).map_err(|e| StoreError::new(BACKEND, "parse its url", e))?;
-        let connection = ConnectionManager::new(client)
+        let connection = ConnectionManager::new_with_config(client, connection_config())
             .await
             .map_err(|e| StoreError::new(BACKEND, "connect", e))?;
         Ok(RedisStore {

@@ -59,3 +59,40 @@ async fn concurrent_claims_have_exactly_one_winner() {
     }
     assert_eq!(winners, 1);
 }
+
+/// While Redis is down every call fails within a bound (so the checks that need the
+/// store fail closed instead of hanging), and calls succeed again once it is back.
+#[tokio::test]
+async fn calls_fail_promptly_while_redis_is_down_and_resume_after() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&redis.url(), "outage:").await.unwrap();
+    store.put("k", "v", None).await.unwrap();
+    redis.kill();
+    // Far above the store's own bounds (a few seconds), far below the minutes a call
+    // waited with the client's default reconnection.
+    let bound = std::time::Duration::from_secs(20);
+    for _ in 0..3 {
+        let outcome = tokio::time::timeout(bound, store.get("k"))
+            .await
+            .expect("a call while Redis is down ends");
+        assert!(outcome.is_err(), "{outcome:?}");
+    }
+    redis.restart();
+    let back = tokio::time::timeout(bound, async {
+        loop {
+            // The first call after a failure may still meet the dead connection.
+            if let Ok(value) = store.get("k").await {
+                return value;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    })
+    .await
+    .expect("calls resume once Redis is back");
+    assert_eq!(
+        back, None,
+        "a server started without its data holds nothing"
+    );
+}
