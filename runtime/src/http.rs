@@ -23,10 +23,10 @@
 //! with `into_make_service_with_connect_info::<SocketAddr>()` to keep the
 //! [`PeerAddress`].
 
-use std::future::{Future, IntoFuture};
+use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
-use std::sync::Arc;
+use std::task::Poll;
 use std::time::Duration;
 
 use axum::Router;
@@ -38,7 +38,6 @@ use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
-use axum::serve::ListenerExt;
 use tokio::net::TcpListener;
 
 pub use axum::body::Bytes as Body;
@@ -47,6 +46,7 @@ use crate::codec::Encoding;
 use crate::message::PeerAddress;
 use crate::server::{Response, Server};
 
+mod accept;
 #[cfg(feature = "tls")]
 mod tls;
 #[cfg(feature = "tls")]
@@ -56,8 +56,13 @@ pub use tls::{TlsConfig, TlsError};
 pub const DEFAULT_PATH: &str = "/api/telepact";
 /// The default request body limit: 1 MiB. Larger bodies are answered with 413.
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+/// How long a request body may take to arrive: 30 s. Past it the request gets 408.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long [`serve`] lets in-flight requests finish after the shutdown signal.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// How long [`serve`] waits for a whole HTTP/1 request head (idle keep-alive
+/// connections included) before closing the connection: 30 s.
+pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Where the endpoint lives and how much it accepts.
 #[derive(Debug, Clone)]
@@ -66,6 +71,9 @@ pub struct HttpOptions {
     pub path: String,
     /// The largest request body accepted, in bytes; larger ones get 413.
     pub body_limit: usize,
+    /// How long a request body may take to arrive; slower ones get 408, so a client
+    /// cannot hold a request open by sending its body a byte at a time.
+    pub body_timeout: Duration,
 }
 
 impl Default for HttpOptions {
@@ -73,6 +81,7 @@ impl Default for HttpOptions {
         HttpOptions {
             path: DEFAULT_PATH.to_string(),
             body_limit: DEFAULT_BODY_LIMIT,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 }
@@ -89,6 +98,29 @@ impl HttpOptions {
         self.body_limit = bytes;
         self
     }
+
+    /// Sets the `body_timeout` field.
+    pub fn body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
+        self
+    }
+
+    /// How [`read_body`] reads request bodies for these options.
+    pub fn body_limits(&self) -> BodyLimits {
+        BodyLimits {
+            bytes: self.body_limit,
+            time: self.body_timeout,
+        }
+    }
+}
+
+/// How much of a request body [`read_body`] takes, and for how long.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimits {
+    /// The largest body accepted, in bytes.
+    pub bytes: usize,
+    /// How long the whole body may take to arrive.
+    pub time: Duration,
 }
 
 /// Something that turns request bytes into a response: a [`Server`], or a wrapper
@@ -122,42 +154,70 @@ pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
                    upgrade: WebSocketUpgrade| async move {
         let peer = peer.map(|Extension(ConnectInfo(address))| address);
         upgrade
-            .max_message_size(endpoint.body_limit)
+            .max_message_size(endpoint.body.bytes)
             .on_upgrade(move |socket| answer_frames(socket, endpoint.processor, peer))
     };
     let endpoint = Endpoint {
         processor,
-        body_limit: options.body_limit,
+        body: options.body_limits(),
     };
     Router::new()
         .route(&options.path, post(handle::<P>).get(upgrade))
         .with_state(endpoint)
 }
 
-/// The router's state: the processor, and the body limit its handlers apply.
+/// The router's state: the processor, and how its handlers read bodies.
 #[derive(Clone)]
 struct Endpoint<P> {
     processor: P,
-    body_limit: usize,
+    body: BodyLimits,
 }
 
-/// Reads a request body whole, up to `limit` bytes: 413 past it (judged from
-/// `Content-Length` before reading, when sent), 400 when the body cannot be read.
+/// Reads a request body whole, as `limits` allow: 413 past `limits.bytes` (judged from
+/// `Content-Length` before reading, when sent), 408 when it has not all arrived within
+/// `limits.time`, 400 when it cannot be read. Each refusal comes with a one-line reason.
 ///
 /// The handlers read their bodies so rather than through a `DefaultBodyLimit` layer:
 /// axum clones a layered route's boxed services on every request (five allocations per
 /// request in the bakery's count).
-pub(crate) async fn read_body(
+pub async fn read_body(
     body: axum::body::Body,
-    limit: usize,
+    limits: BodyLimits,
 ) -> Result<Bytes, (StatusCode, &'static str)> {
-    axum::body::to_bytes(body, limit).await.map_err(|error| {
+    let mut reading = std::pin::pin!(axum::body::to_bytes(body, limits.bytes));
+    // A small body comes in with the request head, and hyper hands it over in the same
+    // turn of the connection's task: look again after yielding once before starting a
+    // timer (about a thousand instructions a request), which only a body still on its
+    // way then needs.
+    let mut read = poll_once(reading.as_mut()).await;
+    if read.is_pending() {
+        tokio::task::yield_now().await;
+        read = poll_once(reading.as_mut()).await;
+    }
+    let read = match read {
+        Poll::Ready(read) => read,
+        Poll::Pending => match tokio::time::timeout(limits.time, reading).await {
+            Ok(read) => read,
+            Err(_elapsed) => {
+                return Err((
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request body did not arrive in time",
+                ));
+            }
+        },
+    };
+    read.map_err(|error| {
         if over_limit(&error) {
             (StatusCode::PAYLOAD_TOO_LARGE, "request body too large")
         } else {
             (StatusCode::BAD_REQUEST, "request body could not be read")
         }
     })
+}
+
+/// Polls `future` once, without waiting for it.
+async fn poll_once<F: Future>(mut future: std::pin::Pin<&mut F>) -> Poll<F::Output> {
+    std::future::poll_fn(|cx| Poll::Ready(future.as_mut().poll(cx))).await
 }
 
 fn over_limit(error: &axum::Error) -> bool {
@@ -205,7 +265,7 @@ async fn handle<P: Processor>(
     peer: Option<Extension<ConnectInfo<SocketAddr>>>,
     body: axum::body::Body,
 ) -> HttpResponse {
-    let body = match read_body(body, endpoint.body_limit).await {
+    let body = match read_body(body, endpoint.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };
@@ -226,11 +286,16 @@ pub fn transport_context(peer: Option<SocketAddr>) -> axum::http::Extensions {
     transport
 }
 
-/// How [`serve_with`] serves: the shutdown grace and, with the `tls` feature, TLS.
+/// How [`serve_with`] serves: the shutdown grace, how long a request head may take and,
+/// with the `tls` feature, TLS.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
     /// How long in-flight requests may take after the shutdown signal.
     pub grace: Duration,
+    /// How long an HTTP/1 connection may take to send a whole request head, waiting for
+    /// the next request on a keep-alive connection included; past it the connection is
+    /// closed.
+    pub header_timeout: Duration,
     /// `None`: HTTP/1.1 and cleartext HTTP/2 (h2c). `Some`: HTTPS, with HTTP/2 or
     /// HTTP/1.1 chosen by ALPN.
     #[cfg(feature = "tls")]
@@ -241,6 +306,7 @@ impl Default for ServeOptions {
     fn default() -> Self {
         ServeOptions {
             grace: DEFAULT_SHUTDOWN_GRACE,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -251,6 +317,12 @@ impl ServeOptions {
     /// Sets how long in-flight requests may take after the shutdown signal.
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
+        self
+    }
+
+    /// Sets how long a connection may take to send a whole request head.
+    pub fn header_timeout(mut self, timeout: Duration) -> Self {
+        self.header_timeout = timeout;
         self
     }
 
@@ -298,46 +370,16 @@ pub async fn serve_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
     options: ServeOptions,
 ) -> io::Result<()> {
+    let deadlines = accept::Deadlines {
+        header: options.header_timeout,
+        grace: options.grace,
+    };
     #[cfg(feature = "tls")]
     if let Some(config) = options.tls {
-        return tls::serve(listener, router, shutdown, options.grace, config).await;
+        let tls = tls::Tls::new(config);
+        return accept::serve_connections(listener, router, shutdown, deadlines, tls).await;
     }
-    serve_plain(listener, router, shutdown, options.grace).await
-}
-
-async fn serve_plain(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-) -> io::Result<()> {
-    let signalled = Arc::new(tokio::sync::Notify::new());
-    let notify = Arc::clone(&signalled);
-    let shutdown = async move {
-        shutdown.await;
-        notify.notify_one();
-    };
-    let service = router.into_make_service_with_connect_info::<SocketAddr>();
-    // Without TCP_NODELAY the tail of a large response waits for the peer's delayed ACK.
-    let listener = listener.tap_io(|stream| {
-        if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
-        }
-    });
-    let serving = axum::serve(listener, service)
-        .with_graceful_shutdown(shutdown)
-        .into_future();
-    let deadline = async move {
-        signalled.notified().await;
-        tokio::time::sleep(grace).await;
-    };
-    tokio::select! {
-        result = serving => result,
-        () = deadline => {
-            tracing::warn!(grace_ms = grace.as_millis(), "in-flight requests cancelled at the shutdown deadline");
-            Ok(())
-        }
-    }
+    accept::serve_connections(listener, router, shutdown, deadlines, accept::Plain).await
 }
 
 /// Completes on Ctrl-C (and on SIGTERM on Unix): a ready-made `shutdown` for [`serve`].

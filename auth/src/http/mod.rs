@@ -20,11 +20,11 @@ use std::net::{IpAddr, SocketAddr};
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use serde_json::Value;
-use telepact::http::{HttpOptions, transport_context};
+use telepact::http::{BodyLimits, HttpOptions, read_body, transport_context};
 use telepact::{Headers, Response, Server};
 
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
@@ -85,7 +85,7 @@ impl Default for HttpAuthOptions {
 struct Adapter {
     server: Server,
     options: HttpAuthOptions,
-    body_limit: usize,
+    body: BodyLimits,
 }
 
 /// An axum router serving `POST {http.path}` with `server`, translating credentials.
@@ -94,7 +94,7 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
     let adapter = Adapter {
         server,
         options,
-        body_limit: http.body_limit,
+        body: http.body_limits(),
     };
     Router::new()
         .route(&http.path, post(handle))
@@ -113,9 +113,9 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
     let client = client_address(peer, request.headers(), &adapter.options.trusted_proxies);
     let transport = transport_context(client);
     let credential = credentials::from_transport(request.headers(), &adapter.options);
-    let body = match axum::body::to_bytes(request.into_body(), adapter.body_limit).await {
+    let body = match read_body(request.into_body(), adapter.body).await {
         Ok(body) => body,
-        Err(_) => return StatusCode::PAYLOAD_TOO_LARGE.into_response(),
+        Err(refusal) => return refusal.into_response(),
     };
     let mut cookie_request = None;
     let response = adapter

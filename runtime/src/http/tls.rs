@@ -1,24 +1,18 @@
 //! Serving over TLS (feature `tls`): rustls on `ring`, HTTP/1.1 and HTTP/2 chosen by
 //! ALPN, WebSocket upgrades included.
 
-use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::ConnectInfo;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 use tokio_rustls::TlsAcceptor;
-use tower_service::Service;
+
+use super::accept::Handshake;
 
 /// How long a new connection may take to finish its TLS handshake.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
@@ -94,87 +88,30 @@ impl TlsConfig {
     }
 }
 
-/// Accepts TLS connections on `listener` until `shutdown` completes, then gives the
-/// open connections `grace` to finish their requests.
-pub(super) async fn serve(
-    listener: TcpListener,
-    router: Router,
-    shutdown: impl Future<Output = ()> + Send + 'static,
-    grace: Duration,
-    config: TlsConfig,
-) -> io::Result<()> {
-    let acceptor = TlsAcceptor::from(config.0);
-    let builder = Arc::new(auto::Builder::new(TokioExecutor::new()));
-    let connections = GracefulShutdown::new();
-    let mut shutdown = std::pin::pin!(shutdown);
-    loop {
-        let (stream, peer) = tokio::select! {
-            accepted = listener.accept() => match accepted {
-                Ok(accepted) => accepted,
-                Err(error) => {
-                    pause_after(&error).await;
-                    continue;
-                }
-            },
-            () = &mut shutdown => break,
-        };
-        let connection = connections.watcher();
-        let (acceptor, builder, router) = (acceptor.clone(), Arc::clone(&builder), router.clone());
-        tokio::spawn(async move {
-            let Some(stream) = handshake(&acceptor, stream, peer).await else {
-                return;
-            };
-            let service =
-                hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    router.clone().call(request)
-                });
-            let serving = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            if let Err(error) = connection.watch(serving).await {
-                tracing::debug!(%peer, %error, "TLS connection ended with an error");
+/// TLS on each accepted stream, within [`HANDSHAKE_TIMEOUT`].
+#[derive(Clone)]
+pub(super) struct Tls(TlsAcceptor);
+
+impl Tls {
+    pub(super) fn new(config: TlsConfig) -> Self {
+        Tls(TlsAcceptor::from(config.0))
+    }
+}
+
+impl Handshake for Tls {
+    type Stream = tokio_rustls::server::TlsStream<TcpStream>;
+
+    async fn handshake(&self, stream: TcpStream, peer: SocketAddr) -> Option<Self::Stream> {
+        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.0.accept(stream)).await {
+            Ok(Ok(stream)) => Some(stream),
+            Ok(Err(error)) => {
+                tracing::debug!(%peer, %error, "TLS handshake failed");
+                None
             }
-        });
-    }
-    drop(listener);
-    if tokio::time::timeout(grace, connections.shutdown())
-        .await
-        .is_err()
-    {
-        tracing::warn!(
-            grace_ms = grace.as_millis(),
-            "in-flight requests cancelled at the shutdown deadline"
-        );
-    }
-    Ok(())
-}
-
-async fn handshake(
-    acceptor: &TlsAcceptor,
-    stream: TcpStream,
-    peer: SocketAddr,
-) -> Option<tokio_rustls::server::TlsStream<TcpStream>> {
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
-        Ok(Ok(stream)) => Some(stream),
-        Ok(Err(error)) => {
-            tracing::debug!(%peer, %error, "TLS handshake failed");
-            None
+            Err(_) => {
+                tracing::debug!(%peer, "TLS handshake timed out");
+                None
+            }
         }
-        Err(_) => {
-            tracing::debug!(%peer, "TLS handshake timed out");
-            None
-        }
-    }
-}
-
-/// After a failed accept: a connection that went away costs nothing, anything else
-/// (out of file descriptors, say) is waited out for a second rather than spun on.
-async fn pause_after(error: &io::Error) {
-    use io::ErrorKind::{ConnectionAborted, ConnectionRefused, ConnectionReset};
-    if !matches!(
-        error.kind(),
-        ConnectionAborted | ConnectionRefused | ConnectionReset
-    ) {
-        tracing::warn!(%error, "accept failed");
-        tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

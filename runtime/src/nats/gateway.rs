@@ -9,13 +9,13 @@ use axum::routing::post;
 
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
-use crate::http::{HttpOptions, read_body};
+use crate::http::{BodyLimits, HttpOptions, read_body};
 
 #[derive(Clone)]
 struct Forward {
     client: async_nats::Client,
     subject: async_nats::Subject,
-    body_limit: usize,
+    body: BodyLimits,
 }
 
 /// An axum router serving `POST {options.path}` by forwarding each body to
@@ -31,7 +31,7 @@ pub fn gateway(
     let forward = Forward {
         client,
         subject: subject.into().into(),
-        body_limit: options.body_limit,
+        body: options.body_limits(),
     };
     Router::new()
         .route(&options.path, post(handle))
@@ -39,7 +39,7 @@ pub fn gateway(
 }
 
 async fn handle(State(forward): State<Forward>, body: Body) -> Response {
-    let body = match read_body(body, forward.body_limit).await {
+    let body = match read_body(body, forward.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };

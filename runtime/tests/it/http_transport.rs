@@ -31,6 +31,95 @@ async fn start(options: HttpOptions) -> (u16, tokio::sync::oneshot::Sender<()>) 
     (port, stop)
 }
 
+/// Starts the endpoint with `options` served by `serve_with(.., serve)`; returns its port.
+async fn start_serving(options: HttpOptions, serve: http::ServeOptions) -> u16 {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let router = http::router(server, &options);
+    tokio::spawn(http::serve_with(
+        listener,
+        router,
+        std::future::pending(),
+        serve,
+    ));
+    port
+}
+
+/// Reads `stream` to its end (or for at most 20 s); returns what came and whether the
+/// server closed the connection.
+async fn read_until_closed(stream: &mut TcpStream) -> (String, bool) {
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        stream.read_to_end(&mut received),
+    )
+    .await;
+    (
+        String::from_utf8_lossy(&received).to_lowercase(),
+        read.is_ok(),
+    )
+}
+
+#[tokio::test]
+async fn a_request_head_that_does_not_arrive_in_time_closes_the_connection() {
+    let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(200));
+    let port = start_serving(HttpOptions::default(), serve).await;
+    let mut slow = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    slow.write_all(b"POST /api/telepact HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .expect("writes");
+    let (_, closed) = read_until_closed(&mut slow).await;
+    assert!(
+        closed,
+        "the server closes a connection whose head never ends"
+    );
+
+    // A keep-alive connection that sends nothing more is closed the same way.
+    let mut idle = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let body = br#"[{}, {"fn.ping_": {}}]"#;
+    let request = format!(
+        "POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    idle.write_all(request.as_bytes()).await.expect("writes");
+    idle.write_all(body).await.expect("writes");
+    let (answer, closed) = read_until_closed(&mut idle).await;
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    assert!(closed, "an idle keep-alive connection is closed");
+}
+
+#[tokio::test]
+async fn a_body_that_does_not_arrive_in_time_gets_408() {
+    let options = HttpOptions::default().body_timeout(std::time::Duration::from_millis(200));
+    let port = start_serving(options, http::ServeOptions::default()).await;
+    let mut slow = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    slow.write_all(b"POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[{}, ")
+        .await
+        .expect("writes");
+    let mut answer = vec![0; 1024];
+    let read = tokio::time::timeout(std::time::Duration::from_secs(20), slow.read(&mut answer))
+        .await
+        .expect("answered before the client gives up")
+        .expect("reads");
+    let answer = String::from_utf8_lossy(&answer[..read]).to_lowercase();
+    assert!(answer.starts_with("http/1.1 408"), "{answer}");
+    assert!(
+        answer.contains("request body did not arrive in time"),
+        "{answer}"
+    );
+}
+
 /// Sends one POST; returns the raw response head (lower-cased) and body.
 async fn post(port: u16, path: &str, body: &[u8]) -> (String, Vec<u8>) {
     post_to(port, path, "", body).await
