@@ -16,6 +16,14 @@ const SCHEMA: &str = r#"[{"fn.nothing": {}, "->": [{"Ok_": {}}]}]"#;
 
 /// Starts the endpoint; returns its port and a handle that stops it gracefully.
 async fn start(options: HttpOptions) -> (u16, tokio::sync::oneshot::Sender<()>) {
+    start_serving(options, http::ServeOptions::default()).await
+}
+
+/// Like [`start`], served by `serve_with(.., serve)`.
+async fn start_serving(
+    options: HttpOptions,
+    serve: http::ServeOptions,
+) -> (u16, tokio::sync::oneshot::Sender<()>) {
     let schema = Schema::from_text(SCHEMA).expect("schema loads");
     let server = Server::builder(schema, FunctionRouter::new())
         .auth_required(false)
@@ -25,29 +33,11 @@ async fn start(options: HttpOptions) -> (u16, tokio::sync::oneshot::Sender<()>) 
     let port = listener.local_addr().expect("has an address").port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let router = http::router(server, &options);
-    tokio::spawn(http::serve(listener, router, async {
+    let shutdown = async {
         let _ = stopped.await;
-    }));
+    };
+    tokio::spawn(http::serve_with(listener, router, shutdown, serve));
     (port, stop)
-}
-
-/// Starts the endpoint with `options` served by `serve_with(.., serve)`; returns its port.
-async fn start_serving(options: HttpOptions, serve: http::ServeOptions) -> u16 {
-    let schema = Schema::from_text(SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .build()
-        .expect("server builds");
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
-    let port = listener.local_addr().expect("has an address").port();
-    let router = http::router(server, &options);
-    tokio::spawn(http::serve_with(
-        listener,
-        router,
-        std::future::pending(),
-        serve,
-    ));
-    port
 }
 
 /// Reads `stream` to its end (or for at most 20 s); returns what came and whether the
@@ -68,7 +58,7 @@ async fn read_until_closed(stream: &mut TcpStream) -> (String, bool) {
 #[tokio::test]
 async fn a_request_head_that_does_not_arrive_in_time_closes_the_connection() {
     let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(200));
-    let port = start_serving(HttpOptions::default(), serve).await;
+    let (port, _stop) = start_serving(HttpOptions::default(), serve).await;
     let mut slow = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connects");
@@ -100,7 +90,7 @@ async fn a_request_head_that_does_not_arrive_in_time_closes_the_connection() {
 #[tokio::test]
 async fn a_body_that_does_not_arrive_in_time_gets_408() {
     let options = HttpOptions::default().body_timeout(std::time::Duration::from_millis(200));
-    let port = start_serving(options, http::ServeOptions::default()).await;
+    let (port, _stop) = start_serving(options, http::ServeOptions::default()).await;
     let mut slow = TcpStream::connect(("127.0.0.1", port))
         .await
         .expect("connects");
