@@ -1,11 +1,13 @@
 //! The accept loop behind [`serve_with`](super::serve_with), plain or TLS: one hyper
 //! connection per stream (HTTP/1.1 or HTTP/2, WebSocket upgrades included), the peer
-//! address in every request, request heads on a deadline, and a graceful shutdown.
+//! address in every request, the first request and every HTTP/1 request head on a
+//! deadline, and a graceful shutdown.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -60,7 +62,8 @@ pub(super) async fn serve_connections<H: Handshake>(
     deadlines: Deadlines,
     handshake: H,
 ) -> io::Result<()> {
-    let builder = Arc::new(connection_builder(deadlines.header));
+    let header = deadlines.header;
+    let builder = Arc::new(connection_builder(header));
     let connections = GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -85,13 +88,30 @@ pub(super) async fn serve_connections<H: Handshake>(
             let Some(stream) = handshake.handshake(stream, peer).await else {
                 return;
             };
+            let first_request = Arc::new(FirstRequest::default());
+            let seen = Arc::clone(&first_request);
             let service =
                 hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+                    seen.arrived();
                     request.extensions_mut().insert(ConnectInfo(peer));
                     router.clone().call(request)
                 });
             let serving = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            if let Err(error) = connection.watch(serving).await {
+            let mut serving = std::pin::pin!(connection.watch(serving));
+            // hyper's head timer starts once it knows the connection speaks HTTP/1; until
+            // then (and on HTTP/2) nothing limits a client that sends nothing, or half a
+            // preface. A connection with no request by the head deadline is closed; once
+            // one has come, the timer is dropped rather than polled on every wake.
+            let outcome = tokio::select! {
+                biased;
+                outcome = &mut serving => outcome,
+                () = first_request.notify.notified() => serving.await,
+                () = tokio::time::sleep(header) => {
+                    tracing::debug!(%peer, "no request in time; connection closed");
+                    return;
+                }
+            };
+            if let Err(error) = outcome {
                 tracing::debug!(%peer, %error, "connection ended with an error");
             }
         });
@@ -107,6 +127,22 @@ pub(super) async fn serve_connections<H: Handshake>(
         );
     }
     Ok(())
+}
+
+/// Tells a connection's task that its first request has come.
+#[derive(Default)]
+struct FirstRequest {
+    seen: AtomicBool,
+    notify: tokio::sync::Notify,
+}
+
+impl FirstRequest {
+    /// Called for every request; only the first one notifies.
+    fn arrived(&self) {
+        if !self.seen.swap(true, Ordering::Relaxed) {
+            self.notify.notify_one();
+        }
+    }
 }
 
 /// HTTP/1.1 and HTTP/2 on one port. A connection that does not send a whole request

@@ -71,6 +71,23 @@ async fn a_request_head_that_does_not_arrive_in_time_closes_the_connection() {
         "the server closes a connection whose head never ends"
     );
 
+    // So are one that sends nothing and one that stops before the server can tell
+    // HTTP/1 (`POST`) from HTTP/2 (`PRI * HTTP/2.0`).
+    let mut silent = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let (_, closed) = read_until_closed(&mut silent).await;
+    assert!(closed, "a silent connection is closed");
+    let mut undecided = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    undecided.write_all(b"P").await.expect("writes");
+    let (_, closed) = read_until_closed(&mut undecided).await;
+    assert!(
+        closed,
+        "a connection that never shows its protocol is closed"
+    );
+
     // A keep-alive connection that sends nothing more is closed the same way.
     let mut idle = TcpStream::connect(("127.0.0.1", port))
         .await
