@@ -7,14 +7,21 @@ use super::transport::{Transport, TransportError};
 use crate::binary::is_msgpack;
 use crate::router::BoxFuture;
 
+/// The largest response body an [`HttpTransport`] reads by default: 64 MiB.
+pub const DEFAULT_RESPONSE_LIMIT: usize = 64 * 1024 * 1024;
+
 /// POSTs each request to one URL, with `Content-Type: application/json` or (for
 /// MessagePack) `application/octet-stream`, and returns the response body. A
 /// non-success HTTP status (a redirect included) is a transport error: following a
 /// 307 or 308 would re-send the body, and with it `@auth_`, to wherever it points.
+/// So is a body over the response limit ([`DEFAULT_RESPONSE_LIMIT`] unless set with
+/// [`response_limit`](Self::response_limit)), which is not read on: a server cannot
+/// make the client hold more than that.
 #[derive(Debug, Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
     url: reqwest::Url,
+    response_limit: usize,
 }
 
 impl HttpTransport {
@@ -46,7 +53,11 @@ impl HttpTransport {
             .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|error| ClientError::Transport(error.into()))?;
-        Ok(HttpTransport { client, url })
+        Ok(HttpTransport {
+            client,
+            url,
+            response_limit: DEFAULT_RESPONSE_LIMIT,
+        })
     }
 
     /// A transport sharing an existing `reqwest` client (connection pool, TLS setup).
@@ -56,7 +67,14 @@ impl HttpTransport {
         Ok(HttpTransport {
             client,
             url: parse(url)?,
+            response_limit: DEFAULT_RESPONSE_LIMIT,
         })
+    }
+
+    /// Sets the largest response body read, in bytes.
+    pub fn response_limit(mut self, bytes: usize) -> Self {
+        self.response_limit = bytes;
+        self
     }
 }
 
@@ -87,12 +105,34 @@ impl Transport for HttpTransport {
             .header(CONTENT_TYPE, content_type)
             .body(request)
             .send();
+        let limit = self.response_limit;
         Box::pin(async move {
             let response = pending.await?.error_for_status()?;
             if !response.status().is_success() {
                 return Err(format!("the server answered HTTP {}", response.status()).into());
             }
-            Ok(response.bytes().await?.to_vec())
+            read_limited(response, limit).await
         })
     }
+}
+
+/// The response body, read chunk by chunk into one buffer, refused once it passes
+/// `limit` bytes (at once when its `Content-Length` says so).
+async fn read_limited(
+    mut response: reqwest::Response,
+    limit: usize,
+) -> Result<Vec<u8>, TransportError> {
+    let too_large = || format!("the response is larger than the limit of {limit} bytes").into();
+    let announced = response.content_length().unwrap_or(0);
+    if announced > limit as u64 {
+        return Err(too_large());
+    }
+    let mut body = Vec::with_capacity(announced as usize);
+    while let Some(chunk) = response.chunk().await? {
+        if body.len() + chunk.len() > limit {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }

@@ -42,7 +42,7 @@ use serde_json::Value;
 
 pub use error::{ClientError, InvalidResponse};
 #[cfg(feature = "http-client")]
-pub use http::HttpTransport;
+pub use http::{DEFAULT_RESPONSE_LIMIT, HttpTransport};
 pub use transport::{Transport, TransportError};
 #[cfg(feature = "websocket-client")]
 pub use websocket::WebSocketTransport;

@@ -136,3 +136,75 @@ async fn a_redirect_is_not_followed_with_the_credentials() {
         "requests re-sent to /moved"
     );
 }
+
+/// Answers every connection on a loopback port with `head` and then `size` bytes of
+/// `x` (chunked when `head` says so); returns the URL.
+async fn oversized_answers(head: &'static str, size: usize) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("binds");
+    let url = format!("http://{}/api", listener.local_addr().expect("address"));
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            tokio::spawn(async move {
+                let mut request = [0; 4096];
+                let _ = stream.read(&mut request).await;
+                let body = vec![b'x'; size];
+                let chunked = head.contains("chunked");
+                let _ = stream.write_all(head.as_bytes()).await;
+                if chunked {
+                    for piece in body.chunks(64 * 1024) {
+                        let frame = format!("{:x}\r\n", piece.len());
+                        let _ = stream.write_all(frame.as_bytes()).await;
+                        let _ = stream.write_all(piece).await;
+                        let _ = stream.write_all(b"\r\n").await;
+                    }
+                    let _ = stream.write_all(b"0\r\n\r\n").await;
+                } else {
+                    let _ = stream.write_all(&body).await;
+                }
+            });
+        }
+    });
+    url
+}
+
+#[tokio::test]
+async fn a_response_over_the_limit_is_refused() {
+    use telepact::client::{HttpTransport, Transport};
+    let request = br#"[{}, {"fn.ping_": {}}]"#.to_vec();
+    let limit = 1024 * 1024;
+    let sized = oversized_answers(
+        "HTTP/1.1 200 OK\r\nContent-Length: 2097152\r\nConnection: close\r\n\r\n",
+        2 * 1024 * 1024,
+    )
+    .await;
+    let chunked = oversized_answers(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        2 * 1024 * 1024,
+    )
+    .await;
+    for url in [&sized, &chunked] {
+        let transport = HttpTransport::new(url)
+            .expect("a valid url")
+            .response_limit(limit);
+        let error = transport
+            .send(request.clone())
+            .await
+            .expect_err("over the limit");
+        assert!(
+            error
+                .to_string()
+                .contains("larger than the limit of 1048576 bytes"),
+            "{error}"
+        );
+    }
+    // Within the limit, the same answer is read whole.
+    let transport = HttpTransport::new(&chunked).expect("a valid url");
+    let body = transport
+        .send(request)
+        .await
+        .expect("within the default limit");
+    assert_eq!(body.len(), 2 * 1024 * 1024);
+}
