@@ -25,7 +25,13 @@ timed() {
     shift
     started="$(date +%s.%N)"
     (cd "$dir" && /usr/bin/time -f '%U %S' -o "$WORK/cpu" "$@" >"$WORK/out" 2>&1) || {
+        # The whole output outlives the work folder: a failure in a long test log is
+        # rarely in its last lines.
+        local kept
+        kept="$(mktemp "${TMPDIR:-/tmp}/test-run-failure.XXXXXX")"
+        cp "$WORK/out" "$kept"
         tail -n 30 "$WORK/out" >&2
+        echo "the whole output: $kept" >&2
         exit 1
     }
     python3 -c 'import sys; u, s = open(sys.argv[3]).read().split(); print(f"{float(sys.argv[2]) - float(sys.argv[1]):.1f} s wall, {float(u) + float(s):.0f} s CPU", end="")' \
