@@ -77,7 +77,9 @@ impl Builder {
         self
     }
 
-    /// Adds attributes (such as `#[serde(alias = "begin")]`) to one generated field.
+    /// Adds attributes (such as `#[serde(alias = "begin")]`) to one generated field. A
+    /// `#[serde(..)]` attribute makes the type holding the field derive its serde impls
+    /// (see the crate documentation).
     /// `path` is the schema key of the type holding it and the field's name as the
     /// schema spells it (the `!` of an optional field is optional here):
     /// `struct.Shift.start`, `fn.addItem.due`, `fn.myShift.->.Ok_.station`.

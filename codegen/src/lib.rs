@@ -37,10 +37,16 @@
 //! The module allows `dead_code` and `missing_docs` once, and imports the runtime's
 //! glue as `rt` (`use ::telepact::typed::__codegen as rt;`).
 //!
-//! Every item derives `Debug`, `Clone`, `PartialEq` and serde's traits; `Eq` unless a
-//! `number` is inside, `Hash` unless a `number`, `any`, map or selection is inside, and
-//! `Default` for structs whose fields all have one (a type mapped with
-//! [`Builder::extern_path`] has those its user declares). The payloads of `union.Auth_` hold
+//! Every item derives `Debug`, `Clone` and `PartialEq`; `Eq` unless a `number` is
+//! inside, `Hash` unless a `number`, `any`, map or selection is inside, and `Default`
+//! for structs whose fields all have one (a type mapped with [`Builder::extern_path`]
+//! has those its user declares). Every item implements serde's `Serialize` and
+//! `Deserialize`, written out over a few runtime helpers rather than derived: they read
+//! and write what the derive would, and a large schema's module checks in about half
+//! the time (serde's derive expands each type into two visitors and a field enum). An
+//! item given a `#[serde(..)]` attribute with [`Builder::type_attribute`] or
+//! [`Builder::field_attribute`] derives them instead, which is what reads such
+//! attributes. The payloads of `union.Auth_` hold
 //! credentials, so their `Debug` shows no field values. Enums are exhaustive on purpose
 //! (`#[non_exhaustive]` would not apply inside the crate that includes them anyway): the
 //! code is regenerated with the schema, so a new result tag breaks a `match` at compile
@@ -110,6 +116,7 @@ mod names;
 mod plan;
 mod recursion;
 mod select;
+mod serde_impls;
 mod server;
 mod split;
 mod types;

@@ -54,7 +54,8 @@ impl Emitter<'_> {
     fn item(&self, id: ItemId) -> TokenStream {
         let item = &self.plan.items[id];
         let doc = doc_attrs(item.doc.as_deref());
-        let derives = self.derives(item);
+        let serde = self.derives_serde(item);
+        let derives = self.derives(item, serde);
         let debug = self.redacted_debug(item);
         let extra = self.options.attributes_for(&item.key);
         let name = ident(&item.name);
@@ -62,22 +63,25 @@ impl Emitter<'_> {
             Shape::Struct(fields) => {
                 let fields = fields.iter().enumerate().map(|(index, f)| {
                     let wrapped = self.boxed_fields.contains(&(id, index));
-                    self.field(&item.key, f, wrapped)
+                    self.field(&item.key, f, wrapped, serde)
                 });
                 quote! { pub struct #name { #(#fields)* } }
             }
             Shape::Enum(variants) => {
-                let variants = variants.iter().map(|v| self.variant(v));
+                let variants = variants.iter().map(|v| self.variant(v, serde));
                 quote! { pub enum #name { #(#variants)* } }
             }
         };
+        let serde_crate = serde.then(|| quote! { #[serde(crate = "rt::serde")] });
+        let serde_impls = self.serde_impls(item);
         quote! {
             #doc
             #derives
-            #[serde(crate = "rt::serde")]
+            #serde_crate
             #(#extra)*
             #body
             #debug
+            #serde_impls
         }
     }
 
@@ -98,18 +102,21 @@ impl Emitter<'_> {
         })
     }
 
-    fn derives(&self, item: &Item) -> TokenStream {
+    /// The derives of `item`; with `serde`, serde's too (see [`Self::derives_serde`]).
+    fn derives(&self, item: &Item, serde: bool) -> TokenStream {
         let eq = item.derive_eq.then(|| quote! { Eq, });
         let hash = item.derive_hash.then(|| quote! { Hash, });
         let default = item.derive_default.then(|| quote! { Default, });
         let debug = (!holds_credentials(item)).then(|| quote! { Debug, });
+        let serde = serde.then(|| quote! { rt::Serialize, rt::Deserialize });
         quote! {
-            #[derive(#debug Clone, PartialEq, #eq #hash #default rt::Serialize, rt::Deserialize)]
+            #[derive(#debug Clone, PartialEq, #eq #hash #default #serde)]
         }
     }
 
-    /// A struct field; `wrapped` holds its item through `rt::Boxed`.
-    fn field(&self, key: &str, field: &FieldPlan, wrapped: bool) -> TokenStream {
+    /// A struct field; `wrapped` holds its item through `rt::Boxed`; `serde`: the struct
+    /// derives its serde impls, which read the field's `#[serde(..)]` attribute.
+    fn field(&self, key: &str, field: &FieldPlan, wrapped: bool, serde: bool) -> TokenStream {
         let doc = doc_attrs(field.doc.as_deref());
         let extra = self.options.field_attributes_for(key, &field.wire);
         let name = ident(&field.name);
@@ -127,7 +134,8 @@ impl Emitter<'_> {
                 serde_args.push(quote! { deserialize_with = "rt::deserialize_present" });
             }
         }
-        let serde_attr = (!serde_args.is_empty()).then(|| quote! { #[serde(#(#serde_args),*)] });
+        let serde_attr =
+            (serde && !serde_args.is_empty()).then(|| quote! { #[serde(#(#serde_args),*)] });
         quote! {
             #doc
             #serde_attr
@@ -136,12 +144,13 @@ impl Emitter<'_> {
         }
     }
 
-    fn variant(&self, variant: &VariantPlan) -> TokenStream {
+    fn variant(&self, variant: &VariantPlan, serde: bool) -> TokenStream {
         let doc = doc_attrs(variant.doc.as_deref());
         let name = ident(&variant.name);
         let payload = self.item_path(variant.payload);
         let wire = &variant.wire;
-        let rename = (variant.wire != unraw(&name)).then(|| quote! { #[serde(rename = #wire)] });
+        let rename =
+            (serde && variant.wire != unraw(&name)).then(|| quote! { #[serde(rename = #wire)] });
         quote! {
             #doc
             #rename

@@ -165,8 +165,7 @@ fn extern_paths_are_flags() {
     assert!(code.contains("pub shape: ::shop::Shape,"), "{code}");
     assert!(
         code.contains(
-            "#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]\n    \
-             #[serde(crate = \"rt::serde\")]\n    pub struct Price {"
+            "#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]\n    pub struct Price {"
         ),
         "{code}"
     );

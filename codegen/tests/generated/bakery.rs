@@ -77,15 +77,50 @@ pub mod api {
         rt::embedded_schema("api", SCHEMA_JSON)
     }
 
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum Auth {
         Password(AuthPassword),
     }
 
+    impl rt::Serialize for Auth {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Password(payload) => {
+                    serializer.serialize_newtype_variant("Auth", 0, "Password", payload)
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Auth {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for Auth {
+        const NAME: &'static str = "Auth";
+
+        const TAGS: &'static [&'static str] = &["Password"];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Password),
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Password` case of `union.Auth_`.
-    #[derive(Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Clone, PartialEq, Eq, Hash, Default)]
     pub struct AuthPassword {
         pub username: String,
         pub password: String,
@@ -97,10 +132,82 @@ pub mod api {
         }
     }
 
+    impl rt::Serialize for AuthPassword {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2;
+            let mut fields = rt::write_struct(serializer, "AuthPassword", len)?;
+            fields.field("username", &self.username)?;
+            fields.field("password", &self.password)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for AuthPassword {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for AuthPassword {
+        const NAME: &'static str = "AuthPassword";
+
+        const FIELDS: &'static [&'static str] = &["username", "password"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "username")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "password")?,
+                }
+            }
+            Ok(Self {
+                username: rt::required(read.0, "username")?,
+                password: rt::required(read.1, "password")?,
+            })
+        }
+    }
+
     /// The arguments of `fn.approveSpecial`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct ApproveSpecialInput {}
+
+    impl rt::Serialize for ApproveSpecialInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            rt::write_struct(serializer, "ApproveSpecialInput", 0)?.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ApproveSpecialInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ApproveSpecialInput {
+        const NAME: &'static str = "ApproveSpecialInput";
+
+        const FIELDS: &'static [&'static str] = &[];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            rt::next_field(&mut map, Self::FIELDS)?;
+            Ok(Self {})
+        }
+    }
 
     impl rt::FunctionInput for ApproveSpecialInput {
         const NAME: &'static str = "fn.approveSpecial";
@@ -121,49 +228,259 @@ pub mod api {
     }
 
     /// The result of `fn.approveSpecial`.
-    #[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum ApproveSpecialOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(ApproveSpecialOk),
         /// The `@auth_` credentials are missing or were not accepted.
-        #[serde(rename = "ErrorUnauthenticated_")]
         ErrorUnauthenticated(rt::standard::ErrorUnauthenticated),
         /// The `@auth_` credentials do not allow this function.
-        #[serde(rename = "ErrorUnauthorized_")]
         ErrorUnauthorized(rt::standard::ErrorUnauthorized),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for ApproveSpecialOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            0,
+                            "Ok_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnauthenticated(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            1,
+                            "ErrorUnauthenticated_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnauthorized(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            2,
+                            "ErrorUnauthorized_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            3,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            4,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            5,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            6,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            7,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "ApproveSpecialOutput",
+                            8,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ApproveSpecialOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for ApproveSpecialOutput {
+        const NAME: &'static str = "ApproveSpecialOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthenticated)
+                }
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthorized)
+                }
+                3 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                4 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                7 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                8 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.approveSpecial`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct ApproveSpecialOk {
         pub message: String,
     }
 
+    impl rt::Serialize for ApproveSpecialOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "ApproveSpecialOk", len)?;
+            fields.field("message", &self.message)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ApproveSpecialOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ApproveSpecialOk {
+        const NAME: &'static str = "ApproveSpecialOk";
+
+        const FIELDS: &'static [&'static str] = &["message"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "message")?;
+            }
+            Ok(Self {
+                message: rt::required(read.0, "message")?,
+            })
+        }
+    }
+
     /// The arguments of `fn.myShift`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct MyShiftInput {}
+
+    impl rt::Serialize for MyShiftInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            rt::write_struct(serializer, "MyShiftInput", 0)?.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for MyShiftInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for MyShiftInput {
+        const NAME: &'static str = "MyShiftInput";
+
+        const FIELDS: &'static [&'static str] = &[];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            rt::next_field(&mut map, Self::FIELDS)?;
+            Ok(Self {})
+        }
+    }
 
     impl rt::FunctionInput for MyShiftInput {
         const NAME: &'static str = "fn.myShift";
@@ -184,55 +501,236 @@ pub mod api {
     }
 
     /// The result of `fn.myShift`.
-    #[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum MyShiftOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(MyShiftOk),
         /// The `@auth_` credentials are missing or were not accepted.
-        #[serde(rename = "ErrorUnauthenticated_")]
         ErrorUnauthenticated(rt::standard::ErrorUnauthenticated),
         /// The `@auth_` credentials do not allow this function.
-        #[serde(rename = "ErrorUnauthorized_")]
         ErrorUnauthorized(rt::standard::ErrorUnauthorized),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for MyShiftOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer
+                        .serialize_newtype_variant("MyShiftOutput", 0, "Ok_", payload)
+                }
+                Self::ErrorUnauthenticated(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "MyShiftOutput",
+                            1,
+                            "ErrorUnauthenticated_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnauthorized(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "MyShiftOutput",
+                            2,
+                            "ErrorUnauthorized_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "MyShiftOutput",
+                            3,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "MyShiftOutput",
+                            4,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "MyShiftOutput",
+                            5,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "MyShiftOutput",
+                            6,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "MyShiftOutput",
+                            7,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "MyShiftOutput",
+                            8,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for MyShiftOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for MyShiftOutput {
+        const NAME: &'static str = "MyShiftOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthenticated)
+                }
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthorized)
+                }
+                3 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                4 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                7 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                8 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.myShift`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct MyShiftOk {
-        #[serde(rename = "employeeId")]
         pub employee_id: String,
         pub station: String,
         pub pastry: String,
     }
 
+    impl rt::Serialize for MyShiftOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 3;
+            let mut fields = rt::write_struct(serializer, "MyShiftOk", len)?;
+            fields.field("employeeId", &self.employee_id)?;
+            fields.field("station", &self.station)?;
+            fields.field("pastry", &self.pastry)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for MyShiftOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for MyShiftOk {
+        const NAME: &'static str = "MyShiftOk";
+
+        const FIELDS: &'static [&'static str] = &["employeeId", "station", "pastry"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "employeeId")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "station")?,
+                    _ => rt::read_field(&mut map, &mut read.2, "pastry")?,
+                }
+            }
+            Ok(Self {
+                employee_id: rt::required(read.0, "employeeId")?,
+                station: rt::required(read.1, "station")?,
+                pastry: rt::required(read.2, "pastry")?,
+            })
+        }
+    }
+
     /// The request headers this schema declares, typed; all optional.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct RequestHeaders {
         /// Carries the caller's credentials, checked before any authenticated function
         /// runs.
-        #[serde(rename = "@auth_", default, skip_serializing_if = "Option::is_none")]
         pub auth: Option<Auth>,
         /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
         /// the encodings it knows; the server answers with the checksum of its current
@@ -241,36 +739,93 @@ pub mod api {
         ///
         /// A client that sends `@pac_: true` asks for the packed variant, which the
         /// server confirms with `@pac_: true`.
-        #[serde(rename = "@bin_", default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@pac_", default, skip_serializing_if = "Option::is_none")]
         pub pac: Option<bool>,
         /// A correlation value chosen by the client. The server copies it unchanged
         /// onto the response.
-        #[serde(
-            rename = "@id_",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub id: Option<rt::Value>,
         /// Trims the response to the fields named by an `_ext.Select_` value: struct
         /// fields and union payload fields left out are removed.
-        #[serde(rename = "@select_", default, skip_serializing_if = "Option::is_none")]
         pub select: Option<rt::Select>,
         /// How long, in milliseconds, the client waits for an answer.
-        #[serde(rename = "@time_", default, skip_serializing_if = "Option::is_none")]
         pub time: Option<i64>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
         /// response echoes the header.
-        #[serde(rename = "@unsafe_", default, skip_serializing_if = "Option::is_none")]
         pub r#unsafe: Option<bool>,
     }
 
+    impl rt::Serialize for RequestHeaders {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.auth.is_some()) + usize::from(self.bin.is_some())
+                + usize::from(self.pac.is_some()) + usize::from(self.id.is_some())
+                + usize::from(self.select.is_some()) + usize::from(self.time.is_some())
+                + usize::from(self.r#unsafe.is_some());
+            let mut fields = rt::write_struct(serializer, "RequestHeaders", len)?;
+            fields.optional("@auth_", &self.auth)?;
+            fields.optional("@bin_", &self.bin)?;
+            fields.optional("@pac_", &self.pac)?;
+            fields.optional("@id_", &self.id)?;
+            fields.optional("@select_", &self.select)?;
+            fields.optional("@time_", &self.time)?;
+            fields.optional("@unsafe_", &self.r#unsafe)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for RequestHeaders {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for RequestHeaders {
+        const NAME: &'static str = "RequestHeaders";
+
+        const FIELDS: &'static [&'static str] = &[
+            "@auth_",
+            "@bin_",
+            "@pac_",
+            "@id_",
+            "@select_",
+            "@time_",
+            "@unsafe_",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "@auth_")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "@bin_")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "@pac_")?,
+                    3 => rt::read_present(&mut map, &mut read.3, "@id_")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "@select_")?,
+                    5 => rt::read_field(&mut map, &mut read.5, "@time_")?,
+                    _ => rt::read_field(&mut map, &mut read.6, "@unsafe_")?,
+                }
+            }
+            Ok(Self {
+                auth: read.0.flatten(),
+                bin: read.1.flatten(),
+                pac: read.2.flatten(),
+                id: read.3.flatten(),
+                select: read.4.flatten(),
+                time: read.5.flatten(),
+                r#unsafe: read.6.flatten(),
+            })
+        }
+    }
+
     /// The response headers this schema declares, typed; all optional.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ResponseHeaders {
         /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
         /// the encodings it knows; the server answers with the checksum of its current
@@ -279,30 +834,84 @@ pub mod api {
         ///
         /// A client that sends `@pac_: true` asks for the packed variant, which the
         /// server confirms with `@pac_: true`.
-        #[serde(rename = "@bin_", default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@enc_", default, skip_serializing_if = "Option::is_none")]
         pub enc: Option<rt::IndexMap<String, i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@pac_", default, skip_serializing_if = "Option::is_none")]
         pub pac: Option<bool>,
         /// A correlation value chosen by the client. The server copies it unchanged
         /// onto the response.
-        #[serde(
-            rename = "@id_",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub id: Option<rt::Value>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
         /// response echoes the header.
-        #[serde(rename = "@unsafe_", default, skip_serializing_if = "Option::is_none")]
         pub r#unsafe: Option<bool>,
         /// Warnings the server wants the client to see.
-        #[serde(rename = "@warn_", default, skip_serializing_if = "Option::is_none")]
         pub warn: Option<Vec<rt::Value>>,
+    }
+
+    impl rt::Serialize for ResponseHeaders {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.bin.is_some()) + usize::from(self.enc.is_some())
+                + usize::from(self.pac.is_some()) + usize::from(self.id.is_some())
+                + usize::from(self.r#unsafe.is_some())
+                + usize::from(self.warn.is_some());
+            let mut fields = rt::write_struct(serializer, "ResponseHeaders", len)?;
+            fields.optional("@bin_", &self.bin)?;
+            fields.optional("@enc_", &self.enc)?;
+            fields.optional("@pac_", &self.pac)?;
+            fields.optional("@id_", &self.id)?;
+            fields.optional("@unsafe_", &self.r#unsafe)?;
+            fields.optional("@warn_", &self.warn)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ResponseHeaders {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ResponseHeaders {
+        const NAME: &'static str = "ResponseHeaders";
+
+        const FIELDS: &'static [&'static str] = &[
+            "@bin_",
+            "@enc_",
+            "@pac_",
+            "@id_",
+            "@unsafe_",
+            "@warn_",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "@pac_")?,
+                    3 => rt::read_present(&mut map, &mut read.3, "@id_")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "@unsafe_")?,
+                    _ => rt::read_field(&mut map, &mut read.5, "@warn_")?,
+                }
+            }
+            Ok(Self {
+                bin: read.0.flatten(),
+                enc: read.1.flatten(),
+                pac: read.2.flatten(),
+                id: read.3.flatten(),
+                r#unsafe: read.4.flatten(),
+                warn: read.5.flatten(),
+            })
+        }
     }
 
     impl RequestHeaders {

@@ -51,30 +51,178 @@ pub mod collisions {
     }
 
     /// A type of the user's own.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct Type {
         pub name: String,
     }
 
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    impl rt::Serialize for Type {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "Type", len)?;
+            fields.field("name", &self.name)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Type {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Type {
+        const NAME: &'static str = "Type";
+
+        const FIELDS: &'static [&'static str] = &["name"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "name")?;
+            }
+            Ok(Self {
+                name: rt::required(read.0, "name")?,
+            })
+        }
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum ParseFailure {
         Garbled(ParseFailureGarbled),
     }
 
+    impl rt::Serialize for ParseFailure {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Garbled(payload) => {
+                    serializer
+                        .serialize_newtype_variant("ParseFailure", 0, "Garbled", payload)
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ParseFailure {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for ParseFailure {
+        const NAME: &'static str = "ParseFailure";
+
+        const TAGS: &'static [&'static str] = &["Garbled"];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Garbled),
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Garbled` case of `union.ParseFailure`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct ParseFailureGarbled {
         pub at: i64,
     }
 
+    impl rt::Serialize for ParseFailureGarbled {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "ParseFailureGarbled", len)?;
+            fields.field("at", &self.at)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ParseFailureGarbled {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ParseFailureGarbled {
+        const NAME: &'static str = "ParseFailureGarbled";
+
+        const FIELDS: &'static [&'static str] = &["at"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "at")?;
+            }
+            Ok(Self {
+                at: rt::required(read.0, "at")?,
+            })
+        }
+    }
+
     /// The arguments of `fn.ping`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct PingInput {
         pub message: String,
+    }
+
+    impl rt::Serialize for PingInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "PingInput", len)?;
+            fields.field("message", &self.message)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for PingInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for PingInput {
+        const NAME: &'static str = "PingInput";
+
+        const FIELDS: &'static [&'static str] = &["message"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "message")?;
+            }
+            Ok(Self {
+                message: rt::required(read.0, "message")?,
+            })
+        }
     }
 
     impl rt::FunctionInput for PingInput {
@@ -94,44 +242,196 @@ pub mod collisions {
     }
 
     /// The result of `fn.ping`.
-    #[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum PingOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(PingOk),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for PingOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer.serialize_newtype_variant("PingOutput", 0, "Ok_", payload)
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PingOutput",
+                            1,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PingOutput",
+                            2,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PingOutput",
+                            3,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PingOutput",
+                            4,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PingOutput",
+                            5,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PingOutput",
+                            6,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for PingOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for PingOutput {
+        const NAME: &'static str = "PingOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                3 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                4 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.ping`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct PingOk {
         pub kind: Type,
-        #[serde(rename = "failure!", default, skip_serializing_if = "Option::is_none")]
         pub failure: Option<ParseFailure>,
     }
 
+    impl rt::Serialize for PingOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1 + usize::from(self.failure.is_some());
+            let mut fields = rt::write_struct(serializer, "PingOk", len)?;
+            fields.field("kind", &self.kind)?;
+            fields.optional("failure!", &self.failure)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for PingOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for PingOk {
+        const NAME: &'static str = "PingOk";
+
+        const FIELDS: &'static [&'static str] = &["kind", "failure!"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "kind")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "failure!")?,
+                }
+            }
+            Ok(Self {
+                kind: rt::required(read.0, "kind")?,
+                failure: read.1.flatten(),
+            })
+        }
+    }
+
     /// The request headers this schema declares, typed; all optional.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct RequestHeaders {
         /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
         /// the encodings it knows; the server answers with the checksum of its current
@@ -140,36 +440,89 @@ pub mod collisions {
         ///
         /// A client that sends `@pac_: true` asks for the packed variant, which the
         /// server confirms with `@pac_: true`.
-        #[serde(rename = "@bin_", default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@pac_", default, skip_serializing_if = "Option::is_none")]
         pub pac: Option<bool>,
         /// A correlation value chosen by the client. The server copies it unchanged
         /// onto the response.
-        #[serde(
-            rename = "@id_",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub id: Option<rt::Value>,
         /// Trims the response to the fields named by an `_ext.Select_` value: struct
         /// fields and union payload fields left out are removed.
-        #[serde(rename = "@select_", default, skip_serializing_if = "Option::is_none")]
         pub select: Option<rt::Select>,
         /// How long, in milliseconds, the client waits for an answer.
-        #[serde(rename = "@time_", default, skip_serializing_if = "Option::is_none")]
         pub time: Option<i64>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
         /// response echoes the header.
-        #[serde(rename = "@unsafe_", default, skip_serializing_if = "Option::is_none")]
         pub r#unsafe: Option<bool>,
     }
 
+    impl rt::Serialize for RequestHeaders {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.bin.is_some()) + usize::from(self.pac.is_some())
+                + usize::from(self.id.is_some()) + usize::from(self.select.is_some())
+                + usize::from(self.time.is_some())
+                + usize::from(self.r#unsafe.is_some());
+            let mut fields = rt::write_struct(serializer, "RequestHeaders", len)?;
+            fields.optional("@bin_", &self.bin)?;
+            fields.optional("@pac_", &self.pac)?;
+            fields.optional("@id_", &self.id)?;
+            fields.optional("@select_", &self.select)?;
+            fields.optional("@time_", &self.time)?;
+            fields.optional("@unsafe_", &self.r#unsafe)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for RequestHeaders {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for RequestHeaders {
+        const NAME: &'static str = "RequestHeaders";
+
+        const FIELDS: &'static [&'static str] = &[
+            "@bin_",
+            "@pac_",
+            "@id_",
+            "@select_",
+            "@time_",
+            "@unsafe_",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "@pac_")?,
+                    2 => rt::read_present(&mut map, &mut read.2, "@id_")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "@select_")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "@time_")?,
+                    _ => rt::read_field(&mut map, &mut read.5, "@unsafe_")?,
+                }
+            }
+            Ok(Self {
+                bin: read.0.flatten(),
+                pac: read.1.flatten(),
+                id: read.2.flatten(),
+                select: read.3.flatten(),
+                time: read.4.flatten(),
+                r#unsafe: read.5.flatten(),
+            })
+        }
+    }
+
     /// The response headers this schema declares, typed; all optional.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ResponseHeaders {
         /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
         /// the encodings it knows; the server answers with the checksum of its current
@@ -178,30 +531,84 @@ pub mod collisions {
         ///
         /// A client that sends `@pac_: true` asks for the packed variant, which the
         /// server confirms with `@pac_: true`.
-        #[serde(rename = "@bin_", default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@enc_", default, skip_serializing_if = "Option::is_none")]
         pub enc: Option<rt::IndexMap<String, i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@pac_", default, skip_serializing_if = "Option::is_none")]
         pub pac: Option<bool>,
         /// A correlation value chosen by the client. The server copies it unchanged
         /// onto the response.
-        #[serde(
-            rename = "@id_",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub id: Option<rt::Value>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
         /// response echoes the header.
-        #[serde(rename = "@unsafe_", default, skip_serializing_if = "Option::is_none")]
         pub r#unsafe: Option<bool>,
         /// Warnings the server wants the client to see.
-        #[serde(rename = "@warn_", default, skip_serializing_if = "Option::is_none")]
         pub warn: Option<Vec<rt::Value>>,
+    }
+
+    impl rt::Serialize for ResponseHeaders {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.bin.is_some()) + usize::from(self.enc.is_some())
+                + usize::from(self.pac.is_some()) + usize::from(self.id.is_some())
+                + usize::from(self.r#unsafe.is_some())
+                + usize::from(self.warn.is_some());
+            let mut fields = rt::write_struct(serializer, "ResponseHeaders", len)?;
+            fields.optional("@bin_", &self.bin)?;
+            fields.optional("@enc_", &self.enc)?;
+            fields.optional("@pac_", &self.pac)?;
+            fields.optional("@id_", &self.id)?;
+            fields.optional("@unsafe_", &self.r#unsafe)?;
+            fields.optional("@warn_", &self.warn)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ResponseHeaders {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ResponseHeaders {
+        const NAME: &'static str = "ResponseHeaders";
+
+        const FIELDS: &'static [&'static str] = &[
+            "@bin_",
+            "@enc_",
+            "@pac_",
+            "@id_",
+            "@unsafe_",
+            "@warn_",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "@pac_")?,
+                    3 => rt::read_present(&mut map, &mut read.3, "@id_")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "@unsafe_")?,
+                    _ => rt::read_field(&mut map, &mut read.5, "@warn_")?,
+                }
+            }
+            Ok(Self {
+                bin: read.0.flatten(),
+                enc: read.1.flatten(),
+                pac: read.2.flatten(),
+                id: read.3.flatten(),
+                r#unsafe: read.4.flatten(),
+                warn: read.5.flatten(),
+            })
+        }
     }
 
     impl RequestHeaders {

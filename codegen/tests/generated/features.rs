@@ -303,79 +303,341 @@ pub mod features {
     }
 
     /// Collections, nested, with nullable elements.
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Collections {
         pub list: Vec<i64>,
-        #[serde(rename = "nullableItems")]
         pub nullable_items: Vec<Option<String>>,
         pub map: rt::IndexMap<String, f64>,
-        #[serde(rename = "nullableValues")]
         pub nullable_values: rt::IndexMap<String, Option<bool>>,
         pub grid: Vec<Vec<i64>>,
         pub index: rt::IndexMap<String, Vec<String>>,
         pub tables: Vec<rt::IndexMap<String, rt::Value>>,
-        #[serde(rename = "optMap!", default, skip_serializing_if = "Option::is_none")]
         pub opt_map: Option<rt::IndexMap<String, Point>>,
     }
 
+    impl rt::Serialize for Collections {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 7 + usize::from(self.opt_map.is_some());
+            let mut fields = rt::write_struct(serializer, "Collections", len)?;
+            fields.field("list", &self.list)?;
+            fields.field("nullableItems", &self.nullable_items)?;
+            fields.field("map", &self.map)?;
+            fields.field("nullableValues", &self.nullable_values)?;
+            fields.field("grid", &self.grid)?;
+            fields.field("index", &self.index)?;
+            fields.field("tables", &self.tables)?;
+            fields.optional("optMap!", &self.opt_map)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Collections {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Collections {
+        const NAME: &'static str = "Collections";
+
+        const FIELDS: &'static [&'static str] = &[
+            "list",
+            "nullableItems",
+            "map",
+            "nullableValues",
+            "grid",
+            "index",
+            "tables",
+            "optMap!",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "list")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "nullableItems")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "map")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "nullableValues")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "grid")?,
+                    5 => rt::read_field(&mut map, &mut read.5, "index")?,
+                    6 => rt::read_field(&mut map, &mut read.6, "tables")?,
+                    _ => rt::read_field(&mut map, &mut read.7, "optMap!")?,
+                }
+            }
+            Ok(Self {
+                list: rt::required(read.0, "list")?,
+                nullable_items: rt::required(read.1, "nullableItems")?,
+                map: rt::required(read.2, "map")?,
+                nullable_values: rt::required(read.3, "nullableValues")?,
+                grid: rt::required(read.4, "grid")?,
+                index: rt::required(read.5, "index")?,
+                tables: rt::required(read.6, "tables")?,
+                opt_map: read.7.flatten(),
+            })
+        }
+    }
+
     /// A second document of the same schema, in JSON.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct Extra {
         pub note: String,
-        #[serde(
-            rename = "bytesByName!",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
         pub bytes_by_name: Option<rt::IndexMap<String, rt::Bytes>>,
     }
 
+    impl rt::Serialize for Extra {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1 + usize::from(self.bytes_by_name.is_some());
+            let mut fields = rt::write_struct(serializer, "Extra", len)?;
+            fields.field("note", &self.note)?;
+            fields.optional("bytesByName!", &self.bytes_by_name)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Extra {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Extra {
+        const NAME: &'static str = "Extra";
+
+        const FIELDS: &'static [&'static str] = &["note", "bytesByName!"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "note")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "bytesByName!")?,
+                }
+            }
+            Ok(Self {
+                note: rt::required(read.0, "note")?,
+                bytes_by_name: read.1.flatten(),
+            })
+        }
+    }
+
     /// Field names that are Rust keywords, or need renaming.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct Keywords {
         pub r#type: String,
-        #[serde(rename = "self")]
         pub self_: bool,
-        #[serde(rename = "match!", default, skip_serializing_if = "Option::is_none")]
         pub r#match: Option<i64>,
-        #[serde(rename = "camelCaseName")]
         pub camel_case_name: String,
-        #[serde(rename = "aF")]
         pub a_f: bool,
         pub with_underscore: bool,
     }
 
+    impl rt::Serialize for Keywords {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 5 + usize::from(self.r#match.is_some());
+            let mut fields = rt::write_struct(serializer, "Keywords", len)?;
+            fields.field("type", &self.r#type)?;
+            fields.field("self", &self.self_)?;
+            fields.optional("match!", &self.r#match)?;
+            fields.field("camelCaseName", &self.camel_case_name)?;
+            fields.field("aF", &self.a_f)?;
+            fields.field("with_underscore", &self.with_underscore)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Keywords {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Keywords {
+        const NAME: &'static str = "Keywords";
+
+        const FIELDS: &'static [&'static str] = &[
+            "type",
+            "self",
+            "match!",
+            "camelCaseName",
+            "aF",
+            "with_underscore",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "type")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "self")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "match!")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "camelCaseName")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "aF")?,
+                    _ => rt::read_field(&mut map, &mut read.5, "with_underscore")?,
+                }
+            }
+            Ok(Self {
+                r#type: rt::required(read.0, "type")?,
+                self_: rt::required(read.1, "self")?,
+                r#match: read.2.flatten(),
+                camel_case_name: rt::required(read.3, "camelCaseName")?,
+                a_f: rt::required(read.4, "aF")?,
+                with_underscore: rt::required(read.5, "with_underscore")?,
+            })
+        }
+    }
+
     /// A struct that refers to calls and selections.
-    #[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub struct Links {
         pub call: rt::Call<GetPointInput>,
-        #[serde(rename = "maybeCall")]
         pub maybe_call: Option<rt::Call<GetPointInput>>,
         pub calls: Vec<rt::Call<GetPointInput>>,
-        #[serde(rename = "selection!", default, skip_serializing_if = "Option::is_none")]
         pub selection: Option<rt::Select>,
     }
 
+    impl rt::Serialize for Links {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 3 + usize::from(self.selection.is_some());
+            let mut fields = rt::write_struct(serializer, "Links", len)?;
+            fields.field("call", &self.call)?;
+            fields.field("maybeCall", &self.maybe_call)?;
+            fields.field("calls", &self.calls)?;
+            fields.optional("selection!", &self.selection)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Links {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Links {
+        const NAME: &'static str = "Links";
+
+        const FIELDS: &'static [&'static str] = &[
+            "call",
+            "maybeCall",
+            "calls",
+            "selection!",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "call")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "maybeCall")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "calls")?,
+                    _ => rt::read_field(&mut map, &mut read.3, "selection!")?,
+                }
+            }
+            Ok(Self {
+                call: rt::required(read.0, "call")?,
+                maybe_call: read.1.flatten(),
+                calls: rt::required(read.2, "calls")?,
+                selection: read.3.flatten(),
+            })
+        }
+    }
+
     /// A tree whose nodes hold nodes, directly and in collections.
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Node {
         pub label: String,
         pub children: Vec<Node>,
-        #[serde(
-            rename = "parent!",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub parent: Option<Option<Box<Node>>>,
         pub next: Option<Box<Node>>,
-        #[serde(rename = "shape!", default, skip_serializing_if = "Option::is_none")]
         pub shape: Option<Box<Shape>>,
+    }
+
+    impl rt::Serialize for Node {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 3 + usize::from(self.parent.is_some())
+                + usize::from(self.shape.is_some());
+            let mut fields = rt::write_struct(serializer, "Node", len)?;
+            fields.field("label", &self.label)?;
+            fields.field("children", &self.children)?;
+            fields.optional("parent!", &self.parent)?;
+            fields.field("next", &self.next)?;
+            fields.optional("shape!", &self.shape)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Node {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Node {
+        const NAME: &'static str = "Node";
+
+        const FIELDS: &'static [&'static str] = &[
+            "label",
+            "children",
+            "parent!",
+            "next",
+            "shape!",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "label")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "children")?,
+                    2 => rt::read_present(&mut map, &mut read.2, "parent!")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "next")?,
+                    _ => rt::read_field(&mut map, &mut read.4, "shape!")?,
+                }
+            }
+            Ok(Self {
+                label: rt::required(read.0, "label")?,
+                children: rt::required(read.1, "children")?,
+                parent: read.2.flatten(),
+                next: read.3.flatten(),
+                shape: read.4.flatten(),
+            })
+        }
     }
 
     /// A point.
@@ -383,17 +645,58 @@ pub mod features {
     /// ```text
     /// {"x": 1, "y": 2}
     /// ```
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Point {
         pub x: f64,
         pub y: f64,
     }
 
+    impl rt::Serialize for Point {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2;
+            let mut fields = rt::write_struct(serializer, "Point", len)?;
+            fields.field("x", &self.x)?;
+            fields.field("y", &self.y)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Point {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Point {
+        const NAME: &'static str = "Point";
+
+        const FIELDS: &'static [&'static str] = &["x", "y"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "x")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "y")?,
+                }
+            }
+            Ok(Self {
+                x: rt::required(read.0, "x")?,
+                y: rt::required(read.1, "y")?,
+            })
+        }
+    }
+
     /// Every primitive, optional and nullable. See [Telepact](https://telepact.io) and
     /// the \[required\] markers; a bare link: <https://example.com/docs>
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Scalars {
         pub flag: bool,
         pub count: i64,
@@ -401,55 +704,191 @@ pub mod features {
         pub label: String,
         pub blob: rt::Bytes,
         pub anything: rt::Value,
-        #[serde(rename = "maybeFlag")]
         pub maybe_flag: Option<bool>,
-        #[serde(rename = "maybeCount")]
         pub maybe_count: Option<i64>,
-        #[serde(rename = "maybeRatio")]
         pub maybe_ratio: Option<f64>,
-        #[serde(rename = "maybeLabel")]
         pub maybe_label: Option<String>,
-        #[serde(rename = "maybeBlob")]
         pub maybe_blob: Option<rt::Bytes>,
-        #[serde(rename = "maybeAnything")]
         pub maybe_anything: rt::Value,
-        #[serde(rename = "optFlag!", default, skip_serializing_if = "Option::is_none")]
         pub opt_flag: Option<bool>,
-        #[serde(
-            rename = "optAnything!",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub opt_anything: Option<rt::Value>,
-        #[serde(
-            rename = "optMaybeLabel!",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub opt_maybe_label: Option<Option<String>>,
-        #[serde(
-            rename = "optMaybeBlob!",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub opt_maybe_blob: Option<Option<rt::Bytes>>,
     }
 
+    impl rt::Serialize for Scalars {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 12 + usize::from(self.opt_flag.is_some())
+                + usize::from(self.opt_anything.is_some())
+                + usize::from(self.opt_maybe_label.is_some())
+                + usize::from(self.opt_maybe_blob.is_some());
+            let mut fields = rt::write_struct(serializer, "Scalars", len)?;
+            fields.field("flag", &self.flag)?;
+            fields.field("count", &self.count)?;
+            fields.field("ratio", &self.ratio)?;
+            fields.field("label", &self.label)?;
+            fields.field("blob", &self.blob)?;
+            fields.field("anything", &self.anything)?;
+            fields.field("maybeFlag", &self.maybe_flag)?;
+            fields.field("maybeCount", &self.maybe_count)?;
+            fields.field("maybeRatio", &self.maybe_ratio)?;
+            fields.field("maybeLabel", &self.maybe_label)?;
+            fields.field("maybeBlob", &self.maybe_blob)?;
+            fields.field("maybeAnything", &self.maybe_anything)?;
+            fields.optional("optFlag!", &self.opt_flag)?;
+            fields.optional("optAnything!", &self.opt_anything)?;
+            fields.optional("optMaybeLabel!", &self.opt_maybe_label)?;
+            fields.optional("optMaybeBlob!", &self.opt_maybe_blob)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Scalars {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Scalars {
+        const NAME: &'static str = "Scalars";
+
+        const FIELDS: &'static [&'static str] = &[
+            "flag",
+            "count",
+            "ratio",
+            "label",
+            "blob",
+            "anything",
+            "maybeFlag",
+            "maybeCount",
+            "maybeRatio",
+            "maybeLabel",
+            "maybeBlob",
+            "maybeAnything",
+            "optFlag!",
+            "optAnything!",
+            "optMaybeLabel!",
+            "optMaybeBlob!",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+                None,
+            );
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "flag")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "count")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "ratio")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "label")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "blob")?,
+                    5 => rt::read_field(&mut map, &mut read.5, "anything")?,
+                    6 => rt::read_field(&mut map, &mut read.6, "maybeFlag")?,
+                    7 => rt::read_field(&mut map, &mut read.7, "maybeCount")?,
+                    8 => rt::read_field(&mut map, &mut read.8, "maybeRatio")?,
+                    9 => rt::read_field(&mut map, &mut read.9, "maybeLabel")?,
+                    10 => rt::read_field(&mut map, &mut read.10, "maybeBlob")?,
+                    11 => rt::read_field(&mut map, &mut read.11, "maybeAnything")?,
+                    12 => rt::read_field(&mut map, &mut read.12, "optFlag!")?,
+                    13 => rt::read_present(&mut map, &mut read.13, "optAnything!")?,
+                    14 => rt::read_present(&mut map, &mut read.14, "optMaybeLabel!")?,
+                    _ => rt::read_present(&mut map, &mut read.15, "optMaybeBlob!")?,
+                }
+            }
+            Ok(Self {
+                flag: rt::required(read.0, "flag")?,
+                count: rt::required(read.1, "count")?,
+                ratio: rt::required(read.2, "ratio")?,
+                label: rt::required(read.3, "label")?,
+                blob: rt::required(read.4, "blob")?,
+                anything: rt::required(read.5, "anything")?,
+                maybe_flag: read.6.flatten(),
+                maybe_count: read.7.flatten(),
+                maybe_ratio: read.8.flatten(),
+                maybe_label: read.9.flatten(),
+                maybe_blob: read.10.flatten(),
+                maybe_anything: rt::required(read.11, "maybeAnything")?,
+                opt_flag: read.12.flatten(),
+                opt_anything: read.13.flatten(),
+                opt_maybe_label: read.14.flatten(),
+                opt_maybe_blob: read.15.flatten(),
+            })
+        }
+    }
+
     /// Credentials, which turn on authentication.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
     pub enum Auth {
         /// A bearer token.
         Token(AuthToken),
         Password(AuthPassword),
     }
 
+    impl rt::Serialize for Auth {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Token(payload) => {
+                    serializer.serialize_newtype_variant("Auth", 0, "Token", payload)
+                }
+                Self::Password(payload) => {
+                    serializer.serialize_newtype_variant("Auth", 1, "Password", payload)
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Auth {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for Auth {
+        const NAME: &'static str = "Auth";
+
+        const TAGS: &'static [&'static str] = &["Token", "Password"];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Token),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::Password),
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// A bearer token.
-    #[derive(Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Clone, PartialEq, Eq, Hash, Default)]
     pub struct AuthToken {
         pub token: String,
     }
@@ -460,9 +899,46 @@ pub mod features {
         }
     }
 
+    impl rt::Serialize for AuthToken {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "AuthToken", len)?;
+            fields.field("token", &self.token)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for AuthToken {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for AuthToken {
+        const NAME: &'static str = "AuthToken";
+
+        const FIELDS: &'static [&'static str] = &["token"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "token")?;
+            }
+            Ok(Self {
+                token: rt::required(read.0, "token")?,
+            })
+        }
+    }
+
     /// The `Password` case of `union.Auth_`.
-    #[derive(Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Clone, PartialEq, Eq, Hash, Default)]
     pub struct AuthPassword {
         pub username: String,
         pub password: String,
@@ -474,9 +950,51 @@ pub mod features {
         }
     }
 
+    impl rt::Serialize for AuthPassword {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2;
+            let mut fields = rt::write_struct(serializer, "AuthPassword", len)?;
+            fields.field("username", &self.username)?;
+            fields.field("password", &self.password)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for AuthPassword {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for AuthPassword {
+        const NAME: &'static str = "AuthPassword";
+
+        const FIELDS: &'static [&'static str] = &["username", "password"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "username")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "password")?,
+                }
+            }
+            Ok(Self {
+                username: rt::required(read.0, "username")?,
+                password: rt::required(read.1, "password")?,
+            })
+        }
+    }
+
     /// Shapes, some of which contain nodes (mutual recursion through a union).
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub enum Shape {
         /// No payload at all.
         Empty(ShapeEmpty),
@@ -485,51 +1003,311 @@ pub mod features {
         Nested(ShapeNested),
     }
 
+    impl rt::Serialize for Shape {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Empty(payload) => {
+                    serializer.serialize_newtype_variant("Shape", 0, "Empty", payload)
+                }
+                Self::Circle(payload) => {
+                    serializer.serialize_newtype_variant("Shape", 1, "Circle", payload)
+                }
+                Self::Tagged(payload) => {
+                    serializer.serialize_newtype_variant("Shape", 2, "Tagged", payload)
+                }
+                Self::Nested(payload) => {
+                    serializer.serialize_newtype_variant("Shape", 3, "Nested", payload)
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Shape {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for Shape {
+        const NAME: &'static str = "Shape";
+
+        const TAGS: &'static [&'static str] = &["Empty", "Circle", "Tagged", "Nested"];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Empty),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::Circle),
+                2 => rt::VariantAccess::newtype_variant(payload).map(Self::Tagged),
+                3 => rt::VariantAccess::newtype_variant(payload).map(Self::Nested),
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// No payload at all.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct ShapeEmpty {}
 
+    impl rt::Serialize for ShapeEmpty {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            rt::write_struct(serializer, "ShapeEmpty", 0)?.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ShapeEmpty {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ShapeEmpty {
+        const NAME: &'static str = "ShapeEmpty";
+
+        const FIELDS: &'static [&'static str] = &[];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            rt::next_field(&mut map, Self::FIELDS)?;
+            Ok(Self {})
+        }
+    }
+
     /// The `Circle` case of `union.Shape`.
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ShapeCircle {
         pub center: Point,
         pub radius: f64,
     }
 
+    impl rt::Serialize for ShapeCircle {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2;
+            let mut fields = rt::write_struct(serializer, "ShapeCircle", len)?;
+            fields.field("center", &self.center)?;
+            fields.field("radius", &self.radius)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ShapeCircle {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ShapeCircle {
+        const NAME: &'static str = "ShapeCircle";
+
+        const FIELDS: &'static [&'static str] = &["center", "radius"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "center")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "radius")?,
+                }
+            }
+            Ok(Self {
+                center: rt::required(read.0, "center")?,
+                radius: rt::required(read.1, "radius")?,
+            })
+        }
+    }
+
     /// The `Tagged` case of `union.Shape`.
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ShapeTagged {
         pub node: Box<Node>,
     }
 
+    impl rt::Serialize for ShapeTagged {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "ShapeTagged", len)?;
+            fields.field("node", &self.node)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ShapeTagged {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ShapeTagged {
+        const NAME: &'static str = "ShapeTagged";
+
+        const FIELDS: &'static [&'static str] = &["node"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "node")?;
+            }
+            Ok(Self {
+                node: rt::required(read.0, "node")?,
+            })
+        }
+    }
+
     /// The `Nested` case of `union.Shape`.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct ShapeNested {
         pub inner: Box<Shape>,
     }
 
+    impl rt::Serialize for ShapeNested {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "ShapeNested", len)?;
+            fields.field("inner", &self.inner)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ShapeNested {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ShapeNested {
+        const NAME: &'static str = "ShapeNested";
+
+        const FIELDS: &'static [&'static str] = &["inner"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "inner")?;
+            }
+            Ok(Self {
+                inner: rt::required(read.0, "inner")?,
+            })
+        }
+    }
+
     /// Too many calls.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct ErrorQuotaExceeded {
-        #[serde(
-            rename = "retryAfter!",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
         pub retry_after: Option<i64>,
     }
 
+    impl rt::Serialize for ErrorQuotaExceeded {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.retry_after.is_some());
+            let mut fields = rt::write_struct(serializer, "ErrorQuotaExceeded", len)?;
+            fields.optional("retryAfter!", &self.retry_after)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ErrorQuotaExceeded {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ErrorQuotaExceeded {
+        const NAME: &'static str = "ErrorQuotaExceeded";
+
+        const FIELDS: &'static [&'static str] = &["retryAfter!"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "retryAfter!")?;
+            }
+            Ok(Self {
+                retry_after: read.0.flatten(),
+            })
+        }
+    }
+
     /// The arguments of `fn.debug_`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct DebugInput {
-        #[serde(rename = "verbose!", default, skip_serializing_if = "Option::is_none")]
         pub verbose: Option<bool>,
+    }
+
+    impl rt::Serialize for DebugInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.verbose.is_some());
+            let mut fields = rt::write_struct(serializer, "DebugInput", len)?;
+            fields.optional("verbose!", &self.verbose)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for DebugInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for DebugInput {
+        const NAME: &'static str = "DebugInput";
+
+        const FIELDS: &'static [&'static str] = &["verbose!"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "verbose!")?;
+            }
+            Ok(Self { verbose: read.0.flatten() })
+        }
     }
 
     impl rt::FunctionInput for DebugInput {
@@ -549,57 +1327,262 @@ pub mod features {
     }
 
     /// The result of `fn.debug_`.
-    #[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum DebugOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(DebugOk),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for DebugOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer
+                        .serialize_newtype_variant("DebugOutput", 0, "Ok_", payload)
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "DebugOutput",
+                            1,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "DebugOutput",
+                            2,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "DebugOutput",
+                            3,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "DebugOutput",
+                            4,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "DebugOutput",
+                            5,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "DebugOutput",
+                            6,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for DebugOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for DebugOutput {
+        const NAME: &'static str = "DebugOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                3 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                4 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.debug_`.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct DebugOk {
         pub state: rt::IndexMap<String, rt::Value>,
     }
 
+    impl rt::Serialize for DebugOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "DebugOk", len)?;
+            fields.field("state", &self.state)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for DebugOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for DebugOk {
+        const NAME: &'static str = "DebugOk";
+
+        const FIELDS: &'static [&'static str] = &["state"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "state")?;
+            }
+            Ok(Self {
+                state: rt::required(read.0, "state")?,
+            })
+        }
+    }
+
     /// The arguments of `fn.echo`.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct EchoInput {
         pub scalars: Scalars,
-        #[serde(
-            rename = "collections!",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
         pub collections: Option<Collections>,
-        #[serde(rename = "keywords!", default, skip_serializing_if = "Option::is_none")]
         pub keywords: Option<Keywords>,
-        #[serde(rename = "tree!", default, skip_serializing_if = "Option::is_none")]
         pub tree: Option<Node>,
         pub shape: Shape,
-        #[serde(rename = "links!", default, skip_serializing_if = "Option::is_none")]
         pub links: Option<Links>,
+    }
+
+    impl rt::Serialize for EchoInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2 + usize::from(self.collections.is_some())
+                + usize::from(self.keywords.is_some()) + usize::from(self.tree.is_some())
+                + usize::from(self.links.is_some());
+            let mut fields = rt::write_struct(serializer, "EchoInput", len)?;
+            fields.field("scalars", &self.scalars)?;
+            fields.optional("collections!", &self.collections)?;
+            fields.optional("keywords!", &self.keywords)?;
+            fields.optional("tree!", &self.tree)?;
+            fields.field("shape", &self.shape)?;
+            fields.optional("links!", &self.links)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for EchoInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for EchoInput {
+        const NAME: &'static str = "EchoInput";
+
+        const FIELDS: &'static [&'static str] = &[
+            "scalars",
+            "collections!",
+            "keywords!",
+            "tree!",
+            "shape",
+            "links!",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "scalars")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "collections!")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "keywords!")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "tree!")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "shape")?,
+                    _ => rt::read_field(&mut map, &mut read.5, "links!")?,
+                }
+            }
+            Ok(Self {
+                scalars: rt::required(read.0, "scalars")?,
+                collections: read.1.flatten(),
+                keywords: read.2.flatten(),
+                tree: read.3.flatten(),
+                shape: rt::required(read.4, "shape")?,
+                links: read.5.flatten(),
+            })
+        }
     }
 
     impl rt::FunctionInput for EchoInput {
@@ -622,65 +1605,309 @@ pub mod features {
     }
 
     /// The result of `fn.echo`.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub enum EchoOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(EchoOk),
         /// The `@auth_` credentials are missing or were not accepted.
-        #[serde(rename = "ErrorUnauthenticated_")]
         ErrorUnauthenticated(rt::standard::ErrorUnauthenticated),
         /// The `@auth_` credentials do not allow this function.
-        #[serde(rename = "ErrorUnauthorized_")]
         ErrorUnauthorized(rt::standard::ErrorUnauthorized),
         /// Too many calls.
         ErrorQuotaExceeded(ErrorQuotaExceeded),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for EchoOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer.serialize_newtype_variant("EchoOutput", 0, "Ok_", payload)
+                }
+                Self::ErrorUnauthenticated(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            1,
+                            "ErrorUnauthenticated_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnauthorized(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            2,
+                            "ErrorUnauthorized_",
+                            payload,
+                        )
+                }
+                Self::ErrorQuotaExceeded(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            3,
+                            "ErrorQuotaExceeded",
+                            payload,
+                        )
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            4,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            5,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            6,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            7,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            8,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "EchoOutput",
+                            9,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for EchoOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for EchoOutput {
+        const NAME: &'static str = "EchoOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorQuotaExceeded",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthenticated)
+                }
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthorized)
+                }
+                3 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorQuotaExceeded)
+                }
+                4 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                7 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                8 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                9 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.echo`.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct EchoOk {
         pub scalars: Scalars,
-        #[serde(
-            rename = "collections!",
-            default,
-            skip_serializing_if = "Option::is_none"
-        )]
         pub collections: Option<Collections>,
-        #[serde(rename = "keywords!", default, skip_serializing_if = "Option::is_none")]
         pub keywords: Option<Keywords>,
-        #[serde(rename = "tree!", default, skip_serializing_if = "Option::is_none")]
         pub tree: Option<Node>,
         pub shape: Shape,
-        #[serde(rename = "links!", default, skip_serializing_if = "Option::is_none")]
         pub links: Option<Links>,
     }
 
+    impl rt::Serialize for EchoOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2 + usize::from(self.collections.is_some())
+                + usize::from(self.keywords.is_some()) + usize::from(self.tree.is_some())
+                + usize::from(self.links.is_some());
+            let mut fields = rt::write_struct(serializer, "EchoOk", len)?;
+            fields.field("scalars", &self.scalars)?;
+            fields.optional("collections!", &self.collections)?;
+            fields.optional("keywords!", &self.keywords)?;
+            fields.optional("tree!", &self.tree)?;
+            fields.field("shape", &self.shape)?;
+            fields.optional("links!", &self.links)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for EchoOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for EchoOk {
+        const NAME: &'static str = "EchoOk";
+
+        const FIELDS: &'static [&'static str] = &[
+            "scalars",
+            "collections!",
+            "keywords!",
+            "tree!",
+            "shape",
+            "links!",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "scalars")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "collections!")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "keywords!")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "tree!")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "shape")?,
+                    _ => rt::read_field(&mut map, &mut read.5, "links!")?,
+                }
+            }
+            Ok(Self {
+                scalars: rt::required(read.0, "scalars")?,
+                collections: read.1.flatten(),
+                keywords: read.2.flatten(),
+                tree: read.3.flatten(),
+                shape: rt::required(read.4, "shape")?,
+                links: read.5.flatten(),
+            })
+        }
+    }
+
     /// The arguments of `fn.getPoint`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct GetPointInput {
         pub id: i64,
+    }
+
+    impl rt::Serialize for GetPointInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "GetPointInput", len)?;
+            fields.field("id", &self.id)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for GetPointInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for GetPointInput {
+        const NAME: &'static str = "GetPointInput";
+
+        const FIELDS: &'static [&'static str] = &["id"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "id")?;
+            }
+            Ok(Self {
+                id: rt::required(read.0, "id")?,
+            })
+        }
     }
 
     impl rt::FunctionInput for GetPointInput {
@@ -704,65 +1931,324 @@ pub mod features {
     }
 
     /// The result of `fn.getPoint`.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub enum GetPointOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(GetPointOk),
         /// There is no such point.
         NotFound(GetPointNotFound),
         /// The `@auth_` credentials are missing or were not accepted.
-        #[serde(rename = "ErrorUnauthenticated_")]
         ErrorUnauthenticated(rt::standard::ErrorUnauthenticated),
         /// The `@auth_` credentials do not allow this function.
-        #[serde(rename = "ErrorUnauthorized_")]
         ErrorUnauthorized(rt::standard::ErrorUnauthorized),
         /// Too many calls.
         ErrorQuotaExceeded(ErrorQuotaExceeded),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for GetPointOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer
+                        .serialize_newtype_variant("GetPointOutput", 0, "Ok_", payload)
+                }
+                Self::NotFound(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            1,
+                            "NotFound",
+                            payload,
+                        )
+                }
+                Self::ErrorUnauthenticated(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            2,
+                            "ErrorUnauthenticated_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnauthorized(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            3,
+                            "ErrorUnauthorized_",
+                            payload,
+                        )
+                }
+                Self::ErrorQuotaExceeded(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            4,
+                            "ErrorQuotaExceeded",
+                            payload,
+                        )
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            5,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            6,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            7,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            8,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            9,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "GetPointOutput",
+                            10,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for GetPointOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for GetPointOutput {
+        const NAME: &'static str = "GetPointOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "NotFound",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorQuotaExceeded",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::NotFound),
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthenticated)
+                }
+                3 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthorized)
+                }
+                4 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorQuotaExceeded)
+                }
+                5 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                7 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                8 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                9 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                10 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.getPoint`.
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct GetPointOk {
         pub point: Point,
     }
 
+    impl rt::Serialize for GetPointOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "GetPointOk", len)?;
+            fields.field("point", &self.point)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for GetPointOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for GetPointOk {
+        const NAME: &'static str = "GetPointOk";
+
+        const FIELDS: &'static [&'static str] = &["point"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "point")?;
+            }
+            Ok(Self {
+                point: rt::required(read.0, "point")?,
+            })
+        }
+    }
+
     /// There is no such point.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct GetPointNotFound {}
 
+    impl rt::Serialize for GetPointNotFound {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            rt::write_struct(serializer, "GetPointNotFound", 0)?.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for GetPointNotFound {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for GetPointNotFound {
+        const NAME: &'static str = "GetPointNotFound";
+
+        const FIELDS: &'static [&'static str] = &[];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            rt::next_field(&mut map, Self::FIELDS)?;
+            Ok(Self {})
+        }
+    }
+
     /// The arguments of `fn.paginate`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct PaginateInput {
-        #[serde(
-            rename = "cursor!",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub cursor: Option<Option<String>>,
+    }
+
+    impl rt::Serialize for PaginateInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.cursor.is_some());
+            let mut fields = rt::write_struct(serializer, "PaginateInput", len)?;
+            fields.optional("cursor!", &self.cursor)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for PaginateInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for PaginateInput {
+        const NAME: &'static str = "PaginateInput";
+
+        const FIELDS: &'static [&'static str] = &["cursor!"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_present(&mut map, &mut read.0, "cursor!")?;
+            }
+            Ok(Self { cursor: read.0.flatten() })
+        }
     }
 
     impl rt::FunctionInput for PaginateInput {
@@ -785,53 +2271,276 @@ pub mod features {
     }
 
     /// The result of `fn.paginate`.
-    #[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum PaginateOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(PaginateOk),
         /// The `@auth_` credentials are missing or were not accepted.
-        #[serde(rename = "ErrorUnauthenticated_")]
         ErrorUnauthenticated(rt::standard::ErrorUnauthenticated),
         /// The `@auth_` credentials do not allow this function.
-        #[serde(rename = "ErrorUnauthorized_")]
         ErrorUnauthorized(rt::standard::ErrorUnauthorized),
         /// Too many calls.
         ErrorQuotaExceeded(ErrorQuotaExceeded),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for PaginateOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer
+                        .serialize_newtype_variant("PaginateOutput", 0, "Ok_", payload)
+                }
+                Self::ErrorUnauthenticated(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            1,
+                            "ErrorUnauthenticated_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnauthorized(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            2,
+                            "ErrorUnauthorized_",
+                            payload,
+                        )
+                }
+                Self::ErrorQuotaExceeded(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            3,
+                            "ErrorQuotaExceeded",
+                            payload,
+                        )
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            4,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            5,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            6,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            7,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            8,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PaginateOutput",
+                            9,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for PaginateOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for PaginateOutput {
+        const NAME: &'static str = "PaginateOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorQuotaExceeded",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthenticated)
+                }
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthorized)
+                }
+                3 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorQuotaExceeded)
+                }
+                4 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                7 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                8 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                9 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.paginate`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct PaginateOk {
         pub items: Vec<i64>,
-        #[serde(rename = "next!", default, skip_serializing_if = "Option::is_none")]
         pub next: Option<rt::Call<PaginateInput>>,
     }
 
+    impl rt::Serialize for PaginateOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1 + usize::from(self.next.is_some());
+            let mut fields = rt::write_struct(serializer, "PaginateOk", len)?;
+            fields.field("items", &self.items)?;
+            fields.optional("next!", &self.next)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for PaginateOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for PaginateOk {
+        const NAME: &'static str = "PaginateOk";
+
+        const FIELDS: &'static [&'static str] = &["items", "next!"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "items")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "next!")?,
+                }
+            }
+            Ok(Self {
+                items: rt::required(read.0, "items")?,
+                next: read.1.flatten(),
+            })
+        }
+    }
+
     /// The arguments of `fn.status`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct StatusInput {}
+
+    impl rt::Serialize for StatusInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            rt::write_struct(serializer, "StatusInput", 0)?.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for StatusInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for StatusInput {
+        const NAME: &'static str = "StatusInput";
+
+        const FIELDS: &'static [&'static str] = &[];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            rt::next_field(&mut map, Self::FIELDS)?;
+            Ok(Self {})
+        }
+    }
 
     impl rt::FunctionInput for StatusInput {
         const NAME: &'static str = "fn.status";
@@ -853,54 +2562,242 @@ pub mod features {
     }
 
     /// The result of `fn.status`.
-    #[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq)]
     pub enum StatusOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(StatusOk),
         /// The `@auth_` credentials are missing or were not accepted.
-        #[serde(rename = "ErrorUnauthenticated_")]
         ErrorUnauthenticated(rt::standard::ErrorUnauthenticated),
         /// The `@auth_` credentials do not allow this function.
-        #[serde(rename = "ErrorUnauthorized_")]
         ErrorUnauthorized(rt::standard::ErrorUnauthorized),
         /// Too many calls.
         ErrorQuotaExceeded(ErrorQuotaExceeded),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for StatusOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer
+                        .serialize_newtype_variant("StatusOutput", 0, "Ok_", payload)
+                }
+                Self::ErrorUnauthenticated(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            1,
+                            "ErrorUnauthenticated_",
+                            payload,
+                        )
+                }
+                Self::ErrorUnauthorized(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            2,
+                            "ErrorUnauthorized_",
+                            payload,
+                        )
+                }
+                Self::ErrorQuotaExceeded(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            3,
+                            "ErrorQuotaExceeded",
+                            payload,
+                        )
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            4,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            5,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            6,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            7,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            8,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "StatusOutput",
+                            9,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for StatusOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for StatusOutput {
+        const NAME: &'static str = "StatusOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnauthorized_",
+            "ErrorQuotaExceeded",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthenticated)
+                }
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorUnauthorized)
+                }
+                3 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorQuotaExceeded)
+                }
+                4 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                7 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                8 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                9 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.status`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct StatusOk {
         pub healthy: bool,
     }
 
+    impl rt::Serialize for StatusOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "StatusOk", len)?;
+            fields.field("healthy", &self.healthy)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for StatusOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for StatusOk {
+        const NAME: &'static str = "StatusOk";
+
+        const FIELDS: &'static [&'static str] = &["healthy"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "healthy")?;
+            }
+            Ok(Self {
+                healthy: rt::required(read.0, "healthy")?,
+            })
+        }
+    }
+
     /// The request headers this schema declares, typed; all optional.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct RequestHeaders {
         /// Carries the caller's credentials, checked before any authenticated function
         /// runs.
-        #[serde(rename = "@auth_", default, skip_serializing_if = "Option::is_none")]
         pub auth: Option<Auth>,
         /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
         /// the encodings it knows; the server answers with the checksum of its current
@@ -909,42 +2806,106 @@ pub mod features {
         ///
         /// A client that sends `@pac_: true` asks for the packed variant, which the
         /// server confirms with `@pac_: true`.
-        #[serde(rename = "@bin_", default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@pac_", default, skip_serializing_if = "Option::is_none")]
         pub pac: Option<bool>,
         /// A correlation value chosen by the client. The server copies it unchanged
         /// onto the response.
-        #[serde(
-            rename = "@id_",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub id: Option<rt::Value>,
         /// Trims the response to the fields named by an `_ext.Select_` value: struct
         /// fields and union payload fields left out are removed.
-        #[serde(rename = "@select_", default, skip_serializing_if = "Option::is_none")]
         pub select: Option<rt::Select>,
         /// How long, in milliseconds, the client waits for an answer.
-        #[serde(rename = "@time_", default, skip_serializing_if = "Option::is_none")]
         pub time: Option<i64>,
         /// A request header and a response header.
-        #[serde(rename = "@traceId", default, skip_serializing_if = "Option::is_none")]
         pub trace_id: Option<String>,
         /// Declared with `@traceId` by `headers.Tracing`; see there.
-        #[serde(rename = "@in", default, skip_serializing_if = "Option::is_none")]
         pub r#in: Option<bool>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
         /// response echoes the header.
-        #[serde(rename = "@unsafe_", default, skip_serializing_if = "Option::is_none")]
         pub r#unsafe: Option<bool>,
     }
 
+    impl rt::Serialize for RequestHeaders {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.auth.is_some()) + usize::from(self.bin.is_some())
+                + usize::from(self.pac.is_some()) + usize::from(self.id.is_some())
+                + usize::from(self.select.is_some()) + usize::from(self.time.is_some())
+                + usize::from(self.trace_id.is_some()) + usize::from(self.r#in.is_some())
+                + usize::from(self.r#unsafe.is_some());
+            let mut fields = rt::write_struct(serializer, "RequestHeaders", len)?;
+            fields.optional("@auth_", &self.auth)?;
+            fields.optional("@bin_", &self.bin)?;
+            fields.optional("@pac_", &self.pac)?;
+            fields.optional("@id_", &self.id)?;
+            fields.optional("@select_", &self.select)?;
+            fields.optional("@time_", &self.time)?;
+            fields.optional("@traceId", &self.trace_id)?;
+            fields.optional("@in", &self.r#in)?;
+            fields.optional("@unsafe_", &self.r#unsafe)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for RequestHeaders {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for RequestHeaders {
+        const NAME: &'static str = "RequestHeaders";
+
+        const FIELDS: &'static [&'static str] = &[
+            "@auth_",
+            "@bin_",
+            "@pac_",
+            "@id_",
+            "@select_",
+            "@time_",
+            "@traceId",
+            "@in",
+            "@unsafe_",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "@auth_")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "@bin_")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "@pac_")?,
+                    3 => rt::read_present(&mut map, &mut read.3, "@id_")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "@select_")?,
+                    5 => rt::read_field(&mut map, &mut read.5, "@time_")?,
+                    6 => rt::read_field(&mut map, &mut read.6, "@traceId")?,
+                    7 => rt::read_field(&mut map, &mut read.7, "@in")?,
+                    _ => rt::read_field(&mut map, &mut read.8, "@unsafe_")?,
+                }
+            }
+            Ok(Self {
+                auth: read.0.flatten(),
+                bin: read.1.flatten(),
+                pac: read.2.flatten(),
+                id: read.3.flatten(),
+                select: read.4.flatten(),
+                time: read.5.flatten(),
+                trace_id: read.6.flatten(),
+                r#in: read.7.flatten(),
+                r#unsafe: read.8.flatten(),
+            })
+        }
+    }
+
     /// The response headers this schema declares, typed; all optional.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ResponseHeaders {
         /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
         /// the encodings it knows; the server answers with the checksum of its current
@@ -953,38 +2914,91 @@ pub mod features {
         ///
         /// A client that sends `@pac_: true` asks for the packed variant, which the
         /// server confirms with `@pac_: true`.
-        #[serde(rename = "@bin_", default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@enc_", default, skip_serializing_if = "Option::is_none")]
         pub enc: Option<rt::IndexMap<String, i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@pac_", default, skip_serializing_if = "Option::is_none")]
         pub pac: Option<bool>,
         /// A correlation value chosen by the client. The server copies it unchanged
         /// onto the response.
-        #[serde(
-            rename = "@id_",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub id: Option<rt::Value>,
         /// A request header and a response header.
-        #[serde(
-            rename = "@servedBy",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub served_by: Option<Option<String>>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
         /// response echoes the header.
-        #[serde(rename = "@unsafe_", default, skip_serializing_if = "Option::is_none")]
         pub r#unsafe: Option<bool>,
         /// Warnings the server wants the client to see.
-        #[serde(rename = "@warn_", default, skip_serializing_if = "Option::is_none")]
         pub warn: Option<Vec<rt::Value>>,
+    }
+
+    impl rt::Serialize for ResponseHeaders {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.bin.is_some()) + usize::from(self.enc.is_some())
+                + usize::from(self.pac.is_some()) + usize::from(self.id.is_some())
+                + usize::from(self.served_by.is_some())
+                + usize::from(self.r#unsafe.is_some())
+                + usize::from(self.warn.is_some());
+            let mut fields = rt::write_struct(serializer, "ResponseHeaders", len)?;
+            fields.optional("@bin_", &self.bin)?;
+            fields.optional("@enc_", &self.enc)?;
+            fields.optional("@pac_", &self.pac)?;
+            fields.optional("@id_", &self.id)?;
+            fields.optional("@servedBy", &self.served_by)?;
+            fields.optional("@unsafe_", &self.r#unsafe)?;
+            fields.optional("@warn_", &self.warn)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ResponseHeaders {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ResponseHeaders {
+        const NAME: &'static str = "ResponseHeaders";
+
+        const FIELDS: &'static [&'static str] = &[
+            "@bin_",
+            "@enc_",
+            "@pac_",
+            "@id_",
+            "@servedBy",
+            "@unsafe_",
+            "@warn_",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "@pac_")?,
+                    3 => rt::read_present(&mut map, &mut read.3, "@id_")?,
+                    4 => rt::read_present(&mut map, &mut read.4, "@servedBy")?,
+                    5 => rt::read_field(&mut map, &mut read.5, "@unsafe_")?,
+                    _ => rt::read_field(&mut map, &mut read.6, "@warn_")?,
+                }
+            }
+            Ok(Self {
+                bin: read.0.flatten(),
+                enc: read.1.flatten(),
+                pac: read.2.flatten(),
+                id: read.3.flatten(),
+                served_by: read.4.flatten(),
+                r#unsafe: read.5.flatten(),
+                warn: read.6.flatten(),
+            })
+        }
     }
 
     impl RequestHeaders {

@@ -117,11 +117,53 @@ pub mod till {
     }
 
     /// Holds `Shape`, which declares no `Eq`, so derives no `Eq`.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct Badge {
         pub shape: crate::extern_paths::Shape,
         pub label: String,
+    }
+
+    impl rt::Serialize for Badge {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2;
+            let mut fields = rt::write_struct(serializer, "Badge", len)?;
+            fields.field("shape", &self.shape)?;
+            fields.field("label", &self.label)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Badge {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Badge {
+        const NAME: &'static str = "Badge";
+
+        const FIELDS: &'static [&'static str] = &["shape", "label"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "shape")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "label")?,
+                }
+            }
+            Ok(Self {
+                shape: rt::required(read.0, "shape")?,
+                label: rt::required(read.1, "label")?,
+            })
+        }
     }
 
     /// Holds `Money` by value, so derives what `Money` declares.
@@ -130,45 +172,240 @@ pub mod till {
     pub struct Price {
         pub amount: crate::extern_paths::Money,
         #[serde(rename = "note!", default, skip_serializing_if = "Option::is_none")]
+        #[serde(alias = "remark")]
         pub note: Option<String>,
     }
 
     /// One stop of a route; `Route` holds it behind a `Box`, so `next` is not boxed.
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct Stop {
         pub name: String,
         pub next: Option<crate::extern_paths::Route>,
     }
 
+    impl rt::Serialize for Stop {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2;
+            let mut fields = rt::write_struct(serializer, "Stop", len)?;
+            fields.field("name", &self.name)?;
+            fields.field("next", &self.next)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Stop {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Stop {
+        const NAME: &'static str = "Stop";
+
+        const FIELDS: &'static [&'static str] = &["name", "next"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "name")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "next")?,
+                }
+            }
+            Ok(Self {
+                name: rt::required(read.0, "name")?,
+                next: read.1.flatten(),
+            })
+        }
+    }
+
     /// A union of the schema's own holding mapped types.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub enum Receipt {
         Paid(ReceiptPaid),
         Void(ReceiptVoid),
     }
 
+    impl rt::Serialize for Receipt {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Paid(payload) => {
+                    serializer.serialize_newtype_variant("Receipt", 0, "Paid", payload)
+                }
+                Self::Void(payload) => {
+                    serializer.serialize_newtype_variant("Receipt", 1, "Void", payload)
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Receipt {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for Receipt {
+        const NAME: &'static str = "Receipt";
+
+        const TAGS: &'static [&'static str] = &["Paid", "Void"];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Paid),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::Void),
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Paid` case of `union.Receipt`.
-    #[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Default)]
     pub struct ReceiptPaid {
         pub price: Price,
         pub shapes: Vec<crate::extern_paths::Shape>,
     }
 
+    impl rt::Serialize for ReceiptPaid {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 2;
+            let mut fields = rt::write_struct(serializer, "ReceiptPaid", len)?;
+            fields.field("price", &self.price)?;
+            fields.field("shapes", &self.shapes)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ReceiptPaid {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ReceiptPaid {
+        const NAME: &'static str = "ReceiptPaid";
+
+        const FIELDS: &'static [&'static str] = &["price", "shapes"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "price")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "shapes")?,
+                }
+            }
+            Ok(Self {
+                price: rt::required(read.0, "price")?,
+                shapes: rt::required(read.1, "shapes")?,
+            })
+        }
+    }
+
     /// The `Void` case of `union.Receipt`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct ReceiptVoid {}
 
+    impl rt::Serialize for ReceiptVoid {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            rt::write_struct(serializer, "ReceiptVoid", 0)?.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ReceiptVoid {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ReceiptVoid {
+        const NAME: &'static str = "ReceiptVoid";
+
+        const FIELDS: &'static [&'static str] = &[];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            rt::next_field(&mut map, Self::FIELDS)?;
+            Ok(Self {})
+        }
+    }
+
     /// The arguments of `fn.quote`.
-    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct QuoteInput {
         pub item: String,
-        #[serde(rename = "budget!", default, skip_serializing_if = "Option::is_none")]
         pub budget: Option<crate::extern_paths::Money>,
+    }
+
+    impl rt::Serialize for QuoteInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1 + usize::from(self.budget.is_some());
+            let mut fields = rt::write_struct(serializer, "QuoteInput", len)?;
+            fields.field("item", &self.item)?;
+            fields.optional("budget!", &self.budget)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for QuoteInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for QuoteInput {
+        const NAME: &'static str = "QuoteInput";
+
+        const FIELDS: &'static [&'static str] = &["item", "budget!"];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "item")?,
+                    _ => rt::read_field(&mut map, &mut read.1, "budget!")?,
+                }
+            }
+            Ok(Self {
+                item: rt::required(read.0, "item")?,
+                budget: read.1.flatten(),
+            })
+        }
     }
 
     impl rt::FunctionInput for QuoteInput {
@@ -188,48 +425,220 @@ pub mod till {
     }
 
     /// The result of `fn.quote`.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub enum QuoteOutput {
         /// The function succeeded.
-        #[serde(rename = "Ok_")]
         Ok(QuoteOk),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-        #[serde(rename = "ErrorUnknown_")]
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
-        #[serde(rename = "ErrorInvalidRequestHeaders_")]
         ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
         /// The request body did not validate.
-        #[serde(rename = "ErrorInvalidRequestBody_")]
         ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
         /// The response headers the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseHeaders_")]
         ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
         /// The response body the server produced did not validate.
-        #[serde(rename = "ErrorInvalidResponseBody_")]
         ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
         /// The request was not a readable Telepact message.
-        #[serde(rename = "ErrorParseFailure_")]
         ErrorParseFailure(rt::standard::ErrorParseFailure),
     }
 
+    impl rt::Serialize for QuoteOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer
+                        .serialize_newtype_variant("QuoteOutput", 0, "Ok_", payload)
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "QuoteOutput",
+                            1,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "QuoteOutput",
+                            2,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "QuoteOutput",
+                            3,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "QuoteOutput",
+                            4,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "QuoteOutput",
+                            5,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "QuoteOutput",
+                            6,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for QuoteOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for QuoteOutput {
+        const NAME: &'static str = "QuoteOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                2 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                3 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                4 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
     /// The `Ok_` result of `fn.quote`.
-    #[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq)]
     pub struct QuoteOk {
         pub price: Price,
         pub badge: Badge,
-        #[serde(rename = "route!", default, skip_serializing_if = "Option::is_none")]
         pub route: Option<crate::extern_paths::Route>,
         pub totals: rt::IndexMap<String, crate::extern_paths::Money>,
         pub outline: Option<crate::extern_paths::Shape>,
         pub receipt: Receipt,
     }
 
+    impl rt::Serialize for QuoteOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 5 + usize::from(self.route.is_some());
+            let mut fields = rt::write_struct(serializer, "QuoteOk", len)?;
+            fields.field("price", &self.price)?;
+            fields.field("badge", &self.badge)?;
+            fields.optional("route!", &self.route)?;
+            fields.field("totals", &self.totals)?;
+            fields.field("outline", &self.outline)?;
+            fields.field("receipt", &self.receipt)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for QuoteOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for QuoteOk {
+        const NAME: &'static str = "QuoteOk";
+
+        const FIELDS: &'static [&'static str] = &[
+            "price",
+            "badge",
+            "route!",
+            "totals",
+            "outline",
+            "receipt",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "price")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "badge")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "route!")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "totals")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "outline")?,
+                    _ => rt::read_field(&mut map, &mut read.5, "receipt")?,
+                }
+            }
+            Ok(Self {
+                price: rt::required(read.0, "price")?,
+                badge: rt::required(read.1, "badge")?,
+                route: read.2.flatten(),
+                totals: rt::required(read.3, "totals")?,
+                outline: read.4.flatten(),
+                receipt: rt::required(read.5, "receipt")?,
+            })
+        }
+    }
+
     /// The request headers this schema declares, typed; all optional.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct RequestHeaders {
         /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
         /// the encodings it knows; the server answers with the checksum of its current
@@ -238,39 +647,95 @@ pub mod till {
         ///
         /// A client that sends `@pac_: true` asks for the packed variant, which the
         /// server confirms with `@pac_: true`.
-        #[serde(rename = "@bin_", default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@pac_", default, skip_serializing_if = "Option::is_none")]
         pub pac: Option<bool>,
         /// A correlation value chosen by the client. The server copies it unchanged
         /// onto the response.
-        #[serde(
-            rename = "@id_",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub id: Option<rt::Value>,
         /// Trims the response to the fields named by an `_ext.Select_` value: struct
         /// fields and union payload fields left out are removed.
-        #[serde(rename = "@select_", default, skip_serializing_if = "Option::is_none")]
         pub select: Option<rt::Select>,
         /// Headers carrying a mapped type.
-        #[serde(rename = "@float", default, skip_serializing_if = "Option::is_none")]
         pub float: Option<crate::extern_paths::Money>,
         /// How long, in milliseconds, the client waits for an answer.
-        #[serde(rename = "@time_", default, skip_serializing_if = "Option::is_none")]
         pub time: Option<i64>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
         /// response echoes the header.
-        #[serde(rename = "@unsafe_", default, skip_serializing_if = "Option::is_none")]
         pub r#unsafe: Option<bool>,
     }
 
+    impl rt::Serialize for RequestHeaders {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.bin.is_some()) + usize::from(self.pac.is_some())
+                + usize::from(self.id.is_some()) + usize::from(self.select.is_some())
+                + usize::from(self.float.is_some()) + usize::from(self.time.is_some())
+                + usize::from(self.r#unsafe.is_some());
+            let mut fields = rt::write_struct(serializer, "RequestHeaders", len)?;
+            fields.optional("@bin_", &self.bin)?;
+            fields.optional("@pac_", &self.pac)?;
+            fields.optional("@id_", &self.id)?;
+            fields.optional("@select_", &self.select)?;
+            fields.optional("@float", &self.float)?;
+            fields.optional("@time_", &self.time)?;
+            fields.optional("@unsafe_", &self.r#unsafe)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for RequestHeaders {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for RequestHeaders {
+        const NAME: &'static str = "RequestHeaders";
+
+        const FIELDS: &'static [&'static str] = &[
+            "@bin_",
+            "@pac_",
+            "@id_",
+            "@select_",
+            "@float",
+            "@time_",
+            "@unsafe_",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "@pac_")?,
+                    2 => rt::read_present(&mut map, &mut read.2, "@id_")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "@select_")?,
+                    4 => rt::read_field(&mut map, &mut read.4, "@float")?,
+                    5 => rt::read_field(&mut map, &mut read.5, "@time_")?,
+                    _ => rt::read_field(&mut map, &mut read.6, "@unsafe_")?,
+                }
+            }
+            Ok(Self {
+                bin: read.0.flatten(),
+                pac: read.1.flatten(),
+                id: read.2.flatten(),
+                select: read.3.flatten(),
+                float: read.4.flatten(),
+                time: read.5.flatten(),
+                r#unsafe: read.6.flatten(),
+            })
+        }
+    }
+
     /// The response headers this schema declares, typed; all optional.
-    #[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-    #[serde(crate = "rt::serde")]
+    #[derive(Debug, Clone, PartialEq, Eq, Default)]
     pub struct ResponseHeaders {
         /// Binary encoding negotiation. A client sends `@bin_` with the checksums of
         /// the encodings it knows; the server answers with the checksum of its current
@@ -279,38 +744,91 @@ pub mod till {
         ///
         /// A client that sends `@pac_: true` asks for the packed variant, which the
         /// server confirms with `@pac_: true`.
-        #[serde(rename = "@bin_", default, skip_serializing_if = "Option::is_none")]
         pub bin: Option<Vec<i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@enc_", default, skip_serializing_if = "Option::is_none")]
         pub enc: Option<rt::IndexMap<String, i64>>,
         /// Declared with `@bin_` by `headers.Binary_`; see there.
-        #[serde(rename = "@pac_", default, skip_serializing_if = "Option::is_none")]
         pub pac: Option<bool>,
         /// A correlation value chosen by the client. The server copies it unchanged
         /// onto the response.
-        #[serde(
-            rename = "@id_",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub id: Option<rt::Value>,
         /// Headers carrying a mapped type.
-        #[serde(
-            rename = "@change",
-            default,
-            skip_serializing_if = "Option::is_none",
-            deserialize_with = "rt::deserialize_present"
-        )]
         pub change: Option<Option<crate::extern_paths::Money>>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
         /// response echoes the header.
-        #[serde(rename = "@unsafe_", default, skip_serializing_if = "Option::is_none")]
         pub r#unsafe: Option<bool>,
         /// Warnings the server wants the client to see.
-        #[serde(rename = "@warn_", default, skip_serializing_if = "Option::is_none")]
         pub warn: Option<Vec<rt::Value>>,
+    }
+
+    impl rt::Serialize for ResponseHeaders {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = usize::from(self.bin.is_some()) + usize::from(self.enc.is_some())
+                + usize::from(self.pac.is_some()) + usize::from(self.id.is_some())
+                + usize::from(self.change.is_some())
+                + usize::from(self.r#unsafe.is_some())
+                + usize::from(self.warn.is_some());
+            let mut fields = rt::write_struct(serializer, "ResponseHeaders", len)?;
+            fields.optional("@bin_", &self.bin)?;
+            fields.optional("@enc_", &self.enc)?;
+            fields.optional("@pac_", &self.pac)?;
+            fields.optional("@id_", &self.id)?;
+            fields.optional("@change", &self.change)?;
+            fields.optional("@unsafe_", &self.r#unsafe)?;
+            fields.optional("@warn_", &self.warn)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ResponseHeaders {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ResponseHeaders {
+        const NAME: &'static str = "ResponseHeaders";
+
+        const FIELDS: &'static [&'static str] = &[
+            "@bin_",
+            "@enc_",
+            "@pac_",
+            "@id_",
+            "@change",
+            "@unsafe_",
+            "@warn_",
+        ];
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None, None);
+            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "@pac_")?,
+                    3 => rt::read_present(&mut map, &mut read.3, "@id_")?,
+                    4 => rt::read_present(&mut map, &mut read.4, "@change")?,
+                    5 => rt::read_field(&mut map, &mut read.5, "@unsafe_")?,
+                    _ => rt::read_field(&mut map, &mut read.6, "@warn_")?,
+                }
+            }
+            Ok(Self {
+                bin: read.0.flatten(),
+                enc: read.1.flatten(),
+                pac: read.2.flatten(),
+                id: read.3.flatten(),
+                change: read.4.flatten(),
+                r#unsafe: read.5.flatten(),
+                warn: read.6.flatten(),
+            })
+        }
     }
 
     impl RequestHeaders {

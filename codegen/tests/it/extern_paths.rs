@@ -79,8 +79,7 @@ fn types_holding_mapped_types_derive_what_the_mapped_types_declare() {
     eq_hash_default::<Price>();
     eq_hash_default::<QuoteInput>();
     let code = generated();
-    let only_required = "#[derive(Debug, Clone, PartialEq, rt::Serialize, rt::Deserialize)]\n    \
-         #[serde(crate = \"rt::serde\")]\n    pub struct";
+    let only_required = "#[derive(Debug, Clone, PartialEq)]\n    pub struct";
     for name in ["Badge", "QuoteOk"] {
         assert!(
             code.contains(&format!("{only_required} {name} {{")),
@@ -88,10 +87,7 @@ fn types_holding_mapped_types_derive_what_the_mapped_types_declare() {
         );
     }
     // `Option<Route>` has a default whatever `Route` declares.
-    assert!(code.contains(
-        "#[derive(Debug, Clone, PartialEq, Default, rt::Serialize, rt::Deserialize)]\n    \
-         #[serde(crate = \"rt::serde\")]\n    pub struct Stop {"
-    ));
+    assert!(code.contains("#[derive(Debug, Clone, PartialEq, Default)]\n    pub struct Stop {"));
 }
 
 #[tokio::test]
@@ -130,6 +126,30 @@ async fn hand_written_types_travel_through_the_validating_mock() {
     assert_eq!(
         serde_json::to_value(Shape::Square { side: 2 }).unwrap(),
         json!({"Square": {"side": 2}})
+    );
+}
+
+/// `struct.Price` has a `#[serde(alias)]` on a field (`snapshots::extern_path_schema`),
+/// so it derives its serde impls and the alias reads; other types write theirs out.
+#[test]
+fn a_serde_attribute_keeps_serde_derive_for_its_type() {
+    let code = generated();
+    assert!(
+        code.contains(
+            "#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]\n    \
+             #[serde(crate = \"rt::serde\")]\n    pub struct Price {"
+        ),
+        "{code}"
+    );
+    assert!(code.contains("impl rt::DeserializeStruct for Stop {"));
+    assert!(!code.contains("impl rt::DeserializeStruct for Price {"));
+    let price: Price =
+        serde_json::from_value(json!({"amount": {"cents": 5, "currency": "EUR"}, "remark": "r"}))
+            .unwrap();
+    assert_eq!(price.note.as_deref(), Some("r"));
+    assert_eq!(
+        serde_json::to_value(&price).unwrap(),
+        json!({"amount": {"cents": 5, "currency": "EUR"}, "note!": "r"})
     );
 }
 
@@ -187,18 +207,17 @@ fn declared_traits_decide_the_derives_of_the_types_holding_a_mapped_union() {
         let start = code[..end].rfind("#[derive(").expect("its derives");
         code[start..end].lines().next().unwrap().to_string()
     };
-    let required = "rt::Serialize, rt::Deserialize)]";
     assert_eq!(
         badge_derives(&["Default"]),
-        format!("#[derive(Debug, Clone, PartialEq, Default, {required}")
+        "#[derive(Debug, Clone, PartialEq, Default)]"
     );
     // `Hash` counts only with `Eq`.
     assert_eq!(
         badge_derives(&["Hash"]),
-        format!("#[derive(Debug, Clone, PartialEq, {required}")
+        "#[derive(Debug, Clone, PartialEq)]"
     );
     assert_eq!(
         badge_derives(&["Eq", "Hash", "Default"]),
-        format!("#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, {required}")
+        "#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]"
     );
 }

@@ -78,6 +78,7 @@ fn extern_path_schema() {
         .extern_traits("struct.Money", ["Eq", "Hash", "Default"])
         .extern_path("union.Shape", "crate::extern_paths::Shape")
         .extern_path("struct.Route", "crate::extern_paths::Route")
+        .field_attribute("struct.Price.note", "#[serde(alias = \"remark\")]")
         .generate_dir(common::till_dir())
         .unwrap();
     assert_file_current("tests/generated/till.rs", &code);

@@ -10,11 +10,16 @@ pub use std::future::Future;
 pub use std::ops::Deref;
 pub use std::sync::Arc;
 
-pub use serde::{self, Deserialize, Serialize};
+pub use serde::de::{MapAccess, VariantAccess};
+pub use serde::{self, Deserialize, Deserializer, Serialize, Serializer};
 pub use serde_json;
 
 pub use super::client::{call, call_raw, call_selected, call_with};
 pub use super::optional::deserialize_present;
+pub use super::serde_glue::{
+    DeserializeStruct, DeserializeUnion, StructWriter, deserialize_struct, deserialize_union,
+    next_field, read_field, read_present, required, unknown_tag, write_struct,
+};
 pub use super::server::{Route, decode_request, encode_response, route};
 pub use super::{
     Boxed, Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response,

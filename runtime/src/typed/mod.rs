@@ -15,6 +15,7 @@ mod mock;
 mod optional;
 mod reply;
 mod select;
+mod serde_glue;
 mod server;
 #[rustfmt::skip] // Generated (see the file), formatted by prettyplease.
 pub mod standard;

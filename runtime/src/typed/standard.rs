@@ -11,16 +11,50 @@
 use crate::typed::__codegen as rt;
 
 /// One validation failure, located by `path` and explained by `reason`.
-#[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ValidationFailure {
     pub path: Vec<rt::Value>,
     pub reason: ValidationFailureReason,
 }
 
+impl rt::Serialize for ValidationFailure {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 2;
+        let mut fields = rt::write_struct(serializer, "ValidationFailure", len)?;
+        fields.field("path", &self.path)?;
+        fields.field("reason", &self.reason)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailure {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailure {
+    const NAME: &'static str = "ValidationFailure";
+
+    const FIELDS: &'static [&'static str] = &["path", "reason"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None, None);
+        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            match index {
+                0 => rt::read_field(&mut map, &mut read.0, "path")?,
+                _ => rt::read_field(&mut map, &mut read.1, "reason")?,
+            }
+        }
+        Ok(Self {
+            path: rt::required(read.0, "path")?,
+            reason: rt::required(read.1, "reason")?,
+        })
+    }
+}
+
 /// Why a message could not be read.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ParseFailure {
     IncompatibleBinaryEncoding(ParseFailureIncompatibleBinaryEncoding),
     /// A binary field id has no known field name.
@@ -32,34 +66,242 @@ pub enum ParseFailure {
     ExpectedJsonArrayOfTwoObjects(ParseFailureExpectedJsonArrayOfTwoObjects),
 }
 
+impl rt::Serialize for ParseFailure {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::IncompatibleBinaryEncoding(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ParseFailure",
+                        0,
+                        "IncompatibleBinaryEncoding",
+                        payload,
+                    )
+            }
+            Self::BinaryDecodeFailure(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ParseFailure",
+                        1,
+                        "BinaryDecodeFailure",
+                        payload,
+                    )
+            }
+            Self::JsonInvalid(payload) => {
+                serializer
+                    .serialize_newtype_variant("ParseFailure", 2, "JsonInvalid", payload)
+            }
+            Self::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ParseFailure",
+                        3,
+                        "ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject",
+                        payload,
+                    )
+            }
+            Self::ExpectedJsonArrayOfTwoObjects(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ParseFailure",
+                        4,
+                        "ExpectedJsonArrayOfTwoObjects",
+                        payload,
+                    )
+            }
+        }
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ParseFailure {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_union(deserializer)
+    }
+}
+
+impl rt::DeserializeUnion for ParseFailure {
+    const NAME: &'static str = "ParseFailure";
+
+    const TAGS: &'static [&'static str] = &[
+        "IncompatibleBinaryEncoding",
+        "BinaryDecodeFailure",
+        "JsonInvalid",
+        "ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject",
+        "ExpectedJsonArrayOfTwoObjects",
+    ];
+
+    fn read_payload<'de, A: rt::VariantAccess<'de>>(
+        index: usize,
+        payload: A,
+    ) -> Result<Self, A::Error> {
+        match index {
+            0 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::IncompatibleBinaryEncoding)
+            }
+            1 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::BinaryDecodeFailure)
+            }
+            2 => rt::VariantAccess::newtype_variant(payload).map(Self::JsonInvalid),
+            3 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject)
+            }
+            4 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ExpectedJsonArrayOfTwoObjects)
+            }
+            _ => Err(rt::unknown_tag(index, Self::TAGS)),
+        }
+    }
+}
+
 /// The `IncompatibleBinaryEncoding` case of `union.ParseFailure_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ParseFailureIncompatibleBinaryEncoding {}
 
+impl rt::Serialize for ParseFailureIncompatibleBinaryEncoding {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ParseFailureIncompatibleBinaryEncoding", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ParseFailureIncompatibleBinaryEncoding {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ParseFailureIncompatibleBinaryEncoding {
+    const NAME: &'static str = "ParseFailureIncompatibleBinaryEncoding";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// A binary field id has no known field name.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ParseFailureBinaryDecodeFailure {}
 
+impl rt::Serialize for ParseFailureBinaryDecodeFailure {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ParseFailureBinaryDecodeFailure", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ParseFailureBinaryDecodeFailure {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ParseFailureBinaryDecodeFailure {
+    const NAME: &'static str = "ParseFailureBinaryDecodeFailure";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `JsonInvalid` case of `union.ParseFailure_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ParseFailureJsonInvalid {}
 
+impl rt::Serialize for ParseFailureJsonInvalid {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ParseFailureJsonInvalid", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ParseFailureJsonInvalid {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ParseFailureJsonInvalid {
+    const NAME: &'static str = "ParseFailureJsonInvalid";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject` case of `union.ParseFailure_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject {}
 
+impl rt::Serialize for ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(
+                serializer,
+                "ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject",
+                0,
+            )?
+            .end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de>
+for ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct
+for ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject {
+    const NAME: &'static str = "ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `ExpectedJsonArrayOfTwoObjects` case of `union.ParseFailure_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ParseFailureExpectedJsonArrayOfTwoObjects {}
 
+impl rt::Serialize for ParseFailureExpectedJsonArrayOfTwoObjects {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ParseFailureExpectedJsonArrayOfTwoObjects", 0)?
+            .end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ParseFailureExpectedJsonArrayOfTwoObjects {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ParseFailureExpectedJsonArrayOfTwoObjects {
+    const NAME: &'static str = "ParseFailureExpectedJsonArrayOfTwoObjects";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The JSON type of a value.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Type {
     Null(TypeNull),
     Boolean(TypeBoolean),
@@ -74,64 +316,389 @@ pub enum Type {
     Unknown(TypeUnknown),
 }
 
+impl rt::Serialize for Type {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Null(payload) => {
+                serializer.serialize_newtype_variant("Type", 0, "Null", payload)
+            }
+            Self::Boolean(payload) => {
+                serializer.serialize_newtype_variant("Type", 1, "Boolean", payload)
+            }
+            Self::Integer(payload) => {
+                serializer.serialize_newtype_variant("Type", 2, "Integer", payload)
+            }
+            Self::Number(payload) => {
+                serializer.serialize_newtype_variant("Type", 3, "Number", payload)
+            }
+            Self::String(payload) => {
+                serializer.serialize_newtype_variant("Type", 4, "String", payload)
+            }
+            Self::Array(payload) => {
+                serializer.serialize_newtype_variant("Type", 5, "Array", payload)
+            }
+            Self::Object(payload) => {
+                serializer.serialize_newtype_variant("Type", 6, "Object", payload)
+            }
+            Self::Any(payload) => {
+                serializer.serialize_newtype_variant("Type", 7, "Any", payload)
+            }
+            Self::Base64String(payload) => {
+                serializer.serialize_newtype_variant("Type", 8, "Base64String", payload)
+            }
+            Self::Bytes(payload) => {
+                serializer.serialize_newtype_variant("Type", 9, "Bytes", payload)
+            }
+            Self::Unknown(payload) => {
+                serializer.serialize_newtype_variant("Type", 10, "Unknown", payload)
+            }
+        }
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for Type {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_union(deserializer)
+    }
+}
+
+impl rt::DeserializeUnion for Type {
+    const NAME: &'static str = "Type";
+
+    const TAGS: &'static [&'static str] = &[
+        "Null",
+        "Boolean",
+        "Integer",
+        "Number",
+        "String",
+        "Array",
+        "Object",
+        "Any",
+        "Base64String",
+        "Bytes",
+        "Unknown",
+    ];
+
+    fn read_payload<'de, A: rt::VariantAccess<'de>>(
+        index: usize,
+        payload: A,
+    ) -> Result<Self, A::Error> {
+        match index {
+            0 => rt::VariantAccess::newtype_variant(payload).map(Self::Null),
+            1 => rt::VariantAccess::newtype_variant(payload).map(Self::Boolean),
+            2 => rt::VariantAccess::newtype_variant(payload).map(Self::Integer),
+            3 => rt::VariantAccess::newtype_variant(payload).map(Self::Number),
+            4 => rt::VariantAccess::newtype_variant(payload).map(Self::String),
+            5 => rt::VariantAccess::newtype_variant(payload).map(Self::Array),
+            6 => rt::VariantAccess::newtype_variant(payload).map(Self::Object),
+            7 => rt::VariantAccess::newtype_variant(payload).map(Self::Any),
+            8 => rt::VariantAccess::newtype_variant(payload).map(Self::Base64String),
+            9 => rt::VariantAccess::newtype_variant(payload).map(Self::Bytes),
+            10 => rt::VariantAccess::newtype_variant(payload).map(Self::Unknown),
+            _ => Err(rt::unknown_tag(index, Self::TAGS)),
+        }
+    }
+}
+
 /// The `Null` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeNull {}
 
+impl rt::Serialize for TypeNull {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeNull", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeNull {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeNull {
+    const NAME: &'static str = "TypeNull";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Boolean` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeBoolean {}
 
+impl rt::Serialize for TypeBoolean {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeBoolean", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeBoolean {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeBoolean {
+    const NAME: &'static str = "TypeBoolean";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Integer` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeInteger {}
 
+impl rt::Serialize for TypeInteger {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeInteger", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeInteger {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeInteger {
+    const NAME: &'static str = "TypeInteger";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Number` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeNumber {}
 
+impl rt::Serialize for TypeNumber {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeNumber", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeNumber {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeNumber {
+    const NAME: &'static str = "TypeNumber";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `String` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeString {}
 
+impl rt::Serialize for TypeString {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeString", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeString {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeString {
+    const NAME: &'static str = "TypeString";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Array` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeArray {}
 
+impl rt::Serialize for TypeArray {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeArray", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeArray {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeArray {
+    const NAME: &'static str = "TypeArray";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Object` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeObject {}
 
+impl rt::Serialize for TypeObject {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeObject", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeObject {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeObject {
+    const NAME: &'static str = "TypeObject";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Any` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeAny {}
 
+impl rt::Serialize for TypeAny {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeAny", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeAny {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeAny {
+    const NAME: &'static str = "TypeAny";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Base64String` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeBase64String {}
 
+impl rt::Serialize for TypeBase64String {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeBase64String", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeBase64String {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeBase64String {
+    const NAME: &'static str = "TypeBase64String";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Bytes` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeBytes {}
 
+impl rt::Serialize for TypeBytes {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeBytes", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeBytes {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeBytes {
+    const NAME: &'static str = "TypeBytes";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `Unknown` case of `union.Type_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct TypeUnknown {}
 
+impl rt::Serialize for TypeUnknown {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "TypeUnknown", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for TypeUnknown {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for TypeUnknown {
+    const NAME: &'static str = "TypeUnknown";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// Why a value failed validation.
-#[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ValidationFailureReason {
     TypeUnexpected(ValidationFailureReasonTypeUnexpected),
     NullDisallowed(ValidationFailureReasonNullDisallowed),
@@ -150,61 +717,472 @@ pub enum ValidationFailureReason {
     FunctionUnknown(ValidationFailureReasonFunctionUnknown),
 }
 
+impl rt::Serialize for ValidationFailureReason {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::TypeUnexpected(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        0,
+                        "TypeUnexpected",
+                        payload,
+                    )
+            }
+            Self::NullDisallowed(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        1,
+                        "NullDisallowed",
+                        payload,
+                    )
+            }
+            Self::ObjectKeyDisallowed(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        2,
+                        "ObjectKeyDisallowed",
+                        payload,
+                    )
+            }
+            Self::RequiredObjectKeyPrefixMissing(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        3,
+                        "RequiredObjectKeyPrefixMissing",
+                        payload,
+                    )
+            }
+            Self::ArrayElementDisallowed(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        4,
+                        "ArrayElementDisallowed",
+                        payload,
+                    )
+            }
+            Self::NumberOutOfRange(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        5,
+                        "NumberOutOfRange",
+                        payload,
+                    )
+            }
+            Self::ObjectSizeUnexpected(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        6,
+                        "ObjectSizeUnexpected",
+                        payload,
+                    )
+            }
+            Self::ExtensionValidationFailed(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        7,
+                        "ExtensionValidationFailed",
+                        payload,
+                    )
+            }
+            Self::ObjectKeyRegexMatchCountUnexpected(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        8,
+                        "ObjectKeyRegexMatchCountUnexpected",
+                        payload,
+                    )
+            }
+            Self::RequiredObjectKeyMissing(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        9,
+                        "RequiredObjectKeyMissing",
+                        payload,
+                    )
+            }
+            Self::FunctionUnknown(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ValidationFailureReason",
+                        10,
+                        "FunctionUnknown",
+                        payload,
+                    )
+            }
+        }
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReason {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_union(deserializer)
+    }
+}
+
+impl rt::DeserializeUnion for ValidationFailureReason {
+    const NAME: &'static str = "ValidationFailureReason";
+
+    const TAGS: &'static [&'static str] = &[
+        "TypeUnexpected",
+        "NullDisallowed",
+        "ObjectKeyDisallowed",
+        "RequiredObjectKeyPrefixMissing",
+        "ArrayElementDisallowed",
+        "NumberOutOfRange",
+        "ObjectSizeUnexpected",
+        "ExtensionValidationFailed",
+        "ObjectKeyRegexMatchCountUnexpected",
+        "RequiredObjectKeyMissing",
+        "FunctionUnknown",
+    ];
+
+    fn read_payload<'de, A: rt::VariantAccess<'de>>(
+        index: usize,
+        payload: A,
+    ) -> Result<Self, A::Error> {
+        match index {
+            0 => rt::VariantAccess::newtype_variant(payload).map(Self::TypeUnexpected),
+            1 => rt::VariantAccess::newtype_variant(payload).map(Self::NullDisallowed),
+            2 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ObjectKeyDisallowed)
+            }
+            3 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::RequiredObjectKeyPrefixMissing)
+            }
+            4 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ArrayElementDisallowed)
+            }
+            5 => rt::VariantAccess::newtype_variant(payload).map(Self::NumberOutOfRange),
+            6 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ObjectSizeUnexpected)
+            }
+            7 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ExtensionValidationFailed)
+            }
+            8 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ObjectKeyRegexMatchCountUnexpected)
+            }
+            9 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::RequiredObjectKeyMissing)
+            }
+            10 => rt::VariantAccess::newtype_variant(payload).map(Self::FunctionUnknown),
+            _ => Err(rt::unknown_tag(index, Self::TAGS)),
+        }
+    }
+}
+
 /// The `TypeUnexpected` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ValidationFailureReasonTypeUnexpected {
     pub expected: Type,
     pub actual: Type,
 }
 
+impl rt::Serialize for ValidationFailureReasonTypeUnexpected {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 2;
+        let mut fields = rt::write_struct(
+            serializer,
+            "ValidationFailureReasonTypeUnexpected",
+            len,
+        )?;
+        fields.field("expected", &self.expected)?;
+        fields.field("actual", &self.actual)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonTypeUnexpected {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonTypeUnexpected {
+    const NAME: &'static str = "ValidationFailureReasonTypeUnexpected";
+
+    const FIELDS: &'static [&'static str] = &["expected", "actual"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None, None);
+        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            match index {
+                0 => rt::read_field(&mut map, &mut read.0, "expected")?,
+                _ => rt::read_field(&mut map, &mut read.1, "actual")?,
+            }
+        }
+        Ok(Self {
+            expected: rt::required(read.0, "expected")?,
+            actual: rt::required(read.1, "actual")?,
+        })
+    }
+}
+
 /// The `NullDisallowed` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonNullDisallowed {}
 
+impl rt::Serialize for ValidationFailureReasonNullDisallowed {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ValidationFailureReasonNullDisallowed", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonNullDisallowed {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonNullDisallowed {
+    const NAME: &'static str = "ValidationFailureReasonNullDisallowed";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `ObjectKeyDisallowed` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonObjectKeyDisallowed {}
 
+impl rt::Serialize for ValidationFailureReasonObjectKeyDisallowed {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ValidationFailureReasonObjectKeyDisallowed", 0)?
+            .end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonObjectKeyDisallowed {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonObjectKeyDisallowed {
+    const NAME: &'static str = "ValidationFailureReasonObjectKeyDisallowed";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `RequiredObjectKeyPrefixMissing` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonRequiredObjectKeyPrefixMissing {
     pub prefix: String,
 }
 
+impl rt::Serialize for ValidationFailureReasonRequiredObjectKeyPrefixMissing {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(
+            serializer,
+            "ValidationFailureReasonRequiredObjectKeyPrefixMissing",
+            len,
+        )?;
+        fields.field("prefix", &self.prefix)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de>
+for ValidationFailureReasonRequiredObjectKeyPrefixMissing {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonRequiredObjectKeyPrefixMissing {
+    const NAME: &'static str = "ValidationFailureReasonRequiredObjectKeyPrefixMissing";
+
+    const FIELDS: &'static [&'static str] = &["prefix"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "prefix")?;
+        }
+        Ok(Self {
+            prefix: rt::required(read.0, "prefix")?,
+        })
+    }
+}
+
 /// The `ArrayElementDisallowed` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonArrayElementDisallowed {}
 
+impl rt::Serialize for ValidationFailureReasonArrayElementDisallowed {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ValidationFailureReasonArrayElementDisallowed", 0)?
+            .end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonArrayElementDisallowed {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonArrayElementDisallowed {
+    const NAME: &'static str = "ValidationFailureReasonArrayElementDisallowed";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `NumberOutOfRange` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonNumberOutOfRange {}
 
+impl rt::Serialize for ValidationFailureReasonNumberOutOfRange {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ValidationFailureReasonNumberOutOfRange", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonNumberOutOfRange {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonNumberOutOfRange {
+    const NAME: &'static str = "ValidationFailureReasonNumberOutOfRange";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `ObjectSizeUnexpected` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonObjectSizeUnexpected {
     pub expected: i64,
     pub actual: i64,
 }
 
+impl rt::Serialize for ValidationFailureReasonObjectSizeUnexpected {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 2;
+        let mut fields = rt::write_struct(
+            serializer,
+            "ValidationFailureReasonObjectSizeUnexpected",
+            len,
+        )?;
+        fields.field("expected", &self.expected)?;
+        fields.field("actual", &self.actual)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonObjectSizeUnexpected {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonObjectSizeUnexpected {
+    const NAME: &'static str = "ValidationFailureReasonObjectSizeUnexpected";
+
+    const FIELDS: &'static [&'static str] = &["expected", "actual"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None, None);
+        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            match index {
+                0 => rt::read_field(&mut map, &mut read.0, "expected")?,
+                _ => rt::read_field(&mut map, &mut read.1, "actual")?,
+            }
+        }
+        Ok(Self {
+            expected: rt::required(read.0, "expected")?,
+            actual: rt::required(read.1, "actual")?,
+        })
+    }
+}
+
 /// The `ExtensionValidationFailed` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ValidationFailureReasonExtensionValidationFailed {
     pub reason: String,
-    #[serde(rename = "data!", default, skip_serializing_if = "Option::is_none")]
     pub data: Option<rt::IndexMap<String, rt::Value>>,
 }
 
+impl rt::Serialize for ValidationFailureReasonExtensionValidationFailed {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1 + usize::from(self.data.is_some());
+        let mut fields = rt::write_struct(
+            serializer,
+            "ValidationFailureReasonExtensionValidationFailed",
+            len,
+        )?;
+        fields.field("reason", &self.reason)?;
+        fields.optional("data!", &self.data)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonExtensionValidationFailed {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonExtensionValidationFailed {
+    const NAME: &'static str = "ValidationFailureReasonExtensionValidationFailed";
+
+    const FIELDS: &'static [&'static str] = &["reason", "data!"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None, None);
+        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            match index {
+                0 => rt::read_field(&mut map, &mut read.0, "reason")?,
+                _ => rt::read_field(&mut map, &mut read.1, "data!")?,
+            }
+        }
+        Ok(Self {
+            reason: rt::required(read.0, "reason")?,
+            data: read.1.flatten(),
+        })
+    }
+}
+
 /// The `ObjectKeyRegexMatchCountUnexpected` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
     pub regex: String,
     pub expected: i64,
@@ -212,93 +1190,464 @@ pub struct ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
     pub keys: Vec<String>,
 }
 
+impl rt::Serialize for ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 4;
+        let mut fields = rt::write_struct(
+            serializer,
+            "ValidationFailureReasonObjectKeyRegexMatchCountUnexpected",
+            len,
+        )?;
+        fields.field("regex", &self.regex)?;
+        fields.field("expected", &self.expected)?;
+        fields.field("actual", &self.actual)?;
+        fields.field("keys", &self.keys)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de>
+for ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct
+for ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
+    const NAME: &'static str = "ValidationFailureReasonObjectKeyRegexMatchCountUnexpected";
+
+    const FIELDS: &'static [&'static str] = &["regex", "expected", "actual", "keys"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None, None, None, None);
+        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            match index {
+                0 => rt::read_field(&mut map, &mut read.0, "regex")?,
+                1 => rt::read_field(&mut map, &mut read.1, "expected")?,
+                2 => rt::read_field(&mut map, &mut read.2, "actual")?,
+                _ => rt::read_field(&mut map, &mut read.3, "keys")?,
+            }
+        }
+        Ok(Self {
+            regex: rt::required(read.0, "regex")?,
+            expected: rt::required(read.1, "expected")?,
+            actual: rt::required(read.2, "actual")?,
+            keys: rt::required(read.3, "keys")?,
+        })
+    }
+}
+
 /// The `RequiredObjectKeyMissing` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonRequiredObjectKeyMissing {
     pub key: String,
 }
 
+impl rt::Serialize for ValidationFailureReasonRequiredObjectKeyMissing {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(
+            serializer,
+            "ValidationFailureReasonRequiredObjectKeyMissing",
+            len,
+        )?;
+        fields.field("key", &self.key)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonRequiredObjectKeyMissing {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonRequiredObjectKeyMissing {
+    const NAME: &'static str = "ValidationFailureReasonRequiredObjectKeyMissing";
+
+    const FIELDS: &'static [&'static str] = &["key"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "key")?;
+        }
+        Ok(Self {
+            key: rt::required(read.0, "key")?,
+        })
+    }
+}
+
 /// The `FunctionUnknown` case of `union.ValidationFailureReason_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ValidationFailureReasonFunctionUnknown {}
 
+impl rt::Serialize for ValidationFailureReasonFunctionUnknown {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "ValidationFailureReasonFunctionUnknown", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ValidationFailureReasonFunctionUnknown {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ValidationFailureReasonFunctionUnknown {
+    const NAME: &'static str = "ValidationFailureReasonFunctionUnknown";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
+
 /// The `@auth_` credentials are missing or were not accepted.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ErrorUnauthenticated {
-    #[serde(rename = "message!", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+}
+
+impl rt::Serialize for ErrorUnauthenticated {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = usize::from(self.message.is_some());
+        let mut fields = rt::write_struct(serializer, "ErrorUnauthenticated", len)?;
+        fields.optional("message!", &self.message)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ErrorUnauthenticated {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ErrorUnauthenticated {
+    const NAME: &'static str = "ErrorUnauthenticated";
+
+    const FIELDS: &'static [&'static str] = &["message!"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "message!")?;
+        }
+        Ok(Self { message: read.0.flatten() })
+    }
 }
 
 /// The `@auth_` credentials do not allow this function.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ErrorUnauthorized {
-    #[serde(rename = "message!", default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
 }
 
+impl rt::Serialize for ErrorUnauthorized {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = usize::from(self.message.is_some());
+        let mut fields = rt::write_struct(serializer, "ErrorUnauthorized", len)?;
+        fields.optional("message!", &self.message)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ErrorUnauthorized {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ErrorUnauthorized {
+    const NAME: &'static str = "ErrorUnauthorized";
+
+    const FIELDS: &'static [&'static str] = &["message!"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "message!")?;
+        }
+        Ok(Self { message: read.0.flatten() })
+    }
+}
+
 /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ErrorUnknown {
-    #[serde(rename = "caseId")]
     pub case_id: String,
 }
 
+impl rt::Serialize for ErrorUnknown {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(serializer, "ErrorUnknown", len)?;
+        fields.field("caseId", &self.case_id)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ErrorUnknown {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ErrorUnknown {
+    const NAME: &'static str = "ErrorUnknown";
+
+    const FIELDS: &'static [&'static str] = &["caseId"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "caseId")?;
+        }
+        Ok(Self {
+            case_id: rt::required(read.0, "caseId")?,
+        })
+    }
+}
+
 /// The request headers did not validate.
-#[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ErrorInvalidRequestHeaders {
     pub cases: Vec<ValidationFailure>,
 }
 
+impl rt::Serialize for ErrorInvalidRequestHeaders {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(
+            serializer,
+            "ErrorInvalidRequestHeaders",
+            len,
+        )?;
+        fields.field("cases", &self.cases)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ErrorInvalidRequestHeaders {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ErrorInvalidRequestHeaders {
+    const NAME: &'static str = "ErrorInvalidRequestHeaders";
+
+    const FIELDS: &'static [&'static str] = &["cases"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "cases")?;
+        }
+        Ok(Self {
+            cases: rt::required(read.0, "cases")?,
+        })
+    }
+}
+
 /// The request body did not validate.
-#[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ErrorInvalidRequestBody {
     pub cases: Vec<ValidationFailure>,
 }
 
+impl rt::Serialize for ErrorInvalidRequestBody {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(serializer, "ErrorInvalidRequestBody", len)?;
+        fields.field("cases", &self.cases)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ErrorInvalidRequestBody {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ErrorInvalidRequestBody {
+    const NAME: &'static str = "ErrorInvalidRequestBody";
+
+    const FIELDS: &'static [&'static str] = &["cases"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "cases")?;
+        }
+        Ok(Self {
+            cases: rt::required(read.0, "cases")?,
+        })
+    }
+}
+
 /// The response headers the server produced did not validate.
-#[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ErrorInvalidResponseHeaders {
     pub cases: Vec<ValidationFailure>,
 }
 
+impl rt::Serialize for ErrorInvalidResponseHeaders {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(
+            serializer,
+            "ErrorInvalidResponseHeaders",
+            len,
+        )?;
+        fields.field("cases", &self.cases)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ErrorInvalidResponseHeaders {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ErrorInvalidResponseHeaders {
+    const NAME: &'static str = "ErrorInvalidResponseHeaders";
+
+    const FIELDS: &'static [&'static str] = &["cases"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "cases")?;
+        }
+        Ok(Self {
+            cases: rt::required(read.0, "cases")?,
+        })
+    }
+}
+
 /// The response body the server produced did not validate.
-#[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ErrorInvalidResponseBody {
     pub cases: Vec<ValidationFailure>,
 }
 
+impl rt::Serialize for ErrorInvalidResponseBody {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(serializer, "ErrorInvalidResponseBody", len)?;
+        fields.field("cases", &self.cases)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ErrorInvalidResponseBody {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ErrorInvalidResponseBody {
+    const NAME: &'static str = "ErrorInvalidResponseBody";
+
+    const FIELDS: &'static [&'static str] = &["cases"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "cases")?;
+        }
+        Ok(Self {
+            cases: rt::required(read.0, "cases")?,
+        })
+    }
+}
+
 /// The request was not a readable Telepact message.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ErrorParseFailure {
     pub reasons: Vec<ParseFailure>,
 }
 
+impl rt::Serialize for ErrorParseFailure {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(serializer, "ErrorParseFailure", len)?;
+        fields.field("reasons", &self.reasons)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ErrorParseFailure {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ErrorParseFailure {
+    const NAME: &'static str = "ErrorParseFailure";
+
+    const FIELDS: &'static [&'static str] = &["reasons"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "reasons")?;
+        }
+        Ok(Self {
+            reasons: rt::required(read.0, "reasons")?,
+        })
+    }
+}
+
 /// The arguments of `fn.api_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct ApiInput {
-    #[serde(
-        rename = "includeInternal!",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub include_internal: Option<bool>,
-    #[serde(
-        rename = "includeExamples!",
-        default,
-        skip_serializing_if = "Option::is_none"
-    )]
     pub include_examples: Option<bool>,
+}
+
+impl rt::Serialize for ApiInput {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = usize::from(self.include_internal.is_some())
+            + usize::from(self.include_examples.is_some());
+        let mut fields = rt::write_struct(serializer, "ApiInput", len)?;
+        fields.optional("includeInternal!", &self.include_internal)?;
+        fields.optional("includeExamples!", &self.include_examples)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ApiInput {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ApiInput {
+    const NAME: &'static str = "ApiInput";
+
+    const FIELDS: &'static [&'static str] = &["includeInternal!", "includeExamples!"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None, None);
+        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            match index {
+                0 => rt::read_field(&mut map, &mut read.0, "includeInternal!")?,
+                _ => rt::read_field(&mut map, &mut read.1, "includeExamples!")?,
+            }
+        }
+        Ok(Self {
+            include_internal: read.0.flatten(),
+            include_examples: read.1.flatten(),
+        })
+    }
 }
 
 impl rt::FunctionInput for ApiInput {
@@ -318,43 +1667,194 @@ impl rt::FunctionInput for ApiInput {
 }
 
 /// The result of `fn.api_`.
-#[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiOutput {
     /// The function succeeded.
-    #[serde(rename = "Ok_")]
     Ok(ApiOk),
     /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-    #[serde(rename = "ErrorUnknown_")]
     ErrorUnknown(ErrorUnknown),
     /// The request headers did not validate.
-    #[serde(rename = "ErrorInvalidRequestHeaders_")]
     ErrorInvalidRequestHeaders(ErrorInvalidRequestHeaders),
     /// The request body did not validate.
-    #[serde(rename = "ErrorInvalidRequestBody_")]
     ErrorInvalidRequestBody(ErrorInvalidRequestBody),
     /// The response headers the server produced did not validate.
-    #[serde(rename = "ErrorInvalidResponseHeaders_")]
     ErrorInvalidResponseHeaders(ErrorInvalidResponseHeaders),
     /// The response body the server produced did not validate.
-    #[serde(rename = "ErrorInvalidResponseBody_")]
     ErrorInvalidResponseBody(ErrorInvalidResponseBody),
     /// The request was not a readable Telepact message.
-    #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
 
+impl rt::Serialize for ApiOutput {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Ok(payload) => {
+                serializer.serialize_newtype_variant("ApiOutput", 0, "Ok_", payload)
+            }
+            Self::ErrorUnknown(payload) => {
+                serializer
+                    .serialize_newtype_variant("ApiOutput", 1, "ErrorUnknown_", payload)
+            }
+            Self::ErrorInvalidRequestHeaders(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ApiOutput",
+                        2,
+                        "ErrorInvalidRequestHeaders_",
+                        payload,
+                    )
+            }
+            Self::ErrorInvalidRequestBody(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ApiOutput",
+                        3,
+                        "ErrorInvalidRequestBody_",
+                        payload,
+                    )
+            }
+            Self::ErrorInvalidResponseHeaders(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ApiOutput",
+                        4,
+                        "ErrorInvalidResponseHeaders_",
+                        payload,
+                    )
+            }
+            Self::ErrorInvalidResponseBody(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ApiOutput",
+                        5,
+                        "ErrorInvalidResponseBody_",
+                        payload,
+                    )
+            }
+            Self::ErrorParseFailure(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "ApiOutput",
+                        6,
+                        "ErrorParseFailure_",
+                        payload,
+                    )
+            }
+        }
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ApiOutput {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_union(deserializer)
+    }
+}
+
+impl rt::DeserializeUnion for ApiOutput {
+    const NAME: &'static str = "ApiOutput";
+
+    const TAGS: &'static [&'static str] = &[
+        "Ok_",
+        "ErrorUnknown_",
+        "ErrorInvalidRequestHeaders_",
+        "ErrorInvalidRequestBody_",
+        "ErrorInvalidResponseHeaders_",
+        "ErrorInvalidResponseBody_",
+        "ErrorParseFailure_",
+    ];
+
+    fn read_payload<'de, A: rt::VariantAccess<'de>>(
+        index: usize,
+        payload: A,
+    ) -> Result<Self, A::Error> {
+        match index {
+            0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+            1 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+            2 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ErrorInvalidRequestHeaders)
+            }
+            3 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ErrorInvalidRequestBody)
+            }
+            4 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ErrorInvalidResponseHeaders)
+            }
+            5 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ErrorInvalidResponseBody)
+            }
+            6 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorParseFailure),
+            _ => Err(rt::unknown_tag(index, Self::TAGS)),
+        }
+    }
+}
+
 /// The `Ok_` result of `fn.api_`.
-#[derive(Debug, Clone, PartialEq, Eq, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ApiOk {
     pub api: Vec<rt::IndexMap<String, rt::Value>>,
 }
 
+impl rt::Serialize for ApiOk {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let len = 1;
+        let mut fields = rt::write_struct(serializer, "ApiOk", len)?;
+        fields.field("api", &self.api)?;
+        fields.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for ApiOk {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for ApiOk {
+    const NAME: &'static str = "ApiOk";
+
+    const FIELDS: &'static [&'static str] = &["api"];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        let mut read = (None,);
+        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            rt::read_field(&mut map, &mut read.0, "api")?;
+        }
+        Ok(Self {
+            api: rt::required(read.0, "api")?,
+        })
+    }
+}
+
 /// The arguments of `fn.ping_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct PingInput {}
+
+impl rt::Serialize for PingInput {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "PingInput", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for PingInput {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for PingInput {
+    const NAME: &'static str = "PingInput";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}
 
 impl rt::FunctionInput for PingInput {
     const NAME: &'static str = "fn.ping_";
@@ -373,33 +1873,154 @@ impl rt::FunctionInput for PingInput {
 }
 
 /// The result of `fn.ping_`.
-#[derive(Debug, Clone, PartialEq, Eq, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PingOutput {
     /// The function succeeded.
-    #[serde(rename = "Ok_")]
     Ok(PingOk),
     /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
-    #[serde(rename = "ErrorUnknown_")]
     ErrorUnknown(ErrorUnknown),
     /// The request headers did not validate.
-    #[serde(rename = "ErrorInvalidRequestHeaders_")]
     ErrorInvalidRequestHeaders(ErrorInvalidRequestHeaders),
     /// The request body did not validate.
-    #[serde(rename = "ErrorInvalidRequestBody_")]
     ErrorInvalidRequestBody(ErrorInvalidRequestBody),
     /// The response headers the server produced did not validate.
-    #[serde(rename = "ErrorInvalidResponseHeaders_")]
     ErrorInvalidResponseHeaders(ErrorInvalidResponseHeaders),
     /// The response body the server produced did not validate.
-    #[serde(rename = "ErrorInvalidResponseBody_")]
     ErrorInvalidResponseBody(ErrorInvalidResponseBody),
     /// The request was not a readable Telepact message.
-    #[serde(rename = "ErrorParseFailure_")]
     ErrorParseFailure(ErrorParseFailure),
 }
 
+impl rt::Serialize for PingOutput {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::Ok(payload) => {
+                serializer.serialize_newtype_variant("PingOutput", 0, "Ok_", payload)
+            }
+            Self::ErrorUnknown(payload) => {
+                serializer
+                    .serialize_newtype_variant("PingOutput", 1, "ErrorUnknown_", payload)
+            }
+            Self::ErrorInvalidRequestHeaders(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "PingOutput",
+                        2,
+                        "ErrorInvalidRequestHeaders_",
+                        payload,
+                    )
+            }
+            Self::ErrorInvalidRequestBody(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "PingOutput",
+                        3,
+                        "ErrorInvalidRequestBody_",
+                        payload,
+                    )
+            }
+            Self::ErrorInvalidResponseHeaders(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "PingOutput",
+                        4,
+                        "ErrorInvalidResponseHeaders_",
+                        payload,
+                    )
+            }
+            Self::ErrorInvalidResponseBody(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "PingOutput",
+                        5,
+                        "ErrorInvalidResponseBody_",
+                        payload,
+                    )
+            }
+            Self::ErrorParseFailure(payload) => {
+                serializer
+                    .serialize_newtype_variant(
+                        "PingOutput",
+                        6,
+                        "ErrorParseFailure_",
+                        payload,
+                    )
+            }
+        }
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for PingOutput {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_union(deserializer)
+    }
+}
+
+impl rt::DeserializeUnion for PingOutput {
+    const NAME: &'static str = "PingOutput";
+
+    const TAGS: &'static [&'static str] = &[
+        "Ok_",
+        "ErrorUnknown_",
+        "ErrorInvalidRequestHeaders_",
+        "ErrorInvalidRequestBody_",
+        "ErrorInvalidResponseHeaders_",
+        "ErrorInvalidResponseBody_",
+        "ErrorParseFailure_",
+    ];
+
+    fn read_payload<'de, A: rt::VariantAccess<'de>>(
+        index: usize,
+        payload: A,
+    ) -> Result<Self, A::Error> {
+        match index {
+            0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+            1 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+            2 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ErrorInvalidRequestHeaders)
+            }
+            3 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ErrorInvalidRequestBody)
+            }
+            4 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ErrorInvalidResponseHeaders)
+            }
+            5 => {
+                rt::VariantAccess::newtype_variant(payload)
+                    .map(Self::ErrorInvalidResponseBody)
+            }
+            6 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorParseFailure),
+            _ => Err(rt::unknown_tag(index, Self::TAGS)),
+        }
+    }
+}
+
 /// The `Ok_` result of `fn.ping_`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]
-#[serde(crate = "rt::serde")]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub struct PingOk {}
+
+impl rt::Serialize for PingOk {
+    fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        rt::write_struct(serializer, "PingOk", 0)?.end()
+    }
+}
+
+impl<'de> rt::Deserialize<'de> for PingOk {
+    fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        rt::deserialize_struct(deserializer)
+    }
+}
+
+impl rt::DeserializeStruct for PingOk {
+    const NAME: &'static str = "PingOk";
+
+    const FIELDS: &'static [&'static str] = &[];
+
+    fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+        rt::next_field(&mut map, Self::FIELDS)?;
+        Ok(Self {})
+    }
+}

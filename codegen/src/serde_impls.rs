@@ -1,0 +1,237 @@
+//! Emits the `Serialize` and `Deserialize` impls of generated types as a few lines each
+//! over the runtime's helpers, rather than `#[derive]`: serde's derive expands every
+//! type into visitors and a field enum, and for a large schema that expansion was most
+//! of the time `cargo check` spent on the generated module after an edit. The impls
+//! read and write what the derive would (see the runtime's `typed::serde_glue`).
+//!
+//! A type given a `#[serde(..)]` attribute through the builder keeps the derive, which
+//! is the only thing that reads such attributes.
+
+use proc_macro2::{Delimiter, Ident, Literal, TokenStream, TokenTree};
+use quote::{ToTokens, quote};
+use telepact_schema::TypeKind;
+
+use crate::emit::Emitter;
+use crate::names::ident;
+use crate::plan::{FieldPlan, Item, Shape, VariantPlan};
+
+impl Emitter<'_> {
+    /// Whether `item` derives its serde impls: only when the builder gave it, or one of
+    /// its fields, a `#[serde(..)]` attribute.
+    pub(crate) fn derives_serde(&self, item: &Item) -> bool {
+        let fields = match &item.shape {
+            Shape::Struct(fields) => fields.as_slice(),
+            Shape::Enum(_) => &[],
+        };
+        self.options
+            .attributes_for(&item.key)
+            .into_iter()
+            .chain(
+                fields
+                    .iter()
+                    .flat_map(|f| self.options.field_attributes_for(&item.key, &f.wire)),
+            )
+            .any(names_serde)
+    }
+
+    /// The serde impls of `item`, unless it derives them.
+    pub(crate) fn serde_impls(&self, item: &Item) -> Option<TokenStream> {
+        if self.derives_serde(item) {
+            return None;
+        }
+        let name = ident(&item.name);
+        Some(match &item.shape {
+            Shape::Struct(fields) => struct_impls(&name, &item.name, fields),
+            Shape::Enum(variants) => union_impls(&name, &item.name, variants),
+        })
+    }
+}
+
+/// Whether `attributes` holds a `#[serde(..)]` attribute.
+fn names_serde(attributes: &TokenStream) -> bool {
+    attributes.clone().into_iter().any(|tree| match tree {
+        TokenTree::Group(group) if group.delimiter() == Delimiter::Bracket => matches!(
+            group.stream().into_iter().next(),
+            Some(TokenTree::Ident(path)) if path == "serde"
+        ),
+        _ => false,
+    })
+}
+
+fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStream {
+    let always = fields.iter().filter(|f| !f.optional).count();
+    let idents: Vec<Ident> = fields.iter().map(|f| ident(&f.name)).collect();
+    // The number of fields written: those always there, and the optional ones set.
+    let counted = fields.iter().zip(&idents).filter(|(f, _)| f.optional);
+    let mut len: Vec<TokenStream> = counted
+        .map(|(_, name)| quote! { usize::from(self.#name.is_some()) })
+        .collect();
+    if always > 0 || len.is_empty() {
+        len.insert(0, Literal::usize_unsuffixed(always).into_token_stream());
+    }
+    let writes = fields.iter().zip(&idents).map(|(f, name)| {
+        let wire = &f.wire;
+        if f.optional {
+            quote! { fields.optional(#wire, &self.#name)?; }
+        } else {
+            quote! { fields.field(#wire, &self.#name)?; }
+        }
+    });
+    let write = if fields.is_empty() {
+        quote! { rt::write_struct(serializer, #rust_name, 0)?.end() }
+    } else {
+        quote! {
+            let len = #(#len)+*;
+            let mut fields = rt::write_struct(serializer, #rust_name, len)?;
+            #(#writes)*
+            fields.end()
+        }
+    };
+    let wires = fields.iter().map(|f| &f.wire);
+    let slots = fields.iter().map(|_| quote! { None, });
+    let reads: Vec<TokenStream> = fields
+        .iter()
+        .enumerate()
+        .map(|(index, f)| {
+            let slot = syn::Index::from(index);
+            let wire = &f.wire;
+            let read = if f.optional && accepts_null(f) {
+                // A present `null` is `Some(null)`, not absent.
+                quote! { rt::read_present }
+            } else {
+                quote! { rt::read_field }
+            };
+            quote! { #read(&mut map, &mut read.#slot, #wire)? }
+        })
+        .collect();
+    let builds = fields
+        .iter()
+        .zip(&idents)
+        .enumerate()
+        .map(|(index, (f, name))| {
+            let slot = syn::Index::from(index);
+            let wire = &f.wire;
+            if f.optional || is_option(f) {
+                // Absent is `None`, as with the derive (which reads a missing `Option` as
+                // `None` even for a required field).
+                quote! { #name: read.#slot.flatten(), }
+            } else {
+                quote! { #name: rt::required(read.#slot, #wire)?, }
+            }
+        });
+    let read_loop = match reads.split_last() {
+        None => quote! { rt::next_field(&mut map, Self::FIELDS)?; },
+        Some((only, [])) => quote! {
+            let mut read = (None,);
+            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+                #only;
+            }
+        },
+        Some((last, others)) => {
+            // `next_field` answers only with indexes into `FIELDS`: past the others,
+            // the last.
+            let indexes = (0..others.len()).map(Literal::usize_unsuffixed);
+            quote! {
+                let mut read = (#(#slots)*);
+                while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                    match index {
+                        #(#indexes => #others,)*
+                        _ => #last,
+                    }
+                }
+            }
+        }
+    };
+    quote! {
+        impl rt::Serialize for #name {
+            fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #write
+            }
+        }
+
+        impl<'de> rt::Deserialize<'de> for #name {
+            fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                rt::deserialize_struct(deserializer)
+            }
+        }
+
+        impl rt::DeserializeStruct for #name {
+            const NAME: &'static str = #rust_name;
+            const FIELDS: &'static [&'static str] = &[#(#wires),*];
+
+            fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                #read_loop
+                Ok(Self { #(#builds)* })
+            }
+        }
+    }
+}
+
+fn union_impls(name: &Ident, rust_name: &str, variants: &[VariantPlan]) -> TokenStream {
+    let idents: Vec<Ident> = variants.iter().map(|v| ident(&v.name)).collect();
+    let writes = variants
+        .iter()
+        .zip(&idents)
+        .enumerate()
+        .map(|(index, (v, variant))| {
+            let index = Literal::u32_unsuffixed(u32::try_from(index).unwrap_or(u32::MAX));
+            let wire = &v.wire;
+            quote! {
+                Self::#variant(payload) => {
+                    serializer.serialize_newtype_variant(#rust_name, #index, #wire, payload)
+                }
+            }
+        });
+    let reads = idents.iter().enumerate().map(|(index, variant)| {
+        let index = Literal::usize_unsuffixed(index);
+        quote! { #index => rt::VariantAccess::newtype_variant(payload).map(Self::#variant), }
+    });
+    let tags = variants.iter().map(|v| &v.wire);
+    // A union without tags has no values: `match *self {}` proves it.
+    let matched = if variants.is_empty() {
+        quote! { *self }
+    } else {
+        quote! { self }
+    };
+    quote! {
+        impl rt::Serialize for #name {
+            fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                match #matched {
+                    #(#writes)*
+                }
+            }
+        }
+
+        impl<'de> rt::Deserialize<'de> for #name {
+            fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                rt::deserialize_union(deserializer)
+            }
+        }
+
+        impl rt::DeserializeUnion for #name {
+            const NAME: &'static str = #rust_name;
+            const TAGS: &'static [&'static str] = &[#(#tags),*];
+
+            fn read_payload<'de, A: rt::VariantAccess<'de>>(
+                index: usize,
+                payload: A,
+            ) -> Result<Self, A::Error> {
+                match index {
+                    #(#reads)*
+                    _ => Err(rt::unknown_tag(index, Self::TAGS)),
+                }
+            }
+        }
+    }
+}
+
+/// Whether `null` is a valid value of the field's type.
+fn accepts_null(field: &FieldPlan) -> bool {
+    field.ty.nullable || field.ty.kind == TypeKind::Any
+}
+
+/// Whether the field's Rust type is an `Option` before its optionality is added: a
+/// nullable type other than `any` (which holds `null` itself).
+fn is_option(field: &FieldPlan) -> bool {
+    field.ty.nullable && field.ty.kind != TypeKind::Any
+}

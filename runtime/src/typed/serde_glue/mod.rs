@@ -1,0 +1,356 @@
+//! The serde impls of generated types, written through a few generic helpers rather
+//! than derived: serde's derive expands a struct into a field enum, two visitors and a
+//! sequence form, and for a large schema that expansion was most of the time `cargo
+//! check` spent on the generated module after an edit. What they read and write is what
+//! the derive would: the same keys, `skip_serializing_if` for optional fields, unknown
+//! keys ignored, and the derive's errors for a missing or repeated field or an unknown
+//! tag.
+
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::{self, DeserializeSeed, EnumAccess, IgnoredAny, MapAccess, SeqAccess, Visitor};
+use serde::ser::{SerializeStruct, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
+
+/// Writes the fields of a generated struct.
+#[derive(Debug)]
+pub struct StructWriter<S>(S);
+
+/// Starts writing the struct `name` with `len` fields (those to be skipped not counted).
+pub fn write_struct<S: Serializer>(
+    serializer: S,
+    name: &'static str,
+    len: usize,
+) -> Result<StructWriter<S::SerializeStruct>, S::Error> {
+    serializer.serialize_struct(name, len).map(StructWriter)
+}
+
+impl<S: SerializeStruct> StructWriter<S> {
+    /// Writes a field that is always present.
+    pub fn field<T: Serialize + ?Sized>(
+        &mut self,
+        key: &'static str,
+        value: &T,
+    ) -> Result<(), S::Error> {
+        self.0.serialize_field(key, value)
+    }
+
+    /// Writes an optional field when it is set, and skips it when not.
+    pub fn optional<T: Serialize>(
+        &mut self,
+        key: &'static str,
+        value: &Option<T>,
+    ) -> Result<(), S::Error> {
+        match value {
+            Some(value) => self.0.serialize_field(key, value),
+            None => self.0.skip_field(key),
+        }
+    }
+
+    /// Ends the struct.
+    pub fn end(self) -> Result<S::Ok, S::Error> {
+        self.0.end()
+    }
+}
+
+/// A generated struct read from a map: generated code implements it and calls
+/// [`deserialize_struct`] from its `Deserialize` impl.
+pub trait DeserializeStruct: Sized {
+    /// The Rust name, for messages (`struct Shift`).
+    const NAME: &'static str;
+    /// The keys, as on the wire; [`next_field`] answers with an index into them.
+    const FIELDS: &'static [&'static str];
+
+    /// Reads the fields from `map` (see [`next_field`], [`read_field`]).
+    fn read_fields<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+}
+
+/// Reads the generated struct `T`.
+pub fn deserialize_struct<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: DeserializeStruct,
+    D: Deserializer<'de>,
+{
+    deserializer.deserialize_struct(T::NAME, T::FIELDS, StructVisitor(PhantomData))
+}
+
+struct StructVisitor<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeStruct> Visitor<'de> for StructVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "struct {}", T::NAME)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+        T::read_fields(map)
+    }
+
+    /// A struct written as a sequence of its fields' values in order, as formats such as
+    /// bincode write structs. Every field must be there: a format that skips an absent
+    /// optional field cannot be read back this way (nor with the derive).
+    fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
+        T::read_fields(SeqFields {
+            seq,
+            next: 0,
+            name: T::NAME,
+            fields: T::FIELDS,
+        })
+    }
+}
+
+/// Whether the struct key `key` names an optional field: by the protocol's rule, a
+/// struct's optional fields end in `!`, and every header is optional.
+fn is_optional(key: &str) -> bool {
+    key.ends_with('!') || key.starts_with('@')
+}
+
+/// Hands its seed to the first deserializer it is given, leaving it in place when the
+/// sequence had no element left to give.
+struct SeedOnce<'a, S>(&'a mut Option<S>);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for SeedOnce<'_, S> {
+    type Value = S::Value;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
+        match self.0.take() {
+            Some(seed) => seed.deserialize(deserializer),
+            None => Err(de::Error::custom("a field read twice")),
+        }
+    }
+}
+
+/// A sequence of field values read as a map whose keys are the fields in order.
+struct SeqFields<A> {
+    seq: A,
+    next: usize,
+    name: &'static str,
+    fields: &'static [&'static str],
+}
+
+impl<'de, A: SeqAccess<'de>> MapAccess<'de> for SeqFields<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        if self.next == self.fields.len() {
+            return Ok(None);
+        }
+        let index = self.next as u64;
+        seed.deserialize(de::value::U64Deserializer::new(index))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        let index = self.next;
+        self.next += 1;
+        let mut seed = Some(seed);
+        let value = self.seq.next_element_seed(SeedOnce(&mut seed))?;
+        match (value, seed) {
+            (Some(value), _) => Ok(value),
+            // As with the derive, an optional field past the end is absent.
+            (None, Some(seed)) if is_optional(self.fields[index]) => {
+                seed.deserialize(de::value::UnitDeserializer::new())
+            }
+            (None, _) => {
+                let expected = format!("struct {} with {} elements", self.name, self.fields.len());
+                Err(de::Error::invalid_length(index, &expected.as_str()))
+            }
+        }
+    }
+}
+
+/// The index in `fields` of the next key of `map`, skipping keys (and their values)
+/// that are not in `fields`; `None` at the end of the map.
+pub fn next_field<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    fields: &'static [&'static str],
+) -> Result<Option<usize>, A::Error> {
+    while let Some(key) = map.next_key_seed(KeyIndex { names: fields })? {
+        match key {
+            Some(index) => return Ok(Some(index)),
+            None => {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+    }
+    Ok(None)
+}
+
+/// Reads the value of the field `key` into `slot`; a second value for it is an error.
+pub fn read_field<'de, T, A>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    key: &'static str,
+) -> Result<(), A::Error>
+where
+    T: Deserialize<'de>,
+    A: MapAccess<'de>,
+{
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(key));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+/// Reads the value of the optional field `key` as present, `null` included: the
+/// field's type is `Option<T>` with `T` holding `null` itself (`Option<Option<U>>`, or
+/// `Value`), so `None` means absent and only absent.
+pub fn read_present<'de, T, A>(
+    map: &mut A,
+    slot: &mut Option<Option<T>>,
+    key: &'static str,
+) -> Result<(), A::Error>
+where
+    T: Deserialize<'de>,
+    A: MapAccess<'de>,
+{
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(key));
+    }
+    *slot = Some(Some(map.next_value()?));
+    Ok(())
+}
+
+/// The value read for the required field `key`.
+pub fn required<T, E: de::Error>(slot: Option<T>, key: &'static str) -> Result<T, E> {
+    slot.ok_or_else(|| E::missing_field(key))
+}
+
+/// A generated union (or function result) read from a one-key map: generated code
+/// implements it and calls [`deserialize_union`] from its `Deserialize` impl.
+pub trait DeserializeUnion: Sized {
+    /// The Rust name, for messages (`enum Auth`).
+    const NAME: &'static str;
+    /// The tags, as on the wire.
+    const TAGS: &'static [&'static str];
+
+    /// Reads the payload of the tag `TAGS[index]`.
+    fn read_payload<'de, A: de::VariantAccess<'de>>(
+        index: usize,
+        payload: A,
+    ) -> Result<Self, A::Error>;
+}
+
+/// Reads the generated union `T`.
+pub fn deserialize_union<'de, T, D>(deserializer: D) -> Result<T, D::Error>
+where
+    T: DeserializeUnion,
+    D: Deserializer<'de>,
+{
+    deserializer.deserialize_enum(T::NAME, T::TAGS, UnionVisitor(PhantomData))
+}
+
+struct UnionVisitor<T>(PhantomData<T>);
+
+impl<'de, T: DeserializeUnion> Visitor<'de> for UnionVisitor<T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "enum {}", T::NAME)
+    }
+
+    fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<T, A::Error> {
+        let (index, payload) = data.variant_seed(TagIndex { names: T::TAGS })?;
+        T::read_payload(index, payload)
+    }
+}
+
+/// The error for a tag index [`DeserializeUnion::read_payload`] does not know; the
+/// seed that found the index only answers with known ones.
+pub fn unknown_tag<E: de::Error>(index: usize, tags: &'static [&'static str]) -> E {
+    E::invalid_value(
+        de::Unexpected::Unsigned(index as u64),
+        &format!("a tag index below {}", tags.len()).as_str(),
+    )
+}
+
+/// Reads a struct key as its index in `names`, or `None` when it is not one of them.
+struct KeyIndex {
+    names: &'static [&'static str],
+}
+
+impl<'de> DeserializeSeed<'de> for KeyIndex {
+    type Value = Option<usize>;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for KeyIndex {
+    type Value = Option<usize>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a field identifier")
+    }
+
+    fn visit_u64<E: de::Error>(self, index: u64) -> Result<Self::Value, E> {
+        Ok(usize::try_from(index)
+            .ok()
+            .filter(|&index| index < self.names.len()))
+    }
+
+    fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
+        Ok(self.names.iter().position(|name| *name == key))
+    }
+
+    fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<Self::Value, E> {
+        Ok(self.names.iter().position(|name| name.as_bytes() == key))
+    }
+}
+
+/// Reads a union tag as its index in `names`; any other tag is an error.
+struct TagIndex {
+    names: &'static [&'static str],
+}
+
+impl<'de> DeserializeSeed<'de> for TagIndex {
+    type Value = usize;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
+        deserializer.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for TagIndex {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a variant identifier")
+    }
+
+    fn visit_u64<E: de::Error>(self, index: u64) -> Result<usize, E> {
+        usize::try_from(index)
+            .ok()
+            .filter(|&index| index < self.names.len())
+            .ok_or_else(|| {
+                E::invalid_value(
+                    de::Unexpected::Unsigned(index),
+                    &format!("variant index 0 <= i < {}", self.names.len()).as_str(),
+                )
+            })
+    }
+
+    fn visit_str<E: de::Error>(self, tag: &str) -> Result<usize, E> {
+        self.names
+            .iter()
+            .position(|name| *name == tag)
+            .ok_or_else(|| E::unknown_variant(tag, self.names))
+    }
+
+    fn visit_bytes<E: de::Error>(self, tag: &[u8]) -> Result<usize, E> {
+        match std::str::from_utf8(tag) {
+            Ok(tag) => self.visit_str(tag),
+            Err(_) => Err(E::invalid_value(de::Unexpected::Bytes(tag), &self)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
