@@ -118,7 +118,7 @@ impl Transport for HttpTransport {
 
 /// The response body, read chunk by chunk into one buffer, refused once it passes
 /// `limit` bytes (at once when its `Content-Length` says so).
-async fn read_limited(
+pub(super) async fn read_limited(
     mut response: reqwest::Response,
     limit: usize,
 ) -> Result<Vec<u8>, TransportError> {

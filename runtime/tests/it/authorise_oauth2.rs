@@ -258,15 +258,8 @@ async fn a_token_endpoint_redirect_is_not_followed_with_the_secret() {
                 )
             }),
         );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("loopback port");
-    let address = listener.local_addr().expect("bound");
-    tokio::spawn(async move {
-        let _ = axum::serve(listener, app).await;
-    });
-    let source = ClientCredentials::new(&format!("http://{address}/token"), "id", "secret")
-        .expect("a loopback url");
+    let url = serve_token_endpoint(app).await;
+    let source = ClientCredentials::new(&url, "id", "secret").expect("a loopback url");
     let client =
         Client::new(|_: Vec<u8>| async { Ok::<_, telepact::client::TransportError>(Vec::new()) })
             .with_authoriser(BearerAuthoriser::new(source));
@@ -297,4 +290,67 @@ fn debug_output_never_shows_the_client_secret() {
 
     assert!(!shown.contains(CLIENT_SECRET), "{shown}");
     assert!(shown.contains(CLIENT_ID));
+}
+
+/// Serves `app` on a loopback port and gives the URL of its `/token`.
+async fn serve_token_endpoint(app: axum::Router) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    format!("http://{address}/token")
+}
+
+/// Asked directly (not through a `Client`, whose call timeout would bound it anyway),
+/// a token endpoint that never answers fails the request after its timeout.
+#[tokio::test]
+async fn a_token_endpoint_that_never_answers_fails_after_the_timeout() {
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(std::future::pending::<&'static str>),
+    );
+    let url = serve_token_endpoint(app).await;
+    let source = ClientCredentials::new(&url, "id", "secret")
+        .expect("a loopback url")
+        .timeout(Duration::from_millis(300));
+    let authoriser = BearerAuthoriser::new(source);
+
+    let outcome = tokio::time::timeout(Duration::from_secs(20), authoriser.current_token())
+        .await
+        .expect("the token request ends by itself");
+
+    let error = outcome.expect_err("no answer");
+    assert!(
+        matches!(error, AuthoriseError::TokenEndpoint(_)),
+        "{error:?}"
+    );
+}
+
+/// A token response larger than any token is refused, not read into memory.
+#[tokio::test]
+async fn an_oversized_token_response_is_refused() {
+    let padding = "x".repeat(2 * 1024 * 1024);
+    let body = format!(r#"{{"access_token": "at", "token_type": "bearer", "pad": "{padding}"}}"#);
+    let app = axum::Router::new().route(
+        "/token",
+        axum::routing::post(move || {
+            let body = body.clone();
+            async move { body }
+        }),
+    );
+    let url = serve_token_endpoint(app).await;
+    let source = ClientCredentials::new(&url, "id", "secret").expect("a loopback url");
+
+    let error = BearerAuthoriser::new(source)
+        .current_token()
+        .await
+        .expect_err("too large");
+
+    assert!(
+        matches!(&error, AuthoriseError::TokenEndpoint(why) if why.contains("larger than the limit")),
+        "{error:?}"
+    );
 }

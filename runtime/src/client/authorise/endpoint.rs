@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use super::error::AuthoriseError;
 use super::secret::Secret;
 use super::token::Token;
+use crate::client::http::read_limited;
 
 /// How the client authenticates to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -22,10 +23,21 @@ pub enum ClientAuthMethod {
     SecretPost,
 }
 
+/// How long a token request may take, from connecting to the last byte of the answer,
+/// unless set with `timeout` on the grant: a token endpoint that stops answering fails
+/// the call rather than holding it.
+pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The largest token response read. Token responses are a few kilobytes; an endpoint
+/// (or whatever answers at its URL) cannot make the client hold more.
+const TOKEN_RESPONSE_LIMIT: usize = 1024 * 1024;
+
 /// A token endpoint and the client's identity there.
 #[derive(Debug, Clone)]
 pub(super) struct TokenEndpoint {
     pub(super) http: reqwest::Client,
+    /// Bounds each token request (see [`DEFAULT_TOKEN_TIMEOUT`]).
+    pub(super) timeout: Duration,
     url: reqwest::Url,
     pub(super) client_id: String,
     /// `None` for a public client (which only names itself).
@@ -59,6 +71,7 @@ impl TokenEndpoint {
             .map_err(|error| AuthoriseError::TokenEndpoint(error.to_string()))?;
         Ok(TokenEndpoint {
             http,
+            timeout: DEFAULT_TOKEN_TIMEOUT,
             url,
             client_id,
             client_secret,
@@ -75,6 +88,7 @@ impl TokenEndpoint {
         let mut request = self
             .http
             .post(self.url.clone())
+            .timeout(self.timeout)
             .header(ACCEPT, "application/json");
         match (&self.client_secret, self.method) {
             (Some(secret), ClientAuthMethod::SecretBasic) => {
@@ -91,7 +105,10 @@ impl TokenEndpoint {
         let unreachable = |error: reqwest::Error| AuthoriseError::TokenEndpoint(error.to_string());
         let response = request.form(&form).send().await.map_err(unreachable)?;
         let status = response.status();
-        let body = Zeroizing::new(response.bytes().await.map_err(unreachable)?.to_vec());
+        let body = read_limited(response, TOKEN_RESPONSE_LIMIT)
+            .await
+            .map(Zeroizing::new)
+            .map_err(|error| AuthoriseError::TokenEndpoint(error.to_string()))?;
         let json: Option<Value> = serde_json::from_slice(&body).ok();
         if !status.is_success() {
             return Err(refusal(status.as_u16(), json.as_ref()));

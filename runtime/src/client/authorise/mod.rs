@@ -45,7 +45,7 @@ pub use bearer::BearerAuthoriser;
 pub use cache::TokenCache;
 pub use credential::{AuthValue, Credential};
 #[cfg(feature = "http-client")]
-pub use endpoint::ClientAuthMethod;
+pub use endpoint::{ClientAuthMethod, DEFAULT_TOKEN_TIMEOUT};
 pub use error::AuthoriseError;
 pub use fixed::{BasicAuthoriser, StaticAuthoriser};
 pub use login::{LoginNames, TelepactLogin, login_authoriser};

@@ -51,6 +51,14 @@ impl ClientCredentials {
         self
     }
 
+    /// Bounds each token request, from connecting to the end of the answer (default
+    /// [`DEFAULT_TOKEN_TIMEOUT`](super::DEFAULT_TOKEN_TIMEOUT), 30 s); it applies to a
+    /// client given with [`Self::http_client`] too.
+    pub fn timeout(mut self, timeout: std::time::Duration) -> Self {
+        self.endpoint.timeout = timeout;
+        self
+    }
+
     /// Shares an existing `reqwest` client (proxy, TLS roots, timeouts). Build it with
     /// `redirect(reqwest::redirect::Policy::none())`: a client that follows redirects
     /// re-sends the form, secrets included, to the new location.
