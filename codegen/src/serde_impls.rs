@@ -88,6 +88,7 @@ fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStr
         }
     };
     let wires = fields.iter().map(|f| &f.wire);
+    let field_index = index_of("field_index", "key", fields.iter().map(|f| f.wire.as_str()));
     let slots = fields.iter().map(|_| quote! { None, });
     let reads: Vec<TokenStream> = fields
         .iter()
@@ -120,10 +121,10 @@ fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStr
             }
         });
     let read_loop = match reads.split_last() {
-        None => quote! { rt::next_field(&mut map, Self::FIELDS)?; },
+        None => quote! { Self::next_field(&mut map)?; },
         Some((only, [])) => quote! {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 #only;
             }
         },
@@ -133,7 +134,7 @@ fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStr
             let indexes = (0..others.len()).map(Literal::usize_unsuffixed);
             quote! {
                 let mut read = (#(#slots)*);
-                while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+                while let Some(index) = Self::next_field(&mut map)? {
                     match index {
                         #(#indexes => #others,)*
                         _ => #last,
@@ -158,6 +159,8 @@ fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStr
         impl rt::DeserializeStruct for #name {
             const NAME: &'static str = #rust_name;
             const FIELDS: &'static [&'static str] = &[#(#wires),*];
+
+            #field_index
 
             fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
                 #read_loop
@@ -187,6 +190,7 @@ fn union_impls(name: &Ident, rust_name: &str, variants: &[VariantPlan]) -> Token
         quote! { #index => rt::VariantAccess::newtype_variant(payload).map(Self::#variant), }
     });
     let tags = variants.iter().map(|v| &v.wire);
+    let tag_index = index_of("tag_index", "tag", variants.iter().map(|v| v.wire.as_str()));
     // A union without tags has no values: `match *self {}` proves it.
     let matched = if variants.is_empty() {
         quote! { *self }
@@ -212,6 +216,8 @@ fn union_impls(name: &Ident, rust_name: &str, variants: &[VariantPlan]) -> Token
             const NAME: &'static str = #rust_name;
             const TAGS: &'static [&'static str] = &[#(#tags),*];
 
+            #tag_index
+
             fn read_payload<'de, A: rt::VariantAccess<'de>>(
                 index: usize,
                 payload: A,
@@ -220,6 +226,40 @@ fn union_impls(name: &Ident, rust_name: &str, variants: &[VariantPlan]) -> Token
                     #(#reads)*
                     _ => Err(rt::unknown_tag(index, Self::TAGS)),
                 }
+            }
+        }
+    }
+}
+
+/// `fn field_index(key: &str)` (or `tag_index(tag)`): the index of each of `names`, as a
+/// `match`.
+fn index_of<'a>(
+    function: &str,
+    argument: &str,
+    names: impl Iterator<Item = &'a str>,
+) -> TokenStream {
+    let function = quote::format_ident!("{function}");
+    let arms: Vec<TokenStream> = names
+        .enumerate()
+        .map(|(index, name)| {
+            let index = Literal::usize_unsuffixed(index);
+            quote! { #name => Some(#index), }
+        })
+        .collect();
+    if arms.is_empty() {
+        let unused = quote::format_ident!("_{argument}");
+        return quote! {
+            fn #function(#unused: &str) -> Option<usize> {
+                None
+            }
+        };
+    }
+    let argument = quote::format_ident!("{argument}");
+    quote! {
+        fn #function(#argument: &str) -> Option<usize> {
+            match #argument {
+                #(#arms)*
+                _ => None,
             }
         }
     }

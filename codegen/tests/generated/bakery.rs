@@ -108,6 +108,13 @@ pub mod api {
 
         const TAGS: &'static [&'static str] = &["Password"];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Password" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -158,11 +165,19 @@ pub mod api {
 
         const FIELDS: &'static [&'static str] = &["username", "password"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "username" => Some(0),
+                "password" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "username")?,
                     _ => rt::read_field(&mut map, &mut read.1, "password")?,
@@ -201,10 +216,14 @@ pub mod api {
 
         const FIELDS: &'static [&'static str] = &[];
 
+        fn field_index(_key: &str) -> Option<usize> {
+            None
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
-            rt::next_field(&mut map, Self::FIELDS)?;
+            Self::next_field(&mut map)?;
             Ok(Self {})
         }
     }
@@ -364,6 +383,21 @@ pub mod api {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorUnauthenticated_" => Some(1),
+                "ErrorUnauthorized_" => Some(2),
+                "ErrorUnknown_" => Some(3),
+                "ErrorInvalidRequestHeaders_" => Some(4),
+                "ErrorInvalidRequestBody_" => Some(5),
+                "ErrorInvalidResponseHeaders_" => Some(6),
+                "ErrorInvalidResponseBody_" => Some(7),
+                "ErrorParseFailure_" => Some(8),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -435,11 +469,18 @@ pub mod api {
 
         const FIELDS: &'static [&'static str] = &["message"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "message" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "message")?;
             }
             Ok(Self {
@@ -474,10 +515,14 @@ pub mod api {
 
         const FIELDS: &'static [&'static str] = &[];
 
+        fn field_index(_key: &str) -> Option<usize> {
+            None
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
-            rt::next_field(&mut map, Self::FIELDS)?;
+            Self::next_field(&mut map)?;
             Ok(Self {})
         }
     }
@@ -632,6 +677,21 @@ pub mod api {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorUnauthenticated_" => Some(1),
+                "ErrorUnauthorized_" => Some(2),
+                "ErrorUnknown_" => Some(3),
+                "ErrorInvalidRequestHeaders_" => Some(4),
+                "ErrorInvalidRequestBody_" => Some(5),
+                "ErrorInvalidResponseHeaders_" => Some(6),
+                "ErrorInvalidResponseBody_" => Some(7),
+                "ErrorParseFailure_" => Some(8),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -707,11 +767,20 @@ pub mod api {
 
         const FIELDS: &'static [&'static str] = &["employeeId", "station", "pastry"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "employeeId" => Some(0),
+                "station" => Some(1),
+                "pastry" => Some(2),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "employeeId")?,
                     1 => rt::read_field(&mut map, &mut read.1, "station")?,
@@ -797,11 +866,24 @@ pub mod api {
             "@unsafe_",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "@auth_" => Some(0),
+                "@bin_" => Some(1),
+                "@pac_" => Some(2),
+                "@id_" => Some(3),
+                "@select_" => Some(4),
+                "@time_" => Some(5),
+                "@unsafe_" => Some(6),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "@auth_")?,
                     1 => rt::read_field(&mut map, &mut read.1, "@bin_")?,
@@ -889,11 +971,23 @@ pub mod api {
             "@warn_",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "@bin_" => Some(0),
+                "@enc_" => Some(1),
+                "@pac_" => Some(2),
+                "@id_" => Some(3),
+                "@unsafe_" => Some(4),
+                "@warn_" => Some(5),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
                     1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,

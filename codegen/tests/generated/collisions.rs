@@ -81,11 +81,18 @@ pub mod collisions {
 
         const FIELDS: &'static [&'static str] = &["name"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "name" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "name")?;
             }
             Ok(Self {
@@ -125,6 +132,13 @@ pub mod collisions {
         const NAME: &'static str = "ParseFailure";
 
         const TAGS: &'static [&'static str] = &["Garbled"];
+
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Garbled" => Some(0),
+                _ => None,
+            }
+        }
 
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
@@ -168,11 +182,18 @@ pub mod collisions {
 
         const FIELDS: &'static [&'static str] = &["at"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "at" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "at")?;
             }
             Ok(Self {
@@ -212,11 +233,18 @@ pub mod collisions {
 
         const FIELDS: &'static [&'static str] = &["message"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "message" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "message")?;
             }
             Ok(Self {
@@ -348,6 +376,19 @@ pub mod collisions {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorUnknown_" => Some(1),
+                "ErrorInvalidRequestHeaders_" => Some(2),
+                "ErrorInvalidRequestBody_" => Some(3),
+                "ErrorInvalidResponseHeaders_" => Some(4),
+                "ErrorInvalidResponseBody_" => Some(5),
+                "ErrorParseFailure_" => Some(6),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -413,11 +454,19 @@ pub mod collisions {
 
         const FIELDS: &'static [&'static str] = &["kind", "failure!"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "kind" => Some(0),
+                "failure!" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "kind")?,
                     _ => rt::read_field(&mut map, &mut read.1, "failure!")?,
@@ -496,11 +545,23 @@ pub mod collisions {
             "@unsafe_",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "@bin_" => Some(0),
+                "@pac_" => Some(1),
+                "@id_" => Some(2),
+                "@select_" => Some(3),
+                "@time_" => Some(4),
+                "@unsafe_" => Some(5),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
                     1 => rt::read_field(&mut map, &mut read.1, "@pac_")?,
@@ -586,11 +647,23 @@ pub mod collisions {
             "@warn_",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "@bin_" => Some(0),
+                "@enc_" => Some(1),
+                "@pac_" => Some(2),
+                "@id_" => Some(3),
+                "@unsafe_" => Some(4),
+                "@warn_" => Some(5),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
                     1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,

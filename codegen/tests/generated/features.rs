@@ -356,11 +356,25 @@ pub mod features {
             "optMap!",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "list" => Some(0),
+                "nullableItems" => Some(1),
+                "map" => Some(2),
+                "nullableValues" => Some(3),
+                "grid" => Some(4),
+                "index" => Some(5),
+                "tables" => Some(6),
+                "optMap!" => Some(7),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "list")?,
                     1 => rt::read_field(&mut map, &mut read.1, "nullableItems")?,
@@ -418,11 +432,19 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["note", "bytesByName!"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "note" => Some(0),
+                "bytesByName!" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "note")?,
                     _ => rt::read_field(&mut map, &mut read.1, "bytesByName!")?,
@@ -483,11 +505,23 @@ pub mod features {
             "with_underscore",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "type" => Some(0),
+                "self" => Some(1),
+                "match!" => Some(2),
+                "camelCaseName" => Some(3),
+                "aF" => Some(4),
+                "with_underscore" => Some(5),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "type")?,
                     1 => rt::read_field(&mut map, &mut read.1, "self")?,
@@ -550,11 +584,21 @@ pub mod features {
             "selection!",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "call" => Some(0),
+                "maybeCall" => Some(1),
+                "calls" => Some(2),
+                "selection!" => Some(3),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "call")?,
                     1 => rt::read_field(&mut map, &mut read.1, "maybeCall")?,
@@ -617,11 +661,22 @@ pub mod features {
             "shape!",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "label" => Some(0),
+                "children" => Some(1),
+                "parent!" => Some(2),
+                "next" => Some(3),
+                "shape!" => Some(4),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "label")?,
                     1 => rt::read_field(&mut map, &mut read.1, "children")?,
@@ -677,11 +732,19 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["x", "y"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "x" => Some(0),
+                "y" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "x")?,
                     _ => rt::read_field(&mut map, &mut read.1, "y")?,
@@ -776,6 +839,28 @@ pub mod features {
             "optMaybeBlob!",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "flag" => Some(0),
+                "count" => Some(1),
+                "ratio" => Some(2),
+                "label" => Some(3),
+                "blob" => Some(4),
+                "anything" => Some(5),
+                "maybeFlag" => Some(6),
+                "maybeCount" => Some(7),
+                "maybeRatio" => Some(8),
+                "maybeLabel" => Some(9),
+                "maybeBlob" => Some(10),
+                "maybeAnything" => Some(11),
+                "optFlag!" => Some(12),
+                "optAnything!" => Some(13),
+                "optMaybeLabel!" => Some(14),
+                "optMaybeBlob!" => Some(15),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
@@ -797,7 +882,7 @@ pub mod features {
                 None,
                 None,
             );
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "flag")?,
                     1 => rt::read_field(&mut map, &mut read.1, "count")?,
@@ -875,6 +960,14 @@ pub mod features {
 
         const TAGS: &'static [&'static str] = &["Token", "Password"];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Token" => Some(0),
+                "Password" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -924,11 +1017,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["token"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "token" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "token")?;
             }
             Ok(Self {
@@ -976,11 +1076,19 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["username", "password"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "username" => Some(0),
+                "password" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "username")?,
                     _ => rt::read_field(&mut map, &mut read.1, "password")?,
@@ -1038,6 +1146,16 @@ pub mod features {
 
         const TAGS: &'static [&'static str] = &["Empty", "Circle", "Tagged", "Nested"];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Empty" => Some(0),
+                "Circle" => Some(1),
+                "Tagged" => Some(2),
+                "Nested" => Some(3),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -1078,10 +1196,14 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &[];
 
+        fn field_index(_key: &str) -> Option<usize> {
+            None
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
-            rt::next_field(&mut map, Self::FIELDS)?;
+            Self::next_field(&mut map)?;
             Ok(Self {})
         }
     }
@@ -1119,11 +1241,19 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["center", "radius"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "center" => Some(0),
+                "radius" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "center")?,
                     _ => rt::read_field(&mut map, &mut read.1, "radius")?,
@@ -1167,11 +1297,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["node"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "node" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "node")?;
             }
             Ok(Self {
@@ -1211,11 +1348,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["inner"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "inner" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "inner")?;
             }
             Ok(Self {
@@ -1255,11 +1399,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["retryAfter!"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "retryAfter!" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "retryAfter!")?;
             }
             Ok(Self {
@@ -1299,11 +1450,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["verbose!"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "verbose!" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "verbose!")?;
             }
             Ok(Self { verbose: read.0.flatten() })
@@ -1434,6 +1592,19 @@ pub mod features {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorUnknown_" => Some(1),
+                "ErrorInvalidRequestHeaders_" => Some(2),
+                "ErrorInvalidRequestBody_" => Some(3),
+                "ErrorInvalidResponseHeaders_" => Some(4),
+                "ErrorInvalidResponseBody_" => Some(5),
+                "ErrorParseFailure_" => Some(6),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -1497,11 +1668,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["state"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "state" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "state")?;
             }
             Ok(Self {
@@ -1560,11 +1738,23 @@ pub mod features {
             "links!",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "scalars" => Some(0),
+                "collections!" => Some(1),
+                "keywords!" => Some(2),
+                "tree!" => Some(3),
+                "shape" => Some(4),
+                "links!" => Some(5),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "scalars")?,
                     1 => rt::read_field(&mut map, &mut read.1, "collections!")?,
@@ -1747,6 +1937,22 @@ pub mod features {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorUnauthenticated_" => Some(1),
+                "ErrorUnauthorized_" => Some(2),
+                "ErrorQuotaExceeded" => Some(3),
+                "ErrorUnknown_" => Some(4),
+                "ErrorInvalidRequestHeaders_" => Some(5),
+                "ErrorInvalidRequestBody_" => Some(6),
+                "ErrorInvalidResponseHeaders_" => Some(7),
+                "ErrorInvalidResponseBody_" => Some(8),
+                "ErrorParseFailure_" => Some(9),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -1841,11 +2047,23 @@ pub mod features {
             "links!",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "scalars" => Some(0),
+                "collections!" => Some(1),
+                "keywords!" => Some(2),
+                "tree!" => Some(3),
+                "shape" => Some(4),
+                "links!" => Some(5),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "scalars")?,
                     1 => rt::read_field(&mut map, &mut read.1, "collections!")?,
@@ -1897,11 +2115,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["id"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "id" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "id")?;
             }
             Ok(Self {
@@ -2086,6 +2311,23 @@ pub mod features {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "NotFound" => Some(1),
+                "ErrorUnauthenticated_" => Some(2),
+                "ErrorUnauthorized_" => Some(3),
+                "ErrorQuotaExceeded" => Some(4),
+                "ErrorUnknown_" => Some(5),
+                "ErrorInvalidRequestHeaders_" => Some(6),
+                "ErrorInvalidRequestBody_" => Some(7),
+                "ErrorInvalidResponseHeaders_" => Some(8),
+                "ErrorInvalidResponseBody_" => Some(9),
+                "ErrorParseFailure_" => Some(10),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -2162,11 +2404,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["point"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "point" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "point")?;
             }
             Ok(Self {
@@ -2201,10 +2450,14 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &[];
 
+        fn field_index(_key: &str) -> Option<usize> {
+            None
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
-            rt::next_field(&mut map, Self::FIELDS)?;
+            Self::next_field(&mut map)?;
             Ok(Self {})
         }
     }
@@ -2240,11 +2493,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["cursor!"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "cursor!" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_present(&mut map, &mut read.0, "cursor!")?;
             }
             Ok(Self { cursor: read.0.flatten() })
@@ -2414,6 +2674,22 @@ pub mod features {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorUnauthenticated_" => Some(1),
+                "ErrorUnauthorized_" => Some(2),
+                "ErrorQuotaExceeded" => Some(3),
+                "ErrorUnknown_" => Some(4),
+                "ErrorInvalidRequestHeaders_" => Some(5),
+                "ErrorInvalidRequestBody_" => Some(6),
+                "ErrorInvalidResponseHeaders_" => Some(7),
+                "ErrorInvalidResponseBody_" => Some(8),
+                "ErrorParseFailure_" => Some(9),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -2491,11 +2767,19 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["items", "next!"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "items" => Some(0),
+                "next!" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "items")?,
                     _ => rt::read_field(&mut map, &mut read.1, "next!")?,
@@ -2534,10 +2818,14 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &[];
 
+        fn field_index(_key: &str) -> Option<usize> {
+            None
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
-            rt::next_field(&mut map, Self::FIELDS)?;
+            Self::next_field(&mut map)?;
             Ok(Self {})
         }
     }
@@ -2705,6 +2993,22 @@ pub mod features {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorUnauthenticated_" => Some(1),
+                "ErrorUnauthorized_" => Some(2),
+                "ErrorQuotaExceeded" => Some(3),
+                "ErrorUnknown_" => Some(4),
+                "ErrorInvalidRequestHeaders_" => Some(5),
+                "ErrorInvalidRequestBody_" => Some(6),
+                "ErrorInvalidResponseHeaders_" => Some(7),
+                "ErrorInvalidResponseBody_" => Some(8),
+                "ErrorParseFailure_" => Some(9),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -2780,11 +3084,18 @@ pub mod features {
 
         const FIELDS: &'static [&'static str] = &["healthy"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "healthy" => Some(0),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None,);
-            while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+            while Self::next_field(&mut map)?.is_some() {
                 rt::read_field(&mut map, &mut read.0, "healthy")?;
             }
             Ok(Self {
@@ -2873,11 +3184,26 @@ pub mod features {
             "@unsafe_",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "@auth_" => Some(0),
+                "@bin_" => Some(1),
+                "@pac_" => Some(2),
+                "@id_" => Some(3),
+                "@select_" => Some(4),
+                "@time_" => Some(5),
+                "@traceId" => Some(6),
+                "@in" => Some(7),
+                "@unsafe_" => Some(8),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "@auth_")?,
                     1 => rt::read_field(&mut map, &mut read.1, "@bin_")?,
@@ -2974,11 +3300,24 @@ pub mod features {
             "@warn_",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "@bin_" => Some(0),
+                "@enc_" => Some(1),
+                "@pac_" => Some(2),
+                "@id_" => Some(3),
+                "@servedBy" => Some(4),
+                "@unsafe_" => Some(5),
+                "@warn_" => Some(6),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
                     1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,

@@ -149,11 +149,19 @@ pub mod till {
 
         const FIELDS: &'static [&'static str] = &["shape", "label"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "shape" => Some(0),
+                "label" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "shape")?,
                     _ => rt::read_field(&mut map, &mut read.1, "label")?,
@@ -209,11 +217,19 @@ pub mod till {
 
         const FIELDS: &'static [&'static str] = &["name", "next"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "name" => Some(0),
+                "next" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "name")?,
                     _ => rt::read_field(&mut map, &mut read.1, "next")?,
@@ -262,6 +278,14 @@ pub mod till {
 
         const TAGS: &'static [&'static str] = &["Paid", "Void"];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Paid" => Some(0),
+                "Void" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -307,11 +331,19 @@ pub mod till {
 
         const FIELDS: &'static [&'static str] = &["price", "shapes"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "price" => Some(0),
+                "shapes" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "price")?,
                     _ => rt::read_field(&mut map, &mut read.1, "shapes")?,
@@ -350,10 +382,14 @@ pub mod till {
 
         const FIELDS: &'static [&'static str] = &[];
 
+        fn field_index(_key: &str) -> Option<usize> {
+            None
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
-            rt::next_field(&mut map, Self::FIELDS)?;
+            Self::next_field(&mut map)?;
             Ok(Self {})
         }
     }
@@ -391,11 +427,19 @@ pub mod till {
 
         const FIELDS: &'static [&'static str] = &["item", "budget!"];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "item" => Some(0),
+                "budget!" => Some(1),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "item")?,
                     _ => rt::read_field(&mut map, &mut read.1, "budget!")?,
@@ -532,6 +576,19 @@ pub mod till {
             "ErrorParseFailure_",
         ];
 
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorUnknown_" => Some(1),
+                "ErrorInvalidRequestHeaders_" => Some(2),
+                "ErrorInvalidRequestBody_" => Some(3),
+                "ErrorInvalidResponseHeaders_" => Some(4),
+                "ErrorInvalidResponseBody_" => Some(5),
+                "ErrorParseFailure_" => Some(6),
+                _ => None,
+            }
+        }
+
         fn read_payload<'de, A: rt::VariantAccess<'de>>(
             index: usize,
             payload: A,
@@ -612,11 +669,23 @@ pub mod till {
             "receipt",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "price" => Some(0),
+                "badge" => Some(1),
+                "route!" => Some(2),
+                "totals" => Some(3),
+                "outline" => Some(4),
+                "receipt" => Some(5),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "price")?,
                     1 => rt::read_field(&mut map, &mut read.1, "badge")?,
@@ -707,11 +776,24 @@ pub mod till {
             "@unsafe_",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "@bin_" => Some(0),
+                "@pac_" => Some(1),
+                "@id_" => Some(2),
+                "@select_" => Some(3),
+                "@float" => Some(4),
+                "@time_" => Some(5),
+                "@unsafe_" => Some(6),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
                     1 => rt::read_field(&mut map, &mut read.1, "@pac_")?,
@@ -804,11 +886,24 @@ pub mod till {
             "@warn_",
         ];
 
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "@bin_" => Some(0),
+                "@enc_" => Some(1),
+                "@pac_" => Some(2),
+                "@id_" => Some(3),
+                "@change" => Some(4),
+                "@unsafe_" => Some(5),
+                "@warn_" => Some(6),
+                _ => None,
+            }
+        }
+
         fn read_fields<'de, A: rt::MapAccess<'de>>(
             mut map: A,
         ) -> Result<Self, A::Error> {
             let mut read = (None, None, None, None, None, None, None);
-            while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+            while let Some(index) = Self::next_field(&mut map)? {
                 match index {
                     0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
                     1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,

@@ -18,7 +18,7 @@ pub use super::client::{call, call_raw, call_selected, call_with};
 pub use super::optional::deserialize_present;
 pub use super::serde_glue::{
     DeserializeStruct, DeserializeUnion, StructWriter, deserialize_struct, deserialize_union,
-    next_field, read_field, read_present, required, unknown_tag, write_struct,
+    read_field, read_present, required, unknown_tag, write_struct,
 };
 pub use super::server::{Route, decode_request, encode_response, route};
 pub use super::{

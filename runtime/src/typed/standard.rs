@@ -38,9 +38,17 @@ impl rt::DeserializeStruct for ValidationFailure {
 
     const FIELDS: &'static [&'static str] = &["path", "reason"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "path" => Some(0),
+            "reason" => Some(1),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None, None);
-        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+        while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "path")?,
                 _ => rt::read_field(&mut map, &mut read.1, "reason")?,
@@ -130,6 +138,17 @@ impl rt::DeserializeUnion for ParseFailure {
         "ExpectedJsonArrayOfTwoObjects",
     ];
 
+    fn tag_index(tag: &str) -> Option<usize> {
+        match tag {
+            "IncompatibleBinaryEncoding" => Some(0),
+            "BinaryDecodeFailure" => Some(1),
+            "JsonInvalid" => Some(2),
+            "ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject" => Some(3),
+            "ExpectedJsonArrayOfTwoObjects" => Some(4),
+            _ => None,
+        }
+    }
+
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,
@@ -178,8 +197,12 @@ impl rt::DeserializeStruct for ParseFailureIncompatibleBinaryEncoding {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -205,8 +228,12 @@ impl rt::DeserializeStruct for ParseFailureBinaryDecodeFailure {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -232,8 +259,12 @@ impl rt::DeserializeStruct for ParseFailureJsonInvalid {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -266,8 +297,12 @@ for ParseFailureExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -294,8 +329,12 @@ impl rt::DeserializeStruct for ParseFailureExpectedJsonArrayOfTwoObjects {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -379,6 +418,23 @@ impl rt::DeserializeUnion for Type {
         "Unknown",
     ];
 
+    fn tag_index(tag: &str) -> Option<usize> {
+        match tag {
+            "Null" => Some(0),
+            "Boolean" => Some(1),
+            "Integer" => Some(2),
+            "Number" => Some(3),
+            "String" => Some(4),
+            "Array" => Some(5),
+            "Object" => Some(6),
+            "Any" => Some(7),
+            "Base64String" => Some(8),
+            "Bytes" => Some(9),
+            "Unknown" => Some(10),
+            _ => None,
+        }
+    }
+
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,
@@ -421,8 +477,12 @@ impl rt::DeserializeStruct for TypeNull {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -448,8 +508,12 @@ impl rt::DeserializeStruct for TypeBoolean {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -475,8 +539,12 @@ impl rt::DeserializeStruct for TypeInteger {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -502,8 +570,12 @@ impl rt::DeserializeStruct for TypeNumber {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -529,8 +601,12 @@ impl rt::DeserializeStruct for TypeString {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -556,8 +632,12 @@ impl rt::DeserializeStruct for TypeArray {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -583,8 +663,12 @@ impl rt::DeserializeStruct for TypeObject {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -610,8 +694,12 @@ impl rt::DeserializeStruct for TypeAny {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -637,8 +725,12 @@ impl rt::DeserializeStruct for TypeBase64String {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -664,8 +756,12 @@ impl rt::DeserializeStruct for TypeBytes {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -691,8 +787,12 @@ impl rt::DeserializeStruct for TypeUnknown {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -846,6 +946,23 @@ impl rt::DeserializeUnion for ValidationFailureReason {
         "FunctionUnknown",
     ];
 
+    fn tag_index(tag: &str) -> Option<usize> {
+        match tag {
+            "TypeUnexpected" => Some(0),
+            "NullDisallowed" => Some(1),
+            "ObjectKeyDisallowed" => Some(2),
+            "RequiredObjectKeyPrefixMissing" => Some(3),
+            "ArrayElementDisallowed" => Some(4),
+            "NumberOutOfRange" => Some(5),
+            "ObjectSizeUnexpected" => Some(6),
+            "ExtensionValidationFailed" => Some(7),
+            "ObjectKeyRegexMatchCountUnexpected" => Some(8),
+            "RequiredObjectKeyMissing" => Some(9),
+            "FunctionUnknown" => Some(10),
+            _ => None,
+        }
+    }
+
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,
@@ -920,9 +1037,17 @@ impl rt::DeserializeStruct for ValidationFailureReasonTypeUnexpected {
 
     const FIELDS: &'static [&'static str] = &["expected", "actual"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "expected" => Some(0),
+            "actual" => Some(1),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None, None);
-        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+        while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "expected")?,
                 _ => rt::read_field(&mut map, &mut read.1, "actual")?,
@@ -956,8 +1081,12 @@ impl rt::DeserializeStruct for ValidationFailureReasonNullDisallowed {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -984,8 +1113,12 @@ impl rt::DeserializeStruct for ValidationFailureReasonObjectKeyDisallowed {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -1021,9 +1154,16 @@ impl rt::DeserializeStruct for ValidationFailureReasonRequiredObjectKeyPrefixMis
 
     const FIELDS: &'static [&'static str] = &["prefix"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "prefix" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "prefix")?;
         }
         Ok(Self {
@@ -1054,8 +1194,12 @@ impl rt::DeserializeStruct for ValidationFailureReasonArrayElementDisallowed {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -1081,8 +1225,12 @@ impl rt::DeserializeStruct for ValidationFailureReasonNumberOutOfRange {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -1119,9 +1267,17 @@ impl rt::DeserializeStruct for ValidationFailureReasonObjectSizeUnexpected {
 
     const FIELDS: &'static [&'static str] = &["expected", "actual"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "expected" => Some(0),
+            "actual" => Some(1),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None, None);
-        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+        while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "expected")?,
                 _ => rt::read_field(&mut map, &mut read.1, "actual")?,
@@ -1166,9 +1322,17 @@ impl rt::DeserializeStruct for ValidationFailureReasonExtensionValidationFailed 
 
     const FIELDS: &'static [&'static str] = &["reason", "data!"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "reason" => Some(0),
+            "data!" => Some(1),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None, None);
-        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+        while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "reason")?,
                 _ => rt::read_field(&mut map, &mut read.1, "data!")?,
@@ -1219,9 +1383,19 @@ for ValidationFailureReasonObjectKeyRegexMatchCountUnexpected {
 
     const FIELDS: &'static [&'static str] = &["regex", "expected", "actual", "keys"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "regex" => Some(0),
+            "expected" => Some(1),
+            "actual" => Some(2),
+            "keys" => Some(3),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None, None, None, None);
-        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+        while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "regex")?,
                 1 => rt::read_field(&mut map, &mut read.1, "expected")?,
@@ -1268,9 +1442,16 @@ impl rt::DeserializeStruct for ValidationFailureReasonRequiredObjectKeyMissing {
 
     const FIELDS: &'static [&'static str] = &["key"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "key" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "key")?;
         }
         Ok(Self {
@@ -1300,8 +1481,12 @@ impl rt::DeserializeStruct for ValidationFailureReasonFunctionUnknown {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -1332,9 +1517,16 @@ impl rt::DeserializeStruct for ErrorUnauthenticated {
 
     const FIELDS: &'static [&'static str] = &["message!"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "message!" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "message!")?;
         }
         Ok(Self { message: read.0.flatten() })
@@ -1367,9 +1559,16 @@ impl rt::DeserializeStruct for ErrorUnauthorized {
 
     const FIELDS: &'static [&'static str] = &["message!"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "message!" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "message!")?;
         }
         Ok(Self { message: read.0.flatten() })
@@ -1402,9 +1601,16 @@ impl rt::DeserializeStruct for ErrorUnknown {
 
     const FIELDS: &'static [&'static str] = &["caseId"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "caseId" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "caseId")?;
         }
         Ok(Self {
@@ -1443,9 +1649,16 @@ impl rt::DeserializeStruct for ErrorInvalidRequestHeaders {
 
     const FIELDS: &'static [&'static str] = &["cases"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cases" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "cases")?;
         }
         Ok(Self {
@@ -1480,9 +1693,16 @@ impl rt::DeserializeStruct for ErrorInvalidRequestBody {
 
     const FIELDS: &'static [&'static str] = &["cases"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cases" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "cases")?;
         }
         Ok(Self {
@@ -1521,9 +1741,16 @@ impl rt::DeserializeStruct for ErrorInvalidResponseHeaders {
 
     const FIELDS: &'static [&'static str] = &["cases"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cases" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "cases")?;
         }
         Ok(Self {
@@ -1558,9 +1785,16 @@ impl rt::DeserializeStruct for ErrorInvalidResponseBody {
 
     const FIELDS: &'static [&'static str] = &["cases"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "cases" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "cases")?;
         }
         Ok(Self {
@@ -1595,9 +1829,16 @@ impl rt::DeserializeStruct for ErrorParseFailure {
 
     const FIELDS: &'static [&'static str] = &["reasons"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "reasons" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "reasons")?;
         }
         Ok(Self {
@@ -1635,9 +1876,17 @@ impl rt::DeserializeStruct for ApiInput {
 
     const FIELDS: &'static [&'static str] = &["includeInternal!", "includeExamples!"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "includeInternal!" => Some(0),
+            "includeExamples!" => Some(1),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None, None);
-        while let Some(index) = rt::next_field(&mut map, Self::FIELDS)? {
+        while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "includeInternal!")?,
                 _ => rt::read_field(&mut map, &mut read.1, "includeExamples!")?,
@@ -1763,6 +2012,19 @@ impl rt::DeserializeUnion for ApiOutput {
         "ErrorParseFailure_",
     ];
 
+    fn tag_index(tag: &str) -> Option<usize> {
+        match tag {
+            "Ok_" => Some(0),
+            "ErrorUnknown_" => Some(1),
+            "ErrorInvalidRequestHeaders_" => Some(2),
+            "ErrorInvalidRequestBody_" => Some(3),
+            "ErrorInvalidResponseHeaders_" => Some(4),
+            "ErrorInvalidResponseBody_" => Some(5),
+            "ErrorParseFailure_" => Some(6),
+            _ => None,
+        }
+    }
+
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,
@@ -1818,9 +2080,16 @@ impl rt::DeserializeStruct for ApiOk {
 
     const FIELDS: &'static [&'static str] = &["api"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "api" => Some(0),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
-        while rt::next_field(&mut map, Self::FIELDS)?.is_some() {
+        while Self::next_field(&mut map)?.is_some() {
             rt::read_field(&mut map, &mut read.0, "api")?;
         }
         Ok(Self {
@@ -1850,8 +2119,12 @@ impl rt::DeserializeStruct for PingInput {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
@@ -1969,6 +2242,19 @@ impl rt::DeserializeUnion for PingOutput {
         "ErrorParseFailure_",
     ];
 
+    fn tag_index(tag: &str) -> Option<usize> {
+        match tag {
+            "Ok_" => Some(0),
+            "ErrorUnknown_" => Some(1),
+            "ErrorInvalidRequestHeaders_" => Some(2),
+            "ErrorInvalidRequestBody_" => Some(3),
+            "ErrorInvalidResponseHeaders_" => Some(4),
+            "ErrorInvalidResponseBody_" => Some(5),
+            "ErrorParseFailure_" => Some(6),
+            _ => None,
+        }
+    }
+
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,
@@ -2019,8 +2305,12 @@ impl rt::DeserializeStruct for PingOk {
 
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        rt::next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }

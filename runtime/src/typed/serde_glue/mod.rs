@@ -36,14 +36,15 @@ impl<S: SerializeStruct> StructWriter<S> {
         self.0.serialize_field(key, value)
     }
 
-    /// Writes an optional field when it is set, and skips it when not.
+    /// Writes an optional field when it is set (as an `Option`, as the derive does, for
+    /// formats that mark `Some`), and skips it when not.
     pub fn optional<T: Serialize>(
         &mut self,
         key: &'static str,
         value: &Option<T>,
     ) -> Result<(), S::Error> {
         match value {
-            Some(value) => self.0.serialize_field(key, value),
+            Some(_) => self.0.serialize_field(key, value),
             None => self.0.skip_field(key),
         }
     }
@@ -59,11 +60,29 @@ impl<S: SerializeStruct> StructWriter<S> {
 pub trait DeserializeStruct: Sized {
     /// The Rust name, for messages (`struct Shift`).
     const NAME: &'static str;
-    /// The keys, as on the wire; [`next_field`] answers with an index into them.
+    /// The keys, as on the wire.
     const FIELDS: &'static [&'static str];
 
-    /// Reads the fields from `map` (see [`next_field`], [`read_field`]).
+    /// The index of `key` in [`FIELDS`](Self::FIELDS) (a `match`, which compiles to
+    /// fewer comparisons than a search).
+    fn field_index(key: &str) -> Option<usize>;
+
+    /// Reads the fields from `map` (see [`Self::next_field`], [`read_field`]).
     fn read_fields<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
+
+    /// The index in [`FIELDS`](Self::FIELDS) of the next key of `map`, skipping keys
+    /// (and their values) that are not there; `None` at the end of the map.
+    fn next_field<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<usize>, A::Error> {
+        while let Some(key) = map.next_key_seed(KeyIndex::<Self>(PhantomData))? {
+            match key {
+                Some(index) => return Ok(Some(index)),
+                None => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(None)
+    }
 }
 
 /// Reads the generated struct `T`.
@@ -164,23 +183,6 @@ impl<'de, A: SeqAccess<'de>> MapAccess<'de> for SeqFields<A> {
     }
 }
 
-/// The index in `fields` of the next key of `map`, skipping keys (and their values)
-/// that are not in `fields`; `None` at the end of the map.
-pub fn next_field<'de, A: MapAccess<'de>>(
-    map: &mut A,
-    fields: &'static [&'static str],
-) -> Result<Option<usize>, A::Error> {
-    while let Some(key) = map.next_key_seed(KeyIndex { names: fields })? {
-        match key {
-            Some(index) => return Ok(Some(index)),
-            None => {
-                map.next_value::<IgnoredAny>()?;
-            }
-        }
-    }
-    Ok(None)
-}
-
 /// Reads the value of the field `key` into `slot`; a second value for it is an error.
 pub fn read_field<'de, T, A>(
     map: &mut A,
@@ -230,6 +232,9 @@ pub trait DeserializeUnion: Sized {
     /// The tags, as on the wire.
     const TAGS: &'static [&'static str];
 
+    /// The index of `tag` in [`TAGS`](Self::TAGS).
+    fn tag_index(tag: &str) -> Option<usize>;
+
     /// Reads the payload of the tag `TAGS[index]`.
     fn read_payload<'de, A: de::VariantAccess<'de>>(
         index: usize,
@@ -256,7 +261,7 @@ impl<'de, T: DeserializeUnion> Visitor<'de> for UnionVisitor<T> {
     }
 
     fn visit_enum<A: EnumAccess<'de>>(self, data: A) -> Result<T, A::Error> {
-        let (index, payload) = data.variant_seed(TagIndex { names: T::TAGS })?;
+        let (index, payload) = data.variant_seed(TagIndex::<T>(PhantomData))?;
         T::read_payload(index, payload)
     }
 }
@@ -270,12 +275,11 @@ pub fn unknown_tag<E: de::Error>(index: usize, tags: &'static [&'static str]) ->
     )
 }
 
-/// Reads a struct key as its index in `names`, or `None` when it is not one of them.
-struct KeyIndex {
-    names: &'static [&'static str],
-}
+/// Reads a struct key as its index in `T::FIELDS`, or `None` when it is not one of
+/// them.
+struct KeyIndex<T>(PhantomData<T>);
 
-impl<'de> DeserializeSeed<'de> for KeyIndex {
+impl<'de, T: DeserializeStruct> DeserializeSeed<'de> for KeyIndex<T> {
     type Value = Option<usize>;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Self::Value, D::Error> {
@@ -283,7 +287,7 @@ impl<'de> DeserializeSeed<'de> for KeyIndex {
     }
 }
 
-impl Visitor<'_> for KeyIndex {
+impl<T: DeserializeStruct> Visitor<'_> for KeyIndex<T> {
     type Value = Option<usize>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -293,24 +297,22 @@ impl Visitor<'_> for KeyIndex {
     fn visit_u64<E: de::Error>(self, index: u64) -> Result<Self::Value, E> {
         Ok(usize::try_from(index)
             .ok()
-            .filter(|&index| index < self.names.len()))
+            .filter(|&index| index < T::FIELDS.len()))
     }
 
     fn visit_str<E: de::Error>(self, key: &str) -> Result<Self::Value, E> {
-        Ok(self.names.iter().position(|name| *name == key))
+        Ok(T::field_index(key))
     }
 
     fn visit_bytes<E: de::Error>(self, key: &[u8]) -> Result<Self::Value, E> {
-        Ok(self.names.iter().position(|name| name.as_bytes() == key))
+        Ok(std::str::from_utf8(key).ok().and_then(T::field_index))
     }
 }
 
-/// Reads a union tag as its index in `names`; any other tag is an error.
-struct TagIndex {
-    names: &'static [&'static str],
-}
+/// Reads a union tag as its index in `T::TAGS`; any other tag is an error.
+struct TagIndex<T>(PhantomData<T>);
 
-impl<'de> DeserializeSeed<'de> for TagIndex {
+impl<'de, T: DeserializeUnion> DeserializeSeed<'de> for TagIndex<T> {
     type Value = usize;
 
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<usize, D::Error> {
@@ -318,7 +320,7 @@ impl<'de> DeserializeSeed<'de> for TagIndex {
     }
 }
 
-impl Visitor<'_> for TagIndex {
+impl<T: DeserializeUnion> Visitor<'_> for TagIndex<T> {
     type Value = usize;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -328,20 +330,17 @@ impl Visitor<'_> for TagIndex {
     fn visit_u64<E: de::Error>(self, index: u64) -> Result<usize, E> {
         usize::try_from(index)
             .ok()
-            .filter(|&index| index < self.names.len())
+            .filter(|&index| index < T::TAGS.len())
             .ok_or_else(|| {
                 E::invalid_value(
                     de::Unexpected::Unsigned(index),
-                    &format!("variant index 0 <= i < {}", self.names.len()).as_str(),
+                    &format!("variant index 0 <= i < {}", T::TAGS.len()).as_str(),
                 )
             })
     }
 
     fn visit_str<E: de::Error>(self, tag: &str) -> Result<usize, E> {
-        self.names
-            .iter()
-            .position(|name| *name == tag)
-            .ok_or_else(|| E::unknown_variant(tag, self.names))
+        T::tag_index(tag).ok_or_else(|| E::unknown_variant(tag, T::TAGS))
     }
 
     fn visit_bytes<E: de::Error>(self, tag: &[u8]) -> Result<usize, E> {

@@ -44,9 +44,21 @@ impl DeserializeStruct for Entry {
     const NAME: &'static str = "Entry";
     const FIELDS: &'static [&'static str] = &["id", "name", "tags!", "note!", "data", "result"];
 
+    fn field_index(key: &str) -> Option<usize> {
+        match key {
+            "id" => Some(0),
+            "name" => Some(1),
+            "tags!" => Some(2),
+            "note!" => Some(3),
+            "data" => Some(4),
+            "result" => Some(5),
+            _ => None,
+        }
+    }
+
     fn read_fields<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None, None, None, None, None, None);
-        while let Some(index) = next_field(&mut map, Self::FIELDS)? {
+        while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => read_field(&mut map, &mut read.0, "id")?,
                 1 => read_field(&mut map, &mut read.1, "name")?,
@@ -96,6 +108,14 @@ impl DeserializeUnion for Outcome {
     const NAME: &'static str = "Outcome";
     const TAGS: &'static [&'static str] = &["Ok_", "Failed"];
 
+    fn tag_index(tag: &str) -> Option<usize> {
+        match tag {
+            "Ok_" => Some(0),
+            "Failed" => Some(1),
+            _ => None,
+        }
+    }
+
     fn read_payload<'de, A: de::VariantAccess<'de>>(
         index: usize,
         payload: A,
@@ -128,8 +148,12 @@ impl DeserializeStruct for Empty {
     const NAME: &'static str = "Empty";
     const FIELDS: &'static [&'static str] = &[];
 
+    fn field_index(_key: &str) -> Option<usize> {
+        None
+    }
+
     fn read_fields<'de, A: MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        next_field(&mut map, Self::FIELDS)?;
+        Self::next_field(&mut map)?;
         Ok(Self {})
     }
 }
