@@ -7,7 +7,7 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use axum::Router;
@@ -15,9 +15,9 @@ use axum::extract::ConnectInfo;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{Notify, watch};
 use tower_service::Service;
 
 /// Turns an accepted TCP stream into the stream HTTP is spoken on.
@@ -62,9 +62,10 @@ pub(super) async fn serve_connections<H: Handshake>(
     deadlines: Deadlines,
     handshake: H,
 ) -> io::Result<()> {
-    let header = deadlines.header;
-    let builder = Arc::new(connection_builder(header));
-    let connections = GracefulShutdown::new();
+    let builder = Arc::new(connection_builder(deadlines.header));
+    // Every connection task holds a receiver: `true` asks it to finish gracefully, and
+    // the sender sees the last one dropped when all have.
+    let (stopping, _) = watch::channel(false);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -81,43 +82,23 @@ pub(super) async fn serve_connections<H: Handshake>(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "cannot set TCP_NODELAY");
         }
-        let connection = connections.watcher();
-        let (handshake, builder, router) =
-            (handshake.clone(), Arc::clone(&builder), router.clone());
+        let connection = Connection {
+            peer,
+            router: router.clone(),
+            builder: Arc::clone(&builder),
+            idle_limit: deadlines.header,
+            stop: stopping.subscribe(),
+        };
+        let handshake = handshake.clone();
         tokio::spawn(async move {
-            let Some(stream) = handshake.handshake(stream, peer).await else {
-                return;
-            };
-            let first_request = Arc::new(FirstRequest::default());
-            let seen = Arc::clone(&first_request);
-            let service =
-                hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
-                    seen.arrived();
-                    request.extensions_mut().insert(ConnectInfo(peer));
-                    router.clone().call(request)
-                });
-            let serving = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-            let mut serving = std::pin::pin!(connection.watch(serving));
-            // hyper's head timer starts once it knows the connection speaks HTTP/1; until
-            // then (and on HTTP/2) nothing limits a client that sends nothing, or half a
-            // preface. A connection with no request by the head deadline is closed; once
-            // one has come, the timer is dropped rather than polled on every wake.
-            let outcome = tokio::select! {
-                biased;
-                outcome = &mut serving => outcome,
-                () = first_request.notify.notified() => serving.await,
-                () = tokio::time::sleep(header) => {
-                    tracing::debug!(%peer, "no request in time; connection closed");
-                    return;
-                }
-            };
-            if let Err(error) = outcome {
-                tracing::debug!(%peer, %error, "connection ended with an error");
+            if let Some(stream) = handshake.handshake(stream, peer).await {
+                connection.serve(stream).await;
             }
         });
     }
     drop(listener);
-    if tokio::time::timeout(deadlines.grace, connections.shutdown())
+    stopping.send_replace(true);
+    if tokio::time::timeout(deadlines.grace, stopping.closed())
         .await
         .is_err()
     {
@@ -129,18 +110,134 @@ pub(super) async fn serve_connections<H: Handshake>(
     Ok(())
 }
 
-/// Tells a connection's task that its first request has come.
-#[derive(Default)]
-struct FirstRequest {
-    seen: AtomicBool,
-    notify: tokio::sync::Notify,
+/// One accepted connection, before its stream speaks HTTP.
+struct Connection {
+    peer: SocketAddr,
+    router: Router,
+    builder: Arc<auto::Builder<TokioExecutor>>,
+    /// How long the connection may go without a request (see [`Activity::idle`]).
+    idle_limit: Duration,
+    stop: watch::Receiver<bool>,
 }
 
-impl FirstRequest {
-    /// Called for every request; only the first one notifies.
-    fn arrived(&self) {
-        if !self.seen.swap(true, Ordering::Relaxed) {
-            self.notify.notify_one();
+impl Connection {
+    /// Serves HTTP on `stream` until the client closes it, it idles past the limit, or
+    /// the server stops (both graceful: requests in flight are answered first).
+    async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(mut self, stream: S) {
+        let peer = self.peer;
+        let activity = Arc::new(Activity::default());
+        let seen = Arc::clone(&activity);
+        let router = self.router;
+        let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+            let in_flight = seen.started(request.version());
+            request.extensions_mut().insert(ConnectInfo(peer));
+            let answer = router.clone().call(request);
+            async move {
+                let response = answer.await;
+                drop(in_flight);
+                response
+            }
+        });
+        let serving = self
+            .builder
+            .serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let mut serving = std::pin::pin!(serving);
+        let (mut closing, mut watch_idle) = (false, true);
+        let outcome = loop {
+            tokio::select! {
+                biased;
+                outcome = serving.as_mut() => break outcome,
+                _ = self.stop.wait_for(|stop| *stop), if !closing => {
+                    closing = true;
+                    serving.as_mut().graceful_shutdown();
+                }
+                idle = activity.idle(self.idle_limit), if watch_idle && !closing => match idle {
+                    Idle::Expired => {
+                        tracing::debug!(%peer, "no request in time; connection closed");
+                        closing = true;
+                        serving.as_mut().graceful_shutdown();
+                    }
+                    // Dropped rather than polled on every wake of a busy connection.
+                    Idle::LeftToHyper => watch_idle = false,
+                },
+            }
+        };
+        if let Err(error) = outcome {
+            tracing::debug!(%peer, %error, "connection ended with an error");
+        }
+    }
+}
+
+/// What a connection's task knows of its requests, to close it when idle.
+///
+/// hyper's head timer covers an HTTP/1 connection once it knows the protocol: a
+/// keep-alive connection that sends no next head in time is closed. Before the first
+/// request (and on HTTP/2, which hyper lets idle forever) nothing limits a client that
+/// sends nothing, half a preface, or one request and then nothing, so the task does.
+#[derive(Default)]
+struct Activity {
+    first_seen: AtomicBool,
+    http2: AtomicBool,
+    /// HTTP/2 requests started and not yet answered.
+    in_flight: AtomicUsize,
+    changed: Notify,
+}
+
+impl Activity {
+    /// Called as each request starts; the returned guard marks it answered when dropped.
+    /// After the first request an HTTP/1 connection costs one atomic load per request.
+    fn started(self: &Arc<Self>, version: http::Version) -> Option<InFlight> {
+        let http2 = version == http::Version::HTTP_2;
+        if http2 {
+            self.in_flight.fetch_add(1, Ordering::AcqRel);
+        }
+        if !self.first_seen.load(Ordering::Acquire) {
+            self.http2.store(http2, Ordering::Release);
+            self.first_seen.store(true, Ordering::Release);
+            self.changed.notify_waiters();
+        }
+        http2.then(|| InFlight(Arc::clone(self)))
+    }
+
+    /// Completes once the connection has gone `limit` without a request (none since it
+    /// opened, or, on HTTP/2, none in flight since the last was answered), or when an
+    /// HTTP/1 connection has made its first request (hyper's timer has it from there).
+    async fn idle(&self, limit: Duration) -> Idle {
+        loop {
+            let changed = self.changed.notified();
+            let mut changed = std::pin::pin!(changed);
+            changed.as_mut().enable();
+            let first_seen = self.first_seen.load(Ordering::Acquire);
+            if first_seen && !self.http2.load(Ordering::Acquire) {
+                return Idle::LeftToHyper;
+            }
+            if first_seen && self.in_flight.load(Ordering::Acquire) > 0 {
+                changed.await;
+                continue;
+            }
+            tokio::select! {
+                () = tokio::time::sleep(limit) => return Idle::Expired,
+                () = changed => {}
+            }
+        }
+    }
+}
+
+/// How [`Activity::idle`] ended.
+enum Idle {
+    /// The connection went the whole limit without a request.
+    Expired,
+    /// An HTTP/1 connection made its first request; hyper's head timer watches it now.
+    LeftToHyper,
+}
+
+/// An HTTP/2 request not yet answered.
+struct InFlight(Arc<Activity>);
+
+impl Drop for InFlight {
+    fn drop(&mut self) {
+        if self.0.in_flight.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.0.changed.notify_waiters();
         }
     }
 }

@@ -447,6 +447,60 @@ async fn tower_http_layers_wrap_the_endpoint() {
     assert!(head.starts_with("http/1.1 408"), "{head}");
 }
 
+/// hyper lets an HTTP/2 connection idle forever once it has made a request; the server
+/// closes it after the head timeout, as HTTP/1 keep-alive connections are. The handler
+/// answers with the caller's port, so a new port means a new connection.
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed() {
+    let schema = Schema::from_text(r#"[{"fn.port": {}, "->": [{"Ok_": {"port": "integer"}}]}]"#)
+        .expect("schema loads");
+    let router = FunctionRouter::new().route("fn.port", |request: Message| async move {
+        let port = request
+            .extensions
+            .get::<PeerAddress>()
+            .map(|peer| peer.0.port());
+        let mut payload = Map::new();
+        payload.insert("port".to_string(), json!(port.unwrap_or_default()));
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(300));
+    let app = http::router(server, &HttpOptions::default());
+    tokio::spawn(http::serve_with(
+        listener,
+        app,
+        std::future::pending(),
+        serve,
+    ));
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::plain_http_config().expect("a TLS setup"))
+        .http2_prior_knowledge()
+        .build()
+        .expect("client builds");
+    let caller_port = || async {
+        let response = client
+            .post(format!("http://127.0.0.1:{port}{}", http::DEFAULT_PATH))
+            .body(r#"[{}, {"fn.port": {}}]"#)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.version(), reqwest::Version::HTTP_2);
+        let body = response.bytes().await.expect("a body");
+        let answer: Value = serde_json::from_slice(&body).expect("JSON");
+        answer[1]["Ok_"]["port"].as_u64().expect("a port")
+    };
+
+    let first = caller_port().await;
+    assert_eq!(caller_port().await, first, "a busy connection is kept");
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    assert_ne!(caller_port().await, first, "the idle connection was closed");
+}
+
 #[tokio::test]
 async fn http2_cleartext_round_trips() {
     let (port, stop) = start(HttpOptions::default()).await;
