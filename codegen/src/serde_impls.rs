@@ -59,17 +59,52 @@ fn names_serde(attributes: &TokenStream) -> bool {
 }
 
 fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStream {
-    let always = fields.iter().filter(|f| !f.optional).count();
     let idents: Vec<Ident> = fields.iter().map(|f| ident(&f.name)).collect();
+    let write = write_fields(rust_name, fields, &idents);
+    let read = read_fields(fields, &idents);
+    let wires = fields.iter().map(|f| &f.wire);
+    let field_index = index_of("field_index", "key", fields.iter().map(|f| f.wire.as_str()));
+    quote! {
+        impl rt::Serialize for #name {
+            fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                #write
+            }
+        }
+
+        impl<'de> rt::Deserialize<'de> for #name {
+            fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                rt::deserialize_struct(deserializer)
+            }
+        }
+
+        impl rt::DeserializeStruct for #name {
+            const NAME: &'static str = #rust_name;
+            const FIELDS: &'static [&'static str] = &[#(#wires),*];
+
+            #field_index
+
+            fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
+                #read
+            }
+        }
+    }
+}
+
+/// The body of `serialize`: the fields set, in order, optional ones skipped when unset.
+fn write_fields(rust_name: &str, fields: &[FieldPlan], idents: &[Ident]) -> TokenStream {
+    if fields.is_empty() {
+        return quote! { rt::write_struct(serializer, #rust_name, 0)?.end() };
+    }
     // The number of fields written: those always there, and the optional ones set.
-    let counted = fields.iter().zip(&idents).filter(|(f, _)| f.optional);
+    let always = fields.iter().filter(|f| !f.optional).count();
+    let counted = fields.iter().zip(idents).filter(|(f, _)| f.optional);
     let mut len: Vec<TokenStream> = counted
         .map(|(_, name)| quote! { usize::from(self.#name.is_some()) })
         .collect();
-    if always > 0 || len.is_empty() {
+    if always > 0 {
         len.insert(0, Literal::usize_unsuffixed(always).into_token_stream());
     }
-    let writes = fields.iter().zip(&idents).map(|(f, name)| {
+    let writes = fields.iter().zip(idents).map(|(f, name)| {
         let wire = &f.wire;
         if f.optional {
             quote! { fields.optional(#wire, &self.#name)?; }
@@ -77,19 +112,16 @@ fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStr
             quote! { fields.field(#wire, &self.#name)?; }
         }
     });
-    let write = if fields.is_empty() {
-        quote! { rt::write_struct(serializer, #rust_name, 0)?.end() }
-    } else {
-        quote! {
-            let len = #(#len)+*;
-            let mut fields = rt::write_struct(serializer, #rust_name, len)?;
-            #(#writes)*
-            fields.end()
-        }
-    };
-    let wires = fields.iter().map(|f| &f.wire);
-    let field_index = index_of("field_index", "key", fields.iter().map(|f| f.wire.as_str()));
-    let slots = fields.iter().map(|_| quote! { None, });
+    quote! {
+        let len = #(#len)+*;
+        let mut fields = rt::write_struct(serializer, #rust_name, len)?;
+        #(#writes)*
+        fields.end()
+    }
+}
+
+/// The body of `read_fields`: each key's value into its slot, then the struct.
+fn read_fields(fields: &[FieldPlan], idents: &[Ident]) -> TokenStream {
     let reads: Vec<TokenStream> = fields
         .iter()
         .enumerate()
@@ -107,7 +139,7 @@ fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStr
         .collect();
     let builds = fields
         .iter()
-        .zip(&idents)
+        .zip(idents)
         .enumerate()
         .map(|(index, (f, name))| {
             let slot = syn::Index::from(index);
@@ -129,6 +161,7 @@ fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStr
             }
         },
         Some((last, others)) => {
+            let slots = fields.iter().map(|_| quote! { None, });
             // `next_field` answers only with indexes into `FIELDS`: past the others,
             // the last.
             let indexes = (0..others.len()).map(Literal::usize_unsuffixed);
@@ -144,29 +177,8 @@ fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStr
         }
     };
     quote! {
-        impl rt::Serialize for #name {
-            fn serialize<S: rt::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-                #write
-            }
-        }
-
-        impl<'de> rt::Deserialize<'de> for #name {
-            fn deserialize<D: rt::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-                rt::deserialize_struct(deserializer)
-            }
-        }
-
-        impl rt::DeserializeStruct for #name {
-            const NAME: &'static str = #rust_name;
-            const FIELDS: &'static [&'static str] = &[#(#wires),*];
-
-            #field_index
-
-            fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-                #read_loop
-                Ok(Self { #(#builds)* })
-            }
-        }
+        #read_loop
+        Ok(Self { #(#builds)* })
     }
 }
 
