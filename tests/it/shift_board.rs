@@ -330,10 +330,14 @@ fn ctrl_c_right_after_ready_shuts_down_cleanly() {
     // bash's built-in `kill` signals the moment READY is read (a spawned `kill` takes
     // long enough for a late listener to catch up): the bakery must already be
     // listening, or the signal's default action ends it without a clean shutdown.
+    // The pid is kept apart because bash unsets `BAKERY_PID` once it has reaped the
+    // coprocess: on a busy machine the bakery can be gone before `wait` runs, and
+    // `wait ""` failed the test although the bakery had shut down cleanly.
     let script = r#"coproc BAKERY { exec "$0" --port 0; }
+pid=$BAKERY_PID
 read -r ready <&"${BAKERY[0]}"
-kill -INT "$BAKERY_PID"
-wait "$BAKERY_PID""#;
+kill -INT "$pid"
+wait "$pid""#;
     for _ in 0..5 {
         let output = std::process::Command::new("bash")
             .args(["-c", script, env!("CARGO_BIN_EXE_telepact-bakery")])
