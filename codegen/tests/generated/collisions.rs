@@ -29,10 +29,33 @@ pub mod collisions {
     ]
   },
   {
+    "///": "Named like values of the prelude, with fields named like the locals of the generated serde impls.",
+    "struct.Some": {
+      "map": "integer",
+      "read": "string",
+      "index!": "boolean",
+      "len": "integer",
+      "fields!": "string?",
+      "serializer": "integer"
+    }
+  },
+  {
     "///": "A type of the user's own.",
     "struct.Type": {
       "name": "string"
     }
+  },
+  {
+    "union.Ok": [
+      {
+        "None": {
+          "payload": "integer"
+        }
+      },
+      {
+        "Err": {}
+      }
+    ]
   },
   {
     "union.ParseFailure": [
@@ -48,6 +71,92 @@ pub mod collisions {
     /// The schema this module was generated from, loaded: serve it with these types.
     pub fn schema() -> rt::Schema {
         rt::embedded_schema("collisions", SCHEMA_JSON)
+    }
+
+    /// Named like values of the prelude, with fields named like the locals of the generated serde impls.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct Some {
+        pub map: i64,
+        pub read: String,
+        pub index: Option<bool>,
+        pub len: i64,
+        pub fields: Option<Option<String>>,
+        pub serializer: i64,
+    }
+
+    impl rt::Serialize for Some {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 4 + usize::from(self.index.is_some())
+                + usize::from(self.fields.is_some());
+            let mut fields = rt::write_struct(serializer, "Some", len)?;
+            fields.field("map", &self.map)?;
+            fields.field("read", &self.read)?;
+            fields.optional("index!", &self.index)?;
+            fields.field("len", &self.len)?;
+            fields.optional("fields!", &self.fields)?;
+            fields.field("serializer", &self.serializer)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Some {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for Some {
+        const NAME: &'static str = "Some";
+
+        const FIELDS: &'static [&'static str] = &[
+            "map",
+            "read",
+            "index!",
+            "len",
+            "fields!",
+            "serializer",
+        ];
+
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "map" => Some(0),
+                "read" => Some(1),
+                "index!" => Some(2),
+                "len" => Some(3),
+                "fields!" => Some(4),
+                "serializer" => Some(5),
+                _ => None,
+            }
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None, None, None, None, None, None);
+            while let Some(index) = Self::next_field(&mut map)? {
+                match index {
+                    0 => rt::read_field(&mut map, &mut read.0, "map")?,
+                    1 => rt::read_field(&mut map, &mut read.1, "read")?,
+                    2 => rt::read_field(&mut map, &mut read.2, "index!")?,
+                    3 => rt::read_field(&mut map, &mut read.3, "len")?,
+                    4 => rt::read_present(&mut map, &mut read.4, "fields!")?,
+                    _ => rt::read_field(&mut map, &mut read.5, "serializer")?,
+                }
+            }
+            Ok(Self {
+                map: rt::required(read.0, "map")?,
+                read: rt::required(read.1, "read")?,
+                index: read.2.flatten(),
+                len: rt::required(read.3, "len")?,
+                fields: read.4.flatten(),
+                serializer: rt::required(read.5, "serializer")?,
+            })
+        }
     }
 
     /// A type of the user's own.
@@ -98,6 +207,150 @@ pub mod collisions {
             Ok(Self {
                 name: rt::required(read.0, "name")?,
             })
+        }
+    }
+
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum Ok {
+        None(OkNone),
+        Err(OkErr),
+    }
+
+    impl rt::Serialize for Ok {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::None(payload) => {
+                    serializer.serialize_newtype_variant("Ok", 0, "None", payload)
+                }
+                Self::Err(payload) => {
+                    serializer.serialize_newtype_variant("Ok", 1, "Err", payload)
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Ok {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for Ok {
+        const NAME: &'static str = "Ok";
+
+        const TAGS: &'static [&'static str] = &["None", "Err"];
+
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "None" => Some(0),
+                "Err" => Some(1),
+                _ => None,
+            }
+        }
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::None),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::Err),
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
+    /// The `None` case of `union.Ok`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct OkNone {
+        pub payload: i64,
+    }
+
+    impl rt::Serialize for OkNone {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "OkNone", len)?;
+            fields.field("payload", &self.payload)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for OkNone {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for OkNone {
+        const NAME: &'static str = "OkNone";
+
+        const FIELDS: &'static [&'static str] = &["payload"];
+
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "payload" => Some(0),
+                _ => None,
+            }
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while Self::next_field(&mut map)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "payload")?;
+            }
+            Ok(Self {
+                payload: rt::required(read.0, "payload")?,
+            })
+        }
+    }
+
+    /// The `Err` case of `union.Ok`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct OkErr {}
+
+    impl rt::Serialize for OkErr {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            rt::write_struct(serializer, "OkErr", 0)?.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for OkErr {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for OkErr {
+        const NAME: &'static str = "OkErr";
+
+        const FIELDS: &'static [&'static str] = &[];
+
+        fn field_index(_key: &str) -> Option<usize> {
+            None
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            Self::next_field(&mut map)?;
+            Ok(Self {})
         }
     }
 

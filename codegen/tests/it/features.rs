@@ -368,6 +368,27 @@ fn names_of_standard_definitions_are_free_for_the_schema() {
     );
 }
 
+/// Types named like the prelude's `Some` and `Ok` (values, not types, in the generated
+/// impls' `Some(..)` and `Ok(..)`) and fields named like the impls' locals read and write.
+#[test]
+fn prelude_value_names_and_local_names_do_not_clash() {
+    use collisions::{Ok as Outcome, OkErr, OkNone, Some as Record};
+    let record = round_trip::<Record>(json!({
+        "map": 1, "read": "r", "index!": true, "len": 2, "fields!": null, "serializer": 3
+    }));
+    assert_eq!(record.fields, Some(None));
+    assert_eq!(record.index, Some(true));
+    round_trip::<Record>(json!({"map": 1, "read": "r", "len": 2, "serializer": 3}));
+    assert_eq!(
+        round_trip::<Outcome>(json!({"None": {"payload": 4}})),
+        Outcome::None(OkNone { payload: 4 })
+    );
+    assert_eq!(
+        round_trip::<Outcome>(json!({"Err": {}})),
+        Outcome::Err(OkErr {})
+    );
+}
+
 fn node(label: &str, children: Vec<Node>, shape: Option<Shape>) -> Node {
     Node {
         label: label.into(),
