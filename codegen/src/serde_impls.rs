@@ -33,17 +33,14 @@ impl Emitter<'_> {
             )
             .any(names_serde)
     }
+}
 
-    /// The serde impls of `item`, unless it derives them.
-    pub(crate) fn serde_impls(&self, item: &Item) -> Option<TokenStream> {
-        if self.derives_serde(item) {
-            return None;
-        }
-        let name = ident(&item.name);
-        Some(match &item.shape {
-            Shape::Struct(fields) => struct_impls(&name, &item.name, fields),
-            Shape::Enum(variants) => union_impls(&name, &item.name, variants),
-        })
+/// The serde impls of `item`, for an item that does not derive them.
+pub(crate) fn serde_impls(item: &Item) -> TokenStream {
+    let name = ident(&item.name);
+    match &item.shape {
+        Shape::Struct(fields) => struct_impls(&name, &item.name, fields),
+        Shape::Enum(variants) => union_impls(&name, &item.name, variants),
     }
 }
 

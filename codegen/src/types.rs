@@ -9,6 +9,7 @@ use crate::docs::doc_attrs;
 use crate::emit::Emitter;
 use crate::names::ident;
 use crate::plan::{FieldPlan, Item, ItemId, Shape, VariantPlan};
+use crate::serde_impls::serde_impls;
 
 impl Emitter<'_> {
     /// The user's types, then the headers; or, for the runtime, only the standard
@@ -73,7 +74,7 @@ impl Emitter<'_> {
             }
         };
         let serde_crate = serde.then(|| quote! { #[serde(crate = "rt::serde")] });
-        let serde_impls = self.serde_impls(item);
+        let serde_impls = (!serde).then(|| serde_impls(item));
         quote! {
             #doc
             #derives
