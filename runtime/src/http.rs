@@ -61,8 +61,8 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long [`serve`] lets in-flight requests finish after the shutdown signal.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How long [`serve`] waits for a whole HTTP/1 request head (idle keep-alive
-/// connections included), and for any connection's first request, before closing the
-/// connection: 75 s. Longer than the idle timeout of common load balancers (60 s for
+/// connections included), for any connection's first request, and for the next request
+/// on an HTTP/2 connection with none in flight, before closing the connection: 75 s. Longer than the idle timeout of common load balancers (60 s for
 /// AWS's), which would otherwise send a request down a connection this side had just
 /// closed and answer its client 502; behind one that keeps idle connections longer,
 /// raise [`ServeOptions::header_timeout`] above its timeout.
@@ -297,9 +297,9 @@ pub struct ServeOptions {
     /// How long in-flight requests may take after the shutdown signal.
     pub grace: Duration,
     /// How long an HTTP/1 connection may take to send a whole request head, waiting for
-    /// the next request on a keep-alive connection included, and any connection its
-    /// first request; past it the connection is closed. [`DEFAULT_HEADER_TIMEOUT`] by
-    /// default.
+    /// the next request on a keep-alive connection included, any connection its first
+    /// request, and an HTTP/2 connection with no request in flight its next one; past it
+    /// the connection is closed. [`DEFAULT_HEADER_TIMEOUT`] by default.
     pub header_timeout: Duration,
     /// `None`: HTTP/1.1 and cleartext HTTP/2 (h2c). `Some`: HTTPS, with HTTP/2 or
     /// HTTP/1.1 chosen by ALPN.

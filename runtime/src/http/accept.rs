@@ -186,14 +186,17 @@ struct Activity {
 impl Activity {
     /// Called as each request starts; the returned guard marks it answered when dropped.
     /// After the first request an HTTP/1 connection costs one atomic load per request.
+    /// The idle watch hears of the first request, and of an HTTP/2 connection that was
+    /// idle becoming busy, so that its timer stops.
     fn started(self: &Arc<Self>, version: http::Version) -> Option<InFlight> {
         let http2 = version == http::Version::HTTP_2;
-        if http2 {
-            self.in_flight.fetch_add(1, Ordering::AcqRel);
-        }
-        if !self.first_seen.load(Ordering::Acquire) {
+        let was_idle = http2 && self.in_flight.fetch_add(1, Ordering::AcqRel) == 0;
+        let first = !self.first_seen.load(Ordering::Acquire);
+        if first {
             self.http2.store(http2, Ordering::Release);
             self.first_seen.store(true, Ordering::Release);
+        }
+        if first || was_idle {
             self.changed.notify_waiters();
         }
         http2.then(|| InFlight(Arc::clone(self)))

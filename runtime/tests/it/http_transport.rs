@@ -448,13 +448,22 @@ async fn tower_http_layers_wrap_the_endpoint() {
 }
 
 /// hyper lets an HTTP/2 connection idle forever once it has made a request; the server
-/// closes it after the head timeout, as HTTP/1 keep-alive connections are. The handler
-/// answers with the caller's port, so a new port means a new connection.
+/// closes it after the head timeout, as HTTP/1 keep-alive connections are, but not while
+/// a request is in flight. The handler answers with the caller's port, so a new port
+/// means a new connection, after waiting `waitMs!` when asked to.
 #[tokio::test]
 async fn an_idle_http2_connection_is_closed() {
-    let schema = Schema::from_text(r#"[{"fn.port": {}, "->": [{"Ok_": {"port": "integer"}}]}]"#)
-        .expect("schema loads");
+    let schema = Schema::from_text(
+        r#"[{"fn.port": {"waitMs!": "integer"}, "->": [{"Ok_": {"port": "integer"}}]}]"#,
+    )
+    .expect("schema loads");
     let router = FunctionRouter::new().route("fn.port", |request: Message| async move {
+        let wait = request
+            .payload()
+            .and_then(|payload| payload.get("waitMs!"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
         let port = request
             .extensions
             .get::<PeerAddress>()
@@ -469,7 +478,7 @@ async fn an_idle_http2_connection_is_closed() {
         .expect("server builds");
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
     let port = listener.local_addr().expect("has an address").port();
-    let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(300));
+    let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(500));
     let app = http::router(server, &HttpOptions::default());
     tokio::spawn(http::serve_with(
         listener,
@@ -482,23 +491,40 @@ async fn an_idle_http2_connection_is_closed() {
         .http2_prior_knowledge()
         .build()
         .expect("client builds");
-    let caller_port = || async {
-        let response = client
-            .post(format!("http://127.0.0.1:{port}{}", http::DEFAULT_PATH))
-            .body(r#"[{}, {"fn.port": {}}]"#)
-            .send()
-            .await
-            .expect("answered");
-        assert_eq!(response.version(), reqwest::Version::HTTP_2);
-        let body = response.bytes().await.expect("a body");
-        let answer: Value = serde_json::from_slice(&body).expect("JSON");
-        answer[1]["Ok_"]["port"].as_u64().expect("a port")
+    let caller_port = |wait_ms: u64| {
+        let client = client.clone();
+        async move {
+            let response = client
+                .post(format!("http://127.0.0.1:{port}{}", http::DEFAULT_PATH))
+                .body(format!(
+                    r#"[{{}}, {{"fn.port": {{"waitMs!": {wait_ms}}}}}]"#
+                ))
+                .send()
+                .await
+                .expect("answered");
+            assert_eq!(response.version(), reqwest::Version::HTTP_2);
+            let body = response.bytes().await.expect("a body");
+            let answer: Value = serde_json::from_slice(&body).expect("JSON");
+            answer[1]["Ok_"]["port"].as_u64().expect("a port")
+        }
     };
 
-    let first = caller_port().await;
-    assert_eq!(caller_port().await, first, "a busy connection is kept");
-    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
-    assert_ne!(caller_port().await, first, "the idle connection was closed");
+    let first = caller_port(0).await;
+    assert_eq!(caller_port(0).await, first, "a busy connection is kept");
+    // A request that starts within the limit and runs past it keeps the connection.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(caller_port(1000).await, first, "a slow request is answered");
+    assert_eq!(
+        caller_port(0).await,
+        first,
+        "a connection busy past the limit is kept"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    assert_ne!(
+        caller_port(0).await,
+        first,
+        "the idle connection was closed"
+    );
 }
 
 #[tokio::test]
