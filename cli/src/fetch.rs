@@ -58,11 +58,11 @@ pub(crate) async fn fetch_api(url: &str, include_internal: bool) -> Result<Vec<V
         .request(request)
         .await
         .map_err(|error| CliError::unreachable(url, &error))?;
-    match response.body.get("Ok_").and_then(|ok| ok.get("api")) {
+    match response.body().get("Ok_").and_then(|ok| ok.get("api")) {
         Some(Value::Array(api)) => Ok(api.clone()),
         _ => Err(CliError::NoSchema {
             url: url.to_string(),
-            answer: Value::Object(response.body).to_string(),
+            answer: Value::Object(response.body().clone()).to_string(),
         }),
     }
 }

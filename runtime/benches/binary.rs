@@ -91,11 +91,7 @@ fn payloads() -> Option<Map<String, Value>> {
 fn message(headers: Value, target: &str, payload: Value) -> Message {
     let mut body = Map::new();
     body.insert(target.into(), payload);
-    Message {
-        headers: headers.as_object().cloned().unwrap_or_default(),
-        body,
-        ..Message::default()
-    }
+    Message::from_body(headers.as_object().cloned().unwrap_or_default(), body)
 }
 
 struct Case {
@@ -136,7 +132,7 @@ fn binary_request(packed: bool, checksum: i32) -> BinaryRequest {
 }
 
 fn json_bytes(message: &Message) -> Vec<u8> {
-    serde_json::to_vec(&(&message.headers, &message.body)).unwrap_or_default()
+    serde_json::to_vec(&(&message.headers, message.body())).unwrap_or_default()
 }
 
 fn print_sizes(payloads: &Map<String, Value>, server: &ServerBinary) {

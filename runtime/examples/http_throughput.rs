@@ -193,11 +193,9 @@ fn request_body(args: &Args) -> Result<Vec<u8>, String> {
     };
     let mut message = match request {
         Value::Array(parts) => match <[Value; 2]>::try_from(parts) {
-            Ok([Value::Object(headers), Value::Object(body)]) => telepact::Message {
-                headers,
-                body,
-                extensions: Default::default(),
-            },
+            Ok([Value::Object(headers), Value::Object(body)]) => {
+                telepact::Message::from_body(headers, body)
+            }
             _ => return Err("the request is not [headers, body]".to_string()),
         },
         _ => return Err("the request is not [headers, body]".to_string()),

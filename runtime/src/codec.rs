@@ -82,11 +82,7 @@ pub(crate) fn message_from_json(value: Value) -> Result<Message, ParseFailure> {
     if !has_one_object_entry(&body) {
         return Err(ParseFailure::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject);
     }
-    Ok(Message {
-        headers,
-        body,
-        extensions: http::Extensions::new(),
-    })
+    Ok(Message::from_body(headers, body))
 }
 
 fn has_one_object_entry(body: &Map<String, Value>) -> bool {
@@ -104,7 +100,20 @@ pub(crate) fn encode_response(
             return (bytes, Encoding::Binary);
         }
     }
+    (to_json(message), Encoding::Json)
+}
+
+/// The message as JSON text `[headers, body]`, with a body written already taken as is.
+pub(crate) fn to_json(message: &Message) -> Vec<u8> {
     // Serializing maps of JSON values cannot fail: every key is a string.
-    let bytes = serde_json::to_vec(&(&message.headers, &message.body)).unwrap_or_default();
-    (bytes, Encoding::Json)
+    let Some(body) = message.written_json() else {
+        return serde_json::to_vec(&(&message.headers, message.body())).unwrap_or_default();
+    };
+    let mut bytes = Vec::with_capacity(body.len() + 128);
+    bytes.push(b'[');
+    let _ = serde_json::to_writer(&mut bytes, &message.headers);
+    bytes.push(b',');
+    bytes.extend_from_slice(body);
+    bytes.push(b']');
+    bytes
 }

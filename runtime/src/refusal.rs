@@ -77,12 +77,12 @@ mod tests {
         let message = Refusal::unauthorized("oven only").to_message();
         assert_eq!(message.target(), "ErrorUnauthorized_");
         assert_eq!(
-            Value::Object(message.body),
+            Value::Object(message.into_body()),
             json!({"ErrorUnauthorized_": {"message!": "oven only"}})
         );
         let message = Refusal::Unauthenticated.to_message();
         assert_eq!(
-            Value::Object(message.body),
+            Value::Object(message.into_body()),
             json!({"ErrorUnauthenticated_": {"message!": UNAUTHENTICATED_MESSAGE}})
         );
     }

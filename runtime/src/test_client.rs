@@ -23,7 +23,7 @@
 //! let response = tester
 //!     .assert_request(Message::new(Headers::new(), "fn.add", args), expected.as_object().unwrap(), true)
 //!     .await?;
-//! assert!(response.body["Ok_"]["sum"].is_i64());
+//! assert!(response.body()["Ok_"]["sum"].is_i64());
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
@@ -152,10 +152,10 @@ impl TestClient {
         let schema = self.schema().await?;
         let function = request.target().to_string();
         let response = self.client.request(request).await?;
-        let matched = is_sub_map(expected, &response.body);
+        let matched = is_sub_map(expected, response.body());
         let mismatch = |response: Message| {
             let expected = Value::Object(expected.clone());
-            let actual = Value::Object(response.body);
+            let actual = Value::Object(response.into_body());
             if expect_match {
                 TestClientError::Mismatch { expected, actual }
             } else {
@@ -183,11 +183,8 @@ impl TestClient {
             Generator::new(schema, endings, &mut random, options, &function)
                 .result(id, Some(expected))
         };
-        Ok(Message {
-            headers: response.headers,
-            body: body.as_object().cloned().unwrap_or_default(),
-            extensions: http::Extensions::new(),
-        })
+        let body = body.as_object().cloned().unwrap_or_default();
+        Ok(Message::from_body(response.headers, body))
     }
 
     async fn schema(&self) -> Result<Arc<ServerSchema>, TestClientError> {
@@ -197,7 +194,7 @@ impl TestClient {
                 let request = Message::new(Headers::new(), "fn.api_", Map::new());
                 let response = self.client.request(request).await?;
                 let api = response
-                    .body
+                    .body()
                     .get("Ok_")
                     .and_then(|ok| ok.get("api"))
                     .ok_or_else(|| TestClientError::Schema("fn.api_ did not answer Ok_".into()))?;

@@ -94,12 +94,8 @@ async fn call(client: &Client, body: Value) -> Value {
     let Value::Object(body) = body else {
         panic!("a body is an object")
     };
-    let request = Message {
-        headers: telepact::Headers::new(),
-        body,
-        extensions: Default::default(),
-    };
-    Value::Object(client.request(request).await.unwrap().body)
+    let request = Message::from_body(telepact::Headers::new(), body);
+    Value::Object(client.request(request).await.unwrap().into_body())
 }
 
 #[test]

@@ -72,11 +72,8 @@ fn loopback_client(router: FunctionRouter) -> Client {
 
 fn message_from_json(bytes: &[u8]) -> Message {
     let value: Value = serde_json::from_slice(bytes).unwrap();
-    let mut message = Message {
-        headers: json_object(value[0].clone()),
-        body: json_object(value[1].clone()),
-        ..Message::default()
-    };
+    let mut message =
+        Message::from_body(json_object(value[0].clone()), json_object(value[1].clone()));
     message.extensions.insert(Employee("e-17".into()));
     message
 }
@@ -205,7 +202,7 @@ async fn a_body_that_does_not_fit_the_input_is_a_handler_error() {
     let router = api::router(Bakery);
     let mut request = Message::default();
     request
-        .body
+        .body_mut()
         .insert("fn.myShift".into(), json!(["not", "an", "object"]));
     let error = router.call(request).await.unwrap_err();
     assert!(
@@ -357,7 +354,7 @@ async fn a_typed_selection_returns_what_the_raw_one_does() {
     let headers = RequestHeaders::default().with_select(select_station());
     let raw = client.call_raw(MyShiftInput {}, headers).await.unwrap();
     assert_eq!(
-        Value::Object(raw.body),
+        Value::Object(raw.body().clone()),
         json!({"Ok_": {"station": "oven of ana"}})
     );
     assert_eq!(raw.headers["@warn_"], json!(["busy day"]));

@@ -482,7 +482,7 @@ async fn a_typed_selection_keeps_exactly_the_selected_fields() {
     };
     let headers = RequestHeaders::default().with_select(telepact::typed::Select(raw_select));
     let raw = client.call_raw(input, headers).await.unwrap();
-    assert_eq!(Value::Object(raw.body), json!({"Ok_": expected}));
+    assert_eq!(Value::Object(raw.into_body()), json!({"Ok_": expected}));
 }
 
 /// The enums name fields the schema has; whether a function's result can hold a struct

@@ -7,7 +7,7 @@ use telepact::{HandlerError, Message};
 /// Answers `Ok_ {items}` with the request's own `items`, moved rather than copied.
 pub(crate) async fn echo(request: Message) -> Result<Message, HandlerError> {
     let items = request
-        .body
+        .into_body()
         .into_iter()
         .next()
         .and_then(|(_, payload)| match payload {

@@ -157,7 +157,7 @@ impl ServerBinary {
         response: &Message,
         request: &BinaryRequest,
     ) -> Option<Vec<u8>> {
-        if response.target() != "Ok_" || response.body.len() != 1 {
+        if response.target() != "Ok_" || response.body().len() != 1 {
             return None;
         }
         let mut headers = response.headers.clone();
@@ -175,7 +175,7 @@ impl ServerBinary {
             schema: Some(&self.schema),
         };
         let shape = self.body_shape(function);
-        write_message(&headers, &response.body, &encoder, shape, packed)
+        write_message(&headers, response.body(), &encoder, shape, packed)
             .inspect_err(|error| tracing::error!(%error, "binary response could not be written"))
             .ok()
     }
@@ -200,9 +200,5 @@ fn one_object_body(headers: Headers, body: Map<String, Value>) -> Result<Message
     if !one_object {
         return Err(ParseFailure::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject);
     }
-    Ok(Message {
-        headers,
-        body,
-        ..Message::default()
-    })
+    Ok(Message::from_body(headers, body))
 }

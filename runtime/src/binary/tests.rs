@@ -20,11 +20,7 @@ fn message(value: Value) -> Message {
     else {
         panic!("a message is two objects");
     };
-    Message {
-        headers,
-        body,
-        ..Message::default()
-    }
+    Message::from_body(headers, body)
 }
 
 fn msgpack(value: &Pack) -> Vec<u8> {
@@ -360,7 +356,7 @@ fn bytes_travel_raw_in_responses_and_as_base64_in_messages() {
     ]);
     let decoded = server.decode_request(&msgpack(&request)).expect("decodes");
     assert_eq!(
-        decoded.body,
+        *decoded.body(),
         *json!({"fn.blob": {"raw": "YWJj"}})
             .as_object()
             .expect("object")
@@ -449,7 +445,10 @@ proptest::proptest! {
                 _ => bytes.push(byte),
             }
         }
-        let parts = |message: Message| (message.headers, message.body);
+        let parts = |message: Message| {
+            let (headers, body, _) = message.into_parts();
+            (headers, body)
+        };
         proptest::prop_assert_eq!(
             server.decode_request(&bytes).map(parts),
             server.decode_checked(&bytes).map(parts)

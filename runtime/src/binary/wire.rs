@@ -145,7 +145,7 @@ pub fn encode_request(
     };
     write_message(
         &message.headers,
-        &message.body,
+        message.body(),
         &encoder,
         Shape::Unknown,
         packed,

@@ -16,7 +16,7 @@ pub(crate) struct Encoded {
 }
 
 pub(crate) fn encode_json(message: &Message) -> Result<Encoded, ClientError> {
-    let bytes = serde_json::to_vec(&(&message.headers, &message.body))
+    let bytes = serde_json::to_vec(&(&message.headers, message.body()))
         .map_err(|error| ClientError::Serialization(error.into()))?;
     Ok(Encoded {
         bytes,
@@ -47,7 +47,7 @@ pub(crate) fn decode_response(
     } else {
         decode_json(bytes)?
     };
-    let one_object = message.body.len() == 1 && message.body.values().all(Value::is_object);
+    let one_object = message.body().len() == 1 && message.body().values().all(Value::is_object);
     if !one_object {
         return Err(InvalidResponse::NotAMessage);
     }
@@ -62,11 +62,7 @@ fn decode_json(bytes: &[u8]) -> Result<Message, InvalidResponse> {
     let Ok([Value::Object(headers), Value::Object(body)]) = <[Value; 2]>::try_from(parts) else {
         return Err(InvalidResponse::NotAMessage);
     };
-    let message = Message {
-        headers,
-        body,
-        ..Message::default()
-    };
+    let message = Message::from_body(headers, body);
     message
         .marked_bytes()
         .map_err(InvalidResponse::Base64Header)?;
@@ -101,17 +97,13 @@ fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, In
     }
     .ok_or(InvalidResponse::UnknownChecksum(checksum))?;
     let body = decode_body(frame.body, &encoding, says_packed(&frame.headers))?;
-    Ok(Message {
-        headers: frame.headers,
-        body,
-        ..Message::default()
-    })
+    Ok(Message::from_body(frame.headers, body))
 }
 
 /// Whether the server refused the request's binary encoding.
 pub(crate) fn is_incompatible_encoding(response: &Message) -> bool {
     let reasons = response
-        .body
+        .body()
         .get("ErrorParseFailure_")
         .and_then(|payload| payload.get("reasons"))
         .and_then(Value::as_array);

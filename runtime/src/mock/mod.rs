@@ -191,11 +191,7 @@ fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> Functio
         router.insert(name, move |request: Message| {
             let payload = request.payload().cloned().unwrap_or_default();
             let body = with_state(&state, |s| answer(s, &payload));
-            let message = Message {
-                headers: Headers::new(),
-                body,
-                extensions: http::Extensions::new(),
-            };
+            let message = Message::from_body(Headers::new(), body);
             async move { Ok::<_, HandlerError>(message) }
         });
     }

@@ -206,11 +206,7 @@ fn base64_header(paths: Base64Paths, binary: bool) -> Headers {
 }
 
 fn message(headers: Headers, body: Map<String, Value>) -> Message {
-    Message {
-        headers,
-        body,
-        extensions: http::Extensions::new(),
-    }
+    Message::from_body(headers, body)
 }
 
 fn flag(payload: &Map<String, Value>, name: &str) -> bool {

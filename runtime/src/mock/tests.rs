@@ -165,7 +165,7 @@ async fn binary_and_packed_clients_get_what_a_json_client_gets() {
             let payload = json!({"id": 3}).as_object().cloned().unwrap_or_default();
             let request = Message::new(Headers::new(), "fn.find", payload);
             let response = client.request(request).await.expect("answered");
-            assert_eq!(Value::Object(response.body), json!({"Ok_": blob}));
+            assert_eq!(Value::Object(response.into_body()), json!({"Ok_": blob}));
         }
         assert_eq!(
             binary_requests.load(Ordering::SeqCst),

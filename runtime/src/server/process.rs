@@ -239,7 +239,7 @@ impl Inner {
                 return invalid("ErrorInvalidRequestBody_", &[unknown], response_headers);
             };
 
-            let failures = self.check_request_body(id, &request.body);
+            let failures = self.check_request_body(id, request.body());
             if !failures.is_empty() {
                 return invalid("ErrorInvalidRequestBody_", &failures, response_headers);
             }
@@ -259,11 +259,36 @@ impl Inner {
             if !response_headers.is_empty() {
                 result.headers.extend(response_headers.clone());
             }
+            if let Some(typed) = result.unwritten_typed() {
+                // Written and checked in one pass when nothing needs the answer as
+                // values: no `@select_` to apply, no binary to encode, no bytes to name.
+                let plain = select.is_none()
+                    && binary.is_none()
+                    && !(result.bytes_marked() && function.result_holds_bytes);
+                let written = plain
+                    .then(|| {
+                        // Room for a small answer's JSON in one allocation.
+                        let mut json = Vec::with_capacity(256);
+                        let value = typed.value();
+                        let tag = value.write_result(&self.compiled, &function.result, &mut json);
+                        tag.ok().map(|tag| (json, tag))
+                    })
+                    .flatten();
+                match written {
+                    Some((json, tag)) => result.set_written(json, tag),
+                    None => {
+                        if let Err(error) = result.convert_typed() {
+                            let case_id = self.handler_failed(&function.name, error.into());
+                            return unknown_error(case_id, response_headers);
+                        }
+                    }
+                }
+            }
 
-            if !skip_result_validation {
+            if !skip_result_validation && result.written_json().is_none() {
                 let mut validator =
                     Validator::new(&self.compiled, Some(id)).with_select(select.as_ref());
-                validator.check_union_map(&function.result, &result.body);
+                validator.check_union_map(&function.result, result.body());
                 let failures = validator.into_failures();
                 if !failures.is_empty() {
                     let message = invalid("ErrorInvalidResponseBody_", &failures, result.headers);
@@ -301,16 +326,14 @@ impl Inner {
                     compiled: &self.compiled,
                     select,
                 };
-                selector.apply_result(&function.result, &mut result.body);
+                selector.apply_result(&function.result, result.body_mut());
             }
             if result.bytes_marked() && binary.is_none() && function.result_holds_bytes {
                 self.name_bytes(id, &mut result);
             }
-            Message {
-                headers: result.headers,
-                body: result.body,
-                extensions: http::Extensions::new(),
-            }
+            // The request's extensions (the caller's identity...) stay behind.
+            result.extensions = http::Extensions::new();
+            result
         }
     }
 
@@ -319,10 +342,10 @@ impl Inner {
     fn name_bytes(&self, id: FunctionId, result: &mut Message) {
         let function = self.compiled.function(id);
         let mut validator = Validator::new(&self.compiled, Some(id)).collecting_bytes();
-        validator.check_union_map(&function.result, &result.body);
-        validator
-            .take_bytes_paths()
-            .write_header(&mut result.headers);
+        validator.check_union_map(&function.result, result.body());
+        let paths = validator.take_bytes_paths();
+        drop(validator);
+        paths.write_header(&mut result.headers);
     }
 
     fn check_request_body(
@@ -394,18 +417,24 @@ impl Inner {
                 },
                 Err(panic) => Box::new(panic),
             };
-            let case_id = new_case_id();
-            tracing::error!(case_id = %case_id, function, error = %source, "handler failed");
-            self.report(
-                ProcessError::new(
-                    ErrorKind::Handler,
-                    format!("handler failed while handling {function}"),
-                )
-                .with_source(source)
-                .with_case_id(case_id.clone()),
-            );
-            Err(case_id)
+            Err(self.handler_failed(function, source))
         }
+    }
+
+    /// Logs and reports a handler's failure under a fresh case id, which it returns for
+    /// the client's `ErrorUnknown_`.
+    fn handler_failed(&self, function: &str, source: HandlerError) -> String {
+        let case_id = new_case_id();
+        tracing::error!(case_id = %case_id, function, error = %source, "handler failed");
+        self.report(
+            ProcessError::new(
+                ErrorKind::Handler,
+                format!("handler failed while handling {function}"),
+            )
+            .with_source(source)
+            .with_case_id(case_id.clone()),
+        );
+        case_id
     }
 
     /// The server's limit, narrowed by the client's own `@time_` (milliseconds) when

@@ -163,7 +163,7 @@ where
         .headers
         .insert(SELECT_HEADER.into(), Value::Object(selection.to_select().0));
     let response = client.request(request).await?;
-    let Some((tag, payload)) = only_tag(&response.body) else {
+    let Some((tag, payload)) = only_tag(response.body()) else {
         let reason = "expected a result: one tag with an object payload";
         return Err(DecodeError {
             function: I::NAME.into(),
@@ -212,21 +212,22 @@ where
     O: DeserializeOwned,
     Rs: DeserializeOwned,
 {
-    let output = match unknown_result(known_tags, &response.body) {
+    let (raw_headers, body, _) = response.into_parts();
+    let output = match unknown_result(known_tags, &body) {
         Some(unknown) => Reply::Unknown(unknown),
         None => Reply::Known(
-            serde_json::from_value(Value::Object(response.body)).map_err(|source| DecodeError {
+            serde_json::from_value(Value::Object(body)).map_err(|source| DecodeError {
                 function: function.into(),
                 part: "response body",
                 source,
             })?,
         ),
     };
-    let headers = decode_headers(function, &response.headers)?;
+    let headers = decode_headers(function, &raw_headers)?;
     Ok(Response {
         output,
         headers,
-        raw_headers: response.headers,
+        raw_headers,
     })
 }
 

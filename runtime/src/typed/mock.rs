@@ -326,7 +326,7 @@ impl Mock {
             .control
             .request(Message::new(Headers::new(), request, payload))
             .await?;
-        let (tag, answer) = match response.body.iter().next() {
+        let (tag, answer) = match response.body().iter().next() {
             Some((tag, answer)) => (tag.as_str(), answer),
             None => ("", &Value::Null),
         };
@@ -335,7 +335,7 @@ impl Mock {
             ("ErrorVerificationFailure", Value::Object(failure)) => Ok(Err(failure.clone())),
             _ => Err(MockCallError::Refused {
                 request,
-                answer: Value::Object(response.body),
+                answer: Value::Object(response.into_body()),
             }),
         }
     }

@@ -49,11 +49,7 @@ where
     Rq: DeserializeOwned,
     Rs: Default,
 {
-    let Message {
-        headers,
-        body,
-        extensions,
-    } = request;
+    let (headers, body, extensions) = request.into_parts();
     let (function, payload) = body.into_iter().next().unwrap_or_default();
     let fail = |part, source| DecodeError {
         function: function.clone(),
@@ -74,28 +70,23 @@ where
     Ok((input, context))
 }
 
-/// Builds the response message from a typed result and the handler's context.
+/// Builds the response message from a typed result and the handler's context. The
+/// result stays typed: the server writes it as JSON, checking it against the schema as
+/// it goes (see [`Message::typed`]).
 pub fn encode_response<O, Rq, Rs>(
-    output: &O,
+    output: O,
     context: Context<Rq, Rs>,
 ) -> Result<Message, HandlerError>
 where
-    O: Serialize,
+    O: Serialize + Send + Sync + 'static,
     Rs: Serialize,
 {
-    let body = match serde_json::to_value(output)? {
-        Value::Object(body) => body,
-        other => return Err(format!("a result must serialize to an object, not {other}").into()),
-    };
     let mut headers = context.raw_response_headers;
     if let Value::Object(typed) = serde_json::to_value(&context.response_headers)? {
         headers.extend(typed);
     }
-    let mut message = Message {
-        headers,
-        body,
-        extensions: context.extensions,
-    };
+    let mut message = Message::typed(headers, output);
+    message.extensions = context.extensions;
     // Typed `bytes` are `Bytes`: the server names them in `@base64_`.
     message.mark_bytes();
     Ok(message)
@@ -119,6 +110,7 @@ pub fn route<H, I, Rq, Rs>(router: &mut FunctionRouter, handler: &Arc<H>)
 where
     H: Send + Sync + 'static,
     I: Route<H, Rq, Rs>,
+    I::Output: Send + Sync + 'static,
     Rq: DeserializeOwned + Send + 'static,
     Rs: Default + Serialize + Send + 'static,
 {
@@ -128,7 +120,7 @@ where
         async move {
             let (input, mut context): (I, Context<Rq, Rs>) = decode_request(request)?;
             let output = I::serve(&handler, input, &mut context).await?;
-            encode_response(&output, context)
+            encode_response(output, context)
         }
     });
 }

@@ -7,11 +7,13 @@ mod mock;
 mod possible_select;
 mod select;
 mod value;
+mod write;
 
-pub(crate) use compiled::Compiled;
+pub(crate) use compiled::{Compiled, TagSet};
 pub(crate) use failure::cases_json;
 pub use failure::{Reason, ValidationFailure};
 pub(crate) use headers::check_headers;
 pub(crate) use possible_select::possible_select;
 pub(crate) use select::Selector;
 pub(crate) use value::Validator;
+pub(crate) use write::{NotWritten, write_result};

@@ -48,11 +48,7 @@ fn successful_calls(cases: &[vectors::Case]) -> Vec<(String, Message, Value)> {
             let request: Value = serde_json::from_slice(&case.request).ok()?;
             let headers: Headers = request[0].as_object()?.clone();
             let body = request[1].as_object()?.clone();
-            let message = Message {
-                headers,
-                body,
-                ..Message::default()
-            };
+            let message = Message::from_body(headers, body);
             Some((case.name.clone(), message, case.expected[1].clone()))
         })
         .collect()
@@ -91,7 +87,7 @@ async fn replay_with_binary_client(packed: bool) {
     for (name, request, expected_body) in &calls {
         match client.request(request.clone()).await {
             Ok(response) => {
-                let body = Value::Object(response.body);
+                let body = Value::Object(response.into_body());
                 if !vectors::json_eq(&body, expected_body, false) {
                     failures.push(format!("{name}: expected {expected_body}, got {body}"));
                 }

@@ -62,7 +62,7 @@ async fn json_and_binary_calls_go_over_http() {
             .request(message(json!([{"@ok_": data}, {"fn.example": {}}])))
             .await
             .expect("answered");
-        assert_eq!(Value::Object(response.body), json!({"Ok_": data}));
+        assert_eq!(Value::Object(response.into_body()), json!({"Ok_": data}));
     }
     // The first call was JSON, the second MessagePack: both content types were right.
     assert_eq!(

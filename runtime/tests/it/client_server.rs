@@ -72,7 +72,11 @@ fn call(count: u64) -> Message {
 #[tokio::test]
 async fn binary_and_packed_clients_get_what_a_json_client_gets() {
     let (json_client, _) = client(ClientOptions::default());
-    let expected = json_client.request(call(5)).await.expect("answered").body;
+    let expected = json_client
+        .request(call(5))
+        .await
+        .expect("answered")
+        .into_body();
     assert_eq!(expected["Ok_"]["items"][1]["blob!"], json!("AAEC"));
 
     for packed in [false, true] {
@@ -80,7 +84,7 @@ async fn binary_and_packed_clients_get_what_a_json_client_gets() {
             client(ClientOptions::default().binary(true).packed(packed));
         for _ in 0..3 {
             let response = binary_client.request(call(5)).await.expect("answered");
-            assert_eq!(response.body, expected, "packed: {packed}");
+            assert_eq!(*response.body(), expected, "packed: {packed}");
             assert!(response.headers.contains_key("@bin_"));
         }
         // The first call learned the encoding; the next two were MessagePack.
@@ -133,10 +137,10 @@ fn files_server(mark_bytes: bool) -> Server {
     let schema = Schema::from_text(FILES_SCHEMA).expect("the files schema loads");
     let router = FunctionRouter::new().route("fn.fetch", move |_request: Message| async move {
         let body = reference_answer()[1].clone();
-        let mut answer = Message {
-            body: body.as_object().cloned().unwrap_or_default(),
-            ..Message::default()
-        };
+        let mut answer = Message::from_body(
+            telepact::Headers::new(),
+            body.as_object().cloned().unwrap_or_default(),
+        );
         if mark_bytes {
             answer.mark_bytes();
         }
@@ -198,7 +202,7 @@ async fn typed_handlers_mark_their_bytes() {
             Value,
             Value,
         >(request)?;
-        telepact::typed::__codegen::encode_response(&reference_output(), context)
+        telepact::typed::__codegen::encode_response(reference_output(), context)
     });
     let server = Server::builder(schema, router)
         .auth_required(false)

@@ -298,11 +298,7 @@ async fn answer_from_headers(request: Message) -> Result<Message, HandlerError> 
     } else {
         one_entry("Ok_", json!({}))
     };
-    Ok(Message {
-        headers: response_headers,
-        body,
-        extensions: Default::default(),
-    })
+    Ok(Message::from_body(response_headers, body))
 }
 
 fn one_entry(key: &str, value: Value) -> Map<String, Value> {
@@ -325,11 +321,7 @@ fn validate_schema(request: &Message, base_dir: &Path) -> Message {
         Ok(()) => one_entry("Ok_", json!({})),
         Err(cases) => one_entry("ErrorValidationFailure", json!({ "cases": cases })),
     };
-    Message {
-        headers: Headers::new(),
-        body,
-        extensions: Default::default(),
-    }
+    Message::from_body(Headers::new(), body)
 }
 
 fn load_input(tag: &str, payload: &Value, base_dir: &Path) -> Result<(), Value> {

@@ -1,0 +1,425 @@
+//! Writes a typed result as JSON while checking it against the schema: how the server
+//! answers a typed handler without first building the answer as JSON values.
+//!
+//! It accepts only what the [`Validator`](super::Validator) accepts in the value that
+//! `serde_json::to_value` would make, and writes the bytes `serde_json` would write for
+//! that value. Whatever it is unsure of stops it with [`NotWritten`]: an invalid value,
+//! but also a form it leaves alone (`f32`, `i128`, a non-string map key, a repeated
+//! key...). The server then takes the value path, which finds what is wrong and says so
+//! in the protocol's terms, so this module never has to.
+
+use std::cell::Cell;
+
+use serde::Serialize;
+use serde::ser::{self, Serializer};
+use telepact_schema::{TypeExpr, TypeKind};
+
+use super::compiled::{Compiled, FieldSet, FunctionEntry, TagSet};
+use super::value::is_base64;
+use compound::{CheckedMap, CheckedSeq, CheckedStruct, FieldCheck, MapKeys, Seen};
+
+mod compound;
+mod key_text;
+#[cfg(test)]
+mod tests;
+
+/// The value did not pass, or took a form this writer leaves to the value path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NotWritten;
+
+/// Writes `value`, a function's result (`{"Ok_": {..}}`), as JSON at the end of `out`,
+/// checked against `result`. Returns the result tag when the value gave it as a variant
+/// name. On [`NotWritten`], `out` is as it was.
+pub(crate) fn write_result<T: Serialize + ?Sized>(
+    value: &T,
+    compiled: &Compiled,
+    result: &TagSet,
+    out: &mut Vec<u8>,
+) -> Result<Option<&'static str>, NotWritten> {
+    let start = out.len();
+    let tag = Cell::new(None);
+    let mut json = serde_json::Serializer::new(&mut *out);
+    let checked = Checked {
+        inner: &mut json,
+        expect: Expect::Tags(result),
+        compiled,
+        tag: Some(&tag),
+    };
+    match value.serialize(checked) {
+        Ok(()) => Ok(tag.get()),
+        Err(_) => {
+            out.truncate(start);
+            Err(NotWritten)
+        }
+    }
+}
+
+/// What the value at hand must be.
+#[derive(Debug, Clone, Copy)]
+enum Expect<'c> {
+    /// A value of a type expression (structs and unions are resolved on use).
+    Type(&'c TypeExpr),
+    /// A struct's fields, or a union tag's payload.
+    Fields(&'c FieldSet),
+    /// A union value: one tag and its payload.
+    Tags(&'c TagSet),
+    /// Anything (`any`), with only the forms whose bytes do not depend on the path.
+    Any,
+}
+
+impl<'c> Expect<'c> {
+    fn kind(self) -> Option<&'c TypeKind> {
+        match self {
+            Expect::Type(ty) => Some(&ty.kind),
+            Expect::Fields(_) | Expect::Tags(_) | Expect::Any => None,
+        }
+    }
+
+    /// Any value but `null` passes (`null` only where [`accepts_null`](Self::accepts_null)).
+    fn any(self) -> bool {
+        matches!(self, Expect::Any) || self.kind() == Some(&TypeKind::Any)
+    }
+
+    /// `null` passes: a nullable type, or anywhere inside an `any` value (an `any` field
+    /// itself takes `null` only when nullable, as the validator has it).
+    fn accepts_null(self) -> bool {
+        match self {
+            Expect::Type(ty) => ty.nullable,
+            Expect::Any => true,
+            Expect::Fields(_) | Expect::Tags(_) => false,
+        }
+    }
+
+    fn is(self, kind: &TypeKind) -> bool {
+        self.any() || self.kind() == Some(kind)
+    }
+
+    fn accepts_integer(self) -> bool {
+        self.any() || matches!(self.kind(), Some(TypeKind::Integer | TypeKind::Number))
+    }
+
+    /// The fields a struct value (or a tag's payload) must have.
+    fn fields(self, compiled: &'c Compiled) -> Option<&'c FieldSet> {
+        match (self, self.kind()) {
+            (Expect::Fields(fields), _) => Some(fields),
+            (_, Some(TypeKind::Struct(id))) => Some(&compiled.structs[id.0 as usize].fields),
+            _ => None,
+        }
+    }
+
+    /// The function a link value (`{"fn.x": {..arguments..}}`) must call.
+    fn link(self, compiled: &'c Compiled) -> Option<&'c FunctionEntry> {
+        match self.kind() {
+            Some(TypeKind::FunctionLink(id)) => Some(compiled.function(*id)),
+            _ => None,
+        }
+    }
+
+    /// The tags a union value must pick from.
+    fn tags(self, compiled: &'c Compiled) -> Option<&'c TagSet> {
+        match (self, self.kind()) {
+            (Expect::Tags(tags), _) => Some(tags),
+            (_, Some(TypeKind::Union(id))) => Some(&compiled.unions[id.0 as usize]),
+            _ => None,
+        }
+    }
+}
+
+fn not_written<E: ser::Error>() -> E {
+    E::custom("not written: left to the value path")
+}
+
+fn check<E: ser::Error>(ok: bool) -> Result<(), E> {
+    if ok { Ok(()) } else { Err(not_written()) }
+}
+
+/// `i64::MIN` as a float: the validator takes it for an integer literal out of range.
+const I64_MIN_AS_F64: f64 = -9_223_372_036_854_775_808.0;
+
+/// A serializer that checks each value against [`Expect`] and hands it to `inner`.
+struct Checked<'c, S> {
+    inner: S,
+    expect: Expect<'c>,
+    compiled: &'c Compiled,
+    /// At the root only: where the result's tag goes.
+    tag: Option<&'c Cell<Option<&'static str>>>,
+}
+
+/// A value to write through [`Checked`] from inside a compound.
+struct CheckedValue<'a, 'c, T: ?Sized> {
+    value: &'a T,
+    expect: Expect<'c>,
+    compiled: &'c Compiled,
+}
+
+impl<T: Serialize + ?Sized> Serialize for CheckedValue<'_, '_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.value.serialize(Checked {
+            inner: serializer,
+            expect: self.expect,
+            compiled: self.compiled,
+            tag: None,
+        })
+    }
+}
+
+impl<'c, S: Serializer> Checked<'c, S> {
+    fn nested<'a, T: ?Sized>(&self, value: &'a T, expect: Expect<'c>) -> CheckedValue<'a, 'c, T> {
+        CheckedValue {
+            value,
+            expect,
+            compiled: self.compiled,
+        }
+    }
+}
+
+impl<'c, S: Serializer> Serializer for Checked<'c, S> {
+    type Ok = S::Ok;
+    type Error = S::Error;
+    type SerializeSeq = CheckedSeq<'c, S::SerializeSeq>;
+    type SerializeTuple = CheckedSeq<'c, S::SerializeTuple>;
+    type SerializeTupleStruct = CheckedSeq<'c, S::SerializeTupleStruct>;
+    type SerializeTupleVariant = CheckedSeq<'c, S::SerializeTupleVariant>;
+    type SerializeMap = CheckedMap<'c, S::SerializeMap>;
+    type SerializeStruct = CheckedStruct<'c, S::SerializeStruct>;
+    type SerializeStructVariant = CheckedStruct<'c, S::SerializeStructVariant>;
+
+    fn serialize_bool(self, v: bool) -> Result<S::Ok, S::Error> {
+        check(self.expect.is(&TypeKind::Boolean))?;
+        self.inner.serialize_bool(v)
+    }
+
+    fn serialize_i8(self, v: i8) -> Result<S::Ok, S::Error> {
+        self.serialize_i64(v.into())
+    }
+
+    fn serialize_i16(self, v: i16) -> Result<S::Ok, S::Error> {
+        self.serialize_i64(v.into())
+    }
+
+    fn serialize_i32(self, v: i32) -> Result<S::Ok, S::Error> {
+        self.serialize_i64(v.into())
+    }
+
+    fn serialize_i64(self, v: i64) -> Result<S::Ok, S::Error> {
+        check(self.expect.accepts_integer())?;
+        self.inner.serialize_i64(v)
+    }
+
+    fn serialize_u8(self, v: u8) -> Result<S::Ok, S::Error> {
+        self.serialize_i64(v.into())
+    }
+
+    fn serialize_u16(self, v: u16) -> Result<S::Ok, S::Error> {
+        self.serialize_i64(v.into())
+    }
+
+    fn serialize_u32(self, v: u32) -> Result<S::Ok, S::Error> {
+        self.serialize_i64(v.into())
+    }
+
+    fn serialize_u64(self, v: u64) -> Result<S::Ok, S::Error> {
+        // Past `i64::MAX` an integer is out of the protocol's range (`any` takes it).
+        match i64::try_from(v) {
+            Ok(v) => self.serialize_i64(v),
+            Err(_) => {
+                check(self.expect.any())?;
+                self.inner.serialize_u64(v)
+            }
+        }
+    }
+
+    fn serialize_f32(self, _v: f32) -> Result<S::Ok, S::Error> {
+        // `to_value` widens it to `f64` and writes other digits than `f32` does.
+        Err(not_written())
+    }
+
+    fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
+        // A value holds no NaN or infinity (it becomes `null`); a `number` takes -2^63
+        // for an integer literal out of range.
+        let number = self.expect.kind() == Some(&TypeKind::Number) && v != I64_MIN_AS_F64;
+        check(v.is_finite() && (self.expect.any() || number))?;
+        self.inner.serialize_f64(v)
+    }
+
+    fn serialize_char(self, v: char) -> Result<S::Ok, S::Error> {
+        check(self.expect.is(&TypeKind::String))?;
+        self.inner.serialize_char(v)
+    }
+
+    fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
+        let fits = self.expect.is(&TypeKind::String)
+            || (self.expect.kind() == Some(&TypeKind::Bytes) && is_base64(v));
+        check(fits)?;
+        self.inner.serialize_str(v)
+    }
+
+    fn serialize_bytes(self, _v: &[u8]) -> Result<S::Ok, S::Error> {
+        Err(not_written())
+    }
+
+    fn serialize_none(self) -> Result<S::Ok, S::Error> {
+        check(self.expect.accepts_null())?;
+        self.inner.serialize_none()
+    }
+
+    fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<S::Ok, S::Error> {
+        value.serialize(self)
+    }
+
+    fn serialize_unit(self) -> Result<S::Ok, S::Error> {
+        check(self.expect.accepts_null())?;
+        self.inner.serialize_unit()
+    }
+
+    fn serialize_unit_struct(self, name: &'static str) -> Result<S::Ok, S::Error> {
+        check(self.expect.any())?;
+        self.inner.serialize_unit_struct(name)
+    }
+
+    fn serialize_unit_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+    ) -> Result<S::Ok, S::Error> {
+        check(self.expect.any())?;
+        self.inner.serialize_unit_variant(name, index, variant)
+    }
+
+    fn serialize_newtype_struct<T: Serialize + ?Sized>(
+        self,
+        _name: &'static str,
+        value: &T,
+    ) -> Result<S::Ok, S::Error> {
+        // `serde_json` writes a newtype struct as its content.
+        value.serialize(self)
+    }
+
+    fn serialize_newtype_variant<T: Serialize + ?Sized>(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        value: &T,
+    ) -> Result<S::Ok, S::Error> {
+        let payload = if self.expect.any() {
+            Expect::Any
+        } else if let Some(function) = self.expect.link(self.compiled) {
+            check(variant == function.name)?;
+            Expect::Fields(&function.args)
+        } else {
+            let tags = self.expect.tags(self.compiled).ok_or_else(not_written)?;
+            let entry = tags.find(variant).ok_or_else(not_written)?;
+            if let Some(tag) = self.tag {
+                tag.set(Some(variant));
+            }
+            Expect::Fields(&entry.fields)
+        };
+        let value = self.nested(value, payload);
+        self.inner
+            .serialize_newtype_variant(name, index, variant, &value)
+    }
+
+    fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
+        let item = match self.expect.kind() {
+            _ if self.expect.any() => Expect::Any,
+            Some(TypeKind::Array(item)) => Expect::Type(item),
+            _ => return Err(not_written()),
+        };
+        Ok(CheckedSeq {
+            inner: self.inner.serialize_seq(len)?,
+            item,
+            compiled: self.compiled,
+        })
+    }
+
+    fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, S::Error> {
+        check(self.expect.any())?;
+        Ok(CheckedSeq {
+            inner: self.inner.serialize_tuple(len)?,
+            item: Expect::Any,
+            compiled: self.compiled,
+        })
+    }
+
+    fn serialize_tuple_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleStruct, S::Error> {
+        check(self.expect.any())?;
+        Ok(CheckedSeq {
+            inner: self.inner.serialize_tuple_struct(name, len)?,
+            item: Expect::Any,
+            compiled: self.compiled,
+        })
+    }
+
+    fn serialize_tuple_variant(
+        self,
+        name: &'static str,
+        index: u32,
+        variant: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeTupleVariant, S::Error> {
+        check(self.expect.any())?;
+        Ok(CheckedSeq {
+            inner: self
+                .inner
+                .serialize_tuple_variant(name, index, variant, len)?,
+            item: Expect::Any,
+            compiled: self.compiled,
+        })
+    }
+
+    fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
+        let compiled = self.compiled;
+        let keys = if self.expect.any() {
+            MapKeys::Entries(Expect::Any, Seen::default())
+        } else if let Some(TypeKind::Object(item)) = self.expect.kind() {
+            MapKeys::Entries(Expect::Type(item), Seen::default())
+        } else if let Some(fields) = self.expect.fields(compiled) {
+            MapKeys::Fields(FieldCheck::new(fields))
+        } else if let Some(tags) = self.expect.tags(compiled) {
+            MapKeys::Tag { tags, seen: false }
+        } else if let Some(function) = self.expect.link(compiled) {
+            MapKeys::Call {
+                function,
+                seen: false,
+            }
+        } else {
+            return Err(not_written());
+        };
+        Ok(CheckedMap {
+            inner: self.inner.serialize_map(len)?,
+            keys,
+            value: None,
+            compiled: self.compiled,
+        })
+    }
+
+    fn serialize_struct(
+        self,
+        name: &'static str,
+        len: usize,
+    ) -> Result<Self::SerializeStruct, S::Error> {
+        let fields = self.expect.fields(self.compiled).ok_or_else(not_written)?;
+        Ok(CheckedStruct {
+            inner: self.inner.serialize_struct(name, len)?,
+            fields: FieldCheck::new(fields),
+            compiled: self.compiled,
+        })
+    }
+
+    fn serialize_struct_variant(
+        self,
+        _name: &'static str,
+        _index: u32,
+        _variant: &'static str,
+        _len: usize,
+    ) -> Result<Self::SerializeStructVariant, S::Error> {
+        // Generated unions write their payload as a struct of its own.
+        Err(not_written())
+    }
+}

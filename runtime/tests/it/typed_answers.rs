@@ -1,0 +1,205 @@
+//! A handler's typed answer ([`Message::typed`]), which the server writes as JSON and
+//! checks against the schema in one pass, against the same answer given as JSON values:
+//! the same bytes, valid or not, selected or not. Values are the protocol's random
+//! values of the conformance example's `struct.Value` (every type permutation), some
+//! with one place changed to a value of another type.
+
+use std::sync::{Arc, Mutex, OnceLock};
+
+use proptest::prelude::*;
+use serde_json::{Map, Value, json};
+use telepact::random::{GenerateOptions, RandomGenerator};
+use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName};
+use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
+
+use crate::vectors::conformance_dir;
+
+/// Values put in place of another: of every JSON type, and the numbers at the edges of
+/// the protocol's range.
+const LEAVES: [&str; 12] = [
+    "null",
+    "true",
+    "7",
+    "-2.5",
+    "9223372036854775808",
+    "-9223372036854775808.0",
+    "1e20",
+    "\"text\"",
+    "\"YWJj\"",
+    "[]",
+    "{}",
+    "{\"One\": {}}",
+];
+
+/// The answer both servers give next, as JSON values.
+type Answer = Arc<Mutex<Value>>;
+
+struct Servers {
+    schema: Schema,
+    answer: Answer,
+    typed: Server,
+    values: Server,
+}
+
+/// The example schema's servers (once per test binary), or `None` after a skip.
+fn servers() -> Option<&'static Servers> {
+    static SERVERS: OnceLock<Option<Servers>> = OnceLock::new();
+    SERVERS
+        .get_or_init(|| {
+            let dir = conformance_dir()?;
+            let load = || Schema::from_dir(dir.join("schemas/example")).expect("loads");
+            let answer = Answer::default();
+            Some(Servers {
+                schema: load(),
+                typed: server(load(), Arc::clone(&answer), true),
+                values: server(load(), Arc::clone(&answer), false),
+                answer,
+            })
+        })
+        .as_ref()
+}
+
+fn server(schema: Schema, answer: Answer, typed: bool) -> Server {
+    let router = FunctionRouter::new().route("fn.test", move |request: Message| {
+        let body = answer.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        let mark = request.headers.contains_key("@mark");
+        async move {
+            let mut message = match body {
+                Value::Object(body) if !typed => Message::from_body(Headers::new(), body),
+                body => Message::typed(Headers::new(), body),
+            };
+            if mark {
+                message.mark_bytes();
+            }
+            Ok::<_, HandlerError>(message)
+        }
+    });
+    Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("the example server builds")
+}
+
+/// A random `struct.Value` from `seed`.
+fn random_value(schema: &Schema, seed: i32) -> Value {
+    let Some(TypeName::Struct(id)) = schema.names.get("struct.Value") else {
+        panic!("the example schema has struct.Value");
+    };
+    let ty = TypeExpr {
+        kind: TypeKind::Struct(*id),
+        nullable: false,
+    };
+    let mut random = RandomGenerator::new(0, 3);
+    random.set_seed(seed.into());
+    let mut value = random.generate(schema, &ty, &GenerateOptions::default());
+    // Random `_ext.Select_` values are drawn for another function than `fn.test`,
+    // so they would make every answer invalid.
+    if let Value::Object(fields) = &mut value {
+        fields.retain(|key, _| !key.to_lowercase().contains("sel"));
+    }
+    value
+}
+
+/// Every place in `value`: object entries and array items, depth first.
+fn places(value: &Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+    let children: Vec<(Step, &Value)> = match value {
+        Value::Object(map) => map.iter().map(|(k, v)| (Step::Key(k.clone()), v)).collect(),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| (Step::Index(i), v))
+            .collect(),
+        _ => Vec::new(),
+    };
+    for (step, child) in children {
+        path.push(step);
+        out.push(path.clone());
+        places(child, path, out);
+        path.pop();
+    }
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Key(String),
+    Index(usize),
+}
+
+fn replace(value: &mut Value, path: &[Step], leaf: Value) {
+    let mut at = value;
+    for step in path {
+        at = match step {
+            Step::Key(key) => &mut at[key.as_str()],
+            Step::Index(i) => &mut at[*i],
+        };
+    }
+    *at = leaf;
+}
+
+fn request(select: bool, mark: bool, unsafe_: bool) -> Vec<u8> {
+    let mut headers = Map::new();
+    if select {
+        headers.insert(
+            "@select_".into(),
+            json!({"struct.Value": ["bool!", "str!", "arrInt!", "struct!", "union!"]}),
+        );
+    }
+    if mark {
+        headers.insert("@mark".into(), json!(true));
+    }
+    if unsafe_ {
+        headers.insert("@unsafe_".into(), json!(true));
+    }
+    serde_json::to_vec(&json!([headers, {"fn.test": {}}])).expect("a request")
+}
+
+fn answers(servers: &Servers, body: Value, request: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    *servers.answer.lock().unwrap_or_else(|e| e.into_inner()) = body;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    runtime.block_on(async {
+        let typed = servers.typed.process(request).await.bytes;
+        let values = servers.values.process(request).await.bytes;
+        (typed, values)
+    })
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(192))]
+
+    #[test]
+    fn a_typed_answer_is_sent_as_its_values_would_be(
+        seed in any::<i32>(),
+        change in proptest::option::of((any::<prop::sample::Index>(), 0..LEAVES.len())),
+        tag_error in any::<bool>(),
+        select in any::<bool>(),
+        mark in any::<bool>(),
+        unsafe_ in any::<bool>(),
+    ) {
+        let Some(servers) = servers() else { return Ok(()) };
+        let mut value = random_value(&servers.schema, seed);
+        if let Some((place, leaf)) = change {
+            let mut all = Vec::new();
+            places(&value, &mut Vec::new(), &mut all);
+            if !all.is_empty() {
+                let leaf = serde_json::from_str(LEAVES[leaf]).expect("a JSON leaf");
+                replace(&mut value, &all[place.index(all.len())], leaf);
+            }
+        }
+        let body = if tag_error {
+            json!({"ErrorExample": {"property": value}})
+        } else {
+            json!({"Ok_": {"value!": value}})
+        };
+        let (typed, values) = answers(servers, body, &request(select, mark, unsafe_));
+        prop_assert_eq!(text(&typed), text(&values));
+        if change.is_none() && !tag_error {
+            prop_assert!(text(&typed).contains(r#"{"Ok_":"#), "{}", text(&typed));
+        }
+    }
+}
