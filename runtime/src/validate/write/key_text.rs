@@ -1,4 +1,4 @@
-//! Map keys as text: what [`CheckedMap`](super::CheckedMap) reads each key with.
+//! Map keys as text: how the checked writer and a typed body's tag read a key.
 
 use std::marker::PhantomData;
 
@@ -9,7 +9,7 @@ use super::not_written;
 
 /// Reads a map key that is a string (as every key of a JSON value is) and hands it to
 /// the closure; any other key is left to the value path.
-pub(super) struct KeyText<F, E>(pub(super) F, pub(super) PhantomData<E>);
+pub(crate) struct KeyText<F, E>(pub(crate) F, pub(crate) PhantomData<E>);
 
 impl<F, R, E> Serializer for KeyText<F, E>
 where

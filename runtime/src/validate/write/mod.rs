@@ -17,6 +17,7 @@ use telepact_schema::{TypeExpr, TypeKind};
 use super::compiled::{Compiled, FieldSet, FunctionEntry, TagSet};
 use super::value::is_base64;
 use compound::{CheckedMap, CheckedSeq, CheckedStruct, FieldCheck, MapKeys, Seen};
+pub(crate) use key_text::KeyText;
 
 mod compound;
 mod key_text;

@@ -1,12 +1,15 @@
 //! A Telepact message: `[headers, body]`.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::base64_paths::{Base64HeaderError, MarkedBytes};
+pub(crate) use typed_body::TypedBody;
+
+mod typed_body;
 
 /// Message headers: `@`-prefixed keys to JSON values.
 pub type Headers = Map<String, Value>;
@@ -113,11 +116,13 @@ impl Message {
     }
 
     /// The body's only key: the function of a request, the result tag of a response.
+    /// A [typed](Self::typed) body names it without being converted to values when it is
+    /// an enum (as generated result enums are) or a map.
     pub fn target(&self) -> &str {
-        if let Body::Written { tag: Some(tag), .. } = &self.body {
-            return tag;
+        match &self.body {
+            Body::Values(body) => body.keys().next().map(String::as_str).unwrap_or(""),
+            Body::Typed(typed) | Body::Written { typed, .. } => typed.tag(),
         }
-        self.body().keys().next().map(String::as_str).unwrap_or("")
     }
 
     /// The body's only value, when it is an object.
@@ -164,8 +169,11 @@ impl Message {
     /// Records the JSON a typed body was written and checked as, with its result tag.
     pub(crate) fn set_written(&mut self, json: Vec<u8>, tag: Option<&'static str>) {
         if let Body::Typed(typed) = &self.body {
+            if let Some(tag) = tag {
+                typed.remember_tag(tag);
+            }
             let typed = Arc::clone(typed);
-            self.body = Body::Written { typed, json, tag };
+            self.body = Body::Written { typed, json };
         }
     }
 
@@ -214,8 +222,6 @@ enum Body {
     Written {
         typed: Arc<TypedBody>,
         json: Vec<u8>,
-        /// The result tag, when the value named it as it was written.
-        tag: Option<&'static str>,
     },
 }
 
@@ -225,87 +231,9 @@ impl Default for Body {
     }
 }
 
-/// A typed body and, once asked for, its value as JSON values: one allocation, shared
-/// by the message's clones.
-pub(crate) struct TypedBody<T: ?Sized = dyn ErasedBody> {
-    values: OnceLock<Result<Map<String, Value>, String>>,
-    value: T,
-}
-
-impl TypedBody {
-    fn new<T: Serialize + Send + Sync + 'static>(value: T) -> Arc<Self> {
-        Arc::new(TypedBody {
-            values: OnceLock::new(),
-            value,
-        })
-    }
-
-    fn converted(&self) -> &Result<Map<String, Value>, String> {
-        self.values.get_or_init(|| self.value.to_values())
-    }
-
-    fn values(&self) -> &Map<String, Value> {
-        static EMPTY: OnceLock<Map<String, Value>> = OnceLock::new();
-        match self.converted() {
-            Ok(values) => values,
-            Err(_) => EMPTY.get_or_init(Map::new),
-        }
-    }
-
-    /// The values, taken out when no clone of the message shares them.
-    fn into_values(mut shared: Arc<Self>) -> Map<String, Value> {
-        shared.converted();
-        match Arc::get_mut(&mut shared).and_then(|typed| typed.values.take()) {
-            Some(Ok(values)) => values,
-            Some(Err(_)) => Map::new(),
-            None => shared.values().clone(),
-        }
-    }
-
-    fn conversion_error(&self) -> Option<&str> {
-        self.converted().as_ref().err().map(String::as_str)
-    }
-
-    /// The value, as a `Serialize` trait object's stand-in.
-    pub(crate) fn value(&self) -> &dyn ErasedBody {
-        &self.value
-    }
-}
-
-/// What the server does with a typed body without knowing its type.
-pub(crate) trait ErasedBody: Send + Sync {
-    /// The value as a body of JSON values, or why it is not one.
-    fn to_values(&self) -> Result<Map<String, Value>, String>;
-
-    /// Writes the value as JSON into `out`, checking it against a function's result
-    /// (see [`crate::validate::write_result`]).
-    fn write_result(
-        &self,
-        compiled: &crate::validate::Compiled,
-        result: &crate::validate::TagSet,
-        out: &mut Vec<u8>,
-    ) -> Result<Option<&'static str>, crate::validate::NotWritten>;
-}
-
-impl<T: Serialize + Send + Sync> ErasedBody for T {
-    fn to_values(&self) -> Result<Map<String, Value>, String> {
-        match serde_json::to_value(self) {
-            Ok(Value::Object(body)) => Ok(body),
-            Ok(other) => Err(format!("a result must serialize to an object, not {other}")),
-            Err(e) => Err(e.to_string()),
-        }
-    }
-
-    fn write_result(
-        &self,
-        compiled: &crate::validate::Compiled,
-        result: &crate::validate::TagSet,
-        out: &mut Vec<u8>,
-    ) -> Result<Option<&'static str>, crate::validate::NotWritten> {
-        crate::validate::write_result(self, compiled, result, out)
-    }
-}
-
 /// The extension [`Message::mark_bytes`] sets.
 #[derive(Debug, Clone, Copy)]
 struct BytesMarked;
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,90 @@
+//! A typed body seen as values: converted once, on demand, and its tag read without
+//! converting it.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use super::*;
+
+/// Counts how often a payload was serialized.
+static PAYLOADS_WRITTEN: AtomicUsize = AtomicUsize::new(0);
+
+struct Counted;
+
+impl Serialize for Counted {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        PAYLOADS_WRITTEN.fetch_add(1, Ordering::SeqCst);
+        let mut map = BTreeMap::new();
+        map.insert("n", 1);
+        map.serialize(serializer)
+    }
+}
+
+#[derive(Serialize)]
+enum Output {
+    #[serde(rename = "Ok_")]
+    Ok(Counted),
+}
+
+#[test]
+fn a_typed_body_names_its_tag_without_being_converted() {
+    let message = Message::typed(Headers::new(), Output::Ok(Counted));
+    assert_eq!(message.target(), "Ok_");
+    assert_eq!(PAYLOADS_WRITTEN.load(Ordering::SeqCst), 0);
+
+    let copy = message.clone();
+    assert_eq!(
+        Value::Object(message.body().clone()),
+        json!({"Ok_": {"n": 1}})
+    );
+    assert_eq!(
+        message.payload(),
+        Some(json!({"n": 1}).as_object().unwrap())
+    );
+    assert_eq!(
+        copy.into_body(),
+        *message.body(),
+        "clones share the conversion"
+    );
+    assert_eq!(PAYLOADS_WRITTEN.load(Ordering::SeqCst), 1, "converted once");
+}
+
+#[test]
+fn a_typed_map_names_its_first_key() {
+    let message = Message::typed(Headers::new(), json!({"ErrorGone": {"why": "sold"}}));
+    assert_eq!(message.target(), "ErrorGone");
+    let (_, body, _) = message.into_parts();
+    assert_eq!(Value::Object(body), json!({"ErrorGone": {"why": "sold"}}));
+}
+
+#[test]
+fn a_changed_typed_body_stays_changed() {
+    let mut message = Message::typed(Headers::new(), json!({"Ok_": {}}));
+    message
+        .body_mut()
+        .insert("Ok_".to_string(), json!({"added": true}));
+    assert_eq!(message.target(), "Ok_");
+    assert!(message.unwritten_typed().is_none(), "now plain values");
+    assert_eq!(
+        Value::Object(message.into_body()),
+        json!({"Ok_": {"added": true}})
+    );
+}
+
+#[test]
+fn a_body_that_is_not_an_object_reads_as_empty_and_says_why() {
+    let mut message = Message::typed(Headers::new(), vec![1, 2]);
+    assert_eq!(message.target(), "");
+    assert!(message.body().is_empty());
+    let error = message.convert_typed().expect_err("a list is not a body");
+    assert!(error.contains("must serialize to an object"), "{error}");
+
+    let mut tuple_keys = BTreeMap::new();
+    tuple_keys.insert((1, 2), 3);
+    let mut message = Message::typed(Headers::new(), tuple_keys);
+    assert_eq!(message.target(), "");
+    assert!(message.convert_typed().is_err());
+}

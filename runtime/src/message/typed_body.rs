@@ -1,0 +1,125 @@
+//! A typed message body: the value, its result tag, and (once asked for) the value as
+//! JSON values.
+
+use std::borrow::Cow;
+use std::sync::{Arc, OnceLock};
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+use crate::validate::{Compiled, NotWritten, TagSet, write_result};
+
+mod tag;
+
+/// A typed body, its tag and, once asked for, its JSON values: one allocation, shared by
+/// the message's clones.
+pub(crate) struct TypedBody<T: ?Sized = dyn ErasedBody> {
+    values: OnceLock<Result<Map<String, Value>, String>>,
+    tag: OnceLock<Option<Cow<'static, str>>>,
+    value: T,
+}
+
+impl TypedBody {
+    pub(super) fn new<T: Serialize + Send + Sync + 'static>(value: T) -> Arc<Self> {
+        Arc::new(TypedBody {
+            values: OnceLock::new(),
+            tag: OnceLock::new(),
+            value,
+        })
+    }
+
+    fn converted(&self) -> &Result<Map<String, Value>, String> {
+        self.values.get_or_init(|| self.value.to_values())
+    }
+
+    /// The JSON values: an empty map when the value does not convert.
+    pub(super) fn values(&self) -> &Map<String, Value> {
+        static EMPTY: OnceLock<Map<String, Value>> = OnceLock::new();
+        match self.converted() {
+            Ok(values) => values,
+            Err(_) => EMPTY.get_or_init(Map::new),
+        }
+    }
+
+    /// The values, taken out when no clone of the message shares them.
+    pub(super) fn into_values(mut shared: Arc<Self>) -> Map<String, Value> {
+        shared.converted();
+        match Arc::get_mut(&mut shared).and_then(|typed| typed.values.take()) {
+            Some(Ok(values)) => values,
+            Some(Err(_)) => Map::new(),
+            None => shared.values().clone(),
+        }
+    }
+
+    pub(super) fn conversion_error(&self) -> Option<&str> {
+        self.converted().as_ref().err().map(String::as_str)
+    }
+
+    /// The body's only key, found without converting the value when it names it as an
+    /// enum variant or a map's first key (as generated result enums and JSON values do).
+    pub(super) fn tag(&self) -> &str {
+        let tag = self.tag.get_or_init(|| match self.values.get() {
+            Some(converted) => first_key(converted).map(|key| Cow::Owned(key.to_string())),
+            None => self.value.tag(),
+        });
+        match tag {
+            Some(tag) => tag,
+            None => first_key(self.converted()).unwrap_or(""),
+        }
+    }
+
+    /// Keeps the tag the writer read, so that [`tag`](Self::tag) need not look again.
+    pub(super) fn remember_tag(&self, tag: &'static str) {
+        let _ = self.tag.set(Some(Cow::Borrowed(tag)));
+    }
+
+    /// The value, to write.
+    pub(crate) fn value(&self) -> &dyn ErasedBody {
+        &self.value
+    }
+}
+
+fn first_key(converted: &Result<Map<String, Value>, String>) -> Option<&str> {
+    converted.as_ref().ok()?.keys().next().map(String::as_str)
+}
+
+/// What the server does with a typed body without knowing its type.
+pub(crate) trait ErasedBody: Send + Sync {
+    /// The value as a body of JSON values, or why it is not one.
+    fn to_values(&self) -> Result<Map<String, Value>, String>;
+
+    /// Writes the value as JSON into `out`, checking it against a function's result
+    /// (see [`crate::validate::write_result`]).
+    fn write_result(
+        &self,
+        compiled: &Compiled,
+        result: &TagSet,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<&'static str>, NotWritten>;
+
+    /// The result tag, when the value gives it without being written.
+    fn tag(&self) -> Option<Cow<'static, str>>;
+}
+
+impl<T: Serialize + Send + Sync> ErasedBody for T {
+    fn to_values(&self) -> Result<Map<String, Value>, String> {
+        match serde_json::to_value(self) {
+            Ok(Value::Object(body)) => Ok(body),
+            Ok(other) => Err(format!("a result must serialize to an object, not {other}")),
+            Err(e) => Err(e.to_string()),
+        }
+    }
+
+    fn write_result(
+        &self,
+        compiled: &Compiled,
+        result: &TagSet,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<&'static str>, NotWritten> {
+        write_result(self, compiled, result, out)
+    }
+
+    fn tag(&self) -> Option<Cow<'static, str>> {
+        tag::tag_of(self)
+    }
+}
