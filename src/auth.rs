@@ -27,12 +27,23 @@ impl AuthHook for StaffAuth {
         let outcome = identify(headers).map(authenticated).map_err(Into::into);
         Box::pin(std::future::ready(outcome))
     }
+
+    /// The identity headers are this hook's alone: the server drops a caller's own
+    /// before anything reads them, so a public call cannot log a forged identity.
+    fn reserved_headers(&self) -> &[&'static str] {
+        &[EMPLOYEE_ID, STATION]
+    }
 }
+
+/// The header the hook sets to the caller's employee id.
+pub(crate) const EMPLOYEE_ID: &str = "@employeeId";
+/// The header the hook sets to the caller's station.
+pub(crate) const STATION: &str = "@station";
 
 fn authenticated(identity: Identity) -> Authenticated {
     Authenticated::new()
-        .header("@employeeId", Value::String(identity.employee_id.clone()))
-        .header("@station", Value::String(identity.station.clone()))
+        .header(EMPLOYEE_ID, Value::String(identity.employee_id.clone()))
+        .header(STATION, Value::String(identity.station.clone()))
         .extension(identity)
 }
 

@@ -3,6 +3,7 @@
 use serde_json::Value;
 use telepact::{BoxFuture, FunctionRouter, HandlerError, Message, Middleware};
 
+use crate::auth::{EMPLOYEE_ID, STATION};
 use crate::identity_log::IdentityLine;
 
 /// Prints one identity line per call, then routes. (A handler's
@@ -25,5 +26,5 @@ impl Middleware for IdentityMiddleware {
 
 fn identity_line(request: &Message) -> IdentityLine<'_> {
     let header = |name: &str| request.headers.get(name).and_then(Value::as_str);
-    IdentityLine::new(request.target(), header("@employeeId"), header("@station"))
+    IdentityLine::new(request.target(), header(EMPLOYEE_ID), header(STATION))
 }

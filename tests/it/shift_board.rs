@@ -210,12 +210,17 @@ async fn public_functions_log_a_null_identity() {
         ping.output,
         Reply::Known(telepact::typed::standard::PingOutput::Ok(_))
     ));
+    // The identity headers are the auth hook's to set: a caller's own are dropped.
+    let forged = r#"[{"@employeeId": "baker-001", "@station": "oven"}, {"fn.ping_": {}}]"#;
+    let (status, _) = http_exchange(bakery.port, "POST", "/api/telepact", forged);
+    assert_eq!(status, "HTTP/1.1 200 OK");
     let events: Vec<IdentityEvent> = bakery
         .stdout_lines()
         .iter()
         .map(|line| serde_json::from_str(line).unwrap())
         .collect();
-    assert_eq!(events, vec![IdentityEvent::new("fn.ping_", None, None)]);
+    let anonymous = IdentityEvent::new("fn.ping_", None, None);
+    assert_eq!(events, vec![anonymous.clone(), anonymous]);
 }
 
 #[test]
