@@ -25,6 +25,6 @@ impl Middleware for IdentityMiddleware {
 }
 
 fn identity_line(request: &Message) -> IdentityLine<'_> {
-    let header = |name: &str| request.headers.get(name).and_then(Value::as_str);
+    let header = |name: &str| request.header(name).and_then(Value::as_str);
     IdentityLine::new(request.target(), header(EMPLOYEE_ID), header(STATION))
 }

@@ -14,7 +14,7 @@ use super::wire::{
     FrameError, decode_body, read_frame, read_in_one_walk, says_packed, write_message,
 };
 use crate::codec::ParseFailure;
-use crate::message::{Headers, Message};
+use crate::message::{Headers, Message, find_header};
 
 /// What a request asked of the binary encoding: read from its headers once they passed
 /// validation (`@bin_` is then a list of integers, `@pac_` a boolean).
@@ -29,12 +29,12 @@ pub struct BinaryRequest {
 impl BinaryRequest {
     /// `Some` when the request carries `@bin_`, i.e. asks for a binary response.
     pub fn from_headers(headers: &Headers) -> Option<Self> {
-        let known = headers.get("@bin_")?;
+        let known = find_header(headers, "@bin_")?;
         let known_checksums = known
             .as_array()
             .map(|checksums| checksums.iter().filter_map(Value::as_i64).collect())
             .unwrap_or_default();
-        let pac = headers.get("@pac_").and_then(Value::as_bool);
+        let pac = find_header(headers, "@pac_").and_then(Value::as_bool);
         Some(BinaryRequest {
             known_checksums,
             pac,

@@ -115,6 +115,12 @@ impl Message {
         (self.headers, body, self.extensions)
     }
 
+    /// The header `name`, if present. Cheaper than `headers.get(name)` for the few headers
+    /// a message usually carries: a short scan compares names instead of hashing one.
+    pub fn header(&self, name: &str) -> Option<&Value> {
+        find_header(&self.headers, name)
+    }
+
     /// The body's only key: the function of a request, the result tag of a response.
     /// A [typed](Self::typed) body names it without being converted to values when it is
     /// an enum (as generated result enums are) or a map.
@@ -200,6 +206,19 @@ impl Message {
             }
         }
     }
+}
+
+/// Up to this many headers are scanned rather than hashed.
+const SCANNED_HEADERS: usize = 8;
+
+/// The header `name` in `headers`: see [`Message::header`].
+pub(crate) fn find_header<'a>(headers: &'a Headers, name: &str) -> Option<&'a Value> {
+    if headers.len() > SCANNED_HEADERS {
+        return headers.get(name);
+    }
+    headers
+        .iter()
+        .find_map(|(key, value)| (key == name).then_some(value))
 }
 
 impl fmt::Debug for Message {

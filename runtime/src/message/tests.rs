@@ -88,3 +88,20 @@ fn a_body_that_is_not_an_object_reads_as_empty_and_says_why() {
     assert_eq!(message.target(), "");
     assert!(message.convert_typed().is_err());
 }
+
+#[test]
+fn a_header_is_found_by_name_in_small_and_large_maps() {
+    for count in [0, 1, SCANNED_HEADERS, SCANNED_HEADERS + 1, 40] {
+        let mut headers = Headers::new();
+        for i in 0..count {
+            headers.insert(format!("@h{i}"), json!(i));
+        }
+        let message = Message::from_body(headers.clone(), Map::new());
+        for i in 0..count {
+            let name = format!("@h{i}");
+            assert_eq!(message.header(&name), headers.get(&name), "{count} headers");
+        }
+        assert_eq!(message.header("@missing"), None);
+        assert_eq!(message.header(""), None);
+    }
+}

@@ -18,7 +18,7 @@ use super::error::{ErrorKind, ProcessError, TimedOut};
 use super::{Inner, Response, Server};
 use crate::binary::BinaryRequest;
 use crate::codec::{self, ParseFailure};
-use crate::message::{Headers, Message};
+use crate::message::{Headers, Message, find_header};
 use crate::refusal::Refusal;
 use crate::router::HandlerError;
 use crate::validate::{Selector, ValidationFailure, Validator, cases_json, check_headers};
@@ -126,7 +126,7 @@ fn call_span(request: Option<&Message>) -> Span {
         case_id = Empty,
         duration_us = Empty,
     );
-    if let Some(id) = request.and_then(|request| request.headers.get("@id_")) {
+    if let Some(id) = request.and_then(|request| request.header("@id_")) {
         match id {
             Value::String(id) => span.record("id", id.as_str()),
             other => span.record("id", tracing::field::display(other)),
@@ -198,14 +198,16 @@ impl Inner {
             update_headers(&mut request.headers);
             if let Some(hook) = &self.on_auth {
                 for name in hook.reserved_headers() {
-                    request.headers.remove(*name);
+                    if request.header(name).is_some() {
+                        request.headers.remove(*name);
+                    }
                 }
             }
             let known = self.compiled.function_id(request.target());
             let scope = known.or(self.ping);
 
             let mut response_headers = Headers::new();
-            if let Some(id) = request.headers.get("@id_") {
+            if let Some(id) = request.header("@id_") {
                 response_headers.insert("@id_".to_string(), id.clone());
             }
 
@@ -245,12 +247,10 @@ impl Inner {
             }
 
             let select = request
-                .headers
-                .get("@select_")
+                .header("@select_")
                 .and_then(Value::as_object)
                 .cloned();
-            let skip_result_validation =
-                request.headers.get("@unsafe_") == Some(&Value::Bool(true));
+            let skip_result_validation = request.header("@unsafe_") == Some(&Value::Bool(true));
 
             let mut result = match self.route(request, &function.name).await {
                 Ok(result) => result,
@@ -364,7 +364,7 @@ impl Inner {
         let Some(hook) = &self.on_auth else {
             return false;
         };
-        if !request.headers.contains_key("@auth_") {
+        if request.header("@auth_").is_none() {
             return false;
         }
         match CatchUnwind::new(hook.authenticate_request(&request.headers, &request.extensions))
@@ -442,8 +442,7 @@ impl Inner {
     /// needs no timer, so `@time_` alone sets none.
     fn time_limit(&self, headers: &Headers) -> Option<Duration> {
         let server = self.request_timeout?;
-        let client = headers
-            .get("@time_")
+        let client = find_header(headers, "@time_")
             .and_then(Value::as_u64)
             .filter(|ms| *ms > 0)
             .map(Duration::from_millis);
