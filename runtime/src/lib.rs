@@ -15,6 +15,7 @@ pub mod nats;
 pub mod random;
 mod refusal;
 mod router;
+mod serde_refuse;
 mod server;
 pub mod test_client;
 pub mod tower;

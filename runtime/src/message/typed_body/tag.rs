@@ -9,6 +9,7 @@ use std::marker::PhantomData;
 use serde::Serialize;
 use serde::ser::{self, Impossible, SerializeMap, Serializer};
 
+use crate::serde_refuse::refuse_serialize;
 use crate::validate::KeyText;
 
 /// The tag `value` gives as it starts to serialize, if any.
@@ -98,124 +99,12 @@ impl Serializer for TagOf {
         value.serialize(self)
     }
 
-    fn serialize_bool(self, _v: bool) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_i8(self, _v: i8) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_i16(self, _v: i16) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_i32(self, _v: i32) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_i64(self, _v: i64) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_u8(self, _v: u8) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_u16(self, _v: u16) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_u32(self, _v: u32) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_u64(self, _v: u64) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_f32(self, _v: f32) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_f64(self, _v: f64) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_char(self, _v: char) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_str(self, _v: &str) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_bytes(self, _v: &[u8]) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_none(self) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_unit(self) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-    ) -> Result<Tag, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, NoTag> {
-        Err(NoTag)
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, NoTag> {
-        Err(NoTag)
-    }
+    refuse_serialize!(NoTag;
+        serialize_bool, serialize_i8, serialize_i16, serialize_i32, serialize_i64,
+        serialize_u8, serialize_u16, serialize_u32, serialize_u64, serialize_f32,
+        serialize_f64, serialize_char, serialize_str, serialize_bytes, serialize_none,
+        serialize_unit, serialize_unit_struct, serialize_unit_variant, serialize_seq,
+        serialize_tuple, serialize_tuple_struct, serialize_tuple_variant, serialize_struct,
+        serialize_struct_variant,
+    );
 }

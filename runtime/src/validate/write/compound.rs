@@ -35,61 +35,31 @@ impl<'c, S> CheckedSeq<'c, S> {
     }
 }
 
-impl<S: SerializeSeq> SerializeSeq for CheckedSeq<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
+/// The four sequence forms, each item checked against the item type.
+macro_rules! checked_items {
+    ($($form:ident::$add:ident),*) => {$(
+        impl<S: $form> $form for CheckedSeq<'_, S> {
+            type Ok = S::Ok;
+            type Error = S::Error;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
-        let item = self.item(value);
-        self.inner.serialize_element(&item)
-    }
+            fn $add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
+                let item = self.item(value);
+                self.inner.$add(&item)
+            }
 
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
+            fn end(self) -> Result<S::Ok, S::Error> {
+                self.inner.end()
+            }
+        }
+    )*};
 }
 
-impl<S: SerializeTuple> SerializeTuple for CheckedSeq<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
-        let item = self.item(value);
-        self.inner.serialize_element(&item)
-    }
-
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
-}
-
-impl<S: SerializeTupleStruct> SerializeTupleStruct for CheckedSeq<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
-        let item = self.item(value);
-        self.inner.serialize_field(&item)
-    }
-
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
-}
-
-impl<S: SerializeTupleVariant> SerializeTupleVariant for CheckedSeq<'_, S> {
-    type Ok = S::Ok;
-    type Error = S::Error;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
-        let item = self.item(value);
-        self.inner.serialize_field(&item)
-    }
-
-    fn end(self) -> Result<S::Ok, S::Error> {
-        self.inner.end()
-    }
-}
+checked_items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field,
+    SerializeTupleVariant::serialize_field
+);
 
 /// Which fields of a struct (or tag payload) were written, to refuse a repeated or an
 /// unknown key and to notice a missing required one.

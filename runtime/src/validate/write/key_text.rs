@@ -2,10 +2,10 @@
 
 use std::marker::PhantomData;
 
-use serde::Serialize;
 use serde::ser::{self, Impossible, Serializer};
 
 use super::not_written;
+use crate::serde_refuse::refuse_serialize;
 
 /// Reads a map key that is a string (as every key of a JSON value is) and hands it to
 /// the closure; any other key is left to the value path.
@@ -30,146 +30,13 @@ where
         Ok((self.0)(v))
     }
 
-    fn serialize_bool(self, _v: bool) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_i8(self, _v: i8) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_i16(self, _v: i16) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_i32(self, _v: i32) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_i64(self, _v: i64) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_u8(self, _v: u8) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_u16(self, _v: u16) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_u32(self, _v: u32) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_u64(self, _v: u64) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_f32(self, _v: f32) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_f64(self, _v: f64) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_char(self, _v: char) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_bytes(self, _v: &[u8]) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_none(self) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_some<T: Serialize + ?Sized>(self, _value: &T) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_unit(self) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_unit_struct(self, _name: &'static str) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_unit_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-    ) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_newtype_struct<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _value: &T,
-    ) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_newtype_variant<T: Serialize + ?Sized>(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _value: &T,
-    ) -> Result<R, E> {
-        Err(not_written())
-    }
-
-    fn serialize_seq(self, _len: Option<usize>) -> Result<Self::SerializeSeq, E> {
-        Err(not_written())
-    }
-
-    fn serialize_tuple(self, _len: usize) -> Result<Self::SerializeTuple, E> {
-        Err(not_written())
-    }
-
-    fn serialize_tuple_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleStruct, E> {
-        Err(not_written())
-    }
-
-    fn serialize_tuple_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeTupleVariant, E> {
-        Err(not_written())
-    }
-
-    fn serialize_map(self, _len: Option<usize>) -> Result<Self::SerializeMap, E> {
-        Err(not_written())
-    }
-
-    fn serialize_struct(
-        self,
-        _name: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStruct, E> {
-        Err(not_written())
-    }
-
-    fn serialize_struct_variant(
-        self,
-        _name: &'static str,
-        _index: u32,
-        _variant: &'static str,
-        _len: usize,
-    ) -> Result<Self::SerializeStructVariant, E> {
-        Err(not_written())
-    }
+    refuse_serialize!(not_written();
+        serialize_bool, serialize_i8, serialize_i16, serialize_i32, serialize_i64,
+        serialize_u8, serialize_u16, serialize_u32, serialize_u64, serialize_f32,
+        serialize_f64, serialize_char, serialize_bytes, serialize_none, serialize_some,
+        serialize_unit, serialize_unit_struct, serialize_unit_variant,
+        serialize_newtype_struct, serialize_newtype_variant, serialize_seq, serialize_tuple,
+        serialize_tuple_struct, serialize_tuple_variant, serialize_map, serialize_struct,
+        serialize_struct_variant,
+    );
 }
