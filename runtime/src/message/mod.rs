@@ -37,6 +37,8 @@ pub struct Message {
     /// Typed values attached on the way in (for example the caller's identity, put
     /// there by the auth hook) for middleware and handlers. Never sent on the wire.
     pub extensions: http::Extensions,
+    /// Set by [`mark_bytes`](Self::mark_bytes).
+    bytes_marked: bool,
 }
 
 impl Message {
@@ -54,6 +56,7 @@ impl Message {
             headers,
             body: Body::Values(body),
             extensions: http::Extensions::new(),
+            bytes_marked: false,
         }
     }
 
@@ -72,6 +75,7 @@ impl Message {
             headers,
             body: Body::Typed(TypedBody::new(body)),
             extensions: http::Extensions::new(),
+            bytes_marked: false,
         }
     }
 
@@ -141,12 +145,12 @@ impl Message {
     /// server names them in the `@base64_` header of a JSON answer. A handler that
     /// answers with plain JSON values leaves it unset: its strings stay strings.
     pub fn mark_bytes(&mut self) {
-        self.extensions.insert(BytesMarked);
+        self.bytes_marked = true;
     }
 
     /// Whether [`mark_bytes`](Self::mark_bytes) was called.
     pub fn bytes_marked(&self) -> bool {
-        self.extensions.get::<BytesMarked>().is_some()
+        self.bytes_marked
     }
 
     /// The bytes values this message's `@base64_` header names, decoded (none without
@@ -227,6 +231,7 @@ impl fmt::Debug for Message {
             .field("headers", &self.headers)
             .field("body", self.body())
             .field("extensions", &self.extensions)
+            .field("bytes_marked", &self.bytes_marked)
             .finish()
     }
 }
@@ -249,10 +254,6 @@ impl Default for Body {
         Body::Values(Map::new())
     }
 }
-
-/// The extension [`Message::mark_bytes`] sets.
-#[derive(Debug, Clone, Copy)]
-struct BytesMarked;
 
 #[cfg(test)]
 mod tests;
