@@ -21,7 +21,9 @@ use crate::codec::{self, ParseFailure};
 use crate::message::{Headers, Message, find_header};
 use crate::refusal::Refusal;
 use crate::router::HandlerError;
-use crate::validate::{Selector, ValidationFailure, Validator, cases_json, check_headers};
+use crate::validate::{
+    FunctionEntry, Selector, ValidationFailure, Validator, cases_json, check_headers,
+};
 
 impl Server {
     /// Processes one request message (JSON bytes) into a response.
@@ -259,30 +261,14 @@ impl Inner {
             if !response_headers.is_empty() {
                 result.headers.extend(response_headers.clone());
             }
-            if let Some(typed) = result.unwritten_typed() {
-                // Written and checked in one pass when nothing needs the answer as
-                // values: no `@select_` to apply, no binary to encode, no bytes to name.
-                let plain = select.is_none()
-                    && binary.is_none()
-                    && !(result.bytes_marked() && function.result_holds_bytes);
-                let written = plain
-                    .then(|| {
-                        // Room for a small answer's JSON in one allocation.
-                        let mut json = Vec::with_capacity(256);
-                        let value = typed.value();
-                        let tag = value.write_result(&self.compiled, &function.result, &mut json);
-                        tag.ok().map(|tag| (json, tag))
-                    })
-                    .flatten();
-                match written {
-                    Some((json, tag)) => result.set_written(json, tag),
-                    None => {
-                        if let Err(error) = result.convert_typed() {
-                            let case_id = self.handler_failed(&function.name, error.into());
-                            return unknown_error(case_id, response_headers);
-                        }
-                    }
-                }
+            // Nothing needs the answer as values: no `@select_` to apply, no binary to
+            // encode, no bytes to name.
+            let plain = select.is_none()
+                && binary.is_none()
+                && !(result.bytes_marked() && function.result_holds_bytes);
+            if let Err(error) = self.write_typed(&mut result, function, plain) {
+                let case_id = self.handler_failed(&function.name, error.into());
+                return unknown_error(case_id, response_headers);
             }
 
             if !skip_result_validation && result.written_json().is_none() {
@@ -335,6 +321,30 @@ impl Inner {
             result.extensions = http::Extensions::new();
             result
         }
+    }
+
+    /// Writes a typed answer as JSON, checked against the function's result, when it is
+    /// `plain`; otherwise, or when the writer leaves it to the values' path, converts it
+    /// to values. The error says why the answer does not convert.
+    fn write_typed(
+        &self,
+        result: &mut Message,
+        function: &FunctionEntry,
+        plain: bool,
+    ) -> Result<(), String> {
+        let Some(typed) = result.unwritten_typed() else {
+            return Ok(());
+        };
+        if plain {
+            // Room for a small answer's JSON in one allocation.
+            let mut json = Vec::with_capacity(256);
+            let value = typed.value();
+            if let Ok(tag) = value.write_result(&self.compiled, &function.result, &mut json) {
+                result.set_written(json, tag);
+                return Ok(());
+            }
+        }
+        result.convert_typed()
     }
 
     /// Names the bytes of a JSON answer in its `@base64_` header, from the body as it
