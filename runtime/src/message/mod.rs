@@ -95,7 +95,7 @@ impl Message {
     /// good.
     pub fn body_mut(&mut self) -> &mut Map<String, Value> {
         if !matches!(self.body, Body::Values(_)) {
-            let values = self.body().clone();
+            let values = std::mem::take(&mut self.body).into_values();
             self.body = Body::Values(values);
         }
         match &mut self.body {
@@ -112,11 +112,7 @@ impl Message {
 
     /// Headers, body (as JSON values) and extensions.
     pub fn into_parts(self) -> (Headers, Map<String, Value>, http::Extensions) {
-        let body = match self.body {
-            Body::Values(body) => body,
-            Body::Typed(typed) | Body::Written { typed, .. } => TypedBody::into_values(typed),
-        };
-        (self.headers, body, self.extensions)
+        (self.headers, self.body.into_values(), self.extensions)
     }
 
     /// The header `name`, if present. Cheaper than `headers.get(name)` for the few headers
@@ -247,6 +243,16 @@ enum Body {
         typed: Arc<TypedBody>,
         json: Vec<u8>,
     },
+}
+
+impl Body {
+    /// The body as JSON values, taken out of a typed body no clone shares.
+    fn into_values(self) -> Map<String, Value> {
+        match self {
+            Body::Values(body) => body,
+            Body::Typed(typed) | Body::Written { typed, .. } => TypedBody::into_values(typed),
+        }
+    }
 }
 
 impl Default for Body {
