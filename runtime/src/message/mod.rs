@@ -7,6 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::base64_paths::{Base64HeaderError, MarkedBytes};
+use crate::validate::{Compiled, TagSet, write_result};
 pub(crate) use typed_body::TypedBody;
 
 mod typed_body;
@@ -39,6 +40,9 @@ pub struct Message {
     pub extensions: http::Extensions,
     /// Set by [`mark_bytes`](Self::mark_bytes).
     bytes_marked: bool,
+    /// The body as JSON text, written and checked against the schema by the server;
+    /// dropped whenever the body may change.
+    written: Option<Vec<u8>>,
 }
 
 impl Message {
@@ -57,6 +61,7 @@ impl Message {
             body: Body::Values(body),
             extensions: http::Extensions::new(),
             bytes_marked: false,
+            written: None,
         }
     }
 
@@ -76,6 +81,7 @@ impl Message {
             body: Body::Typed(TypedBody::new(body)),
             extensions: http::Extensions::new(),
             bytes_marked: false,
+            written: None,
         }
     }
 
@@ -87,13 +93,14 @@ impl Message {
     pub fn body(&self) -> &Map<String, Value> {
         match &self.body {
             Body::Values(body) => body,
-            Body::Typed(typed) | Body::Written { typed, .. } => typed.values(),
+            Body::Typed(typed) => typed.values(),
         }
     }
 
     /// The body, to change: a [typed](Self::typed) body is converted to JSON values for
     /// good.
     pub fn body_mut(&mut self) -> &mut Map<String, Value> {
+        self.written = None;
         if !matches!(self.body, Body::Values(_)) {
             let values = std::mem::take(&mut self.body).into_values();
             self.body = Body::Values(values);
@@ -101,7 +108,7 @@ impl Message {
         match &mut self.body {
             Body::Values(body) => body,
             // Made `Values` just above.
-            Body::Typed(_) | Body::Written { .. } => unreachable!("the body was converted"),
+            Body::Typed(_) => unreachable!("the body was converted"),
         }
     }
 
@@ -127,7 +134,7 @@ impl Message {
     pub fn target(&self) -> &str {
         match &self.body {
             Body::Values(body) => body.keys().next().map(String::as_str).unwrap_or(""),
-            Body::Typed(typed) | Body::Written { typed, .. } => typed.tag(),
+            Body::Typed(typed) => typed.tag(),
         }
     }
 
@@ -164,31 +171,29 @@ impl Message {
         ])
     }
 
-    /// The typed value of a [typed](Self::typed) body the server has not written yet.
-    pub(crate) fn unwritten_typed(&self) -> Option<&TypedBody> {
-        match &self.body {
-            Body::Typed(typed) => Some(typed),
-            Body::Values(_) | Body::Written { .. } => None,
+    /// Writes the body as JSON, checked against a function's `result` (see
+    /// [`write_result`]); `false`, with nothing kept, when the writer leaves it to the
+    /// values' path.
+    pub(crate) fn write_checked(&mut self, compiled: &Compiled, result: &TagSet) -> bool {
+        // Room for a small answer's JSON in one allocation.
+        let mut json = Vec::with_capacity(256);
+        let written = match &self.body {
+            Body::Values(body) => write_result(body, compiled, result, &mut json),
+            Body::Typed(typed) => typed.value().write_result(compiled, result, &mut json),
+        };
+        let Ok(tag) = written else {
+            return false;
+        };
+        if let (Body::Typed(typed), Some(tag)) = (&self.body, tag) {
+            typed.remember_tag(tag);
         }
+        self.written = Some(json);
+        true
     }
 
-    /// Records the JSON a typed body was written and checked as, with its result tag.
-    pub(crate) fn set_written(&mut self, json: Vec<u8>, tag: Option<&'static str>) {
-        if let Body::Typed(typed) = &self.body {
-            if let Some(tag) = tag {
-                typed.remember_tag(tag);
-            }
-            let typed = Arc::clone(typed);
-            self.body = Body::Written { typed, json };
-        }
-    }
-
-    /// The body as JSON text, when a typed body was written and checked.
+    /// The body as JSON text, when the server wrote and checked it.
     pub(crate) fn written_json(&self) -> Option<&[u8]> {
-        match &self.body {
-            Body::Written { json, .. } => Some(json),
-            Body::Values(_) | Body::Typed(_) => None,
-        }
+        self.written.as_deref()
     }
 
     /// Turns a typed body into JSON values for good; the error when its value does not
@@ -196,7 +201,7 @@ impl Message {
     pub(crate) fn convert_typed(&mut self) -> Result<(), String> {
         let error = match &self.body {
             Body::Values(_) => return Ok(()),
-            Body::Typed(typed) | Body::Written { typed, .. } => typed.conversion_error(),
+            Body::Typed(typed) => typed.conversion_error(),
         };
         match error {
             Some(error) => Err(error.to_string()),
@@ -232,17 +237,11 @@ impl fmt::Debug for Message {
     }
 }
 
-/// A message body: JSON values, or a typed value (and, once the server wrote it, its
-/// JSON text).
+/// A message body: JSON values, or a typed value.
 #[derive(Clone)]
 enum Body {
     Values(Map<String, Value>),
     Typed(Arc<TypedBody>),
-    /// Written as JSON and checked against the schema by the server.
-    Written {
-        typed: Arc<TypedBody>,
-        json: Vec<u8>,
-    },
 }
 
 impl Body {
@@ -250,7 +249,7 @@ impl Body {
     fn into_values(self) -> Map<String, Value> {
         match self {
             Body::Values(body) => body,
-            Body::Typed(typed) | Body::Written { typed, .. } => TypedBody::into_values(typed),
+            Body::Typed(typed) => TypedBody::into_values(typed),
         }
     }
 }

@@ -67,7 +67,7 @@ fn a_changed_typed_body_stays_changed() {
         .body_mut()
         .insert("Ok_".to_string(), json!({"added": true}));
     assert_eq!(message.target(), "Ok_");
-    assert!(message.unwritten_typed().is_none(), "now plain values");
+    assert!(matches!(message.body, Body::Values(_)), "now plain values");
     assert_eq!(
         Value::Object(message.into_body()),
         json!({"Ok_": {"added": true}})
@@ -104,4 +104,31 @@ fn a_header_is_found_by_name_in_small_and_large_maps() {
         assert_eq!(message.header("@missing"), None);
         assert_eq!(message.header(""), None);
     }
+}
+
+#[test]
+fn a_written_body_is_dropped_when_the_body_may_change() {
+    let schema =
+        telepact_schema::Schema::from_text(r#"[{"fn.f": {}, "->": [{"Ok_": {"n": "integer"}}]}]"#)
+            .expect("the schema loads");
+    let compiled = crate::validate::Compiled::new(&schema);
+    let id = compiled.function_id("fn.f").expect("fn.f");
+    let result = &compiled.function(id).result;
+
+    let mut message = Message::from_body(Headers::new(), Map::new());
+    message
+        .body_mut()
+        .insert("Ok_".to_string(), json!({"n": 1}));
+    assert!(message.write_checked(&compiled, result));
+    assert_eq!(message.written_json(), Some(&br#"{"Ok_":{"n":1}}"#[..]));
+    message
+        .body_mut()
+        .insert("Ok_".to_string(), json!({"n": "one"}));
+    assert_eq!(message.written_json(), None, "changed after it was written");
+    assert!(!message.write_checked(&compiled, result), "no longer valid");
+    assert_eq!(message.written_json(), None);
+
+    let mut typed = Message::typed(Headers::new(), json!({"Ok_": {"n": 2}}));
+    assert!(typed.write_checked(&compiled, result));
+    assert_eq!(typed.written_json(), Some(&br#"{"Ok_":{"n":2}}"#[..]));
 }

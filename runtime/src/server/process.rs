@@ -21,9 +21,7 @@ use crate::codec::{self, ParseFailure};
 use crate::message::{Headers, Message, find_header};
 use crate::refusal::Refusal;
 use crate::router::HandlerError;
-use crate::validate::{
-    FunctionEntry, Selector, ValidationFailure, Validator, cases_json, check_headers,
-};
+use crate::validate::{Selector, ValidationFailure, Validator, cases_json, check_headers};
 
 impl Server {
     /// Processes one request message (JSON bytes) into a response.
@@ -266,12 +264,15 @@ impl Inner {
             let plain = select.is_none()
                 && binary.is_none()
                 && !(result.bytes_marked() && function.result_holds_bytes);
-            if let Err(error) = self.write_typed(&mut result, function, plain) {
-                let case_id = self.handler_failed(&function.name, error.into());
-                return unknown_error(case_id, response_headers);
+            let written = plain && result.write_checked(&self.compiled, &function.result);
+            if !written {
+                if let Err(error) = result.convert_typed() {
+                    let case_id = self.handler_failed(&function.name, error.into());
+                    return unknown_error(case_id, response_headers);
+                }
             }
 
-            if !skip_result_validation && result.written_json().is_none() {
+            if !skip_result_validation && !written {
                 let mut validator =
                     Validator::new(&self.compiled, Some(id)).with_select(select.as_ref());
                 validator.check_union_map(&function.result, result.body());
@@ -321,30 +322,6 @@ impl Inner {
             result.extensions = http::Extensions::new();
             result
         }
-    }
-
-    /// Writes a typed answer as JSON, checked against the function's result, when it is
-    /// `plain`; otherwise, or when the writer leaves it to the values' path, converts it
-    /// to values. The error says why the answer does not convert.
-    fn write_typed(
-        &self,
-        result: &mut Message,
-        function: &FunctionEntry,
-        plain: bool,
-    ) -> Result<(), String> {
-        let Some(typed) = result.unwritten_typed() else {
-            return Ok(());
-        };
-        if plain {
-            // Room for a small answer's JSON in one allocation.
-            let mut json = Vec::with_capacity(256);
-            let value = typed.value();
-            if let Ok(tag) = value.write_result(&self.compiled, &function.result, &mut json) {
-                result.set_written(json, tag);
-                return Ok(());
-            }
-        }
-        result.convert_typed()
     }
 
     /// Names the bytes of a JSON answer in its `@base64_` header, from the body as it

@@ -9,7 +9,7 @@ mod select;
 mod value;
 mod write;
 
-pub(crate) use compiled::{Compiled, FunctionEntry, TagSet};
+pub(crate) use compiled::{Compiled, TagSet};
 pub(crate) use failure::cases_json;
 pub use failure::{Reason, ValidationFailure};
 pub(crate) use headers::check_headers;

@@ -1,8 +1,9 @@
-//! A handler's typed answer ([`Message::typed`]), which the server writes as JSON and
-//! checks against the schema in one pass, against the same answer given as JSON values:
-//! the same bytes, valid or not, selected or not. Values are the protocol's random
-//! values of the conformance example's `struct.Value` (every type permutation), some
-//! with one place changed to a value of another type.
+//! Answers the server writes as JSON while checking them against the schema: a typed
+//! answer ([`Message::typed`]) and the same answer given as JSON values are sent alike,
+//! valid or not, selected or not; and what is sent is the answer itself exactly when
+//! the public validator ([`ValueValidator`]) accepts it. Values are the protocol's
+//! random values of the conformance example's `struct.Value` (every type permutation),
+//! some with one place changed to a value of another type.
 
 use std::sync::{Arc, Mutex, OnceLock};
 
@@ -10,7 +11,7 @@ use proptest::prelude::*;
 use serde_json::{Map, Value, json};
 use telepact::random::{GenerateOptions, RandomGenerator};
 use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName};
-use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
+use telepact::{FunctionRouter, HandlerError, Headers, Message, Server, ValueValidator};
 
 use crate::vectors::conformance_dir;
 
@@ -36,6 +37,7 @@ type Answer = Arc<Mutex<Value>>;
 
 struct Servers {
     schema: Schema,
+    validator: ValueValidator,
     answer: Answer,
     typed: Server,
     values: Server,
@@ -51,6 +53,7 @@ fn servers() -> Option<&'static Servers> {
             let answer = Answer::default();
             Some(Servers {
                 schema: load(),
+                validator: ValueValidator::new(&load()),
                 typed: server(load(), Arc::clone(&answer), true),
                 values: server(load(), Arc::clone(&answer), false),
                 answer,
@@ -170,12 +173,12 @@ fn text(bytes: &[u8]) -> String {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig::with_cases(192))]
+    #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
     fn a_typed_answer_is_sent_as_its_values_would_be(
         seed in any::<i32>(),
-        change in proptest::option::of((any::<prop::sample::Index>(), 0..LEAVES.len())),
+        changes in prop::collection::vec((any::<prop::sample::Index>(), 0..LEAVES.len()), 0..4),
         tag_error in any::<bool>(),
         select in any::<bool>(),
         mark in any::<bool>(),
@@ -183,11 +186,11 @@ proptest! {
     ) {
         let Some(servers) = servers() else { return Ok(()) };
         let mut value = random_value(&servers.schema, seed);
-        if let Some((place, leaf)) = change {
+        for (place, leaf) in &changes {
             let mut all = Vec::new();
             places(&value, &mut Vec::new(), &mut all);
             if !all.is_empty() {
-                let leaf = serde_json::from_str(LEAVES[leaf]).expect("a JSON leaf");
+                let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
                 replace(&mut value, &all[place.index(all.len())], leaf);
             }
         }
@@ -196,9 +199,22 @@ proptest! {
         } else {
             json!({"Ok_": {"value!": value}})
         };
+        let valid = servers
+            .validator
+            .validate("fn.test.->", &body)
+            .expect("fn.test has a result")
+            .is_empty();
+        let sent = text(&serde_json::to_vec(&json!([{}, body])).expect("JSON"));
         let (typed, values) = answers(servers, body, &request(select, mark, unsafe_));
         prop_assert_eq!(text(&typed), text(&values));
-        if change.is_none() && !tag_error {
+        if !select && !mark {
+            if valid || unsafe_ {
+                prop_assert_eq!(text(&typed), sent);
+            } else {
+                prop_assert!(text(&typed).contains("ErrorInvalidResponseBody_"));
+            }
+        }
+        if changes.is_empty() && !tag_error {
             prop_assert!(text(&typed).contains(r#"{"Ok_":"#), "{}", text(&typed));
         }
     }
