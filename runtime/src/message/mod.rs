@@ -7,7 +7,7 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::base64_paths::{Base64HeaderError, MarkedBytes};
-use crate::validate::{Compiled, TagSet, write_result};
+use crate::validate::{Compiled, TagSet};
 pub(crate) use typed_body::TypedBody;
 
 mod typed_body;
@@ -40,9 +40,6 @@ pub struct Message {
     pub extensions: http::Extensions,
     /// Set by [`mark_bytes`](Self::mark_bytes).
     bytes_marked: bool,
-    /// The body as JSON text, written and checked against the schema by the server;
-    /// dropped whenever the body may change.
-    written: Option<Vec<u8>>,
 }
 
 impl Message {
@@ -61,7 +58,6 @@ impl Message {
             body: Body::Values(body),
             extensions: http::Extensions::new(),
             bytes_marked: false,
-            written: None,
         }
     }
 
@@ -81,7 +77,6 @@ impl Message {
             body: Body::Typed(TypedBody::new(body)),
             extensions: http::Extensions::new(),
             bytes_marked: false,
-            written: None,
         }
     }
 
@@ -90,17 +85,17 @@ impl Message {
     /// For a [typed](Self::typed) body, the value converted to JSON values (once; an
     /// empty map if the value cannot be converted, which the server then answers as the
     /// handler's failure).
+    #[inline]
     pub fn body(&self) -> &Map<String, Value> {
         match &self.body {
             Body::Values(body) => body,
-            Body::Typed(typed) => typed.values(),
+            Body::Typed(typed) | Body::Written { typed, .. } => typed.values(),
         }
     }
 
     /// The body, to change: a [typed](Self::typed) body is converted to JSON values for
     /// good.
     pub fn body_mut(&mut self) -> &mut Map<String, Value> {
-        self.written = None;
         if !matches!(self.body, Body::Values(_)) {
             let values = std::mem::take(&mut self.body).into_values();
             self.body = Body::Values(values);
@@ -108,22 +103,25 @@ impl Message {
         match &mut self.body {
             Body::Values(body) => body,
             // Made `Values` just above.
-            Body::Typed(_) => unreachable!("the body was converted"),
+            Body::Typed(_) | Body::Written { .. } => unreachable!("the body was converted"),
         }
     }
 
     /// The body, as JSON values.
+    #[inline]
     pub fn into_body(self) -> Map<String, Value> {
         self.into_parts().1
     }
 
     /// Headers, body (as JSON values) and extensions.
+    #[inline]
     pub fn into_parts(self) -> (Headers, Map<String, Value>, http::Extensions) {
         (self.headers, self.body.into_values(), self.extensions)
     }
 
     /// The header `name`, if present. Cheaper than `headers.get(name)` for the few headers
     /// a message usually carries: a short scan compares names instead of hashing one.
+    #[inline]
     pub fn header(&self, name: &str) -> Option<&Value> {
         find_header(&self.headers, name)
     }
@@ -131,10 +129,11 @@ impl Message {
     /// The body's only key: the function of a request, the result tag of a response.
     /// A [typed](Self::typed) body names it without being converted to values when it is
     /// an enum (as generated result enums are) or a map.
+    #[inline]
     pub fn target(&self) -> &str {
         match &self.body {
             Body::Values(body) => body.keys().next().map(String::as_str).unwrap_or(""),
-            Body::Typed(typed) => typed.tag(),
+            Body::Typed(typed) | Body::Written { typed, .. } => typed.tag(),
         }
     }
 
@@ -152,6 +151,7 @@ impl Message {
     }
 
     /// Whether [`mark_bytes`](Self::mark_bytes) was called.
+    #[inline]
     pub fn bytes_marked(&self) -> bool {
         self.bytes_marked
     }
@@ -171,29 +171,35 @@ impl Message {
         ])
     }
 
-    /// Writes the body as JSON, checked against a function's `result` (see
-    /// [`write_result`]); `false`, with nothing kept, when the writer leaves it to the
-    /// values' path.
+    /// Writes a [typed](Self::typed) body as JSON, checked against a function's `result`
+    /// (see [`write_result`](crate::validate::write_result)); `false`, with nothing kept,
+    /// when the writer leaves it to the values' path, or the body is values already:
+    /// those are validated as they are and serialized, which costs less than writing
+    /// them through the checking serializer.
     pub(crate) fn write_checked(&mut self, compiled: &Compiled, result: &TagSet) -> bool {
-        // Room for a small answer's JSON in one allocation.
-        let mut json = Vec::with_capacity(256);
-        let written = match &self.body {
-            Body::Values(body) => write_result(body, compiled, result, &mut json),
-            Body::Typed(typed) => typed.value().write_result(compiled, result, &mut json),
-        };
-        let Ok(tag) = written else {
+        let Body::Typed(typed) = &self.body else {
             return false;
         };
-        if let (Body::Typed(typed), Some(tag)) = (&self.body, tag) {
+        // Room for a small answer's JSON in one allocation.
+        let mut json = Vec::with_capacity(256);
+        let Ok(tag) = typed.value().write_result(compiled, result, &mut json) else {
+            return false;
+        };
+        if let Some(tag) = tag {
             typed.remember_tag(tag);
         }
-        self.written = Some(json);
+        let typed = Arc::clone(typed);
+        self.body = Body::Written { typed, json };
         true
     }
 
     /// The body as JSON text, when the server wrote and checked it.
+    #[inline]
     pub(crate) fn written_json(&self) -> Option<&[u8]> {
-        self.written.as_deref()
+        match &self.body {
+            Body::Written { json, .. } => Some(json),
+            Body::Values(_) | Body::Typed(_) => None,
+        }
     }
 
     /// Turns a typed body into JSON values for good; the error when its value does not
@@ -201,7 +207,7 @@ impl Message {
     pub(crate) fn convert_typed(&mut self) -> Result<(), String> {
         let error = match &self.body {
             Body::Values(_) => return Ok(()),
-            Body::Typed(typed) => typed.conversion_error(),
+            Body::Typed(typed) | Body::Written { typed, .. } => typed.conversion_error(),
         };
         match error {
             Some(error) => Err(error.to_string()),
@@ -217,6 +223,7 @@ impl Message {
 const SCANNED_HEADERS: usize = 8;
 
 /// The header `name` in `headers`: see [`Message::header`].
+#[inline]
 pub(crate) fn find_header<'a>(headers: &'a Headers, name: &str) -> Option<&'a Value> {
     if headers.len() > SCANNED_HEADERS {
         return headers.get(name);
@@ -237,19 +244,26 @@ impl fmt::Debug for Message {
     }
 }
 
-/// A message body: JSON values, or a typed value.
+/// A message body: JSON values, or a typed value (and, once the server wrote it, its
+/// JSON text).
 #[derive(Clone)]
 enum Body {
     Values(Map<String, Value>),
     Typed(Arc<TypedBody>),
+    /// Written as JSON and checked against the schema by the server.
+    Written {
+        typed: Arc<TypedBody>,
+        json: Vec<u8>,
+    },
 }
 
 impl Body {
     /// The body as JSON values, taken out of a typed body no clone shares.
+    #[inline]
     fn into_values(self) -> Map<String, Value> {
         match self {
             Body::Values(body) => body,
-            Body::Typed(typed) => TypedBody::into_values(typed),
+            Body::Typed(typed) | Body::Written { typed, .. } => TypedBody::into_values(typed),
         }
     }
 }

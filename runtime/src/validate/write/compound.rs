@@ -156,12 +156,35 @@ impl<S: SerializeStructVariant> SerializeStructVariant for CheckedStruct<'_, S> 
 /// The hashes of the keys a map has written; a repeated hash (a repeated key, or two
 /// keys that happen to share a hash) leaves the map to the value path, where a map of
 /// JSON values keeps one entry per key.
+///
+/// A small map's hashes are scanned where they stand (no allocation); a larger one's go
+/// into a set.
 #[derive(Default)]
-pub(super) struct Seen(HashSet<u64, FixedState>);
+pub(super) struct Seen {
+    few: SmallVec<[u64; SCANNED_KEYS]>,
+    many: Option<HashSet<u64, FixedState>>,
+}
+
+/// Up to this many keys are compared by scanning.
+const SCANNED_KEYS: usize = 16;
 
 impl Seen {
-    fn first(&mut self, key: &str) -> bool {
-        self.0.insert(FixedState::default().hash_one(key))
+    pub(super) fn first(&mut self, key: &str) -> bool {
+        let hash = FixedState::default().hash_one(key);
+        if let Some(many) = &mut self.many {
+            return many.insert(hash);
+        }
+        if self.few.contains(&hash) {
+            return false;
+        }
+        if self.few.len() < SCANNED_KEYS {
+            self.few.push(hash);
+        } else {
+            let mut many: HashSet<u64, FixedState> = self.few.drain(..).collect();
+            many.insert(hash);
+            self.many = Some(many);
+        }
+        true
     }
 }
 

@@ -529,3 +529,17 @@ fn repeated_and_non_string_keys_are_not_written() {
     });
     assert_eq!(written(&compiled, &number_key), Err(NotWritten));
 }
+
+/// Repeated keys are found in maps of every size, past the scanned ones too.
+#[test]
+fn a_repeated_key_is_found_in_a_map_of_any_size() {
+    for count in [1, 2, 16, 17, 40] {
+        let mut seen = super::compound::Seen::default();
+        for i in 0..count {
+            assert!(seen.first(&format!("k{i}")), "{count}: k{i} is new");
+        }
+        for i in 0..count {
+            assert!(!seen.first(&format!("k{i}")), "{count}: k{i} again");
+        }
+    }
+}
