@@ -820,7 +820,7 @@ pub mod api {
         /// How long, in milliseconds, the client waits for an answer.
         pub time: Option<i64>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
-        /// response echoes the header.
+        /// header is allowed on a response as well; this runtime does not send it back.
         pub r#unsafe: Option<bool>,
     }
 
@@ -925,7 +925,7 @@ pub mod api {
         /// onto the response.
         pub id: Option<rt::Value>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
-        /// response echoes the header.
+        /// header is allowed on a response as well; this runtime does not send it back.
         pub r#unsafe: Option<bool>,
         /// Warnings the server wants the client to see.
         pub warn: Option<Vec<rt::Value>>,

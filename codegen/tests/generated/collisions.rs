@@ -754,7 +754,7 @@ pub mod collisions {
         /// How long, in milliseconds, the client waits for an answer.
         pub time: Option<i64>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
-        /// response echoes the header.
+        /// header is allowed on a response as well; this runtime does not send it back.
         pub r#unsafe: Option<bool>,
     }
 
@@ -854,7 +854,7 @@ pub mod collisions {
         /// onto the response.
         pub id: Option<rt::Value>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
-        /// response echoes the header.
+        /// header is allowed on a response as well; this runtime does not send it back.
         pub r#unsafe: Option<bool>,
         /// Warnings the server wants the client to see.
         pub warn: Option<Vec<rt::Value>>,

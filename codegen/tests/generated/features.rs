@@ -3133,7 +3133,7 @@ pub mod features {
         /// Declared with `@traceId` by `headers.Tracing`; see there.
         pub r#in: Option<bool>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
-        /// response echoes the header.
+        /// header is allowed on a response as well; this runtime does not send it back.
         pub r#unsafe: Option<bool>,
     }
 
@@ -3251,7 +3251,7 @@ pub mod features {
         /// A request header and a response header.
         pub served_by: Option<Option<String>>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
-        /// response echoes the header.
+        /// header is allowed on a response as well; this runtime does not send it back.
         pub r#unsafe: Option<bool>,
         /// Warnings the server wants the client to see.
         pub warn: Option<Vec<rt::Value>>,

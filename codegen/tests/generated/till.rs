@@ -730,7 +730,7 @@ pub mod till {
         /// How long, in milliseconds, the client waits for an answer.
         pub time: Option<i64>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
-        /// response echoes the header.
+        /// header is allowed on a response as well; this runtime does not send it back.
         pub r#unsafe: Option<bool>,
     }
 
@@ -837,7 +837,7 @@ pub mod till {
         /// Headers carrying a mapped type.
         pub change: Option<Option<crate::extern_paths::Money>>,
         /// With `@unsafe_` set to `true` the server skips validating its response. The
-        /// response echoes the header.
+        /// header is allowed on a response as well; this runtime does not send it back.
         pub r#unsafe: Option<bool>,
         /// Warnings the server wants the client to see.
         pub warn: Option<Vec<rt::Value>>,
