@@ -15,7 +15,6 @@ use std::thread;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::ser::{Formatter, Serializer};
 
 /// One `middleware.identity` event. Fields are declared in sorted key order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
@@ -66,10 +65,9 @@ impl IdentityEvent {
 
 /// An [`IdentityEvent`] that borrows its text: what the middleware prints on every call,
 /// with no copy of the strings.
-#[derive(Debug, Clone, Copy, Serialize)]
+#[derive(Debug, Clone, Copy)]
 pub struct IdentityLine<'a> {
     /// The caller's employee id, when the call was authenticated.
-    #[serde(rename = "employeeId")]
     pub employee_id: Option<&'a str>,
     /// What happened (`middleware.identity`).
     pub event: &'a str,
@@ -90,11 +88,18 @@ impl<'a> IdentityLine<'a> {
         }
     }
 
-    /// Appends the line, without the newline, to `out`.
+    /// Appends the line, without the newline, to `out`: the keys in sorted order, each
+    /// text as a JSON string (escaped as `serde_json` escapes it) or `null`.
     fn write_to(&self, out: &mut Vec<u8>) {
-        let mut serializer = Serializer::with_formatter(out, SpacedFormatter);
-        // Serialising plain strings and options into memory cannot fail.
-        let _ = self.serialize(&mut serializer);
+        out.extend_from_slice(br#"{"employeeId": "#);
+        json_text(out, self.employee_id);
+        out.extend_from_slice(br#", "event": "#);
+        json_text(out, Some(self.event));
+        out.extend_from_slice(br#", "function": "#);
+        json_text(out, Some(self.function));
+        out.extend_from_slice(br#", "station": "#);
+        json_text(out, self.station);
+        out.push(b'}');
     }
 
     /// Queues the line and its newline for stdout, whole: lines of concurrent calls
@@ -211,45 +216,22 @@ impl BatchWriter {
     }
 }
 
+/// `text` as a JSON string, or `null`.
+fn json_text(out: &mut Vec<u8>, text: Option<&str>) {
+    match text {
+        // Writing a string into memory cannot fail.
+        Some(text) => {
+            let _ = serde_json::to_writer(&mut *out, text);
+        }
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
 /// Writes whole lines and flushes, so a reader sees them at once. A closed stdout is
 /// not the calls' concern: the lines are dropped.
 fn write_out(stdout: &mut impl Write, lines: &[u8]) {
     let _ = stdout.write_all(lines);
     let _ = stdout.flush();
-}
-
-/// Compact JSON with a space after `,` and `:`.
-struct SpacedFormatter;
-
-impl Formatter for SpacedFormatter {
-    fn begin_object_key<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        separate(writer, first)
-    }
-
-    fn begin_object_value<W: ?Sized + Write>(&mut self, writer: &mut W) -> io::Result<()> {
-        writer.write_all(b": ")
-    }
-
-    fn begin_array_value<W: ?Sized + Write>(
-        &mut self,
-        writer: &mut W,
-        first: bool,
-    ) -> io::Result<()> {
-        separate(writer, first)
-    }
-}
-
-/// `, ` before every entry but the first.
-fn separate<W: ?Sized + Write>(writer: &mut W, first: bool) -> io::Result<()> {
-    if first {
-        Ok(())
-    } else {
-        writer.write_all(b", ")
-    }
 }
 
 #[cfg(test)]
@@ -282,6 +264,27 @@ mod tests {
             )
         );
         assert!(writer.lock().lines.is_empty());
+    }
+
+    /// Text that JSON must escape stays the same text when the line is read back.
+    #[test]
+    fn a_line_reads_back_as_the_event() {
+        let odd = [
+            "quote \" and backslash \\",
+            "line\nbreak\ttab",
+            "caf\u{e9} \u{1F950}",
+            "\u{1}",
+        ];
+        for text in odd {
+            let event = IdentityEvent::new(text, Some(text), None);
+            let back: IdentityEvent = serde_json::from_str(&event.to_line()).unwrap();
+            assert_eq!(back, event, "{text:?}");
+        }
+        let line = IdentityEvent::new("fn.x", Some("a\"b"), Some("c\\d")).to_line();
+        assert_eq!(
+            line,
+            r#"{"employeeId": "a\"b", "event": "middleware.identity", "function": "fn.x", "station": "c\\d"}"#
+        );
     }
 
     #[test]
