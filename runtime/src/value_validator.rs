@@ -4,10 +4,11 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use serde_json::Value;
 use telepact_schema::{FunctionId, Schema, TypeExpr, TypeKind, TypeName};
 
-use crate::validate::{Compiled, ValidationFailure, Validator};
+use crate::validate::{Compiled, Expect, ValidationFailure, Validator, write_value};
 
 /// The suffix of a function's result type name: `fn.x.->`.
 const RESULT_SUFFIX: &str = ".->";
@@ -79,6 +80,28 @@ impl ValueValidator {
             Target::Result(id) => validator.check_union(&self.compiled.function(*id).result, value),
         }
         Ok(validator.into_failures())
+    }
+
+    /// Writes a typed `value` of `type_name` (named as for [`validate`](Self::validate))
+    /// as JSON, checking it as it goes: what the server does with a typed handler's
+    /// answer. `Some` holds the bytes `serde_json` writes for the value, when it is
+    /// valid; `None` when it is not, or takes a form the writer leaves to validation
+    /// (an `f32`, a map key that is not a string, `_ext.Select_`...): then `validate` on
+    /// its JSON values says what, if anything, is wrong.
+    pub fn write<T: Serialize + ?Sized>(
+        &self,
+        type_name: &str,
+        value: &T,
+    ) -> Result<Option<Vec<u8>>, UnknownType> {
+        let target = self.resolve(type_name)?;
+        let expect = match &target {
+            Target::Type(ty) => Expect::Type(ty),
+            Target::Arguments(id) => Expect::Fields(&self.compiled.function(*id).args),
+            Target::Result(id) => Expect::Tags(&self.compiled.function(*id).result),
+        };
+        let mut out = Vec::new();
+        let written = write_value(value, &self.compiled, expect, &mut out).is_ok();
+        Ok(written.then_some(out))
     }
 
     fn resolve(&self, type_name: &str) -> Result<Target, UnknownType> {
@@ -160,6 +183,28 @@ mod tests {
         assert!(reasons("fn.move.->", json!({"Ok_": {"moved": true}})).is_empty());
         let unknown = json!({"ErrorUnknown_": {"caseId": "c"}});
         assert!(reasons("fn.move.->", unknown).is_empty());
+    }
+
+    #[test]
+    fn valid_values_are_written_and_others_left_to_validation() {
+        let validator = validator();
+        let point = json!({"x": 1.5, "y!": 2});
+        let written = validator
+            .write("struct.Point", &point)
+            .expect("a known type");
+        assert_eq!(written, Some(serde_json::to_vec(&point).unwrap()));
+        let moved = json!({"Ok_": {"moved": true}});
+        let written = validator.write("fn.move.->", &moved).expect("a known type");
+        assert_eq!(written, Some(serde_json::to_vec(&moved).unwrap()));
+        let written = validator.write("fn.move", &json!({"to": {"x": 0}}));
+        assert!(written.expect("a known type").is_some());
+
+        let far = json!({"Dot": {"at": {"x": "far"}}});
+        assert_eq!(validator.write("union.Shape", &far), Ok(None));
+        assert_eq!(
+            validator.write("struct.Nowhere", &point),
+            Err(UnknownType("struct.Nowhere".to_string()))
+        );
     }
 
     #[test]

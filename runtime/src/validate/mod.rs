@@ -16,4 +16,4 @@ pub(crate) use headers::check_headers;
 pub(crate) use possible_select::possible_select;
 pub(crate) use select::Selector;
 pub(crate) use value::Validator;
-pub(crate) use write::{KeyText, NotWritten, write_result};
+pub(crate) use write::{Expect, KeyText, NotWritten, write_result, write_value};

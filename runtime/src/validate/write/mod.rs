@@ -37,12 +37,23 @@ pub(crate) fn write_result<T: Serialize + ?Sized>(
     result: &TagSet,
     out: &mut Vec<u8>,
 ) -> Result<Option<&'static str>, NotWritten> {
+    write_value(value, compiled, Expect::Tags(result), out)
+}
+
+/// Writes `value`, which must be what `expect` says, as JSON at the end of `out`; see
+/// [`write_result`].
+pub(crate) fn write_value<T: Serialize + ?Sized>(
+    value: &T,
+    compiled: &Compiled,
+    expect: Expect<'_>,
+    out: &mut Vec<u8>,
+) -> Result<Option<&'static str>, NotWritten> {
     let start = out.len();
     let tag = Cell::new(None);
     let mut json = serde_json::Serializer::new(&mut *out);
     let checked = Checked {
         inner: &mut json,
-        expect: Expect::Tags(result),
+        expect,
         compiled,
         tag: Some(&tag),
     };
@@ -57,7 +68,7 @@ pub(crate) fn write_result<T: Serialize + ?Sized>(
 
 /// What the value at hand must be.
 #[derive(Debug, Clone, Copy)]
-enum Expect<'c> {
+pub(crate) enum Expect<'c> {
     /// A value of a type expression (structs and unions are resolved on use).
     Type(&'c TypeExpr),
     /// A struct's fields, or a union tag's payload.
