@@ -75,8 +75,11 @@ mod tests {
             "@auth_": {"Password": {"username": "lead-baker", "password": "opensesame"}}
         }));
         let authenticated = StaffAuth.authenticate(&request).await.unwrap();
-        assert_eq!(authenticated.headers["@employeeId"], "baker-001");
-        assert_eq!(authenticated.headers["@station"], "oven");
+        assert_eq!(
+            authenticated.header_value("@employeeId").unwrap(),
+            "baker-001"
+        );
+        assert_eq!(authenticated.header_value("@station").unwrap(), "oven");
         let identity = authenticated.extensions.get::<Identity>().unwrap();
         assert_eq!(identity.employee_id, "baker-001");
     }

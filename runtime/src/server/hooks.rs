@@ -12,8 +12,10 @@ use super::error::ProcessError;
 /// values (for example the caller's identity) put into [`Message::extensions`].
 #[derive(Debug, Default)]
 pub struct Authenticated {
-    /// Headers merged into the request.
-    pub headers: Headers,
+    /// Headers merged into the request, in the order added. A list rather than a map:
+    /// the server inserts each into the request's headers, so a map here would only be
+    /// built to be taken apart.
+    headers: Vec<(String, serde_json::Value)>,
     /// Typed values moved into the request's [`Message::extensions`].
     pub extensions: http::Extensions,
 }
@@ -24,9 +26,10 @@ impl Authenticated {
         Self::default()
     }
 
-    /// Adds a header to merge into the request.
+    /// Adds a header to merge into the request (replacing one the request has, or one
+    /// added before under the same name).
     pub fn header(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
-        self.headers.insert(name.into(), value);
+        self.headers.push((name.into(), value));
         self
     }
 
@@ -35,12 +38,35 @@ impl Authenticated {
         self.extensions.insert(value);
         self
     }
+
+    /// The headers to merge, in the order added.
+    pub fn headers(&self) -> impl Iterator<Item = (&str, &serde_json::Value)> {
+        self.headers
+            .iter()
+            .map(|(name, value)| (name.as_str(), value))
+    }
+
+    /// The value the request's header `name` gets, if this adds one.
+    pub fn header_value(&self, name: &str) -> Option<&serde_json::Value> {
+        let mut added = self.headers.iter().rev();
+        added
+            .find(|(added, _)| added == name)
+            .map(|(_, value)| value)
+    }
+
+    /// Merges the headers into `headers` and the values into `extensions`.
+    pub(crate) fn merge_into(self, headers: &mut Headers, extensions: &mut http::Extensions) {
+        for (name, value) in self.headers {
+            headers.insert(name, value);
+        }
+        extensions.extend(self.extensions);
+    }
 }
 
 impl From<Headers> for Authenticated {
     fn from(headers: Headers) -> Self {
         Authenticated {
-            headers,
+            headers: headers.into_iter().collect(),
             extensions: http::Extensions::new(),
         }
     }
@@ -262,3 +288,41 @@ pub type MessageHook = Arc<dyn Fn(&Message) -> Result<(), HandlerError> + Send +
 
 /// Observes every error met while processing.
 pub type ErrorHook = Arc<dyn Fn(&ProcessError) + Send + Sync>;
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn added_headers_replace_the_requests_and_the_last_of_a_name_wins() {
+        let authenticated = Authenticated::new()
+            .header("@who", json!("first"))
+            .header("@station", json!("oven"))
+            .header("@who", json!("second"))
+            .extension(7_u8);
+        assert_eq!(authenticated.header_value("@who"), Some(&json!("second")));
+        assert_eq!(authenticated.header_value("@none"), None);
+        assert_eq!(authenticated.headers().count(), 3);
+
+        let mut headers = Headers::new();
+        headers.insert("@who".to_string(), json!("forged"));
+        headers.insert("@auth_".to_string(), json!({"Token": {"token": "t"}}));
+        let mut extensions = http::Extensions::new();
+        authenticated.merge_into(&mut headers, &mut extensions);
+        assert_eq!(
+            serde_json::Value::Object(headers),
+            json!({"@who": "second", "@auth_": {"Token": {"token": "t"}}, "@station": "oven"})
+        );
+        assert_eq!(extensions.get::<u8>(), Some(&7));
+    }
+
+    #[test]
+    fn a_header_map_becomes_the_headers_to_merge() {
+        let mut map = Headers::new();
+        map.insert("@a".to_string(), json!(1));
+        let authenticated = Authenticated::from(map);
+        assert_eq!(authenticated.header_value("@a"), Some(&json!(1)));
+    }
+}

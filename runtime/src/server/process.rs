@@ -358,8 +358,7 @@ impl Inner {
             .await
         {
             Ok(Ok(auth)) => {
-                request.headers.extend(auth.headers);
-                request.extensions.extend(auth.extensions);
+                auth.merge_into(&mut request.headers, &mut request.extensions);
                 true
             }
             Ok(Err(e)) => {
