@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 
 use crate::base64_paths::{Base64HeaderError, MarkedBytes};
 use crate::validate::{Compiled, TagSet};
-pub(crate) use typed_body::TypedBody;
+use typed_body::TypedBody;
 
 mod typed_body;
 

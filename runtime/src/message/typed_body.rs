@@ -13,7 +13,7 @@ mod tag;
 
 /// A typed body, its tag and, once asked for, its JSON values: one allocation, shared by
 /// the message's clones.
-pub(crate) struct TypedBody<T: ?Sized = dyn ErasedBody> {
+pub(super) struct TypedBody<T: ?Sized = dyn ErasedBody> {
     values: OnceLock<Result<Map<String, Value>, String>>,
     tag: OnceLock<Option<Cow<'static, str>>>,
     value: T,
@@ -74,7 +74,7 @@ impl TypedBody {
     }
 
     /// The value, to write.
-    pub(crate) fn value(&self) -> &dyn ErasedBody {
+    pub(super) fn value(&self) -> &dyn ErasedBody {
         &self.value
     }
 }
@@ -84,7 +84,7 @@ fn first_key(converted: &Result<Map<String, Value>, String>) -> Option<&str> {
 }
 
 /// What the server does with a typed body without knowing its type.
-pub(crate) trait ErasedBody: Send + Sync {
+pub(super) trait ErasedBody: Send + Sync {
     /// The value as a body of JSON values, or why it is not one.
     fn to_values(&self) -> Result<Map<String, Value>, String>;
 
