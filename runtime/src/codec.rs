@@ -92,7 +92,7 @@ fn has_one_object_entry(body: &Map<String, Value>) -> bool {
 /// Serializes a response message: in binary when the request asked for it with `@bin_`
 /// and the result is `Ok_`, as JSON otherwise.
 pub(crate) fn encode_response(
-    message: &Message,
+    message: &mut Message,
     binary: Option<(&ServerBinary, &str, &BinaryRequest)>,
 ) -> (Vec<u8>, Encoding) {
     if let Some((server_binary, function, request)) = binary {
@@ -103,17 +103,65 @@ pub(crate) fn encode_response(
     (to_json(message), Encoding::Json)
 }
 
-/// The message as JSON text `[headers, body]`, with a body written already taken as is.
-pub(crate) fn to_json(message: &Message) -> Vec<u8> {
+/// The message as JSON text `[headers, body]`, with a body written already taken as is
+/// (out of the message).
+pub(crate) fn to_json(message: &mut Message) -> Vec<u8> {
     // Serializing maps of JSON values cannot fail: every key is a string.
-    let Some(body) = message.written_json() else {
+    let Some(mut bytes) = message.take_written_json() else {
         return serde_json::to_vec(&(&message.headers, message.body())).unwrap_or_default();
     };
-    let mut bytes = Vec::with_capacity(body.len() + 128);
+    // The headers go after the body in its own buffer, then turn to the front: no
+    // second buffer and no copy of the body into one.
+    let body_len = bytes.len();
     bytes.push(b'[');
     let _ = serde_json::to_writer(&mut bytes, &message.headers);
     bytes.push(b',');
-    bytes.extend_from_slice(body);
+    let head_len = bytes.len() - body_len;
+    bytes.rotate_right(head_len);
     bytes.push(b']');
     bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+    use crate::validate::Compiled;
+
+    fn written(headers: Value, result: Value) -> Message {
+        let schema = telepact_schema::Schema::from_text(
+            r#"[{"fn.f": {}, "->": [{"Ok_": {"text": "string"}}]}]"#,
+        )
+        .expect("the schema loads");
+        let compiled = Compiled::new(&schema);
+        let id = compiled.function_id("fn.f").expect("fn.f");
+        let Value::Object(headers) = headers else {
+            panic!("headers are an object");
+        };
+        let mut message = Message::typed(headers, result);
+        assert!(message.write_checked(&compiled, &compiled.function(id).result));
+        message
+    }
+
+    #[test]
+    fn a_written_body_goes_behind_its_headers_exactly() {
+        let long = "x".repeat(600);
+        for (headers, text) in [
+            (json!({}), "short"),
+            (json!({"@id_": "a\"b"}), "with \u{e9}scapes \" \\"),
+            // Headers longer than the room left after the body's text.
+            (json!({"@id_": long}), "short"),
+            (json!({"@id_": 1}), long.as_str()),
+        ] {
+            let result = json!({"Ok_": {"text": text}});
+            let mut message = written(headers.clone(), result.clone());
+            let bytes = to_json(&mut message);
+            let expected = serde_json::to_vec(&json!([headers, result])).expect("JSON");
+            assert_eq!(
+                String::from_utf8_lossy(&bytes),
+                String::from_utf8_lossy(&expected)
+            );
+        }
+    }
 }

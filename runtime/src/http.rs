@@ -128,12 +128,13 @@ pub struct BodyLimits {
 }
 
 /// Something that turns request bytes into a response: a [`Server`], or a wrapper
-/// around one. `transport` holds what the connection tells about the request (its
-/// [`PeerAddress`] when served by [`serve`]).
+/// around one. `transport` holds what the HTTP request carried besides its body: the
+/// extensions that tower layers in front of the router attached, and its
+/// [`PeerAddress`] when served by [`serve`].
 ///
-/// The future is returned unboxed: axum already boxes the handler's future. (`Server`
-/// boxes the part of a call after decoding itself, so that neither box outgrows the
-/// allocator's per-thread cache of small blocks.)
+/// The future is returned unboxed; the router boxes it apart from axum's box of the
+/// handler's future (and `Server` boxes the part of a call after decoding itself), so
+/// that no box outgrows the allocator's per-thread cache of small blocks.
 pub trait Processor: Clone + Send + Sync + 'static {
     /// Answers one request body; `transport` carries what the connection knows.
     fn process(
@@ -266,17 +267,46 @@ async fn answer_frames<P: Processor>(
 
 async fn handle<P: Processor>(
     State(endpoint): State<Endpoint<P>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+    RequestExtensions(extensions): RequestExtensions,
     body: axum::body::Body,
 ) -> HttpResponse {
+    let transport = request_context(extensions);
     let body = match read_body(body, endpoint.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };
-    let transport = transport_context(peer.map(|Extension(ConnectInfo(address))| address));
-    let response = endpoint.processor.process(body, transport).await;
+    // Boxed apart: held inline, it made the handler's future (which axum boxes) larger
+    // than the allocator's per-thread cache takes (about 1 KB with glibc), and every
+    // request paid the slow path of `malloc` and `free` for it.
+    let response = Box::pin(endpoint.processor.process(body, transport)).await;
     let content_type = HeaderValue::from_static(response.encoding.content_type());
     ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response()
+}
+
+/// The extensions of an HTTP request, taken out of it (axum's own extractor copies them).
+struct RequestExtensions(axum::http::Extensions);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestExtensions {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _state: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(RequestExtensions(std::mem::take(&mut parts.extensions)))
+    }
+}
+
+/// The request's own extensions (what tower layers in front of the router attached),
+/// its connection's address given as a [`PeerAddress`] in place of axum's
+/// `ConnectInfo`: the server's transport context. Reusing the request's map spares
+/// building one per request, and keeping its size leaves room for the auth hook's
+/// identity without growing it.
+fn request_context(mut extensions: axum::http::Extensions) -> axum::http::Extensions {
+    if let Some(ConnectInfo(address)) = extensions.remove::<ConnectInfo<SocketAddr>>() {
+        extensions.insert(PeerAddress(address));
+    }
+    extensions
 }
 
 /// What an HTTP request tells the server besides its body: the [`PeerAddress`] of

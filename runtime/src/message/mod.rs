@@ -36,7 +36,8 @@ pub struct Message {
     pub headers: Headers,
     body: Body,
     /// Typed values attached on the way in (for example the caller's identity, put
-    /// there by the auth hook) for middleware and handlers. Never sent on the wire.
+    /// there by the auth hook, and over HTTP what tower layers in front of the router
+    /// attached to the request) for middleware and handlers. Never sent on the wire.
     pub extensions: http::Extensions,
     /// Set by [`mark_bytes`](Self::mark_bytes).
     bytes_marked: bool,
@@ -193,13 +194,16 @@ impl Message {
         true
     }
 
-    /// The body as JSON text, when the server wrote and checked it.
-    #[inline]
-    pub(crate) fn written_json(&self) -> Option<&[u8]> {
-        match &self.body {
-            Body::Written { json, .. } => Some(json),
-            Body::Values(_) | Body::Typed(_) => None,
+    /// Takes the JSON text of a body the server wrote, leaving the body typed.
+    pub(crate) fn take_written_json(&mut self) -> Option<Vec<u8>> {
+        if !matches!(self.body, Body::Written { .. }) {
+            return None;
         }
+        let Body::Written { typed, json } = std::mem::take(&mut self.body) else {
+            return None;
+        };
+        self.body = Body::Typed(typed);
+        Some(json)
     }
 
     /// Turns a typed body into JSON values for good; the error when its value does not

@@ -86,7 +86,7 @@ impl Server {
         let binary = binary
             .as_ref()
             .map(|(function, request)| (&inner.binary, function.as_str(), request));
-        let (bytes, encoding) = codec::encode_response(&response, binary);
+        let (bytes, encoding) = codec::encode_response(&mut response, binary);
         if let Some(started) = started {
             record_response(&span, &response, encoding, packed, started);
             if let Some(metric_keys) = &inner.metrics {

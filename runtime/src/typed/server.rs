@@ -21,7 +21,8 @@ pub struct Context<RequestHeaders, ResponseHeaders> {
     /// Every request header, as received.
     pub raw_headers: Headers,
     /// Values attached before routing: the caller's identity from the auth hook, the
-    /// transport's [`PeerAddress`](crate::PeerAddress), ...
+    /// transport's [`PeerAddress`](crate::PeerAddress), over HTTP what tower layers
+    /// attached to the request, ...
     pub extensions: http::Extensions,
     /// Typed response headers to send; `None` fields are left out.
     pub response_headers: ResponseHeaders,

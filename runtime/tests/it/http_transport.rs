@@ -207,8 +207,13 @@ async fn binary_responses_are_octet_streams() {
     let _ = stop.send(());
 }
 
-/// Admits callers on loopback only, by the address the transport reports.
+/// Admits callers on loopback only, by the address the transport reports, and only
+/// through a [`Gateway`] layer.
 struct LoopbackOnly;
+
+/// What a tower layer in front of the router attaches to each HTTP request.
+#[derive(Debug, Clone)]
+struct Gateway(&'static str);
 
 impl AuthHook for LoopbackOnly {
     fn authenticate(&self, _: &Headers) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
@@ -221,9 +226,10 @@ impl AuthHook for LoopbackOnly {
         transport: &::http::Extensions,
     ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
         let peer = transport.get::<PeerAddress>().copied();
+        let gateway = transport.get::<Gateway>().is_some();
         Box::pin(async move {
             match peer {
-                Some(PeerAddress(address)) if address.ip().is_loopback() => {
+                Some(PeerAddress(address)) if address.ip().is_loopback() && gateway => {
                     Ok(Authenticated::new())
                 }
                 _ => Err("not a loopback caller".into()),
@@ -233,10 +239,10 @@ impl AuthHook for LoopbackOnly {
 }
 
 #[tokio::test]
-async fn the_peer_address_reaches_the_auth_hook_and_the_handler() {
+async fn the_peer_address_and_layer_extensions_reach_the_auth_hook_and_the_handler() {
     let schema = Schema::from_text(
         r#"[{"union.Auth_": [{"Token": {"token": "string"}}]},
-            {"fn.whereFrom": {}, "->": [{"Ok_": {"ip": "string"}}]}]"#,
+            {"fn.whereFrom": {}, "->": [{"Ok_": {"ip": "string", "via": "string"}}]}]"#,
     )
     .expect("schema loads");
     let router = FunctionRouter::new().route("fn.whereFrom", |request: Message| async move {
@@ -245,8 +251,10 @@ async fn the_peer_address_reaches_the_auth_hook_and_the_handler() {
             .get::<PeerAddress>()
             .map(|peer| peer.0.ip().to_string())
             .unwrap_or_default();
+        let via = request.extensions.get::<Gateway>().map_or("", |g| g.0);
         let mut payload = Map::new();
         payload.insert("ip".to_string(), json!(ip));
+        payload.insert("via".to_string(), json!(via));
         Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
     });
     let server = Server::builder(schema, router)
@@ -255,13 +263,17 @@ async fn the_peer_address_reaches_the_auth_hook_and_the_handler() {
         .expect("server builds");
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
     let port = listener.local_addr().expect("has an address").port();
-    let app = http::router(server.clone(), &HttpOptions::default());
+    let app = http::router(server.clone(), &HttpOptions::default())
+        .layer(axum::Extension(Gateway("edge")));
     tokio::spawn(http::serve(listener, app, std::future::pending()));
 
     let request = br#"[{"@auth_": {"Token": {"token": "t"}}}, {"fn.whereFrom": {}}]"#;
     let (_, body) = post(port, "/api/telepact", request).await;
     let answer: Value = serde_json::from_slice(&body).expect("JSON");
-    assert_eq!(answer[1], json!({"Ok_": {"ip": "127.0.0.1"}}));
+    assert_eq!(
+        answer[1],
+        json!({"Ok_": {"ip": "127.0.0.1", "via": "edge"}})
+    );
 
     // In process there is no transport, so no address: the hook refuses.
     let answer: Value = serde_json::from_slice(&server.process(request).await.bytes).expect("JSON");
