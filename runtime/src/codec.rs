@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::binary::{self, BinaryRequest, ServerBinary};
-use crate::message::Message;
+use crate::message::{Headers, Message};
 
 /// Why a request's bytes are not a Telepact message: the protocol's `union.ParseFailure_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -62,6 +62,13 @@ impl Encoding {
 pub(crate) fn decode_request(bytes: &[u8], binary: &ServerBinary) -> Result<Message, ParseFailure> {
     if binary::is_msgpack(bytes) {
         return binary.decode_request(bytes);
+    }
+    // A well-formed message reads straight into its two maps; anything else is read
+    // again as one value, to tell which shape it failed.
+    if let Ok((headers, body)) = serde_json::from_slice::<(Headers, Map<String, Value>)>(bytes) {
+        if has_one_object_entry(&body) {
+            return Ok(Message::from_body(headers, body));
+        }
     }
     let value: Value =
         serde_json::from_slice(bytes).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
@@ -142,6 +149,44 @@ mod tests {
         let mut message = Message::typed(headers, result);
         assert!(message.write_checked(&compiled, &compiled.function(id).result));
         message
+    }
+
+    #[test]
+    fn requests_of_every_shape_read_as_one_value_would() {
+        let binary = ServerBinary::new(telepact_schema::Schema::from_text("[]").expect("loads"));
+        let two = Err(ParseFailure::ExpectedJsonArrayOfTwoObjects);
+        let one = Err(ParseFailure::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject);
+        for (text, expected) in [
+            (r#"[{"@id_": 1}, {"fn.a": {"x": [1]}}]"#, Ok(())),
+            (r#"[{}, {"fn.a": {}, "fn.a": {"x": 2}}]"#, Ok(())),
+            (r#"[{}, {"fn.a": {}}, 3]"#, two),
+            (r#"[{}, {"fn.a": {}}] x"#, two),
+            (r#"[{}]"#, two),
+            (r#"[1, {"fn.a": {}}]"#, two),
+            (r#"{"fn.a": {}}"#, two),
+            (r#"[{}, {"fn.a": {}, "fn.b": {}}]"#, one),
+            (r#"[{}, {"fn.a": 1}]"#, one),
+            (r#"[{}, {}]"#, one),
+        ] {
+            let decoded = decode_request(text.as_bytes(), &binary);
+            let as_value = serde_json::from_str::<Value>(text)
+                .map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)
+                .and_then(message_from_json);
+            assert_eq!(
+                decoded.as_ref().map(|_| ()).map_err(|e| *e),
+                expected,
+                "{text}"
+            );
+            assert_eq!(
+                as_value.as_ref().map(|_| ()).map_err(|e| *e),
+                expected,
+                "{text}"
+            );
+            if let (Ok(decoded), Ok(as_value)) = (decoded, as_value) {
+                assert_eq!(decoded.headers, as_value.headers, "{text}");
+                assert_eq!(decoded.body(), as_value.body(), "{text}");
+            }
+        }
     }
 
     #[test]
