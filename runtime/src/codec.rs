@@ -103,7 +103,7 @@ pub(crate) fn encode_response(
     binary: Option<(&ServerBinary, &str, &BinaryRequest)>,
 ) -> (Vec<u8>, Encoding) {
     if let Some((server_binary, function, request)) = binary {
-        if let Some(bytes) = server_binary.encode_response(function, message, request) {
+        if let Some(bytes) = server_binary.encode_answer(function, message, request) {
             return (bytes, Encoding::Binary);
         }
     }
@@ -114,7 +114,7 @@ pub(crate) fn encode_response(
 /// (out of the message).
 pub(crate) fn to_json(message: &mut Message) -> Vec<u8> {
     // Serializing maps of JSON values cannot fail: every key is a string.
-    let Some(mut bytes) = message.take_written_json() else {
+    let Some(mut bytes) = message.take_written(Encoding::Json) else {
         return serde_json::to_vec(&(&message.headers, message.body())).unwrap_or_default();
     };
     // The headers go after the body in its own buffer, then turn to the front: no

@@ -60,6 +60,7 @@ pub mod pack;
 mod pack_stream;
 mod read;
 mod schema_keys;
+mod serialize;
 mod server;
 mod shape;
 mod stream;
@@ -70,6 +71,11 @@ pub use encoding::{BinaryEncoding, InvalidEncoding, checksum_of_sorted_names};
 pub use server::{BinaryRequest, ServerBinary};
 pub use wire::{FrameError, MSGPACK_MESSAGE_MARKER, encode_request, is_msgpack};
 
+#[cfg(test)]
+pub(crate) use convert::Encoder;
+pub(crate) use serialize::PackSerializer;
+#[cfg(test)]
+pub(crate) use shape::Shape;
 pub(crate) use wire::{decode_body, read_frame, says_packed};
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::shape::fields_reach_bytes;
 use super::wire::{
     FrameError, decode_body, read_frame, read_in_one_walk, says_packed, write_message,
 };
-use crate::codec::ParseFailure;
+use crate::codec::{Encoding, ParseFailure};
 use crate::message::{Headers, Message, find_header};
 
 /// What a request asked of the binary encoding: read from its headers once they passed
@@ -160,16 +160,7 @@ impl ServerBinary {
         if response.target() != "Ok_" || response.body().len() != 1 {
             return None;
         }
-        let mut headers = response.headers.clone();
-        if !request.knows(self.checksum()) {
-            headers.insert("@enc_".into(), self.field_ids_header.clone());
-        }
-        headers.insert("@bin_".into(), json!([self.checksum()]));
-        let packed = request.packed() || says_packed(&headers);
-        if packed {
-            headers.insert("@pac_".into(), Value::Bool(true));
-        }
-
+        let (headers, packed) = self.answer_headers(&response.headers, request);
         let encoder = Encoder {
             encoding: Some(&self.encoding),
             schema: Some(&self.schema),
@@ -178,6 +169,48 @@ impl ServerBinary {
         write_message(&headers, response.body(), &encoder, shape, packed)
             .inspect_err(|error| tracing::error!(%error, "binary response could not be written"))
             .ok()
+    }
+
+    /// [`encode_response`](Self::encode_response) of a response whose body the server
+    /// wrote as MessagePack already (a typed `Ok_` answer, checked as it was written):
+    /// that body goes behind the headers as it is.
+    pub(crate) fn encode_answer(
+        &self,
+        function: &str,
+        response: &mut Message,
+        request: &BinaryRequest,
+    ) -> Option<Vec<u8>> {
+        let Some(mut bytes) = response.take_written(Encoding::Binary) else {
+            return self.encode_response(function, response, request);
+        };
+        let (headers, _) = self.answer_headers(&response.headers, request);
+        // The headers go after the body in its own buffer, then turn to the front.
+        let body_len = bytes.len();
+        let written = rmp::encode::write_array_len(&mut bytes, 2)
+            .map_err(std::io::Error::from)
+            .and_then(|_| Encoder::plain().write_object(&mut bytes, &headers, Shape::Unknown));
+        if let Err(error) = written {
+            tracing::error!(%error, "binary response could not be written");
+            return None;
+        }
+        let head_len = bytes.len() - body_len;
+        bytes.rotate_right(head_len);
+        Some(bytes)
+    }
+
+    /// The headers of a binary answer: the response's, with `@bin_`, `@enc_` when the
+    /// client lacks the current encoding and `@pac_` when packing; and whether to pack.
+    fn answer_headers(&self, response: &Headers, request: &BinaryRequest) -> (Headers, bool) {
+        let mut headers = response.clone();
+        if !request.knows(self.checksum()) {
+            headers.insert("@enc_".into(), self.field_ids_header.clone());
+        }
+        headers.insert("@bin_".into(), json!([self.checksum()]));
+        let packed = request.packed() || says_packed(&headers);
+        if packed {
+            headers.insert("@pac_".into(), Value::Bool(true));
+        }
+        (headers, packed)
     }
 
     /// The result union of `function`, when its `Ok_` can hold `bytes` (the only values

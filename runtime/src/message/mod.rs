@@ -7,8 +7,10 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 
 use crate::base64_paths::{Base64HeaderError, MarkedBytes};
-use crate::validate::{Compiled, TagSet};
-use typed_body::TypedBody;
+use crate::binary::BinaryEncoding;
+use crate::codec::Encoding;
+use crate::validate::{Compiled, NotWritten, TagSet};
+use typed_body::{ErasedBody, TypedBody};
 
 mod typed_body;
 
@@ -178,32 +180,60 @@ impl Message {
     /// those are validated as they are and serialized, which costs less than writing
     /// them through the checking serializer.
     pub(crate) fn write_checked(&mut self, compiled: &Compiled, result: &TagSet) -> bool {
+        self.write_typed(Encoding::Json, |typed, out| {
+            typed.write_result(compiled, result, out)
+        })
+    }
+
+    /// Like [`write_checked`](Self::write_checked), as the MessagePack body of a binary
+    /// answer, keys through `encoding` (see
+    /// [`write_result_binary`](crate::validate::write_result_binary)).
+    pub(crate) fn write_checked_binary(
+        &mut self,
+        compiled: &Compiled,
+        result: &TagSet,
+        encoding: &BinaryEncoding,
+    ) -> bool {
+        self.write_typed(Encoding::Binary, |typed, out| {
+            typed.write_result_binary(compiled, result, encoding, out)
+        })
+    }
+
+    fn write_typed(
+        &mut self,
+        encoding: Encoding,
+        write: impl FnOnce(&dyn ErasedBody, &mut Vec<u8>) -> Result<Option<&'static str>, NotWritten>,
+    ) -> bool {
         let Body::Typed(typed) = &self.body else {
             return false;
         };
-        // Room for a small answer's JSON in one allocation.
-        let mut json = Vec::with_capacity(256);
-        let Ok(tag) = typed.value().write_result(compiled, result, &mut json) else {
+        // Room for a small answer in one allocation.
+        let mut bytes = Vec::with_capacity(256);
+        let Ok(tag) = write(typed.value(), &mut bytes) else {
             return false;
         };
         if let Some(tag) = tag {
             typed.remember_tag(tag);
         }
         let typed = Arc::clone(typed);
-        self.body = Body::Written { typed, json };
+        self.body = Body::Written {
+            typed,
+            bytes,
+            encoding,
+        };
         true
     }
 
-    /// Takes the JSON text of a body the server wrote, leaving the body typed.
-    pub(crate) fn take_written_json(&mut self) -> Option<Vec<u8>> {
-        if !matches!(self.body, Body::Written { .. }) {
+    /// Takes the body the server wrote in `encoding`, leaving the body typed.
+    pub(crate) fn take_written(&mut self, wanted: Encoding) -> Option<Vec<u8>> {
+        if !matches!(self.body, Body::Written { encoding, .. } if encoding == wanted) {
             return None;
         }
-        let Body::Written { typed, json } = std::mem::take(&mut self.body) else {
+        let Body::Written { typed, bytes, .. } = std::mem::take(&mut self.body) else {
             return None;
         };
         self.body = Body::Typed(typed);
-        Some(json)
+        Some(bytes)
     }
 
     /// Turns a typed body into JSON values for good; the error when its value does not
@@ -254,10 +284,12 @@ impl fmt::Debug for Message {
 enum Body {
     Values(Map<String, Value>),
     Typed(Arc<TypedBody>),
-    /// Written as JSON and checked against the schema by the server.
+    /// Written as JSON, or as the MessagePack body of a binary answer, and checked
+    /// against the schema by the server.
     Written {
         typed: Arc<TypedBody>,
-        json: Vec<u8>,
+        bytes: Vec<u8>,
+        encoding: Encoding,
     },
 }
 

@@ -125,14 +125,17 @@ fn a_written_body_is_dropped_when_the_body_may_change() {
     let mut message = Message::typed(Headers::new(), json!({"Ok_": {"n": 1}}));
     assert!(message.write_checked(&compiled, result));
     assert_eq!(
-        message.clone().take_written_json().as_deref(),
+        message
+            .clone()
+            .take_written(crate::codec::Encoding::Json)
+            .as_deref(),
         Some(&br#"{"Ok_":{"n":1}}"#[..])
     );
     message
         .body_mut()
         .insert("Ok_".to_string(), json!({"n": "one"}));
     assert_eq!(
-        message.clone().take_written_json(),
+        message.clone().take_written(crate::codec::Encoding::Json),
         None,
         "changed after it was written"
     );
@@ -141,11 +144,11 @@ fn a_written_body_is_dropped_when_the_body_may_change() {
     let mut typed = Message::typed(Headers::new(), json!({"Ok_": {"n": 2}}));
     assert!(typed.write_checked(&compiled, result));
     assert_eq!(
-        typed.take_written_json().as_deref(),
+        typed.take_written(crate::codec::Encoding::Json).as_deref(),
         Some(&br#"{"Ok_":{"n":2}}"#[..])
     );
     // Taken once; the body stays typed, its tag known.
-    assert_eq!(typed.take_written_json(), None);
+    assert_eq!(typed.take_written(crate::codec::Encoding::Json), None);
     assert_eq!(typed.target(), "Ok_");
     assert_eq!(typed.body().get("Ok_"), Some(&json!({"n": 2})));
 }

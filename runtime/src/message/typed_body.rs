@@ -7,7 +7,8 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::validate::{Compiled, NotWritten, TagSet, write_result};
+use crate::binary::BinaryEncoding;
+use crate::validate::{Compiled, NotWritten, TagSet, write_result, write_result_binary};
 
 mod tag;
 
@@ -97,6 +98,16 @@ pub(super) trait ErasedBody: Send + Sync {
         out: &mut Vec<u8>,
     ) -> Result<Option<&'static str>, NotWritten>;
 
+    /// Writes the value as the MessagePack body of a binary answer into `out` (see
+    /// [`crate::validate::write_result_binary`]).
+    fn write_result_binary(
+        &self,
+        compiled: &Compiled,
+        result: &TagSet,
+        encoding: &BinaryEncoding,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<&'static str>, NotWritten>;
+
     /// The result tag, when the value gives it without being written.
     fn tag(&self) -> Option<Cow<'static, str>>;
 }
@@ -117,6 +128,16 @@ impl<T: Serialize + Send + Sync> ErasedBody for T {
         out: &mut Vec<u8>,
     ) -> Result<Option<&'static str>, NotWritten> {
         write_result(self, compiled, result, out)
+    }
+
+    fn write_result_binary(
+        &self,
+        compiled: &Compiled,
+        result: &TagSet,
+        encoding: &BinaryEncoding,
+        out: &mut Vec<u8>,
+    ) -> Result<Option<&'static str>, NotWritten> {
+        write_result_binary(self, compiled, result, encoding, out)
     }
 
     fn tag(&self) -> Option<Cow<'static, str>> {

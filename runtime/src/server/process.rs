@@ -16,12 +16,14 @@ use super::call_metrics::CallMetrics;
 use super::catch::CatchUnwind;
 use super::error::{ErrorKind, ProcessError, TimedOut};
 use super::{Inner, Response, Server};
-use crate::binary::BinaryRequest;
+use crate::binary::{BinaryRequest, says_packed};
 use crate::codec::{self, ParseFailure};
 use crate::message::{Headers, Message, find_header};
 use crate::refusal::Refusal;
 use crate::router::HandlerError;
-use crate::validate::{Selector, ValidationFailure, Validator, cases_json, check_headers};
+use crate::validate::{
+    FunctionEntry, Selector, ValidationFailure, Validator, cases_json, check_headers,
+};
 
 impl Server {
     /// Processes one request message (JSON bytes) into a response.
@@ -259,12 +261,16 @@ impl Inner {
             if !response_headers.is_empty() {
                 result.headers.extend(response_headers.clone());
             }
-            // Nothing needs the answer as values: no `@select_` to apply, no binary to
-            // encode, no bytes to name.
-            let plain = select.is_none()
-                && binary.is_none()
-                && !(result.bytes_marked() && function.result_holds_bytes);
-            let written = plain && result.write_checked(&self.compiled, &function.result);
+            // Nothing needs the answer as values: no `@select_` to apply, no packing, no
+            // bytes to name (in JSON) or to send raw (in binary).
+            let written = select.is_none()
+                && match binary {
+                    None => {
+                        !(result.bytes_marked() && function.result_holds_bytes)
+                            && result.write_checked(&self.compiled, &function.result)
+                    }
+                    Some((_, asked)) => self.write_binary(&mut result, function, asked),
+                };
             if !written {
                 if let Err(error) = result.convert_typed() {
                     let case_id = self.handler_failed(&function.name, error.into());
@@ -322,6 +328,22 @@ impl Inner {
             result.extensions = http::Extensions::new();
             result
         }
+    }
+
+    /// Writes a typed `Ok_` answer as the MessagePack body of its binary answer, checked
+    /// as it goes, when the answer is neither packed nor able to hold `bytes` (which
+    /// travel raw where the schema puts them). Every other result is answered in JSON.
+    fn write_binary(
+        &self,
+        result: &mut Message,
+        function: &FunctionEntry,
+        asked: &BinaryRequest,
+    ) -> bool {
+        !asked.packed()
+            && !says_packed(&result.headers)
+            && !function.result_holds_bytes
+            && result.target() == "Ok_"
+            && result.write_checked_binary(&self.compiled, &function.result, self.binary.encoding())
     }
 
     /// Names the bytes of a JSON answer in its `@base64_` header, from the body as it

@@ -9,11 +9,13 @@ mod select;
 mod value;
 mod write;
 
-pub(crate) use compiled::{Compiled, TagSet};
+pub(crate) use compiled::{Compiled, FunctionEntry, TagSet};
 pub(crate) use failure::cases_json;
 pub use failure::{Reason, ValidationFailure};
 pub(crate) use headers::check_headers;
 pub(crate) use possible_select::possible_select;
 pub(crate) use select::Selector;
 pub(crate) use value::Validator;
-pub(crate) use write::{Expect, KeyText, NotWritten, write_result, write_value};
+pub(crate) use write::{
+    Expect, KeyText, NotWritten, write_result, write_result_binary, write_value,
+};

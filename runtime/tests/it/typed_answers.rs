@@ -49,17 +49,44 @@ fn servers() -> Option<&'static Servers> {
     SERVERS
         .get_or_init(|| {
             let dir = conformance_dir()?;
-            let load = || Schema::from_dir(dir.join("schemas/example")).expect("loads");
-            let answer = Answer::default();
-            Some(Servers {
-                schema: load(),
-                validator: ValueValidator::new(&load()),
-                typed: server(load(), Arc::clone(&answer), true),
-                values: server(load(), Arc::clone(&answer), false),
-                answer,
-            })
+            Some(Servers::new(|| {
+                Schema::from_dir(dir.join("schemas/example")).expect("loads")
+            }))
         })
         .as_ref()
+}
+
+/// Servers of the example schema without its `bytes` fields, whose `Ok_` answers a
+/// typed handler's server writes straight to MessagePack for a binary client.
+fn servers_without_bytes() -> Option<&'static Servers> {
+    static SERVERS: OnceLock<Option<Servers>> = OnceLock::new();
+    SERVERS
+        .get_or_init(|| {
+            let file = conformance_dir()?.join("schemas/example/example.telepact.json");
+            let text = std::fs::read_to_string(file).expect("the example schema reads");
+            let mut definitions: Value = serde_json::from_str(&text).expect("JSON");
+            for definition in definitions.as_array_mut().expect("a list") {
+                if let Some(Value::Object(fields)) = definition.get_mut("struct.Value") {
+                    fields.retain(|_, ty| !ty.to_string().contains("bytes"));
+                }
+            }
+            let text = definitions.to_string();
+            Some(Servers::new(|| Schema::from_text(&text).expect("loads")))
+        })
+        .as_ref()
+}
+
+impl Servers {
+    fn new(load: impl Fn() -> Schema) -> Self {
+        let answer = Answer::default();
+        Servers {
+            schema: load(),
+            validator: ValueValidator::new(&load()),
+            typed: server(load(), Arc::clone(&answer), true),
+            values: server(load(), Arc::clone(&answer), false),
+            answer,
+        }
+    }
 }
 
 fn server(schema: Schema, answer: Answer, typed: bool) -> Server {
@@ -140,7 +167,10 @@ fn replace(value: &mut Value, path: &[Step], leaf: Value) {
 }
 
 fn request(select: bool, mark: bool, unsafe_: bool) -> Vec<u8> {
-    let mut headers = Map::new();
+    request_with(select, mark, unsafe_, Map::new())
+}
+
+fn request_with(select: bool, mark: bool, unsafe_: bool, mut headers: Headers) -> Vec<u8> {
     if select {
         headers.insert(
             "@select_".into(),
@@ -217,5 +247,46 @@ proptest! {
         if changes.is_empty() && !tag_error {
             prop_assert!(text(&typed).contains(r#"{"Ok_":"#), "{}", text(&typed));
         }
+    }
+
+    #[test]
+    fn a_typed_binary_answer_is_sent_as_its_values_would_be(
+        seed in any::<i32>(),
+        changes in prop::collection::vec((any::<prop::sample::Index>(), 0..LEAVES.len()), 0..3),
+        tag_error in any::<bool>(),
+        select in any::<bool>(),
+        packed in any::<bool>(),
+        unsafe_ in any::<bool>(),
+    ) {
+        let Some(servers) = servers_without_bytes() else { return Ok(()) };
+        let mut value = random_value(&servers.schema, seed);
+        for (place, leaf) in &changes {
+            let mut all = Vec::new();
+            places(&value, &mut Vec::new(), &mut all);
+            if !all.is_empty() {
+                let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
+                replace(&mut value, &all[place.index(all.len())], leaf);
+            }
+        }
+        let body = if tag_error {
+            json!({"ErrorExample": {"property": value}})
+        } else {
+            json!({"Ok_": {"value!": value}})
+        };
+        let valid = servers
+            .validator
+            .validate("fn.test.->", &body)
+            .expect("fn.test has a result")
+            .is_empty();
+        let mut headers = Headers::new();
+        headers.insert("@bin_".into(), json!([]));
+        if packed {
+            headers.insert("@pac_".into(), json!(true));
+        }
+        let request = request_with(select, false, unsafe_, headers);
+        let (typed, values) = answers(servers, body, &request);
+        prop_assert_eq!(&typed, &values, "{} / {}", text(&typed), text(&values));
+        let binary = typed.first() == Some(&0x92);
+        prop_assert_eq!(binary, !tag_error && (valid || unsafe_), "{}", text(&typed));
     }
 }

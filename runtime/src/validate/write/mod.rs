@@ -16,9 +16,12 @@ use telepact_schema::{TypeExpr, TypeKind};
 
 use super::compiled::{Compiled, FieldSet, FunctionEntry, TagSet};
 use super::value::is_base64;
+use crate::binary::{BinaryEncoding, PackSerializer};
 use compound::{CheckedMap, CheckedSeq, CheckedStruct, FieldCheck, MapKeys, Seen};
 pub(crate) use key_text::KeyText;
 
+#[cfg(test)]
+mod binary_tests;
 mod compound;
 mod key_text;
 #[cfg(test)]
@@ -49,20 +52,55 @@ pub(crate) fn write_value<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<Option<&'static str>, NotWritten> {
     let start = out.len();
-    let tag = Cell::new(None);
     let mut json = serde_json::Serializer::new(&mut *out);
+    let written = write_through(value, compiled, expect, &mut json);
+    if written.is_err() {
+        out.truncate(start);
+    }
+    written
+}
+
+/// Writes `value`, a function's `Ok_` result, as the MessagePack body of a binary answer
+/// at the end of `out`: the bytes the binary encoder writes for its JSON values, keys
+/// through `encoding` (see [`PackSerializer`]). Checked as [`write_result`] checks; the
+/// result may hold no `bytes` (the writer does not know where they are).
+pub(crate) fn write_result_binary<T: Serialize + ?Sized>(
+    value: &T,
+    compiled: &Compiled,
+    result: &TagSet,
+    encoding: &BinaryEncoding,
+    out: &mut Vec<u8>,
+) -> Result<Option<&'static str>, NotWritten> {
+    let start = out.len();
+    let mut pack = PackSerializer {
+        out: &mut *out,
+        encoding,
+    };
+    let written = write_through(value, compiled, Expect::Tags(result), &mut pack);
+    if written.is_err() {
+        out.truncate(start);
+    }
+    written
+}
+
+/// Checks `value` against `expect` while `inner` writes it; the result's tag when the
+/// value named it as a variant.
+fn write_through<T: Serialize + ?Sized, S: Serializer<Ok = ()>>(
+    value: &T,
+    compiled: &Compiled,
+    expect: Expect<'_>,
+    inner: S,
+) -> Result<Option<&'static str>, NotWritten> {
+    let tag = Cell::new(None);
     let checked = Checked {
-        inner: &mut json,
+        inner,
         expect,
         compiled,
         tag: Some(&tag),
     };
     match value.serialize(checked) {
         Ok(()) => Ok(tag.get()),
-        Err(_) => {
-            out.truncate(start);
-            Err(NotWritten)
-        }
+        Err(_) => Err(NotWritten),
     }
 }
 

@@ -11,7 +11,7 @@ use telepact_schema::Schema;
 use super::{NotWritten, write_result};
 use crate::validate::{Compiled, Validator};
 
-const SCHEMA: &str = r#"[
+pub(super) const SCHEMA: &str = r#"[
   {"struct.Point": {"x": "integer", "y": "number", "label!": "string?"}},
   {"union.Shape": [{"Circle": {"radius": "number"}}, {"Dot": {}}]},
   {"fn.all": {}, "->": [
@@ -26,7 +26,7 @@ const SCHEMA: &str = r#"[
   {"fn.other": {"a": "integer", "b!": "boolean"}, "->": [{"Ok_": {}}]}
 ]"#;
 
-fn compiled() -> Compiled {
+pub(super) fn compiled() -> Compiled {
     Compiled::new(&Schema::from_text(SCHEMA).expect("the test schema loads"))
 }
 
@@ -50,7 +50,7 @@ fn written<T: Serialize + ?Sized>(compiled: &Compiled, value: &T) -> Result<Vec<
 }
 
 /// Whether the validator accepts `body` as a result of `fn.all`.
-fn valid(compiled: &Compiled, body: &Value) -> bool {
+pub(super) fn valid(compiled: &Compiled, body: &Value) -> bool {
     let id = compiled.function_id("fn.all").expect("fn.all");
     let mut validator = Validator::new(compiled, Some(id));
     match body {
@@ -106,7 +106,7 @@ fn without(mut body: Value, path: &[&str]) -> Value {
 }
 
 /// Values the writer and the validator must judge alike.
-fn variants() -> Vec<Value> {
+pub(super) fn variants() -> Vec<Value> {
     let ok = ok_body();
     let leaves = [
         json!(null),
@@ -182,37 +182,37 @@ fn values_are_written_exactly_when_the_validator_accepts_them() {
 }
 
 #[derive(Serialize)]
-enum AllOutput {
+pub(super) enum AllOutput {
     #[serde(rename = "Ok_")]
     Ok(Box<AllOk>),
     ErrorGone(Gone),
 }
 
 #[derive(Serialize)]
-struct Gone {
-    reason: String,
+pub(super) struct Gone {
+    pub(super) reason: String,
 }
 
 #[derive(Serialize, Clone)]
-struct AllOk {
-    flag: bool,
-    count: i64,
-    ratio: f64,
-    name: String,
-    blob: String,
-    anything: Value,
-    maybe: Option<String>,
+pub(super) struct AllOk {
+    pub(super) flag: bool,
+    pub(super) count: i64,
+    pub(super) ratio: f64,
+    pub(super) name: String,
+    pub(super) blob: String,
+    pub(super) anything: Value,
+    pub(super) maybe: Option<String>,
     #[serde(rename = "later!", skip_serializing_if = "Option::is_none")]
-    later: Option<i64>,
-    points: Vec<Point>,
+    pub(super) later: Option<i64>,
+    pub(super) points: Vec<Point>,
     #[serde(rename = "byName")]
-    by_name: IndexMap<String, Option<i64>>,
-    shape: Box<Shape>,
-    nested: Vec<Vec<Option<i32>>>,
+    pub(super) by_name: IndexMap<String, Option<i64>>,
+    pub(super) shape: Box<Shape>,
+    pub(super) nested: Vec<Vec<Option<i32>>>,
 }
 
 #[derive(Serialize, Clone)]
-struct Point {
+pub(super) struct Point {
     x: i64,
     y: f64,
     #[serde(rename = "label!", skip_serializing_if = "Option::is_none")]
@@ -220,20 +220,20 @@ struct Point {
 }
 
 #[derive(Serialize, Clone)]
-enum Shape {
+pub(super) enum Shape {
     Circle(Circle),
     Dot(Dot),
 }
 
 #[derive(Serialize, Clone)]
-struct Circle {
-    radius: f64,
+pub(super) struct Circle {
+    pub(super) radius: f64,
 }
 
 #[derive(Serialize, Clone)]
-struct Dot {}
+pub(super) struct Dot {}
 
-fn typed_ok() -> AllOk {
+pub(super) fn typed_ok() -> AllOk {
     AllOk {
         flag: false,
         count: i64::MIN,
