@@ -183,12 +183,11 @@ impl ServerBinary {
         let Some(mut bytes) = response.take_written(Encoding::Binary) else {
             return self.encode_response(function, response, request);
         };
-        let (headers, _) = self.answer_headers(&response.headers, request);
         // The headers go after the body in its own buffer, then turn to the front.
         let body_len = bytes.len();
         let written = rmp::encode::write_array_len(&mut bytes, 2)
             .map_err(std::io::Error::from)
-            .and_then(|_| Encoder::plain().write_object(&mut bytes, &headers, Shape::Unknown));
+            .and_then(|_| self.write_answer_headers(&mut bytes, &response.headers, request));
         if let Err(error) = written {
             tracing::error!(%error, "binary response could not be written");
             return None;
@@ -196,6 +195,41 @@ impl ServerBinary {
         let head_len = bytes.len() - body_len;
         bytes.rotate_right(head_len);
         Some(bytes)
+    }
+
+    /// Writes the headers of an unpacked binary answer: those of [`answer_headers`]
+    /// (Self::answer_headers), without copying the response's.
+    fn write_answer_headers(
+        &self,
+        out: &mut Vec<u8>,
+        response: &Headers,
+        request: &BinaryRequest,
+    ) -> std::io::Result<()> {
+        let plain = Encoder::plain();
+        let ours = ["@bin_", "@enc_", "@pac_"];
+        if ours
+            .iter()
+            .any(|name| find_header(response, name).is_some())
+        {
+            let (headers, _) = self.answer_headers(response, request);
+            return plain.write_object(out, &headers, Shape::Unknown);
+        }
+        let send_ids = !request.knows(self.checksum());
+        let len = response.len() + 1 + usize::from(send_ids);
+        let len = u32::try_from(len).map_err(|_| std::io::Error::other("too many headers"))?;
+        rmp::encode::write_map_len(out, len)?;
+        for (name, value) in response {
+            rmp::encode::write_str(out, name)?;
+            plain.write_value(out, value, Shape::Unknown)?;
+        }
+        if send_ids {
+            rmp::encode::write_str(out, "@enc_")?;
+            plain.write_value(out, &self.field_ids_header, Shape::Unknown)?;
+        }
+        rmp::encode::write_str(out, "@bin_")?;
+        rmp::encode::write_array_len(out, 1)?;
+        rmp::encode::write_sint(out, i64::from(self.checksum()))?;
+        Ok(())
     }
 
     /// The headers of a binary answer: the response's, with `@bin_`, `@enc_` when the

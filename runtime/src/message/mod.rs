@@ -67,9 +67,10 @@ impl Message {
     /// A message whose body is a typed value that serializes as the body's one-entry
     /// object (`{"Ok_": {..}}`), such as a generated result enum.
     ///
-    /// A server writes such an answer straight to JSON, checking it against the schema
-    /// as it goes, rather than first building a map of JSON values, validating that and
-    /// writing it: the same bytes and the same checks for less work. Whatever asks for
+    /// A server writes such an answer straight to JSON (or, for a binary client, to
+    /// MessagePack), checking it against the schema as it goes, rather than first
+    /// building a map of JSON values, validating that and writing it: the same bytes and
+    /// the same checks for less work. Whatever asks for
     /// [`body`](Self::body) gets the value as JSON values, converted once.
     pub fn typed<T>(headers: Headers, body: T) -> Self
     where

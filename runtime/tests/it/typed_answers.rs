@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use telepact::binary::BinaryEncoding;
 use telepact::random::{GenerateOptions, RandomGenerator};
 use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName};
 use telepact::{FunctionRouter, HandlerError, Headers, Message, Server, ValueValidator};
@@ -256,6 +257,7 @@ proptest! {
         tag_error in any::<bool>(),
         select in any::<bool>(),
         packed in any::<bool>(),
+        knows_encoding in any::<bool>(),
         unsafe_ in any::<bool>(),
     ) {
         let Some(servers) = servers_without_bytes() else { return Ok(()) };
@@ -279,7 +281,9 @@ proptest! {
             .expect("fn.test has a result")
             .is_empty();
         let mut headers = Headers::new();
-        headers.insert("@bin_".into(), json!([]));
+        let checksum = BinaryEncoding::new(&servers.schema).checksum();
+        let known = if knows_encoding { json!([checksum]) } else { json!([]) };
+        headers.insert("@bin_".into(), known);
         if packed {
             headers.insert("@pac_".into(), json!(true));
         }
