@@ -3,10 +3,13 @@
 //! MessagePack through [`crate::binary`] (a request whose first byte is `0x92`; an `Ok_`
 //! response to a request that sent `@bin_`).
 
+use std::fmt;
+
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::binary::{self, BinaryRequest, ServerBinary};
-use crate::message::{Headers, Message};
+use crate::message::{HEADER_ROOM, Headers, Message};
 
 /// Why a request's bytes are not a Telepact message: the protocol's `union.ParseFailure_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -65,7 +68,9 @@ pub(crate) fn decode_request(bytes: &[u8], binary: &ServerBinary) -> Result<Mess
     }
     // A well-formed message reads straight into its two maps; anything else is read
     // again as one value, to tell which shape it failed.
-    if let Ok((headers, body)) = serde_json::from_slice::<(Headers, Map<String, Value>)>(bytes) {
+    if let Ok((RoomyHeaders(headers), body)) =
+        serde_json::from_slice::<(RoomyHeaders, Map<String, Value>)>(bytes)
+    {
         if has_one_object_entry(&body) {
             return Ok(Message::from_body(headers, body));
         }
@@ -73,6 +78,34 @@ pub(crate) fn decode_request(bytes: &[u8], binary: &ServerBinary) -> Result<Mess
     let value: Value =
         serde_json::from_slice(bytes).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
     message_from_json(value)
+}
+
+/// A request's headers, read into a map with [`HEADER_ROOM`] to spare.
+struct RoomyHeaders(Headers);
+
+impl<'de> Deserialize<'de> for RoomyHeaders {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entries;
+
+        impl<'de> Visitor<'de> for Entries {
+            type Value = Headers;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a map of headers")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Headers, A::Error> {
+                let room = entries.size_hint().unwrap_or(0).min(64) + HEADER_ROOM;
+                let mut headers = Headers::with_capacity(room);
+                while let Some((name, value)) = entries.next_entry::<String, Value>()? {
+                    headers.insert(name, value);
+                }
+                Ok(headers)
+            }
+        }
+
+        deserializer.deserialize_map(Entries).map(RoomyHeaders)
+    }
 }
 
 /// Checks a parsed value has the message shape `[{headers}, {"target": {payload}}]`.

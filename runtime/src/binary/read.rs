@@ -14,6 +14,7 @@ use serde_json::{Map, Value};
 
 use super::convert::{DecodeError, float_to_json};
 use super::encoding::BinaryEncoding;
+use crate::message::HEADER_ROOM;
 
 /// Why bytes are not one MessagePack value.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -288,17 +289,37 @@ impl<'a> Reader<'a> {
                 }
                 Value::Array(items)
             }
-            Head::Map(len) => {
-                let entries_depth = depth.spend(1)?;
-                let mut object = Map::with_capacity(len.min(self.bytes.len() / 2));
-                for _ in 0..len {
-                    let key = self.key(encoding, entries_depth)?;
-                    let value = self.json(encoding, entries_depth)?;
-                    object.insert(key, value);
-                }
-                Value::Object(object)
-            }
+            Head::Map(len) => Value::Object(self.entries(len, encoding, depth.spend(1)?, 0)?),
         })
+    }
+
+    /// Reads a message's headers (keys as they are): a map with room for
+    /// [`HEADER_ROOM`](crate::message::HEADER_ROOM) more, which the server and the auth
+    /// hook add to a request.
+    pub(crate) fn headers(&mut self) -> Result<Map<String, Value>, DecodeError> {
+        let depth = Depth::MAX.spend(1)?;
+        match self.head()? {
+            Head::Map(len) => self.entries(len, None, depth.spend(1)?, HEADER_ROOM),
+            _ => Err(DecodeError::Malformed("not a map".into())),
+        }
+    }
+
+    /// The `len` entries of a map, with room for `room` more.
+    fn entries(
+        &mut self,
+        len: usize,
+        encoding: Option<&BinaryEncoding>,
+        depth: Depth,
+        room: usize,
+    ) -> Result<Map<String, Value>, DecodeError> {
+        // Never trust a declared length for an allocation: each entry takes two bytes.
+        let mut object = Map::with_capacity(len.min(self.bytes.len() / 2) + room);
+        for _ in 0..len {
+            let key = self.key(encoding, depth)?;
+            let value = self.json(encoding, depth)?;
+            object.insert(key, value);
+        }
+        Ok(object)
     }
 
     fn text(&mut self, len: usize) -> Result<String, DecodeError> {

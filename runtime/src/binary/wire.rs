@@ -62,7 +62,7 @@ pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
         )));
     }
     let headers = Reader::new(headers)
-        .json_object(None)
+        .headers()
         .map_err(FrameError::Headers)?;
     Ok(Frame { headers, body })
 }
@@ -81,9 +81,7 @@ pub(crate) fn read_in_one_walk<'e>(
     if reader.array_len().ok()? != Some(2) || !reader.at_map().ok()? {
         return None;
     }
-    let headers = Reader::new(reader.skip_item().ok()?)
-        .json_object(None)
-        .ok()?;
+    let headers = Reader::new(reader.skip_item().ok()?).headers().ok()?;
     let encoding = choose(&headers)?;
     let body = reader.json_object_item(Some(encoding)).ok()?;
     reader.rest().is_empty().then_some((headers, body))

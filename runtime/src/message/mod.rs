@@ -17,6 +17,10 @@ mod typed_body;
 /// Message headers: `@`-prefixed keys to JSON values.
 pub type Headers = Map<String, Value>;
 
+/// Room kept in a decoded message's header map for headers added to it later (the auth
+/// hook's identity, say), so that adding them does not grow the map.
+pub(crate) const HEADER_ROOM: usize = 4;
+
 /// The network address a request came from. A transport that knows it puts it in the
 /// request's extensions, where the auth hook ([`AuthHook::authenticate_request`]) and
 /// handlers ([`Message::extensions`]) read it; unlike a header, a caller cannot forge it.
