@@ -95,8 +95,13 @@ impl<'de> Deserialize<'de> for RoomyHeaders {
             }
 
             fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Headers, A::Error> {
-                let room = entries.size_hint().unwrap_or(0).min(64) + HEADER_ROOM;
+                // No headers, no map to add to: nothing is allocated.
+                let Some((name, value)) = entries.next_entry::<String, Value>()? else {
+                    return Ok(Headers::new());
+                };
+                let room = entries.size_hint().unwrap_or(0).min(64) + 1 + HEADER_ROOM;
                 let mut headers = Headers::with_capacity(room);
+                headers.insert(name, value);
                 while let Some((name, value)) = entries.next_entry::<String, Value>()? {
                     headers.insert(name, value);
                 }

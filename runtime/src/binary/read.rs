@@ -313,6 +313,8 @@ impl<'a> Reader<'a> {
         room: usize,
     ) -> Result<Map<String, Value>, DecodeError> {
         // Never trust a declared length for an allocation: each entry takes two bytes.
+        // An empty map stays without room: nothing is allocated.
+        let room = if len == 0 { 0 } else { room };
         let mut object = Map::with_capacity(len.min(self.bytes.len() / 2) + room);
         for _ in 0..len {
             let key = self.key(encoding, depth)?;

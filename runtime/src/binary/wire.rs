@@ -81,7 +81,9 @@ pub(crate) fn read_in_one_walk<'e>(
     if reader.array_len().ok()? != Some(2) || !reader.at_map().ok()? {
         return None;
     }
-    let headers = Reader::new(reader.skip_item().ok()?).headers().ok()?;
+    // Read in place, with the nesting a reader of the headers alone has (as
+    // `read_frame` reads them).
+    let headers = reader.headers().ok()?;
     let encoding = choose(&headers)?;
     let body = reader.json_object_item(Some(encoding)).ok()?;
     reader.rest().is_empty().then_some((headers, body))

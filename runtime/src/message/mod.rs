@@ -17,8 +17,9 @@ mod typed_body;
 /// Message headers: `@`-prefixed keys to JSON values.
 pub type Headers = Map<String, Value>;
 
-/// Room kept in a decoded message's header map for headers added to it later (the auth
-/// hook's identity, say), so that adding them does not grow the map.
+/// Room kept in a decoded message's header map, when it has any header, for headers
+/// added to it later (the auth hook's identity, say), so that adding them does not grow
+/// the map.
 pub(crate) const HEADER_ROOM: usize = 4;
 
 /// The network address a request came from. A transport that knows it puts it in the
