@@ -287,44 +287,29 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
     }
 }
 
-impl ser::SerializeSeq for Counted<'_, '_, '_> {
-    type Ok = ();
-    type Error = PackError;
+/// The three sequence forms: items counted and written in turn.
+macro_rules! counted_items {
+    ($($form:ident::$add:ident),*) => {$(
+        impl ser::$form for Counted<'_, '_, '_> {
+            type Ok = ();
+            type Error = PackError;
 
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), PackError> {
-        self.item(value)
-    }
+            fn $add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), PackError> {
+                self.item(value)
+            }
 
-    fn end(self) -> Result<(), PackError> {
-        Counted::end(self)
-    }
+            fn end(self) -> Result<(), PackError> {
+                Counted::end(self)
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for Counted<'_, '_, '_> {
-    type Ok = ();
-    type Error = PackError;
-
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), PackError> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), PackError> {
-        Counted::end(self)
-    }
-}
-
-impl ser::SerializeTupleStruct for Counted<'_, '_, '_> {
-    type Ok = ();
-    type Error = PackError;
-
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), PackError> {
-        self.item(value)
-    }
-
-    fn end(self) -> Result<(), PackError> {
-        Counted::end(self)
-    }
-}
+counted_items!(
+    SerializeSeq::serialize_element,
+    SerializeTuple::serialize_element,
+    SerializeTupleStruct::serialize_field
+);
 
 impl ser::SerializeMap for Counted<'_, '_, '_> {
     type Ok = ();

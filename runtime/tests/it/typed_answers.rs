@@ -199,6 +199,38 @@ fn answers(servers: &Servers, body: Value, request: &[u8]) -> (Vec<u8>, Vec<u8>)
     })
 }
 
+impl Servers {
+    /// The answer body for `seed` with `changes` (places and `LEAVES` indexes): an
+    /// `Ok_` holding the value, or an error tag's; and whether the validator accepts it.
+    fn answer_body(
+        &self,
+        seed: i32,
+        changes: &[(prop::sample::Index, usize)],
+        tag_error: bool,
+    ) -> (Value, bool) {
+        let mut value = random_value(&self.schema, seed);
+        for (place, leaf) in changes {
+            let mut all = Vec::new();
+            places(&value, &mut Vec::new(), &mut all);
+            if !all.is_empty() {
+                let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
+                replace(&mut value, &all[place.index(all.len())], leaf);
+            }
+        }
+        let body = if tag_error {
+            json!({"ErrorExample": {"property": value}})
+        } else {
+            json!({"Ok_": {"value!": value}})
+        };
+        let valid = self
+            .validator
+            .validate("fn.test.->", &body)
+            .expect("fn.test has a result")
+            .is_empty();
+        (body, valid)
+    }
+}
+
 fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
@@ -216,25 +248,7 @@ proptest! {
         unsafe_ in any::<bool>(),
     ) {
         let Some(servers) = servers() else { return Ok(()) };
-        let mut value = random_value(&servers.schema, seed);
-        for (place, leaf) in &changes {
-            let mut all = Vec::new();
-            places(&value, &mut Vec::new(), &mut all);
-            if !all.is_empty() {
-                let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
-                replace(&mut value, &all[place.index(all.len())], leaf);
-            }
-        }
-        let body = if tag_error {
-            json!({"ErrorExample": {"property": value}})
-        } else {
-            json!({"Ok_": {"value!": value}})
-        };
-        let valid = servers
-            .validator
-            .validate("fn.test.->", &body)
-            .expect("fn.test has a result")
-            .is_empty();
+        let (body, valid) = servers.answer_body(seed, &changes, tag_error);
         let sent = text(&serde_json::to_vec(&json!([{}, body])).expect("JSON"));
         let (typed, values) = answers(servers, body, &request(select, mark, unsafe_));
         prop_assert_eq!(text(&typed), text(&values));
@@ -261,25 +275,7 @@ proptest! {
         unsafe_ in any::<bool>(),
     ) {
         let Some(servers) = servers_without_bytes() else { return Ok(()) };
-        let mut value = random_value(&servers.schema, seed);
-        for (place, leaf) in &changes {
-            let mut all = Vec::new();
-            places(&value, &mut Vec::new(), &mut all);
-            if !all.is_empty() {
-                let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
-                replace(&mut value, &all[place.index(all.len())], leaf);
-            }
-        }
-        let body = if tag_error {
-            json!({"ErrorExample": {"property": value}})
-        } else {
-            json!({"Ok_": {"value!": value}})
-        };
-        let valid = servers
-            .validator
-            .validate("fn.test.->", &body)
-            .expect("fn.test has a result")
-            .is_empty();
+        let (body, valid) = servers.answer_body(seed, &changes, tag_error);
         let mut headers = Headers::new();
         let checksum = BinaryEncoding::new(&servers.schema).checksum();
         let known = if knows_encoding { json!([checksum]) } else { json!([]) };
