@@ -155,16 +155,31 @@ pub(crate) fn to_json(message: &mut Message) -> Vec<u8> {
     let Some(mut bytes) = message.take_written(Encoding::Json) else {
         return serde_json::to_vec(&(&message.headers, message.body())).unwrap_or_default();
     };
-    // The headers go after the body in its own buffer, then turn to the front: no
-    // second buffer and no copy of the body into one.
-    let body_len = bytes.len();
-    bytes.push(b'[');
-    let _ = serde_json::to_writer(&mut bytes, &message.headers);
-    bytes.push(b',');
-    let head_len = bytes.len() - body_len;
-    bytes.rotate_right(head_len);
+    let _ = write_in_front(&mut bytes, |head| {
+        head.push(b'[');
+        serde_json::to_writer(&mut *head, &message.headers)?;
+        head.push(b',');
+        Ok::<_, serde_json::Error>(())
+    });
     bytes.push(b']');
     bytes
+}
+
+/// Puts what `write_head` writes in front of `bytes`: it writes behind them, in the
+/// same buffer, and the two then swap places; no second buffer and no copy of the body
+/// into one. On an error `bytes` are left as they were.
+pub(crate) fn write_in_front<E>(
+    bytes: &mut Vec<u8>,
+    write_head: impl FnOnce(&mut Vec<u8>) -> Result<(), E>,
+) -> Result<(), E> {
+    let body_len = bytes.len();
+    if let Err(error) = write_head(bytes) {
+        bytes.truncate(body_len);
+        return Err(error);
+    }
+    let head_len = bytes.len() - body_len;
+    bytes.rotate_right(head_len);
+    Ok(())
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use super::shape::fields_reach_bytes;
 use super::wire::{
     FrameError, decode_body, read_frame, read_in_one_walk, says_packed, write_message,
 };
-use crate::codec::{Encoding, ParseFailure};
+use crate::codec::{Encoding, ParseFailure, write_in_front};
 use crate::message::{Headers, Message, find_header};
 
 /// What a request asked of the binary encoding: read from its headers once they passed
@@ -183,17 +183,14 @@ impl ServerBinary {
         let Some(mut bytes) = response.take_written(Encoding::Binary) else {
             return self.encode_response(function, response, request);
         };
-        // The headers go after the body in its own buffer, then turn to the front.
-        let body_len = bytes.len();
-        let written = rmp::encode::write_array_len(&mut bytes, 2)
-            .map_err(std::io::Error::from)
-            .and_then(|_| self.write_answer_headers(&mut bytes, &response.headers, request));
+        let written = write_in_front(&mut bytes, |head| {
+            rmp::encode::write_array_len(&mut *head, 2)?;
+            self.write_answer_headers(head, &response.headers, request)
+        });
         if let Err(error) = written {
             tracing::error!(%error, "binary response could not be written");
             return None;
         }
-        let head_len = bytes.len() - body_len;
-        bytes.rotate_right(head_len);
         Some(bytes)
     }
 
