@@ -4,10 +4,10 @@
 //!
 //! It accepts only what the [`Validator`](super::Validator) accepts in the value that
 //! `serde_json::to_value` would make, and writes the bytes `serde_json` (or the binary
-//! encoder) would write for that value. Whatever it is unsure of stops it with [`NotWritten`]: an invalid value,
-//! but also a form it leaves alone (`f32`, `i128`, a non-string map key, a repeated
-//! key...). The server then takes the value path, which finds what is wrong and says so
-//! in the protocol's terms, so this module never has to.
+//! encoder) would write for that value. Whatever it is unsure of stops it with
+//! [`NotWritten`]: an invalid value, but also a form it leaves alone (`f32`, `i128`, a
+//! non-string map key, a repeated key...). The server then takes the value path, which
+//! finds what is wrong and says so in the protocol's terms, so this module never has to.
 
 use std::cell::Cell;
 
