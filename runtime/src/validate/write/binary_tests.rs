@@ -183,3 +183,58 @@ fn lengths_other_than_announced_are_not_written() {
         Err(NotWritten)
     );
 }
+
+/// The runtime's generated standard types (structs with optional fields and counted
+/// lengths, nested unions, maps of values) are written in binary, as their encoded JSON
+/// values, not left to the value path.
+#[test]
+fn generated_types_are_written_as_their_encoded_json_values() {
+    use crate::typed::standard::*;
+
+    let schema = Schema::from_text("[]").expect("an empty schema loads");
+    let (compiled, encoding) = (Compiled::new(&schema), BinaryEncoding::new(&schema));
+    let api = compiled.function_id("fn.api_").expect("fn.api_");
+    let result = &compiled.function(api).result;
+    let failure = |reason| ValidationFailure {
+        path: vec![json!("fn.x"), json!(0), json!("field!")],
+        reason,
+    };
+    let data = indexmap::IndexMap::from([("limit".to_string(), json!(3))]);
+    let outputs = [
+        ApiOutput::Ok(ApiOk {
+            api: vec![indexmap::IndexMap::from([(
+                "fn.x".to_string(),
+                json!({"a": "integer"}),
+            )])],
+        }),
+        ApiOutput::ErrorUnknown(ErrorUnknown {
+            case_id: "case-1".to_string(),
+        }),
+        ApiOutput::ErrorInvalidRequestBody(ErrorInvalidRequestBody {
+            cases: vec![
+                failure(ValidationFailureReason::ExtensionValidationFailed(
+                    ValidationFailureReasonExtensionValidationFailed {
+                        reason: "too many".to_string(),
+                        data: Some(data),
+                    },
+                )),
+                failure(ValidationFailureReason::ExtensionValidationFailed(
+                    ValidationFailureReasonExtensionValidationFailed {
+                        reason: "no data".to_string(),
+                        data: None,
+                    },
+                )),
+                failure(ValidationFailureReason::NullDisallowed(
+                    ValidationFailureReasonNullDisallowed {},
+                )),
+            ],
+        }),
+    ];
+    for output in &outputs {
+        let values = serde_json::to_value(output).expect("converts");
+        let mut bytes = Vec::new();
+        write_result_binary(output, &compiled, result, &encoding, &mut bytes)
+            .unwrap_or_else(|NotWritten| panic!("not written: {values}"));
+        assert_eq!(bytes, encoded(&encoding, &values), "{values}");
+    }
+}
