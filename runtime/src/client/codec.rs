@@ -2,12 +2,12 @@
 
 use std::sync::Mutex;
 
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use super::binary_state::BinaryState;
 use super::error::{ClientError, InvalidResponse};
 use crate::binary::{self, BinaryEncoding, decode_body, encode_request, read_frame, says_packed};
-use crate::message::Message;
+use crate::message::{Headers, Message};
 
 /// A serialized request and the encoding its body used, if binary.
 pub(crate) struct Encoded {
@@ -55,14 +55,22 @@ pub(crate) fn decode_response(
 }
 
 fn decode_json(bytes: &[u8]) -> Result<Message, InvalidResponse> {
-    let value: Value = serde_json::from_slice(bytes).map_err(InvalidResponse::NotJson)?;
-    let Value::Array(parts) = value else {
-        return Err(InvalidResponse::NotAMessage);
+    let message = match serde_json::from_slice::<(Headers, Map<String, Value>)>(bytes) {
+        // A message reads straight into its two maps.
+        Ok((headers, body)) => Message::from_body(headers, body),
+        // Anything else is read again as one value, to tell bad JSON from a bad shape.
+        Err(_) => {
+            let value: Value = serde_json::from_slice(bytes).map_err(InvalidResponse::NotJson)?;
+            let Value::Array(parts) = value else {
+                return Err(InvalidResponse::NotAMessage);
+            };
+            let Ok([Value::Object(headers), Value::Object(body)]) = <[Value; 2]>::try_from(parts)
+            else {
+                return Err(InvalidResponse::NotAMessage);
+            };
+            Message::from_body(headers, body)
+        }
     };
-    let Ok([Value::Object(headers), Value::Object(body)]) = <[Value; 2]>::try_from(parts) else {
-        return Err(InvalidResponse::NotAMessage);
-    };
-    let message = Message::from_body(headers, body);
     message
         .marked_bytes()
         .map_err(InvalidResponse::Base64Header)?;

@@ -106,11 +106,22 @@ async fn transport_failures_and_garbage_are_errors() {
         Err(ClientError::InvalidResponse(InvalidResponse::NotJson(_)))
     ));
 
-    let (wrong_shape, _) = answering(json!([{}, {"Ok_": {}, "Extra": {}}]));
-    assert!(matches!(
-        wrong_shape.request(ping()).await,
-        Err(ClientError::InvalidResponse(InvalidResponse::NotAMessage))
-    ));
+    for shape in [
+        json!([{}, {"Ok_": {}, "Extra": {}}]),
+        json!([{}, 1]),
+        json!([{}, {"Ok_": {}}, 3]),
+        json!([{}]),
+        json!({"Ok_": {}}),
+    ] {
+        let (wrong_shape, _) = answering(shape.clone());
+        assert!(
+            matches!(
+                wrong_shape.request(ping()).await,
+                Err(ClientError::InvalidResponse(InvalidResponse::NotAMessage))
+            ),
+            "{shape}"
+        );
+    }
 }
 
 #[tokio::test]
