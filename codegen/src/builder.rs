@@ -114,8 +114,9 @@ impl Builder {
     ///
     /// The type must read and write exactly the schema type's JSON (the server still
     /// validates it against the schema) and implement `Serialize`, `Deserialize`,
-    /// `Clone`, `Debug` and `PartialEq`, and `Send` and `Sync` when an answer holds it (a
-    /// handler's answer is shared by the message's clones until it is written). Types holding it derive `Eq`, `Hash` or
+    /// `Clone`, `Debug` and `PartialEq`, and `Send` and `Sync` when a function's input or
+    /// answer holds it (an answer, and a client's call, stay typed, shared by the
+    /// message's clones, until they are written). Types holding it derive `Eq`, `Hash` or
     /// `Default` only when [`extern_traits`](Self::extern_traits) declares them for it.
     /// The generator cannot see its fields, so fields holding it are never boxed: if it
     /// holds generated types that hold it again, it boxes them itself.

@@ -73,10 +73,10 @@ pub use wire::{FrameError, MSGPACK_MESSAGE_MARKER, encode_request, is_msgpack};
 
 #[cfg(test)]
 pub(crate) use convert::Encoder;
-pub(crate) use serialize::PackSerializer;
+pub(crate) use serialize::{PackError, PackSerializer};
 #[cfg(test)]
 pub(crate) use shape::Shape;
-pub(crate) use wire::{decode_body, read_frame, says_packed};
+pub(crate) use wire::{decode_body, read_frame, says_packed, write_message_head};
 
 #[cfg(test)]
 mod test_schema;

@@ -121,14 +121,20 @@ pub(crate) fn write_message(
     packed: bool,
 ) -> Result<Vec<u8>, std::io::Error> {
     let mut bytes = Vec::with_capacity(256);
-    rmp::encode::write_array_len(&mut bytes, 2)?;
-    Encoder::plain().write_object(&mut bytes, headers, Shape::Unknown)?;
+    write_message_head(&mut bytes, headers)?;
     if packed {
         body_encoder.write_packed_object(&mut bytes, body, body_shape)?;
     } else {
         body_encoder.write_object(&mut bytes, body, body_shape)?;
     }
     Ok(bytes)
+}
+
+/// Writes the start of a message, `[headers, ` (its headers as they are), at the end
+/// of `out`; the body goes next.
+pub(crate) fn write_message_head(out: &mut Vec<u8>, headers: &Headers) -> std::io::Result<()> {
+    rmp::encode::write_array_len(&mut *out, 2)?;
+    Encoder::plain().write_object(out, headers, Shape::Unknown)
 }
 
 /// Writes a whole message as MessagePack, its body's keys encoded with `encoding` (no

@@ -6,7 +6,9 @@ use serde_json::{Map, Value};
 
 use super::binary_state::BinaryState;
 use super::error::{ClientError, InvalidResponse};
-use crate::binary::{self, BinaryEncoding, decode_body, encode_request, read_frame, says_packed};
+use crate::binary::{
+    self, BinaryEncoding, decode_body, encode_request, read_frame, says_packed, write_message_head,
+};
 use crate::message::{Headers, Message};
 
 /// A serialized request and the encoding its body used, if binary.
@@ -15,22 +17,37 @@ pub(crate) struct Encoded {
     pub(crate) binary_checksum: Option<i32>,
 }
 
+/// The request as JSON; a [typed](Message::typed) body (a typed client's call) is
+/// written as it is, without first becoming JSON values.
 pub(crate) fn encode_json(message: &Message) -> Result<Encoded, ClientError> {
-    let bytes = serde_json::to_vec(&(&message.headers, message.body()))
-        .map_err(|error| ClientError::Serialization(error.into()))?;
+    let serialization = |error: serde_json::Error| ClientError::Serialization(error.into());
+    let mut bytes = Vec::with_capacity(256);
+    bytes.push(b'[');
+    serde_json::to_writer(&mut bytes, &message.headers).map_err(serialization)?;
+    bytes.push(b',');
+    if !message.write_typed_json(&mut bytes) {
+        serde_json::to_writer(&mut bytes, message.body()).map_err(serialization)?;
+    }
+    bytes.push(b']');
     Ok(Encoded {
         bytes,
         binary_checksum: None,
     })
 }
 
+/// The request as MessagePack with `encoding`; an unpacked [typed](Message::typed) body
+/// is written as it is, without first becoming JSON values.
 pub(crate) fn encode_binary(
     message: &Message,
     encoding: &BinaryEncoding,
     packed: bool,
 ) -> Result<Encoded, ClientError> {
-    let bytes = encode_request(message, encoding, packed)
-        .map_err(|error| ClientError::Serialization(error.into()))?;
+    let serialization = |error: std::io::Error| ClientError::Serialization(error.into());
+    let mut bytes = Vec::with_capacity(256);
+    write_message_head(&mut bytes, &message.headers).map_err(serialization)?;
+    if packed || !message.write_typed_binary(encoding, &mut bytes) {
+        bytes = encode_request(message, encoding, packed).map_err(serialization)?;
+    }
     Ok(Encoded {
         bytes,
         binary_checksum: Some(encoding.checksum()),
@@ -120,4 +137,51 @@ pub(crate) fn is_incompatible_encoding(response: &Message) -> bool {
             .iter()
             .any(|reason| reason.get("IncompatibleBinaryEncoding").is_some())
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use telepact_schema::Schema;
+
+    use super::*;
+    use crate::typed::Call;
+    use crate::typed::standard::ApiInput;
+
+    /// A typed call and the same call as JSON values.
+    fn both(input: ApiInput) -> (Message, Message) {
+        let mut headers = Headers::new();
+        headers.insert("@time_".into(), json!(5000));
+        headers.insert("@id_".into(), json!({"n": [1, "two"]}));
+        let values = match serde_json::to_value(Call(input.clone())) {
+            Ok(Value::Object(body)) => body,
+            other => panic!("a call is an object: {other:?}"),
+        };
+        (
+            Message::typed(headers.clone(), Call(input)),
+            Message::from_body(headers, values),
+        )
+    }
+
+    #[test]
+    fn a_typed_call_is_sent_as_its_values_would_be() {
+        let encoding = BinaryEncoding::new(&Schema::from_text("[]").expect("loads"));
+        for (internal, examples) in [(None, None), (Some(true), None), (Some(false), Some(true))] {
+            let (typed, values) = both(ApiInput {
+                include_internal: internal,
+                include_examples: examples,
+            });
+            assert_eq!(typed.target(), "fn.api_");
+            let json = |message: &Message| encode_json(message).expect("encodes").bytes;
+            assert_eq!(json(&typed), json(&values));
+            for packed in [false, true] {
+                let binary = |message: &Message| {
+                    encode_binary(message, &encoding, packed)
+                        .expect("encodes")
+                        .bytes
+                };
+                assert_eq!(binary(&typed), binary(&values), "packed: {packed}");
+            }
+        }
+    }
 }

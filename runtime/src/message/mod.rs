@@ -230,6 +230,35 @@ impl Message {
         true
     }
 
+    /// Writes a [typed](Self::typed) body as JSON at the end of `out`, unchecked (a
+    /// client's request: the server checks it); `false`, with `out` as it was, when the
+    /// body is values or does not serialize.
+    pub(crate) fn write_typed_json(&self, out: &mut Vec<u8>) -> bool {
+        self.write_typed_unchecked(out, |typed, out| typed.write_json(out).is_ok())
+    }
+
+    /// Like [`write_typed_json`](Self::write_typed_json), as a MessagePack body with
+    /// keys through `encoding`.
+    pub(crate) fn write_typed_binary(&self, encoding: &BinaryEncoding, out: &mut Vec<u8>) -> bool {
+        self.write_typed_unchecked(out, |typed, out| typed.write_pack(encoding, out).is_ok())
+    }
+
+    fn write_typed_unchecked(
+        &self,
+        out: &mut Vec<u8>,
+        write: impl FnOnce(&dyn ErasedBody, &mut Vec<u8>) -> bool,
+    ) -> bool {
+        let Body::Typed(typed) = &self.body else {
+            return false;
+        };
+        let start = out.len();
+        let written = write(typed.value(), out);
+        if !written {
+            out.truncate(start);
+        }
+        written
+    }
+
     /// Takes the body the server wrote in `encoding`, leaving the body typed.
     pub(crate) fn take_written(&mut self, wanted: Encoding) -> Option<Vec<u8>> {
         if !matches!(self.body, Body::Written { encoding, .. } if encoding == wanted) {

@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::binary::BinaryEncoding;
+use crate::binary::{BinaryEncoding, PackError, PackSerializer};
 use crate::validate::{Compiled, NotWritten, TagSet, write_result, write_result_binary};
 
 mod tag;
@@ -108,6 +108,13 @@ pub(super) trait ErasedBody: Send + Sync {
         out: &mut Vec<u8>,
     ) -> Result<Option<&'static str>, NotWritten>;
 
+    /// Writes the value as JSON into `out`, unchecked: a client's typed request.
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
+
+    /// Writes the value as a MessagePack body into `out`, keys through `encoding`,
+    /// unchecked: a client's typed request (see [`PackSerializer`]).
+    fn write_pack(&self, encoding: &BinaryEncoding, out: &mut Vec<u8>) -> Result<(), PackError>;
+
     /// The result tag, when the value gives it without being written.
     fn tag(&self) -> Option<Cow<'static, str>>;
 }
@@ -138,6 +145,14 @@ impl<T: Serialize + Send + Sync> ErasedBody for T {
         out: &mut Vec<u8>,
     ) -> Result<Option<&'static str>, NotWritten> {
         write_result_binary(self, compiled, result, encoding, out)
+    }
+
+    fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        serde_json::to_writer(out, self)
+    }
+
+    fn write_pack(&self, encoding: &BinaryEncoding, out: &mut Vec<u8>) -> Result<(), PackError> {
+        self.serialize(&mut PackSerializer { out, encoding })
     }
 
     fn tag(&self) -> Option<Cow<'static, str>> {

@@ -8,7 +8,10 @@ use serde::ser::SerializeMap;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The generated argument struct of a function: knows the function's name and result.
-pub trait FunctionInput: Serialize + DeserializeOwned {
+///
+/// `Send + Sync + 'static`: a typed client's call keeps its input typed in the request
+/// message until the client writes it ([`Message::typed`](crate::Message::typed)).
+pub trait FunctionInput: Serialize + DeserializeOwned + Send + Sync + 'static {
     /// The function's schema key, e.g. `fn.myShift`.
     const NAME: &'static str;
     /// The result tags [`Output`](Self::Output) knows (`Ok_`, the errors): a typed

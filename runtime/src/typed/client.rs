@@ -10,7 +10,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
-use super::call::FunctionInput;
+use super::call::{Call, FunctionInput};
 use super::reply::{Reply, UnknownResult};
 use super::select::Selection;
 use super::server::DecodeError;
@@ -189,16 +189,13 @@ where
         function: I::NAME.into(),
         reason,
     };
-    let payload = match serde_json::to_value(&input).map_err(|e| encode(e.to_string()))? {
-        Value::Object(payload) => payload,
-        other => return Err(encode(format!("the input is {other}, not an object"))),
-    };
     let mut all_headers = extra;
     match serde_json::to_value(headers).map_err(|e| encode(e.to_string()))? {
         Value::Object(typed) => all_headers.extend(typed),
         other => return Err(encode(format!("the headers are {other}, not an object"))),
     };
-    Ok(Message::new(all_headers, I::NAME, payload))
+    // The input stays typed: the client writes it straight to the request's bytes.
+    Ok(Message::typed(all_headers, Call(input)))
 }
 
 /// Reads a response: a tag in `known_tags` into the generated result type, any other
