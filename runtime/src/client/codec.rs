@@ -44,8 +44,10 @@ pub(crate) fn encode_binary(
 ) -> Result<Encoded, ClientError> {
     let serialization = |error: std::io::Error| ClientError::Serialization(error.into());
     let mut bytes = Vec::with_capacity(256);
-    write_message_head(&mut bytes, &message.headers).map_err(serialization)?;
-    if packed || !message.write_typed_binary(encoding, &mut bytes) {
+    let written = !packed
+        && write_message_head(&mut bytes, &message.headers).is_ok()
+        && message.write_typed_binary(encoding, &mut bytes);
+    if !written {
         bytes = encode_request(message, encoding, packed).map_err(serialization)?;
     }
     Ok(Encoded {
