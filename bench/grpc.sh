@@ -18,7 +18,8 @@
 #        build; default $CARGO_TARGET_DIR/grpc), CONNECTIONS (16), NO_BUILD (set: use the
 #        binaries already built), BAKERY_BIN (a bakery binary to measure instead),
 #        SERVER_PRELOAD (a library every server, tonic's included, starts with in
-#        LD_PRELOAD, e.g. another allocator; the load client never does).
+#        LD_PRELOAD, e.g. another allocator; the load client never does), PAYLOADS
+#        (the payloads to measure: "myshift huge" unless set).
 #
 # The gRPC bench is its own Cargo workspace (bench/grpc), so the main workspace never
 # compiles tonic.
@@ -60,16 +61,24 @@ check_answer() {
     }
 }
 
-# Prints loadgen's line for Telepact server `$1` (bakery or echo) posting body `$2`.
+# Prints loadgen's line for Telepact server `$1` (bakery, echo of JSON values, or
+# typed echo) posting body `$2`.
 measure_telepact() {
     local url content_type=application/json
-    if [[ "$1" == bakery ]]; then
+    case "$1" in
+    bakery)
         start_server "$BAKERY" --port 0
         url="http://127.0.0.1:$PORT/api/telepact"
-    else
+        ;;
+    echo)
         start_server "$THROUGHPUT" telepact --seconds $((DURATION + 30))
         url="http://127.0.0.1:$PORT/api"
-    fi
+        ;;
+    typed)
+        start_server "$THROUGHPUT" telepact --typed --seconds $((DURATION + 30))
+        url="http://127.0.0.1:$PORT/api"
+        ;;
+    esac
     [[ "$2" == *.json ]] || content_type=application/octet-stream
     check_answer "$url" "$2"
     with_server_cpu "$LOADGEN" http "$url" "$2" "$content_type" "$CONNECTIONS" "$DURATION"
@@ -110,11 +119,14 @@ compare() {
         lines[1]="$(measure_telepact bakery "$WORK/myshift.json")"
         lines[2]="$(measure_telepact bakery "$WORK/myshift.binary")"
     else
-        names=("gRPC (tonic)" "Telepact JSON" "Telepact binary" "Telepact packed")
+        names=("gRPC (tonic)" "Telepact JSON" "Telepact binary" "Telepact packed"
+            "typed JSON" "typed binary")
         lines[0]="$(measure_grpc "items:$WORK/huge.json")"
         lines[1]="$(measure_telepact echo "$WORK/huge.json")"
         lines[2]="$(measure_telepact echo "$WORK/huge.binary")"
         lines[3]="$(measure_telepact echo "$WORK/huge.packed")"
+        lines[4]="$(measure_telepact typed "$WORK/huge.json")"
+        lines[5]="$(measure_telepact typed "$WORK/huge.binary")"
     fi
     local grpc_rate i rate
     grpc_rate="$(field req/s <<<"${lines[0]}")"
@@ -134,6 +146,7 @@ echo "$CONNECTIONS connections x ${DURATION}s (after 1 s warm-up), $(nproc) core
     "$(wc -c <"$WORK/huge.binary") B binary / $(wc -c <"$WORK/huge.packed") B packed" >&2
 for round in $(seq "$ROUNDS"); do
     echo "round $round"
-    compare myshift
-    compare huge
+    for payload in ${PAYLOADS:-myshift huge}; do
+        compare "$payload"
+    done
 done

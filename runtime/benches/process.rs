@@ -5,12 +5,12 @@ use std::path::PathBuf;
 
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use serde_json::{Value, json};
+use telepact::Server;
 use telepact::schema::Schema;
-use telepact::{FunctionRouter, Server};
 
 #[path = "support/echo.rs"]
 mod support;
-use support::echo;
+use support::echo_router;
 
 #[path = "support/measure.rs"]
 mod measure;
@@ -32,8 +32,7 @@ fn process(c: &mut Criterion) {
         return;
     };
     let schema = Schema::from_text(&schema_text).expect("benchmark schema loads");
-    let router = FunctionRouter::new().route("fn.roundTripTypical", echo);
-    let server = Server::builder(schema, router)
+    let server = Server::builder(schema, echo_router(false))
         .auth_required(false)
         .build()
         .expect("server builds");

@@ -38,14 +38,14 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::routing::post;
 use serde_json::{Value, json};
+use telepact::Server;
 use telepact::binary::{BinaryEncoding, encode_request};
 use telepact::http::{self, HttpOptions};
 use telepact::schema::Schema;
-use telepact::{FunctionRouter, Server};
 
 #[path = "../benches/support/echo.rs"]
 mod support;
-use support::echo;
+use support::echo_router;
 
 const PATH: &str = "/api";
 /// What the bare server answers: the shape of the echo's answer to the `single` request.
@@ -78,6 +78,8 @@ struct Args {
     body: Option<PathBuf>,
     /// `inprocess`: bare `serde_json` instead of `Server::process`.
     bare: bool,
+    /// `telepact`, `inprocess`: the typed echo instead of the echo of JSON values.
+    typed: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -107,6 +109,7 @@ fn parse_args() -> Result<Args, String> {
         request: None,
         body: None,
         bare: false,
+        typed: false,
     };
     while let Some(arg) = args.next() {
         let mut value = || args.next().ok_or(format!("{arg} needs a value"));
@@ -138,6 +141,7 @@ fn parse_args() -> Result<Args, String> {
             "--request" => parsed.request = Some(value()?),
             "--body" => parsed.body = Some(PathBuf::from(value()?)),
             "--bare" => parsed.bare = true,
+            "--typed" => parsed.typed = true,
             other => return Err(format!("unknown argument {other:?}")),
         }
     }
@@ -210,17 +214,16 @@ fn request_body(args: &Args) -> Result<Vec<u8>, String> {
     encode_request(&message, &encoding, packed).map_err(|e| e.to_string())
 }
 
-fn telepact_server() -> Result<Server, String> {
-    let functions = FunctionRouter::new().route("fn.roundTripTypical", echo);
-    Server::builder(benchmark_schema()?, functions)
+fn telepact_server(typed: bool) -> Result<Server, String> {
+    Server::builder(benchmark_schema()?, echo_router(typed))
         .auth_required(false)
         .build()
         .map_err(|e| format!("server: {e}"))
 }
 
-fn telepact_router() -> Result<Router, String> {
+fn telepact_router(typed: bool) -> Result<Router, String> {
     Ok(http::router(
-        telepact_server()?,
+        telepact_server(typed)?,
         &HttpOptions::default().path(PATH),
     ))
 }
@@ -228,14 +231,10 @@ fn telepact_router() -> Result<Router, String> {
 /// Calls `Server::process` with `body` for `seconds`, or `calls` times when given, on
 /// this thread only; with `bare`, parses and serialises `body` with `serde_json` instead
 /// (the `process` bench's floor).
-fn in_process(
-    body: &std::path::Path,
-    seconds: u64,
-    calls: Option<u64>,
-    bare: bool,
-) -> Result<(), String> {
+fn in_process(body: &std::path::Path, args: &Args) -> Result<(), String> {
+    let (seconds, calls) = (args.seconds, args.calls);
     let body = std::fs::read(body).map_err(|e| format!("{}: {e}", body.display()))?;
-    if bare {
+    if args.bare {
         serde_json::from_slice::<Value>(&body).map_err(|e| format!("not JSON: {e}"))?;
         repeat(seconds, calls, || {
             if let Ok(value) = serde_json::from_slice::<Value>(&body) {
@@ -244,7 +243,7 @@ fn in_process(
         });
         return Ok(());
     }
-    let server = telepact_server()?;
+    let server = telepact_server(args.typed)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -318,9 +317,9 @@ fn run(args: Args) -> Result<(), String> {
         }
         Mode::InProcess => {
             let body = args.body.as_deref().ok_or("inprocess needs --body FILE")?;
-            return in_process(body, args.seconds, args.calls, args.bare);
+            return in_process(body, &args);
         }
-        Mode::Telepact => telepact_router()?,
+        Mode::Telepact => telepact_router(args.typed)?,
         Mode::Bare => bare_router(),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -10,6 +10,7 @@ use serde_json::{Map, Value};
 
 use crate::binary::{self, BinaryRequest, ServerBinary};
 use crate::message::{HEADER_ROOM, Headers, Message};
+use crate::router::TypedInputs;
 
 /// Why a request's bytes are not a Telepact message: the protocol's `union.ParseFailure_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -62,9 +63,13 @@ impl Encoding {
 }
 
 /// Parses request bytes (JSON, or MessagePack in the server's binary encoding).
-pub(crate) fn decode_request(bytes: &[u8], binary: &ServerBinary) -> Result<Message, ParseFailure> {
+pub(crate) fn decode_request(
+    bytes: &[u8],
+    binary: &ServerBinary,
+    inputs: Option<TypedInputs<'_>>,
+) -> Result<Message, ParseFailure> {
     if binary::is_msgpack(bytes) {
-        return binary.decode_request(bytes);
+        return binary.decode_request_for(bytes, inputs);
     }
     // A well-formed message reads straight into its two maps; anything else is read
     // again as one value, to tell which shape it failed.
@@ -221,7 +226,7 @@ mod tests {
             (r#"[{}, {"fn.a": 1}]"#, one),
             (r#"[{}, {}]"#, one),
         ] {
-            let decoded = decode_request(text.as_bytes(), &binary);
+            let decoded = decode_request(text.as_bytes(), &binary, None);
             let as_value = serde_json::from_str::<Value>(text)
                 .map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)
                 .and_then(message_from_json);

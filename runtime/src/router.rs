@@ -7,7 +7,9 @@ use std::sync::Arc;
 
 use foldhash::fast::RandomState;
 
-use crate::message::Message;
+use crate::binary::PackValue;
+use crate::message::{CheckedCall, Message};
+use crate::validate::{Compiled, FieldSet, NotRead};
 
 /// A boxed, sendable future.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
@@ -32,6 +34,29 @@ where
     }
 }
 
+/// Reads a typed route's input from a binary request's payload, checked against the
+/// function's arguments as it is read (see `validate::read`).
+pub(crate) type ReadInput =
+    for<'r, 'a, 'e> fn(PackValue<'r, 'a, 'e>, &Compiled, &FieldSet) -> Result<CheckedCall, NotRead>;
+
+/// What the server needs to read typed routes' inputs from a request's bytes.
+#[derive(Clone, Copy)]
+pub(crate) struct TypedInputs<'s> {
+    pub(crate) compiled: &'s Compiled,
+    pub(crate) router: &'s FunctionRouter,
+}
+
+impl<'s> TypedInputs<'s> {
+    /// How to read the input of `function` and the arguments to check it against, when
+    /// the function is in the schema and its route is typed.
+    #[inline]
+    pub(crate) fn reader(&self, function: &str) -> Option<(ReadInput, &'s FieldSet)> {
+        let read = self.router.input_reader(function)?;
+        let id = self.compiled.function_id(function)?;
+        Some((read, &self.compiled.function(id).args))
+    }
+}
+
 /// Routes a request to its function by the body's target (`fn.myShift`). Cheap to
 /// clone: clones share the routes.
 #[derive(Clone, Default)]
@@ -39,6 +64,8 @@ pub struct FunctionRouter {
     /// Looked up on every call by a caller-chosen name; never grown by one, so a fast
     /// seeded hash suffices.
     routes: Arc<HashMap<String, Arc<dyn Function>, RandomState>>,
+    /// How typed routes read their input from a request's bytes, by function name.
+    inputs: Arc<HashMap<String, ReadInput, RandomState>>,
     /// Set on the router a middleware sees when more middleware follows it: every call
     /// goes on down the chain instead of straight to a route.
     next: Option<Arc<dyn Function>>,
@@ -58,14 +85,42 @@ impl FunctionRouter {
 
     /// Adds (or replaces) the implementation of `name` in place.
     pub fn insert(&mut self, name: impl Into<String>, function: impl Function) {
-        Arc::make_mut(&mut self.routes).insert(name.into(), Arc::new(function));
+        let name = name.into();
+        if self.inputs.contains_key(&name) {
+            Arc::make_mut(&mut self.inputs).remove(&name);
+        }
+        Arc::make_mut(&mut self.routes).insert(name, Arc::new(function));
+    }
+
+    /// [`insert`](Self::insert) for a typed route, which reads its input with `read`.
+    pub(crate) fn insert_typed(&mut self, name: &str, read: ReadInput, function: impl Function) {
+        self.insert(name, function);
+        Arc::make_mut(&mut self.inputs).insert(name.to_string(), read);
     }
 
     /// Merges another router's routes into this one.
     pub fn merge(mut self, other: FunctionRouter) -> Self {
         let routes = Arc::unwrap_or_clone(other.routes);
+        let inputs = Arc::unwrap_or_clone(other.inputs);
+        if !self.inputs.is_empty() {
+            // A route of `other` replaces a typed route of the same name here.
+            let inputs = Arc::make_mut(&mut self.inputs);
+            inputs.retain(|name, _| !routes.contains_key(name));
+        }
         Arc::make_mut(&mut self.routes).extend(routes);
+        if !inputs.is_empty() {
+            Arc::make_mut(&mut self.inputs).extend(inputs);
+        }
         self
+    }
+
+    /// How the typed route of `function` reads its input, if it is a typed route.
+    #[inline]
+    pub(crate) fn input_reader(&self, function: &str) -> Option<ReadInput> {
+        if self.inputs.is_empty() {
+            return None;
+        }
+        self.inputs.get(function).copied()
     }
 
     /// Whether a function is routed.
@@ -92,6 +147,7 @@ impl FunctionRouter {
     pub(crate) fn through(&self, next: impl Function) -> FunctionRouter {
         FunctionRouter {
             routes: Arc::clone(&self.routes),
+            inputs: Arc::clone(&self.inputs),
             next: Some(Arc::new(next)),
         }
     }

@@ -55,6 +55,7 @@
 //! `IncompatibleBinaryEncoding`.
 
 mod convert;
+mod deserialize;
 mod encoding;
 pub mod pack;
 mod pack_stream;
@@ -73,6 +74,7 @@ pub use wire::{FrameError, MSGPACK_MESSAGE_MARKER, encode_request, is_msgpack};
 
 #[cfg(test)]
 pub(crate) use convert::Encoder;
+pub(crate) use deserialize::PackValue;
 pub(crate) use serialize::{PackError, PackSerializer};
 #[cfg(test)]
 pub(crate) use shape::Shape;

@@ -36,12 +36,12 @@ pub(crate) struct Reader<'a> {
 /// How deep a value may still nest, spent as `rmpv` spends it: one per value, one more
 /// for a container's items, two for a string's or an extension's data, one for binary.
 #[derive(Clone, Copy)]
-struct Depth(u16);
+pub(super) struct Depth(u16);
 
 impl Depth {
-    const MAX: Depth = Depth(rmpv::decode::MAX_DEPTH as u16);
+    pub(super) const MAX: Depth = Depth(rmpv::decode::MAX_DEPTH as u16);
 
-    fn spend(self, levels: u16) -> Result<Depth, SyntaxError> {
+    pub(super) fn spend(self, levels: u16) -> Result<Depth, SyntaxError> {
         self.0
             .checked_sub(levels)
             .map(Depth)
@@ -50,7 +50,7 @@ impl Depth {
 }
 
 /// What a marker announces, its length fields read.
-enum Head {
+pub(super) enum Head {
     Nil,
     Bool(bool),
     Unsigned(u64),
@@ -74,7 +74,7 @@ impl<'a> Reader<'a> {
     }
 
     #[inline]
-    fn take(&mut self, count: usize) -> Result<&'a [u8], SyntaxError> {
+    pub(super) fn take(&mut self, count: usize) -> Result<&'a [u8], SyntaxError> {
         if count > self.bytes.len() {
             return Err(SyntaxError::UnexpectedEnd);
         }
@@ -112,7 +112,7 @@ impl<'a> Reader<'a> {
 
     /// Reads a marker and the fixed-size data or length that follows it.
     #[inline]
-    fn head(&mut self) -> Result<Head, SyntaxError> {
+    pub(super) fn head(&mut self) -> Result<Head, SyntaxError> {
         Ok(match Marker::from_u8(self.u8()?) {
             Marker::Null | Marker::Reserved => Head::Nil,
             Marker::True => Head::Bool(true),
@@ -254,7 +254,7 @@ impl<'a> Reader<'a> {
     /// Reads one value as JSON: integer keys become the encoding's names (without an
     /// encoding they are refused), binary becomes base64 text; as
     /// [`pack_to_json`](super::convert::pack_to_json) does for an `rmpv` value.
-    fn json(
+    pub(super) fn json(
         &mut self,
         encoding: Option<&BinaryEncoding>,
         depth: Depth,
@@ -373,17 +373,17 @@ impl From<SyntaxError> for DecodeError {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::binary::convert::pack_to_json;
     use proptest::prelude::*;
     use rmpv::Value as Pack;
 
-    fn encoding() -> BinaryEncoding {
+    pub(in crate::binary) fn encoding() -> BinaryEncoding {
         BinaryEncoding::from_names(["fn.ping_", "Ok_", "items", "name"].map(String::from))
     }
 
-    fn bytes_of(value: &Pack) -> Vec<u8> {
+    pub(in crate::binary) fn bytes_of(value: &Pack) -> Vec<u8> {
         let mut bytes = Vec::new();
         rmpv::encode::write_value(&mut bytes, value).unwrap();
         bytes
@@ -408,7 +408,7 @@ mod tests {
         ]
     }
 
-    fn value() -> impl Strategy<Value = Pack> {
+    pub(in crate::binary) fn value() -> impl Strategy<Value = Pack> {
         let leaf = prop_oneof![
             Just(Pack::Nil),
             any::<bool>().prop_map(Pack::Boolean),

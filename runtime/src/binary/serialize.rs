@@ -48,6 +48,36 @@ impl From<std::io::Error> for PackError {
     }
 }
 
+/// The ids of struct field names met so far, by the address of their static text: the
+/// items of a list are structs of one type, which name their fields with the same
+/// static strings item after item, and a `&'static str` never changes, so its address
+/// and length stand for its text. A small direct-mapped table; a name that finds its
+/// slot taken by another is looked up again.
+#[derive(Default)]
+struct FieldIds {
+    slots: [Option<(usize, usize, Option<u32>)>; FIELD_ID_SLOTS],
+}
+
+const FIELD_ID_SLOTS: usize = 16;
+
+impl FieldIds {
+    #[inline]
+    fn get(&mut self, key: &'static str, encoding: &BinaryEncoding) -> Option<u32> {
+        let address = key.as_ptr() as usize;
+        // Field names of one struct sit side by side; dropping the low bits would put
+        // neighbours in one slot.
+        let slot = &mut self.slots[(address ^ key.len()) % FIELD_ID_SLOTS];
+        match *slot {
+            Some((at, len, id)) if at == address && len == key.len() => id,
+            _ => {
+                let id = encoding.id(key);
+                *slot = Some((address, key.len(), id));
+                id
+            }
+        }
+    }
+}
+
 fn refused(form: &str) -> PackError {
     PackError(format!("{form} is left to the value path"))
 }
@@ -58,14 +88,35 @@ fn length(len: usize) -> Result<u32, PackError> {
 
 /// Writes MessagePack at the end of `out`, map keys through `encoding`.
 pub(crate) struct PackSerializer<'o, 'e> {
-    pub(crate) out: &'o mut Vec<u8>,
-    pub(crate) encoding: &'e BinaryEncoding,
+    out: &'o mut Vec<u8>,
+    encoding: &'e BinaryEncoding,
+    field_ids: FieldIds,
 }
 
 impl<'o, 'e> PackSerializer<'o, 'e> {
+    pub(crate) fn new(out: &'o mut Vec<u8>, encoding: &'e BinaryEncoding) -> Self {
+        PackSerializer {
+            out,
+            encoding,
+            field_ids: FieldIds::default(),
+        }
+    }
+
     /// A key: its id when the encoding has one, else the text.
     fn key(&mut self, key: &str) -> Result<(), PackError> {
-        match self.encoding.id(key) {
+        let id = self.encoding.id(key);
+        self.write_key(key, id)
+    }
+
+    /// A struct's field name: as [`key`](Self::key), its id looked up once per
+    /// serializer.
+    fn field(&mut self, key: &'static str) -> Result<(), PackError> {
+        let id = self.field_ids.get(key, self.encoding);
+        self.write_key(key, id)
+    }
+
+    fn write_key(&mut self, key: &str, id: Option<u32>) -> Result<(), PackError> {
+        match id {
             Some(id) => mp::write_uint(self.out, u64::from(id)).map(drop)?,
             None => mp::write_str(self.out, key)?,
         }
@@ -337,11 +388,68 @@ impl ser::SerializeStruct for Counted<'_, '_, '_> {
         key: &'static str,
         value: &T,
     ) -> Result<(), PackError> {
-        self.key(key)?;
+        self.written += 1;
+        self.writer.field(key)?;
         value.serialize(&mut *self.writer)
     }
 
     fn end(self) -> Result<(), PackError> {
         Counted::end(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::ser::{SerializeMap, SerializeStruct, Serializer};
+
+    use super::*;
+
+    /// More field names than the table has slots, some without an id.
+    const NAMES: [&str; 40] = [
+        "a0", "a1", "a2", "a3", "a4", "a5", "a6", "a7", "a8", "a9", "b0", "b1", "b2", "b3", "b4",
+        "b5", "b6", "b7", "b8", "b9", "c0", "c1", "c2", "c3", "c4", "c5", "c6", "c7", "c8", "c9",
+        "d0", "d1", "d2", "d3", "d4", "d5", "d6", "d7", "d8", "d9",
+    ];
+
+    /// The names from `from`, as a struct's fields or as a map's keys.
+    struct Fields {
+        from: usize,
+        as_map: bool,
+    }
+
+    impl Serialize for Fields {
+        fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let names = &NAMES[self.from..];
+            if self.as_map {
+                let mut map = serializer.serialize_map(Some(names.len()))?;
+                for (i, name) in names.iter().enumerate() {
+                    map.serialize_entry(&name.to_string(), &i)?;
+                }
+                return map.end();
+            }
+            let mut fields = serializer.serialize_struct("Fields", names.len())?;
+            for (i, name) in names.iter().enumerate() {
+                fields.serialize_field(name, &i)?;
+            }
+            fields.end()
+        }
+    }
+
+    #[test]
+    fn field_names_are_written_as_map_keys_are() {
+        let with_ids = NAMES.iter().step_by(3).map(|name| name.to_string());
+        let encoding = BinaryEncoding::from_names(with_ids);
+        let write = |as_map| {
+            let items: Vec<Fields> = (0..NAMES.len())
+                .chain([0, 7, 0])
+                .map(|from| Fields { from, as_map })
+                .collect();
+            let mut out = Vec::new();
+            items
+                .serialize(&mut PackSerializer::new(&mut out, &encoding))
+                .expect("writes");
+            out
+        };
+        assert_eq!(write(false), write(true));
     }
 }

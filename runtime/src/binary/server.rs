@@ -11,10 +11,11 @@ use super::encoding::BinaryEncoding;
 use super::shape::Shape;
 use super::shape::fields_reach_bytes;
 use super::wire::{
-    FrameError, decode_body, read_frame, read_in_one_walk, says_packed, write_message,
+    FrameError, Walked, decode_body, read_frame, read_in_one_walk, says_packed, write_message,
 };
 use crate::codec::{Encoding, ParseFailure, write_in_front};
 use crate::message::{Headers, Message, find_header};
+use crate::router::TypedInputs;
 
 /// What a request asked of the binary encoding: read from its headers once they passed
 /// validation (`@bin_` is then a list of integers, `@pac_` a boolean).
@@ -106,12 +107,23 @@ impl ServerBinary {
     /// keys are names again and whose binary values are base64 strings. A well-formed
     /// request is read in one walk; any other is read again step by step.
     pub fn decode_request(&self, bytes: &[u8]) -> Result<Message, ParseFailure> {
-        let well_formed = read_in_one_walk(bytes, |headers| {
+        self.decode_request_for(bytes, None)
+    }
+
+    /// [`decode_request`](Self::decode_request), reading a call to a typed route of
+    /// `inputs` straight into the route's input, checked against the schema.
+    pub(crate) fn decode_request_for(
+        &self,
+        bytes: &[u8],
+        inputs: Option<TypedInputs<'_>>,
+    ) -> Result<Message, ParseFailure> {
+        let choose = |headers: &Headers| {
             let usable = self.is_current_checksum(headers.get("@bin_")) && !says_packed(headers);
             usable.then_some(&self.encoding)
-        });
-        match well_formed {
-            Some((headers, body)) => one_object_body(headers, body),
+        };
+        match read_in_one_walk(bytes, choose, inputs) {
+            Some(Walked::Values(headers, body)) => one_object_body(headers, body),
+            Some(Walked::Checked(message)) => Ok(message),
             None => self.decode_checked(bytes),
         }
     }

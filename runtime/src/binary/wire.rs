@@ -4,11 +4,13 @@ use rmpv::Value as Pack;
 use serde_json::{Map, Value};
 
 use super::convert::{DecodeError, Encoder, map_to_json};
+use super::deserialize::read_call;
 use super::encoding::BinaryEncoding;
 use super::pack::unpack;
 use super::read::{Reader, SyntaxError};
 use super::shape::Shape;
 use crate::message::{Headers, Message};
+use crate::router::TypedInputs;
 
 /// The first byte of every binary message: a MessagePack array of two elements. A JSON
 /// message never starts with it.
@@ -69,14 +71,16 @@ pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
 
 /// A well-formed request read in one walk: its headers, then its body with the
 /// encoding `choose` picks from them (`None`: the body needs more than this, such as
-/// unpacking). Anything else, a malformed frame, a checksum or a body that fails, gives
-/// `None`, and [`read_frame`] then [`decode_body`] read the request again to say which
-/// failure it is, in their order; so this path only saves the separate syntax walk over
-/// a body that was fine.
+/// unpacking). A typed route's call is read straight into its input, checked against
+/// the schema (see [`read_call`]); any other body as values. Anything else, a malformed
+/// frame, a checksum or a body that fails, gives `None`, and [`read_frame`] then
+/// [`decode_body`] read the request again to say which failure it is, in their order;
+/// so this path only saves the separate syntax walk over a body that was fine.
 pub(crate) fn read_in_one_walk<'e>(
     bytes: &[u8],
     choose: impl FnOnce(&Headers) -> Option<&'e BinaryEncoding>,
-) -> Option<(Headers, Map<String, Value>)> {
+    inputs: Option<TypedInputs<'_>>,
+) -> Option<Walked> {
     let mut reader = Reader::new(bytes);
     if reader.array_len().ok()? != Some(2) || !reader.at_map().ok()? {
         return None;
@@ -85,8 +89,27 @@ pub(crate) fn read_in_one_walk<'e>(
     // `read_frame` reads them).
     let headers = reader.headers().ok()?;
     let encoding = choose(&headers)?;
+    if let Some(inputs) = inputs {
+        let mut typed = reader;
+        if let Some(call) = read_call(&mut typed, encoding, inputs) {
+            if typed.rest().is_empty() {
+                return Some(Walked::Checked(Message::checked_call(headers, call)));
+            }
+        }
+    }
     let body = reader.json_object_item(Some(encoding)).ok()?;
-    reader.rest().is_empty().then_some((headers, body))
+    reader
+        .rest()
+        .is_empty()
+        .then_some(Walked::Values(headers, body))
+}
+
+/// A request [`read_in_one_walk`].
+pub(crate) enum Walked {
+    /// Headers and body as values.
+    Values(Headers, Map<String, Value>),
+    /// A typed route's call, its input checked against the schema as it was read.
+    Checked(Message),
 }
 
 /// Decodes a body (a MessagePack map) with `encoding`, unpacking it first when `packed`.

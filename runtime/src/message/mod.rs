@@ -89,6 +89,36 @@ impl Message {
         }
     }
 
+    /// A request whose call was read as a typed input, checked against the schema as it
+    /// was read: the server does not check it again, and the typed route takes the input
+    /// as it is ([`take_input`](Self::take_input)). Whatever asks for
+    /// [`body`](Self::body) gets it as JSON values, converted once.
+    pub(crate) fn checked_call(headers: Headers, call: CheckedCall) -> Self {
+        Message {
+            headers,
+            body: Body::Typed(call.0),
+            extensions: http::Extensions::new(),
+            bytes_marked: false,
+        }
+    }
+
+    /// Whether the body was checked against the schema as it was read
+    /// ([`checked_call`](Self::checked_call)) and has not been changed since.
+    pub(crate) fn body_checked(&self) -> bool {
+        matches!(&self.body, Body::Typed(typed) if typed.is_checked())
+    }
+
+    /// Takes the function name and input of a [`checked_call`](Self::checked_call) when
+    /// the input is an `I` and no clone of the message shares it, leaving an empty body.
+    pub(crate) fn take_input<I: 'static>(&mut self) -> Option<(&'static str, I)> {
+        let Body::Typed(typed) = &mut self.body else {
+            return None;
+        };
+        let call = TypedBody::take_input(typed)?;
+        self.body = Body::Values(Map::new());
+        Some(call)
+    }
+
     /// The body: `{target: payload}`.
     ///
     /// For a [typed](Self::typed) body, the value converted to JSON values (once; an
@@ -285,6 +315,19 @@ impl Message {
                 Ok(())
             }
         }
+    }
+}
+
+/// A request's call `{tag: input}` whose input was read and checked against the schema
+/// in one pass (see [`Message::checked_call`]).
+pub(crate) struct CheckedCall(Arc<TypedBody>);
+
+impl CheckedCall {
+    pub(crate) fn new<I>(tag: &'static str, input: I) -> Self
+    where
+        I: Serialize + Send + Sync + 'static,
+    {
+        CheckedCall(TypedBody::checked_call(tag, input))
     }
 }
 

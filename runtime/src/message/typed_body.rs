@@ -1,6 +1,7 @@
 //! A typed message body: the value, its result tag, and (once asked for) the value as
 //! JSON values.
 
+use std::any::Any;
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
@@ -17,6 +18,8 @@ mod tag;
 pub(super) struct TypedBody<T: ?Sized = dyn ErasedBody> {
     values: OnceLock<Result<Map<String, Value>, String>>,
     tag: OnceLock<Option<Cow<'static, str>>>,
+    /// Read from a request and checked against the schema as it was read.
+    checked: bool,
     value: T,
 }
 
@@ -25,8 +28,38 @@ impl TypedBody {
         Arc::new(TypedBody {
             values: OnceLock::new(),
             tag: OnceLock::new(),
+            checked: false,
             value,
         })
+    }
+
+    /// A request's call `{tag: input}` whose input was checked against the schema as it
+    /// was read; the input can be taken out again ([`take_input`](Self::take_input)).
+    pub(super) fn checked_call<I: Serialize + Send + Sync + 'static>(
+        tag: &'static str,
+        input: I,
+    ) -> Arc<Self> {
+        Arc::new(TypedBody {
+            values: OnceLock::new(),
+            tag: OnceLock::from(Some(Cow::Borrowed(tag))),
+            checked: true,
+            value: CallInput {
+                tag,
+                input: Some(input),
+            },
+        })
+    }
+
+    pub(super) fn is_checked(&self) -> bool {
+        self.checked
+    }
+
+    /// The input of a [checked call](Self::checked_call), when it is an `I` and no
+    /// clone of the message shares it.
+    pub(super) fn take_input<I: 'static>(shared: &mut Arc<Self>) -> Option<(&'static str, I)> {
+        let body = Arc::get_mut(shared)?;
+        let call = body.value.as_any_mut().downcast_mut::<CallInput<I>>()?;
+        Some((call.tag, call.input.take()?))
     }
 
     fn converted(&self) -> &Result<Map<String, Value>, String> {
@@ -80,6 +113,21 @@ impl TypedBody {
     }
 }
 
+/// A request's call, its input until a handler takes it.
+struct CallInput<I> {
+    tag: &'static str,
+    input: Option<I>,
+}
+
+impl<I: Serialize> Serialize for CallInput<I> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(Some(1))?;
+        map.serialize_entry(self.tag, &self.input)?;
+        map.end()
+    }
+}
+
 fn first_key(converted: &Result<Map<String, Value>, String>) -> Option<&str> {
     converted.as_ref().ok()?.keys().next().map(String::as_str)
 }
@@ -117,9 +165,12 @@ pub(super) trait ErasedBody: Send + Sync {
 
     /// The result tag, when the value gives it without being written.
     fn tag(&self) -> Option<Cow<'static, str>>;
+
+    /// The value, to take a request's input out of it.
+    fn as_any_mut(&mut self) -> &mut dyn Any;
 }
 
-impl<T: Serialize + Send + Sync> ErasedBody for T {
+impl<T: Serialize + Send + Sync + 'static> ErasedBody for T {
     fn to_values(&self) -> Result<Map<String, Value>, String> {
         match serde_json::to_value(self) {
             Ok(Value::Object(body)) => Ok(body),
@@ -152,10 +203,14 @@ impl<T: Serialize + Send + Sync> ErasedBody for T {
     }
 
     fn write_pack(&self, encoding: &BinaryEncoding, out: &mut Vec<u8>) -> Result<(), PackError> {
-        self.serialize(&mut PackSerializer { out, encoding })
+        self.serialize(&mut PackSerializer::new(out, encoding))
     }
 
     fn tag(&self) -> Option<Cow<'static, str>> {
         tag::tag_of(self)
+    }
+
+    fn as_any_mut(&mut self) -> &mut dyn Any {
+        self
     }
 }

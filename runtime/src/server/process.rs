@@ -20,7 +20,7 @@ use crate::binary::{BinaryRequest, says_packed};
 use crate::codec::{self, ParseFailure};
 use crate::message::{Headers, Message, find_header};
 use crate::refusal::Refusal;
-use crate::router::HandlerError;
+use crate::router::{HandlerError, TypedInputs};
 use crate::validate::{
     FunctionEntry, Selector, ValidationFailure, Validator, cases_json, check_headers,
 };
@@ -60,7 +60,11 @@ impl Server {
         let inner = &*self.inner;
         let request_size = bytes.len();
         let clock = Instant::now();
-        let decoded = codec::decode_request(bytes, &inner.binary);
+        let inputs = TypedInputs {
+            compiled: &inner.compiled,
+            router: &inner.router,
+        };
+        let decoded = codec::decode_request(bytes, &inner.binary, Some(inputs));
         let span = call_span(decoded.as_ref().ok());
         let started = (inner.metrics.is_some() || !span.is_disabled()).then_some(clock);
         let mut function = None;
@@ -243,9 +247,12 @@ impl Inner {
                 return invalid("ErrorInvalidRequestBody_", &[unknown], response_headers);
             };
 
-            let failures = self.check_request_body(id, request.body());
-            if !failures.is_empty() {
-                return invalid("ErrorInvalidRequestBody_", &failures, response_headers);
+            // A typed route's input read from the request was checked as it was read.
+            if !request.body_checked() {
+                let failures = self.check_request_body(id, request.body());
+                if !failures.is_empty() {
+                    return invalid("ErrorInvalidRequestBody_", &failures, response_headers);
+                }
             }
 
             let select = request

@@ -2,6 +2,7 @@
 //! back into a response [`Message`], and the route serving one function of a generated
 //! `Handler`.
 
+use std::borrow::Cow;
 use std::future::Future;
 use std::sync::Arc;
 
@@ -10,8 +11,10 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::FunctionInput;
-use crate::message::{Headers, Message};
+use crate::binary::PackValue;
+use crate::message::{CheckedCall, Headers, Message};
 use crate::router::{FunctionRouter, HandlerError};
+use crate::validate::{Compiled, Expect, FieldSet, NotRead, read_checked};
 
 /// What a generated handler method sees of a request besides its input.
 #[derive(Debug, Default)]
@@ -44,23 +47,31 @@ pub struct DecodeError {
 }
 
 /// Splits a request into its typed input and the handler context.
-pub fn decode_request<I, Rq, Rs>(request: Message) -> Result<(I, Context<Rq, Rs>), HandlerError>
+///
+/// The input of a binary request to a typed route was read (and checked) with the
+/// request; any other is read from the body's JSON values.
+pub fn decode_request<I, Rq, Rs>(mut request: Message) -> Result<(I, Context<Rq, Rs>), HandlerError>
 where
-    I: DeserializeOwned,
+    I: DeserializeOwned + 'static,
     Rq: DeserializeOwned,
     Rs: Default,
 {
+    let read = request.take_input::<I>();
     let (headers, body, extensions) = request.into_parts();
-    let (function, payload) = body.into_iter().next().unwrap_or_default();
-    let fail = |part, source| DecodeError {
-        function: function.clone(),
-        part,
-        source,
+    let (function, input) = match read {
+        Some((function, input)) => (Cow::Borrowed(function), input),
+        None => {
+            let (function, payload) = body.into_iter().next().unwrap_or_default();
+            match serde_json::from_value(payload) {
+                Ok(input) => (Cow::Owned(function), input),
+                Err(source) => return Err(decode_error(function, "request body", source)),
+            }
+        }
     };
-    let input = serde_json::from_value(payload).map_err(|e| fail("request body", e))?;
     // Read from the map in place: copying every header (credentials included) into a
     // value first would cost a clone per call.
-    let typed_headers = Rq::deserialize(&headers).map_err(|e| fail("request headers", e))?;
+    let typed_headers = Rq::deserialize(&headers)
+        .map_err(|e| decode_error(function.into_owned(), "request headers", e))?;
     let context = Context {
         headers: typed_headers,
         raw_headers: headers,
@@ -69,6 +80,14 @@ where
         raw_response_headers: Map::new(),
     };
     Ok((input, context))
+}
+
+fn decode_error(function: String, part: &'static str, source: serde_json::Error) -> HandlerError {
+    Box::new(DecodeError {
+        function,
+        part,
+        source,
+    })
 }
 
 /// Builds the response message from a typed result and the handler's context. The
@@ -116,7 +135,7 @@ where
     Rs: Default + Serialize + Send + 'static,
 {
     let routed = Arc::clone(handler);
-    router.insert(I::NAME, move |request: Message| {
+    router.insert_typed(I::NAME, read_input::<I>, move |request: Message| {
         let handler = Arc::clone(&routed);
         async move {
             let (input, mut context): (I, Context<Rq, Rs>) = decode_request(request)?;
@@ -124,4 +143,15 @@ where
             encode_response(output, context)
         }
     });
+}
+
+/// Reads the input of the typed route `I` from a binary request's payload, checked
+/// against the function's arguments as it is read.
+fn read_input<I: FunctionInput>(
+    payload: PackValue<'_, '_, '_>,
+    compiled: &Compiled,
+    args: &FieldSet,
+) -> Result<CheckedCall, NotRead> {
+    let input: I = read_checked(payload, compiled, Expect::Fields(args))?;
+    Ok(CheckedCall::new(I::NAME, input))
 }

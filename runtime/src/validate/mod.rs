@@ -1,19 +1,23 @@
 //! Validation of messages against a schema, with the protocol's failure reasons.
 
 mod compiled;
+mod expect;
 mod failure;
 mod headers;
+mod keys;
 mod mock;
 mod possible_select;
+mod read;
 mod select;
 mod value;
 mod write;
 
-pub(crate) use compiled::{Compiled, FunctionEntry, TagSet};
+pub(crate) use compiled::{Compiled, FieldSet, FunctionEntry, TagSet};
 pub(crate) use failure::cases_json;
 pub use failure::{Reason, ValidationFailure};
 pub(crate) use headers::check_headers;
 pub(crate) use possible_select::possible_select;
+pub(crate) use read::{NotRead, read_checked};
 pub(crate) use select::Selector;
 pub(crate) use value::Validator;
 pub(crate) use write::{

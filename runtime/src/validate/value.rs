@@ -403,7 +403,7 @@ pub(crate) enum NumberClass {
 }
 
 /// `i64::MIN` as an `f64`: where JSON parsing puts integer literals just below it.
-const I64_MIN_AS_F64: f64 = -9_223_372_036_854_775_808.0;
+pub(crate) const I64_MIN_AS_F64: f64 = -9_223_372_036_854_775_808.0;
 
 /// Whether a number is a 64-bit integer, an integer outside that range, or a float.
 ///

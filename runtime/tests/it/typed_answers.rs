@@ -18,7 +18,7 @@ use crate::vectors::conformance_dir;
 
 /// Values put in place of another: of every JSON type, and the numbers at the edges of
 /// the protocol's range.
-const LEAVES: [&str; 12] = [
+pub(crate) const LEAVES: [&str; 12] = [
     "null",
     "true",
     "7",
@@ -112,7 +112,7 @@ fn server(schema: Schema, answer: Answer, typed: bool) -> Server {
 }
 
 /// A random `struct.Value` from `seed`.
-fn random_value(schema: &Schema, seed: i32) -> Value {
+pub(crate) fn random_value(schema: &Schema, seed: i32) -> Value {
     let Some(TypeName::Struct(id)) = schema.names.get("struct.Value") else {
         panic!("the example schema has struct.Value");
     };
@@ -132,7 +132,7 @@ fn random_value(schema: &Schema, seed: i32) -> Value {
 }
 
 /// Every place in `value`: object entries and array items, depth first.
-fn places(value: &Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
+pub(crate) fn places(value: &Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
     let children: Vec<(Step, &Value)> = match value {
         Value::Object(map) => map.iter().map(|(k, v)| (Step::Key(k.clone()), v)).collect(),
         Value::Array(items) => items
@@ -151,12 +151,12 @@ fn places(value: &Value, path: &mut Vec<Step>, out: &mut Vec<Vec<Step>>) {
 }
 
 #[derive(Debug, Clone)]
-enum Step {
+pub(crate) enum Step {
     Key(String),
     Index(usize),
 }
 
-fn replace(value: &mut Value, path: &[Step], leaf: Value) {
+pub(crate) fn replace(value: &mut Value, path: &[Step], leaf: Value) {
     let mut at = value;
     for step in path {
         at = match step {
@@ -231,7 +231,7 @@ impl Servers {
     }
 }
 
-fn text(bytes: &[u8]) -> String {
+pub(crate) fn text(bytes: &[u8]) -> String {
     String::from_utf8_lossy(bytes).into_owned()
 }
 

@@ -13,12 +13,14 @@ use std::cell::Cell;
 
 use serde::Serialize;
 use serde::ser::{self, Serializer};
-use telepact_schema::{TypeExpr, TypeKind};
+use telepact_schema::TypeKind;
 
-use super::compiled::{Compiled, FieldSet, FunctionEntry, TagSet};
+use super::compiled::{Compiled, TagSet};
+pub(crate) use super::expect::Expect;
+use super::keys::{FieldCheck, MapKeys, Seen};
 use super::value::is_base64;
 use crate::binary::{BinaryEncoding, PackSerializer};
-use compound::{CheckedMap, CheckedSeq, CheckedStruct, FieldCheck, MapKeys, Seen};
+use compound::{CheckedMap, CheckedSeq, CheckedStruct};
 pub(crate) use key_text::KeyText;
 
 #[cfg(test)]
@@ -26,7 +28,7 @@ mod binary_tests;
 mod compound;
 mod key_text;
 #[cfg(test)]
-mod tests;
+pub(super) mod tests;
 
 /// The value did not pass, or took a form this writer leaves to the value path.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -73,10 +75,7 @@ pub(crate) fn write_result_binary<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<Option<&'static str>, NotWritten> {
     let start = out.len();
-    let mut pack = PackSerializer {
-        out: &mut *out,
-        encoding,
-    };
+    let mut pack = PackSerializer::new(&mut *out, encoding);
     let written = write_through(value, compiled, Expect::Tags(result), &mut pack);
     if written.is_err() {
         out.truncate(start);
@@ -105,77 +104,6 @@ fn write_through<T: Serialize + ?Sized, S: Serializer<Ok = ()>>(
     }
 }
 
-/// What the value at hand must be.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Expect<'c> {
-    /// A value of a type expression (structs and unions are resolved on use).
-    Type(&'c TypeExpr),
-    /// A struct's fields, or a union tag's payload.
-    Fields(&'c FieldSet),
-    /// A union value: one tag and its payload.
-    Tags(&'c TagSet),
-    /// Anything (`any`), with only the forms whose bytes do not depend on the path.
-    Any,
-}
-
-impl<'c> Expect<'c> {
-    fn kind(self) -> Option<&'c TypeKind> {
-        match self {
-            Expect::Type(ty) => Some(&ty.kind),
-            Expect::Fields(_) | Expect::Tags(_) | Expect::Any => None,
-        }
-    }
-
-    /// Any value but `null` passes (`null` only where [`accepts_null`](Self::accepts_null)).
-    fn any(self) -> bool {
-        matches!(self, Expect::Any) || self.kind() == Some(&TypeKind::Any)
-    }
-
-    /// `null` passes: a nullable type, or anywhere inside an `any` value (an `any` field
-    /// itself takes `null` only when nullable, as the validator has it).
-    fn accepts_null(self) -> bool {
-        match self {
-            Expect::Type(ty) => ty.nullable,
-            Expect::Any => true,
-            Expect::Fields(_) | Expect::Tags(_) => false,
-        }
-    }
-
-    fn is(self, kind: &TypeKind) -> bool {
-        self.any() || self.kind() == Some(kind)
-    }
-
-    fn accepts_integer(self) -> bool {
-        self.any() || matches!(self.kind(), Some(TypeKind::Integer | TypeKind::Number))
-    }
-
-    /// The fields a struct value (or a tag's payload) must have.
-    fn fields(self, compiled: &'c Compiled) -> Option<&'c FieldSet> {
-        match (self, self.kind()) {
-            (Expect::Fields(fields), _) => Some(fields),
-            (_, Some(TypeKind::Struct(id))) => Some(&compiled.structs[id.0 as usize].fields),
-            _ => None,
-        }
-    }
-
-    /// The function a link value (`{"fn.x": {..arguments..}}`) must call.
-    fn link(self, compiled: &'c Compiled) -> Option<&'c FunctionEntry> {
-        match self.kind() {
-            Some(TypeKind::FunctionLink(id)) => Some(compiled.function(*id)),
-            _ => None,
-        }
-    }
-
-    /// The tags a union value must pick from.
-    fn tags(self, compiled: &'c Compiled) -> Option<&'c TagSet> {
-        match (self, self.kind()) {
-            (Expect::Tags(tags), _) => Some(tags),
-            (_, Some(TypeKind::Union(id))) => Some(&compiled.unions[id.0 as usize]),
-            _ => None,
-        }
-    }
-}
-
 fn not_written<E: ser::Error>() -> E {
     E::custom("not written: left to the value path")
 }
@@ -183,9 +111,6 @@ fn not_written<E: ser::Error>() -> E {
 fn check<E: ser::Error>(ok: bool) -> Result<(), E> {
     if ok { Ok(()) } else { Err(not_written()) }
 }
-
-/// `i64::MIN` as a float: the validator takes it for an integer literal out of range.
-const I64_MIN_AS_F64: f64 = -9_223_372_036_854_775_808.0;
 
 /// A serializer that checks each value against [`Expect`] and hands it to `inner`.
 struct Checked<'c, S> {
@@ -270,13 +195,10 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
     }
 
     fn serialize_u64(self, v: u64) -> Result<S::Ok, S::Error> {
-        // Past `i64::MAX` an integer is out of the protocol's range (`any` takes it).
+        check(self.expect.accepts_u64(v))?;
         match i64::try_from(v) {
-            Ok(v) => self.serialize_i64(v),
-            Err(_) => {
-                check(self.expect.any())?;
-                self.inner.serialize_u64(v)
-            }
+            Ok(v) => self.inner.serialize_i64(v),
+            Err(_) => self.inner.serialize_u64(v),
         }
     }
 
@@ -286,10 +208,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
     }
 
     fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
-        // A value holds no NaN or infinity (it becomes `null`); a `number` takes -2^63
-        // for an integer literal out of range.
-        let number = self.expect.kind() == Some(&TypeKind::Number) && v != I64_MIN_AS_F64;
-        check(v.is_finite() && (self.expect.any() || number))?;
+        check(self.expect.accepts_float(v))?;
         self.inner.serialize_f64(v)
     }
 

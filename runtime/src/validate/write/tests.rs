@@ -11,7 +11,7 @@ use telepact_schema::Schema;
 use super::{NotWritten, write_result};
 use crate::validate::{Compiled, Validator};
 
-pub(super) const SCHEMA: &str = r#"[
+pub(crate) const SCHEMA: &str = r#"[
   {"struct.Point": {"x": "integer", "y": "number", "label!": "string?"}},
   {"union.Shape": [{"Circle": {"radius": "number"}}, {"Dot": {}}]},
   {"fn.all": {}, "->": [
@@ -106,7 +106,7 @@ fn without(mut body: Value, path: &[&str]) -> Value {
 }
 
 /// Values the writer and the validator must judge alike.
-pub(super) fn variants() -> Vec<Value> {
+pub(crate) fn variants() -> Vec<Value> {
     let ok = ok_body();
     let leaves = [
         json!(null),
@@ -534,7 +534,7 @@ fn repeated_and_non_string_keys_are_not_written() {
 #[test]
 fn a_repeated_key_is_found_in_a_map_of_any_size() {
     for count in [1, 2, 16, 17, 40] {
-        let mut seen = super::compound::Seen::default();
+        let mut seen = crate::validate::keys::Seen::default();
         for i in 0..count {
             assert!(seen.first(&format!("k{i}")), "{count}: k{i} is new");
         }

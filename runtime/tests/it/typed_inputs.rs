@@ -1,0 +1,221 @@
+//! Binary requests to a typed route, whose input the server reads straight from the
+//! request's MessagePack while checking it against the schema: a typed route's server
+//! answers every request, valid or not, exactly as a server of JSON values does; and it
+//! reads the input from the bytes exactly when the request is valid. Requests hold the
+//! protocol's random values of the conformance example's `struct.Value`, some with a
+//! place changed to a value of another type or an unknown key added.
+
+use std::cell::Cell;
+use std::sync::{Arc, OnceLock};
+
+use proptest::prelude::*;
+use serde::de::IgnoredAny;
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::{Map, Value, json};
+use telepact::binary::{BinaryEncoding, encode_request};
+use telepact::schema::Schema;
+use telepact::typed::__codegen::{Context, Route, route};
+use telepact::typed::FunctionInput;
+use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
+
+use crate::typed_answers::{LEAVES, places, random_value, replace, text};
+use crate::vectors::conformance_dir;
+
+thread_local! {
+    /// How the last `TestInput` was read (a read that failed is not noted): from the
+    /// request's bytes, or from values.
+    static READ_FROM_BYTES: Cell<Option<bool>> = const { Cell::new(None) };
+}
+
+/// The arguments of `fn.test` as JSON values, read the way a typed route reads its
+/// input; it notes whether it was read from the request's bytes.
+#[derive(Serialize)]
+struct TestInput(Map<String, Value>);
+
+impl<'de> Deserialize<'de> for TestInput {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        let from_bytes = std::any::type_name::<D>().contains("PackValue");
+        let input = Map::deserialize(deserializer)?;
+        READ_FROM_BYTES.with(|read| read.set(Some(from_bytes)));
+        Ok(TestInput(input))
+    }
+}
+
+impl FunctionInput for TestInput {
+    const NAME: &'static str = "fn.test";
+    const RESULT_TAGS: &'static [&'static str] = &["Ok_", "ErrorExample"];
+    type Output = Value;
+}
+
+impl Route<(), IgnoredAny, ()> for TestInput {
+    async fn serve(
+        _handler: &(),
+        input: Self,
+        _context: &mut Context<IgnoredAny, ()>,
+    ) -> Result<Value, HandlerError> {
+        Ok(json!({"Ok_": input.0}))
+    }
+}
+
+struct Servers {
+    schema: Schema,
+    typed: Server,
+    values: Server,
+}
+
+/// Servers of the example schema without its `bytes` and `any` fields, which the
+/// typed reader leaves to the value path.
+fn servers() -> Option<&'static Servers> {
+    static SERVERS: OnceLock<Option<Servers>> = OnceLock::new();
+    SERVERS
+        .get_or_init(|| {
+            let file = conformance_dir()?.join("schemas/example/example.telepact.json");
+            let text = std::fs::read_to_string(file).expect("the example schema reads");
+            let mut definitions: Value = serde_json::from_str(&text).expect("JSON");
+            for definition in definitions.as_array_mut().expect("a list") {
+                if let Some(Value::Object(fields)) = definition.get_mut("struct.Value") {
+                    fields.retain(|_, ty| {
+                        let ty = ty.to_string();
+                        !ty.contains("bytes") && !ty.contains("any")
+                    });
+                }
+            }
+            Some(Servers::new(&definitions.to_string()))
+        })
+        .as_ref()
+}
+
+impl Servers {
+    fn new(schema: &str) -> Self {
+        let load = || Schema::from_text(schema).expect("loads");
+        let mut typed = FunctionRouter::new();
+        route::<(), TestInput, IgnoredAny, ()>(&mut typed, &Arc::new(()));
+        let values = FunctionRouter::new().route("fn.test", |request: Message| async move {
+            let payload = request.into_body().into_iter().next().map(|(_, p)| p);
+            let payload = match payload {
+                Some(Value::Object(payload)) => payload,
+                _ => Map::new(),
+            };
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+        });
+        let server = |router| {
+            Server::builder(load(), router)
+                .auth_required(false)
+                .build()
+                .expect("the example server builds")
+        };
+        Servers {
+            schema: load(),
+            typed: server(typed),
+            values: server(values),
+        }
+    }
+
+    /// Both servers' answers to `request`, and whether the typed route's input was read
+    /// from the bytes (`None`: the typed route was not called).
+    fn answers(&self, request: &[u8]) -> (Vec<u8>, Vec<u8>, Option<bool>) {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("a runtime");
+        READ_FROM_BYTES.with(|read| read.set(None));
+        runtime.block_on(async {
+            let typed = self.typed.process(request).await.bytes;
+            let read = READ_FROM_BYTES.with(Cell::get);
+            let values = self.values.process(request).await.bytes;
+            (typed, values, read)
+        })
+    }
+
+    /// A binary request to `fn.test` with `payload`, in the server's encoding.
+    fn request(&self, payload: Value, packed: bool, extra_headers: bool) -> Vec<u8> {
+        let encoding = BinaryEncoding::new(&self.schema);
+        let mut headers = Headers::new();
+        headers.insert("@bin_".into(), json!([encoding.checksum()]));
+        if packed {
+            headers.insert("@pac_".into(), json!(true));
+        }
+        if extra_headers {
+            headers.insert("@id_".into(), json!("call-1"));
+        }
+        let Value::Object(payload) = payload else {
+            panic!("a payload is an object");
+        };
+        let message = Message::new(headers, "fn.test", payload);
+        encode_request(&message, &encoding, packed).expect("the request encodes")
+    }
+}
+
+/// A random `fn.test` payload from `seed` with `changes` (places and `LEAVES` indexes),
+/// and with an unknown key added to it when `unknown_key`.
+fn payload(
+    schema: &Schema,
+    seed: i32,
+    changes: &[(prop::sample::Index, usize)],
+    unknown_key: Option<prop::sample::Index>,
+) -> Value {
+    let mut value = random_value(schema, seed);
+    for (place, leaf) in changes {
+        let mut all = Vec::new();
+        places(&value, &mut Vec::new(), &mut all);
+        if !all.is_empty() {
+            let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
+            replace(&mut value, &all[place.index(all.len())], leaf);
+        }
+    }
+    let mut payload = json!({"value!": value});
+    if let Some(place) = unknown_key {
+        let mut objects = vec![Vec::new()];
+        places(&payload, &mut Vec::new(), &mut objects);
+        objects.retain(|path| at(&payload, path).is_some_and(Value::is_object));
+        let path = &objects[place.index(objects.len())];
+        let mut target = &mut payload;
+        for step in path {
+            target = match step {
+                crate::typed_answers::Step::Key(key) => &mut target[key.as_str()],
+                crate::typed_answers::Step::Index(i) => &mut target[*i],
+            };
+        }
+        if let Value::Object(map) = target {
+            map.insert("unknown!".to_string(), json!(1));
+        }
+    }
+    payload
+}
+
+fn at<'v>(value: &'v Value, path: &[crate::typed_answers::Step]) -> Option<&'v Value> {
+    path.iter().try_fold(value, |at, step| match step {
+        crate::typed_answers::Step::Key(key) => at.get(key.as_str()),
+        crate::typed_answers::Step::Index(i) => at.get(*i),
+    })
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn a_typed_route_answers_binary_requests_as_a_values_server_does(
+        seed in any::<i32>(),
+        changes in prop::collection::vec((any::<prop::sample::Index>(), 0..LEAVES.len()), 0..3),
+        unknown_key in prop::option::weighted(0.2, any::<prop::sample::Index>()),
+        packed in prop::bool::weighted(0.1),
+        extra_headers in any::<bool>(),
+    ) {
+        let Some(servers) = servers() else { return Ok(()) };
+        let payload = payload(&servers.schema, seed, &changes, unknown_key);
+        let request = servers.request(payload, packed, extra_headers);
+        let (typed, values, read) = servers.answers(&request);
+        prop_assert_eq!(&typed, &values, "{} / {}", text(&typed), text(&values));
+        let valid = typed.first() == Some(&0x92);
+        if packed {
+            // A packed body is unpacked as values first.
+            prop_assert_eq!(read, valid.then_some(false));
+        } else {
+            // Read from the bytes exactly when valid; an invalid request never reaches
+            // the typed route.
+            prop_assert_eq!(read, valid.then_some(true), "{}", text(&typed));
+        }
+        if changes.is_empty() && unknown_key.is_none() {
+            prop_assert!(valid, "{}", text(&typed));
+        }
+    }
+}
