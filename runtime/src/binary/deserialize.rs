@@ -56,6 +56,7 @@ impl<'r, 'a, 'e> PackValue<'r, 'a, 'e> {
 impl<'de> Deserializer<'de> for PackValue<'_, 'de, '_> {
     type Error = Unread;
 
+    #[inline]
     fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Unread> {
         let depth = self.depth.spend(1)?;
         match self.reader.head()? {
@@ -95,6 +96,7 @@ impl<'de> Deserializer<'de> for PackValue<'_, 'de, '_> {
         }
     }
 
+    #[inline]
     fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unread> {
         let mut ahead = *self.reader;
         if matches!(ahead.head()?, Head::Nil) {
@@ -147,6 +149,7 @@ struct PackItems<'r, 'a, 'e> {
 impl<'de> SeqAccess<'de> for PackItems<'_, 'de, '_> {
     type Error = Unread;
 
+    #[inline]
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
@@ -175,6 +178,7 @@ struct PackEntries<'r, 'a, 'e> {
 impl<'de> MapAccess<'de> for PackEntries<'_, 'de, '_> {
     type Error = Unread;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -191,6 +195,7 @@ impl<'de> MapAccess<'de> for PackEntries<'_, 'de, '_> {
         seed.deserialize(key).map(Some)
     }
 
+    #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Unread> {
         seed.deserialize(PackValue::new(self.reader, self.encoding, self.depth))
     }
@@ -211,6 +216,7 @@ pub(super) struct PackKey<'r, 'a, 'e> {
 impl<'de> Deserializer<'de> for PackKey<'_, 'de, '_> {
     type Error = Unread;
 
+    #[inline]
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unread> {
         let depth = self.depth.spend(1)?;
         let id = match self.reader.head()? {

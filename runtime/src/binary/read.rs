@@ -83,24 +83,29 @@ impl<'a> Reader<'a> {
         Ok(taken)
     }
 
+    #[inline]
     fn array<const N: usize>(&mut self) -> Result<[u8; N], SyntaxError> {
         let mut out = [0; N];
         out.copy_from_slice(self.take(N)?);
         Ok(out)
     }
 
+    #[inline]
     fn u8(&mut self) -> Result<u8, SyntaxError> {
         Ok(self.array::<1>()?[0])
     }
 
+    #[inline]
     fn u16(&mut self) -> Result<u16, SyntaxError> {
         Ok(u16::from_be_bytes(self.array()?))
     }
 
+    #[inline]
     fn u32(&mut self) -> Result<u32, SyntaxError> {
         Ok(u32::from_be_bytes(self.array()?))
     }
 
+    #[inline]
     fn u64(&mut self) -> Result<u64, SyntaxError> {
         Ok(u64::from_be_bytes(self.array()?))
     }

@@ -164,6 +164,7 @@ impl Counted<'_, '_, '_> {
         ))?
     }
 
+    #[inline]
     fn end(self) -> Result<(), PackError> {
         if self.written == self.announced {
             Ok(())
@@ -184,81 +185,100 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
     type SerializeStruct = Counted<'w, 'o, 'e>;
     type SerializeStructVariant = Impossible<(), PackError>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), PackError> {
         Ok(mp::write_bool(self.out, v)?)
     }
 
+    #[inline]
     fn serialize_i8(self, v: i8) -> Result<(), PackError> {
         self.serialize_i64(v.into())
     }
 
+    #[inline]
     fn serialize_i16(self, v: i16) -> Result<(), PackError> {
         self.serialize_i64(v.into())
     }
 
+    #[inline]
     fn serialize_i32(self, v: i32) -> Result<(), PackError> {
         self.serialize_i64(v.into())
     }
 
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<(), PackError> {
         // The shortest form, a non-negative one unsigned: as the encoder writes a JSON
         // number.
         Ok(mp::write_sint(self.out, v).map(drop)?)
     }
 
+    #[inline]
     fn serialize_u8(self, v: u8) -> Result<(), PackError> {
         self.serialize_u64(v.into())
     }
 
+    #[inline]
     fn serialize_u16(self, v: u16) -> Result<(), PackError> {
         self.serialize_u64(v.into())
     }
 
+    #[inline]
     fn serialize_u32(self, v: u32) -> Result<(), PackError> {
         self.serialize_u64(v.into())
     }
 
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<(), PackError> {
         Ok(mp::write_uint(self.out, v).map(drop)?)
     }
 
+    #[inline]
     fn serialize_f32(self, _v: f32) -> Result<(), PackError> {
         Err(refused("f32"))
     }
 
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), PackError> {
         // A JSON number made from a float stays one, whole or not.
         Ok(mp::write_f64(self.out, v)?)
     }
 
+    #[inline]
     fn serialize_char(self, v: char) -> Result<(), PackError> {
         self.serialize_str(v.encode_utf8(&mut [0; 4]))
     }
 
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<(), PackError> {
         Ok(mp::write_str(self.out, v)?)
     }
 
+    #[inline]
     fn serialize_bytes(self, _v: &[u8]) -> Result<(), PackError> {
         Err(refused("bytes"))
     }
 
+    #[inline]
     fn serialize_none(self) -> Result<(), PackError> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<(), PackError> {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_unit(self) -> Result<(), PackError> {
         Ok(mp::write_nil(self.out)?)
     }
 
+    #[inline]
     fn serialize_unit_struct(self, _name: &'static str) -> Result<(), PackError> {
         self.serialize_unit()
     }
 
+    #[inline]
     fn serialize_unit_variant(
         self,
         _name: &'static str,
@@ -268,6 +288,7 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
         self.serialize_str(variant)
     }
 
+    #[inline]
     fn serialize_newtype_struct<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -276,6 +297,7 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_newtype_variant<T: Serialize + ?Sized>(
         self,
         _name: &'static str,
@@ -289,14 +311,17 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
         value.serialize(self)
     }
 
+    #[inline]
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, PackError> {
         self.array(len.ok_or_else(|| refused("a list of unknown length"))?)
     }
 
+    #[inline]
     fn serialize_tuple(self, len: usize) -> Result<Self::SerializeTuple, PackError> {
         self.array(len)
     }
 
+    #[inline]
     fn serialize_tuple_struct(
         self,
         _name: &'static str,
@@ -305,6 +330,7 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
         self.array(len)
     }
 
+    #[inline]
     fn serialize_tuple_variant(
         self,
         _name: &'static str,
@@ -315,10 +341,12 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
         Err(refused("a tuple variant"))
     }
 
+    #[inline]
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, PackError> {
         self.map(len.ok_or_else(|| refused("a map of unknown length"))?)
     }
 
+    #[inline]
     fn serialize_struct(
         self,
         _name: &'static str,
@@ -327,6 +355,7 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
         self.map(len)
     }
 
+    #[inline]
     fn serialize_struct_variant(
         self,
         _name: &'static str,
@@ -349,6 +378,7 @@ macro_rules! counted_items {
                 self.item(value)
             }
 
+            #[inline]
             fn end(self) -> Result<(), PackError> {
                 Counted::end(self)
             }
@@ -366,14 +396,17 @@ impl ser::SerializeMap for Counted<'_, '_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), PackError> {
         self.key(key)
     }
 
+    #[inline]
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), PackError> {
         value.serialize(&mut *self.writer)
     }
 
+    #[inline]
     fn end(self) -> Result<(), PackError> {
         Counted::end(self)
     }
@@ -383,6 +416,7 @@ impl ser::SerializeStruct for Counted<'_, '_, '_> {
     type Ok = ();
     type Error = PackError;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -393,6 +427,7 @@ impl ser::SerializeStruct for Counted<'_, '_, '_> {
         value.serialize(&mut *self.writer)
     }
 
+    #[inline]
     fn end(self) -> Result<(), PackError> {
         Counted::end(self)
     }

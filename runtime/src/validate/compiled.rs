@@ -68,10 +68,16 @@ impl FieldSet {
     /// Messages mostly list their keys in the schema's order, so a caller that expects
     /// the field after the one it found last compares one key instead of scanning or
     /// hashing.
+    #[inline]
     pub(crate) fn find_from(&self, key: &str, expected: usize) -> Option<(usize, &Field)> {
-        if let Some(field) = self.fields.get(expected).filter(|f| f.key == key) {
-            return Some((expected, field));
+        match self.fields.get(expected) {
+            Some(field) if field.key == key => Some((expected, field)),
+            _ => self.find_anywhere(key),
         }
+    }
+
+    #[cold]
+    fn find_anywhere(&self, key: &str) -> Option<(usize, &Field)> {
         let i = self
             .index
             .find(key, self.fields.iter().map(|f| f.key.as_str()))?;

@@ -20,6 +20,7 @@ pub(crate) enum Expect<'c> {
 }
 
 impl<'c> Expect<'c> {
+    #[inline]
     pub(crate) fn kind(self) -> Option<&'c TypeKind> {
         match self {
             Expect::Type(ty) => Some(&ty.kind),
@@ -28,12 +29,21 @@ impl<'c> Expect<'c> {
     }
 
     /// Any value but `null` passes (`null` only where [`accepts_null`](Self::accepts_null)).
+    #[inline]
     pub(crate) fn any(self) -> bool {
-        matches!(self, Expect::Any) || self.kind() == Some(&TypeKind::Any)
+        matches!(
+            self,
+            Expect::Any
+                | Expect::Type(TypeExpr {
+                    kind: TypeKind::Any,
+                    ..
+                })
+        )
     }
 
     /// `null` passes: a nullable type, or anywhere inside an `any` value (an `any` field
     /// itself takes `null` only when nullable, as the validator has it).
+    #[inline]
     pub(crate) fn accepts_null(self) -> bool {
         match self {
             Expect::Type(ty) => ty.nullable,
@@ -42,10 +52,12 @@ impl<'c> Expect<'c> {
         }
     }
 
+    #[inline]
     pub(crate) fn is(self, kind: &TypeKind) -> bool {
         self.any() || self.kind() == Some(kind)
     }
 
+    #[inline]
     pub(crate) fn accepts_integer(self) -> bool {
         self.any() || matches!(self.kind(), Some(TypeKind::Integer | TypeKind::Number))
     }
@@ -53,18 +65,21 @@ impl<'c> Expect<'c> {
     /// A float passes: finite (a value holds no NaN or infinity, which become `null`),
     /// under `any`, or for a `number` unless it is -2^63, which the validator takes for
     /// an integer literal out of range.
+    #[inline]
     pub(crate) fn accepts_float(self, v: f64) -> bool {
         let number = self.kind() == Some(&TypeKind::Number) && v != I64_MIN_AS_F64;
         v.is_finite() && (self.any() || number)
     }
 
     /// A signed integer passes: every `i64` is in the protocol's range.
+    #[inline]
     pub(crate) fn accepts_i64(self, _v: i64) -> bool {
         self.accepts_integer()
     }
 
     /// An unsigned integer passes: as an integer up to `i64::MAX`; past it, out of the
     /// protocol's range, only under `any`.
+    #[inline]
     pub(crate) fn accepts_u64(self, v: u64) -> bool {
         if i64::try_from(v).is_ok() {
             self.accepts_integer()
@@ -74,6 +89,7 @@ impl<'c> Expect<'c> {
     }
 
     /// The fields a struct value (or a tag's payload) must have.
+    #[inline]
     pub(crate) fn fields(self, compiled: &'c Compiled) -> Option<&'c FieldSet> {
         match (self, self.kind()) {
             (Expect::Fields(fields), _) => Some(fields),
@@ -83,6 +99,7 @@ impl<'c> Expect<'c> {
     }
 
     /// The function a link value (`{"fn.x": {..arguments..}}`) must call.
+    #[inline]
     pub(crate) fn link(self, compiled: &'c Compiled) -> Option<&'c FunctionEntry> {
         match self.kind() {
             Some(TypeKind::FunctionLink(id)) => Some(compiled.function(*id)),
@@ -91,6 +108,7 @@ impl<'c> Expect<'c> {
     }
 
     /// The tags a union value must pick from.
+    #[inline]
     pub(crate) fn tags(self, compiled: &'c Compiled) -> Option<&'c TagSet> {
         match (self, self.kind()) {
             (Expect::Tags(tags), _) => Some(tags),

@@ -15,26 +15,38 @@ use super::expect::Expect;
 /// unknown key and to notice a missing required one.
 pub(crate) struct FieldCheck<'c> {
     fields: &'c FieldSet,
-    written: SmallVec<[u64; 1]>,
+    /// The first 64 fields' bits; `more` holds the rest's, for the rare larger struct.
+    written: u64,
+    more: Vec<u64>,
     required_written: usize,
     /// Where the next key is looked for first: fields mostly come in schema order.
     next: usize,
 }
 
 impl<'c> FieldCheck<'c> {
+    #[inline]
     pub(crate) fn new(fields: &'c FieldSet) -> Self {
+        let more = match fields.fields.len() {
+            0..=64 => Vec::new(),
+            len => vec![0; (len - 64).div_ceil(64)],
+        };
         FieldCheck {
             fields,
-            written: SmallVec::from_elem(0, fields.fields.len().div_ceil(64)),
+            written: 0,
+            more,
             required_written: 0,
             next: 0,
         }
     }
 
+    #[inline]
     pub(crate) fn field(&mut self, key: &str) -> Option<&'c Field> {
         let (index, field) = self.fields.find_from(key, self.next)?;
-        let (word, bit) = (index / 64, 1u64 << (index % 64));
-        let slot = self.written.get_mut(word)?;
+        let bit = 1u64 << (index % 64);
+        let slot = match index {
+            0..64 => &mut self.written,
+            _ => self.more.get_mut(index / 64 - 1)?,
+        };
         if *slot & bit != 0 {
             return None;
         }
@@ -46,6 +58,7 @@ impl<'c> FieldCheck<'c> {
         Some(field)
     }
 
+    #[inline]
     pub(crate) fn complete(&self) -> bool {
         self.required_written == self.fields.required
     }
@@ -103,6 +116,7 @@ pub(crate) enum MapKeys<'c> {
 
 impl<'c> MapKeys<'c> {
     /// What the value under `key` must be, or `None` when the key is not allowed.
+    #[inline]
     pub(crate) fn value_for(&mut self, key: &str) -> Option<Expect<'c>> {
         match self {
             MapKeys::Entries(item, seen) => seen.first(key).then_some(*item),

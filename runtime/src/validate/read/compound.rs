@@ -27,6 +27,7 @@ pub(super) struct CheckedSeq<'c, A> {
 impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for CheckedSeq<'_, A> {
     type Error = A::Error;
 
+    #[inline]
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
@@ -77,6 +78,7 @@ impl<'c, A> CheckedMap<'c, A> {
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'_, A> {
     type Error = A::Error;
 
+    #[inline]
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
@@ -91,6 +93,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'_, A> {
         Ok(key)
     }
 
+    #[inline]
     fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
         let expect = self.value.take().ok_or_else(not_read)?;
         self.inner.next_value_seed(CheckedSeed {
@@ -115,6 +118,7 @@ struct KeySeed<'k, 'c, K> {
 impl<'de, K: DeserializeSeed<'de>> DeserializeSeed<'de> for KeySeed<'_, '_, K> {
     type Value = K::Value;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<K::Value, D::Error> {
         deserializer.deserialize_str(self)
     }
@@ -127,6 +131,7 @@ impl<'de, K: DeserializeSeed<'de>> Visitor<'de> for KeySeed<'_, '_, K> {
         formatter.write_str("a map key")
     }
 
+    #[inline]
     fn visit_str<E: de::Error>(self, key: &str) -> Result<K::Value, E> {
         *self.value = Some(self.keys.value_for(key).ok_or_else(not_read)?);
         self.inner.deserialize(StrDeserializer::<E>::new(key))
@@ -199,6 +204,7 @@ struct StructSeed<V> {
 impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for StructSeed<V> {
     type Value = V::Value;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
         deserializer.deserialize_struct("", self.fields, self.visitor)
     }

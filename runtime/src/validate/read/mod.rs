@@ -59,6 +59,7 @@ fn check<E: de::Error>(ok: bool) -> Result<(), E> {
 
 /// Whether this reader reads a value of `expect` at all. `any` and `bytes` are left
 /// to the value path (a JSON value's forms, base64 text), as are the mock types.
+#[inline]
 fn readable(expect: Expect<'_>) -> bool {
     !expect.any()
         && !matches!(
@@ -87,6 +88,7 @@ impl<'c, D> CheckedDe<'c, D> {
 /// The `deserialize_*` methods handed on as they are, with the visitor checking.
 macro_rules! checked_forms {
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {$(
+        #[inline]
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
             check(readable(self.expect))?;
             let visitor = self.visitor(visitor);
@@ -173,6 +175,7 @@ pub(super) struct CheckedSeed<'c, S> {
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CheckedSeed<'_, S> {
     type Value = S::Value;
 
+    #[inline]
     fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<S::Value, D::Error> {
         self.inner.deserialize(CheckedDe {
             inner: deserializer,
@@ -192,6 +195,7 @@ struct CheckedVisitor<'c, V> {
 /// Integer events: checked as the JSON number they make, handed on as they came.
 macro_rules! checked_integers {
     ($($method:ident($ty:ty) as $wide:ty: $accepts:ident),* $(,)?) => {$(
+        #[inline]
         fn $method<E: de::Error>(self, v: $ty) -> Result<V::Value, E> {
             check(self.expect.$accepts(<$wide>::from(v)))?;
             self.inner.$method(v)
@@ -206,6 +210,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
         self.inner.expecting(formatter)
     }
 
+    #[inline]
     fn visit_bool<E: de::Error>(self, v: bool) -> Result<V::Value, E> {
         check(self.expect.is(&TypeKind::Boolean))?;
         self.inner.visit_bool(v)
@@ -222,36 +227,43 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
         visit_u64(u64) as u64: accepts_u64,
     );
 
+    #[inline]
     fn visit_f64<E: de::Error>(self, v: f64) -> Result<V::Value, E> {
         check(self.expect.accepts_float(v))?;
         self.inner.visit_f64(v)
     }
 
+    #[inline]
     fn visit_str<E: de::Error>(self, v: &str) -> Result<V::Value, E> {
         check(self.expect.is(&TypeKind::String))?;
         self.inner.visit_str(v)
     }
 
+    #[inline]
     fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<V::Value, E> {
         check(self.expect.is(&TypeKind::String))?;
         self.inner.visit_borrowed_str(v)
     }
 
+    #[inline]
     fn visit_string<E: de::Error>(self, v: String) -> Result<V::Value, E> {
         check(self.expect.is(&TypeKind::String))?;
         self.inner.visit_string(v)
     }
 
+    #[inline]
     fn visit_none<E: de::Error>(self) -> Result<V::Value, E> {
         check(self.expect.accepts_null())?;
         self.inner.visit_none()
     }
 
+    #[inline]
     fn visit_unit<E: de::Error>(self) -> Result<V::Value, E> {
         check(self.expect.accepts_null())?;
         self.inner.visit_unit()
     }
 
+    #[inline]
     fn visit_some<D: Deserializer<'de>>(self, deserializer: D) -> Result<V::Value, D::Error> {
         self.inner.visit_some(CheckedDe {
             inner: deserializer,
@@ -260,6 +272,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
         })
     }
 
+    #[inline]
     fn visit_newtype_struct<D: Deserializer<'de>>(
         self,
         deserializer: D,
@@ -271,6 +284,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
         })
     }
 
+    #[inline]
     fn visit_seq<A: de::SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
         let Some(TypeKind::Array(item)) = self.expect.kind() else {
             return Err(not_read());
@@ -286,6 +300,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
         Ok(value)
     }
 
+    #[inline]
     fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         let keys = map_keys(self.expect, self.compiled).ok_or_else(not_read)?;
         let mut entries = CheckedMap::new(map, keys, self.compiled);
@@ -326,6 +341,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for EnumFromMap<'_, V> {
         self.inner.expecting(formatter)
     }
 
+    #[inline]
     fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
         let entries = CheckedMap::new(map, self.keys, self.compiled);
         self.inner.visit_enum(CheckedEnum { entries })
