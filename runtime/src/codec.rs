@@ -3,9 +3,11 @@
 //! MessagePack through [`crate::binary`] (a request whose first byte is `0x92`; an `Ok_`
 //! response to a request that sent `@bin_`).
 
+use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::binary::{self, BinaryRequest, ServerBinary};
@@ -71,6 +73,11 @@ pub(crate) fn decode_request(
     if binary::is_msgpack(bytes) {
         return binary.decode_request_for(bytes, inputs);
     }
+    if let Some(inputs) = inputs.filter(|inputs| inputs.router.has_typed_routes()) {
+        if let Some(call) = read_typed_call(bytes, inputs) {
+            return Ok(call);
+        }
+    }
     // A well-formed message reads straight into its two maps; anything else is read
     // again as one value, to tell which shape it failed.
     if let Ok((RoomyHeaders(headers), body)) =
@@ -83,6 +90,47 @@ pub(crate) fn decode_request(
     let value: Value =
         serde_json::from_slice(bytes).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
     message_from_json(value)
+}
+
+/// A well-formed JSON request to a typed route, its input read straight from the
+/// payload's text and checked against the schema as it is read; `None` for any other
+/// request, which is then read as values.
+fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<Message> {
+    let (RoomyHeaders(headers), OneEntry(function, payload)) =
+        serde_json::from_slice::<(RoomyHeaders, OneEntry<'_>)>(bytes).ok()?;
+    let (read, args) = inputs.reader(&function)?;
+    let call = (read.json)(payload.get(), inputs.compiled, args).ok()?;
+    Some(Message::checked_call(headers, call))
+}
+
+/// A body of exactly one entry: its key and its value's text.
+struct OneEntry<'de>(Cow<'de, str>, &'de RawValue);
+
+impl<'de> Deserialize<'de> for OneEntry<'de> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Entry;
+
+        impl<'de> Visitor<'de> for Entry {
+            type Value = OneEntry<'de>;
+
+            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+                formatter.write_str("a map of one entry")
+            }
+
+            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
+                let Some(key) = entries.next_key::<Cow<'de, str>>()? else {
+                    return Err(serde::de::Error::invalid_length(0, &self));
+                };
+                let value = entries.next_value::<&'de RawValue>()?;
+                if entries.next_key::<serde::de::IgnoredAny>()?.is_some() {
+                    return Err(serde::de::Error::invalid_length(2, &self));
+                }
+                Ok(OneEntry(key, value))
+            }
+        }
+
+        deserializer.deserialize_map(Entry)
+    }
 }
 
 /// A request's headers, read into a map with [`HEADER_ROOM`] to spare.

@@ -34,10 +34,19 @@ where
     }
 }
 
-/// Reads a typed route's input from a binary request's payload, checked against the
-/// function's arguments as it is read (see `validate::read`).
-pub(crate) type ReadInput =
-    for<'r, 'a, 'e> fn(PackValue<'r, 'a, 'e>, &Compiled, &FieldSet) -> Result<CheckedCall, NotRead>;
+/// Reads a typed route's input from a request's payload, checked against the function's
+/// arguments as it is read (see `validate::read`).
+#[derive(Clone, Copy)]
+pub(crate) struct ReadInput {
+    /// From a binary request's MessagePack.
+    pub(crate) binary: for<'r, 'a, 'e> fn(
+        PackValue<'r, 'a, 'e>,
+        &Compiled,
+        &FieldSet,
+    ) -> Result<CheckedCall, NotRead>,
+    /// From a JSON request's payload text.
+    pub(crate) json: fn(&str, &Compiled, &FieldSet) -> Result<CheckedCall, NotRead>,
+}
 
 /// What the server needs to read typed routes' inputs from a request's bytes.
 #[derive(Clone, Copy)]
@@ -112,6 +121,12 @@ impl FunctionRouter {
             Arc::make_mut(&mut self.inputs).extend(inputs);
         }
         self
+    }
+
+    /// Whether some route is typed.
+    #[inline]
+    pub(crate) fn has_typed_routes(&self) -> bool {
+        !self.inputs.is_empty()
     }
 
     /// How the typed route of `function` reads its input, if it is a typed route.

@@ -268,12 +268,8 @@ pub(super) fn read_call(
         Head::Unsigned(id) => inputs.reader(encoding.name(id)?)?,
         _ => return None,
     };
-    read(
-        PackValue::new(reader, encoding, entries),
-        inputs.compiled,
-        args,
-    )
-    .ok()
+    let payload = PackValue::new(reader, encoding, entries);
+    (read.binary)(payload, inputs.compiled, args).ok()
 }
 
 #[cfg(test)]

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use super::FunctionInput;
 use crate::binary::PackValue;
 use crate::message::{CheckedCall, Headers, Message};
-use crate::router::{FunctionRouter, HandlerError};
+use crate::router::{FunctionRouter, HandlerError, ReadInput};
 use crate::validate::{Compiled, Expect, FieldSet, NotRead, read_checked};
 
 /// What a generated handler method sees of a request besides its input.
@@ -135,7 +135,7 @@ where
     Rs: Default + Serialize + Send + 'static,
 {
     let routed = Arc::clone(handler);
-    router.insert_typed(I::NAME, read_input::<I>, move |request: Message| {
+    router.insert_typed(I::NAME, read_input::<I>(), move |request: Message| {
         let handler = Arc::clone(&routed);
         async move {
             let (input, mut context): (I, Context<Rq, Rs>) = decode_request(request)?;
@@ -145,13 +145,34 @@ where
     });
 }
 
+/// How the typed route `I` reads its input from a request.
+fn read_input<I: FunctionInput>() -> ReadInput {
+    ReadInput {
+        binary: read_binary_input::<I>,
+        json: read_json_input::<I>,
+    }
+}
+
 /// Reads the input of the typed route `I` from a binary request's payload, checked
 /// against the function's arguments as it is read.
-fn read_input<I: FunctionInput>(
+fn read_binary_input<I: FunctionInput>(
     payload: PackValue<'_, '_, '_>,
     compiled: &Compiled,
     args: &FieldSet,
 ) -> Result<CheckedCall, NotRead> {
     let input: I = read_checked(payload, compiled, Expect::Fields(args))?;
+    Ok(CheckedCall::new(I::NAME, input))
+}
+
+/// Reads the input of the typed route `I` from a JSON request's payload text, checked
+/// against the function's arguments as it is read.
+fn read_json_input<I: FunctionInput>(
+    payload: &str,
+    compiled: &Compiled,
+    args: &FieldSet,
+) -> Result<CheckedCall, NotRead> {
+    let mut json = serde_json::Deserializer::from_str(payload);
+    let input: I = read_checked(&mut json, compiled, Expect::Fields(args))?;
+    json.end().map_err(|_| NotRead)?;
     Ok(CheckedCall::new(I::NAME, input))
 }

@@ -1,7 +1,7 @@
-//! Binary requests to a typed route, whose input the server reads straight from the
-//! request's MessagePack while checking it against the schema: a typed route's server
-//! answers every request, valid or not, exactly as a server of JSON values does; and it
-//! reads the input from the bytes exactly when the request is valid. Requests hold the
+//! Requests to a typed route, whose input the server reads straight from the request's
+//! MessagePack or JSON text while checking it against the schema: a typed route's
+//! server answers every request, valid or not, exactly as a server of JSON values does;
+//! and it reads the input that way exactly when the request is valid. Requests hold the
 //! protocol's random values of the conformance example's `struct.Value`, some with a
 //! place changed to a value of another type or an unknown key added.
 
@@ -22,21 +22,21 @@ use crate::typed_answers::{LEAVES, places, random_value, replace, text};
 use crate::vectors::conformance_dir;
 
 thread_local! {
-    /// How the last `TestInput` was read (a read that failed is not noted): from the
-    /// request's bytes, or from values.
-    static READ_FROM_BYTES: Cell<Option<bool>> = const { Cell::new(None) };
+    /// How the last `TestInput` was read (a read that failed is not noted): checked as
+    /// it was read from the request, or from values.
+    static READ_CHECKED: Cell<Option<bool>> = const { Cell::new(None) };
 }
 
 /// The arguments of `fn.test` as JSON values, read the way a typed route reads its
-/// input; it notes whether it was read from the request's bytes.
+/// input; it notes whether it was read by the checking reader.
 #[derive(Serialize)]
 struct TestInput(Map<String, Value>);
 
 impl<'de> Deserialize<'de> for TestInput {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let from_bytes = std::any::type_name::<D>().contains("PackValue");
+        let checked = std::any::type_name::<D>().contains("CheckedDe");
         let input = Map::deserialize(deserializer)?;
-        READ_FROM_BYTES.with(|read| read.set(Some(from_bytes)));
+        READ_CHECKED.with(|read| read.set(Some(checked)));
         Ok(TestInput(input))
     }
 }
@@ -112,30 +112,39 @@ impl Servers {
     }
 
     /// Both servers' answers to `request`, and whether the typed route's input was read
-    /// from the bytes (`None`: the typed route was not called).
+    /// checked from the request (`None`: the typed route was not called).
     fn answers(&self, request: &[u8]) -> (Vec<u8>, Vec<u8>, Option<bool>) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
             .expect("a runtime");
-        READ_FROM_BYTES.with(|read| read.set(None));
+        READ_CHECKED.with(|read| read.set(None));
         runtime.block_on(async {
             let typed = self.typed.process(request).await.bytes;
-            let read = READ_FROM_BYTES.with(Cell::get);
+            let read = READ_CHECKED.with(Cell::get);
             let values = self.values.process(request).await.bytes;
             (typed, values, read)
         })
     }
 
-    /// A binary request to `fn.test` with `payload`, in the server's encoding.
-    fn request(&self, payload: Value, packed: bool, extra_headers: bool) -> Vec<u8> {
-        let encoding = BinaryEncoding::new(&self.schema);
+    /// A request to `fn.test` with `payload`: binary, in the server's encoding, or
+    /// JSON.
+    fn request(&self, payload: Value, encoding: Encoding, extra_headers: bool) -> Vec<u8> {
         let mut headers = Headers::new();
+        if extra_headers {
+            headers.insert("@id_".into(), json!("call-1"));
+        }
+        let packed = match encoding {
+            Encoding::Json => {
+                let request = json!([headers, {"fn.test": payload}]);
+                return serde_json::to_vec(&request).expect("JSON");
+            }
+            Encoding::Binary => false,
+            Encoding::Packed => true,
+        };
+        let encoding = BinaryEncoding::new(&self.schema);
         headers.insert("@bin_".into(), json!([encoding.checksum()]));
         if packed {
             headers.insert("@pac_".into(), json!(true));
-        }
-        if extra_headers {
-            headers.insert("@id_".into(), json!("call-1"));
         }
         let Value::Object(payload) = payload else {
             panic!("a payload is an object");
@@ -143,6 +152,21 @@ impl Servers {
         let message = Message::new(headers, "fn.test", payload);
         encode_request(&message, &encoding, packed).expect("the request encodes")
     }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Encoding {
+    Json,
+    Binary,
+    Packed,
+}
+
+fn encoding() -> impl Strategy<Value = Encoding> {
+    prop_oneof![
+        4 => Just(Encoding::Json),
+        4 => Just(Encoding::Binary),
+        1 => Just(Encoding::Packed),
+    ]
 }
 
 /// A random `fn.test` payload from `seed` with `changes` (places and `LEAVES` indexes),
@@ -193,29 +217,52 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(256))]
 
     #[test]
-    fn a_typed_route_answers_binary_requests_as_a_values_server_does(
+    fn a_typed_route_answers_requests_as_a_values_server_does(
         seed in any::<i32>(),
         changes in prop::collection::vec((any::<prop::sample::Index>(), 0..LEAVES.len()), 0..3),
         unknown_key in prop::option::weighted(0.2, any::<prop::sample::Index>()),
-        packed in prop::bool::weighted(0.1),
+        encoding in encoding(),
         extra_headers in any::<bool>(),
     ) {
         let Some(servers) = servers() else { return Ok(()) };
         let payload = payload(&servers.schema, seed, &changes, unknown_key);
-        let request = servers.request(payload, packed, extra_headers);
+        let request = servers.request(payload, encoding, extra_headers);
         let (typed, values, read) = servers.answers(&request);
         prop_assert_eq!(&typed, &values, "{} / {}", text(&typed), text(&values));
-        let valid = typed.first() == Some(&0x92);
-        if packed {
-            // A packed body is unpacked as values first.
-            prop_assert_eq!(read, valid.then_some(false));
-        } else {
-            // Read from the bytes exactly when valid; an invalid request never reaches
-            // the typed route.
-            prop_assert_eq!(read, valid.then_some(true), "{}", text(&typed));
-        }
+        let valid = match encoding {
+            Encoding::Json => typed.starts_with(br#"[{"#) && text(&typed).contains(r#"{"Ok_":"#),
+            Encoding::Binary | Encoding::Packed => typed.first() == Some(&0x92),
+        };
+        // Read checked exactly when valid (an invalid request never reaches the typed
+        // route), except a packed body, which is unpacked as values first.
+        let checked = !matches!(encoding, Encoding::Packed);
+        prop_assert_eq!(read, valid.then_some(checked), "{}", text(&typed));
         if changes.is_empty() && unknown_key.is_none() {
             prop_assert!(valid, "{}", text(&typed));
         }
     }
+}
+
+/// JSON the checking reader leaves to the value path: a repeated key (whose last value
+/// the value path keeps), a body of two entries. Both servers answer alike.
+#[test]
+fn json_a_value_would_read_differently_is_read_as_values() {
+    let Some(servers) = servers() else { return };
+    let base = servers.request(json!({"value!": {"bool!": true}}), Encoding::Json, false);
+    let base = String::from_utf8(base).expect("UTF-8");
+    let (typed, _, read) = servers.answers(base.as_bytes());
+    assert_eq!(read, Some(true), "{}", text(&typed));
+    let repeated = base.replace(r#"{"bool!":true}"#, r#"{"bool!":1,"bool!":true}"#);
+    let repeated_valid = base.replace(r#"{"bool!":true}"#, r#"{"bool!":false,"bool!":true}"#);
+    let two_entries = base.replace(r#"}}]"#, r#"},"fn.test":{}}]"#);
+    for request in [repeated, repeated_valid, two_entries] {
+        let (typed, values, read) = servers.answers(request.as_bytes());
+        assert_eq!(text(&typed), text(&values), "{request}");
+        assert_ne!(read, Some(true), "{request}: {}", text(&typed));
+    }
+    // A key with an escape is the key it spells.
+    let escaped = base.replace(r#""bool!""#, r#""bo\u006fl!""#);
+    let (typed, values, read) = servers.answers(escaped.as_bytes());
+    assert_eq!(text(&typed), text(&values));
+    assert_eq!(read, Some(true), "{}", text(&typed));
 }
