@@ -3,11 +3,9 @@
 //! MessagePack through [`crate::binary`] (a request whose first byte is `0x92`; an `Ok_`
 //! response to a request that sent `@bin_`).
 
-use std::borrow::Cow;
 use std::fmt;
 
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
 use crate::binary::{self, BinaryRequest, ServerBinary};
@@ -95,42 +93,67 @@ pub(crate) fn decode_request(
 /// A well-formed JSON request to a typed route, its input read straight from the
 /// payload's text and checked against the schema as it is read; `None` for any other
 /// request, which is then read as values.
+///
+/// The frame `[headers, {"fn.x": payload}]` is walked here, so that the payload's text
+/// is known without reading it twice: the headers and the function's name are read by
+/// `serde_json` one value at a time, and the payload is what lies between the name's
+/// colon and the closing `}` and `]` at the end. A body of more than one entry leaves
+/// the payload's text longer than one value, which the input's reader refuses.
 fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<Message> {
-    let (RoomyHeaders(headers), OneEntry(function, payload)) =
-        serde_json::from_slice::<(RoomyHeaders, OneEntry<'_>)>(bytes).ok()?;
-    let (read, args) = inputs.reader(&function)?;
-    let call = (read.json)(payload.get(), inputs.compiled, args).ok()?;
+    let mut at = Cursor { bytes, at: 0 };
+    at.expect(b'[')?;
+    let RoomyHeaders(headers) = at.value()?;
+    at.expect(b',')?;
+    at.expect(b'{')?;
+    // Borrowed: a name written with an escape is left to the value path.
+    let function: &str = at.value()?;
+    at.expect(b':')?;
+    let payload = at.rest_before(b"}]")?;
+    let (read, args) = inputs.reader(function)?;
+    let call = (read.json)(payload, inputs.compiled, args).ok()?;
     Some(Message::checked_call(headers, call))
 }
 
-/// A body of exactly one entry: its key and its value's text.
-struct OneEntry<'de>(Cow<'de, str>, &'de RawValue);
+/// A position in a JSON text.
+struct Cursor<'b> {
+    bytes: &'b [u8],
+    at: usize,
+}
 
-impl<'de> Deserialize<'de> for OneEntry<'de> {
-    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entry;
-
-        impl<'de> Visitor<'de> for Entry {
-            type Value = OneEntry<'de>;
-
-            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str("a map of one entry")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Self::Value, A::Error> {
-                let Some(key) = entries.next_key::<Cow<'de, str>>()? else {
-                    return Err(serde::de::Error::invalid_length(0, &self));
-                };
-                let value = entries.next_value::<&'de RawValue>()?;
-                if entries.next_key::<serde::de::IgnoredAny>()?.is_some() {
-                    return Err(serde::de::Error::invalid_length(2, &self));
-                }
-                Ok(OneEntry(key, value))
-            }
-        }
-
-        deserializer.deserialize_map(Entry)
+impl<'b> Cursor<'b> {
+    /// Steps over whitespace and then `byte`.
+    fn expect(&mut self, byte: u8) -> Option<()> {
+        let rest = self.bytes.get(self.at..)?;
+        let skipped = rest.iter().position(|b| !is_json_space(*b))?;
+        (rest[skipped] == byte).then(|| self.at += skipped + 1)
     }
+
+    /// Reads the value that follows (after whitespace).
+    fn value<T: Deserialize<'b>>(&mut self) -> Option<T> {
+        let rest = self.bytes.get(self.at..)?;
+        let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<T>();
+        let value = values.next()?.ok()?;
+        self.at += values.byte_offset();
+        Some(value)
+    }
+
+    /// What is left before `closing` (each byte after optional whitespace) at the end.
+    fn rest_before(&self, closing: &[u8]) -> Option<&'b [u8]> {
+        let mut end = self.bytes.len();
+        for byte in closing.iter().rev() {
+            let text = &self.bytes[self.at..end];
+            let last = text.iter().rposition(|b| !is_json_space(*b))?;
+            if text[last] != *byte {
+                return None;
+            }
+            end = self.at + last;
+        }
+        Some(&self.bytes[self.at..end])
+    }
+}
+
+fn is_json_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// A request's headers, read into a map with [`HEADER_ROOM`] to spare.

@@ -45,7 +45,7 @@ pub(crate) struct ReadInput {
         &FieldSet,
     ) -> Result<CheckedCall, NotRead>,
     /// From a JSON request's payload text.
-    pub(crate) json: fn(&str, &Compiled, &FieldSet) -> Result<CheckedCall, NotRead>,
+    pub(crate) json: fn(&[u8], &Compiled, &FieldSet) -> Result<CheckedCall, NotRead>,
 }
 
 /// What the server needs to read typed routes' inputs from a request's bytes.

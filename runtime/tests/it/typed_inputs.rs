@@ -22,9 +22,11 @@ use crate::typed_answers::{LEAVES, places, random_value, replace, text};
 use crate::vectors::conformance_dir;
 
 thread_local! {
-    /// How the last `TestInput` was read (a read that failed is not noted): checked as
-    /// it was read from the request, or from values.
+    /// How the last `TestInput` was read: checked as it was read from the request, or
+    /// from values.
     static READ_CHECKED: Cell<Option<bool>> = const { Cell::new(None) };
+    /// How the input the handler was last given had been read.
+    static SERVED_CHECKED: Cell<Option<bool>> = const { Cell::new(None) };
 }
 
 /// The arguments of `fn.test` as JSON values, read the way a typed route reads its
@@ -53,6 +55,7 @@ impl Route<(), IgnoredAny, ()> for TestInput {
         input: Self,
         _context: &mut Context<IgnoredAny, ()>,
     ) -> Result<Value, HandlerError> {
+        SERVED_CHECKED.with(|served| served.set(READ_CHECKED.with(Cell::get)));
         Ok(json!({"Ok_": input.0}))
     }
 }
@@ -118,9 +121,10 @@ impl Servers {
             .build()
             .expect("a runtime");
         READ_CHECKED.with(|read| read.set(None));
+        SERVED_CHECKED.with(|served| served.set(None));
         runtime.block_on(async {
             let typed = self.typed.process(request).await.bytes;
-            let read = READ_CHECKED.with(Cell::get);
+            let read = SERVED_CHECKED.with(Cell::get);
             let values = self.values.process(request).await.bytes;
             (typed, values, read)
         })
@@ -265,4 +269,36 @@ fn json_a_value_would_read_differently_is_read_as_values() {
     let (typed, values, read) = servers.answers(escaped.as_bytes());
     assert_eq!(text(&typed), text(&values));
     assert_eq!(read, Some(true), "{}", text(&typed));
+}
+
+/// The JSON frame around a typed route's payload: whitespace anywhere JSON allows it is
+/// read as usual; a frame that is not `[headers, {function: payload}]` is answered as
+/// the values server answers it, without the typed reader.
+#[test]
+fn the_json_frame_around_a_checked_payload_is_json() {
+    let Some(servers) = servers() else { return };
+    let payload = r#"{"value!":{"bool!":true,"arrInt!":[1, 2]}}"#;
+    let spaced = format!(" \n[ {{ }} ,\t{{ \"fn.test\" :\r{payload} }} ]\n ");
+    let (typed, values, read) = servers.answers(spaced.as_bytes());
+    assert_eq!(text(&typed), text(&values));
+    assert_eq!(read, Some(true), "{}", text(&typed));
+    let framed = |frame: &str| frame.replace("P", payload);
+    for frame in [
+        "[{},{\"fn.test\":P}]x",
+        "[{},{\"fn.test\":P}",
+        "[{},{\"fn.test\":P}]]",
+        "[{},{\"fn.test\":P},{}]",
+        "[{},{\"fn.test\":P,\"x\":1}]",
+        "[{},{\"fn.test\":P P}]",
+        "[{},{\"fn.test\"P}]",
+        "[{}{\"fn.test\":P}]",
+        "{\"fn.test\":P}",
+        "[{},{\"fn.te\\u0073t\":P}]",
+        "[{},{\"fn.test\":}]",
+    ] {
+        let request = framed(frame);
+        let (typed, values, read) = servers.answers(request.as_bytes());
+        assert_eq!(text(&typed), text(&values), "{request}");
+        assert_ne!(read, Some(true), "{request}: {}", text(&typed));
+    }
 }
