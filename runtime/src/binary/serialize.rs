@@ -51,30 +51,42 @@ impl From<std::io::Error> for PackError {
 /// The ids of struct field names met so far, by the address of their static text: the
 /// items of a list are structs of one type, which name their fields with the same
 /// static strings item after item, and a `&'static str` never changes, so its address
-/// and length stand for its text. A small direct-mapped table; a name that finds its
-/// slot taken by another is looked up again.
-#[derive(Default)]
+/// and length stand for its text. A small open-addressed table: each name keeps the
+/// slot it first took, so names that hash alike do not evict each other item after
+/// item; once the table is full, further names are looked up each time.
 struct FieldIds {
     slots: [Option<(usize, usize, Option<u32>)>; FIELD_ID_SLOTS],
 }
 
-const FIELD_ID_SLOTS: usize = 16;
+const FIELD_ID_SLOTS: usize = 32;
+
+impl Default for FieldIds {
+    fn default() -> Self {
+        FieldIds {
+            slots: [None; FIELD_ID_SLOTS],
+        }
+    }
+}
 
 impl FieldIds {
     #[inline]
     fn get(&mut self, key: &'static str, encoding: &BinaryEncoding) -> Option<u32> {
         let address = key.as_ptr() as usize;
-        // Field names of one struct sit side by side; dropping the low bits would put
-        // neighbours in one slot.
-        let slot = &mut self.slots[(address ^ key.len()) % FIELD_ID_SLOTS];
-        match *slot {
-            Some((at, len, id)) if at == address && len == key.len() => id,
-            _ => {
-                let id = encoding.id(key);
-                *slot = Some((address, key.len(), id));
-                id
+        // Fibonacci hashing: the top bits of the address times 2^64 / φ.
+        let start = ((address as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 59) as usize;
+        for probe in 0..FIELD_ID_SLOTS {
+            let slot = &mut self.slots[(start + probe) % FIELD_ID_SLOTS];
+            match *slot {
+                Some((at, len, id)) if at == address && len == key.len() => return id,
+                Some(_) => {}
+                None => {
+                    let id = encoding.id(key);
+                    *slot = Some((address, key.len(), id));
+                    return id;
+                }
             }
         }
+        encoding.id(key)
     }
 }
 
