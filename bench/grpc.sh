@@ -5,8 +5,9 @@
 # every answer read whole without being decoded, as h2load does), two payloads:
 # - myshift: the bakery's authenticated `fn.myShift` (the bakery binary: auth hook,
 #            identity middleware and its log to a file) vs `MyShift` checking metadata;
-# - huge:    the 1,200-item `fn.roundTripTypical` echo (http_throughput telepact) vs
-#            `RoundTripTypical` echoing the same items.
+# - huge:    the 1,200-item `fn.roundTripTypical` echo (http_throughput telepact: of
+#            JSON values, and as a typed route, the "typed" rows) vs `RoundTripTypical`
+#            echoing the same items.
 # Prints one line per protocol and payload per round: req/s, p50 and p99 in µs, the
 # rate as a percentage of gRPC's in the same round, and the server's CPU time per call
 # (user + system from /proc, warm-up included on both sides of the division). The load

@@ -6,7 +6,9 @@
 //!
 //! - `telepact`: the runtime's axum router with a server for the benchmark schema
 //!   (`shared/bench/data/benchmark.telepact.json`) whose `fn.roundTripTypical` echoes
-//!   its `items`: parse, validate the call and the result, serialize.
+//!   its `items`: parse, validate the call and the result, serialize. With `--typed`
+//!   the echo is a typed route (serde types of the items, as a generated `Handler`
+//!   registers), whose input is read and whose answer is written in one pass.
 //! - `bare`: a plain axum handler that parses the body into a `serde_json::Value` and
 //!   answers fixed bytes: the floor any JSON-over-HTTP server pays.
 //!
@@ -16,8 +18,8 @@
 //! JSON message) for the schema in `--schema-dir`; in the binary encodings it is the
 //! MessagePack request a binary client sends once it holds the server's encoding.
 //!
-//! `http_throughput inprocess --body FILE [--seconds N | --calls N] [--bare]` calls the
-//! `telepact` server's `Server::process` with that body on one thread for `N` seconds
+//! `http_throughput inprocess --body FILE [--seconds N | --calls N] [--bare | --typed]`
+//! calls the `telepact` server's `Server::process` with that body on one thread for `N` seconds
 //! (default 5), or exactly `N` times, and prints `calls <n> mean_us <t>`: the floor for
 //! the same work over HTTP. With `--bare` it parses and serialises the (JSON) body with
 //! `serde_json` instead, the `process` bench's own floor. A fixed count suits
