@@ -103,6 +103,11 @@ fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<Message> {
     let mut at = Cursor { bytes, at: 0 };
     at.expect(b'[')?;
     let RoomyHeaders(headers) = at.value()?;
+    // Read on their own, the headers may nest one level deeper than inside the
+    // message's array, where the value path's parser reads them.
+    if nesting(&headers) >= JSON_NESTING_LIMIT {
+        return None;
+    }
     at.expect(b',')?;
     at.expect(b'{')?;
     // Borrowed: a name written with an escape is left to the value path.
@@ -150,6 +155,22 @@ impl<'b> Cursor<'b> {
         }
         Some(&self.bytes[self.at..end])
     }
+}
+
+/// How many arrays and maps `serde_json` opens at most on the path from a message's
+/// root to any value (its default recursion limit).
+const JSON_NESTING_LIMIT: usize = 127;
+
+/// How many maps and arrays the deepest value of `headers` sits in, the map included.
+fn nesting(headers: &Headers) -> usize {
+    fn depth(value: &Value) -> usize {
+        match value {
+            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
+            Value::Object(entries) => 1 + entries.values().map(depth).max().unwrap_or(0),
+            _ => 0,
+        }
+    }
+    1 + headers.values().map(depth).max().unwrap_or(0)
 }
 
 fn is_json_space(byte: u8) -> bool {

@@ -324,6 +324,64 @@ mod tests {
         }
     }
 
+    /// A struct that holds itself, nested up to the value reader's limit and past it, is
+    /// read by the checking reader only as deep as a JSON request's arguments may nest
+    /// (125 maps and lists), and refused beyond without running out of a thread's
+    /// stack: the typed value's own `Deserialize` recurses along the data, and past
+    /// about 350 levels that took more than the 2 MiB a test thread (or a tokio worker)
+    /// has, unoptimised.
+    #[test]
+    fn a_self_nesting_struct_at_the_nesting_limit_fits_a_threads_stack() {
+        use crate::validate::{Compiled, Expect, read_checked};
+        use telepact_schema::{Schema, TypeExpr, TypeKind, TypeName};
+
+        #[derive(serde::Deserialize)]
+        struct Node {
+            #[serde(rename = "next!")]
+            next: Option<Box<Node>>,
+        }
+
+        let schema = Schema::from_text(
+            r#"[{"struct.Node": {"next!": "struct.Node"}}, {"fn.x": {}, "->": [{"Ok_": {}}]}]"#,
+        )
+        .expect("loads");
+        let compiled = Compiled::new(&schema);
+        let encoding = BinaryEncoding::new(&schema);
+        let Some(TypeName::Struct(id)) = schema.names.get("struct.Node") else {
+            panic!("struct.Node");
+        };
+        let node = TypeExpr {
+            kind: TypeKind::Struct(*id),
+            nullable: false,
+        };
+        for depth in [100, 124, 125, 511, 512, 600] {
+            // {"next!": {"next!": ... {} ...}}
+            let mut bytes = Vec::new();
+            for _ in 0..depth {
+                bytes.extend([0x81, 0xa5]);
+                bytes.extend(b"next!");
+            }
+            bytes.push(0x80);
+            let reads_as_values = Reader::new(&bytes)
+                .json(Some(&encoding), Depth::MAX)
+                .is_ok();
+            let mut reader = Reader::new(&bytes);
+            let value = PackValue::new(&mut reader, &encoding, Depth::MAX);
+            let read = read_checked::<Node, _>(value, &compiled, Expect::Type(&node));
+            if let Ok(read) = &read {
+                assert!(reads_as_values, "depth {depth}");
+                let mut nested = 0;
+                let mut at = read;
+                while let Some(next) = &at.next {
+                    (nested, at) = (nested + 1, next);
+                }
+                assert_eq!(nested, depth);
+            }
+            // The innermost `{}` is the map after `depth` others.
+            assert_eq!(read.is_ok(), depth < 125, "depth {depth}");
+        }
+    }
+
     #[test]
     fn nesting_is_limited_where_the_value_reader_limits_it() {
         let encoding = encoding();

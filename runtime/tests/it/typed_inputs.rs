@@ -283,6 +283,7 @@ fn the_json_frame_around_a_checked_payload_is_json() {
     assert_eq!(text(&typed), text(&values));
     assert_eq!(read, Some(true), "{}", text(&typed));
     let framed = |frame: &str| frame.replace("P", payload);
+
     for frame in [
         "[{},{\"fn.test\":P}]x",
         "[{},{\"fn.test\":P}",
@@ -300,5 +301,24 @@ fn the_json_frame_around_a_checked_payload_is_json() {
         let (typed, values, read) = servers.answers(request.as_bytes());
         assert_eq!(text(&typed), text(&values), "{request}");
         assert_ne!(read, Some(true), "{request}: {}", text(&typed));
+    }
+    // Headers nesting as deep as the parser reads inside the message, and one deeper
+    // (read on their own, they would parse).
+    for (depth, parses) in [(125, true), (126, false)] {
+        let deep = format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+        let request = framed(&format!("[{{\"@deep\":{deep}}},{{\"fn.test\":P}}]"));
+        let (typed, values, read) = servers.answers(request.as_bytes());
+        assert_eq!(text(&typed), text(&values), "depth {depth}");
+        assert_eq!(
+            text(&typed).contains("ErrorParseFailure_"),
+            !parses,
+            "depth {depth}"
+        );
+        assert_eq!(
+            read == Some(true),
+            parses,
+            "depth {depth}: {}",
+            text(&typed)
+        );
     }
 }

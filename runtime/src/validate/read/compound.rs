@@ -10,8 +10,7 @@ use serde::de::{
     VariantAccess, Visitor,
 };
 
-use super::{CheckedSeed, check, not_read};
-use crate::validate::compiled::Compiled;
+use super::{CheckedSeed, Scope, check, not_read};
 use crate::validate::expect::Expect;
 use crate::validate::keys::MapKeys;
 
@@ -19,7 +18,7 @@ use crate::validate::keys::MapKeys;
 pub(super) struct CheckedSeq<'c, A> {
     pub(super) inner: A,
     pub(super) item: Expect<'c>,
-    pub(super) compiled: &'c Compiled,
+    pub(super) scope: Scope<'c>,
     /// The format said there are no more items.
     pub(super) ended: bool,
 }
@@ -35,7 +34,7 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for CheckedSeq<'_, A> {
         let seed = CheckedSeed {
             inner: seed,
             expect: self.item,
-            compiled: self.compiled,
+            scope: self.scope,
         };
         let item = self.inner.next_element_seed(seed)?;
         self.ended = item.is_none();
@@ -54,17 +53,17 @@ pub(super) struct CheckedMap<'c, A> {
     keys: MapKeys<'c>,
     /// What the value of the key just read must be.
     value: Option<Expect<'c>>,
-    compiled: &'c Compiled,
+    scope: Scope<'c>,
     ended: bool,
 }
 
 impl<'c, A> CheckedMap<'c, A> {
-    pub(super) fn new(inner: A, keys: MapKeys<'c>, compiled: &'c Compiled) -> Self {
+    pub(super) fn new(inner: A, keys: MapKeys<'c>, scope: Scope<'c>) -> Self {
         CheckedMap {
             inner,
             keys,
             value: None,
-            compiled,
+            scope,
             ended: false,
         }
     }
@@ -99,7 +98,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for CheckedMap<'_, A> {
         self.inner.next_value_seed(CheckedSeed {
             inner: seed,
             expect,
-            compiled: self.compiled,
+            scope: self.scope,
         })
     }
 

@@ -44,9 +44,36 @@ where
     let checked = CheckedDe {
         inner: deserializer,
         expect,
-        compiled,
+        scope: Scope {
+            compiled,
+            levels: NESTING_LIMIT,
+        },
     };
     T::deserialize(checked).map_err(|_| NotRead)
+}
+
+/// How many maps and lists a function's arguments may nest, themselves included: as
+/// many as the value path reads in a JSON request, whose parser stops at 127 on the
+/// path from the message's array (the array and the body's map take two). The typed
+/// value's own `Deserialize` recurses along the data, with frames this reader cannot
+/// bound (about 5 KB a level unoptimised); a deeper value is left to the value path,
+/// which reads binary requests deeper and refuses JSON ones.
+pub(crate) const NESTING_LIMIT: u16 = 125;
+
+/// The schema, and how many more maps and lists may open below this point.
+#[derive(Clone, Copy)]
+pub(super) struct Scope<'c> {
+    pub(super) compiled: &'c Compiled,
+    levels: u16,
+}
+
+impl<'c> Scope<'c> {
+    /// The scope inside one more map or list; `None` past the limit.
+    #[inline]
+    fn nested(self) -> Option<Scope<'c>> {
+        let levels = self.levels.checked_sub(1)?;
+        Some(Scope { levels, ..self })
+    }
 }
 
 fn not_read<E: de::Error>() -> E {
@@ -72,7 +99,7 @@ fn readable(expect: Expect<'_>) -> bool {
 pub(super) struct CheckedDe<'c, D> {
     pub(super) inner: D,
     pub(super) expect: Expect<'c>,
-    pub(super) compiled: &'c Compiled,
+    pub(super) scope: Scope<'c>,
 }
 
 impl<'c, D> CheckedDe<'c, D> {
@@ -80,7 +107,7 @@ impl<'c, D> CheckedDe<'c, D> {
         CheckedVisitor {
             inner,
             expect: self.expect,
-            compiled: self.compiled,
+            scope: self.scope,
         }
     }
 }
@@ -144,11 +171,11 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CheckedDe<'_, D> {
         visitor: V,
     ) -> Result<V::Value, D::Error> {
         check(readable(self.expect))?;
-        let tags = self.expect.tags(self.compiled).ok_or_else(not_read)?;
+        let tags = self.expect.tags(self.scope.compiled).ok_or_else(not_read)?;
         let bridge = EnumFromMap {
             inner: visitor,
             keys: MapKeys::Tag { tags, seen: false },
-            compiled: self.compiled,
+            scope: self.scope.nested().ok_or_else(not_read)?,
         };
         self.inner.deserialize_map(bridge)
     }
@@ -169,7 +196,7 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for CheckedDe<'_, D> {
 pub(super) struct CheckedSeed<'c, S> {
     pub(super) inner: S,
     pub(super) expect: Expect<'c>,
-    pub(super) compiled: &'c Compiled,
+    pub(super) scope: Scope<'c>,
 }
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CheckedSeed<'_, S> {
@@ -180,7 +207,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CheckedSeed<'_, S> {
         self.inner.deserialize(CheckedDe {
             inner: deserializer,
             expect: self.expect,
-            compiled: self.compiled,
+            scope: self.scope,
         })
     }
 }
@@ -189,7 +216,7 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for CheckedSeed<'_, S> {
 struct CheckedVisitor<'c, V> {
     inner: V,
     expect: Expect<'c>,
-    compiled: &'c Compiled,
+    scope: Scope<'c>,
 }
 
 /// Integer events: checked as the JSON number they make, handed on as they came.
@@ -268,7 +295,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
         self.inner.visit_some(CheckedDe {
             inner: deserializer,
             expect: self.expect,
-            compiled: self.compiled,
+            scope: self.scope,
         })
     }
 
@@ -280,7 +307,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
         self.inner.visit_newtype_struct(CheckedDe {
             inner: deserializer,
             expect: self.expect,
-            compiled: self.compiled,
+            scope: self.scope,
         })
     }
 
@@ -292,7 +319,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
         let mut items = CheckedSeq {
             inner: seq,
             item: Expect::Type(item),
-            compiled: self.compiled,
+            scope: self.scope.nested().ok_or_else(not_read)?,
             ended: false,
         };
         let value = self.inner.visit_seq(&mut items)?;
@@ -302,8 +329,9 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
 
     #[inline]
     fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        let keys = map_keys(self.expect, self.compiled).ok_or_else(not_read)?;
-        let mut entries = CheckedMap::new(map, keys, self.compiled);
+        let keys = map_keys(self.expect, self.scope.compiled).ok_or_else(not_read)?;
+        let scope = self.scope.nested().ok_or_else(not_read)?;
+        let mut entries = CheckedMap::new(map, keys, scope);
         let value = self.inner.visit_map(&mut entries)?;
         check(entries.ended_complete())?;
         Ok(value)
@@ -331,7 +359,7 @@ fn map_keys<'c>(expect: Expect<'c>, compiled: &'c Compiled) -> Option<MapKeys<'c
 struct EnumFromMap<'c, V> {
     inner: V,
     keys: MapKeys<'c>,
-    compiled: &'c Compiled,
+    scope: Scope<'c>,
 }
 
 impl<'de, V: Visitor<'de>> Visitor<'de> for EnumFromMap<'_, V> {
@@ -343,7 +371,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for EnumFromMap<'_, V> {
 
     #[inline]
     fn visit_map<A: de::MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        let entries = CheckedMap::new(map, self.keys, self.compiled);
+        let entries = CheckedMap::new(map, self.keys, self.scope);
         self.inner.visit_enum(CheckedEnum { entries })
     }
 }

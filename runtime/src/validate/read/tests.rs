@@ -252,3 +252,34 @@ fn bytes_and_any_are_left_to_the_value_path() {
         assert!(read::<Value>(&compiled, &text(&body)).is_err(), "{body}");
     }
 }
+
+/// A JSON request's arguments are read as deep as the value path parses them: the
+/// arguments of a message whose parse stops at `serde_json`'s recursion limit are not
+/// read either.
+#[test]
+fn arguments_nest_as_deep_as_a_json_request_parses() {
+    let schema = Schema::from_text(
+        r#"[{"struct.Node": {"next!": "struct.Node"}}, {"fn.x": {"node!": "struct.Node"}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .expect("loads");
+    let compiled = Compiled::new(&schema);
+    let id = compiled.function_id("fn.x").expect("fn.x");
+    let args = &compiled.function(id).args;
+    for depth in [10, 122, 123, 124, 125, 200] {
+        // {"node!": {"next!": ... {} ...}}: `depth` + 2 maps.
+        let mut payload = "{}".to_string();
+        for _ in 0..depth {
+            payload = format!(r#"{{"next!":{payload}}}"#);
+        }
+        let payload = format!(r#"{{"node!":{payload}}}"#);
+        let message = format!(r#"[{{}},{{"fn.x":{payload}}}]"#);
+        let parses = serde_json::from_slice::<Value>(message.as_bytes()).is_ok();
+        let read = read_checked::<Value, _>(
+            &mut serde_json::Deserializer::from_slice(payload.as_bytes()),
+            &compiled,
+            Expect::Fields(args),
+        );
+        assert_eq!(read.is_ok(), parses, "depth {depth}");
+        assert_eq!(parses, depth + 2 <= 125, "depth {depth}");
+    }
+}
