@@ -63,18 +63,27 @@ fn servers_without_bytes() -> Option<&'static Servers> {
     static SERVERS: OnceLock<Option<Servers>> = OnceLock::new();
     SERVERS
         .get_or_init(|| {
-            let file = conformance_dir()?.join("schemas/example/example.telepact.json");
-            let text = std::fs::read_to_string(file).expect("the example schema reads");
-            let mut definitions: Value = serde_json::from_str(&text).expect("JSON");
-            for definition in definitions.as_array_mut().expect("a list") {
-                if let Some(Value::Object(fields)) = definition.get_mut("struct.Value") {
-                    fields.retain(|_, ty| !ty.to_string().contains("bytes"));
-                }
-            }
-            let text = definitions.to_string();
+            let text = example_schema_without(&["bytes"])?;
             Some(Servers::new(|| Schema::from_text(&text).expect("loads")))
         })
         .as_ref()
+}
+
+/// The conformance example schema's text without the fields of `struct.Value` whose
+/// type mentions one of `types`, or `None` after a skip.
+pub(crate) fn example_schema_without(types: &[&str]) -> Option<String> {
+    let file = conformance_dir()?.join("schemas/example/example.telepact.json");
+    let text = std::fs::read_to_string(file).expect("the example schema reads");
+    let mut definitions: Value = serde_json::from_str(&text).expect("JSON");
+    for definition in definitions.as_array_mut().expect("a list") {
+        if let Some(Value::Object(fields)) = definition.get_mut("struct.Value") {
+            fields.retain(|_, ty| {
+                let ty = ty.to_string();
+                !types.iter().any(|left_out| ty.contains(left_out))
+            });
+        }
+    }
+    Some(definitions.to_string())
 }
 
 impl Servers {

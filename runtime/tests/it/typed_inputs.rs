@@ -18,8 +18,7 @@ use telepact::typed::__codegen::{Context, Route, route};
 use telepact::typed::FunctionInput;
 use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
 
-use crate::typed_answers::{LEAVES, places, random_value, replace, text};
-use crate::vectors::conformance_dir;
+use crate::typed_answers::{LEAVES, example_schema_without, places, random_value, replace, text};
 
 thread_local! {
     /// How the last `TestInput` was read: checked as it was read from the request, or
@@ -71,20 +70,7 @@ struct Servers {
 fn servers() -> Option<&'static Servers> {
     static SERVERS: OnceLock<Option<Servers>> = OnceLock::new();
     SERVERS
-        .get_or_init(|| {
-            let file = conformance_dir()?.join("schemas/example/example.telepact.json");
-            let text = std::fs::read_to_string(file).expect("the example schema reads");
-            let mut definitions: Value = serde_json::from_str(&text).expect("JSON");
-            for definition in definitions.as_array_mut().expect("a list") {
-                if let Some(Value::Object(fields)) = definition.get_mut("struct.Value") {
-                    fields.retain(|_, ty| {
-                        let ty = ty.to_string();
-                        !ty.contains("bytes") && !ty.contains("any")
-                    });
-                }
-            }
-            Some(Servers::new(&definitions.to_string()))
-        })
+        .get_or_init(|| Some(Servers::new(&example_schema_without(&["bytes", "any"])?)))
         .as_ref()
 }
 

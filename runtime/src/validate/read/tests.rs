@@ -9,8 +9,8 @@ use serde_json::Value;
 use telepact_schema::Schema;
 
 use super::{NotRead, read_checked};
-use crate::validate::write::tests::{SCHEMA, variants};
-use crate::validate::{Compiled, Expect, Validator};
+use crate::validate::write::tests::{SCHEMA, valid, variants};
+use crate::validate::{Compiled, Expect};
 
 /// The writer's test schema without its `bytes` and `any` fields, which this reader
 /// leaves to the value path.
@@ -33,16 +33,6 @@ fn read_variants() -> Vec<Value> {
         }
     }
     out
-}
-
-fn valid(compiled: &Compiled, body: &Value) -> bool {
-    let id = compiled.function_id("fn.all").expect("fn.all");
-    let mut validator = Validator::new(compiled, Some(id));
-    match body {
-        Value::Object(map) => validator.check_union_map(&compiled.function(id).result, map),
-        _ => return false,
-    }
-    validator.into_failures().is_empty()
 }
 
 /// Reads `text` (JSON) as a `T`, a result of `fn.all`.

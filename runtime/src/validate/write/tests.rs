@@ -50,7 +50,7 @@ fn written<T: Serialize + ?Sized>(compiled: &Compiled, value: &T) -> Result<Vec<
 }
 
 /// Whether the validator accepts `body` as a result of `fn.all`.
-pub(super) fn valid(compiled: &Compiled, body: &Value) -> bool {
+pub(crate) fn valid(compiled: &Compiled, body: &Value) -> bool {
     let id = compiled.function_id("fn.all").expect("fn.all");
     let mut validator = Validator::new(compiled, Some(id));
     match body {
