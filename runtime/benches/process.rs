@@ -1,5 +1,7 @@
 //! `Server::process` on the shared benchmark payloads against a bare serde_json
-//! parse + serialize of the same bytes (the floor any JSON server pays).
+//! parse + serialize of the same bytes (the floor any JSON server pays): the echo of
+//! JSON values, and the same echo as a typed route (`typed`), whose input is read and
+//! whose answer is written without JSON values.
 
 use std::path::PathBuf;
 
@@ -32,10 +34,13 @@ fn process(c: &mut Criterion) {
         return;
     };
     let schema = Schema::from_text(&schema_text).expect("benchmark schema loads");
-    let server = Server::builder(schema, echo_router(false))
-        .auth_required(false)
-        .build()
-        .expect("server builds");
+    let server_of = |typed| {
+        Server::builder(schema.clone(), echo_router(typed))
+            .auth_required(false)
+            .build()
+            .expect("server builds")
+    };
+    let (server, typed) = (server_of(false), server_of(true));
     let payloads: Value = serde_json::from_str(&payloads).expect("payloads are JSON");
 
     let mut group = c.benchmark_group("roundTripTypical");
@@ -49,12 +54,18 @@ fn process(c: &mut Criterion) {
             "{size}: {}",
             String::from_utf8_lossy(&response.bytes[..80.min(response.bytes.len())])
         );
+        let typed_response = measure::run(typed.process(&bytes));
+        assert_eq!(
+            typed_response.bytes, response.bytes,
+            "{size}: the typed echo's answer"
+        );
         println!(
-            "{size}: serde_json {} allocations per call, process {}",
+            "{size}: serde_json {} allocations per call, process {}, typed {}",
             measure::per_call(
                 || serde_json::from_slice::<Value>(&bytes).map(|v| serde_json::to_vec(&v))
             ),
             measure::per_call(|| measure::run(server.process(&bytes))),
+            measure::per_call(|| measure::run(typed.process(&bytes))),
         );
         group.throughput(Throughput::Bytes(bytes.len() as u64));
         group.bench_with_input(BenchmarkId::new("serde_json", size), &bytes, |b, bytes| {
@@ -65,6 +76,9 @@ fn process(c: &mut Criterion) {
         });
         group.bench_with_input(BenchmarkId::new("process", size), &bytes, |b, bytes| {
             b.iter(|| measure::run(server.process(bytes)).bytes)
+        });
+        group.bench_with_input(BenchmarkId::new("typed", size), &bytes, |b, bytes| {
+            b.iter(|| measure::run(typed.process(bytes)).bytes)
         });
     }
     group.finish();
