@@ -9,7 +9,7 @@ use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde_json::{Map, Value};
 
 use crate::binary::{self, BinaryRequest, ServerBinary};
-use crate::message::{HEADER_ROOM, Headers, Message};
+use crate::message::{HEADER_ROOM, Headers, Message, Payload};
 use crate::router::TypedInputs;
 
 /// Why a request's bytes are not a Telepact message: the protocol's `union.ParseFailure_`.
@@ -116,6 +116,7 @@ fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<Message> {
     let payload = at.rest_before(b"}]")?;
     let (read, args) = inputs.reader(function)?;
     let call = (read.json)(payload, inputs.compiled, args).ok()?;
+    let call = call.with_payload(Payload::Json(inputs.keep(payload)));
     Some(Message::checked_call(headers, call))
 }
 

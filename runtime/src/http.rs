@@ -146,7 +146,7 @@ pub trait Processor: Clone + Send + Sync + 'static {
 
 impl Processor for Server {
     async fn process(&self, body: Bytes, transport: axum::http::Extensions) -> Response {
-        self.process_adapted(&body, transport, |_| {}, |_| {}).await
+        self.process_shared(&body, transport).await
     }
 }
 

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::sync::Arc;
 
+use bytes::Bytes;
 use foldhash::fast::RandomState;
 
 use crate::binary::PackValue;
@@ -53,6 +54,8 @@ pub(crate) struct ReadInput {
 pub(crate) struct TypedInputs<'s> {
     pub(crate) compiled: &'s Compiled,
     pub(crate) router: &'s FunctionRouter,
+    /// The request's bytes, when the transport holds them shared.
+    pub(crate) shared: Option<&'s Bytes>,
 }
 
 impl<'s> TypedInputs<'s> {
@@ -63,6 +66,19 @@ impl<'s> TypedInputs<'s> {
         let read = self.router.input_reader(function)?;
         let id = self.compiled.function_id(function)?;
         Some((read, &self.compiled.function(id).args))
+    }
+
+    /// `payload`, a part of the request, to keep: a slice of the shared bytes when the
+    /// transport gave them, a copy otherwise.
+    pub(crate) fn keep(&self, payload: &[u8]) -> Bytes {
+        let within = |shared: &&Bytes| {
+            let range = shared.as_ptr_range();
+            range.start <= payload.as_ptr() && payload.as_ptr_range().end <= range.end
+        };
+        match self.shared.filter(within) {
+            Some(shared) => shared.slice_ref(payload),
+            None => Bytes::copy_from_slice(payload),
+        }
     }
 }
 
@@ -175,5 +191,37 @@ impl std::fmt::Debug for FunctionRouter {
         f.debug_struct("FunctionRouter")
             .field("routes", &names)
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use telepact_schema::Schema;
+
+    /// A payload within the shared request is kept as a slice of it; any other is
+    /// copied.
+    #[test]
+    fn a_payload_is_kept_as_a_slice_of_shared_bytes() {
+        let compiled = Compiled::new(&Schema::from_text("[]").expect("loads"));
+        let router = FunctionRouter::new();
+        let request = Bytes::from_static(b"[{},{\"fn.x\":{\"a\":1}}]");
+        let inputs = TypedInputs {
+            compiled: &compiled,
+            router: &router,
+            shared: Some(&request),
+        };
+        let payload = &request[12..19];
+        let kept = inputs.keep(payload);
+        assert_eq!((&kept[..], kept.as_ptr()), (payload, payload.as_ptr()));
+        let elsewhere = b"{\"a\":1}".to_vec();
+        let copied = inputs.keep(&elsewhere);
+        assert_eq!(&copied[..], &elsewhere[..]);
+        assert_ne!(copied.as_ptr(), elsewhere.as_ptr());
+        let unshared = TypedInputs {
+            shared: None,
+            ..inputs
+        };
+        assert_ne!(unshared.keep(payload).as_ptr(), payload.as_ptr());
     }
 }

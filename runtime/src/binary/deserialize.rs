@@ -7,11 +7,13 @@
 //! a value of another form (binary data into base64 text) or fails, this deserializer
 //! fails: the request is then read as values, which says what is wrong.
 
+use std::sync::Arc;
+
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::encoding::BinaryEncoding;
 use super::read::{Depth, Head, Reader};
-use crate::message::CheckedCall;
+use crate::message::{CheckedCall, Payload};
 use crate::router::TypedInputs;
 
 /// Why the bytes were not read: the request is read again as values.
@@ -249,7 +251,7 @@ impl<'de> Deserializer<'de> for PackKey<'_, 'de, '_> {
 /// values from where it started.
 pub(super) fn read_call(
     reader: &mut Reader<'_>,
-    encoding: &BinaryEncoding,
+    encoding: &Arc<BinaryEncoding>,
     inputs: TypedInputs<'_>,
 ) -> Option<CheckedCall> {
     // Nesting as the value reader spends it on the frame's second item.
@@ -268,8 +270,12 @@ pub(super) fn read_call(
         Head::Unsigned(id) => inputs.reader(encoding.name(id)?)?,
         _ => return None,
     };
+    let start = reader.rest();
     let payload = PackValue::new(reader, encoding, entries);
-    (read.binary)(payload, inputs.compiled, args).ok()
+    let call = (read.binary)(payload, inputs.compiled, args).ok()?;
+    let payload = &start[..start.len() - reader.rest().len()];
+    let payload = Payload::Pack(inputs.keep(payload), Arc::clone(encoding));
+    Some(call.with_payload(payload))
 }
 
 #[cfg(test)]

@@ -63,7 +63,8 @@ impl BinaryRequest {
 /// which response strings are `bytes`, sent raw).
 #[derive(Debug, Clone)]
 pub struct ServerBinary {
-    encoding: BinaryEncoding,
+    /// Shared with the requests read into typed inputs, which keep their payload.
+    encoding: Arc<BinaryEncoding>,
     field_ids_header: Value,
     schema: Arc<Schema>,
     /// Functions whose `Ok_` payload can hold `bytes` somewhere.
@@ -74,7 +75,7 @@ impl ServerBinary {
     /// Derives the encoding of `schema`. Build it once, next to the schema.
     pub fn new(schema: impl Into<Arc<Schema>>) -> Self {
         let schema = schema.into();
-        let encoding = BinaryEncoding::new(&schema);
+        let encoding = Arc::new(BinaryEncoding::new(&schema));
         let field_ids_header = Value::Object(encoding.field_ids());
         let functions_with_bytes = schema
             .functions

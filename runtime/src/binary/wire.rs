@@ -1,5 +1,7 @@
 //! Reading and writing the MessagePack `[headers, body]` frame.
 
+use std::sync::Arc;
+
 use rmpv::Value as Pack;
 use serde_json::{Map, Value};
 
@@ -78,7 +80,7 @@ pub(crate) fn read_frame(bytes: &[u8]) -> Result<Frame<'_>, FrameError> {
 /// so this path only saves the separate syntax walk over a body that was fine.
 pub(crate) fn read_in_one_walk<'e>(
     bytes: &[u8],
-    choose: impl FnOnce(&Headers) -> Option<&'e BinaryEncoding>,
+    choose: impl FnOnce(&Headers) -> Option<&'e Arc<BinaryEncoding>>,
     inputs: Option<TypedInputs<'_>>,
 ) -> Option<Walked> {
     let mut reader = Reader::new(bytes);
@@ -97,7 +99,7 @@ pub(crate) fn read_in_one_walk<'e>(
             }
         }
     }
-    let body = reader.json_object_item(Some(encoding)).ok()?;
+    let body = reader.json_object_item(Some(&**encoding)).ok()?;
     reader
         .rest()
         .is_empty()

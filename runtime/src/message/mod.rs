@@ -10,6 +10,7 @@ use crate::base64_paths::{Base64HeaderError, MarkedBytes};
 use crate::binary::BinaryEncoding;
 use crate::codec::Encoding;
 use crate::validate::{Compiled, NotWritten, TagSet};
+pub(crate) use typed_body::Payload;
 use typed_body::{ErasedBody, TypedBody};
 
 mod typed_body;
@@ -328,6 +329,14 @@ impl CheckedCall {
         I: Serialize + Send + Sync + 'static,
     {
         CheckedCall(TypedBody::checked_call(tag, input))
+    }
+
+    /// Keeps the payload the input was read from: what asks for the body's JSON values
+    /// gets the request's own, not the input's serialization (which may order keys or
+    /// write numbers otherwise).
+    pub(crate) fn with_payload(mut self, payload: Payload) -> Self {
+        TypedBody::keep_payload(&mut self.0, payload);
+        self
     }
 }
 

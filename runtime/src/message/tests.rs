@@ -152,3 +152,38 @@ fn a_written_body_is_dropped_when_the_body_may_change() {
     assert_eq!(typed.target(), "Ok_");
     assert_eq!(typed.body().get("Ok_"), Some(&json!({"n": 2})));
 }
+
+/// An input whose own serialization differs from the request it was read from: keys
+/// in another order, a whole number written as a float.
+#[derive(Serialize)]
+struct Reordered {
+    z: f64,
+    a: bool,
+}
+
+/// A request read typed shows its own payload as values, in JSON and in MessagePack,
+/// not its input's serialization; the input is still taken as it was read.
+#[test]
+fn a_checked_call_shows_the_request_s_own_values() {
+    let input = || Reordered { z: 1.0, a: true };
+    let encoding = BinaryEncoding::from_names(["a".to_string()]);
+    let mut pack = Vec::new();
+    // {"a": true, "z": 1} with "a" as its id.
+    pack.extend([0x82, 0x00, 0xc3, 0xa1, b'z', 0x01]);
+    let payloads = [
+        Payload::Json(bytes::Bytes::from_static(br#"{"a": true, "z": 1}"#)),
+        Payload::Pack(pack.into(), Arc::new(encoding)),
+    ];
+    for payload in payloads {
+        let call = CheckedCall::new("fn.x", input()).with_payload(payload);
+        let mut message = Message::checked_call(Headers::new(), call);
+        assert!(message.body_checked());
+        let seen = serde_json::to_string(message.body()).expect("JSON");
+        assert_eq!(seen, r#"{"fn.x":{"a":true,"z":1}}"#);
+        let (tag, taken) = message.take_input::<Reordered>().expect("the input");
+        assert_eq!((tag, taken.z, taken.a), ("fn.x", 1.0, true));
+    }
+    let unkept = Message::checked_call(Headers::new(), CheckedCall::new("fn.x", input()));
+    let seen = serde_json::to_string(unkept.body()).expect("JSON");
+    assert_eq!(seen, r#"{"fn.x":{"z":1.0,"a":true}}"#);
+}

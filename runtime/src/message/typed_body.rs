@@ -5,10 +5,11 @@ use std::any::Any;
 use std::borrow::Cow;
 use std::sync::{Arc, OnceLock};
 
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value};
 
-use crate::binary::{BinaryEncoding, PackError, PackSerializer};
+use crate::binary::{BinaryEncoding, PackError, PackSerializer, decode_body};
 use crate::validate::{Compiled, NotWritten, TagSet, write_result, write_result_binary};
 
 mod tag;
@@ -20,7 +21,31 @@ pub(super) struct TypedBody<T: ?Sized = dyn ErasedBody> {
     tag: OnceLock<Option<Cow<'static, str>>>,
     /// Read from a request and checked against the schema as it was read.
     checked: bool,
+    /// The request's payload, for the body's JSON values.
+    payload: Option<Payload>,
     value: T,
+}
+
+/// The payload of a request whose input was read typed: its JSON text, or its
+/// MessagePack with the encoding of its keys.
+pub(crate) enum Payload {
+    Json(Bytes),
+    Pack(Bytes, Arc<BinaryEncoding>),
+}
+
+impl Payload {
+    /// The body `{tag: payload}` as JSON values.
+    fn body(&self, tag: &str) -> Result<Map<String, Value>, String> {
+        let payload = match self {
+            Payload::Json(text) => serde_json::from_slice(text).map_err(|e| e.to_string())?,
+            Payload::Pack(bytes, encoding) => {
+                decode_body(bytes, encoding, false).map_err(|e| e.to_string())?
+            }
+        };
+        let mut body = Map::with_capacity(1);
+        body.insert(tag.to_string(), Value::Object(payload));
+        Ok(body)
+    }
 }
 
 impl TypedBody {
@@ -29,6 +54,7 @@ impl TypedBody {
             values: OnceLock::new(),
             tag: OnceLock::new(),
             checked: false,
+            payload: None,
             value,
         })
     }
@@ -43,6 +69,7 @@ impl TypedBody {
             values: OnceLock::new(),
             tag: OnceLock::from(Some(Cow::Borrowed(tag))),
             checked: true,
+            payload: None,
             value: CallInput {
                 tag,
                 input: Some(input),
@@ -63,7 +90,18 @@ impl TypedBody {
     }
 
     fn converted(&self) -> &Result<Map<String, Value>, String> {
-        self.values.get_or_init(|| self.value.to_values())
+        self.values
+            .get_or_init(|| match (&self.payload, self.tag.get()) {
+                (Some(payload), Some(Some(tag))) => payload.body(tag),
+                _ => self.value.to_values(),
+            })
+    }
+
+    /// Keeps the payload a [checked call](Self::checked_call) was read from.
+    pub(super) fn keep_payload(shared: &mut Arc<Self>, payload: Payload) {
+        if let Some(body) = Arc::get_mut(shared) {
+            body.payload = Some(payload);
+        }
     }
 
     /// The JSON values: an empty map when the value does not convert.

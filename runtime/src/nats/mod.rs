@@ -158,7 +158,7 @@ async fn answer(server: Server, client: async_nats::Client, message: async_nats:
         return;
     };
     let response = server
-        .process_adapted(&message.payload, http::Extensions::new(), |_| {}, |_| {})
+        .process_shared(&message.payload, http::Extensions::new())
         .await;
     if let Err(error) = client.publish(reply, response.bytes.into()).await {
         tracing::warn!(%error, "could not publish a reply");

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
 
+use bytes::Bytes;
 use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
@@ -57,12 +58,44 @@ impl Server {
         update_request_headers: impl FnOnce(&mut Headers),
         take_response_headers: impl FnOnce(&mut Headers),
     ) -> Response {
+        self.process_from(
+            bytes,
+            None,
+            transport,
+            update_request_headers,
+            take_response_headers,
+        )
+        .await
+    }
+
+    /// [`process_adapted`](Self::process_adapted) for a transport that holds the request
+    /// in shared bytes: a typed route's request keeps its payload as a slice of them
+    /// rather than a copy.
+    #[cfg(any(feature = "axum", feature = "nats"))]
+    pub(crate) async fn process_shared(
+        &self,
+        bytes: &Bytes,
+        transport: http::Extensions,
+    ) -> Response {
+        self.process_from(bytes, Some(bytes), transport, |_| {}, |_| {})
+            .await
+    }
+
+    async fn process_from(
+        &self,
+        bytes: &[u8],
+        shared: Option<&Bytes>,
+        transport: http::Extensions,
+        update_request_headers: impl FnOnce(&mut Headers),
+        take_response_headers: impl FnOnce(&mut Headers),
+    ) -> Response {
         let inner = &*self.inner;
         let request_size = bytes.len();
         let clock = Instant::now();
         let inputs = TypedInputs {
             compiled: &inner.compiled,
             router: &inner.router,
+            shared,
         };
         let decoded = codec::decode_request(bytes, &inner.binary, Some(inputs));
         let span = call_span(decoded.as_ref().ok());

@@ -5,7 +5,7 @@
 //! protocol's random values of the conformance example's `struct.Value`, some with a
 //! place changed to a value of another type or an unknown key added.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::sync::{Arc, OnceLock};
 
 use proptest::prelude::*;
@@ -26,6 +26,20 @@ thread_local! {
     static READ_CHECKED: Cell<Option<bool>> = const { Cell::new(None) };
     /// How the input the handler was last given had been read.
     static SERVED_CHECKED: Cell<Option<bool>> = const { Cell::new(None) };
+    /// The body the last request hook saw, as JSON text (key order and number forms
+    /// included).
+    static OBSERVED: RefCell<Option<String>> = const { RefCell::new(None) };
+}
+
+/// Notes the body a request hook sees.
+fn observe(request: &Message) -> Result<(), HandlerError> {
+    let body = serde_json::to_string(request.body())?;
+    OBSERVED.with(|observed| *observed.borrow_mut() = Some(body));
+    Ok(())
+}
+
+fn observed() -> Option<String> {
+    OBSERVED.with(|observed| observed.borrow_mut().take())
 }
 
 /// The arguments of `fn.test` as JSON values, read the way a typed route reads its
@@ -90,6 +104,7 @@ impl Servers {
         let server = |router| {
             Server::builder(load(), router)
                 .auth_required(false)
+                .on_request(observe)
                 .build()
                 .expect("the example server builds")
         };
@@ -101,7 +116,8 @@ impl Servers {
     }
 
     /// Both servers' answers to `request`, and whether the typed route's input was read
-    /// checked from the request (`None`: the typed route was not called).
+    /// checked from the request (`None`: the typed route was not called). Checks that
+    /// both servers' request hooks saw the same body.
     fn answers(&self, request: &[u8]) -> (Vec<u8>, Vec<u8>, Option<bool>) {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -109,9 +125,13 @@ impl Servers {
         READ_CHECKED.with(|read| read.set(None));
         SERVED_CHECKED.with(|served| served.set(None));
         runtime.block_on(async {
+            observed();
             let typed = self.typed.process(request).await.bytes;
             let read = SERVED_CHECKED.with(Cell::get);
+            let typed_saw = observed();
             let values = self.values.process(request).await.bytes;
+            // A request hook sees the request's own values, however it was read.
+            assert_eq!(typed_saw, observed(), "the body a request hook sees");
             (typed, values, read)
         })
     }
