@@ -58,7 +58,7 @@ where
 /// value's own `Deserialize` recurses along the data, with frames this reader cannot
 /// bound (about 5 KB a level unoptimised); a deeper value is left to the value path,
 /// which reads binary requests deeper and refuses JSON ones.
-pub(crate) const NESTING_LIMIT: u16 = 125;
+const NESTING_LIMIT: u16 = 125;
 
 /// The schema, and how many more maps and lists may open below this point.
 #[derive(Clone, Copy)]
