@@ -121,7 +121,7 @@ fn server(schema: Schema, answer: Answer, typed: bool) -> Server {
 }
 
 /// A random `struct.Value` from `seed`.
-pub(crate) fn random_value(schema: &Schema, seed: i32) -> Value {
+fn random_value(schema: &Schema, seed: i32) -> Value {
     let Some(TypeName::Struct(id)) = schema.names.get("struct.Value") else {
         panic!("the example schema has struct.Value");
     };
@@ -136,6 +136,25 @@ pub(crate) fn random_value(schema: &Schema, seed: i32) -> Value {
     // so they would make every answer invalid.
     if let Value::Object(fields) = &mut value {
         fields.retain(|key, _| !key.to_lowercase().contains("sel"));
+    }
+    value
+}
+
+/// A random `struct.Value` from `seed` with `changes`: at each place (an index into
+/// the value's places at that point), the `LEAVES` entry of that index.
+pub(crate) fn changed_random_value(
+    schema: &Schema,
+    seed: i32,
+    changes: &[(prop::sample::Index, usize)],
+) -> Value {
+    let mut value = random_value(schema, seed);
+    for (place, leaf) in changes {
+        let mut all = Vec::new();
+        places(&value, &mut Vec::new(), &mut all);
+        if !all.is_empty() {
+            let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
+            replace(&mut value, &all[place.index(all.len())], leaf);
+        }
     }
     value
 }
@@ -165,7 +184,7 @@ pub(crate) enum Step {
     Index(usize),
 }
 
-pub(crate) fn replace(value: &mut Value, path: &[Step], leaf: Value) {
+fn replace(value: &mut Value, path: &[Step], leaf: Value) {
     let mut at = value;
     for step in path {
         at = match step {
@@ -217,15 +236,7 @@ impl Servers {
         changes: &[(prop::sample::Index, usize)],
         tag_error: bool,
     ) -> (Value, bool) {
-        let mut value = random_value(&self.schema, seed);
-        for (place, leaf) in changes {
-            let mut all = Vec::new();
-            places(&value, &mut Vec::new(), &mut all);
-            if !all.is_empty() {
-                let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
-                replace(&mut value, &all[place.index(all.len())], leaf);
-            }
-        }
+        let value = changed_random_value(&self.schema, seed, changes);
         let body = if tag_error {
             json!({"ErrorExample": {"property": value}})
         } else {

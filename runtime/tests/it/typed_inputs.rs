@@ -18,7 +18,9 @@ use telepact::typed::__codegen::{Context, Route, route};
 use telepact::typed::FunctionInput;
 use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
 
-use crate::typed_answers::{LEAVES, example_schema_without, places, random_value, replace, text};
+use crate::typed_answers::{
+    LEAVES, Step, changed_random_value, example_schema_without, places, text,
+};
 
 thread_local! {
     /// How the last `TestInput` was read: checked as it was read from the request, or
@@ -187,15 +189,7 @@ fn payload(
     changes: &[(prop::sample::Index, usize)],
     unknown_key: Option<prop::sample::Index>,
 ) -> Value {
-    let mut value = random_value(schema, seed);
-    for (place, leaf) in changes {
-        let mut all = Vec::new();
-        places(&value, &mut Vec::new(), &mut all);
-        if !all.is_empty() {
-            let leaf = serde_json::from_str(LEAVES[*leaf]).expect("a JSON leaf");
-            replace(&mut value, &all[place.index(all.len())], leaf);
-        }
-    }
+    let value = changed_random_value(schema, seed, changes);
     let mut payload = json!({"value!": value});
     if let Some(place) = unknown_key {
         let mut objects = vec![Vec::new()];
@@ -205,8 +199,8 @@ fn payload(
         let mut target = &mut payload;
         for step in path {
             target = match step {
-                crate::typed_answers::Step::Key(key) => &mut target[key.as_str()],
-                crate::typed_answers::Step::Index(i) => &mut target[*i],
+                Step::Key(key) => &mut target[key.as_str()],
+                Step::Index(i) => &mut target[*i],
             };
         }
         if let Value::Object(map) = target {
@@ -216,10 +210,10 @@ fn payload(
     payload
 }
 
-fn at<'v>(value: &'v Value, path: &[crate::typed_answers::Step]) -> Option<&'v Value> {
+fn at<'v>(value: &'v Value, path: &[Step]) -> Option<&'v Value> {
     path.iter().try_fold(value, |at, step| match step {
-        crate::typed_answers::Step::Key(key) => at.get(key.as_str()),
-        crate::typed_answers::Step::Index(i) => at.get(*i),
+        Step::Key(key) => at.get(key.as_str()),
+        Step::Index(i) => at.get(*i),
     })
 }
 
