@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::binary::{self, BinaryRequest, ServerBinary};
 use crate::message::{HEADER_ROOM, Headers, Message, Payload};
 use crate::router::TypedInputs;
+use crate::validate::JSON_NESTING_LIMIT;
 
 /// Why a request's bytes are not a Telepact message: the protocol's `union.ParseFailure_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -105,7 +106,7 @@ fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<Message> {
     let RoomyHeaders(headers) = at.value()?;
     // Read on their own, the headers may nest one level deeper than inside the
     // message's array, where the value path's parser reads them.
-    if nesting(&headers) >= JSON_NESTING_LIMIT {
+    if nesting(&headers) >= usize::from(JSON_NESTING_LIMIT) {
         return None;
     }
     at.expect(b',')?;
@@ -157,10 +158,6 @@ impl<'b> Cursor<'b> {
         Some(&self.bytes[self.at..end])
     }
 }
-
-/// How many arrays and maps `serde_json` opens at most on the path from a message's
-/// root to any value (its default recursion limit).
-const JSON_NESTING_LIMIT: usize = 127;
 
 /// How many maps and arrays the deepest value of `headers` sits in, the map included.
 fn nesting(headers: &Headers) -> usize {

@@ -48,18 +48,19 @@ impl<'r, 'a, 'e> PackValue<'r, 'a, 'e> {
             depth,
         }
     }
+}
 
-    fn text(&mut self, len: usize) -> Result<&'a str, Unread> {
-        let bytes = self.reader.take(len)?;
-        std::str::from_utf8(bytes).map_err(|_| Unread("invalid UTF-8".into()))
-    }
+/// The `len` bytes of text at the reader, which must be UTF-8.
+fn text<'a>(reader: &mut Reader<'a>, len: usize) -> Result<&'a str, Unread> {
+    let bytes = reader.take(len)?;
+    std::str::from_utf8(bytes).map_err(|_| Unread("invalid UTF-8".into()))
 }
 
 impl<'de> Deserializer<'de> for PackValue<'_, 'de, '_> {
     type Error = Unread;
 
     #[inline]
-    fn deserialize_any<V: Visitor<'de>>(mut self, visitor: V) -> Result<V::Value, Unread> {
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Unread> {
         let depth = self.depth.spend(1)?;
         match self.reader.head()? {
             Head::Nil => visitor.visit_unit(),
@@ -70,7 +71,7 @@ impl<'de> Deserializer<'de> for PackValue<'_, 'de, '_> {
             Head::Float(_) => Err(Unread("not a finite number".into())),
             Head::Str(len) => {
                 depth.spend(2)?;
-                visitor.visit_borrowed_str(self.text(len)?)
+                visitor.visit_borrowed_str(text(self.reader, len)?)
             }
             Head::Bin(_) | Head::Ext(_) => Err(Unread("binary data".into())),
             Head::Array(len) => {
@@ -224,9 +225,7 @@ impl<'de> Deserializer<'de> for PackKey<'_, 'de, '_> {
         let id = match self.reader.head()? {
             Head::Str(len) => {
                 depth.spend(2)?;
-                let bytes = self.reader.take(len)?;
-                let key = std::str::from_utf8(bytes).map_err(|_| Unread("invalid UTF-8".into()))?;
-                return visitor.visit_borrowed_str(key);
+                return visitor.visit_borrowed_str(text(self.reader, len)?);
             }
             Head::Unsigned(id) => id,
             Head::Signed(id) if id >= 0 => id.unsigned_abs(),
@@ -264,7 +263,7 @@ pub(super) fn read_call(
     let (read, args) = match reader.head().ok()? {
         Head::Str(len) => {
             key.spend(2).ok()?;
-            let name = std::str::from_utf8(reader.take(len).ok()?).ok()?;
+            let name = text(reader, len).ok()?;
             inputs.reader(name)?
         }
         Head::Unsigned(id) => inputs.reader(encoding.name(id)?)?,

@@ -17,7 +17,7 @@ pub(crate) use failure::cases_json;
 pub use failure::{Reason, ValidationFailure};
 pub(crate) use headers::check_headers;
 pub(crate) use possible_select::possible_select;
-pub(crate) use read::{NotRead, read_checked};
+pub(crate) use read::{JSON_NESTING_LIMIT, NotRead, read_checked};
 pub(crate) use select::Selector;
 pub(crate) use value::Validator;
 pub(crate) use write::{
