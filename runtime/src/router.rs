@@ -8,7 +8,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use foldhash::fast::RandomState;
 
-use crate::binary::PackValue;
+use crate::binary::{BinaryEncoding, Reader};
 use crate::message::{CheckedCall, Message};
 use crate::validate::{Compiled, FieldSet, NotRead};
 
@@ -40,8 +40,9 @@ where
 #[derive(Clone, Copy)]
 pub(crate) struct ReadInput {
     /// From a binary request's MessagePack.
-    pub(crate) binary: for<'r, 'a, 'e> fn(
-        PackValue<'r, 'a, 'e>,
+    pub(crate) binary: for<'a> fn(
+        &mut Reader<'a>,
+        &BinaryEncoding,
         &Compiled,
         &FieldSet,
     ) -> Result<CheckedCall, NotRead>,

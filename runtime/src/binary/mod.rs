@@ -74,7 +74,8 @@ pub use wire::{FrameError, MSGPACK_MESSAGE_MARKER, encode_request, is_msgpack};
 
 #[cfg(test)]
 pub(crate) use convert::Encoder;
-pub(crate) use deserialize::PackValue;
+pub(crate) use deserialize::read_checked_pack;
+pub(crate) use read::Reader;
 pub(crate) use serialize::{PackError, PackSerializer};
 #[cfg(test)]
 pub(crate) use shape::Shape;

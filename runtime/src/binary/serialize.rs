@@ -115,7 +115,7 @@ impl<'o, 'e> PackSerializer<'o, 'e> {
     }
 
     /// A key: its id when the encoding has one, else the text.
-    fn key(&mut self, key: &str) -> Result<(), PackError> {
+    pub(crate) fn key(&mut self, key: &str) -> Result<(), PackError> {
         let id = self.encoding.id(key);
         self.write_key(key, id)
     }
@@ -127,16 +127,33 @@ impl<'o, 'e> PackSerializer<'o, 'e> {
         self.write_key(key, id)
     }
 
-    fn write_key(&mut self, key: &str, id: Option<u32>) -> Result<(), PackError> {
+    /// A key with the id the caller found for it (`None`: written as text).
+    #[inline]
+    pub(crate) fn write_key(&mut self, key: &str, id: Option<u32>) -> Result<(), PackError> {
         match id {
+            // A positive fixint, the form `write_uint` picks, written in place: most
+            // schemas have fewer than 128 names.
+            Some(id @ 0..0x80) => self.out.push(id as u8),
             Some(id) => mp::write_uint(self.out, u64::from(id)).map(drop)?,
             None => mp::write_str(self.out, key)?,
         }
         Ok(())
     }
 
-    fn map(&mut self, len: usize) -> Result<Counted<'_, 'o, 'e>, PackError> {
+    /// The head of a map of `len` entries.
+    pub(crate) fn open_map(&mut self, len: usize) -> Result<(), PackError> {
         mp::write_map_len(self.out, length(len)?)?;
+        Ok(())
+    }
+
+    /// The head of an array of `len` items.
+    pub(crate) fn open_array(&mut self, len: usize) -> Result<(), PackError> {
+        mp::write_array_len(self.out, length(len)?)?;
+        Ok(())
+    }
+
+    fn map(&mut self, len: usize) -> Result<Counted<'_, 'o, 'e>, PackError> {
+        self.open_map(len)?;
         Ok(Counted {
             writer: self,
             announced: len,
@@ -145,7 +162,7 @@ impl<'o, 'e> PackSerializer<'o, 'e> {
     }
 
     fn array(&mut self, len: usize) -> Result<Counted<'_, 'o, 'e>, PackError> {
-        mp::write_array_len(self.out, length(len)?)?;
+        self.open_array(len)?;
         Ok(Counted {
             writer: self,
             announced: len,

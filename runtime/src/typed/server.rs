@@ -11,7 +11,7 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use super::FunctionInput;
-use crate::binary::PackValue;
+use crate::binary::{BinaryEncoding, Reader, read_checked_pack};
 use crate::message::{CheckedCall, Headers, Message};
 use crate::router::{FunctionRouter, HandlerError, ReadInput};
 use crate::validate::{Compiled, Expect, FieldSet, NotRead, read_checked};
@@ -156,11 +156,12 @@ fn read_input<I: FunctionInput>() -> ReadInput {
 /// Reads the input of the typed route `I` from a binary request's payload, checked
 /// against the function's arguments as it is read.
 fn read_binary_input<I: FunctionInput>(
-    payload: PackValue<'_, '_, '_>,
+    payload: &mut Reader<'_>,
+    encoding: &BinaryEncoding,
     compiled: &Compiled,
     args: &FieldSet,
 ) -> Result<CheckedCall, NotRead> {
-    let input: I = read_checked(payload, compiled, Expect::Fields(args))?;
+    let input: I = read_checked_pack(payload, encoding, compiled, Expect::Fields(args))?;
     Ok(CheckedCall::new(I::NAME, input))
 }
 

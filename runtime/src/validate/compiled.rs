@@ -9,6 +9,7 @@ use serde_json::Value;
 use telepact_schema::{Field, FunctionId, Schema, StructId, Tag, TypeExpr, TypeKind, UnionId};
 
 use super::possible_select::possible_select;
+use crate::binary::BinaryEncoding;
 
 /// Tables with more entries than this are looked up through a hash map.
 const LINEAR_LOOKUP_MAX: usize = 12;
@@ -42,6 +43,8 @@ impl KeyIndex {
 #[derive(Debug)]
 pub(crate) struct FieldSet {
     pub(crate) fields: Vec<Field>,
+    /// Each field's id in the schema's binary encoding (see [`Compiled::binary_checksum`]).
+    pub(crate) ids: Vec<Option<u32>>,
     index: KeyIndex,
     /// How many fields are required; lets validation skip the missing-field scan
     /// when every present key matched a required one.
@@ -49,12 +52,14 @@ pub(crate) struct FieldSet {
 }
 
 impl FieldSet {
-    pub(crate) fn new(fields: &IndexMap<String, Field>) -> Self {
+    pub(crate) fn new(fields: &IndexMap<String, Field>, encoding: &BinaryEncoding) -> Self {
         let fields: Vec<Field> = fields.values().cloned().collect();
+        let ids = fields.iter().map(|f| encoding.id(&f.key)).collect();
         let index = KeyIndex::new(fields.iter().map(|f| &f.key));
         let required = fields.iter().filter(|f| !f.optional).count();
         FieldSet {
             fields,
+            ids,
             index,
             required,
         }
@@ -102,12 +107,12 @@ pub(crate) struct TagSet {
 }
 
 impl TagSet {
-    fn new(select_key: String, tags: &IndexMap<String, Tag>) -> Self {
+    fn new(select_key: String, tags: &IndexMap<String, Tag>, encoding: &BinaryEncoding) -> Self {
         let tags: Vec<TagEntry> = tags
             .values()
             .map(|t| TagEntry {
                 name: t.name.clone(),
-                fields: FieldSet::new(&t.fields),
+                fields: FieldSet::new(&t.fields, encoding),
             })
             .collect();
         let index = KeyIndex::new(tags.iter().map(|t| &t.name));
@@ -178,30 +183,35 @@ pub(crate) struct Compiled {
     pub(crate) function_ids: HashMap<String, FunctionId, RandomState>,
     pub(crate) request_headers: HeaderSet,
     pub(crate) response_headers: HeaderSet,
+    /// The checksum of the binary encoding the field ids come from: the one every
+    /// implementation derives from this schema. A reader or writer given another
+    /// encoding looks names up in it instead.
+    pub(crate) binary_checksum: i32,
 }
 
 impl Compiled {
     pub(crate) fn new(schema: &Schema) -> Self {
+        let encoding = BinaryEncoding::new(schema);
         let structs = schema
             .structs
             .iter()
             .map(|s| StructEntry {
                 name: s.name.clone(),
-                fields: FieldSet::new(&s.fields),
+                fields: FieldSet::new(&s.fields, &encoding),
             })
             .collect();
         let unions = schema
             .unions
             .iter()
-            .map(|u| TagSet::new(u.name.clone(), &u.tags))
+            .map(|u| TagSet::new(u.name.clone(), &u.tags, &encoding))
             .collect();
         let functions = schema
             .functions
             .iter()
             .map(|f| FunctionEntry {
                 name: f.name.clone(),
-                args: FieldSet::new(&f.args),
-                result: TagSet::new("->".to_string(), &f.result.tags),
+                args: FieldSet::new(&f.args, &encoding),
+                result: TagSet::new("->".to_string(), &f.result.tags, &encoding),
                 requires_auth: schema.requires_auth(f),
                 possible_select: possible_select(schema, &f.result),
                 result_holds_bytes: BytesSearch::new(schema)
@@ -221,6 +231,7 @@ impl Compiled {
             function_ids,
             request_headers: HeaderSet::new(&schema.request_headers),
             response_headers: HeaderSet::new(&schema.response_headers),
+            binary_checksum: encoding.checksum(),
         }
     }
 
@@ -313,7 +324,7 @@ mod tests {
                 (key, field)
             })
             .collect();
-        FieldSet::new(&fields)
+        FieldSet::new(&fields, &BinaryEncoding::from_names(Vec::new()))
     }
 
     /// The expected position is only a first guess: a wrong or out-of-range one still

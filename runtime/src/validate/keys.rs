@@ -39,23 +39,57 @@ impl<'c> FieldCheck<'c> {
         }
     }
 
+    /// The fields checked.
+    pub(crate) fn set(&self) -> &'c FieldSet {
+        self.fields
+    }
+
     #[inline]
     pub(crate) fn field(&mut self, key: &str) -> Option<&'c Field> {
+        self.entry(key).map(|(_, field)| field)
+    }
+
+    /// [`field`](Self::field), with the field's index in its set.
+    #[inline]
+    pub(crate) fn entry(&mut self, key: &str) -> Option<(usize, &'c Field)> {
         let (index, field) = self.fields.find_from(key, self.next)?;
+        self.mark(index, field).then_some((index, field))
+    }
+
+    /// The field a key given as binary id `id` names, when it is the field expected
+    /// next, as it mostly is; `None` otherwise, and the caller looks the key up by its
+    /// name. Ids are the schema's own encoding's.
+    #[inline]
+    pub(crate) fn next_with_id(&mut self, id: u64) -> Option<&'c Field> {
+        let index = self.next;
+        let expected = self.fields.ids.get(index).copied().flatten()?;
+        if u64::from(expected) != id {
+            return None;
+        }
+        let field = self.fields.fields.get(index)?;
+        self.mark(index, field).then_some(field)
+    }
+
+    /// Notes the field at `index` written; `false` when it already was.
+    #[inline]
+    fn mark(&mut self, index: usize, field: &Field) -> bool {
         let bit = 1u64 << (index % 64);
         let slot = match index {
             0..64 => &mut self.written,
-            _ => self.more.get_mut(index / 64 - 1)?,
+            _ => match self.more.get_mut(index / 64 - 1) {
+                Some(slot) => slot,
+                None => return false,
+            },
         };
         if *slot & bit != 0 {
-            return None;
+            return false;
         }
         *slot |= bit;
         if !field.optional {
             self.required_written += 1;
         }
         self.next = index + 1;
-        Some(field)
+        true
     }
 
     #[inline]

@@ -51,7 +51,9 @@ struct TestInput(Map<String, Value>);
 
 impl<'de> Deserialize<'de> for TestInput {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let checked = std::any::type_name::<D>().contains("CheckedDe");
+        // The checking readers: around `serde_json`'s deserializer, and MessagePack's.
+        let name = std::any::type_name::<D>();
+        let checked = name.contains("CheckedDe") || name.contains("CheckedPack");
         let input = Map::deserialize(deserializer)?;
         READ_CHECKED.with(|read| read.set(Some(checked)));
         Ok(TestInput(input))

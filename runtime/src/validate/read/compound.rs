@@ -195,9 +195,9 @@ impl<'de, A: MapAccess<'de>> VariantAccess<'de> for CheckedEnum<'_, A> {
 }
 
 /// Reads a struct variant's payload as a struct.
-struct StructSeed<V> {
-    fields: &'static [&'static str],
-    visitor: V,
+pub(crate) struct StructSeed<V> {
+    pub(crate) fields: &'static [&'static str],
+    pub(crate) visitor: V,
 }
 
 impl<'de, V: Visitor<'de>> DeserializeSeed<'de> for StructSeed<V> {

@@ -1,7 +1,9 @@
 //! Reads a typed value, a typed handler's input, from a self-describing deserializer
-//! (a binary request's MessagePack, say) while checking it against the schema: how the
+//! (a JSON request's, `serde_json`'s) while checking it against the schema: how the
 //! server hands a typed handler its input without first building the request as JSON
-//! values.
+//! values. A binary request's MessagePack is read by the same rules in one layer, the
+//! checks inside the format's own deserializer (`binary::read_checked_pack`), which
+//! shares this module's [`Scope`], [`map_keys`] and [`readable`].
 //!
 //! The mirror of the checking writer ([`super::write`]). Every event the format gives
 //! (a string, an integer, a map's key...) is checked against [`Expect`] before the typed
@@ -21,6 +23,7 @@ use telepact_schema::TypeKind;
 use super::compiled::Compiled;
 use super::expect::Expect;
 use super::keys::{FieldCheck, MapKeys, Seen};
+pub(crate) use compound::StructSeed;
 use compound::{CheckedEnum, CheckedMap, CheckedSeq};
 
 mod compound;
@@ -44,10 +47,7 @@ where
     let checked = CheckedDe {
         inner: deserializer,
         expect,
-        scope: Scope {
-            compiled,
-            levels: NESTING_LIMIT,
-        },
+        scope: Scope::root(compiled),
     };
     T::deserialize(checked).map_err(|_| NotRead)
 }
@@ -66,21 +66,29 @@ const NESTING_LIMIT: u16 = JSON_NESTING_LIMIT - 2;
 
 /// The schema, and how many more maps and lists may open below this point.
 #[derive(Clone, Copy)]
-pub(super) struct Scope<'c> {
-    pub(super) compiled: &'c Compiled,
+pub(crate) struct Scope<'c> {
+    pub(crate) compiled: &'c Compiled,
     levels: u16,
 }
 
 impl<'c> Scope<'c> {
+    /// The scope of a function's arguments.
+    pub(crate) fn root(compiled: &'c Compiled) -> Self {
+        Scope {
+            compiled,
+            levels: NESTING_LIMIT,
+        }
+    }
+
     /// The scope inside one more map or list; `None` past the limit.
     #[inline]
-    fn nested(self) -> Option<Scope<'c>> {
+    pub(crate) fn nested(self) -> Option<Scope<'c>> {
         let levels = self.levels.checked_sub(1)?;
         Some(Scope { levels, ..self })
     }
 }
 
-fn not_read<E: de::Error>() -> E {
+pub(crate) fn not_read<E: de::Error>() -> E {
     E::custom("not read: left to the value path")
 }
 
@@ -91,7 +99,7 @@ fn check<E: de::Error>(ok: bool) -> Result<(), E> {
 /// Whether this reader reads a value of `expect` at all. `any` and `bytes` are left
 /// to the value path (a JSON value's forms, base64 text), as are the mock types.
 #[inline]
-fn readable(expect: Expect<'_>) -> bool {
+pub(crate) fn readable(expect: Expect<'_>) -> bool {
     !expect.any()
         && !matches!(
             expect.kind(),
@@ -344,7 +352,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for CheckedVisitor<'_, V> {
 
 /// How the keys of a map read where `expect` stands are checked; `None` where no map
 /// may stand.
-fn map_keys<'c>(expect: Expect<'c>, compiled: &'c Compiled) -> Option<MapKeys<'c>> {
+pub(crate) fn map_keys<'c>(expect: Expect<'c>, compiled: &'c Compiled) -> Option<MapKeys<'c>> {
     if let Some(TypeKind::Object(item)) = expect.kind() {
         Some(MapKeys::Entries(Expect::Type(item), Seen::default()))
     } else if let Some(fields) = expect.fields(compiled) {

@@ -1,6 +1,9 @@
-//! The reader against the value path: every value it reads is one the validator
+//! The readers against the value path: every value they read is one the validator
 //! accepts, read as the typed value would be read from its JSON values; values the
-//! validator accepts are read unless they hold what the reader leaves alone.
+//! validator accepts are read unless they hold what the readers leave alone. The
+//! checking reader around `serde_json` reads the JSON text of each test value, and the
+//! binary one its MessagePack, with the schema's own encoding (struct fields found by
+//! id) and with another (found by name).
 
 use indexmap::IndexMap;
 use serde::Deserialize;
@@ -9,18 +12,92 @@ use serde_json::Value;
 use telepact_schema::Schema;
 
 use super::{NotRead, read_checked};
+use crate::binary::{BinaryEncoding, Encoder, Reader, Shape, read_checked_pack};
 use crate::validate::write::tests::{SCHEMA, valid, variants};
 use crate::validate::{Compiled, Expect};
 
-/// The writer's test schema without its `bytes` and `any` fields, which this reader
-/// leaves to the value path.
-fn compiled() -> Compiled {
+/// The writer's test schema without its `bytes` and `any` fields, which the readers
+/// leave to the value path.
+fn schema() -> Schema {
     let schema = SCHEMA.replace(r#""blob": "bytes", "anything": "any", "#, "");
     assert_ne!(
         schema, SCHEMA,
         "the fields to leave out are where they were"
     );
-    Compiled::new(&Schema::from_text(&schema).expect("the test schema loads"))
+    Schema::from_text(&schema).expect("the test schema loads")
+}
+
+fn compiled() -> Compiled {
+    Compiled::new(&schema())
+}
+
+/// How a test value reaches a reader.
+#[derive(Debug, Clone, Copy)]
+enum Format {
+    Json,
+    /// MessagePack in the schema's own binary encoding.
+    Pack,
+    /// MessagePack in an encoding with one more name, which moves every id.
+    PackOtherIds,
+}
+
+const FORMATS: [Format; 3] = [Format::Json, Format::Pack, Format::PackOtherIds];
+
+fn encoding(format: Format) -> BinaryEncoding {
+    let own = BinaryEncoding::new(&schema());
+    match format {
+        Format::PackOtherIds => {
+            let names = own.names().iter().cloned();
+            BinaryEncoding::from_names(names.chain(["!first".to_string()]))
+        }
+        Format::Json | Format::Pack => own,
+    }
+}
+
+/// The MessagePack the binary encoder writes for `body`, a body of JSON values.
+fn packed(encoding: &BinaryEncoding, body: &Value) -> Vec<u8> {
+    let encoder = Encoder {
+        encoding: Some(encoding),
+        schema: None,
+    };
+    let mut out = Vec::new();
+    let body = body.as_object().expect("a body is an object");
+    encoder
+        .write_object(&mut out, body, Shape::Unknown)
+        .expect("writes to a Vec");
+    out
+}
+
+/// Reads `bytes` (MessagePack) as a `T`, a result of `fn.all`.
+fn read_pack<T: de::DeserializeOwned>(
+    compiled: &Compiled,
+    encoding: &BinaryEncoding,
+    bytes: &[u8],
+) -> Result<T, NotRead> {
+    let result = &compiled
+        .function(compiled.function_id("fn.all").expect("fn.all"))
+        .result;
+    read_checked_pack(
+        &mut Reader::new(bytes),
+        encoding,
+        compiled,
+        Expect::Tags(result),
+    )
+}
+
+/// Reads `body` as a `T`, a result of `fn.all`, given in `format`.
+fn read_as<T: de::DeserializeOwned>(
+    compiled: &Compiled,
+    body: &Value,
+    format: Format,
+) -> Result<T, NotRead> {
+    match format {
+        Format::Json => read(compiled, &text(body)),
+        Format::Pack | Format::PackOtherIds => {
+            let encoding = encoding(format);
+            read_pack(compiled, &encoding, &packed(&encoding, body))
+        }
+    }
 }
 
 /// The writer's test values, without the fields the schema here lacks.
@@ -51,16 +128,22 @@ fn text(body: &Value) -> Vec<u8> {
 #[test]
 fn values_are_read_exactly_when_the_validator_accepts_them() {
     let compiled = compiled();
-    let mut accepted = 0;
-    for body in read_variants() {
-        let outcome = read::<Value>(&compiled, &text(&body));
-        assert_eq!(outcome.is_ok(), valid(&compiled, &body), "{body}");
-        if let Ok(read) = outcome {
-            accepted += 1;
-            assert_eq!(read, body);
+    for format in FORMATS {
+        let mut accepted = 0;
+        for body in read_variants() {
+            let outcome = read_as::<Value>(&compiled, &body, format);
+            let valid = valid(&compiled, &body);
+            assert_eq!(outcome.is_ok(), valid, "{format:?} {body}");
+            if let Ok(read) = outcome {
+                accepted += 1;
+                assert_eq!(read, body, "{format:?}");
+            }
         }
+        assert!(
+            accepted > 40,
+            "{format:?}: only {accepted} variants were valid"
+        );
     }
-    assert!(accepted > 40, "only {accepted} variants were valid");
 }
 
 /// `serde_json` gives a string with an escape as an owned string, and a string
@@ -104,7 +187,7 @@ struct AllOk {
     points: Vec<Point>,
     #[serde(rename = "byName")]
     by_name: IndexMap<String, Option<i64>>,
-    shape: Shape,
+    shape: ShapeOf,
     nested: Vec<Vec<Option<i32>>>,
     #[serde(rename = "call!", default)]
     call: Option<Value>,
@@ -124,7 +207,7 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
 }
 
 #[derive(Debug, PartialEq, Deserialize)]
-enum Shape {
+enum ShapeOf {
     Circle(Circle),
     Dot {},
 }
@@ -139,25 +222,27 @@ struct Circle {
 #[test]
 fn typed_values_are_read_as_from_their_json_values() {
     let compiled = compiled();
-    let mut typed = 0;
-    for body in read_variants() {
-        let outcome = read::<AllOutput>(&compiled, &text(&body));
-        let from_values = serde_json::from_value::<AllOutput>(body.clone());
-        if let Ok(read) = &outcome {
-            assert!(valid(&compiled, &body), "{body}");
-            assert_eq!(Some(read), from_values.as_ref().ok(), "{body}");
-            typed += 1;
+    for format in FORMATS {
+        let mut typed = 0;
+        for body in read_variants() {
+            let outcome = read_as::<AllOutput>(&compiled, &body, format);
+            let from_values = serde_json::from_value::<AllOutput>(body.clone());
+            if let Ok(read) = &outcome {
+                assert!(valid(&compiled, &body), "{format:?} {body}");
+                assert_eq!(Some(read), from_values.as_ref().ok(), "{format:?} {body}");
+                typed += 1;
+            }
+            if valid(&compiled, &body) && from_values.is_ok() {
+                assert!(outcome.is_ok(), "{format:?} {body}");
+            }
         }
-        if valid(&compiled, &body) && from_values.is_ok() {
-            assert!(outcome.is_ok(), "{body}");
-        }
+        assert!(typed > 20, "{format:?}: only {typed} variants were read");
+        let circle = read_as::<AllOutput>(&compiled, &read_variants()[0], format);
+        let Ok(AllOutput::Ok(ok)) = circle else {
+            panic!("{format:?}: the base value reads: {circle:?}");
+        };
+        assert_eq!(ok.shape, ShapeOf::Circle(Circle { radius: 1.5 }));
     }
-    assert!(typed > 20, "only {typed} variants were read");
-    let circle = read::<AllOutput>(&compiled, &text(&read_variants()[0]));
-    let Ok(AllOutput::Ok(ok)) = circle else {
-        panic!("the base value reads: {circle:?}");
-    };
-    assert_eq!(ok.shape, Shape::Circle(Circle { radius: 1.5 }));
 }
 
 #[test]
@@ -271,5 +356,67 @@ fn arguments_nest_as_deep_as_a_json_request_parses() {
         );
         assert_eq!(read.is_ok(), parses, "depth {depth}");
         assert_eq!(parses, depth + 2 <= 125, "depth {depth}");
+    }
+}
+
+/// `body`'s MessagePack in `encoding` with the first entry of its `Ok_` map given once
+/// more, at the end.
+fn packed_with_a_repeated_field(encoding: &BinaryEncoding, body: &Value) -> Vec<u8> {
+    use rmpv::Value as Pack;
+    let bytes = packed(encoding, body);
+    let mut value = rmpv::decode::read_value(&mut &bytes[..]).expect("MessagePack");
+    let Pack::Map(top) = &mut value else {
+        panic!("a body is a map: {value}");
+    };
+    let Pack::Map(ok) = &mut top[0].1 else {
+        panic!("Ok_ holds a map");
+    };
+    ok.push(ok[0].clone());
+    let mut out = Vec::new();
+    rmpv::encode::write_value(&mut out, &value).expect("writes to a Vec");
+    out
+}
+
+#[test]
+fn a_repeated_key_in_messagepack_is_not_read() {
+    let compiled = compiled();
+    for format in [Format::Pack, Format::PackOtherIds] {
+        let encoding = encoding(format);
+        let body = &read_variants()[0];
+        assert!(read_as::<Value>(&compiled, body, format).is_ok());
+        let repeated = packed_with_a_repeated_field(&encoding, body);
+        assert_eq!(
+            read_pack::<Value>(&compiled, &encoding, &repeated),
+            Err(NotRead),
+            "{format:?}"
+        );
+        assert_eq!(
+            read_pack::<AllOutput>(&compiled, &encoding, &repeated),
+            Err(NotRead),
+            "{format:?}"
+        );
+    }
+}
+
+#[test]
+fn a_messagepack_map_read_in_part_is_not_read() {
+    fn read<T: de::DeserializeOwned>(format: Format, payload: Value) -> Result<T, NotRead> {
+        let compiled = compiled();
+        let id = compiled.function_id("fn.all").expect("fn.all");
+        let fields = &compiled.function(id).result.tags[1].fields;
+        let encoding = encoding(format);
+        let bytes = packed(&encoding, &payload);
+        let mut reader = Reader::new(&bytes);
+        read_checked_pack(&mut reader, &encoding, &compiled, Expect::Fields(fields))
+    }
+    for format in [Format::Pack, Format::PackOtherIds] {
+        let whole = serde_json::json!({"reason": "left"});
+        assert!(read::<Value>(format, whole).is_ok(), "{format:?}");
+        let more = serde_json::json!({"reason": "left", "other": 1});
+        let first_only = read::<FirstEntry>(format, more);
+        assert!(
+            first_only.is_err(),
+            "{format:?}: the unread key was not checked"
+        );
     }
 }

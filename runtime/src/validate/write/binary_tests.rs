@@ -102,6 +102,30 @@ fn typed_values_are_written_as_their_encoded_json_values() {
     }
 }
 
+/// Given an encoding other than the schema's own (here one more name moves every id),
+/// the writer looks each field's id up by name instead of taking the schema's, and
+/// still writes the encoder's bytes.
+#[test]
+fn another_encodings_ids_are_looked_up_by_name() {
+    let (compiled, own) = (compiled(), encoding());
+    let other =
+        BinaryEncoding::from_names(own.names().iter().cloned().chain(["!first".to_string()]));
+    assert_ne!(other.checksum(), own.checksum());
+    let output = AllOutput::Ok(Box::new(typed_ok()));
+    let values = serde_json::to_value(&output).expect("converts");
+    let in_other = written(&compiled, &other, &output).expect("a valid typed value");
+    assert_eq!(in_other, encoded(&other, &values));
+    let in_own = written(&compiled, &own, &output).expect("a valid typed value");
+    assert_ne!(in_other, in_own, "the ids differ");
+    for body in variants() {
+        let outcome = written(&compiled, &other, &body);
+        assert_eq!(outcome.is_ok(), written_as_json(&compiled, &body), "{body}");
+        if let Ok(bytes) = outcome {
+            assert_eq!(bytes, encoded(&other, &body), "{body}");
+        }
+    }
+}
+
 /// MessagePack announces a map's or list's length before its entries: a value whose
 /// count differs from what it announced, or that announces none, is not written.
 #[test]

@@ -38,6 +38,7 @@ macro_rules! checked_items {
             type Ok = S::Ok;
             type Error = S::Error;
 
+            #[inline]
             fn $add<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), S::Error> {
                 let item = self.item(value);
                 self.inner.$add(&item)
@@ -68,6 +69,7 @@ impl<S: SerializeStruct> SerializeStruct for CheckedStruct<'_, S> {
     type Ok = S::Ok;
     type Error = S::Error;
 
+    #[inline]
     fn serialize_field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,

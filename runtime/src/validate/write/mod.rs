@@ -1,6 +1,8 @@
 //! Writes a typed result as JSON, or as the MessagePack body of a binary answer, while
 //! checking it against the schema: how the server answers a typed handler without first
-//! building the answer as JSON values.
+//! building the answer as JSON values. JSON is written by [`Checked`] around
+//! `serde_json`'s serializer; MessagePack by [`pack`], which checks and writes in one
+//! layer by the same rules.
 //!
 //! It accepts only what the [`Validator`](super::Validator) accepts in the value that
 //! `serde_json::to_value` would make, and writes the bytes `serde_json` (or the binary
@@ -19,7 +21,7 @@ use super::compiled::{Compiled, TagSet};
 pub(crate) use super::expect::Expect;
 use super::keys::{FieldCheck, MapKeys, Seen};
 use super::value::is_base64;
-use crate::binary::{BinaryEncoding, PackSerializer};
+use crate::binary::BinaryEncoding;
 use compound::{CheckedMap, CheckedSeq, CheckedStruct};
 pub(crate) use key_text::KeyText;
 
@@ -27,6 +29,7 @@ pub(crate) use key_text::KeyText;
 mod binary_tests;
 mod compound;
 mod key_text;
+mod pack;
 #[cfg(test)]
 pub(super) mod tests;
 
@@ -65,7 +68,7 @@ pub(crate) fn write_value<T: Serialize + ?Sized>(
 
 /// Writes `value`, a function's `Ok_` result, as the MessagePack body of a binary answer
 /// at the end of `out`: the bytes the binary encoder writes for its JSON values, keys
-/// through `encoding` (see [`PackSerializer`]). Checked as [`write_result`] checks; the
+/// through `encoding` (see [`PackSerializer`](crate::binary::PackSerializer)). Checked as [`write_result`] checks; the
 /// result may hold no `bytes` (the writer does not know where they are).
 pub(crate) fn write_result_binary<T: Serialize + ?Sized>(
     value: &T,
@@ -75,8 +78,7 @@ pub(crate) fn write_result_binary<T: Serialize + ?Sized>(
     out: &mut Vec<u8>,
 ) -> Result<Option<&'static str>, NotWritten> {
     let start = out.len();
-    let mut pack = PackSerializer::new(&mut *out, encoding);
-    let written = write_through(value, compiled, Expect::Tags(result), &mut pack);
+    let written = pack::write_result_pack(value, compiled, result, encoding, out);
     if written.is_err() {
         out.truncate(start);
     }
@@ -104,12 +106,64 @@ fn write_through<T: Serialize + ?Sized, S: Serializer<Ok = ()>>(
     }
 }
 
+/// Cold: a refusal ends the pass, and kept out of line it leaves the checks small
+/// enough to inline.
+#[cold]
+#[inline(never)]
 fn not_written<E: ser::Error>() -> E {
     E::custom("not written: left to the value path")
 }
 
+#[inline(always)]
 fn check<E: ser::Error>(ok: bool) -> Result<(), E> {
     if ok { Ok(()) } else { Err(not_written()) }
+}
+
+/// What the items of a list written where `expect` stands must be.
+#[inline]
+fn seq_item(expect: Expect<'_>) -> Option<Expect<'_>> {
+    match expect.kind() {
+        _ if expect.any() => Some(Expect::Any),
+        Some(TypeKind::Array(item)) => Some(Expect::Type(item)),
+        _ => None,
+    }
+}
+
+/// How the keys of a map written where `expect` stands are checked.
+fn map_keys<'c>(expect: Expect<'c>, compiled: &'c Compiled) -> Option<MapKeys<'c>> {
+    Some(if expect.any() {
+        MapKeys::Entries(Expect::Any, Seen::default())
+    } else if let Some(TypeKind::Object(item)) = expect.kind() {
+        MapKeys::Entries(Expect::Type(item), Seen::default())
+    } else if let Some(fields) = expect.fields(compiled) {
+        MapKeys::Fields(FieldCheck::new(fields))
+    } else if let Some(tags) = expect.tags(compiled) {
+        MapKeys::Tag { tags, seen: false }
+    } else {
+        MapKeys::Call {
+            function: expect.link(compiled)?,
+            seen: false,
+        }
+    })
+}
+
+/// What the payload of `variant` (`{variant: payload}`) written where `expect` stands
+/// must be; with the variant when it is a union's tag.
+fn variant_payload<'c, E: ser::Error>(
+    expect: Expect<'c>,
+    compiled: &'c Compiled,
+    variant: &'static str,
+) -> Result<(Expect<'c>, Option<&'static str>), E> {
+    if expect.any() {
+        return Ok((Expect::Any, None));
+    }
+    if let Some(function) = expect.link(compiled) {
+        check(variant == function.name)?;
+        return Ok((Expect::Fields(&function.args), None));
+    }
+    let tags = expect.tags(compiled).ok_or_else(not_written)?;
+    let entry = tags.find(variant).ok_or_else(not_written)?;
+    Ok((Expect::Fields(&entry.fields), Some(variant)))
 }
 
 /// A serializer that checks each value against [`Expect`] and hands it to `inner`.
@@ -129,6 +183,7 @@ struct CheckedValue<'a, 'c, T: ?Sized> {
 }
 
 impl<T: Serialize + ?Sized> Serialize for CheckedValue<'_, '_, T> {
+    #[inline]
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         self.value.serialize(Checked {
             inner: serializer,
@@ -160,6 +215,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
     type SerializeStruct = CheckedStruct<'c, S::SerializeStruct>;
     type SerializeStructVariant = CheckedStruct<'c, S::SerializeStructVariant>;
 
+    #[inline]
     fn serialize_bool(self, v: bool) -> Result<S::Ok, S::Error> {
         check(self.expect.is(&TypeKind::Boolean))?;
         self.inner.serialize_bool(v)
@@ -177,6 +233,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         self.serialize_i64(v.into())
     }
 
+    #[inline]
     fn serialize_i64(self, v: i64) -> Result<S::Ok, S::Error> {
         check(self.expect.accepts_integer())?;
         self.inner.serialize_i64(v)
@@ -194,6 +251,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         self.serialize_i64(v.into())
     }
 
+    #[inline]
     fn serialize_u64(self, v: u64) -> Result<S::Ok, S::Error> {
         check(self.expect.accepts_u64(v))?;
         match i64::try_from(v) {
@@ -207,6 +265,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         Err(not_written())
     }
 
+    #[inline]
     fn serialize_f64(self, v: f64) -> Result<S::Ok, S::Error> {
         check(self.expect.accepts_float(v))?;
         self.inner.serialize_f64(v)
@@ -217,6 +276,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         self.inner.serialize_char(v)
     }
 
+    #[inline]
     fn serialize_str(self, v: &str) -> Result<S::Ok, S::Error> {
         let fits = self.expect.is(&TypeKind::String)
             || (self.expect.kind() == Some(&TypeKind::Bytes) && is_base64(v));
@@ -228,11 +288,13 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         Err(not_written())
     }
 
+    #[inline]
     fn serialize_none(self) -> Result<S::Ok, S::Error> {
         check(self.expect.accepts_null())?;
         self.inner.serialize_none()
     }
 
+    #[inline]
     fn serialize_some<T: Serialize + ?Sized>(self, value: &T) -> Result<S::Ok, S::Error> {
         value.serialize(self)
     }
@@ -273,30 +335,18 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         variant: &'static str,
         value: &T,
     ) -> Result<S::Ok, S::Error> {
-        let payload = if self.expect.any() {
-            Expect::Any
-        } else if let Some(function) = self.expect.link(self.compiled) {
-            check(variant == function.name)?;
-            Expect::Fields(&function.args)
-        } else {
-            let tags = self.expect.tags(self.compiled).ok_or_else(not_written)?;
-            let entry = tags.find(variant).ok_or_else(not_written)?;
-            if let Some(tag) = self.tag {
-                tag.set(Some(variant));
-            }
-            Expect::Fields(&entry.fields)
-        };
+        let (payload, tag) = variant_payload(self.expect, self.compiled, variant)?;
+        if let (Some(cell), Some(tag)) = (self.tag, tag) {
+            cell.set(Some(tag));
+        }
         let value = self.nested(value, payload);
         self.inner
             .serialize_newtype_variant(name, index, variant, &value)
     }
 
+    #[inline]
     fn serialize_seq(self, len: Option<usize>) -> Result<Self::SerializeSeq, S::Error> {
-        let item = match self.expect.kind() {
-            _ if self.expect.any() => Expect::Any,
-            Some(TypeKind::Array(item)) => Expect::Type(item),
-            _ => return Err(not_written()),
-        };
+        let item = seq_item(self.expect).ok_or_else(not_written)?;
         Ok(CheckedSeq {
             inner: self.inner.serialize_seq(len)?,
             item,
@@ -344,23 +394,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Self::SerializeMap, S::Error> {
-        let compiled = self.compiled;
-        let keys = if self.expect.any() {
-            MapKeys::Entries(Expect::Any, Seen::default())
-        } else if let Some(TypeKind::Object(item)) = self.expect.kind() {
-            MapKeys::Entries(Expect::Type(item), Seen::default())
-        } else if let Some(fields) = self.expect.fields(compiled) {
-            MapKeys::Fields(FieldCheck::new(fields))
-        } else if let Some(tags) = self.expect.tags(compiled) {
-            MapKeys::Tag { tags, seen: false }
-        } else if let Some(function) = self.expect.link(compiled) {
-            MapKeys::Call {
-                function,
-                seen: false,
-            }
-        } else {
-            return Err(not_written());
-        };
+        let keys = map_keys(self.expect, self.compiled).ok_or_else(not_written)?;
         Ok(CheckedMap {
             inner: self.inner.serialize_map(len)?,
             keys,
@@ -369,6 +403,7 @@ impl<'c, S: Serializer> Serializer for Checked<'c, S> {
         })
     }
 
+    #[inline]
     fn serialize_struct(
         self,
         name: &'static str,
