@@ -12,7 +12,8 @@ use serde_json::Value;
 use telepact_schema::Schema;
 
 use super::{NotRead, read_checked};
-use crate::binary::{BinaryEncoding, Encoder, Reader, Shape, read_checked_pack};
+use crate::binary::{BinaryEncoding, Reader, read_checked_pack};
+use crate::validate::write::binary_tests::encoded;
 use crate::validate::write::tests::{SCHEMA, valid, variants};
 use crate::validate::{Compiled, Expect};
 
@@ -54,20 +55,6 @@ fn encoding(format: Format) -> BinaryEncoding {
     }
 }
 
-/// The MessagePack the binary encoder writes for `body`, a body of JSON values.
-fn packed(encoding: &BinaryEncoding, body: &Value) -> Vec<u8> {
-    let encoder = Encoder {
-        encoding: Some(encoding),
-        schema: None,
-    };
-    let mut out = Vec::new();
-    let body = body.as_object().expect("a body is an object");
-    encoder
-        .write_object(&mut out, body, Shape::Unknown)
-        .expect("writes to a Vec");
-    out
-}
-
 /// Reads `bytes` (MessagePack) as a `T`, a result of `fn.all`.
 fn read_pack<T: de::DeserializeOwned>(
     compiled: &Compiled,
@@ -95,7 +82,7 @@ fn read_as<T: de::DeserializeOwned>(
         Format::Json => read(compiled, &text(body)),
         Format::Pack | Format::PackOtherIds => {
             let encoding = encoding(format);
-            read_pack(compiled, &encoding, &packed(&encoding, body))
+            read_pack(compiled, &encoding, &encoded(&encoding, body))
         }
     }
 }
@@ -363,7 +350,7 @@ fn arguments_nest_as_deep_as_a_json_request_parses() {
 /// more, at the end.
 fn packed_with_a_repeated_field(encoding: &BinaryEncoding, body: &Value) -> Vec<u8> {
     use rmpv::Value as Pack;
-    let bytes = packed(encoding, body);
+    let bytes = encoded(encoding, body);
     let mut value = rmpv::decode::read_value(&mut &bytes[..]).expect("MessagePack");
     let Pack::Map(top) = &mut value else {
         panic!("a body is a map: {value}");
@@ -405,7 +392,7 @@ fn a_messagepack_map_read_in_part_is_not_read() {
         let id = compiled.function_id("fn.all").expect("fn.all");
         let fields = &compiled.function(id).result.tags[1].fields;
         let encoding = encoding(format);
-        let bytes = packed(&encoding, &payload);
+        let bytes = encoded(&encoding, &payload);
         let mut reader = Reader::new(&bytes);
         read_checked_pack(&mut reader, &encoding, &compiled, Expect::Fields(fields))
     }

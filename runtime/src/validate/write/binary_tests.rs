@@ -48,7 +48,7 @@ fn written_as_json<T: Serialize + ?Sized>(compiled: &Compiled, value: &T) -> boo
 }
 
 /// The value path's bytes for `values`, a body of JSON values.
-fn encoded(encoding: &BinaryEncoding, values: &Value) -> Vec<u8> {
+pub(crate) fn encoded(encoding: &BinaryEncoding, values: &Value) -> Vec<u8> {
     let encoder = Encoder {
         encoding: Some(encoding),
         schema: None,

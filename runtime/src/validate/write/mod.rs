@@ -21,15 +21,15 @@ use super::compiled::{Compiled, TagSet};
 pub(crate) use super::expect::Expect;
 use super::keys::{FieldCheck, MapKeys, Seen};
 use super::value::is_base64;
-use crate::binary::BinaryEncoding;
 use compound::{CheckedMap, CheckedSeq, CheckedStruct};
 pub(crate) use key_text::KeyText;
 
 #[cfg(test)]
-mod binary_tests;
+pub(super) mod binary_tests;
 mod compound;
 mod key_text;
 mod pack;
+pub(crate) use pack::write_result_binary;
 #[cfg(test)]
 pub(super) mod tests;
 
@@ -60,25 +60,6 @@ pub(crate) fn write_value<T: Serialize + ?Sized>(
     let start = out.len();
     let mut json = serde_json::Serializer::new(&mut *out);
     let written = write_through(value, compiled, expect, &mut json);
-    if written.is_err() {
-        out.truncate(start);
-    }
-    written
-}
-
-/// Writes `value`, a function's `Ok_` result, as the MessagePack body of a binary answer
-/// at the end of `out`: the bytes the binary encoder writes for its JSON values, keys
-/// through `encoding` (see [`PackSerializer`](crate::binary::PackSerializer)). Checked as [`write_result`] checks; the
-/// result may hold no `bytes` (the writer does not know where they are).
-pub(crate) fn write_result_binary<T: Serialize + ?Sized>(
-    value: &T,
-    compiled: &Compiled,
-    result: &TagSet,
-    encoding: &BinaryEncoding,
-    out: &mut Vec<u8>,
-) -> Result<Option<&'static str>, NotWritten> {
-    let start = out.len();
-    let written = pack::write_result_pack(value, compiled, result, encoding, out);
     if written.is_err() {
         out.truncate(start);
     }

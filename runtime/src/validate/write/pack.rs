@@ -23,9 +23,27 @@ use crate::validate::compiled::{Compiled, TagSet};
 use crate::validate::keys::{FieldCheck, MapKeys};
 use crate::validate::value::is_base64;
 
-/// Writes `value`, a function's result, as the MessagePack body of a binary answer at
-/// the end of `out`; see [`super::write_result_binary`].
-pub(super) fn write_result_pack<T: Serialize + ?Sized>(
+/// Writes `value`, a function's `Ok_` result, as the MessagePack body of a binary answer
+/// at the end of `out`: the bytes the binary encoder writes for its JSON values, keys
+/// through `encoding`. Checked as [`write_result`](super::write_result) checks; the
+/// result may hold no `bytes` (the writer does not know where they are). On
+/// [`NotWritten`], `out` is as it was.
+pub(crate) fn write_result_binary<T: Serialize + ?Sized>(
+    value: &T,
+    compiled: &Compiled,
+    result: &TagSet,
+    encoding: &BinaryEncoding,
+    out: &mut Vec<u8>,
+) -> Result<Option<&'static str>, NotWritten> {
+    let start = out.len();
+    let written = write_result_pack(value, compiled, result, encoding, out);
+    if written.is_err() {
+        out.truncate(start);
+    }
+    written
+}
+
+fn write_result_pack<T: Serialize + ?Sized>(
     value: &T,
     compiled: &Compiled,
     result: &TagSet,
@@ -94,6 +112,17 @@ impl<'w, 'o, 'e, 'c> Value<'w, 'o, 'e, 'c> {
     }
 }
 
+/// Integers narrower than 64 bits: written as the `i64` they widen to, as JSON values
+/// hold them.
+macro_rules! widened_to_i64 {
+    ($($method:ident($ty:ty)),* $(,)?) => {$(
+        #[inline]
+        fn $method(self, v: $ty) -> Result<(), PackError> {
+            self.serialize_i64(v.into())
+        }
+    )*};
+}
+
 impl<'w, 'o, 'e, 'c> Serializer for Value<'w, 'o, 'e, 'c> {
     type Ok = ();
     type Error = PackError;
@@ -105,6 +134,15 @@ impl<'w, 'o, 'e, 'c> Serializer for Value<'w, 'o, 'e, 'c> {
     type SerializeStruct = Fields<'w, 'o, 'e, 'c>;
     type SerializeStructVariant = Impossible<(), PackError>;
 
+    widened_to_i64!(
+        serialize_i8(i8),
+        serialize_i16(i16),
+        serialize_i32(i32),
+        serialize_u8(u8),
+        serialize_u16(u16),
+        serialize_u32(u32),
+    );
+
     #[inline]
     fn serialize_bool(self, v: bool) -> Result<(), PackError> {
         pass(self.expect.is(&TypeKind::Boolean))?;
@@ -112,39 +150,9 @@ impl<'w, 'o, 'e, 'c> Serializer for Value<'w, 'o, 'e, 'c> {
     }
 
     #[inline]
-    fn serialize_i8(self, v: i8) -> Result<(), PackError> {
-        self.serialize_i64(v.into())
-    }
-
-    #[inline]
-    fn serialize_i16(self, v: i16) -> Result<(), PackError> {
-        self.serialize_i64(v.into())
-    }
-
-    #[inline]
-    fn serialize_i32(self, v: i32) -> Result<(), PackError> {
-        self.serialize_i64(v.into())
-    }
-
-    #[inline]
     fn serialize_i64(self, v: i64) -> Result<(), PackError> {
         pass(self.expect.accepts_integer())?;
         self.pack().serialize_i64(v)
-    }
-
-    #[inline]
-    fn serialize_u8(self, v: u8) -> Result<(), PackError> {
-        self.serialize_i64(v.into())
-    }
-
-    #[inline]
-    fn serialize_u16(self, v: u16) -> Result<(), PackError> {
-        self.serialize_i64(v.into())
-    }
-
-    #[inline]
-    fn serialize_u32(self, v: u32) -> Result<(), PackError> {
-        self.serialize_i64(v.into())
     }
 
     #[inline]
