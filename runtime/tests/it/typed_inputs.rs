@@ -249,6 +249,32 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(128))]
+
+    /// A binary request cut short, or with one byte changed (a marker, a length, a key's
+    /// id, a character), is answered by the typed route as the values server answers
+    /// it: whatever the MessagePack reader of typed inputs cannot read is read again as
+    /// values.
+    #[test]
+    fn damaged_binary_requests_are_answered_as_a_values_server_does(
+        seed in any::<i32>(),
+        at in any::<prop::sample::Index>(),
+        byte in prop::option::weighted(0.7, any::<u8>()),
+    ) {
+        let Some(servers) = servers() else { return Ok(()) };
+        let payload = payload(&servers.schema, seed, &[], None);
+        let mut request = servers.request(payload, Encoding::Binary, false);
+        let at = at.index(request.len());
+        match byte {
+            Some(byte) => request[at] = byte,
+            None => request.truncate(at),
+        }
+        let (typed, values, _) = servers.answers(&request);
+        prop_assert_eq!(&typed, &values, "{} / {}", text(&typed), text(&values));
+    }
+}
+
 /// JSON the checking reader leaves to the value path: a repeated key (whose last value
 /// the value path keeps), a body of two entries. Both servers answer alike.
 #[test]
