@@ -119,7 +119,8 @@ impl ServerBinary {
         inputs: Option<TypedInputs<'_>>,
     ) -> Result<Message, ParseFailure> {
         let choose = |headers: &Headers| {
-            let usable = self.is_current_checksum(headers.get("@bin_")) && !says_packed(headers);
+            let usable =
+                self.is_current_checksum(find_header(headers, "@bin_")) && !says_packed(headers);
             usable.then_some(&self.encoding)
         };
         match read_in_one_walk(bytes, choose, inputs) {
@@ -139,7 +140,7 @@ impl ServerBinary {
                 FrameError::Headers(_) => ParseFailure::BinaryDecodeFailure,
             }
         })?;
-        if !self.is_current_checksum(frame.headers.get("@bin_")) {
+        if !self.is_current_checksum(find_header(&frame.headers, "@bin_")) {
             return Err(ParseFailure::IncompatibleBinaryEncoding);
         }
         let packed = says_packed(&frame.headers);

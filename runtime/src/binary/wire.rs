@@ -11,7 +11,7 @@ use super::encoding::BinaryEncoding;
 use super::pack::unpack;
 use super::read::{Reader, SyntaxError};
 use super::shape::Shape;
-use crate::message::{Headers, Message};
+use crate::message::{Headers, Message, find_header};
 use crate::router::TypedInputs;
 
 /// The first byte of every binary message: a MessagePack array of two elements. A JSON
@@ -133,7 +133,7 @@ pub(crate) fn decode_body(
 
 /// Whether the headers say `@pac_: true`.
 pub(crate) fn says_packed(headers: &Headers) -> bool {
-    headers.get("@pac_") == Some(&Value::Bool(true))
+    find_header(headers, "@pac_") == Some(&Value::Bool(true))
 }
 
 /// Writes `[headers, body]`: headers as they are, the body through `body_encoder` with
