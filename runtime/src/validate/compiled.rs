@@ -45,6 +45,8 @@ pub(crate) struct FieldSet {
     pub(crate) fields: Vec<Field>,
     /// Each field's id in the schema's binary encoding (see [`Compiled::binary_checksum`]).
     pub(crate) ids: Vec<Option<u32>>,
+    /// Each field's key as a JSON object writes it: quoted, escaped, and the colon after.
+    pub(crate) json_keys: Vec<String>,
     index: KeyIndex,
     /// How many fields are required; lets validation skip the missing-field scan
     /// when every present key matched a required one.
@@ -55,11 +57,13 @@ impl FieldSet {
     pub(crate) fn new(fields: &IndexMap<String, Field>, encoding: &BinaryEncoding) -> Self {
         let fields: Vec<Field> = fields.values().cloned().collect();
         let ids = fields.iter().map(|f| encoding.id(&f.key)).collect();
+        let json_keys = fields.iter().map(|f| json_key(&f.key)).collect();
         let index = KeyIndex::new(fields.iter().map(|f| &f.key));
         let required = fields.iter().filter(|f| !f.optional).count();
         FieldSet {
             fields,
             ids,
+            json_keys,
             index,
             required,
         }
@@ -88,6 +92,13 @@ impl FieldSet {
             .find(key, self.fields.iter().map(|f| f.key.as_str()))?;
         self.fields.get(i).map(|field| (i, field))
     }
+}
+
+/// `"key":`, as `serde_json` writes a key of an object.
+fn json_key(key: &str) -> String {
+    let mut rendered = Value::from(key).to_string();
+    rendered.push(':');
+    rendered
 }
 
 /// One union tag.

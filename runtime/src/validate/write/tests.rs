@@ -543,3 +543,49 @@ fn a_repeated_key_is_found_in_a_map_of_any_size() {
         }
     }
 }
+
+/// Under `any` the JSON writer takes every form serde has for data (tuples, unit and
+/// newtype structs, each kind of enum variant, chars, the widest integers, escaped
+/// text and keys) and writes the bytes `serde_json` writes for its value.
+#[test]
+fn every_form_under_any_is_written_as_serde_json_writes_its_value() {
+    use std::collections::BTreeMap;
+
+    use super::write_value;
+    use crate::validate::Expect;
+
+    #[derive(Serialize)]
+    struct Unit;
+    #[derive(Serialize)]
+    struct Newtype(i64);
+    #[derive(Serialize)]
+    struct Pair(i8, String);
+    #[derive(Serialize)]
+    enum Forms {
+        Unit,
+        Tuple(u8, char),
+        Newtype(bool),
+    }
+    let keys = BTreeMap::from([("quo\"te", Some(1u16)), ("plain", None)]);
+    let all = (
+        (i32::MIN, "a\"b\\c\n\u{1}\u{1F600}"),
+        Unit,
+        Newtype(-7),
+        Pair(-128, "é".to_string()),
+        Forms::Unit,
+        Forms::Tuple(255, 'x'),
+        Forms::Newtype(true),
+        (u64::MAX, i64::MIN, 0.1f64, -0.0f64, 1e300f64),
+        keys,
+        Vec::<()>::new(),
+        (None::<i64>, Some(()), ()),
+    );
+    let compiled = compiled();
+    let mut out = b"prefix".to_vec();
+    write_value(&all, &compiled, Expect::Any, &mut out).expect("written");
+    let values = serde_json::to_value(&all).expect("converts");
+    assert_eq!(
+        String::from_utf8_lossy(&out[6..]),
+        String::from_utf8_lossy(&serde_json::to_vec(&values).expect("writes"))
+    );
+}
