@@ -8,7 +8,9 @@ use serde::ser::{SerializeMap, SerializeStruct, Serializer};
 use serde_json::{Value, json};
 use telepact_schema::Schema;
 
-use super::tests::{AllOk, AllOutput, Circle, Gone, SCHEMA, Shape, compiled, typed_ok, variants};
+use super::tests::{
+    AllOk, AllOutput, Circle, Gone, SCHEMA, Shape, compiled, every_form, typed_ok, variants,
+};
 use super::{NotWritten, write_result, write_result_binary};
 use crate::binary::{BinaryEncoding, Encoder, Shape as BodyShape};
 use crate::validate::Compiled;
@@ -261,4 +263,47 @@ fn generated_types_are_written_as_their_encoded_json_values() {
             .unwrap_or_else(|NotWritten| panic!("not written: {values}"));
         assert_eq!(bytes, encoded(&encoding, &values), "{values}");
     }
+}
+
+/// Under `any` the binary writer takes every form serde has for data (the `anything`
+/// field of a result here) and writes the encoder's bytes for its JSON value.
+#[test]
+fn every_form_under_any_is_written_as_the_encoder_writes_its_value() {
+    #[derive(Serialize)]
+    enum OkWith<A> {
+        #[serde(rename = "Ok_")]
+        Ok(Body<A>),
+    }
+    #[derive(Serialize)]
+    struct Body<A> {
+        flag: bool,
+        count: i64,
+        ratio: f64,
+        name: &'static str,
+        blob: &'static str,
+        anything: A,
+        maybe: Option<String>,
+        points: Vec<Value>,
+        #[serde(rename = "byName")]
+        by_name: Value,
+        shape: Value,
+        nested: Value,
+    }
+    let output = OkWith::Ok(Body {
+        flag: false,
+        count: 0,
+        ratio: 0.5,
+        name: "",
+        blob: "",
+        anything: every_form(),
+        maybe: None,
+        points: Vec::new(),
+        by_name: json!({}),
+        shape: json!({"Dot": {}}),
+        nested: json!([]),
+    });
+    let (compiled, encoding) = (compiled(), encoding());
+    let bytes = written(&compiled, &encoding, &output).expect("written");
+    let values = serde_json::to_value(&output).expect("converts");
+    assert_eq!(bytes, encoded(&encoding, &values));
 }

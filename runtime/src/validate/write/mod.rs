@@ -1,8 +1,8 @@
 //! Writes a typed result as JSON, or as the MessagePack body of a binary answer, while
 //! checking it against the schema: how the server answers a typed handler without first
-//! building the answer as JSON values. Each format has its writer ([`json`], [`pack`]),
-//! which checks every value and writes it in the same serializer call; the rules they
-//! share (what a list's items, a map's keys or a variant's payload must be) are here.
+//! building the answer as JSON values. One serializer ([`checked`]) checks every value and
+//! has the format ([`json`], [`pack`]) write it in the same call; the rules of what a
+//! list's items, a map's keys or a variant's payload must be are here.
 //!
 //! It accepts only what the [`Validator`](super::Validator) accepts in the value that
 //! `serde_json::to_value` would make, and writes the bytes `serde_json` (or the binary
@@ -22,6 +22,7 @@ pub(crate) use key_text::KeyText;
 
 #[cfg(test)]
 pub(super) mod binary_tests;
+mod checked;
 mod json;
 mod key_text;
 mod pack;

@@ -544,15 +544,10 @@ fn a_repeated_key_is_found_in_a_map_of_any_size() {
     }
 }
 
-/// Under `any` the JSON writer takes every form serde has for data (tuples, unit and
-/// newtype structs, each kind of enum variant, chars, the widest integers, escaped
-/// text and keys) and writes the bytes `serde_json` writes for its value.
-#[test]
-fn every_form_under_any_is_written_as_serde_json_writes_its_value() {
+/// A value of every form serde has for data: tuples, unit and newtype structs, each
+/// kind of enum variant, chars, the widest integers, escaped text and keys.
+pub(super) fn every_form() -> impl Serialize {
     use std::collections::BTreeMap;
-
-    use super::write_value;
-    use crate::validate::Expect;
 
     #[derive(Serialize)]
     struct Unit;
@@ -567,7 +562,7 @@ fn every_form_under_any_is_written_as_serde_json_writes_its_value() {
         Newtype(bool),
     }
     let keys = BTreeMap::from([("quo\"te", Some(1u16)), ("plain", None)]);
-    let all = (
+    (
         (i32::MIN, "a\"b\\c\n\u{1}\u{1F600}"),
         Unit,
         Newtype(-7),
@@ -579,7 +574,17 @@ fn every_form_under_any_is_written_as_serde_json_writes_its_value() {
         keys,
         Vec::<()>::new(),
         (None::<i64>, Some(()), ()),
-    );
+    )
+}
+
+/// Under `any` the JSON writer takes every form serde has for data and writes the bytes
+/// `serde_json` writes for its value.
+#[test]
+fn every_form_under_any_is_written_as_serde_json_writes_its_value() {
+    use super::write_value;
+    use crate::validate::Expect;
+
+    let all = every_form();
     let compiled = compiled();
     let mut out = b"prefix".to_vec();
     write_value(&all, &compiled, Expect::Any, &mut out).expect("written");
