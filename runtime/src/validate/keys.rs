@@ -150,7 +150,7 @@ pub(crate) enum MapKeys<'c> {
 
 impl<'c> MapKeys<'c> {
     /// What the value under `key` must be, or `None` when the key is not allowed.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn value_for(&mut self, key: &str) -> Option<Expect<'c>> {
         match self {
             MapKeys::Entries(item, seen) => seen.first(key).then_some(*item),
