@@ -36,12 +36,12 @@ pub(crate) struct Reader<'a> {
 /// How deep a value may still nest, spent as `rmpv` spends it: one per value, one more
 /// for a container's items, two for a string's or an extension's data, one for binary.
 #[derive(Clone, Copy)]
-pub(super) struct Depth(u16);
+struct Depth(u16);
 
 impl Depth {
-    pub(super) const MAX: Depth = Depth(rmpv::decode::MAX_DEPTH as u16);
+    const MAX: Depth = Depth(rmpv::decode::MAX_DEPTH as u16);
 
-    pub(super) fn spend(self, levels: u16) -> Result<Depth, SyntaxError> {
+    fn spend(self, levels: u16) -> Result<Depth, SyntaxError> {
         self.0
             .checked_sub(levels)
             .map(Depth)
@@ -259,7 +259,7 @@ impl<'a> Reader<'a> {
     /// Reads one value as JSON: integer keys become the encoding's names (without an
     /// encoding they are refused), binary becomes base64 text; as
     /// [`pack_to_json`](super::convert::pack_to_json) does for an `rmpv` value.
-    pub(super) fn json(
+    fn json(
         &mut self,
         encoding: Option<&BinaryEncoding>,
         depth: Depth,
