@@ -64,7 +64,7 @@ mod tests {
 
     fn headers(value: Value) -> Headers {
         match value {
-            Value::Object(map) => map,
+            Value::Object(map) => map.into(),
             _ => Headers::new(),
         }
     }

@@ -168,7 +168,7 @@ impl Middleware for PolicyMiddleware {
             if request.extensions.get::<Identity>().is_none() {
                 // Only the auth hook may set these; a public call must not pose as a user.
                 for name in Identity::HEADER_NAMES {
-                    request.headers.remove(*name);
+                    request.headers.remove(name);
                 }
             }
             let identity = request.extensions.get::<Identity>();
@@ -265,12 +265,12 @@ mod tests {
     async fn the_middleware_refuses_before_the_handler_and_strips_posed_identities() {
         let router = FunctionRouter::new().route("fn.echo", |request: Message| async move {
             let mut payload = Map::new();
-            payload.insert("headers".into(), Value::Object(request.headers.clone()));
+            payload.insert("headers".into(), Value::from(request.headers.clone()));
             Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
         });
         let middleware = Policy::new().public("fn.echo").middleware();
         let mut headers = Headers::new();
-        headers.insert("@userId".into(), Value::String("u-admin".into()));
+        headers.insert("@userId", Value::String("u-admin".into()));
         let request = Message::new(headers, "fn.echo", Map::new());
         let answer = middleware.call(request, &router).await.unwrap();
         assert_eq!(answer.target(), "Ok_");

@@ -91,7 +91,7 @@ fn payloads() -> Option<Map<String, Value>> {
 fn message(headers: Value, target: &str, payload: Value) -> Message {
     let mut body = Map::new();
     body.insert(target.into(), payload);
-    Message::from_body(headers.as_object().cloned().unwrap_or_default(), body)
+    Message::from_body(serde_json::from_value(headers).unwrap_or_default(), body)
 }
 
 struct Case {
@@ -201,7 +201,7 @@ fn bench_binary(criterion: &mut Criterion) {
         for (name, packed) in [("binary", false), ("packed", true)] {
             let mut request = case.request.clone();
             if packed {
-                request.headers.insert("@pac_".into(), Value::Bool(true));
+                request.headers.insert("@pac_", Value::Bool(true));
             }
             let Ok(bytes) = encode_request(&request, server.encoding(), packed) else {
                 continue;

@@ -200,7 +200,7 @@ fn request_body(args: &Args) -> Result<Vec<u8>, String> {
     let mut message = match request {
         Value::Array(parts) => match <[Value; 2]>::try_from(parts) {
             Ok([Value::Object(headers), Value::Object(body)]) => {
-                telepact::Message::from_body(headers, body)
+                telepact::Message::from_body(headers.into(), body)
             }
             _ => return Err("the request is not [headers, body]".to_string()),
         },

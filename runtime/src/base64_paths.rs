@@ -221,7 +221,7 @@ mod tests {
         let body = tree(json!({"Ok_": {
             "list": ["AAE=", null], "map": {"k": "aGk="}, "union": {"Two": {"data": ""}}
         }}));
-        let found = marked_bytes(&headers, &body).expect("fits");
+        let found = marked_bytes(&headers.into(), &body).expect("fits");
         let at = |path: &[&str], bytes: &[u8]| MarkedBytes {
             path: path.iter().map(|p| p.to_string()).collect(),
             bytes: bytes.to_vec(),
@@ -248,7 +248,7 @@ mod tests {
         ];
         for (header, problem) in cases {
             let headers = tree(json!({ "@base64_": header }));
-            let error = marked_bytes(&headers, &body).expect_err("does not fit");
+            let error = marked_bytes(&headers.into(), &body).expect_err("does not fit");
             assert_eq!(error.problem, problem);
         }
     }

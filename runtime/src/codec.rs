@@ -3,13 +3,11 @@
 //! MessagePack through [`crate::binary`] (a request whose first byte is `0x92`; an `Ok_`
 //! response to a request that sent `@bin_`).
 
-use std::fmt;
-
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::binary::{self, BinaryRequest, ServerBinary};
-use crate::message::{HEADER_ROOM, Headers, Message, Payload};
+use crate::message::{HEADER_ROOM, Headers, HeadersVisitor, Message, Payload};
 use crate::router::TypedInputs;
 use crate::validate::JSON_NESTING_LIMIT;
 
@@ -180,31 +178,10 @@ struct RoomyHeaders(Headers);
 
 impl<'de> Deserialize<'de> for RoomyHeaders {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Entries;
-
-        impl<'de> Visitor<'de> for Entries {
-            type Value = Headers;
-
-            fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-                formatter.write_str("a map of headers")
-            }
-
-            fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Headers, A::Error> {
-                // No headers, no map to add to: nothing is allocated.
-                let Some((name, value)) = entries.next_entry::<String, Value>()? else {
-                    return Ok(Headers::new());
-                };
-                let room = entries.size_hint().unwrap_or(0).min(64) + 1 + HEADER_ROOM;
-                let mut headers = Headers::with_capacity(room);
-                headers.insert(name, value);
-                while let Some((name, value)) = entries.next_entry::<String, Value>()? {
-                    headers.insert(name, value);
-                }
-                Ok(headers)
-            }
-        }
-
-        deserializer.deserialize_map(Entries).map(RoomyHeaders)
+        let room = HEADER_ROOM;
+        deserializer
+            .deserialize_map(HeadersVisitor { room })
+            .map(RoomyHeaders)
     }
 }
 
@@ -222,7 +199,7 @@ pub(crate) fn message_from_json(value: Value) -> Result<Message, ParseFailure> {
     if !has_one_object_entry(&body) {
         return Err(ParseFailure::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject);
     }
-    Ok(Message::from_body(headers, body))
+    Ok(Message::from_body(headers.into(), body))
 }
 
 fn has_one_object_entry(body: &Map<String, Value>) -> bool {
@@ -294,7 +271,7 @@ mod tests {
         let Value::Object(headers) = headers else {
             panic!("headers are an object");
         };
-        let mut message = Message::typed(headers, result);
+        let mut message = Message::typed(headers.into(), result);
         assert!(message.write_checked(&compiled, &compiled.function(id).result));
         message
     }

@@ -27,7 +27,7 @@ pub use base64_paths::{Base64HeaderError, MarkedBytes};
 pub use budget::GenerationLimits;
 pub use client::{Client, ClientError, ClientOptions};
 pub use codec::{Encoding, ParseFailure};
-pub use message::{Headers, Message, PeerAddress};
+pub use message::{HeaderName, Headers, HeadersIntoIter, HeadersIter, Message, PeerAddress};
 pub use refusal::Refusal;
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{

@@ -180,7 +180,7 @@ async fn malformed_credentials_are_invalid_request_headers() {
     let bakery = Bakery::start();
     let client = client(&bakery, ClientOptions::default());
     let mut headers = Headers::new();
-    headers.insert("@auth_".into(), json!({"Password": {"username": 1}}));
+    headers.insert("@auth_", json!({"Password": {"username": 1}}));
     let response = client
         .inner()
         .request(Message::new(headers, "fn.myShift", Default::default()))

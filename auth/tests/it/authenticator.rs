@@ -305,7 +305,7 @@ async fn identity_headers_sent_by_a_client_never_reach_a_handler() {
     let router = FunctionRouter::new().route("fn.open", |request: Message| async move {
         let posed = Identity::HEADER_NAMES
             .iter()
-            .any(|name| request.headers.contains_key(*name));
+            .any(|name| request.headers.contains_key(name));
         let mut payload = serde_json::Map::new();
         payload.insert("posed".to_string(), serde_json::json!(posed));
         Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
@@ -367,7 +367,7 @@ async fn the_address_limit_counts_an_ipv6_slash_64_as_one_client() {
     let guess = |host: u16, username: &str| {
         let mut headers = Headers::new();
         headers.insert(
-            "@auth_".into(),
+            "@auth_",
             serde_json::json!({"Password": {"username": username, "password": "wrong"}}),
         );
         let mut transport = axum::http::Extensions::new();
@@ -381,7 +381,7 @@ async fn the_address_limit_counts_an_ipv6_slash_64_as_one_client() {
     // A third address in the same /64, with the right password: the bucket is full.
     let mut headers = Headers::new();
     headers.insert(
-        "@auth_".into(),
+        "@auth_",
         serde_json::json!({"Password": {"username": "ada", "password": PASSWORD}}),
     );
     let mut transport = axum::http::Extensions::new();

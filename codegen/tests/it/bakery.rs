@@ -9,7 +9,7 @@ use api::*;
 use serde_json::{Value, json};
 use telepact::typed::standard::*;
 use telepact::typed::{CallError, Reply, UnknownResult};
-use telepact::{FunctionRouter, HandlerError, Message};
+use telepact::{FunctionRouter, HandlerError, Headers, Message};
 
 /// The identity an auth hook would attach to the request.
 #[derive(Clone)]
@@ -59,7 +59,7 @@ fn loopback_client(router: FunctionRouter) -> Client {
             let response = match router.call(request).await {
                 Ok(response) => response,
                 Err(error) => Message::new(
-                    Default::default(),
+                    Headers::new(),
                     "ErrorUnknown_",
                     json_object(json!({"caseId": error.to_string()})),
                 ),
@@ -72,8 +72,10 @@ fn loopback_client(router: FunctionRouter) -> Client {
 
 fn message_from_json(bytes: &[u8]) -> Message {
     let value: Value = serde_json::from_slice(bytes).unwrap();
-    let mut message =
-        Message::from_body(json_object(value[0].clone()), json_object(value[1].clone()));
+    let mut message = Message::from_body(
+        json_object(value[0].clone()).into(),
+        json_object(value[1].clone()),
+    );
     message.extensions.insert(Employee("e-17".into()));
     message
 }
@@ -192,7 +194,7 @@ async fn a_typed_call_reaches_the_handler_and_comes_back_typed() {
 #[tokio::test]
 async fn a_handler_failure_reaches_the_router_as_an_error() {
     let router = api::router(Bakery);
-    let request = Message::new(Default::default(), "fn.approveSpecial", Default::default());
+    let request = Message::new(Headers::new(), "fn.approveSpecial", Default::default());
     let error = router.call(request).await.unwrap_err();
     assert_eq!(error.to_string(), "the special is not ready");
 }
@@ -275,7 +277,7 @@ async fn extra_headers_travel_with_the_typed_ones() {
     };
     let client = telepact::Client::new(transport);
     let mut extra = telepact::Headers::new();
-    extra.insert("@note".into(), json!("hello"));
+    extra.insert("@note", json!("hello"));
     let response: telepact::typed::Response<PingOutput, ResponseHeaders> =
         telepact::typed::__codegen::call_with(&client, PingInput {}, &password("ana"), extra)
             .await

@@ -28,7 +28,7 @@ pub(crate) async fn echo(request: Message) -> Result<Message, HandlerError> {
         .unwrap_or(Value::Array(Vec::new()));
     let mut result = Map::new();
     result.insert("items".to_string(), items);
-    Ok(Message::new(Map::new(), "Ok_", result))
+    Ok(Message::new(Default::default(), "Ok_", result))
 }
 
 /// A router whose `fn.roundTripTypical` is [`echo`], or with `typed`, the typed echo.

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::convert::{DecodeError, float_to_json};
 use super::encoding::BinaryEncoding;
-use crate::message::HEADER_ROOM;
+use crate::message::{HEADER_ROOM, Headers};
 
 /// Why bytes are not one MessagePack value.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -298,15 +298,26 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Reads a message's headers (keys as they are): a map with room for
+    /// Reads a message's headers (keys as they are), with room for
     /// [`HEADER_ROOM`](crate::message::HEADER_ROOM) more, which the server and the auth
     /// hook add to a request.
-    pub(crate) fn headers(&mut self) -> Result<Map<String, Value>, DecodeError> {
+    pub(crate) fn headers(&mut self) -> Result<Headers, DecodeError> {
         let depth = Depth::MAX.spend(1)?;
-        match self.head()? {
-            Head::Map(len) => self.entries(len, None, depth.spend(1)?, HEADER_ROOM),
-            _ => Err(DecodeError::Malformed("not a map".into())),
+        let Head::Map(len) = self.head()? else {
+            return Err(DecodeError::Malformed("not a map".into()));
+        };
+        let depth = depth.spend(1)?;
+        if len == 0 {
+            return Ok(Headers::new());
         }
+        // Never trust a declared length for an allocation: each entry takes two bytes.
+        let mut headers = Headers::with_capacity(len.min(self.bytes.len() / 2) + HEADER_ROOM);
+        for _ in 0..len {
+            let name = self.key(None, depth)?;
+            let value = self.json(None, depth)?;
+            headers.insert(name, value);
+        }
+        Ok(headers)
     }
 
     /// The `len` entries of a map, with room for `room` more.

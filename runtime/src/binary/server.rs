@@ -11,10 +11,11 @@ use super::encoding::BinaryEncoding;
 use super::shape::Shape;
 use super::shape::fields_reach_bytes;
 use super::wire::{
-    FrameError, Walked, decode_body, read_frame, read_in_one_walk, says_packed, write_message,
+    FrameError, Walked, decode_body, read_frame, read_in_one_walk, says_packed, write_headers,
+    write_message,
 };
 use crate::codec::{Encoding, ParseFailure, write_in_front};
-use crate::message::{Headers, Message, find_header};
+use crate::message::{Headers, Message};
 use crate::router::TypedInputs;
 
 /// What a request asked of the binary encoding: read from its headers once they passed
@@ -30,12 +31,12 @@ pub struct BinaryRequest {
 impl BinaryRequest {
     /// `Some` when the request carries `@bin_`, i.e. asks for a binary response.
     pub fn from_headers(headers: &Headers) -> Option<Self> {
-        let known = find_header(headers, "@bin_")?;
+        let known = headers.get("@bin_")?;
         let known_checksums = known
             .as_array()
             .map(|checksums| checksums.iter().filter_map(Value::as_i64).collect())
             .unwrap_or_default();
-        let pac = find_header(headers, "@pac_").and_then(Value::as_bool);
+        let pac = headers.get("@pac_").and_then(Value::as_bool);
         Some(BinaryRequest {
             known_checksums,
             pac,
@@ -50,7 +51,7 @@ impl BinaryRequest {
     /// Echoes `@pac_` into the response headers, as the protocol asks.
     pub fn echo_headers(&self, response_headers: &mut Headers) {
         if let Some(pac) = self.pac {
-            response_headers.insert("@pac_".into(), Value::Bool(pac));
+            response_headers.insert("@pac_", Value::Bool(pac));
         }
     }
 
@@ -119,8 +120,7 @@ impl ServerBinary {
         inputs: Option<TypedInputs<'_>>,
     ) -> Result<Message, ParseFailure> {
         let choose = |headers: &Headers| {
-            let usable =
-                self.is_current_checksum(find_header(headers, "@bin_")) && !says_packed(headers);
+            let usable = self.is_current_checksum(headers.get("@bin_")) && !says_packed(headers);
             usable.then_some(&self.encoding)
         };
         match read_in_one_walk(bytes, choose, inputs) {
@@ -140,7 +140,7 @@ impl ServerBinary {
                 FrameError::Headers(_) => ParseFailure::BinaryDecodeFailure,
             }
         })?;
-        if !self.is_current_checksum(find_header(&frame.headers, "@bin_")) {
+        if !self.is_current_checksum(frame.headers.get("@bin_")) {
             return Err(ParseFailure::IncompatibleBinaryEncoding);
         }
         let packed = says_packed(&frame.headers);
@@ -218,12 +218,9 @@ impl ServerBinary {
     ) -> std::io::Result<()> {
         let plain = Encoder::plain();
         let ours = ["@bin_", "@enc_", "@pac_"];
-        if ours
-            .iter()
-            .any(|name| find_header(response, name).is_some())
-        {
+        if ours.iter().any(|name| response.contains_key(name)) {
             let (headers, _) = self.answer_headers(response, request);
-            return plain.write_object(out, &headers, Shape::Unknown);
+            return write_headers(out, &headers);
         }
         let send_ids = !request.knows(self.checksum());
         let len = response.len() + 1 + usize::from(send_ids);
@@ -248,12 +245,12 @@ impl ServerBinary {
     fn answer_headers(&self, response: &Headers, request: &BinaryRequest) -> (Headers, bool) {
         let mut headers = response.clone();
         if !request.knows(self.checksum()) {
-            headers.insert("@enc_".into(), self.field_ids_header.clone());
+            headers.insert("@enc_", self.field_ids_header.clone());
         }
-        headers.insert("@bin_".into(), json!([self.checksum()]));
+        headers.insert("@bin_", json!([self.checksum()]));
         let packed = request.packed() || says_packed(&headers);
         if packed {
-            headers.insert("@pac_".into(), Value::Bool(true));
+            headers.insert("@pac_", Value::Bool(true));
         }
         (headers, packed)
     }

@@ -9,7 +9,7 @@ use super::test_schema::{
 };
 use super::*;
 use crate::ParseFailure;
-use crate::message::Message;
+use crate::message::{Headers, Message};
 
 fn message(value: Value) -> Message {
     let Value::Array(parts) = value else {
@@ -20,7 +20,7 @@ fn message(value: Value) -> Message {
     else {
         panic!("a message is two objects");
     };
-    Message::from_body(headers, body)
+    Message::from_body(headers.into(), body)
 }
 
 fn msgpack(value: &Pack) -> Vec<u8> {
@@ -372,15 +372,15 @@ fn binary_requests_are_told_apart_from_json_by_their_first_byte() {
 
 #[test]
 fn binary_request_headers_are_read_after_validation() {
-    let headers = json!({"@bin_": [1, 2], "@pac_": false});
-    let request =
-        BinaryRequest::from_headers(headers.as_object().expect("object")).expect("asks for binary");
+    let headers: Headers =
+        serde_json::from_value(json!({"@bin_": [1, 2], "@pac_": false})).expect("an object");
+    let request = BinaryRequest::from_headers(&headers).expect("asks for binary");
     assert_eq!(request.known_checksums, vec![1, 2]);
     assert!(!request.packed());
-    let mut response_headers = serde_json::Map::new();
+    let mut response_headers = Headers::new();
     request.echo_headers(&mut response_headers);
-    assert_eq!(Value::Object(response_headers), json!({"@pac_": false}));
-    assert_eq!(BinaryRequest::from_headers(&serde_json::Map::new()), None);
+    assert_eq!(Value::from(response_headers), json!({"@pac_": false}));
+    assert_eq!(BinaryRequest::from_headers(&Headers::new()), None);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use super::encoding::BinaryEncoding;
 use super::pack::unpack;
 use super::read::{Reader, SyntaxError};
 use super::shape::Shape;
-use crate::message::{Headers, Message, find_header};
+use crate::message::{Headers, Message};
 use crate::router::TypedInputs;
 
 /// The first byte of every binary message: a MessagePack array of two elements. A JSON
@@ -133,7 +133,7 @@ pub(crate) fn decode_body(
 
 /// Whether the headers say `@pac_: true`.
 pub(crate) fn says_packed(headers: &Headers) -> bool {
-    find_header(headers, "@pac_") == Some(&Value::Bool(true))
+    headers.get("@pac_") == Some(&Value::Bool(true))
 }
 
 /// Writes `[headers, body]`: headers as they are, the body through `body_encoder` with
@@ -159,7 +159,20 @@ pub(crate) fn write_message(
 /// of `out`; the body goes next.
 pub(crate) fn write_message_head(out: &mut Vec<u8>, headers: &Headers) -> std::io::Result<()> {
     rmp::encode::write_array_len(&mut *out, 2)?;
-    Encoder::plain().write_object(out, headers, Shape::Unknown)
+    write_headers(out, headers)
+}
+
+/// Writes `headers` as a MessagePack map, names as text.
+pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &Headers) -> std::io::Result<()> {
+    let plain = Encoder::plain();
+    let len =
+        u32::try_from(headers.len()).map_err(|_| std::io::Error::other("too many headers"))?;
+    rmp::encode::write_map_len(&mut *out, len)?;
+    for (name, value) in headers {
+        rmp::encode::write_str(&mut *out, name)?;
+        plain.write_value(out, value, Shape::Unknown)?;
+    }
+    Ok(())
 }
 
 /// Writes a whole message as MessagePack, its body's keys encoded with `encoding` (no

@@ -87,7 +87,7 @@ fn decode_json(bytes: &[u8]) -> Result<Message, InvalidResponse> {
             else {
                 return Err(InvalidResponse::NotAMessage);
             };
-            Message::from_body(headers, body)
+            Message::from_body(headers.into(), body)
         }
     };
     message
@@ -153,8 +153,8 @@ mod tests {
     /// A typed call and the same call as JSON values.
     fn both(input: ApiInput) -> (Message, Message) {
         let mut headers = Headers::new();
-        headers.insert("@time_".into(), json!(5000));
-        headers.insert("@id_".into(), json!({"n": [1, "two"]}));
+        headers.insert("@time_", json!(5000));
+        headers.insert("@id_", json!({"n": [1, "two"]}));
         let values = match serde_json::to_value(Call(input.clone())) {
             Ok(Value::Object(body)) => body,
             other => panic!("a call is an object: {other:?}"),

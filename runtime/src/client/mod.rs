@@ -217,7 +217,7 @@ impl Client {
         }
         let timeout = self.inner.options.timeout;
         let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        headers.insert("@time_".into(), Value::from(millis));
+        headers.insert("@time_", Value::from(millis));
         timeout
     }
 
@@ -225,11 +225,12 @@ impl Client {
         if !self.inner.options.correlation_ids {
             return None;
         }
-        let id = headers.entry("@id_").or_insert_with(|| {
-            let next = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-            Value::from(next)
-        });
-        Some(id.clone())
+        if let Some(id) = headers.get("@id_") {
+            return Some(id.clone());
+        }
+        let id = Value::from(self.inner.next_id.fetch_add(1, Ordering::Relaxed));
+        headers.insert("@id_", id.clone());
+        Some(id)
     }
 
     /// One call: a send, and one JSON resend when the server refused the binary encoding.
@@ -261,9 +262,9 @@ impl Client {
             let state = self.lock_binary();
             (state.known_checksums(), state.current())
         };
-        request.headers.insert("@bin_".into(), Value::from(known));
+        request.headers.insert("@bin_", Value::from(known));
         if options.packed {
-            request.headers.insert("@pac_".into(), Value::Bool(true));
+            request.headers.insert("@pac_", Value::Bool(true));
         }
         match current {
             Some(encoding) if !force_json && !options.always_send_json => {

@@ -13,10 +13,11 @@ use crate::validate::{Compiled, NotWritten, TagSet};
 pub(crate) use typed_body::Payload;
 use typed_body::{ErasedBody, TypedBody};
 
+mod headers;
 mod typed_body;
 
-/// Message headers: `@`-prefixed keys to JSON values.
-pub type Headers = Map<String, Value>;
+pub(crate) use headers::HeadersVisitor;
+pub use headers::{HeaderName, Headers, HeadersIntoIter, HeadersIter};
 
 /// Room kept in a decoded message's header map, when it has any header, for headers
 /// added to it later (the auth hook's identity, say), so that adding them does not grow
@@ -163,7 +164,7 @@ impl Message {
     /// a message usually carries: a short scan compares names instead of hashing one.
     #[inline]
     pub fn header(&self, name: &str) -> Option<&Value> {
-        find_header(&self.headers, name)
+        self.headers.get(name)
     }
 
     /// The body's only key: the function of a request, the result tag of a response.
@@ -206,7 +207,7 @@ impl Message {
     /// The message as the JSON array `[headers, body]`.
     pub fn to_json(&self) -> Value {
         Value::Array(vec![
-            Value::Object(self.headers.clone()),
+            Value::from(self.headers.clone()),
             Value::Object(self.body().clone()),
         ])
     }
@@ -338,20 +339,6 @@ impl CheckedCall {
         TypedBody::keep_payload(&mut self.0, payload);
         self
     }
-}
-
-/// Up to this many headers are scanned rather than hashed.
-const SCANNED_HEADERS: usize = 8;
-
-/// The header `name` in `headers`: see [`Message::header`].
-#[inline]
-pub(crate) fn find_header<'a>(headers: &'a Headers, name: &str) -> Option<&'a Value> {
-    if headers.len() > SCANNED_HEADERS {
-        return headers.get(name);
-    }
-    headers
-        .iter()
-        .find_map(|(key, value)| (key == name).then_some(value))
 }
 
 impl fmt::Debug for Message {

@@ -90,23 +90,6 @@ fn a_body_that_is_not_an_object_reads_as_empty_and_says_why() {
 }
 
 #[test]
-fn a_header_is_found_by_name_in_small_and_large_maps() {
-    for count in [0, 1, SCANNED_HEADERS, SCANNED_HEADERS + 1, 40] {
-        let mut headers = Headers::new();
-        for i in 0..count {
-            headers.insert(format!("@h{i}"), json!(i));
-        }
-        let message = Message::from_body(headers.clone(), Map::new());
-        for i in 0..count {
-            let name = format!("@h{i}");
-            assert_eq!(message.header(&name), headers.get(&name), "{count} headers");
-        }
-        assert_eq!(message.header("@missing"), None);
-        assert_eq!(message.header(""), None);
-    }
-}
-
-#[test]
 fn a_written_body_is_dropped_when_the_body_may_change() {
     let schema =
         telepact_schema::Schema::from_text(r#"[{"fn.f": {}, "->": [{"Ok_": {"n": "integer"}}]}]"#)

@@ -3,7 +3,7 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::message::{Headers, Message};
+use crate::message::{HeaderName, Headers, Message};
 use crate::router::{BoxFuture, FunctionRouter, HandlerError};
 
 use super::error::ProcessError;
@@ -15,7 +15,7 @@ pub struct Authenticated {
     /// Headers merged into the request, in the order added. A list rather than a map:
     /// the server inserts each into the request's headers, so a map here would only be
     /// built to be taken apart.
-    headers: Vec<(String, serde_json::Value)>,
+    headers: Vec<(HeaderName, serde_json::Value)>,
     /// Typed values moved into the request's [`Message::extensions`].
     pub extensions: http::Extensions,
 }
@@ -28,7 +28,7 @@ impl Authenticated {
 
     /// Adds a header to merge into the request (replacing one the request has, or one
     /// added before under the same name).
-    pub fn header(mut self, name: impl Into<String>, value: serde_json::Value) -> Self {
+    pub fn header(mut self, name: impl Into<HeaderName>, value: serde_json::Value) -> Self {
         self.headers.push((name.into(), value));
         self
     }
@@ -41,9 +41,7 @@ impl Authenticated {
 
     /// The headers to merge, in the order added.
     pub fn headers(&self) -> impl Iterator<Item = (&str, &serde_json::Value)> {
-        self.headers
-            .iter()
-            .map(|(name, value)| (name.as_str(), value))
+        self.headers.iter().map(|(name, value)| (&**name, value))
     }
 
     /// The value the request's header `name` gets, if this adds one.
@@ -312,7 +310,7 @@ mod tests {
         let mut extensions = http::Extensions::new();
         authenticated.merge_into(&mut headers, &mut extensions);
         assert_eq!(
-            serde_json::Value::Object(headers),
+            serde_json::Value::from(headers),
             json!({"@who": "second", "@auth_": {"Token": {"token": "t"}}, "@station": "oven"})
         );
         assert_eq!(extensions.get::<u8>(), Some(&7));

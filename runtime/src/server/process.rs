@@ -19,7 +19,7 @@ use super::error::{ErrorKind, ProcessError, TimedOut};
 use super::{Inner, Response, Server};
 use crate::binary::{BinaryRequest, says_packed};
 use crate::codec::{self, ParseFailure};
-use crate::message::{Headers, Message, find_header};
+use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
 use crate::validate::{
@@ -237,9 +237,7 @@ impl Inner {
             update_headers(&mut request.headers);
             if let Some(hook) = &self.on_auth {
                 for name in hook.reserved_headers() {
-                    if request.header(name).is_some() {
-                        request.headers.remove(*name);
-                    }
+                    request.headers.remove(name);
                 }
             }
             let known = self.compiled.function_id(request.target());
@@ -490,7 +488,8 @@ impl Inner {
     /// needs no timer, so `@time_` alone sets none.
     fn time_limit(&self, headers: &Headers) -> Option<Duration> {
         let server = self.request_timeout?;
-        let client = find_header(headers, "@time_")
+        let client = headers
+            .get("@time_")
             .and_then(Value::as_u64)
             .filter(|ms| *ms > 0)
             .map(Duration::from_millis);

@@ -161,7 +161,7 @@ where
     let mut request = encode_request(input, headers, Headers::new())?;
     request
         .headers
-        .insert(SELECT_HEADER.into(), Value::Object(selection.to_select().0));
+        .insert(SELECT_HEADER, Value::Object(selection.to_select().0));
     let response = client.request(request).await?;
     let Some((tag, payload)) = only_tag(response.body()) else {
         let reason = "expected a result: one tag with an object payload";
@@ -252,7 +252,7 @@ fn decode_headers<Rs: DeserializeOwned>(
     function: &str,
     headers: &Headers,
 ) -> Result<Rs, CallError> {
-    serde_json::from_value(Value::Object(headers.clone())).map_err(|source| {
+    headers.read_as().map_err(|source| {
         DecodeError {
             function: function.into(),
             part: "response headers",

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::FunctionInput;
 use crate::binary::{BinaryEncoding, Reader, read_checked_pack};
@@ -70,14 +70,15 @@ where
     };
     // Read from the map in place: copying every header (credentials included) into a
     // value first would cost a clone per call.
-    let typed_headers = Rq::deserialize(&headers)
+    let typed_headers = headers
+        .read_as()
         .map_err(|e| decode_error(function.into_owned(), "request headers", e))?;
     let context = Context {
         headers: typed_headers,
         raw_headers: headers,
         extensions,
         response_headers: Rs::default(),
-        raw_response_headers: Map::new(),
+        raw_response_headers: Headers::new(),
     };
     Ok((input, context))
 }

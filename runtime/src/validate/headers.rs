@@ -1,7 +1,8 @@
 //! Header validation: every header needs the `@` prefix; declared ones need their type.
 
-use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
+
+use crate::message::Headers;
 
 use super::compiled::{Compiled, HeaderSet};
 use super::failure::{Reason, ValidationFailure};
@@ -11,7 +12,7 @@ use super::value::{Seg, Validator};
 pub(crate) fn check_headers(
     compiled: &Compiled,
     declared: &HeaderSet,
-    headers: &Map<String, Value>,
+    headers: &Headers,
     function: Option<FunctionId>,
 ) -> Vec<ValidationFailure> {
     let mut validator = Validator::new(compiled, function);

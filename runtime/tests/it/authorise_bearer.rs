@@ -92,7 +92,7 @@ async fn an_explicit_auth_header_wins_over_the_authoriser() {
     let issuer = Issuer::new("tok", Duration::from_secs(60), &gate);
     let client = guarded_client(&gate).with_authoriser(BearerAuthoriser::new(issuer.clone()));
     let mut headers = Headers::new();
-    headers.insert("@auth_".into(), json!({"ApiKey": {"key": "key-1"}}));
+    headers.insert("@auth_", json!({"ApiKey": {"key": "key-1"}}));
 
     let response = client
         .request(Message::new(headers, "fn.whoami", Default::default()))

@@ -57,7 +57,7 @@ fn request(server: &ServerBinary, payload: Value, packed: bool) -> Message {
     headers.insert("@pac_".into(), Value::Bool(packed));
     let mut body = Map::new();
     body.insert("fn.example".into(), json!({"data": payload}));
-    Message::from_body(headers, body)
+    Message::from_body(headers.into(), body)
 }
 
 proptest! {

@@ -46,7 +46,7 @@ fn successful_calls(cases: &[vectors::Case]) -> Vec<(String, Message, Value)> {
         .filter(|case| case.standard_names.is_none())
         .filter_map(|case| {
             let request: Value = serde_json::from_slice(&case.request).ok()?;
-            let headers: Headers = request[0].as_object()?.clone();
+            let headers: Headers = request[0].as_object()?.clone().into();
             let body = request[1].as_object()?.clone();
             let message = Message::from_body(headers, body);
             Some((case.name.clone(), message, case.expected[1].clone()))

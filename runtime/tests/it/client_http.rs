@@ -120,8 +120,8 @@ async fn a_redirect_is_not_followed_with_the_credentials() {
     });
     let client = Client::http(&format!("http://{address}/api"), ClientOptions::default())
         .expect("valid URL");
-    let mut headers = serde_json::Map::new();
-    headers.insert("@auth_".into(), json!({"Token": {"token": "secret"}}));
+    let mut headers = telepact::Headers::new();
+    headers.insert("@auth_", json!({"Token": {"token": "secret"}}));
     let request = telepact::Message::new(headers, "fn.ping_", Default::default());
 
     let outcome = client.request(request).await;

@@ -152,7 +152,7 @@ async fn assert_through(tester: &TestClient, request: &[u8]) -> Vec<u8> {
         .get("@expectMatch")
         .and_then(Value::as_bool)
         .unwrap_or(true);
-    let request = Message::from_body(headers, body);
+    let request = Message::from_body(headers.into(), body);
     let answer = match tester
         .assert_request(request, &expected, expect_match)
         .await

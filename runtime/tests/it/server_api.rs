@@ -32,7 +32,7 @@ fn call(headers: Value, function: &str) -> Message {
     let Value::Object(headers) = headers else {
         panic!("headers are an object")
     };
-    Message::new(headers, function, Default::default())
+    Message::new(headers.into(), function, Default::default())
 }
 
 fn auth_server() -> Server {

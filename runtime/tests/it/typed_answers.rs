@@ -8,7 +8,7 @@
 use std::sync::{Arc, Mutex, OnceLock};
 
 use proptest::prelude::*;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use telepact::binary::BinaryEncoding;
 use telepact::random::{GenerateOptions, RandomGenerator};
 use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName};
@@ -196,21 +196,21 @@ fn replace(value: &mut Value, path: &[Step], leaf: Value) {
 }
 
 fn request(select: bool, mark: bool, unsafe_: bool) -> Vec<u8> {
-    request_with(select, mark, unsafe_, Map::new())
+    request_with(select, mark, unsafe_, Headers::new())
 }
 
 fn request_with(select: bool, mark: bool, unsafe_: bool, mut headers: Headers) -> Vec<u8> {
     if select {
         headers.insert(
-            "@select_".into(),
+            "@select_",
             json!({"struct.Value": ["bool!", "str!", "arrInt!", "struct!", "union!"]}),
         );
     }
     if mark {
-        headers.insert("@mark".into(), json!(true));
+        headers.insert("@mark", json!(true));
     }
     if unsafe_ {
-        headers.insert("@unsafe_".into(), json!(true));
+        headers.insert("@unsafe_", json!(true));
     }
     serde_json::to_vec(&json!([headers, {"fn.test": {}}])).expect("a request")
 }
@@ -299,9 +299,9 @@ proptest! {
         let mut headers = Headers::new();
         let checksum = BinaryEncoding::new(&servers.schema).checksum();
         let known = if knows_encoding { json!([checksum]) } else { json!([]) };
-        headers.insert("@bin_".into(), known);
+        headers.insert("@bin_", known);
         if packed {
-            headers.insert("@pac_".into(), json!(true));
+            headers.insert("@pac_", json!(true));
         }
         let request = request_with(select, false, unsafe_, headers);
         let (typed, values) = answers(servers, body, &request);

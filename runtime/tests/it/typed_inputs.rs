@@ -145,7 +145,7 @@ impl Servers {
     fn request(&self, payload: Value, encoding: Encoding, extra_headers: bool) -> Vec<u8> {
         let mut headers = Headers::new();
         if extra_headers {
-            headers.insert("@id_".into(), json!("call-1"));
+            headers.insert("@id_", json!("call-1"));
         }
         let packed = match encoding {
             Encoding::Json => {
@@ -156,9 +156,9 @@ impl Servers {
             Encoding::Packed => true,
         };
         let encoding = BinaryEncoding::new(&self.schema);
-        headers.insert("@bin_".into(), json!([encoding.checksum()]));
+        headers.insert("@bin_", json!([encoding.checksum()]));
         if packed {
-            headers.insert("@pac_".into(), json!(true));
+            headers.insert("@pac_", json!(true));
         }
         let Value::Object(payload) = payload else {
             panic!("a payload is an object");

@@ -73,7 +73,7 @@ impl Client {
             Credential::Auth(value) => {
                 request
                     .headers
-                    .insert(AUTH_HEADER.into(), Value::clone(value.expose()));
+                    .insert(AUTH_HEADER, Value::clone(value.expose()));
                 self.exchange(request, &HeaderMap::new()).await
             }
             Credential::Transport(headers) => self.exchange(request, headers).await,

@@ -12,7 +12,7 @@ use super::placement::BasicPlacement;
 use super::secret::Secret;
 use super::token::{Token, TokenSource};
 use crate::client::Client;
-use crate::message::Message;
+use crate::message::{Headers, Message};
 use crate::router::BoxFuture;
 
 /// The function, variant and field names of a sign-in pair; the defaults are the auth
@@ -88,7 +88,7 @@ impl TelepactLogin {
             .client
             .clone()
             .with_authoriser(StaticAuthoriser::from_credential(password));
-        let request = Message::new(Default::default(), function.as_str(), Map::new());
+        let request = Message::new(Headers::new(), function.as_str(), Map::new());
         self.answer(function, client.request(request).await, now)
     }
 
@@ -103,7 +103,7 @@ impl TelepactLogin {
             self.names.refresh_argument.clone(),
             Value::from(refresh_token.expose()),
         );
-        let request = Message::new(Default::default(), function, payload);
+        let request = Message::new(Headers::new(), function, payload);
         self.answer(function, self.client.request(request).await, now)
     }
 

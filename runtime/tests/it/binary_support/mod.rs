@@ -128,7 +128,7 @@ pub(crate) fn message(value: Value) -> Message {
     let Ok([Value::Object(headers), Value::Object(body)]) = <[Value; 2]>::try_from(parts) else {
         panic!("a message is two objects");
     };
-    Message::from_body(headers, body)
+    Message::from_body(headers.into(), body)
 }
 
 /// The conformance fixture's function handler, as far as binary cases need it: `@ok_`

@@ -298,7 +298,7 @@ async fn answer_from_headers(request: Message) -> Result<Message, HandlerError> 
     } else {
         one_entry("Ok_", json!({}))
     };
-    Ok(Message::from_body(response_headers, body))
+    Ok(Message::from_body(response_headers.into(), body))
 }
 
 fn one_entry(key: &str, value: Value) -> Map<String, Value> {

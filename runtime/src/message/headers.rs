@@ -1,0 +1,461 @@
+//! A message's headers: a small ordered map from `@`-names to JSON values.
+//!
+//! A call carries a handful of headers, which every stage of the server reads by name
+//! (the auth hook, middleware, validation, the typed route). Kept in a list and found by
+//! comparing names, they cost one allocation and no hashing; a message with many headers
+//! moves them into an indexed map, so that no request costs more per header than a hash
+//! map would.
+
+use std::borrow::Cow;
+use std::fmt;
+use std::ops::Index;
+
+use serde::de::value::MapDeserializer;
+use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::ser::{Serialize, SerializeMap, Serializer};
+use serde_json::{Map, Value};
+
+/// A header's name: borrowed when it is known when the program is written (`"@id_"`),
+/// owned when it was read from a message.
+pub type HeaderName = Cow<'static, str>;
+
+/// Up to this many headers stay in a list; more are moved into an indexed map.
+const LISTED: usize = 16;
+
+/// Message headers: `@`-prefixed names to JSON values, in the order first inserted.
+///
+/// The API is a map's, as `serde_json::Map`'s is: inserting a name already present
+/// replaces its value in place, and the last of repeated names read from JSON wins.
+/// Two header sets are equal when they hold the same names with equal values, in any
+/// order.
+#[derive(Clone)]
+pub struct Headers(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Listed(Vec<(HeaderName, Value)>),
+    Indexed(Map<String, Value>),
+}
+
+impl Headers {
+    /// No headers; nothing allocated.
+    pub const fn new() -> Self {
+        Headers(Repr::Listed(Vec::new()))
+    }
+
+    /// No headers, with room for `capacity` of them.
+    pub fn with_capacity(capacity: usize) -> Self {
+        Headers(Repr::Listed(Vec::with_capacity(capacity.min(LISTED))))
+    }
+
+    /// How many headers there are.
+    pub fn len(&self) -> usize {
+        match &self.0 {
+            Repr::Listed(list) => list.len(),
+            Repr::Indexed(map) => map.len(),
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The value of header `name`.
+    #[inline]
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        match &self.0 {
+            Repr::Listed(list) => list
+                .iter()
+                .find_map(|(listed, value)| (listed == name).then_some(value)),
+            Repr::Indexed(map) => map.get(name),
+        }
+    }
+
+    /// The value of header `name`, to change.
+    pub fn get_mut(&mut self, name: &str) -> Option<&mut Value> {
+        match &mut self.0 {
+            Repr::Listed(list) => list
+                .iter_mut()
+                .find_map(|(listed, value)| (listed == name).then_some(value)),
+            Repr::Indexed(map) => map.get_mut(name),
+        }
+    }
+
+    /// Whether header `name` is present.
+    pub fn contains_key(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    /// Sets header `name` to `value`, returning the value it replaced. A new name goes
+    /// last; a name already present keeps its place.
+    pub fn insert(&mut self, name: impl Into<HeaderName>, value: Value) -> Option<Value> {
+        let name = name.into();
+        match &mut self.0 {
+            Repr::Listed(list) => {
+                if let Some((_, old)) = list.iter_mut().find(|(listed, _)| *listed == name) {
+                    return Some(std::mem::replace(old, value));
+                }
+                if list.len() < LISTED {
+                    list.push((name, value));
+                    return None;
+                }
+                let mut map: Map<String, Value> = std::mem::take(list)
+                    .into_iter()
+                    .map(|(name, value)| (name.into_owned(), value))
+                    .collect();
+                map.insert(name.into_owned(), value);
+                self.0 = Repr::Indexed(map);
+                None
+            }
+            Repr::Indexed(map) => map.insert(name.into_owned(), value),
+        }
+    }
+
+    /// Removes header `name`, returning its value. The others keep their order.
+    pub fn remove(&mut self, name: &str) -> Option<Value> {
+        match &mut self.0 {
+            Repr::Listed(list) => {
+                let at = list.iter().position(|(listed, _)| listed == name)?;
+                Some(list.remove(at).1)
+            }
+            Repr::Indexed(map) => map.shift_remove(name),
+        }
+    }
+
+    /// Keeps only the headers for which `keep` says so.
+    pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
+        match &mut self.0 {
+            Repr::Listed(list) => list.retain_mut(|(name, value)| keep(name, value)),
+            Repr::Indexed(map) => map.retain(|name, value| keep(name, value)),
+        }
+    }
+
+    /// Removes every header.
+    pub fn clear(&mut self) {
+        *self = Headers::new();
+    }
+
+    /// The headers, in order.
+    pub fn iter(&self) -> HeadersIter<'_> {
+        HeadersIter(match &self.0 {
+            Repr::Listed(list) => IterRepr::Listed(list.iter()),
+            Repr::Indexed(map) => IterRepr::Indexed(map.iter()),
+        })
+    }
+
+    /// The header names, in order.
+    pub fn keys(&self) -> impl ExactSizeIterator<Item = &str> {
+        self.iter().map(|(name, _)| name)
+    }
+
+    /// The header values, in order.
+    pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> {
+        self.iter().map(|(_, value)| value)
+    }
+
+    /// Reads the headers as a `T`, such as a schema's generated `RequestHeaders`, in
+    /// place: nothing is copied into a JSON value first. Headers `T` does not name are
+    /// ignored, as a struct's unknown fields are.
+    pub fn read_as<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+        T::deserialize(MapDeserializer::<_, serde_json::Error>::new(self.iter()))
+    }
+}
+
+impl Default for Headers {
+    fn default() -> Self {
+        Headers::new()
+    }
+}
+
+impl fmt::Debug for Headers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+impl PartialEq for Headers {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(name, value)| other.get(name) == Some(value))
+    }
+}
+
+impl PartialEq<Map<String, Value>> for Headers {
+    fn eq(&self, other: &Map<String, Value>) -> bool {
+        self.len() == other.len()
+            && self
+                .iter()
+                .all(|(name, value)| other.get(name) == Some(value))
+    }
+}
+
+impl Eq for Headers {}
+
+/// The value of header `name`; panics when there is none, as a map's index does.
+impl Index<&str> for Headers {
+    type Output = Value;
+
+    fn index(&self, name: &str) -> &Value {
+        match self.get(name) {
+            Some(value) => value,
+            None => panic!("no header {name:?}"),
+        }
+    }
+}
+
+impl<N: Into<HeaderName>> Extend<(N, Value)> for Headers {
+    fn extend<I: IntoIterator<Item = (N, Value)>>(&mut self, headers: I) {
+        for (name, value) in headers {
+            self.insert(name, value);
+        }
+    }
+}
+
+impl<N: Into<HeaderName>> FromIterator<(N, Value)> for Headers {
+    fn from_iter<I: IntoIterator<Item = (N, Value)>>(headers: I) -> Self {
+        let mut all = Headers::new();
+        all.extend(headers);
+        all
+    }
+}
+
+impl From<Map<String, Value>> for Headers {
+    fn from(map: Map<String, Value>) -> Self {
+        if map.len() > LISTED {
+            return Headers(Repr::Indexed(map));
+        }
+        Headers(Repr::Listed(
+            map.into_iter()
+                .map(|(name, value)| (Cow::Owned(name), value))
+                .collect(),
+        ))
+    }
+}
+
+impl From<Headers> for Map<String, Value> {
+    fn from(headers: Headers) -> Self {
+        match headers.0 {
+            Repr::Listed(list) => list
+                .into_iter()
+                .map(|(name, value)| (name.into_owned(), value))
+                .collect(),
+            Repr::Indexed(map) => map,
+        }
+    }
+}
+
+impl From<Headers> for Value {
+    fn from(headers: Headers) -> Self {
+        Value::Object(headers.into())
+    }
+}
+
+/// The headers, in order, by value.
+impl IntoIterator for Headers {
+    type Item = (HeaderName, Value);
+    type IntoIter = HeadersIntoIter;
+
+    fn into_iter(self) -> HeadersIntoIter {
+        HeadersIntoIter(match self.0 {
+            Repr::Listed(list) => IntoIterRepr::Listed(list.into_iter()),
+            Repr::Indexed(map) => IntoIterRepr::Indexed(map.into_iter()),
+        })
+    }
+}
+
+impl<'a> IntoIterator for &'a Headers {
+    type Item = (&'a str, &'a Value);
+    type IntoIter = HeadersIter<'a>;
+
+    fn into_iter(self) -> HeadersIter<'a> {
+        self.iter()
+    }
+}
+
+/// The headers of a [`Headers`], in order: `(name, value)`.
+pub struct HeadersIter<'a>(IterRepr<'a>);
+
+enum IterRepr<'a> {
+    Listed(std::slice::Iter<'a, (HeaderName, Value)>),
+    Indexed(serde_json::map::Iter<'a>),
+}
+
+impl<'a> Iterator for HeadersIter<'a> {
+    type Item = (&'a str, &'a Value);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            IterRepr::Listed(list) => list.next().map(|(name, value)| (&**name, value)),
+            IterRepr::Indexed(map) => map.next().map(|(name, value)| (name.as_str(), value)),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            IterRepr::Listed(list) => list.size_hint(),
+            IterRepr::Indexed(map) => map.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for HeadersIter<'_> {}
+
+impl fmt::Debug for HeadersIter<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HeadersIter({} left)", self.len())
+    }
+}
+
+/// The headers of a [`Headers`] by value, in order.
+pub struct HeadersIntoIter(IntoIterRepr);
+
+enum IntoIterRepr {
+    Listed(std::vec::IntoIter<(HeaderName, Value)>),
+    Indexed(serde_json::map::IntoIter),
+}
+
+impl Iterator for HeadersIntoIter {
+    type Item = (HeaderName, Value);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match &mut self.0 {
+            IntoIterRepr::Listed(list) => list.next(),
+            IntoIterRepr::Indexed(map) => map.next().map(|(name, value)| (Cow::Owned(name), value)),
+        }
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        match &self.0 {
+            IntoIterRepr::Listed(list) => list.size_hint(),
+            IntoIterRepr::Indexed(map) => map.size_hint(),
+        }
+    }
+}
+
+impl ExactSizeIterator for HeadersIntoIter {}
+
+impl fmt::Debug for HeadersIntoIter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HeadersIntoIter({} left)", self.len())
+    }
+}
+
+impl Serialize for Headers {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(Some(self.len()))?;
+        for (name, value) in self {
+            map.serialize_entry(name, value)?;
+        }
+        map.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Headers {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(HeadersVisitor { room: 0 })
+    }
+}
+
+/// Reads a JSON object into [`Headers`], keeping `room` spare places when it has any
+/// header (for headers added later, such as the auth hook's).
+pub(crate) struct HeadersVisitor {
+    pub(crate) room: usize,
+}
+
+impl<'de> Visitor<'de> for HeadersVisitor {
+    type Value = Headers;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a map of headers")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut entries: A) -> Result<Headers, A::Error> {
+        // No headers, nothing to add to: nothing is allocated.
+        let Some((name, value)) = entries.next_entry::<String, Value>()? else {
+            return Ok(Headers::new());
+        };
+        let expected = entries.size_hint().unwrap_or(0);
+        let mut headers = Headers::with_capacity(1 + expected + self.room);
+        headers.insert(name, value);
+        while let Some((name, value)) = entries.next_entry::<String, Value>()? {
+            headers.insert(name, value);
+        }
+        Ok(headers)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    fn many(count: usize) -> Headers {
+        (0..count).map(|i| (format!("@h{i}"), json!(i))).collect()
+    }
+
+    #[test]
+    fn insert_replaces_in_place_and_remove_keeps_the_order() {
+        let mut headers = Headers::new();
+        assert_eq!(headers.insert("@a", json!(1)), None);
+        assert_eq!(headers.insert("@b".to_string(), json!(2)), None);
+        assert_eq!(headers.insert("@c", json!(3)), None);
+        assert_eq!(headers.insert("@a", json!(10)), Some(json!(1)));
+        assert_eq!(headers.keys().collect::<Vec<_>>(), ["@a", "@b", "@c"]);
+        assert_eq!(headers.remove("@b"), Some(json!(2)));
+        assert_eq!(headers.remove("@b"), None);
+        assert_eq!(headers.keys().collect::<Vec<_>>(), ["@a", "@c"]);
+        assert_eq!(headers["@a"], json!(10));
+        assert!(headers.contains_key("@c") && !headers.contains_key("@b"));
+        *headers.get_mut("@c").unwrap() = json!("three");
+        assert_eq!(headers.get("@c"), Some(&json!("three")));
+    }
+
+    #[test]
+    fn past_the_list_the_headers_move_into_an_index_and_behave_the_same() {
+        for count in [LISTED - 1, LISTED, LISTED + 1, 3 * LISTED] {
+            let mut headers = many(count);
+            assert_eq!(headers.len(), count);
+            assert_eq!(headers.get("@h0"), Some(&json!(0)));
+            assert_eq!(headers.insert("@h0", json!("zero")), Some(json!(0)));
+            let names: Vec<String> = (0..count).map(|i| format!("@h{i}")).collect();
+            assert_eq!(headers.keys().collect::<Vec<_>>(), names);
+            assert_eq!(headers.remove("@h1"), Some(json!(1)));
+            assert_eq!(headers.keys().nth(1), names.get(2).map(String::as_str));
+            headers.retain(|name, _| name != "@h0");
+            assert_eq!(headers.len(), count - 2);
+            assert_eq!(headers.iter().len(), count - 2);
+        }
+    }
+
+    #[test]
+    fn json_round_trips_in_order_and_the_last_repeated_name_wins() {
+        let headers: Headers =
+            serde_json::from_str(r#"{"@b": 1, "@a": {"x": [1]}, "@b": 2}"#).unwrap();
+        assert_eq!(headers.len(), 2);
+        assert_eq!(headers["@b"], json!(2));
+        assert_eq!(
+            serde_json::to_string(&headers).unwrap(),
+            r#"{"@b":2,"@a":{"x":[1]}}"#
+        );
+        let many: Headers = serde_json::from_value(Value::from(many(40))).unwrap();
+        assert_eq!(many, self::many(40));
+        assert!(serde_json::from_str::<Headers>("[1]").is_err());
+    }
+
+    #[test]
+    fn equal_whatever_the_order_and_convertible_to_and_from_a_map() {
+        let one: Headers = [("@a", json!(1)), ("@b", json!(2))].into_iter().collect();
+        let other: Headers = [("@b", json!(2)), ("@a", json!(1))].into_iter().collect();
+        assert_eq!(one, other);
+        assert_ne!(one, Headers::new());
+        let map: Map<String, Value> = one.clone().into();
+        assert_eq!(one, map);
+        assert_eq!(Headers::from(map), other);
+        assert_eq!(format!("{one:?}"), r#"{"@a": Number(1), "@b": Number(2)}"#);
+    }
+}
