@@ -28,7 +28,7 @@ impl Handler for Bakery {
                 message: Some("who are you?".into()),
             }));
         };
-        let station = match &context.headers.auth {
+        let station = match context.headers()?.auth {
             Some(Auth::Password(AuthPassword { username, .. })) => format!("oven of {username}"),
             None => "counter".into(),
         };

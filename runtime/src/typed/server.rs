@@ -4,6 +4,7 @@
 
 use std::borrow::Cow;
 use std::future::Future;
+use std::marker::PhantomData;
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -17,10 +18,8 @@ use crate::router::{FunctionRouter, HandlerError, ReadInput};
 use crate::validate::{Compiled, Expect, FieldSet, NotRead, read_checked};
 
 /// What a generated handler method sees of a request besides its input.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Context<RequestHeaders, ResponseHeaders> {
-    /// The request headers the schema declares, typed.
-    pub headers: RequestHeaders,
     /// Every request header, as received.
     pub raw_headers: Headers,
     /// Values attached before routing: the caller's identity from the auth hook, the
@@ -31,6 +30,55 @@ pub struct Context<RequestHeaders, ResponseHeaders> {
     pub response_headers: ResponseHeaders,
     /// Further response headers to send; the typed ones take precedence.
     pub raw_response_headers: Headers,
+    /// The function called, to name in a [`DecodeError`].
+    function: Cow<'static, str>,
+    request_headers: PhantomData<fn() -> RequestHeaders>,
+}
+
+impl<Rq, Rs: Default> Default for Context<Rq, Rs> {
+    fn default() -> Self {
+        Context {
+            raw_headers: Headers::new(),
+            extensions: http::Extensions::new(),
+            response_headers: Rs::default(),
+            raw_response_headers: Headers::new(),
+            function: Cow::Borrowed(""),
+            request_headers: PhantomData,
+        }
+    }
+}
+
+impl<Rq, Rs> Context<Rq, Rs> {
+    /// The request headers the schema declares, typed: read from
+    /// [`raw_headers`](Self::raw_headers) when asked, so a handler that does not look
+    /// at them does not pay for reading them. The server has checked them against the
+    /// schema; an error here means a header was changed since, to something the schema
+    /// does not allow.
+    pub fn headers(&self) -> Result<Rq, DecodeError>
+    where
+        Rq: DeserializeOwned,
+    {
+        self.raw_headers.read_as().map_err(|source| DecodeError {
+            function: self.function.to_string(),
+            part: "request headers",
+            source,
+        })
+    }
+
+    /// Sets the request headers `headers` names in [`raw_headers`](Self::raw_headers)
+    /// (replacing those already there): a test's way to hand a handler typed headers.
+    pub fn set_headers(&mut self, headers: &Rq) -> Result<(), serde_json::Error>
+    where
+        Rq: Serialize,
+    {
+        let Value::Object(typed) = serde_json::to_value(headers)? else {
+            return Err(serde::ser::Error::custom(
+                "headers must serialize to an object",
+            ));
+        };
+        self.raw_headers.extend(typed);
+        Ok(())
+    }
 }
 
 /// A request or response did not fit the generated types.
@@ -53,7 +101,6 @@ pub struct DecodeError {
 pub fn decode_request<I, Rq, Rs>(mut request: Message) -> Result<(I, Context<Rq, Rs>), HandlerError>
 where
     I: DeserializeOwned + 'static,
-    Rq: DeserializeOwned,
     Rs: Default,
 {
     let read = request.take_input::<I>();
@@ -68,17 +115,13 @@ where
             }
         }
     };
-    // Read from the map in place: copying every header (credentials included) into a
-    // value first would cost a clone per call.
-    let typed_headers = headers
-        .read_as()
-        .map_err(|e| decode_error(function.into_owned(), "request headers", e))?;
     let context = Context {
-        headers: typed_headers,
         raw_headers: headers,
         extensions,
         response_headers: Rs::default(),
         raw_response_headers: Headers::new(),
+        function,
+        request_headers: PhantomData,
     };
     Ok((input, context))
 }
@@ -177,4 +220,66 @@ fn read_json_input<I: FunctionInput>(
     let input: I = read_checked(&mut json, compiled, Expect::Fields(args))?;
     json.end().map_err(|_| NotRead)?;
     Ok(CheckedCall::new(I::NAME, input))
+}
+
+#[cfg(test)]
+mod tests {
+    use serde::Deserialize;
+    use serde_json::{Map, json};
+
+    use super::*;
+
+    #[derive(Debug, Default, PartialEq, Deserialize, Serialize)]
+    struct Declared {
+        #[serde(rename = "@time_", skip_serializing_if = "Option::is_none")]
+        time: Option<i64>,
+        #[serde(rename = "@note", skip_serializing_if = "Option::is_none")]
+        note: Option<String>,
+    }
+
+    type TestContext = Context<Declared, Declared>;
+
+    fn called(headers: Value) -> TestContext {
+        let mut call = Map::new();
+        call.insert("fn.call".into(), json!({}));
+        let headers = serde_json::from_value(headers).expect("an object");
+        let request = Message::from_body(headers, call);
+        let (_, context): (Map<String, Value>, TestContext) =
+            decode_request(request).expect("decodes");
+        context
+    }
+
+    #[test]
+    fn typed_headers_are_read_from_the_raw_ones_when_asked() {
+        let mut context = called(json!({"@time_": 5000, "@other": true}));
+        let expected = Declared {
+            time: Some(5000),
+            note: None,
+        };
+        assert_eq!(context.headers().expect("fits"), expected);
+        // Read again when asked again: a change to the raw headers shows.
+        context.raw_headers.insert("@note", json!("hi"));
+        assert_eq!(context.headers().expect("fits").note.as_deref(), Some("hi"));
+    }
+
+    #[test]
+    fn headers_that_do_not_fit_name_the_function() {
+        let context = called(json!({"@time_": "soon"}));
+        let error = context.headers().expect_err("a string is no integer");
+        assert_eq!(error.function, "fn.call");
+        assert_eq!(error.part, "request headers");
+    }
+
+    #[test]
+    fn a_test_sets_typed_headers_into_the_raw_ones() {
+        let mut context = TestContext::default();
+        context.raw_headers.insert("@time_", json!(1));
+        let typed = Declared {
+            time: Some(7),
+            note: Some("n".into()),
+        };
+        context.set_headers(&typed).expect("an object");
+        assert_eq!(context.headers().expect("fits"), typed);
+        assert_eq!(context.raw_headers.len(), 2);
+    }
 }

@@ -81,7 +81,7 @@ impl Handler for Echo {
         _: CircularLink2Input,
         context: &mut Context,
     ) -> Result<CircularLink2Output, HandlerError> {
-        context.response_headers.out = context.headers.r#in;
+        context.response_headers.out = context.headers()?.r#in;
         Err("unused".into())
     }
 }
