@@ -411,7 +411,7 @@ impl Inner {
         let Some(hook) = &self.on_auth else {
             return false;
         };
-        if request.header("@auth_").is_none() {
+        if !request.headers.contains_key("@auth_") {
             return false;
         }
         match CatchUnwind::new(hook.authenticate_request(&request.headers, &request.extensions))

@@ -16,14 +16,15 @@ pub(crate) fn check_headers(
     function: Option<FunctionId>,
 ) -> Vec<ValidationFailure> {
     let mut validator = Validator::new(compiled, function);
-    for (name, value) in headers {
+    // A header checked as the request was read is not read into values to check again.
+    for (name, value) in headers.unchecked() {
         if !name.starts_with('@') {
             validator.fail(
                 &[Seg::Key(name)],
                 Reason::RequiredObjectKeyPrefixMissing { prefix: "@" },
             );
         }
-        if let Some(ty) = declared.get(name) {
+        if let Some((ty, value)) = declared.get(name).zip(value) {
             validator.push(Seg::Key(name));
             validator.check_type(ty, value);
             validator.pop();

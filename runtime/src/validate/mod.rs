@@ -18,7 +18,7 @@ pub use failure::{Reason, ValidationFailure};
 pub(crate) use headers::check_headers;
 pub(crate) use keys::MapKeys;
 pub(crate) use possible_select::possible_select;
-pub(crate) use read::{JSON_NESTING_LIMIT, NotRead, read_checked};
+pub(crate) use read::{JSON_NESTING_LIMIT, NotRead, read_checked, readable};
 pub(crate) use select::Selector;
 pub(crate) use value::Validator;
 pub(crate) use write::{

@@ -28,14 +28,14 @@ thread_local! {
     static READ_CHECKED: Cell<Option<bool>> = const { Cell::new(None) };
     /// How the input the handler was last given had been read.
     static SERVED_CHECKED: Cell<Option<bool>> = const { Cell::new(None) };
-    /// The body the last request hook saw, as JSON text (key order and number forms
-    /// included).
+    /// The headers and body the last request hook saw, as JSON text (key order and
+    /// number forms included).
     static OBSERVED: RefCell<Option<String>> = const { RefCell::new(None) };
 }
 
-/// Notes the body a request hook sees.
+/// Notes the headers and body a request hook sees.
 fn observe(request: &Message) -> Result<(), HandlerError> {
-    let body = serde_json::to_string(request.body())?;
+    let body = serde_json::to_string(&(&request.headers, request.body()))?;
     OBSERVED.with(|observed| *observed.borrow_mut() = Some(body));
     Ok(())
 }
@@ -135,7 +135,7 @@ impl Servers {
             let typed_saw = observed();
             let values = self.values.process(request).await.bytes;
             // A request hook sees the request's own values, however it was read.
-            assert_eq!(typed_saw, observed(), "the body a request hook sees");
+            assert_eq!(typed_saw, observed(), "what a request hook sees");
             (typed, values, read)
         })
     }
@@ -348,5 +348,103 @@ fn the_json_frame_around_a_checked_payload_is_json() {
             "depth {depth}: {}",
             text(&typed)
         );
+    }
+}
+
+/// A JSON value for a header: any form, strings with the characters a scanner of JSON
+/// text must step over (quotes, escapes, brackets, commas), nested a little.
+fn header_value() -> impl Strategy<Value = Value> {
+    let text = prop::collection::vec(
+        prop::sample::select(vec![
+            'a', '"', '\\', '}', ']', '{', '[', ',', ':', ' ', '\u{1}', 'é', '𝄞',
+        ]),
+        0..6,
+    )
+    .prop_map(|chars| Value::String(chars.into_iter().collect()));
+    let leaf = prop_oneof![
+        Just(Value::Null),
+        any::<bool>().prop_map(Value::Bool),
+        any::<i64>().prop_map(Value::from),
+        any::<f64>().prop_map(|f| json!(f)),
+        text,
+    ];
+    leaf.prop_recursive(3, 12, 3, |inner| {
+        prop_oneof![
+            prop::collection::vec(inner.clone(), 0..3).prop_map(Value::Array),
+            prop::collection::vec(("[a-z\"]{0,3}", inner), 0..3)
+                .prop_map(|entries| Value::Object(entries.into_iter().collect())),
+        ]
+    })
+}
+
+/// Header names: declared ones the checked reader reads (`@in`, `@unsafe_`, `@pac_`,
+/// `@bin_`), one it leaves to values (`@id_`), an undeclared one, one without the `@`.
+fn header_name() -> impl Strategy<Value = &'static str> {
+    prop::sample::select(vec!["@in", "@unsafe_", "@pac_", "@bin_", "@id_", "@x", "x"])
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    /// A JSON request's headers, of any names and values (a declared header's value of
+    /// its type or not, names written with escapes, repeated names), are read by a typed
+    /// route's server as by a values server: same answer, same headers for the hooks.
+    #[test]
+    fn json_headers_of_any_form_are_read_as_a_values_server_reads_them(
+        headers in prop::collection::vec(
+            (header_name(), prop_oneof![
+                2 => header_value(),
+                1 => any::<bool>().prop_map(Value::Bool),
+                1 => prop::collection::vec(any::<i32>(), 0..3).prop_map(|v| json!(v)),
+            ], prop::bool::weighted(0.1)),
+            0..5,
+        ),
+    ) {
+        let Some(servers) = servers() else { return Ok(()) };
+        let payload = serde_json::to_string(&payload(&servers.schema, 7, &[], None))
+            .expect("JSON");
+        let entries: Vec<String> = headers
+            .iter()
+            .map(|(name, value, escaped)| {
+                let name = match (*escaped, name.strip_prefix('@')) {
+                    (true, Some(rest)) => format!("\"\\u0040{rest}\""),
+                    _ => format!("{name:?}"),
+                };
+                format!("{name} : {}", serde_json::to_string(value).expect("JSON"))
+            })
+            .collect();
+        let request = format!("[{{{}}},{{\"fn.test\":{payload}}}]", entries.join(", "));
+        let (typed, values, read) = servers.answers(request.as_bytes());
+        prop_assert_eq!(&typed, &values, "{} / {}", request, text(&typed));
+        // A valid request is answered from the checked fast path, unless a name has an
+        // escape or repeats (its earlier value, overwritten, may not have fit).
+        let escaped = headers.iter().any(|(name, _, escaped)| *escaped && name.starts_with('@'));
+        let names: std::collections::HashSet<_> = headers.iter().map(|(name, ..)| name).collect();
+        let repeated = names.len() < headers.len();
+        if text(&typed).contains(r#"{"Ok_":"#) && !escaped && !repeated {
+            prop_assert_eq!(read, Some(true), "{}", request);
+        }
+    }
+
+    /// A JSON request with headers, cut short or with one byte changed, is answered by
+    /// a typed route's server as by a values server.
+    #[test]
+    fn damaged_json_headers_are_answered_as_a_values_server_does(
+        at in any::<prop::sample::Index>(),
+        byte in prop::option::weighted(0.7, prop::sample::select(
+            b"{}[],:\"\\ 0aeE-+.nt\x01\xff".to_vec(),
+        )),
+    ) {
+        let Some(servers) = servers() else { return Ok(()) };
+        let headers = r#"{"@in": true, "@bin_": [1, -2], "@x": {"k\"}": ["a,]", 1.5e3]}, "@id_": "\u00e9"}"#;
+        let mut request = format!(r#"[{headers},{{"fn.test":{{"value!":{{"bool!":true}}}}}}]"#)
+            .into_bytes();
+        let at = at.index(headers.len() + 1);
+        match byte {
+            Some(byte) => request[at] = byte,
+            None => request.truncate(at),
+        }
+        let (typed, values, _) = servers.answers(&request);
+        prop_assert_eq!(&typed, &values, "{}", String::from_utf8_lossy(&request));
     }
 }

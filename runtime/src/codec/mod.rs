@@ -7,9 +7,12 @@ use serde::de::{Deserialize, Deserializer};
 use serde_json::{Map, Value};
 
 use crate::binary::{self, BinaryRequest, ServerBinary};
-use crate::message::{HEADER_ROOM, Headers, HeadersVisitor, Message, Payload};
+use crate::message::{HEADER_ROOM, Headers, HeadersVisitor, Message};
 use crate::router::TypedInputs;
-use crate::validate::JSON_NESTING_LIMIT;
+
+mod typed_call;
+
+use typed_call::read_typed_call;
 
 /// Why a request's bytes are not a Telepact message: the protocol's `union.ParseFailure_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
@@ -87,90 +90,6 @@ pub(crate) fn decode_request(
     let value: Value =
         serde_json::from_slice(bytes).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
     message_from_json(value)
-}
-
-/// A well-formed JSON request to a typed route, its input read straight from the
-/// payload's text and checked against the schema as it is read; `None` for any other
-/// request, which is then read as values.
-///
-/// The frame `[headers, {"fn.x": payload}]` is walked here, so that the payload's text
-/// is known without reading it twice: the headers and the function's name are read by
-/// `serde_json` one value at a time, and the payload is what lies between the name's
-/// colon and the closing `}` and `]` at the end. A body of more than one entry leaves
-/// the payload's text longer than one value, which the input's reader refuses.
-fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<Message> {
-    let mut at = Cursor { bytes, at: 0 };
-    at.expect(b'[')?;
-    let RoomyHeaders(headers) = at.value()?;
-    // Read on their own, the headers may nest one level deeper than inside the
-    // message's array, where the value path's parser reads them.
-    if nesting(&headers) >= usize::from(JSON_NESTING_LIMIT) {
-        return None;
-    }
-    at.expect(b',')?;
-    at.expect(b'{')?;
-    // Borrowed: a name written with an escape is left to the value path.
-    let function: &str = at.value()?;
-    at.expect(b':')?;
-    let payload = at.rest_before(b"}]")?;
-    let (read, args) = inputs.reader(function)?;
-    let call = (read.json)(payload, inputs.compiled, args).ok()?;
-    let call = call.with_payload(Payload::Json(inputs.keep(payload)));
-    Some(Message::checked_call(headers, call))
-}
-
-/// A position in a JSON text.
-struct Cursor<'b> {
-    bytes: &'b [u8],
-    at: usize,
-}
-
-impl<'b> Cursor<'b> {
-    /// Steps over whitespace and then `byte`.
-    fn expect(&mut self, byte: u8) -> Option<()> {
-        let rest = self.bytes.get(self.at..)?;
-        let skipped = rest.iter().position(|b| !is_json_space(*b))?;
-        (rest[skipped] == byte).then(|| self.at += skipped + 1)
-    }
-
-    /// Reads the value that follows (after whitespace).
-    fn value<T: Deserialize<'b>>(&mut self) -> Option<T> {
-        let rest = self.bytes.get(self.at..)?;
-        let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<T>();
-        let value = values.next()?.ok()?;
-        self.at += values.byte_offset();
-        Some(value)
-    }
-
-    /// What is left before `closing` (each byte after optional whitespace) at the end.
-    fn rest_before(&self, closing: &[u8]) -> Option<&'b [u8]> {
-        let mut end = self.bytes.len();
-        for byte in closing.iter().rev() {
-            let text = &self.bytes[self.at..end];
-            let last = text.iter().rposition(|b| !is_json_space(*b))?;
-            if text[last] != *byte {
-                return None;
-            }
-            end = self.at + last;
-        }
-        Some(&self.bytes[self.at..end])
-    }
-}
-
-/// How many maps and arrays the deepest value of `headers` sits in, the map included.
-fn nesting(headers: &Headers) -> usize {
-    fn depth(value: &Value) -> usize {
-        match value {
-            Value::Array(items) => 1 + items.iter().map(depth).max().unwrap_or(0),
-            Value::Object(entries) => 1 + entries.values().map(depth).max().unwrap_or(0),
-            _ => 0,
-        }
-    }
-    1 + headers.values().map(depth).max().unwrap_or(0)
-}
-
-fn is_json_space(byte: u8) -> bool {
-    matches!(byte, b' ' | b'\t' | b'\n' | b'\r')
 }
 
 /// A request's headers, read into a map with [`HEADER_ROOM`] to spare.

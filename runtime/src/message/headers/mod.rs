@@ -5,15 +5,26 @@
 //! comparing names, they cost one allocation and no hashing; a message with many headers
 //! moves them into an indexed map, so that no request costs more per header than a hash
 //! map would.
+//!
+//! A header the schema declares may be kept as its text, checked against its type as
+//! the request was read (see [`Slot`]): credentials in `@auth_`, say, which the auth
+//! hook reads straight into its own types ([`Headers::get_as`]) and nothing else needs
+//! as JSON values.
 
 use std::borrow::Cow;
 use std::fmt;
 use std::ops::Index;
 
+use bytes::Bytes;
+
 use serde::de::value::MapDeserializer;
 use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
+
+use slot::{Checked, Slot};
+
+mod slot;
 
 /// A header's name: borrowed when it is known when the program is written (`"@id_"`),
 /// owned when it was read from a message.
@@ -33,7 +44,7 @@ pub struct Headers(Repr);
 
 #[derive(Clone)]
 enum Repr {
-    Listed(Vec<(HeaderName, Value)>),
+    Listed(Vec<(HeaderName, Slot)>),
     Indexed(Map<String, Value>),
 }
 
@@ -67,8 +78,22 @@ impl Headers {
         match &self.0 {
             Repr::Listed(list) => list
                 .iter()
-                .find_map(|(listed, value)| (listed == name).then_some(value)),
+                .find_map(|(listed, slot)| (listed == name).then(|| slot.value())),
             Repr::Indexed(map) => map.get(name),
+        }
+    }
+
+    /// Reads header `name` as a `T`: from its text when it was kept as read, without
+    /// building its JSON values; from its values otherwise.
+    pub fn get_as<'a, T: Deserialize<'a>>(
+        &'a self,
+        name: &str,
+    ) -> Option<Result<T, serde_json::Error>> {
+        match &self.0 {
+            Repr::Listed(list) => list
+                .iter()
+                .find_map(|(listed, slot)| (listed == name).then(|| slot.read_as())),
+            Repr::Indexed(map) => map.get(name).map(T::deserialize),
         }
     }
 
@@ -77,38 +102,51 @@ impl Headers {
         match &mut self.0 {
             Repr::Listed(list) => list
                 .iter_mut()
-                .find_map(|(listed, value)| (listed == name).then_some(value)),
+                .find_map(|(listed, slot)| (listed == name).then(|| slot.value_mut()))
+                .flatten(),
             Repr::Indexed(map) => map.get_mut(name),
         }
     }
 
     /// Whether header `name` is present.
     pub fn contains_key(&self, name: &str) -> bool {
-        self.get(name).is_some()
+        match &self.0 {
+            Repr::Listed(list) => list.iter().any(|(listed, _)| listed == name),
+            Repr::Indexed(map) => map.contains_key(name),
+        }
     }
 
     /// Sets header `name` to `value`, returning the value it replaced. A new name goes
     /// last; a name already present keeps its place.
     pub fn insert(&mut self, name: impl Into<HeaderName>, value: Value) -> Option<Value> {
-        let name = name.into();
+        self.put(name.into(), Slot::Value(value))
+    }
+
+    /// Keeps header `name` as `text`, one JSON value already checked against the type
+    /// the schema declares for it: read into values only when asked.
+    pub(crate) fn insert_checked(&mut self, name: String, text: Bytes) {
+        self.put(Cow::Owned(name), Slot::Checked(Checked::new(text)));
+    }
+
+    fn put(&mut self, name: HeaderName, slot: Slot) -> Option<Value> {
         match &mut self.0 {
             Repr::Listed(list) => {
                 if let Some((_, old)) = list.iter_mut().find(|(listed, _)| *listed == name) {
-                    return Some(std::mem::replace(old, value));
+                    return Some(std::mem::replace(old, slot).into_value());
                 }
                 if list.len() < LISTED {
-                    list.push((name, value));
+                    list.push((name, slot));
                     return None;
                 }
                 let mut map: Map<String, Value> = std::mem::take(list)
                     .into_iter()
-                    .map(|(name, value)| (name.into_owned(), value))
+                    .map(|(name, slot)| (name.into_owned(), slot.into_value()))
                     .collect();
-                map.insert(name.into_owned(), value);
+                map.insert(name.into_owned(), slot.into_value());
                 self.0 = Repr::Indexed(map);
                 None
             }
-            Repr::Indexed(map) => map.insert(name.into_owned(), value),
+            Repr::Indexed(map) => map.insert(name.into_owned(), slot.into_value()),
         }
     }
 
@@ -117,7 +155,7 @@ impl Headers {
         match &mut self.0 {
             Repr::Listed(list) => {
                 let at = list.iter().position(|(listed, _)| listed == name)?;
-                Some(list.remove(at).1)
+                Some(list.remove(at).1.into_value())
             }
             Repr::Indexed(map) => map.shift_remove(name),
         }
@@ -126,7 +164,9 @@ impl Headers {
     /// Keeps only the headers for which `keep` says so.
     pub fn retain(&mut self, mut keep: impl FnMut(&str, &mut Value) -> bool) {
         match &mut self.0 {
-            Repr::Listed(list) => list.retain_mut(|(name, value)| keep(name, value)),
+            Repr::Listed(list) => {
+                list.retain_mut(|(name, slot)| slot.value_mut().is_none_or(|v| keep(name, v)));
+            }
             Repr::Indexed(map) => map.retain(|name, value| keep(name, value)),
         }
     }
@@ -152,6 +192,28 @@ impl Headers {
     /// The header values, in order.
     pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> {
         self.iter().map(|(_, value)| value)
+    }
+
+    /// The headers in order, each value `None` when it was checked against the schema
+    /// as the request was read (and has not changed since): what validation has left to
+    /// check, without reading checked text into values.
+    pub(crate) fn unchecked(&self) -> impl Iterator<Item = (&str, Option<&Value>)> {
+        let (list, map) = match &self.0 {
+            Repr::Listed(list) => (Some(list), None),
+            Repr::Indexed(map) => (None, Some(map)),
+        };
+        let listed = list.into_iter().flatten().map(|(name, slot)| {
+            let value = match slot {
+                Slot::Value(value) => Some(value),
+                Slot::Checked(_) => None,
+            };
+            (&**name, value)
+        });
+        let indexed = map
+            .into_iter()
+            .flatten()
+            .map(|(name, value)| (name.as_str(), Some(value)));
+        listed.chain(indexed)
     }
 
     /// Reads the headers as a `T`, such as a schema's generated `RequestHeaders`, in
@@ -229,7 +291,7 @@ impl From<Map<String, Value>> for Headers {
         }
         Headers(Repr::Listed(
             map.into_iter()
-                .map(|(name, value)| (Cow::Owned(name), value))
+                .map(|(name, value)| (Cow::Owned(name), Slot::Value(value)))
                 .collect(),
         ))
     }
@@ -240,7 +302,7 @@ impl From<Headers> for Map<String, Value> {
         match headers.0 {
             Repr::Listed(list) => list
                 .into_iter()
-                .map(|(name, value)| (name.into_owned(), value))
+                .map(|(name, slot)| (name.into_owned(), slot.into_value()))
                 .collect(),
             Repr::Indexed(map) => map,
         }
@@ -279,7 +341,7 @@ impl<'a> IntoIterator for &'a Headers {
 pub struct HeadersIter<'a>(IterRepr<'a>);
 
 enum IterRepr<'a> {
-    Listed(std::slice::Iter<'a, (HeaderName, Value)>),
+    Listed(std::slice::Iter<'a, (HeaderName, Slot)>),
     Indexed(serde_json::map::Iter<'a>),
 }
 
@@ -289,7 +351,7 @@ impl<'a> Iterator for HeadersIter<'a> {
     #[inline]
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            IterRepr::Listed(list) => list.next().map(|(name, value)| (&**name, value)),
+            IterRepr::Listed(list) => list.next().map(|(name, slot)| (&**name, slot.value())),
             IterRepr::Indexed(map) => map.next().map(|(name, value)| (name.as_str(), value)),
         }
     }
@@ -314,7 +376,7 @@ impl fmt::Debug for HeadersIter<'_> {
 pub struct HeadersIntoIter(IntoIterRepr);
 
 enum IntoIterRepr {
-    Listed(std::vec::IntoIter<(HeaderName, Value)>),
+    Listed(std::vec::IntoIter<(HeaderName, Slot)>),
     Indexed(serde_json::map::IntoIter),
 }
 
@@ -323,7 +385,7 @@ impl Iterator for HeadersIntoIter {
 
     fn next(&mut self) -> Option<Self::Item> {
         match &mut self.0 {
-            IntoIterRepr::Listed(list) => list.next(),
+            IntoIterRepr::Listed(list) => list.next().map(|(name, slot)| (name, slot.into_value())),
             IntoIterRepr::Indexed(map) => map.next().map(|(name, value)| (Cow::Owned(name), value)),
         }
     }
@@ -390,6 +452,7 @@ impl<'de> Visitor<'de> for HeadersVisitor {
 
 #[cfg(test)]
 mod tests {
+    use serde::Deserialize;
     use serde_json::json;
 
     use super::*;
@@ -457,5 +520,49 @@ mod tests {
         assert_eq!(one, map);
         assert_eq!(Headers::from(map), other);
         assert_eq!(format!("{one:?}"), r#"{"@a": Number(1), "@b": Number(2)}"#);
+    }
+
+    #[test]
+    fn a_header_kept_as_checked_text_reads_as_the_value_it_spells() {
+        let text = r#"{"Password": {"username": "ada", "password": "p\u00e4ss"}}"#;
+        let value: Value = serde_json::from_str(text).unwrap();
+        let mut headers = Headers::new();
+        headers.insert("@id_", json!(1));
+        headers.insert_checked("@auth_".to_string(), Bytes::from(text));
+        assert!(headers.contains_key("@auth_"));
+        // Left to validation only while it is the checked text.
+        let unchecked: Vec<_> = headers.unchecked().collect();
+        assert_eq!(unchecked, [("@id_", Some(&json!(1))), ("@auth_", None)]);
+
+        #[derive(Debug, PartialEq, Deserialize)]
+        struct Password {
+            username: String,
+            password: String,
+        }
+        #[derive(Debug, PartialEq, Deserialize)]
+        enum Auth {
+            Password(Password),
+        }
+        let read = headers.get_as::<Auth>("@auth_").unwrap().unwrap();
+        let Auth::Password(password) = read;
+        assert_eq!(password.password, "päss");
+        assert!(headers.get_as::<Auth>("@none").is_none());
+        assert!(headers.get_as::<bool>("@auth_").unwrap().is_err());
+
+        assert_eq!(headers.get("@auth_"), Some(&value));
+        let same: Headers = [("@id_", json!(1)), ("@auth_", value.clone())]
+            .into_iter()
+            .collect();
+        assert_eq!(headers, same);
+        assert_eq!(
+            serde_json::to_value(&headers).unwrap(),
+            Value::from(same.clone())
+        );
+
+        let mut changed = headers.clone();
+        changed.get_mut("@auth_").unwrap()["Password"]["username"] = json!("bob");
+        assert!(changed.unchecked().all(|(_, value)| value.is_some()));
+        assert_eq!(changed["@auth_"]["Password"]["username"], json!("bob"));
+        assert_eq!(headers.remove("@auth_"), Some(value));
     }
 }
