@@ -7,7 +7,7 @@ use quote::quote;
 use crate::docs::doc_attrs;
 use crate::emit::Emitter;
 use crate::names::ident;
-use crate::plan::FunctionPlan;
+use crate::plan::{FunctionPlan, ItemId};
 
 impl Emitter<'_> {
     pub(crate) fn server(&self) -> TokenStream {
@@ -21,6 +21,10 @@ impl Emitter<'_> {
             .is_empty()
             .then(|| quote! { let _ = (router, handler); });
         let handler_attributes = &self.options.handler_attributes;
+        let typed_auth = self.credentials_item().map(|id| {
+            let auth = self.item_path(id);
+            quote! { .typed_header::<#auth>("@auth_") }
+        });
         quote! {
             /// What a handler sees of a request besides its input: typed and raw headers,
             /// the extensions attached before routing (such as the caller's identity), and
@@ -52,7 +56,7 @@ impl Emitter<'_> {
             /// A server for [`schema`] whose functions `handler` serves; add the auth
             /// hook and middleware, then build it.
             pub fn server_builder<H: Handler>(handler: H) -> rt::ServerBuilder {
-                rt::Server::builder(schema(), router(handler))
+                rt::Server::builder(schema(), router(handler)) #typed_auth
             }
         }
     }
@@ -99,6 +103,15 @@ impl Emitter<'_> {
         quote! {
             rt::route::<H, #input, #request, #response>(router, &handler);
         }
+    }
+
+    /// The type of `union.Auth_`, which the server reads `@auth_` into as a request
+    /// is read, for the auth hook to take with `Headers::get_as`.
+    fn credentials_item(&self) -> Option<ItemId> {
+        self.plan
+            .items
+            .iter()
+            .position(|item| item.key == "union.Auth_")
     }
 
     fn header_idents(&self) -> (Ident, Ident) {

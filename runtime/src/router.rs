@@ -1,5 +1,6 @@
 //! The function router: function name → async handler of `Message -> Message`.
 
+use std::any::Any;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
@@ -10,6 +11,8 @@ use foldhash::fast::RandomState;
 
 use crate::binary::{BinaryEncoding, Reader};
 use crate::message::{CheckedCall, Message};
+use telepact_schema::TypeExpr;
+
 use crate::validate::{Compiled, FieldSet, NotRead};
 
 /// A boxed, sendable future.
@@ -50,6 +53,16 @@ pub(crate) struct ReadInput {
     pub(crate) json: fn(&[u8], &Compiled, &FieldSet) -> Result<CheckedCall, NotRead>,
 }
 
+/// Reads a request header's text into its typed value, checked against the type the
+/// schema declares for it (see [`ServerBuilder::typed_header`]); `None` when it does not
+/// fit.
+///
+/// [`ServerBuilder::typed_header`]: crate::ServerBuilder::typed_header
+pub(crate) type ReadHeader = fn(&[u8], &Compiled, &TypeExpr) -> Option<TypedHeader>;
+
+/// A header's typed value, as [`ReadHeader`] gives it.
+pub(crate) type TypedHeader = Arc<dyn Any + Send + Sync>;
+
 /// What the server needs to read typed routes' inputs from a request's bytes.
 #[derive(Clone, Copy)]
 pub(crate) struct TypedInputs<'s> {
@@ -57,6 +70,8 @@ pub(crate) struct TypedInputs<'s> {
     pub(crate) router: &'s FunctionRouter,
     /// The request's bytes, when the transport holds them shared.
     pub(crate) shared: Option<&'s Bytes>,
+    /// Request headers read into typed values, by name.
+    pub(crate) headers: &'s [(String, ReadHeader)],
 }
 
 impl<'s> TypedInputs<'s> {
@@ -67,6 +82,13 @@ impl<'s> TypedInputs<'s> {
         let read = self.router.input_reader(function)?;
         let id = self.compiled.function_id(function)?;
         Some((read, &self.compiled.function(id).args))
+    }
+
+    /// How header `name` is read into a typed value, if it is.
+    #[inline]
+    pub(crate) fn header_reader(&self, name: &str) -> Option<ReadHeader> {
+        let mut readers = self.headers.iter();
+        readers.find_map(|(reader_of, read)| (reader_of == name).then_some(*read))
     }
 
     /// `payload`, a part of the request, to keep: a slice of the shared bytes when the
@@ -211,6 +233,7 @@ mod tests {
             compiled: &compiled,
             router: &router,
             shared: Some(&request),
+            headers: &[],
         };
         let payload = &request[12..19];
         let kept = inputs.keep(payload);

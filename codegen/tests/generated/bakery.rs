@@ -1142,7 +1142,7 @@ pub mod api {
     /// A server for [`schema`] whose functions `handler` serves; add the auth
     /// hook and middleware, then build it.
     pub fn server_builder<H: Handler>(handler: H) -> rt::ServerBuilder {
-        rt::Server::builder(schema(), router(handler))
+        rt::Server::builder(schema(), router(handler)).typed_header::<Auth>("@auth_")
     }
 
     /// Calls this schema's functions with typed inputs and outputs.

@@ -87,16 +87,21 @@ fn json_object(value: Value) -> serde_json::Map<String, Value> {
     }
 }
 
+/// How many times the auth hook was lent the `Auth` the server read with the request.
+static LENT_AUTH: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
 /// A client of a validating server for the bakery schema whose auth hook attaches the
 /// caller's identity from a typed `@auth_`.
 fn served_client() -> Client {
-    let schema_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../api");
-    let schema = telepact_schema::Schema::from_dir(schema_dir).unwrap();
     let on_auth = |headers: telepact::Headers| {
-        let auth = headers
-            .get("@auth_")
-            .cloned()
-            .map(serde_json::from_value::<Auth>);
+        let auth = headers.get_as::<Auth>("@auth_").map(|read| {
+            read.map(|auth| {
+                if matches!(auth, std::borrow::Cow::Borrowed(_)) {
+                    LENT_AUTH.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                }
+                auth.into_owned()
+            })
+        });
         async move {
             match auth {
                 Some(Ok(Auth::Password(AuthPassword { username, .. }))) => {
@@ -106,7 +111,7 @@ fn served_client() -> Client {
             }
         }
     };
-    let server = telepact::Server::builder(schema, api::router(Bakery))
+    let server = api::server_builder(Bakery)
         .on_auth(on_auth)
         .build()
         .unwrap();
@@ -136,6 +141,8 @@ async fn through_the_server_the_handler_sees_the_identity_the_auth_hook_attached
     };
     assert_eq!(shift.employee_id, "ana");
     assert_eq!(shift.station, "oven of ana");
+    // `server_builder` has the server read `@auth_` into `Auth` with the request.
+    assert!(LENT_AUTH.load(std::sync::atomic::Ordering::Relaxed) > 0);
 }
 
 #[tokio::test]

@@ -13,6 +13,7 @@ use crate::router::TypedInputs;
 mod typed_call;
 
 use typed_call::read_typed_call;
+pub(crate) use typed_call::read_typed_header;
 
 /// Why a request's bytes are not a Telepact message: the protocol's `union.ParseFailure_`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]

@@ -1,12 +1,15 @@
 //! The fast path for a JSON request to a typed route: the frame walked once, declared
 //! headers and the input checked against the schema as they are read.
 
-use serde::de::IgnoredAny;
+use std::sync::Arc;
+
+use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
+use telepact_schema::TypeExpr;
 
 use crate::message::{HEADER_ROOM, Headers, Message, Payload};
-use crate::router::TypedInputs;
-use crate::validate::{Expect, JSON_NESTING_LIMIT, read_checked, readable};
+use crate::router::{TypedHeader, TypedInputs};
+use crate::validate::{Compiled, Expect, JSON_NESTING_LIMIT, read_checked, readable};
 
 /// A well-formed JSON request to a typed route, its input read straight from the
 /// payload's text and checked against the schema as it is read; `None` for any other
@@ -38,6 +41,21 @@ pub(super) fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<M
     let call = (read.json)(payload, inputs.compiled, args).ok()?;
     let call = call.with_payload(Payload::Json(inputs.keep(payload)));
     Some(Message::checked_call(headers, call))
+}
+
+/// Reads a header's `text` into a `T`, checked against its declared type `ty`.
+pub(crate) fn read_typed_header<T>(
+    text: &[u8],
+    compiled: &Compiled,
+    ty: &TypeExpr,
+) -> Option<TypedHeader>
+where
+    T: DeserializeOwned + Send + Sync + 'static,
+{
+    let mut json = serde_json::Deserializer::from_slice(text);
+    let value: T = read_checked(&mut json, compiled, Expect::Type(ty)).ok()?;
+    json.end().ok()?;
+    Some(Arc::new(value))
 }
 
 /// A position in a JSON text.
@@ -92,10 +110,14 @@ impl<'b> Cursor<'b> {
             let declared = compiled.request_headers.get(name);
             match declared.filter(|ty| readable(Expect::Type(ty))) {
                 Some(ty) => {
-                    let mut json = serde_json::Deserializer::from_slice(text);
-                    read_checked::<IgnoredAny, _>(&mut json, compiled, Expect::Type(ty)).ok()?;
-                    json.end().ok()?;
-                    headers.insert_checked(name.to_string(), inputs.keep(text));
+                    let typed = match inputs.header_reader(name) {
+                        Some(read) => Some(read(text, compiled, ty)?),
+                        None => {
+                            read_typed_header::<IgnoredAny>(text, compiled, ty)?;
+                            None
+                        }
+                    };
+                    headers.insert_checked(name.to_string(), inputs.keep(text), typed);
                 }
                 None => {
                     let value: Value = serde_json::from_slice(text).ok()?;

@@ -41,15 +41,16 @@ mod process;
 use std::sync::Arc;
 use std::time::Duration;
 
+use serde::de::DeserializeOwned;
 use telepact_schema::{FunctionId, Schema};
 
 use call_metrics::CallKeys;
 
 use crate::binary::ServerBinary;
 use crate::budget::GenerationLimits;
-use crate::codec::Encoding;
+use crate::codec::{Encoding, read_typed_header};
 use crate::message::{Headers, Message};
-use crate::router::{FunctionRouter, HandlerError};
+use crate::router::{FunctionRouter, HandlerError, ReadHeader};
 use crate::validate::Compiled;
 
 pub use catch::Panicked;
@@ -93,6 +94,8 @@ struct Inner {
     request_timeout: Option<Duration>,
     /// Set when calls are reported to the `metrics` facade: the metric keys of its calls, made once.
     metrics: Option<CallKeys>,
+    /// Request headers read into typed values (see [`ServerBuilder::typed_header`]).
+    typed_headers: Vec<(String, ReadHeader)>,
 }
 
 impl Server {
@@ -110,6 +113,7 @@ impl Server {
             request_timeout: None,
             metrics: false,
             generation_limits: GenerationLimits::default(),
+            typed_headers: Vec::new(),
         }
     }
 
@@ -140,6 +144,7 @@ pub struct ServerBuilder {
     request_timeout: Option<Duration>,
     metrics: bool,
     generation_limits: GenerationLimits,
+    typed_headers: Vec<(String, ReadHeader)>,
 }
 
 impl std::fmt::Debug for ServerBuilder {
@@ -232,6 +237,22 @@ impl ServerBuilder {
         self
     }
 
+    /// Reads request header `name` into a `T` (such as a generated `Auth`) as a typed
+    /// route's request is read, checked against the type the schema declares for the
+    /// header: the auth hook and handlers then get it from
+    /// [`Headers::get_as`](crate::Headers::get_as) without reading it again. A
+    /// generated `server_builder` asks this of `@auth_`. A header the schema does not
+    /// declare, or of a type only JSON values hold (`any`, `bytes`), is read as before.
+    pub fn typed_header<T>(mut self, name: impl Into<String>) -> Self
+    where
+        T: DeserializeOwned + Send + Sync + 'static,
+    {
+        let name = name.into();
+        self.typed_headers.retain(|(known, _)| *known != name);
+        self.typed_headers.push((name, read_typed_header::<T>));
+        self
+    }
+
     /// Checks the configuration and builds the server.
     pub fn build(self) -> Result<Server, BuildError> {
         if self.auth_required && !self.schema.has_auth() {
@@ -269,6 +290,7 @@ impl ServerBuilder {
             ping,
             request_timeout: self.request_timeout,
             metrics,
+            typed_headers: self.typed_headers,
         };
         Ok(Server {
             inner: Arc::new(inner),

@@ -96,6 +96,7 @@ impl Server {
             compiled: &inner.compiled,
             router: &inner.router,
             shared,
+            headers: &inner.typed_headers,
         };
         let decoded = codec::decode_request(bytes, &inner.binary, Some(inputs));
         let span = call_span(decoded.as_ref().ok());

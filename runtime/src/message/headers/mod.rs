@@ -18,11 +18,13 @@ use std::ops::Index;
 use bytes::Bytes;
 
 use serde::de::value::MapDeserializer;
-use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+use serde::de::{Deserialize, DeserializeOwned, Deserializer, MapAccess, Visitor};
 use serde::ser::{Serialize, SerializeMap, Serializer};
 use serde_json::{Map, Value};
 
 use slot::{Checked, Slot};
+
+use crate::router::TypedHeader;
 
 mod slot;
 
@@ -83,17 +85,23 @@ impl Headers {
         }
     }
 
-    /// Reads header `name` as a `T`: from its text when it was kept as read, without
-    /// building its JSON values; from its values otherwise.
-    pub fn get_as<'a, T: Deserialize<'a>>(
-        &'a self,
-        name: &str,
-    ) -> Option<Result<T, serde_json::Error>> {
+    /// Header `name` as a `T`: the value read with the request when the server reads
+    /// the header into a `T` ([`ServerBuilder::typed_header`], borrowed); otherwise
+    /// read now, from the header's text when it was kept as read (without building its
+    /// JSON values), from its values else.
+    ///
+    /// [`ServerBuilder::typed_header`]: crate::ServerBuilder::typed_header
+    pub fn get_as<T>(&self, name: &str) -> Option<Result<Cow<'_, T>, serde_json::Error>>
+    where
+        T: DeserializeOwned + Clone + 'static,
+    {
         match &self.0 {
             Repr::Listed(list) => list
                 .iter()
                 .find_map(|(listed, slot)| (listed == name).then(|| slot.read_as())),
-            Repr::Indexed(map) => map.get(name).map(T::deserialize),
+            Repr::Indexed(map) => map
+                .get(name)
+                .map(|value| T::deserialize(value).map(Cow::Owned)),
         }
     }
 
@@ -124,8 +132,8 @@ impl Headers {
 
     /// Keeps header `name` as `text`, one JSON value already checked against the type
     /// the schema declares for it: read into values only when asked.
-    pub(crate) fn insert_checked(&mut self, name: String, text: Bytes) {
-        self.put(Cow::Owned(name), Slot::Checked(Checked::new(text)));
+    pub(crate) fn insert_checked(&mut self, name: String, text: Bytes, typed: Option<TypedHeader>) {
+        self.put(Cow::Owned(name), Slot::Checked(Checked::new(text, typed)));
     }
 
     fn put(&mut self, name: HeaderName, slot: Slot) -> Option<Value> {
@@ -452,6 +460,8 @@ impl<'de> Visitor<'de> for HeadersVisitor {
 
 #[cfg(test)]
 mod tests {
+    use std::sync::Arc;
+
     use serde::Deserialize;
     use serde_json::json;
 
@@ -528,24 +538,36 @@ mod tests {
         let value: Value = serde_json::from_str(text).unwrap();
         let mut headers = Headers::new();
         headers.insert("@id_", json!(1));
-        headers.insert_checked("@auth_".to_string(), Bytes::from(text));
+        headers.insert_checked("@auth_".to_string(), Bytes::from(text), None);
         assert!(headers.contains_key("@auth_"));
         // Left to validation only while it is the checked text.
         let unchecked: Vec<_> = headers.unchecked().collect();
         assert_eq!(unchecked, [("@id_", Some(&json!(1))), ("@auth_", None)]);
 
-        #[derive(Debug, PartialEq, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
         struct Password {
             username: String,
             password: String,
         }
-        #[derive(Debug, PartialEq, Deserialize)]
+        #[derive(Debug, Clone, PartialEq, Deserialize)]
         enum Auth {
             Password(Password),
         }
         let read = headers.get_as::<Auth>("@auth_").unwrap().unwrap();
-        let Auth::Password(password) = read;
+        assert!(matches!(read, Cow::Owned(_)), "read from the text");
+        let Auth::Password(password) = read.into_owned();
         assert_eq!(password.password, "päss");
+        // A value read with the request is lent as it is.
+        let mut typed = Headers::new();
+        let given = Auth::Password(password.clone());
+        typed.insert_checked(
+            "@auth_".into(),
+            Bytes::from(text),
+            Some(Arc::new(given.clone())),
+        );
+        let lent = typed.get_as::<Auth>("@auth_").unwrap().unwrap();
+        assert!(matches!(lent, Cow::Borrowed(auth) if *auth == given));
+        assert_eq!(typed.get("@auth_"), Some(&value));
         assert!(headers.get_as::<Auth>("@none").is_none());
         assert!(headers.get_as::<bool>("@auth_").unwrap().is_err());
 

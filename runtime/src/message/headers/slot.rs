@@ -1,10 +1,13 @@
 //! A header's value as [`Headers`](super::Headers) holds it.
 
+use std::borrow::Cow;
 use std::sync::OnceLock;
 
 use bytes::Bytes;
-use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::Value;
+
+use crate::router::TypedHeader;
 
 /// A header's value: JSON values, or the text of one value checked against the type the
 /// schema declares for the header as the request was read, read into values (once) only
@@ -19,13 +22,16 @@ pub(super) enum Slot {
 pub(super) struct Checked {
     text: Bytes,
     value: OnceLock<Value>,
+    /// The value read into its type with the request, when the server reads it so.
+    typed: Option<TypedHeader>,
 }
 
 impl Checked {
-    pub(super) fn new(text: Bytes) -> Self {
+    pub(super) fn new(text: Bytes, typed: Option<TypedHeader>) -> Self {
         Checked {
             text,
             value: OnceLock::new(),
+            typed,
         }
     }
 
@@ -65,12 +71,25 @@ impl Slot {
         }
     }
 
-    pub(super) fn read_as<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
+    pub(super) fn read_as<T>(&self) -> Result<Cow<'_, T>, serde_json::Error>
+    where
+        T: DeserializeOwned + Clone + 'static,
+    {
         match self {
-            Slot::Checked(checked) if checked.value.get().is_none() => {
-                serde_json::from_slice(&checked.text)
+            Slot::Checked(checked) => {
+                if let Some(typed) = checked
+                    .typed
+                    .as_deref()
+                    .and_then(|typed| typed.downcast_ref())
+                {
+                    return Ok(Cow::Borrowed(typed));
+                }
+                match checked.value.get() {
+                    Some(value) => T::deserialize(value).map(Cow::Owned),
+                    None => serde_json::from_slice(&checked.text).map(Cow::Owned),
+                }
             }
-            _ => T::deserialize(self.value()),
+            Slot::Value(value) => T::deserialize(value).map(Cow::Owned),
         }
     }
 }
