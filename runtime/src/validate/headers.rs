@@ -15,8 +15,14 @@ pub(crate) fn check_headers(
     headers: &Headers,
     function: Option<FunctionId>,
 ) -> Vec<ValidationFailure> {
-    let mut validator = Validator::new(compiled, function);
     // A header checked as the request was read is not read into values to check again.
+    let needs_check = |(name, value): (&str, Option<&_>)| {
+        !name.starts_with('@') || value.is_some() && declared.get(name).is_some()
+    };
+    if !headers.unchecked().any(needs_check) {
+        return Vec::new();
+    }
+    let mut validator = Validator::new(compiled, function);
     for (name, value) in headers.unchecked() {
         if !name.starts_with('@') {
             validator.fail(

@@ -47,7 +47,9 @@ pub struct Headers(Repr);
 #[derive(Clone)]
 enum Repr {
     Listed(Vec<(HeaderName, Slot)>),
-    Indexed(Map<String, Value>),
+    /// Boxed: the list is what every message carries, and moves through the server in
+    /// each future that holds a message.
+    Indexed(Box<Map<String, Value>>),
 }
 
 impl Headers {
@@ -151,7 +153,7 @@ impl Headers {
                     .map(|(name, slot)| (name.into_owned(), slot.into_value()))
                     .collect();
                 map.insert(name.into_owned(), slot.into_value());
-                self.0 = Repr::Indexed(map);
+                self.0 = Repr::Indexed(Box::new(map));
                 None
             }
             Repr::Indexed(map) => map.insert(name.into_owned(), slot.into_value()),
@@ -208,7 +210,7 @@ impl Headers {
     pub(crate) fn unchecked(&self) -> impl Iterator<Item = (&str, Option<&Value>)> {
         let (list, map) = match &self.0 {
             Repr::Listed(list) => (Some(list), None),
-            Repr::Indexed(map) => (None, Some(map)),
+            Repr::Indexed(map) => (None, Some(&**map)),
         };
         let listed = list.into_iter().flatten().map(|(name, slot)| {
             let value = match slot {
@@ -295,7 +297,7 @@ impl<N: Into<HeaderName>> FromIterator<(N, Value)> for Headers {
 impl From<Map<String, Value>> for Headers {
     fn from(map: Map<String, Value>) -> Self {
         if map.len() > LISTED {
-            return Headers(Repr::Indexed(map));
+            return Headers(Repr::Indexed(Box::new(map)));
         }
         Headers(Repr::Listed(
             map.into_iter()
@@ -312,7 +314,7 @@ impl From<Headers> for Map<String, Value> {
                 .into_iter()
                 .map(|(name, slot)| (name.into_owned(), slot.into_value()))
                 .collect(),
-            Repr::Indexed(map) => map,
+            Repr::Indexed(map) => *map,
         }
     }
 }
