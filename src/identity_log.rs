@@ -219,6 +219,14 @@ impl BatchWriter {
 /// `text` as a JSON string, or `null`.
 fn json_text(out: &mut Vec<u8>, text: Option<&str>) {
     match text {
+        // Nothing to escape (no control character, quote or backslash): the text
+        // between quotes, the bytes `serde_json` writes.
+        Some(text) if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') => {
+            out.reserve(text.len() + 2);
+            out.push(b'"');
+            out.extend_from_slice(text.as_bytes());
+            out.push(b'"');
+        }
         // Writing a string into memory cannot fail.
         Some(text) => {
             let _ = serde_json::to_writer(&mut *out, text);
@@ -274,6 +282,7 @@ mod tests {
             "line\nbreak\ttab",
             "caf\u{e9} \u{1F950}",
             "\u{1}",
+            "plain \u{7f} text",
         ];
         for text in odd {
             let event = IdentityEvent::new(text, Some(text), None);

@@ -7,7 +7,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 use telepact_schema::TypeExpr;
 
-use crate::message::{HEADER_ROOM, Headers, Message, Payload};
+use crate::message::{HEADER_ROOM, HeaderName, Headers, Message, Payload};
 use crate::router::{TypedHeader, TypedInputs};
 use crate::validate::{Compiled, Expect, JSON_NESTING_LIMIT, read_checked, readable};
 
@@ -117,11 +117,11 @@ impl<'b> Cursor<'b> {
                             None
                         }
                     };
-                    headers.insert_checked(name.to_string(), inputs.keep(text), typed);
+                    headers.insert_checked(header_name(name), inputs.keep(text), typed);
                 }
                 None => {
                     let value: Value = serde_json::from_slice(text).ok()?;
-                    headers.insert(name.to_string(), value);
+                    headers.insert(header_name(name), value);
                 }
             }
             self.skip_space();
@@ -209,6 +209,19 @@ impl<'b> Cursor<'b> {
             end = self.at + last;
         }
         Some(&self.bytes[self.at..end])
+    }
+}
+
+/// The protocol's own request headers, named without a copy of the name.
+const STANDARD_HEADERS: [&str; 7] = [
+    "@auth_", "@id_", "@time_", "@select_", "@bin_", "@pac_", "@unsafe_",
+];
+
+/// `name` as a header's name: one of [`STANDARD_HEADERS`] borrowed, any other copied.
+fn header_name(name: &str) -> HeaderName {
+    match STANDARD_HEADERS.iter().find(|standard| **standard == name) {
+        Some(standard) => HeaderName::Borrowed(standard),
+        None => HeaderName::Owned(name.to_string()),
     }
 }
 

@@ -134,8 +134,13 @@ impl Headers {
 
     /// Keeps header `name` as `text`, one JSON value already checked against the type
     /// the schema declares for it: read into values only when asked.
-    pub(crate) fn insert_checked(&mut self, name: String, text: Bytes, typed: Option<TypedHeader>) {
-        self.put(Cow::Owned(name), Slot::Checked(Checked::new(text, typed)));
+    pub(crate) fn insert_checked(
+        &mut self,
+        name: HeaderName,
+        text: Bytes,
+        typed: Option<TypedHeader>,
+    ) {
+        self.put(name, Slot::Checked(Checked::new(text, typed)));
     }
 
     fn put(&mut self, name: HeaderName, slot: Slot) -> Option<Value> {
@@ -540,7 +545,7 @@ mod tests {
         let value: Value = serde_json::from_str(text).unwrap();
         let mut headers = Headers::new();
         headers.insert("@id_", json!(1));
-        headers.insert_checked("@auth_".to_string(), Bytes::from(text), None);
+        headers.insert_checked("@auth_".into(), Bytes::from(text), None);
         assert!(headers.contains_key("@auth_"));
         // Left to validation only while it is the checked text.
         let unchecked: Vec<_> = headers.unchecked().collect();

@@ -64,6 +64,15 @@ impl Format for Json<'_> {
 
     #[inline(always)]
     fn str(&mut self, v: &str) -> Result<(), Self::Error> {
+        // Text with nothing to escape is copied between quotes, as `serde_json` would
+        // write it, without its byte-by-byte escape table.
+        if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+            self.out.reserve(v.len() + 2);
+            self.out.push(b'"');
+            self.out.extend_from_slice(v.as_bytes());
+            self.out.push(b'"');
+            return Ok(());
+        }
         self.json().serialize_str(v)
     }
 

@@ -566,7 +566,7 @@ pub(super) fn every_form() -> impl Serialize {
         (i32::MIN, "a\"b\\c\n\u{1}\u{1F600}"),
         Unit,
         Newtype(-7),
-        Pair(-128, "é".to_string()),
+        Pair(-128, "é \u{7f} plain".to_string()),
         Forms::Unit,
         Forms::Tuple(255, 'x'),
         Forms::Newtype(true),
