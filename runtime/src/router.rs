@@ -184,14 +184,19 @@ impl FunctionRouter {
 
     /// Calls the function the request names (through the middleware that follows,
     /// when this is the router a middleware was given).
-    pub async fn call(&self, request: Message) -> Result<Message, HandlerError> {
+    ///
+    /// The function's own future, as it is: a middleware hands it on as its answer
+    /// without wrapping (and boxing) it again.
+    pub fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
         if let Some(next) = &self.next {
-            return next.call(request).await;
+            return next.call(request);
         }
-        let name = request.target();
-        match self.routes.get(name) {
-            Some(function) => Arc::clone(function).call(request).await,
-            None => Err(format!("no route for function {name:?}").into()),
+        match self.routes.get(request.target()) {
+            Some(function) => function.call(request),
+            None => {
+                let error = format!("no route for function {:?}", request.target());
+                Box::pin(std::future::ready(Err(error.into())))
+            }
         }
     }
 }

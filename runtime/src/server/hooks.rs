@@ -276,7 +276,7 @@ impl Middleware for Direct {
         request: Message,
         router: &'a FunctionRouter,
     ) -> BoxFuture<'a, Result<Message, HandlerError>> {
-        Box::pin(router.call(request))
+        router.call(request)
     }
 }
 

@@ -4,6 +4,7 @@
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::Poll;
 use std::time::{Duration, Instant};
 
 use tracing::field::Empty;
@@ -145,6 +146,24 @@ impl Server {
             headers: response.headers,
             encoding,
         }
+    }
+}
+
+/// `call`'s outcome, or [`TimedOut`] past `limit` from now. The timer is set only when
+/// the call does not finish as it is first polled: most answer at once, and a timer
+/// costs several hundred instructions to set and to drop.
+async fn within<F>(limit: Duration, call: F) -> <F as Future>::Output
+where
+    F: Future<Output = Result<Result<Message, HandlerError>, super::catch::Panicked>>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    let mut call = std::pin::pin!(call);
+    let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+    match first {
+        Poll::Ready(outcome) => outcome,
+        Poll::Pending => tokio::time::timeout_at(deadline, call)
+            .await
+            .unwrap_or_else(|_elapsed| Ok(Err(Box::new(TimedOut(limit))))),
     }
 }
 
@@ -448,9 +467,7 @@ impl Inner {
         let call = CatchUnwind::new(self.middleware.call(request, &self.router));
         async move {
             let outcome = match limit {
-                Some(limit) => tokio::time::timeout(limit, call)
-                    .await
-                    .unwrap_or_else(|_elapsed| Ok(Err(Box::new(TimedOut(limit))))),
+                Some(limit) => within(limit, call).await,
                 None => call.await,
             };
             let source: HandlerError = match outcome {

@@ -470,6 +470,25 @@ async fn a_call_past_the_time_limit_answers_error_unknown_and_is_reported() {
 }
 
 #[tokio::test]
+async fn a_call_that_waits_but_ends_within_the_limit_answers() {
+    // Pending when first polled, so the limit's timer is set, and done well before it.
+    let router = FunctionRouter::new().route("fn.point", |_request: Message| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        let point = json!({"point": {"x": 1, "y": 2}});
+        let payload = point.as_object().cloned().unwrap_or_default();
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .request_timeout(std::time::Duration::from_secs(5))
+        .build()
+        .expect("server builds");
+    let answer = respond(&call(json!({}), "fn.point"), &server).await;
+    assert_eq!(answer, json!([{}, {"Ok_": {"point": {"x": 1, "y": 2}}}]));
+}
+
+#[tokio::test]
 async fn a_shorter_time_header_narrows_the_limit() {
     let timeouts = Arc::new(Mutex::new(Vec::new()));
     // An hour for the server; the client's 20 ms is what ends the call.
