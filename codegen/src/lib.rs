@@ -18,9 +18,10 @@
 //!   `errors.*` tags merged in), and `RequestHeaders` / `ResponseHeaders`. The standard
 //!   definitions' types (`fn.ping_`'s, `ErrorUnknown_`'s, ...) are not generated: they
 //!   are `telepact::typed::standard`'s, so a schema may use their names for its own;
-//! - a `Handler` trait with one async method per public function, `Context` (typed and
-//!   raw headers, extensions, response headers), and `server_builder` / `router` /
-//!   `register` to serve an implementation;
+//! - a `Handler` trait with one async method per public function, `Context` (raw
+//!   headers, typed ones read when asked, extensions, response headers), and
+//!   `server_builder` (which has the server read `@auth_` into the generated `Auth` for
+//!   the auth hook) / `router` / `register` to serve an implementation;
 //! - `RequestHeaders` builder methods (`RequestHeaders::default().with_auth(..)`);
 //! - a typed `Client` with two async methods per function, `my_shift(input)` with the
 //!   client's default headers (`Client::new(runtime).with_headers(..)`) and
