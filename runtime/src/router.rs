@@ -11,7 +11,7 @@ use foldhash::fast::RandomState;
 
 use crate::binary::{BinaryEncoding, Reader};
 use crate::message::{CheckedCall, Message};
-use telepact_schema::TypeExpr;
+use telepact_schema::{FunctionId, TypeExpr};
 
 use crate::validate::{Compiled, FieldSet, NotRead};
 
@@ -75,13 +75,13 @@ pub(crate) struct TypedInputs<'s> {
 }
 
 impl<'s> TypedInputs<'s> {
-    /// How to read the input of `function` and the arguments to check it against, when
-    /// the function is in the schema and its route is typed.
+    /// How to read the input of `function`, the arguments to check it against and the
+    /// function's id, when the function is in the schema and its route is typed.
     #[inline]
-    pub(crate) fn reader(&self, function: &str) -> Option<(ReadInput, &'s FieldSet)> {
+    pub(crate) fn reader(&self, function: &str) -> Option<(ReadInput, &'s FieldSet, FunctionId)> {
         let read = self.router.input_reader(function)?;
         let id = self.compiled.function_id(function)?;
-        Some((read, &self.compiled.function(id).args))
+        Some((read, &self.compiled.function(id).args, id))
     }
 
     /// How header `name` is read into a typed value, if it is.

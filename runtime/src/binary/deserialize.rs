@@ -424,7 +424,7 @@ pub(super) fn read_call(
     if !matches!(reader.head().ok()?, Head::Map(1)) {
         return None;
     }
-    let (read, args) = match reader.head().ok()? {
+    let (read, args, id) = match reader.head().ok()? {
         Head::Str(len) => inputs.reader(text(reader, len).ok()?)?,
         Head::Unsigned(id) => inputs.reader(encoding.name(id)?)?,
         _ => return None,
@@ -433,7 +433,7 @@ pub(super) fn read_call(
     let call = (read.binary)(reader, encoding, inputs.compiled, args).ok()?;
     let payload = &start[..start.len() - reader.rest().len()];
     let payload = Payload::Pack(inputs.keep(payload), Arc::clone(encoding));
-    Some(call.with_payload(payload))
+    Some(call.read_from(payload, id))
 }
 
 #[cfg(test)]

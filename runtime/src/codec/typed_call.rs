@@ -37,9 +37,9 @@ pub(super) fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<M
     let function: &str = at.value()?;
     at.expect(b':')?;
     let payload = at.rest_before(b"}]")?;
-    let (read, args) = inputs.reader(function)?;
+    let (read, args, id) = inputs.reader(function)?;
     let call = (read.json)(payload, inputs.compiled, args).ok()?;
-    let call = call.with_payload(Payload::Json(inputs.keep(payload)));
+    let call = call.read_from(Payload::Json(inputs.keep(payload)), id);
     Some(Message::checked_call(headers, call))
 }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::{Map, Value};
+use telepact_schema::FunctionId;
 
 use crate::base64_paths::{Base64HeaderError, MarkedBytes};
 use crate::binary::BinaryEncoding;
@@ -108,6 +109,15 @@ impl Message {
     /// ([`checked_call`](Self::checked_call)) and has not been changed since.
     pub(crate) fn body_checked(&self) -> bool {
         matches!(&self.body, Body::Typed(typed) if typed.is_checked())
+    }
+
+    /// The id of the function a [`checked_call`](Self::checked_call) was read for, while
+    /// its body has not changed.
+    pub(crate) fn checked_function(&self) -> Option<FunctionId> {
+        match &self.body {
+            Body::Typed(typed) if typed.is_checked() => typed.function(),
+            _ => None,
+        }
     }
 
     /// Takes the function name and input of a [`checked_call`](Self::checked_call) when
@@ -332,11 +342,12 @@ impl CheckedCall {
         CheckedCall(TypedBody::checked_call(tag, input))
     }
 
-    /// Keeps the payload the input was read from: what asks for the body's JSON values
-    /// gets the request's own, not the input's serialization (which may order keys or
-    /// write numbers otherwise).
-    pub(crate) fn with_payload(mut self, payload: Payload) -> Self {
-        TypedBody::keep_payload(&mut self.0, payload);
+    /// Keeps the payload the input was read from (what asks for the body's JSON values
+    /// gets the request's own, not the input's serialization, which may order keys or
+    /// write numbers otherwise) and the id of the function called, which the server
+    /// then need not look up again.
+    pub(crate) fn read_from(mut self, payload: Payload, function: FunctionId) -> Self {
+        TypedBody::keep_origin(&mut self.0, payload, function);
         self
     }
 }

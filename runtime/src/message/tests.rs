@@ -158,15 +158,20 @@ fn a_checked_call_shows_the_request_s_own_values() {
         Payload::Pack(pack.into(), Arc::new(encoding)),
     ];
     for payload in payloads {
-        let call = CheckedCall::new("fn.x", input()).with_payload(payload);
+        let function = telepact_schema::FunctionId(7);
+        let call = CheckedCall::new("fn.x", input()).read_from(payload, function);
         let mut message = Message::checked_call(Headers::new(), call);
         assert!(message.body_checked());
+        assert_eq!(message.checked_function(), Some(function));
         let seen = serde_json::to_string(message.body()).expect("JSON");
         assert_eq!(seen, r#"{"fn.x":{"a":true,"z":1}}"#);
         let (tag, taken) = message.take_input::<Reordered>().expect("the input");
         assert_eq!((tag, taken.z, taken.a), ("fn.x", 1.0, true));
+        // The input taken, the body is no longer the one read.
+        assert_eq!(message.checked_function(), None);
     }
     let unkept = Message::checked_call(Headers::new(), CheckedCall::new("fn.x", input()));
+    assert_eq!(unkept.checked_function(), None);
     let seen = serde_json::to_string(unkept.body()).expect("JSON");
     assert_eq!(seen, r#"{"fn.x":{"z":1.0,"a":true}}"#);
 }

@@ -8,6 +8,7 @@ use std::sync::{Arc, OnceLock};
 use bytes::Bytes;
 use serde::Serialize;
 use serde_json::{Map, Value};
+use telepact_schema::FunctionId;
 
 use crate::binary::{BinaryEncoding, PackError, PackSerializer, decode_body};
 use crate::validate::{Compiled, NotWritten, TagSet, write_result, write_result_binary};
@@ -23,6 +24,8 @@ pub(super) struct TypedBody<T: ?Sized = dyn ErasedBody> {
     checked: bool,
     /// The request's payload, for the body's JSON values.
     payload: Option<Payload>,
+    /// The function a checked call was read for.
+    function: Option<FunctionId>,
     value: T,
 }
 
@@ -55,6 +58,7 @@ impl TypedBody {
             tag: OnceLock::new(),
             checked: false,
             payload: None,
+            function: None,
             value,
         })
     }
@@ -70,6 +74,7 @@ impl TypedBody {
             tag: OnceLock::from(Some(Cow::Borrowed(tag))),
             checked: true,
             payload: None,
+            function: None,
             value: CallInput {
                 tag,
                 input: Some(input),
@@ -98,10 +103,16 @@ impl TypedBody {
     }
 
     /// Keeps the payload a [checked call](Self::checked_call) was read from.
-    pub(super) fn keep_payload(shared: &mut Arc<Self>, payload: Payload) {
+    pub(super) fn keep_origin(shared: &mut Arc<Self>, payload: Payload, function: FunctionId) {
         if let Some(body) = Arc::get_mut(shared) {
             body.payload = Some(payload);
+            body.function = Some(function);
         }
+    }
+
+    /// The function a checked call was read for (see [`keep_origin`](Self::keep_origin)).
+    pub(super) fn function(&self) -> Option<FunctionId> {
+        self.function
     }
 
     /// The JSON values: an empty map when the value does not convert.

@@ -260,7 +260,10 @@ impl Inner {
                     request.headers.remove(name);
                 }
             }
-            let known = self.compiled.function_id(request.target());
+            // A typed call read in one pass knows its function's id already.
+            let known = request
+                .checked_function()
+                .or_else(|| self.compiled.function_id(request.target()));
             let scope = known.or(self.ping);
 
             let mut response_headers = Headers::new();
