@@ -50,7 +50,7 @@ pub(crate) struct ReadInput {
         &FieldSet,
     ) -> Result<CheckedCall, NotRead>,
     /// From a JSON request's payload text.
-    pub(crate) json: fn(&[u8], &Compiled, &FieldSet) -> Result<CheckedCall, NotRead>,
+    pub(crate) json: fn(&str, &Compiled, &FieldSet) -> Result<CheckedCall, NotRead>,
 }
 
 /// Reads a request header's text into its typed value, checked against the type the
@@ -58,7 +58,7 @@ pub(crate) struct ReadInput {
 /// fit.
 ///
 /// [`ServerBuilder::typed_header`]: crate::ServerBuilder::typed_header
-pub(crate) type ReadHeader = fn(&[u8], &Compiled, &TypeExpr) -> Option<TypedHeader>;
+pub(crate) type ReadHeader = fn(&str, &Compiled, &TypeExpr) -> Option<TypedHeader>;
 
 /// A header's typed value, as [`ReadHeader`] gives it.
 pub(crate) type TypedHeader = Arc<dyn Any + Send + Sync>;

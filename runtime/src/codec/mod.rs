@@ -74,22 +74,27 @@ pub(crate) fn decode_request(
     if binary::is_msgpack(bytes) {
         return binary.decode_request_for(bytes, inputs);
     }
+    // JSON text is UTF-8 throughout (bytes that are not would fail inside a string or
+    // between tokens alike): checked once as a whole here, ASCII a word at a time, the
+    // text is read as `str`, which `serde_json` does not check again string by string.
+    let text =
+        std::str::from_utf8(bytes).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
     if let Some(inputs) = inputs.filter(|inputs| inputs.router.has_typed_routes()) {
-        if let Some(call) = read_typed_call(bytes, inputs) {
+        if let Some(call) = read_typed_call(text, inputs) {
             return Ok(call);
         }
     }
     // A well-formed message reads straight into its two maps; anything else is read
     // again as one value, to tell which shape it failed.
     if let Ok((RoomyHeaders(headers), body)) =
-        serde_json::from_slice::<(RoomyHeaders, Map<String, Value>)>(bytes)
+        serde_json::from_str::<(RoomyHeaders, Map<String, Value>)>(text)
     {
         if has_one_object_entry(&body) {
             return Ok(Message::from_body(headers, body));
         }
     }
     let value: Value =
-        serde_json::from_slice(bytes).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
+        serde_json::from_str(text).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
     message_from_json(value)
 }
 

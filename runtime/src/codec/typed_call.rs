@@ -21,8 +21,12 @@ use crate::validate::{Compiled, Expect, JSON_NESTING_LIMIT, read_checked, readab
 /// lies between the name's colon and the closing `}` and `]` at the end. A body of more
 /// than one entry leaves the payload's text longer than one value, which the input's
 /// reader refuses.
-pub(super) fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<Message> {
-    let mut at = Cursor { bytes, at: 0 };
+pub(super) fn read_typed_call(text: &str, inputs: TypedInputs<'_>) -> Option<Message> {
+    let mut at = Cursor {
+        text,
+        bytes: text.as_bytes(),
+        at: 0,
+    };
     at.expect(b'[')?;
     let headers = at.headers(inputs)?;
     // Read on their own, the headers may nest one level deeper than inside the
@@ -39,27 +43,30 @@ pub(super) fn read_typed_call(bytes: &[u8], inputs: TypedInputs<'_>) -> Option<M
     let payload = at.rest_before(b"}]")?;
     let (read, args, id) = inputs.reader(function)?;
     let call = (read.json)(payload, inputs.compiled, args).ok()?;
-    let call = call.read_from(Payload::Json(inputs.keep(payload)), id);
+    let call = call.read_from(Payload::Json(inputs.keep(payload.as_bytes())), id);
     Some(Message::checked_call(headers, call))
 }
 
 /// Reads a header's `text` into a `T`, checked against its declared type `ty`.
 pub(crate) fn read_typed_header<T>(
-    text: &[u8],
+    text: &str,
     compiled: &Compiled,
     ty: &TypeExpr,
 ) -> Option<TypedHeader>
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
-    let mut json = serde_json::Deserializer::from_slice(text);
+    let mut json = serde_json::Deserializer::from_str(text);
     let value: T = read_checked(&mut json, compiled, Expect::Type(ty)).ok()?;
     json.end().ok()?;
     Some(Arc::new(value))
 }
 
-/// A position in a JSON text.
+/// A position in a JSON text. The text was checked as UTF-8 once, as a whole; the parts
+/// handed to `serde_json` are read as `str`, which it does not check again string by
+/// string (as it does a slice).
 struct Cursor<'b> {
+    text: &'b str,
     bytes: &'b [u8],
     at: usize,
 }
@@ -79,8 +86,8 @@ impl<'b> Cursor<'b> {
 
     /// Reads the value that follows (after whitespace).
     fn value<T: serde::Deserialize<'b>>(&mut self) -> Option<T> {
-        let rest = self.bytes.get(self.at..)?;
-        let mut values = serde_json::Deserializer::from_slice(rest).into_iter::<T>();
+        let rest = self.text.get(self.at..)?;
+        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
         let value = values.next()?.ok()?;
         self.at += values.byte_offset();
         Some(value)
@@ -117,10 +124,10 @@ impl<'b> Cursor<'b> {
                             None
                         }
                     };
-                    headers.insert_checked(header_name(name), inputs.keep(text), typed);
+                    headers.insert_checked(header_name(name), inputs.keep(text.as_bytes()), typed);
                 }
                 None => {
-                    let value: Value = serde_json::from_slice(text).ok()?;
+                    let value: Value = serde_json::from_str(text).ok()?;
                     headers.insert(header_name(name), value);
                 }
             }
@@ -155,7 +162,7 @@ impl<'b> Cursor<'b> {
     /// skipped to their closing quote, brackets counted until the value's own closes,
     /// and a scalar runs to the next delimiter. Only the extent is found here; whoever
     /// reads the text checks it is JSON.
-    fn skip_value(&mut self) -> Option<&'b [u8]> {
+    fn skip_value(&mut self) -> Option<&'b str> {
         self.skip_space();
         let start = self.at;
         let mut depth = 0_usize;
@@ -179,7 +186,10 @@ impl<'b> Cursor<'b> {
                 break;
             }
         }
-        (self.at > start).then(|| &self.bytes[start..self.at])
+        // The value's ends are at ASCII delimiters: on character boundaries.
+        self.text
+            .get(start..self.at)
+            .filter(|value| !value.is_empty())
     }
 
     /// Steps over a string, from its opening quote to past its closing one.
@@ -198,7 +208,7 @@ impl<'b> Cursor<'b> {
     }
 
     /// What is left before `closing` (each byte after optional whitespace) at the end.
-    fn rest_before(&self, closing: &[u8]) -> Option<&'b [u8]> {
+    fn rest_before(&self, closing: &[u8]) -> Option<&'b str> {
         let mut end = self.bytes.len();
         for byte in closing.iter().rev() {
             let text = &self.bytes[self.at..end];
@@ -208,7 +218,7 @@ impl<'b> Cursor<'b> {
             }
             end = self.at + last;
         }
-        Some(&self.bytes[self.at..end])
+        self.text.get(self.at..end)
     }
 }
 

@@ -212,11 +212,11 @@ fn read_binary_input<I: FunctionInput>(
 /// Reads the input of the typed route `I` from a JSON request's payload text, checked
 /// against the function's arguments as it is read.
 fn read_json_input<I: FunctionInput>(
-    payload: &[u8],
+    payload: &str,
     compiled: &Compiled,
     args: &FieldSet,
 ) -> Result<CheckedCall, NotRead> {
-    let mut json = serde_json::Deserializer::from_slice(payload);
+    let mut json = serde_json::Deserializer::from_str(payload);
     let input: I = read_checked(&mut json, compiled, Expect::Fields(args))?;
     json.end().map_err(|_| NotRead)?;
     Ok(CheckedCall::new(I::NAME, input))
