@@ -143,7 +143,7 @@ impl<'b> Cursor<'b> {
     }
 
     /// A string written without escapes (after whitespace): its text. `None` for one
-    /// with an escape, a control character or bytes that are not UTF-8.
+    /// with an escape or a control character.
     fn plain_string(&mut self) -> Option<&'b str> {
         self.expect(b'"')?;
         let rest = self.bytes.get(self.at..)?;
@@ -153,7 +153,8 @@ impl<'b> Cursor<'b> {
         if rest[len] != b'"' {
             return None;
         }
-        let text = std::str::from_utf8(&rest[..len]).ok()?;
+        // Between two quotes: on character boundaries of the text, checked as UTF-8.
+        let text = self.text.get(self.at..self.at + len)?;
         self.at += len + 1;
         Some(text)
     }
