@@ -16,6 +16,12 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+/// The event the middleware logs on every call.
+const EVENT: &str = "middleware.identity";
+
+/// [`EVENT`] as a JSON string.
+const EVENT_JSON: &[u8] = br#""middleware.identity""#;
+
 /// One `middleware.identity` event. Fields are declared in sorted key order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct IdentityEvent {
@@ -35,7 +41,7 @@ impl IdentityEvent {
     pub fn new(function: &str, employee_id: Option<&str>, station: Option<&str>) -> Self {
         IdentityEvent {
             employee_id: employee_id.map(str::to_string),
-            event: "middleware.identity".to_string(),
+            event: EVENT.to_string(),
             function: function.to_string(),
             station: station.map(str::to_string),
         }
@@ -82,7 +88,7 @@ impl<'a> IdentityLine<'a> {
     pub fn new(function: &'a str, employee_id: Option<&'a str>, station: Option<&'a str>) -> Self {
         IdentityLine {
             employee_id,
-            event: "middleware.identity",
+            event: EVENT,
             function,
             station,
         }
@@ -94,7 +100,12 @@ impl<'a> IdentityLine<'a> {
         out.extend_from_slice(br#"{"employeeId": "#);
         json_text(out, self.employee_id);
         out.extend_from_slice(br#", "event": "#);
-        json_text(out, Some(self.event));
+        // The event every call logs is written as text ready made.
+        if self.event == EVENT {
+            out.extend_from_slice(EVENT_JSON);
+        } else {
+            json_text(out, Some(self.event));
+        }
         out.extend_from_slice(br#", "function": "#);
         json_text(out, Some(self.function));
         out.extend_from_slice(br#", "station": "#);

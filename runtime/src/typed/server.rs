@@ -143,11 +143,15 @@ pub fn encode_response<O, Rq, Rs>(
 ) -> Result<Message, HandlerError>
 where
     O: Serialize + Send + Sync + 'static,
-    Rs: Serialize,
+    Rs: Serialize + Default + PartialEq,
 {
     let mut headers = context.raw_response_headers;
-    if let Value::Object(typed) = serde_json::to_value(&context.response_headers)? {
-        headers.extend(typed);
+    // Typed headers left as they were (none set, the usual case) add nothing: they are
+    // not serialized to find that out.
+    if context.response_headers != Rs::default() {
+        if let Value::Object(typed) = serde_json::to_value(&context.response_headers)? {
+            headers.extend(typed);
+        }
     }
     let mut message = Message::typed(headers, output);
     message.extensions = context.extensions;
@@ -176,7 +180,7 @@ where
     I: Route<H, Rq, Rs>,
     I::Output: Send + Sync + 'static,
     Rq: DeserializeOwned + Send + 'static,
-    Rs: Default + Serialize + Send + 'static,
+    Rs: Default + PartialEq + Serialize + Send + 'static,
 {
     let routed = Arc::clone(handler);
     router.insert_typed(I::NAME, read_input::<I>(), move |request: Message| {
