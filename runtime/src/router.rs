@@ -9,10 +9,10 @@ use std::sync::Arc;
 use bytes::Bytes;
 use foldhash::fast::RandomState;
 
-use crate::binary::{BinaryEncoding, Reader};
-use crate::message::{CheckedCall, Message};
 use telepact_schema::{FunctionId, TypeExpr};
 
+use crate::binary::{BinaryEncoding, Reader};
+use crate::message::{CheckedCall, Message};
 use crate::validate::{Compiled, FieldSet, NotRead};
 
 /// A boxed, sendable future.

@@ -47,7 +47,10 @@ pub(super) fn read_typed_call(text: &str, inputs: TypedInputs<'_>) -> Option<Mes
     Some(Message::checked_call(headers, call))
 }
 
-/// Reads a header's `text` into a `T`, checked against its declared type `ty`.
+/// Reads a header's `text` into a `T`, checked against its declared type `ty`, for
+/// hooks and handlers to take (see [`ServerBuilder::typed_header`]).
+///
+/// [`ServerBuilder::typed_header`]: crate::ServerBuilder::typed_header
 pub(crate) fn read_typed_header<T>(
     text: &str,
     compiled: &Compiled,
@@ -56,10 +59,16 @@ pub(crate) fn read_typed_header<T>(
 where
     T: DeserializeOwned + Send + Sync + 'static,
 {
-    let mut json = serde_json::Deserializer::from_str(text);
-    let value: T = read_checked(&mut json, compiled, Expect::Type(ty)).ok()?;
-    json.end().ok()?;
+    let value: T = read_header(text, compiled, ty)?;
     Some(Arc::new(value))
+}
+
+/// Reads a header's `text` into a `T`, checked against its declared type `ty`.
+fn read_header<T: DeserializeOwned>(text: &str, compiled: &Compiled, ty: &TypeExpr) -> Option<T> {
+    let mut json = serde_json::Deserializer::from_str(text);
+    let value = read_checked(&mut json, compiled, Expect::Type(ty)).ok()?;
+    json.end().ok()?;
+    Some(value)
 }
 
 /// A position in a JSON text. The text was checked as UTF-8 once, as a whole; the parts
@@ -98,8 +107,8 @@ impl<'b> Cursor<'b> {
     /// ([`Headers::insert_checked`]): the auth hook reads `@auth_` from it straight into
     /// its own types. Any other is read into values. Each value's extent is found by
     /// [`skip_value`](Self::skip_value) and its text read by `serde_json`, which refuses
-    /// anything malformed; a header that does not fit its type, like a name written
-    /// with an escape, leaves the request to the value path, which says what is wrong.
+    /// anything malformed. A header that does not fit its type leaves the request to
+    /// the value path, which says what is wrong; so does a name written with an escape.
     fn headers(&mut self, inputs: TypedInputs<'_>) -> Option<Headers> {
         let compiled = inputs.compiled;
         let mut headers = Headers::new();
@@ -120,7 +129,7 @@ impl<'b> Cursor<'b> {
                     let typed = match inputs.header_reader(name) {
                         Some(read) => Some(read(text, compiled, ty)?),
                         None => {
-                            read_typed_header::<IgnoredAny>(text, compiled, ty)?;
+                            read_header::<IgnoredAny>(text, compiled, ty)?;
                             None
                         }
                     };
