@@ -448,3 +448,20 @@ proptest! {
         prop_assert_eq!(&typed, &values, "{}", String::from_utf8_lossy(&request));
     }
 }
+
+/// More headers than the header list keeps before indexing them, declared ones among
+/// them, are read by the typed route's server as by a values server.
+#[test]
+fn many_headers_are_read_as_a_values_server_reads_them() {
+    let Some(servers) = servers() else { return };
+    let base = servers.request(json!({"value!": {"bool!": true}}), Encoding::Json, false);
+    let base = String::from_utf8(base).expect("UTF-8");
+    let mut headers: Vec<String> = (0..40).map(|i| format!(r#""@h{i}": [{i}, "x"]"#)).collect();
+    headers.insert(3, r#""@in": true"#.to_string());
+    headers.push(r#""@unsafe_": false"#.to_string());
+    let request = base.replacen("[{}", &format!("[{{{}}}", headers.join(",")), 1);
+    assert!(request.contains("@h39"), "{request}");
+    let (typed, values, read) = servers.answers(request.as_bytes());
+    assert_eq!(text(&typed), text(&values));
+    assert_eq!(read, Some(true), "{}", text(&typed));
+}
