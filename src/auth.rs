@@ -1,7 +1,7 @@
 //! The auth hook: `@auth_` credentials in, identity out.
 
 use serde_json::Value;
-use telepact::{AuthHook, Authenticated, BoxFuture, HandlerError, Headers};
+use telepact::{AuthFuture, AuthHook, Authenticated, Headers};
 
 use crate::api::Auth;
 use crate::staff::{self, Identity};
@@ -13,18 +13,14 @@ use crate::staff::{self, Identity};
 /// error, never the credentials.
 ///
 /// It reads `@auth_` from the request's headers into a typed [`Auth`], which is dropped
-/// before the hook returns: the identity keeps no credential. It answers at once:
-/// checking a password waits for nothing.
+/// before the hook returns: the identity keeps no credential. It answers at once
+/// ([`AuthFuture::ready`]): checking a password waits for nothing.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct StaffAuth;
 
 impl AuthHook for StaffAuth {
-    fn authenticate(
-        &self,
-        headers: &Headers,
-    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
-        let outcome = identify(headers).map(authenticated).map_err(Into::into);
-        Box::pin(std::future::ready(outcome))
+    fn authenticate(&self, headers: &Headers) -> AuthFuture {
+        AuthFuture::ready(identify(headers).map(authenticated).map_err(Into::into))
     }
 
     /// The identity headers are this hook's alone: the server drops a caller's own
@@ -79,7 +75,7 @@ mod tests {
             "baker-001"
         );
         assert_eq!(authenticated.header_value("@station").unwrap(), "oven");
-        let identity = authenticated.extensions.get::<Identity>().unwrap();
+        let identity = authenticated.get_extension::<Identity>().unwrap();
         assert_eq!(identity.employee_id, "baker-001");
     }
 

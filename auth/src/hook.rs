@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use axum::http::Extensions;
-use telepact::{AuthHook, Authenticated, BoxFuture, HandlerError, Headers, PeerAddress};
+use telepact::{AuthFuture, AuthHook, Authenticated, Headers, PeerAddress};
 
 use crate::authenticator::Authenticator;
 use crate::credential::Credential;
@@ -28,20 +28,13 @@ impl Authenticator {
 }
 
 impl AuthHook for AuthHookAdapter {
-    fn authenticate(
-        &self,
-        headers: &Headers,
-    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+    fn authenticate(&self, headers: &Headers) -> AuthFuture {
         self.authenticate_request(headers, &Extensions::new())
     }
 
     /// The failed-login limits per client address use the transport's
     /// [`PeerAddress`]; without one only the per-account limit applies.
-    fn authenticate_request(
-        &self,
-        headers: &Headers,
-        transport: &Extensions,
-    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+    fn authenticate_request(&self, headers: &Headers, transport: &Extensions) -> AuthFuture {
         let credential = headers
             .get("@auth_")
             .ok_or(AuthError::Missing)
@@ -50,7 +43,7 @@ impl AuthHook for AuthHookAdapter {
             .get::<PeerAddress>()
             .map(|peer| throttle_bucket(peer.0.ip()));
         let authenticator = self.authenticator.clone();
-        Box::pin(async move {
+        AuthFuture::new(async move {
             let (method, outcome) = match credential {
                 Ok(credential) => (
                     credential.method().as_str(),

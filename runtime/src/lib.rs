@@ -31,9 +31,9 @@ pub use message::{HeaderName, Headers, HeadersIntoIter, HeadersIter, Message, Pe
 pub use refusal::Refusal;
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{
-    AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, FromFn, MessageHook, Middleware,
-    Next, Panicked, ProcessError, Response, Server, ServerBuilder, TimedOut, middleware_fn,
-    middleware_from_fn,
+    AuthFuture, AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, FromFn, MessageHook,
+    Middleware, Next, Panicked, ProcessError, Response, Server, ServerBuilder, TimedOut,
+    middleware_fn, middleware_from_fn,
 };
 pub use telepact_schema as schema;
 pub use validate::{Reason, ValidationFailure};

@@ -3,72 +3,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::message::{HeaderName, Headers, Message};
+use crate::message::{Headers, Message};
 use crate::router::{BoxFuture, FunctionRouter, HandlerError};
 
+use super::authenticated::{AuthFuture, Authenticated};
 use super::error::ProcessError;
-
-/// What a successful on-auth hook hands on: headers merged into the request, and typed
-/// values (for example the caller's identity) put into [`Message::extensions`].
-#[derive(Debug, Default)]
-pub struct Authenticated {
-    /// Headers merged into the request, in the order added. A list rather than a map:
-    /// the server inserts each into the request's headers, so a map here would only be
-    /// built to be taken apart.
-    headers: Vec<(HeaderName, serde_json::Value)>,
-    /// Typed values moved into the request's [`Message::extensions`].
-    pub extensions: http::Extensions,
-}
-
-impl Authenticated {
-    /// Nothing to add: the request passes unchanged.
-    pub fn new() -> Self {
-        Self::default()
-    }
-
-    /// Adds a header to merge into the request (replacing one the request has, or one
-    /// added before under the same name).
-    pub fn header(mut self, name: impl Into<HeaderName>, value: serde_json::Value) -> Self {
-        self.headers.push((name.into(), value));
-        self
-    }
-
-    /// Attaches a typed value for middleware and handlers.
-    pub fn extension<T: Clone + Send + Sync + 'static>(mut self, value: T) -> Self {
-        self.extensions.insert(value);
-        self
-    }
-
-    /// The headers to merge, in the order added.
-    pub fn headers(&self) -> impl Iterator<Item = (&str, &serde_json::Value)> {
-        self.headers.iter().map(|(name, value)| (&**name, value))
-    }
-
-    /// The value the request's header `name` gets, if this adds one.
-    pub fn header_value(&self, name: &str) -> Option<&serde_json::Value> {
-        let mut added = self.headers.iter().rev();
-        added
-            .find(|(added, _)| added == name)
-            .map(|(_, value)| value)
-    }
-
-    /// Merges the headers into `headers` and the values into `extensions`.
-    pub(crate) fn merge_into(self, headers: &mut Headers, extensions: &mut http::Extensions) {
-        for (name, value) in self.headers {
-            headers.insert(name, value);
-        }
-        extensions.extend(self.extensions);
-    }
-}
-
-impl From<Headers> for Authenticated {
-    fn from(headers: Headers) -> Self {
-        Authenticated {
-            headers: headers.into_iter().collect(),
-            extensions: http::Extensions::new(),
-        }
-    }
-}
 
 /// Checks the credentials of a request to an authenticated function. It sees the
 /// request headers (with `@auth_`); an error rejects the request with
@@ -79,19 +18,12 @@ impl From<Headers> for Authenticated {
 /// awaits.
 pub trait AuthHook: Send + Sync + 'static {
     /// Checks `headers`; an error answers `ErrorUnauthenticated_`.
-    fn authenticate(
-        &self,
-        headers: &Headers,
-    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>>;
+    fn authenticate(&self, headers: &Headers) -> AuthFuture;
 
     /// What the server calls: [`authenticate`](Self::authenticate) with what the
     /// transport attached to the request as well (a [`PeerAddress`](crate::PeerAddress),
     /// say). Override it in a hook that needs them; by default they are ignored.
-    fn authenticate_request(
-        &self,
-        headers: &Headers,
-        transport: &http::Extensions,
-    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+    fn authenticate_request(&self, headers: &Headers, transport: &http::Extensions) -> AuthFuture {
         let _ = transport;
         self.authenticate(headers)
     }
@@ -109,11 +41,8 @@ where
     F: Fn(Headers) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Authenticated, HandlerError>> + Send + 'static,
 {
-    fn authenticate(
-        &self,
-        headers: &Headers,
-    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
-        Box::pin(self(headers.clone()))
+    fn authenticate(&self, headers: &Headers) -> AuthFuture {
+        AuthFuture::new(self(headers.clone()))
     }
 }
 
@@ -286,41 +215,3 @@ pub type MessageHook = Arc<dyn Fn(&Message) -> Result<(), HandlerError> + Send +
 
 /// Observes every error met while processing.
 pub type ErrorHook = Arc<dyn Fn(&ProcessError) + Send + Sync>;
-
-#[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    #[test]
-    fn added_headers_replace_the_requests_and_the_last_of_a_name_wins() {
-        let authenticated = Authenticated::new()
-            .header("@who", json!("first"))
-            .header("@station", json!("oven"))
-            .header("@who", json!("second"))
-            .extension(7_u8);
-        assert_eq!(authenticated.header_value("@who"), Some(&json!("second")));
-        assert_eq!(authenticated.header_value("@none"), None);
-        assert_eq!(authenticated.headers().count(), 3);
-
-        let mut headers = Headers::new();
-        headers.insert("@who".to_string(), json!("forged"));
-        headers.insert("@auth_".to_string(), json!({"Token": {"token": "t"}}));
-        let mut extensions = http::Extensions::new();
-        authenticated.merge_into(&mut headers, &mut extensions);
-        assert_eq!(
-            serde_json::Value::from(headers),
-            json!({"@who": "second", "@auth_": {"Token": {"token": "t"}}, "@station": "oven"})
-        );
-        assert_eq!(extensions.get::<u8>(), Some(&7));
-    }
-
-    #[test]
-    fn a_header_map_becomes_the_headers_to_merge() {
-        let mut map = Headers::new();
-        map.insert("@a".to_string(), json!(1));
-        let authenticated = Authenticated::from(map);
-        assert_eq!(authenticated.header_value("@a"), Some(&json!(1)));
-    }
-}

@@ -30,6 +30,7 @@
 //! panic), result validation unless `@unsafe_` (`ErrorInvalidResponseBody_`), response
 //! header validation (`ErrorInvalidResponseHeaders_`), `@select_`, serialization.
 
+mod authenticated;
 mod call_metrics;
 mod catch;
 mod error;
@@ -53,11 +54,11 @@ use crate::message::{Headers, Message};
 use crate::router::{FunctionRouter, HandlerError, ReadHeader};
 use crate::validate::Compiled;
 
+pub use authenticated::{AuthFuture, Authenticated};
 pub use catch::Panicked;
 pub use error::{BuildError, ErrorKind, ProcessError, TimedOut};
 pub use hooks::{
-    AuthHook, Authenticated, ErrorHook, FromFn, MessageHook, Middleware, Next, middleware_fn,
-    middleware_from_fn,
+    AuthHook, ErrorHook, FromFn, MessageHook, Middleware, Next, middleware_fn, middleware_from_fn,
 };
 
 /// A serialized response and its headers (for the transport: e.g. a binary body is

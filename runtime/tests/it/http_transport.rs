@@ -6,7 +6,7 @@ use telepact::client::tls;
 use telepact::http::{self, HttpOptions};
 use telepact::schema::Schema;
 use telepact::{
-    AuthHook, Authenticated, BoxFuture, FunctionRouter, HandlerError, Headers, Message,
+    AuthFuture, AuthHook, Authenticated, FunctionRouter, HandlerError, Headers, Message,
     PeerAddress, Server,
 };
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -216,18 +216,15 @@ struct LoopbackOnly;
 struct Gateway(&'static str);
 
 impl AuthHook for LoopbackOnly {
-    fn authenticate(&self, _: &Headers) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
-        Box::pin(async { Err("the caller's address is unknown".into()) })
+    fn authenticate(&self, _: &Headers) -> AuthFuture {
+        AuthFuture::ready(Err("the caller's address is unknown".into()))
     }
 
-    fn authenticate_request(
-        &self,
-        _: &Headers,
-        transport: &::http::Extensions,
-    ) -> BoxFuture<'static, Result<Authenticated, HandlerError>> {
+    fn authenticate_request(&self, _: &Headers, transport: &::http::Extensions) -> AuthFuture {
         let peer = transport.get::<PeerAddress>().copied();
         let gateway = transport.get::<Gateway>().is_some();
-        Box::pin(async move {
+        // Answered later, as a hook that asks another service would.
+        AuthFuture::new(async move {
             match peer {
                 Some(PeerAddress(address)) if address.ip().is_loopback() && gateway => {
                     Ok(Authenticated::new())
