@@ -17,7 +17,7 @@ use crate::validate::{Compiled, Expect, JSON_NESTING_LIMIT, read_checked, readab
 ///
 /// The frame `[headers, {"fn.x": payload}]` is walked here, so that the payload's text
 /// is known without reading it twice: the headers one by one (see
-/// [`Cursor::headers`]), the function's name by `serde_json`, and the payload is what
+/// [`Cursor::headers`]), then the function's name, and the payload is what
 /// lies between the name's colon and the closing `}` and `]` at the end. A body of more
 /// than one entry leaves the payload's text longer than one value, which the input's
 /// reader refuses.
@@ -37,8 +37,8 @@ pub(super) fn read_typed_call(text: &str, inputs: TypedInputs<'_>) -> Option<Mes
     }
     at.expect(b',')?;
     at.expect(b'{')?;
-    // Borrowed: a name written with an escape is left to the value path.
-    let function: &str = at.value()?;
+    // A name written with an escape is left to the value path.
+    let function = at.plain_string()?;
     at.expect(b':')?;
     let payload = at.rest_before(b"}]")?;
     let (read, args, id) = inputs.reader(function)?;
@@ -91,15 +91,6 @@ impl<'b> Cursor<'b> {
         while self.bytes.get(self.at).copied().is_some_and(is_json_space) {
             self.at += 1;
         }
-    }
-
-    /// Reads the value that follows (after whitespace).
-    fn value<T: serde::Deserialize<'b>>(&mut self) -> Option<T> {
-        let rest = self.text.get(self.at..)?;
-        let mut values = serde_json::Deserializer::from_str(rest).into_iter::<T>();
-        let value = values.next()?.ok()?;
-        self.at += values.byte_offset();
-        Some(value)
     }
 
     /// Reads a headers object. A header the schema declares, with a type the checked
