@@ -37,8 +37,8 @@ pub(crate) const STATION: &str = "@station";
 
 fn authenticated(identity: Identity) -> Authenticated {
     Authenticated::new()
-        .header(EMPLOYEE_ID, Value::String(identity.employee_id.clone()))
-        .header(STATION, Value::String(identity.station.clone()))
+        .header(EMPLOYEE_ID, Value::from(identity.employee_id))
+        .header(STATION, Value::from(identity.station))
         .extension(identity)
 }
 

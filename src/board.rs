@@ -29,8 +29,8 @@ impl Handler for ShiftBoard {
     ) -> Result<MyShiftOutput, HandlerError> {
         let identity = caller(context)?;
         Ok(MyShiftOutput::Ok(MyShiftOk {
-            employee_id: identity.employee_id.clone(),
-            station: identity.station.clone(),
+            employee_id: identity.employee_id.to_string(),
+            station: identity.station.to_string(),
             pastry: pastry_for(identity).to_string(),
         }))
     }

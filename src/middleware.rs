@@ -1,10 +1,9 @@
 //! Middleware around every function: logs the caller.
 
-use serde_json::Value;
 use telepact::{BoxFuture, FunctionRouter, HandlerError, Message, Middleware};
 
-use crate::auth::{EMPLOYEE_ID, STATION};
 use crate::identity_log::IdentityLine;
+use crate::staff::Identity;
 
 /// Prints one identity line per call, then routes. (A handler's
 /// [`telepact::Refusal`] reaches the server, which answers `ErrorUnauthorized_`.)
@@ -23,7 +22,14 @@ impl Middleware for IdentityMiddleware {
     }
 }
 
+/// The caller as the auth hook identified it: the typed [`Identity`] it attached with
+/// the `@employeeId` and `@station` headers (which no caller can set), read without
+/// looking the headers up.
 fn identity_line(request: &Message) -> IdentityLine<'_> {
-    let header = |name: &str| request.header(name).and_then(Value::as_str);
-    IdentityLine::new(request.target(), header(EMPLOYEE_ID), header(STATION))
+    let identity = request.extensions.get::<Identity>();
+    IdentityLine::new(
+        request.target(),
+        identity.map(|identity| identity.employee_id),
+        identity.map(|identity| identity.station),
+    )
 }

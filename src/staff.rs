@@ -3,15 +3,17 @@
 //! The credentials are hard-coded, as in the reference example. Secrets are compared in
 //! constant time so a caller cannot learn a password byte by byte from response timing.
 
-use subtle::ConstantTimeEq;
+use constant_time_eq::constant_time_eq;
 
-/// The caller's normalised identity, as `on_auth` derives it from the credentials.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// The caller's normalised identity, as `on_auth` derives it from the credentials. The
+/// staff directory is compiled in, and an identity is one of its entries: its text is
+/// borrowed from it, not copied for every call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Identity {
     /// The employee's id, e.g. `baker-001`.
-    pub employee_id: String,
+    pub employee_id: &'static str,
     /// Where the employee works, e.g. `oven`.
-    pub station: String,
+    pub station: &'static str,
 }
 
 impl Identity {
@@ -42,10 +44,7 @@ struct StaffMember {
 }
 
 enum Outcome {
-    SignedIn {
-        employee_id: &'static str,
-        station: &'static str,
-    },
+    SignedIn(Identity),
     /// A test account whose sign-in makes the auth backend fail.
     BackendFails,
 }
@@ -54,18 +53,18 @@ const STAFF: &[StaffMember] = &[
     StaffMember {
         username: "lead-baker",
         password: "opensesame",
-        outcome: Outcome::SignedIn {
+        outcome: Outcome::SignedIn(Identity {
             employee_id: "baker-001",
             station: OVEN,
-        },
+        }),
     },
     StaffMember {
         username: "cashier",
         password: "knockknock",
-        outcome: Outcome::SignedIn {
+        outcome: Outcome::SignedIn(Identity {
             employee_id: "cashier-002",
             station: "counter",
-        },
+        }),
     },
     StaffMember {
         username: "explode",
@@ -81,20 +80,15 @@ const STAFF: &[StaffMember] = &[
 pub fn sign_in(username: &str, password: &str) -> Result<Identity, SignInError> {
     let mut found = None;
     for member in STAFF {
-        let same_user = member.username.as_bytes().ct_eq(username.as_bytes());
-        let same_password = member.password.as_bytes().ct_eq(password.as_bytes());
-        if bool::from(same_user & same_password) {
+        // `&`, not `&&`: the password is compared whether or not the name matched.
+        let same_user = constant_time_eq(member.username.as_bytes(), username.as_bytes());
+        let same_password = constant_time_eq(member.password.as_bytes(), password.as_bytes());
+        if same_user & same_password {
             found = Some(member);
         }
     }
     match found.map(|member| &member.outcome) {
-        Some(Outcome::SignedIn {
-            employee_id,
-            station,
-        }) => Ok(Identity {
-            employee_id: (*employee_id).to_string(),
-            station: (*station).to_string(),
-        }),
+        Some(Outcome::SignedIn(identity)) => Ok(*identity),
         Some(Outcome::BackendFails) => Err(SignInError::BackendUnavailable),
         None => Err(SignInError::Rejected),
     }

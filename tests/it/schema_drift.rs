@@ -131,7 +131,7 @@ serde = {{ version = "1", features = ["derive"] }}
 serde_json = {{ version = "1", features = ["preserve_order"] }}
 thiserror = "2"
 tracing = {{ version = "0.1", default-features = false, features = ["std"] }}
-subtle = "2.6"
+constant_time_eq = "0.6"
 
 [build-dependencies]
 telepact-codegen = {{ path = "{codegen}" }}
