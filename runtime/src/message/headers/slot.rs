@@ -21,7 +21,8 @@ pub(super) enum Slot {
 #[derive(Clone)]
 pub(super) struct Checked {
     text: Bytes,
-    value: OnceLock<Value>,
+    /// Boxed: read only when asked, and a slot the size of a value keeps the list small.
+    value: OnceLock<Box<Value>>,
     /// The value read into its type with the request, when the server reads it so.
     typed: Option<TypedHeader>,
 }
@@ -47,7 +48,7 @@ impl Slot {
     pub(super) fn value(&self) -> &Value {
         match self {
             Slot::Value(value) => value,
-            Slot::Checked(checked) => checked.value.get_or_init(|| checked.parse()),
+            Slot::Checked(checked) => checked.value.get_or_init(|| Box::new(checked.parse())),
         }
     }
 
@@ -67,7 +68,10 @@ impl Slot {
     pub(super) fn into_value(self) -> Value {
         match self {
             Slot::Value(value) => value,
-            Slot::Checked(mut checked) => checked.value.take().unwrap_or_else(|| checked.parse()),
+            Slot::Checked(mut checked) => checked
+                .value
+                .take()
+                .map_or_else(|| checked.parse(), |value| *value),
         }
     }
 
@@ -85,7 +89,7 @@ impl Slot {
                     return Ok(Cow::Borrowed(typed));
                 }
                 match checked.value.get() {
-                    Some(value) => T::deserialize(value).map(Cow::Owned),
+                    Some(value) => T::deserialize(&**value).map(Cow::Owned),
                     None => serde_json::from_slice(&checked.text).map(Cow::Owned),
                 }
             }

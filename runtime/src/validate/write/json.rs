@@ -106,7 +106,7 @@ impl Format for Json<'_> {
 
     fn key(&mut self, first: bool, key: &str) -> Result<(), Self::Error> {
         self.comma(first);
-        self.json().serialize_str(key)?;
+        self.str(key)?;
         self.out.push(b':');
         Ok(())
     }
