@@ -3,6 +3,7 @@
 
 use std::collections::hash_map::RandomState;
 use std::hash::{BuildHasher, Hasher};
+use std::pin::Pin;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -14,7 +15,7 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
-use super::call_metrics::CallMetrics;
+use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::catch::CatchUnwind;
 use super::error::{ErrorKind, ProcessError, TimedOut};
 use super::{Inner, Response, Server};
@@ -103,23 +104,19 @@ impl Server {
         let span = call_span(decoded.as_ref().ok());
         let started = (inner.metrics.is_some() || !span.is_disabled()).then_some(clock);
         let mut function = None;
-        let (mut response, binary) = match decoded {
-            Ok(mut request) => {
-                if let Some(metric_keys) = &inner.metrics {
-                    function = Some(metric_keys.function(Some(request.target())));
-                }
-                request.extensions.extend(transport);
-                inner.observe(inner.on_request.as_ref(), &request, "request");
-                let mut binary = None;
-                // Boxed apart from the transport's future, which holds this one's
-                // caller: each then stays small enough for the allocator's per-thread
-                // cache (about 1 KB with glibc), where one box for both was not.
-                let response = Box::pin(inner.answer(request, update_request_headers, &mut binary))
-                    .instrument(span.clone())
-                    .await;
-                (response, binary)
+        let mut binary = None;
+        let mut response = match decoded {
+            Ok(request) => {
+                let answer = inner.begin(
+                    request,
+                    transport,
+                    update_request_headers,
+                    &mut binary,
+                    &mut function,
+                );
+                answer.instrument(span.clone()).await
             }
-            Err(failure) => (inner.parse_failure(failure), None),
+            Err(failure) => inner.parse_failure(failure),
         };
         take_response_headers(&mut response.headers);
         inner.observe(inner.on_response.as_ref(), &response, "response");
@@ -151,7 +148,8 @@ impl Server {
 
 /// `call`'s outcome, or [`TimedOut`] past `limit` from now. The timer is set only when
 /// the call does not finish as it is first polled: most answer at once, and a timer
-/// costs several hundred instructions to set and to drop.
+/// costs several hundred instructions to set and to drop. It is boxed then, so the
+/// state of a call that answers at once (and the box it lives in) holds no timer.
 async fn within<F>(limit: Duration, call: F) -> <F as Future>::Output
 where
     F: Future<Output = Result<Result<Message, HandlerError>, super::catch::Panicked>>,
@@ -161,7 +159,7 @@ where
     let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
     match first {
         Poll::Ready(outcome) => outcome,
-        Poll::Pending => tokio::time::timeout_at(deadline, call)
+        Poll::Pending => Box::pin(tokio::time::timeout_at(deadline, call))
             .await
             .unwrap_or_else(|_elapsed| Ok(Err(Box::new(TimedOut(limit))))),
     }
@@ -238,6 +236,29 @@ fn record_response(
 }
 
 impl Inner {
+    /// Starts answering a parsed request: the work before the first await, in a plain
+    /// function, so the caller's future holds only the boxed answer across it, not the
+    /// request it was made from.
+    ///
+    /// Boxed apart from the transport's future, which holds this one's caller: each
+    /// then stays small enough for the allocator's per-thread cache (about 1 KB with
+    /// glibc), where one box for both was not.
+    fn begin<'s: 'a, 'a>(
+        &'s self,
+        mut request: Message,
+        transport: http::Extensions,
+        update_headers: impl FnOnce(&mut Headers) + 'a,
+        binary: &'a mut Option<(String, BinaryRequest)>,
+        function: &mut Option<&'s FunctionKeys>,
+    ) -> Pin<Box<impl Future<Output = Message> + 'a>> {
+        if let Some(metric_keys) = &self.metrics {
+            *function = Some(metric_keys.function(Some(request.target())));
+        }
+        request.extensions.extend(transport);
+        self.observe(self.on_request.as_ref(), &request, "request");
+        Box::pin(self.answer(request, update_headers, binary))
+    }
+
     /// Answers a parsed request; sets `binary` when (and for which function) the response
     /// may go in binary.
     ///
