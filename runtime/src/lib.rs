@@ -8,6 +8,7 @@ pub mod clock;
 mod codec;
 #[cfg(feature = "axum")]
 pub mod http;
+mod json_text;
 mod message;
 pub mod mock;
 #[cfg(feature = "nats")]

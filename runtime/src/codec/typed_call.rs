@@ -7,6 +7,7 @@ use serde::de::{DeserializeOwned, IgnoredAny};
 use serde_json::Value;
 use telepact_schema::TypeExpr;
 
+use crate::json_text::string_stop;
 use crate::message::{HEADER_ROOM, HeaderName, Headers, Message, Payload};
 use crate::router::{TypedHeader, TypedInputs};
 use crate::validate::{Compiled, Expect, JSON_NESTING_LIMIT, read_checked, readable};
@@ -147,9 +148,7 @@ impl<'b> Cursor<'b> {
     fn plain_string(&mut self) -> Option<&'b str> {
         self.expect(b'"')?;
         let rest = self.bytes.get(self.at..)?;
-        let len = rest
-            .iter()
-            .position(|b| matches!(*b, b'"' | b'\\') || *b < 0x20)?;
+        let len = string_stop(rest, true)?;
         if rest[len] != b'"' {
             return None;
         }
@@ -198,7 +197,7 @@ impl<'b> Cursor<'b> {
         self.at += 1;
         loop {
             let rest = self.bytes.get(self.at..)?;
-            let stop = rest.iter().position(|b| matches!(*b, b'"' | b'\\'))?;
+            let stop = string_stop(rest, false)?;
             self.at += stop + 1;
             if rest[stop] == b'"' {
                 return Some(());

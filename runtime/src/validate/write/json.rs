@@ -9,6 +9,7 @@ use serde::ser::Serializer;
 
 use super::checked::{Format, write_checked};
 use super::{Expect, NotWritten};
+use crate::json_text::string_stop;
 use crate::validate::compiled::{Compiled, FieldSet};
 
 /// Writes `value`, which must be what `expect` says, as JSON at the end of `out`; see
@@ -66,7 +67,7 @@ impl Format for Json<'_> {
     fn str(&mut self, v: &str) -> Result<(), Self::Error> {
         // Text with nothing to escape is copied between quotes, as `serde_json` would
         // write it, without its byte-by-byte escape table.
-        if v.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        if string_stop(v.as_bytes(), true).is_none() {
             self.out.reserve(v.len() + 2);
             self.out.push(b'"');
             self.out.extend_from_slice(v.as_bytes());
