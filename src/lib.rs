@@ -14,7 +14,7 @@ pub mod staff;
 // with the schema they came from.
 telepact::include_schema!("api");
 
-use telepact::{BuildError, Server};
+use telepact::{BuildError, Server, ServerBuilder};
 
 pub use board::ShiftBoard;
 pub use staff::Identity;
@@ -33,17 +33,15 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// The bakery's Telepact server: the schema its types were generated from, handlers,
 /// auth hook and middleware.
 pub fn server() -> Result<Server, SetupError> {
-    server_with_metrics(false)
+    Ok(builder().build()?)
 }
 
-/// Like [`server`], reporting each call to the `metrics` facade when `metrics` is set
-/// (see [`telepact::ServerBuilder::metrics`]).
-pub fn server_with_metrics(metrics: bool) -> Result<Server, SetupError> {
-    let server = api::server_builder(ShiftBoard)
+/// The [`server`]'s builder, for more settings before it is built: the binary's
+/// `--metrics` gives it a Prometheus recorder
+/// ([`telepact::ServerBuilder::metrics_recorder`]).
+pub fn builder() -> ServerBuilder {
+    api::server_builder(ShiftBoard)
         .on_auth(auth::StaffAuth)
         .middleware(middleware::IdentityMiddleware)
         .request_timeout(REQUEST_TIMEOUT)
-        .metrics(metrics)
-        .build()?;
-    Ok(server)
 }

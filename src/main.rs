@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use axum::routing::get;
 use clap::Parser;
-use metrics_exporter_prometheus::PrometheusBuilder;
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
 use telepact::http::{self, HttpOptions};
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -59,7 +59,16 @@ fn log_filter() -> Targets {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let server = telepact_bakery::server_with_metrics(args.metrics)?;
+    let prometheus = args
+        .metrics
+        .then(|| PrometheusBuilder::new().build_recorder());
+    let rendering = prometheus.as_ref().map(PrometheusRecorder::handle);
+    let server = match prometheus {
+        Some(recorder) => telepact_bakery::builder()
+            .metrics_recorder(recorder)
+            .build()?,
+        None => telepact_bakery::server()?,
+    };
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
@@ -67,8 +76,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let mut app = http::router(server, &HttpOptions::default())
         // Liveness: the process serves requests.
         .route("/healthz", get(|| async { "ok" }));
-    if args.metrics {
-        let prometheus = PrometheusBuilder::new().install_recorder()?;
+    if let Some(prometheus) = rendering {
         app = app.route("/metrics", get(move || async move { prometheus.render() }));
     }
     // Listening for Ctrl-C before saying so: a signal right after READY shuts down cleanly.

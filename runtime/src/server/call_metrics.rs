@@ -2,11 +2,11 @@
 //! [`ServerBuilder::metrics`](super::ServerBuilder::metrics)).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
 use foldhash::fast::RandomState;
-use metrics::{Key, Label, Level, Metadata, Recorder, SharedString};
+use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder, SharedString};
 
 use crate::validate::Compiled;
 
@@ -33,11 +33,25 @@ static METADATA: Metadata<'static> =
 /// The schema merges the standard errors (`ErrorUnknown_`, `ErrorParseFailure_`, ...
 /// and, with auth, `ErrorUnauthenticated_` and `ErrorUnauthorized_`) into every
 /// function's result, so its results are every tag the server answers with.
-#[derive(Debug)]
 pub(crate) struct CallKeys {
     functions: HashMap<String, FunctionKeys, RandomState>,
     unknown: FunctionKeys,
     unparsed: FunctionKeys,
+    /// The recorder the server was given ([`ServerBuilder::metrics_recorder`]), if any:
+    /// each series is registered with it once and its handle kept. Without one, calls
+    /// go to the facade's current recorder, registered on every call.
+    ///
+    /// [`ServerBuilder::metrics_recorder`]: super::ServerBuilder::metrics_recorder
+    recorder: Option<Arc<dyn Recorder + Send + Sync>>,
+}
+
+impl std::fmt::Debug for CallKeys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CallKeys")
+            .field("functions", &self.functions.len())
+            .field("own_recorder", &self.recorder.is_some())
+            .finish_non_exhaustive()
+    }
 }
 
 /// The keys of the calls under one `function` label.
@@ -45,14 +59,47 @@ pub(crate) struct CallKeys {
 pub(crate) struct FunctionKeys {
     function: SharedString,
     /// `telepact_calls_total`, by result tag.
-    calls: HashMap<String, Key, RandomState>,
-    duration: Key,
-    request_bytes: Key,
-    response_bytes: Key,
+    calls: HashMap<String, Series<Counter>, RandomState>,
+    duration: Series<Histogram>,
+    request_bytes: Series<Histogram>,
+    response_bytes: Series<Histogram>,
+}
+
+/// A series' key, and its handle once registered with the server's own recorder.
+#[derive(Debug)]
+struct Series<H> {
+    key: Key,
+    handle: OnceLock<H>,
+}
+
+impl<H> Series<H> {
+    fn new(key: Key) -> Self {
+        Series {
+            key,
+            handle: OnceLock::new(),
+        }
+    }
+}
+
+impl Series<Counter> {
+    fn counter(&self, recorder: &dyn Recorder) -> &Counter {
+        let register = || recorder.register_counter(&self.key, &METADATA);
+        self.handle.get_or_init(register)
+    }
+}
+
+impl Series<Histogram> {
+    fn histogram(&self, recorder: &dyn Recorder) -> &Histogram {
+        let register = || recorder.register_histogram(&self.key, &METADATA);
+        self.handle.get_or_init(register)
+    }
 }
 
 impl CallKeys {
-    pub(crate) fn new(compiled: &Compiled) -> Self {
+    pub(crate) fn new(
+        compiled: &Compiled,
+        recorder: Option<Arc<dyn Recorder + Send + Sync>>,
+    ) -> Self {
         let results: HashMap<&str, SharedString, RandomState> = compiled
             .functions
             .iter()
@@ -72,7 +119,15 @@ impl CallKeys {
             functions: functions.collect(),
             unknown: FunctionKeys::new(shared(UNKNOWN_FUNCTION), results.values()),
             unparsed: FunctionKeys::new(SharedString::const_str(UNPARSED), results.values()),
+            recorder,
         }
+    }
+
+    /// The recorder the server reports to itself, if it was given one.
+    pub(crate) fn own_recorder(&self) -> Option<&dyn Recorder> {
+        self.recorder
+            .as_deref()
+            .map(|recorder| recorder as &dyn Recorder)
     }
 
     /// The keys of a request for `target` (`None`: it did not parse).
@@ -87,11 +142,17 @@ impl CallKeys {
 impl FunctionKeys {
     fn new<'a>(function: SharedString, tags: impl Iterator<Item = &'a SharedString>) -> Self {
         let key = |name: &'static str| {
-            Key::from_parts(name, vec![Label::new("function", function.clone())])
+            Series::new(Key::from_parts(
+                name,
+                vec![Label::new("function", function.clone())],
+            ))
         };
         FunctionKeys {
             calls: tags
-                .map(|tag| (tag.to_string(), calls_key(&function, tag.clone())))
+                .map(|tag| {
+                    let series = Series::new(calls_key(&function, tag.clone()));
+                    (tag.to_string(), series)
+                })
                 .collect(),
             duration: key(DURATION),
             request_bytes: key(REQUEST_BYTES),
@@ -126,31 +187,50 @@ pub(crate) struct CallMetrics<'a> {
 }
 
 impl CallMetrics<'_> {
-    /// Reports the call to the current recorder (a local one first, as the macros do).
-    pub(crate) fn record(self) {
+    /// Reports the call: to `own`, the server's own recorder, through the handles kept
+    /// for it; without one to the facade's current recorder (a local one first, as the
+    /// macros do), registering each series again.
+    pub(crate) fn record(self, own: Option<&dyn Recorder>) {
         let seconds = self.started.elapsed().as_secs_f64();
-        metrics::with_recorder(|recorder| self.record_to(recorder, seconds));
+        match own {
+            Some(recorder) => self.record_kept(recorder, seconds),
+            None => metrics::with_recorder(|recorder| self.record_to(recorder, seconds)),
+        }
+    }
+
+    fn record_kept(&self, recorder: &dyn Recorder, seconds: f64) {
+        let keys = self.keys;
+        match keys.calls.get(self.result) {
+            Some(series) => series.counter(recorder).increment(1),
+            None => self.count_unknown_tag(recorder),
+        }
+        keys.duration.histogram(recorder).record(seconds);
+        let request_bytes = keys.request_bytes.histogram(recorder);
+        request_bytes.record(self.request_bytes as f64);
+        let response_bytes = keys.response_bytes.histogram(recorder);
+        response_bytes.record(self.response_bytes as f64);
     }
 
     fn record_to(&self, recorder: &dyn Recorder, seconds: f64) {
         let keys = self.keys;
         match keys.calls.get(self.result) {
-            Some(key) => recorder.register_counter(key, &METADATA).increment(1),
-            // A tag the schema does not know (a handler's, past `@unsafe_`) is kept.
-            None => {
-                let key = calls_key(&keys.function, self.result.to_string().into());
-                recorder.register_counter(&key, &METADATA).increment(1);
-            }
+            Some(series) => recorder
+                .register_counter(&series.key, &METADATA)
+                .increment(1),
+            None => self.count_unknown_tag(recorder),
         }
-        recorder
-            .register_histogram(&keys.duration, &METADATA)
-            .record(seconds);
-        recorder
-            .register_histogram(&keys.request_bytes, &METADATA)
-            .record(self.request_bytes as f64);
-        recorder
-            .register_histogram(&keys.response_bytes, &METADATA)
-            .record(self.response_bytes as f64);
+        let histogram =
+            |series: &Series<Histogram>| recorder.register_histogram(&series.key, &METADATA);
+        histogram(&keys.duration).record(seconds);
+        histogram(&keys.request_bytes).record(self.request_bytes as f64);
+        histogram(&keys.response_bytes).record(self.response_bytes as f64);
+    }
+
+    /// A tag the schema does not know (a handler's, past `@unsafe_`) is kept, under a
+    /// key made for the call.
+    fn count_unknown_tag(&self, recorder: &dyn Recorder) {
+        let key = calls_key(&self.keys.function, self.result.to_string().into());
+        recorder.register_counter(&key, &METADATA).increment(1);
     }
 }
 
@@ -164,7 +244,7 @@ mod tests {
     fn every_tag_a_server_answers_with_has_a_key_made_in_advance() {
         let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {}}]}]"#)
             .expect("schema loads");
-        let every_key = CallKeys::new(&Compiled::new(&schema));
+        let every_key = CallKeys::new(&Compiled::new(&schema), None);
         for function in [Some("fn.add"), Some("fn.ping_"), Some("fn.invented"), None] {
             let keys = every_key.function(function);
             for tag in [
@@ -176,7 +256,7 @@ mod tests {
                 "ErrorInvalidResponseHeaders_",
                 "ErrorInvalidResponseBody_",
             ] {
-                let key = keys.calls.get(tag);
+                let key = keys.calls.get(tag).map(|series| &series.key);
                 let labels: Option<Vec<_>> =
                     key.map(|key| key.labels().map(|l| l.value().to_string()).collect());
                 assert_eq!(
@@ -203,7 +283,7 @@ mod tests {
 
         let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {}}]}]"#)
             .expect("schema loads");
-        let keys = CallKeys::new(&Compiled::new(&schema));
+        let keys = CallKeys::new(&Compiled::new(&schema), None);
         let recorder = DebuggingRecorder::new();
         let snapshotter = recorder.snapshotter();
         let call = CallMetrics {

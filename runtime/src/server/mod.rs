@@ -112,7 +112,7 @@ impl Server {
             on_response: None,
             on_error: None,
             request_timeout: None,
-            metrics: false,
+            metrics: None,
             generation_limits: GenerationLimits::default(),
             typed_headers: Vec::new(),
         }
@@ -143,7 +143,7 @@ pub struct ServerBuilder {
     on_response: Option<MessageHook>,
     on_error: Option<ErrorHook>,
     request_timeout: Option<Duration>,
-    metrics: bool,
+    metrics: Option<Reporting>,
     generation_limits: GenerationLimits,
     typed_headers: Vec<(String, ReadHeader)>,
 }
@@ -156,8 +156,25 @@ impl std::fmt::Debug for ServerBuilder {
             .field("middlewares", &self.middlewares.len())
             .field("on_auth", &self.on_auth.is_some())
             .field("request_timeout", &self.request_timeout)
-            .field("metrics", &self.metrics)
+            .field("metrics", &self.metrics.as_ref().map(Reporting::name))
             .finish_non_exhaustive()
+    }
+}
+
+/// Where a server reports its calls (see [`ServerBuilder::metrics`]).
+enum Reporting {
+    /// The `metrics` facade's current recorder.
+    Facade,
+    /// A recorder of the server's own.
+    Recorder(Arc<dyn metrics::Recorder + Send + Sync>),
+}
+
+impl Reporting {
+    fn name(&self) -> &'static str {
+        match self {
+            Reporting::Facade => "facade",
+            Reporting::Recorder(_) => "own recorder",
+        }
     }
 }
 
@@ -227,7 +244,24 @@ impl ServerBuilder {
     /// A function the schema does not define is counted as `unknown` and a request
     /// that does not parse as the empty name, so callers cannot add series of their own.
     pub fn metrics(mut self, enabled: bool) -> Self {
-        self.metrics = enabled;
+        self.metrics = enabled.then_some(Reporting::Facade);
+        self
+    }
+
+    /// Reports each call, as [`metrics`](Self::metrics) does, to `recorder` itself
+    /// rather than through the facade: each series is registered with it once, on its
+    /// first call, and the handle it returns is kept. A recorder registering a key
+    /// costs hashing, comparing and (with the Prometheus exporter) copying it; the
+    /// facade's macros, and [`metrics`](Self::metrics), register on every call.
+    ///
+    /// Pass a shared recorder to report elsewhere through it as well:
+    /// `metrics` implements `Recorder` for an `Arc` of one, so the same `Arc` may be
+    /// installed with `metrics::set_global_recorder`.
+    pub fn metrics_recorder<R>(mut self, recorder: R) -> Self
+    where
+        R: metrics::Recorder + Send + Sync + 'static,
+    {
+        self.metrics = Some(Reporting::Recorder(Arc::new(recorder)));
         self
     }
 
@@ -263,7 +297,13 @@ impl ServerBuilder {
             return Err(BuildError::AuthHookMissing);
         }
         let compiled = Compiled::new(&self.schema);
-        let metrics = self.metrics.then(|| CallKeys::new(&compiled));
+        let metrics = self.metrics.map(|reporting| {
+            let own = match reporting {
+                Reporting::Facade => None,
+                Reporting::Recorder(recorder) => Some(recorder),
+            };
+            CallKeys::new(&compiled, own)
+        });
         let ping = compiled.function_id("fn.ping_");
         let binary = ServerBinary::new(Arc::clone(&self.schema));
         let mut router = self.router;

@@ -11,16 +11,26 @@ const SCHEMA: &str = r#"[{"fn.noop": {}, "->": [{"Ok_": {}}]}]"#;
 fn metric_series(
     calls: impl FnOnce(&tokio::runtime::Runtime),
 ) -> Vec<(String, Vec<String>, String)> {
-    use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+    use metrics_util::debugging::DebuggingRecorder;
 
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    metrics::with_local_recorder(&recorder, || {
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .expect("runtime starts");
-        calls(&runtime);
-    });
+    metrics::with_local_recorder(&recorder, || calls(&runtime()));
+    series_of(&snapshotter)
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime starts")
+}
+
+/// The series `snapshotter`'s recorder holds, as [`metric_series`] gives them.
+fn series_of(
+    snapshotter: &metrics_util::debugging::Snapshotter,
+) -> Vec<(String, Vec<String>, String)> {
+    use metrics_util::debugging::DebugValue;
+
     let mut seen: Vec<(String, Vec<String>, String)> = snapshotter
         .snapshot()
         .into_vec()
@@ -127,4 +137,111 @@ fn callers_cannot_add_metric_series_with_function_names_of_their_own() {
         ]
     );
     assert_eq!(seen.len(), 8, "four series per label set: {seen:?}");
+}
+
+/// A recorder that counts the registrations it is asked for, and keeps the series.
+struct CountingRecorder {
+    inner: metrics_util::debugging::DebuggingRecorder,
+    registrations: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+impl metrics::Recorder for CountingRecorder {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+
+    fn register_counter(
+        &self,
+        key: &metrics::Key,
+        metadata: &metrics::Metadata<'_>,
+    ) -> metrics::Counter {
+        self.registrations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.register_counter(key, metadata)
+    }
+
+    fn register_gauge(
+        &self,
+        key: &metrics::Key,
+        metadata: &metrics::Metadata<'_>,
+    ) -> metrics::Gauge {
+        self.registrations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.register_gauge(key, metadata)
+    }
+
+    fn register_histogram(
+        &self,
+        key: &metrics::Key,
+        metadata: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        self.registrations
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        self.inner.register_histogram(key, metadata)
+    }
+}
+
+#[test]
+fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
+    use metrics_util::debugging::DebuggingRecorder;
+
+    let inner = DebuggingRecorder::new();
+    let snapshotter = inner.snapshotter();
+    let registrations = std::sync::Arc::default();
+    let recorder = CountingRecorder {
+        inner,
+        registrations: std::sync::Arc::clone(&registrations),
+    };
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .metrics_recorder(recorder)
+        .build()
+        .expect("server builds");
+    let request = br#"[{}, {"fn.ping_": {}}]"#;
+    // The facade's current recorder is not the server's: it sees none of the calls.
+    let facade = metric_series(|runtime| {
+        runtime.block_on(async {
+            for _ in 0..3 {
+                server.process(request).await;
+            }
+            server.process(b"not a message").await;
+        })
+    });
+    assert_eq!(facade, []);
+    let seen = series_of(&snapshotter);
+    let calls: Vec<_> = seen
+        .iter()
+        .filter(|(name, _, _)| name == "telepact_calls_total")
+        .map(|(_, labels, value)| (labels.join(" "), value.as_str()))
+        .collect();
+    assert_eq!(
+        calls,
+        [
+            ("function= result=ErrorParseFailure_".to_string(), "count 1"),
+            ("function=fn.ping_ result=Ok_".to_string(), "count 3"),
+        ]
+    );
+    assert_eq!(seen.len(), 8, "four series per label set: {seen:?}");
+    // Four series for each of the two label sets, each registered on its first call.
+    let registered = registrations.load(std::sync::atomic::Ordering::Relaxed);
+    assert_eq!(registered, 8);
 }
