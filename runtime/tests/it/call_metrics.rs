@@ -1,6 +1,10 @@
 //! Calls reported to the `metrics` facade: the series a server records, and the bound
 //! on how many a caller can make it record.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use telepact::schema::Schema;
 use telepact::{FunctionRouter, Server};
 
@@ -58,6 +62,14 @@ fn series_of(
         .collect();
     seen.sort();
     seen
+}
+
+/// The `telepact_calls_total` series of `seen`: labels joined, and the count.
+fn calls_counted(seen: &[(String, Vec<String>, String)]) -> Vec<(String, &str)> {
+    seen.iter()
+        .filter(|(name, _, _)| name == "telepact_calls_total")
+        .map(|(_, labels, value)| (labels.join(" "), value.as_str()))
+        .collect()
 }
 
 fn metrics_server() -> Server {
@@ -121,13 +133,8 @@ fn callers_cannot_add_metric_series_with_function_names_of_their_own() {
             server.process(b"not a message").await;
         })
     });
-    let calls: Vec<_> = seen
-        .iter()
-        .filter(|(name, _, _)| name == "telepact_calls_total")
-        .map(|(_, labels, value)| (labels.join(" "), value.as_str()))
-        .collect();
     assert_eq!(
-        calls,
+        calls_counted(&seen),
         [
             ("function= result=ErrorParseFailure_".to_string(), "count 1"),
             (
@@ -142,60 +149,32 @@ fn callers_cannot_add_metric_series_with_function_names_of_their_own() {
 /// A recorder that counts the registrations it is asked for, and keeps the series.
 struct CountingRecorder {
     inner: metrics_util::debugging::DebuggingRecorder,
-    registrations: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    registrations: Arc<AtomicUsize>,
 }
 
-impl metrics::Recorder for CountingRecorder {
-    fn describe_counter(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
+impl CountingRecorder {
+    /// The recorder that keeps the series, one registration counted.
+    fn counted(&self) -> &metrics_util::debugging::DebuggingRecorder {
+        self.registrations.fetch_add(1, Ordering::Relaxed);
+        &self.inner
     }
-    fn describe_gauge(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
-    }
-    fn describe_histogram(
-        &self,
-        _: metrics::KeyName,
-        _: Option<metrics::Unit>,
-        _: metrics::SharedString,
-    ) {
+}
+
+impl Recorder for CountingRecorder {
+    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+    fn register_counter(&self, key: &Key, metadata: &Metadata<'_>) -> Counter {
+        self.counted().register_counter(key, metadata)
     }
 
-    fn register_counter(
-        &self,
-        key: &metrics::Key,
-        metadata: &metrics::Metadata<'_>,
-    ) -> metrics::Counter {
-        self.registrations
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.inner.register_counter(key, metadata)
+    fn register_gauge(&self, key: &Key, metadata: &Metadata<'_>) -> Gauge {
+        self.counted().register_gauge(key, metadata)
     }
 
-    fn register_gauge(
-        &self,
-        key: &metrics::Key,
-        metadata: &metrics::Metadata<'_>,
-    ) -> metrics::Gauge {
-        self.registrations
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.inner.register_gauge(key, metadata)
-    }
-
-    fn register_histogram(
-        &self,
-        key: &metrics::Key,
-        metadata: &metrics::Metadata<'_>,
-    ) -> metrics::Histogram {
-        self.registrations
-            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        self.inner.register_histogram(key, metadata)
+    fn register_histogram(&self, key: &Key, metadata: &Metadata<'_>) -> Histogram {
+        self.counted().register_histogram(key, metadata)
     }
 }
 
@@ -205,10 +184,10 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
 
     let inner = DebuggingRecorder::new();
     let snapshotter = inner.snapshotter();
-    let registrations = std::sync::Arc::default();
+    let registrations = Arc::default();
     let recorder = CountingRecorder {
         inner,
-        registrations: std::sync::Arc::clone(&registrations),
+        registrations: Arc::clone(&registrations),
     };
     let schema = Schema::from_text(SCHEMA).expect("schema loads");
     let server = Server::builder(schema, FunctionRouter::new())
@@ -228,13 +207,8 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
     });
     assert_eq!(facade, []);
     let seen = series_of(&snapshotter);
-    let calls: Vec<_> = seen
-        .iter()
-        .filter(|(name, _, _)| name == "telepact_calls_total")
-        .map(|(_, labels, value)| (labels.join(" "), value.as_str()))
-        .collect();
     assert_eq!(
-        calls,
+        calls_counted(&seen),
         [
             ("function= result=ErrorParseFailure_".to_string(), "count 1"),
             ("function=fn.ping_ result=Ok_".to_string(), "count 3"),
@@ -242,6 +216,6 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
     );
     assert_eq!(seen.len(), 8, "four series per label set: {seen:?}");
     // Four series for each of the two label sets, each registered on its first call.
-    let registered = registrations.load(std::sync::atomic::Ordering::Relaxed);
+    let registered = registrations.load(Ordering::Relaxed);
     assert_eq!(registered, 8);
 }
