@@ -2,10 +2,11 @@
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use axum::routing::get;
 use clap::Parser;
-use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusRecorder};
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle, PrometheusRecorder};
 use telepact::http::{self, HttpOptions};
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::{LevelFilter, Targets};
@@ -58,6 +59,19 @@ fn log_filter() -> Targets {
         .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
 }
 
+/// How often the Prometheus exporter folds the samples it holds into its summaries.
+const UPKEEP_PERIOD: Duration = Duration::from_secs(5);
+
+/// The exporter keeps every histogram sample until it is asked to fold them (a
+/// scrape, or this): without it, samples would pile up while nobody scrapes.
+async fn upkeep(prometheus: PrometheusHandle) {
+    let mut every = tokio::time::interval(UPKEEP_PERIOD);
+    loop {
+        every.tick().await;
+        prometheus.run_upkeep();
+    }
+}
+
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let prometheus = args
         .metrics
@@ -73,11 +87,18 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
     let address: SocketAddr = listener.local_addr()?;
+    let calls = server.clone();
     let mut app = http::router(server, &HttpOptions::default())
         // Liveness: the process serves requests.
         .route("/healthz", get(|| async { "ok" }));
     if let Some(prometheus) = rendering {
-        app = app.route("/metrics", get(move || async move { prometheus.render() }));
+        tokio::spawn(upkeep(prometheus.clone()));
+        let scrape = move || async move {
+            // Calls still held in the server's per-thread batches are counted too.
+            calls.flush_metrics();
+            prometheus.render()
+        };
+        app = app.route("/metrics", get(scrape));
     }
     // Listening for Ctrl-C before saying so: a signal right after READY shuts down cleanly.
     let shutdown = http::shutdown_signal();

@@ -1,14 +1,18 @@
 //! What the `metrics` facade is told about each call (see
 //! [`ServerBuilder::metrics`](super::ServerBuilder::metrics)).
 
+mod batch;
+
 use std::collections::HashMap;
 use std::sync::{Arc, OnceLock};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use foldhash::fast::RandomState;
+use indexmap::IndexMap;
 use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder, SharedString};
 
 use crate::validate::Compiled;
+use batch::{Batches, Flusher};
 
 /// The `function` label of a call to a function the schema does not define. The name
 /// comes from the caller: a label per name would let any caller grow the recorder's
@@ -23,6 +27,10 @@ const DURATION: &str = "telepact_call_duration_seconds";
 const REQUEST_BYTES: &str = "telepact_request_bytes";
 const RESPONSE_BYTES: &str = "telepact_response_bytes";
 
+/// The longest a call waits in its thread's batch before the server's own recorder is
+/// told of it.
+pub(crate) const FLUSH_PERIOD: Duration = Duration::from_secs(1);
+
 /// What the `metrics` macros would say of where the metrics come from.
 static METADATA: Metadata<'static> =
     Metadata::new(module_path!(), Level::INFO, Some(module_path!()));
@@ -34,32 +42,60 @@ static METADATA: Metadata<'static> =
 /// and, with auth, `ErrorUnauthenticated_` and `ErrorUnauthorized_`) into every
 /// function's result, so its results are every tag the server answers with.
 pub(crate) struct CallKeys {
-    functions: HashMap<String, FunctionKeys, RandomState>,
+    functions: IndexMap<String, FunctionKeys, RandomState>,
     unknown: FunctionKeys,
     unparsed: FunctionKeys,
-    /// The recorder the server was given ([`ServerBuilder::metrics_recorder`]), if any:
-    /// each series is registered with it once and its handle kept. Without one, calls
-    /// go to the facade's current recorder, registered on every call.
+    /// The recorder the server was given ([`ServerBuilder::metrics_recorder`]), if any.
+    /// Without one, calls go to the facade's current recorder, registered on every call.
     ///
     /// [`ServerBuilder::metrics_recorder`]: super::ServerBuilder::metrics_recorder
-    recorder: Option<Arc<dyn Recorder + Send + Sync>>,
+    own: Option<OwnRecorder>,
 }
 
 impl std::fmt::Debug for CallKeys {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CallKeys")
             .field("functions", &self.functions.len())
-            .field("own_recorder", &self.recorder.is_some())
+            .field("own_recorder", &self.own.is_some())
             .finish_non_exhaustive()
     }
+}
+
+/// A recorder of the server's own: each series is registered with it once and its
+/// handle kept, and calls are held in per-thread batches until handed over.
+struct OwnRecorder {
+    recorder: Arc<dyn Recorder + Send + Sync>,
+    held: Batches<HeldCall>,
+    flusher: Flusher,
+}
+
+/// A call held for the server's own recorder: its series by position, its figures.
+#[derive(Debug, Clone, Copy)]
+struct HeldCall {
+    function: Slot,
+    /// The result's position in its function's `calls`.
+    result: usize,
+    seconds: f64,
+    request_bytes: f64,
+    response_bytes: f64,
+}
+
+/// Where a function's keys are kept.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    /// Among the schema's functions, at this position.
+    Schema(usize),
+    Unknown,
+    Unparsed,
 }
 
 /// The keys of the calls under one `function` label.
 #[derive(Debug)]
 pub(crate) struct FunctionKeys {
+    slot: Slot,
     function: SharedString,
     /// `telepact_calls_total`, by result tag.
-    calls: HashMap<String, Series<Counter>, RandomState>,
+    calls: IndexMap<String, Series<Counter>, RandomState>,
     duration: Series<Histogram>,
     request_bytes: Series<Histogram>,
     response_bytes: Series<Histogram>,
@@ -106,28 +142,66 @@ impl CallKeys {
             .flat_map(|f| &f.result.tags)
             .map(|tag| (tag.name.as_str(), shared(&tag.name)))
             .collect();
-        let functions = compiled.functions.iter().map(|function| {
+        let functions = compiled.functions.iter().enumerate().map(|(at, function)| {
             let tags = function
                 .result
                 .tags
                 .iter()
                 .filter_map(|tag| results.get(tag.name.as_str()));
-            let keys = FunctionKeys::new(shared(&function.name), tags);
+            let keys = FunctionKeys::new(Slot::Schema(at), shared(&function.name), tags);
             (function.name.clone(), keys)
         });
+        let unparsed = SharedString::const_str(UNPARSED);
         CallKeys {
             functions: functions.collect(),
-            unknown: FunctionKeys::new(shared(UNKNOWN_FUNCTION), results.values()),
-            unparsed: FunctionKeys::new(SharedString::const_str(UNPARSED), results.values()),
-            recorder,
+            unknown: FunctionKeys::new(Slot::Unknown, shared(UNKNOWN_FUNCTION), results.values()),
+            unparsed: FunctionKeys::new(Slot::Unparsed, unparsed, results.values()),
+            own: recorder.map(|recorder| OwnRecorder {
+                recorder,
+                held: Batches::new(),
+                flusher: Flusher::new(FLUSH_PERIOD),
+            }),
         }
     }
 
-    /// The recorder the server reports to itself, if it was given one.
-    pub(crate) fn own_recorder(&self) -> Option<&dyn Recorder> {
-        self.recorder
-            .as_deref()
-            .map(|recorder| recorder as &dyn Recorder)
+    fn at(&self, slot: Slot) -> &FunctionKeys {
+        match slot {
+            Slot::Schema(at) => self
+                .functions
+                .get_index(at)
+                .map_or(&self.unknown, |(_, keys)| keys),
+            Slot::Unknown => &self.unknown,
+            Slot::Unparsed => &self.unparsed,
+        }
+    }
+
+    /// Hands every call held for the server's own recorder over to it.
+    pub(crate) fn flush(&self) {
+        if let Some(own) = &self.own {
+            own.held
+                .drain(|batch| self.hand_over(&*own.recorder, batch));
+        }
+    }
+
+    fn hand_over(&self, recorder: &dyn Recorder, batch: &[HeldCall]) {
+        for call in batch {
+            let keys = self.at(call.function);
+            keys.measure(
+                recorder,
+                call.seconds,
+                call.request_bytes,
+                call.response_bytes,
+            );
+        }
+        // A run of calls with one result is counted at once.
+        let same_series =
+            |a: &HeldCall, b: &HeldCall| (a.function, a.result) == (b.function, b.result);
+        for run in batch.chunk_by(same_series) {
+            let calls = &self.at(run[0].function).calls;
+            if let Some((_, series)) = calls.get_index(run[0].result) {
+                series.counter(recorder).increment(run.len() as u64);
+            }
+        }
     }
 
     /// The keys of a request for `target` (`None`: it did not parse).
@@ -139,8 +213,29 @@ impl CallKeys {
     }
 }
 
+impl Drop for CallKeys {
+    /// The server is gone: what it held is handed over, and the flusher may stop.
+    fn drop(&mut self) {
+        self.flush();
+        if let Some(own) = &self.own {
+            own.flusher.wake();
+        }
+    }
+}
+
 impl FunctionKeys {
-    fn new<'a>(function: SharedString, tags: impl Iterator<Item = &'a SharedString>) -> Self {
+    /// Records a call's duration and sizes with the handles kept for `recorder`.
+    fn measure(&self, recorder: &dyn Recorder, seconds: f64, request: f64, response: f64) {
+        self.duration.histogram(recorder).record(seconds);
+        self.request_bytes.histogram(recorder).record(request);
+        self.response_bytes.histogram(recorder).record(response);
+    }
+
+    fn new<'a>(
+        slot: Slot,
+        function: SharedString,
+        tags: impl Iterator<Item = &'a SharedString>,
+    ) -> Self {
         let key = |name: &'static str| {
             Series::new(Key::from_parts(
                 name,
@@ -157,6 +252,7 @@ impl FunctionKeys {
             duration: key(DURATION),
             request_bytes: key(REQUEST_BYTES),
             response_bytes: key(RESPONSE_BYTES),
+            slot,
             function,
         }
     }
@@ -187,15 +283,35 @@ pub(crate) struct CallMetrics<'a> {
 }
 
 impl CallMetrics<'_> {
-    /// Reports the call: to `own`, the server's own recorder, through the handles kept
-    /// for it; without one to the facade's current recorder (a local one first, as the
-    /// macros do), registering each series again.
-    pub(crate) fn record(self, own: Option<&dyn Recorder>) {
+    /// Reports the call: to the server's own recorder, held in this thread's batch
+    /// until handed over with it; without one at once to the facade's current recorder
+    /// (a local one first, as the macros do), registering each series again.
+    pub(crate) fn record(self, every: &Arc<CallKeys>) {
         let seconds = self.started.elapsed().as_secs_f64();
-        match own {
-            Some(recorder) => self.record_kept(recorder, seconds),
-            None => metrics::with_recorder(|recorder| self.record_to(recorder, seconds)),
+        let Some(own) = &every.own else {
+            return metrics::with_recorder(|recorder| self.record_to(recorder, seconds));
+        };
+        let recorder = &*own.recorder;
+        // A tag the schema does not know has no series to hold the call for.
+        let Some(result) = self.keys.calls.get_index_of(self.result) else {
+            return self.record_kept(recorder, seconds);
+        };
+        let flusher_runs = || {
+            own.flusher
+                .ensure_running(|| Arc::downgrade(every), CallKeys::flush)
+        };
+        if !flusher_runs() {
+            return self.record_kept(recorder, seconds);
         }
+        let call = HeldCall {
+            function: self.keys.slot,
+            result,
+            seconds,
+            request_bytes: self.request_bytes as f64,
+            response_bytes: self.response_bytes as f64,
+        };
+        own.held
+            .push(call, |batch| every.hand_over(recorder, batch));
     }
 
     fn record_kept(&self, recorder: &dyn Recorder, seconds: f64) {
@@ -204,11 +320,8 @@ impl CallMetrics<'_> {
             Some(series) => series.counter(recorder).increment(1),
             None => self.count_unknown_tag(recorder),
         }
-        keys.duration.histogram(recorder).record(seconds);
-        let request_bytes = keys.request_bytes.histogram(recorder);
-        request_bytes.record(self.request_bytes as f64);
-        let response_bytes = keys.response_bytes.histogram(recorder);
-        response_bytes.record(self.response_bytes as f64);
+        let (request, response) = (self.request_bytes as f64, self.response_bytes as f64);
+        keys.measure(recorder, seconds, request, response);
     }
 
     fn record_to(&self, recorder: &dyn Recorder, seconds: f64) {

@@ -94,7 +94,7 @@ struct Inner {
     ping: Option<FunctionId>,
     request_timeout: Option<Duration>,
     /// Set when calls are reported to the `metrics` facade: the metric keys of its calls, made once.
-    metrics: Option<CallKeys>,
+    metrics: Option<Arc<CallKeys>>,
     /// Request headers read into typed values (see [`ServerBuilder::typed_header`]).
     typed_headers: Vec<(String, ReadHeader)>,
 }
@@ -121,6 +121,16 @@ impl Server {
     /// The schema this server validates against.
     pub fn schema(&self) -> &Arc<Schema> {
         &self.inner.schema
+    }
+
+    /// Hands every call still held for the server's own recorder
+    /// ([`ServerBuilder::metrics_recorder`]) over to it, so that reading the recorder
+    /// next shows every call answered so far: before rendering a scrape, say, or in a
+    /// test. Without a recorder of the server's own, calls are never held.
+    pub fn flush_metrics(&self) {
+        if let Some(keys) = &self.inner.metrics {
+            keys.flush();
+        }
     }
 }
 
@@ -254,6 +264,13 @@ impl ServerBuilder {
     /// costs hashing, comparing and (with the Prometheus exporter) copying it; the
     /// facade's macros, and [`metrics`](Self::metrics), register on every call.
     ///
+    /// Each thread holds the calls it answers, up to 64, and hands them over together:
+    /// the recorder's series are shared by every thread, and writing to them at every
+    /// call is what costs most on a busy server. A thread also hands its calls over
+    /// when a background thread asks (every second), when the server is dropped, and on
+    /// [`Server::flush_metrics`]; call that before reading the recorder for a figure
+    /// that counts every call answered.
+    ///
     /// Pass a shared recorder to report elsewhere through it as well:
     /// `metrics` implements `Recorder` for an `Arc` of one, so the same `Arc` may be
     /// installed with `metrics::set_global_recorder`.
@@ -302,7 +319,7 @@ impl ServerBuilder {
                 Reporting::Facade => None,
                 Reporting::Recorder(recorder) => Some(recorder),
             };
-            CallKeys::new(&compiled, own)
+            Arc::new(CallKeys::new(&compiled, own))
         });
         let ping = compiled.function_id("fn.ping_");
         let binary = ServerBinary::new(Arc::clone(&self.schema));

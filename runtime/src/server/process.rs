@@ -135,7 +135,7 @@ impl Server {
                     response_bytes: bytes.len(),
                     started,
                 };
-                call.record(metric_keys.own_recorder());
+                call.record(metric_keys);
             }
         }
         Response {

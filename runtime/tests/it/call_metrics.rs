@@ -206,6 +206,7 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
         })
     });
     assert_eq!(facade, []);
+    server.flush_metrics();
     let seen = series_of(&snapshotter);
     assert_eq!(
         calls_counted(&seen),
@@ -218,4 +219,88 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
     // Four series for each of the two label sets, each registered on its first call.
     let registered = registrations.load(Ordering::Relaxed);
     assert_eq!(registered, 8);
+}
+
+/// A server reporting to a [`DebuggingRecorder`] of its own, and what reads that recorder.
+fn server_with_own_recorder() -> (Server, metrics_util::debugging::Snapshotter) {
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .metrics_recorder(recorder)
+        .build()
+        .expect("server builds");
+    (server, snapshotter)
+}
+
+#[test]
+fn calls_held_in_batches_across_threads_are_all_handed_over() {
+    let (server, snapshotter) = server_with_own_recorder();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .build()
+        .expect("runtime starts");
+    let ping = br#"[{}, {"fn.ping_": {}}]"#;
+    // More calls than a batch holds, from several tasks at once, results interleaved.
+    runtime.block_on(async {
+        let tasks: Vec<_> = (0..4)
+            .map(|_| {
+                let server = server.clone();
+                tokio::spawn(async move {
+                    for call in 0..100 {
+                        let request: &[u8] = if call % 10 == 9 { b"[" } else { ping };
+                        server.process(request).await;
+                    }
+                })
+            })
+            .collect();
+        for task in tasks {
+            task.await.expect("calls run");
+        }
+    });
+    server.flush_metrics();
+    let seen = series_of(&snapshotter);
+    assert_eq!(
+        calls_counted(&seen),
+        [
+            (
+                "function= result=ErrorParseFailure_".to_string(),
+                "count 40"
+            ),
+            ("function=fn.ping_ result=Ok_".to_string(), "count 360"),
+        ]
+    );
+    let durations: Vec<&str> = seen
+        .iter()
+        .filter(|(name, ..)| name == "telepact_call_duration_seconds")
+        .map(|(.., value)| value.as_str())
+        .collect();
+    assert_eq!(durations, ["40 durations", "360 durations"]);
+}
+
+#[test]
+fn held_calls_reach_the_recorder_unasked_and_when_the_server_is_dropped() {
+    let (server, snapshotter) = server_with_own_recorder();
+    runtime().block_on(server.process(br#"[{}, {"fn.ping_": {}}]"#));
+    // A background thread hands held calls over every second.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let ping_counted = [("function=fn.ping_ result=Ok_".to_string(), "count 1")];
+    // A snapshot takes the counts it reads (the first may come as the call is handed over).
+    while calls_counted(&series_of(&snapshotter)) != ping_counted {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the held call is handed over"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
+    runtime().block_on(server.process(b"not a message"));
+    drop(server);
+    assert_eq!(
+        calls_counted(&series_of(&snapshotter)),
+        [
+            ("function= result=ErrorParseFailure_".to_string(), "count 1"),
+            ("function=fn.ping_ result=Ok_".to_string(), "count 0"),
+        ]
+    );
 }

@@ -1,0 +1,226 @@
+//! Calls held per thread and handed to a recorder in batches.
+//!
+//! A recorder's series are shared by every thread: each record is an atomic write to
+//! memory another core wrote last (with the Prometheus exporter, three per histogram
+//! sample), which on a busy server costs more than the rest of the call's reporting.
+//! Batching a thread's calls moves those writes into one burst on one core.
+
+use std::cell::Cell;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, Weak};
+use std::thread::{self, Thread};
+use std::time::Duration;
+
+/// How many calls a thread holds before handing them over itself.
+pub(crate) const BATCH_SIZE: usize = 64;
+
+/// One batch per shard; a thread keeps to one shard, so its lock is nearly always
+/// uncontended and its memory stays in that thread's core.
+pub(crate) struct Batches<T> {
+    shards: Box<[Shard<T>]>,
+}
+
+/// A shard on a cache line (two, with adjacent-line prefetch) of its own: two
+/// threads' shards must not share one.
+#[repr(align(128))]
+struct Shard<T>(Mutex<Vec<T>>);
+
+impl<T> Batches<T> {
+    /// Room for the threads of this machine: a few shards per core, so worker threads
+    /// seldom share one.
+    pub(crate) fn new() -> Self {
+        let cores = thread::available_parallelism().map_or(4, usize::from);
+        let shards = (cores * 4).clamp(4, 256);
+        Batches {
+            shards: (0..shards).map(|_| Shard(Mutex::default())).collect(),
+        }
+    }
+
+    /// Adds `item` to this thread's batch; when that makes it full, hands the batch to
+    /// `hand_over` and empties it.
+    pub(crate) fn push(&self, item: T, hand_over: impl FnOnce(&[T])) {
+        let mut batch = self.shards[this_threads_shard() % self.shards.len()].lock();
+        if batch.capacity() == 0 {
+            batch.reserve_exact(BATCH_SIZE);
+        }
+        batch.push(item);
+        if batch.len() >= BATCH_SIZE {
+            hand_over(&mut batch);
+            batch.clear();
+        }
+    }
+
+    /// Hands every batch that holds calls to `hand_over`, emptying them all.
+    pub(crate) fn drain(&self, mut hand_over: impl FnMut(&[T])) {
+        for shard in &self.shards {
+            let mut batch = shard.lock();
+            if !batch.is_empty() {
+                hand_over(&mut batch);
+                batch.clear();
+            }
+        }
+    }
+}
+
+impl<T> Shard<T> {
+    /// The batch, even if a recorder panicked while it was handed over: the calls
+    /// still in it are sound.
+    fn lock(&self) -> MutexGuard<'_, Vec<T>> {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// The shard of the calling thread: threads take the next one in turn as they first
+/// report.
+fn this_threads_shard() -> usize {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    thread_local! {
+        static SHARD: Cell<Option<usize>> = const { Cell::new(None) };
+    }
+    SHARD.with(|shard| {
+        shard.get().unwrap_or_else(|| {
+            let taken = NEXT.fetch_add(1, Ordering::Relaxed);
+            shard.set(Some(taken));
+            taken
+        })
+    })
+}
+
+/// A thread that hands held calls over every `period`, so that none waits longer on an
+/// idle thread; started on the first call held. It stops once what it flushes is gone.
+pub(crate) struct Flusher {
+    period: Duration,
+    thread: OnceLock<Option<Thread>>,
+}
+
+impl Flusher {
+    pub(crate) fn new(period: Duration) -> Self {
+        Flusher {
+            period,
+            thread: OnceLock::new(),
+        }
+    }
+
+    /// Whether the thread runs, starting it if need be: `flush` is called on what
+    /// `owner` points to every period until it is dropped. `false` when no thread can
+    /// be started: then nothing may be held.
+    pub(crate) fn ensure_running<O: Send + Sync + 'static>(
+        &self,
+        owner: impl FnOnce() -> Weak<O>,
+        flush: fn(&O),
+    ) -> bool {
+        let start = || {
+            let owner = owner();
+            let period = self.period;
+            let run = move || {
+                loop {
+                    thread::park_timeout(period);
+                    match owner.upgrade() {
+                        Some(owner) => flush(&owner),
+                        None => return,
+                    }
+                }
+            };
+            let started = thread::Builder::new()
+                .name("telepact-metrics".into())
+                .spawn(run);
+            match started {
+                Ok(handle) => Some(handle.thread().clone()),
+                Err(error) => {
+                    tracing::warn!(%error, "no thread for batched metrics: each call is reported at once");
+                    None
+                }
+            }
+        };
+        self.thread.get_or_init(start).is_some()
+    }
+
+    /// Wakes the thread, to see (when its owner is being dropped) that it may stop.
+    pub(crate) fn wake(&self) {
+        if let Some(Some(thread)) = self.thread.get() {
+            thread.unpark();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::sync::atomic::AtomicUsize;
+    use std::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn a_full_batch_is_handed_over_by_the_thread_that_filled_it() {
+        let batches = Batches::new();
+        let mut handed = Vec::new();
+        for call in 0..BATCH_SIZE * 2 + 3 {
+            batches.push(call, |batch| handed.push(batch.to_vec()));
+        }
+        assert_eq!(handed.len(), 2);
+        assert_eq!(handed[0], (0..BATCH_SIZE).collect::<Vec<_>>());
+        let mut rest = Vec::new();
+        batches.drain(|batch| rest.extend_from_slice(batch));
+        assert_eq!(
+            rest,
+            [BATCH_SIZE * 2, BATCH_SIZE * 2 + 1, BATCH_SIZE * 2 + 2]
+        );
+        batches.drain(|_| panic!("nothing is left"));
+    }
+
+    #[test]
+    fn threads_keep_to_shards_of_their_own() {
+        let batches = Arc::new(Batches::new());
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let batches = Arc::clone(&batches);
+                thread::spawn(move || batches.push(this_threads_shard(), |_| {}))
+            })
+            .collect();
+        for thread in threads {
+            thread.join().expect("thread pushes");
+        }
+        let mut held = Vec::new();
+        batches.drain(|batch| held.push(batch.to_vec()));
+        // Each thread took a shard number of its own: two batches, unless other tests'
+        // threads took so many numbers in between that the two wrapped onto one shard.
+        let shards = batches.shards.len();
+        let shard_of = |batch: &Vec<usize>| batch[0] % shards;
+        match held.as_slice() {
+            [one, other] => assert_ne!(shard_of(one), shard_of(other)),
+            [both] => assert_eq!(both[0] % shards, both[1] % shards),
+            _ => panic!("two calls in one or two batches: {held:?}"),
+        }
+    }
+
+    struct Owner {
+        flushes: AtomicUsize,
+    }
+
+    #[test]
+    fn the_flusher_flushes_every_period_and_stops_with_its_owner() {
+        let owner = Arc::new(Owner {
+            flushes: AtomicUsize::new(0),
+        });
+        let flusher = Flusher::new(Duration::from_millis(5));
+        let flush = |owner: &Owner| {
+            owner.flushes.fetch_add(1, Ordering::Relaxed);
+        };
+        assert!(flusher.ensure_running(|| Arc::downgrade(&owner), flush));
+        // A second call finds it running.
+        assert!(flusher.ensure_running(|| unreachable!("started once"), flush));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while owner.flushes.load(Ordering::Relaxed) < 2 {
+            assert!(Instant::now() < deadline, "the flusher flushed twice");
+            thread::sleep(Duration::from_millis(1));
+        }
+        let weak = Arc::downgrade(&owner);
+        drop(owner);
+        flusher.wake();
+        while weak.strong_count() > 0 {
+            assert!(Instant::now() < deadline, "the flusher lets its owner go");
+            thread::sleep(Duration::from_millis(1));
+        }
+    }
+}
