@@ -393,11 +393,18 @@ fn healthz_answers_and_metrics_are_served_behind_the_flag() {
     assert_eq!(status, "HTTP/1.1 200 OK");
     let (status, text) = http_exchange(measured.port, "GET", "/metrics", "");
     assert_eq!(status, "HTTP/1.1 200 OK");
-    assert!(
-        text.lines()
-            .any(|line| line == r#"telepact_calls_total{function="fn.ping_",result="Ok_"} 1"#),
-        "{text}"
-    );
+    // Histograms, in buckets: the request's 22 bytes fall under the first bound.
+    for expected in [
+        r#"telepact_calls_total{function="fn.ping_",result="Ok_"} 1"#,
+        r#"telepact_request_bytes_bucket{function="fn.ping_",le="64"} 1"#,
+        r#"telepact_call_duration_seconds_bucket{function="fn.ping_",le="+Inf"} 1"#,
+        r#"telepact_call_duration_seconds_count{function="fn.ping_"} 1"#,
+    ] {
+        assert!(
+            text.lines().any(|line| line == expected),
+            "{expected}\n{text}"
+        );
+    }
 }
 
 /// The bakery's server in this process on a free port, over TLS when `tls` is given.

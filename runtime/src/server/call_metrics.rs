@@ -11,6 +11,8 @@ use foldhash::fast::RandomState;
 use indexmap::IndexMap;
 use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder, SharedString};
 
+use telepact_schema::FunctionId;
+
 use crate::validate::Compiled;
 use batch::{Batches, Flusher};
 
@@ -18,6 +20,9 @@ use batch::{Batches, Flusher};
 /// comes from the caller: a label per name would let any caller grow the recorder's
 /// series without bound.
 const UNKNOWN_FUNCTION: &str = "unknown";
+
+/// The tag of a call that succeeded: the first of each function's `calls`.
+const OK: &str = "Ok_";
 
 /// The `function` label of a request that did not parse.
 const UNPARSED: &str = "";
@@ -211,6 +216,16 @@ impl CallKeys {
             Some(name) => self.functions.get(name).unwrap_or(&self.unknown),
         }
     }
+
+    /// The keys of a request for `target`, found by `known`, its id, when the request
+    /// was read knowing it: the keys are in the schema's order, as ids are.
+    pub(crate) fn function_known(&self, known: Option<FunctionId>, target: &str) -> &FunctionKeys {
+        let by_id = known.and_then(|id| self.functions.get_index(id.0 as usize));
+        match by_id {
+            Some((_, keys)) => keys,
+            None => self.function(Some(target)),
+        }
+    }
 }
 
 impl Drop for CallKeys {
@@ -224,6 +239,15 @@ impl Drop for CallKeys {
 }
 
 impl FunctionKeys {
+    /// Where the series of calls answered with `tag` is: most calls answer with the
+    /// first tag, [`OK`], found without hashing.
+    fn result_at(&self, tag: &str) -> Option<usize> {
+        match self.calls.first() {
+            Some((first, _)) if first == tag => Some(0),
+            _ => self.calls.get_index_of(tag),
+        }
+    }
+
     /// Records a call's duration and sizes with the handles kept for `recorder`.
     fn measure(&self, recorder: &dyn Recorder, seconds: f64, request: f64, response: f64) {
         self.duration.histogram(recorder).record(seconds);
@@ -242,13 +266,17 @@ impl FunctionKeys {
                 vec![Label::new("function", function.clone())],
             ))
         };
+        let mut calls: IndexMap<_, _, _> = tags
+            .map(|tag| {
+                let series = Series::new(calls_key(&function, tag.clone()));
+                (tag.to_string(), series)
+            })
+            .collect();
+        if let Some(ok) = calls.get_index_of(OK) {
+            calls.move_index(ok, 0);
+        }
         FunctionKeys {
-            calls: tags
-                .map(|tag| {
-                    let series = Series::new(calls_key(&function, tag.clone()));
-                    (tag.to_string(), series)
-                })
-                .collect(),
+            calls,
             duration: key(DURATION),
             request_bytes: key(REQUEST_BYTES),
             response_bytes: key(RESPONSE_BYTES),
@@ -293,7 +321,7 @@ impl CallMetrics<'_> {
         };
         let recorder = &*own.recorder;
         // A tag the schema does not know has no series to hold the call for.
-        let Some(result) = self.keys.calls.get_index_of(self.result) else {
+        let Some(result) = self.keys.result_at(self.result) else {
             return self.record_kept(recorder, seconds);
         };
         let flusher_runs = || {
@@ -381,6 +409,30 @@ mod tests {
         }
         assert_eq!(
             every_key.function(Some("fn.add")).function.as_ref(),
+            "fn.add"
+        );
+        // Found by id as by name; `Ok_` first, every tag found.
+        let compiled = Compiled::new(&schema);
+        for name in ["fn.add", "fn.ping_", "fn.api_"] {
+            let id = compiled.function_id(name);
+            let known = every_key.function_known(id, name);
+            assert_eq!(known.function.as_ref(), name);
+            assert_eq!(known.result_at("Ok_"), Some(0), "{name}");
+            let unknown_at = known.result_at("ErrorUnknown_").expect("a standard tag");
+            assert_eq!(
+                known
+                    .calls
+                    .get_index(unknown_at)
+                    .map(|(tag, _)| tag.as_str()),
+                Some("ErrorUnknown_")
+            );
+            assert_eq!(known.result_at("ErrorNotInTheSchema"), None);
+        }
+        for keys in [&every_key.unknown, &every_key.unparsed] {
+            assert_eq!(keys.result_at("Ok_"), Some(0));
+        }
+        assert_eq!(
+            every_key.function_known(None, "fn.add").function.as_ref(),
             "fn.add"
         );
         assert_eq!(

@@ -252,7 +252,8 @@ impl Inner {
         function: &mut Option<&'s FunctionKeys>,
     ) -> Pin<Box<impl Future<Output = Message> + 'a>> {
         if let Some(metric_keys) = &self.metrics {
-            *function = Some(metric_keys.function(Some(request.target())));
+            let known = request.checked_function();
+            *function = Some(metric_keys.function_known(known, request.target()));
         }
         request.extensions.extend(transport);
         self.observe(self.on_request.as_ref(), &request, "request");
