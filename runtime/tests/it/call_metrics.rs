@@ -189,12 +189,7 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
         inner,
         registrations: Arc::clone(&registrations),
     };
-    let schema = Schema::from_text(SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .metrics_recorder(recorder)
-        .build()
-        .expect("server builds");
+    let server = server_reporting_to(recorder);
     let request = br#"[{}, {"fn.ping_": {}}]"#;
     // The facade's current recorder is not the server's: it sees none of the calls.
     let facade = metric_series(|runtime| {
@@ -221,17 +216,21 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
     assert_eq!(registered, 8);
 }
 
+/// A server of [`SCHEMA`] reporting to `recorder`, a recorder of its own.
+fn server_reporting_to(recorder: impl Recorder + Send + Sync + 'static) -> Server {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .metrics_recorder(recorder)
+        .build()
+        .expect("server builds")
+}
+
 /// A server reporting to a [`DebuggingRecorder`] of its own, and what reads that recorder.
 fn server_with_own_recorder() -> (Server, metrics_util::debugging::Snapshotter) {
     let recorder = metrics_util::debugging::DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
-    let schema = Schema::from_text(SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .metrics_recorder(recorder)
-        .build()
-        .expect("server builds");
-    (server, snapshotter)
+    (server_reporting_to(recorder), snapshotter)
 }
 
 #[test]
