@@ -34,7 +34,7 @@ const RESPONSE_BYTES: &str = "telepact_response_bytes";
 
 /// The longest a call waits in its thread's batch before the server's own recorder is
 /// told of it.
-pub(crate) const FLUSH_PERIOD: Duration = Duration::from_secs(1);
+const FLUSH_PERIOD: Duration = Duration::from_secs(1);
 
 /// What the `metrics` macros would say of where the metrics come from.
 static METADATA: Metadata<'static> =

@@ -12,7 +12,7 @@ use std::thread::{self, Thread};
 use std::time::Duration;
 
 /// How many calls a thread holds before handing them over itself.
-pub(crate) const BATCH_SIZE: usize = 64;
+const BATCH_SIZE: usize = 64;
 
 /// One batch per shard; a thread keeps to one shard, so its lock is nearly always
 /// uncontended and its memory stays in that thread's core.
