@@ -320,17 +320,16 @@ impl CallMetrics<'_> {
             return metrics::with_recorder(|recorder| self.record_to(recorder, seconds));
         };
         let recorder = &*own.recorder;
-        // A tag the schema does not know has no series to hold the call for.
-        let Some(result) = self.keys.result_at(self.result) else {
-            return self.record_kept(recorder, seconds);
-        };
+        // A tag the schema does not know has no series to hold the call for; and
+        // without a flusher, nothing may be held.
         let flusher_runs = || {
             own.flusher
                 .ensure_running(|| Arc::downgrade(every), CallKeys::flush)
         };
-        if !flusher_runs() {
+        let held = self.keys.result_at(self.result).filter(|_| flusher_runs());
+        let Some(result) = held else {
             return self.record_kept(recorder, seconds);
-        }
+        };
         let call = HeldCall {
             function: self.keys.slot,
             result,
