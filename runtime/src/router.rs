@@ -24,8 +24,10 @@ pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One function's implementation, untyped.
 pub trait Function: Send + Sync + 'static {
-    /// Handles `request` and answers its result message.
-    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>>;
+    /// Handles `request` and answers its result message. The future may borrow the
+    /// function: what it holds (a handler, say) is reached without cloning a shared
+    /// `Arc`, whose count every worker thread would otherwise write on every call.
+    fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>>;
 }
 
 impl<F, Fut> Function for F
@@ -33,7 +35,7 @@ where
     F: Fn(Message) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Message, HandlerError>> + Send + 'static,
 {
-    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
+    fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>> {
         Box::pin(self(request))
     }
 }
@@ -187,7 +189,7 @@ impl FunctionRouter {
     ///
     /// The function's own future, as it is: a middleware hands it on as its answer
     /// without wrapping (and boxing) it again.
-    pub fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
+    pub fn call(&self, request: Message) -> BoxFuture<'_, Result<Message, HandlerError>> {
         if let Some(next) = &self.next {
             return next.call(request);
         }

@@ -169,10 +169,8 @@ struct Link {
 }
 
 impl crate::router::Function for Link {
-    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
-        let middleware = Arc::clone(&self.middleware);
-        let router = self.router.clone();
-        Box::pin(async move { middleware.call(request, &router).await })
+    fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>> {
+        self.middleware.call(request, &self.router)
     }
 }
 
