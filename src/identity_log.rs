@@ -3,22 +3,18 @@
 //! The line is written the way the reference example prints it (keys sorted, `", "` and
 //! `": "` separators), so tools that read either server's output see the same text.
 //!
-//! A call only appends its line to a buffer in memory, one per thread; a thread of the
-//! log's own writes what gathered in one `write` at most [`BATCH_WINDOW`] after the first
-//! line of a batch, so no call waits for stdout and a busy server makes one write for
-//! many lines. Each line is stamped with the time it was appended, and a batch is
-//! written in that order: calls made one after another are logged in that order,
-//! whichever threads served them. [`flush`] writes what is pending: the binary calls it
-//! before it exits, so no line is lost at shutdown.
+//! A call only appends its line to a buffer in memory; a thread of the log's own writes
+//! what gathered in one `write` at most [`BATCH_WINDOW`] after the first line of a batch,
+//! so no call waits for stdout and a busy server makes one write for many lines. Lines
+//! keep the order in which calls appended them. [`flush`] writes what is pending: the
+//! binary calls it before it exits, so no line is lost at shutdown.
 
 use std::io::{self, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError};
-use std::thread::{self, Thread};
-use std::time::{Duration, Instant};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::thread;
+use std::time::Duration;
 
 use serde::Serialize;
-use thread_local::ThreadLocal;
 
 /// The event the middleware logs on every call.
 const EVENT: &str = "middleware.identity";
@@ -144,40 +140,19 @@ pub fn flush() {
     }
 }
 
-/// The lines waiting for stdout, appended by the calls and written by the log's thread.
+/// The lines waiting for stdout, shared by the calls and the log's thread.
 #[derive(Debug, Default)]
 struct BatchWriter {
-    /// The lines of each thread that appends. One buffer shared by all would have the
-    /// worker threads write its lock and its memory on every call, moving those cache
-    /// lines between cores (about 1.5 % of the shift board's throughput).
-    buffers: ThreadLocal<Buffer>,
-    /// The log's thread waits for a line (rather than gathering or writing). Read on
-    /// every call, written only as the thread goes to sleep and is woken.
-    thread_waiting: AtomicBool,
-    /// The log's thread, to wake; `None` in tests, which write batches themselves.
-    thread: Option<Thread>,
+    state: Mutex<Pending>,
+    /// Wakes the log's thread when the first line of a batch arrives.
+    line_queued: Condvar,
 }
 
-/// One thread's lines, on cache lines of its own.
 #[derive(Debug, Default)]
-#[repr(align(128))]
-struct Buffer(Mutex<Lines>);
-
-/// Lines one thread appended: their text, and for each line when it was appended and
-/// where it ends in the text. The times put the lines of all threads back in the order
-/// the calls made them (a client's calls made one after another are logged so, whichever
-/// threads served them), without a count the threads would share.
-#[derive(Debug, Default)]
-struct Lines {
-    text: Vec<u8>,
-    ends: Vec<(Instant, usize)>,
-}
-
-impl Buffer {
-    fn lock(&self) -> MutexGuard<'_, Lines> {
-        // A panic while a line was appended leaves at worst that line cut short.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
+struct Pending {
+    lines: Vec<u8>,
+    /// The log's thread waits for a line (rather than gathering or writing).
+    thread_waiting: bool,
 }
 
 static WRITER: OnceLock<Option<BatchWriter>> = OnceLock::new();
@@ -196,48 +171,38 @@ fn writer() -> Option<&'static BatchWriter> {
                     }
                 })
                 .ok()
-                .map(|spawned| BatchWriter {
-                    thread: Some(spawned.thread().clone()),
-                    ..BatchWriter::default()
-                })
+                .map(|_| BatchWriter::default())
         })
         .as_ref()
 }
 
 impl BatchWriter {
     fn append(&self, line: &IdentityLine<'_>) {
-        let appended = Instant::now();
-        {
-            let mut lines = self.buffers.get_or_default().lock();
-            line.write_to(&mut lines.text);
-            lines.text.push(b'\n');
-            let end = lines.text.len();
-            lines.ends.push((appended, end));
-        }
-        // The line is in before the flag is read: a thread that set the flag and then
-        // found every buffer empty is woken here (see `run`).
-        if self.thread_waiting.load(Ordering::Relaxed)
-            && self.thread_waiting.swap(false, Ordering::SeqCst)
-        {
-            if let Some(thread) = &self.thread {
-                thread.unpark();
-            }
+        let mut pending = self.lock();
+        line.write_to(&mut pending.lines);
+        pending.lines.push(b'\n');
+        if pending.thread_waiting {
+            pending.thread_waiting = false;
+            drop(pending);
+            self.line_queued.notify_one();
         }
     }
 
     /// The log's thread: waits for a line, lets others gather for the window, writes.
     fn run(&self) {
-        let mut batch = Vec::new();
+        let mut spare = Vec::new();
         loop {
-            // Set before the buffers are looked at: a line appended after a buffer was
-            // seen empty is appended after the flag was set, and its call wakes us.
-            self.thread_waiting.store(true, Ordering::SeqCst);
-            while self.is_empty() {
-                thread::park();
+            let mut pending = self.lock();
+            while pending.lines.is_empty() {
+                pending.thread_waiting = true;
+                pending = self
+                    .line_queued
+                    .wait(pending)
+                    .unwrap_or_else(PoisonError::into_inner);
             }
-            self.thread_waiting.store(false, Ordering::SeqCst);
+            drop(pending);
             thread::sleep(BATCH_WINDOW);
-            self.write_batch(&mut io::stdout().lock(), &mut batch);
+            self.write_batch(&mut io::stdout().lock(), &mut spare);
         }
     }
 
@@ -245,40 +210,20 @@ impl BatchWriter {
         self.write_batch(&mut io::stdout().lock(), &mut Vec::new());
     }
 
-    /// Takes every thread's pending lines, puts them into `batch` (emptied first) in the
-    /// order they were appended, and writes them to `out`. Callers hold stdout's lock
-    /// before the lines are taken, which keeps batches in order between the thread and
-    /// [`flush`].
-    fn write_batch(&self, out: &mut impl Write, batch: &mut Vec<u8>) {
-        let taken: Vec<Lines> = self
-            .buffers
-            .iter()
-            .map(|buffer| std::mem::take(&mut *buffer.lock()))
-            .collect();
-        let mut order: Vec<(Instant, &[u8])> = Vec::new();
-        for lines in &taken {
-            let mut start = 0;
-            for &(appended, end) in &lines.ends {
-                order.push((appended, &lines.text[start..end]));
-                start = end;
-            }
-        }
-        // Each thread's lines are in order already: a stable sort merges the runs.
-        order.sort_by_key(|&(appended, _)| appended);
-        batch.clear();
-        for (_, line) in order {
-            batch.extend_from_slice(line);
-        }
-        if !batch.is_empty() {
-            write_out(out, batch);
+    /// Swaps the pending lines for `spare` (emptied) and writes them to `out`. Callers
+    /// hold stdout's lock before the lines are taken, which keeps batches in order
+    /// between the thread and [`flush`].
+    fn write_batch(&self, out: &mut impl Write, spare: &mut Vec<u8>) {
+        spare.clear();
+        std::mem::swap(&mut self.lock().lines, spare);
+        if !spare.is_empty() {
+            write_out(out, spare);
         }
     }
 
-    /// Whether no line is pending.
-    fn is_empty(&self) -> bool {
-        self.buffers
-            .iter()
-            .all(|buffer| buffer.lock().ends.is_empty())
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        // A panic while a line was appended leaves at worst that line cut short.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -337,80 +282,7 @@ mod tests {
                 "\n",
             )
         );
-        assert!(writer.is_empty());
-    }
-
-    /// Two threads take turns: their lines come out in the order appended, not one
-    /// thread's after the other's.
-    #[test]
-    fn lines_of_threads_taking_turns_are_written_in_the_order_appended() {
-        let writer = BatchWriter::default();
-        let (to_second, second_turn) = std::sync::mpsc::channel();
-        let (to_first, first_turn) = std::sync::mpsc::channel();
-        thread::scope(|scope| {
-            let writer = &writer;
-            scope.spawn(move || {
-                for call in [0, 2, 4] {
-                    writer.append(&IdentityLine::new(&format!("fn.call{call}"), None, None));
-                    to_second.send(()).unwrap();
-                    let _ = first_turn.recv();
-                }
-            });
-            scope.spawn(move || {
-                for call in [1, 3, 5] {
-                    second_turn.recv().unwrap();
-                    writer.append(&IdentityLine::new(&format!("fn.call{call}"), None, None));
-                    to_first.send(()).unwrap();
-                }
-            });
-        });
-        let mut written = Vec::new();
-        writer.write_batch(&mut written, &mut Vec::new());
-        let functions: Vec<String> = String::from_utf8(written)
-            .unwrap()
-            .lines()
-            .map(|line| {
-                serde_json::from_str::<IdentityEvent>(line)
-                    .unwrap()
-                    .function
-            })
-            .collect();
-        let expected: Vec<String> = (0..6).map(|call| format!("fn.call{call}")).collect();
-        assert_eq!(functions, expected);
-    }
-
-    #[test]
-    fn lines_of_several_threads_are_all_written_each_threads_in_order() {
-        let writer = BatchWriter::default();
-        thread::scope(|scope| {
-            for station in ["oven", "counter"] {
-                let writer = &writer;
-                scope.spawn(move || {
-                    for call in 0..100 {
-                        let function = format!("fn.call{call}");
-                        writer.append(&IdentityLine::new(&function, None, Some(station)));
-                    }
-                });
-            }
-        });
-        let mut written = Vec::new();
-        writer.write_batch(&mut written, &mut Vec::new());
-        let lines: Vec<IdentityEvent> = String::from_utf8(written)
-            .unwrap()
-            .lines()
-            .map(|line| serde_json::from_str(line).unwrap())
-            .collect();
-        assert_eq!(lines.len(), 200);
-        for station in ["oven", "counter"] {
-            let functions: Vec<&str> = lines
-                .iter()
-                .filter(|event| event.station.as_deref() == Some(station))
-                .map(|event| event.function.as_str())
-                .collect();
-            let expected: Vec<String> = (0..100).map(|call| format!("fn.call{call}")).collect();
-            assert_eq!(functions, expected, "{station}");
-        }
-        assert!(writer.is_empty());
+        assert!(writer.lock().lines.is_empty());
     }
 
     /// Text that JSON must escape stays the same text when the line is read back.

@@ -227,6 +227,7 @@ impl std::fmt::Debug for FunctionRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::message::Headers;
     use telepact_schema::Schema;
 
     /// A payload within the shared request is kept as a slice of it; any other is
@@ -254,5 +255,36 @@ mod tests {
             ..inputs
         };
         assert_ne!(unshared.keep(payload).as_ptr(), payload.as_ptr());
+    }
+
+    /// A function whose answer borrows what it holds, not a clone of it.
+    struct Greeter {
+        greeting: String,
+    }
+
+    impl Function for Greeter {
+        fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>> {
+            Box::pin(async move {
+                tokio::task::yield_now().await;
+                let mut payload = serde_json::Map::new();
+                let greeting = format!("{} from {}", self.greeting, request.target());
+                payload.insert("greeting".into(), greeting.into());
+                Ok(Message::new(Headers::new(), "Ok_", payload))
+            })
+        }
+    }
+
+    #[tokio::test]
+    async fn a_functions_future_may_borrow_the_function() {
+        let router = FunctionRouter::new().route(
+            "fn.greet",
+            Greeter {
+                greeting: "hello".into(),
+            },
+        );
+        let request = Message::new(Headers::new(), "fn.greet", serde_json::Map::new());
+        let answer = router.call(request).await.expect("answers");
+        assert_eq!(answer.target(), "Ok_");
+        assert_eq!(answer.body()["Ok_"]["greeting"], "hello from fn.greet");
     }
 }
