@@ -24,10 +24,8 @@ pub type HandlerError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// One function's implementation, untyped.
 pub trait Function: Send + Sync + 'static {
-    /// Handles `request` and answers its result message. The future may borrow the
-    /// function: what it holds (a handler, say) is reached without cloning a shared
-    /// `Arc`, whose count every worker thread would otherwise write on every call.
-    fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>>;
+    /// Handles `request` and answers its result message.
+    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>>;
 }
 
 impl<F, Fut> Function for F
@@ -35,7 +33,7 @@ where
     F: Fn(Message) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Result<Message, HandlerError>> + Send + 'static,
 {
-    fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>> {
+    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
         Box::pin(self(request))
     }
 }
@@ -189,7 +187,7 @@ impl FunctionRouter {
     ///
     /// The function's own future, as it is: a middleware hands it on as its answer
     /// without wrapping (and boxing) it again.
-    pub fn call(&self, request: Message) -> BoxFuture<'_, Result<Message, HandlerError>> {
+    pub fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
         if let Some(next) = &self.next {
             return next.call(request);
         }
@@ -227,7 +225,6 @@ impl std::fmt::Debug for FunctionRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::message::Headers;
     use telepact_schema::Schema;
 
     /// A payload within the shared request is kept as a slice of it; any other is
@@ -255,36 +252,5 @@ mod tests {
             ..inputs
         };
         assert_ne!(unshared.keep(payload).as_ptr(), payload.as_ptr());
-    }
-
-    /// A function whose answer borrows what it holds, not a clone of it.
-    struct Greeter {
-        greeting: String,
-    }
-
-    impl Function for Greeter {
-        fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>> {
-            Box::pin(async move {
-                tokio::task::yield_now().await;
-                let mut payload = serde_json::Map::new();
-                let greeting = format!("{} from {}", self.greeting, request.target());
-                payload.insert("greeting".into(), greeting.into());
-                Ok(Message::new(Headers::new(), "Ok_", payload))
-            })
-        }
-    }
-
-    #[tokio::test]
-    async fn a_functions_future_may_borrow_the_function() {
-        let router = FunctionRouter::new().route(
-            "fn.greet",
-            Greeter {
-                greeting: "hello".into(),
-            },
-        );
-        let request = Message::new(Headers::new(), "fn.greet", serde_json::Map::new());
-        let answer = router.call(request).await.expect("answers");
-        assert_eq!(answer.target(), "Ok_");
-        assert_eq!(answer.body()["Ok_"]["greeting"], "hello from fn.greet");
     }
 }

@@ -169,8 +169,10 @@ struct Link {
 }
 
 impl crate::router::Function for Link {
-    fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>> {
-        self.middleware.call(request, &self.router)
+    fn call(&self, request: Message) -> BoxFuture<'static, Result<Message, HandlerError>> {
+        let middleware = Arc::clone(&self.middleware);
+        let router = self.router.clone();
+        Box::pin(async move { middleware.call(request, &router).await })
     }
 }
 

@@ -14,7 +14,7 @@ use serde_json::Value;
 use super::FunctionInput;
 use crate::binary::{BinaryEncoding, Reader, read_checked_pack};
 use crate::message::{CheckedCall, Headers, Message};
-use crate::router::{BoxFuture, Function, FunctionRouter, HandlerError, ReadInput};
+use crate::router::{FunctionRouter, HandlerError, ReadInput};
 use crate::validate::{Compiled, Expect, FieldSet, NotRead, read_checked};
 
 /// What a generated handler method sees of a request besides its input.
@@ -182,39 +182,15 @@ where
     Rq: DeserializeOwned + Send + 'static,
     Rs: Default + PartialEq + Serialize + Send + 'static,
 {
-    let route = TypedRoute::<H, I, Rq, Rs> {
-        handler: Arc::clone(handler),
-        types: PhantomData,
-    };
-    router.insert_typed(I::NAME, read_input::<I>(), route);
-}
-
-/// The route of the function whose input is `I`. A call borrows the handler rather than
-/// clone its `Arc`, a count every worker thread would otherwise write on every call.
-struct TypedRoute<H, I, Rq, Rs> {
-    handler: Arc<H>,
-    types: PhantomData<RouteTypes<I, Rq, Rs>>,
-}
-
-/// A route's input and header types, named without being held: the route is `Send` and
-/// `Sync` whatever they are.
-type RouteTypes<I, Rq, Rs> = fn() -> (I, Rq, Rs);
-
-impl<H, I, Rq, Rs> Function for TypedRoute<H, I, Rq, Rs>
-where
-    H: Send + Sync + 'static,
-    I: Route<H, Rq, Rs>,
-    I::Output: Send + Sync + 'static,
-    Rq: DeserializeOwned + Send + 'static,
-    Rs: Default + PartialEq + Serialize + Send + 'static,
-{
-    fn call<'a>(&'a self, request: Message) -> BoxFuture<'a, Result<Message, HandlerError>> {
-        Box::pin(async move {
+    let routed = Arc::clone(handler);
+    router.insert_typed(I::NAME, read_input::<I>(), move |request: Message| {
+        let handler = Arc::clone(&routed);
+        async move {
             let (input, mut context): (I, Context<Rq, Rs>) = decode_request(request)?;
-            let output = I::serve(&self.handler, input, &mut context).await?;
+            let output = I::serve(&handler, input, &mut context).await?;
             encode_response(output, context)
-        })
-    }
+        }
+    });
 }
 
 /// How the typed route `I` reads its input from a request.
