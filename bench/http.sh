@@ -15,6 +15,7 @@
 #
 # Besides requests/s, each line gives the server's CPU time per request (user + system,
 # from /proc): unlike the rate, it hardly moves when other processes load the machine.
+# The last lines give each server's mean ratio over the rounds and its standard error.
 #
 # Loopback only. Each server stops by itself (a --seconds limit) and is killed on exit.
 # wrk and the server share the machine's cores, so on a small machine the figures
@@ -103,6 +104,26 @@ compare() {
     ratio="$(awk -v t="$telepact" -v b="$bare" 'BEGIN { printf "%.1f", 100 * t / b }')"
     printf '%-6s bare axum %9s req/s (%s µs CPU/req), telepact %9s req/s (%s µs CPU/req), ratio %5s %%, load %s\n' \
         "$1" "$bare" "$bare_cpu" "$telepact" "$telepact_cpu" "$ratio" "$(cut -d' ' -f1 /proc/loadavg)"
+    echo "$1 $ratio" >>"$WORK/ratios"
+}
+
+# Prints each server's mean ratio over the rounds, with its standard error: a round's
+# ratio moves by a few points on a shared machine, so a difference between two runs
+# smaller than about twice the errors is not one.
+summarize() {
+    awk '{ n[$1]++; sum[$1] += $2; squares[$1] += $2 * $2 }
+        END {
+            for (server in n) {
+                mean = sum[server] / n[server]
+                line = sprintf("%-6s mean ratio %.1f %% over %d rounds", server, mean, n[server])
+                if (n[server] > 1) {
+                    variance = (squares[server] - n[server] * mean * mean) / (n[server] - 1)
+                    if (variance < 0) variance = 0
+                    line = line sprintf(" (standard error %.1f)", sqrt(variance / n[server]))
+                }
+                print line
+            }
+        }' "$WORK/ratios"
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by wrk and server," \
@@ -115,3 +136,4 @@ for round in $(seq "$ROUNDS"); do
     [[ "$WHICH" == bakery ]] || compare echo "$order"
     [[ "$WHICH" == echo ]] || compare bakery "$order"
 done
+summarize
