@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use metrics::{Counter, Gauge, Histogram, Key, KeyName, Metadata, Recorder, SharedString, Unit};
 use telepact::schema::Schema;
-use telepact::{FunctionRouter, Server};
+use telepact::{FunctionRouter, Server, ServerBuilder};
 
 const SCHEMA: &str = r#"[{"fn.noop": {}, "->": [{"Ok_": {}}]}]"#;
 
@@ -72,13 +72,16 @@ fn calls_counted(seen: &[(String, Vec<String>, String)]) -> Vec<(String, &str)> 
         .collect()
 }
 
-fn metrics_server() -> Server {
+/// A server of [`SCHEMA`], open to all, its metrics set up by `metrics`.
+fn server_of(metrics: impl FnOnce(ServerBuilder) -> ServerBuilder) -> Server {
     let schema = Schema::from_text(SCHEMA).expect("schema loads");
-    Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .metrics(true)
-        .build()
-        .expect("server builds")
+    let builder = Server::builder(schema, FunctionRouter::new()).auth_required(false);
+    metrics(builder).build().expect("server builds")
+}
+
+/// A server of [`SCHEMA`] reporting through the `metrics` facade.
+fn metrics_server() -> Server {
+    server_of(|builder| builder.metrics(true))
 }
 
 #[test]
@@ -218,12 +221,7 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
 
 /// A server of [`SCHEMA`] reporting to `recorder`, a recorder of its own.
 fn server_reporting_to(recorder: impl Recorder + Send + Sync + 'static) -> Server {
-    let schema = Schema::from_text(SCHEMA).expect("schema loads");
-    Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .metrics_recorder(recorder)
-        .build()
-        .expect("server builds")
+    server_of(|builder| builder.metrics_recorder(recorder))
 }
 
 /// A server reporting to a [`DebuggingRecorder`] of its own, and what reads that recorder.
