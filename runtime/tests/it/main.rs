@@ -24,6 +24,7 @@ mod client_server;
 mod conformance_binary;
 mod conformance_mock;
 mod conformance_server;
+mod http2_tls;
 mod http_transport;
 mod logging;
 mod nats;

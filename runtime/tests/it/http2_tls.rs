@@ -1,0 +1,258 @@
+//! The HTTP transport's other protocols: HTTP/2 in cleartext, TLS by ALPN, and idle
+//! HTTP/2 connections.
+#![cfg(feature = "axum")]
+
+use serde_json::{Map, Value, json};
+use telepact::client::tls;
+use telepact::http::{self, HttpOptions};
+use telepact::schema::Schema;
+use telepact::{FunctionRouter, HandlerError, Headers, Message, PeerAddress, Server};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+use super::http_transport::{SCHEMA, start};
+
+/// hyper lets an HTTP/2 connection idle forever once it has made a request; the server
+/// closes it after the head timeout, as HTTP/1 keep-alive connections are, but not while
+/// a request is in flight. The handler answers with the caller's port, so a new port
+/// means a new connection, after waiting `waitMs!` when asked to.
+#[tokio::test]
+async fn an_idle_http2_connection_is_closed() {
+    let schema = Schema::from_text(
+        r#"[{"fn.port": {"waitMs!": "integer"}, "->": [{"Ok_": {"port": "integer"}}]}]"#,
+    )
+    .expect("schema loads");
+    let router = FunctionRouter::new().route("fn.port", |request: Message| async move {
+        let wait = request
+            .payload()
+            .and_then(|payload| payload.get("waitMs!"))
+            .and_then(Value::as_u64)
+            .unwrap_or(0);
+        tokio::time::sleep(std::time::Duration::from_millis(wait)).await;
+        let port = request
+            .extensions
+            .get::<PeerAddress>()
+            .map(|peer| peer.0.port());
+        let mut payload = Map::new();
+        payload.insert("port".to_string(), json!(port.unwrap_or_default()));
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(500));
+    let app = http::router(server, &HttpOptions::default());
+    tokio::spawn(http::serve_with(
+        listener,
+        app,
+        std::future::pending(),
+        serve,
+    ));
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::plain_http_config().expect("a TLS setup"))
+        .http2_prior_knowledge()
+        .build()
+        .expect("client builds");
+    let caller_port = |wait_ms: u64| {
+        let client = client.clone();
+        async move {
+            let response = client
+                .post(format!("http://127.0.0.1:{port}{}", http::DEFAULT_PATH))
+                .body(format!(
+                    r#"[{{}}, {{"fn.port": {{"waitMs!": {wait_ms}}}}}]"#
+                ))
+                .send()
+                .await
+                .expect("answered");
+            assert_eq!(response.version(), reqwest::Version::HTTP_2);
+            let body = response.bytes().await.expect("a body");
+            let answer: Value = serde_json::from_slice(&body).expect("JSON");
+            answer[1]["Ok_"]["port"].as_u64().expect("a port")
+        }
+    };
+
+    let first = caller_port(0).await;
+    assert_eq!(caller_port(0).await, first, "a busy connection is kept");
+    // A request that starts within the limit and runs past it keeps the connection.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    assert_eq!(caller_port(1000).await, first, "a slow request is answered");
+    assert_eq!(
+        caller_port(0).await,
+        first,
+        "a connection busy past the limit is kept"
+    );
+    tokio::time::sleep(std::time::Duration::from_millis(2000)).await;
+    assert_ne!(
+        caller_port(0).await,
+        first,
+        "the idle connection was closed"
+    );
+}
+
+#[tokio::test]
+async fn http2_cleartext_round_trips() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let client = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls::plain_http_config().expect("a TLS setup"))
+        .http2_prior_knowledge()
+        .build()
+        .expect("client builds");
+    let response = client
+        .post(format!("http://127.0.0.1:{port}{}", http::DEFAULT_PATH))
+        .body(r#"[{}, {"fn.ping_": {}}]"#)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.version(), reqwest::Version::HTTP_2);
+    assert_eq!(
+        response.bytes().await.expect("a body").as_ref(),
+        br#"[{},{"Ok_":{}}]"#
+    );
+    let _ = stop.send(());
+}
+
+/// A self-signed certificate for 127.0.0.1: its PEM and its key's PEM.
+fn self_signed() -> (String, String) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("generates");
+    (certified.cert.pem(), certified.signing_key.serialize_pem())
+}
+
+/// Serves the `SCHEMA` server over TLS with `certificate`; returns its port, the stop
+/// handle and the serving task.
+async fn start_tls(
+    certificate: &str,
+    key: &str,
+) -> (
+    u16,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let tls = http::TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).expect("usable");
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(http::serve_with(
+        listener,
+        http::router(server, &HttpOptions::default()),
+        async {
+            let _ = stopped.await;
+        },
+        http::ServeOptions::default().tls(tls),
+    ));
+    (port, stop, serving)
+}
+
+#[tokio::test]
+async fn tls_serves_http1_and_http2_by_alpn_and_stops() {
+    let (certificate, key) = self_signed();
+    let (port, stop, serving) = start_tls(&certificate, &key).await;
+    let trusting = || tls::config_trusting(certificate.as_bytes()).expect("a certificate");
+    let mut http1_only = trusting();
+    http1_only.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let http1 = reqwest::Client::builder()
+        .tls_backend_preconfigured(http1_only)
+        .http1_only()
+        .build()
+        .expect("client builds");
+    let negotiated = reqwest::Client::builder()
+        .tls_backend_preconfigured(trusting())
+        .build()
+        .expect("client builds");
+    let url = format!("https://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    for (client, version) in [
+        (http1, reqwest::Version::HTTP_11),
+        (negotiated, reqwest::Version::HTTP_2),
+    ] {
+        let response = client
+            .post(&url)
+            .body(r#"[{}, {"fn.ping_": {}}]"#)
+            .send()
+            .await
+            .expect("answered");
+        assert_eq!(response.version(), version);
+        assert_eq!(
+            response.bytes().await.expect("a body").as_ref(),
+            br#"[{},{"Ok_":{}}]"#
+        );
+    }
+
+    // Plain HTTP to the TLS port gets no HTTP answer.
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let _ = stream
+        .write_all(b"POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        .await;
+    let mut plain = Vec::new();
+    let _ = stream.read_to_end(&mut plain).await;
+    assert!(!plain.starts_with(b"HTTP/"), "{plain:?}");
+
+    stop.send(()).expect("server is running");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(10), serving).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
+}
+
+#[cfg(feature = "http-client-rustls")]
+#[tokio::test]
+async fn the_client_calls_over_tls_trusting_only_the_given_ca() {
+    use telepact::client::{ClientError, HttpTransport};
+    use telepact::{Client, ClientOptions};
+
+    let (certificate, key) = self_signed();
+    let (port, stop, _serving) = start_tls(&certificate, &key).await;
+    let url = format!("https://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    for binary in [false, true] {
+        let transport = HttpTransport::trusting(&url, certificate.as_bytes()).expect("a valid url");
+        let client = Client::with_options(transport, ClientOptions::default().binary(binary));
+        for _ in 0..2 {
+            let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+            let response = client.request(request).await.expect("answered");
+            assert_eq!(response.target(), "Ok_");
+        }
+    }
+    // Without the CA the server's certificate is not trusted.
+    let (other, _) = self_signed();
+    let transport = HttpTransport::trusting(&url, other.as_bytes()).expect("a valid url");
+    let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+    let refused = Client::new(transport).request(request).await;
+    assert!(
+        matches!(refused, Err(ClientError::Transport(_))),
+        "{refused:?}"
+    );
+    let _ = stop.send(());
+}
+
+#[test]
+fn tls_configs_refuse_what_they_cannot_use() {
+    use http::{TlsConfig, TlsError};
+
+    let (certificate, key) = self_signed();
+    assert!(TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).is_ok());
+    assert!(matches!(
+        TlsConfig::from_pem(b"", key.as_bytes()),
+        Err(TlsError::NoCertificate)
+    ));
+    assert!(matches!(
+        TlsConfig::from_pem(certificate.as_bytes(), b"not a key"),
+        Err(TlsError::Pem(_))
+    ));
+    let (_, other_key) = self_signed();
+    assert!(matches!(
+        TlsConfig::from_pem(certificate.as_bytes(), other_key.as_bytes()),
+        Err(TlsError::Rustls(_))
+    ));
+    let missing = TlsConfig::from_pem_files("/nonexistent/cert.pem", "/nonexistent/key.pem");
+    assert!(
+        matches!(&missing, Err(TlsError::Read { path, .. }) if path.ends_with("cert.pem")),
+        "{missing:?}"
+    );
+}
