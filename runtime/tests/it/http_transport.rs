@@ -55,17 +55,20 @@ async fn read_until_closed(stream: &mut TcpStream) -> (String, bool) {
     )
 }
 
+/// Connects to `port`, sends `bytes` and reads as [`read_until_closed`] does.
+async fn send_and_read(port: u16, bytes: &[u8]) -> (String, bool) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    stream.write_all(bytes).await.expect("writes");
+    read_until_closed(&mut stream).await
+}
+
 #[tokio::test]
 async fn a_request_head_that_does_not_arrive_in_time_closes_the_connection() {
     let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(200));
     let (port, _stop) = start_serving(HttpOptions::default(), serve).await;
-    let mut slow = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    slow.write_all(b"POST /api/telepact HTTP/1.1\r\nHost: x\r\n")
-        .await
-        .expect("writes");
-    let (_, closed) = read_until_closed(&mut slow).await;
+    let (_, closed) = send_and_read(port, b"POST /api/telepact HTTP/1.1\r\nHost: x\r\n").await;
     assert!(
         closed,
         "the server closes a connection whose head never ends"
@@ -73,33 +76,21 @@ async fn a_request_head_that_does_not_arrive_in_time_closes_the_connection() {
 
     // So are one that sends nothing and one that stops before the server can tell
     // HTTP/1 (`POST`) from HTTP/2 (`PRI * HTTP/2.0`).
-    let mut silent = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    let (_, closed) = read_until_closed(&mut silent).await;
+    let (_, closed) = send_and_read(port, b"").await;
     assert!(closed, "a silent connection is closed");
-    let mut undecided = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    undecided.write_all(b"P").await.expect("writes");
-    let (_, closed) = read_until_closed(&mut undecided).await;
+    let (_, closed) = send_and_read(port, b"P").await;
     assert!(
         closed,
         "a connection that never shows its protocol is closed"
     );
 
     // A keep-alive connection that sends nothing more is closed the same way.
-    let mut idle = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    let body = br#"[{}, {"fn.ping_": {}}]"#;
+    let body = r#"[{}, {"fn.ping_": {}}]"#;
     let request = format!(
-        "POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        "POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
         body.len()
     );
-    idle.write_all(request.as_bytes()).await.expect("writes");
-    idle.write_all(body).await.expect("writes");
-    let (answer, closed) = read_until_closed(&mut idle).await;
+    let (answer, closed) = send_and_read(port, request.as_bytes()).await;
     assert!(answer.starts_with("http/1.1 200"), "{answer}");
     assert!(closed, "an idle keep-alive connection is closed");
 }
