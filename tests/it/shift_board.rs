@@ -444,6 +444,16 @@ fn over_http2(client: reqwest::Client, url: String) -> impl Transport {
     }
 }
 
+/// Three shifts in JSON, all answered in JSON, then three in binary, all answered in
+/// MessagePack (the first answer brings the encoding), POSTed over HTTP/2 with `client`.
+async fn shifts_over_http2_in_json_and_binary(client: reqwest::Client, url: String) {
+    assert_eq!(
+        three_shifts_over(over_http2(client.clone(), url.clone()), false).await,
+        0
+    );
+    assert_eq!(three_shifts_over(over_http2(client, url), true).await, 3);
+}
+
 /// Three typed `fn.myShift` calls over `transport`, each answered with the lead
 /// baker's shift; returns how many answers were MessagePack.
 async fn three_shifts_over(transport: impl Transport, binary: bool) -> usize {
@@ -488,12 +498,7 @@ async fn typed_calls_over_cleartext_http2_in_json_and_binary() {
         .http2_prior_knowledge()
         .build()
         .expect("client builds");
-    assert_eq!(
-        three_shifts_over(over_http2(h2c.clone(), url.clone()), false).await,
-        0
-    );
-    // In binary, every answer is MessagePack: the first brings the encoding.
-    assert_eq!(three_shifts_over(over_http2(h2c, url), true).await, 3);
+    shifts_over_http2_in_json_and_binary(h2c, url).await;
 }
 
 #[tokio::test]
@@ -513,11 +518,7 @@ async fn typed_calls_over_http2_with_tls_in_json_and_binary() {
         .tls_backend_preconfigured(tls::config_trusting(certificate.as_bytes()).expect("usable"))
         .build()
         .expect("client builds");
-    assert_eq!(
-        three_shifts_over(over_http2(https.clone(), url.clone()), false).await,
-        0
-    );
-    assert_eq!(three_shifts_over(over_http2(https, url), true).await, 3);
+    shifts_over_http2_in_json_and_binary(https, url).await;
 }
 
 #[tokio::test]
