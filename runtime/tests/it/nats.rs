@@ -51,6 +51,14 @@ fn server() -> Server {
         .expect("server builds")
 }
 
+/// A worker of the test [`server`] in the `adders` queue group, on its own
+/// connection to the NATS server at `url`.
+async fn worker(url: &str) -> nats::Worker {
+    nats::serve(server(), connect(url).await, SUBJECT, "adders")
+        .await
+        .expect("worker subscribes")
+}
+
 async fn connect(url: &str) -> nats::async_nats::Client {
     nats::connect(url, TIMEOUT)
         .await
@@ -83,14 +91,7 @@ async fn a_worker_answers_json_and_binary_calls_over_nats() {
     let Some(nats_server) = NatsServer::start() else {
         return;
     };
-    let worker = nats::serve(
-        server(),
-        connect(&nats_server.url()).await,
-        SUBJECT,
-        "adders",
-    )
-    .await
-    .expect("worker subscribes");
+    let worker = worker(&nats_server.url()).await;
 
     for binary in [false, true] {
         let client = nats_client(&nats_server.url(), binary).await;
@@ -108,14 +109,7 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
     let Some(nats_server) = NatsServer::start() else {
         return;
     };
-    let worker = nats::serve(
-        server(),
-        connect(&nats_server.url()).await,
-        SUBJECT,
-        "adders",
-    )
-    .await
-    .expect("worker subscribes");
+    let worker = worker(&nats_server.url()).await;
     let app = nats::gateway(
         connect(&nats_server.url()).await,
         SUBJECT,
@@ -259,12 +253,8 @@ async fn killing_one_of_two_workers_leaves_the_other_serving() {
         return;
     };
     let url = nats_server.url();
-    let doomed = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
-        .await
-        .expect("subscribes");
-    let survivor = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
-        .await
-        .expect("subscribes");
+    let doomed = worker(&url).await;
+    let survivor = worker(&url).await;
 
     const CALLERS: usize = 8;
     const CALLS: usize = 100;
@@ -305,9 +295,7 @@ async fn workers_and_gateway_resume_after_a_nats_restart() {
         return;
     };
     let url = nats_server.url();
-    let worker = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
-        .await
-        .expect("subscribes");
+    let worker = worker(&url).await;
     let app = nats::gateway(connect(&url).await, SUBJECT, &HttpOptions::default());
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
@@ -373,9 +361,7 @@ async fn draining_finishes_the_calls_in_flight_and_takes_no_new_ones() {
         return;
     };
     let url = nats_server.url();
-    let worker = nats::serve(server(), connect(&url).await, SUBJECT, "adders")
-        .await
-        .expect("subscribes");
+    let worker = worker(&url).await;
     let client = Arc::new(nats_client(&url, false).await);
     let mut calls = tokio::task::JoinSet::new();
     for _ in 0..5 {
