@@ -8,9 +8,9 @@ use telepact::http::{self, HttpOptions};
 use telepact::schema::Schema;
 use telepact::{FunctionRouter, HandlerError, Headers, Message, PeerAddress, Server};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpStream;
 
-use super::http_transport::{SCHEMA, start};
+use super::http_transport::{schema_server, serve_app, start};
 
 /// hyper lets an HTTP/2 connection idle forever once it has made a request; the server
 /// closes it after the head timeout, as HTTP/1 keep-alive connections are, but not while
@@ -41,16 +41,9 @@ async fn an_idle_http2_connection_is_closed() {
         .auth_required(false)
         .build()
         .expect("server builds");
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
-    let port = listener.local_addr().expect("has an address").port();
     let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(500));
     let app = http::router(server, &HttpOptions::default());
-    tokio::spawn(http::serve_with(
-        listener,
-        app,
-        std::future::pending(),
-        serve,
-    ));
+    let (port, _stop, _serving) = serve_app(app, serve).await;
     let client = reqwest::Client::builder()
         .tls_backend_preconfigured(tls::plain_http_config().expect("a TLS setup"))
         .http2_prior_knowledge()
@@ -121,7 +114,7 @@ fn self_signed() -> (String, String) {
     (certified.cert.pem(), certified.signing_key.serialize_pem())
 }
 
-/// Serves the `SCHEMA` server over TLS with `certificate`; returns its port, the stop
+/// Serves the schema server (`schema_server`) over TLS with `certificate`; returns its port, the stop
 /// handle and the serving task.
 async fn start_tls(
     certificate: &str,
@@ -131,24 +124,9 @@ async fn start_tls(
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
 ) {
-    let schema = Schema::from_text(SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .build()
-        .expect("server builds");
     let tls = http::TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).expect("usable");
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
-    let port = listener.local_addr().expect("has an address").port();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let serving = tokio::spawn(http::serve_with(
-        listener,
-        http::router(server, &HttpOptions::default()),
-        async {
-            let _ = stopped.await;
-        },
-        http::ServeOptions::default().tls(tls),
-    ));
-    (port, stop, serving)
+    let app = http::router(schema_server(), &HttpOptions::default());
+    serve_app(app, http::ServeOptions::default().tls(tls)).await
 }
 
 #[tokio::test]

@@ -12,7 +12,7 @@ use telepact::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
-pub(crate) const SCHEMA: &str = r#"[{"fn.nothing": {}, "->": [{"Ok_": {}}]}]"#;
+const SCHEMA: &str = r#"[{"fn.nothing": {}, "->": [{"Ok_": {}}]}]"#;
 
 /// Starts the endpoint; returns its port and a handle that stops it gracefully.
 pub(crate) async fn start(options: HttpOptions) -> (u16, tokio::sync::oneshot::Sender<()>) {
@@ -24,20 +24,37 @@ async fn start_serving(
     options: HttpOptions,
     serve: http::ServeOptions,
 ) -> (u16, tokio::sync::oneshot::Sender<()>) {
+    let (port, stop, _) = serve_app(http::router(schema_server(), &options), serve).await;
+    (port, stop)
+}
+
+/// The server of [`SCHEMA`], open to every caller.
+pub(crate) fn schema_server() -> Server {
     let schema = Schema::from_text(SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
+    Server::builder(schema, FunctionRouter::new())
         .auth_required(false)
         .build()
-        .expect("server builds");
+        .expect("server builds")
+}
+
+/// Serves `app` with `serve` on a free loopback port until the stop handle is used or
+/// dropped; returns the port, that handle and the serving task.
+pub(crate) async fn serve_app(
+    app: axum::Router,
+    serve: http::ServeOptions,
+) -> (
+    u16,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
     let port = listener.local_addr().expect("has an address").port();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let router = http::router(server, &options);
     let shutdown = async {
         let _ = stopped.await;
     };
-    tokio::spawn(http::serve_with(listener, router, shutdown, serve));
-    (port, stop)
+    let serving = tokio::spawn(http::serve_with(listener, app, shutdown, serve));
+    (port, stop, serving)
 }
 
 /// Reads `stream` to its end (or for at most 20 s); returns what came and whether the
@@ -249,11 +266,9 @@ async fn the_peer_address_and_layer_extensions_reach_the_auth_hook_and_the_handl
         .on_auth(LoopbackOnly)
         .build()
         .expect("server builds");
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
-    let port = listener.local_addr().expect("has an address").port();
     let app = http::router(server.clone(), &HttpOptions::default())
         .layer(axum::Extension(Gateway("edge")));
-    tokio::spawn(http::serve(listener, app, std::future::pending()));
+    let (port, _stop, _serving) = serve_app(app, http::ServeOptions::default()).await;
 
     let request = br#"[{"@auth_": {"Token": {"token": "t"}}}, {"fn.whereFrom": {}}]"#;
     let (_, body) = post(port, "/api/telepact", request).await;
@@ -423,9 +438,7 @@ async fn tower_http_layers_wrap_the_endpoint() {
                 Duration::from_secs(1),
             )),
     );
-    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
-    let port = listener.local_addr().expect("has an address").port();
-    tokio::spawn(http::serve(listener, app, std::future::pending()));
+    let (port, _stop, _serving) = serve_app(app, http::ServeOptions::default()).await;
 
     let api = br#"[{}, {"fn.api_": {}}]"#;
     let (head, body) = post_with(port, "Accept-Encoding: gzip\r\n", api).await;
