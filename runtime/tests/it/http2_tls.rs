@@ -114,8 +114,8 @@ fn self_signed() -> (String, String) {
     (certified.cert.pem(), certified.signing_key.serialize_pem())
 }
 
-/// Serves the schema server (`schema_server`) over TLS with `certificate`; returns its port, the stop
-/// handle and the serving task.
+/// Serves [`schema_server`] over TLS with `certificate`; returns its port, the stop handle
+/// and the serving task.
 async fn start_tls(
     certificate: &str,
     key: &str,
