@@ -191,7 +191,7 @@ pub async fn read_body(
     body: axum::body::Body,
     limits: BodyLimits,
 ) -> Result<Bytes, (StatusCode, &'static str)> {
-    let mut reading = std::pin::pin!(axum::body::to_bytes(body, limits.bytes));
+    let mut reading = std::pin::pin!(whole_body(body, limits.bytes));
     // A small body comes in with the request head, and hyper hands it over in the same
     // turn of the connection's task: look again after yielding once before starting a
     // timer (about a thousand instructions a request), which only a body still on its
@@ -220,6 +220,34 @@ pub async fn read_body(
             (StatusCode::BAD_REQUEST, "request body could not be read")
         }
     })
+}
+
+/// The body's data, at most `limit` bytes of it. A body that comes in one frame, as a
+/// small one does, is handed on as it came: no list of frames, no copy (what
+/// `axum::body::to_bytes` builds and copies out of for every body).
+async fn whole_body(body: axum::body::Body, limit: usize) -> Result<Bytes, axum::Error> {
+    use http_body_util::BodyExt as _;
+
+    let mut body = http_body_util::Limited::new(body, limit);
+    let mut whole = Bytes::new();
+    let mut joined: Option<bytes::BytesMut> = None;
+    while let Some(frame) = body.frame().await {
+        // Trailers carry no data.
+        let Ok(data) = frame.map_err(axum::Error::new)?.into_data() else {
+            continue;
+        };
+        match &mut joined {
+            Some(joined) => joined.extend_from_slice(&data),
+            None if whole.is_empty() => whole = data,
+            None => {
+                let mut both = bytes::BytesMut::with_capacity(whole.len() + data.len());
+                both.extend_from_slice(&whole);
+                both.extend_from_slice(&data);
+                joined = Some(both);
+            }
+        }
+    }
+    Ok(joined.map_or(whole, bytes::BytesMut::freeze))
 }
 
 /// Polls `future` once, without waiting for it.
@@ -281,8 +309,22 @@ async fn handle<P: Processor>(
     // box stays within what the allocator's per-thread cache takes (about 1 KB with
     // glibc), since `Server` boxes the part of a call after decoding itself.
     let response = endpoint.processor.process(body, transport).await;
-    let content_type = HeaderValue::from_static(response.encoding.content_type());
-    ([(header::CONTENT_TYPE, content_type)], response.bytes).into_response()
+    encoded_answer(response.bytes, response.encoding)
+}
+
+/// A 200 answer of `bytes` with the content type of `encoding`. Built in place: axum's
+/// `(headers, bytes)` form would first give it `application/octet-stream` and then
+/// replace that.
+pub(crate) fn encoded_answer(
+    bytes: impl Into<axum::body::Body>,
+    encoding: Encoding,
+) -> HttpResponse {
+    let mut answer = HttpResponse::new(bytes.into());
+    let content_type = HeaderValue::from_static(encoding.content_type());
+    answer
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, content_type);
+    answer
 }
 
 /// The extensions of an HTTP request, taken out of it (axum's own extractor copies them).

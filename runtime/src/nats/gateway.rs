@@ -3,13 +3,13 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
-use crate::http::{BodyLimits, HttpOptions, read_body};
+use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body};
 
 #[derive(Clone)]
 struct Forward {
@@ -50,11 +50,7 @@ async fn handle(State(forward): State<Forward>, body: Body) -> Response {
             } else {
                 Encoding::Json
             };
-            (
-                [(header::CONTENT_TYPE, encoding.content_type())],
-                reply.payload,
-            )
-                .into_response()
+            encoded_answer(reply.payload, encoding)
         }
         Err(error) => {
             use async_nats::RequestErrorKind;

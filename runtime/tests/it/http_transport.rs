@@ -162,17 +162,17 @@ async fn bodies_over_the_limit_get_413() {
     let (head, _) = post(port, "/rpc", br#"[{}, {"fn.ping_": {}}]"#).await;
     assert!(head.starts_with("http/1.1 200"), "{head}");
     // Without a length to judge from, the body is refused once it passes the limit.
-    let head = post_chunked(
+    let response = post_chunked(
         port,
         "/rpc",
         &[&big.as_bytes()[..50], &big.as_bytes()[50..]],
     )
     .await;
-    assert!(head.starts_with("http/1.1 413"), "{head}");
+    assert!(response.starts_with("http/1.1 413"), "{response}");
     let _ = stop.send(());
 }
 
-/// Sends one POST whose body is `chunks` in chunked encoding; returns the response head
+/// Sends one POST whose body is `chunks` in chunked encoding; returns the response
 /// (lower-cased).
 async fn post_chunked(port: u16, path: &str, chunks: &[&[u8]]) -> String {
     let mut stream = TcpStream::connect(("127.0.0.1", port))
@@ -191,11 +191,22 @@ async fn post_chunked(port: u16, path: &str, chunks: &[&[u8]]) -> String {
     stream.write_all(&request).await.expect("writes");
     let mut response = Vec::new();
     let _ = stream.read_to_end(&mut response).await;
-    let text = String::from_utf8_lossy(&response).to_lowercase();
-    text.split("\r\n\r\n")
-        .next()
-        .unwrap_or_default()
-        .to_string()
+    String::from_utf8_lossy(&response).to_lowercase()
+}
+
+#[tokio::test]
+async fn a_body_in_chunks_is_read_whole() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let body = br#"[{}, {"fn.ping_": {}}]"#;
+    let response = post_chunked(
+        port,
+        "/api/telepact",
+        &[&body[..5], &body[5..12], &body[12..]],
+    )
+    .await;
+    assert!(response.starts_with("http/1.1 200"), "{response}");
+    assert!(response.ends_with(r#"[{},{"ok_":{}}]"#), "{response}");
+    let _ = stop.send(());
 }
 
 #[tokio::test]
