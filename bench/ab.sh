@@ -44,22 +44,7 @@ measure() {
     start_server "$1" --port 0 ${BAKERY_ARGS:-}
     local url="http://127.0.0.1:$PORT/api/telepact"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d1s -s "$ROOT/bench/http.lua" "$url" >/dev/null
-    local ticks_before ticks_after
-    ticks_before="$(cpu_ticks "$SERVER_PID")"
-    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$ROOT/bench/http.lua" "$url" \
-        >"$WORK/wrk.out"
-    ticks_after="$(cpu_ticks "$SERVER_PID")"
-    stop_server
-    if grep -q 'Non-2xx\|Socket errors' "$WORK/wrk.out"; then
-        echo "wrk reported errors against '$1':" >&2
-        cat "$WORK/wrk.out" >&2
-        exit 1
-    fi
-    local rate requests
-    rate="$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out")"
-    requests="$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$WORK/wrk.out")"
-    awk -v r="$rate" -v n="$requests" -v t=$((ticks_after - ticks_before)) -v hz="$(getconf CLK_TCK)" \
-        'BEGIN { printf "%s %.2f\n", r, 1e6 * t / hz / n }'
+    wrk_measure "$1" "$url" 2
 }
 
 echo "A: $BUILD_A" >&2

@@ -68,3 +68,27 @@ start_server() {
     cat "$WORK/server.err" >&2
     exit 1
 }
+
+# Runs wrk (THREADS threads, CONNECTIONS connections, DURATION seconds, posting the body
+# of bench/http.lua) against `$2`, a URL of the server started last, then stops that
+# server; prints the requests/s and the server's CPU microseconds per request during the
+# run, with `$3` decimals (default 1). Fails, naming `$1`, when wrk saw errors.
+wrk_measure() {
+    local ticks_before ticks_after
+    ticks_before="$(cpu_ticks "$SERVER_PID")"
+    wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$ROOT/bench/http.lua" "$2" \
+        >"$WORK/wrk.out"
+    ticks_after="$(cpu_ticks "$SERVER_PID")"
+    stop_server
+    if grep -q 'Non-2xx\|Socket errors' "$WORK/wrk.out"; then
+        echo "wrk reported errors against '$1':" >&2
+        cat "$WORK/wrk.out" >&2
+        exit 1
+    fi
+    local rate requests
+    rate="$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out")"
+    requests="$(sed -n 's/^ *\([0-9]*\) requests in .*/\1/p' "$WORK/wrk.out")"
+    awk -v r="$rate" -v n="$requests" -v t=$((ticks_after - ticks_before)) \
+        -v hz="$(getconf CLK_TCK)" -v d="${3:-1}" \
+        'BEGIN { printf "%s %.*f\n", r, d, 1e6 * t / hz / n }'
+}
