@@ -35,6 +35,7 @@ mod call_metrics;
 mod catch;
 mod error;
 mod examples;
+mod failure;
 mod hooks;
 mod internal;
 mod process;

@@ -1,10 +1,7 @@
 //! The request pipeline: parse, validate, authenticate, route, validate the result,
 //! select, serialize.
 
-use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hasher};
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
@@ -18,15 +15,16 @@ use telepact_schema::FunctionId;
 use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::catch::CatchUnwind;
 use super::error::{ErrorKind, ProcessError, TimedOut};
+use super::failure::{
+    auth_error, hook_failed, invalid, refused, unauthenticated, unknown_error, unknown_function,
+};
 use super::{Inner, Response, Server};
 use crate::binary::{BinaryRequest, says_packed};
-use crate::codec::{self, ParseFailure};
+use crate::codec;
 use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
-use crate::validate::{
-    FunctionEntry, Selector, ValidationFailure, Validator, cases_json, check_headers,
-};
+use crate::validate::{FunctionEntry, Selector, ValidationFailure, Validator, check_headers};
 
 impl Server {
     /// Processes one request message (JSON bytes) into a response.
@@ -316,11 +314,7 @@ impl Inner {
             }
 
             let (Some(id), Some(function)) = (known, function) else {
-                let unknown = ValidationFailure {
-                    path: vec![Value::String(request.target().to_string())],
-                    reason: crate::validate::Reason::FunctionUnknown,
-                };
-                return invalid("ErrorInvalidRequestBody_", &[unknown], response_headers);
+                return unknown_function(request.target(), response_headers);
             };
 
             // A typed route's input read from the request was checked as it was read.
@@ -355,28 +349,17 @@ impl Inner {
                     Some((_, asked)) => self.write_binary(&mut result, function, asked),
                 };
             if !written {
-                if let Err(error) = result.convert_typed() {
-                    let case_id = self.handler_failed(&function.name, error.into());
-                    return unknown_error(case_id, response_headers);
-                }
-            }
-
-            if !skip_result_validation && !written {
-                let mut validator =
-                    Validator::new(&self.compiled, Some(id)).with_select(select.as_ref());
-                validator.check_union_map(&function.result, result.body());
-                let failures = validator.into_failures();
-                if !failures.is_empty() {
-                    let message = invalid("ErrorInvalidResponseBody_", &failures, result.headers);
-                    self.report(
-                        ProcessError::new(
-                            ErrorKind::ResponseBody,
-                            format!("response body of {} failed validation", function.name),
-                        )
-                        .with_failures(failures),
-                    );
-                    return message;
-                }
+                let checked = self.as_checked_values(
+                    result,
+                    id,
+                    select.as_ref(),
+                    skip_result_validation,
+                    &response_headers,
+                );
+                result = match checked {
+                    Ok(result) => result,
+                    Err(refused) => return refused,
+                };
             }
 
             let failures = check_headers(
@@ -386,15 +369,7 @@ impl Inner {
                 Some(id),
             );
             if !failures.is_empty() {
-                let message = invalid("ErrorInvalidResponseHeaders_", &failures, response_headers);
-                self.report(
-                    ProcessError::new(
-                        ErrorKind::ResponseHeaders,
-                        format!("response headers of {} failed validation", function.name),
-                    )
-                    .with_failures(failures),
-                );
-                return message;
+                return self.invalid_response_headers(&function.name, failures, response_headers);
             }
 
             if let Some(select) = &select {
@@ -411,6 +386,44 @@ impl Inner {
             result.extensions = http::Extensions::new();
             result
         }
+    }
+
+    /// A result no writer took (untyped, selected, packed or holding bytes) as values,
+    /// checked against the schema unless `@unsafe_` asked not to; the answer to send
+    /// instead when it cannot be. Out of line: typed answers written as they are
+    /// checked never come here, and their path stays shorter for it.
+    #[inline(never)]
+    fn as_checked_values(
+        &self,
+        mut result: Message,
+        id: FunctionId,
+        select: Option<&Map<String, Value>>,
+        skip_validation: bool,
+        response_headers: &Headers,
+    ) -> Result<Message, Message> {
+        let function = self.compiled.function(id);
+        if let Err(error) = result.convert_typed() {
+            let case_id = self.handler_failed(&function.name, error.into());
+            return Err(unknown_error(case_id, response_headers.clone()));
+        }
+        if skip_validation {
+            return Ok(result);
+        }
+        let mut validator = Validator::new(&self.compiled, Some(id)).with_select(select);
+        validator.check_union_map(&function.result, result.body());
+        let failures = validator.into_failures();
+        if failures.is_empty() {
+            return Ok(result);
+        }
+        let message = invalid("ErrorInvalidResponseBody_", &failures, result.headers);
+        self.report(
+            ProcessError::new(
+                ErrorKind::ResponseBody,
+                format!("response body of {} failed validation", function.name),
+            )
+            .with_failures(failures),
+        );
+        Err(message)
     }
 
     /// Writes a typed `Ok_` answer as the MessagePack body of its binary answer, checked
@@ -498,32 +511,13 @@ impl Inner {
             let source: HandlerError = match outcome {
                 Ok(Ok(result)) => return Ok(result),
                 Ok(Err(e)) => match e.downcast::<Refusal>() {
-                    Ok(refusal) => {
-                        tracing::info!(function, reason = %refusal, "call refused");
-                        return Ok(refusal.to_message());
-                    }
+                    Ok(refusal) => return Ok(refused(function, &refusal)),
                     Err(other) => other,
                 },
                 Err(panic) => Box::new(panic),
             };
             Err(self.handler_failed(function, source))
         }
-    }
-
-    /// Logs and reports a handler's failure under a fresh case id, which it returns for
-    /// the client's `ErrorUnknown_`.
-    fn handler_failed(&self, function: &str, source: HandlerError) -> String {
-        let case_id = new_case_id();
-        tracing::error!(case_id = %case_id, function, error = %source, "handler failed");
-        self.report(
-            ProcessError::new(
-                ErrorKind::Handler,
-                format!("handler failed while handling {function}"),
-            )
-            .with_source(source)
-            .with_case_id(case_id.clone()),
-        );
-        case_id
     }
 
     /// The server's limit, narrowed by the client's own `@time_` (milliseconds) when
@@ -539,79 +533,11 @@ impl Inner {
         Some(client.map_or(server, |client| server.min(client)))
     }
 
-    fn parse_failure(&self, failure: ParseFailure) -> Message {
-        self.report(
-            ProcessError::new(ErrorKind::Parse, "request is not a Telepact message")
-                .with_source(Box::new(failure)),
-        );
-        let mut reason = Map::new();
-        reason.insert(failure.tag().to_string(), Value::Object(Map::new()));
-        let mut payload = Map::new();
-        payload.insert(
-            "reasons".to_string(),
-            Value::Array(vec![Value::Object(reason)]),
-        );
-        Message::new(Headers::new(), "ErrorParseFailure_", payload)
-    }
-
-    fn report(&self, error: ProcessError) {
-        if error.kind() != ErrorKind::Handler {
-            let failures = cases_json(error.failures());
-            // The cause is the hook's or handler's own error text (never the request's
-            // headers), so an operator sees why an auth hook refused.
-            let cause = std::error::Error::source(&error)
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            tracing::warn!(kind = ?error.kind(), error = %error, %cause, %failures, "request failed");
-        }
-        if let Some(hook) = &self.on_error {
-            hook(&error);
-        }
-    }
-
     fn observe(&self, hook: Option<&super::MessageHook>, message: &Message, what: &str) {
         if let Some(hook) = hook {
             if let Err(e) = hook(message) {
-                tracing::warn!(error = %e, "on-{what} hook failed");
+                hook_failed(what, &e);
             }
         }
     }
-}
-
-fn auth_error(function: &str) -> ProcessError {
-    ProcessError::new(
-        ErrorKind::Auth,
-        format!("auth hook rejected a request to {function}"),
-    )
-}
-
-fn invalid(tag: &str, failures: &[ValidationFailure], headers: Headers) -> Message {
-    let mut payload = Map::new();
-    payload.insert("cases".to_string(), cases_json(failures));
-    Message::new(headers, tag, payload)
-}
-
-fn unauthenticated(headers: Headers) -> Message {
-    let mut message = Refusal::Unauthenticated.to_message();
-    message.headers = headers;
-    message
-}
-
-fn unknown_error(case_id: String, headers: Headers) -> Message {
-    let mut payload = Map::new();
-    payload.insert("caseId".to_string(), Value::String(case_id));
-    Message::new(headers, "ErrorUnknown_", payload)
-}
-
-/// A fresh, unguessable-enough id that ties a client's `ErrorUnknown_` to the log line.
-fn new_case_id() -> String {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let half = |salt: u64| {
-        let mut hasher = RandomState::new().build_hasher();
-        hasher.write_u64(count);
-        hasher.write_u64(salt);
-        hasher.finish()
-    };
-    format!("{:016x}{:016x}", half(0), half(1))
 }

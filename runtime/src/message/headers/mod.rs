@@ -101,9 +101,7 @@ impl Headers {
             Repr::Listed(list) => list
                 .iter()
                 .find_map(|(listed, slot)| (listed == name).then(|| slot.read_as())),
-            Repr::Indexed(map) => map
-                .get(name)
-                .map(|value| T::deserialize(value).map(Cow::Owned)),
+            Repr::Indexed(map) => map.get(name).map(read_value),
         }
     }
 
@@ -463,6 +461,12 @@ impl<'de> Visitor<'de> for HeadersVisitor {
         }
         Ok(headers)
     }
+}
+
+/// `value` read into a new `T`. Out of line: headers are rarely this many.
+#[inline(never)]
+fn read_value<T: DeserializeOwned + Clone>(value: &Value) -> Result<Cow<'_, T>, serde_json::Error> {
+    T::deserialize(value).map(Cow::Owned)
 }
 
 #[cfg(test)]

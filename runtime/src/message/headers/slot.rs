@@ -79,21 +79,28 @@ impl Slot {
     where
         T: DeserializeOwned + Clone + 'static,
     {
-        match self {
-            Slot::Checked(checked) => {
-                if let Some(typed) = checked
-                    .typed
-                    .as_deref()
-                    .and_then(|typed| typed.downcast_ref())
-                {
-                    return Ok(Cow::Borrowed(typed));
-                }
-                match checked.value.get() {
-                    Some(value) => T::deserialize(&**value).map(Cow::Owned),
-                    None => serde_json::from_slice(&checked.text).map(Cow::Owned),
-                }
+        if let Slot::Checked(checked) = self {
+            if let Some(typed) = checked
+                .typed
+                .as_deref()
+                .and_then(|typed| typed.downcast_ref())
+            {
+                return Ok(Cow::Borrowed(typed));
             }
-            Slot::Value(value) => T::deserialize(value).map(Cow::Owned),
+        }
+        self.read_owned().map(Cow::Owned)
+    }
+
+    /// The value read into a new `T`. Out of line: a header read into its type with the
+    /// request, as hooks usually ask for it, never needs this code.
+    #[inline(never)]
+    fn read_owned<T: DeserializeOwned>(&self) -> Result<T, serde_json::Error> {
+        match self {
+            Slot::Checked(checked) => match checked.value.get() {
+                Some(value) => T::deserialize(&**value),
+                None => serde_json::from_slice(&checked.text),
+            },
+            Slot::Value(value) => T::deserialize(value),
         }
     }
 }

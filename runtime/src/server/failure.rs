@@ -1,0 +1,175 @@
+//! The answers and logs of calls that fail: parse failures, invalid calls and results,
+//! refused and failed calls.
+//!
+//! Marked cold and kept out of line, so that the code of a call that succeeds is not
+//! interleaved with theirs: a server runs a call's whole path, code it shares with no
+//! other request included, on every call, and the less of it there is, the less of the
+//! instruction cache each call needs.
+
+use std::collections::hash_map::RandomState;
+use std::hash::{BuildHasher, Hasher};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde_json::{Map, Value};
+
+use super::Inner;
+use super::error::{ErrorKind, ProcessError};
+use crate::codec::ParseFailure;
+use crate::message::{Headers, Message};
+use crate::refusal::Refusal;
+use crate::router::HandlerError;
+use crate::validate::{ValidationFailure, cases_json};
+
+impl Inner {
+    /// `ErrorInvalidResponseHeaders_`, reported: the handler set headers the schema does
+    /// not allow.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn invalid_response_headers(
+        &self,
+        function: &str,
+        failures: Vec<ValidationFailure>,
+        headers: Headers,
+    ) -> Message {
+        let message = invalid("ErrorInvalidResponseHeaders_", &failures, headers);
+        self.report(
+            ProcessError::new(
+                ErrorKind::ResponseHeaders,
+                format!("response headers of {function} failed validation"),
+            )
+            .with_failures(failures),
+        );
+        message
+    }
+
+    /// Logs and reports a handler's failure under a fresh case id, which it returns for
+    /// the client's `ErrorUnknown_`.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn handler_failed(&self, function: &str, source: HandlerError) -> String {
+        let case_id = new_case_id();
+        tracing::error!(case_id = %case_id, function, error = %source, "handler failed");
+        self.report(
+            ProcessError::new(
+                ErrorKind::Handler,
+                format!("handler failed while handling {function}"),
+            )
+            .with_source(source)
+            .with_case_id(case_id.clone()),
+        );
+        case_id
+    }
+
+    /// `ErrorParseFailure_`, reported: the request is not a Telepact message.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn parse_failure(&self, failure: ParseFailure) -> Message {
+        self.report(
+            ProcessError::new(ErrorKind::Parse, "request is not a Telepact message")
+                .with_source(Box::new(failure)),
+        );
+        let mut reason = Map::new();
+        reason.insert(failure.tag().to_string(), Value::Object(Map::new()));
+        let mut payload = Map::new();
+        payload.insert(
+            "reasons".to_string(),
+            Value::Array(vec![Value::Object(reason)]),
+        );
+        Message::new(Headers::new(), "ErrorParseFailure_", payload)
+    }
+
+    /// Logs a failed request (a handler's failure is logged where it happens) and hands
+    /// it to the error hook.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn report(&self, error: ProcessError) {
+        if error.kind() != ErrorKind::Handler {
+            let failures = cases_json(error.failures());
+            // The cause is the hook's or handler's own error text (never the request's
+            // headers), so an operator sees why an auth hook refused.
+            let cause = std::error::Error::source(&error)
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            tracing::warn!(kind = ?error.kind(), error = %error, %cause, %failures, "request failed");
+        }
+        if let Some(hook) = &self.on_error {
+            hook(&error);
+        }
+    }
+}
+
+/// Logs an on-request or on-response hook's failure; the call goes on.
+#[cold]
+#[inline(never)]
+pub(super) fn hook_failed(what: &str, error: &dyn std::fmt::Display) {
+    tracing::warn!(error = %error, "on-{what} hook failed");
+}
+
+/// The auth error a handler's [`Refusal`] answers, logged.
+#[cold]
+#[inline(never)]
+pub(super) fn refused(function: &str, refusal: &Refusal) -> Message {
+    tracing::info!(function, reason = %refusal, "call refused");
+    refusal.to_message()
+}
+
+/// `ErrorInvalidRequestBody_` for a call to a function the schema does not define.
+#[cold]
+#[inline(never)]
+pub(super) fn unknown_function(target: &str, headers: Headers) -> Message {
+    let unknown = ValidationFailure {
+        path: vec![Value::String(target.to_string())],
+        reason: crate::validate::Reason::FunctionUnknown,
+    };
+    invalid("ErrorInvalidRequestBody_", &[unknown], headers)
+}
+
+/// What the auth hook's refusal (or panic) is reported as.
+#[cold]
+#[inline(never)]
+pub(super) fn auth_error(function: &str) -> ProcessError {
+    ProcessError::new(
+        ErrorKind::Auth,
+        format!("auth hook rejected a request to {function}"),
+    )
+}
+
+/// The error `tag` with the validation `failures` as its cases.
+#[cold]
+#[inline(never)]
+pub(super) fn invalid(tag: &str, failures: &[ValidationFailure], headers: Headers) -> Message {
+    let mut payload = Map::new();
+    payload.insert("cases".to_string(), cases_json(failures));
+    Message::new(headers, tag, payload)
+}
+
+/// `ErrorUnauthenticated_`: the credentials are missing or rejected.
+#[cold]
+#[inline(never)]
+pub(super) fn unauthenticated(headers: Headers) -> Message {
+    let mut message = Refusal::Unauthenticated.to_message();
+    message.headers = headers;
+    message
+}
+
+/// `ErrorUnknown_` under the case id of the log line that says what failed.
+#[cold]
+#[inline(never)]
+pub(super) fn unknown_error(case_id: String, headers: Headers) -> Message {
+    let mut payload = Map::new();
+    payload.insert("caseId".to_string(), Value::String(case_id));
+    Message::new(headers, "ErrorUnknown_", payload)
+}
+
+/// A fresh, unguessable-enough id that ties a client's `ErrorUnknown_` to the log line.
+fn new_case_id() -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
+    let half = |salt: u64| {
+        let mut hasher = RandomState::new().build_hasher();
+        hasher.write_u64(count);
+        hasher.write_u64(salt);
+        hasher.finish()
+    };
+    format!("{:016x}{:016x}", half(0), half(1))
+}
