@@ -21,21 +21,27 @@ use crate::router::HandlerError;
 use crate::validate::{ValidationFailure, cases_json};
 
 impl Inner {
-    /// `ErrorInvalidResponseHeaders_`, reported: the handler set headers the schema does
-    /// not allow.
+    /// `ErrorInvalidResponseBody_` or `ErrorInvalidResponseHeaders_` (as `kind` is
+    /// [`ErrorKind::ResponseBody`] or [`ErrorKind::ResponseHeaders`]), reported: the
+    /// handler's result is not what the schema allows.
     #[cold]
     #[inline(never)]
-    pub(super) fn invalid_response_headers(
+    pub(super) fn invalid_response(
         &self,
+        kind: ErrorKind,
         function: &str,
         failures: Vec<ValidationFailure>,
         headers: Headers,
     ) -> Message {
-        let message = invalid("ErrorInvalidResponseHeaders_", &failures, headers);
+        let (tag, part) = match kind {
+            ErrorKind::ResponseHeaders => ("ErrorInvalidResponseHeaders_", "headers"),
+            _ => ("ErrorInvalidResponseBody_", "body"),
+        };
+        let message = invalid(tag, &failures, headers);
         self.report(
             ProcessError::new(
-                ErrorKind::ResponseHeaders,
-                format!("response headers of {function} failed validation"),
+                kind,
+                format!("response {part} of {function} failed validation"),
             )
             .with_failures(failures),
         );

@@ -14,7 +14,7 @@ use telepact_schema::FunctionId;
 
 use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::catch::CatchUnwind;
-use super::error::{ErrorKind, ProcessError, TimedOut};
+use super::error::{ErrorKind, TimedOut};
 use super::failure::{
     auth_error, hook_failed, invalid, refused, unauthenticated, unknown_error, unknown_function,
 };
@@ -369,7 +369,12 @@ impl Inner {
                 Some(id),
             );
             if !failures.is_empty() {
-                return self.invalid_response_headers(&function.name, failures, response_headers);
+                return self.invalid_response(
+                    ErrorKind::ResponseHeaders,
+                    &function.name,
+                    failures,
+                    response_headers,
+                );
             }
 
             if let Some(select) = &select {
@@ -415,15 +420,12 @@ impl Inner {
         if failures.is_empty() {
             return Ok(result);
         }
-        let message = invalid("ErrorInvalidResponseBody_", &failures, result.headers);
-        self.report(
-            ProcessError::new(
-                ErrorKind::ResponseBody,
-                format!("response body of {} failed validation", function.name),
-            )
-            .with_failures(failures),
-        );
-        Err(message)
+        Err(self.invalid_response(
+            ErrorKind::ResponseBody,
+            &function.name,
+            failures,
+            result.headers,
+        ))
     }
 
     /// Writes a typed `Ok_` answer as the MessagePack body of its binary answer, checked
