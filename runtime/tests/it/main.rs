@@ -31,6 +31,7 @@ mod nats;
 mod robustness;
 mod server_api;
 mod typed_answers;
+mod typed_headers;
 mod typed_inputs;
 
 /// A `reqwest` client for plain-HTTP requests the tests write by hand (reqwest's TLS is
