@@ -6,16 +6,15 @@
 
 #![no_main]
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll, Waker};
 
 use libfuzzer_sys::fuzz_target;
-use serde_json::{Map, Value};
-use telepact::Encoding;
 use telepact::mock::{MockOptions, MockServer};
 use telepact::schema::Schema;
+
+#[path = "support.rs"]
+mod support;
+use support::{assert_one_body_entry, run};
 
 const SCHEMA: &str = r#"[
   {"struct.Item": {"id": "integer", "name!": "string?", "tags!": ["string"], "kids!": ["struct.Item"],
@@ -38,36 +37,9 @@ fn mock() -> &'static MockServer {
     })
 }
 
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-}
-
 /// Processes `message` and checks the answer is a message with one body entry.
 fn answer(mock: &MockServer, message: &[u8]) {
-    let response = run(mock.process(message));
-    let body_entries = match response.encoding {
-        Encoding::Json => {
-            let value: Value =
-                serde_json::from_slice(&response.bytes).expect("a JSON answer is JSON");
-            value.get(1).and_then(Value::as_object).map(Map::len)
-        }
-        Encoding::Binary => {
-            let value = rmpv::decode::read_value(&mut &response.bytes[..])
-                .expect("a binary answer is MessagePack");
-            value
-                .as_array()
-                .and_then(|message| message.get(1))
-                .and_then(rmpv::Value::as_map)
-                .map(Vec::len)
-        }
-    };
-    assert_eq!(body_entries, Some(1), "response body has one entry");
+    assert_one_body_entry(&run(mock.process(message)));
 }
 
 fuzz_target!(|data: &[u8]| {

@@ -2,15 +2,15 @@
 
 #![no_main]
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::OnceLock;
-use std::task::{Context, Poll, Waker};
 
 use libfuzzer_sys::fuzz_target;
-use serde_json::{Map, Value};
 use telepact::schema::Schema;
-use telepact::{Encoding, FunctionRouter, HandlerError, Message, Server};
+use telepact::{FunctionRouter, HandlerError, Message, Server};
+
+#[path = "support.rs"]
+mod support;
+use support::{assert_one_body_entry, run};
 
 const SCHEMA: &str = r#"[
   {"struct.Item": {"id": "integer", "name!": "string?", "tags!": ["string"], "next!": "struct.Item?", "blob!": "bytes"}},
@@ -36,34 +36,6 @@ fn server() -> &'static Server {
     })
 }
 
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = Context::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
-    let response = run(server().process(data));
-    // A valid `@bin_` request gets its answer in MessagePack; anything else gets JSON.
-    let body_entries = match response.encoding {
-        Encoding::Json => {
-            let value: Value =
-                serde_json::from_slice(&response.bytes).expect("a JSON answer is JSON");
-            value.get(1).and_then(Value::as_object).map(Map::len)
-        }
-        Encoding::Binary => {
-            let value = rmpv::decode::read_value(&mut &response.bytes[..])
-                .expect("a binary answer is MessagePack");
-            value
-                .as_array()
-                .and_then(|message| message.get(1))
-                .and_then(rmpv::Value::as_map)
-                .map(Vec::len)
-        }
-    };
-    assert_eq!(body_entries, Some(1), "response body has one entry");
+    assert_one_body_entry(&run(server().process(data)));
 });

@@ -5,10 +5,7 @@
 
 #![no_main]
 
-use std::future::Future;
-use std::pin::pin;
 use std::sync::{Arc, OnceLock};
-use std::task::{Context as TaskContext, Poll, Waker};
 
 use libfuzzer_sys::fuzz_target;
 use serde::de::IgnoredAny;
@@ -20,6 +17,10 @@ use telepact::typed::FunctionInput;
 use telepact::{
     AuthFuture, AuthHook, Authenticated, FunctionRouter, HandlerError, Headers, Message, Server,
 };
+
+#[path = "support.rs"]
+mod support;
+use support::{assert_one_body_entry, run};
 
 const SCHEMA: &str = r#"[
   {"union.Auth_": [{"Password": {"username": "string", "password": "string"}}]},
@@ -162,20 +163,11 @@ fn servers() -> &'static (Server, Server) {
     })
 }
 
-fn run<F: Future>(future: F) -> F::Output {
-    let mut future = pin!(future);
-    let mut cx = TaskContext::from_waker(Waker::noop());
-    loop {
-        if let Poll::Ready(output) = future.as_mut().poll(&mut cx) {
-            return output;
-        }
-    }
-}
-
 fuzz_target!(|data: &[u8]| {
     let (typed, values) = servers();
     let typed = run(typed.process(data));
     let values = run(values.process(data));
+    assert_one_body_entry(&typed);
     assert_eq!(
         typed.bytes,
         values.bytes,
