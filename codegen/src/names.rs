@@ -39,20 +39,28 @@ pub(crate) const RESERVED_METHOD_NAMES: &[&str] = &[
 ];
 
 /// `ExStruct` from `struct.ExStruct`, `Auth` from `Auth_`, `MyShift` from `myShift`:
-/// trailing `_` dropped, each `_`-separated part capitalised.
+/// trailing `_` dropped, each part between `_`s capitalised. A letter Rust names do not
+/// take (a schema name may hold any Unicode letter) separates parts as `_` does.
 pub(crate) fn type_name(schema_name: &str) -> String {
     let name: String = schema_name
-        .split('_')
+        .split(|c: char| !c.is_ascii_alphanumeric())
         .filter(|part| !part.is_empty())
         .map(capitalise)
         .collect();
-    let name = sanitise(&name);
+    let name = sanitise(&name, 'X');
     if name == "Self" { "Self_".into() } else { name }
+}
+
+/// A type name made of a [`type_name`] and a suffix: `MyShiftInput`, `AuthPassword`.
+/// The `_` that keeps `Self_` from being the keyword goes: `Self_Input` is not
+/// UpperCamelCase, and users' builds would warn of it.
+pub(crate) fn joined_type_name(base: &str, suffix: &str) -> String {
+    format!("{}{suffix}", base.trim_end_matches('_'))
 }
 
 /// `employee_id` from `employeeId`, `auth` from `@auth_`.
 pub(crate) fn snake_name(schema_name: &str) -> String {
-    sanitise(&schema_name.trim_start_matches('@').to_snake_case())
+    sanitise(&schema_name.trim_start_matches('@').to_snake_case(), 'x')
 }
 
 /// The name without its kind prefix: `myShift` from `fn.myShift`.
@@ -81,14 +89,15 @@ fn capitalise(part: &str) -> String {
 }
 
 /// Keeps `[A-Za-z0-9_]`, and makes the result a valid identifier (never empty, never
-/// starting with a digit), so building an [`Ident`] cannot fail.
-fn sanitise(name: &str) -> String {
+/// starting with a digit: `first` goes before one, in the case of the names made),
+/// so building an [`Ident`] cannot fail.
+fn sanitise(name: &str, first: char) -> String {
     let mut out: String = name
         .chars()
         .map(|c| if c.is_ascii_alphanumeric() { c } else { '_' })
         .collect();
     if out.is_empty() || out.starts_with(|c: char| c.is_ascii_digit()) || out == "_" {
-        out.insert(0, 'x');
+        out.insert(0, first);
     }
     out
 }
@@ -159,7 +168,12 @@ mod tests {
         assert_eq!(type_name("ping_"), "Ping");
         assert_eq!(type_name("HTTP_thing"), "HTTPThing");
         assert_eq!(type_name("Self"), "Self_");
-        assert_eq!(type_name("_"), "x");
+        assert_eq!(type_name("_"), "X");
+        assert_eq!(type_name("_7up"), "X7up");
+        assert_eq!(snake_name("_7up"), "x7up");
+        assert_eq!(type_name("crème_brûlée"), "CrMeBrLE");
+        assert_eq!(joined_type_name("MyShift", "Input"), "MyShiftInput");
+        assert_eq!(joined_type_name(&type_name("Self"), "Ok"), "SelfOk");
     }
 
     #[test]

@@ -9,7 +9,7 @@ use telepact_schema::{Field, FunctionDef, Schema, Tag, TypeExpr, UnionDef};
 
 use crate::error::Error;
 use crate::externs::{ExternType, Externs};
-use crate::names::{NameRegistry, snake_name, strip_prefix, type_name};
+use crate::names::{NameRegistry, joined_type_name, snake_name, strip_prefix, type_name};
 use crate::recursion;
 
 /// Index of an [`Item`] in [`Plan::items`].
@@ -208,7 +208,8 @@ impl<'s> PlanBuilder<'s> {
     /// the user's schema. Request and response headers (`headers`, `headers.->`) are
     /// the user's: they gather the user's header definitions with the standard ones.
     fn is_standard(&self, key: &str) -> bool {
-        !matches!(key, "headers" | "headers.->") && !self.user_keys.contains(definition_key(key))
+        !matches!(key, "headers" | "headers.->")
+            && !definition_keys(key).any(|definition| self.user_keys.contains(definition))
     }
 
     /// Claims a type name in the user's namespace or the standard one, by `key`.
@@ -265,7 +266,7 @@ impl<'s> PlanBuilder<'s> {
                 Some(payload) => payload,
                 None => {
                     let payload_name = self.claim_type(
-                        format!("{payload_prefix}{}", type_name(&tag.name)),
+                        joined_type_name(payload_prefix, &type_name(&tag.name)),
                         &tag_key,
                     )?;
                     let fields = plan_fields(&tag.fields, None, &tag_key)?;
@@ -330,13 +331,13 @@ impl<'s> PlanBuilder<'s> {
 
     fn add_function(&mut self, def: &FunctionDef) -> Result<FunctionPlan, Error> {
         let base = type_name(strip_prefix(&def.name));
-        let input_name = self.claim_type(format!("{base}Input"), &def.name)?;
+        let input_name = self.claim_type(joined_type_name(&base, "Input"), &def.name)?;
         let fields = plan_fields(&def.args, None, &def.name)?;
         // The function's docstring goes on the handler and client methods.
         let input_doc = Some(format!(" The arguments of `{}`.", def.name));
         let input = self.push(&def.name, input_name, input_doc, Shape::Struct(fields));
         let output_key = format!("{}.->", def.name);
-        let output_name = self.claim_type(format!("{base}Output"), &output_key)?;
+        let output_name = self.claim_type(joined_type_name(&base, "Output"), &output_key)?;
         let output = self.add_union(&def.result, output_name, output_key, &base)?;
         if self.items[output].doc.is_none() {
             self.items[output].doc = Some(format!(" The result of `{}`.", def.name));
@@ -476,13 +477,13 @@ fn user_definition_keys(schema: &Schema) -> HashSet<String> {
         .collect()
 }
 
-/// The definition an item key belongs to: `fn.x` for `fn.x.->.Ok_`.
-fn definition_key(item_key: &str) -> &str {
-    let mut dots = item_key.match_indices('.').map(|(i, _)| i);
-    match (dots.next(), dots.next()) {
-        (Some(_), Some(second)) => &item_key[..second],
-        _ => item_key,
-    }
+/// The keys an item key may belong to, each ending at one of its dots, and the key
+/// itself: `fn.x` (with `fn` and `fn.x.->`) for `fn.x.->.Ok_`. Any of them may be the
+/// definition, as an `errors.*` name may itself hold dots: the tag `ErrorClosed` of
+/// `errors.Shop.Bakery` is `errors.Shop.Bakery.ErrorClosed`.
+fn definition_keys(item_key: &str) -> impl Iterator<Item = &str> {
+    let prefixes = item_key.match_indices('.').map(|(at, _)| &item_key[..at]);
+    prefixes.chain(std::iter::once(item_key))
 }
 
 /// Plans a field list; `docs` gives per-field docstrings (headers).

@@ -15,6 +15,16 @@ pub mod collisions {
     /// The schema this module was generated from: its definitions as JSON.
     pub const SCHEMA_JSON: &str = r#"[
   {
+    "///": "An error set whose name holds a dot, as the names of `errors.*` may.",
+    "errors.Shop.Bakery": [
+      {
+        "ErrorOvenCold": {
+          "degrees": "integer"
+        }
+      }
+    ]
+  },
+  {
     "///": "The user's ping, unlike the standard `fn.ping_`, takes a message.",
     "fn.ping": {
       "message": "string"
@@ -27,6 +37,25 @@ pub mod collisions {
         }
       }
     ]
+  },
+  {
+    "///": "A function named like `self`, whose argument is named so too.",
+    "fn.self": {
+      "self": "union.Self"
+    },
+    "->": [
+      {
+        "Ok_": {
+          "matched": "boolean"
+        }
+      }
+    ]
+  },
+  {
+    "///": "Named with a letter beyond ASCII, which Rust's names leave out.",
+    "struct.Crème": {
+      "sweet": "boolean"
+    }
   },
   {
     "///": "Named like values of the prelude, with fields named like the locals of the generated serde impls.",
@@ -65,12 +94,76 @@ pub mod collisions {
         }
       }
     ]
+  },
+  {
+    "///": "Named like `Self`, which no Rust type may take, with a field named like `crate`.",
+    "union.Self": [
+      {
+        "Match": {
+          "crate": "integer"
+        }
+      },
+      {
+        "None": {}
+      }
+    ]
   }
 ]"#;
 
     /// The schema this module was generated from, loaded: serve it with these types.
     pub fn schema() -> rt::Schema {
         rt::embedded_schema("collisions", SCHEMA_JSON)
+    }
+
+    /// Named with a letter beyond ASCII, which Rust's names leave out.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct CrMe {
+        pub sweet: bool,
+    }
+
+    impl rt::Serialize for CrMe {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "CrMe", len)?;
+            fields.field("sweet", &self.sweet)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for CrMe {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for CrMe {
+        const NAME: &'static str = "CrMe";
+
+        const FIELDS: &'static [&'static str] = &["sweet"];
+
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "sweet" => Some(0),
+                _ => None,
+            }
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while Self::next_field(&mut map)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "sweet")?;
+            }
+            Ok(Self {
+                sweet: rt::required(read.0, "sweet")?,
+            })
+        }
     }
 
     /// Named like values of the prelude, with fields named like the locals of the generated serde impls.
@@ -455,6 +548,202 @@ pub mod collisions {
         }
     }
 
+    /// Named like `Self`, which no Rust type may take, with a field named like `crate`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub enum Self_ {
+        Match(SelfMatch),
+        None(SelfNone),
+    }
+
+    impl rt::Serialize for Self_ {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Match(payload) => {
+                    serializer.serialize_newtype_variant("Self_", 0, "Match", payload)
+                }
+                Self::None(payload) => {
+                    serializer.serialize_newtype_variant("Self_", 1, "None", payload)
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for Self_ {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for Self_ {
+        const NAME: &'static str = "Self_";
+
+        const TAGS: &'static [&'static str] = &["Match", "None"];
+
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Match" => Some(0),
+                "None" => Some(1),
+                _ => None,
+            }
+        }
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Match),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::None),
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
+    /// The `Match` case of `union.Self`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct SelfMatch {
+        pub crate_: i64,
+    }
+
+    impl rt::Serialize for SelfMatch {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "SelfMatch", len)?;
+            fields.field("crate", &self.crate_)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for SelfMatch {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for SelfMatch {
+        const NAME: &'static str = "SelfMatch";
+
+        const FIELDS: &'static [&'static str] = &["crate"];
+
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "crate" => Some(0),
+                _ => None,
+            }
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while Self::next_field(&mut map)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "crate")?;
+            }
+            Ok(Self {
+                crate_: rt::required(read.0, "crate")?,
+            })
+        }
+    }
+
+    /// The `None` case of `union.Self`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct SelfNone {}
+
+    impl rt::Serialize for SelfNone {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            rt::write_struct(serializer, "SelfNone", 0)?.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for SelfNone {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for SelfNone {
+        const NAME: &'static str = "SelfNone";
+
+        const FIELDS: &'static [&'static str] = &[];
+
+        fn field_index(_key: &str) -> Option<usize> {
+            None
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            Self::next_field(&mut map)?;
+            Ok(Self {})
+        }
+    }
+
+    /// The `ErrorOvenCold` error of `errors.Shop.Bakery`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct ErrorOvenCold {
+        pub degrees: i64,
+    }
+
+    impl rt::Serialize for ErrorOvenCold {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "ErrorOvenCold", len)?;
+            fields.field("degrees", &self.degrees)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for ErrorOvenCold {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for ErrorOvenCold {
+        const NAME: &'static str = "ErrorOvenCold";
+
+        const FIELDS: &'static [&'static str] = &["degrees"];
+
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "degrees" => Some(0),
+                _ => None,
+            }
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while Self::next_field(&mut map)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "degrees")?;
+            }
+            Ok(Self {
+                degrees: rt::required(read.0, "degrees")?,
+            })
+        }
+    }
+
     /// The arguments of `fn.ping`.
     #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
     pub struct PingInput {
@@ -511,6 +800,7 @@ pub mod collisions {
 
         const RESULT_TAGS: &'static [&'static str] = &[
             "Ok_",
+            "ErrorOvenCold",
             "ErrorUnknown_",
             "ErrorInvalidRequestHeaders_",
             "ErrorInvalidRequestBody_",
@@ -527,6 +817,7 @@ pub mod collisions {
     pub enum PingOutput {
         /// The function succeeded.
         Ok(PingOk),
+        ErrorOvenCold(ErrorOvenCold),
         /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
         ErrorUnknown(rt::standard::ErrorUnknown),
         /// The request headers did not validate.
@@ -550,11 +841,20 @@ pub mod collisions {
                 Self::Ok(payload) => {
                     serializer.serialize_newtype_variant("PingOutput", 0, "Ok_", payload)
                 }
-                Self::ErrorUnknown(payload) => {
+                Self::ErrorOvenCold(payload) => {
                     serializer
                         .serialize_newtype_variant(
                             "PingOutput",
                             1,
+                            "ErrorOvenCold",
+                            payload,
+                        )
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "PingOutput",
+                            2,
                             "ErrorUnknown_",
                             payload,
                         )
@@ -563,7 +863,7 @@ pub mod collisions {
                     serializer
                         .serialize_newtype_variant(
                             "PingOutput",
-                            2,
+                            3,
                             "ErrorInvalidRequestHeaders_",
                             payload,
                         )
@@ -572,7 +872,7 @@ pub mod collisions {
                     serializer
                         .serialize_newtype_variant(
                             "PingOutput",
-                            3,
+                            4,
                             "ErrorInvalidRequestBody_",
                             payload,
                         )
@@ -581,7 +881,7 @@ pub mod collisions {
                     serializer
                         .serialize_newtype_variant(
                             "PingOutput",
-                            4,
+                            5,
                             "ErrorInvalidResponseHeaders_",
                             payload,
                         )
@@ -590,7 +890,7 @@ pub mod collisions {
                     serializer
                         .serialize_newtype_variant(
                             "PingOutput",
-                            5,
+                            6,
                             "ErrorInvalidResponseBody_",
                             payload,
                         )
@@ -599,7 +899,7 @@ pub mod collisions {
                     serializer
                         .serialize_newtype_variant(
                             "PingOutput",
-                            6,
+                            7,
                             "ErrorParseFailure_",
                             payload,
                         )
@@ -621,6 +921,7 @@ pub mod collisions {
 
         const TAGS: &'static [&'static str] = &[
             "Ok_",
+            "ErrorOvenCold",
             "ErrorUnknown_",
             "ErrorInvalidRequestHeaders_",
             "ErrorInvalidRequestBody_",
@@ -632,12 +933,13 @@ pub mod collisions {
         fn tag_index(tag: &str) -> Option<usize> {
             match tag {
                 "Ok_" => Some(0),
-                "ErrorUnknown_" => Some(1),
-                "ErrorInvalidRequestHeaders_" => Some(2),
-                "ErrorInvalidRequestBody_" => Some(3),
-                "ErrorInvalidResponseHeaders_" => Some(4),
-                "ErrorInvalidResponseBody_" => Some(5),
-                "ErrorParseFailure_" => Some(6),
+                "ErrorOvenCold" => Some(1),
+                "ErrorUnknown_" => Some(2),
+                "ErrorInvalidRequestHeaders_" => Some(3),
+                "ErrorInvalidRequestBody_" => Some(4),
+                "ErrorInvalidResponseHeaders_" => Some(5),
+                "ErrorInvalidResponseBody_" => Some(6),
+                "ErrorParseFailure_" => Some(7),
                 _ => None,
             }
         }
@@ -648,24 +950,25 @@ pub mod collisions {
         ) -> Result<Self, A::Error> {
             match index {
                 0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
-                1 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
-                2 => {
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorOvenCold),
+                2 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                3 => {
                     rt::VariantAccess::newtype_variant(payload)
                         .map(Self::ErrorInvalidRequestHeaders)
                 }
-                3 => {
+                4 => {
                     rt::VariantAccess::newtype_variant(payload)
                         .map(Self::ErrorInvalidRequestBody)
                 }
-                4 => {
+                5 => {
                     rt::VariantAccess::newtype_variant(payload)
                         .map(Self::ErrorInvalidResponseHeaders)
                 }
-                5 => {
+                6 => {
                     rt::VariantAccess::newtype_variant(payload)
                         .map(Self::ErrorInvalidResponseBody)
                 }
-                6 => {
+                7 => {
                     rt::VariantAccess::newtype_variant(payload)
                         .map(Self::ErrorParseFailure)
                 }
@@ -728,6 +1031,290 @@ pub mod collisions {
             Ok(Self {
                 kind: rt::required(read.0, "kind")?,
                 failure: read.1.flatten(),
+            })
+        }
+    }
+
+    /// The arguments of `fn.self`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash)]
+    pub struct SelfInput {
+        pub self_: Self_,
+    }
+
+    impl rt::Serialize for SelfInput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "SelfInput", len)?;
+            fields.field("self", &self.self_)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for SelfInput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for SelfInput {
+        const NAME: &'static str = "SelfInput";
+
+        const FIELDS: &'static [&'static str] = &["self"];
+
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "self" => Some(0),
+                _ => None,
+            }
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while Self::next_field(&mut map)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "self")?;
+            }
+            Ok(Self {
+                self_: rt::required(read.0, "self")?,
+            })
+        }
+    }
+
+    impl rt::FunctionInput for SelfInput {
+        const NAME: &'static str = "fn.self";
+
+        const RESULT_TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorOvenCold",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        type Output = SelfOutput;
+    }
+
+    /// The result of `fn.self`.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub enum SelfOutput {
+        /// The function succeeded.
+        Ok(SelfOk),
+        ErrorOvenCold(ErrorOvenCold),
+        /// The handler failed unexpectedly; `caseId` identifies the case in the server's logs.
+        ErrorUnknown(rt::standard::ErrorUnknown),
+        /// The request headers did not validate.
+        ErrorInvalidRequestHeaders(rt::standard::ErrorInvalidRequestHeaders),
+        /// The request body did not validate.
+        ErrorInvalidRequestBody(rt::standard::ErrorInvalidRequestBody),
+        /// The response headers the server produced did not validate.
+        ErrorInvalidResponseHeaders(rt::standard::ErrorInvalidResponseHeaders),
+        /// The response body the server produced did not validate.
+        ErrorInvalidResponseBody(rt::standard::ErrorInvalidResponseBody),
+        /// The request was not a readable Telepact message.
+        ErrorParseFailure(rt::standard::ErrorParseFailure),
+    }
+
+    impl rt::Serialize for SelfOutput {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            match self {
+                Self::Ok(payload) => {
+                    serializer.serialize_newtype_variant("SelfOutput", 0, "Ok_", payload)
+                }
+                Self::ErrorOvenCold(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "SelfOutput",
+                            1,
+                            "ErrorOvenCold",
+                            payload,
+                        )
+                }
+                Self::ErrorUnknown(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "SelfOutput",
+                            2,
+                            "ErrorUnknown_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "SelfOutput",
+                            3,
+                            "ErrorInvalidRequestHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidRequestBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "SelfOutput",
+                            4,
+                            "ErrorInvalidRequestBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseHeaders(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "SelfOutput",
+                            5,
+                            "ErrorInvalidResponseHeaders_",
+                            payload,
+                        )
+                }
+                Self::ErrorInvalidResponseBody(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "SelfOutput",
+                            6,
+                            "ErrorInvalidResponseBody_",
+                            payload,
+                        )
+                }
+                Self::ErrorParseFailure(payload) => {
+                    serializer
+                        .serialize_newtype_variant(
+                            "SelfOutput",
+                            7,
+                            "ErrorParseFailure_",
+                            payload,
+                        )
+                }
+            }
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for SelfOutput {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_union(deserializer)
+        }
+    }
+
+    impl rt::DeserializeUnion for SelfOutput {
+        const NAME: &'static str = "SelfOutput";
+
+        const TAGS: &'static [&'static str] = &[
+            "Ok_",
+            "ErrorOvenCold",
+            "ErrorUnknown_",
+            "ErrorInvalidRequestHeaders_",
+            "ErrorInvalidRequestBody_",
+            "ErrorInvalidResponseHeaders_",
+            "ErrorInvalidResponseBody_",
+            "ErrorParseFailure_",
+        ];
+
+        fn tag_index(tag: &str) -> Option<usize> {
+            match tag {
+                "Ok_" => Some(0),
+                "ErrorOvenCold" => Some(1),
+                "ErrorUnknown_" => Some(2),
+                "ErrorInvalidRequestHeaders_" => Some(3),
+                "ErrorInvalidRequestBody_" => Some(4),
+                "ErrorInvalidResponseHeaders_" => Some(5),
+                "ErrorInvalidResponseBody_" => Some(6),
+                "ErrorParseFailure_" => Some(7),
+                _ => None,
+            }
+        }
+
+        fn read_payload<'de, A: rt::VariantAccess<'de>>(
+            index: usize,
+            payload: A,
+        ) -> Result<Self, A::Error> {
+            match index {
+                0 => rt::VariantAccess::newtype_variant(payload).map(Self::Ok),
+                1 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorOvenCold),
+                2 => rt::VariantAccess::newtype_variant(payload).map(Self::ErrorUnknown),
+                3 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestHeaders)
+                }
+                4 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidRequestBody)
+                }
+                5 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseHeaders)
+                }
+                6 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorInvalidResponseBody)
+                }
+                7 => {
+                    rt::VariantAccess::newtype_variant(payload)
+                        .map(Self::ErrorParseFailure)
+                }
+                _ => Err(rt::unknown_tag(index, Self::TAGS)),
+            }
+        }
+    }
+
+    /// The `Ok_` result of `fn.self`.
+    #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+    pub struct SelfOk {
+        pub matched: bool,
+    }
+
+    impl rt::Serialize for SelfOk {
+        fn serialize<S: rt::Serializer>(
+            &self,
+            serializer: S,
+        ) -> Result<S::Ok, S::Error> {
+            let len = 1;
+            let mut fields = rt::write_struct(serializer, "SelfOk", len)?;
+            fields.field("matched", &self.matched)?;
+            fields.end()
+        }
+    }
+
+    impl<'de> rt::Deserialize<'de> for SelfOk {
+        fn deserialize<D: rt::Deserializer<'de>>(
+            deserializer: D,
+        ) -> Result<Self, D::Error> {
+            rt::deserialize_struct(deserializer)
+        }
+    }
+
+    impl rt::DeserializeStruct for SelfOk {
+        const NAME: &'static str = "SelfOk";
+
+        const FIELDS: &'static [&'static str] = &["matched"];
+
+        fn field_index(key: &str) -> Option<usize> {
+            match key {
+                "matched" => Some(0),
+                _ => None,
+            }
+        }
+
+        fn read_fields<'de, A: rt::MapAccess<'de>>(
+            mut map: A,
+        ) -> Result<Self, A::Error> {
+            let mut read = (None,);
+            while Self::next_field(&mut map)?.is_some() {
+                rt::read_field(&mut map, &mut read.0, "matched")?;
+            }
+            Ok(Self {
+                matched: rt::required(read.0, "matched")?,
             })
         }
     }
@@ -1008,6 +1595,13 @@ pub mod collisions {
             input: PingInput,
             context: &mut Context,
         ) -> impl rt::Future<Output = Result<PingOutput, rt::HandlerError>> + Send;
+
+        /// A function named like `self`, whose argument is named so too.
+        fn self_(
+            &self,
+            input: SelfInput,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<SelfOutput, rt::HandlerError>> + Send;
     }
 
     impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for PingInput {
@@ -1020,9 +1614,20 @@ pub mod collisions {
         }
     }
 
+    impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for SelfInput {
+        fn serve(
+            handler: &H,
+            input: Self,
+            context: &mut Context,
+        ) -> impl rt::Future<Output = Result<SelfOutput, rt::HandlerError>> + Send {
+            handler.self_(input, context)
+        }
+    }
+
     /// Adds a route for every function of [`Handler`] to `router`.
     pub fn register<H: Handler>(router: &mut rt::FunctionRouter, handler: rt::Arc<H>) {
         rt::route::<H, PingInput, RequestHeaders, ResponseHeaders>(router, &handler);
+        rt::route::<H, SelfInput, RequestHeaders, ResponseHeaders>(router, &handler);
     }
 
     /// A router serving every function of [`Handler`] with `handler`.
@@ -1151,6 +1756,27 @@ pub mod collisions {
         > + '_ {
             self.call_with(input, headers)
         }
+
+        /// A function named like `self`, whose argument is named so too.
+        pub fn self_(
+            &self,
+            input: SelfInput,
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<SelfOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call(input)
+        }
+
+        /// Like [`Client::self`], with `headers` over the client's default ones.
+        pub fn self_with(
+            &self,
+            input: SelfInput,
+            headers: RequestHeaders,
+        ) -> impl ::core::future::Future<
+            Output = Result<rt::Response<SelfOutput, ResponseHeaders>, rt::CallError>,
+        > + '_ {
+            self.call_with(input, headers)
+        }
     }
 
     /// A mock of this schema for tests, in process: stub its functions with the
@@ -1237,6 +1863,21 @@ pub mod collisions {
                 match self {
                     Self::Kind => "kind",
                     Self::Failure => "failure!",
+                }
+            }
+        }
+
+        /// The fields of [`super::SelfOk`], the result of `fn.self`.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum SelfOk {
+            Matched,
+        }
+
+        impl rt::ResultField for SelfOk {
+            type Function = super::SelfInput;
+            fn wire(self) -> &'static str {
+                match self {
+                    Self::Matched => "matched",
                 }
             }
         }

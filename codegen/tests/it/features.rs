@@ -389,6 +389,41 @@ fn prelude_value_names_and_local_names_do_not_clash() {
     );
 }
 
+/// `Self` and `self` take a `_` where Rust needs one (`Self_`, `self_`), and the names
+/// built on them stay UpperCamelCase (`SelfMatch`, `SelfInput`), so users' builds do
+/// not warn of them.
+#[test]
+fn names_like_self_are_escaped_and_stay_camel_case() {
+    use collisions::{Self_, SelfInput, SelfMatch, SelfOk, SelfOutput};
+    assert_eq!(
+        round_trip::<SelfInput>(json!({"self": {"Match": {"crate": 1}}})),
+        SelfInput {
+            self_: Self_::Match(SelfMatch { crate_: 1 })
+        }
+    );
+    assert_eq!(
+        round_trip::<SelfOutput>(json!({"Ok_": {"matched": true}})),
+        SelfOutput::Ok(SelfOk { matched: true })
+    );
+    round_trip::<Self_>(json!({"None": {}}));
+}
+
+/// An `errors.*` set whose name holds a dot is the schema's own, typed beside its other
+/// types (not looked for among the standard ones), and a name with a letter beyond
+/// ASCII keeps its ASCII letters.
+#[test]
+fn dotted_error_sets_and_names_beyond_ascii_are_typed() {
+    use collisions::{CrMe, ErrorOvenCold, PingOutput};
+    assert_eq!(
+        round_trip::<PingOutput>(json!({"ErrorOvenCold": {"degrees": 40}})),
+        PingOutput::ErrorOvenCold(ErrorOvenCold { degrees: 40 })
+    );
+    assert_eq!(
+        round_trip::<CrMe>(json!({"sweet": true})),
+        CrMe { sweet: true }
+    );
+}
+
 fn node(label: &str, children: Vec<Node>, shape: Option<Shape>) -> Node {
     Node {
         label: label.into(),
