@@ -185,6 +185,47 @@ mod tests {
         assert_eq!(snake_name("arrNullBool"), "arr_null_bool");
     }
 
+    /// rustc's `non_camel_case_types` rule.
+    fn is_camel_case(name: &str) -> bool {
+        let name = name.trim_matches('_');
+        let chars: Vec<char> = name.chars().collect();
+        name.is_empty()
+            || (!chars[0].is_lowercase()
+                && !name.contains("__")
+                && !chars.windows(2).any(|pair| {
+                    let has_case = |c: char| c.is_lowercase() || c.is_uppercase();
+                    (has_case(pair[0]) && pair[1] == '_') || (has_case(pair[1]) && pair[0] == '_')
+                }))
+    }
+
+    /// rustc's `non_snake_case` rule.
+    fn is_snake_case(name: &str) -> bool {
+        let mut after_underscore = false;
+        name.trim_matches('_').chars().all(|c| {
+            let fits = !(c.is_uppercase() || (c == '_' && after_underscore));
+            after_underscore = c == '_';
+            fits
+        })
+    }
+
+    proptest::proptest! {
+        /// Whatever a schema calls a type or field, the Rust names made of it are
+        /// identifiers users' builds take without a naming warning.
+        #[test]
+        fn made_names_are_identifiers_rust_does_not_warn_of(
+            name in "[a-zA-Z_\u{e0}-\u{ff}][a-zA-Z0-9_\u{e0}-\u{ff}]{0,12}",
+            field in "[a-z][a-zA-Z0-9_]{0,12}",
+        ) {
+            let ty = type_name(&name);
+            proptest::prop_assert!(is_camel_case(&ty), "{name} -> {ty}");
+            proptest::prop_assert!(is_camel_case(&joined_type_name(&ty, "Input")), "{ty}Input");
+            let _ = ident(&ty);
+            let snake = snake_name(&field);
+            proptest::prop_assert!(is_snake_case(&snake), "{field} -> {snake}");
+            let _ = ident(&snake);
+        }
+    }
+
     #[test]
     fn keywords_become_raw_or_suffixed_identifiers() {
         assert_eq!(ident("type").to_string(), "r#type");
