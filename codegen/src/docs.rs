@@ -1,7 +1,8 @@
 //! Schema docstrings (`///`) as rustdoc attributes that render well and do not trip
 //! rustdoc: untagged code fences become `text` (not doctests), deep indentation is
-//! capped (not an indented doctest), stray `[x]` is escaped (not a broken link) and
-//! bare URLs are wrapped in `<>`.
+//! capped (not an indented doctest), stray `[x]` is escaped (not a broken link),
+//! bare URLs are wrapped in `<>` and tabs become four spaces (clippy warns of tabs in
+//! doc comments, in the users' crate that includes the code).
 
 use proc_macro2::TokenStream;
 use quote::quote;
@@ -21,6 +22,7 @@ pub(crate) fn doc_attrs(doc: Option<&str>) -> TokenStream {
 
 /// The docstring's lines, each with a leading space (so they render as `/// text`).
 pub(crate) fn rustdoc_lines(doc: &str) -> Vec<String> {
+    let doc = doc.replace('\t', "    ");
     let raw: Vec<&str> = doc.lines().map(str::trim_end).collect();
     let indent = raw
         .iter()
@@ -137,6 +139,12 @@ mod tests {
             lines,
             vec![" The \\[required\\] field, see [doc](https://x.y) and `[a]`."]
         );
+    }
+
+    #[test]
+    fn tabs_become_spaces() {
+        let lines = rustdoc_lines("\tIndented.\n\t\tMore,\tand on.");
+        assert_eq!(lines, vec![" Indented.", "    More,    and on."]);
     }
 
     #[test]
