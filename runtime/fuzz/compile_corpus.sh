@@ -2,8 +2,9 @@
 # Compiles the code generated for the schemas in a `codegen` fuzz corpus, all in one
 # scratch crate, and lists the errors and warnings rustc, clippy and rustdoc report: the
 # fuzz target checks that generated code parses, this that it builds and documents
-# cleanly (the names the generator makes, the paths and docs it writes). Every schema
-# that loads and generates is taken, largest first, up to LIMIT.
+# cleanly (the names the generator makes, the paths and docs it writes), and that each
+# module's embedded schema (`schema()`) loads again. Every schema that loads and
+# generates is taken, largest first, up to LIMIT.
 #
 # Usage: runtime/fuzz/compile_corpus.sh [corpus dir (default corpus/codegen)] [LIMIT (400)]
 # Env:   TELEPACT (a `telepact` binary to generate with; default: this tree's, built
@@ -54,6 +55,16 @@ while IFS= read -r file && ((taken < LIMIT)); do
     fi
 done < <(find "$CORPUS" -maxdepth 1 -type f -printf '%s %p\n' | sort -rn | cut -d' ' -f2-)
 
+# Each module's embedded schema loads again at run time.
+{
+    echo "#[test]"
+    echo "fn every_embedded_schema_loads() {"
+    for ((at = 0; at < taken; at++)); do
+        echo "    let _ = m$at::schema();"
+    done
+    echo "}"
+} >>"$SCRATCH/src/lib.rs"
+
 echo "compiling the code of $taken schemas from $CORPUS" >&2
 status=0
 (cd "$SCRATCH" && cargo clippy --quiet --message-format short 2>"$SCRATCH/build.log") || status=$?
@@ -61,9 +72,13 @@ status=0
 if ((status == 0)); then
     (cd "$SCRATCH" && cargo doc --quiet --no-deps 2>>"$SCRATCH/build.log") || status=$?
 fi
+if ((status == 0)); then
+    (cd "$SCRATCH" && cargo test --quiet >>"$SCRATCH/build.log" 2>&1) || status=$?
+fi
 grep -E '(error|warning)(\[|:)' "$SCRATCH/build.log" || true
 if ((status != 0)) || grep -q 'warning' "$SCRATCH/build.log"; then
-    echo "the generated code does not build cleanly (see above)" >&2
+    grep -A5 'panicked' "$SCRATCH/build.log" || true
+    echo "the generated code does not build cleanly, or an embedded schema does not load (see above)" >&2
     exit 1
 fi
-echo "the generated code of $taken schemas builds and documents without warnings" >&2
+echo "the generated code of $taken schemas builds and documents without warnings, and its schemas load" >&2
