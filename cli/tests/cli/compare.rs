@@ -114,3 +114,29 @@ error: the schema has 2 errors
     assert_eq!(output.status.code(), Some(2));
     assert_eq!(stderr(&output).replace(path_text(&dir), "DIR"), expected);
 }
+
+#[test]
+fn credentials_needing_more_than_old_clients_send_are_incompatible() {
+    let dir = scratch_dir("compare-credentials");
+    let schema = std::fs::read_to_string(Path::new(BAKERY_API).join("auth.telepact.yaml")).unwrap();
+    let with_code = schema.replace(
+        "        password: \"string\"\n",
+        "        password: \"string\"\n        code: \"string\"\n",
+    );
+    assert_ne!(with_code, schema, "the bakery's Password credentials moved");
+    std::fs::create_dir_all(dir.join("new")).unwrap();
+    std::fs::write(dir.join("new/auth.telepact.yaml"), with_code).unwrap();
+    let output = telepact(&[
+        "compare",
+        "--old-schema-dir",
+        BAKERY_API,
+        "--new-schema-dir",
+        path_text(&dir.join("new")),
+    ]);
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        stdout(&output),
+        "Backwards incompatible change(s) found:\n - New required field 'code' has been added to \
+         struct 'union.Auth_.Password' on argument path\n"
+    );
+}

@@ -1,9 +1,15 @@
 //! Backwards compatibility between two versions of a schema.
 //!
 //! A new schema is compatible with an old one when every client and server written
-//! against the old one keeps working: nothing is removed, no field changes type, a
-//! request never needs more than it did, and a response never holds a union tag the
-//! old client does not know.
+//! against the old one keeps working: nothing is removed, no field or header changes
+//! type, a request never needs more than it did, and a response never holds a union tag
+//! the old client does not know.
+//!
+//! Headers (`headers.*`) are compared by name, wherever a definition declares them: one
+//! may move between definitions. Every header is optional, so adding one is compatible.
+//! Removing one is not, although the protocol accepts headers it does not declare: the
+//! server would ignore what old clients send, and old clients would wait in vain for
+//! what the server no longer answers.
 //!
 //! ```
 //! use telepact_schema::{Schema, compare};
@@ -27,7 +33,7 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use crate::error::Location;
-use crate::model::{Field, Schema, Tag, TypeName, UnionDef};
+use crate::model::{Field, HeadersDef, Schema, Tag, TypeName, UnionDef};
 use paths::TypePaths;
 use written::{python_text, written_type};
 
@@ -44,6 +50,7 @@ pub struct Incompatibility {
 
 /// What made a schema change incompatible.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum IncompatibilityKind {
     /// The definition no longer exists.
     TypeRemoved,
@@ -84,6 +91,22 @@ pub enum IncompatibilityKind {
         /// The new tag.
         tag: String,
     },
+    /// A request or response header no longer exists. The owner is the `headers.*`
+    /// definition that declared it, with `->` for a response header.
+    HeaderRemoved {
+        /// The header's name, e.g. `@limit`.
+        header: String,
+    },
+    /// A header's type expression is written differently. The owner is the `headers.*`
+    /// definition that declares it in the new schema, with `->` for a response header.
+    HeaderTypeChanged {
+        /// The header's name.
+        header: String,
+        /// The old type expression.
+        old: serde_json::Value,
+        /// The new type expression.
+        new: serde_json::Value,
+    },
 }
 
 impl Incompatibility {
@@ -96,9 +119,11 @@ impl Incompatibility {
             | IncompatibilityKind::FieldMadeRequired { field }
             | IncompatibilityKind::RequiredFieldAdded { field } => path.push(field.clone()),
             IncompatibilityKind::ResultTagAdded { tag } => path.push(tag.clone()),
+            IncompatibilityKind::HeaderTypeChanged { header, .. } => path.push(header.clone()),
             IncompatibilityKind::TypeRemoved
             | IncompatibilityKind::FieldRemoved { .. }
-            | IncompatibilityKind::TagRemoved { .. } => {}
+            | IncompatibilityKind::TagRemoved { .. }
+            | IncompatibilityKind::HeaderRemoved { .. } => {}
         }
         path
     }
@@ -145,16 +170,27 @@ impl fmt::Display for Incompatibility {
                 f,
                 "New tag '{tag}' has been added to union '{owner}' on result path"
             ),
+            IncompatibilityKind::HeaderRemoved { header } => {
+                write!(f, "Header '{header}' has been removed from '{owner}'")
+            }
+            IncompatibilityKind::HeaderTypeChanged { header, old, new } => write!(
+                f,
+                "Header '{header}' in '{owner}' has changed type from '{}' to '{}'",
+                python_text(old),
+                python_text(new)
+            ),
         }
     }
 }
 
 /// Every way `new` breaks clients or servers written against `old`, in the old
-/// schema's definition order (empty when `new` is backwards compatible).
+/// schema's definition order, then its request and its response headers (empty when
+/// `new` is backwards compatible).
 ///
-/// A type is on the argument path when a function's arguments reach it, and on the
-/// result path when a function's `Ok_` payload reaches it (in the old schema). Field
-/// types are compared as written, so `struct.A` renamed to `struct.B` is a change.
+/// A type is on the argument path when a function's arguments or a request header
+/// reach it, and on the result path when a function's `Ok_` payload or a response
+/// header reaches it (in the old schema). Field and header types are compared as
+/// written, so `struct.A` renamed to `struct.B` is a change.
 pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
     let paths = TypePaths::of(old);
     let mut check = Check {
@@ -191,7 +227,33 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
             (_, Some(_)) => {}
         }
     }
+    check.headers(HeaderSide::Request);
+    check.headers(HeaderSide::Response);
     check.found
+}
+
+/// Which of a `headers.*` definition's two sets of headers.
+#[derive(Clone, Copy)]
+enum HeaderSide {
+    Request,
+    Response,
+}
+
+impl HeaderSide {
+    fn of(self, definition: &HeadersDef) -> &IndexMap<String, Field> {
+        match self {
+            HeaderSide::Request => &definition.request,
+            HeaderSide::Response => &definition.response,
+        }
+    }
+
+    /// The schema path of `definition`'s headers on this side.
+    fn owner(self, definition: &HeadersDef) -> Vec<String> {
+        match self {
+            HeaderSide::Request => vec![definition.name.clone()],
+            HeaderSide::Response => vec![definition.name.clone(), "->".to_string()],
+        }
+    }
 }
 
 struct Check<'a> {
@@ -201,6 +263,35 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
+    /// Compares one side's headers by name, whichever definition declares them.
+    fn headers(&mut self, side: HeaderSide) {
+        for old_definition in &self.old.headers {
+            for (header, old_field) in side.of(old_definition) {
+                let declared = self.new.headers.iter().find_map(|definition| {
+                    side.of(definition)
+                        .get(header)
+                        .map(|field| (definition, field))
+                });
+                let Some((new_definition, new_field)) = declared else {
+                    let header = header.clone();
+                    let owner = side.owner(old_definition);
+                    self.report(owner, IncompatibilityKind::HeaderRemoved { header });
+                    continue;
+                };
+                let old_type = written_type(self.old, &old_field.ty);
+                let new_type = written_type(self.new, &new_field.ty);
+                if old_type != new_type {
+                    let kind = IncompatibilityKind::HeaderTypeChanged {
+                        header: header.clone(),
+                        old: old_type,
+                        new: new_type,
+                    };
+                    self.report(side.owner(new_definition), kind);
+                }
+            }
+        }
+    }
+
     fn report(&mut self, owner: Vec<String>, kind: IncompatibilityKind) {
         self.found.push(Incompatibility { owner, kind });
     }

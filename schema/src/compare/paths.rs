@@ -1,4 +1,5 @@
-//! Which types a function's arguments reach, and which its `Ok_` payload reaches.
+//! Which types a request reaches (a function's arguments, the request headers), and
+//! which a response reaches (a function's `Ok_` payload, the response headers).
 
 use std::collections::HashSet;
 
@@ -22,18 +23,25 @@ impl TypePaths {
                 result.fields(&ok.fields);
             }
         }
+        // A header goes with every call: `union.Auth_`'s structs are as much a request
+        // as any function's arguments.
+        for headers in &schema.headers {
+            argument.fields(&headers.request);
+            result.fields(&headers.response);
+        }
         TypePaths {
             argument: argument.seen,
             result: result.seen,
         }
     }
 
-    /// Whether a function's arguments reach the type named `name`.
+    /// Whether a function's arguments or a request header reach the type named `name`.
     pub(super) fn is_argument(&self, name: &str) -> bool {
         self.argument.contains(name)
     }
 
-    /// Whether a function's `Ok_` payload reaches the type named `name`.
+    /// Whether a function's `Ok_` payload or a response header reaches the type named
+    /// `name`.
     pub(super) fn is_result(&self, name: &str) -> bool {
         self.result.contains(name)
     }

@@ -116,3 +116,93 @@ fn incompatibilities_are_located_in_the_new_schema_files() {
     assert_eq!((location.row, location.col), (4, 9));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+const PAGED: &str = r#"{"fn.list": {}, "->": [{"Ok_": {}}]}"#;
+
+/// A schema of `fn.list` and the given `headers.*` definitions.
+fn with_headers(definitions: &str) -> String {
+    format!("[{PAGED}, {definitions}]")
+}
+
+#[test]
+fn headers_are_compared_by_name_wherever_they_are_declared() {
+    let old = with_headers(
+        r#"{"headers.Paging": {"@limit": "integer", "@cursor": "string"}, "->": {"@next": "string"}}"#,
+    );
+    let changed =
+        with_headers(r#"{"headers.Paging": {"@limit": "string"}, "->": {"@next": "integer?"}}"#);
+    assert_eq!(
+        lines(&old, &changed),
+        [
+            "Header '@limit' in 'headers.Paging' has changed type from 'integer' to 'string'",
+            "Header '@cursor' has been removed from 'headers.Paging'",
+            "Header '@next' in 'headers.Paging.->' has changed type from 'string' to 'integer?'",
+        ]
+    );
+    let moved_and_added = with_headers(
+        r#"{"headers.Limit": {"@limit": "integer"}, "->": {}},
+        {"headers.Paging": {"@cursor": "string", "@order": "string"}, "->": {"@next": "string", "@total": "integer"}}"#,
+    );
+    assert!(lines(&old, &moved_and_added).is_empty());
+    assert_eq!(
+        lines(&moved_and_added, &old),
+        [
+            "Header '@order' has been removed from 'headers.Paging'",
+            "Header '@total' has been removed from 'headers.Paging.->'",
+        ]
+    );
+}
+
+#[test]
+fn types_a_header_reaches_are_on_its_path() {
+    let old = r#"[{"union.Auth_": [{"Token": {"token": "string"}}]},
+        {"union.Page": [{"More": {}}]},
+        {"headers.Paging": {}, "->": {"@page": "union.Page"}},
+        {"fn.f": {}, "->": [{"Ok_": {}}]}]"#;
+    // Credentials gain a tag (fine: old clients never send it) and a required field
+    // (old clients do not send it); the response header's union gains a tag.
+    let new = r#"[{"union.Auth_": [{"Token": {"token": "string", "device": "string"}}, {"Key": {}}]},
+        {"union.Page": [{"More": {}}, {"Last": {}}]},
+        {"headers.Paging": {}, "->": {"@page": "union.Page"}},
+        {"fn.f": {}, "->": [{"Ok_": {}}]}]"#;
+    assert_eq!(
+        lines(old, new),
+        [
+            "New required field 'device' has been added to struct 'union.Auth_.Token' on argument path",
+            "New tag 'Last' has been added to union 'union.Page' on result path",
+        ]
+    );
+}
+
+#[test]
+fn a_changed_header_is_located_where_the_new_schema_declares_it() {
+    let dir = std::env::temp_dir().join(format!("telepact-compare-h-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let new_text = "- fn.list: {}\n  ->:\n    - Ok_: {}\n- headers.Paging:\n    \"@limit\": string\n  ->:\n    \"@next\": integer\n";
+    std::fs::write(dir.join("api.telepact.yaml"), new_text).unwrap();
+    let old = Schema::from_text(&with_headers(
+        r#"{"headers.Paging": {"@limit": "integer"}, "->": {"@next": "string"}}"#,
+    ))
+    .unwrap();
+    let new = Schema::from_dir(&dir).unwrap();
+    let found = compare(&old, &new);
+    let paths: Vec<_> = found.iter().map(|change| change.path()).collect();
+    assert_eq!(
+        paths,
+        [
+            vec!["headers.Paging", "@limit"],
+            vec!["headers.Paging", "->", "@next"]
+        ]
+    );
+    let located: Vec<_> = found
+        .iter()
+        .map(|change| {
+            let (file, at) = change.locate_in_dir(&dir).unwrap();
+            assert_eq!(file, dir.join("api.telepact.yaml"));
+            (at.row, at.col)
+        })
+        .collect();
+    assert_eq!(located, [(5, 5), (7, 5)]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
