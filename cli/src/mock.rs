@@ -9,6 +9,7 @@ use telepact::http::{self, HttpOptions};
 use telepact::mock::{MockOptions, MockServer};
 use telepact_schema::Schema;
 use tokio::net::TcpListener;
+use tower_http::cors::CorsLayer;
 
 use crate::Outcome;
 use crate::error::CliError;
@@ -110,8 +111,12 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     eprintln!(
         "mock server on http://0.0.0.0:{port}{path} (HTTP POST and WebSocket); Ctrl-C stops it"
     );
-    // `POST path` answers one request; `GET path` upgrades to a WebSocket.
-    let router = http::router(mock, &HttpOptions::default().path(path.as_str()));
+    // `POST path` answers one request; `GET path` upgrades to a WebSocket. A front end
+    // in development calls the mock from its own origin (another port), with the
+    // credentials and headers it would send the real API: any of them is allowed, as
+    // the reference's mock allows them.
+    let router = http::router(mock, &HttpOptions::default().path(path.as_str()))
+        .layer(CorsLayer::very_permissive());
     http::serve(listener, router, shutdown)
         .await
         .map_err(|source| CliError::Listen { port, source })?;

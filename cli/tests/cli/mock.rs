@@ -115,6 +115,53 @@ fn serves_http_stub_call_and_verify_then_stops_on_ctrl_c() {
     assert!(mock.interrupt().success());
 }
 
+/// One HTTP/1.1 exchange with the mock, written out by hand: the head of the answer, lower
+/// case, and its body.
+fn exchange(mock: &RunningMock, request_head: &str, body: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", mock.port)).unwrap();
+    let request = format!(
+        "{request_head}\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let (head, body) = answer.split_once("\r\n\r\n").unwrap();
+    (head.to_ascii_lowercase(), body.to_string())
+}
+
+#[test]
+fn pages_of_another_origin_may_call_it() {
+    let mock = RunningMock::start(&greeter_dir("mock-cors"), &[]);
+    let origin = "origin: http://localhost:5173";
+    let (preflight, _) = exchange(
+        &mock,
+        &format!(
+            "OPTIONS /api HTTP/1.1\r\n{origin}\r\nAccess-Control-Request-Method: POST\r\n\
+             Access-Control-Request-Headers: content-type, authorization"
+        ),
+        "",
+    );
+    assert!(preflight.starts_with("http/1.1 200"), "{preflight}");
+    for allowed in [
+        "access-control-allow-origin: http://localhost:5173",
+        "access-control-allow-credentials: true",
+        "access-control-allow-methods: post",
+        "access-control-allow-headers: content-type, authorization",
+    ] {
+        assert!(preflight.contains(allowed), "{allowed} not in {preflight}");
+    }
+    let (head, body) = exchange(
+        &mock,
+        &format!("POST /api HTTP/1.1\r\n{origin}\r\nContent-Type: application/json"),
+        r#"[{}, {"fn.ping_": {}}]"#,
+    );
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert!(head.contains("access-control-allow-origin: http://localhost:5173"));
+    assert_eq!(body, r#"[{},{"Ok_":{}}]"#);
+}
+
 #[test]
 fn serves_websocket_frames_on_the_same_path() {
     let mock = RunningMock::start(&greeter_dir("mock-ws"), &[]);
