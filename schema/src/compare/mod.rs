@@ -1,9 +1,11 @@
 //! Backwards compatibility between two versions of a schema.
 //!
-//! A new schema is compatible with an old one when every client and server written
-//! against the old one keeps working: nothing is removed, no field or header changes
-//! type, a request never needs more than it did, and a response never holds a union tag
-//! the old client does not know.
+//! A new schema is compatible with an old one when every client written against the
+//! old one keeps working with a server of the new one: nothing is removed, no field or
+//! header changes type, a request never needs more than it did, and a response never
+//! holds a union tag or a `null` the old client does not know. Allowing `null` where
+//! only requests go (`"integer"` to `"integer?"` in an argument), or no longer sending
+//! it where only responses go, is compatible.
 //!
 //! Headers (`headers.*`) are compared by name, wherever a definition declares them: one
 //! may move between definitions. Every header is optional, so adding one is compatible.
@@ -24,6 +26,7 @@
 //! ```
 
 mod locate;
+mod nulls;
 mod paths;
 mod written;
 
@@ -33,7 +36,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 
 use crate::error::Location;
-use crate::model::{Field, HeadersDef, Schema, Tag, TypeName, UnionDef};
+use crate::model::{Field, HeadersDef, Schema, Tag, TypeExpr, TypeName, UnionDef};
+use nulls::{NullChange, null_change};
 use paths::TypePaths;
 use written::{python_text, written_type};
 
@@ -190,7 +194,9 @@ impl fmt::Display for Incompatibility {
 /// A type is on the argument path when a function's arguments or a request header
 /// reach it, and on the result path when a function's `Ok_` payload or a response
 /// header reaches it (in the old schema). Field and header types are compared as
-/// written, so `struct.A` renamed to `struct.B` is a change.
+/// written, so `struct.A` renamed to `struct.B` is a change; a change only in where
+/// `null` is allowed breaks clients only in the direction they meet it: allowed in
+/// what any response reaches, or disallowed in what any request reaches.
 pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
     let paths = TypePaths::of(old);
     let mut check = Check {
@@ -208,20 +214,32 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
                 vec![name.clone()],
                 &old.struct_def(old_id).fields,
                 &new.struct_def(new_id).fields,
-                paths.is_argument(name),
+                Sides::of(&paths, name),
             ),
             (TypeName::Union(old_id), Some(TypeName::Union(new_id))) => check.union(
                 vec![name.clone()],
                 old.union_def(old_id),
                 new.union_def(new_id),
-                paths.is_argument(name),
+                Sides::of(&paths, name),
                 paths.is_result(name),
             ),
             (TypeName::Function(old_id), Some(TypeName::Function(new_id))) => {
                 let (old_fn, new_fn) = (old.function(old_id), new.function(new_id));
-                check.fields(vec![name.clone()], &old_fn.args, &new_fn.args, true);
+                // Arguments are a request, and a response too where a result links
+                // the function (`"fn.f"` as a type).
+                let arguments = Sides {
+                    request: true,
+                    response: paths.is_response(name),
+                };
+                check.fields(vec![name.clone()], &old_fn.args, &new_fn.args, arguments);
                 let result = vec![name.clone(), "->".to_string()];
-                check.union(result, &old_fn.result, &new_fn.result, false, false);
+                check.union(
+                    result,
+                    &old_fn.result,
+                    &new_fn.result,
+                    Sides::RESPONSE,
+                    false,
+                );
             }
             // Schema keys carry their kind, so a name keeps its kind across versions.
             (_, Some(_)) => {}
@@ -230,6 +248,45 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
     check.headers(HeaderSide::Request);
     check.headers(HeaderSide::Response);
     check.found
+}
+
+/// Where the values of a definition travel: in requests (old clients write them), in
+/// responses (old clients read them), or both.
+#[derive(Clone, Copy)]
+struct Sides {
+    request: bool,
+    response: bool,
+}
+
+impl Sides {
+    const REQUEST: Sides = Sides {
+        request: true,
+        response: false,
+    };
+    const RESPONSE: Sides = Sides {
+        request: false,
+        response: true,
+    };
+
+    /// Where the old schema's type named `name` travels.
+    fn of(paths: &TypePaths, name: &str) -> Sides {
+        Sides {
+            request: paths.is_argument(name),
+            response: paths.is_response(name),
+        }
+    }
+
+    /// Whether a type expression changed from `old` (of the old schema) to `new` breaks
+    /// an old client: any change does, but one of where `null` is allowed, which breaks
+    /// only the clients that meet it.
+    fn break_on_type_change(self, check: &Check<'_>, old: &TypeExpr, new: &TypeExpr) -> bool {
+        match null_change(check.old, old, check.new, new) {
+            None | Some(NullChange::Both) => true,
+            Some(NullChange::Allowed) => self.response,
+            Some(NullChange::Disallowed) => self.request,
+            Some(NullChange::Unchanged) => false,
+        }
+    }
 }
 
 /// Which of a `headers.*` definition's two sets of headers.
@@ -244,6 +301,13 @@ impl HeaderSide {
         match self {
             HeaderSide::Request => &definition.request,
             HeaderSide::Response => &definition.response,
+        }
+    }
+
+    fn sides(self) -> Sides {
+        match self {
+            HeaderSide::Request => Sides::REQUEST,
+            HeaderSide::Response => Sides::RESPONSE,
         }
     }
 
@@ -280,7 +344,11 @@ impl Check<'_> {
                 };
                 let old_type = written_type(self.old, &old_field.ty);
                 let new_type = written_type(self.new, &new_field.ty);
-                if old_type != new_type {
+                let breaks = || {
+                    side.sides()
+                        .break_on_type_change(self, &old_field.ty, &new_field.ty)
+                };
+                if old_type != new_type && breaks() {
                     let kind = IncompatibilityKind::HeaderTypeChanged {
                         header: header.clone(),
                         old: old_type,
@@ -301,7 +369,7 @@ impl Check<'_> {
         owner: Vec<String>,
         old: &UnionDef,
         new: &UnionDef,
-        on_argument_path: bool,
+        sides: Sides,
         on_result_path: bool,
     ) {
         for (tag_name, old_tag) in &old.tags {
@@ -312,7 +380,7 @@ impl Check<'_> {
                         tag: tag_name.clone(),
                     },
                 ),
-                Some(new_tag) => self.tag(&owner, old_tag, new_tag, on_argument_path),
+                Some(new_tag) => self.tag(&owner, old_tag, new_tag, sides),
             }
         }
         if on_result_path {
@@ -327,10 +395,10 @@ impl Check<'_> {
         }
     }
 
-    fn tag(&mut self, union: &[String], old: &Tag, new: &Tag, on_argument_path: bool) {
+    fn tag(&mut self, union: &[String], old: &Tag, new: &Tag, sides: Sides) {
         let mut owner = union.to_vec();
         owner.push(old.name.clone());
-        self.fields(owner, &old.fields, &new.fields, on_argument_path);
+        self.fields(owner, &old.fields, &new.fields, sides);
     }
 
     /// Compares fields by name, so `x` becoming `x!` is the same field.
@@ -339,7 +407,7 @@ impl Check<'_> {
         owner: Vec<String>,
         old: &IndexMap<String, Field>,
         new: &IndexMap<String, Field>,
-        on_argument_path: bool,
+        sides: Sides,
     ) {
         let find_new = |name: &str| new.values().find(|field| field.name == name);
         for old_field in old.values() {
@@ -350,14 +418,16 @@ impl Check<'_> {
             };
             let old_type = written_type(self.old, &old_field.ty);
             let new_type = written_type(self.new, &new_field.ty);
-            if old_type != new_type {
+            if old_type != new_type
+                && sides.break_on_type_change(self, &old_field.ty, &new_field.ty)
+            {
                 let kind = IncompatibilityKind::FieldTypeChanged {
                     field: old_field.key.clone(),
                     old: old_type,
                     new: new_type,
                 };
                 self.report(owner.clone(), kind);
-            } else if on_argument_path && old_field.optional && !new_field.optional {
+            } else if sides.request && old_field.optional && !new_field.optional {
                 let field = new_field.name.clone();
                 self.report(
                     owner.clone(),
@@ -365,7 +435,7 @@ impl Check<'_> {
                 );
             }
         }
-        if on_argument_path {
+        if sides.request {
             let added = new.values().filter(|field| {
                 !field.optional && !old.values().any(|old_field| old_field.name == field.name)
             });

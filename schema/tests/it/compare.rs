@@ -206,3 +206,36 @@ fn a_changed_header_is_located_where_the_new_schema_declares_it() {
     assert_eq!(located, [(5, 5), (7, 5)]);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn null_may_be_allowed_where_only_requests_go_and_dropped_where_only_responses_go() {
+    let schema = |argument: &str, result: &str, shared: &str, error: &str| {
+        format!(
+            r#"[{{"struct.Both": {{"v": "{shared}"}}}},
+            {{"errors.Mine": [{{"ErrorMine": {{"why": "{error}"}}}}]}},
+            {{"headers.Trace": {{"@trace": "{argument}"}}, "->": {{"@spent": "{result}"}}}},
+            {{"fn.f": {{"a": ["{argument}"], "b": "struct.Both"}},
+              "->": [{{"Ok_": {{"r": {{"string": "{result}"}}, "b": "struct.Both"}}}}]}}]"#
+        )
+    };
+    let old = schema("integer", "integer?", "integer", "string");
+    let fine = schema("integer?", "integer", "integer", "string");
+    assert!(lines(&old, &fine).is_empty(), "{:?}", lines(&old, &fine));
+    let broken = schema("integer", "integer?", "integer?", "string?");
+    assert_eq!(
+        lines(&old, &broken),
+        [
+            "Field 'why' in struct 'fn.f.->.ErrorMine' has changed type from 'string' to 'string?'",
+            "Field 'v' in struct 'struct.Both' has changed type from 'integer' to 'integer?'",
+        ]
+    );
+    assert_eq!(
+        lines(&fine, &old),
+        [
+            "Field 'a' in struct 'fn.f' has changed type from '['integer?']' to '['integer']'",
+            "Field 'r' in struct 'fn.f.->.Ok_' has changed type from '{'string': 'integer'}' to '{'string': 'integer?'}'",
+            "Header '@trace' in 'headers.Trace' has changed type from 'integer?' to 'integer'",
+            "Header '@spent' in 'headers.Trace.->' has changed type from 'integer' to 'integer?'",
+        ]
+    );
+}
