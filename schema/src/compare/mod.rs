@@ -3,9 +3,10 @@
 //! A new schema is compatible with an old one when every client written against the
 //! old one keeps working with a server of the new one: nothing is removed, no field or
 //! header changes type, a request never needs more than it did, and a response never
-//! holds a union tag or a `null` the old client does not know. Allowing `null` where
-//! only requests go (`"integer"` to `"integer?"` in an argument), or no longer sending
-//! it where only responses go, is compatible.
+//! holds a union tag or a `null` the old client does not know, or leaves out a field it
+//! counts on. Allowing `null` or leaving a field out where only requests go (an
+//! argument `"integer"` becoming `"integer?"`, or `a` becoming `a!`) is compatible, and
+//! so is the reverse where only responses go.
 //!
 //! Headers (`headers.*`) are compared by name, wherever a definition declares them: one
 //! may move between definitions. Every header is optional, so adding one is compatible.
@@ -78,6 +79,12 @@ pub enum IncompatibilityKind {
         /// The field's name (without `!`).
         field: String,
     },
+    /// A required field reachable from a response became optional: old clients count on
+    /// it.
+    FieldMadeOptional {
+        /// The field's name (without `!`).
+        field: String,
+    },
     /// A required field was added where a function's arguments reach it: old clients do
     /// not send it.
     RequiredFieldAdded {
@@ -121,6 +128,7 @@ impl Incompatibility {
         match &self.kind {
             IncompatibilityKind::FieldTypeChanged { field, .. }
             | IncompatibilityKind::FieldMadeRequired { field }
+            | IncompatibilityKind::FieldMadeOptional { field }
             | IncompatibilityKind::RequiredFieldAdded { field } => path.push(field.clone()),
             IncompatibilityKind::ResultTagAdded { tag } => path.push(tag.clone()),
             IncompatibilityKind::HeaderTypeChanged { header, .. } => path.push(header.clone()),
@@ -162,6 +170,10 @@ impl fmt::Display for Incompatibility {
             IncompatibilityKind::FieldMadeRequired { field } => write!(
                 f,
                 "Field '{field}' in struct '{owner}' has changed from optional to required on argument path"
+            ),
+            IncompatibilityKind::FieldMadeOptional { field } => write!(
+                f,
+                "Field '{field}' in struct '{owner}' has changed from required to optional on result path"
             ),
             IncompatibilityKind::RequiredFieldAdded { field } => write!(
                 f,
@@ -432,6 +444,12 @@ impl Check<'_> {
                 self.report(
                     owner.clone(),
                     IncompatibilityKind::FieldMadeRequired { field },
+                );
+            } else if sides.response && !old_field.optional && new_field.optional {
+                let field = new_field.name.clone();
+                self.report(
+                    owner.clone(),
+                    IncompatibilityKind::FieldMadeOptional { field },
                 );
             }
         }

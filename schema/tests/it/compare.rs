@@ -239,3 +239,22 @@ fn null_may_be_allowed_where_only_requests_go_and_dropped_where_only_responses_g
         ]
     );
 }
+
+#[test]
+fn a_field_responses_carry_may_not_become_optional() {
+    let schema = |argument: &str, result: &str, error: &str| {
+        format!(
+            r#"[{{"errors.Mine": [{{"ErrorMine": {{"{error}": "string"}}}}]}},
+            {{"fn.f": {{"{argument}": "integer"}}, "->": [{{"Ok_": {{"{result}": "integer"}}}}]}}]"#
+        )
+    };
+    assert!(lines(&schema("a", "r", "why"), &schema("a!", "r", "why")).is_empty());
+    assert_eq!(
+        lines(&schema("a", "r", "why"), &schema("a", "r!", "why!")),
+        [
+            "Field 'r' in struct 'fn.f.->.Ok_' has changed from required to optional on result path",
+            "Field 'why' in struct 'fn.f.->.ErrorMine' has changed from required to optional on result path",
+        ]
+    );
+    assert!(lines(&schema("a", "r!", "why!"), &schema("a", "r", "why")).is_empty());
+}
