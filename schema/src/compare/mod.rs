@@ -96,8 +96,8 @@ pub enum IncompatibilityKind {
         /// The removed tag.
         tag: String,
     },
-    /// A union reachable from a function's `Ok_` result gained a tag: old clients cannot
-    /// read it.
+    /// A union reachable from a function's result (its `Ok_` payload or an error's) or
+    /// from a response header gained a tag: old clients cannot read it.
     ResultTagAdded {
         /// The new tag.
         tag: String,
@@ -199,16 +199,17 @@ impl fmt::Display for Incompatibility {
     }
 }
 
-/// Every way `new` breaks clients or servers written against `old`, in the old
-/// schema's definition order, then its request and its response headers (empty when
-/// `new` is backwards compatible).
+/// Every way `new` breaks clients written against `old`, in the old schema's
+/// definition order, then its request and its response headers (empty when `new` is
+/// backwards compatible).
 ///
 /// A type is on the argument path when a function's arguments or a request header
-/// reach it, and on the result path when a function's `Ok_` payload or a response
-/// header reaches it (in the old schema). Field and header types are compared as
-/// written, so `struct.A` renamed to `struct.B` is a change; a change only in where
-/// `null` is allowed breaks clients only in the direction they meet it: allowed in
-/// what any response reaches, or disallowed in what any request reaches.
+/// reach it, and on the result path when a function's result (an `Ok_` payload or an
+/// error's) or a response header reaches it (in the old schema). Field and header
+/// types are compared as written, so `struct.A` renamed to `struct.B` is a change; a
+/// change only in where `null` is allowed, or of a field's `!`, breaks clients only in
+/// the direction they meet it: `null` allowed or a field made optional on the result
+/// path, `null` disallowed or a field made required on the argument path.
 pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
     let paths = TypePaths::of(old);
     let mut check = Check {
@@ -241,7 +242,7 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
                 // the function (`"fn.f"` as a type).
                 let arguments = Sides {
                     request: true,
-                    response: paths.is_response(name),
+                    response: paths.is_result(name),
                 };
                 check.fields(vec![name.clone()], &old_fn.args, &new_fn.args, arguments);
                 let result = vec![name.clone(), "->".to_string()];
@@ -284,7 +285,7 @@ impl Sides {
     fn of(paths: &TypePaths, name: &str) -> Sides {
         Sides {
             request: paths.is_argument(name),
-            response: paths.is_response(name),
+            response: paths.is_result(name),
         }
     }
 

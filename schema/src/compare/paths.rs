@@ -1,6 +1,6 @@
 //! Which types a request reaches (a function's arguments, the request headers), and
-//! which a response reaches (a function's `Ok_` payload, its other result tags, the
-//! response headers).
+//! which a response reaches (a function's result, errors included, and the response
+//! headers).
 
 use std::collections::HashSet;
 
@@ -8,26 +8,21 @@ use indexmap::IndexMap;
 
 use crate::model::{Field, Schema, TypeExpr, TypeKind};
 
-/// The names of the types on the argument path, on the result path, and in any
-/// response of a schema.
+/// The names of the types on the argument path and on the result path of a schema.
 pub(super) struct TypePaths {
     argument: HashSet<String>,
     result: HashSet<String>,
-    response: HashSet<String>,
 }
 
 impl TypePaths {
     pub(super) fn of(schema: &Schema) -> TypePaths {
         let mut argument = Reach::new(schema);
         let mut result = Reach::new(schema);
-        let mut response = Reach::new(schema);
         for function in &schema.functions {
             argument.fields(&function.args);
-            if let Some(ok) = function.result.tags.get("Ok_") {
-                result.fields(&ok.fields);
-            }
+            // An error's payload is read by the same clients as `Ok_`'s.
             for tag in function.result.tags.values() {
-                response.fields(&tag.fields);
+                result.fields(&tag.fields);
             }
         }
         // A header goes with every call: `union.Auth_`'s structs are as much a request
@@ -35,12 +30,10 @@ impl TypePaths {
         for headers in &schema.headers {
             argument.fields(&headers.request);
             result.fields(&headers.response);
-            response.fields(&headers.response);
         }
         TypePaths {
             argument: argument.seen,
             result: result.seen,
-            response: response.seen,
         }
     }
 
@@ -49,16 +42,10 @@ impl TypePaths {
         self.argument.contains(name)
     }
 
-    /// Whether a function's `Ok_` payload or a response header reaches the type named
-    /// `name`.
+    /// Whether a function's result (an `Ok_` payload or an error's) or a response
+    /// header reaches the type named `name`.
     pub(super) fn is_result(&self, name: &str) -> bool {
         self.result.contains(name)
-    }
-
-    /// Whether any response reaches the type named `name`: an `Ok_` payload, an error's,
-    /// or a response header.
-    pub(super) fn is_response(&self, name: &str) -> bool {
-        self.response.contains(name)
     }
 }
 

@@ -258,3 +258,15 @@ fn a_field_responses_carry_may_not_become_optional() {
     );
     assert!(lines(&schema("a", "r!", "why!"), &schema("a", "r", "why")).is_empty());
 }
+
+#[test]
+fn unions_an_error_carries_may_not_gain_tags() {
+    let old = r#"[{"union.Why": [{"Busy": {}}]},
+        {"errors.Mine": [{"ErrorMine": {"why": "union.Why"}}]},
+        {"fn.f": {}, "->": [{"Ok_": {}}]}]"#;
+    let new = old.replace(r#"[{"Busy": {}}]"#, r#"[{"Busy": {}}, {"Closed": {}}]"#);
+    assert_eq!(
+        lines(old, &new),
+        ["New tag 'Closed' has been added to union 'union.Why' on result path"]
+    );
+}
