@@ -92,13 +92,19 @@ fn a_removed_error_tag_is_reported_on_the_functions_result() {
     );
 }
 
-#[test]
-fn incompatibilities_are_located_in_the_new_schema_files() {
-    let dir = std::env::temp_dir().join(format!("telepact-compare-{}", std::process::id()));
+/// A fresh directory holding `text` as `api.telepact.yaml`.
+fn schema_dir(name: &str, text: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("telepact-compare-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("api.telepact.yaml"), text).unwrap();
+    dir
+}
+
+#[test]
+fn incompatibilities_are_located_in_the_new_schema_files() {
     let new_text = "- union.U:\n    - A:\n        x: boolean\n        y!: integer\n- fn.f:\n    u: union.U\n  ->:\n    - Ok_: {}\n";
-    std::fs::write(dir.join("api.telepact.yaml"), new_text).unwrap();
+    let dir = schema_dir("types", new_text);
     let old = Schema::from_text(
         r#"[{"union.U": [{"A": {"x": "boolean", "y": "boolean"}}]}, {"fn.f": {"u": "union.U"}, "->": [{"Ok_": {}}]}]"#,
     )
@@ -176,11 +182,8 @@ fn types_a_header_reaches_are_on_its_path() {
 
 #[test]
 fn a_changed_header_is_located_where_the_new_schema_declares_it() {
-    let dir = std::env::temp_dir().join(format!("telepact-compare-h-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
     let new_text = "- fn.list: {}\n  ->:\n    - Ok_: {}\n- headers.Paging:\n    \"@limit\": string\n  ->:\n    \"@next\": integer\n";
-    std::fs::write(dir.join("api.telepact.yaml"), new_text).unwrap();
+    let dir = schema_dir("headers", new_text);
     let old = Schema::from_text(&with_headers(
         r#"{"headers.Paging": {"@limit": "integer"}, "->": {"@next": "string"}}"#,
     ))
