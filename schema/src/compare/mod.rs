@@ -245,13 +245,16 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
                     response: paths.is_result(name),
                 };
                 check.fields(vec![name.clone()], &old_fn.args, &new_fn.args, arguments);
+                // A function may answer with new errors: only its result's payloads are
+                // held to the old clients' reading.
                 let result = vec![name.clone(), "->".to_string()];
+                let new_tags_break = false;
                 check.union(
                     result,
                     &old_fn.result,
                     &new_fn.result,
                     Sides::RESPONSE,
-                    false,
+                    new_tags_break,
                 );
             }
             // Schema keys carry their kind, so a name keeps its kind across versions.
@@ -383,7 +386,7 @@ impl Check<'_> {
         old: &UnionDef,
         new: &UnionDef,
         sides: Sides,
-        on_result_path: bool,
+        new_tags_break: bool,
     ) {
         for (tag_name, old_tag) in &old.tags {
             match new.tags.get(tag_name) {
@@ -396,7 +399,7 @@ impl Check<'_> {
                 Some(new_tag) => self.tag(&owner, old_tag, new_tag, sides),
             }
         }
-        if on_result_path {
+        if new_tags_break {
             for tag_name in new.tags.keys().filter(|tag| !old.tags.contains_key(*tag)) {
                 self.report(
                     owner.clone(),
