@@ -4,7 +4,8 @@
 //! old one keeps working with a server of the new one: nothing is removed, no field or
 //! header changes type, a request never needs more than it did, and a response never
 //! holds a union tag or a `null` the old client does not know, or leaves out a field it
-//! counts on. Allowing `null` or leaving a field out where only requests go (an
+//! counts on; nor does a function the old client called without credentials come to
+//! require them. Allowing `null` or leaving a field out where only requests go (an
 //! argument `"integer"` becoming `"integer?"`, or `a` becoming `a!`) is compatible, and
 //! so is the reverse where only responses go.
 //!
@@ -102,6 +103,10 @@ pub enum IncompatibilityKind {
         /// The new tag.
         tag: String,
     },
+    /// A function callable without credentials now requires them (the new schema
+    /// declares `union.Auth_`, or the function lost its `$authenticated: false`): old
+    /// clients that sent none are refused.
+    AuthenticationRequired,
     /// A request or response header no longer exists. The owner is the `headers.*`
     /// definition that declared it, with `->` for a response header.
     HeaderRemoved {
@@ -135,6 +140,7 @@ impl Incompatibility {
             IncompatibilityKind::TypeRemoved
             | IncompatibilityKind::FieldRemoved { .. }
             | IncompatibilityKind::TagRemoved { .. }
+            | IncompatibilityKind::AuthenticationRequired
             | IncompatibilityKind::HeaderRemoved { .. } => {}
         }
         path
@@ -186,6 +192,9 @@ impl fmt::Display for Incompatibility {
                 f,
                 "New tag '{tag}' has been added to union '{owner}' on result path"
             ),
+            IncompatibilityKind::AuthenticationRequired => {
+                write!(f, "Function '{owner}' now requires authentication")
+            }
             IncompatibilityKind::HeaderRemoved { header } => {
                 write!(f, "Header '{header}' has been removed from '{owner}'")
             }
@@ -238,6 +247,10 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
             ),
             (TypeName::Function(old_id), Some(TypeName::Function(new_id))) => {
                 let (old_fn, new_fn) = (old.function(old_id), new.function(new_id));
+                if !old.requires_auth(old_fn) && new.requires_auth(new_fn) {
+                    let kind = IncompatibilityKind::AuthenticationRequired;
+                    check.report(vec![name.clone()], kind);
+                }
                 // Arguments are a request, and a response too where a result links
                 // the function (`"fn.f"` as a type).
                 let arguments = Sides {

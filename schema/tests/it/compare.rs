@@ -273,3 +273,21 @@ fn unions_an_error_carries_may_not_gain_tags() {
         ["New tag 'Closed' has been added to union 'union.Why' on result path"]
     );
 }
+
+#[test]
+fn a_function_that_comes_to_require_credentials_is_incompatible() {
+    let open = r#"[{"fn.menu": {}, "->": [{"Ok_": {}}]}, {"fn.order": {}, "->": [{"Ok_": {}}]}]"#;
+    let with_auth = r#"[{"union.Auth_": [{"Token": {"token": "string"}}]},
+        {"fn.menu": {}, "$authenticated": false, "->": [{"Ok_": {}}]},
+        {"fn.order": {}, "->": [{"Ok_": {}}]}]"#;
+    assert_eq!(
+        lines(open, with_auth),
+        ["Function 'fn.order' now requires authentication"]
+    );
+    let all_private = with_auth.replace(r#""$authenticated": false, "#, "");
+    assert_eq!(
+        lines(with_auth, &all_private),
+        ["Function 'fn.menu' now requires authentication"]
+    );
+    assert!(lines(&all_private, with_auth).is_empty());
+}
