@@ -70,19 +70,41 @@ impl MockArgs {
         })
     }
 
-    /// The path with its leading `/`.
-    fn route_path(&self) -> String {
-        if self.path.starts_with('/') {
+    /// The path with its leading `/`, refused when the router would not serve it as
+    /// written: braces and segments starting with `:` or `*` are route syntax, and a
+    /// request's path never holds `?`, `#`, spaces or control characters.
+    fn route_path(&self) -> Result<String, CliError> {
+        let path = if self.path.starts_with('/') {
             self.path.clone()
         } else {
             format!("/{}", self.path)
+        };
+        let refuse = |why| {
+            Err(CliError::Path {
+                path: self.path.clone(),
+                why,
+            })
+        };
+        if path.contains(['{', '}']) {
+            return refuse("braces are route syntax");
         }
+        if path
+            .split('/')
+            .any(|segment| segment.starts_with([':', '*']))
+        {
+            return refuse("a segment starting with `:` or `*` is route syntax");
+        }
+        if path.contains(['?', '#']) || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+            return refuse("a request's path never holds `?`, `#`, spaces or control characters");
+        }
+        Ok(path)
     }
 }
 
 /// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let options = args.options()?;
+    let path = args.route_path()?;
     let schema = match (&args.dir, &args.http_url) {
         (Some(dir), _) => Schema::mock_from_dir(dir)?,
         (None, Some(url)) => Schema::mock_from_documents([(
@@ -92,7 +114,6 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         (None, None) => return Err(CliError::NoSchemaSource),
     };
     let mock = MockServer::new(&schema, options).map_err(CliError::Mock)?;
-    let path = args.route_path();
     let listener = TcpListener::bind(("0.0.0.0", args.port))
         .await
         .map_err(|source| CliError::Listen {

@@ -71,7 +71,10 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(75);
 /// Where the endpoint lives and how much it accepts.
 #[derive(Debug, Clone)]
 pub struct HttpOptions {
-    /// The endpoint's route, [`DEFAULT_PATH`] by default.
+    /// The endpoint's route, [`DEFAULT_PATH`] by default. It is an axum route, so
+    /// [`router`] panics on one axum refuses (`/{`, `/:id`), as `Router::route` does;
+    /// a path from user input is checked first (`telepact mock --path` refuses route
+    /// syntax with a one-line error).
     pub path: String,
     /// The largest request body accepted, in bytes; larger ones get 413.
     pub body_limit: usize,

@@ -319,3 +319,34 @@ fn contradictory_collection_lengths_are_one_error() {
     assert_eq!(stderr(&output).lines().count(), 1);
     assert!(stdout(&output).is_empty(), "no READY line");
 }
+
+#[test]
+fn a_path_the_router_would_not_serve_as_written_is_one_error() {
+    let dir = greeter_dir("mock-path");
+    for (path, why) in [
+        ("/api/{version}", "braces are route syntax"),
+        (
+            "/api/:id",
+            "a segment starting with `:` or `*` is route syntax",
+        ),
+        (
+            "/api?v=2",
+            "a request's path never holds `?`, `#`, spaces or control characters",
+        ),
+    ] {
+        let output = telepact(&[
+            "mock",
+            "--dir",
+            path_text(&dir),
+            "--port",
+            "0",
+            "--path",
+            path,
+        ]);
+        assert_fails_with(
+            &output,
+            &format!("--path `{path}` cannot be served: {why}\n"),
+        );
+        assert_eq!(stdout(&output), "", "nothing was announced as ready");
+    }
+}
