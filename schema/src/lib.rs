@@ -26,8 +26,8 @@
 //!
 //! # Compatibility
 //!
-//! [`compare()`] lists what a new version of a schema breaks for clients and servers
-//! written against the old one (see the [`compare`](mod@compare) module).
+//! [`compare()`] lists what a new version of a schema breaks for clients written against
+//! the old one (see the [`compare`](mod@compare) module).
 //!
 //! # Failures
 //!
