@@ -288,7 +288,7 @@ fn a_port_in_use_is_one_error() {
 fn an_invalid_schema_is_one_error() {
     let dir = greeter_dir("mock-invalid");
     std::fs::write(dir.join("greeter.telepact.yaml"), "- fn.greet: 3\n").unwrap();
-    let output = telepact(&["mock", "--dir", path_text(&dir), "--port", "0"]);
+    let output = mock_refusing(&dir, &[]);
     assert_fails_with(&output, "");
     assert!(stderr(&output).contains("error: the schema has 1 error\n"));
     assert!(
@@ -298,20 +298,25 @@ fn an_invalid_schema_is_one_error() {
     );
 }
 
+/// `telepact mock --dir DIR --port 0 EXTRA...`, run to its end: for mocks that refuse to start.
+fn mock_refusing(dir: &Path, extra: &[&str]) -> std::process::Output {
+    let mut args = vec!["mock", "--dir", path_text(dir), "--port", "0"];
+    args.extend_from_slice(extra);
+    telepact(&args)
+}
+
 #[test]
 fn contradictory_collection_lengths_are_one_error() {
     let dir = greeter_dir("mock-lengths");
-    let output = telepact(&[
-        "mock",
-        "--dir",
-        path_text(&dir),
-        "--port",
-        "0",
-        "--generated-collection-length-min",
-        "5",
-        "--generated-collection-length-max",
-        "1",
-    ]);
+    let output = mock_refusing(
+        &dir,
+        &[
+            "--generated-collection-length-min",
+            "5",
+            "--generated-collection-length-max",
+            "1",
+        ],
+    );
     assert_fails_with(
         &output,
         "--generated-collection-length-min (5) is above --generated-collection-length-max (1)\n",
@@ -334,15 +339,7 @@ fn a_path_the_router_would_not_serve_as_written_is_one_error() {
             "a request's path never holds `?`, `#`, spaces or control characters",
         ),
     ] {
-        let output = telepact(&[
-            "mock",
-            "--dir",
-            path_text(&dir),
-            "--port",
-            "0",
-            "--path",
-            path,
-        ]);
+        let output = mock_refusing(&dir, &["--path", path]);
         assert_fails_with(
             &output,
             &format!("--path `{path}` cannot be served: {why}\n"),
