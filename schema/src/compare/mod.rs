@@ -3,11 +3,13 @@
 //! A new schema is compatible with an old one when every client written against the
 //! old one keeps working with a server of the new one: nothing is removed, no field or
 //! header changes type, a request never needs more than it did, and a response never
-//! holds a union tag or a `null` the old client does not know, or leaves out a field it
-//! counts on; nor does a function the old client called without credentials come to
-//! require them. Allowing `null` or leaving a field out where only requests go (an
-//! argument `"integer"` becoming `"integer?"`, or `a` becoming `a!`) is compatible, and
-//! so is the reverse where only responses go.
+//! holds a union tag or a `null` the old client does not know; nor does a function the
+//! old client called without credentials come to require them. Allowing `null` where
+//! only requests go (an argument `"integer"` becoming `"integer?"`) is compatible, and
+//! so is no longer sending it where only responses go.
+//!
+//! A field's `!` is part of its key on the wire (`{"includeInternal!": true}`), so `a`
+//! becoming `a!` removes the field `a` (and adds an optional `a!`).
 //!
 //! Headers (`headers.*`) are compared by name, wherever a definition declares them: one
 //! may move between definitions. Every header is optional, so adding one is compatible.
@@ -74,18 +76,6 @@ pub enum IncompatibilityKind {
         /// The new type expression.
         new: serde_json::Value,
     },
-    /// An optional field reachable from a function's arguments became required: old
-    /// clients may leave it out.
-    FieldMadeRequired {
-        /// The field's name (without `!`).
-        field: String,
-    },
-    /// A required field reachable from a response became optional: old clients count on
-    /// it.
-    FieldMadeOptional {
-        /// The field's name (without `!`).
-        field: String,
-    },
     /// A required field was added where a function's arguments reach it: old clients do
     /// not send it.
     RequiredFieldAdded {
@@ -132,8 +122,6 @@ impl Incompatibility {
         let mut path = self.owner.clone();
         match &self.kind {
             IncompatibilityKind::FieldTypeChanged { field, .. }
-            | IncompatibilityKind::FieldMadeRequired { field }
-            | IncompatibilityKind::FieldMadeOptional { field }
             | IncompatibilityKind::RequiredFieldAdded { field } => path.push(field.clone()),
             IncompatibilityKind::ResultTagAdded { tag } => path.push(tag.clone()),
             IncompatibilityKind::HeaderTypeChanged { header, .. } => path.push(header.clone()),
@@ -173,14 +161,6 @@ impl fmt::Display for Incompatibility {
                 python_text(old),
                 python_text(new)
             ),
-            IncompatibilityKind::FieldMadeRequired { field } => write!(
-                f,
-                "Field '{field}' in struct '{owner}' has changed from optional to required on argument path"
-            ),
-            IncompatibilityKind::FieldMadeOptional { field } => write!(
-                f,
-                "Field '{field}' in struct '{owner}' has changed from required to optional on result path"
-            ),
             IncompatibilityKind::RequiredFieldAdded { field } => write!(
                 f,
                 "New required field '{field}' has been added to struct '{owner}' on argument path"
@@ -216,9 +196,8 @@ impl fmt::Display for Incompatibility {
 /// reach it, and on the result path when a function's result (an `Ok_` payload or an
 /// error's) or a response header reaches it (in the old schema). Field and header
 /// types are compared as written, so `struct.A` renamed to `struct.B` is a change; a
-/// change only in where `null` is allowed, or of a field's `!`, breaks clients only in
-/// the direction they meet it: `null` allowed or a field made optional on the result
-/// path, `null` disallowed or a field made required on the argument path.
+/// change only in where `null` is allowed breaks clients only in the direction they
+/// meet it: allowed on the result path, or disallowed on the argument path.
 pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
     let paths = TypePaths::of(old);
     let mut check = Check {
@@ -430,7 +409,7 @@ impl Check<'_> {
         self.fields(owner, &old.fields, &new.fields, sides);
     }
 
-    /// Compares fields by name, so `x` becoming `x!` is the same field.
+    /// Compares fields by their keys on the wire, `!` included.
     fn fields(
         &mut self,
         owner: Vec<String>,
@@ -438,9 +417,8 @@ impl Check<'_> {
         new: &IndexMap<String, Field>,
         sides: Sides,
     ) {
-        let find_new = |name: &str| new.values().find(|field| field.name == name);
         for old_field in old.values() {
-            let Some(new_field) = find_new(&old_field.name) else {
+            let Some(new_field) = new.get(&old_field.key) else {
                 let field = old_field.key.clone();
                 self.report(owner.clone(), IncompatibilityKind::FieldRemoved { field });
                 continue;
@@ -456,24 +434,12 @@ impl Check<'_> {
                     new: new_type,
                 };
                 self.report(owner.clone(), kind);
-            } else if sides.request && old_field.optional && !new_field.optional {
-                let field = new_field.name.clone();
-                self.report(
-                    owner.clone(),
-                    IncompatibilityKind::FieldMadeRequired { field },
-                );
-            } else if sides.response && !old_field.optional && new_field.optional {
-                let field = new_field.name.clone();
-                self.report(
-                    owner.clone(),
-                    IncompatibilityKind::FieldMadeOptional { field },
-                );
             }
         }
         if sides.request {
-            let added = new.values().filter(|field| {
-                !field.optional && !old.values().any(|old_field| old_field.name == field.name)
-            });
+            let added = new
+                .values()
+                .filter(|field| !field.optional && !old.contains_key(&field.key));
             for field in added {
                 let field = field.key.clone();
                 self.report(
