@@ -184,7 +184,7 @@ impl Builder {
 
     /// Fails generation when the schema is not backwards compatible with the released
     /// schema in `released` (a copy of the schema directory as of the last release), as
-    /// [`telepact_schema::compare`] judges it: removed types, fields, tags or headers,
+    /// [`telepact_schema::compare()`] judges it: removed types, fields, tags or headers,
     /// changed field and header types, new required fields where requests reach them,
     /// new tags where results reach them, functions that come to require credentials.
     /// The error has one `file:row:col: change` line per change.
