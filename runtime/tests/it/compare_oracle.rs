@@ -229,7 +229,7 @@ fn known_fields(
     entries
         .into_iter()
         .filter_map(|(key, value)| {
-            let field = fields.values().find(|field| field.name == key)?;
+            let field = fields.get(&key)?;
             Some((key, known_to(schema, &field.ty, value)))
         })
         .collect()
