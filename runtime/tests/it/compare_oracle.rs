@@ -4,14 +4,16 @@
 //! aside: they ignore those).
 //!
 //! The schemas are small and random: an argument-only `struct.In`, a result-only
-//! `struct.Out`, a `struct.Both` and a `union.U` either may reach, and a new version made
-//! by a few random edits of the old.
+//! `struct.Out`, a `struct.Both` and a `union.U` either may reach, a request header `@h`
+//! and a response header `@r`, and a new version made by a few random edits of the old.
+//! Header values go through servers, as headers are checked: the new schema's for what
+//! old clients send, the old schema's for what the new server answers.
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
-use telepact::ValueValidator;
 use telepact::random::{GenerateOptions, RandomGenerator};
-use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName, compare};
+use telepact::schema::{Field, Schema, TypeExpr, TypeKind, TypeName, compare};
+use telepact::{FunctionRouter, HandlerError, Headers, Message, Server, ValueValidator};
 
 /// Field types; `struct.In` and `struct.Out` draw from all, `struct.Both` and the tags
 /// of `union.U` from the first `SIMPLE` (no type reaches itself).
@@ -55,6 +57,8 @@ struct Model {
     structs: [[Slot; 4]; 3],
     /// `union.U`: per tag of `TAGS`, absent or present with one slot `x`.
     tags: [Option<Slot>; 3],
+    /// The request header `@h` and the response header `@r` (their `!` unused).
+    headers: [Slot; 2],
 }
 
 /// One edit of a model: what it touches (a struct or the union), which field or tag,
@@ -79,16 +83,20 @@ fn model() -> impl Strategy<Value = Model> {
         fields(TYPES.len()),
         fields(SIMPLE),
         (slot(SIMPLE), tag(), tag()),
+        [slot(SIMPLE), slot(SIMPLE)],
     )
-        .prop_map(|(input, output, both, (first, second, third))| Model {
-            structs: [input, output, both],
-            // The union keeps its first tag, so it always has one.
-            tags: [Some(first), second, third],
-        })
+        .prop_map(
+            |(input, output, both, (first, second, third), headers)| Model {
+                structs: [input, output, both],
+                // The union keeps its first tag, so it always has one.
+                tags: [Some(first), second, third],
+                headers,
+            },
+        )
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
-    (0..4usize, 0..4usize, 0..4usize, 0..TYPES.len()).prop_map(|(target, index, action, ty)| Edit {
+    (0..6usize, 0..4usize, 0..4usize, 0..TYPES.len()).prop_map(|(target, index, action, ty)| Edit {
         target,
         index,
         action,
@@ -108,6 +116,9 @@ impl Model {
                 };
                 let field = &mut model.structs[edit.target][edit.index];
                 *field = edit_slot(*field, edit, types);
+            } else if edit.target > 3 {
+                let header = &mut model.headers[edit.target - 4];
+                *header = edit_slot(*header, edit, SIMPLE);
             } else {
                 let index = edit.index % TAGS.len();
                 let tag = &mut model.tags[index];
@@ -135,14 +146,21 @@ impl Model {
                 ))
             })
             .collect();
+        let header = |slot: Slot, name: &str| match slot {
+            Some((_, ty)) => format!(r#"{{"{name}": {}}}"#, TYPES[ty]),
+            None => "{}".to_string(),
+        };
         format!(
             r#"[{{"struct.In": {}}}, {{"struct.Out": {}}}, {{"struct.Both": {}}},
             {{"union.U": [{}]}},
+            {{"headers.H": {}, "->": {}}},
             {{"fn.f": {{"in": "struct.In"}}, "->": [{{"Ok_": {{"out": "struct.Out"}}}}]}}]"#,
             fields_text(input, &FIELDS),
             fields_text(output, &FIELDS),
             fields_text(both, &FIELDS),
-            tags.join(", ")
+            tags.join(", "),
+            header(self.headers[0], "@h"),
+            header(self.headers[1], "@r"),
         )
     }
 }
@@ -235,18 +253,83 @@ fn known_fields(
         .collect()
 }
 
-/// Values of `name` in `schema`, with and without optional fields, nulls and the
-/// union's tags as the generator draws them.
-fn samples(schema: &Schema, name: &str) -> Vec<Value> {
-    let ty = struct_type(schema, name);
+/// Values of `ty` in `schema`, with and without optional fields, nulls and the union's
+/// tags as the generator draws them.
+fn samples(schema: &Schema, ty: &TypeExpr) -> Vec<Value> {
     let options = GenerateOptions::default();
     (1..=24)
         .map(|seed| {
             let mut random = RandomGenerator::new(0, 2);
             random.set_seed(seed);
-            random.generate(schema, &ty, &options)
+            random.generate(schema, ty, &options)
         })
         .collect()
+}
+
+/// The type of header `name` in one of `schema`'s header sets, when declared.
+fn header_type(headers: &indexmap::IndexMap<String, Field>, name: &str) -> Option<TypeExpr> {
+    headers.get(name).map(|header| header.ty.clone())
+}
+
+/// The result tag `server` answers `request` with.
+fn answer_tag(server: &Server, request: &Value) -> String {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a runtime");
+    let response = runtime.block_on(server.process(request.to_string().as_bytes()));
+    let answer: Value = serde_json::from_slice(&response.bytes).expect("a JSON answer");
+    answer[1]
+        .as_object()
+        .and_then(|body| body.keys().next().cloned())
+        .unwrap_or_default()
+}
+
+/// Whether the new schema takes every `@h` an old client sends.
+fn request_headers_pass(old: &Schema, new: Schema) -> Result<(), String> {
+    let Some(ty) = header_type(&old.request_headers, "@h") else {
+        return Ok(());
+    };
+    let server = Server::builder(new, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("a server");
+    for value in samples(old, &ty) {
+        let request = json!([{"@h": value}, {"fn.ping_": {}}]);
+        let tag = answer_tag(&server, &request);
+        if tag != "Ok_" {
+            return Err(format!("an old client's @h {value} gets {tag}"));
+        }
+    }
+    Ok(())
+}
+
+/// Whether the old schema takes every `@r` the new server answers with.
+fn response_headers_pass(old: Schema, new: &Schema) -> Result<(), String> {
+    let Some(ty) = header_type(&new.response_headers, "@r") else {
+        return Ok(());
+    };
+    let request_in = samples(&old, &struct_type(&old, "struct.In")).remove(0);
+    let out = samples(&old, &struct_type(&old, "struct.Out")).remove(0);
+    for value in samples(new, &ty) {
+        let (out, answer_header) = (out.clone(), value.clone());
+        let router = FunctionRouter::new().route("fn.f", move |_request: Message| {
+            let (out, answer_header) = (out.clone(), answer_header.clone());
+            async move {
+                let headers: Headers = [("@r", answer_header)].into_iter().collect();
+                let payload = Map::from_iter([("out".to_string(), out)]);
+                Ok::<_, HandlerError>(Message::new(headers, "Ok_", payload))
+            }
+        });
+        let server = Server::builder(old.clone(), router)
+            .auth_required(false)
+            .build()
+            .expect("a server");
+        let tag = answer_tag(&server, &json!([{}, {"fn.f": {"in": request_in}}]));
+        if tag != "Ok_" {
+            return Err(format!("the new server's @r {value} gets {tag}"));
+        }
+    }
+    Ok(())
 }
 
 proptest! {
@@ -265,7 +348,7 @@ proptest! {
             return Ok(());
         }
         let (old_check, new_check) = (ValueValidator::new(&old_schema), ValueValidator::new(&new_schema));
-        for request in samples(&old_schema, "struct.In") {
+        for request in samples(&old_schema, &struct_type(&old_schema, "struct.In")) {
             let failures = new_check.validate("struct.In", &request).expect("a known type");
             prop_assert!(
                 failures.is_empty(),
@@ -273,7 +356,7 @@ proptest! {
             );
         }
         let out = struct_type(&old_schema, "struct.Out");
-        for answer in samples(&new_schema, "struct.Out") {
+        for answer in samples(&new_schema, &struct_type(&new_schema, "struct.Out")) {
             let read = known_to(&old_schema, &out, answer.clone());
             let failures = old_check.validate("struct.Out", &read).expect("a known type");
             prop_assert!(
@@ -281,6 +364,9 @@ proptest! {
                 "the new server's {answer} fails the old schema: {failures:?}\nold {old_text}\nnew {new_text}"
             );
         }
+        let headers = request_headers_pass(&old_schema, new_schema.clone())
+            .and_then(|()| response_headers_pass(old_schema, &new_schema));
+        prop_assert!(headers.is_ok(), "{headers:?}\nold {old_text}\nnew {new_text}");
     }
 }
 
