@@ -3,10 +3,11 @@
 use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use clap::Args;
 use serde_json::{Map, Value, json};
-use telepact::{Client, ClientOptions, Headers, Message};
+use telepact::{Client, ClientError, ClientOptions, Headers, Message};
 use telepact_schema::Schema;
 
 use crate::Outcome;
@@ -14,6 +15,12 @@ use crate::error::CliError;
 
 /// The file `fetch` writes in the output directory.
 const FILE_NAME: &str = "api.telepact.json";
+
+/// How many times a server that cannot be reached is tried, and the pause between
+/// tries: a script may start the server and this tool together, as the reference
+/// CLI's users do.
+const ATTEMPTS: u32 = 3;
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
 
 #[derive(Debug, Args)]
 pub(crate) struct FetchArgs {
@@ -53,11 +60,18 @@ pub(crate) async fn fetch_api(url: &str, include_internal: bool) -> Result<Vec<V
     if include_internal {
         payload.insert("includeInternal!".into(), json!(true));
     }
-    let request = Message::new(Headers::new(), "fn.api_", payload);
-    let response = client
-        .request(request)
-        .await
-        .map_err(|error| CliError::unreachable(url, &error))?;
+    let mut attempt = 1;
+    let response = loop {
+        let request = Message::new(Headers::new(), "fn.api_", payload.clone());
+        match client.request(request).await {
+            Ok(response) => break response,
+            Err(ClientError::Transport(_) | ClientError::Timeout(_)) if attempt < ATTEMPTS => {
+                attempt += 1;
+                tokio::time::sleep(RETRY_PAUSE).await;
+            }
+            Err(error) => return Err(CliError::unreachable(url, &error)),
+        }
+    };
     match response.body().get("Ok_").and_then(|ok| ok.get("api")) {
         Some(Value::Array(api)) => Ok(api.clone()),
         _ => Err(CliError::NoSchema {

@@ -249,6 +249,40 @@ fn fetch_stores_the_schema_a_mock_serves() {
 }
 
 #[test]
+fn fetch_waits_for_a_server_still_starting() {
+    let dir = greeter_dir("mock-late");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+        .to_string();
+    let out = scratch_dir("mock-late-out").join("api");
+    let url = format!("http://127.0.0.1:{port}/api");
+    let fetch = telepact_command()
+        .args(["fetch", "--http-url", &url, "--output-dir", path_text(&out)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // The server comes up while the first attempt has failed and the next is pending.
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let mut command = telepact_command();
+    command.args(["mock", "--dir", path_text(&dir), "--port", &port]);
+    let _mock = RunningMock::spawn(command);
+    let fetched = fetch.wait_with_output().unwrap();
+    assert!(
+        fetched.status.success(),
+        "{}",
+        String::from_utf8_lossy(&fetched.stderr)
+    );
+    assert_eq!(
+        Schema::from_dir(&out).unwrap().original,
+        Schema::from_dir(&dir).unwrap().original
+    );
+}
+
+#[test]
 fn mocks_the_schema_served_at_a_url() {
     let original = RunningMock::start(&greeter_dir("mock-of-mock"), &[]);
     let mock = RunningMock::start_with(&["--http-url", &original.url("http")], &[]);
