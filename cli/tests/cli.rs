@@ -59,6 +59,12 @@ fn assert_fails_with(output: &Output, message_start: &str) {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// A loopback port nothing listens on (as of the call).
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    listener.local_addr().expect("its address").port()
+}
+
 /// A fresh scratch folder named `name`.
 fn scratch_dir(name: &str) -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))

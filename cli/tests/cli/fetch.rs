@@ -76,12 +76,7 @@ fn codegen_reads_a_served_schema() {
 
 #[test]
 fn an_unreachable_url_is_one_error() {
-    // Bound, then dropped: nothing listens on this port any more.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let url = format!("http://127.0.0.1:{port}/api");
     let dir = scratch_dir("fetch-unreachable").join("api");
     let output = telepact(&["fetch", "--http-url", &url, "--output-dir", path_text(&dir)]);

@@ -251,12 +251,7 @@ fn fetch_stores_the_schema_a_mock_serves() {
 #[test]
 fn fetch_waits_for_a_server_still_starting() {
     let dir = greeter_dir("mock-late");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-        .to_string();
+    let port = free_port().to_string();
     let out = scratch_dir("mock-late-out").join("api");
     let url = format!("http://127.0.0.1:{port}/api");
     let fetch = telepact_command()
@@ -297,11 +292,7 @@ fn mocks_the_schema_served_at_a_url() {
 
 #[test]
 fn an_unreachable_schema_url_is_one_error() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let port = free_port();
     let url = format!("http://127.0.0.1:{port}/api");
     let output = telepact(&["mock", "--http-url", &url, "--port", "0"]);
     assert_fails_with(&output, &format!("cannot fetch the schema from {url}: "));
