@@ -189,8 +189,8 @@ impl fmt::Display for Incompatibility {
 }
 
 /// Every way `new` breaks clients written against `old`, in the old schema's
-/// definition order, then its request and its response headers (empty when `new` is
-/// backwards compatible).
+/// definition order, then its `errors.*` sets, then its request and its response
+/// headers (empty when `new` is backwards compatible).
 ///
 /// A type is on the argument path when a function's arguments or a request header
 /// reach it, and on the result path when a function's result (an `Ok_` payload or an
@@ -222,7 +222,6 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
                 old.union_def(old_id),
                 new.union_def(new_id),
                 Sides::of(&paths, name),
-                paths.is_result(name),
             ),
             (TypeName::Function(old_id), Some(TypeName::Function(new_id))) => {
                 let (old_fn, new_fn) = (old.function(old_id), new.function(new_id));
@@ -237,25 +236,22 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
                     response: paths.is_result(name),
                 };
                 check.fields(vec![name.clone()], &old_fn.args, &new_fn.args, arguments);
-                // A function may answer with new errors: only its result's payloads are
-                // held to the old clients' reading.
                 let result = vec![name.clone(), "->".to_string()];
-                let new_tags_break = false;
-                check.union(
-                    result,
-                    &old_fn.result,
-                    &new_fn.result,
-                    Sides::RESPONSE,
-                    new_tags_break,
-                );
+                check.function_result(result, &old_fn.result, &new_fn.result);
             }
             // Schema keys carry their kind, so a name keeps its kind across versions.
             (_, Some(_)) => {}
         }
     }
+    check.errors();
     check.headers(HeaderSide::Request);
     check.headers(HeaderSide::Response);
     check.found
+}
+
+/// Whether `tag` comes from one of `schema`'s `errors.*` sets.
+fn is_error_tag(schema: &Schema, tag: &str) -> bool {
+    schema.errors.iter().any(|set| set.tags.contains_key(tag))
 }
 
 /// Where the values of a definition travel: in requests (old clients write them), in
@@ -335,6 +331,41 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
+    /// Compares a function's result. It may gain tags (new errors), and the tags of
+    /// `errors.*` sets in both schemas are compared once, with their sets
+    /// ([`errors`](Self::errors)): here only their removal from the result counts.
+    fn function_result(&mut self, owner: Vec<String>, old: &UnionDef, new: &UnionDef) {
+        for (tag_name, old_tag) in &old.tags {
+            match new.tags.get(tag_name) {
+                None => {
+                    let tag = tag_name.clone();
+                    self.report(owner.clone(), IncompatibilityKind::TagRemoved { tag });
+                }
+                Some(_) if is_error_tag(self.old, tag_name) && is_error_tag(self.new, tag_name) => {
+                }
+                Some(new_tag) => self.tag(&owner, old_tag, new_tag, Sides::RESPONSE),
+            }
+        }
+    }
+
+    /// Compares the payloads of the `errors.*` sets' tags by tag name, whichever set
+    /// holds them (the sets' names never reach the wire), each once rather than in every
+    /// function's result, and located where the new schema writes them.
+    fn errors(&mut self) {
+        for old_set in &self.old.errors {
+            for (tag_name, old_tag) in &old_set.tags {
+                let found = self.new.errors.iter().find_map(|set| {
+                    let tag = set.tags.get(tag_name)?;
+                    Some((set.name.clone(), tag))
+                });
+                // A removed error is reported with each result that loses it.
+                if let Some((new_set, new_tag)) = found {
+                    self.tag(&[new_set], old_tag, new_tag, Sides::RESPONSE);
+                }
+            }
+        }
+    }
+
     /// Compares one side's headers by name, whichever definition declares them.
     fn headers(&mut self, side: HeaderSide) {
         for old_definition in &self.old.headers {
@@ -372,14 +403,9 @@ impl Check<'_> {
         self.found.push(Incompatibility { owner, kind });
     }
 
-    fn union(
-        &mut self,
-        owner: Vec<String>,
-        old: &UnionDef,
-        new: &UnionDef,
-        sides: Sides,
-        new_tags_break: bool,
-    ) {
+    /// Compares a union's tags; where responses reach the union, a new tag is one old
+    /// clients cannot read.
+    fn union(&mut self, owner: Vec<String>, old: &UnionDef, new: &UnionDef, sides: Sides) {
         for (tag_name, old_tag) in &old.tags {
             match new.tags.get(tag_name) {
                 None => self.report(
@@ -391,7 +417,7 @@ impl Check<'_> {
                 Some(new_tag) => self.tag(&owner, old_tag, new_tag, sides),
             }
         }
-        if new_tags_break {
+        if sides.response {
             for tag_name in new.tags.keys().filter(|tag| !old.tags.contains_key(*tag)) {
                 self.report(
                     owner.clone(),

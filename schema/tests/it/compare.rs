@@ -240,8 +240,8 @@ fn null_may_be_allowed_where_only_requests_go_and_dropped_where_only_responses_g
     assert_eq!(
         lines(&old, &broken),
         [
-            "Field 'why' in struct 'fn.f.->.ErrorMine' has changed type from 'string' to 'string?'",
             "Field 'v' in struct 'struct.Both' has changed type from 'integer' to 'integer?'",
+            "Field 'why' in struct 'errors.Mine.ErrorMine' has changed type from 'string' to 'string?'",
         ]
     );
     assert_eq!(
@@ -283,4 +283,27 @@ fn a_function_that_comes_to_require_credentials_is_incompatible() {
         ["Function 'fn.menu' now requires authentication"]
     );
     assert!(lines(&all_private, with_auth).is_empty());
+}
+
+#[test]
+fn an_error_payload_change_is_reported_once_where_its_set_is_written() {
+    let old = Schema::from_text(
+        r#"[{"errors.Mine": [{"ErrorBusy": {"retry": "integer"}}]},
+        {"fn.f": {}, "->": [{"Ok_": {}}]}, {"fn.g": {}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .unwrap();
+    // The set is renamed as well: its name never reaches the wire.
+    let new_text = "- fn.f: {}\n  ->:\n    - Ok_: {}\n- fn.g: {}\n  ->:\n    - Ok_: {}\n- errors.Common:\n    - ErrorBusy:\n        retry: string\n";
+    let dir = schema_dir("errors", new_text);
+    let found = compare(&old, &Schema::from_dir(&dir).unwrap());
+    let lines: Vec<String> = found.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        lines,
+        [
+            "Field 'retry' in struct 'errors.Common.ErrorBusy' has changed type from 'integer' to 'string'"
+        ]
+    );
+    let (_, at) = found[0].locate_in_dir(&dir).unwrap();
+    assert_eq!((at.row, at.col), (9, 9));
+    let _ = std::fs::remove_dir_all(&dir);
 }
