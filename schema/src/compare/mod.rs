@@ -279,18 +279,6 @@ impl Sides {
             response: paths.is_result(name),
         }
     }
-
-    /// Whether a type expression changed from `old` (of the old schema) to `new` breaks
-    /// an old client: any change does, but one of where `null` is allowed, which breaks
-    /// only the clients that meet it.
-    fn break_on_type_change(self, check: &Check<'_>, old: &TypeExpr, new: &TypeExpr) -> bool {
-        match null_change(check.old, old, check.new, new) {
-            None | Some(NullChange::Both) => true,
-            Some(NullChange::Allowed) => self.response,
-            Some(NullChange::Disallowed) => self.request,
-            Some(NullChange::Unchanged) => false,
-        }
-    }
 }
 
 /// Which of a `headers.*` definition's two sets of headers.
@@ -331,18 +319,40 @@ struct Check<'a> {
 }
 
 impl Check<'_> {
+    /// The old and new type expressions as written, when the change from `old` (of the
+    /// old schema) to `new` breaks an old client where the values travel `sides`: any
+    /// change does, but one of where `null` is allowed, which breaks only the clients
+    /// that meet it.
+    fn breaking_type_change(
+        &self,
+        old: &TypeExpr,
+        new: &TypeExpr,
+        sides: Sides,
+    ) -> Option<(serde_json::Value, serde_json::Value)> {
+        let breaks = match null_change(self.old, old, self.new, new) {
+            Some(NullChange::Unchanged) => false,
+            Some(NullChange::Allowed) => sides.response,
+            Some(NullChange::Disallowed) => sides.request,
+            // Another type altogether, or `null` allowed in one place and not another.
+            None | Some(NullChange::Both) => true,
+        };
+        let written = (written_type(self.old, old), written_type(self.new, new));
+        breaks.then_some(written)
+    }
+
     /// Compares a function's result. It may gain tags (new errors), and the tags of
     /// `errors.*` sets in both schemas are compared once, with their sets
     /// ([`errors`](Self::errors)): here only their removal from the result counts.
     fn function_result(&mut self, owner: Vec<String>, old: &UnionDef, new: &UnionDef) {
         for (tag_name, old_tag) in &old.tags {
+            let compared_with_its_set =
+                is_error_tag(self.old, tag_name) && is_error_tag(self.new, tag_name);
             match new.tags.get(tag_name) {
                 None => {
                     let tag = tag_name.clone();
                     self.report(owner.clone(), IncompatibilityKind::TagRemoved { tag });
                 }
-                Some(_) if is_error_tag(self.old, tag_name) && is_error_tag(self.new, tag_name) => {
-                }
+                Some(_) if compared_with_its_set => {}
                 Some(new_tag) => self.tag(&owner, old_tag, new_tag, Sides::RESPONSE),
             }
         }
@@ -381,18 +391,10 @@ impl Check<'_> {
                     self.report(owner, IncompatibilityKind::HeaderRemoved { header });
                     continue;
                 };
-                let old_type = written_type(self.old, &old_field.ty);
-                let new_type = written_type(self.new, &new_field.ty);
-                let breaks = || {
-                    side.sides()
-                        .break_on_type_change(self, &old_field.ty, &new_field.ty)
-                };
-                if old_type != new_type && breaks() {
-                    let kind = IncompatibilityKind::HeaderTypeChanged {
-                        header: header.clone(),
-                        old: old_type,
-                        new: new_type,
-                    };
+                let change = self.breaking_type_change(&old_field.ty, &new_field.ty, side.sides());
+                if let Some((old, new)) = change {
+                    let header = header.clone();
+                    let kind = IncompatibilityKind::HeaderTypeChanged { header, old, new };
                     self.report(side.owner(new_definition), kind);
                 }
             }
@@ -449,16 +451,10 @@ impl Check<'_> {
                 self.report(owner.clone(), IncompatibilityKind::FieldRemoved { field });
                 continue;
             };
-            let old_type = written_type(self.old, &old_field.ty);
-            let new_type = written_type(self.new, &new_field.ty);
-            if old_type != new_type
-                && sides.break_on_type_change(self, &old_field.ty, &new_field.ty)
+            if let Some((old, new)) = self.breaking_type_change(&old_field.ty, &new_field.ty, sides)
             {
-                let kind = IncompatibilityKind::FieldTypeChanged {
-                    field: old_field.key.clone(),
-                    old: old_type,
-                    new: new_type,
-                };
+                let field = old_field.key.clone();
+                let kind = IncompatibilityKind::FieldTypeChanged { field, old, new };
                 self.report(owner.clone(), kind);
             }
         }
