@@ -1,34 +1,5 @@
-//! The transport-free Telepact server: request bytes in, response bytes out.
-//!
-//! ```
-//! use serde_json::{Map, json};
-//! use telepact::schema::Schema;
-//! use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
-//!
-//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
-//! let schema = Schema::from_text(
-//!     r#"[{"fn.greet": {"name": "string"}, "->": [{"Ok_": {"text": "string"}}]}]"#,
-//! )?;
-//! let router = FunctionRouter::new().route("fn.greet", |request: Message| async move {
-//!     let name = request.payload().and_then(|p| p.get("name")).cloned();
-//!     let mut payload = Map::new();
-//!     payload.insert("text".into(), json!(format!("hello {}", name.unwrap_or_default())));
-//!     Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
-//! });
-//! let server = Server::builder(schema, router).auth_required(false).build()?;
-//!
-//! let response = server.process(br#"[{}, {"fn.greet": {"name": "ada"}}]"#).await;
-//! assert_eq!(response.bytes, br#"[{},{"Ok_":{"text":"hello \"ada\""}}]"#);
-//! # Ok::<_, Box<dyn std::error::Error>>(())
-//! # }).unwrap();
-//! ```
-//!
-//! Processing order: parse (`ErrorParseFailure_`), the header-update step, request
-//! header validation (`ErrorInvalidRequestHeaders_`), authentication for functions that
-//! need it (`ErrorUnauthenticated_`), unknown functions and body validation
-//! (`ErrorInvalidRequestBody_`), middleware and handler (`ErrorUnknown_` on error or
-//! panic), result validation unless `@unsafe_` (`ErrorInvalidResponseBody_`), response
-//! header validation (`ErrorInvalidResponseHeaders_`), `@select_`, serialization.
+//! The transport-free Telepact server: request bytes in, response bytes out (the
+//! crate's front page shows it at work).
 
 mod authenticated;
 mod call_metrics;
@@ -74,7 +45,19 @@ pub struct Response {
     pub encoding: Encoding,
 }
 
-/// A Telepact server for one schema. Cheap to clone; every clone shares one state.
+/// A Telepact server for one schema: request bytes in, response bytes out
+/// ([`process`](Self::process)), whatever carries them. Cheap to clone; every clone
+/// shares one state. Built with [`Server::builder`]; the crate's front page has an
+/// example.
+///
+/// A request goes through these steps, and the first that fails answers with its
+/// error: parse (`ErrorParseFailure_`), the on-request hook, the transport's header
+/// updates, request header validation (`ErrorInvalidRequestHeaders_`), authentication
+/// for functions that need it (`ErrorUnauthenticated_`), unknown functions and body
+/// validation (`ErrorInvalidRequestBody_`), middleware and handler (`ErrorUnknown_` on
+/// error, panic or time limit), result validation unless `@unsafe_`
+/// (`ErrorInvalidResponseBody_`), response header validation
+/// (`ErrorInvalidResponseHeaders_`), `@select_`, the on-response hook, serialization.
 #[derive(Clone)]
 pub struct Server {
     inner: Arc<Inner>,
