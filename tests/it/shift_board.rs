@@ -305,7 +305,7 @@ async fn credentials_never_reach_the_logs() {
 }
 
 #[test]
-fn rust_log_sets_the_level_per_target_and_an_unreadable_value_means_info() {
+fn rust_log_sets_the_level_per_target_and_an_unreadable_value_means_info_with_a_warning() {
     let serving = |lines: &[String]| {
         lines
             .iter()
@@ -325,6 +325,14 @@ fn rust_log_sets_the_level_per_target_and_an_unreadable_value_means_info() {
         assert_eq!(
             serving(&lines),
             shown,
+            "RUST_LOG={directives:?}: {lines:#?}"
+        );
+        let warned = lines
+            .iter()
+            .any(|line| line.starts_with("warning: RUST_LOG ignored"));
+        assert_eq!(
+            warned,
+            directives == "info=loud",
             "RUST_LOG={directives:?}: {lines:#?}"
         );
     }

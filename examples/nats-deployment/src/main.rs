@@ -78,13 +78,22 @@ async fn main() -> ExitCode {
 }
 
 /// The log filter: `RUST_LOG`'s comma-separated `target=level` directives (`info` when it
-/// is unset, empty or unreadable).
+/// is unset or empty, and when it does not parse, which is said on stderr).
 fn log_filter() -> Targets {
-    std::env::var("RUST_LOG")
-        .ok()
-        .filter(|directives| !directives.trim().is_empty())
-        .and_then(|directives| directives.parse().ok())
-        .unwrap_or_else(|| Targets::new().with_default(LevelFilter::INFO))
+    let info = || Targets::new().with_default(LevelFilter::INFO);
+    match std::env::var("RUST_LOG") {
+        Ok(directives) if !directives.trim().is_empty() => {
+            directives.parse().unwrap_or_else(|error| {
+                eprintln!("warning: RUST_LOG ignored ({error}); logging at info");
+                info()
+            })
+        }
+        Err(std::env::VarError::NotUnicode(_)) => {
+            eprintln!("warning: RUST_LOG ignored (not UTF-8); logging at info");
+            info()
+        }
+        _ => info(),
+    }
 }
 
 /// A service the workers can run.
