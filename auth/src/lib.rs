@@ -10,6 +10,73 @@
 //! Issued credentials (refresh tokens, API keys, sessions, revocations) live in a
 //! [`CredentialStore`]: in memory, in SQLite (feature `sqlite`, default) or in Redis
 //! (feature `redis`). Users come from a [`UserLoader`] the service provides.
+//!
+//! A password sign-in, a role check and both refusals, in process:
+//!
+//! ```
+//! use std::sync::Arc;
+//! use serde_json::Map;
+//! use telepact::schema::Schema;
+//! use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
+//! use telepact_auth::{
+//!     AuthConfig, Authenticator, JwtKey, JwtKeys, MemoryStore, MemoryUsers, PasswordParams,
+//!     Policy, Requirement, User,
+//! };
+//!
+//! # tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap().block_on(async {
+//! let schema = Schema::from_text(r#"[
+//!     {"union.Auth_": [{"Password": {"username": "string", "password": "string"}}]},
+//!     {"fn.payroll": {}, "->": [{"Ok_": {"total": "integer"}}]}
+//! ]"#)?;
+//!
+//! let mut config = AuthConfig::new("https://payroll.example", "payroll");
+//! // The default (OWASP's argon2id: 19 MiB, two passes) is meant to be slow to guess.
+//! config.password = PasswordParams::insecure_for_tests();
+//! let users = MemoryUsers::new();
+//! let auth = Authenticator::new(
+//!     config,
+//!     JwtKeys::new(JwtKey::generate("key-1")?),
+//!     Arc::new(users.clone()),
+//!     Arc::new(MemoryStore::new()),
+//! )?;
+//! for (name, roles) in [("alice", vec!["payroll".to_string()]), ("bob", vec![])] {
+//!     let user = User {
+//!         user_id: format!("u-{name}"),
+//!         tenant: "acme".into(),
+//!         roles: roles.into_iter().collect(),
+//!         scopes: Default::default(),
+//!         disabled: false,
+//!     };
+//!     users.insert(name, auth.passwords().hash(&format!("{name}-secret"))?, user);
+//! }
+//!
+//! let router = FunctionRouter::new().route("fn.payroll", |_request: Message| async {
+//!     let mut ok = Map::new();
+//!     ok.insert("total".into(), 42.into());
+//!     Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", ok))
+//! });
+//! let server = Server::builder(schema, router)
+//!     .on_auth(auth.hook())
+//!     .middleware(
+//!         Policy::new()
+//!             .require("fn.payroll", Requirement::Role("payroll".into()))
+//!             .middleware(),
+//!     )
+//!     .build()?;
+//!
+//! let call = |username: &str, password: &str| {
+//!     format!(r#"[{{"@auth_": {{"Password": {{"username": "{username}", "password": "{password}"}}}}}},
+//!                 {{"fn.payroll": {{}}}}]"#)
+//! };
+//! let answer = server.process(call("alice", "alice-secret").as_bytes()).await;
+//! assert_eq!(answer.bytes, br#"[{},{"Ok_":{"total":42}}]"#);
+//! let answer = server.process(call("bob", "bob-secret").as_bytes()).await;
+//! assert!(answer.bytes.starts_with(br#"[{},{"ErrorUnauthorized_""#));
+//! let answer = server.process(call("alice", "guess").as_bytes()).await;
+//! assert!(answer.bytes.starts_with(br#"[{},{"ErrorUnauthenticated_""#));
+//! # Ok::<_, Box<dyn std::error::Error>>(())
+//! # }).unwrap();
+//! ```
 
 mod authenticator;
 mod credential;
