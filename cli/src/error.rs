@@ -52,8 +52,8 @@ pub(crate) enum CliError {
     )]
     CollectionLengths { min: u32, max: u32 },
     /// The mock's `--path` is not a plain URL path, which the mock would serve as given.
-    #[error("--path `{path}` cannot be served: {why}")]
-    Path { path: String, why: &'static str },
+    #[error("--path {0}")]
+    Path(#[from] telepact::http::InvalidPath),
     /// A language other than Rust was asked for.
     #[error("--lang {0} is not supported: this tool generates Rust only (--lang rust)")]
     Language(String),

@@ -69,42 +69,12 @@ impl MockArgs {
             ..MockOptions::default()
         })
     }
-
-    /// The path with its leading `/`, refused when the router would not serve it as
-    /// written: braces and segments starting with `:` or `*` are route syntax, and a
-    /// request's path never holds `?`, `#`, spaces or control characters.
-    fn route_path(&self) -> Result<String, CliError> {
-        let path = if self.path.starts_with('/') {
-            self.path.clone()
-        } else {
-            format!("/{}", self.path)
-        };
-        let refuse = |why| {
-            Err(CliError::Path {
-                path: self.path.clone(),
-                why,
-            })
-        };
-        if path.contains(['{', '}']) {
-            return refuse("braces are route syntax");
-        }
-        if path
-            .split('/')
-            .any(|segment| segment.starts_with([':', '*']))
-        {
-            return refuse("a segment starting with `:` or `*` is route syntax");
-        }
-        if path.contains(['?', '#']) || path.chars().any(|c| c.is_whitespace() || c.is_control()) {
-            return refuse("a request's path never holds `?`, `#`, spaces or control characters");
-        }
-        Ok(path)
-    }
 }
 
 /// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let options = args.options()?;
-    let path = args.route_path()?;
+    let http_options = HttpOptions::default().checked_path(&args.path)?;
     let schema = match (&args.dir, &args.http_url) {
         (Some(dir), _) => Schema::mock_from_dir(dir)?,
         (None, Some(url)) => Schema::mock_from_documents([(
@@ -130,14 +100,14 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let shutdown = http::shutdown_signal();
     println!("READY {port}");
     eprintln!(
-        "mock server on http://0.0.0.0:{port}{path} (HTTP POST and WebSocket); Ctrl-C stops it"
+        "mock server on http://0.0.0.0:{port}{} (HTTP POST and WebSocket); Ctrl-C stops it",
+        http_options.path
     );
     // `POST path` answers one request; `GET path` upgrades to a WebSocket. A front end
     // in development calls the mock from its own origin (another port), with the
     // credentials and headers it would send the real API: any of them is allowed, as
     // the reference's mock allows them.
-    let router = http::router(mock, &HttpOptions::default().path(path.as_str()))
-        .layer(CorsLayer::very_permissive());
+    let router = http::router(mock, &http_options).layer(CorsLayer::very_permissive());
     http::serve(listener, router, shutdown)
         .await
         .map_err(|source| CliError::Listen { port, source })?;

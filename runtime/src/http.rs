@@ -47,8 +47,10 @@ use crate::message::PeerAddress;
 use crate::server::{Response, Server};
 
 mod accept;
+mod path;
 #[cfg(feature = "tls")]
 mod tls;
+pub use path::InvalidPath;
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
 
@@ -73,8 +75,8 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(75);
 pub struct HttpOptions {
     /// The endpoint's route, [`DEFAULT_PATH`] by default. It is an axum route, so
     /// [`router`] panics on one axum refuses (`/{`, `/:id`), as `Router::route` does;
-    /// a path from user input is checked first (`telepact mock --path` refuses route
-    /// syntax with a one-line error).
+    /// set a path from user input with [`checked_path`](Self::checked_path), which
+    /// refuses such paths with an error instead.
     pub path: String,
     /// The largest request body accepted, in bytes; larger ones get 413.
     pub body_limit: usize,
@@ -98,6 +100,25 @@ impl HttpOptions {
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
+    }
+
+    /// Sets the `path` field from text a user gave (a flag, a config file): `/` is put
+    /// in front when it is missing, and a path the router would not serve as written
+    /// is refused rather than left for [`router`] to panic on: route syntax (braces,
+    /// a segment starting with `:` or `*`), and `?`, `#`, spaces or control characters,
+    /// which a request's path never holds.
+    ///
+    /// ```
+    /// use telepact::http::HttpOptions;
+    ///
+    /// assert_eq!(HttpOptions::default().checked_path("v2/api")?.path, "/v2/api");
+    /// let refused = HttpOptions::default().checked_path("/api/{version}").unwrap_err();
+    /// assert_eq!(refused.to_string(), "`/api/{version}` cannot be served: braces are route syntax");
+    /// # Ok::<_, telepact::http::InvalidPath>(())
+    /// ```
+    pub fn checked_path(mut self, path: &str) -> Result<Self, InvalidPath> {
+        self.path = path::route_path(path)?;
+        Ok(self)
     }
 
     /// Sets the `body_limit` field.

@@ -361,7 +361,7 @@ fn a_path_the_router_would_not_serve_as_written_is_one_error() {
         ),
         (
             "/api?v=2",
-            "a request's path never holds `?`, `#`, spaces or control characters",
+            "a request's path never holds `?`, `#`, spaces, control characters, `<`, `>` or a backquote",
         ),
     ] {
         let output = mock_refusing(&dir, &["--path", path]);
