@@ -5,3 +5,4 @@ mod support;
 mod mocking;
 mod schema_drift;
 mod shift_board;
+mod transports;
