@@ -7,6 +7,9 @@
 //! `tower::Service<http::Request<_>>`: `tower-http` layers wrap it with
 //! `Router::layer` or `ServiceBuilder`.
 
+// The link to the HTTP router resolves with the `axum` feature (on by default).
+#![cfg_attr(not(feature = "axum"), allow(rustdoc::broken_intra_doc_links))]
+
 use std::convert::Infallible;
 use std::future::poll_fn;
 use std::task::{Context, Poll};
