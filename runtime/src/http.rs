@@ -105,8 +105,8 @@ impl HttpOptions {
     /// Sets the `path` field from text a user gave (a flag, a config file): `/` is put
     /// in front when it is missing, and a path the router would not serve as written
     /// is refused rather than left for [`router`] to panic on: route syntax (braces,
-    /// a segment starting with `:` or `*`), and `?`, `#`, spaces or control characters,
-    /// which a request's path never holds.
+    /// a segment starting with `:` or `*`), and what a request's path never holds
+    /// (`?`, `#`, spaces, control characters, `<`, `>`, a backquote).
     ///
     /// ```
     /// use telepact::http::HttpOptions;
