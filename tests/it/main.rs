@@ -3,6 +3,7 @@
 mod support;
 
 mod mocking;
+mod readme_walkthrough;
 mod schema_drift;
 mod shift_board;
 mod transports;
