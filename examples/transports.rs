@@ -1,8 +1,10 @@
 //! Transports: the shift board behind tower-http layers (compression and a time limit),
 //! served over plain HTTP (HTTP/1.1, h2c and WebSocket on one port) and over HTTPS
-//! (HTTP/2 by ALPN), and called by its generated client over WebSocket in JSON and over
-//! HTTPS in binary. `cargo run --example transports`; the README's "Middleware, tracing,
-//! metrics and transports" section points here, and a test of the bakery runs it.
+//! (HTTP/2 by ALPN, and secure WebSocket), and called by its generated client over
+//! WebSocket with and without TLS, and over HTTPS in binary.
+//!
+//! `cargo run --example transports`. The README's "Middleware, tracing, metrics and
+//! transports" section points here, and a test of the bakery runs it.
 
 use std::time::Duration;
 
@@ -64,10 +66,15 @@ pub async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         password: "opensesame".into(),
     }));
 
-    // WebSocket on the endpoint's own path: one message per call, JSON here.
+    // WebSocket on the endpoint's own path, one message per call: plain, and over TLS
+    // trusting only that certificate.
     let socket = WebSocketTransport::connect(&format!("ws://{plain_address}/api/telepact")).await?;
     let client = api::Client::new(telepact::Client::new(socket)).with_headers(signed_in.clone());
     println!("over WebSocket: {}", my_shift(&client).await?);
+    let url = format!("wss://{secure_address}/api/telepact");
+    let socket = WebSocketTransport::trusting(&url, certificate.as_bytes()).await?;
+    let client = api::Client::new(telepact::Client::new(socket)).with_headers(signed_in.clone());
+    println!("over WebSocket with TLS: {}", my_shift(&client).await?);
 
     // HTTPS trusting only that certificate: HTTP/2 by ALPN, and answers in MessagePack
     // (the client asks with `@bin_` and learns the encoding from the first answer).

@@ -67,9 +67,10 @@
 //! # Calling
 //!
 //! [`Client`] sends messages over any [`client::Transport`]: HTTP (feature
-//! `http-client`, HTTPS with `http-client-rustls`), WebSocket (`websocket-client`),
-//! NATS, a `tower::Service` ([`tower::TowerTransport`]), or any async function from
-//! request bytes to answer bytes (a server in the same process, in tests). It sets each
+//! `http-client`, HTTPS with `http-client-rustls`), WebSocket (`websocket-client`,
+//! `wss://` with `websocket-client-rustls`), NATS, a `tower::Service`
+//! ([`tower::TowerTransport`]), or any async function from request bytes to answer
+//! bytes (a server in the same process, in tests). It sets each
 //! call's time limit (`@time_`) and, if asked, a correlation id (`@id_`), negotiates
 //! binary, and attaches credentials through the authorisers of [`client::authorise`].
 //!
@@ -101,6 +102,7 @@
 //! | `http-client` | | the client's HTTP transport (`client::HttpTransport`) and the OAuth2 authorisers |
 //! | `http-client-rustls` | | HTTPS (and HTTP/2 by ALPN) for both |
 //! | `websocket-client` | | the client's WebSocket transport (`ws://`) |
+//! | `websocket-client-rustls` | | `wss://` for it, on the same TLS as the HTTPS client |
 //! | `nats` | | `nats`: workers behind a NATS subject, a NATS client transport and (with `axum`) an HTTP gateway |
 
 mod base64_paths;

@@ -438,6 +438,20 @@ async fn serve_bakery(tls: Option<telepact::http::TlsConfig>) -> u16 {
     port
 }
 
+/// A self-signed certificate for 127.0.0.1 (its PEM, for clients to trust) and the
+/// server's TLS with it.
+fn self_signed_tls() -> (String, telepact::http::TlsConfig) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("a certificate");
+    let certificate = certified.cert.pem();
+    let tls = telepact::http::TlsConfig::from_pem(
+        certificate.as_bytes(),
+        certified.signing_key.serialize_pem().as_bytes(),
+    )
+    .expect("usable");
+    (certificate, tls)
+}
+
 /// POSTs with `client`, refusing any answer that did not come over HTTP/2.
 fn over_http2(client: reqwest::Client, url: String) -> impl Transport {
     move |request: Vec<u8>| {
@@ -511,14 +525,7 @@ async fn typed_calls_over_cleartext_http2_in_json_and_binary() {
 
 #[tokio::test]
 async fn typed_calls_over_http2_with_tls_in_json_and_binary() {
-    let certified =
-        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("a certificate");
-    let certificate = certified.cert.pem();
-    let tls = telepact::http::TlsConfig::from_pem(
-        certificate.as_bytes(),
-        certified.signing_key.serialize_pem().as_bytes(),
-    )
-    .expect("usable");
+    let (certificate, tls) = self_signed_tls();
     let port = serve_bakery(Some(tls)).await;
     let url = format!("https://127.0.0.1:{port}/api/telepact");
     // HTTP/2 by ALPN.
@@ -527,6 +534,21 @@ async fn typed_calls_over_http2_with_tls_in_json_and_binary() {
         .build()
         .expect("client builds");
     shifts_over_http2_in_json_and_binary(https, url).await;
+}
+
+#[tokio::test]
+async fn typed_calls_over_secure_websocket_in_json_and_binary() {
+    use telepact::client::WebSocketTransport;
+
+    let (certificate, tls) = self_signed_tls();
+    let port = serve_bakery(Some(tls)).await;
+    let url = format!("wss://127.0.0.1:{port}/api/telepact");
+    for (binary, messagepack_answers) in [(false, 0), (true, 3)] {
+        let socket = WebSocketTransport::trusting(&url, certificate.as_bytes())
+            .await
+            .expect("connects");
+        assert_eq!(three_shifts_over(socket, binary).await, messagepack_answers);
+    }
 }
 
 #[tokio::test]

@@ -28,7 +28,7 @@ mod codec;
 mod error;
 #[cfg(feature = "http-client")]
 mod http;
-#[cfg(feature = "http-client-rustls")]
+#[cfg(any(feature = "http-client-rustls", feature = "websocket-client-rustls"))]
 pub mod tls;
 mod transport;
 #[cfg(feature = "websocket-client")]

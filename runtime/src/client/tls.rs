@@ -1,6 +1,7 @@
-//! The HTTPS client's TLS, on ring: the crypto library the server side already uses, so
-//! a program with both carries one. reqwest is built without a crypto provider of its
-//! own; these configurations bring ring explicitly and install nothing process-wide.
+//! The client's TLS (HTTPS, and `wss://` for the WebSocket transport), on ring: the
+//! crypto library the server side already uses, so a program with both carries one.
+//! reqwest is built without a crypto provider of its own; these configurations bring
+//! ring explicitly and install nothing process-wide.
 
 use std::sync::Arc;
 
@@ -58,6 +59,7 @@ pub fn plain_http_config() -> Result<ClientConfig, ClientError> {
     Ok(with_alpn(config))
 }
 
+#[cfg(feature = "http-client-rustls")]
 /// What a client for `url` needs: the platform's roots for `https`, none for plain
 /// `http` (the client follows no redirects, so it never reaches an `https` URL).
 pub(super) fn config_for(url: &reqwest::Url) -> Result<ClientConfig, ClientError> {

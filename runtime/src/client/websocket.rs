@@ -1,21 +1,31 @@
 //! The client's WebSocket transport: one connection, one Telepact message per
 //! WebSocket message (text for JSON, binary for MessagePack), calls answered in order.
+//! `ws://` always; `wss://` with the `websocket-client-rustls` feature, on the same TLS
+//! as the HTTPS client ([`super::tls`]).
 
 use std::sync::Arc;
 
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
+use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as Frame;
-use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
 
 use super::transport::{Transport, TransportError};
 use crate::router::BoxFuture;
 
-type Socket = WebSocketStream<MaybeTlsStream<TcpStream>>;
+/// The connection under the WebSocket: plain TCP or TLS over it.
+trait Io: AsyncRead + AsyncWrite + Send + Unpin {}
 
-/// Sends requests over one WebSocket connection (`ws://host:port/api/telepact`), one
-/// call at a time. Cheap to clone: clones share the connection.
+impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
+
+type Socket = WebSocketStream<Box<dyn Io>>;
+
+/// Sends requests over one WebSocket connection (`ws://host:port/api/telepact`, or
+/// `wss://` with the `websocket-client-rustls` feature), one call at a time. Cheap to
+/// clone: clones share the connection.
 #[derive(Clone)]
 pub struct WebSocketTransport {
     connection: Arc<Mutex<Connection>>,
@@ -28,14 +38,85 @@ struct Connection {
     owed: usize,
 }
 
+/// How a `wss://` connection checks the server's certificate.
+enum Trust<'a> {
+    /// The platform's root certificates, as a browser would.
+    Platform,
+    /// Only the CA certificates in this PEM text.
+    #[cfg_attr(not(feature = "websocket-client-rustls"), allow(dead_code))]
+    Pem(&'a [u8]),
+}
+
 impl WebSocketTransport {
-    /// Opens the connection.
+    /// Opens the connection: `ws://`, or `wss://` trusting the platform's root
+    /// certificates (feature `websocket-client-rustls`).
     pub async fn connect(url: &str) -> Result<Self, TransportError> {
-        let (socket, _response) = tokio_tungstenite::connect_async(url).await?;
+        Self::open(url, Trust::Platform).await
+    }
+
+    /// Opens a `wss://` connection trusting only the CA certificates in `ca_pem` (a
+    /// private CA, or a self-signed server certificate), not the system's roots.
+    #[cfg(feature = "websocket-client-rustls")]
+    pub async fn trusting(url: &str, ca_pem: &[u8]) -> Result<Self, TransportError> {
+        Self::open(url, Trust::Pem(ca_pem)).await
+    }
+
+    async fn open(url: &str, trust: Trust<'_>) -> Result<Self, TransportError> {
+        let request = url.into_client_request()?;
+        let uri = request.uri();
+        let secure = match uri.scheme_str() {
+            Some("ws") => false,
+            Some("wss") => true,
+            _ => return Err(format!("not a WebSocket URL (ws:// or wss://): {url}").into()),
+        };
+        // An IPv6 address is written in brackets in a URL, and without them to connect.
+        let host = uri
+            .host()
+            .ok_or_else(|| format!("no host in {url}"))?
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .to_string();
+        let port = uri.port_u16().unwrap_or(if secure { 443 } else { 80 });
+        let tcp = TcpStream::connect((host.as_str(), port)).await?;
+        // Each call is one small frame each way: sent at once, not held back by Nagle.
+        tcp.set_nodelay(true)?;
+        let stream: Box<dyn Io> = if secure {
+            tls_stream(tcp, host, trust).await?
+        } else {
+            Box::new(tcp)
+        };
+        let (socket, _response) = tokio_tungstenite::client_async(request, stream).await?;
         Ok(WebSocketTransport {
             connection: Arc::new(Mutex::new(Connection { socket, owed: 0 })),
         })
     }
+}
+
+/// TLS over `tcp` to `host`, offering only HTTP/1.1 by ALPN: the WebSocket handshake is
+/// an HTTP/1.1 upgrade, and a server offered HTTP/2 as well would pick it.
+#[cfg(feature = "websocket-client-rustls")]
+async fn tls_stream(
+    tcp: TcpStream,
+    host: String,
+    trust: Trust<'_>,
+) -> Result<Box<dyn Io>, TransportError> {
+    let mut config = match trust {
+        Trust::Platform => super::tls::platform_config()?,
+        Trust::Pem(ca_pem) => super::tls::config_trusting(ca_pem)?,
+    };
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let name = rustls::pki_types::ServerName::try_from(host)?;
+    let connector = tokio_rustls::TlsConnector::from(Arc::new(config));
+    Ok(Box::new(connector.connect(name, tcp).await?))
+}
+
+#[cfg(not(feature = "websocket-client-rustls"))]
+async fn tls_stream(
+    _tcp: TcpStream,
+    _host: String,
+    _trust: Trust<'_>,
+) -> Result<Box<dyn Io>, TransportError> {
+    Err("wss:// needs the runtime's websocket-client-rustls feature".into())
 }
 
 impl std::fmt::Debug for WebSocketTransport {

@@ -209,6 +209,46 @@ async fn the_client_calls_over_tls_trusting_only_the_given_ca() {
     let _ = stop.send(());
 }
 
+#[cfg(feature = "websocket-client-rustls")]
+#[tokio::test]
+async fn the_websocket_client_calls_over_wss_trusting_only_the_given_ca() {
+    use telepact::client::WebSocketTransport;
+    use telepact::{Client, ClientOptions};
+
+    let (certificate, key) = self_signed();
+    let (port, stop, _serving) = start_tls(&certificate, &key).await;
+    let url = format!("wss://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    for binary in [false, true] {
+        let socket = WebSocketTransport::trusting(&url, certificate.as_bytes())
+            .await
+            .expect("connects");
+        let client = Client::with_options(socket, ClientOptions::default().binary(binary));
+        for _ in 0..2 {
+            let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+            let response = client.request(request).await.expect("answered");
+            assert_eq!(response.target(), "Ok_");
+        }
+    }
+    // Neither another CA nor the platform's roots trust the server's certificate.
+    let (other, _) = self_signed();
+    let refused = WebSocketTransport::trusting(&url, other.as_bytes()).await;
+    assert!(refused.is_err(), "connected trusting another CA");
+    assert!(WebSocketTransport::connect(&url).await.is_err());
+    // Only WebSocket URLs.
+    let https = format!("https://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let error = WebSocketTransport::connect(&https)
+        .await
+        .err()
+        .map(|e| e.to_string());
+    assert!(
+        error
+            .as_deref()
+            .is_some_and(|e| e.contains("not a WebSocket URL")),
+        "{error:?}"
+    );
+    let _ = stop.send(());
+}
+
 #[test]
 fn tls_configs_refuse_what_they_cannot_use() {
     use http::{TlsConfig, TlsError};
