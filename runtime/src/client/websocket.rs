@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::sync::Mutex;
@@ -23,12 +23,24 @@ impl<T: AsyncRead + AsyncWrite + Send + Unpin> Io for T {}
 
 type Socket = WebSocketStream<Box<dyn Io>>;
 
-/// Sends requests over one WebSocket connection (`ws://host:port/api/telepact`, or
+/// Sends requests over a WebSocket connection (`ws://host:port/api/telepact`, or
 /// `wss://` with the `websocket-client-rustls` feature), one call at a time. Cheap to
 /// clone: clones share the connection.
+///
+/// A connection that breaks is not used again: the call it was carrying fails (it may
+/// or may not have been handled, so it is not sent twice), and the next call opens a
+/// new connection. One the server closed while no call was waiting (a restart, an idle
+/// limit) is noticed before the next call is sent, which then goes over a new one.
 #[derive(Clone)]
 pub struct WebSocketTransport {
-    connection: Arc<Mutex<Connection>>,
+    shared: Arc<Shared>,
+}
+
+struct Shared {
+    url: String,
+    trust: Trust,
+    /// `None` once the connection broke, until the next call opens another.
+    connection: Mutex<Option<Connection>>,
 }
 
 struct Connection {
@@ -39,12 +51,12 @@ struct Connection {
 }
 
 /// How a `wss://` connection checks the server's certificate.
-enum Trust<'a> {
+enum Trust {
     /// The platform's root certificates, as a browser would.
     Platform,
     /// Only the CA certificates in this PEM text.
     #[cfg_attr(not(feature = "websocket-client-rustls"), allow(dead_code))]
-    Pem(&'a [u8]),
+    Pem(Vec<u8>),
 }
 
 impl WebSocketTransport {
@@ -58,10 +70,24 @@ impl WebSocketTransport {
     /// private CA, or a self-signed server certificate), not the system's roots.
     #[cfg(feature = "websocket-client-rustls")]
     pub async fn trusting(url: &str, ca_pem: &[u8]) -> Result<Self, TransportError> {
-        Self::open(url, Trust::Pem(ca_pem)).await
+        Self::open(url, Trust::Pem(ca_pem.to_vec())).await
     }
 
-    async fn open(url: &str, trust: Trust<'_>) -> Result<Self, TransportError> {
+    /// Opens the first connection at once, so a wrong URL or an absent server fails here.
+    async fn open(url: &str, trust: Trust) -> Result<Self, TransportError> {
+        let connection = Connection::open(url, &trust).await?;
+        Ok(WebSocketTransport {
+            shared: Arc::new(Shared {
+                url: url.to_string(),
+                trust,
+                connection: Mutex::new(Some(connection)),
+            }),
+        })
+    }
+}
+
+impl Connection {
+    async fn open(url: &str, trust: &Trust) -> Result<Self, TransportError> {
         let request = url.into_client_request()?;
         let uri = request.uri();
         let secure = match uri.scheme_str() {
@@ -86,9 +112,35 @@ impl WebSocketTransport {
             Box::new(tcp)
         };
         let (socket, _response) = tokio_tungstenite::client_async(request, stream).await?;
-        Ok(WebSocketTransport {
-            connection: Arc::new(Mutex::new(Connection { socket, owed: 0 })),
-        })
+        Ok(Connection { socket, owed: 0 })
+    }
+
+    /// The connection, unless the server closed it (or it failed) while no answer was
+    /// awaited. Looks only at what has already arrived, without waiting.
+    fn still_open(mut self) -> Option<Self> {
+        if self.owed > 0 {
+            return Some(self);
+        }
+        loop {
+            match self.socket.next().now_or_never() {
+                None => return Some(self),
+                Some(Some(Ok(_))) => continue,
+                Some(Some(Err(_)) | None) => return None,
+            }
+        }
+    }
+
+    /// Sends `frame` and reads its answer, after the answers of calls given up on.
+    async fn call(&mut self, frame: Frame) -> Result<Vec<u8>, TransportError> {
+        while self.owed > 0 {
+            receive(&mut self.socket).await?;
+            self.owed -= 1;
+        }
+        self.socket.send(frame).await?;
+        self.owed += 1;
+        let answer = receive(&mut self.socket).await?;
+        self.owed -= 1;
+        Ok(answer)
     }
 }
 
@@ -98,7 +150,7 @@ impl WebSocketTransport {
 async fn tls_stream(
     tcp: TcpStream,
     host: String,
-    trust: Trust<'_>,
+    trust: &Trust,
 ) -> Result<Box<dyn Io>, TransportError> {
     let mut config = match trust {
         Trust::Platform => super::tls::platform_config()?,
@@ -114,36 +166,38 @@ async fn tls_stream(
 async fn tls_stream(
     _tcp: TcpStream,
     _host: String,
-    _trust: Trust<'_>,
+    _trust: &Trust,
 ) -> Result<Box<dyn Io>, TransportError> {
     Err("wss:// needs the runtime's websocket-client-rustls feature".into())
 }
 
 impl std::fmt::Debug for WebSocketTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebSocketTransport").finish_non_exhaustive()
+        f.debug_struct("WebSocketTransport")
+            .field("url", &self.shared.url)
+            .finish_non_exhaustive()
     }
 }
 
 impl Transport for WebSocketTransport {
     fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
-        let connection = Arc::clone(&self.connection);
+        let shared = Arc::clone(&self.shared);
         Box::pin(async move {
-            let mut connection = connection.lock().await;
-            while connection.owed > 0 {
-                receive(&mut connection.socket).await?;
-                connection.owed -= 1;
-            }
             let frame = if crate::binary::is_msgpack(&request) {
                 Frame::binary(request)
             } else {
                 Frame::text(String::from_utf8(request)?)
             };
-            connection.socket.send(frame).await?;
-            connection.owed += 1;
-            let answer = receive(&mut connection.socket).await?;
-            connection.owed -= 1;
-            Ok(answer)
+            let mut slot = shared.connection.lock().await;
+            let connection = match slot.take().and_then(Connection::still_open) {
+                Some(open) => slot.insert(open),
+                None => slot.insert(Connection::open(&shared.url, &shared.trust).await?),
+            };
+            let answer = connection.call(frame).await;
+            if answer.is_err() {
+                *slot = None;
+            }
+            answer
         })
     }
 }

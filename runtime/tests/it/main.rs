@@ -21,6 +21,7 @@ mod client_conformance;
 mod client_fake;
 mod client_http;
 mod client_server;
+mod client_websocket;
 mod compare_oracle;
 mod conformance_binary;
 mod conformance_mock;

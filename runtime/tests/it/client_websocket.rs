@@ -1,0 +1,112 @@
+//! The WebSocket transport when its connection ends: a connection the server closed
+//! between calls is replaced before the next call, and a call whose connection breaks
+//! fails, the next one going over a new connection.
+#![cfg(feature = "websocket-client")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use futures_util::{SinkExt, StreamExt};
+use serde_json::Map;
+use telepact::client::WebSocketTransport;
+use telepact::{Client, Headers, Message};
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+const PING_ANSWER: &str = r#"[{},{"Ok_":{}}]"#;
+
+/// What the test server does with each connection it accepts.
+#[derive(Clone, Copy)]
+enum Behaviour {
+    /// Answers the first message, then closes the connection.
+    AnswerOnceThenClose,
+    /// Closes the connection on the first message, without answering it.
+    CloseUnanswered,
+}
+
+/// A WebSocket server on a free loopback port that treats the n-th connection as
+/// `behaviours[n]` (the last one for any later connection). Returns the port, the
+/// count of connections accepted, and a channel that says when a connection closed.
+async fn serve(behaviours: Vec<Behaviour>) -> (u16, Arc<AtomicUsize>, mpsc::Receiver<()>) {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let (closed, closings) = mpsc::channel(8);
+    let count = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            let index = count.fetch_add(1, Ordering::SeqCst);
+            let behaviour = behaviours[index.min(behaviours.len() - 1)];
+            let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+                continue;
+            };
+            let _request = socket.next().await;
+            if let Behaviour::AnswerOnceThenClose = behaviour {
+                let _ = socket.send(Frame::text(PING_ANSWER)).await;
+            }
+            let _ = socket.close(None).await;
+            drop(socket);
+            let _ = closed.send(()).await;
+        }
+    });
+    (port, accepted, closings)
+}
+
+async fn ping(client: &Client) -> Result<String, telepact::ClientError> {
+    let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+    client
+        .request(request)
+        .await
+        .map(|answer| answer.target().to_string())
+}
+
+#[tokio::test]
+async fn a_connection_the_server_closed_between_calls_is_replaced() {
+    let (port, accepted, mut closings) = serve(vec![Behaviour::AnswerOnceThenClose]).await;
+    let transport = WebSocketTransport::connect(&format!("ws://127.0.0.1:{port}/"))
+        .await
+        .expect("connects");
+    let client = Client::new(transport);
+    for call in 1..=3 {
+        assert_eq!(ping(&client).await.expect("answered"), "Ok_", "call {call}");
+        // The server's close has reached the client before the next call.
+        closings
+            .recv()
+            .await
+            .expect("the server closed the connection");
+    }
+    assert_eq!(accepted.load(Ordering::SeqCst), 3, "one connection a call");
+}
+
+#[tokio::test]
+async fn a_call_whose_connection_breaks_fails_and_the_next_goes_over_a_new_one() {
+    let (port, accepted, _closings) = serve(vec![
+        Behaviour::CloseUnanswered,
+        Behaviour::AnswerOnceThenClose,
+    ])
+    .await;
+    let transport = WebSocketTransport::connect(&format!("ws://127.0.0.1:{port}/"))
+        .await
+        .expect("connects");
+    let client = Client::new(transport);
+    // It may have been handled: it is not sent again.
+    assert!(ping(&client).await.is_err(), "the unanswered call fails");
+    assert_eq!(accepted.load(Ordering::SeqCst), 1);
+    assert_eq!(ping(&client).await.expect("answered"), "Ok_");
+    assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+#[tokio::test]
+async fn only_websocket_urls_are_taken() {
+    let refused = WebSocketTransport::connect("http://127.0.0.1:1/")
+        .await
+        .err()
+        .map(|error| error.to_string());
+    assert!(
+        refused
+            .as_deref()
+            .is_some_and(|e| e.contains("not a WebSocket URL")),
+        "{refused:?}"
+    );
+}
