@@ -7,7 +7,9 @@
 //! HTTPS instead: HTTP/1.1 and HTTP/2 by ALPN.
 //!
 //! `GET` on the same path upgrades to a WebSocket: one Telepact message per WebSocket
-//! message, answered in order, text for JSON and binary for MessagePack.
+//! message, answered in order, text for JSON and binary for MessagePack. Served by
+//! [`serve_with`], a session is part of the graceful shutdown: it answers the message
+//! it is on, then closes with 1001 (going away).
 //!
 //! ```no_run
 //! # async fn run(server: telepact::Server) -> std::io::Result<()> {
@@ -33,7 +35,7 @@ use axum::Router;
 use axum::body::Bytes;
 
 use axum::Extension;
-use axum::extract::ws::{Message as Frame, WebSocket, WebSocketUpgrade};
+use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
@@ -45,6 +47,7 @@ pub use axum::body::Bytes as Body;
 use crate::codec::Encoding;
 use crate::message::PeerAddress;
 use crate::server::{Response, Server};
+use accept::ShutdownSignal;
 
 mod accept;
 mod path;
@@ -182,11 +185,13 @@ impl Processor for Server {
 pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
     let upgrade = |State(endpoint): State<Endpoint<P>>,
                    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
+                   shutdown: Option<Extension<ShutdownSignal>>,
                    upgrade: WebSocketUpgrade| async move {
         let peer = peer.map(|Extension(ConnectInfo(address))| address);
+        let shutdown = shutdown.map(|Extension(signal)| signal);
         upgrade
             .max_message_size(endpoint.body.bytes)
-            .on_upgrade(move |socket| answer_frames(socket, endpoint.processor, peer))
+            .on_upgrade(move |socket| answer_frames(socket, endpoint.processor, peer, shutdown))
     };
     let endpoint = Endpoint {
         processor,
@@ -296,8 +301,26 @@ async fn answer_frames<P: Processor>(
     mut socket: WebSocket,
     processor: P,
     peer: Option<SocketAddr>,
+    mut shutdown: Option<ShutdownSignal>,
 ) {
-    while let Some(Ok(frame)) = socket.recv().await {
+    loop {
+        let stopping = async {
+            match shutdown.as_mut() {
+                Some(signal) => signal.shutting_down().await,
+                None => std::future::pending().await,
+            }
+        };
+        // Between messages only: one being answered is answered first.
+        let received = tokio::select! {
+            biased;
+            () = stopping => {
+                let going_away = CloseFrame { code: close_code::AWAY, reason: "server shutting down".into() };
+                let _ = socket.send(Frame::Close(Some(going_away))).await;
+                break;
+            }
+            received = socket.recv() => received,
+        };
+        let Some(Ok(frame)) = received else { break };
         let body = match frame {
             Frame::Text(text) => Bytes::from(text),
             Frame::Binary(bytes) => bytes,

@@ -110,6 +110,20 @@ pub(super) async fn serve_connections<H: Handshake>(
     Ok(())
 }
 
+/// The server's shutdown, as a request upgraded to a WebSocket session sees it: a
+/// session holds it until it ends, so the server's graceful shutdown waits for it.
+#[derive(Debug, Clone)]
+pub(super) struct ShutdownSignal(watch::Receiver<bool>);
+
+impl ShutdownSignal {
+    /// Completes once the server is shutting down (never, if it was dropped without).
+    pub(super) async fn shutting_down(&mut self) {
+        if self.0.wait_for(|stop| *stop).await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
 /// One accepted connection, before its stream speaks HTTP.
 struct Connection {
     peer: SocketAddr,
@@ -128,9 +142,19 @@ impl Connection {
         let activity = Arc::new(Activity::default());
         let seen = Arc::clone(&activity);
         let router = self.router;
+        let stop = self.stop.clone();
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
             let in_flight = seen.started(request.version());
             request.extensions_mut().insert(ConnectInfo(peer));
+            // A WebSocket session outlives its HTTP connection's task: it is told of the
+            // shutdown itself, and the server waits for it as for a request in flight.
+            if request.method() == http::Method::GET
+                && request.headers().contains_key(http::header::UPGRADE)
+            {
+                request
+                    .extensions_mut()
+                    .insert(ShutdownSignal(stop.clone()));
+            }
             let answer = router.clone().call(request);
             async move {
                 let response = answer.await;

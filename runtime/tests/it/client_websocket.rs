@@ -1,6 +1,7 @@
-//! The WebSocket transport when its connection ends: a connection the server closed
+//! WebSocket sessions when they end. The client: a connection the server closed
 //! between calls is replaced before the next call, and a call whose connection breaks
-//! fails, the next one going over a new connection.
+//! fails, the next one going over a new connection. The server: at shutdown a session
+//! answers the message it is on, then closes as going away.
 #![cfg(feature = "websocket-client")]
 
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
-const PING_ANSWER: &str = r#"[{},{"Ok_":{}}]"#;
+const OK_ANSWER: &str = r#"[{},{"Ok_":{}}]"#;
 
 /// What the test server does with each connection it accepts.
 #[derive(Clone, Copy)]
@@ -43,7 +44,7 @@ async fn serve(behaviours: Vec<Behaviour>) -> (u16, Arc<AtomicUsize>, mpsc::Rece
             };
             let _request = socket.next().await;
             if let Behaviour::AnswerOnceThenClose = behaviour {
-                let _ = socket.send(Frame::text(PING_ANSWER)).await;
+                let _ = socket.send(Frame::text(OK_ANSWER)).await;
             }
             let _ = socket.close(None).await;
             drop(socket);
@@ -108,5 +109,68 @@ async fn only_websocket_urls_are_taken() {
             .as_deref()
             .is_some_and(|e| e.contains("not a WebSocket URL")),
         "{refused:?}"
+    );
+}
+
+/// A server whose `fn.slow` answers after `delay`.
+fn slow_server(delay: std::time::Duration) -> telepact::Server {
+    use telepact::schema::Schema;
+    use telepact::{FunctionRouter, HandlerError};
+
+    let schema =
+        Schema::from_text(r#"[{"fn.slow": {}, "->": [{"Ok_": {}}]}]"#).expect("schema loads");
+    let router = FunctionRouter::new().route("fn.slow", move |_request: Message| async move {
+        tokio::time::sleep(delay).await;
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
+    });
+    telepact::Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds")
+}
+
+#[tokio::test]
+async fn shutdown_answers_the_message_in_flight_then_closes_the_session_as_going_away() {
+    use std::time::Duration;
+    use telepact::http::{self, HttpOptions, ServeOptions};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let app = http::router(
+        slow_server(Duration::from_millis(300)),
+        &HttpOptions::default(),
+    );
+    let options = ServeOptions::default().grace(Duration::from_secs(20));
+    let (port, stop, serving) = crate::http_transport::serve_app(app, options).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    socket
+        .send(Frame::text(r#"[{}, {"fn.slow": {}}]"#))
+        .await
+        .expect("sent");
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    stop.send(()).expect("the server is running");
+
+    let wait = Duration::from_secs(10);
+    let answer = tokio::time::timeout(wait, socket.next())
+        .await
+        .expect("answered in time");
+    assert!(
+        matches!(&answer, Some(Ok(Frame::Text(text))) if text.as_str() == OK_ANSWER),
+        "the call in flight is answered: {answer:?}"
+    );
+    let closing = tokio::time::timeout(wait, socket.next())
+        .await
+        .expect("closed in time");
+    assert!(
+        matches!(&closing, Some(Ok(Frame::Close(Some(frame)))) if frame.code == CloseCode::Away),
+        "the session is closed as going away: {closing:?}"
+    );
+    drop(socket);
+    let ended = tokio::time::timeout(Duration::from_secs(10), serving).await;
+    assert!(
+        matches!(ended, Ok(Ok(Ok(())))),
+        "serving ended with the session, before its grace: {ended:?}"
     );
 }
