@@ -124,8 +124,9 @@ impl Connection {
         loop {
             match self.socket.next().now_or_never() {
                 None => return Some(self),
+                Some(Some(Ok(Frame::Close(_))) | Some(Err(_)) | None) => return None,
+                // Pings, and answers no call waits for.
                 Some(Some(Ok(_))) => continue,
-                Some(Some(Err(_)) | None) => return None,
             }
         }
     }
