@@ -8,8 +8,9 @@
 //!
 //! `GET` on the same path upgrades to a WebSocket: one Telepact message per WebSocket
 //! message, answered in order, text for JSON and binary for MessagePack. Served by
-//! [`serve_with`], a session is part of the graceful shutdown: it answers the message
-//! it is on, then closes with 1001 (going away).
+//! [`serve_with`], a session is part of the graceful shutdown (it answers the message
+//! it is on, then closes with 1001, going away) and is closed when it idles past
+//! [`ServeOptions::header_timeout`].
 //!
 //! ```no_run
 //! # async fn run(server: telepact::Server) -> std::io::Result<()> {
@@ -47,7 +48,7 @@ pub use axum::body::Bytes as Body;
 use crate::codec::Encoding;
 use crate::message::PeerAddress;
 use crate::server::{Response, Server};
-use accept::ShutdownSignal;
+use accept::SessionControl;
 
 mod accept;
 mod path;
@@ -66,11 +67,13 @@ pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
 /// How long [`serve`] lets in-flight requests finish after the shutdown signal.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How long [`serve`] waits for a whole HTTP/1 request head (idle keep-alive
-/// connections included), for any connection's first request, and for the next request
-/// on an HTTP/2 connection with none in flight, before closing the connection: 75 s. Longer than the idle timeout of common load balancers (60 s for
-/// AWS's), which would otherwise send a request down a connection this side had just
-/// closed and answer its client 502; behind one that keeps idle connections longer,
-/// raise [`ServeOptions::header_timeout`] above its timeout.
+/// connections included), for any connection's first request, for the next request on
+/// an HTTP/2 connection with none in flight, and for the next message of a WebSocket
+/// session, before closing the connection: 75 s. Longer than the idle timeout of
+/// common load balancers (60 s for AWS's), which would otherwise send a request down a
+/// connection this side had just closed and answer its client 502; behind one that
+/// keeps idle connections longer, raise [`ServeOptions::header_timeout`] above its
+/// timeout.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// Where the endpoint lives and how much it accepts.
@@ -185,13 +188,13 @@ impl Processor for Server {
 pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
     let upgrade = |State(endpoint): State<Endpoint<P>>,
                    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-                   shutdown: Option<Extension<ShutdownSignal>>,
+                   control: Option<Extension<SessionControl>>,
                    upgrade: WebSocketUpgrade| async move {
         let peer = peer.map(|Extension(ConnectInfo(address))| address);
-        let shutdown = shutdown.map(|Extension(signal)| signal);
+        let control = control.map(|Extension(control)| control);
         upgrade
             .max_message_size(endpoint.body.bytes)
-            .on_upgrade(move |socket| answer_frames(socket, endpoint.processor, peer, shutdown))
+            .on_upgrade(move |socket| answer_frames(socket, endpoint.processor, peer, control))
     };
     let endpoint = Endpoint {
         processor,
@@ -296,37 +299,43 @@ fn over_limit(error: &axum::Error) -> bool {
 }
 
 /// Answers each text or binary message of `socket`, in order, with one message: text
-/// for a JSON response, binary for a MessagePack one.
+/// for a JSON response, binary for a MessagePack one. Under [`serve_with`] (`control`),
+/// the session ends at the server's shutdown and when idle past the limit, between
+/// messages: one being answered is answered first.
 async fn answer_frames<P: Processor>(
     mut socket: WebSocket,
     processor: P,
     peer: Option<SocketAddr>,
-    mut shutdown: Option<ShutdownSignal>,
+    mut control: Option<SessionControl>,
 ) {
-    loop {
+    let idle_limit = control.as_ref().map(|control| control.idle_limit);
+    let ending = loop {
         let stopping = async {
-            match shutdown.as_mut() {
-                Some(signal) => signal.shutting_down().await,
+            match control.as_mut() {
+                Some(control) => control.shutting_down().await,
                 None => std::future::pending().await,
             }
         };
-        // Between messages only: one being answered is answered first.
+        let next = async {
+            match idle_limit {
+                Some(limit) => tokio::time::timeout(limit, socket.recv()).await.ok(),
+                None => Some(socket.recv().await),
+            }
+        };
         let received = tokio::select! {
             biased;
-            () = stopping => {
-                let going_away = CloseFrame { code: close_code::AWAY, reason: "server shutting down".into() };
-                let _ = socket.send(Frame::Close(Some(going_away))).await;
-                break;
-            }
-            received = socket.recv() => received,
+            () = stopping => break (close_code::AWAY, "server shutting down"),
+            next = next => match next {
+                Some(received) => received,
+                None => break (close_code::NORMAL, "no message in time"),
+            },
         };
-        let Some(Ok(frame)) = received else { break };
-        let body = match frame {
-            Frame::Text(text) => Bytes::from(text),
-            Frame::Binary(bytes) => bytes,
-            Frame::Close(_) => break,
+        let body = match received {
+            Some(Ok(Frame::Text(text))) => Bytes::from(text),
+            Some(Ok(Frame::Binary(bytes))) => bytes,
             // axum answers pings itself.
-            Frame::Ping(_) | Frame::Pong(_) => continue,
+            Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
+            Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
         };
         let response = processor.process(body, transport_context(peer)).await;
         let reply = match response.encoding {
@@ -337,9 +346,15 @@ async fn answer_frames<P: Processor>(
             Encoding::Binary => Frame::binary(response.bytes),
         };
         if socket.send(reply).await.is_err() {
-            break;
+            return;
         }
-    }
+    };
+    let (code, reason) = ending;
+    let close = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = socket.send(Frame::Close(Some(close))).await;
 }
 
 async fn handle<P: Processor>(
@@ -415,12 +430,14 @@ pub fn transport_context(peer: Option<SocketAddr>) -> axum::http::Extensions {
 /// with the `tls` feature, TLS.
 #[derive(Debug, Clone)]
 pub struct ServeOptions {
-    /// How long in-flight requests may take after the shutdown signal.
+    /// How long in-flight requests (and WebSocket sessions: each answers the message it
+    /// is on, then closes with 1001) may take after the shutdown signal.
     pub grace: Duration,
     /// How long an HTTP/1 connection may take to send a whole request head, waiting for
     /// the next request on a keep-alive connection included, any connection its first
-    /// request, and an HTTP/2 connection with no request in flight its next one; past it
-    /// the connection is closed. [`DEFAULT_HEADER_TIMEOUT`] by default.
+    /// request, an HTTP/2 connection with no request in flight its next one, and a
+    /// WebSocket session its next message; past it the connection is closed (a session
+    /// with 1000). [`DEFAULT_HEADER_TIMEOUT`] by default.
     pub header_timeout: Duration,
     /// `None`: HTTP/1.1 and cleartext HTTP/2 (h2c). `Some`: HTTPS, with HTTP/2 or
     /// HTTP/1.1 chosen by ALPN.

@@ -110,15 +110,21 @@ pub(super) async fn serve_connections<H: Handshake>(
     Ok(())
 }
 
-/// The server's shutdown, as a request upgraded to a WebSocket session sees it: a
-/// session holds it until it ends, so the server's graceful shutdown waits for it.
+/// What the accept loop asks of a WebSocket session, which outlives its HTTP
+/// connection's task: to end at the server's shutdown (a session holds this until it
+/// ends, so the graceful shutdown waits for it), and to end when it idles past the
+/// limit an HTTP connection has.
 #[derive(Debug, Clone)]
-pub(super) struct ShutdownSignal(watch::Receiver<bool>);
+pub(super) struct SessionControl {
+    stop: watch::Receiver<bool>,
+    /// How long a session may go without a message.
+    pub(super) idle_limit: Duration,
+}
 
-impl ShutdownSignal {
+impl SessionControl {
     /// Completes once the server is shutting down (never, if it was dropped without).
     pub(super) async fn shutting_down(&mut self) {
-        if self.0.wait_for(|stop| *stop).await.is_err() {
+        if self.stop.wait_for(|stop| *stop).await.is_err() {
             std::future::pending::<()>().await;
         }
     }
@@ -142,18 +148,17 @@ impl Connection {
         let activity = Arc::new(Activity::default());
         let seen = Arc::clone(&activity);
         let router = self.router;
-        let stop = self.stop.clone();
+        let session = SessionControl {
+            stop: self.stop.clone(),
+            idle_limit: self.idle_limit,
+        };
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
             let in_flight = seen.started(request.version());
             request.extensions_mut().insert(ConnectInfo(peer));
-            // A WebSocket session outlives its HTTP connection's task: it is told of the
-            // shutdown itself, and the server waits for it as for a request in flight.
             if request.method() == http::Method::GET
                 && request.headers().contains_key(http::header::UPGRADE)
             {
-                request
-                    .extensions_mut()
-                    .insert(ShutdownSignal(stop.clone()));
+                request.extensions_mut().insert(session.clone());
             }
             let answer = router.clone().call(request);
             async move {

@@ -174,3 +174,41 @@ async fn shutdown_answers_the_message_in_flight_then_closes_the_session_as_going
         "serving ended with the session, before its grace: {ended:?}"
     );
 }
+
+#[tokio::test]
+async fn a_session_with_no_message_within_the_idle_limit_is_closed() {
+    use std::time::Duration;
+    use telepact::http::{self, HttpOptions, ServeOptions};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let app = http::router(slow_server(Duration::ZERO), &HttpOptions::default());
+    let limit = Duration::from_millis(400);
+    let options = ServeOptions::default().header_timeout(limit);
+    let (port, _stop, _serving) = crate::http_transport::serve_app(app, options).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+
+    // Messages closer together than the limit keep the session open past it.
+    for _ in 0..4 {
+        tokio::time::sleep(limit / 2).await;
+        socket
+            .send(Frame::text(r#"[{}, {"fn.slow": {}}]"#))
+            .await
+            .expect("sent");
+        let answer = socket.next().await;
+        assert!(
+            matches!(&answer, Some(Ok(Frame::Text(text))) if text.as_str() == OK_ANSWER),
+            "{answer:?}"
+        );
+    }
+    // Then silence: the server closes the session.
+    let closing = tokio::time::timeout(limit * 10, socket.next())
+        .await
+        .expect("closed in time");
+    assert!(
+        matches!(&closing, Some(Ok(Frame::Close(Some(frame)))) if frame.code == CloseCode::Normal),
+        "{closing:?}"
+    );
+}
