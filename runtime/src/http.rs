@@ -345,7 +345,15 @@ async fn answer_frames<P: Processor>(
             },
             Encoding::Binary => Frame::binary(response.bytes),
         };
-        if socket.send(reply).await.is_err() {
+        // A peer that does not take its answer within the idle limit is dropped too:
+        // otherwise a client that stops reading would hold the session forever.
+        let sent = match idle_limit {
+            Some(limit) => tokio::time::timeout(limit, socket.send(reply))
+                .await
+                .is_ok_and(|sent| sent.is_ok()),
+            None => socket.send(reply).await.is_ok(),
+        };
+        if !sent {
             return;
         }
     };
@@ -436,8 +444,9 @@ pub struct ServeOptions {
     /// How long an HTTP/1 connection may take to send a whole request head, waiting for
     /// the next request on a keep-alive connection included, any connection its first
     /// request, an HTTP/2 connection with no request in flight its next one, and a
-    /// WebSocket session its next message; past it the connection is closed (a session
-    /// with 1000). [`DEFAULT_HEADER_TIMEOUT`] by default.
+    /// WebSocket session its next message (or its peer the session's answer); past it
+    /// the connection is closed (an idle session with 1000). [`DEFAULT_HEADER_TIMEOUT`]
+    /// by default.
     pub header_timeout: Duration,
     /// `None`: HTTP/1.1 and cleartext HTTP/2 (h2c). `Some`: HTTPS, with HTTP/2 or
     /// HTTP/1.1 chosen by ALPN.

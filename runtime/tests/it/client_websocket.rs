@@ -1,7 +1,8 @@
 //! WebSocket sessions when they end. The client: a connection the server closed
 //! between calls is replaced before the next call, and a call whose connection breaks
 //! fails, the next one going over a new connection. The server: at shutdown a session
-//! answers the message it is on, then closes as going away.
+//! answers the message it is on, then closes as going away; a session idle past the
+//! limit, or whose peer stops reading its answers, is closed.
 #![cfg(feature = "websocket-client")]
 
 use std::sync::Arc;
@@ -210,5 +211,54 @@ async fn a_session_with_no_message_within_the_idle_limit_is_closed() {
     assert!(
         matches!(&closing, Some(Ok(Frame::Close(Some(frame)))) if frame.code == CloseCode::Normal),
         "{closing:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_session_whose_peer_stops_reading_is_dropped_after_the_idle_limit() {
+    use std::time::Duration;
+    use telepact::http::{self, HttpOptions, ServeOptions};
+    use telepact::schema::Schema;
+    use telepact::{FunctionRouter, HandlerError};
+
+    const MEGABYTE: usize = 1 << 20;
+    const CALLS: usize = 40;
+    let schema = Schema::from_text(r#"[{"fn.big": {}, "->": [{"Ok_": {"text": "string"}}]}]"#)
+        .expect("schema loads");
+    let router = FunctionRouter::new().route("fn.big", |_request: Message| async {
+        let mut ok = Map::new();
+        ok.insert("text".into(), "x".repeat(MEGABYTE).into());
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", ok))
+    });
+    let server = telepact::Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let limit = Duration::from_millis(300);
+    let app = http::router(server, &HttpOptions::default());
+    let options = ServeOptions::default().header_timeout(limit);
+    let (port, _stop, _serving) = crate::http_transport::serve_app(app, options).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+
+    // Far more answer than the sockets' buffers hold, and nothing read for a while.
+    for _ in 0..CALLS {
+        socket
+            .send(Frame::text(r#"[{}, {"fn.big": {}}]"#))
+            .await
+            .expect("sent");
+    }
+    tokio::time::sleep(limit * 5).await;
+    let mut answers = 0;
+    while let Ok(Some(Ok(frame))) = tokio::time::timeout(limit * 10, socket.next()).await {
+        if frame.is_text() {
+            answers += 1;
+        }
+    }
+    assert!(
+        answers < CALLS,
+        "the server kept writing to a peer that did not read: {answers} answers"
     );
 }
