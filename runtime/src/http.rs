@@ -34,9 +34,6 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-
-use axum::Extension;
-use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
@@ -48,12 +45,12 @@ pub use axum::body::Bytes as Body;
 use crate::codec::Encoding;
 use crate::message::PeerAddress;
 use crate::server::{Response, Server};
-use accept::SessionControl;
 
 mod accept;
 mod path;
 #[cfg(feature = "tls")]
 mod tls;
+mod websocket;
 pub use path::InvalidPath;
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
@@ -186,22 +183,15 @@ impl Processor for Server {
 /// upgrades (`GET`) on the same path. A WebSocket message is limited to
 /// `options.body_limit` like a POST body.
 pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
-    let upgrade = |State(endpoint): State<Endpoint<P>>,
-                   peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-                   control: Option<Extension<SessionControl>>,
-                   upgrade: WebSocketUpgrade| async move {
-        let peer = peer.map(|Extension(ConnectInfo(address))| address);
-        let control = control.map(|Extension(control)| control);
-        upgrade
-            .max_message_size(endpoint.body.bytes)
-            .on_upgrade(move |socket| answer_frames(socket, endpoint.processor, peer, control))
-    };
     let endpoint = Endpoint {
         processor,
         body: options.body_limits(),
     };
     Router::new()
-        .route(&options.path, post(handle::<P>).get(upgrade))
+        .route(
+            &options.path,
+            post(handle::<P>).get(websocket::upgrade::<P>),
+        )
         .with_state(endpoint)
 }
 
@@ -296,73 +286,6 @@ fn over_limit(error: &axum::Error) -> bool {
         cause = error.source();
     }
     false
-}
-
-/// Answers each text or binary message of `socket`, in order, with one message: text
-/// for a JSON response, binary for a MessagePack one. Under [`serve_with`] (`control`),
-/// the session ends at the server's shutdown and when idle past the limit, between
-/// messages: one being answered is answered first.
-async fn answer_frames<P: Processor>(
-    mut socket: WebSocket,
-    processor: P,
-    peer: Option<SocketAddr>,
-    mut control: Option<SessionControl>,
-) {
-    let idle_limit = control.as_ref().map(|control| control.idle_limit);
-    let ending = loop {
-        let stopping = async {
-            match control.as_mut() {
-                Some(control) => control.shutting_down().await,
-                None => std::future::pending().await,
-            }
-        };
-        let next = async {
-            match idle_limit {
-                Some(limit) => tokio::time::timeout(limit, socket.recv()).await.ok(),
-                None => Some(socket.recv().await),
-            }
-        };
-        let received = tokio::select! {
-            biased;
-            () = stopping => break (close_code::AWAY, "server shutting down"),
-            next = next => match next {
-                Some(received) => received,
-                None => break (close_code::NORMAL, "no message in time"),
-            },
-        };
-        let body = match received {
-            Some(Ok(Frame::Text(text))) => Bytes::from(text),
-            Some(Ok(Frame::Binary(bytes))) => bytes,
-            // axum answers pings itself.
-            Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
-            Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
-        };
-        let response = processor.process(body, transport_context(peer)).await;
-        let reply = match response.encoding {
-            Encoding::Json => match String::from_utf8(response.bytes) {
-                Ok(text) => Frame::text(text),
-                Err(not_text) => Frame::binary(not_text.into_bytes()),
-            },
-            Encoding::Binary => Frame::binary(response.bytes),
-        };
-        // A peer that does not take its answer within the idle limit is dropped too:
-        // otherwise a client that stops reading would hold the session forever.
-        let sent = match idle_limit {
-            Some(limit) => tokio::time::timeout(limit, socket.send(reply))
-                .await
-                .is_ok_and(|sent| sent.is_ok()),
-            None => socket.send(reply).await.is_ok(),
-        };
-        if !sent {
-            return;
-        }
-    };
-    let (code, reason) = ending;
-    let close = CloseFrame {
-        code,
-        reason: reason.into(),
-    };
-    let _ = socket.send(Frame::Close(Some(close))).await;
 }
 
 async fn handle<P: Processor>(
