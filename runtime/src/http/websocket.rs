@@ -3,6 +3,7 @@
 //! shutdown and when idle.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -13,6 +14,7 @@ use axum::response::Response as HttpResponse;
 use super::accept::SessionControl;
 use super::{Endpoint, Processor, transport_context};
 use crate::codec::Encoding;
+use crate::server::Response;
 
 /// The `GET` handler: upgrades to a session whose messages are limited as POST bodies
 /// are.
@@ -30,7 +32,8 @@ pub(super) async fn upgrade<P: Processor>(
 }
 
 /// Answers each text or binary message of `socket`, in order, with one message: text
-/// for a JSON response, binary for a MessagePack one. Under [`serve_with`] (`control`),
+/// for a JSON response, binary for a MessagePack one. Under
+/// [`serve_with`](super::serve_with) (`control`),
 /// the session ends at the server's shutdown and when idle past the limit, between
 /// messages: one being answered is answered first.
 async fn answer_frames<P: Processor>(
@@ -69,22 +72,7 @@ async fn answer_frames<P: Processor>(
             Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
         };
         let response = processor.process(body, transport_context(peer)).await;
-        let reply = match response.encoding {
-            Encoding::Json => match String::from_utf8(response.bytes) {
-                Ok(text) => Frame::text(text),
-                Err(not_text) => Frame::binary(not_text.into_bytes()),
-            },
-            Encoding::Binary => Frame::binary(response.bytes),
-        };
-        // A peer that does not take its answer within the idle limit is dropped too:
-        // otherwise a client that stops reading would hold the session forever.
-        let sent = match idle_limit {
-            Some(limit) => tokio::time::timeout(limit, socket.send(reply))
-                .await
-                .is_ok_and(|sent| sent.is_ok()),
-            None => socket.send(reply).await.is_ok(),
-        };
-        if !sent {
+        if !send_within(&mut socket, answer_frame(response), idle_limit).await {
             return;
         }
     };
@@ -94,4 +82,27 @@ async fn answer_frames<P: Processor>(
         reason: reason.into(),
     };
     let _ = socket.send(Frame::Close(Some(close))).await;
+}
+
+/// The answer as one message: text for JSON, binary for MessagePack.
+fn answer_frame(response: Response) -> Frame {
+    match response.encoding {
+        Encoding::Json => match String::from_utf8(response.bytes) {
+            Ok(text) => Frame::text(text),
+            Err(not_text) => Frame::binary(not_text.into_bytes()),
+        },
+        Encoding::Binary => Frame::binary(response.bytes),
+    }
+}
+
+/// Sends `frame`; false when the session is over. A peer that does not take its answer
+/// within the idle limit is dropped too: otherwise a client that stops reading would
+/// hold the session forever.
+async fn send_within(socket: &mut WebSocket, frame: Frame, idle_limit: Option<Duration>) -> bool {
+    match idle_limit {
+        Some(limit) => tokio::time::timeout(limit, socket.send(frame))
+            .await
+            .is_ok_and(|sent| sent.is_ok()),
+        None => socket.send(frame).await.is_ok(),
+    }
 }
