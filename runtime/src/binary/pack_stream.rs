@@ -1,7 +1,7 @@
 //! The packed encoding written straight from JSON values (see [`super::pack`] for the
 //! format). A list is planned first (is it packable, what is its header, how long is
 //! each row) and then written; the output is byte for byte what packing the
-//! [`Encoder::value`](super::convert::Encoder::value) tree would give.
+//! `Encoder::value` tree would give (`convert.rs`, the rules' plain statement for tests).
 
 use std::collections::HashMap;
 

@@ -183,7 +183,7 @@ impl<'a> Reader<'a> {
         self.skip_within(Depth::MAX)
     }
 
-    /// [`Reader::skip_value`] for an item of the top-level array just read by
+    /// `skip_value` for an item of the top-level array just read by
     /// [`Reader::array_len`], with the nesting `rmpv` has left at that level.
     pub(crate) fn skip_item(&mut self) -> Result<&'a [u8], SyntaxError> {
         self.skip_within(Depth::MAX.spend(2)?)
@@ -299,7 +299,7 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads a message's headers (keys as they are), with room for
-    /// [`HEADER_ROOM`](crate::message::HEADER_ROOM) more, which the server and the auth
+    /// [`HEADER_ROOM`] more, which the server and the auth
     /// hook add to a request.
     pub(crate) fn headers(&mut self) -> Result<Headers, DecodeError> {
         let depth = Depth::MAX.spend(1)?;

@@ -208,8 +208,8 @@ impl ServerBinary {
         Some(bytes)
     }
 
-    /// Writes the headers of an unpacked binary answer: those of [`answer_headers`]
-    /// (Self::answer_headers), without copying the response's.
+    /// Writes the headers of an unpacked binary answer: those of
+    /// [`answer_headers`](Self::answer_headers), without copying the response's.
     fn write_answer_headers(
         &self,
         out: &mut Vec<u8>,

@@ -1,5 +1,5 @@
 //! Writing JSON values straight to MessagePack bytes, with the same key and `bytes`
-//! rules as [`Encoder::value`](super::convert::Encoder::value) but no intermediate tree:
+//! rules as `Encoder::value` (`convert.rs`, for tests) but no intermediate tree:
 //! the fast path for unpacked messages.
 
 use std::io;

@@ -11,7 +11,7 @@
 //! # }
 //! ```
 //!
-//! With the `axum` feature, [`gateway`] builds an HTTP router forwarding each
+//! With the `axum` feature, [`gateway()`] builds an HTTP router forwarding each
 //! `POST` body to a subject, so HTTP callers reach workers anywhere.
 
 use std::future::Future;
