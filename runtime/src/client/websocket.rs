@@ -174,9 +174,8 @@ async fn tls_stream(
 
 impl std::fmt::Debug for WebSocketTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("WebSocketTransport")
-            .field("url", &self.shared.url)
-            .finish_non_exhaustive()
+        // Not the URL: it may carry credentials in its user part or query.
+        f.debug_struct("WebSocketTransport").finish_non_exhaustive()
     }
 }
 
