@@ -367,9 +367,10 @@ pub struct ServeOptions {
     /// How long an HTTP/1 connection may take to send a whole request head, waiting for
     /// the next request on a keep-alive connection included, any connection its first
     /// request, an HTTP/2 connection with no request in flight its next one, and a
-    /// WebSocket session its next message (or its peer the session's answer); past it
-    /// the connection is closed (an idle session with 1000). [`DEFAULT_HEADER_TIMEOUT`]
-    /// by default.
+    /// WebSocket session its next message; past it the connection is closed (an idle
+    /// session with 1000). A client that takes nothing written to it for as long (it
+    /// stopped reading its answers) has its connection dropped.
+    /// [`DEFAULT_HEADER_TIMEOUT`] by default.
     pub header_timeout: Duration,
     /// `None`: HTTP/1.1 and cleartext HTTP/2 (h2c). `Some`: HTTPS, with HTTP/2 or
     /// HTTP/1.1 chosen by ALPN.

@@ -6,6 +6,7 @@
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
@@ -18,6 +19,7 @@ use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
+use tokio_io_timeout::TimeoutStream;
 use tower_service::Service;
 
 /// Turns an accepted TCP stream into the stream HTTP is spoken on.
@@ -142,7 +144,9 @@ struct Connection {
 
 impl Connection {
     /// Serves HTTP on `stream` until the client closes it, it idles past the limit, or
-    /// the server stops (both graceful: requests in flight are answered first).
+    /// the server stops (both graceful: requests in flight are answered first). A
+    /// client that takes none of what is written to it for as long as the idle limit
+    /// (it stopped reading its answers) has the connection dropped.
     async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(mut self, stream: S) {
         let peer = self.peer;
         let activity = Arc::new(Activity::default());
@@ -167,9 +171,10 @@ impl Connection {
                 response
             }
         });
-        let serving = self
-            .builder
-            .serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let serving = self.builder.serve_connection_with_upgrades(
+            TokioIo::new(write_limited(stream, self.idle_limit)),
+            service,
+        );
         let mut serving = std::pin::pin!(serving);
         let (mut closing, mut watch_idle) = (false, true);
         let outcome = loop {
@@ -195,6 +200,19 @@ impl Connection {
             tracing::debug!(%peer, %error, "connection ended with an error");
         }
     }
+}
+
+/// `stream`, whose writes fail once one has waited `limit` for the peer to take
+/// anything: hyper has no such limit, and a peer that stops reading would hold the
+/// connection, and the answer being written, forever. Boxed, as hyper wants a stream it
+/// can move.
+fn write_limited<S: AsyncRead + AsyncWrite + Send + 'static>(
+    stream: S,
+    limit: Duration,
+) -> Pin<Box<TimeoutStream<S>>> {
+    let mut stream = TimeoutStream::new(stream);
+    stream.set_write_timeout(Some(limit));
+    Box::pin(stream)
 }
 
 /// What a connection's task knows of its requests, to close it when idle.

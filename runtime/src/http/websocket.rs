@@ -3,7 +3,6 @@
 //! shutdown and when idle.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use axum::Extension;
 use axum::body::Bytes;
@@ -72,7 +71,9 @@ async fn answer_frames<P: Processor>(
             Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
         };
         let response = processor.process(body, transport_context(peer)).await;
-        if !send_within(&mut socket, answer_frame(response), idle_limit).await {
+        // A peer that stops taking its answers fails the send after the idle limit: the
+        // accept loop limits writes to every connection, upgraded ones included.
+        if socket.send(answer_frame(response)).await.is_err() {
             return;
         }
     };
@@ -92,17 +93,5 @@ fn answer_frame(response: Response) -> Frame {
             Err(not_text) => Frame::binary(not_text.into_bytes()),
         },
         Encoding::Binary => Frame::binary(response.bytes),
-    }
-}
-
-/// Sends `frame`; false when the session is over. A peer that does not take its answer
-/// within the idle limit is dropped too: otherwise a client that stops reading would
-/// hold the session forever.
-async fn send_within(socket: &mut WebSocket, frame: Frame, idle_limit: Option<Duration>) -> bool {
-    match idle_limit {
-        Some(limit) => tokio::time::timeout(limit, socket.send(frame))
-            .await
-            .is_ok_and(|sent| sent.is_ok()),
-        None => socket.send(frame).await.is_ok(),
     }
 }

@@ -215,7 +215,7 @@ async fn a_session_with_no_message_within_the_idle_limit_is_closed() {
 }
 
 #[tokio::test]
-async fn a_session_whose_peer_stops_reading_is_dropped_after_the_idle_limit() {
+async fn a_session_whose_peer_stops_reading_is_dropped_after_the_limit() {
     use std::time::Duration;
     use telepact::http::{self, HttpOptions, ServeOptions};
     use telepact::schema::Schema;

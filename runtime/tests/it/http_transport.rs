@@ -470,3 +470,58 @@ async fn tower_http_layers_wrap_the_endpoint() {
     let (head, _) = post_with(port, "", br#"[{}, {"fn.slow": {}}]"#).await;
     assert!(head.starts_with("http/1.1 408"), "{head}");
 }
+
+#[tokio::test]
+async fn a_client_that_stops_reading_its_answers_has_its_connection_dropped() {
+    use std::time::Duration;
+
+    const MEGABYTE: usize = 1 << 20;
+    const CALLS: usize = 40;
+    let schema = Schema::from_text(r#"[{"fn.big": {}, "->": [{"Ok_": {"text": "string"}}]}]"#)
+        .expect("schema loads");
+    let router = FunctionRouter::new().route("fn.big", |_request: Message| async {
+        let mut ok = Map::new();
+        ok.insert("text".into(), "x".repeat(MEGABYTE).into());
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", ok))
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let limit = Duration::from_millis(300);
+    let serve = http::ServeOptions::default().header_timeout(limit);
+    let app = http::router(server, &HttpOptions::default());
+    let (port, _stop, _serving) = serve_app(app, serve).await;
+
+    // Far more answer than the sockets' buffers hold, asked for at once (pipelined),
+    // and nothing read for a while.
+    let body = r#"[{}, {"fn.big": {}}]"#;
+    let request = format!(
+        "POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    stream
+        .write_all(request.repeat(CALLS).as_bytes())
+        .await
+        .expect("writes");
+    tokio::time::sleep(limit * 5).await;
+
+    let mut received = Vec::new();
+    let mut chunk = vec![0; 1 << 16];
+    while let Ok(Ok(read @ 1..)) =
+        tokio::time::timeout(Duration::from_secs(10), stream.read(&mut chunk)).await
+    {
+        received.extend_from_slice(&chunk[..read]);
+    }
+    let answers = received
+        .windows(b"HTTP/1.1 200".len())
+        .filter(|window| window == b"HTTP/1.1 200")
+        .count();
+    assert!(
+        answers < CALLS,
+        "the server kept writing to a client that did not read: {answers} answers"
+    );
+}
