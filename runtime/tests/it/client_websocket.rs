@@ -218,22 +218,9 @@ async fn a_session_with_no_message_within_the_idle_limit_is_closed() {
 async fn a_session_whose_peer_stops_reading_is_dropped_after_the_limit() {
     use std::time::Duration;
     use telepact::http::{self, HttpOptions, ServeOptions};
-    use telepact::schema::Schema;
-    use telepact::{FunctionRouter, HandlerError};
 
-    const MEGABYTE: usize = 1 << 20;
     const CALLS: usize = 40;
-    let schema = Schema::from_text(r#"[{"fn.big": {}, "->": [{"Ok_": {"text": "string"}}]}]"#)
-        .expect("schema loads");
-    let router = FunctionRouter::new().route("fn.big", |_request: Message| async {
-        let mut ok = Map::new();
-        ok.insert("text".into(), "x".repeat(MEGABYTE).into());
-        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", ok))
-    });
-    let server = telepact::Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("server builds");
+    let server = crate::http_transport::big_answer_server();
     let limit = Duration::from_millis(300);
     let app = http::router(server, &HttpOptions::default());
     let options = ServeOptions::default().header_timeout(limit);

@@ -471,12 +471,10 @@ async fn tower_http_layers_wrap_the_endpoint() {
     assert!(head.starts_with("http/1.1 408"), "{head}");
 }
 
-#[tokio::test]
-async fn a_client_that_stops_reading_its_answers_has_its_connection_dropped() {
-    use std::time::Duration;
-
+/// A server whose `fn.big` answers a megabyte of text: far more than a socket's buffers
+/// hold after a few calls.
+pub(crate) fn big_answer_server() -> Server {
     const MEGABYTE: usize = 1 << 20;
-    const CALLS: usize = 40;
     let schema = Schema::from_text(r#"[{"fn.big": {}, "->": [{"Ok_": {"text": "string"}}]}]"#)
         .expect("schema loads");
     let router = FunctionRouter::new().route("fn.big", |_request: Message| async {
@@ -484,10 +482,18 @@ async fn a_client_that_stops_reading_its_answers_has_its_connection_dropped() {
         ok.insert("text".into(), "x".repeat(MEGABYTE).into());
         Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", ok))
     });
-    let server = Server::builder(schema, router)
+    Server::builder(schema, router)
         .auth_required(false)
         .build()
-        .expect("server builds");
+        .expect("server builds")
+}
+
+#[tokio::test]
+async fn a_client_that_stops_reading_its_answers_has_its_connection_dropped() {
+    use std::time::Duration;
+
+    const CALLS: usize = 40;
+    let server = big_answer_server();
     let limit = Duration::from_millis(300);
     let serve = http::ServeOptions::default().header_timeout(limit);
     let app = http::router(server, &HttpOptions::default());
