@@ -130,22 +130,36 @@ fn slow_server(delay: std::time::Duration) -> telepact::Server {
         .expect("server builds")
 }
 
+/// Serves `server` with `options` and opens a WebSocket session on its endpoint; returns
+/// the session, the server's stop handle and its serving task.
+async fn session_with(
+    server: telepact::Server,
+    options: telepact::http::ServeOptions,
+) -> (
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    tokio::sync::oneshot::Sender<()>,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    use telepact::http::{self, HttpOptions};
+
+    let app = http::router(server, &HttpOptions::default());
+    let (port, stop, serving) = crate::http_transport::serve_app(app, options).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let (socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    (socket, stop, serving)
+}
+
 #[tokio::test]
 async fn shutdown_answers_the_message_in_flight_then_closes_the_session_as_going_away() {
     use std::time::Duration;
-    use telepact::http::{self, HttpOptions, ServeOptions};
+    use telepact::http::ServeOptions;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-    let app = http::router(
-        slow_server(Duration::from_millis(300)),
-        &HttpOptions::default(),
-    );
     let options = ServeOptions::default().grace(Duration::from_secs(20));
-    let (port, stop, serving) = crate::http_transport::serve_app(app, options).await;
-    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
+    let (mut socket, stop, serving) =
+        session_with(slow_server(Duration::from_millis(300)), options).await;
     socket
         .send(Frame::text(r#"[{}, {"fn.slow": {}}]"#))
         .await
@@ -179,17 +193,12 @@ async fn shutdown_answers_the_message_in_flight_then_closes_the_session_as_going
 #[tokio::test]
 async fn a_session_with_no_message_within_the_idle_limit_is_closed() {
     use std::time::Duration;
-    use telepact::http::{self, HttpOptions, ServeOptions};
+    use telepact::http::ServeOptions;
     use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 
-    let app = http::router(slow_server(Duration::ZERO), &HttpOptions::default());
     let limit = Duration::from_millis(400);
     let options = ServeOptions::default().header_timeout(limit);
-    let (port, _stop, _serving) = crate::http_transport::serve_app(app, options).await;
-    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
+    let (mut socket, _stop, _serving) = session_with(slow_server(Duration::ZERO), options).await;
 
     // Messages closer together than the limit keep the session open past it.
     for _ in 0..4 {
@@ -217,18 +226,13 @@ async fn a_session_with_no_message_within_the_idle_limit_is_closed() {
 #[tokio::test]
 async fn a_session_whose_peer_stops_reading_is_dropped_after_the_limit() {
     use std::time::Duration;
-    use telepact::http::{self, HttpOptions, ServeOptions};
+    use telepact::http::ServeOptions;
 
     const CALLS: usize = 40;
-    let server = crate::http_transport::big_answer_server();
     let limit = Duration::from_millis(300);
-    let app = http::router(server, &HttpOptions::default());
     let options = ServeOptions::default().header_timeout(limit);
-    let (port, _stop, _serving) = crate::http_transport::serve_app(app, options).await;
-    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
+    let (mut socket, _stop, _serving) =
+        session_with(crate::http_transport::big_answer_server(), options).await;
 
     // Far more answer than the sockets' buffers hold, and nothing read for a while.
     for _ in 0..CALLS {
