@@ -193,3 +193,37 @@ async fn a_mock_of_an_auth_schema_takes_any_credentials() {
         "{answer}"
     );
 }
+
+/// A stub's result may leave required fields out (the mock fills them) and give `null`
+/// where the schema allows it: the null is the answer, whatever the type. (The reference
+/// libraries draw a value afresh for a null `any` or select and fail on a null struct.)
+#[tokio::test]
+async fn a_stubbed_null_is_kept_where_the_schema_allows_it() {
+    let schema = Schema::from_text(
+        r#"[
+            {"struct.Item": {"name": "string"}},
+            {"fn.look": {}, "->": [{"Ok_": {
+                "item": "struct.Item?", "items": ["struct.Item?"], "extra": "any?",
+                "count": "integer"
+            }}]}
+        ]"#,
+    )
+    .expect("schema loads");
+    let mock = MockServer::new(&schema, MockOptions::default()).expect("mock builds");
+    let nulls = json!({"item": null, "items": [null], "extra": null});
+    let created = ask(
+        &mock,
+        json!([{}, {"fn.createStub_": {"stub": {"fn.look": {}, "->": {"Ok_": nulls}}}}]),
+    )
+    .await;
+    assert_eq!(created, json!([{}, {"Ok_": {}}]));
+    let answer = ask(&mock, json!([{}, {"fn.look": {}}])).await;
+    let ok = answer.pointer("/1/Ok_").expect("an Ok_ answer");
+    assert_eq!(ok["item"], Value::Null, "{answer}");
+    assert_eq!(ok["items"], json!([null]), "{answer}");
+    assert_eq!(ok["extra"], Value::Null, "{answer}");
+    assert!(
+        ok["count"].is_i64(),
+        "the missing required field is filled: {answer}"
+    );
+}

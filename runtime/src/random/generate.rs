@@ -96,6 +96,8 @@ impl<'a> Generator<'a> {
     pub(crate) fn value(&mut self, ty: &TypeExpr, blueprint: Option<&Value>) -> Value {
         let room = self.budget.enter();
         let value = match (blueprint, room) {
+            // A given null (valid only where the type is nullable) is the answer, for
+            // every type: no draw, so the `any` and select rule below does not apply.
             (Some(Value::Null), _) => Value::Null,
             (Some(given), Room::Exhausted) => given.clone(),
             (None, Room::Exhausted) => Value::Null,
