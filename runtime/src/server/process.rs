@@ -287,7 +287,9 @@ impl Inner {
             let scope = known.or(self.ping);
 
             let mut response_headers = Headers::new();
-            if let Some(id) = request.header("@id_") {
+            // A null `@id_` is refused below and not echoed, as in the reference
+            // libraries: a response header may not be null either.
+            if let Some(id) = request.header("@id_").filter(|id| !id.is_null()) {
                 response_headers.insert("@id_".to_string(), id.clone());
             }
 

@@ -217,6 +217,22 @@ async fn hooks_observe_each_request_and_response_once_as_sent() {
     assert_eq!(*seen.lock().unwrap(), [("response", garbage)]);
 }
 
+/// `@id_` comes back as sent, but a null one (refused: `any` excludes null) is not
+/// echoed: the answer's headers would break the schema too.
+#[tokio::test]
+async fn a_null_id_is_refused_and_not_echoed() {
+    let server = point_server(ErrorLog::default());
+    let response = respond(&call(json!({"@id_": null}), "fn.point"), &server).await;
+    assert_eq!(response[0], json!({}), "{response}");
+    assert_eq!(
+        response[1]["ErrorInvalidRequestHeaders_"]["cases"][0]["path"],
+        json!(["@id_"]),
+        "{response}"
+    );
+    let response = respond(&call(json!({"@id_": [1]}), "fn.point"), &server).await;
+    assert_eq!(response[0], json!({"@id_": [1]}), "{response}");
+}
+
 #[tokio::test]
 async fn invalid_results_are_reported_with_their_failures() {
     let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
