@@ -1,0 +1,81 @@
+#!/usr/bin/env bash
+# Differential runs: the conformance test server, its auth variant and the mock server,
+# each on the reference Python library (PyPI `telepact`) and on this runtime
+# (`conformance_server`), sent the same mutated conformance requests. Prints one line
+# per mode: requests sent, differences, and each difference's known reason; exits 1 if
+# any difference has none. Every difference is kept in OUT_DIR/<mode>.jsonl.
+#
+# Usage: tools/differential/run.sh [requests (default 20000)] [mock sessions (default 2000)] [seed (default 1)]
+# Env:   TELEPACT_CONFORMANCE_DIR (default ../shared/telepact-conformance), CARGO_TARGET_DIR,
+#        DIFF_VENV (the reference library's virtualenv, made on first use; default
+#        $CARGO_TARGET_DIR/differential-venv), OUT_DIR (default: a temporary folder, kept),
+#        NO_BUILD (set: use the conformance_server already built).
+#
+# Needs python3 with venv and network access to PyPI on first use. Loopback only; every
+# server is stopped on exit.
+set -euo pipefail
+shopt -s inherit_errexit
+
+REQUESTS="${1:-20000}"
+SESSIONS="${2:-2000}"
+SEED="${3:-1}"
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+ROOT="$(cd "$HERE/../.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+CONFORMANCE="${TELEPACT_CONFORMANCE_DIR:-$ROOT/../shared/telepact-conformance}"
+VENV="${DIFF_VENV:-$TARGET_DIR/differential-venv}"
+OUT_DIR="${OUT_DIR:-$(mktemp -d)}"
+mkdir -p "$OUT_DIR"
+REFERENCE_VERSION=1.0.0a339
+PIDS=()
+
+cleanup() {
+    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+
+[[ -d "$CONFORMANCE" ]] || { echo "no conformance vectors at $CONFORMANCE" >&2; exit 1; }
+CONFORMANCE="$(cd "$CONFORMANCE" && pwd)"
+if [[ ! -x "$VENV/bin/python" ]]; then
+    echo "installing telepact $REFERENCE_VERSION into $VENV" >&2
+    python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet "telepact==$REFERENCE_VERSION"
+fi
+if [[ -z "${NO_BUILD:-}" ]]; then
+    echo "building conformance_server (release)" >&2
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
+        -p telepact --example conformance_server)
+fi
+
+# Starts `$@` from the conformance folder and prints the port it reports with `READY`.
+start() {
+    local log
+    log="$(mktemp -p "$OUT_DIR")"
+    (cd "$CONFORMANCE" && exec "$@") >"$log" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 300); do
+        local port
+        port="$(sed -n 's/^READY //p' "$log")"
+        if [[ -n "$port" ]]; then echo "$port"; return 0; fi
+        sleep 0.1
+    done
+    echo "server '$*' did not start:" >&2
+    cat "$log" >&2
+    exit 1
+}
+
+# Runs mode `$1` against schema folder `$2` with server flag `$3` (or none), `$4` times.
+compare() {
+    local reference ours
+    reference="$(start "$VENV/bin/python" "$HERE/reference_server.py" "schemas/$2" ${3:+"$3"})"
+    ours="$(start "$TARGET_DIR/release/examples/conformance_server" --schema "schemas/$2" ${3:+"$3"})"
+    TELEPACT_CONFORMANCE_DIR="$CONFORMANCE" "$VENV/bin/python" "$HERE/differential.py" \
+        "$1" "$reference" "$ours" "$4" "$SEED" "$OUT_DIR/$1.jsonl" || status=1
+}
+
+status=0
+compare server example "" "$REQUESTS"
+compare auth auth --auth "$REQUESTS"
+compare mock example --mock "$SESSIONS"
+echo "differences kept in $OUT_DIR" >&2
+exit "$status"
