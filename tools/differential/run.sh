@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# Differential runs: the conformance test server, its auth variant and the mock server,
-# each on the reference Python library (PyPI `telepact`) and on this runtime
-# (`conformance_server`), sent the same mutated conformance requests. Prints one line
-# per mode: requests sent, differences, and each difference's known reason; exits 1 if
-# any difference has none. Every difference is kept in OUT_DIR/<mode>.jsonl.
+# Differential runs against the reference Python library and command line tool (PyPI
+# `telepact`, `telepact-cli`): the conformance test server, its auth variant and the
+# mock server, on the reference library and on this runtime (`conformance_server`), sent
+# the same mutated conformance requests; then both tools' `compare` on the same random
+# schema edits. Prints one line per mode: what was sent, the differences, and each
+# difference's known reason; exits 1 if any difference has none. Every difference is
+# kept in OUT_DIR/<mode>.jsonl.
 #
-# Usage: tools/differential/run.sh [requests (default 20000)] [mock sessions (default 2000)] [seed (default 1)]
+# Usage: tools/differential/run.sh [requests (default 20000)] [mock sessions (default 2000)]
+#                                  [schema pairs (default 500)] [seed (default 1)]
 # Env:   TELEPACT_CONFORMANCE_DIR (default ../shared/telepact-conformance), CARGO_TARGET_DIR,
 #        DIFF_VENV (the reference library's virtualenv, made on first use; default
 #        $CARGO_TARGET_DIR/differential-venv), OUT_DIR (default: a temporary folder, kept),
@@ -18,7 +21,8 @@ shopt -s inherit_errexit
 
 REQUESTS="${1:-20000}"
 SESSIONS="${2:-2000}"
-SEED="${3:-1}"
+PAIRS="${3:-500}"
+SEED="${4:-1}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 ROOT="$(cd "$HERE/../.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
@@ -36,15 +40,15 @@ trap cleanup EXIT
 
 [[ -d "$CONFORMANCE" ]] || { echo "no conformance vectors at $CONFORMANCE" >&2; exit 1; }
 CONFORMANCE="$(cd "$CONFORMANCE" && pwd)"
-if [[ ! -x "$VENV/bin/python" ]]; then
-    echo "installing telepact $REFERENCE_VERSION into $VENV" >&2
-    python3 -m venv "$VENV"
-    "$VENV/bin/pip" install --quiet "telepact==$REFERENCE_VERSION"
+if [[ ! -x "$VENV/bin/telepact" ]]; then
+    echo "installing telepact and telepact-cli $REFERENCE_VERSION into $VENV" >&2
+    [[ -x "$VENV/bin/python" ]] || python3 -m venv "$VENV"
+    "$VENV/bin/pip" install --quiet "telepact==$REFERENCE_VERSION" "telepact-cli==$REFERENCE_VERSION"
 fi
 if [[ -z "${NO_BUILD:-}" ]]; then
-    echo "building conformance_server (release)" >&2
+    echo "building conformance_server and the telepact tool (release)" >&2
     (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release \
-        -p telepact --example conformance_server)
+        -p telepact --example conformance_server -p telepact-cli --bin telepact)
 fi
 
 # Starts `$@` from the conformance folder and prints the port it reports with `READY`.
@@ -77,5 +81,7 @@ status=0
 compare server example "" "$REQUESTS"
 compare auth auth --auth "$REQUESTS"
 compare mock example --mock "$SESSIONS"
+TELEPACT_CONFORMANCE_DIR="$CONFORMANCE" "$VENV/bin/python" "$HERE/compare.py" "$VENV/bin/telepact" \
+    "$TARGET_DIR/release/telepact" "$PAIRS" "$SEED" "$OUT_DIR/compare.jsonl" || status=1
 echo "differences kept in $OUT_DIR" >&2
 exit "$status"
