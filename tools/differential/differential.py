@@ -137,29 +137,27 @@ class Mutator:
         return request
 
 
-def numbers(value):
+def leaves(value):
+    """Every value inside `value` that is neither an object nor a list."""
     if isinstance(value, dict):
         for inner in value.values():
-            yield from numbers(inner)
+            yield from leaves(inner)
     elif isinstance(value, list):
         for inner in value:
-            yield from numbers(inner)
-    elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            yield from leaves(inner)
+    else:
         yield value
 
 
-STRICT_BASE64 = re.compile(r'^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$')
+def numbers(value):
+    return (v for v in leaves(value) if isinstance(v, (int, float)) and not isinstance(v, bool))
 
 
 def strings(value):
-    if isinstance(value, dict):
-        for inner in value.values():
-            yield from strings(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from strings(inner)
-    elif isinstance(value, str):
-        yield value
+    return (v for v in leaves(value) if isinstance(v, str))
+
+
+STRICT_BASE64 = re.compile(r'^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$')
 
 
 def category(requests, reference, ours):
