@@ -6,6 +6,8 @@ value wrapped or moved), so they reach the corners between the vectors.
 Usage: differential.py MODE REFERENCE_PORT OUR_PORT COUNT SEED OUT.jsonl
   MODE server: COUNT mutated requests from server.json (the test server, schemas/example)
   MODE auth:   COUNT mutated requests from auth.json (the test server, schemas/auth)
+  MODE binary: as `server`, every request asking for binary answers (`@bin_`), about half
+               of them sent as MessagePack and a third packed (`@pac_`)
   MODE mock:   COUNT sessions of 3 to 15 requests from mock.json, a third of them
                mutated (the mock server, schemas/example; stubs and calls cleared
                before each session)
@@ -16,6 +18,7 @@ cases of a validation error as a multiset, `ErrorUnknown_` by its tag alone and
 unexplained; every difference is written to OUT.jsonl. Exits 1 when any is unexplained.
 """
 
+import base64
 import copy
 import http.client
 import json
@@ -23,6 +26,8 @@ import os
 import random
 import re
 import sys
+
+import msgpack
 
 CONFORMANCE = os.environ.get('TELEPACT_CONFORMANCE_DIR', '')
 
@@ -39,10 +44,84 @@ def post(port, body):
     connection.request('POST', '/api', body, {'Content-Type': 'application/json'})
     data = connection.getresponse().read()
     connection.close()
+    return data
+
+
+def from_json(data):
     try:
         return json.loads(data)
     except ValueError:
         return {'not JSON': data[:200].decode('utf-8', 'replace')}
+
+
+class JsonCodec:
+    """Requests and answers as JSON text."""
+
+    def encode(self, request):
+        return json.dumps(request).encode()
+
+    def decode(self, data):
+        return from_json(data)
+
+
+class BinaryCodec:
+    """Requests that ask for binary answers (`@bin_` with the servers' checksum), half
+    of them sent as MessagePack and some packed (`@pac_`); answers read back with the
+    encoding's field names, so they compare as JSON answers do."""
+
+    def __init__(self, encoding, random_source):
+        self.checksum = encoding['@bin_']
+        self.ids = encoding['@enc_']
+        self.names = {number: name for name, number in self.ids.items()}
+        self.random = random_source
+
+    def encode(self, request):
+        headers = dict(request[0], **{'@bin_': self.checksum})
+        if self.random.random() < 0.3:
+            headers['@pac_'] = True
+        if self.random.random() < 0.5:
+            try:
+                return msgpack.packb([headers, self.with_ids(request[1])])
+            except (OverflowError, TypeError):
+                pass  # an integer MessagePack cannot hold: sent as JSON instead
+        return json.dumps([headers, request[1]]).encode()
+
+    def with_ids(self, value):
+        if isinstance(value, dict):
+            return {self.ids.get(k, k): self.with_ids(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.with_ids(v) for v in value]
+        return value
+
+    def decode(self, data):
+        if data[:1] == b'[':
+            return from_json(data)
+        try:
+            return self.with_names(msgpack.unpackb(data, raw=False, strict_map_key=False))
+        except ValueError:
+            return {'not MessagePack': base64.b64encode(data[:200]).decode()}
+
+    def with_names(self, value):
+        if isinstance(value, dict):
+            return {self.names.get(k, k) if isinstance(k, int) else k: self.with_names(v)
+                    for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.with_names(v) for v in value]
+        if isinstance(value, bytes):
+            return {'$bytes': base64.b64encode(value).decode()}
+        if isinstance(value, msgpack.ExtType):
+            return {'$ext': value.code, 'data': base64.b64encode(value.data).decode()}
+        return value
+
+
+def binary_encoding(ports):
+    """The servers' binary encoding, asked for as a client would; None when they differ."""
+    ask = json.dumps([{'@bin_': []}, {'fn.ping_': {}}]).encode()
+    seen = []
+    for port in ports:
+        headers = msgpack.unpackb(post(port, ask), raw=False, strict_map_key=False)[0]
+        seen.append({'@bin_': headers.get('@bin_'), '@enc_': headers.get('@enc_')})
+    return seen[0] if seen[0] == seen[1] else None
 
 
 def same(a, b):
@@ -233,11 +312,18 @@ CLEAR = [json.dumps([{}, {'fn.clearStubs_': {}}]).encode(),
 def main():
     mode, reference, ours, count, seed, out = sys.argv[1:7]
     ports, count, mutator = (int(reference), int(ours)), int(count), Mutator(int(seed))
+    codec = JsonCodec()
     if mode == 'mock':
         sessions = mock_sessions(count, mutator)
     else:
-        sessions = single_requests({'server': 'server.json', 'auth': 'auth.json'}[mode],
-                                   count, mutator)
+        file = 'auth.json' if mode == 'auth' else 'server.json'
+        sessions = single_requests(file, count, mutator)
+    if mode == 'binary':
+        encoding = binary_encoding(ports)
+        if encoding is None:
+            print('binary: the two servers offer different encodings (checksum or field ids)')
+            sys.exit(1)
+        codec = BinaryCodec(encoding, mutator.random)
     sent, tally = 0, {}
     with open(out, 'w') as report:
         for session in sessions:
@@ -246,8 +332,8 @@ def main():
                     for port in ports:
                         post(port, body)
             for index, request in enumerate(session):
-                body = json.dumps(request).encode()
-                answers = [comparable(post(port, body)) for port in ports]
+                body = codec.encode(request)
+                answers = [comparable(codec.decode(post(port, body))) for port in ports]
                 sent += 1
                 if same(*answers):
                     continue
@@ -256,6 +342,7 @@ def main():
                 why = category(requests, *answers) or 'unexplained'
                 tally[why] = tally.get(why, 0) + 1
                 report.write(json.dumps({'category': why, 'requests': requests,
+                                         'sent': base64.b64encode(body).decode(),
                                          'reference': answers[0], 'ours': answers[1]}) + '\n')
                 break
     print(f'{mode}: {sent} requests, {sum(tally.values())} differences', end='')

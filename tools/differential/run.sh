@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Differential runs against the reference Python library and command line tool (PyPI
-# `telepact`, `telepact-cli`): the conformance test server, its auth variant and the
-# mock server, on the reference library and on this runtime (`conformance_server`), sent
-# the same mutated conformance requests; then both tools' `compare` on the same random
-# schema edits. Prints one line per mode: what was sent, the differences, and each
-# difference's known reason; exits 1 if any difference has none. Every difference is
-# kept in OUT_DIR/<mode>.jsonl.
+# `telepact`, `telepact-cli`): the conformance test server (in JSON and in binary), its
+# auth variant and the mock server, on the reference library and on this runtime
+# (`conformance_server`), sent the same mutated conformance requests; then both tools'
+# `compare` on the same random schema edits. Prints one line per mode: what was sent,
+# the differences, and each difference's known reason; exits 1 if any difference has
+# none. Every difference is kept in OUT_DIR/<mode>.jsonl.
 #
 # Usage: tools/differential/run.sh [requests (default 20000)] [mock sessions (default 2000)]
 #                                  [schema pairs (default 500)] [seed (default 1)]
@@ -69,7 +69,7 @@ start() {
 }
 
 # Runs mode `$1` against schema folder `$2` with server flag `$3` (or none), `$4` times.
-compare() {
+run_mode() {
     local reference ours
     reference="$(start "$VENV/bin/python" "$HERE/reference_server.py" "schemas/$2" ${3:+"$3"})"
     ours="$(start "$TARGET_DIR/release/examples/conformance_server" --schema "schemas/$2" ${3:+"$3"})"
@@ -78,9 +78,10 @@ compare() {
 }
 
 status=0
-compare server example "" "$REQUESTS"
-compare auth auth --auth "$REQUESTS"
-compare mock example --mock "$SESSIONS"
+run_mode server example "" "$REQUESTS"
+run_mode binary example "" "$REQUESTS"
+run_mode auth auth --auth "$REQUESTS"
+run_mode mock example --mock "$SESSIONS"
 TELEPACT_CONFORMANCE_DIR="$CONFORMANCE" "$VENV/bin/python" "$HERE/compare.py" "$VENV/bin/telepact" \
     "$TARGET_DIR/release/telepact" "$PAIRS" "$SEED" "$OUT_DIR/compare.jsonl" || status=1
 echo "differences kept in $OUT_DIR" >&2
