@@ -1,7 +1,7 @@
 """The conformance README's test server (or its mock server) on the reference Python
 library, over HTTP: `POST /api` on 127.0.0.1, `READY <port>` printed once listening.
 
-Usage: reference_server.py SCHEMA_DIR [--auth | --mock]
+Usage: reference_server.py SCHEMA_DIR [--auth | --mock | --validate-schemas]
 
 The behaviour follows the conformance README, as `conformance_server` does, except the
 two parts that test the fixture rather than the protocol: the alternate server and the
@@ -13,8 +13,10 @@ import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+import json
+
 from telepact import (FunctionRouter, Message, MockServer, MockTelepactSchema, Server,
-                      TelepactSchema)
+                      TelepactSchema, TelepactSchemaParseError)
 
 
 def header_driven_answer(headers):
@@ -60,6 +62,26 @@ def on_response(message):
         raise RuntimeError('on-response hook failed as asked')
 
 
+async def validate_schema(name, message):
+    """`fn.validateSchema`: loads the schema in `input` and reports its failures."""
+    given = message.body[name].get('input', {})
+    tag, payload = next(iter(given.items()), (None, {}))
+    try:
+        if tag == 'PseudoJson' and 'extend!' in payload:
+            TelepactSchema.from_file_json_map({'default': json.dumps(payload['schema']),
+                                               'extend': json.dumps(payload['extend!'])})
+        elif tag == 'PseudoJson':
+            TelepactSchema.from_json(json.dumps(payload['schema']))
+        elif tag == 'Json':
+            TelepactSchema.from_json(payload['schema'])
+        elif tag == 'Directory':
+            TelepactSchema.from_directory(payload['schemaDirectory'])
+    except TelepactSchemaParseError as error:
+        return Message({}, {'ErrorValidationFailure': {
+            'cases': error.schema_parse_failures_pseudo_json}})
+    return Message({}, {'Ok_': {}})
+
+
 def token_auth(headers):
     auth = headers.get('@auth_')
     token = auth.get('Token', {}).get('token') if isinstance(auth, dict) else None
@@ -70,10 +92,12 @@ def token_auth(headers):
     raise RuntimeError('invalid token')
 
 
-def test_server(schema_dir, auth):
+def test_server(schema_dir, auth, validate_schemas):
     schema = TelepactSchema.from_directory(schema_dir)
     routes = {name: handler for name in schema.parsed
               if name.startswith('fn.') and not name.endswith('_')}
+    if validate_schemas:
+        routes['fn.validateSchema'] = validate_schema
     options = Server.Options()
     options.auth_required = auth
     options.middleware = middleware
@@ -108,7 +132,7 @@ def main():
     if '--mock' in sys.argv:
         process = mock_server(schema_dir)
     else:
-        process = test_server(schema_dir, '--auth' in sys.argv)
+        process = test_server(schema_dir, '--auth' in sys.argv, '--validate-schemas' in sys.argv)
     loop = asyncio.new_event_loop()
     lock = threading.Lock()
 

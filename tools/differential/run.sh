@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
 # Differential runs against the reference Python library and command line tool (PyPI
 # `telepact`, `telepact-cli`): the conformance test server (in JSON and in binary), its
-# auth variant and the mock server, on the reference library and on this runtime
-# (`conformance_server`), sent the same mutated conformance requests; then both tools'
-# `compare` on the same random schema edits. Prints one line per mode: what was sent,
-# the differences, and each difference's known reason; exits 1 if any difference has
-# none. Every difference is kept in OUT_DIR/<mode>.jsonl.
+# auth variant, its schema validator and the mock server, on the reference library and
+# on this runtime (`conformance_server`), sent the same mutated conformance requests;
+# then both tools' `compare` on the same random schema edits. Prints one line per mode:
+# what was sent, the differences, and each difference's known reason; exits 1 if any
+# difference has none. Every difference is kept in OUT_DIR/<mode>.jsonl.
 #
 # Usage: tools/differential/run.sh [requests (default 20000)] [mock sessions (default 2000)]
 #                                  [schema pairs (default 500)] [seed (default 1)]
@@ -81,6 +81,7 @@ status=0
 run_mode server example "" "$REQUESTS"
 run_mode binary example "" "$REQUESTS"
 run_mode auth auth --auth "$REQUESTS"
+run_mode schema parse --validate-schemas "$REQUESTS"
 run_mode mock example --mock "$SESSIONS"
 TELEPACT_CONFORMANCE_DIR="$CONFORMANCE" "$VENV/bin/python" "$HERE/compare.py" "$VENV/bin/telepact" \
     "$TARGET_DIR/release/telepact" "$PAIRS" "$SEED" "$OUT_DIR/compare.jsonl" || status=1
