@@ -151,12 +151,29 @@ def same(a, b):
     return a == b
 
 
-def without_docs(value):
+def without(value, dropped):
+    """`value` with every object entry `dropped(object, key)` names left out, at any depth."""
     if isinstance(value, dict):
-        return {k: without_docs(v) for k, v in value.items() if k != '///'}
+        return {k: without(v, dropped) for k, v in value.items() if not dropped(value, k)}
     if isinstance(value, list):
-        return [without_docs(v) for v in value]
+        return [without(v, dropped) for v in value]
     return value
+
+
+def without_docs(value):
+    return without(value, lambda _, key: key == '///')
+
+
+def without_locations(value):
+    return without(value, lambda _, key: key == 'location')
+
+
+def without_standard_positions(value):
+    """`value` without the row and column of places in a standard document."""
+    def standard_location(place, key):
+        document = str(place.get('document', ''))
+        return key == 'location' and document.endswith('_') and document != 'auto_'
+    return without(value, standard_location)
 
 
 def comparable(answer):
@@ -285,25 +302,6 @@ def category(requests, reference, ours):
         # function links, which newer versions changed.
         return '@select_ inside function links'
     return None
-
-
-def without_standard_positions(value):
-    """`value` without the row and column of places in a standard document."""
-    if isinstance(value, dict):
-        standard = str(value.get('document', '')).endswith('_') and value['document'] != 'auto_'
-        return {k: without_standard_positions(v) for k, v in value.items()
-                if not (standard and k == 'location')}
-    if isinstance(value, list):
-        return [without_standard_positions(v) for v in value]
-    return value
-
-
-def without_locations(value):
-    if isinstance(value, dict):
-        return {k: without_locations(v) for k, v in value.items() if k != 'location'}
-    if isinstance(value, list):
-        return [without_locations(v) for v in value]
-    return value
 
 
 def duplicate_only_here(reference, ours):
