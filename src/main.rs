@@ -11,9 +11,8 @@ use metrics_exporter_prometheus::{
 };
 use telepact::http::{self, HttpOptions};
 use tokio::net::TcpListener;
-use tracing_subscriber::filter::{LevelFilter, Targets};
-use tracing_subscriber::layer::SubscriberExt as _;
-use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
 
 /// The bakery shift board: a Telepact server on `POST /api/telepact`.
 #[derive(Debug, Parser)]
@@ -35,9 +34,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_max_level(LevelFilter::TRACE)
-        .finish()
-        .with(log_filter())
+        .with_env_filter(log_filter())
         .init();
     let outcome = run(Args::parse()).await;
     // The identity lines of the last calls may still be queued.
@@ -51,23 +48,12 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The log filter: `RUST_LOG`'s comma-separated `target=level` directives (`info` when it
-/// is unset or empty, and when it does not parse, which is said on stderr).
-fn log_filter() -> Targets {
-    let info = || Targets::new().with_default(LevelFilter::INFO);
-    match std::env::var("RUST_LOG") {
-        Ok(directives) if !directives.trim().is_empty() => {
-            directives.parse().unwrap_or_else(|error| {
-                eprintln!("warning: RUST_LOG ignored ({error}); logging at info");
-                info()
-            })
-        }
-        Err(std::env::VarError::NotUnicode(_)) => {
-            eprintln!("warning: RUST_LOG ignored (not UTF-8); logging at info");
-            info()
-        }
-        _ => info(),
-    }
+/// The log filter: `RUST_LOG`'s directives (`info` when it is unset or empty). A
+/// directive that does not parse is named on stderr and left out.
+fn log_filter() -> EnvFilter {
+    EnvFilter::builder()
+        .with_default_directive(LevelFilter::INFO.into())
+        .from_env_lossy()
 }
 
 /// Upper bounds of the call-duration histogram's buckets, in seconds: most calls answer
