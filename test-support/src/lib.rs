@@ -233,7 +233,7 @@ pub fn nested_cargo(subcommand: &str, crate_dir: &Path, target_tmpdir: &Path) ->
 }
 
 /// The host's target tuple, from `rustc -vV`.
-fn host_tuple() -> String {
+pub fn host_tuple() -> String {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let output = Command::new(rustc)
         .arg("-vV")

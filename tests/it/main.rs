@@ -4,6 +4,7 @@ mod support;
 
 mod mocking;
 mod readme_walkthrough;
+mod rust_version;
 mod schema_drift;
 mod shift_board;
 mod transports;
