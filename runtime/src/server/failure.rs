@@ -90,13 +90,21 @@ impl Inner {
     #[inline(never)]
     pub(super) fn report(&self, error: ProcessError) {
         if error.kind() != ErrorKind::Handler {
-            let failures = cases_json(error.failures());
+            // Each field only when the failure has it: a refused credential has a cause
+            // and no validation failures, an invalid body the reverse.
+            let failures = Some(error.failures())
+                .filter(|failures| !failures.is_empty())
+                .map(cases_json);
             // The cause is the hook's or handler's own error text (never the request's
             // headers), so an operator sees why an auth hook refused.
-            let cause = std::error::Error::source(&error)
-                .map(ToString::to_string)
-                .unwrap_or_default();
-            tracing::warn!(kind = ?error.kind(), error = %error, %cause, %failures, "request failed");
+            let cause = std::error::Error::source(&error).map(ToString::to_string);
+            tracing::warn!(
+                kind = ?error.kind(),
+                error = %error,
+                cause = cause.as_ref().map(tracing::field::display),
+                failures = failures.as_ref().map(tracing::field::display),
+                "request failed"
+            );
         }
         if let Some(hook) = &self.on_error {
             hook(&error);

@@ -37,8 +37,11 @@ fn server() -> Server {
 }
 
 fn run_logged(requests: &[String]) -> (Vec<String>, Vec<Value>) {
+    run_logged_on(&server(), requests)
+}
+
+fn run_logged_on(server: &Server, requests: &[String]) -> (Vec<String>, Vec<Value>) {
     let capture = Capture::default();
-    let server = server();
     let responses = tracing::subscriber::with_default(capture.clone(), || {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .build()
@@ -63,6 +66,52 @@ fn rejected_credentials_are_not_logged() {
     assert!(responses[0].pointer("/1/ErrorUnauthenticated_").is_some());
     assert!(!lines.is_empty(), "the rejection is logged");
     assert!(lines.iter().all(|line| !line.contains(SECRET)), "{lines:?}");
+}
+
+#[test]
+fn a_failed_request_is_logged_with_the_fields_it_has() {
+    let rejected =
+        format!(r#"[{{"@auth_": {{"Token": {{"token": "{SECRET}"}}}}}}, {{"fn.work": {{}}}}]"#);
+    let (lines, _) = run_logged(&[rejected]);
+    let rejection = failed_request_line(&lines);
+    assert!(
+        rejection.contains("cause=credentials rejected"),
+        "{rejection}"
+    );
+    assert!(!rejection.contains("failures="), "{rejection}");
+
+    // A handler whose answer the schema does not allow.
+    let schema = Schema::from_text(r#"[{"fn.work": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
+    let router = FunctionRouter::new().route("fn.work", |_request: Message| async move {
+        let mut payload = serde_json::Map::new();
+        payload.insert("extra".to_string(), Value::from(1));
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let (lines, responses) = run_logged_on(&server, &[r#"[{}, {"fn.work": {}}]"#.to_string()]);
+    assert!(
+        responses[0]
+            .pointer("/1/ErrorInvalidResponseBody_")
+            .is_some()
+    );
+    let invalid = failed_request_line(&lines);
+    assert!(
+        invalid.contains("failures=") && invalid.contains("ObjectKeyDisallowed"),
+        "{invalid}"
+    );
+    assert!(!invalid.contains("cause="), "{invalid}");
+}
+
+/// The one line logged for a failed request.
+fn failed_request_line(lines: &[String]) -> &str {
+    let mut failed = lines.iter().filter(|line| line.contains("request failed"));
+    match (failed.next(), failed.next()) {
+        (Some(line), None) => line,
+        _ => panic!("one line for the failed request: {lines:?}"),
+    }
 }
 
 #[test]
