@@ -5,6 +5,7 @@ use crate::store::StoreError;
 /// A failed authentication, token operation or policy check. The `Display` text is
 /// safe to log: it names what went wrong, never the secret.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum AuthError {
     /// The request carries no `@auth_` header.
     #[error("no credentials in @auth_")]

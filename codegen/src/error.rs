@@ -10,6 +10,7 @@ use telepact_schema::LoadError;
 /// (file and line, source excerpt with a caret, plain words, `help:`) rather than a
 /// nested struct dump.
 #[derive(thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// The schema could not be read or is invalid; the message is the loader's rendered
     /// form (see [`LoadError::render`]).

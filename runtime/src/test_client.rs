@@ -61,6 +61,7 @@ impl Default for TestClientOptions {
 
 /// Why an assertion did not hold or could not be made.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TestClientError {
     /// The request failed (transport, timeout, an unreadable response).
     #[error(transparent)]

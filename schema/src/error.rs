@@ -9,6 +9,7 @@ use crate::diagnostics::{self, Sources};
 
 /// Why a schema could not be loaded.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum LoadError {
     /// A file or directory could not be read.
     #[error("cannot read {}: {source}", path.display())]

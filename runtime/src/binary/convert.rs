@@ -12,6 +12,7 @@ use super::shape::Shape;
 
 /// Why a MessagePack value has no JSON form under an encoding.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum DecodeError {
     /// An integer key is not an id of the encoding.
     #[error("no field has id {0}")]

@@ -26,6 +26,7 @@ pub struct BinaryEncoding {
 
 /// Why an `@enc_` table received from a server cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum InvalidEncoding {
     /// An id is not an integer in `0..len`.
     #[error("field id of {name:?} is not an integer in 0..{len}")]

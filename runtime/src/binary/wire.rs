@@ -25,6 +25,7 @@ pub fn is_msgpack(bytes: &[u8]) -> bool {
 
 /// Why a frame could not be read.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
 pub enum FrameError {
     /// Not MessagePack, trailing bytes, or not an array of two maps.
     #[error("not a MessagePack array of two maps: {0}")]

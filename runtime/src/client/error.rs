@@ -10,6 +10,7 @@ use crate::binary::{DecodeError, FrameError, InvalidEncoding};
 /// Why a call did not produce a response message. Errors the server answers with
 /// (`ErrorUnknown_`, `ErrorInvalidRequestBody_`, ...) are responses, not `ClientError`s.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ClientError {
     /// The transport could not deliver the request or bring back a response.
     #[error("transport failed: {0}")]
@@ -38,6 +39,7 @@ pub enum ClientError {
 
 /// How a response failed to be a Telepact message.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum InvalidResponse {
     /// Neither MessagePack nor JSON.
     #[error("not JSON: {0}")]

@@ -22,6 +22,7 @@ const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 
 /// Why a [`TlsConfig`] could not be made.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum TlsError {
     /// A PEM file could not be read.
     #[error("cannot read {}: {source}", path.display())]

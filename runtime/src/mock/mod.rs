@@ -83,6 +83,7 @@ impl Default for MockOptions {
 
 /// Why a mock could not be built.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MockError {
     /// The schema with the mock definitions added does not load (it defines one of
     /// their names itself, say).

@@ -32,6 +32,7 @@ pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
 
 /// How a worker failed to start or to finish.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NatsError {
     /// Connecting to the NATS server failed.
     #[error("could not connect to NATS: {0}")]

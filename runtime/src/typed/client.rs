@@ -57,6 +57,7 @@ impl<ResponseHeaders> SelectedResponse<ResponseHeaders> {
 
 /// Why a typed call produced no typed response.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum CallError {
     /// The request could not be sent or no response came back.
     #[error(transparent)]

@@ -143,6 +143,7 @@ impl fmt::Display for VerificationFailure {
 
 /// Why a typed stub or verification did not succeed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum MockCallError {
     /// The recorded calls do not satisfy the verification.
     #[error("{function}: {failure}")]

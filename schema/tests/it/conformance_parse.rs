@@ -19,7 +19,8 @@ fn answer(result: Result<Schema, LoadError>) -> Value {
         Err(LoadError::Invalid(failures)) => {
             json!({"ErrorValidationFailure": {"cases": failures.to_json()}})
         }
-        Err(error @ LoadError::Io { .. }) => json!({"Io": error.to_string()}),
+        // An unreadable file, which no vector expects.
+        Err(other) => json!({"NotLoaded": other.to_string()}),
     }
 }
 
