@@ -91,7 +91,7 @@ impl Inner {
     pub(super) fn report(&self, error: ProcessError) {
         if error.kind() != ErrorKind::Handler {
             // Each field only when the failure has it: a refused credential has a cause
-            // and no validation failures, an invalid body the reverse.
+            // and no validation failures, an answer the schema refuses the reverse.
             let failures = Some(error.failures())
                 .filter(|failures| !failures.is_empty())
                 .map(cases_json);
