@@ -29,10 +29,10 @@ pub(crate) enum CliError {
     /// The mock server could not be set up for the schema.
     #[error("{0}")]
     Mock(telepact::mock::MockError),
-    /// The port could not be listened on (or serving on it failed).
-    #[error("cannot listen on port {port}: {source}")]
+    /// The address could not be listened on (or serving on it failed).
+    #[error("cannot listen on {address}: {source}")]
     Listen {
-        port: u16,
+        address: std::net::SocketAddr,
         #[source]
         source: std::io::Error,
     },

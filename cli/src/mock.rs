@@ -1,5 +1,6 @@
 //! `telepact mock`: a mock server for a schema, over HTTP POST and WebSocket on one path.
 
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -26,6 +27,9 @@ pub(crate) struct MockArgs {
     /// Directory of Telepact schemas
     #[arg(long, env = "TELEPACT_DIRECTORY")]
     dir: Option<PathBuf>,
+    /// Address to listen on; the default serves every interface, as the reference's mock does
+    #[arg(long, default_value = "0.0.0.0", env = "MOCK_SERVER_HOST")]
+    host: IpAddr,
     /// Port to run the mock server on (0 picks a free one)
     #[arg(long, default_value_t = 8080, env = "MOCK_SERVER_PORT")]
     port: u16,
@@ -84,23 +88,18 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         (None, None) => return Err(CliError::NoSchemaSource),
     };
     let mock = MockServer::new(&schema, options).map_err(CliError::Mock)?;
-    let listener = TcpListener::bind(("0.0.0.0", args.port))
-        .await
-        .map_err(|source| CliError::Listen {
-            port: args.port,
-            source,
-        })?;
-    let port = listener
-        .local_addr()
-        .map_err(|source| CliError::Listen {
-            port: args.port,
-            source,
-        })?
-        .port();
+    let asked = SocketAddr::new(args.host, args.port);
+    let listen_failed = |source| CliError::Listen {
+        address: asked,
+        source,
+    };
+    let listener = TcpListener::bind(asked).await.map_err(listen_failed)?;
+    let address = listener.local_addr().map_err(listen_failed)?;
+    let port = address.port();
     let shutdown = http::shutdown_signal();
     println!("READY {port}");
     eprintln!(
-        "mock server on http://0.0.0.0:{port}{} (HTTP POST and WebSocket); Ctrl-C stops it",
+        "mock server on http://{address}{} (HTTP POST and WebSocket); Ctrl-C stops it",
         http_options.path
     );
     // `POST path` answers one request; `GET path` upgrades to a WebSocket. A front end
@@ -110,6 +109,6 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let router = http::router(mock, &http_options).layer(CorsLayer::very_permissive());
     http::serve(listener, router, shutdown)
         .await
-        .map_err(|source| CliError::Listen { port, source })?;
+        .map_err(|source| CliError::Listen { address, source })?;
     Ok(ExitCode::SUCCESS)
 }

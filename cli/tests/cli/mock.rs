@@ -305,7 +305,26 @@ fn a_port_in_use_is_one_error() {
     let port = taken.local_addr().unwrap().port().to_string();
     let dir = greeter_dir("mock-port-taken");
     let output = telepact(&["mock", "--dir", path_text(&dir), "--port", &port]);
-    assert_fails_with(&output, &format!("cannot listen on port {port}: "));
+    assert_fails_with(&output, &format!("cannot listen on 0.0.0.0:{port}: "));
+    assert!(stdout(&output).is_empty(), "no READY line");
+}
+
+/// `--host` binds that address alone: on Linux every `127.x.y.z` is a loopback address,
+/// so a mock on 127.0.0.2 answers there and not on 127.0.0.1.
+#[cfg(target_os = "linux")]
+#[test]
+fn host_names_the_one_address_it_listens_on() {
+    let mock = RunningMock::start(&greeter_dir("mock-host"), &["--host", "127.0.0.2"]);
+    assert!(std::net::TcpStream::connect(("127.0.0.2", mock.port)).is_ok());
+    assert!(std::net::TcpStream::connect(("127.0.0.1", mock.port)).is_err());
+}
+
+#[test]
+fn a_host_that_is_not_an_address_is_refused() {
+    let dir = greeter_dir("mock-bad-host");
+    let output = telepact(&["mock", "--dir", path_text(&dir), "--host", "nowhere"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("invalid value 'nowhere' for '--host <HOST>'"));
     assert!(stdout(&output).is_empty(), "no READY line");
 }
 
