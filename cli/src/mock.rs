@@ -27,7 +27,7 @@ pub(crate) struct MockArgs {
     /// Directory of Telepact schemas
     #[arg(long, env = "TELEPACT_DIRECTORY")]
     dir: Option<PathBuf>,
-    /// Address to listen on; the default serves every interface, as the reference's mock does
+    /// IP address to listen on; the default serves every interface, as the reference's mock does
     #[arg(long, default_value = "0.0.0.0", env = "MOCK_SERVER_HOST")]
     host: IpAddr,
     /// Port to run the mock server on (0 picks a free one)
