@@ -22,6 +22,7 @@ use telepact::clock::{Clock, SystemClock};
 
 /// Lifetimes, limits and token audience.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct AuthConfig {
     /// Access-token issuer, audience, lifetime and clock leeway.
     pub jwt: JwtConfig,
@@ -47,12 +48,7 @@ impl AuthConfig {
     /// (ending after 30 idle minutes).
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
         AuthConfig {
-            jwt: JwtConfig {
-                issuer: issuer.into(),
-                audience: audience.into(),
-                ttl: 15 * 60,
-                leeway: 0,
-            },
+            jwt: JwtConfig::new(issuer, audience),
             refresh_ttl: 30 * 24 * 3600,
             session_ttl: 8 * 3600,
             session_idle: Some(30 * 60),
@@ -63,6 +59,17 @@ impl AuthConfig {
         }
     }
 }
+
+telepact::__option_setters!(AuthConfig {
+    jwt: JwtConfig,
+    refresh_ttl: i64,
+    session_ttl: i64,
+    session_idle: Option<i64>,
+    api_key_ttl: Option<i64>,
+    throttle: ThrottleLimits,
+    password: PasswordParams,
+    password_checks: usize,
+});
 
 /// Verifies credentials, issues and revokes tokens. Cheap to clone.
 #[derive(Clone)]

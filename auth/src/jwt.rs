@@ -120,6 +120,7 @@ impl JwtKeys {
 
 /// Who issues access tokens and for whom.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct JwtConfig {
     /// The `iss` claim written and required.
     pub issuer: String,
@@ -131,6 +132,25 @@ pub struct JwtConfig {
     /// counts, however much is asked for.
     pub leeway: i64,
 }
+
+impl JwtConfig {
+    /// Tokens from `issuer` for `audience` that live 15 minutes, with no clock leeway.
+    pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
+        JwtConfig {
+            issuer: issuer.into(),
+            audience: audience.into(),
+            ttl: 15 * 60,
+            leeway: 0,
+        }
+    }
+}
+
+telepact::__option_setters!(JwtConfig {
+    issuer: into String,
+    audience: into String,
+    ttl: i64,
+    leeway: i64,
+});
 
 /// The most clock skew tolerated on `nbf` and `exp`, in seconds.
 pub const MAX_LEEWAY: i64 = 60;

@@ -13,6 +13,7 @@ pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// Argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct PasswordParams {
     /// Memory in KiB.
     pub memory_kib: u32,
@@ -32,6 +33,12 @@ impl Default for PasswordParams {
         }
     }
 }
+
+telepact::__option_setters!(PasswordParams {
+    memory_kib: u32,
+    iterations: u32,
+    parallelism: u32,
+});
 
 impl PasswordParams {
     /// Cheap parameters for tests only: they make guessing fast too.

@@ -10,6 +10,7 @@ use telepact::clock::UnixTime;
 
 /// How many failures are tolerated within a window.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct ThrottleLimits {
     /// Failed logins allowed per username in a window.
     pub per_account: u32,
@@ -28,6 +29,12 @@ impl Default for ThrottleLimits {
         }
     }
 }
+
+telepact::__option_setters!(ThrottleLimits {
+    per_account: u32,
+    per_address: u32,
+    window: i64,
+});
 
 /// Failed-login counters kept in a store.
 #[derive(Debug, Clone, Copy, Default)]

@@ -64,14 +64,12 @@ impl MockArgs {
         if min > max {
             return Err(CliError::CollectionLengths { min, max });
         }
-        Ok(MockOptions {
-            generate_responses: !self.disable_message_response_generation,
-            include_optional_fields: !self.disable_optional_field_generation,
-            randomize_optional_fields: !self.disable_random_optional_field_generation,
-            collection_length_min: min,
-            collection_length_max: max,
-            ..MockOptions::default()
-        })
+        Ok(MockOptions::default()
+            .generate_responses(!self.disable_message_response_generation)
+            .include_optional_fields(!self.disable_optional_field_generation)
+            .randomize_optional_fields(!self.disable_random_optional_field_generation)
+            .collection_length_min(min)
+            .collection_length_max(max))
     }
 }
 

@@ -64,10 +64,7 @@ fn router(args: Args) -> Result<Router, String> {
     let http_options = HttpOptions::default().path("/api");
     if args.mock {
         let schema = Schema::mock_from_dir(&args.schema).map_err(|e| e.to_string())?;
-        let options = MockOptions {
-            generate_responses: false,
-            ..MockOptions::default()
-        };
+        let options = MockOptions::default().generate_responses(false);
         let mock = MockServer::new(&schema, options).map_err(|e| e.to_string())?;
         return Ok(http::router(mock, &http_options));
     }

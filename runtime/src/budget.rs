@@ -11,6 +11,7 @@ use telepact_schema::{Field, FunctionId, Schema, StructId, TypeExpr, TypeKind, U
 
 /// How much a generator may produce for one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GenerationLimits {
     /// How many times one struct, union or function may stand on the path from the
     /// root to a value before generation turns tight below it.
@@ -32,6 +33,11 @@ impl Default for GenerationLimits {
         }
     }
 }
+
+crate::__option_setters!(GenerationLimits {
+    max_recursion: usize,
+    max_values: usize,
+});
 
 /// Past this many nested values the generator gives up on a branch (answers `null`): a
 /// last guard that well-formed schemas never reach, kept well below serde_json's

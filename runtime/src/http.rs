@@ -75,6 +75,7 @@ pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(75);
 
 /// Where the endpoint lives and how much it accepts.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HttpOptions {
     /// The endpoint's route, [`DEFAULT_PATH`] by default. It is an axum route, so
     /// [`router`] panics on one axum refuses (`/{`, `/:id`), as `Router::route` does;
@@ -100,6 +101,7 @@ impl Default for HttpOptions {
 
 impl HttpOptions {
     /// Sets the `path` field.
+    #[must_use]
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
         self
@@ -125,12 +127,14 @@ impl HttpOptions {
     }
 
     /// Sets the `body_limit` field.
+    #[must_use]
     pub fn body_limit(mut self, bytes: usize) -> Self {
         self.body_limit = bytes;
         self
     }
 
     /// Sets the `body_timeout` field.
+    #[must_use]
     pub fn body_timeout(mut self, timeout: Duration) -> Self {
         self.body_timeout = timeout;
         self
@@ -360,6 +364,7 @@ pub fn transport_context(peer: Option<SocketAddr>) -> axum::http::Extensions {
 /// How [`serve_with`] serves: the shutdown grace, how long a request head may take and,
 /// with the `tls` feature, TLS.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct ServeOptions {
     /// How long in-flight requests (and WebSocket sessions: each answers the message it
     /// is on, then closes with 1001) may take after the shutdown signal.
@@ -391,12 +396,14 @@ impl Default for ServeOptions {
 
 impl ServeOptions {
     /// Sets how long in-flight requests may take after the shutdown signal.
+    #[must_use]
     pub fn grace(mut self, grace: Duration) -> Self {
         self.grace = grace;
         self
     }
 
     /// Sets how long a connection may take to send a whole request head.
+    #[must_use]
     pub fn header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
         self
@@ -404,6 +411,7 @@ impl ServeOptions {
 
     /// Serves HTTPS with `config` (see [`TlsConfig::from_pem_files`]).
     #[cfg(feature = "tls")]
+    #[must_use]
     pub fn tls(mut self, config: TlsConfig) -> Self {
         self.tls = Some(config);
         self

@@ -123,6 +123,7 @@ mod refusal;
 mod router;
 mod serde_refuse;
 mod server;
+mod setters;
 pub mod test_client;
 pub mod tower;
 pub mod typed;

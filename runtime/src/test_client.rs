@@ -42,6 +42,7 @@ use crate::random::{GenerateOptions, Generator, RandomGenerator};
 
 /// The sizes of the collections a [`TestClient`] generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct TestClientOptions {
     /// Fewest items of a generated array or object (default 0).
     pub collection_length_min: u32,
@@ -58,6 +59,11 @@ impl Default for TestClientOptions {
         }
     }
 }
+
+crate::__option_setters!(TestClientOptions {
+    collection_length_min: u32,
+    collection_length_max: u32,
+});
 
 /// Why an assertion did not hold or could not be made.
 #[derive(Debug, thiserror::Error)]

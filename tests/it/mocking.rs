@@ -108,10 +108,7 @@ async fn a_typed_mock_reports_what_it_counted() {
 
 #[tokio::test]
 async fn a_typed_stub_with_a_count_answers_that_many_calls_then_an_unknown_tag() {
-    let options = telepact::mock::MockOptions {
-        generate_responses: false,
-        ..Default::default()
-    };
+    let options = telepact::mock::MockOptions::default().generate_responses(false);
     let mock = Mock::with_options(options).expect("the bakery schema takes the mock definitions");
     let approved = ApproveSpecialOutput::Ok(ApproveSpecialOk {
         message: "approved".into(),

@@ -32,6 +32,7 @@ pub use ipnet::IpNet;
 
 /// Names and flags of the transport credentials.
 #[derive(Debug, Clone)]
+#[non_exhaustive]
 pub struct HttpAuthOptions {
     /// Base name of the session cookie; see [`session_cookie_name`](Self::session_cookie_name).
     pub cookie_name: String,
@@ -56,6 +57,23 @@ pub struct HttpAuthOptions {
 }
 
 impl HttpAuthOptions {
+    /// Sets the `allowed_origins` field.
+    #[must_use]
+    pub fn allowed_origins(
+        mut self,
+        allowed_origins: impl IntoIterator<Item = impl Into<String>>,
+    ) -> Self {
+        self.allowed_origins = allowed_origins.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// Sets the `trusted_proxies` field.
+    #[must_use]
+    pub fn trusted_proxies(mut self, trusted_proxies: impl IntoIterator<Item = IpNet>) -> Self {
+        self.trusted_proxies = trusted_proxies.into_iter().collect();
+        self
+    }
+
     /// The session cookie's name on the wire. With `secure_cookie` it is `__Host-` +
     /// `cookie_name`: browsers then take it only when `Secure`, host-only and on `Path=/`,
     /// so no sibling subdomain can plant or overwrite it.
@@ -67,6 +85,13 @@ impl HttpAuthOptions {
         }
     }
 }
+
+telepact::__option_setters!(HttpAuthOptions {
+    cookie_name: into String,
+    csrf_header: into String,
+    api_key_header: into String,
+    secure_cookie: bool,
+});
 
 impl Default for HttpAuthOptions {
     fn default() -> Self {

@@ -242,11 +242,10 @@ async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
 async fn bearer_calls_answer_while_password_logins_run() {
     let mut config = AuthConfig::new("issuer", "audience");
     // Dear enough that a check outlasts a scheduler turn, cheap enough for a debug build.
-    config.password = PasswordParams {
-        memory_kib: 2048,
-        iterations: 1,
-        parallelism: 1,
-    };
+    config.password = PasswordParams::default()
+        .memory_kib(2048)
+        .iterations(1)
+        .parallelism(1);
     config.password_checks = 2;
     config.throttle.per_account = 100;
     let clock = ManualClock::starting_now();

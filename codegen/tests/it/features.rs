@@ -453,11 +453,9 @@ fn circle(radius: f64) -> Shape {
 /// tag wherever they appear, to what the same selection as a raw `@select_` leaves.
 #[tokio::test]
 async fn a_typed_selection_keeps_exactly_the_selected_fields() {
-    let mock = Mock::with_options(telepact::mock::MockOptions {
-        include_optional_fields: false,
-        ..Default::default()
-    })
-    .unwrap();
+    let mock =
+        Mock::with_options(telepact::mock::MockOptions::default().include_optional_fields(false))
+            .unwrap();
     let input = EchoInput {
         scalars: scalars(),
         collections: None,

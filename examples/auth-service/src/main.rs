@@ -122,12 +122,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     let store = open_store(&args).await?;
     let server = telepact_auth_example::server_on(store, users).await?;
-    let options = HttpAuthOptions {
-        secure_cookie: !args.insecure_cookie,
-        allowed_origins: args.allowed_origins.clone(),
-        trusted_proxies: args.trusted_proxies.clone(),
-        ..HttpAuthOptions::default()
-    };
+    let options = HttpAuthOptions::default()
+        .secure_cookie(!args.insecure_cookie)
+        .allowed_origins(args.allowed_origins.clone())
+        .trusted_proxies(args.trusted_proxies.clone());
     let app = http::router(server, &HttpOptions::default(), options);
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await

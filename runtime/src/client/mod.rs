@@ -82,30 +82,35 @@ impl Default for ClientOptions {
 /// Builder-style setters, e.g. `ClientOptions::default().binary(true).packed(true)`.
 impl ClientOptions {
     /// Sets the `timeout` field.
+    #[must_use]
     pub fn timeout(mut self, timeout: Duration) -> Self {
         self.timeout = timeout;
         self
     }
 
     /// Sets the `binary` field.
+    #[must_use]
     pub fn binary(mut self, binary: bool) -> Self {
         self.binary = binary;
         self
     }
 
     /// Sets the `packed` field.
+    #[must_use]
     pub fn packed(mut self, packed: bool) -> Self {
         self.packed = packed;
         self
     }
 
     /// Sets the `always_send_json` field.
+    #[must_use]
     pub fn always_send_json(mut self, always_send_json: bool) -> Self {
         self.always_send_json = always_send_json;
         self
     }
 
     /// Sets the `correlation_ids` field.
+    #[must_use]
     pub fn correlation_ids(mut self, correlation_ids: bool) -> Self {
         self.correlation_ids = correlation_ids;
         self

@@ -50,6 +50,7 @@ use state::MockState;
 
 /// How a [`MockServer`] answers calls no stub matches, and what it generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct MockOptions {
     /// Answer unmatched calls with a generated `Ok_` (default `true`); when `false`
     /// only requests with the header `"@gen_": true` get one, the others
@@ -80,6 +81,15 @@ impl Default for MockOptions {
         }
     }
 }
+
+crate::__option_setters!(MockOptions {
+    generate_responses: bool,
+    include_optional_fields: bool,
+    randomize_optional_fields: bool,
+    collection_length_min: u32,
+    collection_length_max: u32,
+    limits: GenerationLimits,
+});
 
 /// Why a mock could not be built.
 #[derive(Debug, thiserror::Error)]

@@ -16,6 +16,7 @@ use crate::budget::{Budget, Endings, GenerationLimits, Room};
 
 /// What a generated struct holds, and how much may be generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct GenerateOptions {
     /// Generate optional fields (`name!`) at all.
     pub include_optional_fields: bool,
@@ -39,6 +40,13 @@ impl Default for GenerateOptions {
         }
     }
 }
+
+crate::__option_setters!(GenerateOptions {
+    include_optional_fields: bool,
+    randomize_optional_fields: bool,
+    always_include_required_fields: bool,
+    limits: GenerationLimits,
+});
 
 /// One generation: the schema, the sequence, and what was generated so far.
 pub(crate) struct Generator<'a> {

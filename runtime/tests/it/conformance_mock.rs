@@ -19,10 +19,7 @@ use vectors::Case;
 
 /// The options the vectors assume: generation only on `@gen_`.
 fn vector_options() -> MockOptions {
-    MockOptions {
-        generate_responses: false,
-        ..MockOptions::default()
-    }
+    MockOptions::default().generate_responses(false)
 }
 
 fn mock(dir: &Path, schema: &str) -> MockServer {

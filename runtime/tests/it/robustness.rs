@@ -338,10 +338,11 @@ fn a_tighter_budget_makes_smaller_examples() {
         api_examples(&server, &rt, "{}").to_string().len()
     };
     let generous = size(telepact::GenerationLimits::default());
-    let tight = size(telepact::GenerationLimits {
-        max_recursion: 0,
-        max_values: 0,
-    });
+    let tight = size(
+        telepact::GenerationLimits::default()
+            .max_recursion(0)
+            .max_values(0),
+    );
     assert!(tight < generous, "{tight} < {generous}");
 }
 
@@ -465,15 +466,15 @@ fn generate_options() -> impl Strategy<Value = (telepact::random::GenerateOption
     )
         .prop_map(
             |(include, randomize, max_recursion, max_values, min, spread)| {
-                let options = telepact::random::GenerateOptions {
-                    include_optional_fields: include,
-                    randomize_optional_fields: randomize,
-                    always_include_required_fields: true,
-                    limits: telepact::GenerationLimits {
-                        max_recursion,
-                        max_values,
-                    },
-                };
+                let options = telepact::random::GenerateOptions::default()
+                    .include_optional_fields(include)
+                    .randomize_optional_fields(randomize)
+                    .always_include_required_fields(true)
+                    .limits(
+                        telepact::GenerationLimits::default()
+                            .max_recursion(max_recursion)
+                            .max_values(max_values),
+                    );
                 (options, min, min + spread)
             },
         )

@@ -33,11 +33,10 @@ async fn an_account_locks_after_five_failures_until_the_window_passes() {
 #[tokio::test]
 async fn an_address_locks_across_accounts_and_cannot_be_spoofed_in_headers() {
     let mut setup = Setup::new();
-    setup.config.throttle = ThrottleLimits {
-        per_account: 100,
-        per_address: 4,
-        window: 600,
-    };
+    setup.config.throttle = ThrottleLimits::default()
+        .per_account(100)
+        .per_address(4)
+        .window(600);
     let service = setup.start().await;
     for n in 0..4 {
         // Each guess claims another address in a header; only the connection's counts.

@@ -51,6 +51,16 @@ impl Default for LoginNames {
     }
 }
 
+crate::__option_setters!(LoginNames {
+    login_function: into String,
+    refresh_function: Option<String>,
+    refresh_argument: into String,
+    password: BasicPlacement,
+    access_token_field: into String,
+    refresh_token_field: into String,
+    expires_in_field: into String,
+});
+
 /// Signs in with a username and password through Telepact functions, and renews with
 /// the refresh token while the server accepts it (signing in again once it does not).
 #[derive(Clone)]
