@@ -152,6 +152,28 @@ mod tests {
     }
 
     #[test]
+    fn configured_header_names_match_in_any_case() {
+        let options = HttpAuthOptions::default()
+            .api_key_header("X-Service-Key")
+            .csrf_header("X-CSRF");
+        let key = headers(&[("x-service-key", "tpk_a.b")]);
+        assert_eq!(
+            from_transport(&key, &options),
+            Some(Credential::ApiKey {
+                key: "tpk_a.b".into()
+            })
+        );
+        let session = headers(&[("cookie", "__Host-tp_session=s1"), ("x-csrf", "c1")]);
+        assert_eq!(
+            from_transport(&session, &options),
+            Some(Credential::Session {
+                id: "s1".into(),
+                csrf: "c1".into()
+            })
+        );
+    }
+
+    #[test]
     fn a_cross_site_cookie_is_ignored() {
         let cookie = ("cookie", "__Host-tp_session=s1");
         let csrf = ("x-csrf-token", "c1");

@@ -36,9 +36,9 @@ pub use ipnet::IpNet;
 pub struct HttpAuthOptions {
     /// Base name of the session cookie; see [`session_cookie_name`](Self::session_cookie_name).
     pub cookie_name: String,
-    /// Header (lower-case) that carries a session's CSRF token.
+    /// Header that carries a session's CSRF token (its name matches in any case).
     pub csrf_header: String,
-    /// Header (lower-case) that carries an API key.
+    /// Header that carries an API key (its name matches in any case).
     pub api_key_header: String,
     /// Mark the cookie `Secure` (browsers then send it over HTTPS and to localhost
     /// only). Turn off only for plain-HTTP development on another host.
