@@ -67,8 +67,9 @@ impl MemoryStore {
         }
     }
 
-    /// Adds `delta` to the counter at `key` under one lock.
-    fn add(&self, key: &str, delta: i64, expires_at: Option<UnixTime>) -> i64 {
+    /// Adds `delta` to the counter at `key` under one lock; a counter that exists keeps
+    /// its expiry.
+    fn count(&self, key: &str, delta: i64, expires_at: Option<UnixTime>) -> i64 {
         let count = {
             let mut entries = self.entries();
             let current = entries.get(key);
@@ -124,21 +125,13 @@ impl CredentialStore for MemoryStore {
         Box::pin(async move { Ok(found) })
     }
 
-    fn increment<'a>(
+    fn add<'a>(
         &'a self,
         key: &'a str,
+        delta: i64,
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        let count = self.add(key, 1, expires_at);
-        Box::pin(async move { Ok(count) })
-    }
-
-    fn decrement<'a>(
-        &'a self,
-        key: &'a str,
-        expires_at: Option<UnixTime>,
-    ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        let count = self.add(key, -1, expires_at);
+        let count = self.count(key, delta, expires_at);
         Box::pin(async move { Ok(count) })
     }
 

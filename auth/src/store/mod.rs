@@ -76,21 +76,34 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// The value at `key`, unless it is absent or expired.
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
 
-    /// Adds one to the counter at `key` (absent counts as 0) and returns the new count.
-    /// Atomic across every client of the store: the failed-login limits use it.
+    /// Adds `delta` to the counter at `key` (absent counts as 0) and returns the new
+    /// count. A counter this call creates expires at `expires_at`; callers give one key
+    /// the same expiry every time (a backend may set it again on each call). Atomic
+    /// across every client of the store: the failed-login limits count with it.
+    fn add<'a>(
+        &'a self,
+        key: &'a str,
+        delta: i64,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<i64, StoreError>>;
+
+    /// Adds one to the counter at `key`: [`add`](Self::add) of 1.
     fn increment<'a>(
         &'a self,
         key: &'a str,
         expires_at: Option<UnixTime>,
-    ) -> BoxFuture<'a, Result<i64, StoreError>>;
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        self.add(key, 1, expires_at)
+    }
 
-    /// Takes one from the counter at `key` (absent counts as 0) and returns the new
-    /// count. Atomic like [`increment`](Self::increment).
+    /// Takes one from the counter at `key`: [`add`](Self::add) of -1.
     fn decrement<'a>(
         &'a self,
         key: &'a str,
         expires_at: Option<UnixTime>,
-    ) -> BoxFuture<'a, Result<i64, StoreError>>;
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
+        self.add(key, -1, expires_at)
+    }
 
     /// Removes `key`; removing an absent key is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
@@ -119,6 +132,8 @@ pub(crate) mod contract {
         assert_eq!(store.get("t:n").await.unwrap().as_deref(), Some("2"));
         assert_eq!(store.decrement("t:n", None).await.unwrap(), 1);
         assert_eq!(store.get("t:n").await.unwrap().as_deref(), Some("1"));
+        assert_eq!(store.add("t:n", 5, None).await.unwrap(), 6);
+        assert_eq!(store.add("t:fresh", -2, None).await.unwrap(), -2);
 
         store.delete("t:a").await.unwrap();
         store.delete("t:never").await.unwrap();

@@ -138,45 +138,16 @@ impl CredentialStore for RedisStore {
         })
     }
 
-    fn increment<'a>(
+    fn add<'a>(
         &'a self,
         key: &'a str,
-        expires_at: Option<UnixTime>,
-    ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        self.add(key, 1, expires_at)
-    }
-
-    fn decrement<'a>(
-        &'a self,
-        key: &'a str,
-        expires_at: Option<UnixTime>,
-    ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        self.add(key, -1, expires_at)
-    }
-
-    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
-        Box::pin(async move {
-            let mut connection = self.connection.clone();
-            let _: i64 = connection
-                .del(self.key(key))
-                .await
-                .map_err(|e| StoreError::new(BACKEND, "delete", e))?;
-            Ok(())
-        })
-    }
-}
-
-impl RedisStore {
-    /// Adds `delta` to the counter at `key` in one transaction with its expiry.
-    fn add(
-        &self,
-        key: &str,
         delta: i64,
         expires_at: Option<UnixTime>,
-    ) -> BoxFuture<'_, Result<i64, StoreError>> {
+    ) -> BoxFuture<'a, Result<i64, StoreError>> {
         let key = self.key(key);
         Box::pin(async move {
             let mut connection = self.connection.clone();
+            // One transaction: the count and its expiry.
             let mut pipe = redis::pipe();
             pipe.atomic().incr(&key, delta);
             if let Some(at) = expires_at {
@@ -187,6 +158,17 @@ impl RedisStore {
                 .await
                 .map_err(|e| StoreError::new(BACKEND, "count", e))?;
             Ok(count)
+        })
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let mut connection = self.connection.clone();
+            let _: i64 = connection
+                .del(self.key(key))
+                .await
+                .map_err(|e| StoreError::new(BACKEND, "delete", e))?;
+            Ok(())
         })
     }
 }

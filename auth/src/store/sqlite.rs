@@ -144,27 +144,6 @@ impl SqliteStore {
     }
 }
 
-impl SqliteStore {
-    /// Adds `delta` to the counter at `key` in one statement.
-    fn add(
-        &self,
-        key: &str,
-        delta: i64,
-        expires_at: Option<UnixTime>,
-    ) -> BoxFuture<'_, Result<i64, StoreError>> {
-        let key = key.to_string();
-        self.write("count", move |c| {
-            c.query_row(
-                "INSERT INTO credentials (key, value, expires_at) VALUES (?1, CAST(?2 AS TEXT), ?3)
-                 ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + ?2 AS TEXT)
-                 RETURNING CAST(value AS INTEGER)",
-                params![key, delta, expires_at],
-                |row| row.get(0),
-            )
-        })
-    }
-}
-
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
@@ -217,20 +196,22 @@ impl CredentialStore for SqliteStore {
         })
     }
 
-    fn increment<'a>(
+    fn add<'a>(
         &'a self,
         key: &'a str,
+        delta: i64,
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        self.add(key, 1, expires_at)
-    }
-
-    fn decrement<'a>(
-        &'a self,
-        key: &'a str,
-        expires_at: Option<UnixTime>,
-    ) -> BoxFuture<'a, Result<i64, StoreError>> {
-        self.add(key, -1, expires_at)
+        let key = key.to_string();
+        self.write("count", move |c| {
+            c.query_row(
+                "INSERT INTO credentials (key, value, expires_at) VALUES (?1, CAST(?2 AS TEXT), ?3)
+                 ON CONFLICT(key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + ?2 AS TEXT)
+                 RETURNING CAST(value AS INTEGER)",
+                params![key, delta, expires_at],
+                |row| row.get(0),
+            )
+        })
     }
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
