@@ -17,7 +17,7 @@ use crate::records::{
 use crate::secret::{hash_secret, same_hash};
 use crate::store::CredentialStore;
 use crate::throttle::{LoginThrottle, ThrottleLimits};
-use crate::users::{User, UserLoader};
+use crate::users::{LoginRecord, User, UserLoader};
 use telepact::clock::{Clock, SystemClock};
 
 /// Lifetimes, limits and token audience.
@@ -162,10 +162,16 @@ impl Authenticator {
         let login = self.users.find_login(username).await?;
         let passwords = Arc::clone(&self.passwords);
         let password = password.to_string();
+        let may_rehash = self.users.stores_password_hashes();
         let verified = tokio::task::spawn_blocking(move || {
             let _slot = slot;
             match login {
-                Some(login) if passwords.verify(&password, &login.password_hash) => Some(login),
+                Some(login) if passwords.verify(&password, &login.password_hash) => {
+                    let rehashed = (may_rehash && passwords.needs_rehash(&login.password_hash))
+                        .then(|| passwords.hash(&password).ok())
+                        .flatten();
+                    Some((login, rehashed))
+                }
                 Some(_) => None,
                 None => {
                     passwords.verify_decoy(&password);
@@ -175,15 +181,30 @@ impl Authenticator {
         })
         .await
         .map_err(|_| AuthError::Internal("check a password"))?;
-        let Some(login) = verified else {
+        let Some((login, rehashed)) = verified else {
             return Err(AuthError::BadPassword);
         };
         self.throttle
             .succeeded(store, username, address, now)
             .await?;
+        if let Some(new_hash) = rehashed {
+            self.replace_password_hash(username, &login, new_hash).await;
+        }
         let user = self.user(&login.user_id).await?;
         let scopes = user.scopes.clone();
         Ok(identity(user, scopes, CredentialRef::Password))
+    }
+
+    /// Stores the new hash of a password just proved against an older one. A directory
+    /// that fails to store it costs the login nothing: the old hash keeps working.
+    async fn replace_password_hash(&self, username: &str, login: &LoginRecord, new_hash: String) {
+        let replaced = self
+            .users
+            .replace_password_hash(username, &login.password_hash, new_hash)
+            .await;
+        if let Err(error) = replaced {
+            tracing::warn!(user_id = %login.user_id, %error, "could not store a password's new hash");
+        }
     }
 
     async fn verify_bearer(&self, token: &str) -> Result<Identity, AuthError> {

@@ -106,6 +106,27 @@ impl PasswordHasher {
         }
     }
 
+    /// Whether `stored` was hashed otherwise than this hasher hashes now (another
+    /// algorithm or version, other costs): after a login has proved the password, it
+    /// should be hashed again, so that the account's hash gets the current costs and
+    /// its logins take as long as an unknown user's (see
+    /// [`UserLoader::replace_password_hash`](crate::UserLoader::replace_password_hash)).
+    /// A malformed hash, which never verifies, needs none.
+    pub fn needs_rehash(&self, stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return false;
+        };
+        let current = self.argon2.params();
+        let costs_match = Params::try_from(&parsed).is_ok_and(|stored| {
+            (stored.m_cost(), stored.t_cost(), stored.p_cost())
+                == (current.m_cost(), current.t_cost(), current.p_cost())
+        });
+        let current_version = u32::from(Version::V0x13);
+        !(parsed.algorithm == Algorithm::Argon2id.ident()
+            && parsed.version == Some(current_version)
+            && costs_match)
+    }
+
     /// Spends the time of one verification, for an unknown user.
     pub fn verify_decoy(&self, password: &str) {
         let _ = self.verify(password, &self.decoy);
@@ -131,6 +152,28 @@ mod tests {
         assert!(hasher.verify("correct horse", &stored));
         assert!(!hasher.verify("correct horsf", &stored));
         assert!(!hasher.verify("correct horse", "not a phc string"));
+    }
+
+    #[test]
+    fn a_hash_with_other_costs_needs_rehashing_and_a_current_one_does_not() {
+        let current = PasswordHasher::new(PasswordParams::insecure_for_tests()).unwrap();
+        let older = PasswordParams::insecure_for_tests().memory_kib(32);
+        let older = PasswordHasher::new(older).unwrap();
+        assert!(current.needs_rehash(&older.hash("pw").unwrap()));
+        assert!(!current.needs_rehash(&current.hash("pw").unwrap()));
+        // Other passes, lanes, algorithm or version each count.
+        let stored = current.hash("pw").unwrap();
+        for (from, to) in [
+            (",t=1,", ",t=2,"),
+            (",p=1$", ",p=2$"),
+            ("argon2id", "argon2i"),
+        ] {
+            let changed = stored.replacen(from, to, 1);
+            assert_ne!(changed, stored, "{from}");
+            assert!(current.needs_rehash(&changed), "{changed}");
+        }
+        assert!(current.needs_rehash(&stored.replacen("$v=19$", "$v=16$", 1)));
+        assert!(!current.needs_rehash("not a phc string"));
     }
 
     #[test]

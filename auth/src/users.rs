@@ -47,6 +47,30 @@ pub trait UserLoader: Send + Sync + 'static {
 
     /// The user with this id, if any.
     fn load_user(&self, user_id: &str) -> BoxFuture<'_, Result<Option<User>, AuthError>>;
+
+    /// Whether [`replace_password_hash`](Self::replace_password_hash) stores anything:
+    /// `false`, the default, for a directory the service only reads. When `true`, a
+    /// login whose password checks against a hash with other costs than the
+    /// authenticator's hashes the password again, once, and hands the new hash over.
+    fn stores_password_hashes(&self) -> bool {
+        false
+    }
+
+    /// Replaces `username`'s stored hash with `new_hash` (the same password, hashed with
+    /// the current costs), if it is still `old_hash`: a password changed meanwhile stays
+    /// as it was set. Hashes made with older costs are cheaper to guess, and a login
+    /// against one takes another time than an unknown user's, which tells an attacker
+    /// the account exists; each such account moves to the current costs at its next
+    /// login. The default stores nothing.
+    fn replace_password_hash(
+        &self,
+        username: &str,
+        old_hash: &str,
+        new_hash: String,
+    ) -> BoxFuture<'_, Result<(), AuthError>> {
+        let _ = (username, old_hash, new_hash);
+        Box::pin(async { Ok(()) })
+    }
 }
 
 /// An in-memory user directory (holding argon2id hashes, never passwords).
@@ -112,5 +136,23 @@ impl UserLoader for MemoryUsers {
         let directory = self.inner.read().unwrap_or_else(|e| e.into_inner());
         let found = directory.users.get(user_id).cloned();
         Box::pin(async move { Ok(found) })
+    }
+
+    fn stores_password_hashes(&self) -> bool {
+        true
+    }
+
+    fn replace_password_hash(
+        &self,
+        username: &str,
+        old_hash: &str,
+        new_hash: String,
+    ) -> BoxFuture<'_, Result<(), AuthError>> {
+        if let Some(login) = self.write().logins.get_mut(username) {
+            if login.password_hash == old_hash {
+                login.password_hash = new_hash;
+            }
+        }
+        Box::pin(async { Ok(()) })
     }
 }

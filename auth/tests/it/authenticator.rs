@@ -176,6 +176,128 @@ async fn wrong_passwords_and_unknown_users_are_refused_alike() {
     }
 }
 
+async fn stored_hash(users: &dyn telepact_auth::UserLoader) -> String {
+    let login = users.find_login("ada").await.unwrap().unwrap();
+    login.password_hash
+}
+
+/// An authenticator hashing at the test costs over `users`, where "ada" signs in with
+/// [`PASSWORD`], hashed at lower costs.
+fn with_older_hash(
+    users: Arc<dyn telepact_auth::UserLoader>,
+    directory: &MemoryUsers,
+) -> Authenticator {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
+    let auth = Authenticator::new(config, keys, users, Arc::new(MemoryStore::new())).unwrap();
+    let older = PasswordParams::insecure_for_tests().memory_kib(32);
+    let older = telepact_auth::PasswordHasher::new(older).unwrap();
+    let user = User {
+        user_id: "u1".into(),
+        ..User::default()
+    };
+    directory.insert("ada", older.hash(PASSWORD).unwrap(), user);
+    auth
+}
+
+#[tokio::test]
+async fn a_login_moves_a_hash_with_older_costs_to_the_current_ones() {
+    let users = MemoryUsers::new();
+    let auth = with_older_hash(Arc::new(users.clone()), &users);
+    let older = stored_hash(&users).await;
+    assert!(auth.passwords().needs_rehash(&older));
+
+    let wrong = Credential::Password {
+        username: "ada".into(),
+        password: "wrong".into(),
+    };
+    assert!(matches!(
+        auth.authenticate(&wrong, None).await,
+        Err(AuthError::BadPassword)
+    ));
+    assert_eq!(
+        stored_hash(&users).await,
+        older,
+        "a failed login changes nothing"
+    );
+
+    sign_in(&auth).await;
+    let current = stored_hash(&users).await;
+    assert_ne!(current, older);
+    assert!(!auth.passwords().needs_rehash(&current));
+    assert!(auth.passwords().verify(PASSWORD, &current));
+
+    sign_in(&auth).await;
+    assert_eq!(stored_hash(&users).await, current, "a current hash stays");
+}
+
+#[tokio::test]
+async fn a_directory_the_service_only_reads_keeps_its_hashes() {
+    let users = Arc::new(CountingUsers {
+        inner: MemoryUsers::new(),
+        lookups: Default::default(),
+    });
+    let auth = with_older_hash(users.clone(), &users.inner);
+    let older = stored_hash(&users.inner).await;
+    sign_in(&auth).await;
+    assert_eq!(stored_hash(&users.inner).await, older);
+}
+
+/// A directory whose store of new hashes is down.
+struct UnwritableUsers(MemoryUsers);
+
+impl telepact_auth::UserLoader for UnwritableUsers {
+    fn find_login(
+        &self,
+        username: &str,
+    ) -> telepact::BoxFuture<'_, Result<Option<telepact_auth::LoginRecord>, AuthError>> {
+        self.0.find_login(username)
+    }
+
+    fn load_user(&self, user_id: &str) -> telepact::BoxFuture<'_, Result<Option<User>, AuthError>> {
+        self.0.load_user(user_id)
+    }
+
+    fn stores_password_hashes(&self) -> bool {
+        true
+    }
+
+    fn replace_password_hash(
+        &self,
+        _username: &str,
+        _old_hash: &str,
+        _new_hash: String,
+    ) -> telepact::BoxFuture<'_, Result<(), AuthError>> {
+        Box::pin(async { Err(AuthError::Internal("reach the directory")) })
+    }
+}
+
+#[tokio::test]
+async fn a_new_hash_the_directory_cannot_store_costs_the_login_nothing() {
+    let users = Arc::new(UnwritableUsers(MemoryUsers::new()));
+    let auth = with_older_hash(users.clone(), &users.0);
+    let older = stored_hash(&users.0).await;
+    sign_in(&auth).await;
+    assert_eq!(stored_hash(&users.0).await, older);
+}
+
+#[tokio::test]
+async fn a_hash_replaced_since_the_login_read_it_is_kept() {
+    use telepact_auth::UserLoader;
+    let users = MemoryUsers::new();
+    let auth = with_older_hash(Arc::new(users.clone()), &users);
+    let changed = auth.passwords().hash("a new password").unwrap();
+    let older = stored_hash(&users).await;
+    users.insert("ada", changed.clone(), User::default());
+    let rehashed = auth.passwords().hash(PASSWORD).unwrap();
+    users
+        .replace_password_hash("ada", &older, rehashed)
+        .await
+        .unwrap();
+    assert_eq!(stored_hash(&users).await, changed);
+}
+
 /// A directory that counts password lookups (each is followed by a verification) and
 /// yields first, as a real directory does, so concurrent logins interleave.
 struct CountingUsers {
@@ -199,6 +321,17 @@ impl telepact_auth::UserLoader for CountingUsers {
 
     fn load_user(&self, user_id: &str) -> telepact::BoxFuture<'_, Result<Option<User>, AuthError>> {
         self.inner.load_user(user_id)
+    }
+
+    // Would store, but `stores_password_hashes` keeps its default: no login calls it.
+    fn replace_password_hash(
+        &self,
+        username: &str,
+        old_hash: &str,
+        new_hash: String,
+    ) -> telepact::BoxFuture<'_, Result<(), AuthError>> {
+        self.inner
+            .replace_password_hash(username, old_hash, new_hash)
     }
 }
 
