@@ -219,11 +219,13 @@ impl ServerBuilder {
         self
     }
 
-    /// How long middleware and handler may take for one call (default: no limit). A
-    /// call past it answers `ErrorUnknown_` (reported to the on-error hook as
-    /// [`TimedOut`]) and its future is dropped. A request's own `@time_` header, when
-    /// shorter, is the limit for that call. The server must then run on a tokio
-    /// runtime with its timer enabled.
+    /// How long one call may take, counted from the request's arrival (default: no
+    /// limit). Middleware and handler still running past it are dropped, and the call
+    /// answers `ErrorUnknown_` (reported to the on-error hook as [`TimedOut`]); the auth
+    /// hook's time counts, though it is not cut short. A request's own `@time_` header,
+    /// when shorter, is the limit for that call: the handler gets no time the client no
+    /// longer waits for. The server must then run on a tokio runtime with its timer
+    /// enabled.
     pub fn request_timeout(mut self, limit: Duration) -> Self {
         self.request_timeout = Some(limit);
         self

@@ -111,6 +111,7 @@ impl Server {
                     update_request_headers,
                     &mut binary,
                     &mut function,
+                    clock,
                 );
                 answer.instrument(span.clone()).await
             }
@@ -144,15 +145,15 @@ impl Server {
     }
 }
 
-/// `call`'s outcome, or [`TimedOut`] past `limit` from now. The timer is set only when
-/// the call does not finish as it is first polled: most answer at once, and a timer
-/// costs several hundred instructions to set and to drop. It is boxed then, so the
-/// state of a call that answers at once (and the box it lives in) holds no timer.
-async fn within<F>(limit: Duration, call: F) -> <F as Future>::Output
+/// `call`'s outcome, or [`TimedOut`] past `limit` from `arrived`. The timer is set only
+/// when the call does not finish as it is first polled: most answer at once, and a
+/// timer costs several hundred instructions to set and to drop. It is boxed then, so
+/// the state of a call that answers at once (and the box it lives in) holds no timer.
+async fn within<F>(arrived: Instant, limit: Duration, call: F) -> <F as Future>::Output
 where
     F: Future<Output = Result<Result<Message, HandlerError>, super::catch::Panicked>>,
 {
-    let deadline = tokio::time::Instant::now() + limit;
+    let deadline = tokio::time::Instant::from_std(arrived) + limit;
     let mut call = std::pin::pin!(call);
     let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
     match first {
@@ -248,6 +249,7 @@ impl Inner {
         update_headers: impl FnOnce(&mut Headers) + 'a,
         binary: &'a mut Option<(String, BinaryRequest)>,
         function: &mut Option<&'s FunctionKeys>,
+        arrived: Instant,
     ) -> Pin<Box<impl Future<Output = Message> + 'a>> {
         if let Some(metric_keys) = &self.metrics {
             let known = request.checked_function();
@@ -255,11 +257,11 @@ impl Inner {
         }
         request.extensions.extend(transport);
         self.observe(self.on_request.as_ref(), &request, "request");
-        Box::pin(self.answer(request, update_headers, binary))
+        Box::pin(self.answer(request, update_headers, binary, arrived))
     }
 
-    /// Answers a parsed request; sets `binary` when (and for which function) the response
-    /// may go in binary.
+    /// Answers a parsed request that `arrived` then; sets `binary` when (and for which
+    /// function) the response may go in binary.
     ///
     /// A plain function returning an `async move` block: an `async fn` would keep its
     /// `request` argument twice in its state (as argument and as local binding).
@@ -272,6 +274,7 @@ impl Inner {
         mut request: Message,
         update_headers: impl FnOnce(&mut Headers) + 'a,
         binary: &'a mut Option<(String, BinaryRequest)>,
+        arrived: Instant,
     ) -> impl Future<Output = Message> + 'a {
         async move {
             update_headers(&mut request.headers);
@@ -333,7 +336,7 @@ impl Inner {
                 .cloned();
             let skip_result_validation = request.header("@unsafe_") == Some(&Value::Bool(true));
 
-            let mut result = match self.route(request, &function.name).await {
+            let mut result = match self.route(request, &function.name, arrived).await {
                 Ok(result) => result,
                 Err(case_id) => return unknown_error(case_id, response_headers),
             };
@@ -494,9 +497,9 @@ impl Inner {
         }
     }
 
-    /// Calls middleware and handler within the call's time limit; a [`Refusal`] answers
-    /// its auth error, any other failure, panic or timeout is logged under a fresh case
-    /// id.
+    /// Calls middleware and handler within the call's time limit, counted from when the
+    /// request `arrived` (the auth hook's time included); a [`Refusal`] answers its auth
+    /// error, any other failure, panic or timeout is logged under a fresh case id.
     ///
     /// The request goes into the middleware's boxed future before anything is awaited,
     /// so the returned future holds only that box and the limit.
@@ -504,12 +507,13 @@ impl Inner {
         &'a self,
         request: Message,
         function: &'a str,
+        arrived: Instant,
     ) -> impl Future<Output = Result<Message, String>> + 'a {
         let limit = self.time_limit(&request.headers);
         let call = CatchUnwind::new(self.middleware.call(request, &self.router));
         async move {
             let outcome = match limit {
-                Some(limit) => within(limit, call).await,
+                Some(limit) => within(arrived, limit, call).await,
                 None => call.await,
             };
             let source: HandlerError = match outcome {

@@ -523,6 +523,43 @@ async fn a_shorter_time_header_narrows_the_limit() {
 }
 
 #[tokio::test]
+async fn the_time_limit_counts_from_the_request_s_arrival_the_auth_hook_included() {
+    let timeouts = Arc::new(Mutex::new(Vec::new()));
+    let reported = Arc::clone(&timeouts);
+    // The hook takes 100 ms and the handler 100 ms more: within a limit of 150 ms for
+    // each alone, past it for the call.
+    let router = FunctionRouter::new().route("fn.whoami", |_request: Message| async move {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let payload = json!({"name": "alice"})
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let schema = Schema::from_text(AUTH_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, router)
+        .on_auth(|_headers: Headers| async move {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            Ok::<_, HandlerError>(Authenticated::new())
+        })
+        .request_timeout(std::time::Duration::from_secs(3600))
+        .on_error(move |error| {
+            let timed_out = std::error::Error::source(error)
+                .is_some_and(|source| source.is::<telepact::TimedOut>());
+            reported.lock().unwrap().push(timed_out);
+        })
+        .build()
+        .expect("server builds");
+    let headers = json!({"@auth_": {"Token": {"token": "any"}}, "@time_": 150});
+    let answer = respond(&call(headers, "fn.whoami"), &server).await;
+    assert!(
+        answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
+        "{answer}"
+    );
+    assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
+}
+
+#[tokio::test]
 async fn the_server_is_a_tower_service_and_tower_services_are_transports() {
     use tower::ServiceExt;
 
