@@ -221,10 +221,11 @@ impl ServerBuilder {
 
     /// How long one call may take, counted from the request's arrival (default: no
     /// limit). Middleware and handler still running past it are dropped, and the call
-    /// answers `ErrorUnknown_` (reported to the on-error hook as [`TimedOut`]); the auth
-    /// hook's time counts, though it is not cut short. A request's own `@time_` header,
-    /// when shorter, is the limit for that call: the handler gets no time the client no
-    /// longer waits for. The server must then run on a tokio runtime with its timer
+    /// answers `ErrorUnknown_`; an auth hook still running past it is dropped too, and
+    /// the call answers `ErrorUnauthenticated_`, as when the hook fails. Either is
+    /// reported to the on-error hook with a [`TimedOut`] source. A request's own `@time_`
+    /// header, when shorter, is the limit for that call: no work goes on once the client
+    /// has stopped waiting. The server must then run on a tokio runtime with its timer
     /// enabled.
     pub fn request_timeout(mut self, limit: Duration) -> Self {
         self.request_timeout = Some(limit);

@@ -145,22 +145,29 @@ impl Server {
     }
 }
 
-/// `call`'s outcome, or [`TimedOut`] past `limit` from `arrived`. The timer is set only
-/// when the call does not finish as it is first polled: most answer at once, and a
-/// timer costs several hundred instructions to set and to drop. It is boxed then, so
-/// the state of a call that answers at once (and the box it lives in) holds no timer.
-async fn within<F>(arrived: Instant, limit: Duration, call: F) -> <F as Future>::Output
-where
-    F: Future<Output = Result<Result<Message, HandlerError>, super::catch::Panicked>>,
-{
-    let deadline = tokio::time::Instant::from_std(arrived) + limit;
-    let mut call = std::pin::pin!(call);
-    let first = std::future::poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await;
+/// A call's time limit, counted from when its request arrived.
+#[derive(Debug, Clone, Copy)]
+struct Deadline {
+    arrived: Instant,
+    limit: Duration,
+}
+
+/// `work`'s output, or [`TimedOut`] past `deadline`. The timer is set (and the
+/// deadline worked out) only when the work does not finish as it is first polled: most
+/// answers come at once, and a timer costs several hundred instructions to set and to
+/// drop. It is boxed then, so the state of work that finishes at once (and the box it
+/// lives in) holds no timer.
+async fn within<F: Future>(deadline: Deadline, work: F) -> Result<F::Output, TimedOut> {
+    let mut work = std::pin::pin!(work);
+    let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
     match first {
-        Poll::Ready(outcome) => outcome,
-        Poll::Pending => Box::pin(tokio::time::timeout_at(deadline, call))
-            .await
-            .unwrap_or_else(|_elapsed| Ok(Err(Box::new(TimedOut(limit))))),
+        Poll::Ready(output) => Ok(output),
+        Poll::Pending => {
+            let at = tokio::time::Instant::from_std(deadline.arrived) + deadline.limit;
+            Box::pin(tokio::time::timeout_at(at, work))
+                .await
+                .map_err(|_elapsed| TimedOut(deadline.limit))
+        }
     }
 }
 
@@ -307,8 +314,12 @@ impl Inner {
             }
 
             let function = known.map(|id| self.compiled.function(id));
+            let deadline = self.deadline(&request.headers, arrived);
             if let Some(function) = function.filter(|f| f.requires_auth) {
-                if !self.authenticate(&mut request, &function.name).await {
+                if !self
+                    .authenticate(&mut request, &function.name, deadline)
+                    .await
+                {
                     return unauthenticated(response_headers);
                 }
             }
@@ -336,7 +347,7 @@ impl Inner {
                 .cloned();
             let skip_result_validation = request.header("@unsafe_") == Some(&Value::Bool(true));
 
-            let mut result = match self.route(request, &function.name, arrived).await {
+            let mut result = match self.route(request, &function.name, deadline).await {
                 Ok(result) => result,
                 Err(case_id) => return unknown_error(case_id, response_headers),
             };
@@ -470,50 +481,58 @@ impl Inner {
         validator.into_failures()
     }
 
-    /// Runs the on-auth hook and merges what it returns into the request. `false`
-    /// when the credentials are missing or rejected (or no hook is installed).
-    async fn authenticate(&self, request: &mut Message, function: &str) -> bool {
+    /// Runs the on-auth hook, within the call's time limit, and merges what it returns
+    /// into the request. `false` when the credentials are missing or rejected, when the
+    /// hook fails or runs past the limit, or when no hook is installed.
+    async fn authenticate(
+        &self,
+        request: &mut Message,
+        function: &str,
+        deadline: Option<Deadline>,
+    ) -> bool {
         let Some(hook) = &self.on_auth else {
             return false;
         };
         if !request.headers.contains_key("@auth_") {
             return false;
         }
-        match CatchUnwind::new(hook.authenticate_request(&request.headers, &request.extensions))
-            .await
-        {
-            Ok(Ok(auth)) => {
+        let check =
+            CatchUnwind::new(hook.authenticate_request(&request.headers, &request.extensions));
+        let outcome = match deadline {
+            Some(deadline) => within(deadline, check).await,
+            None => Ok(check.await),
+        };
+        let failure: HandlerError = match outcome {
+            Ok(Ok(Ok(auth))) => {
                 auth.merge_into(&mut request.headers, &mut request.extensions);
-                true
+                return true;
             }
-            Ok(Err(e)) => {
-                self.report(auth_error(function).with_source(e));
-                false
-            }
-            Err(panic) => {
-                self.report(auth_error(function).with_source(Box::new(panic)));
-                false
-            }
-        }
+            Ok(Ok(Err(e))) => e,
+            Ok(Err(panic)) => Box::new(panic),
+            Err(timed_out) => Box::new(timed_out),
+        };
+        self.report(auth_error(function).with_source(failure));
+        false
     }
 
-    /// Calls middleware and handler within the call's time limit, counted from when the
-    /// request `arrived` (the auth hook's time included); a [`Refusal`] answers its auth
-    /// error, any other failure, panic or timeout is logged under a fresh case id.
+    /// Calls middleware and handler within the call's `deadline` (the auth hook's time
+    /// counted in it); a [`Refusal`] answers its auth error, any other failure, panic or
+    /// timeout is logged under a fresh case id.
     ///
     /// The request goes into the middleware's boxed future before anything is awaited,
-    /// so the returned future holds only that box and the limit.
+    /// so the returned future holds only that box and the deadline.
     fn route<'a>(
         &'a self,
         request: Message,
         function: &'a str,
-        arrived: Instant,
+        deadline: Option<Deadline>,
     ) -> impl Future<Output = Result<Message, String>> + 'a {
-        let limit = self.time_limit(&request.headers);
         let call = CatchUnwind::new(self.middleware.call(request, &self.router));
         async move {
-            let outcome = match limit {
-                Some(limit) => within(arrived, limit, call).await,
+            let outcome = match deadline {
+                Some(deadline) => within(deadline, call)
+                    .await
+                    .unwrap_or_else(|timed_out| Ok(Err(Box::new(timed_out)))),
                 None => call.await,
             };
             let source: HandlerError = match outcome {
@@ -528,17 +547,19 @@ impl Inner {
         }
     }
 
-    /// The server's limit, narrowed by the client's own `@time_` (milliseconds) when
-    /// that is shorter: past it, nobody waits for the answer. A server without a limit
-    /// needs no timer, so `@time_` alone sets none.
-    fn time_limit(&self, headers: &Headers) -> Option<Duration> {
+    /// The deadline of a call that `arrived` then: the server's limit, narrowed by the
+    /// client's own `@time_` (milliseconds) when that is shorter, since past it nobody
+    /// waits for the answer. A server without a limit needs no timer, so `@time_` alone
+    /// sets none.
+    fn deadline(&self, headers: &Headers, arrived: Instant) -> Option<Deadline> {
         let server = self.request_timeout?;
         let client = headers
             .get("@time_")
             .and_then(Value::as_u64)
             .filter(|ms| *ms > 0)
             .map(Duration::from_millis);
-        Some(client.map_or(server, |client| server.min(client)))
+        let limit = client.map_or(server, |client| server.min(client));
+        Some(Deadline { arrived, limit })
     }
 
     fn observe(&self, hook: Option<&super::MessageHook>, message: &Message, what: &str) {

@@ -459,11 +459,7 @@ fn stuck_server(limit: std::time::Duration, timeouts: Arc<Mutex<Vec<bool>>>) -> 
     Server::builder(schema, router)
         .auth_required(false)
         .request_timeout(limit)
-        .on_error(move |error| {
-            let timed_out = std::error::Error::source(error)
-                .is_some_and(|source| source.is::<telepact::TimedOut>());
-            timeouts.lock().unwrap().push(timed_out);
-        })
+        .on_error(record_timeouts(&timeouts))
         .build()
         .expect("server builds")
 }
@@ -522,12 +518,23 @@ async fn a_shorter_time_header_narrows_the_limit() {
     assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
 }
 
-#[tokio::test]
-async fn the_time_limit_counts_from_the_request_s_arrival_the_auth_hook_included() {
-    let timeouts = Arc::new(Mutex::new(Vec::new()));
-    let reported = Arc::clone(&timeouts);
-    // The hook takes 100 ms and the handler 100 ms more: within a limit of 150 ms for
-    // each alone, past it for the call.
+/// Records whether each reported error is a [`telepact::TimedOut`].
+fn record_timeouts(timeouts: &Arc<Mutex<Vec<bool>>>) -> impl Fn(&telepact::ProcessError) + use<> {
+    let timeouts = Arc::clone(timeouts);
+    move |error| {
+        let timed_out = std::error::Error::source(error)
+            .is_some_and(|source| source.is::<telepact::TimedOut>());
+        timeouts.lock().unwrap().push(timed_out);
+    }
+}
+
+/// An auth server limited to `limit` whose hook answers after `auth` (never: `None`)
+/// and whose `fn.whoami` after 100 ms.
+fn slow_auth_server(
+    auth: Option<std::time::Duration>,
+    limit: std::time::Duration,
+    timeouts: &Arc<Mutex<Vec<bool>>>,
+) -> Server {
     let router = FunctionRouter::new().route("fn.whoami", |_request: Message| async move {
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         let payload = json!({"name": "alice"})
@@ -537,23 +544,49 @@ async fn the_time_limit_counts_from_the_request_s_arrival_the_auth_hook_included
         Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
     });
     let schema = Schema::from_text(AUTH_SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, router)
-        .on_auth(|_headers: Headers| async move {
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    Server::builder(schema, router)
+        .on_auth(move |_headers: Headers| async move {
+            match auth {
+                Some(delay) => tokio::time::sleep(delay).await,
+                None => std::future::pending().await,
+            }
             Ok::<_, HandlerError>(Authenticated::new())
         })
-        .request_timeout(std::time::Duration::from_secs(3600))
-        .on_error(move |error| {
-            let timed_out = std::error::Error::source(error)
-                .is_some_and(|source| source.is::<telepact::TimedOut>());
-            reported.lock().unwrap().push(timed_out);
-        })
+        .request_timeout(limit)
+        .on_error(record_timeouts(timeouts))
         .build()
-        .expect("server builds");
+        .expect("server builds")
+}
+
+#[tokio::test]
+async fn the_time_limit_counts_from_the_request_s_arrival_the_auth_hook_included() {
+    let timeouts = Arc::new(Mutex::new(Vec::new()));
+    // The hook takes 100 ms and the handler 100 ms more: within the client's 150 ms
+    // for each alone, past it for the call.
+    let hour = std::time::Duration::from_secs(3600);
+    let server = slow_auth_server(Some(std::time::Duration::from_millis(100)), hour, &timeouts);
     let headers = json!({"@auth_": {"Token": {"token": "any"}}, "@time_": 150});
     let answer = respond(&call(headers, "fn.whoami"), &server).await;
     assert!(
         answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
+        "{answer}"
+    );
+    assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
+}
+
+#[tokio::test]
+async fn an_auth_hook_past_the_time_limit_is_dropped_and_the_call_unauthenticated() {
+    let timeouts = Arc::new(Mutex::new(Vec::new()));
+    let server = slow_auth_server(None, std::time::Duration::from_millis(50), &timeouts);
+    let headers = json!({"@auth_": {"Token": {"token": "any"}}});
+    let answer = tokio::time::timeout(
+        std::time::Duration::from_secs(10),
+        respond(&call(headers, "fn.whoami"), &server),
+    )
+    .await
+    .expect("the server answers at its limit");
+    assert!(
+        answer.pointer("/1/ErrorUnauthenticated_").is_some(),
         "{answer}"
     );
     assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
