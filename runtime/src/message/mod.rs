@@ -252,7 +252,7 @@ impl Message {
         encoding: Encoding,
         write: impl FnOnce(&dyn ErasedBody, &mut Vec<u8>) -> Result<Option<&'static str>, NotWritten>,
     ) -> bool {
-        let Body::Typed(typed) = &self.body else {
+        let Body::Typed(typed) = &mut self.body else {
             return false;
         };
         // Room for a small answer in one allocation.
@@ -261,7 +261,7 @@ impl Message {
             return false;
         };
         if let Some(tag) = tag {
-            typed.remember_tag(tag);
+            TypedBody::remember_tag(typed, tag);
         }
         let typed = Arc::clone(typed);
         self.body = Body::Written {

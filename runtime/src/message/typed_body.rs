@@ -19,7 +19,11 @@ mod tag;
 /// the message's clones.
 pub(super) struct TypedBody<T: ?Sized = dyn ErasedBody> {
     values: OnceLock<Result<Map<String, Value>, String>>,
-    tag: OnceLock<Option<Cow<'static, str>>>,
+    /// The tag a checked call was read under, or a writer read. Kept apart from the one
+    /// found when asked for: setting a `OnceLock`, even a new one, takes the slow path
+    /// of its initialisation.
+    known_tag: Option<&'static str>,
+    found_tag: OnceLock<Option<Cow<'static, str>>>,
     /// Read from a request and checked against the schema as it was read.
     checked: bool,
     /// The request's payload, for the body's JSON values.
@@ -55,7 +59,8 @@ impl TypedBody {
     pub(super) fn new<T: Serialize + Send + Sync + 'static>(value: T) -> Arc<Self> {
         Arc::new(TypedBody {
             values: OnceLock::new(),
-            tag: OnceLock::new(),
+            known_tag: None,
+            found_tag: OnceLock::new(),
             checked: false,
             payload: None,
             function: None,
@@ -71,7 +76,8 @@ impl TypedBody {
     ) -> Arc<Self> {
         Arc::new(TypedBody {
             values: OnceLock::new(),
-            tag: OnceLock::from(Some(Cow::Borrowed(tag))),
+            known_tag: Some(tag),
+            found_tag: OnceLock::new(),
             checked: true,
             payload: None,
             function: None,
@@ -96,8 +102,8 @@ impl TypedBody {
 
     fn converted(&self) -> &Result<Map<String, Value>, String> {
         self.values
-            .get_or_init(|| match (&self.payload, self.tag.get()) {
-                (Some(payload), Some(Some(tag))) => payload.body(tag),
+            .get_or_init(|| match (&self.payload, self.known_tag) {
+                (Some(payload), Some(tag)) => payload.body(tag),
                 _ => self.value.to_values(),
             })
     }
@@ -141,7 +147,10 @@ impl TypedBody {
     /// The body's only key, found without converting the value when it names it as an
     /// enum variant or a map's first key (as generated result enums and JSON values do).
     pub(super) fn tag(&self) -> &str {
-        let tag = self.tag.get_or_init(|| match self.values.get() {
+        if let Some(tag) = self.known_tag {
+            return tag;
+        }
+        let tag = self.found_tag.get_or_init(|| match self.values.get() {
             Some(converted) => first_key(converted).map(|key| Cow::Owned(key.to_string())),
             None => self.value.tag(),
         });
@@ -152,8 +161,13 @@ impl TypedBody {
     }
 
     /// Keeps the tag the writer read, so that [`tag`](Self::tag) need not look again.
-    pub(super) fn remember_tag(&self, tag: &'static str) {
-        let _ = self.tag.set(Some(Cow::Borrowed(tag)));
+    pub(super) fn remember_tag(shared: &mut Arc<Self>, tag: &'static str) {
+        match Arc::get_mut(shared) {
+            Some(body) => body.known_tag = Some(tag),
+            None => {
+                let _ = shared.found_tag.set(Some(Cow::Borrowed(tag)));
+            }
+        }
     }
 
     /// The value, to write.
