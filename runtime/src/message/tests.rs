@@ -136,6 +136,31 @@ fn a_written_body_is_dropped_when_the_body_may_change() {
     assert_eq!(typed.body().get("Ok_"), Some(&json!({"n": 2})));
 }
 
+/// The tag the writer read is kept on the body, whether or not a clone shares it.
+#[test]
+fn a_written_body_keeps_the_tag_it_was_written_under() {
+    let schema =
+        telepact_schema::Schema::from_text(r#"[{"fn.f": {}, "->": [{"Ok_": {"n": "integer"}}]}]"#)
+            .expect("the schema loads");
+    let compiled = crate::validate::Compiled::new(&schema);
+    let id = compiled.function_id("fn.f").expect("fn.f");
+    let result = &compiled.function(id).result;
+
+    let mut alone = Message::typed(Headers::new(), json!({"Ok_": {"n": 1}}));
+    assert!(alone.write_checked(&compiled, result));
+    assert_eq!(alone.target(), "Ok_");
+    assert!(alone.take_written(crate::codec::Encoding::Json).is_some());
+    assert_eq!(alone.target(), "Ok_", "kept once the bytes are taken");
+
+    let mut shared = Message::typed(Headers::new(), json!({"Ok_": {"n": 1}}));
+    let clone = shared.clone();
+    assert!(shared.write_checked(&compiled, result));
+    assert_eq!(shared.target(), "Ok_");
+    assert_eq!(clone.target(), "Ok_", "the clone shares the tag");
+    assert!(shared.take_written(crate::codec::Encoding::Json).is_some());
+    assert_eq!(shared.target(), "Ok_");
+}
+
 /// An input whose own serialization differs from the request it was read from: keys
 /// in another order, a whole number written as a float.
 #[derive(Serialize)]
