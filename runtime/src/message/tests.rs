@@ -89,14 +89,20 @@ fn a_body_that_is_not_an_object_reads_as_empty_and_says_why() {
     assert!(message.convert_typed().is_err());
 }
 
-#[test]
-fn a_written_body_is_dropped_when_the_body_may_change() {
+/// A schema of one function, `fn.f`, whose `Ok_` holds an integer `n`, compiled.
+fn compiled_f() -> (crate::validate::Compiled, telepact_schema::FunctionId) {
     let schema =
         telepact_schema::Schema::from_text(r#"[{"fn.f": {}, "->": [{"Ok_": {"n": "integer"}}]}]"#)
             .expect("the schema loads");
     let compiled = crate::validate::Compiled::new(&schema);
-    let id = compiled.function_id("fn.f").expect("fn.f");
-    let result = &compiled.function(id).result;
+    let f = compiled.function_id("fn.f").expect("fn.f");
+    (compiled, f)
+}
+
+#[test]
+fn a_written_body_is_dropped_when_the_body_may_change() {
+    let (compiled, f) = compiled_f();
+    let result = &compiled.function(f).result;
 
     let mut values = Message::from_body(Headers::new(), Map::new());
     values.body_mut().insert("Ok_".to_string(), json!({"n": 1}));
@@ -139,12 +145,8 @@ fn a_written_body_is_dropped_when_the_body_may_change() {
 /// The tag the writer read is kept on the body, whether or not a clone shares it.
 #[test]
 fn a_written_body_keeps_the_tag_it_was_written_under() {
-    let schema =
-        telepact_schema::Schema::from_text(r#"[{"fn.f": {}, "->": [{"Ok_": {"n": "integer"}}]}]"#)
-            .expect("the schema loads");
-    let compiled = crate::validate::Compiled::new(&schema);
-    let id = compiled.function_id("fn.f").expect("fn.f");
-    let result = &compiled.function(id).result;
+    let (compiled, f) = compiled_f();
+    let result = &compiled.function(f).result;
 
     let mut alone = Message::typed(Headers::new(), json!({"Ok_": {"n": 1}}));
     assert!(alone.write_checked(&compiled, result));
