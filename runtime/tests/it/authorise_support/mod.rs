@@ -156,10 +156,13 @@ impl TokenSource for Issuer {
     }
 }
 
-/// A fresh directory under the system's temp dir for one test's files.
+/// A fresh directory for one test's files, under the target directory's scratch space
+/// (emptied by the next run) rather than the system's temp dir, which would keep a token
+/// file per run.
 pub(crate) fn scratch_dir(name: &str) -> std::path::PathBuf {
-    let dir =
-        std::env::temp_dir().join(format!("telepact-authorise-{name}-{}", std::process::id()));
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("authorise")
+        .join(name);
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).expect("a scratch dir");
     dir
