@@ -71,8 +71,23 @@
 //! `CallError::Selection` before sending anything; `Client::call_raw` sends it and
 //! returns the trimmed JSON.
 //!
-//! ```ignore
-//! telepact::include_schema!("api");
+//! ```no_run
+//! # // What `telepact::include_schema!("api");` brings in after the build script above
+//! # // for the bakery's schema: its golden copy, so this example compiles against it.
+//! # mod generated {
+//! #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/generated/bakery.rs"));
+//! # }
+//! # use generated::api;
+//! # #[derive(Clone)]
+//! # struct Employee { id: String }
+//! # async fn authenticate(
+//! #     _headers: telepact::Headers,
+//! # ) -> Result<telepact::Authenticated, telepact::HandlerError> {
+//! #     let employee = Employee { id: "baker-001".into() };
+//! #     Ok(telepact::Authenticated::new().extension(employee))
+//! # }
+//! # fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! // In the crate whose build script is above: telepact::include_schema!("api");
 //!
 //! struct Bakery;
 //!
@@ -90,9 +105,19 @@
 //!         }))
 //!     }
 //!     // ... one method per public function; a missing one does not compile.
+//! #   async fn approve_special(
+//! #       &self,
+//! #       _input: api::ApproveSpecialInput,
+//! #       _context: &mut api::Context,
+//! #   ) -> Result<api::ApproveSpecialOutput, telepact::HandlerError> {
+//! #       Err("not in this example".into())
+//! #   }
 //! }
 //!
 //! let server = api::server_builder(Bakery).on_auth(authenticate).build()?;
+//! # drop(server);
+//! # Ok(())
+//! # }
 //! ```
 //!
 //! [`Builder::extern_path`] maps a schema type to an existing Rust type, which the
