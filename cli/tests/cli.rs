@@ -65,14 +65,9 @@ fn free_port() -> u16 {
     listener.local_addr().expect("its address").port()
 }
 
-/// A fresh scratch folder named `name`.
+/// An empty scratch folder named `name`.
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("cli")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    telepact_test_support::scratch_dir(env!("CARGO_TARGET_TMPDIR"), format!("cli/{name}"))
 }
 
 fn path_text(path: &Path) -> &str {

@@ -199,6 +199,22 @@ pub fn has_nested_cargo_env() -> bool {
         .all(|(name, value)| std::env::var_os(name).is_some_and(|set| set == **value))
 }
 
+/// The directory `name` under `target_tmpdir` (a test's `CARGO_TARGET_TMPDIR`), made
+/// empty: what a test writes there stays until the next run of the same test, under
+/// the target directory rather than the system's temp dir, where nothing removes it.
+pub fn scratch_dir(target_tmpdir: &str, name: impl AsRef<Path>) -> PathBuf {
+    let dir = Path::new(target_tmpdir).join(name);
+    // Absent on a first run; anything else shows up when the directory is made.
+    let _ = std::fs::remove_dir_all(&dir);
+    if let Err(error) = std::fs::create_dir_all(&dir) {
+        panic!(
+            "cannot make the scratch directory {}: {error}",
+            dir.display()
+        );
+    }
+    dir
+}
+
 /// The target directory shared by every `cargo` a test runs on a crate of its own:
 /// trybuild's, `tests/trybuild` in the outer target directory (`target_tmpdir` is the
 /// test's `CARGO_TARGET_TMPDIR`, `tmp` in the outer target directory).

@@ -9,10 +9,7 @@ use telepact_schema::Schema;
 use telepact_test_support::nested_cargo;
 
 fn scratch_dir(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    dir
+    telepact_test_support::scratch_dir(env!("CARGO_TARGET_TMPDIR"), name)
 }
 
 fn generate_text(schema: &str) -> Result<String, Error> {

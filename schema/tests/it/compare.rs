@@ -104,11 +104,10 @@ fn a_removed_error_tag_is_reported_on_the_functions_result() {
     );
 }
 
-/// A fresh directory holding `text` as `api.telepact.yaml`.
+/// An otherwise empty directory holding `text` as `api.telepact.yaml`.
 fn schema_dir(name: &str, text: &str) -> std::path::PathBuf {
-    let dir = std::env::temp_dir().join(format!("telepact-compare-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir =
+        telepact_test_support::scratch_dir(env!("CARGO_TARGET_TMPDIR"), format!("compare/{name}"));
     std::fs::write(dir.join("api.telepact.yaml"), text).unwrap();
     dir
 }

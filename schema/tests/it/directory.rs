@@ -6,14 +6,12 @@ use std::path::{Path, PathBuf};
 
 use telepact_schema::{LoadError, Schema};
 
-/// A fresh, empty directory under cargo's scratch space for integration tests.
+/// An empty directory under cargo's scratch space for integration tests.
 fn scratch(name: &str) -> PathBuf {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"))
-        .join("schema-dir-tests")
-        .join(name);
-    let _ = fs::remove_dir_all(&dir);
-    fs::create_dir_all(&dir).expect("scratch directory");
-    dir
+    telepact_test_support::scratch_dir(
+        env!("CARGO_TARGET_TMPDIR"),
+        format!("schema-dir-tests/{name}"),
+    )
 }
 
 fn write(dir: &Path, name: &str, text: &str) {

@@ -156,14 +156,7 @@ impl TokenSource for Issuer {
     }
 }
 
-/// A fresh directory for one test's files, under the target directory's scratch space
-/// (emptied by the next run) rather than the system's temp dir, which would keep a token
-/// file per run.
+/// An empty directory for one test's files (see [`telepact_test_support::scratch_dir`]).
 pub(crate) fn scratch_dir(name: &str) -> std::path::PathBuf {
-    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR"))
-        .join("authorise")
-        .join(name);
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("a scratch dir");
-    dir
+    telepact_test_support::scratch_dir(env!("CARGO_TARGET_TMPDIR"), format!("authorise/{name}"))
 }
