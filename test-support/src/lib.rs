@@ -3,7 +3,9 @@
 //! JSON ([`json_eq`]), what happens when
 //! something a test needs (the vectors, `redis-server`, `nats-server`) is missing, and
 //! where and how tests run `cargo` on crates of their own; and the throwaway
-//! [`RedisServer`] and [`NatsServer`] the store and transport tests run against.
+//! [`RedisServer`] and [`NatsServer`] the store and transport tests run against. With
+//! the `client` feature, a client transport that counts MessagePack answers
+//! (`count_msgpack_answers`).
 //!
 //! A missing prerequisite is a skip: a `SKIP:` line on stderr, written past the test
 //! harness's output capture so it shows for passing tests too. With
@@ -12,9 +14,13 @@
 //! it, one line each, for the test command to print at the end.
 
 mod json;
+#[cfg(feature = "client")]
+mod msgpack_answers;
 mod servers;
 
 pub use json::{json_eq, multiset_eq};
+#[cfg(feature = "client")]
+pub use msgpack_answers::{MsgpackAnswers, count_msgpack_answers};
 pub use servers::{NatsServer, RedisServer};
 
 use std::io::Write as _;

@@ -4,8 +4,6 @@
 use crate::support;
 
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use support::{Bakery, signed_in};
 use telepact::client::ClientOptions;
@@ -17,27 +15,16 @@ use telepact_bakery::api::{
     ApproveSpecialInput, ApproveSpecialOutput, Client, MyShiftInput, MyShiftOk, MyShiftOutput,
 };
 use telepact_bakery::identity_log::IdentityEvent;
+use telepact_test_support::{MsgpackAnswers, count_msgpack_answers};
 
 fn client(bakery: &Bakery, options: ClientOptions) -> Client {
     Client::new(telepact::Client::http(&bakery.url(), options).expect("a valid url"))
 }
 
-/// Counts the MessagePack responses that came back over a real HTTP transport.
-fn counting_client(bakery: &Bakery, options: ClientOptions) -> (Client, Arc<AtomicUsize>) {
+/// A typed client over a real HTTP transport, with the count of its MessagePack answers.
+fn counting_client(bakery: &Bakery, options: ClientOptions) -> (Client, MsgpackAnswers) {
     let http = HttpTransport::new(&bakery.url()).expect("a valid url");
-    let binary_responses = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&binary_responses);
-    let transport = move |request: Vec<u8>| {
-        let sent = http.send(request);
-        let counter = Arc::clone(&counter);
-        async move {
-            let response = sent.await?;
-            if telepact::binary::is_msgpack(&response) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-            Ok::<_, TransportError>(response)
-        }
-    };
+    let (transport, binary_responses) = count_msgpack_answers(http);
     let client = Client::new(telepact::Client::with_options(transport, options));
     (client, binary_responses)
 }
@@ -98,7 +85,7 @@ async fn run_the_reference_flow(options: ClientOptions) -> usize {
             IdentityEvent::new("fn.approveSpecial", Some("cashier-002"), Some("counter")),
         ]
     );
-    binary_responses.load(Ordering::SeqCst)
+    binary_responses.count()
 }
 
 #[tokio::test]
@@ -477,19 +464,7 @@ async fn shifts_over_http2_in_json_and_binary(client: reqwest::Client, url: Stri
 /// Three typed `fn.myShift` calls over `transport`, each answered with the lead
 /// baker's shift; returns how many answers were MessagePack.
 async fn three_shifts_over(transport: impl Transport, binary: bool) -> usize {
-    let binary_responses = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&binary_responses);
-    let counted = move |request: Vec<u8>| {
-        let sent = transport.send(request);
-        let counter = Arc::clone(&counter);
-        async move {
-            let response = sent.await?;
-            if telepact::binary::is_msgpack(&response) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-            Ok::<_, TransportError>(response)
-        }
-    };
+    let (counted, binary_responses) = count_msgpack_answers(transport);
     let options = ClientOptions::default().binary(binary);
     let client = Client::new(telepact::Client::with_options(counted, options));
     for _ in 0..3 {
@@ -506,7 +481,7 @@ async fn three_shifts_over(transport: impl Transport, binary: bool) -> usize {
             })
         );
     }
-    binary_responses.load(Ordering::SeqCst)
+    binary_responses.count()
 }
 
 #[tokio::test]

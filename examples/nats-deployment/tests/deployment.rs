@@ -4,10 +4,9 @@
 //! Redis restart under the auth example's workers.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use telepact::client::{ClientOptions, HttpTransport, Transport, TransportError};
+use telepact::client::{ClientOptions, HttpTransport};
 use telepact::http::HttpOptions;
 use telepact::nats;
 use telepact::typed::standard::ErrorUnauthorized;
@@ -15,7 +14,7 @@ use telepact_bakery::api::{
     ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, MyShiftInput, MyShiftOk,
     MyShiftOutput, RequestHeaders,
 };
-use telepact_test_support::NatsServer;
+use telepact_test_support::{MsgpackAnswers, NatsServer, count_msgpack_answers};
 
 fn signed_in(username: &str, password: &str) -> RequestHeaders {
     RequestHeaders {
@@ -48,24 +47,14 @@ async fn start_gateway(nats_url: &str, subject: &str) -> String {
     url
 }
 
-/// A client of the gateway at `url` that counts the MessagePack answers it gets.
-fn counting_client(url: &str, options: ClientOptions) -> (telepact::Client, Arc<AtomicUsize>) {
+/// A client of the gateway at `url`, with the count of its MessagePack answers.
+fn counting_client(url: &str, options: ClientOptions) -> (telepact::Client, MsgpackAnswers) {
     let http = HttpTransport::new(url).expect("a valid url");
-    let binary_responses = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&binary_responses);
-    let transport = move |request: Vec<u8>| {
-        let sent = http.send(request);
-        let counter = Arc::clone(&counter);
-        async move {
-            let response = sent.await?;
-            if telepact::binary::is_msgpack(&response) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-            Ok::<_, TransportError>(response)
-        }
-    };
-    let client = telepact::Client::with_options(transport, options);
-    (client, binary_responses)
+    let (transport, binary_responses) = count_msgpack_answers(http);
+    (
+        telepact::Client::with_options(transport, options),
+        binary_responses,
+    )
 }
 
 /// Two bakery workers behind one queue group and a gateway; runs the reference calls
@@ -116,7 +105,7 @@ async fn run_the_bakery_flow(options: ClientOptions) -> Option<usize> {
     for worker in workers {
         worker.drain().await.expect("drains");
     }
-    Some(binary_responses.load(Ordering::SeqCst))
+    Some(binary_responses.count())
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -340,7 +329,7 @@ mod auth {
         for worker in workers {
             worker.drain().await.expect("drains");
         }
-        Some(binary_responses.load(Ordering::SeqCst))
+        Some(binary_responses.count())
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

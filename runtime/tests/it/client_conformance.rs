@@ -10,29 +10,17 @@ use crate::fixture;
 use crate::vectors;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use fixture::{Fixture, FixtureOptions, SharedFixture};
 use serde_json::Value;
-use telepact::client::{ClientOptions, HttpTransport, Transport, TransportError};
+use telepact::client::{ClientOptions, HttpTransport};
 use telepact::{Client, Headers, Message};
+use telepact_test_support::{MsgpackAnswers, count_msgpack_answers};
 
-/// A binary client over HTTP that counts MessagePack responses.
-fn binary_client(url: &str, packed: bool) -> (Client, Arc<AtomicUsize>) {
+/// A binary client over HTTP, with the count of its MessagePack answers.
+fn binary_client(url: &str, packed: bool) -> (Client, MsgpackAnswers) {
     let http = HttpTransport::new(url).expect("a valid url");
-    let binary = Arc::new(AtomicUsize::new(0));
-    let counter = Arc::clone(&binary);
-    let transport = move |request: Vec<u8>| {
-        let sent = http.send(request);
-        let counter = Arc::clone(&counter);
-        async move {
-            let response = sent.await?;
-            if telepact::binary::is_msgpack(&response) {
-                counter.fetch_add(1, Ordering::SeqCst);
-            }
-            Ok::<_, TransportError>(response)
-        }
-    };
+    let (transport, binary) = count_msgpack_answers(http);
     let options = ClientOptions::default().binary(true).packed(packed);
     (Client::with_options(transport, options), binary)
 }
@@ -115,7 +103,7 @@ async fn replay_with_binary_client(packed: bool) {
         failures.join("\n")
     );
     // Every answer comes back binary: the first one, to `@bin_: []`, brings `@enc_`.
-    assert_eq!(binary_responses.load(Ordering::SeqCst), calls.len());
+    assert_eq!(binary_responses.count(), calls.len());
 }
 
 #[tokio::test]
