@@ -3,34 +3,18 @@
 
 use crate::support;
 
-use support::{Service, api_key, bearer, password, wrong_password};
+use support::{Service, api_key, bearer, login, password, wrong_password};
 use telepact::typed::standard::{ErrorUnauthenticated, ErrorUnauthorized};
 use telepact_auth::Requirement;
 use telepact_auth_example::api::{
     CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, ListUsersInput, ListUsersOutput,
-    LoginInput, LoginOk, LoginOutput, LogoutInput, LogoutOutput, MeInput, MeOk, MeOutput,
-    RefreshInput, RefreshOutput, RequestHeaders, RevokeApiKeyInput, RevokeApiKeyOutput,
+    LoginInput, LoginOutput, LogoutInput, LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput,
+    RefreshOutput, RequestHeaders, RevokeApiKeyInput, RevokeApiKeyOutput,
 };
 
 fn unauthenticated() -> ErrorUnauthenticated {
     ErrorUnauthenticated {
         message: Some("Valid authentication is required.".into()),
-    }
-}
-
-async fn login(service: &Service, username: &str) -> LoginOk {
-    let answer = service
-        .client()
-        .login_with(LoginInput::default(), password(username))
-        .await
-        .expect("the call completes");
-    match answer
-        .output
-        .known()
-        .expect("a result tag the schema declares")
-    {
-        LoginOutput::Ok(ok) => ok,
-        other => panic!("login failed: {other:?}"),
     }
 }
 

@@ -6,26 +6,11 @@ use crate::support;
 use std::sync::Arc;
 
 use serde_json::json;
-use support::{Service, Setup, accepted, bearer, password, refreshes, session};
+use support::{Service, Setup, accepted, bearer, login, password, refreshes, session};
 use telepact_auth::ManualClock;
 use telepact_auth::store::{RedisStore, SqliteStore};
-use telepact_auth_example::api::{LoginInput, LoginOk, LoginOutput, LogoutInput};
+use telepact_auth_example::api::LogoutInput;
 use telepact_test_support::RedisServer;
-
-async fn login(service: &Service, username: &str) -> LoginOk {
-    match service
-        .client()
-        .login_with(LoginInput::default(), password(username))
-        .await
-        .unwrap()
-        .output
-        .known()
-        .expect("a result tag the schema declares")
-    {
-        LoginOutput::Ok(ok) => ok,
-        other => panic!("login failed: {other:?}"),
-    }
-}
 
 async fn two_instances_on(redis: &RedisServer) -> (Service, Service) {
     let clock = ManualClock::starting_now();

@@ -8,30 +8,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde::Serialize;
 use support::{
-    AUDIENCE, ISSUER, KEY_ID, KEY_SECRET, Service, Setup, accepted, bearer, password, session,
+    AUDIENCE, ISSUER, KEY_ID, KEY_SECRET, Service, Setup, accepted, bearer, login, session,
 };
 use telepact_auth::{Clock, JwtKey, JwtKeys, SystemClock};
-use telepact_auth_example::api::{
-    LoginInput, LoginOk, LoginOutput, RefreshInput, RefreshOk, RefreshOutput,
-};
-
-async fn login(service: &Service, username: &str, session: bool) -> LoginOk {
-    let input = LoginInput {
-        session: Some(session),
-    };
-    match service
-        .client()
-        .login_with(input, password(username))
-        .await
-        .unwrap()
-        .output
-        .known()
-        .expect("a result tag the schema declares")
-    {
-        LoginOutput::Ok(ok) => ok,
-        other => panic!("login failed: {other:?}"),
-    }
-}
+use telepact_auth_example::api::{RefreshInput, RefreshOk, RefreshOutput};
 
 async fn refresh(service: &Service, token: &str) -> Option<RefreshOk> {
     let input = RefreshInput {
@@ -55,7 +35,7 @@ async fn refresh(service: &Service, token: &str) -> Option<RefreshOk> {
 #[tokio::test]
 async fn access_tokens_expire_on_the_injected_clock() {
     let service = Service::start().await;
-    let tokens = login(&service, "alice", false).await;
+    let tokens = login(&service, "alice").await;
     service.clock.advance_secs(299);
     assert!(accepted(&service, bearer(&tokens.access_token)).await);
     service.clock.advance_secs(1);
@@ -87,7 +67,7 @@ async fn sessions_expire_on_the_injected_clock() {
 #[tokio::test]
 async fn a_refresh_token_rotates_and_its_family_ends_with_the_refresh_lifetime() {
     let service = Service::start().await;
-    let first = login(&service, "alice", false).await;
+    let first = login(&service, "alice").await;
     let second = refresh(&service, &first.refresh_token)
         .await
         .expect("rotates");
@@ -101,11 +81,11 @@ async fn a_refresh_token_rotates_and_its_family_ends_with_the_refresh_lifetime()
 #[tokio::test]
 async fn reusing_a_refresh_token_revokes_the_whole_family() {
     let service = Service::start().await;
-    let first = login(&service, "bob", false).await;
+    let first = login(&service, "bob").await;
     let second = refresh(&service, &first.refresh_token)
         .await
         .expect("rotates");
-    let other_login = login(&service, "bob", false).await;
+    let other_login = login(&service, "bob").await;
 
     // An attacker replays the first token: refused, and the family dies.
     assert!(refresh(&service, &first.refresh_token).await.is_none());
@@ -203,7 +183,7 @@ async fn wrong_audience_algorithm_signature_or_key_are_refused() {
 #[tokio::test]
 async fn after_key_rotation_old_tokens_live_out_and_new_ones_use_the_new_key() {
     let old = Service::start().await;
-    let old_token = login(&old, "alice", false).await.access_token;
+    let old_token = login(&old, "alice").await.access_token;
     let mut setup = Setup::new();
     let new_key = JwtKey::new(
         "test-key-2",
@@ -213,7 +193,7 @@ async fn after_key_rotation_old_tokens_live_out_and_new_ones_use_the_new_key() {
     setup.keys = JwtKeys::new(new_key).accept(JwtKey::new(KEY_ID, KEY_SECRET).unwrap());
     let rotated = setup.start().await;
     assert!(accepted(&rotated, bearer(&old_token)).await);
-    let new_token = login(&rotated, "alice", false).await.access_token;
+    let new_token = login(&rotated, "alice").await.access_token;
     assert!(accepted(&rotated, bearer(&new_token)).await);
     assert!(
         !accepted(&old, bearer(&new_token)).await,

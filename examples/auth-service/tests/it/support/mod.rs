@@ -14,14 +14,31 @@ use telepact_auth::{
     MemoryUsers, PasswordParams, User,
 };
 use telepact_auth_example::api::{
-    Auth, AuthApiKey, AuthBearer, AuthPassword, AuthSession, Client, MeInput, MeOutput,
-    RefreshInput, RefreshOutput, RequestHeaders,
+    Auth, AuthApiKey, AuthBearer, AuthPassword, AuthSession, Client, LoginInput, LoginOk,
+    LoginOutput, MeInput, MeOutput, RefreshInput, RefreshOutput, RequestHeaders,
 };
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 /// The answer to a call whose credentials were missing or not accepted.
 pub(crate) const UNAUTHENTICATED: &str = "Valid authentication is required.";
+
+/// Signs `username` in with their password; any answer but `Ok_` fails the test.
+pub(crate) async fn login(service: &Service, username: &str) -> LoginOk {
+    let answer = service
+        .client()
+        .login_with(LoginInput::default(), password(username))
+        .await
+        .expect("the call completes");
+    match answer
+        .output
+        .known()
+        .expect("a result tag the schema declares")
+    {
+        LoginOutput::Ok(ok) => ok,
+        other => panic!("login failed: {other:?}"),
+    }
+}
 
 /// Whether `fn.me` accepts the credentials: `Ok_` is yes, the protocol's
 /// `ErrorUnauthenticated_` is no; any other answer fails the test.
