@@ -6,7 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
-use telepact_schema::Schema;
+use telepact_schema::{LoadError, Schema};
 
 use crate::compat;
 use crate::emit::{Generated, Options, generate, parse_attributes};
@@ -312,9 +312,12 @@ fn schema_name(dir: &Path) -> String {
 
 fn print_rerun_if_changed(dir: &Path) -> Result<(), Error> {
     println!("cargo:rerun-if-changed={}", dir.display());
-    let io = |source| Error::Io {
-        path: dir.to_path_buf(),
-        source,
+    // A schema directory that cannot be listed is the loader's error, as it would be next.
+    let io = |source| {
+        Error::Schema(LoadError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })
     };
     let mut files: Vec<PathBuf> = fs::read_dir(dir)
         .map_err(io)?

@@ -69,9 +69,9 @@ pub enum Error {
         second: PathBuf,
     },
     /// Writing the output failed.
-    #[error("{}: {source}", path.display())]
+    #[error("cannot write {}: {source}", path.display())]
     Io {
-        /// The file or directory being written.
+        /// The file or directory being written (or, for stale parts, listed).
         path: PathBuf,
         /// The I/O error.
         #[source]

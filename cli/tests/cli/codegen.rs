@@ -22,6 +22,23 @@ fn writes_rust_to_a_file_or_stdout() {
 }
 
 #[test]
+fn an_output_that_cannot_be_written_is_one_error_line() {
+    // A file where the output's folder would have to be.
+    let blocker = scratch_dir("codegen-blocked").join("not-a-folder");
+    std::fs::write(&blocker, "").unwrap();
+    let out = blocker.join("api.rs");
+    let output = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--out",
+        path_text(&out),
+    ]);
+    assert_fails_with(&output, &format!("cannot write {}: ", blocker.display()));
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+}
+
+#[test]
 fn the_old_generator_flags_still_apply() {
     let output = telepact(&[
         "codegen",
