@@ -14,8 +14,8 @@
 #        $CARGO_TARGET_DIR/differential-venv), OUT_DIR (default: a temporary folder, kept),
 #        NO_BUILD (set: use the conformance_server already built).
 #
-# Needs python3 with venv and network access to PyPI on first use. Loopback only; every
-# server is stopped on exit.
+# Needs python3 with venv and network access to PyPI on first use. Loopback only; each
+# mode's servers are stopped when it ends, and any left on exit.
 set -euo pipefail
 shopt -s inherit_errexit
 
@@ -33,10 +33,15 @@ mkdir -p "$OUT_DIR"
 REFERENCE_VERSION=1.0.0a339
 PIDS=()
 
-cleanup() {
-    for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
+# Stops the servers started so far.
+stop_servers() {
+    for pid in "${PIDS[@]}"; do
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    PIDS=()
 }
-trap cleanup EXIT
+trap stop_servers EXIT
 
 [[ -d "$CONFORMANCE" ]] || { echo "no conformance vectors at $CONFORMANCE" >&2; exit 1; }
 CONFORMANCE="$(cd "$CONFORMANCE" && pwd)"
@@ -51,16 +56,17 @@ if [[ -z "${NO_BUILD:-}" ]]; then
         -p telepact --example conformance_server -p telepact-cli --bin telepact)
 fi
 
-# Starts `$@` from the conformance folder and prints the port it reports with `READY`.
+# Starts `$@` from the conformance folder and sets PORT to the port it reports with
+# `READY`. Not to be called in `$(...)`: the pid it records must reach this shell.
 start() {
     local log
     log="$(mktemp -p "$OUT_DIR")"
     (cd "$CONFORMANCE" && exec "$@") >"$log" 2>&1 &
     PIDS+=($!)
+    PORT=""
     for _ in $(seq 300); do
-        local port
-        port="$(sed -n 's/^READY //p' "$log")"
-        if [[ -n "$port" ]]; then echo "$port"; return 0; fi
+        PORT="$(sed -n 's/^READY //p' "$log")"
+        [[ -n "$PORT" ]] && return 0
         sleep 0.1
     done
     echo "server '$*' did not start:" >&2
@@ -68,13 +74,17 @@ start() {
     exit 1
 }
 
-# Runs mode `$1` against schema folder `$2` with server flag `$3` (or none), `$4` times.
+# Runs mode `$1` against schema folder `$2` with server flag `$3` (or none), `$4` times,
+# then stops both servers.
 run_mode() {
     local reference ours
-    reference="$(start "$VENV/bin/python" "$HERE/reference_server.py" "schemas/$2" ${3:+"$3"})"
-    ours="$(start "$TARGET_DIR/release/examples/conformance_server" --schema "schemas/$2" ${3:+"$3"})"
+    start "$VENV/bin/python" "$HERE/reference_server.py" "schemas/$2" ${3:+"$3"}
+    reference="$PORT"
+    start "$TARGET_DIR/release/examples/conformance_server" --schema "schemas/$2" ${3:+"$3"}
+    ours="$PORT"
     TELEPACT_CONFORMANCE_DIR="$CONFORMANCE" "$VENV/bin/python" "$HERE/differential.py" \
         "$1" "$reference" "$ours" "$4" "$SEED" "$OUT_DIR/$1.jsonl" || status=1
+    stop_servers
 }
 
 status=0
