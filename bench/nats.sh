@@ -86,7 +86,8 @@ start_nats_deployment() {
     start_ready "$DEPLOYMENT" --nats "$url" gateway --port 0
 }
 
-# Prints the requests/s wrk measured at the gateway or server on PORT.
+# Sets RATE to the requests/s wrk measured at the gateway or server on PORT, then stops
+# every process started. Not to be called in `$(...)`: the stop must reach this shell.
 measure() {
     local url="http://127.0.0.1:$PORT/api/telepact"
     local answer
@@ -103,15 +104,18 @@ measure() {
         cat "$WORK/wrk.out" >&2
         exit 1
     fi
-    sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out"
+    RATE="$(sed -n 's/^Requests\/sec: *//p' "$WORK/wrk.out")"
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by every process" >&2
 start_ready "$BAKERY" --port 0
-direct="$(measure "direct HTTP")"
+measure "direct HTTP"
+direct="$RATE"
 start_nats_deployment 1
-one="$(measure "gateway + 1 worker")"
+measure "gateway + 1 worker"
+one="$RATE"
 start_nats_deployment 2
-two="$(measure "gateway + 2 workers")"
+measure "gateway + 2 workers"
+two="$RATE"
 printf 'direct HTTP %s req/s, gateway + 1 worker %s req/s, gateway + 2 workers %s req/s\n' \
     "$direct" "$one" "$two"
