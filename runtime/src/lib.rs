@@ -18,7 +18,7 @@
 //! The same [`Server`] also runs on JSON values, for a schema known only at run time:
 //!
 //! ```
-//! use serde_json::{Map, json};
+//! use serde_json::{Map, Value, json};
 //! use telepact::schema::Schema;
 //! use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
 //!
@@ -27,7 +27,7 @@
 //!     r#"[{"fn.greet": {"name": "string"}, "->": [{"Ok_": {"text": "string"}}]}]"#,
 //! )?;
 //! let router = FunctionRouter::new().route("fn.greet", |request: Message| async move {
-//!     let name = request.payload().and_then(|p| p.get("name")).cloned();
+//!     let name = request.payload().and_then(|p| p.get("name")).and_then(Value::as_str);
 //!     let mut payload = Map::new();
 //!     payload.insert("text".into(), json!(format!("hello {}", name.unwrap_or_default())));
 //!     Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
@@ -36,7 +36,7 @@
 //! let server = Server::builder(schema, router).auth_required(false).build()?;
 //!
 //! let response = server.process(br#"[{}, {"fn.greet": {"name": "ada"}}]"#).await;
-//! assert_eq!(response.bytes, br#"[{},{"Ok_":{"text":"hello \"ada\""}}]"#);
+//! assert_eq!(response.bytes, br#"[{},{"Ok_":{"text":"hello ada"}}]"#);
 //!
 //! // Input the schema does not allow never reaches the handler.
 //! let response = server.process(br#"[{}, {"fn.greet": {"name": 1}}]"#).await;
