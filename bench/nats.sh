@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Throughput of the bakery behind NATS (gateway -> nats-server -> 1 or 2 workers) side
-# by side with the bakery served directly over HTTP, all driven by wrk with `fn.ping_`.
+# by side with the bakery served directly over HTTP, all driven by wrk with `fn.ping_`,
+# and each process's CPU time per request (user + system, from /proc) during the run.
 #
 # Usage: bench/nats.sh [seconds-per-run (default 10)]
 # Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), WRK_CONNECTIONS (16).
@@ -18,12 +19,15 @@ TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BAKERY="$TARGET_DIR/release/telepact-bakery"
 DEPLOYMENT="$TARGET_DIR/release/telepact-nats-deployment"
 WORK="$(mktemp -d)"
+# The processes started for the current measurement, and the role of each.
 PIDS=()
+ROLES=()
 
 stop_all() {
     for pid in "${PIDS[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${PIDS[@]}"; do wait "$pid" 2>/dev/null || true; done
     PIDS=()
+    ROLES=()
 }
 cleanup() {
     stop_all
@@ -51,11 +55,13 @@ free_port() {
     python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
 }
 
-# Runs "$@" in the background, waits for its `READY <port>` line, sets PORT.
+# Runs "${@:2}" in the background as role `$1`, waits for its `READY <port>` line, sets
+# PORT.
 start_ready() {
     local out="$WORK/out.$RANDOM"
-    "$@" >"$out" 2>>"$WORK/err" &
+    "${@:2}" >"$out" 2>>"$WORK/err" &
     PIDS+=($!)
+    ROLES+=("$1")
     PORT=""
     for _ in $(seq 100); do
         PORT="$(sed -n 's/^READY \([0-9]*\)$/\1/p' "$out")"
@@ -73,6 +79,7 @@ start_nats_deployment() {
     nats_port="$(free_port)"
     "$NATS_SERVER" -a 127.0.0.1 -p "$nats_port" >/dev/null 2>&1 &
     PIDS+=($!)
+    ROLES+=(nats-server)
     for _ in $(seq 100); do
         (exec 3<>"/dev/tcp/127.0.0.1/$nats_port") 2>/dev/null && break
         sleep 0.1
@@ -81,23 +88,39 @@ start_nats_deployment() {
     for _ in $(seq "$1"); do
         "$DEPLOYMENT" --nats "$url" worker >"$WORK/worker.out" 2>>"$WORK/err" &
         PIDS+=($!)
+        ROLES+=(worker)
     done
     sleep 0.5
-    start_ready "$DEPLOYMENT" --nats "$url" gateway --port 0
+    start_ready gateway "$DEPLOYMENT" --nats "$url" gateway --port 0
 }
 
-# Sets RATE to the requests/s wrk measured at the gateway or server on PORT, then stops
-# every process started. Not to be called in `$(...)`: the stop must reach this shell.
+# The CPU time (user + system, in clock ticks) of each process started, in order.
+cpu_ticks() {
+    local pid
+    for pid in "${PIDS[@]}"; do awk '{ print $14 + $15 }' "/proc/$pid/stat"; done
+}
+
+# Sets RATE to the requests/s wrk measured at the gateway or server on PORT and CPU to
+# each process's CPU µs per request, then stops every process started. Not to be called
+# in `$(...)`: the stop must reach this shell.
 measure() {
     local url="http://127.0.0.1:$PORT/api/telepact"
-    local answer
+    local answer before after
     answer="$(curl -sS -X POST --data-binary "@$TELEPACT_BENCH_BODY" "$url")"
     if [[ "$answer" != '[{}, {"Ok_": {}}]' && "$answer" != '[{},{"Ok_":{}}]' ]]; then
         echo "$1 answered: $answer" >&2
         exit 1
     fi
+    before="$(cpu_ticks)"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$ROOT/bench/http.lua" "$url" \
         >"$WORK/wrk.out"
+    after="$(cpu_ticks)"
+    CPU="$(paste <(printf '%s\n' "${ROLES[@]}") <(echo "$before") <(echo "$after") |
+        awk -v requests="$(awk '/requests in/ { print $1 }' "$WORK/wrk.out")" \
+            -v hz="$(getconf CLK_TCK)" '
+            { us = ($3 - $2) * 1e6 / hz / requests; total += us
+              parts = parts sep sprintf("%s %.1f", $1, us); sep = ", " }
+            END { printf "%s; total %.1f", parts, total }')"
     stop_all
     if grep -q 'Non-2xx\|Socket errors' "$WORK/wrk.out"; then
         echo "wrk reported errors against $1:" >&2
@@ -108,14 +131,16 @@ measure() {
 }
 
 echo "wrk -t$THREADS -c$CONNECTIONS -d${DURATION}s, $(nproc) cores shared by every process" >&2
-start_ready "$BAKERY" --port 0
-measure "direct HTTP"
-direct="$RATE"
+# One line per setup: requests/s, then CPU µs per request by process and in total.
+report() {
+    measure "$1"
+    printf '%s: %s req/s; CPU µs/request: %s\n' "$1" "$RATE" "$CPU"
+}
+
+start_ready bakery "$BAKERY" --port 0
+report "direct HTTP"
 start_nats_deployment 1
-measure "gateway + 1 worker"
-one="$RATE"
+report "gateway + 1 worker"
 start_nats_deployment 2
-measure "gateway + 2 workers"
-two="$RATE"
-printf 'direct HTTP %s req/s, gateway + 1 worker %s req/s, gateway + 2 workers %s req/s\n' \
-    "$direct" "$one" "$two"
+report "gateway + 2 workers"
+
