@@ -4,7 +4,8 @@
 # and each process's CPU time per request (user + system, from /proc) during the run.
 #
 # Usage: bench/nats.sh [seconds-per-run (default 10)]
-# Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), WRK_CONNECTIONS (16).
+# Env:   CARGO_TARGET_DIR (where to build), WRK_THREADS (2), WRK_CONNECTIONS (16),
+#        BAKERY_BIN (a bakery binary to serve directly instead of this tree's; see lib.sh).
 #
 # Loopback only; every process started here is killed on exit. On a small machine wrk,
 # nats-server, the gateway and the workers share the cores: compare the rows, not the
@@ -14,11 +15,9 @@ set -euo pipefail
 DURATION="${1:-10}"
 THREADS="${WRK_THREADS:-2}"
 CONNECTIONS="${WRK_CONNECTIONS:-16}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-BAKERY="$TARGET_DIR/release/telepact-bakery"
+# shellcheck source=bench/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 DEPLOYMENT="$TARGET_DIR/release/telepact-nats-deployment"
-WORK="$(mktemp -d)"
 # The processes started for the current measurement, and the role of each.
 PIDS=()
 ROLES=()
@@ -29,11 +28,8 @@ stop_all() {
     PIDS=()
     ROLES=()
 }
-cleanup() {
-    stop_all
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# lib.sh's cleanup removes the work folder.
+trap 'stop_all; cleanup' EXIT
 
 for tool in wrk nats-server; do
     if ! command -v "$tool" >/dev/null && [[ ! -x "/usr/sbin/$tool" ]]; then
@@ -95,9 +91,9 @@ start_nats_deployment() {
 }
 
 # The CPU time (user + system, in clock ticks) of each process started, in order.
-cpu_ticks() {
+all_cpu_ticks() {
     local pid
-    for pid in "${PIDS[@]}"; do awk '{ print $14 + $15 }' "/proc/$pid/stat"; done
+    for pid in "${PIDS[@]}"; do cpu_ticks "$pid"; done
 }
 
 # Sets RATE to the requests/s wrk measured at the gateway or server on PORT and CPU to
@@ -111,10 +107,10 @@ measure() {
         echo "$1 answered: $answer" >&2
         exit 1
     fi
-    before="$(cpu_ticks)"
+    before="$(all_cpu_ticks)"
     wrk -t"$THREADS" -c"$CONNECTIONS" -d"${DURATION}s" -s "$ROOT/bench/http.lua" "$url" \
         >"$WORK/wrk.out"
-    after="$(cpu_ticks)"
+    after="$(all_cpu_ticks)"
     CPU="$(paste <(printf '%s\n' "${ROLES[@]}") <(echo "$before") <(echo "$after") |
         awk -v requests="$(awk '/requests in/ { print $1 }' "$WORK/wrk.out")" \
             -v hz="$(getconf CLK_TCK)" '
