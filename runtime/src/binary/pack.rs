@@ -4,9 +4,11 @@
 //! `[ext 17, header, row, row, ..]`. The header is `[nil, key, key, [key, nested..], ..]`:
 //! one entry per key in order of first appearance, where a key whose values are maps
 //! holds its own nested header (first element: the key). A row lists the map's values
-//! in header order; a key the map lacks is `ext 18`, and trailing missing keys may be
-//! left off. A list that cannot be packed (a string key, a key whose values are maps in
-//! one row and not in another) is written item by item instead.
+//! in header order and ends at the last key it has: a key it lacks before that is
+//! `ext 18`, and the keys after it are left off, as Telepact's other libraries write
+//! rows (a reader takes rows padded to the header's length too). A list that cannot
+//! be packed (a string key, a key whose values are maps in one row and not in
+//! another) is written item by item instead.
 
 use std::collections::HashMap;
 
@@ -84,7 +86,7 @@ fn pack_row(
     header: &mut Vec<Pack>,
     columns: &mut HashMap<u64, Column>,
 ) -> Result<Vec<Pack>, CannotPack> {
-    let mut row = vec![undefined(); header.len() - 1];
+    let mut row = Vec::new();
     for (key, value) in entries {
         let key = key.as_u64().ok_or(CannotPack)?;
         let column = columns.entry(key).or_insert_with(|| {
@@ -93,7 +95,6 @@ fn pack_row(
                 Pack::Map(_) => Pack::Array(vec![Pack::from(key)]),
                 _ => Pack::from(key),
             });
-            row.push(undefined());
             Column {
                 index,
                 nested: HashMap::new(),
@@ -108,6 +109,9 @@ fn pack_row(
             (Pack::Array(list), _) => pack_list(list.clone()),
             (scalar, _) => scalar.clone(),
         };
+        if row.len() <= column.index {
+            row.resize(column.index + 1, undefined());
+        }
         row[column.index] = packed;
     }
     Ok(row)
@@ -250,13 +254,50 @@ mod tests {
                 Pack::from(3),
             ])
         );
-        // Rows written before a key existed are shorter; the last row has no keys at all.
+        // A row ends at its last key; the last row has no keys at all.
         assert_eq!(
             items[2],
             Pack::Array(vec![Pack::Array(vec![Pack::from(true)])])
         );
-        assert_eq!(items[4], Pack::Array(vec![ext(18), ext(18)]));
+        assert_eq!(items[4], Pack::Array(vec![]));
         assert_eq!(unpack(packed).map(normalized), Ok(normalized(list)));
+    }
+
+    #[test]
+    fn a_row_ends_at_its_last_key() {
+        let list = Pack::Array(vec![
+            map(vec![(1, Pack::from(true))]),
+            map(vec![(2, Pack::from(false)), (1, Pack::from(true))]),
+            map(vec![(1, Pack::from(true))]),
+            map(vec![(3, Pack::from(0)), (1, Pack::from(true))]),
+            map(vec![]),
+        ]);
+        let header = Pack::Array(vec![Pack::Nil, 1.into(), 2.into(), 3.into()]);
+        let expected = Pack::Array(vec![
+            ext(17),
+            header,
+            Pack::Array(vec![true.into()]),
+            Pack::Array(vec![true.into(), false.into()]),
+            // Not padded to the header as it stood after the row before.
+            Pack::Array(vec![true.into()]),
+            // A key missing before the last one is marked.
+            Pack::Array(vec![true.into(), ext(18), 0.into()]),
+            Pack::Array(vec![]),
+        ]);
+        assert_eq!(pack(list.clone()), expected);
+        assert_eq!(unpack(expected).map(normalized), Ok(normalized(list)));
+    }
+
+    #[test]
+    fn rows_padded_to_the_header_are_read() {
+        let padded = Pack::Array(vec![
+            ext(17),
+            Pack::Array(vec![Pack::Nil, 1.into(), 2.into()]),
+            Pack::Array(vec![true.into(), ext(18)]),
+            Pack::Array(vec![ext(18), ext(18)]),
+        ]);
+        let expected = Pack::Array(vec![map(vec![(1, Pack::from(true))]), map(vec![])]);
+        assert_eq!(unpack(padded), Ok(expected));
     }
 
     #[test]

@@ -34,8 +34,8 @@ struct Plan {
     rows: Vec<RowPlan>,
 }
 
-/// How long a row is (the header's length when the row was added: earlier rows are
-/// shorter), and the same for the nested rows in its columns.
+/// How long a row is (up to its last key's column), and the same for the nested rows
+/// in its columns.
 struct RowPlan {
     length: usize,
     nested: Vec<(usize, RowPlan)>,
@@ -147,6 +147,7 @@ impl<'a> Encoder<'a> {
 
     fn plan_row(&self, entries: &Map<String, Value>, level: &mut Level) -> Option<RowPlan> {
         let mut nested_rows = Vec::new();
+        let mut length = 0;
         for (key, item) in entries {
             let id = self.id(key)?;
             let column = *level.columns.entry(id).or_insert_with(|| {
@@ -154,6 +155,7 @@ impl<'a> Encoder<'a> {
                 level.entries.push(Entry { id, nested });
                 level.entries.len() - 1
             });
+            length = length.max(column + 1);
             match (item, &mut level.entries[column].nested) {
                 (Value::Object(nested), Some(nested_level)) => {
                     nested_rows.push((column, self.plan_row(nested, nested_level)?));
@@ -163,7 +165,7 @@ impl<'a> Encoder<'a> {
             }
         }
         Some(RowPlan {
-            length: level.entries.len(),
+            length,
             nested: nested_rows,
         })
     }
@@ -221,6 +223,9 @@ mod tests {
             json!({"Ok_": {"a": [{"b": 1, "c": "x"}, {"c": "y", "b": 2}]}}),
             // Rows that miss keys, keys that appear late, nested maps, lists in rows.
             json!([{"a": {"b": true}}, {"c": [{"d": null}, {"e": 1}], "a": {"d": 0.5}}, {}]),
+            // Rows shorter than the header before them, at the top and nested.
+            json!([{"a": 1, "b": 2, "c": 3}, {"a": 4}, {"c": 5}, {"b": 6}, {}]),
+            json!([{"a": {"b": 1, "c": 2}}, {"a": {"b": 3}}, {"a": {}}]),
             json!([[{"a": 1}], [{"b": {"c": {"d": [1, 2]}}}, {"b": {"e": 3}}]]),
             // Two nested maps written in the opposite order of the header.
             json!([{"a": {"b": 1}, "c": {"d": 2}}, {"c": {"e": 3, "d": 4}, "a": {"c": 5}}]),
