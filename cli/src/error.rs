@@ -29,6 +29,9 @@ pub(crate) enum CliError {
     /// The mock server could not be set up for the schema.
     #[error("{0}")]
     Mock(telepact::mock::MockError),
+    /// The demo server could not be put together.
+    #[error("cannot set up the demo server: {0}")]
+    Demo(telepact::BuildError),
     /// The address could not be listened on (or serving on it failed).
     #[error("cannot listen on {address}: {source}")]
     Listen {

@@ -4,15 +4,19 @@
 //! - `telepact compare --old-schema-dir old --new-schema-dir new` checks backwards
 //!   compatibility (exit 0 compatible, 1 not);
 //! - `telepact fetch --http-url URL --output-dir api` stores a served schema;
-//! - `telepact codegen --schema-dir api --lang rust --out src/api.rs` generates Rust.
+//! - `telepact codegen --schema-dir api --lang rust --out src/api.rs` generates Rust;
+//! - `telepact demo-server --port 8000` serves the calculator the Telepact tutorials call.
 //!
 //! Failures print one `error: ...` message on stderr and exit with status 2.
 
 mod codegen;
 mod compare;
+mod demo;
 mod error;
 mod fetch;
+mod logging;
 mod mock;
+mod serve;
 
 use std::process::ExitCode;
 
@@ -38,6 +42,8 @@ enum Command {
     Fetch(fetch::FetchArgs),
     /// Generate code bindings for a Telepact API schema.
     Codegen(Box<codegen::CodegenArgs>),
+    /// Start a demo Telepact server: the calculator of the Telepact tutorials.
+    DemoServer(demo::DemoArgs),
 }
 
 /// The exit status of a failure (0 and 1 are `compare`'s verdicts).
@@ -51,6 +57,7 @@ async fn main() -> ExitCode {
         Command::Compare(args) => compare::run(&args),
         Command::Fetch(args) => fetch::run(&args).await,
         Command::Codegen(args) => codegen::run(&args).await,
+        Command::DemoServer(args) => demo::run(&args).await,
     };
     match outcome {
         Ok(code) => code,

@@ -2,19 +2,18 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
-use std::process::ExitCode;
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgGroup, Args};
 use telepact::http::{self, HttpOptions};
 use telepact::mock::{MockOptions, MockServer};
 use telepact_schema::Schema;
-use tokio::net::TcpListener;
 use tower_http::cors::CorsLayer;
 
 use crate::Outcome;
 use crate::error::CliError;
 use crate::fetch::{fetch_api, schema_text};
+use crate::serve;
 
 /// The options and environment variables of the reference CLI's `mock` (its boolean
 /// variables take `1`/`0`, `true`/`false`, `yes`/`no`, `on`/`off`).
@@ -75,6 +74,7 @@ impl MockArgs {
 
 /// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &MockArgs) -> Outcome {
+    crate::logging::to_stderr();
     let options = args.options()?;
     let http_options = HttpOptions::default().checked_path(&args.path)?;
     let schema = match (&args.dir, &args.http_url) {
@@ -86,27 +86,14 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         (None, None) => return Err(CliError::NoSchemaSource),
     };
     let mock = MockServer::new(&schema, options).map_err(CliError::Mock)?;
-    let asked = SocketAddr::new(args.host, args.port);
-    let listen_failed = |source| CliError::Listen {
-        address: asked,
-        source,
-    };
-    let listener = TcpListener::bind(asked).await.map_err(listen_failed)?;
-    let address = listener.local_addr().map_err(listen_failed)?;
-    let port = address.port();
-    let shutdown = http::shutdown_signal();
-    println!("READY {port}");
-    eprintln!(
-        "mock server on http://{address}{} (HTTP POST and WebSocket); Ctrl-C stops it",
-        http_options.path
-    );
     // `POST path` answers one request; `GET path` upgrades to a WebSocket. A front end
     // in development calls the mock from its own origin (another port), with the
     // credentials and headers it would send the real API: any of them is allowed, as
     // the reference's mock allows them.
     let router = http::router(mock, &http_options).layer(CorsLayer::very_permissive());
-    http::serve(listener, router, shutdown)
-        .await
-        .map_err(|source| CliError::Listen { address, source })?;
-    Ok(ExitCode::SUCCESS)
+    let path = &http_options.path;
+    serve::until_stopped(router, SocketAddr::new(args.host, args.port), |address| {
+        format!("mock server on http://{address}{path} (HTTP POST and WebSocket)")
+    })
+    .await
 }

@@ -1,10 +1,11 @@
 //! The `telepact` binary, run as a user runs it: exit codes, stdout and stderr.
 
+use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::{Child, Command, ExitStatus, Output, Stdio};
 
 use serde_json::Value;
-use telepact::{FunctionRouter, Server};
+use telepact::{Client, FunctionRouter, Headers, Message, Server};
 use telepact_schema::{Schema, pseudo_json_text};
 use telepact_test_support::{conformance_dir, record_vectors};
 
@@ -74,10 +75,66 @@ fn path_text(path: &Path) -> &str {
     path.to_str().expect("UTF-8 temp path")
 }
 
+/// A `telepact` server (`mock`, `demo-server`) running until stopped (or dropped).
+struct RunningServer {
+    child: Child,
+    port: u16,
+}
+
+impl RunningServer {
+    /// Runs `command` and waits for its READY line.
+    fn spawn(mut command: Command) -> RunningServer {
+        let mut child = command
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary runs");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let port = line
+            .strip_prefix("READY ")
+            .and_then(|port| port.trim().parse().ok())
+            .unwrap_or_else(|| panic!("not a READY line: {line:?}"));
+        RunningServer { child, port }
+    }
+
+    fn url(&self, scheme: &str) -> String {
+        format!("{scheme}://127.0.0.1:{}/api", self.port)
+    }
+
+    /// Stops it as Ctrl-C does and returns how it exited.
+    fn interrupt(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+        assert!(sent.success());
+        self.child.wait().unwrap()
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The body of the answer to `[headers, body]`.
+async fn call_with(client: &Client, headers: Value, body: Value) -> Value {
+    let (Value::Object(headers), Value::Object(body)) = (headers, body) else {
+        panic!("headers and body are objects")
+    };
+    let request = Message::from_body(Headers::from(headers), body);
+    Value::Object(client.request(request).await.unwrap().into_body())
+}
+
 #[path = "cli/codegen.rs"]
 mod codegen;
 #[path = "cli/compare.rs"]
 mod compare;
+#[path = "cli/demo.rs"]
+mod demo;
 #[path = "cli/fetch.rs"]
 mod fetch;
 #[path = "cli/mock.rs"]

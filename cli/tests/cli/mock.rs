@@ -1,9 +1,6 @@
-use std::io::{BufRead, BufReader};
-use std::process::{Child, ExitStatus, Stdio};
-
 use futures_util::{SinkExt, StreamExt};
 use serde_json::json;
-use telepact::{Client, ClientOptions, Message};
+use telepact::{Client, ClientOptions};
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 use super::*;
@@ -24,12 +21,9 @@ fn greeter_dir(name: &str) -> PathBuf {
 }
 
 /// `telepact mock --port 0 ...`, running until stopped (or dropped).
-struct RunningMock {
-    child: Child,
-    port: u16,
-}
+type RunningMock = RunningServer;
 
-impl RunningMock {
+impl RunningServer {
     fn start(dir: &Path, extra: &[&str]) -> RunningMock {
         Self::start_with(&["--dir", path_text(dir)], extra)
     }
@@ -43,43 +37,6 @@ impl RunningMock {
             .args(extra);
         Self::spawn(command)
     }
-
-    /// Runs `command` (a `telepact mock`) and waits for its READY line.
-    fn spawn(mut command: Command) -> RunningMock {
-        let mut child = command
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("the binary runs");
-        let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let port = line
-            .strip_prefix("READY ")
-            .and_then(|port| port.trim().parse().ok())
-            .unwrap_or_else(|| panic!("not a READY line: {line:?}"));
-        RunningMock { child, port }
-    }
-
-    fn url(&self, scheme: &str) -> String {
-        format!("{scheme}://127.0.0.1:{}/api", self.port)
-    }
-
-    /// Stops it as Ctrl-C does and returns how it exited.
-    fn interrupt(mut self) -> ExitStatus {
-        let pid = self.child.id().to_string();
-        let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
-        assert!(sent.success());
-        self.child.wait().unwrap()
-    }
-}
-
-impl Drop for RunningMock {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 fn stub_greeting() -> Value {
@@ -91,11 +48,7 @@ fn verify_one_greeting() -> Value {
 }
 
 async fn call(client: &Client, body: Value) -> Value {
-    let Value::Object(body) = body else {
-        panic!("a body is an object")
-    };
-    let request = Message::from_body(telepact::Headers::new(), body);
-    Value::Object(client.request(request).await.unwrap().into_body())
+    call_with(client, json!({}), body).await
 }
 
 #[test]

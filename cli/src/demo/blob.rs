@@ -1,0 +1,111 @@
+//! The blob of `fn.export` and `fn.import`: a caller's variables and paper tape as
+//! MessagePack, `{"variables": {name: value}, "evaluations": [oldest, .., latest]}`.
+
+use std::collections::BTreeMap;
+
+use rmpv::Value as Pack;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Number, Value};
+
+use super::calculator::Evaluation;
+
+/// What a blob holds.
+#[derive(Debug, Serialize, Deserialize)]
+pub(super) struct Snapshot {
+    pub(super) variables: BTreeMap<String, f64>,
+    pub(super) evaluations: Vec<Evaluation>,
+}
+
+/// Why bytes are not a blob of this server.
+#[derive(Debug, thiserror::Error)]
+pub(super) enum BlobError {
+    #[error("the blob is not MessagePack: {0}")]
+    Syntax(#[from] rmpv::decode::Error),
+    #[error("the blob has {0} bytes after its value")]
+    Trailing(usize),
+    #[error("the blob holds {0}, which has no JSON form")]
+    NoJsonForm(&'static str),
+    #[error("the blob does not hold variables and evaluations: {0}")]
+    Shape(#[from] serde_json::Error),
+    #[error("the blob could not be written: {0}")]
+    Write(#[from] rmpv::encode::Error),
+}
+
+/// The blob of `snapshot`.
+pub(super) fn encode(snapshot: &Snapshot) -> Result<Vec<u8>, BlobError> {
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, &to_pack(serde_json::to_value(snapshot)?))?;
+    Ok(bytes)
+}
+
+/// The snapshot in `blob`. The reader refuses nesting past its depth limit, so a
+/// hostile blob cannot exhaust the stack.
+pub(super) fn decode(blob: &[u8]) -> Result<Snapshot, BlobError> {
+    let mut rest = blob;
+    let pack = rmpv::decode::read_value(&mut rest)?;
+    if !rest.is_empty() {
+        return Err(BlobError::Trailing(rest.len()));
+    }
+    Ok(serde_json::from_value(to_json(pack)?)?)
+}
+
+fn to_pack(value: Value) -> Pack {
+    match value {
+        Value::Null => Pack::Nil,
+        Value::Bool(flag) => Pack::Boolean(flag),
+        Value::Number(number) => match (number.as_i64(), number.as_u64()) {
+            (Some(integer), _) => Pack::from(integer),
+            (None, Some(integer)) => Pack::from(integer),
+            _ => Pack::F64(number.as_f64().unwrap_or_default()),
+        },
+        Value::String(text) => Pack::from(text),
+        Value::Array(items) => Pack::Array(items.into_iter().map(to_pack).collect()),
+        Value::Object(entries) => Pack::Map(
+            entries
+                .into_iter()
+                .map(|(key, value)| (Pack::from(key), to_pack(value)))
+                .collect(),
+        ),
+    }
+}
+
+fn to_json(pack: Pack) -> Result<Value, BlobError> {
+    Ok(match pack {
+        Pack::Nil => Value::Null,
+        Pack::Boolean(flag) => Value::Bool(flag),
+        Pack::Integer(integer) => match (integer.as_i64(), integer.as_u64()) {
+            (Some(integer), _) => Value::from(integer),
+            (None, Some(integer)) => Value::from(integer),
+            _ => return Err(BlobError::NoJsonForm("an integer out of range")),
+        },
+        Pack::F32(float) => float_to_json(f64::from(float))?,
+        Pack::F64(float) => float_to_json(float)?,
+        Pack::String(text) => match text.into_str() {
+            Some(text) => Value::String(text),
+            None => return Err(BlobError::NoJsonForm("a string that is not UTF-8")),
+        },
+        Pack::Array(items) => {
+            Value::Array(items.into_iter().map(to_json).collect::<Result<_, _>>()?)
+        }
+        Pack::Map(entries) => Value::Object(
+            entries
+                .into_iter()
+                .map(|(key, value)| match key {
+                    Pack::String(key) => match key.into_str() {
+                        Some(key) => Ok((key, to_json(value)?)),
+                        None => Err(BlobError::NoJsonForm("a key that is not UTF-8")),
+                    },
+                    _ => Err(BlobError::NoJsonForm("a key that is not a string")),
+                })
+                .collect::<Result<Map<_, _>, _>>()?,
+        ),
+        Pack::Binary(_) => return Err(BlobError::NoJsonForm("bytes")),
+        Pack::Ext(..) => return Err(BlobError::NoJsonForm("an extension type")),
+    })
+}
+
+fn float_to_json(float: f64) -> Result<Value, BlobError> {
+    Number::from_f64(float)
+        .map(Value::Number)
+        .ok_or(BlobError::NoJsonForm("a number that is not finite"))
+}

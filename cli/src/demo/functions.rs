@@ -1,0 +1,234 @@
+//! The calculator's functions.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use telepact::clock::{Clock, SystemClock};
+use telepact::typed::{Bytes, Call};
+use telepact::{HandlerError, Refusal};
+
+use super::access::{SessionUser, SharedLedger, lock, owner};
+use super::blob::{self, Snapshot};
+use super::calculator::*;
+use super::expression::{self, Failure};
+use super::ledger::Full;
+
+/// Serves the schema's functions from the shared ledger.
+#[derive(Debug, Clone)]
+pub(super) struct Calculator(pub(super) SharedLedger);
+
+/// How many random bytes a session token holds.
+const TOKEN_BYTES: usize = 16;
+
+impl Handler for Calculator {
+    async fn add(&self, input: AddInput, _: &mut Context) -> Result<AddOutput, HandlerError> {
+        let sum = input.x + input.y;
+        if !sum.is_finite() {
+            return Err(out_of_range());
+        }
+        Ok(AddOutput::Ok(AddOk { result: sum }))
+    }
+
+    async fn save_variable(
+        &self,
+        input: SaveVariableInput,
+        context: &mut Context,
+    ) -> Result<SaveVariableOutput, HandlerError> {
+        let mut ledger = lock(&self.0);
+        let owner = owner(context, &ledger)?;
+        Ok(match ledger.save(&owner, [(input.name, input.value)]) {
+            Ok(()) => SaveVariableOutput::Ok(SaveVariableOk {}),
+            Err(Full) => SaveVariableOutput::ErrorUnavailable(ErrorUnavailable {}),
+        })
+    }
+
+    async fn save_variables(
+        &self,
+        input: SaveVariablesInput,
+        context: &mut Context,
+    ) -> Result<SaveVariablesOutput, HandlerError> {
+        let mut ledger = lock(&self.0);
+        let owner = owner(context, &ledger)?;
+        Ok(match ledger.save(&owner, input.variables) {
+            Ok(()) => SaveVariablesOutput::Ok(SaveVariablesOk {}),
+            Err(Full) => SaveVariablesOutput::ErrorUnavailable(ErrorUnavailable {}),
+        })
+    }
+
+    async fn get_variable(
+        &self,
+        input: GetVariableInput,
+        context: &mut Context,
+    ) -> Result<GetVariableOutput, HandlerError> {
+        let ledger = lock(&self.0);
+        let value = ledger.variable(&owner(context, &ledger)?, &input.name);
+        let variable = value.map(|value| Variable {
+            name: input.name,
+            value,
+        });
+        Ok(GetVariableOutput::Ok(GetVariableOk { variable }))
+    }
+
+    async fn get_variables(
+        &self,
+        _: GetVariablesInput,
+        context: &mut Context,
+    ) -> Result<GetVariablesOutput, HandlerError> {
+        let ledger = lock(&self.0);
+        let variables = ledger.variables(&owner(context, &ledger)?);
+        let variables = variables.iter().map(|(name, &value)| Variable {
+            name: name.clone(),
+            value,
+        });
+        Ok(GetVariablesOutput::Ok(GetVariablesOk {
+            variables: variables.collect(),
+        }))
+    }
+
+    async fn delete_variable(
+        &self,
+        input: DeleteVariableInput,
+        context: &mut Context,
+    ) -> Result<DeleteVariableOutput, HandlerError> {
+        let mut ledger = lock(&self.0);
+        let owner = owner(context, &ledger)?;
+        ledger.delete(&owner, [input.name.as_str()]);
+        Ok(DeleteVariableOutput::Ok(DeleteVariableOk {}))
+    }
+
+    async fn delete_variables(
+        &self,
+        input: DeleteVariablesInput,
+        context: &mut Context,
+    ) -> Result<DeleteVariablesOutput, HandlerError> {
+        let mut ledger = lock(&self.0);
+        let owner = owner(context, &ledger)?;
+        ledger.delete(&owner, input.names.iter().map(String::as_str));
+        Ok(DeleteVariablesOutput::Ok(DeleteVariablesOk {}))
+    }
+
+    async fn evaluate(
+        &self,
+        input: EvaluateInput,
+        context: &mut Context,
+    ) -> Result<EvaluateOutput, HandlerError> {
+        let mut ledger = lock(&self.0);
+        let owner = owner(context, &ledger)?;
+        let outcome = expression::evaluate(&input.expression, ledger.variables(&owner));
+        let evaluation = Evaluation {
+            expression: input.expression,
+            result: outcome.as_ref().ok().copied(),
+            timestamp: SystemClock.unix_now(),
+            successful: outcome.is_ok(),
+        };
+        ledger.record(&owner, evaluation);
+        Ok(match outcome {
+            Ok(result) => EvaluateOutput::Ok(EvaluateOk {
+                result,
+                save_result: Call(SaveVariableInput {
+                    name: "result".to_string(),
+                    value: result,
+                }),
+            }),
+            Err(Failure::UnknownVariables(unknown_variables)) => {
+                EvaluateOutput::ErrorUnknownVariables(EvaluateErrorUnknownVariables {
+                    unknown_variables,
+                })
+            }
+            Err(Failure::DivisionByZero) => {
+                EvaluateOutput::ErrorCannotDivideByZero(EvaluateErrorCannotDivideByZero {})
+            }
+            Err(Failure::OutOfRange) => return Err(out_of_range()),
+        })
+    }
+
+    async fn get_paper_tape(
+        &self,
+        input: GetPaperTapeInput,
+        context: &mut Context,
+    ) -> Result<GetPaperTapeOutput, HandlerError> {
+        // No limit: the whole tape; a negative one: none of it.
+        let limit = input
+            .limit
+            .map_or(usize::MAX, |limit| usize::try_from(limit).unwrap_or(0));
+        let ledger = lock(&self.0);
+        let tape = ledger.tape(&owner(context, &ledger)?, limit);
+        Ok(GetPaperTapeOutput::Ok(GetPaperTapeOk { tape }))
+    }
+
+    async fn export(
+        &self,
+        _: ExportInput,
+        context: &mut Context,
+    ) -> Result<ExportOutput, HandlerError> {
+        let (variables, evaluations) = {
+            let ledger = lock(&self.0);
+            ledger.snapshot(&owner(context, &ledger)?)
+        };
+        let blob = blob::encode(&Snapshot {
+            variables,
+            evaluations,
+        })?;
+        Ok(ExportOutput::Ok(ExportOk { blob: Bytes(blob) }))
+    }
+
+    async fn import(
+        &self,
+        input: ImportInput,
+        context: &mut Context,
+    ) -> Result<ImportOutput, HandlerError> {
+        // The schema has no error for a blob this server did not write: it answers
+        // `ErrorUnknown_`, and the log says why.
+        let snapshot = blob::decode(&input.blob.0)?;
+        let mut ledger = lock(&self.0);
+        let owner = owner(context, &ledger)?;
+        Ok(
+            match ledger.replace(&owner, snapshot.variables, snapshot.evaluations) {
+                Ok(()) => ImportOutput::Ok(ImportOk {}),
+                Err(Full) => ImportOutput::ErrorUnavailable(ErrorUnavailable {}),
+            },
+        )
+    }
+
+    async fn login(&self, input: LoginInput, _: &mut Context) -> Result<LoginOutput, HandlerError> {
+        let token = new_token()?;
+        Ok(
+            match lock(&self.0).open_session(&input.username, token.clone()) {
+                Ok(true) => LoginOutput::Ok(LoginOk { token }),
+                Ok(false) => {
+                    LoginOutput::ErrorUsernameAlreadyInUse(LoginErrorUsernameAlreadyInUse {})
+                }
+                Err(Full) => LoginOutput::ErrorUnavailable(ErrorUnavailable {}),
+            },
+        )
+    }
+
+    async fn logout(
+        &self,
+        input: LogoutInput,
+        context: &mut Context,
+    ) -> Result<LogoutOutput, HandlerError> {
+        let session = context.extensions.get::<SessionUser>();
+        let Some(SessionUser(user)) = session else {
+            return Err(Refusal::Unauthenticated.into());
+        };
+        if *user != input.username {
+            let why = "this session belongs to another username";
+            return Err(Refusal::unauthorized(why).into());
+        }
+        lock(&self.0).close_session(user);
+        Ok(LogoutOutput::Ok(LogoutOk {}))
+    }
+}
+
+/// A result past the largest number: the schema has no error for it, so the call
+/// answers `ErrorUnknown_`.
+fn out_of_range() -> HandlerError {
+    "the result is too large for a number".into()
+}
+
+/// A session token: random bytes from the operating system, URL-safe base64.
+fn new_token() -> Result<String, HandlerError> {
+    let mut bytes = [0_u8; TOKEN_BYTES];
+    getrandom::fill(&mut bytes).map_err(|error| format!("no random bytes for a token: {error}"))?;
+    Ok(URL_SAFE_NO_PAD.encode(bytes))
+}

@@ -1,0 +1,119 @@
+//! `telepact demo-server`: the calculator the Telepact tutorials call, served over HTTP
+//! POST and WebSocket.
+//!
+//! Its schema (`cli/calculator/`) is compiled into typed Rust by the build script, as a
+//! user's own API would be; the server keeps everything in memory, within a limit.
+
+mod access;
+mod blob;
+mod expression;
+mod functions;
+mod ledger;
+
+// `calculator`: the types and handler trait generated from `cli/calculator/`.
+telepact::include_schema!("calculator");
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+
+use clap::Args;
+use serde_json::Map;
+use telepact::http::{self, HttpOptions};
+use telepact::{
+    BoxFuture, FunctionRouter, HandlerError, Headers, Message, Middleware, ServerBuilder,
+};
+use tower_http::cors::CorsLayer;
+
+use crate::error::CliError;
+use crate::{Outcome, serve};
+use access::SessionAuth;
+use functions::Calculator;
+use ledger::Ledger;
+
+/// The options of `telepact demo-server`.
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// IP address to listen on; the default serves every interface, as the mock does
+    #[arg(long, default_value = "0.0.0.0")]
+    host: IpAddr,
+    /// Port to run the demo server on (0 picks a free one)
+    #[arg(long, default_value_t = 8000)]
+    port: u16,
+    /// Path to expose the API on
+    #[arg(long, default_value = "/api")]
+    path: String,
+    /// Share of calls answered with the service-wide error `ErrorUnavailable`, from 0 to 1
+    #[arg(long, default_value_t = 0.01, value_parser = share)]
+    unavailable_rate: f64,
+    /// Bytes of variables, paper tapes and sessions kept for all callers together;
+    /// past it, saves and logins answer `ErrorUnavailable`
+    #[arg(long, default_value_t = 64 * 1024 * 1024)]
+    memory_limit: usize,
+}
+
+/// Serves the calculator until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
+pub(crate) async fn run(args: &DemoArgs) -> Outcome {
+    crate::logging::to_stderr();
+    let http_options = HttpOptions::default().checked_path(&args.path)?;
+    let server = builder(args.memory_limit, args.unavailable_rate)
+        .build()
+        .map_err(CliError::Demo)?;
+    // Pages of any origin may call it, as they may call the mock.
+    let router = http::router(server, &http_options).layer(CorsLayer::very_permissive());
+    let path = &http_options.path;
+    serve::until_stopped(router, SocketAddr::new(args.host, args.port), |address| {
+        format!("demo server on http://{address}{path} (HTTP POST and WebSocket)")
+    })
+    .await
+}
+
+/// The calculator's server: its handlers, the session hook and the random outages.
+fn builder(memory_limit: usize, unavailable_rate: f64) -> ServerBuilder {
+    let ledger = Arc::new(Mutex::new(Ledger::new(memory_limit)));
+    calculator::server_builder(Calculator(ledger.clone()))
+        .on_auth(SessionAuth(ledger))
+        .middleware(Outages {
+            rate: unavailable_rate,
+        })
+}
+
+/// Answers a share of calls with `ErrorUnavailable` before they reach a handler: the
+/// schema's service-wide error (`errors.Availability`), shown as a real service
+/// would meet it.
+#[derive(Debug, Clone, Copy)]
+struct Outages {
+    rate: f64,
+}
+
+impl Outages {
+    /// Whether this call meets an outage: a uniform draw below the rate.
+    fn strikes(&self) -> bool {
+        let below = |draw: u32| f64::from(draw) < self.rate * f64::from(u32::MAX);
+        self.rate > 0.0 && getrandom::u32().is_ok_and(below)
+    }
+}
+
+impl Middleware for Outages {
+    fn call<'a>(
+        &'a self,
+        request: Message,
+        router: &'a FunctionRouter,
+    ) -> BoxFuture<'a, Result<Message, HandlerError>> {
+        // The standard functions (`fn.ping_`, `fn.api_`: internal, so named with a
+        // trailing `_`) do not have the schema's service-wide errors.
+        let internal = request.target().ends_with('_');
+        if !internal && self.strikes() {
+            let unavailable = Message::new(Headers::new(), "ErrorUnavailable", Map::new());
+            return Box::pin(std::future::ready(Ok(unavailable)));
+        }
+        router.call(request)
+    }
+}
+
+/// A share from 0 to 1.
+fn share(text: &str) -> Result<f64, String> {
+    match text.parse::<f64>() {
+        Ok(share) if (0.0..=1.0).contains(&share) => Ok(share),
+        _ => Err(format!("expected a number from 0 to 1, got `{text}`")),
+    }
+}

@@ -1,0 +1,19 @@
+//! The log of the servers this tool runs (`mock`, `demo-server`): the runtime's
+//! warnings and errors on stderr, such as why an auth hook refused a call or the cause
+//! behind an `ErrorUnknown_`'s case id. `RUST_LOG` sets what is shown (`warn` when it
+//! is unset). The other commands keep stderr to their one error line.
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::LevelFilter;
+
+/// Sends log events to stderr, filtered by `RUST_LOG`.
+pub(crate) fn to_stderr() {
+    let filter = EnvFilter::builder()
+        .with_default_directive(LevelFilter::WARN.into())
+        .from_env_lossy();
+    tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_ansi(crate::colour_on_stderr())
+        .with_env_filter(filter)
+        .init();
+}
