@@ -329,3 +329,13 @@ fn the_unavailable_rate_sets_how_often_a_call_meets_an_outage() {
     assert_eq!(refused.status.code(), Some(2));
     assert!(stderr(&refused).contains("expected a number from 0 to 1"));
 }
+
+#[test]
+fn its_binary_encoding_is_the_one_the_tutorials_show() {
+    // The tutorials' binary page negotiates `"@bin_": [900069279]` with the
+    // reference's demo: the same field names give the same encoding.
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/calculator");
+    let schema = telepact_schema::Schema::from_dir(dir).unwrap();
+    let encoding = telepact::binary::BinaryEncoding::new(&schema);
+    assert_eq!(encoding.checksum(), 900_069_279);
+}
