@@ -6,14 +6,15 @@
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
-/// Sends log events to stderr, filtered by `RUST_LOG`.
+/// Sends log events to stderr, filtered by `RUST_LOG`. Logging is an aid, not the
+/// command's work: if a logger were set already, the command runs on without this one.
 pub(crate) fn to_stderr() {
     let filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::WARN.into())
         .from_env_lossy();
-    tracing_subscriber::fmt()
+    let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(crate::colour_on_stderr())
         .with_env_filter(filter)
-        .init();
+        .try_init();
 }

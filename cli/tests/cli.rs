@@ -84,9 +84,14 @@ struct RunningServer {
 impl RunningServer {
     /// Runs `command` and waits for its READY line.
     fn spawn(mut command: Command) -> RunningServer {
+        command.stderr(Stdio::null());
+        Self::spawn_logging(command)
+    }
+
+    /// Runs `command`, its stderr as the caller set it, and waits for its READY line.
+    fn spawn_logging(mut command: Command) -> RunningServer {
         let mut child = command
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .expect("the binary runs");
         let mut line = String::new();

@@ -339,3 +339,39 @@ fn its_binary_encoding_is_the_one_the_tutorials_show() {
     let encoding = telepact::binary::BinaryEncoding::new(&schema);
     assert_eq!(encoding.checksum(), 900_069_279);
 }
+
+#[test]
+fn its_log_says_why_a_call_failed_and_never_shows_a_token() {
+    let log_path = scratch_dir("demo-log").join("stderr.log");
+    let mut command = telepact_command();
+    command
+        .args(["demo-server", "--port", "0", "--host", "127.0.0.1"])
+        .args(["--unavailable-rate", "0"])
+        .env("RUST_LOG", "warn")
+        .stderr(std::fs::File::create(&log_path).unwrap());
+    let demo = RunningServer::spawn_logging(command);
+    let caller = Caller::of(&demo);
+    let refused = caller.call(json!({"fn.import": {"blob": "AAAA"}}));
+    let case_id = refused["ErrorUnknown_"]["caseId"]
+        .as_str()
+        .expect("a case id");
+    let token = caller.login("ada");
+    let logout = json!({"fn.logout": {"username": "ada"}});
+    let wrong_session = format!("{token}-not");
+    caller.call_in_session(&wrong_session, logout.clone());
+    assert_eq!(caller.call_in_session(&token, logout), OK());
+    assert!(demo.interrupt().success());
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let failure = log.lines().find(|line| line.contains(case_id));
+    let failure = failure.unwrap_or_else(|| panic!("no line with {case_id} in {log}"));
+    assert!(
+        failure.contains("fn.import") && failure.contains("the blob"),
+        "{failure}"
+    );
+    assert!(
+        log.contains("auth hook rejected a request to fn.logout"),
+        "{log}"
+    );
+    assert!(!log.contains(&token), "a token reached the log: {log}");
+}
