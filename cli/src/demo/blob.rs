@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
 
 use super::calculator::Evaluation;
+use super::expression::MAX_NESTING;
 
 /// What a blob holds.
 #[derive(Debug, Serialize, Deserialize)]
@@ -38,11 +39,18 @@ pub(super) fn encode(snapshot: &Snapshot) -> Result<Vec<u8>, BlobError> {
     Ok(bytes)
 }
 
-/// The snapshot in `blob`. The reader refuses nesting past its depth limit, so a
-/// hostile blob cannot exhaust the stack.
+/// How deep the reader may go into a blob, in its own count (two steps for each map or
+/// list entered, one for each value read): 13 for an export whose expressions are
+/// constants or variables, and 4 more for each operation an expression nests (two
+/// maps: the union's tag and its payload). The tests hold it to exports.
+const MAX_BLOB_DEPTH: usize = 13 + 4 * MAX_NESTING;
+
+/// The snapshot in `blob`. Nesting past what an export can hold is refused as it is
+/// read, so a hostile blob cannot exhaust the stack, and every expression imported
+/// nests no deeper than [`MAX_NESTING`].
 pub(super) fn decode(blob: &[u8]) -> Result<Snapshot, BlobError> {
     let mut rest = blob;
-    let pack = rmpv::decode::read_value(&mut rest)?;
+    let pack = rmpv::decode::read_value_with_max_depth(&mut rest, MAX_BLOB_DEPTH)?;
     if !rest.is_empty() {
         return Err(BlobError::Trailing(rest.len()));
     }
@@ -108,4 +116,51 @@ fn float_to_json(float: f64) -> Result<Value, BlobError> {
     Number::from_f64(float)
         .map(Value::Number)
         .ok_or(BlobError::NoJsonForm("a number that is not finite"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::demo::expression::tests::{constant, nested};
+
+    fn snapshot_of(expression: super::super::calculator::Expression) -> Snapshot {
+        let evaluation = Evaluation {
+            expression,
+            result: Some(1.0),
+            timestamp: 1_800_000_000,
+            successful: true,
+        };
+        let variables = BTreeMap::from([("a".to_string(), 1.5)]);
+        Snapshot {
+            variables,
+            evaluations: vec![evaluation],
+        }
+    }
+
+    #[test]
+    fn an_export_reads_back_at_the_deepest_nesting_allowed() {
+        let snapshot = snapshot_of(nested(MAX_NESTING));
+        let read = decode(&encode(&snapshot).unwrap()).unwrap();
+        assert_eq!(read.variables, snapshot.variables);
+        assert_eq!(read.evaluations, snapshot.evaluations);
+    }
+
+    #[test]
+    fn a_blob_nested_deeper_is_refused_as_it_is_read() {
+        let blob = encode(&snapshot_of(nested(MAX_NESTING + 1))).unwrap();
+        assert!(matches!(decode(&blob), Err(BlobError::Syntax(_))));
+    }
+
+    #[test]
+    fn bytes_that_are_not_a_blob_are_refused() {
+        let mut blob = encode(&snapshot_of(constant(2.0))).unwrap();
+        blob.push(0xc0);
+        assert!(matches!(decode(&blob), Err(BlobError::Trailing(1))));
+        assert!(matches!(decode(&[0x90]), Err(BlobError::Shape(_))));
+        assert!(matches!(
+            decode(&[0xc4, 0x01, 0x00]),
+            Err(BlobError::NoJsonForm(_))
+        ));
+        assert!(matches!(decode(&[]), Err(BlobError::Syntax(_))));
+    }
 }

@@ -4,6 +4,28 @@ use std::collections::{BTreeMap, HashSet};
 
 use super::calculator::Expression;
 
+/// How many operations deep an expression may nest. A JSON request cannot nest much
+/// deeper than half this (the JSON reader stops at 128 levels of objects); a binary one
+/// could, and its tape line would then be costly to write out and read back.
+pub(super) const MAX_NESTING: usize = 100;
+
+/// How many operations deep `expression` nests (0 for a constant or a variable),
+/// counted no further than one past [`MAX_NESTING`].
+pub(super) fn nesting(expression: &Expression) -> usize {
+    let (left, right) = match expression {
+        Expression::Constant(_) | Expression::Variable(_) => return 0,
+        Expression::Add(add) => (&add.left, &add.right),
+        Expression::Sub(sub) => (&sub.left, &sub.right),
+        Expression::Mul(mul) => (&mul.left, &mul.right),
+        Expression::Div(div) => (&div.left, &div.right),
+    };
+    let left = nesting(left);
+    if left > MAX_NESTING {
+        return left + 1;
+    }
+    1 + left.max(nesting(right))
+}
+
 /// Why an expression has no value.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Failure {
@@ -168,6 +190,19 @@ pub(super) mod tests {
             evaluate(&expression, &variables),
             Err(Failure::DivisionByZero)
         );
+    }
+
+    /// `n` additions, each inside the left side of the next.
+    pub(in crate::demo) fn nested(n: usize) -> Expression {
+        (0..n).fold(constant(1.0), |inner, _| add(inner, constant(1.0)))
+    }
+
+    #[test]
+    fn nesting_counts_operations_on_the_deepest_side() {
+        assert_eq!(nesting(&variable("a")), 0);
+        assert_eq!(nesting(&add(constant(1.0), nested(3))), 4);
+        assert_eq!(nesting(&nested(MAX_NESTING)), MAX_NESTING);
+        assert!(nesting(&nested(MAX_NESTING + 50)) > MAX_NESTING);
     }
 
     #[test]

@@ -9,7 +9,7 @@ use telepact::{HandlerError, Refusal};
 use super::access::{SessionUser, SharedLedger, lock, owner};
 use super::blob::{self, Snapshot};
 use super::calculator::*;
-use super::expression::{self, Failure};
+use super::expression::{self, Failure, MAX_NESTING};
 use super::ledger::Full;
 
 /// Serves the schema's functions from the shared ledger.
@@ -111,6 +111,12 @@ impl Handler for Calculator {
         input: EvaluateInput,
         context: &mut Context,
     ) -> Result<EvaluateOutput, HandlerError> {
+        // The schema has no error for an expression too deep: it answers `ErrorUnknown_`,
+        // and nothing is kept.
+        if expression::nesting(&input.expression) > MAX_NESTING {
+            let limit = format!("the expression nests deeper than {MAX_NESTING} operations");
+            return Err(limit.into());
+        }
         let mut ledger = lock(&self.0);
         let owner = owner(context, &ledger)?;
         let outcome = expression::evaluate(&input.expression, ledger.variables(&owner));
@@ -231,4 +237,33 @@ fn new_token() -> Result<String, HandlerError> {
     let mut bytes = [0_u8; TOKEN_BYTES];
     getrandom::fill(&mut bytes).map_err(|error| format!("no random bytes for a token: {error}"))?;
     Ok(URL_SAFE_NO_PAD.encode(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use super::*;
+    use crate::demo::expression::tests::nested;
+    use crate::demo::ledger::{Ledger, Owner};
+
+    #[tokio::test]
+    async fn an_expression_nested_too_deep_is_refused_and_not_kept() {
+        let ledger = Arc::new(Mutex::new(Ledger::new(usize::MAX)));
+        let calculator = Calculator(ledger.clone());
+        let evaluate = |expression| EvaluateInput { expression };
+        let deepest = calculator
+            .evaluate(evaluate(nested(MAX_NESTING)), &mut Context::default())
+            .await;
+        assert!(matches!(deepest, Ok(EvaluateOutput::Ok(_))));
+        let deeper = calculator
+            .evaluate(evaluate(nested(MAX_NESTING + 1)), &mut Context::default())
+            .await;
+        let refusal = deeper.err().map(|error| error.to_string());
+        assert_eq!(
+            refusal.as_deref(),
+            Some("the expression nests deeper than 100 operations")
+        );
+        assert_eq!(lock(&ledger).tape(&Owner::Everyone, 10).len(), 1);
+    }
 }
