@@ -117,3 +117,86 @@ fn share(text: &str) -> Result<f64, String> {
         _ => Err(format!("expected a number from 0 to 1, got `{text}`")),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use serde_json::{Value, json};
+    use telepact::random::{GenerateOptions, RandomGenerator};
+    use telepact::schema::{FunctionId, Schema, TypeExpr, TypeKind, TypeName};
+
+    use super::*;
+
+    /// A random call of one of the calculator's functions, with random credentials on
+    /// half of them: `[headers, body]`.
+    fn random_request(schema: &Schema, random: &mut RandomGenerator) -> Value {
+        let options = GenerateOptions::default();
+        let functions: Vec<FunctionId> = schema
+            .functions
+            .iter()
+            .enumerate()
+            .filter(|(_, function)| !function.internal)
+            .map(|(index, _)| FunctionId(index as u32))
+            .collect();
+        let function = functions[random.next_int_below(functions.len() as u32) as usize];
+        let call = TypeExpr {
+            kind: TypeKind::FunctionLink(function),
+            nullable: false,
+        };
+        let body = random.generate(schema, &call, &options);
+        let headers = match (random.next_boolean(), schema.names.get("union.Auth_")) {
+            (true, Some(TypeName::Union(auth))) => {
+                let auth = TypeExpr {
+                    kind: TypeKind::Union(*auth),
+                    nullable: false,
+                };
+                json!({"@auth_": random.generate(schema, &auth, &options)})
+            }
+            _ => json!({}),
+        };
+        json!([headers, body])
+    }
+
+    /// The result tag of an answer.
+    fn tag(answer: &[u8]) -> String {
+        let message: Value = serde_json::from_slice(answer).unwrap_or_default();
+        let body = message.get(1).and_then(Value::as_object);
+        body.and_then(|body| body.keys().next().cloned())
+            .unwrap_or_else(|| format!("not a message: {}", String::from_utf8_lossy(answer)))
+    }
+
+    #[tokio::test]
+    async fn random_valid_calls_get_answers_the_schema_allows() {
+        let server = builder(64 * 1024, 0.0).build().unwrap();
+        let schema = calculator::schema();
+        let mut random = RandomGenerator::new(0, 3);
+        random.set_seed(2026);
+        let mut tags: BTreeMap<String, usize> = BTreeMap::new();
+        for _ in 0..3000 {
+            let request = random_request(&schema, &mut random);
+            let answer = server.process(request.to_string().as_bytes()).await;
+            let tag = tag(&answer.bytes);
+            let expected = !tag.starts_with("ErrorInvalid") && !tag.starts_with("not a");
+            assert!(
+                expected,
+                "{request} was answered {}",
+                String::from_utf8_lossy(&answer.bytes)
+            );
+            *tags.entry(tag).or_default() += 1;
+        }
+        // Every kind of answer is reached: a test that only ever met refusals would pass
+        // the assertion above trivially.
+        for reached in [
+            "Ok_",
+            "ErrorUnauthenticated_",
+            "ErrorUnknown_",
+            "ErrorUnknownVariables",
+        ] {
+            assert!(
+                tags.contains_key(reached),
+                "{reached} never answered: {tags:?}"
+            );
+        }
+    }
+}
