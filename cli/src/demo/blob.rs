@@ -121,7 +121,7 @@ fn float_to_json(float: f64) -> Result<Value, BlobError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::demo::expression::tests::{constant, nested};
+    use crate::demo::expression::tests::{add, constant, nested, variable};
 
     fn snapshot_of(expression: super::super::calculator::Expression) -> Snapshot {
         let evaluation = Evaluation {
@@ -139,10 +139,14 @@ mod tests {
 
     #[test]
     fn an_export_reads_back_at_the_deepest_nesting_allowed() {
-        let snapshot = snapshot_of(nested(MAX_NESTING));
-        let read = decode(&encode(&snapshot).unwrap()).unwrap();
-        assert_eq!(read.variables, snapshot.variables);
-        assert_eq!(read.evaluations, snapshot.evaluations);
+        let with_a_variable_at_the_bottom =
+            (0..MAX_NESTING).fold(variable("x"), |inner, _| add(constant(1.0), inner));
+        for expression in [nested(MAX_NESTING), with_a_variable_at_the_bottom] {
+            let snapshot = snapshot_of(expression);
+            let read = decode(&encode(&snapshot).unwrap()).unwrap();
+            assert_eq!(read.variables, snapshot.variables);
+            assert_eq!(read.evaluations, snapshot.evaluations);
+        }
     }
 
     #[test]
