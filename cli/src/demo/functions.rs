@@ -1,5 +1,7 @@
 //! The calculator's functions.
 
+use std::sync::MutexGuard;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use telepact::clock::{Clock, SystemClock};
@@ -10,11 +12,20 @@ use super::access::{SessionUser, SharedLedger, lock, owner};
 use super::blob::{self, Snapshot};
 use super::calculator::*;
 use super::expression::{self, Failure, MAX_NESTING};
-use super::ledger::Full;
+use super::ledger::{Full, Ledger, Owner};
 
 /// Serves the schema's functions from the shared ledger.
 #[derive(Debug, Clone)]
 pub(super) struct Calculator(pub(super) SharedLedger);
+
+impl Calculator {
+    /// The ledger, locked, and whose variables and paper tape this call uses.
+    fn caller(&self, context: &Context) -> Result<(MutexGuard<'_, Ledger>, Owner), Refusal> {
+        let ledger = lock(&self.0);
+        let owner = owner(context, &ledger)?;
+        Ok((ledger, owner))
+    }
+}
 
 /// How many random bytes a session token holds.
 const TOKEN_BYTES: usize = 16;
@@ -33,8 +44,7 @@ impl Handler for Calculator {
         input: SaveVariableInput,
         context: &mut Context,
     ) -> Result<SaveVariableOutput, HandlerError> {
-        let mut ledger = lock(&self.0);
-        let owner = owner(context, &ledger)?;
+        let (mut ledger, owner) = self.caller(context)?;
         Ok(match ledger.save(&owner, [(input.name, input.value)]) {
             Ok(()) => SaveVariableOutput::Ok(SaveVariableOk {}),
             Err(Full) => SaveVariableOutput::ErrorUnavailable(ErrorUnavailable {}),
@@ -46,8 +56,7 @@ impl Handler for Calculator {
         input: SaveVariablesInput,
         context: &mut Context,
     ) -> Result<SaveVariablesOutput, HandlerError> {
-        let mut ledger = lock(&self.0);
-        let owner = owner(context, &ledger)?;
+        let (mut ledger, owner) = self.caller(context)?;
         Ok(match ledger.save(&owner, input.variables) {
             Ok(()) => SaveVariablesOutput::Ok(SaveVariablesOk {}),
             Err(Full) => SaveVariablesOutput::ErrorUnavailable(ErrorUnavailable {}),
@@ -59,8 +68,8 @@ impl Handler for Calculator {
         input: GetVariableInput,
         context: &mut Context,
     ) -> Result<GetVariableOutput, HandlerError> {
-        let ledger = lock(&self.0);
-        let value = ledger.variable(&owner(context, &ledger)?, &input.name);
+        let (ledger, owner) = self.caller(context)?;
+        let value = ledger.variable(&owner, &input.name);
         let variable = value.map(|value| Variable {
             name: input.name,
             value,
@@ -73,8 +82,8 @@ impl Handler for Calculator {
         _: GetVariablesInput,
         context: &mut Context,
     ) -> Result<GetVariablesOutput, HandlerError> {
-        let ledger = lock(&self.0);
-        let variables = ledger.variables(&owner(context, &ledger)?);
+        let (ledger, owner) = self.caller(context)?;
+        let variables = ledger.variables(&owner);
         let variables = variables.iter().map(|(name, &value)| Variable {
             name: name.clone(),
             value,
@@ -89,8 +98,7 @@ impl Handler for Calculator {
         input: DeleteVariableInput,
         context: &mut Context,
     ) -> Result<DeleteVariableOutput, HandlerError> {
-        let mut ledger = lock(&self.0);
-        let owner = owner(context, &ledger)?;
+        let (mut ledger, owner) = self.caller(context)?;
         ledger.delete(&owner, [input.name.as_str()]);
         Ok(DeleteVariableOutput::Ok(DeleteVariableOk {}))
     }
@@ -100,8 +108,7 @@ impl Handler for Calculator {
         input: DeleteVariablesInput,
         context: &mut Context,
     ) -> Result<DeleteVariablesOutput, HandlerError> {
-        let mut ledger = lock(&self.0);
-        let owner = owner(context, &ledger)?;
+        let (mut ledger, owner) = self.caller(context)?;
         ledger.delete(&owner, input.names.iter().map(String::as_str));
         Ok(DeleteVariablesOutput::Ok(DeleteVariablesOk {}))
     }
@@ -117,8 +124,7 @@ impl Handler for Calculator {
             let limit = format!("the expression nests deeper than {MAX_NESTING} operations");
             return Err(limit.into());
         }
-        let mut ledger = lock(&self.0);
-        let owner = owner(context, &ledger)?;
+        let (mut ledger, owner) = self.caller(context)?;
         let outcome = expression::evaluate(&input.expression, ledger.variables(&owner));
         let evaluation = Evaluation {
             expression: input.expression,
@@ -156,8 +162,8 @@ impl Handler for Calculator {
         let limit = input
             .limit
             .map_or(usize::MAX, |limit| usize::try_from(limit).unwrap_or(0));
-        let ledger = lock(&self.0);
-        let tape = ledger.tape(&owner(context, &ledger)?, limit);
+        let (ledger, owner) = self.caller(context)?;
+        let tape = ledger.tape(&owner, limit);
         Ok(GetPaperTapeOutput::Ok(GetPaperTapeOk { tape }))
     }
 
@@ -167,8 +173,8 @@ impl Handler for Calculator {
         context: &mut Context,
     ) -> Result<ExportOutput, HandlerError> {
         let (variables, evaluations) = {
-            let ledger = lock(&self.0);
-            ledger.snapshot(&owner(context, &ledger)?)
+            let (ledger, owner) = self.caller(context)?;
+            ledger.snapshot(&owner)
         };
         let blob = blob::encode(&Snapshot {
             variables,
@@ -185,8 +191,7 @@ impl Handler for Calculator {
         // The schema has no error for a blob this server did not write: it answers
         // `ErrorUnknown_`, and the log says why.
         let snapshot = blob::decode(&input.blob.0)?;
-        let mut ledger = lock(&self.0);
-        let owner = owner(context, &ledger)?;
+        let (mut ledger, owner) = self.caller(context)?;
         Ok(
             match ledger.replace(&owner, snapshot.variables, snapshot.evaluations) {
                 Ok(()) => ImportOutput::Ok(ImportOk {}),
@@ -245,7 +250,6 @@ mod tests {
 
     use super::*;
     use crate::demo::expression::tests::nested;
-    use crate::demo::ledger::{Ledger, Owner};
 
     #[tokio::test]
     async fn an_expression_nested_too_deep_is_refused_and_not_kept() {
