@@ -14,6 +14,8 @@ Usage: differential.py MODE REFERENCE_PORT OUR_PORT COUNT SEED OUT.jsonl
   MODE mock:   COUNT sessions of 3 to 15 requests from mock.json, a third of them
                mutated (the mock server, schemas/example; stubs and calls cleared
                before each session)
+  MODE demo:   COUNT sessions of 4 to 16 calls to the two CLIs' `demo-server`, a third
+               of them mutated (see demo.py)
 
 Answers are compared as the conformance README says: JSON equality (1 equals 1.0), the
 cases of a validation error as a multiset, `ErrorUnknown_` by its tag alone and
@@ -31,6 +33,9 @@ import re
 import sys
 
 import msgpack
+
+import demo
+from values import leaves
 
 CONFORMANCE = os.environ.get('TELEPACT_CONFORMANCE_DIR', '')
 
@@ -236,18 +241,6 @@ class Mutator:
         return request
 
 
-def leaves(value):
-    """Every value inside `value` that is neither an object nor a list."""
-    if isinstance(value, dict):
-        for inner in value.values():
-            yield from leaves(inner)
-    elif isinstance(value, list):
-        for inner in value:
-            yield from leaves(inner)
-    else:
-        yield value
-
-
 def numbers(value):
     return (v for v in leaves(value) if isinstance(v, (int, float)) and not isinstance(v, bool))
 
@@ -272,7 +265,8 @@ def category(requests, reference, ours):
             and (schema_failures(reference) is None
                  or same(without_locations(reference), without_locations(ours))):
         # README "Known limits": integer literals past 64 bits read as floats here (in a
-        # schema's text, too: the columns after one move).
+        # schema's text, too: the columns after one move), so a whole float past 64 bits
+        # (`1e308`) is taken for one.
         return 'integers past 64 bits'
     if 'ErrorUnknown_' in json.dumps(reference) and 'ErrorUnknown_' not in json.dumps(ours):
         return 'the reference fails on input we refuse or answer'
@@ -421,6 +415,23 @@ CLEAR = [json.dumps([{}, {'fn.clearStubs_': {}}]).encode(),
          json.dumps([{}, {'fn.clearCalls_': {}}]).encode()]
 
 
+def sender(mode, ports, codec):
+    """A function that sends one request to both servers and returns the body sent
+    and their answers, made comparable; for `demo`, a new one for each session."""
+    if mode == 'demo':
+        exchange = demo.Exchange(ports, post)
+
+        def send(request):
+            body, answers = exchange.send(request)
+            return body, [comparable(a) for a in answers]
+        return send
+
+    def send(request):
+        body = codec.encode(request)
+        return body, [comparable(codec.decode(post(port, body))) for port in ports]
+    return send
+
+
 def main():
     mode, reference, ours, count, seed, out = sys.argv[1:7]
     ports, count, mutator = (int(reference), int(ours)), int(count), Mutator(int(seed))
@@ -429,6 +440,8 @@ def main():
         sessions = mock_sessions(count, mutator)
     elif mode == 'schema':
         sessions = schema_requests(count, mutator)
+    elif mode == 'demo':
+        sessions = demo.sessions(count, mutator)
     else:
         file = 'auth.json' if mode == 'auth' else 'server.json'
         sessions = single_requests(file, count, mutator)
@@ -445,15 +458,16 @@ def main():
                 for body in CLEAR:
                     for port in ports:
                         post(port, body)
+            send = sender(mode, ports, codec)
             for index, request in enumerate(session):
-                body = codec.encode(request)
-                answers = [comparable(codec.decode(post(port, body))) for port in ports]
+                body, answers = send(request)
                 sent += 1
                 if same(*answers):
                     continue
                 # The rest of a session says nothing more once the states may differ.
                 requests = session[:index + 1]
-                why = category(requests, *answers) or 'unexplained'
+                why = (mode == 'demo' and demo.category(requests, *answers)) \
+                    or category(requests, *answers) or 'unexplained'
                 tally[why] = tally.get(why, 0) + 1
                 report.write(json.dumps({'category': why, 'requests': requests,
                                          'sent': base64.b64encode(body).decode(),

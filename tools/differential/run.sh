@@ -3,11 +3,12 @@
 # `telepact`, `telepact-cli`): the conformance test server (in JSON and in binary), its
 # auth variant, its schema validator and the mock server, on the reference library and
 # on this runtime (`conformance_server`), sent the same mutated conformance requests;
+# both tools' `demo-server`, sent the same sessions of calls (as many as the mock's);
 # then both tools' `compare` on the same random schema edits. Prints one line per mode:
 # what was sent, the differences, and each difference's known reason; exits 1 if any
 # difference has none. Every difference is kept in OUT_DIR/<mode>.jsonl.
 #
-# Usage: tools/differential/run.sh [requests (default 20000)] [mock sessions (default 2000)]
+# Usage: tools/differential/run.sh [requests (default 20000)] [mock and demo sessions (default 2000)]
 #                                  [schema pairs (default 500)] [seed (default 1)]
 # Env:   TELEPACT_CONFORMANCE_DIR (default ../shared/telepact-conformance), CARGO_TARGET_DIR,
 #        DIFF_VENV (the reference library's virtualenv, made on first use; default
@@ -74,6 +75,32 @@ start() {
     exit 1
 }
 
+# Starts the reference CLI's demo-server, which takes a port but does not say when it
+# listens, on a free port, and sets PORT once it answers.
+start_reference_demo() {
+    PORT="$("$VENV/bin/python" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')"
+    "$VENV/bin/telepact" demo-server --port "$PORT" >"$(mktemp -p "$OUT_DIR")" 2>&1 &
+    PIDS+=($!)
+    for _ in $(seq 300); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && return 0
+        sleep 0.1
+    done
+    echo "the reference demo-server did not start on port $PORT" >&2
+    exit 1
+}
+
+# Runs the `demo` mode, `$1` sessions, then stops both demo servers.
+run_demo() {
+    local reference ours
+    start_reference_demo
+    reference="$PORT"
+    start "$TARGET_DIR/release/telepact" demo-server --host 127.0.0.1 --port 0 --unavailable-rate 0
+    ours="$PORT"
+    "$VENV/bin/python" "$HERE/differential.py" demo "$reference" "$ours" "$1" "$SEED" \
+        "$OUT_DIR/demo.jsonl" || status=1
+    stop_servers
+}
+
 # Runs mode `$1` against schema folder `$2` with server flag `$3` (or none), `$4` times,
 # then stops both servers.
 run_mode() {
@@ -93,6 +120,7 @@ run_mode binary example "" "$REQUESTS"
 run_mode auth auth --auth "$REQUESTS"
 run_mode schema parse --validate-schemas "$REQUESTS"
 run_mode mock example --mock "$SESSIONS"
+run_demo "$SESSIONS"
 TELEPACT_CONFORMANCE_DIR="$CONFORMANCE" "$VENV/bin/python" "$HERE/compare.py" "$VENV/bin/telepact" \
     "$TARGET_DIR/release/telepact" "$PAIRS" "$SEED" "$OUT_DIR/compare.jsonl" || status=1
 echo "differences kept in $OUT_DIR" >&2

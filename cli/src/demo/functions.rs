@@ -118,13 +118,13 @@ impl Handler for Calculator {
         input: EvaluateInput,
         context: &mut Context,
     ) -> Result<EvaluateOutput, HandlerError> {
+        let (mut ledger, owner) = self.caller(context)?;
         // The schema has no error for an expression too deep: it answers `ErrorUnknown_`,
         // and nothing is kept.
         if expression::nesting(&input.expression) > MAX_NESTING {
             let limit = format!("the expression nests deeper than {MAX_NESTING} operations");
             return Err(limit.into());
         }
-        let (mut ledger, owner) = self.caller(context)?;
         let outcome = expression::evaluate(&input.expression, ledger.variables(&owner));
         let evaluation = Evaluation {
             expression: input.expression,
@@ -188,8 +188,10 @@ impl Handler for Calculator {
         input: ImportInput,
         context: &mut Context,
     ) -> Result<ImportOutput, HandlerError> {
+        // A caller it cannot place is refused as for any other call, whatever the blob.
+        drop(self.caller(context)?);
         // The schema has no error for a blob this server did not write: it answers
-        // `ErrorUnknown_`, and the log says why.
+        // `ErrorUnknown_`, and the log says why. Decoded without holding the lock.
         let snapshot = blob::decode(&input.blob.0)?;
         let (mut ledger, owner) = self.caller(context)?;
         Ok(
@@ -269,5 +271,20 @@ mod tests {
             Some("the expression nests deeper than 100 operations")
         );
         assert_eq!(lock(&ledger).tape(&Owner::Everyone, 10).len(), 1);
+
+        // A caller it cannot place is refused as such, however deep the expression.
+        let mut stranger = Context::default();
+        let session = serde_json::json!({"Session": {"token": "not-a-token"}});
+        stranger.raw_headers.insert("@auth_".to_string(), session);
+        let refused = calculator
+            .evaluate(evaluate(nested(MAX_NESTING + 1)), &mut stranger)
+            .await;
+        let refusal = refused
+            .err()
+            .and_then(|error| error.downcast::<Refusal>().ok());
+        assert!(
+            matches!(refusal.as_deref(), Some(Refusal::Unauthenticated)),
+            "{refusal:?}"
+        );
     }
 }

@@ -37,7 +37,8 @@ pub(crate) struct DemoArgs {
     #[arg(long, default_value = "0.0.0.0")]
     host: IpAddr,
     /// Port to run the demo server on (0 picks a free one)
-    #[arg(long, default_value_t = 8000)]
+    // The reference's demo-server reads the mock's variable too.
+    #[arg(long, default_value_t = 8000, env = "MOCK_SERVER_PORT")]
     port: u16,
     /// Path to expose the API on
     #[arg(long, default_value = "/api")]

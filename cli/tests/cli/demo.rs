@@ -17,6 +17,17 @@ fn start_demo(extra: &[&str]) -> RunningServer {
     RunningServer::spawn(command)
 }
 
+#[test]
+fn takes_its_port_from_the_reference_environment_variable() {
+    let mut command = telepact_command();
+    command
+        .args(["demo-server", "--host", "127.0.0.1"])
+        .env("MOCK_SERVER_PORT", "0");
+    let demo = RunningServer::spawn(command);
+    let pong = Caller::of(&demo).call(json!({"fn.ping_": {}}));
+    assert_eq!(pong, OK());
+}
+
 /// Calls the demo as the tutorials do, one JSON message at a time.
 struct Caller {
     client: Client,
@@ -283,6 +294,14 @@ fn an_export_imports_elsewhere_and_other_bytes_are_refused() {
     }
     let unchanged = caller.call_as("cy", json!({"fn.getVariables": {}}));
     assert_eq!(unchanged, read);
+
+    // A caller it cannot place is refused before the blob is read, as for any call.
+    let unauthenticated =
+        json!({"ErrorUnauthenticated_": {"message!": "Valid authentication is required."}});
+    for blob in [blob.as_str(), "kA=="] {
+        let stranger = caller.call_in_session("not-a-token", import(blob));
+        assert_eq!(stranger, unauthenticated, "{blob}");
+    }
 }
 
 #[test]
