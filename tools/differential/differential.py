@@ -33,6 +33,7 @@ import re
 import sys
 
 import msgpack
+from telepact.internal.binary.UnpackBody import unpack_body
 
 import demo
 from values import leaves
@@ -75,15 +76,21 @@ class JsonCodec:
 class BinaryCodec:
     """Requests that ask for binary answers (`@bin_` with the servers' checksum), half
     of them sent as MessagePack and some packed (`@pac_`); answers read back with the
-    encoding's field names, so they compare as JSON answers do."""
+    encoding's field names, so they compare as JSON answers do. With `unpack`, packed
+    answers are read back into maps (by the reference library's unpacker) before
+    that; without, packed rows are compared as they are."""
 
-    def __init__(self, encoding, random_source):
+    def __init__(self, encoding, random_source, unpack=False):
+        self.encoding = encoding
         self.checksum = encoding['@bin_']
         self.ids = encoding['@enc_']
         self.names = {number: name for name, number in self.ids.items()}
         self.random = random_source
+        self.unpack = unpack
 
     def encode(self, request):
+        if not isinstance(request[0], dict):
+            return json.dumps(request).encode()  # no headers to ask for binary in
         headers = dict(request[0], **{'@bin_': self.checksum})
         if self.random.random() < 0.3:
             headers['@pac_'] = True
@@ -105,7 +112,11 @@ class BinaryCodec:
         if data[:1] == b'[':
             return from_json(data)
         try:
-            return self.with_names(msgpack.unpackb(data, raw=False, strict_map_key=False))
+            answer = msgpack.unpackb(data, raw=False, strict_map_key=False)
+            if self.unpack and isinstance(answer, list) and len(answer) == 2 \
+                    and isinstance(answer[1], dict):
+                answer[1] = unpack_body(answer[1])
+            return self.with_names(answer)
         except ValueError:
             return {'not MessagePack': base64.b64encode(data[:200]).decode()}
 
@@ -415,11 +426,15 @@ CLEAR = [json.dumps([{}, {'fn.clearStubs_': {}}]).encode(),
          json.dumps([{}, {'fn.clearCalls_': {}}]).encode()]
 
 
-def sender(mode, ports, codec):
+def sender(mode, ports, codec, random_source):
     """A function that sends one request to both servers and returns the body sent
-    and their answers, made comparable; for `demo`, a new one for each session."""
+    and their answers, made comparable; for `demo`, a new one for each session, which
+    sends JSON or, half the time, asks for binary answers."""
     if mode == 'demo':
-        exchange = demo.Exchange(ports, post)
+        # Packed answers are unpacked, so that what demo.py sets aside is found.
+        binary = BinaryCodec(codec.encoding, random_source, unpack=True)
+        chosen = binary if random_source.random() < 0.5 else JsonCodec()
+        exchange = demo.Exchange(ports, post, chosen, random_source)
 
         def send(request):
             body, answers = exchange.send(request)
@@ -445,10 +460,10 @@ def main():
     else:
         file = 'auth.json' if mode == 'auth' else 'server.json'
         sessions = single_requests(file, count, mutator)
-    if mode == 'binary':
+    if mode in ('binary', 'demo'):
         encoding = binary_encoding(ports)
         if encoding is None:
-            print('binary: the two servers offer different encodings (checksum or field ids)')
+            print(f'{mode}: the two servers offer different encodings (checksum or field ids)')
             sys.exit(1)
         codec = BinaryCodec(encoding, mutator.random)
     sent, tally = 0, {}
@@ -458,7 +473,7 @@ def main():
                 for body in CLEAR:
                     for port in ports:
                         post(port, body)
-            send = sender(mode, ports, codec)
+            send = sender(mode, ports, codec, mutator.random)
             for index, request in enumerate(session):
                 body, answers = send(request)
                 sent += 1
