@@ -13,9 +13,9 @@ Usage: differential.py MODE REFERENCE_PORT OUR_PORT COUNT SEED OUT.jsonl
                edited at random; the failures (reason, path, row and column) compared
   MODE mock:   COUNT sessions of 3 to 15 requests from mock.json, a third of them
                mutated (the mock server, schemas/example; stubs and calls cleared
-               before each session)
+               before each session); half the sessions ask for binary answers
   MODE demo:   COUNT sessions of 4 to 16 calls to the two CLIs' `demo-server`, a third
-               of them mutated (see demo.py)
+               of them mutated, half the sessions binary (see demo.py)
 
 Answers are compared as the conformance README says: JSON equality (1 equals 1.0), the
 cases of a validation error as a multiset, `ErrorUnknown_` by its tag alone and
@@ -428,13 +428,14 @@ CLEAR = [json.dumps([{}, {'fn.clearStubs_': {}}]).encode(),
 
 def sender(mode, ports, codec, random_source):
     """A function that sends one request to both servers and returns the body sent
-    and their answers, made comparable; for `demo`, a new one for each session, which
-    sends JSON or, half the time, asks for binary answers."""
-    if mode == 'demo':
+    and their answers, made comparable. `mock` and `demo` sessions get a new one each,
+    which sends JSON or, half the time, asks for binary answers."""
+    if mode in ('mock', 'demo'):
         # Packed answers are unpacked, so that what demo.py sets aside is found.
         binary = BinaryCodec(codec.encoding, random_source, unpack=True)
-        chosen = binary if random_source.random() < 0.5 else JsonCodec()
-        exchange = demo.Exchange(ports, post, chosen, random_source)
+        codec = binary if random_source.random() < 0.5 else JsonCodec()
+    if mode == 'demo':
+        exchange = demo.Exchange(ports, post, codec, random_source)
 
         def send(request):
             body, answers = exchange.send(request)
@@ -460,7 +461,7 @@ def main():
     else:
         file = 'auth.json' if mode == 'auth' else 'server.json'
         sessions = single_requests(file, count, mutator)
-    if mode in ('binary', 'demo'):
+    if mode in ('binary', 'mock', 'demo'):
         encoding = binary_encoding(ports)
         if encoding is None:
             print(f'{mode}: the two servers offer different encodings (checksum or field ids)')
