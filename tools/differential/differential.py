@@ -5,7 +5,8 @@ value wrapped or moved), so they reach the corners between the vectors.
 
 Usage: differential.py MODE REFERENCE_PORT OUR_PORT COUNT SEED OUT.jsonl
   MODE server: COUNT mutated requests from server.json (the test server, schemas/example)
-  MODE auth:   COUNT mutated requests from auth.json (the test server, schemas/auth)
+  MODE auth:   COUNT mutated requests from auth.json (the test server, schemas/auth),
+               half of them asking for binary answers
   MODE binary: as `server`, every request asking for binary answers (`@bin_`), about half
                of them sent as MessagePack and a third packed (`@pac_`)
   MODE schema: COUNT schemas loaded through `fn.validateSchema` (schemas/parse, started
@@ -428,9 +429,9 @@ CLEAR = [json.dumps([{}, {'fn.clearStubs_': {}}]).encode(),
 
 def sender(mode, ports, codec, random_source):
     """A function that sends one request to both servers and returns the body sent
-    and their answers, made comparable. `mock` and `demo` sessions get a new one each,
-    which sends JSON or, half the time, asks for binary answers."""
-    if mode in ('mock', 'demo'):
+    and their answers, made comparable. `auth`, `mock` and `demo` sessions get a new
+    one each, which sends JSON or, half the time, asks for binary answers."""
+    if mode in ('auth', 'mock', 'demo'):
         # Packed answers are unpacked, so that what demo.py sets aside is found.
         binary = BinaryCodec(codec.encoding, random_source, unpack=True)
         codec = binary if random_source.random() < 0.5 else JsonCodec()
@@ -461,7 +462,7 @@ def main():
     else:
         file = 'auth.json' if mode == 'auth' else 'server.json'
         sessions = single_requests(file, count, mutator)
-    if mode in ('binary', 'mock', 'demo'):
+    if mode in ('binary', 'auth', 'mock', 'demo'):
         encoding = binary_encoding(ports)
         if encoding is None:
             print(f'{mode}: the two servers offer different encodings (checksum or field ids)')
