@@ -81,6 +81,8 @@ class Session:
         return {'@auth_': {'Session': {'token': token}}}
 
     def call(self):
+        """A call of a random function, with random arguments and `@auth_`;
+        `fn.evaluate`, which has the most to compare, twice as often as the others."""
         choice = self.random
         function, argument = choice.choice([
             ('fn.add', lambda: {'x': self.number(), 'y': self.number()}),
