@@ -82,7 +82,6 @@ class BinaryCodec:
     that; without, packed rows are compared as they are."""
 
     def __init__(self, encoding, random_source, unpack=False):
-        self.encoding = encoding
         self.checksum = encoding['@bin_']
         self.ids = encoding['@enc_']
         self.names = {number: name for name, number in self.ids.items()}
@@ -427,14 +426,16 @@ CLEAR = [json.dumps([{}, {'fn.clearStubs_': {}}]).encode(),
          json.dumps([{}, {'fn.clearCalls_': {}}]).encode()]
 
 
-def sender(mode, ports, codec, random_source):
+# Modes whose sessions are sent as JSON or, half of them, asking for binary answers.
+MIXED = ('auth', 'mock', 'demo')
+
+
+def sender(mode, ports, codec, binary, random_source):
     """A function that sends one request to both servers and returns the body sent
-    and their answers, made comparable. `auth`, `mock` and `demo` sessions get a new
-    one each, which sends JSON or, half the time, asks for binary answers."""
-    if mode in ('auth', 'mock', 'demo'):
-        # Packed answers are unpacked, so that what demo.py sets aside is found.
-        binary = BinaryCodec(codec.encoding, random_source, unpack=True)
-        codec = binary if random_source.random() < 0.5 else JsonCodec()
+    and their answers, made comparable: through `codec`, or for a session of a mixed
+    mode, through `binary` half the time."""
+    if mode in MIXED and random_source.random() < 0.5:
+        codec = binary
     if mode == 'demo':
         exchange = demo.Exchange(ports, post, codec, random_source)
 
@@ -462,12 +463,17 @@ def main():
     else:
         file = 'auth.json' if mode == 'auth' else 'server.json'
         sessions = single_requests(file, count, mutator)
-    if mode in ('binary', 'auth', 'mock', 'demo'):
+    binary = None
+    if mode == 'binary' or mode in MIXED:
         encoding = binary_encoding(ports)
         if encoding is None:
             print(f'{mode}: the two servers offer different encodings (checksum or field ids)')
             sys.exit(1)
-        codec = BinaryCodec(encoding, mutator.random)
+        # The binary run compares packed rows as they are; the mixed ones unpack them,
+        # so that what demo.py sets aside is found.
+        binary = BinaryCodec(encoding, mutator.random, unpack=mode in MIXED)
+        if mode == 'binary':
+            codec = binary
     sent, tally = 0, {}
     with open(out, 'w') as report:
         for session in sessions:
@@ -475,7 +481,7 @@ def main():
                 for body in CLEAR:
                     for port in ports:
                         post(port, body)
-            send = sender(mode, ports, codec, mutator.random)
+            send = sender(mode, ports, codec, binary, mutator.random)
             for index, request in enumerate(session):
                 body, answers = send(request)
                 sent += 1

@@ -191,7 +191,8 @@ impl Handler for Calculator {
         // A caller it cannot place is refused as for any other call, whatever the blob.
         drop(self.caller(context)?);
         // The schema has no error for a blob this server did not write: it answers
-        // `ErrorUnknown_`, and the log says why. Decoded without holding the lock.
+        // `ErrorUnknown_`, and the log says why. Decoded without holding the lock, so
+        // the caller is placed again after: its session may have ended meanwhile.
         let snapshot = blob::decode(&input.blob.0)?;
         let (mut ledger, owner) = self.caller(context)?;
         Ok(
