@@ -1,7 +1,8 @@
-//! Feeds arbitrary bytes to `Server::process`: it must answer, never panic. A JSON
-//! request that asks for a binary answer (`@bin_`, perhaps `@pac_`) and gets one is
-//! asked again without those headers: the binary answer, read back through the
-//! schema's ids and unpacked, must say what the JSON answer says.
+//! Feeds arbitrary bytes to `Server::process`: it must answer, never panic. A request
+//! that uses binary is asked again in JSON without the headers that ask for it, and both
+//! answers must say the same: a JSON request answered in binary (`@bin_`, perhaps
+//! `@pac_`), its answer read back through the schema's ids and unpacked; and a
+//! MessagePack request the server read, itself read the same way.
 
 #![no_main]
 
@@ -11,8 +12,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use libfuzzer_sys::fuzz_target;
 use serde_json::{Map, Number, Value};
-use telepact::binary::BinaryEncoding;
 use telepact::binary::pack::unpack;
+use telepact::binary::{BinaryEncoding, is_msgpack};
 use telepact::schema::Schema;
 use telepact::{Encoding, FunctionRouter, HandlerError, Message, Response, Server};
 
@@ -28,8 +29,8 @@ const SCHEMA: &str = r#"[
   {"headers.Trace": {"@trace": "string"}, "->": {"@spent": "integer"}}
 ]"#;
 
-/// The headers that ask for, or come with, a binary answer; and the JSON answer's
-/// names of its `bytes`, which a binary answer carries raw.
+/// The headers only a binary answer has, and a JSON answer's names of its `bytes`
+/// (which a binary answer carries raw): set aside when answers are compared.
 const ENCODING_HEADERS: [&str; 4] = ["@bin_", "@enc_", "@pac_", "@base64_"];
 
 fn schema() -> Schema {
@@ -60,12 +61,10 @@ fn server() -> &'static Server {
 fuzz_target!(|data: &[u8]| {
     let answer = run(server().process(data));
     assert_one_body_entry(&answer);
-    if answer.encoding == Encoding::Binary
-        && let Some(as_json) = as_json_request(data)
-    {
+    if let Some(as_json) = same_request_in_json(data, &answer) {
         let json_answer = run(server().process(as_json.as_bytes()));
         assert_eq!(
-            read_binary(&answer),
+            read_answer(&answer),
             read_json(&json_answer),
             "{}",
             String::from_utf8_lossy(data)
@@ -73,12 +72,88 @@ fuzz_target!(|data: &[u8]| {
     }
 });
 
-/// The JSON request `data` without the headers that ask for a binary answer; `None`
-/// when `data` is not a JSON message.
-fn as_json_request(data: &[u8]) -> Option<String> {
-    let message: Value = serde_json::from_slice(data).ok()?;
-    message.get(0)?.as_object()?;
-    Some(without_encoding_headers(message).to_string())
+/// `data` as a JSON request without `@bin_`, when its answer is to be compared with
+/// `answer`: a JSON request answered in binary, or a MessagePack request the server
+/// read (not refused for its framing or its `@bin_`) that holds no raw bytes (which
+/// JSON could not tell from text outside a `bytes` field). Other headers stay: in JSON
+/// too they are checked, and echoed or not, as the protocol says.
+fn same_request_in_json(data: &[u8], answer: &Response) -> Option<String> {
+    let mut message = if is_msgpack(data) {
+        if refused_as_binary(answer) {
+            return None;
+        }
+        binary_request(data)?
+    } else if answer.encoding == Encoding::Binary {
+        serde_json::from_slice(data).ok()?
+    } else {
+        return None;
+    };
+    // A binary request may nest deeper than JSON's reader allows (serde_json's
+    // recursion limit, 128): such a request has no JSON twin to compare with.
+    if nesting(&message) > JSON_NESTING {
+        return None;
+    }
+    message.get_mut(0)?.as_object_mut()?.remove("@bin_");
+    Some(message.to_string())
+}
+
+/// Nesting that JSON's reader takes with room to spare.
+const JSON_NESTING: usize = 100;
+
+/// How deep `value`'s lists and objects nest.
+fn nesting(value: &Value) -> usize {
+    match value {
+        Value::Array(items) => 1 + items.iter().map(nesting).max().unwrap_or(0),
+        Value::Object(entries) => 1 + entries.values().map(nesting).max().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// Whether a binary request's answer refuses what only binary has: its framing
+/// (`ErrorParseFailure_`) or its `@bin_` header.
+fn refused_as_binary(answer: &Response) -> bool {
+    let Some(message) = json_message(answer) else {
+        return false;
+    };
+    let Some((tag, payload)) = message
+        .get(1)
+        .and_then(Value::as_object)
+        .and_then(|body| body.iter().next())
+    else {
+        return false;
+    };
+    let at_bin = |case: &Value| case.pointer("/path/0") == Some(&Value::from("@bin_"));
+    let cases = payload.get("cases").and_then(Value::as_array);
+    tag == "ErrorParseFailure_"
+        || (tag == "ErrorInvalidRequestHeaders_"
+            && cases.is_some_and(|cases| cases.iter().any(at_bin)))
+}
+
+/// A JSON answer's message; `None` for a binary answer.
+fn json_message(answer: &Response) -> Option<Value> {
+    match answer.encoding {
+        Encoding::Json => serde_json::from_slice(&answer.bytes).ok(),
+        Encoding::Binary => None,
+    }
+}
+
+/// A MessagePack request as JSON: its body's ids named, unpacked when it says so.
+fn binary_request(data: &[u8]) -> Option<Value> {
+    let message = rmpv::decode::read_value(&mut &data[..]).ok()?;
+    let (headers, body) = headers_and_body(message)?;
+    let headers = to_json(headers, Reading::REQUEST_HEADERS)?;
+    let packed = headers.get("@pac_") == Some(&Value::Bool(true));
+    let body = if packed { unpack(body).ok()? } else { body };
+    let body = to_json(body, Reading::REQUEST_BODY)?;
+    Some(Value::Array(vec![headers, body]))
+}
+
+/// An answer's message as JSON, in either encoding.
+fn read_answer(answer: &Response) -> Value {
+    match answer.encoding {
+        Encoding::Json => read_json(answer),
+        Encoding::Binary => read_binary(answer),
+    }
 }
 
 /// A JSON answer's message, without the headers only one encoding has.
@@ -92,14 +167,20 @@ fn read_json(answer: &Response) -> Value {
 /// base64; without the headers only one encoding has.
 fn read_binary(answer: &Response) -> Value {
     let message = rmpv::decode::read_value(&mut &answer.bytes[..]).expect("MessagePack");
-    let rmpv::Value::Array(mut parts) = message else {
-        panic!("a binary answer is [headers, body]");
-    };
-    let body = parts.pop().expect("a body");
+    let (headers, body) = headers_and_body(message).expect("a binary answer is [headers, body]");
     let body = unpack(body).expect("a packed body unpacks");
-    parts.push(body);
-    let message = to_json(rmpv::Value::Array(parts)).expect("every value has JSON");
-    without_encoding_headers(message)
+    let headers = to_json(headers, Reading::ANSWER_HEADERS).expect("headers have JSON");
+    let body = to_json(body, Reading::ANSWER_BODY).expect("the body has JSON");
+    without_encoding_headers(Value::Array(vec![headers, body]))
+}
+
+/// The two parts of a MessagePack message, `[headers, body]`.
+fn headers_and_body(message: rmpv::Value) -> Option<(rmpv::Value, rmpv::Value)> {
+    let rmpv::Value::Array(parts) = message else {
+        return None;
+    };
+    let [headers, body] = <[rmpv::Value; 2]>::try_from(parts).ok()?;
+    Some((headers, body))
 }
 
 /// `message` without [`ENCODING_HEADERS`] among its headers.
@@ -112,9 +193,38 @@ fn without_encoding_headers(mut message: Value) -> Value {
     message
 }
 
-/// A MessagePack value as JSON, integer keys named through the schema's encoding;
-/// `None` for what JSON cannot hold (or an id the encoding lacks).
-fn to_json(value: rmpv::Value) -> Option<Value> {
+/// How [`to_json`] reads one part of a message.
+#[derive(Clone, Copy)]
+struct Reading {
+    /// Integer map keys are ids of the schema's encoding (a body's); otherwise only
+    /// text keys are read.
+    ids: bool,
+    /// Raw bytes are read as base64 text; otherwise they leave the part unread.
+    bytes: bool,
+}
+
+impl Reading {
+    const REQUEST_HEADERS: Reading = Reading {
+        ids: false,
+        bytes: false,
+    };
+    const REQUEST_BODY: Reading = Reading {
+        ids: true,
+        bytes: false,
+    };
+    const ANSWER_HEADERS: Reading = Reading {
+        ids: false,
+        bytes: true,
+    };
+    const ANSWER_BODY: Reading = Reading {
+        ids: true,
+        bytes: true,
+    };
+}
+
+/// A MessagePack value as JSON, read as `reading` says; `None` for what JSON cannot
+/// hold (or an id the encoding lacks).
+fn to_json(value: rmpv::Value, reading: Reading) -> Option<Value> {
     Some(match value {
         rmpv::Value::Nil => Value::Null,
         rmpv::Value::Boolean(flag) => Value::Bool(flag),
@@ -125,22 +235,27 @@ fn to_json(value: rmpv::Value) -> Option<Value> {
         rmpv::Value::F32(float) => Value::Number(Number::from_f64(f64::from(float))?),
         rmpv::Value::F64(float) => Value::Number(Number::from_f64(float)?),
         rmpv::Value::String(text) => Value::String(text.into_str()?),
-        rmpv::Value::Binary(bytes) => Value::String(STANDARD.encode(bytes)),
-        rmpv::Value::Array(items) => {
-            Value::Array(items.into_iter().map(to_json).collect::<Option<_>>()?)
-        }
+        rmpv::Value::Binary(bytes) if reading.bytes => Value::String(STANDARD.encode(bytes)),
+        rmpv::Value::Array(items) => Value::Array(
+            items
+                .into_iter()
+                .map(|item| to_json(item, reading))
+                .collect::<Option<_>>()?,
+        ),
         rmpv::Value::Map(entries) => {
             let mut map = Map::new();
             for (key, item) in entries {
                 let name = match key {
                     rmpv::Value::String(text) => text.into_str()?,
-                    rmpv::Value::Integer(id) => encoding().name(id.as_u64()?)?.to_string(),
+                    rmpv::Value::Integer(id) if reading.ids => {
+                        encoding().name(id.as_u64()?)?.to_string()
+                    }
                     _ => return None,
                 };
-                map.insert(name, to_json(item)?);
+                map.insert(name, to_json(item, reading)?);
             }
             Value::Object(map)
         }
-        rmpv::Value::Ext(..) => return None,
+        rmpv::Value::Binary(_) | rmpv::Value::Ext(..) => return None,
     })
 }
