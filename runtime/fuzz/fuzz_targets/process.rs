@@ -82,7 +82,7 @@ fn same_request_in_json(data: &[u8], answer: &Response) -> Option<String> {
         if refused_as_binary(answer) {
             return None;
         }
-        binary_request(data)?
+        message_as_json(data, false)?
     } else if answer.encoding == Encoding::Binary {
         serde_json::from_slice(data).ok()?
     } else {
@@ -137,14 +137,22 @@ fn json_message(answer: &Response) -> Option<Value> {
     }
 }
 
-/// A MessagePack request as JSON: its body's ids named, unpacked when it says so.
-fn binary_request(data: &[u8]) -> Option<Value> {
-    let message = rmpv::decode::read_value(&mut &data[..]).ok()?;
-    let (headers, body) = headers_and_body(message)?;
-    let headers = to_json(headers, Reading::REQUEST_HEADERS)?;
+/// A MessagePack message as JSON: its body's ids named through the schema's encoding,
+/// its tables unpacked when its headers say `@pac_`, and raw bytes as base64 text when
+/// `bytes_as_text`; `None` for anything else JSON cannot hold.
+fn message_as_json(data: &[u8], bytes_as_text: bool) -> Option<Value> {
+    let rmpv::Value::Array(parts) = rmpv::decode::read_value(&mut &data[..]).ok()? else {
+        return None;
+    };
+    let [headers, body] = <[rmpv::Value; 2]>::try_from(parts).ok()?;
+    let part = |ids| Reading {
+        ids,
+        bytes: bytes_as_text,
+    };
+    let headers = to_json(headers, part(false))?;
     let packed = headers.get("@pac_") == Some(&Value::Bool(true));
     let body = if packed { unpack(body).ok()? } else { body };
-    let body = to_json(body, Reading::REQUEST_BODY)?;
+    let body = to_json(body, part(true))?;
     Some(Value::Array(vec![headers, body]))
 }
 
@@ -163,24 +171,11 @@ fn read_json(answer: &Response) -> Value {
     without_encoding_headers(message)
 }
 
-/// A binary answer's message as JSON: names for ids, tables unpacked, `bytes` as
-/// base64; without the headers only one encoding has.
+/// A binary answer's message as JSON (see [`message_as_json`]), without the headers
+/// only one encoding has.
 fn read_binary(answer: &Response) -> Value {
-    let message = rmpv::decode::read_value(&mut &answer.bytes[..]).expect("MessagePack");
-    let (headers, body) = headers_and_body(message).expect("a binary answer is [headers, body]");
-    let body = unpack(body).expect("a packed body unpacks");
-    let headers = to_json(headers, Reading::ANSWER_HEADERS).expect("headers have JSON");
-    let body = to_json(body, Reading::ANSWER_BODY).expect("the body has JSON");
-    without_encoding_headers(Value::Array(vec![headers, body]))
-}
-
-/// The two parts of a MessagePack message, `[headers, body]`.
-fn headers_and_body(message: rmpv::Value) -> Option<(rmpv::Value, rmpv::Value)> {
-    let rmpv::Value::Array(parts) = message else {
-        return None;
-    };
-    let [headers, body] = <[rmpv::Value; 2]>::try_from(parts).ok()?;
-    Some((headers, body))
+    let message = message_as_json(&answer.bytes, true).expect("a binary answer reads as JSON");
+    without_encoding_headers(message)
 }
 
 /// `message` without [`ENCODING_HEADERS`] among its headers.
@@ -201,25 +196,6 @@ struct Reading {
     ids: bool,
     /// Raw bytes are read as base64 text; otherwise they leave the part unread.
     bytes: bool,
-}
-
-impl Reading {
-    const REQUEST_HEADERS: Reading = Reading {
-        ids: false,
-        bytes: false,
-    };
-    const REQUEST_BODY: Reading = Reading {
-        ids: true,
-        bytes: false,
-    };
-    const ANSWER_HEADERS: Reading = Reading {
-        ids: false,
-        bytes: true,
-    };
-    const ANSWER_BODY: Reading = Reading {
-        ids: true,
-        bytes: true,
-    };
 }
 
 /// A MessagePack value as JSON, read as `reading` says; `None` for what JSON cannot
