@@ -3,9 +3,9 @@
 //!
 //! Decoding into `rmpv` values first and converting them afterwards allocated every
 //! string and container twice; for a 1,200-item body that was half of a binary call.
-//! The rules are `rmpv::decode::read_value`'s, so what the frame accepts is unchanged:
-//! the same nesting limit (counted the same way), the reserved marker `0xc1` read as
-//! nil, strings checked for UTF-8 only when converted.
+//! The syntax is `rmpv::decode::read_value`'s (the reserved marker `0xc1` read as nil,
+//! strings checked for UTF-8 only when converted); the nesting limit is JSON's, so a
+//! message reads the same in either encoding.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
@@ -15,6 +15,7 @@ use serde_json::{Map, Value};
 use super::convert::{DecodeError, float_to_json};
 use super::encoding::BinaryEncoding;
 use crate::message::{HEADER_ROOM, Headers};
+use crate::validate::JSON_NESTING_LIMIT;
 
 /// Why bytes are not one MessagePack value.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
@@ -22,8 +23,8 @@ pub(crate) enum SyntaxError {
     /// The bytes end inside a value.
     #[error("unexpected end of input")]
     UnexpectedEnd,
-    /// Containers nest deeper than `rmpv` reads.
-    #[error("nesting deeper than {} levels", rmpv::decode::MAX_DEPTH)]
+    /// Maps and lists nest deeper than a JSON message may.
+    #[error("maps and lists nested deeper than {JSON_NESTING_LIMIT} levels")]
     TooDeep,
 }
 
@@ -33,19 +34,21 @@ pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
 }
 
-/// How deep a value may still nest, spent as `rmpv` spends it: one per value, one more
-/// for a container's items, two for a string's or an extension's data, one for binary.
+/// How many more maps and lists may open. A message nests no deeper in MessagePack
+/// than `serde_json` reads it in JSON ([`JSON_NESTING_LIMIT`]), so the same message gets
+/// the same answer in either encoding; a limit this low also keeps the recursion far
+/// inside a thread's stack.
 #[derive(Clone, Copy)]
 struct Depth(u16);
 
 impl Depth {
-    const MAX: Depth = Depth(rmpv::decode::MAX_DEPTH as u16);
+    /// The headers or the body: an item of the message's frame, the first list.
+    const FRAME_ITEM: Depth = Depth(JSON_NESTING_LIMIT - 1);
 
-    fn spend(self, levels: u16) -> Result<Depth, SyntaxError> {
-        self.0
-            .checked_sub(levels)
-            .map(Depth)
-            .ok_or(SyntaxError::TooDeep)
+    /// The depth inside one more map or list.
+    #[inline]
+    fn enter(self) -> Result<Depth, SyntaxError> {
+        self.0.checked_sub(1).map(Depth).ok_or(SyntaxError::TooDeep)
     }
 }
 
@@ -180,13 +183,13 @@ impl<'a> Reader<'a> {
     /// Steps over one value, checking its syntax, and returns its bytes.
     #[cfg(test)]
     fn skip_value(&mut self) -> Result<&'a [u8], SyntaxError> {
-        self.skip_within(Depth::MAX)
+        self.skip_within(Depth(JSON_NESTING_LIMIT))
     }
 
-    /// `skip_value` for an item of the top-level array just read by
-    /// [`Reader::array_len`], with the nesting `rmpv` has left at that level.
+    /// `skip_value` for an item of the message's frame, whose array
+    /// [`Reader::array_len`] has just read.
     pub(crate) fn skip_item(&mut self) -> Result<&'a [u8], SyntaxError> {
-        self.skip_within(Depth::MAX.spend(2)?)
+        self.skip_within(Depth::FRAME_ITEM)
     }
 
     fn skip_within(&mut self, depth: Depth) -> Result<&'a [u8], SyntaxError> {
@@ -196,30 +199,23 @@ impl<'a> Reader<'a> {
     }
 
     fn skip(&mut self, depth: Depth) -> Result<(), SyntaxError> {
-        let depth = depth.spend(1)?;
         match self.head()? {
-            Head::Str(len) => {
-                depth.spend(2)?;
-                self.take(len)?;
-            }
-            Head::Bin(len) => {
-                depth.spend(1)?;
+            Head::Str(len) | Head::Bin(len) => {
                 self.take(len)?;
             }
             Head::Ext(len) => {
-                depth.spend(2)?;
                 // The extension's type byte, then its data.
                 self.take(1)?;
                 self.take(len)?;
             }
             Head::Array(len) => {
-                let items = depth.spend(1)?;
+                let items = depth.enter()?;
                 for _ in 0..len {
                     self.skip(items)?;
                 }
             }
             Head::Map(len) => {
-                let entries = depth.spend(1)?;
+                let entries = depth.enter()?;
                 for _ in 0..len {
                     self.skip(entries)?;
                     self.skip(entries)?;
@@ -230,30 +226,16 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// Reads the map that starts here as a JSON object (see [`Reader::json`]).
+    /// Reads a message's body, the map that starts here, as a JSON object (see
+    /// [`Reader::json`]), nested as deep as an item of the frame may.
     pub(crate) fn json_object(
         &mut self,
         encoding: Option<&BinaryEncoding>,
     ) -> Result<Map<String, Value>, DecodeError> {
-        match self.json(encoding, Depth::MAX)? {
-            Value::Object(object) => Ok(object),
-            _ => Err(DecodeError::Malformed("not a map".into())),
-        }
-    }
-
-    /// [`Reader::json_object`] for an item of the top-level array just read by
-    /// [`Reader::array_len`], with the nesting `rmpv` has left at that level.
-    pub(crate) fn json_object_item(
-        &mut self,
-        encoding: Option<&BinaryEncoding>,
-    ) -> Result<Map<String, Value>, DecodeError> {
-        if !self.at_map()? {
+        let Head::Map(len) = self.head()? else {
             return Err(DecodeError::Malformed("not a map".into()));
-        }
-        match self.json(encoding, Depth::MAX.spend(2)?)? {
-            Value::Object(object) => Ok(object),
-            _ => Err(DecodeError::Malformed("not a map".into())),
-        }
+        };
+        self.entries(len, encoding, Depth::FRAME_ITEM.enter()?, 0)
     }
 
     /// Reads one value as JSON: integer keys become the encoding's names (without an
@@ -264,29 +246,21 @@ impl<'a> Reader<'a> {
         encoding: Option<&BinaryEncoding>,
         depth: Depth,
     ) -> Result<Value, DecodeError> {
-        let depth = depth.spend(1)?;
         Ok(match self.head()? {
             Head::Nil => Value::Null,
             Head::Bool(flag) => Value::Bool(flag),
             Head::Unsigned(int) => Value::from(int),
             Head::Signed(int) => Value::from(int),
             Head::Float(float) => float_to_json(float)?,
-            Head::Str(len) => {
-                depth.spend(2)?;
-                Value::String(self.text(len)?)
-            }
-            Head::Bin(len) => {
-                depth.spend(1)?;
-                Value::String(BASE64.encode(self.take(len)?))
-            }
+            Head::Str(len) => Value::String(self.text(len)?),
+            Head::Bin(len) => Value::String(BASE64.encode(self.take(len)?)),
             Head::Ext(len) => {
-                depth.spend(2)?;
                 let kind = i8::from_be_bytes(self.array()?);
                 self.take(len)?;
                 return Err(DecodeError::UnexpectedExtension(kind));
             }
             Head::Array(len) => {
-                let items_depth = depth.spend(1)?;
+                let items_depth = depth.enter()?;
                 // Never trust a declared length for an allocation: each item takes a byte.
                 let mut items = Vec::with_capacity(len.min(self.bytes.len()));
                 for _ in 0..len {
@@ -294,7 +268,7 @@ impl<'a> Reader<'a> {
                 }
                 Value::Array(items)
             }
-            Head::Map(len) => Value::Object(self.entries(len, encoding, depth.spend(1)?, 0)?),
+            Head::Map(len) => Value::Object(self.entries(len, encoding, depth.enter()?, 0)?),
         })
     }
 
@@ -302,18 +276,17 @@ impl<'a> Reader<'a> {
     /// [`HEADER_ROOM`] more, which the server and the auth
     /// hook add to a request.
     pub(crate) fn headers(&mut self) -> Result<Headers, DecodeError> {
-        let depth = Depth::MAX.spend(1)?;
         let Head::Map(len) = self.head()? else {
             return Err(DecodeError::Malformed("not a map".into()));
         };
-        let depth = depth.spend(1)?;
+        let depth = Depth::FRAME_ITEM.enter()?;
         if len == 0 {
             return Ok(Headers::new());
         }
         // Never trust a declared length for an allocation: each entry takes two bytes.
         let mut headers = Headers::with_capacity(len.min(self.bytes.len() / 2) + HEADER_ROOM);
         for _ in 0..len {
-            let name = self.key(None, depth)?;
+            let name = self.key(None)?;
             let value = self.json(None, depth)?;
             headers.insert(name, value);
         }
@@ -333,7 +306,7 @@ impl<'a> Reader<'a> {
         let room = if len == 0 { 0 } else { room };
         let mut object = Map::with_capacity(len.min(self.bytes.len() / 2) + room);
         for _ in 0..len {
-            let key = self.key(encoding, depth)?;
+            let key = self.key(encoding)?;
             let value = self.json(encoding, depth)?;
             object.insert(key, value);
         }
@@ -348,18 +321,10 @@ impl<'a> Reader<'a> {
     }
 
     /// A map key as a field name: a string as it is, an integer through `encoding`.
-    fn key(
-        &mut self,
-        encoding: Option<&BinaryEncoding>,
-        depth: Depth,
-    ) -> Result<String, DecodeError> {
+    fn key(&mut self, encoding: Option<&BinaryEncoding>) -> Result<String, DecodeError> {
         let start = *self;
-        let depth = depth.spend(1)?;
         let wide = match self.head()? {
-            Head::Str(len) => {
-                depth.spend(2)?;
-                return self.text(len);
-            }
+            Head::Str(len) => return self.text(len),
             Head::Unsigned(int) => i128::from(int),
             Head::Signed(int) => i128::from(int),
             _ => return Err(DecodeError::UnsupportedKey(start.describe())),
@@ -409,7 +374,7 @@ pub(super) mod tests {
     /// makes of them.
     fn both(bytes: &[u8]) -> (Result<Value, DecodeError>, Result<Value, DecodeError>) {
         let encoding = encoding();
-        let direct = Reader::new(bytes).json(Some(&encoding), Depth::MAX);
+        let direct = Reader::new(bytes).json(Some(&encoding), Depth(JSON_NESTING_LIMIT));
         let tree = rmpv::decode::read_value(&mut &bytes[..]).unwrap();
         (direct, pack_to_json(tree, Some(&encoding)))
     }
@@ -472,7 +437,7 @@ pub(super) mod tests {
     fn invalid_utf8_is_refused_when_converted() {
         let bytes = [0xa1, 0xff];
         assert_eq!(Reader::new(&bytes).skip_value(), Ok(&bytes[..]));
-        let direct = Reader::new(&bytes).json(None, Depth::MAX);
+        let direct = Reader::new(&bytes).json(None, Depth(JSON_NESTING_LIMIT));
         assert_eq!(direct, Err(DecodeError::InvalidUtf8));
     }
 
@@ -484,64 +449,64 @@ pub(super) mod tests {
         assert_eq!(direct, converted);
     }
 
+    /// A value of `depth` maps and lists, alternately, around `nil`: in MessagePack and
+    /// in JSON text.
+    fn nested(depth: usize) -> (Vec<u8>, String) {
+        let (mut bytes, mut text) = (Vec::new(), String::new());
+        for level in 0..depth {
+            if level % 2 == 0 {
+                bytes.push(0x91);
+                text.push('[');
+            } else {
+                bytes.extend([0x81, 0xa1, b'a']);
+                text.push_str("{\"a\":");
+            }
+        }
+        bytes.push(0xc0);
+        text.push_str("null");
+        for level in (0..depth).rev() {
+            text.push(if level % 2 == 0 { ']' } else { '}' });
+        }
+        (bytes, text)
+    }
+
     #[test]
-    fn nesting_is_limited_where_rmpv_limits_it() {
-        with_a_large_stack(nesting_limits);
-    }
-
-    /// rmpv's unoptimised recursion needs more than a test thread's stack.
-    fn with_a_large_stack(test: fn()) {
-        std::thread::Builder::new()
-            .stack_size(256 << 20)
-            .spawn(test)
-            .unwrap()
-            .join()
-            .unwrap();
-    }
-
-    fn nesting_limits() {
-        for depth in [100, 340, 341, 342, 343, 511, 512, 513, 1024] {
-            let mut bytes = vec![0x91; depth];
-            bytes.push(0xa1);
-            bytes.push(b'x');
-            let rmpv_reads = rmpv::decode::read_value(&mut &bytes[..]).is_ok();
+    fn maps_and_lists_nest_as_deep_as_serde_json_reads_them() {
+        for depth in [100, 126, 127, 128, 129, 511, 100_000] {
+            let (bytes, text) = nested(depth);
+            let json_reads = serde_json::from_str::<Value>(&text).is_ok();
+            assert_eq!(json_reads, depth <= 127, "depth {depth}");
             let skipped = Reader::new(&bytes).skip_value();
-            assert_eq!(skipped.is_ok(), rmpv_reads, "depth {depth}");
-            if !rmpv_reads {
+            let read = Reader::new(&bytes).json(None, Depth(JSON_NESTING_LIMIT));
+            assert_eq!(skipped.is_ok(), json_reads, "depth {depth}");
+            assert_eq!(read.is_ok(), json_reads, "depth {depth}");
+            if !json_reads {
                 assert_eq!(skipped, Err(SyntaxError::TooDeep));
+                assert_eq!(read, Err(SyntaxError::TooDeep.into()));
             }
         }
     }
 
     #[test]
-    fn items_of_the_frame_nest_as_deep_as_rmpv_reads_them() {
-        with_a_large_stack(frame_nesting_limits);
-    }
-
-    fn frame_nesting_limits() {
-        for depth in [508, 509, 510, 511] {
-            // [{}, {"a": [[..[nil]..]]}]
+    fn the_frame_counts_as_a_level_of_its_items() {
+        for depth in [124, 125, 126] {
+            // [{}, {"a": [{"a": ..nil..}]}]: the frame, the body and `depth` more.
+            let (value, text) = nested(depth);
             let mut bytes = vec![0x92, 0x80, 0x81, 0xa1, b'a'];
-            bytes.extend(std::iter::repeat_n(0x91, depth));
-            bytes.push(0xc0);
-            let rmpv_reads = rmpv::decode::read_value(&mut &bytes[..]).is_ok();
+            bytes.extend(value);
+            let text = format!("[{{}}, {{\"a\": {text}}}]");
+            let json_reads = serde_json::from_str::<Value>(&text).is_ok();
+            assert_eq!(json_reads, depth <= 125, "depth {depth}");
+
             let mut reader = Reader::new(&bytes);
             assert_eq!(reader.array_len(), Ok(Some(2)));
-            reader.skip_item().unwrap();
-            assert_eq!(reader.skip_item().is_ok(), rmpv_reads, "depth {depth}");
-        }
-    }
-
-    #[test]
-    fn the_deepest_nesting_fits_a_test_threads_stack() {
-        for depth in [511, 5000] {
-            let mut bytes = vec![0x91; depth];
-            bytes.push(0xc0);
-            let skipped = Reader::new(&bytes).skip_value().is_ok();
-            let read = Reader::new(&bytes).json(None, Depth::MAX).is_ok();
+            assert_eq!(reader.headers(), Ok(Headers::new()));
+            let skipped = reader.skip_item();
+            assert_eq!(skipped.is_ok(), json_reads, "depth {depth}");
+            let mut reader = Reader::new(&bytes[2..]);
             assert_eq!(
-                (skipped, read),
-                (depth == 511, depth == 511),
+                reader.json_object(None).is_ok(),
+                json_reads,
                 "depth {depth}"
             );
         }
@@ -555,7 +520,7 @@ pub(super) mod tests {
             Reader::new(&bytes).skip_value(),
             Err(SyntaxError::UnexpectedEnd)
         );
-        let direct = Reader::new(&bytes).json(None, Depth::MAX);
+        let direct = Reader::new(&bytes).json(None, Depth(JSON_NESTING_LIMIT));
         assert!(
             matches!(direct, Err(DecodeError::Malformed(_))),
             "{direct:?}"

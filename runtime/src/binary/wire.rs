@@ -100,7 +100,7 @@ pub(crate) fn read_in_one_walk<'e>(
             }
         }
     }
-    let body = reader.json_object_item(Some(&**encoding)).ok()?;
+    let body = reader.json_object(Some(&**encoding)).ok()?;
     reader
         .rest()
         .is_empty()

@@ -523,3 +523,52 @@ proptest! {
         }
     }
 }
+
+/// `fn.echo`'s request with its lists and objects nested `depth` deep in all, from the
+/// frame down: lists in `any!`, or items in items' `next!`, which packing turns into
+/// rows.
+fn nested_requests(depth: usize) -> [Value; 2] {
+    let mut any = json!([]);
+    for _ in 4..depth {
+        any = json!([any]);
+    }
+    let mut item = json!({"id": 0});
+    for id in 5..depth {
+        item = json!({"id": id, "next!": item});
+    }
+    [
+        json!([{}, {"fn.echo": {"items": [], "any!": any}}]),
+        json!([{}, {"fn.echo": {"items": [item]}}]),
+    ]
+}
+
+#[test]
+fn a_message_nests_as_deep_in_binary_as_in_json() {
+    use telepact::binary::{ServerBinary, encode_request, is_msgpack};
+    let (server, rt) = (server(), runtime());
+    let binary = ServerBinary::new(Schema::from_text(SCHEMA).expect("schema loads"));
+    for depth in [100, 126, 127, 128, 129, 400, 600] {
+        for request in nested_requests(depth) {
+            let text = serde_json::to_vec(&request).unwrap();
+            let json_answer: Value =
+                serde_json::from_slice(&rt.block_on(server.process(&text)).bytes).unwrap();
+            let accepted = json_answer[1].get("Ok_").is_some();
+            assert_eq!(accepted, depth <= 127, "depth {depth}: {json_answer}");
+            for packed in [false, true] {
+                let mut headers = serde_json::Map::new();
+                headers.insert("@bin_".into(), json!([binary.checksum()]));
+                headers.insert("@pac_".into(), json!(packed));
+                let body = request[1].as_object().unwrap().clone();
+                let message = Message::from_body(headers.into(), body);
+                let bytes = encode_request(&message, binary.encoding(), packed).unwrap();
+                let answer = rt.block_on(server.process(&bytes)).bytes;
+                // A request refused before its encoding is known is answered in JSON.
+                let answer = match is_msgpack(&answer) {
+                    true => binary.decode_request(&answer).unwrap().to_json(),
+                    false => serde_json::from_slice(&answer).unwrap(),
+                };
+                assert_eq!(answer[1], json_answer[1], "depth {depth}, packed {packed}");
+            }
+        }
+    }
+}

@@ -53,15 +53,15 @@ where
 }
 
 /// How many arrays and maps `serde_json` opens at most on the path from a message's
-/// root to any value (its default recursion limit).
+/// root to any value (its default recursion limit); the MessagePack reader keeps to it
+/// too, so a message reads the same in either encoding.
 pub(crate) const JSON_NESTING_LIMIT: u16 = 127;
 
 /// How many maps and lists a function's arguments may nest, themselves included: as
 /// many as the value path reads in a JSON request, on whose path from the message's
 /// root the array and the body's map come first. The typed value's own `Deserialize`
 /// recurses along the data, with frames this reader cannot bound (about 5 KB a level
-/// unoptimised); a deeper value is left to the value path, which reads binary
-/// requests deeper and refuses JSON ones.
+/// unoptimised); a deeper value is left to the value path, which refuses it.
 const NESTING_LIMIT: u16 = JSON_NESTING_LIMIT - 2;
 
 /// The schema, and how many more maps and lists may open below this point.
