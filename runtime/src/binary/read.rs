@@ -340,8 +340,15 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The value that starts here as `rmpv` displays it, for an error message.
+    /// The value that starts here as `rmpv` displays it, for an error message. Its
+    /// nesting is checked first: `rmpv` recurses as deep as 1,024 levels, which overflows
+    /// a thread's stack in an unoptimised build, and the bytes may not have been checked
+    /// yet (a request read in one walk).
     fn describe(mut self) -> String {
+        let mut value = self;
+        if let Err(error) = value.skip(Depth(JSON_NESTING_LIMIT)) {
+            return error.to_string();
+        }
         rmpv::decode::read_value(&mut self.bytes)
             .map_or_else(|error| error.to_string(), |value| value.to_string())
     }
@@ -439,6 +446,20 @@ pub(super) mod tests {
         assert_eq!(Reader::new(&bytes).skip_value(), Ok(&bytes[..]));
         let direct = Reader::new(&bytes).json(None, Depth(JSON_NESTING_LIMIT));
         assert_eq!(direct, Err(DecodeError::InvalidUtf8));
+    }
+
+    #[test]
+    fn a_key_nested_past_the_limit_is_described_by_the_limit() {
+        // {[[..nil..]]: nil}, the key nested deeper than `rmpv` reads on a test thread's
+        // stack, unoptimised.
+        let mut bytes = vec![0x81];
+        bytes.extend(std::iter::repeat_n(0x91, 1_000));
+        bytes.extend([0xc0, 0xc0]);
+        let described = SyntaxError::TooDeep.to_string();
+        let direct = Reader::new(&bytes).json(None, Depth(JSON_NESTING_LIMIT));
+        assert_eq!(direct, Err(DecodeError::UnsupportedKey(described.clone())));
+        let headers = Reader::new(&bytes).headers();
+        assert_eq!(headers, Err(DecodeError::UnsupportedKey(described)));
     }
 
     #[test]

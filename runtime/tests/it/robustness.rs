@@ -572,3 +572,19 @@ fn a_message_nests_as_deep_in_binary_as_in_json() {
         }
     }
 }
+
+#[test]
+fn a_deeply_nested_map_key_is_a_parse_failure_not_a_stack_overflow() {
+    let (server, rt) = (server(), runtime());
+    for depth in [100, 1_000, 100_000] {
+        // [{[[..nil..]]: nil}, {}]: a header whose key is a list, nested `depth` deep.
+        let mut bytes = vec![0x92, 0x81];
+        bytes.extend(std::iter::repeat_n(0x91, depth));
+        bytes.extend([0xc0, 0xc0, 0x80]);
+        assert_eq!(
+            result_tag(&server, &rt, &bytes),
+            "ErrorParseFailure_",
+            "depth {depth}"
+        );
+    }
+}
