@@ -333,7 +333,7 @@ fn print_rerun_if_changed(dir: &Path) -> Result<(), Error> {
 
 /// Writes the parts of a split module into `dir` and removes the `.rs` files of parts
 /// that are no longer generated.
-fn write_parts(dir: &Path, parts: &[(String, String)]) -> Result<(), Error> {
+pub(crate) fn write_parts(dir: &Path, parts: &[(String, String)]) -> Result<(), Error> {
     for (name, content) in parts {
         write_if_changed(&dir.join(name), content)?;
     }

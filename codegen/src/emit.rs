@@ -1,16 +1,20 @@
 //! Assembles the generated file and formats it with prettyplease.
 
+use std::path::Path;
+
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
 use syn::parse::Parser;
 use telepact_schema::Schema;
 
+use crate::builder::{write_if_changed, write_parts};
 use crate::depth::{self, BoxedFields};
 use crate::docs::doc_attrs;
 use crate::error::Error;
 use crate::externs::Externs;
 use crate::names::{ident, snake_name};
 use crate::plan::{Item, ItemId, Plan, Shape};
+use crate::split::split_file;
 
 /// Options resolved into tokens, shared by the emitters.
 #[derive(Debug, Clone)]
@@ -223,8 +227,19 @@ const MODULE_ALLOWS: &str = "dead_code, missing_docs, unreachable_pub, \
 
 /// The source of the runtime's `typed::standard` module: the standard definitions'
 /// types (`fn.ping_`, `fn.api_`, the validation and auth errors, ...), once for every
-/// schema. The runtime keeps a copy, which a test compares with this.
-pub fn generate_standard() -> Result<String, Error> {
+/// schema. The runtime keeps a copy, which a test compares with this: `standard.rs`
+/// written into `dir`, its items one file per type in `standard.parts/`, as
+/// [`Builder::compile_dir`](crate::Builder::compile_dir) writes a schema's module. A
+/// file is rewritten only when its content changes.
+pub fn compile_standard(dir: impl AsRef<Path>) -> Result<(), Error> {
+    let dir = dir.as_ref();
+    let output = split_file(standard_module()?, "standard.parts");
+    write_parts(&dir.join("standard.parts"), &output.parts)?;
+    write_if_changed(&dir.join("standard.rs"), &output.main)
+}
+
+/// The runtime's `typed::standard` module, before it is split.
+fn standard_module() -> Result<Generated, Error> {
     // Declaring `union.Auth_` brings in the auth definitions too.
     let schema = Schema::from_text(r#"[{"union.Auth_": [{"Token": {"token": "string"}}]}]"#)?;
     let mut options = Options::new("crate", &[], false, false)?;
@@ -253,7 +268,7 @@ pub fn generate_standard() -> Result<String, Error> {
 
 "
     );
-    Ok(header + &space_items(&prettyplease::unparse(&file)))
+    Ok(Generated { header, file })
 }
 
 /// The generated Rust for `schema`: one module named after `source` (the schema

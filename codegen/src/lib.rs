@@ -75,7 +75,7 @@
 //! # // What `telepact::include_schema!("api");` brings in after the build script above
 //! # // for the bakery's schema: its golden copy, so this example compiles against it.
 //! # mod generated {
-//! #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/generated/bakery.rs"));
+//! #     include!(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/generated/api.rs"));
 //! # }
 //! # use generated::api;
 //! # #[derive(Clone)]
@@ -151,4 +151,4 @@ pub use builder::{Builder, configure, write_if_changed};
 pub use error::Error;
 
 #[doc(hidden)]
-pub use emit::generate_standard;
+pub use emit::compile_standard;

@@ -28,13 +28,30 @@ pub(crate) struct SplitOutput {
 /// Splits `generated` (one `pub mod`) into parts kept in the directory `parts_dir`,
 /// named relative to the main file's directory.
 pub(crate) fn split(generated: Generated, parts_dir: &str) -> SplitOutput {
+    split_with(generated, parts_dir, |parts, items| {
+        for item in items {
+            if let Item::Mod(module) = item {
+                parts.split_module(module, "");
+            }
+        }
+    })
+}
+
+/// [`split`] for a module file (the runtime's `typed::standard`): its own items.
+pub(crate) fn split_file(generated: Generated, parts_dir: &str) -> SplitOutput {
+    split_with(generated, parts_dir, |parts, items| {
+        parts.split_items(items, "")
+    })
+}
+
+fn split_with(
+    generated: Generated,
+    parts_dir: &str,
+    split_items: impl FnOnce(&mut Parts, &mut Vec<Item>),
+) -> SplitOutput {
     let Generated { header, mut file } = generated;
     let mut parts = Parts::new(parts_dir);
-    for item in &mut file.items {
-        if let Item::Mod(module) = item {
-            parts.split_module(module, "");
-        }
-    }
+    split_items(&mut parts, &mut file.items);
     let main = format!("{header}{}", format_items(file.items));
     SplitOutput {
         main,
@@ -69,9 +86,13 @@ impl Parts {
     /// its inner attributes, imports and one `include!` per part in their place.
     /// Part names of a submodule's items start with its name (`select.MyShiftOk.rs`).
     fn split_module(&mut self, module: &mut syn::ItemMod, prefix: &str) {
-        let Some((_, items)) = module.content.as_mut() else {
-            return;
-        };
+        if let Some((_, items)) = module.content.as_mut() {
+            self.split_items(items, prefix);
+        }
+    }
+
+    /// [`Parts::split_module`] for the items of a module.
+    fn split_items(&mut self, items: &mut Vec<Item>, prefix: &str) {
         let mut kept = Vec::new();
         for mut item in std::mem::take(items) {
             match &mut item {

@@ -3,7 +3,7 @@
 
 #![deny(warnings)]
 
-include!("../generated/bakery.rs");
+include!("../generated/api.rs");
 
 use api::*;
 use serde_json::{Value, json};

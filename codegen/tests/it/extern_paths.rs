@@ -1,5 +1,5 @@
 //! Schema types mapped to hand-written Rust types (`extern_path`): the till schema's
-//! generated code (`tests/generated/till.rs`, options in `snapshots::extern_path_schema`)
+//! generated code (`tests/generated/till.rs` and its parts, options in `snapshots::extern_path_schema`)
 //! compiles against the types below without warnings, uses them wherever the schema
 //! refers to the mapped types, derives only what they declare, and its wire form still
 //! passes the schema's validation.
@@ -46,8 +46,14 @@ fn euros(cents: i64) -> Money {
     }
 }
 
+/// The generated module's text: its skeleton and every part it includes.
 fn generated() -> String {
-    std::fs::read_to_string(common::manifest_dir().join("tests/generated/till.rs")).unwrap()
+    let golden = common::manifest_dir().join("tests/generated");
+    let parts = std::fs::read_dir(golden.join("till.parts")).unwrap();
+    std::iter::once(golden.join("till.rs"))
+        .chain(parts.map(|entry| entry.unwrap().path()))
+        .map(|path| std::fs::read_to_string(path).unwrap())
+        .collect()
 }
 
 #[test]
@@ -79,7 +85,7 @@ fn types_holding_mapped_types_derive_what_the_mapped_types_declare() {
     eq_hash_default::<Price>();
     eq_hash_default::<QuoteInput>();
     let code = generated();
-    let only_required = "#[derive(Debug, Clone, PartialEq)]\n    pub struct";
+    let only_required = "#[derive(Debug, Clone, PartialEq)]\npub struct";
     for name in ["Badge", "QuoteOk"] {
         assert!(
             code.contains(&format!("{only_required} {name} {{")),
@@ -87,7 +93,7 @@ fn types_holding_mapped_types_derive_what_the_mapped_types_declare() {
         );
     }
     // `Option<Route>` has a default whatever `Route` declares.
-    assert!(code.contains("#[derive(Debug, Clone, PartialEq, Default)]\n    pub struct Stop {"));
+    assert!(code.contains("#[derive(Debug, Clone, PartialEq, Default)]\npub struct Stop {"));
 }
 
 #[tokio::test]
@@ -136,8 +142,8 @@ fn a_serde_attribute_keeps_serde_derive_for_its_type() {
     let code = generated();
     assert!(
         code.contains(
-            "#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]\n    \
-             #[serde(crate = \"rt::serde\")]\n    pub struct Price {"
+            "#[derive(Debug, Clone, PartialEq, Eq, Hash, Default, rt::Serialize, rt::Deserialize)]\n\
+             #[serde(crate = \"rt::serde\")]\npub struct Price {"
         ),
         "{code}"
     );

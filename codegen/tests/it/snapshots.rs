@@ -1,43 +1,70 @@
-//! The golden copies of the generated code, `tests/generated/<schema>.rs` (which the
-//! compile, drift and round-trip tests include) and the runtime's `typed::standard`: a
-//! test here fails, after rewriting the file, when one is stale. Review the change with
-//! `git diff`.
+//! The golden copies of the generated code and a test that fails, after rewriting them,
+//! when one is stale (review the change with `git diff`):
+//! - `tests/generated/<module>.rs` and `tests/generated/<module>.parts/`, the module a
+//!   build script's `compile_dir` writes for each test schema (a skeleton, and one file
+//!   per type it includes), which the compile, drift and round-trip tests include;
+//! - the runtime's `typed::standard`.
 
 use crate::common;
 
-use std::path::Path;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
-/// Keeps the file at `path` (relative to this crate) equal to `code`.
-fn assert_file_current(path: &str, code: &str) {
-    let path = common::manifest_dir().join(path);
-    let current = std::fs::read_to_string(&path).unwrap_or_default();
-    if current != code {
-        telepact_codegen::write_if_changed(&path, code).unwrap();
-        panic!(
-            "{} was stale and has been regenerated; run the tests again",
-            path.display()
-        );
-    }
+use telepact_codegen::Builder;
+
+/// Where the golden modules are kept.
+fn golden_dir() -> PathBuf {
+    common::manifest_dir().join("tests/generated")
 }
 
-fn check(name: &str, dir: &Path) {
-    let code = common::generate(dir);
-    assert_file_current(&format!("tests/generated/{name}.rs"), &code);
+/// The split module `module` in `dir`: its skeleton's and its parts' contents by path.
+fn module_files(dir: &Path, module: &str) -> BTreeMap<PathBuf, String> {
+    let skeleton = dir.join(format!("{module}.rs"));
+    let parts = dir.join(format!("{module}.parts"));
+    let part_paths = std::fs::read_dir(&parts)
+        .into_iter()
+        .flatten()
+        .map(|entry| entry.unwrap().path());
+    std::iter::once(skeleton)
+        .chain(part_paths)
+        .filter_map(|path| Some((path.clone(), std::fs::read_to_string(path).ok()?)))
+        .collect()
+}
+
+/// Keeps the golden copy of the module `builder` compiles from `dir` current: the
+/// build script's own output, written where the tests include it.
+fn check_compiled(builder: Builder, dir: &Path) {
+    let module = dir.file_name().unwrap().to_string_lossy().into_owned();
+    let before = module_files(&golden_dir(), &module);
+    builder
+        .out_dir(golden_dir())
+        .emit_rerun_if_changed(false)
+        .compile_dir(dir)
+        .unwrap();
+    assert!(
+        before == module_files(&golden_dir(), &module),
+        "tests/generated/{module}.rs or its parts were stale and have been regenerated; \
+         run the tests again"
+    );
+}
+
+fn check(dir: &Path) {
+    check_compiled(telepact_codegen::configure(), dir);
 }
 
 #[test]
 fn bakery_schema() {
-    check("bakery", &common::bakery_dir());
+    check(&common::bakery_dir());
 }
 
 #[test]
 fn feature_schema() {
-    check("features", &common::features_dir());
+    check(&common::features_dir());
 }
 
 #[test]
 fn collision_schema() {
-    check("collisions", &common::features_dir().join("../collisions"));
+    check(&common::collisions_dir());
 }
 
 #[test]
@@ -73,23 +100,27 @@ fn server_only_leaves_out_the_client() {
 /// `extern_paths` tests, which include the result.
 #[test]
 fn extern_path_schema() {
-    let code = telepact_codegen::configure()
+    let builder = telepact_codegen::configure()
         .extern_path("struct.Money", "crate::extern_paths::Money")
         .extern_traits("struct.Money", ["Eq", "Hash", "Default"])
         .extern_path("union.Shape", "crate::extern_paths::Shape")
         .extern_path("struct.Route", "crate::extern_paths::Route")
-        .field_attribute("struct.Price.note", "#[serde(alias = \"remark\")]")
-        .generate_dir(common::till_dir())
-        .unwrap();
-    assert_file_current("tests/generated/till.rs", &code);
+        .field_attribute("struct.Price.note", "#[serde(alias = \"remark\")]");
+    check_compiled(builder, &common::till_dir());
 }
 
 /// The runtime's `typed::standard` module is what the generator makes of the standard
 /// definitions; the test rewrites it when stale.
 #[test]
 fn runtime_standard_types_are_current() {
-    let code = telepact_codegen::generate_standard().unwrap();
-    assert_file_current("../runtime/src/typed/standard.rs", &code);
+    let dir = common::manifest_dir().join("../runtime/src/typed");
+    let before = module_files(&dir, "standard");
+    telepact_codegen::compile_standard(&dir).unwrap();
+    assert!(
+        before == module_files(&dir, "standard"),
+        "runtime/src/typed/standard.rs or its parts were stale and have been regenerated; \
+         run the tests again"
+    );
 }
 
 #[test]

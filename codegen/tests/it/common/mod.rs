@@ -18,6 +18,11 @@ pub(crate) fn features_dir() -> PathBuf {
     manifest_dir().join("tests/schemas/features")
 }
 
+/// The schema whose names collide with Rust's and with each other.
+pub(crate) fn collisions_dir() -> PathBuf {
+    manifest_dir().join("tests/schemas/collisions")
+}
+
 /// The schema whose types the `extern_paths` tests map to hand-written ones.
 pub(crate) fn till_dir() -> PathBuf {
     manifest_dir().join("tests/schemas/till")

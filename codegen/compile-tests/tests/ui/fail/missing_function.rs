@@ -1,7 +1,7 @@
 //! The schema gained `fn.approveSpecial`; an implementation written before it no longer
 //! compiles.
 
-include!("../../../../tests/generated/bakery.rs");
+include!("../../../../tests/generated/api.rs");
 
 use api::*;
 use telepact::HandlerError;
