@@ -12,7 +12,7 @@ use crate::compat;
 use crate::emit::{Generated, Options, generate, parse_attributes};
 use crate::error::Error;
 use crate::externs;
-use crate::split::split;
+use crate::split::{SplitOutput, split};
 
 /// Starts a [`Builder`] with the defaults: runtime at `::telepact`, types, server and
 /// client all generated, output in `OUT_DIR`.
@@ -275,10 +275,8 @@ impl Builder {
         let path = out_dir.join(format!("{name}.rs"));
         claim_output(&path, dir)?;
         // Never the schema directory itself, whose last component is `name`.
-        let parts_dir = format!("{name}.parts");
-        let output = split(generated, &parts_dir);
-        write_parts(&out_dir.join(&parts_dir), &output.parts)?;
-        write_if_changed(&path, &output.main)?;
+        let output = split(generated, &format!("{name}.parts"));
+        write_split(&out_dir, &name, &output)?;
         Ok(path)
     }
 }
@@ -333,7 +331,13 @@ fn print_rerun_if_changed(dir: &Path) -> Result<(), Error> {
 
 /// Writes the parts of a split module into `dir` and removes the `.rs` files of parts
 /// that are no longer generated.
-pub(crate) fn write_parts(dir: &Path, parts: &[(String, String)]) -> Result<(), Error> {
+/// Writes a split module into `out_dir`: `<name>.rs`, and its parts in `<name>.parts/`.
+pub(crate) fn write_split(out_dir: &Path, name: &str, output: &SplitOutput) -> Result<(), Error> {
+    write_parts(&out_dir.join(format!("{name}.parts")), &output.parts)?;
+    write_if_changed(&out_dir.join(format!("{name}.rs")), &output.main)
+}
+
+fn write_parts(dir: &Path, parts: &[(String, String)]) -> Result<(), Error> {
     for (name, content) in parts {
         write_if_changed(&dir.join(name), content)?;
     }

@@ -7,7 +7,7 @@ use quote::quote;
 use syn::parse::Parser;
 use telepact_schema::Schema;
 
-use crate::builder::{write_if_changed, write_parts};
+use crate::builder::write_split;
 use crate::depth::{self, BoxedFields};
 use crate::docs::doc_attrs;
 use crate::error::Error;
@@ -232,10 +232,8 @@ const MODULE_ALLOWS: &str = "dead_code, missing_docs, unreachable_pub, \
 /// [`Builder::compile_dir`](crate::Builder::compile_dir) writes a schema's module. A
 /// file is rewritten only when its content changes.
 pub fn compile_standard(dir: impl AsRef<Path>) -> Result<(), Error> {
-    let dir = dir.as_ref();
     let output = split_file(standard_module()?, "standard.parts");
-    write_parts(&dir.join("standard.parts"), &output.parts)?;
-    write_if_changed(&dir.join("standard.rs"), &output.main)
+    write_split(dir.as_ref(), "standard", &output)
 }
 
 /// The runtime's `typed::standard` module, before it is split.
