@@ -49,126 +49,194 @@ pub(crate) fn mark_boxed_fields(plan: &mut Plan) {
 }
 
 /// Marks the structs whose every field has a `Default` (least fixpoint, so a struct
-/// that needs itself to be defaultable is not).
+/// that needs itself to be defaultable is not): each struct waits for the items its
+/// required fields hold, and is marked once the last of them is. One pass over the
+/// fields, however long the chains of structs holding structs.
 pub(crate) fn mark_default_structs(plan: &mut Plan) {
-    loop {
-        let mut changed = false;
-        for item in 0..plan.items.len() {
-            if plan.items[item].derive_default || plan.items[item].external.is_some() {
-                continue;
-            }
-            let defaultable = match &plan.items[item].shape {
-                Shape::Struct(fields) => fields
-                    .iter()
-                    .all(|f| f.optional || field_type_has_default(plan, &f.ty)),
-                Shape::Enum(_) => false,
-            };
-            if defaultable {
-                plan.items[item].derive_default = true;
-                changed = true;
-            }
+    const NEVER: usize = usize::MAX;
+    let count = plan.items.len();
+    // For each struct, how many held items it still waits for (`NEVER`: one of its
+    // fields can have no `Default`); for each item, the structs that wait for it.
+    let mut waiting = vec![NEVER; count];
+    let mut waiters: Vec<Vec<ItemId>> = vec![Vec::new(); count];
+    let mut marked = Vec::new();
+    for (item, wait) in waiting.iter_mut().enumerate() {
+        if plan.items[item].derive_default || plan.items[item].external.is_some() {
+            continue;
         }
-        if !changed {
-            return;
+        let Shape::Struct(fields) = &plan.items[item].shape else {
+            continue;
+        };
+        let mut needed = Vec::new();
+        let possible =
+            fields
+                .iter()
+                .filter(|f| !f.optional)
+                .all(|f| match default_needs(plan, &f.ty) {
+                    DefaultNeeds::Nothing => true,
+                    DefaultNeeds::Item(held) => {
+                        needed.push(held);
+                        true
+                    }
+                    DefaultNeeds::Impossible => false,
+                });
+        if !possible {
+            continue;
+        }
+        *wait = needed.len();
+        for held in needed {
+            waiters[held].push(item);
+        }
+        if *wait == 0 {
+            marked.push(item);
+        }
+    }
+    while let Some(item) = marked.pop() {
+        plan.items[item].derive_default = true;
+        for &waiter in &waiters[item] {
+            waiting[waiter] -= 1;
+            if waiting[waiter] == 0 {
+                marked.push(waiter);
+            }
         }
     }
 }
 
-fn field_type_has_default(plan: &Plan, ty: &TypeExpr) -> bool {
+/// What a field of type `ty` needs to have a `Default`.
+enum DefaultNeeds {
+    Nothing,
+    /// The struct it holds to derive `Default`.
+    Item(ItemId),
+    /// It cannot have one: a function link, or a union or mapped type without one.
+    Impossible,
+}
+
+fn default_needs(plan: &Plan, ty: &TypeExpr) -> DefaultNeeds {
     if ty.nullable {
-        return true;
+        return DefaultNeeds::Nothing;
     }
-    match &ty.kind {
-        TypeKind::Struct(id) => plan.items[plan.struct_item(*id)].derive_default,
+    let item = match &ty.kind {
+        TypeKind::Struct(id) => plan.struct_item(*id),
         // Only a mapped union can have a `Default`, when its user declares one.
-        TypeKind::Union(id) => plan.items[plan.union_item(*id)].derive_default,
-        TypeKind::FunctionLink(_) => false,
-        _ => true,
+        TypeKind::Union(id) => plan.union_item(*id),
+        TypeKind::FunctionLink(_) => return DefaultNeeds::Impossible,
+        _ => return DefaultNeeds::Nothing,
+    };
+    let held = &plan.items[item];
+    if held.derive_default {
+        DefaultNeeds::Nothing
+    } else if held.external.is_some() || matches!(held.shape, Shape::Enum(_)) {
+        DefaultNeeds::Impossible
+    } else {
+        DefaultNeeds::Item(item)
     }
 }
 
-/// What a type needs of the standard traits, given the items it refers to.
-#[derive(Clone, Copy)]
-struct Derivable {
-    eq: bool,
-    hash: bool,
+/// What an item's own fields allow of `Eq` and `Hash`, and the items they hold, whose
+/// traits it needs too.
+#[derive(Default)]
+struct TraitNeeds {
+    /// A `number` inside: `f64` is not `Eq`.
+    no_eq: bool,
+    /// A JSON value, map or selection inside: `Eq` but not `Hash`.
+    no_hash: bool,
+    /// Held items, and whether each is held inside a map (where only its `Eq` counts).
+    held: Vec<(ItemId, bool)>,
 }
 
-impl Derivable {
-    const ALL: Derivable = Derivable {
-        eq: true,
-        hash: true,
-    };
-
-    fn and(self, other: Derivable) -> Derivable {
-        Derivable {
-            eq: self.eq && other.eq,
-            hash: self.hash && other.hash,
+impl TraitNeeds {
+    fn of_type(&mut self, plan: &Plan, ty: &TypeExpr, in_map: bool) {
+        match &ty.kind {
+            TypeKind::Boolean | TypeKind::Integer | TypeKind::String | TypeKind::Bytes => {}
+            TypeKind::Number => {
+                self.no_eq = true;
+                self.no_hash = true;
+            }
+            // JSON values and maps (`IndexMap`) are `Eq` but not `Hash`.
+            TypeKind::Any | TypeKind::Select | TypeKind::MockCall | TypeKind::MockStub => {
+                self.no_hash = true;
+            }
+            TypeKind::Object(inner) => {
+                self.no_hash = true;
+                self.of_type(plan, inner, true);
+            }
+            TypeKind::Array(inner) => self.of_type(plan, inner, in_map),
+            TypeKind::Struct(id) => self.held.push((plan.struct_item(*id), in_map)),
+            TypeKind::Union(id) => self.held.push((plan.union_item(*id), in_map)),
+            TypeKind::FunctionLink(id) => self.held.push((plan.input_item(*id), in_map)),
         }
-    }
-}
-
-fn type_derivable(plan: &Plan, ty: &TypeExpr) -> Derivable {
-    let item = |id: ItemId| Derivable {
-        eq: plan.items[id].derive_eq,
-        hash: plan.items[id].derive_hash,
-    };
-    match &ty.kind {
-        TypeKind::Boolean | TypeKind::Integer | TypeKind::String | TypeKind::Bytes => {
-            Derivable::ALL
-        }
-        // `f64` is not `Eq`.
-        TypeKind::Number => Derivable {
-            eq: false,
-            hash: false,
-        },
-        // JSON values and maps (`IndexMap`) are `Eq` but not `Hash`.
-        TypeKind::Any | TypeKind::Select | TypeKind::MockCall | TypeKind::MockStub => Derivable {
-            eq: true,
-            hash: false,
-        },
-        TypeKind::Object(inner) => Derivable {
-            eq: type_derivable(plan, inner).eq,
-            hash: false,
-        },
-        TypeKind::Array(inner) => type_derivable(plan, inner),
-        TypeKind::Struct(id) => item(plan.struct_item(*id)),
-        TypeKind::Union(id) => item(plan.union_item(*id)),
-        TypeKind::FunctionLink(id) => item(plan.input_item(*id)),
     }
 }
 
 /// Marks which items can derive `Eq` and `Hash`: greatest fixpoint (every item starts
 /// marked and loses a mark when something inside lacks it), so recursive types keep it.
+/// A lost mark is passed on to the items holding the item, once each.
 pub(crate) fn mark_eq_and_hash(plan: &mut Plan) {
-    loop {
-        let mut changed = false;
-        for id in 0..plan.items.len() {
-            if plan.items[id].external.is_some() {
-                // Fixed by what the user declared.
-                continue;
+    let count = plan.items.len();
+    // For each item, the items that lose `Eq` with it, and those that lose `Hash`.
+    let mut eq_holders: Vec<Vec<ItemId>> = vec![Vec::new(); count];
+    let mut hash_holders: Vec<Vec<ItemId>> = vec![Vec::new(); count];
+    let mut lost = Vec::new();
+    for id in 0..count {
+        let item = &plan.items[id];
+        if item.external.is_some() {
+            // Fixed by what the user declared.
+            if !item.derive_eq || !item.derive_hash {
+                lost.push(id);
             }
-            let derivable = match &plan.items[id].shape {
-                Shape::Struct(fields) => fields.iter().fold(Derivable::ALL, |acc, f| {
-                    acc.and(type_derivable(plan, &f.ty))
-                }),
-                Shape::Enum(variants) => variants.iter().fold(Derivable::ALL, |acc, v| {
-                    acc.and(Derivable {
-                        eq: plan.items[v.payload].derive_eq,
-                        hash: plan.items[v.payload].derive_hash,
-                    })
-                }),
-            };
-            let item = &mut plan.items[id];
-            let hash = derivable.hash && derivable.eq;
-            if item.derive_eq != derivable.eq || item.derive_hash != hash {
-                item.derive_eq = derivable.eq;
-                item.derive_hash = hash;
-                changed = true;
+            continue;
+        }
+        let mut needs = TraitNeeds::default();
+        match &item.shape {
+            Shape::Struct(fields) => {
+                for field in fields {
+                    needs.of_type(plan, &field.ty, false);
+                }
+            }
+            Shape::Enum(variants) => needs
+                .held
+                .extend(variants.iter().map(|variant| (variant.payload, false))),
+        }
+        for (held, in_map) in needs.held {
+            eq_holders[held].push(id);
+            if !in_map {
+                hash_holders[held].push(id);
             }
         }
-        if !changed {
-            return;
+        let item = &mut plan.items[id];
+        item.derive_eq = !needs.no_eq;
+        item.derive_hash = item.derive_eq && !needs.no_hash;
+        if !item.derive_eq || !item.derive_hash {
+            lost.push(id);
+        }
+    }
+    while let Some(id) = lost.pop() {
+        let (eq, hash) = (plan.items[id].derive_eq, plan.items[id].derive_hash);
+        let holders = (!eq)
+            .then_some(&eq_holders[id])
+            .into_iter()
+            .flatten()
+            .map(|&holder| (holder, true))
+            .chain(
+                (!hash)
+                    .then_some(&hash_holders[id])
+                    .into_iter()
+                    .flatten()
+                    .map(|&holder| (holder, false)),
+            );
+        for (holder, loses_eq) in holders {
+            let item = &mut plan.items[holder];
+            if item.external.is_some() {
+                continue;
+            }
+            let had = (item.derive_eq, item.derive_hash);
+            if loses_eq {
+                item.derive_eq = false;
+            }
+            item.derive_hash = false;
+            if (item.derive_eq, item.derive_hash) != had {
+                lost.push(holder);
+            }
         }
     }
 }

@@ -6,8 +6,7 @@
 //! the tag whose required fields end soonest. A schema whose required fields recurse
 //! without end is refused by the loader, so tight generation always ends.
 
-use indexmap::IndexMap;
-use telepact_schema::{Field, FunctionId, Schema, StructId, TypeExpr, TypeKind, UnionId};
+use telepact_schema::{FunctionId, StructId, UnionId};
 
 /// How much a generator may produce for one value.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -50,87 +49,6 @@ pub(crate) enum Composite {
     Struct(StructId),
     Union(UnionId),
     Function(FunctionId),
-}
-
-/// How deep the shortest value of each definition is when only required fields are
-/// generated: what tight generation follows to end.
-#[derive(Debug, Clone)]
-pub(crate) struct Endings {
-    structs: Vec<u32>,
-    unions: Vec<u32>,
-    functions: Vec<u32>,
-}
-
-/// Depth of a definition whose required fields never end (refused by the loader).
-const NEVER: u32 = u32::MAX;
-
-impl Endings {
-    /// Computes the depths as a fixpoint: every pass can only lower them.
-    pub(crate) fn new(schema: &Schema) -> Self {
-        let mut endings = Endings {
-            structs: vec![NEVER; schema.structs.len()],
-            unions: vec![NEVER; schema.unions.len()],
-            functions: vec![NEVER; schema.functions.len()],
-        };
-        loop {
-            let mut changed = false;
-            for (index, def) in schema.structs.iter().enumerate() {
-                let depth = endings.fields(&def.fields);
-                changed |= lower(&mut endings.structs[index], depth);
-            }
-            for (index, def) in schema.unions.iter().enumerate() {
-                let depth = endings.union_tags(def.tags.values().map(|t| &t.fields));
-                changed |= lower(&mut endings.unions[index], depth);
-            }
-            for (index, def) in schema.functions.iter().enumerate() {
-                let depth = endings.fields(&def.args);
-                changed |= lower(&mut endings.functions[index], depth);
-            }
-            if !changed {
-                return endings;
-            }
-        }
-    }
-
-    /// Depth of a struct-like payload with only its required fields.
-    pub(crate) fn fields(&self, fields: &IndexMap<String, Field>) -> u32 {
-        fields
-            .values()
-            .filter(|field| !field.optional)
-            .map(|field| self.expression(&field.ty))
-            .max()
-            .unwrap_or(0)
-            .saturating_add(1)
-    }
-
-    fn union_tags<'f>(&self, tags: impl Iterator<Item = &'f IndexMap<String, Field>>) -> u32 {
-        tags.map(|fields| self.fields(fields))
-            .min()
-            .unwrap_or(0)
-            .saturating_add(1)
-    }
-
-    fn expression(&self, ty: &TypeExpr) -> u32 {
-        if ty.nullable {
-            return 0;
-        }
-        match &ty.kind {
-            TypeKind::Struct(id) => self.structs[id.0 as usize],
-            TypeKind::Union(id) => self.unions[id.0 as usize],
-            TypeKind::FunctionLink(id) => self.functions[id.0 as usize],
-            // Scalars, empty collections and an empty selection end at once.
-            _ => 0,
-        }
-    }
-}
-
-fn lower(slot: &mut u32, depth: u32) -> bool {
-    if depth < *slot {
-        *slot = depth;
-        true
-    } else {
-        false
-    }
 }
 
 /// What a generator may do at the value it is about to produce.
@@ -215,37 +133,6 @@ impl Budget {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn schema(text: &str) -> Schema {
-        Schema::from_text(text).expect("schema loads")
-    }
-
-    #[test]
-    fn optional_recursion_ends_at_once_and_required_fields_add_depth() {
-        let schema = schema(
-            r#"[{"struct.Tree": {"id": "integer", "children!": ["struct.Tree"]}},
-                {"struct.Pair": {"left": "struct.Tree", "right": "struct.Tree?"}}]"#,
-        );
-        let endings = Endings::new(&schema);
-        let depth = |name: &str| match schema.names.get(name) {
-            Some(telepact_schema::TypeName::Struct(id)) => endings.structs[id.0 as usize],
-            _ => panic!("{name} is a struct"),
-        };
-        assert_eq!(depth("struct.Tree"), 1);
-        assert_eq!(depth("struct.Pair"), 2);
-    }
-
-    #[test]
-    fn a_union_ends_through_its_shortest_tag() {
-        let schema = schema(
-            r#"[{"union.Harvest": [{"Nested": {"inner": "union.Harvest"}}, {"Empty": {}}]}]"#,
-        );
-        let endings = Endings::new(&schema);
-        let Some(telepact_schema::TypeName::Union(id)) = schema.names.get("union.Harvest") else {
-            panic!("union.Harvest is a union");
-        };
-        assert_eq!(endings.unions[id.0 as usize], 2);
-    }
 
     #[test]
     fn recursion_past_the_limit_is_tight_until_it_unwinds() {

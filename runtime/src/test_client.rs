@@ -34,11 +34,12 @@ use serde_json::{Map, Value};
 use telepact_schema::{LoadError, Schema};
 use tokio::sync::OnceCell;
 
-use crate::budget::{Endings, GenerationLimits};
+use crate::budget::GenerationLimits;
 use crate::client::{Client, ClientError};
 use crate::message::{Headers, Message};
 use crate::mock::is_sub_map;
 use crate::random::{GenerateOptions, Generator, RandomGenerator};
+use telepact_schema::ShortestDepths;
 
 /// The sizes of the collections a [`TestClient`] generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -119,7 +120,7 @@ impl std::fmt::Debug for TestClient {
 /// The server's schema, as `fn.api_` tells it.
 struct ServerSchema {
     schema: Schema,
-    endings: Endings,
+    depths: ShortestDepths,
 }
 
 impl TestClient {
@@ -175,7 +176,7 @@ impl TestClient {
         if expect_match {
             return Ok(response);
         }
-        let ServerSchema { schema, endings } = &*schema;
+        let ServerSchema { schema, depths } = &*schema;
         let Some((id, _)) = schema.function_by_name(&function) else {
             return Err(mismatch(response));
         };
@@ -187,7 +188,7 @@ impl TestClient {
         };
         let body = {
             let mut random = self.random.lock().unwrap_or_else(PoisonError::into_inner);
-            Generator::new(schema, endings, &mut random, options, &function)
+            Generator::new(schema, depths, &mut random, options, &function)
                 .result(id, Some(expected))
         };
         let body = body.as_object().cloned().unwrap_or_default();
@@ -206,8 +207,8 @@ impl TestClient {
                     .and_then(|ok| ok.get("api"))
                     .ok_or_else(|| TestClientError::Schema("fn.api_ did not answer Ok_".into()))?;
                 let schema = Schema::from_text(&api.to_string())?;
-                let endings = Endings::new(&schema);
-                Ok::<_, TestClientError>(Arc::new(ServerSchema { schema, endings }))
+                let depths = ShortestDepths::of(&schema);
+                Ok::<_, TestClientError>(Arc::new(ServerSchema { schema, depths }))
             })
             .await?;
         Ok(Arc::clone(schema))

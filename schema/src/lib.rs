@@ -62,6 +62,7 @@ pub mod model;
 mod parse;
 mod pseudo_json;
 mod reachable;
+mod shortest;
 mod standard;
 
 pub use compare::{Incompatibility, IncompatibilityKind, compare};
@@ -69,3 +70,4 @@ pub use error::{LoadError, Location, SchemaFailure, SchemaFailures};
 pub use model::*;
 pub use pseudo_json::pseudo_json_text;
 pub use reachable::ReachableTypes;
+pub use shortest::{ShortestDepths, UNENDING};

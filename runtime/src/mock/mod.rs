@@ -41,12 +41,13 @@ use std::sync::{Arc, Mutex, PoisonError};
 use serde_json::Map;
 use telepact_schema::{LoadError, Schema};
 
-use crate::budget::{Endings, GenerationLimits};
+use crate::budget::GenerationLimits;
 use crate::message::{Headers, Message};
 use crate::router::{FunctionRouter, HandlerError};
 use crate::server::{Authenticated, BuildError, Response, Server};
 pub(crate) use matching::is_sub_map;
 use state::MockState;
+use telepact_schema::ShortestDepths;
 
 /// How a [`MockServer`] answers calls no stub matches, and what it generates.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,7 +125,10 @@ impl MockServer {
             schema.with_mock_definitions()?
         };
         let schema = Arc::new(schema);
-        let state = Arc::new(Mutex::new(MockState::new(&options, Endings::new(&schema))));
+        let state = Arc::new(Mutex::new(MockState::new(
+            &options,
+            ShortestDepths::of(&schema),
+        )));
         let router = routes(&schema, &state, options);
         let builder = Server::builder(Arc::clone(&schema), router).auth_required(false);
         let builder = if schema.has_auth() {

@@ -8,10 +8,10 @@ use super::MockOptions;
 use super::matching::{is_sub_map, maps_equal};
 use super::verify::{Call, Times, ok, one_entry, verify, verify_no_more_interactions};
 use crate::base64_paths::Base64Paths;
-use crate::budget::Endings;
 use crate::message::{Headers, Message};
 use crate::random::{GenerateOptions, Generator, RandomGenerator};
 use crate::validate::{Reason, ValidationFailure, cases_json};
+use telepact_schema::ShortestDepths;
 
 /// One stub: answers calls of `function` whose argument matches.
 #[derive(Debug, Clone)]
@@ -45,11 +45,11 @@ pub(crate) struct MockState {
     calls: Vec<Call>,
     random: RandomGenerator,
     /// How the schema's definitions end soonest (for tight generation).
-    endings: Endings,
+    depths: ShortestDepths,
 }
 
 impl MockState {
-    pub(crate) fn new(options: &MockOptions, endings: Endings) -> Self {
+    pub(crate) fn new(options: &MockOptions, depths: ShortestDepths) -> Self {
         MockState {
             stubs: Vec::new(),
             calls: Vec::new(),
@@ -57,7 +57,7 @@ impl MockState {
                 options.collection_length_min,
                 options.collection_length_max,
             ),
-            endings,
+            depths,
         }
     }
 
@@ -166,7 +166,7 @@ impl MockState {
                 limits: options.limits,
             };
             let mut generator =
-                Generator::new(schema, &self.endings, &mut self.random, generate, &function);
+                Generator::new(schema, &self.depths, &mut self.random, generate, &function);
             let body = generator.result(id, Some(&blueprint));
             let headers = base64_header(generator.base64_paths().clone(), wants_binary);
             let body = body.as_object().cloned().unwrap_or_default();
@@ -184,7 +184,7 @@ impl MockState {
         };
         let ok_fields = definition.result.tags.get("Ok_").map(|tag| &tag.fields);
         let mut generator =
-            Generator::new(schema, &self.endings, &mut self.random, generate, &function);
+            Generator::new(schema, &self.depths, &mut self.random, generate, &function);
         let ok = match ok_fields {
             Some(fields) => generator.fields(fields, None),
             None => Map::new(),

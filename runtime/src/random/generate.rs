@@ -12,7 +12,8 @@ use telepact_schema::{Field, FunctionId, Schema, TypeExpr, TypeKind};
 use super::RandomGenerator;
 use crate::base64_paths::Base64Paths;
 pub(super) use crate::budget::Composite;
-use crate::budget::{Budget, Endings, GenerationLimits, Room};
+use crate::budget::{Budget, GenerationLimits, Room};
+use telepact_schema::ShortestDepths;
 
 /// What a generated struct holds, and how much may be generated.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,7 @@ crate::__option_setters!(GenerateOptions {
 pub(crate) struct Generator<'a> {
     pub(super) schema: &'a Schema,
     /// How each definition ends soonest (for tight generation).
-    endings: &'a Endings,
+    depths: &'a ShortestDepths,
     pub(super) random: &'a mut RandomGenerator,
     pub(super) options: GenerateOptions,
     /// The function whose possible selects `_ext.Select_` values draw from.
@@ -67,14 +68,14 @@ pub(crate) struct Generator<'a> {
 impl<'a> Generator<'a> {
     pub(crate) fn new(
         schema: &'a Schema,
-        endings: &'a Endings,
+        depths: &'a ShortestDepths,
         random: &'a mut RandomGenerator,
         options: GenerateOptions,
         scope: &'a str,
     ) -> Self {
         Generator {
             schema,
-            endings,
+            depths,
             random,
             options,
             scope,
@@ -315,9 +316,9 @@ impl<'a> Generator<'a> {
                 let index = if self.generous() {
                     self.random.next_int_below(sorted.len() as u32) as usize
                 } else {
-                    let endings = self.endings;
+                    let depths = self.depths;
                     (0..sorted.len())
-                        .min_by_key(|&i| endings.fields(sorted[i].1))
+                        .min_by_key(|&i| depths.fields_depth(sorted[i].1))
                         .unwrap_or(0)
                 };
                 let Some((tag, fields)) = sorted.get(index) else {

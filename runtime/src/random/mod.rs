@@ -29,7 +29,7 @@ pub(crate) use generate::{Generator, default_scope};
 use serde_json::Value;
 use telepact_schema::{Schema, TypeExpr};
 
-use crate::budget::Endings;
+use telepact_schema::ShortestDepths;
 
 /// The protocol's words for random strings.
 const WORDS: [&str; 24] = [
@@ -111,8 +111,8 @@ impl RandomGenerator {
     /// select from the schema's first non-internal function.
     pub fn generate(&mut self, schema: &Schema, ty: &TypeExpr, options: &GenerateOptions) -> Value {
         let scope = generate::default_scope(schema);
-        let endings = Endings::new(schema);
-        Generator::new(schema, &endings, self, *options, &scope).value(ty, None)
+        let depths = ShortestDepths::of(schema);
+        Generator::new(schema, &depths, self, *options, &scope).value(ty, None)
     }
 }
 

@@ -6,8 +6,9 @@ use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use telepact_schema::{Field, Schema, TypeExpr, TypeKind, TypeName};
 
-use crate::budget::{Endings, GenerationLimits};
+use crate::budget::GenerationLimits;
 use crate::random::{GenerateOptions, Generator, RandomGenerator, default_scope};
+use telepact_schema::ShortestDepths;
 
 /// Every array and object in an example has this many entries.
 const COLLECTION_LENGTH: u32 = 2;
@@ -25,7 +26,7 @@ fn options(limits: GenerationLimits) -> GenerateOptions {
 /// What every example of one answer is generated with.
 struct Context<'a> {
     schema: &'a Schema,
-    endings: Endings,
+    depths: ShortestDepths,
     default_scope: String,
     options: GenerateOptions,
 }
@@ -39,7 +40,7 @@ pub(crate) fn with_examples(
 ) -> Vec<Value> {
     let mut context = Context {
         schema,
-        endings: Endings::new(schema),
+        depths: ShortestDepths::of(schema),
         default_scope: default_scope(schema),
         options: options(limits),
     };
@@ -72,7 +73,7 @@ fn add_examples(
 ) -> (Map<String, Value>, usize) {
     let Context {
         schema,
-        endings,
+        depths,
         default_scope,
         options,
     } = context;
@@ -86,14 +87,14 @@ fn add_examples(
     }
     let mut random = RandomGenerator::new(COLLECTION_LENGTH, COLLECTION_LENGTH);
     if let Some((id, function)) = schema.function_by_name(key) {
-        let mut generator = Generator::new(schema, endings, &mut random, *options, key);
+        let mut generator = Generator::new(schema, depths, &mut random, *options, key);
         let input = generator.union(&[(function.name.as_str(), &function.args)], None);
         let output = generator.result(id, None);
         out.insert("inputExample".to_string(), input);
         out.insert("outputExample".to_string(), output);
         return (out, generator.values_generated());
     }
-    let mut generator = Generator::new(schema, endings, &mut random, *options, default_scope);
+    let mut generator = Generator::new(schema, depths, &mut random, *options, default_scope);
     if key.starts_with("headers.") {
         let input = header_example(&mut generator, definition.get(key), &schema.request_headers);
         let output = header_example(

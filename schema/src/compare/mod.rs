@@ -34,6 +34,7 @@ mod nulls;
 mod paths;
 mod written;
 
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
@@ -203,6 +204,8 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
     let mut check = Check {
         old,
         new,
+        old_error_tags: error_tags(old),
+        new_error_tags: error_tags(new),
         found: Vec::new(),
     };
     for (name, meaning) in &old.names {
@@ -249,9 +252,15 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
     check.found
 }
 
-/// Whether `tag` comes from one of `schema`'s `errors.*` sets.
-fn is_error_tag(schema: &Schema, tag: &str) -> bool {
-    schema.errors.iter().any(|set| set.tags.contains_key(tag))
+/// The tags `schema`'s `errors.*` sets declare: looked up for every tag of every
+/// function's result, where the sets' tags are merged.
+fn error_tags(schema: &Schema) -> HashSet<&str> {
+    schema
+        .errors
+        .iter()
+        .flat_map(|set| set.tags.keys())
+        .map(String::as_str)
+        .collect()
 }
 
 /// Where the values of a definition travel: in requests (old clients write them), in
@@ -315,6 +324,9 @@ impl HeaderSide {
 struct Check<'a> {
     old: &'a Schema,
     new: &'a Schema,
+    /// The tags of each schema's `errors.*` sets.
+    old_error_tags: HashSet<&'a str>,
+    new_error_tags: HashSet<&'a str>,
     found: Vec<Incompatibility>,
 }
 
@@ -345,8 +357,8 @@ impl Check<'_> {
     /// ([`errors`](Self::errors)): here only their removal from the result counts.
     fn function_result(&mut self, owner: Vec<String>, old: &UnionDef, new: &UnionDef) {
         for (tag_name, old_tag) in &old.tags {
-            let compared_with_its_set =
-                is_error_tag(self.old, tag_name) && is_error_tag(self.new, tag_name);
+            let compared_with_its_set = self.old_error_tags.contains(tag_name.as_str())
+                && self.new_error_tags.contains(tag_name.as_str());
             match new.tags.get(tag_name) {
                 None => {
                     let tag = tag_name.clone();
@@ -362,15 +374,23 @@ impl Check<'_> {
     /// holds them (the sets' names never reach the wire), each once rather than in every
     /// function's result, and located where the new schema writes them.
     fn errors(&mut self) {
+        // Each error tag of the new schema with the first set declaring it.
+        let mut new_tags = HashMap::new();
+        for set in &self.new.errors {
+            for (tag_name, tag) in &set.tags {
+                new_tags.entry(tag_name.as_str()).or_insert((set, tag));
+            }
+        }
         for old_set in &self.old.errors {
             for (tag_name, old_tag) in &old_set.tags {
-                let found = self.new.errors.iter().find_map(|set| {
-                    let tag = set.tags.get(tag_name)?;
-                    Some((set.name.clone(), tag))
-                });
                 // A removed error is reported with each result that loses it.
-                if let Some((new_set, new_tag)) = found {
-                    self.tag(&[new_set], old_tag, new_tag, Sides::RESPONSE);
+                if let Some(&(new_set, new_tag)) = new_tags.get(tag_name.as_str()) {
+                    self.tag(
+                        std::slice::from_ref(&new_set.name),
+                        old_tag,
+                        new_tag,
+                        Sides::RESPONSE,
+                    );
                 }
             }
         }
@@ -378,14 +398,18 @@ impl Check<'_> {
 
     /// Compares one side's headers by name, whichever definition declares them.
     fn headers(&mut self, side: HeaderSide) {
+        // Each header of the new schema with the first definition declaring it.
+        let mut new_headers = HashMap::new();
+        for definition in &self.new.headers {
+            for (header, field) in side.of(definition) {
+                new_headers
+                    .entry(header.as_str())
+                    .or_insert((definition, field));
+            }
+        }
         for old_definition in &self.old.headers {
             for (header, old_field) in side.of(old_definition) {
-                let declared = self.new.headers.iter().find_map(|definition| {
-                    side.of(definition)
-                        .get(header)
-                        .map(|field| (definition, field))
-                });
-                let Some((new_definition, new_field)) = declared else {
+                let Some(&(new_definition, new_field)) = new_headers.get(header.as_str()) else {
                     let header = header.clone();
                     let owner = side.owner(old_definition);
                     self.report(owner, IncompatibilityKind::HeaderRemoved { header });

@@ -2,6 +2,8 @@
 //! `errors.*` sets, error tags against function results, and header names across
 //! `headers.*` definitions.
 
+use std::collections::HashMap;
+
 use serde_json::{Map, Value};
 
 use super::entries::Entry;
@@ -30,28 +32,33 @@ fn in_document_order<'a, 'd>(entries: &[&'a Entry<'d>]) -> Vec<&'a Entry<'d>> {
     sorted
 }
 
-/// Two `errors.*` sets may not declare the same tag; the later one is reported.
+/// Two `errors.*` sets may not declare the same tag; the later one is reported, once
+/// for each earlier set declaring it, in the order of a comparison of every pair.
 pub(crate) fn error_set_collisions(sink: &mut Sink<'_>, errors: &[&Entry<'_>]) {
     let errors = in_document_order(errors);
-    for (i, first) in errors.iter().enumerate() {
-        for second in &errors[i + 1..] {
-            let first_tags = tag_array(first);
-            let second_tags = tag_array(second);
-            for (k, first_tag) in first_tags.iter().enumerate() {
-                let first_keys = tag_keys(first_tag);
-                for (l, second_tag) in second_tags.iter().enumerate() {
-                    if tag_keys(second_tag) != first_keys {
-                        continue;
-                    }
-                    let Some(name) = first_keys.first() else {
-                        continue;
-                    };
-                    let here = json_path![second.index, second.key.as_str(), l, *name];
-                    let there = json_path![first.index, first.key.as_str(), k, *name];
-                    sink.collision(second.doc, here, first.doc, there);
-                }
+    // Each tag's keys → where sets before the current one declare them: (set, position).
+    let mut declared: HashMap<Vec<&str>, Vec<(usize, usize)>> = HashMap::new();
+    let mut found = Vec::new();
+    for (j, second) in errors.iter().enumerate() {
+        let tags: Vec<Vec<&str>> = tag_array(second).iter().map(tag_keys).collect();
+        for (l, keys) in tags.iter().enumerate() {
+            let Some(name) = keys.first() else {
+                continue;
+            };
+            for &(i, k) in declared.get(keys).map_or(&[][..], Vec::as_slice) {
+                found.push(((i, j, k, l), *name));
             }
         }
+        for (l, keys) in tags.into_iter().enumerate() {
+            declared.entry(keys).or_default().push((j, l));
+        }
+    }
+    found.sort_unstable_by_key(|(order, _)| *order);
+    for ((i, j, k, l), name) in found {
+        let (first, second) = (errors[i], errors[j]);
+        let here = json_path![second.index, second.key.as_str(), l, name];
+        let there = json_path![first.index, first.key.as_str(), k, name];
+        sink.collision(second.doc, here, first.doc, there);
     }
 }
 
@@ -68,24 +75,40 @@ fn object_at<'a>(entry: &Entry<'a>, key: &str) -> Option<&'a Map<String, Value>>
 }
 
 /// Two `headers.*` definitions may not declare the same request header, nor the same
-/// response header; the later one is reported.
+/// response header; the later one is reported, once for each earlier definition
+/// declaring it, in the order of a comparison of every pair.
 pub(crate) fn header_collisions(sink: &mut Sink<'_>, headers: &[&Entry<'_>]) {
     let headers = in_document_order(headers);
-    for (i, first) in headers.iter().enumerate() {
-        for second in &headers[i + 1..] {
-            let sides = [(first.key.as_str(), second.key.as_str()), ("->", "->")];
-            for (first_key, second_key) in sides {
-                let (Some(first_body), Some(second_body)) =
-                    (object_at(first, first_key), object_at(second, second_key))
-                else {
-                    continue;
-                };
-                for name in first_body.keys().filter(|k| second_body.contains_key(*k)) {
-                    let here = json_path![second.index, second_key, name.as_str()];
-                    let there = json_path![first.index, first_key, name.as_str()];
-                    sink.collision(second.doc, here, first.doc, there);
+    // The key of a definition's body on each side: request headers, response headers.
+    let body_key = |entry: &Entry<'_>, side: usize| -> String {
+        if side == 0 {
+            entry.key.clone()
+        } else {
+            "->".to_string()
+        }
+    };
+    let mut found = Vec::new();
+    for side in 0..2 {
+        // Each header name → where definitions so far declare it: (definition, position).
+        let mut declared: HashMap<&str, Vec<(usize, usize)>> = HashMap::new();
+        for (j, second) in headers.iter().enumerate() {
+            let Some(body) = object_at(second, &body_key(second, side)) else {
+                continue;
+            };
+            for (position, name) in body.keys().enumerate() {
+                let earlier = declared.entry(name.as_str()).or_default();
+                for &(i, first_position) in earlier.iter() {
+                    found.push(((i, j, side, first_position), name.as_str()));
                 }
+                earlier.push((j, position));
             }
         }
+    }
+    found.sort_unstable_by_key(|(order, _)| *order);
+    for ((i, j, side, _), name) in found {
+        let (first, second) = (headers[i], headers[j]);
+        let here = json_path![second.index, body_key(second, side), name];
+        let there = json_path![first.index, body_key(first, side), name];
+        sink.collision(second.doc, here, first.doc, there);
     }
 }

@@ -1,6 +1,8 @@
 //! Struct-like field lists: struct bodies, union tag payloads, function arguments and
 //! headers.
 
+use std::collections::HashMap;
+
 use indexmap::IndexMap;
 use serde_json::{Map, Value, json};
 
@@ -48,13 +50,13 @@ pub(crate) fn parse_fields(
 ) -> Option<IndexMap<String, Field>> {
     let before = sink.failures.len();
     let mut fields: IndexMap<String, Field> = IndexMap::with_capacity(body.len());
-    // Base names of the fields in `fields`, in the same order.
-    let mut names: Vec<&str> = Vec::with_capacity(body.len());
+    // How many fields in `fields` have each base name: a key repeats each of them.
+    let mut names: HashMap<&str, usize> = HashMap::with_capacity(body.len());
     // One path buffer for all fields: only its last segment changes.
     let mut field_path = join(path, Value::Null);
     for (key, declaration) in body {
         let name = base_name(key);
-        for _ in names.iter().filter(|existing| **existing == name) {
+        for _ in 0..names.get(name).copied().unwrap_or(0) {
             sink.push(doc, path.to_vec(), "DuplicateField", json!({"field": name}));
         }
         let optional = if is_header {
@@ -81,7 +83,7 @@ pub(crate) fn parse_fields(
             ty,
         };
         fields.insert(key.clone(), field);
-        names.push(name);
+        *names.entry(name).or_insert(0) += 1;
     }
     (sink.failures.len() == before && fields.len() == body.len()).then_some(fields)
 }

@@ -13,7 +13,6 @@ mod function;
 mod headers;
 mod merge;
 mod sink;
-mod termination;
 mod types;
 
 use std::collections::HashSet;
@@ -26,6 +25,7 @@ use crate::error::SchemaFailure;
 use crate::model::{
     FunctionDef, FunctionId, Schema, StructDef, StructId, TypeName, UnionDef, UnionId,
 };
+use crate::shortest::UNENDING;
 use defs::{ParsedUnion, UnionRules, docstring};
 use entries::Entry;
 use function::ParsedFunction;
@@ -254,22 +254,21 @@ fn report_unterminated(
     unions: &[UnionDef],
     functions: &[FunctionDef],
 ) {
-    let t = termination::find_termination(structs, unions, functions);
+    let depths = crate::shortest::compute(structs, unions, functions);
     for entry in entries {
         let unterminated: Vec<Vec<Value>> = match names.get(&entry.key) {
-            Some(TypeName::Struct(id)) if !t.structs[id.0 as usize] => {
+            Some(TypeName::Struct(id)) if depths.struct_depth(*id) == UNENDING => {
                 vec![json_path![entry.index, entry.key.as_str()]]
             }
-            Some(TypeName::Union(id)) if !t.unions[id.0 as usize] => {
+            Some(TypeName::Union(id)) if depths.union_depth(*id) == UNENDING => {
                 vec![json_path![entry.index, entry.key.as_str()]]
             }
             Some(TypeName::Function(id)) => {
-                let i = id.0 as usize;
                 let mut paths = Vec::new();
-                if !t.args[i] {
+                if depths.arguments_depth(*id) == UNENDING {
                     paths.push(json_path![entry.index, entry.key.as_str()]);
                 }
-                if !t.results[i] {
+                if depths.result_depth(*id) == UNENDING {
                     paths.push(json_path![entry.index, "->"]);
                 }
                 paths

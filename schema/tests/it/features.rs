@@ -151,6 +151,58 @@ fn error_tags_may_not_repeat_result_tags() {
     assert_eq!(reasons(text), ["PathCollision"]);
 }
 
+/// Each collision as `here <- there` (the later path, then the earlier one it repeats).
+fn collisions(text: &str) -> Vec<String> {
+    let Err(error) = Schema::from_text(text) else {
+        panic!("schema should be rejected");
+    };
+    let failures = error.failures().expect("invalid schema, not an I/O error");
+    failures
+        .iter()
+        .map(|failure| {
+            assert_eq!(failure.reason, "PathCollision");
+            let path = |path: &serde_json::Value| serde_json::to_string(path).unwrap_or_default();
+            let here = path(&serde_json::Value::from(failure.path.clone()));
+            format!("{here} <- {}", path(&failure.data["path"]))
+        })
+        .collect()
+}
+
+#[test]
+fn a_header_declared_three_times_collides_with_each_earlier_declaration() {
+    let text = r#"[
+        {"headers.A": {"@x": "string", "@y": "string"}, "->": {"@r": "string"}},
+        {"headers.B": {"@y": "string", "@x": "string"}, "->": {}},
+        {"headers.C": {"@x": "string"}, "->": {"@r": "string"}}]"#;
+    assert_eq!(
+        collisions(text),
+        [
+            r#"[1,"headers.B","@x"] <- [0,"headers.A","@x"]"#,
+            r#"[1,"headers.B","@y"] <- [0,"headers.A","@y"]"#,
+            r#"[2,"headers.C","@x"] <- [0,"headers.A","@x"]"#,
+            r#"[2,"->","@r"] <- [0,"->","@r"]"#,
+            r#"[2,"headers.C","@x"] <- [1,"headers.B","@x"]"#,
+        ]
+    );
+}
+
+#[test]
+fn an_error_tag_declared_three_times_collides_with_each_earlier_declaration() {
+    let text = r#"[
+        {"errors.A": [{"Gone": {}}, {"Late": {}}]},
+        {"errors.B": [{"Late": {}}, {"Gone": {"why": "string"}}]},
+        {"errors.C": [{"Gone": {}}]}]"#;
+    assert_eq!(
+        collisions(text),
+        [
+            r#"[1,"errors.B",1,"Gone"] <- [0,"errors.A",0,"Gone"]"#,
+            r#"[1,"errors.B",0,"Late"] <- [0,"errors.A",1,"Late"]"#,
+            r#"[2,"errors.C",0,"Gone"] <- [0,"errors.A",0,"Gone"]"#,
+            r#"[2,"errors.C",0,"Gone"] <- [1,"errors.B",1,"Gone"]"#,
+        ]
+    );
+}
+
 #[test]
 fn headers_are_optional_and_collected_per_direction() {
     let schema = load(

@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# How the work on a schema grows with its size. For each shape of schema, generated at
+# N and at 4N definitions: `telepact compare` of the schema with itself (two loads and
+# the compatibility check), its wall time and peak memory, then the time until
+# `telepact mock` serves it (a load, the validator, the generator's depths). The last
+# column is the growth of compare's time from N to 4N: about 4 where the work is
+# linear in the size, 16 where it is quadratic.
+#
+# Shapes: a chain of structs each requiring the next (declared first to last), the same
+# with unions, one struct of N fields, N header definitions, N functions, and N error
+# sets beside eight functions (every function's result takes every set's tag, as the
+# protocol merges them: a schema's model grows with functions × error tags).
+#
+# Usage: bench/schema-scale.sh [N (default 5000)]
+# Env:   TELEPACT_BIN (a `telepact` binary to measure instead of this tree's release
+#        build: a build of an earlier commit, to compare), NO_BUILD (set: use the binary
+#        already built), CARGO_TARGET_DIR (where to build), TIME_LIMIT (seconds each run
+#        may take, default 120: a run past it is reported as such), SHAPES (the shapes
+#        to measure, separated by spaces; all of them by default).
+#
+# Loopback only; each mock server is stopped as soon as it is ready.
+set -euo pipefail
+shopt -s inherit_errexit
+
+N="${1:-5000}"
+TIME_LIMIT="${TIME_LIMIT:-120}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
+TELEPACT="${TELEPACT_BIN:-$TARGET_DIR/release/telepact}"
+WORK="$(mktemp -d)"
+MOCK_PID=""
+
+cleanup() {
+    [[ -n "$MOCK_PID" ]] && kill "$MOCK_PID" 2>/dev/null
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+for tool in python3 /usr/bin/time; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed" >&2; exit 0; }
+done
+if [[ -z "${TELEPACT_BIN:-}" && -z "${NO_BUILD:-}" ]]; then
+    echo "building the telepact CLI (release)" >&2
+    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release --locked \
+        -p telepact-cli --bin telepact)
+fi
+
+# Writes the schema of shape `$1` with `$2` definitions into directory `$3`.
+generate() {
+    python3 - "$1" "$2" "$3" <<'PY'
+import json, os, sys
+shape, n, out = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if shape == "struct-chain":
+    defs = [{f"struct.S{i}": {"next": f"struct.S{i + 1}"}} for i in range(n)]
+    defs.append({f"struct.S{n}": {}})
+elif shape == "union-chain":
+    defs = [{f"union.U{i}": [{"Next": {"next": f"union.U{i + 1}"}}]} for i in range(n)]
+    defs.append({f"union.U{n}": [{"End": {}}]})
+elif shape == "wide-struct":
+    defs = [{"struct.Wide": {f"field{i}": "integer" for i in range(n)}}]
+elif shape == "headers":
+    defs = [{f"headers.H{i}": {f"@in{i}": "string"}, "->": {f"@out{i}": "string"}}
+            for i in range(n)]
+elif shape == "functions":
+    defs = [{f"fn.call{i}": {"a": "integer"}, "->": [{"Ok_": {"b": "integer"}}]}
+            for i in range(n)]
+elif shape == "error-sets":
+    defs = [{f"fn.call{i}": {}, "->": [{"Ok_": {}}]} for i in range(8)]
+    defs += [{f"errors.Set{i}": [{f"Error{i}": {"why": "string"}}]} for i in range(n)]
+else:
+    sys.exit(f"unknown shape {shape}")
+os.makedirs(out, exist_ok=True)
+with open(os.path.join(out, "api.telepact.json"), "w") as file:
+    json.dump(defs, file)
+PY
+}
+
+# Prints the seconds and peak megabytes of `telepact compare` of schema directory `$1`
+# with itself, or "over limit" when it ran past TIME_LIMIT.
+compare_run() {
+    local started finished
+    started="$(date +%s.%N)"
+    if ! /usr/bin/time -f '%M' -o "$WORK/peak" timeout "$TIME_LIMIT" \
+        "$TELEPACT" compare --new-schema-dir "$1" --old-schema-dir "$1" >/dev/null 2>&1; then
+        echo "over limit"
+        return
+    fi
+    finished="$(date +%s.%N)"
+    awk -v a="$started" -v b="$finished" -v kb="$(tail -n 1 "$WORK/peak")" \
+        'BEGIN { printf "%.3f s %.0f MB", b - a, kb / 1024 }'
+}
+
+# Prints the seconds until `telepact mock` serves schema directory `$1`.
+mock_ready() {
+    local started now
+    : >"$WORK/mock.out"
+    started="$(date +%s.%N)"
+    timeout "$TIME_LIMIT" "$TELEPACT" mock --dir "$1" --host 127.0.0.1 --port 0 \
+        >"$WORK/mock.out" 2>/dev/null &
+    MOCK_PID=$!
+    while ! grep -q '^READY ' "$WORK/mock.out"; do
+        if ! kill -0 "$MOCK_PID" 2>/dev/null; then
+            echo "over limit"
+            MOCK_PID=""
+            return
+        fi
+        sleep 0.01
+    done
+    now="$(date +%s.%N)"
+    kill "$MOCK_PID" 2>/dev/null
+    wait "$MOCK_PID" 2>/dev/null || true
+    MOCK_PID=""
+    awk -v a="$started" -v b="$now" 'BEGIN { printf "%.3f s", b - a }'
+}
+
+printf '%-13s %7s  %-22s %-12s\n' shape size "compare (time, memory)" "mock ready"
+for shape in ${SHAPES:-struct-chain union-chain wide-struct headers functions error-sets}; do
+    times=()
+    for size in "$N" $((4 * N)); do
+        dir="$WORK/$shape-$size"
+        generate "$shape" "$size" "$dir"
+        compared="$(compare_run "$dir")"
+        printf '%-13s %7s  %-22s %-12s\n' "$shape" "$size" "$compared" "$(mock_ready "$dir")"
+        times+=("${compared%% *}")
+        rm -rf "$dir"
+    done
+    awk -v a="${times[0]}" -v b="${times[1]}" -v shape="$shape" \
+        'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%-13s compare at 4N took %.1f times as long\n", shape, b / a }'
+done
