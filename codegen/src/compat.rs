@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use telepact_schema::{Incompatibility, Schema, compare};
+use telepact_schema::{Incompatibility, Schema, SchemaFiles, compare};
 
 use crate::error::Error;
 
@@ -11,27 +11,40 @@ use crate::error::Error;
 /// loaded as `schema`) against the released schema in `released`.
 pub(crate) fn check(schema: &Schema, dir: &Path, released: &Path) -> Result<(), Error> {
     let released_schema = Schema::from_dir(released)?;
-    let changes: Vec<String> = compare(&released_schema, schema)
-        .iter()
-        .map(|change| located(change, dir, released))
-        .collect();
-    if changes.is_empty() {
+    let found = compare(&released_schema, schema);
+    if found.is_empty() {
         return Ok(());
     }
+    // Each directory's files are read once, however many changes there are to locate.
+    let files = Located {
+        dir,
+        new: SchemaFiles::read(dir),
+        released: SchemaFiles::read(released),
+    };
+    let changes: Vec<String> = found.iter().map(|change| files.line(change)).collect();
     Err(Error::Incompatible {
         released: released.to_path_buf(),
         changes,
     })
 }
 
-/// `file:row:col: change`, pointing into the new schema, or into the released one for
-/// what the new schema no longer has.
-fn located(change: &Incompatibility, dir: &Path, released: &Path) -> String {
-    match change
-        .locate_in_dir(dir)
-        .or_else(|| change.locate_in_dir(released))
-    {
-        Some((file, at)) => format!("{}:{}:{}: {change}", file.display(), at.row, at.col),
-        None => format!("{}: {change}", dir.display()),
+/// The schema files of the new and the released schema.
+struct Located<'a> {
+    dir: &'a Path,
+    new: SchemaFiles,
+    released: SchemaFiles,
+}
+
+impl Located<'_> {
+    /// `file:row:col: change`, pointing into the new schema, or into the released one
+    /// for what the new schema no longer has.
+    fn line(&self, change: &Incompatibility) -> String {
+        match change
+            .locate_in(&self.new)
+            .or_else(|| change.locate_in(&self.released))
+        {
+            Some((file, at)) => format!("{}:{}:{}: {change}", file.display(), at.row, at.col),
+            None => format!("{}: {change}", self.dir.display()),
+        }
     }
 }

@@ -65,7 +65,7 @@ mod reachable;
 mod shortest;
 mod standard;
 
-pub use compare::{Incompatibility, IncompatibilityKind, compare};
+pub use compare::{Incompatibility, IncompatibilityKind, SchemaFiles, compare};
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures};
 pub use model::*;
 pub use pseudo_json::pseudo_json_text;

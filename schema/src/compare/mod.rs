@@ -46,6 +46,8 @@ use nulls::{NullChange, null_change};
 use paths::TypePaths;
 use written::{python_text, written_type};
 
+pub use locate::SchemaFiles;
+
 /// One backwards-incompatible difference between an old and a new schema.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Incompatibility {
@@ -137,9 +139,17 @@ impl Incompatibility {
 
     /// Where the new schema in `dir` writes [`path`](Self::path) (as much of it as
     /// the files hold): the file defining the owner and the 1-based row and column.
-    /// `None` when no file defines it (the type was removed).
+    /// `None` when no file defines it (the type was removed). Reads the directory's
+    /// files; to locate several changes, read them once with [`SchemaFiles::read`] and
+    /// call [`locate_in`](Self::locate_in).
     pub fn locate_in_dir(&self, dir: &Path) -> Option<(PathBuf, Location)> {
-        locate::locate_in_dir(dir, &self.path())
+        self.locate_in(&SchemaFiles::read(dir))
+    }
+
+    /// Where `files` write [`path`](Self::path), as [`locate_in_dir`](Self::locate_in_dir)
+    /// finds it.
+    pub fn locate_in(&self, files: &SchemaFiles) -> Option<(PathBuf, Location)> {
+        files.locate(&self.path())
     }
 
     fn owner_name(&self) -> String {

@@ -222,6 +222,42 @@ fn a_changed_header_is_located_where_the_new_schema_declares_it() {
 }
 
 #[test]
+fn files_read_once_locate_every_change_in_the_file_that_defines_it_first() {
+    let dir = schema_dir(
+        "files",
+        "- struct.Item:\n    name: integer\n- fn.get: {}\n  ->:\n    - Ok_:\n        item: struct.Item\n",
+    );
+    // A second file defining `struct.Item` again comes later by name: the first wins.
+    std::fs::write(
+        dir.join("zz.telepact.yaml"),
+        "- struct.Item:\n    name: string\n- struct.Extra: {}\n",
+    )
+    .unwrap();
+    let old = Schema::from_text(
+        r#"[{"struct.Item": {"name": "string"}}, {"struct.Gone": {}},
+            {"fn.get": {}, "->": [{"Ok_": {"item": "struct.Item"}}]}]"#,
+    )
+    .unwrap();
+    let new = Schema::from_text(
+        r#"[{"struct.Item": {"name": "integer"}}, {"fn.get": {}, "->": [{"Ok_": {"item": "struct.Item"}}]}]"#,
+    )
+    .unwrap();
+    let found = compare(&old, &new);
+    let files = telepact_schema::SchemaFiles::read(&dir);
+    let located: Vec<_> = found
+        .iter()
+        .map(|change| {
+            let at = change.locate_in(&files);
+            assert_eq!(at, change.locate_in_dir(&dir), "{change}");
+            at.map(|(file, at)| (file, at.row, at.col))
+        })
+        .collect();
+    let api = dir.join("api.telepact.yaml");
+    assert_eq!(located, [None, Some((api, 2, 5))]);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
 fn null_may_be_allowed_where_only_requests_go_and_dropped_where_only_responses_go() {
     let schema = |argument: &str, result: &str, shared: &str, error: &str| {
         format!(
