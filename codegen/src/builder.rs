@@ -329,14 +329,14 @@ fn print_rerun_if_changed(dir: &Path) -> Result<(), Error> {
     Ok(())
 }
 
-/// Writes the parts of a split module into `dir` and removes the `.rs` files of parts
-/// that are no longer generated.
 /// Writes a split module into `out_dir`: `<name>.rs`, and its parts in `<name>.parts/`.
 pub(crate) fn write_split(out_dir: &Path, name: &str, output: &SplitOutput) -> Result<(), Error> {
     write_parts(&out_dir.join(format!("{name}.parts")), &output.parts)?;
     write_if_changed(&out_dir.join(format!("{name}.rs")), &output.main)
 }
 
+/// Writes the parts of a split module into `dir` and removes the `.rs` files of parts
+/// that are no longer generated.
 fn write_parts(dir: &Path, parts: &[(String, String)]) -> Result<(), Error> {
     for (name, content) in parts {
         write_if_changed(&dir.join(name), content)?;

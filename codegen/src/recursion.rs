@@ -212,32 +212,32 @@ pub(crate) fn mark_eq_and_hash(plan: &mut Plan) {
     }
     while let Some(id) = lost.pop() {
         let (eq, hash) = (plan.items[id].derive_eq, plan.items[id].derive_hash);
-        let holders = (!eq)
-            .then_some(&eq_holders[id])
-            .into_iter()
-            .flatten()
-            .map(|&holder| (holder, true))
-            .chain(
-                (!hash)
-                    .then_some(&hash_holders[id])
-                    .into_iter()
-                    .flatten()
-                    .map(|&holder| (holder, false)),
-            );
-        for (holder, loses_eq) in holders {
-            let item = &mut plan.items[holder];
-            if item.external.is_some() {
-                continue;
-            }
-            let had = (item.derive_eq, item.derive_hash);
-            if loses_eq {
-                item.derive_eq = false;
-            }
-            item.derive_hash = false;
-            if (item.derive_eq, item.derive_hash) != had {
-                lost.push(holder);
+        if !eq {
+            for &holder in &eq_holders[id] {
+                lose_traits(plan, holder, true, &mut lost);
             }
         }
+        if !hash {
+            for &holder in &hash_holders[id] {
+                lose_traits(plan, holder, false, &mut lost);
+            }
+        }
+    }
+}
+
+/// Takes `Hash` (and `Eq` too with `eq`) from `holder`, which holds an item that lost
+/// it; a mapped type keeps what its user declared. A holder that lost something is
+/// queued to pass it on.
+fn lose_traits(plan: &mut Plan, holder: ItemId, eq: bool, lost: &mut Vec<ItemId>) {
+    let item = &mut plan.items[holder];
+    if item.external.is_some() {
+        return;
+    }
+    let had = (item.derive_eq, item.derive_hash);
+    item.derive_eq &= !eq;
+    item.derive_hash = false;
+    if (item.derive_eq, item.derive_hash) != had {
+        lost.push(holder);
     }
 }
 

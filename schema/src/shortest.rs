@@ -29,10 +29,9 @@ pub const UNENDING: u32 = u32::MAX;
 /// left empty (`null`, an empty array or map, a scalar) is 0 deep.
 #[derive(Debug, Clone)]
 pub struct ShortestDepths {
-    structs: Vec<u32>,
-    unions: Vec<u32>,
-    arguments: Vec<u32>,
-    results: Vec<u32>,
+    nodes: Nodes,
+    /// By node: structs, unions, arguments, results (see [`Nodes`]).
+    depths: Vec<u32>,
 }
 
 impl ShortestDepths {
@@ -43,36 +42,28 @@ impl ShortestDepths {
 
     /// The depth of the struct `id`.
     pub fn struct_depth(&self, id: StructId) -> u32 {
-        self.structs[id.0 as usize]
+        self.depths[id.0 as usize]
     }
 
     /// The depth of the union `id`.
     pub fn union_depth(&self, id: UnionId) -> u32 {
-        self.unions[id.0 as usize]
+        self.depths[self.nodes.union(id.0 as usize)]
     }
 
     /// The depth of the arguments of function `id` (and of a link to it).
     pub fn arguments_depth(&self, id: FunctionId) -> u32 {
-        self.arguments[id.0 as usize]
+        self.depths[self.nodes.arguments(id.0 as usize)]
     }
 
     /// The depth of the result of function `id`.
     pub fn result_depth(&self, id: FunctionId) -> u32 {
-        self.results[id.0 as usize]
+        self.depths[self.nodes.result(id.0 as usize)]
     }
 
-    /// The depth of a value of `ty`.
+    /// The depth of a value of `ty`: scalars, empty collections, an empty selection
+    /// and `null` end at once.
     pub fn type_depth(&self, ty: &TypeExpr) -> u32 {
-        if ty.nullable {
-            return 0;
-        }
-        match &ty.kind {
-            TypeKind::Struct(id) => self.struct_depth(*id),
-            TypeKind::Union(id) => self.union_depth(*id),
-            TypeKind::FunctionLink(id) => self.arguments_depth(*id),
-            // Scalars, empty collections and an empty selection end at once.
-            _ => 0,
-        }
+        self.nodes.of_type(ty).map_or(0, |node| self.depths[node])
     }
 
     /// The depth of an object of `fields` (a struct's, a tag's or a function's): one
@@ -195,15 +186,9 @@ pub(crate) fn compute(
             ways.add(nodes.result(index), 2, &tag.fields);
         }
     }
-    let depths = settle(ways);
-    let (structs, rest) = depths.split_at(nodes.structs);
-    let (unions, rest) = rest.split_at(nodes.unions);
-    let (arguments, results) = rest.split_at(nodes.functions);
     ShortestDepths {
-        structs: structs.to_vec(),
-        unions: unions.to_vec(),
-        arguments: arguments.to_vec(),
-        results: results.to_vec(),
+        nodes,
+        depths: settle(ways),
     }
 }
 

@@ -34,14 +34,14 @@ mod nulls;
 mod paths;
 mod written;
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
 use crate::error::Location;
-use crate::model::{Field, HeadersDef, Schema, Tag, TypeExpr, TypeName, UnionDef};
+use crate::model::{ErrorsDef, Field, HeadersDef, Schema, Tag, TypeExpr, TypeName, UnionDef};
 use nulls::{NullChange, null_change};
 use paths::TypePaths;
 use written::{python_text, written_type};
@@ -262,15 +262,16 @@ pub fn compare(old: &Schema, new: &Schema) -> Vec<Incompatibility> {
     check.found
 }
 
-/// The tags `schema`'s `errors.*` sets declare: looked up for every tag of every
-/// function's result, where the sets' tags are merged.
-fn error_tags(schema: &Schema) -> HashSet<&str> {
-    schema
-        .errors
-        .iter()
-        .flat_map(|set| set.tags.keys())
-        .map(String::as_str)
-        .collect()
+/// The tags `schema`'s `errors.*` sets declare, each with the first set declaring it:
+/// looked up for every tag of every function's result, where the sets' tags are merged.
+fn error_tags(schema: &Schema) -> HashMap<&str, (&ErrorsDef, &Tag)> {
+    let mut tags = HashMap::new();
+    for set in &schema.errors {
+        for (name, tag) in &set.tags {
+            tags.entry(name.as_str()).or_insert((set, tag));
+        }
+    }
+    tags
 }
 
 /// Where the values of a definition travel: in requests (old clients write them), in
@@ -335,8 +336,8 @@ struct Check<'a> {
     old: &'a Schema,
     new: &'a Schema,
     /// The tags of each schema's `errors.*` sets.
-    old_error_tags: HashSet<&'a str>,
-    new_error_tags: HashSet<&'a str>,
+    old_error_tags: HashMap<&'a str, (&'a ErrorsDef, &'a Tag)>,
+    new_error_tags: HashMap<&'a str, (&'a ErrorsDef, &'a Tag)>,
     found: Vec<Incompatibility>,
 }
 
@@ -367,8 +368,8 @@ impl Check<'_> {
     /// ([`errors`](Self::errors)): here only their removal from the result counts.
     fn function_result(&mut self, owner: Vec<String>, old: &UnionDef, new: &UnionDef) {
         for (tag_name, old_tag) in &old.tags {
-            let compared_with_its_set = self.old_error_tags.contains(tag_name.as_str())
-                && self.new_error_tags.contains(tag_name.as_str());
+            let compared_with_its_set = self.old_error_tags.contains_key(tag_name.as_str())
+                && self.new_error_tags.contains_key(tag_name.as_str());
             match new.tags.get(tag_name) {
                 None => {
                     let tag = tag_name.clone();
@@ -384,17 +385,11 @@ impl Check<'_> {
     /// holds them (the sets' names never reach the wire), each once rather than in every
     /// function's result, and located where the new schema writes them.
     fn errors(&mut self) {
-        // Each error tag of the new schema with the first set declaring it.
-        let mut new_tags = HashMap::new();
-        for set in &self.new.errors {
-            for (tag_name, tag) in &set.tags {
-                new_tags.entry(tag_name.as_str()).or_insert((set, tag));
-            }
-        }
         for old_set in &self.old.errors {
             for (tag_name, old_tag) in &old_set.tags {
                 // A removed error is reported with each result that loses it.
-                if let Some(&(new_set, new_tag)) = new_tags.get(tag_name.as_str()) {
+                let found = self.new_error_tags.get(tag_name.as_str()).copied();
+                if let Some((new_set, new_tag)) = found {
                     self.tag(
                         std::slice::from_ref(&new_set.name),
                         old_tag,
