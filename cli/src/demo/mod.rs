@@ -124,14 +124,15 @@ mod tests {
     use std::collections::BTreeMap;
 
     use serde_json::{Value, json};
-    use telepact::random::{GenerateOptions, RandomGenerator};
-    use telepact::schema::{FunctionId, Schema, TypeExpr, TypeKind, TypeName};
+    use telepact::random::{GenerateOptions, PreparedSchema, RandomGenerator};
+    use telepact::schema::{FunctionId, TypeExpr, TypeKind, TypeName};
 
     use super::*;
 
     /// A random call of one of the calculator's functions, with random credentials on
     /// half of them: `[headers, body]`.
-    fn random_request(schema: &Schema, random: &mut RandomGenerator) -> Value {
+    fn random_request(prepared: &PreparedSchema<'_>, random: &mut RandomGenerator) -> Value {
+        let schema = prepared.schema();
         let options = GenerateOptions::default();
         let functions: Vec<FunctionId> = schema
             .functions
@@ -145,14 +146,14 @@ mod tests {
             kind: TypeKind::FunctionLink(function),
             nullable: false,
         };
-        let body = random.generate(schema, &call, &options);
+        let body = random.generate_from(prepared, &call, &options);
         let headers = match (random.next_boolean(), schema.names.get("union.Auth_")) {
             (true, Some(TypeName::Union(auth))) => {
                 let auth = TypeExpr {
                     kind: TypeKind::Union(*auth),
                     nullable: false,
                 };
-                json!({"@auth_": random.generate(schema, &auth, &options)})
+                json!({"@auth_": random.generate_from(prepared, &auth, &options)})
             }
             _ => json!({}),
         };
@@ -171,11 +172,12 @@ mod tests {
     async fn random_valid_calls_get_answers_the_schema_allows() {
         let server = builder(64 * 1024, 0.0).build().unwrap();
         let schema = calculator::schema();
+        let prepared = PreparedSchema::new(&schema);
         let mut random = RandomGenerator::new(0, 3);
         random.set_seed(2026);
         let mut tags: BTreeMap<String, usize> = BTreeMap::new();
         for _ in 0..3000 {
-            let request = random_request(&schema, &mut random);
+            let request = random_request(&prepared, &mut random);
             let answer = server.process(request.to_string().as_bytes()).await;
             let tag = tag(&answer.bytes);
             let expected = !tag.starts_with("ErrorInvalid") && !tag.starts_with("not a");

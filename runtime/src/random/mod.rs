@@ -18,6 +18,10 @@
 //! assert!(value["x"].is_i64());
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Each [`RandomGenerator::generate`] works out how every type of the schema ends
+//! soonest, a walk over the whole schema. To draw many values from one schema, make a
+//! [`PreparedSchema`] once and draw with [`RandomGenerator::generate_from`].
 
 mod extensions;
 mod generate;
@@ -109,10 +113,69 @@ impl RandomGenerator {
 
     /// A random value of `ty`, drawn in the protocol's order. `_ext.Select_` values
     /// select from the schema's first non-internal function.
+    ///
+    /// Prepares `schema` on every call; [`generate_from`](Self::generate_from) draws
+    /// from a schema prepared once.
     pub fn generate(&mut self, schema: &Schema, ty: &TypeExpr, options: &GenerateOptions) -> Value {
-        let scope = generate::default_scope(schema);
-        let depths = ShortestDepths::of(schema);
-        Generator::new(schema, &depths, self, *options, &scope).value(ty, None)
+        self.generate_from(&PreparedSchema::new(schema), ty, options)
+    }
+
+    /// A random value of `ty` in the prepared schema, drawn as
+    /// [`generate`](Self::generate) draws it: the same seed gives the same value.
+    pub fn generate_from(
+        &mut self,
+        prepared: &PreparedSchema<'_>,
+        ty: &TypeExpr,
+        options: &GenerateOptions,
+    ) -> Value {
+        let PreparedSchema {
+            schema,
+            depths,
+            scope,
+        } = prepared;
+        Generator::new(schema, depths, self, *options, scope).value(ty, None)
+    }
+}
+
+/// A schema made ready for drawing values: how each of its types ends soonest (for
+/// generation past the [limits](GenerationLimits)) and the function `_ext.Select_`
+/// values select from, each worked out once.
+///
+/// ```
+/// use telepact::random::{GenerateOptions, PreparedSchema, RandomGenerator};
+/// use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName};
+///
+/// let schema = Schema::from_text(r#"[{"struct.Tree": {"children": ["struct.Tree"]}}]"#)?;
+/// let Some(TypeName::Struct(id)) = schema.names.get("struct.Tree") else { unreachable!() };
+/// let tree = TypeExpr { kind: TypeKind::Struct(*id), nullable: false };
+/// let prepared = PreparedSchema::new(&schema);
+/// let mut random = RandomGenerator::new(0, 3);
+/// let forest: Vec<_> = (0..100)
+///     .map(|_| random.generate_from(&prepared, &tree, &GenerateOptions::default()))
+///     .collect();
+/// assert!(forest.iter().all(|tree| tree["children"].is_array()));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct PreparedSchema<'s> {
+    schema: &'s Schema,
+    depths: ShortestDepths,
+    scope: String,
+}
+
+impl<'s> PreparedSchema<'s> {
+    /// Works out what drawing from `schema` needs: one walk over its definitions.
+    pub fn new(schema: &'s Schema) -> Self {
+        PreparedSchema {
+            schema,
+            depths: ShortestDepths::of(schema),
+            scope: generate::default_scope(schema),
+        }
+    }
+
+    /// The schema values are drawn from.
+    pub fn schema(&self) -> &'s Schema {
+        self.schema
     }
 }
 
@@ -143,5 +206,43 @@ mod tests {
         let mut narrow = RandomGenerator::new(0, 3);
         narrow.set_seed(7);
         assert_eq!(wide.next_int(), narrow.next_int());
+    }
+
+    #[test]
+    fn a_prepared_schema_draws_what_generate_draws() {
+        let text = r#"[
+            {"struct.Tree": {"label": "string", "children": ["struct.Tree"], "next!": "struct.Tree?"}},
+            {"fn.plant": {"tree": "struct.Tree", "select!": "_ext.Select_"}, "->": [{"Ok_": {}}]}
+        ]"#;
+        let schema = Schema::from_text(text).unwrap();
+        let prepared = PreparedSchema::new(&schema);
+        // Small limits, so tight generation (which reads the depths) is reached too.
+        let limits = GenerationLimits::default().max_recursion(2).max_values(40);
+        let options = GenerateOptions::default().limits(limits);
+        for name in ["struct.Tree", "fn.plant"] {
+            let kind = match schema.names.get(name) {
+                Some(telepact_schema::TypeName::Struct(id)) => {
+                    telepact_schema::TypeKind::Struct(*id)
+                }
+                Some(telepact_schema::TypeName::Function(id)) => {
+                    telepact_schema::TypeKind::FunctionLink(*id)
+                }
+                other => panic!("{name} is {other:?}"),
+            };
+            let ty = TypeExpr {
+                kind,
+                nullable: false,
+            };
+            let (mut once, mut each) = (RandomGenerator::new(0, 4), RandomGenerator::new(0, 4));
+            for seed in 1..40 {
+                once.set_seed(seed);
+                each.set_seed(seed);
+                assert_eq!(
+                    once.generate_from(&prepared, &ty, &options),
+                    each.generate(&schema, &ty, &options),
+                    "{name}, seed {seed}"
+                );
+            }
+        }
     }
 }

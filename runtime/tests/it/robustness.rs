@@ -491,7 +491,7 @@ proptest! {
         seed in any::<i32>(),
         (options, min, max) in generate_options(),
     ) {
-        use telepact::random::RandomGenerator;
+        use telepact::random::{PreparedSchema, RandomGenerator};
         use telepact::schema::{TypeExpr, TypeKind, TypeName};
 
         // Schemas whose required fields recurse without end are refused by the loader.
@@ -499,6 +499,7 @@ proptest! {
             return Ok(());
         };
         let validator = telepact::ValueValidator::new(&schema);
+        let prepared = PreparedSchema::new(&schema);
         let mut random = RandomGenerator::new(min, max);
         random.set_seed(i64::from(seed));
         for (name, meaning) in &schema.names {
@@ -515,7 +516,7 @@ proptest! {
             };
             let is_function = matches!(kind, TypeKind::FunctionLink(_));
             let ty = TypeExpr { kind, nullable: false };
-            let value = random.generate(&schema, &ty, &options);
+            let value = random.generate_from(&prepared, &ty, &options);
             // `fn.x` names the argument object; the generated value is the `{"fn.x": ..}` link.
             let checked = if is_function { &value[name.as_str()] } else { &value };
             let failures = validator.validate(name, checked).expect("type is known");
