@@ -180,3 +180,17 @@ impl SchemaFailure {
         }
     }
 }
+
+/// The protocol's name for the JSON type of `value` (`Null`, `Boolean`, `Number`,
+/// `String`, `Array`, `Object`): the `actual` of a `TypeUnexpected` failure, in a
+/// schema and in a message alike.
+pub fn json_type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "Null",
+        Value::Bool(_) => "Boolean",
+        Value::Number(_) => "Number",
+        Value::String(_) => "String",
+        Value::Array(_) => "Array",
+        Value::Object(_) => "Object",
+    }
+}

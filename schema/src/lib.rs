@@ -66,7 +66,7 @@ mod shortest;
 mod standard;
 
 pub use compare::{Incompatibility, IncompatibilityKind, SchemaFiles, compare};
-pub use error::{LoadError, Location, SchemaFailure, SchemaFailures};
+pub use error::{LoadError, Location, SchemaFailure, SchemaFailures, json_type_name};
 pub use model::*;
 pub use pseudo_json::pseudo_json_text;
 pub use reachable::ReachableTypes;

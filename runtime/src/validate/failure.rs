@@ -106,15 +106,3 @@ impl ValidationFailure {
 pub(crate) fn cases_json(failures: &[ValidationFailure]) -> Value {
     Value::Array(failures.iter().map(ValidationFailure::to_json).collect())
 }
-
-/// The protocol's name for a JSON value's type.
-pub(crate) fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "Null",
-        Value::Bool(_) => "Boolean",
-        Value::Number(_) => "Number",
-        Value::String(_) => "String",
-        Value::Array(_) => "Array",
-        Value::Object(_) => "Object",
-    }
-}

@@ -5,7 +5,8 @@ use serde_json::{Map, Value};
 use telepact_schema::TypeKind;
 
 use super::compiled::{Compiled, FieldSet, TagSet};
-use super::failure::{Reason, ValidationFailure, type_name};
+use super::failure::{Reason, ValidationFailure};
+use telepact_schema::json_type_name;
 
 /// Checks `given` is a sub-shape of `possible`: objects may only use keys `possible` has,
 /// arrays may only hold elements `possible` lists. Paths are relative to `given`.
@@ -60,7 +61,7 @@ fn type_unexpected(
     failures.push(ValidationFailure {
         path: path.to_vec(),
         reason: Reason::TypeUnexpected {
-            actual: type_name(given),
+            actual: json_type_name(given),
             expected,
         },
     });

@@ -7,8 +7,9 @@ use telepact_schema::{FunctionId, TypeExpr, TypeKind};
 use crate::base64_paths::Base64Paths;
 
 use super::compiled::{Compiled, FieldSet, TagSet};
-use super::failure::{Reason, ValidationFailure, type_name};
+use super::failure::{Reason, ValidationFailure};
 use super::select::check_select;
+use telepact_schema::json_type_name;
 
 /// One step of the path from the validated root to the current value.
 #[derive(Debug, Clone, Copy)]
@@ -104,7 +105,7 @@ impl<'s, 'v> Validator<'s, 'v> {
         value: &Value,
         expected: &'static str,
     ) {
-        let actual = type_name(value);
+        let actual = json_type_name(value);
         self.fail(extra, Reason::TypeUnexpected { actual, expected });
     }
 

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::document::Document;
-use crate::error::SchemaFailure;
+use crate::error::{SchemaFailure, json_type_name};
 
 /// Builds a JSON path from indices and keys: `json_path![0, "struct.X", "field"]`.
 macro_rules! json_path {
@@ -19,18 +19,6 @@ pub(crate) fn join(base: &[Value], segment: impl Into<Value>) -> Vec<Value> {
     path.extend_from_slice(base);
     path.push(segment.into());
     path
-}
-
-/// The protocol's name for the JSON type of `value`.
-pub(crate) fn type_name(value: &Value) -> &'static str {
-    match value {
-        Value::Null => "Null",
-        Value::Bool(_) => "Boolean",
-        Value::Number(_) => "Number",
-        Value::String(_) => "String",
-        Value::Array(_) => "Array",
-        Value::Object(_) => "Object",
-    }
 }
 
 /// Where failures go while the documents are checked.
@@ -77,7 +65,7 @@ impl<'d> Sink<'d> {
         expected: &str,
     ) {
         let data = json!({
-            "actual": {type_name(value): {}},
+            "actual": {json_type_name(value): {}},
             "expected": {expected: {}},
         });
         self.push(doc, path, "TypeUnexpected", data);
