@@ -26,7 +26,7 @@ pub struct HttpTransport {
 
 impl HttpTransport {
     /// A transport with a `reqwest` client that follows no redirects (with
-    /// `http-client-rustls`: TLS on ring, trusting the platform's root certificates).
+    /// `http-client-rustls`: TLS on aws-lc-rs, trusting the platform's root certificates).
     pub fn new(url: &str) -> Result<Self, ClientError> {
         let url = parse(url)?;
         #[cfg(feature = "http-client-rustls")]

@@ -1,7 +1,9 @@
-//! The client's TLS (HTTPS, and `wss://` for the WebSocket transport), on ring: the
-//! crypto library the server side already uses, so a program with both carries one.
-//! reqwest is built without a crypto provider of its own; these configurations bring
-//! ring explicitly and install nothing process-wide.
+//! The client's TLS (HTTPS, and `wss://` for the WebSocket transport), on aws-lc-rs:
+//! the crypto library the server side already uses, so a program with both carries one.
+//! It offers post-quantum key exchange (X25519MLKEM768) first, with the classical
+//! groups after it for servers without. reqwest is built without a crypto provider of
+//! its own; these configurations bring aws-lc-rs explicitly and install nothing
+//! process-wide.
 
 use std::sync::Arc;
 
@@ -16,7 +18,7 @@ use super::error::ClientError;
 /// offering HTTP/2 and HTTP/1.1 by ALPN. Hand it to
 /// `reqwest::ClientBuilder::tls_backend_preconfigured` to build a client of your own.
 pub fn platform_config() -> Result<ClientConfig, ClientError> {
-    let provider = ring();
+    let provider = crypto_provider();
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls_error)?;
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -39,7 +41,7 @@ pub fn config_trusting(ca_pem: &[u8]) -> Result<ClientConfig, ClientError> {
     if roots.is_empty() {
         return Err(tls_error("no certificate in the PEM text"));
     }
-    let config = ClientConfig::builder_with_provider(ring())
+    let config = ClientConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()
         .map_err(tls_error)?
         .with_root_certificates(roots)
@@ -51,7 +53,7 @@ pub fn config_trusting(ca_pem: &[u8]) -> Result<ClientConfig, ClientError> {
 /// plain HTTP (HTTP/1.1 or h2c): reqwest sets TLS up even then, and this needs no
 /// certificates on the machine.
 pub fn plain_http_config() -> Result<ClientConfig, ClientError> {
-    let config = ClientConfig::builder_with_provider(ring())
+    let config = ClientConfig::builder_with_provider(crypto_provider())
         .with_safe_default_protocol_versions()
         .map_err(tls_error)?
         .with_root_certificates(rustls::RootCertStore::empty())
@@ -70,8 +72,9 @@ pub(super) fn config_for(url: &reqwest::Url) -> Result<ClientConfig, ClientError
     }
 }
 
-fn ring() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::ring::default_provider())
+/// rustls's aws-lc-rs provider with its defaults: X25519MLKEM768 preferred.
+pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 fn with_alpn(mut config: ClientConfig) -> ClientConfig {

@@ -1,5 +1,5 @@
-//! Serving over TLS (feature `tls`): rustls on `ring`, HTTP/1.1 and HTTP/2 chosen by
-//! ALPN, WebSocket upgrades included.
+//! Serving over TLS (feature `tls`): rustls on aws-lc-rs (post-quantum X25519MLKEM768
+//! preferred), HTTP/1.1 and HTTP/2 chosen by ALPN, WebSocket upgrades included.
 
 use std::io;
 use std::net::SocketAddr;
@@ -71,7 +71,7 @@ impl TlsConfig {
             return Err(TlsError::NoCertificate);
         }
         let key = PrivateKeyDer::from_pem_slice(key)?;
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()

@@ -237,6 +237,70 @@ async fn the_websocket_client_calls_over_wss_trusting_only_the_given_ca() {
     let _ = stop.send(());
 }
 
+/// The key exchange group a TLS handshake with the server settles on, when the client
+/// offers only `groups` (all of its provider's, when `None`); `None` if it fails.
+async fn negotiated_group(
+    port: u16,
+    certificate: &str,
+    groups: Option<&[rustls::NamedGroup]>,
+) -> Option<rustls::NamedGroup> {
+    let mut config = tls::config_trusting(certificate.as_bytes()).expect("a certificate");
+    if let Some(groups) = groups {
+        let mut provider = config.crypto_provider().as_ref().clone();
+        provider
+            .kx_groups
+            .retain(|group| groups.contains(&group.name()));
+        let roots = roots_of(certificate);
+        config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(provider))
+            .with_protocol_versions(&[&rustls::version::TLS13])
+            .expect("TLS 1.3")
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+    }
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = TcpStream::connect(("127.0.0.1", port)).await.ok()?;
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("an address");
+    let stream = connector.connect(name, tcp).await.ok()?;
+    let group = stream.get_ref().1.negotiated_key_exchange_group()?;
+    Some(group.name())
+}
+
+/// A root store holding `certificate` alone.
+fn roots_of(certificate: &str) -> rustls::RootCertStore {
+    use rustls::pki_types::pem::PemObject;
+
+    let mut roots = rustls::RootCertStore::empty();
+    for der in rustls::pki_types::CertificateDer::pem_slice_iter(certificate.as_bytes()) {
+        roots.add(der.expect("PEM")).expect("a certificate");
+    }
+    roots
+}
+
+/// Both sides prefer post-quantum key exchange (hybrid X25519 + ML-KEM-768) and keep the
+/// classical groups for peers without it.
+#[tokio::test]
+async fn tls_keys_with_post_quantum_x25519mlkem768_and_falls_back() {
+    use rustls::NamedGroup::{X25519, X25519MLKEM768, secp256r1};
+
+    let (certificate, key) = self_signed();
+    let client = tls::config_trusting(certificate.as_bytes()).expect("a certificate");
+    let offered: Vec<_> = client
+        .crypto_provider()
+        .kx_groups
+        .iter()
+        .map(|g| g.name())
+        .collect();
+    assert_eq!(offered.first(), Some(&X25519MLKEM768), "{offered:?}");
+
+    let (port, stop, _serving) = start_tls(&certificate, &key).await;
+    let group = |groups| negotiated_group(port, &certificate, groups);
+    assert_eq!(group(None).await, Some(X25519MLKEM768));
+    assert_eq!(group(Some(&[X25519MLKEM768])).await, Some(X25519MLKEM768));
+    assert_eq!(group(Some(&[X25519])).await, Some(X25519));
+    assert_eq!(group(Some(&[secp256r1])).await, Some(secp256r1));
+    let _ = stop.send(());
+}
+
 #[test]
 fn tls_configs_refuse_what_they_cannot_use() {
     use http::{TlsConfig, TlsError};
