@@ -50,6 +50,11 @@ pub(crate) struct MockArgs {
     /// Disable randomization of optional field generation (enabled by default)
     #[arg(long, env = "DISABLE_RANDOMIZE_OPTIONAL_FIELD_GENERATION", value_parser = BoolishValueParser::new())]
     disable_random_optional_field_generation: bool,
+    /// Bytes of recorded calls and stubs kept (as the mock estimates them); past it,
+    /// calls and new stubs answer `ErrorUnknown_` until `fn.clearCalls_` or
+    /// `fn.clearStubs_` makes room
+    #[arg(long, default_value_t = telepact::mock::DEFAULT_MEMORY_LIMIT)]
+    memory_limit: usize,
 }
 
 impl MockArgs {
@@ -68,7 +73,8 @@ impl MockArgs {
             .include_optional_fields(!self.disable_optional_field_generation)
             .randomize_optional_fields(!self.disable_random_optional_field_generation)
             .collection_length_min(min)
-            .collection_length_max(max))
+            .collection_length_max(max)
+            .memory_limit(self.memory_limit))
     }
 }
 

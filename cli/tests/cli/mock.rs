@@ -166,6 +166,49 @@ fn response_generation_can_be_disabled() {
     assert_eq!(refused, json!({"ErrorNoMatchingStub_": {}}));
 }
 
+/// Past `--memory-limit` a call is answered `ErrorUnknown_`, not recorded, and the log
+/// says why under the answer's case id.
+#[test]
+fn past_its_memory_limit_calls_answer_error_unknown_and_the_log_says_why() {
+    let dir = greeter_dir("mock-memory-limit");
+    let log_path = dir.with_file_name("mock.log");
+    let mut command = telepact_command();
+    command
+        .arg("mock")
+        .args([
+            "--dir",
+            path_text(&dir),
+            "--port",
+            "0",
+            "--memory-limit",
+            "2000",
+        ])
+        .stderr(std::fs::File::create(&log_path).unwrap());
+    let mock = RunningServer::spawn_logging(command);
+    let client = Client::http(&mock.url("http"), ClientOptions::default()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (answered, case_id) = runtime.block_on(async {
+        for answered in 0..100 {
+            let answer = call(&client, json!({"fn.greet": {"name": "ada"}})).await;
+            if let Some(case_id) = answer.pointer("/ErrorUnknown_/caseId") {
+                return (answered, case_id.as_str().unwrap().to_string());
+            }
+        }
+        panic!("100 calls fitted in 2,000 bytes");
+    });
+    assert!(answered > 0);
+    let recorded =
+        json!({"fn.verify_": {"call": {"fn.greet": {}}, "count!": {"Exact": {"times": answered}}}});
+    let verified = runtime.block_on(call(&client, recorded));
+    assert_eq!(verified, json!({"Ok_": {}}));
+    assert!(mock.interrupt().success());
+
+    let log = std::fs::read_to_string(&log_path).unwrap();
+    let line = log.lines().find(|line| line.contains(&case_id));
+    let line = line.unwrap_or_else(|| panic!("no line with {case_id} in {log}"));
+    assert!(line.contains("memory limit (2000 bytes"), "{line}");
+}
+
 #[test]
 fn takes_its_settings_from_the_reference_environment_variables() {
     let dir = greeter_dir("mock-environment");

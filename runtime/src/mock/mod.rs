@@ -29,7 +29,13 @@
 //! out). A call matches a stub when the stub's argument is contained in the call's
 //! (objects by key, arrays element by element), or equals it with `strictMatch!`; the
 //! newest matching stub answers, and `count!` limits how many calls it answers.
+//!
+//! The mock keeps every call for `fn.verify_` and every stub until cleared, within
+//! [`MockOptions::memory_limit`]: a call or stub past it is answered `ErrorUnknown_`
+//! (the log says why) and not kept, so a mock open to a network cannot be made to
+//! hold more.
 
+mod footprint;
 mod matching;
 mod state;
 #[cfg(test)]
@@ -46,7 +52,7 @@ use crate::message::{Headers, Message};
 use crate::router::{FunctionRouter, HandlerError};
 use crate::server::{Authenticated, BuildError, Response, Server};
 pub(crate) use matching::is_sub_map;
-use state::MockState;
+use state::{MemoryFull, MockState};
 use telepact_schema::ShortestDepths;
 
 /// How a [`MockServer`] answers calls no stub matches, and what it generates.
@@ -68,7 +74,15 @@ pub struct MockOptions {
     pub collection_length_max: u32,
     /// Bounds the size of one generated result.
     pub limits: GenerationLimits,
+    /// Bytes the recorded calls and stubs may take together, as the mock estimates them
+    /// from their values (default 256 MiB). A call or stub that would pass it is
+    /// answered `ErrorUnknown_` and not recorded, until `fn.clearCalls_` or
+    /// `fn.clearStubs_` makes room.
+    pub memory_limit: usize,
 }
+
+/// The default [`MockOptions::memory_limit`]: 256 MiB.
+pub const DEFAULT_MEMORY_LIMIT: usize = 256 * 1024 * 1024;
 
 impl Default for MockOptions {
     fn default() -> Self {
@@ -79,6 +93,7 @@ impl Default for MockOptions {
             collection_length_min: 0,
             collection_length_max: 3,
             limits: GenerationLimits::default(),
+            memory_limit: DEFAULT_MEMORY_LIMIT,
         }
     }
 }
@@ -90,6 +105,7 @@ crate::__option_setters!(MockOptions {
     collection_length_min: u32,
     collection_length_max: u32,
     limits: GenerationLimits,
+    memory_limit: usize,
 });
 
 /// Why a mock could not be built.
@@ -173,8 +189,10 @@ impl crate::http::Processor for MockServer {
 type Shared = Arc<Mutex<MockState>>;
 
 /// One of the mock's own functions: the state and the request payload to a result.
-type MockFunction =
-    fn(&mut MockState, &Map<String, serde_json::Value>) -> Map<String, serde_json::Value>;
+type MockFunction = fn(
+    &mut MockState,
+    &Map<String, serde_json::Value>,
+) -> Result<Map<String, serde_json::Value>, MemoryFull>;
 
 /// Runs `answer` on the state; a panic in an earlier call does not lose the stubs.
 fn with_state<T>(state: &Shared, answer: impl FnOnce(&mut MockState) -> T) -> T {
@@ -188,26 +206,26 @@ fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> Functio
         let (schema, state) = (Arc::clone(schema), Arc::clone(state));
         router.insert(function.name.clone(), move |request: Message| {
             let message = with_state(&state, |s| s.answer(&schema, &options, &request));
-            async move { Ok::<_, HandlerError>(message) }
+            async move { message.map_err(HandlerError::from) }
         });
     }
     let mock_functions: [(&str, MockFunction); 6] = [
         ("fn.createStub_", |s, p| s.create_stub(p)),
-        ("fn.verify_", |s, p| s.verify(p)),
+        ("fn.verify_", |s, p| Ok(s.verify(p))),
         ("fn.verifyNoMoreInteractions_", |s, _| {
-            s.verify_no_more_interactions()
+            Ok(s.verify_no_more_interactions())
         }),
-        ("fn.clearStubs_", |s, _| s.clear_stubs()),
-        ("fn.clearCalls_", |s, _| s.clear_calls()),
-        ("fn.setRandomSeed_", |s, p| s.set_random_seed(p)),
+        ("fn.clearStubs_", |s, _| Ok(s.clear_stubs())),
+        ("fn.clearCalls_", |s, _| Ok(s.clear_calls())),
+        ("fn.setRandomSeed_", |s, p| Ok(s.set_random_seed(p))),
     ];
     for (name, answer) in mock_functions {
         let state = Arc::clone(state);
         router.insert(name, move |request: Message| {
             let payload = request.payload().cloned().unwrap_or_default();
             let body = with_state(&state, |s| answer(s, &payload));
-            let message = Message::from_body(Headers::new(), body);
-            async move { Ok::<_, HandlerError>(message) }
+            let message = body.map(|body| Message::from_body(Headers::new(), body));
+            async move { message.map_err(HandlerError::from) }
         });
     }
     router

@@ -5,6 +5,7 @@ use serde_json::{Map, Value, json};
 use telepact_schema::Schema;
 
 use super::MockOptions;
+use super::footprint::{self, RECORD_COST};
 use super::matching::{is_sub_map, maps_equal};
 use super::verify::{Call, Times, ok, one_entry, verify, verify_no_more_interactions};
 use crate::base64_paths::Base64Paths;
@@ -37,6 +38,17 @@ impl Stub {
     }
 }
 
+/// A call or stub would take the mock's records past
+/// [`MockOptions::memory_limit`]: the server answers `ErrorUnknown_` and logs this.
+#[derive(Debug, thiserror::Error)]
+#[error(
+    "the mock's memory limit ({limit} bytes of recorded calls and stubs) is reached; \
+     fn.clearCalls_ and fn.clearStubs_ make room"
+)]
+pub(crate) struct MemoryFull {
+    limit: usize,
+}
+
 /// Everything a mock remembers between calls.
 #[derive(Debug)]
 pub(crate) struct MockState {
@@ -46,6 +58,10 @@ pub(crate) struct MockState {
     random: RandomGenerator,
     /// How the schema's definitions end soonest (for tight generation).
     depths: ShortestDepths,
+    /// The estimated bytes of `stubs` and of `calls` (see [`footprint`]).
+    stubs_cost: usize,
+    calls_cost: usize,
+    memory_limit: usize,
 }
 
 impl MockState {
@@ -58,18 +74,36 @@ impl MockState {
                 options.collection_length_max,
             ),
             depths,
+            stubs_cost: 0,
+            calls_cost: 0,
+            memory_limit: options.memory_limit,
         }
     }
 
+    /// Whether `cost` more bytes fit within the memory limit.
+    fn make_room(&self, cost: usize) -> Result<(), MemoryFull> {
+        let used = self.stubs_cost + self.calls_cost;
+        if used.saturating_add(cost) > self.memory_limit {
+            return Err(MemoryFull {
+                limit: self.memory_limit,
+            });
+        }
+        Ok(())
+    }
+
     /// `fn.createStub_`.
-    pub(crate) fn create_stub(&mut self, payload: &Map<String, Value>) -> Map<String, Value> {
+    pub(crate) fn create_stub(
+        &mut self,
+        payload: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, MemoryFull> {
         let count = payload.get("count!").and_then(Value::as_i64);
         let remaining = match count {
             None => None,
             Some(count) => match u64::try_from(count) {
                 Ok(count) => Some(count),
                 Err(_) => {
-                    return invalid_argument("fn.createStub_", "count!", Reason::NumberOutOfRange);
+                    let reason = Reason::NumberOutOfRange;
+                    return Ok(invalid_argument("fn.createStub_", "count!", reason));
                 }
             },
         };
@@ -79,16 +113,25 @@ impl MockState {
             call,
             stub.and_then(|s| s.get("->")).and_then(Value::as_object),
         ) else {
-            return invalid_argument("fn.createStub_", "stub", object_expected());
+            return Ok(invalid_argument(
+                "fn.createStub_",
+                "stub",
+                object_expected(),
+            ));
         };
+        let argument = argument.as_object().cloned().unwrap_or_default();
+        let cost =
+            RECORD_COST + function.len() + footprint::of_map(&argument) + footprint::of_map(result);
+        self.make_room(cost)?;
+        self.stubs_cost += cost;
         self.stubs.push(Stub {
             function: function.clone(),
-            argument: argument.as_object().cloned().unwrap_or_default(),
+            argument,
             result: result.clone(),
             strict: flag(payload, "strictMatch!"),
             remaining,
         });
-        ok()
+        Ok(ok())
     }
 
     /// `fn.verify_`.
@@ -113,12 +156,14 @@ impl MockState {
     /// `fn.clearStubs_`.
     pub(crate) fn clear_stubs(&mut self) -> Map<String, Value> {
         self.stubs.clear();
+        self.stubs_cost = 0;
         ok()
     }
 
     /// `fn.clearCalls_`.
     pub(crate) fn clear_calls(&mut self) -> Map<String, Value> {
         self.calls.clear();
+        self.calls_cost = 0;
         ok()
     }
 
@@ -131,22 +176,30 @@ impl MockState {
 
     /// A call of one of the schema's functions: recorded, then answered by the newest
     /// matching stub (its result completed with generated required fields), by a
-    /// generated `Ok_` when generation is on, or with `ErrorNoMatchingStub_`.
+    /// generated `Ok_` when generation is on, or with `ErrorNoMatchingStub_`. A call
+    /// the records have no room for is neither recorded nor answered.
     pub(crate) fn answer(
         &mut self,
         schema: &Schema,
         options: &MockOptions,
         request: &Message,
-    ) -> Message {
+    ) -> Result<Message, MemoryFull> {
         let function = request.target().to_string();
         let argument = request.payload().cloned().unwrap_or_default();
+        let cost = RECORD_COST + function.len() + footprint::of_map(&argument);
+        self.make_room(cost)?;
+        self.calls_cost += cost;
         self.calls.push(Call {
             function: function.clone(),
             argument: argument.clone(),
             verified: false,
         });
         let Some((id, definition)) = schema.function_by_name(&function) else {
-            return Message::new(Headers::new(), "ErrorNoMatchingStub_", Map::new());
+            return Ok(Message::new(
+                Headers::new(),
+                "ErrorNoMatchingStub_",
+                Map::new(),
+            ));
         };
         let stub = self
             .stubs
@@ -170,11 +223,15 @@ impl MockState {
             let body = generator.result(id, Some(&blueprint));
             let headers = base64_header(generator.base64_paths().clone(), wants_binary);
             let body = body.as_object().cloned().unwrap_or_default();
-            return message(headers, body);
+            return Ok(message(headers, body));
         }
         let generation_asked = request.headers.get("@gen_") == Some(&Value::Bool(true));
         if !options.generate_responses && !generation_asked {
-            return Message::new(Headers::new(), "ErrorNoMatchingStub_", Map::new());
+            return Ok(Message::new(
+                Headers::new(),
+                "ErrorNoMatchingStub_",
+                Map::new(),
+            ));
         }
         let generate = GenerateOptions {
             include_optional_fields: options.include_optional_fields,
@@ -191,7 +248,7 @@ impl MockState {
         };
         // The fields were generated on their own: their places hang under `Ok_`.
         let paths = generator.base64_paths().clone().under("Ok_");
-        Message::new(base64_header(paths, wants_binary), "Ok_", ok)
+        Ok(Message::new(base64_header(paths, wants_binary), "Ok_", ok))
     }
 }
 

@@ -227,3 +227,53 @@ async fn a_stubbed_null_is_kept_where_the_schema_allows_it() {
         "the missing required field is filled: {answer}"
     );
 }
+
+/// Calls past the memory limit are answered `ErrorUnknown_` and not recorded, stubs past
+/// it are not kept, and clearing the calls makes room again.
+#[tokio::test]
+async fn past_its_memory_limit_the_mock_records_nothing_more() {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let options = MockOptions::default()
+        .generate_responses(false)
+        .memory_limit(4096);
+    let mock = MockServer::new(&schema, options).expect("mock builds");
+    let unknown = |answer: &Value| answer.pointer("/1/ErrorUnknown_/caseId").is_some();
+    let mut recorded = 0;
+    loop {
+        let answer = ask(&mock, find(recorded)).await;
+        if unknown(&answer) {
+            break;
+        }
+        assert_eq!(answer, json!([{}, {"ErrorNoMatchingStub_": {}}]));
+        recorded += 1;
+        assert!(recorded < 1000, "the limit was never reached");
+    }
+    assert!(recorded > 5, "only {recorded} calls fit in 4 KiB");
+    // Refused calls are not recorded: exactly the answered ones are there.
+    let count = |times: i64| json!([{}, {"fn.verify_": {"call": {"fn.find": {}}, "count!": {"Exact": {"times": times}}}}]);
+    assert_eq!(ask(&mock, count(recorded)).await, json!([{}, {"Ok_": {}}]));
+    assert!(unknown(&ask(&mock, stub(json!({}))).await));
+    assert!(unknown(&ask(&mock, find(1)).await));
+
+    assert_eq!(
+        ask(&mock, json!([{}, {"fn.clearCalls_": {}}])).await,
+        json!([{}, {"Ok_": {}}])
+    );
+    assert_eq!(ask(&mock, stub(json!({}))).await, json!([{}, {"Ok_": {}}]));
+    let answered = json!([{}, {"Ok_": {"item": {"name": "one"}}}]);
+    assert_eq!(ask(&mock, find(1)).await, answered);
+    assert_eq!(ask(&mock, count(1)).await, json!([{}, {"Ok_": {}}]));
+}
+
+/// A stub larger than the whole limit is refused outright, and the mock goes on.
+#[tokio::test]
+async fn a_stub_larger_than_the_limit_is_refused() {
+    let schema = Schema::from_text(SCHEMA).expect("schema loads");
+    let options = MockOptions::default().memory_limit(4096);
+    let mock = MockServer::new(&schema, options).expect("mock builds");
+    let name = "x".repeat(5000);
+    let big = json!([{}, {"fn.createStub_": {"stub": {"fn.find": {}, "->": {"Ok_": {"item": {"name": name}}}}}}]);
+    let answer = ask(&mock, big).await;
+    assert!(answer.pointer("/1/ErrorUnknown_").is_some(), "{answer}");
+    assert_eq!(ask(&mock, stub(json!({}))).await, json!([{}, {"Ok_": {}}]));
+}
