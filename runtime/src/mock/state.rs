@@ -80,8 +80,8 @@ impl MockState {
         }
     }
 
-    /// Whether `cost` more bytes fit within the memory limit.
-    fn make_room(&self, cost: usize) -> Result<(), MemoryFull> {
+    /// Refuses `cost` more bytes when they would not fit within the memory limit.
+    fn check_room(&self, cost: usize) -> Result<(), MemoryFull> {
         let used = self.stubs_cost + self.calls_cost;
         if used.saturating_add(cost) > self.memory_limit {
             return Err(MemoryFull {
@@ -122,7 +122,7 @@ impl MockState {
         let argument = argument.as_object().cloned().unwrap_or_default();
         let cost =
             RECORD_COST + function.len() + footprint::of_map(&argument) + footprint::of_map(result);
-        self.make_room(cost)?;
+        self.check_room(cost)?;
         self.stubs_cost += cost;
         self.stubs.push(Stub {
             function: function.clone(),
@@ -155,14 +155,15 @@ impl MockState {
 
     /// `fn.clearStubs_`.
     pub(crate) fn clear_stubs(&mut self) -> Map<String, Value> {
-        self.stubs.clear();
+        // A new list, not a cleared one: the room the old one took is given back.
+        self.stubs = Vec::new();
         self.stubs_cost = 0;
         ok()
     }
 
     /// `fn.clearCalls_`.
     pub(crate) fn clear_calls(&mut self) -> Map<String, Value> {
-        self.calls.clear();
+        self.calls = Vec::new();
         self.calls_cost = 0;
         ok()
     }
@@ -187,7 +188,7 @@ impl MockState {
         let function = request.target().to_string();
         let argument = request.payload().cloned().unwrap_or_default();
         let cost = RECORD_COST + function.len() + footprint::of_map(&argument);
-        self.make_room(cost)?;
+        self.check_room(cost)?;
         self.calls_cost += cost;
         self.calls.push(Call {
             function: function.clone(),
