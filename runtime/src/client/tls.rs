@@ -73,7 +73,7 @@ pub(super) fn config_for(url: &reqwest::Url) -> Result<ClientConfig, ClientError
 }
 
 /// rustls's aws-lc-rs provider with its defaults: X25519MLKEM768 preferred.
-pub(crate) fn crypto_provider() -> Arc<CryptoProvider> {
+fn crypto_provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
