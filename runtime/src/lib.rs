@@ -111,6 +111,12 @@ mod budget;
 pub mod client;
 pub mod clock;
 mod codec;
+#[cfg(any(
+    feature = "tls",
+    feature = "http-client-rustls",
+    feature = "websocket-client-rustls"
+))]
+mod crypto;
 #[cfg(feature = "axum")]
 pub mod http;
 mod json_text;

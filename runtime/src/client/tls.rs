@@ -8,17 +8,17 @@
 use std::sync::Arc;
 
 use rustls::ClientConfig;
-use rustls::crypto::CryptoProvider;
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
 
 use super::error::ClientError;
+use crate::crypto::tls_provider;
 
 /// A TLS configuration trusting the platform's root certificates (as a browser would),
 /// offering HTTP/2 and HTTP/1.1 by ALPN. Hand it to
 /// `reqwest::ClientBuilder::tls_backend_preconfigured` to build a client of your own.
 pub fn platform_config() -> Result<ClientConfig, ClientError> {
-    let provider = crypto_provider();
+    let provider = tls_provider();
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls_error)?;
     let config = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
@@ -41,7 +41,7 @@ pub fn config_trusting(ca_pem: &[u8]) -> Result<ClientConfig, ClientError> {
     if roots.is_empty() {
         return Err(tls_error("no certificate in the PEM text"));
     }
-    let config = ClientConfig::builder_with_provider(crypto_provider())
+    let config = ClientConfig::builder_with_provider(tls_provider())
         .with_safe_default_protocol_versions()
         .map_err(tls_error)?
         .with_root_certificates(roots)
@@ -53,7 +53,7 @@ pub fn config_trusting(ca_pem: &[u8]) -> Result<ClientConfig, ClientError> {
 /// plain HTTP (HTTP/1.1 or h2c): reqwest sets TLS up even then, and this needs no
 /// certificates on the machine.
 pub fn plain_http_config() -> Result<ClientConfig, ClientError> {
-    let config = ClientConfig::builder_with_provider(crypto_provider())
+    let config = ClientConfig::builder_with_provider(tls_provider())
         .with_safe_default_protocol_versions()
         .map_err(tls_error)?
         .with_root_certificates(rustls::RootCertStore::empty())
@@ -70,11 +70,6 @@ pub(super) fn config_for(url: &reqwest::Url) -> Result<ClientConfig, ClientError
     } else {
         plain_http_config()
     }
-}
-
-/// rustls's aws-lc-rs provider with its defaults: X25519MLKEM768 preferred.
-fn crypto_provider() -> Arc<CryptoProvider> {
-    Arc::new(rustls::crypto::aws_lc_rs::default_provider())
 }
 
 fn with_alpn(mut config: ClientConfig) -> ClientConfig {

@@ -71,7 +71,7 @@ impl TlsConfig {
             return Err(TlsError::NoCertificate);
         }
         let key = PrivateKeyDer::from_pem_slice(key)?;
-        let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+        let provider = crate::crypto::tls_provider();
         let config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()?
             .with_no_client_auth()
