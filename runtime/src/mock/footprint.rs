@@ -26,10 +26,16 @@ const ENTRY_COST: usize = 64;
 
 /// A record beyond its values: its slot in the list of calls or stubs, the function's
 /// name and the record's own allocations.
-pub(super) const RECORD_COST: usize = 256;
+const RECORD_COST: usize = 256;
+
+/// The estimated bytes of a call or stub of `function` holding `maps` (its argument,
+/// and a stub's result).
+pub(super) fn of_record(function: &str, maps: &[&Map<String, Value>]) -> usize {
+    RECORD_COST + function.len() + maps.iter().map(|map| of_map(map)).sum::<usize>()
+}
 
 /// The estimated bytes `value` holds.
-pub(super) fn of_value(value: &Value) -> usize {
+fn of_value(value: &Value) -> usize {
     VALUE_COST
         + match value {
             Value::Null | Value::Bool(_) | Value::Number(_) => 0,
@@ -40,7 +46,7 @@ pub(super) fn of_value(value: &Value) -> usize {
 }
 
 /// The estimated bytes the entries of `map` hold, with its two tables.
-pub(super) fn of_map(map: &Map<String, Value>) -> usize {
+fn of_map(map: &Map<String, Value>) -> usize {
     let entries: usize = map
         .iter()
         .map(|(key, value)| ENTRY_COST + key.len() + ALLOCATION_COST + of_value(value))
@@ -71,15 +77,11 @@ mod tests {
     /// The two calls the costs were set against, as the module's documentation counts them.
     #[test]
     fn the_calibration_calls_cost_what_the_documentation_says() {
-        let call = |tags: usize| {
-            let tags: Vec<String> = (0..tags).map(|i| format!("tag{i:02}")).collect();
+        let call = |tags: Vec<String>| {
             let argument = json!({"name": "ada lovelace", "tags!": tags});
-            let argument = argument.as_object().cloned().unwrap_or_default();
-            RECORD_COST + "fn.greet".len() + of_map(&argument)
+            of_record("fn.greet", &[argument.as_object().expect("an object")])
         };
-        let two = json!({"name": "ada lovelace", "tags!": ["one", "two"]});
-        let two = two.as_object().cloned().unwrap_or_default();
-        assert_eq!(RECORD_COST + "fn.greet".len() + of_map(&two), 995);
-        assert_eq!(call(20), 2_817);
+        assert_eq!(call(vec!["one".into(), "two".into()]), 995);
+        assert_eq!(call((0..20).map(|i| format!("tag{i:02}")).collect()), 2_817);
     }
 }

@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 use telepact_schema::Schema;
 
 use super::MockOptions;
-use super::footprint::{self, RECORD_COST};
+use super::footprint;
 use super::matching::{is_sub_map, maps_equal};
 use super::verify::{Call, Times, ok, one_entry, verify, verify_no_more_interactions};
 use crate::base64_paths::Base64Paths;
@@ -120,8 +120,7 @@ impl MockState {
             ));
         };
         let argument = argument.as_object().cloned().unwrap_or_default();
-        let cost =
-            RECORD_COST + function.len() + footprint::of_map(&argument) + footprint::of_map(result);
+        let cost = footprint::of_record(function, &[&argument, result]);
         self.check_room(cost)?;
         self.stubs_cost += cost;
         self.stubs.push(Stub {
@@ -186,8 +185,10 @@ impl MockState {
         request: &Message,
     ) -> Result<Message, MemoryFull> {
         let function = request.target().to_string();
-        let argument = request.payload().cloned().unwrap_or_default();
-        let cost = RECORD_COST + function.len() + footprint::of_map(&argument);
+        let no_argument = Map::new();
+        // Borrowed: a call refused for room is not copied, an accepted one once.
+        let argument = request.payload().unwrap_or(&no_argument);
+        let cost = footprint::of_record(&function, &[argument]);
         self.check_room(cost)?;
         self.calls_cost += cost;
         self.calls.push(Call {
@@ -206,7 +207,7 @@ impl MockState {
             .stubs
             .iter_mut()
             .rev()
-            .find(|stub| stub.matches(&function, &argument));
+            .find(|stub| stub.matches(&function, argument));
         let wants_binary = request.headers.contains_key("@bin_");
         if let Some(stub) = stub {
             if let Some(remaining) = stub.remaining.as_mut() {

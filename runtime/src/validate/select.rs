@@ -2,11 +2,10 @@
 //! applying a selection to a validated result.
 
 use serde_json::{Map, Value};
-use telepact_schema::TypeKind;
+use telepact_schema::{TypeKind, json_type_name};
 
 use super::compiled::{Compiled, FieldSet, TagSet};
 use super::failure::{Reason, ValidationFailure};
-use telepact_schema::json_type_name;
 
 /// Checks `given` is a sub-shape of `possible`: objects may only use keys `possible` has,
 /// arrays may only hold elements `possible` lists. Paths are relative to `given`.

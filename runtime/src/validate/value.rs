@@ -2,14 +2,13 @@
 
 use serde_json::{Map, Number, Value};
 use smallvec::SmallVec;
-use telepact_schema::{FunctionId, TypeExpr, TypeKind};
+use telepact_schema::{FunctionId, TypeExpr, TypeKind, json_type_name};
 
 use crate::base64_paths::Base64Paths;
 
 use super::compiled::{Compiled, FieldSet, TagSet};
 use super::failure::{Reason, ValidationFailure};
 use super::select::check_select;
-use telepact_schema::json_type_name;
 
 /// One step of the path from the validated root to the current value.
 #[derive(Debug, Clone, Copy)]
