@@ -358,7 +358,7 @@ pub(super) fn tags_of(
 
 /// The first non-internal function by name (or the first function): where
 /// `_ext.Select_` values outside a function draw their selection from.
-pub(crate) fn default_scope(schema: &Schema) -> String {
+pub(super) fn default_scope(schema: &Schema) -> String {
     let mut public: Vec<&str> = schema
         .functions
         .iter()

@@ -28,7 +28,7 @@ mod generate;
 
 pub use crate::budget::GenerationLimits;
 pub use generate::GenerateOptions;
-pub(crate) use generate::{Generator, default_scope};
+pub(crate) use generate::Generator;
 
 use serde_json::Value;
 use telepact_schema::{Schema, TypeExpr};
@@ -159,8 +159,9 @@ impl RandomGenerator {
 #[derive(Debug, Clone)]
 pub struct PreparedSchema<'s> {
     schema: &'s Schema,
-    depths: ShortestDepths,
-    scope: String,
+    pub(crate) depths: ShortestDepths,
+    /// The function `_ext.Select_` values select from, unless the caller names one.
+    pub(crate) scope: String,
 }
 
 impl<'s> PreparedSchema<'s> {

@@ -7,8 +7,7 @@ use serde_json::{Map, Value};
 use telepact_schema::{Field, Schema, TypeExpr, TypeKind, TypeName};
 
 use crate::budget::GenerationLimits;
-use crate::random::{GenerateOptions, Generator, RandomGenerator, default_scope};
-use telepact_schema::ShortestDepths;
+use crate::random::{GenerateOptions, Generator, PreparedSchema, RandomGenerator};
 
 /// Every array and object in an example has this many entries.
 const COLLECTION_LENGTH: u32 = 2;
@@ -25,9 +24,7 @@ fn options(limits: GenerationLimits) -> GenerateOptions {
 
 /// What every example of one answer is generated with.
 struct Context<'a> {
-    schema: &'a Schema,
-    depths: ShortestDepths,
-    default_scope: String,
+    prepared: PreparedSchema<'a>,
     options: GenerateOptions,
 }
 
@@ -39,9 +36,7 @@ pub(crate) fn with_examples(
     limits: GenerationLimits,
 ) -> Vec<Value> {
     let mut context = Context {
-        schema,
-        depths: ShortestDepths::of(schema),
-        default_scope: default_scope(schema),
+        prepared: PreparedSchema::new(schema),
         options: options(limits),
     };
     let mut generated = 0;
@@ -71,12 +66,8 @@ fn add_examples(
     context: &Context<'_>,
     definition: &Map<String, Value>,
 ) -> (Map<String, Value>, usize) {
-    let Context {
-        schema,
-        depths,
-        default_scope,
-        options,
-    } = context;
+    let Context { prepared, options } = context;
+    let (schema, depths) = (prepared.schema(), &prepared.depths);
     let mut out = definition.clone();
     let Some(key) = schema_key(definition) else {
         return (out, 0);
@@ -94,7 +85,7 @@ fn add_examples(
         out.insert("outputExample".to_string(), output);
         return (out, generator.values_generated());
     }
-    let mut generator = Generator::new(schema, depths, &mut random, *options, default_scope);
+    let mut generator = Generator::new(schema, depths, &mut random, *options, &prepared.scope);
     if key.starts_with("headers.") {
         let input = header_example(&mut generator, definition.get(key), &schema.request_headers);
         let output = header_example(
