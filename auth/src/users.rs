@@ -148,10 +148,10 @@ impl UserLoader for MemoryUsers {
         old_hash: &str,
         new_hash: String,
     ) -> BoxFuture<'_, Result<(), AuthError>> {
-        if let Some(login) = self.write().logins.get_mut(username) {
-            if login.password_hash == old_hash {
-                login.password_hash = new_hash;
-            }
+        if let Some(login) = self.write().logins.get_mut(username)
+            && login.password_hash == old_hash
+        {
+            login.password_hash = new_hash;
         }
         Box::pin(async { Ok(()) })
     }

@@ -83,20 +83,20 @@ fn escape_brackets(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
     let mut i = 0;
     while i < chars.len() {
-        if chars[i] == '[' {
-            if let Some(close) = chars[i..].iter().position(|&c| c == ']').map(|p| p + i) {
-                let is_link = chars.get(close + 1) == Some(&'(');
-                let inner: String = chars[i + 1..close].iter().collect();
-                if is_link {
-                    out.push('[');
-                    out.push_str(&inner);
-                    out.push(']');
-                } else {
-                    out.push_str(&format!("\\[{inner}\\]"));
-                }
-                i = close + 1;
-                continue;
+        if chars[i] == '['
+            && let Some(close) = chars[i..].iter().position(|&c| c == ']').map(|p| p + i)
+        {
+            let is_link = chars.get(close + 1) == Some(&'(');
+            let inner: String = chars[i + 1..close].iter().collect();
+            if is_link {
+                out.push('[');
+                out.push_str(&inner);
+                out.push(']');
+            } else {
+                out.push_str(&format!("\\[{inner}\\]"));
             }
+            i = close + 1;
+            continue;
         }
         out.push(chars[i]);
         i += 1;

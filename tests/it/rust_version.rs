@@ -46,7 +46,7 @@ fn every_locked_package_builds_with_the_declared_rust_version() {
     );
 }
 
-/// `1.86` or `1.86.0` as numbers to compare.
+/// `1.89` or `1.89.0` as numbers to compare.
 fn version(text: &str) -> Option<(u32, u32, u32)> {
     let mut parts = text.split('.').map(str::parse::<u32>);
     let major = parts.next()?.ok()?;

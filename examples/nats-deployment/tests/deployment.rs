@@ -393,10 +393,10 @@ mod auth {
                 let answer = client
                     .login_with(LoginInput::default(), password("carol"))
                     .await;
-                if let Ok(answer) = answer {
-                    if let Reply::Known(LoginOutput::Ok(ok)) = answer.output {
-                        break ok;
-                    }
+                if let Ok(answer) = answer
+                    && let Reply::Known(LoginOutput::Ok(ok)) = answer.output
+                {
+                    break ok;
                 }
                 assert!(
                     restarted.elapsed() < Duration::from_secs(30),

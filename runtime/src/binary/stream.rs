@@ -98,11 +98,11 @@ impl<'a> Encoder<'a> {
     }
 
     fn write_string(&self, out: &mut Vec<u8>, text: &str, shape: Shape<'a>) -> io::Result<()> {
-        if shape.is_bytes() {
-            if let Ok(bytes) = BASE64.decode(text) {
-                mp::write_bin(out, &bytes)?;
-                return Ok(());
-            }
+        if shape.is_bytes()
+            && let Ok(bytes) = BASE64.decode(text)
+        {
+            mp::write_bin(out, &bytes)?;
+            return Ok(());
         }
         mp::write_str(out, text)?;
         Ok(())
@@ -119,10 +119,10 @@ struct RecentKeys<'v> {
 
 impl<'v> RecentKeys<'v> {
     fn id(&mut self, encoding: &BinaryEncoding, position: usize, key: &'v str) -> Option<u32> {
-        if let Some(&(recent, id)) = self.keys.get(position) {
-            if recent == key {
-                return id;
-            }
+        if let Some(&(recent, id)) = self.keys.get(position)
+            && recent == key
+        {
+            return id;
         }
         let id = encoding.id(key);
         if let Some(slot) = self.keys.get_mut(position) {

@@ -94,10 +94,10 @@ pub(crate) fn read_in_one_walk<'e>(
     let encoding = choose(&headers)?;
     if let Some(inputs) = inputs {
         let mut typed = reader;
-        if let Some(call) = read_call(&mut typed, encoding, inputs) {
-            if typed.rest().is_empty() {
-                return Some(Walked::Checked(Message::checked_call(headers, call)));
-            }
+        if let Some(call) = read_call(&mut typed, encoding, inputs)
+            && typed.rest().is_empty()
+        {
+            return Some(Walked::Checked(Message::checked_call(headers, call)));
         }
     }
     let body = reader.json_object(Some(&**encoding)).ok()?;

@@ -203,13 +203,13 @@ impl Client {
             let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             span.record("duration_us", elapsed);
         }
-        if let (Some(sent), Some(received)) = (sent_id, response.headers.get("@id_")) {
-            if sent != *received {
-                return Err(ClientError::CorrelationMismatch {
-                    sent: Box::new(sent),
-                    received: Box::new(received.clone()),
-                });
-            }
+        if let (Some(sent), Some(received)) = (sent_id, response.headers.get("@id_"))
+            && sent != *received
+        {
+            return Err(ClientError::CorrelationMismatch {
+                sent: Box::new(sent),
+                received: Box::new(received.clone()),
+            });
         }
         Ok(response)
     }

@@ -79,10 +79,10 @@ pub(crate) fn decode_request(
     // text is read as `str`, which `serde_json` does not check again string by string.
     let text =
         std::str::from_utf8(bytes).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
-    if let Some(inputs) = inputs.filter(|inputs| inputs.router.has_typed_routes()) {
-        if let Some(call) = read_typed_call(text, inputs) {
-            return Ok(call);
-        }
+    if let Some(inputs) = inputs.filter(|inputs| inputs.router.has_typed_routes())
+        && let Some(call) = read_typed_call(text, inputs)
+    {
+        return Ok(call);
     }
     decode_values(text)
 }
@@ -95,10 +95,9 @@ fn decode_values(text: &str) -> Result<Message, ParseFailure> {
     // again as one value, to tell which shape it failed.
     if let Ok((RoomyHeaders(headers), body)) =
         serde_json::from_str::<(RoomyHeaders, Map<String, Value>)>(text)
+        && has_one_object_entry(&body)
     {
-        if has_one_object_entry(&body) {
-            return Ok(Message::from_body(headers, body));
-        }
+        return Ok(Message::from_body(headers, body));
     }
     let value: Value =
         serde_json::from_str(text).map_err(|_| ParseFailure::ExpectedJsonArrayOfTwoObjects)?;
@@ -144,10 +143,10 @@ pub(crate) fn encode_response(
     message: &mut Message,
     binary: Option<(&ServerBinary, &str, &BinaryRequest)>,
 ) -> (Vec<u8>, Encoding) {
-    if let Some((server_binary, function, request)) = binary {
-        if let Some(bytes) = server_binary.encode_answer(function, message, request) {
-            return (bytes, Encoding::Binary);
-        }
+    if let Some((server_binary, function, request)) = binary
+        && let Some(bytes) = server_binary.encode_answer(function, message, request)
+    {
+        return (bytes, Encoding::Binary);
     }
     (to_json(message), Encoding::Json)
 }

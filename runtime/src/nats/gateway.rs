@@ -22,7 +22,9 @@ struct Forward {
 /// `subject` as a NATS request. The reply comes back as the HTTP body, typed
 /// `application/octet-stream` when it is MessagePack and `application/json`
 /// otherwise. No worker listening is 503; no reply in time (the client's
-/// request timeout) is 504; a lost connection is 502.
+/// request timeout) is 504; a body past the NATS server's `max_payload` is 413; a
+/// `subject` NATS refuses (empty, with whitespace or an empty token) is 500; a lost
+/// connection is 502.
 pub fn gateway(
     client: async_nats::Client,
     subject: impl Into<String>,
@@ -57,6 +59,9 @@ async fn handle(State(forward): State<Forward>, body: Body) -> Response {
             let status = match error.kind() {
                 RequestErrorKind::NoResponders => StatusCode::SERVICE_UNAVAILABLE,
                 RequestErrorKind::TimedOut => StatusCode::GATEWAY_TIMEOUT,
+                RequestErrorKind::MaxPayloadExceeded => StatusCode::PAYLOAD_TOO_LARGE,
+                // The gateway's own subject: its configuration, not the caller's fault.
+                RequestErrorKind::InvalidSubject => StatusCode::INTERNAL_SERVER_ERROR,
                 RequestErrorKind::Other => StatusCode::BAD_GATEWAY,
             };
             tracing::warn!(%error, "request to NATS failed");

@@ -315,13 +315,12 @@ impl Inner {
 
             let function = known.map(|id| self.compiled.function(id));
             let deadline = self.deadline(&request.headers, arrived);
-            if let Some(function) = function.filter(|f| f.requires_auth) {
-                if !self
+            if let Some(function) = function.filter(|f| f.requires_auth)
+                && !self
                     .authenticate(&mut request, &function.name, deadline)
                     .await
-                {
-                    return unauthenticated(response_headers);
-                }
+            {
+                return unauthenticated(response_headers);
             }
 
             if let Some(asked) = BinaryRequest::from_headers(&request.headers) {
@@ -563,10 +562,10 @@ impl Inner {
     }
 
     fn observe(&self, hook: Option<&super::MessageHook>, message: &Message, what: &str) {
-        if let Some(hook) = hook {
-            if let Err(e) = hook(message) {
-                hook_failed(what, &e);
-            }
+        if let Some(hook) = hook
+            && let Err(e) = hook(message)
+        {
+            hook_failed(what, &e);
         }
     }
 }

@@ -148,10 +148,10 @@ where
     let mut headers = context.raw_response_headers;
     // Typed headers left as they were (none set, the usual case) add nothing: they are
     // not serialized to find that out.
-    if context.response_headers != Rs::default() {
-        if let Value::Object(typed) = serde_json::to_value(&context.response_headers)? {
-            headers.extend(typed);
-        }
+    if context.response_headers != Rs::default()
+        && let Value::Object(typed) = serde_json::to_value(&context.response_headers)?
+    {
+        headers.extend(typed);
     }
     let mut message = Message::typed(headers, output);
     message.extensions = context.extensions;

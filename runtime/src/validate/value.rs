@@ -439,7 +439,7 @@ fn is_whole_beyond_64_bits(n: &Number) -> bool {
 /// Standard base64 with padding (RFC 4648 §4); the empty string is valid.
 pub(crate) fn is_base64(s: &str) -> bool {
     let bytes = s.as_bytes();
-    if bytes.len() % 4 != 0 {
+    if !bytes.len().is_multiple_of(4) {
         return false;
     }
     let body = bytes

@@ -170,7 +170,7 @@ fn edit_slot(field: Slot, edit: &Edit, types: usize) -> Slot {
     let ty = edit.ty % types;
     match (edit.action, field) {
         (0, Some(_)) => None,
-        (0, None) => Some((edit.ty % 2 == 0, ty)),
+        (0, None) => Some((edit.ty.is_multiple_of(2), ty)),
         (1, Some((optional, ty))) => Some((!optional, ty)),
         (2, Some((optional, _))) => Some((optional, ty)),
         (3, Some((optional, old))) => {

@@ -101,6 +101,19 @@ async fn a_worker_answers_json_and_binary_calls_over_nats() {
             assert_eq!(sum_of(&response), Some(round + 40), "binary={binary}");
         }
     }
+
+    // A request past the NATS server's 1 MiB `max_payload` fails at the client, at
+    // once; the connection stays up for the next call.
+    let client = nats_client(&nats_server.url(), false).await;
+    let mut too_big = add(1, 2);
+    too_big.headers.insert("@id_", json!("x".repeat(1 << 20)));
+    let refused = client.request(too_big).await;
+    assert!(
+        matches!(refused, Err(ClientError::Transport(_))),
+        "{refused:?}"
+    );
+    let response = client.request(add(1, 2)).await.expect("answered");
+    assert_eq!(sum_of(&response), Some(3));
     worker.drain().await.expect("drains");
 }
 
@@ -110,19 +123,7 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
         return;
     };
     let worker = worker(&nats_server.url()).await;
-    let app = nats::gateway(
-        connect(&nats_server.url()).await,
-        SUBJECT,
-        &HttpOptions::default().body_limit(4096),
-    );
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .expect("binds");
-    let url = format!(
-        "http://{}/api/telepact",
-        listener.local_addr().expect("address")
-    );
-    tokio::spawn(telepact::http::serve(listener, app, std::future::pending()));
+    let url = serve_gateway(&nats_server.url(), SUBJECT, &limit(4096)).await;
 
     let http = crate::plain_http_client();
     let response = http
@@ -184,6 +185,53 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
         statuses.iter().all(|s| *s == 503 || *s == 504),
         "{statuses:?}"
     );
+}
+
+/// A gateway to `subject` served on a free loopback port; its URL.
+async fn serve_gateway(nats_url: &str, subject: &str, options: &HttpOptions) -> String {
+    let app = nats::gateway(connect(nats_url).await, subject, options);
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("binds");
+    let url = format!(
+        "http://{}/api/telepact",
+        listener.local_addr().expect("address")
+    );
+    tokio::spawn(telepact::http::serve(listener, app, std::future::pending()));
+    url
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_gateway_tells_a_body_nats_cannot_carry_from_a_subject_it_refuses() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let worker = worker(&nats_server.url()).await;
+    let http = crate::plain_http_client();
+    // The HTTP limit lets through what the NATS server's 1 MiB `max_payload` does not.
+    let url = serve_gateway(&nats_server.url(), SUBJECT, &limit(4 << 20)).await;
+    let past_max_payload = format!(
+        r#"[{{"@id_": "{}"}}, {{"fn.add": {{"a": 2, "b": 3}}}}]"#,
+        "x".repeat(1 << 20)
+    );
+    let response = http.post(&url).body(past_max_payload).send().await;
+    assert_eq!(response.expect("answers").status().as_u16(), 413);
+    // The connection is still good for the next call.
+    let body = r#"[{}, {"fn.add": {"a": 2, "b": 3}}]"#;
+    let response = http.post(&url).body(body).send().await;
+    assert_eq!(response.expect("answers").status().as_u16(), 200);
+
+    // A subject with a space would break the protocol's framing: NATS refuses it
+    // before anything is sent, and the gateway's configuration is at fault, not the call.
+    let url = serve_gateway(&nats_server.url(), "telepact test", &limit(4096)).await;
+    let response = http.post(&url).body(body).send().await;
+    assert_eq!(response.expect("answers").status().as_u16(), 500);
+    worker.drain().await.expect("drains");
+}
+
+/// HTTP options with a body limit of `bytes`.
+fn limit(bytes: usize) -> HttpOptions {
+    HttpOptions::default().body_limit(bytes)
 }
 
 /// Asks for binary with no known checksum and returns the answer's content type
@@ -296,15 +344,7 @@ async fn workers_and_gateway_resume_after_a_nats_restart() {
     };
     let url = nats_server.url();
     let worker = worker(&url).await;
-    let app = nats::gateway(connect(&url).await, SUBJECT, &HttpOptions::default());
-    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .expect("binds");
-    let gateway_url = format!(
-        "http://{}/api/telepact",
-        listener.local_addr().expect("address")
-    );
-    tokio::spawn(telepact::http::serve(listener, app, std::future::pending()));
+    let gateway_url = serve_gateway(&url, SUBJECT, &HttpOptions::default()).await;
     let client = nats_client(&url, false).await;
     let http = crate::plain_http_client();
     let post = || {

@@ -79,14 +79,13 @@ impl Slot {
     where
         T: DeserializeOwned + Clone + 'static,
     {
-        if let Slot::Checked(checked) = self {
-            if let Some(typed) = checked
+        if let Slot::Checked(checked) = self
+            && let Some(typed) = checked
                 .typed
                 .as_deref()
                 .and_then(|typed| typed.downcast_ref())
-            {
-                return Ok(Cow::Borrowed(typed));
-            }
+        {
+            return Ok(Cow::Borrowed(typed));
         }
         self.read_owned().map(Cow::Owned)
     }

@@ -194,10 +194,10 @@ impl FakeServer {
         if request.headers.get("@toggleAlternateServer_") == Some(&Value::Bool(true)) {
             self.on_alternate.fetch_xor(true, Ordering::SeqCst);
         }
-        if let Some(binary) = BinaryRequest::from_headers(&request.headers) {
-            if let Some(bytes) = server.encode_response(request.target(), &response, &binary) {
-                return bytes;
-            }
+        if let Some(binary) = BinaryRequest::from_headers(&request.headers)
+            && let Some(bytes) = server.encode_response(request.target(), &response, &binary)
+        {
+            return bytes;
         }
         json_bytes(&response.to_json())
     }
