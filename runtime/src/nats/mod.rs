@@ -17,6 +17,7 @@
 use std::future::Future;
 use std::time::Duration;
 
+use async_nats::PublishErrorKind;
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
 use tokio::task::{JoinHandle, JoinSet};
@@ -93,7 +94,9 @@ impl Worker {
 
 /// Answers each request message published on `subject` with `server`'s response,
 /// as one member of `queue_group` (NATS delivers each request to one member). Every
-/// request is processed in its own task, so one worker serves many calls at once.
+/// request is processed in its own task, so one worker serves many calls at once. A
+/// response past the NATS server's `max_payload` is answered `ErrorUnknown_` instead,
+/// logged and reported to the server's on-error hook under its case id.
 /// `client`'s reconnection settings decide how it rides out a NATS restart
 /// (by default it reconnects and subscribes again by itself).
 pub async fn serve(
@@ -161,7 +164,15 @@ async fn answer(server: Server, client: async_nats::Client, message: async_nats:
     let response = server
         .process_shared(&message.payload, http::Extensions::new())
         .await;
-    if let Err(error) = client.publish(reply, response.bytes.into()).await {
+    let size = response.bytes.len();
+    let sent = match client.publish(reply.clone(), response.bytes.into()).await {
+        Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
+            let answer = server.undeliverable(size, Box::new(error));
+            client.publish(reply, answer.into()).await
+        }
+        sent => sent,
+    };
+    if let Err(error) = sent {
         tracing::warn!(%error, "could not publish a reply");
     }
 }

@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 
 use super::Inner;
 use super::error::{ErrorKind, ProcessError};
-use crate::codec::ParseFailure;
+use crate::codec::{ParseFailure, to_json};
 use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::HandlerError;
@@ -164,6 +164,28 @@ pub(super) fn unauthenticated(headers: Headers) -> Message {
     let mut message = Refusal::Unauthenticated.to_message();
     message.headers = headers;
     message
+}
+
+impl super::Server {
+    /// The answer to send instead of a response of `size` bytes its transport cannot
+    /// carry (a NATS reply past the server's `max_payload`): `ErrorUnknown_` in JSON,
+    /// its case id logged and reported with `why`, so the caller learns at once rather
+    /// than at its deadline.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn undeliverable(&self, size: usize, why: HandlerError) -> Vec<u8> {
+        let case_id = new_case_id();
+        tracing::error!(case_id = %case_id, size, error = %why, "response could not be sent");
+        self.inner.report(
+            ProcessError::new(
+                ErrorKind::Handler,
+                format!("a response of {size} bytes could not be sent"),
+            )
+            .with_source(why)
+            .with_case_id(case_id.clone()),
+        );
+        to_json(&mut unknown_error(case_id, Headers::new()))
+    }
 }
 
 /// `ErrorUnknown_` under the case id of the log line that says what failed.

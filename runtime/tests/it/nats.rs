@@ -19,7 +19,8 @@ use telepact_test_support::NatsServer;
 
 const SCHEMA: &str = r#"[
     {"fn.add": {"a": "integer", "b": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]},
-    {"fn.slow": {}, "->": [{"Ok_": {}}]}
+    {"fn.slow": {}, "->": [{"Ok_": {}}]},
+    {"fn.big": {}, "->": [{"Ok_": {"text": "string"}}]}
 ]"#;
 
 const SUBJECT: &str = "telepact.test";
@@ -44,6 +45,12 @@ fn server() -> Server {
     let router = router.route("fn.slow", |_request: Message| async move {
         tokio::time::sleep(Duration::from_millis(300)).await;
         Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
+    });
+    // An answer past the NATS server's 1 MiB `max_payload`.
+    let router = router.route("fn.big", |_request: Message| async move {
+        let mut payload = Map::new();
+        payload.insert("text".to_string(), json!("x".repeat(1 << 20)));
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
     });
     Server::builder(schema, router)
         .auth_required(false)
@@ -114,6 +121,17 @@ async fn a_worker_answers_json_and_binary_calls_over_nats() {
     );
     let response = client.request(add(1, 2)).await.expect("answered");
     assert_eq!(sum_of(&response), Some(3));
+
+    // An answer past it is replaced by `ErrorUnknown_`, which the caller gets at once
+    // rather than waiting for its deadline, in either encoding.
+    for binary in [false, true] {
+        let client = nats_client(&nats_server.url(), binary).await;
+        let big = Message::new(Headers::new(), "fn.big", Map::new());
+        let response = client.request(big).await.expect("answered");
+        assert_eq!(response.target(), "ErrorUnknown_", "binary={binary}");
+        let case_id = response.payload().and_then(|payload| payload.get("caseId"));
+        assert!(case_id.is_some_and(Value::is_string), "{case_id:?}");
+    }
     worker.drain().await.expect("drains");
 }
 
