@@ -27,7 +27,7 @@ struct Args {
     #[arg(long, value_enum, default_value_t = App::Bakery)]
     app: App,
     /// The subject the service is served on (default `telepact.<app>`).
-    #[arg(long)]
+    #[arg(long, value_parser = subject)]
     subject: Option<String>,
     /// Seconds a forwarded request may wait for its reply.
     #[arg(long, default_value_t = 10)]
@@ -80,6 +80,15 @@ fn log_filter() -> EnvFilter {
     EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
         .from_env_lossy()
+}
+
+/// `--subject`, refused at once when NATS would refuse it (empty, with whitespace or an
+/// empty token), rather than by the gateway at every call.
+fn subject(text: &str) -> Result<String, String> {
+    match nats::async_nats::Subject::validated(text) {
+        Ok(_) => Ok(text.to_string()),
+        Err(_) => Err("not a NATS subject (no whitespace, no empty token)".to_string()),
+    }
 }
 
 /// A service the workers can run.
@@ -146,4 +155,25 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!("shut down");
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_subject_nats_would_refuse_is_a_usage_error() {
+        let parse = |subject: &str| Args::try_parse_from(["nats", "--subject", subject, "gateway"]);
+        for bad in ["", "telepact bakery", "telepact..bakery", ".telepact"] {
+            let error = parse(bad).expect_err(bad);
+            assert_eq!(
+                error.kind(),
+                clap::error::ErrorKind::ValueValidation,
+                "{bad:?}"
+            );
+            assert!(error.to_string().contains("not a NATS subject"), "{error}");
+        }
+        let args = parse("telepact.bakery").expect("a good subject");
+        assert_eq!(args.subject.as_deref(), Some("telepact.bakery"));
+    }
 }
