@@ -96,7 +96,8 @@ impl Worker {
 /// as one member of `queue_group` (NATS delivers each request to one member). Every
 /// request is processed in its own task, so one worker serves many calls at once. A
 /// response past the NATS server's `max_payload` is answered `ErrorUnknown_` instead,
-/// logged and reported to the server's on-error hook under its case id.
+/// logged and reported to the server's on-error hook under its case id
+/// ([`ErrorKind::Undeliverable`](crate::ErrorKind::Undeliverable)).
 /// `client`'s reconnection settings decide how it rides out a NATS restart
 /// (by default it reconnects and subscribes again by itself).
 pub async fn serve(

@@ -19,6 +19,9 @@ pub enum ErrorKind {
     ResponseBody,
     /// The response headers failed validation (`ErrorInvalidResponseHeaders_`).
     ResponseHeaders,
+    /// The response was too large for its transport (a NATS reply past the server's
+    /// `max_payload`); the client got `ErrorUnknown_` instead.
+    Undeliverable,
 }
 
 /// The source of an [`ErrorKind::Handler`] error when a call ran past its time limit

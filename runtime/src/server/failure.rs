@@ -84,12 +84,12 @@ impl Inner {
         Message::new(Headers::new(), "ErrorParseFailure_", payload)
     }
 
-    /// Logs a failed request (a handler's failure is logged where it happens) and hands
-    /// it to the error hook.
+    /// Logs a failed request (a failure answered `ErrorUnknown_` is logged where it
+    /// happens, with its case id) and hands it to the error hook.
     #[cold]
     #[inline(never)]
     pub(super) fn report(&self, error: ProcessError) {
-        if error.kind() != ErrorKind::Handler {
+        if !matches!(error.kind(), ErrorKind::Handler | ErrorKind::Undeliverable) {
             // Each field only when the failure has it: a refused credential has a cause
             // and no validation failures, an answer the schema refuses the reverse.
             let failures = Some(error.failures())
@@ -178,7 +178,7 @@ impl super::Server {
         tracing::error!(case_id = %case_id, size, error = %why, "response could not be sent");
         self.inner.report(
             ProcessError::new(
-                ErrorKind::Handler,
+                ErrorKind::Undeliverable,
                 format!("a response of {size} bytes could not be sent"),
             )
             .with_source(why)

@@ -4,8 +4,8 @@
 
 #![cfg(all(feature = "nats", feature = "http-client"))]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
@@ -14,7 +14,10 @@ use telepact::client::ClientOptions;
 use telepact::http::HttpOptions;
 use telepact::nats::{self, NatsTransport};
 use telepact::schema::Schema;
-use telepact::{Client, ClientError, FunctionRouter, HandlerError, Headers, Message, Server};
+use telepact::{
+    Client, ClientError, ErrorKind, FunctionRouter, HandlerError, Headers, Message, ProcessError,
+    Server, ServerBuilder,
+};
 use telepact_test_support::NatsServer;
 
 const SCHEMA: &str = r#"[
@@ -27,6 +30,10 @@ const SUBJECT: &str = "telepact.test";
 const TIMEOUT: Duration = Duration::from_secs(2);
 
 fn server() -> Server {
+    builder().build().expect("server builds")
+}
+
+fn builder() -> ServerBuilder {
     let schema = Schema::from_text(SCHEMA).expect("the test schema loads");
     let router = FunctionRouter::new().route("fn.add", |request: Message| async move {
         let number = |name| {
@@ -52,16 +59,18 @@ fn server() -> Server {
         payload.insert("text".to_string(), json!("x".repeat(1 << 20)));
         Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
     });
-    Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("server builds")
+    Server::builder(schema, router).auth_required(false)
 }
 
 /// A worker of the test [`server`] in the `adders` queue group, on its own
 /// connection to the NATS server at `url`.
 async fn worker(url: &str) -> nats::Worker {
-    nats::serve(server(), connect(url).await, SUBJECT, "adders")
+    worker_of(server(), url).await
+}
+
+/// A worker of `server` in the `adders` queue group.
+async fn worker_of(server: Server, url: &str) -> nats::Worker {
+    nats::serve(server, connect(url).await, SUBJECT, "adders")
         .await
         .expect("worker subscribes")
 }
@@ -121,17 +130,42 @@ async fn a_worker_answers_json_and_binary_calls_over_nats() {
     );
     let response = client.request(add(1, 2)).await.expect("answered");
     assert_eq!(sum_of(&response), Some(3));
+    worker.drain().await.expect("drains");
+}
 
-    // An answer past it is replaced by `ErrorUnknown_`, which the caller gets at once
-    // rather than waiting for its deadline, in either encoding.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_past_max_payload_is_replaced_by_error_unknown() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let reported = Arc::new(Mutex::new(Vec::new()));
+    let hook_sees = Arc::clone(&reported);
+    let server = builder()
+        .on_error(move |error: &ProcessError| {
+            let case_id = error.case_id().map(str::to_string);
+            hook_sees
+                .lock()
+                .expect("lock")
+                .push((error.kind(), case_id));
+        })
+        .build()
+        .expect("server builds");
+    let worker = worker_of(server, &nats_server.url()).await;
+
+    // The caller gets `ErrorUnknown_` at once rather than waiting for its deadline, in
+    // either encoding, under the case id the on-error hook was given.
     for binary in [false, true] {
         let client = nats_client(&nats_server.url(), binary).await;
         let big = Message::new(Headers::new(), "fn.big", Map::new());
         let response = client.request(big).await.expect("answered");
         assert_eq!(response.target(), "ErrorUnknown_", "binary={binary}");
         let case_id = response.payload().and_then(|payload| payload.get("caseId"));
-        assert!(case_id.is_some_and(Value::is_string), "{case_id:?}");
+        let case_id = case_id.and_then(Value::as_str).map(str::to_string);
+        assert!(case_id.is_some(), "binary={binary}");
+        let last = reported.lock().expect("lock").last().cloned();
+        assert_eq!(last, Some((ErrorKind::Undeliverable, case_id)));
     }
+    assert_eq!(reported.lock().expect("lock").len(), 2);
     worker.drain().await.expect("drains");
 }
 
