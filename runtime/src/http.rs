@@ -179,7 +179,7 @@ pub trait Processor: Clone + Send + Sync + 'static {
 
 impl Processor for Server {
     async fn process(&self, body: Bytes, transport: axum::http::Extensions) -> Response {
-        self.process_shared(&body, transport).await
+        self.process_shared(&body, transport, None).await
     }
 }
 

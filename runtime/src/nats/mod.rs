@@ -26,7 +26,7 @@ pub use async_nats;
 
 use crate::client::{Transport, TransportError};
 use crate::router::BoxFuture;
-use crate::server::Server;
+use crate::server::{Server, TooLarge};
 
 /// How long [`Worker::drain`] lets in-flight requests finish.
 pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
@@ -97,7 +97,8 @@ impl Worker {
 /// request is processed in its own task, so one worker serves many calls at once. A
 /// response past the NATS server's `max_payload` is answered `ErrorUnknown_` instead,
 /// logged and reported to the server's on-error hook under its case id
-/// ([`ErrorKind::Undeliverable`](crate::ErrorKind::Undeliverable)).
+/// ([`ErrorKind::Undeliverable`](crate::ErrorKind::Undeliverable), with a
+/// [`TooLarge`] source), and counted in the server's metrics as that answer.
 /// `client`'s reconnection settings decide how it rides out a NATS restart
 /// (by default it reconnects and subscribes again by itself).
 pub async fn serve(
@@ -162,13 +163,17 @@ async fn answer(server: Server, client: async_nats::Client, message: async_nats:
         tracing::debug!(subject = %message.subject, "request without a reply subject ignored");
         return;
     };
+    // The server answers `ErrorUnknown_` in place of what NATS would not carry.
+    let limit = client.max_payload();
     let response = server
-        .process_shared(&message.payload, http::Extensions::new())
+        .process_shared(&message.payload, http::Extensions::new(), Some(limit))
         .await;
     let size = response.bytes.len();
     let sent = match client.publish(reply.clone(), response.bytes.into()).await {
+        // The limit fell while the call was answered (a reconnection to another server).
         Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
-            let answer = server.undeliverable(size, Box::new(error));
+            let limit = client.max_payload();
+            let answer = server.undeliverable(size, Box::new(TooLarge { size, limit }));
             client.publish(reply, answer.into()).await
         }
         sent => sent,

@@ -30,6 +30,18 @@ pub enum ErrorKind {
 #[error("no answer within {} ms", .0.as_millis())]
 pub struct TimedOut(pub std::time::Duration);
 
+/// The source of an [`ErrorKind::Undeliverable`] error: an answer past the most its
+/// transport carries (a NATS server's `max_payload`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{size} bytes are past the transport's limit of {limit} bytes")]
+#[non_exhaustive]
+pub struct TooLarge {
+    /// The answer's size in bytes, as encoded.
+    pub size: usize,
+    /// The most the transport carries, in bytes.
+    pub limit: usize,
+}
+
 /// An error met while processing one request, as given to the on-error hook.
 ///
 /// `source()` is the underlying error (a handler's own error, a panic message) when there

@@ -166,17 +166,16 @@ pub(super) fn unauthenticated(headers: Headers) -> Message {
     message
 }
 
-impl super::Server {
-    /// The answer to send instead of a response of `size` bytes its transport cannot
-    /// carry (a NATS reply past the server's `max_payload`): `ErrorUnknown_` in JSON,
-    /// its case id logged and reported with `why`, so the caller learns at once rather
-    /// than at its deadline.
+impl Inner {
+    /// `ErrorUnknown_` in place of an answer of `size` bytes its transport cannot carry
+    /// (a NATS reply past the server's `max_payload`): its case id logged and reported
+    /// with `why`, so the caller learns at once rather than at its deadline.
     #[cold]
     #[inline(never)]
-    pub(crate) fn undeliverable(&self, size: usize, why: HandlerError) -> Vec<u8> {
+    pub(super) fn undeliverable(&self, size: usize, why: HandlerError) -> Message {
         let case_id = new_case_id();
         tracing::error!(case_id = %case_id, size, error = %why, "response could not be sent");
-        self.inner.report(
+        self.report(
             ProcessError::new(
                 ErrorKind::Undeliverable,
                 format!("a response of {size} bytes could not be sent"),
@@ -184,7 +183,15 @@ impl super::Server {
             .with_source(why)
             .with_case_id(case_id.clone()),
         );
-        to_json(&mut unknown_error(case_id, Headers::new()))
+        unknown_error(case_id, Headers::new())
+    }
+}
+
+impl super::Server {
+    /// [`Inner::undeliverable`] as JSON bytes, for a transport that finds out only as
+    /// it sends (its limit lowered after the call was answered).
+    pub(crate) fn undeliverable(&self, size: usize, why: HandlerError) -> Vec<u8> {
+        to_json(&mut self.inner.undeliverable(size, why))
     }
 }
 

@@ -28,7 +28,7 @@ use crate::validate::Compiled;
 
 pub use authenticated::{AuthFuture, Authenticated};
 pub use catch::Panicked;
-pub use error::{BuildError, ErrorKind, ProcessError, TimedOut};
+pub use error::{BuildError, ErrorKind, ProcessError, TimedOut, TooLarge};
 pub use hooks::{
     AuthHook, ErrorHook, FromFn, MessageHook, Middleware, Next, middleware_fn, middleware_from_fn,
 };

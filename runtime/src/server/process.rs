@@ -14,13 +14,13 @@ use telepact_schema::FunctionId;
 
 use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::catch::CatchUnwind;
-use super::error::{ErrorKind, TimedOut};
+use super::error::{ErrorKind, TimedOut, TooLarge};
 use super::failure::{
     auth_error, hook_failed, invalid, refused, unauthenticated, unknown_error, unknown_function,
 };
 use super::{Inner, Response, Server};
 use crate::binary::{BinaryRequest, says_packed};
-use crate::codec;
+use crate::codec::{self, Encoding};
 use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
@@ -64,20 +64,24 @@ impl Server {
             transport,
             update_request_headers,
             take_response_headers,
+            None,
         )
         .await
     }
 
     /// [`process_adapted`](Self::process_adapted) for a transport that holds the request
     /// in shared bytes: a typed route's request keeps its payload as a slice of them
-    /// rather than a copy.
+    /// rather than a copy. An answer past `answer_limit` bytes, the most the transport
+    /// carries, is replaced by `ErrorUnknown_` ([`ErrorKind::Undeliverable`]) before
+    /// the call's span and metrics record it, so they tell what the caller got.
     #[cfg(any(feature = "axum", feature = "nats"))]
     pub(crate) async fn process_shared(
         &self,
         bytes: &Bytes,
         transport: http::Extensions,
+        answer_limit: Option<usize>,
     ) -> Response {
-        self.process_from(bytes, Some(bytes), transport, |_| {}, |_| {})
+        self.process_from(bytes, Some(bytes), transport, |_| {}, |_| {}, answer_limit)
             .await
     }
 
@@ -88,6 +92,7 @@ impl Server {
         transport: http::Extensions,
         update_request_headers: impl FnOnce(&mut Headers),
         take_response_headers: impl FnOnce(&mut Headers),
+        answer_limit: Option<usize>,
     ) -> Response {
         let inner = &*self.inner;
         let request_size = bytes.len();
@@ -123,7 +128,18 @@ impl Server {
         let binary = binary
             .as_ref()
             .map(|(function, request)| (&inner.binary, function.as_str(), request));
-        let (bytes, encoding) = codec::encode_response(&mut response, binary);
+        let (mut bytes, mut encoding) = codec::encode_response(&mut response, binary);
+        if let Some(limit) = answer_limit
+            && bytes.len() > limit
+        {
+            let size = bytes.len();
+            let id = response.headers.remove("@id_");
+            response = inner.undeliverable(size, Box::new(TooLarge { size, limit }));
+            if let Some(id) = id {
+                response.headers.insert("@id_", id);
+            }
+            (bytes, encoding) = (codec::to_json(&mut response), Encoding::Json);
+        }
         if let Some(started) = started {
             record_response(&span, &response, encoding, packed, started);
             if let Some(metric_keys) = &inner.metrics {

@@ -16,7 +16,7 @@ use telepact::nats::{self, NatsTransport};
 use telepact::schema::Schema;
 use telepact::{
     Client, ClientError, ErrorKind, FunctionRouter, HandlerError, Headers, Message, ProcessError,
-    Server, ServerBuilder,
+    Server, ServerBuilder, TooLarge,
 };
 use telepact_test_support::NatsServer;
 
@@ -140,33 +140,61 @@ async fn an_answer_past_max_payload_is_replaced_by_error_unknown() {
     };
     let reported = Arc::new(Mutex::new(Vec::new()));
     let hook_sees = Arc::clone(&reported);
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let metrics = recorder.snapshotter();
     let server = builder()
         .on_error(move |error: &ProcessError| {
             let case_id = error.case_id().map(str::to_string);
-            hook_sees
-                .lock()
-                .expect("lock")
-                .push((error.kind(), case_id));
+            let source = std::error::Error::source(error);
+            let too_large = source.and_then(|source| source.downcast_ref::<TooLarge>());
+            hook_sees.lock().expect("lock").push((
+                error.kind(),
+                case_id,
+                too_large.map(|t| t.size > t.limit),
+            ));
         })
+        .metrics_recorder(recorder)
         .build()
         .expect("server builds");
     let worker = worker_of(server, &nats_server.url()).await;
 
     // The caller gets `ErrorUnknown_` at once rather than waiting for its deadline, in
-    // either encoding, under the case id the on-error hook was given.
+    // either encoding, with its `@id_`, under the case id the on-error hook was given.
     for binary in [false, true] {
         let client = nats_client(&nats_server.url(), binary).await;
-        let big = Message::new(Headers::new(), "fn.big", Map::new());
+        let mut headers = Headers::new();
+        headers.insert("@id_", json!("big one"));
+        let big = Message::new(headers, "fn.big", Map::new());
         let response = client.request(big).await.expect("answered");
         assert_eq!(response.target(), "ErrorUnknown_", "binary={binary}");
+        assert_eq!(response.header("@id_"), Some(&json!("big one")));
         let case_id = response.payload().and_then(|payload| payload.get("caseId"));
         let case_id = case_id.and_then(Value::as_str).map(str::to_string);
         assert!(case_id.is_some(), "binary={binary}");
         let last = reported.lock().expect("lock").last().cloned();
-        assert_eq!(last, Some((ErrorKind::Undeliverable, case_id)));
+        assert_eq!(last, Some((ErrorKind::Undeliverable, case_id, Some(true))));
     }
     assert_eq!(reported.lock().expect("lock").len(), 2);
+    // Dropping the worker's server hands its held calls to the recorder.
     worker.drain().await.expect("drains");
+    // Counted as the caller saw them, not as the handler answered.
+    let counted: Vec<_> = metrics
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| key.key().name() == "telepact_calls_total")
+        .map(|(key, _, _, value)| {
+            let labels: Vec<_> = key.key().labels().map(|l| l.value().to_string()).collect();
+            (labels.join(" "), value)
+        })
+        .collect();
+    assert_eq!(
+        counted,
+        [(
+            "fn.big ErrorUnknown_".to_string(),
+            metrics_util::debugging::DebugValue::Counter(2)
+        )]
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
