@@ -26,7 +26,7 @@ pub use async_nats;
 
 use crate::client::{Transport, TransportError};
 use crate::router::BoxFuture;
-use crate::server::{Server, TooLarge};
+use crate::server::Server;
 
 /// How long [`Worker::drain`] lets in-flight requests finish.
 pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
@@ -98,7 +98,7 @@ impl Worker {
 /// response past the NATS server's `max_payload` is answered `ErrorUnknown_` instead,
 /// logged and reported to the server's on-error hook under its case id
 /// ([`ErrorKind::Undeliverable`](crate::ErrorKind::Undeliverable), with a
-/// [`TooLarge`] source), and counted in the server's metrics as that answer.
+/// [`TooLarge`](crate::TooLarge) source), and counted in the server's metrics as that answer.
 /// `client`'s reconnection settings decide how it rides out a NATS restart
 /// (by default it reconnects and subscribes again by itself).
 pub async fn serve(
@@ -172,8 +172,7 @@ async fn answer(server: Server, client: async_nats::Client, message: async_nats:
     let sent = match client.publish(reply.clone(), response.bytes.into()).await {
         // The limit fell while the call was answered (a reconnection to another server).
         Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
-            let limit = client.max_payload();
-            let answer = server.undeliverable(size, Box::new(TooLarge { size, limit }));
+            let answer = server.too_large(size, client.max_payload());
             client.publish(reply, answer.into()).await
         }
         sent => sent,

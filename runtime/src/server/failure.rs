@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Map, Value};
 
 use super::Inner;
-use super::error::{ErrorKind, ProcessError};
+use super::error::{ErrorKind, ProcessError, TooLarge};
 use crate::codec::{ParseFailure, to_json};
 use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
@@ -167,31 +167,57 @@ pub(super) fn unauthenticated(headers: Headers) -> Message {
 }
 
 impl Inner {
-    /// `ErrorUnknown_` in place of an answer of `size` bytes its transport cannot carry
-    /// (a NATS reply past the server's `max_payload`): its case id logged and reported
-    /// with `why`, so the caller learns at once rather than at its deadline.
+    /// `ErrorUnknown_` with `headers`, in place of an answer its transport cannot carry
+    /// (a NATS reply past the server's `max_payload`): its case id logged and reported,
+    /// so the caller learns at once rather than at its deadline.
     #[cold]
     #[inline(never)]
-    pub(super) fn undeliverable(&self, size: usize, why: HandlerError) -> Message {
+    fn undeliverable(&self, too_large: TooLarge, headers: Headers) -> Message {
         let case_id = new_case_id();
-        tracing::error!(case_id = %case_id, size, error = %why, "response could not be sent");
+        let size = too_large.size;
+        tracing::error!(case_id = %case_id, size, error = %too_large, "response could not be sent");
         self.report(
             ProcessError::new(
                 ErrorKind::Undeliverable,
                 format!("a response of {size} bytes could not be sent"),
             )
-            .with_source(why)
+            .with_source(Box::new(too_large))
             .with_case_id(case_id.clone()),
         );
-        unknown_error(case_id, Headers::new())
+        unknown_error(case_id, headers)
+    }
+
+    /// Replaces `response`, encoded in `size` bytes past the transport's `limit`, by
+    /// [`undeliverable`](Self::undeliverable)'s answer (keeping the `@id_` echo), and
+    /// gives that answer's JSON bytes.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn replace_too_large(
+        &self,
+        response: &mut Message,
+        size: usize,
+        limit: usize,
+    ) -> Vec<u8> {
+        let mut headers = Headers::new();
+        if let Some(id) = response.headers.remove("@id_") {
+            headers.insert("@id_", id);
+        }
+        *response = self.undeliverable(TooLarge { size, limit }, headers);
+        to_json(response)
     }
 }
 
 impl super::Server {
-    /// [`Inner::undeliverable`] as JSON bytes, for a transport that finds out only as
-    /// it sends (its limit lowered after the call was answered).
-    pub(crate) fn undeliverable(&self, size: usize, why: HandlerError) -> Vec<u8> {
-        to_json(&mut self.inner.undeliverable(size, why))
+    /// The JSON bytes of `ErrorUnknown_` (logged and reported as
+    /// [`ErrorKind::Undeliverable`]) for a transport that finds out only as it sends
+    /// that an answer of `size` bytes is past its `limit` (the limit lowered after the
+    /// call was answered).
+    pub(crate) fn too_large(&self, size: usize, limit: usize) -> Vec<u8> {
+        to_json(
+            &mut self
+                .inner
+                .undeliverable(TooLarge { size, limit }, Headers::new()),
+        )
     }
 }
 

@@ -14,7 +14,7 @@ use telepact_schema::FunctionId;
 
 use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::catch::CatchUnwind;
-use super::error::{ErrorKind, TimedOut, TooLarge};
+use super::error::{ErrorKind, TimedOut};
 use super::failure::{
     auth_error, hook_failed, invalid, refused, unauthenticated, unknown_error, unknown_function,
 };
@@ -132,13 +132,8 @@ impl Server {
         if let Some(limit) = answer_limit
             && bytes.len() > limit
         {
-            let size = bytes.len();
-            let id = response.headers.remove("@id_");
-            response = inner.undeliverable(size, Box::new(TooLarge { size, limit }));
-            if let Some(id) = id {
-                response.headers.insert("@id_", id);
-            }
-            (bytes, encoding) = (codec::to_json(&mut response), Encoding::Json);
+            bytes = inner.replace_too_large(&mut response, bytes.len(), limit);
+            encoding = Encoding::Json;
         }
         if let Some(started) = started {
             record_response(&span, &response, encoding, packed, started);
