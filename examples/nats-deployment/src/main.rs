@@ -146,7 +146,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
                 .await
                 .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
             let address = listener.local_addr()?;
-            let app = nats::gateway(client, subject.clone(), &HttpOptions::default());
+            let app = nats::gateway(client, &subject, &HttpOptions::default())?;
             let shutdown = http::shutdown_signal();
             println!("READY {}", address.port());
             tracing::info!(%address, %subject, "forwarding POST /api/telepact to NATS");

@@ -31,7 +31,7 @@ async fn start_gateway(nats_url: &str, subject: &str) -> String {
     let client = nats::connect(nats_url, Duration::from_secs(5))
         .await
         .expect("connects");
-    let gateway = nats::gateway(client, subject.to_string(), &HttpOptions::default());
+    let gateway = nats::gateway(client, subject, &HttpOptions::default()).expect("a good subject");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("binds");

@@ -11,6 +11,8 @@ use crate::binary::is_msgpack;
 use crate::codec::Encoding;
 use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body};
 
+use super::{NatsError, validated};
+
 #[derive(Clone)]
 struct Forward {
     client: async_nats::Client,
@@ -22,22 +24,22 @@ struct Forward {
 /// `subject` as a NATS request. The reply comes back as the HTTP body, typed
 /// `application/octet-stream` when it is MessagePack and `application/json`
 /// otherwise. No worker listening is 503; no reply in time (the client's
-/// request timeout) is 504; a body past the NATS server's `max_payload` is 413; a
-/// `subject` NATS refuses (empty, with whitespace or an empty token) is 500; a lost
-/// connection is 502.
+/// request timeout) is 504; a body past the NATS server's `max_payload` is 413; a lost
+/// connection is 502. A `subject` NATS would refuse (empty, with whitespace or an
+/// empty token) is [`NatsError::InvalidSubject`] here, not a failure at every call.
 pub fn gateway(
     client: async_nats::Client,
-    subject: impl Into<String>,
+    subject: &str,
     options: &HttpOptions,
-) -> Router {
+) -> Result<Router, NatsError> {
     let forward = Forward {
         client,
-        subject: subject.into().into(),
+        subject: validated(subject)?,
         body: options.body_limits(),
     };
-    Router::new()
+    Ok(Router::new()
         .route(&options.path, post(handle))
-        .with_state(forward)
+        .with_state(forward))
 }
 
 async fn handle(State(forward): State<Forward>, body: Body) -> Response {
@@ -60,7 +62,7 @@ async fn handle(State(forward): State<Forward>, body: Body) -> Response {
                 RequestErrorKind::NoResponders => StatusCode::SERVICE_UNAVAILABLE,
                 RequestErrorKind::TimedOut => StatusCode::GATEWAY_TIMEOUT,
                 RequestErrorKind::MaxPayloadExceeded => StatusCode::PAYLOAD_TOO_LARGE,
-                // The gateway's own subject: its configuration, not the caller's fault.
+                // Checked when the gateway was built; were it not, the fault is ours.
                 RequestErrorKind::InvalidSubject => StatusCode::INTERNAL_SERVER_ERROR,
                 RequestErrorKind::Other => StatusCode::BAD_GATEWAY,
             };

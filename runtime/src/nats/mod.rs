@@ -38,6 +38,13 @@ pub enum NatsError {
     /// Connecting to the NATS server failed.
     #[error("could not connect to NATS: {0}")]
     Connect(#[from] async_nats::ConnectError),
+    /// A subject NATS would refuse: empty, with whitespace, or with an empty token
+    /// (`a..b`, a leading or trailing dot). Refused before anything is sent.
+    #[error("{subject:?} is not a NATS subject (no whitespace, no empty token)")]
+    InvalidSubject {
+        /// The subject as given.
+        subject: String,
+    },
     /// Subscribing to the subject failed.
     #[error("could not subscribe: {0}")]
     Subscribe(#[from] async_nats::SubscribeError),
@@ -100,7 +107,8 @@ impl Worker {
 /// ([`ErrorKind::Undeliverable`](crate::ErrorKind::Undeliverable), with a
 /// [`TooLarge`](crate::TooLarge) source), and counted in the server's metrics as that answer.
 /// `client`'s reconnection settings decide how it rides out a NATS restart
-/// (by default it reconnects and subscribes again by itself).
+/// (by default it reconnects and subscribes again by itself). A `subject` NATS would
+/// refuse is [`NatsError::InvalidSubject`].
 pub async fn serve(
     server: Server,
     client: async_nats::Client,
@@ -108,7 +116,7 @@ pub async fn serve(
     queue_group: &str,
 ) -> Result<Worker, NatsError> {
     let subscriber = client
-        .queue_subscribe(subject.to_string(), queue_group.to_string())
+        .queue_subscribe(validated(subject)?, queue_group.to_string())
         .await?;
     // Once the server has seen the subscription, requests sent after this returns
     // reach the worker rather than "no responders".
@@ -193,13 +201,22 @@ pub struct NatsTransport {
 }
 
 impl NatsTransport {
-    /// A transport calling `subject` through `client`.
-    pub fn new(client: async_nats::Client, subject: impl Into<String>) -> Self {
-        NatsTransport {
+    /// A transport calling `subject` through `client`, or [`NatsError::InvalidSubject`]
+    /// for a subject NATS would refuse (no worker could serve it).
+    pub fn new(client: async_nats::Client, subject: &str) -> Result<Self, NatsError> {
+        Ok(NatsTransport {
             client,
-            subject: subject.into().into(),
-        }
+            subject: validated(subject)?,
+        })
     }
+}
+
+/// `subject` as NATS takes it, or why not: the check a subscription makes, so a subject
+/// the gateway or a client calls is one a worker can serve.
+fn validated(subject: &str) -> Result<async_nats::Subject, NatsError> {
+    async_nats::Subject::validated(subject).map_err(|_| NatsError::InvalidSubject {
+        subject: subject.to_string(),
+    })
 }
 
 impl Transport for NatsTransport {

@@ -12,7 +12,7 @@ use serde_json::{Map, Value, json};
 use telepact::binary::is_msgpack;
 use telepact::client::ClientOptions;
 use telepact::http::HttpOptions;
-use telepact::nats::{self, NatsTransport};
+use telepact::nats::{self, NatsError, NatsTransport};
 use telepact::schema::Schema;
 use telepact::{
     Client, ClientError, ErrorKind, FunctionRouter, HandlerError, Headers, Message, ProcessError,
@@ -95,7 +95,7 @@ fn sum_of(response: &Message) -> Option<i64> {
 }
 
 async fn nats_client(url: &str, binary: bool) -> Client {
-    let transport = NatsTransport::new(connect(url).await, SUBJECT);
+    let transport = NatsTransport::new(connect(url).await, SUBJECT).expect("a good subject");
     Client::with_options(
         transport,
         ClientOptions::default().binary(binary).timeout(TIMEOUT),
@@ -269,7 +269,7 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
 
 /// A gateway to `subject` served on a free loopback port; its URL.
 async fn serve_gateway(nats_url: &str, subject: &str, options: &HttpOptions) -> String {
-    let app = nats::gateway(connect(nats_url).await, subject, options);
+    let app = nats::gateway(connect(nats_url).await, subject, options).expect("a good subject");
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("binds");
@@ -282,7 +282,7 @@ async fn serve_gateway(nats_url: &str, subject: &str, options: &HttpOptions) -> 
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_gateway_tells_a_body_nats_cannot_carry_from_a_subject_it_refuses() {
+async fn a_body_nats_cannot_carry_is_413_and_the_connection_stays_good() {
     let Some(nats_server) = NatsServer::start() else {
         return;
     };
@@ -300,13 +300,38 @@ async fn the_gateway_tells_a_body_nats_cannot_carry_from_a_subject_it_refuses() 
     let body = r#"[{}, {"fn.add": {"a": 2, "b": 3}}]"#;
     let response = http.post(&url).body(body).send().await;
     assert_eq!(response.expect("answers").status().as_u16(), 200);
-
-    // A subject with a space would break the protocol's framing: NATS refuses it
-    // before anything is sent, and the gateway's configuration is at fault, not the call.
-    let url = serve_gateway(&nats_server.url(), "telepact test", &limit(4096)).await;
-    let response = http.post(&url).body(body).send().await;
-    assert_eq!(response.expect("answers").status().as_u16(), 500);
     worker.drain().await.expect("drains");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_subject_nats_would_refuse_is_refused_where_it_is_given() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    // Whitespace would break the protocol's framing; empty tokens match no subscription.
+    for subject in [
+        "telepact test",
+        "",
+        "telepact..bakery",
+        ".telepact",
+        "telepact.\n",
+    ] {
+        let refused = |error: NatsError| {
+            assert!(
+                matches!(&error, NatsError::InvalidSubject { subject: given } if *given == subject),
+                "{subject:?}: {error}"
+            );
+            assert!(error.to_string().contains("not a NATS subject"), "{error}");
+        };
+        refused(nats::gateway(connect(&url).await, subject, &HttpOptions::default()).unwrap_err());
+        refused(NatsTransport::new(connect(&url).await, subject).unwrap_err());
+        refused(
+            nats::serve(server(), connect(&url).await, subject, "adders")
+                .await
+                .unwrap_err(),
+        );
+    }
 }
 
 /// HTTP options with a body limit of `bytes`.
