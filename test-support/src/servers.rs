@@ -93,6 +93,8 @@ impl RedisServer {
 #[derive(Debug)]
 pub struct NatsServer {
     server: ServerChild,
+    /// The unique name it answers with.
+    name: String,
 }
 
 impl NatsServer {
@@ -107,7 +109,7 @@ impl NatsServer {
                 .to_vec()
         };
         let kind = Kind::Nats { name: name.clone() };
-        ServerChild::start(kind, program, args).map(|server| NatsServer { server })
+        ServerChild::start(kind, program, args).map(|server| NatsServer { server, name })
     }
 
     /// The port it listens on.
@@ -129,6 +131,23 @@ impl NatsServer {
     /// there within 10 s.
     pub fn restart(&mut self) {
         self.server.restart();
+    }
+
+    /// Like [`restart`](Self::restart), the new server taking messages of at most
+    /// `bytes` (its `max_payload`, 1 MiB by default): what clients meet when they
+    /// reconnect to a server configured otherwise. A later `restart` has the default.
+    pub fn restart_with_max_payload(&mut self, bytes: usize) {
+        // The option has no flag. The server reads its file once, at start.
+        let config = std::env::temp_dir().join(format!("{}.conf", self.name));
+        if let Err(error) = std::fs::write(&config, format!("max_payload: {bytes}\n")) {
+            panic!("cannot write {}: {error}", config.display());
+        }
+        let args = &mut self.server.args;
+        let default_args = args.len();
+        args.extend(["-c".to_string(), config.to_string_lossy().into_owned()]);
+        self.server.restart();
+        self.server.args.truncate(default_args);
+        let _ = std::fs::remove_file(&config);
     }
 }
 

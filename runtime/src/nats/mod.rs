@@ -106,6 +106,10 @@ impl Worker {
 /// logged and reported to the server's on-error hook under its case id
 /// ([`ErrorKind::Undeliverable`](crate::ErrorKind::Undeliverable), with a
 /// [`TooLarge`](crate::TooLarge) source), and counted in the server's metrics as that answer.
+/// Should the limit fall while the call is answered (a reconnection to a server taking
+/// smaller messages), the send fails and the caller gets the same `ErrorUnknown_`, its
+/// `@id_` kept, though the call's span and metrics have already recorded the handler's
+/// answer.
 /// `client`'s reconnection settings decide how it rides out a NATS restart
 /// (by default it reconnects and subscribes again by itself). A `subject` NATS would
 /// refuse is [`NatsError::InvalidSubject`].
@@ -180,7 +184,7 @@ async fn answer(server: Server, client: async_nats::Client, message: async_nats:
     let sent = match client.publish(reply.clone(), response.bytes.into()).await {
         // The limit fell while the call was answered (a reconnection to another server).
         Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
-            let answer = server.too_large(size, client.max_payload());
+            let answer = server.too_large(size, client.max_payload(), response.headers);
             client.publish(reply, answer.into()).await
         }
         sent => sent,

@@ -198,26 +198,30 @@ impl Inner {
         size: usize,
         limit: usize,
     ) -> Vec<u8> {
-        let mut headers = Headers::new();
-        if let Some(id) = response.headers.remove("@id_") {
-            headers.insert("@id_", id);
-        }
+        let headers = id_echo(&mut response.headers);
         *response = self.undeliverable(TooLarge { size, limit }, headers);
         to_json(response)
     }
 }
 
+/// The headers of an answer that replaces one with `headers`: only its `@id_` echo.
+fn id_echo(headers: &mut Headers) -> Headers {
+    let mut echo = Headers::new();
+    if let Some(id) = headers.remove("@id_") {
+        echo.insert("@id_", id);
+    }
+    echo
+}
+
+#[cfg(feature = "nats")]
 impl super::Server {
     /// The JSON bytes of `ErrorUnknown_` (logged and reported as
     /// [`ErrorKind::Undeliverable`]) for a transport that finds out only as it sends
     /// that an answer of `size` bytes is past its `limit` (the limit lowered after the
-    /// call was answered).
-    pub(crate) fn too_large(&self, size: usize, limit: usize) -> Vec<u8> {
-        to_json(
-            &mut self
-                .inner
-                .undeliverable(TooLarge { size, limit }, Headers::new()),
-        )
+    /// call was answered); `headers`, the answer's, give the `@id_` echo.
+    pub(crate) fn too_large(&self, size: usize, limit: usize, mut headers: Headers) -> Vec<u8> {
+        let headers = id_echo(&mut headers);
+        to_json(&mut self.inner.undeliverable(TooLarge { size, limit }, headers))
     }
 }
 

@@ -197,6 +197,88 @@ async fn an_answer_past_max_payload_is_replaced_by_error_unknown() {
     );
 }
 
+/// The limit can fall between the answer and its send: the worker reconnects to a NATS
+/// server taking smaller messages while a call is in flight. Publishing then refuses the
+/// answer, and the caller still gets `ErrorUnknown_` at once, not a timeout.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_past_a_limit_lowered_mid_call_is_answered_error_unknown() {
+    const LOWERED: usize = 8 << 10;
+    let Some(mut nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let (started, mut in_flight) = tokio::sync::mpsc::unbounded_channel();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let released = Arc::clone(&release);
+    // Past the lowered limit, well inside the first one.
+    let router = FunctionRouter::new().route("fn.held", move |_request: Message| {
+        let (started, released) = (started.clone(), Arc::clone(&released));
+        async move {
+            let _ = started.send(());
+            released.notified().await;
+            let mut payload = Map::new();
+            payload.insert("text".to_string(), json!("x".repeat(4 * LOWERED)));
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+        }
+    });
+    let reported = Arc::new(Mutex::new(Vec::new()));
+    let hook_sees = Arc::clone(&reported);
+    let schema = r#"[{"fn.held": {}, "->": [{"Ok_": {"text": "string"}}]}]"#;
+    let schema = Schema::from_text(schema).expect("the schema loads");
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .on_error(move |error: &ProcessError| {
+            let source = std::error::Error::source(error);
+            let too_large = source.and_then(|source| source.downcast_ref::<TooLarge>());
+            let sizes =
+                too_large.map(|too_large| (too_large.size > too_large.limit, too_large.limit));
+            hook_sees.lock().expect("lock").push((error.kind(), sizes));
+        })
+        .build()
+        .expect("server builds");
+    // Both connections wait out the restart: the caller's request stays pending.
+    let patient = Duration::from_secs(20);
+    let worker_nats = nats::connect(&url, patient).await.expect("connects");
+    let worker = nats::serve(server, worker_nats.clone(), SUBJECT, "held")
+        .await
+        .expect("worker subscribes");
+    let caller_nats = nats::connect(&url, patient).await.expect("connects");
+    let transport = NatsTransport::new(caller_nats.clone(), SUBJECT).expect("a good subject");
+    let client = Client::with_options(transport, ClientOptions::default().timeout(patient));
+    let mut headers = Headers::new();
+    headers.insert("@id_", json!(7));
+    let call = tokio::spawn(async move {
+        client
+            .request(Message::new(headers, "fn.held", Map::new()))
+            .await
+    });
+    in_flight
+        .recv()
+        .await
+        .expect("the call reaches the handler");
+    nats_server.restart_with_max_payload(LOWERED);
+    // Reconnection is the clients' own: wait, bounded, until both hold the new limit.
+    let deadline = Instant::now() + patient;
+    while worker_nats.max_payload() != LOWERED || caller_nats.max_payload() != LOWERED {
+        assert!(Instant::now() < deadline, "the clients did not reconnect");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    // The caller's reply subscription is back on the new server before the answer goes.
+    caller_nats.flush().await.expect("flushes");
+    release.notify_one();
+
+    let response = call.await.expect("the call's task").expect("answered");
+    assert_eq!(response.target(), "ErrorUnknown_");
+    assert_eq!(response.header("@id_"), Some(&json!(7)));
+    assert!(response.payload().and_then(|p| p.get("caseId")).is_some());
+    let reported = reported.lock().expect("lock").clone();
+    assert_eq!(
+        reported,
+        [(ErrorKind::Undeliverable, Some((true, LOWERED)))]
+    );
+    worker.drain().await.expect("drains");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_forwards_http_posts_to_the_workers() {
     let Some(nats_server) = NatsServer::start() else {
