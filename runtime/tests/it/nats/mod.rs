@@ -1,24 +1,26 @@
 //! The NATS transport against a real `nats-server` on a free loopback port: workers in
 //! a queue group, the client transport, the HTTP gateway, a worker killed under load
-//! and a NATS restart. Prints a SKIP line when `nats-server` is not installed.
+//! and a NATS restart (what NATS will not carry: `limits`). Prints a SKIP line when
+//! `nats-server` is not installed.
 
 #![cfg(all(feature = "nats", feature = "http-client"))]
 
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Map, Value, json};
 use telepact::binary::is_msgpack;
 use telepact::client::ClientOptions;
 use telepact::http::HttpOptions;
-use telepact::nats::{self, NatsError, NatsTransport};
+use telepact::nats::{self, NatsTransport};
 use telepact::schema::Schema;
 use telepact::{
-    Client, ClientError, ErrorKind, FunctionRouter, HandlerError, Headers, Message, ProcessError,
-    Server, ServerBuilder, TooLarge,
+    Client, ClientError, FunctionRouter, HandlerError, Headers, Message, Server, ServerBuilder,
 };
 use telepact_test_support::NatsServer;
+
+mod limits;
 
 const SCHEMA: &str = r#"[
     {"fn.add": {"a": "integer", "b": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]},
@@ -134,152 +136,6 @@ async fn a_worker_answers_json_and_binary_calls_over_nats() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_answer_past_max_payload_is_replaced_by_error_unknown() {
-    let Some(nats_server) = NatsServer::start() else {
-        return;
-    };
-    let reported = Arc::new(Mutex::new(Vec::new()));
-    let hook_sees = Arc::clone(&reported);
-    let recorder = metrics_util::debugging::DebuggingRecorder::new();
-    let metrics = recorder.snapshotter();
-    let server = builder()
-        .on_error(move |error: &ProcessError| {
-            let case_id = error.case_id().map(str::to_string);
-            let source = std::error::Error::source(error);
-            let too_large = source.and_then(|source| source.downcast_ref::<TooLarge>());
-            hook_sees.lock().expect("lock").push((
-                error.kind(),
-                case_id,
-                too_large.map(|t| t.size > t.limit),
-            ));
-        })
-        .metrics_recorder(recorder)
-        .build()
-        .expect("server builds");
-    let worker = worker_of(server, &nats_server.url()).await;
-
-    // The caller gets `ErrorUnknown_` at once rather than waiting for its deadline, in
-    // either encoding, with its `@id_`, under the case id the on-error hook was given.
-    for binary in [false, true] {
-        let client = nats_client(&nats_server.url(), binary).await;
-        let mut headers = Headers::new();
-        headers.insert("@id_", json!("big one"));
-        let big = Message::new(headers, "fn.big", Map::new());
-        let response = client.request(big).await.expect("answered");
-        assert_eq!(response.target(), "ErrorUnknown_", "binary={binary}");
-        assert_eq!(response.header("@id_"), Some(&json!("big one")));
-        let case_id = response.payload().and_then(|payload| payload.get("caseId"));
-        let case_id = case_id.and_then(Value::as_str).map(str::to_string);
-        assert!(case_id.is_some(), "binary={binary}");
-        let last = reported.lock().expect("lock").last().cloned();
-        assert_eq!(last, Some((ErrorKind::Undeliverable, case_id, Some(true))));
-    }
-    assert_eq!(reported.lock().expect("lock").len(), 2);
-    // Dropping the worker's server hands its held calls to the recorder.
-    worker.drain().await.expect("drains");
-    // Counted as the caller saw them, not as the handler answered.
-    let counted: Vec<_> = metrics
-        .snapshot()
-        .into_vec()
-        .into_iter()
-        .filter(|(key, ..)| key.key().name() == "telepact_calls_total")
-        .map(|(key, _, _, value)| {
-            let labels: Vec<_> = key.key().labels().map(|l| l.value().to_string()).collect();
-            (labels.join(" "), value)
-        })
-        .collect();
-    assert_eq!(
-        counted,
-        [(
-            "fn.big ErrorUnknown_".to_string(),
-            metrics_util::debugging::DebugValue::Counter(2)
-        )]
-    );
-}
-
-/// The limit can fall between the answer and its send: the worker reconnects to a NATS
-/// server taking smaller messages while a call is in flight. Publishing then refuses the
-/// answer, and the caller still gets `ErrorUnknown_` at once, not a timeout.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_answer_past_a_limit_lowered_mid_call_is_answered_error_unknown() {
-    const LOWERED: usize = 8 << 10;
-    let Some(mut nats_server) = NatsServer::start() else {
-        return;
-    };
-    let url = nats_server.url();
-    let (started, mut in_flight) = tokio::sync::mpsc::unbounded_channel();
-    let release = Arc::new(tokio::sync::Notify::new());
-    let released = Arc::clone(&release);
-    // Past the lowered limit, well inside the first one.
-    let router = FunctionRouter::new().route("fn.held", move |_request: Message| {
-        let (started, released) = (started.clone(), Arc::clone(&released));
-        async move {
-            let _ = started.send(());
-            released.notified().await;
-            let mut payload = Map::new();
-            payload.insert("text".to_string(), json!("x".repeat(4 * LOWERED)));
-            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
-        }
-    });
-    let reported = Arc::new(Mutex::new(Vec::new()));
-    let hook_sees = Arc::clone(&reported);
-    let schema = r#"[{"fn.held": {}, "->": [{"Ok_": {"text": "string"}}]}]"#;
-    let schema = Schema::from_text(schema).expect("the schema loads");
-    let server = Server::builder(schema, router)
-        .auth_required(false)
-        .on_error(move |error: &ProcessError| {
-            let source = std::error::Error::source(error);
-            let too_large = source.and_then(|source| source.downcast_ref::<TooLarge>());
-            let sizes =
-                too_large.map(|too_large| (too_large.size > too_large.limit, too_large.limit));
-            hook_sees.lock().expect("lock").push((error.kind(), sizes));
-        })
-        .build()
-        .expect("server builds");
-    // Both connections wait out the restart: the caller's request stays pending.
-    let patient = Duration::from_secs(20);
-    let worker_nats = nats::connect(&url, patient).await.expect("connects");
-    let worker = nats::serve(server, worker_nats.clone(), SUBJECT, "held")
-        .await
-        .expect("worker subscribes");
-    let caller_nats = nats::connect(&url, patient).await.expect("connects");
-    let transport = NatsTransport::new(caller_nats.clone(), SUBJECT).expect("a good subject");
-    let client = Client::with_options(transport, ClientOptions::default().timeout(patient));
-    let mut headers = Headers::new();
-    headers.insert("@id_", json!(7));
-    let call = tokio::spawn(async move {
-        client
-            .request(Message::new(headers, "fn.held", Map::new()))
-            .await
-    });
-    in_flight
-        .recv()
-        .await
-        .expect("the call reaches the handler");
-    nats_server.restart_with_max_payload(LOWERED);
-    // Reconnection is the clients' own: wait, bounded, until both hold the new limit.
-    let deadline = Instant::now() + patient;
-    while worker_nats.max_payload() != LOWERED || caller_nats.max_payload() != LOWERED {
-        assert!(Instant::now() < deadline, "the clients did not reconnect");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    // The caller's reply subscription is back on the new server before the answer goes.
-    caller_nats.flush().await.expect("flushes");
-    release.notify_one();
-
-    let response = call.await.expect("the call's task").expect("answered");
-    assert_eq!(response.target(), "ErrorUnknown_");
-    assert_eq!(response.header("@id_"), Some(&json!(7)));
-    assert!(response.payload().and_then(|p| p.get("caseId")).is_some());
-    let reported = reported.lock().expect("lock").clone();
-    assert_eq!(
-        reported,
-        [(ErrorKind::Undeliverable, Some((true, LOWERED)))]
-    );
-    worker.drain().await.expect("drains");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_gateway_forwards_http_posts_to_the_workers() {
     let Some(nats_server) = NatsServer::start() else {
         return;
@@ -361,59 +217,6 @@ async fn serve_gateway(nats_url: &str, subject: &str, options: &HttpOptions) -> 
     );
     tokio::spawn(telepact::http::serve(listener, app, std::future::pending()));
     url
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_body_nats_cannot_carry_is_413_and_the_connection_stays_good() {
-    let Some(nats_server) = NatsServer::start() else {
-        return;
-    };
-    let worker = worker(&nats_server.url()).await;
-    let http = crate::plain_http_client();
-    // The HTTP limit lets through what the NATS server's 1 MiB `max_payload` does not.
-    let url = serve_gateway(&nats_server.url(), SUBJECT, &limit(4 << 20)).await;
-    let past_max_payload = format!(
-        r#"[{{"@id_": "{}"}}, {{"fn.add": {{"a": 2, "b": 3}}}}]"#,
-        "x".repeat(1 << 20)
-    );
-    let response = http.post(&url).body(past_max_payload).send().await;
-    assert_eq!(response.expect("answers").status().as_u16(), 413);
-    // The connection is still good for the next call.
-    let body = r#"[{}, {"fn.add": {"a": 2, "b": 3}}]"#;
-    let response = http.post(&url).body(body).send().await;
-    assert_eq!(response.expect("answers").status().as_u16(), 200);
-    worker.drain().await.expect("drains");
-}
-
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_subject_nats_would_refuse_is_refused_where_it_is_given() {
-    let Some(nats_server) = NatsServer::start() else {
-        return;
-    };
-    let url = nats_server.url();
-    // Whitespace would break the protocol's framing; empty tokens match no subscription.
-    for subject in [
-        "telepact test",
-        "",
-        "telepact..bakery",
-        ".telepact",
-        "telepact.\n",
-    ] {
-        let refused = |error: NatsError| {
-            assert!(
-                matches!(&error, NatsError::InvalidSubject { subject: given } if *given == subject),
-                "{subject:?}: {error}"
-            );
-            assert!(error.to_string().contains("not a NATS subject"), "{error}");
-        };
-        refused(nats::gateway(connect(&url).await, subject, &HttpOptions::default()).unwrap_err());
-        refused(NatsTransport::new(connect(&url).await, subject).unwrap_err());
-        refused(
-            nats::serve(server(), connect(&url).await, subject, "adders")
-                .await
-                .unwrap_err(),
-        );
-    }
 }
 
 /// HTTP options with a body limit of `bytes`.
