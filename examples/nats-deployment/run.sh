@@ -46,6 +46,9 @@ if [[ "$app" == auth ]]; then
   worker_args=(--redis "redis://127.0.0.1:${redis_port}/")
 fi
 
+# This nats-server listens on loopback only, so only this machine's processes can publish
+# on the subject: the workers may take the caller addresses the gateway sends.
+worker_args+=(--trust-gateway-address)
 for _ in $(seq "$workers"); do
   "$bin" --nats "$nats_url" --app "$app" worker "${worker_args[@]}" &
   pids+=($!)

@@ -46,6 +46,11 @@ enum Mode {
         /// The Redis every auth worker keeps credentials in (`redis://127.0.0.1:6379/`).
         #[arg(long)]
         redis: Option<String>,
+        /// Take the caller's address the gateway sends, so the auth example limits failed
+        /// logins per caller. Only where NATS lets the gateways alone publish on the
+        /// subject: any other publisher could name any address.
+        #[arg(long)]
+        trust_gateway_address: bool,
     },
     /// Serve HTTP, forwarding each request to the subject.
     Gateway {
@@ -131,10 +136,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or_else(|| format!("telepact.{}", args.app.name()));
     let client = nats::connect(&args.nats, Duration::from_secs(args.timeout)).await?;
     match args.mode {
-        Mode::Worker { queue_group, redis } => {
+        Mode::Worker {
+            queue_group,
+            redis,
+            trust_gateway_address,
+        } => {
             let server = build_server(args.app, redis.as_deref()).await?;
             let queue_group = queue_group.unwrap_or_else(|| args.app.name().to_string());
-            let worker = nats::serve(server, client, &subject, &queue_group).await?;
+            let options = nats::WorkerOptions::default().trust_peer_address(trust_gateway_address);
+            let worker = nats::serve_with(server, client, &subject, &queue_group, options).await?;
             let shutdown = http::shutdown_signal();
             println!("READY worker");
             tracing::info!(app = args.app.name(), %subject, %queue_group, "serving over NATS");

@@ -130,7 +130,10 @@ mod auth {
     use telepact::typed::Reply;
     use telepact::typed::standard::ErrorUnauthenticated;
     use telepact_auth::store::RedisStore;
-    use telepact_auth::{MemoryUsers, PasswordHasher, PasswordParams, User};
+    use telepact_auth::{
+        AuthConfig, Authenticator, CredentialStore, JwtKeys, MemoryUsers, PasswordHasher,
+        PasswordParams, ThrottleLimits, User,
+    };
     use telepact_auth_example::api::{
         Auth, AuthBearer, AuthPassword, Client, ListUsersInput, ListUsersOutput, LoginInput,
         LoginOk, LoginOutput, LogoutInput, LogoutOutput, MeInput, MeOutput, RefreshInput,
@@ -148,25 +151,94 @@ mod auth {
         redis: &RedisServer,
         workers: usize,
     ) -> (String, Vec<nats::Worker>) {
+        start_with(nats_url, redis, workers, ThrottleLimits::default()).await
+    }
+
+    /// [`start`] with the failed-login limits `throttle`. The workers trust the gateway's
+    /// caller addresses, as `run.sh` starts them.
+    async fn start_with(
+        nats_url: &str,
+        redis: &RedisServer,
+        workers: usize,
+        throttle: ThrottleLimits,
+    ) -> (String, Vec<nats::Worker>) {
         let mut started = Vec::new();
         for _ in 0..workers {
-            let store = RedisStore::connect(&redis.url(), "telepact-auth:")
-                .await
-                .expect("connects to redis");
+            let store: Arc<dyn CredentialStore> = Arc::new(
+                RedisStore::connect(&redis.url(), "telepact-auth:")
+                    .await
+                    .expect("connects to redis"),
+            );
             let users = demo_users();
-            let server = telepact_auth_example::server_on(Arc::new(store), users)
+            let keys = JwtKeys::load_or_create(&*store)
                 .await
-                .expect("the auth example builds");
+                .expect("a shared key");
+            let issuer = telepact_auth_example::ISSUER;
+            let config = AuthConfig::new(issuer, issuer).throttle(throttle);
+            let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)
+                .expect("an authenticator");
+            let server =
+                telepact_auth_example::server(auth, users).expect("the auth example builds");
             let client = nats::connect(nats_url, Duration::from_secs(5))
                 .await
                 .expect("connects");
+            let options = nats::WorkerOptions::default().trust_peer_address(true);
             started.push(
-                nats::serve(server, client, SUBJECT, "auth")
+                nats::serve_with(server, client, SUBJECT, "auth", options)
                     .await
                     .expect("subscribes"),
             );
         }
         (start_gateway(nats_url, SUBJECT).await, started)
+    }
+
+    /// A client of the gateway at `url` whose connections come from `address`.
+    fn client_from(url: &str, address: &str) -> Client {
+        let http = reqwest::Client::builder()
+            .local_address(address.parse::<std::net::IpAddr>().ok())
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("client builds");
+        let transport = HttpTransport::with_client(http, url).expect("a valid url");
+        Client::new(telepact::Client::with_options(
+            transport,
+            ClientOptions::default(),
+        ))
+    }
+
+    /// Through the gateway, failed logins count against the caller's address as they do
+    /// against a single server's peer: whichever worker answers (the count is in the
+    /// shared store), too many from one address lock that address out, not another.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn failed_logins_count_per_caller_address_across_workers() {
+        let Some(nats_server) = NatsServer::start() else {
+            return;
+        };
+        let Some(redis) = RedisServer::start() else {
+            return;
+        };
+        let throttle = ThrottleLimits::default().per_address(2).per_account(100);
+        let (url, workers) = start_with(&nats_server.url(), &redis, 2, throttle).await;
+        let guesser = client_from(&url, "127.0.0.1");
+        let refused = LoginOutput::ErrorUnauthenticated(unauthenticated());
+        for username in ["alice", "bob"] {
+            let guess = with(Auth::Password(AuthPassword {
+                username: username.into(),
+                password: "a wrong guess".into(),
+            }));
+            let answer = guesser.login_with(LoginInput::default(), guess).await;
+            assert_eq!(answer.expect("the call completes").output, refused);
+        }
+        // The right password, from the address past its limit: refused all the same.
+        let answer = guesser
+            .login_with(LoginInput::default(), password("carol"))
+            .await;
+        assert_eq!(answer.expect("the call completes").output, refused);
+        // From another address, carol signs in.
+        login(&client_from(&url, "127.0.0.2"), "carol").await;
+        for worker in workers {
+            worker.drain().await.expect("drains");
+        }
     }
 
     /// The demo users (passwords from the README), hashed with cheap parameters: the

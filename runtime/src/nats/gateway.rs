@@ -1,8 +1,11 @@
 //! The HTTP gateway: `POST` bodies forwarded to a NATS subject, replies returned.
 
+use std::net::SocketAddr;
+
+use async_nats::HeaderMap;
 use axum::Router;
-use axum::body::Body;
-use axum::extract::State;
+use axum::extract::{ConnectInfo, Request, State};
+use axum::http::Extensions;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -11,7 +14,8 @@ use crate::binary::is_msgpack;
 use crate::codec::Encoding;
 use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body};
 
-use super::{NatsError, validated};
+use super::{NatsError, PEER_ADDRESS_HEADER, validated};
+use crate::message::PeerAddress;
 
 #[derive(Clone)]
 struct Forward {
@@ -23,7 +27,11 @@ struct Forward {
 /// An axum router serving `POST {options.path}` by forwarding each body to
 /// `subject` as a NATS request. The reply comes back as the HTTP body, typed
 /// `application/octet-stream` when it is MessagePack and `application/json`
-/// otherwise. No worker listening is 503; no reply in time (the client's
+/// otherwise. Each request carries the caller's address in [`PEER_ADDRESS_HEADER`]
+/// (the connection's when served by [`http::serve`](crate::http::serve), or a
+/// [`PeerAddress`] a layer in front set), which workers take only when told to trust it
+/// ([`WorkerOptions::trust_peer_address`](super::WorkerOptions::trust_peer_address)).
+/// No worker listening is 503; no reply in time (the client's
 /// request timeout) is 504; a body past the NATS server's `max_payload` is 413; a lost
 /// connection is 502. A `subject` NATS would refuse (empty, with whitespace or an
 /// empty token) is [`NatsError::InvalidSubject`] here, not a failure at every call.
@@ -42,12 +50,18 @@ pub fn gateway(
         .with_state(forward))
 }
 
-async fn handle(State(forward): State<Forward>, body: Body) -> Response {
-    let body = match read_body(body, forward.body).await {
+async fn handle(State(forward): State<Forward>, request: Request) -> Response {
+    let headers = peer_address_header(request.extensions());
+    let body = match read_body(request.into_body(), forward.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };
-    match forward.client.request(forward.subject.clone(), body).await {
+    let subject = forward.subject.clone();
+    match forward
+        .client
+        .request_with_headers(subject, headers, body)
+        .await
+    {
         Ok(reply) => {
             let encoding = if is_msgpack(&reply.payload) {
                 Encoding::Binary
@@ -70,4 +84,20 @@ async fn handle(State(forward): State<Forward>, body: Body) -> Response {
             (status, error.to_string()).into_response()
         }
     }
+}
+
+/// The caller's address for the workers: a [`PeerAddress`] a layer in front of the
+/// gateway set (from a trusted proxy's `X-Forwarded-For`, say), or else the connection's.
+fn peer_address_header(extensions: &Extensions) -> HeaderMap {
+    let address = match extensions.get::<PeerAddress>() {
+        Some(PeerAddress(address)) => Some(*address),
+        None => extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|ConnectInfo(address)| *address),
+    };
+    let mut headers = HeaderMap::new();
+    if let Some(address) = address {
+        headers.insert(PEER_ADDRESS_HEADER, address.to_string().as_str());
+    }
+    headers
 }

@@ -15,6 +15,7 @@
 //! `POST` body to a subject, so HTTP callers reach workers anywhere.
 
 use std::future::Future;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use async_nats::PublishErrorKind;
@@ -25,11 +26,34 @@ use tokio::task::{JoinHandle, JoinSet};
 pub use async_nats;
 
 use crate::client::{Transport, TransportError};
+use crate::message::PeerAddress;
 use crate::router::BoxFuture;
 use crate::server::Server;
 
 /// How long [`Worker::drain`] lets in-flight requests finish.
 pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
+
+/// The NATS header in which [`gateway()`] sends its HTTP client's address
+/// (`203.0.113.7:51234`), for workers that trust it
+/// ([`WorkerOptions::trust_peer_address`]).
+pub const PEER_ADDRESS_HEADER: &str = "Telepact-Peer-Address";
+
+/// How a worker serves.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct WorkerOptions {
+    /// Take the address a gateway sends in [`PEER_ADDRESS_HEADER`] as the request's
+    /// [`PeerAddress`], so that limits per client address (telepact-auth's failed-login
+    /// limit) count the gateway's callers, not the gateway. Off by default: anyone who
+    /// may publish on the subject can write the header, so turn it on only where NATS
+    /// permissions let the gateways alone publish there. Off, a worker's requests carry
+    /// no address.
+    pub trust_peer_address: bool,
+}
+
+crate::__option_setters!(WorkerOptions {
+    trust_peer_address: bool,
+});
 
 /// How a worker failed to start or to finish.
 #[derive(Debug, thiserror::Error)]
@@ -119,6 +143,24 @@ pub async fn serve(
     subject: &str,
     queue_group: &str,
 ) -> Result<Worker, NatsError> {
+    serve_with(
+        server,
+        client,
+        subject,
+        queue_group,
+        WorkerOptions::default(),
+    )
+    .await
+}
+
+/// Like [`serve`], with `options`.
+pub async fn serve_with(
+    server: Server,
+    client: async_nats::Client,
+    subject: &str,
+    queue_group: &str,
+    options: WorkerOptions,
+) -> Result<Worker, NatsError> {
     let subscriber = client
         .queue_subscribe(validated(subject)?, queue_group.to_string())
         .await?;
@@ -126,7 +168,7 @@ pub async fn serve(
     // reach the worker rather than "no responders".
     client.flush().await?;
     let (stop, stopped) = oneshot::channel();
-    let task = tokio::spawn(run(server, client, subscriber, stopped));
+    let task = tokio::spawn(run(server, client, subscriber, stopped, options));
     Ok(Worker { stop, task })
 }
 
@@ -148,6 +190,7 @@ async fn run(
     client: async_nats::Client,
     mut subscriber: async_nats::Subscriber,
     mut stopped: oneshot::Receiver<()>,
+    options: WorkerOptions,
 ) -> Result<(), NatsError> {
     let mut in_flight = JoinSet::new();
     loop {
@@ -155,7 +198,8 @@ async fn run(
             _ = &mut stopped => break,
             message = subscriber.next() => match message {
                 Some(message) => {
-                    in_flight.spawn(answer(server.clone(), client.clone(), message));
+                    let transport = transport_context(&message, &options);
+                    in_flight.spawn(answer(server.clone(), client.clone(), message, transport));
                 }
                 None => break,
             },
@@ -170,7 +214,29 @@ async fn run(
     Ok(())
 }
 
-async fn answer(server: Server, client: async_nats::Client, message: async_nats::Message) {
+/// What the request's transport tells the server: the gateway's [`PEER_ADDRESS_HEADER`]
+/// as a [`PeerAddress`], when trusted and well formed.
+fn transport_context(message: &async_nats::Message, options: &WorkerOptions) -> http::Extensions {
+    let mut transport = http::Extensions::new();
+    if options.trust_peer_address {
+        let address = message
+            .headers
+            .as_ref()
+            .and_then(|headers| headers.get(PEER_ADDRESS_HEADER))
+            .and_then(|address| address.as_str().parse::<SocketAddr>().ok());
+        if let Some(address) = address {
+            transport.insert(PeerAddress(address));
+        }
+    }
+    transport
+}
+
+async fn answer(
+    server: Server,
+    client: async_nats::Client,
+    message: async_nats::Message,
+    transport: http::Extensions,
+) {
     let Some(reply) = message.reply else {
         tracing::debug!(subject = %message.subject, "request without a reply subject ignored");
         return;
@@ -178,7 +244,7 @@ async fn answer(server: Server, client: async_nats::Client, message: async_nats:
     // The server answers `ErrorUnknown_` in place of what NATS would not carry.
     let limit = client.max_payload();
     let response = server
-        .process_shared(&message.payload, http::Extensions::new(), Some(limit))
+        .process_shared(&message.payload, transport, Some(limit))
         .await;
     let size = response.bytes.len();
     let sent = match client.publish(reply.clone(), response.bytes.into()).await {
