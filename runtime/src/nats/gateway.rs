@@ -13,9 +13,9 @@ use axum::routing::post;
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
 use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body};
+use crate::message::PeerAddress;
 
 use super::{NatsError, PEER_ADDRESS_HEADER, validated};
-use crate::message::PeerAddress;
 
 #[derive(Clone)]
 struct Forward {
