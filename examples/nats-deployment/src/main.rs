@@ -51,6 +51,9 @@ enum Mode {
         /// subject: any other publisher could name any address.
         #[arg(long)]
         trust_gateway_address: bool,
+        /// The most requests this worker answers at once (default: no bound).
+        #[arg(long)]
+        max_in_flight: Option<usize>,
     },
     /// Serve HTTP, forwarding each request to the subject.
     Gateway {
@@ -140,10 +143,13 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             queue_group,
             redis,
             trust_gateway_address,
+            max_in_flight,
         } => {
             let server = build_server(args.app, redis.as_deref()).await?;
             let queue_group = queue_group.unwrap_or_else(|| args.app.name().to_string());
-            let options = nats::WorkerOptions::default().trust_peer_address(trust_gateway_address);
+            let options = nats::WorkerOptions::default()
+                .trust_peer_address(trust_gateway_address)
+                .max_in_flight(max_in_flight);
             let worker = nats::serve_with(server, client, &subject, &queue_group, options).await?;
             let shutdown = http::shutdown_signal();
             println!("READY worker");

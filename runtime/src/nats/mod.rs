@@ -49,10 +49,19 @@ pub struct WorkerOptions {
     /// permissions let the gateways alone publish there. Off, a worker's requests carry
     /// no address.
     pub trust_peer_address: bool,
+    /// The most requests the worker answers at once (`None`, the default: no bound; 0
+    /// counts as 1). At
+    /// the bound it takes no more from the subscription until one is answered; NATS
+    /// holds the rest in the connection's subscription buffer
+    /// (`ConnectOptions::subscription_capacity`) and drops what does not fit there,
+    /// whose callers then time out. A bound keeps a burst of slow calls from holding
+    /// unbounded memory and tasks.
+    pub max_in_flight: Option<usize>,
 }
 
 crate::__option_setters!(WorkerOptions {
     trust_peer_address: bool,
+    max_in_flight: Option<usize>,
 });
 
 /// How a worker failed to start or to finish.
@@ -193,10 +202,11 @@ async fn run(
     options: WorkerOptions,
 ) -> Result<(), NatsError> {
     let mut in_flight = JoinSet::new();
+    let max_in_flight = options.max_in_flight.map_or(usize::MAX, |max| max.max(1));
     loop {
         tokio::select! {
             _ = &mut stopped => break,
-            message = subscriber.next() => match message {
+            message = subscriber.next(), if in_flight.len() < max_in_flight => match message {
                 Some(message) => {
                     let transport = transport_context(&message, &options);
                     in_flight.spawn(answer(server.clone(), client.clone(), message, transport));

@@ -521,3 +521,50 @@ fn peer_server() -> Server {
         .build()
         .expect("server builds")
 }
+
+/// With `max_in_flight`, a worker answers that many calls at once and takes the others
+/// as those finish: every call is answered, none waits past its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_answers_at_most_max_in_flight_calls_at_once() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let (counted_now, counted_most) = (Arc::clone(&now), Arc::clone(&most));
+    let router = FunctionRouter::new().route("fn.slow", move |_request: Message| {
+        let (now, most) = (Arc::clone(&counted_now), Arc::clone(&counted_most));
+        async move {
+            most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            now.fetch_sub(1, Ordering::SeqCst);
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
+        }
+    });
+    let schema = r#"[{"fn.slow": {}, "->": [{"Ok_": {}}]}]"#;
+    let schema = Schema::from_text(schema).expect("the schema loads");
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let options = nats::WorkerOptions::default().max_in_flight(Some(2));
+    let worker = nats::serve_with(server, connect(&url).await, SUBJECT, "bounded", options)
+        .await
+        .expect("worker subscribes");
+    let client = Arc::new(nats_client(&url, false).await);
+    let calls: Vec<_> = (0..6)
+        .map(|_| {
+            let client = Arc::clone(&client);
+            tokio::spawn(async move {
+                let slow = Message::new(Headers::new(), "fn.slow", Map::new());
+                client.request(slow).await
+            })
+        })
+        .collect();
+    for call in calls {
+        let response = call.await.expect("the call's task").expect("answered");
+        assert_eq!(response.target(), "Ok_");
+    }
+    assert_eq!(most.load(Ordering::SeqCst), 2);
+    worker.drain().await.expect("drains");
+}
