@@ -98,8 +98,8 @@ pub struct Worker {
 
 impl Worker {
     /// Stops taking new requests (the subscription ends, so the queue group sends
-    /// them to the other workers), then waits for the requests in flight to be
-    /// answered and their replies flushed.
+    /// them to the other workers), then waits for the requests in flight, and those NATS
+    /// had already delivered to this worker, to be answered and their replies flushed.
     ///
     /// Bounded by [`DRAIN_GRACE`]: past it (a stuck handler, or NATS unreachable so
     /// replies cannot be flushed) the worker is ended without them.
@@ -203,9 +203,19 @@ async fn run(
 ) -> Result<(), NatsError> {
     let mut in_flight = JoinSet::new();
     let max_in_flight = options.max_in_flight.map_or(usize::MAX, |max| max.max(1));
+    let mut draining = false;
     loop {
         tokio::select! {
-            _ = &mut stopped => break,
+            // NATS stops sending this worker requests; those it has already sent (waiting
+            // in the subscription's buffer, at `max_in_flight` say) are still answered,
+            // then the subscription's stream ends.
+            _ = &mut stopped, if !draining => {
+                draining = true;
+                if let Err(error) = subscriber.drain().await {
+                    tracing::warn!(%error, "could not unsubscribe while draining");
+                    break;
+                }
+            }
             message = subscriber.next(), if in_flight.len() < max_in_flight => match message {
                 Some(message) => {
                     let transport = transport_context(&message, &options);
@@ -215,9 +225,6 @@ async fn run(
             },
             Some(_) = in_flight.join_next(), if !in_flight.is_empty() => {}
         }
-    }
-    if let Err(error) = subscriber.unsubscribe().await {
-        tracing::warn!(%error, "could not unsubscribe while draining");
     }
     while in_flight.join_next().await.is_some() {}
     client.flush().await?;

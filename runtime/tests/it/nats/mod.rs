@@ -1,7 +1,7 @@
 //! The NATS transport against a real `nats-server` on a free loopback port: workers in
 //! a queue group, the client transport, the HTTP gateway, a worker killed under load
-//! and a NATS restart (what NATS will not carry: `limits`). Prints a SKIP line when
-//! `nats-server` is not installed.
+//! and a NATS restart; what NATS will not carry in `limits`, what the worker options
+//! change in `options`. Prints a SKIP line when `nats-server` is not installed.
 
 #![cfg(all(feature = "nats", feature = "http-client"))]
 
@@ -16,12 +16,12 @@ use telepact::http::HttpOptions;
 use telepact::nats::{self, NatsTransport};
 use telepact::schema::Schema;
 use telepact::{
-    Client, ClientError, FunctionRouter, HandlerError, Headers, Message, PeerAddress, Server,
-    ServerBuilder,
+    Client, ClientError, FunctionRouter, HandlerError, Headers, Message, Server, ServerBuilder,
 };
 use telepact_test_support::NatsServer;
 
 mod limits;
+mod options;
 
 const SCHEMA: &str = r#"[
     {"fn.add": {"a": "integer", "b": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]},
@@ -433,138 +433,4 @@ async fn draining_finishes_the_calls_in_flight_and_takes_no_new_ones() {
         "{refused:?}"
     );
     assert!(started.elapsed() < Duration::from_secs(1));
-}
-
-/// The gateway sends each caller's address; a worker takes it as the call's
-/// `PeerAddress` only when it trusts its gateways, and otherwise ignores the header,
-/// whoever wrote it.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
-    let Some(nats_server) = NatsServer::start() else {
-        return;
-    };
-    let url = nats_server.url();
-    let call = r#"[{}, {"fn.peer": {}}]"#;
-    for trust in [true, false] {
-        let subject = if trust {
-            "telepact.trusting"
-        } else {
-            "telepact.wary"
-        };
-        let options = nats::WorkerOptions::default().trust_peer_address(trust);
-        let worker = nats::serve_with(
-            peer_server(),
-            connect(&url).await,
-            subject,
-            "peers",
-            options,
-        )
-        .await
-        .expect("worker subscribes");
-        let gateway = serve_gateway(&url, subject, &HttpOptions::default()).await;
-        for from in ["127.0.0.1", "127.0.0.2"] {
-            let http = reqwest::Client::builder()
-                .tls_backend_preconfigured(
-                    telepact::client::tls::plain_http_config().expect("a TLS setup"),
-                )
-                .local_address(from.parse::<std::net::IpAddr>().ok())
-                .build()
-                .expect("client builds");
-            let answer = http
-                .post(&gateway)
-                .body(call)
-                .send()
-                .await
-                .expect("answers");
-            let answer = answer.bytes().await.expect("a body");
-            let answer: Value = serde_json::from_slice(&answer).expect("JSON");
-            let seen = answer[1]["Ok_"]["address!"].as_str().map(str::to_string);
-            if trust {
-                let seen = seen.expect("the caller's address");
-                assert!(seen.starts_with(&format!("{from}:")), "{seen} from {from}");
-            } else {
-                assert_eq!(answer, json!([{}, {"Ok_": {}}]), "trust={trust}");
-            }
-        }
-        // A header written by any other publisher counts only where trusted.
-        let mut forged = nats::async_nats::HeaderMap::new();
-        forged.insert(nats::PEER_ADDRESS_HEADER, "203.0.113.7:1");
-        let reply = connect(&url)
-            .await
-            .request_with_headers(subject, forged, call.into())
-            .await
-            .expect("answered");
-        let answer: Value = serde_json::from_slice(&reply.payload).expect("JSON");
-        let expected = if trust {
-            json!([{}, {"Ok_": {"address!": "203.0.113.7:1"}}])
-        } else {
-            json!([{}, {"Ok_": {}}])
-        };
-        assert_eq!(answer, expected, "trust={trust}");
-        worker.drain().await.expect("drains");
-    }
-}
-
-/// A server whose `fn.peer` answers the request's `PeerAddress`, if any.
-fn peer_server() -> Server {
-    let schema = r#"[{"fn.peer": {}, "->": [{"Ok_": {"address!": "string"}}]}]"#;
-    let router = FunctionRouter::new().route("fn.peer", |request: Message| async move {
-        let mut payload = Map::new();
-        if let Some(PeerAddress(address)) = request.extensions.get::<PeerAddress>() {
-            payload.insert("address!".to_string(), json!(address.to_string()));
-        }
-        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
-    });
-    let schema = Schema::from_text(schema).expect("the schema loads");
-    Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("server builds")
-}
-
-/// With `max_in_flight`, a worker answers that many calls at once and takes the others
-/// as those finish: every call is answered, none waits past its deadline.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_worker_answers_at_most_max_in_flight_calls_at_once() {
-    let Some(nats_server) = NatsServer::start() else {
-        return;
-    };
-    let url = nats_server.url();
-    let (now, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let (counted_now, counted_most) = (Arc::clone(&now), Arc::clone(&most));
-    let router = FunctionRouter::new().route("fn.slow", move |_request: Message| {
-        let (now, most) = (Arc::clone(&counted_now), Arc::clone(&counted_most));
-        async move {
-            most.fetch_max(now.fetch_add(1, Ordering::SeqCst) + 1, Ordering::SeqCst);
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            now.fetch_sub(1, Ordering::SeqCst);
-            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
-        }
-    });
-    let schema = r#"[{"fn.slow": {}, "->": [{"Ok_": {}}]}]"#;
-    let schema = Schema::from_text(schema).expect("the schema loads");
-    let server = Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("server builds");
-    let options = nats::WorkerOptions::default().max_in_flight(Some(2));
-    let worker = nats::serve_with(server, connect(&url).await, SUBJECT, "bounded", options)
-        .await
-        .expect("worker subscribes");
-    let client = Arc::new(nats_client(&url, false).await);
-    let calls: Vec<_> = (0..6)
-        .map(|_| {
-            let client = Arc::clone(&client);
-            tokio::spawn(async move {
-                let slow = Message::new(Headers::new(), "fn.slow", Map::new());
-                client.request(slow).await
-            })
-        })
-        .collect();
-    for call in calls {
-        let response = call.await.expect("the call's task").expect("answered");
-        assert_eq!(response.target(), "Ok_");
-    }
-    assert_eq!(most.load(Ordering::SeqCst), 2);
-    worker.drain().await.expect("drains");
 }
