@@ -8,7 +8,7 @@
 //!
 //! The cookie counts only on same-site requests from an allowed origin
 //! ([`HttpAuthOptions::allowed_origins`]). An `@auth_` already in the message wins. The
-//! client's [`PeerAddress`](telepact::PeerAddress) reaches the auth hook for the failed-login limits.
+//! client's [`PeerAddress`] reaches the auth hook for the failed-login limits.
 //! A handler opens or closes the session cookie with [`set_session_cookie`] /
 //! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
 
@@ -16,16 +16,18 @@ mod cookie;
 mod credentials;
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use serde_json::Value;
 use telepact::http::{BodyLimits, HttpOptions, read_body, transport_context};
-use telepact::{Headers, Response, Server};
+use telepact::{Headers, PeerAddress, Response, Server};
 
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
 pub use ipnet::IpNet;
@@ -159,6 +161,47 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
         )
         .await;
     respond(response, cookie_request.as_ref(), &adapter.options)
+}
+
+/// A trusted proxy as a command line names it: one address (`10.0.0.1`, `::1`) or a
+/// network (`10.0.0.0/8`).
+pub fn parse_trusted_proxy(text: &str) -> Result<IpNet, InvalidProxy> {
+    text.parse::<IpNet>()
+        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
+        .map_err(|_| InvalidProxy(text.to_string()))
+}
+
+/// What [`parse_trusted_proxy`] could not read.
+#[derive(Debug, thiserror::Error)]
+#[error("`{0}` is neither an IP address nor a network like 10.0.0.0/8")]
+pub struct InvalidProxy(String);
+
+/// `router` with each request's [`PeerAddress`] set to its client's address as
+/// `trusted_proxies` resolve it (see [`HttpAuthOptions::trusted_proxies`]): the
+/// connection's, or, from a trusted proxy, what its `X-Forwarded-For` names. For routers
+/// that do not read `X-Forwarded-For` themselves, such as the NATS gateway
+/// (`telepact::nats::gateway`), which sends the address on to its workers. Serve the
+/// result with [`serve`] so the connection's address is known.
+pub fn with_client_address(router: Router, trusted_proxies: Vec<IpNet>) -> Router {
+    router.layer(axum::middleware::from_fn_with_state(
+        Arc::<[IpNet]>::from(trusted_proxies),
+        set_client_address,
+    ))
+}
+
+async fn set_client_address(
+    State(trusted): State<Arc<[IpNet]>>,
+    mut request: Request,
+    next: Next,
+) -> HttpResponse {
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|info| info.0);
+    if let Some(client) = client_address(peer, request.headers(), &trusted) {
+        request.extensions_mut().insert(PeerAddress(client));
+    }
+    next.run(request).await
 }
 
 /// The client's address: the peer's, or, from a trusted proxy, the right-most

@@ -2,7 +2,7 @@
 //! embedded SQLite store (or Redis with `--redis`).
 
 use std::io::BufRead;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -49,15 +49,8 @@ struct Args {
     /// A reverse proxy in front of the service, an address or a network (`10.0.0.0/8`;
     /// repeatable). Its `X-Forwarded-For` then names the client the failed-login
     /// limits count; from any other peer that header is ignored.
-    #[arg(long = "trusted-proxy", value_parser = address_or_network)]
+    #[arg(long = "trusted-proxy", value_parser = http::parse_trusted_proxy)]
     trusted_proxies: Vec<IpNet>,
-}
-
-/// `10.0.0.1` (one address) or `10.0.0.0/8` (a network).
-fn address_or_network(text: &str) -> Result<IpNet, String> {
-    text.parse::<IpNet>()
-        .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))
-        .map_err(|_| format!("`{text}` is neither an IP address nor a network like 10.0.0.0/8"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,6 +10,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use telepact::http::{self, HttpOptions};
 use telepact::{Server, nats};
+use telepact_auth::http::IpNet;
 use telepact_auth::store::RedisStore;
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
@@ -63,6 +64,11 @@ enum Mode {
         /// Port to listen on; 0 picks a free one.
         #[arg(long, default_value_t = 8002)]
         port: u16,
+        /// A reverse proxy in front of the gateway, an address or a network
+        /// (`10.0.0.0/8`; repeatable). Its `X-Forwarded-For` then names the caller whose
+        /// address the workers are sent; from any other peer that header is ignored.
+        #[arg(long = "trusted-proxy", value_parser = telepact_auth::http::parse_trusted_proxy)]
+        trusted_proxies: Vec<IpNet>,
     },
 }
 
@@ -157,12 +163,17 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             shutdown.await;
             worker.drain().await?;
         }
-        Mode::Gateway { host, port } => {
+        Mode::Gateway {
+            host,
+            port,
+            trusted_proxies,
+        } => {
             let listener = TcpListener::bind((host.as_str(), port))
                 .await
                 .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
             let address = listener.local_addr()?;
             let app = nats::gateway(client, &subject, &HttpOptions::default())?;
+            let app = telepact_auth::http::with_client_address(app, trusted_proxies);
             let shutdown = http::shutdown_signal();
             println!("READY {}", address.port());
             tracing::info!(%address, %subject, "forwarding POST /api/telepact to NATS");

@@ -10,6 +10,7 @@ use telepact::client::{ClientOptions, HttpTransport};
 use telepact::http::HttpOptions;
 use telepact::nats;
 use telepact::typed::standard::ErrorUnauthorized;
+use telepact_auth::http::IpNet;
 use telepact_bakery::api::{
     ApproveSpecialInput, ApproveSpecialOutput, Auth, AuthPassword, Client, MyShiftInput, MyShiftOk,
     MyShiftOutput, RequestHeaders,
@@ -26,12 +27,14 @@ fn signed_in(username: &str, password: &str) -> RequestHeaders {
     }
 }
 
-/// A gateway for `subject` on a free loopback port; answers its URL.
-async fn start_gateway(nats_url: &str, subject: &str) -> String {
+/// A gateway for `subject` on a free loopback port, behind `trusted_proxies` (as the
+/// deployment's `--trusted-proxy`); answers its URL.
+async fn start_gateway(nats_url: &str, subject: &str, trusted_proxies: Vec<IpNet>) -> String {
     let client = nats::connect(nats_url, Duration::from_secs(5))
         .await
         .expect("connects");
     let gateway = nats::gateway(client, subject, &HttpOptions::default()).expect("a good subject");
+    let gateway = telepact_auth::http::with_client_address(gateway, trusted_proxies);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("binds");
@@ -74,7 +77,7 @@ async fn run_the_bakery_flow(options: ClientOptions) -> Option<usize> {
                 .expect("subscribes"),
         );
     }
-    let url = start_gateway(&nats_url, "telepact.bakery").await;
+    let url = start_gateway(&nats_url, "telepact.bakery", Vec::new()).await;
 
     let (client, binary_responses) = counting_client(&url, options);
     let client = Client::new(client);
@@ -151,16 +154,25 @@ mod auth {
         redis: &RedisServer,
         workers: usize,
     ) -> (String, Vec<nats::Worker>) {
-        start_with(nats_url, redis, workers, ThrottleLimits::default()).await
+        start_with(
+            nats_url,
+            redis,
+            workers,
+            ThrottleLimits::default(),
+            Vec::new(),
+        )
+        .await
     }
 
-    /// [`start`] with the failed-login limits `throttle`. The workers trust the gateway's
-    /// caller addresses, as `run.sh` starts them.
+    /// [`start`] with the failed-login limits `throttle` and the gateway behind
+    /// `trusted_proxies`. The workers trust the gateway's caller addresses, as `run.sh`
+    /// starts them.
     async fn start_with(
         nats_url: &str,
         redis: &RedisServer,
         workers: usize,
         throttle: ThrottleLimits,
+        trusted_proxies: Vec<IpNet>,
     ) -> (String, Vec<nats::Worker>) {
         let mut started = Vec::new();
         for _ in 0..workers {
@@ -189,15 +201,29 @@ mod auth {
                     .expect("subscribes"),
             );
         }
-        (start_gateway(nats_url, SUBJECT).await, started)
+        let gateway = start_gateway(nats_url, SUBJECT, trusted_proxies).await;
+        (gateway, started)
     }
 
     /// A client of the gateway at `url` whose connections come from `address`.
     fn client_from(url: &str, address: &str) -> Client {
+        client_via(url, address, reqwest::header::HeaderMap::new())
+    }
+
+    /// A proxy at `address` calling the gateway at `url` for the client `forwarded_for`.
+    fn proxy_for(url: &str, address: &str, forwarded_for: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        let forwarded_for = forwarded_for.parse().expect("a header value");
+        headers.insert("x-forwarded-for", forwarded_for);
+        client_via(url, address, headers)
+    }
+
+    fn client_via(url: &str, address: &str, headers: reqwest::header::HeaderMap) -> Client {
         // Plain HTTP; reqwest sets TLS up all the same, without system certificates here.
         let tls = telepact::client::tls::plain_http_config().expect("a TLS setup");
         let http = reqwest::Client::builder()
             .tls_backend_preconfigured(tls)
+            .default_headers(headers)
             .local_address(address.parse::<std::net::IpAddr>().ok())
             .redirect(reqwest::redirect::Policy::none())
             .build()
@@ -221,7 +247,7 @@ mod auth {
             return;
         };
         let throttle = ThrottleLimits::default().per_address(2).per_account(100);
-        let (url, workers) = start_with(&nats_server.url(), &redis, 2, throttle).await;
+        let (url, workers) = start_with(&nats_server.url(), &redis, 2, throttle, Vec::new()).await;
         let guesser = client_from(&url, "127.0.0.1");
         let refused = LoginOutput::ErrorUnauthenticated(unauthenticated());
         for username in ["alice", "bob"] {
@@ -239,6 +265,44 @@ mod auth {
         assert_eq!(answer.expect("the call completes").output, refused);
         // From another address, carol signs in.
         login(&client_from(&url, "127.0.0.2"), "carol").await;
+        for worker in workers {
+            worker.drain().await.expect("drains");
+        }
+    }
+
+    /// Behind a trusted proxy (`--trusted-proxy`), the caller is the one its
+    /// `X-Forwarded-For` names: failed logins for one forwarded client lock out that
+    /// client, not the proxy's other clients. From a peer that is not a trusted proxy
+    /// the header counts for nothing.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn behind_a_trusted_proxy_failed_logins_count_per_forwarded_client() {
+        let Some(nats_server) = NatsServer::start() else {
+            return;
+        };
+        let Some(redis) = RedisServer::start() else {
+            return;
+        };
+        let throttle = ThrottleLimits::default().per_address(2).per_account(100);
+        let proxy = telepact_auth::http::parse_trusted_proxy("127.0.0.2").expect("an address");
+        let (url, workers) = start_with(&nats_server.url(), &redis, 2, throttle, vec![proxy]).await;
+        let refused = LoginOutput::ErrorUnauthenticated(unauthenticated());
+        let guesser = proxy_for(&url, "127.0.0.2", "203.0.113.9");
+        for username in ["alice", "bob"] {
+            let guess = with(Auth::Password(AuthPassword {
+                username: username.into(),
+                password: "a wrong guess".into(),
+            }));
+            let answer = guesser.login_with(LoginInput::default(), guess).await;
+            assert_eq!(answer.expect("the call completes").output, refused);
+        }
+        let answer = guesser
+            .login_with(LoginInput::default(), password("carol"))
+            .await;
+        assert_eq!(answer.expect("the call completes").output, refused);
+        // The proxy's other client signs in; so does the locked-out one's address
+        // written by a peer that is no trusted proxy (127.0.0.1 counts as itself).
+        login(&proxy_for(&url, "127.0.0.2", "203.0.113.10"), "carol").await;
+        login(&proxy_for(&url, "127.0.0.1", "203.0.113.9"), "carol").await;
         for worker in workers {
             worker.drain().await.expect("drains");
         }
