@@ -184,6 +184,10 @@ def without_locations(value):
     return without(value, lambda _, key: key == 'location')
 
 
+def without_columns(value):
+    return without(value, lambda _, key: key == 'col')
+
+
 def without_standard_positions(value):
     """`value` without the row and column of places in a standard document."""
     def standard_location(place, key):
@@ -272,9 +276,9 @@ def category(requests, reference, ours):
         # Python's base64 decoder skips characters outside the alphabet ("@" decodes
         # to nothing); ours takes only RFC 4648 text, as Java's and Go's do.
         return 'base64 the reference reads leniently'
-    if any(abs(n) >= 2**63 and float(n).is_integer() for n in numbers(last)) \
-            and (schema_failures(reference) is None
-                 or same(without_locations(reference), without_locations(ours))):
+    big_integer = any(abs(n) >= 2**63 and float(n).is_integer() for n in numbers(last))
+    if big_integer and (schema_failures(reference) is None
+                        or same(without_locations(reference), without_locations(ours))):
         # README "Known limits": integer literals past 64 bits read as floats here (in a
         # schema's text, too: the columns after one move), so a whole float past 64 bits
         # (`1e308`) is taken for one.
@@ -291,12 +295,13 @@ def category(requests, reference, ours):
         # Failures located in the standard definitions (`internal_`, ...), whose text
         # is each implementation's own, as their docstrings are.
         return 'positions in the standard definitions'
-    if reached_through_a_link(reference, ours):
+    if reached_through_a_link(reference, ours, columns=not big_integer):
         # The reference reports an error inside a linked function's arguments under the
         # path it followed to get there (`[11, "->", 0, "Ok_", "follow", "fn.x", ..]`,
         # or through a struct field of type `fn.x`), which no document holds, so its
         # location falls back to row 1, column 1; ours names the definition's own path
-        # and position.
+        # and position (the other failures' columns moved by an integer past 64 bits,
+        # above, where the schema holds one).
         return 'the reference locates an error by the function link it came through'
     if duplicate_only_here(reference, ours):
         # The reference looks for `a` beside `a!` only among the fields whose types it
@@ -306,11 +311,27 @@ def category(requests, reference, ours):
         # The reference stops at the first document (in the order it was given) that is
         # not a list; this loader reports every such document.
         return 'the reference stops at the first document that is not a list'
+    if malformed_body_as_json(reference, ours):
+        # `@unsafe_` lets the test server answer a body of more than one entry, which is
+        # no Telepact message (no one result tag): this server sends it as JSON, where
+        # the reference encodes it in binary all the same.
+        return 'a malformed unsafe answer sent as JSON'
     if '@select_' in json.dumps(last[0]) and 'fn.deepExample' in json.dumps(last[1]):
         # Conformance README: the PyPI library misses two `@select_` cases inside
         # function links, which newer versions changed.
         return '@select_ inside function links'
     return None
+
+
+def malformed_body_as_json(reference, ours):
+    """Both answers hold the same body of more than one entry, and differ only by the
+    binary encoding's headers the reference added."""
+    if not all(isinstance(a, list) and len(a) == 2 and isinstance(a[0], dict)
+               and isinstance(a[1], dict) for a in (reference, ours)):
+        return False
+    binary_headers = ('@bin_', '@enc_', '@pac_')
+    theirs = {k: v for k, v in reference[0].items() if k not in binary_headers}
+    return len(ours[1]) > 1 and same(reference[1], ours[1]) and same(theirs, ours[0])
 
 
 def duplicate_only_here(reference, ours):
@@ -340,17 +361,24 @@ def schema_failures(answer):
         return None
 
 
-def reached_through_a_link(reference, ours):
+def reached_through_a_link(reference, ours, columns=True):
     """Both refuse a schema for the same reasons, and each failure only the reference
     reports sits at row 1, column 1 on a longer path that ends as one of ours does
-    after its document index: the same failure, reached through a function link."""
+    after its document index: the same failure, reached through a function link. The
+    reference may list it in another order (where it met the link). Without `columns`,
+    the other failures' columns may differ (moved by an integer past 64 bits)."""
     theirs, mine = schema_failures(reference), schema_failures(ours)
     if theirs is None or mine is None or len(theirs) != len(mine):
         return False
-    if not same([c['reason'] for c in theirs], [c['reason'] for c in mine]):
+    reasons = [sorted(json.dumps(c['reason'], sort_keys=True) for c in cases)
+               for cases in (theirs, mine)]
+    if reasons[0] != reasons[1]:
         return False
-    only_theirs = [c for c in theirs if not any(same(c, m) for m in mine)]
-    only_mine = [m for m in mine if not any(same(c, m) for c in theirs)]
+
+    def alike(c, m):
+        return same(c, m) if columns else same(without_columns(c), without_columns(m))
+    only_theirs = [c for c in theirs if not any(alike(c, m) for m in mine)]
+    only_mine = [m for m in mine if not any(alike(c, m) for c in theirs)]
     for c in only_theirs:
         match = next((m for m in only_mine if linked_copy(c, m)), None)
         if match is None:
