@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Throughput of the bakery behind NATS (gateway -> nats-server -> 1 or 2 workers) side
-# by side with the bakery served directly over HTTP, all driven by wrk with `fn.ping_`,
+# Throughput of the bakery behind NATS (gateway -> nats-server -> 1 or 2 workers, and 1
+# worker with the caller's address forwarded) side by side with the bakery served
+# directly over HTTP, all driven by wrk with `fn.ping_`,
 # and each process's CPU time per request (user + system, from /proc) during the run.
 #
 # Usage: bench/nats.sh [seconds-per-run (default 10)]
@@ -69,8 +70,14 @@ start_ready() {
     exit 1
 }
 
-# Starts nats-server, `$1` workers and a gateway; sets PORT to the gateway's.
+# Starts nats-server, `$1` workers and a gateway; sets PORT to the gateway's. With `$2`
+# `forward`, the gateway sends each caller's address and the workers trust it.
 start_nats_deployment() {
+    local worker_args=() gateway_args=()
+    if [[ "${2:-}" == forward ]]; then
+        worker_args=(--trust-gateway-address)
+        gateway_args=(--forward-caller-address)
+    fi
     local nats_port
     nats_port="$(free_port)"
     "$NATS_SERVER" -a 127.0.0.1 -p "$nats_port" >/dev/null 2>&1 &
@@ -82,12 +89,12 @@ start_nats_deployment() {
     done
     local url="nats://127.0.0.1:$nats_port"
     for _ in $(seq "$1"); do
-        "$DEPLOYMENT" --nats "$url" worker >"$WORK/worker.out" 2>>"$WORK/err" &
+        "$DEPLOYMENT" --nats "$url" worker "${worker_args[@]}" >"$WORK/worker.out" 2>>"$WORK/err" &
         PIDS+=($!)
         ROLES+=(worker)
     done
     sleep 0.5
-    start_ready gateway "$DEPLOYMENT" --nats "$url" gateway --port 0
+    start_ready gateway "$DEPLOYMENT" --nats "$url" gateway --port 0 "${gateway_args[@]}"
 }
 
 # The CPU time (user + system, in clock ticks) of each process started, in order.
@@ -139,4 +146,6 @@ start_nats_deployment 1
 report "gateway + 1 worker"
 start_nats_deployment 2
 report "gateway + 2 workers"
+start_nats_deployment 1 forward
+report "gateway forwarding caller addresses + 1 worker"
 

@@ -53,7 +53,7 @@ for _ in $(seq "$workers"); do
   "$bin" --nats "$nats_url" --app "$app" worker "${worker_args[@]}" &
   pids+=($!)
 done
-"$bin" --nats "$nats_url" --app "$app" gateway --port "$http_port" &
+"$bin" --nats "$nats_url" --app "$app" gateway --port "$http_port" --forward-caller-address &
 pids+=($!)
 
 echo "gateway on http://127.0.0.1:${http_port}/api/telepact, ${workers} ${app} workers; Ctrl-C stops all"

@@ -47,9 +47,9 @@ enum Mode {
         /// The Redis every auth worker keeps credentials in (`redis://127.0.0.1:6379/`).
         #[arg(long)]
         redis: Option<String>,
-        /// Take the caller's address the gateway sends, so the auth example limits failed
-        /// logins per caller. Only where NATS lets the gateways alone publish on the
-        /// subject: any other publisher could name any address.
+        /// Take the caller's address a gateway sends (`--forward-caller-address`), so the
+        /// auth example limits failed logins per caller. Only where NATS lets the gateways
+        /// alone publish on the subject: any other publisher could name any address.
         #[arg(long)]
         trust_gateway_address: bool,
         /// The most requests this worker answers at once (default: no bound).
@@ -69,6 +69,11 @@ enum Mode {
         /// address the workers are sent; from any other peer that header is ignored.
         #[arg(long = "trusted-proxy", value_parser = telepact_auth::http::parse_trusted_proxy)]
         trusted_proxies: Vec<IpNet>,
+        /// Send each caller's address to the workers (for workers started with
+        /// `--trust-gateway-address`). Off, NATS messages carry no headers, which is
+        /// cheaper.
+        #[arg(long)]
+        forward_caller_address: bool,
     },
 }
 
@@ -167,12 +172,15 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             host,
             port,
             trusted_proxies,
+            forward_caller_address,
         } => {
             let listener = TcpListener::bind((host.as_str(), port))
                 .await
                 .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
             let address = listener.local_addr()?;
-            let app = nats::gateway(client, &subject, &HttpOptions::default())?;
+            let forwarding =
+                nats::GatewayOptions::default().forward_peer_address(forward_caller_address);
+            let app = nats::gateway_with(client, &subject, &HttpOptions::default(), forwarding)?;
             let app = telepact_auth::http::with_client_address(app, trusted_proxies);
             let shutdown = http::shutdown_signal();
             println!("READY {}", address.port());

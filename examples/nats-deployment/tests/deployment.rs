@@ -33,7 +33,10 @@ async fn start_gateway(nats_url: &str, subject: &str, trusted_proxies: Vec<IpNet
     let client = nats::connect(nats_url, Duration::from_secs(5))
         .await
         .expect("connects");
-    let gateway = nats::gateway(client, subject, &HttpOptions::default()).expect("a good subject");
+    // As run.sh starts it: sending the caller's address to the workers.
+    let options = nats::GatewayOptions::default().forward_peer_address(true);
+    let gateway = nats::gateway_with(client, subject, &HttpOptions::default(), options)
+        .expect("a good subject");
     let gateway = telepact_auth::http::with_client_address(gateway, trusted_proxies);
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await

@@ -17,21 +17,35 @@ use crate::message::PeerAddress;
 
 use super::{NatsError, PEER_ADDRESS_HEADER, validated};
 
+/// How a [`gateway_with`] forwards.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct GatewayOptions {
+    /// Send each caller's address in [`PEER_ADDRESS_HEADER`]: the connection's when
+    /// served by [`http::serve`](crate::http::serve), or a [`PeerAddress`] a layer in
+    /// front set. Workers take it only when told to trust it
+    /// ([`WorkerOptions::trust_peer_address`](super::WorkerOptions::trust_peer_address)).
+    /// Off by default: a message with headers costs the gateway, NATS and the worker
+    /// more to handle (up to a tenth of the throughput on loopback).
+    pub forward_peer_address: bool,
+}
+
+crate::__option_setters!(GatewayOptions {
+    forward_peer_address: bool,
+});
+
 #[derive(Clone)]
 struct Forward {
     client: async_nats::Client,
     subject: async_nats::Subject,
     body: BodyLimits,
+    forward_peer_address: bool,
 }
 
 /// An axum router serving `POST {options.path}` by forwarding each body to
 /// `subject` as a NATS request. The reply comes back as the HTTP body, typed
 /// `application/octet-stream` when it is MessagePack and `application/json`
-/// otherwise. Each request carries the caller's address in [`PEER_ADDRESS_HEADER`]
-/// (the connection's when served by [`http::serve`](crate::http::serve), or a
-/// [`PeerAddress`] a layer in front set), which workers take only when told to trust it
-/// ([`WorkerOptions::trust_peer_address`](super::WorkerOptions::trust_peer_address)).
-/// No worker listening is 503; no reply in time (the client's
+/// otherwise. No worker listening is 503; no reply in time (the client's
 /// request timeout) is 504; a body past the NATS server's `max_payload` is 413; a lost
 /// connection is 502. A `subject` NATS would refuse (empty, with whitespace or an
 /// empty token) is [`NatsError::InvalidSubject`] here, not a failure at every call.
@@ -40,10 +54,21 @@ pub fn gateway(
     subject: &str,
     options: &HttpOptions,
 ) -> Result<Router, NatsError> {
+    gateway_with(client, subject, options, GatewayOptions::default())
+}
+
+/// Like [`gateway()`], with `gateway`'s options.
+pub fn gateway_with(
+    client: async_nats::Client,
+    subject: &str,
+    options: &HttpOptions,
+    gateway: GatewayOptions,
+) -> Result<Router, NatsError> {
     let forward = Forward {
         client,
         subject: validated(subject)?,
         body: options.body_limits(),
+        forward_peer_address: gateway.forward_peer_address,
     };
     Ok(Router::new()
         .route(&options.path, post(handle))
@@ -51,17 +76,22 @@ pub fn gateway(
 }
 
 async fn handle(State(forward): State<Forward>, request: Request) -> Response {
-    let headers = peer_address_header(request.extensions());
+    let headers = forward
+        .forward_peer_address
+        .then(|| peer_address_header(request.extensions()));
     let body = match read_body(request.into_body(), forward.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };
     let subject = forward.subject.clone();
-    match forward
-        .client
-        .request_with_headers(subject, headers, body)
-        .await
-    {
+    let sent = match headers {
+        Some(headers) => {
+            let request = forward.client.request_with_headers(subject, headers, body);
+            request.await
+        }
+        None => forward.client.request(subject, body).await,
+    };
+    match sent {
         Ok(reply) => {
             let encoding = if is_msgpack(&reply.payload) {
                 Encoding::Binary

@@ -33,9 +33,9 @@ use crate::server::Server;
 /// How long [`Worker::drain`] lets in-flight requests finish.
 pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
 
-/// The NATS header in which [`gateway()`] sends its HTTP client's address
-/// (`203.0.113.7:51234`), for workers that trust it
-/// ([`WorkerOptions::trust_peer_address`]).
+/// The NATS header in which a gateway sends its HTTP client's address
+/// (`203.0.113.7:51234`) when told to (`GatewayOptions::forward_peer_address`, with the
+/// `axum` feature), for workers that trust it ([`WorkerOptions::trust_peer_address`]).
 pub const PEER_ADDRESS_HEADER: &str = "Telepact-Peer-Address";
 
 /// How a worker serves.
@@ -334,4 +334,4 @@ pub async fn connect(
 #[cfg(feature = "axum")]
 mod gateway;
 #[cfg(feature = "axum")]
-pub use gateway::gateway;
+pub use gateway::{GatewayOptions, gateway, gateway_with};

@@ -209,6 +209,11 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
 /// A gateway to `subject` served on a free loopback port; its URL.
 async fn serve_gateway(nats_url: &str, subject: &str, options: &HttpOptions) -> String {
     let app = nats::gateway(connect(nats_url).await, subject, options).expect("a good subject");
+    serve_router(app).await
+}
+
+/// `app` served on a free loopback port; the URL of its `/api/telepact`.
+async fn serve_router(app: axum::Router) -> String {
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
         .await
         .expect("binds");

@@ -1,13 +1,13 @@
-//! What `WorkerOptions` change: the caller's address a gateway sends, taken only when
-//! trusted, and a bound on the calls a worker answers at once.
+//! What the NATS options change: the caller's address a gateway sends when told to and a
+//! worker takes only when trusted, and a bound on the calls a worker answers at once.
 
 use telepact::PeerAddress;
 
 use super::*;
 
-/// The gateway sends each caller's address; a worker takes it as the call's
-/// `PeerAddress` only when it trusts its gateways, and otherwise ignores the header,
-/// whoever wrote it.
+/// A gateway sends each caller's address only when told to; a worker takes it as the
+/// call's `PeerAddress` only when it trusts its gateways, and otherwise ignores the
+/// header, whoever wrote it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
     let Some(nats_server) = NatsServer::start() else {
@@ -15,12 +15,9 @@ async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
     };
     let url = nats_server.url();
     let call = r#"[{}, {"fn.peer": {}}]"#;
-    for trust in [true, false] {
-        let subject = if trust {
-            "telepact.trusting"
-        } else {
-            "telepact.wary"
-        };
+    for (forward, trust) in [(true, true), (true, false), (false, true)] {
+        let subject = format!("telepact.peer.{forward}.{trust}");
+        let subject = subject.as_str();
         let options = nats::WorkerOptions::default().trust_peer_address(trust);
         let worker = nats::serve_with(
             peer_server(),
@@ -31,7 +28,15 @@ async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
         )
         .await
         .expect("worker subscribes");
-        let gateway = serve_gateway(&url, subject, &HttpOptions::default()).await;
+        let options = nats::GatewayOptions::default().forward_peer_address(forward);
+        let gateway = nats::gateway_with(
+            connect(&url).await,
+            subject,
+            &HttpOptions::default(),
+            options,
+        )
+        .expect("a good subject");
+        let gateway = serve_router(gateway).await;
         for from in ["127.0.0.1", "127.0.0.2"] {
             let http = reqwest::Client::builder()
                 .tls_backend_preconfigured(
@@ -49,11 +54,11 @@ async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
             let answer = answer.bytes().await.expect("a body");
             let answer: Value = serde_json::from_slice(&answer).expect("JSON");
             let seen = answer[1]["Ok_"]["address!"].as_str().map(str::to_string);
-            if trust {
+            if forward && trust {
                 let seen = seen.expect("the caller's address");
                 assert!(seen.starts_with(&format!("{from}:")), "{seen} from {from}");
             } else {
-                assert_eq!(answer, json!([{}, {"Ok_": {}}]), "trust={trust}");
+                assert_eq!(answer, json!([{}, {"Ok_": {}}]), "{forward} {trust}");
             }
         }
         // A header written by any other publisher counts only where trusted.
@@ -61,7 +66,7 @@ async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
         forged.insert(nats::PEER_ADDRESS_HEADER, "203.0.113.7:1");
         let reply = connect(&url)
             .await
-            .request_with_headers(subject, forged, call.into())
+            .request_with_headers(subject.to_string(), forged, call.into())
             .await
             .expect("answered");
         let answer: Value = serde_json::from_slice(&reply.payload).expect("JSON");
