@@ -5,7 +5,8 @@
 //! normalises them into an [`Identity`]; [`Authenticator::hook`] plugs that into
 //! `Server::builder(..).on_auth(..)`. A [`Policy`] declares what each function needs and
 //! is enforced as middleware before the handler. The [`http`] adapter turns
-//! `Authorization`, `X-API-Key` and a session cookie into `@auth_`.
+//! `Authorization`, `X-API-Key` and a session cookie into `@auth_`; with the `nats`
+//! feature, `http::nats` does the same behind the runtime's NATS gateway.
 //!
 //! Issued credentials (refresh tokens, API keys, sessions, revocations) live in a
 //! [`CredentialStore`]: in memory, in SQLite (feature `sqlite`, default) or in Redis

@@ -14,6 +14,8 @@
 
 mod cookie;
 mod credentials;
+#[cfg(feature = "nats")]
+pub mod nats;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -28,6 +30,8 @@ use axum::routing::post;
 use serde_json::Value;
 use telepact::http::{BodyLimits, HttpOptions, read_body, transport_context};
 use telepact::{Headers, PeerAddress, Response, Server};
+
+use crate::credential::Credential;
 
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
 pub use ipnet::IpNet;
@@ -150,17 +154,21 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
         .process_adapted(
             &body,
             transport,
-            |headers: &mut Headers| {
-                if let Some(credential) = credential.filter(|_| !headers.contains_key("@auth_")) {
-                    headers.insert("@auth_".to_string(), credential.to_auth_header());
-                }
-            },
+            |headers: &mut Headers| add_credential(headers, credential),
             // The session id travels only in the HttpOnly cookie, never in the body
             // where page scripts could read it.
             |headers: &mut Headers| cookie_request = headers.remove(SESSION_COOKIE_HEADER),
         )
         .await;
     respond(response, cookie_request.as_ref(), &adapter.options)
+}
+
+/// `credential`, read off the transport, as the message's `@auth_`, unless the message
+/// carries one of its own.
+fn add_credential(headers: &mut Headers, credential: Option<Credential>) {
+    if let Some(credential) = credential.filter(|_| !headers.contains_key("@auth_")) {
+        headers.insert("@auth_".to_string(), credential.to_auth_header());
+    }
 }
 
 /// A trusted proxy as a command line names it: one address (`10.0.0.1`, `::1`) or a

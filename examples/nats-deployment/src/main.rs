@@ -1,7 +1,9 @@
 //! The bakery shift board (or the auth example) behind NATS: `worker` serves it on a
 //! subject as one member of a queue group; `gateway` serves `POST /api/telepact` over
 //! HTTP by forwarding to that subject. Run any number of workers, on any machines
-//! reaching NATS. The auth example's workers share their credentials through Redis.
+//! reaching NATS. The auth example's workers share their credentials through Redis, and
+//! its gateway forwards the HTTP credentials (`Authorization`, `X-API-Key`, the session
+//! cookie) for the workers to read, as the example's own HTTP server does.
 
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -10,7 +12,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use telepact::http::{self, HttpOptions};
 use telepact::{Server, nats};
-use telepact_auth::http::IpNet;
+use telepact_auth::http::nats::CredentialBridge;
+use telepact_auth::http::{HttpAuthOptions, IpNet};
 use telepact_auth::store::RedisStore;
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
@@ -33,6 +36,14 @@ struct Args {
     /// Seconds a forwarded request may wait for its reply.
     #[arg(long, default_value_t = 10)]
     timeout: u64,
+    /// Leave `Secure` off the auth example's session cookie (plain-HTTP development off
+    /// localhost). Give the gateway and the workers the same cookie flags.
+    #[arg(long, global = true)]
+    insecure_cookie: bool,
+    /// An origin whose pages may call the auth example with the session cookie
+    /// (repeatable; none: any same-site page).
+    #[arg(long = "allow-origin", global = true)]
+    allowed_origins: Vec<String>,
     #[command(subcommand)]
     mode: Mode,
 }
@@ -120,6 +131,18 @@ enum App {
 }
 
 impl App {
+    /// How the auth example reads HTTP credentials; `None` for an app that reads none.
+    fn http_auth(self, args: &Args) -> Option<HttpAuthOptions> {
+        match self {
+            App::Bakery => None,
+            App::Auth => Some(
+                HttpAuthOptions::default()
+                    .secure_cookie(!args.insecure_cookie)
+                    .allowed_origins(args.allowed_origins.clone()),
+            ),
+        }
+    }
+
     fn name(self) -> &'static str {
         match self {
             App::Bakery => "bakery",
@@ -145,6 +168,7 @@ async fn build_server(app: App, redis: Option<&str>) -> Result<Server, Box<dyn s
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    let http_auth = args.app.http_auth(&args);
     let subject = args
         .subject
         .unwrap_or_else(|| format!("telepact.{}", args.app.name()));
@@ -158,9 +182,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         } => {
             let server = build_server(args.app, redis.as_deref()).await?;
             let queue_group = queue_group.unwrap_or_else(|| args.app.name().to_string());
-            let options = nats::WorkerOptions::default()
+            let mut options = nats::WorkerOptions::default()
                 .trust_peer_address(trust_gateway_address)
                 .max_in_flight(max_in_flight);
+            if let Some(http_auth) = http_auth {
+                options = options.header_bridge(CredentialBridge::new(http_auth));
+            }
             let worker = nats::serve_with(server, client, &subject, &queue_group, options).await?;
             let shutdown = http::shutdown_signal();
             println!("READY worker");
@@ -180,8 +207,18 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             let address = listener.local_addr()?;
             let forwarding =
                 nats::GatewayOptions::default().forward_peer_address(forward_caller_address);
-            let app = nats::gateway_with(client, &subject, &HttpOptions::default(), forwarding)?;
-            let app = telepact_auth::http::with_client_address(app, trusted_proxies);
+            let http_options = HttpOptions::default();
+            let app = match http_auth {
+                Some(http_auth) => {
+                    let http_auth = http_auth.trusted_proxies(trusted_proxies);
+                    let gateway = telepact_auth::http::nats::gateway;
+                    gateway(client, &subject, &http_options, &http_auth, forwarding)?
+                }
+                None => {
+                    let app = nats::gateway_with(client, &subject, &http_options, forwarding)?;
+                    telepact_auth::http::with_client_address(app, trusted_proxies)
+                }
+            };
             let shutdown = http::shutdown_signal();
             println!("READY {}", address.port());
             tracing::info!(%address, %subject, "forwarding POST /api/telepact to NATS");

@@ -1,12 +1,13 @@
 //! The HTTP gateway: `POST` bodies forwarded to a NATS subject, replies returned.
 
 use std::net::SocketAddr;
+use std::str::FromStr;
+use std::sync::Arc;
 
-use async_nats::HeaderMap;
+use async_nats::HeaderMap as NatsHeaders;
 use axum::Router;
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::Extensions;
-use axum::http::StatusCode;
+use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
@@ -28,18 +29,43 @@ pub struct GatewayOptions {
     /// Off by default: a message with headers costs the gateway, NATS and the worker
     /// more to handle (up to a tenth of the throughput on loopback).
     pub forward_peer_address: bool,
+    /// HTTP request headers sent on as NATS headers of the same (lower-case) name when
+    /// present, every value of each, for a worker's
+    /// [`HeaderBridge`](super::HeaderBridge) to read: credentials such as
+    /// `Authorization` or a session cookie. None by default.
+    pub request_headers: Vec<HeaderName>,
+    /// Headers of the worker's NATS reply returned as HTTP response headers when
+    /// present (`Set-Cookie`, say); a value HTTP cannot carry is dropped. None by
+    /// default.
+    pub response_headers: Vec<HeaderName>,
 }
 
 crate::__option_setters!(GatewayOptions {
     forward_peer_address: bool,
 });
 
+impl GatewayOptions {
+    /// Sets the `request_headers` field.
+    #[must_use]
+    pub fn request_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
+        self.request_headers = names.into_iter().collect();
+        self
+    }
+
+    /// Sets the `response_headers` field.
+    #[must_use]
+    pub fn response_headers(mut self, names: impl IntoIterator<Item = HeaderName>) -> Self {
+        self.response_headers = names.into_iter().collect();
+        self
+    }
+}
+
 #[derive(Clone)]
 struct Forward {
     client: async_nats::Client,
     subject: async_nats::Subject,
     body: BodyLimits,
-    forward_peer_address: bool,
+    options: Arc<GatewayOptions>,
 }
 
 /// An axum router serving `POST {options.path}` by forwarding each body to
@@ -68,7 +94,7 @@ pub fn gateway_with(
         client,
         subject: validated(subject)?,
         body: options.body_limits(),
-        forward_peer_address: gateway.forward_peer_address,
+        options: Arc::new(gateway),
     };
     Ok(Router::new()
         .route(&options.path, post(handle))
@@ -76,9 +102,7 @@ pub fn gateway_with(
 }
 
 async fn handle(State(forward): State<Forward>, request: Request) -> Response {
-    let headers = forward
-        .forward_peer_address
-        .then(|| peer_address_header(request.extensions()));
+    let headers = nats_headers(&request, &forward.options);
     let body = match read_body(request.into_body(), forward.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
@@ -98,7 +122,11 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
             } else {
                 Encoding::Json
             };
-            encoded_answer(reply.payload, encoding)
+            let mut answer = encoded_answer(reply.payload, encoding);
+            if let Some(headers) = &reply.headers {
+                copy_reply_headers(headers, &forward.options, answer.headers_mut());
+            }
+            answer
         }
         Err(error) => {
             use async_nats::RequestErrorKind;
@@ -116,18 +144,55 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
     }
 }
 
+/// The NATS headers `options` ask for, `None` when there are none: a message without
+/// headers is cheaper for every hop.
+fn nats_headers(request: &Request, options: &GatewayOptions) -> Option<NatsHeaders> {
+    let mut headers = NatsHeaders::new();
+    if options.forward_peer_address
+        && let Some(address) = peer_address(request.extensions())
+    {
+        headers.insert(PEER_ADDRESS_HEADER, address.to_string().as_str());
+    }
+    for name in &options.request_headers {
+        // Any HTTP header name is a NATS one; the check costs little.
+        let Ok(nats_name) = async_nats::HeaderName::from_str(name.as_str()) else {
+            continue;
+        };
+        for value in request.headers().get_all(name) {
+            // A value that is not text (obs-text bytes) has no NATS form.
+            if let Ok(value) = value.to_str() {
+                headers.append(nats_name.clone(), value);
+            }
+        }
+    }
+    (!headers.is_empty()).then_some(headers)
+}
+
 /// The caller's address for the workers: a [`PeerAddress`] a layer in front of the
 /// gateway set (from a trusted proxy's `X-Forwarded-For`, say), or else the connection's.
-fn peer_address_header(extensions: &Extensions) -> HeaderMap {
-    let address = match extensions.get::<PeerAddress>() {
+fn peer_address(extensions: &Extensions) -> Option<SocketAddr> {
+    match extensions.get::<PeerAddress>() {
         Some(PeerAddress(address)) => Some(*address),
         None => extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(address)| *address),
-    };
-    let mut headers = HeaderMap::new();
-    if let Some(address) = address {
-        headers.insert(PEER_ADDRESS_HEADER, address.to_string().as_str());
     }
-    headers
+}
+
+/// The reply headers `options` return (their names matched in any case), as HTTP
+/// headers of the answer.
+fn copy_reply_headers(reply: &NatsHeaders, options: &GatewayOptions, answer: &mut HeaderMap) {
+    for (name, values) in reply.iter() {
+        let name: &str = name.as_ref();
+        let Some(wanted) = (options.response_headers.iter())
+            .find(|wanted| wanted.as_str().eq_ignore_ascii_case(name))
+        else {
+            continue;
+        };
+        for value in values {
+            if let Ok(value) = HeaderValue::from_str(value.as_str()) {
+                answer.append(wanted.clone(), value);
+            }
+        }
+    }
 }

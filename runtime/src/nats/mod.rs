@@ -12,10 +12,12 @@
 //! ```
 //!
 //! With the `axum` feature, [`gateway()`] builds an HTTP router forwarding each
-//! `POST` body to a subject, so HTTP callers reach workers anywhere.
+//! `POST` body to a subject, so HTTP callers reach workers anywhere; HTTP headers it is
+//! told to forward reach a worker's [`HeaderBridge`] as NATS headers.
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use async_nats::PublishErrorKind;
@@ -57,12 +59,26 @@ pub struct WorkerOptions {
     /// whose callers then time out. A bound keeps a burst of slow calls from holding
     /// unbounded memory and tasks.
     pub max_in_flight: Option<usize>,
+    /// Set with [`header_bridge`](Self::header_bridge).
+    header_bridge: Option<SharedBridge>,
 }
 
 crate::__option_setters!(WorkerOptions {
     trust_peer_address: bool,
     max_in_flight: Option<usize>,
 });
+
+impl WorkerOptions {
+    /// Translates each request's NATS headers into the call's headers and the answer's
+    /// into the reply's with `bridge` (telepact-auth's `nats::CredentialBridge` reads the
+    /// credentials a gateway forwards). None by default: NATS headers other than
+    /// [`PEER_ADDRESS_HEADER`] are ignored and replies carry none.
+    #[must_use]
+    pub fn header_bridge(mut self, bridge: impl HeaderBridge) -> Self {
+        self.header_bridge = Some(SharedBridge(Arc::new(bridge)));
+        self
+    }
+}
 
 /// How a worker failed to start or to finish.
 #[derive(Debug, thiserror::Error)]
@@ -219,7 +235,9 @@ async fn run(
             message = subscriber.next(), if in_flight.len() < max_in_flight => match message {
                 Some(message) => {
                     let transport = transport_context(&message, &options);
-                    in_flight.spawn(answer(server.clone(), client.clone(), message, transport));
+                    let bridge = options.header_bridge.clone();
+                    let answering = answer(server.clone(), client.clone(), message, transport, bridge);
+                    in_flight.spawn(answering);
                 }
                 None => break,
             },
@@ -253,6 +271,7 @@ async fn answer(
     client: async_nats::Client,
     message: async_nats::Message,
     transport: http::Extensions,
+    bridge: Option<SharedBridge>,
 ) {
     let Some(reply) = message.reply else {
         tracing::debug!(subject = %message.subject, "request without a reply subject ignored");
@@ -260,11 +279,34 @@ async fn answer(
     };
     // The server answers `ErrorUnknown_` in place of what NATS would not carry.
     let limit = client.max_payload();
-    let response = server
-        .process_shared(&message.payload, transport, Some(limit))
-        .await;
+    let mut reply_headers = async_nats::HeaderMap::new();
+    let response = match bridge {
+        None => {
+            let processing = server.process_shared(&message.payload, transport, Some(limit));
+            processing.await
+        }
+        Some(SharedBridge(bridge)) => {
+            let none = async_nats::HeaderMap::new();
+            let request_headers = message.headers.as_ref().unwrap_or(&none);
+            let processing = server.process_shared_adapted(
+                &message.payload,
+                transport,
+                Some(limit),
+                |headers| bridge.request(request_headers, headers),
+                |headers| bridge.response(headers, &mut reply_headers),
+            );
+            processing.await
+        }
+    };
     let size = response.bytes.len();
-    let sent = match client.publish(reply.clone(), response.bytes.into()).await {
+    let published = if reply_headers.is_empty() {
+        client.publish(reply.clone(), response.bytes.into()).await
+    } else {
+        let payload = response.bytes.into();
+        let publishing = client.publish_with_headers(reply.clone(), reply_headers, payload);
+        publishing.await
+    };
+    let sent = match published {
         // The limit fell while the call was answered (a reconnection to another server).
         Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
             let answer = server.too_large(size, client.max_payload(), response.headers);
@@ -330,6 +372,10 @@ pub async fn connect(
         .await?;
     Ok(client)
 }
+
+mod bridge;
+pub use bridge::HeaderBridge;
+use bridge::SharedBridge;
 
 #[cfg(feature = "axum")]
 mod gateway;

@@ -81,8 +81,31 @@ impl Server {
         transport: http::Extensions,
         answer_limit: Option<usize>,
     ) -> Response {
-        self.process_from(bytes, Some(bytes), transport, |_| {}, |_| {}, answer_limit)
+        self.process_shared_adapted(bytes, transport, answer_limit, |_| {}, |_| {})
             .await
+    }
+
+    /// [`process_shared`](Self::process_shared) with the header adapters of
+    /// [`process_adapted`](Self::process_adapted).
+    #[cfg(any(feature = "axum", feature = "nats"))]
+    pub(crate) async fn process_shared_adapted(
+        &self,
+        bytes: &Bytes,
+        transport: http::Extensions,
+        answer_limit: Option<usize>,
+        update_request_headers: impl FnOnce(&mut Headers),
+        take_response_headers: impl FnOnce(&mut Headers),
+    ) -> Response {
+        let shared = Some(bytes);
+        self.process_from(
+            bytes,
+            shared,
+            transport,
+            update_request_headers,
+            take_response_headers,
+            answer_limit,
+        )
+        .await
     }
 
     async fn process_from(

@@ -1,7 +1,9 @@
 //! What the NATS options change: the caller's address a gateway sends when told to and a
-//! worker takes only when trusted, and a bound on the calls a worker answers at once.
+//! worker takes only when trusted, the HTTP headers a gateway forwards and returns
+//! through a worker's header bridge, and a bound on the calls a worker answers at once.
 
 use telepact::PeerAddress;
+use telepact::nats::async_nats::HeaderMap as NatsHeaders;
 
 use super::*;
 
@@ -29,14 +31,7 @@ async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
         .await
         .expect("worker subscribes");
         let options = nats::GatewayOptions::default().forward_peer_address(forward);
-        let gateway = nats::gateway_with(
-            connect(&url).await,
-            subject,
-            &HttpOptions::default(),
-            options,
-        )
-        .expect("a good subject");
-        let gateway = serve_router(gateway).await;
+        let gateway = serve_gateway_with(&url, subject, options).await;
         for from in ["127.0.0.1", "127.0.0.2"] {
             let http = reqwest::Client::builder()
                 .tls_backend_preconfigured(
@@ -78,6 +73,18 @@ async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
         assert_eq!(answer, expected, "trust={trust}");
         worker.drain().await.expect("drains");
     }
+}
+
+/// A gateway to `subject` with `options`, served on a free loopback port; its URL.
+async fn serve_gateway_with(
+    nats_url: &str,
+    subject: &str,
+    options: nats::GatewayOptions,
+) -> String {
+    let client = connect(nats_url).await;
+    let gateway = nats::gateway_with(client, subject, &HttpOptions::default(), options)
+        .expect("a good subject");
+    serve_router(gateway).await
 }
 
 /// A server whose `fn.peer` answers the request's `PeerAddress`, if any.
@@ -174,4 +181,99 @@ async fn draining_answers_the_requests_waiting_at_max_in_flight() {
             .expect("answered while draining");
         assert_eq!(answered, "Ok_");
     }
+}
+
+/// Turns the NATS header `x-tenant` into the call's `@tenant` (any other header into an
+/// `@tenant` naming it), and the answer's `@served` into the reply's NATS header
+/// `x-served`.
+struct TenantBridge;
+
+impl nats::HeaderBridge for TenantBridge {
+    fn request(&self, nats: &NatsHeaders, headers: &mut Headers) {
+        for (name, values) in nats.iter() {
+            let name: &str = name.as_ref();
+            let tenant = match (name, values.first()) {
+                ("x-tenant", Some(tenant)) => tenant.as_str().to_string(),
+                _ => format!("unexpected {name}"),
+            };
+            headers.insert("@tenant".to_string(), json!(tenant));
+        }
+    }
+
+    fn response(&self, headers: &mut Headers, reply: &mut NatsHeaders) {
+        if let Some(Value::String(served)) = headers.remove("@served") {
+            reply.insert("x-served", served.as_str());
+        }
+    }
+}
+
+/// A gateway forwards the HTTP request headers it is told to as NATS headers, the
+/// worker's bridge reads them into the call and writes the answer's into the reply, and
+/// the gateway returns the reply headers it is told to as HTTP headers; nothing else
+/// crosses either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_bridge_carries_http_headers_through_the_gateway_both_ways() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let schema = r#"[
+        {"headers.Tenant": {"@tenant": "string"}, "->": {"@served": "string"}},
+        {"fn.tenant": {}, "->": [{"Ok_": {"tenant!": "string"}}]}
+    ]"#;
+    let router = FunctionRouter::new().route("fn.tenant", |request: Message| async move {
+        let mut payload = Map::new();
+        let mut headers = Headers::new();
+        if let Some(tenant) = request.headers.get("@tenant") {
+            payload.insert("tenant!".to_string(), tenant.clone());
+            headers.insert("@served".to_string(), json!("by-worker"));
+        }
+        Ok::<_, HandlerError>(Message::new(headers, "Ok_", payload))
+    });
+    let schema = Schema::from_text(schema).expect("the schema loads");
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let options = nats::WorkerOptions::default().header_bridge(TenantBridge);
+    let worker = nats::serve_with(server, connect(&url).await, SUBJECT, "bridged", options)
+        .await
+        .expect("worker subscribes");
+    let named = |name| axum::http::HeaderName::from_static(name);
+    let gateway = nats::GatewayOptions::default()
+        .request_headers([named("x-tenant")])
+        .response_headers([named("x-served")]);
+    let gateway = serve_gateway_with(&url, SUBJECT, gateway).await;
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(telepact::client::tls::plain_http_config().expect("a TLS setup"))
+        .build()
+        .expect("client builds");
+    let call = r#"[{}, {"fn.tenant": {}}]"#;
+    for (tenant, other) in [(Some("acme"), None), (None, Some("x-other"))] {
+        let mut request = http.post(&gateway).body(call);
+        if let Some(tenant) = tenant {
+            request = request.header("X-Tenant", tenant);
+        }
+        if let Some(other) = other {
+            request = request.header(other, "ignored");
+        }
+        let answer = request.send().await.expect("answered");
+        let served = answer.headers().get("x-served").cloned();
+        let answer: Value =
+            serde_json::from_slice(&answer.bytes().await.expect("a body")).expect("JSON");
+        match tenant {
+            Some(tenant) => {
+                assert_eq!(answer, json!([{}, {"Ok_": {"tenant!": tenant}}]));
+                assert_eq!(
+                    served.as_ref().map(|v| v.to_str().ok()),
+                    Some(Some("by-worker"))
+                );
+            }
+            None => {
+                assert_eq!(answer, json!([{}, {"Ok_": {}}]));
+                assert_eq!(served, None);
+            }
+        }
+    }
+    worker.drain().await.expect("drains");
 }

@@ -1,0 +1,176 @@
+//! The HTTP adapter's transport credentials across a NATS hop: a [`gateway`] forwards
+//! the HTTP headers that carry them, and workers serving with a [`CredentialBridge`]
+//! read them as [`router`](super::router) does, so `Authorization`, `X-API-Key` and
+//! cookie sessions work behind the gateway as they do served directly.
+//!
+//! ```no_run
+//! # async fn run(server: telepact::Server, nats: telepact::nats::async_nats::Client)
+//! #     -> Result<(), telepact::nats::NatsError> {
+//! use telepact::http::HttpOptions;
+//! use telepact::nats::{self, GatewayOptions, WorkerOptions};
+//! use telepact_auth::http::HttpAuthOptions;
+//! use telepact_auth::http::nats::{CredentialBridge, gateway};
+//!
+//! let auth = HttpAuthOptions::default().allowed_origins(["https://board.example.com"]);
+//! // In the workers:
+//! let options = WorkerOptions::default().header_bridge(CredentialBridge::new(auth.clone()));
+//! let worker = nats::serve_with(server, nats.clone(), "telepact.board", "board", options).await?;
+//! // In the gateway (served with `telepact_auth::http::serve`):
+//! let app = gateway(nats, "telepact.board", &HttpOptions::default(), &auth, GatewayOptions::default())?;
+//! # Ok(()) }
+//! ```
+
+use axum::Router;
+use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, ORIGIN, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderName, HeaderValue};
+use axum::response::Response as HttpResponse;
+use telepact::Headers;
+use telepact::http::HttpOptions;
+use telepact::nats::async_nats::{self, HeaderMap as NatsHeaders};
+use telepact::nats::{GatewayOptions, HeaderBridge, NatsError};
+
+use super::cookie::{SESSION_COOKIE_HEADER, set_cookie_line};
+use super::{HttpAuthOptions, add_credential, credentials, with_client_address};
+
+/// A worker's [`HeaderBridge`] for the HTTP adapter's credentials: reads them from the
+/// NATS headers a [`gateway`] forwards (an `@auth_` in the message still wins) and
+/// sends a session cookie a handler opens or closes
+/// ([`set_session_cookie`](super::set_session_cookie)) back as `Set-Cookie`. Give it the
+/// same [`HttpAuthOptions`] as the gateway.
+///
+/// Anyone who may publish on the subject can write these headers, as they can write
+/// `@auth_`: what they carry is checked by the auth hook like any credential. The
+/// cookie's same-site checks (`Origin`, `Sec-Fetch-Site`) guard browsers against pages
+/// of other sites, which cannot publish on NATS.
+#[derive(Debug, Clone)]
+pub struct CredentialBridge {
+    options: HttpAuthOptions,
+}
+
+impl CredentialBridge {
+    /// A bridge reading credentials as `options` name them.
+    pub fn new(options: HttpAuthOptions) -> Self {
+        CredentialBridge { options }
+    }
+}
+
+impl HeaderBridge for CredentialBridge {
+    fn request(&self, nats: &NatsHeaders, headers: &mut Headers) {
+        let transport = http_headers(nats);
+        add_credential(
+            headers,
+            credentials::from_transport(&transport, &self.options),
+        );
+    }
+
+    fn response(&self, headers: &mut Headers, reply: &mut NatsHeaders) {
+        // The session id travels only in the HttpOnly cookie, never in the body.
+        let Some(cookie) = headers.remove(SESSION_COOKIE_HEADER) else {
+            return;
+        };
+        if let Some(line) = set_cookie_line(&cookie, &self.options) {
+            reply.insert(SET_COOKIE.as_str(), line.as_str());
+        }
+    }
+}
+
+/// `nats` as HTTP headers, for the adapter's credential reader; a name or value HTTP
+/// cannot carry is left out.
+fn http_headers(nats: &NatsHeaders) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    for (name, values) in nats.iter() {
+        let name: &str = name.as_ref();
+        let Ok(name) = HeaderName::from_bytes(name.as_bytes()) else {
+            continue;
+        };
+        for value in values {
+            if let Ok(value) = HeaderValue::from_str(value.as_str()) {
+                headers.append(name.clone(), value);
+            }
+        }
+    }
+    headers
+}
+
+/// The NATS gateway (`telepact::nats::gateway_with`) for workers with a
+/// [`CredentialBridge`]: it forwards the HTTP headers that carry credentials as
+/// `options` name them (`Authorization`, the API-key and CSRF headers, `Cookie`,
+/// `Origin`, `Sec-Fetch-Site`), returns `Set-Cookie`, and marks every answer
+/// `Cache-Control: no-store` as [`router`](super::router) does. With
+/// [`HttpAuthOptions::trusted_proxies`], each request's caller is taken from a trusted
+/// proxy's `X-Forwarded-For` ([`with_client_address`]), which the gateway sends on when
+/// `gateway`'s `forward_peer_address` is set. Serve it with [`serve`](super::serve).
+pub fn gateway(
+    client: async_nats::Client,
+    subject: &str,
+    http: &HttpOptions,
+    options: &HttpAuthOptions,
+    gateway: GatewayOptions,
+) -> Result<Router, NatsError> {
+    let gateway = gateway
+        .request_headers(forwarded_headers(options))
+        .response_headers([SET_COOKIE]);
+    let router = telepact::nats::gateway_with(client, subject, http, gateway)?
+        .layer(axum::middleware::map_response(no_store));
+    Ok(if options.trusted_proxies.is_empty() {
+        router
+    } else {
+        with_client_address(router, options.trusted_proxies.clone())
+    })
+}
+
+/// The request headers [`CredentialBridge`] reads; a configured name HTTP cannot carry
+/// is left out (no request could have it).
+fn forwarded_headers(options: &HttpAuthOptions) -> Vec<HeaderName> {
+    let configured = [&options.api_key_header, &options.csrf_header]
+        .into_iter()
+        .filter_map(|name| HeaderName::from_bytes(name.as_bytes()).ok());
+    let fetch_site = HeaderName::from_static("sec-fetch-site");
+    [AUTHORIZATION, COOKIE, ORIGIN, fetch_site]
+        .into_iter()
+        .chain(configured)
+        .collect()
+}
+
+async fn no_store(mut response: HttpResponse) -> HttpResponse {
+    let no_store = HeaderValue::from_static("no-store");
+    response.headers_mut().insert(CACHE_CONTROL, no_store);
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn nats_headers_read_as_http_headers_in_any_case() {
+        let mut nats = NatsHeaders::new();
+        nats.insert("X-Api-Key", "key-1");
+        nats.append("cookie", "a=1");
+        nats.append("cookie", "tp_session=s-1");
+        nats.insert("not(http)", "dropped");
+        let headers = http_headers(&nats);
+        assert_eq!(headers["x-api-key"], "key-1");
+        assert_eq!(headers.get_all(COOKIE).iter().count(), 2);
+        assert_eq!(headers.len(), 3);
+    }
+
+    #[test]
+    fn the_configured_header_names_are_forwarded() {
+        let options = HttpAuthOptions::default()
+            .api_key_header("X-Tenant-Key")
+            .csrf_header("not a header");
+        let names = forwarded_headers(&options);
+        let names: Vec<&str> = names.iter().map(HeaderName::as_str).collect();
+        assert_eq!(
+            names,
+            [
+                "authorization",
+                "cookie",
+                "origin",
+                "sec-fetch-site",
+                "x-tenant-key"
+            ]
+        );
+    }
+}

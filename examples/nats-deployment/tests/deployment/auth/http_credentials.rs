@@ -1,0 +1,150 @@
+//! The auth example's HTTP credentials through the gateway: `Authorization`,
+//! `X-API-Key` and a cookie session with its CSRF header, forwarded as NATS headers and
+//! read by the workers as the example's own HTTP server reads them.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+
+use super::*;
+
+/// A gateway's answer, as a browser or curl sees it.
+struct Answer {
+    body: Value,
+    set_cookie: Option<String>,
+    cache_control: Option<String>,
+}
+
+impl Answer {
+    fn tag(&self) -> &str {
+        self.body[1]
+            .as_object()
+            .and_then(|result| result.keys().next())
+            .map_or("", String::as_str)
+    }
+
+    fn payload(&self) -> &Value {
+        &self.body[1][self.tag()]
+    }
+}
+
+/// POSTs the call `function(argument)` to `url` with the HTTP `headers`.
+async fn post(url: &str, headers: &[(&str, &str)], function: &str, argument: Value) -> Answer {
+    let tls = telepact::client::tls::plain_http_config().expect("a TLS setup");
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("client builds");
+    let mut request = http
+        .post(url)
+        .body(json!([{}, {function: argument}]).to_string());
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    let answer = request.send().await.expect("answered");
+    assert_eq!(answer.status(), 200);
+    let header = |name| {
+        let value = answer.headers().get(name)?;
+        value.to_str().ok().map(str::to_string)
+    };
+    let (set_cookie, cache_control) = (header("set-cookie"), header("cache-control"));
+    let body = answer.bytes().await.expect("a body");
+    Answer {
+        body: serde_json::from_slice(&body).expect("JSON"),
+        set_cookie,
+        cache_control,
+    }
+}
+
+fn basic(username: &str) -> String {
+    let pair = format!("{username}:{}", password_of(username));
+    format!("Basic {}", STANDARD.encode(pair))
+}
+
+/// A session cookie as the browser sends it back, from the `Set-Cookie` line.
+fn cookie_of(set_cookie: &str) -> String {
+    let pair = set_cookie.split(';').next().unwrap_or_default();
+    assert!(pair.starts_with("__Host-tp_session="), "{set_cookie}");
+    pair.to_string()
+}
+
+/// Signed in with `Authorization: Basic`, a caller uses its bearer token, an API key
+/// and the session cookie (with its CSRF header) through the gateway, whichever worker
+/// answers; the cookie counts only with the CSRF header and from a same-site page, the
+/// session id never reaches the body, and logging out clears the cookie.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn http_credentials_and_cookie_sessions_work_through_the_gateway() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let (url, workers) = start(&nats_server.url(), &redis, 2).await;
+
+    let authorization = basic("alice");
+    let sign_in = [("authorization", authorization.as_str())];
+    let login = post(&url, &sign_in, "fn.login", json!({"session!": true})).await;
+    assert_eq!(login.tag(), "Ok_", "{}", login.body);
+    let set_cookie = login
+        .set_cookie
+        .as_deref()
+        .expect("a session cookie is set");
+    assert!(set_cookie.contains("HttpOnly") && set_cookie.contains("SameSite=Strict"));
+    assert_eq!(login.cache_control.as_deref(), Some("no-store"));
+    let cookie = cookie_of(set_cookie);
+    let session_id = cookie.trim_start_matches("__Host-tp_session=");
+    assert!(
+        !login.body.to_string().contains(session_id),
+        "the id leaked"
+    );
+    assert!(!login.body.to_string().contains("@sessionCookie"));
+    let csrf = login.payload()["csrfToken!"]
+        .as_str()
+        .expect("a CSRF token");
+    let token = login.payload()["accessToken"].as_str().expect("a token");
+
+    let bearer = format!("Bearer {token}");
+    let me = post(&url, &[("authorization", &bearer)], "fn.me", json!({})).await;
+    assert_eq!(me.payload()["method"], "Bearer", "{}", me.body);
+    let created = post(
+        &url,
+        &[("authorization", &bearer)],
+        "fn.createApiKey",
+        json!({"name": "curl", "scopes": ["profile:read"]}),
+    )
+    .await;
+    let key = created.payload()["apiKey"].as_str();
+    let key = key.unwrap_or_else(|| panic!("an API key: {}", created.body));
+    let me = post(&url, &[("x-api-key", key)], "fn.me", json!({})).await;
+    assert_eq!(me.payload()["method"], "ApiKey", "{}", me.body);
+
+    let with_session = [("cookie", cookie.as_str()), ("x-csrf-token", csrf)];
+    // Four calls: with two workers, both answer some with high probability.
+    for _ in 0..4 {
+        let me = post(&url, &with_session, "fn.me", json!({})).await;
+        assert_eq!(me.payload()["userId"], "u-alice", "{}", me.body);
+        assert_eq!(me.payload()["method"], "Session");
+        assert_eq!(me.set_cookie, None);
+    }
+    let without_csrf = [("cookie", cookie.as_str())];
+    let cross_site = [
+        ("cookie", cookie.as_str()),
+        ("x-csrf-token", csrf),
+        ("sec-fetch-site", "cross-site"),
+    ];
+    for refused in [&without_csrf[..], &cross_site[..]] {
+        let me = post(&url, refused, "fn.me", json!({})).await;
+        assert_eq!(me.tag(), "ErrorUnauthenticated_", "{}", me.body);
+    }
+
+    let out = post(&url, &with_session, "fn.logout", json!({})).await;
+    assert_eq!(out.tag(), "Ok_", "{}", out.body);
+    let cleared = out.set_cookie.expect("the cookie is cleared");
+    assert!(cleared.starts_with("__Host-tp_session=;") && cleared.contains("Max-Age=0"));
+    let after = post(&url, &with_session, "fn.me", json!({})).await;
+    assert_eq!(after.tag(), "ErrorUnauthenticated_", "{}", after.body);
+    for worker in workers {
+        worker.drain().await.expect("drains");
+    }
+}
