@@ -20,7 +20,10 @@
 //! # Ok(()) }
 //! ```
 
+use std::sync::Arc;
+
 use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response as HttpResponse;
@@ -95,7 +98,8 @@ fn http_headers(nats: &NatsHeaders) -> HeaderMap {
 /// The NATS gateway (`telepact::nats::gateway_with`) for workers with a
 /// [`CredentialBridge`]: it forwards the HTTP headers that carry credentials as
 /// `options` name them (`Authorization`, the API-key and CSRF headers, `Cookie`,
-/// `Origin`, `Sec-Fetch-Site`), returns `Set-Cookie`, and marks every answer
+/// `Origin`, `Sec-Fetch-Site`; of the cookies, the session's alone), returns
+/// `Set-Cookie`, and marks every answer
 /// `Cache-Control: no-store` as [`router`](super::router) does. With
 /// [`HttpAuthOptions::trusted_proxies`], each request's caller is taken from a trusted
 /// proxy's `X-Forwarded-For` ([`with_client_address`]), which the gateway sends on when
@@ -110,8 +114,13 @@ pub fn gateway(
     let gateway = gateway
         .request_headers(forwarded_headers(options))
         .response_headers([SET_COOKIE]);
+    let session_cookie: Arc<str> = options.session_cookie_name().into();
     let router = telepact::nats::gateway_with(client, subject, http, gateway)?
-        .layer(axum::middleware::map_response(no_store));
+        .layer(axum::middleware::map_response(no_store))
+        .layer(axum::middleware::map_request_with_state(
+            session_cookie,
+            only_the_session_cookie,
+        ));
     Ok(if options.trusted_proxies.is_empty() {
         router
     } else {
@@ -130,6 +139,21 @@ fn forwarded_headers(options: &HttpAuthOptions) -> Vec<HeaderName> {
         .into_iter()
         .chain(configured)
         .collect()
+}
+
+/// The request with its `Cookie` headers cut down to the session cookie, so the site's
+/// other cookies do not travel over NATS.
+async fn only_the_session_cookie(State(name): State<Arc<str>>, mut request: Request) -> Request {
+    let headers = request.headers_mut();
+    if headers.contains_key(COOKIE) {
+        let session = credentials::session_cookie(headers, &name)
+            .and_then(|id| HeaderValue::from_str(&format!("{name}={id}")).ok());
+        headers.remove(COOKIE);
+        if let Some(session) = session {
+            headers.insert(COOKIE, session);
+        }
+    }
+    request
 }
 
 async fn no_store(mut response: HttpResponse) -> HttpResponse {
@@ -153,6 +177,36 @@ mod tests {
         assert_eq!(headers["x-api-key"], "key-1");
         assert_eq!(headers.get_all(COOKIE).iter().count(), 2);
         assert_eq!(headers.len(), 3);
+    }
+
+    #[tokio::test]
+    async fn of_the_cookies_only_the_sessions_is_forwarded() {
+        let name: Arc<str> = "__Host-tp_session".into();
+        let cookies = |lines: &[&str]| {
+            let mut request = Request::new(axum::body::Body::empty());
+            for line in lines {
+                let line = HeaderValue::from_str(line).expect("a header value");
+                request.headers_mut().append(COOKIE, line);
+            }
+            request
+        };
+        let forwarded = |lines: &[&str]| {
+            let request = cookies(lines);
+            let name = Arc::clone(&name);
+            async move {
+                let request = only_the_session_cookie(State(name), request).await;
+                let values = request.headers().get_all(COOKIE).iter();
+                values
+                    .map(|v| v.to_str().unwrap().to_string())
+                    .collect::<Vec<_>>()
+            }
+        };
+        assert_eq!(
+            forwarded(&["theme=dark; __Host-tp_session=tps_1", "tracker=x"]).await,
+            ["__Host-tp_session=tps_1"]
+        );
+        assert!(forwarded(&["theme=dark"]).await.is_empty());
+        assert!(forwarded(&[]).await.is_empty());
     }
 
     #[test]

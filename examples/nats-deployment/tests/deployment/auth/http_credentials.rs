@@ -119,7 +119,9 @@ async fn http_credentials_and_cookie_sessions_work_through_the_gateway() {
     let me = post(&url, &[("x-api-key", key)], "fn.me", json!({})).await;
     assert_eq!(me.payload()["method"], "ApiKey", "{}", me.body);
 
-    let with_session = [("cookie", cookie.as_str()), ("x-csrf-token", csrf)];
+    // Among the site's other cookies, which the gateway leaves out.
+    let cookies = format!("theme=dark; {cookie}");
+    let with_session = [("cookie", cookies.as_str()), ("x-csrf-token", csrf)];
     // Four calls: with two workers, both answer some with high probability.
     for _ in 0..4 {
         let me = post(&url, &with_session, "fn.me", json!({})).await;
