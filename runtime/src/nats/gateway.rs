@@ -32,7 +32,8 @@ pub struct GatewayOptions {
     /// HTTP request headers sent on as NATS headers of the same (lower-case) name when
     /// present, every value of each, for a worker's
     /// [`HeaderBridge`](super::HeaderBridge) to read: credentials such as
-    /// `Authorization` or a session cookie. None by default.
+    /// `Authorization` or a session cookie. [`PEER_ADDRESS_HEADER`] is never taken from
+    /// the caller. None by default.
     pub request_headers: Vec<HeaderName>,
     /// Headers of the worker's NATS reply returned as HTTP response headers when
     /// present (`Set-Cookie`, say); a value HTTP cannot carry is dropped. None by
@@ -154,6 +155,10 @@ fn nats_headers(request: &Request, options: &GatewayOptions) -> Option<NatsHeade
         headers.insert(PEER_ADDRESS_HEADER, address.to_string().as_str());
     }
     for name in &options.request_headers {
+        // The caller's address is the gateway's to write, never a caller's.
+        if name.as_str().eq_ignore_ascii_case(PEER_ADDRESS_HEADER) {
+            continue;
+        }
         // Any HTTP header name is a NATS one; the check costs little.
         let Ok(nats_name) = async_nats::HeaderName::from_str(name.as_str()) else {
             continue;

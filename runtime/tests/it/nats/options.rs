@@ -7,9 +7,9 @@ use telepact::nats::async_nats::HeaderMap as NatsHeaders;
 
 use super::*;
 
-/// A gateway sends each caller's address only when told to; a worker takes it as the
-/// call's `PeerAddress` only when it trusts its gateways, and otherwise ignores the
-/// header, whoever wrote it.
+/// A gateway sends each caller's address only when told to, never one its caller
+/// wrote; a worker takes it as the call's `PeerAddress` only when it trusts its
+/// gateways, and otherwise ignores the header, whoever wrote it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
     let Some(nats_server) = NatsServer::start() else {
@@ -30,7 +30,12 @@ async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
         )
         .await
         .expect("worker subscribes");
-        let options = nats::GatewayOptions::default().forward_peer_address(forward);
+        // Even told to forward it, the gateway does not take the address header from
+        // its caller.
+        let address_header = axum::http::HeaderName::from_static("telepact-peer-address");
+        let options = nats::GatewayOptions::default()
+            .forward_peer_address(forward)
+            .request_headers([address_header]);
         let gateway = serve_gateway_with(&url, subject, options).await;
         for from in ["127.0.0.1", "127.0.0.2"] {
             let http = reqwest::Client::builder()
@@ -42,6 +47,7 @@ async fn a_worker_sees_the_callers_address_only_when_it_trusts_the_gateway() {
                 .expect("client builds");
             let answer = http
                 .post(&gateway)
+                .header(nats::PEER_ADDRESS_HEADER, "203.0.113.7:1")
                 .body(call)
                 .send()
                 .await
