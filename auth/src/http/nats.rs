@@ -99,8 +99,8 @@ fn http_headers(nats: &NatsHeaders) -> HeaderMap {
 /// [`CredentialBridge`]: it forwards the HTTP headers that carry credentials as
 /// `options` name them (`Authorization`, the API-key and CSRF headers, `Cookie`,
 /// `Origin`, `Sec-Fetch-Site`; of the cookies, the session's alone), returns
-/// `Set-Cookie`, and marks every answer
-/// `Cache-Control: no-store` as [`router`](super::router) does. With
+/// `Set-Cookie`, and marks every answer `Cache-Control: no-store` as
+/// [`router`](super::router) does. With
 /// [`HttpAuthOptions::trusted_proxies`], each request's caller is taken from a trusted
 /// proxy's `X-Forwarded-For` ([`with_client_address`]), which the gateway sends on when
 /// `gateway`'s `forward_peer_address` is set. Serve it with [`serve`](super::serve).
