@@ -209,7 +209,11 @@ async fn receive(socket: &mut Socket) -> Result<Vec<u8>, TransportError> {
             Some(Ok(Frame::Text(text))) => return Ok(text.as_bytes().to_vec()),
             Some(Ok(Frame::Binary(bytes))) => return Ok(bytes.to_vec()),
             Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
-            Some(Ok(Frame::Close(_))) | None => {
+            Some(Ok(Frame::Close(Some(close)))) => {
+                let (code, reason) = (u16::from(close.code), close.reason);
+                return Err(format!("the WebSocket connection closed ({code}: {reason})").into());
+            }
+            Some(Ok(Frame::Close(None))) | None => {
                 return Err("the WebSocket connection closed".into());
             }
             Some(Err(e)) => return Err(Box::new(e)),

@@ -2,6 +2,7 @@
 //! answered in order; under [`serve_with`](super::serve_with), ended at the server's
 //! shutdown and when idle.
 
+use std::future::Future;
 use std::net::SocketAddr;
 
 use axum::Extension;
@@ -13,7 +14,10 @@ use axum::response::Response as HttpResponse;
 use super::accept::SessionControl;
 use super::{Endpoint, Processor, transport_context};
 use crate::codec::Encoding;
-use crate::server::Response;
+
+/// One message's answer: its bytes and their encoding, or the close code and reason
+/// that end the session instead (the answer could not be had).
+pub(crate) type Answered = Result<(Vec<u8>, Encoding), (u16, &'static str)>;
 
 /// The `GET` handler: upgrades to a session whose messages are limited as POST bodies
 /// are.
@@ -25,9 +29,32 @@ pub(super) async fn upgrade<P: Processor>(
 ) -> HttpResponse {
     let peer = peer.map(|Extension(ConnectInfo(address))| address);
     let control = control.map(|Extension(control)| control);
+    let processor = endpoint.processor;
+    session(upgrade, endpoint.body.bytes, control, move |body| {
+        let processor = processor.clone();
+        async move {
+            let response = processor.process(body, transport_context(peer)).await;
+            Ok((response.bytes, response.encoding))
+        }
+    })
+}
+
+/// Upgrades to a session answering each message with `answer`, messages limited to
+/// `max_message` bytes; `control` is the [`SessionControl`] that
+/// [`serve_with`](super::serve_with) puts in an upgrade request's extensions.
+pub(crate) fn session<F, Fut>(
+    upgrade: WebSocketUpgrade,
+    max_message: usize,
+    control: Option<SessionControl>,
+    answer: F,
+) -> HttpResponse
+where
+    F: FnMut(Bytes) -> Fut + Send + 'static,
+    Fut: Future<Output = Answered> + Send + 'static,
+{
     upgrade
-        .max_message_size(endpoint.body.bytes)
-        .on_upgrade(move |socket| answer_frames(socket, endpoint.processor, peer, control))
+        .max_message_size(max_message)
+        .on_upgrade(move |socket| answer_frames(socket, answer, control))
 }
 
 /// Answers each text or binary message of `socket`, in order, with one message: text
@@ -35,12 +62,14 @@ pub(super) async fn upgrade<P: Processor>(
 /// [`serve_with`](super::serve_with) (`control`),
 /// the session ends at the server's shutdown and when idle past the limit, between
 /// messages: one being answered is answered first.
-async fn answer_frames<P: Processor>(
+async fn answer_frames<F, Fut>(
     mut socket: WebSocket,
-    processor: P,
-    peer: Option<SocketAddr>,
+    mut answer: F,
     mut control: Option<SessionControl>,
-) {
+) where
+    F: FnMut(Bytes) -> Fut + Send,
+    Fut: Future<Output = Answered> + Send,
+{
     let idle_limit = control.as_ref().map(|control| control.idle_limit);
     let ending = loop {
         let stopping = async {
@@ -70,10 +99,13 @@ async fn answer_frames<P: Processor>(
             Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
             Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
         };
-        let response = processor.process(body, transport_context(peer)).await;
+        let (bytes, encoding) = match answer(body).await {
+            Ok(answered) => answered,
+            Err(ending) => break ending,
+        };
         // A peer that stops taking its answers fails the send after the idle limit: the
         // accept loop limits writes to every connection, upgraded ones included.
-        if socket.send(answer_frame(response)).await.is_err() {
+        if socket.send(answer_frame(bytes, encoding)).await.is_err() {
             return;
         }
     };
@@ -86,12 +118,12 @@ async fn answer_frames<P: Processor>(
 }
 
 /// The answer as one message: text for JSON, binary for MessagePack.
-fn answer_frame(response: Response) -> Frame {
-    match response.encoding {
-        Encoding::Json => match String::from_utf8(response.bytes) {
+fn answer_frame(bytes: Vec<u8>, encoding: Encoding) -> Frame {
+    match encoding {
+        Encoding::Json => match String::from_utf8(bytes) {
             Ok(text) => Frame::text(text),
             Err(not_text) => Frame::binary(not_text.into_bytes()),
         },
-        Encoding::Binary => Frame::binary(response.bytes),
+        Encoding::Binary => Frame::binary(bytes),
     }
 }

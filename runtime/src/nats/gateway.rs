@@ -4,16 +4,20 @@ use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
 
-use async_nats::HeaderMap as NatsHeaders;
+use async_nats::{HeaderMap as NatsHeaders, Message, RequestError, RequestErrorKind};
 use axum::Router;
-use axum::extract::{ConnectInfo, Request, State};
+use axum::body::Bytes;
+use axum::extract::ws::{WebSocketUpgrade, close_code};
+use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
 use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
-use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body};
+use crate::http::{
+    BodyLimits, HttpOptions, SessionControl, encoded_answer, read_body, websocket_session,
+};
 use crate::message::PeerAddress;
 
 use super::{NatsError, PEER_ADDRESS_HEADER, validated};
@@ -76,6 +80,14 @@ struct Forward {
 /// request timeout) is 504; a body past the NATS server's `max_payload` is 413; a lost
 /// connection is 502. A `subject` NATS would refuse (empty, with whitespace or an
 /// empty token) is [`NatsError::InvalidSubject`] here, not a failure at every call.
+///
+/// `GET` on the same path upgrades to a WebSocket, as [`http::router`](crate::http::router)
+/// does: each message is forwarded as one request and its reply sent back as one
+/// message (text for JSON, binary for MessagePack); the upgrade request's headers and
+/// caller count for every message. A request that gets no reply ends the session with
+/// a close frame instead of an answer: 1013 (try again later) for no worker or no reply
+/// in time, 1009 (too big) past `max_payload`, 1011 for a lost connection. Reply
+/// headers have no place in a session and are not returned.
 pub fn gateway(
     client: async_nats::Client,
     subject: &str,
@@ -98,31 +110,19 @@ pub fn gateway_with(
         options: Arc::new(gateway),
     };
     Ok(Router::new()
-        .route(&options.path, post(handle))
+        .route(&options.path, post(handle).get(upgrade))
         .with_state(forward))
 }
 
 async fn handle(State(forward): State<Forward>, request: Request) -> Response {
-    let headers = nats_headers(&request, &forward.options);
+    let headers = nats_headers(request.headers(), request.extensions(), &forward.options);
     let body = match read_body(request.into_body(), forward.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };
-    let subject = forward.subject.clone();
-    let sent = match headers {
-        Some(headers) => {
-            let request = forward.client.request_with_headers(subject, headers, body);
-            request.await
-        }
-        None => forward.client.request(subject, body).await,
-    };
-    match sent {
+    match forward.send(headers, body).await {
         Ok(reply) => {
-            let encoding = if is_msgpack(&reply.payload) {
-                Encoding::Binary
-            } else {
-                Encoding::Json
-            };
+            let encoding = encoding_of(&reply.payload);
             let mut answer = encoded_answer(reply.payload, encoding);
             if let Some(headers) = &reply.headers {
                 copy_reply_headers(headers, &forward.options, answer.headers_mut());
@@ -130,7 +130,6 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
             answer
         }
         Err(error) => {
-            use async_nats::RequestErrorKind;
             let status = match error.kind() {
                 RequestErrorKind::NoResponders => StatusCode::SERVICE_UNAVAILABLE,
                 RequestErrorKind::TimedOut => StatusCode::GATEWAY_TIMEOUT,
@@ -139,18 +138,78 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
                 RequestErrorKind::InvalidSubject => StatusCode::INTERNAL_SERVER_ERROR,
                 RequestErrorKind::Other => StatusCode::BAD_GATEWAY,
             };
-            tracing::warn!(%error, "request to NATS failed");
             (status, error.to_string()).into_response()
         }
     }
 }
 
+/// The `GET` handler: a WebSocket session forwarding each message.
+async fn upgrade(State(forward): State<Forward>, request: Request) -> Response {
+    let (mut parts, _) = request.into_parts();
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let control = parts.extensions.get::<SessionControl>().cloned();
+    let headers = nats_headers(&parts.headers, &parts.extensions, &forward.options);
+    let max_message = forward.body.bytes;
+    websocket_session(upgrade, max_message, control, move |body| {
+        let (forward, headers) = (forward.clone(), headers.clone());
+        async move {
+            match forward.send(headers, body).await {
+                Ok(reply) => {
+                    let encoding = encoding_of(&reply.payload);
+                    Ok((reply.payload.to_vec(), encoding))
+                }
+                Err(error) => Err(match error.kind() {
+                    RequestErrorKind::NoResponders => (close_code::AGAIN, "no worker is serving"),
+                    RequestErrorKind::TimedOut => (close_code::AGAIN, "no reply in time"),
+                    RequestErrorKind::MaxPayloadExceeded => (close_code::SIZE, "past max_payload"),
+                    _ => (close_code::ERROR, "the request to NATS failed"),
+                }),
+            }
+        }
+    })
+}
+
+impl Forward {
+    /// `body` as a NATS request to the subject, with `headers` if any; a failure is
+    /// logged here.
+    async fn send(
+        &self,
+        headers: Option<NatsHeaders>,
+        body: Bytes,
+    ) -> Result<Message, RequestError> {
+        let subject = self.subject.clone();
+        let sent = match headers {
+            Some(headers) => {
+                let request = self.client.request_with_headers(subject, headers, body);
+                request.await
+            }
+            None => self.client.request(subject, body).await,
+        };
+        sent.inspect_err(|error| tracing::warn!(%error, "request to NATS failed"))
+    }
+}
+
+fn encoding_of(payload: &[u8]) -> Encoding {
+    if is_msgpack(payload) {
+        Encoding::Binary
+    } else {
+        Encoding::Json
+    }
+}
+
 /// The NATS headers `options` ask for, `None` when there are none: a message without
 /// headers is cheaper for every hop.
-fn nats_headers(request: &Request, options: &GatewayOptions) -> Option<NatsHeaders> {
+fn nats_headers(
+    request: &HeaderMap,
+    extensions: &Extensions,
+    options: &GatewayOptions,
+) -> Option<NatsHeaders> {
     let mut headers = NatsHeaders::new();
     if options.forward_peer_address
-        && let Some(address) = peer_address(request.extensions())
+        && let Some(address) = peer_address(extensions)
     {
         headers.insert(PEER_ADDRESS_HEADER, address.to_string().as_str());
     }
@@ -163,7 +222,7 @@ fn nats_headers(request: &Request, options: &GatewayOptions) -> Option<NatsHeade
         let Ok(nats_name) = async_nats::HeaderName::from_str(name.as_str()) else {
             continue;
         };
-        for value in request.headers().get_all(name) {
+        for value in request.get_all(name) {
             // A value that is not text (obs-text bytes) has no NATS form.
             if let Ok(value) = value.to_str() {
                 headers.append(nats_name.clone(), value);

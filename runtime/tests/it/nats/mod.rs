@@ -1,7 +1,8 @@
 //! The NATS transport against a real `nats-server` on a free loopback port: workers in
 //! a queue group, the client transport, the HTTP gateway, a worker killed under load
 //! and a NATS restart; what NATS will not carry in `limits`, what the worker options
-//! change in `options`. Prints a SKIP line when `nats-server` is not installed.
+//! change in `options`, WebSocket sessions through the gateway in `websocket`. Prints a
+//! SKIP line when `nats-server` is not installed.
 
 #![cfg(all(feature = "nats", feature = "http-client"))]
 
@@ -22,6 +23,8 @@ use telepact_test_support::NatsServer;
 
 mod limits;
 mod options;
+#[cfg(feature = "websocket-client")]
+mod websocket;
 
 const SCHEMA: &str = r#"[
     {"fn.add": {"a": "integer", "b": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]},
