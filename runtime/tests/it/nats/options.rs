@@ -213,16 +213,9 @@ impl nats::HeaderBridge for TenantBridge {
     }
 }
 
-/// A gateway forwards the HTTP request headers it is told to as NATS headers, the
-/// worker's bridge reads them into the call and writes the answer's into the reply, and
-/// the gateway returns the reply headers it is told to as HTTP headers; nothing else
-/// crosses either way.
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_header_bridge_carries_http_headers_through_the_gateway_both_ways() {
-    let Some(nats_server) = NatsServer::start() else {
-        return;
-    };
-    let url = nats_server.url();
+/// A server whose `fn.tenant` answers the call's `@tenant` header, and says it served
+/// it in `@served`.
+fn tenant_server() -> Server {
     let schema = r#"[
         {"headers.Tenant": {"@tenant": "string"}, "->": {"@served": "string"}},
         {"fn.tenant": {}, "->": [{"Ok_": {"tenant!": "string"}}]}
@@ -237,19 +230,36 @@ async fn a_header_bridge_carries_http_headers_through_the_gateway_both_ways() {
         Ok::<_, HandlerError>(Message::new(headers, "Ok_", payload))
     });
     let schema = Schema::from_text(schema).expect("the schema loads");
-    let server = Server::builder(schema, router)
+    Server::builder(schema, router)
         .auth_required(false)
         .build()
-        .expect("server builds");
+        .expect("server builds")
+}
+
+/// Gateway options forwarding `X-Tenant` and returning `X-Served`.
+fn tenant_gateway() -> nats::GatewayOptions {
+    let named = |name| axum::http::HeaderName::from_static(name);
+    nats::GatewayOptions::default()
+        .request_headers([named("x-tenant")])
+        .response_headers([named("x-served")])
+}
+
+/// A gateway forwards the HTTP request headers it is told to as NATS headers, the
+/// worker's bridge reads them into the call and writes the answer's into the reply, and
+/// the gateway returns the reply headers it is told to as HTTP headers; nothing else
+/// crosses either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_bridge_carries_http_headers_through_the_gateway_both_ways() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let server = tenant_server();
     let options = nats::WorkerOptions::default().header_bridge(TenantBridge);
     let worker = nats::serve_with(server, connect(&url).await, SUBJECT, "bridged", options)
         .await
         .expect("worker subscribes");
-    let named = |name| axum::http::HeaderName::from_static(name);
-    let gateway = nats::GatewayOptions::default()
-        .request_headers([named("x-tenant")])
-        .response_headers([named("x-served")]);
-    let gateway = serve_gateway_with(&url, SUBJECT, gateway).await;
+    let gateway = serve_gateway_with(&url, SUBJECT, tenant_gateway()).await;
     let http = reqwest::Client::builder()
         .tls_backend_preconfigured(telepact::client::tls::plain_http_config().expect("a TLS setup"))
         .build()
@@ -280,6 +290,43 @@ async fn a_header_bridge_carries_http_headers_through_the_gateway_both_ways() {
                 assert_eq!(served, None);
             }
         }
+    }
+    worker.drain().await.expect("drains");
+}
+
+/// In a WebSocket session through the gateway, the upgrade request's headers reach the
+/// worker's bridge with every message.
+#[cfg(feature = "websocket-client")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_websocket_sessions_upgrade_headers_reach_the_bridge_with_every_message() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let options = nats::WorkerOptions::default().header_bridge(TenantBridge);
+    let worker = nats::serve_with(tenant_server(), connect(&url).await, SUBJECT, "ws", options)
+        .await
+        .expect("worker subscribes");
+    let gateway = serve_gateway_with(&url, SUBJECT, tenant_gateway()).await;
+    let mut upgrade = gateway
+        .replacen("http://", "ws://", 1)
+        .into_client_request()
+        .expect("a WebSocket request");
+    let tenant = "acme".parse().expect("a header value");
+    upgrade.headers_mut().insert("x-tenant", tenant);
+    let (mut socket, _) = tokio_tungstenite::connect_async(upgrade)
+        .await
+        .expect("the gateway upgrades");
+    for _ in 0..3 {
+        let call = Frame::text(r#"[{}, {"fn.tenant": {}}]"#);
+        socket.send(call).await.expect("sent");
+        let answer = socket.next().await.expect("a message").expect("readable");
+        let answer: Value = serde_json::from_str(answer.to_text().expect("text")).expect("JSON");
+        assert_eq!(answer, json!([{}, {"Ok_": {"tenant!": "acme"}}]));
     }
     worker.drain().await.expect("drains");
 }
