@@ -51,13 +51,10 @@ mod path;
 #[cfg(feature = "tls")]
 mod tls;
 mod websocket;
-#[cfg(feature = "nats")]
-pub(crate) use accept::SessionControl;
 pub use path::InvalidPath;
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
-#[cfg(feature = "nats")]
-pub(crate) use websocket::session as websocket_session;
+pub use websocket::{SessionAnswer, websocket_session};
 
 /// The default route of the Telepact endpoint.
 pub const DEFAULT_PATH: &str = "/api/telepact";

@@ -28,7 +28,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use serde_json::Value;
-use telepact::http::{BodyLimits, HttpOptions, read_body, transport_context};
+use telepact::http::{BodyLimits, HttpOptions, read_body, transport_context, websocket_session};
 use telepact::{Headers, PeerAddress, Response, Server};
 
 use crate::credential::Credential;
@@ -119,8 +119,30 @@ struct Adapter {
     body: BodyLimits,
 }
 
+impl Adapter {
+    /// Who calls: the client's address (see [`HttpAuthOptions::trusted_proxies`]) and
+    /// the credential the request's headers carry.
+    fn caller(&self, request: &Request) -> (Option<SocketAddr>, Option<Credential>) {
+        let peer = request
+            .extensions()
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0);
+        let headers = request.headers();
+        let client = client_address(peer, headers, &self.options.trusted_proxies);
+        (client, credentials::from_transport(headers, &self.options))
+    }
+}
+
 /// An axum router serving `POST {http.path}` with `server`, translating credentials.
 /// Serve it with [`serve`] so the peer address is known.
+///
+/// `GET` on the same path upgrades to a WebSocket session, one Telepact message per
+/// WebSocket message as `telepact::http::router` serves them; the upgrade request's
+/// credentials count for every message. A browser cannot add the CSRF header to an
+/// upgrade, so its pages authenticate a session with `@auth_` in the messages (a
+/// `Bearer` token, say) rather than the cookie. A session cookie a handler opens in a
+/// session cannot be set (a session has no response headers): it is dropped, never
+/// sent in the message.
 pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> Router {
     let adapter = Adapter {
         server,
@@ -128,7 +150,7 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
         body: http.body_limits(),
     };
     Router::new()
-        .route(&http.path, post(handle))
+        .route(&http.path, post(handle).get(upgrade))
         .with_state(adapter)
 }
 
@@ -137,13 +159,8 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
 pub use telepact::http::serve;
 
 async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
-    let client = client_address(peer, request.headers(), &adapter.options.trusted_proxies);
+    let (client, credential) = adapter.caller(&request);
     let transport = transport_context(client);
-    let credential = credentials::from_transport(request.headers(), &adapter.options);
     let body = match read_body(request.into_body(), adapter.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
@@ -161,6 +178,30 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
         )
         .await;
     respond(response, cookie_request.as_ref(), &adapter.options)
+}
+
+/// The `GET` handler: a WebSocket session whose messages carry the upgrade request's
+/// credentials and caller.
+async fn upgrade(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
+    let (client, credential) = adapter.caller(&request);
+    let (server, limits) = (adapter.server, adapter.body);
+    websocket_session(request, limits, move |body| {
+        let (server, credential) = (server.clone(), credential.clone());
+        async move {
+            let response = server
+                .process_adapted(
+                    &body,
+                    transport_context(client),
+                    |headers: &mut Headers| add_credential(headers, credential),
+                    |headers: &mut Headers| {
+                        headers.remove(SESSION_COOKIE_HEADER);
+                    },
+                )
+                .await;
+            Ok((response.bytes, response.encoding))
+        }
+    })
+    .await
 }
 
 /// `credential`, read off the transport, as the message's `@auth_`, unless the message

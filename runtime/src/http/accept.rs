@@ -117,15 +117,15 @@ pub(super) async fn serve_connections<H: Handshake>(
 /// ends, so the graceful shutdown waits for it), and to end when it idles past the
 /// limit an HTTP connection has.
 #[derive(Debug, Clone)]
-pub(crate) struct SessionControl {
+pub(super) struct SessionControl {
     stop: watch::Receiver<bool>,
     /// How long a session may go without a message.
-    pub(crate) idle_limit: Duration,
+    pub(super) idle_limit: Duration,
 }
 
 impl SessionControl {
     /// Completes once the server is shutting down (never, if it was dropped without).
-    pub(crate) async fn shutting_down(&mut self) {
+    pub(super) async fn shutting_down(&mut self) {
         if self.stop.wait_for(|stop| *stop).await.is_err() {
             std::future::pending::<()>().await;
         }

@@ -8,16 +8,41 @@ use std::net::SocketAddr;
 use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{ConnectInfo, State};
-use axum::response::Response as HttpResponse;
+use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::response::{IntoResponse, Response as HttpResponse};
 
 use super::accept::SessionControl;
-use super::{Endpoint, Processor, transport_context};
+use super::{BodyLimits, Endpoint, Processor, transport_context};
 use crate::codec::Encoding;
 
-/// One message's answer: its bytes and their encoding, or the close code and reason
-/// that end the session instead (the answer could not be had).
-pub(crate) type Answered = Result<(Vec<u8>, Encoding), (u16, &'static str)>;
+/// One message's answer in a [`websocket_session`]: its bytes and their encoding, or the
+/// close code and reason that end the session instead (when no answer could be had).
+pub type SessionAnswer = Result<(Vec<u8>, Encoding), (u16, &'static str)>;
+
+/// For adapters that answer a WebSocket session's messages themselves (the NATS
+/// gateway, telepact-auth's HTTP adapter): upgrades the `GET` `request` to a session in
+/// which `answer` answers each text or binary message, in order, with one message (text
+/// for JSON, binary for MessagePack), as [`router`](super::router)'s sessions are
+/// answered: messages limited to `limits.bytes`, and under
+/// [`serve_with`](super::serve_with) ended at the server's shutdown and when idle. A
+/// request that is no WebSocket upgrade gets axum's refusal.
+pub async fn websocket_session<F, Fut>(
+    request: axum::extract::Request,
+    limits: BodyLimits,
+    answer: F,
+) -> HttpResponse
+where
+    F: FnMut(Bytes) -> Fut + Send + 'static,
+    Fut: Future<Output = SessionAnswer> + Send + 'static,
+{
+    let (mut parts, _) = request.into_parts();
+    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
+        Ok(upgrade) => upgrade,
+        Err(rejection) => return rejection.into_response(),
+    };
+    let control = parts.extensions.get::<SessionControl>().cloned();
+    session(upgrade, limits.bytes, control, answer)
+}
 
 /// The `GET` handler: upgrades to a session whose messages are limited as POST bodies
 /// are.
@@ -42,7 +67,7 @@ pub(super) async fn upgrade<P: Processor>(
 /// Upgrades to a session answering each message with `answer`, messages limited to
 /// `max_message` bytes; `control` is the [`SessionControl`] that
 /// [`serve_with`](super::serve_with) puts in an upgrade request's extensions.
-pub(crate) fn session<F, Fut>(
+fn session<F, Fut>(
     upgrade: WebSocketUpgrade,
     max_message: usize,
     control: Option<SessionControl>,
@@ -50,7 +75,7 @@ pub(crate) fn session<F, Fut>(
 ) -> HttpResponse
 where
     F: FnMut(Bytes) -> Fut + Send + 'static,
-    Fut: Future<Output = Answered> + Send + 'static,
+    Fut: Future<Output = SessionAnswer> + Send + 'static,
 {
     upgrade
         .max_message_size(max_message)
@@ -68,7 +93,7 @@ async fn answer_frames<F, Fut>(
     mut control: Option<SessionControl>,
 ) where
     F: FnMut(Bytes) -> Fut + Send,
-    Fut: Future<Output = Answered> + Send,
+    Fut: Future<Output = SessionAnswer> + Send,
 {
     let idle_limit = control.as_ref().map(|control| control.idle_limit);
     let ending = loop {

@@ -7,17 +7,15 @@ use std::sync::Arc;
 use async_nats::{HeaderMap as NatsHeaders, Message, RequestError, RequestErrorKind};
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::ws::{WebSocketUpgrade, close_code};
-use axum::extract::{ConnectInfo, FromRequestParts, Request, State};
+use axum::extract::ws::close_code;
+use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
-use crate::http::{
-    BodyLimits, HttpOptions, SessionControl, encoded_answer, read_body, websocket_session,
-};
+use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body, websocket_session};
 use crate::message::PeerAddress;
 
 use super::{NatsError, PEER_ADDRESS_HEADER, validated};
@@ -145,15 +143,9 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
 
 /// The `GET` handler: a WebSocket session forwarding each message.
 async fn upgrade(State(forward): State<Forward>, request: Request) -> Response {
-    let (mut parts, _) = request.into_parts();
-    let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
-        Ok(upgrade) => upgrade,
-        Err(rejection) => return rejection.into_response(),
-    };
-    let control = parts.extensions.get::<SessionControl>().cloned();
-    let headers = nats_headers(&parts.headers, &parts.extensions, &forward.options);
-    let max_message = forward.body.bytes;
-    websocket_session(upgrade, max_message, control, move |body| {
+    let headers = nats_headers(request.headers(), request.extensions(), &forward.options);
+    let limits = forward.body;
+    websocket_session(request, limits, move |body| {
         let (forward, headers) = (forward.clone(), headers.clone());
         async move {
             match forward.send(headers, body).await {
@@ -170,6 +162,7 @@ async fn upgrade(State(forward): State<Forward>, request: Request) -> Response {
             }
         }
     })
+    .await
 }
 
 impl Forward {

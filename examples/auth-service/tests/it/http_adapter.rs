@@ -261,3 +261,69 @@ async fn logging_out_of_a_session_revokes_the_tokens_of_the_same_login() {
     let me = service.post(&headers, call("fn.me", json!({}))).await;
     assert_eq!(me.tag(), "ErrorUnauthenticated_");
 }
+
+type Socket =
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+/// A WebSocket session to the service whose upgrade request carries `headers`.
+async fn websocket(service: &Service, headers: &[(&str, &str)]) -> Socket {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = service.url.replacen("http://", "ws://", 1);
+    let mut request = url.into_client_request().expect("a WebSocket request");
+    for (name, value) in headers {
+        let name = http::HeaderName::from_bytes(name.as_bytes()).expect("a header name");
+        let value = value.parse().expect("a header value");
+        request.headers_mut().insert(name, value);
+    }
+    let (socket, _) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the service upgrades");
+    socket
+}
+
+/// Sends `message` over `socket`; the answer's text.
+async fn exchange(socket: &mut Socket, message: serde_json::Value) -> String {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    let frame = Frame::text(message.to_string());
+    socket.send(frame).await.expect("sent");
+    let answer = socket.next().await.expect("an answer").expect("readable");
+    answer.to_text().expect("a text answer").to_string()
+}
+
+/// A WebSocket session takes the upgrade request's credentials for every message, as a
+/// POST takes its own; a session cookie a login opens there reaches neither the message
+/// nor the caller.
+#[tokio::test]
+async fn a_websocket_session_carries_the_upgrade_requests_credentials() {
+    let service = Service::start().await;
+    let (_, id, csrf) = login_with_session(&service, "bob").await;
+    let cookie = format!("__Host-tp_session={id}");
+    let carol = basic("carol");
+    let by_password = [("authorization", carol.as_str())];
+    let by_cookie = [("cookie", cookie.as_str()), ("x-csrf-token", csrf.as_str())];
+    for (headers, user, method) in [
+        (&by_password[..], "u-carol", "Password"),
+        (&by_cookie[..], "u-bob", "Session"),
+    ] {
+        let mut socket = websocket(&service, headers).await;
+        for _ in 0..2 {
+            let me = exchange(&mut socket, call("fn.me", json!({}))).await;
+            let me: serde_json::Value = serde_json::from_str(&me).expect("JSON");
+            assert_eq!(me[1]["Ok_"]["userId"], user, "{me}");
+            assert_eq!(me[1]["Ok_"]["method"], method, "{me}");
+        }
+    }
+    let mut anonymous = websocket(&service, &[]).await;
+    let me = exchange(&mut anonymous, call("fn.me", json!({}))).await;
+    assert!(me.contains("ErrorUnauthenticated_"), "{me}");
+
+    let alice = basic("alice");
+    let mut socket = websocket(&service, &[("authorization", &alice)]).await;
+    let login = exchange(&mut socket, call("fn.login", json!({"session!": true}))).await;
+    assert!(login.contains("\"Ok_\""), "{login}");
+    assert!(
+        !login.contains("tps_") && !login.contains(SESSION_COOKIE_HEADER),
+        "{login}"
+    );
+}
