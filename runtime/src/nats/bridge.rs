@@ -25,7 +25,8 @@ pub trait HeaderBridge: Send + Sync + 'static {
 
     /// Moves what the transport carries itself from the answer's headers into the
     /// reply's NATS headers, just before the answer is serialized. The reply is sent
-    /// with headers only when `reply` is not empty.
+    /// with headers only when `reply` is not empty, and without them when the answer is
+    /// replaced by `ErrorUnknown_` for passing the NATS server's `max_payload`.
     fn response(&self, headers: &mut Headers, reply: &mut HeaderMap);
 }
 

@@ -295,7 +295,12 @@ async fn answer(
                 |headers| bridge.request(request_headers, headers),
                 |headers| bridge.response(headers, &mut reply_headers),
             );
-            processing.await
+            let processed = processing.await;
+            // What the bridge took belongs to the answer that was replaced.
+            if processed.replaced {
+                reply_headers = async_nats::HeaderMap::new();
+            }
+            processed.response
         }
     };
     let size = response.bytes.len();

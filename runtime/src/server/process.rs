@@ -58,15 +58,15 @@ impl Server {
         update_request_headers: impl FnOnce(&mut Headers),
         take_response_headers: impl FnOnce(&mut Headers),
     ) -> Response {
-        self.process_from(
+        let processed = self.process_from(
             bytes,
             None,
             transport,
             update_request_headers,
             take_response_headers,
             None,
-        )
-        .await
+        );
+        processed.await.response
     }
 
     /// [`process_adapted`](Self::process_adapted) for a transport that holds the request
@@ -81,12 +81,14 @@ impl Server {
         transport: http::Extensions,
         answer_limit: Option<usize>,
     ) -> Response {
-        self.process_shared_adapted(bytes, transport, answer_limit, |_| {}, |_| {})
-            .await
+        let processed = self.process_shared_adapted(bytes, transport, answer_limit, |_| {}, |_| {});
+        processed.await.response
     }
 
     /// [`process_shared`](Self::process_shared) with the header adapters of
-    /// [`process_adapted`](Self::process_adapted).
+    /// [`process_adapted`](Self::process_adapted); says too whether the answer was
+    /// replaced for passing `answer_limit` (what `take_response_headers` took belongs to
+    /// the answer that was not sent).
     #[cfg(any(feature = "axum", feature = "nats"))]
     pub(crate) async fn process_shared_adapted(
         &self,
@@ -95,7 +97,7 @@ impl Server {
         answer_limit: Option<usize>,
         update_request_headers: impl FnOnce(&mut Headers),
         take_response_headers: impl FnOnce(&mut Headers),
-    ) -> Response {
+    ) -> Processed {
         let shared = Some(bytes);
         self.process_from(
             bytes,
@@ -116,7 +118,7 @@ impl Server {
         update_request_headers: impl FnOnce(&mut Headers),
         take_response_headers: impl FnOnce(&mut Headers),
         answer_limit: Option<usize>,
-    ) -> Response {
+    ) -> Processed {
         let inner = &*self.inner;
         let request_size = bytes.len();
         let clock = Instant::now();
@@ -152,9 +154,8 @@ impl Server {
             .as_ref()
             .map(|(function, request)| (&inner.binary, function.as_str(), request));
         let (mut bytes, mut encoding) = codec::encode_response(&mut response, binary);
-        if let Some(limit) = answer_limit
-            && bytes.len() > limit
-        {
+        let replaced = answer_limit.is_some_and(|limit| bytes.len() > limit);
+        if let Some(limit) = answer_limit.filter(|_| replaced) {
             bytes = inner.replace_too_large(&mut response, bytes.len(), limit);
             encoding = Encoding::Json;
         }
@@ -171,12 +172,22 @@ impl Server {
                 call.record(metric_keys);
             }
         }
-        Response {
+        let response = Response {
             bytes,
             headers: response.headers,
             encoding,
-        }
+        };
+        Processed { response, replaced }
     }
+}
+
+/// A processed call: its response, and whether that replaces an answer past the
+/// transport's limit.
+pub(crate) struct Processed {
+    pub(crate) response: Response,
+    /// Read by the NATS worker, whose bridge's reply headers go with the answer.
+    #[cfg_attr(not(feature = "nats"), expect(dead_code))]
+    pub(crate) replaced: bool,
 }
 
 /// A call's time limit, counted from when its request arrived.

@@ -1,10 +1,11 @@
 //! What NATS will not carry: an answer past the server's `max_payload` (found before the
-//! send, or by the send when the limit fell mid-call), a body past it at the gateway,
-//! and a subject NATS would refuse.
+//! send, or by the send when the limit fell mid-call; a header bridge's reply headers
+//! dropped with it), a body past it at the gateway, and a subject NATS would refuse.
 
 use std::sync::Mutex;
 
 use telepact::nats::NatsError;
+use telepact::nats::async_nats::HeaderMap as NatsHeaders;
 use telepact::{ErrorKind, ProcessError, TooLarge};
 
 use super::*;
@@ -71,6 +72,43 @@ async fn an_answer_past_max_payload_is_replaced_by_error_unknown() {
             metrics_util::debugging::DebugValue::Counter(2)
         )]
     );
+}
+
+/// A header bridge's reply headers belong to the answer it saw: when that answer is
+/// replaced for passing `max_payload`, the reply carries none of them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replaced_answer_carries_none_of_the_bridges_reply_headers() {
+    struct Stamp;
+    impl nats::HeaderBridge for Stamp {
+        fn request(&self, _nats: &NatsHeaders, _headers: &mut Headers) {}
+        fn response(&self, _headers: &mut Headers, reply: &mut NatsHeaders) {
+            reply.insert("x-stamp", "stamped");
+        }
+    }
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let options = nats::WorkerOptions::default().header_bridge(Stamp);
+    let worker = nats::serve_with(server(), connect(&url).await, SUBJECT, "stamped", options)
+        .await
+        .expect("worker subscribes");
+    let client = connect(&url).await;
+    let calls = [
+        (r#"[{}, {"fn.add": {"a": 1, "b": 2}}]"#, "Ok_", true),
+        (r#"[{}, {"fn.big": {}}]"#, "ErrorUnknown_", false),
+    ];
+    for (call, tag, stamped) in calls {
+        let reply = client
+            .request(SUBJECT, call.into())
+            .await
+            .expect("answered");
+        let answer: Value = serde_json::from_slice(&reply.payload).expect("JSON");
+        assert!(answer[1].get(tag).is_some(), "{answer}");
+        let stamp = reply.headers.as_ref().and_then(|h| h.get("x-stamp"));
+        assert_eq!(stamp.is_some(), stamped, "{tag}");
+    }
+    worker.drain().await.expect("drains");
 }
 
 /// The limit can fall between the answer and its send: the worker reconnects to a NATS
