@@ -26,6 +26,23 @@ pub type SessionAnswer = Result<(Vec<u8>, Encoding), (u16, &'static str)>;
 /// answered: messages limited to `limits.bytes`, and under
 /// [`serve_with`](super::serve_with) ended at the server's shutdown and when idle. A
 /// request that is no WebSocket upgrade gets axum's refusal.
+///
+/// ```no_run
+/// use axum::Router;
+/// use axum::extract::Request;
+/// use axum::routing::get;
+/// use telepact::Encoding;
+/// use telepact::http::{HttpOptions, websocket_session};
+///
+/// // A session answering every message with the same message.
+/// let limits = HttpOptions::default().body_limits();
+/// let upgrade = move |request: Request| {
+///     websocket_session(request, limits, |_message| async {
+///         Ok((br#"[{}, {"Ok_": {}}]"#.to_vec(), Encoding::Json))
+///     })
+/// };
+/// let app: Router = Router::new().route("/api/telepact", get(upgrade));
+/// ```
 pub async fn websocket_session<F, Fut>(
     request: axum::extract::Request,
     limits: BodyLimits,
