@@ -123,12 +123,12 @@ impl Adapter {
     /// Who calls: the client's address (see [`HttpAuthOptions::trusted_proxies`]) and
     /// the credential the request's headers carry.
     fn caller(&self, request: &Request) -> (Option<SocketAddr>, Option<Credential>) {
-        let peer = request
-            .extensions()
-            .get::<ConnectInfo<SocketAddr>>()
-            .map(|info| info.0);
         let headers = request.headers();
-        let client = client_address(peer, headers, &self.options.trusted_proxies);
+        let client = client_address(
+            connection_peer(request),
+            headers,
+            &self.options.trusted_proxies,
+        );
         (client, credentials::from_transport(headers, &self.options))
     }
 }
@@ -243,14 +243,17 @@ async fn set_client_address(
     mut request: Request,
     next: Next,
 ) -> HttpResponse {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|info| info.0);
+    let peer = connection_peer(&request);
     if let Some(client) = client_address(peer, request.headers(), &trusted) {
         request.extensions_mut().insert(PeerAddress(client));
     }
     next.run(request).await
+}
+
+/// The address of the connection `request` came on, when served by [`serve`].
+fn connection_peer(request: &Request) -> Option<SocketAddr> {
+    let ConnectInfo(peer) = request.extensions().get::<ConnectInfo<SocketAddr>>()?;
+    Some(*peer)
 }
 
 /// The client's address: the peer's, or, from a trusted proxy, the right-most

@@ -5,7 +5,6 @@
 use std::future::Future;
 use std::net::SocketAddr;
 
-use axum::Extension;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{ConnectInfo, FromRequestParts, State};
@@ -57,46 +56,32 @@ where
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
+    // Put there by `serve_with`, for the server's shutdown and the idle limit.
     let control = parts.extensions.get::<SessionControl>().cloned();
-    session(upgrade, limits.bytes, control, answer)
+    upgrade
+        .max_message_size(limits.bytes)
+        .on_upgrade(move |socket| answer_frames(socket, answer, control))
 }
 
 /// The `GET` handler: upgrades to a session whose messages are limited as POST bodies
 /// are.
 pub(super) async fn upgrade<P: Processor>(
     State(endpoint): State<Endpoint<P>>,
-    peer: Option<Extension<ConnectInfo<SocketAddr>>>,
-    control: Option<Extension<SessionControl>>,
-    upgrade: WebSocketUpgrade,
+    request: axum::extract::Request,
 ) -> HttpResponse {
-    let peer = peer.map(|Extension(ConnectInfo(address))| address);
-    let control = control.map(|Extension(control)| control);
+    let peer = request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(address)| *address);
     let processor = endpoint.processor;
-    session(upgrade, endpoint.body.bytes, control, move |body| {
+    websocket_session(request, endpoint.body, move |body| {
         let processor = processor.clone();
         async move {
             let response = processor.process(body, transport_context(peer)).await;
             Ok((response.bytes, response.encoding))
         }
     })
-}
-
-/// Upgrades to a session answering each message with `answer`, messages limited to
-/// `max_message` bytes; `control` is the [`SessionControl`] that
-/// [`serve_with`](super::serve_with) puts in an upgrade request's extensions.
-fn session<F, Fut>(
-    upgrade: WebSocketUpgrade,
-    max_message: usize,
-    control: Option<SessionControl>,
-    answer: F,
-) -> HttpResponse
-where
-    F: FnMut(Bytes) -> Fut + Send + 'static,
-    Fut: Future<Output = SessionAnswer> + Send + 'static,
-{
-    upgrade
-        .max_message_size(max_message)
-        .on_upgrade(move |socket| answer_frames(socket, answer, control))
+    .await
 }
 
 /// Answers each text or binary message of `socket`, in order, with one message: text

@@ -68,7 +68,10 @@ struct Forward {
     client: async_nats::Client,
     subject: async_nats::Subject,
     body: BodyLimits,
-    options: Arc<GatewayOptions>,
+    forward_peer_address: bool,
+    /// `request_headers` with their NATS names, worked out once.
+    request_headers: Arc<[(HeaderName, async_nats::HeaderName)]>,
+    response_headers: Arc<[HeaderName]>,
 }
 
 /// An axum router serving `POST {options.path}` by forwarding each body to
@@ -101,11 +104,22 @@ pub fn gateway_with(
     options: &HttpOptions,
     gateway: GatewayOptions,
 ) -> Result<Router, NatsError> {
+    let request_headers = (gateway.request_headers.into_iter())
+        // The caller's address is the gateway's to write, never a caller's.
+        .filter(|name| !name.as_str().eq_ignore_ascii_case(PEER_ADDRESS_HEADER))
+        // Any HTTP header name is a NATS one.
+        .filter_map(|name| {
+            let nats = async_nats::HeaderName::from_str(name.as_str()).ok()?;
+            Some((name, nats))
+        })
+        .collect();
     let forward = Forward {
         client,
         subject: validated(subject)?,
         body: options.body_limits(),
-        options: Arc::new(gateway),
+        forward_peer_address: gateway.forward_peer_address,
+        request_headers,
+        response_headers: gateway.response_headers.into(),
     };
     Ok(Router::new()
         .route(&options.path, post(handle).get(upgrade))
@@ -113,7 +127,7 @@ pub fn gateway_with(
 }
 
 async fn handle(State(forward): State<Forward>, request: Request) -> Response {
-    let headers = nats_headers(request.headers(), request.extensions(), &forward.options);
+    let headers = forward.nats_headers(request.headers(), request.extensions());
     let body = match read_body(request.into_body(), forward.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
@@ -123,7 +137,7 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
             let encoding = encoding_of(&reply.payload);
             let mut answer = encoded_answer(reply.payload, encoding);
             if let Some(headers) = &reply.headers {
-                copy_reply_headers(headers, &forward.options, answer.headers_mut());
+                forward.copy_reply_headers(headers, answer.headers_mut());
             }
             answer
         }
@@ -143,7 +157,7 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
 
 /// The `GET` handler: a WebSocket session forwarding each message.
 async fn upgrade(State(forward): State<Forward>, request: Request) -> Response {
-    let headers = nats_headers(request.headers(), request.extensions(), &forward.options);
+    let headers = forward.nats_headers(request.headers(), request.extensions());
     let limits = forward.body;
     websocket_session(request, limits, move |body| {
         let (forward, headers) = (forward.clone(), headers.clone());
@@ -183,6 +197,44 @@ impl Forward {
         };
         sent.inspect_err(|error| tracing::warn!(%error, "request to NATS failed"))
     }
+
+    /// The NATS headers the options ask for, `None` when there are none: a message
+    /// without headers is cheaper for every hop.
+    fn nats_headers(&self, request: &HeaderMap, extensions: &Extensions) -> Option<NatsHeaders> {
+        let mut headers = NatsHeaders::new();
+        if self.forward_peer_address
+            && let Some(address) = peer_address(extensions)
+        {
+            headers.insert(PEER_ADDRESS_HEADER, address.to_string().as_str());
+        }
+        for (name, nats_name) in self.request_headers.iter() {
+            for value in request.get_all(name) {
+                // A value that is not text (obs-text bytes) has no NATS form.
+                if let Ok(value) = value.to_str() {
+                    headers.append(nats_name.clone(), value);
+                }
+            }
+        }
+        (!headers.is_empty()).then_some(headers)
+    }
+
+    /// The reply headers the options return (their names matched in any case), as HTTP
+    /// headers of the answer.
+    fn copy_reply_headers(&self, reply: &NatsHeaders, answer: &mut HeaderMap) {
+        for (name, values) in reply.iter() {
+            let name: &str = name.as_ref();
+            let Some(wanted) = (self.response_headers.iter())
+                .find(|wanted| wanted.as_str().eq_ignore_ascii_case(name))
+            else {
+                continue;
+            };
+            for value in values {
+                if let Ok(value) = HeaderValue::from_str(value.as_str()) {
+                    answer.append(wanted.clone(), value);
+                }
+            }
+        }
+    }
 }
 
 fn encoding_of(payload: &[u8]) -> Encoding {
@@ -193,38 +245,6 @@ fn encoding_of(payload: &[u8]) -> Encoding {
     }
 }
 
-/// The NATS headers `options` ask for, `None` when there are none: a message without
-/// headers is cheaper for every hop.
-fn nats_headers(
-    request: &HeaderMap,
-    extensions: &Extensions,
-    options: &GatewayOptions,
-) -> Option<NatsHeaders> {
-    let mut headers = NatsHeaders::new();
-    if options.forward_peer_address
-        && let Some(address) = peer_address(extensions)
-    {
-        headers.insert(PEER_ADDRESS_HEADER, address.to_string().as_str());
-    }
-    for name in &options.request_headers {
-        // The caller's address is the gateway's to write, never a caller's.
-        if name.as_str().eq_ignore_ascii_case(PEER_ADDRESS_HEADER) {
-            continue;
-        }
-        // Any HTTP header name is a NATS one; the check costs little.
-        let Ok(nats_name) = async_nats::HeaderName::from_str(name.as_str()) else {
-            continue;
-        };
-        for value in request.get_all(name) {
-            // A value that is not text (obs-text bytes) has no NATS form.
-            if let Ok(value) = value.to_str() {
-                headers.append(nats_name.clone(), value);
-            }
-        }
-    }
-    (!headers.is_empty()).then_some(headers)
-}
-
 /// The caller's address for the workers: a [`PeerAddress`] a layer in front of the
 /// gateway set (from a trusted proxy's `X-Forwarded-For`, say), or else the connection's.
 fn peer_address(extensions: &Extensions) -> Option<SocketAddr> {
@@ -233,23 +253,5 @@ fn peer_address(extensions: &Extensions) -> Option<SocketAddr> {
         None => extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(address)| *address),
-    }
-}
-
-/// The reply headers `options` return (their names matched in any case), as HTTP
-/// headers of the answer.
-fn copy_reply_headers(reply: &NatsHeaders, options: &GatewayOptions, answer: &mut HeaderMap) {
-    for (name, values) in reply.iter() {
-        let name: &str = name.as_ref();
-        let Some(wanted) = (options.response_headers.iter())
-            .find(|wanted| wanted.as_str().eq_ignore_ascii_case(name))
-        else {
-            continue;
-        };
-        for value in values {
-            if let Ok(value) = HeaderValue::from_str(value.as_str()) {
-                answer.append(wanted.clone(), value);
-            }
-        }
     }
 }

@@ -30,7 +30,7 @@ pub use async_nats;
 use crate::client::{Transport, TransportError};
 use crate::message::PeerAddress;
 use crate::router::BoxFuture;
-use crate::server::Server;
+use crate::server::{Processed, Server};
 
 /// How long [`Worker::drain`] lets in-flight requests finish.
 pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
@@ -70,8 +70,8 @@ crate::__option_setters!(WorkerOptions {
 
 impl WorkerOptions {
     /// Translates each request's NATS headers into the call's headers and the answer's
-    /// into the reply's with `bridge` (telepact-auth's `nats::CredentialBridge` reads the
-    /// credentials a gateway forwards). None by default: NATS headers other than
+    /// into the reply's with `bridge` (telepact-auth's `http::nats::CredentialBridge`
+    /// reads the credentials a gateway forwards). None by default: NATS headers other than
     /// [`PEER_ADDRESS_HEADER`] are ignored and replies carry none.
     #[must_use]
     pub fn header_bridge(mut self, bridge: impl HeaderBridge) -> Self {
@@ -279,30 +279,29 @@ async fn answer(
     };
     // The server answers `ErrorUnknown_` in place of what NATS would not carry.
     let limit = client.max_payload();
+    let none = async_nats::HeaderMap::new();
+    let request_headers = message.headers.as_ref().unwrap_or(&none);
     let mut reply_headers = async_nats::HeaderMap::new();
-    let response = match bridge {
-        None => {
-            let processing = server.process_shared(&message.payload, transport, Some(limit));
-            processing.await
-        }
-        Some(SharedBridge(bridge)) => {
-            let none = async_nats::HeaderMap::new();
-            let request_headers = message.headers.as_ref().unwrap_or(&none);
-            let processing = server.process_shared_adapted(
-                &message.payload,
-                transport,
-                Some(limit),
-                |headers| bridge.request(request_headers, headers),
-                |headers| bridge.response(headers, &mut reply_headers),
-            );
-            let processed = processing.await;
-            // What the bridge took belongs to the answer that was replaced.
-            if processed.replaced {
-                reply_headers = async_nats::HeaderMap::new();
+    let processed = server.process_shared_adapted(
+        &message.payload,
+        transport,
+        Some(limit),
+        |headers| {
+            if let Some(SharedBridge(bridge)) = &bridge {
+                bridge.request(request_headers, headers);
             }
-            processed.response
-        }
-    };
+        },
+        |headers| {
+            if let Some(SharedBridge(bridge)) = &bridge {
+                bridge.response(headers, &mut reply_headers);
+            }
+        },
+    );
+    let Processed { response, replaced } = processed.await;
+    // What the bridge took belongs to the answer that was replaced.
+    if replaced {
+        reply_headers = async_nats::HeaderMap::new();
+    }
     let size = response.bytes.len();
     let published = if reply_headers.is_empty() {
         client.publish(reply.clone(), response.bytes.into()).await

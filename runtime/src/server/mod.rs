@@ -10,6 +10,8 @@ mod failure;
 mod hooks;
 mod internal;
 mod process;
+#[cfg(feature = "nats")]
+pub(crate) use process::Processed;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -154,10 +154,13 @@ impl Server {
             .as_ref()
             .map(|(function, request)| (&inner.binary, function.as_str(), request));
         let (mut bytes, mut encoding) = codec::encode_response(&mut response, binary);
-        let replaced = answer_limit.is_some_and(|limit| bytes.len() > limit);
-        if let Some(limit) = answer_limit.filter(|_| replaced) {
+        let mut replaced = false;
+        if let Some(limit) = answer_limit
+            && bytes.len() > limit
+        {
             bytes = inner.replace_too_large(&mut response, bytes.len(), limit);
             encoding = Encoding::Json;
+            replaced = true;
         }
         if let Some(started) = started {
             record_response(&span, &response, encoding, packed, started);

@@ -134,7 +134,17 @@ async fn failed_logins_count_per_caller_address_across_workers() {
     };
     let throttle = ThrottleLimits::default().per_address(2).per_account(100);
     let (url, workers) = start_with(&nats_server.url(), &redis, 2, throttle, Vec::new()).await;
-    let guesser = client_from(&url, "127.0.0.1");
+    lock_out(&client_from(&url, "127.0.0.1")).await;
+    // From another address, carol signs in.
+    login(&client_from(&url, "127.0.0.2"), "carol").await;
+    for worker in workers {
+        worker.drain().await.expect("drains");
+    }
+}
+
+/// Two failed logins from `guesser`, past a per-address limit of 2: then the right
+/// password, from that caller, is refused all the same.
+async fn lock_out(guesser: &Client) {
     let refused = LoginOutput::ErrorUnauthenticated(unauthenticated());
     for username in ["alice", "bob"] {
         let guess = with(Auth::Password(AuthPassword {
@@ -144,16 +154,10 @@ async fn failed_logins_count_per_caller_address_across_workers() {
         let answer = guesser.login_with(LoginInput::default(), guess).await;
         assert_eq!(answer.expect("the call completes").output, refused);
     }
-    // The right password, from the address past its limit: refused all the same.
     let answer = guesser
         .login_with(LoginInput::default(), password("carol"))
         .await;
     assert_eq!(answer.expect("the call completes").output, refused);
-    // From another address, carol signs in.
-    login(&client_from(&url, "127.0.0.2"), "carol").await;
-    for worker in workers {
-        worker.drain().await.expect("drains");
-    }
 }
 
 /// Behind a trusted proxy (`--trusted-proxy`), the caller is the one its
@@ -171,20 +175,7 @@ async fn behind_a_trusted_proxy_failed_logins_count_per_forwarded_client() {
     let throttle = ThrottleLimits::default().per_address(2).per_account(100);
     let proxy = telepact_auth::http::parse_trusted_proxy("127.0.0.2").expect("an address");
     let (url, workers) = start_with(&nats_server.url(), &redis, 2, throttle, vec![proxy]).await;
-    let refused = LoginOutput::ErrorUnauthenticated(unauthenticated());
-    let guesser = proxy_for(&url, "127.0.0.2", "203.0.113.9");
-    for username in ["alice", "bob"] {
-        let guess = with(Auth::Password(AuthPassword {
-            username: username.into(),
-            password: "a wrong guess".into(),
-        }));
-        let answer = guesser.login_with(LoginInput::default(), guess).await;
-        assert_eq!(answer.expect("the call completes").output, refused);
-    }
-    let answer = guesser
-        .login_with(LoginInput::default(), password("carol"))
-        .await;
-    assert_eq!(answer.expect("the call completes").output, refused);
+    lock_out(&proxy_for(&url, "127.0.0.2", "203.0.113.9")).await;
     // The proxy's other client signs in; so does the locked-out one's address
     // written by a peer that is no trusted proxy (127.0.0.1 counts as itself).
     login(&proxy_for(&url, "127.0.0.2", "203.0.113.10"), "carol").await;
