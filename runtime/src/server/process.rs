@@ -74,7 +74,7 @@ impl Server {
     /// rather than a copy. An answer past `answer_limit` bytes, the most the transport
     /// carries, is replaced by `ErrorUnknown_` ([`ErrorKind::Undeliverable`]) before
     /// the call's span and metrics record it, so they tell what the caller got.
-    #[cfg(any(feature = "axum", feature = "nats"))]
+    #[cfg(feature = "axum")]
     pub(crate) async fn process_shared(
         &self,
         bytes: &Bytes,
