@@ -3,6 +3,7 @@
 
 mod authenticated;
 mod call_metrics;
+mod call_span;
 mod catch;
 mod error;
 mod examples;
@@ -206,6 +207,11 @@ impl ServerBuilder {
     }
 
     /// Called with each response message before it is serialized.
+    ///
+    /// The hook sees the answer as the server made it. When the transport then finds it
+    /// too large to carry (a NATS reply past `max_payload`), the caller gets
+    /// `ErrorUnknown_` instead, and [`on_error`](Self::on_error) reports that as
+    /// [`ErrorKind::Undeliverable`](crate::ErrorKind::Undeliverable).
     pub fn on_response(
         mut self,
         hook: impl Fn(&Message) -> Result<(), HandlerError> + Send + Sync + 'static,

@@ -5,14 +5,14 @@ use std::pin::Pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use tracing::field::Empty;
-use tracing::{Instrument, Span};
+use tracing::Instrument;
 
 use bytes::Bytes;
 use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
 use super::call_metrics::{CallMetrics, FunctionKeys};
+use super::call_span::{call_span, record_response};
 use super::catch::CatchUnwind;
 use super::error::{ErrorKind, TimedOut};
 use super::failure::{
@@ -217,76 +217,6 @@ async fn within<F: Future>(deadline: Deadline, work: F) -> Result<F::Output, Tim
                 .map_err(|_elapsed| TimedOut(deadline.limit))
         }
     }
-}
-
-/// The span of one call, named after the function of `request` (absent when it did
-/// not parse). The other fields are filled in as the call ends (only when a subscriber
-/// wants the span); none of them holds a credential or a body.
-///
-/// It is at `debug` level, as tower-http's request spans are: a subscriber at `info`
-/// (the usual production filter) would otherwise format and store the span's fields on
-/// every call only to drop them, a tenth of a small call's CPU. The events a call logs
-/// at `info` and above name its function themselves.
-fn call_span(request: Option<&Message>) -> Span {
-    let span = tracing::debug_span!(
-        "telepact.call",
-        function = request.map(Message::target),
-        id = Empty,
-        result = Empty,
-        encoding = Empty,
-        case_id = Empty,
-        duration_us = Empty,
-    );
-    if let Some(id) = request.and_then(|request| request.header("@id_")) {
-        match id {
-            Value::String(id) => span.record("id", id.as_str()),
-            other => span.record("id", tracing::field::display(other)),
-        };
-    }
-    span
-}
-
-/// Records the outcome of the call in `span`, in one go: a subscriber looks the span
-/// up and formats its fields once, not once per field.
-fn record_response(
-    span: &Span,
-    response: &Message,
-    encoding: crate::codec::Encoding,
-    packed: bool,
-    started: Instant,
-) {
-    let Some(fields) = span.metadata().map(|metadata| metadata.fields()) else {
-        return;
-    };
-    let (Some(result), Some(encoding_field), Some(case_id), Some(duration_us)) = (
-        fields.field("result"),
-        fields.field("encoding"),
-        fields.field("case_id"),
-        fields.field("duration_us"),
-    ) else {
-        return;
-    };
-    let tag = response.target();
-    let encoding = match encoding {
-        crate::codec::Encoding::Json => "json",
-        crate::codec::Encoding::Binary if packed => "packed",
-        crate::codec::Encoding::Binary => "binary",
-    };
-    let case = (tag == "ErrorUnknown_")
-        .then(|| {
-            response
-                .payload()
-                .and_then(|p| p.get("caseId"))
-                .and_then(Value::as_str)
-        })
-        .flatten();
-    let duration = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
-    span.record_all(&fields.value_set(&[
-        (&result, Some(&tag as &dyn tracing::Value)),
-        (&encoding_field, Some(&encoding as &dyn tracing::Value)),
-        (&case_id, case.as_ref().map(|c| c as &dyn tracing::Value)),
-        (&duration_us, Some(&duration as &dyn tracing::Value)),
-    ]));
 }
 
 impl Inner {
