@@ -7,7 +7,8 @@
 //! - cookie `__Host-tp_session=<id>` (plain `tp_session` without `Secure`) plus `X-CSRF-Token: <csrf>` → `{"Session": {..}}`
 //!
 //! The cookie counts only on same-site requests from an allowed origin
-//! ([`HttpAuthOptions::allowed_origins`]). An `@auth_` already in the message wins. The
+//! ([`HttpAuthOptions::allowed_origins`]). A page's WebSocket upgrade offers the CSRF
+//! token as a subprotocol ([`CSRF_PROTOCOL_PREFIX`]). An `@auth_` already in the message wins. The
 //! client's [`PeerAddress`] reaches the auth hook for the failed-login limits.
 //! A handler opens or closes the session cookie with [`set_session_cookie`] /
 //! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
@@ -16,6 +17,7 @@ mod cookie;
 mod credentials;
 #[cfg(feature = "nats")]
 pub mod nats;
+mod websocket;
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
@@ -35,6 +37,7 @@ use crate::credential::Credential;
 
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
 pub use ipnet::IpNet;
+pub use websocket::CSRF_PROTOCOL_PREFIX;
 
 /// Names and flags of the transport credentials.
 #[derive(Debug, Clone)]
@@ -139,19 +142,22 @@ impl Adapter {
 /// `GET` on the same path upgrades to a WebSocket session, one Telepact message per
 /// WebSocket message as `telepact::http::router` serves them; the upgrade request's
 /// credentials count for every message. A browser cannot add the CSRF header to an
-/// upgrade, so its pages authenticate a session with `@auth_` in the messages (a
-/// `Bearer` token, say) rather than the cookie. A session cookie a handler opens in a
-/// session cannot be set (a session has no response headers): it is dropped, never
-/// sent in the message.
+/// upgrade; its page offers the token as a subprotocol instead,
+/// [`CSRF_PROTOCOL_PREFIX`] and the token
+/// (`new WebSocket(url, ["telepact-csrf." + csrfToken])`), which the upgrade's answer
+/// names as chosen. A session cookie a handler opens in a session cannot be set (a
+/// session has no response headers): it is dropped, never sent in the message.
 pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> Router {
+    let csrf_header = options.csrf_header.clone();
     let adapter = Adapter {
         server,
         options,
         body: http.body_limits(),
     };
-    Router::new()
+    let router = Router::new()
         .route(&http.path, post(handle).get(upgrade))
-        .with_state(adapter)
+        .with_state(adapter);
+    websocket::with_csrf_protocol(router, &csrf_header)
 }
 
 /// Serves a router until `shutdown` completes, with each request's peer address known;

@@ -267,6 +267,14 @@ type Socket =
 
 /// A WebSocket session to the service whose upgrade request carries `headers`.
 async fn websocket(service: &Service, headers: &[(&str, &str)]) -> Socket {
+    websocket_choosing(service, headers).await.0
+}
+
+/// [`websocket`], with the subprotocol the service chose, if any.
+async fn websocket_choosing(
+    service: &Service,
+    headers: &[(&str, &str)],
+) -> (Socket, Option<String>) {
     use tokio_tungstenite::tungstenite::client::IntoClientRequest;
     let url = service.url.replacen("http://", "ws://", 1);
     let mut request = url.into_client_request().expect("a WebSocket request");
@@ -275,10 +283,15 @@ async fn websocket(service: &Service, headers: &[(&str, &str)]) -> Socket {
         let value = value.parse().expect("a header value");
         request.headers_mut().insert(name, value);
     }
-    let (socket, _) = tokio_tungstenite::connect_async(request)
+    // The client checks that a chosen subprotocol is one it offered.
+    let (socket, answer) = tokio_tungstenite::connect_async(request)
         .await
         .expect("the service upgrades");
-    socket
+    let chosen = answer
+        .headers()
+        .get("sec-websocket-protocol")
+        .map(|value| value.to_str().expect("text").to_string());
+    (socket, chosen)
 }
 
 /// Sends `message` over `socket`; the answer's text.
@@ -326,4 +339,44 @@ async fn a_websocket_session_carries_the_upgrade_requests_credentials() {
         !login.contains("tps_") && !login.contains(SESSION_COOKIE_HEADER),
         "{login}"
     );
+}
+
+/// A page cannot add the CSRF header to its WebSocket upgrade: it offers the token as a
+/// subprotocol, which the service takes as that header and names as chosen. A wrong
+/// token, or the right one from a cross-site page, opens no session.
+#[tokio::test]
+async fn a_page_offers_its_csrf_token_as_a_websocket_subprotocol() {
+    let service = Service::start().await;
+    let (_, id, csrf) = login_with_session(&service, "bob").await;
+    let cookie = format!("__Host-tp_session={id}");
+    let offered = format!("chat, telepact-csrf.{csrf}");
+    let me = |protocols: String, site: &'static str| {
+        let cookie = cookie.clone();
+        let service = &service;
+        async move {
+            let headers = [
+                ("cookie", cookie.as_str()),
+                ("origin", "https://board.example.com"),
+                ("sec-fetch-site", site),
+                ("sec-websocket-protocol", protocols.as_str()),
+            ];
+            let (mut socket, chosen) = websocket_choosing(service, &headers).await;
+            let me = exchange(&mut socket, call("fn.me", json!({}))).await;
+            let me: serde_json::Value = serde_json::from_str(&me).expect("JSON");
+            (me, chosen)
+        }
+    };
+
+    let (answer, chosen) = me(offered, "same-origin").await;
+    assert_eq!(answer[1]["Ok_"]["userId"], "u-bob", "{answer}");
+    assert_eq!(answer[1]["Ok_"]["method"], "Session", "{answer}");
+    assert_eq!(chosen, Some(format!("telepact-csrf.{csrf}")));
+
+    for (protocols, site) in [
+        ("telepact-csrf.tpc_wrong".to_string(), "same-origin"),
+        (format!("telepact-csrf.{csrf}"), "cross-site"),
+    ] {
+        let (answer, _) = me(protocols, site).await;
+        assert!(answer[1].get("ErrorUnauthenticated_").is_some(), "{answer}");
+    }
 }

@@ -1,6 +1,7 @@
 //! The auth example's HTTP credentials through the gateway: `Authorization`,
-//! `X-API-Key` and a cookie session with its CSRF header, forwarded as NATS headers and
-//! read by the workers as the example's own HTTP server reads them.
+//! `X-API-Key` and a cookie session with its CSRF header (or, on a WebSocket upgrade,
+//! its CSRF subprotocol), forwarded as NATS headers and read by the workers as the
+//! example's own HTTP server reads them.
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
@@ -61,6 +62,42 @@ fn basic(username: &str) -> String {
     format!("Basic {}", STANDARD.encode(pair))
 }
 
+/// `fn.me`, twice, over a WebSocket session to `url` opened as a browser page opens it:
+/// the cookie, and the CSRF token offered as a subprotocol, which the gateway names as
+/// chosen (the client checks it is the one offered).
+async fn me_over_websocket(url: &str, cookie: &str, csrf: &str) -> Vec<Value> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Frame;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let url = url.replacen("http://", "ws://", 1);
+    let mut request = url.into_client_request().expect("a WebSocket request");
+    let protocol = format!("telepact-csrf.{csrf}");
+    for (name, value) in [
+        ("cookie", cookie),
+        ("origin", "https://board.example.com"),
+        ("sec-websocket-protocol", protocol.as_str()),
+    ] {
+        let value = value.parse().expect("a header value");
+        request.headers_mut().insert(name, value);
+    }
+    let (mut socket, answer) = tokio_tungstenite::connect_async(request)
+        .await
+        .expect("the gateway upgrades");
+    assert_eq!(
+        answer.headers()["sec-websocket-protocol"],
+        protocol.as_str()
+    );
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        let call = json!([{}, {"fn.me": {}}]).to_string();
+        socket.send(Frame::text(call)).await.expect("sent");
+        let answer = socket.next().await.expect("an answer").expect("readable");
+        let text = answer.to_text().expect("a text answer");
+        answers.push(serde_json::from_str(text).expect("JSON"));
+    }
+    answers
+}
+
 /// A session cookie as the browser sends it back, from the `Set-Cookie` line.
 fn cookie_of(set_cookie: &str) -> String {
     let pair = set_cookie.split(';').next().unwrap_or_default();
@@ -69,8 +106,8 @@ fn cookie_of(set_cookie: &str) -> String {
 }
 
 /// Signed in with `Authorization: Basic`, a caller uses its bearer token, an API key
-/// and the session cookie (with its CSRF header) through the gateway, whichever worker
-/// answers; the cookie counts only with the CSRF header and from a same-site page, the
+/// and the session cookie (with its CSRF header, or over a WebSocket its CSRF
+/// subprotocol) through the gateway, whichever worker answers; the cookie counts only with the CSRF header and from a same-site page, the
 /// session id never reaches the body, and logging out clears the cookie.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_credentials_and_cookie_sessions_work_through_the_gateway() {
@@ -128,6 +165,10 @@ async fn http_credentials_and_cookie_sessions_work_through_the_gateway() {
         assert_eq!(me.payload()["userId"], "u-alice", "{}", me.body);
         assert_eq!(me.payload()["method"], "Session");
         assert_eq!(me.set_cookie, None);
+    }
+    for me in me_over_websocket(&url, &cookie, csrf).await {
+        assert_eq!(me[1]["Ok_"]["userId"], "u-alice", "{me}");
+        assert_eq!(me[1]["Ok_"]["method"], "Session", "{me}");
     }
     let without_csrf = [("cookie", cookie.as_str())];
     let cross_site = [
