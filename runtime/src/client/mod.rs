@@ -45,7 +45,7 @@ pub use error::{ClientError, InvalidResponse};
 pub use http::{DEFAULT_RESPONSE_LIMIT, HttpTransport};
 pub use transport::{Transport, TransportError};
 #[cfg(feature = "websocket-client")]
-pub use websocket::WebSocketTransport;
+pub use websocket::{WebSocketOptions, WebSocketTransport};
 
 use crate::message::{Headers, Message};
 use binary_state::BinaryState;

@@ -38,7 +38,7 @@ pub struct WebSocketTransport {
 
 struct Shared {
     url: String,
-    trust: Trust,
+    options: WebSocketOptions,
     /// `None` once the connection broke, until the next call opens another.
     connection: Mutex<Option<Connection>>,
 }
@@ -50,36 +50,102 @@ struct Connection {
     owed: usize,
 }
 
+/// How a [`WebSocketTransport`] opens its connections: headers for each upgrade
+/// request, and for `wss://` the certificates to trust.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), telepact::client::TransportError> {
+/// use http::{HeaderValue, header::AUTHORIZATION};
+/// use telepact::client::{WebSocketOptions, WebSocketTransport};
+///
+/// let token = HeaderValue::from_static("Bearer eyJhbGciOi...");
+/// let options = WebSocketOptions::default().header(AUTHORIZATION, token);
+/// let transport =
+///     WebSocketTransport::connect_with("ws://127.0.0.1:8002/api/telepact", options).await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone, Default)]
+pub struct WebSocketOptions {
+    headers: http::HeaderMap,
+    trust: Trust,
+}
+
+impl WebSocketOptions {
+    /// Sends `name: value` with every upgrade request: the first, and each made when
+    /// a broken connection is replaced. For credentials an adapter reads from the
+    /// upgrade, such as `Authorization` or an API key; the value is marked sensitive.
+    #[must_use]
+    pub fn header(mut self, name: http::HeaderName, mut value: http::HeaderValue) -> Self {
+        value.set_sensitive(true);
+        self.headers.append(name, value);
+        self
+    }
+
+    /// Trusts only the CA certificates in `ca_pem` (a private CA, or a self-signed
+    /// server certificate) for `wss://`, not the platform's roots.
+    #[cfg(feature = "websocket-client-rustls")]
+    #[must_use]
+    pub fn trusting(mut self, ca_pem: &[u8]) -> Self {
+        self.trust = Trust::Pem(ca_pem.to_vec());
+        self
+    }
+}
+
+impl std::fmt::Debug for WebSocketOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Header names only: their values may be credentials.
+        f.debug_struct("WebSocketOptions")
+            .field("headers", &self.headers.keys().collect::<Vec<_>>())
+            .field("trust", &self.trust)
+            .finish()
+    }
+}
+
 /// How a `wss://` connection checks the server's certificate.
+#[derive(Clone, Default)]
 enum Trust {
     /// The platform's root certificates, as a browser would.
+    #[default]
     Platform,
     /// Only the CA certificates in this PEM text.
     #[cfg_attr(not(feature = "websocket-client-rustls"), allow(dead_code))]
     Pem(Vec<u8>),
 }
 
+impl std::fmt::Debug for Trust {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Trust::Platform => "the platform's roots",
+            Trust::Pem(_) => "the given CA certificates",
+        })
+    }
+}
+
 impl WebSocketTransport {
     /// Opens the connection: `ws://`, or `wss://` trusting the platform's root
     /// certificates (feature `websocket-client-rustls`).
     pub async fn connect(url: &str) -> Result<Self, TransportError> {
-        Self::open(url, Trust::Platform).await
+        Self::connect_with(url, WebSocketOptions::default()).await
     }
 
     /// Opens a `wss://` connection trusting only the CA certificates in `ca_pem` (a
     /// private CA, or a self-signed server certificate), not the system's roots.
     #[cfg(feature = "websocket-client-rustls")]
     pub async fn trusting(url: &str, ca_pem: &[u8]) -> Result<Self, TransportError> {
-        Self::open(url, Trust::Pem(ca_pem.to_vec())).await
+        Self::connect_with(url, WebSocketOptions::default().trusting(ca_pem)).await
     }
 
-    /// Opens the first connection at once, so a wrong URL or an absent server fails here.
-    async fn open(url: &str, trust: Trust) -> Result<Self, TransportError> {
-        let connection = Connection::open(url, &trust).await?;
+    /// Opens the connection as `options` say. The first connection is opened at once,
+    /// so a wrong URL, an absent server or a refused upgrade fails here.
+    pub async fn connect_with(
+        url: &str,
+        options: WebSocketOptions,
+    ) -> Result<Self, TransportError> {
+        let connection = Connection::open(url, &options).await?;
         Ok(WebSocketTransport {
             shared: Arc::new(Shared {
                 url: url.to_string(),
-                trust,
+                options,
                 connection: Mutex::new(Some(connection)),
             }),
         })
@@ -87,8 +153,11 @@ impl WebSocketTransport {
 }
 
 impl Connection {
-    async fn open(url: &str, trust: &Trust) -> Result<Self, TransportError> {
-        let request = url.into_client_request()?;
+    async fn open(url: &str, options: &WebSocketOptions) -> Result<Self, TransportError> {
+        let mut request = url.into_client_request()?;
+        for (name, value) in &options.headers {
+            request.headers_mut().append(name, value.clone());
+        }
         let uri = request.uri();
         let secure = match uri.scheme_str() {
             Some("ws") => false,
@@ -107,7 +176,7 @@ impl Connection {
         // Each call is one small frame each way: sent at once, not held back by Nagle.
         tcp.set_nodelay(true)?;
         let stream: Box<dyn Io> = if secure {
-            tls_stream(tcp, host, trust).await?
+            tls_stream(tcp, host, &options.trust).await?
         } else {
             Box::new(tcp)
         };
@@ -191,7 +260,7 @@ impl Transport for WebSocketTransport {
             let mut slot = shared.connection.lock().await;
             let connection = match slot.take().and_then(Connection::still_open) {
                 Some(open) => slot.insert(open),
-                None => slot.insert(Connection::open(&shared.url, &shared.trust).await?),
+                None => slot.insert(Connection::open(&shared.url, &shared.options).await?),
             };
             let answer = connection.call(frame).await;
             if answer.is_err() {

@@ -5,16 +5,17 @@
 //! limit, or whose peer stops reading its answers, is closed.
 #![cfg(feature = "websocket-client")]
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 
 use futures_util::{SinkExt, StreamExt};
 use serde_json::Map;
-use telepact::client::WebSocketTransport;
+use telepact::client::{WebSocketOptions, WebSocketTransport};
 use telepact::{Client, Headers, Message};
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as Frame;
+use tokio_tungstenite::tungstenite::handshake::server::{Request, Response};
 
 const OK_ANSWER: &str = r#"[{},{"Ok_":{}}]"#;
 
@@ -27,20 +28,37 @@ enum Behaviour {
     CloseUnanswered,
 }
 
+/// The `Authorization` header of each upgrade request a [`serve`] server took, in order.
+type Authorizations = Arc<Mutex<Vec<Option<String>>>>;
+
 /// A WebSocket server on a free loopback port that treats the n-th connection as
 /// `behaviours[n]` (the last one for any later connection). Returns the port, the
-/// count of connections accepted, and a channel that says when a connection closed.
-async fn serve(behaviours: Vec<Behaviour>) -> (u16, Arc<AtomicUsize>, mpsc::Receiver<()>) {
+/// count of connections accepted, a channel that says when a connection closed, and
+/// the upgrades' `Authorization` headers.
+async fn serve(
+    behaviours: Vec<Behaviour>,
+) -> (u16, Arc<AtomicUsize>, mpsc::Receiver<()>, Authorizations) {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
     let port = listener.local_addr().expect("has an address").port();
     let accepted = Arc::new(AtomicUsize::new(0));
     let (closed, closings) = mpsc::channel(8);
     let count = Arc::clone(&accepted);
+    let authorizations = Authorizations::default();
+    let seen = Arc::clone(&authorizations);
     tokio::spawn(async move {
         while let Ok((stream, _)) = listener.accept().await {
             let index = count.fetch_add(1, Ordering::SeqCst);
             let behaviour = behaviours[index.min(behaviours.len() - 1)];
-            let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+            // The callback's type is tungstenite's, its error an HTTP response.
+            #[expect(clippy::result_large_err)]
+            let record = |request: &Request, response: Response| {
+                let authorization = request.headers().get("authorization");
+                let authorization = authorization.and_then(|value| value.to_str().ok());
+                let mut seen = seen.lock().expect("not poisoned");
+                seen.push(authorization.map(str::to_string));
+                Ok(response)
+            };
+            let Ok(mut socket) = tokio_tungstenite::accept_hdr_async(stream, record).await else {
                 continue;
             };
             let _request = socket.next().await;
@@ -52,7 +70,7 @@ async fn serve(behaviours: Vec<Behaviour>) -> (u16, Arc<AtomicUsize>, mpsc::Rece
             let _ = closed.send(()).await;
         }
     });
-    (port, accepted, closings)
+    (port, accepted, closings, authorizations)
 }
 
 async fn ping(client: &Client) -> Result<String, telepact::ClientError> {
@@ -65,7 +83,7 @@ async fn ping(client: &Client) -> Result<String, telepact::ClientError> {
 
 #[tokio::test]
 async fn a_connection_the_server_closed_between_calls_is_replaced() {
-    let (port, accepted, mut closings) = serve(vec![Behaviour::AnswerOnceThenClose]).await;
+    let (port, accepted, mut closings, _) = serve(vec![Behaviour::AnswerOnceThenClose]).await;
     let transport = WebSocketTransport::connect(&format!("ws://127.0.0.1:{port}/"))
         .await
         .expect("connects");
@@ -83,7 +101,7 @@ async fn a_connection_the_server_closed_between_calls_is_replaced() {
 
 #[tokio::test]
 async fn a_call_whose_connection_breaks_fails_and_the_next_goes_over_a_new_one() {
-    let (port, accepted, _closings) = serve(vec![
+    let (port, accepted, _closings, _) = serve(vec![
         Behaviour::CloseUnanswered,
         Behaviour::AnswerOnceThenClose,
     ])
@@ -97,6 +115,36 @@ async fn a_call_whose_connection_breaks_fails_and_the_next_goes_over_a_new_one()
     assert_eq!(accepted.load(Ordering::SeqCst), 1);
     assert_eq!(ping(&client).await.expect("answered"), "Ok_");
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
+}
+
+/// The options' headers go with every upgrade request: the first, and one made again
+/// after the server closed the connection. Their values stay out of `Debug`.
+#[tokio::test]
+async fn the_options_headers_go_with_every_upgrade_request() {
+    let (port, _, mut closings, authorizations) = serve(vec![Behaviour::AnswerOnceThenClose]).await;
+    let token = http::HeaderValue::from_static("Bearer t-1");
+    let options = WebSocketOptions::default().header(http::header::AUTHORIZATION, token);
+    assert!(!format!("{options:?}").contains("t-1"), "{options:?}");
+    let url = format!("ws://127.0.0.1:{port}/");
+    let transport = WebSocketTransport::connect_with(&url, options)
+        .await
+        .expect("connects");
+    let client = Client::new(transport);
+    for _ in 0..2 {
+        assert_eq!(ping(&client).await.expect("answered"), "Ok_");
+        closings
+            .recv()
+            .await
+            .expect("the server closed the connection");
+    }
+    let seen = authorizations.lock().expect("not poisoned").clone();
+    assert_eq!(
+        seen,
+        [
+            Some("Bearer t-1".to_string()),
+            Some("Bearer t-1".to_string())
+        ]
+    );
 }
 
 #[tokio::test]

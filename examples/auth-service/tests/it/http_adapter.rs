@@ -380,3 +380,25 @@ async fn a_page_offers_its_csrf_token_as_a_websocket_subprotocol() {
         assert!(answer[1].get("ErrorUnauthenticated_").is_some(), "{answer}");
     }
 }
+
+/// A Rust client puts its credentials on the upgrade with `WebSocketOptions`: every
+/// message of the session counts as that caller's.
+#[tokio::test]
+async fn a_rust_client_signs_its_websocket_upgrade() {
+    use telepact::client::{WebSocketOptions, WebSocketTransport};
+    let service = Service::start().await;
+    let carol = http::HeaderValue::from_str(&basic("carol")).expect("a header value");
+    let options = WebSocketOptions::default().header(http::header::AUTHORIZATION, carol);
+    let url = service.url.replacen("http://", "ws://", 1);
+    let transport = WebSocketTransport::connect_with(&url, options)
+        .await
+        .expect("the service upgrades");
+    let client = telepact::Client::new(transport);
+    for _ in 0..2 {
+        let request = telepact::Message::new(Default::default(), "fn.me", Default::default());
+        let me = client.request(request).await.expect("answered");
+        let me = me.payload().expect("a payload");
+        assert_eq!(me["userId"], "u-carol", "{me:?}");
+        assert_eq!(me["method"], "Password", "{me:?}");
+    }
+}
