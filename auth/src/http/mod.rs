@@ -28,7 +28,7 @@ use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response as HttpResponse};
-use axum::routing::post;
+use axum::routing::{get, post};
 use serde_json::Value;
 use telepact::http::{BodyLimits, HttpOptions, read_body, transport_context, websocket_session};
 use telepact::{Headers, PeerAddress, Response, Server};
@@ -148,16 +148,15 @@ impl Adapter {
 /// names as chosen. A session cookie a handler opens in a session cannot be set (a
 /// session has no response headers): it is dropped, never sent in the message.
 pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> Router {
-    let csrf_header = options.csrf_header.clone();
+    let upgrades = websocket::upgrades_with_csrf_protocol(get(upgrade), &options.csrf_header);
     let adapter = Adapter {
         server,
         options,
         body: http.body_limits(),
     };
-    let router = Router::new()
-        .route(&http.path, post(handle).get(upgrade))
-        .with_state(adapter);
-    websocket::with_csrf_protocol(router, &csrf_header)
+    Router::new()
+        .route(&http.path, post(handle).merge(upgrades))
+        .with_state(adapter)
 }
 
 /// Serves a router until `shutdown` completes, with each request's peer address known;

@@ -9,11 +9,13 @@
 //! The upgrade then reads as if it carried the CSRF header, and its answer names that
 //! protocol as chosen, as browsers require of a server that takes an offered one.
 
+use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header::{CONNECTION, SEC_WEBSOCKET_PROTOCOL, UPGRADE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
-use axum::middleware::Next;
+use axum::middleware::{Next, from_fn_with_state};
 use axum::response::Response as HttpResponse;
+use axum::routing::MethodRouter;
 
 /// What a WebSocket subprotocol carrying a session's CSRF token starts with; the token
 /// follows it (`telepact-csrf.tpc_…`).
@@ -22,14 +24,26 @@ pub const CSRF_PROTOCOL_PREFIX: &str = "telepact-csrf.";
 /// `router` taking the CSRF token of a WebSocket upgrade from its offered subprotocols
 /// (see the module's docs) as the header `csrf_header` names. A router whose requests
 /// no CSRF header could reach (the name is no HTTP header name) is left as it is.
-pub(super) fn with_csrf_protocol(router: axum::Router, csrf_header: &str) -> axum::Router {
-    let Ok(name) = HeaderName::from_bytes(csrf_header.as_bytes()) else {
-        return router;
-    };
-    router.layer(axum::middleware::from_fn_with_state(
-        name,
-        csrf_from_protocol,
-    ))
+pub(super) fn with_csrf_protocol(router: Router, csrf_header: &str) -> Router {
+    match HeaderName::from_bytes(csrf_header.as_bytes()) {
+        Ok(name) => router.layer(from_fn_with_state(name, csrf_from_protocol)),
+        Err(_) => router,
+    }
+}
+
+/// [`with_csrf_protocol`] for one route's methods: the `GET` that upgrades, so that
+/// other requests do not pass through the middleware.
+pub(super) fn upgrades_with_csrf_protocol<S>(
+    route: MethodRouter<S>,
+    csrf_header: &str,
+) -> MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    match HeaderName::from_bytes(csrf_header.as_bytes()) {
+        Ok(name) => route.layer(from_fn_with_state(name, csrf_from_protocol)),
+        Err(_) => route,
+    }
 }
 
 /// For an upgrade offering the CSRF protocol: its token becomes the CSRF header (unless
