@@ -9,7 +9,6 @@
 //! The upgrade then reads as if it carried the CSRF header, and its answer names that
 //! protocol as chosen, as browsers require of a server that takes an offered one.
 
-use axum::Router;
 use axum::extract::{Request, State};
 use axum::http::header::{CONNECTION, SEC_WEBSOCKET_PROTOCOL, UPGRADE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
@@ -24,14 +23,15 @@ pub const CSRF_PROTOCOL_PREFIX: &str = "telepact-csrf.";
 /// `router` taking the CSRF token of a WebSocket upgrade from its offered subprotocols
 /// (see the module's docs) as the header `csrf_header` names. A router whose requests
 /// no CSRF header could reach (the name is no HTTP header name) is left as it is.
-pub(super) fn with_csrf_protocol(router: Router, csrf_header: &str) -> Router {
+#[cfg(feature = "nats")]
+pub(super) fn with_csrf_protocol(router: axum::Router, csrf_header: &str) -> axum::Router {
     match HeaderName::from_bytes(csrf_header.as_bytes()) {
         Ok(name) => router.layer(from_fn_with_state(name, csrf_from_protocol)),
         Err(_) => router,
     }
 }
 
-/// [`with_csrf_protocol`] for one route's methods: the `GET` that upgrades, so that
+/// `with_csrf_protocol` for one route's methods: the `GET` that upgrades, so that
 /// other requests do not pass through the middleware.
 pub(super) fn upgrades_with_csrf_protocol<S>(
     route: MethodRouter<S>,
