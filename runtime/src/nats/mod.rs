@@ -197,7 +197,8 @@ pub async fn serve_with(
     Ok(Worker { stop, task })
 }
 
-/// Like [`serve`], serving until `shutdown` completes, then draining.
+/// Like [`serve`], serving until `shutdown` completes, then draining
+/// ([`Worker::drain`]).
 pub async fn serve_until(
     server: Server,
     client: async_nats::Client,
@@ -205,7 +206,21 @@ pub async fn serve_until(
     queue_group: &str,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NatsError> {
-    let worker = serve(server, client, subject, queue_group).await?;
+    let options = WorkerOptions::default();
+    serve_until_with(server, client, subject, queue_group, options, shutdown).await
+}
+
+/// Like [`serve_with`], serving until `shutdown` completes, then draining
+/// ([`Worker::drain`]).
+pub async fn serve_until_with(
+    server: Server,
+    client: async_nats::Client,
+    subject: &str,
+    queue_group: &str,
+    options: WorkerOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<(), NatsError> {
+    let worker = serve_with(server, client, subject, queue_group, options).await?;
     shutdown.await;
     worker.drain().await
 }

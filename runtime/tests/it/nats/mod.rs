@@ -442,3 +442,57 @@ async fn draining_finishes_the_calls_in_flight_and_takes_no_new_ones() {
     );
     assert!(started.elapsed() < Duration::from_secs(1));
 }
+
+/// `serve_until` (and `serve_until_with`, which it calls) answers until its shutdown
+/// future completes, then drains: the call in flight is answered, and the function
+/// returns once it has been.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_until_answers_until_the_shutdown_then_drains() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async {
+        let _ = stopped.await;
+    };
+    let nats = connect(&url).await;
+    let serving = tokio::spawn(async move {
+        nats::serve_until(server(), nats, SUBJECT, "adders", shutdown).await
+    });
+    let client = Arc::new(nats_client(&url, false).await);
+    // Until the subscription is made, a call finds no responders.
+    let mut answered = None;
+    for _ in 0..50 {
+        if let Ok(response) = client.request(add(2, 3)).await {
+            answered = sum_of(&response);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(answered, Some(5));
+    let slow = {
+        let client = Arc::clone(&client);
+        tokio::spawn(async move {
+            let slow = Message::new(Headers::new(), "fn.slow", Map::new());
+            client
+                .request(slow)
+                .await
+                .map(|answer| answer.target().to_string())
+        })
+    };
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    stop.send(()).expect("the worker is serving");
+    let served = tokio::time::timeout(Duration::from_secs(2), serving).await;
+    served
+        .expect("drained in time")
+        .expect("the task")
+        .expect("served");
+    let slow = slow.await.expect("the call's task");
+    assert_eq!(slow.expect("answered while draining"), "Ok_");
+    let refused = client.request(add(1, 1)).await;
+    assert!(
+        matches!(refused, Err(ClientError::Transport(_))),
+        "{refused:?}"
+    );
+}
