@@ -90,13 +90,20 @@ fn offered_csrf_protocol(method: &Method, headers: &HeaderMap) -> Option<HeaderV
             protocol.len() > CSRF_PROTOCOL_PREFIX.len()
                 && protocol.starts_with(CSRF_PROTOCOL_PREFIX)
         })
-        .and_then(|protocol| HeaderValue::from_str(protocol).ok())
+        .and_then(|protocol| sensitive(HeaderValue::from_str(protocol).ok()?))
 }
 
 /// The token a CSRF protocol carries.
 fn token_of(protocol: &HeaderValue) -> Option<HeaderValue> {
     let token = protocol.as_bytes().get(CSRF_PROTOCOL_PREFIX.len()..)?;
-    HeaderValue::from_bytes(token).ok()
+    sensitive(HeaderValue::from_bytes(token).ok()?)
+}
+
+/// `value` marked sensitive: it carries a credential, which `Debug` (and so a trace
+/// layer logging headers) then leaves out.
+fn sensitive(mut value: HeaderValue) -> Option<HeaderValue> {
+    value.set_sensitive(true);
+    Some(value)
 }
 
 /// Whether a `name` header lists `word` (in any case) among its comma-separated values.
@@ -134,7 +141,9 @@ mod tests {
         let protocol = offered(Method::GET, &headers);
         assert_eq!(protocol.as_deref(), Some("telepact-csrf.tpc_a-1"));
         let token = token_of(&HeaderValue::from_static("telepact-csrf.tpc_a-1"));
-        assert_eq!(token, Some(HeaderValue::from_static("tpc_a-1")));
+        let token = token.expect("a token");
+        assert_eq!(token, HeaderValue::from_static("tpc_a-1"));
+        assert!(token.is_sensitive() && !format!("{token:?}").contains("tpc_a"));
     }
 
     #[test]
