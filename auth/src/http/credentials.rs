@@ -41,12 +41,9 @@ fn foreign_page(headers: &HeaderMap, options: &HttpAuthOptions) -> Option<&'stat
     if header(headers, "sec-fetch-site").is_some_and(|site| site.trim() == "cross-site") {
         return Some("cross-site request");
     }
-    let origin = header(headers, ORIGIN.as_str())?.trim();
-    let allowed = options.allowed_origins.is_empty()
-        || options
-            .allowed_origins
-            .iter()
-            .any(|allowed| allowed.trim_end_matches('/').eq_ignore_ascii_case(origin));
+    let origin = header(headers, ORIGIN.as_str())?;
+    let allowed = &options.allowed_origins;
+    let allowed = allowed.is_empty() || super::cors::listed(allowed, origin);
     (!allowed).then_some("origin not allowed")
 }
 

@@ -14,6 +14,7 @@
 //! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
 
 mod cookie;
+mod cors;
 mod credentials;
 #[cfg(feature = "nats")]
 pub mod nats;
@@ -55,7 +56,10 @@ pub struct HttpAuthOptions {
     /// Origins (`https://board.example.com`) whose pages may call with the session
     /// cookie. Empty: any origin that is not cross-site. A cookie sent with another
     /// `Origin`, or on a request the browser marks `Sec-Fetch-Site: cross-site`, is
-    /// ignored, so the call proceeds without credentials.
+    /// ignored, so the call proceeds without credentials. The listed origins are
+    /// granted credentialed CORS requests (`POST` with `Content-Type`, `Authorization`,
+    /// the CSRF and API-key headers), their preflights answered, so their pages may
+    /// call from another host of the site.
     pub allowed_origins: Vec<String>,
     /// Reverse proxies in front of the service: addresses or networks
     /// (`IpNet::from(address)`, `"10.0.0.0/8".parse()`). A request from one of these
@@ -137,7 +141,8 @@ impl Adapter {
 }
 
 /// An axum router serving `POST {http.path}` with `server`, translating credentials.
-/// Serve it with [`serve`] so the peer address is known.
+/// Serve it with [`serve`] so the peer address is known. The pages of
+/// [`HttpAuthOptions::allowed_origins`] are granted credentialed CORS requests.
 ///
 /// `GET` on the same path upgrades to a WebSocket session, one Telepact message per
 /// WebSocket message as `telepact::http::router` serves them; the upgrade request's
@@ -151,12 +156,13 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
     let upgrades = websocket::upgrades_with_csrf_protocol(get(upgrade), &options.csrf_header);
     let adapter = Adapter {
         server,
-        options,
+        options: options.clone(),
         body: http.body_limits(),
     };
-    Router::new()
+    let router = Router::new()
         .route(&http.path, post(handle).merge(upgrades))
-        .with_state(adapter)
+        .with_state(adapter);
+    cors::with_cors(router, &options)
 }
 
 /// Serves a router until `shutdown` completes, with each request's peer address known;

@@ -101,7 +101,8 @@ fn http_headers(nats: &NatsHeaders) -> HeaderMap {
 /// `Origin`, `Sec-Fetch-Site`; of the cookies, the session's alone), returns
 /// `Set-Cookie`, and marks every answer `Cache-Control: no-store` as
 /// [`router`](super::router) does. A WebSocket upgrade's CSRF token may come as a
-/// subprotocol ([`CSRF_PROTOCOL_PREFIX`](super::CSRF_PROTOCOL_PREFIX)), as there. With
+/// subprotocol ([`CSRF_PROTOCOL_PREFIX`](super::CSRF_PROTOCOL_PREFIX)), and the pages of
+/// [`HttpAuthOptions::allowed_origins`] are granted credentialed CORS requests, as there. With
 /// [`HttpAuthOptions::trusted_proxies`], each request's caller is taken from a trusted
 /// proxy's `X-Forwarded-For` ([`with_client_address`]), which the gateway sends on when
 /// `gateway`'s `forward_peer_address` is set. Serve it with [`serve`](super::serve).
@@ -123,6 +124,7 @@ pub fn gateway(
             only_the_session_cookie,
         ));
     let router = super::websocket::with_csrf_protocol(router, &options.csrf_header);
+    let router = super::cors::with_cors(router, options);
     Ok(if options.trusted_proxies.is_empty() {
         router
     } else {

@@ -42,8 +42,8 @@ struct Args {
     /// Leave `Secure` off the session cookie (plain-HTTP development off localhost).
     #[arg(long)]
     insecure_cookie: bool,
-    /// An origin whose pages may call with the session cookie (repeatable; none: any
-    /// same-site page).
+    /// An origin whose pages may call with the session cookie, granted credentialed
+    /// CORS requests (repeatable; none: any same-site page).
     #[arg(long = "allow-origin")]
     allowed_origins: Vec<String>,
     /// A reverse proxy in front of the service, an address or a network (`10.0.0.0/8`;

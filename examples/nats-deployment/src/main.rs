@@ -40,8 +40,8 @@ struct Args {
     /// localhost). Give the gateway and the workers the same cookie flags.
     #[arg(long, global = true)]
     insecure_cookie: bool,
-    /// An origin whose pages may call the auth example with the session cookie
-    /// (repeatable; none: any same-site page).
+    /// An origin whose pages may call the auth example with the session cookie,
+    /// granted credentialed CORS requests (repeatable; none: any same-site page).
     #[arg(long = "allow-origin", global = true)]
     allowed_origins: Vec<String>,
     #[command(subcommand)]

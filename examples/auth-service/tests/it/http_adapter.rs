@@ -402,3 +402,63 @@ async fn a_rust_client_signs_its_websocket_upgrade() {
         assert_eq!(me["method"], "Password", "{me:?}");
     }
 }
+
+/// A page of an allowed origin on another host of the site calls with its cookie: the
+/// browser's preflight is granted for that origin, with credentials and the CSRF
+/// header, and so is the call. Another origin gets no grant, and its cookie is ignored.
+#[tokio::test]
+async fn pages_of_allowed_origins_are_granted_credentialed_cors() {
+    let mut setup = support::Setup::new();
+    let board = "https://board.example.com";
+    setup.http_auth = setup.http_auth.allowed_origins([format!("{board}/")]);
+    let service = setup.start().await;
+    let http = support::plain_http_client();
+    let preflight = |origin: &'static str| {
+        http.request(reqwest::Method::OPTIONS, &service.url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, x-csrf-token",
+            )
+            .send()
+    };
+    let granted = preflight(board).await.expect("answered");
+    assert!(granted.status().is_success(), "{}", granted.status());
+    let headers = granted.headers();
+    assert_eq!(headers["access-control-allow-origin"], board);
+    assert_eq!(headers["access-control-allow-credentials"], "true");
+    let allowed = headers["access-control-allow-headers"]
+        .to_str()
+        .expect("text");
+    assert!(allowed.contains("x-csrf-token"), "{allowed}");
+    let refused = preflight("https://evil.example").await.expect("answered");
+    assert!(
+        refused
+            .headers()
+            .get("access-control-allow-origin")
+            .is_none()
+    );
+
+    let (_, id, csrf) = login_with_session(&service, "bob").await;
+    let cookie = format!("__Host-tp_session={id}");
+    let call = |origin: &'static str| {
+        http.post(&service.url)
+            .header("origin", origin)
+            .header("sec-fetch-site", "same-site")
+            .header("cookie", &cookie)
+            .header("x-csrf-token", &csrf)
+            .body(call("fn.me", json!({})).to_string())
+            .send()
+    };
+    let me = call(board).await.expect("answered");
+    assert_eq!(me.headers()["access-control-allow-origin"], board);
+    let me: serde_json::Value =
+        serde_json::from_slice(&me.bytes().await.expect("a body")).expect("JSON");
+    assert_eq!(me[1]["Ok_"]["method"], "Session", "{me}");
+    let other = call("https://evil.example").await.expect("answered");
+    assert!(other.headers().get("access-control-allow-origin").is_none());
+    let other: serde_json::Value =
+        serde_json::from_slice(&other.bytes().await.expect("a body")).expect("JSON");
+    assert!(other[1].get("ErrorUnauthenticated_").is_some(), "{other}");
+}

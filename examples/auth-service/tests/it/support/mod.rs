@@ -142,6 +142,7 @@ pub(crate) struct Setup {
     pub keys: JwtKeys,
     pub clock: ManualClock,
     pub config: AuthConfig,
+    pub http_auth: HttpAuthOptions,
 }
 
 impl Setup {
@@ -156,6 +157,7 @@ impl Setup {
             keys: test_keys(),
             clock: ManualClock::starting_now(),
             config,
+            http_auth: HttpAuthOptions::default(),
         }
     }
 
@@ -190,11 +192,7 @@ impl Setup {
         }
         let server =
             telepact_auth_example::server(auth.clone(), users.clone()).expect("the server builds");
-        let app = telepact_auth::http::router(
-            server,
-            &HttpOptions::default(),
-            HttpAuthOptions::default(),
-        );
+        let app = telepact_auth::http::router(server, &HttpOptions::default(), self.http_auth);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("a free port");
