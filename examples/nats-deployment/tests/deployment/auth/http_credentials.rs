@@ -74,7 +74,7 @@ async fn me_over_websocket(url: &str, cookie: &str, csrf: &str) -> Vec<Value> {
     let protocol = format!("telepact-csrf.{csrf}");
     for (name, value) in [
         ("cookie", cookie),
-        ("origin", "https://board.example.com"),
+        ("origin", BOARD_ORIGIN),
         ("sec-websocket-protocol", protocol.as_str()),
     ] {
         let value = value.parse().expect("a header value");
@@ -98,6 +98,35 @@ async fn me_over_websocket(url: &str, cookie: &str, csrf: &str) -> Vec<Value> {
     answers
 }
 
+/// The gateway grants the board's pages credentialed CORS requests with the CSRF
+/// header, and no other origin's.
+async fn preflights_are_granted_to_the_board_only(url: &str) {
+    let tls = telepact::client::tls::plain_http_config().expect("a TLS setup");
+    let http = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("client builds");
+    for (origin, granted) in [(BOARD_ORIGIN, true), ("https://evil.example", false)] {
+        let answer = http
+            .request(reqwest::Method::OPTIONS, url)
+            .header("origin", origin)
+            .header("access-control-request-method", "POST")
+            .header(
+                "access-control-request-headers",
+                "content-type, x-csrf-token",
+            )
+            .send()
+            .await
+            .expect("answered");
+        let headers = answer.headers();
+        let allowed = headers.get("access-control-allow-origin");
+        assert_eq!(allowed.is_some_and(|value| value == origin), granted);
+        if granted {
+            assert_eq!(headers["access-control-allow-credentials"], "true");
+        }
+    }
+}
+
 /// A session cookie as the browser sends it back, from the `Set-Cookie` line.
 fn cookie_of(set_cookie: &str) -> String {
     let pair = set_cookie.split(';').next().unwrap_or_default();
@@ -107,7 +136,8 @@ fn cookie_of(set_cookie: &str) -> String {
 
 /// Signed in with `Authorization: Basic`, a caller uses its bearer token, an API key
 /// and the session cookie (with its CSRF header, or over a WebSocket its CSRF
-/// subprotocol) through the gateway, whichever worker answers; the cookie counts only with the CSRF header and from a same-site page, the
+/// subprotocol) through the gateway, whichever worker answers; the board's pages are
+/// granted CORS; the cookie counts only with the CSRF header and from a same-site page, the
 /// session id never reaches the body, and logging out clears the cookie.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn http_credentials_and_cookie_sessions_work_through_the_gateway() {
@@ -170,6 +200,7 @@ async fn http_credentials_and_cookie_sessions_work_through_the_gateway() {
         assert_eq!(me[1]["Ok_"]["userId"], "u-alice", "{me}");
         assert_eq!(me[1]["Ok_"]["method"], "Session", "{me}");
     }
+    preflights_are_granted_to_the_board_only(&url).await;
     let without_csrf = [("cookie", cookie.as_str())];
     let cross_site = [
         ("cookie", cookie.as_str()),

@@ -36,9 +36,13 @@ async fn start(nats_url: &str, redis: &RedisServer, workers: usize) -> (String, 
     .await
 }
 
+/// The one origin whose pages the test services take cookies from, with CORS.
+const BOARD_ORIGIN: &str = "https://board.example.com";
+
 /// [`start`] with the failed-login limits `throttle` and the gateway behind
 /// `trusted_proxies`. The workers trust the gateway's caller addresses and read the HTTP
-/// credentials it forwards, as `run.sh` starts them.
+/// credentials it forwards, as `run.sh` starts them; the pages of [`BOARD_ORIGIN`] may
+/// call with the cookie.
 async fn start_with(
     nats_url: &str,
     redis: &RedisServer,
@@ -67,7 +71,7 @@ async fn start_with(
             .expect("connects");
         let options = nats::WorkerOptions::default()
             .trust_peer_address(true)
-            .header_bridge(CredentialBridge::new(HttpAuthOptions::default()));
+            .header_bridge(CredentialBridge::new(board_pages()));
         started.push(
             nats::serve_with(server, client, SUBJECT, "auth", options)
                 .await
@@ -79,7 +83,7 @@ async fn start_with(
         .expect("connects");
     // As run.sh starts it: HTTP credentials and the caller's address sent on.
     let options = nats::GatewayOptions::default().forward_peer_address(true);
-    let http_auth = HttpAuthOptions::default().trusted_proxies(trusted_proxies);
+    let http_auth = board_pages().trusted_proxies(trusted_proxies);
     let gateway = telepact_auth::http::nats::gateway(
         client,
         SUBJECT,
@@ -89,6 +93,11 @@ async fn start_with(
     )
     .expect("a good subject");
     (serve(gateway).await, started)
+}
+
+/// The HTTP credential options of the test services: cookies from [`BOARD_ORIGIN`].
+fn board_pages() -> HttpAuthOptions {
+    HttpAuthOptions::default().allowed_origins([BOARD_ORIGIN])
 }
 
 /// A client of the gateway at `url` whose connections come from `address`.
