@@ -1,6 +1,6 @@
 //! The HTTP transport: each request is one POST.
 
-use reqwest::header::{CONTENT_TYPE, HeaderMap};
+use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use super::error::ClientError;
 use super::transport::{Transport, TransportError};
@@ -22,6 +22,8 @@ pub struct HttpTransport {
     client: reqwest::Client,
     url: reqwest::Url,
     response_limit: usize,
+    /// Sent with every request; sensitive values, which `Debug` leaves out.
+    headers: HeaderMap,
 }
 
 impl HttpTransport {
@@ -57,6 +59,7 @@ impl HttpTransport {
             client,
             url,
             response_limit: DEFAULT_RESPONSE_LIMIT,
+            headers: HeaderMap::new(),
         })
     }
 
@@ -68,12 +71,24 @@ impl HttpTransport {
             client,
             url: parse(url)?,
             response_limit: DEFAULT_RESPONSE_LIMIT,
+            headers: HeaderMap::new(),
         })
     }
 
     /// Sets the largest response body read, in bytes.
     pub fn response_limit(mut self, bytes: usize) -> Self {
         self.response_limit = bytes;
+        self
+    }
+
+    /// Sends `name: value` with every request: an API key, say, that an adapter such as
+    /// telepact-auth's reads from the transport. The value is marked sensitive (left
+    /// out of `Debug`); a header of the same name that an authoriser sets for a call
+    /// takes its place for that call.
+    #[must_use]
+    pub fn header(mut self, name: HeaderName, mut value: HeaderValue) -> Self {
+        value.set_sensitive(true);
+        self.headers.append(name, value);
         self
     }
 }
@@ -98,9 +113,11 @@ impl Transport for HttpTransport {
         } else {
             "application/json"
         };
-        let pending = self
-            .client
-            .post(self.url.clone())
+        let mut post = self.client.post(self.url.clone());
+        if !self.headers.is_empty() {
+            post = post.headers(self.headers.clone());
+        }
+        let pending = post
             .headers(headers)
             .header(CONTENT_TYPE, content_type)
             .body(request)

@@ -208,3 +208,55 @@ async fn a_response_over_the_limit_is_refused() {
         .expect("within the default limit");
     assert_eq!(body.len(), 2 * 1024 * 1024);
 }
+
+/// Headers given to the transport go with every request, their values out of `Debug`;
+/// one of the same name given for a call (an authoriser's) takes its place.
+#[tokio::test]
+async fn the_transports_headers_go_with_every_request() {
+    use telepact::client::{HttpTransport, Transport};
+    type Seen = Arc<std::sync::Mutex<Vec<(Option<String>, Option<String>)>>>;
+    async fn api(State(seen): State<Seen>, headers: HeaderMap) -> &'static str {
+        let text = |name| {
+            let value = headers.get(name)?;
+            value.to_str().ok().map(str::to_string)
+        };
+        let pair = (text("x-api-key"), text("authorization"));
+        seen.lock().expect("not poisoned").push(pair);
+        r#"[{},{"Ok_":{}}]"#
+    }
+    let seen = Seen::default();
+    let app = Router::new()
+        .route("/api", post(api))
+        .with_state(Arc::clone(&seen));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
+    let url = format!("http://{}/api", listener.local_addr().expect("bound"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let key = header::HeaderValue::from_static("tpk_key");
+    let static_auth = header::HeaderValue::from_static("Bearer static");
+    let transport = HttpTransport::new(&url)
+        .expect("valid URL")
+        .header(header::HeaderName::from_static("x-api-key"), key)
+        .header(header::AUTHORIZATION, static_auth);
+    let shown = format!("{transport:?}");
+    assert!(
+        !shown.contains("tpk_key") && !shown.contains("static"),
+        "{shown}"
+    );
+    let ping = br#"[{},{"fn.ping_":{}}]"#.to_vec();
+    transport.send(ping.clone()).await.expect("answered");
+    let mut per_call = HeaderMap::new();
+    per_call.insert(
+        header::AUTHORIZATION,
+        "Bearer per-call".parse().expect("a value"),
+    );
+    transport
+        .send_with_headers(ping, per_call)
+        .await
+        .expect("answered");
+    let seen = seen.lock().expect("not poisoned").clone();
+    let pair = |auth: &str| (Some("tpk_key".to_string()), Some(auth.to_string()));
+    assert_eq!(seen, [pair("Bearer static"), pair("Bearer per-call")]);
+}
