@@ -260,10 +260,7 @@ async fn a_header_bridge_carries_http_headers_through_the_gateway_both_ways() {
         .await
         .expect("worker subscribes");
     let gateway = serve_gateway_with(&url, SUBJECT, tenant_gateway()).await;
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(telepact::client::tls::plain_http_config().expect("a TLS setup"))
-        .build()
-        .expect("client builds");
+    let http = crate::plain_http_client();
     let call = r#"[{}, {"fn.tenant": {}}]"#;
     for (tenant, other) in [(Some("acme"), None), (None, Some("x-other"))] {
         let mut request = http.post(&gateway).body(call);

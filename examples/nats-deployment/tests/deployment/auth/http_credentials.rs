@@ -29,14 +29,18 @@ impl Answer {
     }
 }
 
-/// POSTs the call `function(argument)` to `url` with the HTTP `headers`.
-async fn post(url: &str, headers: &[(&str, &str)], function: &str, argument: Value) -> Answer {
+/// A `reqwest` client for plain HTTP, as a browser or curl calls the gateway.
+fn plain_http() -> reqwest::Client {
     let tls = telepact::client::tls::plain_http_config().expect("a TLS setup");
-    let http = reqwest::Client::builder()
+    reqwest::Client::builder()
         .tls_backend_preconfigured(tls)
         .build()
-        .expect("client builds");
-    let mut request = http
+        .expect("client builds")
+}
+
+/// POSTs the call `function(argument)` to `url` with the HTTP `headers`.
+async fn post(url: &str, headers: &[(&str, &str)], function: &str, argument: Value) -> Answer {
+    let mut request = plain_http()
         .post(url)
         .body(json!([{}, {function: argument}]).to_string());
     for (name, value) in headers {
@@ -101,11 +105,7 @@ async fn me_over_websocket(url: &str, cookie: &str, csrf: &str) -> Vec<Value> {
 /// The gateway grants the board's pages credentialed CORS requests with the CSRF
 /// header, and no other origin's.
 async fn preflights_are_granted_to_the_board_only(url: &str) {
-    let tls = telepact::client::tls::plain_http_config().expect("a TLS setup");
-    let http = reqwest::Client::builder()
-        .tls_backend_preconfigured(tls)
-        .build()
-        .expect("client builds");
+    let http = plain_http();
     for (origin, granted) in [(BOARD_ORIGIN, true), ("https://evil.example", false)] {
         let answer = http
             .request(reqwest::Method::OPTIONS, url)
