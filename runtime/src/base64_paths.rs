@@ -97,22 +97,43 @@ pub(crate) fn marked_bytes(
     body: &Map<String, Value>,
 ) -> Result<Vec<MarkedBytes>, Base64HeaderError> {
     let mut found = Vec::new();
-    if let Some(paths) = headers.get(HEADER) {
-        let mut walk = Walk {
-            path: Vec::new(),
-            found: &mut found,
-        };
-        match paths {
-            Value::Object(tree) => walk.node(tree, body)?,
-            _ => return Err(walk.error("the header is not an object")),
-        }
-    }
+    walk(headers, body, Some(&mut found))?;
     Ok(found)
+}
+
+/// Whether a JSON message's `@base64_` header fits its body and names base64 text
+/// alone, without keeping what it names: a value's path is copied for each bytes value
+/// found, which from a long list of empty strings deep in a body would be many times
+/// the message's size.
+pub(crate) fn check_marked_bytes(
+    headers: &Headers,
+    body: &Map<String, Value>,
+) -> Result<(), Base64HeaderError> {
+    walk(headers, body, None)
+}
+
+fn walk(
+    headers: &Headers,
+    body: &Map<String, Value>,
+    found: Option<&mut Vec<MarkedBytes>>,
+) -> Result<(), Base64HeaderError> {
+    let Some(paths) = headers.get(HEADER) else {
+        return Ok(());
+    };
+    let mut walk = Walk {
+        path: Vec::new(),
+        found,
+    };
+    match paths {
+        Value::Object(tree) => walk.node(tree, body),
+        _ => Err(walk.error("the header is not an object")),
+    }
 }
 
 struct Walk<'f> {
     path: Vec<String>,
-    found: &'f mut Vec<MarkedBytes>,
+    /// Where to keep what is found; `None` only checks it.
+    found: Option<&'f mut Vec<MarkedBytes>>,
 }
 
 impl Walk<'_> {
@@ -161,10 +182,12 @@ impl Walk<'_> {
                 let bytes = STANDARD
                     .decode(text)
                     .map_err(|_| self.error("the value is not base64"))?;
-                self.found.push(MarkedBytes {
-                    path: self.path.clone(),
-                    bytes,
-                });
+                if let Some(found) = self.found.as_deref_mut() {
+                    found.push(MarkedBytes {
+                        path: self.path.clone(),
+                        bytes,
+                    });
+                }
                 Ok(())
             }
             (Value::Bool(true), _) => Err(self.error("the value is not a string")),
@@ -221,7 +244,9 @@ mod tests {
         let body = tree(json!({"Ok_": {
             "list": ["AAE=", null], "map": {"k": "aGk="}, "union": {"Two": {"data": ""}}
         }}));
-        let found = marked_bytes(&headers.into(), &body).expect("fits");
+        let headers: Headers = headers.into();
+        assert_eq!(check_marked_bytes(&headers, &body), Ok(()));
+        let found = marked_bytes(&headers, &body).expect("fits");
         let at = |path: &[&str], bytes: &[u8]| MarkedBytes {
             path: path.iter().map(|p| p.to_string()).collect(),
             bytes: bytes.to_vec(),
@@ -247,9 +272,10 @@ mod tests {
             (json!(true), "the header is not an object"),
         ];
         for (header, problem) in cases {
-            let headers = tree(json!({ "@base64_": header }));
-            let error = marked_bytes(&headers.into(), &body).expect_err("does not fit");
+            let headers: Headers = tree(json!({ "@base64_": header })).into();
+            let error = marked_bytes(&headers, &body).expect_err("does not fit");
             assert_eq!(error.problem, problem);
+            assert_eq!(check_marked_bytes(&headers, &body), Err(error));
         }
     }
 }

@@ -118,6 +118,11 @@ impl Budget {
         self.values
     }
 
+    /// How many more values may be counted before generation turns tight.
+    pub(crate) fn values_left(&self) -> usize {
+        self.limits.max_values.saturating_sub(self.values)
+    }
+
     /// The room at the current position, without counting a value.
     pub(crate) fn room(&self) -> Room {
         if self.nesting > MAX_NESTING {

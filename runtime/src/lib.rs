@@ -149,5 +149,5 @@ pub use server::{
     middleware_fn, middleware_from_fn,
 };
 pub use telepact_schema as schema;
-pub use validate::{Reason, ValidationFailure};
+pub use validate::{MAX_VALIDATION_FAILURES, Reason, ValidationFailure};
 pub use value_validator::{UnknownType, ValueValidator, validate_value};

@@ -144,6 +144,7 @@ fn unpack_list(items: Vec<Pack>) -> Result<Pack, DecodeError> {
     let Some(Pack::Array(header)) = items.next() else {
         return Err(DecodeError::MalformedPackedList("the header is not a list"));
     };
+    check_header(&header)?;
     let maps = items
         .map(|row| match row {
             Pack::Array(row) => unpack_row(row, &header),
@@ -151,6 +152,34 @@ fn unpack_list(items: Vec<Pack>) -> Result<Pack, DecodeError> {
         })
         .collect::<Result<_, _>>()?;
     Ok(Pack::Array(maps))
+}
+
+/// A header holds field ids alone, as [`pack`] writes it: every row copies its keys, so
+/// a key of any other kind (a long string) would cost its size once per row.
+fn check_header(header: &[Pack]) -> Result<(), DecodeError> {
+    for entry in header.iter().skip(1) {
+        match entry {
+            Pack::Array(nested) if nested.first().is_some_and(is_field_id) => {
+                check_header(nested)?;
+            }
+            Pack::Array(_) => {
+                return Err(DecodeError::MalformedPackedList(
+                    "a nested header's key is not a field id",
+                ));
+            }
+            key if is_field_id(key) => {}
+            _ => {
+                return Err(DecodeError::MalformedPackedList(
+                    "a header's key is not a field id",
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+fn is_field_id(key: &Pack) -> bool {
+    key.as_u64().is_some()
 }
 
 fn unpack_row(row: Vec<Pack>, header: &[Pack]) -> Result<Pack, DecodeError> {
@@ -298,6 +327,28 @@ mod tests {
         ]);
         let expected = Pack::Array(vec![map(vec![(1, Pack::from(true))]), map(vec![])]);
         assert_eq!(unpack(padded), Ok(expected));
+    }
+
+    #[test]
+    fn a_header_holds_field_ids_alone() {
+        let row = Pack::Array(vec![1.into()]);
+        for key in [Pack::from("a long key"), Pack::Nil, Pack::Array(vec![])] {
+            let packed = Pack::Array(vec![
+                ext(17),
+                Pack::Array(vec![Pack::Nil, key]),
+                row.clone(),
+            ]);
+            assert!(
+                matches!(unpack(packed), Err(DecodeError::MalformedPackedList(_))),
+                "a header key is refused before any row is read"
+            );
+        }
+        let nested = Pack::Array(vec![Pack::from(1), Pack::from("k")]);
+        let packed = Pack::Array(vec![ext(17), Pack::Array(vec![Pack::Nil, nested]), row]);
+        assert!(matches!(
+            unpack(packed),
+            Err(DecodeError::MalformedPackedList(_))
+        ));
     }
 
     #[test]

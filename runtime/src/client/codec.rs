@@ -6,6 +6,7 @@ use serde_json::{Map, Value};
 
 use super::binary_state::BinaryState;
 use super::error::{ClientError, InvalidResponse};
+use crate::base64_paths::check_marked_bytes;
 use crate::binary::{
     self, BinaryEncoding, decode_body, encode_request, read_frame, says_packed, write_message_head,
 };
@@ -90,9 +91,7 @@ fn decode_json(bytes: &[u8]) -> Result<Message, InvalidResponse> {
             Message::from_body(headers.into(), body)
         }
     };
-    message
-        .marked_bytes()
-        .map_err(InvalidResponse::Base64Header)?;
+    check_marked_bytes(&message.headers, message.body()).map_err(InvalidResponse::Base64Header)?;
     Ok(message)
 }
 

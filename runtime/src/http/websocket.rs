@@ -58,8 +58,11 @@ where
     };
     // Put there by `serve_with`, for the server's shutdown and the idle limit.
     let control = parts.extensions.get::<SessionControl>().cloned();
+    // The frame limit too: a frame is read whole before its message's size is checked,
+    // and tungstenite's own limit is 16 MiB.
     upgrade
         .max_message_size(limits.bytes)
+        .max_frame_size(limits.bytes)
         .on_upgrade(move |socket| answer_frames(socket, answer, control))
 }
 

@@ -1,51 +1,140 @@
 //! How stubs and verifications match call arguments: a partial match finds the
 //! expected value inside the actual one (objects by key, arrays element by element in
 //! any order); a strict match needs equality.
+//!
+//! A partial match of two arrays compares every element of one with the elements of
+//! the other, so its work grows with the product of their sizes. The mock matches with
+//! a budget of comparisons for each request, and does it under the lock on its records:
+//! without one, a stub and a call of half a million items each would hold every other
+//! call for many minutes.
 
 use serde_json::{Map, Value};
 
-/// Whether every entry of `part` matches the same key of `whole` (a missing key
-/// counts as `null`).
-pub(crate) fn is_sub_map(part: &Map<String, Value>, whole: &Map<String, Value>) -> bool {
-    part.iter()
-        .all(|(key, expected)| contains(expected, whole.get(key).unwrap_or(&Value::Null)))
+/// The most comparisons of two values one request may make while it is matched with
+/// the stubs or the recorded calls: well past what a test suite's calls need (a
+/// verification over a million small recorded calls takes a few million), and a small
+/// fraction of a second.
+pub(crate) const MATCH_STEPS: u64 = 50_000_000;
+
+/// Matching ran past its budget of comparisons.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct OutOfSteps;
+
+/// Matches values while counting the comparisons it makes against a budget.
+#[derive(Debug)]
+pub(crate) struct Matcher {
+    steps_left: u64,
 }
 
-/// Whether `actual` contains `expected`: sub-maps for objects, every expected element
-/// contained in some actual element for arrays, equality otherwise.
-pub(crate) fn contains(expected: &Value, actual: &Value) -> bool {
-    match (expected, actual) {
-        (Value::Object(part), Value::Object(whole)) => is_sub_map(part, whole),
-        (Value::Array(part), Value::Array(whole)) => part
-            .iter()
-            .all(|element| whole.iter().any(|candidate| contains(element, candidate))),
-        _ => json_equal(expected, actual),
+impl Matcher {
+    /// A matcher allowed `steps` comparisons.
+    pub(crate) fn with_steps(steps: u64) -> Self {
+        Matcher { steps_left: steps }
     }
-}
 
-/// JSON equality where `1` equals `1.0`.
-pub(crate) fn json_equal(a: &Value, b: &Value) -> bool {
-    match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => match (x.as_u64(), y.as_u64()) {
-                (Some(x), Some(y)) => x == y,
-                _ => x.as_f64() == y.as_f64(),
-            },
-        },
-        (Value::Array(x), Value::Array(y)) => {
-            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_equal(a, b))
+    fn step(&mut self) -> Result<(), OutOfSteps> {
+        self.steps_left = self.steps_left.checked_sub(1).ok_or(OutOfSteps)?;
+        Ok(())
+    }
+
+    /// Whether every entry of `part` matches the same key of `whole` (a missing key
+    /// counts as `null`).
+    pub(crate) fn is_sub_map(
+        &mut self,
+        part: &Map<String, Value>,
+        whole: &Map<String, Value>,
+    ) -> Result<bool, OutOfSteps> {
+        for (key, expected) in part {
+            if !self.contains(expected, whole.get(key).unwrap_or(&Value::Null))? {
+                return Ok(false);
+            }
         }
-        (Value::Object(x), Value::Object(y)) => maps_equal(x, y),
-        _ => a == b,
+        Ok(true)
+    }
+
+    /// Whether `actual` contains `expected`: sub-maps for objects, every expected
+    /// element contained in some actual element for arrays, equality otherwise.
+    pub(crate) fn contains(
+        &mut self,
+        expected: &Value,
+        actual: &Value,
+    ) -> Result<bool, OutOfSteps> {
+        self.step()?;
+        match (expected, actual) {
+            (Value::Object(part), Value::Object(whole)) => self.is_sub_map(part, whole),
+            (Value::Array(part), Value::Array(whole)) => {
+                'elements: for element in part {
+                    for candidate in whole {
+                        if self.contains(element, candidate)? {
+                            continue 'elements;
+                        }
+                    }
+                    return Ok(false);
+                }
+                Ok(true)
+            }
+            _ => self.equal(expected, actual),
+        }
+    }
+
+    /// JSON equality where `1` equals `1.0`.
+    pub(crate) fn equal(&mut self, a: &Value, b: &Value) -> Result<bool, OutOfSteps> {
+        self.step()?;
+        match (a, b) {
+            (Value::Number(x), Value::Number(y)) => Ok(numbers_equal(x, y)),
+            (Value::Array(x), Value::Array(y)) => {
+                if x.len() != y.len() {
+                    return Ok(false);
+                }
+                for (a, b) in x.iter().zip(y) {
+                    if !self.equal(a, b)? {
+                        return Ok(false);
+                    }
+                }
+                Ok(true)
+            }
+            (Value::Object(x), Value::Object(y)) => self.maps_equal(x, y),
+            _ => Ok(a == b),
+        }
+    }
+
+    /// [`equal`](Self::equal) for two objects.
+    pub(crate) fn maps_equal(
+        &mut self,
+        x: &Map<String, Value>,
+        y: &Map<String, Value>,
+    ) -> Result<bool, OutOfSteps> {
+        if x.len() != y.len() {
+            return Ok(false);
+        }
+        for (key, a) in x {
+            let Some(b) = y.get(key) else {
+                return Ok(false);
+            };
+            if !self.equal(a, b)? {
+                return Ok(false);
+            }
+        }
+        Ok(true)
     }
 }
 
-/// [`json_equal`] for two objects.
-pub(crate) fn maps_equal(x: &Map<String, Value>, y: &Map<String, Value>) -> bool {
-    x.len() == y.len()
-        && x.iter()
-            .all(|(k, v)| y.get(k).is_some_and(|w| json_equal(v, w)))
+fn numbers_equal(x: &serde_json::Number, y: &serde_json::Number) -> bool {
+    match (x.as_i64(), y.as_i64()) {
+        (Some(x), Some(y)) => x == y,
+        _ => match (x.as_u64(), y.as_u64()) {
+            (Some(x), Some(y)) => x == y,
+            _ => x.as_f64() == y.as_f64(),
+        },
+    }
+}
+
+/// [`Matcher::is_sub_map`] without a budget, for the test client: both sides are the
+/// test's own expectation and the answer to its call, not a stranger's input.
+pub(crate) fn is_sub_map(part: &Map<String, Value>, whole: &Map<String, Value>) -> bool {
+    Matcher::with_steps(u64::MAX)
+        .is_sub_map(part, whole)
+        .unwrap_or(false)
 }
 
 #[cfg(test)]
@@ -53,6 +142,10 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+
+    fn contains(expected: &Value, actual: &Value) -> bool {
+        Matcher::with_steps(MATCH_STEPS).contains(expected, actual) == Ok(true)
+    }
 
     #[test]
     fn arrays_match_elements_in_any_order() {
@@ -78,6 +171,24 @@ mod tests {
 
     #[test]
     fn booleans_are_not_numbers() {
-        assert!(!json_equal(&json!(true), &json!(1)));
+        assert!(!contains(&json!(true), &json!(1)));
+    }
+
+    #[test]
+    fn the_budget_counts_every_comparison() {
+        // The lists, then each of the three expected items against all three actual
+        // ones (its match is the last), each pair taking two steps (contains, equal).
+        let expected = json!([0, 0, 0]);
+        let actual = json!([1, 1, 0]);
+        assert_eq!(
+            Matcher::with_steps(19).contains(&expected, &actual),
+            Ok(true)
+        );
+        assert_eq!(
+            Matcher::with_steps(18).contains(&expected, &actual),
+            Err(OutOfSteps)
+        );
+        let long = json!([[1, 2, 3]]);
+        assert_eq!(Matcher::with_steps(2).equal(&long, &long), Err(OutOfSteps));
     }
 }

@@ -33,7 +33,12 @@
 //! The mock keeps every call for `fn.verify_` and every stub until cleared, within
 //! [`MockOptions::memory_limit`]: a call or stub past it is answered `ErrorUnknown_`
 //! (the log says why) and not kept, so a mock open to a network cannot be made to
-//! hold more.
+//! hold more. Matching compares every element of a stub's array with the call's, so
+//! one request may make at most 50 million comparisons while it is matched with the
+//! stubs or the recorded calls; past that it is answered `ErrorUnknown_` too (a call
+//! is kept all the same), rather than hold every other call behind it. A failed
+//! verification lists the first 4 MiB of recorded calls, as the memory limit counts
+//! them, not all of them.
 
 mod footprint;
 mod matching;
@@ -52,7 +57,7 @@ use crate::message::{Headers, Message};
 use crate::router::{FunctionRouter, HandlerError};
 use crate::server::{Authenticated, BuildError, Response, Server};
 pub(crate) use matching::is_sub_map;
-use state::{MemoryFull, MockState};
+use state::{MockState, Refused};
 use telepact_schema::ShortestDepths;
 
 /// How a [`MockServer`] answers calls no stub matches, and what it generates.
@@ -192,7 +197,7 @@ type Shared = Arc<Mutex<MockState>>;
 type MockFunction = fn(
     &mut MockState,
     &Map<String, serde_json::Value>,
-) -> Result<Map<String, serde_json::Value>, MemoryFull>;
+) -> Result<Map<String, serde_json::Value>, Refused>;
 
 /// Runs `answer` on the state; a panic in an earlier call does not lose the stubs.
 fn with_state<T>(state: &Shared, answer: impl FnOnce(&mut MockState) -> T) -> T {
@@ -211,7 +216,7 @@ fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> Functio
     }
     let mock_functions: [(&str, MockFunction); 6] = [
         ("fn.createStub_", |s, p| s.create_stub(p)),
-        ("fn.verify_", |s, p| Ok(s.verify(p))),
+        ("fn.verify_", |s, p| s.verify(p)),
         ("fn.verifyNoMoreInteractions_", |s, _| {
             Ok(s.verify_no_more_interactions())
         }),

@@ -6,7 +6,7 @@ use telepact_schema::Schema;
 
 use super::MockOptions;
 use super::footprint;
-use super::matching::{is_sub_map, maps_equal};
+use super::matching::{MATCH_STEPS, Matcher, OutOfSteps};
 use super::verify::{Call, Times, ok, one_entry, verify, verify_no_more_interactions};
 use crate::base64_paths::Base64Paths;
 use crate::message::{Headers, Message};
@@ -26,27 +26,44 @@ struct Stub {
 }
 
 impl Stub {
-    fn matches(&self, function: &str, argument: &Map<String, Value>) -> bool {
+    fn matches(
+        &self,
+        function: &str,
+        argument: &Map<String, Value>,
+        matcher: &mut Matcher,
+    ) -> Result<bool, OutOfSteps> {
         if self.remaining == Some(0) || self.function != function {
-            return false;
+            return Ok(false);
         }
         if self.strict {
-            maps_equal(&self.argument, argument)
+            matcher.maps_equal(&self.argument, argument)
         } else {
-            is_sub_map(&self.argument, argument)
+            matcher.is_sub_map(&self.argument, argument)
         }
     }
 }
 
-/// A call or stub would take the mock's records past
-/// [`MockOptions::memory_limit`]: the server answers `ErrorUnknown_` and logs this.
+/// Why the mock answers a call `ErrorUnknown_`; the server logs it with the case id.
 #[derive(Debug, thiserror::Error)]
-#[error(
-    "the mock's memory limit ({limit} bytes of recorded calls and stubs) is reached; \
-     fn.clearCalls_ and fn.clearStubs_ make room"
-)]
-pub(crate) struct MemoryFull {
-    limit: usize,
+pub(crate) enum Refused {
+    /// A call or stub would take the records past [`MockOptions::memory_limit`].
+    #[error(
+        "the mock's memory limit ({limit} bytes of recorded calls and stubs) is reached; \
+         fn.clearCalls_ and fn.clearStubs_ make room"
+    )]
+    MemoryFull { limit: usize },
+    /// Matching the request with the stubs or the recorded calls ran past its budget.
+    #[error(
+        "matching the request with the stubs or the recorded calls took more than \
+         {MATCH_STEPS} comparisons of their values; the mock gave up"
+    )]
+    MatchTooLong,
+}
+
+impl From<OutOfSteps> for Refused {
+    fn from(OutOfSteps: OutOfSteps) -> Self {
+        Refused::MatchTooLong
+    }
 }
 
 /// Everything a mock remembers between calls.
@@ -81,10 +98,10 @@ impl MockState {
     }
 
     /// Refuses `cost` more bytes when they would not fit within the memory limit.
-    fn check_room(&self, cost: usize) -> Result<(), MemoryFull> {
+    fn check_room(&self, cost: usize) -> Result<(), Refused> {
         let used = self.stubs_cost + self.calls_cost;
         if used.saturating_add(cost) > self.memory_limit {
-            return Err(MemoryFull {
+            return Err(Refused::MemoryFull {
                 limit: self.memory_limit,
             });
         }
@@ -95,7 +112,7 @@ impl MockState {
     pub(crate) fn create_stub(
         &mut self,
         payload: &Map<String, Value>,
-    ) -> Result<Map<String, Value>, MemoryFull> {
+    ) -> Result<Map<String, Value>, Refused> {
         let count = payload.get("count!").and_then(Value::as_i64);
         let remaining = match count {
             None => None,
@@ -134,17 +151,29 @@ impl MockState {
     }
 
     /// `fn.verify_`.
-    pub(crate) fn verify(&mut self, payload: &Map<String, Value>) -> Map<String, Value> {
+    pub(crate) fn verify(
+        &mut self,
+        payload: &Map<String, Value>,
+    ) -> Result<Map<String, Value>, Refused> {
         let call = payload.get("call").and_then(Value::as_object);
         let Some((function, argument)) =
             call.and_then(|c| c.iter().find(|(k, _)| k.starts_with("fn.")))
         else {
-            return invalid_argument("fn.verify_", "call", object_expected());
+            return Ok(invalid_argument("fn.verify_", "call", object_expected()));
         };
         let argument = argument.as_object().cloned().unwrap_or_default();
         let times = Times::from_json(payload.get("count!"));
         let strict = flag(payload, "strictMatch!");
-        verify(&mut self.calls, function, &argument, strict, times)
+        let mut matcher = Matcher::with_steps(MATCH_STEPS);
+        let verified = verify(
+            &mut self.calls,
+            function,
+            &argument,
+            strict,
+            times,
+            &mut matcher,
+        );
+        Ok(verified?)
     }
 
     /// `fn.verifyNoMoreInteractions_`.
@@ -174,16 +203,32 @@ impl MockState {
         ok()
     }
 
+    /// The newest stub that answers a call of `function` with `argument`.
+    fn matching_stub(
+        &mut self,
+        function: &str,
+        argument: &Map<String, Value>,
+    ) -> Result<Option<&mut Stub>, OutOfSteps> {
+        let mut matcher = Matcher::with_steps(MATCH_STEPS);
+        for stub in self.stubs.iter_mut().rev() {
+            if stub.matches(function, argument, &mut matcher)? {
+                return Ok(Some(stub));
+            }
+        }
+        Ok(None)
+    }
+
     /// A call of one of the schema's functions: recorded, then answered by the newest
     /// matching stub (its result completed with generated required fields), by a
     /// generated `Ok_` when generation is on, or with `ErrorNoMatchingStub_`. A call
-    /// the records have no room for is neither recorded nor answered.
+    /// the records have no room for is neither recorded nor answered; one whose
+    /// matching runs out of steps is recorded, not answered.
     pub(crate) fn answer(
         &mut self,
         schema: &Schema,
         options: &MockOptions,
         request: &Message,
-    ) -> Result<Message, MemoryFull> {
+    ) -> Result<Message, Refused> {
         let function = request.target().to_string();
         let no_argument = Map::new();
         // Borrowed: a call refused for room is not copied, an accepted one once.
@@ -203,11 +248,7 @@ impl MockState {
                 Map::new(),
             ));
         };
-        let stub = self
-            .stubs
-            .iter_mut()
-            .rev()
-            .find(|stub| stub.matches(&function, argument));
+        let stub = self.matching_stub(&function, argument)?;
         let wants_binary = request.headers.contains_key("@bin_");
         if let Some(stub) = stub {
             if let Some(remaining) = stub.remaining.as_mut() {

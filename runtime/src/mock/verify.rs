@@ -2,7 +2,8 @@
 
 use serde_json::{Map, Value, json};
 
-use super::matching::{is_sub_map, maps_equal};
+use super::footprint;
+use super::matching::{Matcher, OutOfSteps};
 
 /// One call the mock received.
 #[derive(Debug, Clone)]
@@ -55,26 +56,33 @@ impl Times {
 }
 
 /// Counts the calls of `function` matching `argument` (marking them verified) and
-/// answers `Ok_` or `ErrorVerificationFailure`.
+/// answers `Ok_` or `ErrorVerificationFailure`. A matcher out of steps marks none.
 pub(crate) fn verify(
     calls: &mut [Call],
     function: &str,
     argument: &Map<String, Value>,
     strict: bool,
     times: Times,
-) -> Map<String, Value> {
-    let mut found: i64 = 0;
-    for call in calls.iter_mut().filter(|c| c.function == function) {
+    matcher: &mut Matcher,
+) -> Result<Map<String, Value>, OutOfSteps> {
+    let mut matching = Vec::new();
+    for (index, call) in calls.iter().enumerate() {
+        if call.function != function {
+            continue;
+        }
         let matched = if strict {
-            maps_equal(&call.argument, argument)
+            matcher.maps_equal(&call.argument, argument)?
         } else {
-            is_sub_map(argument, &call.argument)
+            matcher.is_sub_map(argument, &call.argument)?
         };
         if matched {
-            call.verified = true;
-            found += 1;
+            matching.push(index);
         }
     }
+    for &index in &matching {
+        calls[index].verified = true;
+    }
+    let found = i64::try_from(matching.len()).unwrap_or(i64::MAX);
     let failure = match times {
         Times::Exact(n) if found > n => Some("TooManyMatchingCalls"),
         Times::Exact(n) if found < n => Some("TooFewMatchingCalls"),
@@ -83,28 +91,57 @@ pub(crate) fn verify(
         _ => None,
     };
     let Some(failure) = failure else {
-        return ok();
+        return Ok(ok());
     };
-    let all_calls: Vec<Value> = calls.iter().map(Call::to_json).collect();
+    let all_calls = listed(calls.iter());
     let reason =
         json!({failure: {"wanted": times.to_json(), "found": found, "allCalls": all_calls}});
-    one_entry("ErrorVerificationFailure", json!({ "reason": reason }))
+    Ok(one_entry(
+        "ErrorVerificationFailure",
+        json!({ "reason": reason }),
+    ))
 }
 
 /// `Ok_` when every call was verified, else the unverified ones.
 pub(crate) fn verify_no_more_interactions(calls: &[Call]) -> Map<String, Value> {
-    let unverified: Vec<Value> = calls
-        .iter()
-        .filter(|c| !c.verified)
-        .map(Call::to_json)
-        .collect();
-    if unverified.is_empty() {
+    let mut unverified = calls.iter().filter(|c| !c.verified).peekable();
+    if unverified.peek().is_none() {
         return ok();
     }
     one_entry(
         "ErrorVerificationFailure",
-        json!({ "additionalUnverifiedCalls": unverified }),
+        json!({ "additionalUnverifiedCalls": listed(unverified) }),
     )
+}
+
+/// The most bytes of recorded calls, as the mock counts them against its memory limit,
+/// that one failed verification lists: the records may hold hundreds of MiB, and a
+/// request of a few bytes should not copy them all into its answer.
+pub(crate) const LISTED_CALLS_BYTES: usize = 4 * 1024 * 1024;
+
+/// The first of `calls`, up to [`LISTED_CALLS_BYTES`] of them, as `_ext.Call_` values.
+fn listed<'c>(calls: impl Iterator<Item = &'c Call>) -> Vec<Value> {
+    let mut room = LISTED_CALLS_BYTES;
+    let mut listed = Vec::new();
+    let mut left_out = 0_usize;
+    for call in calls {
+        let cost = footprint::of_record(&call.function, &[&call.argument]);
+        match room.checked_sub(cost) {
+            Some(rest) if left_out == 0 => {
+                room = rest;
+                listed.push(call.to_json());
+            }
+            _ => left_out += 1,
+        }
+    }
+    if left_out > 0 {
+        tracing::warn!(
+            listed = listed.len(),
+            left_out,
+            "a failed verification lists the first recorded calls only"
+        );
+    }
+    listed
 }
 
 pub(crate) fn ok() -> Map<String, Value> {

@@ -227,11 +227,15 @@ impl<'a> Generator<'a> {
 
     /// The length of the next collection (0 once generation is tight).
     pub(crate) fn collection_length(&mut self) -> u32 {
-        if self.generous() {
-            self.random.next_collection_length()
-        } else {
-            0
+        if !self.generous() {
+            return 0;
         }
+        // Items past the value budget would all be tight, and the options may ask for
+        // millions: the first of them turns the rest of the value tight, and is the last.
+        let left = u32::try_from(self.budget.values_left()).unwrap_or(u32::MAX);
+        self.random
+            .next_collection_length()
+            .min(left.saturating_add(1))
     }
 
     /// Generates the payload of a definition that may recur.

@@ -24,7 +24,9 @@ use crate::codec::{self, Encoding};
 use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
-use crate::validate::{FunctionEntry, Selector, ValidationFailure, Validator, check_headers};
+use crate::validate::{
+    FunctionEntry, Selector, ValidationFailure, Validator, check_headers, without_repeats,
+};
 
 impl Server {
     /// Processes one request message (JSON bytes) into a response.
@@ -321,7 +323,8 @@ impl Inner {
             let select = request
                 .header("@select_")
                 .and_then(Value::as_object)
-                .cloned();
+                .cloned()
+                .map(without_repeats);
             let skip_result_validation = request.header("@unsafe_") == Some(&Value::Bool(true));
 
             let mut result = match self.route(request, &function.name, deadline).await {

@@ -119,7 +119,8 @@ pub struct MatchingCalls {
     pub wanted: Times,
     /// How many recorded calls matched.
     pub found: i64,
-    /// Every call the mock recorded, oldest first, each `{"fn.x": {..argument..}}`.
+    /// The calls the mock recorded, oldest first, each `{"fn.x": {..argument..}}`: all
+    /// of them, or as many as fit in 4 MiB when the records hold more.
     #[serde(rename = "allCalls")]
     pub all_calls: Vec<Value>,
 }

@@ -83,6 +83,25 @@ impl Reason {
     }
 }
 
+/// The most failures one validation reports: the first ones in the order of the walk.
+///
+/// The rest of the value is still checked, but nothing more is recorded, so a large
+/// invalid message cannot make an answer, and the memory that builds it, many times its
+/// own size. The reference libraries report every failure; no conformance vector comes
+/// near this many.
+pub const MAX_VALIDATION_FAILURES: usize = 100;
+
+/// Records the failure `make` builds, unless `failures` already holds
+/// [`MAX_VALIDATION_FAILURES`]; then nothing is built.
+pub(crate) fn record(
+    failures: &mut Vec<ValidationFailure>,
+    make: impl FnOnce() -> ValidationFailure,
+) {
+    if failures.len() < MAX_VALIDATION_FAILURES {
+        failures.push(make());
+    }
+}
+
 /// One failure: where (keys and array indices from the validated root) and why.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ValidationFailure {

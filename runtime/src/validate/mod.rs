@@ -14,12 +14,12 @@ mod write;
 
 pub(crate) use compiled::{Compiled, FieldSet, FunctionEntry, TagSet};
 pub(crate) use failure::cases_json;
-pub use failure::{Reason, ValidationFailure};
+pub use failure::{MAX_VALIDATION_FAILURES, Reason, ValidationFailure};
 pub(crate) use headers::check_headers;
 pub(crate) use keys::MapKeys;
 pub(crate) use possible_select::possible_select;
 pub(crate) use read::{JSON_NESTING_LIMIT, NotRead, read_checked, readable};
-pub(crate) use select::Selector;
+pub(crate) use select::{Selector, without_repeats};
 pub(crate) use value::Validator;
 pub(crate) use write::{
     Expect, KeyText, NotWritten, write_result, write_result_binary, write_value,

@@ -1,11 +1,13 @@
 //! `_ext.Select_`: checking a selection against what a function may select, and
 //! applying a selection to a validated result.
 
+use std::collections::HashSet;
+
 use serde_json::{Map, Value};
 use telepact_schema::{TypeKind, json_type_name};
 
 use super::compiled::{Compiled, FieldSet, TagSet};
-use super::failure::{Reason, ValidationFailure};
+use super::failure::{Reason, ValidationFailure, record};
 
 /// Checks `given` is a sub-shape of `possible`: objects may only use keys `possible` has,
 /// arrays may only hold elements `possible` lists. Paths are relative to `given`.
@@ -22,11 +24,13 @@ pub(crate) fn check_select(
             };
             for (i, item) in items.iter().enumerate() {
                 if !allowed.contains(item) {
-                    let mut at = path.clone();
-                    at.push(Value::from(i));
-                    failures.push(ValidationFailure {
-                        path: at,
-                        reason: Reason::ArrayElementDisallowed,
+                    record(failures, || {
+                        let mut at = path.clone();
+                        at.push(Value::from(i));
+                        ValidationFailure {
+                            path: at,
+                            reason: Reason::ArrayElementDisallowed,
+                        }
                     });
                 }
             }
@@ -39,7 +43,7 @@ pub(crate) fn check_select(
                 path.push(Value::String(key.clone()));
                 match allowed.get(key) {
                     Some(section) => check_select(path, item, section, failures),
-                    None => failures.push(ValidationFailure {
+                    None => record(failures, || ValidationFailure {
                         path: path.clone(),
                         reason: Reason::ObjectKeyDisallowed,
                     }),
@@ -57,13 +61,43 @@ fn type_unexpected(
     expected: &'static str,
     failures: &mut Vec<ValidationFailure>,
 ) {
-    failures.push(ValidationFailure {
+    record(failures, || ValidationFailure {
         path: path.to_vec(),
         reason: Reason::TypeUnexpected {
             actual: json_type_name(given),
             expected,
         },
     });
+}
+
+/// A checked `@select_` with each list of names given once. A list may repeat a name,
+/// and applying it costs its length for every field of every value it selects from:
+/// without repeats a list is no longer than its type's fields.
+pub(crate) fn without_repeats(mut select: Map<String, Value>) -> Map<String, Value> {
+    for value in select.values_mut() {
+        match value {
+            Value::Array(names) => remove_repeats(names),
+            Value::Object(by_tag) => by_tag
+                .values_mut()
+                .filter_map(Value::as_array_mut)
+                .for_each(remove_repeats),
+            _ => {}
+        }
+    }
+    select
+}
+
+fn remove_repeats(names: &mut Vec<Value>) {
+    if names.len() < 2 {
+        return;
+    }
+    let mut seen = HashSet::with_capacity(names.len());
+    let first_times: Vec<bool> = names
+        .iter()
+        .map(|name| seen.insert(name.as_str()))
+        .collect();
+    let mut first_times = first_times.into_iter();
+    names.retain(|_| first_times.next().unwrap_or(true));
 }
 
 /// Removes from a validated result every struct field and union payload field the

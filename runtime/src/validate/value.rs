@@ -7,7 +7,7 @@ use telepact_schema::{FunctionId, TypeExpr, TypeKind, json_type_name};
 use crate::base64_paths::Base64Paths;
 
 use super::compiled::{Compiled, FieldSet, TagSet};
-use super::failure::{Reason, ValidationFailure};
+use super::failure::{MAX_VALIDATION_FAILURES, Reason, ValidationFailure, record};
 use super::select::check_select;
 
 /// One step of the path from the validated root to the current value.
@@ -85,13 +85,11 @@ impl<'s, 'v> Validator<'s, 'v> {
 
     /// Records a failure at the current path plus `extra`.
     pub(crate) fn fail(&mut self, extra: &[Seg<'_>], reason: Reason) {
-        let path = self
-            .path
-            .iter()
-            .chain(extra.iter())
-            .map(|s| s.to_json())
-            .collect();
-        self.failures.push(ValidationFailure { path, reason });
+        let path = &self.path;
+        record(&mut self.failures, || ValidationFailure {
+            path: path.iter().chain(extra).map(|s| s.to_json()).collect(),
+            reason,
+        });
     }
 
     pub(crate) fn compiled(&self) -> &'s Compiled {
@@ -253,17 +251,23 @@ impl<'s, 'v> Validator<'s, 'v> {
         actual: &Map<String, Value>,
         at: usize,
     ) {
+        if at >= MAX_VALIDATION_FAILURES {
+            return;
+        }
         let path: Vec<Value> = self.path.iter().map(|s| s.to_json()).collect();
         let missing = fields.fields.iter().filter(|f| {
             !f.optional && !actual.contains_key(&f.key) && !omitted_by(selected, &f.key)
         });
+        // They go before the failures of the fields present, and the list keeps its bound.
         let missing: Vec<ValidationFailure> = missing
+            .take(MAX_VALIDATION_FAILURES - at)
             .map(|f| ValidationFailure {
                 path: path.clone(),
                 reason: Reason::RequiredObjectKeyMissing { key: f.key.clone() },
             })
             .collect();
         self.failures.splice(at..at, missing);
+        self.failures.truncate(MAX_VALIDATION_FAILURES);
     }
 
     /// Validates a union value `{tag: {..fields..}}`.
@@ -343,10 +347,11 @@ impl<'s, 'v> Validator<'s, 'v> {
         check_select(&mut Vec::new(), value, possible, &mut failures);
         let base: Vec<Value> = self.path.iter().map(|s| s.to_json()).collect();
         for mut failure in failures {
-            let mut path = base.clone();
-            path.append(&mut failure.path);
-            failure.path = path;
-            self.failures.push(failure);
+            record(&mut self.failures, || {
+                let mut path = base.clone();
+                path.append(&mut failure.path);
+                ValidationFailure { path, ..failure }
+            });
         }
     }
 

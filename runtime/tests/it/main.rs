@@ -8,6 +8,7 @@ mod log_capture;
 #[path = "support/vectors.rs"]
 mod vectors;
 
+mod amplification;
 mod authorise_bearer;
 mod authorise_cache;
 mod authorise_loopback;

@@ -1,0 +1,199 @@
+//! A request cannot make its answer, or the work and memory behind it, grow far past
+//! its own size: failures are reported up to a limit, the mock's matching has a budget
+//! and a failed verification lists only some of the calls.
+
+use serde_json::{Value, json};
+use telepact::mock::{MockOptions, MockServer};
+use telepact::schema::Schema;
+use telepact::{FunctionRouter, HandlerError, MAX_VALIDATION_FAILURES, Message, Server};
+
+const SCHEMA: &str = r#"[
+  {"struct.Item": {"id": "integer", "name!": "string"}},
+  {"fn.echo": {"items": ["struct.Item"]}, "->": [{"Ok_": {"items": ["struct.Item"]}}]},
+  {"fn.put": {"xs": ["integer"], "note!": "string"}, "->": [{"Ok_": {}}]}
+]"#;
+
+fn schema() -> Schema {
+    Schema::from_text(SCHEMA).expect("schema loads")
+}
+
+fn server() -> Server {
+    let router = FunctionRouter::new().route("fn.echo", |request: Message| async move {
+        let payload = request.payload().cloned().unwrap_or_default();
+        Ok::<_, HandlerError>(Message::new(Default::default(), "Ok_", payload))
+    });
+    Server::builder(schema(), router)
+        .auth_required(false)
+        .build()
+        .expect("server builds")
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime starts")
+}
+
+/// The answer's body entry `(tag, payload)`, and the answer's size.
+fn answer(
+    rt: &tokio::runtime::Runtime,
+    process: impl Future<Output = Vec<u8>>,
+) -> (String, Value, usize) {
+    let bytes = rt.block_on(process);
+    let message: Value = serde_json::from_slice(&bytes).expect("the answer is JSON");
+    let (tag, payload) = message[1]
+        .as_object()
+        .and_then(|body| body.iter().next())
+        .expect("the answer has a body entry");
+    (tag.clone(), payload.clone(), bytes.len())
+}
+
+fn paths(payload: &Value) -> Vec<Value> {
+    payload["cases"]
+        .as_array()
+        .expect("a list of cases")
+        .iter()
+        .map(|case| case["path"].clone())
+        .collect()
+}
+
+#[test]
+fn a_body_of_many_failures_reports_the_first_hundred() {
+    let (server, rt) = (server(), runtime());
+    // Every item lacks its required `id`: one failure for each 3 bytes of request.
+    let items = vec![json!({}); 300_000];
+    let request = serde_json::to_vec(&json!([{}, {"fn.echo": {"items": items}}])).expect("JSON");
+    let (tag, payload, size) = answer(&rt, async { server.process(&request).await.bytes });
+    assert_eq!(tag, "ErrorInvalidRequestBody_");
+    let expected: Vec<Value> = (0..MAX_VALIDATION_FAILURES)
+        .map(|index| json!(["fn.echo", "items", index]))
+        .collect();
+    assert_eq!(paths(&payload), expected, "the first failures, in order");
+    assert!(
+        size < request.len() / 10,
+        "{size} bytes answer {} bytes",
+        request.len()
+    );
+}
+
+#[test]
+fn a_selection_of_many_failures_reports_the_first_hundred() {
+    let (server, rt) = (server(), runtime());
+    // `fn.ping_` selects nothing, so each `0,` of the list is a failure.
+    let zeros = vec![0; 400_000];
+    let request =
+        serde_json::to_vec(&json!([{"@select_": {"->": {"Ok_": zeros}}}, {"fn.ping_": {}}]))
+            .expect("JSON");
+    let (tag, payload, size) = answer(&rt, async { server.process(&request).await.bytes });
+    assert_eq!(tag, "ErrorInvalidRequestHeaders_");
+    assert_eq!(paths(&payload).len(), MAX_VALIDATION_FAILURES);
+    assert_eq!(paths(&payload)[99], json!(["@select_", "->", "Ok_", 99]));
+    assert!(
+        size < request.len() / 10,
+        "{size} bytes answer {} bytes",
+        request.len()
+    );
+}
+
+#[test]
+fn missing_fields_come_first_and_the_list_keeps_its_limit() {
+    let (server, rt) = (server(), runtime());
+    // The struct's own failure (the missing `id`) goes before those of its fields.
+    let items: Vec<Value> = (0..200).map(|_| json!({"name!": 1})).collect();
+    let request = serde_json::to_vec(&json!([{}, {"fn.echo": {"items": items}}])).expect("JSON");
+    let (_, payload, _) = answer(&rt, async { server.process(&request).await.bytes });
+    let found = paths(&payload);
+    assert_eq!(found.len(), MAX_VALIDATION_FAILURES);
+    assert_eq!(found[0], json!(["fn.echo", "items", 0]));
+    assert_eq!(found[1], json!(["fn.echo", "items", 0, "name!"]));
+    assert_eq!(found[99], json!(["fn.echo", "items", 49, "name!"]));
+}
+
+#[test]
+fn repeated_names_in_a_selection_select_as_one() {
+    let (server, rt) = (server(), runtime());
+    let names = vec!["name!"; 1000];
+    let items = json!([{"id": 1, "name!": "a"}, {"id": 2}]);
+    let request = serde_json::to_vec(&json!([
+        {"@select_": {"struct.Item": names}},
+        {"fn.echo": {"items": items}}
+    ]))
+    .expect("JSON");
+    let (tag, payload, _) = answer(&rt, async { server.process(&request).await.bytes });
+    assert_eq!(tag, "Ok_");
+    assert_eq!(payload, json!({"items": [{"name!": "a"}, {}]}));
+}
+
+fn mock() -> MockServer {
+    MockServer::new(&schema(), MockOptions::default()).expect("the mock builds")
+}
+
+async fn call(mock: &MockServer, message: Value) -> Vec<u8> {
+    let bytes = serde_json::to_vec(&message).expect("JSON");
+    mock.process(&bytes).await.bytes
+}
+
+#[test]
+fn the_mock_gives_up_on_a_match_past_its_budget_and_answers_the_next_call() {
+    let (mock, rt) = (mock(), runtime());
+    // Every element of the stub's list is compared with all the call's before its
+    // match, the last: 12,000 squared comparisons, past the budget of 50 million.
+    let size = 12_000;
+    let stub_items = vec![0; size];
+    let mut call_items = vec![1; size];
+    call_items[size - 1] = 0;
+    let stub = json!([{}, {"fn.createStub_": {"stub": {"fn.put": {"xs": stub_items}, "->": {"Ok_": {}}}}}]);
+    let (tag, _, _) = answer(&rt, call(&mock, stub));
+    assert_eq!(tag, "Ok_");
+    let (tag, _, _) = answer(
+        &rt,
+        call(&mock, json!([{}, {"fn.put": {"xs": call_items}}])),
+    );
+    assert_eq!(tag, "ErrorUnknown_");
+    // A smaller call is matched as before, and the mock answers by the stub.
+    let (tag, payload, _) = answer(&rt, call(&mock, json!([{}, {"fn.put": {"xs": [1, 0]}}])));
+    assert_eq!((tag.as_str(), payload), ("Ok_", json!({})));
+}
+
+#[test]
+fn a_failed_verification_lists_the_first_calls_up_to_four_mebibytes() {
+    let (mock, rt) = (mock(), runtime());
+    let note = "x".repeat(100_000);
+    for _ in 0..60 {
+        let (tag, _, _) = answer(
+            &rt,
+            call(&mock, json!([{}, {"fn.put": {"xs": [], "note!": note}}])),
+        );
+        assert_eq!(tag, "Ok_");
+    }
+    let verify =
+        json!([{}, {"fn.verify_": {"call": {"fn.put": {}}, "count!": {"Exact": {"times": 0}}}}]);
+    let (tag, payload, size) = answer(&rt, call(&mock, verify));
+    assert_eq!(tag, "ErrorVerificationFailure");
+    let failure = &payload["reason"]["TooManyMatchingCalls"];
+    assert_eq!(failure["found"], json!(60), "every call is counted");
+    let listed = failure["allCalls"].as_array().expect("a list").len();
+    assert!((30..60).contains(&listed), "{listed} calls listed");
+    assert!(size <= 4 * 1024 * 1024, "{size} bytes");
+
+    let unverified = json!([{}, {"fn.verifyNoMoreInteractions_": {}}]);
+    let (tag, _, _) = answer(&rt, call(&mock, unverified));
+    assert_eq!(
+        tag, "Ok_",
+        "the failed verification marked the calls it found"
+    );
+}
+
+#[test]
+fn a_generated_list_ends_at_the_value_budget_whatever_length_is_asked() {
+    let options = MockOptions::default()
+        .collection_length_min(50_000_000)
+        .collection_length_max(50_000_000);
+    let mock = MockServer::new(&schema(), options).expect("the mock builds");
+    let rt = runtime();
+    let (tag, payload, _) = answer(&rt, call(&mock, json!([{}, {"fn.echo": {"items": []}}])));
+    assert_eq!(tag, "Ok_");
+    let items = payload["items"].as_array().expect("a list").len();
+    let most = telepact::GenerationLimits::default().max_values + 1;
+    assert!((1..=most).contains(&items), "{items} items");
+}
