@@ -51,7 +51,8 @@ impl ValueValidator {
     /// The failures of `value` as a value of `type_name`, in the order the server
     /// reports them; empty when it is valid. `type_name` is `struct.X`, `union.X`,
     /// `fn.x` for the function's argument object (not the `{"fn.x": ..}` call) or
-    /// `fn.x.->` for its result (`{"Ok_": {..}}`, including merged error tags).
+    /// `fn.x.->` for its result (`{"Ok_": {..}}`, including merged error tags). At most
+    /// the first [`MAX_VALIDATION_FAILURES`](crate::MAX_VALIDATION_FAILURES) are given.
     ///
     /// Paths start at `value`. `_ext.Select_` values inside a function's arguments or
     /// result are checked against what that function may select; elsewhere they only
