@@ -155,11 +155,17 @@ impl Authenticator {
         })
     }
 
-    /// Revokes every token of a refresh family.
+    /// Revokes every token of a refresh family, and ends the cookie session of the
+    /// same login: a refresh token used twice means one was stolen, and the session
+    /// must not outlive the tokens.
     pub async fn revoke_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
         let marker = self.marker()?;
         let key = family_revoked_key(family);
-        Ok(self.store.put(&key, &marker, Some(until)).await?)
+        self.store.put(&key, &marker, Some(until)).await?;
+        if let Some(session_hash) = self.store.get(&family_session_key(family)).await? {
+            self.store.delete(&session_key(&session_hash)).await?;
+        }
+        Ok(())
     }
 
     /// Ends what `identity` signed in with: a bearer token and its refresh family, or
@@ -175,11 +181,7 @@ impl Authenticator {
                 let key = token_revoked_key(token_id);
                 self.store.put(&key, &marker, Some(*expires_at)).await?;
                 let until = self.now() + self.config.refresh_ttl;
-                self.revoke_family(family, until).await?;
-                if let Some(session_hash) = self.store.get(&family_session_key(family)).await? {
-                    self.store.delete(&session_key(&session_hash)).await?;
-                }
-                Ok(())
+                self.revoke_family(family, until).await
             }
             CredentialRef::Session { session_hash } => {
                 let key = session_key(session_hash);

@@ -58,6 +58,10 @@ impl LoginThrottle {
     /// password is checked, and says whether it may go ahead. Counting first (one
     /// atomic increment per counter) means concurrent guesses cannot all slip under
     /// the limit; [`succeeded`](Self::succeeded) takes a good login back out.
+    ///
+    /// The address is counted first, and an address past its limit counts against no
+    /// account: otherwise it could still lock any account it names, and fill the store
+    /// with a counter for each name it makes up.
     pub async fn admit(
         &self,
         store: &dyn CredentialStore,
@@ -65,21 +69,20 @@ impl LoginThrottle {
         address: Option<&str>,
         now: UnixTime,
     ) -> Result<bool, AuthError> {
-        let account_attempts = self.bump(store, &self.account(account, now)).await?;
-        if account_attempts > i64::from(self.limits.per_account) {
-            return Ok(false);
-        }
-        match address {
-            Some(address) => {
-                let address_attempts = self.bump(store, &self.address(address, now)).await?;
-                Ok(address_attempts <= i64::from(self.limits.per_address))
+        if let Some(address) = address {
+            let address_attempts = self.bump(store, &self.address(address, now)).await?;
+            if address_attempts > i64::from(self.limits.per_address) {
+                return Ok(false);
             }
-            None => Ok(true),
         }
+        let account_attempts = self.bump(store, &self.account(account, now)).await?;
+        Ok(account_attempts <= i64::from(self.limits.per_account))
     }
 
-    /// A successful login clears the account's count and takes its own attempt off
-    /// the address's, so only failures accumulate.
+    /// A successful login takes its own attempt off both counts, so only failures
+    /// accumulate. The failures before it stay counted for the window: a client that
+    /// logs in with the password on every call must not wipe the count of a guesser
+    /// trying the same account from elsewhere.
     pub async fn succeeded(
         &self,
         store: &dyn CredentialStore,
@@ -87,7 +90,10 @@ impl LoginThrottle {
         address: Option<&str>,
         now: UnixTime,
     ) -> Result<(), AuthError> {
-        store.delete(&self.account(account, now).key).await?;
+        let counter = self.account(account, now);
+        store
+            .decrement(&counter.key, Some(counter.window_ends))
+            .await?;
         if let Some(address) = address {
             let counter = self.address(address, now);
             store
@@ -172,42 +178,58 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn success_clears_the_account_and_its_own_address_attempt() {
+    async fn success_takes_back_its_own_attempt_and_no_failure() {
         let (throttle, store) = (throttle(), MemoryStore::new());
+        let admit = |account, address| throttle.admit(&store, account, Some(address), 0);
+        // Two failures for ada from elsewhere, then her own good logins.
         for _ in 0..2 {
-            assert!(
-                throttle
-                    .admit(&store, "ada", Some("10.0.0.1"), 0)
-                    .await
-                    .unwrap()
-            );
+            assert!(admit("ada", "10.0.0.9").await.unwrap());
         }
         for _ in 0..4 {
-            assert!(
-                throttle
-                    .admit(&store, "ada", Some("10.0.0.1"), 0)
-                    .await
-                    .unwrap()
-            );
+            assert!(admit("ada", "10.0.0.1").await.unwrap());
             throttle
                 .succeeded(&store, "ada", Some("10.0.0.1"), 0)
                 .await
                 .unwrap();
         }
-        for _ in 0..3 {
+        // The two failures still count: one more is allowed, the next is not.
+        assert!(admit("ada", "10.0.0.9").await.unwrap());
+        assert!(!admit("ada", "10.0.0.9").await.unwrap());
+        // The good logins left the address's count where it was.
+        for account in ["b", "c", "d", "e", "f"] {
+            assert!(admit(account, "10.0.0.1").await.unwrap());
+        }
+        assert!(!admit("g", "10.0.0.1").await.unwrap());
+    }
+
+    #[tokio::test]
+    async fn an_address_past_its_limit_counts_against_no_account() {
+        let (throttle, store) = (throttle(), MemoryStore::new());
+        for account in ["a", "b", "c", "d", "e"] {
             assert!(
                 throttle
+                    .admit(&store, account, Some("10.0.0.1"), 0)
+                    .await
+                    .unwrap()
+            );
+        }
+        // The locked address names ada many times: her count is untouched.
+        for _ in 0..10 {
+            assert!(
+                !throttle
                     .admit(&store, "ada", Some("10.0.0.1"), 0)
                     .await
                     .unwrap()
             );
         }
-        assert!(
-            !throttle
-                .admit(&store, "ada", Some("10.0.0.1"), 0)
-                .await
-                .unwrap()
-        );
+        for _ in 0..3 {
+            assert!(
+                throttle
+                    .admit(&store, "ada", Some("10.0.0.2"), 0)
+                    .await
+                    .unwrap()
+            );
+        }
     }
 
     #[test]

@@ -1,8 +1,14 @@
 //! Transport credentials → `@auth_`: `Authorization: Bearer|Basic`, `X-API-Key`, and
 //! the session cookie (with its CSRF header).
 
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
 use axum::http::HeaderMap;
-use axum::http::header::{AUTHORIZATION, COOKIE, ORIGIN};
+use axum::http::header::{AUTHORIZATION, COOKIE, ORIGIN, SET_COOKIE};
+use axum::middleware::Next;
+use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
@@ -35,8 +41,35 @@ pub(crate) fn from_transport(headers: &HeaderMap, options: &HttpAuthOptions) -> 
     })
 }
 
-/// Why a cookie-carrying request comes from a page that may not use the session:
-/// the browser says it is cross-site, or its `Origin` is not an allowed one.
+/// `router` without `Set-Cookie` in its answers to pages that may not use the session
+/// (see [`foreign_page`]): a cross-site form that posts a login must not sign the
+/// browser into the session that login opens (login CSRF), for the page would then act
+/// in the attacker's account.
+pub(super) fn no_cookie_for_foreign_pages(router: Router, options: &HttpAuthOptions) -> Router {
+    let options = Arc::new(options.clone());
+    router.layer(axum::middleware::from_fn_with_state(
+        options,
+        drop_foreign_cookie,
+    ))
+}
+
+async fn drop_foreign_cookie(
+    State(options): State<Arc<HttpAuthOptions>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let reason = foreign_page(request.headers(), &options);
+    let mut response = next.run(request).await;
+    if let Some(reason) = reason
+        && response.headers_mut().remove(SET_COOKIE).is_some()
+    {
+        tracing::debug!(reason, "session cookie not set");
+    }
+    response
+}
+
+/// Why a request comes from a page that may not use the session: the browser says it
+/// is cross-site, or its `Origin` is not an allowed one.
 fn foreign_page(headers: &HeaderMap, options: &HttpAuthOptions) -> Option<&'static str> {
     if header(headers, "sec-fetch-site").is_some_and(|site| site.trim() == "cross-site") {
         return Some("cross-site request");

@@ -162,6 +162,7 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
     let router = Router::new()
         .route(&http.path, post(handle).merge(upgrades))
         .with_state(adapter);
+    let router = credentials::no_cookie_for_foreign_pages(router, &options);
     cors::with_cors(router, &options)
 }
 
@@ -311,7 +312,12 @@ fn respond(
     let content_type = HeaderValue::from_static(response.encoding.content_type());
     let cookie = cookie_request
         .and_then(|value| cookie::set_cookie_line(value, options))
-        .and_then(|line| HeaderValue::from_str(&line).ok());
+        .and_then(|line| HeaderValue::from_str(&line).ok())
+        .map(|mut value| {
+            // It holds the session id: kept out of any trace layer that logs headers.
+            value.set_sensitive(true);
+            value
+        });
     let mut http = HttpResponse::new(Body::from(Bytes::from(response.bytes)));
     let headers = http.headers_mut();
     headers.insert(header::CONTENT_TYPE, content_type);
@@ -331,6 +337,21 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-forwarded-for", value.parse().unwrap());
         headers
+    }
+
+    #[test]
+    fn the_session_cookie_is_a_sensitive_header() {
+        let response = Response {
+            bytes: b"[{},{}]".to_vec(),
+            headers: telepact::Headers::new(),
+            encoding: telepact::Encoding::Json,
+        };
+        let cookie = serde_json::json!({"id": "s3cret", "maxAge": 60});
+        let http = respond(response, Some(&cookie), &HttpAuthOptions::default());
+        let set = http.headers().get(header::SET_COOKIE).expect("a cookie");
+        assert!(set.to_str().unwrap().contains("s3cret"));
+        assert!(set.is_sensitive());
+        assert!(format!("{:?}", http.headers()).contains("Sensitive"));
     }
 
     #[test]

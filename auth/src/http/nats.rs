@@ -124,6 +124,7 @@ pub fn gateway(
             only_the_session_cookie,
         ));
     let router = super::websocket::with_csrf_protocol(router, &options.csrf_header);
+    let router = credentials::no_cookie_for_foreign_pages(router, options);
     let router = super::cors::with_cors(router, options);
     Ok(if options.trusted_proxies.is_empty() {
         router

@@ -80,6 +80,27 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
         Err(AuthError::TokenRevoked)
     ));
 
+    // A reused refresh token also ends the session its login opened.
+    let tokens = auth.issue_tokens(&identity).await.unwrap();
+    let linked = auth
+        .create_linked_session(&identity, &tokens)
+        .await
+        .unwrap();
+    let linked = Credential::Session {
+        id: linked.id,
+        csrf: linked.csrf,
+    };
+    assert!(auth.authenticate(&linked, None).await.is_ok());
+    auth.refresh(&tokens.refresh_token).await.unwrap();
+    assert!(matches!(
+        auth.refresh(&tokens.refresh_token).await,
+        Err(AuthError::RefreshReused)
+    ));
+    assert!(matches!(
+        auth.authenticate(&linked, None).await,
+        Err(AuthError::BadSession)
+    ));
+
     // API keys: narrowed scopes, revocation.
     let key = auth
         .create_api_key(&identity, "ci", ["a".to_string()].into())

@@ -9,6 +9,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::extract::ws::close_code;
 use axum::extract::{ConnectInfo, Request, State};
+use axum::http::header::SET_COOKIE;
 use axum::http::{Extensions, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -229,12 +230,21 @@ impl Forward {
                 continue;
             };
             for value in values {
-                if let Ok(value) = HeaderValue::from_str(value.as_str()) {
+                if let Some(value) = reply_header_value(wanted, value.as_str()) {
                     answer.append(wanted.clone(), value);
                 }
             }
         }
     }
+}
+
+/// A reply header's value for the HTTP answer; `None` when HTTP cannot carry it. A
+/// cookie set for the caller holds a session's secret, so it is marked sensitive and
+/// kept out of any trace layer that logs headers.
+fn reply_header_value(name: &HeaderName, value: &str) -> Option<HeaderValue> {
+    let mut value = HeaderValue::from_str(value).ok()?;
+    value.set_sensitive(name == SET_COOKIE);
+    Some(value)
 }
 
 fn encoding_of(payload: &[u8]) -> Encoding {
@@ -253,5 +263,20 @@ fn peer_address(extensions: &Extensions) -> Option<SocketAddr> {
         None => extensions
             .get::<ConnectInfo<SocketAddr>>()
             .map(|ConnectInfo(address)| *address),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cookie_from_the_workers_is_a_sensitive_header() {
+        let cookie = reply_header_value(&SET_COOKIE, "session=s3cret; HttpOnly").expect("a value");
+        assert!(cookie.is_sensitive());
+        let other = HeaderName::from_static("x-request-id");
+        let plain = reply_header_value(&other, "42").expect("a value");
+        assert!(!plain.is_sensitive());
+        assert_eq!(reply_header_value(&other, "line\nbreak"), None);
     }
 }

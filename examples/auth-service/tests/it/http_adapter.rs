@@ -116,6 +116,25 @@ async fn a_session_cookie_is_http_only_secure_strict_and_never_in_the_body() {
 }
 
 #[tokio::test]
+async fn a_cross_site_page_cannot_sign_a_browser_into_a_session() {
+    let service = Service::start().await;
+    let login = || call("fn.login", json!({"session!": true}));
+    let auth = basic("bob");
+    // A form on another site posting the attacker's login (login CSRF). An origin
+    // outside `allowed_origins` is refused the same way, when origins are listed.
+    let cross_site = [("sec-fetch-site", "cross-site"), ("authorization", &auth)];
+    let answer = service.post(&cross_site, login()).await;
+    assert_eq!(answer.tag(), "Ok_", "{}", answer.text);
+    assert_eq!(answer.set_cookie, None);
+    let same_site = [("sec-fetch-site", "same-origin"), ("authorization", &auth)];
+    let answer = service.post(&same_site, login()).await;
+    assert!(
+        answer.set_cookie.is_some(),
+        "a page of the site gets its cookie"
+    );
+}
+
+#[tokio::test]
 async fn a_binary_login_answer_carries_the_session_only_in_the_cookie() {
     let service = Service::start().await;
     let (status, cookie, body) = service
@@ -461,4 +480,16 @@ async fn pages_of_allowed_origins_are_granted_credentialed_cors() {
     let other: serde_json::Value =
         serde_json::from_slice(&other.bytes().await.expect("a body")).expect("JSON");
     assert!(other[1].get("ErrorUnauthenticated_").is_some(), "{other}");
+
+    // Nor does another origin's page get a cookie from a login it posts.
+    let login = http
+        .post(&service.url)
+        .header("origin", "https://evil.example")
+        .header("authorization", basic("bob"))
+        .body(support::call("fn.login", json!({"session!": true})).to_string())
+        .send()
+        .await
+        .expect("answered");
+    assert!(login.status().is_success(), "{}", login.status());
+    assert!(login.headers().get("set-cookie").is_none());
 }
