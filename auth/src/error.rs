@@ -46,6 +46,10 @@ pub enum AuthError {
     /// An API key was requested with scopes its owner does not hold.
     #[error("an API key may only carry scopes its owner holds")]
     ScopeNotHeld,
+    /// An API key asked for another API key: a key could otherwise renew itself past
+    /// its expiry, or outlive its own revocation through the keys it made.
+    #[error("an API key cannot create API keys")]
+    KeyFromKey,
     /// The user behind a valid credential is unknown or disabled.
     #[error("user is unknown or disabled")]
     UserUnavailable,

@@ -198,13 +198,17 @@ impl Authenticator {
     }
 
     /// Creates an API key for the caller, limited to `scopes` (which the caller must
-    /// hold), working for `AuthConfig::api_key_ttl` when that is set.
+    /// hold), working for `AuthConfig::api_key_ttl` when that is set. A caller signed in
+    /// with an API key gets [`AuthError::KeyFromKey`].
     pub async fn create_api_key(
         &self,
         identity: &Identity,
         name: &str,
         scopes: BTreeSet<String>,
     ) -> Result<NewApiKey, AuthError> {
+        if matches!(identity.credential, CredentialRef::ApiKey { .. }) {
+            return Err(AuthError::KeyFromKey);
+        }
         if !scopes.is_subset(&identity.scopes) {
             return Err(AuthError::ScopeNotHeld);
         }

@@ -103,6 +103,9 @@ impl Handler for AuthService {
             Err(AuthError::ScopeNotHeld) => Err(Box::new(Refusal::Unauthorized(
                 "an API key may only carry scopes you hold".into(),
             ))),
+            Err(AuthError::KeyFromKey) => Err(Box::new(Refusal::Unauthorized(
+                "sign in with a password, token or session to create API keys".into(),
+            ))),
             Err(other) => Err(other.into()),
         }
     }

@@ -152,6 +152,37 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
         })
     );
 
+    // Nor can a key that holds keys:write: a key would otherwise renew itself.
+    let writer = client
+        .create_api_key_with(
+            CreateApiKeyInput {
+                name: "keys".into(),
+                scopes: vec!["keys:write".into()],
+            },
+            bearer(&tokens.access_token),
+        )
+        .await
+        .unwrap();
+    let Some(CreateApiKeyOutput::Ok(writer)) = writer.output.known() else {
+        panic!("bob may create a key with keys:write");
+    };
+    let minted = client
+        .create_api_key_with(
+            CreateApiKeyInput {
+                name: "more".into(),
+                scopes: vec![],
+            },
+            api_key(&writer.api_key),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        minted.output,
+        CreateApiKeyOutput::ErrorUnauthorized(ErrorUnauthorized {
+            message: Some("sign in with a password, token or session to create API keys".into())
+        })
+    );
+
     // Someone else cannot revoke it; its owner can, and then it stops working.
     let carol = client
         .revoke_api_key_with(
