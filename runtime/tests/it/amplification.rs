@@ -7,6 +7,8 @@ use telepact::mock::{MockOptions, MockServer};
 use telepact::schema::Schema;
 use telepact::{FunctionRouter, HandlerError, MAX_VALIDATION_FAILURES, Message, Server};
 
+use crate::robustness::runtime;
+
 const SCHEMA: &str = r#"[
   {"struct.Item": {"id": "integer", "name!": "string"}},
   {"fn.echo": {"items": ["struct.Item"]}, "->": [{"Ok_": {"items": ["struct.Item"]}}]},
@@ -26,12 +28,6 @@ fn server() -> Server {
         .auth_required(false)
         .build()
         .expect("server builds")
-}
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .expect("runtime starts")
 }
 
 /// The answer's body entry `(tag, payload)`, and the answer's size.

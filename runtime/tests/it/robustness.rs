@@ -30,7 +30,8 @@ fn server() -> Server {
         .expect("server builds")
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+/// A current-thread runtime for driving `process` from a plain test.
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .build()
         .expect("runtime starts")
