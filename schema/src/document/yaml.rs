@@ -15,6 +15,10 @@ const MAX_DEPTH: usize = 256;
 /// More values than this (aliases count each time they are expanded) are refused, so
 /// a small text of nested aliases cannot expand into gigabytes.
 const MAX_NODES: usize = 1_000_000;
+/// A scalar counts one value more for each this many bytes of its text, so that aliases
+/// of one long string cannot expand into gigabytes either: the budget stands for at most
+/// 64 MB of text.
+const BYTES_PER_NODE: usize = 64;
 
 /// The JSON value of a single-document YAML text; `None` when the text is not YAML,
 /// holds several documents, repeats a key, or uses values JSON cannot hold.
@@ -123,6 +127,7 @@ impl<'input> Walker<'input> {
         self.count(1)?;
         let (anchor, value) = match event {
             Event::Scalar(text, style, anchor, tag) => {
+                self.count(text.len() / BYTES_PER_NODE)?;
                 match resolve_scalar(&text, style, tag.as_deref()) {
                     Ok(value) => (anchor, value),
                     Err(_) => {

@@ -165,6 +165,23 @@ fn alias_bombs_are_refused() {
 }
 
 #[test]
+fn aliases_of_a_long_string_are_refused() {
+    // 120 KB of text that would expand to 500 MB.
+    let long = "x".repeat(100_000);
+    let aliases = vec!["*s"; 5_000].join(", ");
+    let yaml = format!("- a: &s \"{long}\"\n  b: [{aliases}]\n");
+    let error =
+        Schema::from_documents([("bomb.telepact.yaml", yaml.as_str())]).expect_err("refused");
+    let reasons: Vec<&str> = error
+        .failures()
+        .expect("invalid")
+        .iter()
+        .map(|f| f.reason.as_str())
+        .collect();
+    assert_eq!(reasons, ["JsonInvalid"]);
+}
+
+#[test]
 fn aliases_expand_to_their_anchored_value() {
     let yaml = "- struct.A: &fields\n    x: string\n- struct.B: *fields\n";
     let schema =
