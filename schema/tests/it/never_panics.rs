@@ -144,6 +144,13 @@ fn deeply_nested_input_is_refused_not_overflowed() {
     assert_eq!(reasons_every_way(&yaml), vec![refused; 3]);
 }
 
+/// The reasons a YAML bomb is refused with.
+fn bomb_reasons(yaml: &str) -> Vec<String> {
+    let error = Schema::from_documents([("bomb.telepact.yaml", yaml)]).expect_err("refused");
+    let failures = error.failures().expect("invalid");
+    failures.iter().map(|f| f.reason.clone()).collect()
+}
+
 #[test]
 fn alias_bombs_are_refused() {
     let mut yaml = String::from("- a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
@@ -153,15 +160,7 @@ fn alias_bombs_are_refused() {
             "- a{i}: &a{i} [*a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}, *a{prev}]\n"
         ));
     }
-    let error =
-        Schema::from_documents([("bomb.telepact.yaml", yaml.as_str())]).expect_err("refused");
-    let reasons: Vec<&str> = error
-        .failures()
-        .expect("invalid")
-        .iter()
-        .map(|f| f.reason.as_str())
-        .collect();
-    assert_eq!(reasons, ["JsonInvalid"]);
+    assert_eq!(bomb_reasons(&yaml), ["JsonInvalid"]);
 }
 
 #[test]
@@ -170,15 +169,7 @@ fn aliases_of_a_long_string_are_refused() {
     let long = "x".repeat(100_000);
     let aliases = vec!["*s"; 5_000].join(", ");
     let yaml = format!("- a: &s \"{long}\"\n  b: [{aliases}]\n");
-    let error =
-        Schema::from_documents([("bomb.telepact.yaml", yaml.as_str())]).expect_err("refused");
-    let reasons: Vec<&str> = error
-        .failures()
-        .expect("invalid")
-        .iter()
-        .map(|f| f.reason.as_str())
-        .collect();
-    assert_eq!(reasons, ["JsonInvalid"]);
+    assert_eq!(bomb_reasons(&yaml), ["JsonInvalid"]);
 }
 
 #[test]
