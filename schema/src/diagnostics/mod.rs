@@ -5,6 +5,7 @@
 //! The protocol's form ([`SchemaFailure::to_json`](crate::SchemaFailure::to_json))
 //! is untouched: this only reads it.
 
+mod lines;
 mod place;
 mod sources;
 mod span;
@@ -16,7 +17,8 @@ use std::path::Path;
 
 use crate::error::{Location, SchemaFailure, SchemaFailures};
 use crate::standard;
-use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use lines::{LinedText, Texts};
 pub(crate) use sources::Sources;
 use span::{Target, find_name, span};
 use words::{Message, describe_failure};
@@ -39,9 +41,10 @@ pub(crate) fn render(failures: &SchemaFailures, colour: bool) -> String {
         .iter()
         .map(|failure| (failure, describe_failure(failure, &failures.1)))
         .collect();
+    let texts = Texts::new(&failures.1);
     let mut excerpts: Vec<Excerpt<'_>> = messages
         .iter()
-        .map(|(failure, message)| Excerpt::new(failure, message, &failures.1))
+        .map(|(failure, message)| Excerpt::new(failure, message, &texts))
         .collect();
     excerpts.sort_by(|a, b| a.place().cmp(&b.place()));
     let mut out = String::new();
@@ -60,9 +63,12 @@ pub(crate) fn render(failures: &SchemaFailures, colour: bool) -> String {
 struct Mark<'a> {
     path: String,
     location: Location,
-    text: &'a str,
+    text: &'a LinedText<'a>,
     range: Range<usize>,
 }
+
+/// An annotation to be placed in an excerpt: its kind, range and label.
+type Note<'a> = (AnnotationKind, Range<usize>, Option<&'a str>);
 
 /// One failure's report, borrowing the text it shows.
 struct Excerpt<'a> {
@@ -74,14 +80,13 @@ struct Excerpt<'a> {
 }
 
 impl<'a> Excerpt<'a> {
-    fn new(failure: &'a SchemaFailure, message: &'a Message, sources: &'a Sources) -> Self {
+    fn new(failure: &'a SchemaFailure, message: &'a Message, texts: &'a Texts<'a>) -> Self {
         let path = failure.shown_name();
         let location = message.at.unwrap_or(failure.location);
-        let text = sources
+        let text = texts
             .get(&failure.document)
             .filter(|_| has_own_text(failure))
-            .map(|source| source.text.as_str())
-            .filter(|text| !text.is_empty());
+            .filter(|lines| !lines.text.is_empty());
         let range = text.and_then(|text| {
             let key = message.key.as_deref();
             key.and_then(|key| find_name(text, location, key))
@@ -96,7 +101,7 @@ impl<'a> Excerpt<'a> {
             }),
             _ => Err((path, location)),
         };
-        let Some(first) = first_definition(failure, sources) else {
+        let Some(first) = first_definition(failure, texts) else {
             return Excerpt {
                 message,
                 primary,
@@ -147,29 +152,44 @@ impl<'a> Excerpt<'a> {
                 return with_help(group, message);
             }
         };
-        let label = non_empty(&message.label);
-        let mut snippet = Snippet::source(primary.text)
-            .path(primary.path.as_str())
-            .annotation(
-                AnnotationKind::Primary
-                    .span(primary.range.clone())
-                    .label(label),
-            );
-        if let Some((other, other_label)) = &self.secondary {
-            let note = AnnotationKind::Context
-                .span(other.range.clone())
-                .label(*other_label);
-            if other.path == primary.path {
-                snippet = snippet.annotation(note);
-            } else {
-                group = group.element(snippet);
-                snippet = Snippet::source(other.text)
-                    .path(other.path.as_str())
-                    .annotation(note);
+        let primary_note = (
+            AnnotationKind::Primary,
+            primary.range.clone(),
+            non_empty(&message.label),
+        );
+        let group = match &self.secondary {
+            None => group.element(excerpt(primary, &[primary_note])),
+            Some((other, other_label)) => {
+                let note = (
+                    AnnotationKind::Context,
+                    other.range.clone(),
+                    Some(*other_label),
+                );
+                if other.path == primary.path {
+                    group.element(excerpt(primary, &[primary_note, note]))
+                } else {
+                    group
+                        .element(excerpt(primary, &[primary_note]))
+                        .element(excerpt(other, &[note]))
+                }
             }
-        }
-        with_help(group.element(snippet), message)
+        };
+        with_help(group, message)
     }
+}
+
+/// `notes` on the lines of `mark`'s text that hold them: only those lines, since the
+/// renderer reads all the text it is given, for every excerpt.
+fn excerpt<'m>(mark: &'m Mark<'_>, notes: &[Note<'m>]) -> Snippet<'m, Annotation<'m>> {
+    let ranges: Vec<Range<usize>> = notes.iter().map(|(_, range, _)| range.clone()).collect();
+    let window = mark.text.window(&ranges);
+    let mut snippet = Snippet::source(window.text)
+        .line_start(window.row)
+        .path(mark.path.as_str());
+    for (kind, range, label) in notes {
+        snippet = snippet.annotation(kind.span(window.shift(range)).label(*label));
+    }
+    snippet
 }
 
 fn with_help<'a>(group: Group<'a>, message: &'a Message) -> Group<'a> {
@@ -197,7 +217,7 @@ fn has_own_text(failure: &SchemaFailure) -> bool {
 }
 
 /// For a collision: the file, text and key of what was declared first.
-fn first_definition<'a>(failure: &SchemaFailure, sources: &'a Sources) -> Option<Mark<'a>> {
+fn first_definition<'a>(failure: &SchemaFailure, texts: &'a Texts<'a>) -> Option<Mark<'a>> {
     if failure.reason != "PathCollision" {
         return None;
     }
@@ -207,7 +227,7 @@ fn first_definition<'a>(failure: &SchemaFailure, sources: &'a Sources) -> Option
         row: usize::try_from(location.get("row")?.as_u64()?).ok()?,
         col: usize::try_from(location.get("col")?.as_u64()?).ok()?,
     };
-    let text = sources.get(document)?.text.as_str();
+    let text = texts.get(document)?;
     let range = span(text, location, Target::Key)?;
     let path = match &failure.file {
         Some(file) => file
@@ -224,4 +244,77 @@ fn first_definition<'a>(failure: &SchemaFailure, sources: &'a Sources) -> Option
         text,
         range,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    fn rendered(snippet: Snippet<'_, Annotation<'_>>) -> String {
+        let title = Level::ERROR.primary_title("failure");
+        Renderer::plain().render(&[Group::with_title(title).element(snippet)])
+    }
+
+    /// The excerpt rendered from the whole text.
+    fn from_whole_text(text: &str, notes: &[Note<'_>]) -> String {
+        let mut snippet = Snippet::source(text).path("a.telepact.yaml");
+        for (kind, range, label) in notes {
+            snippet = snippet.annotation(kind.span(range.clone()).label(*label));
+        }
+        rendered(snippet)
+    }
+
+    fn from_window(text: &str, notes: &[Note<'_>]) -> String {
+        let lines = LinedText::new(text);
+        let mark = Mark {
+            path: "a.telepact.yaml".to_string(),
+            location: Location::START,
+            text: &lines,
+            range: 0..0,
+        };
+        rendered(excerpt(&mark, notes))
+    }
+
+    /// Up to 30 short lines, ending in `\n` or `\r\n`, with or without a last one.
+    fn text() -> impl Strategy<Value = String> {
+        let lines = prop::collection::vec("[a-z \t:\"é{}\\[\\]]{0,10}", 1..30);
+        (lines, any::<bool>(), any::<bool>()).prop_map(|(lines, crlf, last)| {
+            let mut text = lines.join(if crlf { "\r\n" } else { "\n" });
+            if last {
+                text.push('\n');
+            }
+            text
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn an_excerpt_of_the_marked_lines_renders_as_the_whole_text_does(
+            text in text(),
+            places in prop::collection::vec(
+                (any::<prop::sample::Index>(), any::<prop::sample::Index>(), 0usize..3),
+                1..3,
+            ),
+        ) {
+            let lines = LinedText::new(&text);
+            let rows = text.split('\n').count();
+            let notes: Vec<Note<'_>> = places
+                .iter()
+                .enumerate()
+                .filter_map(|(i, (row, col, target))| {
+                    let target = [Target::Key, Target::Value, Target::Point][*target];
+                    let row = row.index(rows) + 1;
+                    let line = lines.line(row).map(|line| &text[line])?;
+                    let col = col.index(line.chars().count() + 1) + 1;
+                    let range = span(&lines, Location { row, col }, target)?;
+                    let kind = if i == 0 { AnnotationKind::Primary } else { AnnotationKind::Context };
+                    Some((kind, range, Some("here")))
+                })
+                .collect();
+            prop_assume!(!notes.is_empty());
+            prop_assert_eq!(from_window(&text, &notes), from_whole_text(&text, &notes));
+        }
+    }
 }

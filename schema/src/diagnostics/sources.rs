@@ -64,6 +64,11 @@ impl Sources {
         self.0.get(name)
     }
 
+    /// Every document, by name.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Source)> {
+        self.0.iter().map(|(name, source)| (name.as_str(), source))
+    }
+
     /// The schema key of every definition of every document.
     pub(crate) fn definition_keys(&self) -> Vec<String> {
         let mut keys = Vec::new();

@@ -3,6 +3,7 @@
 
 use std::ops::Range;
 
+use super::lines::LinedText;
 use crate::error::Location;
 
 /// What the caret goes under.
@@ -16,29 +17,27 @@ pub(crate) enum Target {
     Point,
 }
 
-/// Byte offset of 1-based `location` in `text`; `None` when the text is shorter.
-fn offset(text: &str, location: Location) -> Option<usize> {
-    let line_start = if location.row <= 1 {
-        0
-    } else {
-        text.match_indices('\n').nth(location.row - 2)?.0 + 1
-    };
-    let line_end = text[line_start..]
-        .find('\n')
-        .map_or(text.len(), |end| line_start + end);
-    let line = &text[line_start..line_end];
+/// Byte offset of 1-based `location` in the text; `None` when the text is shorter.
+fn offset(lines: &LinedText<'_>, location: Location) -> Option<usize> {
+    let range = lines.line(location.row)?;
+    let line = lines.text.get(range.clone())?;
     let column = location.col.saturating_sub(1);
     let within = line
         .char_indices()
         .nth(column)
         .map(|(i, _)| i)
         .or((line.chars().count() == column).then_some(line.len()))?;
-    Some(line_start + within)
+    Some(range.start + within)
 }
 
 /// The byte range to underline in `text` for a failure at `location`.
-pub(crate) fn span(text: &str, location: Location, target: Target) -> Option<Range<usize>> {
-    let start = offset(text, location)?;
+pub(crate) fn span(
+    lines: &LinedText<'_>,
+    location: Location,
+    target: Target,
+) -> Option<Range<usize>> {
+    let start = offset(lines, location)?;
+    let text = lines.text;
     if target == Target::Point {
         let width = text[start..].chars().next().map_or(0, char::len_utf8);
         return Some(start..start + width);
@@ -60,17 +59,20 @@ pub(crate) fn span(text: &str, location: Location, target: Target) -> Option<Ran
 /// Where the key `name` (quoted, or bare before a `:`, or bare) first appears at or
 /// after `location`: a definition located by its list item is shown by its key, a
 /// repeated field by its second key.
-pub(crate) fn find_name(text: &str, location: Location, name: &str) -> Option<Range<usize>> {
-    let start = offset(text, location)?;
-    let rest = &text[start..];
-    let quoted = format!("\"{name}\"");
+pub(crate) fn find_name(
+    lines: &LinedText<'_>,
+    location: Location,
+    name: &str,
+) -> Option<Range<usize>> {
+    let start = offset(lines, location)?;
+    let rest = &lines.text[start..];
     let yaml_key = format!("{name}:");
-    let (at, len) = rest
-        .find(&quoted)
-        .map(|at| (at, quoted.len()))
-        .or_else(|| rest.find(&yaml_key).map(|at| (at, name.len())))
-        .or_else(|| rest.find(name).map(|at| (at, name.len())))?;
-    Some(start + at..start + at + len)
+    let (at, len) = lines
+        .find_quoted(name, start)
+        .map(|at| (at, name.len() + 2))
+        .or_else(|| rest.find(&yaml_key).map(|at| (start + at, name.len())))
+        .or_else(|| rest.find(name).map(|at| (start + at, name.len())))?;
+    Some(at..at + len)
 }
 
 /// The token starting at `start`: a quoted string, a flow list or object on one line,
@@ -135,7 +137,7 @@ mod tests {
     use super::*;
 
     fn shown(text: &str, row: usize, col: usize, target: Target) -> &str {
-        let range = span(text, Location { row, col }, target).unwrap();
+        let range = span(&LinedText::new(text), Location { row, col }, target).unwrap();
         &text[range]
     }
 
@@ -150,7 +152,8 @@ mod tests {
         assert_eq!(shown(json, 1, 19, Target::Key), "\"id\"");
         assert_eq!(shown(json, 1, 19, Target::Value), "[\"integr\"]");
         assert_eq!(shown(json, 1, 37, Target::Value), "1");
-        let found = find_name(json, Location { row: 1, col: 2 }, "struct.Tree").unwrap();
+        let lines = LinedText::new(json);
+        let found = find_name(&lines, Location { row: 1, col: 2 }, "struct.Tree").unwrap();
         assert_eq!(&json[found], "\"struct.Tree\"");
     }
 }

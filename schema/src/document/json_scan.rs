@@ -3,11 +3,7 @@
 //! Runs only when a failure must be located, over text that already parsed, so it
 //! favours simplicity over speed.
 
-use std::collections::HashSet;
-
-use serde_json::Value;
-
-use super::locate::Locations;
+use super::locate::{Locations, NodeId};
 use crate::error::Location;
 
 /// Nesting deeper than this is not located (serde_json refuses it anyway).
@@ -21,13 +17,12 @@ pub(crate) fn json_locations(text: &str) -> Option<Locations> {
         pos: 0,
         row: 1,
         col: 1,
-        path: Vec::new(),
-        locations: Locations::default(),
+        locations: Locations::new(Location::START),
     };
     scanner.skip_whitespace();
     let root = scanner.here();
-    scanner.locations.record(&[], root);
-    scanner.value(0)?;
+    scanner.locations.set_root(root);
+    scanner.value(NodeId::ROOT, 0)?;
     Some(scanner.locations)
 }
 
@@ -36,7 +31,6 @@ struct Scanner {
     pos: usize,
     row: usize,
     col: usize,
-    path: Vec<Value>,
     locations: Locations,
 }
 
@@ -75,22 +69,22 @@ impl Scanner {
         (self.bump()? == wanted).then_some(())
     }
 
-    fn value(&mut self, depth: usize) -> Option<()> {
+    /// The value of the node `id`, recording where its keys and elements start.
+    fn value(&mut self, id: NodeId, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
         }
         self.skip_whitespace();
         match self.peek()? {
-            '{' => self.object(depth),
-            '[' => self.array(depth),
+            '{' => self.object(id, depth),
+            '[' => self.array(id, depth),
             '"' => self.string().map(|_| ()),
             _ => self.scalar(),
         }
     }
 
-    fn object(&mut self, depth: usize) -> Option<()> {
+    fn object(&mut self, id: NodeId, depth: usize) -> Option<()> {
         self.bump();
-        let mut seen = HashSet::new();
         self.skip_whitespace();
         if self.peek()? == '}' {
             self.bump();
@@ -100,14 +94,10 @@ impl Scanner {
             self.skip_whitespace();
             let start = self.here();
             let key = self.string()?;
-            if !seen.insert(key.clone()) {
-                return None;
-            }
-            self.path.push(Value::String(key));
-            self.locations.record(&self.path, start);
+            // A repeated key is refused: `record` keeps only a first one.
+            let child = self.locations.record(id, key.into(), start)?;
             self.expect(':')?;
-            self.value(depth + 1)?;
-            self.path.pop();
+            self.value(child, depth + 1)?;
             self.skip_whitespace();
             match self.bump()? {
                 ',' => continue,
@@ -117,21 +107,19 @@ impl Scanner {
         }
     }
 
-    fn array(&mut self, depth: usize) -> Option<()> {
+    fn array(&mut self, id: NodeId, depth: usize) -> Option<()> {
         self.bump();
         self.skip_whitespace();
         if self.peek()? == ']' {
             self.bump();
             return Some(());
         }
-        let mut index: u64 = 0;
+        let mut index: usize = 0;
         loop {
             self.skip_whitespace();
-            self.path.push(Value::from(index));
             let start = self.here();
-            self.locations.record(&self.path, start);
-            self.value(depth + 1)?;
-            self.path.pop();
+            let child = self.locations.record(id, index.into(), start)?;
+            self.value(child, depth + 1)?;
             index += 1;
             self.skip_whitespace();
             match self.bump()? {

@@ -6,19 +6,29 @@ use std::collections::{HashMap, HashSet};
 use saphyr_parser::{Event, Parser, Span, StrInput};
 use serde_json::{Map, Value};
 
-use super::locate::Locations;
+use super::locate::{Locations, NodeId, Segment};
 use super::yaml_scalar::resolve_scalar;
 use crate::error::Location;
 
 /// Nesting deeper than this is refused rather than risking the stack.
 const MAX_DEPTH: usize = 256;
-/// More values than this (aliases count each time they are expanded) are refused, so
-/// a small text of nested aliases cannot expand into gigabytes.
-const MAX_NODES: usize = 1_000_000;
-/// A scalar counts one value more for each this many bytes of its text, so that aliases
-/// of one long string cannot expand into gigabytes either: the budget stands for at most
-/// 64 MB of text.
-const BYTES_PER_NODE: usize = 64;
+/// What each value counts against the expansion budget besides the bytes of its text
+/// (strings and keys): the memory a JSON value takes.
+const VALUE_COST: usize = std::mem::size_of::<Value>();
+/// The values a document expands to (an alias counting its anchored value each time it
+/// is expanded, and an anchor the copy it keeps) may cost this many times the
+/// document's own length, plus [`BUDGET_FLOOR`]: a text without aliases always fits
+/// (it holds at most about one value per byte), and a small text of aliases cannot
+/// expand into gigabytes.
+const BUDGET_PER_BYTE: usize = 128;
+const BUDGET_FLOOR: usize = 1 << 20;
+
+/// How much the values read from `text` may cost in all.
+fn budget(text: &str) -> usize {
+    text.len()
+        .saturating_mul(BUDGET_PER_BYTE)
+        .saturating_add(BUDGET_FLOOR)
+}
 
 /// The JSON value of a single-document YAML text; `None` when the text is not YAML,
 /// holds several documents, repeats a key, or uses values JSON cannot hold.
@@ -45,12 +55,14 @@ pub(crate) fn yaml_json_problem(text: &str) -> Option<(Location, String)> {
 
 struct Walker<'input> {
     parser: Parser<'input, StrInput<'input>>,
-    /// Anchored values with their size in nodes.
+    /// Anchored values with their cost.
     anchors: HashMap<usize, (Value, usize)>,
-    /// Nodes produced so far.
-    nodes: usize,
+    /// What the values produced so far and the anchors' copies cost (see [`VALUE_COST`]).
+    cost: usize,
+    /// The part of `cost` that is the anchors' copies.
+    kept: usize,
+    budget: usize,
     record: bool,
-    path: Vec<Value>,
     locations: Locations,
     /// The span of the last event read, to say where a problem is.
     last: Span,
@@ -70,10 +82,11 @@ impl<'input> Walker<'input> {
         Walker {
             parser: Parser::new_from_str(text),
             anchors: HashMap::new(),
-            nodes: 0,
+            cost: 0,
+            kept: 0,
+            budget: budget(text),
             record,
-            path: Vec::new(),
-            locations: Locations::default(),
+            locations: Locations::new(Location::START),
             last: Span::default(),
             problem: None,
         }
@@ -102,8 +115,8 @@ impl<'input> Walker<'input> {
             return None;
         };
         let (event, span) = self.next()?;
-        self.mark(&span);
-        let value = self.node(event, 0)?;
+        self.locations.set_root(location_of(&span));
+        let value = self.node(event, NodeId::ROOT, 0)?;
         let (Event::DocumentEnd, _) = self.next()? else {
             return None;
         };
@@ -113,21 +126,26 @@ impl<'input> Walker<'input> {
         Some(value)
     }
 
-    fn mark(&mut self, span: &Span) {
-        if self.record {
-            self.locations.record(&self.path, location_of(span));
+    /// Records where the child `segment` of `parent` starts, when locating; its id.
+    fn mark(&mut self, parent: NodeId, segment: impl FnOnce() -> Segment, span: &Span) -> NodeId {
+        if !self.record {
+            return NodeId::ROOT;
         }
+        // Keys were checked distinct, so a child is never recorded twice.
+        let recorded = self.locations.record(parent, segment(), location_of(span));
+        recorded.unwrap_or(NodeId::ROOT)
     }
 
-    fn node(&mut self, event: Event<'input>, depth: usize) -> Option<Value> {
+    /// The value starting with `event`, whose keys and elements are children of `id`.
+    fn node(&mut self, event: Event<'input>, id: NodeId, depth: usize) -> Option<Value> {
         if depth > MAX_DEPTH {
             return self.refuse(|| format!("nesting deeper than {MAX_DEPTH} levels"));
         }
-        let first_node = self.nodes;
-        self.count(1)?;
+        let before = self.cost - self.kept;
+        self.count(VALUE_COST)?;
         let (anchor, value) = match event {
             Event::Scalar(text, style, anchor, tag) => {
-                self.count(text.len() / BYTES_PER_NODE)?;
+                self.count(text.len())?;
                 match resolve_scalar(&text, style, tag.as_deref()) {
                     Ok(value) => (anchor, value),
                     Err(_) => {
@@ -141,61 +159,70 @@ impl<'input> Walker<'input> {
                 if !collection_tag_allowed(tag.as_deref(), "seq") {
                     return self.refuse(|| "a list with a tag JSON cannot hold".to_string());
                 }
-                (anchor, self.sequence(depth)?)
+                (anchor, self.sequence(id, depth)?)
             }
             Event::MappingStart(anchor, tag) => {
                 if !collection_tag_allowed(tag.as_deref(), "map") {
                     return self.refuse(|| "an object with a tag JSON cannot hold".to_string());
                 }
-                (anchor, self.mapping(depth)?)
+                (anchor, self.mapping(id, depth)?)
             }
-            Event::Alias(anchor) => {
-                let Some((value, size)) = self.anchors.get(&anchor).cloned() else {
-                    return self.refuse(|| "an alias to no anchor".to_string());
-                };
-                self.count(size)?;
-                return Some(value);
-            }
+            Event::Alias(anchor) => return self.expand(anchor),
             _ => return None,
         };
         if anchor != 0 {
-            let size = self.nodes - first_node;
-            self.anchors.insert(anchor, (value.clone(), size));
+            let cost = self.cost - self.kept - before;
+            // The kept copy costs as much again.
+            self.count(cost)?;
+            self.kept += cost;
+            self.anchors.insert(anchor, (value.clone(), cost));
         }
         Some(value)
     }
 
-    /// Counts `n` more nodes against the budget.
-    fn count(&mut self, n: usize) -> Option<()> {
+    /// A copy of the value anchored as `anchor`, counted against the budget before it
+    /// is made.
+    fn expand(&mut self, anchor: usize) -> Option<Value> {
+        let Some(cost) = self.anchors.get(&anchor).map(|(_, cost)| *cost) else {
+            return self.refuse(|| "an alias to no anchor".to_string());
+        };
+        self.count(cost)?;
+        self.anchors.get(&anchor).map(|(value, _)| value.clone())
+    }
+
+    /// Counts `cost` more against the budget.
+    fn count(&mut self, cost: usize) -> Option<()> {
         match self
-            .nodes
-            .checked_add(n)
-            .filter(|total| *total <= MAX_NODES)
+            .cost
+            .checked_add(cost)
+            .filter(|total| *total <= self.budget)
         {
             Some(total) => {
-                self.nodes = total;
+                self.cost = total;
                 Some(())
             }
-            None => self.refuse(|| format!("more than {MAX_NODES} values once aliases expand")),
+            None => {
+                let budget = self.budget;
+                self.refuse(|| format!("more than {budget} bytes of values once aliases expand"))
+            }
         }
     }
 
-    fn sequence(&mut self, depth: usize) -> Option<Value> {
+    fn sequence(&mut self, id: NodeId, depth: usize) -> Option<Value> {
         let mut items = Vec::new();
         loop {
             let (event, span) = self.next()?;
             if matches!(event, Event::SequenceEnd) {
                 return Some(Value::Array(items));
             }
-            self.path.push(Value::from(items.len()));
-            self.mark(&span);
-            let item = self.node(event, depth + 1)?;
-            self.path.pop();
+            let index = items.len();
+            let child = self.mark(id, || index.into(), &span);
+            let item = self.node(event, child, depth + 1)?;
             items.push(item);
         }
     }
 
-    fn mapping(&mut self, depth: usize) -> Option<Value> {
+    fn mapping(&mut self, id: NodeId, depth: usize) -> Option<Value> {
         let mut map = Map::new();
         let mut seen = HashSet::new();
         loop {
@@ -210,18 +237,16 @@ impl<'input> Walker<'input> {
             if !seen.insert(key.clone()) {
                 return self.refuse(|| format!("the key `{key}` appears twice in one object"));
             }
-            self.path.push(Value::String(key.clone()));
-            self.mark(&span);
+            let child = self.mark(id, || key.clone().into(), &span);
             let (event, _) = self.next()?;
-            let value = self.node(event, depth + 1)?;
-            self.path.pop();
+            let value = self.node(event, child, depth + 1)?;
             map.insert(key, value);
         }
     }
 
     fn key(&mut self, event: Event<'input>) -> Option<Value> {
         match event {
-            Event::Scalar(..) | Event::Alias(_) => self.node(event, 0),
+            Event::Scalar(..) | Event::Alias(_) => self.node(event, NodeId::ROOT, 0),
             _ => self.refuse(|| "a key that is a list or an object".to_string()),
         }
     }
@@ -246,4 +271,60 @@ pub(crate) fn yaml_syntax_error(text: &str) -> Option<(Location, String)> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// An anchored string of `long` bytes aliased `aliases` times, after a comment of
+    /// `padding` bytes.
+    fn aliases_of(long: usize, aliases: usize, padding: usize) -> String {
+        let long = "x".repeat(long);
+        let aliases = vec!["*s"; aliases].join(", ");
+        let padding = "-".repeat(padding);
+        format!("# {padding}\n- a: &s \"{long}\"\n  b: [{aliases}]\n")
+    }
+
+    #[test]
+    fn aliases_of_a_long_string_are_refused_once_past_the_budget() {
+        let text = aliases_of(100_000, 5_000, 0);
+        let (at, why) = yaml_json_problem(&text).expect("refused");
+        let budget = budget(&text);
+        assert_eq!(
+            why,
+            format!("more than {budget} bytes of values once aliases expand")
+        );
+        // Refused at the alias that passes the budget, before expanding the rest.
+        let last_allowed = budget / 100_000;
+        assert_eq!(at.row, 3);
+        assert!(at.col <= "  b: [".len() + 1 + 4 * last_allowed, "{at:?}");
+    }
+
+    #[test]
+    fn the_budget_grows_with_the_text() {
+        // 300 copies of 10 KB: more than an 11 KB text may expand to, not a 41 KB one.
+        assert!(yaml_to_json(&aliases_of(10_000, 300, 0)).is_none());
+        let value = yaml_to_json(&aliases_of(10_000, 300, 30_000)).expect("within");
+        assert_eq!(value[0]["b"].as_array().map(Vec::len), Some(300));
+    }
+
+    #[test]
+    fn a_text_without_aliases_fits_however_many_values_it_holds() {
+        let nulls = "-\n".repeat(100_000);
+        let value = yaml_to_json(&nulls).expect("fits");
+        assert_eq!(value.as_array().map(Vec::len), Some(100_000));
+    }
+
+    #[test]
+    fn nested_anchors_count_the_copies_they_keep() {
+        // Each anchor keeps a copy of everything inside it: 200 nested anchors around
+        // 20 KB keep 4 MB, more than the 3.7 MB a 21 KB text may cost.
+        let opening: String = (0..200).map(|i| format!("&a{i} [")).collect();
+        let text = format!("{opening}\"{}\"{}", "x".repeat(20_000), "]".repeat(200));
+        let (_, why) = yaml_json_problem(&text).expect("refused");
+        assert!(why.ends_with("once aliases expand"), "{why}");
+        let flat = format!("[&a [\"{}\"]]", "x".repeat(20_000));
+        assert!(yaml_to_json(&flat).is_some());
+    }
 }

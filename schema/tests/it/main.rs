@@ -2,6 +2,7 @@
 
 mod common;
 
+mod amplification;
 mod compare;
 mod conformance_parse;
 mod directory;

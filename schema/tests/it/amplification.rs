@@ -1,0 +1,170 @@
+//! Small texts that would cost the loader or the renderer far more than their size:
+//! long keys above many nodes, aliases of long strings, many failures in one text.
+
+use std::path::Path;
+
+use serde_json::{Value, json};
+use telepact_schema::{Location, Schema, SchemaFailure};
+
+/// The failures of loading `documents`.
+fn failures(documents: &[(&str, &str)]) -> Vec<SchemaFailure> {
+    let error = Schema::from_documents(documents.iter().copied()).expect_err("invalid");
+    error.failures().expect("invalid, not unreadable").0.clone()
+}
+
+fn at(row: usize, col: usize) -> Location {
+    Location { row, col }
+}
+
+#[test]
+fn failures_under_long_keys_are_located() {
+    // Each of the 10k elements lies under the 50 KB key.
+    let long = "k".repeat(50_000);
+    let items = vec!["1"; 10_000].join(",");
+    let text = format!(
+        "[\n  {{\"struct.A\": {{\"{long}\": [{items}]}}}},\n  {{\"struct.B\": {{\"x\": \"integr\"}}}}\n]\n"
+    );
+    for name in ["a.telepact.json", "a.telepact.yaml"] {
+        let found = failures(&[(name, text.as_str())]);
+        let places: Vec<(Value, Location)> = found
+            .iter()
+            .map(|failure| (Value::Array(failure.path.clone()), failure.location))
+            .collect();
+        assert_eq!(
+            places,
+            [
+                (json!([0, "struct.A", long]), at(2, 17)),
+                (json!([1, "struct.B", "x"]), at(3, 17)),
+            ],
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn aliases_of_a_long_string_are_refused_as_past_the_expansion_budget() {
+    // 120 KB of text that would expand to 500 MB (`never_panics` checks the reason).
+    let long = "x".repeat(100_000);
+    let aliases = vec!["*s"; 5_000].join(", ");
+    let yaml = format!("- a: &s \"{long}\"\n  b: [{aliases}]\n");
+    let error = Schema::from_documents([("bomb.telepact.yaml", yaml.as_str())]).expect_err("bomb");
+    let shown = error.render(false);
+    let why = "`bomb.telepact.yaml` has no JSON form: more than";
+    assert!(shown.contains(why), "{shown}");
+    assert!(
+        shown.contains("bytes of values once aliases expand"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_schema_sharing_definitions_through_aliases_loads() {
+    let yaml = "\
+- struct.Point: &point
+    x: number
+    y: number
+- struct.Pixel: *point
+- fn.move:
+    from: &ref struct.Point
+    to: *ref
+  ->: &ok
+    - Ok_: *point
+- fn.copy:
+    from: *ref
+  ->: *ok
+";
+    let schema =
+        Schema::from_documents([("a.telepact.yaml", yaml)]).unwrap_or_else(|e| panic!("{e}"));
+    // Definitions are ordered by key.
+    let definition = |key: &str| {
+        let found = schema.original.iter().find(|d| d.get(key).is_some());
+        found.cloned().unwrap_or_else(|| panic!("{key}"))
+    };
+    let point = json!({"x": "number", "y": "number"});
+    assert_eq!(definition("struct.Pixel")["struct.Pixel"], point);
+    assert_eq!(definition("fn.copy")["->"], json!([{"Ok_": point}]));
+    assert_eq!(definition("fn.copy")["fn.copy"]["from"], "struct.Point");
+}
+
+#[test]
+fn each_of_many_failures_shows_its_own_line() {
+    let yaml: String = (0..2_000).map(|i| format!("- x{i}: 1\n")).collect();
+    let error = Schema::from_documents([("a.telepact.yaml", yaml.as_str())]).expect_err("keys");
+    let shown = error.render(false);
+    for i in [0, 1, 999, 1_999] {
+        let row = i + 1;
+        assert!(shown.contains(&format!("a.telepact.yaml:{row}:3\n")), "{i}");
+        assert!(shown.contains(&format!("\n{row} | - x{i}: 1\n")), "{i}");
+    }
+    assert!(shown.ends_with("the schema has 2000 errors"));
+}
+
+/// Sets of documents with failures on many lines: blank lines, CRLF line ends,
+/// multi-byte characters, collisions far apart and across files, syntax errors at a
+/// text's end.
+fn many_failures() -> Vec<Vec<(&'static str, String)>> {
+    let mut yaml = String::from("# Many failures in one document.\n");
+    for i in 0..120 {
+        let kind = if i % 4 == 0 { "strng" } else { "string" };
+        yaml.push_str(&format!(
+            "- struct.S{i}:\n    f{i}: {kind}\n    ok: integer\n"
+        ));
+        if i % 9 == 0 {
+            yaml.push('\n');
+        }
+    }
+    yaml.push_str("- fn.f:\n    x: intger\n  ->:\n    - Ok_: {y: struct.Nope}\n");
+    let definitions: Vec<String> = (0..40)
+        .map(|i| {
+            let kind = if i % 3 == 0 { "integr" } else { "string" };
+            format!("  {{\"struct.J{i}\": {{\"é{i}\": \"{kind}\"}}}}")
+        })
+        .collect();
+    let json = format!("[\r\n{}\r\n]", definitions.join(",\r\n"));
+    let mut collisions = String::from("- struct.A:\n    id: integer\n");
+    for i in 0..120 {
+        collisions.push_str(&format!("- struct.S{i}:\n    f: string\n"));
+    }
+    collisions.push_str("- struct.A:\n    id: integer\n- struct.S7: {}\n");
+    vec![
+        vec![("many.telepact.yaml", yaml), ("more.telepact.json", json)],
+        vec![
+            ("many.telepact.yaml", collisions),
+            (
+                "more.telepact.json",
+                "[\n  {\"struct.S100\": {}}\n]\n".to_string(),
+            ),
+        ],
+        vec![(
+            "keys.telepact.yaml",
+            "- struct.D: {a: integer, a!: string}\n\n- notADefinition: 1\n".to_string(),
+        )],
+        vec![(
+            "broken.telepact.yaml",
+            "- struct.B:\n    x: [integer\n".to_string(),
+        )],
+        vec![(
+            "broken.telepact.json",
+            "[\r\n  {\"struct.C\": {}},\r\n".to_string(),
+        )],
+    ]
+}
+
+/// Rendered failures are compared with `tests/golden/many_failures.txt`
+/// (rewritten with `UPDATE_GOLDEN=1`).
+#[test]
+fn many_failures_render_as_the_golden_file() {
+    let mut rendered = String::new();
+    for (set, documents) in many_failures().iter().enumerate() {
+        let documents = documents.iter().map(|(name, text)| (*name, text.as_str()));
+        let error = Schema::from_documents(documents).expect_err("invalid");
+        rendered.push_str(&format!("=== set {set} ===\n{}\n\n", error.render(false)));
+    }
+    let golden = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/many_failures.txt");
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&golden, &rendered).expect("write the golden file");
+        return;
+    }
+    let expected = std::fs::read_to_string(&golden).expect("golden file");
+    assert!(expected == rendered, "rendered:\n{rendered}");
+}
