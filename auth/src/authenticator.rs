@@ -3,8 +3,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-
 use crate::credential::Credential;
 use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
@@ -15,6 +13,7 @@ use crate::records::{
     session_seen_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, same_hash};
+use crate::slots::PasswordSlots;
 use crate::store::CredentialStore;
 use crate::throttle::{LoginThrottle, ThrottleLimits};
 use crate::users::{LoginRecord, User, UserLoader};
@@ -39,7 +38,9 @@ pub struct AuthConfig {
     /// Argon2 cost parameters for new password hashes.
     pub password: PasswordParams,
     /// How many password checks may run at once, each on the blocking pool; a login
-    /// arriving when all are busy is refused at once rather than queued.
+    /// arriving when all are busy is refused at once rather than queued. One account,
+    /// and one client address, may hold at most half of them (at least one), so that
+    /// a valid account logging in without pause cannot take them all.
     pub password_checks: usize,
 }
 
@@ -81,8 +82,8 @@ pub struct Authenticator {
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) passwords: Arc<PasswordHasher>,
     pub(crate) throttle: LoginThrottle,
-    /// Free password-check slots: argon2 must not hold up the async workers.
-    pub(crate) password_slots: Arc<Semaphore>,
+    /// Places for password checks: argon2 must not hold up the async workers.
+    pub(crate) password_slots: Arc<PasswordSlots>,
 }
 
 impl Authenticator {
@@ -96,7 +97,7 @@ impl Authenticator {
         Ok(Authenticator {
             passwords: Arc::new(PasswordHasher::new(config.password)?),
             throttle: LoginThrottle::new(config.throttle),
-            password_slots: Arc::new(Semaphore::new(config.password_checks.max(1))),
+            password_slots: Arc::new(PasswordSlots::new(config.password_checks)),
             config: Arc::new(config),
             keys: Arc::new(keys),
             users,
@@ -151,7 +152,7 @@ impl Authenticator {
         if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::BadPassword);
         }
-        let Ok(slot) = Arc::clone(&self.password_slots).try_acquire_owned() else {
+        let Some(slot) = self.password_slots.try_take(username, address) else {
             return Err(AuthError::Busy);
         };
         let now = self.now();

@@ -19,8 +19,9 @@ pub enum AuthError {
     /// Too many recent failed logins for this user or address.
     #[error("too many failed logins; try again later")]
     Throttled,
-    /// Every password-hashing slot is taken; the caller should retry shortly.
-    #[error("every password check slot is busy; try again shortly")]
+    /// Every password-check place is taken, or the account or the client address holds
+    /// its share of them; the caller should retry shortly.
+    #[error("password checks are busy; try again shortly")]
     Busy,
     /// The access token failed verification; the text says which check (signature, expiry, ...).
     #[error("access token rejected: {0}")]

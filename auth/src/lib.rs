@@ -91,6 +91,7 @@ mod password;
 mod policy;
 mod records;
 mod secret;
+mod slots;
 pub mod store;
 mod throttle;
 mod users;

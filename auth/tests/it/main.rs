@@ -1,4 +1,5 @@
 //! The crate's integration tests, one module per area, linked into one binary.
 
 mod authenticator;
+mod logins;
 mod redis_store;
