@@ -12,7 +12,7 @@ use telepact::clock::UnixTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ThrottleLimits {
-    /// Failed logins allowed per username in a window.
+    /// Failed logins allowed per username (whatever its case) in a window.
     pub per_account: u32,
     /// Failed logins allowed per client address in a window.
     pub per_address: u32,
@@ -109,8 +109,11 @@ impl LoginThrottle {
             .await?)
     }
 
+    /// A username is counted without regard to case: a directory that finds users
+    /// that way would otherwise give each spelling its own guesses. A directory that
+    /// matches exactly loses nothing, since naming an account is all locking it takes.
     fn account(&self, account: &str, now: UnixTime) -> Counter {
-        self.counter("account", account, now)
+        self.counter("account", &account.to_lowercase(), now)
     }
 
     fn address(&self, address: &str, now: UnixTime) -> Counter {
@@ -230,6 +233,15 @@ mod tests {
                     .unwrap()
             );
         }
+    }
+
+    #[tokio::test]
+    async fn spellings_of_a_username_share_its_count() {
+        let (throttle, store) = (throttle(), MemoryStore::new());
+        for account in ["ada", "Ada", "ADA"] {
+            assert!(throttle.admit(&store, account, None, 0).await.unwrap());
+        }
+        assert!(!throttle.admit(&store, "aDa", None, 0).await.unwrap());
     }
 
     #[test]
