@@ -20,8 +20,8 @@ pub enum LoadError {
         #[source]
         source: std::io::Error,
     },
-    /// The documents were read but the schema is invalid. `Display` renders every
-    /// failure with its source excerpt (see [`SchemaFailures::render`]).
+    /// The documents were read but the schema is invalid. `Display` renders the
+    /// failures with their source excerpts (see [`SchemaFailures::render`]).
     #[error("{0}")]
     Invalid(SchemaFailures),
 }
@@ -35,8 +35,9 @@ impl LoadError {
         }
     }
 
-    /// The error for a person: each schema failure with its file, line, source excerpt
-    /// and plain-words message (ANSI colours when `colour`), or the I/O error's line.
+    /// The error for a person: the schema failures with their files, lines, source
+    /// excerpts and plain-words messages (ANSI colours when `colour`; the first 100, as
+    /// [`SchemaFailures::render`] says), or the I/O error's line.
     pub fn render(&self, colour: bool) -> String {
         match self {
             LoadError::Invalid(failures) => failures.render(colour),
@@ -111,9 +112,13 @@ impl SchemaFailures {
         SchemaFailures(failures, Sources::default())
     }
 
-    /// Every failure for a person, in file order: location, source line with a caret
+    /// The failures for a person, in file order: location, source line with a caret
     /// under the offending key or value, plain-words message, `help:` where one helps,
     /// and a count line at the end. ANSI colours when `colour` (for a terminal).
+    ///
+    /// The first 100 are shown, and the count line says so when there are more: past
+    /// that they are rarely read, and each costs the length of the lines it shows. The
+    /// list itself ([`SchemaFailures::0`](SchemaFailures)) holds every failure.
     pub fn render(&self, colour: bool) -> String {
         diagnostics::render(self, colour)
     }

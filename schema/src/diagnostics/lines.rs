@@ -17,6 +17,36 @@ pub(crate) struct LinedText<'a> {
     starts: Vec<usize>,
     /// Where each quoted text without a quote inside starts, by its content.
     quoted: OnceCell<HashMap<&'a str, Vec<usize>>>,
+    /// Where characters are, for columns far into a line.
+    chars: OnceCell<CharIndex>,
+}
+
+/// Characters between every [`CHARS_PER_MARK`] characters are walked; the columns of a
+/// failure on a long line (a minified document is one) are found from a mark.
+const CHARS_PER_MARK: usize = 256;
+
+/// Where characters of the text are, in bytes.
+#[derive(Debug)]
+struct CharIndex {
+    /// The byte offset of character 0, [`CHARS_PER_MARK`], twice that, ...
+    marks: Vec<usize>,
+    /// How many characters come before each line.
+    line_starts: Vec<usize>,
+}
+
+impl CharIndex {
+    fn new(text: &str) -> Self {
+        let (mut marks, mut line_starts) = (Vec::new(), vec![0]);
+        for (count, (at, c)) in text.char_indices().enumerate() {
+            if count % CHARS_PER_MARK == 0 {
+                marks.push(at);
+            }
+            if c == '\n' {
+                line_starts.push(count + 1);
+            }
+        }
+        CharIndex { marks, line_starts }
+    }
 }
 
 /// The whole lines of a text that hold some ranges: what the excerpt renderer is given,
@@ -44,6 +74,7 @@ impl<'a> LinedText<'a> {
             text,
             starts: std::iter::once(0).chain(after_newlines).collect(),
             quoted: OnceCell::new(),
+            chars: OnceCell::new(),
         }
     }
 
@@ -72,6 +103,31 @@ impl<'a> LinedText<'a> {
             .get(index + 1)
             .map_or(self.text.len(), |next| next - 1);
         Some(start..end)
+    }
+
+    /// The byte offset of `column` (from 0, in characters) of line `row` (from 1; 0
+    /// reads as 1): the line's end for the column just past its last character, `None`
+    /// past that or past the last line.
+    pub(crate) fn offset(&self, row: usize, column: usize) -> Option<usize> {
+        let range = self.line(row)?;
+        let line = self.text.get(range.clone())?;
+        if column < CHARS_PER_MARK {
+            let within = line.char_indices().nth(column).map(|(at, _)| at);
+            return within
+                .or((line.chars().count() == column).then_some(line.len()))
+                .map(|at| range.start + at);
+        }
+        let index = self.chars.get_or_init(|| CharIndex::new(self.text));
+        let wanted = index.line_starts.get(row.saturating_sub(1))? + column;
+        let mark = *index.marks.get(wanted / CHARS_PER_MARK)?;
+        let at = self
+            .text
+            .get(mark..)?
+            .char_indices()
+            .nth(wanted % CHARS_PER_MARK);
+        // Past the text's last character is its end; past the line's end is no column.
+        let at = at.map_or(self.text.len(), |(at, _)| mark + at);
+        (at <= range.end).then_some(at)
     }
 
     /// The index (from 0) of the line holding byte `offset`.
@@ -160,6 +216,25 @@ mod tests {
             let from = from.min(text.len());
             let searched = text[from..].find(&format!("\"{name}\"")).map(|at| from + at);
             prop_assert_eq!(LinedText::new(&text).find_quoted(&name, from), searched);
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn columns_far_into_a_line_are_found_as_a_walk_finds_them(
+            text in "([aé\n]{0,300}\n?){1,4}",
+            row in 0usize..6,
+            column in 0usize..700,
+        ) {
+            let lines = LinedText::new(&text);
+            let walked = lines.line(row).and_then(|range| {
+                let line = &text[range.clone()];
+                let within = line.char_indices().nth(column).map(|(at, _)| at);
+                within
+                    .or((line.chars().count() == column).then_some(line.len()))
+                    .map(|at| range.start + at)
+            });
+            prop_assert_eq!(lines.offset(row, column), walked);
         }
     }
 

@@ -21,40 +21,68 @@ use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Render
 use lines::{LinedText, Texts};
 pub(crate) use sources::Sources;
 use span::{Target, find_name, span};
-use words::{Message, describe_failure};
+use words::{Message, Suggestions, describe_failure};
 
 /// The failure's plain-words sentence, e.g. "field `id` of `struct.Tree` has an
 /// unknown type `integr`".
 pub(crate) fn title(failure: &SchemaFailure, sources: &Sources) -> String {
-    describe_failure(failure, sources).title
+    describe_failure(failure, sources, Suggestions::Skipped).title
 }
 
-/// Every failure in file order (file, row, column of what it points at), then a
-/// count line.
+/// How many failures a rendering shows. Past a hundred the rest are rarely read, and
+/// each excerpt costs the renderer the length of the lines it shows: a minified
+/// document holds every failure on one line.
+const MAX_RENDERED: usize = 100;
+
+/// The first [`MAX_RENDERED`] failures in file order (file, row, column of what it
+/// points at), then a count line.
 pub(crate) fn render(failures: &SchemaFailures, colour: bool) -> String {
     let renderer = if colour {
         Renderer::styled()
     } else {
         Renderer::plain()
     };
-    let messages: Vec<(&SchemaFailure, Message)> = failures
+    // Every failure is placed, to find the first ones; only those are worded in full.
+    // The messages are declared before the texts their excerpts borrow with them.
+    let plain: Vec<Message> = failures
         .iter()
-        .map(|failure| (failure, describe_failure(failure, &failures.1)))
+        .map(|failure| describe_failure(failure, &failures.1, Suggestions::Skipped))
         .collect();
+    let mut shown: Vec<(&SchemaFailure, Message)> = Vec::new();
     let texts = Texts::new(&failures.1);
-    let mut excerpts: Vec<Excerpt<'_>> = messages
+    let places: Vec<(String, Location)> = failures
         .iter()
-        .map(|(failure, message)| Excerpt::new(failure, message, &texts))
+        .zip(&plain)
+        .map(|(failure, message)| {
+            let excerpt = Excerpt::new(failure, message, &texts);
+            let (path, location) = excerpt.place();
+            (path.to_string(), location)
+        })
         .collect();
-    excerpts.sort_by(|a, b| a.place().cmp(&b.place()));
+    let mut order: Vec<usize> = (0..places.len()).collect();
+    order.sort_by(|a, b| places[*a].cmp(&places[*b]));
+    for &index in order.iter().take(MAX_RENDERED) {
+        let failure = &failures.0[index];
+        shown.push((
+            failure,
+            describe_failure(failure, &failures.1, Suggestions::Made),
+        ));
+    }
     let mut out = String::new();
-    for excerpt in &excerpts {
+    for (failure, message) in &shown {
+        let excerpt = Excerpt::new(failure, message, &texts);
         out.push_str(&renderer.render(&[excerpt.group()]));
         out.push_str("\n\n");
     }
     let count = failures.len();
     let plural = if count == 1 { "" } else { "s" };
-    let summary = Level::ERROR.primary_title(format!("the schema has {count} error{plural}"));
+    let shown = if count > MAX_RENDERED {
+        format!("; the first {MAX_RENDERED} are shown")
+    } else {
+        String::new()
+    };
+    let summary =
+        Level::ERROR.primary_title(format!("the schema has {count} error{plural}{shown}"));
     out.push_str(&renderer.render(&[Group::with_title(summary)]));
     out
 }

@@ -2,10 +2,12 @@
 //! with excerpts and suggestions after loading.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
 
+use super::place::Kind;
+use super::words::PRIMITIVES;
 use crate::document::{Document, Format};
 use crate::parse::find_schema_key;
 
@@ -39,13 +41,23 @@ impl Source {
 }
 
 /// Every document of a failed load, by name (cheap to clone).
-#[derive(Debug, Clone, Default, PartialEq)]
-pub(crate) struct Sources(Arc<BTreeMap<String, Source>>);
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Sources {
+    documents: Arc<BTreeMap<String, Source>>,
+    /// Found on first use, then read by every failure's suggestion.
+    type_names: Arc<OnceLock<Vec<String>>>,
+}
+
+impl PartialEq for Sources {
+    fn eq(&self, other: &Self) -> bool {
+        self.documents == other.documents
+    }
+}
 
 impl Sources {
     /// Copies the documents' texts and values (only done when loading failed).
     pub(crate) fn of(docs: &[Document]) -> Sources {
-        let sources = docs
+        let documents = docs
             .iter()
             .map(|doc| {
                 let source = Source {
@@ -56,30 +68,44 @@ impl Sources {
                 (doc.name.clone(), source)
             })
             .collect();
-        Sources(Arc::new(sources))
+        Sources {
+            documents: Arc::new(documents),
+            type_names: Arc::default(),
+        }
     }
 
     /// The document named `name`.
     pub(crate) fn get(&self, name: &str) -> Option<&Source> {
-        self.0.get(name)
+        self.documents.get(name)
     }
 
     /// Every document, by name.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (&str, &Source)> {
-        self.0.iter().map(|(name, source)| (name.as_str(), source))
+        self.documents
+            .iter()
+            .map(|(name, source)| (name.as_str(), source))
     }
 
     /// The schema key of every definition of every document.
-    pub(crate) fn definition_keys(&self) -> Vec<String> {
-        let mut keys = Vec::new();
-        for source in self.0.values() {
-            let Some(Value::Array(definitions)) = &source.root else {
-                continue;
+    fn definition_keys(&self) -> impl Iterator<Item = String> {
+        self.documents.values().flat_map(|source| {
+            let count = match &source.root {
+                Some(Value::Array(definitions)) => definitions.len(),
+                _ => 0,
             };
-            for index in 0..definitions.len() {
-                keys.extend(source.definition(index));
-            }
-        }
-        keys
+            (0..count).filter_map(|index| source.definition(index))
+        })
+    }
+
+    /// The primitive types and the struct, union and function names of the schema,
+    /// for suggestions.
+    pub(crate) fn type_names(&self) -> &[String] {
+        self.type_names.get_or_init(|| {
+            let mut names: Vec<String> = PRIMITIVES.iter().map(|p| p.to_string()).collect();
+            names.extend(self.definition_keys().filter(|key| {
+                matches!(Kind::of(key), Kind::Struct | Kind::Union | Kind::Function)
+            }));
+            names
+        })
     }
 }

@@ -19,15 +19,7 @@ pub(crate) enum Target {
 
 /// Byte offset of 1-based `location` in the text; `None` when the text is shorter.
 fn offset(lines: &LinedText<'_>, location: Location) -> Option<usize> {
-    let range = lines.line(location.row)?;
-    let line = lines.text.get(range.clone())?;
-    let column = location.col.saturating_sub(1);
-    let within = line
-        .char_indices()
-        .nth(column)
-        .map(|(i, _)| i)
-        .or((line.chars().count() == column).then_some(line.len()))?;
-    Some(range.start + within)
+    lines.offset(location.row, location.col.saturating_sub(1))
 }
 
 /// The byte range to underline in `text` for a failure at `location`.
@@ -77,35 +69,45 @@ pub(crate) fn find_name(
 
 /// The token starting at `start`: a quoted string, a flow list or object on one line,
 /// or a plain word up to a delimiter. Never empty unless the line ends at `start`.
+/// Each scan stops at its token's end or the line's, whichever comes first: a
+/// minified document is one line, with every failure on it.
 fn token(text: &str, start: usize) -> Range<usize> {
     let rest = &text[start..];
-    let line = &rest[..rest.find(['\n', '\r']).unwrap_or(rest.len())];
-    let len = match line.chars().next() {
-        None => 0,
-        Some(quote @ ('"' | '\'')) => quoted_len(line, quote),
-        Some(open @ ('[' | '{')) => flow_len(line, open),
-        Some(_) => plain_len(line),
+    let len = match rest.chars().next() {
+        None | Some('\n' | '\r') => 0,
+        Some(quote @ ('"' | '\'')) => quoted_len(rest, quote),
+        Some(open @ ('[' | '{')) => flow_len(rest, open),
+        Some(first) => plain_len(rest).max(first.len_utf8()),
     };
-    start..start + len.max(line.chars().next().map_or(0, char::len_utf8))
+    start..start + len
 }
 
-fn quoted_len(line: &str, quote: char) -> usize {
+fn ends_line(c: char) -> bool {
+    matches!(c, '\n' | '\r')
+}
+
+/// A quoted string up to its closing quote (or the line end).
+fn quoted_len(rest: &str, quote: char) -> usize {
     let mut escaped = false;
-    for (i, c) in line.char_indices().skip(1) {
+    for (i, c) in rest.char_indices().skip(1) {
         match c {
+            c if ends_line(c) => return i,
             '\\' if quote == '"' && !escaped => escaped = true,
             c if c == quote && !escaped => return i + 1,
             _ => escaped = false,
         }
     }
-    line.len()
+    rest.len()
 }
 
 /// A bracketed value up to its matching close (or the line end).
-fn flow_len(line: &str, open: char) -> usize {
+fn flow_len(rest: &str, open: char) -> usize {
     let close = if open == '[' { ']' } else { '}' };
     let mut depth = 0;
-    for (i, c) in line.char_indices() {
+    for (i, c) in rest.char_indices() {
+        if ends_line(c) {
+            return rest[..i].trim_end().len();
+        }
         if c == open {
             depth += 1;
         } else if c == close {
@@ -115,21 +117,21 @@ fn flow_len(line: &str, open: char) -> usize {
             }
         }
     }
-    line.trim_end().len()
+    rest.trim_end().len()
 }
 
 /// A plain word: up to `: `, a flow delimiter, a comment or the line end.
-fn plain_len(line: &str) -> usize {
-    let bytes = line.as_bytes();
-    for (i, c) in line.char_indices() {
+fn plain_len(rest: &str) -> usize {
+    let bytes = rest.as_bytes();
+    for (i, c) in rest.char_indices() {
         let next = bytes.get(i + 1).copied();
-        let ends_key = c == ':' && matches!(next, None | Some(b' ' | b'\t'));
+        let ends_key = c == ':' && matches!(next, None | Some(b' ' | b'\t' | b'\n' | b'\r'));
         let comment = c == '#' && i > 0 && matches!(bytes[i - 1], b' ' | b'\t');
-        if ends_key || comment || matches!(c, ',' | ']' | '}') {
-            return line[..i].trim_end().len();
+        if ends_line(c) || ends_key || comment || matches!(c, ',' | ']' | '}') {
+            return rest[..i].trim_end().len();
         }
     }
-    line.trim_end().len()
+    rest.trim_end().len()
 }
 
 #[cfg(test)]

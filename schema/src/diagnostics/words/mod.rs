@@ -16,7 +16,7 @@ use keys::{key_count, key_disallowed, key_mismatch, key_missing};
 use syntax::syntax;
 
 /// The primitive type names.
-const PRIMITIVES: [&str; 6] = ["boolean", "integer", "number", "string", "any", "bytes"];
+pub(super) const PRIMITIVES: [&str; 6] = ["boolean", "integer", "number", "string", "any", "bytes"];
 
 /// A failure in words.
 #[derive(Debug)]
@@ -60,6 +60,15 @@ struct Facts<'a> {
     sources: &'a Sources,
     /// The schema key of the definition the path starts in.
     definition: Option<String>,
+    /// Whether help may suggest a type name, which costs a look at every one.
+    suggest: Suggestions,
+}
+
+/// Whether a failure's help suggests a defined type name for a misspelt one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Suggestions {
+    Made,
+    Skipped,
 }
 
 impl Facts<'_> {
@@ -110,21 +119,21 @@ impl Facts<'_> {
         self.source?.value_at(&self.failure.path)
     }
 
-    /// Struct, union and function names of the schema, for suggestions.
-    fn type_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = PRIMITIVES.iter().map(|p| p.to_string()).collect();
-        names.extend(
-            self.sources
-                .definition_keys()
-                .into_iter()
-                .filter(|key| matches!(Kind::of(key), Kind::Struct | Kind::Union | Kind::Function)),
-        );
-        names
+    /// Primitive, struct, union and function names, for suggestions.
+    fn type_names(&self) -> &[String] {
+        match self.suggest {
+            Suggestions::Made => self.sources.type_names(),
+            Suggestions::Skipped => &[],
+        }
     }
 }
 
 /// The failure's message, using the documents in `sources` when they are there.
-pub(crate) fn describe_failure(failure: &SchemaFailure, sources: &Sources) -> Message {
+pub(crate) fn describe_failure(
+    failure: &SchemaFailure,
+    sources: &Sources,
+    suggest: Suggestions,
+) -> Message {
     let source = sources.get(&failure.document);
     let in_path = failure.path.get(1).and_then(Value::as_str);
     let definition = match (source, failure.path.first().and_then(Value::as_u64)) {
@@ -143,6 +152,7 @@ pub(crate) fn describe_failure(failure: &SchemaFailure, sources: &Sources) -> Me
         source,
         sources,
         definition,
+        suggest,
     };
     let mut message = message(&facts);
     if failure.path.len() == 1 && message.key.is_none() {
