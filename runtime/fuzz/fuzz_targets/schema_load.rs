@@ -1,5 +1,5 @@
 //! Feeds arbitrary text to the schema loader (JSON and YAML documents): it must load or
-//! refuse with a `LoadError`, never panic or hang.
+//! refuse with a `LoadError` that renders, never panic or hang.
 
 #![no_main]
 
@@ -10,5 +10,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else {
         return;
     };
-    let _ = Schema::from_text(text);
+    if let Err(error) = Schema::from_text(text) {
+        let _ = error.render(false);
+    }
 });
