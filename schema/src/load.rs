@@ -2,6 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
+use std::io;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
@@ -157,10 +158,18 @@ fn read_dir(dir: &Path) -> Result<(Vec<Document>, Vec<SchemaFailure>), LoadError
     let mut docs = Vec::new();
     let mut failures = Vec::new();
     for (name, path) in names {
-        if fs::metadata(&path).map_err(io_error(&path))?.is_dir() {
+        let metadata = fs::metadata(&path).map_err(io_error(&path))?;
+        if metadata.is_dir() {
             failures.push(failure_at_start(&name, "DirectoryDisallowed", json!({})));
             docs.push(Document::empty(name));
         } else if name.ends_with(".telepact.json") || name.ends_with(".telepact.yaml") {
+            // A device or a pipe could be read without end, or wait for ever.
+            if !metadata.is_file() {
+                return Err(io_error(&path)(io::Error::new(
+                    io::ErrorKind::InvalidInput,
+                    "not a regular file",
+                )));
+            }
             let bytes = fs::read(&path).map_err(io_error(&path))?;
             docs.push(match String::from_utf8(bytes) {
                 Ok(text) => Document::read(name, text),

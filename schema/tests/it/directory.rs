@@ -120,3 +120,29 @@ fn a_missing_directory_is_an_io_error() {
         Err(LoadError::Io { .. })
     ));
 }
+
+/// A device or a named pipe under a schema file's name is refused unread: one could be
+/// read without end, the other would wait for a writer for ever.
+#[cfg(unix)]
+#[test]
+fn a_schema_name_on_a_device_or_a_pipe_is_refused_unread() {
+    let dir = scratch("special");
+    let device = dir.join("api.telepact.json");
+    std::os::unix::fs::symlink("/dev/zero", &device).expect("symlink");
+    let error = Schema::from_dir(&dir).expect_err("a device");
+    assert!(
+        matches!(&error, LoadError::Io { path, .. } if *path == device),
+        "{error}"
+    );
+    assert!(error.to_string().ends_with("not a regular file"), "{error}");
+    std::fs::remove_file(&device).expect("remove the link");
+    let made = std::process::Command::new("mkfifo")
+        .arg(dir.join("api.telepact.yaml"))
+        .status();
+    if !made.is_ok_and(|status| status.success()) {
+        println!("SKIP the pipe case: mkfifo is not available");
+        return;
+    }
+    let error = Schema::from_dir(&dir).expect_err("a pipe");
+    assert!(error.to_string().ends_with("not a regular file"), "{error}");
+}
