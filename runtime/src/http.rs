@@ -111,8 +111,10 @@ impl HttpOptions {
     /// Sets the `path` field from text a user gave (a flag, a config file): `/` is put
     /// in front when it is missing, and a path the router would not serve as written
     /// is refused rather than left for [`router`] to panic on: route syntax (braces,
-    /// a segment starting with `:` or `*`), and what a request's path never holds
-    /// (`?`, `#`, spaces, control characters, `<`, `>`, a backquote).
+    /// a segment starting with `:` or `*`), what a request's path never holds
+    /// (`?`, `#`, spaces, control characters, `<`, `>`, a backquote), and what a client
+    /// would send otherwise (`.` and `..` segments, characters beyond ASCII, which are
+    /// to be written percent-encoded).
     ///
     /// ```
     /// use telepact::http::HttpOptions;

@@ -52,6 +52,14 @@ pub(super) fn route_path(path: &str) -> Result<String, InvalidPath> {
     {
         return refuse("a segment starting with `:` or `*` is route syntax");
     }
+    if !route.is_ascii() {
+        return refuse(
+            "a client sends characters beyond ASCII percent-encoded; write them so (`%C3%A9` for `é`)",
+        );
+    }
+    if route.split('/').any(is_dot_segment) {
+        return refuse("a client removes `.` and `..` segments from a path before sending it");
+    }
     let whole_path = PathAndQuery::from_str(&route)
         .is_ok_and(|read| read.path() == route && read.query().is_none());
     if !whole_path || route.chars().any(char::is_whitespace) {
@@ -60,6 +68,12 @@ pub(super) fn route_path(path: &str) -> Result<String, InvalidPath> {
         );
     }
     Ok(route)
+}
+
+/// `.` or `..`, written plainly or percent-encoded: URL parsers remove both.
+fn is_dot_segment(segment: &str) -> bool {
+    let plain = segment.to_ascii_lowercase().replace("%2e", ".");
+    plain == "." || plain == ".."
 }
 
 #[cfg(test)]
@@ -84,9 +98,10 @@ mod tests {
             .expect("a server of the standard functions builds")
     }
 
-    /// Whether a router given `route` builds, answers a ping posted to exactly `route`,
-    /// and answers no other path: not `route` with a letter inserted anywhere, which a
-    /// parameter (`{id}`) or catch-all (`{*rest}`) would still match.
+    /// Whether a client sends `route` as it is (its URL parsed, as reqwest parses it),
+    /// and a router given `route` builds, answers a ping posted to it, and answers no
+    /// other path: not `route` with a letter inserted anywhere, which a parameter
+    /// (`{id}`) or catch-all (`{*rest}`) would still match.
     fn served_as_written(route: &str) -> bool {
         let options = HttpOptions::default().path(route);
         let Ok(endpoint) = catch_unwind(AssertUnwindSafe(|| router(ping_server(), &options)))
@@ -113,7 +128,11 @@ mod tests {
         let mut with_a_letter_inserted = (1..=route.len())
             .filter(|&at| route.is_char_boundary(at))
             .map(|at| format!("{}x{}", &route[..at], &route[at..]));
-        answers(route.to_string()) && !with_a_letter_inserted.any(answers)
+        let sent = reqwest::Url::parse(&format!("http://localhost{route}"))
+            .map(|url| url.path().to_string());
+        sent.is_ok_and(|sent| sent == route)
+            && answers(route.to_string())
+            && !with_a_letter_inserted.any(answers)
     }
 
     #[test]
@@ -121,7 +140,25 @@ mod tests {
         assert_eq!(route_path("/api").unwrap(), "/api");
         assert_eq!(route_path("v2/api").unwrap(), "/v2/api");
         assert_eq!(route_path("").unwrap(), "/");
-        assert_eq!(route_path("/café/api%20x").unwrap(), "/café/api%20x");
+        assert_eq!(
+            route_path("/caf%C3%A9/api%20x").unwrap(),
+            "/caf%C3%A9/api%20x"
+        );
+        assert_eq!(route_path("/a./.b/...").unwrap(), "/a./.b/...");
+    }
+
+    #[test]
+    fn paths_a_client_would_send_otherwise_are_refused() {
+        for path in [
+            "/café",
+            "/a/../b",
+            "/a/./b",
+            "/..",
+            "/a/%2E%2e/b",
+            "/a/.%2E",
+        ] {
+            assert!(route_path(path).is_err(), "{path:?} was accepted");
+        }
     }
 
     #[test]
@@ -158,7 +195,7 @@ mod tests {
 
         /// A path is accepted exactly when a router given it serves it as written.
         #[test]
-        fn a_path_is_accepted_when_it_is_served_as_written(path in "[/a:*{}?# %.é|~<-]{0,8}") {
+        fn a_path_is_accepted_when_it_is_served_as_written(path in "[/a:*{}?# %.é|~<2eE-]{0,8}") {
             let route = if path.starts_with('/') { path.clone() } else { format!("/{path}") };
             let accepted = route_path(&path);
             prop_assert_eq!(accepted.is_ok(), served_as_written(&route), "{:?}", accepted);
