@@ -13,6 +13,7 @@ use crate::emit::{Generated, Options, generate, parse_attributes};
 use crate::error::Error;
 use crate::externs;
 use crate::split::{SplitOutput, split};
+use crate::write::write_if_changed;
 
 /// Starts a [`Builder`] with the defaults: runtime at `::telepact`, types, server and
 /// client all generated, output in `OUT_DIR`.
@@ -356,21 +357,4 @@ fn write_parts(dir: &Path, parts: &[(String, String)]) -> Result<(), Error> {
         }
     }
     Ok(())
-}
-
-/// Leaves an up-to-date file untouched so its mtime does not trigger a rebuild.
-pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
-    if fs::read_to_string(path).is_ok_and(|existing| existing == content) {
-        return Ok(());
-    }
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).map_err(|source| Error::Io {
-            path: parent.to_path_buf(),
-            source,
-        })?;
-    }
-    fs::write(path, content).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })
 }

@@ -14,6 +14,7 @@ use crate::error::Error;
 use crate::externs::Externs;
 use crate::names::{ident, snake_name};
 use crate::plan::{Item, ItemId, Plan, Shape};
+use crate::snippet;
 use crate::split::split_file;
 
 /// Options resolved into tokens, shared by the emitters.
@@ -43,10 +44,7 @@ impl Options {
         server: bool,
         client: bool,
     ) -> Result<Self, Error> {
-        let path: syn::Path = syn::parse_str(runtime).map_err(|e| Error::InvalidOption {
-            option: format!("runtime_path({runtime:?})"),
-            reason: e.to_string(),
-        })?;
+        let path = parse_runtime_path(runtime)?;
         let type_attributes = type_attributes
             .iter()
             .map(|(selector, attribute)| {
@@ -162,6 +160,29 @@ fn unselected(option: &str, selector: &str, reason: String) -> Error {
     }
 }
 
+/// Parses the runtime path: a path of plain segments (`::telepact`, `crate::rt`), since
+/// the generated code appends `::typed::__codegen` to it.
+fn parse_runtime_path(runtime: &str) -> Result<syn::Path, Error> {
+    let invalid = |reason: String| Error::InvalidOption {
+        option: format!("runtime_path({})", snippet::quoted(runtime)),
+        reason,
+    };
+    snippet::check_bounds(runtime).map_err(invalid)?;
+    let path: syn::Path = syn::parse_str(runtime).map_err(|e| invalid(e.to_string()))?;
+    if path
+        .segments
+        .iter()
+        .any(|segment| !segment.arguments.is_none())
+    {
+        return Err(invalid(
+            "expected the path of the runtime crate, such as `::telepact`, \
+             without generic arguments"
+                .into(),
+        ));
+    }
+    Ok(path)
+}
+
 /// Parses `attribute`, given to the builder option `option` for `selector`.
 pub(crate) fn parse_attributes(
     option: &str,
@@ -169,9 +190,10 @@ pub(crate) fn parse_attributes(
     attribute: &str,
 ) -> Result<TokenStream, Error> {
     let invalid = |reason: String| Error::InvalidOption {
-        option: format!("{option}({selector:?}, {attribute:?})"),
+        option: format!("{option}({selector:?}, {})", snippet::quoted(attribute)),
         reason,
     };
+    snippet::check_bounds(attribute).map_err(invalid)?;
     let attributes = syn::Attribute::parse_outer
         .parse_str(attribute)
         .map_err(|e| invalid(e.to_string()))?;

@@ -26,8 +26,9 @@ pub enum Error {
         /// The definition that asked for it again.
         second: String,
     },
-    /// An option is not valid: a type attribute or the runtime path that is not Rust, or
-    /// an `extern_path` / `extern_traits` that names no type the schema lets map.
+    /// An option is not valid: a type attribute or the runtime path that is not Rust, a
+    /// Rust snippet nested more than 32 deep or longer than 200 tokens, or an
+    /// `extern_path` / `extern_traits` that names no type the schema lets map.
     #[error("invalid option {option}: {reason}")]
     InvalidOption {
         /// The option as given, e.g. `runtime_path("...")`.

@@ -8,6 +8,7 @@ use proc_macro2::TokenStream;
 use quote::quote;
 
 use crate::error::Error;
+use crate::snippet;
 
 /// A schema type the generated code takes from elsewhere instead of defining it.
 #[derive(Debug, Clone)]
@@ -44,11 +45,12 @@ pub(crate) fn parse(
 ) -> Result<Externs, Error> {
     let mut externs = Externs::new();
     for (name, rust) in paths {
-        let option = format!("extern_path({name:?}, {rust:?})");
+        let option = format!("extern_path({name:?}, {})", snippet::quoted(rust));
         let invalid = |reason: String| Error::InvalidOption {
             option: option.clone(),
             reason,
         };
+        snippet::check_bounds(rust).map_err(invalid)?;
         let path: syn::TypePath = syn::parse_str(rust)
             .map_err(|e| invalid(format!("`{rust}` is not a Rust type path: {e}")))?;
         if externs.contains_key(name) {

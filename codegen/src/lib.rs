@@ -144,11 +144,14 @@ mod recursion;
 mod select;
 mod serde_impls;
 mod server;
+mod snippet;
 mod split;
 mod types;
+mod write;
 
-pub use builder::{Builder, configure, write_if_changed};
+pub use builder::{Builder, configure};
 pub use error::Error;
+pub use write::write_if_changed;
 
 #[doc(hidden)]
 pub use emit::compile_standard;

@@ -8,5 +8,7 @@ mod extern_paths;
 // Includes the generated `features` module, named after its schema folder.
 #[allow(clippy::module_inception)]
 mod features;
+mod output;
 mod snapshots;
+mod snippets;
 mod validator_round_trip;
