@@ -1,6 +1,5 @@
 //! `telepact codegen`: typed Rust for a schema, into a file or onto stdout.
 
-use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -9,7 +8,7 @@ use telepact_schema::Schema;
 
 use crate::Outcome;
 use crate::error::CliError;
-use crate::fetch::{fetch_api, schema_text};
+use crate::fetch::{FILE_NAME, fetch_api, schema_text};
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("schema").required(true).args(["schema_dir", "schema_http_url"])))]
@@ -116,23 +115,21 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     }
     let builder = configure(args)?;
     let code = match (&args.schema_dir, &args.schema_http_url, &args.module) {
-        (Some(dir), _, None) => builder.generate_dir(dir)?,
-        (Some(dir), _, Some(module)) => builder.generate(&Schema::from_dir(dir)?, module)?,
+        (Some(dir), _, None) => {
+            crate::schema_dir::refuse_empty(dir)?;
+            builder.generate_dir(dir)?
+        }
+        (Some(dir), _, Some(module)) => builder.generate(&crate::schema_dir::load(dir)?, module)?,
         (None, Some(url), module) => {
-            let schema = Schema::from_text(&schema_text(&fetch_api(url, false).await?))?;
+            let text = schema_text(&fetch_api(url, false).await?);
+            let schema = Schema::from_documents([(FILE_NAME, text.as_str())])?;
             // The module is named after the schema, not after where it was served.
             builder.generate(&schema, module.as_deref().unwrap_or("api"))?
         }
         (None, None, _) => return Err(CliError::NoSchemaSource),
     };
     if args.out.as_os_str() == "-" {
-        let mut stdout = std::io::stdout().lock();
-        stdout
-            .write_all(code.as_bytes())
-            .map_err(|source| CliError::Write {
-                path: "<stdout>".into(),
-                source,
-            })?;
+        crate::console::print(&code)?;
     } else {
         telepact_codegen::write_if_changed(&args.out, &code)?;
     }

@@ -4,9 +4,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::Args;
-use telepact_schema::{Schema, compare};
+use telepact_schema::compare;
 
-use crate::Outcome;
+use crate::{Outcome, console};
 
 #[derive(Debug, Args)]
 pub(crate) struct CompareArgs {
@@ -20,16 +20,17 @@ pub(crate) struct CompareArgs {
 
 /// Prints the verdict and each incompatible change; exits 1 when there is one.
 pub(crate) fn run(args: &CompareArgs) -> Outcome {
-    let new = Schema::from_dir(&args.new_schema_dir)?;
-    let old = Schema::from_dir(&args.old_schema_dir)?;
+    let new = crate::schema_dir::load(&args.new_schema_dir)?;
+    let old = crate::schema_dir::load(&args.old_schema_dir)?;
     let incompatibilities = compare(&old, &new);
     if incompatibilities.is_empty() {
-        println!("Schemas are backwards compatible.");
+        console::print_line("Schemas are backwards compatible.")?;
         return Ok(ExitCode::SUCCESS);
     }
-    println!("Backwards incompatible change(s) found:");
+    let mut report = String::from("Backwards incompatible change(s) found:\n");
     for incompatibility in &incompatibilities {
-        println!(" - {incompatibility}");
+        report.push_str(&format!(" - {incompatibility}\n"));
     }
+    console::print(&report)?;
     Ok(ExitCode::from(1))
 }

@@ -39,6 +39,12 @@ pub(crate) enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// A schema directory holds no file.
+    #[error(
+        "{} holds no schema file (`*.telepact.json` or `*.telepact.yaml`)",
+        .0.display()
+    )]
+    EmptySchemaDir(PathBuf),
     /// Neither a schema directory nor a schema URL was given.
     #[error("give a schema directory or a schema URL")]
     NoSchemaSource,
@@ -77,10 +83,39 @@ impl CliError {
     /// An `Unreachable` error whose reason lists `error` and its causes.
     pub(crate) fn unreachable(url: &str, error: &dyn std::error::Error) -> Self {
         CliError::Unreachable {
-            url: url.to_string(),
-            reason: chain(error),
+            url: without_password(url, url),
+            reason: without_password(&chain(error), url),
         }
     }
+
+    /// A `NoSchema` error for the server at `url` that gave `answer`.
+    pub(crate) fn no_schema(url: &str, answer: String) -> Self {
+        CliError::NoSchema {
+            url: without_password(url, url),
+            answer,
+        }
+    }
+}
+
+/// `text` with the password of `url` (`http://user:password@host/`), as it is written
+/// in `url` and as a parsed URL writes it, shown as `***`: an error line may be logged.
+fn without_password(text: &str, url: &str) -> String {
+    let written = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.split('/').next())
+        .and_then(|authority| authority.rsplit_once('@'))
+        .and_then(|(user_info, _)| user_info.split_once(':'))
+        .map(|(_, password)| password.to_string());
+    let parsed = url::Url::parse(url)
+        .ok()
+        .and_then(|url| url.password().map(str::to_string));
+    let mut shown = text.to_string();
+    for password in [written, parsed].into_iter().flatten() {
+        if !password.is_empty() {
+            shown = shown.replace(&format!(":{password}@"), ":***@");
+        }
+    }
+    shown
 }
 
 /// `error: cause: cause`, skipping causes the message already includes.
@@ -96,4 +131,21 @@ fn chain(error: &dyn std::error::Error) -> String {
         cause = next.source();
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_in_urls_are_not_shown() {
+        let url = "http://ada:s3cr%21t@127.0.0.1:9/api";
+        let error = std::io::Error::other(format!("error sending request for url ({url})"));
+        let shown = CliError::unreachable(url, &error).to_string();
+        assert!(!shown.contains("s3cr"), "{shown}");
+        assert!(shown.contains("http://ada:***@127.0.0.1:9/api"), "{shown}");
+        let plain = "http://127.0.0.1:9/api";
+        assert_eq!(without_password(plain, plain), plain);
+        assert_eq!(without_password("a:b@c", "not a url"), "a:b@c");
+    }
 }

@@ -1,26 +1,34 @@
 //! `telepact fetch`, and the `fn.api_` call the other commands share.
 
-use std::fs;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
 use serde_json::{Map, Value, json};
+use telepact::client::HttpTransport;
 use telepact::{Client, ClientError, ClientOptions, Headers, Message};
 use telepact_schema::Schema;
 
 use crate::Outcome;
 use crate::error::CliError;
 
-/// The file `fetch` writes in the output directory.
-const FILE_NAME: &str = "api.telepact.json";
+/// The file `fetch` writes in the output directory, and the name a served schema's
+/// failures are reported under.
+pub(crate) const FILE_NAME: &str = "api.telepact.json";
 
-/// How many times a server that cannot be reached is tried, and the pause between
+/// How many times a server that refuses the connection is tried, and the pause between
 /// tries: a script may start the server and this tool together, as the reference
-/// CLI's users do.
+/// CLI's users do. Any other failure would fail again, and is reported at once.
 const ATTEMPTS: u32 = 3;
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
+
+/// The largest answer read from a server: a schema of that size already takes the
+/// loader several hundred megabytes, and the client's own limit is 64 MiB.
+const ANSWER_LIMIT: usize = 8 * 1024 * 1024;
+
+/// How much of an answer that is not a schema the error shows.
+const ANSWER_SHOWN: usize = 300;
 
 #[derive(Debug, Args)]
 pub(crate) struct FetchArgs {
@@ -39,23 +47,22 @@ pub(crate) struct FetchArgs {
 pub(crate) async fn run(args: &FetchArgs) -> Outcome {
     let api = fetch_api(&args.http_url, args.include_internal).await?;
     let text = schema_text(&api);
-    // What is written must load: a server that serves a broken schema is reported here.
-    Schema::from_text(&text)?;
-    let write = |source| CliError::Write {
-        path: args.output_dir.clone(),
-        source,
-    };
-    fs::create_dir_all(&args.output_dir).map_err(write)?;
-    let path = args.output_dir.join(FILE_NAME);
-    fs::write(&path, text).map_err(|source| CliError::Write { path, source })?;
+    // What is written must load: a server that serves a broken schema is reported here,
+    // under the name of the file it would have been.
+    Schema::from_documents([(FILE_NAME, text.as_str())])?;
+    // A new file replaces the old one whole, or not at all.
+    telepact_codegen::write_if_changed(&args.output_dir.join(FILE_NAME), &text)?;
     Ok(ExitCode::SUCCESS)
 }
 
 /// The definitions the server at `url` serves from `fn.api_` (with the standard ones
 /// when `include_internal`).
 pub(crate) async fn fetch_api(url: &str, include_internal: bool) -> Result<Vec<Value>, CliError> {
-    let client = Client::http(url, ClientOptions::default())
-        .map_err(|error| CliError::unreachable(url, &error))?;
+    let transport = HttpTransport::new(url).map_err(|error| CliError::unreachable(url, &error))?;
+    let client = Client::with_options(
+        transport.response_limit(ANSWER_LIMIT),
+        ClientOptions::default(),
+    );
     let mut payload = Map::new();
     if include_internal {
         payload.insert("includeInternal!".into(), json!(true));
@@ -65,7 +72,7 @@ pub(crate) async fn fetch_api(url: &str, include_internal: bool) -> Result<Vec<V
         let request = Message::new(Headers::new(), "fn.api_", payload.clone());
         match client.request(request).await {
             Ok(response) => break response,
-            Err(ClientError::Transport(_) | ClientError::Timeout(_)) if attempt < ATTEMPTS => {
+            Err(ClientError::Transport(error)) if attempt < ATTEMPTS && refused(&*error) => {
                 attempt += 1;
                 tokio::time::sleep(RETRY_PAUSE).await;
             }
@@ -74,10 +81,30 @@ pub(crate) async fn fetch_api(url: &str, include_internal: bool) -> Result<Vec<V
     };
     match response.body().get("Ok_").and_then(|ok| ok.get("api")) {
         Some(Value::Array(api)) => Ok(api.clone()),
-        _ => Err(CliError::NoSchema {
-            url: url.to_string(),
-            answer: Value::Object(response.body().clone()).to_string(),
-        }),
+        _ => Err(CliError::no_schema(
+            url,
+            shortened(Value::Object(response.body().clone()).to_string()),
+        )),
+    }
+}
+
+/// Whether the connection was refused: no server listens yet.
+fn refused(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if let Some(io) = error.downcast_ref::<std::io::Error>() {
+            return io.kind() == std::io::ErrorKind::ConnectionRefused;
+        }
+        cause = error.source();
+    }
+    false
+}
+
+/// `answer`, cut after [`ANSWER_SHOWN`] characters.
+fn shortened(answer: String) -> String {
+    match answer.char_indices().nth(ANSWER_SHOWN) {
+        Some((end, _)) => format!("{}… ({} bytes)", &answer[..end], answer.len()),
+        None => answer,
     }
 }
 

@@ -11,11 +11,13 @@
 
 mod codegen;
 mod compare;
+mod console;
 mod demo;
 mod error;
 mod fetch;
 mod logging;
 mod mock;
+mod schema_dir;
 mod serve;
 
 use std::process::ExitCode;
@@ -63,7 +65,7 @@ async fn main() -> ExitCode {
         Ok(code) => code,
         Err(error) => {
             let rendered = error.render(colour_on_stderr());
-            eprintln!("{}", rendered.trim_end());
+            console::print_error_line(rendered.trim_end());
             ExitCode::from(FAILURE)
         }
     }

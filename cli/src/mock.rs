@@ -12,7 +12,7 @@ use tower_http::cors::CorsLayer;
 
 use crate::Outcome;
 use crate::error::CliError;
-use crate::fetch::{fetch_api, schema_text};
+use crate::fetch::{FILE_NAME, fetch_api, schema_text};
 use crate::serve;
 
 /// The options and environment variables of the reference CLI's `mock` (its boolean
@@ -84,11 +84,13 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let options = args.options()?;
     let http_options = HttpOptions::default().checked_path(&args.path)?;
     let schema = match (&args.dir, &args.http_url) {
-        (Some(dir), _) => Schema::mock_from_dir(dir)?,
-        (None, Some(url)) => Schema::mock_from_documents([(
-            "api.telepact.json",
-            schema_text(&fetch_api(url, false).await?),
-        )])?,
+        (Some(dir), _) => {
+            crate::schema_dir::refuse_empty(dir)?;
+            Schema::mock_from_dir(dir)?
+        }
+        (None, Some(url)) => {
+            Schema::mock_from_documents([(FILE_NAME, schema_text(&fetch_api(url, false).await?))])?
+        }
         (None, None) => return Err(CliError::NoSchemaSource),
     };
     let mock = MockServer::new(&schema, options).map_err(CliError::Mock)?;

@@ -6,8 +6,8 @@ use std::process::ExitCode;
 use telepact::http;
 use tokio::net::TcpListener;
 
-use crate::Outcome;
 use crate::error::CliError;
+use crate::{Outcome, console};
 
 /// Listens on `address`, prints `READY <port>` on stdout (the line a script or test
 /// waits for) and `what` is served where on stderr, then serves `router` until Ctrl-C
@@ -22,8 +22,8 @@ pub(crate) async fn until_stopped(
     let bound = listener.local_addr().map_err(listen_failed)?;
     // Listening for Ctrl-C before saying so: a signal right after READY stops it cleanly.
     let shutdown = http::shutdown_signal();
-    println!("READY {}", bound.port());
-    eprintln!("{}; Ctrl-C stops it", what(bound));
+    console::print_line(&format!("READY {}", bound.port()))?;
+    console::print_error_line(&format!("{}; Ctrl-C stops it", what(bound)));
     http::serve(listener, router, shutdown)
         .await
         .map_err(|source| CliError::Listen {

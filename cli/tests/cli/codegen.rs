@@ -34,7 +34,12 @@ fn an_output_that_cannot_be_written_is_one_error_line() {
         "--out",
         path_text(&out),
     ]);
-    assert_fails_with(&output, &format!("cannot write {}: ", blocker.display()));
+    assert_fails_with(&output, &format!("cannot write {}: ", out.display()));
+    assert!(
+        stderr(&output).contains("Not a directory"),
+        "{}",
+        stderr(&output)
+    );
     assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
 }
 

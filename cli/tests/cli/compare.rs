@@ -140,3 +140,81 @@ fn credentials_needing_more_than_old_clients_send_are_incompatible() {
          struct 'union.Auth_.Password' on argument path\n"
     );
 }
+
+/// A schema with `count` functions, each of which a new schema without them breaks.
+fn many_functions(count: usize) -> Value {
+    let definitions: Vec<Value> = (0..count)
+        .map(|i| serde_json::json!({format!("fn.f{i}"): {}, "->": [{"Ok_": {}}]}))
+        .collect();
+    Value::Array(definitions)
+}
+
+#[test]
+fn a_reader_that_goes_away_ends_the_output_quietly() {
+    let dir = scratch_dir("compare-closed-pipe");
+    write_schema(&dir.join("old"), &many_functions(5_000));
+    write_schema(&dir.join("new"), &many_functions(1));
+    let mut child = telepact_command()
+        .args(["compare", "--old-schema-dir"])
+        .arg(dir.join("old"))
+        .arg("--new-schema-dir")
+        .arg(dir.join("new"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    // `| head -0`: the reader closes the pipe before anything is written.
+    drop(child.stdout.take());
+    let output = child.wait_with_output().expect("it ends");
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    assert_eq!(stderr(&output), "");
+}
+
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stdout_that_cannot_be_written_is_one_error() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        println!("SKIP: /dev/full cannot be opened");
+        return;
+    };
+    let output = telepact_command()
+        .args([
+            "compare",
+            "--old-schema-dir",
+            BAKERY_API,
+            "--new-schema-dir",
+            BAKERY_API,
+        ])
+        .stdout(full)
+        .output()
+        .expect("the binary runs");
+    assert_fails_with(&output, "cannot write <stdout>: ");
+    assert_eq!(stderr(&output).lines().count(), 1);
+}
+
+#[test]
+fn an_empty_directory_is_one_error() {
+    let empty = scratch_dir("compare-empty");
+    let output = telepact(&[
+        "compare",
+        "--old-schema-dir",
+        path_text(&empty),
+        "--new-schema-dir",
+        BAKERY_API,
+    ]);
+    assert_fails_with(
+        &output,
+        &format!("{} holds no schema file", empty.display()),
+    );
+    for command in [
+        vec!["codegen", "--schema-dir", path_text(&empty), "--out", "-"],
+        vec!["mock", "--dir", path_text(&empty), "--port", "0"],
+    ] {
+        let output = telepact(&command);
+        assert_fails_with(
+            &output,
+            &format!("{} holds no schema file", empty.display()),
+        );
+    }
+}

@@ -88,3 +88,52 @@ fn an_unreachable_url_is_one_error() {
     );
     assert!(!dir.exists());
 }
+
+/// A server answering every request with `status` and `body`, counting the requests;
+/// it lives as long as the runtime.
+fn serve_answer(
+    runtime: &tokio::runtime::Runtime,
+    status: u16,
+    body: String,
+) -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let requests = std::sync::Arc::new(AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&requests);
+    let router = axum::Router::new().fallback(move || {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let status = axum::http::StatusCode::from_u16(status).unwrap();
+        let body = body.clone();
+        async move { (status, [("content-type", "application/json")], body) }
+    });
+    let listener = runtime
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let port = listener.local_addr().unwrap().port();
+    runtime.spawn(async move { axum::serve(listener, router).await });
+    (format!("http://127.0.0.1:{port}/api"), requests)
+}
+
+#[test]
+fn a_failure_other_than_a_refused_connection_is_not_tried_again() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (url, requests) = serve_answer(&runtime, 404, String::new());
+    let dir = scratch_dir("fetch-404").join("api");
+    let output = telepact(&["fetch", "--http-url", &url, "--output-dir", path_text(&dir)]);
+    assert_fails_with(&output, &format!("cannot fetch the schema from {url}: "));
+    assert_eq!(requests.load(std::sync::atomic::Ordering::SeqCst), 1);
+}
+
+#[test]
+fn an_answer_that_is_no_schema_is_shown_cut_short() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let junk = "y".repeat(1_000_000);
+    let answer = format!(r#"[{{}}, {{"ErrorX": {{"junk": "{junk}"}}}}]"#);
+    let (url, _) = serve_answer(&runtime, 200, answer);
+    let dir = scratch_dir("fetch-no-schema").join("api");
+    let output = telepact(&["fetch", "--http-url", &url, "--output-dir", path_text(&dir)]);
+    assert_fails_with(&output, &format!("{url} did not serve its schema"));
+    let shown = stderr(&output);
+    assert!(shown.len() < 1_000, "{} bytes", shown.len());
+    assert!(shown.contains(r#"{"ErrorX":{"junk":"yyy"#), "{shown}");
+    assert!(shown.trim_end().ends_with("(1000022 bytes)"), "{shown}");
+}

@@ -1,0 +1,28 @@
+//! Schema directories as the commands take them.
+
+use std::fs;
+use std::path::Path;
+
+use telepact_schema::{LoadError, Schema};
+
+use crate::error::CliError;
+
+/// Refuses a directory with nothing in it. The loader takes it for a schema with no
+/// definitions, and so would a compatibility check whose old schema failed to be
+/// checked out: it would pass in silence.
+pub(crate) fn refuse_empty(dir: &Path) -> Result<(), CliError> {
+    let mut entries = fs::read_dir(dir).map_err(|source| LoadError::Io {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    match entries.next() {
+        Some(_) => Ok(()),
+        None => Err(CliError::EmptySchemaDir(dir.to_path_buf())),
+    }
+}
+
+/// The schema of `dir`, which must hold at least one file.
+pub(crate) fn load(dir: &Path) -> Result<Schema, CliError> {
+    refuse_empty(dir)?;
+    Ok(Schema::from_dir(dir)?)
+}
