@@ -86,7 +86,9 @@ fn a_write_that_fails_part_way_leaves_the_old_file_whole() {
     let path = dir.join("api.rs");
     let old = "old line\n".repeat(1_000);
     std::fs::write(&path, &old).unwrap();
-    let status = std::process::Command::new("sh")
+    // The child's output is piped: the limit would also stop its writes to a log file
+    // longer than the limit, which the parent's output may be.
+    let child = std::process::Command::new("sh")
         .arg("-c")
         .arg(r#"trap "" XFSZ; ulimit -f 8 && exec "$0" "$@""#)
         .arg(std::env::current_exe().unwrap())
@@ -96,11 +98,14 @@ fn a_write_that_fails_part_way_leaves_the_old_file_whole() {
             "--test-threads=1",
         ])
         .env(LIMITED_WRITE, &path)
-        .status()
+        .output()
         .unwrap();
     assert!(
-        status.success(),
-        "the limited write failed with an error: {status}"
+        child.status.success(),
+        "the limited write failed with an error: {}\n{}{}",
+        child.status,
+        String::from_utf8_lossy(&child.stdout),
+        String::from_utf8_lossy(&child.stderr)
     );
     assert_eq!(std::fs::read_to_string(&path).unwrap(), old);
     assert_eq!(entries(&dir), ["api.rs"], "the temporary file is removed");
