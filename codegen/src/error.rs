@@ -37,7 +37,7 @@ pub enum Error {
         reason: String,
     },
     /// The generated code did not parse; a bug in the generator or in an option.
-    #[error("generated code does not parse ({0}); check the type attributes")]
+    #[error("generated code does not parse ({0}); check the attributes and paths given as options")]
     Unparsable(String),
     /// The schema breaks backwards compatibility with its released copy (see
     /// [`Builder::compatible_with`](crate::Builder::compatible_with)); one
