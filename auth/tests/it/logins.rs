@@ -84,10 +84,7 @@ async fn a_login_moves_a_hash_with_older_costs_to_the_current_ones() {
 
 #[tokio::test]
 async fn a_directory_the_service_only_reads_keeps_its_hashes() {
-    let users = Arc::new(CountingUsers {
-        inner: MemoryUsers::new(),
-        lookups: Default::default(),
-    });
+    let users = Arc::new(CountingUsers::default());
     let auth = with_older_hash(users.clone(), &users.inner);
     let older = stored_hash(&users.inner).await;
     sign_in(&auth).await;
@@ -150,9 +147,19 @@ async fn a_hash_replaced_since_the_login_read_it_is_kept() {
 
 /// A directory that counts password lookups (each is followed by a verification) and
 /// yields first, as a real directory does, so concurrent logins interleave.
+#[derive(Default)]
 struct CountingUsers {
     inner: MemoryUsers,
     lookups: std::sync::atomic::AtomicUsize,
+}
+
+/// An authenticator over an empty [`CountingUsers`] directory, and that directory.
+fn over_counting_users(config: AuthConfig) -> (Authenticator, Arc<CountingUsers>) {
+    let users = Arc::new(CountingUsers::default());
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
+    let store = Arc::new(MemoryStore::new());
+    let auth = Authenticator::new(config, keys, users.clone(), store).unwrap();
+    (auth, users)
 }
 
 impl telepact_auth::UserLoader for CountingUsers {
@@ -191,13 +198,7 @@ async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
     config.password = PasswordParams::insecure_for_tests();
     config.password_checks = 64;
     let limit = config.throttle.per_account as usize;
-    let users = Arc::new(CountingUsers {
-        inner: MemoryUsers::new(),
-        lookups: Default::default(),
-    });
-    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
-    let auth =
-        Authenticator::new(config, keys, users.clone(), Arc::new(MemoryStore::new())).unwrap();
+    let (auth, users) = over_counting_users(config);
     let hash = auth.passwords().hash(PASSWORD).unwrap();
     users.inner.insert("ada", hash, User::default());
     let mut guesses = tokio::task::JoinSet::new();
@@ -318,13 +319,7 @@ async fn sign_in_as(
 async fn oversized_usernames_and_passwords_are_refused_before_the_directory() {
     let mut config = AuthConfig::new("issuer", "audience");
     config.password = PasswordParams::insecure_for_tests();
-    let users = Arc::new(CountingUsers {
-        inner: MemoryUsers::new(),
-        lookups: Default::default(),
-    });
-    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
-    let auth =
-        Authenticator::new(config, keys, users.clone(), Arc::new(MemoryStore::new())).unwrap();
+    let (auth, users) = over_counting_users(config);
     let long = "x".repeat(1 << 20);
     for (username, password) in [(long.as_str(), PASSWORD), ("ada", long.as_str())] {
         let credential = Credential::Password {
