@@ -437,6 +437,24 @@ error: the schema has 3 errors";
 }
 
 #[test]
+fn a_list_or_object_type_written_in_a_string_is_shown_written_as_a_collection() {
+    let json = r#"[{"struct.Tree": {"rings": "[integer]", "notes": "{string: string}"}}]"#;
+    let shown = Schema::from_text(json)
+        .expect_err("types in strings")
+        .to_string();
+    assert!(
+        shown.contains(
+            "help: a list type is a list holding its element's type, not a string: `[\"integer\"]` in JSON, `[integer]` in YAML"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("help: an object type is an object from `string` to its values' type"),
+        "{shown}"
+    );
+}
+
+#[test]
 fn rendered_failures_are_coloured_only_when_asked() {
     let error = Schema::from_text("[{\"struct.Tree\": {\"id\": \"integr\"}}]").expect_err("typo");
     assert!(error.render(true).contains("\u{1b}["));

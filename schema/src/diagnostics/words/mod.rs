@@ -356,7 +356,8 @@ fn string_mismatch(facts: &Facts<'_>) -> Message {
     }
     let shown = text.map_or_else(String::new, |text| format!(" `{text}`"));
     let help = text
-        .and_then(|text| suggest_type(facts, text))
+        .and_then(collection_in_a_string)
+        .or_else(|| text.and_then(|text| suggest_type(facts, text)))
         .unwrap_or_else(|| {
             "a type is one of `boolean`, `integer`, `number`, `string`, `any`, `bytes`, or a `struct.`, `union.` or `fn.` name defined in the schema".to_string()
         });
@@ -366,6 +367,23 @@ fn string_mismatch(facts: &Facts<'_>) -> Message {
         Target::Value,
     )
     .help(help)
+}
+
+/// For a list or object type written inside a string (`"[string]"`): how to write it.
+fn collection_in_a_string(text: &str) -> Option<String> {
+    let text = text.trim();
+    if let Some(inner) = text
+        .strip_prefix('[')
+        .and_then(|rest| rest.strip_suffix(']'))
+    {
+        let element = inner.trim().trim_matches(['"', '\'']);
+        return Some(format!(
+            "a list type is a list holding its element's type, not a string: `[\"{element}\"]` in JSON, `[{element}]` in YAML"
+        ));
+    }
+    (text.starts_with('{') && text.ends_with('}')).then(|| {
+        "an object type is an object from `string` to its values' type, not a string: `{\"string\": \"number\"}` in JSON, `{string: number}` in YAML".to_string()
+    })
 }
 
 /// `did you mean ...?` for a misspelt type name (keeping a `?` suffix).
