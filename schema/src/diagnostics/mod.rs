@@ -48,43 +48,54 @@ pub(crate) fn render(failures: &SchemaFailures, colour: bool) -> String {
         .iter()
         .map(|failure| describe_failure(failure, &failures.1, Suggestions::Skipped))
         .collect();
-    let mut shown: Vec<(&SchemaFailure, Message)> = Vec::new();
+    let mut first: Vec<(&SchemaFailure, Message)> = Vec::new();
     let texts = Texts::new(&failures.1);
-    let places: Vec<(String, Location)> = failures
-        .iter()
-        .zip(&plain)
-        .map(|(failure, message)| {
-            let excerpt = Excerpt::new(failure, message, &texts);
-            let (path, location) = excerpt.place();
-            (path.to_string(), location)
-        })
-        .collect();
-    let mut order: Vec<usize> = (0..places.len()).collect();
-    order.sort_by(|a, b| places[*a].cmp(&places[*b]));
-    for &index in order.iter().take(MAX_RENDERED) {
+    for index in in_file_order(failures, &plain, &texts)
+        .into_iter()
+        .take(MAX_RENDERED)
+    {
         let failure = &failures.0[index];
-        shown.push((
-            failure,
-            describe_failure(failure, &failures.1, Suggestions::Made),
-        ));
+        let message = describe_failure(failure, &failures.1, Suggestions::Made);
+        first.push((failure, message));
     }
     let mut out = String::new();
-    for (failure, message) in &shown {
+    for (failure, message) in &first {
         let excerpt = Excerpt::new(failure, message, &texts);
         out.push_str(&renderer.render(&[excerpt.group()]));
         out.push_str("\n\n");
     }
     let count = failures.len();
     let plural = if count == 1 { "" } else { "s" };
-    let shown = if count > MAX_RENDERED {
+    let left_out = if count > MAX_RENDERED {
         format!("; the first {MAX_RENDERED} are shown")
     } else {
         String::new()
     };
     let summary =
-        Level::ERROR.primary_title(format!("the schema has {count} error{plural}{shown}"));
+        Level::ERROR.primary_title(format!("the schema has {count} error{plural}{left_out}"));
     out.push_str(&renderer.render(&[Group::with_title(summary)]));
     out
+}
+
+/// The indices of `failures` (worded as `messages`) in the order they are shown: by
+/// file, then row and column of what each points at.
+fn in_file_order<'a>(
+    failures: &'a SchemaFailures,
+    messages: &'a [Message],
+    texts: &'a Texts<'a>,
+) -> Vec<usize> {
+    let places: Vec<(String, Location)> = failures
+        .iter()
+        .zip(messages)
+        .map(|(failure, message)| {
+            let excerpt = Excerpt::new(failure, message, texts);
+            let (path, location) = excerpt.place();
+            (path.to_string(), location)
+        })
+        .collect();
+    let mut order: Vec<usize> = (0..places.len()).collect();
+    order.sort_by(|a, b| places[*a].cmp(&places[*b]));
+    order
 }
 
 /// A marked range of a document's text.
