@@ -75,6 +75,8 @@ fn replace(path: &Path, content: &str, permissions: Option<Permissions>) -> io::
     if let Some(permissions) = permissions {
         temporary.as_file().set_permissions(permissions)?;
     }
+    // On disk before the rename, so that a crash cannot leave the name on an empty file.
+    temporary.as_file().sync_all()?;
     temporary.persist(path).map_err(|error| error.error)?;
     Ok(())
 }
