@@ -22,7 +22,7 @@ pub(crate) struct CodegenArgs {
     /// Language target (only "rust")
     #[arg(long, default_value = "rust")]
     lang: String,
-    /// File to write the generated code to; `-` writes it to stdout
+    /// File to write the generated code to; `-` (or `/dev/stdout`) writes it to stdout
     #[arg(long)]
     out: PathBuf,
     /// Path of the runtime crate in generated code
@@ -128,7 +128,9 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
         }
         (None, None, _) => return Err(CliError::NoSchemaSource),
     };
-    if args.out.as_os_str() == "-" {
+    // `/dev/stdout` may lead to a file the shell opened (`>> log`): replacing that file
+    // by rename, as other outputs are, would lose what it held.
+    if args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout" {
         crate::console::print(&code)?;
     } else {
         telepact_codegen::write_if_changed(&args.out, &code)?;

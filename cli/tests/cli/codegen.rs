@@ -220,3 +220,26 @@ fn a_malformed_or_unknown_extern_path_fails_with_one_line() {
     assert_fails_with(&bad_traits, "invalid option extern_traits(\"struct.Money\"");
     assert!(stderr(&bad_traits).ends_with("`Ord` is not one of `Eq`, `Hash` and `Default`\n"));
 }
+
+#[cfg(unix)]
+#[test]
+fn dev_stdout_appended_to_a_file_keeps_what_the_file_held() {
+    let log = scratch_dir("codegen-append").join("log");
+    std::fs::write(&log, "before\n").unwrap();
+    let appended = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+    let output = telepact_command()
+        .args([
+            "codegen",
+            "--schema-dir",
+            BAKERY_API,
+            "--out",
+            "/dev/stdout",
+        ])
+        .stdout(appended)
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    let held = std::fs::read_to_string(&log).unwrap();
+    let start: String = held.chars().take(60).collect();
+    assert!(held.starts_with("before\n// @generated"), "{start}");
+}
