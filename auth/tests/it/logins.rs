@@ -15,10 +15,7 @@ async fn wrong_passwords_and_unknown_users_are_refused_alike() {
     let clock = ManualClock::starting_now();
     let auth = authenticator(Arc::new(MemoryStore::new()), &clock);
     for (username, password) in [("ada", "wrong"), ("nobody", PASSWORD)] {
-        let credential = Credential::Password {
-            username: username.into(),
-            password: password.into(),
-        };
+        let credential = password_login(username, password);
         assert!(matches!(
             auth.authenticate(&credential, None).await,
             Err(AuthError::BadPassword)
@@ -58,10 +55,7 @@ async fn a_login_moves_a_hash_with_older_costs_to_the_current_ones() {
     let older = stored_hash(&users).await;
     assert!(auth.passwords().needs_rehash(&older));
 
-    let wrong = Credential::Password {
-        username: "ada".into(),
-        password: "wrong".into(),
-    };
+    let wrong = password_login("ada", "wrong");
     assert!(matches!(
         auth.authenticate(&wrong, None).await,
         Err(AuthError::BadPassword)
@@ -205,10 +199,7 @@ async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
     for n in 0..50 {
         let auth = auth.clone();
         guesses.spawn(async move {
-            let credential = Credential::Password {
-                username: "ada".into(),
-                password: format!("guess {n}"),
-            };
+            let credential = password_login("ada", &format!("guess {n}"));
             auth.authenticate(&credential, None).await
         });
     }
@@ -308,11 +299,15 @@ async fn sign_in_as(
     username: &str,
     address: Option<&str>,
 ) -> Result<Identity, AuthError> {
-    let credential = Credential::Password {
+    auth.authenticate(&password_login(username, PASSWORD), address)
+        .await
+}
+
+fn password_login(username: &str, password: &str) -> Credential {
+    Credential::Password {
         username: username.into(),
-        password: PASSWORD.into(),
-    };
-    auth.authenticate(&credential, address).await
+        password: password.into(),
+    }
 }
 
 #[tokio::test]
@@ -322,10 +317,7 @@ async fn oversized_usernames_and_passwords_are_refused_before_the_directory() {
     let (auth, users) = over_counting_users(config);
     let long = "x".repeat(1 << 20);
     for (username, password) in [(long.as_str(), PASSWORD), ("ada", long.as_str())] {
-        let credential = Credential::Password {
-            username: username.into(),
-            password: password.into(),
-        };
+        let credential = password_login(username, password);
         assert!(matches!(
             auth.authenticate(&credential, None).await,
             Err(AuthError::BadPassword)
