@@ -10,6 +10,8 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
+use crate::throttle::account_key;
+
 /// Password-check places of one process.
 #[derive(Debug)]
 pub(crate) struct PasswordSlots {
@@ -49,7 +51,7 @@ impl PasswordSlots {
     /// A place for checking `account`'s password for a client at `address`; `None`
     /// when every place is taken or the account or the address holds its share.
     pub(crate) fn try_take(&self, account: &str, address: Option<&str>) -> Option<Slot> {
-        let mut holders = vec![Holder::Account(account.to_lowercase())];
+        let mut holders = vec![Holder::Account(account_key(account))];
         holders.extend(address.map(|address| Holder::Address(address.to_string())));
         // The map's lock is held while the permit is taken, so two checks for one
         // account cannot both see a free share.

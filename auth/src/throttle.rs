@@ -109,11 +109,8 @@ impl LoginThrottle {
             .await?)
     }
 
-    /// A username is counted without regard to case: a directory that finds users
-    /// that way would otherwise give each spelling its own guesses. A directory that
-    /// matches exactly loses nothing, since naming an account is all locking it takes.
     fn account(&self, account: &str, now: UnixTime) -> Counter {
-        self.counter("account", &account.to_lowercase(), now)
+        self.counter("account", &account_key(account), now)
     }
 
     fn address(&self, address: &str, now: UnixTime) -> Counter {
@@ -129,6 +126,14 @@ impl LoginThrottle {
             window_ends: (index + 1) * window,
         }
     }
+}
+
+/// The account a username is counted as, by the throttle and by the password-check
+/// places: the username without regard to case, since a directory that finds users that
+/// way would otherwise give each spelling its own guesses. A directory that matches
+/// exactly loses nothing, since naming an account is all locking it takes.
+pub(crate) fn account_key(username: &str) -> String {
+    username.to_lowercase()
 }
 
 #[cfg(test)]
