@@ -1,6 +1,6 @@
 //! `telepact codegen`: typed Rust for a schema, into a file or onto stdout.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args};
@@ -114,6 +114,10 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
         return Err(CliError::Language(args.lang.clone()));
     }
     let builder = configure(args)?;
+    let to_stdout = args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout";
+    if let Some(dir) = args.schema_dir.as_deref().filter(|_| !to_stdout) {
+        refuse_output_in(dir, &args.out)?;
+    }
     let code = match (&args.schema_dir, &args.schema_http_url, &args.module) {
         (Some(dir), _, None) => {
             crate::schema_dir::refuse_empty(dir)?;
@@ -130,10 +134,32 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     };
     // `/dev/stdout` may lead to a file the shell opened (`>> log`): replacing that file
     // by rename, as other outputs are, would lose what it held.
-    if args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout" {
+    if to_stdout {
         crate::console::print(&code)?;
     } else {
         telepact_codegen::write_if_changed(&args.out, &code)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Refuses an output file in the schema directory `dir` (however either is written):
+/// it would replace a schema file, or sit beside the schemas and fail the next load.
+fn refuse_output_in(dir: &Path, out: &Path) -> Result<(), CliError> {
+    let folder = match out.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    // A folder that does not exist yet is not the schema directory; a schema directory
+    // that cannot be read is reported by the load that follows.
+    let same = match (folder.canonicalize(), dir.canonicalize()) {
+        (Ok(folder), Ok(dir)) => folder == dir,
+        _ => false,
+    };
+    match same {
+        true => Err(CliError::OutInSchemaDir {
+            out: out.to_path_buf(),
+            dir: dir.to_path_buf(),
+        }),
+        false => Ok(()),
+    }
 }

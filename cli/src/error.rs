@@ -63,6 +63,14 @@ pub(crate) enum CliError {
     /// The mock's `--path` is not a plain URL path, which the mock would serve as given.
     #[error("--path {0}")]
     Path(#[from] telepact::http::InvalidPath),
+    /// The generated code would be written into the schema directory, over a schema file
+    /// or beside the schemas, where the loader refuses any other file.
+    #[error(
+        "--out {} is in the schema directory {}: write the code outside it",
+        out.display(),
+        dir.display()
+    )]
+    OutInSchemaDir { out: PathBuf, dir: PathBuf },
     /// A language other than Rust was asked for.
     #[error("--lang {0} is not supported: this tool generates Rust only (--lang rust)")]
     Language(String),

@@ -9,6 +9,7 @@
 //!
 //! Failures print one `error: ...` message on stderr and exit with status 2.
 
+mod arguments;
 mod codegen;
 mod compare;
 mod console;
@@ -53,7 +54,10 @@ const FAILURE: u8 = 2;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match arguments::parse::<Cli>() {
+        Ok(cli) => cli,
+        Err(error) => return refuse_arguments(error),
+    };
     let outcome = match cli.command {
         Command::Mock(args) => mock::run(&args).await,
         Command::Compare(args) => compare::run(&args),
@@ -66,6 +70,20 @@ async fn main() -> ExitCode {
         Err(error) => {
             let rendered = error.render(colour_on_stderr());
             console::print_error_line(rendered.trim_end());
+            ExitCode::from(FAILURE)
+        }
+    }
+}
+
+/// Shows help or the version as clap lays them out; reports wrong arguments on one line.
+fn refuse_arguments(error: clap::Error) -> ExitCode {
+    match arguments::refusal(error) {
+        arguments::Refusal::Shown(shown) => {
+            let _ = shown.print();
+            ExitCode::from(u8::try_from(shown.exit_code()).unwrap_or(FAILURE))
+        }
+        arguments::Refusal::Invalid(line) => {
+            console::print_error_line(&line);
             ExitCode::from(FAILURE)
         }
     }

@@ -44,6 +44,30 @@ fn an_output_that_cannot_be_written_is_one_error_line() {
 }
 
 #[test]
+fn an_output_in_the_schema_directory_is_refused() {
+    let dir = scratch_dir("codegen-into-schemas");
+    let schema = dir.join("bakery.telepact.yaml");
+    std::fs::copy(Path::new(BAKERY_API).join("auth.telepact.yaml"), &schema).unwrap();
+    let before = std::fs::read(&schema).unwrap();
+    for out in [schema.clone(), dir.join("api.rs")] {
+        let output = telepact(&[
+            "codegen",
+            "--schema-dir",
+            path_text(&dir),
+            "--out",
+            path_text(&out),
+        ]);
+        assert_fails_with(
+            &output,
+            &format!("--out {} is in the schema directory", out.display()),
+        );
+        assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+    }
+    assert_eq!(std::fs::read(&schema).unwrap(), before);
+    assert_eq!(std::fs::read_dir(&dir).unwrap().count(), 1);
+}
+
+#[test]
 fn the_old_generator_flags_still_apply() {
     let output = telepact(&[
         "codegen",

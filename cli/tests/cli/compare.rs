@@ -59,6 +59,30 @@ fn an_unreadable_directory_is_one_error() {
 }
 
 #[test]
+fn wrong_arguments_are_one_error_line() {
+    let misspelt = telepact(&["compare", "--old", "a", "--new-schema-dir", "b"]);
+    assert_fails_with(&misspelt, "unexpected argument '--old' found");
+    let line = stderr(&misspelt);
+    assert!(
+        line.contains("a similar argument exists: '--old-schema-dir'"),
+        "{line}"
+    );
+    assert!(line.contains("(see `telepact compare --help`)"), "{line}");
+    assert_eq!(line.lines().count(), 1, "{line}");
+
+    let missing = telepact(&["compare"]);
+    assert_fails_with(
+        &missing,
+        "the following required arguments were not provided: ",
+    );
+    assert_eq!(stderr(&missing).lines().count(), 1, "{}", stderr(&missing));
+
+    let help = telepact(&["compare", "--help"]);
+    assert!(help.status.success());
+    assert!(stdout(&help).contains("Usage: telepact compare"));
+}
+
+#[test]
 fn an_invalid_schema_is_reported_with_located_lines() {
     let dir = scratch_dir("compare-invalid");
     std::fs::write(dir.join("bad.telepact.yaml"), "- struct.X:\n    a: nope\n").unwrap();

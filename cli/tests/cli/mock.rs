@@ -218,7 +218,10 @@ fn takes_its_settings_from_the_reference_environment_variables() {
         .env("TELEPACT_DIRECTORY", &dir)
         .env("MOCK_SERVER_PORT", "0")
         .env("MOCK_SERVER_PATH", "/mock")
-        .env("DISABLE_MESSAGE_RESPONSE_GENERATION", "1");
+        .env("DISABLE_MESSAGE_RESPONSE_GENERATION", "1")
+        // Set but empty counts as unset, as in the reference CLI.
+        .env("DISABLE_OPTIONAL_FIELD_GENERATION", "")
+        .env("GENERATED_COLLECTION_LENGTH_MAX", "");
     let mock = RunningMock::spawn(command);
     let url = format!("http://127.0.0.1:{}/mock", mock.port);
     let client = Client::http(&url, ClientOptions::default()).unwrap();
