@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # How the work on a schema grows with its size. For each shape of schema, generated at
 # N and at 4N definitions: `telepact compare` of the schema with itself (two loads and
-# the compatibility check), its wall time and peak memory, then the time until
-# `telepact mock` serves it (a load, the validator, the generator's depths). The last
-# column is the growth of compare's time from N to 4N: about 4 where the work is
-# linear in the size, 16 where it is quadratic.
+# the compatibility check), its wall time and peak memory; the time until
+# `telepact mock` serves it (a load, the validator, the generator's depths); and
+# `telepact codegen` of it, its wall time and peak memory. The last line of a shape is
+# the growth of compare's time from N to 4N: about 4 where the work is linear in the
+# size, 16 where it is quadratic.
 #
 # Shapes: a chain of structs each requiring the next (declared first to last), the same
 # with unions, one struct of N fields, N header definitions, N functions, and N error
@@ -75,13 +76,13 @@ with open(os.path.join(out, "api.telepact.json"), "w") as file:
 PY
 }
 
-# Prints the seconds and peak megabytes of `telepact compare` of schema directory `$1`
-# with itself, or "over limit" when it ran past TIME_LIMIT.
-compare_run() {
+# Prints the seconds and peak megabytes of `telepact` run with the arguments given, or
+# "over limit" when it ran past TIME_LIMIT (or failed).
+measured_run() {
     local started finished
     started="$(date +%s.%N)"
     if ! /usr/bin/time -f '%M' -o "$WORK/peak" timeout "$TIME_LIMIT" \
-        "$TELEPACT" compare --new-schema-dir "$1" --old-schema-dir "$1" >/dev/null 2>&1; then
+        "$TELEPACT" "$@" >/dev/null 2>&1; then
         echo "over limit"
         return
     fi
@@ -113,16 +114,19 @@ mock_ready() {
     awk -v a="$started" -v b="$now" 'BEGIN { printf "%.3f s", b - a }'
 }
 
-printf '%-13s %7s  %-22s %-12s\n' shape size "compare (time, memory)" "mock ready"
+printf '%-13s %7s  %-22s %-12s %-22s\n' shape size "compare (time, memory)" "mock ready" \
+    "codegen (time, memory)"
 for shape in ${SHAPES:-struct-chain union-chain wide-struct headers functions error-sets}; do
     times=()
     for size in "$N" $((4 * N)); do
         dir="$WORK/$shape-$size"
         generate "$shape" "$size" "$dir"
-        compared="$(compare_run "$dir")"
-        printf '%-13s %7s  %-22s %-12s\n' "$shape" "$size" "$compared" "$(mock_ready "$dir")"
+        compared="$(measured_run compare --new-schema-dir "$dir" --old-schema-dir "$dir")"
+        ready="$(mock_ready "$dir")"
+        generated="$(measured_run codegen --schema-dir "$dir" --out "$WORK/generated.rs")"
+        printf '%-13s %7s  %-22s %-12s %-22s\n' "$shape" "$size" "$compared" "$ready" "$generated"
         times+=("${compared%% *}")
-        rm -rf "$dir"
+        rm -rf "$dir" "$WORK/generated.rs"
     done
     awk -v a="${times[0]}" -v b="${times[1]}" -v shape="$shape" \
         'BEGIN { if (a + 0 > 0 && b + 0 > 0) printf "%-13s compare at 4N took %.1f times as long\n", shape, b / a }'

@@ -9,9 +9,10 @@ use std::sync::{Mutex, PoisonError};
 use telepact_schema::{LoadError, Schema};
 
 use crate::compat;
-use crate::emit::{Generated, Options, generate, parse_attributes};
+use crate::emit::{Options, generate, parse_attributes};
 use crate::error::Error;
 use crate::externs;
+use crate::pieces::Module;
 use crate::split::{SplitOutput, split};
 use crate::write::write_if_changed;
 
@@ -207,10 +208,16 @@ impl Builder {
     /// The generated source for an already loaded schema; `source` names it in the
     /// file's header.
     pub fn generate(&self, schema: &Schema, source: &str) -> Result<String, Error> {
-        self.syntax(schema, source).map(Generated::into_source)
+        self.emit(schema, source, |module| module.into_source())
     }
 
-    fn syntax(&self, schema: &Schema, source: &str) -> Result<Generated, Error> {
+    /// Generates the code for `schema` and gives it to `into` as it is made.
+    fn emit<T>(
+        &self,
+        schema: &Schema,
+        source: &str,
+        into: impl FnOnce(Module<'_>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let mut options = Options::new(
             &self.runtime_path,
             &self.type_attributes,
@@ -230,7 +237,7 @@ impl Builder {
             let tokens = parse_attributes("client_attribute", "Client", attribute)?;
             options.client_attributes.extend(tokens);
         }
-        generate(schema, &options, source)
+        generate(schema, &options, source, into)
     }
 
     /// Loads the schema in `dir` and returns the generated source.
@@ -266,7 +273,7 @@ impl Builder {
             }
         }
         let name = schema_name(dir);
-        let generated = self.syntax(&self.load_dir(dir)?, &name)?;
+        let generated = self.emit(&self.load_dir(dir)?, &name, |module| module.into_syntax())?;
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")

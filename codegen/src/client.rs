@@ -9,10 +9,16 @@ use quote::quote;
 use crate::docs::doc_attrs;
 use crate::emit::Emitter;
 use crate::names::ident;
+use crate::pieces::Chunks;
 use crate::plan::FunctionPlan;
 
 impl Emitter<'_> {
-    pub(crate) fn client(&self) -> TokenStream {
+    /// The typed client and the in-process mock, made when they are formatted.
+    pub(crate) fn client(&self) -> Chunks<'_> {
+        Box::new(std::iter::once_with(|| self.client_items()))
+    }
+
+    fn client_items(&self) -> TokenStream {
         let request_headers = self.item_ident(self.plan.request_headers);
         let response_headers = self.item_ident(self.plan.response_headers);
         let client_attributes = &self.options.client_attributes;

@@ -139,6 +139,7 @@ mod error;
 mod externs;
 mod headers;
 mod names;
+mod pieces;
 mod plan;
 mod recursion;
 mod select;

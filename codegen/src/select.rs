@@ -13,6 +13,7 @@ use telepact_schema::Schema;
 
 use crate::emit::Emitter;
 use crate::names::{ident, type_name};
+use crate::pieces::Piece;
 use crate::plan::{ItemId, Shape};
 
 /// The result tag whose fields `->` selects.
@@ -30,21 +31,25 @@ enum Section {
 }
 
 impl Emitter<'_> {
-    pub(crate) fn select(&self, schema: &Schema) -> TokenStream {
+    /// The `select` module, an enum made at a time.
+    pub(crate) fn select(&self, schema: &Schema) -> Piece<'_> {
         let sections = self.selectable(schema);
-        let import = (!sections.is_empty()).then(|| quote! { use super::rt; });
-        let enums = sections
-            .iter()
-            .map(|(item, section)| self.field_enum(*item, section));
-        quote! {
+        let outer = quote! {
             /// Field names for typed `@select_` selections
             /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
             /// can select, named after the type, with a variant per field.
-            pub mod select {
-                #import
-
-                #(#enums)*
-            }
+            pub mod select
+        };
+        if sections.is_empty() {
+            return Piece::Items(Box::new(std::iter::once(quote! { #outer {} })));
+        }
+        let enums = sections
+            .into_iter()
+            .map(|(item, section)| self.field_enum(item, &section));
+        Piece::Module {
+            outer,
+            inner: quote! { use super::rt; },
+            pieces: vec![Piece::Items(Box::new(enums))],
         }
     }
 

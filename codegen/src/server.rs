@@ -7,24 +7,26 @@ use quote::quote;
 use crate::docs::doc_attrs;
 use crate::emit::Emitter;
 use crate::names::ident;
+use crate::pieces::Chunks;
 use crate::plan::{FunctionPlan, ItemId};
 
 impl Emitter<'_> {
-    pub(crate) fn server(&self) -> TokenStream {
+    /// The server side in chunks: the trait, the function's routes one by one, then
+    /// the functions that register them.
+    pub(crate) fn server(&self) -> Chunks<'_> {
+        let public = || self.plan.functions.iter().filter(|f| !f.internal);
+        let route_impls = public().map(|f| self.route_impl(f));
+        Box::new(
+            std::iter::once_with(move || self.handler_trait(public()))
+                .chain(route_impls)
+                .chain(std::iter::once_with(move || self.registration(public()))),
+        )
+    }
+
+    fn handler_trait<'f>(&self, public: impl Iterator<Item = &'f FunctionPlan>) -> TokenStream {
         let (request_headers, response_headers) = self.header_idents();
-        let public: Vec<&FunctionPlan> =
-            self.plan.functions.iter().filter(|f| !f.internal).collect();
-        let methods = public.iter().map(|f| self.handler_method(f));
-        let routes = public.iter().map(|f| self.route(f));
-        let route_impls = public.iter().map(|f| self.route_impl(f));
-        let unused = public
-            .is_empty()
-            .then(|| quote! { let _ = (router, handler); });
+        let methods = public.map(|f| self.handler_method(f));
         let handler_attributes = &self.options.handler_attributes;
-        let typed_auth = self.credentials_item().map(|id| {
-            let auth = self.item_path(id);
-            quote! { .typed_header::<#auth>("@auth_") }
-        });
         quote! {
             /// What a handler sees of a request besides its input: typed and raw headers,
             /// the extensions attached before routing (such as the caller's identity), and
@@ -37,9 +39,19 @@ impl Emitter<'_> {
             pub trait Handler: Send + Sync + 'static {
                 #(#methods)*
             }
+        }
+    }
 
-            #(#route_impls)*
-
+    fn registration<'f>(&self, public: impl Iterator<Item = &'f FunctionPlan>) -> TokenStream {
+        let routes: Vec<TokenStream> = public.map(|f| self.route(f)).collect();
+        let unused = routes
+            .is_empty()
+            .then(|| quote! { let _ = (router, handler); });
+        let typed_auth = self.credentials_item().map(|id| {
+            let auth = self.item_path(id);
+            quote! { .typed_header::<#auth>("@auth_") }
+        });
+        quote! {
             /// Adds a route for every function of [`Handler`] to `router`.
             pub fn register<H: Handler>(router: &mut rt::FunctionRouter, handler: rt::Arc<H>) {
                 #unused

@@ -13,8 +13,8 @@ use crate::serde_impls::serde_impls;
 
 impl Emitter<'_> {
     /// The user's types, then the headers; or, for the runtime, only the standard
-    /// definitions' types.
-    pub(crate) fn types(&self) -> TokenStream {
+    /// definitions' types: a chunk per type, with its impls.
+    pub(crate) fn types(&self) -> impl Iterator<Item = TokenStream> + '_ {
         let headers = [self.plan.request_headers, self.plan.response_headers];
         // Mapped types are the user's own.
         let all = (0..self.plan.items.len()).filter(|&id| self.plan.items[id].external.is_none());
@@ -25,12 +25,11 @@ impl Emitter<'_> {
                 .chain(headers)
                 .collect()
         };
-        let items = order.into_iter().map(|id| {
+        order.into_iter().map(|id| {
             let item = self.item(id);
             let input_impl = self.function_input_impl(id);
             quote! { #item #input_impl }
-        });
-        quote! { #(#items)* }
+        })
     }
 
     /// `impl FunctionInput` when `id` is a function's argument struct.
