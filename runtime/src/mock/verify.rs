@@ -120,18 +120,19 @@ pub(crate) fn verify_no_more_interactions(calls: &[Call]) -> Map<String, Value> 
 pub(crate) const LISTED_CALLS_BYTES: usize = 4 * 1024 * 1024;
 
 /// The first of `calls`, up to [`LISTED_CALLS_BYTES`] of them, as `_ext.Call_` values.
+/// The first call is listed whatever its size (at most a request's), so a failure
+/// always shows one when there was one.
 fn listed<'c>(calls: impl Iterator<Item = &'c Call>) -> Vec<Value> {
     let mut room = LISTED_CALLS_BYTES;
     let mut listed = Vec::new();
     let mut left_out = 0_usize;
     for call in calls {
         let cost = footprint::of_record(&call.function, &[&call.argument]);
-        match room.checked_sub(cost) {
-            Some(rest) if left_out == 0 => {
-                room = rest;
-                listed.push(call.to_json());
-            }
-            _ => left_out += 1,
+        if left_out == 0 && (listed.is_empty() || cost <= room) {
+            room = room.saturating_sub(cost);
+            listed.push(call.to_json());
+        } else {
+            left_out += 1;
         }
     }
     if left_out > 0 {

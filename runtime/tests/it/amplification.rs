@@ -181,6 +181,30 @@ fn a_failed_verification_lists_the_first_calls_up_to_four_mebibytes() {
 }
 
 #[test]
+fn a_failed_verification_lists_a_first_call_past_four_mebibytes() {
+    let (mock, rt) = (mock(), runtime());
+    let note = "x".repeat(5 * 1024 * 1024);
+    for note in [note.as_str(), "small"] {
+        let (tag, _, _) = answer(
+            &rt,
+            call(&mock, json!([{}, {"fn.put": {"xs": [], "note!": note}}])),
+        );
+        assert_eq!(tag, "Ok_");
+    }
+    let verify =
+        json!([{}, {"fn.verify_": {"call": {"fn.put": {}}, "count!": {"Exact": {"times": 0}}}}]);
+    let (tag, payload, _) = answer(&rt, call(&mock, verify));
+    assert_eq!(tag, "ErrorVerificationFailure");
+    let listed = &payload["reason"]["TooManyMatchingCalls"]["allCalls"];
+    let listed = listed.as_array().expect("a list");
+    assert_eq!(listed.len(), 1, "the first call alone");
+    assert_eq!(
+        listed[0]["fn.put"]["note!"].as_str().map(str::len),
+        Some(note.len())
+    );
+}
+
+#[test]
 fn a_generated_list_ends_at_the_value_budget_whatever_length_is_asked() {
     let options = MockOptions::default()
         .collection_length_min(50_000_000)
