@@ -25,6 +25,10 @@ pub(crate) struct CodegenArgs {
     /// File to write the generated code to; `-` (or `/dev/stdout`) writes it to stdout
     #[arg(long)]
     out: PathBuf,
+    /// Write nothing: exit 0 if the --out file holds the code the schema generates, else
+    /// exit 1 with one line on stderr (for CI, where the generated code is committed)
+    #[arg(long)]
+    check: bool,
     /// Path of the runtime crate in generated code
     #[arg(long, default_value = "::telepact")]
     runtime_path: String,
@@ -115,6 +119,9 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     }
     let builder = configure(args)?;
     let to_stdout = args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout";
+    if args.check && to_stdout {
+        return Err(CliError::CheckOnStdout);
+    }
     if let Some(dir) = args.schema_dir.as_deref().filter(|_| !to_stdout) {
         refuse_output_in(dir, &args.out)?;
     }
@@ -134,12 +141,31 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     };
     // `/dev/stdout` may lead to a file the shell opened (`>> log`): replacing that file
     // by rename, as other outputs are, would lose what it held.
+    if args.check {
+        return Ok(check(&args.out, &code));
+    }
     if to_stdout {
         crate::console::print(&code)?;
     } else {
         telepact_codegen::write_if_changed(&args.out, &code)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// `--check`'s verdict: success when `out` holds `code`, else exit 1 and why.
+fn check(out: &Path, code: &str) -> ExitCode {
+    if telepact_codegen::file_holds(out, code) {
+        return ExitCode::SUCCESS;
+    }
+    let why = match out.try_exists() {
+        Ok(true) => "does not hold the code the schema generates",
+        _ => "does not exist",
+    };
+    crate::console::print_error_line(&format!(
+        "{} {why}: run the command without --check to write it",
+        out.display()
+    ));
+    ExitCode::FAILURE
 }
 
 /// Refuses an output file in the schema directory `dir` (however either is written):

@@ -71,6 +71,9 @@ pub(crate) enum CliError {
         dir.display()
     )]
     OutInSchemaDir { out: PathBuf, dir: PathBuf },
+    /// `codegen --check` was given stdout to compare with.
+    #[error("--check compares the code with the --out file, which cannot be stdout")]
+    CheckOnStdout,
     /// A language other than Rust was asked for.
     #[error("--lang {0} is not supported: this tool generates Rust only (--lang rust)")]
     Language(String),

@@ -4,7 +4,8 @@
 //! - `telepact compare --old-schema-dir old --new-schema-dir new` checks backwards
 //!   compatibility (exit 0 compatible, 1 not);
 //! - `telepact fetch --http-url URL --output-dir api` stores a served schema;
-//! - `telepact codegen --schema-dir api --lang rust --out src/api.rs` generates Rust;
+//! - `telepact codegen --schema-dir api --lang rust --out src/api.rs` generates Rust
+//!   (`--check`: exit 1 when the file is not what the schema generates);
 //! - `telepact demo-server --port 8000` serves the calculator the Telepact tutorials call.
 //!
 //! Failures print one `error: ...` message on stderr and exit with status 2.

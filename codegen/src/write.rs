@@ -37,6 +37,13 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
     }
 }
 
+/// Whether `path` is a regular file holding exactly `content`: what
+/// [`write_if_changed`] would leave untouched. A file is read no further than
+/// `content`'s length, and anything else (a device, a FIFO) is never read.
+pub fn file_holds(path: &Path, content: &str) -> bool {
+    fs::metadata(path).is_ok_and(|metadata| metadata.is_file() && holds(path, &metadata, content))
+}
+
 /// Whether the regular file at `path` holds `content`, read no further than its length.
 fn holds(path: &Path, metadata: &Metadata, content: &str) -> bool {
     let length = content.len() as u64;

@@ -22,6 +22,69 @@ fn writes_rust_to_a_file_or_stdout() {
 }
 
 #[test]
+fn check_tells_whether_the_file_is_current_and_writes_nothing() {
+    let out = scratch_dir("codegen-check").join("api.rs");
+    let check = || {
+        telepact(&[
+            "codegen",
+            "--schema-dir",
+            BAKERY_API,
+            "--out",
+            path_text(&out),
+            "--check",
+        ])
+    };
+    let missing = check();
+    assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
+    assert!(
+        stderr(&missing).ends_with("does not exist: run the command without --check to write it\n")
+    );
+    assert!(!out.exists());
+
+    let written = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--out",
+        path_text(&out),
+    ]);
+    assert!(written.status.success(), "{}", stderr(&written));
+    let current = check();
+    assert!(current.status.success(), "{}", stderr(&current));
+    assert_eq!(stderr(&current), "");
+
+    let edited =
+        std::fs::read_to_string(&out)
+            .unwrap()
+            .replacen("pub struct", "pub(crate) struct", 1);
+    std::fs::write(&out, &edited).unwrap();
+    let stale = check();
+    assert_eq!(stale.status.code(), Some(1));
+    assert_eq!(
+        stderr(&stale),
+        format!(
+            "{} does not hold the code the schema generates: run the command without --check to write it\n",
+            out.display()
+        )
+    );
+    assert_eq!(
+        std::fs::read_to_string(&out).unwrap(),
+        edited,
+        "nothing written"
+    );
+
+    let on_stdout = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--out",
+        "-",
+        "--check",
+    ]);
+    assert_fails_with(&on_stdout, "--check compares the code with the --out file");
+}
+
+#[test]
 fn an_output_that_cannot_be_written_is_one_error_line() {
     // A file where the output's folder would have to be.
     let blocker = scratch_dir("codegen-blocked").join("not-a-folder");
