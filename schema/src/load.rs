@@ -201,9 +201,7 @@ fn with_file_paths(error: LoadError, dir: &Path) -> LoadError {
             let failures = failures
                 .into_iter()
                 .map(|failure| {
-                    let is_standard = failure.document == standard::INTERNAL_NAME
-                        || failure.document == standard::AUTH_NAME
-                        || failure.document == standard::MOCK_NAME;
+                    let is_standard = standard::is_standard_document(&failure.document);
                     let file = (!is_standard).then(|| dir.join(&failure.document));
                     SchemaFailure { file, ..failure }
                 })

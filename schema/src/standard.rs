@@ -23,6 +23,11 @@ pub(crate) const AUTH_NAME: &str = "auth_";
 /// Document name of a mock server's definitions (not shown by `fn.api_` by default).
 pub(crate) const MOCK_NAME: &str = "mock_";
 
+/// Whether `name` is one of the standard definitions' documents.
+pub(crate) fn is_standard_document(name: &str) -> bool {
+    [INTERNAL_NAME, AUTH_NAME, MOCK_NAME].contains(&name)
+}
+
 struct Standard {
     text: &'static str,
     value: Option<Value>,

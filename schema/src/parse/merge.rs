@@ -1,12 +1,39 @@
 //! Adds the tags of every matching `errors.*` set to each function's result.
 
+use std::collections::HashMap;
+
 use regex::Regex;
+use serde_json::json;
 
 use super::defs::ParsedUnion;
 use super::entries::Entry;
 use super::function::ParsedFunction;
 use super::sink::{Sink, json_path};
+use crate::document::Document;
 use crate::model::{FunctionDef, Tag, UnionDef};
+use crate::standard;
+
+/// How many copies of `errors.*` tags the functions' results may take in all, besides
+/// one more for each [`TEXT_BYTES_PER_COPY`] bytes of schema text. Every public
+/// function's result takes every set's tags, so a few kilobytes of functions and sets
+/// can ask for millions of copies: 3,000 of each, 290 KB, took 14 GB and 54 s to
+/// compare. The copies alone allowed a mock server of the schema about 0.6 GB; plain
+/// functions, each taking the standard tags (6, or 8 with `union.Auth_`), stay within
+/// it past 100,000 of them.
+pub(crate) const ERROR_TAG_COPIES: usize = 250_000;
+
+/// Bytes of schema text that allow one more copy of an error tag.
+pub(crate) const TEXT_BYTES_PER_COPY: usize = 4;
+
+/// The copies of error tags that `docs` may ask for (their own text counted, not the
+/// standard definitions').
+fn copy_limit(docs: &[Document]) -> usize {
+    let own = docs
+        .iter()
+        .filter(|doc| !standard::is_standard_document(&doc.name));
+    let text: usize = own.map(|doc| doc.text().len()).sum();
+    ERROR_TAG_COPIES.saturating_add(text / TEXT_BYTES_PER_COPY)
+}
 
 /// Whether `regex` matches at the start of `text` (the reference's `re.match`).
 fn matches_at_start(regex: &Regex, text: &str) -> bool {
@@ -15,7 +42,8 @@ fn matches_at_start(regex: &Regex, text: &str) -> bool {
 
 /// Builds each function (arena order = schema-key order) with the tags of the error
 /// sets its `errors_regex` selects. A set may not redeclare a tag the function's
-/// result already declares.
+/// result already declares. A schema whose functions would take more copies of error
+/// tags than [`copy_limit`] allows is refused before any is made.
 pub(crate) fn merge_errors(
     sink: &mut Sink<'_>,
     fn_entries: &[&Entry<'_>],
@@ -26,30 +54,92 @@ pub(crate) fn merge_errors(
     fn_entries.sort_by(|a, b| a.key.cmp(&b.key));
     let mut sets: Vec<&(&Entry<'_>, ParsedUnion)> = error_sets.iter().collect();
     sets.sort_by(|a, b| a.0.key.cmp(&b.0.key));
+    // Functions share a few patterns (every public one the same): each is matched once.
+    let mut selections: Selections<'_, '_> = HashMap::new();
+    for function in functions.iter().flatten() {
+        selections
+            .entry(function.errors_regex.clone())
+            .or_insert_with(|| {
+                let matcher = &function.errors_matcher;
+                let selected = sets
+                    .iter()
+                    .filter(|set| matches_at_start(matcher, &set.0.key));
+                selected.copied().collect()
+            });
+    }
+    if refused_as_too_many_copies(sink, &functions, &fn_entries, &selections) {
+        return Vec::new();
+    }
     functions
         .into_iter()
         .zip(fn_entries)
-        .map(|(parsed, entry)| Some(merge_one(sink, entry, parsed?, &sets)))
+        .map(|(parsed, entry)| {
+            let parsed = parsed?;
+            let selected = &selections[&parsed.errors_regex];
+            Some(merge_one(sink, entry, parsed, selected))
+        })
         .collect()
+}
+
+/// The error sets each `_errors` pattern selects, in key order.
+type Selections<'s, 'e> = HashMap<String, Vec<&'s (&'e Entry<'e>, ParsedUnion)>>;
+
+/// Reports `ErrorTagsPastLimit` when the functions would take more copies of error
+/// tags than the schema's text allows: at the schema's own set copied most, or at its
+/// first function when only the standard sets are copied.
+fn refused_as_too_many_copies(
+    sink: &mut Sink<'_>,
+    functions: &[Option<ParsedFunction>],
+    fn_entries: &[&Entry<'_>],
+    selections: &Selections<'_, '_>,
+) -> bool {
+    let mut copies = 0_usize;
+    let mut copies_of_set: HashMap<&str, (usize, &Entry<'_>)> = HashMap::new();
+    for function in functions.iter().flatten() {
+        for (entry, set) in &selections[&function.errors_regex] {
+            copies = copies.saturating_add(set.tags.len());
+            let of_set = &mut copies_of_set
+                .entry(entry.key.as_str())
+                .or_insert((0, entry))
+                .0;
+            *of_set = of_set.saturating_add(set.tags.len());
+        }
+    }
+    let limit = copy_limit(sink.docs);
+    if copies <= limit {
+        return false;
+    }
+    let own_set = copies_of_set
+        .into_values()
+        .filter(|(_, entry)| !standard::is_standard_document(&sink.docs[entry.doc].name))
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.key.cmp(&a.1.key)))
+        .map(|(_, entry)| entry);
+    let own_function = || {
+        let mut own = fn_entries.iter();
+        own.find(|entry| !standard::is_standard_document(&sink.docs[entry.doc].name))
+    };
+    let Some(blamed) = own_set.or_else(|| own_function().copied()) else {
+        return false;
+    };
+    let data = json!({"copies": copies, "limit": limit});
+    let path = json_path![blamed.index, blamed.key.as_str()];
+    sink.push(blamed.doc, path, "ErrorTagsPastLimit", data);
+    true
 }
 
 fn merge_one(
     sink: &mut Sink<'_>,
     entry: &Entry<'_>,
     parsed: ParsedFunction,
-    sets: &[&(&Entry<'_>, ParsedUnion)],
+    selected: &[&(&Entry<'_>, ParsedUnion)],
 ) -> FunctionDef {
     // The parsed result is owned: its tags are moved, not copied.
     let ParsedUnion {
         mut tags,
         positions: declared,
     } = parsed.result;
-    let selected: Vec<_> = sets
-        .iter()
-        .filter(|set| matches_at_start(&parsed.errors_matcher, &set.0.key))
-        .collect();
     tags.reserve(selected.iter().map(|set| set.1.tags.len()).sum());
-    for (set_entry, set) in selected.into_iter().map(|s| (s.0, &s.1)) {
+    for (set_entry, set) in selected.iter().map(|s| (s.0, &s.1)) {
         for (name, tag) in &set.tags {
             if let Some(declared_at) = declared.get(name) {
                 let set_at = set.positions.get(name).copied().unwrap_or_default();

@@ -11,7 +11,7 @@ mod entries;
 mod fields;
 mod function;
 mod headers;
-mod merge;
+pub(crate) mod merge;
 mod sink;
 mod types;
 

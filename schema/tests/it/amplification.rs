@@ -1,5 +1,6 @@
 //! Small texts that would cost the loader or the renderer far more than their size:
-//! long keys above many nodes, aliases of long strings, many failures in one text.
+//! long keys above many nodes, aliases of long strings, many failures in one text,
+//! error sets copied into many functions.
 
 use std::path::Path;
 
@@ -54,6 +55,48 @@ fn aliases_of_a_long_string_are_refused_as_past_the_expansion_budget() {
     assert!(
         shown.contains("bytes of values once aliases expand"),
         "{shown}"
+    );
+}
+
+/// `functions` plain functions beside `sets` error sets of one tag each, as YAML.
+fn functions_and_error_sets(functions: usize, sets: usize) -> String {
+    let functions = (0..functions).map(|i| format!("- fn.call{i}: {{}}\n  ->: [Ok_: {{}}]\n"));
+    let sets = (0..sets).map(|i| format!("- errors.Set{i}: [Error{i}: {{why: string}}]\n"));
+    functions.chain(sets).collect()
+}
+
+#[test]
+fn error_sets_copied_into_functions_past_the_limit_are_refused_before_the_copies() {
+    // Every function's result would take every set's tag and the 6 standard ones, and
+    // `fn.ping_` and `fn.api_` the standard ones: 1,006,012 copies from 84 KB of text.
+    let text = functions_and_error_sets(1_000, 1_000);
+    let found = failures(&[("api.telepact.yaml", text.as_str())]);
+    assert_eq!(found.len(), 1, "{found:?}");
+    let failure = &found[0];
+    assert_eq!(failure.reason, "ErrorTagsPastLimit");
+    assert_eq!(
+        failure.document, "api.telepact.yaml",
+        "at the schema's own set"
+    );
+    assert_eq!(
+        Value::Array(failure.path.clone()),
+        json!([1_000, "errors.Set0"])
+    );
+    assert_eq!(failure.data["copies"], json!(1_006_012));
+    assert_eq!(failure.data["limit"], json!(250_000 + text.len() / 4));
+
+    // Within the limit every function takes every set.
+    let schema = Schema::from_text(&functions_and_error_sets(200, 200)).expect("loads");
+    assert_eq!(schema.functions.len(), 200 + 2, "and fn.ping_, fn.api_");
+    let call = schema
+        .functions
+        .iter()
+        .find(|f| f.name == "fn.call7")
+        .expect("fn.call7");
+    assert_eq!(
+        call.result.tags.len(),
+        1 + 200 + 6,
+        "Ok_, the sets' tags, the standard ones"
     );
 }
 

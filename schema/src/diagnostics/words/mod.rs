@@ -11,6 +11,7 @@ use super::sources::{Source, Sources};
 use super::span::Target;
 use super::suggest::nearest;
 use crate::error::{Location, SchemaFailure};
+use crate::parse::merge;
 use crate::standard;
 use keys::{key_count, key_disallowed, key_mismatch, key_missing};
 use syntax::syntax;
@@ -205,6 +206,7 @@ fn message(facts: &Facts<'_>) -> Message {
             Target::Key,
         )
         .help("a schema directory holds only schema files; move the subdirectory out".to_string()),
+        "ErrorTagsPastLimit" => error_tags_past_limit(facts),
         "RegexInvalid" => Message::new(
             format!("{} is not a valid regular expression", facts.place()),
             "invalid pattern",
@@ -216,6 +218,25 @@ fn message(facts: &Facts<'_>) -> Message {
             Target::Key,
         ),
     }
+}
+
+/// Too many copies of error tags: the functions, the sets and the limit in words.
+fn error_tags_past_limit(facts: &Facts<'_>) -> Message {
+    let number = |key: &str| {
+        let value = facts.failure.data.get(key).and_then(Value::as_u64);
+        value.unwrap_or_default()
+    };
+    let title = format!(
+        "the functions' results would hold {} copies of `errors.` tags, past this schema's limit of {}",
+        number("copies"),
+        number("limit")
+    );
+    Message::new(title, "copied most", Target::Key).help(format!(
+        "every public function's result takes every tag of every `errors.` set; a schema may \
+         ask for {} copies, and one more for each {} bytes of its text",
+        merge::ERROR_TAG_COPIES,
+        merge::TEXT_BYTES_PER_COPY
+    ))
 }
 
 /// The protocol's JSON type tags in words.
