@@ -8,9 +8,10 @@
 # size, 16 where it is quadratic.
 #
 # Shapes: a chain of structs each requiring the next (declared first to last), the same
-# with unions, one struct of N fields, N header definitions, N functions, and N error
-# sets beside eight functions (every function's result takes every set's tag, as the
-# protocol merges them: a schema's model grows with functions × error tags).
+# with unions, one struct of N fields, N header definitions, N functions, N functions
+# whose results all reach a chain of N structs (what `@select_` may name for each), and
+# N error sets beside eight functions (every function's result takes every set's tag, as
+# the protocol merges them: a schema's model grows with functions × error tags).
 #
 # Usage: bench/schema-scale.sh [N (default 5000)]
 # Env:   TELEPACT_BIN (a `telepact` binary to measure instead of this tree's release
@@ -65,6 +66,10 @@ elif shape == "headers":
 elif shape == "functions":
     defs = [{f"fn.call{i}": {"a": "integer"}, "->": [{"Ok_": {"b": "integer"}}]}
             for i in range(n)]
+elif shape == "shared-reach":
+    defs = [{f"fn.call{i}": {}, "->": [{"Ok_": {"first": "struct.S0"}}]} for i in range(n)]
+    defs += [{f"struct.S{i}": {"next!": f"struct.S{i + 1}", "v": "integer"}} for i in range(n)]
+    defs.append({f"struct.S{n}": {}})
 elif shape == "error-sets":
     defs = [{f"fn.call{i}": {}, "->": [{"Ok_": {}}]} for i in range(8)]
     defs += [{f"errors.Set{i}": [{f"Error{i}": {"why": "string"}}]} for i in range(n)]
@@ -116,7 +121,7 @@ mock_ready() {
 
 printf '%-13s %7s  %-22s %-12s %-22s\n' shape size "compare (time, memory)" "mock ready" \
     "codegen (time, memory)"
-for shape in ${SHAPES:-struct-chain union-chain wide-struct headers functions error-sets}; do
+for shape in ${SHAPES:-struct-chain union-chain wide-struct headers functions shared-reach error-sets}; do
     times=()
     for size in "$N" $((4 * N)); do
         dir="$WORK/$shape-$size"

@@ -77,6 +77,7 @@ pub(crate) use convert::Encoder;
 pub(crate) use deserialize::read_checked_pack;
 pub(crate) use read::Reader;
 pub(crate) use serialize::{PackError, PackSerializer};
+pub(crate) use shape::BytesReach;
 #[cfg(test)]
 pub(crate) use shape::Shape;
 pub(crate) use wire::{decode_body, read_frame, says_packed, write_message_head};

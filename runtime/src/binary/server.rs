@@ -8,8 +8,8 @@ use telepact_schema::Schema;
 
 use super::convert::Encoder;
 use super::encoding::BinaryEncoding;
+use super::shape::BytesReach;
 use super::shape::Shape;
-use super::shape::fields_reach_bytes;
 use super::wire::{
     FrameError, Walked, decode_body, read_frame, read_in_one_walk, says_packed, write_headers,
     write_message,
@@ -78,12 +78,13 @@ impl ServerBinary {
         let schema = schema.into();
         let encoding = Arc::new(BinaryEncoding::new(&schema));
         let field_ids_header = Value::Object(encoding.field_ids());
+        let bytes = BytesReach::new(&schema);
         let functions_with_bytes = schema
             .functions
             .iter()
             .filter(|function| {
                 let ok = function.result.tags.get("Ok_");
-                ok.is_some_and(|ok| fields_reach_bytes(&schema, &ok.fields))
+                ok.is_some_and(|ok| bytes.fields(ok.fields.values()))
             })
             .map(|function| function.name.clone())
             .collect();

@@ -68,54 +68,93 @@ fn field_shape<'a>(fields: &'a IndexMap<String, Field>, key: &str) -> Shape<'a> 
         .map_or(Shape::Unknown, |field| Shape::Type(&field.ty.kind))
 }
 
-/// Whether a value with these fields can hold `bytes` anywhere inside. When it cannot,
-/// encoding skips the schema walk altogether.
-pub(crate) fn fields_reach_bytes(schema: &Schema, fields: &IndexMap<String, Field>) -> bool {
-    let mut search = BytesSearch {
-        schema,
-        seen: std::collections::HashSet::new(),
-    };
-    search.fields(fields)
+/// Which definitions can hold `bytes` somewhere inside, worked out once for the whole
+/// schema: when an answer cannot, encoding skips the schema walk altogether. Found by
+/// following references backwards from the definitions that hold `bytes` themselves,
+/// in time linear in the schema (a search per function went over every type its result
+/// reaches: functions × types in all).
+#[derive(Debug)]
+pub(crate) struct BytesReach {
+    /// Per definition: structs, then unions, then functions' arguments (a field of type
+    /// `fn.x` holds a call, `{"fn.x": {arguments}}`).
+    holds: Vec<bool>,
+    unions_from: usize,
+    functions_from: usize,
 }
 
-struct BytesSearch<'a> {
-    schema: &'a Schema,
-    // Definitions already searched, by kind and index: recursion must end.
-    seen: std::collections::HashSet<(u8, u32)>,
-}
-
-impl BytesSearch<'_> {
-    fn fields(&mut self, fields: &IndexMap<String, Field>) -> bool {
-        fields.values().any(|field| self.kind(&field.ty.kind))
-    }
-
-    fn kind(&mut self, kind: &TypeKind) -> bool {
-        let schema = self.schema;
-        match kind {
-            TypeKind::Bytes => true,
-            TypeKind::Array(element) | TypeKind::Object(element) => self.kind(&element.kind),
-            TypeKind::Struct(id) => {
-                self.seen.insert((0, id.0)) && self.fields(&schema.struct_def(*id).fields)
+impl BytesReach {
+    pub(crate) fn new(schema: &Schema) -> Self {
+        let unions_from = schema.structs.len();
+        let functions_from = unions_from + schema.unions.len();
+        let node = |kind: &TypeKind| match kind {
+            TypeKind::Struct(id) => Some(id.0 as usize),
+            TypeKind::Union(id) => Some(unions_from + id.0 as usize),
+            TypeKind::FunctionLink(id) => Some(functions_from + id.0 as usize),
+            _ => None,
+        };
+        let structs = schema
+            .structs
+            .iter()
+            .map(|s| field_kinds(s.fields.values()));
+        let unions = schema
+            .unions
+            .iter()
+            .map(|u| field_kinds(u.tags.values().flat_map(|tag| tag.fields.values())));
+        let functions = schema
+            .functions
+            .iter()
+            .map(|f| field_kinds(f.args.values()));
+        let count = functions_from + schema.functions.len();
+        let mut holds = Vec::with_capacity(count);
+        let mut referrers: Vec<Vec<usize>> = vec![Vec::new(); count];
+        for (definition, kinds) in structs.chain(unions).chain(functions).enumerate() {
+            holds.push(kinds.iter().any(|kind| matches!(kind, TypeKind::Bytes)));
+            for target in kinds.iter().filter_map(|kind| node(kind)) {
+                referrers[target].push(definition);
             }
-            TypeKind::Union(id) => {
-                self.seen.insert((1, id.0))
-                    && schema
-                        .union_def(*id)
-                        .tags
-                        .values()
-                        .any(|tag| self.fields(&tag.fields))
+        }
+        let mut pending: Vec<usize> = (0..count).filter(|&d| holds[d]).collect();
+        while let Some(definition) = pending.pop() {
+            for &referrer in &referrers[definition] {
+                if !holds[referrer] {
+                    holds[referrer] = true;
+                    pending.push(referrer);
+                }
             }
-            TypeKind::FunctionLink(id) => {
-                self.seen.insert((2, id.0)) && self.fields(&schema.function(*id).args)
-            }
-            TypeKind::Boolean
-            | TypeKind::Integer
-            | TypeKind::Number
-            | TypeKind::String
-            | TypeKind::Any
-            | TypeKind::Select
-            | TypeKind::MockCall
-            | TypeKind::MockStub => false,
+        }
+        BytesReach {
+            holds,
+            unions_from,
+            functions_from,
         }
     }
+
+    /// Whether a value with these fields can hold `bytes` anywhere inside.
+    pub(crate) fn fields<'f>(&self, fields: impl IntoIterator<Item = &'f Field>) -> bool {
+        fields.into_iter().any(|field| self.kind(&field.ty.kind))
+    }
+
+    fn kind(&self, kind: &TypeKind) -> bool {
+        let definition = match innermost(kind) {
+            TypeKind::Bytes => return true,
+            TypeKind::Struct(id) => id.0 as usize,
+            TypeKind::Union(id) => self.unions_from + id.0 as usize,
+            TypeKind::FunctionLink(id) => self.functions_from + id.0 as usize,
+            _ => return false,
+        };
+        self.holds.get(definition).copied().unwrap_or(false)
+    }
+}
+
+/// The kinds of `fields`' types, past any lists and maps around them.
+fn field_kinds<'f>(fields: impl Iterator<Item = &'f Field>) -> Vec<&'f TypeKind> {
+    fields.map(|field| innermost(&field.ty.kind)).collect()
+}
+
+/// `kind` without the lists and maps around it.
+fn innermost(mut kind: &TypeKind) -> &TypeKind {
+    while let TypeKind::Array(inner) | TypeKind::Object(inner) = kind {
+        kind = &inner.kind;
+    }
+    kind
 }

@@ -385,7 +385,7 @@ fn binary_request_headers_are_read_after_validation() {
 
 #[test]
 fn bytes_are_found_through_recursion_unions_and_links_only_where_declared() {
-    use super::shape::fields_reach_bytes;
+    use super::shape::BytesReach;
 
     let mut builder = SchemaBuilder::new();
     let tree = builder.add_struct("struct.Tree", fields(vec![]));
@@ -403,7 +403,8 @@ fn bytes_are_found_through_recursion_unions_and_links_only_where_declared() {
         fields(vec![]),
     );
     let schema = builder.build();
-    let has_bytes = |list: Vec<(&str, TypeKind)>| fields_reach_bytes(&schema, &fields(list));
+    let reach = BytesReach::new(&schema);
+    let has_bytes = |list: Vec<(&str, TypeKind)>| reach.fields(fields(list).values());
 
     assert!(!has_bytes(vec![
         ("tree", TypeKind::Struct(tree)),
@@ -417,6 +418,30 @@ fn bytes_are_found_through_recursion_unions_and_links_only_where_declared() {
         "next",
         array(TypeKind::FunctionLink(upload))
     )]));
+}
+
+#[test]
+fn bytes_at_the_end_of_a_long_chain_are_found_from_its_start() {
+    use super::shape::BytesReach;
+
+    // struct.S0 → S1 → ... → S2999, which holds bytes; struct.T0 → T1 → ... ends in none.
+    let mut builder = SchemaBuilder::new();
+    let chain = |builder: &mut SchemaBuilder, prefix: &str, last: Vec<(&str, TypeKind)>| {
+        let ids: Vec<_> = (0..3_000)
+            .map(|i| builder.add_struct(&format!("struct.{prefix}{i}"), fields(vec![])))
+            .collect();
+        for pair in ids.windows(2) {
+            builder.set_struct_fields(pair[0], fields(vec![("next", TypeKind::Struct(pair[1]))]));
+        }
+        builder.set_struct_fields(ids[ids.len() - 1], fields(last));
+        ids[0]
+    };
+    let with_bytes = chain(&mut builder, "S", vec![("data", TypeKind::Bytes)]);
+    let without = chain(&mut builder, "T", vec![("text", TypeKind::String)]);
+    let schema = builder.build();
+    let reach = BytesReach::new(&schema);
+    assert!(reach.fields(fields(vec![("s", array(TypeKind::Struct(with_bytes)))]).values()));
+    assert!(!reach.fields(fields(vec![("t", object(TypeKind::Struct(without)))]).values()));
 }
 
 proptest::proptest! {

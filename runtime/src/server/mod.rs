@@ -308,7 +308,7 @@ impl ServerBuilder {
         if self.schema.has_auth() && self.on_auth.is_none() {
             return Err(BuildError::AuthHookMissing);
         }
-        let compiled = Compiled::new(&self.schema);
+        let compiled = Compiled::shared(&self.schema);
         let metrics = self.metrics.map(|reporting| {
             let own = match reporting {
                 Reporting::Facade => None,

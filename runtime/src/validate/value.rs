@@ -342,7 +342,7 @@ impl<'s, 'v> Validator<'s, 'v> {
         let Some(function) = self.function else {
             return;
         };
-        let possible = &self.compiled.function(function).possible_select;
+        let possible = self.compiled.possible_select(function);
         let mut failures = Vec::new();
         check_select(&mut Vec::new(), value, possible, &mut failures);
         let base: Vec<Value> = self.path.iter().map(|s| s.to_json()).collect();
