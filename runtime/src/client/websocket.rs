@@ -29,7 +29,8 @@ type Socket = WebSocketStream<Box<dyn Io>>;
 ///
 /// A connection that breaks is not used again: the call it was carrying fails (it may
 /// or may not have been handled, so it is not sent twice), and the next call opens a
-/// new connection. One the server closed while no call was waiting (a restart, an idle
+/// new connection. So does the call after one given up on (a timeout), whose answer
+/// must not reach it. One the server closed while no call was waiting (a restart, an idle
 /// limit) is noticed before the next call is sent, which then goes over a new one.
 #[derive(Clone)]
 pub struct WebSocketTransport {
@@ -45,10 +46,15 @@ struct Shared {
 
 struct Connection {
     socket: Socket,
-    /// Answers still to come for calls given up on (their future was dropped, by a
-    /// timeout say): read and dropped before the next call, so answers stay in step.
-    owed: usize,
+    /// A call is under way on it, or was given up on (its future dropped, by a timeout
+    /// say) before its answer came. Such a connection is not used again: its answer, or
+    /// a request frame left half sent or still buffered, would reach the next call.
+    in_call: bool,
 }
+
+/// Frames `still_open` reads at most without waiting; a server sending pings without
+/// pause cannot hold a call before it is sent.
+const FRAMES_BEFORE_A_CALL: usize = 64;
 
 /// How a [`WebSocketTransport`] opens its connections: headers for each upgrade
 /// request, and for `wss://` the certificates to trust.
@@ -181,16 +187,20 @@ impl Connection {
             Box::new(tcp)
         };
         let (socket, _response) = tokio_tungstenite::client_async(request, stream).await?;
-        Ok(Connection { socket, owed: 0 })
+        Ok(Connection {
+            socket,
+            in_call: false,
+        })
     }
 
-    /// The connection, unless the server closed it (or it failed) while no answer was
-    /// awaited. Looks only at what has already arrived, without waiting.
+    /// The connection, unless a call was given up on it, or the server closed it (or it
+    /// failed) while no answer was awaited. Looks only at what has already arrived,
+    /// without waiting.
     fn still_open(mut self) -> Option<Self> {
-        if self.owed > 0 {
-            return Some(self);
+        if self.in_call {
+            return None;
         }
-        loop {
+        for _ in 0..FRAMES_BEFORE_A_CALL {
             match self.socket.next().now_or_never() {
                 None => return Some(self),
                 Some(Some(Ok(Frame::Close(_))) | Some(Err(_)) | None) => return None,
@@ -198,18 +208,15 @@ impl Connection {
                 Some(Some(Ok(_))) => continue,
             }
         }
+        Some(self)
     }
 
-    /// Sends `frame` and reads its answer, after the answers of calls given up on.
+    /// Sends `frame` and reads its answer.
     async fn call(&mut self, frame: Frame) -> Result<Vec<u8>, TransportError> {
-        while self.owed > 0 {
-            receive(&mut self.socket).await?;
-            self.owed -= 1;
-        }
+        self.in_call = true;
         self.socket.send(frame).await?;
-        self.owed += 1;
         let answer = receive(&mut self.socket).await?;
-        self.owed -= 1;
+        self.in_call = false;
         Ok(answer)
     }
 }
@@ -277,7 +284,13 @@ async fn receive(socket: &mut Socket) -> Result<Vec<u8>, TransportError> {
         match socket.next().await {
             Some(Ok(Frame::Text(text))) => return Ok(text.as_bytes().to_vec()),
             Some(Ok(Frame::Binary(bytes))) => return Ok(bytes.to_vec()),
-            Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => continue,
+            // Each counts against the task's budget, so that a server sending pings
+            // without pause cannot keep the call's timeout from firing.
+            // Each counts against the task's budget, so that a server sending pings
+            // without pause cannot keep the call's timeout from firing.
+            Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => {
+                tokio::task::consume_budget().await;
+            }
             Some(Ok(Frame::Close(Some(close)))) => {
                 let (code, reason) = (u16::from(close.code), close.reason);
                 return Err(format!("the WebSocket connection closed ({code}: {reason})").into());

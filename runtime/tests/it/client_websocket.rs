@@ -117,6 +117,96 @@ async fn a_call_whose_connection_breaks_fails_and_the_next_goes_over_a_new_one()
     assert_eq!(accepted.load(Ordering::SeqCst), 2);
 }
 
+/// A WebSocket server on a free loopback port that, on each connection, waits `pause`
+/// before reading, then echoes every message in order. Returns the port and the count
+/// of connections accepted.
+async fn serve_echo_after(pause: std::time::Duration) -> (u16, Arc<AtomicUsize>) {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = Arc::clone(&accepted);
+    tokio::spawn(async move {
+        while let Ok((stream, _)) = listener.accept().await {
+            count.fetch_add(1, Ordering::SeqCst);
+            tokio::spawn(async move {
+                let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
+                    return;
+                };
+                tokio::time::sleep(pause).await;
+                while let Some(Ok(frame)) = socket.next().await {
+                    if (frame.is_text() || frame.is_binary()) && socket.send(frame).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    (port, accepted)
+}
+
+/// A call given up on while its request is still being sent (the server is not reading
+/// yet) leaves its connection unused: the next call gets its own answer, over a new one.
+#[tokio::test]
+async fn the_call_after_one_given_up_on_gets_its_own_answer() {
+    use telepact::client::Transport;
+
+    let (port, accepted) = serve_echo_after(std::time::Duration::from_millis(500)).await;
+    let transport = WebSocketTransport::connect(&format!("ws://127.0.0.1:{port}/"))
+        .await
+        .expect("connects");
+    // Larger than the socket buffers: still being sent when the call is given up on.
+    let large = format!(
+        "[{{}},{{\"fn.ping_\":{{\"x\":\"{}\"}}}}]",
+        "x".repeat(8 << 20)
+    );
+    let given_up = tokio::time::timeout(
+        std::time::Duration::from_millis(100),
+        transport.send(large.into_bytes()),
+    )
+    .await;
+    assert!(given_up.is_err(), "the first call is given up on");
+    let small = br#"[{"@id_":"second"},{"fn.ping_":{}}]"#.to_vec();
+    let answer = transport.send(small.clone()).await.expect("answered");
+    assert!(
+        answer == small,
+        "its own answer, not the first call's ({} bytes)",
+        answer.len()
+    );
+    assert_eq!(accepted.load(Ordering::SeqCst), 2, "over a new connection");
+}
+
+/// A server that answers nothing and sends pings without pause cannot keep a call past
+/// its timeout: the pings are read, but the timeout still fires.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pings_without_pause_do_not_hold_a_call_past_its_timeout() {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let flood = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("a connection");
+        let mut socket = tokio_tungstenite::accept_async(stream)
+            .await
+            .expect("upgrades");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+        while tokio::time::Instant::now() < deadline {
+            if socket.send(Frame::Ping(Vec::new().into())).await.is_err() {
+                return;
+            }
+        }
+    });
+    let transport = WebSocketTransport::connect(&format!("ws://127.0.0.1:{port}/"))
+        .await
+        .expect("connects");
+    let options = telepact::ClientOptions::default().timeout(std::time::Duration::from_millis(300));
+    let client = Client::with_options(transport, options);
+    let call = tokio::time::timeout(std::time::Duration::from_secs(8), ping(&client)).await;
+    let answer = call.expect("the call ended before the flood did");
+    assert!(
+        matches!(answer, Err(telepact::ClientError::Timeout(_))),
+        "{answer:?}"
+    );
+    flood.abort();
+}
+
 /// The options' headers go with every upgrade request: the first, and one made again
 /// after the server closed the connection. Their values stay out of `Debug`.
 #[tokio::test]
