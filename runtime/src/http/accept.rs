@@ -19,6 +19,7 @@ use hyper_util::server::conn::auto;
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
+use tokio::time::Instant;
 use tokio_io_timeout::TimeoutStream;
 use tower_service::Service;
 
@@ -89,6 +90,7 @@ pub(super) async fn serve_connections<H: Handshake>(
             router: router.clone(),
             builder: Arc::clone(&builder),
             idle_limit: deadlines.header,
+            grace: deadlines.grace,
             stop: stopping.subscribe(),
         };
         let handshake = handshake.clone();
@@ -139,6 +141,8 @@ struct Connection {
     builder: Arc<auto::Builder<TokioExecutor>>,
     /// How long the connection may go without a request (see [`Activity::idle`]).
     idle_limit: Duration,
+    /// How long its requests may take to finish once the server stops.
+    grace: Duration,
     stop: watch::Receiver<bool>,
 }
 
@@ -146,7 +150,10 @@ impl Connection {
     /// Serves HTTP on `stream` until the client closes it, it idles past the limit, or
     /// the server stops (both graceful: requests in flight are answered first). A
     /// client that takes none of what is written to it for as long as the idle limit
-    /// (it stopped reading its answers) has the connection dropped.
+    /// (it stopped reading its answers) has the connection dropped, and so does one
+    /// whose answers are still unsent once a graceful close has waited the idle limit
+    /// (the shutdown's grace when the server stops): an HTTP/2 client that grants no
+    /// flow-control window leaves answers unsent, yet nothing is being written.
     async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(mut self, stream: S) {
         let peer = self.peer;
         let activity = Arc::new(Activity::default());
@@ -176,24 +183,32 @@ impl Connection {
             service,
         );
         let mut serving = std::pin::pin!(serving);
-        let (mut closing, mut watch_idle) = (false, true);
+        let mut watch_idle = true;
+        // Once a graceful close began: when it must have ended.
+        let mut closing: Option<Instant> = None;
         let outcome = loop {
+            // Made but not polled while no close began.
+            let deadline = closing.unwrap_or_else(Instant::now);
             tokio::select! {
                 biased;
                 outcome = serving.as_mut() => break outcome,
-                _ = self.stop.wait_for(|stop| *stop), if !closing => {
-                    closing = true;
+                _ = self.stop.wait_for(|stop| *stop), if closing.is_none() => {
+                    closing = Some(Instant::now() + self.grace);
                     serving.as_mut().graceful_shutdown();
                 }
-                idle = activity.idle(self.idle_limit), if watch_idle && !closing => match idle {
+                idle = activity.idle(self.idle_limit), if watch_idle && closing.is_none() => match idle {
                     Idle::Expired => {
                         tracing::debug!(%peer, "no request in time; connection closed");
-                        closing = true;
+                        closing = Some(Instant::now() + self.idle_limit);
                         serving.as_mut().graceful_shutdown();
                     }
                     // Dropped rather than polled on every wake of a busy connection.
                     Idle::LeftToHyper => watch_idle = false,
                 },
+                () = tokio::time::sleep_until(deadline), if closing.is_some() => {
+                    tracing::debug!(%peer, "answers still unsent after closing; connection dropped");
+                    break Ok(());
+                }
             }
         };
         if let Err(error) = outcome {

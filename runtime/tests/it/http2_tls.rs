@@ -10,7 +10,7 @@ use telepact::{FunctionRouter, HandlerError, Headers, Message, PeerAddress, Serv
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use super::http_transport::{schema_server, serve_app, start};
+use super::http_transport::{big_answer_server, schema_server, serve_app, start};
 
 /// hyper lets an HTTP/2 connection idle forever once it has made a request; the server
 /// closes it after the head timeout, as HTTP/1 keep-alive connections are, but not while
@@ -83,6 +83,66 @@ async fn an_idle_http2_connection_is_closed() {
         first,
         "the idle connection was closed"
     );
+}
+
+/// An HTTP/2 frame: its 9-byte header and `payload`.
+fn h2_frame(kind: u8, flags: u8, stream: u32, payload: &[u8]) -> Vec<u8> {
+    let length = u32::try_from(payload.len())
+        .expect("a short payload")
+        .to_be_bytes();
+    let mut frame = length[1..].to_vec();
+    frame.extend_from_slice(&[kind, flags]);
+    frame.extend_from_slice(&stream.to_be_bytes());
+    frame.extend_from_slice(payload);
+    frame
+}
+
+/// An HPACK header field written literally, neither name nor value indexed.
+fn hpack_literal(name: &str, value: &str) -> Vec<u8> {
+    let mut field = vec![0, u8::try_from(name.len()).expect("a short name")];
+    field.extend_from_slice(name.as_bytes());
+    field.push(u8::try_from(value.len()).expect("a short value"));
+    field.extend_from_slice(value.as_bytes());
+    field
+}
+
+/// A client that asks for a large answer but grants no flow-control window (and never
+/// updates it) leaves the answer unsent while nothing is being written: its connection
+/// is dropped once the graceful close after the idle limit has waited as long again,
+/// rather than held, with the answer, for as long as the client likes.
+#[tokio::test]
+async fn an_http2_client_granting_no_window_has_its_connection_dropped() {
+    const SETTINGS: u8 = 4;
+    let limit = std::time::Duration::from_millis(300);
+    let serve = http::ServeOptions::default().header_timeout(limit);
+    let app = http::router(big_answer_server(), &HttpOptions::default());
+    let (port, _stop, _serving) = serve_app(app, serve).await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    // SETTINGS_INITIAL_WINDOW_SIZE (4) = 0, and an acknowledgement of the server's.
+    opening.extend(h2_frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 0]));
+    opening.extend(h2_frame(SETTINGS, 1, 0, &[]));
+    let headers: Vec<u8> = [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":path", http::DEFAULT_PATH),
+        (":authority", "localhost"),
+    ]
+    .iter()
+    .flat_map(|(name, value)| hpack_literal(name, value))
+    .collect();
+    opening.extend(h2_frame(1, 0x4, 1, &headers));
+    opening.extend(h2_frame(0, 0x1, 1, br#"[{}, {"fn.big": {}}]"#));
+    stream.write_all(&opening).await.expect("writes");
+
+    let mut chunk = vec![0; 1 << 16];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while stream.read(&mut chunk).await.is_ok_and(|read| read > 0) {}
+    })
+    .await;
+    assert!(closed.is_ok(), "the connection was held past 10 s");
 }
 
 #[tokio::test]
