@@ -90,8 +90,9 @@ pub(super) async fn upgrade<P: Processor>(
 /// Answers each text or binary message of `socket`, in order, with one message: text
 /// for a JSON response, binary for a MessagePack one. Under
 /// [`serve_with`](super::serve_with) (`control`),
-/// the session ends at the server's shutdown and when idle past the limit, between
-/// messages: one being answered is answered first.
+/// the session ends at the server's shutdown and when no message comes within the idle
+/// limit of the last answer (pings do not count), between messages: one being answered
+/// is answered first.
 async fn answer_frames<F, Fut>(
     mut socket: WebSocket,
     mut answer: F,
@@ -101,6 +102,8 @@ async fn answer_frames<F, Fut>(
     Fut: Future<Output = SessionAnswer> + Send,
 {
     let idle_limit = control.as_ref().map(|control| control.idle_limit);
+    // Counted from the last message answered: pings do not keep a session open.
+    let mut idle_until = idle_limit.map(|limit| tokio::time::Instant::now() + limit);
     let ending = loop {
         let stopping = async {
             match control.as_mut() {
@@ -109,8 +112,8 @@ async fn answer_frames<F, Fut>(
             }
         };
         let next = async {
-            match idle_limit {
-                Some(limit) => tokio::time::timeout(limit, socket.recv()).await.ok(),
+            match idle_until {
+                Some(deadline) => tokio::time::timeout_at(deadline, socket.recv()).await.ok(),
                 None => Some(socket.recv().await),
             }
         };
@@ -138,6 +141,7 @@ async fn answer_frames<F, Fut>(
         if socket.send(answer_frame(bytes, encoding)).await.is_err() {
             return;
         }
+        idle_until = idle_limit.map(|limit| tokio::time::Instant::now() + limit);
     };
     let (code, reason) = ending;
     let close = CloseFrame {

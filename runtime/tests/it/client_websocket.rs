@@ -351,10 +351,24 @@ async fn a_session_with_no_message_within_the_idle_limit_is_closed() {
             "{answer:?}"
         );
     }
-    // Then silence: the server closes the session.
-    let closing = tokio::time::timeout(limit * 10, socket.next())
-        .await
-        .expect("closed in time");
+    // Then pings alone, closer together than the limit: they are answered, but the
+    // server closes the session all the same.
+    let closing = tokio::time::timeout(limit * 10, async {
+        let mut pings = tokio::time::interval(limit / 4);
+        loop {
+            tokio::select! {
+                _ = pings.tick() => {
+                    let _ = socket.send(Frame::Ping(Vec::new().into())).await;
+                }
+                frame = socket.next() => match frame {
+                    Some(Ok(Frame::Pong(_))) => continue,
+                    other => return other,
+                },
+            }
+        }
+    })
+    .await
+    .expect("closed in time");
     assert!(
         matches!(&closing, Some(Ok(Frame::Close(Some(frame)))) if frame.code == CloseCode::Normal),
         "{closing:?}"
