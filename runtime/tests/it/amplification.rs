@@ -151,22 +151,36 @@ fn the_mock_gives_up_on_a_match_past_its_budget_and_answers_the_next_call() {
     assert_eq!((tag.as_str(), payload), ("Ok_", json!({})));
 }
 
+/// Calls `fn.put` once per note, each call recorded.
+fn put_notes<'n>(
+    mock: &MockServer,
+    rt: &tokio::runtime::Runtime,
+    notes: impl IntoIterator<Item = &'n str>,
+) {
+    for note in notes {
+        let (tag, _, _) = answer(
+            rt,
+            call(mock, json!([{}, {"fn.put": {"xs": [], "note!": note}}])),
+        );
+        assert_eq!(tag, "Ok_");
+    }
+}
+
+/// Verifies that `fn.put` was never called, which fails: the failure and its size.
+fn verify_no_puts(mock: &MockServer, rt: &tokio::runtime::Runtime) -> (Value, usize) {
+    let verify =
+        json!([{}, {"fn.verify_": {"call": {"fn.put": {}}, "count!": {"Exact": {"times": 0}}}}]);
+    let (tag, payload, size) = answer(rt, call(mock, verify));
+    assert_eq!(tag, "ErrorVerificationFailure");
+    (payload["reason"]["TooManyMatchingCalls"].clone(), size)
+}
+
 #[test]
 fn a_failed_verification_lists_the_first_calls_up_to_four_mebibytes() {
     let (mock, rt) = (mock(), runtime());
     let note = "x".repeat(100_000);
-    for _ in 0..60 {
-        let (tag, _, _) = answer(
-            &rt,
-            call(&mock, json!([{}, {"fn.put": {"xs": [], "note!": note}}])),
-        );
-        assert_eq!(tag, "Ok_");
-    }
-    let verify =
-        json!([{}, {"fn.verify_": {"call": {"fn.put": {}}, "count!": {"Exact": {"times": 0}}}}]);
-    let (tag, payload, size) = answer(&rt, call(&mock, verify));
-    assert_eq!(tag, "ErrorVerificationFailure");
-    let failure = &payload["reason"]["TooManyMatchingCalls"];
+    put_notes(&mock, &rt, std::iter::repeat_n(note.as_str(), 60));
+    let (failure, size) = verify_no_puts(&mock, &rt);
     assert_eq!(failure["found"], json!(60), "every call is counted");
     let listed = failure["allCalls"].as_array().expect("a list").len();
     assert!((30..60).contains(&listed), "{listed} calls listed");
@@ -184,19 +198,9 @@ fn a_failed_verification_lists_the_first_calls_up_to_four_mebibytes() {
 fn a_failed_verification_lists_a_first_call_past_four_mebibytes() {
     let (mock, rt) = (mock(), runtime());
     let note = "x".repeat(5 * 1024 * 1024);
-    for note in [note.as_str(), "small"] {
-        let (tag, _, _) = answer(
-            &rt,
-            call(&mock, json!([{}, {"fn.put": {"xs": [], "note!": note}}])),
-        );
-        assert_eq!(tag, "Ok_");
-    }
-    let verify =
-        json!([{}, {"fn.verify_": {"call": {"fn.put": {}}, "count!": {"Exact": {"times": 0}}}}]);
-    let (tag, payload, _) = answer(&rt, call(&mock, verify));
-    assert_eq!(tag, "ErrorVerificationFailure");
-    let listed = &payload["reason"]["TooManyMatchingCalls"]["allCalls"];
-    let listed = listed.as_array().expect("a list");
+    put_notes(&mock, &rt, [note.as_str(), "small"]);
+    let (failure, _) = verify_no_puts(&mock, &rt);
+    let listed = failure["allCalls"].as_array().expect("a list");
     assert_eq!(listed.len(), 1, "the first call alone");
     assert_eq!(
         listed[0]["fn.put"]["note!"].as_str().map(str::len),
