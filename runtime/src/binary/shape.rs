@@ -75,22 +75,38 @@ fn field_shape<'a>(fields: &'a IndexMap<String, Field>, key: &str) -> Shape<'a> 
 /// reaches: functions × types in all).
 #[derive(Debug)]
 pub(crate) struct BytesReach {
-    /// Per definition: structs, then unions, then functions' arguments (a field of type
-    /// `fn.x` holds a call, `{"fn.x": {arguments}}`).
+    /// Per definition, as [`Numbering`] counts them.
     holds: Vec<bool>,
+    numbering: Numbering,
+}
+
+/// Definitions counted in one sequence: structs, then unions, then functions'
+/// arguments (a field of type `fn.x` holds a call, `{"fn.x": {arguments}}`).
+#[derive(Debug, Clone, Copy)]
+struct Numbering {
     unions_from: usize,
     functions_from: usize,
+}
+
+impl Numbering {
+    /// The definition a type (past its lists and maps) refers to.
+    fn of(self, kind: &TypeKind) -> Option<usize> {
+        match innermost(kind) {
+            TypeKind::Struct(id) => Some(id.0 as usize),
+            TypeKind::Union(id) => Some(self.unions_from + id.0 as usize),
+            TypeKind::FunctionLink(id) => Some(self.functions_from + id.0 as usize),
+            _ => None,
+        }
+    }
 }
 
 impl BytesReach {
     pub(crate) fn new(schema: &Schema) -> Self {
         let unions_from = schema.structs.len();
         let functions_from = unions_from + schema.unions.len();
-        let node = |kind: &TypeKind| match kind {
-            TypeKind::Struct(id) => Some(id.0 as usize),
-            TypeKind::Union(id) => Some(unions_from + id.0 as usize),
-            TypeKind::FunctionLink(id) => Some(functions_from + id.0 as usize),
-            _ => None,
+        let numbering = Numbering {
+            unions_from,
+            functions_from,
         };
         let structs = schema
             .structs
@@ -109,7 +125,7 @@ impl BytesReach {
         let mut referrers: Vec<Vec<usize>> = vec![Vec::new(); count];
         for (definition, kinds) in structs.chain(unions).chain(functions).enumerate() {
             holds.push(kinds.iter().any(|kind| matches!(kind, TypeKind::Bytes)));
-            for target in kinds.iter().filter_map(|kind| node(kind)) {
+            for target in kinds.iter().filter_map(|kind| numbering.of(kind)) {
                 referrers[target].push(definition);
             }
         }
@@ -122,27 +138,19 @@ impl BytesReach {
                 }
             }
         }
-        BytesReach {
-            holds,
-            unions_from,
-            functions_from,
-        }
+        BytesReach { holds, numbering }
     }
 
     /// Whether a value with these fields can hold `bytes` anywhere inside.
     pub(crate) fn fields<'f>(&self, fields: impl IntoIterator<Item = &'f Field>) -> bool {
-        fields.into_iter().any(|field| self.kind(&field.ty.kind))
-    }
-
-    fn kind(&self, kind: &TypeKind) -> bool {
-        let definition = match innermost(kind) {
-            TypeKind::Bytes => return true,
-            TypeKind::Struct(id) => id.0 as usize,
-            TypeKind::Union(id) => self.unions_from + id.0 as usize,
-            TypeKind::FunctionLink(id) => self.functions_from + id.0 as usize,
-            _ => return false,
-        };
-        self.holds.get(definition).copied().unwrap_or(false)
+        fields.into_iter().any(|field| {
+            let kind = innermost(&field.ty.kind);
+            matches!(kind, TypeKind::Bytes)
+                || self
+                    .numbering
+                    .of(kind)
+                    .is_some_and(|definition| self.holds.get(definition) == Some(&true))
+        })
     }
 }
 
