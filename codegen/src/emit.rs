@@ -354,13 +354,17 @@ pub(crate) struct Generated {
 
 /// Formats items as a file's content, a blank line between items.
 pub(crate) fn format_items(items: Vec<syn::Item>) -> String {
-    let file = syn::File {
+    space_items(&prettyplease::unparse(&file_of(items)))
+}
+
+/// A file of `items` alone.
+pub(crate) fn file_of(items: Vec<syn::Item>) -> syn::File {
+    syn::File {
         shebang: None,
         frontmatter: None,
         attrs: Vec::new(),
         items,
-    };
-    space_items(&prettyplease::unparse(&file))
+    }
 }
 
 /// The module's docs: the schema's `info.*` docstrings, or a line saying where it

@@ -10,7 +10,7 @@
 use proc_macro2::TokenStream;
 use quote::quote;
 
-use crate::emit::{Generated, space_items};
+use crate::emit::{Generated, file_of, space_items};
 use crate::error::Error;
 
 /// Token streams made one at a time, as they are formatted.
@@ -51,15 +51,9 @@ impl Module<'_> {
         for piece in self.pieces {
             piece.append_items(&mut items)?;
         }
-        let file = syn::File {
-            shebang: None,
-            frontmatter: None,
-            attrs: Vec::new(),
-            items,
-        };
         Ok(Generated {
             header: self.header,
-            file,
+            file: file_of(items),
         })
     }
 }
@@ -154,13 +148,7 @@ fn format_at(items: Vec<syn::Item>, depth: usize, out: &mut String) {
         }
         items = vec![syn::Item::Mod(wrapper)];
     }
-    let file = syn::File {
-        shebang: None,
-        frontmatter: None,
-        attrs: Vec::new(),
-        items,
-    };
-    let text = prettyplease::unparse(&file);
+    let text = prettyplease::unparse(&file_of(items));
     // The wrappers' openings are the first `depth` lines, their closings the last.
     let start = text.split_inclusive('\n').take(depth).map(str::len).sum();
     let end = text.len()
