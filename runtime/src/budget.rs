@@ -43,6 +43,19 @@ crate::__option_setters!(GenerationLimits {
 /// default recursion limit of 128.
 const MAX_NESTING: usize = 48;
 
+/// The fewest values a generation may count before it gives up, whatever `max_values`.
+const MIN_CEILING: usize = 20_000;
+
+/// How many values a generation may count before it gives up on every branch left
+/// (answers `null`): ten times `max_values`, and at least [`MIN_CEILING`]. Tight
+/// generation still makes every required field, and a schema can ask for more than any
+/// memory holds: a struct whose two required fields are the next struct, twenty levels
+/// down, has a million leaves (a 1 KB schema took a mock past 4 GB). Such a value is
+/// cut short, and a mock's answer of it fails validation, rather than fill memory.
+pub(crate) fn ceiling(limits: GenerationLimits) -> usize {
+    limits.max_values.saturating_mul(10).max(MIN_CEILING)
+}
+
 /// A definition that can recur.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Composite {
@@ -125,7 +138,7 @@ impl Budget {
 
     /// The room at the current position, without counting a value.
     pub(crate) fn room(&self) -> Room {
-        if self.nesting > MAX_NESTING {
+        if self.nesting > MAX_NESTING || self.values > ceiling(self.limits) {
             Room::Exhausted
         } else if self.values > self.limits.max_values || self.tight_below.is_some() {
             Room::Tight
@@ -153,6 +166,16 @@ mod tests {
         budget.leave_composite();
         assert_eq!(budget.room(), Room::Generous);
         budget.leave_composite();
+    }
+
+    #[test]
+    fn past_the_ceiling_every_branch_is_cut() {
+        let mut budget = Budget::new(GenerationLimits::default());
+        for _ in 0..ceiling(GenerationLimits::default()) {
+            assert_ne!(budget.enter(), Room::Exhausted);
+            budget.leave();
+        }
+        assert_eq!(budget.enter(), Room::Exhausted);
     }
 
     #[test]

@@ -221,3 +221,62 @@ fn a_generated_list_ends_at_the_value_budget_whatever_length_is_asked() {
     let most = telepact::GenerationLimits::default().max_values + 1;
     assert!((1..=most).contains(&items), "{items} items");
 }
+
+/// A struct whose two required fields are the next struct, `levels` deep: its smallest
+/// value has 2^`levels` leaves, though the schema is a few hundred bytes per level.
+fn diamond_schema(levels: usize) -> Schema {
+    let mut definitions: Vec<Value> = (0..levels)
+        .map(|i| json!({format!("struct.S{i}"): {"a": format!("struct.S{}", i + 1), "b": format!("struct.S{}", i + 1)}}))
+        .collect();
+    definitions.push(json!({format!("struct.S{levels}"): {"x": "integer"}}));
+    definitions.push(json!({"fn.f": {}, "->": [{"Ok_": {"s": "struct.S0"}}]}));
+    Schema::from_text(&Value::Array(definitions).to_string()).expect("schema loads")
+}
+
+#[test]
+fn a_value_too_large_to_generate_is_cut_short_not_built() {
+    let rt = runtime();
+    // 2^30 leaves: built whole, far more than any memory holds.
+    let schema = diamond_schema(30);
+    let mock = MockServer::new(&schema, MockOptions::default()).expect("the mock builds");
+    let (tag, _, size) = answer(&rt, call(&mock, json!([{}, {"fn.f": {}}])));
+    assert_eq!(
+        tag, "ErrorInvalidResponseBody_",
+        "the cut value fails validation"
+    );
+    assert!(size < 1 << 20, "{size} bytes");
+
+    let examples = json!([{}, {"fn.api_": {"includeExamples!": true}}]);
+    let (tag, _, size) = answer(&rt, call(&mock, examples));
+    assert_eq!(tag, "Ok_");
+    assert!(size < 4 << 20, "{size} bytes");
+}
+
+#[test]
+fn examples_of_a_wide_struct_in_every_function_stay_in_proportion() {
+    let rt = runtime();
+    let fields: serde_json::Map<String, Value> = (0..1_000)
+        .map(|i| (format!("field{i}"), json!("integer")))
+        .collect();
+    let mut definitions = vec![json!({"struct.W": fields})];
+    definitions.extend((0..1_000).map(
+        |i| json!({format!("fn.f{i}"): {"w": "struct.W"}, "->": [{"Ok_": {"w": "struct.W"}}]}),
+    ));
+    let text = Value::Array(definitions).to_string();
+    let schema = Schema::from_text(&text).expect("schema loads");
+    let mock = MockServer::new(&schema, MockOptions::default()).expect("the mock builds");
+    let examples = json!([{}, {"fn.api_": {"includeExamples!": true}}]);
+    let (tag, payload, size) = answer(&rt, call(&mock, examples));
+    assert_eq!(tag, "Ok_");
+    // Every field of every function's examples would be 2,000,000 values, 30 MB.
+    assert!(
+        size < 20 * text.len(),
+        "{size} bytes for a {} byte schema",
+        text.len()
+    );
+    let api = payload["api"].as_array().expect("the definitions");
+    assert!(
+        api.iter().any(|d| d.get("inputExample").is_some()),
+        "the first have examples"
+    );
+}
