@@ -25,7 +25,7 @@ use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
 use crate::validate::{
-    FunctionEntry, Selector, ValidationFailure, Validator, check_headers, without_repeats,
+    FunctionEntry, Selector, ValidationFailure, Validator, check_headers, with_sorted_names,
 };
 
 impl Server {
@@ -324,7 +324,7 @@ impl Inner {
                 .header("@select_")
                 .and_then(Value::as_object)
                 .cloned()
-                .map(without_repeats);
+                .map(with_sorted_names);
             let skip_result_validation = request.header("@unsafe_") == Some(&Value::Bool(true));
 
             let mut result = match self.route(request, &function.name, deadline).await {

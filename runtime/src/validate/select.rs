@@ -1,8 +1,6 @@
 //! `_ext.Select_`: checking a selection against what a function may select, and
 //! applying a selection to a validated result.
 
-use std::collections::HashSet;
-
 use serde_json::{Map, Value};
 use telepact_schema::{TypeKind, json_type_name};
 
@@ -23,7 +21,7 @@ pub(crate) fn check_select(
                 return type_unexpected(path, given, "Array", failures);
             };
             for (i, item) in items.iter().enumerate() {
-                if !allowed.contains(item) {
+                if !item.as_str().is_some_and(|name| lists(allowed, name)) {
                     record(failures, || {
                         let mut at = path.clone();
                         at.push(Value::from(i));
@@ -70,34 +68,35 @@ fn type_unexpected(
     });
 }
 
-/// A checked `@select_` with each list of names given once. A list may repeat a name,
-/// and applying it costs its length for every field of every value it selects from:
-/// without repeats a list is no longer than its type's fields.
-pub(crate) fn without_repeats(mut select: Map<String, Value>) -> Map<String, Value> {
+/// A checked `@select_` with each list of names sorted and given once, so that a name
+/// is found in it by binary search ([`lists`]). A list may repeat a name and be as long
+/// as the request: looked up by scanning, a list of 40,000 names over a struct of as
+/// many fields took 3.7 s to check and apply.
+pub(crate) fn with_sorted_names(mut select: Map<String, Value>) -> Map<String, Value> {
     for value in select.values_mut() {
         match value {
-            Value::Array(names) => remove_repeats(names),
+            Value::Array(names) => sort_names(names),
             Value::Object(by_tag) => by_tag
                 .values_mut()
                 .filter_map(Value::as_array_mut)
-                .for_each(remove_repeats),
+                .for_each(sort_names),
             _ => {}
         }
     }
     select
 }
 
-fn remove_repeats(names: &mut Vec<Value>) {
-    if names.len() < 2 {
-        return;
-    }
-    let mut seen = HashSet::with_capacity(names.len());
-    let first_times: Vec<bool> = names
-        .iter()
-        .map(|name| seen.insert(name.as_str()))
-        .collect();
-    let mut first_times = first_times.into_iter();
-    names.retain(|_| first_times.next().unwrap_or(true));
+fn sort_names(names: &mut Vec<Value>) {
+    names.sort_unstable_by(|a, b| a.as_str().cmp(&b.as_str()));
+    names.dedup();
+}
+
+/// Whether the sorted list of names `names` holds `name`: a list of
+/// [`with_sorted_names`], or of what a function may select (sorted as it is made).
+pub(crate) fn lists(names: &[Value], name: &str) -> bool {
+    names
+        .binary_search_by(|listed| listed.as_str().cmp(&Some(name)))
+        .is_ok()
 }
 
 /// Removes from a validated result every struct field and union payload field the
@@ -162,7 +161,7 @@ impl Selector<'_> {
         map: &mut Map<String, Value>,
     ) {
         if let Some(names) = selected {
-            map.retain(|key, _| names.iter().any(|n| n.as_str() == Some(key)));
+            map.retain(|key, _| lists(names, key));
         }
         for (key, item) in map.iter_mut() {
             if let Some(field) = fields.find(key) {

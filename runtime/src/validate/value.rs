@@ -377,7 +377,7 @@ fn single_entry(map: &Map<String, Value>) -> Option<(&String, &Value)> {
 }
 
 fn omitted_by(selected: Option<&Vec<Value>>, key: &str) -> bool {
-    selected.is_some_and(|names| !names.iter().any(|n| n.as_str() == Some(key)))
+    selected.is_some_and(|names| !super::select::lists(names, key))
 }
 
 /// The name a `TypeUnexpected` reason gives a type.

@@ -280,3 +280,46 @@ fn examples_of_a_wide_struct_in_every_function_stay_in_proportion() {
         "the first have examples"
     );
 }
+
+#[test]
+fn a_selection_naming_every_field_of_a_wide_struct_is_checked_and_applied_by_lookup() {
+    const FIELDS: usize = 20_000;
+    let rt = runtime();
+    let fields: serde_json::Map<String, Value> = (0..FIELDS)
+        .map(|i| (format!("field{i}!"), json!("integer")))
+        .collect();
+    let text = json!([
+        {"struct.W": fields},
+        {"fn.f": {"w": "struct.W"}, "->": [{"Ok_": {"w": "struct.W"}}]}
+    ])
+    .to_string();
+    let schema = Schema::from_text(&text).expect("schema loads");
+    let router = FunctionRouter::new().route("fn.f", |request: Message| async move {
+        let payload = request.payload().cloned().unwrap_or_default();
+        Ok::<_, HandlerError>(Message::new(Default::default(), "Ok_", payload))
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    // Every field given; every other one selected, the list written back to front.
+    let w: serde_json::Map<String, Value> = (0..FIELDS)
+        .map(|i| (format!("field{i}!"), json!(i)))
+        .collect();
+    let selected: Vec<String> = (0..FIELDS)
+        .rev()
+        .step_by(2)
+        .map(|i| format!("field{i}!"))
+        .collect();
+    let request = serde_json::to_vec(&json!([
+        {"@select_": {"struct.W": selected}},
+        {"fn.f": {"w": w}}
+    ]))
+    .expect("JSON");
+    let (tag, payload, _) = answer(&rt, async { server.process(&request).await.bytes });
+    assert_eq!(tag, "Ok_");
+    let kept = payload["w"].as_object().expect("the struct");
+    assert_eq!(kept.len(), FIELDS / 2);
+    assert_eq!(kept.get("field19999!"), Some(&json!(19_999)));
+    assert_eq!(kept.get("field0!"), None);
+}
