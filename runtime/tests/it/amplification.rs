@@ -20,14 +20,24 @@ fn schema() -> Schema {
 }
 
 fn server() -> Server {
-    let router = FunctionRouter::new().route("fn.echo", |request: Message| async move {
+    echo_server(schema(), "fn.echo")
+}
+
+/// A server of `schema` whose `function` answers `Ok_` with its argument.
+fn echo_server(schema: Schema, function: &str) -> Server {
+    let router = FunctionRouter::new().route(function, |request: Message| async move {
         let payload = request.payload().cloned().unwrap_or_default();
         Ok::<_, HandlerError>(Message::new(Default::default(), "Ok_", payload))
     });
-    Server::builder(schema(), router)
+    Server::builder(schema, router)
         .auth_required(false)
         .build()
         .expect("server builds")
+}
+
+/// `[{"@select_": select}, {function: argument}]`, encoded.
+fn selecting(select: Value, function: &str, argument: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!([{"@select_": select}, {function: argument}])).expect("JSON")
 }
 
 /// The answer's body entry `(tag, payload)`, and the answer's size.
@@ -77,9 +87,7 @@ fn a_selection_of_many_failures_reports_the_first_hundred() {
     let (server, rt) = (server(), runtime());
     // `fn.ping_` selects nothing, so each `0,` of the list is a failure.
     let zeros = vec![0; 400_000];
-    let request =
-        serde_json::to_vec(&json!([{"@select_": {"->": {"Ok_": zeros}}}, {"fn.ping_": {}}]))
-            .expect("JSON");
+    let request = selecting(json!({"->": {"Ok_": zeros}}), "fn.ping_", json!({}));
     let (tag, payload, size) = answer(&rt, async { server.process(&request).await.bytes });
     assert_eq!(tag, "ErrorInvalidRequestHeaders_");
     assert_eq!(paths(&payload).len(), MAX_VALIDATION_FAILURES);
@@ -110,11 +118,11 @@ fn repeated_names_in_a_selection_select_as_one() {
     let (server, rt) = (server(), runtime());
     let names = vec!["name!"; 1000];
     let items = json!([{"id": 1, "name!": "a"}, {"id": 2}]);
-    let request = serde_json::to_vec(&json!([
-        {"@select_": {"struct.Item": names}},
-        {"fn.echo": {"items": items}}
-    ]))
-    .expect("JSON");
+    let request = selecting(
+        json!({"struct.Item": names}),
+        "fn.echo",
+        json!({"items": items}),
+    );
     let (tag, payload, _) = answer(&rt, async { server.process(&request).await.bytes });
     assert_eq!(tag, "Ok_");
     assert_eq!(payload, json!({"items": [{"name!": "a"}, {}]}));
@@ -293,15 +301,7 @@ fn a_selection_naming_every_field_of_a_wide_struct_is_checked_and_applied_by_loo
         {"fn.f": {"w": "struct.W"}, "->": [{"Ok_": {"w": "struct.W"}}]}
     ])
     .to_string();
-    let schema = Schema::from_text(&text).expect("schema loads");
-    let router = FunctionRouter::new().route("fn.f", |request: Message| async move {
-        let payload = request.payload().cloned().unwrap_or_default();
-        Ok::<_, HandlerError>(Message::new(Default::default(), "Ok_", payload))
-    });
-    let server = Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("server builds");
+    let server = echo_server(Schema::from_text(&text).expect("schema loads"), "fn.f");
     // Every field given; every other one selected, the list written back to front.
     let w: serde_json::Map<String, Value> = (0..FIELDS)
         .map(|i| (format!("field{i}!"), json!(i)))
@@ -311,11 +311,7 @@ fn a_selection_naming_every_field_of_a_wide_struct_is_checked_and_applied_by_loo
         .step_by(2)
         .map(|i| format!("field{i}!"))
         .collect();
-    let request = serde_json::to_vec(&json!([
-        {"@select_": {"struct.W": selected}},
-        {"fn.f": {"w": w}}
-    ]))
-    .expect("JSON");
+    let request = selecting(json!({"struct.W": selected}), "fn.f", json!({"w": w}));
     let (tag, payload, _) = answer(&rt, async { server.process(&request).await.bytes });
     assert_eq!(tag, "Ok_");
     let kept = payload["w"].as_object().expect("the struct");
