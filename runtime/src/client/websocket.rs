@@ -286,8 +286,6 @@ async fn receive(socket: &mut Socket) -> Result<Vec<u8>, TransportError> {
             Some(Ok(Frame::Binary(bytes))) => return Ok(bytes.to_vec()),
             // Each counts against the task's budget, so that a server sending pings
             // without pause cannot keep the call's timeout from firing.
-            // Each counts against the task's budget, so that a server sending pings
-            // without pause cannot keep the call's timeout from firing.
             Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => {
                 tokio::task::consume_budget().await;
             }
