@@ -55,54 +55,71 @@ pub(crate) fn merge_errors(
     let mut sets: Vec<&(&Entry<'_>, ParsedUnion)> = error_sets.iter().collect();
     sets.sort_by(|a, b| a.0.key.cmp(&b.0.key));
     // Functions share a few patterns (every public one the same): each is matched once.
-    let mut selections: Selections<'_, '_> = HashMap::new();
-    for function in functions.iter().flatten() {
-        selections
-            .entry(function.errors_regex.clone())
-            .or_insert_with(|| {
-                let matcher = &function.errors_matcher;
-                let selected = sets
-                    .iter()
-                    .filter(|set| matches_at_start(matcher, &set.0.key));
-                selected.copied().collect()
-            });
-    }
-    if refused_as_too_many_copies(sink, &functions, &fn_entries, &selections) {
+    let mut selections: Vec<Selection<'_, '_>> = Vec::new();
+    let mut by_pattern: HashMap<&str, usize> = HashMap::new();
+    let chosen: Vec<Option<usize>> = functions
+        .iter()
+        .map(|function| {
+            let function = function.as_ref()?;
+            let index = *by_pattern
+                .entry(function.errors_regex.as_str())
+                .or_insert_with(|| {
+                    let matcher = &function.errors_matcher;
+                    let selected = sets
+                        .iter()
+                        .filter(|set| matches_at_start(matcher, &set.0.key));
+                    selections.push(Selection {
+                        sets: selected.copied().collect(),
+                        functions: 0,
+                    });
+                    selections.len() - 1
+                });
+            selections[index].functions += 1;
+            Some(index)
+        })
+        .collect();
+    if refused_as_too_many_copies(sink, &fn_entries, &selections) {
         return Vec::new();
     }
     functions
         .into_iter()
         .zip(fn_entries)
-        .map(|(parsed, entry)| {
-            let parsed = parsed?;
-            let selected = &selections[&parsed.errors_regex];
-            Some(merge_one(sink, entry, parsed, selected))
+        .zip(chosen)
+        .map(|((parsed, entry), chosen)| {
+            let selected = &selections[chosen?].sets;
+            Some(merge_one(sink, entry, parsed?, selected))
         })
         .collect()
 }
 
-/// The error sets each `_errors` pattern selects, in key order.
-type Selections<'s, 'e> = HashMap<String, Vec<&'s (&'e Entry<'e>, ParsedUnion)>>;
+/// The error sets one `_errors` pattern selects, in key order, and how many functions
+/// have the pattern.
+struct Selection<'s, 'e> {
+    sets: Vec<&'s (&'e Entry<'e>, ParsedUnion)>,
+    functions: usize,
+}
 
 /// Reports `ErrorTagsPastLimit` when the functions would take more copies of error
 /// tags than the schema's text allows: at the schema's own set copied most, or at its
 /// first function when only the standard sets are copied.
 fn refused_as_too_many_copies(
     sink: &mut Sink<'_>,
-    functions: &[Option<ParsedFunction>],
     fn_entries: &[&Entry<'_>],
-    selections: &Selections<'_, '_>,
+    selections: &[Selection<'_, '_>],
 ) -> bool {
+    // Counted per pattern, not per function: the count itself must not grow with
+    // functions × sets.
     let mut copies = 0_usize;
     let mut copies_of_set: HashMap<&str, (usize, &Entry<'_>)> = HashMap::new();
-    for function in functions.iter().flatten() {
-        for (entry, set) in &selections[&function.errors_regex] {
-            copies = copies.saturating_add(set.tags.len());
+    for selection in selections {
+        for (entry, set) in &selection.sets {
+            let of_pattern = selection.functions.saturating_mul(set.tags.len());
+            copies = copies.saturating_add(of_pattern);
             let of_set = &mut copies_of_set
                 .entry(entry.key.as_str())
                 .or_insert((0, entry))
                 .0;
-            *of_set = of_set.saturating_add(set.tags.len());
+            *of_set = of_set.saturating_add(of_pattern);
         }
     }
     let limit = copy_limit(sink.docs);
