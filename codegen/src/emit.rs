@@ -274,10 +274,7 @@ fn standard_module() -> Result<Generated, Error> {
     let glue = emitter.glue_import();
     let module = Module {
         header: String::new(),
-        pieces: vec![
-            Piece::Items(Box::new(std::iter::once(glue))),
-            Piece::Items(Box::new(emitter.types())),
-        ],
+        pieces: vec![Piece::item(glue), Piece::items(emitter.types())],
     };
     let file = module.into_syntax()?.file;
     let header = format!(
@@ -321,11 +318,9 @@ pub(crate) fn generate<T>(
     let glue = emitter.glue_import();
     let embedded = embedded_schema(schema, source)?;
     let mut pieces = vec![
-        Piece::Items(Box::new(std::iter::once(embedded))),
-        Piece::Items(Box::new(emitter.types())),
-        Piece::Items(Box::new(std::iter::once_with(|| {
-            emitter.request_headers_impl()
-        }))),
+        Piece::item(embedded),
+        Piece::items(emitter.types()),
+        Piece::items(std::iter::once_with(|| emitter.request_headers_impl())),
     ];
     if options.server {
         pieces.push(Piece::Items(emitter.server()));

@@ -29,6 +29,18 @@ pub(crate) enum Piece<'a> {
     },
 }
 
+impl<'a> Piece<'a> {
+    /// Items made chunk by chunk, as `chunks` yields them.
+    pub(crate) fn items(chunks: impl Iterator<Item = TokenStream> + 'a) -> Self {
+        Piece::Items(Box::new(chunks))
+    }
+
+    /// Items made in one chunk.
+    pub(crate) fn item(tokens: TokenStream) -> Self {
+        Piece::items(std::iter::once(tokens))
+    }
+}
+
 /// The generated code and the header comment of its file.
 pub(crate) struct Module<'a> {
     pub header: String,

@@ -41,7 +41,7 @@ impl Emitter<'_> {
             pub mod select
         };
         if sections.is_empty() {
-            return Piece::Items(Box::new(std::iter::once(quote! { #outer {} })));
+            return Piece::item(quote! { #outer {} });
         }
         let enums = sections
             .into_iter()
@@ -49,7 +49,7 @@ impl Emitter<'_> {
         Piece::Module {
             outer,
             inner: quote! { use super::rt; },
-            pieces: vec![Piece::Items(Box::new(enums))],
+            pieces: vec![Piece::items(enums)],
         }
     }
 
