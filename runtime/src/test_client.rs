@@ -10,7 +10,7 @@
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#)?;
-//! let mock = MockServer::new(&schema, MockOptions::default())?;
+//! let mock = MockServer::new(schema, MockOptions::default())?;
 //! let client = Client::new(move |bytes: Vec<u8>| {
 //!     let mock = mock.clone();
 //!     async move { Ok(mock.process(&bytes).await.bytes) }

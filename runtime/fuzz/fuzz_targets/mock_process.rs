@@ -33,7 +33,7 @@ fn mock() -> &'static MockServer {
     static MOCK: OnceLock<MockServer> = OnceLock::new();
     MOCK.get_or_init(|| {
         let schema = Schema::from_text(SCHEMA).expect("fuzz schema loads");
-        MockServer::new(&schema, MockOptions::default()).expect("fuzz mock builds")
+        MockServer::new(schema, MockOptions::default()).expect("fuzz mock builds")
     })
 }
 

@@ -11,7 +11,7 @@
 //! let schema = Schema::from_text(
 //!     r#"[{"fn.greet": {"name": "string"}, "->": [{"Ok_": {"text": "string"}}]}]"#,
 //! )?;
-//! let mock = MockServer::new(&schema, MockOptions::default())?;
+//! let mock = MockServer::new(schema, MockOptions::default())?;
 //!
 //! let stub = br#"[{}, {"fn.createStub_": {"stub": {"fn.greet": {"name": "ada"}, "->": {"Ok_": {"text": "hi ada"}}}}}]"#;
 //! assert_eq!(mock.process(stub).await.bytes, br#"[{},{"Ok_":{}}]"#);
@@ -139,13 +139,20 @@ impl MockServer {
     /// definitions are added when missing). Its own functions need no credentials; for
     /// a schema with `union.Auth_`, calls of the schema's functions must carry
     /// `@auth_`, and any credentials are accepted.
-    pub fn new(schema: &Schema, options: MockOptions) -> Result<MockServer, MockError> {
+    ///
+    /// The mock keeps the schema it is given, as [`Server::builder`] does: pass it by
+    /// value (or an `Arc` of it) rather than a clone, a schema of thousands of
+    /// functions being tens of megabytes.
+    pub fn new(
+        schema: impl Into<Arc<Schema>>,
+        options: MockOptions,
+    ) -> Result<MockServer, MockError> {
+        let schema = schema.into();
         let schema = if schema.has_mock_definitions() {
-            schema.clone()
+            schema
         } else {
-            schema.with_mock_definitions()?
+            Arc::new(schema.with_mock_definitions()?)
         };
-        let schema = Arc::new(schema);
         let state = Arc::new(Mutex::new(MockState::new(
             &options,
             ShortestDepths::of(&schema),

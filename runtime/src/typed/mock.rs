@@ -6,6 +6,7 @@
 //! `fn.verify_`, ...), so they are validated against the schema like any request.
 
 use std::fmt;
+use std::sync::Arc;
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
@@ -181,12 +182,15 @@ pub enum MockCallError {
 impl Mock {
     /// A mock of `schema` with the default [`MockOptions`]: calls no stub matches get a
     /// generated `Ok_`.
-    pub fn new(schema: &Schema) -> Result<Mock, MockError> {
+    pub fn new(schema: impl Into<Arc<Schema>>) -> Result<Mock, MockError> {
         Mock::with_options(schema, MockOptions::default())
     }
 
     /// A mock of `schema` with `options`.
-    pub fn with_options(schema: &Schema, options: MockOptions) -> Result<Mock, MockError> {
+    pub fn with_options(
+        schema: impl Into<Arc<Schema>>,
+        options: MockOptions,
+    ) -> Result<Mock, MockError> {
         let server = MockServer::new(schema, options)?;
         let control = in_process_client(&server, ClientOptions::default());
         Ok(Mock { server, control })

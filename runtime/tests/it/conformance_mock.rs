@@ -24,7 +24,7 @@ fn vector_options() -> MockOptions {
 
 fn mock(dir: &Path, schema: &str) -> MockServer {
     let schema = Schema::mock_from_dir(dir.join("schemas").join(schema)).expect("schema loads");
-    MockServer::new(&schema, vector_options()).expect("mock builds")
+    MockServer::new(schema, vector_options()).expect("mock builds")
 }
 
 /// The cases of `file` (exactly `expected` of them, `group` when given), split into

@@ -10,12 +10,12 @@ impl Mock {
     /// A mock of [`schema()`] that answers calls no stub matches with a
     /// generated `Ok_`.
     pub fn new() -> Result<Self, rt::MockError> {
-        rt::Mock::new(&schema()).map(Self)
+        rt::Mock::new(schema()).map(Self)
     }
 
     /// A mock of [`schema()`] with `options`.
     pub fn with_options(options: rt::MockOptions) -> Result<Self, rt::MockError> {
-        rt::Mock::with_options(&schema(), options).map(Self)
+        rt::Mock::with_options(schema(), options).map(Self)
     }
 
     /// A typed client that calls this mock in process.
