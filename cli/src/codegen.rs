@@ -41,7 +41,7 @@ pub(crate) struct CodegenArgs {
     /// Name of the generated module (default: the schema directory's name, `api` for a URL)
     #[arg(long, value_parser = clap::builder::NonEmptyStringValueParser::new())]
     module: Option<String>,
-    /// `SELECTOR=ATTRIBUTES` on generated types, e.g. `struct.Point=#[derive(Hash)]` (repeatable)
+    /// `SELECTOR=ATTRIBUTES` on generated types, e.g. `struct.Point=#[derive(PartialOrd)]` (repeatable)
     #[arg(long, value_name = "SELECTOR=ATTRIBUTES")]
     type_attribute: Vec<String>,
     /// `TYPE.FIELD=ATTRIBUTES` on one generated field, e.g. `struct.Shift.start=#[serde(alias = "begin")]` (repeatable)

@@ -65,10 +65,13 @@ impl Builder {
         self
     }
 
-    /// Adds attributes (such as `#[derive(Hash)]`) to generated types. `selector` is `.`
+    /// Adds attributes (such as `#[derive(PartialOrd)]`) to generated types. `selector` is `.`
     /// for every type, or a schema key (`struct.Point`, `union.Auth_`, `fn.myShift`)
     /// selecting that definition's types and those derived from it (`fn.myShift.->`,
     /// `union.Auth_.Password`). Paths in the attribute resolve where the code is included.
+    /// A derive of a trait the generated type already has (`Debug`, `Clone`, `PartialEq`,
+    /// serde's, and `Eq`, `Hash` or `Default` where its fields allow) is left out; one of
+    /// `Eq`, `Hash` or `Default` that its fields do not allow fails generation.
     pub fn type_attribute(
         mut self,
         selector: impl Into<String>,
@@ -81,7 +84,9 @@ impl Builder {
 
     /// Adds attributes (such as `#[serde(alias = "begin")]`) to one generated field. A
     /// `#[serde(..)]` attribute makes the type holding the field derive its serde impls
-    /// (see the crate documentation).
+    /// (see the crate documentation); a key of it that the generated field sets too
+    /// (`rename`, `default`, ...) is left out when it says the same, and fails generation
+    /// when it says otherwise.
     /// `path` is the schema key of the type holding it and the field's name as the
     /// schema spells it (the `!` of an optional field is optional here):
     /// `struct.Shift.start`, `fn.addItem.due`, `fn.myShift.->.Ok_.station`.

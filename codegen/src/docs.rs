@@ -1,10 +1,16 @@
 //! Schema docstrings (`///`) as rustdoc attributes that render well and do not trip
-//! rustdoc: untagged code fences become `text` (not doctests), deep indentation is
-//! capped (not an indented doctest), stray `[x]` is escaped (not a broken link),
-//! bare URLs are wrapped in `<>` and tabs become four spaces (clippy warns of tabs in
-//! doc comments, in the users' crate that includes the code).
+//! rustdoc, rustc or clippy in the users' crate that includes the code:
+//! - no doctests: a code block rustdoc would compile as Rust is tagged `text`, and
+//!   deep indentation is capped (not an indented code block); a docstring that still
+//!   holds one (indented code inside a quote or a list) is hidden from doctest
+//!   collection (`cfg_attr(not(doctest), doc = ..)`);
+//! - stray `[x]` is escaped (not a broken link) and bare URLs are wrapped in `<>`;
+//! - tabs become four spaces (clippy warns of tabs in doc comments), a lone carriage
+//!   return ends a line (rustc refuses one in a doc comment), and characters that change
+//!   the direction of text are written as their code points (rustc refuses them).
 
 use proc_macro2::TokenStream;
+use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
 use quote::quote;
 
 /// Outside a fence, indentation deeper than this would make an indented code block,
@@ -16,13 +22,24 @@ pub(crate) fn doc_attrs(doc: Option<&str>) -> TokenStream {
     let Some(doc) = doc else {
         return TokenStream::new();
     };
-    let lines = rustdoc_lines(doc);
-    quote! { #( #[doc = #lines] )* }
+    let Rustdoc { lines, holds_code } = rustdoc(doc);
+    if holds_code {
+        quote! { #( #[cfg_attr(not(doctest), doc = #lines)] )* }
+    } else {
+        quote! { #( #[doc = #lines] )* }
+    }
 }
 
-/// The docstring's lines, each with a leading space (so they render as `/// text`).
-pub(crate) fn rustdoc_lines(doc: &str) -> Vec<String> {
-    let doc = doc.replace('\t', "    ");
+/// A docstring as rustdoc lines.
+struct Rustdoc {
+    /// Each line with a leading space (so it renders as `/// text`).
+    lines: Vec<String>,
+    /// Whether rustdoc would still find Rust code to test in them.
+    holds_code: bool,
+}
+
+fn rustdoc(doc: &str) -> Rustdoc {
+    let doc = plain_text(doc);
     let raw: Vec<&str> = doc.lines().map(str::trim_end).collect();
     let indent = raw
         .iter()
@@ -30,36 +47,140 @@ pub(crate) fn rustdoc_lines(doc: &str) -> Vec<String> {
         .map(|l| l.len() - l.trim_start().len())
         .min()
         .unwrap_or(0);
-    let mut in_fence = false;
-    let mut out = Vec::new();
-    for line in raw {
-        let line = line.get(indent..).unwrap_or("").to_string();
-        out.push(format!(" {}", rewrite_line(&line, &mut in_fence)));
+    let mut fence = None;
+    let mut body: Vec<String> = raw
+        .iter()
+        .map(|line| rewrite_line(line.get(indent..).unwrap_or(""), &mut fence))
+        .collect();
+    while body.last().is_some_and(|l| l.trim().is_empty()) {
+        body.pop();
     }
-    while out.last().is_some_and(|l| l.trim().is_empty()) {
-        out.pop();
+    while body.first().is_some_and(|l| l.trim().is_empty()) {
+        body.remove(0);
     }
-    while out.first().is_some_and(|l| l.trim().is_empty()) {
-        out.remove(0);
+    let (text, holds_code) = tag_rust_code_blocks(&body.join("\n"));
+    Rustdoc {
+        lines: text.split('\n').map(|line| format!(" {line}")).collect(),
+        holds_code,
+    }
+}
+
+/// The docstring with tabs as spaces, every line ending a `\n`, and the characters rustc
+/// refuses in a doc comment (those that change the direction of text) as `U+XXXX`.
+fn plain_text(doc: &str) -> String {
+    let mut out = String::with_capacity(doc.len());
+    let mut chars = doc.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\t' => out.push_str("    "),
+            '\r' => {
+                chars.next_if_eq(&'\n');
+                out.push('\n');
+            }
+            c if changes_direction(c) => out.push_str(&format!("U+{:04X}", u32::from(c))),
+            c => out.push(c),
+        }
     }
     out
 }
 
-fn rewrite_line(line: &str, in_fence: &mut bool) -> String {
+/// The characters of rustc's `text_direction_codepoint_in_comment` and
+/// `text_direction_codepoint_in_literal` lints, which deny them by default.
+pub(crate) fn changes_direction(c: char) -> bool {
+    matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
+}
+
+/// An open code fence: its character and its length.
+#[derive(Clone, Copy)]
+struct Fence {
+    mark: char,
+    length: usize,
+}
+
+/// A line of prose with its indentation capped and its text escaped, a fence with its
+/// indentation capped (four spaces would make it an indented code block), or a line
+/// inside a fenced code block as it is (inside a list item, its indentation keeps it
+/// there).
+fn rewrite_line(line: &str, fence: &mut Option<Fence>) -> String {
     let trimmed = line.trim_start();
-    if trimmed.starts_with("```") {
-        let opening = !*in_fence;
-        *in_fence = !*in_fence;
-        if opening && trimmed.trim_start_matches('`').trim().is_empty() {
-            return format!("{line}text");
+    let indent = line.len() - trimmed.len();
+    let capped = " ".repeat(indent.min(MAX_INDENT));
+    match (*fence, fence_of(trimmed)) {
+        (Some(open), Some((mark, length)))
+            if mark == open.mark
+                && length >= open.length
+                && trimmed.trim_start_matches(mark).trim().is_empty() =>
+        {
+            *fence = None;
+            format!("{capped}{trimmed}")
         }
-        return line.to_string();
+        (Some(_), _) => line.to_string(),
+        (None, Some((mark, length))) => {
+            *fence = Some(Fence { mark, length });
+            format!("{capped}{trimmed}")
+        }
+        (None, None) => format!("{capped}{}", escape_prose(trimmed)),
     }
-    if *in_fence {
-        return line.to_string();
+}
+
+/// The mark and length of the fence `text` starts with, if it does.
+fn fence_of(text: &str) -> Option<(char, usize)> {
+    ['`', '~'].into_iter().find_map(|mark| {
+        let length = text.chars().take_while(|&c| c == mark).count();
+        (length >= 3).then_some((mark, length))
+    })
+}
+
+/// Tags `text` every fenced code block rustdoc would compile as Rust, and says whether
+/// any other such block (an indented one) is left. Read with rustdoc's own Markdown
+/// parser, so code blocks inside quotes and lists are found as rustdoc finds them.
+fn tag_rust_code_blocks(text: &str) -> (String, bool) {
+    let options = Options::ENABLE_TABLES
+        | Options::ENABLE_FOOTNOTES
+        | Options::ENABLE_STRIKETHROUGH
+        | Options::ENABLE_TASKLISTS;
+    let mut info_ranges = Vec::new();
+    let mut holds_code = false;
+    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
+        match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if is_rust(&info) => {
+                let opening = &text[range.start..];
+                let line_end = opening.find('\n').unwrap_or(opening.len());
+                let fence = opening[..line_end].find(['`', '~']);
+                match fence.and_then(|at| fence_of(&opening[at..line_end]).map(|f| (at, f))) {
+                    Some((at, (_, length))) => {
+                        info_ranges.push(range.start + at + length..range.start + line_end);
+                    }
+                    None => holds_code = true,
+                }
+            }
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => holds_code = true,
+            _ => {}
+        }
     }
-    let indent = (line.len() - trimmed.len()).min(MAX_INDENT);
-    format!("{}{}", " ".repeat(indent), escape_prose(trimmed))
+    let mut out = text.to_string();
+    for range in info_ranges.into_iter().rev() {
+        out.replace_range(range, "text");
+    }
+    (out, holds_code)
+}
+
+/// Whether rustdoc reads a fence's info string as Rust: when it is empty, names `rust`,
+/// or holds only rustdoc's own words (`ignore`, `no_run`, `edition2021`, ...).
+fn is_rust(info: &str) -> bool {
+    let mut words = info.split([',', ' ', '\t']).filter(|word| !word.is_empty());
+    words.clone().any(|word| word == "rust") || words.all(is_rustdoc_word)
+}
+
+fn is_rustdoc_word(word: &str) -> bool {
+    matches!(
+        word,
+        "should_panic" | "no_run" | "ignore" | "test_harness" | "compile_fail" | "standalone_crate"
+    ) || word.starts_with("ignore-")
+        || word.starts_with("edition")
+        || (word.len() == 5
+            && word.starts_with('E')
+            && word[1..].bytes().all(|b| b.is_ascii_digit()))
 }
 
 /// Escapes `[x]` that is not a `[x](url)` link and wraps bare URLs, outside `code`.
@@ -119,7 +240,13 @@ fn wrap_urls(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rustdoc_lines;
+    use super::rustdoc;
+
+    fn rustdoc_lines(doc: &str) -> Vec<String> {
+        let docs = rustdoc(doc);
+        assert!(!docs.holds_code, "{:?} holds code", docs.lines);
+        docs.lines
+    }
 
     #[test]
     fn lines_get_one_leading_space_and_lose_blank_edges() {
@@ -130,6 +257,55 @@ mod tests {
     fn untagged_fences_become_text() {
         let lines = rustdoc_lines("```\n    {\"a\": 1}\n```");
         assert_eq!(lines, vec![" ```text", "     {\"a\": 1}", " ```"]);
+    }
+
+    #[test]
+    fn fences_of_tildes_and_indented_fences_become_text() {
+        let lines = rustdoc_lines("Example:\n~~~\n{\"x\": 1}\n~~~");
+        assert_eq!(lines, vec![" Example:", " ~~~text", " {\"x\": 1}", " ~~~"]);
+        let lines = rustdoc_lines("Example:\n\n    ```\n    {\"x\": 1}\n    ```\nAfter.");
+        assert_eq!(
+            lines,
+            vec![
+                " Example:",
+                " ",
+                "    ```text",
+                "     {\"x\": 1}",
+                "    ```",
+                " After."
+            ]
+        );
+    }
+
+    #[test]
+    fn fences_rustdoc_reads_as_rust_become_text_and_others_keep_their_language() {
+        let lines =
+            rustdoc_lines("```rust\nlet x = 1;\n```\n```no_run\nf();\n```\n```json\n{}\n```");
+        let fences: Vec<&str> = lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.starts_with(" ```"))
+            .collect();
+        assert_eq!(
+            fences,
+            [" ```text", " ```", " ```text", " ```", " ```json", " ```"]
+        );
+    }
+
+    #[test]
+    fn a_fence_inside_a_quote_or_a_list_becomes_text() {
+        let lines =
+            rustdoc_lines("> ```\n> f();\n> ```\n\n- item\n\n  ```\n  g();\n  ```\n- other");
+        assert_eq!(lines[0], " > ```text");
+        assert_eq!(lines[6..], ["   ```text", "   g();", "   ```", " - other"]);
+    }
+
+    #[test]
+    fn indented_code_inside_a_quote_hides_the_docs_from_doctests() {
+        let docs = rustdoc("Quoted:\n\n>     let x = 1;");
+        assert!(docs.holds_code);
+        let attrs = super::doc_attrs(Some("Quoted:\n\n>     let x = 1;")).to_string();
+        assert!(attrs.contains("cfg_attr (not (doctest)"), "{attrs}");
     }
 
     #[test]
@@ -151,5 +327,11 @@ mod tests {
     fn bare_urls_are_wrapped_and_deep_indentation_capped() {
         let lines = rustdoc_lines("See https://x.y/z\n\n        not code");
         assert_eq!(lines, vec![" See <https://x.y/z>", " ", "    not code"]);
+    }
+
+    #[test]
+    fn a_lone_carriage_return_ends_a_line_and_direction_marks_are_written_out() {
+        let lines = rustdoc_lines("one\rtwo\r\nthree \u{202E}four\u{2066}");
+        assert_eq!(lines, vec![" one", " two", " three U+202EfourU+2066"]);
     }
 }

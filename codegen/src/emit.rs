@@ -9,7 +9,7 @@ use telepact_schema::Schema;
 
 use crate::builder::write_split;
 use crate::depth::{self, BoxedFields};
-use crate::docs::doc_attrs;
+use crate::docs::{changes_direction, doc_attrs};
 use crate::error::Error;
 use crate::externs::Externs;
 use crate::names::{ident, snake_name};
@@ -17,6 +17,8 @@ use crate::pieces::{Module, Piece};
 use crate::plan::{Item, ItemId, Plan, Shape};
 use crate::snippet;
 use crate::split::split_file;
+use crate::types::field_serde;
+use crate::user_attributes;
 
 /// Options resolved into tokens, shared by the emitters.
 #[derive(Debug, Clone)]
@@ -113,7 +115,7 @@ impl Options {
                     Some(_) => format!("`{selector}` is a standard type, defined by the runtime"),
                     None => format!("the schema defines no `{selector}`"),
                 };
-                return Err(unselected("type_attribute", selector, reason));
+                return Err(invalid_option("type_attribute", selector, reason));
             }
         }
         for (path, _) in &self.field_attributes {
@@ -129,7 +131,37 @@ impl Options {
                 });
             if !found {
                 let reason = format!("no generated type has the field `{path}`");
-                return Err(unselected("field_attribute", path, reason));
+                return Err(invalid_option("field_attribute", path, reason));
+            }
+        }
+        self.check_attributes(plan)
+    }
+
+    /// Refuses attributes the generated code cannot take: a derive of a trait the type
+    /// cannot have, a `#[serde(..)]` key that says otherwise than the generated one.
+    fn check_attributes(&self, plan: &Plan) -> Result<(), Error> {
+        let generated = plan
+            .items
+            .iter()
+            .filter(|item| item.external.is_none() && !item.standard);
+        for item in generated {
+            for (selector, attribute) in &self.type_attributes {
+                if selects_item(selector, &item.key) {
+                    user_attributes::check_type_attributes(item, attribute)
+                        .map_err(|reason| invalid_option("type_attribute", selector, reason))?;
+                }
+            }
+            let Shape::Struct(fields) = &item.shape else {
+                continue;
+            };
+            for field in fields {
+                for attribute in self.field_attributes_for(&item.key, &field.wire) {
+                    user_attributes::check_field_attributes(&field_serde(field), attribute)
+                        .map_err(|reason| {
+                            let path = format!("{}.{}", item.key, field.wire);
+                            invalid_option("field_attribute", &path, reason)
+                        })?;
+                }
             }
         }
         Ok(())
@@ -154,7 +186,7 @@ fn selects_field(path: &str, key: &str, wire: &str) -> bool {
         .is_some_and(|field| field.trim_end_matches('!') == wire.trim_end_matches('!'))
 }
 
-fn unselected(option: &str, selector: &str, reason: String) -> Error {
+fn invalid_option(option: &str, selector: &str, reason: String) -> Error {
     Error::InvalidOption {
         option: format!("{option}({selector:?}, ..)"),
         reason,
@@ -200,7 +232,7 @@ pub(crate) fn parse_attributes(
         .map_err(|e| invalid(e.to_string()))?;
     if attributes.is_empty() {
         return Err(invalid(
-            "expected attributes such as `#[derive(Hash)]`".into(),
+            "expected attributes such as `#[derive(PartialOrd)]`".into(),
         ));
     }
     Ok(quote! { #(#attributes)* })
@@ -243,10 +275,13 @@ impl Emitter<'_> {
 }
 
 /// Lints the generated module is exempt from: an application uses only part of it
-/// (`dead_code` in a binary), schema docstrings are optional, payload sizes differ by
-/// schema design and tags often share a prefix.
+/// (`dead_code` in a binary), schema docstrings are optional and written as Markdown
+/// of their own (lists and quotes continued without indentation), payload sizes differ
+/// by schema design, tags often share a prefix, nested collections are the schema's
+/// types, and a module may be named after one of its own.
 const MODULE_ALLOWS: &str = "dead_code, missing_docs, unreachable_pub, \
-    clippy::large_enum_variant, clippy::enum_variant_names";
+    clippy::large_enum_variant, clippy::enum_variant_names, clippy::type_complexity, \
+    clippy::module_inception, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items";
 
 /// The source of the runtime's `typed::standard` module: the standard definitions'
 /// types (`fn.ping_`, `fn.api_`, the validation and auth errors, ...), once for every
@@ -385,7 +420,7 @@ fn embedded_schema(schema: &Schema, source: &str) -> Result<TokenStream, Error> 
         .iter()
         .map(|definition| indent(&format!("{definition:#}")))
         .collect();
-    let json = format!("[\n{}\n]", definitions.join(",\n"));
+    let json = escape_hidden_characters(&format!("[\n{}\n]", definitions.join(",\n")));
     let hashes = "#".repeat(longest_hash_run(&json) + 1);
     let literal: syn::LitStr = syn::parse_str(&format!("r{hashes}\"{json}\"{hashes}"))
         .map_err(|e| Error::Unparsable(e.to_string()))?;
@@ -398,6 +433,22 @@ fn embedded_schema(schema: &Schema, source: &str) -> Result<TokenStream, Error> 
             rt::embedded_schema(#source, SCHEMA_JSON)
         }
     })
+}
+
+/// `json` with the characters rustc and clippy refuse in a string literal (those that
+/// change the direction of text, and clippy's invisible ones) as JSON escapes: they can
+/// stand only inside JSON strings, where `\uXXXX` means the same.
+fn escape_hidden_characters(json: &str) -> String {
+    let hidden = |c: char| changes_direction(c) || matches!(c, '\u{AD}' | '\u{200B}' | '\u{2060}');
+    if !json.contains(hidden) {
+        return json.to_string();
+    }
+    json.chars()
+        .map(|c| match c {
+            c if hidden(c) => format!("\\u{:04X}", u32::from(c)),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 fn indent(text: &str) -> String {

@@ -148,6 +148,7 @@ mod server;
 mod snippet;
 mod split;
 mod types;
+mod user_attributes;
 mod write;
 
 pub use builder::{Builder, configure};

@@ -369,12 +369,12 @@ impl<'s> PlanBuilder<'s> {
         let request = plan_fields(
             &self.schema.request_headers,
             Some(&request_docs),
-            "request headers",
+            "request header",
         )?;
         let response = plan_fields(
             &self.schema.response_headers,
             Some(&response_docs),
-            "response headers",
+            "response header",
         )?;
         let request_doc =
             Some(" The request headers this schema declares, typed; all optional.".to_string());
@@ -496,7 +496,12 @@ fn plan_fields(
     fields
         .values()
         .map(|field| {
-            let path = format!("{owner}.{}", field.key);
+            // A header is named by itself (`@id`); a field under its owner (`struct.X.id`).
+            let path = if field.key.starts_with('@') {
+                format!("{owner} `{}`", field.key)
+            } else {
+                format!("{owner}.{}", field.key)
+            };
             Ok(FieldPlan {
                 wire: field.key.clone(),
                 name: names.claim(snake_name(&field.name), &path)?,

@@ -59,6 +59,9 @@ fn split_with(
     }
 }
 
+/// How much of a type's name a part's file name keeps.
+const MAX_NAME_CHARS: usize = 64;
+
 /// The parts collected so far, grouped by the type (or function) each item belongs to.
 struct Parts {
     dir: String,
@@ -130,11 +133,18 @@ impl Parts {
         new.then_some(name)
     }
 
+    /// A file name for the part `key`, unlike every other ignoring case, and cut to
+    /// [`MAX_NAME_CHARS`]: file systems refuse names past 255 bytes and Windows paths
+    /// past 260 characters, while a schema name can be longer.
     fn unique_name(&mut self, key: &str) -> String {
-        let mut name = format!("{key}.rs");
+        let stem = match key.char_indices().nth(MAX_NAME_CHARS) {
+            Some((end, _)) => &key[..end],
+            None => key,
+        };
+        let mut name = format!("{stem}.rs");
         let mut n = 2;
         while !self.taken.insert(name.to_lowercase()) {
-            name = format!("{key}-{n}.rs");
+            name = format!("{stem}-{n}.rs");
             n += 1;
         }
         name
@@ -196,6 +206,17 @@ mod tests {
             },
             "api.parts",
         )
+    }
+
+    #[test]
+    fn long_names_are_cut_and_still_unlike() {
+        let long = "A".repeat(300);
+        let output = split_source(&format!(
+            "pub mod api {{ pub struct {long}B {{}} pub struct {long}C {{}} }}"
+        ));
+        let names: Vec<&str> = output.parts.iter().map(|(name, _)| name.as_str()).collect();
+        let stem = "A".repeat(MAX_NAME_CHARS);
+        assert_eq!(names, [format!("{stem}.rs"), format!("{stem}-2.rs")]);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use proc_macro2::TokenStream;
 use quote::quote;
+use syn::{Meta, parse_quote};
 use telepact_schema::{TypeExpr, TypeKind};
 
 use crate::docs::doc_attrs;
@@ -10,6 +11,7 @@ use crate::emit::Emitter;
 use crate::names::ident;
 use crate::plan::{FieldPlan, Item, ItemId, Shape, VariantPlan};
 use crate::serde_impls::serde_impls;
+use crate::user_attributes;
 
 impl Emitter<'_> {
     /// The user's types, then the headers; or, for the runtime, only the standard
@@ -57,7 +59,7 @@ impl Emitter<'_> {
         let serde = self.derives_serde(item);
         let derives = self.derives(item, serde);
         let debug = self.redacted_debug(item);
-        let extra = self.options.attributes_for(&item.key);
+        let extra = user_attributes::type_attributes(item, &self.options.attributes_for(&item.key));
         let name = ident(&item.name);
         let body = match &item.shape {
             Shape::Struct(fields) => {
@@ -118,21 +120,15 @@ impl Emitter<'_> {
     /// derives its serde impls, which read the field's `#[serde(..)]` attribute.
     fn field(&self, key: &str, field: &FieldPlan, wrapped: bool, serde: bool) -> TokenStream {
         let doc = doc_attrs(field.doc.as_deref());
-        let extra = self.options.field_attributes_for(key, &field.wire);
+        let serde_args = field_serde(field);
+        let extra = user_attributes::field_attributes(
+            &serde_args,
+            &self.options.field_attributes_for(key, &field.wire),
+        );
         let name = ident(&field.name);
         let mut ty = self.held_type(&field.ty, field.boxed, wrapped);
-        let mut serde_args = Vec::new();
-        if field.wire != unraw(&name) {
-            let wire = &field.wire;
-            serde_args.push(quote! { rename = #wire });
-        }
         if field.optional {
             ty = quote! { Option<#ty> };
-            serde_args.push(quote! { default, skip_serializing_if = "Option::is_none" });
-            if accepts_null(&field.ty) {
-                // Without this, a present `null` would read as "absent".
-                serde_args.push(quote! { deserialize_with = "rt::deserialize_present" });
-            }
         }
         let serde_attr =
             (serde && !serde_args.is_empty()).then(|| quote! { #[serde(#(#serde_args),*)] });
@@ -206,6 +202,25 @@ impl Emitter<'_> {
         }
         base
     }
+}
+
+/// The `#[serde(..)]` keys a field needs when its struct derives serde: its wire name,
+/// and for an optional field, absent as `None` (and a present `null` as `Some`).
+pub(crate) fn field_serde(field: &FieldPlan) -> Vec<Meta> {
+    let mut args = Vec::new();
+    if field.wire != unraw(&ident(&field.name)) {
+        let wire = &field.wire;
+        args.push(parse_quote! { rename = #wire });
+    }
+    if field.optional {
+        args.push(parse_quote! { default });
+        args.push(parse_quote! { skip_serializing_if = "Option::is_none" });
+        if accepts_null(&field.ty) {
+            // Without this, a present `null` would read as "absent".
+            args.push(parse_quote! { deserialize_with = "rt::deserialize_present" });
+        }
+    }
+    args
 }
 
 /// The union whose payloads are the `@auth_` header's credentials.

@@ -7,7 +7,11 @@ pub mod collisions {
         missing_docs,
         unreachable_pub,
         clippy::large_enum_variant,
-        clippy::enum_variant_names
+        clippy::enum_variant_names,
+        clippy::type_complexity,
+        clippy::module_inception,
+        clippy::doc_lazy_continuation,
+        clippy::doc_overindented_list_items
     )]
 
     use ::telepact::typed::__codegen as rt;

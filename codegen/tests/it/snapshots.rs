@@ -105,7 +105,10 @@ fn extern_path_schema() {
         .extern_traits("struct.Money", ["Eq", "Hash", "Default"])
         .extern_path("union.Shape", "crate::extern_paths::Shape")
         .extern_path("struct.Route", "crate::extern_paths::Route")
-        .field_attribute("struct.Price.note", "#[serde(alias = \"remark\")]");
+        // What the generated code already says is left out, so the golden copy shows
+        // these attributes as they would be without it, and compiles.
+        .type_attribute("struct.Price", "#[derive(Clone, Hash)]")
+        .field_attribute("struct.Price.note", "#[serde(alias = \"remark\", default)]");
     check_compiled(builder, &common::till_dir());
 }
 
@@ -185,5 +188,72 @@ fn an_attribute_that_selects_nothing_names_its_option() {
         error.to_string(),
         "invalid option field_attribute(\"struct.Point.w\", ..): \
          no generated type has the field `struct.Point.w`"
+    );
+}
+
+#[test]
+fn a_derive_the_type_has_is_left_out_and_one_it_cannot_have_is_refused() {
+    let generate = |selector: &str, attribute: &str| {
+        telepact_codegen::configure()
+            .type_attribute(selector, attribute)
+            .generate_dir(common::features_dir())
+            .map_err(|e| e.to_string())
+    };
+    let code = generate("struct.Point", "#[derive(Clone, PartialOrd, Debug)]").unwrap();
+    assert!(
+        code.contains(
+            "#[derive(Debug, Clone, PartialEq, Default)]\n    #[derive(PartialOrd)]\n    pub struct Point"
+        ),
+        "{code}"
+    );
+    assert_eq!(
+        generate("struct.Point", "#[derive(Hash)]").unwrap_err(),
+        "invalid option type_attribute(\"struct.Point\", ..): `struct.Point` (`Point`) cannot \
+         derive `Hash`: it holds a `number`, `any`, a map or a selection, or a mapped type \
+         declared without `Hash`; the generator derives `Hash` wherever it can"
+    );
+    let every_type = generate(".", "#[derive(std::default::Default)]").unwrap_err();
+    assert!(
+        every_type.contains("cannot derive `Default`"),
+        "{every_type}"
+    );
+}
+
+#[test]
+fn a_serde_key_the_field_has_is_left_out_and_one_that_says_otherwise_is_refused() {
+    let generate = |path: &str, attribute: &str| {
+        telepact_codegen::configure()
+            .field_attribute(path, attribute)
+            .generate_dir(common::features_dir())
+            .map_err(|e| e.to_string())
+    };
+    let code = generate(
+        "struct.Scalars.optFlag",
+        "#[serde(default, alias = \"flagged\")]",
+    )
+    .unwrap();
+    assert!(
+        code.contains(
+            "#[serde(rename = \"optFlag!\", default, skip_serializing_if = \"Option::is_none\")]\n        \
+             #[serde(alias = \"flagged\")]\n        pub opt_flag: Option<bool>,"
+        ),
+        "{code}"
+    );
+    assert_eq!(
+        generate("struct.Scalars.maybeFlag", "#[serde(rename = \"flag2\")]").unwrap_err(),
+        "invalid option field_attribute(\"struct.Scalars.maybeFlag\", ..): \
+         `#[serde(rename = \"flag2\")]` clashes with `#[serde(rename = \"maybeFlag\")]`, \
+         which the generated field needs"
+    );
+    let reader = generate(
+        "struct.Scalars.optMaybeLabel!",
+        "#[serde(with = \"my::label\")]",
+    );
+    assert!(
+        reader
+            .as_ref()
+            .unwrap_err()
+            .contains("clashes with `#[serde(deserialize_with"),
+        "{reader:?}"
     );
 }

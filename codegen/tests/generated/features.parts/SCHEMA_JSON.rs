@@ -170,7 +170,15 @@ pub const SCHEMA_JSON: &str = r#"[
     }
   },
   {
-    "///": " A second document of the same schema, in JSON.",
+    "///": [
+      " A second document of the same schema, in JSON, whose docs hold what rustc and",
+      " clippy refuse in source: a lone carriage return,\r a mark that turns text",
+      " right to left (\u202E), and invisible ones (\u200B\u00AD\u2060).",
+      "",
+      " ~~~",
+      " not Rust",
+      " ~~~"
+    ],
     "struct.Extra": {
       "note": "string",
       "bytesByName!": {

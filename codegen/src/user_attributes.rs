@@ -1,0 +1,185 @@
+//! The user's type and field attributes beside those the generator writes, so that what
+//! it is given compiles or is refused with the reason:
+//! - a derive of a trait the generated type already has is left out (a second derive
+//!   of it does not compile), and one of a trait whose derive the generator decides
+//!   (`Eq`, `Hash`, `Default`) but which the type cannot have is refused;
+//! - a `#[serde(..)]` key the generator already sets on a field is left out when it
+//!   says the same, and refused when it says otherwise (serde takes each key once).
+
+use proc_macro2::TokenStream;
+use quote::{ToTokens, quote};
+use syn::parse::{Parse, Parser};
+use syn::punctuated::Punctuated;
+use syn::{Attribute, Meta, Path, Token};
+
+use crate::plan::{Item, Shape};
+
+/// The traits every generated type has, derived or written out: `Debug` (redacted for
+/// credentials), `Clone`, `PartialEq` and serde's.
+const ALWAYS: [&str; 5] = ["Debug", "Clone", "PartialEq", "Serialize", "Deserialize"];
+
+/// Refuses `attributes` for `item` when they derive a trait it cannot have; the error
+/// is the reason.
+pub(crate) fn check_type_attributes(item: &Item, attributes: &TokenStream) -> Result<(), String> {
+    for attribute in parse(attributes) {
+        for name in derived(&attribute).iter().filter_map(last_segment) {
+            if let Some(reason) = cannot_derive(item, &name) {
+                return Err(format!(
+                    "`{}` (`{}`) cannot derive `{name}`: {reason}",
+                    item.key, item.name
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `attributes` for `item`, without the derives of traits it already has.
+pub(crate) fn type_attributes(item: &Item, attributes: &[&TokenStream]) -> Vec<TokenStream> {
+    let has = |name: &str| ALWAYS.contains(&name) || has_derived(item, name);
+    without(attributes, "derive", |path: &Path| {
+        last_segment(path).is_none_or(|name| !has(&name))
+    })
+}
+
+/// Refuses `attributes` for a field whose generated `#[serde(..)]` keys are `generated`
+/// when one of theirs sets a key of those to something else; the error is the reason.
+pub(crate) fn check_field_attributes(
+    generated: &[Meta],
+    attributes: &TokenStream,
+) -> Result<(), String> {
+    for meta in parse(attributes).iter().flat_map(serde_keys) {
+        let clash = generated
+            .iter()
+            .find(|ours| clashes(&meta, ours) && !same(&meta, ours));
+        if let Some(ours) = clash {
+            return Err(format!(
+                "`#[serde({})]` clashes with `#[serde({})]`, which the generated field needs",
+                meta.to_token_stream(),
+                ours.to_token_stream()
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// `attributes` for a field whose generated `#[serde(..)]` keys are `generated`,
+/// without the keys that say what those do.
+pub(crate) fn field_attributes(
+    generated: &[Meta],
+    attributes: &[&TokenStream],
+) -> Vec<TokenStream> {
+    without(attributes, "serde", |meta: &Meta| {
+        !generated.iter().any(|ours| same(meta, ours))
+    })
+}
+
+/// `attributes` with the arguments of each `#[name(..)]` that `keep` refuses left out,
+/// and such an attribute left out once it has none.
+fn without<T: Parse + ToTokens>(
+    attributes: &[&TokenStream],
+    name: &str,
+    keep: impl Fn(&T) -> bool,
+) -> Vec<TokenStream> {
+    let mut kept = Vec::new();
+    for attribute in attributes.iter().flat_map(|tokens| parse(tokens)) {
+        if !attribute.path().is_ident(name) {
+            kept.push(attribute.into_token_stream());
+            continue;
+        }
+        let arguments: Vec<T> = arguments(&attribute, name)
+            .into_iter()
+            .filter(&keep)
+            .collect();
+        if !arguments.is_empty() {
+            let path = attribute.path();
+            kept.push(quote! { #[#path(#(#arguments),*)] });
+        }
+    }
+    kept
+}
+
+/// Why `item` cannot have `name`, among the traits whose derive the generator decides.
+fn cannot_derive(item: &Item, name: &str) -> Option<&'static str> {
+    if has_derived(item, name) {
+        return None;
+    }
+    match name {
+        "Eq" => Some(
+            "it holds a `number` (an `f64`, which has no `Eq`) or a mapped type declared \
+             without `Eq`",
+        ),
+        "Hash" => Some(
+            "it holds a `number`, `any`, a map or a selection, or a mapped type declared \
+             without `Hash`; the generator derives `Hash` wherever it can",
+        ),
+        "Default" if matches!(item.shape, Shape::Enum(_)) => {
+            Some("it is an enum (a union, or a function's result), which has no default tag")
+        }
+        "Default" => Some(
+            "a required field holds a union, a function link or a type without a default; \
+             the generator derives `Default` wherever it can",
+        ),
+        _ => None,
+    }
+}
+
+fn has_derived(item: &Item, name: &str) -> bool {
+    match name {
+        "Eq" => item.derive_eq,
+        "Hash" => item.derive_hash,
+        "Default" => item.derive_default,
+        _ => false,
+    }
+}
+
+/// The attributes in `tokens`, which were parsed as outer attributes when given.
+fn parse(tokens: &TokenStream) -> Vec<Attribute> {
+    Attribute::parse_outer
+        .parse2(tokens.clone())
+        .unwrap_or_default()
+}
+
+/// The traits a `#[derive(..)]` names; none for another attribute.
+fn derived(attribute: &Attribute) -> Vec<Path> {
+    arguments(attribute, "derive")
+}
+
+/// The keys of a `#[serde(..)]`; none for another attribute.
+fn serde_keys(attribute: &Attribute) -> Vec<Meta> {
+    arguments(attribute, "serde")
+}
+
+/// The comma-separated arguments of `#[name(..)]`; none for another attribute.
+fn arguments<T: Parse>(attribute: &Attribute, name: &str) -> Vec<T> {
+    if !attribute.path().is_ident(name) {
+        return Vec::new();
+    }
+    attribute
+        .parse_args_with(Punctuated::<T, Token![,]>::parse_terminated)
+        .map(|items| items.into_iter().collect())
+        .unwrap_or_default()
+}
+
+fn last_segment(path: &Path) -> Option<String> {
+    path.segments
+        .last()
+        .map(|segment| segment.ident.to_string())
+}
+
+/// Whether serde would take `theirs` and `ours` as the same key twice.
+fn clashes(theirs: &Meta, ours: &Meta) -> bool {
+    let (Some(theirs), Some(ours)) = (meta_key(theirs), meta_key(ours)) else {
+        return false;
+    };
+    let reads = |key: &str| matches!(key, "with" | "deserialize_with");
+    theirs == ours || (reads(&theirs) && reads(&ours))
+}
+
+fn same(theirs: &Meta, ours: &Meta) -> bool {
+    theirs.to_token_stream().to_string() == ours.to_token_stream().to_string()
+}
+
+fn meta_key(meta: &Meta) -> Option<String> {
+    meta.path().get_ident().map(ToString::to_string)
+}
