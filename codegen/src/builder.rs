@@ -70,8 +70,9 @@ impl Builder {
     /// selecting that definition's types and those derived from it (`fn.myShift.->`,
     /// `union.Auth_.Password`). Paths in the attribute resolve where the code is included.
     /// A derive of a trait the generated type already has (`Debug`, `Clone`, `PartialEq`,
-    /// serde's, and `Eq`, `Hash` or `Default` where its fields allow) is left out; one of
-    /// `Eq`, `Hash` or `Default` that its fields do not allow fails generation.
+    /// serde's, and `Eq`, `Hash` or `Default` wherever its fields allow) is left out; one
+    /// of `Eq`, `Hash` or `Default` that its fields do not allow fails generation for the
+    /// type the selector names, and is left out for the types under it (`fn.x.->`).
     pub fn type_attribute(
         mut self,
         selector: impl Into<String>,

@@ -145,8 +145,10 @@ impl Options {
             .iter()
             .filter(|item| item.external.is_none() && !item.standard);
         for item in generated {
+            // Only the type a selector names: for those it takes in besides, a derive
+            // the type cannot have is left out.
             for (selector, attribute) in &self.type_attributes {
-                if selects_item(selector, &item.key) {
+                if *selector == item.key {
                     user_attributes::check_type_attributes(item, attribute)
                         .map_err(|reason| invalid_option("type_attribute", selector, reason))?;
                 }

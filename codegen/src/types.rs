@@ -59,7 +59,7 @@ impl Emitter<'_> {
         let serde = self.derives_serde(item);
         let derives = self.derives(item, serde);
         let debug = self.redacted_debug(item);
-        let extra = user_attributes::type_attributes(item, &self.options.attributes_for(&item.key));
+        let extra = user_attributes::type_attributes(&self.options.attributes_for(&item.key));
         let name = ident(&item.name);
         let body = match &item.shape {
             Shape::Struct(fields) => {

@@ -1,8 +1,10 @@
 //! The user's type and field attributes beside those the generator writes, so that what
 //! it is given compiles or is refused with the reason:
 //! - a derive of a trait the generated type already has is left out (a second derive
-//!   of it does not compile), and one of a trait whose derive the generator decides
-//!   (`Eq`, `Hash`, `Default`) but which the type cannot have is refused;
+//!   of it does not compile); the generator derives `Eq`, `Hash` and `Default` wherever
+//!   the fields allow, so a derive of one the type lacks is refused for a type named by
+//!   its own key, and left out for the others a selector takes in (`.`, or the types
+//!   under `fn.x`);
 //! - a `#[serde(..)]` key the generator already sets on a field is left out when it
 //!   says the same, and refused when it says otherwise (serde takes each key once).
 
@@ -14,9 +16,19 @@ use syn::{Attribute, Meta, Path, Token};
 
 use crate::plan::{Item, Shape};
 
-/// The traits every generated type has, derived or written out: `Debug` (redacted for
-/// credentials), `Clone`, `PartialEq` and serde's.
-const ALWAYS: [&str; 5] = ["Debug", "Clone", "PartialEq", "Serialize", "Deserialize"];
+/// The traits whose derive the generator decides: `Debug` (written out, redacted, for
+/// credentials), `Clone`, `PartialEq` and serde's on every type, `Eq`, `Hash` and
+/// `Default` wherever the fields allow.
+const DECIDED: [&str; 8] = [
+    "Debug",
+    "Clone",
+    "PartialEq",
+    "Serialize",
+    "Deserialize",
+    "Eq",
+    "Hash",
+    "Default",
+];
 
 /// Refuses `attributes` for `item` when they derive a trait it cannot have; the error
 /// is the reason.
@@ -34,11 +46,10 @@ pub(crate) fn check_type_attributes(item: &Item, attributes: &TokenStream) -> Re
     Ok(())
 }
 
-/// `attributes` for `item`, without the derives of traits it already has.
-pub(crate) fn type_attributes(item: &Item, attributes: &[&TokenStream]) -> Vec<TokenStream> {
-    let has = |name: &str| ALWAYS.contains(&name) || has_derived(item, name);
+/// `attributes` without the derives of traits whose derive the generator decides.
+pub(crate) fn type_attributes(attributes: &[&TokenStream]) -> Vec<TokenStream> {
     without(attributes, "derive", |path: &Path| {
-        last_segment(path).is_none_or(|name| !has(&name))
+        last_segment(path).is_none_or(|name| !DECIDED.contains(&name.as_str()))
     })
 }
 

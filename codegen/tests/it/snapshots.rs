@@ -212,9 +212,14 @@ fn a_derive_the_type_has_is_left_out_and_one_it_cannot_have_is_refused() {
          derive `Hash`: it holds a `number`, `any`, a map or a selection, or a mapped type \
          declared without `Hash`; the generator derives `Hash` wherever it can"
     );
-    let every_type = generate(".", "#[derive(std::default::Default)]").unwrap_err();
+    // A selector that takes in other types: left out of those that cannot have it.
+    let every_type = generate(".", "#[derive(std::hash::Hash, PartialOrd)]").unwrap();
     assert!(
-        every_type.contains("cannot derive `Default`"),
+        !every_type.contains("derive(std::hash::Hash"),
+        "{every_type}"
+    );
+    assert!(
+        every_type.contains("#[derive(PartialOrd)]\n    pub struct Point"),
         "{every_type}"
     );
 }
