@@ -131,17 +131,19 @@ fn fence_of(text: &str) -> Option<(char, usize)> {
     })
 }
 
+/// The Markdown extensions rustdoc reads docs with.
+const RUSTDOC_OPTIONS: Options = Options::ENABLE_TABLES
+    .union(Options::ENABLE_FOOTNOTES)
+    .union(Options::ENABLE_STRIKETHROUGH)
+    .union(Options::ENABLE_TASKLISTS);
+
 /// Tags `text` every fenced code block rustdoc would compile as Rust, and says whether
 /// any other such block (an indented one) is left. Read with rustdoc's own Markdown
 /// parser, so code blocks inside quotes and lists are found as rustdoc finds them.
 fn tag_rust_code_blocks(text: &str) -> (String, bool) {
-    let options = Options::ENABLE_TABLES
-        | Options::ENABLE_FOOTNOTES
-        | Options::ENABLE_STRIKETHROUGH
-        | Options::ENABLE_TASKLISTS;
     let mut info_ranges = Vec::new();
     let mut holds_code = false;
-    for (event, range) in Parser::new_ext(text, options).into_offset_iter() {
+    for (event, range) in Parser::new_ext(text, RUSTDOC_OPTIONS).into_offset_iter() {
         match event {
             Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if is_rust(&info) => {
                 let opening = &text[range.start..];
@@ -240,7 +242,57 @@ fn wrap_urls(text: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::rustdoc;
+    use super::*;
+    use proptest::prelude::*;
+
+    /// Pieces of Markdown that make and break code blocks.
+    const PIECES: [&str; 24] = [
+        "```",
+        "~~~",
+        "````",
+        "```rust",
+        "```json",
+        "```no_run",
+        "~~~ignore",
+        ">",
+        "> ",
+        "-",
+        "- ",
+        "1. ",
+        "*",
+        "  ",
+        "    ",
+        "\t",
+        "\n",
+        "\n\n",
+        "\r",
+        "x",
+        "let a = 1;",
+        "[a]",
+        "`",
+        "<b>",
+    ];
+
+    /// Whether rustdoc would find Rust to compile in `lines` (the docs' lines, each with
+    /// the leading space rustdoc takes off).
+    fn rust_code_in(lines: &[String]) -> bool {
+        let text: Vec<&str> = lines.iter().map(|line| &line[1..]).collect();
+        Parser::new_ext(&text.join("\n"), RUSTDOC_OPTIONS).any(|event| match event {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => is_rust(&info),
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => true,
+            _ => false,
+        })
+    }
+
+    proptest! {
+        #[test]
+        fn rustdoc_finds_no_rust_code_unless_the_docs_are_hidden_from_doctests(
+            pieces in prop::collection::vec(prop::sample::select(&PIECES[..]), 0..40)
+        ) {
+            let docs = rustdoc(&pieces.concat());
+            prop_assert!(docs.holds_code || !rust_code_in(&docs.lines), "{:?}", docs.lines);
+        }
+    }
 
     fn rustdoc_lines(doc: &str) -> Vec<String> {
         let docs = rustdoc(doc);
