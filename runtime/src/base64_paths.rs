@@ -8,9 +8,9 @@
 //! [`Base64Paths`]; the client reads it back with [`marked_bytes`].
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 
+use crate::base64_text::BASE64;
 use crate::message::Headers;
 
 /// The header naming where a JSON body holds bytes.
@@ -92,6 +92,11 @@ pub struct Base64HeaderError {
 /// The bytes values a JSON message's `@base64_` header names, decoded, in body
 /// order. A message without the header has none; `null` at a named place is skipped,
 /// as a nullable `bytes` value may be `null`.
+///
+/// Below a `"*"` the tree names the places of every element together: a union tag or
+/// an optional field that holds bytes in one element may be missing from another, and
+/// an element of a nullable type may be `null`. There, a missing key or a `null` is
+/// passed over; elsewhere the header must fit the body.
 pub(crate) fn marked_bytes(
     headers: &Headers,
     body: &Map<String, Value>,
@@ -123,6 +128,7 @@ fn walk(
     let mut walk = Walk {
         path: Vec::new(),
         found,
+        wildcards: 0,
     };
     match paths {
         Value::Object(tree) => walk.node(tree, body),
@@ -134,6 +140,8 @@ struct Walk<'f> {
     path: Vec<String>,
     /// Where to keep what is found; `None` only checks it.
     found: Option<&'f mut Vec<MarkedBytes>>,
+    /// How many `"*"` the walk is below: the tree names the places of all elements.
+    wildcards: usize,
 }
 
 impl Walk<'_> {
@@ -152,13 +160,16 @@ impl Walk<'_> {
     ) -> Result<(), Base64HeaderError> {
         for (key, below) in tree {
             if key == "*" {
+                self.wildcards += 1;
                 for (entry, value) in object {
                     self.step(entry.clone(), below, value)?;
                 }
+                self.wildcards -= 1;
                 continue;
             }
             match object.get(key) {
                 Some(value) => self.step(key.clone(), below, value)?,
+                None if self.wildcards > 0 => {}
                 None => {
                     self.path.push(key.clone());
                     return Err(self.error("the body has no such key"));
@@ -179,7 +190,7 @@ impl Walk<'_> {
         match (below, value) {
             (Value::Bool(true), Value::Null) => Ok(()),
             (Value::Bool(true), Value::String(text)) => {
-                let bytes = STANDARD
+                let bytes = BASE64
                     .decode(text)
                     .map_err(|_| self.error("the value is not base64"))?;
                 if let Some(found) = self.found.as_deref_mut() {
@@ -195,12 +206,15 @@ impl Walk<'_> {
                 let Some(every) = tree.get("*").filter(|_| tree.len() == 1) else {
                     return Err(self.error("a list is named by a key other than \"*\""));
                 };
+                self.wildcards += 1;
                 for (index, item) in items.iter().enumerate() {
                     self.step(index.to_string(), every, item)?;
                 }
+                self.wildcards -= 1;
                 Ok(())
             }
             (Value::Object(tree), Value::Object(object)) => self.node(tree, object),
+            (Value::Object(_), Value::Null) if self.wildcards > 0 => Ok(()),
             (Value::Object(_), _) => Err(self.error("the value is neither a list nor an object")),
             _ => Err(self.error("a place is neither true nor an object")),
         }
@@ -277,5 +291,28 @@ mod tests {
             assert_eq!(error.problem, problem);
             assert_eq!(check_marked_bytes(&headers, &body), Err(error));
         }
+    }
+
+    /// The server marks the places of every element under one `"*"`: an element whose
+    /// union tag, optional field or nullable value holds no bytes is passed over.
+    #[test]
+    fn below_a_wildcard_elements_without_a_named_place_are_passed_over() {
+        let body = tree(json!({"Ok_": {
+            "items": [{"One": {"data": "AQ=="}}, {"Two": {}}, null, {"Opt": {}}],
+            "byName": {"a": {"data": "Ag=="}, "b": null, "c": {}}
+        }}));
+        let header = json!({"Ok_": {
+            "items": {"*": {"One": {"data": true}, "Opt": {"data!": true}}},
+            "byName": {"*": {"data": true}}
+        }});
+        let headers: Headers = tree(json!({ "@base64_": header })).into();
+        let found = marked_bytes(&headers, &body).expect("fits");
+        let bytes: Vec<&[u8]> = found.iter().map(|m| m.bytes.as_slice()).collect();
+        assert_eq!(bytes, [&[1u8][..], &[2u8][..]]);
+        assert_eq!(check_marked_bytes(&headers, &body), Ok(()));
+        // Outside a wildcard the header still has to fit.
+        let headers: Headers = tree(json!({"@base64_": {"Ok_": {"gone": {"data": true}}}})).into();
+        let error = marked_bytes(&headers, &body).expect_err("does not fit");
+        assert_eq!(error.problem, "the body has no such key");
     }
 }

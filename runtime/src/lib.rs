@@ -106,6 +106,7 @@
 //! | `nats` | | `nats`: workers behind a NATS subject, a NATS client transport and (with `axum`) an HTTP gateway |
 
 mod base64_paths;
+mod base64_text;
 pub mod binary;
 mod budget;
 pub mod client;

@@ -1,7 +1,6 @@
 //! JSON values ⇄ MessagePack values, swapping object keys for field ids on the way.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use rmpv::Value as Pack;
 use serde_json::{Map, Number, Value};
 use telepact_schema::Schema;
@@ -9,6 +8,7 @@ use telepact_schema::Schema;
 use super::encoding::BinaryEncoding;
 #[cfg(test)]
 use super::shape::Shape;
+use crate::base64_text::BASE64;
 
 /// Why a MessagePack value has no JSON form under an encoding.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -8,12 +8,12 @@
 //! message reads the same in either encoding.
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use rmp::Marker;
 use serde_json::{Map, Value};
 
 use super::convert::{DecodeError, float_to_json};
 use super::encoding::BinaryEncoding;
+use crate::base64_text::BASE64;
 use crate::message::{HEADER_ROOM, Headers};
 use crate::validate::JSON_NESTING_LIMIT;
 

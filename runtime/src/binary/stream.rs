@@ -5,13 +5,13 @@
 use std::io;
 
 use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use rmp::encode as mp;
 use serde_json::{Map, Number, Value};
 
 use super::convert::Encoder;
 use super::encoding::BinaryEncoding;
 use super::shape::Shape;
+use crate::base64_text::BASE64;
 
 fn length(len: usize) -> io::Result<u32> {
     u32::try_from(len).map_err(|_| io::Error::other("more than 2^32 entries"))

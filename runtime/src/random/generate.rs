@@ -4,13 +4,13 @@
 //! it does not.
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD as BASE64;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
 use telepact_schema::{Field, FunctionId, Schema, TypeExpr, TypeKind};
 
 use super::RandomGenerator;
 use crate::base64_paths::Base64Paths;
+use crate::base64_text::BASE64;
 pub(super) use crate::budget::Composite;
 use crate::budget::{Budget, GenerationLimits, Room};
 use telepact_schema::ShortestDepths;

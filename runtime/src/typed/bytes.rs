@@ -3,9 +3,10 @@
 use std::fmt;
 
 use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
 use serde::de::{self, Visitor};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+use crate::base64_text::BASE64;
 
 /// A Telepact `bytes` value. In JSON it is a standard, padded base64 string.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -31,7 +32,7 @@ impl AsRef<[u8]> for Bytes {
 
 impl Serialize for Bytes {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(&STANDARD.encode(&self.0))
+        serializer.serialize_str(&BASE64.encode(&self.0))
     }
 }
 
@@ -51,7 +52,7 @@ impl<'de> Visitor<'de> for BytesVisitor {
     }
 
     fn visit_str<E: de::Error>(self, text: &str) -> Result<Bytes, E> {
-        STANDARD
+        BASE64
             .decode(text)
             .map(Bytes)
             .map_err(|e| E::custom(format_args!("invalid base64: {e}")))
@@ -77,6 +78,15 @@ mod tests {
         let json = serde_json::to_value(&bytes).unwrap();
         assert_eq!(json, serde_json::json!("aGkh"));
         assert_eq!(serde_json::from_value::<Bytes>(json).unwrap(), bytes);
+    }
+
+    /// The validator accepts base64 whose last character has bits past the last byte
+    /// (`AB==`), as the reference libraries decode it: so does the typed value.
+    #[test]
+    fn bits_past_the_last_byte_are_read_as_the_validator_accepts_them() {
+        let json = serde_json::json!("AB==");
+        assert!(crate::base64_text::is_base64("AB=="));
+        assert_eq!(serde_json::from_value::<Bytes>(json).unwrap(), Bytes(vec![0]));
     }
 
     #[test]

@@ -268,6 +268,49 @@ async fn a_base64_header_that_does_not_fit_is_an_invalid_response() {
     assert_eq!(error.problem, "the value is not base64");
 }
 
+/// A list whose elements hold bytes in one union tag and not in the other, or are
+/// `null`: the server names the bytes of every element under one `"*"`, and the client
+/// passes over the elements that have none.
+#[tokio::test]
+async fn bytes_in_some_elements_of_a_list_reach_the_client() {
+    let schema = Schema::from_text(
+        r#"[
+            {"union.Part": [{"Blob": {"data": "bytes"}}, {"Empty": {}}]},
+            {"fn.parts": {}, "->": [{"Ok_": {"parts": ["union.Part?"]}}]}
+        ]"#,
+    )
+    .expect("the schema loads");
+    let router = FunctionRouter::new().route("fn.parts", |_request: Message| async {
+        let body = json!({"Ok_": {"parts": [{"Blob": {"data": "AQ=="}}, {"Empty": {}}, null]}});
+        let mut answer = Message::from_body(
+            telepact::Headers::new(),
+            body.as_object().cloned().unwrap_or_default(),
+        );
+        answer.mark_bytes();
+        Ok::<_, HandlerError>(answer)
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("the server builds");
+    let client = Client::new(move |request: Vec<u8>| {
+        let server = server.clone();
+        async move { Ok::<_, TransportError>(server.process(&request).await.bytes) }
+    });
+    let response = client
+        .request(Message::new(
+            Default::default(),
+            "fn.parts",
+            Default::default(),
+        ))
+        .await
+        .expect("a valid answer");
+    let found = response.marked_bytes().expect("the header fits");
+    assert_eq!(found.len(), 1);
+    assert_eq!(found[0].path, ["Ok_", "parts", "0", "Blob", "data"]);
+    assert_eq!(found[0].bytes, [1]);
+}
+
 /// The types codegen writes for `FILES_SCHEMA`, by hand.
 mod files {
     use serde::{Deserialize, Serialize};

@@ -14,9 +14,9 @@ use serde::ser::{
 use telepact_schema::TypeKind;
 
 use super::{Expect, KeyText, NotWritten, check, map_keys, not_written, seq_item, variant_payload};
+use crate::base64_text::is_base64;
 use crate::validate::compiled::{Compiled, FieldSet};
 use crate::validate::keys::{FieldCheck, MapKeys};
-use crate::validate::value::is_base64;
 
 /// How checked values become bytes. Scalars are written as the JSON value `to_value`
 /// makes of them would be (integers narrower than 64 bits arrive as `i64`); a list or
