@@ -86,7 +86,10 @@ mod tests {
     fn bits_past_the_last_byte_are_read_as_the_validator_accepts_them() {
         let json = serde_json::json!("AB==");
         assert!(crate::base64_text::is_base64("AB=="));
-        assert_eq!(serde_json::from_value::<Bytes>(json).unwrap(), Bytes(vec![0]));
+        assert_eq!(
+            serde_json::from_value::<Bytes>(json).unwrap(),
+            Bytes(vec![0])
+        );
     }
 
     #[test]
