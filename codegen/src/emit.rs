@@ -92,8 +92,9 @@ impl Options {
 
     /// Refuses a `type_attribute` or `field_attribute` that selects nothing generated
     /// (a misspelt key, a type mapped by `extern_path`, a standard type the runtime
-    /// defines), which would otherwise leave its attribute out without a word.
-    fn check_selectors(&self, plan: &Plan) -> Result<(), Error> {
+    /// defines), which would otherwise leave its attribute out without a word, then one
+    /// the generated code cannot take ([`Self::check_attributes`]).
+    fn check_options(&self, plan: &Plan) -> Result<(), Error> {
         let generated = |item: &&Item| item.external.is_none() && !item.standard;
         for (selector, _) in &self.type_attributes {
             if !plan
@@ -341,7 +342,7 @@ pub(crate) fn generate<T>(
     into: impl FnOnce(Module<'_>) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let plan = Plan::build(schema, &options.externs)?;
-    options.check_selectors(&plan)?;
+    options.check_options(&plan)?;
     let emitter = Emitter {
         plan: &plan,
         options,
