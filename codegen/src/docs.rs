@@ -41,10 +41,11 @@ struct Rustdoc {
 fn rustdoc(doc: &str) -> Rustdoc {
     let doc = plain_text(doc);
     let raw: Vec<&str> = doc.lines().map(str::trim_end).collect();
+    // Spaces only: a line may start with other whitespace, several bytes long.
     let indent = raw
         .iter()
         .filter(|l| !l.trim().is_empty())
-        .map(|l| l.len() - l.trim_start().len())
+        .map(|l| l.len() - l.trim_start_matches(' ').len())
         .min()
         .unwrap_or(0);
     let mut fence = None;
@@ -367,6 +368,12 @@ mod tests {
             lines,
             vec![" The \\[required\\] field, see [doc](https://x.y) and `[a]`."]
         );
+    }
+
+    #[test]
+    fn a_line_starting_with_wide_whitespace_keeps_its_text() {
+        let lines = rustdoc_lines("  one\n\u{3000}two");
+        assert_eq!(lines, vec!["   one", "    two"]);
     }
 
     #[test]
