@@ -6,6 +6,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
+use quote::quote;
 use telepact_schema::{LoadError, Schema};
 
 use crate::compat;
@@ -232,16 +233,18 @@ impl Builder {
         )?;
         options.externs = externs::parse(&self.extern_paths, &self.extern_traits)?;
         for (path, attribute) in &self.field_attributes {
-            let tokens = parse_attributes("field_attribute", path, attribute)?;
-            options.field_attributes.push((path.clone(), tokens));
+            let attributes = parse_attributes("field_attribute", path, attribute)?;
+            options.field_attributes.push((path.clone(), attributes));
         }
         for attribute in &self.handler_attributes {
-            let tokens = parse_attributes("handler_attribute", "Handler", attribute)?;
-            options.handler_attributes.extend(tokens);
+            let attributes = parse_attributes("handler_attribute", "Handler", attribute)?;
+            options
+                .handler_attributes
+                .extend(quote! { #(#attributes)* });
         }
         for attribute in &self.client_attributes {
-            let tokens = parse_attributes("client_attribute", "Client", attribute)?;
-            options.client_attributes.extend(tokens);
+            let attributes = parse_attributes("client_attribute", "Client", attribute)?;
+            options.client_attributes.extend(quote! { #(#attributes)* });
         }
         generate(schema, &options, source, into)
     }

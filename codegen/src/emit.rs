@@ -4,6 +4,7 @@ use std::path::Path;
 
 use proc_macro2::{Ident, TokenStream};
 use quote::quote;
+use syn::Attribute;
 use syn::parse::Parser;
 use telepact_schema::Schema;
 
@@ -20,14 +21,13 @@ use crate::split::split_file;
 use crate::types::field_serde;
 use crate::user_attributes;
 
-/// Options resolved into tokens, shared by the emitters.
-#[derive(Debug, Clone)]
+/// Options resolved into tokens and parsed attributes, shared by the emitters.
 pub(crate) struct Options {
     pub runtime: TokenStream,
-    /// (selector, attribute tokens); a selector `.` matches every item.
-    pub type_attributes: Vec<(String, TokenStream)>,
-    /// (`item key.field`, attribute tokens), from `field_attribute`.
-    pub field_attributes: Vec<(String, TokenStream)>,
+    /// (selector, attributes); a selector `.` matches every item.
+    pub type_attributes: Vec<(String, Vec<Attribute>)>,
+    /// (`item key.field`, attributes), from `field_attribute`.
+    pub field_attributes: Vec<(String, Vec<Attribute>)>,
     /// Attributes on the `Handler` trait and on the `Client` struct.
     pub handler_attributes: TokenStream,
     pub client_attributes: TokenStream,
@@ -72,21 +72,21 @@ impl Options {
 
     /// The extra attributes for the field `wire` (as the schema spells it, `due!`) of the
     /// item with schema key `key`: selected as `key.wire`, with or without the `!`.
-    pub(crate) fn field_attributes_for(&self, key: &str, wire: &str) -> Vec<&TokenStream> {
+    pub(crate) fn field_attributes_for(&self, key: &str, wire: &str) -> Vec<&Attribute> {
         self.field_attributes
             .iter()
             .filter(|(path, _)| selects_field(path, key, wire))
-            .map(|(_, attribute)| attribute)
+            .flat_map(|(_, attributes)| attributes)
             .collect()
     }
 
     /// The extra attributes for the item with schema key `key`: `.` selects every item,
     /// `fn.x` selects `fn.x` and everything under it (`fn.x.->`, `fn.x.->.Ok_`).
-    pub(crate) fn attributes_for(&self, key: &str) -> Vec<&TokenStream> {
+    pub(crate) fn attributes_for(&self, key: &str) -> Vec<&Attribute> {
         self.type_attributes
             .iter()
             .filter(|(selector, _)| selects_item(selector, key))
-            .map(|(_, attribute)| attribute)
+            .flat_map(|(_, attributes)| attributes)
             .collect()
     }
 
@@ -148,9 +148,9 @@ impl Options {
         for item in generated {
             // Only the type a selector names: for those it takes in besides, a derive
             // the type cannot have is left out.
-            for (selector, attribute) in &self.type_attributes {
+            for (selector, attributes) in &self.type_attributes {
                 if *selector == item.key {
-                    user_attributes::check_type_attributes(item, attribute)
+                    user_attributes::check_type_attributes(item, attributes)
                         .map_err(|reason| invalid_option("type_attribute", selector, reason))?;
                 }
             }
@@ -158,13 +158,13 @@ impl Options {
                 continue;
             };
             for field in fields {
-                for attribute in self.field_attributes_for(&item.key, &field.wire) {
-                    user_attributes::check_field_attributes(&field_serde(field), attribute)
-                        .map_err(|reason| {
-                            let path = format!("{}.{}", item.key, field.wire);
-                            invalid_option("field_attribute", &path, reason)
-                        })?;
-                }
+                let attributes = self.field_attributes_for(&item.key, &field.wire);
+                user_attributes::check_field_attributes(&field_serde(field), &attributes).map_err(
+                    |reason| {
+                        let path = format!("{}.{}", item.key, field.wire);
+                        invalid_option("field_attribute", &path, reason)
+                    },
+                )?;
             }
         }
         Ok(())
@@ -224,13 +224,13 @@ pub(crate) fn parse_attributes(
     option: &str,
     selector: &str,
     attribute: &str,
-) -> Result<TokenStream, Error> {
+) -> Result<Vec<Attribute>, Error> {
     let invalid = |reason: String| Error::InvalidOption {
         option: format!("{option}({selector:?}, {})", snippet::quoted(attribute)),
         reason,
     };
     snippet::check_bounds(attribute).map_err(invalid)?;
-    let attributes = syn::Attribute::parse_outer
+    let attributes = Attribute::parse_outer
         .parse_str(attribute)
         .map_err(|e| invalid(e.to_string()))?;
     if attributes.is_empty() {
@@ -238,7 +238,7 @@ pub(crate) fn parse_attributes(
             "expected attributes such as `#[derive(PartialOrd)]`".into(),
         ));
     }
-    Ok(quote! { #(#attributes)* })
+    Ok(attributes)
 }
 
 /// Shared state of the emitters.

@@ -7,8 +7,9 @@
 //! A type given a `#[serde(..)]` attribute through the builder keeps the derive, which
 //! is the only thing that reads such attributes.
 
-use proc_macro2::{Delimiter, Ident, Literal, TokenStream, TokenTree};
+use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{ToTokens, quote};
+use syn::Attribute;
 use telepact_schema::TypeKind;
 
 use crate::emit::Emitter;
@@ -44,15 +45,9 @@ pub(crate) fn serde_impls(item: &Item) -> TokenStream {
     }
 }
 
-/// Whether `attributes` holds a `#[serde(..)]` attribute.
-fn names_serde(attributes: &TokenStream) -> bool {
-    attributes.clone().into_iter().any(|tree| match tree {
-        TokenTree::Group(group) if group.delimiter() == Delimiter::Bracket => matches!(
-            group.stream().into_iter().next(),
-            Some(TokenTree::Ident(path)) if path == "serde"
-        ),
-        _ => false,
-    })
+/// Whether `attribute` is a `#[serde(..)]`.
+fn names_serde(attribute: &Attribute) -> bool {
+    attribute.path().is_ident("serde")
 }
 
 fn struct_impls(name: &Ident, rust_name: &str, fields: &[FieldPlan]) -> TokenStream {

@@ -10,7 +10,7 @@
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
-use syn::parse::{Parse, Parser};
+use syn::parse::Parse;
 use syn::punctuated::Punctuated;
 use syn::{Attribute, Meta, Path, Token};
 
@@ -32,9 +32,9 @@ const DECIDED: [&str; 8] = [
 
 /// Refuses `attributes` for `item` when they derive a trait it cannot have; the error
 /// is the reason.
-pub(crate) fn check_type_attributes(item: &Item, attributes: &TokenStream) -> Result<(), String> {
-    for attribute in parse(attributes) {
-        for name in derived(&attribute).iter().filter_map(last_segment) {
+pub(crate) fn check_type_attributes(item: &Item, attributes: &[Attribute]) -> Result<(), String> {
+    for attribute in attributes {
+        for name in derived(attribute).iter().filter_map(last_segment) {
             if let Some(reason) = cannot_derive(item, &name) {
                 return Err(format!(
                     "`{}` (`{}`) cannot derive `{name}`: {reason}",
@@ -47,7 +47,7 @@ pub(crate) fn check_type_attributes(item: &Item, attributes: &TokenStream) -> Re
 }
 
 /// `attributes` without the derives of traits whose derive the generator decides.
-pub(crate) fn type_attributes(attributes: &[&TokenStream]) -> Vec<TokenStream> {
+pub(crate) fn type_attributes(attributes: &[&Attribute]) -> Vec<TokenStream> {
     without(attributes, "derive", |path: &Path| {
         last_segment(path).is_none_or(|name| !DECIDED.contains(&name.as_str()))
     })
@@ -57,9 +57,12 @@ pub(crate) fn type_attributes(attributes: &[&TokenStream]) -> Vec<TokenStream> {
 /// when one of theirs sets a key of those to something else; the error is the reason.
 pub(crate) fn check_field_attributes(
     generated: &[Meta],
-    attributes: &TokenStream,
+    attributes: &[&Attribute],
 ) -> Result<(), String> {
-    for meta in parse(attributes).iter().flat_map(serde_keys) {
+    for meta in attributes
+        .iter()
+        .flat_map(|attribute| serde_keys(attribute))
+    {
         let clash = generated
             .iter()
             .find(|ours| clashes(&meta, ours) && !same(&meta, ours));
@@ -76,10 +79,7 @@ pub(crate) fn check_field_attributes(
 
 /// `attributes` for a field whose generated `#[serde(..)]` keys are `generated`,
 /// without the keys that say what those do.
-pub(crate) fn field_attributes(
-    generated: &[Meta],
-    attributes: &[&TokenStream],
-) -> Vec<TokenStream> {
+pub(crate) fn field_attributes(generated: &[Meta], attributes: &[&Attribute]) -> Vec<TokenStream> {
     without(attributes, "serde", |meta: &Meta| {
         !generated.iter().any(|ours| same(meta, ours))
     })
@@ -88,17 +88,17 @@ pub(crate) fn field_attributes(
 /// `attributes` with the arguments of each `#[name(..)]` that `keep` refuses left out,
 /// and such an attribute left out once it has none.
 fn without<T: Parse + ToTokens>(
-    attributes: &[&TokenStream],
+    attributes: &[&Attribute],
     name: &str,
     keep: impl Fn(&T) -> bool,
 ) -> Vec<TokenStream> {
     let mut kept = Vec::new();
-    for attribute in attributes.iter().flat_map(|tokens| parse(tokens)) {
+    for attribute in attributes {
         if !attribute.path().is_ident(name) {
-            kept.push(attribute.into_token_stream());
+            kept.push(attribute.to_token_stream());
             continue;
         }
-        let arguments: Vec<T> = arguments(&attribute, name)
+        let arguments: Vec<T> = arguments(attribute, name)
             .into_iter()
             .filter(&keep)
             .collect();
@@ -142,13 +142,6 @@ fn has_derived(item: &Item, name: &str) -> bool {
         "Default" => item.derive_default,
         _ => false,
     }
-}
-
-/// The attributes in `tokens`, which were parsed as outer attributes when given.
-fn parse(tokens: &TokenStream) -> Vec<Attribute> {
-    Attribute::parse_outer
-        .parse2(tokens.clone())
-        .unwrap_or_default()
 }
 
 /// The traits a `#[derive(..)]` names; none for another attribute.
