@@ -159,6 +159,9 @@ impl Options {
             };
             for field in fields {
                 let attributes = self.field_attributes_for(&item.key, &field.wire);
+                if attributes.is_empty() {
+                    continue;
+                }
                 user_attributes::check_field_attributes(&field_serde(field), &attributes).map_err(
                     |reason| {
                         let path = format!("{}.{}", item.key, field.wire);

@@ -120,7 +120,12 @@ impl Emitter<'_> {
     /// derives its serde impls, which read the field's `#[serde(..)]` attribute.
     fn field(&self, key: &str, field: &FieldPlan, wrapped: bool, serde: bool) -> TokenStream {
         let doc = doc_attrs(field.doc.as_deref());
-        let serde_args = field_serde(field);
+        // Only a struct that derives serde reads them (a user's `#[serde(..)]` makes it).
+        let serde_args = if serde {
+            field_serde(field)
+        } else {
+            Vec::new()
+        };
         let extra = user_attributes::field_attributes(
             &serde_args,
             &self.options.field_attributes_for(key, &field.wire),
@@ -130,8 +135,7 @@ impl Emitter<'_> {
         if field.optional {
             ty = quote! { Option<#ty> };
         }
-        let serde_attr =
-            (serde && !serde_args.is_empty()).then(|| quote! { #[serde(#(#serde_args),*)] });
+        let serde_attr = (!serde_args.is_empty()).then(|| quote! { #[serde(#(#serde_args),*)] });
         quote! {
             #doc
             #serde_attr
