@@ -191,13 +191,17 @@ fn an_attribute_that_selects_nothing_names_its_option() {
     );
 }
 
+/// The code `builder` generates for the feature schema, or its error's message.
+fn features_with(builder: Builder) -> Result<String, String> {
+    builder
+        .generate_dir(common::features_dir())
+        .map_err(|e| e.to_string())
+}
+
 #[test]
 fn a_derive_the_type_has_is_left_out_and_one_it_cannot_have_is_refused() {
     let generate = |selector: &str, attribute: &str| {
-        telepact_codegen::configure()
-            .type_attribute(selector, attribute)
-            .generate_dir(common::features_dir())
-            .map_err(|e| e.to_string())
+        features_with(telepact_codegen::configure().type_attribute(selector, attribute))
     };
     let code = generate("struct.Point", "#[derive(Clone, PartialOrd, Debug)]").unwrap();
     assert!(
@@ -227,10 +231,7 @@ fn a_derive_the_type_has_is_left_out_and_one_it_cannot_have_is_refused() {
 #[test]
 fn a_serde_key_the_field_has_is_left_out_and_one_that_says_otherwise_is_refused() {
     let generate = |path: &str, attribute: &str| {
-        telepact_codegen::configure()
-            .field_attribute(path, attribute)
-            .generate_dir(common::features_dir())
-            .map_err(|e| e.to_string())
+        features_with(telepact_codegen::configure().field_attribute(path, attribute))
     };
     let code = generate(
         "struct.Scalars.optFlag",
