@@ -19,8 +19,9 @@ pub enum ErrorKind {
     ResponseBody,
     /// The response headers failed validation (`ErrorInvalidResponseHeaders_`).
     ResponseHeaders,
-    /// The response was too large for its transport (a NATS reply past the server's
-    /// `max_payload`); the client got `ErrorUnknown_` instead.
+    /// The response could not reach the client: too large for its transport (a NATS
+    /// reply past the server's `max_payload`, [`TooLarge`]) or nested deeper than a
+    /// client reads ([`TooDeep`]); the client got `ErrorUnknown_` instead.
     Undeliverable,
 }
 
@@ -39,6 +40,18 @@ pub struct TooLarge {
     /// The answer's size in bytes, as encoded.
     pub size: usize,
     /// The most the transport carries, in bytes.
+    pub limit: usize,
+}
+
+/// The source of an [`ErrorKind::Undeliverable`] error: an answer whose lists and maps
+/// nest deeper than a client reads them. `serde_json`'s default recursion limit (the
+/// client's, and the server's for requests) stops at 128 levels on a path from the
+/// message's root, and the MessagePack reader at the same depth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("lists and maps nest past the {limit} levels a client reads")]
+#[non_exhaustive]
+pub struct TooDeep {
+    /// The most levels a message may open on any path, its own array included.
     pub limit: usize,
 }
 

@@ -13,12 +13,12 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Map, Value};
 
 use super::Inner;
-use super::error::{ErrorKind, ProcessError, TooLarge};
+use super::error::{ErrorKind, ProcessError, TooDeep, TooLarge};
 use crate::codec::{ParseFailure, to_json};
 use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::HandlerError;
-use crate::validate::{ValidationFailure, cases_json};
+use crate::validate::{JSON_NESTING_LIMIT, ValidationFailure, cases_json};
 
 impl Inner {
     /// `ErrorInvalidResponseBody_` or `ErrorInvalidResponseHeaders_` (as `kind` is
@@ -167,24 +167,29 @@ pub(super) fn unauthenticated(headers: Headers) -> Message {
 }
 
 impl Inner {
-    /// `ErrorUnknown_` with `headers`, in place of an answer its transport cannot carry
-    /// (a NATS reply past the server's `max_payload`): its case id logged and reported,
-    /// so the caller learns at once rather than at its deadline.
+    /// `ErrorUnknown_` with `headers`, in place of an answer that cannot reach its
+    /// client (`source` says why), its case id logged and reported, so the caller
+    /// learns at once rather than at its deadline.
     #[cold]
     #[inline(never)]
-    fn undeliverable(&self, too_large: TooLarge, headers: Headers) -> Message {
+    fn undeliverable(&self, source: HandlerError, headers: Headers) -> Message {
         let case_id = new_case_id();
-        let size = too_large.size;
-        tracing::error!(case_id = %case_id, size, error = %too_large, "response could not be sent");
+        tracing::error!(case_id = %case_id, error = %source, "response could not be sent");
         self.report(
-            ProcessError::new(
-                ErrorKind::Undeliverable,
-                format!("a response of {size} bytes could not be sent"),
-            )
-            .with_source(Box::new(too_large))
-            .with_case_id(case_id.clone()),
+            ProcessError::new(ErrorKind::Undeliverable, "a response could not be sent")
+                .with_source(source)
+                .with_case_id(case_id.clone()),
         );
         unknown_error(case_id, headers)
+    }
+
+    /// [`undeliverable`](Self::undeliverable)'s answer, with `headers`, for an answer
+    /// nested deeper than a client reads.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn too_deep(&self, headers: Headers) -> Message {
+        let limit = usize::from(JSON_NESTING_LIMIT);
+        self.undeliverable(Box::new(TooDeep { limit }), headers)
     }
 
     /// Replaces `response`, encoded in `size` bytes past the transport's `limit`, by
@@ -199,7 +204,7 @@ impl Inner {
         limit: usize,
     ) -> Vec<u8> {
         let headers = id_echo(&mut response.headers);
-        *response = self.undeliverable(TooLarge { size, limit }, headers);
+        *response = self.undeliverable(Box::new(TooLarge { size, limit }), headers);
         to_json(response)
     }
 }
@@ -221,7 +226,11 @@ impl super::Server {
     /// call was answered); `headers`, the answer's, give the `@id_` echo.
     pub(crate) fn too_large(&self, size: usize, limit: usize, mut headers: Headers) -> Vec<u8> {
         let headers = id_echo(&mut headers);
-        to_json(&mut self.inner.undeliverable(TooLarge { size, limit }, headers))
+        to_json(
+            &mut self
+                .inner
+                .undeliverable(Box::new(TooLarge { size, limit }), headers),
+        )
     }
 }
 

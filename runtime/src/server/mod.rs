@@ -31,7 +31,7 @@ use crate::validate::Compiled;
 
 pub use authenticated::{AuthFuture, Authenticated};
 pub use catch::Panicked;
-pub use error::{BuildError, ErrorKind, ProcessError, TimedOut, TooLarge};
+pub use error::{BuildError, ErrorKind, ProcessError, TimedOut, TooDeep, TooLarge};
 pub use hooks::{
     AuthHook, ErrorHook, FromFn, MessageHook, Middleware, Next, middleware_fn, middleware_from_fn,
 };

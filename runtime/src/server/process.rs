@@ -25,7 +25,8 @@ use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
 use crate::validate::{
-    FunctionEntry, Selector, ValidationFailure, Validator, check_headers, with_sorted_names,
+    FunctionEntry, Selector, ValidationFailure, Validator, body_nests_too_deep, check_headers,
+    header_nests_too_deep, with_sorted_names,
 };
 
 impl Server {
@@ -184,6 +185,17 @@ impl Server {
         };
         Processed { response, replaced }
     }
+}
+
+/// Whether an answer nests deeper than a client reads. A written body was measured as
+/// it was written; one of values only when answers with its tag can be that deep.
+/// Header values the request carried were measured as it was read.
+fn nests_too_deep(result: &Message, written: bool, function: &FunctionEntry) -> bool {
+    let mut headers = result.headers.unchecked().filter_map(|(_, value)| value);
+    headers.any(header_nests_too_deep)
+        || (!written
+            && function.answer_can_nest_too_deep(result.target())
+            && body_nests_too_deep(result.body()))
 }
 
 /// A processed call: its response, and whether that replaces an answer past the
@@ -379,6 +391,9 @@ impl Inner {
                     select,
                 };
                 selector.apply_result(&function.result, result.body_mut());
+            }
+            if nests_too_deep(&result, written, function) {
+                return self.too_deep(response_headers);
             }
             if result.bytes_marked() && binary.is_none() && function.result_holds_bytes {
                 self.name_bytes(id, &mut result);

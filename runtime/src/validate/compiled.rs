@@ -9,6 +9,7 @@ use indexmap::IndexMap;
 use serde_json::Value;
 use telepact_schema::{Field, FunctionId, Schema, Tag, TypeExpr};
 
+use super::nesting::Depths;
 use super::possible_select::possible_select;
 use crate::binary::{BinaryEncoding, BytesReach};
 
@@ -136,10 +137,13 @@ impl TagSet {
     }
 
     pub(crate) fn find(&self, tag: &str) -> Option<&TagEntry> {
-        let i = self
-            .index
-            .find(tag, self.tags.iter().map(|t| t.name.as_str()))?;
-        self.tags.get(i)
+        self.tags.get(self.position(tag)?)
+    }
+
+    /// Where `tag` stands among the tags.
+    pub(crate) fn position(&self, tag: &str) -> Option<usize> {
+        self.index
+            .find(tag, self.tags.iter().map(|t| t.name.as_str()))
     }
 }
 
@@ -163,6 +167,19 @@ pub(crate) struct FunctionEntry {
     /// Whether some answer of this function can carry `bytes`: only then does a JSON
     /// answer need its `@base64_` header worked out.
     pub(crate) result_holds_bytes: bool,
+    /// Bit `i` set when answers with the result tag at position `i` can nest deeper than
+    /// a message may (through `any`, recursive types or a long chain of them): only such
+    /// answers, when given as values, are measured before they are sent.
+    deep_result_tags: u64,
+}
+
+impl FunctionEntry {
+    /// Whether an answer tagged `tag` can nest deeper than a message may; a tag the
+    /// schema does not name (sent unvalidated, under `@unsafe_`) can.
+    pub(crate) fn answer_can_nest_too_deep(&self, tag: &str) -> bool {
+        let position = self.result.position(tag);
+        position.is_none_or(|i| i >= 64 || self.deep_result_tags >> i & 1 == 1)
+    }
 }
 
 /// Header name → type, for one direction (looked up for every header of every message).
@@ -214,6 +231,7 @@ impl Compiled {
     pub(crate) fn shared(schema: &Arc<Schema>) -> Self {
         let encoding = BinaryEncoding::new(schema);
         let bytes = BytesReach::new(schema);
+        let depths = Depths::new(schema);
         let structs = schema
             .structs
             .iter()
@@ -230,7 +248,8 @@ impl Compiled {
         let functions = schema
             .functions
             .iter()
-            .map(|f| FunctionEntry {
+            .enumerate()
+            .map(|(index, f)| FunctionEntry {
                 name: f.name.clone(),
                 args: FieldSet::new(&f.args, &encoding),
                 result: TagSet::new("->".to_string(), &f.result.tags, &encoding),
@@ -238,6 +257,7 @@ impl Compiled {
                 possible_select: OnceLock::new(),
                 result_holds_bytes: bytes
                     .fields(f.result.tags.values().flat_map(|tag| tag.fields.values())),
+                deep_result_tags: depths.result_tags_past_limit(schema, index),
             })
             .collect();
         let function_ids = schema

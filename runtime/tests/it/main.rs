@@ -27,6 +27,7 @@ mod compare_oracle;
 mod conformance_binary;
 mod conformance_mock;
 mod conformance_server;
+mod deep_answers;
 mod http2_tls;
 mod http_transport;
 mod logging;
