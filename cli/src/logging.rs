@@ -6,12 +6,15 @@
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
-/// Sends log events to stderr, filtered by `RUST_LOG`. Logging is an aid, not the
-/// command's work: if a logger were set already, the command runs on without this one.
+/// Sends log events to stderr, filtered by `RUST_LOG` (with the dependencies that log
+/// whole messages at `trace`, WebSocket frames among them, held at `debug` unless
+/// named). Logging is an aid, not the command's work: if a logger were set already, the
+/// command runs on without this one.
 pub(crate) fn to_stderr() {
+    let spec = std::env::var("RUST_LOG").unwrap_or_default();
     let filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::WARN.into())
-        .from_env_lossy();
+        .parse_lossy(telepact::logging::directives(&spec));
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(crate::colour_on_stderr())

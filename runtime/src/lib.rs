@@ -121,6 +121,7 @@ mod crypto;
 #[cfg(feature = "axum")]
 pub mod http;
 mod json_text;
+pub mod logging;
 mod message;
 pub mod mock;
 #[cfg(feature = "nats")]

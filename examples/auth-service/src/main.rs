@@ -80,12 +80,14 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The log filter: `RUST_LOG`'s directives (`info` when it is unset or empty). A
+/// The log filter: `RUST_LOG`'s directives (`info` when it is unset or empty), with
+/// the dependencies that log whole messages at `trace` held at `debug` unless named. A
 /// directive that does not parse is named on stderr and left out.
 fn log_filter() -> EnvFilter {
+    let spec = std::env::var("RUST_LOG").unwrap_or_default();
     EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
-        .from_env_lossy()
+        .parse_lossy(telepact::logging::directives(&spec))
 }
 
 fn hash_password() -> Result<(), Box<dyn std::error::Error>> {

@@ -104,26 +104,16 @@ async fn main() -> ExitCode {
     }
 }
 
-/// The log filter: `RUST_LOG`'s directives (`info` when it is unset or empty). A
-/// directive that does not parse is named on stderr and left out.
+/// The log filter: `RUST_LOG`'s directives (`info` when it is unset or empty), with
+/// the dependencies that log whole messages at `trace` (the NATS client and WebSocket
+/// frames, the callers' `@auth_` and forwarded `Authorization` and `Cookie` among them)
+/// held at `debug` unless named. A directive that does not parse is named on stderr and
+/// left out.
 fn log_filter() -> EnvFilter {
-    log_filter_of(&std::env::var("RUST_LOG").unwrap_or_default())
-}
-
-/// The log filter of the directives `spec`. At `trace` the NATS client logs whole
-/// messages, the callers' `@auth_` and forwarded `Authorization` and `Cookie` among
-/// them, so it is held at `debug` unless `spec` names it.
-fn log_filter_of(spec: &str) -> EnvFilter {
-    let filter = EnvFilter::builder()
+    let spec = std::env::var("RUST_LOG").unwrap_or_default();
+    EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy(spec);
-    if spec.contains("async_nats") {
-        return filter;
-    }
-    match "async_nats=debug".parse() {
-        Ok(cap) => filter.add_directive(cap),
-        Err(_) => filter,
-    }
+        .parse_lossy(telepact::logging::directives(&spec))
 }
 
 /// `--subject`, refused at once when NATS would refuse it (empty, with whitespace or an
@@ -246,17 +236,6 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_nats_client_logs_no_whole_messages_unless_named() {
-        for spec in ["trace", "", "debug,hyper=warn"] {
-            let filter = log_filter_of(spec).to_string();
-            assert!(filter.contains("async_nats=debug"), "{spec}: {filter}");
-        }
-        let named = log_filter_of("async_nats=trace").to_string();
-        assert!(named.contains("async_nats=trace"), "{named}");
-        assert!(!named.contains("async_nats=debug"), "{named}");
-    }
 
     #[test]
     fn a_subject_nats_would_refuse_is_a_usage_error() {
