@@ -288,17 +288,30 @@ fn client_address(
         .iter()
         .filter_map(|value| value.to_str().ok())
         .flat_map(|value| value.split(','))
-        .map(|entry| entry.trim().parse::<IpAddr>())
+        .map(forwarded_address)
         .collect::<Vec<_>>();
     for entry in forwarded.into_iter().rev() {
         match entry {
-            Ok(address) if is_trusted(&address) => continue,
-            Ok(address) => return Some(SocketAddr::new(address, 0)),
+            Some(address) if is_trusted(&address) => continue,
+            Some(address) => return Some(SocketAddr::new(address, 0)),
             // A garbled hop: nothing left of it can be believed.
-            Err(_) => break,
+            None => break,
         }
     }
     Some(peer)
+}
+
+/// The address of one `X-Forwarded-For` entry, in any form proxies write it: a bare
+/// address, or with the client's port (`203.0.113.7:41000`, `[2001:db8::1]:41000`,
+/// `[2001:db8::1]`). A port must not send every client of such a proxy to the proxy's
+/// own address, where one client's failed logins would count against all of them.
+fn forwarded_address(entry: &str) -> Option<IpAddr> {
+    let entry = entry.trim();
+    entry
+        .parse::<IpAddr>()
+        .ok()
+        .or_else(|| entry.parse::<SocketAddr>().ok().map(|address| address.ip()))
+        .or_else(|| entry.strip_prefix('[')?.strip_suffix(']')?.parse().ok())
 }
 
 /// The HTTP response; a session-cookie request from the handler becomes `Set-Cookie`.
@@ -355,7 +368,7 @@ mod tests {
     }
 
     #[test]
-    fn forwarded_addresses_count_only_from_trusted_proxies() {
+    fn forwarded_addresses_count_only_from_trusted_proxies_with_or_without_a_port() {
         let proxy: SocketAddr = "10.0.0.1:4000".parse().unwrap();
         let trusted = [
             IpNet::from("10.0.0.1".parse::<IpAddr>().unwrap()),
@@ -377,6 +390,16 @@ mod tests {
             client(proxy, &network),
             Some("203.0.113.7".parse().unwrap())
         );
+        for (entry, client) in [
+            ("203.0.113.7:41000", "203.0.113.7"),
+            ("[2001:db8::1]:41000", "2001:db8::1"),
+            ("[2001:db8::1]", "2001:db8::1"),
+            (" 2001:db8::1 ", "2001:db8::1"),
+        ] {
+            let headers = forwarded(&format!("6.6.6.6, {entry}, 10.0.0.2:80"));
+            let found = client_address(Some(proxy), &headers, &trusted).map(|a| a.ip());
+            assert_eq!(found, Some(client.parse().unwrap()), "{entry}");
+        }
         let garbled = forwarded("203.0.113.7, not-an-address");
         assert_eq!(
             client_address(Some(proxy), &garbled, &trusted).map(|a| a.ip()),
