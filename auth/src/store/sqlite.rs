@@ -22,10 +22,11 @@ const SCHEMA: &str = "
 ";
 
 /// Creates `path` owner-only when absent; refuses it (and its `-wal` and `-shm`) when
-/// group or others have any access.
+/// group or others have any access, or when another user owns it: that user could
+/// have planted a signing key of their own.
 #[cfg(unix)]
 fn private_file(path: &Path) -> Result<(), StoreError> {
-    use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
+    use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
     match std::fs::OpenOptions::new()
         .write(true)
         .create_new(true)
@@ -42,19 +43,27 @@ fn private_file(path: &Path) -> Result<(), StoreError> {
         let Ok(metadata) = std::fs::metadata(&name) else {
             continue;
         };
+        let name = Path::new(&name).display();
         let mode = metadata.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
-            return Err(StoreError::new(
-                BACKEND,
-                "open",
-                format!(
-                    "{} has mode {mode:o}: it holds signing keys, so make it owner-only (chmod 600)",
-                    Path::new(&name).display()
-                ),
-            ));
+            return Err(not_private(format!(
+                "{name} has mode {mode:o}: it holds signing keys, so make it owner-only (chmod 600)"
+            )));
+        }
+        let (owner, user) = (metadata.uid(), rustix::process::geteuid().as_raw());
+        if owner != user {
+            return Err(not_private(format!(
+                "{name} belongs to user {owner}, not to this process's user {user}: it holds \
+                 signing keys, so only the user the service runs as may own it"
+            )));
         }
     }
     Ok(())
+}
+
+#[cfg(unix)]
+fn not_private(reason: String) -> StoreError {
+    StoreError::new(BACKEND, "open", reason)
 }
 
 #[cfg(not(unix))]
@@ -269,7 +278,7 @@ mod tests {
 
     #[cfg(unix)]
     #[tokio::test]
-    async fn the_file_is_owner_only_and_a_shared_one_is_refused() {
+    async fn the_file_is_owner_only_and_a_shared_one_or_another_users_is_refused() {
         use std::os::unix::fs::PermissionsExt;
         let mode =
             |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
@@ -287,6 +296,18 @@ mod tests {
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let refused = SqliteStore::open(&path).expect_err("a shared file is refused");
         assert!(refused.to_string().contains("chmod 600"), "{refused}");
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+        // Only root may give a file away; another user's file cannot be made otherwise.
+        match std::os::unix::fs::chown(&path, Some(65534), None) {
+            Ok(()) => {
+                let refused = SqliteStore::open(&path).expect_err("another's file is refused");
+                assert!(
+                    refused.to_string().contains("belongs to user 65534"),
+                    "{refused}"
+                );
+            }
+            Err(error) => eprintln!("SKIP: another user's file: cannot give one away: {error}"),
+        }
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
