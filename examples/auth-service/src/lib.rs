@@ -27,7 +27,18 @@ pub fn policy() -> Policy {
         .require("fn.login", Requirement::Method(AuthMethod::Password))
         .public("fn.refresh")
         .require("fn.createApiKey", Requirement::Scope("keys:write".into()))
-        .require("fn.listUsers", Requirement::Role("admin".into()))
+        // The role is the user's, whatever the credential; the scope lets an admin's API
+        // key be made without the power to list every tenant's users.
+        .require("fn.listUsers", list_users_requirement())
+}
+
+/// What `fn.listUsers` needs: an admin, signed in with a credential that grants
+/// `users:read`.
+pub fn list_users_requirement() -> Requirement {
+    Requirement::AllOf(vec![
+        Requirement::Role("admin".into()),
+        Requirement::Scope("users:read".into()),
+    ])
 }
 
 /// Why the server could not be put together.

@@ -256,6 +256,29 @@ async fn only_admins_list_users() {
     };
     let ids: Vec<&str> = ok.users.iter().map(|u| u.user_id.as_str()).collect();
     assert_eq!(ids, ["u-alice", "u-bob", "u-carol"]);
+
+    // An admin's API key lists users only when it was given `users:read`: its scopes
+    // narrow what it may do, although its user's roles are all there.
+    let tokens = login(&service, "alice").await;
+    for (scopes, lists) in [(vec![], false), (vec!["users:read".to_string()], true)] {
+        let input = CreateApiKeyInput {
+            name: "reports".into(),
+            scopes,
+        };
+        let created = client
+            .create_api_key_with(input, bearer(&tokens.access_token))
+            .await
+            .unwrap();
+        let Some(CreateApiKeyOutput::Ok(created)) = created.output.known() else {
+            panic!("alice may create a key");
+        };
+        let listed = client
+            .list_users_with(ListUsersInput {}, api_key(&created.api_key))
+            .await
+            .unwrap();
+        let listed = matches!(listed.output.known(), Some(ListUsersOutput::Ok(_)));
+        assert_eq!(listed, lists);
+    }
 }
 
 #[tokio::test]
@@ -279,7 +302,7 @@ async fn refresh_is_public_and_the_policy_says_so() {
     assert_eq!(policy.requirement("fn.me"), &Requirement::Authenticated);
     assert_eq!(
         policy.requirement("fn.listUsers"),
-        &Requirement::Role("admin".into())
+        &telepact_auth_example::list_users_requirement()
     );
     let schema = telepact_auth_example::api::schema();
     assert!(policy.mismatches(&schema).is_empty());
