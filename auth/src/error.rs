@@ -47,6 +47,13 @@ pub enum AuthError {
     /// An API key was requested with scopes its owner does not hold.
     #[error("an API key may only carry scopes its owner holds")]
     ScopeNotHeld,
+    /// An API key was given a name longer than
+    /// [`MAX_API_KEY_NAME_BYTES`](crate::MAX_API_KEY_NAME_BYTES).
+    #[error("an API key's name may be at most {limit} bytes long")]
+    KeyNameTooLong {
+        /// The most bytes a name may have.
+        limit: usize,
+    },
     /// An API key asked for another API key: a key could otherwise renew itself past
     /// its expiry, or outlive its own revocation through the keys it made.
     #[error("an API key cannot create API keys")]

@@ -54,6 +54,10 @@ pub struct NewSession {
     pub max_age: i64,
 }
 
+/// The most bytes an API key's name may have: it is stored with the key for as long as
+/// the key lives, so a caller allowed to make keys must not make them hold megabytes.
+pub const MAX_API_KEY_NAME_BYTES: usize = 256;
+
 macro_rules! redacted_debug {
     ($type:ty, $name:literal) => {
         impl std::fmt::Debug for $type {
@@ -199,7 +203,8 @@ impl Authenticator {
 
     /// Creates an API key for the caller, limited to `scopes` (which the caller must
     /// hold), working for `AuthConfig::api_key_ttl` when that is set. A caller signed in
-    /// with an API key gets [`AuthError::KeyFromKey`].
+    /// with an API key gets [`AuthError::KeyFromKey`]; a `name` past
+    /// [`MAX_API_KEY_NAME_BYTES`] gets [`AuthError::KeyNameTooLong`].
     pub async fn create_api_key(
         &self,
         identity: &Identity,
@@ -211,6 +216,10 @@ impl Authenticator {
         }
         if !scopes.is_subset(&identity.scopes) {
             return Err(AuthError::ScopeNotHeld);
+        }
+        if name.len() > MAX_API_KEY_NAME_BYTES {
+            let limit = MAX_API_KEY_NAME_BYTES;
+            return Err(AuthError::KeyNameTooLong { limit });
         }
         let key_id = random_id()?.replace(['-', '_'], "x");
         let secret = random_secret("")?;

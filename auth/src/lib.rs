@@ -101,7 +101,7 @@ pub use credential::Credential;
 pub use error::AuthError;
 pub use hook::AuthHookAdapter;
 pub use identity::{AuthMethod, CredentialRef, Identity};
-pub use issue::{NewApiKey, NewSession, TokenPair};
+pub use issue::{MAX_API_KEY_NAME_BYTES, NewApiKey, NewSession, TokenPair};
 pub use jwt::{JwtConfig, JwtKey, JwtKeys, MAX_LEEWAY};
 pub use password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
 pub use policy::{NOT_PERMITTED, Policy, PolicyMiddleware, Requirement};

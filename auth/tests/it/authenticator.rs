@@ -1,5 +1,6 @@
 //! The authenticator's flows without a transport, run on every store backend.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use telepact_auth::{
@@ -122,6 +123,22 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
         .await
         .unwrap();
     assert_eq!(by_key.scopes, ["a".to_string()].into());
+    // A key makes no keys, and a name is kept to a bound.
+    assert!(matches!(
+        auth.create_api_key(&by_key, "more", BTreeSet::new()).await,
+        Err(AuthError::KeyFromKey)
+    ));
+    let longest = "k".repeat(telepact_auth::MAX_API_KEY_NAME_BYTES);
+    assert!(
+        auth.create_api_key(&identity, &longest, BTreeSet::new())
+            .await
+            .is_ok()
+    );
+    assert!(matches!(
+        auth.create_api_key(&identity, &format!("{longest}k"), BTreeSet::new())
+            .await,
+        Err(AuthError::KeyNameTooLong { limit: 256 })
+    ));
     assert!(auth.revoke_api_key(&identity, &key.key_id).await.unwrap());
     assert!(matches!(
         auth.authenticate(&Credential::ApiKey { key: key.key }, None)

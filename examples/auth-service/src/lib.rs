@@ -26,7 +26,15 @@ pub fn policy() -> Policy {
     Policy::new()
         .require("fn.login", Requirement::Method(AuthMethod::Password))
         .public("fn.refresh")
-        .require("fn.createApiKey", Requirement::Scope("keys:write".into()))
+        // A key outlives the sign-in that made it: a stolen token or session must not be
+        // able to turn itself into one, so the password is asked for again.
+        .require(
+            "fn.createApiKey",
+            Requirement::AllOf(vec![
+                Requirement::Method(AuthMethod::Password),
+                Requirement::Scope("keys:write".into()),
+            ]),
+        )
         // The role is the user's, whatever the credential; the scope lets an admin's API
         // key be made without the power to list every tenant's users.
         .require("fn.listUsers", list_users_requirement())

@@ -7,10 +7,11 @@ use telepact_auth::http::{clear_session_cookie, set_session_cookie};
 use telepact_auth::{AuthError, AuthMethod, Authenticator, Identity, MemoryUsers, Refusal};
 
 use crate::api::{
-    Context, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, Handler, ListUsersInput,
-    ListUsersOk, ListUsersOutput, LoginInput, LoginOk, LoginOutput, LogoutInput, LogoutOk,
-    LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput, RefreshOk, RefreshOutput,
-    RevokeApiKeyErrorNotFound, RevokeApiKeyInput, RevokeApiKeyOk, RevokeApiKeyOutput, UserSummary,
+    Context, CreateApiKeyErrorNameTooLong, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput,
+    Handler, ListUsersInput, ListUsersOk, ListUsersOutput, LoginInput, LoginOk, LoginOutput,
+    LogoutInput, LogoutOk, LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput, RefreshOk,
+    RefreshOutput, RevokeApiKeyErrorNotFound, RevokeApiKeyInput, RevokeApiKeyOk,
+    RevokeApiKeyOutput, UserSummary,
 };
 use telepact::typed::standard::ErrorUnauthenticated;
 
@@ -104,8 +105,13 @@ impl Handler for AuthService {
                 "an API key may only carry scopes you hold".into(),
             ))),
             Err(AuthError::KeyFromKey) => Err(Box::new(Refusal::Unauthorized(
-                "sign in with a password, token or session to create API keys".into(),
+                "sign in with a password to create API keys".into(),
             ))),
+            Err(AuthError::KeyNameTooLong { limit }) => {
+                let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+                let too_long = CreateApiKeyErrorNameTooLong { limit };
+                Ok(CreateApiKeyOutput::ErrorNameTooLong(too_long))
+            }
             Err(other) => Err(other.into()),
         }
     }

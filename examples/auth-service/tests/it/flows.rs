@@ -7,9 +7,10 @@ use support::{Service, api_key, bearer, login, password, wrong_password};
 use telepact::typed::standard::{ErrorUnauthenticated, ErrorUnauthorized};
 use telepact_auth::Requirement;
 use telepact_auth_example::api::{
-    CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput, ListUsersInput, ListUsersOutput,
-    LoginInput, LoginOutput, LogoutInput, LogoutOutput, MeInput, MeOk, MeOutput, RefreshInput,
-    RefreshOutput, RequestHeaders, RevokeApiKeyInput, RevokeApiKeyOutput,
+    CreateApiKeyErrorNameTooLong, CreateApiKeyInput, CreateApiKeyOk, CreateApiKeyOutput,
+    ListUsersInput, ListUsersOutput, LoginInput, LoginOutput, LogoutInput, LogoutOutput, MeInput,
+    MeOk, MeOutput, RefreshInput, RefreshOutput, RequestHeaders, RevokeApiKeyInput,
+    RevokeApiKeyOutput,
 };
 
 fn unauthenticated() -> ErrorUnauthenticated {
@@ -103,15 +104,23 @@ async fn login_takes_only_a_password() {
 async fn an_api_key_is_scoped_usable_and_revocable() {
     let service = Service::start().await;
     let client = service.client();
+    let ci = || CreateApiKeyInput {
+        name: "ci".into(),
+        scopes: vec!["profile:read".into()],
+    };
+    // A key outlives the sign-in that makes it, so a token (stolen, perhaps) makes none:
+    // the password is asked for again.
     let tokens = login(&service, "bob").await;
+    let by_token = client
+        .create_api_key_with(ci(), bearer(&tokens.access_token))
+        .await
+        .unwrap();
+    let password_required = CreateApiKeyOutput::ErrorUnauthorized(ErrorUnauthorized {
+        message: Some("Password credentials required".into()),
+    });
+    assert_eq!(by_token.output, password_required);
     let created = client
-        .create_api_key_with(
-            CreateApiKeyInput {
-                name: "ci".into(),
-                scopes: vec!["profile:read".into()],
-            },
-            bearer(&tokens.access_token),
-        )
+        .create_api_key_with(ci(), password("bob"))
         .await
         .unwrap();
     let CreateApiKeyOutput::Ok(CreateApiKeyOk {
@@ -134,7 +143,7 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
     assert_eq!(identity.scopes, ["profile:read"]);
     assert_eq!(identity.method, "ApiKey");
 
-    // The key lacks keys:write, so it cannot mint further keys.
+    // A key is no password, so it mints no further keys, lacking keys:write or not.
     let minted = client
         .create_api_key_with(
             CreateApiKeyInput {
@@ -145,21 +154,17 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
         )
         .await
         .unwrap();
-    assert_eq!(
-        minted.output,
-        CreateApiKeyOutput::ErrorUnauthorized(ErrorUnauthorized {
-            message: Some(telepact_auth::NOT_PERMITTED.into())
-        })
-    );
+    assert_eq!(minted.output, password_required);
 
-    // Nor can a key that holds keys:write: a key would otherwise renew itself.
+    // Nor can a key that holds keys:write: a key would otherwise renew itself (the
+    // toolkit refuses it too, `AuthError::KeyFromKey`, under a policy that lets it by).
     let writer = client
         .create_api_key_with(
             CreateApiKeyInput {
                 name: "keys".into(),
                 scopes: vec!["keys:write".into()],
             },
-            bearer(&tokens.access_token),
+            password("bob"),
         )
         .await
         .unwrap();
@@ -176,11 +181,20 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
         )
         .await
         .unwrap();
+    assert_eq!(minted.output, password_required);
+
+    // A name is kept to a bound.
+    let long_name = CreateApiKeyInput {
+        name: "n".repeat(telepact_auth::MAX_API_KEY_NAME_BYTES + 1),
+        scopes: vec![],
+    };
+    let refused = client
+        .create_api_key_with(long_name, password("bob"))
+        .await
+        .unwrap();
     assert_eq!(
-        minted.output,
-        CreateApiKeyOutput::ErrorUnauthorized(ErrorUnauthorized {
-            message: Some("sign in with a password, token or session to create API keys".into())
-        })
+        refused.output,
+        CreateApiKeyOutput::ErrorNameTooLong(CreateApiKeyErrorNameTooLong { limit: 256 })
     );
 
     // Someone else cannot revoke it; its owner can, and then it stops working.
@@ -259,14 +273,13 @@ async fn only_admins_list_users() {
 
     // An admin's API key lists users only when it was given `users:read`: its scopes
     // narrow what it may do, although its user's roles are all there.
-    let tokens = login(&service, "alice").await;
     for (scopes, lists) in [(vec![], false), (vec!["users:read".to_string()], true)] {
         let input = CreateApiKeyInput {
             name: "reports".into(),
             scopes,
         };
         let created = client
-            .create_api_key_with(input, bearer(&tokens.access_token))
+            .create_api_key_with(input, password("alice"))
             .await
             .unwrap();
         let Some(CreateApiKeyOutput::Ok(created)) = created.output.known() else {

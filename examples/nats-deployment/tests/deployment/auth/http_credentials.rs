@@ -174,9 +174,10 @@ async fn http_credentials_and_cookie_sessions_work_through_the_gateway() {
     let bearer = format!("Bearer {token}");
     let me = post(&url, &[("authorization", &bearer)], "fn.me", json!({})).await;
     assert_eq!(me.payload()["method"], "Bearer", "{}", me.body);
+    // A key is made with the password, asked for again.
     let created = post(
         &url,
-        &[("authorization", &bearer)],
+        &sign_in,
         "fn.createApiKey",
         json!({"name": "curl", "scopes": ["profile:read"]}),
     )
