@@ -101,8 +101,7 @@ impl ValueValidator {
             Target::Result(id) => Expect::Tags(&self.compiled.function(*id).result),
         };
         let mut out = Vec::new();
-        // A value on its own may nest as deep as the caller builds it.
-        let written = write_value(value, &self.compiled, expect, u16::MAX, &mut out).is_ok();
+        let written = write_value(value, &self.compiled, expect, &mut out).is_ok();
         Ok(written.then_some(out))
     }
 

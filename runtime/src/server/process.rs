@@ -187,15 +187,27 @@ impl Server {
     }
 }
 
-/// Whether an answer nests deeper than a client reads. A written body was measured as
-/// it was written; one of values only when answers with its tag can be that deep.
-/// Header values the request carried were measured as it was read.
-fn nests_too_deep(result: &Message, written: bool, function: &FunctionEntry) -> bool {
-    let mut headers = result.headers.unchecked().filter_map(|(_, value)| value);
-    headers.any(header_nests_too_deep)
-        || (!written
-            && function.answer_can_nest_too_deep(result.target())
-            && body_nests_too_deep(result.body()))
+/// Whether an answer nests deeper than a client reads. Its body is measured only when
+/// answers with its tag can be that deep (a typed one as values, converted once): the
+/// schema bounds every other. Header values the request carried were measured as it was
+/// read.
+#[inline(never)]
+fn nests_too_deep(result: &Message, function: &FunctionEntry) -> bool {
+    (!result.headers.is_empty() && headers_nest_too_deep(&result.headers))
+        || (function.answer_can_nest_too_deep(result.target()) && body_too_deep(result))
+}
+
+/// Out of line: most answers carry no header.
+#[inline(never)]
+fn headers_nest_too_deep(headers: &Headers) -> bool {
+    let mut values = headers.unchecked().filter_map(|(_, value)| value);
+    values.any(header_nests_too_deep)
+}
+
+#[cold]
+#[inline(never)]
+fn body_too_deep(result: &Message) -> bool {
+    body_nests_too_deep(result.body())
 }
 
 /// A processed call: its response, and whether that replaces an answer past the
@@ -392,7 +404,7 @@ impl Inner {
                 };
                 selector.apply_result(&function.result, result.body_mut());
             }
-            if nests_too_deep(&result, written, function) {
+            if nests_too_deep(&result, function) {
                 return self.too_deep(response_headers);
             }
             if result.bytes_marked() && binary.is_none() && function.result_holds_bytes {

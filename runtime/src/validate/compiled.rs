@@ -171,15 +171,27 @@ pub(crate) struct FunctionEntry {
     /// a message may (through `any`, recursive types or a long chain of them): only such
     /// answers, when given as values, are measured before they are sent.
     deep_result_tags: u64,
+    /// The bit of `Ok_` in `deep_result_tags` (set too when there is no such tag).
+    deep_ok: bool,
 }
 
 impl FunctionEntry {
     /// Whether an answer tagged `tag` can nest deeper than a message may; a tag the
     /// schema does not name (sent unvalidated, under `@unsafe_`) can.
+    #[inline]
     pub(crate) fn answer_can_nest_too_deep(&self, tag: &str) -> bool {
-        let position = self.result.position(tag);
-        position.is_none_or(|i| i >= 64 || self.deep_result_tags >> i & 1 == 1)
+        // Most answers are `Ok_`: known without looking the tag up.
+        if tag == "Ok_" {
+            return self.deep_ok;
+        }
+        tag_bit(self.deep_result_tags, self.result.position(tag))
     }
+}
+
+/// The bit of the tag at `position` in `bits`: set for a tag the schema does not name
+/// and past the 64th.
+fn tag_bit(bits: u64, position: Option<usize>) -> bool {
+    position.is_none_or(|i| i >= 64 || bits >> i & 1 == 1)
 }
 
 /// Header name → type, for one direction (looked up for every header of every message).
@@ -249,15 +261,20 @@ impl Compiled {
             .functions
             .iter()
             .enumerate()
-            .map(|(index, f)| FunctionEntry {
-                name: f.name.clone(),
-                args: FieldSet::new(&f.args, &encoding),
-                result: TagSet::new("->".to_string(), &f.result.tags, &encoding),
-                requires_auth: schema.requires_auth(f),
-                possible_select: OnceLock::new(),
-                result_holds_bytes: bytes
-                    .fields(f.result.tags.values().flat_map(|tag| tag.fields.values())),
-                deep_result_tags: depths.result_tags_past_limit(schema, index),
+            .map(|(index, f)| {
+                let deep_result_tags = depths.result_tags_past_limit(schema, index);
+                let ok = f.result.tags.get_index_of("Ok_");
+                FunctionEntry {
+                    name: f.name.clone(),
+                    args: FieldSet::new(&f.args, &encoding),
+                    result: TagSet::new("->".to_string(), &f.result.tags, &encoding),
+                    requires_auth: schema.requires_auth(f),
+                    possible_select: OnceLock::new(),
+                    result_holds_bytes: bytes
+                        .fields(f.result.tags.values().flat_map(|tag| tag.fields.values())),
+                    deep_result_tags,
+                    deep_ok: tag_bit(deep_result_tags, ok),
+                }
             })
             .collect();
         let function_ids = schema

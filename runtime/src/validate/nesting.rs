@@ -1,8 +1,8 @@
 //! How deep a message may nest. `serde_json` reads at most [`JSON_NESTING_LIMIT`] lists
 //! and maps on a path from a message's root, and the MessagePack reader keeps to the
 //! same number, so an answer nested deeper reaches no client: the server answers
-//! `ErrorUnknown_` instead. Whether a function's answers can nest that deep at all is
-//! worked out from the schema once, so the answers of most functions are never measured.
+//! `ErrorUnknown_` instead. Whether answers with a function's result tag can nest that
+//! deep at all is worked out from the schema once, so most answers are never measured.
 
 use serde_json::{Map, Value};
 use telepact_schema::{Field, Schema, TypeExpr, TypeKind};

@@ -55,21 +55,18 @@ pub(super) trait Format {
     const COUNTED: bool;
 }
 
-/// Writes `value`, which must be what `expect` says and open at most `levels` lists and
-/// maps on any path, through `format`; the result's tag when the value named it as a
-/// variant.
+/// Writes `value`, which must be what `expect` says, through `format`; the result's
+/// tag when the value named it as a variant.
 pub(super) fn write_checked<T: Serialize + ?Sized, F: Format>(
     value: &T,
     compiled: &Compiled,
     expect: Expect<'_>,
-    levels: u16,
     format: F,
 ) -> Result<Option<&'static str>, NotWritten> {
     let mut answer = Answer {
         format,
         compiled,
         tag: None,
-        levels_left: levels,
     };
     let root = Value {
         answer: &mut answer,
@@ -88,42 +85,6 @@ struct Answer<'c, F> {
     compiled: &'c Compiled,
     /// The result's tag, when the value named it as a variant.
     tag: Option<&'static str>,
-    /// How many more lists and maps may be opened inside the one being written.
-    levels_left: u16,
-}
-
-/// Opening and closing lists and maps, counted: a value nested deeper than a reader
-/// takes is left to the value path, which says why it cannot be sent.
-impl<F: Format> Answer<'_, F> {
-    #[inline]
-    fn descend(&mut self) -> Result<(), F::Error> {
-        self.levels_left = self.levels_left.checked_sub(1).ok_or_else(not_written)?;
-        Ok(())
-    }
-
-    #[inline]
-    fn open_list(&mut self, len: Option<usize>) -> Result<(), F::Error> {
-        self.descend()?;
-        self.format.open_list(len)
-    }
-
-    #[inline]
-    fn open_map(&mut self, len: Option<usize>) -> Result<(), F::Error> {
-        self.descend()?;
-        self.format.open_map(len)
-    }
-
-    #[inline]
-    fn close_list(&mut self) -> Result<(), F::Error> {
-        self.levels_left += 1;
-        self.format.close_list()
-    }
-
-    #[inline]
-    fn close_map(&mut self) -> Result<(), F::Error> {
-        self.levels_left += 1;
-        self.format.close_map()
-    }
 }
 
 #[inline(always)]
@@ -150,7 +111,7 @@ impl<'w, 'c, F: Format> Value<'w, 'c, F> {
         len: Option<usize>,
         variant: bool,
     ) -> Result<Items<'w, 'c, F>, F::Error> {
-        self.answer.open_list(len)?;
+        self.answer.format.open_list(len)?;
         Ok(Items {
             answer: self.answer,
             item,
@@ -294,14 +255,15 @@ impl<'w, 'c, F: Format> Serializer for Value<'w, 'c, F> {
         if self.root && tag.is_some() {
             self.answer.tag = tag;
         }
-        self.answer.open_map(Some(1))?;
-        self.answer.format.key(true, variant)?;
+        let format = &mut self.answer.format;
+        format.open_map(Some(1))?;
+        format.key(true, variant)?;
         value.serialize(Value {
             answer: &mut *self.answer,
             expect: payload,
             root: false,
         })?;
-        self.answer.close_map()
+        self.answer.format.close_map()
     }
 
     #[inline]
@@ -333,14 +295,15 @@ impl<'w, 'c, F: Format> Serializer for Value<'w, 'c, F> {
         len: usize,
     ) -> Result<Items<'w, 'c, F>, F::Error> {
         pass(self.expect.any())?;
-        self.answer.open_map(Some(1))?;
-        self.answer.format.key(true, variant)?;
+        let format = &mut self.answer.format;
+        format.open_map(Some(1))?;
+        format.key(true, variant)?;
         self.items(Expect::Any, Some(len), true)
     }
 
     fn serialize_map(self, len: Option<usize>) -> Result<Entries<'w, 'c, F>, F::Error> {
         let keys = map_keys(self.expect, self.answer.compiled).ok_or_else(not_written)?;
-        self.answer.open_map(len)?;
+        self.answer.format.open_map(len)?;
         Ok(Entries {
             answer: self.answer,
             keys,
@@ -360,7 +323,7 @@ impl<'w, 'c, F: Format> Serializer for Value<'w, 'c, F> {
             .expect
             .fields(self.answer.compiled)
             .ok_or_else(not_written)?;
-        self.answer.open_map(Some(len))?;
+        self.answer.format.open_map(Some(len))?;
         Ok(Fields {
             answer: self.answer,
             fields: FieldCheck::new(fields),
@@ -418,9 +381,9 @@ macro_rules! checked_items {
             #[inline]
             fn end(self) -> Result<(), F::Error> {
                 counted::<F>(self.announced, self.written)?;
-                self.answer.close_list()?;
+                self.answer.format.close_list()?;
                 if self.variant {
-                    self.answer.close_map()?;
+                    self.answer.format.close_map()?;
                 }
                 Ok(())
             }
@@ -471,7 +434,7 @@ impl<F: Format> SerializeMap for Entries<'_, '_, F> {
     fn end(self) -> Result<(), F::Error> {
         pass(self.keys.complete())?;
         counted::<F>(self.announced, self.written)?;
-        self.answer.close_map()
+        self.answer.format.close_map()
     }
 }
 
@@ -510,6 +473,6 @@ impl<F: Format> SerializeStruct for Fields<'_, '_, F> {
     fn end(self) -> Result<(), F::Error> {
         pass(self.fields.complete())?;
         counted::<F>(Some(self.announced), self.written)?;
-        self.answer.close_map()
+        self.answer.format.close_map()
     }
 }

@@ -18,10 +18,9 @@ pub(super) fn write_json<T: Serialize + ?Sized>(
     value: &T,
     compiled: &Compiled,
     expect: Expect<'_>,
-    levels: u16,
     out: &mut Vec<u8>,
 ) -> Result<Option<&'static str>, NotWritten> {
-    write_checked(value, compiled, expect, levels, Json { out })
+    write_checked(value, compiled, expect, Json { out })
 }
 
 struct Json<'o> {

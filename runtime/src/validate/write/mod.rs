@@ -18,7 +18,6 @@ use telepact_schema::TypeKind;
 use super::compiled::{Compiled, TagSet};
 pub(crate) use super::expect::Expect;
 use super::keys::{FieldCheck, MapKeys, Seen};
-use super::nesting::BODY_LEVELS;
 pub(crate) use key_text::KeyText;
 
 #[cfg(test)]
@@ -36,29 +35,27 @@ pub(super) mod tests;
 pub(crate) struct NotWritten;
 
 /// Writes `value`, a function's result (`{"Ok_": {..}}`), as JSON at the end of `out`,
-/// checked against `result` and against the nesting a reader takes of a message's body.
-/// Returns the result tag when the value gave it as a variant name. On [`NotWritten`],
-/// `out` is as it was.
+/// checked against `result`. Returns the result tag when the value gave it as a variant
+/// name. On [`NotWritten`], `out` is as it was.
 pub(crate) fn write_result<T: Serialize + ?Sized>(
     value: &T,
     compiled: &Compiled,
     result: &TagSet,
     out: &mut Vec<u8>,
 ) -> Result<Option<&'static str>, NotWritten> {
-    write_value(value, compiled, Expect::Tags(result), BODY_LEVELS, out)
+    write_value(value, compiled, Expect::Tags(result), out)
 }
 
-/// Writes `value`, which must be what `expect` says and open at most `levels` lists and
-/// maps on any path, as JSON at the end of `out`; see [`write_result`].
+/// Writes `value`, which must be what `expect` says, as JSON at the end of `out`; see
+/// [`write_result`].
 pub(crate) fn write_value<T: Serialize + ?Sized>(
     value: &T,
     compiled: &Compiled,
     expect: Expect<'_>,
-    levels: u16,
     out: &mut Vec<u8>,
 ) -> Result<Option<&'static str>, NotWritten> {
     let start = out.len();
-    let written = json::write_json(value, compiled, expect, levels, out);
+    let written = json::write_json(value, compiled, expect, out);
     if written.is_err() {
         out.truncate(start);
     }

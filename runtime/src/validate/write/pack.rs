@@ -10,7 +10,6 @@ use super::checked::{Format, write_checked};
 use super::{Expect, NotWritten, not_written};
 use crate::binary::{BinaryEncoding, PackError, PackSerializer};
 use crate::validate::compiled::{Compiled, FieldSet, TagSet};
-use crate::validate::nesting::BODY_LEVELS;
 
 /// Writes `value`, a function's `Ok_` result, as the MessagePack body of a binary answer
 /// at the end of `out`: the bytes the binary encoder writes for its JSON values, keys
@@ -30,7 +29,7 @@ pub(crate) fn write_result_binary<T: Serialize + ?Sized>(
         encoding,
         own_ids: compiled.binary_checksum == encoding.checksum(),
     };
-    let written = write_checked(value, compiled, Expect::Tags(result), BODY_LEVELS, pack);
+    let written = write_checked(value, compiled, Expect::Tags(result), pack);
     if written.is_err() {
         out.truncate(start);
     }

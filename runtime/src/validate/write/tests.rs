@@ -587,7 +587,7 @@ fn every_form_under_any_is_written_as_serde_json_writes_its_value() {
     let all = every_form();
     let compiled = compiled();
     let mut out = b"prefix".to_vec();
-    write_value(&all, &compiled, Expect::Any, u16::MAX, &mut out).expect("written");
+    write_value(&all, &compiled, Expect::Any, &mut out).expect("written");
     let values = serde_json::to_value(&all).expect("converts");
     assert_eq!(
         String::from_utf8_lossy(&out[6..]),
