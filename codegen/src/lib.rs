@@ -39,7 +39,7 @@
 //! glue as `rt` (`use ::telepact::typed::__codegen as rt;`).
 //!
 //! Every item derives `Debug`, `Clone` and `PartialEq`; `Eq` unless a `number` is
-//! inside, `Hash` unless a `number`, `any`, map or selection is inside, and `Default`
+//! inside, `Hash` unless a `number`, map or selection is inside, and `Default`
 //! for structs whose fields all have one (a type mapped with [`Builder::extern_path`]
 //! has those its user declares). Every item implements serde's `Serialize` and
 //! `Deserialize`, written out over a few runtime helpers rather than derived: they read

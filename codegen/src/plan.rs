@@ -39,7 +39,7 @@ pub(crate) struct Item {
     pub derive_default: bool,
     /// No `number` inside, so `Eq` holds.
     pub derive_eq: bool,
-    /// `Eq`, and no `any`, map or selection inside, so `Hash` can be derived.
+    /// `Eq`, and no map or selection inside, so `Hash` can be derived.
     pub derive_hash: bool,
     /// Comes from the standard definitions rather than the user's schema.
     pub standard: bool,

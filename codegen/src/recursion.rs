@@ -138,7 +138,7 @@ fn default_needs(plan: &Plan, ty: &TypeExpr) -> DefaultNeeds {
 struct TraitNeeds {
     /// A `number` inside: `f64` is not `Eq`.
     no_eq: bool,
-    /// A JSON value, map or selection inside: `Eq` but not `Hash`.
+    /// A map or selection inside (`IndexMap`s): `Eq` but not `Hash`.
     no_hash: bool,
     /// Held items, and whether each is held inside a map (where only its `Eq` counts).
     held: Vec<(ItemId, bool)>,
@@ -152,10 +152,10 @@ impl TraitNeeds {
                 self.no_eq = true;
                 self.no_hash = true;
             }
-            // JSON values and maps (`IndexMap`) are `Eq` but not `Hash`.
-            TypeKind::Any | TypeKind::Select | TypeKind::MockCall | TypeKind::MockStub => {
-                self.no_hash = true;
-            }
+            // JSON values are `Eq` and `Hash` (`serde_json` 1.0.118 and later).
+            TypeKind::Any | TypeKind::MockCall | TypeKind::MockStub => {}
+            // Maps (`IndexMap`) are `Eq` but not `Hash`.
+            TypeKind::Select => self.no_hash = true,
             TypeKind::Object(inner) => {
                 self.no_hash = true;
                 self.of_type(plan, inner, true);

@@ -121,7 +121,7 @@ fn cannot_derive(item: &Item, name: &str) -> Option<&'static str> {
              without `Eq`",
         ),
         "Hash" => Some(
-            "it holds a `number`, `any`, a map or a selection, or a mapped type declared \
+            "it holds a `number`, a map or a selection, or a mapped type declared \
              without `Hash`; the generator derives `Hash` wherever it can",
         ),
         "Default" if matches!(item.shape, Shape::Enum(_)) => {

@@ -19,6 +19,7 @@ pub mod features {
     include!("features.parts/SCHEMA_JSON.rs");
     include!("features.parts/schema.rs");
     include!("features.parts/Collections.rs");
+    include!("features.parts/Envelope.rs");
     include!("features.parts/Extra.rs");
     include!("features.parts/Keywords.rs");
     include!("features.parts/Links.rs");

@@ -411,7 +411,7 @@ fn types_without_numbers_are_eq_and_those_without_json_values_hash() {
     assert!(seen.insert(password("ana").auth));
     assert!(!seen.insert(password("ana").auth));
     assert!(seen.insert(Some(Auth::Password(AuthPassword::default()))));
-    // Results carry validation failures, whose paths are JSON values: `Eq`, not `Hash`.
+    // Results carry validation failures, whose reasons hold maps: `Eq`, not `Hash`.
     fn assert_eq_impl<T: Eq>() {}
     assert_eq_impl::<MyShiftOutput>();
     assert_eq_impl::<RequestHeaders>();

@@ -78,6 +78,19 @@ fn collections_and_nested_collections() {
 }
 
 #[test]
+fn json_values_compare_and_hash() {
+    let envelope = || -> Envelope {
+        round_trip(json!({"kind": "k", "payload": {"a": [1, 2.5, null]}, "parts": [null, "x"]}))
+    };
+    let mut seen = std::collections::HashSet::new();
+    assert!(seen.insert(envelope()));
+    assert!(!seen.insert(envelope()));
+    let mut other = envelope();
+    other.payload = json!({"a": [1, 2.5]});
+    assert!(seen.insert(other));
+}
+
+#[test]
 fn map_keys_keep_their_order() {
     let typed: Collections = round_trip(json!({
         "list": [], "nullableItems": [], "map": {"z": 1.5, "a": 2.5, "m": 0.5},

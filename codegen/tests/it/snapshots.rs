@@ -213,7 +213,7 @@ fn a_derive_the_type_has_is_left_out_and_one_it_cannot_have_is_refused() {
     assert_eq!(
         generate("struct.Point", "#[derive(Hash)]").unwrap_err(),
         "invalid option type_attribute(\"struct.Point\", ..): `struct.Point` (`Point`) cannot \
-         derive `Hash`: it holds a `number`, `any`, a map or a selection, or a mapped type \
+         derive `Hash`: it holds a `number`, a map or a selection, or a mapped type \
          declared without `Hash`; the generator derives `Hash` wherever it can"
     );
     // A selector that takes in other types: left out of those that cannot have it.

@@ -74,6 +74,7 @@ macro_rules! generated_types {
 
 generated_types! {
     "struct.Collections" => Collections,
+    "struct.Envelope" => Envelope,
     "struct.Extra" => Extra,
     "struct.Keywords" => Keywords,
     "struct.Links" => Links,

@@ -170,6 +170,16 @@ pub const SCHEMA_JSON: &str = r#"[
     }
   },
   {
+    "///": "JSON of any shape with its kind, compared and hashed as JSON values.",
+    "struct.Envelope": {
+      "kind": "string",
+      "payload": "any",
+      "parts": [
+        "any?"
+      ]
+    }
+  },
+  {
     "///": [
       " A second document of the same schema, in JSON, whose docs hold what rustc and",
       " clippy refuse in source: a lone carriage return,\r a mark that turns text",
