@@ -14,7 +14,10 @@ pub(crate) fn to_stderr() {
     let spec = std::env::var("RUST_LOG").unwrap_or_default();
     let filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::WARN.into())
-        .parse_lossy(telepact::logging::directives(&spec));
+        .parse_lossy(&spec);
+    let filter = telepact::logging::held_at_debug(&spec)
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, EnvFilter::add_directive);
     let _ = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(crate::colour_on_stderr())

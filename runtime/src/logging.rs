@@ -6,28 +6,24 @@
 /// `Authorization` and `Cookie`.
 pub const WHOLE_MESSAGE_TARGETS: [&str; 2] = ["tungstenite", "async_nats"];
 
-/// `spec`, log directives in `RUST_LOG`'s form (`info,telepact=debug`), with each of
-/// [`WHOLE_MESSAGE_TARGETS`] held at `debug` unless a directive of `spec` names it: a
-/// filter made from the result writes no credential at `trace`, and whoever asks for
-/// one of those targets by name still gets it.
+/// The directives to add to a log filter made from `spec` (directives in `RUST_LOG`'s
+/// form, `info,telepact=debug`): `target=debug` for each of [`WHOLE_MESSAGE_TARGETS`]
+/// that no directive of `spec` names. The filter then writes no credential at `trace`,
+/// and whoever asks for one of those targets by name still gets it. Added to the filter
+/// (`EnvFilter::add_directive`) rather than to `spec`, they leave its default level as
+/// it was.
 ///
 /// ```
-/// let directives = telepact::logging::directives("trace");
-/// assert_eq!(directives, "trace,tungstenite=debug,async_nats=debug");
-/// assert_eq!(telepact::logging::directives("tungstenite=trace"), "tungstenite=trace,async_nats=debug");
+/// let held: Vec<String> = telepact::logging::held_at_debug("trace").collect();
+/// assert_eq!(held, ["tungstenite=debug", "async_nats=debug"]);
+/// let held: Vec<String> = telepact::logging::held_at_debug("tungstenite=trace").collect();
+/// assert_eq!(held, ["async_nats=debug"]);
 /// ```
-pub fn directives(spec: &str) -> String {
-    let mut directives = spec.trim().to_string();
-    for target in WHOLE_MESSAGE_TARGETS {
-        if !spec.split(',').any(|directive| names(directive, target)) {
-            if !directives.is_empty() {
-                directives.push(',');
-            }
-            directives.push_str(target);
-            directives.push_str("=debug");
-        }
-    }
-    directives
+pub fn held_at_debug(spec: &str) -> impl Iterator<Item = String> + '_ {
+    WHOLE_MESSAGE_TARGETS
+        .into_iter()
+        .filter(|target| !spec.split(',').any(|directive| names(directive, target)))
+        .map(|target| format!("{target}=debug"))
 }
 
 /// Whether `directive` (`target[span{field}]=level`, or a bare level) is about `target`
@@ -45,23 +41,24 @@ mod tests {
 
     #[test]
     fn targets_that_log_whole_messages_are_held_at_debug_unless_named() {
-        let held = ",tungstenite=debug,async_nats=debug";
+        let held = |spec| held_at_debug(spec).collect::<Vec<_>>();
         for spec in [
+            "",
             "trace",
             "debug,hyper=warn",
             "tokio_tungstenite=trace",
             "async_natsx=trace",
         ] {
-            assert_eq!(directives(spec), format!("{spec}{held}"));
+            assert_eq!(
+                held(spec),
+                ["tungstenite=debug", "async_nats=debug"],
+                "{spec}"
+            );
         }
-        assert_eq!(directives(""), &held[1..]);
         assert_eq!(
-            directives("trace,tungstenite::protocol=trace"),
-            "trace,tungstenite::protocol=trace,async_nats=debug"
+            held("trace,tungstenite::protocol=trace"),
+            ["async_nats=debug"]
         );
-        assert_eq!(
-            directives("async_nats[call]=trace, tungstenite=info"),
-            "async_nats[call]=trace, tungstenite=info"
-        );
+        assert!(held("async_nats[call]=trace, tungstenite=info").is_empty());
     }
 }

@@ -85,9 +85,12 @@ async fn main() -> ExitCode {
 /// directive that does not parse is named on stderr and left out.
 fn log_filter() -> EnvFilter {
     let spec = std::env::var("RUST_LOG").unwrap_or_default();
-    EnvFilter::builder()
+    let filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy(telepact::logging::directives(&spec))
+        .parse_lossy(&spec);
+    telepact::logging::held_at_debug(&spec)
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, EnvFilter::add_directive)
 }
 
 fn hash_password() -> Result<(), Box<dyn std::error::Error>> {

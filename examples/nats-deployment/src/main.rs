@@ -111,9 +111,12 @@ async fn main() -> ExitCode {
 /// left out.
 fn log_filter() -> EnvFilter {
     let spec = std::env::var("RUST_LOG").unwrap_or_default();
-    EnvFilter::builder()
+    let filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy(telepact::logging::directives(&spec))
+        .parse_lossy(&spec);
+    telepact::logging::held_at_debug(&spec)
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, EnvFilter::add_directive)
 }
 
 /// `--subject`, refused at once when NATS would refuse it (empty, with whitespace or an
