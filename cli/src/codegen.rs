@@ -1,6 +1,7 @@
 //! `telepact codegen`: typed Rust for a schema, into a file or onto stdout.
 
-use std::path::{Path, PathBuf};
+use std::io::Write;
+use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{ArgGroup, Args};
@@ -22,7 +23,8 @@ pub(crate) struct CodegenArgs {
     /// Language target (only "rust")
     #[arg(long, default_value = "rust")]
     lang: String,
-    /// File to write the generated code to; `-` (or `/dev/stdout`) writes it to stdout
+    /// File to write the generated code to; `-` (or `/dev/stdout`) writes it to stdout,
+    /// and another path under /dev or /proc is written as a stream, at its end
     #[arg(long)]
     out: PathBuf,
     /// Write nothing: exit 0 if the --out file holds the code the schema generates, else
@@ -118,11 +120,11 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
         return Err(CliError::Language(args.lang.clone()));
     }
     let builder = configure(args)?;
-    let to_stdout = args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout";
-    if args.check && to_stdout {
-        return Err(CliError::CheckOnStdout);
+    let to_stream = is_stream(&args.out);
+    if args.check && to_stream {
+        return Err(CliError::CheckOnStream);
     }
-    if let Some(dir) = args.schema_dir.as_deref().filter(|_| !to_stdout) {
+    if let Some(dir) = args.schema_dir.as_deref().filter(|_| !to_stream) {
         refuse_output_in(dir, &args.out)?;
     }
     let code = match (&args.schema_dir, &args.schema_http_url, &args.module) {
@@ -139,17 +141,31 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
         }
         (None, None, _) => return Err(CliError::NoSchemaSource),
     };
-    // `/dev/stdout` may lead to a file the shell opened (`>> log`): replacing that file
-    // by rename, as other outputs are, would lose what it held.
     if args.check {
         return Ok(check(&args.out, &code));
     }
-    if to_stdout {
+    if args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout" {
         crate::console::print(&code)?;
+    } else if to_stream {
+        write_stream(&args.out, &code)?;
     } else {
         telepact_codegen::write_if_changed(&args.out, &code)?;
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Writes `code` to the stream `out`, at its end: a file behind a descriptor the shell
+/// opened for appending keeps what it held.
+fn write_stream(out: &Path, code: &str) -> Result<(), CliError> {
+    let cannot = |source| CliError::Write {
+        path: out.to_path_buf(),
+        source,
+    };
+    let mut stream = std::fs::OpenOptions::new()
+        .append(true)
+        .open(out)
+        .map_err(cannot)?;
+    stream.write_all(code.as_bytes()).map_err(cannot)
 }
 
 /// `--check`'s verdict: success when `out` holds `code`, else exit 1 and why.
@@ -168,24 +184,61 @@ fn check(out: &Path, code: &str) -> ExitCode {
     ExitCode::FAILURE
 }
 
-/// Refuses an output file in the schema directory `dir` (however either is written):
-/// it would replace a schema file, or sit beside the schemas and fail the next load.
+/// Refuses an output file in the schema directory `dir` or below it (however either is
+/// written, and wherever a link leads): it would replace a schema file, or sit among the
+/// schemas and fail the next load.
 fn refuse_output_in(dir: &Path, out: &Path) -> Result<(), CliError> {
-    let folder = match out.parent() {
-        Some(parent) if !parent.as_os_str().is_empty() => parent,
-        _ => Path::new("."),
+    // A schema directory that cannot be read is reported by the load that follows.
+    let (Ok(dir_found), Some(written)) = (dir.canonicalize(), where_written(out)) else {
+        return Ok(());
     };
-    // A folder that does not exist yet is not the schema directory; a schema directory
-    // that cannot be read is reported by the load that follows.
-    let same = match (folder.canonicalize(), dir.canonicalize()) {
-        (Ok(folder), Ok(dir)) => folder == dir,
-        _ => false,
-    };
-    match same {
+    match written.starts_with(&dir_found) {
         true => Err(CliError::OutInSchemaDir {
             out: out.to_path_buf(),
             dir: dir.to_path_buf(),
         }),
         false => Ok(()),
     }
+}
+
+/// The file `out` names, links followed: the file itself when it exists, else its
+/// nearest existing folder with the rest of the path, which holds no link yet.
+fn where_written(out: &Path) -> Option<PathBuf> {
+    let mut existing = if out.is_absolute() {
+        PathBuf::new()
+    } else {
+        PathBuf::from(".")
+    };
+    let mut rest = Vec::new();
+    for (index, component) in out.components().enumerate() {
+        let next = existing.join(component);
+        if rest.is_empty() && std::fs::symlink_metadata(&next).is_ok() {
+            existing = next;
+        } else {
+            rest.extend(out.components().skip(index));
+            break;
+        }
+    }
+    // A link that leads nowhere is replaced where it stands (`write_if_changed`).
+    let mut written = existing.canonicalize().ok().or_else(|| {
+        let parent = existing.parent()?.canonicalize().ok()?;
+        Some(parent.join(existing.file_name()?))
+    })?;
+    for component in rest {
+        match component {
+            Component::ParentDir => {
+                written.pop();
+            }
+            Component::CurDir => {}
+            other => written.push(other),
+        }
+    }
+    Some(written)
+}
+
+/// Whether `out` names a stream (stdout, a device, a descriptor the shell opened) rather
+/// than a file: written as it is, never replaced by rename, which would lose what a file
+/// behind `/dev/fd/1` held (`>> build.log`).
+fn is_stream(out: &Path) -> bool {
+    out.as_os_str() == "-" || out.starts_with("/dev") || out.starts_with("/proc")
 }

@@ -66,14 +66,14 @@ pub(crate) enum CliError {
     /// The generated code would be written into the schema directory, over a schema file
     /// or beside the schemas, where the loader refuses any other file.
     #[error(
-        "--out {} is in the schema directory {}: write the code outside it",
+        "--out {} would write into the schema directory {}: write the code outside it",
         out.display(),
         dir.display()
     )]
     OutInSchemaDir { out: PathBuf, dir: PathBuf },
-    /// `codegen --check` was given stdout to compare with.
-    #[error("--check compares the code with the --out file, which cannot be stdout")]
-    CheckOnStdout,
+    /// `codegen --check` was given stdout, or another stream, to compare with.
+    #[error("--check compares the code with the --out file, which cannot be stdout or a device")]
+    CheckOnStream,
     /// A language other than Rust was asked for.
     #[error("--lang {0} is not supported: this tool generates Rust only (--lang rust)")]
     Language(String),

@@ -107,12 +107,28 @@ fn an_output_that_cannot_be_written_is_one_error_line() {
 }
 
 #[test]
-fn an_output_in_the_schema_directory_is_refused() {
-    let dir = scratch_dir("codegen-into-schemas");
+fn an_output_in_the_schema_directory_below_it_or_through_a_link_to_it_is_refused() {
+    let scratch = scratch_dir("codegen-into-schemas");
+    let dir = scratch.join("api");
+    std::fs::create_dir(&dir).unwrap();
     let schema = dir.join("bakery.telepact.yaml");
     std::fs::copy(Path::new(BAKERY_API).join("auth.telepact.yaml"), &schema).unwrap();
     let before = std::fs::read(&schema).unwrap();
-    for out in [schema.clone(), dir.join("api.rs")] {
+    let mut outs = vec![
+        schema.clone(),
+        dir.join("api.rs"),
+        dir.join("generated/api.rs"),
+        dir.join("new/../api.rs"),
+    ];
+    #[cfg(unix)]
+    {
+        let links = scratch.join("src");
+        std::fs::create_dir(&links).unwrap();
+        std::os::unix::fs::symlink(&schema, links.join("to-schema.rs")).unwrap();
+        std::os::unix::fs::symlink(&dir, links.join("into")).unwrap();
+        outs.extend([links.join("to-schema.rs"), links.join("into/api.rs")]);
+    }
+    for out in outs {
         let output = telepact(&[
             "codegen",
             "--schema-dir",
@@ -122,7 +138,10 @@ fn an_output_in_the_schema_directory_is_refused() {
         ]);
         assert_fails_with(
             &output,
-            &format!("--out {} is in the schema directory", out.display()),
+            &format!(
+                "--out {} would write into the schema directory",
+                out.display()
+            ),
         );
         assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
     }
@@ -329,4 +348,40 @@ fn dev_stdout_appended_to_a_file_keeps_what_the_file_held() {
     let held = std::fs::read_to_string(&log).unwrap();
     let start: String = held.chars().take(60).collect();
     assert!(held.starts_with("before\n// @generated"), "{start}");
+}
+
+/// A descriptor named as a path (`/dev/fd/1`, `/proc/self/fd/1`, `/dev/stderr`) leads to
+/// the file the shell opened: the code goes at its end, and nothing is replaced.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_descriptor_named_as_a_path_is_written_at_the_end_of_its_file() {
+    for (out, on_stderr) in [
+        ("/dev/fd/1", false),
+        ("/proc/self/fd/1", false),
+        ("/dev/stderr", true),
+    ] {
+        let log = scratch_dir("codegen-descriptor").join("log");
+        std::fs::write(&log, "before\n").unwrap();
+        let appended = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        let mut command = telepact_command();
+        command.args(["codegen", "--schema-dir", BAKERY_API, "--out", out]);
+        match on_stderr {
+            true => command.stderr(appended),
+            false => command.stdout(appended),
+        };
+        let output = command.output().expect("the binary runs");
+        assert!(output.status.success(), "{out}: {}", stderr(&output));
+        let held = std::fs::read_to_string(&log).unwrap();
+        let start: String = held.chars().take(60).collect();
+        assert!(held.starts_with("before\n// @generated"), "{out}: {start}");
+    }
+    let check = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--out",
+        "/dev/fd/1",
+        "--check",
+    ]);
+    assert_fails_with(&check, "--check compares the code with the --out file");
 }
