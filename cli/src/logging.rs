@@ -3,6 +3,7 @@
 //! behind an `ErrorUnknown_`'s case id. `RUST_LOG` sets what is shown (`warn` when it
 //! is unset). The other commands keep stderr to their one error line.
 
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -10,7 +11,12 @@ use tracing_subscriber::filter::LevelFilter;
 /// whole messages at `trace`, WebSocket frames among them, held at `debug` unless
 /// named). Logging is an aid, not the command's work: if a logger were set already, the
 /// command runs on without this one.
-pub(crate) fn to_stderr() {
+///
+/// Lines are written by a thread of their own, and dropped while it is behind: a
+/// harness that reads only stdout for `READY` and leaves stderr undrained, or a stderr
+/// whose reader has gone, never holds up a call. The guard, kept while the server runs,
+/// writes what is queued when it is dropped (waiting a second at most).
+pub(crate) fn to_stderr() -> Option<WorkerGuard> {
     let spec = std::env::var("RUST_LOG").unwrap_or_default();
     let filter = EnvFilter::builder()
         .with_default_directive(LevelFilter::WARN.into())
@@ -18,9 +24,14 @@ pub(crate) fn to_stderr() {
     let filter = telepact::logging::held_at_debug(&spec)
         .filter_map(|directive| directive.parse().ok())
         .fold(filter, EnvFilter::add_directive);
-    let _ = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(true)
+        .thread_name("telepact-log")
+        .finish(std::io::stderr());
+    let installed = tracing_subscriber::fmt()
+        .with_writer(writer)
         .with_ansi(crate::colour_on_stderr())
         .with_env_filter(filter)
         .try_init();
+    installed.is_ok().then_some(guard)
 }

@@ -80,7 +80,7 @@ impl MockArgs {
 
 /// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &MockArgs) -> Outcome {
-    crate::logging::to_stderr();
+    let _log = crate::logging::to_stderr();
     let options = args.options()?;
     let http_options = HttpOptions::default().checked_path(&args.path)?;
     let schema = match (&args.dir, &args.http_url) {

@@ -54,7 +54,7 @@ pub(crate) struct DemoArgs {
 
 /// Serves the calculator until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &DemoArgs) -> Outcome {
-    crate::logging::to_stderr();
+    let _log = crate::logging::to_stderr();
     let http_options = HttpOptions::default().checked_path(&args.path)?;
     let server = builder(args.memory_limit, args.unavailable_rate)
         .build()

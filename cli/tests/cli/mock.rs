@@ -77,11 +77,41 @@ fn exchange(mock: &RunningMock, request_head: &str, body: &str) -> (String, Stri
         "{request_head}\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
         body.len()
     );
+    // A mock that stops answering fails the test rather than holding it.
+    let limit = Some(std::time::Duration::from_secs(10));
+    stream.set_read_timeout(limit).unwrap();
     stream.write_all(request.as_bytes()).unwrap();
     let mut answer = String::new();
     stream.read_to_string(&mut answer).unwrap();
     let (head, body) = answer.split_once("\r\n\r\n").unwrap();
     (head.to_ascii_lowercase(), body.to_string())
+}
+
+/// A harness that reads stdout for `READY` and leaves stderr undrained: once the pipe is
+/// full, log lines are dropped rather than calls held up, and Ctrl-C still stops it. So
+/// is a stderr whose reader has gone.
+#[test]
+fn a_stderr_nobody_reads_holds_up_no_call() {
+    let dir = greeter_dir("mock-undrained-stderr");
+    for reader_gone in [false, true] {
+        let mut command = telepact_command();
+        command
+            .arg("mock")
+            .args(["--dir", path_text(&dir), "--port", "0"])
+            .stderr(Stdio::piped());
+        let mut mock = RunningServer::spawn_logging(command);
+        if reader_gone {
+            // Its reader gone: each line written is a broken pipe.
+            drop(mock.child.stderr.take());
+        }
+        // Each request that is not JSON logs a warning: 2,000 are past a pipe's 64 KiB.
+        for _ in 0..2000 {
+            let (head, body) = exchange(&mock, "POST /api HTTP/1.1", "not json");
+            assert!(head.starts_with("http/1.1 200"), "{head}");
+            assert!(body.contains("ErrorParseFailure_"), "{body}");
+        }
+        assert!(mock.interrupt().success());
+    }
 }
 
 #[test]
