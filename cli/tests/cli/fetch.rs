@@ -3,6 +3,14 @@ use super::*;
 /// Serves the bakery schema over HTTP (no handlers: only `fn.api_` matters) and
 /// returns its URL; the server lives as long as the runtime.
 fn serve_bakery(runtime: &tokio::runtime::Runtime) -> (String, Schema) {
+    serve_bakery_with(runtime, None)
+}
+
+/// [`serve_bakery`], over TLS when `tls` is given.
+fn serve_bakery_with(
+    runtime: &tokio::runtime::Runtime,
+    tls: Option<telepact::http::TlsConfig>,
+) -> (String, Schema) {
     let schema = Schema::from_dir(BAKERY_API).unwrap();
     let server = Server::builder(schema.clone(), FunctionRouter::new())
         .on_auth(|_headers: telepact::Headers| async { Ok(telepact::Authenticated::default()) })
@@ -13,13 +21,59 @@ fn serve_bakery(runtime: &tokio::runtime::Runtime) -> (String, Schema) {
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
         .unwrap();
     let port = listener.local_addr().unwrap().port();
-    runtime.spawn(telepact::http::serve(
+    let (options, scheme) = match tls {
+        Some(tls) => (telepact::http::ServeOptions::default().tls(tls), "https"),
+        None => (telepact::http::ServeOptions::default(), "http"),
+    };
+    runtime.spawn(telepact::http::serve_with(
         listener,
         router,
         std::future::pending(),
+        options,
     ));
-    let url = format!("http://127.0.0.1:{port}{}", telepact::http::DEFAULT_PATH);
+    let url = format!(
+        "{scheme}://127.0.0.1:{port}{}",
+        telepact::http::DEFAULT_PATH
+    );
     (url, schema)
+}
+
+/// A schema is fetched over HTTPS too, its server's certificate checked against the
+/// system's roots (here `SSL_CERT_FILE`, naming the server's own certificate).
+#[test]
+fn fetch_reads_a_schema_served_over_https() {
+    let certified = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    let certificate = certified.cert.pem();
+    let key = certified.signing_key.serialize_pem();
+    let tls = telepact::http::TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (url, served) = serve_bakery_with(&runtime, Some(tls));
+    let scratch = scratch_dir("fetch-https");
+    let roots = scratch.join("roots.pem");
+    std::fs::write(&roots, &certificate).unwrap();
+    let dir = scratch.join("api");
+    let fetch = |roots: &Path| {
+        telepact_command()
+            .args(["fetch", "--http-url", &url, "--output-dir", path_text(&dir)])
+            .env("SSL_CERT_FILE", roots)
+            .output()
+            .expect("the binary runs")
+    };
+    let output = fetch(&roots);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(Schema::from_dir(&dir).unwrap().original, served.original);
+    // A certificate no root vouches for is refused, in one line.
+    let strangers = scratch.join("strangers.pem");
+    let stranger = rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).unwrap();
+    std::fs::write(&strangers, stranger.cert.pem()).unwrap();
+    let refused = fetch(&strangers);
+    assert_fails_with(&refused, &format!("cannot fetch the schema from {url}"));
+    assert!(
+        stderr(&refused).contains("certificate"),
+        "{}",
+        stderr(&refused)
+    );
+    assert_eq!(stderr(&refused).lines().count(), 1, "{}", stderr(&refused));
 }
 
 #[test]
