@@ -140,3 +140,28 @@ fn chains_of_prefix_operators_thousands_long_are_refused_not_a_stack_overflow() 
         "{message}"
     );
 }
+
+/// A schema's name (a directory's, `telepact codegen --module`'s) with a line break in
+/// it stays inside the comments that show it, however it continues.
+#[test]
+fn a_line_break_in_the_schema_name_starts_no_code() {
+    let name = "x\ncompile_error!(\"injected\");\n//";
+    let code = telepact_codegen::configure()
+        .generate(&Schema::from_text(POINT).unwrap(), name)
+        .unwrap();
+    let first = code.lines().next().unwrap();
+    assert!(first.ends_with(r#"schema `x\ncompile_error!(\"injected\");\n//`. Do not edit."#));
+    // No macro call among the items, at any depth of modules.
+    let file = syn::parse_file(&code).unwrap();
+    let mut items: Vec<&syn::Item> = file.items.iter().collect();
+    while let Some(item) = items.pop() {
+        assert!(!matches!(item, syn::Item::Macro(_)), "{code}");
+        if let syn::Item::Mod(syn::ItemMod {
+            content: Some((_, inner)),
+            ..
+        }) = item
+        {
+            items.extend(inner);
+        }
+    }
+}
