@@ -163,6 +163,26 @@ fn failures_on_one_long_line_render_in_proportion() {
     assert!(shown.len() < 100 * 1_000, "{} bytes", shown.len());
 }
 
+/// A name of a megabyte is shown by its first 80 characters, in a message of one short
+/// line, wherever it is quoted.
+#[test]
+fn a_megabyte_name_is_shown_cut_short() {
+    let long = "a".repeat(1 << 20);
+    let schemas = [
+        format!("[{{\"struct.S\": {{\"f\": \"{long}\"}}}}]"),
+        format!("[{{\"struct.S\": {{\"{long}\": \"integr\"}}}}]"),
+        format!("[{{\"struct.{long}\": {{\"f\": \"integr\"}}}}]"),
+    ];
+    for json in schemas {
+        let error = Schema::from_documents([("a.telepact.json", json.as_str())]).expect_err("bad");
+        let shown = error.render(false);
+        let first = shown.lines().next().unwrap_or_default();
+        assert!(first.len() < 300, "{}", &first[..300]);
+        assert!(first.contains("aaaa…`"), "{first}");
+        assert!(shown.len() < 10_000, "{} bytes", shown.len());
+    }
+}
+
 /// Sets of documents with failures on many lines: blank lines, CRLF line ends,
 /// multi-byte characters, collisions far apart and across files, syntax errors at a
 /// text's end.

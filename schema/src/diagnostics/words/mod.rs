@@ -39,7 +39,7 @@ pub(crate) struct Message {
 impl Message {
     fn new(title: String, label: &str, target: Target) -> Message {
         Message {
-            title,
+            title: with_quotes_cut(title),
             label: label.to_string(),
             target,
             help: None,
@@ -49,9 +49,35 @@ impl Message {
     }
 
     fn help(mut self, help: impl Into<Option<String>>) -> Message {
-        self.help = help.into();
+        self.help = help.into().map(with_quotes_cut);
         self
     }
+}
+
+/// The most characters a message shows of one `quoted` name, type or value: the schema
+/// may hold one of megabytes, and a message is one line.
+const QUOTED_CHARS: usize = 80;
+
+/// `text` with each `quoted` part past [`QUOTED_CHARS`] cut to them, and `…`.
+fn with_quotes_cut(text: String) -> String {
+    let too_long =
+        |part: &str| part.len() > QUOTED_CHARS && part.chars().nth(QUOTED_CHARS).is_some();
+    if !text.split('`').skip(1).step_by(2).any(too_long) {
+        return text;
+    }
+    let mut shown = String::new();
+    for (index, part) in text.split('`').enumerate() {
+        if index > 0 {
+            shown.push('`');
+        }
+        if index % 2 == 1 && too_long(part) {
+            shown.extend(part.chars().take(QUOTED_CHARS));
+            shown.push('…');
+        } else {
+            shown.push_str(part);
+        }
+    }
+    shown
 }
 
 /// What a failure's message is built from.
