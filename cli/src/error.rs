@@ -108,23 +108,28 @@ impl CliError {
     }
 }
 
-/// `text` with the password of `url` (`http://user:password@host/`), as it is written
-/// in `url` and as a parsed URL writes it, shown as `***`: an error line may be logged.
+/// `text` with the credentials of `url` shown as `***`: the password of
+/// `http://user:password@host/`, or the whole user part of `http://token@host/` (a token
+/// written as the user name), as `url` writes them, scheme or not, and as a parsed URL
+/// writes them. An error line may be logged.
 fn without_password(text: &str, url: &str) -> String {
-    let written = url
-        .split_once("://")
-        .and_then(|(_, rest)| rest.split('/').next())
-        .and_then(|authority| authority.rsplit_once('@'))
-        .and_then(|(user_info, _)| user_info.split_once(':'))
-        .map(|(_, password)| password.to_string());
-    let parsed = url::Url::parse(url)
-        .ok()
-        .and_then(|url| url.password().map(str::to_string));
+    let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
+    let written = authority.rsplit_once('@').map(|(user_info, _)| user_info);
+    let parsed = url::Url::parse(url).ok();
+    let parsed = parsed.as_ref().map(|url| match url.password() {
+        Some(password) => format!("{}:{password}", url.username()),
+        None => url.username().to_string(),
+    });
     let mut shown = text.to_string();
-    for password in [written, parsed].into_iter().flatten() {
-        if !password.is_empty() {
-            shown = shown.replace(&format!(":{password}@"), ":***@");
-        }
+    for user_info in [written.map(str::to_string), parsed].into_iter().flatten() {
+        let hidden = match user_info.split_once(':') {
+            Some((user, password)) if !password.is_empty() => format!("{user}:***"),
+            Some(_) => continue,
+            None if user_info.is_empty() => continue,
+            None => "***".to_string(),
+        };
+        shown = shown.replace(&format!("{user_info}@"), &format!("{hidden}@"));
     }
     shown
 }
@@ -158,5 +163,13 @@ mod tests {
         let plain = "http://127.0.0.1:9/api";
         assert_eq!(without_password(plain, plain), plain);
         assert_eq!(without_password("a:b@c", "not a url"), "a:b@c");
+        // A token as the user name, and a URL without its scheme.
+        let token = "http://ghp_SECRET@127.0.0.1:1/api";
+        assert_eq!(without_password(token, token), "http://***@127.0.0.1:1/api");
+        let bare = "ada:s3cret@127.0.0.1:1/api";
+        let said = format!("{bare}: builder error for url ({bare})");
+        let shown = without_password(&said, bare);
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(shown.starts_with("ada:***@127.0.0.1:1/api"), "{shown}");
     }
 }
