@@ -9,7 +9,7 @@ use axum::http::uri::PathAndQuery;
 ///
 /// [`HttpOptions::checked_path`]: super::HttpOptions::checked_path
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("`{path}` cannot be served: {why}")]
+#[error("`{}` cannot be served: {why}", shown(.path))]
 pub struct InvalidPath {
     path: String,
     why: &'static str,
@@ -24,6 +24,18 @@ impl InvalidPath {
     /// Why it was refused, in a few words.
     pub fn why(&self) -> &'static str {
         self.why
+    }
+}
+
+/// The most bytes of a request's path (and query) `http` reads.
+const LONGEST_PATH: usize = u16::MAX as usize - 1;
+
+/// The first 100 characters of a refused path, and `…` when it goes on: it may be a
+/// long one.
+fn shown(path: &str) -> String {
+    match path.char_indices().nth(100) {
+        Some((end, _)) => format!("{}…", &path[..end]),
+        None => path.to_string(),
     }
 }
 
@@ -59,6 +71,9 @@ pub(super) fn route_path(path: &str) -> Result<String, InvalidPath> {
     }
     if route.split('/').any(is_dot_segment) {
         return refuse("a client removes `.` and `..` segments from a path before sending it");
+    }
+    if route.len() > LONGEST_PATH {
+        return refuse("a request's path is at most 65,534 bytes long");
     }
     let whole_path = PathAndQuery::from_str(&route)
         .is_ok_and(|read| read.path() == route && read.query().is_none());
@@ -159,6 +174,22 @@ mod tests {
         ] {
             assert!(route_path(path).is_err(), "{path:?} was accepted");
         }
+    }
+
+    #[test]
+    fn a_path_longer_than_a_request_holds_is_refused_as_too_long() {
+        let longest = "a".repeat(LONGEST_PATH - 1);
+        assert!(route_path(&longest).is_ok());
+        let refused = route_path(&format!("{longest}a")).unwrap_err();
+        assert_eq!(
+            refused.why(),
+            "a request's path is at most 65,534 bytes long"
+        );
+        let shown = refused.to_string();
+        assert!(
+            shown.starts_with(&format!("`{}…` cannot be served", "a".repeat(100))),
+            "{shown}"
+        );
     }
 
     #[test]
