@@ -142,7 +142,7 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
         (None, None, _) => return Err(CliError::NoSchemaSource),
     };
     if args.check {
-        return Ok(check(&args.out, &code));
+        return check(&args.out, &code);
     }
     if args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout" {
         crate::console::print(&code)?;
@@ -168,20 +168,25 @@ fn write_stream(out: &Path, code: &str) -> Result<(), CliError> {
     stream.write_all(code.as_bytes()).map_err(cannot)
 }
 
-/// `--check`'s verdict: success when `out` holds `code`, else exit 1 and why.
-fn check(out: &Path, code: &str) -> ExitCode {
+/// `--check`'s verdict: success when `out` holds `code`, else exit 1 and why; a file
+/// that cannot be read is an error (exit 2), not a verdict.
+fn check(out: &Path, code: &str) -> Outcome {
     if telepact_codegen::file_holds(out, code) {
-        return ExitCode::SUCCESS;
+        return Ok(ExitCode::SUCCESS);
     }
-    let why = match out.try_exists() {
-        Ok(true) => "does not hold the code the schema generates",
-        _ => "does not exist",
+    let why = match std::fs::File::open(out) {
+        Ok(_) => "does not hold the code the schema generates",
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => "does not exist",
+        Err(source) => {
+            let path = out.to_path_buf();
+            return Err(CliError::Read { path, source });
+        }
     };
     crate::console::print_error_line(&format!(
         "{} {why}: run the command without --check to write it",
         out.display()
     ));
-    ExitCode::FAILURE
+    Ok(ExitCode::FAILURE)
 }
 
 /// Refuses an output file in the schema directory `dir` or below it (however either is

@@ -19,6 +19,13 @@ pub(crate) enum CliError {
     /// The server answered `fn.api_` with something other than its schema.
     #[error("{url} did not serve its schema; it answered {answer}")]
     NoSchema { url: String, answer: String },
+    /// A file could not be read (`codegen --check`'s `--out`).
+    #[error("cannot read {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
     /// An output file or directory could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

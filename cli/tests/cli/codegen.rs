@@ -82,6 +82,21 @@ fn check_tells_whether_the_file_is_current_and_writes_nothing() {
         "--check",
     ]);
     assert_fails_with(&on_stdout, "--check compares the code with the --out file");
+
+    // A file that cannot be read is an error, not a verdict.
+    let through_a_file = out.join("api.rs");
+    let unreadable = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--out",
+        path_text(&through_a_file),
+        "--check",
+    ]);
+    assert_fails_with(
+        &unreadable,
+        &format!("cannot read {}: ", through_a_file.display()),
+    );
 }
 
 #[test]
