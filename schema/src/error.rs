@@ -180,10 +180,23 @@ impl SchemaFailure {
     /// The file path when the document was read from a directory, else its name.
     pub(crate) fn shown_name(&self) -> String {
         match &self.file {
-            Some(file) => file.display().to_string(),
-            None => self.document.clone(),
+            Some(file) => visible(&file.display().to_string()),
+            None => visible(&self.document),
         }
     }
+}
+
+/// `name` (a file's) with each control character shown as its picture (`␛` for ESC) or
+/// escaped: a file may be named so as to move a terminal's cursor or set its title.
+pub(crate) fn visible(name: &str) -> String {
+    name.chars()
+        .map(|c| match c {
+            '\0'..='\u{1f}' => char::from_u32(0x2400 + c as u32).unwrap_or(c).to_string(),
+            '\u{7f}' => '\u{2421}'.to_string(),
+            c if c.is_control() => c.escape_unicode().to_string(),
+            c => c.to_string(),
+        })
+        .collect()
 }
 
 /// The protocol's name for the JSON type of `value` (`Null`, `Boolean`, `Number`,

@@ -277,6 +277,7 @@ fn first_definition<'a>(failure: &SchemaFailure, texts: &'a Texts<'a>) -> Option
             .to_string(),
         None => document.to_string(),
     };
+    let path = crate::error::visible(&path);
     Some(Mark {
         path,
         location,

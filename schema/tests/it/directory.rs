@@ -146,3 +146,20 @@ fn a_schema_name_on_a_device_or_a_pipe_is_refused_unread() {
     let error = Schema::from_dir(&dir).expect_err("a pipe");
     assert!(error.to_string().ends_with("not a regular file"), "{error}");
 }
+
+/// A file named to move a terminal's cursor or set its title is shown with its control
+/// characters as pictures, never written to the terminal as they are.
+#[cfg(unix)]
+#[test]
+fn control_characters_in_a_file_name_are_shown_as_pictures() {
+    let dir = scratch("control-characters");
+    write(
+        &dir,
+        "b\u{1b}]0;owned\u{7}.telepact.yaml",
+        "- struct.S:\n    f: integr\n",
+    );
+    let error = Schema::from_dir(&dir).expect_err("an unknown type");
+    let shown = error.render(false);
+    assert!(!shown.contains(['\u{1b}', '\u{7}']), "{shown:?}");
+    assert!(shown.contains("b␛]0;owned␇.telepact.yaml:2:8"), "{shown}");
+}
