@@ -50,9 +50,53 @@ pub(crate) async fn run(args: &FetchArgs) -> Outcome {
     // What is written must load: a server that serves a broken schema is reported here,
     // under the name of the file it would have been.
     Schema::from_documents([(FILE_NAME, text.as_str())])?;
-    // A new file replaces the old one whole, or not at all.
+    // A new file replaces the old one whole, or not at all. Ctrl-C (or SIGTERM) while it
+    // is written would leave its temporary file among the schemas, where the next load
+    // refuses it: the signal waits for the write, and then ends the command.
+    let mut held = HeldSignals::new();
     telepact_codegen::write_if_changed(&args.output_dir.join(FILE_NAME), &text)?;
-    Ok(ExitCode::SUCCESS)
+    match held.came() {
+        true => Ok(ExitCode::from(130)),
+        false => Ok(ExitCode::SUCCESS),
+    }
+}
+
+/// Ctrl-C and SIGTERM, caught from when it is made: neither ends the process until
+/// asked whether one came.
+struct HeldSignals {
+    #[cfg(unix)]
+    signals: Vec<tokio::signal::unix::Signal>,
+}
+
+impl HeldSignals {
+    fn new() -> HeldSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let kinds = [SignalKind::interrupt(), SignalKind::terminate()];
+            let signals = kinds
+                .into_iter()
+                .filter_map(|kind| signal(kind).ok())
+                .collect();
+            HeldSignals { signals }
+        }
+        #[cfg(not(unix))]
+        HeldSignals {}
+    }
+
+    /// Whether a signal came since [`new`](Self::new).
+    fn came(&mut self) -> bool {
+        #[cfg(unix)]
+        {
+            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+            let signals = &mut self.signals;
+            signals
+                .iter_mut()
+                .any(|signal| signal.poll_recv(&mut context).is_ready())
+        }
+        #[cfg(not(unix))]
+        false
+    }
 }
 
 /// The definitions the server at `url` serves from `fn.api_` (with the standard ones
@@ -113,4 +157,30 @@ pub(crate) fn schema_text(api: &[Value]) -> String {
     let mut text = serde_json::to_string_pretty(api).unwrap_or_else(|_| "[]".into());
     text.push('\n');
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// SIGTERM while held does not end the process, and is told afterwards.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn a_signal_that_comes_while_held_is_told_afterwards() {
+        let mut held = HeldSignals::new();
+        assert!(!held.came());
+        let pid = std::process::id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        assert!(sent.is_ok_and(|status| status.success()));
+        // Delivered to the runtime's driver, which needs a turn.
+        for _ in 0..500 {
+            if held.came() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the signal was never told");
+    }
 }
