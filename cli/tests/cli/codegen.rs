@@ -24,16 +24,17 @@ fn writes_rust_to_a_file_or_stdout() {
 #[test]
 fn check_tells_whether_the_file_is_current_and_writes_nothing() {
     let out = scratch_dir("codegen-check").join("api.rs");
-    let check = || {
+    let check_of = |out: &Path| {
         telepact(&[
             "codegen",
             "--schema-dir",
             BAKERY_API,
             "--out",
-            path_text(&out),
+            path_text(out),
             "--check",
         ])
     };
+    let check = || check_of(&out);
     let missing = check();
     assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
     assert!(
@@ -85,14 +86,7 @@ fn check_tells_whether_the_file_is_current_and_writes_nothing() {
 
     // A file that cannot be read is an error, not a verdict.
     let through_a_file = out.join("api.rs");
-    let unreadable = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--out",
-        path_text(&through_a_file),
-        "--check",
-    ]);
+    let unreadable = check_of(&through_a_file);
     assert_fails_with(
         &unreadable,
         &format!("cannot read {}: ", through_a_file.display()),
