@@ -3,6 +3,7 @@
 //! the server's own validator, so a value it accepts is one the server accepts.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 use serde_json::Value;
@@ -35,15 +36,20 @@ enum Target {
 }
 
 impl ValueValidator {
-    /// Compiles `schema` for validation.
-    pub fn new(schema: &Schema) -> Self {
+    /// Compiles `schema` for validation, keeping it (as [`MockServer::new`] and
+    /// [`Server::builder`] do): pass a clone where the schema is used afterwards.
+    ///
+    /// [`MockServer::new`]: crate::mock::MockServer::new
+    /// [`Server::builder`]: crate::Server::builder
+    pub fn new(schema: impl Into<Arc<Schema>>) -> Self {
+        let schema = schema.into();
         let names = schema
             .names
             .iter()
             .map(|(name, target)| (name.clone(), *target))
             .collect();
         ValueValidator {
-            compiled: Compiled::new(schema),
+            compiled: Compiled::shared(&schema),
             names,
         }
     }
@@ -147,7 +153,7 @@ pub fn validate_value(
     type_name: &str,
     value: &Value,
 ) -> Result<Vec<ValidationFailure>, UnknownType> {
-    ValueValidator::new(schema).validate(type_name, value)
+    ValueValidator::new(schema.clone()).validate(type_name, value)
 }
 
 #[cfg(test)]
@@ -164,7 +170,7 @@ mod tests {
 
     fn validator() -> ValueValidator {
         let schema = Schema::from_text(SCHEMA).expect("a valid schema");
-        ValueValidator::new(&schema)
+        ValueValidator::new(schema)
     }
 
     fn reasons(type_name: &str, value: Value) -> Vec<(Vec<Value>, Reason)> {

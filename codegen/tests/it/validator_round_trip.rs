@@ -39,7 +39,7 @@ fn schema() -> &'static Schema {
 
 fn validator() -> &'static ValueValidator {
     static VALIDATOR: OnceLock<ValueValidator> = OnceLock::new();
-    VALIDATOR.get_or_init(|| ValueValidator::new(schema()))
+    VALIDATOR.get_or_init(|| ValueValidator::new(schema().clone()))
 }
 
 /// Reads `wire` as a `T` and writes it back, as values and as the server writes a typed

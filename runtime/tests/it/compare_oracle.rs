@@ -348,7 +348,7 @@ proptest! {
         if !compare(&old_schema, &new_schema).is_empty() {
             return Ok(());
         }
-        let (old_check, new_check) = (ValueValidator::new(&old_schema), ValueValidator::new(&new_schema));
+        let (old_check, new_check) = (ValueValidator::new(old_schema.clone()), ValueValidator::new(new_schema.clone()));
         for request in samples(&old_schema, &struct_type(&old_schema, "struct.In")) {
             let failures = new_check.validate("struct.In", &request).expect("a known type");
             prop_assert!(
@@ -382,7 +382,7 @@ fn the_oracle_catches_what_compare_reports() {
     let new = Schema::from_text(new_text).expect("loads");
     assert!(!compare(&old, &new).is_empty());
     let request = json!({"a": 1});
-    let failures = ValueValidator::new(&new)
+    let failures = ValueValidator::new(new.clone())
         .validate("struct.In", &request)
         .expect("known");
     assert!(!failures.is_empty());

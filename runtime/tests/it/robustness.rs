@@ -248,7 +248,7 @@ fn api_examples(server: &Server, rt: &tokio::runtime::Runtime, headers: &str) ->
 
 /// Every `example` of a struct or union definition is a valid value of it.
 fn assert_examples_validate(schema: &Schema, answer: &Value) {
-    let validator = telepact::ValueValidator::new(schema);
+    let validator = telepact::ValueValidator::new(schema.clone());
     let definitions = answer.pointer("/1/Ok_/api").and_then(Value::as_array);
     for definition in definitions.into_iter().flatten() {
         let Some(map) = definition.as_object() else {
@@ -499,7 +499,7 @@ proptest! {
         let Ok(schema) = Schema::mock_from_documents([("auto_", text.as_str())]) else {
             return Ok(());
         };
-        let validator = telepact::ValueValidator::new(&schema);
+        let validator = telepact::ValueValidator::new(schema.clone());
         let prepared = PreparedSchema::new(&schema);
         let mut random = RandomGenerator::new(min, max);
         random.set_seed(i64::from(seed));

@@ -91,7 +91,7 @@ impl Servers {
         let answer = Answer::default();
         Servers {
             schema: load(),
-            validator: ValueValidator::new(&load()),
+            validator: ValueValidator::new(load()),
             typed: server(load(), Arc::clone(&answer), true),
             values: server(load(), Arc::clone(&answer), false),
             answer,
