@@ -197,13 +197,13 @@ fn refuse_output_in(dir: &Path, out: &Path) -> Result<(), CliError> {
     let (Ok(dir_found), Some(written)) = (dir.canonicalize(), where_written(out)) else {
         return Ok(());
     };
-    match written.starts_with(&dir_found) {
-        true => Err(CliError::OutInSchemaDir {
-            out: out.to_path_buf(),
-            dir: dir.to_path_buf(),
-        }),
-        false => Ok(()),
+    if !written.starts_with(&dir_found) {
+        return Ok(());
     }
+    Err(CliError::OutInSchemaDir {
+        out: out.to_path_buf(),
+        dir: dir.to_path_buf(),
+    })
 }
 
 /// The file `out` names, links followed: the file itself when it exists, else its

@@ -55,10 +55,9 @@ pub(crate) async fn run(args: &FetchArgs) -> Outcome {
     // refuses it: the signal waits for the write, and then ends the command.
     let mut held = HeldSignals::new();
     telepact_codegen::write_if_changed(&args.output_dir.join(FILE_NAME), &text)?;
-    match held.came() {
-        true => Ok(ExitCode::from(130)),
-        false => Ok(ExitCode::SUCCESS),
-    }
+    // 130: ended by a signal (128 + SIGINT), as a shell reports it.
+    let code = if held.came() { 130 } else { 0 };
+    Ok(ExitCode::from(code))
 }
 
 /// Ctrl-C and SIGTERM, caught from when it is made: neither ends the process until
