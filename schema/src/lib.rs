@@ -67,6 +67,7 @@ mod standard;
 
 pub use compare::{Incompatibility, IncompatibilityKind, SchemaFiles, compare};
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures, json_type_name};
+pub use load::MAX_SCHEMA_FILE_BYTES;
 pub use model::*;
 pub use pseudo_json::pseudo_json_text;
 pub use reachable::ReachableTypes;

@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io;
+use std::io::{self, Read};
 use std::path::{Path, PathBuf};
 
 use serde_json::{Map, Value, json};
@@ -170,7 +170,7 @@ fn read_dir(dir: &Path) -> Result<(Vec<Document>, Vec<SchemaFailure>), LoadError
                     "not a regular file",
                 )));
             }
-            let bytes = fs::read(&path).map_err(io_error(&path))?;
+            let bytes = read_at_most(&path, metadata.len()).map_err(io_error(&path))?;
             docs.push(match String::from_utf8(bytes) {
                 Ok(text) => Document::read(name, text),
                 Err(_) => Document::unreadable(name),
@@ -182,6 +182,32 @@ fn read_dir(dir: &Path) -> Result<(Vec<Document>, Vec<SchemaFailure>), LoadError
         }
     }
     Ok((docs, failures))
+}
+
+/// The most bytes a schema file may have. The largest schemas seen are a few megabytes,
+/// and the model takes about a hundred bytes of memory for each byte of text: a file of a
+/// gigabyte (of NULs, say) would take the loader past any machine's memory.
+pub const MAX_SCHEMA_FILE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The file at `path`, whose metadata gave `length`, refused past
+/// [`MAX_SCHEMA_FILE_BYTES`] (read no further, should it have grown since).
+fn read_at_most(path: &Path, length: u64) -> io::Result<Vec<u8>> {
+    let too_large = || {
+        let limit = MAX_SCHEMA_FILE_BYTES >> 20;
+        let message = format!("a schema file may have at most {limit} MiB");
+        io::Error::new(io::ErrorKind::FileTooLarge, message)
+    };
+    if length > MAX_SCHEMA_FILE_BYTES {
+        return Err(too_large());
+    }
+    let mut bytes = Vec::new();
+    fs::File::open(path)?
+        .take(MAX_SCHEMA_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_SCHEMA_FILE_BYTES {
+        return Err(too_large());
+    }
+    Ok(bytes)
 }
 
 /// Adds `JsonInvalid` for each unreadable document to the directory's failures, in

@@ -163,3 +163,20 @@ fn control_characters_in_a_file_name_are_shown_as_pictures() {
     assert!(!shown.contains(['\u{1b}', '\u{7}']), "{shown:?}");
     assert!(shown.contains("b␛]0;owned␇.telepact.yaml:2:8"), "{shown}");
 }
+
+/// A file past the most a schema file may have is refused by its size, unread: one of
+/// a gigabyte took the loader past 4 GB.
+#[test]
+fn a_file_past_the_size_limit_is_refused_unread() {
+    let dir = scratch("too-large");
+    let file = fs::File::create(dir.join("big.telepact.json")).expect("creates");
+    file.set_len(telepact_schema::MAX_SCHEMA_FILE_BYTES + 1)
+        .expect("a sparse file");
+    let error = Schema::from_dir(&dir).expect_err("too large");
+    let shown = error.to_string();
+    assert!(shown.starts_with("cannot read "), "{shown}");
+    assert!(
+        shown.ends_with("big.telepact.json: a schema file may have at most 32 MiB"),
+        "{shown}"
+    );
+}
