@@ -1,6 +1,5 @@
 //! `telepact codegen`: typed Rust for a schema, into a file or onto stdout.
 
-use std::io::Write;
 use std::path::{Component, Path, PathBuf};
 use std::process::ExitCode;
 
@@ -146,26 +145,10 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     }
     if args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout" {
         crate::console::print(&code)?;
-    } else if to_stream {
-        write_stream(&args.out, &code)?;
     } else {
         telepact_codegen::write_if_changed(&args.out, &code)?;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Writes `code` to the stream `out`, at its end: a file behind a descriptor the shell
-/// opened for appending keeps what it held.
-fn write_stream(out: &Path, code: &str) -> Result<(), CliError> {
-    let cannot = |source| CliError::Write {
-        path: out.to_path_buf(),
-        source,
-    };
-    let mut stream = std::fs::OpenOptions::new()
-        .append(true)
-        .open(out)
-        .map_err(cannot)?;
-    stream.write_all(code.as_bytes()).map_err(cannot)
 }
 
 /// `--check`'s verdict: success when `out` holds `code`, else exit 1 and why; a file
@@ -242,8 +225,7 @@ fn where_written(out: &Path) -> Option<PathBuf> {
 }
 
 /// Whether `out` names a stream (stdout, a device, a descriptor the shell opened) rather
-/// than a file: written as it is, never replaced by rename, which would lose what a file
-/// behind `/dev/fd/1` held (`>> build.log`).
+/// than a file: no file of the schema directory, and nothing `--check` can compare.
 fn is_stream(out: &Path) -> bool {
-    out.as_os_str() == "-" || out.starts_with("/dev") || out.starts_with("/proc")
+    out.as_os_str() == "-" || telepact_codegen::names_a_stream(out)
 }

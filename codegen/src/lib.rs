@@ -153,7 +153,7 @@ mod write;
 
 pub use builder::{Builder, configure};
 pub use error::Error;
-pub use write::{file_holds, write_if_changed};
+pub use write::{file_holds, names_a_stream, write_if_changed};
 
 #[doc(hidden)]
 pub use emit::compile_standard;

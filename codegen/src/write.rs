@@ -14,13 +14,17 @@ use crate::error::Error;
 ///
 /// A regular file, or one not there yet, is replaced by renaming a temporary file of its
 /// directory over it: a failed write (a full disk, a file-size limit) leaves the old
-/// file whole. Any other existing path (a device such as `/dev/stdout`, a FIFO) is
-/// written directly and never read, as reading it could block or never end.
+/// file whole. A stream ([`names_a_stream`]) or any other existing path that is no
+/// regular file (a FIFO) is written directly, at its end, and never read, as reading it
+/// could block or never end.
 pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
+    if names_a_stream(path) {
+        return write_directly(path, content).map_err(io);
+    }
     match fs::metadata(path) {
         Ok(metadata) if !metadata.is_file() => write_directly(path, content).map_err(io),
         Ok(metadata) if holds(path, &metadata, content) => Ok(()),
@@ -56,9 +60,18 @@ fn holds(path: &Path, metadata: &Metadata, content: &str) -> bool {
         .is_ok_and(|_| existing == content.as_bytes())
 }
 
+/// Whether `path` names a stream rather than a file: a device or a descriptor under
+/// `/dev` or `/proc` (`/dev/stdout`, `/dev/fd/1`). Such a path may lead to a file the
+/// shell opened (`>> build.log`), which replacing by rename would lose.
+pub fn names_a_stream(path: &Path) -> bool {
+    path.starts_with("/dev") || path.starts_with("/proc")
+}
+
+/// Writes at the end of `path`: a file behind a descriptor opened for appending keeps
+/// what it held.
 fn write_directly(path: &Path, content: &str) -> io::Result<()> {
     File::options()
-        .write(true)
+        .append(true)
         .open(path)?
         .write_all(content.as_bytes())
 }
