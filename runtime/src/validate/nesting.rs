@@ -5,7 +5,7 @@
 //! deep at all is worked out from the schema once, so most answers are never measured.
 
 use serde_json::{Map, Value};
-use telepact_schema::{Field, Schema, TypeExpr, TypeKind};
+use telepact_schema::{Field, Schema, Tag, TypeExpr, TypeKind};
 
 use super::JSON_NESTING_LIMIT;
 
@@ -107,8 +107,7 @@ impl Depths {
             self.fields(schema.structs[definition].fields.values())
         } else if definition < self.functions_from {
             let tags = schema.unions[definition - self.unions_from].tags.values();
-            let deepest = tags.map(|tag| 1 + self.fields(tag.fields.values())).max();
-            deepest.unwrap_or(0).min(PAST)
+            tags.map(|tag| self.tag(tag)).max().unwrap_or(0)
         } else {
             let function = &schema.functions[definition - self.functions_from];
             (1 + self.fields(function.args.values())).min(PAST)
@@ -133,11 +132,16 @@ impl Depths {
         let tags = schema.functions[index].result.tags.values().enumerate();
         let mut past = 0;
         for (position, tag) in tags.take(64) {
-            if 1 + self.fields(tag.fields.values()) > BODY_LEVELS {
+            if self.tag(tag) > BODY_LEVELS {
                 past |= 1 << position;
             }
         }
         past
+    }
+
+    /// The levels of a tagged value, `{tag: {fields}}`: the tag's map and its payload.
+    fn tag(&self, tag: &Tag) -> u16 {
+        (1 + self.fields(tag.fields.values())).min(PAST)
     }
 
     /// The levels of a map of `fields`: itself and its deepest field.
