@@ -9,8 +9,8 @@ use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, JwtConfig, JwtKeys};
 use crate::password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
 use crate::records::{
-    self, ApiKeyRecord, Marker, SessionRecord, api_key_key, family_revoked_key, session_key,
-    session_seen_key, token_revoked_key,
+    self, ApiKeyRecord, Marker, SessionRecord, api_key_key, family_revoked_key, family_stolen_key,
+    session_key, session_seen_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, same_hash};
 use crate::slots::PasswordSlots;
@@ -236,12 +236,24 @@ impl Authenticator {
         {
             return Err(AuthError::BadApiKey);
         }
+        if self.made_by_stolen_family(&record).await? {
+            self.store.delete(&api_key_key(key_id)).await?;
+            return Err(AuthError::BadApiKey);
+        }
         let user = self.user(&record.user_id).await?;
         let scopes = narrow(&user, &record.scopes);
         let credential = CredentialRef::ApiKey {
             key_id: key_id.to_string(),
         };
         Ok(identity(user, scopes, credential))
+    }
+
+    /// Whether the sign-in that made the key had its refresh family revoked as stolen.
+    async fn made_by_stolen_family(&self, record: &ApiKeyRecord) -> Result<bool, AuthError> {
+        let Some(family) = &record.family else {
+            return Ok(false);
+        };
+        Ok(self.store.get(&family_stolen_key(family)).await?.is_some())
     }
 
     async fn verify_session(&self, id: &str, csrf: &str) -> Result<Identity, AuthError> {

@@ -9,7 +9,8 @@ use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, Claims};
 use crate::records::{
     self, ApiKeyRecord, RefreshRecord, SessionRecord, api_key_key, family_revoked_key,
-    family_session_key, refresh_key, refresh_used_key, session_key, token_revoked_key,
+    family_session_key, family_stolen_key, refresh_key, refresh_used_key, session_key,
+    token_revoked_key,
 };
 use crate::secret::{hash_secret, random_id, random_secret};
 use telepact::clock::UnixTime;
@@ -89,8 +90,9 @@ impl Authenticator {
     }
 
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting
-    /// one a second time revokes its whole family (the tokens issued from it and the
-    /// access tokens of that family), since one of the two callers holds a stolen copy.
+    /// one a second time revokes its whole family (the tokens issued from it, the
+    /// access tokens of that family, the session the same login opened and the API keys
+    /// any of them made), since one of the two callers holds a stolen copy.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
         let hash = hash_secret(refresh_token);
         let store = &*self.store;
@@ -110,7 +112,7 @@ impl Authenticator {
             .put_if_absent(&refresh_used_key(&hash), &marker, Some(record.expires_at))
             .await?;
         if !first_use {
-            self.revoke_family(&record.family, record.expires_at)
+            self.revoke_stolen_family(&record.family, record.expires_at)
                 .await?;
             tracing::warn!(user_id = %record.user_id, "refresh token reused; family revoked");
             return Err(AuthError::RefreshReused);
@@ -172,6 +174,33 @@ impl Authenticator {
         Ok(())
     }
 
+    /// Revokes a family one of whose refresh tokens was used twice, and with it the API
+    /// keys its tokens or session made: a thief holding the family's tokens could have
+    /// made one to outlive the revocation. The mark is kept as long as such a key could
+    /// live (for good when keys do not expire), since the keys are found by it when
+    /// they are next used.
+    async fn revoke_stolen_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
+        let marker = self.marker()?;
+        let keys_live_until = self.config.api_key_ttl.map(|ttl| self.now() + ttl);
+        let key = family_stolen_key(family);
+        self.store.put(&key, &marker, keys_live_until).await?;
+        self.revoke_family(family, until).await
+    }
+
+    /// The refresh family of the sign-in `identity` used, if any: a bearer token's, or
+    /// that of the login a linked session was opened with.
+    async fn family_of(&self, identity: &Identity) -> Result<Option<String>, AuthError> {
+        Ok(match &identity.credential {
+            CredentialRef::Bearer { family, .. } => Some(family.clone()),
+            CredentialRef::Session { session_hash } => {
+                let key = session_key(session_hash);
+                let record: Option<SessionRecord> = records::load(&*self.store, &key).await?;
+                record.and_then(|record| record.family)
+            }
+            CredentialRef::Password | CredentialRef::ApiKey { .. } => None,
+        })
+    }
+
     /// Ends what `identity` signed in with: a bearer token and its refresh family, or
     /// a session. Password and API-key callers have nothing to end.
     pub async fn logout(&self, identity: &Identity) -> Result<(), AuthError> {
@@ -205,6 +234,9 @@ impl Authenticator {
     /// hold), working for `AuthConfig::api_key_ttl` when that is set. A caller signed in
     /// with an API key gets [`AuthError::KeyFromKey`]; a `name` past
     /// [`MAX_API_KEY_NAME_BYTES`] gets [`AuthError::KeyNameTooLong`].
+    ///
+    /// The key outlives a logout of the sign-in that made it, but not the revocation of
+    /// that sign-in's refresh family as stolen (see [`Authenticator::refresh`]).
     pub async fn create_api_key(
         &self,
         identity: &Identity,
@@ -230,6 +262,7 @@ impl Authenticator {
             scopes,
             created_at: self.now(),
             expires_at: self.config.api_key_ttl.map(|ttl| self.now() + ttl),
+            family: self.family_of(identity).await?,
         };
         let record_key = api_key_key(&key_id);
         records::save(&*self.store, &record_key, &record, record.expires_at).await?;

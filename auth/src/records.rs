@@ -30,6 +30,10 @@ pub(crate) struct ApiKeyRecord {
     /// When the key stops working; `None`: when revoked.
     #[serde(default)]
     pub expires_at: Option<UnixTime>,
+    /// The refresh family of the sign-in that made the key: when that family is found
+    /// stolen (a refresh token used twice), the key goes with it.
+    #[serde(default)]
+    pub family: Option<String>,
 }
 
 /// A session, stored under `session:<hash>`.
@@ -60,6 +64,12 @@ pub(crate) fn refresh_used_key(hash: &str) -> String {
 
 pub(crate) fn family_revoked_key(family: &str) -> String {
     format!("family-revoked:{family}")
+}
+
+/// Set when a family's refresh token was used twice: unlike a logout, this also ends
+/// the API keys the family's tokens or session made.
+pub(crate) fn family_stolen_key(family: &str) -> String {
+    format!("family-stolen:{family}")
 }
 
 pub(crate) fn token_revoked_key(token_id: &str) -> String {

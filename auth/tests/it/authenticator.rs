@@ -146,6 +146,8 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
         Err(AuthError::BadApiKey)
     ));
 
+    keys_go_with_a_family_found_stolen(&auth, &identity).await;
+
     // Sessions: CSRF, expiry, logout.
     let session = auth.create_session(&identity).await.unwrap();
     let good = Credential::Session {
@@ -178,6 +180,45 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
         bearer(&auth, &pair.access_token).await,
         Err(AuthError::BadToken("expired"))
     ));
+}
+
+/// A key made with a family's access token or linked session stops working when a
+/// refresh token of that family is used twice; a logout leaves it working, and so does
+/// the theft of a family other than the one that made it.
+async fn keys_go_with_a_family_found_stolen(auth: &Authenticator, identity: &Identity) {
+    let works = |key: &str| {
+        let credential = Credential::ApiKey { key: key.into() };
+        async move { auth.authenticate(&credential, None).await.is_ok() }
+    };
+    let stolen = auth.issue_tokens(identity).await.unwrap();
+    let thief = bearer(auth, &stolen.access_token).await.unwrap();
+    let thiefs_key = auth.create_api_key(&thief, "t", BTreeSet::new()).await;
+    let session = auth.create_linked_session(identity, &stolen).await.unwrap();
+    let session = Credential::Session {
+        id: session.id,
+        csrf: session.csrf,
+    };
+    let by_session = auth.authenticate(&session, None).await.unwrap();
+    let sessions_key = auth.create_api_key(&by_session, "s", BTreeSet::new()).await;
+    let by_password = auth.create_api_key(identity, "p", BTreeSet::new()).await;
+    let logged_out = auth.issue_tokens(identity).await.unwrap();
+    let leaving = bearer(auth, &logged_out.access_token).await.unwrap();
+    let before_logout = auth.create_api_key(&leaving, "l", BTreeSet::new()).await;
+    auth.logout(&leaving).await.unwrap();
+    let [thiefs_key, sessions_key, by_password, before_logout] =
+        [thiefs_key, sessions_key, by_password, before_logout].map(|key| key.unwrap().key);
+    assert!(works(&thiefs_key).await && works(&sessions_key).await);
+
+    auth.refresh(&stolen.refresh_token).await.unwrap();
+    assert!(matches!(
+        auth.refresh(&stolen.refresh_token).await,
+        Err(AuthError::RefreshReused)
+    ));
+    assert!(!works(&thiefs_key).await, "made with the family's token");
+    assert!(!works(&sessions_key).await, "made in the family's session");
+    assert!(!works(&thiefs_key).await, "and it stays refused");
+    assert!(works(&by_password).await, "made with the password");
+    assert!(works(&before_logout).await, "a logout is not a theft");
 }
 
 #[tokio::test]

@@ -26,8 +26,10 @@ pub fn policy() -> Policy {
     Policy::new()
         .require("fn.login", Requirement::Method(AuthMethod::Password))
         .public("fn.refresh")
-        // A key outlives the sign-in that made it: a stolen token or session must not be
-        // able to turn itself into one, so the password is asked for again.
+        // A key outlives a logout of the sign-in that made it, and a stolen token is found
+        // out only when its refresh token is used twice (which also ends the keys it made):
+        // so that a theft never found cannot turn itself into a key, the password is asked
+        // for again.
         .require(
             "fn.createApiKey",
             Requirement::AllOf(vec![
