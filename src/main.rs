@@ -11,7 +11,6 @@ use metrics_exporter_prometheus::{
 };
 use telepact::http::{self, HttpOptions};
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
 /// The bakery shift board: a Telepact server on `POST /api/telepact`.
@@ -34,7 +33,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(log_filter())
+        .with_env_filter(telepact::logging::env_filter(LevelFilter::INFO))
         .init();
     let outcome = run(Args::parse()).await;
     // The identity lines of the last calls may still be queued.
@@ -46,19 +45,6 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The log filter: `RUST_LOG`'s directives (`info` when it is unset or empty), with
-/// the dependencies that log whole messages at `trace` held at `debug` unless named. A
-/// directive that does not parse is named on stderr and left out.
-fn log_filter() -> EnvFilter {
-    let spec = std::env::var("RUST_LOG").unwrap_or_default();
-    let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy(&spec);
-    telepact::logging::held_at_debug(&spec)
-        .filter_map(|directive| directive.parse().ok())
-        .fold(filter, EnvFilter::add_directive)
 }
 
 /// Upper bounds of the call-duration histogram's buckets, in seconds: most calls answer

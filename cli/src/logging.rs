@@ -4,7 +4,6 @@
 //! is unset). The other commands keep stderr to their one error line.
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
 /// Sends log events to stderr, filtered by `RUST_LOG` (with the dependencies that log
@@ -17,13 +16,7 @@ use tracing_subscriber::filter::LevelFilter;
 /// whose reader has gone, never holds up a call. The guard, kept while the server runs,
 /// writes what is queued when it is dropped (waiting a second at most).
 pub(crate) fn to_stderr() -> Option<WorkerGuard> {
-    let spec = std::env::var("RUST_LOG").unwrap_or_default();
-    let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::WARN.into())
-        .parse_lossy(&spec);
-    let filter = telepact::logging::held_at_debug(&spec)
-        .filter_map(|directive| directive.parse().ok())
-        .fold(filter, EnvFilter::add_directive);
+    let filter = telepact::logging::env_filter(LevelFilter::WARN);
     let (writer, guard) = NonBlockingBuilder::default()
         .lossy(true)
         .thread_name("telepact-log")

@@ -31,6 +31,42 @@ pub fn held_at_debug(spec: &str) -> impl Iterator<Item = String> + '_ {
         .map(|target| format!("{target}=debug"))
 }
 
+/// A log filter from `RUST_LOG` (`default` when it is unset or empty) with
+/// [`held_at_debug`]'s directives added, so that `RUST_LOG=trace` writes no credential.
+/// A directive that does not parse is named on stderr and left out, as
+/// `EnvFilter::from_default_env` does.
+///
+/// Give it to the subscriber: `tracing_subscriber::fmt().with_env_filter(filter).init()`.
+///
+/// ```
+/// use tracing_subscriber::filter::LevelFilter;
+///
+/// let filter = telepact::logging::env_filter_from("trace", LevelFilter::INFO);
+/// assert_eq!(filter.to_string(), "tungstenite=debug,async_nats=debug,trace");
+/// let filter = telepact::logging::env_filter_from("", LevelFilter::INFO);
+/// assert_eq!(filter.to_string(), "info");
+/// ```
+#[cfg(feature = "env-filter")]
+pub fn env_filter(
+    default: tracing_subscriber::filter::LevelFilter,
+) -> tracing_subscriber::EnvFilter {
+    env_filter_from(&std::env::var("RUST_LOG").unwrap_or_default(), default)
+}
+
+/// [`env_filter`], from `spec` instead of `RUST_LOG`.
+#[cfg(feature = "env-filter")]
+pub fn env_filter_from(
+    spec: &str,
+    default: tracing_subscriber::filter::LevelFilter,
+) -> tracing_subscriber::EnvFilter {
+    let filter = tracing_subscriber::EnvFilter::builder()
+        .with_default_directive(default.into())
+        .parse_lossy(spec);
+    held_at_debug(spec)
+        .filter_map(|directive| directive.parse().ok())
+        .fold(filter, tracing_subscriber::EnvFilter::add_directive)
+}
+
 /// Whether `directive` is a bare `trace` level, or `trace` for every target (of a span).
 fn sets_every_target_to_trace(directive: &str) -> bool {
     let (target, level) = directive.rsplit_once('=').unwrap_or(("", directive));

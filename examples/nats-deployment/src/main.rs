@@ -17,7 +17,6 @@ use telepact_auth::http::{HttpAuthOptions, IpNet};
 use telepact_auth::store::RedisStore;
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
-use tracing_subscriber::EnvFilter;
 use tracing_subscriber::filter::LevelFilter;
 
 /// One process of the deployment.
@@ -93,7 +92,7 @@ async fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(log_filter())
+        .with_env_filter(telepact::logging::env_filter(LevelFilter::INFO))
         .init();
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
@@ -102,21 +101,6 @@ async fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
-}
-
-/// The log filter: `RUST_LOG`'s directives (`info` when it is unset or empty), with
-/// the dependencies that log whole messages at `trace` (the NATS client and WebSocket
-/// frames, the callers' `@auth_` and forwarded `Authorization` and `Cookie` among them)
-/// held at `debug` unless named. A directive that does not parse is named on stderr and
-/// left out.
-fn log_filter() -> EnvFilter {
-    let spec = std::env::var("RUST_LOG").unwrap_or_default();
-    let filter = EnvFilter::builder()
-        .with_default_directive(LevelFilter::INFO.into())
-        .parse_lossy(&spec);
-    telepact::logging::held_at_debug(&spec)
-        .filter_map(|directive| directive.parse().ok())
-        .fold(filter, EnvFilter::add_directive)
 }
 
 /// `--subject`, refused at once when NATS would refuse it (empty, with whitespace or an
