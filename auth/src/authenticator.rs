@@ -37,11 +37,16 @@ pub struct AuthConfig {
     pub throttle: ThrottleLimits,
     /// Argon2 cost parameters for new password hashes.
     pub password: PasswordParams,
-    /// How many password checks may run at once, each on the blocking pool; a login
-    /// arriving when all are busy is refused at once rather than queued. One account,
-    /// and one client address, may hold at most half of them (at least one), so that
-    /// a valid account logging in without pause cannot take them all.
+    /// How many password checks may run at once, each on the blocking pool. One
+    /// account, and one client address, may hold or wait for at most half of them (at
+    /// least one), so that a valid account logging in without pause cannot take them
+    /// all.
     pub password_checks: usize,
+    /// How long a login arriving when every check is busy waits for one, in its turn,
+    /// before it is refused ([`AuthError::Busy`]); at most 16 logins a check wait at
+    /// once, and the rest are refused at once. Waiting in turn keeps accounts that log
+    /// in without pause from holding every place. `Duration::ZERO`: refused at once.
+    pub password_wait: std::time::Duration,
 }
 
 impl AuthConfig {
@@ -57,6 +62,7 @@ impl AuthConfig {
             throttle: ThrottleLimits::default(),
             password: PasswordParams::default(),
             password_checks: std::thread::available_parallelism().map_or(1, usize::from),
+            password_wait: std::time::Duration::from_secs(2),
         }
     }
 }
@@ -70,6 +76,7 @@ telepact::__option_setters!(AuthConfig {
     throttle: ThrottleLimits,
     password: PasswordParams,
     password_checks: usize,
+    password_wait: std::time::Duration,
 });
 
 /// Verifies credentials, issues and revokes tokens. Cheap to clone.
@@ -97,7 +104,10 @@ impl Authenticator {
         Ok(Authenticator {
             passwords: Arc::new(PasswordHasher::new(config.password)?),
             throttle: LoginThrottle::new(config.throttle),
-            password_slots: Arc::new(PasswordSlots::new(config.password_checks)),
+            password_slots: Arc::new(PasswordSlots::new(
+                config.password_checks,
+                config.password_wait,
+            )),
             config: Arc::new(config),
             keys: Arc::new(keys),
             users,
@@ -152,7 +162,7 @@ impl Authenticator {
         if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::BadPassword);
         }
-        let Some(slot) = self.password_slots.try_take(username, address) else {
+        let Some(slot) = self.password_slots.take(username, address).await else {
             return Err(AuthError::Busy);
         };
         let now = self.now();

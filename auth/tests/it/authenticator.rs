@@ -38,8 +38,13 @@ pub(crate) fn authenticator_with(
         user_id: "u2".into(),
         ..user.clone()
     };
+    let cy = User {
+        user_id: "u3".into(),
+        ..user.clone()
+    };
     users.insert("ada", hash.clone(), user);
-    users.insert("bob", hash, bob);
+    users.insert("bob", hash.clone(), bob);
+    users.insert("cy", hash, cy);
     auth
 }
 

@@ -254,8 +254,9 @@ async fn bearer_calls_answer_while_password_logins_run() {
     );
     let outcomes = logins.join_all().await;
     let (signed_in, busy) = count_signed_in_and_busy(&outcomes);
-    // Two checks run at once and the rest are refused, not queued; how many more sign
-    // in depends on how soon a check ends and frees its place while logins still arrive.
+    // Each account holds or waits for one place of the two, and its other logins are
+    // refused, not queued; how many more sign in depends on how soon a check ends and
+    // frees its place while logins still arrive.
     assert_eq!(signed_in + busy, 32, "{outcomes:?}");
     assert!(signed_in >= 2, "{outcomes:?}");
     assert!(
@@ -283,6 +284,38 @@ async fn one_account_logging_in_without_pause_leaves_places_for_others() {
     let (signed_in, busy) = count_signed_in_and_busy(&outcomes);
     assert_eq!(signed_in + busy, 16, "{outcomes:?}");
     assert!(signed_in >= 1 && busy >= 8, "{outcomes:?}");
+}
+
+/// Two valid accounts logging in without pause, from two addresses, cannot hold both
+/// places: a third account's login waits its turn and gets one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_accounts_logging_in_without_pause_leave_a_place_for_a_third() {
+    let auth = with_two_slow_places();
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut loops = tokio::task::JoinSet::new();
+    for (username, address) in [("ada", "10.0.0.1"), ("bob", "10.0.0.2")] {
+        let (auth, stop) = (auth.clone(), Arc::clone(&stop));
+        loops.spawn(async move {
+            let mut signed_in = 0;
+            while !stop.load(std::sync::atomic::Ordering::SeqCst) {
+                signed_in += usize::from(sign_in_as(&auth, username, Some(address)).await.is_ok());
+            }
+            signed_in
+        });
+    }
+    // Both loops under way, so both places are taken whenever a check ends.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let mut outcomes = Vec::new();
+    for _ in 0..10 {
+        outcomes.push(sign_in_as(&auth, "cy", Some("10.0.0.3")).await);
+    }
+    stop.store(true, std::sync::atomic::Ordering::SeqCst);
+    let looped = loops.join_all().await;
+    assert!(looped.iter().all(|&signed_in| signed_in > 0), "{looped:?}");
+    assert!(
+        outcomes.iter().all(Result::is_ok),
+        "cy was refused while two accounts looped: {outcomes:?}"
+    );
 }
 
 fn count_signed_in_and_busy(outcomes: &[Result<Identity, AuthError>]) -> (usize, usize) {
