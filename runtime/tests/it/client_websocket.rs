@@ -176,7 +176,9 @@ async fn the_call_after_one_given_up_on_gets_its_own_answer() {
 }
 
 /// A server that answers nothing and sends pings without pause cannot keep a call past
-/// its timeout: the pings are read, but the timeout still fires.
+/// its timeout: the pings are read, but the timeout still fires. (The socket's reads
+/// count against the task's budget, so this holds whether or not the client counts
+/// each frame as well: the test is of the behaviour, not of that line.)
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn pings_without_pause_do_not_hold_a_call_past_its_timeout() {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
