@@ -39,9 +39,11 @@ crate::__option_setters!(GenerationLimits {
 });
 
 /// Past this many nested values the generator gives up on a branch (answers `null`): a
-/// last guard that well-formed schemas never reach, kept well below serde_json's
-/// default recursion limit of 128.
-const MAX_NESTING: usize = 48;
+/// last guard that only a chain of about a hundred required structs reaches. The
+/// deepest place a generated value is written, a function's `outputExample` in a
+/// `fn.api_` answer, starts five levels down, so every answer stays within the 127
+/// levels serde_json's readers take (see `validate::nesting`).
+pub(crate) const MAX_NESTING: usize = 100;
 
 /// The fewest values a generation may count before it gives up, whatever `max_values`.
 const MIN_CEILING: usize = 20_000;

@@ -290,3 +290,51 @@ async fn a_stub_larger_than_the_limit_is_refused() {
     assert!(answer.pointer("/1/ErrorUnknown_").is_some(), "{answer}");
     assert_eq!(ask(&mock, stub(json!({}))).await, json!([{}, {"Ok_": {}}]));
 }
+
+/// A schema of `links` structs, each requiring the next, the last an integer.
+fn chain_of_required_structs(links: usize) -> Schema {
+    let mut definitions: Vec<Value> = (0..links)
+        .map(|n| {
+            let fields = if n + 1 < links {
+                json!({"next": format!("struct.S{}", n + 1)})
+            } else {
+                json!({"leaf": "integer"})
+            };
+            json!({format!("struct.S{n}"): fields})
+        })
+        .collect();
+    definitions.push(json!({"fn.deep": {}, "->": [{"Ok_": {"s": "struct.S0"}}]}));
+    Schema::from_text(&Value::Array(definitions).to_string()).expect("schema loads")
+}
+
+/// Required fields are generated however deep the schema chains them, up to where an
+/// answer is still readable by any client: a long chain answers in full, not with a
+/// value the mock's own check refuses.
+#[tokio::test]
+async fn a_long_chain_of_required_structs_is_generated_whole() {
+    let links = crate::budget::MAX_NESTING - 2;
+    let mock = MockServer::new(chain_of_required_structs(links), MockOptions::default())
+        .expect("mock builds");
+    let answer = ask(&mock, json!([{}, {"fn.deep": {}}])).await;
+    let mut value = answer
+        .pointer("/1/Ok_/s")
+        .unwrap_or_else(|| panic!("{answer}"));
+    for _ in 1..links {
+        value = &value["next"];
+    }
+    assert!(value["leaf"].is_i64(), "{answer}");
+    // The examples of `fn.api_`, written deeper in their answer, whole and readable
+    // (`ask` reads the answer with serde_json's limit).
+    let api = ask(&mock, json!([{}, {"fn.api_": {"includeExamples!": true}}])).await;
+    let definitions = api.pointer("/1/Ok_/api").and_then(Value::as_array);
+    let deep = definitions
+        .into_iter()
+        .flatten()
+        .find(|definition| definition.get("struct.S0").is_some())
+        .unwrap_or_else(|| panic!("{api}"));
+    let mut example = &deep["example"];
+    for _ in 1..links {
+        example = &example["next"];
+    }
+    assert!(example["leaf"].is_i64(), "{deep}");
+}
