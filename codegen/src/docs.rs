@@ -4,7 +4,8 @@
 //!   deep indentation is capped (not an indented code block); a docstring that still
 //!   holds one (indented code inside a quote or a list) is hidden from doctest
 //!   collection (`cfg_attr(not(doctest), doc = ..)`);
-//! - stray `[x]` is escaped (not a broken link) and bare URLs are wrapped in `<>`;
+//! - stray `[x]` is escaped (not a broken link), `<` too (`<id>` is not an unclosed HTML
+//!   tag), and bare URLs are wrapped in `<>`;
 //! - tabs become four spaces (clippy warns of tabs in doc comments), a lone carriage
 //!   return ends a line (rustc refuses one in a doc comment), and characters that change
 //!   the direction of text are written as their code points (rustc refuses them).
@@ -59,7 +60,9 @@ fn rustdoc(doc: &str) -> Rustdoc {
     while body.first().is_some_and(|l| l.trim().is_empty()) {
         body.remove(0);
     }
-    let (text, holds_code) = tag_rust_code_blocks(&body.join("\n"));
+    // HTML first: an HTML block escaped no longer holds the lines after it, which may
+    // then make a code block to tag.
+    let (text, holds_code) = tag_rust_code_blocks(&escape_html(body.join("\n")));
     Rustdoc {
         lines: text.split('\n').map(|line| format!(" {line}")).collect(),
         holds_code,
@@ -168,6 +171,27 @@ fn tag_rust_code_blocks(text: &str) -> (String, bool) {
     (out, holds_code)
 }
 
+/// Escapes the `<` that opens each piece of HTML rustdoc would read (`<id>` is an HTML
+/// tag never closed, and rustdoc warns): a schema's docs are text, not HTML. Read with
+/// rustdoc's own Markdown parser, so a `<` in code or in a link (`<https://x.y>`) stays.
+/// Escaping the tag that opens an HTML block may leave HTML in the lines after it, read
+/// again on the next pass.
+fn escape_html(mut text: String) -> String {
+    loop {
+        let openings: Vec<usize> = Parser::new_ext(&text, RUSTDOC_OPTIONS)
+            .into_offset_iter()
+            .filter(|(event, _)| matches!(event, Event::Html(_) | Event::InlineHtml(_)))
+            .filter_map(|(_, range)| Some(range.start + text.get(range)?.find('<')?))
+            .collect();
+        if openings.is_empty() {
+            return text;
+        }
+        for at in openings.into_iter().rev() {
+            text.insert(at, '\\');
+        }
+    }
+}
+
 /// Whether rustdoc reads a fence's info string as Rust: when it is empty, names `rust`,
 /// or holds only rustdoc's own words (`ignore`, `no_run`, `edition2021`, ...).
 fn is_rust(info: &str) -> bool {
@@ -247,7 +271,7 @@ mod tests {
     use proptest::prelude::*;
 
     /// Pieces of Markdown that make and break code blocks.
-    const PIECES: [&str; 24] = [
+    const PIECES: [&str; 27] = [
         "```",
         "~~~",
         "````",
@@ -272,6 +296,9 @@ mod tests {
         "[a]",
         "`",
         "<b>",
+        "</b>",
+        "<id>",
+        "<https://x.y>",
     ];
 
     /// Whether rustdoc would find Rust to compile in `lines` (the docs' lines, each with
@@ -293,6 +320,33 @@ mod tests {
             let docs = rustdoc(&pieces.concat());
             prop_assert!(docs.holds_code || !rust_code_in(&docs.lines), "{:?}", docs.lines);
         }
+    }
+
+    /// Whether rustdoc would read HTML in `lines` (and check its tags).
+    fn html_in(lines: &[String]) -> bool {
+        let text: Vec<&str> = lines.iter().map(|line| &line[1..]).collect();
+        Parser::new_ext(&text.join("\n"), RUSTDOC_OPTIONS)
+            .any(|event| matches!(event, Event::Html(_) | Event::InlineHtml(_)))
+    }
+
+    proptest! {
+        #[test]
+        fn rustdoc_finds_no_html_in_the_docs(
+            pieces in prop::collection::vec(prop::sample::select(&PIECES[..]), 0..40)
+        ) {
+            let docs = rustdoc(&pieces.concat());
+            prop_assert!(!html_in(&docs.lines), "{:?}", docs.lines);
+        }
+    }
+
+    #[test]
+    fn angle_brackets_are_escaped_and_links_kept() {
+        let lines =
+            rustdoc_lines("Reads the item <id>, <b>not</b> bold; see <https://x.y> and `<a>`.");
+        assert_eq!(
+            lines,
+            vec![" Reads the item \\<id>, \\<b>not\\</b> bold; see <https://x.y> and `<a>`."]
+        );
     }
 
     fn rustdoc_lines(doc: &str) -> Vec<String> {

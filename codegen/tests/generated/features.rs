@@ -2,6 +2,7 @@
 
 /// A schema that uses every feature of the Telepact schema language, for the code
 /// generator's tests.
+#[rustfmt::skip]
 pub mod features {
     #![allow(
         dead_code,

@@ -135,7 +135,7 @@ pub const SCHEMA_JSON: &str = r#"[
     }
   },
   {
-    "///": "Collections, nested, with nullable elements.",
+    "///": "Collections, nested, with nullable elements; in a map a <key> names its value.",
     "struct.Collections": {
       "list": [
         "integer"
