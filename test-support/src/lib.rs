@@ -250,6 +250,9 @@ pub fn nested_cargo(subcommand: &str, crate_dir: &Path, target_tmpdir: &Path) ->
         .env("CARGO_TARGET_DIR", nested_target_dir(target_tmpdir))
         .envs(nested_cargo_env())
         .env_remove("RUSTFLAGS")
+        // Cargo sets it for a test of a package with a build script; the nested crate's
+        // rustc would read that package's generated code where its own is missing.
+        .env_remove("OUT_DIR")
         .args([subcommand, "--offline", "--target", &host_tuple()]);
     cargo
 }

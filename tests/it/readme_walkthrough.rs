@@ -43,6 +43,20 @@ fn the_readme_walkthrough_builds() {
         "the walkthrough's app does not build:\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
+
+    // Without step 2's build script, the first error says what is missing.
+    fs::remove_file(app.join("build.rs")).unwrap();
+    let output = nested_cargo("check", &app, Path::new(TARGET_TMPDIR))
+        .arg("--quiet")
+        .output()
+        .expect("cargo runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    let first_error = stderr.lines().find(|line| line.starts_with("error"));
+    assert!(
+        first_error.is_some_and(|line| line.contains("the package needs a build.rs")),
+        "{stderr}"
+    );
 }
 
 /// The text of the README from `heading` to the next heading of its level.

@@ -12,6 +12,17 @@
 #[macro_export]
 macro_rules! include_schema {
     ($name:literal) => {
-        include!(concat!(env!("OUT_DIR"), "/", $name, ".rs"));
+        include!(concat!(
+            env!(
+                "OUT_DIR",
+                "OUT_DIR is not set: telepact::include_schema! includes the code a build script \
+                 generates, so the package needs a build.rs that calls \
+                 telepact_codegen::configure().compile_dir(\"api\") (with telepact-codegen under \
+                 [build-dependencies])"
+            ),
+            "/",
+            $name,
+            ".rs"
+        ));
     };
 }
