@@ -125,8 +125,9 @@ impl std::error::Error for ProcessError {
     }
 }
 
-/// Why a server could not be built.
-#[derive(Debug, thiserror::Error)]
+/// Why a server could not be built. `Debug` writes the message too, so a `main` that
+/// returns this error with `?` prints what to do, not a variant's name.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum BuildError {
     /// The schema has no `union.Auth_` and authentication was not waived.
@@ -137,4 +138,10 @@ pub enum BuildError {
     /// The schema defines `union.Auth_` but no on-auth hook checks the credentials.
     #[error("the schema defines `union.Auth_`: install an on-auth hook to check credentials")]
     AuthHookMissing,
+}
+
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }

@@ -121,7 +121,12 @@ async fn functions_marked_unauthenticated_need_no_credentials() {
 fn a_schema_without_auth_needs_auth_waived() {
     let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
     let built = Server::builder(schema, FunctionRouter::new()).build();
-    assert!(matches!(built, Err(BuildError::AuthUndefined)));
+    let Err(error) = built else {
+        panic!("built without auth");
+    };
+    assert!(matches!(error, BuildError::AuthUndefined));
+    // What `main` prints when it returns the error with `?`.
+    assert!(format!("{error:?}").contains("build with `auth_required(false)`"));
 }
 
 /// What the on-error hook saw: kind and case id of each error.
