@@ -284,10 +284,14 @@ impl Emitter<'_> {
 /// (`dead_code` in a binary), schema docstrings are optional and written as Markdown
 /// of their own (lists and quotes continued without indentation), payload sizes differ
 /// by schema design, tags often share a prefix, nested collections are the schema's
-/// types, and a module may be named after one of its own.
-const MODULE_ALLOWS: &str = "dead_code, missing_docs, unreachable_pub, \
+/// types, and a module may be named after one of its own. The opt-in groups a crate may
+/// turn on (`clippy::pedantic`, `clippy::nursery`, `unused_qualifications`) judge code
+/// its authors write, not the schema's shape (`Option<Option<T>>` for an optional
+/// nullable field).
+const MODULE_ALLOWS: &str = "dead_code, missing_docs, unreachable_pub, unused_qualifications, \
     clippy::large_enum_variant, clippy::enum_variant_names, clippy::type_complexity, \
-    clippy::module_inception, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items";
+    clippy::module_inception, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, \
+    clippy::pedantic, clippy::nursery";
 
 /// The source of the runtime's `typed::standard` module: the standard definitions'
 /// types (`fn.ping_`, `fn.api_`, the validation and auth errors, ...), once for every
@@ -418,8 +422,8 @@ fn module_docs(schema: &Schema, source: &str) -> String {
         .collect();
     if infos.is_empty() {
         let shown = source.escape_debug();
-    // A committed file (`telepact codegen --out src/generated.rs`) is left as written by
-    // `cargo fmt`, so that `codegen --check` still finds it current.
+        // A committed file (`telepact codegen --out src/generated.rs`) is left as written by
+        // `cargo fmt`, so that `codegen --check` still finds it current.
         format!(" Types, handler trait and client of the Telepact schema `{shown}`.")
     } else {
         infos.join("\n\n")

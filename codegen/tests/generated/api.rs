@@ -7,12 +7,15 @@ pub mod api {
         dead_code,
         missing_docs,
         unreachable_pub,
+        unused_qualifications,
         clippy::large_enum_variant,
         clippy::enum_variant_names,
         clippy::type_complexity,
         clippy::module_inception,
         clippy::doc_lazy_continuation,
-        clippy::doc_overindented_list_items
+        clippy::doc_overindented_list_items,
+        clippy::pedantic,
+        clippy::nursery
     )]
 
     use ::telepact::typed::__codegen as rt;
