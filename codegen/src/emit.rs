@@ -446,9 +446,12 @@ fn embedded_schema(schema: &Schema, source: &str) -> Result<TokenStream, Error> 
         /// The schema this module was generated from: its definitions as JSON.
         pub const SCHEMA_JSON: &str = #literal;
 
-        /// The schema this module was generated from, loaded: serve it with these types.
-        pub fn schema() -> rt::Schema {
-            rt::embedded_schema(#source, SCHEMA_JSON)
+        /// The schema this module was generated from, loaded on the first call and shared
+        /// after: serve it with these types.
+        pub fn schema() -> rt::Arc<rt::Schema> {
+            static SCHEMA: rt::OnceLock<rt::Arc<rt::Schema>> = rt::OnceLock::new();
+            let schema = SCHEMA.get_or_init(|| rt::Arc::new(rt::embedded_schema(#source, SCHEMA_JSON)));
+            rt::Arc::clone(schema)
         }
     })
 }

@@ -30,7 +30,27 @@ impl Emitter<'_> {
         order.into_iter().map(|id| {
             let item = self.item(id);
             let input_impl = self.function_input_impl(id);
-            quote! { #item #input_impl }
+            let schema_type_impl = self.schema_type_impl(id);
+            quote! { #item #input_impl #schema_type_impl }
+        })
+    }
+
+    /// `impl SchemaType` when `id` is a `struct.*` or `union.*` definition's type (not a
+    /// tag's payload, `union.X.Tag`), so its values can be drawn at random.
+    fn schema_type_impl(&self, id: ItemId) -> Option<TokenStream> {
+        let item = &self.plan.items[id];
+        let name = ["struct.", "union."]
+            .iter()
+            .find_map(|prefix| item.key.strip_prefix(prefix))?;
+        if name.contains('.') {
+            return None;
+        }
+        let ident = self.item_ident(id);
+        let key = &item.key;
+        Some(quote! {
+            impl rt::SchemaType for #ident {
+                const SCHEMA_KEY: &'static str = #key;
+            }
         })
     }
 

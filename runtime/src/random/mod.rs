@@ -19,16 +19,24 @@
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! Values of generated types are drawn the same way and then read:
+//! [`RandomGenerator::generate_as`] for a struct or union,
+//! [`generate_input`](RandomGenerator::generate_input) and
+//! [`generate_output`](RandomGenerator::generate_output) for a function's argument and
+//! result.
+//!
 //! Each [`RandomGenerator::generate`] works out how every type of the schema ends
 //! soonest, a walk over the whole schema. To draw many values from one schema, make a
 //! [`PreparedSchema`] once and draw with [`RandomGenerator::generate_from`].
 
 mod extensions;
 mod generate;
+mod typed;
 
 pub use crate::budget::GenerationLimits;
 pub use generate::GenerateOptions;
 pub(crate) use generate::Generator;
+pub use typed::TypedGenerateError;
 
 use serde_json::Value;
 use telepact_schema::{Schema, TypeExpr};

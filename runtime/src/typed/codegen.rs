@@ -8,7 +8,7 @@
 pub use std::fmt;
 pub use std::future::Future;
 pub use std::ops::Deref;
-pub use std::sync::Arc;
+pub use std::sync::{Arc, OnceLock};
 
 pub use serde::de::{MapAccess, VariantAccess};
 pub use serde::{self, Deserialize, Deserializer, Serialize, Serializer};
@@ -23,7 +23,8 @@ pub use super::serde_glue::{
 pub use super::server::{Route, decode_request, encode_response, route};
 pub use super::{
     Boxed, Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response,
-    ResultField, Section, Select, SelectField, SelectedResponse, Selection, Value, standard,
+    ResultField, SchemaType, Section, Select, SelectField, SelectedResponse, Selection, Value,
+    standard,
 };
 pub use crate::mock::{MockError, MockOptions};
 pub use crate::schema::Schema;

@@ -14,6 +14,7 @@ mod include;
 mod mock;
 mod optional;
 mod reply;
+mod schema_type;
 mod select;
 mod serde_glue;
 mod server;
@@ -26,6 +27,7 @@ pub use call::{Call, FunctionInput};
 pub use client::{CallError, Response, SelectedResponse};
 pub use mock::{MatchingCalls, Mock, MockCallError, StubOptions, Times, VerificationFailure};
 pub use reply::{Reply, UnknownResult};
+pub use schema_type::SchemaType;
 pub use select::{ResultField, Section, Select, SelectField, Selection};
 pub use server::{Context, DecodeError};
 

@@ -43,3 +43,7 @@ impl rt::DeserializeStruct for CrMe {
         })
     }
 }
+
+impl rt::SchemaType for CrMe {
+    const SCHEMA_KEY: &'static str = "struct.Crème";
+}

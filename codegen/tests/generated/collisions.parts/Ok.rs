@@ -49,3 +49,7 @@ impl rt::DeserializeUnion for Ok {
         }
     }
 }
+
+impl rt::SchemaType for Ok {
+    const SCHEMA_KEY: &'static str = "union.Ok";
+}

@@ -50,3 +50,7 @@ impl rt::DeserializeUnion for Self_ {
         }
     }
 }
+
+impl rt::SchemaType for Self_ {
+    const SCHEMA_KEY: &'static str = "union.Self";
+}

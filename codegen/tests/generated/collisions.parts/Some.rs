@@ -78,3 +78,7 @@ impl rt::DeserializeStruct for Some {
         })
     }
 }
+
+impl rt::SchemaType for Some {
+    const SCHEMA_KEY: &'static str = "struct.Some";
+}

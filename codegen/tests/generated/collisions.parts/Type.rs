@@ -43,3 +43,7 @@ impl rt::DeserializeStruct for Type {
         })
     }
 }
+
+impl rt::SchemaType for Type {
+    const SCHEMA_KEY: &'static str = "struct.Type";
+}

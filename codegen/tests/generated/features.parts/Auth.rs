@@ -51,3 +51,7 @@ impl rt::DeserializeUnion for Auth {
         }
     }
 }
+
+impl rt::SchemaType for Auth {
+    const SCHEMA_KEY: &'static str = "union.Auth_";
+}

@@ -89,3 +89,7 @@ impl rt::DeserializeStruct for Collections {
         })
     }
 }
+
+impl rt::SchemaType for Collections {
+    const SCHEMA_KEY: &'static str = "struct.Collections";
+}

@@ -55,3 +55,7 @@ impl rt::DeserializeStruct for Envelope {
         })
     }
 }
+
+impl rt::SchemaType for Envelope {
+    const SCHEMA_KEY: &'static str = "struct.Envelope";
+}

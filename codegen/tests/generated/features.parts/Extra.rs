@@ -57,3 +57,7 @@ impl rt::DeserializeStruct for Extra {
         })
     }
 }
+
+impl rt::SchemaType for Extra {
+    const SCHEMA_KEY: &'static str = "struct.Extra";
+}

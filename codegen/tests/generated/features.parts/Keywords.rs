@@ -77,3 +77,7 @@ impl rt::DeserializeStruct for Keywords {
         })
     }
 }
+
+impl rt::SchemaType for Keywords {
+    const SCHEMA_KEY: &'static str = "struct.Keywords";
+}

@@ -65,3 +65,7 @@ impl rt::DeserializeStruct for Links {
         })
     }
 }
+
+impl rt::SchemaType for Links {
+    const SCHEMA_KEY: &'static str = "struct.Links";
+}

@@ -72,3 +72,7 @@ impl rt::DeserializeStruct for Node {
         })
     }
 }
+
+impl rt::SchemaType for Node {
+    const SCHEMA_KEY: &'static str = "struct.Node";
+}

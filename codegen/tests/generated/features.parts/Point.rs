@@ -54,3 +54,7 @@ impl rt::DeserializeStruct for Point {
         })
     }
 }
+
+impl rt::SchemaType for Point {
+    const SCHEMA_KEY: &'static str = "struct.Point";
+}

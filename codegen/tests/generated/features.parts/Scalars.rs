@@ -158,3 +158,7 @@ impl rt::DeserializeStruct for Scalars {
         })
     }
 }
+
+impl rt::SchemaType for Scalars {
+    const SCHEMA_KEY: &'static str = "struct.Scalars";
+}

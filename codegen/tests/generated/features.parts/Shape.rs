@@ -63,3 +63,7 @@ impl rt::DeserializeUnion for Shape {
         }
     }
 }
+
+impl rt::SchemaType for Shape {
+    const SCHEMA_KEY: &'static str = "union.Shape";
+}

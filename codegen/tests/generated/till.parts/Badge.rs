@@ -50,3 +50,7 @@ impl rt::DeserializeStruct for Badge {
         })
     }
 }
+
+impl rt::SchemaType for Badge {
+    const SCHEMA_KEY: &'static str = "struct.Badge";
+}

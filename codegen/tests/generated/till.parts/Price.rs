@@ -9,3 +9,7 @@ pub struct Price {
     #[serde(alias = "remark")]
     pub note: Option<String>,
 }
+
+impl rt::SchemaType for Price {
+    const SCHEMA_KEY: &'static str = "struct.Price";
+}

@@ -50,3 +50,7 @@ impl rt::DeserializeUnion for Receipt {
         }
     }
 }
+
+impl rt::SchemaType for Receipt {
+    const SCHEMA_KEY: &'static str = "union.Receipt";
+}

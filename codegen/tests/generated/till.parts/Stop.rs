@@ -50,3 +50,7 @@ impl rt::DeserializeStruct for Stop {
         })
     }
 }
+
+impl rt::SchemaType for Stop {
+    const SCHEMA_KEY: &'static str = "struct.Stop";
+}

@@ -114,3 +114,7 @@ impl rt::DeserializeUnion for ParseFailure {
         }
     }
 }
+
+impl rt::SchemaType for ParseFailure {
+    const SCHEMA_KEY: &'static str = "union.ParseFailure_";
+}

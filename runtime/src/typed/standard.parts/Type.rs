@@ -116,3 +116,7 @@ impl rt::DeserializeUnion for Type {
         }
     }
 }
+
+impl rt::SchemaType for Type {
+    const SCHEMA_KEY: &'static str = "union.Type_";
+}

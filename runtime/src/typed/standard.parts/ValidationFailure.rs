@@ -50,3 +50,7 @@ impl rt::DeserializeStruct for ValidationFailure {
         })
     }
 }
+
+impl rt::SchemaType for ValidationFailure {
+    const SCHEMA_KEY: &'static str = "struct.ValidationFailure_";
+}

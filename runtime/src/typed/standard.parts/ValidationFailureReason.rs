@@ -207,3 +207,7 @@ impl rt::DeserializeUnion for ValidationFailureReason {
         }
     }
 }
+
+impl rt::SchemaType for ValidationFailureReason {
+    const SCHEMA_KEY: &'static str = "union.ValidationFailureReason_";
+}
