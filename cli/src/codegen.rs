@@ -126,20 +126,25 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     if let Some(dir) = args.schema_dir.as_deref().filter(|_| !to_stream) {
         refuse_output_in(dir, &args.out)?;
     }
-    let code = match (&args.schema_dir, &args.schema_http_url, &args.module) {
-        (Some(dir), _, None) => {
-            crate::schema_dir::refuse_empty(dir)?;
-            builder.generate_dir(dir)?
+    let (schema, module) = match (&args.schema_dir, &args.schema_http_url, &args.module) {
+        (Some(dir), _, module) => {
+            let module = module.clone();
+            let schema = crate::schema_dir::load(dir)?;
+            (
+                schema,
+                module.unwrap_or_else(|| telepact_codegen::schema_name(dir)),
+            )
         }
-        (Some(dir), _, Some(module)) => builder.generate(&crate::schema_dir::load(dir)?, module)?,
         (None, Some(url), module) => {
             let text = schema_text(&fetch_api(url, false).await?);
             let schema = Schema::from_documents([(FILE_NAME, text.as_str())])?;
             // The module is named after the schema, not after where it was served.
-            builder.generate(&schema, module.as_deref().unwrap_or("api"))?
+            (schema, module.clone().unwrap_or_else(|| "api".into()))
         }
         (None, None, _) => return Err(CliError::NoSchemaSource),
     };
+    crate::schema_dir::warn(&schema);
+    let code = builder.generate(&schema, &module)?;
     if args.check {
         return check(&args.out, &code);
     }

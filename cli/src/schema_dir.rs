@@ -26,3 +26,11 @@ pub(crate) fn load(dir: &Path) -> Result<Schema, CliError> {
     refuse_empty(dir)?;
     Ok(Schema::from_dir(dir)?)
 }
+
+/// Names on stderr, a line each, the schema's `$` keys that are most likely mistakes
+/// (see `Schema::warnings`): the command goes on.
+pub(crate) fn warn(schema: &Schema) {
+    for warning in schema.warnings() {
+        eprintln!("warning: {warning}");
+    }
+}

@@ -185,7 +185,8 @@ impl Builder {
         self
     }
 
-    /// Whether to print `cargo:rerun-if-changed` lines (default on).
+    /// Whether to print `cargo:rerun-if-changed` lines, and a `cargo:warning` for each of
+    /// the schema's [warnings](telepact_schema::Schema::warnings) (default on).
     pub fn emit_rerun_if_changed(mut self, enabled: bool) -> Self {
         self.emit_rerun_if_changed = enabled;
         self
@@ -282,7 +283,13 @@ impl Builder {
             }
         }
         let name = schema_name(dir);
-        let generated = self.emit(&self.load_dir(dir)?, &name, |module| module.into_syntax())?;
+        let schema = self.load_dir(dir)?;
+        if self.emit_rerun_if_changed {
+            for warning in schema.warnings() {
+                println!("cargo:warning={}: {warning}", dir.display());
+            }
+        }
+        let generated = self.emit(&schema, &name, |module| module.into_syntax())?;
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")
@@ -319,7 +326,9 @@ fn claim_output(path: &Path, dir: &Path) -> Result<(), Error> {
 }
 
 /// The output name of a schema directory: its last component (`api`).
-fn schema_name(dir: &Path) -> String {
+/// The module a schema directory's code is generated as (its last component, `api` for
+/// `api/`), as [`Builder::compile_dir`] and [`Builder::generate_dir`] name it.
+pub fn schema_name(dir: &Path) -> String {
     dir.file_name()
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| "schema".into())

@@ -151,7 +151,7 @@ mod types;
 mod user_attributes;
 mod write;
 
-pub use builder::{Builder, configure};
+pub use builder::{Builder, configure, schema_name};
 pub use error::Error;
 pub use write::{file_holds, names_a_stream, write_if_changed};
 

@@ -64,6 +64,7 @@ mod pseudo_json;
 mod reachable;
 mod shortest;
 mod standard;
+mod warnings;
 
 pub use compare::{Incompatibility, IncompatibilityKind, SchemaFiles, compare};
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures, json_type_name};
@@ -72,3 +73,4 @@ pub use model::*;
 pub use pseudo_json::pseudo_json_text;
 pub use reachable::ReachableTypes;
 pub use shortest::{ShortestDepths, UNENDING};
+pub use warnings::SchemaWarning;

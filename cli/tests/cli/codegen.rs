@@ -411,3 +411,34 @@ fn a_descriptor_named_as_a_path_is_written_at_the_end_of_its_file() {
     ]);
     assert_fails_with(&check, "--check compares the code with the --out file");
 }
+
+/// A misspelt `$authenticated`, or one given a string, loads (the protocol lets a
+/// definition carry any `$` key) but is named on stderr, and the code is written.
+#[test]
+fn misspelt_dollar_keys_are_warned_of() {
+    let dir = scratch_dir("codegen-dollar-keys");
+    let api = dir.join("api");
+    std::fs::create_dir_all(&api).unwrap();
+    std::fs::write(
+        api.join("shop.telepact.yaml"),
+        "- $authenticate: false\n  fn.open: {}\n  ->:\n    - Ok_: {}\n\
+         - $internal: \"true\"\n  fn.hidden: {}\n  ->:\n    - Ok_: {}\n\
+         - $owner: team-a\n  fn.fine: {}\n  ->:\n    - Ok_: {}\n",
+    )
+    .unwrap();
+    let out = dir.join("generated.rs");
+    let output = telepact(&[
+        "codegen",
+        "--schema-dir",
+        path_text(&api),
+        "--out",
+        path_text(&out),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(
+        stderr(&output),
+        "warning: `fn.hidden`: `$internal` takes a boolean (`$internal: true`), so `\"true\"` is ignored\n\
+         warning: `fn.open`: `$authenticate` is not a key this library reads; did you mean `$authenticated`?\n"
+    );
+    assert!(out.exists());
+}

@@ -362,20 +362,27 @@ telepact-codegen = {{ path = "{}" }}
     // trybuild's project and the bakery's schema-drift copies do (see
     // `telepact_test_support::nested_target_dir`): the generator is built once for them all.
     let build = || {
+        // Not `--quiet`, which would hide the build script's warnings.
         nested_cargo("check", &root, Path::new(env!("CARGO_TARGET_TMPDIR")))
-            .arg("--quiet")
             .output()
             .expect("cargo runs")
     };
     let schema = root.join("api/shop.telepact.yaml");
 
-    let compatible = RELEASED_SHOP.replace("item: string", "item: string\n    note!: string");
+    // A misspelt `$authenticated` is no incompatibility, but is named as a warning.
+    let compatible = RELEASED_SHOP
+        .replace("item: string", "item: string\n    note!: string")
+        .replace("- fn.order:", "- $authenticate: false\n  fn.order:");
     std::fs::write(&schema, compatible).unwrap();
     let output = build();
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         output.status.success(),
         "a compatible edit builds:\n{stderr}"
+    );
+    assert!(
+        stderr.contains("warning: guarded@0.1.0: api: `fn.order`: `$authenticate` is not a key"),
+        "{stderr}"
     );
 
     let breaking = RELEASED_SHOP.replace("item: string", "item: integer");
