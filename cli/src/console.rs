@@ -27,7 +27,8 @@ pub(crate) fn print_line(line: &str) -> Result<(), CliError> {
     print(&format!("{line}\n"))
 }
 
-/// Writes `line` and a newline to stderr, if it can.
+/// Writes `line` and a newline to stderr, if it can (an error or a warning: a stderr
+/// nobody reads must not end the command).
 pub(crate) fn print_error_line(line: &str) {
     let _ = writeln!(io::stderr().lock(), "{line}");
 }

@@ -31,6 +31,6 @@ pub(crate) fn load(dir: &Path) -> Result<Schema, CliError> {
 /// (see `Schema::warnings`): the command goes on.
 pub(crate) fn warn(schema: &Schema) {
     for warning in schema.warnings() {
-        eprintln!("warning: {warning}");
+        crate::console::print_error_line(&format!("warning: {warning}"));
     }
 }
