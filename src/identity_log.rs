@@ -7,7 +7,9 @@
 //! what gathered in one `write` at most [`BATCH_WINDOW`] after the first line of a batch,
 //! so no call waits for stdout and a busy server makes one write for many lines. Lines
 //! keep the order in which calls appended them. [`flush`] writes what is pending: the
-//! binary calls it before it exits, so no line is lost at shutdown.
+//! binary calls it before it exits, so no line is lost at shutdown. A stdout nobody
+//! reads costs neither memory nor the exit: past [`MAX_PENDING_BYTES`] lines are
+//! dropped and counted, and [`flush`] waits [`FLUSH_WAIT`] at most.
 
 use std::io::{self, Write};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock, PoisonError};
@@ -132,11 +134,23 @@ impl<'a> IdentityLine<'a> {
 /// writes them.
 pub const BATCH_WINDOW: Duration = Duration::from_millis(5);
 
-/// Writes every line queued so far to stdout, and flushes it. Call before the process
-/// exits: lines still queued then would be lost.
+/// The most bytes of lines kept waiting for stdout (about ten thousand lines). Past it,
+/// while stdout is not read (a full pipe nobody drains), lines are dropped and counted
+/// rather than held: memory stays bounded, and the count is logged once stdout moves.
+pub const MAX_PENDING_BYTES: usize = 1 << 20;
+
+/// How long [`flush`] waits for the lines to be written before it gives up on them.
+pub const FLUSH_WAIT: Duration = Duration::from_secs(1);
+
+/// Writes every line queued so far to stdout, and flushes it, waiting [`FLUSH_WAIT`] at
+/// most. Call before the process exits: lines still queued then would be lost. A
+/// stdout nobody reads cannot keep the process from exiting: past the wait the lines
+/// are given up, and a warning says so.
 pub fn flush() {
-    if let Some(writer) = WRITER.get().and_then(Option::as_ref) {
-        writer.write_pending();
+    if let Some(writer) = WRITER.get().and_then(Option::as_ref)
+        && !writer.flush_within(FLUSH_WAIT)
+    {
+        tracing::warn!("identity log lines not written: stdout is not being read");
     }
 }
 
@@ -144,15 +158,24 @@ pub fn flush() {
 #[derive(Debug, Default)]
 struct BatchWriter {
     state: Mutex<Pending>,
-    /// Wakes the log's thread when the first line of a batch arrives.
+    /// Wakes the log's thread when the first line of a batch arrives, or a flush asks.
     line_queued: Condvar,
+    /// Wakes [`flush`] when a batch has been written.
+    batch_written: Condvar,
 }
 
 #[derive(Debug, Default)]
 struct Pending {
     lines: Vec<u8>,
+    /// How many lines were queued, and how many of those were written (or dropped).
+    queued: u64,
+    written: u64,
+    /// Lines dropped since the last write, the pending ones being at their bound.
+    dropped: u64,
     /// The log's thread waits for a line (rather than gathering or writing).
     thread_waiting: bool,
+    /// A flush waits: the thread writes at once, without gathering.
+    flush_waiting: bool,
 }
 
 static WRITER: OnceLock<Option<BatchWriter>> = OnceLock::new();
@@ -167,7 +190,7 @@ fn writer() -> Option<&'static BatchWriter> {
                 .spawn(|| {
                     // Waits until `get_or_init` has stored the writer.
                     if let Some(writer) = writer() {
-                        writer.run();
+                        writer.run(&mut io::stdout());
                     }
                 })
                 .ok()
@@ -179,8 +202,18 @@ fn writer() -> Option<&'static BatchWriter> {
 impl BatchWriter {
     fn append(&self, line: &IdentityLine<'_>) {
         let mut pending = self.lock();
+        pending.queued += 1;
+        if pending.lines.len() >= MAX_PENDING_BYTES {
+            pending.dropped += 1;
+            pending.written += 1;
+            return;
+        }
         line.write_to(&mut pending.lines);
         pending.lines.push(b'\n');
+        self.wake_thread(pending);
+    }
+
+    fn wake_thread(&self, mut pending: MutexGuard<'_, Pending>) {
         if pending.thread_waiting {
             pending.thread_waiting = false;
             drop(pending);
@@ -188,37 +221,66 @@ impl BatchWriter {
         }
     }
 
-    /// The log's thread: waits for a line, lets others gather for the window, writes.
-    fn run(&self) {
-        let mut spare = Vec::new();
+    /// The log's thread: waits for a line, lets others gather for the window (unless a
+    /// flush waits), writes them to `out`.
+    fn run(&self, out: &mut impl Write) {
+        let mut batch = Vec::new();
         loop {
             let mut pending = self.lock();
-            while pending.lines.is_empty() {
+            while pending.lines.is_empty() && pending.dropped == 0 {
                 pending.thread_waiting = true;
                 pending = self
                     .line_queued
                     .wait(pending)
                     .unwrap_or_else(PoisonError::into_inner);
             }
+            let gather = !pending.flush_waiting;
             drop(pending);
-            thread::sleep(BATCH_WINDOW);
-            self.write_batch(&mut io::stdout().lock(), &mut spare);
+            if gather {
+                thread::sleep(BATCH_WINDOW);
+            }
+            self.write_batch(out, &mut batch);
         }
     }
 
-    fn write_pending(&self) {
-        self.write_batch(&mut io::stdout().lock(), &mut Vec::new());
+    /// Takes the pending lines (swapping `batch` in, emptied) and writes them to `out`,
+    /// then counts them written. Only the log's thread writes, so batches keep their
+    /// order.
+    fn write_batch(&self, out: &mut impl Write, batch: &mut Vec<u8>) {
+        batch.clear();
+        let (taken_up_to, dropped) = {
+            let mut pending = self.lock();
+            std::mem::swap(&mut pending.lines, batch);
+            (pending.queued, std::mem::take(&mut pending.dropped))
+        };
+        if dropped > 0 {
+            tracing::warn!(
+                dropped,
+                "identity log lines dropped: stdout was not being read"
+            );
+        }
+        if !batch.is_empty() {
+            write_out(out, batch);
+        }
+        let mut pending = self.lock();
+        pending.written = pending.written.max(taken_up_to);
+        drop(pending);
+        self.batch_written.notify_all();
     }
 
-    /// Swaps the pending lines for `spare` (emptied) and writes them to `out`. Callers
-    /// hold stdout's lock before the lines are taken, which keeps batches in order
-    /// between the thread and [`flush`].
-    fn write_batch(&self, out: &mut impl Write, spare: &mut Vec<u8>) {
-        spare.clear();
-        std::mem::swap(&mut self.lock().lines, spare);
-        if !spare.is_empty() {
-            write_out(out, spare);
-        }
+    /// Asks the thread to write what is queued now, and waits up to `wait` for it;
+    /// whether it was written.
+    fn flush_within(&self, wait: Duration) -> bool {
+        let mut pending = self.lock();
+        let target = pending.queued;
+        pending.flush_waiting = true;
+        self.line_queued.notify_one();
+        let (mut pending, _) = self
+            .batch_written
+            .wait_timeout_while(pending, wait, |pending| pending.written < target)
+            .unwrap_or_else(PoisonError::into_inner);
+        pending.flush_waiting = false;
+        pending.written >= target
     }
 
     fn lock(&self) -> MutexGuard<'_, Pending> {
@@ -283,6 +345,67 @@ mod tests {
             )
         );
         assert!(writer.lock().lines.is_empty());
+    }
+
+    /// A stdout nobody reads holds neither memory nor the exit: lines past the bound
+    /// are dropped and counted, and a flush gives up after its wait.
+    #[test]
+    fn a_stdout_nobody_reads_bounds_the_lines_and_the_flush() {
+        let writer: &'static BatchWriter = Box::leak(Box::default());
+        let (unblock, blocked) = std::sync::mpsc::channel::<()>();
+        thread::spawn(move || writer.run(&mut Stuck(blocked)));
+        let line = IdentityLine::new("fn.myShift", Some("baker-001"), Some("oven"));
+        for _ in 0..50_000 {
+            writer.append(&line);
+        }
+        let started = std::time::Instant::now();
+        assert!(!writer.flush_within(Duration::from_millis(200)));
+        assert!(started.elapsed() < Duration::from_secs(2));
+        let pending = writer.lock();
+        assert!(pending.lines.len() <= MAX_PENDING_BYTES + 128);
+        assert!(pending.dropped > 0);
+        drop(pending);
+        drop(unblock);
+    }
+
+    #[test]
+    fn a_flush_waits_for_the_lines_to_be_written() {
+        let writer: &'static BatchWriter = Box::leak(Box::default());
+        let written = std::sync::Arc::new(Mutex::new(Vec::new()));
+        let sink = SharedSink(std::sync::Arc::clone(&written));
+        thread::spawn(move || writer.run(&mut { sink }));
+        writer.append(&IdentityLine::new("fn.a", None, None));
+        assert!(writer.flush_within(Duration::from_secs(5)));
+        assert!(
+            String::from_utf8_lossy(&written.lock().unwrap()).contains(r#""function": "fn.a""#)
+        );
+    }
+
+    /// A stdout whose reader never reads: every write waits until the test ends.
+    struct Stuck(std::sync::mpsc::Receiver<()>);
+
+    impl Write for Stuck {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            let _ = self.0.recv();
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    struct SharedSink(std::sync::Arc<Mutex<Vec<u8>>>);
+
+    impl Write for SharedSink {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
     }
 
     /// Text that JSON must escape stays the same text when the line is read back.
