@@ -1,6 +1,7 @@
 //! `cargo run`: serves the bakery shift board over HTTP.
 
 use std::net::SocketAddr;
+use std::io::Write;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -41,7 +42,9 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error}");
+            // On stderr whatever `RUST_LOG` says: a filter that hides errors (`off`, or a
+            // misspelt level read as a target) must not hide why the process ended.
+            let _ = writeln!(std::io::stderr(), "error: {error}");
             ExitCode::FAILURE
         }
     }

@@ -5,6 +5,7 @@
 //! its gateway forwards the HTTP credentials (`Authorization`, `X-API-Key`, the session
 //! cookie) for the workers to read, as the example's own HTTP server does.
 
+use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -97,7 +98,9 @@ async fn main() -> ExitCode {
     match run(Args::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            tracing::error!("{error}");
+            // On stderr whatever `RUST_LOG` says: a filter that hides errors (`off`, or a
+            // misspelt level read as a target) must not hide why the process ended.
+            let _ = writeln!(std::io::stderr(), "error: {error}");
             ExitCode::FAILURE
         }
     }
