@@ -1,7 +1,7 @@
 //! `cargo run`: serves the bakery shift board over HTTP.
 
-use std::net::SocketAddr;
 use std::io::Write;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::time::Duration;
 

@@ -220,6 +220,12 @@ pub async fn read_body(
     body: axum::body::Body,
     limits: BodyLimits,
 ) -> Result<Bytes, (StatusCode, &'static str)> {
+    // Before the body is polled: polling it is what has hyper tell a client waiting on
+    // `Expect: 100-continue` to send it.
+    let announced = axum::body::HttpBody::size_hint(&body).lower();
+    if announced > u64::try_from(limits.bytes).unwrap_or(u64::MAX) {
+        return Err((StatusCode::PAYLOAD_TOO_LARGE, "request body too large"));
+    }
     let mut reading = std::pin::pin!(whole_body(body, limits.bytes));
     // A small body comes in with the request head, and hyper hands it over in the same
     // turn of the connection's task: look again after yielding once before starting a

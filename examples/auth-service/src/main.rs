@@ -2,9 +2,9 @@
 //! embedded SQLite store (or Redis with `--redis`).
 
 use std::io::BufRead;
+use std::io::Write;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::io::Write;
 use std::process::ExitCode;
 use std::sync::Arc;
 

@@ -169,6 +169,18 @@ async fn bodies_over_the_limit_get_413() {
     )
     .await;
     assert!(response.starts_with("http/1.1 413"), "{response}");
+    // A client that waits for `100 Continue` before sending a body past the limit is
+    // refused at once, not told to go ahead.
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let head = "POST /rpc HTTP/1.1\r\nHost: x\r\nContent-Length: 100000000\r\n\
+                Expect: 100-continue\r\nConnection: close\r\n\r\n";
+    stream.write_all(head.as_bytes()).await.expect("writes");
+    let mut response = Vec::new();
+    let _ = stream.read_to_end(&mut response).await;
+    let response = String::from_utf8_lossy(&response).to_lowercase();
+    assert!(response.starts_with("http/1.1 413"), "{response}");
     let _ = stop.send(());
 }
 
