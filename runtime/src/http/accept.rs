@@ -101,6 +101,10 @@ pub(super) async fn serve_connections<H: Handshake>(
         });
     }
     drop(listener);
+    tracing::info!(
+        grace_ms = deadlines.grace.as_millis(),
+        "shutting down: no new connections; requests in flight may finish"
+    );
     stopping.send_replace(true);
     if tokio::time::timeout(deadlines.grace, stopping.closed())
         .await
@@ -184,29 +188,37 @@ impl Connection {
         );
         let mut serving = std::pin::pin!(serving);
         let mut watch_idle = true;
-        // Once a graceful close began: when it must have ended.
-        let mut closing: Option<Instant> = None;
+        // Once a graceful close began: when it must have ended, and whether the
+        // server's shutdown began it.
+        let mut closing: Option<(Instant, bool)> = None;
         let outcome = loop {
             // Made but not polled while no close began.
-            let deadline = closing.unwrap_or_else(Instant::now);
+            let deadline = closing.map_or_else(Instant::now, |(deadline, _)| deadline);
             tokio::select! {
                 biased;
                 outcome = serving.as_mut() => break outcome,
                 _ = self.stop.wait_for(|stop| *stop), if closing.is_none() => {
-                    closing = Some(Instant::now() + self.grace);
+                    closing = Some((Instant::now() + self.grace, true));
                     serving.as_mut().graceful_shutdown();
                 }
                 idle = activity.idle(self.idle_limit), if watch_idle && closing.is_none() => match idle {
                     Idle::Expired => {
                         tracing::debug!(%peer, "no request in time; connection closed");
-                        closing = Some(Instant::now() + self.idle_limit);
+                        closing = Some((Instant::now() + self.idle_limit, false));
                         serving.as_mut().graceful_shutdown();
                     }
                     // Dropped rather than polled on every wake of a busy connection.
                     Idle::LeftToHyper => watch_idle = false,
                 },
                 () = tokio::time::sleep_until(deadline), if closing.is_some() => {
-                    tracing::debug!(%peer, "answers still unsent after closing; connection dropped");
+                    // A request still arriving or being answered is cut off: at the
+                    // shutdown's deadline that is the operator's to know.
+                    if closing.is_some_and(|(_, shutdown)| shutdown) {
+                        let grace_ms = self.grace.as_millis();
+                        tracing::warn!(%peer, grace_ms, "request unfinished at the shutdown deadline; connection dropped");
+                    } else {
+                        tracing::debug!(%peer, "request unfinished after closing; connection dropped");
+                    }
                     break Ok(());
                 }
             }

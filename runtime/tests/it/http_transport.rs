@@ -306,8 +306,11 @@ async fn the_peer_address_and_layer_extensions_reach_the_auth_hook_and_the_handl
     assert!(answer[1].get("ErrorUnauthenticated_").is_some(), "{answer}");
 }
 
+/// The call cut off at the deadline is logged as a warning, naming its client.
 #[tokio::test]
 async fn shutdown_ends_serving_at_its_deadline_despite_a_stuck_handler() {
+    let capture = crate::log_capture::Capture::default();
+    let _logged = tracing::subscriber::set_default(capture.clone());
     let schema = Schema::from_text(SCHEMA).expect("schema loads");
     let router = FunctionRouter::new().route("fn.nothing", |_request: Message| async move {
         std::future::pending::<()>().await;
@@ -352,6 +355,14 @@ async fn shutdown_ends_serving_at_its_deadline_despite_a_stuck_handler() {
     assert!(
         matches!(ended, Ok(Ok(Ok(())))),
         "serving ended at its deadline: {ended:?}"
+    );
+    let lines = capture.lines();
+    let cut_off = lines
+        .iter()
+        .find(|line| line.contains("request unfinished at the shutdown deadline"));
+    assert!(
+        cut_off.is_some_and(|line| line.starts_with("WARN") && line.contains("127.0.0.1")),
+        "{lines:?}"
     );
 }
 
