@@ -48,6 +48,7 @@ use crate::server::{Response, Server};
 
 mod accept;
 mod path;
+mod per_address;
 #[cfg(feature = "tls")]
 mod tls;
 mod websocket;
@@ -73,6 +74,9 @@ pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// keeps idle connections longer, raise [`ServeOptions::header_timeout`] above its
 /// timeout.
 pub const DEFAULT_HEADER_TIMEOUT: Duration = Duration::from_secs(75);
+/// How many connections [`serve`] lets one client address have open at once: 256, a
+/// quarter of the 1,024 file descriptors a process may open under common defaults.
+pub const DEFAULT_CONNECTIONS_PER_ADDRESS: usize = 256;
 
 /// Where the endpoint lives and how much it accepts.
 #[derive(Debug, Clone)]
@@ -386,6 +390,14 @@ pub struct ServeOptions {
     /// stopped reading its answers) has its connection dropped.
     /// [`DEFAULT_HEADER_TIMEOUT`] by default.
     pub header_timeout: Duration,
+    /// How many connections one client address may have open at once; past it a new
+    /// connection from the address is closed unread. A client opening connections and
+    /// sending nothing holds each for the header timeout, and without a bound a few
+    /// hundred of them take every file descriptor the process may open (1,024 under
+    /// systemd's default), after which no one is answered.
+    /// [`DEFAULT_CONNECTIONS_PER_ADDRESS`] by default; `None` for no bound (behind a
+    /// proxy whose connections all come from one address, set one above its pool).
+    pub connections_per_address: Option<usize>,
     /// `None`: HTTP/1.1 and cleartext HTTP/2 (h2c). `Some`: HTTPS, with HTTP/2 or
     /// HTTP/1.1 chosen by ALPN.
     #[cfg(feature = "tls")]
@@ -397,6 +409,7 @@ impl Default for ServeOptions {
         ServeOptions {
             grace: DEFAULT_SHUTDOWN_GRACE,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
+            connections_per_address: Some(DEFAULT_CONNECTIONS_PER_ADDRESS),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -415,6 +428,13 @@ impl ServeOptions {
     #[must_use]
     pub fn header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
+        self
+    }
+
+    /// Sets how many connections one client address may have open (`None`: no bound).
+    #[must_use]
+    pub fn connections_per_address(mut self, limit: Option<usize>) -> Self {
+        self.connections_per_address = limit;
         self
     }
 
@@ -466,6 +486,7 @@ pub async fn serve_with(
     let deadlines = accept::Deadlines {
         header: options.header_timeout,
         grace: options.grace,
+        per_address: options.connections_per_address,
     };
     #[cfg(feature = "tls")]
     if let Some(config) = options.tls {

@@ -21,6 +21,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_io_timeout::TimeoutStream;
+
+use super::per_address::{Admitted, OpenConnections};
 use tower_service::Service;
 
 /// Turns an accepted TCP stream into the stream HTTP is spoken on.
@@ -54,6 +56,8 @@ impl Handshake for Plain {
 pub(super) struct Deadlines {
     pub(super) header: Duration,
     pub(super) grace: Duration,
+    /// How many connections one client address may have open.
+    pub(super) per_address: Option<usize>,
 }
 
 /// Accepts connections on `listener` until `shutdown` completes, then gives the open
@@ -69,6 +73,7 @@ pub(super) async fn serve_connections<H: Handshake>(
     // Every connection task holds a receiver: `true` asks it to finish gracefully, and
     // the sender sees the last one dropped when all have.
     let (stopping, _) = watch::channel(false);
+    let open = OpenConnections::new(deadlines.per_address);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -81,6 +86,10 @@ pub(super) async fn serve_connections<H: Handshake>(
             },
             () = &mut shutdown => break,
         };
+        // Refused before any byte is read: the client sees its connection closed.
+        let Some(admitted) = open.admit(peer.ip()) else {
+            continue;
+        };
         // Without TCP_NODELAY the tail of a large response waits for the peer's delayed ACK.
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(%error, "cannot set TCP_NODELAY");
@@ -92,6 +101,7 @@ pub(super) async fn serve_connections<H: Handshake>(
             idle_limit: deadlines.header,
             grace: deadlines.grace,
             stop: stopping.subscribe(),
+            admitted: Arc::new(admitted),
         };
         let handshake = handshake.clone();
         tokio::spawn(async move {
@@ -127,6 +137,8 @@ pub(super) struct SessionControl {
     stop: watch::Receiver<bool>,
     /// How long a session may go without a message.
     pub(super) idle_limit: Duration,
+    /// The connection's place among its address's, held while the session lasts.
+    _admitted: Arc<Admitted>,
 }
 
 impl SessionControl {
@@ -148,6 +160,8 @@ struct Connection {
     /// How long its requests may take to finish once the server stops.
     grace: Duration,
     stop: watch::Receiver<bool>,
+    /// Its place among its address's connections, given back when it ends.
+    admitted: Arc<Admitted>,
 }
 
 impl Connection {
@@ -166,6 +180,7 @@ impl Connection {
         let session = SessionControl {
             stop: self.stop.clone(),
             idle_limit: self.idle_limit,
+            _admitted: Arc::clone(&self.admitted),
         };
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
             let in_flight = seen.started(request.version());

@@ -184,6 +184,49 @@ async fn bodies_over_the_limit_get_413() {
     let _ = stop.send(());
 }
 
+/// Connections that send nothing, from one address, hold at most its limit: past it a
+/// connection is closed unread, and one closing makes room again.
+#[tokio::test]
+async fn one_address_holds_at_most_its_connections() {
+    let serve = http::ServeOptions::default().connections_per_address(Some(2));
+    let (port, stop) = start_serving(HttpOptions::default(), serve).await;
+    let connect = || TcpStream::connect(("127.0.0.1", port));
+    let (first, _second) = (
+        connect().await.expect("connects"),
+        connect().await.expect("connects"),
+    );
+    let mut third = connect().await.expect("the kernel accepts it");
+    let mut byte = [0u8; 1];
+    let closed =
+        tokio::time::timeout(std::time::Duration::from_secs(5), third.read(&mut byte)).await;
+    assert!(
+        matches!(closed, Ok(Ok(0) | Err(_))),
+        "the third was closed unread: {closed:?}"
+    );
+    drop(first);
+    // Room again once the server has seen the first one go.
+    let mut answered = false;
+    for _ in 0..50 {
+        let mut stream = connect().await.expect("connects");
+        let body = br#"[{}, {"fn.ping_": {}}]"#;
+        let head = format!(
+            "POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len()
+        );
+        let _ = stream.write_all(head.as_bytes()).await;
+        let _ = stream.write_all(body).await;
+        let mut response = Vec::new();
+        let _ = stream.read_to_end(&mut response).await;
+        if response.starts_with(b"HTTP/1.1 200") {
+            answered = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
+    assert!(answered, "a connection was answered once the first closed");
+    let _ = stop.send(());
+}
+
 /// Sends one POST whose body is `chunks` in chunked encoding; returns the response
 /// (lower-cased).
 async fn post_chunked(port: u16, path: &str, chunks: &[&[u8]]) -> String {
