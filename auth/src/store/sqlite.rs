@@ -35,7 +35,14 @@ fn private_file(path: &Path) -> Result<(), StoreError> {
     {
         Ok(_) => return Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {}
-        Err(e) => return Err(StoreError::new(BACKEND, "create its file", e)),
+        Err(e) => {
+            let detail = format!("{}: {e}", path.display());
+            return Err(StoreError::new(BACKEND, "create its file", detail));
+        }
+    }
+    if path.is_dir() {
+        let detail = format!("{} is a directory, not a database file", path.display());
+        return Err(StoreError::new(BACKEND, "open", detail));
     }
     for suffix in ["", "-wal", "-shm"] {
         let mut name = path.as_os_str().to_owned();
@@ -308,6 +315,15 @@ mod tests {
             }
             Err(error) => eprintln!("SKIP: another user's file: cannot give one away: {error}"),
         }
+        // A directory, or a file in one that does not exist, is named as such.
+        let refused = SqliteStore::open(&dir).expect_err("a directory is refused");
+        assert!(refused.to_string().contains("is a directory"), "{refused}");
+        let missing = dir.join("absent/keys.sqlite3");
+        let refused = SqliteStore::open(&missing).expect_err("no such folder");
+        assert!(
+            refused.to_string().contains(&missing.display().to_string()),
+            "{refused}"
+        );
         let _ = std::fs::remove_dir_all(&dir);
     }
 }

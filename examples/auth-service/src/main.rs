@@ -104,7 +104,11 @@ async fn open_store(args: &Args) -> Result<Arc<dyn CredentialStore>, Box<dyn std
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let users = match &args.users {
-        Some(path) => directory::load(&std::fs::read_to_string(path)?)?,
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
+            directory::load(&text)?
+        }
         None => directory::load(directory::DEMO_USERS)?,
     };
     let store = open_store(&args).await?;

@@ -153,6 +153,33 @@ fn a_trusted_proxy_that_is_no_address_is_refused() {
     );
 }
 
+/// A users file or database that cannot be opened is named in the one error line,
+/// whatever `RUST_LOG` hides.
+#[test]
+fn a_users_file_or_database_that_cannot_be_opened_is_named() {
+    let cases = [
+        (
+            ["--users", "/nonexistent/users.json"],
+            "error: cannot read /nonexistent/users.json: ",
+        ),
+        (
+            ["--db", "/nonexistent/dir/x.sqlite3"],
+            "/nonexistent/dir/x.sqlite3: ",
+        ),
+        (["--db", "/tmp"], "/tmp is a directory, not a database file"),
+    ];
+    for (args, expected) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
+            .args(args)
+            .env("RUST_LOG", "off")
+            .output()
+            .expect("the binary runs");
+        assert_eq!(output.status.code(), Some(1));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
+
 fn base64_pair(username: &str, password: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
