@@ -39,9 +39,8 @@ impl AuthHook for AuthHookAdapter {
             .get("@auth_")
             .ok_or(AuthError::Missing)
             .and_then(Credential::from_auth_header);
-        let address = transport
-            .get::<PeerAddress>()
-            .map(|peer| throttle_bucket(peer.0.ip()));
+        let peer = transport.get::<PeerAddress>().map(|peer| peer.0.ip());
+        let address = peer.map(throttle_bucket);
         let authenticator = self.authenticator.clone();
         AuthFuture::new(async move {
             let (method, outcome) = match credential {
@@ -59,8 +58,12 @@ impl AuthHook for AuthHookAdapter {
                     tracing::error!(method, error = %failed, "could not check credentials");
                     Err(failed.into())
                 }
+                // The client's address, so that an operator can tell whose failures
+                // locked an account or an address; never what the caller sent (a
+                // password typed in the user name field would reach the log).
                 Err(refused) => {
-                    tracing::info!(method, reason = %refused, "credentials refused");
+                    let address = peer.map(tracing::field::display);
+                    tracing::info!(method, reason = %refused, address, "credentials refused");
                     Err(refused.into())
                 }
             }
