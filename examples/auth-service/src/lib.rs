@@ -81,6 +81,10 @@ pub async fn server_on(
     server(auth, users)
 }
 
+/// How long one call may take before it answers `ErrorUnknown_`: a password check
+/// waiting its turn (2 s at most) and its store's waits (2 s each) fit well inside.
+pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// The Telepact server: schema, handlers, auth hook and policy.
 pub fn server(auth: Authenticator, users: MemoryUsers) -> Result<Server, SetupError> {
     let schema = api::schema();
@@ -93,6 +97,9 @@ pub fn server(auth: Authenticator, users: MemoryUsers) -> Result<Server, SetupEr
     let server = Server::builder(schema, api::router(handlers))
         .on_auth(auth.hook())
         .middleware(policy.middleware())
+        // A call stuck on its store (a Redis that stopped answering) ends as
+        // `ErrorUnknown_` rather than holding its connection.
+        .request_timeout(REQUEST_TIMEOUT)
         .build()?;
     Ok(server)
 }

@@ -117,7 +117,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .secure_cookie(!args.insecure_cookie)
         .allowed_origins(args.allowed_origins.clone())
         .trusted_proxies(args.trusted_proxies.clone());
-    let app = http::router(server, &HttpOptions::default(), options);
+    let app = http::router(server, &HttpOptions::default(), options)
+        // Liveness: the process serves requests.
+        .route("/healthz", axum::routing::get(|| async { "ok" }));
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;

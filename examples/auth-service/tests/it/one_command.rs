@@ -87,6 +87,13 @@ async fn the_binary_serves_the_demo_users_from_sqlite() {
         running.dir.join("credentials.sqlite3").exists(),
         "the store file is created"
     );
+    let health = crate::support::plain_http_client()
+        .get(format!("http://127.0.0.1:{}/healthz", running.port))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(health.status(), 200);
+    assert_eq!(health.text().await.expect("a body"), "ok");
 }
 
 #[tokio::test]
