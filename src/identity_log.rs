@@ -167,7 +167,8 @@ struct BatchWriter {
 #[derive(Debug, Default)]
 struct Pending {
     lines: Vec<u8>,
-    /// How many lines were queued, and how many of those were written (or dropped).
+    /// How many lines were queued, and how many of those were written (or dropped
+    /// while the batch before them was being written).
     queued: u64,
     written: u64,
     /// Lines dropped since the last write, the pending ones being at their bound.
@@ -204,8 +205,8 @@ impl BatchWriter {
         let mut pending = self.lock();
         pending.queued += 1;
         if pending.lines.len() >= MAX_PENDING_BYTES {
+            // Counted written with the batch it would have joined.
             pending.dropped += 1;
-            pending.written += 1;
             return;
         }
         line.write_to(&mut pending.lines);
@@ -352,19 +353,19 @@ mod tests {
     #[test]
     fn a_stdout_nobody_reads_bounds_the_lines_and_the_flush() {
         let writer: &'static BatchWriter = Box::leak(Box::default());
-        let (unblock, blocked) = std::sync::mpsc::channel::<()>();
-        thread::spawn(move || writer.run(&mut Stuck(blocked)));
         let line = IdentityLine::new("fn.myShift", Some("baker-001"), Some("oven"));
         for _ in 0..50_000 {
             writer.append(&line);
         }
+        let pending = writer.lock();
+        assert!(pending.lines.len() <= MAX_PENDING_BYTES + 128);
+        assert!(pending.dropped > 30_000, "{}", pending.dropped);
+        drop(pending);
+        let (unblock, blocked) = std::sync::mpsc::channel::<()>();
+        thread::spawn(move || writer.run(&mut Stuck(blocked)));
         let started = std::time::Instant::now();
         assert!(!writer.flush_within(Duration::from_millis(200)));
         assert!(started.elapsed() < Duration::from_secs(2));
-        let pending = writer.lock();
-        assert!(pending.lines.len() <= MAX_PENDING_BYTES + 128);
-        assert!(pending.dropped > 0);
-        drop(pending);
         drop(unblock);
     }
 
