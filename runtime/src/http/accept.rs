@@ -21,9 +21,9 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Notify, watch};
 use tokio::time::Instant;
 use tokio_io_timeout::TimeoutStream;
+use tower_service::Service;
 
 use super::per_address::{Admitted, OpenConnections};
-use tower_service::Service;
 
 /// Turns an accepted TCP stream into the stream HTTP is spoken on.
 pub(super) trait Handshake: Clone + Send + Sync + 'static {
