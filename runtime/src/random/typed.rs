@@ -62,7 +62,7 @@ impl RandomGenerator {
         prepared: &PreparedSchema<'_>,
         options: &GenerateOptions,
     ) -> Result<I, TypedGenerateError> {
-        let (id, _) = function(prepared, I::NAME)?;
+        let id = function(prepared, I::NAME)?;
         let ty = TypeExpr {
             kind: TypeKind::FunctionLink(id),
             nullable: false,
@@ -79,7 +79,7 @@ impl RandomGenerator {
         prepared: &PreparedSchema<'_>,
         options: &GenerateOptions,
     ) -> Result<I::Output, TypedGenerateError> {
-        let (id, _) = function(prepared, I::NAME)?;
+        let id = function(prepared, I::NAME)?;
         let mut generator = self.generator(prepared, options, I::NAME);
         read(I::NAME, generator.result(id, None))
     }
@@ -95,19 +95,14 @@ impl RandomGenerator {
     }
 }
 
-fn function<'s>(
-    prepared: &PreparedSchema<'s>,
+/// The id of the function named `name` in the schema drawn from.
+fn function(
+    prepared: &PreparedSchema<'_>,
     name: &'static str,
-) -> Result<
-    (
-        telepact_schema::FunctionId,
-        &'s telepact_schema::FunctionDef,
-    ),
-    TypedGenerateError,
-> {
-    prepared
-        .schema()
-        .function_by_name(name)
+) -> Result<telepact_schema::FunctionId, TypedGenerateError> {
+    let found = prepared.schema().function_by_name(name);
+    found
+        .map(|(id, _)| id)
         .ok_or(TypedGenerateError::NotInSchema(name))
 }
 
