@@ -10,7 +10,7 @@ use serde_json::Value;
 
 use crate::diagnostics::nearest;
 use crate::model::Schema;
-use crate::parse::is_schema_key;
+use crate::parse::find_schema_key;
 
 /// The `$` keys this library reads, on functions, and the value that changes anything.
 const READ_KEYS: [(&str, bool); 2] = [("$internal", true), ("$authenticated", false)];
@@ -38,22 +38,23 @@ impl Schema {
     /// The `$` keys of the user's definitions that are most likely mistakes: a
     /// misspelling of one this library reads (other `$` keys are the schema's own
     /// metadata), a read one with a value that is not a boolean, or a read one on a
-    /// definition that is not a function. The schema loads all the same, as the protocol lets a definition
-    /// carry any `$` key; code generation prints these as `cargo:warning`s.
+    /// definition that is not a function. The schema loads all the same, as the
+    /// protocol lets a definition carry any `$` key; code generation prints these as
+    /// `cargo:warning`s.
     pub fn warnings(&self) -> Vec<SchemaWarning> {
         self.original
             .iter()
             .filter_map(Value::as_object)
-            .flat_map(|definition| {
-                let name = definition.keys().find(|key| is_schema_key(key));
-                let name = name.map_or("", String::as_str);
+            // A loaded schema's definitions have one schema key each.
+            .filter_map(|definition| Some((find_schema_key(definition).ok()?, definition)))
+            .flat_map(|(name, definition)| {
                 definition
                     .iter()
                     .filter(|(key, _)| key.starts_with('$'))
                     .filter_map(move |(key, value)| {
-                        let message = problem(name, key, value)?;
+                        let message = problem(&name, key, value)?;
                         Some(SchemaWarning {
-                            definition: name.to_string(),
+                            definition: name.clone(),
                             key: key.clone(),
                             message,
                         })
