@@ -60,6 +60,10 @@ pub(super) struct Deadlines {
     pub(super) per_address: Option<usize>,
 }
 
+/// How long past the shutdown's deadline the accept loop waits for connections to end:
+/// each ends at the deadline itself, given the moment to log what it cut off.
+const SETTLE: Duration = Duration::from_millis(250);
+
 /// Accepts connections on `listener` until `shutdown` completes, then gives the open
 /// ones `deadlines.grace` to finish their requests.
 pub(super) async fn serve_connections<H: Handshake>(
@@ -70,9 +74,9 @@ pub(super) async fn serve_connections<H: Handshake>(
     handshake: H,
 ) -> io::Result<()> {
     let builder = Arc::new(connection_builder(deadlines.header));
-    // Every connection task holds a receiver: `true` asks it to finish gracefully, and
-    // the sender sees the last one dropped when all have.
-    let (stopping, _) = watch::channel(false);
+    // Every connection task holds a receiver: a deadline asks it to finish gracefully by
+    // then, and the sender sees the last one dropped when all have.
+    let (stopping, _) = watch::channel(None);
     let open = OpenConnections::new(deadlines.per_address);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
@@ -99,8 +103,8 @@ pub(super) async fn serve_connections<H: Handshake>(
             router: router.clone(),
             builder: Arc::clone(&builder),
             idle_limit: deadlines.header,
-            grace: deadlines.grace,
             stop: stopping.subscribe(),
+            grace: deadlines.grace,
             admitted: Arc::new(admitted),
         };
         let handshake = handshake.clone();
@@ -115,8 +119,11 @@ pub(super) async fn serve_connections<H: Handshake>(
         grace_ms = deadlines.grace.as_millis(),
         "shutting down: no new connections; requests in flight may finish"
     );
-    stopping.send_replace(true);
-    if tokio::time::timeout(deadlines.grace, stopping.closed())
+    // One deadline for every connection: each drops, and names, a request unfinished by
+    // then, and is gone a moment later; this wait is the backstop for one that is not.
+    let deadline = Instant::now() + deadlines.grace;
+    stopping.send_replace(Some(deadline));
+    if tokio::time::timeout_at(deadline + SETTLE, stopping.closed())
         .await
         .is_err()
     {
@@ -134,7 +141,7 @@ pub(super) async fn serve_connections<H: Handshake>(
 /// limit an HTTP connection has.
 #[derive(Debug, Clone)]
 pub(super) struct SessionControl {
-    stop: watch::Receiver<bool>,
+    stop: watch::Receiver<Option<Instant>>,
     /// How long a session may go without a message.
     pub(super) idle_limit: Duration,
     /// The connection's place among its address's, held while the session lasts.
@@ -144,7 +151,7 @@ pub(super) struct SessionControl {
 impl SessionControl {
     /// Completes once the server is shutting down (never, if it was dropped without).
     pub(super) async fn shutting_down(&mut self) {
-        if self.stop.wait_for(|stop| *stop).await.is_err() {
+        if self.stop.wait_for(Option::is_some).await.is_err() {
             std::future::pending::<()>().await;
         }
     }
@@ -157,9 +164,10 @@ struct Connection {
     builder: Arc<auto::Builder<TokioExecutor>>,
     /// How long the connection may go without a request (see [`Activity::idle`]).
     idle_limit: Duration,
-    /// How long its requests may take to finish once the server stops.
+    /// Once the server stops, when its requests must have finished.
+    stop: watch::Receiver<Option<Instant>>,
+    /// How long they may take should the accept loop be dropped before it says.
     grace: Duration,
-    stop: watch::Receiver<bool>,
     /// Its place among its address's connections, given back when it ends.
     admitted: Arc<Admitted>,
 }
@@ -212,8 +220,9 @@ impl Connection {
             tokio::select! {
                 biased;
                 outcome = serving.as_mut() => break outcome,
-                _ = self.stop.wait_for(|stop| *stop), if closing.is_none() => {
-                    closing = Some((Instant::now() + self.grace, true));
+                stop = self.stop.wait_for(Option::is_some), if closing.is_none() => {
+                    let by = stop.ok().and_then(|deadline| *deadline);
+                    closing = Some((by.unwrap_or_else(|| Instant::now() + self.grace), true));
                     serving.as_mut().graceful_shutdown();
                 }
                 idle = activity.idle(self.idle_limit), if watch_idle && closing.is_none() => match idle {
@@ -229,8 +238,7 @@ impl Connection {
                     // A request still arriving or being answered is cut off: at the
                     // shutdown's deadline that is the operator's to know.
                     if closing.is_some_and(|(_, shutdown)| shutdown) {
-                        let grace_ms = self.grace.as_millis();
-                        tracing::warn!(%peer, grace_ms, "request unfinished at the shutdown deadline; connection dropped");
+                        tracing::warn!(%peer, "request unfinished at the shutdown deadline; connection dropped");
                     } else {
                         tracing::debug!(%peer, "request unfinished after closing; connection dropped");
                     }
