@@ -58,14 +58,11 @@ impl AuthHook for AuthHookAdapter {
                     tracing::error!(method, error = %failed, "could not check credentials");
                     Err(failed.into())
                 }
-                // The client's address, so that an operator can tell whose failures
-                // locked an account or an address; never what the caller sent (a
-                // password typed in the user name field would reach the log).
-                Err(refused) => {
-                    let address = peer.map(tracing::field::display);
-                    tracing::info!(method, reason = %refused, address, "credentials refused");
-                    Err(refused.into())
-                }
+                // Logged by the server (`credentials refused`, with the kind of
+                // credential, the client's address and this reason, a bounded number
+                // of lines a second); never what the caller sent (a password typed in
+                // the user name field would reach the log).
+                Err(refused) => Err(refused.into()),
             }
         })
     }

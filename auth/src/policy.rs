@@ -13,6 +13,7 @@
 
 use std::collections::HashMap;
 
+use telepact::logging::LineBudget;
 use telepact::schema::Schema;
 use telepact::{BoxFuture, FunctionRouter, HandlerError, Message, Middleware, Refusal};
 
@@ -83,7 +84,8 @@ impl Policy {
     ///
     /// A missing role or scope is refused with [`NOT_PERMITTED`], which names neither:
     /// the caller learns nothing about the policy. What was missing goes to a `tracing`
-    /// event (`call refused by policy`, level info) with the function and user id.
+    /// event (`call refused by policy`, level info) with the function and user id, at
+    /// most ten lines a second (the next line counts those left out, `left_out`).
     pub fn check(&self, function: &str, identity: Option<&Identity>) -> Result<(), Refusal> {
         satisfies(function, self.requirement(function), identity)
     }
@@ -113,6 +115,10 @@ impl Policy {
 /// The refusal message for a caller lacking a role or scope.
 pub const NOT_PERMITTED: &str = "You are not permitted to call this function.";
 
+/// The policy's refusals logged a second: a signed-in caller may call what it may not
+/// as fast as it likes. The lines past it are counted, and the next one gives the count.
+static REFUSAL_LINES: LineBudget = LineBudget::per_second(10);
+
 fn satisfies(
     function: &str,
     requirement: &Requirement,
@@ -123,14 +129,17 @@ fn satisfies(
     }
     let identity = identity.ok_or(Refusal::Unauthenticated)?;
     let not_permitted = |kind: &str, missing: &str| {
-        tracing::info!(
-            function,
-            user_id = %identity.user_id,
-            tenant = %identity.tenant,
-            missing_kind = kind,
-            missing,
-            "call refused by policy"
-        );
+        if let Some(left_out) = REFUSAL_LINES.admit() {
+            tracing::info!(
+                function,
+                user_id = %identity.user_id,
+                tenant = %identity.tenant,
+                missing_kind = kind,
+                missing,
+                left_out = (left_out > 0).then_some(left_out),
+                "call refused by policy"
+            );
+        }
         Err(Refusal::Unauthorized(NOT_PERMITTED.into()))
     };
     match requirement {

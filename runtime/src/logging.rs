@@ -1,4 +1,9 @@
-//! What a service's log filter needs to know of the runtime's dependencies.
+//! What a service's log filter needs to know of the runtime's dependencies, and a bound
+//! on the lines a client can make a server log.
+
+mod line_budget;
+
+pub use line_budget::LineBudget;
 
 /// The log targets of dependencies that write whole messages at `trace` level: the
 /// WebSocket protocol (every frame, on the server and in the client) and the NATS client

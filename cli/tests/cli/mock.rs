@@ -98,13 +98,15 @@ fn a_stderr_nobody_reads_holds_up_no_call() {
         command
             .arg("mock")
             .args(["--dir", path_text(&dir), "--port", "0"])
+            // Requests that are not JSON are logged at `debug`.
+            .env("RUST_LOG", "debug")
             .stderr(Stdio::piped());
         let mut mock = RunningServer::spawn_logging(command);
         if reader_gone {
             // Its reader gone: each line written is a broken pipe.
             drop(mock.child.stderr.take());
         }
-        // Each request that is not JSON logs a warning: 2,000 are past a pipe's 64 KiB.
+        // Each request that is not JSON logs a line: 2,000 are past a pipe's 64 KiB.
         for _ in 0..2000 {
             let (head, body) = exchange(&mock, "POST /api HTTP/1.1", "not json");
             assert!(head.starts_with("http/1.1 200"), "{head}");

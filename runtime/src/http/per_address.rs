@@ -7,6 +7,11 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use crate::logging::LineBudget;
+
+/// Warnings a second that an address reached its limit.
+static LIMIT_LINES: LineBudget = LineBudget::per_second(10);
+
 /// The connections open from each address, and how many one address may have.
 #[derive(Debug)]
 pub(super) struct OpenConnections {
@@ -41,8 +46,13 @@ impl OpenConnections {
             return None;
         }
         *count += 1;
-        if *count == limit {
-            tracing::warn!(%address, limit, "a client address has its limit of connections open; more from it are refused until some close");
+        // Bounded: a client at its limit that closes one connection and opens another
+        // reaches it again each time.
+        if *count == limit
+            && let Some(left_out) = LIMIT_LINES.admit()
+        {
+            let left_out = (left_out > 0).then_some(left_out);
+            tracing::warn!(%address, limit, left_out, "a client address has its limit of connections open; more from it are refused until some close");
         }
         Some(Admitted {
             counted: Some((Arc::clone(self), address)),

@@ -15,7 +15,7 @@ use serde_json::{Map, Value};
 use super::Inner;
 use super::error::{ErrorKind, ProcessError, TooDeep, TooLarge};
 use crate::codec::{ParseFailure, to_json};
-use crate::message::{Headers, Message};
+use crate::message::{Headers, Message, PeerAddress};
 use crate::refusal::Refusal;
 use crate::router::HandlerError;
 use crate::validate::{JSON_NESTING_LIMIT, ValidationFailure, cases_json};
@@ -85,29 +85,81 @@ impl Inner {
     }
 
     /// Logs a failed request (a failure answered `ErrorUnknown_` is logged where it
-    /// happens, with its case id) and hands it to the error hook.
+    /// happens, with its case id) and hands it to the error hook. A schema refusing the
+    /// server's own answer is the server's fault, logged at `warn`; a request that is
+    /// not a Telepact message is the client's, told to it in the answer and logged at
+    /// `debug`, so that no client can fill the log at will.
     #[cold]
     #[inline(never)]
     pub(super) fn report(&self, error: ProcessError) {
-        if !matches!(error.kind(), ErrorKind::Handler | ErrorKind::Undeliverable) {
-            // Each field only when the failure has it: a refused credential has a cause
-            // and no validation failures, an answer the schema refuses the reverse.
-            let failures = Some(error.failures())
-                .filter(|failures| !failures.is_empty())
-                .map(cases_json);
-            // The cause is the hook's or handler's own error text (never the request's
-            // headers), so an operator sees why an auth hook refused.
-            let cause = std::error::Error::source(&error).map(ToString::to_string);
-            tracing::warn!(
-                kind = ?error.kind(),
-                error = %error,
-                cause = cause.as_ref().map(tracing::field::display),
-                failures = failures.as_ref().map(tracing::field::display),
-                "request failed"
-            );
+        match error.kind() {
+            ErrorKind::Handler | ErrorKind::Undeliverable | ErrorKind::Auth => {}
+            ErrorKind::Parse => {
+                let cause = std::error::Error::source(&error).map(ToString::to_string);
+                tracing::debug!(error = %error, cause, "request failed");
+            }
+            _ => {
+                // The cause is the handler's own error text (never the request's
+                // headers); validation failures name the paths the schema refused.
+                let cause = std::error::Error::source(&error).map(ToString::to_string);
+                let failures = Some(error.failures())
+                    .filter(|failures| !failures.is_empty())
+                    .map(cases_json);
+                tracing::warn!(
+                    kind = ?error.kind(),
+                    error = %error,
+                    cause = cause.as_ref().map(tracing::field::display),
+                    failures = failures.as_ref().map(tracing::field::display),
+                    "request failed"
+                );
+            }
         }
         if let Some(hook) = &self.on_error {
             hook(&error);
+        }
+    }
+
+    /// Logs, within [`Inner::auth_lines`], a call whose credentials the auth hook
+    /// refused (`info`: the kind of credential, the client's address and the hook's
+    /// reason, never the credential) or could not check (`warn`: it panicked or ran
+    /// out of time), and reports it to the error hook.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn auth_failed(
+        &self,
+        function: &str,
+        request: &Message,
+        failure: HandlerError,
+        refused: bool,
+    ) {
+        if let Some(left_out) = self.auth_lines.admit() {
+            let left_out = (left_out > 0).then_some(left_out);
+            if refused {
+                // The union tag of `@auth_` (`Password`, `Bearer`): a name the schema
+                // declares, checked with the headers before the hook ran.
+                let credential = request
+                    .headers
+                    .get("@auth_")
+                    .and_then(Value::as_object)
+                    .and_then(|auth| auth.keys().next().cloned());
+                let address = request
+                    .extensions
+                    .get::<PeerAddress>()
+                    .map(|peer| tracing::field::display(peer.0.ip()));
+                tracing::info!(
+                    function,
+                    credential,
+                    address,
+                    reason = %failure,
+                    left_out,
+                    "credentials refused"
+                );
+            } else {
+                tracing::warn!(function, error = %failure, left_out, "auth hook failed");
+            }
+        }
+        if let Some(hook) = &self.on_error {
+            hook(&auth_error(function).with_source(failure));
         }
     }
 }
@@ -123,7 +175,9 @@ pub(super) fn hook_failed(what: &str, error: &dyn std::fmt::Display) {
 #[cold]
 #[inline(never)]
 pub(super) fn refused(function: &str, refusal: &Refusal) -> Message {
-    tracing::info!(function, reason = %refusal, "call refused");
+    // At `debug`: the refusal is the handler's (or policy's) decision, which logs its
+    // reasons itself if it wants them kept; the client is told in the answer.
+    tracing::debug!(function, reason = %refusal, "call refused");
     refusal.to_message()
 }
 
@@ -139,9 +193,7 @@ pub(super) fn unknown_function(target: &str, headers: Headers) -> Message {
 }
 
 /// What the auth hook's refusal (or panic) is reported as.
-#[cold]
-#[inline(never)]
-pub(super) fn auth_error(function: &str) -> ProcessError {
+fn auth_error(function: &str) -> ProcessError {
     ProcessError::new(
         ErrorKind::Auth,
         format!("auth hook rejected a request to {function}"),

@@ -25,9 +25,14 @@ use call_metrics::CallKeys;
 use crate::binary::ServerBinary;
 use crate::budget::GenerationLimits;
 use crate::codec::{Encoding, read_typed_header};
+use crate::logging::LineBudget;
 use crate::message::{Headers, Message};
 use crate::router::{FunctionRouter, HandlerError, ReadHeader};
 use crate::validate::Compiled;
+
+/// The most lines a second a server logs for credentials its auth hook refused; the
+/// lines past it are counted, and the next line written gives the count (`left_out`).
+const AUTH_LINES_PER_SECOND: u32 = 10;
 
 pub use authenticated::{AuthFuture, Authenticated};
 pub use catch::Panicked;
@@ -84,6 +89,9 @@ struct Inner {
     metrics: Option<Arc<CallKeys>>,
     /// Request headers read into typed values (see [`ServerBuilder::typed_header`]).
     typed_headers: Vec<(String, ReadHeader)>,
+    /// The lines a second logged for credentials the auth hook refused: any client can
+    /// send bad ones as fast as it likes.
+    auth_lines: LineBudget,
 }
 
 impl Server {
@@ -344,6 +352,7 @@ impl ServerBuilder {
             request_timeout: self.request_timeout,
             metrics,
             typed_headers: self.typed_headers,
+            auth_lines: LineBudget::per_second(AUTH_LINES_PER_SECOND),
         };
         Ok(Server {
             inner: Arc::new(inner),

@@ -16,7 +16,7 @@ use super::call_span::{call_span, record_response};
 use super::catch::CatchUnwind;
 use super::error::{ErrorKind, TimedOut};
 use super::failure::{
-    auth_error, hook_failed, invalid, refused, unauthenticated, unknown_error, unknown_function,
+    hook_failed, invalid, refused, unauthenticated, unknown_error, unknown_function,
 };
 use super::{Inner, Response, Server};
 use crate::binary::{BinaryRequest, says_packed};
@@ -509,16 +509,16 @@ impl Inner {
             Some(deadline) => within(deadline, check).await,
             None => Ok(check.await),
         };
-        let failure: HandlerError = match outcome {
+        let (failure, refused): (HandlerError, bool) = match outcome {
             Ok(Ok(Ok(auth))) => {
                 auth.merge_into(&mut request.headers, &mut request.extensions);
                 return true;
             }
-            Ok(Ok(Err(e))) => e,
-            Ok(Err(panic)) => Box::new(panic),
-            Err(timed_out) => Box::new(timed_out),
+            Ok(Ok(Err(e))) => (e, true),
+            Ok(Err(panic)) => (Box::new(panic), false),
+            Err(timed_out) => (Box::new(timed_out), false),
         };
-        self.report(auth_error(function).with_source(failure));
+        self.auth_failed(function, request, failure, refused);
         false
     }
 

@@ -69,17 +69,73 @@ fn rejected_credentials_are_not_logged() {
 }
 
 #[test]
-fn a_failed_request_is_logged_with_the_fields_it_has() {
+fn a_refused_credential_is_one_info_line_naming_its_kind_and_the_reason() {
     let rejected =
         format!(r#"[{{"@auth_": {{"Token": {{"token": "{SECRET}"}}}}}}, {{"fn.work": {{}}}}]"#);
     let (lines, _) = run_logged(&[rejected]);
-    let rejection = failed_request_line(&lines);
+    let [refusal] = lines.as_slice() else {
+        panic!("one line for the refusal: {lines:?}");
+    };
     assert!(
-        rejection.contains("cause=credentials rejected"),
-        "{rejection}"
+        refusal.starts_with("INFO message=credentials refused"),
+        "{refusal}"
     );
-    assert!(!rejection.contains("failures="), "{rejection}");
+    for field in [
+        r#"function="fn.work""#,
+        r#"credential="Token""#,
+        "reason=credentials rejected",
+    ] {
+        assert!(refusal.contains(field), "{field} in {refusal}");
+    }
+    // Processed without a transport: no client address to name.
+    assert!(!refusal.contains("address="), "{refusal}");
+    assert!(!refusal.contains("left_out="), "{refusal}");
+}
 
+#[test]
+fn a_flood_of_refused_credentials_logs_a_bounded_number_of_lines() {
+    let rejected =
+        format!(r#"[{{"@auth_": {{"Token": {{"token": "{SECRET}"}}}}}}, {{"fn.work": {{}}}}]"#);
+    let flood = vec![rejected; 500];
+    let (lines, responses) = run_logged(&flood);
+    assert!(
+        responses
+            .iter()
+            .all(|response| response.pointer("/1/ErrorUnauthenticated_").is_some())
+    );
+    // Ten lines a second; a slow machine may run the 500 over a second boundary, whose
+    // first line then counts those left out before it.
+    assert!(lines.len() < 50, "{} lines: {lines:?}", lines.len());
+    let left_out: u64 = lines
+        .iter()
+        .filter_map(|line| line.split("left_out=").nth(1))
+        .map(|count| count.trim().parse::<u64>().expect("a count"))
+        .sum();
+    assert!(left_out <= 500 - lines.len() as u64, "{lines:?}");
+}
+
+#[test]
+fn a_request_that_is_no_message_is_logged_at_debug_only() {
+    let capture = Capture::up_to(tracing::Level::INFO);
+    tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        for garbage in [&b"not json"[..], b"[{}]", b"{}"] {
+            runtime.block_on(server().process(garbage));
+        }
+    });
+    assert!(capture.lines().is_empty(), "{:?}", capture.lines());
+    let (lines, responses) = run_logged(&["not json".to_string()]);
+    assert!(responses[0].pointer("/1/ErrorParseFailure_").is_some());
+    let [line] = lines.as_slice() else {
+        panic!("one line: {lines:?}");
+    };
+    assert!(line.starts_with("DEBUG message=request failed"), "{line}");
+}
+
+#[test]
+fn an_invalid_answer_is_a_warning_with_its_failures() {
     // A handler whose answer the schema does not allow.
     let schema = Schema::from_text(r#"[{"fn.work": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
     let router = FunctionRouter::new().route("fn.work", |_request: Message| async move {
@@ -98,6 +154,7 @@ fn a_failed_request_is_logged_with_the_fields_it_has() {
             .is_some()
     );
     let invalid = failed_request_line(&lines);
+    assert!(invalid.starts_with("WARN"), "{invalid}");
     assert!(
         invalid.contains("failures=") && invalid.contains("ObjectKeyDisallowed"),
         "{invalid}"
