@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use foldhash::fast::RandomState;
 use indexmap::IndexMap;
-use metrics::{Counter, Histogram, Key, Label, Level, Metadata, Recorder, SharedString};
+use metrics::{
+    Counter, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit,
+};
 
 use telepact_schema::FunctionId;
 
@@ -31,6 +33,37 @@ const CALLS: &str = "telepact_calls_total";
 const DURATION: &str = "telepact_call_duration_seconds";
 const REQUEST_BYTES: &str = "telepact_request_bytes";
 const RESPONSE_BYTES: &str = "telepact_response_bytes";
+
+/// Tells `recorder` what each series means (an exporter's `# HELP` and `# UNIT`), once
+/// per server: a recorder keeps the last description given for a name.
+fn describe(recorder: &dyn Recorder) {
+    let described = [
+        (CALLS, None, "Calls answered, by function and result tag."),
+        (
+            DURATION,
+            Some(Unit::Seconds),
+            "Time from reading a request to its encoded answer, by function.",
+        ),
+        (
+            REQUEST_BYTES,
+            Some(Unit::Bytes),
+            "Size of each request message, by function.",
+        ),
+        (
+            RESPONSE_BYTES,
+            Some(Unit::Bytes),
+            "Size of each answer message, by function.",
+        ),
+    ];
+    for (name, unit, description) in described {
+        let description = SharedString::const_str(description);
+        if name == CALLS {
+            recorder.describe_counter(KeyName::from_const_str(name), unit, description);
+        } else {
+            recorder.describe_histogram(KeyName::from_const_str(name), unit, description);
+        }
+    }
+}
 
 /// The longest a call waits in its thread's batch before the server's own recorder is
 /// told of it.
@@ -157,6 +190,10 @@ impl CallKeys {
             (function.name.clone(), keys)
         });
         let unparsed = SharedString::const_str(UNPARSED);
+        match &recorder {
+            Some(own) => describe(&**own),
+            None => metrics::with_recorder(describe),
+        }
         CallKeys {
             functions: functions.collect(),
             unknown: FunctionKeys::new(Slot::Unknown, shared(UNKNOWN_FUNCTION), results.values()),

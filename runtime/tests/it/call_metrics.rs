@@ -125,6 +125,49 @@ fn calls_are_counted_and_measured_through_the_metrics_facade() {
 }
 
 #[test]
+fn each_series_is_described_with_its_unit_to_either_recorder() {
+    use metrics_util::debugging::{DebuggingRecorder, Snapshotter};
+
+    let described = |snapshotter: &Snapshotter| {
+        let mut described: Vec<(String, Option<Unit>, bool)> = snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .map(|(key, unit, description, _)| {
+                let (_, key) = key.into_parts();
+                (key.name().to_string(), unit, description.is_some())
+            })
+            .collect();
+        described.sort_by(|a, b| a.0.cmp(&b.0));
+        described.dedup();
+        described
+    };
+    let expected = [
+        ("telepact_call_duration_seconds", Some(Unit::Seconds)),
+        ("telepact_calls_total", None),
+        ("telepact_request_bytes", Some(Unit::Bytes)),
+        ("telepact_response_bytes", Some(Unit::Bytes)),
+    ]
+    .map(|(name, unit)| (name.to_string(), unit, true));
+    let ping = br#"[{}, {"fn.noop": {}}]"#;
+
+    // The facade's recorder, current when the server is built.
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    metrics::with_local_recorder(&recorder, || {
+        let server = metrics_server();
+        runtime().block_on(server.process(ping));
+    });
+    assert_eq!(described(&snapshotter), expected);
+
+    // A recorder of the server's own.
+    let (server, snapshotter) = server_with_own_recorder();
+    runtime().block_on(server.process(ping));
+    server.flush_metrics();
+    assert_eq!(described(&snapshotter), expected);
+}
+
+#[test]
 fn callers_cannot_add_metric_series_with_function_names_of_their_own() {
     let server = metrics_server();
     let seen = metric_series(|runtime| {
