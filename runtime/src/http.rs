@@ -503,25 +503,42 @@ pub async fn serve_with(
 /// graceful shutdown rather than lost (a process started with SIGINT ignored, as a
 /// background job of a script is) or the default action's abrupt exit. Call it within
 /// a Tokio runtime.
+///
+/// A second signal while the shutdown waits for requests in flight ends the process at
+/// once, as a second Ctrl-C does in most servers: its status is 128 plus the signal's
+/// number (130 for SIGINT, 143 for SIGTERM), and a warning says so first.
 #[cfg(unix)]
 pub fn shutdown_signal() -> impl Future<Output = ()> + Send + 'static {
     use tokio::signal::unix::{SignalKind, signal};
-    let interrupt = signal(SignalKind::interrupt());
-    let terminate = signal(SignalKind::terminate());
     // A signal that cannot be listened for never arrives.
-    let arrival = |listening: std::io::Result<tokio::signal::unix::Signal>| async move {
-        match listening {
-            Ok(mut signal) => {
-                signal.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
+    let mut interrupt = signal(SignalKind::interrupt()).ok();
+    let mut terminate = signal(SignalKind::terminate()).ok();
     async move {
-        tokio::select! {
-            () = arrival(interrupt) => {}
-            () = arrival(terminate) => {}
+        next_signal(&mut interrupt, &mut terminate).await;
+        tokio::spawn(async move {
+            let number = next_signal(&mut interrupt, &mut terminate).await;
+            tracing::warn!("a second signal: exiting without waiting for requests in flight");
+            std::process::exit(128 + number);
+        });
+    }
+}
+
+/// Waits for the next SIGINT or SIGTERM that `interrupt` and `terminate` (each when it
+/// could be listened for) receive, and gives its number.
+#[cfg(unix)]
+async fn next_signal(
+    interrupt: &mut Option<tokio::signal::unix::Signal>,
+    terminate: &mut Option<tokio::signal::unix::Signal>,
+) -> i32 {
+    async fn arrival(signal: &mut Option<tokio::signal::unix::Signal>) {
+        match signal {
+            Some(signal) => _ = signal.recv().await,
+            None => std::future::pending().await,
         }
+    }
+    tokio::select! {
+        () = arrival(interrupt) => 2,
+        () = arrival(terminate) => 15,
     }
 }
 

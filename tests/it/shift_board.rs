@@ -381,6 +381,33 @@ fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, St
 }
 
 #[test]
+fn a_second_ctrl_c_ends_a_shutdown_that_waits_for_a_request() {
+    use std::io::Write;
+
+    let mut bakery = Bakery::start();
+    // A request whose body never comes holds the graceful shutdown for its 10 s grace.
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", bakery.port)).expect("connects");
+    stream
+        .write_all(b"POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[")
+        .expect("writes");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    bakery.send_interrupt();
+    assert_eq!(
+        bakery.exit_within(std::time::Duration::from_millis(500)),
+        None,
+        "the first Ctrl-C waits for the request"
+    );
+    bakery.send_interrupt();
+    let status = bakery
+        .exit_within(std::time::Duration::from_secs(5))
+        .expect("the second Ctrl-C ends it");
+    assert_eq!(status.code(), Some(130));
+    let stderr = bakery.stderr_lines().join("\n");
+    assert!(stderr.contains("a second signal"), "{stderr}");
+    drop(stream);
+}
+
+#[test]
 fn healthz_answers_and_metrics_are_served_behind_the_flag() {
     let plain = Bakery::start();
     assert_eq!(

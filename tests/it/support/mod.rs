@@ -80,17 +80,30 @@ impl Bakery {
 
     /// Sends SIGINT (Ctrl-C) and waits for the process to exit.
     pub(crate) fn interrupt(mut self) -> std::process::ExitStatus {
+        self.send_interrupt();
+        self.exit_within(Duration::from_secs(10))
+            .expect("the bakery shuts down")
+    }
+
+    /// Sends SIGINT (Ctrl-C) and goes on.
+    pub(crate) fn send_interrupt(&self) {
         let status = Command::new("kill")
             .args(["-INT", &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(10);
+    }
+
+    /// How the process exited, once it has within `time`; `None` if it still runs.
+    pub(crate) fn exit_within(&mut self, time: Duration) -> Option<std::process::ExitStatus> {
+        let deadline = Instant::now() + time;
         loop {
             if let Some(status) = self.child.try_wait().expect("wait works") {
-                return status;
+                return Some(status);
             }
-            assert!(Instant::now() < deadline, "the bakery did not shut down");
+            if Instant::now() >= deadline {
+                return None;
+            }
             std::thread::sleep(Duration::from_millis(20));
         }
     }
