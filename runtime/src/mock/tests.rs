@@ -122,6 +122,44 @@ async fn generated_results_validate_and_name_their_bytes() {
     }
 }
 
+/// `@select_` takes fields away after the bytes were named: the header names only what
+/// is sent, or a client following it finds a key missing.
+#[tokio::test]
+async fn a_selection_leaves_no_bytes_named_that_it_took_away() {
+    let mock = mock(true);
+    let seed = json!([{}, {"fn.setRandomSeed_": {"seed": 7}}]);
+    ask(&mock, seed).await;
+    let mut kept = 0;
+    for _ in 0..40 {
+        let selected = json!([
+            {"@select_": {"struct.Item": ["name"]}},
+            {"fn.find": {"id": 2}}
+        ]);
+        let answer = ask(&mock, selected).await;
+        assert!(answer.pointer("/1/Ok_/item/blob!").is_none(), "{answer}");
+        assert!(answer.pointer("/0/@base64_").is_none(), "{answer}");
+
+        let whole = ask(
+            &mock,
+            json!([{"@select_": {"->": {"Ok_": ["item"]}}}, find(2)[1]]),
+        )
+        .await;
+        let blob = whole.pointer("/1/Ok_/item/blob!");
+        let marked = whole.pointer("/0/@base64_/Ok_/item/blob!");
+        assert_eq!(blob.is_some(), marked == Some(&json!(true)), "{whole}");
+        assert!(whole.pointer("/0/@base64_/Ok_/items!").is_none(), "{whole}");
+        kept += usize::from(blob.is_some());
+    }
+    assert!(kept > 0, "no answer held bytes to name");
+    // What the client reads back fits: no header naming a key the body lacks.
+    let answer = ask(
+        &mock,
+        json!([{"@select_": {"->": {"Ok_": []}}}, find(2)[1]]),
+    )
+    .await;
+    assert_eq!(answer, json!([{}, {"Ok_": {}}]));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn concurrent_calls_are_all_recorded() {
     let mock = mock(false);

@@ -19,6 +19,7 @@ use super::failure::{
     hook_failed, invalid, refused, unauthenticated, unknown_error, unknown_function,
 };
 use super::{Inner, Response, Server};
+use crate::base64_paths;
 use crate::binary::{BinaryRequest, says_packed};
 use crate::codec::{self, Encoding};
 use crate::message::{Headers, Message};
@@ -407,7 +408,11 @@ impl Inner {
             if nests_too_deep(&result, function) {
                 return self.too_deep(response_headers);
             }
-            if result.bytes_marked() && binary.is_none() && function.result_holds_bytes {
+            // A handler's own `@base64_` (the mock's) named the places before
+            // `@select_` took some away: named again from the body as sent.
+            let renamed = select.is_some() && result.headers.contains_key(base64_paths::HEADER);
+            if (result.bytes_marked() || renamed) && binary.is_none() && function.result_holds_bytes
+            {
                 self.name_bytes(id, &mut result);
             }
             // The request's extensions (the caller's identity...) stay behind.
@@ -475,6 +480,7 @@ impl Inner {
         validator.check_union_map(&function.result, result.body());
         let paths = validator.take_bytes_paths();
         drop(validator);
+        result.headers.remove(base64_paths::HEADER);
         paths.write_header(&mut result.headers);
     }
 
