@@ -14,10 +14,57 @@ use clap::{Arg, CommandFactory, FromArgMatches};
 
 /// Parses the process's arguments and environment into `T`.
 pub(crate) fn parse<T: CommandFactory + FromArgMatches>() -> Result<T, Error> {
+    let given: Vec<String> = std::env::args_os()
+        .skip(1)
+        .map(|argument| argument.to_string_lossy().into_owned())
+        .collect();
     let command = T::command()
         .mut_args(without_empty_variable)
-        .mut_subcommands(|subcommand| subcommand.mut_args(without_empty_variable));
+        .mut_subcommands(|subcommand| {
+            let subcommand = subcommand.mut_args(without_empty_variable);
+            typed_flag_wins(subcommand, &given)
+        });
     T::from_arg_matches(&command.try_get_matches()?)
+}
+
+/// `command` with the environment variables of a group's other arguments left out when
+/// `given` names one of them: `mock --dir api` with `TELEPACT_HTTP_URL` exported serves
+/// `api`, where clap would refuse `--http-url` (never typed) beside `--dir`. Two flags
+/// typed together are still refused.
+fn typed_flag_wins(mut command: clap::Command, given: &[String]) -> clap::Command {
+    let typed = |arg: &Arg| {
+        arg.get_long().is_some_and(|long| {
+            let flag = format!("--{long}");
+            given.iter().any(|word| {
+                word == &flag
+                    || word
+                        .strip_prefix(&flag)
+                        .is_some_and(|rest| rest.starts_with('='))
+            })
+        })
+    };
+    let groups: Vec<Vec<clap::Id>> = command
+        .get_groups()
+        .map(|group| group.get_args().cloned().collect())
+        .collect();
+    for members in groups {
+        let args: Vec<&Arg> = command
+            .get_arguments()
+            .filter(|arg| members.contains(arg.get_id()))
+            .collect();
+        if !args.iter().any(|arg| typed(arg)) {
+            continue;
+        }
+        let untyped: Vec<clap::Id> = args
+            .into_iter()
+            .filter(|arg| !typed(arg))
+            .map(|arg| arg.get_id().clone())
+            .collect();
+        for id in untyped {
+            command = command.mut_arg(id, |arg| arg.env(None));
+        }
+    }
+    command
 }
 
 /// `arg` without its environment variable when that variable is set but empty.
@@ -37,19 +84,42 @@ pub(crate) enum Refusal {
     Invalid(String),
 }
 
-/// Sorts clap's `error` into what is shown whole and what is reported on one line.
-pub(crate) fn refusal(error: Error) -> Refusal {
+/// Sorts clap's `error` (from parsing the process's arguments into `T`) into what is
+/// shown whole and what is reported on one line.
+pub(crate) fn refusal<T: CommandFactory>(error: Error) -> Refusal {
     match error.kind() {
         ErrorKind::DisplayHelp
         | ErrorKind::DisplayVersion
         | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => Refusal::Shown(error),
-        _ => Refusal::Invalid(one_line(&error.render().to_string())),
+        _ => {
+            let arguments = std::env::args_os().skip(1);
+            let command = command_named(&T::command(), arguments);
+            Refusal::Invalid(one_line(&error.render().to_string(), &command))
+        }
     }
 }
 
+/// The command whose help explains `arguments`: `telepact mock` when they name that
+/// subcommand first, `telepact` else. A refused value's message has no usage line to
+/// read it from.
+fn command_named(
+    command: &clap::Command,
+    mut arguments: impl Iterator<Item = std::ffi::OsString>,
+) -> String {
+    let name = command.get_name();
+    let first_word = arguments.find(|argument| !argument.to_string_lossy().starts_with('-'));
+    first_word
+        .and_then(|word| command.find_subcommand(word))
+        .map_or_else(
+            || name.to_string(),
+            |subcommand| format!("{name} {}", subcommand.get_name()),
+        )
+}
+
 /// clap's rendered error as one line: the message (its indented list, such as the missing
-/// arguments, joined with commas), its tips after semicolons, and where to read more.
-fn one_line(rendered: &str) -> String {
+/// arguments, joined with commas), its tips after semicolons, and where to read more
+/// (the usage line's command, else `command`).
+fn one_line(rendered: &str, command: &str) -> String {
     let mut blocks = rendered.split("\n\n").map(str::trim_end);
     let mut line = message_line(blocks.next().unwrap_or_default());
     let rest: Vec<&str> = blocks.flat_map(str::lines).collect();
@@ -57,10 +127,10 @@ fn one_line(rendered: &str) -> String {
         line.push_str("; ");
         line.push_str(tip);
     }
-    let command = rest.iter().find_map(|line| usage_command(line));
+    let usage = rest.iter().find_map(|line| usage_command(line));
     line.push_str(&format!(
         " (see `{} --help`)",
-        command.unwrap_or("telepact".into())
+        usage.as_deref().unwrap_or(command)
     ));
     line
 }
@@ -98,7 +168,7 @@ fn tip_text(line: &str) -> Option<&str> {
 
 #[cfg(test)]
 mod tests {
-    use super::one_line;
+    use super::{command_named, one_line};
 
     #[test]
     fn a_message_with_a_tip_becomes_one_line() {
@@ -106,7 +176,7 @@ mod tests {
                         exists: '--old-schema-dir'\n\nUsage: telepact compare --old-schema-dir \
                         <DIR>\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            one_line(rendered),
+            one_line(rendered, "telepact"),
             "error: unexpected argument '--old' found; a similar argument exists: \
              '--old-schema-dir' (see `telepact compare --help`)"
         );
@@ -118,9 +188,30 @@ mod tests {
                         --new-schema-dir <NEW>\n  --old-schema-dir <OLD>\n\nUsage: telepact \
                         compare --new-schema-dir <NEW>\n\nFor more information, try '--help'.\n";
         assert_eq!(
-            one_line(rendered),
+            one_line(rendered, "telepact"),
             "error: the following required arguments were not provided: --new-schema-dir \
              <NEW>, --old-schema-dir <OLD> (see `telepact compare --help`)"
+        );
+    }
+
+    #[test]
+    fn a_message_without_usage_names_the_subcommand_given() {
+        let rendered = "error: invalid value 'x' for '--port <PORT>': invalid digit found in \
+                        string\n\nFor more information, try '--help'.\n";
+        let command = clap::Command::new("telepact")
+            .subcommand(clap::Command::new("mock"))
+            .subcommand(clap::Command::new("compare"));
+        let named = |arguments: &[&str]| {
+            let arguments = arguments.iter().map(std::ffi::OsString::from);
+            command_named(&command, arguments.collect::<Vec<_>>().into_iter())
+        };
+        assert_eq!(named(&["mock", "--port", "x"]), "telepact mock");
+        assert_eq!(named(&["--verbose", "compare"]), "telepact compare");
+        assert_eq!(named(&["--port", "x"]), "telepact");
+        assert_eq!(
+            one_line(rendered, &named(&["mock", "--port", "x"])),
+            "error: invalid value 'x' for '--port <PORT>': invalid digit found in string \
+             (see `telepact mock --help`)"
         );
     }
 }

@@ -78,7 +78,7 @@ async fn main() -> ExitCode {
 
 /// Shows help or the version as clap lays them out; reports wrong arguments on one line.
 fn refuse_arguments(error: clap::Error) -> ExitCode {
-    match arguments::refusal(error) {
+    match arguments::refusal::<Cli>(error) {
         arguments::Refusal::Shown(shown) => {
             let _ = shown.print();
             ExitCode::from(u8::try_from(shown.exit_code()).unwrap_or(FAILURE))

@@ -262,6 +262,40 @@ fn takes_its_settings_from_the_reference_environment_variables() {
     assert_eq!(refused, json!({"ErrorNoMatchingStub_": {}}));
 }
 
+/// A flag typed on the command line wins over the other source's variable, left set in
+/// a profile; two flags typed together are still refused.
+#[test]
+fn a_typed_flag_wins_over_the_environment_variable_of_the_other_source() {
+    let dir = greeter_dir("mock-flag-over-variable");
+    let unreachable = format!("http://127.0.0.1:{}/api", free_port());
+    let mut command = telepact_command();
+    command
+        .args(["mock", "--dir", path_text(&dir), "--port", "0"])
+        .env("TELEPACT_HTTP_URL", &unreachable);
+    let mock = RunningMock::spawn(command);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = Client::http(&mock.url("http"), ClientOptions::default()).unwrap();
+    let stubbed = runtime.block_on(call(&client, stub_greeting()));
+    assert_eq!(stubbed, json!({"Ok_": {}}));
+
+    let both = telepact(&["mock", "--dir", path_text(&dir), "--http-url", &unreachable]);
+    assert_fails_with(&both, "the argument '--dir <DIR>' cannot be used with");
+}
+
+#[test]
+fn a_refused_value_points_to_its_subcommands_help() {
+    let dir = greeter_dir("mock-bad-port");
+    let output = telepact(&["mock", "--dir", path_text(&dir), "--port", "many"]);
+    assert_fails_with(&output, "invalid value 'many' for '--port <PORT>'");
+    assert!(
+        stderr(&output)
+            .trim_end()
+            .ends_with("(see `telepact mock --help`)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn fetch_stores_the_schema_a_mock_serves() {
     let dir = greeter_dir("mock-fetch");
