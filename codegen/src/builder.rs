@@ -325,12 +325,15 @@ fn claim_output(path: &Path, dir: &Path) -> Result<(), Error> {
     })
 }
 
-/// The output name of a schema directory: its last component (`api`).
 /// The module a schema directory's code is generated as (its last component, `api` for
-/// `api/`), as [`Builder::compile_dir`] and [`Builder::generate_dir`] name it.
+/// `api/`), as [`Builder::compile_dir`] and [`Builder::generate_dir`] name it. A path
+/// whose last component is `.` or `..` is named after the directory it resolves to;
+/// `schema` when there is none (the root).
 pub fn schema_name(dir: &Path) -> String {
-    dir.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
+    let resolved = || dir.canonicalize().ok();
+    let named = |path: &Path| path.file_name().map(|n| n.to_string_lossy().into_owned());
+    named(dir)
+        .or_else(|| resolved().as_deref().and_then(named))
         .unwrap_or_else(|| "schema".into())
 }
 

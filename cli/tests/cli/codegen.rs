@@ -22,6 +22,21 @@ fn writes_rust_to_a_file_or_stdout() {
 }
 
 #[test]
+fn a_schema_dir_given_as_dot_names_the_module_after_the_directory() {
+    let output = telepact_command()
+        .current_dir(BAKERY_API)
+        .args(["codegen", "--schema-dir", ".", "--out", "-"])
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert!(
+        stdout(&output).contains("pub mod api {"),
+        "{}",
+        stdout(&output)
+    );
+}
+
+#[test]
 fn check_tells_whether_the_file_is_current_and_writes_nothing() {
     let out = scratch_dir("codegen-check").join("api.rs");
     let check_of = |out: &Path| {
