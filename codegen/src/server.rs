@@ -79,13 +79,17 @@ impl Emitter<'_> {
         let method = ident(&function.method);
         let input = self.item_path(function.input);
         let output = self.item_path(function.output);
+        // Paths the implementing crate can write as they are: rustc quotes this line
+        // when an implementation is missing or does not match, and `rt` is this
+        // module's private name for the runtime.
+        let runtime = &self.options.runtime;
         quote! {
             #doc
             fn #method(
                 &self,
                 input: #input,
                 context: &mut Context,
-            ) -> impl rt::Future<Output = Result<#output, rt::HandlerError>> + Send;
+            ) -> impl ::std::future::Future<Output = Result<#output, #runtime::HandlerError>> + Send;
         }
     }
 

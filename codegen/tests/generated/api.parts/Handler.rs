@@ -8,12 +8,16 @@ pub trait Handler: Send + Sync + 'static {
         &self,
         input: ApproveSpecialInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<ApproveSpecialOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<ApproveSpecialOutput, ::telepact::HandlerError>,
+    > + Send;
 
     /// Serves `fn.myShift`.
     fn my_shift(
         &self,
         input: MyShiftInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<MyShiftOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<MyShiftOutput, ::telepact::HandlerError>,
+    > + Send;
 }

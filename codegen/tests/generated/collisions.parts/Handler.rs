@@ -8,12 +8,16 @@ pub trait Handler: Send + Sync + 'static {
         &self,
         input: PingInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<PingOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<PingOutput, ::telepact::HandlerError>,
+    > + Send;
 
     /// A function named like `self`, whose argument is named so too.
     fn self_(
         &self,
         input: SelfInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<SelfOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<SelfOutput, ::telepact::HandlerError>,
+    > + Send;
 }

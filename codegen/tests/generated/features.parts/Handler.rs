@@ -8,26 +8,34 @@ pub trait Handler: Send + Sync + 'static {
         &self,
         input: EchoInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<EchoOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<EchoOutput, ::telepact::HandlerError>,
+    > + Send;
 
     /// Returns the point with the given id.
     fn get_point(
         &self,
         input: GetPointInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<GetPointOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<GetPointOutput, ::telepact::HandlerError>,
+    > + Send;
 
     /// Links back to itself in its result.
     fn paginate(
         &self,
         input: PaginateInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<PaginateOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<PaginateOutput, ::telepact::HandlerError>,
+    > + Send;
 
     /// A function anyone may call, even with authentication on.
     fn status(
         &self,
         input: StatusInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<StatusOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<StatusOutput, ::telepact::HandlerError>,
+    > + Send;
 }

@@ -8,5 +8,7 @@ pub trait Handler: Send + Sync + 'static {
         &self,
         input: QuoteInput,
         context: &mut Context,
-    ) -> impl rt::Future<Output = Result<QuoteOutput, rt::HandlerError>> + Send;
+    ) -> impl ::std::future::Future<
+        Output = Result<QuoteOutput, ::telepact::HandlerError>,
+    > + Send;
 }
