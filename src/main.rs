@@ -11,6 +11,7 @@ use metrics_exporter_prometheus::{
     BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use telepact::http::{self, HttpOptions};
+use telepact::logging::{LogFormat, init_stderr};
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -27,16 +28,17 @@ struct Args {
     /// Count calls and serve them as Prometheus text on `GET /metrics`.
     #[arg(long)]
     metrics: bool,
+    /// How log lines are written on stderr: `text`, or `json` (one object a line).
+    #[arg(long, env = "LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(telepact::logging::env_filter(LevelFilter::INFO))
-        .init();
-    let outcome = run(Args::parse()).await;
+    let args = Args::parse();
+    // No subscriber is installed before this one, so it cannot fail.
+    let _ = init_stderr(LevelFilter::INFO, args.log_format);
+    let outcome = run(args).await;
     // The identity lines of the last calls may still be queued.
     telepact_bakery::identity_log::flush();
     match outcome {

@@ -2,8 +2,12 @@
 //! on the lines a client can make a server log.
 
 mod line_budget;
+#[cfg(feature = "log-stderr")]
+mod stderr;
 
 pub use line_budget::LineBudget;
+#[cfg(feature = "log-stderr")]
+pub use stderr::{LogFormat, UnknownLogFormat, init_stderr};
 
 /// The log targets of dependencies that write whole messages at `trace` level: the
 /// WebSocket protocol (every frame, on the server and in the client) and the NATS client

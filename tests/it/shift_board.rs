@@ -408,6 +408,31 @@ fn a_second_ctrl_c_ends_a_shutdown_that_waits_for_a_request() {
 }
 
 #[test]
+fn its_log_is_one_json_object_a_line_when_asked() {
+    let bakery = Bakery::start_with("info", &["--log-format", "json"]);
+    let ping = r#"[{}, {"fn.ping_": {}}]"#;
+    assert_eq!(
+        http_exchange(bakery.port, "POST", "/api/telepact", ping).0,
+        "HTTP/1.1 200 OK"
+    );
+    let lines = bakery.stderr_lines();
+    assert!(lines.len() >= 3, "{lines:?}");
+    let events: Vec<Value> = lines
+        .iter()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    let serving = &events[0];
+    assert_eq!(serving["level"], "INFO");
+    assert_eq!(serving["target"], "telepact_bakery");
+    assert!(serving["fields"]["address"].is_string(), "{serving}");
+    let shutdown = events
+        .iter()
+        .find(|event| event["fields"]["grace_ms"].is_number())
+        .unwrap_or_else(|| panic!("the shutdown's grace as a number: {events:?}"));
+    assert_eq!(shutdown["fields"]["grace_ms"], 10_000);
+}
+
+#[test]
 fn healthz_answers_and_metrics_are_served_behind_the_flag() {
     let plain = Bakery::start();
     assert_eq!(

@@ -10,6 +10,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use telepact::http::HttpOptions;
+use telepact::logging::{LogFormat, init_stderr};
 use telepact_auth::http::{self, HttpAuthOptions, IpNet};
 use telepact_auth::store::SqliteStore;
 use telepact_auth::{CredentialStore, PasswordHasher, PasswordParams};
@@ -23,6 +24,9 @@ use tracing_subscriber::filter::LevelFilter;
 struct Args {
     #[command(subcommand)]
     command: Option<Command>,
+    /// How log lines are written on stderr: `text`, or `json` (one object a line).
+    #[arg(long, env = "LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
@@ -61,12 +65,9 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(telepact::logging::env_filter(LevelFilter::INFO))
-        .init();
     let args = Args::parse();
+    // No subscriber is installed before this one, so it cannot fail.
+    let _ = init_stderr(LevelFilter::INFO, args.log_format);
     let outcome = match args.command {
         Some(Command::HashPassword) => hash_password(),
         None => run(args).await,

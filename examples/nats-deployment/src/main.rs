@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use telepact::http::{self, HttpOptions};
+use telepact::logging::{LogFormat, init_stderr};
 use telepact::{Server, nats};
 use telepact_auth::http::nats::CredentialBridge;
 use telepact_auth::http::{HttpAuthOptions, IpNet};
@@ -46,6 +47,9 @@ struct Args {
     allowed_origins: Vec<String>,
     #[command(subcommand)]
     mode: Mode,
+    /// How log lines are written on stderr: `text`, or `json` (one object a line).
+    #[arg(long, env = "LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
+    log_format: LogFormat,
 }
 
 #[derive(Debug, Subcommand)]
@@ -90,12 +94,10 @@ enum Mode {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_env_filter(telepact::logging::env_filter(LevelFilter::INFO))
-        .init();
-    match run(Args::parse()).await {
+    let args = Args::parse();
+    // No subscriber is installed before this one, so it cannot fail.
+    let _ = init_stderr(LevelFilter::INFO, args.log_format);
+    match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
             // On stderr whatever `RUST_LOG` says: a filter that hides errors (`off`, or a

@@ -115,8 +115,10 @@ pub(super) async fn serve_connections<H: Handshake>(
         });
     }
     drop(listener);
+    // A u64 (not `as_millis`' u128), which every log format writes as a number.
+    let grace_ms = u64::try_from(deadlines.grace.as_millis()).unwrap_or(u64::MAX);
     tracing::info!(
-        grace_ms = deadlines.grace.as_millis(),
+        grace_ms,
         "shutting down: no new connections; requests in flight may finish"
     );
     // One deadline for every connection: each drops, and names, a request unfinished by
@@ -128,7 +130,7 @@ pub(super) async fn serve_connections<H: Handshake>(
         .is_err()
     {
         tracing::warn!(
-            grace_ms = deadlines.grace.as_millis(),
+            grace_ms,
             "in-flight requests cancelled at the shutdown deadline"
         );
     }
