@@ -182,11 +182,24 @@ pub trait Processor: Clone + Send + Sync + 'static {
         body: Bytes,
         transport: axum::http::Extensions,
     ) -> impl Future<Output = Response> + Send + '_;
+
+    /// Told of a request refused before its body reached [`process`](Self::process):
+    /// `status` is its answer (413 too large, 408 too slow, 400 unreadable). Does
+    /// nothing unless implemented; a [`Server`] reporting metrics counts it.
+    fn refused(&self, status: StatusCode) {
+        let _ = status;
+    }
 }
 
 impl Processor for Server {
     async fn process(&self, body: Bytes, transport: axum::http::Extensions) -> Response {
         self.process_shared(&body, transport, None).await
+    }
+
+    /// Counted as `telepact_http_refusals_total{status}` when the server reports
+    /// metrics ([`ServerBuilder::metrics`](crate::ServerBuilder::metrics)).
+    fn refused(&self, status: StatusCode) {
+        self.count_http_refusal(status.as_u16());
     }
 }
 
@@ -313,7 +326,10 @@ async fn handle<P: Processor>(
     let transport = request_context(extensions);
     let body = match read_body(body, endpoint.body).await {
         Ok(body) => body,
-        Err(refusal) => return refusal.into_response(),
+        Err(refusal) => {
+            endpoint.processor.refused(refusal.0);
+            return refusal.into_response();
+        }
     };
     // Awaited in place, in the handler's future that axum boxes: with `Server`'s the
     // box stays within what the allocator's per-thread cache takes (about 1 KB with

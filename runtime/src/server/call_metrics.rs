@@ -33,6 +33,7 @@ const CALLS: &str = "telepact_calls_total";
 const DURATION: &str = "telepact_call_duration_seconds";
 const REQUEST_BYTES: &str = "telepact_request_bytes";
 const RESPONSE_BYTES: &str = "telepact_response_bytes";
+const HTTP_REFUSALS: &str = "telepact_http_refusals_total";
 
 /// Tells `recorder` what each series means (an exporter's `# HELP` and `# UNIT`), once
 /// per server: a recorder keeps the last description given for a name.
@@ -54,10 +55,15 @@ fn describe(recorder: &dyn Recorder) {
             Some(Unit::Bytes),
             "Size of each answer message, by function.",
         ),
+        (
+            HTTP_REFUSALS,
+            None,
+            "Requests the HTTP endpoint refused before reading them whole, by status.",
+        ),
     ];
     for (name, unit, description) in described {
         let description = SharedString::const_str(description);
-        if name == CALLS {
+        if name == CALLS || name == HTTP_REFUSALS {
             recorder.describe_counter(KeyName::from_const_str(name), unit, description);
         } else {
             recorder.describe_histogram(KeyName::from_const_str(name), unit, description);
@@ -243,6 +249,23 @@ impl CallKeys {
             if let Some((_, series)) = calls.get_index(run[0].result) {
                 series.counter(recorder).increment(run.len() as u64);
             }
+        }
+    }
+
+    /// Counts a request the HTTP endpoint refused with `status`. Rare, and registered
+    /// each time: no handle is kept per status.
+    #[cfg(feature = "axum")]
+    pub(crate) fn count_http_refusal(&self, status: u16) {
+        let key = Key::from_parts(
+            HTTP_REFUSALS,
+            vec![Label::new("status", status.to_string())],
+        );
+        let count = |recorder: &dyn Recorder| {
+            recorder.register_counter(&key, &METADATA).increment(1);
+        };
+        match &self.own {
+            Some(own) => count(&*own.recorder),
+            None => metrics::with_recorder(count),
         }
     }
 

@@ -127,6 +127,14 @@ impl Server {
             keys.flush();
         }
     }
+
+    /// Counts a request its HTTP endpoint refused with `status`, when metrics are on.
+    #[cfg(feature = "axum")]
+    pub(crate) fn count_http_refusal(&self, status: u16) {
+        if let Some(keys) = &self.inner.metrics {
+            keys.count_http_refusal(status);
+        }
+    }
 }
 
 impl std::fmt::Debug for Server {

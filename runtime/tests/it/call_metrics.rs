@@ -168,6 +168,46 @@ fn each_series_is_described_with_its_unit_to_either_recorder() {
 }
 
 #[test]
+fn requests_the_http_endpoint_refuses_are_counted_by_status() {
+    use telepact::http::{self, HttpOptions};
+    use tower::ServiceExt as _;
+
+    let (server, snapshotter) = server_with_own_recorder();
+    let options = HttpOptions::default().body_limit(24);
+    let post = |body: &'static str| {
+        axum::http::Request::post("/api/telepact")
+            .header("content-type", "application/json")
+            .body(axum::body::Body::from(body))
+            .expect("a request")
+    };
+    runtime().block_on(async {
+        for body in [r#"[{}, {"fn.noop": {"padding": "past the limit"}}]"#; 2] {
+            let refused = http::router(server.clone(), &options)
+                .oneshot(post(body))
+                .await;
+            assert_eq!(refused.expect("an answer").status(), 413);
+        }
+        let answered = http::router(server.clone(), &options)
+            .oneshot(post(r#"[{},{"fn.noop":{}}]"#))
+            .await;
+        assert_eq!(answered.expect("an answer").status(), 200);
+    });
+    server.flush_metrics();
+    let refusals: Vec<_> = series_of(&snapshotter)
+        .into_iter()
+        .filter(|(name, _, _)| name == "telepact_http_refusals_total")
+        .collect();
+    assert_eq!(
+        refusals,
+        [(
+            "telepact_http_refusals_total".to_string(),
+            vec!["status=413".to_string()],
+            "count 2".to_string()
+        )]
+    );
+}
+
+#[test]
 fn callers_cannot_add_metric_series_with_function_names_of_their_own() {
     let server = metrics_server();
     let seen = metric_series(|runtime| {
