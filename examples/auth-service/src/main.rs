@@ -7,10 +7,11 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use telepact::http::HttpOptions;
-use telepact::logging::{LogFormat, init_stderr};
+use telepact::logging::{LineBudget, LogFormat, init_stderr};
 use telepact_auth::http::{self, HttpAuthOptions, IpNet};
 use telepact_auth::store::SqliteStore;
 use telepact_auth::{CredentialStore, PasswordHasher, PasswordParams};
@@ -103,6 +104,30 @@ async fn open_store(args: &Args) -> Result<Arc<dyn CredentialStore>, Box<dyn std
     Ok(Arc::new(store))
 }
 
+/// How long the readiness probe waits for the credential store.
+const STORE_PROBE_TIME: Duration = Duration::from_secs(1);
+
+/// Readiness: whether the credential store answers a read in time. Every sign-in and
+/// most calls need it, so a balancer should send nothing to an instance whose Redis
+/// is gone (while `/healthz` still says the process lives).
+async fn ready(store: Arc<dyn CredentialStore>) -> (axum::http::StatusCode, &'static str) {
+    // Anyone may ask, as often as they like, while the store is down.
+    static NOT_READY_LINES: LineBudget = LineBudget::per_second(1);
+    let failure = match tokio::time::timeout(STORE_PROBE_TIME, store.get("readiness-probe")).await {
+        Ok(Ok(_)) => return (axum::http::StatusCode::OK, "ready"),
+        Ok(Err(error)) => error.to_string(),
+        Err(_elapsed) => "no answer in time".to_string(),
+    };
+    if let Some(left_out) = NOT_READY_LINES.admit() {
+        let left_out = (left_out > 0).then_some(left_out);
+        tracing::warn!(%failure, left_out, "not ready: the credential store failed a read");
+    }
+    (
+        axum::http::StatusCode::SERVICE_UNAVAILABLE,
+        "credential store unavailable",
+    )
+}
+
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let users = match &args.users {
         Some(path) => {
@@ -113,6 +138,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => directory::load(directory::DEMO_USERS)?,
     };
     let store = open_store(&args).await?;
+    let probed = Arc::clone(&store);
     let server = telepact_auth_example::server_on(store, users).await?;
     let options = HttpAuthOptions::default()
         .secure_cookie(!args.insecure_cookie)
@@ -120,7 +146,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .trusted_proxies(args.trusted_proxies.clone());
     let app = http::router(server, &HttpOptions::default(), options)
         // Liveness: the process serves requests.
-        .route("/healthz", axum::routing::get(|| async { "ok" }));
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            axum::routing::get(move || ready(Arc::clone(&probed))),
+        );
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;

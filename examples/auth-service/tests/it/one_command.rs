@@ -65,6 +65,19 @@ impl Running {
     }
 }
 
+impl Running {
+    /// GETs `path`; returns the status and the body.
+    async fn get(&self, path: &str) -> (u16, String) {
+        let answer = crate::support::plain_http_client()
+            .get(format!("http://127.0.0.1:{}{path}", self.port))
+            .send()
+            .await
+            .expect("answered");
+        let status = answer.status().as_u16();
+        (status, answer.text().await.expect("a body"))
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -94,6 +107,31 @@ async fn the_binary_serves_the_demo_users_from_sqlite() {
         .expect("answered");
     assert_eq!(health.status(), 200);
     assert_eq!(health.text().await.expect("a body"), "ok");
+    assert_eq!(running.get("/readyz").await, (200, "ready".to_string()));
+}
+
+/// `/readyz` says whether the credential store answers; `/healthz` only that the
+/// process serves.
+#[tokio::test]
+async fn readiness_follows_the_credential_store() {
+    let Some(mut redis) = telepact_test_support::RedisServer::start() else {
+        return;
+    };
+    let running = Running::start("ready", &["--redis", &redis.url()]);
+    assert_eq!(running.get("/readyz").await, (200, "ready".to_string()));
+    redis.kill();
+    let gone = running.get("/readyz").await;
+    assert_eq!(gone, (503, "credential store unavailable".to_string()));
+    assert_eq!(running.get("/healthz").await.0, 200);
+    redis.restart();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while running.get("/readyz").await.0 != 200 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "ready again once Redis is back"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 #[tokio::test]
