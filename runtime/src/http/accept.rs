@@ -213,33 +213,31 @@ impl Connection {
         );
         let mut serving = std::pin::pin!(serving);
         let mut watch_idle = true;
-        // Once a graceful close began: when it must have ended, and whether the
-        // server's shutdown began it.
-        let mut closing: Option<(Instant, bool)> = None;
+        let mut closing = Closing::Open;
         let outcome = loop {
             // Made but not polled while no close began.
-            let deadline = closing.map_or_else(Instant::now, |(deadline, _)| deadline);
+            let deadline = closing.deadline().unwrap_or_else(Instant::now);
             tokio::select! {
                 biased;
                 outcome = serving.as_mut() => break outcome,
-                stop = self.stop.wait_for(Option::is_some), if closing.is_none() => {
+                stop = self.stop.wait_for(Option::is_some), if closing.is_open() => {
                     let by = stop.ok().and_then(|deadline| *deadline);
-                    closing = Some((by.unwrap_or_else(|| Instant::now() + self.grace), true));
+                    closing = Closing::Shutdown(by.unwrap_or_else(|| Instant::now() + self.grace));
                     serving.as_mut().graceful_shutdown();
                 }
-                idle = activity.idle(self.idle_limit), if watch_idle && closing.is_none() => match idle {
+                idle = activity.idle(self.idle_limit), if watch_idle && closing.is_open() => match idle {
                     Idle::Expired => {
                         tracing::debug!(%peer, "no request in time; connection closed");
-                        closing = Some((Instant::now() + self.idle_limit, false));
+                        closing = Closing::Idle(Instant::now() + self.idle_limit);
                         serving.as_mut().graceful_shutdown();
                     }
                     // Dropped rather than polled on every wake of a busy connection.
                     Idle::LeftToHyper => watch_idle = false,
                 },
-                () = tokio::time::sleep_until(deadline), if closing.is_some() => {
+                () = tokio::time::sleep_until(deadline), if !closing.is_open() => {
                     // A request still arriving or being answered is cut off: at the
                     // shutdown's deadline that is the operator's to know.
-                    if closing.is_some_and(|(_, shutdown)| shutdown) {
+                    if let Closing::Shutdown(_) = closing {
                         tracing::warn!(%peer, "request unfinished at the shutdown deadline; connection dropped");
                     } else {
                         tracing::debug!(%peer, "request unfinished after closing; connection dropped");
@@ -250,6 +248,29 @@ impl Connection {
         };
         if let Err(error) = outcome {
             tracing::debug!(%peer, %error, "connection ended with an error");
+        }
+    }
+}
+
+/// Whether a connection is closing gracefully, why, and by when it must have closed.
+#[derive(Debug, Clone, Copy)]
+enum Closing {
+    Open,
+    /// The server is shutting down.
+    Shutdown(Instant),
+    /// No request came within the idle limit.
+    Idle(Instant),
+}
+
+impl Closing {
+    fn is_open(self) -> bool {
+        matches!(self, Closing::Open)
+    }
+
+    fn deadline(self) -> Option<Instant> {
+        match self {
+            Closing::Open => None,
+            Closing::Shutdown(by) | Closing::Idle(by) => Some(by),
         }
     }
 }
