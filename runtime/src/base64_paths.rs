@@ -4,8 +4,9 @@
 //! base64 and names the places in `@base64_`: a tree of the body's keys whose leaves
 //! are `true`, where `"*"` stands for every element of a list or every entry of a map,
 //! e.g. `{"Ok_": {"blob": true, "pages": {"*": true}}}`. A binary answer carries bytes
-//! as they are and has no such header. The server and the mock write the tree with
-//! [`Base64Paths`]; the client reads it back with [`marked_bytes`].
+//! as they are and has no such header. The server writes the tree with [`Base64Paths`]
+//! from the body it sends (the mock's answers, generated or stubbed, included); the
+//! client reads it back with [`marked_bytes`].
 
 use base64::Engine as _;
 use serde_json::{Map, Value};
@@ -41,15 +42,6 @@ impl Base64Paths {
             node = child;
         }
         node.insert(last.to_string(), Value::Bool(true));
-    }
-
-    /// The same places, one level down under `key`.
-    pub(crate) fn under(self, key: &str) -> Self {
-        let mut outer = Map::new();
-        if !self.is_empty() {
-            outer.insert(key.to_string(), Value::Object(self.0));
-        }
-        Base64Paths(outer)
     }
 
     pub(crate) fn is_empty(&self) -> bool {

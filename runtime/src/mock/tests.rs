@@ -122,6 +122,24 @@ async fn generated_results_validate_and_name_their_bytes() {
     }
 }
 
+/// A stub's own bytes are named as generated ones are: a client in any language reads
+/// them as bytes, not as text.
+#[tokio::test]
+async fn a_stubs_bytes_are_named_in_its_answer() {
+    let mock = mock(false);
+    let stubbed = json!([{}, {"fn.createStub_": {"stub": {
+        "fn.find": {"id": 1},
+        "->": {"Ok_": {"item": {"name": "one", "blob!": "AAEC"}, "items!": [{"name": "two", "blob!": "AwQ="}]}}
+    }}}]);
+    assert_eq!(ask(&mock, stubbed).await, json!([{}, {"Ok_": {}}]));
+    let answer = ask(&mock, find(1)).await;
+    assert_eq!(
+        answer[0]["@base64_"],
+        json!({"Ok_": {"item": {"blob!": true}, "items!": {"*": {"blob!": true}}}}),
+        "{answer}"
+    );
+}
+
 /// `@select_` takes fields away after the bytes were named: the header names only what
 /// is sent, or a client following it finds a key missing.
 #[tokio::test]
