@@ -162,6 +162,11 @@ impl MockState {
         };
         let argument = argument.as_object().cloned().unwrap_or_default();
         let times = Times::from_json(payload.get("count!"));
+        // As a stub's `count!`: no number of calls is below zero.
+        if let Some(tag) = times.negative() {
+            let path = ["fn.verify_", "count!", tag, "times"];
+            return Ok(invalid_at(&path, Reason::NumberOutOfRange));
+        }
         let strict = flag(payload, "strictMatch!");
         let mut matcher = Matcher::with_steps(MATCH_STEPS);
         let verified = verify(
@@ -308,8 +313,13 @@ fn flag(payload: &Map<String, Value>, name: &str) -> bool {
 /// `ErrorInvalidRequestBody_` for an argument the schema accepts but the mock cannot
 /// use (a negative `count!`).
 fn invalid_argument(function: &str, argument: &str, reason: Reason) -> Map<String, Value> {
+    invalid_at(&[function, argument], reason)
+}
+
+/// `ErrorInvalidRequestBody_` for the value at `path` (keys from the body's root).
+fn invalid_at(path: &[&str], reason: Reason) -> Map<String, Value> {
     let failure = ValidationFailure {
-        path: vec![json!(function), json!(argument)],
+        path: path.iter().map(|key| json!(key)).collect(),
         reason,
     };
     one_entry(

@@ -77,6 +77,15 @@ async fn a_negative_count_is_a_validation_error() {
         cases,
         json!([{"path": ["fn.createStub_", "count!"], "reason": {"NumberOutOfRange": {}}}])
     );
+    for tag in ["Exact", "AtMost", "AtLeast"] {
+        let verify =
+            json!([{}, {"fn.verify_": {"call": {"fn.find": {}}, "count!": {tag: {"times": -1}}}}]);
+        let cases = body_cases(&ask(&mock, verify).await);
+        assert_eq!(
+            cases,
+            json!([{"path": ["fn.verify_", "count!", tag, "times"], "reason": {"NumberOutOfRange": {}}}])
+        );
+    }
 }
 
 #[tokio::test]

@@ -46,6 +46,16 @@ impl Times {
         }
     }
 
+    /// The criterion's tag when its number of calls is below zero.
+    pub(crate) fn negative(self) -> Option<&'static str> {
+        match self {
+            Times::Exact(times) if times < 0 => Some("Exact"),
+            Times::AtMost(times) if times < 0 => Some("AtMost"),
+            Times::AtLeast(times) if times < 0 => Some("AtLeast"),
+            _ => None,
+        }
+    }
+
     fn to_json(self) -> Value {
         match self {
             Times::Exact(times) => json!({"Exact": {"times": times}}),

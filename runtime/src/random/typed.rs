@@ -72,8 +72,10 @@ impl RandomGenerator {
         Ok(call.0)
     }
 
-    /// A random result of `I`'s function (any of its tags, errors included), drawn as
-    /// a mock draws an answer no stub gives.
+    /// A random result of `I`'s function: any of its tags, each as likely, the
+    /// standard errors merged into every result included (`ErrorParseFailure_`,
+    /// `ErrorInvalidRequestBody_`...). A mock answering a call no stub matches draws
+    /// `Ok_` alone.
     pub fn generate_output<I: FunctionInput>(
         &mut self,
         prepared: &PreparedSchema<'_>,
