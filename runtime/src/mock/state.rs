@@ -135,6 +135,10 @@ impl MockState {
                 object_expected(),
             ));
         };
+        if answered_by_the_mock_itself(function) {
+            let path = ["fn.createStub_", "stub", function.as_str()];
+            return Ok(invalid_at(&path, Reason::FunctionUnknown));
+        }
         let argument = argument.as_object().cloned().unwrap_or_default();
         let cost = footprint::of_record(function, &[&argument, result]);
         self.check_room(cost)?;
@@ -160,6 +164,10 @@ impl MockState {
         else {
             return Ok(invalid_argument("fn.verify_", "call", object_expected()));
         };
+        if answered_by_the_mock_itself(function) {
+            let path = ["fn.verify_", "call", function.as_str()];
+            return Ok(invalid_at(&path, Reason::FunctionUnknown));
+        }
         let argument = argument.as_object().cloned().unwrap_or_default();
         let times = Times::from_json(payload.get("count!"));
         // As a stub's `count!`: no number of calls is below zero.
@@ -304,6 +312,13 @@ impl MockState {
 fn answer_naming_bytes(mut answer: Message) -> Message {
     answer.mark_bytes();
     answer
+}
+
+/// Whether `function` is one of the protocol's own (`fn.ping_`, `fn.api_`, the mock's
+/// `fn.createStub_`...): the server answers those before any stub is looked at, and
+/// records no call of them, so a stub or a verification of one could never apply.
+fn answered_by_the_mock_itself(function: &str) -> bool {
+    function.ends_with('_')
 }
 
 fn flag(payload: &Map<String, Value>, name: &str) -> bool {

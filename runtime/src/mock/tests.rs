@@ -103,6 +103,23 @@ async fn stubs_and_calls_of_unknown_functions_are_validation_errors() {
     );
 }
 
+/// The protocol's own functions are answered before stubs are looked at and are never
+/// recorded: a stub or verification of one is refused rather than kept to no effect.
+#[tokio::test]
+async fn stubs_and_verifications_of_the_protocols_own_functions_are_refused() {
+    let mock = mock(false);
+    let stubbed = json!([{}, {"fn.createStub_": {"stub": {"fn.ping_": {}, "->": {"Ok_": {}}}}}]);
+    assert_eq!(
+        body_cases(&ask(&mock, stubbed).await),
+        json!([{"path": ["fn.createStub_", "stub", "fn.ping_"], "reason": {"FunctionUnknown": {}}}])
+    );
+    let verified = json!([{}, {"fn.verify_": {"call": {"fn.api_": {}}}}]);
+    assert_eq!(
+        body_cases(&ask(&mock, verified).await),
+        json!([{"path": ["fn.verify_", "call", "fn.api_"], "reason": {"FunctionUnknown": {}}}])
+    );
+}
+
 #[tokio::test]
 async fn a_counted_stub_answers_that_many_calls() {
     let mock = mock(false);
