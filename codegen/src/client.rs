@@ -146,6 +146,11 @@ impl Emitter<'_> {
                 pub fn client(&self) -> Client {
                     Client::new(self.0.client())
                 }
+
+                /// Like [`Mock::client`], with client options (binary encoding, say).
+                pub fn client_with_options(&self, options: rt::ClientOptions) -> Client {
+                    Client::new(self.0.client_with_options(options))
+                }
             }
 
             impl rt::Deref for Mock {

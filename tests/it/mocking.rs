@@ -45,6 +45,27 @@ fn mock_client(mock: &Mock) -> Client {
     mock.client().with_headers(signed_in("tester", "anything"))
 }
 
+/// The generated mock's clients are the generated `Client`, with options too.
+#[tokio::test]
+async fn a_typed_mock_gives_typed_clients_in_binary_too() {
+    let mock = Mock::new().expect("the bakery schema takes the mock definitions");
+    let options = telepact::client::ClientOptions::default().binary(true);
+    let client: Client = mock
+        .client_with_options(options)
+        .with_headers(signed_in("tester", "anything"));
+    let answer = client
+        .my_shift(MyShiftInput {})
+        .await
+        .expect("the call completes");
+    assert!(
+        matches!(answer.output, Reply::Known(MyShiftOutput::Ok(_))),
+        "{answer:?}"
+    );
+    mock.verify(MyShiftInput {}, Times::exactly(1))
+        .await
+        .expect("one call");
+}
+
 #[tokio::test]
 async fn a_typed_mock_reports_what_it_counted() {
     let mock = Mock::new().expect("the bakery schema takes the mock definitions");

@@ -26,6 +26,7 @@ pub use super::{
     ResultField, SchemaType, Section, Select, SelectField, SelectedResponse, Selection, Value,
     standard,
 };
+pub use crate::client::ClientOptions;
 pub use crate::mock::{MockError, MockOptions};
 pub use crate::schema::Schema;
 pub use crate::{Client, FunctionRouter, HandlerError, Headers, Message, Server, ServerBuilder};
