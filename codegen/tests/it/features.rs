@@ -655,3 +655,42 @@ async fn a_struct_out_of_the_result_is_refused_by_the_server() {
         }]})
     );
 }
+
+/// A stub or verification that leaves out a required argument, given as JSON: `id` is
+/// required in `GetPointInput`, and `json!({})` matches every call.
+#[tokio::test]
+async fn stubs_and_verifications_may_match_part_of_an_argument_as_json() {
+    use telepact::typed::{MockCallError, StubOptions, Times};
+
+    let mock = Mock::new().unwrap();
+    let credentials =
+        RequestHeaders::default().with_auth(Auth::Token(AuthToken { token: "t".into() }));
+    let ok = GetPointOutput::Ok(GetPointOk {
+        point: Point { x: 1.0, y: 2.0 },
+    });
+    mock.stub_matching::<GetPointInput>(json!({}), ok.clone(), StubOptions::default())
+        .await
+        .unwrap();
+    let client = mock.client();
+    for id in [1, 2] {
+        let answer = client
+            .get_point_with(GetPointInput { id }, credentials.clone())
+            .await
+            .unwrap();
+        assert_eq!(answer.output, telepact::typed::Reply::Known(ok.clone()));
+    }
+    mock.verify_matching::<GetPointInput>(json!({}), Times::exactly(2))
+        .await
+        .unwrap();
+    mock.verify_matching::<GetPointInput>(json!({"id": 2}), Times::exactly(1))
+        .await
+        .unwrap();
+    // An argument the schema refuses is the mock's refusal, not a silent stub.
+    let refused = mock
+        .stub_matching::<GetPointInput>(json!({"id": "two"}), ok, StubOptions::default())
+        .await;
+    assert!(
+        matches!(refused, Err(MockCallError::Refused { .. })),
+        "{refused:?}"
+    );
+}
