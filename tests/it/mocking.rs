@@ -79,7 +79,15 @@ async fn a_typed_mock_reports_what_it_counted() {
         .verify(ApproveSpecialInput {}, Times::exactly(1))
         .await
         .expect_err("fn.approveSpecial was never called");
-    let MockCallError::Verification { function, failure } = error else {
+    assert_eq!(
+        error.to_string(),
+        "fn.approveSpecial: wanted exactly 1 call with an argument containing {}, found 0; \
+         no call of fn.approveSpecial was recorded (and 1 call of another function)"
+    );
+    let MockCallError::Verification {
+        function, failure, ..
+    } = error
+    else {
         panic!("not a verification failure: {error}");
     };
     assert_eq!(function, "fn.approveSpecial");
@@ -108,6 +116,11 @@ async fn a_typed_mock_reports_what_it_counted() {
         .verify(MyShiftInput {}, Times::at_least(2))
         .await
         .expect_err("only one call");
+    assert_eq!(
+        error.to_string(),
+        "fn.myShift: wanted at least 2 calls with an argument containing {}, found 1; \
+         its 1 recorded: {}"
+    );
     assert!(
         matches!(
             error,

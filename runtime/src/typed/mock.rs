@@ -126,16 +126,27 @@ pub struct MatchingCalls {
     pub all_calls: Vec<Value>,
 }
 
-impl fmt::Display for VerificationFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl VerificationFailure {
+    /// What the mock counted.
+    pub fn counts(&self) -> &MatchingCalls {
         let (VerificationFailure::TooFewMatchingCalls(counts)
         | VerificationFailure::TooManyMatchingCalls(counts)) = self;
+        counts
+    }
+}
+
+impl fmt::Display for VerificationFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let MatchingCalls {
             wanted,
             found,
             all_calls,
-        } = counts;
-        write!(f, "wanted {wanted} matching calls, found {found}; calls:")?;
+        } = self.counts();
+        write!(
+            f,
+            "wanted {wanted} matching {}, found {found}; calls:",
+            calls(*wanted)
+        )?;
         for call in all_calls {
             write!(f, " {call}")?;
         }
@@ -143,15 +154,63 @@ impl fmt::Display for VerificationFailure {
     }
 }
 
+/// The most recorded calls a verification's message lists.
+const CALLS_LISTED: usize = 10;
+
+/// A failed verification of `function`, for a person: what was wanted, the calls of
+/// that function the mock recorded (the first few), and how many of others.
+fn verification_message(function: &str, argument: &Value, failure: &VerificationFailure) -> String {
+    let MatchingCalls {
+        wanted,
+        found,
+        all_calls,
+    } = failure.counts();
+    let of_function: Vec<&Value> = all_calls
+        .iter()
+        .filter(|call| call.get(function).is_some())
+        .collect();
+    let mut message = format!(
+        "{function}: wanted {wanted} {} with an argument containing {argument}, found {found}",
+        calls(*wanted)
+    );
+    match of_function.len() {
+        0 => message.push_str(&format!("; no call of {function} was recorded")),
+        recorded => {
+            message.push_str(&format!("; its {recorded} recorded:"));
+            for call in of_function.iter().take(CALLS_LISTED) {
+                message.push_str(&format!(" {}", call[function]));
+            }
+            if recorded > CALLS_LISTED {
+                message.push_str(&format!(" and {} more", recorded - CALLS_LISTED));
+            }
+        }
+    }
+    match all_calls.len() - of_function.len() {
+        0 => {}
+        1 => message.push_str(" (and 1 call of another function)"),
+        others => message.push_str(&format!(" (and {others} calls of other functions)")),
+    }
+    message
+}
+
+/// "call" or "calls", as `times` asks.
+fn calls(times: Times) -> &'static str {
+    let (Times::Exact { times } | Times::AtMost { times } | Times::AtLeast { times }) = times;
+    if times == 1 { "call" } else { "calls" }
+}
+
 /// Why a typed stub or verification did not succeed.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum MockCallError {
     /// The recorded calls do not satisfy the verification.
-    #[error("{function}: {failure}")]
+    #[error("{}", verification_message(function, argument, failure))]
     Verification {
         /// The function verified.
         function: &'static str,
+        /// The argument the calls were to contain (or equal, for a strict verification);
+        /// boxed, to keep the error small.
+        argument: Box<Value>,
         /// What the mock counted.
         failure: VerificationFailure,
     },
@@ -333,7 +392,8 @@ impl Mock {
         strict: bool,
     ) -> Result<(), MockCallError> {
         let mut call = Map::new();
-        call.insert(I::NAME.into(), argument);
+        // Kept for the message of a failed verification.
+        call.insert(I::NAME.into(), argument.clone());
         let mut payload = Map::new();
         payload.insert("call".into(), Value::Object(call));
         payload.insert("count!".into(), to_json(I::NAME, &times)?);
@@ -347,6 +407,7 @@ impl Mock {
         match serde_json::from_value(reason.clone()) {
             Ok(failure) => Err(MockCallError::Verification {
                 function: I::NAME,
+                argument: Box::new(argument),
                 failure,
             }),
             Err(_) => Err(MockCallError::Refused {
