@@ -45,6 +45,20 @@ fn mock_client(mock: &Mock) -> Client {
     mock.client().with_headers(signed_in("tester", "anything"))
 }
 
+/// A seed makes the generated answers repeat.
+#[tokio::test]
+async fn a_seeded_mock_answers_the_same_again() {
+    let mock = Mock::new().expect("the bakery schema takes the mock definitions");
+    let client = mock_client(&mock);
+    let mut answers = Vec::new();
+    for _ in 0..2 {
+        mock.set_random_seed(42).await.expect("seeded");
+        let answer = client.my_shift(MyShiftInput {}).await.expect("answered");
+        answers.push(answer.output);
+    }
+    assert_eq!(answers[0], answers[1]);
+}
+
 /// The generated mock's clients are the generated `Client`, with options too.
 #[tokio::test]
 async fn a_typed_mock_gives_typed_clients_in_binary_too() {

@@ -365,6 +365,14 @@ impl Mock {
         }
     }
 
+    /// Restarts the mock's random values at `seed`: the answers it generates from then
+    /// on are the same on every run.
+    pub async fn set_random_seed(&self, seed: i64) -> Result<(), MockCallError> {
+        let mut payload = Map::new();
+        payload.insert("seed".into(), json!(seed));
+        self.expect_ok("fn.setRandomSeed_", payload).await.map(drop)
+    }
+
     /// Removes every stub.
     pub async fn clear_stubs(&self) -> Result<(), MockCallError> {
         self.expect_ok("fn.clearStubs_", Map::new()).await.map(drop)
