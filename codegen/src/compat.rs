@@ -10,7 +10,10 @@ use crate::error::Error;
 /// Fails with one located line per incompatible change of the schema in `dir` (already
 /// loaded as `schema`) against the released schema in `released`.
 pub(crate) fn check(schema: &Schema, dir: &Path, released: &Path) -> Result<(), Error> {
-    let released_schema = Schema::from_dir(released)?;
+    let released_schema = Schema::from_dir(released).map_err(|source| Error::Released {
+        released: released.to_path_buf(),
+        source,
+    })?;
     let found = compare(&released_schema, schema);
     if found.is_empty() {
         return Ok(());

@@ -53,6 +53,19 @@ pub enum Error {
         /// One `file:row:col: change` line per incompatible change.
         changes: Vec<String>,
     },
+    /// The released schema [`Builder::compatible_with`](crate::Builder::compatible_with)
+    /// names could not be read or is invalid.
+    #[error(
+        "the released schema compatible_with names ({}) cannot be loaded: {}",
+        released.display(),
+        schema_message(source)
+    )]
+    Released {
+        /// The released schema's directory, as given.
+        released: PathBuf,
+        /// Why it cannot be loaded.
+        source: LoadError,
+    },
     /// `OUT_DIR` is not set and no output directory was configured.
     #[error("OUT_DIR is not set: call compile_dir from a build script or set out_dir")]
     NoOutDir,

@@ -305,6 +305,24 @@ fn compatible_with_refuses_a_breaking_edit_with_one_located_line_per_change() {
 }
 
 #[test]
+fn a_released_schema_that_cannot_be_read_is_named_as_compatible_with_s() {
+    let (released, api) = released_and_current("missing_release", RELEASED_SHOP, RELEASED_SHOP);
+    let missing = released.with_file_name("api.never-released");
+    let error = telepact_codegen::configure()
+        .compatible_with(&missing)
+        .generate_dir(&api)
+        .unwrap_err();
+    let message = error.to_string();
+    assert!(
+        message.starts_with(&format!(
+            "the released schema compatible_with names ({}) cannot be loaded: ",
+            missing.display()
+        )),
+        "{message}"
+    );
+}
+
+#[test]
 fn a_removed_function_points_at_the_released_schema() {
     let (released, api) = released_and_current("removed_function", RELEASED_SHOP, "[]");
     let error = telepact_codegen::configure()
