@@ -396,6 +396,9 @@ async fn a_selected_call_takes_headers_and_reads_errors_as_json() {
     let none = telepact::typed::Selection::new().ok::<select::MyShiftOk, _>([]);
     let selected = client.call_selected(MyShiftInput {}, &none).await.unwrap();
     assert_eq!(Value::Object(selected.payload), json!({}));
+    let none = telepact::typed::Selection::new().ok_none();
+    let selected = client.call_selected(MyShiftInput {}, &none).await.unwrap();
+    assert_eq!(Value::Object(selected.payload), json!({}));
     // Errors come back as they are, tag and payload.
     let selected = served_client()
         .call_selected(MyShiftInput {}, &selection)

@@ -82,7 +82,7 @@ impl<I: FunctionInput> Selection<I> {
     }
 
     /// Keeps `fields` of the function's `Ok_` result (besides any listed before).
-    /// Listing none keeps none: `.ok::<select::GetPointOk, _>([])`.
+    /// Listing none keeps none: [`ok_none`](Self::ok_none).
     #[must_use]
     pub fn ok<F, Fs>(self, fields: Fs) -> Self
     where
@@ -90,6 +90,13 @@ impl<I: FunctionInput> Selection<I> {
         Fs: IntoIterator<Item = F>,
     {
         self.add(None, fields.into_iter().map(F::wire))
+    }
+
+    /// Keeps none of the `Ok_` result's fields (besides any listed before): `.ok([])`
+    /// without naming the field type.
+    #[must_use]
+    pub fn ok_none(self) -> Self {
+        self.add(None, std::iter::empty())
     }
 
     /// Keeps `fields` of their struct or union tag (besides any listed before).
