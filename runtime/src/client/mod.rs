@@ -215,15 +215,20 @@ impl Client {
     }
 
     /// The request's `@time_` (milliseconds) or, when it has none, the default, which is
-    /// then written into the headers.
+    /// then written into the headers (at most the protocol's largest integer, 2^63 - 1:
+    /// `Duration::MAX` for no limit would otherwise be refused by the server). A
+    /// `@time_` that is no such number (`-5`, `"100"`) is sent as written, for the
+    /// server to refuse; the wait is then the default.
     fn apply_timeout(&self, headers: &mut Headers) -> Duration {
-        if let Some(millis) = headers.get("@time_").and_then(Value::as_u64) {
-            return Duration::from_millis(millis);
+        let default = self.inner.options.timeout;
+        match headers.get("@time_") {
+            Some(time) => time.as_u64().map_or(default, Duration::from_millis),
+            None => {
+                let millis = i64::try_from(default.as_millis()).unwrap_or(i64::MAX);
+                headers.insert("@time_", Value::from(millis));
+                default
+            }
         }
-        let timeout = self.inner.options.timeout;
-        let millis = u64::try_from(timeout.as_millis()).unwrap_or(u64::MAX);
-        headers.insert("@time_", Value::from(millis));
-        timeout
     }
 
     fn apply_correlation_id(&self, headers: &mut Headers) -> Option<Value> {

@@ -372,3 +372,35 @@ async fn the_typed_client_reads_the_reference_bytes_as_bytes() {
         .expect("the answer fits the types");
     assert_eq!(response.output, reference_output());
 }
+
+/// `Duration::MAX` means no limit: sent as the protocol's largest integer, which the
+/// server takes, not as a number past it.
+#[tokio::test]
+async fn the_longest_timeout_is_sent_as_the_largest_time_the_protocol_holds() {
+    let (client, _) = client(ClientOptions::default().timeout(std::time::Duration::MAX));
+    let response = client.request(call(1)).await.expect("answered");
+    assert!(response.body().contains_key("Ok_"), "{:?}", response.body());
+}
+
+/// A `@time_` the caller wrote that is no number of milliseconds is sent as written,
+/// for the server to judge, rather than replaced by the default.
+#[tokio::test]
+async fn a_time_header_that_is_no_number_of_milliseconds_is_sent_as_written() {
+    let sent = Arc::new(std::sync::Mutex::new(Vec::<Value>::new()));
+    let seen = Arc::clone(&sent);
+    let client = Client::new(move |bytes: Vec<u8>| {
+        let request: Value = serde_json::from_slice(&bytes).expect("a JSON request");
+        seen.lock().unwrap().push(request[0]["@time_"].clone());
+        async { Ok::<_, TransportError>(br#"[{}, {"Ok_": {}}]"#.to_vec()) }
+    });
+    let written = [json!(-5), json!("100"), json!(100.5)];
+    for time in &written {
+        let mut request = call(1);
+        request.headers.insert("@time_", time.clone());
+        client.request(request).await.expect("answered");
+    }
+    client.request(call(1)).await.expect("answered");
+    let mut expected = written.to_vec();
+    expected.push(json!(5000));
+    assert_eq!(*sent.lock().unwrap(), expected);
+}
