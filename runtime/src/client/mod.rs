@@ -5,8 +5,9 @@
 //! [`Transport`], and reads the answer back into a [`Message`]:
 //! - `@time_`: the request's timeout in milliseconds. Set to the client's default when
 //!   absent; whichever applies is also the deadline for the whole call.
-//! - `@id_`: with [`ClientOptions::correlation_ids`], a fresh id when absent, and the
-//!   response must echo it.
+//! - `@id_`: with [`ClientOptions::correlation_ids`], a fresh id when absent; a response
+//!   that carries an `@id_` must carry that one (one without is taken: a server answers
+//!   `ErrorParseFailure_` without reading the request's headers).
 //! - `@bin_`: with [`ClientOptions::binary`], the checksums of the encodings the client
 //!   holds. The first response teaches the client the encoding (`@enc_`); later
 //!   requests are sent as MessagePack with it (unless [`ClientOptions::always_send_json`]).
@@ -63,7 +64,8 @@ pub struct ClientOptions {
     pub packed: bool,
     /// With `binary`: keep sending requests as JSON (responses still come in binary).
     pub always_send_json: bool,
-    /// Give each request an `@id_` (when it has none) and check the response echoes it.
+    /// Give each request an `@id_` (when it has none) and refuse a response carrying
+    /// another one ([`ClientError::CorrelationMismatch`]); a response without one is taken.
     pub correlation_ids: bool,
 }
 

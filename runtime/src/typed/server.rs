@@ -83,7 +83,7 @@ impl<Rq, Rs> Context<Rq, Rs> {
 
 /// A request or response did not fit the generated types.
 #[derive(Debug, thiserror::Error)]
-#[error("{function}: the {part} do not fit the generated types: {source}")]
+#[error("{function}: cannot read the {part} as the generated types: {source}")]
 pub struct DecodeError {
     /// The function the message belongs to.
     pub function: String,
