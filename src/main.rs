@@ -29,7 +29,7 @@ struct Args {
     #[arg(long)]
     metrics: bool,
     /// How log lines are written on stderr: `text`, or `json` (one object a line).
-    #[arg(long, env = "LOG_FORMAT", default_value_t = LogFormat::Text)]
+    #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
 }
 

@@ -409,6 +409,7 @@ fn a_second_ctrl_c_ends_a_shutdown_that_waits_for_a_request() {
 
 #[test]
 fn its_log_is_one_json_object_a_line_when_asked() {
+    // By flag here; `TELEPACT_LOG_FORMAT=json` asks the same (clap's `env`).
     let bakery = Bakery::start_with("info", &["--log-format", "json"]);
     let ping = r#"[{}, {"fn.ping_": {}}]"#;
     assert_eq!(

@@ -26,7 +26,7 @@ struct Args {
     #[command(subcommand)]
     command: Option<Command>,
     /// How log lines are written on stderr: `text`, or `json` (one object a line).
-    #[arg(long, env = "LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
+    #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]

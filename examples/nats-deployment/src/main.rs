@@ -48,7 +48,7 @@ struct Args {
     #[command(subcommand)]
     mode: Mode,
     /// How log lines are written on stderr: `text`, or `json` (one object a line).
-    #[arg(long, env = "LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
+    #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
 }
 
