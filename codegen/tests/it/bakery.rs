@@ -215,7 +215,9 @@ async fn a_body_that_does_not_fit_the_input_is_a_handler_error() {
         .insert("fn.myShift".into(), json!(["not", "an", "object"]));
     let error = router.call(request).await.unwrap_err();
     assert!(
-        error.to_string().contains("fn.myShift: cannot read the request body"),
+        error
+            .to_string()
+            .contains("fn.myShift: cannot read the request body"),
         "{error}"
     );
 }
@@ -268,7 +270,9 @@ async fn a_known_tag_the_types_cannot_read_is_a_decode_error() {
         .unwrap_err();
     assert!(matches!(error, CallError::Decode(_)), "{error}");
     assert!(
-        error.to_string().contains("fn.myShift: cannot read the response body"),
+        error
+            .to_string()
+            .contains("fn.myShift: cannot read the response body"),
         "{error}"
     );
 }

@@ -8,6 +8,7 @@ use telepact_schema::Schema;
 use super::encoding::BinaryEncoding;
 #[cfg(test)]
 use super::shape::Shape;
+use crate::base64_paths::Base64Paths;
 use crate::base64_text::BASE64;
 
 /// Why a MessagePack value has no JSON form under an encoding.
@@ -152,6 +153,35 @@ pub(crate) fn map_to_json(
         object.insert(key, pack_to_json(item, encoding)?);
     }
     Ok(object)
+}
+
+/// Marks in `paths` where `value` holds binaries, under `path` (see
+/// [`Reader::bytes_paths`](super::Reader::bytes_paths)).
+pub(crate) fn pack_bytes_paths(
+    value: &Pack,
+    encoding: &BinaryEncoding,
+    path: &mut Vec<String>,
+    paths: &mut Base64Paths,
+) -> Result<(), DecodeError> {
+    match value {
+        Pack::Binary(_) => paths.mark(path.iter().map(String::as_str)),
+        Pack::Array(items) => {
+            path.push("*".to_string());
+            for item in items {
+                pack_bytes_paths(item, encoding, path, paths)?;
+            }
+            path.pop();
+        }
+        Pack::Map(entries) => {
+            for (key, item) in entries {
+                path.push(key_to_name(key.clone(), Some(encoding))?);
+                pack_bytes_paths(item, encoding, path, paths)?;
+                path.pop();
+            }
+        }
+        _ => {}
+    }
+    Ok(())
 }
 
 fn key_to_name(key: Pack, encoding: Option<&BinaryEncoding>) -> Result<String, DecodeError> {

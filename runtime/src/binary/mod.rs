@@ -80,7 +80,9 @@ pub(crate) use serialize::{PackError, PackSerializer};
 pub(crate) use shape::BytesReach;
 #[cfg(test)]
 pub(crate) use shape::Shape;
-pub(crate) use wire::{decode_body, read_frame, says_packed, write_message_head};
+pub(crate) use wire::{
+    decode_body, decode_body_naming_bytes, read_frame, says_packed, write_message_head,
+};
 
 #[cfg(test)]
 mod test_schema;

@@ -13,6 +13,7 @@ use serde_json::{Map, Value};
 
 use super::convert::{DecodeError, float_to_json};
 use super::encoding::BinaryEncoding;
+use crate::base64_paths::Base64Paths;
 use crate::base64_text::BASE64;
 use crate::message::{HEADER_ROOM, Headers};
 use crate::validate::JSON_NESTING_LIMIT;
@@ -270,6 +271,57 @@ impl<'a> Reader<'a> {
             }
             Head::Map(len) => Value::Object(self.entries(len, encoding, depth.enter()?, 0)?),
         })
+    }
+
+    /// Marks in `paths` where the body that starts here holds MessagePack binaries, the
+    /// places a JSON body's `@base64_` header names: map keys through `encoding`, `*` for
+    /// a list's items. Reads past the body without building its values.
+    pub(crate) fn bytes_paths(
+        &mut self,
+        encoding: &BinaryEncoding,
+        paths: &mut Base64Paths,
+    ) -> Result<(), DecodeError> {
+        self.bytes_paths_within(encoding, &mut Vec::new(), paths, Depth::FRAME_ITEM)
+    }
+
+    fn bytes_paths_within(
+        &mut self,
+        encoding: &BinaryEncoding,
+        path: &mut Vec<String>,
+        paths: &mut Base64Paths,
+        depth: Depth,
+    ) -> Result<(), DecodeError> {
+        match self.head()? {
+            Head::Bin(len) => {
+                self.take(len)?;
+                paths.mark(path.iter().map(String::as_str));
+            }
+            Head::Str(len) => {
+                self.take(len)?;
+            }
+            Head::Ext(len) => {
+                self.take(1)?;
+                self.take(len)?;
+            }
+            Head::Array(len) => {
+                let items = depth.enter()?;
+                path.push("*".to_string());
+                for _ in 0..len {
+                    self.bytes_paths_within(encoding, path, paths, items)?;
+                }
+                path.pop();
+            }
+            Head::Map(len) => {
+                let entries = depth.enter()?;
+                for _ in 0..len {
+                    path.push(self.key(Some(encoding))?);
+                    self.bytes_paths_within(encoding, path, paths, entries)?;
+                    path.pop();
+                }
+            }
+            _ => {}
+        }
+        Ok(())
     }
 
     /// Reads a message's headers (keys as they are), with room for

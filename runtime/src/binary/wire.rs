@@ -5,12 +5,13 @@ use std::sync::Arc;
 use rmpv::Value as Pack;
 use serde_json::{Map, Value};
 
-use super::convert::{DecodeError, Encoder, map_to_json};
+use super::convert::{DecodeError, Encoder, map_to_json, pack_bytes_paths};
 use super::deserialize::read_call;
 use super::encoding::BinaryEncoding;
 use super::pack::unpack;
 use super::read::{Reader, SyntaxError};
 use super::shape::Shape;
+use crate::base64_paths::Base64Paths;
 use crate::message::{Headers, Message};
 use crate::router::TypedInputs;
 
@@ -128,6 +129,29 @@ pub(crate) fn decode_body(
         .map_err(|error| DecodeError::Malformed(error.to_string()))?;
     match unpack(tree)? {
         Pack::Map(entries) => map_to_json(entries, Some(encoding)),
+        _ => Err(DecodeError::MalformedPackedList("the body is not a map")),
+    }
+}
+
+/// [`decode_body`], and where the body held MessagePack binaries: the places a JSON
+/// answer's `@base64_` header would name, so that a client reads a binary answer's
+/// bytes as it reads a JSON one's.
+pub(crate) fn decode_body_naming_bytes(
+    body: &[u8],
+    encoding: &BinaryEncoding,
+    packed: bool,
+) -> Result<(Map<String, Value>, Base64Paths), DecodeError> {
+    let mut paths = Base64Paths::default();
+    if !packed {
+        Reader::new(body).bytes_paths(encoding, &mut paths)?;
+        return Ok((Reader::new(body).json_object(Some(encoding))?, paths));
+    }
+    let tree = rmpv::decode::read_value(&mut &body[..])
+        .map_err(|error| DecodeError::Malformed(error.to_string()))?;
+    let tree = unpack(tree)?;
+    pack_bytes_paths(&tree, encoding, &mut Vec::new(), &mut paths)?;
+    match tree {
+        Pack::Map(entries) => Ok((map_to_json(entries, Some(encoding))?, paths)),
         _ => Err(DecodeError::MalformedPackedList("the body is not a map")),
     }
 }

@@ -404,3 +404,53 @@ async fn a_time_header_that_is_no_number_of_milliseconds_is_sent_as_written() {
     expected.push(json!(5000));
     assert_eq!(*sent.lock().unwrap(), expected);
 }
+
+/// A binary answer carries bytes raw, with no `@base64_`: the client names where they
+/// were, so `marked_bytes` reads them as from a JSON answer.
+#[tokio::test]
+async fn a_binary_answer_names_its_bytes_as_a_json_one_does() {
+    let schema = Schema::from_text(SCHEMA).expect("the test schema loads");
+    let router = FunctionRouter::new().route("fn.items", |request: Message| async move {
+        let mut answer = items(request).await?;
+        answer.mark_bytes();
+        Ok::<_, HandlerError>(answer)
+    });
+    let server = Arc::new(
+        Server::builder(schema, router)
+            .auth_required(false)
+            .build()
+            .expect("the server builds"),
+    );
+    let client_with = |options: ClientOptions| {
+        let server = Arc::clone(&server);
+        Client::with_options(
+            move |bytes: Vec<u8>| {
+                let server = Arc::clone(&server);
+                async move { Ok::<_, TransportError>(server.process(&bytes).await.bytes) }
+            },
+            options,
+        )
+    };
+    let json = client_with(ClientOptions::default())
+        .request(call(4))
+        .await
+        .expect("answered");
+    let expected = json.marked_bytes().expect("the header fits");
+    assert_eq!(expected.len(), 2, "{:?}", json.headers);
+    for packed in [false, true] {
+        let client = client_with(ClientOptions::default().binary(true).packed(packed));
+        for _ in 0..2 {
+            let response = client.request(call(4)).await.expect("answered");
+            assert_eq!(response.body(), json.body(), "packed: {packed}");
+            assert_eq!(
+                response.headers.get("@base64_"),
+                json.headers.get("@base64_")
+            );
+            assert_eq!(
+                response.marked_bytes().expect("the header fits"),
+                expected,
+                "packed: {packed}"
+            );
+        }
+    }
+}
