@@ -81,7 +81,13 @@ fn decode_json(bytes: &[u8]) -> Result<Message, InvalidResponse> {
         Ok((headers, body)) => Message::from_body(headers, body),
         // Anything else is read again as one value, to tell bad JSON from a bad shape.
         Err(_) => {
-            let value: Value = serde_json::from_slice(bytes).map_err(InvalidResponse::NotJson)?;
+            let value: Value = serde_json::from_slice(bytes).map_err(|error| {
+                // serde_json says "unexpected end of hex escape", which misleads.
+                match lone_surrogate(bytes) {
+                    Some(escape) => InvalidResponse::LoneSurrogate { escape },
+                    None => InvalidResponse::NotJson(error),
+                }
+            })?;
             let Value::Array(parts) = value else {
                 return Err(InvalidResponse::NotAMessage);
             };
@@ -94,6 +100,46 @@ fn decode_json(bytes: &[u8]) -> Result<Message, InvalidResponse> {
     };
     check_marked_bytes(&message.headers, message.body()).map_err(InvalidResponse::Base64Header)?;
     Ok(message)
+}
+
+/// The first `\uXXXX` escape in the JSON text `bytes` that is half of a UTF-16
+/// surrogate pair without the other half, as written.
+fn lone_surrogate(bytes: &[u8]) -> Option<String> {
+    let unit = |at: usize| -> Option<u16> {
+        let hex = bytes.get(at..at + 4)?;
+        u16::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()
+    };
+    let escape_at = |at: usize| bytes.get(at..at + 2) == Some(b"\\u".as_slice());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] != b'\\' {
+            at += 1;
+            continue;
+        }
+        if !escape_at(at) {
+            // `\\`, `\"`...: the escaped character is no escape of its own.
+            at += 2;
+            continue;
+        }
+        let Some(code) = unit(at + 2) else {
+            at += 2;
+            continue;
+        };
+        let written = || String::from_utf8_lossy(&bytes[at..at + 6]).into_owned();
+        match code {
+            0xD800..=0xDBFF => {
+                let paired = escape_at(at + 6)
+                    && unit(at + 8).is_some_and(|low| (0xDC00..=0xDFFF).contains(&low));
+                if !paired {
+                    return Some(written());
+                }
+                at += 12;
+            }
+            0xDC00..=0xDFFF => return Some(written()),
+            _ => at += 6,
+        }
+    }
+    None
 }
 
 fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, InvalidResponse> {
@@ -153,6 +199,24 @@ mod tests {
     use super::*;
     use crate::typed::Call;
     use crate::typed::standard::ApiInput;
+
+    #[test]
+    fn a_lone_surrogate_is_named_and_pairs_and_escaped_backslashes_are_not() {
+        let lone = |text: &str| lone_surrogate(text.as_bytes());
+        assert_eq!(
+            lone(r#"[{}, {"Ok_": {"s": "a\ud800b"}}]"#).as_deref(),
+            Some(r"\ud800")
+        );
+        assert_eq!(lone(r#"["\uDC00"]"#).as_deref(), Some(r"\uDC00"));
+        assert_eq!(lone(r#"["\ud83d\ude00 \u00e9"]"#), None);
+        assert_eq!(lone(r#"["\\ud800", "\""]"#), None);
+        // The error a client returns names it.
+        let error = decode_json(br#"[{}, {"Ok_": {"s": "\ud800"}}]"#).unwrap_err();
+        assert_eq!(
+            error.to_string(),
+            r"the response holds \ud800, half of a UTF-16 surrogate pair, which no Rust string can hold"
+        );
+    }
 
     /// A typed call and the same call as JSON values.
     fn both(input: ApiInput) -> (Message, Message) {

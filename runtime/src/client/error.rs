@@ -44,6 +44,15 @@ pub enum InvalidResponse {
     /// Neither MessagePack nor JSON.
     #[error("not JSON: {0}")]
     NotJson(#[source] serde_json::Error),
+    /// JSON holding a UTF-16 surrogate escape without its pair (`"\ud800"`), which some
+    /// servers write (Python's `json` does) and no Rust string can hold.
+    #[error(
+        "the response holds {escape}, half of a UTF-16 surrogate pair, which no Rust string can hold"
+    )]
+    LoneSurrogate {
+        /// The escape as it was written.
+        escape: String,
+    },
     /// JSON, but not `[headers, {tag: payload}]`.
     #[error("not an array of an object and an object of one object")]
     NotAMessage,
