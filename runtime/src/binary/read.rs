@@ -291,17 +291,11 @@ impl<'a> Reader<'a> {
         paths: &mut Base64Paths,
         depth: Depth,
     ) -> Result<(), DecodeError> {
+        let start = *self;
         match self.head()? {
             Head::Bin(len) => {
                 self.take(len)?;
                 paths.mark(path.iter().map(String::as_str));
-            }
-            Head::Str(len) => {
-                self.take(len)?;
-            }
-            Head::Ext(len) => {
-                self.take(1)?;
-                self.take(len)?;
             }
             Head::Array(len) => {
                 let items = depth.enter()?;
@@ -319,7 +313,11 @@ impl<'a> Reader<'a> {
                     path.pop();
                 }
             }
-            _ => {}
+            // Anything else holds no binary: passed over from its head, as `skip` does.
+            _ => {
+                *self = start;
+                self.skip(depth)?;
+            }
         }
         Ok(())
     }
