@@ -155,9 +155,23 @@ pub(crate) fn map_to_json(
     Ok(object)
 }
 
-/// Marks in `paths` where `value` holds binaries, under `path` (see
+/// Marks in `paths` where a map's `entries` hold binaries, under `path` (see
 /// [`Reader::bytes_paths`](super::Reader::bytes_paths)).
-pub(crate) fn pack_bytes_paths(
+pub(crate) fn entries_bytes_paths(
+    entries: &[(Pack, Pack)],
+    encoding: &BinaryEncoding,
+    path: &mut Vec<String>,
+    paths: &mut Base64Paths,
+) -> Result<(), DecodeError> {
+    for (key, item) in entries {
+        path.push(key_to_name(key.clone(), Some(encoding))?);
+        pack_bytes_paths(item, encoding, path, paths)?;
+        path.pop();
+    }
+    Ok(())
+}
+
+fn pack_bytes_paths(
     value: &Pack,
     encoding: &BinaryEncoding,
     path: &mut Vec<String>,
@@ -172,13 +186,7 @@ pub(crate) fn pack_bytes_paths(
             }
             path.pop();
         }
-        Pack::Map(entries) => {
-            for (key, item) in entries {
-                path.push(key_to_name(key.clone(), Some(encoding))?);
-                pack_bytes_paths(item, encoding, path, paths)?;
-                path.pop();
-            }
-        }
+        Pack::Map(entries) => entries_bytes_paths(entries, encoding, path, paths)?,
         _ => {}
     }
     Ok(())

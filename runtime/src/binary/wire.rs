@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rmpv::Value as Pack;
 use serde_json::{Map, Value};
 
-use super::convert::{DecodeError, Encoder, map_to_json, pack_bytes_paths};
+use super::convert::{DecodeError, Encoder, entries_bytes_paths, map_to_json};
 use super::deserialize::read_call;
 use super::encoding::BinaryEncoding;
 use super::pack::unpack;
@@ -125,12 +125,7 @@ pub(crate) fn decode_body(
     if !packed {
         return Reader::new(body).json_object(Some(encoding));
     }
-    let tree = rmpv::decode::read_value(&mut &body[..])
-        .map_err(|error| DecodeError::Malformed(error.to_string()))?;
-    match unpack(tree)? {
-        Pack::Map(entries) => map_to_json(entries, Some(encoding)),
-        _ => Err(DecodeError::MalformedPackedList("the body is not a map")),
-    }
+    map_to_json(unpacked_entries(body)?, Some(encoding))
 }
 
 /// [`decode_body`], and where the body held MessagePack binaries: the places a JSON
@@ -146,12 +141,17 @@ pub(crate) fn decode_body_naming_bytes(
         Reader::new(body).bytes_paths(encoding, &mut paths)?;
         return Ok((Reader::new(body).json_object(Some(encoding))?, paths));
     }
+    let entries = unpacked_entries(body)?;
+    entries_bytes_paths(&entries, encoding, &mut Vec::new(), &mut paths)?;
+    Ok((map_to_json(entries, Some(encoding))?, paths))
+}
+
+/// The entries of a packed body, unpacked.
+fn unpacked_entries(body: &[u8]) -> Result<Vec<(Pack, Pack)>, DecodeError> {
     let tree = rmpv::decode::read_value(&mut &body[..])
         .map_err(|error| DecodeError::Malformed(error.to_string()))?;
-    let tree = unpack(tree)?;
-    pack_bytes_paths(&tree, encoding, &mut Vec::new(), &mut paths)?;
-    match tree {
-        Pack::Map(entries) => Ok((map_to_json(entries, Some(encoding))?, paths)),
+    match unpack(tree)? {
+        Pack::Map(entries) => Ok(entries),
         _ => Err(DecodeError::MalformedPackedList("the body is not a map")),
     }
 }
