@@ -126,6 +126,7 @@ mod message;
 pub mod mock;
 #[cfg(feature = "nats")]
 pub mod nats;
+mod non_finite;
 pub mod random;
 mod refusal;
 mod router;

@@ -694,3 +694,71 @@ async fn stubs_and_verifications_may_match_part_of_an_argument_as_json() {
         "{refused:?}"
     );
 }
+
+/// A call whose input holds NaN or an infinity is refused before it is sent, naming
+/// where, in JSON and in binary: `serde_json` would have sent `null`, which a nullable
+/// field takes.
+#[tokio::test]
+async fn a_call_holding_nan_is_refused_before_it_is_sent() {
+    use telepact::typed::CallError;
+
+    let mock = Mock::new().unwrap();
+    for binary in [false, true] {
+        let options = telepact::client::ClientOptions::default().binary(binary);
+        let client = mock.client_with_options(options);
+        let input = |radius: f64, maybe_ratio: Option<f64>| EchoInput {
+            scalars: Scalars {
+                maybe_ratio,
+                ..scalars()
+            },
+            collections: None,
+            keywords: None,
+            tree: None,
+            shape: circle(radius),
+            links: None,
+        };
+        let refused = client.echo(input(1.0, Some(f64::INFINITY))).await;
+        let Err(CallError::Encode { function, reason }) = refused else {
+            panic!("not refused: {refused:?}");
+        };
+        assert_eq!(function, "fn.echo");
+        assert_eq!(
+            reason,
+            "inf at .fn.echo.scalars.maybeRatio: JSON has no such number (it would be sent as null)"
+        );
+        let refused = client.echo(input(f64::NAN, None)).await.unwrap_err();
+        assert!(
+            refused
+                .to_string()
+                .contains("NaN at .fn.echo.shape.Circle.radius"),
+            "{refused}"
+        );
+        client
+            .echo(input(1.0, None))
+            .await
+            .expect("a finite call is sent");
+    }
+}
+
+/// A stub holding NaN is refused, naming where: `serde_json` would have stubbed `null`.
+#[tokio::test]
+async fn a_stub_holding_nan_is_refused_naming_where() {
+    use telepact::typed::MockCallError;
+
+    let mock = Mock::new().unwrap();
+    let nan = GetPointOutput::Ok(GetPointOk {
+        point: Point {
+            x: 1.0,
+            y: f64::NAN,
+        },
+    });
+    let refused = mock.stub(GetPointInput { id: 1 }, nan).await;
+    let Err(MockCallError::Encode { function, reason }) = refused else {
+        panic!("not refused: {refused:?}");
+    };
+    assert_eq!(function, "fn.getPoint");
+    assert_eq!(
+        reason,
+        "NaN at .Ok_.point.y: JSON has no such number (it would be sent as null)"
+    );
+}

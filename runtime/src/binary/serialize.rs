@@ -268,6 +268,10 @@ impl<'w, 'o, 'e> Serializer for &'w mut PackSerializer<'o, 'e> {
 
     #[inline]
     fn serialize_f64(self, v: f64) -> Result<(), PackError> {
+        if !v.is_finite() {
+            // JSON has no such number; the value path refuses it, naming where it is.
+            return Err(refused("a NaN or an infinity"));
+        }
         // A JSON number made from a float stays one, whole or not.
         Ok(mp::write_f64(self.out, v)?)
     }

@@ -27,7 +27,17 @@ pub(crate) fn encode_json(message: &Message) -> Result<Encoded, ClientError> {
     bytes.push(b'[');
     serde_json::to_writer(&mut bytes, &message.headers).map_err(serialization)?;
     bytes.push(b',');
-    if !message.write_typed_json(&mut bytes) {
+    let body = bytes.len();
+    if message.write_typed_json(&mut bytes) {
+        // `serde_json` writes NaN and the infinities as `null`: a body with no `null`
+        // in its text held none.
+        if bytes[body..].windows(4).any(|word| word == b"null")
+            && let Some(found) = message.typed_non_finite()
+        {
+            return Err(ClientError::Serialization(found.into()));
+        }
+    } else {
+        refuse_unconvertible(message)?;
         serde_json::to_writer(&mut bytes, message.body()).map_err(serialization)?;
     }
     bytes.push(b']');
@@ -50,12 +60,22 @@ pub(crate) fn encode_binary(
         && write_message_head(&mut bytes, &message.headers).is_ok()
         && message.write_typed_binary(encoding, &mut bytes);
     if !written {
+        refuse_unconvertible(message)?;
         bytes = encode_request(message, encoding, packed).map_err(serialization)?;
     }
     Ok(Encoded {
         bytes,
         binary_checksum: Some(encoding.checksum()),
     })
+}
+
+/// Refuses a typed body that does not become JSON values, rather than sending the empty
+/// body [`Message::body`] reads for it.
+fn refuse_unconvertible(message: &Message) -> Result<(), ClientError> {
+    match message.conversion_error() {
+        Some(error) => Err(ClientError::Serialization(error.into())),
+        None => Ok(()),
+    }
 }
 
 /// Reads a response, JSON or binary. A binary one teaches `state` its encoding.
@@ -216,6 +236,38 @@ mod tests {
             error.to_string(),
             r"the response holds \ud800, half of a UTF-16 surrogate pair, which no Rust string can hold"
         );
+    }
+
+    #[test]
+    fn a_typed_body_holding_nan_or_an_infinity_is_refused_in_every_encoding() {
+        use std::collections::BTreeMap;
+        type Body = BTreeMap<&'static str, BTreeMap<&'static str, Vec<Option<f64>>>>;
+        let body = |prices: Vec<Option<f64>>| -> Body {
+            BTreeMap::from([("fn.price", BTreeMap::from([("prices", prices)]))])
+        };
+        let encoding = BinaryEncoding::new(&Schema::from_text("[]").expect("loads"));
+        let encodings = |message: &Message| {
+            [
+                encode_json(message),
+                encode_binary(message, &encoding, false),
+                encode_binary(message, &encoding, true),
+            ]
+        };
+        for float in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let message = Message::typed(Headers::new(), body(vec![Some(1.5), None, Some(float)]));
+            for encoded in encodings(&message) {
+                let error = encoded.err().expect("refused").to_string();
+                assert!(
+                    error.contains(&format!("{float} at .fn.price.prices[2]: JSON has no such")),
+                    "{error}"
+                );
+            }
+        }
+        // A null written for `None` is no NaN.
+        let message = Message::typed(Headers::new(), body(vec![None, Some(-0.0), Some(1e300)]));
+        for encoded in encodings(&message) {
+            assert!(encoded.is_ok());
+        }
     }
 
     /// A typed call and the same call as JSON values.

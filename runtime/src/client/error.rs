@@ -18,7 +18,9 @@ pub enum ClientError {
     /// No response arrived before the deadline (the request's `@time_`).
     #[error("no response within {0:?}")]
     Timeout(Duration),
-    /// The request could not be serialized.
+    /// The request could not be serialized: a typed body that is no object, or that
+    /// holds a NaN or an infinity (JSON has no such number; `serde_json` would write
+    /// `null`).
     #[error("request could not be serialized: {0}")]
     Serialization(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The server's answer is not a usable Telepact message.

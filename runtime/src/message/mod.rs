@@ -10,6 +10,7 @@ use telepact_schema::FunctionId;
 use crate::base64_paths::{Base64HeaderError, MarkedBytes};
 use crate::binary::BinaryEncoding;
 use crate::codec::Encoding;
+use crate::non_finite::NonFinite;
 use crate::validate::{Compiled, NotWritten, TagSet};
 pub(crate) use typed_body::Payload;
 use typed_body::{ErasedBody, TypedBody};
@@ -313,14 +314,28 @@ impl Message {
         Some(bytes)
     }
 
+    /// Why a typed body does not convert to JSON values (it is no object, or holds a
+    /// float JSON cannot carry); `None` for values.
+    pub(crate) fn conversion_error(&self) -> Option<&str> {
+        match &self.body {
+            Body::Values(_) => None,
+            Body::Typed(typed) | Body::Written { typed, .. } => typed.conversion_error(),
+        }
+    }
+
+    /// The first NaN or infinity in a [typed](Self::typed) body, which `serde_json`
+    /// would have written as `null`.
+    pub(crate) fn typed_non_finite(&self) -> Option<NonFinite> {
+        match &self.body {
+            Body::Typed(typed) => typed.value().non_finite(),
+            _ => None,
+        }
+    }
+
     /// Turns a typed body into JSON values for good; the error when its value does not
     /// convert.
     pub(crate) fn convert_typed(&mut self) -> Result<(), String> {
-        let error = match &self.body {
-            Body::Values(_) => return Ok(()),
-            Body::Typed(typed) | Body::Written { typed, .. } => typed.conversion_error(),
-        };
-        match error {
+        match self.conversion_error() {
             Some(error) => Err(error.to_string()),
             None => {
                 self.body_mut();

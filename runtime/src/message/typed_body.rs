@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
 use crate::binary::{BinaryEncoding, PackError, PackSerializer, decode_body};
+use crate::non_finite::{self, NonFinite};
 use crate::validate::{Compiled, NotWritten, TagSet, write_result, write_result_binary};
 
 mod tag;
@@ -219,6 +220,9 @@ pub(super) trait ErasedBody: Send + Sync {
         out: &mut Vec<u8>,
     ) -> Result<Option<&'static str>, NotWritten>;
 
+    /// The first NaN or infinity in the value, which JSON cannot carry.
+    fn non_finite(&self) -> Option<NonFinite>;
+
     /// Writes the value as JSON into `out`, unchecked: a client's typed request.
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
 
@@ -235,7 +239,7 @@ pub(super) trait ErasedBody: Send + Sync {
 
 impl<T: Serialize + Send + Sync + 'static> ErasedBody for T {
     fn to_values(&self) -> Result<Map<String, Value>, String> {
-        match serde_json::to_value(self) {
+        match non_finite::to_value(self) {
             Ok(Value::Object(body)) => Ok(body),
             Ok(other) => Err(format!("a result must serialize to an object, not {other}")),
             Err(e) => Err(e.to_string()),
@@ -259,6 +263,10 @@ impl<T: Serialize + Send + Sync + 'static> ErasedBody for T {
         out: &mut Vec<u8>,
     ) -> Result<Option<&'static str>, NotWritten> {
         write_result_binary(self, compiled, result, encoding, out)
+    }
+
+    fn non_finite(&self) -> Option<NonFinite> {
+        non_finite::find(self)
     }
 
     fn write_json(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {

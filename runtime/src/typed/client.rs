@@ -16,6 +16,7 @@ use super::select::Selection;
 use super::server::DecodeError;
 use crate::client::{Client, ClientError};
 use crate::message::{Headers, Message};
+use crate::non_finite;
 
 /// A typed response: the function's result and the response headers.
 #[derive(Debug, Clone, PartialEq)]
@@ -62,7 +63,8 @@ pub enum CallError {
     /// The request could not be sent or no response came back.
     #[error(transparent)]
     Client(#[from] ClientError),
-    /// The typed input or headers did not serialize to JSON objects.
+    /// The typed input or headers did not serialize to JSON objects, or hold a NaN or an
+    /// infinity (JSON has no such number; `serde_json` would write `null`).
     #[error("{function}: the request does not serialize: {reason}")]
     Encode {
         /// The function called.
@@ -125,7 +127,7 @@ where
             function: I::NAME.into(),
         });
     }
-    let response = client.request(request).await?;
+    let response = send::<I>(client, request).await?;
     decode_response(I::NAME, I::RESULT_TAGS, response)
 }
 
@@ -143,7 +145,19 @@ where
     Rq: Serialize,
 {
     let request = encode_request(input, headers, extra)?;
-    Ok(client.request(request).await?)
+    send::<I>(client, request).await
+}
+
+/// Sends a typed call's request; a body the client could not write (one holding a NaN,
+/// say) is the call's [`CallError::Encode`].
+async fn send<I: FunctionInput>(client: &Client, request: Message) -> Result<Message, CallError> {
+    match client.request(request).await {
+        Err(ClientError::Serialization(reason)) => Err(CallError::Encode {
+            function: I::NAME.into(),
+            reason: reason.to_string(),
+        }),
+        answer => Ok(answer?),
+    }
 }
 
 /// Calls `I::NAME` with typed input and headers and `selection` as its `@select_` header
@@ -163,7 +177,7 @@ where
     request
         .headers
         .insert(SELECT_HEADER, Value::Object(selection.to_select().0));
-    let response = client.request(request).await?;
+    let response = send::<I>(client, request).await?;
     let Some((tag, payload)) = only_tag(response.body()) else {
         let reason = "expected a result: one tag with an object payload";
         return Err(DecodeError {
@@ -191,7 +205,7 @@ where
         reason,
     };
     let mut all_headers = extra;
-    match serde_json::to_value(headers).map_err(|e| encode(e.to_string()))? {
+    match non_finite::to_value(headers).map_err(encode)? {
         Value::Object(typed) => all_headers.extend(typed),
         other => return Err(encode(format!("the headers are {other}, not an object"))),
     };

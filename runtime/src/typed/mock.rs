@@ -15,6 +15,7 @@ use super::call::FunctionInput;
 use crate::client::{Client, ClientError, ClientOptions, TransportError};
 use crate::message::{Headers, Message};
 use crate::mock::{MockError, MockOptions, MockServer};
+use crate::non_finite;
 use crate::schema::Schema;
 
 /// A mock of a schema driven with typed values. Cheap to clone; clones share stubs and
@@ -217,7 +218,8 @@ pub enum MockCallError {
     /// `verify_no_more_interactions` found calls no verification matched.
     #[error("calls never verified: {}", Value::Array(.0.clone()))]
     UnverifiedCalls(Vec<Value>),
-    /// The typed input or result did not serialize to a JSON object.
+    /// The typed input or result did not serialize to a JSON object, or holds a NaN or
+    /// an infinity (JSON has no such number; `serde_json` would write `null`).
     #[error("{function}: the stub or call does not serialize: {reason}")]
     Encode {
         /// The function stubbed or verified.
@@ -452,10 +454,7 @@ impl Mock {
 }
 
 fn to_json<T: Serialize>(function: &'static str, value: &T) -> Result<Value, MockCallError> {
-    serde_json::to_value(value).map_err(|e| MockCallError::Encode {
-        function,
-        reason: e.to_string(),
-    })
+    non_finite::to_value(value).map_err(|reason| MockCallError::Encode { function, reason })
 }
 
 /// A client whose transport hands each request to `server` in this process.

@@ -14,6 +14,7 @@ use serde_json::Value;
 use super::FunctionInput;
 use crate::binary::{BinaryEncoding, Reader, read_checked_pack};
 use crate::message::{CheckedCall, Headers, Message};
+use crate::non_finite;
 use crate::router::{FunctionRouter, HandlerError, ReadInput};
 use crate::validate::{Compiled, Expect, FieldSet, NotRead, read_checked};
 
@@ -149,7 +150,7 @@ where
     // Typed headers left as they were (none set, the usual case) add nothing: they are
     // not serialized to find that out.
     if context.response_headers != Rs::default()
-        && let Value::Object(typed) = serde_json::to_value(&context.response_headers)?
+        && let Value::Object(typed) = non_finite::to_value(&context.response_headers)?
     {
         headers.extend(typed);
     }

@@ -310,3 +310,49 @@ proptest! {
         prop_assert_eq!(binary, !tag_error && (valid || unsafe_), "{}", text(&typed));
     }
 }
+
+/// A typed answer holding NaN or an infinity is the handler's failure (`ErrorUnknown_`),
+/// in JSON and in binary: `serde_json` would write the float as `null`, which a
+/// nullable field would take as the answer.
+#[test]
+fn a_typed_answer_holding_nan_or_an_infinity_is_an_unknown_error() {
+    #[derive(serde::Serialize)]
+    enum Answer {
+        #[serde(rename = "Ok_")]
+        Ok { price: Option<f64> },
+    }
+    const SCHEMA: &str = r#"[{"fn.price": {}, "->": [{"Ok_": {"price": "number?"}}]}]"#;
+    let schema = || Schema::from_text(SCHEMA).expect("schema loads");
+    for price in [Some(f64::NAN), Some(f64::INFINITY), None, Some(2.5)] {
+        let router = FunctionRouter::new().route("fn.price", move |_: Message| async move {
+            Ok::<_, HandlerError>(Message::typed(Headers::new(), Answer::Ok { price }))
+        });
+        let server = Server::builder(schema(), router)
+            .auth_required(false)
+            .build()
+            .expect("builds");
+        let binary = telepact::binary::ServerBinary::new(schema());
+        let checksum = binary.checksum();
+        let requests = [
+            json!([{}, {"fn.price": {}}]),
+            json!([{"@bin_": [checksum]}, {"fn.price": {}}]),
+        ];
+        let rt = crate::robustness::runtime();
+        for request in requests {
+            let request = serde_json::to_vec(&request).expect("JSON");
+            let answer = rt.block_on(server.process(&request)).bytes;
+            let answer = match telepact::binary::is_msgpack(&answer) {
+                true => binary.decode_request(&answer).expect("reads").to_json(),
+                false => serde_json::from_slice::<Value>(&answer).expect("JSON"),
+            };
+            let answer = &answer[1];
+            let tag = answer.as_object().and_then(|a| a.keys().next()).cloned();
+            match price {
+                Some(price) if !price.is_finite() => {
+                    assert_eq!(tag.as_deref(), Some("ErrorUnknown_"), "{answer}")
+                }
+                _ => assert_eq!(answer, &json!({"Ok_": {"price": price}})),
+            }
+        }
+    }
+}
