@@ -125,8 +125,10 @@ impl Emitter<'_> {
             }
 
             /// A mock of this schema for tests, in process: stub its functions with the
-            /// generated types ([`rt::Mock::stub`]), call it through [`Mock::client`] and
-            /// verify the calls ([`rt::Mock::verify`]), with no HTTP in between.
+            /// generated types ([`rt::MockControl::stub`]), call it through [`Mock::client`]
+            /// and verify the calls ([`rt::MockControl::verify`]), with no HTTP in between.
+            /// A mock in another process (`telepact mock`) is driven the same way through
+            /// [`rt::MockControl::new`].
             #[derive(Clone, Debug)]
             pub struct Mock(rt::Mock);
 

@@ -205,3 +205,62 @@ async fn a_typed_stub_with_a_count_answers_that_many_calls_then_an_unknown_tag()
         .expect("the call completes");
     assert_eq!(shift.output, refused);
 }
+
+/// A mock in another process (here: served over HTTP on loopback, as `telepact mock`
+/// serves one) is stubbed and verified with the generated types through
+/// `MockControl`, and called through the generated client over the same HTTP.
+#[tokio::test]
+async fn a_mock_served_over_http_is_driven_with_typed_values() {
+    use telepact::client::{Client as RawClient, ClientOptions};
+    use telepact::http::{HttpOptions, router};
+    use telepact::mock::{MockOptions, MockServer};
+    use telepact::typed::MockControl;
+
+    let mock = MockServer::new(telepact_bakery::api::schema(), MockOptions::default())
+        .expect("the bakery schema takes the mock definitions");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("a loopback port");
+    let options = HttpOptions::default();
+    let address = listener.local_addr().expect("bound");
+    let url = format!("http://{address}{}", options.path);
+    let served = router(mock, &options);
+    let serving = tokio::spawn(async move { axum::serve(listener, served).await });
+
+    let raw = |url: &str| RawClient::http(url, ClientOptions::default()).expect("a client");
+    let control = MockControl::new(raw(&url));
+    let client = Client::new(raw(&url)).with_headers(signed_in("tester", "anything"));
+    let denied = MyShiftOutput::ErrorUnauthorized(ErrorUnauthorized {
+        message: Some("not on the rota".into()),
+    });
+    control
+        .stub(MyShiftInput {}, denied.clone())
+        .await
+        .expect("stubbed over HTTP");
+    let answer = client.my_shift(MyShiftInput {}).await.expect("answered");
+    assert_eq!(answer.output, Reply::Known(denied));
+    control
+        .verify(MyShiftInput {}, Times::exactly(1))
+        .await
+        .expect("the call was recorded");
+    let error = control
+        .verify(ApproveSpecialInput {}, Times::at_least(1))
+        .await
+        .expect_err("never called");
+    assert!(
+        matches!(error, MockCallError::Verification { .. }),
+        "{error}"
+    );
+    serving.abort();
+
+    // A mock that cannot be reached is the client's error, not a verification's.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a loopback port, closed again");
+    let closed = format!("http://{closed}{}", options.path);
+    let error = MockControl::new(raw(&closed))
+        .verify(MyShiftInput {}, Times::exactly(1))
+        .await
+        .expect_err("no mock serves");
+    assert!(matches!(error, MockCallError::Client(_)), "{error}");
+}

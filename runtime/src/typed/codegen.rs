@@ -22,9 +22,9 @@ pub use super::serde_glue::{
 };
 pub use super::server::{Route, decode_request, encode_response, route};
 pub use super::{
-    Boxed, Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, Reply, Response,
-    ResultField, SchemaType, Section, Select, SelectField, SelectedResponse, Selection, Value,
-    standard,
+    Boxed, Bytes, Call, CallError, Context, FunctionInput, IndexMap, Mock, MockControl, Reply,
+    Response, ResultField, SchemaType, Section, Select, SelectField, SelectedResponse, Selection,
+    Value, standard,
 };
 pub use crate::client::ClientOptions;
 pub use crate::mock::{MockError, MockOptions};

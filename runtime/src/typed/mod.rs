@@ -25,7 +25,9 @@ pub use boxed::Boxed;
 pub use bytes::Bytes;
 pub use call::{Call, FunctionInput};
 pub use client::{CallError, Response, SelectedResponse};
-pub use mock::{MatchingCalls, Mock, MockCallError, StubOptions, Times, VerificationFailure};
+pub use mock::{
+    MatchingCalls, Mock, MockCallError, MockControl, StubOptions, Times, VerificationFailure,
+};
 pub use reply::{Reply, UnknownResult};
 pub use schema_type::SchemaType;
 pub use select::{ResultField, Section, Select, SelectField, Selection};
