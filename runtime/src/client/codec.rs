@@ -31,7 +31,7 @@ pub(crate) fn encode_json(message: &Message) -> Result<Encoded, ClientError> {
     if message.write_typed_json(&mut bytes) {
         // `serde_json` writes NaN and the infinities as `null`: a body with no `null`
         // in its text held none.
-        if bytes[body..].windows(4).any(|word| word == b"null")
+        if memchr::memmem::find(&bytes[body..], b"null").is_some()
             && let Some(found) = message.typed_non_finite()
         {
             return Err(ClientError::Serialization(found.into()));
