@@ -149,6 +149,10 @@ impl Options {
             // Only the type a selector names: for those it takes in besides, a derive
             // the type cannot have is left out.
             for (selector, attributes) in &self.type_attributes {
+                if selects_item(selector, &item.key) {
+                    user_attributes::check_type_wire(item, attributes)
+                        .map_err(|reason| invalid_option("type_attribute", selector, reason))?;
+                }
                 if *selector == item.key {
                     user_attributes::check_type_attributes(item, attributes)
                         .map_err(|reason| invalid_option("type_attribute", selector, reason))?;
@@ -162,12 +166,12 @@ impl Options {
                 if attributes.is_empty() {
                     continue;
                 }
-                user_attributes::check_field_attributes(&field_serde(field), &attributes).map_err(
-                    |reason| {
+                let generated = field_serde(field);
+                user_attributes::check_field_attributes(&field.wire, &generated, &attributes)
+                    .map_err(|reason| {
                         let path = format!("{}.{}", item.key, field.wire);
                         invalid_option("field_attribute", &path, reason)
-                    },
-                )?;
+                    })?;
             }
         }
         Ok(())

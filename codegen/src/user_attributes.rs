@@ -6,7 +6,10 @@
 //!   its own key, and left out for the others a selector takes in (`.`, or the types
 //!   under `fn.x`);
 //! - a `#[serde(..)]` key the generator already sets on a field is left out when it
-//!   says the same, and refused when it says otherwise (serde takes each key once).
+//!   says the same, and refused when it says otherwise (serde takes each key once);
+//! - a `#[serde(..)]` key that would write a field under another key or leave it out
+//!   (`rename`, `flatten`, `skip`, ...), or a type's fields or tags in another form
+//!   (`rename_all`, `tag`, `untagged`, ...), is refused: the schema fixes the wire form.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
@@ -29,6 +32,47 @@ const DECIDED: [&str; 8] = [
     "Hash",
     "Default",
 ];
+
+/// A field's `#[serde(..)]` keys that change the key it is written under, or whether
+/// it is written at all.
+const FIELD_WIRE_KEYS: [&str; 6] = [
+    "rename",
+    "flatten",
+    "skip",
+    "skip_serializing",
+    "skip_deserializing",
+    "skip_serializing_if",
+];
+
+/// A type's `#[serde(..)]` keys that change how its fields' keys or its union tags are
+/// written.
+const TYPE_WIRE_KEYS: [&str; 6] = [
+    "rename_all",
+    "rename_all_fields",
+    "tag",
+    "content",
+    "untagged",
+    "transparent",
+];
+
+/// Refuses `attributes` for `item`, when a selector takes the item in, if a
+/// `#[serde(..)]` key changes how its fields or tags are written; the error is the
+/// reason.
+pub(crate) fn check_type_wire(item: &Item, attributes: &[Attribute]) -> Result<(), String> {
+    let refused = attributes
+        .iter()
+        .flat_map(serde_keys)
+        .find(|meta| meta_key(meta).is_some_and(|key| TYPE_WIRE_KEYS.contains(&key.as_str())));
+    match refused {
+        Some(meta) => Err(format!(
+            "`#[serde({})]` would write `{}` (`{}`) in another form than the schema's",
+            meta.to_token_stream(),
+            item.key,
+            item.name
+        )),
+        None => Ok(()),
+    }
+}
 
 /// Refuses `attributes` for `item` when they derive a trait it cannot have; the error
 /// is the reason.
@@ -53,16 +97,34 @@ pub(crate) fn type_attributes(attributes: &[&Attribute]) -> Vec<TokenStream> {
     })
 }
 
-/// Refuses `attributes` for a field whose generated `#[serde(..)]` keys are `generated`
-/// when one of theirs sets a key of those to something else; the error is the reason.
+/// Refuses `attributes` for the field `wire` (as the schema spells it) whose generated
+/// `#[serde(..)]` keys are `generated` when one of theirs sets a key of those to
+/// something else, or writes the field under another key or not at all; the error is
+/// the reason.
 pub(crate) fn check_field_attributes(
+    wire: &str,
     generated: &[Meta],
     attributes: &[&Attribute],
 ) -> Result<(), String> {
+    // Without a `rename` of its own, the field is written under its Rust name, which
+    // is then the schema's.
+    let written_as: Meta = syn::parse_quote! { rename = #wire };
     for meta in attributes
         .iter()
         .flat_map(|attribute| serde_keys(attribute))
     {
+        let changes_wire =
+            meta_key(&meta).is_some_and(|key| FIELD_WIRE_KEYS.contains(&key.as_str()));
+        let says_the_same = generated
+            .iter()
+            .chain(std::iter::once(&written_as))
+            .any(|ours| same(&meta, ours));
+        if changes_wire && !says_the_same {
+            return Err(format!(
+                "`#[serde({})]` would not write the field as the schema's `{wire}`",
+                meta.to_token_stream()
+            ));
+        }
         let clash = generated
             .iter()
             .find(|ours| clashes(&meta, ours) && !same(&meta, ours));

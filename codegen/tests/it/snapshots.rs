@@ -248,8 +248,7 @@ fn a_serde_key_the_field_has_is_left_out_and_one_that_says_otherwise_is_refused(
     assert_eq!(
         generate("struct.Scalars.maybeFlag", "#[serde(rename = \"flag2\")]").unwrap_err(),
         "invalid option field_attribute(\"struct.Scalars.maybeFlag\", ..): \
-         `#[serde(rename = \"flag2\")]` clashes with `#[serde(rename = \"maybeFlag\")]`, \
-         which the generated field needs"
+         `#[serde(rename = \"flag2\")]` would not write the field as the schema's `maybeFlag`"
     );
     let reader = generate(
         "struct.Scalars.optMaybeLabel!",
@@ -262,4 +261,47 @@ fn a_serde_key_the_field_has_is_left_out_and_one_that_says_otherwise_is_refused(
             .contains("clashes with `#[serde(deserialize_with"),
         "{reader:?}"
     );
+}
+
+/// A serde key that would write a field under another key, or not at all, is refused
+/// whether or not the generated field renames it (`x` is written as its Rust name); so
+/// is a type's key that changes how its fields or tags are written, for any type a
+/// selector takes in. Keys that leave the wire form alone pass.
+#[test]
+fn a_serde_key_that_changes_the_wire_form_is_refused() {
+    let field = |path: &str, attribute: &str| {
+        features_with(telepact_codegen::configure().field_attribute(path, attribute))
+    };
+    for attribute in [
+        "#[serde(rename = \"z\")]",
+        "#[serde(rename(serialize = \"z\"))]",
+        "#[serde(skip)]",
+        "#[serde(skip_serializing_if = \"is_zero\")]",
+        "#[serde(flatten)]",
+    ] {
+        let refused = field("struct.Point.x", attribute).unwrap_err();
+        assert!(
+            refused.ends_with("would not write the field as the schema's `x`"),
+            "{attribute}: {refused}"
+        );
+    }
+    for attribute in [
+        "#[serde(rename = \"x\")]",
+        "#[serde(alias = \"across\")]",
+        "#[serde(serialize_with = \"my::write\")]",
+    ] {
+        assert!(field("struct.Point.x", attribute).is_ok(), "{attribute}");
+    }
+
+    let types = |selector: &str, attribute: &str| {
+        features_with(telepact_codegen::configure().type_attribute(selector, attribute))
+    };
+    assert_eq!(
+        types(".", "#[serde(rename_all = \"UPPERCASE\")]").unwrap_err(),
+        "invalid option type_attribute(\".\", ..): `#[serde(rename_all = \"UPPERCASE\")]` \
+         would write `struct.Collections` (`Collections`) in another form than the schema's"
+    );
+    let untagged = types("union.Shape", "#[serde(untagged)]").unwrap_err();
+    assert!(untagged.contains("`union.Shape` (`Shape`)"), "{untagged}");
+    assert!(types("struct.Point", "#[serde(deny_unknown_fields)]").is_ok());
 }
