@@ -1,10 +1,12 @@
 //! What a service's log filter needs to know of the runtime's dependencies, and a bound
 //! on the lines a client can make a server log.
 
+mod clip;
 mod line_budget;
 #[cfg(feature = "log-stderr")]
 mod stderr;
 
+pub(crate) use clip::clipped;
 pub use line_budget::LineBudget;
 #[cfg(feature = "log-stderr")]
 pub use stderr::{LogFormat, UnknownLogFormat, init_stderr};

@@ -39,6 +39,21 @@ pub enum ClientError {
     },
 }
 
+impl ClientError {
+    /// The kind of failure, for a call's span: the error's text may hold what the
+    /// transport or the server wrote, which a span at `debug` should not carry.
+    pub(crate) fn kind(&self) -> &'static str {
+        match self {
+            ClientError::Transport(_) => "transport",
+            ClientError::Timeout(_) => "timeout",
+            ClientError::Serialization(_) => "serialization",
+            ClientError::InvalidResponse(_) => "invalid response",
+            ClientError::Authorise(_) => "authorise",
+            ClientError::CorrelationMismatch { .. } => "correlation mismatch",
+        }
+    }
+}
+
 /// How a response failed to be a Telepact message.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]

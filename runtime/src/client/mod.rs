@@ -180,12 +180,14 @@ impl Client {
         let timeout = self.apply_timeout(&mut request.headers);
         let sent_id = self.apply_correlation_id(&mut request.headers);
         // One span per call (at `debug`, as the server's), with the function, `@id_`,
-        // result tag and duration; never a header value that may be a credential, nor a body.
+        // result tag (or the kind of failure) and duration; never a header value that
+        // may be a credential, nor a body.
         let span = tracing::debug_span!(
             "telepact.client.call",
             function = request.target(),
             id = tracing::field::Empty,
             result = tracing::field::Empty,
+            error = tracing::field::Empty,
             duration_us = tracing::field::Empty,
         );
         let started = (!span.is_disabled()).then(std::time::Instant::now);
@@ -197,23 +199,19 @@ impl Client {
         }
         let exchange =
             tracing::Instrument::instrument(self.authorised_exchange(request), span.clone());
-        let response = tokio::time::timeout(timeout, exchange)
-            .await
-            .map_err(|_| ClientError::Timeout(timeout))??;
+        let outcome = match tokio::time::timeout(timeout, exchange).await {
+            Ok(outcome) => outcome.and_then(|response| correlated(sent_id, response)),
+            Err(_) => Err(ClientError::Timeout(timeout)),
+        };
         if let Some(started) = started {
-            span.record("result", response.target());
+            match &outcome {
+                Ok(response) => span.record("result", response.target()),
+                Err(error) => span.record("error", error.kind()),
+            };
             let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
             span.record("duration_us", elapsed);
         }
-        if let (Some(sent), Some(received)) = (sent_id, response.headers.get("@id_"))
-            && sent != *received
-        {
-            return Err(ClientError::CorrelationMismatch {
-                sent: Box::new(sent),
-                received: Box::new(received.clone()),
-            });
-        }
-        Ok(response)
+        outcome
     }
 
     /// The request's `@time_` (milliseconds) or, when it has none, the default, which is
@@ -307,4 +305,17 @@ impl Client {
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
+}
+
+/// `response`, unless the request carried an `@id_` (`sent`) and the response another.
+fn correlated(sent: Option<Value>, response: Message) -> Result<Message, ClientError> {
+    if let (Some(sent), Some(received)) = (sent, response.headers.get("@id_"))
+        && sent != *received
+    {
+        return Err(ClientError::CorrelationMismatch {
+            sent: Box::new(sent),
+            received: Box::new(received.clone()),
+        });
+    }
+    Ok(response)
 }

@@ -1,5 +1,6 @@
 //! The span of one call: opened as its request is parsed, its outcome recorded as the
-//! answer is sent. No field holds a credential or a body.
+//! answer is sent. No field holds a credential or a body, and the client's text (a
+//! function name the schema lacks, `@id_`) is cut to a length a log line can hold.
 
 use std::time::Instant;
 
@@ -8,6 +9,7 @@ use tracing::Span;
 use tracing::field::Empty;
 
 use crate::codec::Encoding;
+use crate::logging::clipped;
 use crate::message::Message;
 
 /// The span of one call, named after the function of `request` (absent when it did
@@ -21,17 +23,21 @@ use crate::message::Message;
 pub(super) fn call_span(request: Option<&Message>) -> Span {
     let span = tracing::debug_span!(
         "telepact.call",
-        function = request.map(Message::target),
+        // A name the schema lacks is the client's text, as long as it likes.
+        function = request.map(|request| clipped(request.target())).as_deref(),
         id = Empty,
         result = Empty,
         encoding = Empty,
         case_id = Empty,
         duration_us = Empty,
     );
+    if span.is_disabled() {
+        return span;
+    }
     if let Some(id) = request.and_then(|request| request.header("@id_")) {
         match id {
-            Value::String(id) => span.record("id", id.as_str()),
-            other => span.record("id", tracing::field::display(other)),
+            Value::String(id) => span.record("id", &*clipped(id)),
+            other => span.record("id", &*clipped(&other.to_string())),
         };
     }
     span

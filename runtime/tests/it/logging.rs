@@ -236,6 +236,45 @@ fn each_call_has_a_span_with_its_outcome_and_no_credential() {
     );
 }
 
+/// A function name the schema lacks and an `@id_` are the client's text, as long as the
+/// body allows: a span keeps their first 128 bytes and says how long they were.
+#[test]
+fn a_span_keeps_the_start_of_a_long_function_name_or_id() {
+    let long_id = "I".repeat(200_000);
+    let long_name = format!("fn.{}", "F".repeat(200_000));
+    let requests = [
+        serde_json::json!([{"@id_": long_id}, {"fn.ping_": {}}]),
+        serde_json::json!([{"@id_": {"n": long_id}}, {"fn.ping_": {}}]),
+        serde_json::json!([{}, {long_name.as_str(): {}}]),
+    ];
+    let capture = Capture::default();
+    let server = server();
+    tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        for request in &requests {
+            runtime.block_on(server.process(request.to_string().as_bytes()));
+        }
+    });
+    let spans = capture.spans();
+    assert_eq!(spans.len(), 3, "{spans:?}");
+    let id = &spans[0].fields["id"];
+    assert_eq!(id, &format!("\"{}… (200000 bytes)\"", "I".repeat(128)));
+    assert!(
+        spans[1].fields["id"].ends_with("… (200008 bytes)\""),
+        "{:?}",
+        spans[1]
+    );
+    let function = &spans[2].fields["function"];
+    assert_eq!(
+        function,
+        &format!("\"fn.{}… (200003 bytes)\"", "F".repeat(125))
+    );
+    let longest = capture.lines().iter().map(String::len).max().unwrap_or(0);
+    assert!(longest < 1_000, "a logged line of {longest} bytes");
+}
+
 /// Calls `fn.work` (which fails) through a client over `server()`, with `capture` as the
 /// subscriber, sending `@id_` when `id` is given.
 fn call_through_a_client(capture: &Capture, id: Option<&str>) -> Message {
@@ -283,6 +322,51 @@ fn the_client_has_a_span_per_call_too() {
     .map(|(name, value)| (name.to_string(), value.to_string()))
     .collect();
     assert_eq!(fields, expected);
+}
+
+/// A call that fails on the client's side still ends its span with how long it took
+/// and the kind of failure (never the error's text, which may hold what a transport
+/// wrote).
+#[test]
+fn a_failed_call_records_its_kind_of_failure_in_the_client_span() {
+    let slow = |_: Vec<u8>| async {
+        tokio::time::sleep(std::time::Duration::from_secs(5)).await;
+        Ok::<Vec<u8>, telepact::client::TransportError>(Vec::new())
+    };
+    let broken = |_: Vec<u8>| async {
+        Err::<Vec<u8>, telepact::client::TransportError>("connection refused".into())
+    };
+    let options =
+        telepact::client::ClientOptions::default().timeout(std::time::Duration::from_millis(20));
+    let clients = [
+        (
+            telepact::Client::with_options(slow, options.clone()),
+            "timeout",
+        ),
+        (telepact::Client::with_options(broken, options), "transport"),
+    ];
+    for (client, kind) in clients {
+        let capture = Capture::default();
+        let request = Message::new(Headers::new(), "fn.work", serde_json::Map::new());
+        let failed = tracing::subscriber::with_default(capture.clone(), || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .build()
+                .expect("runtime starts");
+            runtime.block_on(client.request(request))
+        });
+        assert!(failed.is_err());
+        let spans = capture.spans();
+        let mut fields = spans[0].fields.clone();
+        assert!(fields.remove("duration_us").is_some(), "{spans:?}");
+        let expected: std::collections::BTreeMap<String, String> = [
+            ("function".to_string(), "\"fn.work\"".to_string()),
+            ("error".to_string(), format!("{kind:?}")),
+        ]
+        .into_iter()
+        .collect();
+        assert_eq!(fields, expected);
+    }
 }
 
 #[test]
