@@ -3,15 +3,15 @@
 //! shutdown and when idle.
 
 use std::future::Future;
-use std::net::SocketAddr;
 
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
-use axum::extract::{ConnectInfo, FromRequestParts, State};
+use axum::extract::{FromRequestParts, State};
+use axum::http::Extensions;
 use axum::response::{IntoResponse, Response as HttpResponse};
 
 use super::accept::SessionControl;
-use super::{BodyLimits, Endpoint, Processor, transport_context};
+use super::{BodyLimits, Endpoint, Processor, request_context};
 use crate::codec::Encoding;
 
 /// One message's answer in a [`websocket_session`]: its bytes and their encoding, or the
@@ -51,13 +51,28 @@ where
     F: FnMut(Bytes) -> Fut + Send + 'static,
     Fut: Future<Output = SessionAnswer> + Send + 'static,
 {
+    open_session(request, limits, |_| answer).await
+}
+
+/// Upgrades `request` to a session answered by what `answerer` makes of the request's
+/// extensions (those tower layers attached, and the connection's address).
+async fn open_session<F, Fut>(
+    request: axum::extract::Request,
+    limits: BodyLimits,
+    answerer: impl FnOnce(Extensions) -> F,
+) -> HttpResponse
+where
+    F: FnMut(Bytes) -> Fut + Send + 'static,
+    Fut: Future<Output = SessionAnswer> + Send + 'static,
+{
     let (mut parts, _) = request.into_parts();
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
     };
     // Put there by `serve_with`, for the server's shutdown and the idle limit.
-    let control = parts.extensions.get::<SessionControl>().cloned();
+    let control = parts.extensions.remove::<SessionControl>();
+    let answer = answerer(parts.extensions);
     // The frame limit too: a frame is read whole before its message's size is checked,
     // and tungstenite's own limit is 16 MiB.
     upgrade
@@ -67,21 +82,22 @@ where
 }
 
 /// The `GET` handler: upgrades to a session whose messages are limited as POST bodies
-/// are.
+/// are, each reaching the processor with the upgrade request's extensions, as a POST's
+/// do.
 pub(super) async fn upgrade<P: Processor>(
     State(endpoint): State<Endpoint<P>>,
     request: axum::extract::Request,
 ) -> HttpResponse {
-    let peer = request
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(address)| *address);
     let processor = endpoint.processor;
-    websocket_session(request, endpoint.body, move |body| {
-        let processor = processor.clone();
-        async move {
-            let response = processor.process(body, transport_context(peer)).await;
-            Ok((response.bytes, response.encoding))
+    open_session(request, endpoint.body, move |extensions| {
+        let context = request_context(extensions);
+        move |body| {
+            let processor = processor.clone();
+            let context = context.clone();
+            async move {
+                let response = processor.process(body, context).await;
+                Ok((response.bytes, response.encoding))
+            }
         }
     })
     .await
@@ -130,7 +146,11 @@ async fn answer_frames<F, Fut>(
             Some(Ok(Frame::Binary(bytes))) => bytes,
             // axum answers pings itself.
             Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
-            Some(Ok(Frame::Close(_)) | Err(_)) | None => return,
+            Some(Err(error)) => match refusal(&error) {
+                Some(ending) => break ending,
+                None => return,
+            },
+            Some(Ok(Frame::Close(_))) | None => return,
         };
         let (bytes, encoding) = match answer(body).await {
             Ok(answered) => answered,
@@ -149,6 +169,19 @@ async fn answer_frames<F, Fut>(
         reason: reason.into(),
     };
     let _ = socket.send(Frame::Close(Some(close))).await;
+}
+
+/// The close code and reason for a message the session refused (past the size limit,
+/// text that is not UTF-8, a frame against the protocol); `None` for a connection
+/// that failed, to which nothing can be sent.
+fn refusal(error: &axum::Error) -> Option<(u16, &'static str)> {
+    let cause = std::error::Error::source(error)?.downcast_ref::<tungstenite::Error>()?;
+    match cause {
+        tungstenite::Error::Capacity(_) => Some((close_code::SIZE, "message too big")),
+        tungstenite::Error::Utf8(_) => Some((close_code::INVALID, "text message is not UTF-8")),
+        tungstenite::Error::Protocol(_) => Some((close_code::PROTOCOL, "protocol error")),
+        _ => None,
+    }
 }
 
 /// The answer as one message: text for JSON, binary for MessagePack.

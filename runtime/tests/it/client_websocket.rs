@@ -407,3 +407,87 @@ async fn a_session_whose_peer_stops_reading_is_dropped_after_the_limit() {
         "the server kept writing to a peer that did not read: {answers} answers"
     );
 }
+
+/// Opens a WebSocket session on `app`, served on a free loopback port until the
+/// returned handle is dropped.
+async fn session_on(
+    app: axum::Router,
+) -> (
+    tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
+    tokio::sync::oneshot::Sender<()>,
+) {
+    let options = telepact::http::ServeOptions::default();
+    let (port, stop, _serving) = crate::http_transport::serve_app(app, options).await;
+    let url = format!("ws://127.0.0.1:{port}{}", telepact::http::DEFAULT_PATH);
+    let (socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    (socket, stop)
+}
+
+/// A message past the size limit closes the session with 1009 and a reason (a POST
+/// body past it gets 413), rather than a reset with no close frame.
+#[tokio::test]
+async fn a_message_past_the_limit_closes_the_session_as_too_big() {
+    use telepact::http::{self, HttpOptions};
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let options = HttpOptions::default().body_limit(10_000);
+    let app = http::router(slow_server(std::time::Duration::ZERO), &options);
+    let (mut socket, _serving) = session_on(app).await;
+    let padding = "x".repeat(20_000);
+    let request = format!(r#"[{{"pad": "{padding}"}}, {{"fn.slow": {{}}}}]"#);
+    // The server may close before the whole message is written.
+    let _ = socket.send(Frame::text(request)).await;
+    let closing = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next())
+        .await
+        .expect("closed in time");
+    let Some(Ok(Frame::Close(Some(frame)))) = &closing else {
+        panic!("not closed with a frame: {closing:?}");
+    };
+    assert_eq!(frame.code, CloseCode::Size);
+    assert_eq!(frame.reason.as_str(), "message too big");
+}
+
+/// What a tower layer attaches to the upgrade request's extensions reaches the server
+/// with each message of the session, as a POST's extensions do.
+#[tokio::test]
+async fn each_message_of_a_session_carries_the_upgrade_requests_extensions() {
+    use telepact::http::{self, HttpOptions};
+    use telepact::schema::Schema;
+    use telepact::{FunctionRouter, HandlerError};
+
+    #[derive(Clone)]
+    struct RequestId(&'static str);
+
+    let schema = Schema::from_text(r#"[{"fn.whoami": {}, "->": [{"Ok_": {"id": "string"}}]}]"#)
+        .expect("schema loads");
+    let router = FunctionRouter::new().route("fn.whoami", |request: Message| async move {
+        let id = request
+            .extensions
+            .get::<RequestId>()
+            .map_or("none", |id| id.0);
+        let mut payload = Map::new();
+        payload.insert("id".into(), id.into());
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let server = telepact::Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let app = http::router(server, &HttpOptions::default())
+        .layer(axum::Extension(RequestId("from-a-layer")));
+    let (mut socket, _serving) = session_on(app).await;
+    for _ in 0..2 {
+        socket
+            .send(Frame::text(r#"[{}, {"fn.whoami": {}}]"#))
+            .await
+            .expect("sent");
+        let answer = socket.next().await;
+        assert!(
+            matches!(&answer, Some(Ok(Frame::Text(text)))
+                if text.as_str() == r#"[{},{"Ok_":{"id":"from-a-layer"}}]"#),
+            "{answer:?}"
+        );
+    }
+}
