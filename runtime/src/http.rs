@@ -506,7 +506,7 @@ pub async fn serve_with(
     };
     #[cfg(feature = "tls")]
     if let Some(config) = options.tls {
-        let tls = tls::Tls::new(config);
+        let tls = tls::Tls::new(config, options.header_timeout);
         return accept::serve_connections(listener, router, shutdown, deadlines, tls).await;
     }
     accept::serve_connections(listener, router, shutdown, deadlines, accept::Plain).await

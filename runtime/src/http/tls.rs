@@ -14,7 +14,8 @@ use tokio_rustls::TlsAcceptor;
 
 use super::accept::Handshake;
 
-/// How long a new connection may take to finish its TLS handshake.
+/// How long a new connection may take to finish its TLS handshake, at most: less when
+/// the header timeout is shorter, which bounds a connection's wait for its first request.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The protocols offered by ALPN, preferred first.
@@ -89,13 +90,20 @@ impl TlsConfig {
     }
 }
 
-/// TLS on each accepted stream, within [`HANDSHAKE_TIMEOUT`].
+/// TLS on each accepted stream, within [`HANDSHAKE_TIMEOUT`] or the header timeout,
+/// whichever is shorter.
 #[derive(Clone)]
-pub(super) struct Tls(TlsAcceptor);
+pub(super) struct Tls {
+    acceptor: TlsAcceptor,
+    timeout: Duration,
+}
 
 impl Tls {
-    pub(super) fn new(config: TlsConfig) -> Self {
-        Tls(TlsAcceptor::from(config.0))
+    pub(super) fn new(config: TlsConfig, header_timeout: Duration) -> Self {
+        Tls {
+            acceptor: TlsAcceptor::from(config.0),
+            timeout: HANDSHAKE_TIMEOUT.min(header_timeout),
+        }
     }
 }
 
@@ -103,7 +111,7 @@ impl Handshake for Tls {
     type Stream = tokio_rustls::server::TlsStream<TcpStream>;
 
     async fn handshake(&self, stream: TcpStream, peer: SocketAddr) -> Option<Self::Stream> {
-        match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.0.accept(stream)).await {
+        match tokio::time::timeout(self.timeout, self.acceptor.accept(stream)).await {
             Ok(Ok(stream)) => Some(stream),
             Ok(Err(error)) => {
                 tracing::debug!(%peer, %error, "TLS handshake failed");

@@ -239,6 +239,26 @@ async fn tls_serves_http1_and_http2_by_alpn_and_stops() {
     assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
 }
 
+/// A connection that never starts its TLS handshake is closed at the header timeout
+/// when that is shorter than the handshake's own limit (10 s).
+#[tokio::test]
+async fn a_silent_tls_connection_is_closed_at_the_header_timeout() {
+    let (certificate, key) = self_signed();
+    let tls = http::TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).expect("usable");
+    let app = http::router(schema_server(), &HttpOptions::default());
+    let limit = std::time::Duration::from_millis(300);
+    let serve = http::ServeOptions::default().tls(tls).header_timeout(limit);
+    let (port, _stop, _serving) = serve_app(app, serve).await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let started = std::time::Instant::now();
+    let mut read = Vec::new();
+    let closed = tokio::time::timeout(limit * 10, stream.read_to_end(&mut read)).await;
+    assert!(closed.is_ok(), "still open after {:?}", started.elapsed());
+    assert!(started.elapsed() >= limit, "{:?}", started.elapsed());
+}
+
 #[cfg(feature = "http-client-rustls")]
 #[tokio::test]
 async fn the_client_calls_over_tls_trusting_only_the_given_ca() {
