@@ -205,8 +205,12 @@ impl Processor for Server {
 
 /// An axum router serving `POST {options.path}` with `processor`, and WebSocket
 /// upgrades (`GET`) on the same path. A WebSocket message is limited to
-/// `options.body_limit` like a POST body.
-pub fn router<P: Processor>(processor: P, options: &HttpOptions) -> Router {
+/// `options.body_limit` like a POST body. The router takes any state `S`, so it merges
+/// into an application's `Router<AppState>` as it is.
+pub fn router<P: Processor, S: Clone + Send + Sync + 'static>(
+    processor: P,
+    options: &HttpOptions,
+) -> Router<S> {
     let endpoint = Endpoint {
         processor,
         body: options.body_limits(),

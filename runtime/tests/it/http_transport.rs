@@ -462,6 +462,39 @@ async fn websocket_and_post_share_the_path() {
     assert!(!answer.starts_with("HTTP/1.1 405"), "{answer}");
 }
 
+/// The endpoint merges into an application's router that has a state of its own, and
+/// both serve; axum's connect-info service is made from it as from any router.
+#[tokio::test]
+async fn the_endpoint_merges_into_a_router_with_state() {
+    use axum::extract::State;
+
+    #[derive(Clone)]
+    struct AppState {
+        name: &'static str,
+    }
+
+    let app: axum::Router<AppState> = axum::Router::new()
+        .route(
+            "/name",
+            axum::routing::get(|State(state): State<AppState>| async move { state.name }),
+        )
+        .merge(http::router(schema_server(), &HttpOptions::default()));
+    let app = app.with_state(AppState { name: "bakery" });
+    let (port, _stop, _serving) = serve_app(app, http::ServeOptions::default()).await;
+    let (head, body) = post(port, http::DEFAULT_PATH, br#"[{}, {"fn.ping_": {}}]"#).await;
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, br#"[{},{"Ok_":{}}]"#);
+    let (answer, _) = send_and_read(
+        port,
+        b"GET /name HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n",
+    )
+    .await;
+    assert!(answer.ends_with("bakery"), "{answer}");
+
+    let _connect_info = http::router(schema_server(), &HttpOptions::default())
+        .into_make_service_with_connect_info::<std::net::SocketAddr>();
+}
+
 /// Sends one POST to the default path with extra header lines.
 async fn post_with(port: u16, headers: &str, body: &[u8]) -> (String, Vec<u8>) {
     post_to(port, http::DEFAULT_PATH, headers, body).await
