@@ -12,6 +12,7 @@
 
 use std::convert::Infallible;
 use std::future::poll_fn;
+use std::sync::{Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use tower_service::Service;
@@ -38,7 +39,9 @@ impl Service<bytes::Bytes> for Server {
 }
 
 /// Makes a `tower::Service` that carries request bytes to a server and answers with
-/// the response bytes a client [`Transport`]. The service is cloned for each call.
+/// the response bytes a client [`Transport`]. The service is cloned for each call; it
+/// need not be `Sync` (a `tower::util::BoxCloneService` is not): the transport keeps it
+/// behind a lock, held only to clone it.
 ///
 /// ```
 /// use telepact::Client;
@@ -46,33 +49,51 @@ impl Service<bytes::Bytes> for Server {
 ///
 /// # fn wrap<S>(service: S) -> Client
 /// # where
-/// #     S: tower_service::Service<Vec<u8>, Response = Vec<u8>> + Clone + Send + Sync + 'static,
+/// #     S: tower_service::Service<Vec<u8>, Response = Vec<u8>> + Clone + Send + 'static,
 /// #     S::Error: Into<telepact::client::TransportError>,
 /// #     S::Future: Send,
 /// # {
 /// Client::new(TowerTransport::new(service))
 /// # }
 /// ```
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct TowerTransport<S> {
-    service: S,
+    service: Mutex<S>,
 }
 
 impl<S> TowerTransport<S> {
     /// A transport that sends each request through `service`.
     pub fn new(service: S) -> Self {
-        TowerTransport { service }
+        TowerTransport {
+            service: Mutex::new(service),
+        }
+    }
+}
+
+impl<S: Clone> TowerTransport<S> {
+    /// A clone of the service, for one call.
+    fn service(&self) -> S {
+        self.service
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}
+
+impl<S: Clone> Clone for TowerTransport<S> {
+    fn clone(&self) -> Self {
+        TowerTransport::new(self.service())
     }
 }
 
 impl<S> Transport for TowerTransport<S>
 where
-    S: Service<Vec<u8>, Response = Vec<u8>> + Clone + Send + Sync + 'static,
+    S: Service<Vec<u8>, Response = Vec<u8>> + Clone + Send + 'static,
     S::Error: Into<TransportError>,
     S::Future: Send,
 {
     fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
-        let mut service = self.service.clone();
+        let mut service = self.service();
         Box::pin(async move {
             poll_fn(|cx| service.poll_ready(cx))
                 .await

@@ -475,11 +475,17 @@ async fn the_server_is_a_tower_service_and_tower_services_are_transports() {
             Ok::<_, std::convert::Infallible>(response.bytes)
         }
     });
-    let client = telepact::Client::new(telepact::tower::TowerTransport::new(service));
-    let answer = client
-        .request(Message::new(Headers::new(), "fn.ping_", Default::default()))
-        .await
-        .expect("answered");
-    assert_eq!(answer.target(), "Ok_");
-    assert_eq!(answer.headers.get("@seen"), Some(&json!(true)));
+    // A boxed service, which is not `Sync`, makes a transport too.
+    let boxed = tower::util::BoxCloneService::new(service.clone());
+    for client in [
+        telepact::Client::new(telepact::tower::TowerTransport::new(service)),
+        telepact::Client::new(telepact::tower::TowerTransport::new(boxed)),
+    ] {
+        let answer = client
+            .request(Message::new(Headers::new(), "fn.ping_", Default::default()))
+            .await
+            .expect("answered");
+        assert_eq!(answer.target(), "Ok_");
+        assert_eq!(answer.headers.get("@seen"), Some(&json!(true)));
+    }
 }
