@@ -269,11 +269,20 @@ async fn a_known_tag_the_types_cannot_read_is_a_decode_error() {
         .await
         .unwrap_err();
     assert!(matches!(error, CallError::Decode(_)), "{error}");
+    assert_eq!(
+        error.to_string(),
+        "fn.myShift: cannot read the response body as the generated types: \
+         at Ok_.employeeId: invalid type: integer `7`, expected a string"
+    );
+    let missing = client_answered_with(r#"[{}, {"Ok_": {"employeeId": "e-1"}}]"#)
+        .my_shift(MyShiftInput {})
+        .await
+        .unwrap_err();
     assert!(
-        error
+        missing
             .to_string()
-            .contains("fn.myShift: cannot read the response body"),
-        "{error}"
+            .ends_with(": at Ok_: missing field `station`"),
+        "{missing}"
     );
 }
 

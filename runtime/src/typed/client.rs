@@ -6,6 +6,7 @@
 //! header; [`call_selected`] sends a typed [`Selection`] and hands back the trimmed
 //! result as JSON ([`SelectedResponse`]), and [`call_raw`] the whole response as it came.
 
+use serde::Deserialize;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -227,13 +228,15 @@ where
     let (raw_headers, body, _) = response.into_parts();
     let output = match unknown_result(known_tags, &body) {
         Some(unknown) => Reply::Unknown(unknown),
-        None => Reply::Known(
-            serde_json::from_value(Value::Object(body)).map_err(|source| DecodeError {
+        None => {
+            let body = Value::Object(body);
+            let read = O::deserialize(&body).map_err(|error| located::<O, _>(&body, error));
+            Reply::Known(read.map_err(|source| DecodeError {
                 function: function.into(),
                 part: "response body",
                 source,
-            })?,
-        ),
+            })?)
+        }
     };
     let headers = decode_headers(function, &raw_headers)?;
     Ok(Response {
@@ -267,7 +270,10 @@ fn decode_headers<Rs: DeserializeOwned>(
     function: &str,
     headers: &Headers,
 ) -> Result<Rs, CallError> {
-    headers.read_as().map_err(|source| {
+    let read = headers
+        .read_as::<Rs>()
+        .map_err(|error| located::<Rs, _>(headers.deserializer(), error));
+    read.map_err(|source| {
         DecodeError {
             function: function.into(),
             part: "response headers",
@@ -275,4 +281,20 @@ fn decode_headers<Rs: DeserializeOwned>(
         }
         .into()
     })
+}
+
+/// `error`, which reading a `T` from `deserializer` gave, with where it happened
+/// (`at Ok_.book: missing field `pages``). Run only once a read has failed: tracking
+/// the path costs every read.
+fn located<'de, T, D>(deserializer: D, error: serde_json::Error) -> serde_json::Error
+where
+    T: Deserialize<'de>,
+    D: serde::Deserializer<'de, Error = serde_json::Error>,
+{
+    match serde_path_to_error::deserialize::<_, T>(deserializer) {
+        Err(located) if located.path().iter().next().is_some() => {
+            serde::de::Error::custom(format_args!("at {}: {}", located.path(), located.inner()))
+        }
+        _ => error,
+    }
 }

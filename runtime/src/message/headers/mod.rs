@@ -233,7 +233,14 @@ impl Headers {
     /// place: nothing is copied into a JSON value first. Headers `T` does not name are
     /// ignored, as a struct's unknown fields are.
     pub fn read_as<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
-        T::deserialize(MapDeserializer::<_, serde_json::Error>::new(self.iter()))
+        T::deserialize(self.deserializer())
+    }
+
+    /// The headers as a map to deserialize from, as [`read_as`](Self::read_as) reads them.
+    pub(crate) fn deserializer(
+        &self,
+    ) -> impl serde::Deserializer<'_, Error = serde_json::Error> + '_ {
+        MapDeserializer::<_, serde_json::Error>::new(self.iter())
     }
 }
 
