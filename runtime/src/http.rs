@@ -55,7 +55,7 @@ mod websocket;
 pub use path::InvalidPath;
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
-pub use websocket::{SessionAnswer, websocket_session};
+pub use websocket::{SessionAnswer, websocket_session, websocket_session_with};
 
 /// The default route of the Telepact endpoint.
 pub const DEFAULT_PATH: &str = "/api/telepact";

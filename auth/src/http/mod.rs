@@ -26,12 +26,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{ConnectInfo, Request, State};
-use axum::http::{HeaderValue, header};
+use axum::http::{Extensions, HeaderValue, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
 use serde_json::Value;
-use telepact::http::{BodyLimits, HttpOptions, read_body, transport_context, websocket_session};
+use telepact::http::{BodyLimits, HttpOptions, read_body, websocket_session_with};
 use telepact::{Headers, PeerAddress, Response, Server};
 
 use crate::credential::Credential;
@@ -172,8 +172,9 @@ pub use telepact::http::serve;
 
 async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
     let (client, credential) = adapter.caller(&request);
-    let transport = transport_context(client);
-    let body = match read_body(request.into_body(), adapter.body).await {
+    let (parts, body) = request.into_parts();
+    let transport = transport_of(parts.extensions, client);
+    let body = match read_body(body, adapter.body).await {
         Ok(body) => body,
         Err(refusal) => return refusal.into_response(),
     };
@@ -197,23 +198,40 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
 async fn upgrade(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
     let (client, credential) = adapter.caller(&request);
     let (server, limits) = (adapter.server, adapter.body);
-    websocket_session(request, limits, move |body| {
-        let (server, credential) = (server.clone(), credential.clone());
-        async move {
-            let response = server
-                .process_adapted(
-                    &body,
-                    transport_context(client),
-                    |headers: &mut Headers| add_credential(headers, credential),
-                    |headers: &mut Headers| {
-                        headers.remove(SESSION_COOKIE_HEADER);
-                    },
-                )
-                .await;
-            Ok((response.bytes, response.encoding))
+    websocket_session_with(request, limits, move |extensions| {
+        let transport = transport_of(extensions, client);
+        move |body| {
+            let (server, credential, transport) =
+                (server.clone(), credential.clone(), transport.clone());
+            async move {
+                let response = server
+                    .process_adapted(
+                        &body,
+                        transport,
+                        |headers: &mut Headers| add_credential(headers, credential),
+                        |headers: &mut Headers| {
+                            headers.remove(SESSION_COOKIE_HEADER);
+                        },
+                    )
+                    .await;
+                Ok((response.bytes, response.encoding))
+            }
         }
     })
     .await
+}
+
+/// What a request tells the server besides its body: its extensions (what tower layers
+/// attached, as `telepact::http::router` passes them on) with the client's address as
+/// the [`PeerAddress`], resolved through the trusted proxies, in place of the
+/// connection's.
+fn transport_of(mut extensions: Extensions, client: Option<SocketAddr>) -> Extensions {
+    extensions.remove::<ConnectInfo<SocketAddr>>();
+    extensions.remove::<PeerAddress>();
+    if let Some(client) = client {
+        extensions.insert(PeerAddress(client));
+    }
+    extensions
 }
 
 /// `credential`, read off the transport, as the message's `@auth_`, unless the message
@@ -350,6 +368,48 @@ mod tests {
         let mut headers = HeaderMap::new();
         headers.insert("x-forwarded-for", value.parse().unwrap());
         headers
+    }
+
+    /// What a tower layer attaches to a request reaches the server with it, the
+    /// client's address as its `PeerAddress`, as `telepact::http::router` passes them.
+    #[tokio::test]
+    async fn a_layers_extensions_reach_the_handler() {
+        use telepact::schema::Schema;
+        use telepact::{FunctionRouter, HandlerError, Message};
+        use tower::ServiceExt;
+
+        #[derive(Clone)]
+        struct RequestId(&'static str);
+
+        let schema = Schema::from_text(r#"[{"fn.whoami": {}, "->": [{"Ok_": {"id": "string"}}]}]"#)
+            .expect("schema loads");
+        let functions = FunctionRouter::new().route("fn.whoami", |request: Message| async move {
+            let id = request
+                .extensions
+                .get::<RequestId>()
+                .map_or("none", |id| id.0);
+            let peer = request.extensions.get::<PeerAddress>().map(|peer| peer.0);
+            assert_eq!(peer, Some("203.0.113.7:4000".parse().expect("an address")));
+            let mut payload = serde_json::Map::new();
+            payload.insert("id".into(), id.into());
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+        });
+        let server = Server::builder(schema, functions)
+            .auth_required(false)
+            .build()
+            .expect("builds");
+        let app = router(server, &HttpOptions::default(), HttpAuthOptions::default())
+            .layer(axum::Extension(RequestId("from-a-layer")));
+        let mut request = Request::post(telepact::http::DEFAULT_PATH)
+            .body(Body::from(r#"[{}, {"fn.whoami": {}}]"#))
+            .expect("a request");
+        let peer: SocketAddr = "203.0.113.7:4000".parse().expect("an address");
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let answer = app.oneshot(request).await.expect("answered");
+        let body = axum::body::to_bytes(answer.into_body(), 1 << 16)
+            .await
+            .expect("a body");
+        assert_eq!(&body[..], br#"[{},{"Ok_":{"id":"from-a-layer"}}]"#);
     }
 
     #[test]

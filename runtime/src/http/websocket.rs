@@ -51,12 +51,13 @@ where
     F: FnMut(Bytes) -> Fut + Send + 'static,
     Fut: Future<Output = SessionAnswer> + Send + 'static,
 {
-    open_session(request, limits, |_| answer).await
+    websocket_session_with(request, limits, |_| answer).await
 }
 
-/// Upgrades `request` to a session answered by what `answerer` makes of the request's
-/// extensions (those tower layers attached, and the connection's address).
-async fn open_session<F, Fut>(
+/// Like [`websocket_session`], with `answer` made from the upgrade request's extensions
+/// (what tower layers attached, axum's `ConnectInfo`), so that each message can carry
+/// them to the server as a POST's do.
+pub async fn websocket_session_with<F, Fut>(
     request: axum::extract::Request,
     limits: BodyLimits,
     answerer: impl FnOnce(Extensions) -> F,
@@ -89,7 +90,7 @@ pub(super) async fn upgrade<P: Processor>(
     request: axum::extract::Request,
 ) -> HttpResponse {
     let processor = endpoint.processor;
-    open_session(request, endpoint.body, move |extensions| {
+    websocket_session_with(request, endpoint.body, move |extensions| {
         let context = request_context(extensions);
         move |body| {
             let processor = processor.clone();
