@@ -368,11 +368,14 @@ impl Drop for InFlight {
 /// HTTP/1.1 and HTTP/2 on one port. A connection that does not send a whole request
 /// head within `header` is closed, an idle keep-alive one included: without a timer
 /// hyper waits for a head forever, so slow or silent clients could hold any number of
-/// connections open.
+/// connections open. An HTTP/1 client that shuts its side down once its request is
+/// sent (`curl` with `--no-keepalive` and a file body may) still gets its answer: by
+/// default hyper would drop the request at the end of input.
 fn connection_builder(header: Duration) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
     builder
         .http1()
+        .half_close(true)
         .timer(TokioTimer::new())
         .header_read_timeout(header);
     builder.http2().timer(TokioTimer::new());

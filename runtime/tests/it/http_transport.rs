@@ -495,6 +495,39 @@ async fn the_endpoint_merges_into_a_router_with_state() {
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
 }
 
+/// A client that shuts down its side of the connection once its request is sent still
+/// gets the answer of a call that takes a while.
+#[tokio::test]
+async fn a_client_that_half_closes_after_its_request_gets_its_answer() {
+    let schema = Schema::from_text(r#"[{"fn.slow": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
+    let functions = FunctionRouter::new().route("fn.slow", |_: Message| async {
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        Ok::<_, telepact::HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
+    });
+    let server = Server::builder(schema, functions)
+        .auth_required(false)
+        .build()
+        .expect("builds");
+    let app = http::router(server, &HttpOptions::default());
+    let (port, _stop, _serving) = serve_app(app, http::ServeOptions::default()).await;
+    let body = br#"[{}, {"fn.slow": {}}]"#;
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        http::DEFAULT_PATH,
+        body.len()
+    );
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    stream.write_all(head.as_bytes()).await.expect("writes");
+    stream.write_all(body).await.expect("writes");
+    stream.shutdown().await.expect("shuts its side down");
+    let (answer, closed) = read_until_closed(&mut stream).await;
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+    assert!(answer.ends_with(r#"[{},{"ok_":{}}]"#), "{answer}");
+    assert!(closed);
+}
+
 /// Sends one POST to the default path with extra header lines.
 async fn post_with(port: u16, headers: &str, body: &[u8]) -> (String, Vec<u8>) {
     post_to(port, http::DEFAULT_PATH, headers, body).await
