@@ -186,7 +186,10 @@ impl Builder {
     }
 
     /// Whether to print `cargo:rerun-if-changed` lines, and a `cargo:warning` for each of
-    /// the schema's [warnings](telepact_schema::Schema::warnings) (default on).
+    /// the schema's [warnings](telepact_schema::Schema::warnings) (default on). A schema
+    /// file whose path such a line cannot hold (not UTF-8, or with a line break) is
+    /// watched through its directory; a schema directory whose path it cannot hold fails
+    /// [`compile_dir`](Self::compile_dir) with [`Error::UnwatchablePath`].
     pub fn emit_rerun_if_changed(mut self, enabled: bool) -> Self {
         self.emit_rerun_if_changed = enabled;
         self
@@ -286,6 +289,8 @@ impl Builder {
         let schema = self.load_dir(dir)?;
         if self.emit_rerun_if_changed {
             for warning in schema.warnings() {
+                // A key the warning quotes may hold a line break, which would end it.
+                let warning = warning.to_string().replace(['\n', '\r'], " ");
                 println!("cargo:warning={}: {warning}", dir.display());
             }
         }
@@ -338,7 +343,6 @@ pub fn schema_name(dir: &Path) -> String {
 }
 
 fn print_rerun_if_changed(dir: &Path) -> Result<(), Error> {
-    println!("cargo:rerun-if-changed={}", dir.display());
     // A schema directory that cannot be listed is the loader's error, as it would be next.
     let io = |source| {
         Error::Schema(LoadError::Io {
@@ -352,10 +356,26 @@ fn print_rerun_if_changed(dir: &Path) -> Result<(), Error> {
         .filter(|path| path.is_file())
         .collect();
     files.sort();
-    for file in files {
-        println!("cargo:rerun-if-changed={}", file.display());
+    for path in rerun_paths(dir, &files)? {
+        println!("cargo:rerun-if-changed={path}");
     }
     Ok(())
+}
+
+/// What to print `cargo:rerun-if-changed` for: the schema directory `dir`, then each of
+/// its `files` whose path cargo can read. The files it cannot are covered by the
+/// directory, which cargo scans for any change.
+fn rerun_paths<'a>(dir: &'a Path, files: &'a [PathBuf]) -> Result<Vec<&'a str>, Error> {
+    let dir_text = cargo_path(dir).ok_or_else(|| Error::UnwatchablePath(dir.to_path_buf()))?;
+    let file_texts = files.iter().filter_map(|file| cargo_path(file));
+    Ok(std::iter::once(dir_text).chain(file_texts).collect())
+}
+
+/// `path` as a cargo directive may hold it: not when it is not UTF-8 (cargo would get a
+/// lossy path that never exists, and rerun the build script every time) or holds a
+/// line break (the rest would be read as another directive).
+fn cargo_path(path: &Path) -> Option<&str> {
+    path.to_str().filter(|text| !text.contains(['\n', '\r']))
 }
 
 /// Writes a split module into `out_dir`: `<name>.rs`, and its parts in `<name>.parts/`.
@@ -385,4 +405,37 @@ fn write_parts(dir: &Path, parts: &[(String, String)]) -> Result<(), Error> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn files_cargo_cannot_be_given_are_left_to_their_directory() {
+        let dir = Path::new("api");
+        let files = [
+            dir.join("a.telepact.yaml"),
+            dir.join("x\ncargo:warning=INJECTED\ny.telepact.yaml"),
+            dir.join("z\r.telepact.yaml"),
+        ];
+        let paths = rerun_paths(dir, &files).unwrap();
+        assert_eq!(paths, ["api", "api/a.telepact.yaml"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_file_name_that_is_not_utf8_is_left_to_its_directory() {
+        use std::os::unix::ffi::OsStrExt;
+        let dir = Path::new("api");
+        let files = [dir.join(std::ffi::OsStr::from_bytes(b"b\xff.telepact.yaml"))];
+        assert_eq!(rerun_paths(dir, &files).unwrap(), ["api"]);
+    }
+
+    #[test]
+    fn a_directory_cargo_cannot_be_given_is_an_error() {
+        let dir = Path::new("a\ncargo:warning=INJECTED");
+        let error = rerun_paths(dir, &[]).unwrap_err();
+        assert!(matches!(error, Error::UnwatchablePath(_)), "{error}");
+    }
 }

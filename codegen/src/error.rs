@@ -66,6 +66,13 @@ pub enum Error {
         /// Why it cannot be loaded.
         source: LoadError,
     },
+    /// A schema directory whose path a `cargo:rerun-if-changed` line cannot hold (not
+    /// UTF-8, or holding a line break), so changes to it would go unnoticed.
+    #[error(
+        "the schema directory {0:?} cannot be watched for changes, as its path is not UTF-8 \
+         or holds a line break: move it, or turn emit_rerun_if_changed off"
+    )]
+    UnwatchablePath(PathBuf),
     /// `OUT_DIR` is not set and no output directory was configured.
     #[error("OUT_DIR is not set: call compile_dir from a build script or set out_dir")]
     NoOutDir,
