@@ -22,6 +22,7 @@ impl Emitter<'_> {
         let request_headers = self.item_ident(self.plan.request_headers);
         let response_headers = self.item_ident(self.plan.response_headers);
         let client_attributes = &self.options.client_attributes;
+        let mock_docs = self.mock_docs();
         let methods = self
             .plan
             .functions
@@ -124,11 +125,7 @@ impl Emitter<'_> {
                 #(#methods)*
             }
 
-            /// A mock of this schema for tests, in process: stub its functions with the
-            /// generated types ([`rt::MockControl::stub`]), call it through [`Mock::client`]
-            /// and verify the calls ([`rt::MockControl::verify`]), with no HTTP in between.
-            /// A mock in another process (`telepact mock`) is driven the same way through
-            /// [`rt::MockControl::new`].
+            #mock_docs
             #[derive(Clone, Debug)]
             pub struct Mock(rt::Mock);
 
@@ -163,6 +160,24 @@ impl Emitter<'_> {
                 }
             }
         }
+    }
+
+    /// The docs of `Mock`, linking to the runtime's `MockControl` by the runtime's path.
+    fn mock_docs(&self) -> TokenStream {
+        let runtime = &self.options.runtime_doc_path;
+        let control = |method: &str| format!("[`{runtime}::typed::MockControl::{method}`]");
+        let lines = [
+            " A mock of this schema for tests, in process: stub its functions with the".into(),
+            format!(" generated types ({}), call it through", control("stub")),
+            format!(
+                " [`Mock::client`] and verify the calls ({}),",
+                control("verify")
+            ),
+            " with no HTTP in between. A mock in another process (`telepact mock`) is driven"
+                .into(),
+            format!(" the same way through {}.", control("new")),
+        ];
+        quote! { #( #[doc = #lines] )* }
     }
 
     fn client_methods(&self, function: &FunctionPlan) -> TokenStream {

@@ -24,6 +24,9 @@ use crate::user_attributes;
 /// Options resolved into tokens and parsed attributes, shared by the emitters.
 pub(crate) struct Options {
     pub runtime: TokenStream,
+    /// The runtime's path as doc links write it (`::telepact`): it resolves wherever the
+    /// code does, and readers can follow it, unlike the hidden `rt` alias.
+    pub runtime_doc_path: String,
     /// (selector, attributes); a selector `.` matches every item.
     pub type_attributes: Vec<(String, Vec<Attribute>)>,
     /// (`item key.field`, attributes), from `field_attribute`.
@@ -58,6 +61,7 @@ impl Options {
             })
             .collect::<Result<_, Error>>()?;
         Ok(Options {
+            runtime_doc_path: doc_path(&path),
             runtime: quote! { #path },
             type_attributes,
             field_attributes: Vec::new(),
@@ -201,6 +205,18 @@ fn invalid_option(option: &str, selector: &str, reason: String) -> Error {
         option: format!("{option}({selector:?}, ..)"),
         reason,
     }
+}
+
+/// `path` as Rust source writes it (`::telepact`, `crate::rt`), without the spaces its
+/// tokens print with. It has no generic arguments ([`parse_runtime_path`]).
+fn doc_path(path: &syn::Path) -> String {
+    let leading = if path.leading_colon.is_some() {
+        "::"
+    } else {
+        ""
+    };
+    let segments: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+    format!("{leading}{}", segments.join("::"))
 }
 
 /// Parses the runtime path: a path of plain segments (`::telepact`, `crate::rt`), since

@@ -34,9 +34,16 @@ impl Emitter<'_> {
     /// The `select` module, an enum made at a time.
     pub(crate) fn select(&self, schema: &Schema) -> Piece<'_> {
         let sections = self.selectable(schema);
+        // The runtime by its path: a link through `rt` would print the alias, and an
+        // explicit link target is left as a broken URL where the runtime's docs are not
+        // built (`cargo doc --no-deps`).
+        let selection = format!(
+            " ([`{}::typed::Selection`]): an enum per type whose fields a function",
+            self.options.runtime_doc_path
+        );
         let outer = quote! {
             /// Field names for typed `@select_` selections
-            /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
+            #[doc = #selection]
             /// can select, named after the type, with a variant per field.
             pub mod select
         };

@@ -50,7 +50,7 @@ pub mod collisions {
     include!("collisions.parts/Mock.rs");
 
     /// Field names for typed `@select_` selections
-    /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
+    /// ([`::telepact::typed::Selection`]): an enum per type whose fields a function
     /// can select, named after the type, with a variant per field.
     pub mod select {
         use super::rt;

@@ -66,7 +66,7 @@ pub mod features {
     include!("features.parts/Mock.rs");
 
     /// Field names for typed `@select_` selections
-    /// ([`Selection`](rt::Selection)): an enum per type whose fields a function
+    /// ([`::telepact::typed::Selection`]): an enum per type whose fields a function
     /// can select, named after the type, with a variant per field.
     pub mod select {
         use super::rt;

@@ -86,6 +86,25 @@ fn options_select_what_is_generated() {
     assert_eq!(code.matches("#[derive(PartialOrd)]").count(), 1);
 }
 
+/// Doc links name the runtime by its path, which resolves where the code is included
+/// and which readers can write, never through the hidden `rt` alias.
+#[test]
+fn doc_links_to_the_runtime_follow_the_runtime_path() {
+    let code = telepact_codegen::configure()
+        .runtime_path("crate::rt")
+        .generate_dir(common::bakery_dir())
+        .unwrap();
+    assert!(
+        code.contains("[`crate::rt::typed::MockControl::stub`]"),
+        "{code}"
+    );
+    assert!(code.contains("[`crate::rt::typed::Selection`]"), "{code}");
+    assert!(
+        !code.contains("[`rt::") && !code.contains("](rt::"),
+        "{code}"
+    );
+}
+
 #[test]
 fn server_only_leaves_out_the_client() {
     let code = telepact_codegen::configure()
