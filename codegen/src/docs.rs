@@ -1,14 +1,17 @@
 //! Schema docstrings (`///`) as rustdoc attributes that render well and do not trip
 //! rustdoc, rustc or clippy in the users' crate that includes the code:
-//! - no doctests: a code block rustdoc would compile as Rust is tagged `text`, and
-//!   deep indentation is capped (not an indented code block); a docstring that still
-//!   holds one (indented code inside a quote or a list) is hidden from doctest
-//!   collection (`cfg_attr(not(doctest), doc = ..)`);
+//! - no doctests: a fenced code block rustdoc would compile as Rust is tagged `text`,
+//!   an indented code block becomes a fenced `text` one, and other deep indentation is
+//!   capped (so it makes no indented code block); a docstring that still holds one
+//!   (indented code inside a quote) is hidden from doctest collection
+//!   (`cfg_attr(not(doctest), doc = ..)`);
 //! - stray `[x]` is escaped (not a broken link), `<` too (`<id>` is not an unclosed HTML
 //!   tag), and bare URLs are wrapped in `<>`;
 //! - tabs become four spaces (clippy warns of tabs in doc comments), a lone carriage
 //!   return ends a line (rustc refuses one in a doc comment), and characters that change
 //!   the direction of text are written as their code points (rustc refuses them).
+
+use std::ops::Range;
 
 use proc_macro2::TokenStream;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
@@ -49,10 +52,14 @@ fn rustdoc(doc: &str) -> Rustdoc {
         .map(|l| l.len() - l.trim_start_matches(' ').len())
         .min()
         .unwrap_or(0);
-    let mut fence = None;
-    let mut body: Vec<String> = raw
+    let dedented: Vec<&str> = raw
         .iter()
-        .map(|line| rewrite_line(line.get(indent..).unwrap_or(""), &mut fence))
+        .map(|line| line.get(indent..).unwrap_or(""))
+        .collect();
+    let mut fence = None;
+    let mut body: Vec<String> = fence_indented_code(&dedented.join("\n"))
+        .split('\n')
+        .map(|line| rewrite_line(line, &mut fence))
         .collect();
     while body.last().is_some_and(|l| l.trim().is_empty()) {
         body.pop();
@@ -99,6 +106,62 @@ pub(crate) fn changes_direction(c: char) -> bool {
 struct Fence {
     mark: char,
     length: usize,
+}
+
+/// `text` with each Markdown indented code block made a fenced `text` block, which
+/// keeps it code: rustdoc would compile the indented block as a doctest, and capping its
+/// indentation ([`rewrite_line`]) would make it prose. A block in a quote is left as it
+/// is (its lines do not start with spaces); it hides the docs from doctests instead.
+fn fence_indented_code(text: &str) -> String {
+    let indented = Event::Start(Tag::CodeBlock(CodeBlockKind::Indented));
+    let blocks: Vec<Range<usize>> = Parser::new_ext(text, RUSTDOC_OPTIONS)
+        .into_offset_iter()
+        .filter(|(event, _)| *event == indented)
+        .map(|(_, range)| range)
+        .collect();
+    let mut out = text.to_string();
+    for block in blocks.into_iter().rev() {
+        // The parser's range starts after the first line's indentation.
+        let start = text[..block.start].rfind('\n').map_or(0, |at| at + 1);
+        let width = block.start - start;
+        if !text[start..block.start].bytes().all(|b| b == b' ') {
+            continue;
+        }
+        let end = block.end - usize::from(text[..block.end].ends_with('\n'));
+        out.replace_range(start..end, &fenced(&text[start..end], width));
+    }
+    out
+}
+
+/// The lines of an indented code block whose code starts `width` spaces in (four past
+/// the list item holding it, if any) as a fenced `text` block at the item's indentation.
+/// The fence is longer than any run of backticks opening a line of the code.
+fn fenced(block: &str, width: usize) -> String {
+    let code: Vec<&str> = block
+        .split('\n')
+        .map(|line| {
+            let spaces = line.len() - line.trim_start_matches(' ').len();
+            &line[spaces.min(width)..]
+        })
+        .collect();
+    let longest_run = code
+        .iter()
+        .map(|line| line.trim_start().chars().take_while(|&c| c == '`').count())
+        .max()
+        .unwrap_or(0);
+    let fence = "`".repeat((longest_run + 1).max(3));
+    let item_indent = " ".repeat(width.saturating_sub(4));
+    let mut lines = vec![format!("{item_indent}{fence}text")];
+    let indented = |line: &&str| {
+        if line.is_empty() {
+            String::new()
+        } else {
+            format!("{item_indent}{line}")
+        }
+    };
+    lines.extend(code.iter().map(indented));
+    lines.push(format!("{item_indent}{fence}"));
+    lines.join("\n")
 }
 
 /// A line of prose with its indentation capped and its text escaped, a fence with its
@@ -367,18 +430,21 @@ mod tests {
     }
 
     #[test]
-    fn fences_of_tildes_and_indented_fences_become_text() {
+    fn fences_of_tildes_become_text_and_indented_ones_are_code() {
         let lines = rustdoc_lines("Example:\n~~~\n{\"x\": 1}\n~~~");
         assert_eq!(lines, vec![" Example:", " ~~~text", " {\"x\": 1}", " ~~~"]);
+        // Indented, a fence is the code of an indented code block, shown as it is.
         let lines = rustdoc_lines("Example:\n\n    ```\n    {\"x\": 1}\n    ```\nAfter.");
         assert_eq!(
             lines,
             vec![
                 " Example:",
                 " ",
-                "    ```text",
-                "     {\"x\": 1}",
-                "    ```",
+                " ````text",
+                " ```",
+                " {\"x\": 1}",
+                " ```",
+                " ````",
                 " After."
             ]
         );
@@ -438,8 +504,48 @@ mod tests {
 
     #[test]
     fn bare_urls_are_wrapped_and_deep_indentation_capped() {
-        let lines = rustdoc_lines("See https://x.y/z\n\n        not code");
-        assert_eq!(lines, vec![" See <https://x.y/z>", " ", "    not code"]);
+        let lines = rustdoc_lines("See https://x.y/z\n        continued, not code");
+        assert_eq!(
+            lines,
+            vec![" See <https://x.y/z>", "    continued, not code"]
+        );
+    }
+
+    #[test]
+    fn an_indented_code_block_becomes_a_text_fence_keeping_its_indentation() {
+        let lines =
+            rustdoc_lines("Run:\n\n    indented code block\n      deeper\n\n    [x] <y>\nAfter.");
+        assert_eq!(
+            lines,
+            vec![
+                " Run:",
+                " ",
+                " ```text",
+                " indented code block",
+                "   deeper",
+                " ",
+                " [x] <y>",
+                " ```",
+                " After."
+            ]
+        );
+    }
+
+    #[test]
+    fn an_indented_code_block_in_a_list_item_stays_in_it_and_outfences_its_backticks() {
+        let lines = rustdoc_lines("- item\n\n      ```\n      code\n- next");
+        assert_eq!(
+            lines,
+            vec![
+                " - item",
+                " ",
+                "   ````text",
+                "   ```",
+                "   code",
+                "   ````",
+                " - next"
+            ]
+        );
     }
 
     #[test]
