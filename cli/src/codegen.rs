@@ -27,7 +27,8 @@ pub(crate) struct CodegenArgs {
     #[arg(long)]
     out: PathBuf,
     /// Write nothing: exit 0 if the --out file holds the code the schema generates, else
-    /// exit 1 with one line on stderr (for CI, where the generated code is committed)
+    /// exit 1 with one `error: ...` line on stderr (for CI, where the generated code is
+    /// committed)
     #[arg(long)]
     check: bool,
     /// Path of the runtime crate in generated code
@@ -170,8 +171,9 @@ fn check(out: &Path, code: &str) -> Outcome {
             return Err(CliError::Read { path, source });
         }
     };
+    // Worded as every other failure is, with the verdict's own exit status.
     crate::console::print_error_line(&format!(
-        "{} {why}: run the command without --check to write it",
+        "error: {} {why}: run the command without --check to write it",
         out.display()
     ));
     Ok(ExitCode::FAILURE)

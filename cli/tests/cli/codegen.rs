@@ -52,8 +52,12 @@ fn check_tells_whether_the_file_is_current_and_writes_nothing() {
     let check = || check_of(&out);
     let missing = check();
     assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
-    assert!(
-        stderr(&missing).ends_with("does not exist: run the command without --check to write it\n")
+    assert_eq!(
+        stderr(&missing),
+        format!(
+            "error: {} does not exist: run the command without --check to write it\n",
+            out.display()
+        )
     );
     assert!(!out.exists());
 
@@ -80,7 +84,7 @@ fn check_tells_whether_the_file_is_current_and_writes_nothing() {
     assert_eq!(
         stderr(&stale),
         format!(
-            "{} does not hold the code the schema generates: run the command without --check to write it\n",
+            "error: {} does not hold the code the schema generates: run the command without --check to write it\n",
             out.display()
         )
     );
