@@ -130,7 +130,7 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     let (schema, module) = match (&args.schema_dir, &args.schema_http_url, &args.module) {
         (Some(dir), _, module) => {
             let module = module.clone();
-            let schema = crate::schema_dir::load(dir)?;
+            let schema = crate::schema_dir::load("--schema-dir", dir)?;
             (
                 schema,
                 module.unwrap_or_else(|| telepact_codegen::schema_name(dir)),

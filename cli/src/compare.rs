@@ -20,8 +20,8 @@ pub(crate) struct CompareArgs {
 
 /// Prints the verdict and each incompatible change; exits 1 when there is one.
 pub(crate) fn run(args: &CompareArgs) -> Outcome {
-    let new = crate::schema_dir::load(&args.new_schema_dir)?;
-    let old = crate::schema_dir::load(&args.old_schema_dir)?;
+    let new = crate::schema_dir::load("--new-schema-dir", &args.new_schema_dir)?;
+    let old = crate::schema_dir::load("--old-schema-dir", &args.old_schema_dir)?;
     let incompatibilities = compare(&old, &new);
     if incompatibilities.is_empty() {
         console::print_line("Schemas are backwards compatible.")?;

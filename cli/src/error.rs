@@ -46,12 +46,20 @@ pub(crate) enum CliError {
         #[source]
         source: std::io::Error,
     },
-    /// A schema directory holds no file.
+    /// The schema directory given with `flag` cannot be listed.
+    #[error("cannot read {flag} {}: {source}", dir.display())]
+    UnreadableSchemaDir {
+        flag: &'static str,
+        dir: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    /// The schema directory given with `flag` holds no file.
     #[error(
-        "{} holds no schema file (`*.telepact.json` or `*.telepact.yaml`)",
-        .0.display()
+        "{flag} {} holds no schema file (`*.telepact.json` or `*.telepact.yaml`)",
+        dir.display()
     )]
-    EmptySchemaDir(PathBuf),
+    EmptySchemaDir { flag: &'static str, dir: PathBuf },
     /// Neither a schema directory nor a schema URL was given.
     #[error("give a schema directory or a schema URL")]
     NoSchemaSource,

@@ -85,7 +85,7 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let http_options = HttpOptions::default().checked_path(&args.path)?;
     let schema = match (&args.dir, &args.http_url) {
         (Some(dir), _) => {
-            crate::schema_dir::refuse_empty(dir)?;
+            crate::schema_dir::refuse_empty("--dir", dir)?;
             Schema::mock_from_dir(dir)?
         }
         (None, Some(url)) => {

@@ -3,27 +3,33 @@
 use std::fs;
 use std::path::Path;
 
-use telepact_schema::{LoadError, Schema};
+use telepact_schema::Schema;
 
 use crate::error::CliError;
 
 /// Refuses a directory with nothing in it. The loader takes it for a schema with no
 /// definitions, and so would a compatibility check whose old schema failed to be
-/// checked out: it would pass in silence.
-pub(crate) fn refuse_empty(dir: &Path) -> Result<(), CliError> {
-    let mut entries = fs::read_dir(dir).map_err(|source| LoadError::Io {
-        path: dir.to_path_buf(),
+/// checked out: it would pass in silence. `flag` names the directory in errors, as
+/// `compare` takes two.
+pub(crate) fn refuse_empty(flag: &'static str, dir: &Path) -> Result<(), CliError> {
+    let unreadable = |source| CliError::UnreadableSchemaDir {
+        flag,
+        dir: dir.to_path_buf(),
         source,
-    })?;
+    };
+    let mut entries = fs::read_dir(dir).map_err(unreadable)?;
     match entries.next() {
         Some(_) => Ok(()),
-        None => Err(CliError::EmptySchemaDir(dir.to_path_buf())),
+        None => Err(CliError::EmptySchemaDir {
+            flag,
+            dir: dir.to_path_buf(),
+        }),
     }
 }
 
-/// The schema of `dir`, which must hold at least one file.
-pub(crate) fn load(dir: &Path) -> Result<Schema, CliError> {
-    refuse_empty(dir)?;
+/// The schema of `dir`, given with `flag`, which must hold at least one file.
+pub(crate) fn load(flag: &'static str, dir: &Path) -> Result<Schema, CliError> {
+    refuse_empty(flag, dir)?;
     Ok(Schema::from_dir(dir)?)
 }
 

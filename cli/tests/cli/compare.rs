@@ -45,17 +45,17 @@ fn every_compare_case_prints_its_lines_and_exit_code() {
 }
 
 #[test]
-fn an_unreadable_directory_is_one_error() {
+fn an_unreadable_directory_is_one_error_naming_its_flag() {
     let missing = scratch_dir("compare-missing").join("nope");
-    let output = telepact(&[
-        "compare",
-        "--old-schema-dir",
-        path_text(&missing),
-        "--new-schema-dir",
-        BAKERY_API,
-    ]);
-    assert_fails_with(&output, &format!("cannot read {}", missing.display()));
-    assert_eq!(stderr(&output).lines().count(), 1);
+    let missing = path_text(&missing);
+    for (old, new, flag) in [
+        (missing, BAKERY_API, "--old-schema-dir"),
+        (BAKERY_API, missing, "--new-schema-dir"),
+    ] {
+        let output = telepact(&["compare", "--old-schema-dir", old, "--new-schema-dir", new]);
+        assert_fails_with(&output, &format!("cannot read {flag} {missing}: "));
+        assert_eq!(stderr(&output).lines().count(), 1);
+    }
 }
 
 #[test]
@@ -229,16 +229,17 @@ fn an_empty_directory_is_one_error() {
     ]);
     assert_fails_with(
         &output,
-        &format!("{} holds no schema file", empty.display()),
+        &format!("--old-schema-dir {} holds no schema file", empty.display()),
     );
     for command in [
         vec!["codegen", "--schema-dir", path_text(&empty), "--out", "-"],
         vec!["mock", "--dir", path_text(&empty), "--port", "0"],
     ] {
         let output = telepact(&command);
+        let flag = command[1];
         assert_fails_with(
             &output,
-            &format!("{} holds no schema file", empty.display()),
+            &format!("{flag} {} holds no schema file", empty.display()),
         );
     }
 }
