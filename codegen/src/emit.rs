@@ -11,7 +11,7 @@ use telepact_schema::Schema;
 use crate::builder::write_split;
 use crate::depth::{self, BoxedFields};
 use crate::docs::{changes_direction, doc_attrs};
-use crate::error::Error;
+use crate::error::{Error, did_you_mean};
 use crate::externs::Externs;
 use crate::names::{ident, snake_name};
 use crate::pieces::{Module, Piece};
@@ -118,7 +118,11 @@ impl Options {
                         )
                     }
                     Some(_) => format!("`{selector}` is a standard type, defined by the runtime"),
-                    None => format!("the schema defines no `{selector}`"),
+                    None => {
+                        let keys = plan.items.iter().filter(generated).map(|i| i.key.as_str());
+                        let suggestion = did_you_mean(selector, keys);
+                        format!("the schema defines no `{selector}`{suggestion}")
+                    }
                 };
                 return Err(invalid_option("type_attribute", selector, reason));
             }
@@ -135,7 +139,9 @@ impl Options {
                     Shape::Enum(_) => false,
                 });
             if !found {
-                let reason = format!("no generated type has the field `{path}`");
+                let paths = generated_field_paths(plan);
+                let suggestion = did_you_mean(path, paths.iter().map(String::as_str));
+                let reason = format!("no generated type has the field `{path}`{suggestion}");
                 return Err(invalid_option("field_attribute", path, reason));
             }
         }
@@ -180,6 +186,23 @@ impl Options {
         }
         Ok(())
     }
+}
+
+/// The `field_attribute` path of every field of a generated type (`struct.Shift.start`).
+fn generated_field_paths(plan: &Plan) -> Vec<String> {
+    let generated = plan
+        .items
+        .iter()
+        .filter(|item| item.external.is_none() && !item.standard);
+    generated
+        .flat_map(|item| match &item.shape {
+            Shape::Struct(fields) => fields
+                .iter()
+                .map(|field| format!("{}.{}", item.key, field.wire))
+                .collect(),
+            Shape::Enum(_) => Vec::new(),
+        })
+        .collect()
 }
 
 /// Whether a `type_attribute` selector selects the item with schema key `key`: `.`

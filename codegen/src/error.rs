@@ -100,6 +100,15 @@ pub enum Error {
     },
 }
 
+/// `; did you mean `x`?` when `wrong` (a schema key an option names) looks like a
+/// misspelling of one of `known`, as the schema's own failures suggest names; else
+/// nothing.
+pub(crate) fn did_you_mean<'a>(wrong: &str, known: impl IntoIterator<Item = &'a str>) -> String {
+    telepact_schema::nearest(wrong, known)
+        .map(|found| format!("; did you mean `{found}`?"))
+        .unwrap_or_default()
+}
+
 fn schema_message(error: &LoadError) -> String {
     match error {
         LoadError::Invalid(failures) => format!("invalid Telepact schema:\n\n{failures}"),

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use proc_macro2::TokenStream;
 use telepact_schema::{Field, FunctionDef, Schema, Tag, TypeExpr, UnionDef};
 
-use crate::error::Error;
+use crate::error::{Error, did_you_mean};
 use crate::externs::{ExternType, Externs};
 use crate::names::{NameRegistry, joined_type_name, snake_name, strip_prefix, type_name};
 use crate::recursion;
@@ -179,10 +179,16 @@ impl<'s> PlanBuilder<'s> {
                     "only `struct.*` and `union.*` types can be mapped, not `{name}`"
                 )));
             }
-            let structs = self.schema.structs.iter().map(|s| &s.name);
-            let mut defined = structs.chain(self.schema.unions.iter().map(|u| &u.name));
-            if !defined.any(|key| key == name) {
-                return Err(invalid(format!("the schema defines no `{name}`")));
+            let structs = self.schema.structs.iter().map(|s| s.name.as_str());
+            let defined: Vec<&str> = structs
+                .chain(self.schema.unions.iter().map(|u| u.name.as_str()))
+                .collect();
+            if !defined.contains(&name.as_str()) {
+                let mappable = defined.into_iter().filter(|key| !self.is_standard(key));
+                let suggestion = did_you_mean(name, mappable);
+                return Err(invalid(format!(
+                    "the schema defines no `{name}`{suggestion}"
+                )));
             }
             if self.is_standard(name) {
                 return Err(invalid(format!(

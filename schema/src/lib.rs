@@ -67,6 +67,7 @@ mod standard;
 mod warnings;
 
 pub use compare::{Incompatibility, IncompatibilityKind, SchemaFiles, compare};
+pub use diagnostics::nearest;
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures, json_type_name};
 pub use load::MAX_SCHEMA_FILE_BYTES;
 pub use model::*;

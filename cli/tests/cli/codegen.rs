@@ -360,7 +360,7 @@ fn a_malformed_or_unknown_extern_path_fails_with_one_line() {
     assert_eq!(
         stderr(&unknown),
         "error: invalid option extern_path(\"struct.Mony\", \"::shop::Money\"): \
-         the schema defines no `struct.Mony`\n"
+         the schema defines no `struct.Mony`; did you mean `struct.Money`?\n"
     );
     let bad_traits = codegen_till(&[
         "--extern-path",

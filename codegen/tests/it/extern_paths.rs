@@ -172,7 +172,12 @@ fn a_misconfigured_extern_path_names_its_option() {
     assert_eq!(
         error("struct.Mony"),
         "invalid option extern_path(\"struct.Mony\", \"crate::Money\"): \
-         the schema defines no `struct.Mony`"
+         the schema defines no `struct.Mony`; did you mean `struct.Money`?"
+    );
+    assert_eq!(
+        error("union.Weather"),
+        "invalid option extern_path(\"union.Weather\", \"crate::Money\"): \
+         the schema defines no `union.Weather`"
     );
     assert_eq!(
         error("fn.quote"),

@@ -192,7 +192,8 @@ fn an_attribute_that_selects_nothing_names_its_option() {
     };
     assert_eq!(
         type_error("struct.Pont"),
-        "invalid option type_attribute(\"struct.Pont\", ..): the schema defines no `struct.Pont`"
+        "invalid option type_attribute(\"struct.Pont\", ..): \
+         the schema defines no `struct.Pont`; did you mean `struct.Point`?"
     );
     assert_eq!(
         type_error("union.ParseFailure_"),
@@ -206,7 +207,7 @@ fn an_attribute_that_selects_nothing_names_its_option() {
     assert_eq!(
         error.to_string(),
         "invalid option field_attribute(\"struct.Point.w\", ..): \
-         no generated type has the field `struct.Point.w`"
+         no generated type has the field `struct.Point.w`; did you mean `struct.Point.x`?"
     );
 }
 

@@ -21,7 +21,7 @@ use annotate_snippets::{Annotation, AnnotationKind, Group, Level, Origin, Render
 use lines::{LinedText, Texts};
 pub(crate) use sources::Sources;
 use span::{Target, find_name, span};
-pub(crate) use suggest::nearest;
+pub use suggest::nearest;
 use words::{Message, Suggestions, describe_failure};
 
 /// The failure's plain-words sentence, e.g. "field `id` of `struct.Tree` has an

@@ -5,11 +5,10 @@
 const MAX_CHARS: usize = 100;
 
 /// The candidate closest to `wrong` (ignoring case), when it is close enough to be a
-/// likely typo: at most one edit for short names, a third of the length for longer.
-pub(crate) fn nearest<'a>(
-    wrong: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
+/// likely typo: at most one edit for short names, a third of the length for longer. The
+/// schema's failures suggest names with it (`did you mean ...?`), and so may other
+/// tools naming schema keys.
+pub fn nearest<'a>(wrong: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     let wrong_lower: Vec<char> = wrong.to_lowercase().chars().collect();
     if wrong_lower.len() > MAX_CHARS {
         return None;
