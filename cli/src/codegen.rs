@@ -145,7 +145,12 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
         (None, None, _) => return Err(CliError::NoSchemaSource),
     };
     crate::schema_dir::warn(&schema);
-    let code = builder.generate(&schema, &module)?;
+    let code = builder
+        .generate(&schema, &module)
+        .map_err(|error| match &args.schema_dir {
+            Some(dir) => error.located_in(dir),
+            None => error,
+        })?;
     if args.check {
         return check(&args.out, &code);
     }

@@ -257,6 +257,7 @@ impl Builder {
     pub fn generate_dir(&self, dir: impl AsRef<Path>) -> Result<String, Error> {
         let dir = dir.as_ref();
         self.generate(&self.load_dir(dir)?, &schema_name(dir))
+            .map_err(|error| error.located_in(dir))
     }
 
     /// Loads the schema in `dir`, checked against its released copy if one is set.
@@ -294,7 +295,9 @@ impl Builder {
                 println!("cargo:warning={}: {warning}", dir.display());
             }
         }
-        let generated = self.emit(&schema, &name, |module| module.into_syntax())?;
+        let generated = self
+            .emit(&schema, &name, |module| module.into_syntax())
+            .map_err(|error| error.located_in(dir))?;
         let out_dir = match &self.out_dir {
             Some(dir) => dir.clone(),
             None => std::env::var_os("OUT_DIR")

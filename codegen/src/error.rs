@@ -1,9 +1,9 @@
 //! Why code generation failed.
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use telepact_schema::LoadError;
+use telepact_schema::{LoadError, Location, SchemaFiles};
 
 /// Why code generation failed. Its `Debug` form is its `Display` form, so a build script
 /// that returns it from `main` shows the schema's failures as the loader renders them
@@ -16,16 +16,12 @@ pub enum Error {
     /// form (see [`LoadError::render`]).
     #[error("{}", schema_message(.0))]
     Schema(#[from] LoadError),
-    /// Two schema definitions map to the same Rust name.
-    #[error("{second} and {first} would both be named `{name}` in Rust; rename one of them")]
-    NameCollision {
-        /// The Rust name both would get.
-        name: String,
-        /// The definition that claimed the name first.
-        first: String,
-        /// The definition that asked for it again.
-        second: String,
-    },
+    /// Schema definitions that map to one Rust name, or a definition that maps to a name
+    /// the generated code takes: every such collision, a line each, located
+    /// (`file:row:col: ...`) when the schema's files are known
+    /// ([`Error::located_in`]).
+    #[error("{}", lines(.0))]
+    NameCollisions(Vec<NameCollision>),
     /// An option is not valid: a type attribute or the runtime path that is not Rust, a
     /// Rust snippet nested more than 32 deep or longer than 200 tokens, or an
     /// `extern_path` / `extern_traits` that names no type the schema lets map.
@@ -109,6 +105,53 @@ pub(crate) fn did_you_mean<'a>(wrong: &str, known: impl IntoIterator<Item = &'a 
         .unwrap_or_default()
 }
 
+/// A Rust name asked for twice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NameCollision {
+    /// The Rust name both would get.
+    pub name: String,
+    /// What claimed the name first: a schema path (`struct.GetBookInput`), or the
+    /// generated code itself (`Box`, `Client`).
+    pub first: String,
+    /// The schema path that asked for it again (`fn.getBook`, `struct.S.a_b`).
+    pub second: String,
+    /// Where the schema's files write `second`, when they are known.
+    pub location: Option<(PathBuf, Location)>,
+}
+
+/// `file:row:col: ` when located, then what collides.
+impl fmt::Display for NameCollision {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some((file, at)) = &self.location {
+            write!(f, "{}:{}:{}: ", file.display(), at.row, at.col)?;
+        }
+        write!(
+            f,
+            "{} and {} would both be named `{}` in Rust; rename one of them",
+            self.second, self.first, self.name
+        )
+    }
+}
+
+/// The collisions, a line each.
+fn lines(collisions: &[NameCollision]) -> String {
+    let lines: Vec<String> = collisions.iter().map(ToString::to_string).collect();
+    lines.join("\n")
+}
+
+/// Where `files` write the schema path `path` (`fn.x.->.Ok_`, `struct.S.a_b`): the
+/// longest of its leading parts that a file defines as a key (an `errors.*` name may
+/// hold dots), then the rest inside that definition.
+fn locate(files: &SchemaFiles, path: &str) -> Option<(PathBuf, Location)> {
+    let parts: Vec<String> = path.split('.').map(String::from).collect();
+    (1..=parts.len()).rev().find_map(|at| {
+        let mut key_and_rest = vec![parts[..at].join(".")];
+        key_and_rest.extend_from_slice(&parts[at..]);
+        files.locate(&key_and_rest)
+    })
+}
+
 fn schema_message(error: &LoadError) -> String {
     match error {
         LoadError::Invalid(failures) => format!("invalid Telepact schema:\n\n{failures}"),
@@ -119,12 +162,39 @@ fn schema_message(error: &LoadError) -> String {
 impl Error {
     /// The error as a command line shows it, with ANSI colours when `colour` (for a
     /// terminal): schema failures as the loader renders them (each `error: ...` with
-    /// its excerpt, then a count line), any other error as `error: message`.
+    /// its excerpt, then a count line), name collisions as an `error: ...` line each,
+    /// any other error as `error: message`.
     pub fn render(&self, colour: bool) -> String {
         match self {
             Error::Schema(error) => error.render(colour),
+            Error::NameCollisions(collisions) => {
+                let errors: Vec<String> =
+                    collisions.iter().map(|c| format!("error: {c}")).collect();
+                errors.join("\n")
+            }
             other => format!("error: {other}"),
         }
+    }
+
+    /// The error with its name collisions located in the schema files of `dir`
+    /// (`file:row:col: ...`) and in file order; any other error as it is.
+    /// [`Builder::generate_dir`](crate::Builder::generate_dir) and
+    /// [`Builder::compile_dir`](crate::Builder::compile_dir) locate them themselves; a
+    /// schema given to [`Builder::generate`](crate::Builder::generate) comes with no
+    /// files to point into.
+    pub fn located_in(self, dir: &Path) -> Self {
+        let Error::NameCollisions(mut collisions) = self else {
+            return self;
+        };
+        let files = SchemaFiles::read(dir);
+        for collision in &mut collisions {
+            collision.location = locate(&files, &collision.second);
+        }
+        // Located ones first, in file order; the rest as planning found them.
+        collisions.sort_by(|a, b| {
+            (a.location.is_none(), &a.location).cmp(&(b.location.is_none(), &b.location))
+        });
+        Error::NameCollisions(collisions)
     }
 }
 

@@ -152,7 +152,7 @@ mod user_attributes;
 mod write;
 
 pub use builder::{Builder, configure, schema_name};
-pub use error::Error;
+pub use error::{Error, NameCollision};
 pub use write::{file_holds, names_a_stream, write_if_changed};
 
 #[doc(hidden)]

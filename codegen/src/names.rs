@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use heck::ToSnakeCase;
 use proc_macro2::{Ident, Span};
 
-use crate::error::Error;
+use crate::error::NameCollision;
 
 /// Names the generated code defines itself; a schema type may not take them.
 pub(crate) const RESERVED_TYPE_NAMES: &[&str] = &[
@@ -142,13 +142,14 @@ impl NameRegistry {
         registry
     }
 
-    /// Claims `name` for `owner` (a schema path used in the error message).
-    pub(crate) fn claim(&mut self, name: String, owner: &str) -> Result<String, Error> {
+    /// Claims `name` for `owner` (a schema path, which locates the collision).
+    pub(crate) fn claim(&mut self, name: String, owner: &str) -> Result<String, NameCollision> {
         if let Some(previous) = self.owners.get(&name) {
-            return Err(Error::NameCollision {
+            return Err(NameCollision {
                 name,
                 first: previous.clone(),
                 second: owner.into(),
+                location: None,
             });
         }
         self.owners.insert(name.clone(), owner.into());

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 use proc_macro2::TokenStream;
 use telepact_schema::{Field, FunctionDef, Schema, Tag, TypeExpr, UnionDef};
 
-use crate::error::{Error, did_you_mean};
+use crate::error::{Error, NameCollision, did_you_mean};
 use crate::externs::{ExternType, Externs};
 use crate::names::{NameRegistry, joined_type_name, snake_name, strip_prefix, type_name};
 use crate::recursion;
@@ -93,12 +93,15 @@ impl Plan {
     pub(crate) fn build(schema: &Schema, externs: &Externs) -> Result<Plan, Error> {
         let mut builder = PlanBuilder::new(schema, externs);
         builder.check_externs()?;
-        builder.reserve_named_types()?;
-        builder.add_structs()?;
-        builder.add_unions()?;
-        builder.add_errors()?;
-        builder.add_functions()?;
-        let (request_headers, response_headers) = builder.add_headers()?;
+        builder.reserve_named_types();
+        builder.add_structs();
+        builder.add_unions();
+        builder.add_errors();
+        builder.add_functions();
+        let (request_headers, response_headers) = builder.add_headers();
+        if !builder.collisions.is_empty() {
+            return Err(Error::NameCollisions(builder.collisions));
+        }
         let mut plan = Plan {
             items: builder.items,
             functions: builder.functions,
@@ -145,6 +148,8 @@ struct PlanBuilder<'s> {
     error_payloads: IndexMap<(String, String), ItemId>,
     /// Schema keys the user's documents define (the rest are standard definitions).
     user_keys: HashSet<String>,
+    /// Every name asked for twice; planning goes on past one to report them all.
+    collisions: Vec<NameCollision>,
 }
 
 impl<'s> PlanBuilder<'s> {
@@ -162,6 +167,7 @@ impl<'s> PlanBuilder<'s> {
             input_items: Vec::new(),
             error_payloads: IndexMap::new(),
             user_keys: user_definition_keys(schema),
+            collisions: Vec::new(),
         }
     }
 
@@ -201,13 +207,12 @@ impl<'s> PlanBuilder<'s> {
 
     /// Claims the names of `struct.*` and `union.*` first, so that when a derived name
     /// (a tag payload) collides with one, the derived one is reported.
-    fn reserve_named_types(&mut self) -> Result<(), Error> {
+    fn reserve_named_types(&mut self) {
         let structs = self.schema.structs.iter().map(|s| &s.name);
         let unions = self.schema.unions.iter().map(|u| &u.name);
         for key in structs.chain(unions) {
-            self.claim_type(type_name(strip_prefix(key)), key)?;
+            self.claim_type(type_name(strip_prefix(key)), key);
         }
-        Ok(())
     }
 
     /// Whether the item with key `key` comes from the standard definitions rather than
@@ -219,40 +224,39 @@ impl<'s> PlanBuilder<'s> {
     }
 
     /// Claims a type name in the user's namespace or the standard one, by `key`.
-    fn claim_type(&mut self, name: String, key: &str) -> Result<String, Error> {
-        if self.is_standard(key) {
+    fn claim_type(&mut self, name: String, key: &str) -> String {
+        let claim = if self.is_standard(key) {
             self.standard_types.claim(name, key)
         } else {
             self.types.claim(name, key)
-        }
+        };
+        settle(claim, &mut self.collisions)
     }
 
-    fn add_structs(&mut self) -> Result<(), Error> {
+    fn add_structs(&mut self) {
         for def in &self.schema.structs {
             let name = type_name(strip_prefix(&def.name));
             let id = match self.externs.get(&def.name) {
                 Some(extern_type) => self.push_extern(&def.name, name, extern_type),
                 None => {
-                    let fields = plan_fields(&def.fields, None, &def.name)?;
+                    let fields = plan_fields(&def.fields, None, &def.name, &mut self.collisions);
                     self.push(&def.name, name, def.doc.clone(), Shape::Struct(fields))
                 }
             };
             self.struct_items.push(id);
         }
-        Ok(())
     }
 
-    fn add_unions(&mut self) -> Result<(), Error> {
+    fn add_unions(&mut self) {
         for def in &self.schema.unions {
             let name = type_name(strip_prefix(&def.name));
             let id = match self.externs.get(&def.name) {
                 // No enum and no tag payloads.
                 Some(extern_type) => self.push_extern(&def.name, name, extern_type),
-                None => self.add_union(def, name.clone(), def.name.clone(), &name)?,
+                None => self.add_union(def, name.clone(), def.name.clone(), &name),
             };
             self.union_items.push(id);
         }
-        Ok(())
     }
 
     /// Adds a union's enum (already named) and one payload struct per tag.
@@ -262,7 +266,7 @@ impl<'s> PlanBuilder<'s> {
         name: String,
         key: String,
         payload_prefix: &str,
-    ) -> Result<ItemId, Error> {
+    ) -> ItemId {
         let enum_id = self.push(&key, name, def.doc.clone(), Shape::Enum(Vec::new()));
         let mut variants = Vec::new();
         let mut variant_names = NameRegistry::default();
@@ -274,8 +278,8 @@ impl<'s> PlanBuilder<'s> {
                     let payload_name = self.claim_type(
                         joined_type_name(payload_prefix, &type_name(&tag.name)),
                         &tag_key,
-                    )?;
-                    let fields = plan_fields(&tag.fields, None, &tag_key)?;
+                    );
+                    let fields = plan_fields(&tag.fields, None, &tag_key, &mut self.collisions);
                     let doc = tag
                         .doc
                         .clone()
@@ -288,15 +292,16 @@ impl<'s> PlanBuilder<'s> {
                 .doc
                 .clone()
                 .or_else(|| is_success.then(|| " The function succeeded.".to_string()));
+            let claim = variant_names.claim(type_name(&tag.name), &tag_key);
             variants.push(VariantPlan {
                 wire: tag.name.clone(),
-                name: variant_names.claim(type_name(&tag.name), &tag_key)?,
+                name: settle(claim, &mut self.collisions),
                 payload,
                 doc,
             });
         }
         self.items[enum_id].shape = Shape::Enum(variants);
-        Ok(enum_id)
+        enum_id
     }
 
     fn shared_error_payload(&self, tag: &Tag) -> Option<ItemId> {
@@ -308,12 +313,12 @@ impl<'s> PlanBuilder<'s> {
 
     /// Error tags are merged into many results; each gets one payload struct, named
     /// after the tag (`ErrorUnknown`).
-    fn add_errors(&mut self) -> Result<(), Error> {
+    fn add_errors(&mut self) {
         for def in &self.schema.errors {
             for tag in def.tags.values() {
                 let key = format!("{}.{}", def.name, tag.name);
-                let name = self.claim_type(type_name(&tag.name), &key)?;
-                let fields = plan_fields(&tag.fields, None, &key)?;
+                let name = self.claim_type(type_name(&tag.name), &key);
+                let fields = plan_fields(&tag.fields, None, &key, &mut self.collisions);
                 let doc = tag
                     .doc
                     .clone()
@@ -323,28 +328,26 @@ impl<'s> PlanBuilder<'s> {
                     .insert((def.name.clone(), tag.name.clone()), id);
             }
         }
-        Ok(())
     }
 
-    fn add_functions(&mut self) -> Result<(), Error> {
+    fn add_functions(&mut self) {
         for def in &self.schema.functions {
-            let plan = self.add_function(def)?;
+            let plan = self.add_function(def);
             self.input_items.push(plan.input);
             self.functions.push(plan);
         }
-        Ok(())
     }
 
-    fn add_function(&mut self, def: &FunctionDef) -> Result<FunctionPlan, Error> {
+    fn add_function(&mut self, def: &FunctionDef) -> FunctionPlan {
         let base = type_name(strip_prefix(&def.name));
-        let input_name = self.claim_type(joined_type_name(&base, "Input"), &def.name)?;
-        let fields = plan_fields(&def.args, None, &def.name)?;
+        let input_name = self.claim_type(joined_type_name(&base, "Input"), &def.name);
+        let fields = plan_fields(&def.args, None, &def.name, &mut self.collisions);
         // The function's docstring goes on the handler and client methods.
         let input_doc = Some(format!(" The arguments of `{}`.", def.name));
         let input = self.push(&def.name, input_name, input_doc, Shape::Struct(fields));
         let output_key = format!("{}.->", def.name);
-        let output_name = self.claim_type(joined_type_name(&base, "Output"), &output_key)?;
-        let output = self.add_union(&def.result, output_name, output_key, &base)?;
+        let output_name = self.claim_type(joined_type_name(&base, "Output"), &output_key);
+        let output = self.add_union(&def.result, output_name, output_key, &base);
         if self.items[output].doc.is_none() {
             self.items[output].doc = Some(format!(" The result of `{}`.", def.name));
         }
@@ -355,10 +358,12 @@ impl<'s> PlanBuilder<'s> {
             method
         } else {
             // The client's `x_with` sends headers of the call's own.
-            self.methods.claim(format!("{method}_with"), &def.name)?;
-            self.methods.claim(method, &def.name)?
+            let with = self.methods.claim(format!("{method}_with"), &def.name);
+            settle(with, &mut self.collisions);
+            let claim = self.methods.claim(method, &def.name);
+            settle(claim, &mut self.collisions)
         };
-        Ok(FunctionPlan {
+        FunctionPlan {
             wire: def.name.clone(),
             method,
             input,
@@ -366,22 +371,24 @@ impl<'s> PlanBuilder<'s> {
             internal: def.internal,
             standard,
             doc: def.doc.clone(),
-        })
+        }
     }
 
-    fn add_headers(&mut self) -> Result<(ItemId, ItemId), Error> {
+    fn add_headers(&mut self) -> (ItemId, ItemId) {
         let request_docs = self.header_docs(|h| &h.request);
         let response_docs = self.header_docs(|h| &h.response);
         let request = plan_fields(
             &self.schema.request_headers,
             Some(&request_docs),
             "request header",
-        )?;
+            &mut self.collisions,
+        );
         let response = plan_fields(
             &self.schema.response_headers,
             Some(&response_docs),
             "response header",
-        )?;
+            &mut self.collisions,
+        );
         let request_doc =
             Some(" The request headers this schema declares, typed; all optional.".to_string());
         let response_doc =
@@ -398,7 +405,7 @@ impl<'s> PlanBuilder<'s> {
             response_doc,
             Shape::Struct(response),
         );
-        Ok((request, response))
+        (request, response)
     }
 
     /// Header name → its docs: the docstring of the `headers.*` definition declaring it
@@ -492,12 +499,24 @@ fn definition_keys(item_key: &str) -> impl Iterator<Item = &str> {
     prefixes.chain(std::iter::once(item_key))
 }
 
-/// Plans a field list; `docs` gives per-field docstrings (headers).
+/// The name a claim got, or on a collision the name asked for, the collision kept in
+/// `collisions`: planning goes on, to report every collision in one error.
+fn settle(claim: Result<String, NameCollision>, collisions: &mut Vec<NameCollision>) -> String {
+    claim.unwrap_or_else(|collision| {
+        let name = collision.name.clone();
+        collisions.push(collision);
+        name
+    })
+}
+
+/// Plans a field list, keeping the collisions of its fields' names in `collisions`;
+/// `docs` gives per-field docstrings (headers).
 fn plan_fields(
     fields: &IndexMap<String, Field>,
     docs: Option<&IndexMap<String, String>>,
     owner: &str,
-) -> Result<Vec<FieldPlan>, Error> {
+    collisions: &mut Vec<NameCollision>,
+) -> Vec<FieldPlan> {
     let mut names = NameRegistry::default();
     fields
         .values()
@@ -508,14 +527,14 @@ fn plan_fields(
             } else {
                 format!("{owner}.{}", field.key)
             };
-            Ok(FieldPlan {
+            FieldPlan {
                 wire: field.key.clone(),
-                name: names.claim(snake_name(&field.name), &path)?,
+                name: settle(names.claim(snake_name(&field.name), &path), collisions),
                 ty: field.ty.clone(),
                 optional: field.optional,
                 boxed: false,
                 doc: docs.and_then(|d| d.get(&field.key)).cloned(),
-            })
+            }
         })
         .collect()
 }

@@ -345,6 +345,24 @@ fn extern_paths_are_flags() {
 }
 
 #[test]
+fn name_collisions_are_each_an_error_line_with_their_place() {
+    let dir = scratch_dir("codegen-collisions").join("api");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("shop.telepact.yaml");
+    std::fs::write(&file, "- struct.Box: {}\n- struct.Vec: {}\n").unwrap();
+    let output = telepact(&["codegen", "--schema-dir", path_text(&dir), "--out", "-"]);
+    assert_eq!(output.status.code(), Some(2));
+    let file = file.display();
+    assert_eq!(
+        stderr(&output),
+        format!(
+            "error: {file}:1:3: struct.Box and the generated code would both be named `Box` in Rust; rename one of them\n\
+             error: {file}:2:3: struct.Vec and the generated code would both be named `Vec` in Rust; rename one of them\n"
+        )
+    );
+}
+
+#[test]
 fn a_malformed_or_unknown_extern_path_fails_with_one_line() {
     for value in ["struct.Money", "struct.Money=", "=::shop::Money"] {
         let output = codegen_till(&["--extern-path", value]);

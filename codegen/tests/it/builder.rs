@@ -215,7 +215,7 @@ fn a_missing_directory_is_an_io_error() {
 fn two_definitions_with_one_rust_name_are_refused() {
     let error = generate_text(r#"[{"struct.Foo": {}}, {"struct.Foo_": {}}]"#).unwrap_err();
     assert!(
-        matches!(error, Error::NameCollision { ref name, .. } if name == "Foo"),
+        matches!(error, Error::NameCollisions(ref found) if found[0].name == "Foo"),
         "{error}"
     );
     assert!(error.to_string().contains("rename one of them"), "{error}");
@@ -232,8 +232,44 @@ fn fields_that_collide_in_snake_case_are_refused() {
     let error =
         generate_text(r#"[{"struct.S": {"aB": "boolean", "a_b": "boolean"}}]"#).unwrap_err();
     assert!(
-        matches!(error, Error::NameCollision { ref name, .. } if name == "a_b"),
+        matches!(error, Error::NameCollisions(ref found) if found[0].name == "a_b"),
         "{error}"
+    );
+}
+
+#[test]
+fn every_name_collision_is_reported_where_the_schema_writes_it() {
+    let dir = scratch_dir("name_collisions").join("api");
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = "\
+- fn.getBook: {}
+  ->:
+    - Ok_: {}
+- struct.S:
+    aB: boolean
+    a_b: boolean
+- struct.GetBookInput: {}
+- struct.Box: {}
+";
+    std::fs::write(dir.join("shop.telepact.yaml"), schema).unwrap();
+    let error = telepact_codegen::configure()
+        .generate_dir(&dir)
+        .unwrap_err();
+    let file = dir.join("shop.telepact.yaml");
+    let file = file.display();
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{file}:1:3: fn.getBook and struct.GetBookInput would both be named `GetBookInput` in Rust; rename one of them\n\
+             {file}:6:5: struct.S.a_b and struct.S.aB would both be named `a_b` in Rust; rename one of them\n\
+             {file}:8:3: struct.Box and the generated code would both be named `Box` in Rust; rename one of them"
+        )
+    );
+    let rendered = error.render(false);
+    assert_eq!(rendered.lines().count(), 3, "{rendered}");
+    assert!(
+        rendered.lines().all(|line| line.starts_with("error: ")),
+        "{rendered}"
     );
 }
 

@@ -10,7 +10,8 @@ use crate::document::Document;
 use crate::error::Location;
 
 /// The schema files of a directory, read once, to locate any number of changes in
-/// them (see [`Incompatibility::locate_in`](super::Incompatibility::locate_in)).
+/// them (see [`Incompatibility::locate_in`](super::Incompatibility::locate_in)), or
+/// any schema path ([`SchemaFiles::locate`]).
 #[derive(Debug, Default)]
 pub struct SchemaFiles {
     /// Each readable schema file with its document, in file-name order.
@@ -54,7 +55,7 @@ impl SchemaFiles {
     /// The file defining `path[0]` (a schema key such as `struct.Item`) and where the
     /// deepest part of `path` it holds starts: a union tag, a field (matched with or
     /// without its `!`) or a function's `->`. `None` when no file defines the key.
-    pub(super) fn locate(&self, path: &[String]) -> Option<(PathBuf, Location)> {
+    pub fn locate(&self, path: &[String]) -> Option<(PathBuf, Location)> {
         let (key, rest) = path.split_first()?;
         let &(number, index) = self.keys.get(key)?;
         let (file, document) = &self.files[number];
