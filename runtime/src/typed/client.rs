@@ -6,8 +6,8 @@
 //! header; [`call_selected`] sends a typed [`Selection`] and hands back the trimmed
 //! result as JSON ([`SelectedResponse`]), and [`call_raw`] the whole response as it came.
 
-use serde::{Deserialize, Serialize};
 use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::call::{Call, FunctionInput};
