@@ -11,7 +11,7 @@ use metrics_exporter_prometheus::{
     BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
 use telepact::http::{self, HttpOptions};
-use telepact::logging::{LogFormat, init_stderr};
+use telepact::logging::{LogFormat, StderrLog};
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -31,13 +31,20 @@ struct Args {
     /// How log lines are written on stderr: `text`, or `json` (one object a line).
     #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// Write a line on stderr for each call as it ends: function, result, client address,
+    /// duration (never a credential or a body).
+    #[arg(long, env = "TELEPACT_ACCESS_LOG")]
+    access_log: bool,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
     let args = Args::parse();
     // No subscriber is installed before this one, so it cannot fail.
-    let _ = init_stderr(LevelFilter::INFO, args.log_format);
+    let _ = StderrLog::new(LevelFilter::INFO)
+        .format(args.log_format)
+        .calls(args.access_log)
+        .init();
     let outcome = run(args).await;
     // The identity lines of the last calls may still be queued.
     telepact_bakery::identity_log::flush();

@@ -433,6 +433,42 @@ fn its_log_is_one_json_object_a_line_when_asked() {
     assert_eq!(shutdown["fields"]["grace_ms"], 10_000);
 }
 
+/// `--access-log` writes one line a call as it ends, with its function, result, client
+/// address and duration, and no credential.
+#[test]
+fn the_access_log_has_a_line_per_call() {
+    let bakery = Bakery::start_with("info", &["--access-log", "--log-format", "json"]);
+    let ping = r#"[{"@id_": "p-1"}, {"fn.ping_": {}}]"#;
+    let refused = r#"[{"@auth_": {"Password": {"username": "nobody", "password": "hunter2"}}},
+        {"fn.myShift": {}}]"#;
+    for body in [ping, refused] {
+        assert_eq!(
+            http_exchange(bakery.port, "POST", "/api/telepact", body).0,
+            "HTTP/1.1 200 OK"
+        );
+    }
+    let lines = bakery.stderr_lines();
+    assert!(
+        lines.iter().all(|line| !line.contains("hunter2")),
+        "{lines:?}"
+    );
+    let calls: Vec<Value> = lines
+        .iter()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["span"]["name"] == "telepact.call")
+        .filter(|event| event["fields"]["message"] == "close")
+        .collect();
+    assert_eq!(calls.len(), 2, "{lines:?}");
+    let (first, second) = (&calls[0]["span"], &calls[1]["span"]);
+    assert_eq!(first["function"], "fn.ping_");
+    assert_eq!(first["id"], "p-1");
+    assert_eq!(first["result"], "Ok_");
+    assert_eq!(first["address"], "127.0.0.1");
+    assert!(first["duration_us"].is_number(), "{first}");
+    assert_eq!(second["function"], "fn.myShift");
+    assert_eq!(second["result"], "ErrorUnauthenticated_");
+}
+
 #[test]
 fn healthz_answers_and_metrics_are_served_behind_the_flag() {
     let plain = Bakery::start();

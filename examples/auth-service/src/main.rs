@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 use telepact::http::HttpOptions;
-use telepact::logging::{LineBudget, LogFormat, init_stderr};
+use telepact::logging::{LineBudget, LogFormat, StderrLog};
 use telepact_auth::http::{self, HttpAuthOptions, IpNet};
 use telepact_auth::store::SqliteStore;
 use telepact_auth::{CredentialStore, PasswordHasher, PasswordParams};
@@ -28,6 +28,10 @@ struct Args {
     /// How log lines are written on stderr: `text`, or `json` (one object a line).
     #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
+    /// Write a line on stderr for each call as it ends: function, result, client address,
+    /// duration (never a credential or a body).
+    #[arg(long, env = "TELEPACT_ACCESS_LOG", global = true)]
+    access_log: bool,
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1")]
     host: String,
@@ -68,7 +72,10 @@ enum Command {
 async fn main() -> ExitCode {
     let args = Args::parse();
     // No subscriber is installed before this one, so it cannot fail.
-    let _ = init_stderr(LevelFilter::INFO, args.log_format);
+    let _ = StderrLog::new(LevelFilter::INFO)
+        .format(args.log_format)
+        .calls(args.access_log)
+        .init();
     let outcome = match args.command {
         Some(Command::HashPassword) => hash_password(),
         None => run(args).await,

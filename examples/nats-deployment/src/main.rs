@@ -12,7 +12,7 @@ use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use telepact::http::{self, HttpOptions};
-use telepact::logging::{LogFormat, init_stderr};
+use telepact::logging::{LogFormat, StderrLog};
 use telepact::{Server, nats};
 use telepact_auth::http::nats::CredentialBridge;
 use telepact_auth::http::{HttpAuthOptions, IpNet};
@@ -50,6 +50,10 @@ struct Args {
     /// How log lines are written on stderr: `text`, or `json` (one object a line).
     #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
+    /// Write a line on stderr for each call as it ends: function, result, client address,
+    /// duration (never a credential or a body).
+    #[arg(long, env = "TELEPACT_ACCESS_LOG", global = true)]
+    access_log: bool,
 }
 
 #[derive(Debug, Subcommand)]
@@ -96,7 +100,10 @@ enum Mode {
 async fn main() -> ExitCode {
     let args = Args::parse();
     // No subscriber is installed before this one, so it cannot fail.
-    let _ = init_stderr(LevelFilter::INFO, args.log_format);
+    let _ = StderrLog::new(LevelFilter::INFO)
+        .format(args.log_format)
+        .calls(args.access_log)
+        .init();
     match run(args).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

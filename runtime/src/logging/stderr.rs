@@ -47,7 +47,8 @@ impl fmt::Display for LogFormat {
 
 /// Installs the process's subscriber: events on stderr in `format`, filtered by
 /// [`env_filter`](super::env_filter)`(default)` (so `RUST_LOG=trace` writes no
-/// credential). Fails when a subscriber is installed already.
+/// credential). Fails when a subscriber is installed already. [`StderrLog`] does the
+/// same with more to choose.
 ///
 /// ```no_run
 /// use telepact::logging::{LogFormat, init_stderr};
@@ -58,17 +59,85 @@ impl fmt::Display for LogFormat {
 /// // {"timestamp":"…","level":"INFO","fields":{"message":"serving","port":8002},"target":"…"}
 /// ```
 pub fn init_stderr(default: LevelFilter, format: LogFormat) -> Result<(), TryInitError> {
-    use tracing_subscriber::util::SubscriberInitExt as _;
+    StderrLog::new(default).format(format).init()
+}
 
-    let builder = tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(super::env_filter(default));
-    match format {
-        LogFormat::Text => builder
-            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-            .finish()
-            .try_init(),
-        LogFormat::Json => builder.json().finish().try_init(),
+/// The target of the call spans, which [`StderrLog::calls`] lets through.
+const CALL_SPAN_TARGET: &str = "telepact::server::call_span";
+
+/// A service's log on stderr, to install once: its level, its format and whether each
+/// call adds a line of its own (an access log).
+///
+/// ```no_run
+/// use telepact::logging::{LogFormat, StderrLog};
+/// use tracing_subscriber::filter::LevelFilter;
+///
+/// StderrLog::new(LevelFilter::INFO)
+///     .format(LogFormat::Json)
+///     .calls(true)
+///     .init()
+///     .expect("the first subscriber");
+/// ```
+#[derive(Debug, Clone, Copy)]
+pub struct StderrLog {
+    default: LevelFilter,
+    format: LogFormat,
+    calls: bool,
+}
+
+impl StderrLog {
+    /// Events at `default` and above (unless `RUST_LOG` says otherwise), as text, and
+    /// no line per call.
+    pub fn new(default: LevelFilter) -> Self {
+        StderrLog {
+            default,
+            format: LogFormat::Text,
+            calls: false,
+        }
+    }
+
+    /// How each line is written.
+    #[must_use]
+    pub fn format(mut self, format: LogFormat) -> Self {
+        self.format = format;
+        self
+    }
+
+    /// Whether each call the server answers writes a line as it ends, whatever the
+    /// level: its `telepact.call` span closing, with the function, `@id_`, result tag,
+    /// encoding, `case_id`, client address and duration (never a credential or a
+    /// body). One line a call: a busy server writes a lot.
+    #[must_use]
+    pub fn calls(mut self, calls: bool) -> Self {
+        self.calls = calls;
+        self
+    }
+
+    /// Installs it as the process's subscriber; fails when one is installed already.
+    pub fn init(self) -> Result<(), TryInitError> {
+        use tracing_subscriber::fmt::format::FmtSpan;
+        use tracing_subscriber::util::SubscriberInitExt as _;
+
+        let mut filter = super::env_filter(self.default);
+        let mut spans = FmtSpan::NONE;
+        if self.calls {
+            // A directive this crate writes, which always parses.
+            if let Ok(directive) = format!("{CALL_SPAN_TARGET}=debug").parse() {
+                filter = filter.add_directive(directive);
+            }
+            spans = FmtSpan::CLOSE;
+        }
+        let builder = tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_env_filter(filter)
+            .with_span_events(spans);
+        match self.format {
+            LogFormat::Text => builder
+                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .finish()
+                .try_init(),
+            LogFormat::Json => builder.json().finish().try_init(),
+        }
     }
 }
 

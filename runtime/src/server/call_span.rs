@@ -10,22 +10,24 @@ use tracing::field::Empty;
 
 use crate::codec::Encoding;
 use crate::logging::clipped;
-use crate::message::Message;
+use crate::message::{Message, PeerAddress};
 
 /// The span of one call, named after the function of `request` (absent when it did
-/// not parse). The other fields are filled in as the call ends (only when a subscriber
-/// wants the span); none of them holds a credential or a body.
+/// not parse), with the client's address when the `transport` gives it. The other
+/// fields are filled in as the call ends (only when a subscriber wants the span); none
+/// of them holds a credential or a body.
 ///
 /// It is at `debug` level, as tower-http's request spans are: a subscriber at `info`
 /// (the usual production filter) would otherwise format and store the span's fields on
 /// every call only to drop them, a tenth of a small call's CPU. The events a call logs
 /// at `info` and above name its function themselves.
-pub(super) fn call_span(request: Option<&Message>) -> Span {
+pub(super) fn call_span(request: Option<&Message>, transport: &http::Extensions) -> Span {
     let span = tracing::debug_span!(
         "telepact.call",
         // A name the schema lacks is the client's text, as long as it likes.
         function = request.map(|request| clipped(request.target())).as_deref(),
         id = Empty,
+        address = Empty,
         result = Empty,
         encoding = Empty,
         case_id = Empty,
@@ -33,6 +35,9 @@ pub(super) fn call_span(request: Option<&Message>) -> Span {
     );
     if span.is_disabled() {
         return span;
+    }
+    if let Some(peer) = transport.get::<PeerAddress>() {
+        span.record("address", tracing::field::display(peer.0.ip()));
     }
     if let Some(id) = request.and_then(|request| request.header("@id_")) {
         match id {

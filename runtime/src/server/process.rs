@@ -133,7 +133,7 @@ impl Server {
             headers: &inner.typed_headers,
         };
         let decoded = codec::decode_request(bytes, &inner.binary, Some(inputs));
-        let span = call_span(decoded.as_ref().ok());
+        let span = call_span(decoded.as_ref().ok(), &transport);
         let started = (inner.metrics.is_some() || !span.is_disabled()).then_some(clock);
         let mut function = None;
         let mut binary = None;

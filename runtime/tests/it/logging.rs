@@ -259,6 +259,10 @@ fn a_span_keeps_the_start_of_a_long_function_name_or_id() {
     });
     let spans = capture.spans();
     assert_eq!(spans.len(), 3, "{spans:?}");
+    assert!(
+        !spans[0].fields.contains_key("address"),
+        "no transport gave one"
+    );
     let id = &spans[0].fields["id"];
     assert_eq!(id, &format!("\"{}… (200000 bytes)\"", "I".repeat(128)));
     assert!(
