@@ -90,11 +90,14 @@ impl Policy {
         satisfies(function, self.requirement(function), identity)
     }
 
-    /// Where the policy and the schema disagree about which functions are public: a
-    /// public rule for a function the runtime authenticates, or the other way round
-    /// (a rule for an internal function, which the runtime never authenticates).
+    /// Where the policy and the schema disagree, by function name: a public rule for a
+    /// function the runtime authenticates, or the other way round (a rule for an
+    /// internal function, which the runtime never authenticates); and a rule for a
+    /// function the schema does not define, such as a misspelt name, which leaves the
+    /// function it meant needing only an authenticated caller. Check it when the server
+    /// is built: an empty list means the policy says what it seems to.
     pub fn mismatches(&self, schema: &Schema) -> Vec<String> {
-        schema
+        let disagreeing = schema
             .functions
             .iter()
             .filter(|function| !function.internal || self.rules.contains_key(&function.name))
@@ -102,8 +105,20 @@ impl Policy {
                 let public_in_policy = self.requirement(&function.name) == &Requirement::Public;
                 public_in_policy == schema.requires_auth(function)
             })
-            .map(|function| function.name.clone())
-            .collect()
+            .map(|function| function.name.clone());
+        let mut unknown: Vec<String> = self
+            .rules
+            .keys()
+            .filter(|name| {
+                !schema
+                    .functions
+                    .iter()
+                    .any(|function| &function.name == *name)
+            })
+            .cloned()
+            .collect();
+        unknown.sort();
+        disagreeing.chain(unknown).collect()
     }
 
     /// The policy as middleware (pass to `ServerBuilder::middleware`).
@@ -315,5 +330,24 @@ mod tests {
         assert_eq!(found, ["fn.closed", "fn.open"]);
         let agreeing = Policy::new().public("fn.open");
         assert!(agreeing.mismatches(&schema).is_empty());
+    }
+
+    /// A rule for a function the schema lacks (a misspelt name) is a mismatch: the
+    /// function it meant would otherwise let any authenticated caller in.
+    #[test]
+    fn a_rule_for_a_function_the_schema_lacks_is_a_mismatch() {
+        let schema = Schema::from_text(
+            r#"[
+                {"union.Auth_": [{"Bearer": {"token": "string"}}]},
+                {"fn.payroll": {}, "->": [{"Ok_": {}}]}
+            ]"#,
+        )
+        .unwrap();
+        let misspelt = Policy::new()
+            .require("fn.payRoll", Requirement::Role("payroll".into()))
+            .require("fn.absent", Requirement::Authenticated);
+        assert_eq!(misspelt.mismatches(&schema), ["fn.absent", "fn.payRoll"]);
+        let right = Policy::new().require("fn.payroll", Requirement::Role("payroll".into()));
+        assert!(right.mismatches(&schema).is_empty());
     }
 }

@@ -57,7 +57,8 @@ pub enum SetupError {
     /// The runtime refused the schema or the server's configuration.
     #[error(transparent)]
     Server(#[from] BuildError),
-    /// The functions the policy and the schema disagree about (whether they need authentication).
+    /// The functions the policy and the schema disagree about (whether they need
+    /// authentication, or whether the schema defines them at all).
     #[error("the policy disagrees with the schema about {0:?}")]
     Policy(Vec<String>),
     /// The auth toolkit could not start on the store (for example, no JWT key).
