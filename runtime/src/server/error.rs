@@ -23,6 +23,9 @@ pub enum ErrorKind {
     /// reply past the server's `max_payload`, [`TooLarge`]) or nested deeper than a
     /// client reads ([`TooDeep`]); the client got `ErrorUnknown_` instead.
     Undeliverable,
+    /// The on-request or on-response hook returned an error. The hooks observe the
+    /// call; it went on as if they had not failed.
+    Hook,
 }
 
 /// The source of an [`ErrorKind::Handler`] error when a call ran past its time limit

@@ -93,7 +93,7 @@ impl Inner {
     #[inline(never)]
     pub(super) fn report(&self, error: ProcessError) {
         match error.kind() {
-            ErrorKind::Handler | ErrorKind::Undeliverable | ErrorKind::Auth => {}
+            ErrorKind::Handler | ErrorKind::Undeliverable | ErrorKind::Auth | ErrorKind::Hook => {}
             ErrorKind::Parse => {
                 let cause = std::error::Error::source(&error).map(ToString::to_string);
                 tracing::debug!(error = %error, cause, "request failed");
@@ -162,13 +162,18 @@ impl Inner {
             hook(&auth_error(function).with_source(failure));
         }
     }
-}
 
-/// Logs an on-request or on-response hook's failure; the call goes on.
-#[cold]
-#[inline(never)]
-pub(super) fn hook_failed(what: &str, error: &dyn std::fmt::Display) {
-    tracing::warn!(error = %error, "on-{what} hook failed");
+    /// Logs an on-request or on-response hook's failure (`what`: `request` or
+    /// `response`) and reports it to the error hook; the call goes on.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn hook_failed(&self, what: &str, error: HandlerError) {
+        tracing::warn!(error = %error, "on-{what} hook failed");
+        self.report(
+            ProcessError::new(ErrorKind::Hook, format!("the on-{what} hook failed"))
+                .with_source(error),
+        );
+    }
 }
 
 /// The auth error a handler's [`Refusal`] answers, logged.

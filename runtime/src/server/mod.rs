@@ -59,7 +59,8 @@ pub struct Response {
 /// example.
 ///
 /// A request goes through these steps, and the first that fails answers with its
-/// error: parse (`ErrorParseFailure_`), the on-request hook, the transport's header
+/// error: parse (`ErrorParseFailure_`), the on-request hook (which observes: its
+/// failure is reported, not answered), the transport's header
 /// updates, request header validation (`ErrorInvalidRequestHeaders_`), authentication
 /// for functions that need it (`ErrorUnauthenticated_`), unknown functions and body
 /// validation (`ErrorInvalidRequestBody_`), middleware and handler (`ErrorUnknown_` on
@@ -213,7 +214,11 @@ impl ServerBuilder {
         self
     }
 
-    /// Called with each parsed request before it is handled.
+    /// Called with each parsed request before it is handled, to observe it (as the
+    /// reference libraries' hook does): an `Err` does not refuse the call. It is logged
+    /// at `warn` and reported to [`on_error`](Self::on_error) as
+    /// [`ErrorKind::Hook`](crate::ErrorKind::Hook), and the call goes on. Refusing a
+    /// call is middleware's job ([`middleware`](Self::middleware)).
     pub fn on_request(
         mut self,
         hook: impl Fn(&Message) -> Result<(), HandlerError> + Send + Sync + 'static,
@@ -222,7 +227,9 @@ impl ServerBuilder {
         self
     }
 
-    /// Called with each response message before it is serialized.
+    /// Called with each response message before it is serialized, to observe it: an
+    /// `Err` is logged and reported to [`on_error`](Self::on_error) as
+    /// [`ErrorKind::Hook`](crate::ErrorKind::Hook), and the answer is sent as it is.
     ///
     /// The hook sees the answer as the server made it. When the transport then finds it
     /// too large to carry (a NATS reply past `max_payload`), the caller gets

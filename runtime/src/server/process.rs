@@ -15,9 +15,7 @@ use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::call_span::{call_span, record_response};
 use super::catch::CatchUnwind;
 use super::error::{ErrorKind, TimedOut};
-use super::failure::{
-    hook_failed, invalid, refused, unauthenticated, unknown_error, unknown_function,
-};
+use super::failure::{invalid, refused, unauthenticated, unknown_error, unknown_function};
 use super::{Inner, Response, Server};
 use crate::base64_paths;
 use crate::binary::{BinaryRequest, says_packed};
@@ -577,9 +575,9 @@ impl Inner {
 
     fn observe(&self, hook: Option<&super::MessageHook>, message: &Message, what: &str) {
         if let Some(hook) = hook
-            && let Err(e) = hook(message)
+            && let Err(error) = hook(message)
         {
-            hook_failed(what, &e);
+            self.hook_failed(what, error);
         }
     }
 }

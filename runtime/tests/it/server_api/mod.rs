@@ -225,6 +225,44 @@ async fn hooks_observe_each_request_and_response_once_as_sent() {
     assert_eq!(*seen.lock().unwrap(), [("response", garbage)]);
 }
 
+/// A hook that fails does not refuse the call (the hooks observe, as the reference
+/// libraries' do): its error is reported to the error hook, and the call is answered.
+#[tokio::test]
+async fn a_failing_hook_is_reported_and_the_call_goes_on() {
+    let reported = Arc::new(Mutex::new(Vec::new()));
+    let errors = Arc::clone(&reported);
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .on_request(|_| Err("the audit log is full".into()))
+        .on_response(|_| Err("the metrics sink is gone".into()))
+        .on_error(move |error| {
+            let source = std::error::Error::source(error).map(ToString::to_string);
+            errors
+                .lock()
+                .unwrap()
+                .push((error.kind(), error.to_string(), source));
+        })
+        .build()
+        .expect("server builds");
+    let response = respond(&call(json!({}), "fn.ping_"), &server).await;
+    assert_eq!(response, json!([{}, {"Ok_": {}}]));
+    let hook = |what: &str, cause: &str| {
+        (
+            ErrorKind::Hook,
+            format!("the on-{what} hook failed"),
+            Some(cause.to_string()),
+        )
+    };
+    assert_eq!(
+        reported.lock().unwrap().as_slice(),
+        [
+            hook("request", "the audit log is full"),
+            hook("response", "the metrics sink is gone")
+        ]
+    );
+}
+
 /// `@id_` comes back as sent, but a null one (refused: `any` excludes null) is not
 /// echoed: the answer's headers would break the schema too.
 #[tokio::test]
