@@ -182,6 +182,11 @@ impl FunctionRouter {
         self.routes.contains_key(name)
     }
 
+    /// The names routed, in no order.
+    pub(crate) fn names(&self) -> impl Iterator<Item = &str> {
+        self.routes.keys().map(String::as_str)
+    }
+
     /// Calls the function the request names (through the middleware that follows,
     /// when this is the router a middleware was given).
     ///

@@ -141,6 +141,24 @@ pub enum BuildError {
     /// The schema defines `union.Auth_` but no on-auth hook checks the credentials.
     #[error("the schema defines `union.Auth_`: install an on-auth hook to check credentials")]
     AuthHookMissing,
+    /// An on-auth hook is installed, but the schema defines no `union.Auth_`, so no
+    /// call carries credentials and the hook would never run.
+    #[error(
+        "an on-auth hook is installed but the schema defines no `union.Auth_`, so it would never run: define `union.Auth_` for calls to carry credentials"
+    )]
+    AuthHookUnused,
+    /// A route names a function the schema does not define (a misspelt name, say),
+    /// which no call could reach.
+    #[error(
+        "a route for `{name}`, which the schema does not define{}",
+        nearest.as_ref().map(|n| format!(" (did you mean `{n}`?)")).unwrap_or_default()
+    )]
+    RouteUnknown {
+        /// The name routed.
+        name: String,
+        /// The schema's function nearest to it, when one is close.
+        nearest: Option<String>,
+    },
 }
 
 impl fmt::Debug for BuildError {

@@ -323,13 +323,21 @@ impl ServerBuilder {
         self
     }
 
-    /// Checks the configuration and builds the server.
+    /// Checks the configuration and builds the server: refused when the schema and the
+    /// configuration disagree ([`BuildError`]), such as a route for a function the
+    /// schema lacks.
     pub fn build(self) -> Result<Server, BuildError> {
         if self.auth_required && !self.schema.has_auth() {
             return Err(BuildError::AuthUndefined);
         }
         if self.schema.has_auth() && self.on_auth.is_none() {
             return Err(BuildError::AuthHookMissing);
+        }
+        if !self.schema.has_auth() && self.on_auth.is_some() {
+            return Err(BuildError::AuthHookUnused);
+        }
+        if let Some(unknown) = unknown_route(&self.router, &self.schema) {
+            return Err(unknown);
         }
         let compiled = Compiled::shared(&self.schema);
         let metrics = self.metrics.map(|reporting| {
@@ -373,4 +381,26 @@ impl ServerBuilder {
             inner: Arc::new(inner),
         })
     }
+}
+
+/// The error for a route of `router` naming a function `schema` does not define, if
+/// any (the first in name order, for a stable message).
+fn unknown_route(router: &FunctionRouter, schema: &Schema) -> Option<BuildError> {
+    let defined = |name: &str| {
+        schema
+            .functions
+            .iter()
+            .any(|function| function.name == name)
+    };
+    let mut unknown: Vec<&str> = router.names().filter(|name| !defined(name)).collect();
+    unknown.sort_unstable();
+    let name = unknown.first()?;
+    let functions = schema
+        .functions
+        .iter()
+        .map(|function| function.name.as_str());
+    Some(BuildError::RouteUnknown {
+        name: (*name).to_string(),
+        nearest: telepact_schema::nearest(name, functions).map(str::to_string),
+    })
 }

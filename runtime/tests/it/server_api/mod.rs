@@ -139,6 +139,41 @@ fn a_schema_with_auth_needs_an_auth_hook() {
     assert!(matches!(built, Err(BuildError::AuthHookMissing)));
 }
 
+/// An on-auth hook on a schema without `union.Auth_` would never run: the server
+/// refuses to build rather than seem guarded.
+#[test]
+fn an_auth_hook_the_schema_never_calls_is_refused() {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let built = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .on_auth(|_: Headers| async { Ok::<_, HandlerError>(Authenticated::new()) })
+        .build();
+    let Err(error) = built else {
+        panic!("built with a hook that never runs");
+    };
+    assert!(matches!(error, BuildError::AuthHookUnused), "{error}");
+}
+
+/// A route for a function the schema lacks could never be called: the server refuses
+/// to build, naming the nearest function.
+#[test]
+fn a_route_for_a_function_the_schema_lacks_is_refused() {
+    let schema = || Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let misspelt = FunctionRouter::new().route("fn.pong", |_: Message| async {
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Default::default()))
+    });
+    let Err(error) = Server::builder(schema(), misspelt)
+        .auth_required(false)
+        .build()
+    else {
+        panic!("built with a route no call reaches");
+    };
+    assert_eq!(
+        error.to_string(),
+        "a route for `fn.pong`, which the schema does not define (did you mean `fn.ping_`?)"
+    );
+}
+
 fn point_server(errors: ErrorLog) -> Server {
     let router = FunctionRouter::new().route("fn.point", |request: Message| async move {
         if request.headers.contains_key("@fail") {
