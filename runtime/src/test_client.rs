@@ -11,11 +11,8 @@
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#)?;
 //! let mock = MockServer::new(schema, MockOptions::default())?;
-//! let client = Client::new(move |bytes: Vec<u8>| {
-//!     let mock = mock.clone();
-//!     async move { Ok(mock.process(&bytes).await.bytes) }
-//! });
-//! let tester = TestClient::new(client, TestClientOptions::default());
+//! // A mock (like a server) is a transport to itself: the client calls it in process.
+//! let tester = TestClient::new(Client::new(mock), TestClientOptions::default());
 //!
 //! let mut args = Map::new();
 //! args.insert("x".into(), json!(1));
@@ -233,11 +230,7 @@ mod tests {
         )
         .expect("schema loads");
         let mock = MockServer::new(schema, MockOptions::default()).expect("mock builds");
-        let client = Client::new(move |bytes: Vec<u8>| {
-            let mock = mock.clone();
-            async move { Ok(mock.process(&bytes).await.bytes) }
-        });
-        TestClient::new(client, TestClientOptions::default())
+        TestClient::new(Client::new(mock), TestClientOptions::default())
     }
 
     /// Nothing to draw a stand-in from: the answer that did not match comes back as it

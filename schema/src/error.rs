@@ -7,8 +7,10 @@ use serde_json::{Map, Value, json};
 
 use crate::diagnostics::{self, Sources};
 
-/// Why a schema could not be loaded.
-#[derive(Debug, thiserror::Error)]
+/// Why a schema could not be loaded. `Debug` writes the message too (the failures with
+/// their excerpts), so a `main` that returns this error with `?` prints what to fix, not
+/// the documents' parsed trees.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
     /// A file or directory could not be read.
@@ -24,6 +26,12 @@ pub enum LoadError {
     /// failures with their source excerpts (see [`SchemaFailures::render`]).
     #[error("{0}")]
     Invalid(SchemaFailures),
+}
+
+impl fmt::Debug for LoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
 }
 
 impl LoadError {
@@ -210,5 +218,17 @@ pub fn json_type_name(value: &Value) -> &'static str {
         Value::String(_) => "String",
         Value::Array(_) => "Array",
         Value::Object(_) => "Object",
+    }
+}
+
+#[cfg(test)]
+mod debug_tests {
+    use crate::Schema;
+
+    #[test]
+    fn a_load_errors_debug_is_its_message() {
+        let error = Schema::from_text(r#"[{"struct.A": {"x": "nothing"}}]"#).expect_err("invalid");
+        assert_eq!(format!("{error:?}"), error.to_string());
+        assert!(format!("{error:?}").contains("nothing"), "{error:?}");
     }
 }

@@ -34,6 +34,45 @@ pub trait Transport: Send + Sync + 'static {
     }
 }
 
+/// A server is a transport to itself: a client built on one calls it in process, with
+/// no bytes leaving it (tests, or a service calling its own API).
+///
+/// ```
+/// use telepact::schema::Schema;
+/// use telepact::{Client, FunctionRouter, Headers, Message, Server};
+///
+/// # tokio_test_block_on(async {
+/// let schema = Schema::from_text("[]").expect("loads");
+/// let server = Server::builder(schema, FunctionRouter::new())
+///     .auth_required(false)
+///     .build()
+///     .expect("builds");
+/// let client = Client::new(server);
+/// let answer = client
+///     .request(Message::new(Headers::new(), "fn.ping_", Default::default()))
+///     .await
+///     .expect("answered");
+/// assert_eq!(answer.target(), "Ok_");
+/// # });
+/// # fn tokio_test_block_on(future: impl std::future::Future<Output = ()>) {
+/// #     tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(future)
+/// # }
+/// ```
+impl Transport for crate::Server {
+    fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
+        let server = self.clone();
+        Box::pin(async move { Ok(server.process(&request).await.bytes) })
+    }
+}
+
+/// A mock server is a transport to itself too, as a [`Server`](crate::Server) is.
+impl Transport for crate::mock::MockServer {
+    fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
+        let mock = self.clone();
+        Box::pin(async move { Ok(mock.process(&request).await.bytes) })
+    }
+}
+
 impl<F, Fut> Transport for F
 where
     F: Fn(Vec<u8>) -> Fut + Send + Sync + 'static,

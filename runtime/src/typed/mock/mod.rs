@@ -13,7 +13,7 @@ use std::sync::Arc;
 pub use control::MockControl;
 pub use outcome::{MatchingCalls, MockCallError, StubOptions, Times, VerificationFailure};
 
-use crate::client::{Client, ClientOptions, TransportError};
+use crate::client::{Client, ClientOptions};
 use crate::mock::{MockError, MockOptions, MockServer};
 use crate::schema::Schema;
 
@@ -77,10 +77,5 @@ impl Deref for Mock {
 
 /// A client whose transport hands each request to `server` in this process.
 fn in_process_client(server: &MockServer, options: ClientOptions) -> Client {
-    let server = server.clone();
-    let transport = move |request: Vec<u8>| {
-        let server = server.clone();
-        async move { Ok::<_, TransportError>(server.process(&request).await.bytes) }
-    };
-    Client::with_options(transport, options)
+    Client::with_options(server.clone(), options)
 }
