@@ -216,8 +216,11 @@ impl Builder {
         self
     }
 
-    /// The generated source for an already loaded schema; `source` names it in the
-    /// file's header.
+    /// The generated source for an already loaded schema. `source` is the schema's name:
+    /// the file's header names it, and it names the module, made a Rust identifier
+    /// (`my-api` → `pub mod my_api`; `schemas/api.telepact.yaml` →
+    /// `schemas_api_telepact_yaml`), as [`compile_dir`](Self::compile_dir) names it after
+    /// the schema directory.
     pub fn generate(&self, schema: &Schema, source: &str) -> Result<String, Error> {
         self.emit(schema, source, |module| module.into_source())
     }

@@ -105,7 +105,9 @@ impl Default for HttpOptions {
 }
 
 impl HttpOptions {
-    /// Sets the `path` field.
+    /// Sets the `path` field as it is: a path in the code's own text. [`router`] panics
+    /// on one it cannot route (`api` without its `/`, `/a/{b}`); for text from a user,
+    /// [`checked_path`](Self::checked_path) refuses those instead.
     #[must_use]
     pub fn path(mut self, path: impl Into<String>) -> Self {
         self.path = path.into();
@@ -207,6 +209,12 @@ impl Processor for Server {
 /// upgrades (`GET`) on the same path. A WebSocket message is limited to
 /// `options.body_limit` like a POST body. The router takes any state `S`, so it merges
 /// into an application's `Router<AppState>` as it is.
+///
+/// # Panics
+///
+/// When `options.path` is not a path axum routes as written (no leading `/`, route
+/// syntax such as `{id}` or `*rest`), as `axum::Router::route` does; a path set with
+/// [`HttpOptions::checked_path`] never is.
 pub fn router<P: Processor, S: Clone + Send + Sync + 'static>(
     processor: P,
     options: &HttpOptions,
