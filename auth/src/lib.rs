@@ -78,6 +78,9 @@
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
+// docs.rs builds on nightly with `--cfg docsrs`: each feature-gated item is marked
+// with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod authenticator;
 mod credential;

@@ -104,6 +104,9 @@
 //! | `websocket-client` | | the client's WebSocket transport (`ws://`) |
 //! | `websocket-client-rustls` | | `wss://` for it, on the same TLS as the HTTPS client |
 //! | `nats` | | `nats`: workers behind a NATS subject, a NATS client transport and (with `axum`) an HTTP gateway |
+// docs.rs builds on nightly with `--cfg docsrs`: each feature-gated item is marked
+// with the features it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod base64_paths;
 mod base64_text;
