@@ -153,6 +153,8 @@ mod write;
 
 pub use builder::{Builder, configure, schema_name};
 pub use error::{Error, NameCollision};
+// How the `telepact` CLI writes generated files; not part of the builder's API.
+#[doc(hidden)]
 pub use write::{file_holds, names_a_stream, write_if_changed};
 
 #[doc(hidden)]

@@ -71,7 +71,12 @@ pub use diagnostics::nearest;
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures, json_type_name};
 pub use load::MAX_SCHEMA_FILE_BYTES;
 pub use model::*;
+// Computations over the model that the runtime's mock, random values and test client
+// share with the loader; not part of the schema API.
+#[doc(hidden)]
 pub use pseudo_json::pseudo_json_text;
+#[doc(hidden)]
 pub use reachable::ReachableTypes;
+#[doc(hidden)]
 pub use shortest::{ShortestDepths, UNENDING};
 pub use warnings::SchemaWarning;
