@@ -7,7 +7,7 @@ use std::future::Future;
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
 use axum::extract::{FromRequestParts, State};
-use axum::http::Extensions;
+use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
 
 use super::accept::SessionControl;
@@ -51,7 +51,7 @@ where
     F: FnMut(Bytes) -> Fut + Send + 'static,
     Fut: Future<Output = SessionAnswer> + Send + 'static,
 {
-    websocket_session_with(request, limits, |_| answer).await
+    open_session(request, limits, |_| answer, |_| {}).await
 }
 
 /// Like [`websocket_session`], with `answer` made from the upgrade request's extensions
@@ -61,6 +61,22 @@ pub async fn websocket_session_with<F, Fut>(
     request: axum::extract::Request,
     limits: BodyLimits,
     answerer: impl FnOnce(Extensions) -> F,
+) -> HttpResponse
+where
+    F: FnMut(Bytes) -> Fut + Send + 'static,
+    Fut: Future<Output = SessionAnswer> + Send + 'static,
+{
+    open_session(request, limits, answerer, |_| {}).await
+}
+
+/// [`websocket_session_with`], telling `refused` the HTTP status a POST would have been
+/// answered with for each message the session refuses (413 past the size limit, 400
+/// otherwise), to count it.
+async fn open_session<F, Fut>(
+    request: axum::extract::Request,
+    limits: BodyLimits,
+    answerer: impl FnOnce(Extensions) -> F,
+    refused: impl FnOnce(StatusCode) + Send + 'static,
 ) -> HttpResponse
 where
     F: FnMut(Bytes) -> Fut + Send + 'static,
@@ -79,7 +95,7 @@ where
     upgrade
         .max_message_size(limits.bytes)
         .max_frame_size(limits.bytes)
-        .on_upgrade(move |socket| answer_frames(socket, answer, control))
+        .on_upgrade(move |socket| answer_frames(socket, answer, control, refused))
 }
 
 /// The `GET` handler: upgrades to a session whose messages are limited as POST bodies
@@ -90,7 +106,8 @@ pub(super) async fn upgrade<P: Processor>(
     request: axum::extract::Request,
 ) -> HttpResponse {
     let processor = endpoint.processor;
-    websocket_session_with(request, endpoint.body, move |extensions| {
+    let counting = processor.clone();
+    let answerer = move |extensions| {
         let context = request_context(extensions);
         move |body| {
             let processor = processor.clone();
@@ -100,8 +117,9 @@ pub(super) async fn upgrade<P: Processor>(
                 Ok((response.bytes, response.encoding))
             }
         }
-    })
-    .await
+    };
+    let refused = move |status| counting.refused(status);
+    open_session(request, endpoint.body, answerer, refused).await
 }
 
 /// Answers each text or binary message of `socket`, in order, with one message: text
@@ -114,6 +132,7 @@ async fn answer_frames<F, Fut>(
     mut socket: WebSocket,
     mut answer: F,
     mut control: Option<SessionControl>,
+    refused: impl FnOnce(StatusCode),
 ) where
     F: FnMut(Bytes) -> Fut + Send,
     Fut: Future<Output = SessionAnswer> + Send,
@@ -148,7 +167,14 @@ async fn answer_frames<F, Fut>(
             // axum answers pings itself.
             Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
             Some(Err(error)) => match refusal(&error) {
-                Some(ending) => break ending,
+                Some(ending) => {
+                    refused(if ending.0 == close_code::SIZE {
+                        StatusCode::PAYLOAD_TOO_LARGE
+                    } else {
+                        StatusCode::BAD_REQUEST
+                    });
+                    break ending;
+                }
                 None => return,
             },
             Some(Ok(Frame::Close(_))) | None => return,

@@ -30,7 +30,7 @@ fn runtime() -> tokio::runtime::Runtime {
 }
 
 /// The series `snapshotter`'s recorder holds, as [`metric_series`] gives them.
-fn series_of(
+pub(crate) fn series_of(
     snapshotter: &metrics_util::debugging::Snapshotter,
 ) -> Vec<(String, Vec<String>, String)> {
     use metrics_util::debugging::DebugValue;
@@ -308,7 +308,7 @@ fn server_reporting_to(recorder: impl Recorder + Send + Sync + 'static) -> Serve
 }
 
 /// A server reporting to a [`DebuggingRecorder`] of its own, and what reads that recorder.
-fn server_with_own_recorder() -> (Server, metrics_util::debugging::Snapshotter) {
+pub(crate) fn server_with_own_recorder() -> (Server, metrics_util::debugging::Snapshotter) {
     let recorder = metrics_util::debugging::DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     (server_reporting_to(recorder), snapshotter)

@@ -449,6 +449,35 @@ async fn a_message_past_the_limit_closes_the_session_as_too_big() {
     assert_eq!(frame.reason.as_str(), "message too big");
 }
 
+/// A message refused for its size is counted as the POST it would have been, 413.
+#[tokio::test]
+async fn a_message_past_the_limit_is_counted_as_a_refusal() {
+    use telepact::http::{self, HttpOptions};
+
+    let (server, snapshotter) = crate::call_metrics::server_with_own_recorder();
+    let options = HttpOptions::default().body_limit(10_000);
+    let (mut socket, _serving) = session_on(http::router(server.clone(), &options)).await;
+    let _ = socket.send(Frame::text("x".repeat(20_000))).await;
+    let closing = tokio::time::timeout(std::time::Duration::from_secs(10), socket.next()).await;
+    assert!(
+        matches!(closing, Ok(Some(Ok(Frame::Close(_))))),
+        "{closing:?}"
+    );
+    server.flush_metrics();
+    let refusals: Vec<_> = crate::call_metrics::series_of(&snapshotter)
+        .into_iter()
+        .filter(|(name, _, _)| name == "telepact_http_refusals_total")
+        .collect();
+    assert_eq!(
+        refusals,
+        [(
+            "telepact_http_refusals_total".to_string(),
+            vec!["status=413".to_string()],
+            "count 1".to_string()
+        )]
+    );
+}
+
 /// What a tower layer attaches to the upgrade request's extensions reaches the server
 /// with each message of the session, as a POST's extensions do.
 #[tokio::test]
