@@ -121,7 +121,40 @@ impl ValidationFailure {
     }
 }
 
+/// The path and the reason as the wire writes them: `["fn.add", "x"]: {"TypeUnexpected":
+/// {"actual": {"String": {}}, "expected": {"Integer": {}}}}`.
+impl std::fmt::Display for ValidationFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}: {}",
+            Value::Array(self.path.clone()),
+            self.reason.to_json()
+        )
+    }
+}
+
 /// The `cases` list of an `ErrorInvalid*_` result.
 pub(crate) fn cases_json(failures: &[ValidationFailure]) -> Value {
     Value::Array(failures.iter().map(ValidationFailure::to_json).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failure_reads_as_its_path_and_reason() {
+        let failure = ValidationFailure {
+            path: vec![json!("fn.add"), json!("x"), json!(0)],
+            reason: Reason::TypeUnexpected {
+                actual: "String",
+                expected: "Integer",
+            },
+        };
+        assert_eq!(
+            failure.to_string(),
+            r#"["fn.add","x",0]: {"TypeUnexpected":{"actual":{"String":{}},"expected":{"Integer":{}}}}"#
+        );
+    }
 }
