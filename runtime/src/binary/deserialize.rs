@@ -28,7 +28,7 @@ use serde::de::{
 use telepact_schema::{Field, TypeKind};
 
 use super::encoding::BinaryEncoding;
-use super::read::{Head, Reader};
+use super::read::{Head, Reader, reserved};
 use crate::message::{CheckedCall, Payload};
 use crate::router::TypedInputs;
 use crate::validate::read::{Scope, StructSeed, map_keys, not_read, readable};
@@ -277,7 +277,7 @@ impl<'de> SeqAccess<'de> for CheckedItems<'_, 'de, '_, '_> {
 
     fn size_hint(&self) -> Option<usize> {
         // Never trust a declared length for an allocation: each item takes a byte.
-        Some(self.left.min(self.reader.rest().len()))
+        Some(reserved(self.left, self.reader.rest().len()))
     }
 }
 
@@ -359,7 +359,7 @@ impl<'de> MapAccess<'de> for CheckedEntries<'_, 'de, '_, '_> {
 
     fn size_hint(&self) -> Option<usize> {
         // Each entry takes two bytes.
-        Some(self.left.min(self.reader.rest().len() / 2))
+        Some(reserved(self.left, self.reader.rest().len() / 2))
     }
 }
 

@@ -262,8 +262,9 @@ impl<'a> Reader<'a> {
             }
             Head::Array(len) => {
                 let items_depth = depth.enter()?;
-                // Never trust a declared length for an allocation: each item takes a byte.
-                let mut items = Vec::with_capacity(len.min(self.bytes.len()));
+                // Never trust a declared length for an allocation: each item takes a byte,
+                // and a nested list would reserve again for the same bytes.
+                let mut items = Vec::with_capacity(reserved(len, self.bytes.len()));
                 for _ in 0..len {
                     items.push(self.json(encoding, items_depth)?);
                 }
@@ -351,10 +352,11 @@ impl<'a> Reader<'a> {
         depth: Depth,
         room: usize,
     ) -> Result<Map<String, Value>, DecodeError> {
-        // Never trust a declared length for an allocation: each entry takes two bytes.
-        // An empty map stays without room: nothing is allocated.
+        // Never trust a declared length for an allocation: each entry takes two bytes,
+        // and a nested map would reserve again for the same bytes. An empty map stays
+        // without room: nothing is allocated.
         let room = if len == 0 { 0 } else { room };
-        let mut object = Map::with_capacity(len.min(self.bytes.len() / 2) + room);
+        let mut object = Map::with_capacity(reserved(len, self.bytes.len() / 2) + room);
         for _ in 0..len {
             let key = self.key(encoding)?;
             let value = self.json(encoding, depth)?;
@@ -404,6 +406,17 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// The most entries a list or map reserves room for before holding them: past it, it
+/// grows as its entries come. A declared length is the sender's word, and each level of
+/// a nested value would otherwise reserve for the same bytes left, so that 120 nested
+/// maps claiming 2^32 entries each reserved gigabytes for one megabyte of request.
+const MOST_RESERVED: usize = 256;
+
+/// Room to reserve for `declared` entries when at most `fitting` can follow.
+pub(crate) fn reserved(declared: usize, fitting: usize) -> usize {
+    declared.min(fitting).min(MOST_RESERVED)
+}
+
 impl From<SyntaxError> for DecodeError {
     fn from(error: SyntaxError) -> Self {
         DecodeError::Malformed(error.to_string())
@@ -416,6 +429,28 @@ pub(super) mod tests {
     use crate::binary::convert::pack_to_json;
     use proptest::prelude::*;
     use rmpv::Value as Pack;
+
+    #[test]
+    fn a_declared_length_reserves_at_most_what_fits_and_never_past_the_cap() {
+        assert_eq!(reserved(3, 100), 3);
+        assert_eq!(reserved(u32::MAX as usize, 10), 10);
+        assert_eq!(reserved(u32::MAX as usize, 1 << 20), MOST_RESERVED);
+    }
+
+    /// Maps nested as deep as a value may go, each claiming 2^32 entries, padded to a
+    /// megabyte: refused as truncated, having reserved little at each level (each level
+    /// reserved for all the bytes left before, gigabytes in all).
+    #[test]
+    fn nested_maps_claiming_huge_lengths_are_refused() {
+        let mut bytes = Vec::new();
+        for _ in 0..60 {
+            bytes.extend_from_slice(&[0xdf, 0xff, 0xff, 0xff, 0xff, 0xa1, b'k']);
+        }
+        bytes.resize(1 << 20, 0xc0);
+        let mut reader = Reader::new(&bytes);
+        let read = reader.json(None, Depth(JSON_NESTING_LIMIT));
+        assert!(read.is_err(), "{read:?}");
+    }
 
     pub(in crate::binary) fn encoding() -> BinaryEncoding {
         BinaryEncoding::from_names(["fn.ping_", "Ok_", "items", "name"].map(String::from))
