@@ -3,6 +3,7 @@
 use std::collections::BTreeSet;
 
 use telepact::HandlerError;
+use telepact::logging::LineBudget;
 use telepact_auth::http::{clear_session_cookie, set_session_cookie};
 use telepact_auth::{AuthError, AuthMethod, Authenticator, Identity, MemoryUsers, Refusal};
 
@@ -64,7 +65,12 @@ impl Handler for AuthService {
             })),
             Err(AuthError::Store(e)) => Err(e.into()),
             Err(refused) => {
-                tracing::info!(reason = %refused, "refresh refused");
+                // Anyone may send bad refresh tokens as fast as they like.
+                static REFUSED_LINES: LineBudget = LineBudget::per_second(10);
+                if let Some(left_out) = REFUSED_LINES.admit() {
+                    let left_out = (left_out > 0).then_some(left_out);
+                    tracing::info!(reason = %refused, left_out, "refresh refused");
+                }
                 Ok(RefreshOutput::ErrorUnauthenticated(ErrorUnauthenticated {
                     message: Some("The refresh token is not valid.".into()),
                 }))

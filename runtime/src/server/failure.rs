@@ -54,7 +54,10 @@ impl Inner {
     #[inline(never)]
     pub(super) fn handler_failed(&self, function: &str, source: HandlerError) -> String {
         let case_id = new_case_id();
-        tracing::error!(case_id = %case_id, function, error = %source, "handler failed");
+        if let Some(left_out) = self.failure_lines.admit() {
+            let left_out = (left_out > 0).then_some(left_out);
+            tracing::error!(case_id = %case_id, function, error = %source, left_out, "handler failed");
+        }
         self.report(
             ProcessError::new(
                 ErrorKind::Handler,
@@ -105,13 +108,17 @@ impl Inner {
                 let failures = Some(error.failures())
                     .filter(|failures| !failures.is_empty())
                     .map(cases_json);
-                tracing::warn!(
-                    kind = ?error.kind(),
-                    error = %error,
-                    cause = cause.as_ref().map(tracing::field::display),
-                    failures = failures.as_ref().map(tracing::field::display),
-                    "request failed"
-                );
+                if let Some(left_out) = self.failure_lines.admit() {
+                    let left_out = (left_out > 0).then_some(left_out);
+                    tracing::warn!(
+                        kind = ?error.kind(),
+                        error = %error,
+                        cause = cause.as_ref().map(tracing::field::display),
+                        failures = failures.as_ref().map(tracing::field::display),
+                        left_out,
+                        "request failed"
+                    );
+                }
             }
         }
         if let Some(hook) = &self.on_error {
@@ -231,7 +238,10 @@ impl Inner {
     #[inline(never)]
     fn undeliverable(&self, source: HandlerError, headers: Headers) -> Message {
         let case_id = new_case_id();
-        tracing::error!(case_id = %case_id, error = %source, "response could not be sent");
+        if let Some(left_out) = self.failure_lines.admit() {
+            let left_out = (left_out > 0).then_some(left_out);
+            tracing::error!(case_id = %case_id, error = %source, left_out, "response could not be sent");
+        }
         self.report(
             ProcessError::new(ErrorKind::Undeliverable, "a response could not be sent")
                 .with_source(source)

@@ -34,6 +34,9 @@ use crate::validate::Compiled;
 /// lines past it are counted, and the next line written gives the count (`left_out`).
 const AUTH_LINES_PER_SECOND: u32 = 10;
 
+/// The most lines a second logged for failed calls (see [`Inner::failure_lines`]).
+const FAILURE_LINES_PER_SECOND: u32 = 10;
+
 pub use authenticated::{AuthFuture, Authenticated};
 pub use catch::Panicked;
 pub use error::{BuildError, ErrorKind, ProcessError, TimedOut, TooDeep, TooLarge};
@@ -93,6 +96,11 @@ struct Inner {
     /// The lines a second logged for credentials the auth hook refused: any client can
     /// send bad ones as fast as it likes.
     auth_lines: LineBudget,
+    /// The lines a second logged for failed calls (a handler's error, an invalid answer,
+    /// one that could not be sent): a client that finds a call failing, or makes it run
+    /// out of time with a short `@time_`, may repeat it as fast as it likes. The error
+    /// hook still hears of every one.
+    failure_lines: LineBudget,
 }
 
 impl Server {
@@ -376,6 +384,7 @@ impl ServerBuilder {
             metrics,
             typed_headers: self.typed_headers,
             auth_lines: LineBudget::per_second(AUTH_LINES_PER_SECOND),
+            failure_lines: LineBudget::per_second(FAILURE_LINES_PER_SECOND),
         };
         Ok(Server {
             inner: Arc::new(inner),

@@ -114,6 +114,31 @@ fn a_flood_of_refused_credentials_logs_a_bounded_number_of_lines() {
     assert!(left_out <= 500 - lines.len() as u64, "{lines:?}");
 }
 
+/// A call that fails can be repeated as fast as a client likes: its `handler failed`
+/// lines are bounded as the refused credentials' are (each call still answers with
+/// its own case id).
+#[test]
+fn a_flood_of_failing_calls_logs_a_bounded_number_of_lines() {
+    let failing =
+        r#"[{"@auth_": {"Token": {"token": "accepted-token"}}}, {"fn.work": {}}]"#.to_string();
+    let flood = vec![failing; 500];
+    let (lines, responses) = run_logged(&flood);
+    let case_ids: std::collections::HashSet<_> = responses
+        .iter()
+        .map(|response| response.pointer("/1/ErrorUnknown_/caseId").cloned())
+        .collect();
+    assert_eq!(case_ids.len(), 500, "every call its own case id");
+    let failed: Vec<_> = lines
+        .iter()
+        .filter(|line| line.contains("handler failed"))
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.len() < 50,
+        "{} lines",
+        failed.len()
+    );
+}
+
 #[test]
 fn a_request_that_is_no_message_is_logged_at_debug_only() {
     let capture = Capture::up_to(tracing::Level::INFO);
