@@ -63,6 +63,13 @@ pub const DEFAULT_PATH: &str = "/api/telepact";
 pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
 /// How long a request body may take to arrive: 30 s. Past it the request gets 408.
 pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(30);
+/// The most bytes all the request bodies still on their way may hold at once, in this
+/// process: a body that has not come whole with its request head reserves its announced
+/// length (or the body limit) from it while it arrives, and one that finds too little
+/// left is answered 503 at once. Without it, clients holding bodies open (200 HTTP/2
+/// streams a connection, each a megabyte short of its end) held memory without bound.
+/// A body that arrives with its head, as a small one does, reserves nothing.
+pub const BODIES_ON_THEIR_WAY_BYTES: usize = 256 * 1024 * 1024;
 /// How long [`serve`] lets in-flight requests finish after the shutdown signal.
 pub const DEFAULT_SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 /// How long [`serve`] waits for a whole HTTP/1 request head (idle keep-alive
@@ -267,15 +274,23 @@ pub async fn read_body(
     }
     let read = match read {
         Poll::Ready(read) => read,
-        Poll::Pending => match tokio::time::timeout(limits.time, reading).await {
-            Ok(read) => read,
-            Err(_elapsed) => {
+        Poll::Pending => {
+            let Some(_reserved) = reserve_on_the_way(announced, limits.bytes) else {
                 return Err((
-                    StatusCode::REQUEST_TIMEOUT,
-                    "request body did not arrive in time",
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "too many request bodies on their way; try again",
                 ));
+            };
+            match tokio::time::timeout(limits.time, reading).await {
+                Ok(read) => read,
+                Err(_elapsed) => {
+                    return Err((
+                        StatusCode::REQUEST_TIMEOUT,
+                        "request body did not arrive in time",
+                    ));
+                }
             }
-        },
+        }
     };
     read.map_err(|error| {
         if over_limit(&error) {
@@ -284,6 +299,27 @@ pub async fn read_body(
             (StatusCode::BAD_REQUEST, "request body could not be read")
         }
     })
+}
+
+/// Room in [`BODIES_ON_THEIR_WAY_BYTES`] for a body of `announced` bytes (0: not
+/// announced) within `limit`, held until dropped; `None` when there is not enough left.
+fn reserve_on_the_way(
+    announced: u64,
+    limit: usize,
+) -> Option<tokio::sync::SemaphorePermit<'static>> {
+    // Counted in kibibytes: a permit count is a u32.
+    const KIBIBYTES: usize = BODIES_ON_THEIR_WAY_BYTES / 1024;
+    static ON_THEIR_WAY: tokio::sync::Semaphore = tokio::sync::Semaphore::const_new(KIBIBYTES);
+    let most = if announced > 0 {
+        usize::try_from(announced).unwrap_or(limit).min(limit)
+    } else {
+        limit
+    };
+    // A body limit past the whole budget takes all of it, rather than never fitting.
+    let kibibytes = most.div_ceil(1024).min(KIBIBYTES);
+    ON_THEIR_WAY
+        .try_acquire_many(u32::try_from(kibibytes).unwrap_or(u32::MAX))
+        .ok()
 }
 
 /// The body's data, at most `limit` bytes of it. A body that comes in one frame, as a

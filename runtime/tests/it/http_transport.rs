@@ -528,6 +528,44 @@ async fn a_client_that_half_closes_after_its_request_gets_its_answer() {
     assert!(closed);
 }
 
+/// Bodies still on their way share one budget of memory in the process: a body that
+/// would take more than is left is answered 503 at once, and its room comes back when
+/// the body that held it ends.
+#[tokio::test]
+async fn bodies_on_their_way_share_a_budget_of_memory() {
+    // Most of the budget for one body, so that tests running beside this one fit in
+    // what is left.
+    let limit = 200 * 1024 * 1024;
+    let options = HttpOptions::default()
+        .body_limit(limit)
+        .body_timeout(std::time::Duration::from_millis(500));
+    let (port, _stop) = start(options).await;
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n4\r\n[{{}},\r\n",
+        http::DEFAULT_PATH
+    );
+    let open_body = || async {
+        let mut stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connects");
+        stream.write_all(head.as_bytes()).await.expect("writes");
+        stream
+    };
+    let mut holding = open_body().await;
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    let (refused, _) = read_until_closed(&mut open_body().await).await;
+    assert!(refused.starts_with("http/1.1 503"), "{refused}");
+    assert!(
+        refused.contains("too many request bodies on their way"),
+        "{refused}"
+    );
+    // The first body never ends: 408, and its room is given back.
+    let (late, _) = read_until_closed(&mut holding).await;
+    assert!(late.starts_with("http/1.1 408"), "{late}");
+    let (again, _) = read_until_closed(&mut open_body().await).await;
+    assert!(again.starts_with("http/1.1 408"), "{again}");
+}
+
 /// Sends one POST to the default path with extra header lines.
 async fn post_with(port: u16, headers: &str, body: &[u8]) -> (String, Vec<u8>) {
     post_to(port, http::DEFAULT_PATH, headers, body).await
