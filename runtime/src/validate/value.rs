@@ -20,6 +20,21 @@ pub(crate) enum Seg<'v> {
     Index(usize),
 }
 
+/// The most bytes of key text the paths of one validation's failures hold together,
+/// past the first failure's: a key is the client's text, as long as the body allows, and
+/// each failure below it repeats it in its path, so that a megabyte key over a hundred
+/// invalid items answered a hundred megabytes.
+const FAILURE_PATH_BYTES: usize = 64 * 1024;
+
+/// The key text in `path`: what its failure repeats of the client's text.
+fn path_bytes<'a, 'v: 'a>(path: impl Iterator<Item = &'a Seg<'v>>) -> usize {
+    path.map(|seg| match seg {
+        Seg::Key(k) | Seg::Entry(k) => k.len(),
+        Seg::Index(_) => 0,
+    })
+    .sum()
+}
+
 impl Seg<'_> {
     fn to_json(self) -> Value {
         match self {
@@ -40,6 +55,9 @@ pub(crate) struct Validator<'s, 'v> {
     /// body and result, and a heap path would be one allocation each.
     path: SmallVec<[Seg<'v>; 8]>,
     pub(crate) failures: Vec<ValidationFailure>,
+    /// The bytes of key text the failures' paths hold together (see
+    /// [`FAILURE_PATH_BYTES`]).
+    failure_path_bytes: usize,
     /// With [`collecting_bytes`](Self::collecting_bytes): where valid bytes values are.
     bytes: Option<Base64Paths>,
 }
@@ -52,6 +70,7 @@ impl<'s, 'v> Validator<'s, 'v> {
             function,
             path: SmallVec::new(),
             failures: Vec::new(),
+            failure_path_bytes: 0,
             bytes: None,
         }
     }
@@ -84,13 +103,28 @@ impl<'s, 'v> Validator<'s, 'v> {
         self.path.pop();
     }
 
-    /// Records a failure at the current path plus `extra`.
+    /// Records a failure at the current path plus `extra`, while the failures' paths
+    /// have room for it (see [`FAILURE_PATH_BYTES`]).
     pub(crate) fn fail(&mut self, extra: &[Seg<'_>], reason: Reason) {
+        let bytes = path_bytes(self.path.iter().chain(extra));
+        if !self.has_room_for(bytes) {
+            return;
+        }
         let path = &self.path;
+        let before = self.failures.len();
         record(&mut self.failures, || ValidationFailure {
             path: path.iter().chain(extra).map(|s| s.to_json()).collect(),
             reason,
         });
+        if self.failures.len() > before {
+            self.failure_path_bytes += bytes;
+        }
+    }
+
+    /// Whether a failure whose path holds `bytes` of key text may still be recorded:
+    /// the first always is.
+    fn has_room_for(&self, bytes: usize) -> bool {
+        self.failures.is_empty() || self.failure_path_bytes + bytes <= FAILURE_PATH_BYTES
     }
 
     pub(crate) fn compiled(&self) -> &'s Compiled {
@@ -255,18 +289,31 @@ impl<'s, 'v> Validator<'s, 'v> {
         if at >= MAX_VALIDATION_FAILURES {
             return;
         }
+        let bytes = path_bytes(self.path.iter());
+        // The failures' paths share their room too: a long key above the struct would
+        // be repeated in each missing field's failure.
+        let room = FAILURE_PATH_BYTES
+            .saturating_sub(self.failure_path_bytes)
+            .checked_div(bytes)
+            .unwrap_or(usize::MAX);
+        let room = if self.failures.is_empty() {
+            room.max(1)
+        } else {
+            room
+        };
         let path: Vec<Value> = self.path.iter().map(|s| s.to_json()).collect();
         let missing = fields.fields.iter().filter(|f| {
             !f.optional && !actual.contains_key(&f.key) && !omitted_by(selected, &f.key)
         });
         // They go before the failures of the fields present, and the list keeps its bound.
         let missing: Vec<ValidationFailure> = missing
-            .take(MAX_VALIDATION_FAILURES - at)
+            .take((MAX_VALIDATION_FAILURES - at).min(room))
             .map(|f| ValidationFailure {
                 path: path.clone(),
                 reason: Reason::RequiredObjectKeyMissing { key: f.key.clone() },
             })
             .collect();
+        self.failure_path_bytes += bytes * missing.len();
         self.failures.splice(at..at, missing);
         self.failures.truncate(MAX_VALIDATION_FAILURES);
     }

@@ -113,6 +113,44 @@ fn missing_fields_come_first_and_the_list_keeps_its_limit() {
     assert_eq!(found[99], json!(["fn.echo", "items", 49, "name!"]));
 }
 
+/// A long key is the client's text, and each failure below it repeats it in its path:
+/// the failures' paths share a budget past the first, so a megabyte key over a hundred
+/// invalid items no longer answers a hundred megabytes.
+#[test]
+fn failures_under_a_long_key_share_a_budget() {
+    let schema = Schema::from_text(
+        r#"[{"fn.m": {"m": {"string": ["integer"]}, "s": {"string": "struct.P"}}, "->": [{"Ok_": {}}]},
+            {"struct.P": {"a": "integer", "b": "integer", "c": "integer"}}]"#,
+    )
+    .expect("schema loads");
+    let (server, rt) = (echo_server(schema, "fn.m"), runtime());
+    let key = "k".repeat(200_000);
+    let bad = vec![json!("x"); 100];
+    for argument in [
+        json!({"m": {key.as_str(): bad}, "s": {}}),
+        json!({"m": {}, "s": {key.as_str(): {}}}),
+    ] {
+        let request = serde_json::to_vec(&json!([{}, {"fn.m": argument}])).expect("JSON");
+        let (tag, payload, size) = answer(&rt, async { server.process(&request).await.bytes });
+        assert_eq!(tag, "ErrorInvalidRequestBody_");
+        let found = paths(&payload);
+        assert_eq!(found.len(), 1, "the first failure only: {}", found.len());
+        assert!(
+            size < request.len() * 2,
+            "{size} bytes answer {} bytes",
+            request.len()
+        );
+    }
+    // Short keys leave room for every failure, up to the count's limit.
+    let short: Value = (0..50)
+        .map(|i| (format!("key{i}"), json!(["x", "y"])))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    let request = serde_json::to_vec(&json!([{}, {"fn.m": {"m": short, "s": {}}}])).expect("JSON");
+    let (_, payload, _) = answer(&rt, async { server.process(&request).await.bytes });
+    assert_eq!(paths(&payload).len(), 100);
+}
+
 #[test]
 fn repeated_names_in_a_selection_select_as_one() {
     let (server, rt) = (server(), runtime());
