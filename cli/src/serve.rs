@@ -18,6 +18,8 @@ pub(crate) async fn until_stopped(
     what: impl FnOnce(SocketAddr) -> String,
 ) -> Outcome {
     let listen_failed = |source| CliError::Listen { address, source };
+    // As many connections as the process may hold (the server keeps within them).
+    telepact::http::raise_open_files_limit();
     let listener = TcpListener::bind(address).await.map_err(listen_failed)?;
     let bound = listener.local_addr().map_err(listen_failed)?;
     // Listening for Ctrl-C before saying so: a signal right after READY stops it cleanly.

@@ -462,6 +462,13 @@ pub struct ServeOptions {
     /// [`DEFAULT_CONNECTIONS_PER_ADDRESS`] by default; `None` for no bound (behind a
     /// proxy whose connections all come from one address, set one above its pool).
     pub connections_per_address: Option<usize>,
+    /// How many connections may be open at once in all; past it a new connection is
+    /// closed unread. By default seven eighths of the file descriptors the process may
+    /// open (its soft `RLIMIT_NOFILE` when serving starts, so that the rest stay for
+    /// files, a store's connections and the listener), or none where that cannot be
+    /// read; `None` for no bound. A client with many addresses would otherwise take
+    /// every descriptor despite [`connections_per_address`](Self::connections_per_address).
+    pub max_connections: Option<usize>,
     /// `None`: HTTP/1.1 and cleartext HTTP/2 (h2c). `Some`: HTTPS, with HTTP/2 or
     /// HTTP/1.1 chosen by ALPN.
     #[cfg(feature = "tls")]
@@ -474,6 +481,7 @@ impl Default for ServeOptions {
             grace: DEFAULT_SHUTDOWN_GRACE,
             header_timeout: DEFAULT_HEADER_TIMEOUT,
             connections_per_address: Some(DEFAULT_CONNECTIONS_PER_ADDRESS),
+            max_connections: default_max_connections(),
             #[cfg(feature = "tls")]
             tls: None,
         }
@@ -492,6 +500,13 @@ impl ServeOptions {
     #[must_use]
     pub fn header_timeout(mut self, timeout: Duration) -> Self {
         self.header_timeout = timeout;
+        self
+    }
+
+    /// Sets how many connections may be open in all (`None`: no bound).
+    #[must_use]
+    pub fn max_connections(mut self, limit: Option<usize>) -> Self {
+        self.max_connections = limit;
         self
     }
 
@@ -551,6 +566,7 @@ pub async fn serve_with(
         header: options.header_timeout,
         grace: options.grace,
         per_address: options.connections_per_address,
+        total: options.max_connections,
     };
     #[cfg(feature = "tls")]
     if let Some(config) = options.tls {
@@ -558,6 +574,68 @@ pub async fn serve_with(
         return accept::serve_connections(listener, router, shutdown, deadlines, tls).await;
     }
     accept::serve_connections(listener, router, shutdown, deadlines, accept::Plain).await
+}
+
+/// Seven eighths of the file descriptors this process may open (its soft
+/// `RLIMIT_NOFILE`), at least 64; `None` where the limit cannot be read or is unlimited.
+fn default_max_connections() -> Option<usize> {
+    let descriptors = usize::try_from(open_files_limit()?.current?).ok()?;
+    Some((descriptors - descriptors / 8).max(64))
+}
+
+/// Raises this process's soft limit of open file descriptors to its hard limit (a
+/// service's start, before [`serve`]: systemd's soft default is 1,024, its hard one far
+/// more), and returns the soft limit it then has; `None` where it cannot be read. The
+/// server's [`ServeOptions::max_connections`] follows the soft limit.
+pub fn raise_open_files_limit() -> Option<u64> {
+    let limit = open_files_limit()?;
+    if limit.current != limit.maximum {
+        let raised = Limit {
+            current: limit.maximum,
+            maximum: limit.maximum,
+        };
+        if let Err(error) = set_open_files_limit(raised) {
+            tracing::debug!(%error, "cannot raise the limit of open files");
+        }
+    }
+    open_files_limit()?.current
+}
+
+/// A soft and a hard limit; `None`: unlimited.
+struct Limit {
+    current: Option<u64>,
+    maximum: Option<u64>,
+}
+
+#[cfg(unix)]
+fn open_files_limit() -> Option<Limit> {
+    let limit = rustix::process::getrlimit(rustix::process::Resource::Nofile);
+    Some(Limit {
+        current: limit.current,
+        maximum: limit.maximum,
+    })
+}
+
+#[cfg(unix)]
+fn set_open_files_limit(limit: Limit) -> io::Result<()> {
+    let limit = rustix::process::Rlimit {
+        current: limit.current,
+        maximum: limit.maximum,
+    };
+    Ok(rustix::process::setrlimit(
+        rustix::process::Resource::Nofile,
+        limit,
+    )?)
+}
+
+#[cfg(not(unix))]
+fn open_files_limit() -> Option<Limit> {
+    None
+}
+
+#[cfg(not(unix))]
+fn set_open_files_limit(_: Limit) -> io::Result<()> {
+    Ok(())
 }
 
 /// Completes on Ctrl-C (and on SIGTERM on Unix): a ready-made `shutdown` for [`serve`].

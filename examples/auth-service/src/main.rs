@@ -158,6 +158,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             "/readyz",
             axum::routing::get(move || ready(Arc::clone(&probed))),
         );
+    // As many connections as the process may hold (the server keeps within them).
+    telepact::http::raise_open_files_limit();
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;

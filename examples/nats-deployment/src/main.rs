@@ -204,6 +204,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             trusted_proxies,
             forward_caller_address,
         } => {
+            // As many connections as the process may hold (the server keeps within them).
+            telepact::http::raise_open_files_limit();
             let listener = TcpListener::bind((host.as_str(), port))
                 .await
                 .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;

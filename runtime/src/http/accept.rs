@@ -58,6 +58,8 @@ pub(super) struct Deadlines {
     pub(super) grace: Duration,
     /// How many connections one client address may have open.
     pub(super) per_address: Option<usize>,
+    /// How many connections may be open in all.
+    pub(super) total: Option<usize>,
 }
 
 /// How long past the shutdown's deadline the accept loop waits for connections to end:
@@ -77,7 +79,7 @@ pub(super) async fn serve_connections<H: Handshake>(
     // Every connection task holds a receiver: a deadline asks it to finish gracefully by
     // then, and the sender sees the last one dropped when all have.
     let (stopping, _) = watch::channel(None);
-    let open = OpenConnections::new(deadlines.per_address);
+    let open = OpenConnections::new(deadlines.per_address, deadlines.total);
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {

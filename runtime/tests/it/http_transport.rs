@@ -188,7 +188,26 @@ async fn bodies_over_the_limit_get_413() {
 /// connection is closed unread, and one closing makes room again.
 #[tokio::test]
 async fn one_address_holds_at_most_its_connections() {
-    let serve = http::ServeOptions::default().connections_per_address(Some(2));
+    one_client_past_a_limit(http::ServeOptions::default().connections_per_address(Some(2))).await;
+}
+
+/// Connections from every address count toward the server's limit: a client with many
+/// addresses cannot take every file descriptor.
+#[tokio::test]
+async fn the_server_holds_at_most_its_connections_in_all() {
+    assert!(
+        http::ServeOptions::default().max_connections.is_some(),
+        "bounded by default, below the file descriptors"
+    );
+    let serve = http::ServeOptions::default()
+        .connections_per_address(None)
+        .max_connections(Some(2));
+    one_client_past_a_limit(serve).await;
+}
+
+/// With `serve` allowing two connections: a third is closed unread, and room comes
+/// back when one closes.
+async fn one_client_past_a_limit(serve: http::ServeOptions) {
     let (port, stop) = start_serving(HttpOptions::default(), serve).await;
     let connect = || TcpStream::connect(("127.0.0.1", port));
     let (first, _second) = (
