@@ -247,7 +247,9 @@ struct Endpoint<P> {
 
 /// Reads a request body whole, as `limits` allow: 413 past `limits.bytes` (judged from
 /// `Content-Length` before reading, when sent), 408 when it has not all arrived within
-/// `limits.time`, 400 when it cannot be read. Each refusal comes with a one-line reason.
+/// `limits.time`, 400 when it cannot be read, and 503 at once for a body not come with
+/// its head when the bodies on their way hold [`BODIES_ON_THEIR_WAY_BYTES`] already.
+/// Each refusal comes with a one-line reason.
 ///
 /// The handlers read their bodies so rather than through a `DefaultBodyLimit` layer:
 /// axum clones a layered route's boxed services on every request (five allocations per
@@ -464,7 +466,7 @@ pub struct ServeOptions {
     pub connections_per_address: Option<usize>,
     /// How many connections may be open at once in all; past it a new connection is
     /// closed unread. By default seven eighths of the file descriptors the process may
-    /// open (its soft `RLIMIT_NOFILE` when serving starts, so that the rest stay for
+    /// open (its soft `RLIMIT_NOFILE` when the options are made, so that the rest stay for
     /// files, a store's connections and the listener), or none where that cannot be
     /// read; `None` for no bound. A client with many addresses would otherwise take
     /// every descriptor despite [`connections_per_address`](Self::connections_per_address).
