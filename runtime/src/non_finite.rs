@@ -274,58 +274,73 @@ impl<'w> Serializer for &'w mut Walk {
     }
 }
 
-impl SerializeSeq for Items<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
+/// The compound serializers that walk their items ([`Items::item`]) or fields (each
+/// at its name, [`Walk::at`]) alike; `$end` is what ending does to the path.
+macro_rules! walked {
+    ($state:ident, $trait:ident, $method:ident, items, $end:expr) => {
+        impl $trait for $state<'_> {
+            type Ok = ();
+            type Error = Stop;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
+                self.item(value)
+            }
+            fn end(self) -> Result<(), Stop> {
+                $end(self.walk);
+                Ok(())
+            }
+        }
+    };
+    ($state:ident, $trait:ident, fields, $end:expr) => {
+        impl $trait for $state<'_> {
+            type Ok = ();
+            type Error = Stop;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), Stop> {
+                self.walk.at(format_args!(".{key}"), value)
+            }
+            fn end(self) -> Result<(), Stop> {
+                $end(self.walk);
+                Ok(())
+            }
+        }
+    };
 }
 
-impl SerializeTuple for Items<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
+/// Ends a compound that is no variant: nothing was added to the path.
+fn plain_end(_: &mut Walk) {}
+
+/// Ends a variant's compound: its name, added when it began, comes off the path.
+fn variant_end(walk: &mut Walk) {
+    let end = walk.path.rfind('.').unwrap_or(0);
+    walk.path.truncate(end);
 }
 
-impl SerializeTupleStruct for Items<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
-}
-
-impl SerializeTupleVariant for Items<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), Stop> {
-        self.item(value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        // The variant's name, added when the variant began.
-        let end = self.walk.path.rfind('.').unwrap_or(0);
-        self.walk.path.truncate(end);
-        Ok(())
-    }
-}
+walked!(Items, SerializeSeq, serialize_element, items, plain_end);
+walked!(Items, SerializeTuple, serialize_element, items, plain_end);
+walked!(
+    Items,
+    SerializeTupleStruct,
+    serialize_field,
+    items,
+    plain_end
+);
+walked!(
+    Items,
+    SerializeTupleVariant,
+    serialize_field,
+    items,
+    variant_end
+);
+walked!(Entries, SerializeStruct, fields, plain_end);
+walked!(Entries, SerializeStructVariant, fields, variant_end);
 
 impl SerializeMap for Entries<'_> {
     type Ok = ();
     type Error = Stop;
     fn serialize_key<T: Serialize + ?Sized>(&mut self, key: &T) -> Result<(), Stop> {
-        self.key.clear();
         let text = KeyText(|text: &str| text.to_owned(), PhantomData::<Stop>);
         self.key = key.serialize(text).unwrap_or_else(|_| "?".to_owned());
         Ok(())
@@ -334,38 +349,6 @@ impl SerializeMap for Entries<'_> {
         self.walk.at(format_args!(".{}", self.key), value)
     }
     fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
-}
-
-impl SerializeStruct for Entries<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Stop> {
-        self.walk.at(format_args!(".{key}"), value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        Ok(())
-    }
-}
-
-impl SerializeStructVariant for Entries<'_> {
-    type Ok = ();
-    type Error = Stop;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), Stop> {
-        self.walk.at(format_args!(".{key}"), value)
-    }
-    fn end(self) -> Result<(), Stop> {
-        let end = self.walk.path.rfind('.').unwrap_or(0);
-        self.walk.path.truncate(end);
         Ok(())
     }
 }
