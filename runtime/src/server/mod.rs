@@ -395,13 +395,16 @@ impl ServerBuilder {
 /// The error for a route of `router` naming a function `schema` does not define, if
 /// any (the first in name order, for a stable message).
 fn unknown_route(router: &FunctionRouter, schema: &Schema) -> Option<BuildError> {
-    let defined = |name: &str| {
-        schema
-            .functions
-            .iter()
-            .any(|function| function.name == name)
-    };
-    let mut unknown: Vec<&str> = router.names().filter(|name| !defined(name)).collect();
+    // Looked up, not scanned: a schema of many functions has as many routes.
+    let defined: std::collections::HashSet<&str> = schema
+        .functions
+        .iter()
+        .map(|function| function.name.as_str())
+        .collect();
+    let mut unknown: Vec<&str> = router
+        .names()
+        .filter(|name| !defined.contains(name))
+        .collect();
     unknown.sort_unstable();
     let name = unknown.first()?;
     let functions = schema
