@@ -29,6 +29,16 @@ fn runtime() -> tokio::runtime::Runtime {
         .expect("runtime starts")
 }
 
+/// The `telepact_http_refusals_total` series recorded, as [`series_of`] gives them.
+pub(crate) fn refusals_of(
+    snapshotter: &metrics_util::debugging::Snapshotter,
+) -> Vec<(String, Vec<String>, String)> {
+    series_of(snapshotter)
+        .into_iter()
+        .filter(|(name, _, _)| name == "telepact_http_refusals_total")
+        .collect()
+}
+
 /// The series `snapshotter`'s recorder holds, as [`metric_series`] gives them.
 pub(crate) fn series_of(
     snapshotter: &metrics_util::debugging::Snapshotter,
@@ -193,12 +203,8 @@ fn requests_the_http_endpoint_refuses_are_counted_by_status() {
         assert_eq!(answered.expect("an answer").status(), 200);
     });
     server.flush_metrics();
-    let refusals: Vec<_> = series_of(&snapshotter)
-        .into_iter()
-        .filter(|(name, _, _)| name == "telepact_http_refusals_total")
-        .collect();
     assert_eq!(
-        refusals,
+        refusals_of(&snapshotter),
         [(
             "telepact_http_refusals_total".to_string(),
             vec!["status=413".to_string()],
