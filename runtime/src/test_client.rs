@@ -5,7 +5,7 @@
 //! use serde_json::{Map, json};
 //! use telepact::mock::{MockOptions, MockServer};
 //! use telepact::schema::Schema;
-//! use telepact::test_client::{TestClient, TestClientOptions};
+//! use telepact::test_client::{Expect, TestClient, TestClientOptions};
 //! use telepact::{Client, Headers, Message};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
@@ -18,7 +18,7 @@
 //! args.insert("x".into(), json!(1));
 //! let expected = json!({"Ok_": {}});
 //! let response = tester
-//!     .assert_request(Message::new(Headers::new(), "fn.add", args), expected.as_object().unwrap(), true)
+//!     .assert_request(Message::new(Headers::new(), "fn.add", args), expected.as_object().unwrap(), Expect::Match)
 //!     .await?;
 //! assert!(response.body()["Ok_"]["sum"].is_i64());
 //! # Ok::<_, Box<dyn std::error::Error>>(())
@@ -62,6 +62,16 @@ crate::__option_setters!(TestClientOptions {
     collection_length_min: u32,
     collection_length_max: u32,
 });
+
+/// What [`TestClient::assert_request`] expects of the response body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// The body contains the expected body: the response is answered as it came.
+    Match,
+    /// The body does not contain it: a stand-in for the result the test expected not to
+    /// get is answered.
+    NoMatch,
+}
 
 /// Why an assertion did not hold or could not be made.
 #[derive(Debug, thiserror::Error)]
@@ -147,8 +157,8 @@ impl TestClient {
     /// some element of the actual array (in any order; duplicates not counted), and
     /// other values are equal (`1` equals `1.0`).
     ///
-    /// With `expect_match`, answers the response when it matches. Without it, answers
-    /// `expected` completed with generated required fields (and the real response
+    /// With [`Expect::Match`], answers the response when it matches. With
+    /// [`Expect::NoMatch`], answers `expected` completed with generated required fields (and the real response
     /// headers) when the response does not match: a stand-in for the result the test
     /// expected not to get. A function the server's schema does not list (`fn.api_`
     /// leaves out the internal ones) has no results to draw from: its response is
@@ -157,8 +167,9 @@ impl TestClient {
         &self,
         request: Message,
         expected: &Map<String, Value>,
-        expect_match: bool,
+        expect: Expect,
     ) -> Result<Message, TestClientError> {
+        let expect_match = expect == Expect::Match;
         let schema = self.schema().await?;
         let function = request.target().to_string();
         let response = self.client.request(request).await?;
@@ -242,13 +253,15 @@ mod tests {
         let expected = expected.as_object().expect("an object");
         let request = Message::new(Headers::new(), "fn.nope", Map::new());
         let response = tester
-            .assert_request(request, expected, false)
+            .assert_request(request, expected, Expect::NoMatch)
             .await
             .expect("no match, as expected");
         assert_eq!(response.target(), "ErrorInvalidRequestBody_");
 
         let request = Message::new(Headers::new(), "fn.nope", Map::new());
-        let refused = tester.assert_request(request, expected, true).await;
+        let refused = tester
+            .assert_request(request, expected, Expect::Match)
+            .await;
         assert!(
             matches!(refused, Err(TestClientError::Mismatch { .. })),
             "{refused:?}"

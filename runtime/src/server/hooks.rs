@@ -77,6 +77,9 @@ where
 }
 
 /// Makes a closure a [`Middleware`], guiding its type so it may borrow the router:
+/// the closure returns a boxed future and calls `router.call(request)` to go on. The
+/// simpler form, an `async` closure with an owned [`Next`], is [`middleware_from_fn`];
+/// this one saves that form's clone of the router (an `Arc`) on each call.
 ///
 /// ```
 /// use telepact::{Message, FunctionRouter, middleware_fn};
@@ -141,7 +144,9 @@ where
     }
 }
 
-/// Makes an async closure taking the request and an owned [`Next`] a [`Middleware`]:
+/// Makes an async closure taking the request and an owned [`Next`] a [`Middleware`],
+/// as axum's `middleware::from_fn` does for HTTP handlers. A closure that borrows the
+/// router instead, with no clone a call, is [`middleware_fn`]:
 ///
 /// ```
 /// use telepact::{Message, Next, middleware_from_fn};

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use telepact::client::TransportError;
 use telepact::mock::{MockOptions, MockServer};
 use telepact::schema::Schema;
-use telepact::test_client::{TestClient, TestClientError, TestClientOptions};
+use telepact::test_client::{Expect, TestClient, TestClientError, TestClientOptions};
 use telepact::{Client, Message};
 use vectors::Case;
 
@@ -145,15 +145,12 @@ async fn assert_through(tester: &TestClient, request: &[u8]) -> Vec<u8> {
         .and_then(Value::as_object)
         .cloned()
         .unwrap_or_default();
-    let expect_match = headers
-        .get("@expectMatch")
-        .and_then(Value::as_bool)
-        .unwrap_or(true);
+    let expect = match headers.get("@expectMatch").and_then(Value::as_bool) {
+        Some(false) => Expect::NoMatch,
+        _ => Expect::Match,
+    };
     let request = Message::from_body(headers.into(), body);
-    let answer = match tester
-        .assert_request(request, &expected, expect_match)
-        .await
-    {
+    let answer = match tester.assert_request(request, &expected, expect).await {
         Ok(response) => response.to_json(),
         Err(TestClientError::Mismatch { .. } | TestClientError::UnexpectedMatch { .. }) => {
             json!([{"@assertionError": true}, {"ErrorUnknown_": {}}])
