@@ -98,7 +98,7 @@ impl Policy {
     /// is built: an empty list means the policy says what it seems to.
     pub fn mismatches(&self, schema: &Schema) -> Vec<String> {
         let disagreeing = schema
-            .functions
+            .functions()
             .iter()
             .filter(|function| !function.internal || self.rules.contains_key(&function.name))
             .filter(|function| {
@@ -111,7 +111,7 @@ impl Policy {
             .keys()
             .filter(|name| {
                 !schema
-                    .functions
+                    .functions()
                     .iter()
                     .any(|function| &function.name == *name)
             })

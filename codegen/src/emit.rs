@@ -459,7 +459,7 @@ pub(crate) fn file_of(items: Vec<syn::Item>) -> syn::File {
 /// comes from.
 fn module_docs(schema: &Schema, source: &str) -> String {
     let infos: Vec<&str> = schema
-        .infos
+        .infos()
         .iter()
         .filter_map(|info| info.doc.as_deref())
         .collect();
@@ -477,7 +477,7 @@ fn module_docs(schema: &Schema, source: &str) -> String {
 /// exactly the schema its types were generated from, whatever the working directory.
 fn embedded_schema(schema: &Schema, source: &str) -> Result<TokenStream, Error> {
     let definitions: Vec<String> = schema
-        .original
+        .original()
         .iter()
         .map(|definition| indent(&format!("{definition:#}")))
         .collect();

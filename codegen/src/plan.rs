@@ -185,9 +185,9 @@ impl<'s> PlanBuilder<'s> {
                     "only `struct.*` and `union.*` types can be mapped, not `{name}`"
                 )));
             }
-            let structs = self.schema.structs.iter().map(|s| s.name.as_str());
+            let structs = self.schema.structs().iter().map(|s| s.name.as_str());
             let defined: Vec<&str> = structs
-                .chain(self.schema.unions.iter().map(|u| u.name.as_str()))
+                .chain(self.schema.unions().iter().map(|u| u.name.as_str()))
                 .collect();
             if !defined.contains(&name.as_str()) {
                 let mappable = defined.into_iter().filter(|key| !self.is_standard(key));
@@ -208,8 +208,8 @@ impl<'s> PlanBuilder<'s> {
     /// Claims the names of `struct.*` and `union.*` first, so that when a derived name
     /// (a tag payload) collides with one, the derived one is reported.
     fn reserve_named_types(&mut self) {
-        let structs = self.schema.structs.iter().map(|s| &s.name);
-        let unions = self.schema.unions.iter().map(|u| &u.name);
+        let structs = self.schema.structs().iter().map(|s| &s.name);
+        let unions = self.schema.unions().iter().map(|u| &u.name);
         for key in structs.chain(unions) {
             self.claim_type(type_name(strip_prefix(key)), key);
         }
@@ -234,7 +234,7 @@ impl<'s> PlanBuilder<'s> {
     }
 
     fn add_structs(&mut self) {
-        for def in &self.schema.structs {
+        for def in self.schema.structs() {
             let name = type_name(strip_prefix(&def.name));
             let id = match self.externs.get(&def.name) {
                 Some(extern_type) => self.push_extern(&def.name, name, extern_type),
@@ -248,7 +248,7 @@ impl<'s> PlanBuilder<'s> {
     }
 
     fn add_unions(&mut self) {
-        for def in &self.schema.unions {
+        for def in self.schema.unions() {
             let name = type_name(strip_prefix(&def.name));
             let id = match self.externs.get(&def.name) {
                 // No enum and no tag payloads.
@@ -314,7 +314,7 @@ impl<'s> PlanBuilder<'s> {
     /// Error tags are merged into many results; each gets one payload struct, named
     /// after the tag (`ErrorUnknown`).
     fn add_errors(&mut self) {
-        for def in &self.schema.errors {
+        for def in self.schema.errors() {
             for tag in def.tags.values() {
                 let key = format!("{}.{}", def.name, tag.name);
                 let name = self.claim_type(type_name(&tag.name), &key);
@@ -331,7 +331,7 @@ impl<'s> PlanBuilder<'s> {
     }
 
     fn add_functions(&mut self) {
-        for def in &self.schema.functions {
+        for def in self.schema.functions() {
             let plan = self.add_function(def);
             self.input_items.push(plan.input);
             self.functions.push(plan);
@@ -378,13 +378,13 @@ impl<'s> PlanBuilder<'s> {
         let request_docs = self.header_docs(|h| &h.request);
         let response_docs = self.header_docs(|h| &h.response);
         let request = plan_fields(
-            &self.schema.request_headers,
+            self.schema.request_headers(),
             Some(&request_docs),
             "request header",
             &mut self.collisions,
         );
         let response = plan_fields(
-            &self.schema.response_headers,
+            self.schema.response_headers(),
             Some(&response_docs),
             "response header",
             &mut self.collisions,
@@ -415,7 +415,7 @@ impl<'s> PlanBuilder<'s> {
         side: impl Fn(&telepact_schema::HeadersDef) -> &IndexMap<String, Field>,
     ) -> IndexMap<String, String> {
         let mut docs = IndexMap::new();
-        for def in &self.schema.headers {
+        for def in self.schema.headers() {
             let Some(doc) = &def.doc else { continue };
             let mut names = side(def).keys();
             let Some(first) = names.next() else { continue };
@@ -480,7 +480,7 @@ const STANDARD_AUTH_KEYS: &[&str] = &["errors.Auth_", "headers.Auth_"];
 
 fn user_definition_keys(schema: &Schema) -> HashSet<String> {
     schema
-        .original
+        .original()
         .iter()
         .filter_map(|definition| definition.as_object())
         .flat_map(|definition| definition.keys())

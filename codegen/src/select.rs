@@ -66,7 +66,7 @@ impl Emitter<'_> {
     fn selectable(&self, schema: &Schema) -> BTreeSet<(ItemId, Section)> {
         let mut found = BTreeSet::new();
         let mut ok_fields = Vec::new();
-        let functions = self.plan.functions.iter().zip(&schema.functions);
+        let functions = self.plan.functions.iter().zip(schema.functions());
         for (index, (function, def)) in functions.enumerate() {
             if function.standard {
                 continue;

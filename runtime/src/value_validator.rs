@@ -44,7 +44,7 @@ impl ValueValidator {
     pub fn new(schema: impl Into<Arc<Schema>>) -> Self {
         let schema = schema.into();
         let names = schema
-            .names
+            .names()
             .iter()
             .map(|(name, target)| (name.clone(), *target))
             .collect();

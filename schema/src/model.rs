@@ -20,35 +20,39 @@ pub struct UnionId(pub u32);
 pub struct FunctionId(pub u32);
 
 /// A loaded, validated schema: the user's definitions plus the standard ones.
+///
+/// Its definitions refer to each other by index, so it is read through accessors and
+/// made only by the loader ([`Schema::from_text`], [`Schema::from_dir`], ...): a schema
+/// cannot be edited into one whose ids point nowhere.
+///
+/// ```compile_fail
+/// let mut schema = telepact_schema::Schema::from_text("[]").unwrap();
+/// schema.structs.clear(); // the definitions are read-only
+/// ```
 #[derive(Debug, Clone)]
 pub struct Schema {
-    /// The user's definitions as written (docstrings included), `info.*` first, then by
-    /// schema key. This is what `fn.api_` returns without `includeInternal!` (which, as
-    /// the protocol shows it, includes the auth definitions when `union.Auth_` exists).
-    pub original: Vec<Value>,
-    /// `original` plus the standard definitions (and the auth ones when `union.Auth_`
-    /// exists), in the same order. This is what `fn.api_` returns with `includeInternal!`.
-    pub full: Vec<Value>,
-    /// Every `struct.*` definition.
-    pub structs: Vec<StructDef>,
-    /// Every `union.*` definition.
-    pub unions: Vec<UnionDef>,
-    /// Every `fn.*` definition, standard ones (`fn.ping_`, `fn.api_`) included.
-    pub functions: Vec<FunctionDef>,
-    /// Every `errors.*` definition, standard ones included, in schema-key order.
-    pub errors: Vec<ErrorsDef>,
-    /// Every `headers.*` definition, standard ones included, in schema-key order.
-    pub headers: Vec<HeadersDef>,
-    /// `info.*` definitions (name and docstring).
-    pub infos: Vec<InfoDef>,
-    /// Request headers from all `headers.*` definitions, by header name (`@id_`).
-    /// Every header is optional.
-    pub request_headers: IndexMap<String, Field>,
-    /// Response headers from all `headers.*` definitions (the `->` side), by header name.
-    pub response_headers: IndexMap<String, Field>,
-    /// Schema key (`struct.X`, `union.X`, `fn.x`, `_ext.Select_`, and in a mock schema
-    /// `_ext.Call_` and `_ext.Stub_`) → what it names.
-    pub names: IndexMap<String, TypeName>,
+    /// See [`Schema::original`].
+    pub(crate) original: Vec<Value>,
+    /// See [`Schema::full`].
+    pub(crate) full: Vec<Value>,
+    /// See [`Schema::structs`].
+    pub(crate) structs: Vec<StructDef>,
+    /// See [`Schema::unions`].
+    pub(crate) unions: Vec<UnionDef>,
+    /// See [`Schema::functions`].
+    pub(crate) functions: Vec<FunctionDef>,
+    /// See [`Schema::errors`].
+    pub(crate) errors: Vec<ErrorsDef>,
+    /// See [`Schema::headers`].
+    pub(crate) headers: Vec<HeadersDef>,
+    /// See [`Schema::infos`].
+    pub(crate) infos: Vec<InfoDef>,
+    /// See [`Schema::request_headers`].
+    pub(crate) request_headers: IndexMap<String, Field>,
+    /// See [`Schema::response_headers`].
+    pub(crate) response_headers: IndexMap<String, Field>,
+    /// See [`Schema::names`].
+    pub(crate) names: IndexMap<String, TypeName>,
 }
 
 /// What a schema key names.
@@ -215,6 +219,66 @@ pub enum TypeKind {
 }
 
 impl Schema {
+    /// The user's definitions as written (docstrings included), `info.*` first, then by
+    /// schema key. This is what `fn.api_` returns without `includeInternal!` (which, as
+    /// the protocol shows it, includes the auth definitions when `union.Auth_` exists).
+    pub fn original(&self) -> &[Value] {
+        &self.original
+    }
+
+    /// `original` plus the standard definitions (and the auth ones when `union.Auth_`
+    /// exists), in the same order. This is what `fn.api_` returns with `includeInternal!`.
+    pub fn full(&self) -> &[Value] {
+        &self.full
+    }
+
+    /// Every `struct.*` definition.
+    pub fn structs(&self) -> &[StructDef] {
+        &self.structs
+    }
+
+    /// Every `union.*` definition.
+    pub fn unions(&self) -> &[UnionDef] {
+        &self.unions
+    }
+
+    /// Every `fn.*` definition, standard ones (`fn.ping_`, `fn.api_`) included.
+    pub fn functions(&self) -> &[FunctionDef] {
+        &self.functions
+    }
+
+    /// Every `errors.*` definition, standard ones included, in schema-key order.
+    pub fn errors(&self) -> &[ErrorsDef] {
+        &self.errors
+    }
+
+    /// Every `headers.*` definition, standard ones included, in schema-key order.
+    pub fn headers(&self) -> &[HeadersDef] {
+        &self.headers
+    }
+
+    /// `info.*` definitions (name and docstring).
+    pub fn infos(&self) -> &[InfoDef] {
+        &self.infos
+    }
+
+    /// Request headers from all `headers.*` definitions, by header name (`@id_`).
+    /// Every header is optional.
+    pub fn request_headers(&self) -> &IndexMap<String, Field> {
+        &self.request_headers
+    }
+
+    /// Response headers from all `headers.*` definitions (the `->` side), by header name.
+    pub fn response_headers(&self) -> &IndexMap<String, Field> {
+        &self.response_headers
+    }
+
+    /// Schema key (`struct.X`, `union.X`, `fn.x`, `_ext.Select_`, and in a mock schema
+    /// `_ext.Call_` and `_ext.Stub_`) → what it names.
+    pub fn names(&self) -> &IndexMap<String, TypeName> {
+        &self.names
+    }
+
     /// The struct with id `id` (ids come from this schema).
     pub fn struct_def(&self, id: StructId) -> &StructDef {
         &self.structs[id.0 as usize]
@@ -248,5 +312,49 @@ impl Schema {
     /// and the function is neither internal nor marked `$authenticated: false`.
     pub fn requires_auth(&self, function: &FunctionDef) -> bool {
         self.has_auth() && !function.internal && !function.unauthenticated
+    }
+}
+
+/// A schema built definition by definition, without the loader's checks, for the
+/// workspace's own tests and benchmarks of code that walks the model. Not part of the
+/// API: a schema built this way may hold ids that point nowhere.
+#[doc(hidden)]
+pub mod __unchecked {
+    use indexmap::IndexMap;
+
+    use super::{FunctionDef, Schema, StructDef, TypeName, UnionDef};
+
+    /// A schema with no definitions at all, not even the standard ones.
+    pub fn empty() -> Schema {
+        Schema {
+            original: Vec::new(),
+            full: Vec::new(),
+            structs: Vec::new(),
+            unions: Vec::new(),
+            functions: Vec::new(),
+            errors: Vec::new(),
+            headers: Vec::new(),
+            infos: Vec::new(),
+            request_headers: IndexMap::new(),
+            response_headers: IndexMap::new(),
+            names: IndexMap::new(),
+        }
+    }
+
+    /// The definitions a test adds to, and the names that find them.
+    pub fn definitions_mut(
+        schema: &mut Schema,
+    ) -> (
+        &mut Vec<StructDef>,
+        &mut Vec<UnionDef>,
+        &mut Vec<FunctionDef>,
+        &mut IndexMap<String, TypeName>,
+    ) {
+        (
+            &mut schema.structs,
+            &mut schema.unions,
+            &mut schema.functions,
+            &mut schema.names,
+        )
     }
 }

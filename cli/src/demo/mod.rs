@@ -135,7 +135,7 @@ mod tests {
         let schema = prepared.schema();
         let options = GenerateOptions::default();
         let functions: Vec<FunctionId> = schema
-            .functions
+            .functions()
             .iter()
             .enumerate()
             .filter(|(_, function)| !function.internal)
@@ -147,7 +147,7 @@ mod tests {
             nullable: false,
         };
         let body = random.generate_from(prepared, &call, &options);
-        let headers = match (random.next_boolean(), schema.names.get("union.Auth_")) {
+        let headers = match (random.next_boolean(), schema.names().get("union.Auth_")) {
             (true, Some(TypeName::Union(auth))) => {
                 let auth = TypeExpr {
                     kind: TypeKind::Union(*auth),

@@ -310,7 +310,10 @@ fn fetch_stores_the_schema_a_mock_serves() {
     ]);
     assert!(output.status.success(), "{}", stderr(&output));
     let fetched = Schema::from_dir(&out).unwrap();
-    assert_eq!(fetched.original, Schema::from_dir(&dir).unwrap().original);
+    assert_eq!(
+        fetched.original(),
+        Schema::from_dir(&dir).unwrap().original()
+    );
 }
 
 #[test]
@@ -337,8 +340,8 @@ fn fetch_waits_for_a_server_still_starting() {
         String::from_utf8_lossy(&fetched.stderr)
     );
     assert_eq!(
-        Schema::from_dir(&out).unwrap().original,
-        Schema::from_dir(&dir).unwrap().original
+        Schema::from_dir(&out).unwrap().original(),
+        Schema::from_dir(&dir).unwrap().original()
     );
 }
 

@@ -452,8 +452,8 @@ fn the_module_carries_the_schema_it_was_generated_from() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../api");
     let loaded = telepact::schema::Schema::from_dir(dir).unwrap();
     let embedded = api::schema();
-    assert_eq!(embedded.original, loaded.original);
-    assert_eq!(embedded.full, loaded.full);
+    assert_eq!(embedded.original(), loaded.original());
+    assert_eq!(embedded.full(), loaded.full());
 }
 
 #[tokio::test]

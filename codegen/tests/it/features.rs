@@ -277,7 +277,7 @@ fn drawn_as<T: telepact::typed::SchemaType + Serialize>(
     let typed: T = random
         .generate_as(prepared, &options)
         .unwrap_or_else(|error| panic!("{} with seed {seed}: {error}", T::SCHEMA_KEY));
-    let kind = match prepared.schema().names[T::SCHEMA_KEY] {
+    let kind = match prepared.schema().names()[T::SCHEMA_KEY] {
         TypeName::Struct(id) => TypeKind::Struct(id),
         TypeName::Union(id) => TypeKind::Union(id),
         _ => unreachable!("a struct or union"),

@@ -141,7 +141,7 @@ fn check(name: &str, wire: &Value) -> Result<(), TestCaseError> {
 fn reaches_select(name: &str) -> bool {
     let schema = schema();
     let mut seen = std::collections::HashSet::new();
-    let fields: Vec<&Field> = match schema.names.get(name.trim_end_matches(".->")) {
+    let fields: Vec<&Field> = match schema.names().get(name.trim_end_matches(".->")) {
         Some(TypeName::Struct(id)) => schema.struct_def(*id).fields.values().collect(),
         Some(TypeName::Union(id)) => tag_fields(&schema.union_def(*id).tags),
         Some(TypeName::Function(id)) if name.ends_with(".->") => {
@@ -187,7 +187,7 @@ fn type_reaches_select(ty: &TypeExpr, seen: &mut std::collections::HashSet<Strin
 fn every_schema_type_has_a_generated_type_in_this_test() {
     let schema = schema();
     let mut names: Vec<String> = Vec::new();
-    for (name, kind) in &schema.names {
+    for (name, kind) in schema.names() {
         match kind {
             TypeName::Struct(_) | TypeName::Union(_) => names.push(name.clone()),
             TypeName::Function(_) => names.extend([name.clone(), format!("{name}.->")]),
@@ -264,7 +264,7 @@ fn type_name_wire(name: &str) -> BoxedStrategy<Value> {
         Some(base) => (base, true),
         None => (name, false),
     };
-    match (schema.names[base], result) {
+    match (schema.names()[base], result) {
         (TypeName::Struct(id), _) => fields_wire(&schema.struct_def(id).fields, DEPTH),
         (TypeName::Union(id), _) => tags_wire(&schema.union_def(id).tags, DEPTH),
         (TypeName::Function(id), false) => fields_wire(&schema.function(id).args, DEPTH),

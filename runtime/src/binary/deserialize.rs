@@ -462,7 +462,7 @@ mod tests {
         .expect("loads");
         let compiled = Compiled::new(&schema);
         let encoding = BinaryEncoding::new(&schema);
-        let Some(TypeName::Struct(id)) = schema.names.get("struct.Node") else {
+        let Some(TypeName::Struct(id)) = schema.names().get("struct.Node") else {
             panic!("struct.Node");
         };
         let node = TypeExpr {

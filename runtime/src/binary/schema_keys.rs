@@ -19,7 +19,7 @@ pub(crate) fn encoded_field_names(schema: &Schema) -> BTreeSet<String> {
         seen_unions: HashSet::new(),
         seen_functions: HashSet::new(),
     };
-    for function in &schema.functions {
+    for function in schema.functions() {
         collector.names.insert(function.name.clone());
         collector.add_fields(&function.args);
         if let Some(ok) = function.result.tags.get("Ok_") {

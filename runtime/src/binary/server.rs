@@ -80,7 +80,7 @@ impl ServerBinary {
         let field_ids_header = Value::Object(encoding.field_ids());
         let bytes = BytesReach::new(&schema);
         let functions_with_bytes = schema
-            .functions
+            .functions()
             .iter()
             .filter(|function| {
                 let ok = function.result.tags.get("Ok_");

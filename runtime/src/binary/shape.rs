@@ -102,25 +102,25 @@ impl Numbering {
 
 impl BytesReach {
     pub(crate) fn new(schema: &Schema) -> Self {
-        let unions_from = schema.structs.len();
-        let functions_from = unions_from + schema.unions.len();
+        let unions_from = schema.structs().len();
+        let functions_from = unions_from + schema.unions().len();
         let numbering = Numbering {
             unions_from,
             functions_from,
         };
         let structs = schema
-            .structs
+            .structs()
             .iter()
             .map(|s| field_kinds(s.fields.values()));
         let unions = schema
-            .unions
+            .unions()
             .iter()
             .map(|u| field_kinds(u.tags.values().flat_map(|tag| tag.fields.values())));
         let functions = schema
-            .functions
+            .functions()
             .iter()
             .map(|f| field_kinds(f.args.values()));
-        let count = functions_from + schema.functions.len();
+        let count = functions_from + schema.functions().len();
         let mut holds = Vec::with_capacity(count);
         let mut referrers: Vec<Vec<usize>> = vec![Vec::new(); count];
         for (definition, kinds) in structs.chain(unions).chain(functions).enumerate() {

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 use indexmap::IndexMap;
+use telepact_schema::__unchecked;
 use telepact_schema::{
     Field, FunctionDef, FunctionId, Schema, StructDef, StructId, Tag, TypeExpr, TypeKind, TypeName,
     UnionDef, UnionId,
@@ -60,19 +61,7 @@ impl Default for SchemaBuilder {
 impl SchemaBuilder {
     pub(crate) fn new() -> Self {
         SchemaBuilder {
-            schema: Schema {
-                original: Vec::new(),
-                full: Vec::new(),
-                structs: Vec::new(),
-                unions: Vec::new(),
-                functions: Vec::new(),
-                errors: Vec::new(),
-                headers: Vec::new(),
-                infos: Vec::new(),
-                request_headers: IndexMap::new(),
-                response_headers: IndexMap::new(),
-                names: IndexMap::new(),
-            },
+            schema: __unchecked::empty(),
         }
     }
 
@@ -96,15 +85,14 @@ impl SchemaBuilder {
         name: &str,
         struct_fields: IndexMap<String, Field>,
     ) -> StructId {
-        let id = StructId(self.schema.structs.len() as u32);
-        self.schema.structs.push(StructDef {
+        let (structs, _, _, names) = __unchecked::definitions_mut(&mut self.schema);
+        let id = StructId(structs.len() as u32);
+        structs.push(StructDef {
             name: name.to_string(),
             doc: None,
             fields: struct_fields,
         });
-        self.schema
-            .names
-            .insert(name.to_string(), TypeName::Struct(id));
+        names.insert(name.to_string(), TypeName::Struct(id));
         id
     }
 
@@ -114,7 +102,8 @@ impl SchemaBuilder {
         id: StructId,
         struct_fields: IndexMap<String, Field>,
     ) {
-        self.schema.structs[id.0 as usize].fields = struct_fields;
+        let (structs, _, _, _) = __unchecked::definitions_mut(&mut self.schema);
+        structs[id.0 as usize].fields = struct_fields;
     }
 
     pub(crate) fn add_union(
@@ -122,8 +111,9 @@ impl SchemaBuilder {
         name: &str,
         tags: Vec<(&str, IndexMap<String, Field>)>,
     ) -> UnionId {
-        let id = UnionId(self.schema.unions.len() as u32);
-        self.schema.unions.push(UnionDef {
+        let (_, unions, _, names) = __unchecked::definitions_mut(&mut self.schema);
+        let id = UnionId(unions.len() as u32);
+        unions.push(UnionDef {
             name: name.to_string(),
             doc: None,
             tags: tags
@@ -131,9 +121,7 @@ impl SchemaBuilder {
                 .map(|(tag_name, payload)| (tag_name.to_string(), tag(tag_name, payload)))
                 .collect(),
         });
-        self.schema
-            .names
-            .insert(name.to_string(), TypeName::Union(id));
+        names.insert(name.to_string(), TypeName::Union(id));
         id
     }
 
@@ -144,12 +132,13 @@ impl SchemaBuilder {
         args: IndexMap<String, Field>,
         ok: IndexMap<String, Field>,
     ) -> FunctionId {
-        let id = FunctionId(self.schema.functions.len() as u32);
+        let (_, _, functions, names) = __unchecked::definitions_mut(&mut self.schema);
+        let id = FunctionId(functions.len() as u32);
         let mut tags = IndexMap::new();
         tags.insert("Ok_".to_string(), tag("Ok_", ok));
         let unknown = tag("ErrorUnknown_", fields(vec![("caseId!", TypeKind::String)]));
         tags.insert(unknown.name.clone(), unknown);
-        self.schema.functions.push(FunctionDef {
+        functions.push(FunctionDef {
             name: name.to_string(),
             doc: None,
             args,
@@ -162,9 +151,7 @@ impl SchemaBuilder {
             unauthenticated: false,
             errors_regex: "^errors\\..*$".to_string(),
         });
-        self.schema
-            .names
-            .insert(name.to_string(), TypeName::Function(id));
+        names.insert(name.to_string(), TypeName::Function(id));
         id
     }
 

@@ -214,7 +214,7 @@ fn with_state<T>(state: &Shared, answer: impl FnOnce(&mut MockState) -> T) -> T 
 
 fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> FunctionRouter {
     let mut router = FunctionRouter::new();
-    for function in schema.functions.iter().filter(|f| !f.name.ends_with('_')) {
+    for function in schema.functions().iter().filter(|f| !f.name.ends_with('_')) {
         let (schema, state) = (Arc::clone(schema), Arc::clone(state));
         router.insert(function.name.clone(), move |request: Message| {
             let message = with_state(&state, |s| s.answer(&schema, &options, &request));

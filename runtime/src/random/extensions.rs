@@ -11,7 +11,7 @@ use crate::validate::possible_select;
 /// The non-internal functions by name: what calls and stubs may name.
 fn mockable_functions(schema: &Schema) -> Vec<&str> {
     let mut names: Vec<&str> = schema
-        .functions
+        .functions()
         .iter()
         .map(|f| f.name.as_str())
         .filter(|name| !name.ends_with('_'))

@@ -331,13 +331,13 @@ pub(super) fn tags_of(
 /// `_ext.Select_` values outside a function draw their selection from.
 pub(super) fn default_scope(schema: &Schema) -> String {
     let mut public: Vec<&str> = schema
-        .functions
+        .functions()
         .iter()
         .map(|f| f.name.as_str())
         .filter(|name| !name.ends_with('_'))
         .collect();
     public.sort_unstable();
-    let mut all: Vec<&str> = schema.functions.iter().map(|f| f.name.as_str()).collect();
+    let mut all: Vec<&str> = schema.functions().iter().map(|f| f.name.as_str()).collect();
     all.sort_unstable();
     public
         .first()

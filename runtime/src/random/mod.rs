@@ -10,7 +10,7 @@
 //! use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName};
 //!
 //! let schema = Schema::from_text(r#"[{"struct.Point": {"x": "integer", "label!": "string"}}]"#)?;
-//! let Some(TypeName::Struct(id)) = schema.names.get("struct.Point") else { unreachable!() };
+//! let Some(TypeName::Struct(id)) = schema.names().get("struct.Point") else { unreachable!() };
 //! let point = TypeExpr { kind: TypeKind::Struct(*id), nullable: false };
 //! let mut random = RandomGenerator::new(0, 3);
 //! random.set_seed(42);
@@ -154,7 +154,7 @@ impl RandomGenerator {
 /// use telepact::schema::{Schema, TypeExpr, TypeKind, TypeName};
 ///
 /// let schema = Schema::from_text(r#"[{"struct.Tree": {"children": ["struct.Tree"]}}]"#)?;
-/// let Some(TypeName::Struct(id)) = schema.names.get("struct.Tree") else { unreachable!() };
+/// let Some(TypeName::Struct(id)) = schema.names().get("struct.Tree") else { unreachable!() };
 /// let tree = TypeExpr { kind: TypeKind::Struct(*id), nullable: false };
 /// let prepared = PreparedSchema::new(&schema);
 /// let mut random = RandomGenerator::new(0, 3);
@@ -229,7 +229,7 @@ mod tests {
         let limits = GenerationLimits::default().max_recursion(2).max_values(40);
         let options = GenerateOptions::default().limits(limits);
         for name in ["struct.Tree", "fn.plant"] {
-            let kind = match schema.names.get(name) {
+            let kind = match schema.names().get(name) {
                 Some(telepact_schema::TypeName::Struct(id)) => {
                     telepact_schema::TypeKind::Struct(*id)
                 }

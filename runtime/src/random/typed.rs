@@ -44,7 +44,7 @@ impl RandomGenerator {
         prepared: &PreparedSchema<'_>,
         options: &GenerateOptions,
     ) -> Result<T, TypedGenerateError> {
-        let kind = match prepared.schema().names.get(T::SCHEMA_KEY) {
+        let kind = match prepared.schema().names().get(T::SCHEMA_KEY) {
             Some(TypeName::Struct(id)) => TypeKind::Struct(*id),
             Some(TypeName::Union(id)) => TypeKind::Union(*id),
             _ => return Err(TypedGenerateError::NotInSchema(T::SCHEMA_KEY)),

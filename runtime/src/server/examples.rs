@@ -90,11 +90,15 @@ fn add_examples(
     }
     let mut generator = Generator::new(schema, depths, &mut random, *options, &prepared.scope);
     if key.starts_with("headers.") {
-        let input = header_example(&mut generator, definition.get(key), &schema.request_headers);
+        let input = header_example(
+            &mut generator,
+            definition.get(key),
+            schema.request_headers(),
+        );
         let output = header_example(
             &mut generator,
             definition.get("->"),
-            &schema.response_headers,
+            schema.response_headers(),
         );
         out.insert("inputExample".to_string(), input);
         out.insert("outputExample".to_string(), output);
@@ -155,7 +159,7 @@ fn named(schema: &Schema, name: &str) -> Option<TypeKind> {
         "string" => TypeKind::String,
         "any" => TypeKind::Any,
         "bytes" => TypeKind::Bytes,
-        _ => match schema.names.get(name)? {
+        _ => match schema.names().get(name)? {
             TypeName::Struct(id) => TypeKind::Struct(*id),
             TypeName::Union(id) => TypeKind::Union(*id),
             TypeName::Function(id) => TypeKind::FunctionLink(*id),

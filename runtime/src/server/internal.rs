@@ -23,9 +23,9 @@ struct Api {
 impl Api {
     fn definitions(&self, include_internal: bool, include_examples: bool) -> &[Value] {
         let plain = if include_internal {
-            &self.schema.full
+            &self.schema.full()
         } else {
-            &self.schema.original
+            &self.schema.original()
         };
         if !include_examples {
             return plain;

@@ -358,7 +358,7 @@ impl ServerBuilder {
         let ping = compiled.function_id("fn.ping_");
         let binary = ServerBinary::new(Arc::clone(&self.schema));
         let mut router = self.router;
-        for function in self.schema.functions.iter().filter(|f| !f.internal) {
+        for function in self.schema.functions().iter().filter(|f| !f.internal) {
             if !router.contains(&function.name) {
                 tracing::warn!(function = %function.name, "no route: calls will answer ErrorUnknown_");
             }
@@ -397,7 +397,7 @@ impl ServerBuilder {
 fn unknown_route(router: &FunctionRouter, schema: &Schema) -> Option<BuildError> {
     // Looked up, not scanned: a schema of many functions has as many routes.
     let defined: std::collections::HashSet<&str> = schema
-        .functions
+        .functions()
         .iter()
         .map(|function| function.name.as_str())
         .collect();
@@ -408,7 +408,7 @@ fn unknown_route(router: &FunctionRouter, schema: &Schema) -> Option<BuildError>
     unknown.sort_unstable();
     let name = unknown.first()?;
     let functions = schema
-        .functions
+        .functions()
         .iter()
         .map(|function| function.name.as_str());
     Some(BuildError::RouteUnknown {

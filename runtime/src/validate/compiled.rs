@@ -246,7 +246,7 @@ impl Compiled {
         let bytes = BytesReach::new(schema);
         let depths = Depths::new(schema);
         let structs = schema
-            .structs
+            .structs()
             .iter()
             .map(|s| StructEntry {
                 name: s.name.clone(),
@@ -254,12 +254,12 @@ impl Compiled {
             })
             .collect();
         let unions = schema
-            .unions
+            .unions()
             .iter()
             .map(|u| TagSet::new(u.name.clone(), &u.tags, &encoding))
             .collect();
         let functions = schema
-            .functions
+            .functions()
             .iter()
             .enumerate()
             .map(|(index, f)| {
@@ -279,7 +279,7 @@ impl Compiled {
             })
             .collect();
         let function_ids = schema
-            .functions
+            .functions()
             .iter()
             .enumerate()
             .map(|(i, f)| (f.name.clone(), FunctionId(i as u32)))
@@ -289,8 +289,8 @@ impl Compiled {
             unions,
             functions,
             function_ids,
-            request_headers: HeaderSet::new(&schema.request_headers),
-            response_headers: HeaderSet::new(&schema.response_headers),
+            request_headers: HeaderSet::new(schema.request_headers()),
+            response_headers: HeaderSet::new(schema.response_headers()),
             binary_checksum: encoding.checksum(),
             schema: Arc::clone(schema),
         }
@@ -303,7 +303,7 @@ impl Compiled {
     pub(crate) fn possible_select(&self, id: FunctionId) -> &Value {
         let function = &self.functions[id.0 as usize];
         function.possible_select.get_or_init(|| {
-            possible_select(&self.schema, &self.schema.functions[id.0 as usize].result)
+            possible_select(&self.schema, &self.schema.functions()[id.0 as usize].result)
         })
     }
 

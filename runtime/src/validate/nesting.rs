@@ -62,9 +62,9 @@ impl Depths {
     /// topological sort). Definitions left over are on a cycle of definitions, or reach
     /// one: their values can nest without end.
     pub(crate) fn new(schema: &Schema) -> Self {
-        let unions_from = schema.structs.len();
-        let functions_from = unions_from + schema.unions.len();
-        let count = functions_from + schema.functions.len();
+        let unions_from = schema.structs().len();
+        let functions_from = unions_from + schema.unions().len();
+        let count = functions_from + schema.functions().len();
         let mut depths = Depths {
             levels: vec![PAST; count],
             unions_from,
@@ -78,14 +78,14 @@ impl Depths {
                 waiting_on[definition] += 1;
             }
         };
-        for (definition, s) in schema.structs.iter().enumerate() {
+        for (definition, s) in schema.structs().iter().enumerate() {
             hold(definition, &mut s.fields.values());
         }
-        for (index, u) in schema.unions.iter().enumerate() {
+        for (index, u) in schema.unions().iter().enumerate() {
             let mut fields = u.tags.values().flat_map(|tag| tag.fields.values());
             hold(unions_from + index, &mut fields);
         }
-        for (index, f) in schema.functions.iter().enumerate() {
+        for (index, f) in schema.functions().iter().enumerate() {
             hold(functions_from + index, &mut f.args.values());
         }
         let mut ready: Vec<usize> = (0..count).filter(|&d| waiting_on[d] == 0).collect();
@@ -104,12 +104,12 @@ impl Depths {
     /// The levels of a value of `definition`, whose fields' definitions are worked out.
     fn of_definition(&self, schema: &Schema, definition: usize) -> u16 {
         if definition < self.unions_from {
-            self.fields(schema.structs[definition].fields.values())
+            self.fields(schema.structs()[definition].fields.values())
         } else if definition < self.functions_from {
-            let tags = schema.unions[definition - self.unions_from].tags.values();
+            let tags = schema.unions()[definition - self.unions_from].tags.values();
             tags.map(|tag| self.tag(tag)).max().unwrap_or(0)
         } else {
-            let function = &schema.functions[definition - self.functions_from];
+            let function = &schema.functions()[definition - self.functions_from];
             (1 + self.fields(function.args.values())).min(PAST)
         }
     }
@@ -129,7 +129,7 @@ impl Depths {
     /// lists and maps than a body may: bit `i` for the tag at position `i`, and every
     /// tag past the 64th taken to.
     pub(crate) fn result_tags_past_limit(&self, schema: &Schema, index: usize) -> u64 {
-        let tags = schema.functions[index].result.tags.values().enumerate();
+        let tags = schema.functions()[index].result.tags.values().enumerate();
         let mut past = 0;
         for (position, tag) in tags.take(64) {
             if self.tag(tag) > BODY_LEVELS {
@@ -188,9 +188,9 @@ mod tests {
 
     /// Whether `fn.f`'s `Ok_` can pass the limit.
     fn can_pass(schema: &Schema) -> bool {
-        let index = schema.functions.iter().position(|f| f.name == "fn.f");
+        let index = schema.functions().iter().position(|f| f.name == "fn.f");
         let index = index.expect("fn.f");
-        let tag = schema.functions[index].result.tags.get_index_of("Ok_");
+        let tag = schema.functions()[index].result.tags.get_index_of("Ok_");
         Depths::new(schema).result_tags_past_limit(schema, index) >> tag.expect("Ok_") & 1 == 1
     }
 

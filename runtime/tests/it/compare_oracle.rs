@@ -195,7 +195,7 @@ fn fields_text(slots: &[Slot], names: &[&str]) -> String {
 }
 
 fn struct_type(schema: &Schema, name: &str) -> TypeExpr {
-    let Some(TypeName::Struct(id)) = schema.names.get(name) else {
+    let Some(TypeName::Struct(id)) = schema.names().get(name) else {
         panic!("{name} is a struct of the schema");
     };
     TypeExpr {
@@ -287,7 +287,7 @@ fn answer_tag(server: &Server, request: &Value) -> String {
 
 /// Whether the new schema takes every `@h` an old client sends.
 fn request_headers_pass(old: &Schema, new: Schema) -> Result<(), String> {
-    let Some(ty) = header_type(&old.request_headers, "@h") else {
+    let Some(ty) = header_type(old.request_headers(), "@h") else {
         return Ok(());
     };
     let server = Server::builder(new, FunctionRouter::new())
@@ -306,7 +306,7 @@ fn request_headers_pass(old: &Schema, new: Schema) -> Result<(), String> {
 
 /// Whether the old schema takes every `@r` the new server answers with.
 fn response_headers_pass(old: Schema, new: &Schema) -> Result<(), String> {
-    let Some(ty) = header_type(&new.response_headers, "@r") else {
+    let Some(ty) = header_type(new.response_headers(), "@r") else {
         return Ok(());
     };
     let request_in = samples(&old, &struct_type(&old, "struct.In")).remove(0);

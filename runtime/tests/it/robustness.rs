@@ -503,7 +503,7 @@ proptest! {
         let prepared = PreparedSchema::new(&schema);
         let mut random = RandomGenerator::new(min, max);
         random.set_seed(i64::from(seed));
-        for (name, meaning) in &schema.names {
+        for (name, meaning) in schema.names() {
             let kind = match meaning {
                 TypeName::Struct(id) => TypeKind::Struct(*id),
                 TypeName::Union(id) => TypeKind::Union(*id),

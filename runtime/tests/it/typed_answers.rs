@@ -122,7 +122,7 @@ fn server(schema: Schema, answer: Answer, typed: bool) -> Server {
 
 /// A random `struct.Value` from `seed`.
 fn random_value(schema: &Schema, seed: i32) -> Value {
-    let Some(TypeName::Struct(id)) = schema.names.get("struct.Value") else {
+    let Some(TypeName::Struct(id)) = schema.names().get("struct.Value") else {
         panic!("the example schema has struct.Value");
     };
     let ty = TypeExpr {

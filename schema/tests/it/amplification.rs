@@ -87,9 +87,9 @@ fn error_sets_copied_into_functions_past_the_limit_are_refused_before_the_copies
 
     // Within the limit every function takes every set.
     let schema = Schema::from_text(&functions_and_error_sets(200, 200)).expect("loads");
-    assert_eq!(schema.functions.len(), 200 + 2, "and fn.ping_, fn.api_");
+    assert_eq!(schema.functions().len(), 200 + 2, "and fn.ping_, fn.api_");
     let call = schema
-        .functions
+        .functions()
         .iter()
         .find(|f| f.name == "fn.call7")
         .expect("fn.call7");
@@ -120,7 +120,7 @@ fn a_schema_sharing_definitions_through_aliases_loads() {
         Schema::from_documents([("a.telepact.yaml", yaml)]).unwrap_or_else(|e| panic!("{e}"));
     // Definitions are ordered by key.
     let definition = |key: &str| {
-        let found = schema.original.iter().find(|d| d.get(key).is_some());
+        let found = schema.original().iter().find(|d| d.get(key).is_some());
         found.cloned().unwrap_or_else(|| panic!("{key}"))
     };
     let point = json!({"x": "number", "y": "number"});

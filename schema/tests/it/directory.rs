@@ -42,7 +42,7 @@ fn yaml_and_json_files_form_one_schema() {
     );
     let schema = Schema::from_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
     assert!(schema.function_by_name("fn.get").is_some());
-    assert!(schema.names.contains_key("struct.Item"));
+    assert!(schema.names().contains_key("struct.Item"));
 }
 
 #[test]

@@ -33,7 +33,7 @@ fn struct_fields_with_every_basic_type() {
             "blob": "bytes", "anything": "any", "maybe": "integer?", "later!": "string",
             "list": ["string"], "byName": {"string": "number?"}}}]"#,
     );
-    let Some(TypeName::Struct(id)) = schema.names.get("struct.Basics") else {
+    let Some(TypeName::Struct(id)) = schema.names().get("struct.Basics") else {
         panic!("struct.Basics is a struct");
     };
     let fields = &schema.struct_def(*id).fields;
@@ -85,7 +85,7 @@ fn unions_keep_tags_and_their_docstrings() {
             {"///": ["A square,", "of some side."], "Square": {"side": "number"}},
             {"Point": {}}]}]"#,
     );
-    let Some(TypeName::Union(id)) = schema.names.get("union.Shape") else {
+    let Some(TypeName::Union(id)) = schema.names().get("union.Shape") else {
         panic!("union.Shape is a union");
     };
     let shape = schema.union_def(*id);
@@ -128,7 +128,7 @@ fn functions_have_arguments_results_and_merged_errors() {
     assert!(ping.internal);
     assert!(!ping.result.tags.contains_key("DivideByZero"));
     assert!(ping.result.tags.contains_key("ErrorInvalidRequestBody_"));
-    let error_names: Vec<&str> = schema.errors.iter().map(|e| e.name.as_str()).collect();
+    let error_names: Vec<&str> = schema.errors().iter().map(|e| e.name.as_str()).collect();
     assert_eq!(error_names, ["errors.Math", "errors.Validation_"]);
 }
 
@@ -209,16 +209,16 @@ fn headers_are_optional_and_collected_per_direction() {
         r#"[{"///": "Tracing.", "headers.Trace": {"@traceId": "string"}, "->": {"@spanId": "string?"}}]"#,
     );
     let trace = schema
-        .headers
+        .headers()
         .iter()
         .find(|h| h.name == "headers.Trace")
         .expect("headers.Trace");
     assert_eq!(trace.doc.as_deref(), Some("Tracing."));
     assert!(trace.request["@traceId"].optional);
-    assert!(schema.request_headers["@traceId"].optional);
-    assert!(schema.response_headers["@spanId"].ty.nullable);
-    assert!(schema.request_headers.contains_key("@id_"));
-    assert!(!schema.request_headers.contains_key("@spanId"));
+    assert!(schema.request_headers()["@traceId"].optional);
+    assert!(schema.response_headers()["@spanId"].ty.nullable);
+    assert!(schema.request_headers().contains_key("@id_"));
+    assert!(!schema.request_headers().contains_key("@spanId"));
 }
 
 #[test]
@@ -227,7 +227,7 @@ fn function_links_and_select_are_types() {
         r#"[{"fn.target": {"a": "integer"}, "->": [{"Ok_": {}}]},
             {"struct.Links": {"call": "fn.target", "pick!": "_ext.Select_"}}]"#,
     );
-    let Some(TypeName::Struct(id)) = schema.names.get("struct.Links") else {
+    let Some(TypeName::Struct(id)) = schema.names().get("struct.Links") else {
         panic!("struct.Links is a struct");
     };
     let fields = &schema.struct_def(*id).fields;
@@ -284,7 +284,7 @@ fn info_comes_first_then_definitions_by_key() {
         r#"[{"struct.Z": {}}, {"///": "About.", "info.Api": {}}, {"fn.a": {}, "->": [{"Ok_": {}}]}]"#,
     );
     let keys: Vec<&str> = schema
-        .original
+        .original()
         .iter()
         .filter_map(|d| {
             d.as_object()?
@@ -294,8 +294,8 @@ fn info_comes_first_then_definitions_by_key() {
         })
         .collect();
     assert_eq!(keys, ["info.Api", "fn.a", "struct.Z"]);
-    assert_eq!(schema.infos[0].doc.as_deref(), Some("About."));
-    assert!(schema.full.len() > schema.original.len());
+    assert_eq!(schema.infos()[0].doc.as_deref(), Some("About."));
+    assert!(schema.full().len() > schema.original().len());
 }
 
 #[test]
@@ -335,8 +335,8 @@ fn yaml_and_json_mean_the_same() {
 ]"#;
     let from_yaml = Schema::from_documents([("a.telepact.yaml", yaml)]).expect("yaml loads");
     let from_json = Schema::from_documents([("a.telepact.json", json)]).expect("json loads");
-    assert_eq!(from_yaml.full, from_json.full);
-    assert_eq!(from_yaml.original.len(), 2);
+    assert_eq!(from_yaml.full(), from_json.full());
+    assert_eq!(from_yaml.original().len(), 2);
 }
 
 #[test]

@@ -178,7 +178,7 @@ fn aliases_expand_to_their_anchored_value() {
     let schema =
         Schema::from_documents([("a.telepact.yaml", yaml)]).unwrap_or_else(|e| panic!("{e}"));
     assert_eq!(
-        schema.original[0]["struct.A"],
-        schema.original[1]["struct.B"]
+        schema.original()[0]["struct.A"],
+        schema.original()[1]["struct.B"]
     );
 }

@@ -33,10 +33,10 @@ fn example_schema_loads() {
     assert!(ping.result.tags.contains_key("ErrorUnknown_"));
     assert!(!ping.result.tags.contains_key("ErrorExample"));
     assert!(!schema.has_auth());
-    assert!(schema.request_headers.contains_key("@id_"));
-    assert!(schema.response_headers.contains_key("@enc_"));
-    assert_eq!(schema.names.get("_ext.Select_"), Some(&TypeName::Select));
-    assert!(schema.full.len() > schema.original.len());
+    assert!(schema.request_headers().contains_key("@id_"));
+    assert!(schema.response_headers().contains_key("@enc_"));
+    assert_eq!(schema.names().get("_ext.Select_"), Some(&TypeName::Select));
+    assert!(schema.full().len() > schema.original().len());
 }
 
 #[test]
@@ -50,10 +50,10 @@ fn auth_schema_adds_auth_definitions() {
     assert!(test.result.tags.contains_key("ErrorUnauthenticated_"));
     let (_, api) = schema.function_by_name("fn.api_").expect("fn.api_");
     assert!(!schema.requires_auth(api));
-    let auth = &schema.request_headers["@auth_"];
+    let auth = &schema.request_headers()["@auth_"];
     assert!(matches!(auth.ty.kind, TypeKind::Union(_)));
     let listed: Vec<String> = schema
-        .original
+        .original()
         .iter()
         .filter_map(|def| {
             def.as_object()?
@@ -86,7 +86,7 @@ fn benchmark_schema_loads() {
     };
     let text = std::fs::read_to_string(dir.join("benchmark.telepact.json")).expect("readable");
     let schema = Schema::from_text(&text).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!schema.functions.is_empty());
+    assert!(!schema.functions().is_empty());
 }
 
 #[test]

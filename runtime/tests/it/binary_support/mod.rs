@@ -224,6 +224,7 @@ pub(crate) fn rotating_servers() -> FakeServer {
         fields(vec![]),
         fields(vec![]),
     );
-    alternate.functions.extend(extra.build().functions);
+    let (_, _, functions, _) = telepact_schema::__unchecked::definitions_mut(&mut alternate);
+    functions.extend(extra.build().functions().iter().cloned());
     FakeServer::new(ServerBinary::new(main), ServerBinary::new(alternate))
 }

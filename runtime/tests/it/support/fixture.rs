@@ -180,7 +180,7 @@ fn build_server(
     errors: &Arc<Mutex<ErrorLog>>,
 ) -> Result<Server, String> {
     let mut router = FunctionRouter::new();
-    for function in &schema.functions {
+    for function in schema.functions() {
         if !function.internal {
             router.insert(function.name.clone(), answer_from_headers);
         }
