@@ -239,7 +239,12 @@ impl<'s> PlanBuilder<'s> {
             let id = match self.externs.get(&def.name) {
                 Some(extern_type) => self.push_extern(&def.name, name, extern_type),
                 None => {
-                    let fields = plan_fields(&def.fields, None, &def.name, &mut self.collisions);
+                    let fields = plan_fields(
+                        &def.fields,
+                        None,
+                        Owner::Definition(&def.name),
+                        &mut self.collisions,
+                    );
                     self.push(&def.name, name, def.doc.clone(), Shape::Struct(fields))
                 }
             };
@@ -279,7 +284,12 @@ impl<'s> PlanBuilder<'s> {
                         joined_type_name(payload_prefix, &type_name(&tag.name)),
                         &tag_key,
                     );
-                    let fields = plan_fields(&tag.fields, None, &tag_key, &mut self.collisions);
+                    let fields = plan_fields(
+                        &tag.fields,
+                        None,
+                        Owner::Definition(&tag_key),
+                        &mut self.collisions,
+                    );
                     let doc = tag
                         .doc
                         .clone()
@@ -318,7 +328,12 @@ impl<'s> PlanBuilder<'s> {
             for tag in def.tags.values() {
                 let key = format!("{}.{}", def.name, tag.name);
                 let name = self.claim_type(type_name(&tag.name), &key);
-                let fields = plan_fields(&tag.fields, None, &key, &mut self.collisions);
+                let fields = plan_fields(
+                    &tag.fields,
+                    None,
+                    Owner::Definition(&key),
+                    &mut self.collisions,
+                );
                 let doc = tag
                     .doc
                     .clone()
@@ -341,7 +356,12 @@ impl<'s> PlanBuilder<'s> {
     fn add_function(&mut self, def: &FunctionDef) -> FunctionPlan {
         let base = type_name(strip_prefix(&def.name));
         let input_name = self.claim_type(joined_type_name(&base, "Input"), &def.name);
-        let fields = plan_fields(&def.args, None, &def.name, &mut self.collisions);
+        let fields = plan_fields(
+            &def.args,
+            None,
+            Owner::Definition(&def.name),
+            &mut self.collisions,
+        );
         // The function's docstring goes on the handler and client methods.
         let input_doc = Some(format!(" The arguments of `{}`.", def.name));
         let input = self.push(&def.name, input_name, input_doc, Shape::Struct(fields));
@@ -377,16 +397,18 @@ impl<'s> PlanBuilder<'s> {
     fn add_headers(&mut self) -> (ItemId, ItemId) {
         let request_docs = self.header_docs(|h| &h.request);
         let response_docs = self.header_docs(|h| &h.response);
+        let request_owners = self.header_owners(|h| &h.request, "");
+        let response_owners = self.header_owners(|h| &h.response, ".->");
         let request = plan_fields(
             self.schema.request_headers(),
             Some(&request_docs),
-            "request header",
+            Owner::Headers(&request_owners),
             &mut self.collisions,
         );
         let response = plan_fields(
             self.schema.response_headers(),
             Some(&response_docs),
-            "response header",
+            Owner::Headers(&response_owners),
             &mut self.collisions,
         );
         let request_doc =
@@ -406,6 +428,25 @@ impl<'s> PlanBuilder<'s> {
             Shape::Struct(response),
         );
         (request, response)
+    }
+
+    /// Header name → the schema path of the `headers.*` definition declaring it on this
+    /// side (`headers.Trace_`, or `headers.Trace_.->` with `side_suffix` `.->`), which is
+    /// where a collision of its Rust name is reported.
+    fn header_owners(
+        &self,
+        side: impl Fn(&telepact_schema::HeadersDef) -> &IndexMap<String, Field>,
+        side_suffix: &str,
+    ) -> IndexMap<String, String> {
+        let mut owners = IndexMap::new();
+        for def in self.schema.headers() {
+            for name in side(def).keys() {
+                owners
+                    .entry(name.clone())
+                    .or_insert_with(|| format!("{}{side_suffix}", def.name));
+            }
+        }
+        owners
     }
 
     /// Header name → its docs: the docstring of the `headers.*` definition declaring it
@@ -499,6 +540,29 @@ fn definition_keys(item_key: &str) -> impl Iterator<Item = &str> {
     prefixes.chain(std::iter::once(item_key))
 }
 
+/// What declares a list of fields, for the schema path of each (`struct.X.id`,
+/// `headers.Trace_.->.@traceId`) that a collision reports and locates.
+#[derive(Clone, Copy)]
+enum Owner<'a> {
+    /// A struct, a tag's payload or a function's arguments, by its schema path.
+    Definition(&'a str),
+    /// The headers of one side, gathered from every `headers.*` definition: header name
+    /// → the path of the definition declaring it.
+    Headers(&'a IndexMap<String, String>),
+}
+
+impl Owner<'_> {
+    fn path_of(self, key: &str) -> String {
+        match self {
+            Owner::Definition(owner) => format!("{owner}.{key}"),
+            Owner::Headers(owners) => match owners.get(key) {
+                Some(owner) => format!("{owner}.{key}"),
+                None => format!("header `{key}`"),
+            },
+        }
+    }
+}
+
 /// The name a claim got, or on a collision the name asked for, the collision kept in
 /// `collisions`: planning goes on, to report every collision in one error.
 fn settle(claim: Result<String, NameCollision>, collisions: &mut Vec<NameCollision>) -> String {
@@ -514,19 +578,14 @@ fn settle(claim: Result<String, NameCollision>, collisions: &mut Vec<NameCollisi
 fn plan_fields(
     fields: &IndexMap<String, Field>,
     docs: Option<&IndexMap<String, String>>,
-    owner: &str,
+    owner: Owner<'_>,
     collisions: &mut Vec<NameCollision>,
 ) -> Vec<FieldPlan> {
     let mut names = NameRegistry::default();
     fields
         .values()
         .map(|field| {
-            // A header is named by itself (`@id`); a field under its owner (`struct.X.id`).
-            let path = if field.key.starts_with('@') {
-                format!("{owner} `{}`", field.key)
-            } else {
-                format!("{owner}.{}", field.key)
-            };
+            let path = owner.path_of(&field.key);
             FieldPlan {
                 wire: field.key.clone(),
                 name: settle(names.claim(snake_name(&field.name), &path), collisions),

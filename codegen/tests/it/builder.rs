@@ -250,6 +250,12 @@ fn every_name_collision_is_reported_where_the_schema_writes_it() {
     a_b: boolean
 - struct.GetBookInput: {}
 - struct.Box: {}
+- headers.Trace_:
+    '@traceId': string
+    '@trace_id': string
+  ->:
+    '@spanId': string
+    '@span_id': string
 ";
     std::fs::write(dir.join("shop.telepact.yaml"), schema).unwrap();
     let error = telepact_codegen::configure()
@@ -262,11 +268,13 @@ fn every_name_collision_is_reported_where_the_schema_writes_it() {
         format!(
             "{file}:1:3: fn.getBook and struct.GetBookInput would both be named `GetBookInput` in Rust; rename one of them\n\
              {file}:6:5: struct.S.a_b and struct.S.aB would both be named `a_b` in Rust; rename one of them\n\
-             {file}:8:3: struct.Box and the generated code would both be named `Box` in Rust; rename one of them"
+             {file}:8:3: struct.Box and the generated code would both be named `Box` in Rust; rename one of them\n\
+             {file}:11:5: headers.Trace_.@trace_id and headers.Trace_.@traceId would both be named `trace_id` in Rust; rename one of them\n\
+             {file}:14:5: headers.Trace_.->.@span_id and headers.Trace_.->.@spanId would both be named `span_id` in Rust; rename one of them"
         )
     );
     let rendered = error.render(false);
-    assert_eq!(rendered.lines().count(), 3, "{rendered}");
+    assert_eq!(rendered.lines().count(), 5, "{rendered}");
     assert!(
         rendered.lines().all(|line| line.starts_with("error: ")),
         "{rendered}"
