@@ -2,6 +2,7 @@
 
 mod json_scan;
 mod locate;
+mod strict_json;
 mod yaml;
 mod yaml_scalar;
 
@@ -14,6 +15,7 @@ use serde_json::Value;
 use crate::error::Location;
 pub(crate) use locate::Locations;
 
+pub(crate) use strict_json::{REPEATED_KEY, from_str as json_from_str};
 pub(crate) use yaml::{yaml_json_problem, yaml_syntax_error, yaml_to_json};
 
 /// How a document's text is written.
@@ -74,9 +76,9 @@ impl Document {
         let (format, root) = if name.ends_with(".yaml") || name.ends_with(".yml") {
             (Format::Yaml, yaml_root(&text))
         } else if name.ends_with(".json") {
-            (Format::Json, serde_json::from_str(&text).ok())
+            (Format::Json, strict_json::from_str(&text).ok())
         } else {
-            match serde_json::from_str(&text) {
+            match strict_json::from_str(&text) {
                 Ok(value) => (Format::Json, Some(value)),
                 Err(_) => (Format::Yaml, yaml_root(&text)),
             }

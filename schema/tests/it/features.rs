@@ -547,3 +547,23 @@ fn yaml_without_a_json_form_says_which_value_and_where() {
         assert!(shown.starts_with(first_lines), "{shown}");
     }
 }
+
+/// JSON parsers keep the last of a repeated key, which would drop a field without a
+/// word; a JSON document is refused for it as a YAML one is, at the key repeated.
+#[test]
+fn json_that_repeats_a_key_is_refused_where_it_repeats() {
+    let text = "[{\"struct.A\": {\"x\": \"string\",\n  \"x\": \"integer\"}}]";
+    for name in ["t.telepact.json", "auto_"] {
+        let error = Schema::from_documents([(name, text)]).expect_err(name);
+        let shown = error.to_string();
+        let first_lines = format!(
+            "error: `{name}` is not valid JSON: the key `x` appears twice in one object\n --> {name}:2:3"
+        );
+        assert!(shown.starts_with(&first_lines), "{shown}");
+    }
+    let error = Schema::from_text(text).expect_err("repeated key");
+    assert!(
+        error.to_string().contains("the key `x` appears twice"),
+        "{error}"
+    );
+}

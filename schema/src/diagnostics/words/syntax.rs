@@ -6,7 +6,9 @@ use serde_json::Value;
 use super::{Facts, Message};
 use crate::diagnostics::sources::Source;
 use crate::diagnostics::span::Target;
-use crate::document::{Format, yaml_json_problem, yaml_syntax_error, yaml_to_json};
+use crate::document::{
+    Format, REPEATED_KEY, json_from_str, yaml_json_problem, yaml_syntax_error, yaml_to_json,
+};
 use crate::error::Location;
 
 pub(super) fn syntax(facts: &Facts<'_>) -> Message {
@@ -77,17 +79,43 @@ fn syntax_error(source: &Source) -> Option<(Location, String)> {
     let text = source.text.as_str();
     let looks_like_json = text.trim_start().starts_with(['[', '{']);
     if source.format == Format::Json || looks_like_json {
-        let error = serde_json::from_str::<Value>(text).err()?;
+        let error = json_from_str(text).err()?;
         let words = error.to_string();
         let words = words
             .rsplit_once(" at line ")
             .map_or(words.as_str(), |(words, _)| words)
             .to_string();
-        let location = Location {
+        let mut location = Location {
             row: error.line().max(1),
             col: error.column().max(1),
         };
+        if words.starts_with(REPEATED_KEY) {
+            location.col = key_start(text, location);
+        }
         return Some((location, words));
     }
     yaml_syntax_error(text)
+}
+
+/// The column of the opening quote of the key whose closing quote is at `at`: the
+/// JSON reader notices a repeated key once it has read it to its end.
+fn key_start(text: &str, at: Location) -> usize {
+    let Some(line) = text.lines().nth(at.row - 1) else {
+        return at.col;
+    };
+    let bytes = line.as_bytes();
+    let closing = (at.col - 1).min(bytes.len());
+    let mut index = closing;
+    while index > 0 {
+        index -= 1;
+        let backslashes = bytes[..index]
+            .iter()
+            .rev()
+            .take_while(|&&b| b == b'\\')
+            .count();
+        if bytes[index] == b'"' && backslashes % 2 == 0 {
+            return index + 1;
+        }
+    }
+    at.col
 }
