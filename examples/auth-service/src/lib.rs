@@ -37,6 +37,9 @@ pub fn policy() -> Policy {
                 Requirement::Scope("keys:write".into()),
             ]),
         )
+        // A key's scopes narrow what it may do: one handed to a read-only integration must
+        // not switch off its owner's other keys.
+        .require("fn.revokeApiKey", Requirement::Scope("keys:write".into()))
         // The role is the user's, whatever the credential; the scope lets an admin's API
         // key be made without the power to list every tenant's users.
         .require("fn.listUsers", list_users_requirement())

@@ -197,18 +197,19 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
         CreateApiKeyOutput::ErrorNameTooLong(CreateApiKeyErrorNameTooLong { limit: 256 })
     );
 
-    // Someone else cannot revoke it; its owner can, and then it stops working.
-    let carol = client
+    // Someone else cannot revoke it, not even an admin; its owner can, and then it stops
+    // working.
+    let alice = client
         .revoke_api_key_with(
             RevokeApiKeyInput {
                 key_id: key_id.clone(),
             },
-            password("carol"),
+            password("alice"),
         )
         .await
         .unwrap();
     assert!(matches!(
-        carol.output.as_known(),
+        alice.output.as_known(),
         Some(RevokeApiKeyOutput::ErrorNotFound(_))
     ));
     let revoked = client
@@ -223,6 +224,67 @@ async fn an_api_key_is_scoped_usable_and_revocable() {
         me(&service, api_key(&key)).await,
         MeOutput::ErrorUnauthenticated(unauthenticated())
     );
+}
+
+/// A key's scopes narrow what it may do, revoking keys included: a key handed to a
+/// read-only integration must not be able to switch off its owner's other keys.
+#[tokio::test]
+async fn revoking_a_key_needs_keys_write_like_making_one() {
+    let service = Service::start().await;
+    let client = service.client();
+    let make = |name: &str, scopes: &[&str]| CreateApiKeyInput {
+        name: name.into(),
+        scopes: scopes.iter().map(|scope| scope.to_string()).collect(),
+    };
+    let mut keys = Vec::new();
+    for (name, scopes) in [
+        ("reader", &["profile:read"][..]),
+        ("deploy", &["keys:write"]),
+    ] {
+        let made = client.create_api_key_with(make(name, scopes), password("bob"));
+        let Some(CreateApiKeyOutput::Ok(key)) = made.await.unwrap().output.known() else {
+            panic!("bob may create the {name} key");
+        };
+        keys.push(key);
+    }
+    let [reader, deploy] = <[CreateApiKeyOk; 2]>::try_from(keys).expect("two keys");
+    let revoke = |key_id: &str| RevokeApiKeyInput {
+        key_id: key_id.into(),
+    };
+
+    let by_reader = client
+        .revoke_api_key_with(revoke(&deploy.key_id), api_key(&reader.api_key))
+        .await
+        .unwrap();
+    assert_eq!(
+        by_reader.output,
+        RevokeApiKeyOutput::ErrorUnauthorized(ErrorUnauthorized {
+            message: Some(telepact_auth::NOT_PERMITTED.into())
+        })
+    );
+    assert!(matches!(
+        me(&service, api_key(&deploy.api_key)).await,
+        MeOutput::Ok(_)
+    ));
+
+    // A key granted keys:write, and its owner's sign-in, may revoke.
+    let by_deploy = client
+        .revoke_api_key_with(revoke(&reader.key_id), api_key(&deploy.api_key))
+        .await
+        .unwrap();
+    assert!(matches!(
+        by_deploy.output.as_known(),
+        Some(RevokeApiKeyOutput::Ok(_))
+    ));
+    let tokens = login(&service, "bob").await;
+    let by_token = client
+        .revoke_api_key_with(revoke(&deploy.key_id), bearer(&tokens.access_token))
+        .await
+        .unwrap();
+    assert!(matches!(
+        by_token.output.as_known(),
+        Some(RevokeApiKeyOutput::Ok(_))
+    ));
 }
 
 #[tokio::test]
