@@ -3,6 +3,8 @@
 //! Failures are counted in the [`CredentialStore`] in fixed windows, so every instance
 //! sharing a store (Redis behind a load balancer) enforces one limit.
 
+use unicode_normalization::UnicodeNormalization;
+
 use crate::error::AuthError;
 use crate::secret::hash_secret;
 use crate::store::CredentialStore;
@@ -12,7 +14,8 @@ use telepact::clock::UnixTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ThrottleLimits {
-    /// Failed logins allowed per username (whatever its case) in a window.
+    /// Failed logins allowed per username (whatever its case or compatibility form) in a
+    /// window.
     pub per_account: u32,
     /// Failed logins allowed per client address in a window.
     pub per_address: u32,
@@ -129,11 +132,19 @@ impl LoginThrottle {
 }
 
 /// The account a username is counted as, by the throttle and by the password-check
-/// places: the username without regard to case, since a directory that finds users that
-/// way would otherwise give each spelling its own guesses. A directory that matches
-/// exactly loses nothing, since naming an account is all locking it takes.
+/// places: the username without regard to case or compatibility form (NFKC, lowercase,
+/// `ß` as `ss` and `ς` as `σ`, as case folding writes them), since a directory that finds
+/// users that way (RFC 8265 maps full-width letters to ASCII; many directories apply NFKC)
+/// would otherwise give each spelling its own guesses, and `ａｄａ`, `𝐚𝐝𝐚`, `ⓐⓓⓐ`, ...
+/// are many. A directory that matches exactly loses nothing, since naming an account is
+/// all locking it takes.
 pub(crate) fn account_key(username: &str) -> String {
-    username.to_lowercase()
+    let lowered: String = username.nfkc().collect::<String>().to_lowercase();
+    lowered
+        .replace('ß', "ss")
+        .replace('ς', "σ")
+        .nfkc()
+        .collect()
 }
 
 #[cfg(test)]
@@ -238,6 +249,17 @@ mod tests {
                     .unwrap()
             );
         }
+    }
+
+    #[test]
+    fn case_and_compatibility_forms_fold_to_one_account() {
+        for spelling in ["Ada", "ＡＤＡ", "ａｄａ", "𝐚𝐝𝐚", "ⓐⓓⓐ", "ᴬᴰᴬ"]
+        {
+            assert_eq!(account_key(spelling), "ada", "{spelling}");
+        }
+        assert_eq!(account_key("STRASSE"), account_key("Straße"));
+        assert_eq!(account_key("ΣΑΣ"), account_key("σας"));
+        assert_ne!(account_key("ada"), account_key("adb"));
     }
 
     #[tokio::test]

@@ -408,3 +408,55 @@ async fn the_address_limit_counts_an_ipv6_slash_64_as_one_client() {
             .is_ok()
     );
 }
+
+/// A directory that finds one account under several spellings of its name, as one that
+/// folds case and compatibility forms (full-width, mathematical, circled letters) does.
+struct FoldingUsers(MemoryUsers);
+
+const ADA_SPELLINGS: [&str; 6] = ["ada", "ADA", "ａｄａ", "ＡＤＡ", "𝐚𝐝𝐚", "ⓐⓓⓐ"];
+
+impl telepact_auth::UserLoader for FoldingUsers {
+    fn find_login(
+        &self,
+        username: &str,
+    ) -> telepact::BoxFuture<'_, Result<Option<telepact_auth::LoginRecord>, AuthError>> {
+        let folded = if ADA_SPELLINGS.contains(&username) {
+            "ada"
+        } else {
+            username
+        };
+        self.0.find_login(folded)
+    }
+
+    fn load_user(&self, user_id: &str) -> telepact::BoxFuture<'_, Result<Option<User>, AuthError>> {
+        self.0.load_user(user_id)
+    }
+}
+
+/// Every spelling a directory takes for an account counts against that account: were
+/// each counted apart, a guesser on many addresses would get the account's failed-login
+/// limit once per spelling, and there are more spellings than guesses.
+#[tokio::test]
+async fn the_spellings_of_an_account_share_its_failed_login_count() {
+    let directory = MemoryUsers::new();
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
+    let users = Arc::new(FoldingUsers(directory.clone()));
+    let auth = Authenticator::new(config, keys, users, Arc::new(MemoryStore::new())).unwrap();
+    let user = User {
+        user_id: "u1".into(),
+        ..User::default()
+    };
+    directory.insert("ada", auth.passwords().hash(PASSWORD).unwrap(), user);
+
+    // The limit (5) of wrong guesses, each under another spelling, from other addresses.
+    for (n, spelling) in ADA_SPELLINGS[1..].iter().enumerate() {
+        let guess = password_login(spelling, "wrong");
+        let address = format!("10.0.0.{n}");
+        let refused = auth.authenticate(&guess, Some(&address)).await;
+        assert!(matches!(refused, Err(AuthError::BadPassword)), "{spelling}");
+    }
+    let after = sign_in_as(&auth, "ada", Some("10.0.1.1")).await;
+    assert!(matches!(after, Err(AuthError::Throttled)), "{after:?}");
+}
