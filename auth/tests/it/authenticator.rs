@@ -345,3 +345,16 @@ async fn an_api_key_stops_working_after_its_lifetime() {
         Err(AuthError::BadApiKey)
     ));
 }
+
+/// `Debug` of a password credential names nothing the caller typed: people type their
+/// password into the user name field often enough.
+#[test]
+fn a_password_credentials_debug_output_shows_neither_field() {
+    let credential = Credential::Password {
+        username: "hunter2-typed-here".into(),
+        password: "hunter2".into(),
+    };
+    let shown = format!("{credential:?} {credential:#?}");
+    assert!(shown.contains("Password"), "{shown}");
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
