@@ -54,9 +54,10 @@ pub enum AuthError {
         /// The most bytes a name may have.
         limit: usize,
     },
-    /// An API key asked for another API key: a key could otherwise renew itself past
-    /// its expiry, or outlive its own revocation through the keys it made.
-    #[error("an API key cannot create API keys")]
+    /// An API key asked for another credential (an API key, a token pair or a
+    /// session): a key could otherwise renew itself past its expiry, or outlive its own
+    /// revocation through what it made.
+    #[error("an API key cannot create API keys, tokens or sessions")]
     KeyFromKey,
     /// The user behind a valid credential is unknown or disabled.
     #[error("user is unknown or disabled")]

@@ -72,6 +72,15 @@ redacted_debug!(TokenPair, "TokenPair");
 redacted_debug!(NewApiKey, "NewApiKey");
 redacted_debug!(NewSession, "NewSession");
 
+/// An API key makes no credential (a key, a token family, a session): what it made
+/// would outlive the key's own revocation or expiry.
+fn refuse_api_key(identity: &Identity) -> Result<(), AuthError> {
+    match identity.credential {
+        CredentialRef::ApiKey { .. } => Err(AuthError::KeyFromKey),
+        _ => Ok(()),
+    }
+}
+
 /// Splits `tpk_<key id>.<secret>`.
 pub(crate) fn split_api_key(key: &str) -> Option<(&str, &str)> {
     key.strip_prefix(API_KEY_PREFIX)?
@@ -81,8 +90,13 @@ pub(crate) fn split_api_key(key: &str) -> Option<(&str, &str)> {
 
 impl Authenticator {
     /// Starts a new refresh-token family for `identity` and returns its first pair
-    /// (what `fn.login` answers).
+    /// (what `fn.login` answers). A caller signed in with an API key gets
+    /// [`AuthError::KeyFromKey`]: a key could otherwise turn itself into a refresh
+    /// family that outlives its own revocation or expiry. A family started from a
+    /// token or a session is a login of its own, which outlives the revocation of the
+    /// one it came from: start families from a sign-in with the user's own secret.
     pub async fn issue_tokens(&self, identity: &Identity) -> Result<TokenPair, AuthError> {
+        refuse_api_key(identity)?;
         let family = random_id()?;
         let expires_at = self.now() + self.config.refresh_ttl;
         self.issue_pair(&identity.user_id, &family, &identity.scopes, expires_at)
@@ -243,9 +257,7 @@ impl Authenticator {
         name: &str,
         scopes: BTreeSet<String>,
     ) -> Result<NewApiKey, AuthError> {
-        if matches!(identity.credential, CredentialRef::ApiKey { .. }) {
-            return Err(AuthError::KeyFromKey);
-        }
+        refuse_api_key(identity)?;
         if !scopes.is_subset(&identity.scopes) {
             return Err(AuthError::ScopeNotHeld);
         }
@@ -287,14 +299,16 @@ impl Authenticator {
         }
     }
 
-    /// Opens a server-side session for `identity`.
+    /// Opens a server-side session for `identity`. A caller signed in with an API key
+    /// gets [`AuthError::KeyFromKey`], as [`issue_tokens`](Self::issue_tokens) does.
     pub async fn create_session(&self, identity: &Identity) -> Result<NewSession, AuthError> {
         self.open_session(identity, None).await
     }
 
     /// Opens a session tied to the token pair the same login issued: logging out of the
     /// session revokes the tokens' family, and logging out with a token of the family
-    /// ends the session.
+    /// ends the session. A caller signed in with an API key gets
+    /// [`AuthError::KeyFromKey`].
     pub async fn create_linked_session(
         &self,
         identity: &Identity,
@@ -308,6 +322,7 @@ impl Authenticator {
         identity: &Identity,
         family: Option<&str>,
     ) -> Result<NewSession, AuthError> {
+        refuse_api_key(identity)?;
         let id = random_secret(SESSION_PREFIX)?;
         let csrf = random_secret(CSRF_PREFIX)?;
         let max_age = self.config.session_ttl;

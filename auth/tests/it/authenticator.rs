@@ -128,9 +128,23 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
         .await
         .unwrap();
     assert_eq!(by_key.scopes, ["a".to_string()].into());
-    // A key makes no keys, and a name is kept to a bound.
+    // A key makes no keys, tokens or sessions (they would outlive its revocation), and
+    // a name is kept to a bound.
     assert!(matches!(
         auth.create_api_key(&by_key, "more", BTreeSet::new()).await,
+        Err(AuthError::KeyFromKey)
+    ));
+    assert!(matches!(
+        auth.issue_tokens(&by_key).await,
+        Err(AuthError::KeyFromKey)
+    ));
+    assert!(matches!(
+        auth.create_session(&by_key).await,
+        Err(AuthError::KeyFromKey)
+    ));
+    let pair = auth.issue_tokens(&identity).await.unwrap();
+    assert!(matches!(
+        auth.create_linked_session(&by_key, &pair).await,
         Err(AuthError::KeyFromKey)
     ));
     let longest = "k".repeat(telepact_auth::MAX_API_KEY_NAME_BYTES);
