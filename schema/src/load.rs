@@ -23,18 +23,37 @@ impl Schema {
     /// another name makes the schema invalid (`DirectoryDisallowed`,
     /// `FileNamePatternInvalid`). Failures carry the file path in
     /// [`SchemaFailure::file`], so they display as `dir/name.telepact.yaml:3:5: ...`.
+    ///
+    /// # Errors
+    ///
+    /// - [`LoadError::Io`] when `dir` or one of its entries cannot be read, when a schema
+    ///   file is not a regular file, or when it is larger than
+    ///   [`MAX_SCHEMA_FILE_BYTES`].
+    /// - [`LoadError::Invalid`] with every failure found when the schema is invalid:
+    ///   a misnamed file or a subdirectory, a file that is not UTF-8 (`JsonInvalid`),
+    ///   and each failure [`Schema::from_documents`] reports.
     pub fn from_dir(dir: impl AsRef<Path>) -> Result<Schema, LoadError> {
         load_dir(dir.as_ref(), Standards::Server)
     }
 
     /// Loads every schema file of `dir` for a mock server: [`Schema::from_dir`] plus
     /// the mock definitions (`fn.createStub_`, `fn.verify_`, `_ext.Stub_`, ...).
+    ///
+    /// # Errors
+    ///
+    /// As [`Schema::from_dir`]; a definition of the schema that repeats a mock
+    /// definition's name is a [`LoadError::Invalid`] too.
     pub fn mock_from_dir(dir: impl AsRef<Path>) -> Result<Schema, LoadError> {
         load_dir(dir.as_ref(), Standards::Mock)
     }
 
     /// Loads documents for a mock server: [`Schema::from_documents`] plus the mock
     /// definitions.
+    ///
+    /// # Errors
+    ///
+    /// As [`Schema::from_documents`]; a definition that repeats a mock definition's
+    /// name is a [`LoadError::Invalid`] too.
     pub fn mock_from_documents<I, K, V>(documents: I) -> Result<Schema, LoadError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -46,6 +65,12 @@ impl Schema {
 
     /// This schema with the mock definitions added (itself, reloaded from its
     /// definitions, when they are already there).
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Invalid`] when the schema defines a name that a mock definition
+    /// also defines (`union.VerificationFailure_`, say), which a schema loaded without
+    /// the mock definitions may do.
     pub fn with_mock_definitions(&self) -> Result<Schema, LoadError> {
         let text = Value::Array(self.original.clone()).to_string();
         load(read_documents([("auto_", text)]), Standards::Mock)
@@ -80,6 +105,10 @@ fn load_dir(dir: &Path, standards: Standards) -> Result<Schema, LoadError> {
 
 impl Schema {
     /// Loads one JSON or YAML document, named `auto_`.
+    ///
+    /// # Errors
+    ///
+    /// As [`Schema::from_documents`].
     pub fn from_text(text: &str) -> Result<Schema, LoadError> {
         Self::from_documents([("auto_".to_string(), text.to_string())])
     }
@@ -89,6 +118,14 @@ impl Schema {
     /// A name ending in `.yaml`/`.yml` is read as YAML and one ending in `.json` as
     /// JSON; any other name is read as JSON when it parses as JSON, else as YAML.
     /// Definitions are checked in document-name order.
+    ///
+    /// # Errors
+    ///
+    /// [`LoadError::Invalid`] with every failure found, each located in its document:
+    /// text that is not valid JSON or YAML (`JsonInvalid`), a definition that breaks the
+    /// schema's rules (an unknown type, a name defined twice, a standard definition
+    /// repeated, ...). Documents given as text are never read from disk, so
+    /// [`LoadError::Io`] does not occur.
     pub fn from_documents<I, K, V>(documents: I) -> Result<Schema, LoadError>
     where
         I: IntoIterator<Item = (K, V)>,

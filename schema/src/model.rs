@@ -29,6 +29,27 @@ pub struct FunctionId(pub u32);
 /// let mut schema = telepact_schema::Schema::from_text("[]").unwrap();
 /// schema.structs.clear(); // the definitions are read-only
 /// ```
+///
+/// # Example
+///
+/// ```
+/// use telepact_schema::Schema;
+///
+/// let schema = Schema::from_text(
+///     "
+/// - fn.greet:
+///     name: string
+///   ->:
+///     - Ok_:
+///         greeting: string
+/// ",
+/// )?;
+/// let (_, greet) = schema.function_by_name("fn.greet").expect("declared above");
+/// assert!(greet.args.contains_key("name"));
+/// // The standard definitions come with every schema.
+/// assert!(schema.function_by_name("fn.ping_").is_some());
+/// # Ok::<(), telepact_schema::LoadError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct Schema {
     /// See [`Schema::original`].
@@ -280,16 +301,28 @@ impl Schema {
     }
 
     /// The struct with id `id` (ids come from this schema).
+    ///
+    /// # Panics
+    ///
+    /// When `id` is past this schema's `structs`: an id from another schema.
     pub fn struct_def(&self, id: StructId) -> &StructDef {
         &self.structs[id.0 as usize]
     }
 
     /// The union with id `id` (ids come from this schema).
+    ///
+    /// # Panics
+    ///
+    /// When `id` is past this schema's `unions`: an id from another schema.
     pub fn union_def(&self, id: UnionId) -> &UnionDef {
         &self.unions[id.0 as usize]
     }
 
     /// The function with id `id` (ids come from this schema).
+    ///
+    /// # Panics
+    ///
+    /// When `id` is past this schema's `functions`: an id from another schema.
     pub fn function(&self, id: FunctionId) -> &FunctionDef {
         &self.functions[id.0 as usize]
     }
