@@ -221,6 +221,17 @@ impl Builder {
     /// (`my-api` → `pub mod my_api`; `schemas/api.telepact.yaml` →
     /// `schemas_api_telepact_yaml`), as [`compile_dir`](Self::compile_dir) names it after
     /// the schema directory.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::InvalidOption`] naming the option when one is not valid: an attribute
+    ///   or the runtime path that is not Rust (or nests too deep or runs too long), a
+    ///   selector or field path that names nothing the schema generates, an attribute the
+    ///   generated type or field cannot take, or an [`extern_path`](Self::extern_path) /
+    ///   [`extern_traits`](Self::extern_traits) mapping the schema does not allow.
+    /// - [`Error::NameCollisions`] when definitions map to one Rust name, or one maps to a
+    ///   name the generated code takes.
+    /// - [`Error::Unparsable`] when the generated code does not parse.
     pub fn generate(&self, schema: &Schema, source: &str) -> Result<String, Error> {
         self.emit(schema, source, |module| module.into_source())
     }
@@ -257,6 +268,15 @@ impl Builder {
     }
 
     /// Loads the schema in `dir` and returns the generated source.
+    ///
+    /// # Errors
+    ///
+    /// - [`Error::Schema`] when the schema cannot be read or is invalid (see
+    ///   [`Schema::from_dir`]).
+    /// - [`Error::Released`] and [`Error::Incompatible`] when
+    ///   [`compatible_with`](Self::compatible_with) is set and the released copy cannot
+    ///   be loaded, or the schema breaks compatibility with it.
+    /// - Each failure of [`generate`](Self::generate), located in `dir`'s files.
     pub fn generate_dir(&self, dir: impl AsRef<Path>) -> Result<String, Error> {
         let dir = dir.as_ref();
         self.generate(&self.load_dir(dir)?, &schema_name(dir))
@@ -281,6 +301,18 @@ impl Builder {
     /// cache still holds for the types the edit did not change; `generate_dir` gives the
     /// same code as one file. A file is rewritten only when its content changes, and
     /// files of types no longer generated are removed.
+    ///
+    /// # Errors
+    ///
+    /// Each failure of [`generate_dir`](Self::generate_dir), and:
+    /// - [`Error::UnwatchablePath`] when [`emit_rerun_if_changed`](Self::emit_rerun_if_changed)
+    ///   is on and a schema directory's path cannot be written in a
+    ///   `cargo:rerun-if-changed` line;
+    /// - [`Error::NoOutDir`] when neither [`out_dir`](Self::out_dir) nor `OUT_DIR` is set;
+    /// - [`Error::OutputClash`] when another schema directory of the same name was
+    ///   compiled to the same output in this process;
+    /// - [`Error::Io`] when an output file or directory cannot be written, or a stale part
+    ///   cannot be removed.
     pub fn compile_dir(&self, dir: impl AsRef<Path>) -> Result<PathBuf, Error> {
         let dir = dir.as_ref();
         if self.emit_rerun_if_changed {

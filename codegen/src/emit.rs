@@ -342,6 +342,12 @@ const MODULE_ALLOWS: &str = "dead_code, missing_docs, unreachable_pub, unused_qu
 /// written into `dir`, its items one file per type in `standard.parts/`, as
 /// [`Builder::compile_dir`](crate::Builder::compile_dir) writes a schema's module. A
 /// file is rewritten only when its content changes.
+///
+/// # Errors
+///
+/// [`Error::Io`] when a file or directory under `dir` cannot be written. The standard
+/// definitions are fixed: generating them fails only on a bug in the generator
+/// ([`Error::NameCollisions`], [`Error::Unparsable`]).
 pub fn compile_standard(dir: impl AsRef<Path>) -> Result<(), Error> {
     let output = split_file(standard_module()?, "standard.parts");
     write_split(dir.as_ref(), "standard", &output)

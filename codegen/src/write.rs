@@ -17,6 +17,11 @@ use crate::error::Error;
 /// file whole. A stream ([`names_a_stream`]) or any other existing path that is no
 /// regular file (a FIFO) is written directly, at its end, and never read, as reading it
 /// could block or never end.
+///
+/// # Errors
+///
+/// [`Error::Io`], with the path concerned, when `path` or its directory cannot be read,
+/// created or written, or the temporary file cannot be renamed over it.
 pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
