@@ -137,6 +137,10 @@ impl HttpOptions {
     /// assert_eq!(refused.to_string(), "`/api/{version}` cannot be served: braces are route syntax");
     /// # Ok::<_, telepact::http::InvalidPath>(())
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidPath`], saying why, when the path holds any of the above.
     pub fn checked_path(mut self, path: &str) -> Result<Self, InvalidPath> {
         self.path = path::route_path(path)?;
         Ok(self)
@@ -184,6 +188,36 @@ pub struct BodyLimits {
 /// of it, as `Server` boxes the part of a call after decoding, so that the handler's
 /// box stays within the allocator's per-thread cache of small blocks (about 1 KB with
 /// glibc).
+///
+/// # Example
+///
+/// A server wrapped to count the requests it gets over HTTP:
+///
+/// ```
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU64, Ordering};
+/// use telepact::http::{self, Body, HttpOptions, Processor};
+/// use telepact::{Response, Server};
+///
+/// #[derive(Clone)]
+/// struct Counted {
+///     server: Server,
+///     requests: Arc<AtomicU64>,
+/// }
+///
+/// impl Processor for Counted {
+///     async fn process(&self, body: Body, transport: axum::http::Extensions) -> Response {
+///         self.requests.fetch_add(1, Ordering::Relaxed);
+///         Processor::process(&self.server, body, transport).await
+///     }
+/// }
+///
+/// # let server = Server::builder(telepact::schema::Schema::from_text("[]").unwrap(),
+/// #     telepact::FunctionRouter::new()).auth_required(false).build().unwrap();
+/// let counted = Counted { server, requests: Arc::default() };
+/// let app: axum::Router = http::router(counted, &HttpOptions::default());
+/// # let _ = app;
+/// ```
 pub trait Processor: Clone + Send + Sync + 'static {
     /// Answers one request body; `transport` carries what the connection knows.
     fn process(
@@ -254,6 +288,12 @@ struct Endpoint<P> {
 /// The handlers read their bodies so rather than through a `DefaultBodyLimit` layer:
 /// axum clones a layered route's boxed services on every request (five allocations per
 /// request in the bakery's count).
+///
+/// # Errors
+///
+/// The refusal's status and reason: [`StatusCode::PAYLOAD_TOO_LARGE`],
+/// [`StatusCode::REQUEST_TIMEOUT`], [`StatusCode::SERVICE_UNAVAILABLE`] or
+/// [`StatusCode::BAD_REQUEST`], as above.
 pub async fn read_body(
     body: axum::body::Body,
     limits: BodyLimits,
@@ -531,6 +571,12 @@ impl ServeOptions {
 /// Serves `router` on `listener` until `shutdown` completes, then lets in-flight
 /// requests finish for up to [`DEFAULT_SHUTDOWN_GRACE`]. Each request's
 /// [`PeerAddress`] reaches the server.
+///
+/// # Errors
+///
+/// None as it stands: the future resolves to `Ok` once shut down. A failed accept (too
+/// many open files, say) is logged and retried after a pause, and a connection that
+/// fails ends alone.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
@@ -542,6 +588,10 @@ pub async fn serve(
 /// Like [`serve`], with in-flight requests given `grace` after the shutdown signal.
 /// Past it this returns without them (they end with the runtime), so a stuck handler
 /// never keeps the process from stopping.
+///
+/// # Errors
+///
+/// As [`serve`]: it resolves to `Ok` once shut down.
 pub async fn serve_with_grace(
     listener: TcpListener,
     router: Router,
@@ -558,6 +608,11 @@ pub async fn serve_with_grace(
 }
 
 /// Like [`serve`], as `options` say: plain or TLS, and the shutdown grace.
+///
+/// # Errors
+///
+/// As [`serve`]: it resolves to `Ok` once shut down. A TLS handshake that fails or
+/// takes too long closes that connection alone.
 pub async fn serve_with(
     listener: TcpListener,
     router: Router,

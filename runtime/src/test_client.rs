@@ -163,6 +163,16 @@ impl TestClient {
     /// expected not to get. A function the server's schema does not list (`fn.api_`
     /// leaves out the internal ones) has no results to draw from: its response is
     /// answered as it came.
+    ///
+    /// # Errors
+    ///
+    /// - [`TestClientError::Mismatch`] when `expect_match` is set and the body does not
+    ///   contain `expected`; [`TestClientError::UnexpectedMatch`] when it is not and the
+    ///   body does.
+    /// - [`TestClientError::Client`] when the request, or the first assertion's
+    ///   `fn.api_` call, fails (see [`Client::request`]).
+    /// - [`TestClientError::Schema`] when, on the first assertion, `fn.api_` does not
+    ///   answer `Ok_` with a schema that loads.
     pub async fn assert_request(
         &self,
         request: Message,

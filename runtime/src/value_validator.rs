@@ -63,6 +63,12 @@ impl ValueValidator {
     /// Paths start at `value`. `_ext.Select_` values inside a function's arguments or
     /// result are checked against what that function may select; elsewhere they only
     /// need to be objects.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownType`] when the schema defines no `type_name`, or it is `x.->` for an `x`
+    /// that is not a function. An invalid `value` is no error: its failures are the
+    /// answer.
     pub fn validate(
         &self,
         type_name: &str,
@@ -95,6 +101,10 @@ impl ValueValidator {
     /// valid; `None` when it is not, or takes a form the writer leaves to validation
     /// (an `f32`, a map key that is not a string, `_ext.Select_`...): then `validate` on
     /// its JSON values says what, if anything, is wrong.
+    ///
+    /// # Errors
+    ///
+    /// [`UnknownType`], as [`validate`](Self::validate) fails with it.
     pub fn write<T: Serialize + ?Sized>(
         &self,
         type_name: &str,
@@ -148,6 +158,10 @@ fn any_object() -> TypeExpr {
 /// The failures of `value` as a value of `type_name` in `schema`; see
 /// [`ValueValidator::validate`]. Compiles the schema on every call: build a
 /// [`ValueValidator`] once to check many values.
+///
+/// # Errors
+///
+/// [`UnknownType`], as [`ValueValidator::validate`] fails with it.
 pub fn validate_value(
     schema: &Schema,
     type_name: &str,

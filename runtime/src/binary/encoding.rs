@@ -65,6 +65,11 @@ impl BinaryEncoding {
 
     /// The encoding a client learns from an `@enc_` header (`{"name": id, ..}`) whose
     /// checksum came in `@bin_`. Ids must be dense (`0..len`) and unique.
+    ///
+    /// # Errors
+    ///
+    /// - [`InvalidEncoding::IdOutOfRange`] when an id is not an integer in `0..len`.
+    /// - [`InvalidEncoding::DuplicateId`] when two names share an id.
     pub fn from_field_ids(
         field_ids: &Map<String, Value>,
         checksum: i32,

@@ -118,6 +118,12 @@ fn pack_row(
 }
 
 /// Undoes [`pack`] everywhere inside `value`.
+///
+/// # Errors
+///
+/// [`DecodeError::MalformedPackedList`] when a packed list's header is not a list of
+/// field ids (nested headers included), a row or nested row is not a list, or a
+/// nested header has no key.
 pub fn unpack(value: Pack) -> Result<Pack, DecodeError> {
     match value {
         Pack::Array(items) => unpack_list(items),

@@ -109,6 +109,18 @@ impl ServerBinary {
     /// Decodes a MessagePack request (see [`super::is_msgpack`]) into a message whose
     /// keys are names again and whose binary values are base64 strings. A well-formed
     /// request is read in one walk; any other is read again step by step.
+    ///
+    /// # Errors
+    ///
+    /// The [`ParseFailure`] the server answers with:
+    /// - [`ParseFailure::ExpectedJsonArrayOfTwoObjects`] when `bytes` are not a
+    ///   MessagePack array of two maps;
+    /// - [`ParseFailure::IncompatibleBinaryEncoding`] when the first checksum of `@bin_`
+    ///   is not this encoding's;
+    /// - [`ParseFailure::BinaryDecodeFailure`] when the headers or the body do not decode
+    ///   (an unknown field id, a string that is not UTF-8, a malformed packed list, ...);
+    /// - [`ParseFailure::ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject`] when the body
+    ///   is not one entry whose value is a map.
     pub fn decode_request(&self, bytes: &[u8]) -> Result<Message, ParseFailure> {
         self.decode_request_for(bytes, None)
     }

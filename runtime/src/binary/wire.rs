@@ -203,6 +203,11 @@ pub(crate) fn write_headers(out: &mut Vec<u8>, headers: &Headers) -> std::io::Re
 /// Writes a whole message as MessagePack, its body's keys encoded with `encoding` (no
 /// schema: strings stay strings) and packed when asked. This is how a client sends a
 /// binary request; the message's `@bin_` header should name `encoding.checksum()`.
+///
+/// # Errors
+///
+/// An [`std::io::Error`] when a map or list has more than 2^32 entries, which
+/// MessagePack cannot hold. Writing into memory fails no other way.
 pub fn encode_request(
     message: &Message,
     encoding: &BinaryEncoding,

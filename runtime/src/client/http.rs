@@ -29,6 +29,12 @@ pub struct HttpTransport {
 impl HttpTransport {
     /// A transport with a `reqwest` client that follows no redirects (with
     /// `http-client-rustls`: TLS on aws-lc-rs, trusting the platform's root certificates).
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Transport`] when `url` does not parse, or when the HTTP client
+    /// cannot be built (with `http-client-rustls`, its TLS set-up too: see
+    /// [`platform_config`](super::tls::platform_config)).
     pub fn new(url: &str) -> Result<Self, ClientError> {
         let url = parse(url)?;
         #[cfg(feature = "http-client-rustls")]
@@ -42,6 +48,12 @@ impl HttpTransport {
     /// An HTTPS transport that trusts only the CA certificates in `ca_pem` (a private
     /// CA, or a self-signed server certificate), not the system's.
     #[cfg(feature = "http-client-rustls")]
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Transport`] when `ca_pem` holds no certificate or one that does not
+    /// parse (see [`config_trusting`](super::tls::config_trusting)), when `url` does not
+    /// parse, or when the HTTP client cannot be built.
     pub fn trusting(url: &str, ca_pem: &[u8]) -> Result<Self, ClientError> {
         let config = super::tls::config_trusting(ca_pem)?;
         Self::built(
@@ -66,6 +78,10 @@ impl HttpTransport {
     /// A transport sharing an existing `reqwest` client (connection pool, TLS setup).
     /// Build it with `redirect(reqwest::redirect::Policy::none())`: a client that
     /// follows redirects re-sends each request's credentials to the new location.
+    ///
+    /// # Errors
+    ///
+    /// [`ClientError::Transport`] when `url` does not parse.
     pub fn with_client(client: reqwest::Client, url: &str) -> Result<Self, ClientError> {
         Ok(HttpTransport {
             client,

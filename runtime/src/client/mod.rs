@@ -121,6 +121,32 @@ impl ClientOptions {
 
 /// A Telepact client. Cheap to clone; clones share the transport and what was learned
 /// about the server's binary encoding.
+///
+/// # Example
+///
+/// A client with a one-second time limit and correlation ids, over any transport: here
+/// a server in this process (`Client::http` calls one by HTTP).
+///
+/// ```
+/// use std::time::Duration;
+/// use telepact::schema::Schema;
+/// use telepact::{Client, ClientOptions, FunctionRouter, Headers, Message, Server};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// # let server = Server::builder(Schema::from_text("[]")?, FunctionRouter::new())
+/// #     .auth_required(false)
+/// #     .build()?;
+/// let options = ClientOptions::default()
+///     .timeout(Duration::from_secs(1))
+///     .correlation_ids(true);
+/// let client = Client::with_options(server, options);
+/// let ping = Message::new(Headers::new(), "fn.ping_", Default::default());
+/// let answer = client.request(ping).await?;
+/// assert_eq!(answer.target(), "Ok_");
+/// assert_eq!(answer.headers.get("@id_"), Some(&1.into()));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct Client {
     inner: Arc<Inner>,
@@ -165,6 +191,11 @@ impl Client {
     }
 
     /// A client that POSTs to `url` over HTTP.
+    ///
+    /// # Errors
+    ///
+    /// As [`HttpTransport::new`]: [`ClientError::Transport`] when `url` does not parse or
+    /// the HTTP client cannot be set up.
     #[cfg(feature = "http-client")]
     pub fn http(url: &str, options: ClientOptions) -> Result<Self, ClientError> {
         Ok(Self::with_options(HttpTransport::new(url)?, options))
@@ -176,6 +207,22 @@ impl Client {
     }
 
     /// Sends one request and returns the response message.
+    ///
+    /// # Errors
+    ///
+    /// - [`ClientError::Timeout`] when no response arrives within the request's `@time_`
+    ///   (or the default timeout).
+    /// - [`ClientError::Authorise`] when the client's authoriser cannot produce a
+    ///   credential.
+    /// - [`ClientError::Serialization`] when the request cannot be encoded (a typed body
+    ///   that is no object, or holds a NaN or an infinity).
+    /// - [`ClientError::Transport`] when the transport fails.
+    /// - [`ClientError::InvalidResponse`] when the answer is not a usable Telepact message.
+    /// - [`ClientError::CorrelationMismatch`] when, with
+    ///   [`ClientOptions::correlation_ids`], the response carries another `@id_`.
+    ///
+    /// An error the server answers with (`ErrorUnknown_`, `ErrorInvalidRequestBody_`, ...)
+    /// is a response, not an `Err`.
     pub async fn request(&self, mut request: Message) -> Result<Message, ClientError> {
         let timeout = self.apply_timeout(&mut request.headers);
         let sent_id = self.apply_correlation_id(&mut request.headers);

@@ -17,6 +17,12 @@ use crate::crypto::tls_provider;
 /// A TLS configuration trusting the platform's root certificates (as a browser would),
 /// offering HTTP/2 and HTTP/1.1 by ALPN. Hand it to
 /// `reqwest::ClientBuilder::tls_backend_preconfigured` to build a client of your own.
+///
+/// # Errors
+///
+/// [`ClientError::Transport`] when the platform's certificate verifier cannot be set up
+/// (its root certificates cannot be loaded) or the crypto provider offers no safe
+/// protocol version.
 pub fn platform_config() -> Result<ClientConfig, ClientError> {
     let provider = tls_provider();
     let verifier = rustls_platform_verifier::Verifier::new(provider.clone()).map_err(tls_error)?;
@@ -31,6 +37,12 @@ pub fn platform_config() -> Result<ClientConfig, ClientError> {
 
 /// A TLS configuration trusting only the CA certificates in `ca_pem` (a private CA, or a
 /// self-signed server certificate), offering HTTP/2 and HTTP/1.1 by ALPN.
+///
+/// # Errors
+///
+/// [`ClientError::Transport`] when `ca_pem` holds no certificate, a certificate that does
+/// not parse or that rustls refuses as a root, or when the crypto provider offers no
+/// safe protocol version.
 pub fn config_trusting(ca_pem: &[u8]) -> Result<ClientConfig, ClientError> {
     let mut roots = rustls::RootCertStore::empty();
     for certificate in CertificateDer::pem_slice_iter(ca_pem) {
@@ -52,6 +64,11 @@ pub fn config_trusting(ca_pem: &[u8]) -> Result<ClientConfig, ClientError> {
 /// A TLS configuration trusting no certificate, for a `reqwest` client that speaks only
 /// plain HTTP (HTTP/1.1 or h2c): reqwest sets TLS up even then, and this needs no
 /// certificates on the machine.
+///
+/// # Errors
+///
+/// [`ClientError::Transport`] when the crypto provider offers no safe protocol version,
+/// which aws-lc-rs always does: in practice this does not fail.
 pub fn plain_http_config() -> Result<ClientConfig, ClientError> {
     let config = ClientConfig::builder_with_provider(tls_provider())
         .with_safe_default_protocol_versions()

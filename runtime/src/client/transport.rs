@@ -15,6 +15,27 @@ pub type TransportError = Box<dyn std::error::Error + Send + Sync + 'static>;
 ///
 /// Any `Fn(Vec<u8>) -> impl Future<Output = Result<Vec<u8>, TransportError>>` is a
 /// transport, which makes in-process and test transports one closure long.
+///
+/// # Example
+///
+/// A transport that answers every request with a canned message, for a test of what a
+/// caller does with it:
+///
+/// ```
+/// use telepact::client::TransportError;
+/// use telepact::{Client, Headers, Message};
+///
+/// # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
+/// let down = |_request: Vec<u8>| async {
+///     Ok::<_, TransportError>(br#"[{}, {"ErrorUnavailable": {}}]"#.to_vec())
+/// };
+/// let client = Client::new(down);
+/// let ping = Message::new(Headers::new(), "fn.ping_", Default::default());
+/// let answer = client.request(ping).await?;
+/// assert_eq!(answer.target(), "ErrorUnavailable");
+/// # Ok::<_, telepact::ClientError>(())
+/// # }).unwrap();
+/// ```
 pub trait Transport: Send + Sync + 'static {
     /// Sends one encoded request and resolves to the encoded response.
     fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>>;

@@ -130,6 +130,10 @@ impl std::fmt::Debug for Trust {
 impl WebSocketTransport {
     /// Opens the connection: `ws://`, or `wss://` trusting the platform's root
     /// certificates (feature `websocket-client-rustls`).
+    ///
+    /// # Errors
+    ///
+    /// As [`connect_with`](Self::connect_with).
     pub async fn connect(url: &str) -> Result<Self, TransportError> {
         Self::connect_with(url, WebSocketOptions::default()).await
     }
@@ -137,12 +141,24 @@ impl WebSocketTransport {
     /// Opens a `wss://` connection trusting only the CA certificates in `ca_pem` (a
     /// private CA, or a self-signed server certificate), not the system's roots.
     #[cfg(feature = "websocket-client-rustls")]
+    ///
+    /// # Errors
+    ///
+    /// As [`connect_with`](Self::connect_with); also when `ca_pem` holds no usable
+    /// certificate (see [`config_trusting`](super::tls::config_trusting)).
     pub async fn trusting(url: &str, ca_pem: &[u8]) -> Result<Self, TransportError> {
         Self::connect_with(url, WebSocketOptions::default().trusting(ca_pem)).await
     }
 
     /// Opens the connection as `options` say. The first connection is opened at once,
     /// so a wrong URL, an absent server or a refused upgrade fails here.
+    ///
+    /// # Errors
+    ///
+    /// A [`TransportError`] when `url` is not a `ws://` or `wss://` URL with a host,
+    /// the TCP connection cannot be made, the TLS set-up or handshake fails (a `wss://`
+    /// URL without the `websocket-client-rustls` feature fails here too), or the server
+    /// refuses the WebSocket upgrade.
     pub async fn connect_with(
         url: &str,
         options: WebSocketOptions,

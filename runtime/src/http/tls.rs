@@ -52,6 +52,11 @@ pub struct TlsConfig(Arc<rustls::ServerConfig>);
 impl TlsConfig {
     /// Reads a PEM certificate chain (leaf first) and a PEM private key (PKCS#8,
     /// PKCS#1 or SEC1) from files.
+    ///
+    /// # Errors
+    ///
+    /// [`TlsError::Read`] when either file cannot be read; then each failure of
+    /// [`TlsConfig::from_pem`].
     pub fn from_pem_files(
         certificates: impl AsRef<Path>,
         key: impl AsRef<Path>,
@@ -66,6 +71,13 @@ impl TlsConfig {
     }
 
     /// Like [`TlsConfig::from_pem_files`], from the PEM text itself.
+    ///
+    /// # Errors
+    ///
+    /// - [`TlsError::Pem`] when a PEM section is malformed or `key` holds no private key.
+    /// - [`TlsError::NoCertificate`] when `certificates` holds no certificate.
+    /// - [`TlsError::Rustls`] when rustls refuses the pair (the key does not match the
+    ///   leaf certificate, or is of a kind it cannot use).
     pub fn from_pem(certificates: &[u8], key: &[u8]) -> Result<Self, TlsError> {
         let chain = CertificateDer::pem_slice_iter(certificates).collect::<Result<Vec<_>, _>>()?;
         if chain.is_empty() {

@@ -58,6 +58,10 @@ impl fmt::Display for LogFormat {
 /// tracing::info!(port = 8002, "serving");
 /// // {"timestamp":"…","level":"INFO","fields":{"message":"serving","port":8002},"target":"…"}
 /// ```
+///
+/// # Errors
+///
+/// As [`StderrLog::init`].
 pub fn init_stderr(default: LevelFilter, format: LogFormat) -> Result<(), TryInitError> {
     StderrLog::new(default).format(format).init()
 }
@@ -114,6 +118,12 @@ impl StderrLog {
     }
 
     /// Installs it as the process's subscriber; fails when one is installed already.
+    ///
+    /// # Errors
+    ///
+    /// [`TryInitError`] when the process has a global subscriber already (or a `log`
+    /// logger, where a crate of the build turns on `tracing-subscriber`'s `tracing-log`
+    /// feature).
     pub fn init(self) -> Result<(), TryInitError> {
         use tracing_subscriber::fmt::format::FmtSpan;
         use tracing_subscriber::util::SubscriberInitExt as _;

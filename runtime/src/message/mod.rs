@@ -211,6 +211,12 @@ impl Message {
     /// The bytes values this message's `@base64_` header names, decoded (none without
     /// the header). A [`Client`](crate::Client) has checked the header fits the body
     /// of every JSON response it returns.
+    ///
+    /// # Errors
+    ///
+    /// [`Base64HeaderError`] when the header does not fit the body: it is not an object,
+    /// it names a key the body lacks or a list by a key other than `"*"`, or the value at
+    /// a named place is not a string or not base64.
     pub fn marked_bytes(&self) -> Result<Vec<MarkedBytes>, Base64HeaderError> {
         crate::base64_paths::marked_bytes(&self.headers, self.body())
     }

@@ -143,6 +143,12 @@ impl MockServer {
     /// The mock keeps the schema it is given, as [`Server::builder`] does: pass it by
     /// value (or an `Arc` of it) rather than a clone, a schema of thousands of
     /// functions being tens of megabytes.
+    ///
+    /// # Errors
+    ///
+    /// [`MockError::Schema`] when the mock definitions cannot be added to the schema (it
+    /// defines one of their names itself: see [`Schema::with_mock_definitions`]). A mock
+    /// builds its own routes and auth hook, so [`MockError::Build`] does not occur.
     pub fn new(
         schema: impl Into<Arc<Schema>>,
         options: MockOptions,

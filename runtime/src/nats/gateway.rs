@@ -90,6 +90,16 @@ struct Forward {
 /// a close frame instead of an answer: 1013 (try again later) for no worker or no reply
 /// in time, 1009 (too big) past `max_payload`, 1011 for a lost connection. Reply
 /// headers have no place in a session and are not returned.
+///
+/// # Errors
+///
+/// [`NatsError::InvalidSubject`] for a subject NATS would refuse.
+///
+/// # Panics
+///
+/// When `options.path` is not a path axum routes as written, as
+/// [`http::router`](crate::http::router) panics; a path set with
+/// [`HttpOptions::checked_path`] never is.
 pub fn gateway(
     client: async_nats::Client,
     subject: &str,
@@ -99,6 +109,14 @@ pub fn gateway(
 }
 
 /// Like [`gateway()`], with `gateway`'s options.
+///
+/// # Errors
+///
+/// As [`gateway()`].
+///
+/// # Panics
+///
+/// As [`gateway()`].
 pub fn gateway_with(
     client: async_nats::Client,
     subject: &str,

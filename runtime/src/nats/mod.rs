@@ -119,11 +119,22 @@ impl Worker {
     ///
     /// Bounded by [`DRAIN_GRACE`]: past it (a stuck handler, or NATS unreachable so
     /// replies cannot be flushed) the worker is ended without them.
+    ///
+    /// # Errors
+    ///
+    /// As [`drain_within`](Self::drain_within).
     pub async fn drain(self) -> Result<(), NatsError> {
         self.drain_within(DRAIN_GRACE).await
     }
 
     /// Like [`Worker::drain`], giving in-flight requests `grace`.
+    ///
+    /// # Errors
+    ///
+    /// - [`NatsError::Flush`] when the replies cannot be flushed to NATS at the end.
+    /// - [`NatsError::Task`] when the worker's task panicked or was cancelled.
+    ///
+    /// A worker ended at the deadline is no error.
     pub async fn drain_within(self, grace: Duration) -> Result<(), NatsError> {
         // An Err means the task has already ended; its result tells why.
         let _ = self.stop.send(());
@@ -162,6 +173,10 @@ impl Worker {
 /// `client`'s reconnection settings decide how it rides out a NATS restart
 /// (by default it reconnects and subscribes again by itself). A `subject` NATS would
 /// refuse is [`NatsError::InvalidSubject`].
+///
+/// # Errors
+///
+/// As [`serve_with`].
 pub async fn serve(
     server: Server,
     client: async_nats::Client,
@@ -179,6 +194,12 @@ pub async fn serve(
 }
 
 /// Like [`serve`], with `options`.
+///
+/// # Errors
+///
+/// - [`NatsError::InvalidSubject`] for a subject NATS would refuse.
+/// - [`NatsError::Subscribe`] when the subscription cannot be made.
+/// - [`NatsError::Flush`] when the subscription cannot be flushed to the server.
 pub async fn serve_with(
     server: Server,
     client: async_nats::Client,
@@ -199,6 +220,10 @@ pub async fn serve_with(
 
 /// Like [`serve`], serving until `shutdown` completes, then draining
 /// ([`Worker::drain`]).
+///
+/// # Errors
+///
+/// Each failure of [`serve_with`] (before serving) and of [`Worker::drain`] (after).
 pub async fn serve_until(
     server: Server,
     client: async_nats::Client,
@@ -212,6 +237,10 @@ pub async fn serve_until(
 
 /// Like [`serve_with`], serving until `shutdown` completes, then draining
 /// ([`Worker::drain`]).
+///
+/// # Errors
+///
+/// Each failure of [`serve_with`] (before serving) and of [`Worker::drain`] (after).
 pub async fn serve_until_with(
     server: Server,
     client: async_nats::Client,
@@ -351,6 +380,10 @@ pub struct NatsTransport {
 impl NatsTransport {
     /// A transport calling `subject` through `client`, or [`NatsError::InvalidSubject`]
     /// for a subject NATS would refuse (no worker could serve it).
+    ///
+    /// # Errors
+    ///
+    /// [`NatsError::InvalidSubject`] for a subject NATS would refuse.
     pub fn new(client: async_nats::Client, subject: &str) -> Result<Self, NatsError> {
         Ok(NatsTransport {
             client,
@@ -380,6 +413,12 @@ impl Transport for NatsTransport {
 
 /// Connects with settings suited to a worker or gateway: reconnect forever,
 /// `request_timeout` for requests sent through the connection.
+///
+/// # Errors
+///
+/// [`NatsError::Connect`] when `url` is not a valid NATS address. The first connection
+/// is made, and retried, in the background, so an unreachable server is not an error
+/// here: requests sent meanwhile wait for it, up to `request_timeout`.
 pub async fn connect(
     url: &str,
     request_timeout: Duration,

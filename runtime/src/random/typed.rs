@@ -39,6 +39,14 @@ impl RandomGenerator {
     /// let mut random = RandomGenerator::new(0, 3);
     /// let item: api::Item = random.generate_as(&prepared, &GenerateOptions::default())?;
     /// ```
+    ///
+    /// # Errors
+    ///
+    /// - [`TypedGenerateError::NotInSchema`] when the schema drawn from has no struct or
+    ///   union named `T::SCHEMA_KEY`.
+    /// - [`TypedGenerateError::Unreadable`] when the value drawn does not read as the
+    ///   generated type (generated from another version of the schema, or drawn short by
+    ///   the [limits](super::GenerationLimits)).
     pub fn generate_as<T: SchemaType>(
         &mut self,
         prepared: &PreparedSchema<'_>,
@@ -57,6 +65,14 @@ impl RandomGenerator {
     }
 
     /// A random argument of `I`'s function, drawn as a field of type `fn.x` is.
+    ///
+    /// # Errors
+    ///
+    /// - [`TypedGenerateError::NotInSchema`] when the schema drawn from has no function
+    ///   named `I::NAME`.
+    /// - [`TypedGenerateError::Unreadable`] when the value drawn does not read as the
+    ///   generated type (generated from another version of the schema, or drawn short by
+    ///   the [limits](super::GenerationLimits)).
     pub fn generate_input<I: FunctionInput>(
         &mut self,
         prepared: &PreparedSchema<'_>,
@@ -76,6 +92,10 @@ impl RandomGenerator {
     /// standard errors merged into every result included (`ErrorParseFailure_`,
     /// `ErrorInvalidRequestBody_`...). A mock answering a call no stub matches draws
     /// `Ok_` alone.
+    ///
+    /// # Errors
+    ///
+    /// As [`generate_input`](Self::generate_input).
     pub fn generate_output<I: FunctionInput>(
         &mut self,
         prepared: &PreparedSchema<'_>,

@@ -16,6 +16,40 @@ use super::error::ProcessError;
 /// Any `async fn(Headers) -> Result<Authenticated, HandlerError>` (or closure of that
 /// shape) is a hook; it gets its own copy of the headers, so it may hold them across
 /// awaits.
+///
+/// # Example
+///
+/// A hook that lets in one token and refuses any other:
+///
+/// ```
+/// use serde_json::Map;
+/// use telepact::schema::Schema;
+/// use telepact::{Authenticated, FunctionRouter, HandlerError, Headers, Message, Server};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let schema = Schema::from_text(
+///     r#"[{"union.Auth_": [{"Token": {"token": "string"}}]},
+///         {"fn.secret": {}, "->": [{"Ok_": {}}]}]"#,
+/// )?;
+/// let router = FunctionRouter::new().route("fn.secret", |_request: Message| async {
+///     Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
+/// });
+/// let server = Server::builder(schema, router)
+///     .on_auth(|headers: Headers| async move {
+///         let token = headers.get("@auth_").and_then(|auth| auth["Token"]["token"].as_str());
+///         match token {
+///             Some("let-me-in") => Ok(Authenticated::new()),
+///             _ => Err(HandlerError::from("unknown token")),
+///         }
+///     })
+///     .build()?;
+/// let refused = server
+///     .process(br#"[{"@auth_": {"Token": {"token": "guess"}}}, {"fn.secret": {}}]"#)
+///     .await;
+/// assert!(refused.bytes.starts_with(br#"[{},{"ErrorUnauthenticated_""#));
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 pub trait AuthHook: Send + Sync + 'static {
     /// Checks `headers`; an error answers `ErrorUnauthenticated_`.
     fn authenticate(&self, headers: &Headers) -> AuthFuture;
@@ -51,6 +85,35 @@ where
 ///
 /// Middlewares added to one server run in the order added: the first added is the
 /// outermost, and its `router.call` runs the next one, down to the functions.
+///
+/// # Example
+///
+/// A middleware with state of its own, refusing every call while a flag is set (a
+/// closure does for one without: [`middleware_fn`], [`middleware_from_fn`]):
+///
+/// ```
+/// use std::sync::atomic::{AtomicBool, Ordering};
+/// use telepact::{BoxFuture, FunctionRouter, HandlerError, Message, Middleware};
+///
+/// struct Maintenance {
+///     closed: AtomicBool,
+/// }
+///
+/// impl Middleware for Maintenance {
+///     fn call<'a>(
+///         &'a self,
+///         request: Message,
+///         router: &'a FunctionRouter,
+///     ) -> BoxFuture<'a, Result<Message, HandlerError>> {
+///         if self.closed.load(Ordering::Relaxed) {
+///             // Answered `ErrorUnknown_`; the reason goes to the log, not the caller.
+///             return Box::pin(async { Err("closed for maintenance".into()) });
+///         }
+///         router.call(request)
+///     }
+/// }
+/// # let _ = Maintenance { closed: AtomicBool::new(false) };
+/// ```
 pub trait Middleware: Send + Sync + 'static {
     /// Handles `request`, usually by passing it on with `router.call`.
     fn call<'a>(
@@ -112,6 +175,11 @@ pub struct Next {
 
 impl Next {
     /// Runs the following middleware and then the function.
+    ///
+    /// # Errors
+    ///
+    /// The [`HandlerError`] the following middleware or the function returns, or one
+    /// saying there is no route when the server routes no function of the request's name.
     pub async fn run(self, request: Message) -> Result<Message, HandlerError> {
         self.router.call(request).await
     }

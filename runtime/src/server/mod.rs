@@ -70,6 +70,26 @@ pub struct Response {
 /// error, panic or time limit), result validation unless `@unsafe_`
 /// (`ErrorInvalidResponseBody_`), response header validation
 /// (`ErrorInvalidResponseHeaders_`), `@select_`, the on-response hook, serialization.
+///
+/// # Example
+///
+/// A server answers the standard functions (`fn.ping_`, `fn.api_`) with no route of
+/// its own:
+///
+/// ```
+/// use telepact::schema::Schema;
+/// use telepact::{FunctionRouter, Server};
+///
+/// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+/// let schema = Schema::from_text("[]")?;
+/// let server = Server::builder(schema, FunctionRouter::new())
+///     .auth_required(false)
+///     .build()?;
+/// let response = server.process(br#"[{}, {"fn.ping_": {}}]"#).await;
+/// assert_eq!(response.bytes, br#"[{},{"Ok_":{}}]"#);
+/// # Ok::<_, Box<dyn std::error::Error>>(())
+/// # }).unwrap();
+/// ```
 #[derive(Clone)]
 pub struct Server {
     inner: Arc<Inner>,
@@ -334,6 +354,17 @@ impl ServerBuilder {
     /// Checks the configuration and builds the server: refused when the schema and the
     /// configuration disagree ([`BuildError`]), such as a route for a function the
     /// schema lacks.
+    ///
+    /// # Errors
+    ///
+    /// - [`BuildError::AuthUndefined`] when the schema has no `union.Auth_` and
+    ///   [`auth_required`](Self::auth_required) was not turned off.
+    /// - [`BuildError::AuthHookMissing`] when the schema has `union.Auth_` and no
+    ///   [`on_auth`](Self::on_auth) hook is installed.
+    /// - [`BuildError::AuthHookUnused`] when an on-auth hook is installed and the schema
+    ///   has no `union.Auth_`.
+    /// - [`BuildError::RouteUnknown`] when a route names a function the schema does not
+    ///   define.
     pub fn build(self) -> Result<Server, BuildError> {
         if self.auth_required && !self.schema.has_auth() {
             return Err(BuildError::AuthUndefined);

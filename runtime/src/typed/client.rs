@@ -95,6 +95,10 @@ const SELECT_HEADER: &str = "@select_";
 const SUCCESS_TAG: &str = "Ok_";
 
 /// Calls `I::NAME` with typed input and headers; decodes the typed response.
+///
+/// # Errors
+///
+/// As [`call_with`].
 pub async fn call<I, Rq, Rs>(
     client: &Client,
     input: I,
@@ -110,6 +114,16 @@ where
 
 /// Like [`call`], also sending `extra` headers the schema does not declare (the typed
 /// ones take precedence). Refuses a `@select_` header with [`CallError::Selection`].
+///
+/// # Errors
+///
+/// - [`CallError::Encode`] when the typed headers are not a JSON object, or the input or
+///   headers hold a NaN or an infinity.
+/// - [`CallError::Selection`] when the headers carry `@select_`; nothing is sent.
+/// - [`CallError::Client`] when the request cannot be sent or no usable response comes
+///   back (see [`Client::request`]).
+/// - [`CallError::Decode`] when the response's headers, or the payload of a result tag
+///   the generated types know, do not read as those types.
 pub async fn call_with<I, Rq, Rs>(
     client: &Client,
     input: I,
@@ -134,6 +148,11 @@ where
 /// Calls `I::NAME` with typed input and headers (and `extra` ones, which the typed ones
 /// override) and returns the response as it came: for `@select_`, whose trimmed result
 /// the generated types cannot hold.
+///
+/// # Errors
+///
+/// [`CallError::Encode`] and [`CallError::Client`], as [`call_with`] fails with them.
+/// The response is not read, so it cannot fail to decode.
 pub async fn call_raw<I, Rq>(
     client: &Client,
     input: I,
@@ -162,6 +181,12 @@ async fn send<I: FunctionInput>(client: &Client, request: Message) -> Result<Mes
 
 /// Calls `I::NAME` with typed input and headers and `selection` as its `@select_` header
 /// (over any the headers carry); returns the trimmed result as JSON.
+///
+/// # Errors
+///
+/// [`CallError::Encode`] and [`CallError::Client`], as [`call_with`] fails with them;
+/// [`CallError::Decode`] when the body is not one tag with an object payload, or the
+/// response's headers do not read as `Rs`.
 pub async fn call_selected<I, Rq, Rs>(
     client: &Client,
     input: I,

@@ -46,6 +46,11 @@ impl<Output> Reply<Output> {
     }
 
     /// The known result, or the unknown one as an error (to use with `?`).
+    ///
+    /// # Errors
+    ///
+    /// The [`UnknownResult`], with its tag and payload, when the result is
+    /// [`Reply::Unknown`].
     pub fn into_known(self) -> Result<Output, UnknownResult> {
         match self {
             Reply::Known(output) => Ok(output),

@@ -55,6 +55,10 @@ impl<Rq, Rs> Context<Rq, Rs> {
     /// at them does not pay for reading them. The server has checked them against the
     /// schema; an error here means a header was changed since, to something the schema
     /// does not allow.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] (part `request headers`) when the headers do not read as `Rq`.
     pub fn headers(&self) -> Result<Rq, DecodeError>
     where
         Rq: DeserializeOwned,
@@ -68,6 +72,11 @@ impl<Rq, Rs> Context<Rq, Rs> {
 
     /// Sets the request headers `headers` names in [`raw_headers`](Self::raw_headers)
     /// (replacing those already there): a test's way to hand a handler typed headers.
+    ///
+    /// # Errors
+    ///
+    /// The [`serde_json::Error`] of serializing `headers`, or one saying they are not an
+    /// object.
     pub fn set_headers(&mut self, headers: &Rq) -> Result<(), serde_json::Error>
     where
         Rq: Serialize,
@@ -99,6 +108,11 @@ pub struct DecodeError {
 ///
 /// The input of a binary request to a typed route was read (and checked) with the
 /// request; any other is read from the body's JSON values.
+///
+/// # Errors
+///
+/// A [`DecodeError`] (part `request body`), as a [`HandlerError`], when the body's
+/// payload does not read as `I`.
 pub fn decode_request<I, Rq, Rs>(mut request: Message) -> Result<(I, Context<Rq, Rs>), HandlerError>
 where
     I: DeserializeOwned + 'static,
@@ -138,6 +152,12 @@ fn decode_error(function: String, part: &'static str, source: serde_json::Error)
 /// Builds the response message from a typed result and the handler's context. The
 /// result stays typed: the server writes it as JSON, checking it against the schema as
 /// it goes (see [`Message::typed`]).
+///
+/// # Errors
+///
+/// A [`HandlerError`] when the context's typed response headers, set by the handler,
+/// do not serialize or hold a NaN or an infinity. The result itself is checked when the
+/// server writes it.
 pub fn encode_response<O, Rq, Rs>(
     output: O,
     context: Context<Rq, Rs>,

@@ -79,6 +79,12 @@ impl BearerAuthoriser {
     }
 
     /// The current token, fetched first when it is missing or about to expire.
+    ///
+    /// # Errors
+    ///
+    /// Whatever the [`TokenSource`] fails with when a new token is needed (see the
+    /// source's own `# Errors`). A token cache that cannot be written is no error: it is
+    /// logged.
     pub async fn current_token(&self) -> Result<Token, AuthoriseError> {
         let mut slot = self.token.lock().await;
         let now = self.clock.now();

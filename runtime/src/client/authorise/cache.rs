@@ -53,6 +53,11 @@ impl TokenCache {
     }
 
     /// Replaces the cached token.
+    ///
+    /// # Errors
+    ///
+    /// The [`io::Error`] of creating the file's directory, or of writing, syncing or
+    /// renaming the staging file beside it.
     pub fn store(&self, token: &Token) -> io::Result<()> {
         let text = Zeroizing::new(render(token).to_string());
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -71,6 +76,11 @@ impl TokenCache {
 
     /// [`store`](Self::store) on tokio's blocking pool, so the file write and its
     /// fsync never hold up an async worker thread.
+    ///
+    /// # Errors
+    ///
+    /// As [`store`](Self::store); also an [`io::Error`] when the blocking task panics or
+    /// is cancelled.
     pub async fn store_in_background(&self, token: &Token) -> io::Result<()> {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return self.store(token);
@@ -83,6 +93,10 @@ impl TokenCache {
     }
 
     /// Deletes the cached token (a missing file is fine).
+    ///
+    /// # Errors
+    ///
+    /// The [`io::Error`] of removing the file, unless it is [`io::ErrorKind::NotFound`].
     pub fn clear(&self) -> io::Result<()> {
         match fs::remove_file(&self.path) {
             Err(error) if error.kind() != io::ErrorKind::NotFound => Err(error),

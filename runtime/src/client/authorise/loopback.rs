@@ -64,11 +64,20 @@ struct Expecting {
 
 impl LoopbackRedirect {
     /// Listens on a free port; the redirect URI is `http://127.0.0.1:<port><path>`.
+    ///
+    /// # Errors
+    ///
+    /// As [`bind_port`](Self::bind_port).
     pub async fn bind(path: &str) -> Result<Self, AuthoriseError> {
         Self::bind_port(path, 0).await
     }
 
     /// Listens on `port`, for providers that only accept a registered fixed port.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthoriseError::Redirect`] when the port cannot be listened on (taken, or not
+    /// permitted).
     pub async fn bind_port(path: &str, port: u16) -> Result<Self, AuthoriseError> {
         let path = if path.starts_with('/') {
             path.to_string()
@@ -101,6 +110,13 @@ impl LoopbackRedirect {
     /// Requests with another `state` (or none) are answered 400 and ignored, so a
     /// stray or forged request cannot end the sign-in. A redirect with the right
     /// `state` and an `error` ends it with [`AuthoriseError::SignInDenied`].
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthoriseError::SignInDenied`] when the redirect with `state` carries an
+    ///   `error`.
+    /// - [`AuthoriseError::Redirect`] when no redirect with `state` arrives within
+    ///   `timeout`, the first one carries no code, or the listener stops.
     pub async fn receive(self, state: &str, timeout: Duration) -> Result<Secret, AuthoriseError> {
         let (outcome, mut outcomes) = mpsc::channel(1);
         let expecting = Expecting {

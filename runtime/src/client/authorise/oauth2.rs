@@ -20,6 +20,11 @@ pub struct ClientCredentials {
 
 impl ClientCredentials {
     /// A client of the token endpoint at `token_url`, which must be HTTPS unless it is on loopback.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthoriseError::TokenEndpoint`] when `token_url` does not parse, uses plain
+    /// `http` off loopback, or the HTTP client for it cannot be built.
     pub fn new(
         token_url: &str,
         client_id: impl Into<String>,

@@ -27,6 +27,10 @@ pub struct Pkce {
 
 impl Pkce {
     /// A fresh verifier: 32 random bytes, base64url (43 characters).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthoriseError::Other`] when the operating system gives no randomness.
     pub fn generate() -> Result<Self, AuthoriseError> {
         Ok(Self::from_verifier(random_text()?))
     }
@@ -53,6 +57,10 @@ impl Pkce {
 }
 
 /// A random value for the `state` parameter (check it on the redirect).
+///
+/// # Errors
+///
+/// [`AuthoriseError::Other`] when the operating system gives no randomness.
 pub fn random_state() -> Result<String, AuthoriseError> {
     random_text()
 }
@@ -65,6 +73,10 @@ fn random_text() -> Result<String, AuthoriseError> {
 }
 
 /// The authorisation endpoint's URL for a code request with a PKCE challenge.
+///
+/// # Errors
+///
+/// [`AuthoriseError::Other`] when `authorize_url` does not parse as a URL.
 pub fn authorization_url(
     authorize_url: &str,
     client_id: &str,
@@ -103,6 +115,11 @@ pub struct AuthorizationCode {
 
 impl AuthorizationCode {
     /// A public client (no secret), the usual case with PKCE.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthoriseError::TokenEndpoint`] when `token_url` does not parse, uses plain
+    /// `http` off loopback, or the HTTP client for it cannot be built.
     pub fn new(
         token_url: &str,
         client_id: impl Into<String>,

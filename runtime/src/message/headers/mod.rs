@@ -232,6 +232,11 @@ impl Headers {
     /// Reads the headers as a `T`, such as a schema's generated `RequestHeaders`, in
     /// place: nothing is copied into a JSON value first. Headers `T` does not name are
     /// ignored, as a struct's unknown fields are.
+    ///
+    /// # Errors
+    ///
+    /// The [`serde_json::Error`] of `T`'s `Deserialize`: a header `T` requires is missing,
+    /// or one it names holds a value of another shape.
     pub fn read_as<'a, T: Deserialize<'a>>(&'a self) -> Result<T, serde_json::Error> {
         T::deserialize(self.deserializer())
     }

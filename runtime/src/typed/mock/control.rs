@@ -29,6 +29,10 @@ impl MockControl {
 
     /// Answers calls of `I`'s function whose argument contains `input`'s with `output`;
     /// the newest matching stub answers. Fields `output` leaves out are generated.
+    ///
+    /// # Errors
+    ///
+    /// As [`stub_with`](Self::stub_with).
     pub async fn stub<I: FunctionInput>(
         &self,
         input: I,
@@ -38,6 +42,14 @@ impl MockControl {
     }
 
     /// Like [`stub`](Self::stub), with strict matching or a call count.
+    ///
+    /// # Errors
+    ///
+    /// - [`MockCallError::Encode`] when `input` or `output` does not serialize to a JSON
+    ///   object, or holds a NaN or an infinity.
+    /// - [`MockCallError::Refused`] when the mock refuses the stub (a result its schema
+    ///   does not allow, say).
+    /// - [`MockCallError::Client`] when the mock cannot be called.
     pub async fn stub_with<I: FunctionInput>(
         &self,
         input: I,
@@ -52,6 +64,11 @@ impl MockControl {
     /// of one, leaving out fields the typed input must carry (`json!({})` matches
     /// every call of the function). The mock refuses an argument its schema does not
     /// allow ([`MockCallError::Refused`]).
+    ///
+    /// # Errors
+    ///
+    /// As [`stub_with`](Self::stub_with), with [`MockCallError::Encode`] for `output`
+    /// alone.
     pub async fn stub_matching<I: FunctionInput>(
         &self,
         argument: Value,
@@ -74,6 +91,15 @@ impl MockControl {
 
     /// Checks that `times` recorded calls of `I`'s function have an argument containing
     /// `input`'s; those calls count as verified.
+    ///
+    /// # Errors
+    ///
+    /// - [`MockCallError::Verification`] when the recorded calls do not satisfy `times`,
+    ///   with what the mock counted.
+    /// - [`MockCallError::Encode`] when `input` does not serialize to a JSON object, or
+    ///   holds a NaN or an infinity.
+    /// - [`MockCallError::Refused`] when the mock refuses the verification.
+    /// - [`MockCallError::Client`] when the mock cannot be called.
     pub async fn verify<I: FunctionInput>(
         &self,
         input: I,
@@ -83,6 +109,10 @@ impl MockControl {
     }
 
     /// Like [`verify`](Self::verify), counting only calls whose argument equals `input`'s.
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify).
     pub async fn verify_strict<I: FunctionInput>(
         &self,
         input: I,
@@ -94,6 +124,11 @@ impl MockControl {
     /// Like [`verify`](Self::verify), the argument given as JSON: part of one, leaving
     /// out fields the typed input must carry (`json!({})` counts every call of the
     /// function).
+    ///
+    /// # Errors
+    ///
+    /// As [`verify`](Self::verify); the argument is JSON already, so
+    /// [`MockCallError::Encode`] does not occur.
     pub async fn verify_matching<I: FunctionInput>(
         &self,
         argument: Value,
@@ -104,6 +139,12 @@ impl MockControl {
 
     /// Fails with [`MockCallError::UnverifiedCalls`] when a recorded call was never
     /// matched by a verification.
+    ///
+    /// # Errors
+    ///
+    /// [`MockCallError::UnverifiedCalls`] with those calls; [`MockCallError::Refused`]
+    /// when the answer is neither `Ok_` nor a verification failure;
+    /// [`MockCallError::Client`] when the mock cannot be called.
     pub async fn verify_no_more_interactions(&self) -> Result<(), MockCallError> {
         let answer = self
             .expect_ok("fn.verifyNoMoreInteractions_", Map::new())
@@ -123,6 +164,12 @@ impl MockControl {
 
     /// Restarts the mock's random values at `seed`: the answers it generates from then
     /// on are the same on every run.
+    ///
+    /// # Errors
+    ///
+    /// [`MockCallError::Refused`] when the answer is not `Ok_` (the client reaches
+    /// something other than a mock, say); [`MockCallError::Client`] when the mock
+    /// cannot be called.
     pub async fn set_random_seed(&self, seed: i64) -> Result<(), MockCallError> {
         let mut payload = Map::new();
         payload.insert("seed".into(), json!(seed));
@@ -130,11 +177,23 @@ impl MockControl {
     }
 
     /// Removes every stub.
+    ///
+    /// # Errors
+    ///
+    /// [`MockCallError::Refused`] when the answer is not `Ok_` (the client reaches
+    /// something other than a mock, say); [`MockCallError::Client`] when the mock
+    /// cannot be called.
     pub async fn clear_stubs(&self) -> Result<(), MockCallError> {
         self.expect_ok("fn.clearStubs_", Map::new()).await.map(drop)
     }
 
     /// Forgets every recorded call.
+    ///
+    /// # Errors
+    ///
+    /// [`MockCallError::Refused`] when the answer is not `Ok_` (the client reaches
+    /// something other than a mock, say); [`MockCallError::Client`] when the mock
+    /// cannot be called.
     pub async fn clear_calls(&self) -> Result<(), MockCallError> {
         self.expect_ok("fn.clearCalls_", Map::new()).await.map(drop)
     }

@@ -36,11 +36,19 @@ impl fmt::Debug for Mock {
 impl Mock {
     /// A mock of `schema` with the default [`MockOptions`]: calls no stub matches get a
     /// generated `Ok_`.
+    ///
+    /// # Errors
+    ///
+    /// As [`MockServer::new`].
     pub fn new(schema: impl Into<Arc<Schema>>) -> Result<Mock, MockError> {
         Mock::with_options(schema, MockOptions::default())
     }
 
     /// A mock of `schema` with `options`.
+    ///
+    /// # Errors
+    ///
+    /// As [`MockServer::new`].
     pub fn with_options(
         schema: impl Into<Arc<Schema>>,
         options: MockOptions,

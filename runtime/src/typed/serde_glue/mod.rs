@@ -18,6 +18,10 @@ use serde::{Deserialize, Deserializer, Serialize};
 pub struct StructWriter<S>(S);
 
 /// Starts writing the struct `name` with `len` fields (those to be skipped not counted).
+///
+/// # Errors
+///
+/// The serializer's error when it cannot start the struct.
 pub fn write_struct<S: Serializer>(
     serializer: S,
     name: &'static str,
@@ -28,6 +32,10 @@ pub fn write_struct<S: Serializer>(
 
 impl<S: SerializeStruct> StructWriter<S> {
     /// Writes a field that is always present.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's error for `value`.
     pub fn field<T: Serialize + ?Sized>(
         &mut self,
         key: &'static str,
@@ -38,6 +46,10 @@ impl<S: SerializeStruct> StructWriter<S> {
 
     /// Writes an optional field when it is set (as an `Option`, as the derive does, for
     /// formats that mark `Some`), and skips it when not.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's error for the value, when set.
     pub fn optional<T: Serialize>(
         &mut self,
         key: &'static str,
@@ -50,6 +62,10 @@ impl<S: SerializeStruct> StructWriter<S> {
     }
 
     /// Ends the struct.
+    ///
+    /// # Errors
+    ///
+    /// The serializer's error when it cannot end the struct.
     pub fn end(self) -> Result<S::Ok, S::Error> {
         self.0.end()
     }
@@ -68,10 +84,20 @@ pub trait DeserializeStruct: Sized {
     fn field_index(key: &str) -> Option<usize>;
 
     /// Reads the fields from `map` (see [`Self::next_field`], [`read_field`]).
+    ///
+    /// # Errors
+    ///
+    /// The map's error: a value that does not read as its field's type, a field given
+    /// twice or a required one missing (see [`read_field`] and [`required`]).
     fn read_fields<'de, A: MapAccess<'de>>(map: A) -> Result<Self, A::Error>;
 
     /// The index in [`FIELDS`](Self::FIELDS) of the next key of `map`, skipping keys
     /// (and their values) that are not there; `None` at the end of the map.
+    ///
+    /// # Errors
+    ///
+    /// The map's error for a key that does not read as an identifier, or a skipped value
+    /// that cannot be read past.
     fn next_field<'de, A: MapAccess<'de>>(map: &mut A) -> Result<Option<usize>, A::Error> {
         while let Some(key) = map.next_key_seed(KeyIndex::<Self>(PhantomData))? {
             match key {
@@ -86,6 +112,11 @@ pub trait DeserializeStruct: Sized {
 }
 
 /// Reads the generated struct `T`.
+///
+/// # Errors
+///
+/// `D::Error` when the input is neither a map nor a sequence of the fields in order,
+/// or a field does not read (see [`DeserializeStruct::read_fields`]).
 pub fn deserialize_struct<'de, T, D>(deserializer: D) -> Result<T, D::Error>
 where
     T: DeserializeStruct,
@@ -184,6 +215,11 @@ impl<'de, A: SeqAccess<'de>> MapAccess<'de> for SeqFields<A> {
 }
 
 /// Reads the value of the field `key` into `slot`; a second value for it is an error.
+///
+/// # Errors
+///
+/// `A::Error`: a duplicate-field error when `slot` holds a value already, else the
+/// error of a value that does not read as a `T`.
 pub fn read_field<'de, T, A>(
     map: &mut A,
     slot: &mut Option<T>,
@@ -203,6 +239,10 @@ where
 /// Reads the value of the optional field `key` as present, `null` included: the
 /// field's type is `Option<T>` with `T` holding `null` itself (`Option<Option<U>>`, or
 /// `Value`), so `None` means absent and only absent.
+///
+/// # Errors
+///
+/// As [`read_field`].
 pub fn read_present<'de, T, A>(
     map: &mut A,
     slot: &mut Option<Option<T>>,
@@ -220,6 +260,10 @@ where
 }
 
 /// The value read for the required field `key`.
+///
+/// # Errors
+///
+/// A missing-field error for `key` when `slot` is `None`.
 pub fn required<T, E: de::Error>(slot: Option<T>, key: &'static str) -> Result<T, E> {
     slot.ok_or_else(|| E::missing_field(key))
 }
@@ -236,6 +280,11 @@ pub trait DeserializeUnion: Sized {
     fn tag_index(tag: &str) -> Option<usize>;
 
     /// Reads the payload of the tag `TAGS[index]`.
+    ///
+    /// # Errors
+    ///
+    /// The payload's error when it does not read as the tag's type; [`unknown_tag`]'s for
+    /// an index past [`TAGS`](Self::TAGS).
     fn read_payload<'de, A: de::VariantAccess<'de>>(
         index: usize,
         payload: A,
@@ -243,6 +292,11 @@ pub trait DeserializeUnion: Sized {
 }
 
 /// Reads the generated union `T`.
+///
+/// # Errors
+///
+/// `D::Error` when the input is not a one-key map (an enum), its tag is not one of
+/// `T::TAGS`, or its payload does not read (see [`DeserializeUnion::read_payload`]).
 pub fn deserialize_union<'de, T, D>(deserializer: D) -> Result<T, D::Error>
 where
     T: DeserializeUnion,
