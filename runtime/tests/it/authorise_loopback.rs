@@ -93,3 +93,16 @@ async fn no_redirect_in_time_is_a_clear_error() {
     assert!(matches!(error, AuthoriseError::Redirect(_)), "{error:?}");
     assert!(error.to_string().contains("redirect"), "{error}");
 }
+
+/// A path the listener's router would not serve as written is refused when binding,
+/// rather than panicking in `receive`.
+#[tokio::test]
+async fn a_path_with_route_syntax_is_refused_when_binding() {
+    for path in ["/cb/{id}", "/cb/{", "/cb/:id", "/cb/*rest"] {
+        let error = LoopbackRedirect::bind(path).await.expect_err(path);
+        assert!(
+            matches!(&error, AuthoriseError::Redirect(reason) if reason.contains("route syntax")),
+            "{path}: {error}"
+        );
+    }
+}

@@ -15,6 +15,7 @@ use tokio::sync::{mpsc, oneshot};
 
 use super::error::AuthoriseError;
 use super::secret::Secret;
+use crate::http::HttpOptions;
 
 const SIGNED_IN_PAGE: &str =
     "<!doctype html><title>Signed in</title><p>Signed in. You can close this window.</p>";
@@ -76,14 +77,16 @@ impl LoopbackRedirect {
     ///
     /// # Errors
     ///
-    /// [`AuthoriseError::Redirect`] when the port cannot be listened on (taken, or not
-    /// permitted).
+    /// [`AuthoriseError::Redirect`] when `path` is not one the listener can serve as
+    /// written (route syntax such as `{id}`, or what a request's path never holds: see
+    /// [`HttpOptions::checked_path`]), or when the port cannot be listened on (taken,
+    /// or not permitted).
     pub async fn bind_port(path: &str, port: u16) -> Result<Self, AuthoriseError> {
-        let path = if path.starts_with('/') {
-            path.to_string()
-        } else {
-            format!("/{path}")
-        };
+        // Checked here, so that routing it in `receive` cannot panic.
+        let path = HttpOptions::default()
+            .checked_path(path)
+            .map_err(|invalid| AuthoriseError::Redirect(invalid.to_string()))?
+            .path;
         let listener = TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
             .await
             .map_err(|error| {
