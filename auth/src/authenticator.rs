@@ -95,6 +95,11 @@ pub struct Authenticator {
 
 impl Authenticator {
     /// Builds an authenticator; fails only if `config.password` holds invalid Argon2 parameters.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Internal`] when Argon2 rejects `config.password` (see
+    /// [`PasswordHasher::new`]).
     pub fn new(
         config: AuthConfig,
         keys: JwtKeys,
@@ -138,6 +143,27 @@ impl Authenticator {
     }
 
     /// Verifies `credential` (from a client at `address`, when known) into an identity.
+    ///
+    /// # Errors
+    ///
+    /// By kind of credential:
+    /// - password: [`AuthError::BadPassword`] for an unknown user, a wrong password, or a
+    ///   username or password past its length limit; [`AuthError::Throttled`] past the
+    ///   failed-login limit of the user or the address; [`AuthError::Busy`] when no
+    ///   password-check place is free for it;
+    /// - bearer token: [`AuthError::BadToken`] when it fails verification (malformed,
+    ///   another algorithm, an unknown key id, a bad signature, issuer or audience, not
+    ///   yet valid or expired: the text says which), [`AuthError::TokenRevoked`] when it
+    ///   or its refresh family was revoked;
+    /// - API key: [`AuthError::BadApiKey`] when it is unknown, wrong, expired, revoked, or
+    ///   made by a sign-in whose refresh family was revoked as stolen;
+    /// - session: [`AuthError::BadSession`] when it is unknown, expired or idle past
+    ///   `session_idle`; [`AuthError::BadCsrf`] when the CSRF token does not match.
+    ///
+    /// Whatever the credential: [`AuthError::UserUnavailable`] when its user is unknown
+    /// or disabled, the [`UserLoader`]'s own error when it fails,
+    /// [`AuthError::Store`] when the credential store fails, and
+    /// [`AuthError::Internal`] when a password check cannot run.
     pub async fn authenticate(
         &self,
         credential: &Credential,

@@ -47,6 +47,12 @@ pub enum Credential {
 
 impl Credential {
     /// Reads an `@auth_` header value.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Malformed`] when `value` is not an object of one tag (`Password`,
+    /// `Bearer`, `ApiKey` or `Session`) whose payload holds that tag's fields as strings
+    /// (a session's `csrf` may be left out).
     pub fn from_auth_header(value: &Value) -> Result<Credential, AuthError> {
         let (tag, payload) = value
             .as_object()

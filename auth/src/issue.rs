@@ -90,11 +90,18 @@ pub(crate) fn split_api_key(key: &str) -> Option<(&str, &str)> {
 
 impl Authenticator {
     /// Starts a new refresh-token family for `identity` and returns its first pair
-    /// (what `fn.login` answers). A caller signed in with an API key gets
-    /// [`AuthError::KeyFromKey`]: a key could otherwise turn itself into a refresh
-    /// family that outlives its own revocation or expiry. A family started from a
-    /// token or a session is a login of its own, which outlives the revocation of the
-    /// one it came from: start families from a sign-in with the user's own secret.
+    /// (what `fn.login` answers). A family started from a token or a session is a
+    /// login of its own, which outlives the revocation of the one it came from: start
+    /// families from a sign-in with the user's own secret.
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthError::KeyFromKey`] when `identity` signed in with an API key: a key
+    ///   could otherwise turn itself into a refresh family that outlives its own
+    ///   revocation or expiry.
+    /// - [`AuthError::Store`] when the credential store cannot be read or written.
+    /// - [`AuthError::Internal`] when the OS gives no randomness, or a token or record
+    ///   cannot be encoded or signed.
     pub async fn issue_tokens(&self, identity: &Identity) -> Result<TokenPair, AuthError> {
         refuse_api_key(identity)?;
         let family = random_id()?;
@@ -107,6 +114,17 @@ impl Authenticator {
     /// one a second time revokes its whole family (the tokens issued from it, the
     /// access tokens of that family, the session the same login opened and the API keys
     /// any of them made), since one of the two callers holds a stolen copy.
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthError::BadRefreshToken`] when the token is unknown, expired, or its family
+    ///   was revoked.
+    /// - [`AuthError::RefreshReused`] when it was used before; its family is revoked.
+    /// - [`AuthError::UserUnavailable`] when its user is unknown or disabled (or the
+    ///   [`UserLoader`](crate::UserLoader)'s error when it fails).
+    /// - [`AuthError::Store`] when the credential store cannot be read or written.
+    /// - [`AuthError::Internal`] when the OS gives no randomness, or a token or record
+    ///   cannot be encoded or signed.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
         let hash = hash_secret(refresh_token);
         let store = &*self.store;
@@ -178,6 +196,11 @@ impl Authenticator {
     /// Revokes every token of a refresh family, and ends the cookie session of the
     /// same login: a refresh token used twice means one was stolen, and the session
     /// must not outlive the tokens.
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthError::Store`] when the credential store cannot be read or written.
+    /// - [`AuthError::Internal`] when the revocation's record cannot be encoded.
     pub async fn revoke_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
         let marker = self.marker()?;
         let key = family_revoked_key(family);
@@ -217,6 +240,10 @@ impl Authenticator {
 
     /// Ends what `identity` signed in with: a bearer token and its refresh family, or
     /// a session. Password and API-key callers have nothing to end.
+    ///
+    /// # Errors
+    ///
+    /// As [`revoke_family`](Self::revoke_family).
     pub async fn logout(&self, identity: &Identity) -> Result<(), AuthError> {
         match &identity.credential {
             CredentialRef::Bearer {
@@ -251,6 +278,14 @@ impl Authenticator {
     ///
     /// The key outlives a logout of the sign-in that made it, but not the revocation of
     /// that sign-in's refresh family as stolen (see [`Authenticator::refresh`]).
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthError::KeyFromKey`] and [`AuthError::KeyNameTooLong`], as above.
+    /// - [`AuthError::ScopeNotHeld`] when `scopes` holds one the caller does not.
+    /// - [`AuthError::Store`] when the credential store cannot be read or written.
+    /// - [`AuthError::Internal`] when the OS gives no randomness, or a token or record
+    ///   cannot be encoded or signed.
     pub async fn create_api_key(
         &self,
         identity: &Identity,
@@ -283,6 +318,10 @@ impl Authenticator {
     }
 
     /// Revokes one of the caller's API keys; `false` when the caller has no such key.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Store`] when the credential store cannot be read or written.
     pub async fn revoke_api_key(
         &self,
         identity: &Identity,
@@ -299,16 +338,26 @@ impl Authenticator {
         }
     }
 
-    /// Opens a server-side session for `identity`. A caller signed in with an API key
-    /// gets [`AuthError::KeyFromKey`], as [`issue_tokens`](Self::issue_tokens) does.
+    /// Opens a server-side session for `identity`.
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthError::KeyFromKey`] when `identity` signed in with an API key, as for
+    ///   [`issue_tokens`](Self::issue_tokens).
+    /// - [`AuthError::Store`] when the credential store cannot be read or written.
+    /// - [`AuthError::Internal`] when the OS gives no randomness, or a token or record
+    ///   cannot be encoded or signed.
     pub async fn create_session(&self, identity: &Identity) -> Result<NewSession, AuthError> {
         self.open_session(identity, None).await
     }
 
     /// Opens a session tied to the token pair the same login issued: logging out of the
     /// session revokes the tokens' family, and logging out with a token of the family
-    /// ends the session. A caller signed in with an API key gets
-    /// [`AuthError::KeyFromKey`].
+    /// ends the session.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_session`](Self::create_session).
     pub async fn create_linked_session(
         &self,
         identity: &Identity,

@@ -29,6 +29,10 @@ pub struct JwtKey {
 
 impl JwtKey {
     /// A key from secret bytes; at least 32 of them.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Internal`] when `secret` is shorter than 32 bytes.
     pub fn new(kid: impl Into<String>, secret: impl Into<Vec<u8>>) -> Result<Self, AuthError> {
         let secret = secret.into();
         if secret.len() < 32 {
@@ -43,6 +47,10 @@ impl JwtKey {
     }
 
     /// A fresh random key.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Internal`] when the OS gives no randomness.
     pub fn generate(kid: impl Into<String>) -> Result<Self, AuthError> {
         let mut secret = vec![0u8; 32];
         getrandom::fill(&mut secret)
@@ -90,6 +98,13 @@ impl JwtKeys {
 
     /// The key kept in `store`, created on first use: every instance sharing the store
     /// signs and verifies with it, and it survives restarts.
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthError::Store`] when the store cannot be read or written.
+    /// - [`AuthError::Internal`] when the OS gives no randomness, or the stored key cannot
+    ///   be read back (gone, not the JSON written, or a secret that is not base64 or is
+    ///   shorter than 32 bytes).
     pub async fn load_or_create(store: &dyn CredentialStore) -> Result<Self, AuthError> {
         let fresh = JwtKey::generate(format!("k-{}", crate::secret::random_id()?))?;
         let record = StoredKey {

@@ -62,6 +62,11 @@ pub struct PasswordHasher {
 
 impl PasswordHasher {
     /// A hasher using `params`; fails if Argon2 rejects them.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Internal`] when Argon2 rejects `params` (memory below eight times the
+    /// parallelism, no iterations, ...).
     pub fn new(params: PasswordParams) -> Result<Self, AuthError> {
         let params = Params::new(
             params.memory_kib,
@@ -80,6 +85,12 @@ impl PasswordHasher {
     }
 
     /// A PHC string (`$argon2id$v=19$m=..`) with a fresh random salt.
+    ///
+    /// # Errors
+    ///
+    /// - [`AuthError::Malformed`] when `password` is longer than
+    ///   [`MAX_PASSWORD_BYTES`](crate::MAX_PASSWORD_BYTES).
+    /// - [`AuthError::Internal`] when Argon2 cannot hash it.
     pub fn hash(&self, password: &str) -> Result<String, AuthError> {
         use argon2::password_hash::PasswordHasher as _;
         if password.len() > MAX_PASSWORD_BYTES {

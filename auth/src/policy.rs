@@ -86,6 +86,13 @@ impl Policy {
     /// the caller learns nothing about the policy. What was missing goes to a `tracing`
     /// event (`call refused by policy`, level info) with the function and user id, at
     /// most ten lines a second (the next line counts those left out, `left_out`).
+    ///
+    /// # Errors
+    ///
+    /// - [`Refusal::Unauthenticated`] when the function is not public and there is no
+    ///   `identity`.
+    /// - [`Refusal::Unauthorized`] with [`NOT_PERMITTED`] for a missing role or scope, or
+    ///   with the kind of credential required when the identity signed in otherwise.
     pub fn check(&self, function: &str, identity: Option<&Identity>) -> Result<(), Refusal> {
         satisfies(function, self.requirement(function), identity)
     }

@@ -65,6 +65,10 @@ impl LoginThrottle {
     /// The address is counted first, and an address past its limit counts against no
     /// account: otherwise it could still lock any account it names, and fill the store
     /// with a counter for each name it makes up.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Store`] when a counter cannot be incremented.
     pub async fn admit(
         &self,
         store: &dyn CredentialStore,
@@ -86,6 +90,10 @@ impl LoginThrottle {
     /// accumulate. The failures before it stay counted for the window: a client that
     /// logs in with the password on every call must not wipe the count of a guesser
     /// trying the same account from elsewhere.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Store`] when a counter cannot be decremented.
     pub async fn succeeded(
         &self,
         store: &dyn CredentialStore,

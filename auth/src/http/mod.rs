@@ -152,6 +152,12 @@ impl Adapter {
 /// (`new WebSocket(url, ["telepact-csrf." + csrfToken])`), which the upgrade's answer
 /// names as chosen. A session cookie a handler opens in a session cannot be set (a
 /// session has no response headers): it is dropped, never sent in the message.
+///
+/// # Panics
+///
+/// When `http.path` is not a path axum routes as written, as
+/// [`telepact::http::router`] panics; a path set with [`HttpOptions::checked_path`]
+/// never is.
 pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> Router {
     let upgrades = websocket::upgrades_with_csrf_protocol(get(upgrade), &options.csrf_header);
     let adapter = Adapter {
@@ -244,6 +250,10 @@ fn add_credential(headers: &mut Headers, credential: Option<Credential>) {
 
 /// A trusted proxy as a command line names it: one address (`10.0.0.1`, `::1`) or a
 /// network (`10.0.0.0/8`).
+///
+/// # Errors
+///
+/// [`InvalidProxy`] when `text` is neither an IP address nor a network in CIDR form.
 pub fn parse_trusted_proxy(text: &str) -> Result<IpNet, InvalidProxy> {
     text.parse::<IpNet>()
         .or_else(|_| text.parse::<IpAddr>().map(IpNet::from))

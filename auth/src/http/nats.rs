@@ -106,6 +106,17 @@ fn http_headers(nats: &NatsHeaders) -> HeaderMap {
 /// [`HttpAuthOptions::trusted_proxies`], each request's caller is taken from a trusted
 /// proxy's `X-Forwarded-For` ([`with_client_address`]), which the gateway sends on when
 /// `gateway`'s `forward_peer_address` is set. Serve it with [`serve`](super::serve).
+///
+/// # Errors
+///
+/// [`NatsError::InvalidSubject`] for a subject NATS would refuse, as
+/// [`telepact::nats::gateway_with`] fails.
+///
+/// # Panics
+///
+/// When `http.path` is not a path axum routes as written, as
+/// [`telepact::nats::gateway_with`] panics; a path set with
+/// [`HttpOptions::checked_path`] never is.
 pub fn gateway(
     client: async_nats::Client,
     subject: &str,

@@ -52,6 +52,11 @@ pub struct RedisStore {
 impl RedisStore {
     /// Connects to `url` (`redis://127.0.0.1:6379/`); keys are stored as
     /// `{prefix}{key}` so several services can share one Redis.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when `url` does not parse (operation `parse its url`) or the first
+    /// connection cannot be made (operation `connect`).
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
         let client =
             redis::Client::open(url).map_err(|e| StoreError::new(BACKEND, "parse its url", e))?;

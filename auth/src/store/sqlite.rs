@@ -96,6 +96,12 @@ impl SqliteStore {
     /// The file holds the token-signing key: on Unix a new one is created `0600` (SQLite
     /// gives its `-wal` and `-shm` files the same mode), and an existing one that group
     /// or others may read or write is refused.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when the file cannot be created, is a directory, is not private
+    /// (mode or owner, on Unix), or cannot be opened as a database; or when the table
+    /// cannot be created or the expired entries purged.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
         let path = path.as_ref();
         private_file(path)?;
@@ -104,6 +110,10 @@ impl SqliteStore {
     }
 
     /// A private in-memory database, for tests.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError`] when SQLite cannot open the database or create its table.
     pub fn in_memory() -> Result<Self, StoreError> {
         let connection =
             Connection::open_in_memory().map_err(|e| StoreError::new(BACKEND, "open", e))?;
