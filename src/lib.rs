@@ -32,6 +32,12 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 
 /// The bakery's Telepact server: the schema its types were generated from, handlers,
 /// auth hook and middleware.
+///
+/// # Errors
+///
+/// [`SetupError::Server`] when the runtime refuses the configuration (see
+/// [`ServerBuilder::build`]): only if the schema, its generated types and the hooks
+/// here come to disagree.
 pub fn server() -> Result<Server, SetupError> {
     Ok(builder().build()?)
 }

@@ -77,6 +77,12 @@ const STAFF: &[StaffMember] = &[
 ///
 /// Every entry is compared, whatever matches, so the time taken does not depend on which
 /// account (if any) the credentials belong to.
+///
+/// # Errors
+///
+/// - [`SignInError::Rejected`] for an unknown user or a wrong password.
+/// - [`SignInError::BackendUnavailable`] for the demo account whose check stands for a
+///   backend that is down.
 pub fn sign_in(username: &str, password: &str) -> Result<Identity, SignInError> {
     let mut found = None;
     for member in STAFF {

@@ -50,8 +50,12 @@ pub const EXPECTED_CASES: &[(&str, usize)] = &[
     ("compare.json", 19),
 ];
 
-/// The number of cases `file` must yield; panics for a file missing from
-/// [`EXPECTED_CASES`], so a new harness cannot forget its line.
+/// The number of cases `file` must yield.
+///
+/// # Panics
+///
+/// When `file` has no line in [`EXPECTED_CASES`], so a new harness cannot forget its
+/// line.
 pub fn expected_cases(file: &str) -> usize {
     EXPECTED_CASES
         .iter()
@@ -65,8 +69,11 @@ pub fn require_all() -> bool {
     std::env::var_os(REQUIRE_ALL_VAR).is_some_and(|value| value == "1")
 }
 
-/// Skips the calling test: prints `SKIP: {reason}` to stderr and records it, or panics
-/// under `TELEPACT_REQUIRE_ALL=1`.
+/// Skips the calling test: prints `SKIP: {reason}` to stderr and records it.
+///
+/// # Panics
+///
+/// Under `TELEPACT_REQUIRE_ALL=1`, with `reason`: a missing prerequisite fails the test.
 pub fn skip(reason: &str) {
     if require_all() {
         panic!("{reason} (required: {REQUIRE_ALL_VAR}=1)");
@@ -78,6 +85,10 @@ pub fn skip(reason: &str) {
 
 /// The conformance folder: `TELEPACT_CONFORMANCE_DIR`, or `shared/telepact-conformance`
 /// beside the workspace. `None` after a [`skip`] when it holds no vectors.
+///
+/// # Panics
+///
+/// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
 pub fn conformance_dir() -> Option<PathBuf> {
     let dir = conformance_path();
     if dir.join("server.json").is_file() {
@@ -99,6 +110,10 @@ pub fn conformance_path() -> PathBuf {
 }
 
 /// The benchmark data beside the conformance folder, or `None` after a [`skip`].
+///
+/// # Panics
+///
+/// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
 pub fn bench_data_dir() -> Option<PathBuf> {
     let dir = workspace_dir().join("../shared/bench/data");
     if dir.is_dir() {
@@ -110,11 +125,19 @@ pub fn bench_data_dir() -> Option<PathBuf> {
 }
 
 /// The `redis-server` program on `PATH`, or `None` after a [`skip`].
+///
+/// # Panics
+///
+/// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
 pub fn redis_server() -> Option<PathBuf> {
     program("redis-server")
 }
 
 /// The `nats-server` program on `PATH`, or `None` after a [`skip`].
+///
+/// # Panics
+///
+/// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
 pub fn nats_server() -> Option<PathBuf> {
     program("nats-server")
 }
@@ -132,8 +155,13 @@ fn program(name: &str) -> Option<PathBuf> {
 }
 
 /// Checks that a vector file yielded its expected number of cases and records the
-/// outcome: `conformance: {file} ({how}) {passed}/{expected}`. Panics on a count
-/// mismatch; the caller still fails the test on its own failures.
+/// outcome: `conformance: {file} ({how}) {passed}/{expected}`. The caller still fails
+/// the test on its own failures.
+///
+/// # Panics
+///
+/// When `checked` is not the expected count, or `file` has no line in
+/// [`EXPECTED_CASES`].
 pub fn record_vectors(file: &str, how: &str, checked: usize, passed: usize) {
     let expected = expected_cases(file);
     let line = format!("conformance: {file} ({how}) {passed}/{expected}");
@@ -208,6 +236,10 @@ pub fn has_nested_cargo_env() -> bool {
 /// The directory `name` under `target_tmpdir` (a test's `CARGO_TARGET_TMPDIR`), made
 /// empty: what a test writes there stays until the next run of the same test, under
 /// the target directory rather than the system's temp dir, where nothing removes it.
+///
+/// # Panics
+///
+/// When the directory cannot be made.
 pub fn scratch_dir(target_tmpdir: &str, name: impl AsRef<Path>) -> PathBuf {
     let dir = Path::new(target_tmpdir).join(name);
     // Absent on a first run; anything else shows up when the directory is made.
@@ -258,6 +290,10 @@ pub fn nested_cargo(subcommand: &str, crate_dir: &Path, target_tmpdir: &Path) ->
 }
 
 /// The host's target tuple, from `rustc -vV`.
+///
+/// # Panics
+///
+/// When `rustc -vV` (or `$RUSTC -vV`) cannot be run, or names no host.
 pub fn host_tuple() -> String {
     let rustc = std::env::var_os("RUSTC").unwrap_or_else(|| "rustc".into());
     let output = Command::new(rustc)

@@ -32,12 +32,20 @@ pub struct RedisServer {
 impl RedisServer {
     /// Starts one that keeps nothing on disk, or returns `None` after a [`skip`] when
     /// `redis-server` is missing or does not start.
+    ///
+    /// # Panics
+    ///
+    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
     pub fn start() -> Option<RedisServer> {
         Self::launch(&["--save", "", "--appendonly", "no"])
     }
 
     /// Starts one that appends every write to a file in `dir` and syncs it before
     /// answering, so a [`restart`](Self::restart) loses nothing it acknowledged.
+    ///
+    /// # Panics
+    ///
+    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
     pub fn start_persistent(dir: &Path) -> Option<RedisServer> {
         let dir = dir.to_string_lossy();
         Self::launch(&[
@@ -82,8 +90,11 @@ impl RedisServer {
         self.server.kill();
     }
 
-    /// Starts it again on the same port with the same files; panics if it does not
-    /// listen there within 10 s.
+    /// Starts it again on the same port with the same files.
+    ///
+    /// # Panics
+    ///
+    /// When the new server does not listen on the port within 10 s.
     pub fn restart(&mut self) {
         self.server.restart();
     }
@@ -100,6 +111,10 @@ pub struct NatsServer {
 impl NatsServer {
     /// Starts one, or returns `None` after a [`skip`] when `nats-server` is missing or
     /// does not start.
+    ///
+    /// # Panics
+    ///
+    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
     pub fn start() -> Option<NatsServer> {
         let program = nats_server()?;
         let name = unique_name();
@@ -127,8 +142,11 @@ impl NatsServer {
         self.server.kill();
     }
 
-    /// Kills it and starts another on the same port; panics if that one does not listen
-    /// there within 10 s.
+    /// Kills it and starts another on the same port.
+    ///
+    /// # Panics
+    ///
+    /// When the new server does not listen on the port within 10 s.
     pub fn restart(&mut self) {
         self.server.restart();
     }
@@ -136,6 +154,11 @@ impl NatsServer {
     /// Like [`restart`](Self::restart), the new server taking messages of at most
     /// `bytes` (its `max_payload`, 1 MiB by default): what clients meet when they
     /// reconnect to a server configured otherwise. A later `restart` has the default.
+    ///
+    /// # Panics
+    ///
+    /// When its configuration file cannot be written, or as [`restart`](Self::restart)
+    /// panics.
     pub fn restart_with_max_payload(&mut self, bytes: usize) {
         // The option has no flag. The server reads its file once, at start.
         let config = std::env::temp_dir().join(format!("{}.conf", self.name));

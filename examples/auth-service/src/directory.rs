@@ -20,6 +20,11 @@ struct Entry {
 }
 
 /// Reads a users file (a JSON array of entries) into a directory.
+///
+/// # Errors
+///
+/// The [`serde_json::Error`] when `text` is not a JSON array of entries with
+/// `username`, `userId`, `tenant`, `roles`, `scopes` and `passwordHash`.
 pub fn load(text: &str) -> Result<MemoryUsers, serde_json::Error> {
     let entries: Vec<Entry> = serde_json::from_str(text)?;
     let users = MemoryUsers::new();

@@ -75,6 +75,11 @@ pub const ISSUER: &str = "telepact-auth-example";
 /// The service as it runs: credentials and the JWT key in `store` (the first instance
 /// creates the key), so every instance on one shared store accepts the others' tokens
 /// and sees their revocations.
+///
+/// # Errors
+///
+/// [`SetupError::Auth`] when the JWT key cannot be loaded from or created in `store`
+/// (see [`JwtKeys::load_or_create`]); then each failure of [`server`].
 pub async fn server_on(
     store: Arc<dyn CredentialStore>,
     users: MemoryUsers,
@@ -90,6 +95,13 @@ pub async fn server_on(
 pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// The Telepact server: schema, handlers, auth hook and policy.
+///
+/// # Errors
+///
+/// - [`SetupError::Policy`] with the functions the policy and the schema disagree
+///   about.
+/// - [`SetupError::Server`] when the runtime refuses the configuration (see
+///   [`ServerBuilder::build`](telepact::ServerBuilder::build)).
 pub fn server(auth: Authenticator, users: MemoryUsers) -> Result<Server, SetupError> {
     let schema = api::schema();
     let policy = policy();
