@@ -76,6 +76,7 @@ fn an_expiry_past_the_end_of_time_is_ignored_not_a_panic() {
     assert_eq!(cache.load(), None);
 }
 
+#[cfg(unix)]
 #[test]
 fn a_cache_file_others_can_read_is_ignored_with_a_warning() {
     use std::os::unix::fs::PermissionsExt;
@@ -89,7 +90,40 @@ fn a_cache_file_others_can_read_is_ignored_with_a_warning() {
 
     assert_eq!(loaded, None);
     assert!(capture.lines().iter().any(|line| line.starts_with("WARN")
-        && line.contains("message=token cache is readable by others")));
+        && line.contains("message=token cache is not private to this user")
+        && line.contains("mode 644")));
+}
+
+/// In a directory others can write to, another user could plant a token of their own
+/// account for this client to act in: a file of theirs is ignored, private or not.
+#[cfg(unix)]
+#[test]
+fn a_cache_file_another_user_owns_is_ignored_with_a_warning() {
+    let dir = scratch_dir("planted");
+    let cache = TokenCache::new(dir.join("token.json"));
+    cache.store(&Token::new("planted")).expect("stored");
+    let nobody = 65534;
+    if let Err(error) = std::os::unix::fs::chown(cache.path(), Some(nobody), None) {
+        telepact_test_support::skip(&format!(
+            "giving a file to another user needs root here: {error}"
+        ));
+        return;
+    }
+    let capture = Capture::default();
+
+    let loaded = tracing::subscriber::with_default(capture.clone(), || cache.load());
+
+    assert_eq!(loaded, None);
+    assert!(
+        capture.lines().iter().any(|line| line.starts_with("WARN")
+            && line.contains("message=token cache is not private to this user")
+            && line.contains("owned by uid 65534")),
+        "{:?}",
+        capture.lines()
+    );
+    // The next token replaces the planted file with one of this user's.
+    cache.store(&Token::new("mine")).expect("stored");
+    assert_eq!(cache.load(), Some(Token::new("mine")));
 }
 
 #[tokio::test]

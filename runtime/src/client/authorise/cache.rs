@@ -1,7 +1,7 @@
 //! A token kept in a file between runs, readable by its owner only.
 
 use std::fs;
-use std::io::{self, Write};
+use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, SystemTime};
 
@@ -13,8 +13,9 @@ use super::token::Token;
 
 /// A JSON file holding the last token, so a restarted client skips signing in while
 /// the token lives. Written atomically with owner-only permissions (0600 on Unix); a
-/// file that is missing, unreadable, corrupt or readable by others is ignored (with a
-/// warning in the last three cases) and replaced by the next token.
+/// file that is missing, unreadable, corrupt, readable by others or owned by another
+/// user is ignored (with a warning in all but the first case) and replaced by the next
+/// token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TokenCache {
     path: PathBuf,
@@ -33,16 +34,23 @@ impl TokenCache {
 
     /// The cached token, whatever its remaining lifetime (the authoriser checks that).
     pub fn load(&self) -> Option<Token> {
-        let text = match fs::read_to_string(&self.path) {
-            Ok(text) => Zeroizing::new(text),
+        let mut file = match fs::File::open(&self.path) {
+            Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return None,
             Err(error) => {
                 tracing::warn!(path = %self.path.display(), %error, "token cache unreadable; ignoring it");
                 return None;
             }
         };
-        if let Some(mode) = shared_mode(&self.path) {
-            tracing::warn!(path = %self.path.display(), mode = format!("{mode:o}"), "token cache is readable by others; ignoring it");
+        // Checked on the file opened, not on its path again, so it cannot be swapped
+        // between the check and the read.
+        if let Some(why) = file.metadata().ok().as_ref().and_then(not_private) {
+            tracing::warn!(path = %self.path.display(), why, "token cache is not private to this user; ignoring it");
+            return None;
+        }
+        let mut text = Zeroizing::new(String::new());
+        if let Err(error) = file.read_to_string(&mut text) {
+            tracing::warn!(path = %self.path.display(), %error, "token cache unreadable; ignoring it");
             return None;
         }
         let token = parse(&text);
@@ -154,15 +162,21 @@ fn owner_only() -> fs::OpenOptions {
     options
 }
 
-/// The file's mode when group or others may read or write it.
+/// Why a cache file is not this user's alone: group or others may read or write it, or
+/// another user owns it (who could have planted a token of their own account, for this
+/// client to act in).
 #[cfg(unix)]
-fn shared_mode(path: &Path) -> Option<u32> {
-    use std::os::unix::fs::PermissionsExt;
-    let mode = fs::metadata(path).ok()?.permissions().mode() & 0o777;
-    (mode & 0o077 != 0).then_some(mode)
+fn not_private(metadata: &fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let mode = metadata.mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Some(format!("mode {mode:o}"));
+    }
+    let me = rustix::process::getuid().as_raw();
+    (metadata.uid() != me).then(|| format!("owned by uid {}, not {me}", metadata.uid()))
 }
 
 #[cfg(not(unix))]
-fn shared_mode(_path: &Path) -> Option<u32> {
+fn not_private(_metadata: &fs::Metadata) -> Option<String> {
     None
 }
