@@ -11,7 +11,9 @@
 //! assert_eq!(policy.requirement("fn.me"), &Requirement::Authenticated);
 //! ```
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
+
+use serde_json::Value;
 
 use telepact::logging::LineBudget;
 use telepact::schema::Schema;
@@ -98,19 +100,29 @@ impl Policy {
     }
 
     /// Where the policy and the schema disagree, by function name: a public rule for a
-    /// function the runtime authenticates, or the other way round (a rule for an
-    /// internal function, which the runtime never authenticates); and a rule for a
-    /// function the schema does not define, such as a misspelt name, which leaves the
-    /// function it meant needing only an authenticated caller. Check it when the server
-    /// is built: an empty list means the policy says what it seems to.
+    /// function the runtime authenticates, or the other way round (anything but public
+    /// for an internal function, which the runtime never authenticates, so no caller
+    /// could meet it: `$internal: true` without a rule falls back to needing a caller);
+    /// an internal function the schema itself defines (`fn.export_`) that the policy
+    /// leaves public without a rule saying so (anyone may call it, and `fn.api_` does
+    /// not list it: [`public`](Self::public) confirms it); and a rule for a function the
+    /// schema does not define, such as a misspelt name, which leaves the function it
+    /// meant needing only an authenticated caller. Check it when the server is built: an
+    /// empty list means the policy says what it seems to.
     pub fn mismatches(&self, schema: &Schema) -> Vec<String> {
+        let own_definitions = defined_keys(schema.original());
         let disagreeing = schema
             .functions()
             .iter()
-            .filter(|function| !function.internal || self.rules.contains_key(&function.name))
             .filter(|function| {
                 let public_in_policy = self.requirement(&function.name) == &Requirement::Public;
-                public_in_policy == schema.requires_auth(function)
+                if function.internal {
+                    let unconfirmed = !self.rules.contains_key(&function.name)
+                        && own_definitions.contains(function.name.as_str());
+                    !public_in_policy || unconfirmed
+                } else {
+                    public_in_policy == schema.requires_auth(function)
+                }
             })
             .map(|function| function.name.clone());
         let mut unknown: Vec<String> = self
@@ -209,6 +221,16 @@ impl Middleware for PolicyMiddleware {
             router.call(request).await
         })
     }
+}
+
+/// The schema keys the user's own definitions name (`fn.export_`), not the standard ones.
+fn defined_keys(original: &[Value]) -> BTreeSet<&str> {
+    original
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|definition| definition.keys())
+        .map(String::as_str)
+        .collect()
 }
 
 #[cfg(test)]

@@ -313,6 +313,27 @@ fn an_explicit_rule_wins_over_an_internal_name_and_a_rule_the_runtime_cannot_enf
     assert_eq!(policy.mismatches(&schema), ["fn.ping_", "fn.purge_"]);
 }
 
+/// An internal function of the schema's own is never authenticated: anyone may call it,
+/// which the policy must say in so many words; one marked `$internal: true` falls back
+/// to needing a caller, which no call to it can meet.
+#[test]
+fn an_internal_function_of_the_schemas_own_is_a_mismatch_until_the_policy_makes_it_public() {
+    use telepact_auth::Policy;
+    let schema = telepact::schema::Schema::from_text(
+        r#"[{"union.Auth_": [{"Bearer": {"token": "string"}}]},
+            {"fn.export_": {}, "->": [{"Ok_": {}}]},
+            {"fn.audit": {}, "$internal": true, "->": [{"Ok_": {}}]},
+            {"fn.me": {}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .unwrap();
+    assert_eq!(
+        Policy::new().mismatches(&schema),
+        ["fn.audit", "fn.export_"]
+    );
+    let confirmed = Policy::new().public("fn.export_").public("fn.audit");
+    assert!(confirmed.mismatches(&schema).is_empty());
+}
+
 #[tokio::test]
 async fn a_session_ends_after_its_idle_time() {
     let mut config = AuthConfig::new("issuer", "audience");
