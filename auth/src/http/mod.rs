@@ -54,7 +54,11 @@ pub struct HttpAuthOptions {
     /// only). Turn off only for plain-HTTP development on another host.
     pub secure_cookie: bool,
     /// Origins (`https://board.example.com`) whose pages may call with the session
-    /// cookie. Empty: any origin that is not cross-site. A cookie sent with another
+    /// cookie. Empty: any origin the browser does not mark cross-site, which a browser
+    /// sending no `Sec-Fetch-Site` (Safari before 16.4) leaves unmarked, so a page
+    /// elsewhere could sign such a browser into the page author's own account (it could
+    /// not use the session, lacking its CSRF token): list the origins in production.
+    /// A cookie sent with another
     /// `Origin`, or on a request the browser marks `Sec-Fetch-Site: cross-site`, is
     /// ignored, so the call proceeds without credentials. The listed origins are
     /// granted credentialed CORS requests (`POST` with `Content-Type`, `Authorization`,
