@@ -35,12 +35,15 @@ use std::time::Duration;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{ConnectInfo, State};
-use axum::http::{HeaderValue, StatusCode, header};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::post;
 use tokio::net::TcpListener;
 
 pub use axum::body::Bytes as Body;
+/// What a [`Processor`] is handed and told, re-exported so that implementing it needs
+/// no `http` or axum dependency of one's own.
+pub use axum::http::{Extensions, StatusCode};
 
 use crate::codec::Encoding;
 use crate::message::PeerAddress;
@@ -196,7 +199,7 @@ pub struct BodyLimits {
 /// ```
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicU64, Ordering};
-/// use telepact::http::{self, Body, HttpOptions, Processor};
+/// use telepact::http::{self, Body, Extensions, HttpOptions, Processor};
 /// use telepact::{Response, Server};
 ///
 /// #[derive(Clone)]
@@ -206,7 +209,7 @@ pub struct BodyLimits {
 /// }
 ///
 /// impl Processor for Counted {
-///     async fn process(&self, body: Body, transport: axum::http::Extensions) -> Response {
+///     async fn process(&self, body: Body, transport: Extensions) -> Response {
 ///         self.requests.fetch_add(1, Ordering::Relaxed);
 ///         Processor::process(&self.server, body, transport).await
 ///     }
@@ -222,8 +225,8 @@ pub trait Processor: Clone + Send + Sync + 'static {
     /// Answers one request body; `transport` carries what the connection knows.
     fn process(
         &self,
-        body: Bytes,
-        transport: axum::http::Extensions,
+        body: Body,
+        transport: Extensions,
     ) -> impl Future<Output = Response> + Send + '_;
 
     /// Told of a request refused before its body reached [`process`](Self::process):
