@@ -295,6 +295,51 @@ async fn a_failing_token_source_fails_the_call_with_its_error() {
     );
 }
 
+/// A source that renews with the previous token's refresh token and answers the next
+/// pair, as a server rotating refresh tokens does: each fetch waits for `release`, and
+/// the refresh tokens it was handed are kept in `presented`.
+fn rotating_source(
+    release: Arc<Notify>,
+    presented: Arc<std::sync::Mutex<Vec<String>>>,
+) -> impl telepact::client::authorise::TokenSource {
+    let fetches = Arc::new(AtomicUsize::new(0));
+    move |previous: Option<Token>, now: SystemTime| {
+        let refresh = previous.and_then(|token| token.refresh_token);
+        if let Some(refresh) = refresh {
+            presented.lock().unwrap().push(refresh.expose().to_string());
+        }
+        let n = fetches.fetch_add(1, Ordering::SeqCst) + 1;
+        let release = Arc::clone(&release);
+        async move {
+            release.notified().await;
+            Ok(Token::new(format!("access-{n}"))
+                .refresh_token(format!("refresh-{n}"))
+                .expires_in(now, Duration::from_secs(3600)))
+        }
+    }
+}
+
+/// The token server may have spent the refresh token by the time a call gives up: the
+/// fetch goes on, and its token is the next call's, not a second use of the spent one.
+#[tokio::test]
+async fn a_token_fetched_for_a_call_that_gave_up_is_kept() {
+    let (release, presented) = (Arc::new(Notify::new()), Arc::default());
+    let expired = Token::new("access-0")
+        .refresh_token("refresh-0")
+        .expires_at(SystemTime::UNIX_EPOCH);
+    let source = rotating_source(Arc::clone(&release), Arc::clone(&presented));
+    let authoriser = BearerAuthoriser::new(source).token(expired);
+
+    let given_up =
+        tokio::time::timeout(Duration::from_millis(50), authoriser.current_token()).await;
+    assert!(given_up.is_err(), "the first call gave up while fetching");
+    release.notify_one();
+    let next = authoriser.current_token().await.expect("a token");
+
+    assert_eq!(next.access_token.expose(), "access-1");
+    assert_eq!(*presented.lock().unwrap(), ["refresh-0"], "spent once");
+}
+
 #[tokio::test]
 async fn a_transport_without_headers_refuses_a_header_credential() {
     let gate = Gate::default();

@@ -2,9 +2,10 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
-use tokio::sync::Mutex;
+use tokio::sync::{Mutex, OwnedMutexGuard};
+use tracing::Instrument as _;
 
 use super::Authoriser;
 use super::cache::TokenCache;
@@ -22,9 +23,14 @@ use crate::router::BoxFuture;
 /// calls that find it stale wait for one fetch and share its result. With a
 /// [`TokenCache`], the cached token is read when the cache is set and every new token
 /// is written back.
+///
+/// A fetch runs to its end, and its token is kept, even when the call that started it
+/// gives up first (a client's timeout): the source may have spent the refresh token or
+/// authorisation code already, and asking again with it would be refused (a server
+/// that rotates refresh tokens takes a second use as theft, and revokes them all).
 pub struct BearerAuthoriser {
-    source: Box<dyn TokenSource>,
-    token: Mutex<Option<Token>>,
+    source: Arc<dyn TokenSource>,
+    token: Arc<Mutex<Option<Token>>>,
     margin: Duration,
     clock: Arc<dyn Clock>,
     placement: TokenPlacement,
@@ -35,8 +41,8 @@ impl BearerAuthoriser {
     /// Fetches tokens from `source` and refreshes them 30 s before they expire.
     pub fn new(source: impl TokenSource) -> Self {
         BearerAuthoriser {
-            source: Box::new(source),
-            token: Mutex::new(None),
+            source: Arc::new(source),
+            token: Arc::new(Mutex::new(None)),
             margin: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             placement: TokenPlacement::default(),
@@ -64,7 +70,7 @@ impl BearerAuthoriser {
 
     /// Starts from `token` (one obtained elsewhere) instead of fetching.
     pub fn token(mut self, token: Token) -> Self {
-        *self.token.get_mut() = Some(token);
+        self.token = Arc::new(Mutex::new(Some(token)));
         self
     }
 
@@ -72,7 +78,7 @@ impl BearerAuthoriser {
     pub fn cache(mut self, cache: TokenCache) -> Self {
         if let Some(cached) = cache.load() {
             tracing::debug!(path = %cache.path().display(), "starting from the cached token");
-            *self.token.get_mut() = Some(cached);
+            self.token = Arc::new(Mutex::new(Some(cached)));
         }
         self.cache = Some(cache);
         self
@@ -86,7 +92,7 @@ impl BearerAuthoriser {
     /// source's own `# Errors`). A token cache that cannot be written is no error: it is
     /// logged.
     pub async fn current_token(&self) -> Result<Token, AuthoriseError> {
-        let mut slot = self.token.lock().await;
+        let slot = Arc::clone(&self.token).lock_owned().await;
         let now = self.clock.now();
         if let Some(token) = slot
             .as_ref()
@@ -95,15 +101,23 @@ impl BearerAuthoriser {
             return Ok(token.clone());
         }
         tracing::debug!(renewing = slot.is_some(), "fetching a new token");
-        let fetched = self.source.fetch(slot.clone(), now).await?;
-        if let Some(cache) = &self.cache {
-            // Small file; a failure only costs a sign-in on the next start.
-            if let Err(error) = cache.store_in_background(&fetched).await {
-                tracing::warn!(path = %cache.path().display(), %error, "could not write the token cache");
-            }
-        }
-        *slot = Some(fetched.clone());
-        Ok(fetched)
+        let renewal = Renewal {
+            source: Arc::clone(&self.source),
+            cache: self.cache.clone(),
+        };
+        // On a task of its own, which holds the slot until the token is in it: dropping
+        // this call (a client's timeout) leaves the fetch to finish.
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return renewal.run(slot, now).await;
+        };
+        runtime
+            .spawn(renewal.run(slot, now).in_current_span())
+            .await
+            .unwrap_or_else(|ended| {
+                Err(AuthoriseError::Other(format!(
+                    "the token fetch ended abnormally: {ended}"
+                )))
+            })
     }
 
     async fn expire_if_current(&self, rejected: &Credential) {
@@ -116,6 +130,32 @@ impl BearerAuthoriser {
                 token.expire();
             }
         }
+    }
+}
+
+/// What a token fetch needs, owned, to run on a task of its own.
+struct Renewal {
+    source: Arc<dyn TokenSource>,
+    cache: Option<TokenCache>,
+}
+
+impl Renewal {
+    /// Fetches a new token into `slot` (renewing the one it holds) and writes it to the
+    /// cache, holding the slot until both are done.
+    async fn run(
+        self,
+        mut slot: OwnedMutexGuard<Option<Token>>,
+        now: SystemTime,
+    ) -> Result<Token, AuthoriseError> {
+        let fetched = self.source.fetch(slot.clone(), now).await?;
+        *slot = Some(fetched.clone());
+        if let Some(cache) = &self.cache {
+            // Small file; a failure only costs a sign-in on the next start.
+            if let Err(error) = cache.store_in_background(&fetched).await {
+                tracing::warn!(path = %cache.path().display(), %error, "could not write the token cache");
+            }
+        }
+        Ok(fetched)
     }
 }
 
