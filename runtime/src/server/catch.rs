@@ -2,7 +2,7 @@
 
 use std::any::Any;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
@@ -32,6 +32,27 @@ impl<F: Future + Unpin> Future for CatchUnwind<F> {
             Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
             Err(payload) => Poll::Ready(Err(Panicked(panic_message(payload.as_ref())))),
         }
+    }
+}
+
+/// The future `start` makes, that of a handler, middleware or auth hook: one that
+/// panics before its future exists (a closure doing its work before its `async` block)
+/// gets a future that panics as it is first polled, so that [`CatchUnwind`] answers
+/// both alike rather than the panic unwinding through the transport's task.
+pub(crate) fn start_caught<F: Future>(
+    start: impl FnOnce() -> F,
+    panicking: impl FnOnce(Panicking) -> F,
+) -> F {
+    catch_unwind(AssertUnwindSafe(start)).unwrap_or_else(|payload| panicking(Panicking(payload)))
+}
+
+/// A panic caught while a future was made, raised again when awaited.
+pub(crate) struct Panicking(Box<dyn Any + Send>);
+
+impl Panicking {
+    /// Panics with the caught panic's payload.
+    pub(crate) async fn resume<T>(self) -> T {
+        resume_unwind(self.0)
     }
 }
 

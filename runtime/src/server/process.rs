@@ -11,9 +11,10 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
+use super::AuthFuture;
 use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::call_span::{call_span, record_response};
-use super::catch::CatchUnwind;
+use super::catch::{CatchUnwind, start_caught};
 use super::error::{ErrorKind, TimedOut};
 use super::failure::{invalid, refused, unauthenticated, unknown_error, unknown_function};
 use super::{Inner, Response, Server};
@@ -507,8 +508,11 @@ impl Inner {
         if !request.headers.contains_key("@auth_") {
             return false;
         }
-        let check =
-            CatchUnwind::new(hook.authenticate_request(&request.headers, &request.extensions));
+        let check = start_caught(
+            || hook.authenticate_request(&request.headers, &request.extensions),
+            |panicking| AuthFuture::new(panicking.resume()),
+        );
+        let check = CatchUnwind::new(check);
         let outcome = match deadline {
             Some(deadline) => within(deadline, check).await,
             None => Ok(check.await),
@@ -538,7 +542,11 @@ impl Inner {
         function: &'a str,
         deadline: Option<Deadline>,
     ) -> impl Future<Output = Result<Message, String>> + 'a {
-        let call = CatchUnwind::new(self.middleware.call(request, &self.router));
+        let call = start_caught(
+            || self.middleware.call(request, &self.router),
+            |panicking| Box::pin(panicking.resume()),
+        );
+        let call = CatchUnwind::new(call);
         async move {
             let outcome = match deadline {
                 Some(deadline) => within(deadline, call)

@@ -1,6 +1,7 @@
 //! The server's Rust API: builder options, hooks, middleware and typed extensions; the
 //! per-call time limit in [`time_limit`].
 
+mod panics;
 mod time_limit;
 
 use std::sync::{Arc, Mutex};
