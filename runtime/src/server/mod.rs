@@ -285,7 +285,7 @@ impl ServerBuilder {
     /// reported to the on-error hook with a [`TimedOut`] source. A request's own `@time_`
     /// header, when shorter, is the limit for that call: no work goes on once the client
     /// has stopped waiting. The server must then run on a tokio runtime with its timer
-    /// enabled.
+    /// enabled. A limit too long to add to the clock's time (`Duration::MAX`) is none.
     pub fn request_timeout(mut self, limit: Duration) -> Self {
         self.request_timeout = Some(limit);
         self

@@ -237,7 +237,11 @@ async fn within<F: Future>(deadline: Deadline, work: F) -> Result<F::Output, Tim
     match first {
         Poll::Ready(output) => Ok(output),
         Poll::Pending => {
-            let at = tokio::time::Instant::from_std(deadline.arrived) + deadline.limit;
+            let arrived = tokio::time::Instant::from_std(deadline.arrived);
+            // A limit past what the clock can tell (`Duration::MAX` for none) sets no timer.
+            let Some(at) = arrived.checked_add(deadline.limit) else {
+                return Ok(work.await);
+            };
             Box::pin(tokio::time::timeout_at(at, work))
                 .await
                 .map_err(|_elapsed| TimedOut(deadline.limit))

@@ -154,3 +154,29 @@ async fn an_auth_hook_past_the_time_limit_is_dropped_and_the_call_unauthenticate
     );
     assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
 }
+
+/// `Duration::MAX`, as no limit, is past any time a clock can tell: the call runs
+/// without one (it panicked adding the limit to the request's arrival), and a client's
+/// `@time_` still narrows it.
+#[tokio::test]
+async fn a_limit_too_far_off_for_the_clock_is_no_limit() {
+    let timeouts = Arc::new(Mutex::new(Vec::new()));
+    let auth = Some(Duration::from_millis(10));
+    let server = slow_auth_server(auth, Duration::MAX, &timeouts);
+    let headers = json!({"@auth_": {"Token": {"token": "any"}}});
+    let answer = respond(&call(headers, "fn.whoami"), &server).await;
+    assert_eq!(answer, json!([{}, {"Ok_": {"name": "alice"}}]));
+
+    let server = stuck_server(Duration::MAX, Arc::clone(&timeouts));
+    let answer = tokio::time::timeout(
+        Duration::from_secs(10),
+        respond(&call(json!({"@time_": 20}), "fn.point"), &server),
+    )
+    .await
+    .expect("the server answers at the client's limit");
+    assert!(
+        answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
+        "{answer}"
+    );
+    assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
+}
