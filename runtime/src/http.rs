@@ -489,7 +489,8 @@ pub fn transport_context(peer: Option<SocketAddr>) -> axum::http::Extensions {
 #[non_exhaustive]
 pub struct ServeOptions {
     /// How long in-flight requests (and WebSocket sessions: each answers the message it
-    /// is on, then closes with 1001) may take after the shutdown signal.
+    /// is on, then closes with 1001) may take after the shutdown signal; `Duration::MAX`
+    /// to wait for them however long they take.
     pub grace: Duration,
     /// How long an HTTP/1 connection may take to send a whole request head, waiting for
     /// the next request on a keep-alive connection included, any connection its first
@@ -497,7 +498,7 @@ pub struct ServeOptions {
     /// WebSocket session its next message; past it the connection is closed (an idle
     /// session with 1000). A client that takes nothing written to it for as long (it
     /// stopped reading its answers) has its connection dropped.
-    /// [`DEFAULT_HEADER_TIMEOUT`] by default.
+    /// [`DEFAULT_HEADER_TIMEOUT`] by default; `Duration::MAX` for none.
     pub header_timeout: Duration,
     /// How many connections one client address may have open at once; past it a new
     /// connection from the address is closed unread. A client opening connections and
@@ -623,8 +624,8 @@ pub async fn serve_with(
     options: ServeOptions,
 ) -> io::Result<()> {
     let deadlines = accept::Deadlines {
-        header: options.header_timeout,
-        grace: options.grace,
+        header: options.header_timeout.min(LONGEST_WAIT),
+        grace: options.grace.min(LONGEST_WAIT),
         per_address: options.connections_per_address,
         total: options.max_connections,
     };
@@ -635,6 +636,11 @@ pub async fn serve_with(
     }
     accept::serve_connections(listener, router, shutdown, deadlines, accept::Plain).await
 }
+
+/// The longest of the waits [`serve_with`] sets, about 30 years: a longer one
+/// (`Duration::MAX`, meant as none) is past what the clock can add to its time, where
+/// hyper's head timer and the shutdown's deadline panicked.
+const LONGEST_WAIT: Duration = Duration::from_secs(30 * 365 * 24 * 60 * 60);
 
 /// Seven eighths of the file descriptors this process may open (its soft
 /// `RLIMIT_NOFILE`), at least 64; `None` where the limit cannot be read or is unlimited.

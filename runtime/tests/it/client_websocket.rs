@@ -330,6 +330,66 @@ async fn shutdown_answers_the_message_in_flight_then_closes_the_session_as_going
     );
 }
 
+/// `Duration::MAX` as the header timeout and the grace, meant as none, is past what the
+/// clock can add to its time: requests and sessions are served, and the shutdown waits
+/// for the session (each panicked: hyper's head timer reset every connection, the
+/// session's idle timer ended it, and the shutdown's deadline ended serving).
+#[tokio::test]
+async fn a_header_timeout_and_grace_of_duration_max_are_no_limits() {
+    use std::time::Duration;
+    use telepact::http::ServeOptions;
+    use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+
+    let options = ServeOptions::default()
+        .header_timeout(Duration::MAX)
+        .grace(Duration::MAX);
+    let (mut socket, stop, serving) = session_with(slow_server(Duration::ZERO), options).await;
+    socket
+        .send(Frame::text(r#"[{}, {"fn.slow": {}}]"#))
+        .await
+        .expect("sent");
+    let wait = Duration::from_secs(10);
+    let answer = tokio::time::timeout(wait, socket.next()).await;
+    assert!(
+        matches!(&answer, Ok(Some(Ok(Frame::Text(text)))) if text.as_str() == OK_ANSWER),
+        "the session's message is answered: {answer:?}"
+    );
+    let url = format!("http://{}/api/telepact", peer_of(&socket));
+    let posted = crate::plain_http_client()
+        .post(url)
+        .body(r#"[{}, {"fn.slow": {}}]"#)
+        .send()
+        .await
+        .map(|response| response.status());
+    assert_eq!(
+        posted.ok(),
+        Some(reqwest::StatusCode::OK),
+        "a POST is answered"
+    );
+
+    stop.send(()).expect("the server is running");
+    let closing = tokio::time::timeout(wait, socket.next()).await;
+    assert!(
+        matches!(&closing, Ok(Some(Ok(Frame::Close(Some(frame))))) if frame.code == CloseCode::Away),
+        "the session is closed as going away: {closing:?}"
+    );
+    drop(socket);
+    let ended = tokio::time::timeout(wait, serving).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
+}
+
+/// The address `socket` is connected to.
+fn peer_of(
+    socket: &tokio_tungstenite::WebSocketStream<
+        tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>,
+    >,
+) -> std::net::SocketAddr {
+    match socket.get_ref() {
+        tokio_tungstenite::MaybeTlsStream::Plain(stream) => stream.peer_addr().expect("connected"),
+        _ => unreachable!("a plain connection"),
+    }
+}
+
 #[tokio::test]
 async fn a_session_with_no_message_within_the_idle_limit_is_closed() {
     use std::time::Duration;
