@@ -158,6 +158,29 @@ async fn a_token_without_expiry_is_kept_until_refused() {
     assert_eq!(issuer.fetches(), 0);
 }
 
+/// An `expires_in` past what the clock can hold (a server's `u64::MAX` seconds) is a
+/// token that does not expire, not one expired at once, renewed on every call.
+#[tokio::test]
+async fn a_lifetime_past_the_clock_s_range_never_expires() {
+    let gate = Gate::default();
+    gate.accept("long-lived");
+    let fetches = Arc::new(AtomicUsize::new(0));
+    let counted = Arc::clone(&fetches);
+    let source = move |_previous: Option<Token>, now: SystemTime| {
+        counted.fetch_add(1, Ordering::SeqCst);
+        let lifetime = Duration::from_secs(u64::MAX);
+        async move { Ok(Token::new("long-lived").expires_in(now, lifetime)) }
+    };
+    let client = guarded_client(&gate).with_authoriser(BearerAuthoriser::new(source));
+
+    for _ in 0..3 {
+        client.request(whoami()).await.expect("answered");
+    }
+
+    assert_eq!(gate.seen_tokens(), ["long-lived"; 3]);
+    assert_eq!(fetches.load(Ordering::SeqCst), 1);
+}
+
 /// A token source that blocks until released, so calls pile up behind its first fetch.
 #[derive(Clone)]
 struct Gated {

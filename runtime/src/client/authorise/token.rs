@@ -34,10 +34,11 @@ impl Token {
         self
     }
 
-    /// Expires `lifetime` after `now` (an `expires_in` answer).
-    pub fn expires_in(self, now: SystemTime, lifetime: Duration) -> Self {
-        let at = now.checked_add(lifetime).unwrap_or(now);
-        self.expires_at(at)
+    /// Expires `lifetime` after `now` (an `expires_in` answer); never, when that is past
+    /// what `SystemTime` holds.
+    pub fn expires_in(mut self, now: SystemTime, lifetime: Duration) -> Self {
+        self.expires_at = now.checked_add(lifetime);
+        self
     }
 
     /// Sets the refresh token.
