@@ -5,6 +5,8 @@ mod clip;
 mod line_budget;
 #[cfg(feature = "log-stderr")]
 mod stderr;
+#[cfg(feature = "log-stderr")]
+mod unblocking;
 
 pub(crate) use clip::clipped;
 pub use line_budget::LineBudget;

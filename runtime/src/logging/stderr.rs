@@ -72,6 +72,11 @@ const CALL_SPAN_TARGET: &str = "telepact::server::call_span";
 /// A service's log on stderr, to install once: its level, its format and whether each
 /// call adds a line of its own (an access log).
 ///
+/// No thread waits for stderr: a line it cannot take at once (a pipe nobody drains is
+/// full) is left out, and the next line written is preceded by one saying how many were
+/// (`left_out`). A blocking write would hold the async worker that logged until someone
+/// read, and a service whose workers all logged would stop answering.
+///
 /// ```no_run
 /// use telepact::logging::{LogFormat, StderrLog};
 /// use tracing_subscriber::filter::LevelFilter;
@@ -138,7 +143,7 @@ impl StderrLog {
             spans = FmtSpan::CLOSE;
         }
         let builder = tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
+            .with_writer(super::unblocking::Unblocking::stderr(self.format))
             .with_env_filter(filter)
             .with_span_events(spans);
         match self.format {

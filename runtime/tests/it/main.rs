@@ -34,6 +34,7 @@ mod logging;
 mod nats;
 mod robustness;
 mod server_api;
+mod stderr_log;
 mod typed_answers;
 mod typed_headers;
 mod typed_inputs;
