@@ -35,6 +35,13 @@ impl<F: Future + Unpin> Future for CatchUnwind<F> {
     }
 }
 
+/// What `observe` returns, or its panic: for the hooks that observe a call, whose panic
+/// is their failure, not the call's end.
+pub(crate) fn caught<T>(observe: impl FnOnce() -> T) -> Result<T, Panicked> {
+    catch_unwind(AssertUnwindSafe(observe))
+        .map_err(|payload| Panicked(panic_message(payload.as_ref())))
+}
+
 /// The future `start` makes, that of a handler, middleware or auth hook: one that
 /// panics before its future exists (a closure doing its work before its `async` block)
 /// gets a future that panics as it is first polled, so that [`CatchUnwind`] answers

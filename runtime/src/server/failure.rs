@@ -13,6 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use serde_json::{Map, Value};
 
 use super::Inner;
+use super::catch::caught;
 use super::error::{ErrorKind, ProcessError, TooDeep, TooLarge};
 use crate::codec::{ParseFailure, to_json};
 use crate::message::{Headers, Message, PeerAddress};
@@ -121,8 +122,20 @@ impl Inner {
                 }
             }
         }
-        if let Some(hook) = &self.on_error {
-            hook(&error);
+        self.tell_error_hook(&error);
+    }
+
+    /// Hands `error` to the on-error hook. A panic there is logged (within the failure
+    /// lines) and goes no further: it would end the call, unanswered.
+    fn tell_error_hook(&self, error: &ProcessError) {
+        let Some(hook) = &self.on_error else {
+            return;
+        };
+        if let Err(panicked) = caught(|| hook(error))
+            && let Some(left_out) = self.failure_lines.admit()
+        {
+            let left_out = (left_out > 0).then_some(left_out);
+            tracing::error!(error = %panicked, left_out, "the on-error hook panicked");
         }
     }
 
@@ -165,9 +178,7 @@ impl Inner {
                 tracing::warn!(function, error = %failure, left_out, "auth hook failed");
             }
         }
-        if let Some(hook) = &self.on_error {
-            hook(&auth_error(function).with_source(failure));
-        }
+        self.tell_error_hook(&auth_error(function).with_source(failure));
     }
 
     /// Logs an on-request or on-response hook's failure (`what`: `request` or

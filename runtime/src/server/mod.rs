@@ -243,8 +243,8 @@ impl ServerBuilder {
     }
 
     /// Called with each parsed request before it is handled, to observe it (as the
-    /// reference libraries' hook does): an `Err` does not refuse the call. It is logged
-    /// at `warn` and reported to [`on_error`](Self::on_error) as
+    /// reference libraries' hook does): an `Err` (or a panic) does not refuse the call.
+    /// It is logged at `warn` and reported to [`on_error`](Self::on_error) as
     /// [`ErrorKind::Hook`](crate::ErrorKind::Hook), and the call goes on. Refusing a
     /// call is middleware's job ([`middleware`](Self::middleware)).
     pub fn on_request(
@@ -256,7 +256,7 @@ impl ServerBuilder {
     }
 
     /// Called with each response message before it is serialized, to observe it: an
-    /// `Err` is logged and reported to [`on_error`](Self::on_error) as
+    /// `Err` (or a panic) is logged and reported to [`on_error`](Self::on_error) as
     /// [`ErrorKind::Hook`](crate::ErrorKind::Hook), and the answer is sent as it is.
     ///
     /// The hook sees the answer as the server made it. When the transport then finds it
@@ -272,7 +272,8 @@ impl ServerBuilder {
     }
 
     /// Called with every error met while processing (failed handlers, rejected
-    /// credentials, invalid responses, unparsable requests).
+    /// credentials, invalid responses, unparsable requests). A panic in it is logged at
+    /// `error`, and the call is answered all the same.
     pub fn on_error(mut self, hook: impl Fn(&ProcessError) + Send + Sync + 'static) -> Self {
         self.on_error = Some(Arc::new(hook));
         self

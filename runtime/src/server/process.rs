@@ -14,7 +14,7 @@ use telepact_schema::FunctionId;
 use super::AuthFuture;
 use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::call_span::{call_span, record_response};
-use super::catch::{CatchUnwind, start_caught};
+use super::catch::{CatchUnwind, caught, start_caught};
 use super::error::{ErrorKind, TimedOut};
 use super::failure::{invalid, refused, unauthenticated, unknown_error, unknown_function};
 use super::{Inner, Response, Server};
@@ -586,10 +586,14 @@ impl Inner {
     }
 
     fn observe(&self, hook: Option<&super::MessageHook>, message: &Message, what: &str) {
-        if let Some(hook) = hook
-            && let Err(error) = hook(message)
-        {
-            self.hook_failed(what, error);
-        }
+        let Some(hook) = hook else {
+            return;
+        };
+        let failure: HandlerError = match caught(|| hook(message)) {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => error,
+            Err(panicked) => Box::new(panicked),
+        };
+        self.hook_failed(what, failure);
     }
 }

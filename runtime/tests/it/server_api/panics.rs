@@ -128,3 +128,39 @@ async fn an_auth_hook_that_panics_before_returning_its_future_answers_unauthenti
     let cause = Some("panicked: a numeric token: ParseIntError { kind: InvalidDigit }".to_string());
     assert_eq!(*reported.lock().unwrap(), [(ErrorKind::Auth, cause)]);
 }
+
+/// The observing hooks' panics are their failures: reported (the on-error hook's own,
+/// logged), and the call answered as it would have been.
+#[tokio::test]
+async fn hooks_that_panic_leave_the_call_answered() {
+    let reported = Reported::default();
+    let server = plain_server(FunctionRouter::new(), &reported)
+        .on_request(|request| {
+            assert!(request.headers.contains_key("@audit"), "no audit header");
+            Ok(())
+        })
+        .on_response(|_| panic!("the metrics sink is gone"))
+        .build()
+        .expect("builds");
+
+    let answered = answer(&server, &call(json!({}), "fn.ping_")).await;
+
+    assert_eq!(answered, json!([{}, {"Ok_": {}}]));
+    let hook = |cause: &str| (ErrorKind::Hook, Some(format!("panicked: {cause}")));
+    assert_eq!(
+        *reported.lock().unwrap(),
+        [hook("no audit header"), hook("the metrics sink is gone")]
+    );
+
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .on_error(|_| panic!("the error tracker is gone"))
+        .build()
+        .expect("builds");
+    let answer = answer(&server, &call(json!({}), "fn.point")).await;
+    assert!(
+        answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
+        "{answer}"
+    );
+}
