@@ -47,10 +47,11 @@ mod state;
 mod tests;
 mod verify;
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use serde_json::Map;
 use telepact_schema::{LoadError, Schema};
+use tokio::sync::Mutex;
 
 use crate::budget::GenerationLimits;
 use crate::message::{Headers, Message};
@@ -204,6 +205,7 @@ impl crate::http::Processor for MockServer {
     }
 }
 
+/// The mock's memory, which calls take in turn.
 type Shared = Arc<Mutex<MockState>>;
 
 /// One of the mock's own functions: the state and the request payload to a result.
@@ -212,10 +214,24 @@ type MockFunction = fn(
     &Map<String, serde_json::Value>,
 ) -> Result<Map<String, serde_json::Value>, Refused>;
 
-/// Runs `answer` on the state; a panic in an earlier call does not lose the stubs.
-fn with_state<T>(state: &Shared, answer: impl FnOnce(&mut MockState) -> T) -> T {
-    let mut guard = state.lock().unwrap_or_else(PoisonError::into_inner);
-    answer(&mut guard)
+/// Runs `answer` on the state once the calls before have. Matching a call may take the
+/// whole match budget (tens of millions of comparisons, most of a second): on a tokio
+/// runtime it runs on the blocking pool, and the calls behind it wait for the state
+/// without a thread, so that the async workers go on serving; without one (a fuzzer's
+/// executor), in place. A panic in an earlier call does not lose the stubs.
+async fn with_state<T: Send + 'static>(
+    state: &Shared,
+    answer: impl FnOnce(&mut MockState) -> T + Send + 'static,
+) -> Result<T, HandlerError> {
+    let mut guard = Arc::clone(state).lock_owned().await;
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return Ok(answer(&mut guard));
+    };
+    match runtime.spawn_blocking(move || answer(&mut guard)).await {
+        Ok(answered) => Ok(answered),
+        Err(ended) if ended.is_panic() => std::panic::resume_unwind(ended.into_panic()),
+        Err(_) => Err("the runtime is shutting down".into()),
+    }
 }
 
 fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> FunctionRouter {
@@ -223,8 +239,13 @@ fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> Functio
     for function in schema.functions().iter().filter(|f| !f.name.ends_with('_')) {
         let (schema, state) = (Arc::clone(schema), Arc::clone(state));
         router.insert(function.name.clone(), move |request: Message| {
-            let message = with_state(&state, |s| s.answer(&schema, &options, &request));
-            async move { message.map_err(HandlerError::from) }
+            let (schema, state) = (Arc::clone(&schema), Arc::clone(&state));
+            async move {
+                let answer = move |s: &mut MockState| s.answer(&schema, &options, &request);
+                with_state(&state, answer)
+                    .await?
+                    .map_err(HandlerError::from)
+            }
         });
     }
     let mock_functions: [(&str, MockFunction); 6] = [
@@ -241,9 +262,12 @@ fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> Functio
         let state = Arc::clone(state);
         router.insert(name, move |request: Message| {
             let payload = request.payload().cloned().unwrap_or_default();
-            let body = with_state(&state, |s| answer(s, &payload));
-            let message = body.map(|body| Message::from_body(Headers::new(), body));
-            async move { message.map_err(HandlerError::from) }
+            let state = Arc::clone(&state);
+            async move {
+                let body = with_state(&state, move |s| answer(s, &payload)).await?;
+                let body = body.map_err(HandlerError::from)?;
+                Ok(Message::from_body(Headers::new(), body))
+            }
         });
     }
     router

@@ -2,6 +2,9 @@
 //! its own size: failures are reported up to a limit, the mock's matching has a budget
 //! and a failed verification lists only some of the calls.
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
 use serde_json::{Value, json};
 use telepact::mock::{MockOptions, MockServer};
 use telepact::schema::Schema;
@@ -195,6 +198,50 @@ fn the_mock_gives_up_on_a_match_past_its_budget_and_answers_the_next_call() {
     // A smaller call is matched as before, and the mock answers by the stub.
     let (tag, payload, _) = answer(&rt, call(&mock, json!([{}, {"fn.put": {"xs": [1, 0]}}])));
     assert_eq!((tag.as_str(), payload), ("Ok_", json!({})));
+}
+
+/// A call that takes the mock's whole match budget works on a blocking thread, and calls
+/// waiting behind it wait without a thread: the async workers go on answering. Until 6
+/// December the mock's lock held a worker for each such call and each call behind it,
+/// so that two stopped a two-worker server (`telepact mock`'s `fn.ping_` waited 840 ms
+/// beside three, in a debug build).
+#[test]
+fn calls_at_the_match_budget_hold_up_no_async_worker() {
+    let mock = mock();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let size = 12_000;
+    let stub = json!([{}, {"fn.createStub_": {"stub": {"fn.put": {"xs": vec![0; size]}, "->": {"Ok_": {}}}}}]);
+    let mut items = vec![1; size];
+    items[size - 1] = 0;
+    let heavy = json!([{}, {"fn.put": {"xs": items}}]);
+    let matched = Arc::new(AtomicUsize::new(0));
+    let matched_before_the_ping = rt.block_on(async {
+        call(&mock, stub).await;
+        let calls: Vec<_> = (0..3)
+            .map(|_| {
+                let (mock, heavy, matched) = (mock.clone(), heavy.clone(), Arc::clone(&matched));
+                tokio::spawn(async move {
+                    call(&mock, heavy).await;
+                    matched.fetch_add(1, Ordering::SeqCst);
+                })
+            })
+            .collect();
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        let pinging = mock.clone();
+        let ping = json!([{}, {"fn.ping_": {}}]);
+        let answered = tokio::spawn(async move { call(&pinging, ping).await.len() }).await;
+        let matched_before = matched.load(Ordering::SeqCst);
+        assert!(answered.is_ok_and(|length| length > 0));
+        for call in calls {
+            call.await.expect("the call ends");
+        }
+        matched_before
+    });
+    assert_eq!(matched_before_the_ping, 0, "the ping waited for a match");
 }
 
 /// Calls `fn.put` once per note, each call recorded.
