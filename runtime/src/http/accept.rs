@@ -148,6 +148,8 @@ pub(super) struct SessionControl {
     stop: watch::Receiver<Option<Instant>>,
     /// How long a session may go without a message.
     pub(super) idle_limit: Duration,
+    /// The client's address, for the log.
+    pub(super) peer: SocketAddr,
     /// The connection's place among its address's, held while the session lasts.
     _admitted: Arc<Admitted>,
 }
@@ -157,6 +159,19 @@ impl SessionControl {
     pub(super) async fn shutting_down(&mut self) {
         if self.stop.wait_for(Option::is_some).await.is_err() {
             std::future::pending::<()>().await;
+        }
+    }
+
+    /// Completes at the shutdown's deadline, by which the message being answered must
+    /// have been (never, if the server was dropped without a shutdown).
+    pub(super) async fn past_the_deadline(&mut self) {
+        let deadline = match self.stop.wait_for(Option::is_some).await {
+            Ok(deadline) => *deadline,
+            Err(_) => None,
+        };
+        match deadline {
+            Some(deadline) => tokio::time::sleep_until(deadline).await,
+            None => std::future::pending().await,
         }
     }
 }
@@ -192,6 +207,7 @@ impl Connection {
         let session = SessionControl {
             stop: self.stop.clone(),
             idle_limit: self.idle_limit,
+            peer,
             _admitted: Arc::clone(&self.admitted),
         };
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {

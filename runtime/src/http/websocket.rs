@@ -127,7 +127,8 @@ pub(super) async fn upgrade<P: Processor>(
 /// [`serve_with`](super::serve_with) (`control`),
 /// the session ends at the server's shutdown and when no message comes within the idle
 /// limit of the last answer (pings do not count), between messages: one being answered
-/// is answered first.
+/// is answered first, unless the shutdown's deadline passes before, when it is dropped
+/// with the session.
 async fn answer_frames<F, Fut>(
     mut socket: WebSocket,
     mut answer: F,
@@ -179,9 +180,28 @@ async fn answer_frames<F, Fut>(
             },
             Some(Ok(Frame::Close(_))) | None => return,
         };
-        let (bytes, encoding) = match answer(body).await {
-            Ok(answered) => answered,
-            Err(ending) => break ending,
+        let answered = match control.as_mut() {
+            Some(control) => answered_by_the_deadline(answer(body), control).await,
+            None => Some(answer(body).await),
+        };
+        let (bytes, encoding) = match answered {
+            Some(Ok(answered)) => answered,
+            Some(Err(ending)) => break ending,
+            None => {
+                // Dropped, as an HTTP request unfinished then is with its connection.
+                let peer = control.as_ref().map(|control| control.peer);
+                tracing::warn!(
+                    ?peer,
+                    "message unanswered at the shutdown deadline; session dropped"
+                );
+                let close = Frame::Close(Some(CloseFrame {
+                    code: close_code::AWAY,
+                    reason: "server shutting down".into(),
+                }));
+                // Not waited for: serving has ended.
+                let _ = super::poll_once(std::pin::pin!(socket.send(close))).await;
+                return;
+            }
         };
         // A peer that stops taking its answers fails the send after the idle limit: the
         // accept loop limits writes to every connection, upgraded ones included.
@@ -196,6 +216,18 @@ async fn answer_frames<F, Fut>(
         reason: reason.into(),
     };
     let _ = socket.send(Frame::Close(Some(close))).await;
+}
+
+/// `answering`'s answer, or `None` when the server's shutdown deadline passes first.
+async fn answered_by_the_deadline(
+    answering: impl Future<Output = SessionAnswer>,
+    control: &mut SessionControl,
+) -> Option<SessionAnswer> {
+    tokio::select! {
+        biased;
+        answered = answering => Some(answered),
+        () = control.past_the_deadline() => None,
+    }
 }
 
 /// The close code and reason for a message the session refused (past the size limit,

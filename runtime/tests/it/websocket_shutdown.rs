@@ -1,0 +1,91 @@
+//! A WebSocket session at the server's shutdown deadline: a message still being
+//! answered then is dropped with its session, as an HTTP request is with its
+//! connection, rather than outliving the server (`client_websocket` has the graceful
+//! part: a message answered within the grace, then the session closed).
+#![cfg(feature = "websocket-client")]
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use telepact::http::{self, HttpOptions, ServeOptions};
+use telepact::schema::Schema;
+use telepact::{FunctionRouter, HandlerError, Message, Server};
+use tokio::sync::Notify;
+use tokio_tungstenite::tungstenite::Message as Frame;
+
+/// Sets its flag when dropped: the handler's work was given up.
+struct GivenUp(Arc<AtomicBool>);
+
+impl Drop for GivenUp {
+    fn drop(&mut self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// A server whose `fn.stuck` never answers; `entered` is told when a call starts, and
+/// `given_up` set when its work is dropped.
+fn stuck_server(entered: Arc<Notify>, given_up: Arc<AtomicBool>) -> Server {
+    let schema = Schema::from_text(r#"[{"fn.stuck": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
+    let router = FunctionRouter::new().route("fn.stuck", move |_request: Message| {
+        let (entered, flag) = (Arc::clone(&entered), GivenUp(Arc::clone(&given_up)));
+        async move {
+            let _flag = flag;
+            entered.notify_one();
+            std::future::pending::<()>().await;
+            Ok::<_, HandlerError>(Message::default())
+        }
+    });
+    Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds")
+}
+
+#[tokio::test]
+async fn a_message_unanswered_at_the_shutdown_deadline_is_dropped_with_its_session() {
+    let capture = crate::log_capture::Capture::default();
+    let _logged = tracing::subscriber::set_default(capture.clone());
+    let (entered, given_up) = (Arc::new(Notify::new()), Arc::new(AtomicBool::new(false)));
+    let server = stuck_server(Arc::clone(&entered), Arc::clone(&given_up));
+    let app = http::router(server, &HttpOptions::default());
+    let options = ServeOptions::default().grace(Duration::from_millis(100));
+    let (port, stop, serving) = crate::http_transport::serve_app(app, options).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    socket
+        .send(Frame::text(r#"[{}, {"fn.stuck": {}}]"#))
+        .await
+        .expect("sent");
+    entered.notified().await;
+
+    stop.send(()).expect("the server is running");
+    let wait = Duration::from_secs(10);
+    let ended = tokio::time::timeout(wait, serving).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
+
+    assert!(
+        given_up.load(Ordering::SeqCst),
+        "the call's work is dropped by then"
+    );
+    let closed = tokio::time::timeout(wait, async {
+        while let Some(Ok(frame)) = socket.next().await {
+            if let Frame::Close(_) = frame {
+                break;
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the session is closed");
+    let lines = capture.lines();
+    let dropped = lines
+        .iter()
+        .find(|line| line.contains("shutdown deadline; session dropped"));
+    assert!(
+        dropped.is_some_and(|line| line.starts_with("WARN") && line.contains("127.0.0.1")),
+        "{lines:?}"
+    );
+}
