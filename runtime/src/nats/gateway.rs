@@ -79,9 +79,10 @@ struct Forward {
 /// `subject` as a NATS request. The reply comes back as the HTTP body, typed
 /// `application/octet-stream` when it is MessagePack and `application/json`
 /// otherwise. No worker listening is 503; no reply in time (the client's
-/// request timeout) is 504; a body past the NATS server's `max_payload` is 413; a lost
-/// connection is 502. A `subject` NATS would refuse (empty, with whitespace or an
-/// empty token) is [`NatsError::InvalidSubject`] here, not a failure at every call.
+/// request timeout, which bounds the whole request, NATS unreachable included) is
+/// 504; a body past the NATS server's `max_payload` is 413; a lost connection is 502.
+/// A `subject` NATS would refuse (empty, with whitespace or an empty token) is
+/// [`NatsError::InvalidSubject`] here, not a failure at every call.
 ///
 /// `GET` on the same path upgrades to a WebSocket, as [`http::router`](crate::http::router)
 /// does: each message is forwarded as one request and its reply sent back as one
@@ -199,20 +200,35 @@ async fn upgrade(State(forward): State<Forward>, request: Request) -> Response {
 }
 
 impl Forward {
-    /// `body` as a NATS request to the subject, with `headers` if any; a failure is
-    /// logged here.
+    /// `body` as a NATS request to the subject, with `headers` if any, answered or
+    /// failed within the connection's request timeout; a failure is logged here.
     async fn send(
         &self,
         headers: Option<NatsHeaders>,
         body: Bytes,
     ) -> Result<Message, RequestError> {
         let subject = self.subject.clone();
-        let sent = match headers {
-            Some(headers) => {
-                let request = self.client.request_with_headers(subject, headers, body);
-                request.await
+        let request = async {
+            match headers {
+                Some(headers) => {
+                    let request = self.client.request_with_headers(subject, headers, body);
+                    request.await
+                }
+                None => self.client.request(subject, body).await,
             }
-            None => self.client.request(subject, body).await,
+        };
+        // The client's timeout starts once the request is queued for the connection.
+        // While NATS is unreachable that queue fills, and a request past it would wait
+        // for room, with no deadline, until NATS is back.
+        let sent = match self.client.timeout() {
+            Some(limit) => match tokio::time::timeout(limit, request).await {
+                Ok(sent) => sent,
+                Err(_) => Err(RequestError::with_source(
+                    RequestErrorKind::TimedOut,
+                    "NATS took no request before the deadline",
+                )),
+            },
+            None => request.await,
         };
         sent.inspect_err(|error| tracing::warn!(%error, "request to NATS failed"))
     }
