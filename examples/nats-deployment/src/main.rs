@@ -115,12 +115,16 @@ async fn main() -> ExitCode {
     }
 }
 
-/// `--subject`, refused at once when NATS would refuse it (empty, with whitespace or an
-/// empty token), rather than by the gateway at every call.
+/// `--subject`, refused at once when the workers and the gateway would refuse it (empty,
+/// with whitespace or an empty token, or too long), rather than by the gateway at every
+/// call.
 fn subject(text: &str) -> Result<String, String> {
-    match nats::async_nats::Subject::validated(text) {
+    match nats::checked_subject(text) {
         Ok(_) => Ok(text.to_string()),
-        Err(_) => Err("not a NATS subject (no whitespace, no empty token)".to_string()),
+        Err(nats::NatsError::InvalidSubject { .. }) => {
+            Err("not a NATS subject (no whitespace, no empty token)".to_string())
+        }
+        Err(error) => Err(error.to_string()),
     }
 }
 
@@ -250,6 +254,10 @@ mod tests {
             );
             assert!(error.to_string().contains("not a NATS subject"), "{error}");
         }
+        let too_long = format!("telepact.{}", "a".repeat(nats::MAX_SUBJECT_BYTES));
+        let error = parse(&too_long).expect_err("a subject past the limit");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        assert!(error.to_string().contains("past the 2048 bytes"), "{error}");
         let args = parse("telepact.bakery").expect("a good subject");
         assert_eq!(args.subject.as_deref(), Some("telepact.bakery"));
     }

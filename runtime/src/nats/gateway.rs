@@ -19,7 +19,7 @@ use crate::codec::Encoding;
 use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body, websocket_session};
 use crate::message::PeerAddress;
 
-use super::{NatsError, PEER_ADDRESS_HEADER, validated};
+use super::{NatsError, PEER_ADDRESS_HEADER, checked_subject};
 
 /// How a [`gateway_with`] forwards.
 #[derive(Debug, Clone, Default)]
@@ -82,7 +82,8 @@ struct Forward {
 /// request timeout, which bounds the whole request, NATS unreachable included) is
 /// 504; a body past the NATS server's `max_payload` is 413; a lost connection is 502.
 /// A `subject` NATS would refuse (empty, with whitespace or an empty token) is
-/// [`NatsError::InvalidSubject`] here, not a failure at every call.
+/// [`NatsError::InvalidSubject`] here, not a failure at every call, and one past
+/// [`MAX_SUBJECT_BYTES`](super::MAX_SUBJECT_BYTES) is [`NatsError::NameTooLong`].
 ///
 /// `GET` on the same path upgrades to a WebSocket, as [`http::router`](crate::http::router)
 /// does: each message is forwarded as one request and its reply sent back as one
@@ -135,7 +136,7 @@ pub fn gateway_with(
         .collect();
     let forward = Forward {
         client,
-        subject: validated(subject)?,
+        subject: checked_subject(subject)?,
         body: options.body_limits(),
         forward_peer_address: gateway.forward_peer_address,
         request_headers,

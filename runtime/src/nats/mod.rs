@@ -35,6 +35,17 @@ use crate::server::{Processed, Server};
 /// How long [`Worker::drain`] lets in-flight requests finish.
 pub const DRAIN_GRACE: Duration = Duration::from_secs(10);
 
+/// The longest subject, in bytes, a worker, a gateway or a [`NatsTransport`] takes. Every
+/// protocol line that carries it (a subscription, a request with its reply subject) stays
+/// well within the 4 KiB `max_control_line` nats-server takes by default: past it the
+/// server closes the connection, which reconnects and is closed again, without end.
+pub const MAX_SUBJECT_BYTES: usize = 2048;
+
+/// The longest queue group, in bytes, a worker takes; with a subject of
+/// [`MAX_SUBJECT_BYTES`] its subscription's line stays within nats-server's default
+/// `max_control_line` too.
+pub const MAX_QUEUE_GROUP_BYTES: usize = 1024;
+
 /// The NATS header in which a gateway sends its HTTP client's address
 /// (`203.0.113.7:51234`) when told to (`GatewayOptions::forward_peer_address`, with the
 /// `axum` feature), for workers that trust it ([`WorkerOptions::trust_peer_address`]).
@@ -93,6 +104,17 @@ pub enum NatsError {
     InvalidSubject {
         /// The subject as given.
         subject: String,
+    },
+    /// A subject past [`MAX_SUBJECT_BYTES`] or a queue group past
+    /// [`MAX_QUEUE_GROUP_BYTES`]. Refused before anything is sent.
+    #[error("a NATS {name} of {bytes} bytes is past the {limit} bytes taken")]
+    NameTooLong {
+        /// `subject` or `queue group`.
+        name: &'static str,
+        /// Its length in bytes.
+        bytes: usize,
+        /// The most bytes taken.
+        limit: usize,
     },
     /// Subscribing to the subject failed.
     #[error("could not subscribe: {0}")]
@@ -172,7 +194,8 @@ impl Worker {
 /// answer.
 /// `client`'s reconnection settings decide how it rides out a NATS restart
 /// (by default it reconnects and subscribes again by itself). A `subject` NATS would
-/// refuse is [`NatsError::InvalidSubject`].
+/// refuse is [`NatsError::InvalidSubject`]; one past [`MAX_SUBJECT_BYTES`], or a
+/// `queue_group` past [`MAX_QUEUE_GROUP_BYTES`], is [`NatsError::NameTooLong`].
 ///
 /// # Errors
 ///
@@ -198,6 +221,8 @@ pub async fn serve(
 /// # Errors
 ///
 /// - [`NatsError::InvalidSubject`] for a subject NATS would refuse.
+/// - [`NatsError::NameTooLong`] for a subject past [`MAX_SUBJECT_BYTES`] or a
+///   `queue_group` past [`MAX_QUEUE_GROUP_BYTES`].
 /// - [`NatsError::Subscribe`] when the subscription cannot be made.
 /// - [`NatsError::Flush`] when the subscription cannot be flushed to the server.
 pub async fn serve_with(
@@ -207,8 +232,10 @@ pub async fn serve_with(
     queue_group: &str,
     options: WorkerOptions,
 ) -> Result<Worker, NatsError> {
+    let subject = checked_subject(subject)?;
+    within_limit("queue group", queue_group, MAX_QUEUE_GROUP_BYTES)?;
     let subscriber = client
-        .queue_subscribe(validated(subject)?, queue_group.to_string())
+        .queue_subscribe(subject, queue_group.to_string())
         .await?;
     // Once the server has seen the subscription, requests sent after this returns
     // reach the worker rather than "no responders".
@@ -383,21 +410,36 @@ impl NatsTransport {
     ///
     /// # Errors
     ///
-    /// [`NatsError::InvalidSubject`] for a subject NATS would refuse.
+    /// [`NatsError::InvalidSubject`] for a subject NATS would refuse, and
+    /// [`NatsError::NameTooLong`] for one past [`MAX_SUBJECT_BYTES`].
     pub fn new(client: async_nats::Client, subject: &str) -> Result<Self, NatsError> {
         Ok(NatsTransport {
             client,
-            subject: validated(subject)?,
+            subject: checked_subject(subject)?,
         })
     }
 }
 
-/// `subject` as NATS takes it, or why not: the check a subscription makes, so a subject
-/// the gateway or a client calls is one a worker can serve.
-fn validated(subject: &str) -> Result<async_nats::Subject, NatsError> {
+/// `subject` as a worker, a gateway and a [`NatsTransport`] take it, or why not: the check
+/// a subscription makes, so a subject the gateway or a client calls is one a worker can
+/// serve, and at most [`MAX_SUBJECT_BYTES`] long.
+pub fn checked_subject(subject: &str) -> Result<async_nats::Subject, NatsError> {
+    within_limit("subject", subject, MAX_SUBJECT_BYTES)?;
     async_nats::Subject::validated(subject).map_err(|_| NatsError::InvalidSubject {
         subject: subject.to_string(),
     })
+}
+
+/// [`NatsError::NameTooLong`] when `value` is past `limit` bytes.
+fn within_limit(name: &'static str, value: &str, limit: usize) -> Result<(), NatsError> {
+    if value.len() > limit {
+        return Err(NatsError::NameTooLong {
+            name,
+            bytes: value.len(),
+            limit,
+        });
+    }
+    Ok(())
 }
 
 impl Transport for NatsTransport {

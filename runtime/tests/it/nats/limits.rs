@@ -245,3 +245,51 @@ async fn a_subject_nats_would_refuse_is_refused_where_it_is_given() {
         );
     }
 }
+
+/// nats-server closes a connection whose protocol line passes its `max_control_line` (4 KiB
+/// by default); the connection reconnects, subscribes again and is closed again, without
+/// end. A subject or queue group that long is refused where it is given; the longest taken
+/// serve and are called over one connection.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn names_too_long_for_a_protocol_line_are_refused_where_they_are_given() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let too_long = format!("telepact.{}", "a".repeat(nats::MAX_SUBJECT_BYTES));
+    let refused = |error: NatsError, name: &str| {
+        assert!(
+            matches!(&error, NatsError::NameTooLong { name: given, .. } if *given == name),
+            "{error}"
+        );
+    };
+    let gateway = nats::gateway(connect(&url).await, &too_long, &HttpOptions::default());
+    refused(gateway.unwrap_err(), "subject");
+    refused(
+        NatsTransport::new(connect(&url).await, &too_long).unwrap_err(),
+        "subject",
+    );
+    let serving = nats::serve(server(), connect(&url).await, &too_long, "adders").await;
+    refused(serving.unwrap_err(), "subject");
+    let group = "g".repeat(nats::MAX_QUEUE_GROUP_BYTES + 1);
+    let serving = nats::serve(server(), connect(&url).await, SUBJECT, &group).await;
+    refused(serving.unwrap_err(), "queue group");
+
+    let longest = "s".repeat(nats::MAX_SUBJECT_BYTES);
+    let group = "g".repeat(nats::MAX_QUEUE_GROUP_BYTES);
+    let worker_nats = connect(&url).await;
+    let worker = nats::serve(server(), worker_nats.clone(), &longest, &group)
+        .await
+        .expect("worker subscribes");
+    let caller_nats = connect(&url).await;
+    let transport = NatsTransport::new(caller_nats.clone(), &longest).expect("a good subject");
+    let client = Client::with_options(transport, ClientOptions::default().timeout(TIMEOUT));
+    for round in 0..3 {
+        let response = client.request(add(round, 1)).await.expect("answered");
+        assert_eq!(sum_of(&response), Some(round + 1));
+    }
+    for nats in [worker_nats, caller_nats] {
+        assert_eq!(nats.statistics().connects.load(Ordering::Relaxed), 1);
+    }
+    worker.drain().await.expect("drains");
+}
