@@ -116,14 +116,15 @@ async fn main() -> ExitCode {
 }
 
 /// `--subject`, refused at once when the workers and the gateway would refuse it (empty,
-/// with whitespace or an empty token, or too long), rather than by the gateway at every
-/// call.
+/// with whitespace, an empty token or a wildcard, or too long), rather than by the
+/// gateway at every call.
 fn subject(text: &str) -> Result<String, String> {
     match nats::checked_subject(text) {
         Ok(_) => Ok(text.to_string()),
-        Err(nats::NatsError::InvalidSubject { .. }) => {
-            Err("not a NATS subject (no whitespace, no empty token)".to_string())
-        }
+        Err(nats::NatsError::InvalidSubject { .. }) => Err(
+            "not a NATS subject of one service (no whitespace, no empty token, no wildcard)"
+                .to_string(),
+        ),
         Err(error) => Err(error.to_string()),
     }
 }
@@ -245,7 +246,11 @@ mod tests {
     #[test]
     fn a_subject_nats_would_refuse_is_a_usage_error() {
         let parse = |subject: &str| Args::try_parse_from(["nats", "--subject", subject, "gateway"]);
-        for bad in ["", "telepact bakery", "telepact..bakery", ".telepact"] {
+        let wildcards = ["telepact.*", "telepact.>"];
+        for bad in ["", "telepact bakery", "telepact..bakery", ".telepact"]
+            .into_iter()
+            .chain(wildcards)
+        {
             let error = parse(bad).expect_err(bad);
             assert_eq!(
                 error.kind(),

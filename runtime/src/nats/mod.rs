@@ -99,8 +99,12 @@ pub enum NatsError {
     #[error("could not connect to NATS: {0}")]
     Connect(#[from] async_nats::ConnectError),
     /// A subject NATS would refuse: empty, with whitespace, or with an empty token
-    /// (`a..b`, a leading or trailing dot). Refused before anything is sent.
-    #[error("{subject:?} is not a NATS subject (no whitespace, no empty token)")]
+    /// (`a..b`, a leading or trailing dot); or a wildcard (a token `*` or `>`), with which
+    /// a worker would answer the calls of every service whose subject it matches, and
+    /// see their credentials. Refused before anything is sent.
+    #[error(
+        "{subject:?} is not a NATS subject of one service (no whitespace, no empty token, no wildcard)"
+    )]
     InvalidSubject {
         /// The subject as given.
         subject: String,
@@ -422,12 +426,17 @@ impl NatsTransport {
 
 /// `subject` as a worker, a gateway and a [`NatsTransport`] take it, or why not: the check
 /// a subscription makes, so a subject the gateway or a client calls is one a worker can
-/// serve, and at most [`MAX_SUBJECT_BYTES`] long.
+/// serve, with no wildcard (one service's subject), and at most [`MAX_SUBJECT_BYTES`]
+/// long.
 pub fn checked_subject(subject: &str) -> Result<async_nats::Subject, NatsError> {
     within_limit("subject", subject, MAX_SUBJECT_BYTES)?;
-    async_nats::Subject::validated(subject).map_err(|_| NatsError::InvalidSubject {
-        subject: subject.to_string(),
-    })
+    let wildcard = subject.split('.').any(|token| token == "*" || token == ">");
+    match async_nats::Subject::validated(subject) {
+        Ok(subject) if !wildcard => Ok(subject),
+        _ => Err(NatsError::InvalidSubject {
+            subject: subject.to_string(),
+        }),
+    }
 }
 
 /// [`NatsError::NameTooLong`] when `value` is past `limit` bytes.

@@ -221,13 +221,19 @@ async fn a_subject_nats_would_refuse_is_refused_where_it_is_given() {
         return;
     };
     let url = nats_server.url();
-    // Whitespace would break the protocol's framing; empty tokens match no subscription.
+    // Whitespace would break the protocol's framing; empty tokens match no subscription;
+    // a worker on a wildcard would answer (and see the credentials of) every service whose
+    // subject it matches.
     for subject in [
         "telepact test",
         "",
         "telepact..bakery",
         ".telepact",
         "telepact.\n",
+        "telepact.*",
+        "telepact.>",
+        ">",
+        "*.bakery",
     ] {
         let refused = |error: NatsError| {
             assert!(
@@ -244,6 +250,8 @@ async fn a_subject_nats_would_refuse_is_refused_where_it_is_given() {
                 .unwrap_err(),
         );
     }
+    // A `*` or `>` inside a token is a character of its name, not a wildcard.
+    assert!(NatsTransport::new(connect(&url).await, "telepact.bake*>").is_ok());
 }
 
 /// nats-server closes a connection whose protocol line passes its `max_control_line` (4 KiB
