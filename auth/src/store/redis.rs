@@ -53,16 +53,24 @@ impl RedisStore {
     /// Connects to `url` (`redis://127.0.0.1:6379/`); keys are stored as
     /// `{prefix}{key}` so several services can share one Redis.
     ///
+    /// Refused when Redis says it evicts keys under memory pressure (a `maxmemory-policy`
+    /// other than `noeviction`): it would drop revocations, used refresh tokens and
+    /// failed-login counts, all of which expire, so that logged-out tokens work again and
+    /// locked accounts unlock. Where Redis does not say (`INFO` refused), a warning is
+    /// logged and the store connects.
+    ///
     /// # Errors
     ///
-    /// [`StoreError`] when `url` does not parse (operation `parse its url`) or the first
-    /// connection cannot be made (operation `connect`).
+    /// [`StoreError`] when `url` does not parse (operation `parse its url`), the first
+    /// connection cannot be made (operation `connect`), or Redis evicts keys (operation
+    /// `be used`).
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
         let client =
             redis::Client::open(url).map_err(|e| StoreError::new(BACKEND, "parse its url", e))?;
-        let connection = ConnectionManager::new_with_config(client, connection_config())
+        let mut connection = ConnectionManager::new_with_config(client, connection_config())
             .await
             .map_err(|e| StoreError::new(BACKEND, "connect", e))?;
+        check_eviction_policy(&mut connection).await?;
         Ok(RedisStore {
             connection,
             prefix: prefix.into(),
@@ -89,6 +97,40 @@ impl RedisStore {
             None => SetOptions::default(),
         }
     }
+}
+
+/// Refuses a Redis that evicts keys (see [`RedisStore::connect`]).
+async fn check_eviction_policy(connection: &mut ConnectionManager) -> Result<(), StoreError> {
+    let info: Result<String, _> = redis::cmd("INFO")
+        .arg("memory")
+        .query_async(connection)
+        .await;
+    match info.as_deref().map(maxmemory_policy) {
+        Ok(Some("noeviction")) => Ok(()),
+        Ok(Some(policy)) => Err(StoreError::new(
+            BACKEND,
+            "be used",
+            format!(
+                "its maxmemory-policy is {policy}: under memory pressure it would drop \
+                 revocations and failed-login counts; set maxmemory-policy noeviction"
+            ),
+        )),
+        Ok(None) => {
+            tracing::warn!("redis did not say its maxmemory-policy; it must be noeviction");
+            Ok(())
+        }
+        Err(error) => {
+            tracing::warn!(%error, "could not read redis's maxmemory-policy; it must be noeviction");
+            Ok(())
+        }
+    }
+}
+
+/// The `maxmemory_policy` line of `INFO memory`.
+fn maxmemory_policy(info: &str) -> Option<&str> {
+    info.lines()
+        .find_map(|line| line.strip_prefix("maxmemory_policy:"))
+        .map(str::trim)
 }
 
 impl std::fmt::Debug for RedisStore {

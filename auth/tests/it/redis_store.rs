@@ -96,3 +96,43 @@ async fn calls_fail_promptly_while_redis_is_down_and_resume_after() {
         "a server started without its data holds nothing"
     );
 }
+
+/// A Redis that evicts keys under memory pressure drops expiring entries: revocations,
+/// used refresh tokens, failed-login counts. With `volatile-lru` (the default of several
+/// managed services) and other data filling it, a logged-out token worked again and a
+/// locked account unlocked. Such a Redis is refused at connect.
+#[tokio::test]
+async fn a_redis_that_evicts_keys_is_refused() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    for policy in [
+        "volatile-lru",
+        "allkeys-lru",
+        "volatile-ttl",
+        "allkeys-random",
+    ] {
+        let _: () = redis::cmd("CONFIG")
+            .arg("SET")
+            .arg("maxmemory-policy")
+            .arg(policy)
+            .query_async(&mut admin)
+            .await
+            .unwrap();
+        let refused = RedisStore::connect(&redis.url(), "evicting:").await;
+        let error = refused.expect_err(policy).to_string();
+        assert!(error.contains(policy), "{error}");
+        assert!(error.contains("noeviction"), "{error}");
+    }
+    let _: () = redis::cmd("CONFIG")
+        .arg("SET")
+        .arg("maxmemory-policy")
+        .arg("noeviction")
+        .query_async(&mut admin)
+        .await
+        .unwrap();
+    let store = RedisStore::connect(&redis.url(), "kept:").await.unwrap();
+    store.put("k", "v", None).await.unwrap();
+}
