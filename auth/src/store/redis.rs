@@ -1,11 +1,11 @@
 //! The shared backend: one Redis for every instance behind a load balancer, so a
 //! revocation or a new session on one instance is seen by all at once.
 
+use std::future::Future;
 use std::time::Duration;
 
-use redis::AsyncCommands;
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{ExistenceCheck, SetExpiry, SetOptions};
+use redis::{Cmd, ExistenceCheck, ProtocolVersion, RedisResult, SetExpiry, SetOptions};
 use telepact::BoxFuture;
 
 use super::{CredentialStore, StoreError};
@@ -31,8 +31,10 @@ const RECONNECT_MAX_DELAY_MS: u64 = 250;
 /// Every wait bounded: while Redis is down a call fails within a few seconds, so the
 /// checks that need the store fail closed at once and requests do not pile up. (With
 /// the client's defaults a call made after the connection dropped waited on reconnection
-/// attempts spaced up to a minute apart, for minutes.) The next call after a failure
-/// tries to connect again, so service resumes as soon as Redis is back.
+/// attempts spaced up to a minute apart, for minutes.) A dropped connection is noticed at
+/// once (RESP3 tells the manager) and connected again, and a call that meets a
+/// reconnection refused while Redis was down tries once more, so service resumes with the
+/// first call after Redis is back.
 fn connection_config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(CONNECT_TIMEOUT)
@@ -65,8 +67,14 @@ impl RedisStore {
     /// connection cannot be made (operation `connect`), or Redis evicts keys (operation
     /// `be used`).
     pub async fn connect(url: &str, prefix: impl Into<String>) -> Result<Self, StoreError> {
+        let mut info = redis::IntoConnectionInfo::into_connection_info(url)
+            .map_err(|e| StoreError::new(BACKEND, "parse its url", e))?;
+        // Over RESP2 a connection Redis dropped went unnoticed until the next command,
+        // which failed ("broken pipe"): the first call after a Redis restart, on every
+        // instance.
+        info.redis.protocol = ProtocolVersion::RESP3;
         let client =
-            redis::Client::open(url).map_err(|e| StoreError::new(BACKEND, "parse its url", e))?;
+            redis::Client::open(info).map_err(|e| StoreError::new(BACKEND, "parse its url", e))?;
         let mut connection = ConnectionManager::new_with_config(client, connection_config())
             .await
             .map_err(|e| StoreError::new(BACKEND, "connect", e))?;
@@ -79,6 +87,28 @@ impl RedisStore {
 
     fn key(&self, key: &str) -> String {
         format!("{}{key}", self.prefix)
+    }
+
+    /// Runs `query` on the shared connection, and once more when Redis refused the
+    /// connection it needed: the command was never sent, so even a count may run again.
+    /// The manager keeps a reconnection that failed while Redis was down until a call
+    /// meets it, and only then starts the next; without the second try that call fails
+    /// though Redis is back.
+    async fn run<T, F, Fut>(&self, query: F) -> RedisResult<T>
+    where
+        F: Fn(ConnectionManager) -> Fut,
+        Fut: Future<Output = RedisResult<T>>,
+    {
+        match query(self.connection.clone()).await {
+            Err(error) if error.is_connection_refusal() => query(self.connection.clone()).await,
+            outcome => outcome,
+        }
+    }
+
+    /// [`run`](Self::run) of one command.
+    async fn command<T: redis::FromRedisValue>(&self, command: &Cmd) -> RedisResult<T> {
+        self.run(|mut connection| async move { command.query_async(&mut connection).await })
+            .await
     }
 
     /// When Redis may drop an entry that matters until `expires_at`.
@@ -149,11 +179,9 @@ impl CredentialStore for RedisStore {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            let _: () = connection
-                .set_options(self.key(key), value, Self::options(expires_at))
-                .await
-                .map_err(|e| StoreError::new(BACKEND, "write", e))?;
+            let set = Cmd::set_options(self.key(key), value, Self::options(expires_at));
+            let _: () =
+                (self.command(&set).await).map_err(|e| StoreError::new(BACKEND, "write", e))?;
             Ok(())
         })
     }
@@ -165,22 +193,17 @@ impl CredentialStore for RedisStore {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<bool, StoreError>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
             let options = Self::options(expires_at).conditional_set(ExistenceCheck::NX);
-            let set: Option<String> = connection
-                .set_options(self.key(key), value, options)
-                .await
-                .map_err(|e| StoreError::new(BACKEND, "claim", e))?;
+            let claim = Cmd::set_options(self.key(key), value, options);
+            let set: Option<String> =
+                (self.command(&claim).await).map_err(|e| StoreError::new(BACKEND, "claim", e))?;
             Ok(set.is_some())
         })
     }
 
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            connection
-                .get(self.key(key))
-                .await
+            (self.command(&Cmd::get(self.key(key))).await)
                 .map_err(|e| StoreError::new(BACKEND, "read", e))
         })
     }
@@ -193,15 +216,17 @@ impl CredentialStore for RedisStore {
     ) -> BoxFuture<'a, Result<i64, StoreError>> {
         let key = self.key(key);
         Box::pin(async move {
-            let mut connection = self.connection.clone();
             // One transaction: the count and its expiry.
             let mut pipe = redis::pipe();
             pipe.atomic().incr(&key, delta);
             if let Some(at) = expires_at {
                 pipe.expire_at(&key, Self::keep_until(at)).ignore();
             }
-            let (count,): (i64,) = pipe
-                .query_async(&mut connection)
+            let pipe = &pipe;
+            let counted = self.run(|mut connection| async move {
+                pipe.query_async::<(i64,)>(&mut connection).await
+            });
+            let (count,) = counted
                 .await
                 .map_err(|e| StoreError::new(BACKEND, "count", e))?;
             Ok(count)
@@ -210,10 +235,7 @@ impl CredentialStore for RedisStore {
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         Box::pin(async move {
-            let mut connection = self.connection.clone();
-            let _: i64 = connection
-                .del(self.key(key))
-                .await
+            let _: i64 = (self.command(&Cmd::del(self.key(key))).await)
                 .map_err(|e| StoreError::new(BACKEND, "delete", e))?;
             Ok(())
         })

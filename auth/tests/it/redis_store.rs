@@ -136,3 +136,39 @@ async fn a_redis_that_evicts_keys_is_refused() {
     let store = RedisStore::connect(&redis.url(), "kept:").await.unwrap();
     store.put("k", "v", None).await.unwrap();
 }
+
+/// A Redis restarted while an instance made no call: over RESP2 the instance's
+/// connection had not noticed the drop, and its first call after the restart failed
+/// ("broken pipe"); noticed, the connection reconnects at once, which fails while Redis
+/// is down, and the manager kept that failure for the first call after Redis was back
+/// ("Connection refused"). In the auth example either was a valid token refused, on every
+/// instance. That call succeeds now, a count (which must not run twice) as well as a read,
+/// and so does the first after an outage during which calls failed.
+#[tokio::test]
+async fn the_first_call_after_redis_is_back_succeeds() {
+    // Past the reconnection's own retry (250 ms).
+    const DOWN: std::time::Duration = std::time::Duration::from_millis(1500);
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&redis.url(), "back:").await.unwrap();
+    store.put("k", "v", None).await.unwrap();
+    redis.kill();
+    tokio::time::sleep(DOWN).await;
+    redis.restart();
+    // Started without its data: the entry is gone.
+    assert_eq!(store.get("k").await.unwrap(), None);
+    assert_eq!(store.increment("n", None).await.unwrap(), 1);
+
+    redis.kill();
+    tokio::time::sleep(DOWN).await;
+    redis.restart();
+    assert_eq!(store.increment("n", None).await.unwrap(), 1);
+
+    redis.kill();
+    assert!(store.increment("n", None).await.is_err());
+    tokio::time::sleep(DOWN).await;
+    redis.restart();
+    assert_eq!(store.increment("n", None).await.unwrap(), 1);
+    assert_eq!(store.increment("n", None).await.unwrap(), 2);
+}
