@@ -24,14 +24,13 @@ const MAX_LIFETIME_SECONDS: i64 = 10 * 365 * 24 * 3600;
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(1);
 /// How long a command may wait for its answer.
 const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
-/// Attempts to connect after the first failed one, at most this many milliseconds apart.
-const RECONNECT_RETRIES: usize = 1;
-const RECONNECT_MAX_DELAY_MS: u64 = 250;
 
-/// Every wait bounded: while Redis is down a call fails within a few seconds, so the
-/// checks that need the store fail closed at once and requests do not pile up. (With
-/// the client's defaults a call made after the connection dropped waited on reconnection
-/// attempts spaced up to a minute apart, for minutes.) A dropped connection is noticed at
+/// Every wait bounded: while Redis is down a call fails within a few seconds (at once
+/// when its port refuses), so the checks that need the store fail closed at once and
+/// requests do not pile up. (With the client's defaults a call made after the connection
+/// dropped waited on reconnection attempts spaced up to a minute apart, for minutes.) A
+/// reconnection makes one attempt: the client waits at least a second before any retry,
+/// whatever its most, and each call waited on one. A dropped connection is noticed at
 /// once (RESP3 tells the manager) and connected again, and a call that meets a
 /// reconnection refused while Redis was down tries once more, so service resumes with the
 /// first call after Redis is back.
@@ -39,9 +38,7 @@ fn connection_config() -> ConnectionManagerConfig {
     ConnectionManagerConfig::new()
         .set_connection_timeout(CONNECT_TIMEOUT)
         .set_response_timeout(RESPONSE_TIMEOUT)
-        .set_number_of_retries(RECONNECT_RETRIES)
-        .set_factor(2)
-        .set_max_delay(RECONNECT_MAX_DELAY_MS)
+        .set_number_of_retries(0)
 }
 
 /// Credentials in Redis under a key prefix. Clones share one reconnecting connection.

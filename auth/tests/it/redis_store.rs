@@ -172,3 +172,25 @@ async fn the_first_call_after_redis_is_back_succeeds() {
     assert_eq!(store.increment("n", None).await.unwrap(), 1);
     assert_eq!(store.increment("n", None).await.unwrap(), 2);
 }
+
+/// Redis refusing connections (stopped, its port closed): each call fails at once, so a
+/// login or a token check is refused without holding its caller. A reconnection used to
+/// wait a second or two before its one retry (the client's least backoff, whatever the
+/// most), and each call waited on one.
+#[tokio::test]
+async fn while_redis_refuses_connections_each_call_fails_at_once() {
+    let Some(mut redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&redis.url(), "refused:").await.unwrap();
+    store.put("k", "v", None).await.unwrap();
+    redis.kill();
+    for _ in 0..5 {
+        let started = std::time::Instant::now();
+        assert!(store.get("k").await.is_err());
+        assert!(store.increment("n", None).await.is_err());
+        // Refused on loopback takes microseconds; the slack is for a busy machine.
+        let took = started.elapsed();
+        assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+    }
+}
