@@ -19,6 +19,7 @@ use crate::codec::Encoding;
 use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body, websocket_session};
 use crate::message::PeerAddress;
 
+use super::replies::Requester;
 use super::{NatsError, PEER_ADDRESS_HEADER, checked_subject};
 
 /// How a [`gateway_with`] forwards.
@@ -66,7 +67,7 @@ impl GatewayOptions {
 
 #[derive(Clone)]
 struct Forward {
-    client: async_nats::Client,
+    requester: Requester,
     subject: async_nats::Subject,
     body: BodyLimits,
     forward_peer_address: bool,
@@ -135,7 +136,7 @@ pub fn gateway_with(
         })
         .collect();
     let forward = Forward {
-        client,
+        requester: Requester::new(client),
         subject: checked_subject(subject)?,
         body: options.body_limits(),
         forward_peer_address: gateway.forward_peer_address,
@@ -209,28 +210,7 @@ impl Forward {
         body: Bytes,
     ) -> Result<Message, RequestError> {
         let subject = self.subject.clone();
-        let request = async {
-            match headers {
-                Some(headers) => {
-                    let request = self.client.request_with_headers(subject, headers, body);
-                    request.await
-                }
-                None => self.client.request(subject, body).await,
-            }
-        };
-        // The client's timeout starts once the request is queued for the connection.
-        // While NATS is unreachable that queue fills, and a request past it would wait
-        // for room, with no deadline, until NATS is back.
-        let sent = match self.client.timeout() {
-            Some(limit) => match tokio::time::timeout(limit, request).await {
-                Ok(sent) => sent,
-                Err(_) => Err(RequestError::with_source(
-                    RequestErrorKind::TimedOut,
-                    "NATS took no request before the deadline",
-                )),
-            },
-            None => request.await,
-        };
+        let sent = self.requester.request(subject, headers, body).await;
         sent.inspect_err(|error| tracing::warn!(%error, "request to NATS failed"))
     }
 

@@ -404,7 +404,7 @@ async fn answer(
 /// if shorter).
 #[derive(Debug, Clone)]
 pub struct NatsTransport {
-    client: async_nats::Client,
+    requester: Requester,
     subject: async_nats::Subject,
 }
 
@@ -418,7 +418,7 @@ impl NatsTransport {
     /// [`NatsError::NameTooLong`] for one past [`MAX_SUBJECT_BYTES`].
     pub fn new(client: async_nats::Client, subject: &str) -> Result<Self, NatsError> {
         Ok(NatsTransport {
-            client,
+            requester: Requester::new(client),
             subject: checked_subject(subject)?,
         })
     }
@@ -453,10 +453,10 @@ fn within_limit(name: &'static str, value: &str, limit: usize) -> Result<(), Nat
 
 impl Transport for NatsTransport {
     fn send(&self, request: Vec<u8>) -> BoxFuture<'static, Result<Vec<u8>, TransportError>> {
-        let client = self.client.clone();
+        let requester = self.requester.clone();
         let subject = self.subject.clone();
         Box::pin(async move {
-            let reply = client.request(subject, request.into()).await?;
+            let reply = requester.request(subject, None, request.into()).await?;
             Ok(reply.payload.to_vec())
         })
     }
@@ -485,6 +485,9 @@ pub async fn connect(
 mod bridge;
 pub use bridge::HeaderBridge;
 use bridge::SharedBridge;
+
+mod replies;
+use replies::Requester;
 
 #[cfg(feature = "axum")]
 mod gateway;
