@@ -428,6 +428,11 @@ impl NatsTransport {
 /// a subscription makes, so a subject the gateway or a client calls is one a worker can
 /// serve, with no wildcard (one service's subject), and at most [`MAX_SUBJECT_BYTES`]
 /// long.
+///
+/// # Errors
+///
+/// - [`NatsError::NameTooLong`] for a subject past [`MAX_SUBJECT_BYTES`].
+/// - [`NatsError::InvalidSubject`] for one NATS would refuse, or holding a wildcard.
 pub fn checked_subject(subject: &str) -> Result<async_nats::Subject, NatsError> {
     within_limit("subject", subject, MAX_SUBJECT_BYTES)?;
     let wildcard = subject.split('.').any(|token| token == "*" || token == ">");
