@@ -73,7 +73,10 @@ pub trait CredentialStore: Send + Sync + 'static {
         expires_at: Option<UnixTime>,
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
-    /// The value at `key`, unless it is absent or expired.
+    /// The value at `key`, unless it is absent. Redis drops an entry at its expiry; the
+    /// memory and SQLite stores keep it until they purge it (about a day later), so an
+    /// entry past its expiry may still be returned: a caller that cares checks the expiry
+    /// its record holds, as the [`Authenticator`](crate::Authenticator) does.
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
 
     /// Adds `delta` to the counter at `key` (absent counts as 0) and returns the new
