@@ -341,6 +341,18 @@ fn transport_context(message: &async_nats::Message, options: &WorkerOptions) -> 
     transport
 }
 
+/// Runs one side of a [`HeaderBridge`]: a panic in it is logged and the call goes on
+/// with the headers as the bridge left them, where it ended the request's task and its
+/// caller waited out its timeout for an answer that never came.
+fn bridge_step(side: &'static str, step: impl FnOnce()) {
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).is_err() {
+        tracing::error!(
+            side,
+            "the header bridge panicked; the call goes on without it"
+        );
+    }
+}
+
 async fn answer(
     server: Server,
     client: async_nats::Client,
@@ -363,12 +375,12 @@ async fn answer(
         Some(limit),
         |headers| {
             if let Some(SharedBridge(bridge)) = &bridge {
-                bridge.request(request_headers, headers);
+                bridge_step("request", || bridge.request(request_headers, headers));
             }
         },
         |headers| {
             if let Some(SharedBridge(bridge)) = &bridge {
-                bridge.response(headers, &mut reply_headers);
+                bridge_step("response", || bridge.response(headers, &mut reply_headers));
             }
         },
     );

@@ -213,6 +213,52 @@ impl nats::HeaderBridge for TenantBridge {
     }
 }
 
+/// A bridge that panics on one side, as a bug in one would.
+struct PanickingBridge {
+    on_request: bool,
+}
+
+impl nats::HeaderBridge for PanickingBridge {
+    fn request(&self, _nats: &NatsHeaders, _headers: &mut Headers) {
+        assert!(!self.on_request, "a bug in the bridge's request side");
+    }
+
+    fn response(&self, _headers: &mut Headers, _reply: &mut NatsHeaders) {
+        assert!(self.on_request, "a bug in the bridge's response side");
+    }
+}
+
+/// A bridge that panics, on either side, leaves the call answered (without what it
+/// would have carried), where the request's task ended and its caller timed out.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_header_bridge_that_panics_leaves_the_call_answered() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    for on_request in [true, false] {
+        let subject = format!("telepact.panicking.{on_request}");
+        let options = nats::WorkerOptions::default().header_bridge(PanickingBridge { on_request });
+        let worker = nats::serve_with(
+            tenant_server(),
+            connect(&url).await,
+            &subject,
+            "panicking",
+            options,
+        )
+        .await
+        .expect("worker subscribes");
+        let transport =
+            nats::NatsTransport::new(connect(&url).await, &subject).expect("a valid subject");
+        let options = telepact::ClientOptions::default().timeout(std::time::Duration::from_secs(5));
+        let client = telepact::Client::with_options(transport, options);
+        let request = Message::new(Headers::new(), "fn.tenant", Map::new());
+        let answer = client.request(request).await.expect("answered in time");
+        assert_eq!(answer.target(), "Ok_", "{:?}", answer.body());
+        worker.drain().await.expect("drains");
+    }
+}
+
 /// A server whose `fn.tenant` answers the call's `@tenant` header, and says it served
 /// it in `@served`.
 fn tenant_server() -> Server {
