@@ -80,7 +80,7 @@ impl<'de> Visitor<'de> for Strict {
         while let Some(key) = entries.next_key::<String>()? {
             if object.contains_key(&key) {
                 return Err(A::Error::custom(format_args!(
-                    "the key `{key}` appears twice in one object"
+                    "{REPEATED_KEY}{key}` appears twice in one object"
                 )));
             }
             let value = entries.next_value_seed(self)?;
