@@ -68,9 +68,16 @@ async fn a_shorter_time_header_narrows_the_limit() {
     let timeouts = Arc::new(Mutex::new(Vec::new()));
     // An hour for the server; the client's 20 ms is what ends the call.
     let server = stuck_server(Duration::from_secs(3600), Arc::clone(&timeouts));
+    answered_at_a_20_ms_time_header(&server).await;
+    assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
+}
+
+/// Calls a stuck `fn.point` with `@time_: 20` and checks that the server answered
+/// `ErrorUnknown_` with a case id at the client's limit (within 10 s at the most).
+async fn answered_at_a_20_ms_time_header(server: &telepact::Server) {
     let answer = tokio::time::timeout(
         Duration::from_secs(10),
-        respond(&call(json!({"@time_": 20}), "fn.point"), &server),
+        respond(&call(json!({"@time_": 20}), "fn.point"), server),
     )
     .await
     .expect("the server answers at the client's limit");
@@ -78,7 +85,6 @@ async fn a_shorter_time_header_narrows_the_limit() {
         answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
         "{answer}"
     );
-    assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
 }
 
 /// Records whether each reported error is a [`telepact::TimedOut`].
@@ -168,15 +174,6 @@ async fn a_limit_too_far_off_for_the_clock_is_no_limit() {
     assert_eq!(answer, json!([{}, {"Ok_": {"name": "alice"}}]));
 
     let server = stuck_server(Duration::MAX, Arc::clone(&timeouts));
-    let answer = tokio::time::timeout(
-        Duration::from_secs(10),
-        respond(&call(json!({"@time_": 20}), "fn.point"), &server),
-    )
-    .await
-    .expect("the server answers at the client's limit");
-    assert!(
-        answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
-        "{answer}"
-    );
+    answered_at_a_20_ms_time_header(&server).await;
     assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
 }
