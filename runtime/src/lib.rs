@@ -104,6 +104,7 @@
 //! | `websocket-client` | | the client's WebSocket transport (`ws://`) |
 //! | `websocket-client-rustls` | | `wss://` for it, on the same TLS as the HTTPS client |
 //! | `nats` | | `nats`: workers behind a NATS subject, a NATS client transport and (with `axum`) an HTTP gateway |
+//! | `flags` | | `flags`: clap flags for a service's HTTP limits, timeouts and TLS, and one-line usage errors (with `tls`) |
 // docs.rs builds on nightly with `--cfg docsrs`: each feature-gated item is marked
 // with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -121,6 +122,8 @@ mod codec;
     feature = "websocket-client-rustls"
 ))]
 mod crypto;
+#[cfg(feature = "flags")]
+pub mod flags;
 #[cfg(feature = "axum")]
 pub mod http;
 mod json_text;

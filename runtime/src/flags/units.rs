@@ -1,0 +1,209 @@
+//! The values the flags take, written as an operator writes them: sizes with a unit
+//! (`512KiB`, `1MiB`), durations with one (`500ms`, `30s`, `2m`), connection counts or
+//! `none`. Each is shown in `--help` as it is written, and reads back as the same value.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A number of bytes: digits, then `B` (or nothing), `KiB`, `MiB`, `GiB`, or the decimal
+/// `kB`, `MB`, `GB` (any case); at least one byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ByteSize(pub(super) usize);
+
+const BINARY_UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
+const DECIMAL_UNITS: [(&str, u64); 3] = [("GB", 1_000_000_000), ("MB", 1_000_000), ("kB", 1_000)];
+
+impl ByteSize {
+    pub(super) fn parse(text: &str) -> Result<ByteSize, String> {
+        let (number, unit) = split_number(text)?;
+        let scale = match unit.to_ascii_lowercase().as_str() {
+            "" | "b" => 1,
+            unit => BINARY_UNITS
+                .iter()
+                .chain(&DECIMAL_UNITS)
+                .find(|(name, _)| name.eq_ignore_ascii_case(unit))
+                .map(|&(_, scale)| scale)
+                .ok_or_else(|| {
+                    format!("unknown unit `{unit}`: use B, KiB, MiB or GiB (or kB, MB, GB)")
+                })?,
+        };
+        let bytes = number
+            .checked_mul(scale)
+            .and_then(|bytes| usize::try_from(bytes).ok())
+            .ok_or("more bytes than this machine can count")?;
+        if bytes == 0 {
+            return Err("0 bytes would refuse every request: give at least 1".to_string());
+        }
+        Ok(ByteSize(bytes))
+    }
+}
+
+impl fmt::Display for ByteSize {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let bytes = u64::try_from(self.0).unwrap_or(u64::MAX);
+        match BINARY_UNITS
+            .iter()
+            .find(|&&(_, scale)| bytes >= scale && bytes.is_multiple_of(scale))
+        {
+            Some((unit, scale)) => write!(formatter, "{}{unit}", bytes / scale),
+            None => write!(formatter, "{bytes}B"),
+        }
+    }
+}
+
+/// A time: digits, then `ms`, `s`, `m` or `h`; more than none.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct TimeSpan(pub(super) Duration);
+
+impl TimeSpan {
+    pub(super) fn parse(text: &str) -> Result<TimeSpan, String> {
+        let (number, unit) = split_number(text)?;
+        let span = match unit.to_ascii_lowercase().as_str() {
+            "ms" => Some(Duration::from_millis(number)),
+            "s" => Some(Duration::from_secs(number)),
+            "m" => number.checked_mul(60).map(Duration::from_secs),
+            "h" => number.checked_mul(60 * 60).map(Duration::from_secs),
+            "" => return Err(format!("no unit: write {number}s, or {number}ms")),
+            unit => return Err(format!("unknown unit `{unit}`: use ms, s, m or h")),
+        }
+        .ok_or("longer than this machine can count")?;
+        if span.is_zero() {
+            return Err("a wait of 0 would end at once: give more than 0".to_string());
+        }
+        Ok(TimeSpan(span))
+    }
+}
+
+impl fmt::Display for TimeSpan {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let seconds = self.0.as_secs();
+        if self.0.subsec_nanos() != 0 {
+            write!(formatter, "{}ms", self.0.as_millis())
+        } else if seconds.is_multiple_of(3600) {
+            write!(formatter, "{}h", seconds / 3600)
+        } else if seconds.is_multiple_of(60) {
+            write!(formatter, "{}m", seconds / 60)
+        } else {
+            write!(formatter, "{seconds}s")
+        }
+    }
+}
+
+/// How many connections: a count of at least one, or `none` for no bound.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) struct ConnectionLimit(pub(super) Option<usize>);
+
+impl ConnectionLimit {
+    pub(super) fn parse(text: &str) -> Result<ConnectionLimit, String> {
+        if text.trim().eq_ignore_ascii_case("none") {
+            return Ok(ConnectionLimit(None));
+        }
+        let count: usize = text
+            .trim()
+            .parse()
+            .map_err(|_| "give a number of connections, or `none` for no bound".to_string())?;
+        if count == 0 {
+            return Err(
+                "0 would refuse every connection: give at least 1, or `none` for no bound"
+                    .to_string(),
+            );
+        }
+        Ok(ConnectionLimit(Some(count)))
+    }
+}
+
+impl fmt::Display for ConnectionLimit {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(count) => write!(formatter, "{count}"),
+            None => formatter.write_str("none"),
+        }
+    }
+}
+
+/// `text`'s leading digits as a number, and the rest (its unit) trimmed.
+fn split_number(text: &str) -> Result<(u64, &str), String> {
+    let text = text.trim();
+    let digits = text
+        .find(|character: char| !character.is_ascii_digit())
+        .unwrap_or(text.len());
+    if digits == 0 {
+        return Err("give a number and its unit, such as 30s or 1MiB".to_string());
+    }
+    let number = text[..digits]
+        .parse()
+        .map_err(|_| "a number too large for this machine".to_string())?;
+    Ok((number, text[digits..].trim()))
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{ByteSize, ConnectionLimit, TimeSpan};
+
+    #[test]
+    fn sizes_read_with_their_units() {
+        let read = |text| ByteSize::parse(text).map(|size| size.0);
+        assert_eq!(read("1MiB"), Ok(1 << 20));
+        assert_eq!(read("512 KiB"), Ok(512 << 10));
+        assert_eq!(read("2gib"), Ok(2 << 30));
+        assert_eq!(read("10MB"), Ok(10_000_000));
+        assert_eq!(read("1kB"), Ok(1_000));
+        assert_eq!(read("4096"), Ok(4096));
+        assert_eq!(read("100B"), Ok(100));
+        for refused in ["", "MiB", "1.5MiB", "1 mebibyte", "-1", "0", "0MiB"] {
+            assert!(read(refused).is_err(), "{refused:?}");
+        }
+        assert!(read("99999999999999999999GiB").is_err());
+    }
+
+    #[test]
+    fn durations_read_with_their_units() {
+        let read = |text| TimeSpan::parse(text).map(|span| span.0);
+        assert_eq!(read("500ms"), Ok(Duration::from_millis(500)));
+        assert_eq!(read("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(read("2m"), Ok(Duration::from_secs(120)));
+        assert_eq!(read("1H"), Ok(Duration::from_secs(3600)));
+        assert_eq!(read("30"), Err("no unit: write 30s, or 30ms".to_string()));
+        for refused in ["", "s", "0s", "1.5s", "1d", "-1s"] {
+            assert!(read(refused).is_err(), "{refused:?}");
+        }
+        assert!(read(&format!("{}h", u64::MAX)).is_err());
+    }
+
+    #[test]
+    fn connection_limits_are_counts_or_none() {
+        let read = |text| ConnectionLimit::parse(text).map(|limit| limit.0);
+        assert_eq!(read("256"), Ok(Some(256)));
+        assert_eq!(read("none"), Ok(None));
+        assert!(read("0").is_err());
+        assert!(read("many").is_err());
+    }
+
+    /// `--help` shows a default as it is written, and clap reads that text back.
+    #[test]
+    fn what_is_shown_reads_back_as_the_same_value() {
+        for bytes in [1, 100, 1000, 1024, 1 << 20, 3 << 30, (1 << 20) + 1] {
+            let shown = ByteSize(bytes).to_string();
+            assert_eq!(ByteSize::parse(&shown), Ok(ByteSize(bytes)), "{shown}");
+        }
+        assert_eq!(ByteSize(1 << 20).to_string(), "1MiB");
+        for span in [
+            Duration::from_millis(1),
+            Duration::from_millis(1500),
+            Duration::from_secs(30),
+            Duration::from_secs(75),
+            Duration::from_secs(120),
+            Duration::from_secs(7200),
+        ] {
+            let shown = TimeSpan(span).to_string();
+            assert_eq!(TimeSpan::parse(&shown), Ok(TimeSpan(span)), "{shown}");
+        }
+        assert_eq!(TimeSpan(Duration::from_secs(75)).to_string(), "75s");
+        for limit in [Some(1), Some(256), None] {
+            let shown = ConnectionLimit(limit).to_string();
+            assert_eq!(ConnectionLimit::parse(&shown), Ok(ConnectionLimit(limit)));
+        }
+    }
+}
