@@ -10,6 +10,7 @@ use clap::Parser;
 use metrics_exporter_prometheus::{
     BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
 };
+use telepact::flags::HttpFlags;
 use telepact::http::{self, HttpOptions};
 use telepact::logging::{LogFormat, StderrLog};
 use tokio::net::TcpListener;
@@ -25,9 +26,16 @@ struct Args {
     /// Port to listen on; 0 picks a free one.
     #[arg(long, default_value_t = 8002)]
     port: u16,
-    /// Count calls and serve them as Prometheus text on `GET /metrics`.
+    /// Count calls and serve them as Prometheus text on `GET /metrics` of the API's port
+    /// (open to whoever can call the API: prefer --metrics-addr).
     #[arg(long)]
     metrics: bool,
+    /// Count calls and serve them on `GET /metrics` (and `GET /healthz`) of this address
+    /// alone, in plain HTTP (`127.0.0.1:9090`), rather than on the API's port.
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<SocketAddr>,
+    #[command(flatten)]
+    http: HttpFlags,
     /// How log lines are written on stderr: `text`, or `json` (one object a line).
     #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -39,7 +47,7 @@ struct Args {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = telepact::flags::parse_or_exit();
     // No subscriber is installed before this one, so it cannot fail.
     let _ = StderrLog::new(LevelFilter::INFO)
         .format(args.log_format)
@@ -96,7 +104,8 @@ async fn upkeep(prometheus: PrometheusHandle) {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let prometheus = args.metrics.then(prometheus_recorder).transpose()?;
+    let counted = args.metrics || args.metrics_addr.is_some();
+    let prometheus = counted.then(prometheus_recorder).transpose()?;
     let rendering = prometheus.as_ref().map(PrometheusRecorder::handle);
     let server = match prometheus {
         Some(recorder) => telepact_bakery::builder()
@@ -104,31 +113,73 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .build()?,
         None => telepact_bakery::server()?,
     };
-    // As many connections as the process may hold (the server keeps within them).
+    // As many connections as the process may hold (the server keeps within them), before
+    // the serve options, whose default bound follows that limit.
     telepact::http::raise_open_files_limit();
-    let listener = TcpListener::bind((args.host.as_str(), args.port))
-        .await
-        .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
+    let serving = args.http.serve_options()?;
+    let listener = listen(&args.host, args.port).await?;
     let address: SocketAddr = listener.local_addr()?;
-    let calls = server.clone();
-    let mut app = http::router(server, &HttpOptions::default())
-        // Liveness: the process serves requests.
-        .route("/healthz", get(|| async { "ok" }));
+    let http_options = args.http.http_options(HttpOptions::default());
+    let mut app = http::router(server.clone(), &http_options).route("/healthz", get(healthz));
+    let mut metrics = None;
     if let Some(prometheus) = rendering {
         tokio::spawn(upkeep(prometheus.clone()));
-        let scrape = move || async move {
-            // Calls still held in the server's per-thread batches are counted too.
-            calls.flush_metrics();
-            prometheus.render()
-        };
-        app = app.route("/metrics", get(scrape));
+        let scrape = scrape_route(server, prometheus);
+        match args.metrics_addr {
+            Some(metrics_address) => metrics = Some(serve_metrics(metrics_address, scrape).await?),
+            None => app = app.merge(scrape),
+        }
     }
     // Listening for Ctrl-C before saying so: a signal right after READY shuts down cleanly.
     let shutdown = http::shutdown_signal();
     // The line a supervisor (or a test) waits for before sending requests.
     println!("READY {}", address.port());
-    tracing::info!(%address, "serving the bakery shift board on POST /api/telepact");
-    http::serve(listener, app, shutdown).await?;
+    let scheme = args.http.scheme();
+    tracing::info!(%address, scheme, "serving the bakery shift board on POST /api/telepact");
+    http::serve_with(listener, app, shutdown, serving).await?;
+    // Served until the API's listener has shut down: a scrape during its grace still
+    // counts the calls finishing then.
+    if let Some(metrics) = metrics {
+        metrics.abort();
+    }
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Serves `scrape` and `GET /healthz` on `address`, in plain HTTP, until aborted.
+async fn serve_metrics(
+    address: SocketAddr,
+    scrape: axum::Router,
+) -> Result<tokio::task::JoinHandle<std::io::Result<()>>, String> {
+    let listener = TcpListener::bind(address)
+        .await
+        .map_err(|e| format!("cannot listen on {address} (--metrics-addr): {e}"))?;
+    let routes = scrape.route("/healthz", get(healthz));
+    tracing::info!(%address, "serving GET /metrics and /healthz");
+    Ok(tokio::spawn(http::serve(
+        listener,
+        routes,
+        std::future::pending(),
+    )))
+}
+
+/// Liveness: the process serves requests.
+async fn healthz() -> &'static str {
+    "ok"
+}
+
+async fn listen(host: &str, port: u16) -> Result<TcpListener, String> {
+    TcpListener::bind((host, port))
+        .await
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))
+}
+
+/// `GET /metrics`: the calls counted, as Prometheus text.
+fn scrape_route(server: telepact::Server, prometheus: PrometheusHandle) -> axum::Router {
+    let scrape = move || async move {
+        // Calls still held in the server's per-thread batches are counted too.
+        server.flush_metrics();
+        prometheus.render()
+    };
+    axum::Router::new().route("/metrics", get(scrape))
 }

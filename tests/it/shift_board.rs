@@ -5,7 +5,7 @@ use crate::support;
 
 use serde_json::{Value, json};
 
-use support::{Bakery, signed_in};
+use support::{Bakery, http_exchange, signed_in};
 use telepact::client::ClientOptions;
 use telepact::client::{HttpTransport, Transport, TransportError, tls};
 use telepact::typed::Reply;
@@ -362,22 +362,6 @@ wait "$pid""#;
             output.status
         );
     }
-}
-
-/// One HTTP/1.1 exchange on loopback; returns the status line and the body.
-fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("writes");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("reads");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
-    let status = head.lines().next().unwrap_or_default().to_string();
-    (status, body.to_string())
 }
 
 #[test]

@@ -87,8 +87,19 @@ impl Bakery {
 
     /// Sends SIGINT (Ctrl-C) and goes on.
     pub(crate) fn send_interrupt(&self) {
+        self.signal("-INT");
+    }
+
+    /// Sends SIGTERM, as a supervisor stopping it does, and waits for the process to exit.
+    pub(crate) fn terminate(mut self) -> std::process::ExitStatus {
+        self.signal("-TERM");
+        self.exit_within(Duration::from_secs(10))
+            .expect("the bakery shuts down")
+    }
+
+    fn signal(&self, name: &str) {
         let status = Command::new("kill")
-            .args(["-INT", &self.child.id().to_string()])
+            .args([name, &self.child.id().to_string()])
             .status()
             .expect("kill runs");
         assert!(status.success());
@@ -141,6 +152,22 @@ impl Drop for Bakery {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// One HTTP/1.1 exchange on loopback; returns the status line and the body.
+pub(crate) fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+    let status = head.lines().next().unwrap_or_default().to_string();
+    (status, body.to_string())
 }
 
 /// Request headers signing in as `username` with `password`.
