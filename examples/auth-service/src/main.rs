@@ -10,6 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
+use telepact::flags::HttpFlags;
 use telepact::http::HttpOptions;
 use telepact::logging::{LineBudget, LogFormat, StderrLog};
 use telepact_auth::http::{self, HttpAuthOptions, IpNet};
@@ -60,6 +61,8 @@ struct Args {
     /// limits count; from any other peer that header is ignored.
     #[arg(long = "trusted-proxy", value_parser = http::parse_trusted_proxy)]
     trusted_proxies: Vec<IpNet>,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 #[derive(Debug, Subcommand)]
@@ -70,7 +73,7 @@ enum Command {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = telepact::flags::parse_or_exit();
     // No subscriber is installed before this one, so it cannot fail.
     let _ = StderrLog::new(LevelFilter::INFO)
         .format(args.log_format)
@@ -136,6 +139,11 @@ async fn ready(store: Arc<dyn CredentialStore>) -> (axum::http::StatusCode, &'st
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    // As many connections as the process may hold (the server keeps within them), before
+    // the serve options, whose default bound follows that limit; their certificate is
+    // read before anything else is opened.
+    telepact::http::raise_open_files_limit();
+    let serving = args.http.serve_options()?;
     let users = match &args.users {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -151,15 +159,14 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .secure_cookie(!args.insecure_cookie)
         .allowed_origins(args.allowed_origins.clone())
         .trusted_proxies(args.trusted_proxies.clone());
-    let app = http::router(server, &HttpOptions::default(), options)
+    let http_options = args.http.http_options(HttpOptions::default());
+    let app = http::router(server, &http_options, options)
         // Liveness: the process serves requests.
         .route("/healthz", axum::routing::get(|| async { "ok" }))
         .route(
             "/readyz",
             axum::routing::get(move || ready(Arc::clone(&probed))),
         );
-    // As many connections as the process may hold (the server keeps within them).
-    telepact::http::raise_open_files_limit();
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
@@ -167,8 +174,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let shutdown = telepact::http::shutdown_signal();
     // The line a supervisor (or a test) waits for before sending requests.
     println!("READY {}", address.port());
-    tracing::info!(%address, "serving the auth example on POST /api/telepact");
-    http::serve(listener, app, shutdown).await?;
+    let scheme = args.http.scheme();
+    tracing::info!(%address, scheme, "serving the auth example on POST /api/telepact");
+    telepact::http::serve_with(listener, app, shutdown, serving).await?;
     tracing::info!("shut down");
     Ok(())
 }

@@ -78,6 +78,23 @@ impl Running {
     }
 }
 
+impl Running {
+    /// Sends SIGTERM, as a supervisor stopping it does; returns how it exited.
+    fn terminate(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.expect("kill runs").success());
+        let deadline = std::time::Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                return status;
+            }
+            assert!(std::time::Instant::now() < deadline, "still running");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
 impl Drop for Running {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -228,4 +245,81 @@ fn a_users_file_or_database_that_cannot_be_opened_is_named() {
 fn base64_pair(username: &str, password: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
+}
+
+#[tokio::test]
+async fn a_body_past_the_body_limit_is_refused() {
+    let running = Running::start("limit", &["--body-limit", "1KiB"]);
+    let me = r#"[{}, {"fn.me": {}}]"#;
+    let answer = running.post(&[("authorization", CAROL)], me).await;
+    assert_eq!(answer[1]["Ok_"]["userId"], "u-carol", "{answer}");
+    let padded = format!("{me}{}", " ".repeat(1024));
+    let refused = crate::support::plain_http_client()
+        .post(format!("http://127.0.0.1:{}/api/telepact", running.port))
+        .header("authorization", CAROL)
+        .body(padded)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status(), 413);
+}
+
+#[tokio::test]
+async fn tls_flags_serve_https() {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("a certificate");
+    let dir = telepact_test_support::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "tls-flags");
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let certificate = certified.cert.pem();
+    std::fs::write(&cert_file, &certificate).expect("writes the certificate");
+    std::fs::write(&key_file, certified.signing_key.serialize_pem()).expect("writes the key");
+    let path = |file: &PathBuf| file.to_str().expect("UTF-8 path").to_string();
+    let (cert_path, key_path) = (path(&cert_file), path(&key_file));
+    let running = Running::start("tls", &["--tls-cert", &cert_path, "--tls-key", &key_path]);
+    let tls = telepact::client::tls::config_trusting(certificate.as_bytes()).expect("usable");
+    let https = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("client builds");
+    let answer = https
+        .post(format!("https://127.0.0.1:{}/api/telepact", running.port))
+        .header("authorization", CAROL)
+        .body(r#"[{}, {"fn.me": {}}]"#)
+        .send()
+        .await
+        .expect("answered over HTTPS");
+    let message: serde_json::Value =
+        serde_json::from_str(&answer.text().await.expect("a body")).expect("JSON");
+    assert_eq!(message[1]["Ok_"]["userId"], "u-carol", "{message}");
+}
+
+/// A value that does not read is one line naming the flag, with status 2.
+#[test]
+fn a_flag_value_that_does_not_read_is_one_line_and_status_2() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--body-limit", "1x"],
+            "'--body-limit <SIZE>': unknown unit `x`",
+        ),
+        (&["--header-timeout", "75"], "no unit: write 75s, or 75ms"),
+        (&["--tls-key", "key.pem"], "not provided: --tls-cert <PATH>"),
+    ];
+    for (args, expected) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
+            .args(args)
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+        assert!(lines[0].starts_with("error: "), "{stderr}");
+        assert!(lines[0].contains(expected), "{args:?}: {stderr}");
+    }
+}
+
+#[test]
+fn sigterm_shuts_down_cleanly_with_status_0() {
+    let running = Running::start("sigterm", &[]);
+    assert_eq!(running.terminate().code(), Some(0));
 }
