@@ -11,6 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
+use telepact::flags::HttpFlags;
 use telepact::http::{self, HttpOptions};
 use telepact::logging::{LogFormat, StderrLog};
 use telepact::{Server, nats};
@@ -59,46 +60,54 @@ struct Args {
 #[derive(Debug, Subcommand)]
 enum Mode {
     /// Answer requests on the subject until Ctrl-C or SIGTERM, then drain.
-    Worker {
-        /// The queue group the workers share (default: the app's name).
-        #[arg(long)]
-        queue_group: Option<String>,
-        /// The Redis every auth worker keeps credentials in (`redis://127.0.0.1:6379/`).
-        #[arg(long)]
-        redis: Option<String>,
-        /// Take the caller's address a gateway sends (`--forward-caller-address`), so the
-        /// auth example limits failed logins per caller. Only where NATS lets the gateways
-        /// alone publish on the subject: any other publisher could name any address.
-        #[arg(long)]
-        trust_gateway_address: bool,
-        /// The most requests this worker answers at once (default: no bound).
-        #[arg(long)]
-        max_in_flight: Option<usize>,
-    },
-    /// Serve HTTP, forwarding each request to the subject.
-    Gateway {
-        /// Address to listen on.
-        #[arg(long, default_value = "127.0.0.1")]
-        host: String,
-        /// Port to listen on; 0 picks a free one.
-        #[arg(long, default_value_t = 8002)]
-        port: u16,
-        /// A reverse proxy in front of the gateway, an address or a network
-        /// (`10.0.0.0/8`; repeatable). Its `X-Forwarded-For` then names the caller whose
-        /// address the workers are sent; from any other peer that header is ignored.
-        #[arg(long = "trusted-proxy", value_parser = telepact_auth::http::parse_trusted_proxy)]
-        trusted_proxies: Vec<IpNet>,
-        /// Send each caller's address to the workers (for workers started with
-        /// `--trust-gateway-address`). Off, NATS messages carry no headers, which is
-        /// cheaper.
-        #[arg(long)]
-        forward_caller_address: bool,
-    },
+    Worker(WorkerArgs),
+    /// Serve HTTP, forwarding each request to the subject, until Ctrl-C or SIGTERM.
+    Gateway(GatewayArgs),
+}
+
+#[derive(Debug, clap::Args)]
+struct WorkerArgs {
+    /// The queue group the workers share (default: the app's name).
+    #[arg(long)]
+    queue_group: Option<String>,
+    /// The Redis every auth worker keeps credentials in (`redis://127.0.0.1:6379/`).
+    #[arg(long)]
+    redis: Option<String>,
+    /// Take the caller's address a gateway sends (`--forward-caller-address`), so the
+    /// auth example limits failed logins per caller. Only where NATS lets the gateways
+    /// alone publish on the subject: any other publisher could name any address.
+    #[arg(long)]
+    trust_gateway_address: bool,
+    /// The most requests this worker answers at once (default: no bound).
+    #[arg(long)]
+    max_in_flight: Option<usize>,
+}
+
+#[derive(Debug, clap::Args)]
+struct GatewayArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1")]
+    host: String,
+    /// Port to listen on; 0 picks a free one.
+    #[arg(long, default_value_t = 8002)]
+    port: u16,
+    /// A reverse proxy in front of the gateway, an address or a network
+    /// (`10.0.0.0/8`; repeatable). Its `X-Forwarded-For` then names the caller whose
+    /// address the workers are sent; from any other peer that header is ignored.
+    #[arg(long = "trusted-proxy", value_parser = telepact_auth::http::parse_trusted_proxy)]
+    trusted_proxies: Vec<IpNet>,
+    /// Send each caller's address to the workers (for workers started with
+    /// `--trust-gateway-address`). Off, NATS messages carry no headers, which is
+    /// cheaper.
+    #[arg(long)]
+    forward_caller_address: bool,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = Args::parse();
+    let args: Args = telepact::flags::parse_or_exit();
     // No subscriber is installed before this one, so it cannot fail.
     let _ = StderrLog::new(LevelFilter::INFO)
         .format(args.log_format)
@@ -175,67 +184,101 @@ async fn build_server(app: App, redis: Option<&str>) -> Result<Server, Box<dyn s
     }
 }
 
+/// What the worker and the gateway share: the NATS connection to make, the app, the
+/// subject, and how the auth example reads HTTP credentials.
+struct Deployment {
+    nats: String,
+    timeout: Duration,
+    app: App,
+    subject: String,
+    http_auth: Option<HttpAuthOptions>,
+}
+
+impl Deployment {
+    async fn connect(&self) -> Result<nats::async_nats::Client, nats::NatsError> {
+        nats::connect(&self.nats, self.timeout).await
+    }
+}
+
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
-    let http_auth = args.app.http_auth(&args);
-    let subject = args
-        .subject
-        .unwrap_or_else(|| format!("telepact.{}", args.app.name()));
-    let client = nats::connect(&args.nats, Duration::from_secs(args.timeout)).await?;
+    let deployment = Deployment {
+        http_auth: args.app.http_auth(&args),
+        subject: args
+            .subject
+            .unwrap_or_else(|| format!("telepact.{}", args.app.name())),
+        nats: args.nats,
+        timeout: Duration::from_secs(args.timeout),
+        app: args.app,
+    };
     match args.mode {
-        Mode::Worker {
-            queue_group,
-            redis,
-            trust_gateway_address,
-            max_in_flight,
-        } => {
-            let server = build_server(args.app, redis.as_deref()).await?;
-            let queue_group = queue_group.unwrap_or_else(|| args.app.name().to_string());
-            let mut options = nats::WorkerOptions::default()
-                .trust_peer_address(trust_gateway_address)
-                .max_in_flight(max_in_flight);
-            if let Some(http_auth) = http_auth {
-                options = options.header_bridge(CredentialBridge::new(http_auth));
-            }
-            let worker = nats::serve_with(server, client, &subject, &queue_group, options).await?;
-            let shutdown = http::shutdown_signal();
-            println!("READY worker");
-            tracing::info!(app = args.app.name(), %subject, %queue_group, "serving over NATS");
-            shutdown.await;
-            worker.drain().await?;
-        }
-        Mode::Gateway {
-            host,
-            port,
-            trusted_proxies,
-            forward_caller_address,
-        } => {
-            // As many connections as the process may hold (the server keeps within them).
-            telepact::http::raise_open_files_limit();
-            let listener = TcpListener::bind((host.as_str(), port))
-                .await
-                .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
-            let address = listener.local_addr()?;
-            let forwarding =
-                nats::GatewayOptions::default().forward_peer_address(forward_caller_address);
-            let http_options = HttpOptions::default();
-            let app = match http_auth {
-                Some(http_auth) => {
-                    let http_auth = http_auth.trusted_proxies(trusted_proxies);
-                    let gateway = telepact_auth::http::nats::gateway;
-                    gateway(client, &subject, &http_options, &http_auth, forwarding)?
-                }
-                None => {
-                    let app = nats::gateway_with(client, &subject, &http_options, forwarding)?;
-                    telepact_auth::http::with_client_address(app, trusted_proxies)
-                }
-            };
-            let shutdown = http::shutdown_signal();
-            println!("READY {}", address.port());
-            tracing::info!(%address, %subject, "forwarding POST /api/telepact to NATS");
-            http::serve(listener, app, shutdown).await?;
-        }
+        Mode::Worker(worker) => run_worker(deployment, worker).await?,
+        Mode::Gateway(gateway) => run_gateway(deployment, gateway).await?,
     }
     tracing::info!("shut down");
+    Ok(())
+}
+
+/// Answers requests on the subject until Ctrl-C or SIGTERM, then drains.
+async fn run_worker(
+    deployment: Deployment,
+    args: WorkerArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let client = deployment.connect().await?;
+    let app = deployment.app;
+    let server = build_server(app, args.redis.as_deref()).await?;
+    let queue_group = args.queue_group.unwrap_or_else(|| app.name().to_string());
+    let mut options = nats::WorkerOptions::default()
+        .trust_peer_address(args.trust_gateway_address)
+        .max_in_flight(args.max_in_flight);
+    if let Some(http_auth) = deployment.http_auth {
+        options = options.header_bridge(CredentialBridge::new(http_auth));
+    }
+    let subject = deployment.subject;
+    let worker = nats::serve_with(server, client, &subject, &queue_group, options).await?;
+    let shutdown = http::shutdown_signal();
+    println!("READY worker");
+    tracing::info!(app = app.name(), %subject, %queue_group, "serving over NATS");
+    shutdown.await;
+    worker.drain().await?;
+    Ok(())
+}
+
+/// Serves HTTP, forwarding each request to the subject, until Ctrl-C or SIGTERM.
+async fn run_gateway(
+    deployment: Deployment,
+    args: GatewayArgs,
+) -> Result<(), Box<dyn std::error::Error>> {
+    // As many connections as the process may hold (the server keeps within them), before
+    // the serve options, whose default bound follows that limit; their certificate is
+    // read before NATS is connected to.
+    telepact::http::raise_open_files_limit();
+    let serving = args.http.serve_options()?;
+    let client = deployment.connect().await?;
+    let (host, port) = (args.host.as_str(), args.port);
+    let listener = TcpListener::bind((host, port))
+        .await
+        .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))?;
+    let address = listener.local_addr()?;
+    let forwarding =
+        nats::GatewayOptions::default().forward_peer_address(args.forward_caller_address);
+    let http_options = args.http.http_options(HttpOptions::default());
+    let subject = deployment.subject;
+    let app = match deployment.http_auth {
+        Some(http_auth) => {
+            let http_auth = http_auth.trusted_proxies(args.trusted_proxies);
+            let gateway = telepact_auth::http::nats::gateway;
+            gateway(client, &subject, &http_options, &http_auth, forwarding)?
+        }
+        None => {
+            let app = nats::gateway_with(client, &subject, &http_options, forwarding)?;
+            telepact_auth::http::with_client_address(app, args.trusted_proxies)
+        }
+    };
+    let shutdown = http::shutdown_signal();
+    println!("READY {}", address.port());
+    let scheme = args.http.scheme();
+    tracing::info!(%address, scheme, %subject, "forwarding POST /api/telepact to NATS");
+    http::serve_with(listener, app, shutdown, serving).await?;
     Ok(())
 }
 

@@ -1,0 +1,164 @@
+//! The deployment's binary as an operator runs it: a worker and a gateway on a real
+//! `nats-server`, the gateway's HTTP listener set from its flags, and SIGTERM.
+
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc::channel;
+use std::time::{Duration, Instant};
+
+use telepact_test_support::NatsServer;
+
+const PING: &str = r#"[{}, {"fn.ping_": {}}]"#;
+
+/// The binary, running until stopped (killed when dropped).
+struct Running {
+    child: Child,
+    ready: String,
+}
+
+impl Running {
+    /// Starts the binary with `args` and waits for its `READY` line.
+    fn start(args: &[&str]) -> Running {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("piped");
+        let (lines, received) = channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = lines.send(line);
+            }
+        });
+        let line = received
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a READY line");
+        let ready = line.strip_prefix("READY ").expect("READY").to_string();
+        Running { child, ready }
+    }
+
+    /// Sends SIGTERM, as a supervisor stopping it does; returns how it exited.
+    fn terminate(mut self) -> ExitStatus {
+        let pid = self.child.id().to_string();
+        let sent = Command::new("kill").args(["-TERM", &pid]).status();
+        assert!(sent.expect("kill runs").success());
+        let deadline = Instant::now() + Duration::from_secs(15);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait works") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "still running");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A self-signed certificate for 127.0.0.1 made now: its PEM, and the certificate and
+/// key files.
+fn certificate_files() -> (String, PathBuf, PathBuf) {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["127.0.0.1".to_string()]).expect("a certificate");
+    let dir = telepact_test_support::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "gateway-tls");
+    let (cert_file, key_file) = (dir.join("cert.pem"), dir.join("key.pem"));
+    let certificate = certified.cert.pem();
+    std::fs::write(&cert_file, &certificate).expect("writes the certificate");
+    std::fs::write(&key_file, certified.signing_key.serialize_pem()).expect("writes the key");
+    (certificate, cert_file, key_file)
+}
+
+/// A bakery worker and a gateway started with a body limit and TLS: the gateway answers
+/// over HTTPS and refuses a body past the limit; SIGTERM stops both with status 0.
+#[tokio::test]
+async fn the_gateway_serves_https_within_its_body_limit_and_both_stop_on_sigterm() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let nats_url = nats_server.url();
+    let worker = Running::start(&["--nats", &nats_url, "worker"]);
+    assert_eq!(worker.ready, "worker");
+    let (certificate, cert_file, key_file) = certificate_files();
+    let path = |file: &PathBuf| file.to_str().expect("UTF-8 path").to_string();
+    let (cert_path, key_path) = (path(&cert_file), path(&key_file));
+    let gateway_args = [
+        "--nats",
+        &nats_url,
+        "gateway",
+        "--port",
+        "0",
+        "--body-limit",
+        "64B",
+        "--tls-cert",
+        &cert_path,
+        "--tls-key",
+        &key_path,
+    ];
+    let gateway = Running::start(&gateway_args);
+
+    let tls = telepact::client::tls::config_trusting(certificate.as_bytes()).expect("usable");
+    let https = reqwest::Client::builder()
+        .tls_backend_preconfigured(tls)
+        .build()
+        .expect("client builds");
+    let url = format!("https://127.0.0.1:{}/api/telepact", gateway.ready);
+    let answer = https.post(&url).body(PING).send().await.expect("answered");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(answer.text().await.expect("a body"), r#"[{},{"Ok_":{}}]"#);
+    let padded = format!("{PING}{}", " ".repeat(64));
+    let refused = https
+        .post(&url)
+        .body(padded)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(refused.status(), 413);
+
+    assert_eq!(gateway.terminate().code(), Some(0));
+    assert_eq!(worker.terminate().code(), Some(0));
+}
+
+/// A value that does not read is one line naming the flag, with status 2, before NATS
+/// is connected to.
+#[test]
+fn a_gateway_flag_value_that_does_not_read_is_one_line_and_status_2() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &["--body-limit", "1x"],
+            "'--body-limit <SIZE>': unknown unit `x`",
+        ),
+        (
+            &["--max-connections-per-address", "many"],
+            "give a number of connections",
+        ),
+        (
+            &["--tls-cert", "cert.pem"],
+            "not provided: --tls-key <PATH>",
+        ),
+    ];
+    for (args, expected) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
+            .arg("gateway")
+            .args(args)
+            .output()
+            .expect("the binary runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let lines: Vec<&str> = stderr.lines().collect();
+        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
+        assert!(lines[0].starts_with("error: "), "{stderr}");
+        assert!(lines[0].contains(expected), "{args:?}: {stderr}");
+        assert!(
+            lines[0].ends_with("(see `telepact-nats-deployment gateway --help`)"),
+            "{stderr}"
+        );
+    }
+}
