@@ -39,6 +39,10 @@ pub(crate) enum CliError {
     /// The demo server could not be put together.
     #[error("cannot set up the demo server: {0}")]
     Demo(telepact::BuildError),
+    /// The HTTP listener's flags could not be served as given (a certificate that
+    /// cannot be read or used).
+    #[error(transparent)]
+    Serve(#[from] telepact::flags::FlagsError),
     /// The address could not be listened on (or serving on it failed).
     #[error("cannot listen on {address}: {source}")]
     Listen {

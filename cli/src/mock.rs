@@ -5,6 +5,7 @@ use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgGroup, Args};
+use telepact::flags::HttpFlags;
 use telepact::http::{self, HttpOptions};
 use telepact::mock::{MockOptions, MockServer};
 use telepact_schema::Schema;
@@ -55,6 +56,8 @@ pub(crate) struct MockArgs {
     /// `fn.clearStubs_` makes room
     #[arg(long, default_value_t = telepact::mock::DEFAULT_MEMORY_LIMIT)]
     memory_limit: usize,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 impl MockArgs {
@@ -82,7 +85,9 @@ impl MockArgs {
 pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let _log = crate::logging::to_stderr();
     let options = args.options()?;
-    let http_options = HttpOptions::default().checked_path(&args.path)?;
+    let http_options = args
+        .http
+        .http_options(HttpOptions::default().checked_path(&args.path)?);
     let schema = match (&args.dir, &args.http_url) {
         (Some(dir), _) => {
             crate::schema_dir::refuse_empty("--dir", dir)?;
@@ -101,8 +106,9 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     // the reference's mock allows them.
     let router = http::router(mock, &http_options).layer(CorsLayer::very_permissive());
     let path = &http_options.path;
-    serve::until_stopped(router, SocketAddr::new(args.host, args.port), |address| {
-        format!("mock server on http://{address}{path} (HTTP POST and WebSocket)")
+    let address = SocketAddr::new(args.host, args.port);
+    serve::until_stopped(router, address, &args.http, |origin| {
+        format!("mock server on {origin}{path} (HTTP POST and WebSocket)")
     })
     .await
 }

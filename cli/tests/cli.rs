@@ -144,3 +144,5 @@ mod demo;
 mod fetch;
 #[path = "cli/mock.rs"]
 mod mock;
+#[path = "cli/serve_flags.rs"]
+mod serve_flags;

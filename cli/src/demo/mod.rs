@@ -18,6 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::Args;
 use serde_json::Map;
+use telepact::flags::HttpFlags;
 use telepact::http::{self, HttpOptions};
 use telepact::{
     BoxFuture, FunctionRouter, HandlerError, Headers, Message, Middleware, ServerBuilder,
@@ -50,20 +51,25 @@ pub(crate) struct DemoArgs {
     /// past it, saves and logins answer `ErrorUnavailable`
     #[arg(long, default_value_t = 64 * 1024 * 1024)]
     memory_limit: usize,
+    #[command(flatten)]
+    http: HttpFlags,
 }
 
 /// Serves the calculator until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &DemoArgs) -> Outcome {
     let _log = crate::logging::to_stderr();
-    let http_options = HttpOptions::default().checked_path(&args.path)?;
+    let http_options = args
+        .http
+        .http_options(HttpOptions::default().checked_path(&args.path)?);
     let server = builder(args.memory_limit, args.unavailable_rate)
         .build()
         .map_err(CliError::Demo)?;
     // Pages of any origin may call it, as they may call the mock.
     let router = http::router(server, &http_options).layer(CorsLayer::very_permissive());
     let path = &http_options.path;
-    serve::until_stopped(router, SocketAddr::new(args.host, args.port), |address| {
-        format!("demo server on http://{address}{path} (HTTP POST and WebSocket)")
+    let address = SocketAddr::new(args.host, args.port);
+    serve::until_stopped(router, address, &args.http, |origin| {
+        format!("demo server on {origin}{path} (HTTP POST and WebSocket)")
     })
     .await
 }
