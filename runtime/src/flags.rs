@@ -6,15 +6,15 @@
 //! |---|---|---|
 //! | `--body-limit SIZE` | [`HttpOptions::body_limit`] (413 past it) | `1MiB` |
 //! | `--body-timeout DURATION` | [`HttpOptions::body_timeout`] (408 past it) | `30s` |
-//! | `--header-timeout DURATION` | [`ServeOptions::header_timeout`] | `75s` |
+//! | `--header-timeout DURATION` | [`ServeOptions::header_timeout`] | `1m 15s` |
 //! | `--max-connections COUNT` | [`ServeOptions::max_connections`] | seven eighths of the open-file limit |
 //! | `--max-connections-per-address COUNT` | [`ServeOptions::connections_per_address`] | `256` |
 //! | `--tls-cert PATH`, `--tls-key PATH` | [`ServeOptions::tls`], from PEM files | plain HTTP |
 //!
 //! Sizes take `B`, `KiB`, `MiB`, `GiB` (or `kB`, `MB`, `GB`; bytes without a unit),
-//! durations `ms`, `s`, `m` or `h`, counts a number or `none` for no bound. A value that
-//! does not read, or one TLS flag without the other, is a usage error: one line on stderr
-//! and exit status 2 with [`parse_or_exit`].
+//! durations `ms`, `s`, `m`, `h` or a sum of them (`1m 30s`), counts a number or `none`
+//! for no bound. A value that does not read, or one TLS flag without the other, is a
+//! usage error: one line on stderr and exit status 2 with [`parse_or_exit`].
 //!
 //! ```no_run
 //! # async fn run(server: telepact::Server) -> Result<(), Box<dyn std::error::Error>> {
@@ -237,9 +237,6 @@ mod tests {
         let error = parse(&["--body-limit", "1 mebibyte"]).expect_err("refused");
         assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
         assert_eq!(error.exit_code(), 2);
-        assert!(
-            error.to_string().contains("unknown unit `mebibyte`"),
-            "{error}"
-        );
+        assert!(error.to_string().contains("not a size"), "{error}");
     }
 }

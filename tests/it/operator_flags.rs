@@ -127,10 +127,13 @@ fn a_value_that_does_not_read_is_one_line_and_status_2() {
     let cases: [(&[&str], &str); 7] = [
         (
             &["--body-limit", "1x"],
-            "'--body-limit <SIZE>': unknown unit `x`",
+            "'--body-limit <SIZE>': not a size: give a number and B, KiB, MiB or GiB (or kB, MB, GB), such as 512KiB",
         ),
         (&["--body-limit", "0"], "'--body-limit <SIZE>': 0 bytes"),
-        (&["--body-timeout", "30"], "no unit: write 30s, or 30ms"),
+        (
+            &["--body-timeout", "30"],
+            "time unit needed, for example 30sec or 30ms",
+        ),
         (
             &["--header-timeout", "soon"],
             "'--header-timeout <DURATION>'",

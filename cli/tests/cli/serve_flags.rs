@@ -133,7 +133,7 @@ fn a_listener_flag_value_that_does_not_read_is_one_line() {
     let cases: [(Vec<&str>, &str, &str); 4] = [
         (
             [&mock[..], &["--body-limit", "1x"]].concat(),
-            "invalid value '1x' for '--body-limit <SIZE>': unknown unit `x`",
+            "invalid value '1x' for '--body-limit <SIZE>': not a size: give a number and B, KiB, MiB or GiB (or kB, MB, GB), such as 512KiB",
             "telepact mock",
         ),
         (
@@ -143,7 +143,7 @@ fn a_listener_flag_value_that_does_not_read_is_one_line() {
         ),
         (
             vec!["demo-server", "--body-timeout", "30"],
-            "invalid value '30' for '--body-timeout <DURATION>': no unit: write 30s, or 30ms",
+            "invalid value '30' for '--body-timeout <DURATION>': time unit needed, for example 30sec or 30ms",
             "telepact demo-server",
         ),
         (

@@ -299,9 +299,12 @@ fn a_flag_value_that_does_not_read_is_one_line_and_status_2() {
     let cases: [(&[&str], &str); 3] = [
         (
             &["--body-limit", "1x"],
-            "'--body-limit <SIZE>': unknown unit `x`",
+            "'--body-limit <SIZE>': not a size: give a number and B, KiB, MiB or GiB (or kB, MB, GB), such as 512KiB",
         ),
-        (&["--header-timeout", "75"], "no unit: write 75s, or 75ms"),
+        (
+            &["--header-timeout", "75"],
+            "time unit needed, for example 75sec or 75ms",
+        ),
         (&["--tls-key", "key.pem"], "not provided: --tls-cert <PATH>"),
     ];
     for (args, expected) in cases {

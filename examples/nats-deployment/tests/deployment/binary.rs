@@ -133,7 +133,7 @@ fn a_gateway_flag_value_that_does_not_read_is_one_line_and_status_2() {
     let cases: [(&[&str], &str); 3] = [
         (
             &["--body-limit", "1x"],
-            "'--body-limit <SIZE>': unknown unit `x`",
+            "'--body-limit <SIZE>': not a size: give a number and B, KiB, MiB or GiB (or kB, MB, GB), such as 512KiB",
         ),
         (
             &["--max-connections-per-address", "many"],
