@@ -3,7 +3,7 @@
 use std::net::IpAddr;
 
 use axum::http::Extensions;
-use telepact::{AuthFuture, AuthHook, Authenticated, Headers, PeerAddress};
+use telepact::{AuthFuture, AuthHook, AuthUnavailable, Authenticated, Headers, PeerAddress};
 
 use crate::authenticator::Authenticator;
 use crate::credential::Credential;
@@ -12,7 +12,11 @@ use crate::identity::Identity;
 
 /// An [`AuthHook`] over an [`Authenticator`]: pass it to `ServerBuilder::on_auth`.
 /// On success the request gains the [`Identity`] extension and its headers
-/// ([`Identity::headers`]); any failure answers `ErrorUnauthenticated_`.
+/// ([`Identity::headers`]). Credentials checked and refused answer
+/// `ErrorUnauthenticated_`; credentials that could not be checked
+/// ([`AuthError::Store`]: the store did not answer, or refused a write;
+/// [`AuthError::Internal`]) answer `ErrorUnknown_` with a case id, the cause logged under
+/// it ([`AuthUnavailable`]), so that a client keeps a token or password that may be good.
 #[derive(Debug, Clone)]
 pub struct AuthHookAdapter {
     authenticator: Authenticator,
@@ -43,20 +47,20 @@ impl AuthHook for AuthHookAdapter {
         let address = peer.map(throttle_bucket);
         let authenticator = self.authenticator.clone();
         AuthFuture::new(async move {
-            let (method, outcome) = match credential {
-                Ok(credential) => (
-                    credential.method().as_str(),
+            let outcome = match credential {
+                Ok(credential) => {
                     authenticator
                         .authenticate(&credential, address.as_deref())
-                        .await,
-                ),
-                Err(unreadable) => ("none", Err(unreadable)),
+                        .await
+                }
+                Err(unreadable) => Err(unreadable),
             };
             match outcome {
                 Ok(identity) => Ok(authenticated(identity)),
+                // Logged by the server under the case id it answers (`credentials could
+                // not be checked`, with the kind of credential and this cause).
                 Err(failed @ (AuthError::Store(_) | AuthError::Internal(_))) => {
-                    tracing::error!(method, error = %failed, "could not check credentials");
-                    Err(failed.into())
+                    Err(AuthUnavailable::new(failed).into())
                 }
                 // Logged by the server (`credentials refused`, with the kind of
                 // credential, the client's address and this reason, a bounded number

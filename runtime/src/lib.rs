@@ -153,9 +153,9 @@ pub use message::{HeaderName, Headers, HeadersIntoIter, HeadersIter, Message, Pe
 pub use refusal::Refusal;
 pub use router::{BoxFuture, Function, FunctionRouter, HandlerError};
 pub use server::{
-    AuthFuture, AuthHook, Authenticated, BuildError, ErrorHook, ErrorKind, FromFn, MessageHook,
-    Middleware, Next, Panicked, ProcessError, Response, Server, ServerBuilder, TimedOut, TooDeep,
-    TooLarge, middleware_fn, middleware_from_fn,
+    AuthFuture, AuthHook, AuthUnavailable, Authenticated, BuildError, ErrorHook, ErrorKind, FromFn,
+    MessageHook, Middleware, Next, Panicked, ProcessError, Response, Server, ServerBuilder,
+    TimedOut, TooDeep, TooLarge, middleware_fn, middleware_from_fn,
 };
 pub use telepact_schema as schema;
 pub use validate::{MAX_VALIDATION_FAILURES, Reason, ValidationFailure};

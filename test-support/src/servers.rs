@@ -40,6 +40,24 @@ impl RedisServer {
         Self::launch(&["--save", "", "--appendonly", "no"])
     }
 
+    /// Starts one as [`start`](Self::start) does that also takes `DEBUG` commands from
+    /// loopback (Redis 7 refuses them by default): `DEBUG SLEEP` stalls it, for tests of
+    /// a store that stops answering.
+    ///
+    /// # Panics
+    ///
+    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
+    pub fn start_debuggable() -> Option<RedisServer> {
+        Self::launch(&[
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--enable-debug-command",
+            "local",
+        ])
+    }
+
     /// Starts one that appends every write to a file in `dir` and syncs it before
     /// answering, so a [`restart`](Self::restart) loses nothing it acknowledged.
     ///

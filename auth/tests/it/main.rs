@@ -3,3 +3,4 @@
 mod authenticator;
 mod logins;
 mod redis_store;
+mod store_faults;

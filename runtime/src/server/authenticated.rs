@@ -117,6 +117,51 @@ impl<T: Clone + Send + Sync + 'static> Extension for T {
     }
 }
 
+/// The error an on-auth hook returns when it could not check the credentials, as
+/// against checking and refusing them: its credential store or user directory did not
+/// answer, or a step of its own (randomness, a blocking task) failed. Returned as the
+/// hook's [`HandlerError`] (`Err(AuthUnavailable::new(cause).into())`), it makes the
+/// server answer `ErrorUnknown_` with a case id and log the cause under that id, where
+/// any other error of the hook answers `ErrorUnauthenticated_`.
+///
+/// The difference matters to clients: `ErrorUnauthenticated_` tells them the credential
+/// is no good, and an authoriser then drops its token, spends its refresh token or signs
+/// in again; the runtime client's authorisers renew only after `ErrorUnauthenticated_`.
+/// A hook that panics or runs past the call's time limit could not check either, and is
+/// answered the same way.
+///
+/// Its text (`could not check the credentials: ` and the cause's) is logged: keep
+/// credentials out of the cause.
+#[derive(Debug, thiserror::Error)]
+#[error("could not check the credentials: {cause}")]
+pub struct AuthUnavailable {
+    cause: HandlerError,
+}
+
+impl AuthUnavailable {
+    /// The credentials could not be checked, because of `cause`.
+    pub fn new(cause: impl Into<HandlerError>) -> Self {
+        AuthUnavailable {
+            cause: cause.into(),
+        }
+    }
+
+    /// Why the credentials could not be checked.
+    pub fn cause(&self) -> &(dyn std::error::Error + Send + Sync + 'static) {
+        &*self.cause
+    }
+}
+
+/// What the server made of a request's credentials with the on-auth hook.
+pub(crate) enum AuthCheck {
+    Passed,
+    /// Missing or rejected: answered `ErrorUnauthenticated_`.
+    Refused,
+    /// Not checked (the hook could not, panicked or ran out of time): answered
+    /// `ErrorUnknown_` under this case id.
+    Unchecked(String),
+}
+
 /// What an [`AuthHook`](crate::AuthHook) answers: a hook that decides at once (a
 /// password checked in memory, say) answers [`AuthFuture::ready`] and costs no
 /// allocation; one that waits for something (a database, a token service) answers

@@ -11,7 +11,10 @@ use crate::validate::ValidationFailure;
 pub enum ErrorKind {
     /// The request bytes were not a Telepact message.
     Parse,
-    /// The on-auth hook failed (the client got `ErrorUnauthenticated_`).
+    /// The on-auth hook refused the credentials (the client got `ErrorUnauthenticated_`),
+    /// or could not check them: it returned [`AuthUnavailable`](crate::AuthUnavailable),
+    /// panicked or ran past the time limit (the client got `ErrorUnknown_` with the
+    /// error's [`case_id`](ProcessError::case_id)).
     Auth,
     /// Middleware or a handler failed or panicked (the client got `ErrorUnknown_`).
     Handler,

@@ -141,44 +141,52 @@ impl Inner {
 
     /// Logs, within [`Inner::auth_lines`], a call whose credentials the auth hook
     /// refused (`info`: the kind of credential, the client's address and the hook's
-    /// reason, never the credential) or could not check (`warn`: it panicked or ran
-    /// out of time), and reports it to the error hook.
+    /// reason, never the credential), and reports it to the error hook.
     #[cold]
     #[inline(never)]
-    pub(super) fn auth_failed(
+    pub(super) fn auth_refused(&self, function: &str, request: &Message, failure: HandlerError) {
+        if let Some(left_out) = self.auth_lines.admit() {
+            let left_out = (left_out > 0).then_some(left_out);
+            let address = request
+                .extensions
+                .get::<PeerAddress>()
+                .map(|peer| tracing::field::display(peer.0.ip()));
+            tracing::info!(
+                function,
+                credential = credential_kind(request),
+                address,
+                reason = %failure,
+                left_out,
+                "credentials refused"
+            );
+        }
+        self.tell_error_hook(&auth_error(function).with_source(failure));
+    }
+
+    /// Logs and reports, under a fresh case id which it returns for the client's
+    /// `ErrorUnknown_`, a call whose credentials the auth hook could not check (it said
+    /// so, panicked or ran out of time): as a handler's failure is, with the kind of
+    /// credential and never the credential.
+    #[cold]
+    #[inline(never)]
+    pub(super) fn auth_unchecked(
         &self,
         function: &str,
         request: &Message,
         failure: HandlerError,
-        refused: bool,
-    ) {
-        if let Some(left_out) = self.auth_lines.admit() {
+    ) -> String {
+        let case_id = new_case_id();
+        if let Some(left_out) = self.failure_lines.admit() {
             let left_out = (left_out > 0).then_some(left_out);
-            if refused {
-                // The union tag of `@auth_` (`Password`, `Bearer`): a name the schema
-                // declares, checked with the headers before the hook ran.
-                let credential = request
-                    .headers
-                    .get("@auth_")
-                    .and_then(Value::as_object)
-                    .and_then(|auth| auth.keys().next().cloned());
-                let address = request
-                    .extensions
-                    .get::<PeerAddress>()
-                    .map(|peer| tracing::field::display(peer.0.ip()));
-                tracing::info!(
-                    function,
-                    credential,
-                    address,
-                    reason = %failure,
-                    left_out,
-                    "credentials refused"
-                );
-            } else {
-                tracing::warn!(function, error = %failure, left_out, "auth hook failed");
-            }
+            let credential = credential_kind(request);
+            tracing::error!(case_id = %case_id, function, credential, error = %failure, left_out, "credentials could not be checked");
         }
-        self.tell_error_hook(&auth_error(function).with_source(failure));
+        let unchecked = ProcessError::new(
+            ErrorKind::Auth,
+            format!("auth hook could not check a request to {function}"),
+        );
+        self.tell_error_hook(&unchecked.with_source(failure).with_case_id(case_id.clone()));
+        case_id
     }
 
     /// Logs an on-request or on-response hook's failure (`what`: `request` or
@@ -215,7 +223,17 @@ pub(super) fn unknown_function(target: &str, headers: Headers) -> Message {
     invalid("ErrorInvalidRequestBody_", &[unknown], headers)
 }
 
-/// What the auth hook's refusal (or panic) is reported as.
+/// The union tag of a request's `@auth_` (`Password`, `Bearer`): a name the schema
+/// declares, checked with the headers before the hook ran.
+fn credential_kind(request: &Message) -> Option<String> {
+    request
+        .headers
+        .get("@auth_")
+        .and_then(Value::as_object)
+        .and_then(|auth| auth.keys().next().cloned())
+}
+
+/// What the auth hook's refusal is reported as.
 fn auth_error(function: &str) -> ProcessError {
     ProcessError::new(
         ErrorKind::Auth,

@@ -11,7 +11,11 @@ use super::error::ProcessError;
 
 /// Checks the credentials of a request to an authenticated function. It sees the
 /// request headers (with `@auth_`); an error rejects the request with
-/// `ErrorUnauthenticated_`.
+/// `ErrorUnauthenticated_`, unless it is an [`AuthUnavailable`](crate::AuthUnavailable): a hook that could not
+/// check the credentials (its store or directory did not answer) returns one, and the
+/// server answers `ErrorUnknown_` with a case id, logging the cause under it, so that the
+/// client keeps credentials that may well be good. A hook that panics or runs past the
+/// call's time limit is answered the same way.
 ///
 /// Any `async fn(Headers) -> Result<Authenticated, HandlerError>` (or closure of that
 /// shape) is a hook; it gets its own copy of the headers, so it may hold them across
@@ -19,12 +23,15 @@ use super::error::ProcessError;
 ///
 /// # Example
 ///
-/// A hook that lets in one token and refuses any other:
+/// A hook that lets in one token, refuses any other, and says when its token store is
+/// down:
 ///
 /// ```
 /// use serde_json::Map;
 /// use telepact::schema::Schema;
-/// use telepact::{Authenticated, FunctionRouter, HandlerError, Headers, Message, Server};
+/// use telepact::{
+///     AuthUnavailable, Authenticated, FunctionRouter, HandlerError, Headers, Message, Server,
+/// };
 ///
 /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 /// let schema = Schema::from_text(
@@ -39,6 +46,10 @@ use super::error::ProcessError;
 ///         let token = headers.get("@auth_").and_then(|auth| auth["Token"]["token"].as_str());
 ///         match token {
 ///             Some("let-me-in") => Ok(Authenticated::new()),
+///             // The token store did not answer: the token may be good.
+///             Some("while-the-store-is-down") => {
+///                 Err(AuthUnavailable::new("the token store did not answer").into())
+///             }
 ///             _ => Err(HandlerError::from("unknown token")),
 ///         }
 ///     })
@@ -47,11 +58,16 @@ use super::error::ProcessError;
 ///     .process(br#"[{"@auth_": {"Token": {"token": "guess"}}}, {"fn.secret": {}}]"#)
 ///     .await;
 /// assert!(refused.bytes.starts_with(br#"[{},{"ErrorUnauthenticated_""#));
+/// let unchecked = server
+///     .process(br#"[{"@auth_": {"Token": {"token": "while-the-store-is-down"}}}, {"fn.secret": {}}]"#)
+///     .await;
+/// assert!(unchecked.bytes.starts_with(br#"[{},{"ErrorUnknown_":{"caseId""#));
 /// # Ok::<_, Box<dyn std::error::Error>>(())
 /// # }).unwrap();
 /// ```
 pub trait AuthHook: Send + Sync + 'static {
-    /// Checks `headers`; an error answers `ErrorUnauthenticated_`.
+    /// Checks `headers`; an error answers `ErrorUnauthenticated_`, an
+    /// [`AuthUnavailable`](crate::AuthUnavailable) one `ErrorUnknown_`.
     fn authenticate(&self, headers: &Headers) -> AuthFuture;
 
     /// What the server calls: [`authenticate`](Self::authenticate) with what the

@@ -37,7 +37,7 @@ const AUTH_LINES_PER_SECOND: u32 = 10;
 /// The most lines a second logged for failed calls (see [`Inner::failure_lines`]).
 const FAILURE_LINES_PER_SECOND: u32 = 10;
 
-pub use authenticated::{AuthFuture, Authenticated};
+pub use authenticated::{AuthFuture, AuthUnavailable, Authenticated};
 pub use catch::Panicked;
 pub use error::{BuildError, ErrorKind, ProcessError, TimedOut, TooDeep, TooLarge};
 pub use hooks::{
@@ -65,7 +65,8 @@ pub struct Response {
 /// error: parse (`ErrorParseFailure_`), the on-request hook (which observes: its
 /// failure is reported, not answered), the transport's header
 /// updates, request header validation (`ErrorInvalidRequestHeaders_`), authentication
-/// for functions that need it (`ErrorUnauthenticated_`), unknown functions and body
+/// for functions that need it (`ErrorUnauthenticated_`, or `ErrorUnknown_` when the
+/// credentials could not be checked), unknown functions and body
 /// validation (`ErrorInvalidRequestBody_`), middleware and handler (`ErrorUnknown_` on
 /// error, panic or time limit), result validation unless `@unsafe_`
 /// (`ErrorInvalidResponseBody_`), response header validation
@@ -282,7 +283,8 @@ impl ServerBuilder {
     /// How long one call may take, counted from the request's arrival (default: no
     /// limit). Middleware and handler still running past it are dropped, and the call
     /// answers `ErrorUnknown_`; an auth hook still running past it is dropped too, and
-    /// the call answers `ErrorUnauthenticated_`, as when the hook fails. Either is
+    /// the call answers `ErrorUnknown_` as well (the credentials were not checked, so
+    /// the client need not drop them). Either is
     /// reported to the on-error hook with a [`TimedOut`] source. A request's own `@time_`
     /// header, when shorter, is the limit for that call: no work goes on once the client
     /// has stopped waiting. The server must then run on a tokio runtime with its timer

@@ -11,13 +11,13 @@ use bytes::Bytes;
 use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
-use super::AuthFuture;
+use super::authenticated::AuthCheck;
 use super::call_metrics::{CallMetrics, FunctionKeys};
 use super::call_span::{call_span, record_response};
 use super::catch::{CatchUnwind, caught, start_caught};
 use super::error::{ErrorKind, TimedOut};
 use super::failure::{invalid, refused, unauthenticated, unknown_error, unknown_function};
-use super::{Inner, Response, Server};
+use super::{AuthFuture, AuthUnavailable, Inner, Response, Server};
 use crate::base64_paths;
 use crate::binary::{BinaryRequest, says_packed};
 use crate::codec::{self, Encoding};
@@ -323,12 +323,13 @@ impl Inner {
 
             let function = known.map(|id| self.compiled.function(id));
             let deadline = self.deadline(&request.headers, arrived);
-            if let Some(function) = function.filter(|f| f.requires_auth)
-                && !self
-                    .authenticate(&mut request, &function.name, deadline)
-                    .await
-            {
-                return unauthenticated(response_headers);
+            if let Some(function) = function.filter(|f| f.requires_auth) {
+                let check = self.authenticate(&mut request, &function.name, deadline);
+                match check.await {
+                    AuthCheck::Passed => {}
+                    AuthCheck::Refused => return unauthenticated(response_headers),
+                    AuthCheck::Unchecked(case) => return unknown_error(case, response_headers),
+                }
             }
 
             if let Some(asked) = BinaryRequest::from_headers(&request.headers) {
@@ -498,19 +499,20 @@ impl Inner {
     }
 
     /// Runs the on-auth hook, within the call's time limit, and merges what it returns
-    /// into the request. `false` when the credentials are missing or rejected, when the
-    /// hook fails or runs past the limit, or when no hook is installed.
+    /// into the request. Refused when the credentials are missing or rejected, or when no
+    /// hook is installed; unchecked when the hook says it could not check them
+    /// ([`AuthUnavailable`]), panics or runs past the limit.
     async fn authenticate(
         &self,
         request: &mut Message,
         function: &str,
         deadline: Option<Deadline>,
-    ) -> bool {
+    ) -> AuthCheck {
         let Some(hook) = &self.on_auth else {
-            return false;
+            return AuthCheck::Refused;
         };
         if !request.headers.contains_key("@auth_") {
-            return false;
+            return AuthCheck::Refused;
         }
         let check = start_caught(
             || hook.authenticate_request(&request.headers, &request.extensions),
@@ -521,17 +523,20 @@ impl Inner {
             Some(deadline) => within(deadline, check).await,
             None => Ok(check.await),
         };
-        let (failure, refused): (HandlerError, bool) = match outcome {
+        let failure: HandlerError = match outcome {
             Ok(Ok(Ok(auth))) => {
                 auth.merge_into(&mut request.headers, &mut request.extensions);
-                return true;
+                return AuthCheck::Passed;
             }
-            Ok(Ok(Err(e))) => (e, true),
-            Ok(Err(panic)) => (Box::new(panic), false),
-            Err(timed_out) => (Box::new(timed_out), false),
+            Ok(Ok(Err(e))) if !e.is::<AuthUnavailable>() => {
+                self.auth_refused(function, request, e);
+                return AuthCheck::Refused;
+            }
+            Ok(Ok(Err(unavailable))) => unavailable,
+            Ok(Err(panic)) => Box::new(panic),
+            Err(timed_out) => Box::new(timed_out),
         };
-        self.auth_failed(function, request, failure, refused);
-        false
+        AuthCheck::Unchecked(self.auth_unchecked(function, request, failure))
     }
 
     /// Calls middleware and handler within the call's `deadline` (the auth hook's time

@@ -6,9 +6,13 @@ use log_capture::Capture;
 
 use serde_json::Value;
 use telepact::schema::Schema;
-use telepact::{Authenticated, FunctionRouter, HandlerError, Headers, Message, Server};
+use telepact::{
+    AuthUnavailable, Authenticated, FunctionRouter, HandlerError, Headers, Message, Server,
+};
 
 const SECRET: &str = "s3cr3t-token-value";
+/// A token the test hook cannot check: its store "times out".
+const STORE_DOWN_TOKEN: &str = "s3cr3t-unchecked-token";
 
 fn server() -> Server {
     let schema = Schema::from_text(
@@ -24,9 +28,14 @@ fn server() -> Server {
             let accepted = headers.get("@auth_").is_some_and(|auth| {
                 auth.pointer("/Token/token") == Some(&Value::from("accepted-token"))
             });
+            let store_down = headers.get("@auth_").is_some_and(|auth| {
+                auth.pointer("/Token/token") == Some(&Value::from(STORE_DOWN_TOKEN))
+            });
             async move {
                 if accepted {
                     Ok(Authenticated::new())
+                } else if store_down {
+                    Err(AuthUnavailable::new("token store timed out").into())
                 } else {
                     Err(HandlerError::from("credentials rejected"))
                 }
@@ -90,6 +99,37 @@ fn a_refused_credential_is_one_info_line_naming_its_kind_and_the_reason() {
     // Processed without a transport: no client address to name.
     assert!(!refusal.contains("address="), "{refusal}");
     assert!(!refusal.contains("left_out="), "{refusal}");
+}
+
+/// Credentials the hook could not check are logged as a failed call is: one error line
+/// with the case id the client got, the kind of credential and the cause, never the
+/// credential.
+#[test]
+fn unchecked_credentials_are_one_error_line_under_the_answers_case_id() {
+    let unchecked = format!(
+        r#"[{{"@auth_": {{"Token": {{"token": "{STORE_DOWN_TOKEN}"}}}}}}, {{"fn.work": {{}}}}]"#
+    );
+    let (lines, responses) = run_logged(&[unchecked]);
+    let case_id = responses[0]
+        .pointer("/1/ErrorUnknown_/caseId")
+        .and_then(Value::as_str)
+        .expect("ErrorUnknown_ with a case id");
+    let [line] = lines.as_slice() else {
+        panic!("one line: {lines:?}");
+    };
+    assert!(
+        line.starts_with("ERROR message=credentials could not be checked"),
+        "{line}"
+    );
+    for field in [
+        format!("case_id={case_id}").as_str(),
+        r#"function="fn.work""#,
+        r#"credential="Token""#,
+        "error=could not check the credentials: token store timed out",
+    ] {
+        assert!(line.contains(field), "{field} in {line}");
+    }
+    assert!(!line.contains(STORE_DOWN_TOKEN), "{line}");
 }
 
 #[test]

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use telepact::schema::Schema;
 use telepact::{
-    Authenticated, BoxFuture, BuildError, ErrorKind, FunctionRouter, HandlerError, Headers,
-    Message, Middleware, Server,
+    AuthUnavailable, Authenticated, BoxFuture, BuildError, ErrorKind, FunctionRouter, HandlerError,
+    Headers, Message, Middleware, Server,
 };
 
 const AUTH_SCHEMA: &str = r#"[
@@ -217,6 +217,71 @@ async fn handler_errors_get_a_case_id_reported_to_on_error() {
     assert_eq!(
         errors.as_slice(),
         &[(ErrorKind::Handler, Some(case_id), cause)]
+    );
+}
+
+/// A hook that could not check the credentials (its token store is down) says so with
+/// `AuthUnavailable`: the call answers `ErrorUnknown_` under a case id reported with the
+/// cause, and the client keeps a token that may be good. Any other error of the hook
+/// still refuses the credentials. Every hook error answered `ErrorUnauthenticated_`, and
+/// a client then dropped its valid token, or signed in again, whenever the store hiccuped.
+#[tokio::test]
+async fn a_hook_that_could_not_check_answers_error_unknown_and_a_refusal_unauthenticated() {
+    let errors: ErrorLog = Arc::new(Mutex::new(Vec::new()));
+    let reported = Arc::clone(&errors);
+    let schema = Schema::from_text(AUTH_SCHEMA).expect("schema loads");
+    let router = FunctionRouter::new().route("fn.whoami", |_request: Message| async move {
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Default::default()))
+    });
+    let server = Server::builder(schema, router)
+        .on_auth(|headers: Headers| {
+            let token = headers.pointer_token();
+            async move {
+                match token.as_deref() {
+                    Some("store-down") => {
+                        Err(AuthUnavailable::new("token store: connection refused").into())
+                    }
+                    _ => Err(HandlerError::from("unknown token")),
+                }
+            }
+        })
+        .on_error(move |error| {
+            reported.lock().unwrap().push((
+                error.kind(),
+                error.case_id().map(str::to_string),
+                std::error::Error::source(error).map(ToString::to_string),
+            ));
+        })
+        .build()
+        .expect("server builds");
+
+    let unchecked = call(
+        json!({"@auth_": {"Token": {"token": "store-down"}}}),
+        "fn.whoami",
+    );
+    let answer = respond(&unchecked, &server).await;
+    let case_id = answer
+        .pointer("/1/ErrorUnknown_/caseId")
+        .and_then(Value::as_str)
+        .unwrap_or_else(|| panic!("ErrorUnknown_ with a case id: {answer}"))
+        .to_string();
+    let refused = call(
+        json!({"@auth_": {"Token": {"token": "mallory"}}}),
+        "fn.whoami",
+    );
+    let answer = respond(&refused, &server).await;
+    assert!(
+        answer.pointer("/1/ErrorUnauthenticated_").is_some(),
+        "{answer}"
+    );
+
+    let cause = "could not check the credentials: token store: connection refused";
+    assert_eq!(
+        errors.lock().unwrap().as_slice(),
+        &[
+            (ErrorKind::Auth, Some(case_id), Some(cause.to_string())),
+            (ErrorKind::Auth, None, Some("unknown token".to_string())),
+        ]
     );
 }
 

@@ -108,8 +108,11 @@ impl AuthHook for PanickingHook {
     }
 }
 
+/// A hook that panicked checked nothing: the call answers `ErrorUnknown_` under a case
+/// id, as a handler's panic does, so the client keeps its credentials (it was answered
+/// `ErrorUnauthenticated_`, which tells a client to drop them).
 #[tokio::test]
-async fn an_auth_hook_that_panics_before_returning_its_future_answers_unauthenticated() {
+async fn an_auth_hook_that_panics_before_returning_its_future_answers_error_unknown() {
     let reported = Reported::default();
     let schema = Schema::from_text(AUTH_SCHEMA).expect("schema loads");
     let server = Server::builder(schema, FunctionRouter::new())
@@ -122,7 +125,7 @@ async fn an_auth_hook_that_panics_before_returning_its_future_answers_unauthenti
     let answer = answer(&server, &request).await;
 
     assert!(
-        answer.pointer("/1/ErrorUnauthenticated_").is_some(),
+        answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
         "{answer}"
     );
     let cause = Some("panicked: a numeric token: ParseIntError { kind: InvalidDigit }".to_string());

@@ -1,6 +1,7 @@
 //! The per-call time limit (`request_timeout`, the client's `@time_`): a call past it
-//! answers `ErrorUnknown_` (`ErrorUnauthenticated_` while the auth hook runs), is
-//! dropped, and is reported to the on-error hook as a [`telepact::TimedOut`].
+//! answers `ErrorUnknown_` (while the auth hook runs too: the credentials were not
+//! checked), is dropped, and is reported to the on-error hook as a
+//! [`telepact::TimedOut`].
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -143,8 +144,11 @@ async fn the_time_limit_counts_from_the_request_s_arrival_the_auth_hook_included
     assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
 }
 
+/// The hook checked nothing (a slow credential store, say): the call answers
+/// `ErrorUnknown_`, so the client keeps credentials that may be good, where
+/// `ErrorUnauthenticated_` told it to drop them.
 #[tokio::test]
-async fn an_auth_hook_past_the_time_limit_is_dropped_and_the_call_unauthenticated() {
+async fn an_auth_hook_past_the_time_limit_is_dropped_and_the_call_answers_error_unknown() {
     let timeouts = Arc::new(Mutex::new(Vec::new()));
     let server = slow_auth_server(None, Duration::from_millis(50), &timeouts);
     let headers = json!({"@auth_": {"Token": {"token": "any"}}});
@@ -155,7 +159,7 @@ async fn an_auth_hook_past_the_time_limit_is_dropped_and_the_call_unauthenticate
     .await
     .expect("the server answers at its limit");
     assert!(
-        answer.pointer("/1/ErrorUnauthenticated_").is_some(),
+        answer.pointer("/1/ErrorUnknown_/caseId").is_some(),
         "{answer}"
     );
     assert_eq!(timeouts.lock().unwrap().as_slice(), &[true]);
