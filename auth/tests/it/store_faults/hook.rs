@@ -182,3 +182,42 @@ fn recorded_client(service: &Arc<Service>) -> (Client, Arc<Mutex<Vec<String>>>) 
     });
     (client, calls)
 }
+
+/// A refresh that meets a full Redis (its claim of the refresh token refused as out of
+/// memory) fails the call with the refresh's `ErrorUnknown_`, and the authoriser keeps
+/// its refresh token: the next call, Redis having room again, refreshes with it. The
+/// authoriser signed in again instead, sending the password to a server that could
+/// not count the attempt, and dropped the refresh token.
+#[tokio::test]
+async fn a_login_authoriser_keeps_its_refresh_token_when_the_refresh_could_not_be_done() {
+    let Some(redis) = FaultyRedis::start() else {
+        return;
+    };
+    let service = Arc::new(Service::on(redis.store("full:").await));
+    let (base, calls) = recorded_client(&service);
+    let authoriser = login_authoriser(base.clone(), "ada", PASSWORD).clock(service.clock.clone());
+    let client = base.with_authoriser(authoriser);
+    let me = || {
+        client.request(Message::new(
+            Default::default(),
+            "fn.me",
+            Default::default(),
+        ))
+    };
+    assert_eq!(me().await.expect("answered").target(), "Ok_");
+    let lifetime = service.auth.config().jwt.ttl;
+    service
+        .clock
+        .advance_secs(u64::try_from(lifetime).expect("positive"));
+
+    redis.fill().await;
+    let failed = me().await.expect_err("no token to send");
+    assert!(failed.to_string().contains("ErrorUnknown_"), "{failed}");
+    redis.make_room().await;
+    assert_eq!(me().await.expect("answered").target(), "Ok_");
+
+    assert_eq!(
+        calls.lock().unwrap().as_slice(),
+        ["fn.login", "fn.me", "fn.refresh", "fn.refresh", "fn.me"]
+    );
+}

@@ -116,6 +116,7 @@ const SCHEMA: &str = r#"[
 pub(crate) struct Service {
     pub(crate) auth: Authenticator,
     pub(crate) server: Server,
+    pub(crate) clock: ManualClock,
 }
 
 impl Service {
@@ -138,7 +139,8 @@ impl Service {
             .route("fn.refresh", move |request: Message| {
                 let auth = refresh.clone();
                 async move {
-                    let token = request.body().get("refreshToken").and_then(Value::as_str);
+                    let argument = request.payload().and_then(|body| body.get("refreshToken"));
+                    let token = argument.and_then(Value::as_str);
                     let token = token.unwrap_or_default();
                     match auth.refresh(token).await {
                         Ok(tokens) => Ok(ok(pair(&tokens))),
@@ -154,7 +156,11 @@ impl Service {
             .on_auth(auth.hook())
             .build()
             .expect("the server builds");
-        Service { auth, server }
+        Service {
+            auth,
+            server,
+            clock,
+        }
     }
 
     /// The answer to `function` called with `auth` as `@auth_`.

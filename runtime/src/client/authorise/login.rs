@@ -62,7 +62,9 @@ crate::__option_setters!(LoginNames {
 });
 
 /// Signs in with a username and password through Telepact functions, and renews with
-/// the refresh token while the server accepts it (signing in again once it does not).
+/// the refresh token while the server accepts it (signing in again once it refuses it).
+/// A refresh that fails otherwise (the call fails, or the server answers `ErrorUnknown_`)
+/// fails the fetch and keeps the refresh token, which the next fetch tries again.
 #[derive(Clone)]
 pub struct TelepactLogin {
     client: Client,
@@ -174,11 +176,26 @@ impl TokenSource for TelepactLogin {
             {
                 match self.refresh(function, &refresh_token, now).await {
                     Ok(token) => return Ok(token),
-                    Err(error) => tracing::debug!(%error, "refresh failed; signing in again"),
+                    Err(error) if !refused(&error) => return Err(error),
+                    Err(error) => tracing::debug!(%error, "refresh refused; signing in again"),
                 }
             }
             self.login(now).await
         })
+    }
+}
+
+/// Whether a refresh failed because the server refused the refresh token (or answered
+/// something else than tokens), where signing in again is the way on. A call that did
+/// not complete, or that the server could not check (`ErrorUnknown_`: its credential
+/// store down, say), is not: the refresh token may be good, and is kept for the next
+/// try. Signing in instead would start another family and, were the store failing,
+/// send the password to a server that could not count the attempt.
+fn refused(error: &AuthoriseError) -> bool {
+    match error {
+        AuthoriseError::SignInCall { .. } => false,
+        AuthoriseError::SignInRefused { result, .. } => result != "ErrorUnknown_",
+        _ => true,
     }
 }
 
