@@ -27,6 +27,11 @@ pub struct AuthConfig {
     pub jwt: JwtConfig,
     /// Seconds a refresh-token family lives from login (rotation does not extend it).
     pub refresh_ttl: i64,
+    /// Seconds after a refresh token's first use in which using it again is answered
+    /// rather than taken for theft (default 10; 0: never): the client whose refresh
+    /// failed on its way back (a store write that timed out but took effect, an answer
+    /// lost) retries with the same token. See [`Authenticator::refresh`].
+    pub refresh_reuse_grace: i64,
     /// Seconds a session lives.
     pub session_ttl: i64,
     /// Seconds a session may go unused before it ends; `None`: only `session_ttl`.
@@ -50,12 +55,14 @@ pub struct AuthConfig {
 }
 
 impl AuthConfig {
-    /// Access tokens for 15 minutes, refresh families for 30 days, sessions for 8 hours
-    /// (ending after 30 idle minutes).
+    /// Access tokens for 15 minutes, refresh families for 30 days (a refresh token
+    /// answered again for 10 s after its first use), sessions for 8 hours (ending after
+    /// 30 idle minutes).
     pub fn new(issuer: impl Into<String>, audience: impl Into<String>) -> Self {
         AuthConfig {
             jwt: JwtConfig::new(issuer, audience),
             refresh_ttl: 30 * 24 * 3600,
+            refresh_reuse_grace: 10,
             session_ttl: 8 * 3600,
             session_idle: Some(30 * 60),
             api_key_ttl: None,
@@ -70,6 +77,7 @@ impl AuthConfig {
 telepact::__option_setters!(AuthConfig {
     jwt: JwtConfig,
     refresh_ttl: i64,
+    refresh_reuse_grace: i64,
     session_ttl: i64,
     session_idle: Option<i64>,
     api_key_ttl: Option<i64>,

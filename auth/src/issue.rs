@@ -8,11 +8,11 @@ use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, Claims};
 use crate::records::{
-    self, ApiKeyRecord, RefreshRecord, SessionRecord, api_key_key, family_revoked_key,
+    self, ApiKeyRecord, RefreshRecord, SessionRecord, UsedRefresh, api_key_key, family_revoked_key,
     family_session_key, family_stolen_key, refresh_key, refresh_used_key, session_key,
     token_revoked_key,
 };
-use crate::secret::{hash_secret, random_id, random_secret};
+use crate::secret::{hash_secret, random_id, random_secret, seal, unseal};
 use telepact::clock::UnixTime;
 
 const REFRESH_PREFIX: &str = "tpr_";
@@ -25,7 +25,8 @@ const CSRF_PREFIX: &str = "tpc_";
 pub struct TokenPair {
     /// A signed JWT for `Bearer` credentials.
     pub access_token: String,
-    /// Exchanged once for a new pair; reusing it revokes the family.
+    /// Exchanged once for a new pair; reusing it (past a few seconds' grace) revokes
+    /// the family.
     pub refresh_token: String,
     /// Seconds until the access token expires.
     pub expires_in: i64,
@@ -106,8 +107,16 @@ impl Authenticator {
         refuse_api_key(identity)?;
         let family = random_id()?;
         let expires_at = self.now() + self.config.refresh_ttl;
-        self.issue_pair(&identity.user_id, &family, &identity.scopes, expires_at)
-            .await
+        let refresh_token = random_secret(REFRESH_PREFIX)?;
+        let scopes = &identity.scopes;
+        self.issue_pair(
+            refresh_token,
+            &identity.user_id,
+            &family,
+            scopes,
+            expires_at,
+        )
+        .await
     }
 
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting
@@ -115,14 +124,27 @@ impl Authenticator {
     /// access tokens of that family, the session the same login opened and the API keys
     /// any of them made), since one of the two callers holds a stolen copy.
     ///
+    /// Except within `AuthConfig::refresh_reuse_grace` seconds (10 by default) of its
+    /// first use: a client whose refresh failed on the way back (the store's write timed
+    /// out but took effect, the answer was lost) retries with the same token, and is
+    /// answered with the refresh token the first use was given and a new access token,
+    /// rather than losing its sign-in. The grace lets a thief who replays a stolen token
+    /// within those seconds of its owner's refresh get that same refresh token: the
+    /// reuse is not seen then, but the owner and the thief now share one refresh token,
+    /// and the second of them to use it, past its grace, revokes the family. A token
+    /// whose successor has been used already is never answered again, nor one of a
+    /// revoked family. A grace of 0 revokes on every second use.
+    ///
     /// # Errors
     ///
     /// - [`AuthError::BadRefreshToken`] when the token is unknown, expired, or its family
     ///   was revoked.
-    /// - [`AuthError::RefreshReused`] when it was used before; its family is revoked.
+    /// - [`AuthError::RefreshReused`] when it was used before, past the grace; its family
+    ///   is revoked.
     /// - [`AuthError::UserUnavailable`] when its user is unknown or disabled (or the
     ///   [`UserLoader`](crate::UserLoader)'s error when it fails).
-    /// - [`AuthError::Store`] when the credential store cannot be read or written.
+    /// - [`AuthError::Store`] when the credential store cannot be read or written. The
+    ///   refresh may have taken effect all the same: retry it within the grace.
     /// - [`AuthError::Internal`] when the OS gives no randomness, or a token or record
     ///   cannot be encoded or signed.
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
@@ -139,24 +161,80 @@ impl Authenticator {
         {
             return Err(AuthError::BadRefreshToken);
         }
-        let marker = self.marker()?;
-        let first_use = store
-            .put_if_absent(&refresh_used_key(&hash), &marker, Some(record.expires_at))
-            .await?;
-        if !first_use {
-            self.revoke_stolen_family(&record.family, record.expires_at)
-                .await?;
-            tracing::warn!(user_id = %record.user_id, "refresh token reused; family revoked");
-            return Err(AuthError::RefreshReused);
-        }
+        let successor = self.claim_refresh(refresh_token, &hash, &record).await?;
         let user = self.user(&record.user_id).await?;
         let scopes = record.scopes.intersection(&user.scopes).cloned().collect();
-        self.issue_pair(&user.user_id, &record.family, &scopes, record.expires_at)
-            .await
+        self.issue_pair(
+            successor,
+            &user.user_id,
+            &record.family,
+            &scopes,
+            record.expires_at,
+        )
+        .await
     }
 
+    /// Claims `refresh_token` (whose hash is `hash`) for its successor, and returns the
+    /// successor: a new refresh token on its first use, the one that use was given on a
+    /// use within the grace. Any other use revokes the family as stolen.
+    async fn claim_refresh(
+        &self,
+        refresh_token: &str,
+        hash: &str,
+        record: &RefreshRecord,
+    ) -> Result<String, AuthError> {
+        let successor = random_secret(REFRESH_PREFIX)?;
+        let claim = UsedRefresh {
+            at: self.now(),
+            successor: seal(refresh_token, REFRESH_PREFIX, &successor),
+        };
+        let key = refresh_used_key(hash);
+        let claim = records::encode(&claim)?;
+        let expires_at = Some(record.expires_at);
+        if self.store.put_if_absent(&key, &claim, expires_at).await? {
+            return Ok(successor);
+        }
+        if let Some(successor) = self.successor_within_grace(refresh_token, hash).await? {
+            tracing::info!(user_id = %record.user_id, "refresh token used again within its grace");
+            return Ok(successor);
+        }
+        self.revoke_stolen_family(&record.family, record.expires_at)
+            .await?;
+        tracing::warn!(user_id = %record.user_id, "refresh token reused; family revoked");
+        Err(AuthError::RefreshReused)
+    }
+
+    /// The successor the first use of `refresh_token` was given, when that use was
+    /// within the grace and the successor is unused.
+    async fn successor_within_grace(
+        &self,
+        refresh_token: &str,
+        hash: &str,
+    ) -> Result<Option<String>, AuthError> {
+        let grace = self.config.refresh_reuse_grace;
+        if grace <= 0 {
+            return Ok(None);
+        }
+        let used: Option<UsedRefresh> =
+            records::load(&*self.store, &refresh_used_key(hash)).await?;
+        let sealed = used
+            .filter(|used| self.now().saturating_sub(used.at) <= grace)
+            .and_then(|used| used.successor);
+        let Some(successor) = sealed.and_then(|s| unseal(refresh_token, REFRESH_PREFIX, &s)) else {
+            return Ok(None);
+        };
+        let successor_used = refresh_used_key(&hash_secret(&successor));
+        if self.store.get(&successor_used).await?.is_some() {
+            return Ok(None);
+        }
+        Ok(Some(successor))
+    }
+
+    /// Signs an access token and stores `refresh_token` (its record written again, to
+    /// the same effect, when a retry within the grace reissues it).
     async fn issue_pair(
         &self,
+        refresh_token: String,
         user_id: &str,
         family: &str,
         scopes: &BTreeSet<String>,
@@ -176,7 +254,6 @@ impl Authenticator {
             scope: scopes.iter().cloned().collect::<Vec<_>>().join(" "),
         };
         let access_token = jwt::sign(&claims, &self.keys)?;
-        let refresh_token = random_secret(REFRESH_PREFIX)?;
         let record = RefreshRecord {
             user_id: user_id.to_string(),
             family: family.to_string(),

@@ -54,6 +54,17 @@ pub(crate) struct Marker {
     pub at: UnixTime,
 }
 
+/// The claim on a used refresh token, stored under `refresh-used:<hash>`: when it was
+/// used, and the refresh token it was exchanged for, sealed with the used one (see
+/// `secret::seal`), so that the same client retrying within the grace gets that same
+/// token. A claim written before the grace existed has no successor.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(crate) struct UsedRefresh {
+    pub at: UnixTime,
+    #[serde(default)]
+    pub successor: Option<String>,
+}
+
 pub(crate) fn refresh_key(hash: &str) -> String {
     format!("refresh:{hash}")
 }

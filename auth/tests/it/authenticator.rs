@@ -65,6 +65,12 @@ pub(crate) async fn bearer(auth: &Authenticator, token: &str) -> Result<Identity
     auth.authenticate(&credential, None).await
 }
 
+/// Moves `clock` past the seconds in which a used refresh token is answered again.
+pub(crate) fn past_the_reuse_grace(auth: &Authenticator, clock: &ManualClock) {
+    let grace = u64::try_from(auth.config().refresh_reuse_grace).unwrap_or(0);
+    clock.advance_secs(grace + 1);
+}
+
 /// Every flow against one store.
 async fn exercise(store: Arc<dyn CredentialStore>) {
     let clock = ManualClock::starting_now();
@@ -79,6 +85,7 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
     assert_eq!(by_token.user_id, "u1");
     assert_eq!(by_token.method(), AuthMethod::Bearer);
     let second = auth.refresh(&first.refresh_token).await.unwrap();
+    past_the_reuse_grace(&auth, &clock);
     assert!(matches!(
         auth.refresh(&first.refresh_token).await,
         Err(AuthError::RefreshReused)
@@ -104,6 +111,7 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
     };
     assert!(auth.authenticate(&linked, None).await.is_ok());
     auth.refresh(&tokens.refresh_token).await.unwrap();
+    past_the_reuse_grace(&auth, &clock);
     assert!(matches!(
         auth.refresh(&tokens.refresh_token).await,
         Err(AuthError::RefreshReused)
@@ -165,7 +173,7 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
         Err(AuthError::BadApiKey)
     ));
 
-    keys_go_with_a_family_found_stolen(&auth, &identity).await;
+    keys_go_with_a_family_found_stolen(&auth, &identity, &clock).await;
 
     // Sessions: CSRF, expiry, logout.
     let session = auth.create_session(&identity).await.unwrap();
@@ -204,7 +212,11 @@ async fn exercise(store: Arc<dyn CredentialStore>) {
 /// A key made with a family's access token or linked session stops working when a
 /// refresh token of that family is used twice; a logout leaves it working, and so does
 /// the theft of a family other than the one that made it.
-async fn keys_go_with_a_family_found_stolen(auth: &Authenticator, identity: &Identity) {
+async fn keys_go_with_a_family_found_stolen(
+    auth: &Authenticator,
+    identity: &Identity,
+    clock: &ManualClock,
+) {
     let works = |key: &str| {
         let credential = Credential::ApiKey { key: key.into() };
         async move { auth.authenticate(&credential, None).await.is_ok() }
@@ -229,6 +241,7 @@ async fn keys_go_with_a_family_found_stolen(auth: &Authenticator, identity: &Ide
     assert!(works(&thiefs_key).await && works(&sessions_key).await);
 
     auth.refresh(&stolen.refresh_token).await.unwrap();
+    past_the_reuse_grace(auth, clock);
     assert!(matches!(
         auth.refresh(&stolen.refresh_token).await,
         Err(AuthError::RefreshReused)
@@ -238,6 +251,59 @@ async fn keys_go_with_a_family_found_stolen(auth: &Authenticator, identity: &Ide
     assert!(!works(&thiefs_key).await, "and it stays refused");
     assert!(works(&by_password).await, "made with the password");
     assert!(works(&before_logout).await, "a logout is not a theft");
+}
+
+/// Within its grace a used refresh token is answered again, with the refresh token its
+/// first use got and a new access token: the client of a refresh whose answer was lost
+/// (a store write that timed out but took effect) retries it. Past the grace, or once
+/// that successor was used, a second use is theft and revokes the family; with a grace
+/// of 0 every second use is.
+#[tokio::test]
+async fn a_used_refresh_token_is_answered_again_within_its_grace_only() {
+    let clock = ManualClock::starting_now();
+    let auth = authenticator(Arc::new(MemoryStore::new()), &clock);
+    let identity = sign_in(&auth).await;
+    let grace = u64::try_from(auth.config().refresh_reuse_grace).unwrap();
+    assert_eq!(grace, 10);
+
+    let first = auth.issue_tokens(&identity).await.unwrap();
+    let second = auth.refresh(&first.refresh_token).await.unwrap();
+    clock.advance_secs(grace);
+    let again = auth.refresh(&first.refresh_token).await.unwrap();
+    assert_eq!(again.refresh_token, second.refresh_token);
+    assert_ne!(again.access_token, second.access_token);
+    assert!(bearer(&auth, &again.access_token).await.is_ok());
+    clock.advance_secs(1);
+    assert!(matches!(
+        auth.refresh(&first.refresh_token).await,
+        Err(AuthError::RefreshReused)
+    ));
+    assert!(matches!(
+        auth.refresh(&second.refresh_token).await,
+        Err(AuthError::BadRefreshToken)
+    ));
+
+    let first = auth.issue_tokens(&identity).await.unwrap();
+    let second = auth.refresh(&first.refresh_token).await.unwrap();
+    let third = auth.refresh(&second.refresh_token).await.unwrap();
+    assert!(matches!(
+        auth.refresh(&first.refresh_token).await,
+        Err(AuthError::RefreshReused)
+    ));
+    assert!(matches!(
+        bearer(&auth, &third.access_token).await,
+        Err(AuthError::TokenRevoked)
+    ));
+
+    let mut config = auth.config().clone();
+    config.refresh_reuse_grace = 0;
+    let strict = authenticator_with(config, Arc::new(MemoryStore::new()), &clock);
+    let first = strict.issue_tokens(&sign_in(&strict).await).await.unwrap();
+    strict.refresh(&first.refresh_token).await.unwrap();
+    assert!(matches!(
+        strict.refresh(&first.refresh_token).await,
+        Err(AuthError::RefreshReused)
+    ));
 }
 
 #[tokio::test]

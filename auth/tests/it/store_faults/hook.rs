@@ -168,7 +168,7 @@ async fn a_login_authorisers_token_outlives_a_redis_outage() {
 }
 
 /// A client calling `service` in process, and the functions it called, in order.
-fn recorded_client(service: &Arc<Service>) -> (Client, Arc<Mutex<Vec<String>>>) {
+pub(super) fn recorded_client(service: &Arc<Service>) -> (Client, Arc<Mutex<Vec<String>>>) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let (service, recorded) = (Arc::clone(service), Arc::clone(&calls));
     let client = Client::new(move |bytes: Vec<u8>| {

@@ -6,6 +6,7 @@
 #![cfg(feature = "redis")]
 
 mod hook;
+mod refresh;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;

@@ -1,0 +1,93 @@
+//! A refresh whose store write timed out but took effect, retried by its client.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use telepact::Message;
+use telepact::client::authorise::login_authoriser;
+use telepact_auth::AuthError;
+
+use super::hook::recorded_client;
+use super::{FaultyRedis, Service, bearer, tag};
+use crate::authenticator::{PASSWORD, sign_in};
+
+/// Longer than the store waits for an answer (2 s): the write times out, then runs.
+const PAUSE: Duration = Duration::from_secs(3);
+
+/// Redis holds the refresh's claim of its token past the store's wait, then runs it: the
+/// caller got an error, yet the token is spent. Its retry with the same token is
+/// answered with the refresh token the claim was for, which works. It read as a second
+/// use, a theft, and revoked the family. A use after that successor was used is theft
+/// all the same, and revokes the family.
+#[tokio::test]
+async fn a_refresh_retried_after_its_claim_timed_out_is_answered() {
+    let Some(redis) = FaultyRedis::start() else {
+        return;
+    };
+    let service = Service::on(redis.store("retry:").await);
+    let first = service
+        .auth
+        .issue_tokens(&sign_in(&service.auth).await)
+        .await
+        .expect("a pair while Redis works");
+
+    redis.pause_writes(PAUSE).await;
+    let failed = service.auth.refresh(&first.refresh_token).await;
+    assert!(matches!(failed, Err(AuthError::Store(_))), "{failed:?}");
+    tokio::time::sleep(PAUSE).await;
+
+    let retried = service.auth.refresh(&first.refresh_token).await;
+    let retried = retried.expect("the retry is answered");
+    assert_eq!(
+        tag(&service.me(&bearer(&retried.access_token)).await),
+        "Ok_"
+    );
+    let next = service.auth.refresh(&retried.refresh_token).await;
+    let next = next.expect("the successor works");
+
+    let replayed = service.auth.refresh(&first.refresh_token).await;
+    assert!(
+        matches!(replayed, Err(AuthError::RefreshReused)),
+        "{replayed:?}"
+    );
+    let revoked = service.me(&bearer(&next.access_token)).await;
+    assert_eq!(tag(&revoked), "ErrorUnauthenticated_", "{revoked}");
+}
+
+/// A login authoriser whose refresh timed out (Redis holding writes) keeps its refresh
+/// token and, with the next call, refreshes with it again: the retry is answered, and
+/// the client stays signed in. The retry revoked the family, and the authoriser had to
+/// sign in again with the password.
+#[tokio::test]
+async fn a_login_authoriser_stays_signed_in_through_a_refresh_that_timed_out() {
+    let Some(redis) = FaultyRedis::start() else {
+        return;
+    };
+    let service = Arc::new(Service::on(redis.store("authoriser:").await));
+    let (base, calls) = recorded_client(&service);
+    let authoriser = login_authoriser(base.clone(), "ada", PASSWORD).clock(service.clock.clone());
+    let client = base.with_authoriser(authoriser);
+    let me = || {
+        client.request(Message::new(
+            Default::default(),
+            "fn.me",
+            Default::default(),
+        ))
+    };
+    assert_eq!(me().await.expect("answered").target(), "Ok_");
+    let lifetime = service.auth.config().jwt.ttl;
+    service
+        .clock
+        .advance_secs(u64::try_from(lifetime).expect("positive"));
+
+    redis.pause_writes(PAUSE).await;
+    let failed = me().await.expect_err("the refresh timed out");
+    assert!(failed.to_string().contains("ErrorUnknown_"), "{failed}");
+    tokio::time::sleep(PAUSE).await;
+    assert_eq!(me().await.expect("answered").target(), "Ok_");
+
+    assert_eq!(
+        calls.lock().unwrap().as_slice(),
+        ["fn.login", "fn.me", "fn.refresh", "fn.refresh", "fn.me"]
+    );
+}
