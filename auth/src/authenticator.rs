@@ -8,6 +8,7 @@ use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, JwtConfig, JwtKeys};
 use crate::password::{MAX_PASSWORD_BYTES, MAX_USERNAME_BYTES, PasswordHasher, PasswordParams};
+use crate::password_check::PasswordCheck;
 use crate::records::{
     self, ApiKeyRecord, Marker, SessionRecord, api_key_key, family_revoked_key, family_stolen_key,
     session_key, session_seen_key, token_revoked_key,
@@ -199,39 +200,14 @@ impl Authenticator {
         let Some(slot) = self.password_slots.take(username, address).await else {
             return Err(AuthError::Busy);
         };
-        let now = self.now();
-        let store = &*self.store;
-        if !self.throttle.admit(store, username, address, now).await? {
-            return Err(AuthError::Throttled);
-        }
-        let login = self.users.find_login(username).await?;
-        let passwords = Arc::clone(&self.passwords);
-        let password = password.to_string();
-        let may_rehash = self.users.stores_password_hashes();
-        let verified = tokio::task::spawn_blocking(move || {
-            let _slot = slot;
-            match login {
-                Some(login) if passwords.verify(&password, &login.password_hash) => {
-                    let rehashed = (may_rehash && passwords.needs_rehash(&login.password_hash))
-                        .then(|| passwords.hash(&password).ok())
-                        .flatten();
-                    Some((login, rehashed))
-                }
-                Some(_) => None,
-                None => {
-                    passwords.verify_decoy(&password);
-                    None
-                }
-            }
-        })
-        .await
-        .map_err(|_| AuthError::Internal("check a password"))?;
-        let Some((login, rehashed)) = verified else {
-            return Err(AuthError::BadPassword);
+        let check = PasswordCheck {
+            authenticator: self.clone(),
+            username: username.to_string(),
+            password: password.to_string(),
+            attempt: self.throttle.attempt(username, address, self.now())?,
+            slot,
         };
-        self.throttle
-            .succeeded(store, username, address, now)
-            .await?;
+        let (login, rehashed) = check.run_to_end().await?;
         if let Some(new_hash) = rehashed {
             self.replace_password_hash(username, &login, new_hash).await;
         }

@@ -6,7 +6,7 @@
 use unicode_normalization::UnicodeNormalization;
 
 use crate::error::AuthError;
-use crate::secret::hash_secret;
+use crate::secret::{hash_secret, random_id};
 use crate::store::CredentialStore;
 use telepact::clock::UnixTime;
 
@@ -39,13 +39,29 @@ telepact::__option_setters!(ThrottleLimits {
     window: i64,
 });
 
-/// Failed-login counters kept in a store.
+/// Failed-login counts kept in a store.
+///
+/// Each login attempt is recorded, under an id of its own, before its password is
+/// checked, and taken back when the password was right: concurrent guesses cannot all
+/// slip under the limit, and only failures stay counted. Recording and taking back are
+/// idempotent ([`CredentialStore::add_member`]), so a write that timed out yet took
+/// effect later, or that is sent twice, counts an attempt once, and an attempt whose
+/// recording failed can be taken back without knowing whether it took effect.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct LoginThrottle {
     limits: ThrottleLimits,
 }
 
-/// One counter's key and the end of its window.
+/// One login attempt: its id and the counts it goes into.
+#[derive(Debug, Clone)]
+pub struct LoginAttempt {
+    id: String,
+    account: Counter,
+    address: Option<Counter>,
+}
+
+/// One count's key and the end of its window.
+#[derive(Debug, Clone)]
 struct Counter {
     key: String,
     window_ends: UnixTime,
@@ -57,75 +73,101 @@ impl LoginThrottle {
         LoginThrottle { limits }
     }
 
-    /// Counts a login attempt for `account` from `address` at `now`, before the
-    /// password is checked, and says whether it may go ahead. Counting first (one
-    /// atomic increment per counter) means concurrent guesses cannot all slip under
-    /// the limit; [`succeeded`](Self::succeeded) takes a good login back out.
+    /// A new attempt to log in to `account` from `address` at `now`, to
+    /// [`admit`](Self::admit).
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::Internal`] when the OS gives no randomness for its id.
+    pub fn attempt(
+        &self,
+        account: &str,
+        address: Option<&str>,
+        now: UnixTime,
+    ) -> Result<LoginAttempt, AuthError> {
+        Ok(LoginAttempt {
+            id: random_id()?,
+            account: self.counter("account", &account_key(account), now),
+            address: address.map(|address| self.counter("address", address, now)),
+        })
+    }
+
+    /// Records `attempt` before its password is checked, and says whether it may go
+    /// ahead: `false` when its address or account is past its limit.
     ///
     /// The address is counted first, and an address past its limit counts against no
     /// account: otherwise it could still lock any account it names, and fill the store
-    /// with a counter for each name it makes up.
+    /// with a count for each name it makes up. An attempt refused is taken off the count
+    /// past its limit (which stays past it), so that a flood holds the store to the limit.
     ///
     /// # Errors
     ///
-    /// [`AuthError::Store`] when a counter cannot be incremented.
+    /// [`AuthError::Store`] when the attempt cannot be recorded. It may have been
+    /// recorded all the same: refuse the login unchecked and
+    /// [`take it back`](Self::take_back).
     pub async fn admit(
         &self,
         store: &dyn CredentialStore,
-        account: &str,
-        address: Option<&str>,
-        now: UnixTime,
+        attempt: &LoginAttempt,
     ) -> Result<bool, AuthError> {
-        if let Some(address) = address {
-            let address_attempts = self.bump(store, &self.address(address, now)).await?;
-            if address_attempts > i64::from(self.limits.per_address) {
-                return Ok(false);
-            }
+        if let Some(address) = &attempt.address
+            && !self
+                .record(store, address, attempt, self.limits.per_address)
+                .await?
+        {
+            return Ok(false);
         }
-        let account_attempts = self.bump(store, &self.account(account, now)).await?;
-        Ok(account_attempts <= i64::from(self.limits.per_account))
+        self.record(store, &attempt.account, attempt, self.limits.per_account)
+            .await
     }
 
-    /// A successful login takes its own attempt off both counts, so only failures
-    /// accumulate. The failures before it stay counted for the window: a client that
-    /// logs in with the password on every call must not wipe the count of a guesser
-    /// trying the same account from elsewhere.
+    /// Takes `attempt` off the counts: one whose password was right, or one refused
+    /// before its password was checked. Taking back an attempt that was not recorded,
+    /// or was taken back already, changes nothing.
+    ///
+    /// A success takes back only its own attempt: the failures before it stay counted
+    /// for the window, so that a client that logs in with the password on every call
+    /// does not wipe the count of a guesser trying the same account from elsewhere.
     ///
     /// # Errors
     ///
-    /// [`AuthError::Store`] when a counter cannot be decremented.
-    pub async fn succeeded(
+    /// [`AuthError::Store`] when a count cannot be written; the attempt then stays
+    /// counted until it is taken back, or its window ends.
+    pub async fn take_back(
         &self,
         store: &dyn CredentialStore,
-        account: &str,
-        address: Option<&str>,
-        now: UnixTime,
+        attempt: &LoginAttempt,
     ) -> Result<(), AuthError> {
-        let counter = self.account(account, now);
         store
-            .decrement(&counter.key, Some(counter.window_ends))
+            .remove_member(&attempt.account.key, &attempt.id)
             .await?;
-        if let Some(address) = address {
-            let counter = self.address(address, now);
-            store
-                .decrement(&counter.key, Some(counter.window_ends))
-                .await?;
+        if let Some(address) = &attempt.address {
+            store.remove_member(&address.key, &attempt.id).await?;
         }
         Ok(())
     }
 
-    async fn bump(&self, store: &dyn CredentialStore, counter: &Counter) -> Result<i64, AuthError> {
-        Ok(store
-            .increment(&counter.key, Some(counter.window_ends))
-            .await?)
-    }
-
-    fn account(&self, account: &str, now: UnixTime) -> Counter {
-        self.counter("account", &account_key(account), now)
-    }
-
-    fn address(&self, address: &str, now: UnixTime) -> Counter {
-        self.counter("address", address, now)
+    /// Records `attempt` in `counter`; `false`, the attempt taken off again, when that
+    /// puts the count past `limit`.
+    async fn record(
+        &self,
+        store: &dyn CredentialStore,
+        counter: &Counter,
+        attempt: &LoginAttempt,
+        limit: u32,
+    ) -> Result<bool, AuthError> {
+        let expires_at = Some(counter.window_ends);
+        let count = store
+            .add_member(&counter.key, &attempt.id, expires_at)
+            .await?;
+        if count <= u64::from(limit) {
+            return Ok(true);
+        }
+        if let Err(error) = store.remove_member(&counter.key, &attempt.id).await {
+            // Counted, it holds the count past the limit a little longer: no harm.
+            tracing::debug!(%error, "could not take a refused login attempt off its count");
+        }
+        Ok(false)
     }
 
     fn counter(&self, kind: &str, subject: &str, now: UnixTime) -> Counter {
@@ -133,9 +175,19 @@ impl LoginThrottle {
         let index = now.div_euclid(window);
         Counter {
             // Hashed: bounded length, and no usernames or addresses at rest.
-            key: format!("failed-logins:{kind}:{index}:{}", hash_secret(subject)),
+            key: format!("login-attempts:{kind}:{index}:{}", hash_secret(subject)),
             window_ends: (index + 1) * window,
         }
+    }
+}
+
+impl LoginAttempt {
+    /// When the last of its counts' windows ends: past it, nothing holds the attempt.
+    pub(crate) fn counted_until(&self) -> UnixTime {
+        let address = self.address.as_ref().map(|address| address.window_ends);
+        address.map_or(self.account.window_ends, |address| {
+            address.max(self.account.window_ends)
+        })
     }
 }
 
@@ -168,15 +220,27 @@ mod tests {
         })
     }
 
+    /// A new attempt, admitted or not.
+    async fn admitted(
+        throttle: &LoginThrottle,
+        store: &MemoryStore,
+        account: &str,
+        address: Option<&str>,
+        now: UnixTime,
+    ) -> (bool, LoginAttempt) {
+        let attempt = throttle.attempt(account, address, now).unwrap();
+        (throttle.admit(store, &attempt).await.unwrap(), attempt)
+    }
+
     #[tokio::test]
     async fn an_account_locks_after_its_limit_until_the_next_window() {
         let (throttle, store) = (throttle(), MemoryStore::new());
         for _ in 0..3 {
-            assert!(throttle.admit(&store, "ada", None, 0).await.unwrap());
+            assert!(admitted(&throttle, &store, "ada", None, 0).await.0);
         }
-        assert!(!throttle.admit(&store, "ada", None, 59).await.unwrap());
-        assert!(throttle.admit(&store, "bob", None, 59).await.unwrap());
-        assert!(throttle.admit(&store, "ada", None, 60).await.unwrap());
+        assert!(!admitted(&throttle, &store, "ada", None, 59).await.0);
+        assert!(admitted(&throttle, &store, "bob", None, 59).await.0);
+        assert!(admitted(&throttle, &store, "ada", None, 60).await.0);
     }
 
     #[tokio::test]
@@ -184,49 +248,63 @@ mod tests {
         let (throttle, store) = (throttle(), MemoryStore::new());
         for account in ["a", "b", "c", "d", "e"] {
             assert!(
-                throttle
-                    .admit(&store, account, Some("10.0.0.1"), 0)
+                admitted(&throttle, &store, account, Some("10.0.0.1"), 0)
                     .await
-                    .unwrap()
+                    .0
             );
         }
         assert!(
-            !throttle
-                .admit(&store, "f", Some("10.0.0.1"), 1)
+            !admitted(&throttle, &store, "f", Some("10.0.0.1"), 1)
                 .await
-                .unwrap()
+                .0
         );
         assert!(
-            throttle
-                .admit(&store, "f", Some("10.0.0.2"), 1)
+            admitted(&throttle, &store, "f", Some("10.0.0.2"), 1)
                 .await
-                .unwrap()
+                .0
         );
     }
 
     #[tokio::test]
     async fn success_takes_back_its_own_attempt_and_no_failure() {
         let (throttle, store) = (throttle(), MemoryStore::new());
-        let admit = |account, address| throttle.admit(&store, account, Some(address), 0);
+        let admit = |account, address| admitted(&throttle, &store, account, Some(address), 0);
         // Two failures for ada from elsewhere, then her own good logins.
         for _ in 0..2 {
-            assert!(admit("ada", "10.0.0.9").await.unwrap());
+            assert!(admit("ada", "10.0.0.9").await.0);
         }
         for _ in 0..4 {
-            assert!(admit("ada", "10.0.0.1").await.unwrap());
-            throttle
-                .succeeded(&store, "ada", Some("10.0.0.1"), 0)
-                .await
-                .unwrap();
+            let (admitted, attempt) = admit("ada", "10.0.0.1").await;
+            assert!(admitted);
+            throttle.take_back(&store, &attempt).await.unwrap();
+            // Taken back twice (a retry), it is taken off once.
+            throttle.take_back(&store, &attempt).await.unwrap();
         }
         // The two failures still count: one more is allowed, the next is not.
-        assert!(admit("ada", "10.0.0.9").await.unwrap());
-        assert!(!admit("ada", "10.0.0.9").await.unwrap());
+        assert!(admit("ada", "10.0.0.9").await.0);
+        assert!(!admit("ada", "10.0.0.9").await.0);
         // The good logins left the address's count where it was.
         for account in ["b", "c", "d", "e", "f"] {
-            assert!(admit(account, "10.0.0.1").await.unwrap());
+            assert!(admit(account, "10.0.0.1").await.0);
         }
-        assert!(!admit("g", "10.0.0.1").await.unwrap());
+        assert!(!admit("g", "10.0.0.1").await.0);
+    }
+
+    /// An attempt recorded twice (a write retried, or run late) counts once, and one
+    /// taken back that was never recorded takes nothing off.
+    #[tokio::test]
+    async fn recording_and_taking_back_an_attempt_are_idempotent() {
+        let (throttle, store) = (throttle(), MemoryStore::new());
+        let attempt = throttle.attempt("ada", None, 0).unwrap();
+        for _ in 0..3 {
+            assert!(throttle.admit(&store, &attempt).await.unwrap());
+        }
+        let never_recorded = throttle.attempt("ada", None, 0).unwrap();
+        throttle.take_back(&store, &never_recorded).await.unwrap();
+        for _ in 0..2 {
+            assert!(admitted(&throttle, &store, "ada", None, 0).await.0);
+        }
+        assert!(!admitted(&throttle, &store, "ada", None, 0).await.0);
     }
 
     #[tokio::test]
@@ -234,27 +312,24 @@ mod tests {
         let (throttle, store) = (throttle(), MemoryStore::new());
         for account in ["a", "b", "c", "d", "e"] {
             assert!(
-                throttle
-                    .admit(&store, account, Some("10.0.0.1"), 0)
+                admitted(&throttle, &store, account, Some("10.0.0.1"), 0)
                     .await
-                    .unwrap()
+                    .0
             );
         }
         // The locked address names ada many times: her count is untouched.
         for _ in 0..10 {
             assert!(
-                !throttle
-                    .admit(&store, "ada", Some("10.0.0.1"), 0)
+                !admitted(&throttle, &store, "ada", Some("10.0.0.1"), 0)
                     .await
-                    .unwrap()
+                    .0
             );
         }
         for _ in 0..3 {
             assert!(
-                throttle
-                    .admit(&store, "ada", Some("10.0.0.2"), 0)
+                admitted(&throttle, &store, "ada", Some("10.0.0.2"), 0)
                     .await
-                    .unwrap()
+                    .0
             );
         }
     }
@@ -274,17 +349,17 @@ mod tests {
     async fn spellings_of_a_username_share_its_count() {
         let (throttle, store) = (throttle(), MemoryStore::new());
         for account in ["ada", "Ada", "ADA"] {
-            assert!(throttle.admit(&store, account, None, 0).await.unwrap());
+            assert!(admitted(&throttle, &store, account, None, 0).await.0);
         }
-        assert!(!throttle.admit(&store, "aDa", None, 0).await.unwrap());
+        assert!(!admitted(&throttle, &store, "aDa", None, 0).await.0);
     }
 
     #[test]
     fn counter_keys_hold_a_hash_of_the_subject() {
         let long = "x".repeat(10_000);
-        let key = throttle().account(&long, 0).key;
+        let key = throttle().attempt(&long, None, 0).unwrap().account.key;
         assert!(key.len() < 100, "{} bytes", key.len());
         assert!(!key.contains("xxxx"));
-        assert_ne!(key, throttle().account("y", 0).key);
+        assert_ne!(key, throttle().attempt("y", None, 0).unwrap().account.key);
     }
 }

@@ -7,7 +7,9 @@ use std::sync::{Arc, Mutex};
 
 use telepact::BoxFuture;
 
-use super::{CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon};
+use super::{
+    CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon, set_members, set_text,
+};
 use telepact::clock::UnixTime;
 
 /// Credentials in a `HashMap`. Clones share one map. Expired entries are dropped every
@@ -85,6 +87,33 @@ impl MemoryStore {
         count
     }
 
+    /// Adds `member` to the set at `key` (or, with `add` false, removes it) under one
+    /// lock, and gives the set's size. A set keeps the expiry it was created with; an
+    /// emptied one goes.
+    fn change_set(&self, key: &str, member: &str, add: bool, expires_at: Option<UnixTime>) -> u64 {
+        let size = {
+            let mut entries = self.entries();
+            let current = entries.get(key);
+            let expires_at = current.map_or(expires_at, |entry| entry.expires_at);
+            let mut members = current
+                .map(|entry| set_members(&entry.value))
+                .unwrap_or_default();
+            let changed = if add {
+                members.insert(member.to_string())
+            } else {
+                members.remove(member)
+            };
+            if changed && members.is_empty() {
+                entries.remove(key);
+            } else if changed {
+                Self::write(&mut entries, key, set_text(&members), expires_at);
+            }
+            u64::try_from(members.len()).unwrap_or(u64::MAX)
+        };
+        self.wrote();
+        size
+    }
+
     fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
         self.entries.lock().unwrap_or_else(|e| e.into_inner())
     }
@@ -137,6 +166,25 @@ impl CredentialStore for MemoryStore {
 
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
         self.entries().remove(key);
+        Box::pin(async { Ok(()) })
+    }
+
+    fn add_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        let size = self.change_set(key, member, true, expires_at);
+        Box::pin(async move { Ok(size) })
+    }
+
+    fn remove_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.change_set(key, member, false, None);
         Box::pin(async { Ok(()) })
     }
 }

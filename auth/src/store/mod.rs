@@ -30,6 +30,17 @@ fn purge_horizon() -> UnixTime {
     SystemClock.unix_now() - 24 * 3600
 }
 
+/// The members of a set as the embedded stores keep it: a JSON list in the value. A
+/// value that is no such list holds none.
+fn set_members(value: &str) -> std::collections::BTreeSet<String> {
+    serde_json::from_str(value).unwrap_or_default()
+}
+
+/// The value the embedded stores keep `members` as.
+fn set_text(members: &std::collections::BTreeSet<String>) -> String {
+    serde_json::to_string(members).unwrap_or_default()
+}
+
 /// A backend failed. The message names the operation and backend, never a value.
 #[derive(Debug, thiserror::Error)]
 #[error("{backend} store could not {operation}: {detail}")]
@@ -110,6 +121,126 @@ pub trait CredentialStore: Send + Sync + 'static {
 
     /// Removes `key`; removing an absent key is not an error.
     fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>>;
+
+    /// Adds `member` to the set at `key` and returns how many members the set holds. A
+    /// set this call creates expires at `expires_at`. Adding a member the set holds
+    /// changes nothing, so a write retried, or run late after its caller gave up on it,
+    /// counts once; and [`remove_member`](Self::remove_member) takes it back whether or
+    /// not it took effect. The failed-login limits count attempts with it.
+    ///
+    /// The built-in stores do it in one atomic step. The default does it with
+    /// [`add`](Self::add) and a key of the member's ([`put`](Self::put)): a second add
+    /// of one member counts it again, and a member whose key was not written (the store
+    /// failed between the two) cannot be taken back, so it stays counted: a login limit
+    /// over this store errs on the side of refusing. Implement both methods for a store
+    /// that can do better.
+    fn add_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let count = self.add(key, 1, expires_at).await?;
+            let until = expires_at.map(|at| at.to_string()).unwrap_or_default();
+            self.put(&member_key(key, member), &until, expires_at)
+                .await?;
+            Ok(u64::try_from(count).unwrap_or(0))
+        })
+    }
+
+    /// Removes `member` from the set at `key`; removing one the set does not hold (one
+    /// removed already, or one whose addition never took effect) is not an error and
+    /// changes nothing.
+    ///
+    /// The default (see [`add_member`](Self::add_member)) claims the removal with
+    /// [`put_if_absent`](Self::put_if_absent), so that only one of concurrent removals
+    /// takes the member off the count.
+    fn remove_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let member_key = member_key(key, member);
+            let Some(until) = self.get(&member_key).await? else {
+                return Ok(());
+            };
+            let expires_at = until.parse().ok();
+            let removed_key = format!("{member_key}:removed");
+            if self.put_if_absent(&removed_key, "", expires_at).await? {
+                self.add(key, -1, None).await?;
+                self.delete(&member_key).await?;
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The key the default [`CredentialStore::add_member`] marks a member under.
+fn member_key(key: &str, member: &str) -> String {
+    format!("{key}:member:{member}")
+}
+
+#[cfg(test)]
+mod default_members {
+    use super::*;
+
+    /// A store with only the required methods, over a memory store.
+    struct Basic(MemoryStore);
+
+    impl CredentialStore for Basic {
+        fn put<'a>(
+            &'a self,
+            key: &'a str,
+            value: &'a str,
+            expires_at: Option<UnixTime>,
+        ) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.0.put(key, value, expires_at)
+        }
+
+        fn put_if_absent<'a>(
+            &'a self,
+            key: &'a str,
+            value: &'a str,
+            expires_at: Option<UnixTime>,
+        ) -> BoxFuture<'a, Result<bool, StoreError>> {
+            self.0.put_if_absent(key, value, expires_at)
+        }
+
+        fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>> {
+            self.0.get(key)
+        }
+
+        fn add<'a>(
+            &'a self,
+            key: &'a str,
+            delta: i64,
+            expires_at: Option<UnixTime>,
+        ) -> BoxFuture<'a, Result<i64, StoreError>> {
+            self.0.add(key, delta, expires_at)
+        }
+
+        fn delete<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<(), StoreError>> {
+            self.0.delete(key)
+        }
+    }
+
+    /// The default counts with `add`: a member is taken off once however often it is
+    /// removed, and one never added is not taken off at all.
+    #[tokio::test]
+    async fn the_default_takes_a_member_off_once() {
+        let store = Basic(MemoryStore::new());
+        let later = Some(i64::MAX / 2);
+        assert_eq!(store.add_member("s", "a", later).await.unwrap(), 1);
+        assert_eq!(store.add_member("s", "b", later).await.unwrap(), 2);
+        let (first, second) =
+            tokio::join!(store.remove_member("s", "a"), store.remove_member("s", "a"));
+        first.unwrap();
+        second.unwrap();
+        store.remove_member("s", "never").await.unwrap();
+        assert_eq!(store.add_member("s", "c", later).await.unwrap(), 2);
+    }
 }
 
 #[cfg(test)]
@@ -141,5 +272,24 @@ pub(crate) mod contract {
         store.delete("t:a").await.unwrap();
         store.delete("t:never").await.unwrap();
         assert_eq!(store.get("t:a").await.unwrap(), None);
+
+        check_members(store).await;
+    }
+
+    /// Sets of members: adding one twice counts it once, removing one absent (or
+    /// twice) changes nothing.
+    pub(crate) async fn check_members(store: &dyn CredentialStore) {
+        let later = Some(i64::MAX / 2);
+        assert_eq!(store.add_member("t:set", "a", later).await.unwrap(), 1);
+        assert_eq!(store.add_member("t:set", "b", later).await.unwrap(), 2);
+        assert_eq!(store.add_member("t:set", "a", later).await.unwrap(), 2);
+        store.remove_member("t:set", "a").await.unwrap();
+        store.remove_member("t:set", "a").await.unwrap();
+        store.remove_member("t:set", "never").await.unwrap();
+        store.remove_member("t:none", "a").await.unwrap();
+        assert_eq!(store.add_member("t:set", "c", later).await.unwrap(), 2);
+        store.remove_member("t:set", "b").await.unwrap();
+        store.remove_member("t:set", "c").await.unwrap();
+        assert_eq!(store.add_member("t:set", "d", None).await.unwrap(), 1);
     }
 }

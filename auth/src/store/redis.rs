@@ -237,4 +237,43 @@ impl CredentialStore for RedisStore {
             Ok(())
         })
     }
+
+    /// A hash's fields are the members: `HSET` of one it holds changes nothing.
+    fn add_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        let key = self.key(key);
+        Box::pin(async move {
+            // One transaction: the member, the count and the expiry.
+            let mut pipe = redis::pipe();
+            pipe.atomic().hset(&key, member, 1).ignore().hlen(&key);
+            if let Some(at) = expires_at {
+                pipe.expire_at(&key, Self::keep_until(at)).ignore();
+            }
+            let pipe = &pipe;
+            let counted = self.run(|mut connection| async move {
+                pipe.query_async::<(u64,)>(&mut connection).await
+            });
+            let (count,) = counted
+                .await
+                .map_err(|e| StoreError::new(BACKEND, "count", e))?;
+            Ok(count)
+        })
+    }
+
+    fn remove_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move {
+            let removal = Cmd::hdel(self.key(key), member);
+            let _: i64 =
+                (self.command(&removal).await).map_err(|e| StoreError::new(BACKEND, "count", e))?;
+            Ok(())
+        })
+    }
 }

@@ -4,10 +4,12 @@ use std::path::Path;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{Connection, OptionalExtension, Transaction, TransactionBehavior, params};
 use telepact::BoxFuture;
 
-use super::{CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon};
+use super::{
+    CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon, set_members, set_text,
+};
 use telepact::clock::UnixTime;
 
 const BACKEND: &str = "sqlite";
@@ -170,6 +172,46 @@ impl SqliteStore {
     }
 }
 
+/// Adds `member` to the set at `key` (or, with `add` false, removes it) in one
+/// transaction, and gives the set's size. A set keeps the expiry it was created with;
+/// an emptied one goes.
+fn change_set(
+    connection: &Connection,
+    key: &str,
+    member: &str,
+    add: bool,
+    expires_at: Option<UnixTime>,
+) -> rusqlite::Result<u64> {
+    let transaction = Transaction::new_unchecked(connection, TransactionBehavior::Immediate)?;
+    let current: Option<(String, Option<UnixTime>)> = transaction
+        .query_row(
+            "SELECT value, expires_at FROM credentials WHERE key = ?1",
+            params![key],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .optional()?;
+    let expires_at = current.as_ref().map_or(expires_at, |(_, at)| *at);
+    let mut members = current
+        .map(|(value, _)| set_members(&value))
+        .unwrap_or_default();
+    let changed = if add {
+        members.insert(member.to_string())
+    } else {
+        members.remove(member)
+    };
+    if changed && members.is_empty() {
+        transaction.execute("DELETE FROM credentials WHERE key = ?1", params![key])?;
+    } else if changed {
+        transaction.execute(
+            "INSERT INTO credentials (key, value, expires_at) VALUES (?1, ?2, ?3)
+             ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+            params![key, set_text(&members), expires_at],
+        )?;
+    }
+    transaction.commit()?;
+    Ok(u64::try_from(members.len()).unwrap_or(u64::MAX))
+}
+
 impl std::fmt::Debug for SqliteStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("SqliteStore").finish_non_exhaustive()
@@ -245,6 +287,29 @@ impl CredentialStore for SqliteStore {
         self.run("delete", move |c| {
             c.execute("DELETE FROM credentials WHERE key = ?1", params![key])
                 .map(drop)
+        })
+    }
+
+    fn add_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        expires_at: Option<UnixTime>,
+    ) -> BoxFuture<'a, Result<u64, StoreError>> {
+        let (key, member) = (key.to_string(), member.to_string());
+        self.write("count", move |c| {
+            change_set(c, &key, &member, true, expires_at)
+        })
+    }
+
+    fn remove_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+    ) -> BoxFuture<'a, Result<(), StoreError>> {
+        let (key, member) = (key.to_string(), member.to_string());
+        self.run("count", move |c| {
+            change_set(c, &key, &member, false, None).map(drop)
         })
     }
 }

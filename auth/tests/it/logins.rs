@@ -190,7 +190,9 @@ impl telepact_auth::UserLoader for CountingUsers {
 async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
     let mut config = AuthConfig::new("issuer", "audience");
     config.password = PasswordParams::insecure_for_tests();
-    config.password_checks = 64;
+    // A place for every guess at once (one account holds half of them): each holds its
+    // place while its attempt is counted, on a task of its own.
+    config.password_checks = 128;
     let limit = config.throttle.per_account as usize;
     let (auth, users) = over_counting_users(config);
     let hash = auth.passwords().hash(PASSWORD).unwrap();
@@ -459,4 +461,68 @@ async fn the_spellings_of_an_account_share_its_failed_login_count() {
     }
     let after = sign_in_as(&auth, "ada", Some("10.0.1.1")).await;
     assert!(matches!(after, Err(AuthError::Throttled)), "{after:?}");
+}
+
+/// A directory that takes its time to find a login, as a remote one may.
+struct SlowUsers(MemoryUsers);
+
+impl telepact_auth::UserLoader for SlowUsers {
+    fn find_login(
+        &self,
+        username: &str,
+    ) -> telepact::BoxFuture<'_, Result<Option<telepact_auth::LoginRecord>, AuthError>> {
+        let username = username.to_string();
+        Box::pin(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+            self.0.find_login(&username).await
+        })
+    }
+
+    fn load_user(&self, user_id: &str) -> telepact::BoxFuture<'_, Result<Option<User>, AuthError>> {
+        self.0.load_user(user_id)
+    }
+}
+
+/// A login whose caller gives up once it is counted, before its password is checked (the
+/// server drops the auth hook at a short `@time_`), is checked all the same: with the
+/// right password it is taken back, so that an account's own logins cannot lock it; with
+/// a wrong one it stays counted. Each such login counted as a failure, and the fourth
+/// locked the account.
+#[tokio::test]
+async fn a_login_given_up_on_counts_as_a_failure_only_with_a_wrong_password() {
+    let directory = MemoryUsers::new();
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    config.password_checks = 16;
+    config.throttle.per_account = 3;
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
+    let users = Arc::new(SlowUsers(directory.clone()));
+    let auth = Authenticator::new(config, keys, users, Arc::new(MemoryStore::new())).unwrap();
+    let user = User {
+        user_id: "u1".into(),
+        ..User::default()
+    };
+    directory.insert("ada", auth.passwords().hash(PASSWORD).unwrap(), user);
+    let given_up = |password: &'static str| {
+        let (auth, credential) = (auth.clone(), password_login("ada", password));
+        async move {
+            let wait = std::time::Duration::from_millis(50);
+            let _ = tokio::time::timeout(wait, auth.authenticate(&credential, None)).await;
+        }
+    };
+    let checks_end = || tokio::time::sleep(std::time::Duration::from_millis(500));
+
+    for _ in 0..4 {
+        given_up(PASSWORD).await;
+    }
+    checks_end().await;
+    let signed_in = sign_in_as(&auth, "ada", None).await;
+    assert!(signed_in.is_ok(), "{signed_in:?}");
+
+    for _ in 0..3 {
+        given_up("wrong").await;
+    }
+    checks_end().await;
+    let locked = sign_in_as(&auth, "ada", None).await;
+    assert!(matches!(locked, Err(AuthError::Throttled)), "{locked:?}");
 }

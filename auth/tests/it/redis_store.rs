@@ -37,6 +37,28 @@ async fn redis_keeps_the_store_contract_and_shares_it_between_clients() {
     assert_eq!(other_prefix.get("claim").await.unwrap(), None);
 }
 
+/// A set's members count once however often they are added, from any client, and go
+/// once however often they are removed: the failed-login limits count attempts with it,
+/// and a write retried, or run late, must not count twice.
+#[tokio::test]
+async fn redis_sets_count_each_member_once() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let first = RedisStore::connect(&redis.url(), "set:").await.unwrap();
+    let second = RedisStore::connect(&redis.url(), "set:").await.unwrap();
+    let later = Some(i64::MAX / 4);
+    assert_eq!(first.add_member("s", "a", later).await.unwrap(), 1);
+    assert_eq!(second.add_member("s", "a", later).await.unwrap(), 1);
+    assert_eq!(second.add_member("s", "b", later).await.unwrap(), 2);
+    for _ in 0..2 {
+        first.remove_member("s", "a").await.unwrap();
+    }
+    second.remove_member("s", "never").await.unwrap();
+    first.remove_member("absent", "a").await.unwrap();
+    assert_eq!(first.add_member("s", "c", None).await.unwrap(), 2);
+}
+
 #[tokio::test]
 async fn concurrent_claims_have_exactly_one_winner() {
     let Some(redis) = RedisServer::start() else {

@@ -7,6 +7,7 @@
 
 mod hook;
 mod refresh;
+mod throttle;
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
