@@ -63,7 +63,8 @@ impl Handler for AuthService {
                 refresh_token: tokens.refresh_token.clone(),
                 expires_in: tokens.expires_in,
             })),
-            Err(AuthError::Store(e)) => Err(e.into()),
+            // Not a verdict on the token: the client keeps it and tries again.
+            Err(failed @ (AuthError::Store(_) | AuthError::Internal(_))) => Err(failed.into()),
             Err(refused) => {
                 // Anyone may send bad refresh tokens as fast as they like.
                 static REFUSED_LINES: LineBudget = LineBudget::per_second(10);
