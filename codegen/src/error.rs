@@ -3,18 +3,20 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use telepact_schema::{LoadError, Location, SchemaFiles};
+use telepact_schema::{ErrorChain, LoadError, Location, SchemaFailures, SchemaFiles};
 
-/// Why code generation failed. Its `Debug` form is its `Display` form, so a build script
-/// that returns it from `main` shows the schema's failures as the loader renders them
-/// (file and line, source excerpt with a caret, plain words, `help:`) rather than a
-/// nested struct dump.
+/// Why code generation failed. `Display` says what failed here and `source()` gives the
+/// cause (an I/O error, a released schema's [`LoadError`]), as Rust's errors do. Its
+/// `Debug` form is the message with its causes, so a build script that returns it from
+/// `main` shows the schema's failures as the loader renders them (file and line, source
+/// excerpt with a caret, plain words, `help:`, under an `invalid Telepact schema:` line)
+/// rather than a nested struct dump.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
-    /// The schema could not be read or is invalid; the message is the loader's rendered
-    /// form (see [`LoadError::render`]).
-    #[error("{}", schema_message(.0))]
+    /// The schema could not be read or is invalid: the loader's error, as it is (its
+    /// message is the rendered failures, see [`LoadError::render`]).
+    #[error(transparent)]
     Schema(#[from] LoadError),
     /// Schema definitions that map to one Rust name, or a definition that maps to a name
     /// the generated code takes: every such collision, a line each, located
@@ -50,11 +52,10 @@ pub enum Error {
         changes: Vec<String>,
     },
     /// The released schema [`Builder::compatible_with`](crate::Builder::compatible_with)
-    /// names could not be read or is invalid.
+    /// names could not be read or is invalid; `source()` says why.
     #[error(
-        "the released schema compatible_with names ({}) cannot be loaded: {}",
-        released.display(),
-        schema_message(source)
+        "the released schema compatible_with names ({}) cannot be loaded",
+        released.display()
     )]
     Released {
         /// The released schema's directory, as given.
@@ -85,8 +86,8 @@ pub enum Error {
         /// The second schema directory.
         second: PathBuf,
     },
-    /// Writing the output failed.
-    #[error("cannot write {}: {source}", path.display())]
+    /// Writing the output failed; `source()` is the I/O error.
+    #[error("cannot write {}", path.display())]
     Io {
         /// The file or directory being written (or, for stale parts, listed).
         path: PathBuf,
@@ -152,10 +153,18 @@ fn locate(files: &SchemaFiles, path: &str) -> Option<(PathBuf, Location)> {
     })
 }
 
-fn schema_message(error: &LoadError) -> String {
+/// `error` with its causes for a person: an invalid schema's rendered failures under an
+/// `invalid Telepact schema:` line (they start with `error:` themselves), anything else
+/// as [`ErrorChain`] writes it.
+fn with_causes(error: &Error) -> String {
+    let invalid = |failures: &SchemaFailures| format!("invalid Telepact schema:\n\n{failures}");
     match error {
-        LoadError::Invalid(failures) => format!("invalid Telepact schema:\n\n{failures}"),
-        other => other.to_string(),
+        Error::Schema(LoadError::Invalid(failures)) => invalid(failures),
+        Error::Released {
+            source: LoadError::Invalid(failures),
+            ..
+        } => format!("{error}: {}", invalid(failures)),
+        other => ErrorChain(other).to_string(),
     }
 }
 
@@ -163,7 +172,7 @@ impl Error {
     /// The error as a command line shows it, with ANSI colours when `colour` (for a
     /// terminal): schema failures as the loader renders them (each `error: ...` with
     /// its excerpt, then a count line), name collisions as an `error: ...` line each,
-    /// any other error as `error: message`.
+    /// any other error as `error: message: cause`.
     pub fn render(&self, colour: bool) -> String {
         match self {
             Error::Schema(error) => error.render(colour),
@@ -172,7 +181,7 @@ impl Error {
                     collisions.iter().map(|c| format!("error: {c}")).collect();
                 errors.join("\n")
             }
-            other => format!("error: {other}"),
+            other => format!("error: {}", with_causes(other)),
         }
     }
 
@@ -198,8 +207,9 @@ impl Error {
     }
 }
 
+/// The message with its causes, as a build script returning the error prints it.
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
+        f.write_str(&with_causes(self))
     }
 }

@@ -6,15 +6,17 @@ use std::path::PathBuf;
 use serde_json::{Map, Value, json};
 
 use crate::diagnostics::{self, Sources};
+use crate::error_chain::ErrorChain;
 
-/// Why a schema could not be loaded. `Debug` writes the message too (the failures with
-/// their excerpts), so a `main` that returns this error with `?` prints what to fix, not
-/// the documents' parsed trees.
+/// Why a schema could not be loaded. `Debug` writes the message with its cause (the
+/// failures with their excerpts, or `cannot read ...: ` and the I/O error, as
+/// [`ErrorChain`] does), so a `main` that returns this error with `?` prints what to fix,
+/// not the documents' parsed trees.
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum LoadError {
-    /// A file or directory could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    /// A file or directory could not be read; `source()` is the I/O error.
+    #[error("cannot read {}", path.display())]
     Io {
         /// The file or directory.
         path: PathBuf,
@@ -30,7 +32,7 @@ pub enum LoadError {
 
 impl fmt::Debug for LoadError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self, f)
+        fmt::Display::fmt(&ErrorChain(self), f)
     }
 }
 
@@ -45,11 +47,11 @@ impl LoadError {
 
     /// The error for a person: the schema failures with their files, lines, source
     /// excerpts and plain-words messages (ANSI colours when `colour`; the first 100, as
-    /// [`SchemaFailures::render`] says), or the I/O error's line.
+    /// [`SchemaFailures::render`] says), or the I/O error's line with its cause.
     pub fn render(&self, colour: bool) -> String {
         match self {
             LoadError::Invalid(failures) => failures.render(colour),
-            LoadError::Io { .. } => format!("error: {self}"),
+            LoadError::Io { .. } => format!("error: {}", ErrorChain(self)),
         }
     }
 }
@@ -226,9 +228,15 @@ mod debug_tests {
     use crate::Schema;
 
     #[test]
-    fn a_load_errors_debug_is_its_message() {
+    fn a_load_errors_debug_is_its_message_with_its_cause() {
         let error = Schema::from_text(r#"[{"struct.A": {"x": "nothing"}}]"#).expect_err("invalid");
         assert_eq!(format!("{error:?}"), error.to_string());
         assert!(format!("{error:?}").contains("nothing"), "{error:?}");
+        let unread = Schema::from_dir("/nonexistent/api").expect_err("no such directory");
+        let shown = format!("{unread:?}");
+        assert!(
+            shown.starts_with("cannot read /nonexistent/api: ") && shown.len() > 30,
+            "{shown}"
+        );
     }
 }

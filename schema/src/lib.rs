@@ -59,6 +59,7 @@ pub mod compare;
 mod diagnostics;
 mod document;
 mod error;
+mod error_chain;
 mod load;
 pub mod model;
 mod parse;
@@ -71,6 +72,7 @@ mod warnings;
 pub use compare::{Incompatibility, IncompatibilityKind, SchemaFiles, compare};
 pub use diagnostics::nearest;
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures, json_type_name};
+pub use error_chain::ErrorChain;
 pub use load::MAX_SCHEMA_FILE_BYTES;
 pub use model::*;
 // Computations over the model that the runtime's mock, random values and test client

@@ -12,12 +12,17 @@
 //! `TELEPACT_REQUIRE_ALL=1` (CI sets it) a skip is a failure instead. When
 //! `TELEPACT_CONFORMANCE_SUMMARY` names a file, skips and vector counts are appended to
 //! it, one line each, for the test command to print at the end.
+//!
+//! [`assert_causes_shown_once`] holds each crate's errors to one rule: a message says
+//! what failed at its own layer, and its cause is `source()`, never both.
 
+mod error_causes;
 mod json;
 #[cfg(feature = "client")]
 mod msgpack_answers;
 mod servers;
 
+pub use error_causes::assert_causes_shown_once;
 pub use json::{json_eq, multiset_eq};
 #[cfg(feature = "client")]
 pub use msgpack_answers::{MsgpackAnswers, count_msgpack_answers};

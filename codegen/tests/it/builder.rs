@@ -142,21 +142,19 @@ fn two_schema_directories_of_one_name_never_overwrite_each_other() {
     assert!(embedded.contains("\"fn.a\""), "the first output stays");
 }
 
-/// The build error for a schema directory holding `text`, with the directory shown
-/// as `DIR`; also checks that a build script returning it (its Debug form) prints the
-/// same text.
+/// What a build script returning the build error for a schema directory holding `text`
+/// prints (its Debug form), with the directory shown as `DIR`; also checks that its
+/// message and the command line's rendering are the loader's rendered failures.
 fn build_error(name: &str, text: &str) -> String {
     let dir = scratch_dir(name);
     std::fs::write(dir.join("orchard.telepact.yaml"), text).unwrap();
     let error = telepact_codegen::configure()
         .generate_dir(&dir)
         .unwrap_err();
-    let message = error.to_string();
-    assert_eq!(format!("{error:?}"), message);
-    assert_eq!(
-        error.render(false),
-        message.trim_start_matches("invalid Telepact schema:\n\n")
-    );
+    let message = format!("{error:?}");
+    let rendered = message.trim_start_matches("invalid Telepact schema:\n\n");
+    assert_eq!(error.render(false), rendered);
+    assert_eq!(error.to_string(), rendered);
     message.replace(&dir.display().to_string(), "DIR")
 }
 
@@ -356,12 +354,14 @@ fn a_released_schema_that_cannot_be_read_is_named_as_compatible_with_s() {
         .compatible_with(&missing)
         .generate_dir(&api)
         .unwrap_err();
-    let message = error.to_string();
+    let said = format!(
+        "the released schema compatible_with names ({}) cannot be loaded",
+        missing.display()
+    );
+    assert_eq!(error.to_string(), said);
+    let message = format!("{error:?}");
     assert!(
-        message.starts_with(&format!(
-            "the released schema compatible_with names ({}) cannot be loaded: ",
-            missing.display()
-        )),
+        message.starts_with(&format!("{said}: cannot read {}: ", missing.display())),
         "{message}"
     );
 }

@@ -4,6 +4,7 @@ mod common;
 
 mod bakery;
 mod builder;
+mod error_causes;
 mod extern_paths;
 // Includes the generated `features` module, named after its schema folder.
 #[allow(clippy::module_inception)]

@@ -134,7 +134,8 @@ fn a_schema_name_on_a_device_or_a_pipe_is_refused_unread() {
         matches!(&error, LoadError::Io { path, .. } if *path == device),
         "{error}"
     );
-    assert!(error.to_string().ends_with("not a regular file"), "{error}");
+    let shown = format!("{error:?}");
+    assert!(shown.ends_with("not a regular file"), "{shown}");
     std::fs::remove_file(&device).expect("remove the link");
     let made = std::process::Command::new("mkfifo")
         .arg(dir.join("api.telepact.yaml"))
@@ -144,7 +145,8 @@ fn a_schema_name_on_a_device_or_a_pipe_is_refused_unread() {
         return;
     }
     let error = Schema::from_dir(&dir).expect_err("a pipe");
-    assert!(error.to_string().ends_with("not a regular file"), "{error}");
+    let shown = format!("{error:?}");
+    assert!(shown.ends_with("not a regular file"), "{shown}");
 }
 
 /// A file named to move a terminal's cursor or set its title is shown with its control
@@ -173,7 +175,7 @@ fn a_file_past_the_size_limit_is_refused_unread() {
     file.set_len(telepact_schema::MAX_SCHEMA_FILE_BYTES + 1)
         .expect("a sparse file");
     let error = Schema::from_dir(&dir).expect_err("too large");
-    let shown = error.to_string();
+    let shown = telepact_schema::ErrorChain(&error).to_string();
     assert!(shown.starts_with("cannot read "), "{shown}");
     assert!(
         shown.ends_with("big.telepact.json: a schema file may have at most 32 MiB"),

@@ -6,6 +6,7 @@ mod amplification;
 mod compare;
 mod conformance_parse;
 mod directory;
+mod error_causes;
 mod features;
 mod never_panics;
 mod reference_schemas;
