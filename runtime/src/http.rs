@@ -661,7 +661,7 @@ pub fn raise_open_files_limit() -> Option<u64> {
             maximum: limit.maximum,
         };
         if let Err(error) = set_open_files_limit(raised) {
-            tracing::debug!(%error, "cannot raise the limit of open files");
+            tracing::debug!(error = %crate::ErrorChain(&error), "cannot raise the limit of open files");
         }
     }
     open_files_limit()?.current

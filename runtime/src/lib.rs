@@ -158,5 +158,6 @@ pub use server::{
     TimedOut, TooDeep, TooLarge, middleware_fn, middleware_from_fn,
 };
 pub use telepact_schema as schema;
+pub use telepact_schema::ErrorChain;
 pub use validate::{MAX_VALIDATION_FAILURES, Reason, ValidationFailure};
 pub use value_validator::{UnknownType, ValueValidator, validate_value};

@@ -103,7 +103,7 @@ pub enum TestClientError {
 
 impl From<LoadError> for TestClientError {
     fn from(error: LoadError) -> Self {
-        TestClientError::Schema(error.to_string())
+        TestClientError::Schema(crate::ErrorChain(&error).to_string())
     }
 }
 

@@ -147,7 +147,7 @@ impl ServerBinary {
     /// each step in turn, which says why a request fails.
     pub(super) fn decode_checked(&self, bytes: &[u8]) -> Result<Message, ParseFailure> {
         let frame = read_frame(bytes).map_err(|error| {
-            tracing::debug!(%error, "binary request is not a message");
+            tracing::debug!(error = %crate::ErrorChain(&error), "binary request is not a message");
             match error {
                 FrameError::NotTwoMaps(_) => ParseFailure::ExpectedJsonArrayOfTwoObjects,
                 FrameError::Headers(_) => ParseFailure::BinaryDecodeFailure,
@@ -158,7 +158,7 @@ impl ServerBinary {
         }
         let packed = says_packed(&frame.headers);
         let body = decode_body(frame.body, &self.encoding, packed).map_err(|error| {
-            tracing::debug!(%error, "binary request body cannot be decoded");
+            tracing::debug!(error = %crate::ErrorChain(&error), "binary request body cannot be decoded");
             ParseFailure::BinaryDecodeFailure
         })?;
         one_object_body(frame.headers, body)
@@ -194,7 +194,7 @@ impl ServerBinary {
         };
         let shape = self.body_shape(function);
         write_message(&headers, response.body(), &encoder, shape, packed)
-            .inspect_err(|error| tracing::error!(%error, "binary response could not be written"))
+            .inspect_err(|error| tracing::error!(error = %crate::ErrorChain(error), "binary response could not be written"))
             .ok()
     }
 
@@ -215,7 +215,7 @@ impl ServerBinary {
             self.write_answer_headers(head, &response.headers, request)
         });
         if let Err(error) = written {
-            tracing::error!(%error, "binary response could not be written");
+            tracing::error!(error = %crate::ErrorChain(&error), "binary response could not be written");
             return None;
         }
         Some(bytes)

@@ -31,8 +31,8 @@ pub enum FrameError {
     /// Not MessagePack, trailing bytes, or not an array of two maps.
     #[error("not a MessagePack array of two maps: {0}")]
     NotTwoMaps(String),
-    /// The headers map has no JSON form.
-    #[error("headers: {0}")]
+    /// The headers map has no JSON form; `source()` says why.
+    #[error("the headers have no JSON form")]
     Headers(#[source] DecodeError),
 }
 

@@ -256,7 +256,7 @@ mod tests {
         for float in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
             let message = Message::typed(Headers::new(), body(vec![Some(1.5), None, Some(float)]));
             for encoded in encodings(&message) {
-                let error = encoded.err().expect("refused").to_string();
+                let error = crate::ErrorChain(&encoded.err().expect("refused")).to_string();
                 assert!(
                     error.contains(&format!("{float} at .fn.price.prices[2]: JSON has no such")),
                     "{error}"

@@ -13,7 +13,7 @@ use crate::binary::{DecodeError, FrameError, InvalidEncoding};
 #[non_exhaustive]
 pub enum ClientError {
     /// The transport could not deliver the request or bring back a response.
-    #[error("transport failed: {0}")]
+    #[error("transport failed")]
     Transport(#[source] TransportError),
     /// No response arrived before the deadline (the request's `@time_`).
     #[error("no response within {0:?}")]
@@ -21,13 +21,13 @@ pub enum ClientError {
     /// The request could not be serialized: a typed body that is no object, or that
     /// holds a NaN or an infinity (JSON has no such number; `serde_json` would write
     /// `null`).
-    #[error("request could not be serialized: {0}")]
+    #[error("request could not be serialized")]
     Serialization(#[source] Box<dyn std::error::Error + Send + Sync + 'static>),
     /// The server's answer is not a usable Telepact message.
-    #[error("invalid response: {0}")]
+    #[error("invalid response")]
     InvalidResponse(#[from] InvalidResponse),
     /// The client's authoriser could not produce a credential for the call.
-    #[error("could not authorise the call: {0}")]
+    #[error("could not authorise the call")]
     Authorise(#[source] Box<super::authorise::AuthoriseError>),
     /// The response's `@id_` is not the one the request carried.
     #[error("response @id_ {received} does not match the request's {sent}")]
@@ -59,7 +59,7 @@ impl ClientError {
 #[non_exhaustive]
 pub enum InvalidResponse {
     /// Neither MessagePack nor JSON.
-    #[error("not JSON: {0}")]
+    #[error("not JSON")]
     NotJson(#[source] serde_json::Error),
     /// JSON holding a UTF-16 surrogate escape without its pair (`"\ud800"`), which some
     /// servers write (Python's `json` does) and no Rust string can hold.
@@ -74,21 +74,21 @@ pub enum InvalidResponse {
     #[error("not an array of an object and an object of one object")]
     NotAMessage,
     /// MessagePack, but not `[headers, body]`.
-    #[error("{0}")]
+    #[error(transparent)]
     Frame(#[from] FrameError),
     /// A binary response without a checksum in `@bin_`.
     #[error("binary response without a checksum in @bin_")]
     MissingChecksum,
     /// The `@enc_` table is malformed.
-    #[error("unusable @enc_: {0}")]
+    #[error("unusable @enc_")]
     Encoding(#[from] InvalidEncoding),
     /// A binary response in an encoding the client was never sent.
     #[error("binary response uses unknown encoding {0}")]
     UnknownChecksum(i64),
     /// The binary body does not decode with its encoding.
-    #[error("binary body: {0}")]
+    #[error("the binary body does not decode")]
     Body(#[from] DecodeError),
     /// The `@base64_` header names a place of the JSON body that holds no base64 text.
-    #[error("{0}")]
-    Base64Header(#[source] crate::Base64HeaderError),
+    #[error(transparent)]
+    Base64Header(crate::Base64HeaderError),
 }

@@ -98,7 +98,7 @@ pub(super) async fn serve_connections<H: Handshake>(
         };
         // Without TCP_NODELAY the tail of a large response waits for the peer's delayed ACK.
         if let Err(error) = stream.set_nodelay(true) {
-            tracing::debug!(%error, "cannot set TCP_NODELAY");
+            tracing::debug!(error = %crate::ErrorChain(&error), "cannot set TCP_NODELAY");
         }
         let connection = Connection {
             peer,
@@ -265,7 +265,7 @@ impl Connection {
             }
         };
         if let Err(error) = outcome {
-            tracing::debug!(%peer, %error, "connection ended with an error");
+            tracing::debug!(%peer, error = %crate::ErrorChain(&*error), "connection ended with an error");
         }
     }
 }
@@ -408,7 +408,7 @@ async fn pause_after(error: &io::Error) {
         error.kind(),
         ConnectionAborted | ConnectionRefused | ConnectionReset
     ) {
-        tracing::warn!(%error, "accept failed");
+        tracing::warn!(error = %crate::ErrorChain(error), "accept failed");
         tokio::time::sleep(Duration::from_secs(1)).await;
     }
 }

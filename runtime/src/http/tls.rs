@@ -25,8 +25,8 @@ const ALPN: [&[u8]; 2] = [b"h2", b"http/1.1"];
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum TlsError {
-    /// A PEM file could not be read.
-    #[error("cannot read {}: {source}", path.display())]
+    /// A PEM file could not be read; `source()` is the I/O error.
+    #[error("cannot read {}", path.display())]
     Read {
         /// The file that could not be read.
         path: PathBuf,
@@ -37,10 +37,10 @@ pub enum TlsError {
     #[error("no certificate in the certificate PEM")]
     NoCertificate,
     /// A PEM section is malformed, or the key PEM holds no private key.
-    #[error("invalid PEM: {0}")]
+    #[error("invalid PEM")]
     Pem(#[from] rustls::pki_types::pem::Error),
     /// rustls refused the pair (the key does not match the certificate, say).
-    #[error("the certificate and key are not usable: {0}")]
+    #[error("the certificate and key are not usable")]
     Rustls(#[from] rustls::Error),
 }
 
@@ -126,7 +126,7 @@ impl Handshake for Tls {
         match tokio::time::timeout(self.timeout, self.acceptor.accept(stream)).await {
             Ok(Ok(stream)) => Some(stream),
             Ok(Err(error)) => {
-                tracing::debug!(%peer, %error, "TLS handshake failed");
+                tracing::debug!(%peer, error = %crate::ErrorChain(&error), "TLS handshake failed");
                 None
             }
             Err(_) => {

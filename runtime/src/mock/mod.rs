@@ -119,8 +119,8 @@ crate::__option_setters!(MockOptions {
 #[non_exhaustive]
 pub enum MockError {
     /// The schema with the mock definitions added does not load (it defines one of
-    /// their names itself, say).
-    #[error("the schema cannot take the mock definitions: {0}")]
+    /// their names itself, say); `source()` says why.
+    #[error("the schema cannot take the mock definitions")]
     Schema(#[from] LoadError),
     /// The server could not be built.
     #[error(transparent)]

@@ -211,7 +211,9 @@ impl Forward {
     ) -> Result<Message, RequestError> {
         let subject = self.subject.clone();
         let sent = self.requester.request(subject, headers, body).await;
-        sent.inspect_err(|error| tracing::warn!(%error, "request to NATS failed"))
+        sent.inspect_err(
+            |error| tracing::warn!(error = %crate::ErrorChain(error), "request to NATS failed"),
+        )
     }
 
     /// The NATS headers the options ask for, `None` when there are none: a message

@@ -96,7 +96,7 @@ impl WorkerOptions {
 #[non_exhaustive]
 pub enum NatsError {
     /// Connecting to the NATS server failed.
-    #[error("could not connect to NATS: {0}")]
+    #[error("could not connect to NATS")]
     Connect(#[from] async_nats::ConnectError),
     /// A subject NATS would refuse: empty, with whitespace, or with an empty token
     /// (`a..b`, a leading or trailing dot); or a wildcard (a token `*` or `>`), with which
@@ -121,13 +121,13 @@ pub enum NatsError {
         limit: usize,
     },
     /// Subscribing to the subject failed.
-    #[error("could not subscribe: {0}")]
+    #[error("could not subscribe")]
     Subscribe(#[from] async_nats::SubscribeError),
     /// The subscription or pending replies could not be flushed to the server.
-    #[error("could not flush to NATS: {0}")]
+    #[error("could not flush to NATS")]
     Flush(#[from] async_nats::client::FlushError),
     /// The worker's task panicked or was cancelled.
-    #[error("worker task ended abnormally: {0}")]
+    #[error("worker task ended abnormally")]
     Task(#[from] tokio::task::JoinError),
 }
 
@@ -303,7 +303,7 @@ async fn run(
             _ = &mut stopped, if !draining => {
                 draining = true;
                 if let Err(error) = subscriber.drain().await {
-                    tracing::warn!(%error, "could not unsubscribe while draining");
+                    tracing::warn!(error = %crate::ErrorChain(&error), "could not unsubscribe while draining");
                     break;
                 }
             }
@@ -406,7 +406,7 @@ async fn answer(
         sent => sent,
     };
     if let Err(error) = sent {
-        tracing::warn!(%error, "could not publish a reply");
+        tracing::warn!(error = %crate::ErrorChain(&error), "could not publish a reply");
     }
 }
 

@@ -18,8 +18,8 @@ pub enum TypedGenerateError {
     NotInSchema(&'static str),
     /// The value drawn does not read as the type: the type was generated from another
     /// version of the schema, or generation was cut short by its
-    /// [limits](super::GenerationLimits).
-    #[error("the value drawn for `{key}` does not read as its generated type: {source}")]
+    /// [limits](super::GenerationLimits). `source()` says why.
+    #[error("the value drawn for `{key}` does not read as its generated type")]
     Unreadable {
         /// The schema key drawn.
         key: &'static str,

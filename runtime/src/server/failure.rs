@@ -57,7 +57,7 @@ impl Inner {
         let case_id = new_case_id();
         if let Some(left_out) = self.failure_lines.admit() {
             let left_out = (left_out > 0).then_some(left_out);
-            tracing::error!(case_id = %case_id, function, error = %source, left_out, "handler failed");
+            tracing::error!(case_id = %case_id, function, error = %crate::ErrorChain(&*source), left_out, "handler failed");
         }
         self.report(
             ProcessError::new(
@@ -99,13 +99,15 @@ impl Inner {
         match error.kind() {
             ErrorKind::Handler | ErrorKind::Undeliverable | ErrorKind::Auth | ErrorKind::Hook => {}
             ErrorKind::Parse => {
-                let cause = std::error::Error::source(&error).map(ToString::to_string);
+                let cause = std::error::Error::source(&error)
+                    .map(|cause| crate::ErrorChain(cause).to_string());
                 tracing::debug!(error = %error, cause, "request failed");
             }
             _ => {
                 // The cause is the handler's own error text (never the request's
                 // headers); validation failures name the paths the schema refused.
-                let cause = std::error::Error::source(&error).map(ToString::to_string);
+                let cause = std::error::Error::source(&error)
+                    .map(|cause| crate::ErrorChain(cause).to_string());
                 let failures = Some(error.failures())
                     .filter(|failures| !failures.is_empty())
                     .map(cases_json);
@@ -155,7 +157,7 @@ impl Inner {
                 function,
                 credential = credential_kind(request),
                 address,
-                reason = %failure,
+                reason = %crate::ErrorChain(&*failure),
                 left_out,
                 "credentials refused"
             );
@@ -179,7 +181,7 @@ impl Inner {
         if let Some(left_out) = self.failure_lines.admit() {
             let left_out = (left_out > 0).then_some(left_out);
             let credential = credential_kind(request);
-            tracing::error!(case_id = %case_id, function, credential, error = %failure, left_out, "credentials could not be checked");
+            tracing::error!(case_id = %case_id, function, credential, error = %crate::ErrorChain(&*failure), left_out, "credentials could not be checked");
         }
         let unchecked = ProcessError::new(
             ErrorKind::Auth,
@@ -194,7 +196,7 @@ impl Inner {
     #[cold]
     #[inline(never)]
     pub(super) fn hook_failed(&self, what: &str, error: HandlerError) {
-        tracing::warn!(error = %error, "on-{what} hook failed");
+        tracing::warn!(error = %crate::ErrorChain(&*error), "on-{what} hook failed");
         self.report(
             ProcessError::new(ErrorKind::Hook, format!("the on-{what} hook failed"))
                 .with_source(error),
@@ -269,7 +271,7 @@ impl Inner {
         let case_id = new_case_id();
         if let Some(left_out) = self.failure_lines.admit() {
             let left_out = (left_out > 0).then_some(left_out);
-            tracing::error!(case_id = %case_id, error = %source, left_out, "response could not be sent");
+            tracing::error!(case_id = %case_id, error = %crate::ErrorChain(&*source), left_out, "response could not be sent");
         }
         self.report(
             ProcessError::new(ErrorKind::Undeliverable, "a response could not be sent")

@@ -91,9 +91,9 @@ impl<Rq, Rs> Context<Rq, Rs> {
     }
 }
 
-/// A request or response did not fit the generated types.
+/// A request or response did not fit the generated types; `source()` says where and why.
 #[derive(Debug, thiserror::Error)]
-#[error("{function}: cannot read the {part} as the generated types: {source}")]
+#[error("{function}: cannot read the {part} as the generated types")]
 pub struct DecodeError {
     /// The function the message belongs to.
     pub function: String,

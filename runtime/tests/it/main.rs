@@ -28,6 +28,7 @@ mod conformance_binary;
 mod conformance_mock;
 mod conformance_server;
 mod deep_answers;
+mod error_causes;
 mod http2_tls;
 mod http_transport;
 mod logging;

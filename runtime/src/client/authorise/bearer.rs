@@ -152,7 +152,7 @@ impl Renewal {
         if let Some(cache) = &self.cache {
             // Small file; a failure only costs a sign-in on the next start.
             if let Err(error) = cache.store_in_background(&fetched).await {
-                tracing::warn!(path = %cache.path().display(), %error, "could not write the token cache");
+                tracing::warn!(path = %cache.path().display(), error = %crate::ErrorChain(&error), "could not write the token cache");
             }
         }
         Ok(fetched)

@@ -38,7 +38,7 @@ impl TokenCache {
             Ok(file) => file,
             Err(error) if error.kind() == io::ErrorKind::NotFound => return None,
             Err(error) => {
-                tracing::warn!(path = %self.path.display(), %error, "token cache unreadable; ignoring it");
+                tracing::warn!(path = %self.path.display(), error = %crate::ErrorChain(&error), "token cache unreadable; ignoring it");
                 return None;
             }
         };
@@ -50,7 +50,7 @@ impl TokenCache {
         }
         let mut text = Zeroizing::new(String::new());
         if let Err(error) = file.read_to_string(&mut text) {
-            tracing::warn!(path = %self.path.display(), %error, "token cache unreadable; ignoring it");
+            tracing::warn!(path = %self.path.display(), error = %crate::ErrorChain(&error), "token cache unreadable; ignoring it");
             return None;
         }
         let token = parse(&text);

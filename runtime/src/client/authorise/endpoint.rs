@@ -10,6 +10,7 @@ use zeroize::Zeroizing;
 use super::error::AuthoriseError;
 use super::secret::Secret;
 use super::token::Token;
+use crate::ErrorChain;
 use crate::client::http::read_limited;
 
 /// How the client authenticates to the token endpoint.
@@ -61,14 +62,14 @@ impl TokenEndpoint {
         #[cfg(feature = "http-client-rustls")]
         let builder = reqwest::Client::builder().tls_backend_preconfigured(
             crate::client::tls::config_for(&url)
-                .map_err(|error| AuthoriseError::TokenEndpoint(error.to_string()))?,
+                .map_err(|error| AuthoriseError::TokenEndpoint(ErrorChain(&error).to_string()))?,
         );
         #[cfg(not(feature = "http-client-rustls"))]
         let builder = reqwest::Client::builder();
         let http = builder
             .redirect(reqwest::redirect::Policy::none())
             .build()
-            .map_err(|error| AuthoriseError::TokenEndpoint(error.to_string()))?;
+            .map_err(|error| AuthoriseError::TokenEndpoint(ErrorChain(&error).to_string()))?;
         Ok(TokenEndpoint {
             http,
             timeout: DEFAULT_TOKEN_TIMEOUT,
@@ -102,13 +103,14 @@ impl TokenEndpoint {
             }
             (None, _) => form.push(("client_id", &self.client_id)),
         }
-        let unreachable = |error: reqwest::Error| AuthoriseError::TokenEndpoint(error.to_string());
+        let unreachable =
+            |error: reqwest::Error| AuthoriseError::TokenEndpoint(ErrorChain(&error).to_string());
         let response = request.form(&form).send().await.map_err(unreachable)?;
         let status = response.status();
         let body = read_limited(response, TOKEN_RESPONSE_LIMIT)
             .await
             .map(Zeroizing::new)
-            .map_err(|error| AuthoriseError::TokenEndpoint(error.to_string()))?;
+            .map_err(|error| AuthoriseError::TokenEndpoint(ErrorChain(&*error).to_string()))?;
         let json: Option<Value> = serde_json::from_slice(&body).ok();
         if !status.is_success() {
             return Err(refusal(status.as_u16(), json.as_ref()));

@@ -34,7 +34,7 @@ pub enum AuthoriseError {
         result: String,
     },
     /// A Telepact sign-in call did not complete.
-    #[error("calling {function} failed: {source}")]
+    #[error("calling {function} failed")]
     SignInCall {
         /// The sign-in function called.
         function: String,
@@ -55,7 +55,7 @@ pub enum AuthoriseError {
     InvalidHeaderValue,
     /// The authorisation code is spent and the refresh token (if any) no longer works:
     /// the user has to sign in in the browser again.
-    #[error("the user must sign in again: {0}")]
+    #[error("the user must sign in again")]
     SignInRequired(#[source] Box<AuthoriseError>),
     /// The authorisation server sent the browser back with an error (`access_denied`
     /// when the user declined).

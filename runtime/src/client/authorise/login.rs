@@ -177,7 +177,9 @@ impl TokenSource for TelepactLogin {
                 match self.refresh(function, &refresh_token, now).await {
                     Ok(token) => return Ok(token),
                     Err(error) if !refused(&error) => return Err(error),
-                    Err(error) => tracing::debug!(%error, "refresh refused; signing in again"),
+                    Err(error) => {
+                        tracing::debug!(error = %crate::ErrorChain(&error), "refresh refused; signing in again")
+                    }
                 }
             }
             self.login(now).await

@@ -127,7 +127,7 @@ impl Flusher {
             match started {
                 Ok(handle) => Some(handle.thread().clone()),
                 Err(error) => {
-                    tracing::warn!(%error, "no thread for batched metrics: each call is reported at once");
+                    tracing::warn!(error = %crate::ErrorChain(&error), "no thread for batched metrics: each call is reported at once");
                     None
                 }
             }

@@ -45,7 +45,7 @@ async fn websocket_sessions_are_forwarded_to_the_workers() {
     let mut failures = Vec::new();
     for _ in 0..10 {
         let failure = client.request(add(1, 1)).await.expect_err("no worker");
-        failures.push(failure.to_string());
+        failures.push(telepact::ErrorChain(&failure).to_string());
         if failures
             .last()
             .is_some_and(|f| f.contains("no worker is serving"))
