@@ -224,7 +224,7 @@ impl Authenticator {
             .replace_password_hash(username, &login.password_hash, new_hash)
             .await;
         if let Err(error) = replaced {
-            tracing::warn!(user_id = %login.user_id, %error, "could not store a password's new hash");
+            tracing::warn!(user_id = %login.user_id, error = %telepact::ErrorChain(&error), "could not store a password's new hash");
         }
     }
 

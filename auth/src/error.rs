@@ -62,8 +62,8 @@ pub enum AuthError {
     /// The user behind a valid credential is unknown or disabled.
     #[error("user is unknown or disabled")]
     UserUnavailable,
-    /// The credential store could not be read or written.
-    #[error("credential store failed: {0}")]
+    /// The credential store could not be read or written; `source()` says how.
+    #[error("credential store failed")]
     Store(#[from] StoreError),
     /// A local operation failed (randomness, hashing, encoding); the text names it.
     #[error("could not {0}")]

@@ -2,9 +2,11 @@
 
 use std::path::PathBuf;
 
+use telepact::ErrorChain;
 use telepact_schema::LoadError;
 
-/// Why a command failed.
+/// Why a command failed. Each message says what failed at this layer and `source()`
+/// gives the cause; [`CliError::render`] shows the whole chain.
 #[derive(Debug, thiserror::Error)]
 pub(crate) enum CliError {
     /// A schema could not be read or is invalid.
@@ -20,38 +22,38 @@ pub(crate) enum CliError {
     #[error("{url} did not serve its schema; it answered {answer}")]
     NoSchema { url: String, answer: String },
     /// A file could not be read (`codegen --check`'s `--out`).
-    #[error("cannot read {}: {source}", path.display())]
+    #[error("cannot read {}", path.display())]
     Read {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// An output file or directory could not be written.
-    #[error("cannot write {}: {source}", path.display())]
+    #[error("cannot write {}", path.display())]
     Write {
         path: PathBuf,
         #[source]
         source: std::io::Error,
     },
     /// The mock server could not be set up for the schema.
-    #[error("{0}")]
+    #[error(transparent)]
     Mock(telepact::mock::MockError),
     /// The demo server could not be put together.
-    #[error("cannot set up the demo server: {0}")]
-    Demo(telepact::BuildError),
+    #[error("cannot set up the demo server")]
+    Demo(#[source] telepact::BuildError),
     /// The HTTP listener's flags could not be served as given (a certificate that
     /// cannot be read or used).
     #[error(transparent)]
     Serve(#[from] telepact::flags::FlagsError),
     /// The address could not be listened on (or serving on it failed).
-    #[error("cannot listen on {address}: {source}")]
+    #[error("cannot listen on {address}")]
     Listen {
         address: std::net::SocketAddr,
         #[source]
         source: std::io::Error,
     },
     /// The schema directory given with `flag` cannot be listed.
-    #[error("cannot read {flag} {}: {source}", dir.display())]
+    #[error("cannot read {flag} {}", dir.display())]
     UnreadableSchemaDir {
         flag: &'static str,
         dir: PathBuf,
@@ -80,7 +82,7 @@ pub(crate) enum CliError {
     )]
     CollectionLengths { min: u32, max: u32 },
     /// The mock's `--path` is not a plain URL path, which the mock would serve as given.
-    #[error("--path {0}")]
+    #[error("invalid --path")]
     Path(#[from] telepact::http::InvalidPath),
     /// The generated code would be written into the schema directory, over a schema file
     /// or beside the schemas, where the loader refuses any other file.
@@ -101,20 +103,22 @@ pub(crate) enum CliError {
 impl CliError {
     /// The failure as stderr shows it, with ANSI colours when `colour`: schema failures
     /// as the loader renders them (source excerpt, caret, plain words, a count line),
-    /// anything else as one `error: ...` line.
+    /// anything else as one `error: ...` line with each of its causes.
     pub(crate) fn render(&self, colour: bool) -> String {
         match self {
             CliError::Schema(error) => error.render(colour),
             CliError::Codegen(error) => error.render(colour),
-            other => format!("error: {other}"),
+            other => format!("error: {}", ErrorChain(other)),
         }
     }
 
-    /// An `Unreachable` error whose reason lists `error` and its causes.
+    /// An `Unreachable` error whose reason lists `error` and its causes (the client's
+    /// error is not kept as a source: its text may hold the URL's password, which the
+    /// reason shows as `***`).
     pub(crate) fn unreachable(url: &str, error: &dyn std::error::Error) -> Self {
         CliError::Unreachable {
             url: without_password(url, url),
-            reason: without_password(&chain(error), url),
+            reason: without_password(&ErrorChain(error).to_string(), url),
         }
     }
 
@@ -153,24 +157,91 @@ fn without_password(text: &str, url: &str) -> String {
     shown
 }
 
-/// `error: cause: cause`, skipping causes the message already includes.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut cause = error.source();
-    while let Some(next) = cause {
-        let part = next.to_string();
-        if !text.contains(&part) {
-            text.push_str(": ");
-            text.push_str(&part);
-        }
-        cause = next.source();
-    }
-    text
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn missing() -> std::io::Error {
+        std::io::Error::from(std::io::ErrorKind::NotFound)
+    }
+
+    /// The command's failures that have a cause, one of each kind.
+    fn errors_with_causes() -> Vec<(&'static str, CliError)> {
+        let unreadable = || telepact_schema::Schema::from_dir("/nonexistent/api").unwrap_err();
+        let schema = telepact_schema::Schema::from_text(r#"[{"fn.a": {}, "->": [{"Ok_": {}}]}]"#);
+        let unbuildable =
+            telepact::Server::builder(schema.expect("loads"), telepact::FunctionRouter::new())
+                .build()
+                .expect_err("no union.Auth_ and no auth_required(false)");
+        let path = telepact::http::HttpOptions::default().checked_path("/api/{v}");
+        vec![
+            ("a schema", CliError::Schema(unreadable())),
+            (
+                "code generation",
+                CliError::Codegen(telepact_codegen::Error::Schema(unreadable())),
+            ),
+            (
+                "a mock",
+                CliError::Mock(telepact::mock::MockError::Schema(unreadable())),
+            ),
+            ("the demo server", CliError::Demo(unbuildable)),
+            ("a path", CliError::from(path.expect_err("route syntax"))),
+            (
+                "a file read",
+                CliError::Read {
+                    path: "out.rs".into(),
+                    source: missing(),
+                },
+            ),
+            (
+                "a file written",
+                CliError::Write {
+                    path: "out.rs".into(),
+                    source: missing(),
+                },
+            ),
+            (
+                "an address",
+                CliError::Listen {
+                    address: ([127, 0, 0, 1], 9).into(),
+                    source: std::io::Error::from(std::io::ErrorKind::AddrInUse),
+                },
+            ),
+            (
+                "a schema directory",
+                CliError::UnreadableSchemaDir {
+                    flag: "--dir",
+                    dir: "api".into(),
+                    source: missing(),
+                },
+            ),
+        ]
+    }
+
+    #[test]
+    fn no_message_repeats_its_cause() {
+        for (name, error) in errors_with_causes() {
+            telepact_test_support::assert_causes_shown_once(name, &error);
+        }
+    }
+
+    #[test]
+    fn a_failure_is_one_line_with_each_cause_once() {
+        let read = CliError::Read {
+            path: "out.rs".into(),
+            source: missing(),
+        };
+        assert_eq!(
+            read.render(false),
+            "error: cannot read out.rs: entity not found"
+        );
+        let schema =
+            CliError::Schema(telepact_schema::Schema::from_dir("/nonexistent/api").unwrap_err());
+        assert_eq!(
+            schema.render(false),
+            "error: cannot read /nonexistent/api: No such file or directory (os error 2)"
+        );
+    }
 
     #[test]
     fn passwords_in_urls_are_not_shown() {

@@ -96,7 +96,7 @@ pub struct HttpFlags {
 #[non_exhaustive]
 pub enum FlagsError {
     /// The `--tls-cert` and `--tls-key` files could not be read or used.
-    #[error("cannot serve HTTPS with --tls-cert and --tls-key: {0}")]
+    #[error("cannot serve HTTPS with --tls-cert and --tls-key")]
     Tls(#[from] TlsError),
 }
 

@@ -147,7 +147,7 @@ async fn check_eviction_policy(connection: &mut ConnectionManager) -> Result<(),
             Ok(())
         }
         Err(error) => {
-            tracing::warn!(%error, "could not read redis's maxmemory-policy; it must be noeviction");
+            tracing::warn!(error = %telepact::ErrorChain(&error), "could not read redis's maxmemory-policy; it must be noeviction");
             Ok(())
         }
     }

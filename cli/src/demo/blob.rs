@@ -17,18 +17,19 @@ pub(super) struct Snapshot {
     pub(super) evaluations: Vec<Evaluation>,
 }
 
-/// Why bytes are not a blob of this server.
+/// Why bytes are not a blob of this server; `source()` gives the reader's or writer's
+/// error.
 #[derive(Debug, thiserror::Error)]
 pub(super) enum BlobError {
-    #[error("the blob is not MessagePack: {0}")]
+    #[error("the blob is not MessagePack")]
     Syntax(#[from] rmpv::decode::Error),
     #[error("the blob has {0} bytes after its value")]
     Trailing(usize),
     #[error("the blob holds {0}, which has no JSON form")]
     NoJsonForm(&'static str),
-    #[error("the blob does not hold variables and evaluations: {0}")]
+    #[error("the blob does not hold variables and evaluations")]
     Shape(#[from] serde_json::Error),
-    #[error("the blob could not be written: {0}")]
+    #[error("the blob could not be written")]
     Write(#[from] rmpv::encode::Error),
 }
 
@@ -166,5 +167,17 @@ mod tests {
             Err(BlobError::NoJsonForm(_))
         ));
         assert!(matches!(decode(&[]), Err(BlobError::Syntax(_))));
+    }
+
+    #[test]
+    fn no_message_repeats_its_cause() {
+        let too_deep = encode(&snapshot_of(nested(MAX_NESTING + 1))).unwrap();
+        for (name, blob) in [
+            ("nested too deep", &too_deep[..]),
+            ("of another shape", &[0x90]),
+        ] {
+            let error = decode(blob).expect_err("refused");
+            telepact_test_support::assert_causes_shown_once(name, &error);
+        }
     }
 }

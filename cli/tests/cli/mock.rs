@@ -454,7 +454,7 @@ fn a_path_the_router_would_not_serve_as_written_is_one_error() {
         let output = mock_refusing(&dir, &["--path", path]);
         assert_fails_with(
             &output,
-            &format!("--path `{path}` cannot be served: {why}\n"),
+            &format!("invalid --path: `{path}` cannot be served: {why}\n"),
         );
         assert_eq!(stdout(&output), "", "nothing was announced as ready");
     }

@@ -130,11 +130,12 @@ impl<T: Clone + Send + Sync + 'static> Extension for T {
 /// A hook that panics or runs past the call's time limit could not check either, and is
 /// answered the same way.
 ///
-/// Its text (`could not check the credentials: ` and the cause's) is logged: keep
-/// credentials out of the cause.
+/// It is logged with its cause (`could not check the credentials: ` and the cause's
+/// chain): keep credentials out of the cause.
 #[derive(Debug, thiserror::Error)]
-#[error("could not check the credentials: {cause}")]
+#[error("could not check the credentials")]
 pub struct AuthUnavailable {
+    #[source]
     cause: HandlerError,
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+mod error_causes;
 mod flows;
 mod http_adapter;
 mod login_authoriser;

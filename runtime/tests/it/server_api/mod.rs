@@ -249,7 +249,8 @@ async fn a_hook_that_could_not_check_answers_error_unknown_and_a_refusal_unauthe
             reported.lock().unwrap().push((
                 error.kind(),
                 error.case_id().map(str::to_string),
-                std::error::Error::source(error).map(ToString::to_string),
+                std::error::Error::source(error)
+                    .map(|cause| telepact::ErrorChain(cause).to_string()),
             ));
         })
         .build()

@@ -1,0 +1,34 @@
+//! Each error that has a cause says only what failed at its own layer, and a person (a
+//! log line, `ErrorChain`, `anyhow`'s `{:#}`) reads the cause once, through `source()`.
+
+use telepact::ErrorChain;
+use telepact_auth::AuthError;
+use telepact_auth::store::SqliteStore;
+
+/// The auth errors that have a cause: a credential store that cannot be opened.
+fn errors_with_causes() -> Vec<(&'static str, AuthError)> {
+    let unopenable =
+        SqliteStore::open("/nonexistent/dir/credentials.sqlite3").expect_err("no such directory");
+    vec![("a credential store", AuthError::from(unopenable))]
+}
+
+#[test]
+fn no_message_repeats_its_cause() {
+    for (name, error) in errors_with_causes() {
+        telepact_test_support::assert_causes_shown_once(name, &error);
+    }
+}
+
+#[test]
+fn a_store_failure_is_read_with_its_cause_once() {
+    let (_, error) = errors_with_causes().remove(0);
+    assert_eq!(error.to_string(), "credential store failed");
+    let chain = ErrorChain(&error).to_string();
+    assert!(
+        chain.starts_with(
+            "credential store failed: sqlite store could not create its file: \
+             /nonexistent/dir/credentials.sqlite3: "
+        ),
+        "{chain}"
+    );
+}
