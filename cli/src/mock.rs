@@ -99,7 +99,7 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         (None, None) => return Err(CliError::NoSchemaSource),
     };
     crate::schema_dir::warn(&schema);
-    let mock = MockServer::new(schema, options).map_err(CliError::Mock)?;
+    let mock = MockServer::with_options(schema, options).map_err(CliError::Mock)?;
     // `POST path` answers one request; `GET path` upgrades to a WebSocket. A front end
     // in development calls the mock from its own origin (another port), with the
     // credentials and headers it would send the real API: any of them is allowed, as

@@ -65,7 +65,7 @@ fn router(args: Args) -> Result<Router, String> {
     if args.mock {
         let schema = Schema::mock_from_dir(&args.schema).map_err(|e| e.to_string())?;
         let options = MockOptions::default().generate_responses(false);
-        let mock = MockServer::new(schema, options).map_err(|e| e.to_string())?;
+        let mock = MockServer::with_options(schema, options).map_err(|e| e.to_string())?;
         return Ok(http::router(mock, &http_options));
     }
     let fixture = Fixture::load(&args.schema, args.options)?;

@@ -3,16 +3,16 @@
 //!
 //! ```
 //! use serde_json::{Map, json};
-//! use telepact::mock::{MockOptions, MockServer};
+//! use telepact::mock::MockServer;
 //! use telepact::schema::Schema;
-//! use telepact::test_client::{Expect, TestClient, TestClientOptions};
+//! use telepact::test_client::{Expect, TestClient};
 //! use telepact::{Client, Headers, Message};
 //!
 //! # tokio::runtime::Builder::new_current_thread().enable_time().build().unwrap().block_on(async {
 //! let schema = Schema::from_text(r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#)?;
-//! let mock = MockServer::new(schema, MockOptions::default())?;
+//! let mock = MockServer::new(schema)?;
 //! // A mock (like a server) is a transport to itself: the client calls it in process.
-//! let tester = TestClient::new(Client::new(mock), TestClientOptions::default());
+//! let tester = TestClient::new(Client::new(mock));
 //!
 //! let mut args = Map::new();
 //! args.insert("x".into(), json!(1));
@@ -131,8 +131,14 @@ struct ServerSchema {
 }
 
 impl TestClient {
-    /// Wraps `client`; filled-in fields are drawn from a generator seeded with 0.
-    pub fn new(client: Client, options: TestClientOptions) -> Self {
+    /// Wraps `client` with the default [`TestClientOptions`]; filled-in fields are
+    /// drawn from a generator seeded with 0.
+    pub fn new(client: Client) -> Self {
+        TestClient::with_options(client, TestClientOptions::default())
+    }
+
+    /// Like [`new`](Self::new), with `options`.
+    pub fn with_options(client: Client, options: TestClientOptions) -> Self {
         TestClient {
             client,
             random: Mutex::new(RandomGenerator::new(
@@ -243,15 +249,15 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::mock::{MockOptions, MockServer};
+    use crate::mock::MockServer;
 
     fn tester() -> TestClient {
         let schema = Schema::from_text(
             r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#,
         )
         .expect("schema loads");
-        let mock = MockServer::new(schema, MockOptions::default()).expect("mock builds");
-        TestClient::new(Client::new(mock), TestClientOptions::default())
+        let mock = MockServer::new(schema).expect("mock builds");
+        TestClient::new(Client::new(mock))
     }
 
     /// Nothing to draw a stand-in from: the answer that did not match comes back as it

@@ -213,10 +213,10 @@ async fn a_typed_stub_with_a_count_answers_that_many_calls_then_an_unknown_tag()
 async fn a_mock_served_over_http_is_driven_with_typed_values() {
     use telepact::client::{Client as RawClient, ClientOptions};
     use telepact::http::{HttpOptions, router};
-    use telepact::mock::{MockOptions, MockServer};
+    use telepact::mock::MockServer;
     use telepact::typed::MockControl;
 
-    let mock = MockServer::new(telepact_bakery::api::schema(), MockOptions::default())
+    let mock = MockServer::new(telepact_bakery::api::schema())
         .expect("the bakery schema takes the mock definitions");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -9,7 +9,7 @@
 use std::sync::OnceLock;
 
 use libfuzzer_sys::fuzz_target;
-use telepact::mock::{MockOptions, MockServer};
+use telepact::mock::MockServer;
 use telepact::schema::Schema;
 
 #[path = "support.rs"]
@@ -33,7 +33,7 @@ fn mock() -> &'static MockServer {
     static MOCK: OnceLock<MockServer> = OnceLock::new();
     MOCK.get_or_init(|| {
         let schema = Schema::from_text(SCHEMA).expect("fuzz schema loads");
-        MockServer::new(schema, MockOptions::default()).expect("fuzz mock builds")
+        MockServer::new(schema).expect("fuzz mock builds")
     })
 }
 

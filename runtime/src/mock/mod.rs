@@ -4,14 +4,14 @@
 //! `fn.clearStubs_`, `fn.clearCalls_`, `fn.setRandomSeed_`).
 //!
 //! ```
-//! use telepact::mock::{MockOptions, MockServer};
+//! use telepact::mock::MockServer;
 //! use telepact::schema::Schema;
 //!
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
 //! let schema = Schema::from_text(
 //!     r#"[{"fn.greet": {"name": "string"}, "->": [{"Ok_": {"text": "string"}}]}]"#,
 //! )?;
-//! let mock = MockServer::new(schema, MockOptions::default())?;
+//! let mock = MockServer::new(schema)?;
 //!
 //! let stub = br#"[{}, {"fn.createStub_": {"stub": {"fn.greet": {"name": "ada"}, "->": {"Ok_": {"text": "hi ada"}}}}}]"#;
 //! assert_eq!(mock.process(stub).await.bytes, br#"[{},{"Ok_":{}}]"#);
@@ -137,7 +137,8 @@ pub struct MockServer {
 
 impl MockServer {
     /// A mock of `schema` (loaded with [`Schema::mock_from_dir`] or plain: the mock
-    /// definitions are added when missing). Its own functions need no credentials; for
+    /// definitions are added when missing) with the default [`MockOptions`]: calls no
+    /// stub matches get a generated `Ok_`. Its own functions need no credentials; for
     /// a schema with `union.Auth_`, calls of the schema's functions must carry
     /// `@auth_`, and any credentials are accepted.
     ///
@@ -150,7 +151,16 @@ impl MockServer {
     /// [`MockError::Schema`] when the mock definitions cannot be added to the schema (it
     /// defines one of their names itself: see [`Schema::with_mock_definitions`]). A mock
     /// builds its own routes and auth hook, so [`MockError::Build`] does not occur.
-    pub fn new(
+    pub fn new(schema: impl Into<Arc<Schema>>) -> Result<MockServer, MockError> {
+        MockServer::with_options(schema, MockOptions::default())
+    }
+
+    /// Like [`new`](Self::new), with `options`.
+    ///
+    /// # Errors
+    ///
+    /// As [`MockServer::new`].
+    pub fn with_options(
         schema: impl Into<Arc<Schema>>,
         options: MockOptions,
     ) -> Result<MockServer, MockError> {

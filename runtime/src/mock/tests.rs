@@ -23,7 +23,7 @@ fn mock(generate_responses: bool) -> MockServer {
         generate_responses,
         ..MockOptions::default()
     };
-    MockServer::new(schema, options).expect("mock builds")
+    MockServer::with_options(schema, options).expect("mock builds")
 }
 
 async fn ask(mock: &MockServer, request: Value) -> Value {
@@ -264,7 +264,7 @@ fn a_mock_keeps_the_schema_it_is_given() {
     let schema = Arc::new(
         Schema::mock_from_documents([("mock.telepact.json", SCHEMA)]).expect("schema loads"),
     );
-    let mock = MockServer::new(Arc::clone(&schema), MockOptions::default()).expect("mock builds");
+    let mock = MockServer::new(Arc::clone(&schema)).expect("mock builds");
     assert!(Arc::strong_count(&schema) > 1, "the mock holds a copy");
     drop(mock);
     assert_eq!(Arc::strong_count(&schema), 1, "the mock let go of it");
@@ -277,7 +277,7 @@ async fn a_mock_of_an_auth_schema_takes_any_credentials() {
         {"fn.me": {}, "->": [{"Ok_": {"name": "string"}}]}
     ]"#;
     let schema = Schema::from_text(text).expect("schema loads");
-    let mock = MockServer::new(schema, MockOptions::default()).expect("mock builds");
+    let mock = MockServer::new(schema).expect("mock builds");
     let anyone = json!([{"@auth_": {"Token": {"token": "anyone"}}}, {"fn.me": {}}]);
     let answer = ask(&mock, anyone).await;
     assert!(answer.pointer("/1/Ok_/name").is_some(), "{answer}");
@@ -304,7 +304,7 @@ async fn a_stubbed_null_is_kept_where_the_schema_allows_it() {
         ]"#,
     )
     .expect("schema loads");
-    let mock = MockServer::new(schema, MockOptions::default()).expect("mock builds");
+    let mock = MockServer::new(schema).expect("mock builds");
     let nulls = json!({"item": null, "items": [null], "extra": null});
     let created = ask(
         &mock,
@@ -331,7 +331,7 @@ async fn past_its_memory_limit_the_mock_records_nothing_more() {
     let options = MockOptions::default()
         .generate_responses(false)
         .memory_limit(4096);
-    let mock = MockServer::new(schema, options).expect("mock builds");
+    let mock = MockServer::with_options(schema, options).expect("mock builds");
     let unknown = |answer: &Value| answer.pointer("/1/ErrorUnknown_/caseId").is_some();
     let mut recorded = 0;
     loop {
@@ -365,7 +365,7 @@ async fn past_its_memory_limit_the_mock_records_nothing_more() {
 async fn a_stub_larger_than_the_limit_is_refused() {
     let schema = Schema::from_text(SCHEMA).expect("schema loads");
     let options = MockOptions::default().memory_limit(4096);
-    let mock = MockServer::new(schema, options).expect("mock builds");
+    let mock = MockServer::with_options(schema, options).expect("mock builds");
     let name = "x".repeat(5000);
     let big = json!([{}, {"fn.createStub_": {"stub": {"fn.find": {}, "->": {"Ok_": {"item": {"name": name}}}}}}]);
     let answer = ask(&mock, big).await;
@@ -395,8 +395,7 @@ fn chain_of_required_structs(links: usize) -> Schema {
 #[tokio::test]
 async fn a_long_chain_of_required_structs_is_generated_whole() {
     let links = crate::budget::MAX_NESTING - 2;
-    let mock = MockServer::new(chain_of_required_structs(links), MockOptions::default())
-        .expect("mock builds");
+    let mock = MockServer::new(chain_of_required_structs(links)).expect("mock builds");
     let answer = ask(&mock, json!([{}, {"fn.deep": {}}])).await;
     let mut value = answer
         .pointer("/1/Ok_/s")

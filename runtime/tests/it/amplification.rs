@@ -170,7 +170,7 @@ fn repeated_names_in_a_selection_select_as_one() {
 }
 
 fn mock() -> MockServer {
-    MockServer::new(schema(), MockOptions::default()).expect("the mock builds")
+    MockServer::new(schema()).expect("the mock builds")
 }
 
 async fn call(mock: &MockServer, message: Value) -> Vec<u8> {
@@ -306,7 +306,7 @@ fn a_generated_list_ends_at_the_value_budget_whatever_length_is_asked() {
     let options = MockOptions::default()
         .collection_length_min(50_000_000)
         .collection_length_max(50_000_000);
-    let mock = MockServer::new(schema(), options).expect("the mock builds");
+    let mock = MockServer::with_options(schema(), options).expect("the mock builds");
     let rt = runtime();
     let (tag, payload, _) = answer(&rt, call(&mock, json!([{}, {"fn.echo": {"items": []}}])));
     assert_eq!(tag, "Ok_");
@@ -331,7 +331,7 @@ fn a_value_too_large_to_generate_is_cut_short_not_built() {
     let rt = runtime();
     // 2^30 leaves: built whole, far more than any memory holds.
     let schema = diamond_schema(30);
-    let mock = MockServer::new(schema, MockOptions::default()).expect("the mock builds");
+    let mock = MockServer::new(schema).expect("the mock builds");
     let (tag, _, size) = answer(&rt, call(&mock, json!([{}, {"fn.f": {}}])));
     assert_eq!(
         tag, "ErrorInvalidResponseBody_",
@@ -357,7 +357,7 @@ fn examples_of_a_wide_struct_in_every_function_stay_in_proportion() {
     ));
     let text = Value::Array(definitions).to_string();
     let schema = Schema::from_text(&text).expect("schema loads");
-    let mock = MockServer::new(schema, MockOptions::default()).expect("the mock builds");
+    let mock = MockServer::new(schema).expect("the mock builds");
     let examples = json!([{}, {"fn.api_": {"includeExamples!": true}}]);
     let (tag, payload, size) = answer(&rt, call(&mock, examples));
     assert_eq!(tag, "Ok_");

@@ -13,7 +13,7 @@ use serde_json::{Map, Value, json};
 use telepact::client::TransportError;
 use telepact::mock::{MockOptions, MockServer};
 use telepact::schema::Schema;
-use telepact::test_client::{Expect, TestClient, TestClientError, TestClientOptions};
+use telepact::test_client::{Expect, TestClient, TestClientError};
 use telepact::{Client, Message};
 use vectors::Case;
 
@@ -24,7 +24,7 @@ fn vector_options() -> MockOptions {
 
 fn mock(dir: &Path, schema: &str) -> MockServer {
     let schema = Schema::mock_from_dir(dir.join("schemas").join(schema)).expect("schema loads");
-    MockServer::new(schema, vector_options()).expect("mock builds")
+    MockServer::with_options(schema, vector_options()).expect("mock builds")
 }
 
 /// The cases of `file` (exactly `expected` of them, `group` when given), split into
@@ -161,7 +161,7 @@ async fn assert_through(tester: &TestClient, request: &[u8]) -> Vec<u8> {
 }
 
 async fn replay_test_client(client: Client, dir: &Path, label: &str) {
-    let tester = TestClient::new(client, TestClientOptions::default());
+    let tester = TestClient::new(client);
     let mut failures = Vec::new();
     for run in runs(dir, "test_client.json", None, 12) {
         let found = vectors::run_cases(&run, |request| {

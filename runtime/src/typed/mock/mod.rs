@@ -53,7 +53,7 @@ impl Mock {
         schema: impl Into<Arc<Schema>>,
         options: MockOptions,
     ) -> Result<Mock, MockError> {
-        let server = MockServer::new(schema, options)?;
+        let server = MockServer::with_options(schema, options)?;
         let control = MockControl::new(in_process_client(&server, ClientOptions::default()));
         Ok(Mock { server, control })
     }
