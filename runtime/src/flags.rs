@@ -223,7 +223,7 @@ mod tests {
         .expect("both given");
         assert_eq!(flags.scheme(), "https");
         let error = flags.serve_options().expect_err("no such file");
-        let message = error.to_string();
+        let message = crate::ErrorChain(&error).to_string();
         assert!(
             message.starts_with(
                 "cannot serve HTTPS with --tls-cert and --tls-key: cannot read /nonexistent/cert.pem: "

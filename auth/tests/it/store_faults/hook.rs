@@ -212,7 +212,12 @@ async fn a_login_authoriser_keeps_its_refresh_token_when_the_refresh_could_not_b
 
     redis.fill().await;
     let failed = me().await.expect_err("no token to send");
-    assert!(failed.to_string().contains("ErrorUnknown_"), "{failed}");
+    assert!(
+        telepact::ErrorChain(&failed)
+            .to_string()
+            .contains("ErrorUnknown_"),
+        "{failed}"
+    );
     redis.make_room().await;
     assert_eq!(me().await.expect("answered").target(), "Ok_");
 

@@ -82,7 +82,12 @@ async fn a_login_authoriser_stays_signed_in_through_a_refresh_that_timed_out() {
 
     redis.pause_writes(PAUSE).await;
     let failed = me().await.expect_err("the refresh timed out");
-    assert!(failed.to_string().contains("ErrorUnknown_"), "{failed}");
+    assert!(
+        telepact::ErrorChain(&failed)
+            .to_string()
+            .contains("ErrorUnknown_"),
+        "{failed}"
+    );
     tokio::time::sleep(PAUSE).await;
     assert_eq!(me().await.expect("answered").target(), "Ok_");
 
