@@ -157,7 +157,7 @@ impl Retry {
             if self.clock.unix_now() >= attempt.counted_until() {
                 return;
             }
-            tracing::debug!(%error, "could not take back a login attempt; trying again");
+            tracing::debug!(error = %telepact::ErrorChain(&error), "could not take back a login attempt; trying again");
             tokio::time::sleep(wait).await;
             wait = (wait * 2).min(TAKE_BACK_MOST_WAIT);
         }

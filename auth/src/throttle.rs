@@ -165,7 +165,7 @@ impl LoginThrottle {
         }
         if let Err(error) = store.remove_member(&counter.key, &attempt.id).await {
             // Counted, it holds the count past the limit a little longer: no harm.
-            tracing::debug!(%error, "could not take a refused login attempt off its count");
+            tracing::debug!(error = %telepact::ErrorChain(&error), "could not take a refused login attempt off its count");
         }
         Ok(false)
     }
