@@ -477,8 +477,8 @@ fn healthz_answers_and_metrics_are_served_behind_the_flag() {
         r#"telepact_request_bytes_bucket{function="fn.ping_",le="64"} 1"#,
         r#"telepact_call_duration_seconds_bucket{function="fn.ping_",le="+Inf"} 1"#,
         r#"telepact_call_duration_seconds_count{function="fn.ping_"} 1"#,
-        "# HELP telepact_calls_total Calls answered, by function and result tag.",
-        "# HELP telepact_call_duration_seconds Time from reading a request to its encoded answer, by function.",
+        "# HELP telepact_calls_total Calls ended, by function and result tag (cancelled: cut off unanswered).",
+        "# HELP telepact_call_duration_seconds Time from reading a request to its encoded answer or its cancellation, by function.",
     ] {
         assert!(
             text.lines().any(|line| line == expected),

@@ -29,6 +29,11 @@ const OK: &str = "Ok_";
 /// The `function` label of a request that did not parse.
 const UNPARSED: &str = "";
 
+/// The result of a call cut off before its answer was made: its future was dropped
+/// (the caller's connection went, the server's shutdown deadline passed). Lower case,
+/// so that no schema's tag is ever it.
+pub(crate) const CANCELLED: &str = "cancelled";
+
 const CALLS: &str = "telepact_calls_total";
 const DURATION: &str = "telepact_call_duration_seconds";
 const REQUEST_BYTES: &str = "telepact_request_bytes";
@@ -39,11 +44,15 @@ const HTTP_REFUSALS: &str = "telepact_http_refusals_total";
 /// per server: a recorder keeps the last description given for a name.
 fn describe(recorder: &dyn Recorder) {
     let described = [
-        (CALLS, None, "Calls answered, by function and result tag."),
+        (
+            CALLS,
+            None,
+            "Calls ended, by function and result tag (cancelled: cut off unanswered).",
+        ),
         (
             DURATION,
             Some(Unit::Seconds),
-            "Time from reading a request to its encoded answer, by function.",
+            "Time from reading a request to its encoded answer or its cancellation, by function.",
         ),
         (
             REQUEST_BYTES,
@@ -53,7 +62,7 @@ fn describe(recorder: &dyn Recorder) {
         (
             RESPONSE_BYTES,
             Some(Unit::Bytes),
-            "Size of each answer message, by function.",
+            "Size of each answer message, by function (cancelled calls have none).",
         ),
         (
             HTTP_REFUSALS,
@@ -238,7 +247,7 @@ impl CallKeys {
                 recorder,
                 call.seconds,
                 call.request_bytes,
-                call.response_bytes,
+                Some(call.response_bytes),
             );
         }
         // A run of calls with one result is counted at once.
@@ -308,11 +317,14 @@ impl FunctionKeys {
         }
     }
 
-    /// Records a call's duration and sizes with the handles kept for `recorder`.
-    fn measure(&self, recorder: &dyn Recorder, seconds: f64, request: f64, response: f64) {
+    /// Records a call's duration and sizes with the handles kept for `recorder`; a call
+    /// cut off has no answer to measure.
+    fn measure(&self, recorder: &dyn Recorder, seconds: f64, request: f64, response: Option<f64>) {
         self.duration.histogram(recorder).record(seconds);
         self.request_bytes.histogram(recorder).record(request);
-        self.response_bytes.histogram(recorder).record(response);
+        if let Some(response) = response {
+            self.response_bytes.histogram(recorder).record(response);
+        }
     }
 
     fn new<'a>(
@@ -327,10 +339,9 @@ impl FunctionKeys {
             ))
         };
         let mut calls: IndexMap<_, _, _> = tags
-            .map(|tag| {
-                let series = Series::new(calls_key(&function, tag.clone()));
-                (tag.to_string(), series)
-            })
+            .cloned()
+            .chain([SharedString::const_str(CANCELLED)])
+            .map(|tag| (tag.to_string(), Series::new(calls_key(&function, tag))))
             .collect();
         if let Some(ok) = calls.get_index_of(OK) {
             calls.move_index(ok, 0);
@@ -366,7 +377,8 @@ pub(crate) struct CallMetrics<'a> {
     /// The response's tag.
     pub(crate) result: &'a str,
     pub(crate) request_bytes: usize,
-    pub(crate) response_bytes: usize,
+    /// `None` for a call cut off before it was answered.
+    pub(crate) response_bytes: Option<usize>,
     pub(crate) started: Instant,
 }
 
@@ -380,14 +392,16 @@ impl CallMetrics<'_> {
             return metrics::with_recorder(|recorder| self.record_to(recorder, seconds));
         };
         let recorder = &*own.recorder;
-        // A tag the schema does not know has no series to hold the call for; and
-        // without a flusher, nothing may be held.
+        // A tag the schema does not know has no series to hold the call for, a call
+        // cut off no answer's size; and without a flusher, nothing may be held.
         let flusher_runs = || {
             own.flusher
                 .ensure_running(|| Arc::downgrade(every), CallKeys::flush)
         };
-        let held = self.keys.result_at(self.result).filter(|_| flusher_runs());
-        let Some(result) = held else {
+        let held = (self.response_bytes)
+            .and_then(|size| Some((self.keys.result_at(self.result)?, size)))
+            .filter(|_| flusher_runs());
+        let Some((result, response_bytes)) = held else {
             return self.record_kept(recorder, seconds);
         };
         let call = HeldCall {
@@ -395,7 +409,7 @@ impl CallMetrics<'_> {
             result,
             seconds,
             request_bytes: self.request_bytes as f64,
-            response_bytes: self.response_bytes as f64,
+            response_bytes: response_bytes as f64,
         };
         own.held
             .push(call, |batch| every.hand_over(recorder, batch));
@@ -407,8 +421,8 @@ impl CallMetrics<'_> {
             Some(series) => series.counter(recorder).increment(1),
             None => self.count_unknown_tag(recorder),
         }
-        let (request, response) = (self.request_bytes as f64, self.response_bytes as f64);
-        keys.measure(recorder, seconds, request, response);
+        let response = self.response_bytes.map(|size| size as f64);
+        keys.measure(recorder, seconds, self.request_bytes as f64, response);
     }
 
     fn record_to(&self, recorder: &dyn Recorder, seconds: f64) {
@@ -423,7 +437,9 @@ impl CallMetrics<'_> {
             |series: &Series<Histogram>| recorder.register_histogram(&series.key, &METADATA);
         histogram(&keys.duration).record(seconds);
         histogram(&keys.request_bytes).record(self.request_bytes as f64);
-        histogram(&keys.response_bytes).record(self.response_bytes as f64);
+        if let Some(size) = self.response_bytes {
+            histogram(&keys.response_bytes).record(size as f64);
+        }
     }
 
     /// A tag the schema does not know (a handler's, past `@unsafe_`) is kept, under a
@@ -514,7 +530,7 @@ mod tests {
             keys: keys.function(Some("fn.add")),
             result: "ErrorNotInTheSchema",
             request_bytes: 10,
-            response_bytes: 20,
+            response_bytes: Some(20),
             started: Instant::now(),
         };
         call.record_to(&recorder, 0.5);

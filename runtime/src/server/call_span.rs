@@ -8,6 +8,7 @@ use serde_json::Value;
 use tracing::Span;
 use tracing::field::Empty;
 
+use super::call_metrics::CANCELLED;
 use crate::codec::Encoding;
 use crate::logging::clipped;
 use crate::message::{Message, PeerAddress};
@@ -57,17 +58,6 @@ pub(super) fn record_response(
     packed: bool,
     started: Instant,
 ) {
-    let Some(fields) = span.metadata().map(|metadata| metadata.fields()) else {
-        return;
-    };
-    let (Some(result), Some(encoding_field), Some(case_id), Some(duration_us)) = (
-        fields.field("result"),
-        fields.field("encoding"),
-        fields.field("case_id"),
-        fields.field("duration_us"),
-    ) else {
-        return;
-    };
     let tag = response.target();
     let encoding = match encoding {
         Encoding::Json => "json",
@@ -82,10 +72,40 @@ pub(super) fn record_response(
                 .and_then(Value::as_str)
         })
         .flatten();
+    record_end(span, tag, Some(encoding), case, started);
+}
+
+/// Records in `span` a call cut off before its answer was made: `result` is
+/// `cancelled`, with the time it ran.
+pub(super) fn record_cancelled(span: &Span, started: Instant) {
+    record_end(span, CANCELLED, None, None, started);
+}
+
+fn record_end(
+    span: &Span,
+    result: &str,
+    encoding: Option<&str>,
+    case: Option<&str>,
+    started: Instant,
+) {
+    let Some(fields) = span.metadata().map(|metadata| metadata.fields()) else {
+        return;
+    };
+    let (Some(result_field), Some(encoding_field), Some(case_id), Some(duration_us)) = (
+        fields.field("result"),
+        fields.field("encoding"),
+        fields.field("case_id"),
+        fields.field("duration_us"),
+    ) else {
+        return;
+    };
     let duration = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);
     span.record_all(&fields.value_set(&[
-        (&result, Some(&tag as &dyn tracing::Value)),
-        (&encoding_field, Some(&encoding as &dyn tracing::Value)),
+        (&result_field, Some(&result as &dyn tracing::Value)),
+        (
+            &encoding_field,
+            encoding.as_ref().map(|e| e as &dyn tracing::Value),
+        ),
         (&case_id, case.as_ref().map(|c| c as &dyn tracing::Value)),
         (&duration_us, Some(&duration as &dyn tracing::Value)),
     ]));

@@ -1,6 +1,8 @@
 //! The request pipeline: parse, validate, authenticate, route, validate the result,
 //! select, serialize.
 
+mod call_end;
+
 use std::pin::Pin;
 use std::task::Poll;
 use std::time::{Duration, Instant};
@@ -12,8 +14,8 @@ use serde_json::{Map, Value};
 use telepact_schema::FunctionId;
 
 use super::authenticated::AuthCheck;
-use super::call_metrics::{CallMetrics, FunctionKeys};
-use super::call_span::{call_span, record_response};
+use super::call_metrics::FunctionKeys;
+use super::call_span::call_span;
 use super::catch::{CatchUnwind, caught, start_caught};
 use super::error::{ErrorKind, TimedOut};
 use super::failure::{invalid, refused, unauthenticated, unknown_error, unknown_function};
@@ -28,6 +30,7 @@ use crate::validate::{
     FunctionEntry, Selector, ValidationFailure, Validator, body_nests_too_deep, check_headers,
     header_nests_too_deep, with_sorted_names,
 };
+use call_end::CallEnd;
 
 impl Server {
     /// Processes one request message (JSON bytes) into a response.
@@ -134,7 +137,9 @@ impl Server {
         let decoded = codec::decode_request(bytes, &inner.binary, Some(inputs));
         let span = call_span(decoded.as_ref().ok(), &transport);
         let started = (inner.metrics.is_some() || !span.is_disabled()).then_some(clock);
-        let mut function = None;
+        // Records the call however it ends: answered below, or cut off, should this
+        // future be dropped before.
+        let mut call = CallEnd::new(inner, &span, started, request_size);
         let mut binary = None;
         let mut response = match decoded {
             Ok(request) => {
@@ -143,7 +148,7 @@ impl Server {
                     transport,
                     update_request_headers,
                     &mut binary,
-                    &mut function,
+                    &mut call.function,
                     clock,
                 );
                 answer.instrument(span.clone()).await
@@ -165,19 +170,7 @@ impl Server {
             encoding = Encoding::Json;
             replaced = true;
         }
-        if let Some(started) = started {
-            record_response(&span, &response, encoding, packed, started);
-            if let Some(metric_keys) = &inner.metrics {
-                let call = CallMetrics {
-                    keys: function.unwrap_or_else(|| metric_keys.function(None)),
-                    result: response.target(),
-                    request_bytes: request_size,
-                    response_bytes: bytes.len(),
-                    started,
-                };
-                call.record(metric_keys);
-            }
-        }
+        call.answered(&response, encoding, packed, bytes.len());
         let response = Response {
             bytes,
             headers: response.headers,

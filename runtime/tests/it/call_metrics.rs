@@ -390,3 +390,77 @@ fn held_calls_reach_the_recorder_unasked_and_when_the_server_is_dropped() {
         ]
     );
 }
+
+/// A server whose `fn.stuck` never answers, its metrics set up by `metrics`.
+fn stuck_server_of(metrics: impl FnOnce(ServerBuilder) -> ServerBuilder) -> Server {
+    let schema = Schema::from_text(r#"[{"fn.stuck": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
+    let router = FunctionRouter::new().route("fn.stuck", |_: telepact::Message| async {
+        std::future::pending::<Result<telepact::Message, telepact::HandlerError>>().await
+    });
+    let builder = Server::builder(schema, router).auth_required(false);
+    metrics(builder).build().expect("server builds")
+}
+
+/// Runs a call to `fn.stuck` on `server` for a moment, then drops it unanswered, as a
+/// transport does when its caller goes or the shutdown's deadline passes.
+fn cut_off_a_call(server: &Server, runtime: &tokio::runtime::Runtime) -> usize {
+    let request = br#"[{}, {"fn.stuck": {}}]"#;
+    let wait = std::time::Duration::from_millis(5);
+    let cut_off =
+        runtime.block_on(async { tokio::time::timeout(wait, server.process(request)).await });
+    assert!(cut_off.is_err(), "the call never answers");
+    request.len()
+}
+
+/// A call cut off before its answer is counted under `result="cancelled"`, its duration
+/// and request size recorded, and no answer's size: through the facade's recorder and
+/// through one of the server's own alike.
+#[test]
+fn a_call_cut_off_is_counted_as_cancelled() {
+    let timed = || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime starts")
+    };
+    let expected = |size: usize| {
+        let function = "function=fn.stuck".to_string();
+        vec![
+            (
+                "telepact_call_duration_seconds".to_string(),
+                vec![function.clone()],
+                "2 durations".to_string(),
+            ),
+            (
+                "telepact_calls_total".to_string(),
+                vec![function.clone(), "result=cancelled".to_string()],
+                "count 2".to_string(),
+            ),
+            (
+                "telepact_request_bytes".to_string(),
+                vec![function],
+                format!("{:?}", [size as f64; 2]),
+            ),
+        ]
+    };
+
+    let server = stuck_server_of(|builder| builder.metrics(true));
+    let mut size = 0;
+    let seen = metric_series(|_| {
+        let runtime = timed();
+        for _ in 0..2 {
+            size = cut_off_a_call(&server, &runtime);
+        }
+    });
+    assert_eq!(seen, expected(size));
+
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let server = stuck_server_of(|builder| builder.metrics_recorder(recorder));
+    let runtime = timed();
+    for _ in 0..2 {
+        cut_off_a_call(&server, &runtime);
+    }
+    server.flush_metrics();
+    assert_eq!(series_of(&snapshotter), expected(size));
+}

@@ -145,6 +145,55 @@ async fn an_http2_client_granting_no_window_has_its_connection_dropped() {
     assert!(closed.is_ok(), "the connection was held past 10 s");
 }
 
+/// A client that resets its HTTP/2 stream (RST_STREAM) while the call is answered has
+/// the handler dropped and the call counted once as `cancelled`, with its span closed
+/// so; the stream no longer counts as in flight, so the connection, idle then, is
+/// closed after the idle limit.
+#[tokio::test]
+async fn an_http2_stream_reset_drops_its_call_and_counts_it() {
+    use super::http_transport::cancelled::{STUCK_CALL, Stuck, cancelled, span_results};
+
+    const RST_STREAM: u8 = 3;
+    const CANCEL: u32 = 8;
+    let capture = crate::log_capture::Capture::default();
+    let _logged = tracing::subscriber::set_default(capture.clone());
+    let stuck = Stuck::new();
+    let serve = http::ServeOptions::default().header_timeout(std::time::Duration::from_millis(300));
+    let (port, _stop, _serving) = serve_app(stuck.router(), serve).await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    opening.extend(h2_frame(4, 0, 0, &[]));
+    opening.extend(h2_frame(4, 1, 0, &[]));
+    let headers: Vec<u8> = [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":path", http::DEFAULT_PATH),
+        (":authority", "localhost"),
+    ]
+    .iter()
+    .flat_map(|(name, value)| hpack_literal(name, value))
+    .collect();
+    opening.extend(h2_frame(1, 0x4, 1, &headers));
+    opening.extend(h2_frame(0, 0x1, 1, STUCK_CALL));
+    stream.write_all(&opening).await.expect("writes");
+    stuck.entered(1).await;
+
+    let reset = h2_frame(RST_STREAM, 0, 1, &CANCEL.to_be_bytes());
+    stream.write_all(&reset).await.expect("writes");
+    stuck.given_up(1).await;
+    assert_eq!(stuck.counted(), cancelled(1));
+    assert_eq!(span_results(&capture), ["\"cancelled\""]);
+
+    let mut chunk = vec![0; 1 << 16];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while stream.read(&mut chunk).await.is_ok_and(|read| read > 0) {}
+    })
+    .await;
+    assert!(closed.is_ok(), "the idle connection is closed");
+}
+
 #[tokio::test]
 async fn http2_cleartext_round_trips() {
     let (port, stop) = start(HttpOptions::default()).await;

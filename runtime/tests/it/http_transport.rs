@@ -12,6 +12,8 @@ use telepact::{
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
+pub(crate) mod cancelled;
+
 const SCHEMA: &str = r#"[{"fn.nothing": {}, "->": [{"Ok_": {}}]}]"#;
 
 /// Starts the endpoint; returns its port and a handle that stops it gracefully.

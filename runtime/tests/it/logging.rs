@@ -4,6 +4,8 @@ use crate::log_capture;
 
 use log_capture::Capture;
 
+use std::time::Duration;
+
 use serde_json::Value;
 use telepact::schema::Schema;
 use telepact::{
@@ -456,4 +458,82 @@ fn call_spans_are_at_debug_so_a_subscriber_at_info_records_none() {
             && line.contains("fn.work")),
         "{lines:?}"
     );
+}
+
+/// A server whose `fn.stuck` never answers.
+fn stuck_server() -> Server {
+    let schema = Schema::from_text(r#"[{"fn.stuck": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
+    let router = FunctionRouter::new().route("fn.stuck", |_: Message| async {
+        std::future::pending::<Result<Message, HandlerError>>().await
+    });
+    Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds")
+}
+
+/// A call cut off before its answer (its future dropped: the caller went, the shutdown's
+/// deadline passed) ends its span with `result` `cancelled` and the time it ran, which
+/// the access log (the span's closing line) shows as it shows an answered call.
+#[cfg(feature = "log-stderr")]
+#[test]
+fn a_call_cut_off_closes_its_span_as_cancelled_in_the_access_log() {
+    use tracing_subscriber::fmt::format::FmtSpan;
+
+    let log = SharedBuffer::default();
+    let writer = log.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_span_events(FmtSpan::CLOSE)
+        .with_writer(move || writer.clone())
+        .finish();
+    let server = stuck_server();
+    tracing::subscriber::with_default(subscriber, || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime starts");
+        let call = server.process(br#"[{"@id_": "c-1"}, {"fn.stuck": {}}]"#);
+        let wait = Duration::from_millis(20);
+        let cut_off = runtime.block_on(async { tokio::time::timeout(wait, call).await });
+        assert!(cut_off.is_err(), "the call never answers");
+    });
+    let text = String::from_utf8(log.0.lock().unwrap().clone()).expect("UTF-8");
+    let closed: Vec<Value> = text
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .filter(|event| event["span"]["name"] == "telepact.call")
+        .filter(|event| event["fields"]["message"] == "close")
+        .collect();
+    let [closed] = closed.as_slice() else {
+        panic!("one closing line for the call: {text}");
+    };
+    let span = &closed["span"];
+    assert_eq!(span["function"], "fn.stuck");
+    assert_eq!(span["id"], "c-1");
+    assert_eq!(span["result"], "cancelled", "{closed}");
+    let ran = span["duration_us"].as_u64().expect("a duration");
+    assert!(ran >= 20_000, "{closed}");
+    assert!(
+        span.get("encoding").is_none(),
+        "no answer was encoded: {closed}"
+    );
+}
+
+/// An in-memory log a `fmt` subscriber writes to.
+#[cfg(feature = "log-stderr")]
+#[derive(Clone, Default)]
+struct SharedBuffer(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+#[cfg(feature = "log-stderr")]
+impl std::io::Write for SharedBuffer {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
