@@ -1,14 +1,17 @@
 //! The accept loop behind [`serve_with`](super::serve_with), plain or TLS: one hyper
 //! connection per stream (HTTP/1.1 or HTTP/2, WebSocket upgrades included), the peer
 //! address in every request, the first request and every HTTP/1 request head on a
-//! deadline, and a graceful shutdown.
+//! deadline, an HTTP/1 connection dropped when its client goes mid-call, and a
+//! graceful shutdown.
+
+mod hangup;
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
@@ -24,6 +27,7 @@ use tokio_io_timeout::TimeoutStream;
 use tower_service::Service;
 
 use super::per_address::{Admitted, OpenConnections};
+use hangup::{Hangups, OnHangup, Watch};
 
 /// Turns an accepted TCP stream into the stream HTTP is spoken on.
 pub(super) trait Handshake: Clone + Send + Sync + 'static {
@@ -80,6 +84,7 @@ pub(super) async fn serve_connections<H: Handshake>(
     // then, and the sender sees the last one dropped when all have.
     let (stopping, _) = watch::channel(None);
     let open = OpenConnections::new(deadlines.per_address, deadlines.total);
+    let hangups = Hangups::new();
     let mut shutdown = std::pin::pin!(shutdown);
     loop {
         let (stream, peer) = tokio::select! {
@@ -100,8 +105,12 @@ pub(super) async fn serve_connections<H: Handshake>(
         if let Err(error) = stream.set_nodelay(true) {
             tracing::debug!(error = %crate::ErrorChain(&error), "cannot set TCP_NODELAY");
         }
+        let activity = Arc::new(Activity::default());
+        let watched = hangups.watch(&stream, Arc::clone(&activity) as Arc<dyn OnHangup>);
         let connection = Connection {
             peer,
+            activity: Arc::clone(&activity),
+            watched,
             router: router.clone(),
             builder: Arc::clone(&builder),
             idle_limit: deadlines.header,
@@ -110,11 +119,12 @@ pub(super) async fn serve_connections<H: Handshake>(
             admitted: Arc::new(admitted),
         };
         let handshake = handshake.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             if let Some(stream) = handshake.handshake(stream, peer).await {
                 connection.serve(stream).await;
             }
         });
+        let _ = activity.task.set(task.abort_handle());
     }
     drop(listener);
     // A u64 (not `as_millis`' u128), which every log format writes as a number.
@@ -179,6 +189,10 @@ impl SessionControl {
 /// One accepted connection, before its stream speaks HTTP.
 struct Connection {
     peer: SocketAddr,
+    /// What is known of its requests.
+    activity: Arc<Activity>,
+    /// Its place in the server's watch for clients going away, where it has one.
+    watched: Option<Watch>,
     router: Router,
     builder: Arc<auto::Builder<TokioExecutor>>,
     /// How long the connection may go without a request (see [`Activity::idle`]).
@@ -201,8 +215,9 @@ impl Connection {
     /// flow-control window leaves answers unsent, yet nothing is being written.
     async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(mut self, stream: S) {
         let peer = self.peer;
-        let activity = Arc::new(Activity::default());
+        let activity = Arc::clone(&self.activity);
         let seen = Arc::clone(&activity);
+        let watching = self.watched.is_some();
         let router = self.router;
         let session = SessionControl {
             stop: self.stop.clone(),
@@ -211,6 +226,8 @@ impl Connection {
             _admitted: Arc::clone(&self.admitted),
         };
         let service = hyper::service::service_fn(move |mut request: http::Request<Incoming>| {
+            let http1_call = (watching && request.version() < http::Version::HTTP_2)
+                .then(|| seen.http1_call(is_last_request(&request)));
             let in_flight = seen.started(request.version());
             request.extensions_mut().insert(ConnectInfo(peer));
             if request.method() == http::Method::GET
@@ -221,7 +238,7 @@ impl Connection {
             let answer = router.clone().call(request);
             async move {
                 let response = answer.await;
-                drop(in_flight);
+                drop((in_flight, http1_call));
                 response
             }
         });
@@ -319,6 +336,15 @@ struct Activity {
     /// HTTP/2 requests started and not yet answered.
     in_flight: AtomicUsize,
     changed: Notify,
+    /// HTTP/1 calls started and not yet answered, counted where the client's end of
+    /// input is watched (see [`OnHangup`]).
+    http1_calls: AtomicUsize,
+    /// An HTTP/1 request said it is the connection's last (see [`is_last_request`]).
+    last_request: AtomicBool,
+    /// The client shut its side of the connection down.
+    hung_up: AtomicBool,
+    /// The connection's task, aborted (its call dropped) when its client goes.
+    task: OnceLock<tokio::task::AbortHandle>,
 }
 
 impl Activity {
@@ -362,6 +388,80 @@ impl Activity {
             }
         }
     }
+}
+
+impl Activity {
+    /// Counts an HTTP/1 call started (`last`: its request said it is the connection's
+    /// last) until the returned guard is dropped; drops the connection at once if its
+    /// client has gone already.
+    fn http1_call(self: &Arc<Self>, last: bool) -> Http1Call {
+        if last {
+            self.last_request.store(true, Ordering::SeqCst);
+        }
+        self.http1_calls.fetch_add(1, Ordering::SeqCst);
+        if !last && self.hung_up.load(Ordering::SeqCst) {
+            self.drop_connection();
+        }
+        Http1Call(Arc::clone(self))
+    }
+
+    fn drop_connection(&self) {
+        if let Some(task) = self.task.get() {
+            task.abort();
+        }
+    }
+}
+
+/// The client shut its side down. An HTTP/1 call being answered then is dropped, with
+/// its connection: the client has gone. Not so a call whose request said it was the
+/// connection's last, after which a client may shut its side down and read on (RFC
+/// 9112: a half-close does not say the client lost interest); nor on HTTP/2, whose own
+/// reading sees the end and whose streams are reset one by one. A call started after
+/// the end is dropped as it starts ([`Activity::http1_call`]).
+///
+/// hyper's HTTP/1 half-close stays on, so that hyper reads nothing while a call is
+/// answered (see [`hangup`] for what reading would cost). Of curl, wget, Python's urllib
+/// and requests, Node's http and fetch, Java's two clients and Perl's HTTP::Tiny, none
+/// shuts its side down while waiting for an answer, while a client that gives up (a
+/// timeout, Ctrl-C, a page left) closes the connection: the same end of input. Go's
+/// net/http (cancelling the request's context), Node's http server and nginx (499)
+/// read it so too.
+impl OnHangup for Activity {
+    fn hung_up(&self) {
+        self.hung_up.store(true, Ordering::SeqCst);
+        let calls = self.http1_calls.load(Ordering::SeqCst);
+        if calls > 0 && !self.last_request.load(Ordering::SeqCst) {
+            self.drop_connection();
+        }
+    }
+}
+
+/// An HTTP/1 call not yet answered.
+struct Http1Call(Arc<Activity>);
+
+impl Drop for Http1Call {
+    fn drop(&mut self) {
+        self.0.http1_calls.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Whether `request` says it is the last of its HTTP/1 connection: `Connection: close`,
+/// or HTTP/1.0 without `keep-alive`, as hyper reads them.
+fn is_last_request<B>(request: &http::Request<B>) -> bool {
+    let http10 = request.version() == http::Version::HTTP_10;
+    let headers = request.headers();
+    let Some(first) = headers.get(http::header::CONNECTION) else {
+        return http10;
+    };
+    let says = |token: &str| {
+        let lines =
+            std::iter::once(first).chain(headers.get_all(http::header::CONNECTION).iter().skip(1));
+        lines.filter_map(|line| line.to_str().ok()).any(|line| {
+            line.split(',')
+                .any(|named| named.trim().eq_ignore_ascii_case(token))
+        })
+    };
+    says("close") || (http10 && !says("keep-alive"))
 }
 
 /// How [`Activity::idle`] ended.

@@ -394,6 +394,39 @@ async fn negotiated_group(
     Some(group.name())
 }
 
+/// An HTTP/1 client over TLS that goes away (its connection closed) while its call is
+/// answered has the call dropped and counted as `cancelled`, as over plain HTTP.
+#[tokio::test]
+async fn an_http1_client_over_tls_that_goes_away_has_its_call_dropped() {
+    use super::http_transport::cancelled::{STUCK_CALL, Stuck, cancelled};
+
+    let (certificate, key) = self_signed();
+    let tls = http::TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).expect("usable");
+    let stuck = Stuck::new();
+    let (port, _stop, _serving) =
+        serve_app(stuck.router(), http::ServeOptions::default().tls(tls)).await;
+    let mut config = tls::config_trusting(certificate.as_bytes()).expect("a certificate");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+    let tcp = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let name = rustls::pki_types::ServerName::try_from("127.0.0.1").expect("an address");
+    let mut stream = connector.connect(name, tcp).await.expect("a handshake");
+    let head = format!(
+        "POST {} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        http::DEFAULT_PATH,
+        STUCK_CALL.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("writes");
+    stream.write_all(STUCK_CALL).await.expect("writes");
+    stream.flush().await.expect("sent");
+    stuck.entered(1).await;
+    drop(stream);
+    stuck.given_up(1).await;
+    assert_eq!(stuck.counted(), cancelled(1));
+}
+
 /// A root store holding `certificate` alone.
 fn roots_of(certificate: &str) -> rustls::RootCertStore {
     use rustls::pki_types::pem::PemObject;

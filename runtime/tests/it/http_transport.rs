@@ -516,10 +516,12 @@ async fn the_endpoint_merges_into_a_router_with_state() {
         .into_make_service_with_connect_info::<std::net::SocketAddr>();
 }
 
-/// A client that shuts down its side of the connection once its request is sent still
-/// gets the answer of a call that takes a while.
+/// A client that shuts down its side of the connection once its last request is sent
+/// (`Connection: close`, or HTTP/1.0) still gets the answer of a call that takes a
+/// while (a client that gives up shuts its side down on a keep-alive connection:
+/// `cancelled::an_http1_caller_that_goes_away_has_its_call_dropped_and_counted`).
 #[tokio::test]
-async fn a_client_that_half_closes_after_its_request_gets_its_answer() {
+async fn a_client_that_half_closes_after_its_last_request_gets_its_answer() {
     let schema = Schema::from_text(r#"[{"fn.slow": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
     let functions = FunctionRouter::new().route("fn.slow", |_: Message| async {
         tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -532,21 +534,17 @@ async fn a_client_that_half_closes_after_its_request_gets_its_answer() {
     let app = http::router(server, &HttpOptions::default());
     let (port, _stop, _serving) = serve_app(app, http::ServeOptions::default()).await;
     let body = br#"[{}, {"fn.slow": {}}]"#;
-    let head = format!(
-        "POST {} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
-        http::DEFAULT_PATH,
-        body.len()
-    );
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    stream.write_all(head.as_bytes()).await.expect("writes");
-    stream.write_all(body).await.expect("writes");
-    stream.shutdown().await.expect("shuts its side down");
-    let (answer, closed) = read_until_closed(&mut stream).await;
-    assert!(answer.starts_with("http/1.1 200"), "{answer}");
-    assert!(answer.ends_with(r#"[{},{"ok_":{}}]"#), "{answer}");
-    assert!(closed);
+    for (version, headers) in [("1.1", "Connection: close\r\n"), ("1.0", "")] {
+        let mut stream = cancelled::send_post(port, version, headers, body).await;
+        stream.shutdown().await.expect("shuts its side down");
+        let (answer, closed) = read_until_closed(&mut stream).await;
+        assert!(
+            answer.starts_with(&format!("http/{version} 200")),
+            "{answer}"
+        );
+        assert!(answer.ends_with(r#"[{},{"ok_":{}}]"#), "{answer}");
+        assert!(closed);
+    }
 }
 
 /// Bodies still on their way share one budget of memory in the process: a body that

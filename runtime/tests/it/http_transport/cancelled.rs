@@ -1,6 +1,7 @@
-//! Calls cut off before their answer: the server's shutdown deadline passed (an HTTP/2
-//! stream reset is in `http2_tls`). The handler is dropped, and the call is recorded
-//! once, as `cancelled`, in the metrics and in its span.
+//! Calls cut off before their answer: the caller gone (an HTTP/1 connection closed; an
+//! HTTP/2 stream reset is in `http2_tls`) or the server's shutdown deadline passed. The
+//! handler is dropped, and the call is recorded once, as `cancelled`, in the metrics
+//! and in its span.
 #![cfg(feature = "websocket-client")]
 
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use metrics_util::debugging::{DebuggingRecorder, Snapshotter};
 use telepact::http::{self, HttpOptions, ServeOptions};
 use telepact::schema::Schema;
 use telepact::{FunctionRouter, HandlerError, Headers, Message, Server};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 use tokio_tungstenite::tungstenite::Message as Frame;
@@ -158,6 +159,35 @@ pub(crate) async fn send_post(port: u16, version: &str, headers: &str, body: &[u
     stream.write_all(head.as_bytes()).await.expect("writes");
     stream.write_all(body).await.expect("writes");
     stream
+}
+
+/// An HTTP/1 client that closes its connection, or shuts its side down, while its call
+/// is answered on a keep-alive connection has gone: the handler is dropped (not left to
+/// run until it ends), and the call counted as `cancelled`. Before, half-close was on for
+/// every request, and such a handler ran on.
+#[tokio::test]
+async fn an_http1_caller_that_goes_away_has_its_call_dropped_and_counted() {
+    let capture = Capture::default();
+    let _logged = tracing::subscriber::set_default(capture.clone());
+    let stuck = Stuck::new();
+    let (port, _stop, _serving) = serve_app(stuck.router(), ServeOptions::default()).await;
+
+    let closing = send_post(port, "1.1", "", STUCK_CALL).await;
+    stuck.entered(1).await;
+    drop(closing);
+    stuck.given_up(1).await;
+
+    let mut shutting = send_post(port, "1.1", "", STUCK_CALL).await;
+    stuck.entered(1).await;
+    shutting.shutdown().await.expect("shuts its side down");
+    stuck.given_up(2).await;
+    let mut answer = Vec::new();
+    let read = tokio::time::timeout(WAIT, shutting.read_to_end(&mut answer)).await;
+    assert!(read.is_ok(), "the server closes the connection");
+    assert!(answer.is_empty(), "{}", String::from_utf8_lossy(&answer));
+
+    assert_eq!(stuck.counted(), cancelled(2));
+    assert_eq!(span_results(&capture), ["\"cancelled\""; 2]);
 }
 
 /// At the shutdown's deadline every call still being answered (here over two HTTP/1
