@@ -122,13 +122,17 @@ pub(super) async fn upgrade<P: Processor>(
     open_session(request, endpoint.body, answerer, refused).await
 }
 
+/// What `socket.recv()` gives: a frame, a failure, or `None` once the session ended.
+type Received = Option<Result<Frame, axum::Error>>;
+
 /// Answers each text or binary message of `socket`, in order, with one message: text
 /// for a JSON response, binary for a MessagePack one. Under
 /// [`serve_with`](super::serve_with) (`control`),
 /// the session ends at the server's shutdown and when no message comes within the idle
 /// limit of the last answer (pings do not count), between messages: one being answered
 /// is answered first, unless the shutdown's deadline passes before, when it is dropped
-/// with the session.
+/// with the session. One whose client closes the session, or whose connection fails,
+/// before it is answered is dropped then: nobody is left to read its answer.
 async fn answer_frames<F, Fut>(
     mut socket: WebSocket,
     mut answer: F,
@@ -141,26 +145,13 @@ async fn answer_frames<F, Fut>(
     let idle_limit = control.as_ref().map(|control| control.idle_limit);
     // Counted from the last message answered: pings do not keep a session open.
     let mut idle_until = idle_limit.map(|limit| tokio::time::Instant::now() + limit);
+    // A message that came while the one before it was being answered.
+    let mut held: Option<Received> = None;
     let ending = loop {
-        let stopping = async {
-            match control.as_mut() {
-                Some(control) => control.shutting_down().await,
-                None => std::future::pending().await,
-            }
-        };
-        let next = async {
-            match idle_until {
-                Some(deadline) => tokio::time::timeout_at(deadline, socket.recv()).await.ok(),
-                None => Some(socket.recv().await),
-            }
-        };
-        let received = tokio::select! {
-            biased;
-            () = stopping => break (close_code::AWAY, "server shutting down"),
-            next = next => match next {
-                Some(received) => received,
-                None => break (close_code::NORMAL, "no message in time"),
-            },
+        let next = next_message(&mut socket, &mut held, control.as_mut(), idle_until);
+        let received = match next.await {
+            Ok(received) => received,
+            Err(ending) => break ending,
         };
         let body = match received {
             Some(Ok(Frame::Text(text))) => Bytes::from(text),
@@ -180,29 +171,28 @@ async fn answer_frames<F, Fut>(
             },
             Some(Ok(Frame::Close(_))) | None => return,
         };
-        let answered = match control.as_mut() {
-            Some(control) => answered_by_the_deadline(answer(body), control).await,
-            None => Some(answer(body).await),
-        };
-        let (bytes, encoding) = match answered {
-            Some(Ok(answered)) => answered,
-            Some(Err(ending)) => break ending,
-            None => {
-                // Dropped, as an HTTP request unfinished then is with its connection.
-                let peer = control.as_ref().map(|control| control.peer);
-                tracing::warn!(
-                    ?peer,
-                    "message unanswered at the shutdown deadline; session dropped"
-                );
-                let close = Frame::Close(Some(CloseFrame {
-                    code: close_code::AWAY,
-                    reason: "server shutting down".into(),
-                }));
-                // Not waited for: serving has ended.
-                let _ = super::poll_once(std::pin::pin!(socket.send(close))).await;
-                return;
-            }
-        };
+        let answering = answer(body);
+        let (bytes, encoding) =
+            match answer_watching(answering, &mut socket, control.as_mut(), &mut held).await {
+                Answering::Answered(Ok(answered)) => answered,
+                Answering::Answered(Err(ending)) => break ending,
+                Answering::CallerGone => return,
+                Answering::PastTheDeadline => {
+                    // Dropped, as an HTTP request unfinished then is with its connection.
+                    let peer = control.as_ref().map(|control| control.peer);
+                    tracing::warn!(
+                        ?peer,
+                        "message unanswered at the shutdown deadline; session dropped"
+                    );
+                    let close = Frame::Close(Some(CloseFrame {
+                        code: close_code::AWAY,
+                        reason: "server shutting down".into(),
+                    }));
+                    // Not waited for: serving has ended.
+                    let _ = super::poll_once(std::pin::pin!(socket.send(close))).await;
+                    return;
+                }
+            };
         // A peer that stops taking its answers fails the send after the idle limit: the
         // accept loop limits writes to every connection, upgraded ones included.
         if socket.send(answer_frame(bytes, encoding)).await.is_err() {
@@ -218,26 +208,92 @@ async fn answer_frames<F, Fut>(
     let _ = socket.send(Frame::Close(Some(close))).await;
 }
 
-/// `answering`'s answer, or `None` when the server's shutdown deadline passes first.
-async fn answered_by_the_deadline(
-    answering: impl Future<Output = SessionAnswer>,
-    control: &mut SessionControl,
-) -> Option<SessionAnswer> {
+/// The session's next frame (the one `held`, if any), or the close code and reason
+/// that end it: the server is shutting down, or nothing came by `idle_until`.
+async fn next_message(
+    socket: &mut WebSocket,
+    held: &mut Option<Received>,
+    control: Option<&mut SessionControl>,
+    idle_until: Option<tokio::time::Instant>,
+) -> Result<Received, (u16, &'static str)> {
+    let stopping = async {
+        match control {
+            Some(control) => control.shutting_down().await,
+            None => std::future::pending().await,
+        }
+    };
+    let next = async {
+        if let Some(received) = held.take() {
+            return Some(received);
+        }
+        match idle_until {
+            Some(deadline) => tokio::time::timeout_at(deadline, socket.recv()).await.ok(),
+            None => Some(socket.recv().await),
+        }
+    };
     tokio::select! {
         biased;
-        answered = answering => Some(answered),
-        () = control.past_the_deadline() => None,
+        () = stopping => Err((close_code::AWAY, "server shutting down")),
+        next = next => next.ok_or((close_code::NORMAL, "no message in time")),
+    }
+}
+
+/// How answering one message ended.
+enum Answering {
+    Answered(SessionAnswer),
+    /// The server's shutdown deadline passed first.
+    PastTheDeadline,
+    /// The client closed the session, or its connection failed, first.
+    CallerGone,
+}
+
+/// `answering`'s answer, read from `socket` meanwhile, so that a client that closes the
+/// session (or a connection that fails) is noticed while its message is answered; under
+/// `control`, only until the server's shutdown deadline. A message that comes meanwhile
+/// is `held` for its turn, and the socket is read no further until then.
+async fn answer_watching(
+    answering: impl Future<Output = SessionAnswer>,
+    socket: &mut WebSocket,
+    control: Option<&mut SessionControl>,
+    held: &mut Option<Received>,
+) -> Answering {
+    let past_the_deadline = async {
+        match control {
+            Some(control) => control.past_the_deadline().await,
+            None => std::future::pending().await,
+        }
+    };
+    let mut answering = std::pin::pin!(answering);
+    let mut past_the_deadline = std::pin::pin!(past_the_deadline);
+    loop {
+        tokio::select! {
+            biased;
+            answered = answering.as_mut() => return Answering::Answered(answered),
+            () = past_the_deadline.as_mut() => return Answering::PastTheDeadline,
+            received = socket.recv(), if held.is_none() => match received {
+                // axum answers pings itself.
+                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {}
+                Some(Ok(Frame::Close(_))) | None => return Answering::CallerGone,
+                Some(Err(error)) if refusal(&error).is_none() => return Answering::CallerGone,
+                // The next message, or one to refuse once this one is answered.
+                other => *held = Some(other),
+            },
+        }
     }
 }
 
 /// The close code and reason for a message the session refused (past the size limit,
 /// text that is not UTF-8, a frame against the protocol); `None` for a connection
-/// that failed, to which nothing can be sent.
+/// that failed or ended without a close frame, to which nothing can be sent.
 fn refusal(error: &axum::Error) -> Option<(u16, &'static str)> {
+    use tungstenite::error::ProtocolError;
+
     let cause = std::error::Error::source(error)?.downcast_ref::<tungstenite::Error>()?;
     match cause {
         tungstenite::Error::Capacity(_) => Some((close_code::SIZE, "message too big")),
         tungstenite::Error::Utf8(_) => Some((close_code::INVALID, "text message is not UTF-8")),
+        // The client went without closing: nothing it sent was refused.
+        tungstenite::Error::Protocol(ProtocolError::ResetWithoutClosingHandshake) => None,
         tungstenite::Error::Protocol(_) => Some((close_code::PROTOCOL, "protocol error")),
         _ => None,
     }

@@ -1,14 +1,14 @@
-//! Calls cut off before their answer: the caller gone (an HTTP/1 connection closed; an
-//! HTTP/2 stream reset is in `http2_tls`) or the server's shutdown deadline passed. The
-//! handler is dropped, and the call is recorded once, as `cancelled`, in the metrics
-//! and in its span.
+//! Calls cut off before their answer: the caller gone (an HTTP/1 connection closed, a
+//! WebSocket session closed; an HTTP/2 stream reset is in `http2_tls`) or the server's
+//! shutdown deadline passed. The handler is dropped, and the call is recorded once, as
+//! `cancelled`, in the metrics and in its span.
 #![cfg(feature = "websocket-client")]
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use metrics_util::debugging::{DebuggingRecorder, Snapshotter};
 use telepact::http::{self, HttpOptions, ServeOptions};
 use telepact::schema::Schema;
@@ -108,6 +108,12 @@ impl Stuck {
         }
     }
 
+    /// The HTTP refusals counted, read once.
+    pub(crate) fn refusals(&self) -> Vec<(String, Vec<String>, String)> {
+        self.server.flush_metrics();
+        crate::call_metrics::refusals_of(&self.snapshotter)
+    }
+
     /// The `fn.stuck` calls and durations counted (labels, and count), read once.
     pub(crate) fn counted(&self) -> Vec<(String, String)> {
         self.server.flush_metrics();
@@ -188,6 +194,68 @@ async fn an_http1_caller_that_goes_away_has_its_call_dropped_and_counted() {
 
     assert_eq!(stuck.counted(), cancelled(2));
     assert_eq!(span_results(&capture), ["\"cancelled\""; 2]);
+}
+
+/// A WebSocket message whose session the client closes (a close frame, or the
+/// connection dropped) before it is answered is dropped with the session and counted as
+/// `cancelled`; before, it ran on until it ended. A connection dropped without a close
+/// frame is no refused message (it was counted as a 400). A message sent while the one
+/// before it is answered still waits its turn.
+#[tokio::test]
+async fn a_websocket_message_whose_session_closes_is_dropped_and_counted() {
+    let capture = Capture::default();
+    let _logged = tracing::subscriber::set_default(capture.clone());
+    let stuck = Stuck::new();
+    let (port, _stop, _serving) = serve_app(stuck.router(), ServeOptions::default()).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let stuck_call = String::from_utf8(STUCK_CALL.to_vec()).expect("UTF-8");
+
+    let (mut closed, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connects");
+    closed
+        .send(Frame::text(stuck_call.clone()))
+        .await
+        .expect("sent");
+    stuck.entered(1).await;
+    closed.close(None).await.expect("a close frame sent");
+    stuck.given_up(1).await;
+
+    let (mut dropped, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connects");
+    dropped.send(Frame::text(stuck_call)).await.expect("sent");
+    stuck.entered(1).await;
+    drop(dropped);
+    stuck.given_up(2).await;
+
+    let (mut session, _) = tokio_tungstenite::connect_async(&url)
+        .await
+        .expect("connects");
+    for call in [
+        r#"[{"@id_": 1}, {"fn.slow": {}}]"#,
+        r#"[{"@id_": 2}, {"fn.ping_": {}}]"#,
+    ] {
+        session.send(Frame::text(call)).await.expect("sent");
+    }
+    let mut answers = Vec::new();
+    while answers.len() < 2 {
+        let next = tokio::time::timeout(WAIT, session.next()).await;
+        if let Ok(Some(Ok(Frame::Text(text)))) = next {
+            answers.push(text.to_string());
+        } else {
+            panic!("an answer: {next:?}");
+        }
+    }
+    assert_eq!(
+        answers,
+        [r#"[{"@id_":1},{"Ok_":{}}]"#, r#"[{"@id_":2},{"Ok_":{}}]"#]
+    );
+
+    assert_eq!(stuck.counted(), cancelled(2));
+    assert_eq!(stuck.refusals(), [], "a session dropped refuses nothing");
+    let results = span_results(&capture);
+    assert_eq!(results[..2], ["\"cancelled\""; 2], "{results:?}");
 }
 
 /// At the shutdown's deadline every call still being answered (here over two HTTP/1
