@@ -192,11 +192,15 @@ impl Inner {
     }
 
     /// Logs an on-request or on-response hook's failure (`what`: `request` or
-    /// `response`) and reports it to the error hook; the call goes on.
+    /// `response`), within the failure lines (a client can make a hook fail on every
+    /// call), and reports it to the error hook; the call goes on.
     #[cold]
     #[inline(never)]
     pub(super) fn hook_failed(&self, what: &str, error: HandlerError) {
-        tracing::warn!(error = %crate::ErrorChain(&*error), "on-{what} hook failed");
+        if let Some(left_out) = self.failure_lines.admit() {
+            let left_out = (left_out > 0).then_some(left_out);
+            tracing::warn!(error = %crate::ErrorChain(&*error), left_out, "on-{what} hook failed");
+        }
         self.report(
             ProcessError::new(ErrorKind::Hook, format!("the on-{what} hook failed"))
                 .with_source(error),

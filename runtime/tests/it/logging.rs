@@ -460,6 +460,47 @@ fn call_spans_are_at_debug_so_a_subscriber_at_info_records_none() {
     );
 }
 
+/// A hook that fails on every call (an audit sink that is down, a hook refusing what a
+/// client sends) logs within the failure lines, as a failing handler does: a flood of
+/// calls writes a bounded number of `hook failed` lines, and the error hook hears of
+/// every failure.
+#[test]
+fn a_flood_of_failing_hooks_logs_a_bounded_number_of_lines() {
+    let reported = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let counted = std::sync::Arc::clone(&reported);
+    let schema = Schema::from_text(r#"[{"fn.work": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .on_request(|_| Err("the audit log is full".into()))
+        .on_response(|_| Err("the metrics sink is gone".into()))
+        .on_error(move |_| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        })
+        .build()
+        .expect("server builds");
+    let ping = r#"[{}, {"fn.ping_": {}}]"#.to_string();
+    let (lines, responses) = run_logged_on(&server, &vec![ping; 500]);
+    assert!(responses.iter().all(|r| r.pointer("/1/Ok_").is_some()));
+    assert_eq!(reported.load(std::sync::atomic::Ordering::Relaxed), 1_000);
+    let failed: Vec<_> = lines
+        .iter()
+        .filter(|line| line.contains("hook failed"))
+        .collect();
+    // Ten lines a second; a slow machine may run the calls over a second boundary.
+    assert!(
+        !failed.is_empty() && failed.len() < 50,
+        "{} lines, the first {:?}",
+        failed.len(),
+        failed.first()
+    );
+    let left_out: u64 = failed
+        .iter()
+        .filter_map(|line| line.split("left_out=").nth(1))
+        .filter_map(|count| count.split_whitespace().next()?.parse::<u64>().ok())
+        .sum();
+    assert!(left_out <= 1_000 - failed.len() as u64, "{failed:?}");
+}
+
 /// A server whose `fn.stuck` never answers.
 fn stuck_server() -> Server {
     let schema = Schema::from_text(r#"[{"fn.stuck": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
