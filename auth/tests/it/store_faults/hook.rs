@@ -5,8 +5,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use serde_json::Value;
-use telepact::client::TransportError;
 use telepact::client::authorise::login_authoriser;
+use telepact::client::{ClientError, TransportError};
 use telepact::{Client, Message};
 
 use super::{FaultyRedis, Service, bearer, password, tag, unchecked};
@@ -140,35 +140,67 @@ async fn a_login_authorisers_token_outlives_a_redis_outage() {
         return;
     };
     let service = Arc::new(Service::on(redis.store("outage:").await));
-    let (base, calls) = recorded_client(&service);
-    let client = base
-        .clone()
-        .with_authoriser(login_authoriser(base, "ada", PASSWORD));
-    let me = || {
-        client.request(Message::new(
-            Default::default(),
-            "fn.me",
-            Default::default(),
-        ))
-    };
-
-    assert_eq!(me().await.expect("answered").target(), "Ok_");
+    let ada = SignedIn::new(&service).await;
     redis.kill();
     for _ in 0..2 {
-        let answer = me().await.expect("answered");
+        let answer = ada.me().await.expect("answered");
         assert_eq!(answer.target(), "ErrorUnknown_", "{answer:?}");
     }
     redis.restart();
-    assert_eq!(me().await.expect("answered").target(), "Ok_");
+    assert_eq!(ada.me().await.expect("answered").target(), "Ok_");
 
     assert_eq!(
-        calls.lock().unwrap().as_slice(),
+        ada.calls().as_slice(),
         ["fn.login", "fn.me", "fn.me", "fn.me", "fn.me"]
     );
 }
 
+/// Ada's client, signed in through a login authoriser (`fn.login`, then `fn.me`
+/// answered), calling `service` in process, with the functions it called in order.
+pub(super) struct SignedIn {
+    client: Client,
+    calls: Arc<Mutex<Vec<String>>>,
+}
+
+impl SignedIn {
+    pub(super) async fn new(service: &Arc<Service>) -> SignedIn {
+        let (base, calls) = recorded_client(service);
+        let authoriser =
+            login_authoriser(base.clone(), "ada", PASSWORD).clock(service.clock.clone());
+        let signed_in = SignedIn {
+            client: base.with_authoriser(authoriser),
+            calls,
+        };
+        assert_eq!(signed_in.me().await.expect("answered").target(), "Ok_");
+        signed_in
+    }
+
+    /// Moves the service's clock past the access token's life: the next call refreshes.
+    pub(super) fn expire_token(&self, service: &Service) {
+        let lifetime = service.auth.config().jwt.ttl;
+        let lifetime = u64::try_from(lifetime).expect("positive");
+        service.clock.advance_secs(lifetime);
+    }
+
+    pub(super) async fn me(&self) -> Result<Message, ClientError> {
+        let me = Message::new(Default::default(), "fn.me", Default::default());
+        self.client.request(me).await
+    }
+
+    /// A call that fails because its refresh was answered `ErrorUnknown_`.
+    pub(super) async fn me_fails_unknown(&self) {
+        let failed = self.me().await.expect_err("no token to send");
+        let chain = telepact::ErrorChain(&failed).to_string();
+        assert!(chain.contains("ErrorUnknown_"), "{chain}");
+    }
+
+    pub(super) fn calls(&self) -> Vec<String> {
+        self.calls.lock().unwrap().clone()
+    }
+}
+
 /// A client calling `service` in process, and the functions it called, in order.
-pub(super) fn recorded_client(service: &Arc<Service>) -> (Client, Arc<Mutex<Vec<String>>>) {
+fn recorded_client(service: &Arc<Service>) -> (Client, Arc<Mutex<Vec<String>>>) {
     let calls = Arc::new(Mutex::new(Vec::new()));
     let (service, recorded) = (Arc::clone(service), Arc::clone(&calls));
     let client = Client::new(move |bytes: Vec<u8>| {
@@ -194,35 +226,16 @@ async fn a_login_authoriser_keeps_its_refresh_token_when_the_refresh_could_not_b
         return;
     };
     let service = Arc::new(Service::on(redis.store("full:").await));
-    let (base, calls) = recorded_client(&service);
-    let authoriser = login_authoriser(base.clone(), "ada", PASSWORD).clock(service.clock.clone());
-    let client = base.with_authoriser(authoriser);
-    let me = || {
-        client.request(Message::new(
-            Default::default(),
-            "fn.me",
-            Default::default(),
-        ))
-    };
-    assert_eq!(me().await.expect("answered").target(), "Ok_");
-    let lifetime = service.auth.config().jwt.ttl;
-    service
-        .clock
-        .advance_secs(u64::try_from(lifetime).expect("positive"));
+    let ada = SignedIn::new(&service).await;
+    ada.expire_token(&service);
 
     redis.fill().await;
-    let failed = me().await.expect_err("no token to send");
-    assert!(
-        telepact::ErrorChain(&failed)
-            .to_string()
-            .contains("ErrorUnknown_"),
-        "{failed}"
-    );
+    ada.me_fails_unknown().await;
     redis.make_room().await;
-    assert_eq!(me().await.expect("answered").target(), "Ok_");
+    assert_eq!(ada.me().await.expect("answered").target(), "Ok_");
 
     assert_eq!(
-        calls.lock().unwrap().as_slice(),
+        ada.calls().as_slice(),
         ["fn.login", "fn.me", "fn.refresh", "fn.refresh", "fn.me"]
     );
 }

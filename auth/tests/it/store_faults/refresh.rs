@@ -3,13 +3,11 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use telepact::Message;
-use telepact::client::authorise::login_authoriser;
 use telepact_auth::AuthError;
 
-use super::hook::recorded_client;
+use super::hook::SignedIn;
 use super::{FaultyRedis, Service, bearer, tag};
-use crate::authenticator::{PASSWORD, sign_in};
+use crate::authenticator::sign_in;
 
 /// Longer than the store waits for an answer (2 s): the write times out, then runs.
 const PAUSE: Duration = Duration::from_secs(3);
@@ -64,35 +62,16 @@ async fn a_login_authoriser_stays_signed_in_through_a_refresh_that_timed_out() {
         return;
     };
     let service = Arc::new(Service::on(redis.store("authoriser:").await));
-    let (base, calls) = recorded_client(&service);
-    let authoriser = login_authoriser(base.clone(), "ada", PASSWORD).clock(service.clock.clone());
-    let client = base.with_authoriser(authoriser);
-    let me = || {
-        client.request(Message::new(
-            Default::default(),
-            "fn.me",
-            Default::default(),
-        ))
-    };
-    assert_eq!(me().await.expect("answered").target(), "Ok_");
-    let lifetime = service.auth.config().jwt.ttl;
-    service
-        .clock
-        .advance_secs(u64::try_from(lifetime).expect("positive"));
+    let ada = SignedIn::new(&service).await;
+    ada.expire_token(&service);
 
     redis.pause_writes(PAUSE).await;
-    let failed = me().await.expect_err("the refresh timed out");
-    assert!(
-        telepact::ErrorChain(&failed)
-            .to_string()
-            .contains("ErrorUnknown_"),
-        "{failed}"
-    );
+    ada.me_fails_unknown().await;
     tokio::time::sleep(PAUSE).await;
-    assert_eq!(me().await.expect("answered").target(), "Ok_");
+    assert_eq!(ada.me().await.expect("answered").target(), "Ok_");
 
     assert_eq!(
-        calls.lock().unwrap().as_slice(),
+        ada.calls().as_slice(),
         ["fn.login", "fn.me", "fn.refresh", "fn.refresh", "fn.me"]
     );
 }
