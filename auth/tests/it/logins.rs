@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use telepact_auth::{
     AuthConfig, AuthError, Authenticator, Credential, Identity, JwtKey, JwtKeys, ManualClock,
-    MemoryStore, MemoryUsers, PasswordParams, User,
+    MemoryStore, MemoryUsers, PasswordParams, User, UserLoader,
 };
 
 use super::authenticator::{PASSWORD, authenticator, authenticator_with, bearer, sign_in};
@@ -150,10 +150,30 @@ struct CountingUsers {
 /// An authenticator over an empty [`CountingUsers`] directory, and that directory.
 fn over_counting_users(config: AuthConfig) -> (Authenticator, Arc<CountingUsers>) {
     let users = Arc::new(CountingUsers::default());
+    (over_users(config, users.clone()), users)
+}
+
+/// An authenticator over `users`, with a store in memory.
+fn over_users(config: AuthConfig, users: Arc<dyn UserLoader>) -> Authenticator {
     let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
-    let store = Arc::new(MemoryStore::new());
-    let auth = Authenticator::new(config, keys, users.clone(), store).unwrap();
-    (auth, users)
+    Authenticator::new(config, keys, users, Arc::new(MemoryStore::new())).unwrap()
+}
+
+/// An authenticator with cheap password hashes over `users`, a directory that reads
+/// `directory`, into which Ada (`u1`, [`PASSWORD`]) is put.
+fn with_ada(
+    mut config: AuthConfig,
+    directory: &MemoryUsers,
+    users: Arc<dyn UserLoader>,
+) -> Authenticator {
+    config.password = PasswordParams::insecure_for_tests();
+    let auth = over_users(config, users);
+    let user = User {
+        user_id: "u1".into(),
+        ..User::default()
+    };
+    directory.insert("ada", auth.passwords().hash(PASSWORD).unwrap(), user);
+    auth
 }
 
 impl telepact_auth::UserLoader for CountingUsers {
@@ -441,16 +461,9 @@ impl telepact_auth::UserLoader for FoldingUsers {
 #[tokio::test]
 async fn the_spellings_of_an_account_share_its_failed_login_count() {
     let directory = MemoryUsers::new();
-    let mut config = AuthConfig::new("issuer", "audience");
-    config.password = PasswordParams::insecure_for_tests();
-    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
+    let config = AuthConfig::new("issuer", "audience");
     let users = Arc::new(FoldingUsers(directory.clone()));
-    let auth = Authenticator::new(config, keys, users, Arc::new(MemoryStore::new())).unwrap();
-    let user = User {
-        user_id: "u1".into(),
-        ..User::default()
-    };
-    directory.insert("ada", auth.passwords().hash(PASSWORD).unwrap(), user);
+    let auth = with_ada(config, &directory, users);
 
     // The limit (5) of wrong guesses, each under another spelling, from other addresses.
     for (n, spelling) in ADA_SPELLINGS[1..].iter().enumerate() {
@@ -492,17 +505,10 @@ impl telepact_auth::UserLoader for SlowUsers {
 async fn a_login_given_up_on_counts_as_a_failure_only_with_a_wrong_password() {
     let directory = MemoryUsers::new();
     let mut config = AuthConfig::new("issuer", "audience");
-    config.password = PasswordParams::insecure_for_tests();
     config.password_checks = 16;
     config.throttle.per_account = 3;
-    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
     let users = Arc::new(SlowUsers(directory.clone()));
-    let auth = Authenticator::new(config, keys, users, Arc::new(MemoryStore::new())).unwrap();
-    let user = User {
-        user_id: "u1".into(),
-        ..User::default()
-    };
-    directory.insert("ada", auth.passwords().hash(PASSWORD).unwrap(), user);
+    let auth = with_ada(config, &directory, users);
     let given_up = |password: &'static str| {
         let (auth, credential) = (auth.clone(), password_login("ada", password));
         async move {
