@@ -106,6 +106,19 @@ fn hpack_literal(name: &str, value: &str) -> Vec<u8> {
     field
 }
 
+/// The HPACK block of a cleartext POST to the Telepact path, as literals.
+fn post_headers() -> Vec<u8> {
+    [
+        (":method", "POST"),
+        (":scheme", "http"),
+        (":path", http::DEFAULT_PATH),
+        (":authority", "localhost"),
+    ]
+    .iter()
+    .flat_map(|(name, value)| hpack_literal(name, value))
+    .collect()
+}
+
 /// A client that asks for a large answer but grants no flow-control window (and never
 /// updates it) leaves the answer unsent while nothing is being written: its connection
 /// is dropped once the graceful close after the idle limit has waited as long again,
@@ -124,16 +137,7 @@ async fn an_http2_client_granting_no_window_has_its_connection_dropped() {
     // SETTINGS_INITIAL_WINDOW_SIZE (4) = 0, and an acknowledgement of the server's.
     opening.extend(h2_frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 0]));
     opening.extend(h2_frame(SETTINGS, 1, 0, &[]));
-    let headers: Vec<u8> = [
-        (":method", "POST"),
-        (":scheme", "http"),
-        (":path", http::DEFAULT_PATH),
-        (":authority", "localhost"),
-    ]
-    .iter()
-    .flat_map(|(name, value)| hpack_literal(name, value))
-    .collect();
-    opening.extend(h2_frame(1, 0x4, 1, &headers));
+    opening.extend(h2_frame(1, 0x4, 1, &post_headers()));
     opening.extend(h2_frame(0, 0x1, 1, br#"[{}, {"fn.big": {}}]"#));
     stream.write_all(&opening).await.expect("writes");
 
@@ -166,16 +170,7 @@ async fn an_http2_stream_reset_drops_its_call_and_counts_it() {
     let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
     opening.extend(h2_frame(4, 0, 0, &[]));
     opening.extend(h2_frame(4, 1, 0, &[]));
-    let headers: Vec<u8> = [
-        (":method", "POST"),
-        (":scheme", "http"),
-        (":path", http::DEFAULT_PATH),
-        (":authority", "localhost"),
-    ]
-    .iter()
-    .flat_map(|(name, value)| hpack_literal(name, value))
-    .collect();
-    opening.extend(h2_frame(1, 0x4, 1, &headers));
+    opening.extend(h2_frame(1, 0x4, 1, &post_headers()));
     opening.extend(h2_frame(0, 0x1, 1, STUCK_CALL));
     stream.write_all(&opening).await.expect("writes");
     stuck.entered(1).await;
