@@ -21,12 +21,14 @@ mod json;
 #[cfg(feature = "client")]
 mod msgpack_answers;
 mod servers;
+mod usage;
 
 pub use error_causes::assert_causes_shown_once;
 pub use json::{json_eq, multiset_eq};
 #[cfg(feature = "client")]
 pub use msgpack_answers::{MsgpackAnswers, count_msgpack_answers};
 pub use servers::{NatsServer, RedisServer};
+pub use usage::assert_usage_error_line;
 
 use std::io::Write as _;
 use std::path::{Path, PathBuf};

@@ -7,6 +7,8 @@ use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use telepact_test_support::assert_usage_error_line;
+
 use crate::support::{Bakery, http_exchange};
 
 const PING: &str = r#"[{}, {"fn.ping_": {}}]"#;
@@ -150,17 +152,9 @@ fn a_value_that_does_not_read_is_one_line_and_status_2() {
     ];
     for (args, expected) in cases {
         let output = bakery_command().args(args).output().expect("runs");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        let line = assert_usage_error_line(&output, args, expected);
         assert!(output.stdout.is_empty(), "{args:?}: no READY");
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
-        assert!(lines[0].starts_with("error: "), "{stderr}");
-        assert!(lines[0].contains(expected), "{args:?}: {stderr}");
-        assert!(
-            lines[0].ends_with("(see `telepact-bakery --help`)"),
-            "{stderr}"
-        );
+        assert!(line.ends_with("(see `telepact-bakery --help`)"), "{line}");
     }
 }
 

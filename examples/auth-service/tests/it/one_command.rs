@@ -6,6 +6,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::channel;
 use std::time::Duration;
 
+use telepact_test_support::assert_usage_error_line;
+
 /// The binary, running with its own SQLite file; killed and cleaned up on drop.
 struct Running {
     child: Child,
@@ -312,12 +314,7 @@ fn a_flag_value_that_does_not_read_is_one_line_and_status_2() {
             .args(args)
             .output()
             .expect("the binary runs");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
-        assert!(lines[0].starts_with("error: "), "{stderr}");
-        assert!(lines[0].contains(expected), "{args:?}: {stderr}");
+        assert_usage_error_line(&output, args, expected);
     }
 }
 

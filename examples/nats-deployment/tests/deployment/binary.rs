@@ -7,7 +7,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-use telepact_test_support::NatsServer;
+use telepact_test_support::{NatsServer, assert_usage_error_line};
 
 const PING: &str = r#"[{}, {"fn.ping_": {}}]"#;
 
@@ -150,15 +150,8 @@ fn a_gateway_flag_value_that_does_not_read_is_one_line_and_status_2() {
             .args(args)
             .output()
             .expect("the binary runs");
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
-        let lines: Vec<&str> = stderr.lines().collect();
-        assert_eq!(lines.len(), 1, "{args:?}: {stderr}");
-        assert!(lines[0].starts_with("error: "), "{stderr}");
-        assert!(lines[0].contains(expected), "{args:?}: {stderr}");
-        assert!(
-            lines[0].ends_with("(see `telepact-nats-deployment gateway --help`)"),
-            "{stderr}"
-        );
+        let line = assert_usage_error_line(&output, args, expected);
+        let help = "(see `telepact-nats-deployment gateway --help`)";
+        assert!(line.ends_with(help), "{line}");
     }
 }
