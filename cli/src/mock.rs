@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::builder::BoolishValueParser;
 use clap::{ArgGroup, Args};
-use telepact::flags::HttpFlags;
+use telepact::flags::{ByteSize, HttpFlags};
 use telepact::http::{self, HttpOptions};
 use telepact::mock::{MockOptions, MockServer};
 use telepact_schema::Schema;
@@ -54,8 +54,9 @@ pub(crate) struct MockArgs {
     /// Bytes of recorded calls and stubs kept (as the mock estimates them); past it,
     /// calls and new stubs answer `ErrorUnknown_` until `fn.clearCalls_` or
     /// `fn.clearStubs_` makes room
-    #[arg(long, default_value_t = telepact::mock::DEFAULT_MEMORY_LIMIT)]
-    memory_limit: usize,
+    #[arg(long, value_name = "SIZE", value_parser = ByteSize::parse,
+          default_value_t = ByteSize(telepact::mock::DEFAULT_MEMORY_LIMIT))]
+    memory_limit: ByteSize,
     #[command(flatten)]
     http: HttpFlags,
 }
@@ -77,7 +78,7 @@ impl MockArgs {
             .randomize_optional_fields(!self.disable_random_optional_field_generation)
             .collection_length_min(min)
             .collection_length_max(max)
-            .memory_limit(self.memory_limit))
+            .memory_limit(self.memory_limit.0))
     }
 }
 

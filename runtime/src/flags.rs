@@ -51,7 +51,8 @@ use crate::http::{
     DEFAULT_HEADER_TIMEOUT, HttpOptions, ServeOptions, TlsConfig, TlsError,
 };
 pub use refusal::{parse_or_exit, refusal_line};
-use units::{ByteSize, ConnectionLimit, TimeSpan};
+use units::ConnectionLimit;
+pub use units::{ByteSize, TimeSpan};
 
 /// The HTTP listener's limits, timeouts and TLS, as flags: `#[command(flatten)]` it into
 /// a binary's arguments. Each default is the runtime's own.

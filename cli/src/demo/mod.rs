@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex};
 
 use clap::Args;
 use serde_json::Map;
-use telepact::flags::HttpFlags;
+use telepact::flags::{ByteSize, HttpFlags};
 use telepact::http::{self, HttpOptions};
 use telepact::{
     BoxFuture, FunctionRouter, HandlerError, Headers, Message, Middleware, ServerBuilder,
@@ -49,8 +49,9 @@ pub(crate) struct DemoArgs {
     unavailable_rate: f64,
     /// Bytes of variables, paper tapes and sessions kept for all callers together;
     /// past it, saves and logins answer `ErrorUnavailable`
-    #[arg(long, default_value_t = 64 * 1024 * 1024)]
-    memory_limit: usize,
+    #[arg(long, value_name = "SIZE", value_parser = ByteSize::parse,
+          default_value_t = ByteSize(64 << 20))]
+    memory_limit: ByteSize,
     #[command(flatten)]
     http: HttpFlags,
 }
@@ -61,7 +62,7 @@ pub(crate) async fn run(args: &DemoArgs) -> Outcome {
     let http_options = args
         .http
         .http_options(HttpOptions::default().checked_path(&args.path)?);
-    let server = builder(args.memory_limit, args.unavailable_rate)
+    let server = builder(args.memory_limit.0, args.unavailable_rate)
         .build()
         .map_err(CliError::Demo)?;
     // Pages of any origin may call it, as they may call the mock.

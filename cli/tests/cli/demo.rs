@@ -306,7 +306,7 @@ fn an_export_imports_elsewhere_and_other_bytes_are_refused() {
 
 #[test]
 fn past_its_memory_limit_saves_and_logins_answer_error_unavailable() {
-    let demo = start_demo(&["--memory-limit", "1000"]);
+    let demo = start_demo(&["--memory-limit", "1kB"]);
     let caller = Caller::of(&demo);
     let unavailable = json!({"ErrorUnavailable": {}});
     let mut saved = 0;
@@ -334,6 +334,9 @@ fn past_its_memory_limit_saves_and_logins_answer_error_unavailable() {
     );
     let save = json!({"fn.saveVariable": {"name": "v0", "value": 2}});
     assert_eq!(caller.call(save), OK());
+    let refused = telepact(&["demo-server", "--memory-limit", "0MiB"]);
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(stderr(&refused).contains("0 bytes leaves room for nothing"));
 }
 
 #[test]

@@ -213,7 +213,7 @@ fn past_its_memory_limit_calls_answer_error_unknown_and_the_log_says_why() {
             "--port",
             "0",
             "--memory-limit",
-            "2000",
+            "2kB",
         ])
         .stderr(std::fs::File::create(&log_path).unwrap());
     let mock = RunningServer::spawn_logging(command);
@@ -226,7 +226,7 @@ fn past_its_memory_limit_calls_answer_error_unknown_and_the_log_says_why() {
                 return (answered, case_id.as_str().unwrap().to_string());
             }
         }
-        panic!("100 calls fitted in 2,000 bytes");
+        panic!("100 calls fitted in 2 kB");
     });
     assert!(answered > 0);
     let recorded =
@@ -393,6 +393,19 @@ fn a_host_that_is_not_an_address_is_refused() {
     let output = telepact(&["mock", "--dir", path_text(&dir), "--host", "nowhere"]);
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("invalid value 'nowhere' for '--host <HOST>'"));
+    assert!(stdout(&output).is_empty(), "no READY line");
+}
+
+#[test]
+fn a_memory_limit_that_is_not_a_size_is_refused() {
+    let dir = greeter_dir("mock-bad-memory-limit");
+    let output = telepact(&["mock", "--dir", path_text(&dir), "--memory-limit", "2 MiBs"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("for '--memory-limit <SIZE>': not a size"),
+        "{}",
+        stderr(&output)
+    );
     assert!(stdout(&output).is_empty(), "no READY line");
 }
 

@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use telepact::flags::HttpFlags;
+use telepact::flags::{HttpFlags, TimeSpan};
 use telepact::http::{self, HttpOptions};
 use telepact::logging::{LogFormat, StderrLog};
 use telepact::{Server, nats};
@@ -35,9 +35,10 @@ struct Args {
     /// The subject the service is served on (default `telepact.<app>`).
     #[arg(long, value_parser = subject)]
     subject: Option<String>,
-    /// Seconds a forwarded request may wait for its reply.
-    #[arg(long, default_value_t = 10)]
-    timeout: u64,
+    /// How long a forwarded request may wait for its reply (`500ms`, `10s`, `1m`).
+    #[arg(long, value_name = "DURATION", value_parser = TimeSpan::parse,
+          default_value_t = TimeSpan(Duration::from_secs(10)))]
+    timeout: TimeSpan,
     /// Leave `Secure` off the auth example's session cookie (plain-HTTP development off
     /// localhost). Give the gateway and the workers the same cookie flags.
     #[arg(long, global = true)]
@@ -211,7 +212,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             .subject
             .unwrap_or_else(|| format!("telepact.{}", args.app.name())),
         nats: args.nats,
-        timeout: Duration::from_secs(args.timeout),
+        timeout: args.timeout.0,
         app: args.app,
     };
     match args.mode {

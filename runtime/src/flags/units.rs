@@ -5,16 +5,31 @@
 use std::fmt;
 use std::time::Duration;
 
-/// A number of bytes as `bytesize` reads it: digits, then `B` (or nothing), `KiB`, `MiB`,
-/// `GiB`, or the decimal `kB`, `MB`, `GB`; at least one byte.
+/// A size flag's value, a number of bytes as `bytesize` reads it: digits, then `B` (or
+/// nothing), `KiB`, `MiB`, `GiB`, or the decimal `kB`, `MB`, `GB`; at least one byte.
+/// Shown (in `--help`'s default) in the largest binary unit that gives it exactly.
+///
+/// ```
+/// # #[derive(clap::Parser)]
+/// # struct Args {
+/// #[arg(long, value_parser = telepact::flags::ByteSize::parse,
+///       default_value_t = telepact::flags::ByteSize(64 << 20))]
+/// memory_limit: telepact::flags::ByteSize,
+/// # }
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct ByteSize(pub(super) usize);
+pub struct ByteSize(pub usize);
 
 /// The binary units a size is shown in, largest first.
 const BINARY_UNITS: [(&str, u64); 3] = [("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)];
 
 impl ByteSize {
-    pub(super) fn parse(text: &str) -> Result<ByteSize, String> {
+    /// Reads `text` as a size.
+    ///
+    /// # Errors
+    ///
+    /// A line saying what a size looks like, when `text` is none or is 0 bytes.
+    pub fn parse(text: &str) -> Result<ByteSize, String> {
         // `bytesize`'s own message quotes a cut-off unit: say what is accepted instead.
         let size: bytesize::ByteSize = text.trim().parse().map_err(|_| {
             "not a size: give a number and B, KiB, MiB or GiB (or kB, MB, GB), such as 512KiB"
@@ -23,7 +38,7 @@ impl ByteSize {
         let bytes = usize::try_from(size.as_u64())
             .map_err(|_| "more bytes than this machine can count".to_string())?;
         if bytes == 0 {
-            return Err("0 bytes would refuse every request: give at least 1".to_string());
+            return Err("0 bytes leaves room for nothing: give at least 1".to_string());
         }
         Ok(ByteSize(bytes))
     }
@@ -43,12 +58,18 @@ impl fmt::Display for ByteSize {
     }
 }
 
-/// A time as `humantime` reads it: `500ms`, `30s`, `2m`, `1h 30m`...; more than none.
+/// A duration flag's value, as `humantime` reads it: `500ms`, `30s`, `2m`, `1h 30m`...;
+/// more than none. A number alone is refused: its unit would be a guess.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct TimeSpan(pub(super) Duration);
+pub struct TimeSpan(pub Duration);
 
 impl TimeSpan {
-    pub(super) fn parse(text: &str) -> Result<TimeSpan, String> {
+    /// Reads `text` as a duration.
+    ///
+    /// # Errors
+    ///
+    /// `humantime`'s reason, when `text` is no duration, or a line when it is 0.
+    pub fn parse(text: &str) -> Result<TimeSpan, String> {
         let span = humantime::parse_duration(text.trim()).map_err(|error| error.to_string())?;
         if span.is_zero() {
             return Err("a wait of 0 would end at once: give more than 0".to_string());

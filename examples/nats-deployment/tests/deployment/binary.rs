@@ -155,3 +155,19 @@ fn a_gateway_flag_value_that_does_not_read_is_one_line_and_status_2() {
         assert!(line.ends_with(help), "{line}");
     }
 }
+
+/// The gateway's wait for a reply is a duration with its unit; a bare number is refused
+/// rather than read in a guessed unit.
+#[test]
+fn the_reply_timeout_takes_a_unit() {
+    let args = ["--timeout", "10", "gateway"];
+    let output = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
+        .args(args)
+        .output()
+        .expect("the binary runs");
+    assert_usage_error_line(
+        &output,
+        &args,
+        "for '--timeout <DURATION>': time unit needed",
+    );
+}
