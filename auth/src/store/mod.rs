@@ -41,25 +41,33 @@ fn set_text(members: &std::collections::BTreeSet<String>) -> String {
     serde_json::to_string(members).unwrap_or_default()
 }
 
-/// A backend failed. The message names the operation and backend, never a value.
+/// A backend failed. The message names the operation and backend, never a value; the
+/// backend's own error (or the reason, when the store itself refused) is its
+/// [`source`](std::error::Error::source).
 #[derive(Debug, thiserror::Error)]
-#[error("{backend} store could not {operation}: {detail}")]
+#[error("{backend} store could not {operation}")]
 pub struct StoreError {
     /// Which backend failed, e.g. `sqlite`.
     pub backend: &'static str,
     /// What it was doing, e.g. `open`.
     pub operation: &'static str,
-    /// The backend's own error text.
-    pub detail: String,
+    /// The backend's own error, or the store's reason as text.
+    #[source]
+    cause: Box<dyn std::error::Error + Send + Sync>,
 }
 
 impl StoreError {
-    /// A failure of `backend` while doing `operation`.
-    pub fn new(backend: &'static str, operation: &'static str, detail: impl ToString) -> Self {
+    /// A failure of `backend` while doing `operation`, for `cause`: the backend's error,
+    /// or a reason given as text.
+    pub fn new(
+        backend: &'static str,
+        operation: &'static str,
+        cause: impl Into<Box<dyn std::error::Error + Send + Sync>>,
+    ) -> Self {
         StoreError {
             backend,
             operation,
-            detail: detail.to_string(),
+            cause: cause.into(),
         }
     }
 }

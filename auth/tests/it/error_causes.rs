@@ -19,6 +19,24 @@ fn no_message_repeats_its_cause() {
     }
 }
 
+/// The backend's own error is the store error's source, not text folded into its
+/// message: a caller can walk to it (and downcast it).
+#[cfg(unix)]
+#[test]
+fn a_backend_failure_is_the_store_errors_source() {
+    let dir = std::env::temp_dir().join(format!("store-cause-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a scratch directory");
+    let path = dir.join("not-a-database.sqlite3");
+    std::fs::write(&path, vec![b'x'; 4096]).expect("writes");
+    std::fs::set_permissions(&path, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+        .expect("owner-only");
+    let error = SqliteStore::open(&path).expect_err("not a database");
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = std::error::Error::source(&error).expect("the backend's error");
+    assert_eq!(error.to_string(), "sqlite store could not create its table");
+    assert!(store.to_string().contains("not a database"), "{store}");
+}
+
 #[test]
 fn a_store_failure_is_read_with_its_cause_once() {
     let (_, error) = errors_with_causes().remove(0);
