@@ -56,13 +56,14 @@ use tokio::sync::Mutex;
 use crate::budget::GenerationLimits;
 use crate::message::{Headers, Message};
 use crate::router::{FunctionRouter, HandlerError};
-use crate::server::{Authenticated, BuildError, Response, Server};
+use crate::server::{Authenticated, BuildError, ErrorHook, ProcessError, Response, Server};
 pub(crate) use matching::is_sub_map;
 use state::{MockState, Refused};
 use telepact_schema::ShortestDepths;
 
-/// How a [`MockServer`] answers calls no stub matches, and what it generates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How a [`MockServer`] answers calls no stub matches, what it generates, and who
+/// hears of its errors.
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct MockOptions {
     /// Answer unmatched calls with a generated `Ok_` (default `true`); when `false`
@@ -85,6 +86,27 @@ pub struct MockOptions {
     /// answered `ErrorUnknown_` and not recorded, until `fn.clearCalls_` or
     /// `fn.clearStubs_` makes room.
     pub memory_limit: usize,
+    /// Called with every error the mock's server meets (an unparsable request, a
+    /// call it answers `ErrorUnknown_`, ...), as [`ServerBuilder::on_error`] is; set
+    /// it with [`on_error`](Self::on_error). Default: none (the log still says why).
+    ///
+    /// [`ServerBuilder::on_error`]: crate::ServerBuilder::on_error
+    pub on_error: Option<ErrorHook>,
+}
+
+impl std::fmt::Debug for MockOptions {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MockOptions")
+            .field("generate_responses", &self.generate_responses)
+            .field("include_optional_fields", &self.include_optional_fields)
+            .field("randomize_optional_fields", &self.randomize_optional_fields)
+            .field("collection_length_min", &self.collection_length_min)
+            .field("collection_length_max", &self.collection_length_max)
+            .field("limits", &self.limits)
+            .field("memory_limit", &self.memory_limit)
+            .field("on_error", &self.on_error.is_some())
+            .finish()
+    }
 }
 
 /// The default [`MockOptions::memory_limit`]: 256 MiB.
@@ -100,7 +122,18 @@ impl Default for MockOptions {
             collection_length_max: 3,
             limits: GenerationLimits::default(),
             memory_limit: DEFAULT_MEMORY_LIMIT,
+            on_error: None,
         }
+    }
+}
+
+impl MockOptions {
+    /// Sets the `on_error` field: `hook` hears of every error the mock's server meets,
+    /// as the hook of [`ServerBuilder::on_error`](crate::ServerBuilder::on_error) does.
+    #[must_use]
+    pub fn on_error(mut self, hook: impl Fn(&ProcessError) + Send + Sync + 'static) -> Self {
+        self.on_error = Some(Arc::new(hook));
+        self
     }
 }
 
@@ -174,8 +207,12 @@ impl MockServer {
             &options,
             ShortestDepths::of(&schema),
         )));
-        let router = routes(&schema, &state, options);
-        let builder = Server::builder(Arc::clone(&schema), router).auth_required(false);
+        let on_error = options.on_error.clone();
+        let router = routes(&schema, &state, Arc::new(options));
+        let mut builder = Server::builder(Arc::clone(&schema), router).auth_required(false);
+        if let Some(hook) = on_error {
+            builder = builder.on_error(move |error: &ProcessError| hook(error));
+        }
         let builder = if schema.has_auth() {
             builder
                 .on_auth(|_headers: Headers| async { Ok::<_, HandlerError>(Authenticated::new()) })
@@ -244,12 +281,14 @@ async fn with_state<T: Send + 'static>(
     }
 }
 
-fn routes(schema: &Arc<Schema>, state: &Shared, options: MockOptions) -> FunctionRouter {
+fn routes(schema: &Arc<Schema>, state: &Shared, options: Arc<MockOptions>) -> FunctionRouter {
     let mut router = FunctionRouter::new();
     for function in schema.functions().iter().filter(|f| !f.name.ends_with('_')) {
         let (schema, state) = (Arc::clone(schema), Arc::clone(state));
+        let options = Arc::clone(&options);
         router.insert(function.name.clone(), move |request: Message| {
             let (schema, state) = (Arc::clone(&schema), Arc::clone(&state));
+            let options = Arc::clone(&options);
             async move {
                 let answer = move |s: &mut MockState| s.answer(&schema, &options, &request);
                 with_state(&state, answer)

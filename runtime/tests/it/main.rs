@@ -33,6 +33,7 @@ mod http2_tls;
 mod http_transport;
 mod logging;
 mod nats;
+mod parity;
 mod robustness;
 mod server_api;
 mod stderr_log;
