@@ -47,6 +47,16 @@ impl Schema {
         load_dir(dir.as_ref(), Standards::Mock)
     }
 
+    /// Loads one JSON or YAML document, named `auto_`, for a mock server:
+    /// [`Schema::from_text`] plus the mock definitions.
+    ///
+    /// # Errors
+    ///
+    /// As [`Schema::mock_from_documents`].
+    pub fn mock_from_text(text: &str) -> Result<Schema, LoadError> {
+        Self::mock_from_documents([("auto_", text)])
+    }
+
     /// Loads documents for a mock server: [`Schema::from_documents`] plus the mock
     /// definitions.
     ///

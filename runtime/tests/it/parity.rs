@@ -1,5 +1,6 @@
 //! Options and loaders that the reference libraries have, held to the reference's
-//! behaviour on the conformance vectors: a mock's on-error hook.
+//! behaviour on the conformance vectors: a mock's on-error hook, and a mock schema
+//! loaded from one text.
 
 use crate::vectors;
 
@@ -59,4 +60,52 @@ async fn a_mock_answers_alike_with_or_without_an_on_error_hook() {
         let (plain, hooked) = (plain.process(request).await, hooked.process(request).await);
         assert_eq!(plain.bytes, hooked.bytes);
     }
+}
+
+/// `Schema::mock_from_text` (the reference's `MockTelepactSchema.from_json`) loads a
+/// mock's schema that replays `mockgen.json` as the one loaded from its directory does.
+#[tokio::test]
+async fn a_mock_of_a_schema_text_replays_the_mockgen_vectors() {
+    let Some(dir) = vectors::conformance_dir() else {
+        return;
+    };
+    let text = std::fs::read_to_string(dir.join("schemas/mockgen/mockgen.telepact.json"))
+        .expect("schema file reads");
+    let schema = Schema::mock_from_text(&text).expect("schema loads");
+    let options = MockOptions::default().generate_responses(false);
+    let mock = MockServer::with_options(schema, options).expect("mock builds");
+    let cases = vectors::load_cases(&dir, "mockgen.json");
+    let failures = vectors::run_cases(&cases, |request| {
+        let mock = &mock;
+        async move { mock.process(&request).await.bytes }
+    })
+    .await;
+    vectors::report(
+        "mockgen.json (mock of a schema text)",
+        cases.len(),
+        &failures,
+    );
+}
+
+/// As the reference's `MockTelepactSchema.from_json` does, a text that defines one of
+/// the mock's own functions is refused with a `PathCollision` at that definition.
+#[test]
+fn a_schema_text_defining_a_mock_function_is_refused() {
+    let text = r#"[{"fn.createStub_": {}, "->": [{"Ok_": {}}]}]"#;
+    let error = Schema::mock_from_text(text).expect_err("the name is the mock's");
+    let failures = error.failures().expect("an invalid schema").to_json();
+    let collision = failures
+        .as_array()
+        .into_iter()
+        .flatten()
+        .find(|failure| failure["reason"].get("PathCollision").is_some())
+        .unwrap_or_else(|| panic!("no PathCollision among {failures}"));
+    let paths = [
+        &collision["path"],
+        &collision["reason"]["PathCollision"]["path"],
+    ];
+    assert!(
+        paths.iter().any(|path| path[1] == "fn.createStub_"),
+        "{collision}"
+    );
 }
