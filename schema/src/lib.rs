@@ -73,7 +73,7 @@ pub use compare::{Incompatibility, IncompatibilityKind, SchemaFiles, compare};
 pub use diagnostics::nearest;
 pub use error::{LoadError, Location, SchemaFailure, SchemaFailures, json_type_name};
 pub use error_chain::ErrorChain;
-pub use load::MAX_SCHEMA_FILE_BYTES;
+pub use load::{MAX_SCHEMA_FILE_BYTES, read_schema_dir};
 pub use model::*;
 // Computations over the model that the runtime's mock, random values and test client
 // share with the loader; not part of the schema API.

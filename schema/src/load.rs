@@ -184,9 +184,20 @@ fn failure_at_start(document: &str, reason: &str, data: Value) -> SchemaFailure 
     }
 }
 
-/// Reads the directory's entries in name order: schema files become documents,
-/// anything else a failure (and an empty placeholder document).
-fn read_dir(dir: &Path) -> Result<(Vec<Document>, Vec<SchemaFailure>), LoadError> {
+/// What one entry of a schema directory holds, as read.
+enum Entry {
+    /// A schema file's text.
+    Text(String),
+    /// A schema file that is not UTF-8.
+    NotText,
+    /// A subdirectory.
+    Directory,
+    /// A file whose name is not a schema file's.
+    Misnamed,
+}
+
+/// Reads the directory's entries in name order, the schema files' texts included.
+fn read_entries(dir: &Path) -> Result<Vec<(String, Entry)>, LoadError> {
     let io_error = |path: &Path| {
         let path = path.to_path_buf();
         move |source| LoadError::Io { path, source }
@@ -202,13 +213,11 @@ fn read_dir(dir: &Path) -> Result<(Vec<Document>, Vec<SchemaFailure>), LoadError
         })
         .collect::<Result<_, LoadError>>()?;
     names.sort();
-    let mut docs = Vec::new();
-    let mut failures = Vec::new();
+    let mut entries = Vec::with_capacity(names.len());
     for (name, path) in names {
         let metadata = fs::metadata(&path).map_err(io_error(&path))?;
-        if metadata.is_dir() {
-            failures.push(failure_at_start(&name, "DirectoryDisallowed", json!({})));
-            docs.push(Document::empty(name));
+        let entry = if metadata.is_dir() {
+            Entry::Directory
         } else if name.ends_with(".telepact.json") || name.ends_with(".telepact.yaml") {
             // A device or a pipe could be read without end, or wait for ever.
             if !metadata.is_file() {
@@ -218,17 +227,85 @@ fn read_dir(dir: &Path) -> Result<(Vec<Document>, Vec<SchemaFailure>), LoadError
                 )));
             }
             let bytes = read_at_most(&path, metadata.len()).map_err(io_error(&path))?;
-            docs.push(match String::from_utf8(bytes) {
-                Ok(text) => Document::read(name, text),
-                Err(_) => Document::unreadable(name),
-            });
+            String::from_utf8(bytes).map_or(Entry::NotText, Entry::Text)
         } else {
-            let data = json!({"expected": FILE_NAME_PATTERN});
-            failures.push(failure_at_start(&name, "FileNamePatternInvalid", data));
-            docs.push(Document::empty(name));
-        }
+            Entry::Misnamed
+        };
+        entries.push((name, entry));
+    }
+    Ok(entries)
+}
+
+/// A subdirectory: a schema directory holds files only.
+fn directory_disallowed(name: &str) -> SchemaFailure {
+    failure_at_start(name, "DirectoryDisallowed", json!({}))
+}
+
+/// A file whose name is not a schema file's.
+fn file_name_invalid(name: &str) -> SchemaFailure {
+    let data = json!({"expected": FILE_NAME_PATTERN});
+    failure_at_start(name, "FileNamePatternInvalid", data)
+}
+
+/// Reads the directory's entries in name order: schema files become documents,
+/// anything else a failure (and an empty placeholder document).
+fn read_dir(dir: &Path) -> Result<(Vec<Document>, Vec<SchemaFailure>), LoadError> {
+    let mut docs = Vec::new();
+    let mut failures = Vec::new();
+    for (name, entry) in read_entries(dir)? {
+        let doc = match entry {
+            Entry::Text(text) => Document::read(name, text),
+            Entry::NotText => Document::unreadable(name),
+            Entry::Directory => {
+                failures.push(directory_disallowed(&name));
+                Document::empty(name)
+            }
+            Entry::Misnamed => {
+                failures.push(file_name_invalid(&name));
+                Document::empty(name)
+            }
+        };
+        docs.push(doc);
     }
     Ok((docs, failures))
+}
+
+/// Reads the schema files of `dir` as file name → text, without loading them: the
+/// documents [`Schema::from_documents`] (or [`Schema::mock_from_documents`]) takes,
+/// to load them beside documents of one's own, say. YAML stays YAML (the loader reads
+/// both, and locates failures in the text as written).
+///
+/// # Errors
+///
+/// - [`LoadError::Io`] as for [`Schema::from_dir`].
+/// - [`LoadError::Invalid`] with a failure for each entry that no schema may hold,
+///   located at its file: a subdirectory (`DirectoryDisallowed`), a file with another
+///   name (`FileNamePatternInvalid`) or a schema file that is not UTF-8
+///   (`JsonInvalid`). What the texts say is not checked until they are loaded.
+pub fn read_schema_dir(dir: impl AsRef<Path>) -> Result<BTreeMap<String, String>, LoadError> {
+    let dir = dir.as_ref();
+    let mut texts = BTreeMap::new();
+    let mut failures = Vec::new();
+    let mut placeholders = Vec::new();
+    for (name, entry) in read_entries(dir)? {
+        let failure = match entry {
+            Entry::Text(text) => {
+                texts.insert(name, text);
+                continue;
+            }
+            Entry::NotText => failure_at_start(&name, "JsonInvalid", json!({})),
+            Entry::Directory => directory_disallowed(&name),
+            Entry::Misnamed => file_name_invalid(&name),
+        };
+        failures.push(failure);
+        placeholders.push(Document::empty(name));
+    }
+    if failures.is_empty() {
+        return Ok(texts);
+    }
+    let sources = Sources::of(&placeholders);
+    let error = LoadError::Invalid(SchemaFailures(failures, sources));
+    Err(with_file_paths(error, dir))
 }
 
 /// The most bytes a schema file may have. The largest schemas seen are a few megabytes,

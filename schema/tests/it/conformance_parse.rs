@@ -9,7 +9,7 @@ use crate::common;
 use std::path::{Path, PathBuf};
 
 use serde_json::{Value, json};
-use telepact_schema::{LoadError, Schema, pseudo_json_text};
+use telepact_schema::{LoadError, Schema, pseudo_json_text, read_schema_dir};
 use telepact_test_support::{json_eq, multiset_eq};
 
 /// The loader's answer in the shape `fn.validateSchema` returns.
@@ -97,6 +97,47 @@ fn every_parse_case_passes() {
         cases.len(),
         cases.len() - failed.len(),
     );
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
+
+/// The directory cases pass as well when the files are read first and loaded as
+/// documents (`read_schema_dir`, the reference's `TelepactSchemaFiles`, then
+/// `Schema::from_documents`), and reading alone refuses exactly the directories that
+/// hold what no schema may (a subdirectory, a misnamed file).
+#[test]
+fn every_directory_case_passes_when_read_then_loaded() {
+    let Some((conformance, cases)) = parse_cases() else {
+        return;
+    };
+    let mut failed = Vec::new();
+    let mut directories = 0;
+    for case in &cases {
+        let input = &case["request"][1]["fn.validateSchema"]["input"];
+        let Some(dir) = input
+            .pointer("/Directory/schemaDirectory")
+            .and_then(Value::as_str)
+        else {
+            continue;
+        };
+        directories += 1;
+        let read = read_schema_dir(conformance.join(dir));
+        let refused_by_reading = read.is_err();
+        let actual = answer(read.and_then(Schema::from_documents));
+        let expected = &case["response"][1];
+        if !matches(expected, &actual, false) {
+            failed.push(format!("{dir}: expected {expected}, got {actual}"));
+        }
+        let entry_reason = |reason: &str| actual.to_string().contains(reason);
+        let should_refuse = ["DirectoryDisallowed", "FileNamePatternInvalid"]
+            .iter()
+            .any(|reason| entry_reason(reason));
+        if refused_by_reading != should_refuse {
+            failed.push(format!(
+                "{dir}: refused while reading: {refused_by_reading}"
+            ));
+        }
+    }
+    assert_eq!(directories, 18, "the directory cases of parse.json");
     assert!(failed.is_empty(), "{}", failed.join("\n"));
 }
 

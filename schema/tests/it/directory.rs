@@ -4,7 +4,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use telepact_schema::{LoadError, Schema};
+use telepact_schema::{LoadError, Schema, read_schema_dir};
 
 /// An empty directory under cargo's scratch space for integration tests.
 fn scratch(name: &str) -> PathBuf {
@@ -179,6 +179,49 @@ fn a_file_past_the_size_limit_is_refused_unread() {
     assert!(shown.starts_with("cannot read "), "{shown}");
     assert!(
         shown.ends_with("big.telepact.json: a schema file may have at most 32 MiB"),
+        "{shown}"
+    );
+}
+
+/// `read_schema_dir` gives each file's text as written, YAML included, and those
+/// texts load as the directory does; what no schema may hold is refused at once, with
+/// the file's path, as `from_dir` refuses it.
+#[test]
+fn read_schema_dir_gives_the_texts_that_load_as_the_directory_does() {
+    let dir = scratch("read-texts");
+    let yaml = "# the items\n- struct.Item:\n    name: string\n";
+    write(&dir, "types.telepact.yaml", yaml);
+    write(
+        &dir,
+        "functions.telepact.json",
+        r#"[{"fn.get": {}, "->": [{"Ok_": {}}]}]"#,
+    );
+    let texts = read_schema_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        texts.keys().collect::<Vec<_>>(),
+        ["functions.telepact.json", "types.telepact.yaml"]
+    );
+    assert_eq!(texts["types.telepact.yaml"], yaml);
+    let schema = Schema::from_documents(texts).unwrap_or_else(|e| panic!("{e}"));
+    let loaded = Schema::from_dir(&dir).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(schema.full(), loaded.full());
+
+    fs::write(dir.join("binary.telepact.json"), [0xff, 0xfe]).expect("write");
+    fs::create_dir_all(dir.join("nested")).expect("mkdir");
+    let error = read_schema_dir(&dir).expect_err("a non-UTF-8 file and a folder");
+    assert_eq!(
+        failures(&error),
+        [
+            (
+                "binary.telepact.json".to_string(),
+                "JsonInvalid".to_string()
+            ),
+            ("nested".to_string(), "DirectoryDisallowed".to_string()),
+        ]
+    );
+    let shown = error.to_string();
+    assert!(
+        shown.contains(&dir.join("nested").display().to_string()),
         "{shown}"
     );
 }
