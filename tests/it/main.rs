@@ -4,6 +4,7 @@ mod support;
 
 mod mocking;
 mod operator_flags;
+mod readme_parity;
 mod readme_walkthrough;
 mod rust_version;
 mod schema_drift;
