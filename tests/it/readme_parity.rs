@@ -22,6 +22,7 @@ const REFERENCE_NAMES: &[&str] = &[
     "Options.serialization",
     "process(bytes)",
     "update_headers",
+    "Server.telepact_schema",
     "Response(",
     "TelepactError",
     "FunctionRouter(",
