@@ -96,15 +96,13 @@ pub enum TestClientError {
         /// The body that came back.
         actual: Value,
     },
-    /// `fn.api_` did not answer a loadable schema.
-    #[error("the server's schema is unavailable: {0}")]
-    Schema(String),
-}
-
-impl From<LoadError> for TestClientError {
-    fn from(error: LoadError) -> Self {
-        TestClientError::Schema(crate::ErrorChain(&error).to_string())
-    }
+    /// `fn.api_` answered something other than `Ok_` with the schema: the answer's tag
+    /// (`ErrorUnauthenticated_`, say, where the schema is not public).
+    #[error("the server did not give its schema: fn.api_ answered {0}")]
+    SchemaNotGiven(String),
+    /// The schema `fn.api_` gave does not load.
+    #[error("the server's schema does not load")]
+    Schema(#[from] LoadError),
 }
 
 /// Wraps a [`Client`] to assert responses. The first assertion fetches the server's
@@ -177,8 +175,9 @@ impl TestClient {
     ///   body does.
     /// - [`TestClientError::Client`] when the request, or the first assertion's
     ///   `fn.api_` call, fails (see [`Client::request`]).
-    /// - [`TestClientError::Schema`] when, on the first assertion, `fn.api_` does not
-    ///   answer `Ok_` with a schema that loads.
+    /// - [`TestClientError::SchemaNotGiven`] when, on the first assertion, `fn.api_`
+    ///   does not answer `Ok_`, and [`TestClientError::Schema`] when the schema it gives
+    ///   does not load.
     pub async fn assert_request(
         &self,
         request: Message,
@@ -234,7 +233,9 @@ impl TestClient {
                     .body()
                     .get("Ok_")
                     .and_then(|ok| ok.get("api"))
-                    .ok_or_else(|| TestClientError::Schema("fn.api_ did not answer Ok_".into()))?;
+                    .ok_or_else(|| {
+                        TestClientError::SchemaNotGiven(response.target().to_string())
+                    })?;
                 let schema = Schema::from_text(&api.to_string())?;
                 let depths = ShortestDepths::of(&schema);
                 Ok::<_, TestClientError>(Arc::new(ServerSchema { schema, depths }))
@@ -282,5 +283,39 @@ mod tests {
             matches!(refused, Err(TestClientError::Mismatch { .. })),
             "{refused:?}"
         );
+    }
+
+    /// A client whose server answers every request with `answer`.
+    fn answering(answer: &'static str) -> TestClient {
+        let transport = move |_request: Vec<u8>| async move { Ok(answer.as_bytes().to_vec()) };
+        TestClient::new(Client::new(transport))
+    }
+
+    async fn first_assertion(tester: &TestClient) -> Result<Message, TestClientError> {
+        let expected = json!({"Ok_": {}});
+        let expected = expected.as_object().expect("an object");
+        let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+        tester
+            .assert_request(request, expected, Expect::Match)
+            .await
+    }
+
+    /// The two ways of not getting a schema are told apart: what `fn.api_` answered
+    /// instead, or why the schema it gave does not load (as the error's source).
+    #[tokio::test]
+    async fn a_schema_not_given_or_not_loading_says_which() {
+        let refused = answering(r#"[{}, {"ErrorUnauthenticated_": {}}]"#);
+        match first_assertion(&refused).await {
+            Err(TestClientError::SchemaNotGiven(tag)) => assert_eq!(tag, "ErrorUnauthenticated_"),
+            other => panic!("{other:?}"),
+        }
+        let broken = answering(r#"[{}, {"Ok_": {"api": [{"fn.x": 1}]}}]"#);
+        match first_assertion(&broken).await {
+            Err(error @ TestClientError::Schema(_)) => {
+                let cause = std::error::Error::source(&error).expect("the load error");
+                assert!(cause.is::<LoadError>(), "{cause}");
+            }
+            other => panic!("{other:?}"),
+        }
     }
 }

@@ -154,6 +154,12 @@ fn setup_failures() -> Vec<(&'static str, Box<dyn Error>)> {
                 source: not_json(),
             }),
         ),
+        (
+            "a test client's schema",
+            Box::new(TestClientError::from(
+                Schema::from_text("[{\"fn.x\": 1}]").expect_err("not a schema"),
+            )),
+        ),
     ]
 }
 
