@@ -8,7 +8,36 @@ use std::collections::HashMap;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::{Arc, Mutex, PoisonError};
 
+use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
+
 use crate::logging::LineBudget;
+
+/// Connections refused unread, by the bound they met: `limit="per_address"`
+/// (`--max-connections-per-address`) or `limit="total"` (`--max-connections`).
+const CONNECTIONS_REFUSED: &str = "telepact_http_connections_refused_total";
+
+/// Connections open and counted against the bounds, over every listener of the process
+/// that has one.
+const CONNECTIONS_OPEN: &str = "telepact_http_connections_open";
+
+/// Tells the `metrics` facade's recorder what the connection series mean.
+fn describe() {
+    describe_counter!(
+        CONNECTIONS_REFUSED,
+        Unit::Count,
+        "Connections closed unread because a bound was reached, by limit (per_address or total)."
+    );
+    describe_gauge!(
+        CONNECTIONS_OPEN,
+        Unit::Count,
+        "Connections open, counted against --max-connections."
+    );
+}
+
+/// Counts a connection refused for `limit`: a fixed value, whatever the client sent.
+fn count_refused(limit: &'static str) {
+    counter!(CONNECTIONS_REFUSED, "limit" => limit).increment(1);
+}
 
 /// Warnings a second that an address reached its limit.
 static LIMIT_LINES: LineBudget = LineBudget::per_second(10);
@@ -54,6 +83,7 @@ impl OpenConnections {
     /// At most `limit` connections from one address and `total_limit` in all; `None`:
     /// no bound (with neither, nothing is counted).
     pub(super) fn new(limit: Option<usize>, total_limit: Option<usize>) -> Arc<Self> {
+        describe();
         Arc::new(OpenConnections {
             limit,
             total_limit,
@@ -71,6 +101,7 @@ impl OpenConnections {
         let mut open = self.open.lock().unwrap_or_else(PoisonError::into_inner);
         if self.total_limit.is_some_and(|limit| open.total >= limit) {
             tracing::debug!(%address, "connection refused: the server has its limit open");
+            count_refused("total");
             if let Some(left_out) = TOTAL_LIMIT_LINES.admit() {
                 let left_out = (left_out > 0).then_some(left_out);
                 tracing::warn!(
@@ -85,6 +116,7 @@ impl OpenConnections {
         if let Some(limit) = self.limit {
             if *count >= limit {
                 tracing::debug!(%address, limit, "connection refused: its address has its limit open");
+                count_refused("per_address");
                 return None;
             }
             // Bounded: a client at its limit that closes one connection and opens
@@ -98,6 +130,7 @@ impl OpenConnections {
         }
         *count += 1;
         open.total += 1;
+        gauge!(CONNECTIONS_OPEN).increment(1.0);
         Some(Admitted {
             counted: Some((Arc::clone(self), client)),
         })
@@ -123,6 +156,7 @@ impl Drop for Admitted {
             .lock()
             .unwrap_or_else(PoisonError::into_inner);
         open.total = open.total.saturating_sub(1);
+        gauge!(CONNECTIONS_OPEN).decrement(1.0);
         if let Some(count) = open.by_address.get_mut(client) {
             *count -= 1;
             if *count == 0 {

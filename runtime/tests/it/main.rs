@@ -33,6 +33,7 @@ mod http2_tls;
 mod http_transport;
 mod logging;
 mod nats;
+mod operator_metrics;
 mod parity;
 mod robustness;
 mod server_api;

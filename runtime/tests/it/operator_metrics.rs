@@ -1,0 +1,145 @@
+//! The series an operator alerts on beyond each call's count and time: connections
+//! refused at the listener's bounds and connections open.
+#![cfg(feature = "axum")]
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::time::Duration;
+
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
+use telepact::http::{self, HttpOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+use crate::http_transport::{schema_server, serve_app};
+
+const REFUSED: &str = "telepact_http_connections_refused_total";
+const OPEN: &str = "telepact_http_connections_open";
+
+/// What a [`DebuggingRecorder`] recorded: its snapshots take each counter and gauge
+/// back to zero, so the readings are added up here.
+struct Readings {
+    snapshotter: Snapshotter,
+    totals: RefCell<HashMap<(String, Vec<String>), f64>>,
+}
+
+impl Readings {
+    fn of(recorder: &DebuggingRecorder) -> Self {
+        Readings {
+            snapshotter: recorder.snapshotter(),
+            totals: RefCell::default(),
+        }
+    }
+
+    /// The value of the series `name` with `labels` (`key=value`), if recorded.
+    fn value(&self, name: &str, labels: &[&str]) -> Option<f64> {
+        let mut totals = self.totals.borrow_mut();
+        for (key, _, _, value) in self.snapshotter.snapshot().into_vec() {
+            let key = key.key();
+            let labels = key
+                .labels()
+                .map(|label| format!("{}={}", label.key(), label.value()))
+                .collect();
+            let reading = match value {
+                DebugValue::Counter(count) => count as f64,
+                DebugValue::Gauge(value) => value.into_inner(),
+                DebugValue::Histogram(values) => values.len() as f64,
+            };
+            *totals.entry((key.name().to_string(), labels)).or_default() += reading;
+        }
+        let labels = labels.iter().map(ToString::to_string).collect();
+        totals.get(&(name.to_string(), labels)).copied()
+    }
+
+    /// Waits up to 5 s for the series `name`, without labels, to read `value`.
+    async fn settles_at(&self, name: &str, value: f64) -> bool {
+        for _ in 0..250 {
+            if self.value(name, &[]) == Some(value) {
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        false
+    }
+}
+
+/// Runs `work` on a runtime of one thread with `recorder` as the facade's recorder, so
+/// the listener's tasks report to it.
+fn with_recorder(recorder: &DebuggingRecorder, work: impl std::future::Future<Output = ()>) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime starts");
+    metrics::with_local_recorder(recorder, || runtime.block_on(work));
+}
+
+/// One answered ping over `stream`, which stays open.
+async fn ping(stream: &mut TcpStream) {
+    let body = br#"[{}, {"fn.ping_": {}}]"#;
+    let head = format!(
+        "POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    stream.write_all(head.as_bytes()).await.expect("writes");
+    stream.write_all(body).await.expect("writes");
+    let mut answer = [0u8; 512];
+    let read = stream.read(&mut answer).await.expect("answered");
+    assert!(answer[..read].starts_with(b"HTTP/1.1 200"));
+}
+
+/// Whether the server closed `stream` without answering.
+async fn closed_unread(stream: &mut TcpStream) -> bool {
+    let _ = stream.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").await;
+    let mut byte = [0u8; 1];
+    let read = tokio::time::timeout(Duration::from_secs(5), stream.read(&mut byte)).await;
+    matches!(read, Ok(Ok(0) | Err(_)))
+}
+
+#[test]
+fn connections_refused_at_either_bound_are_counted_by_that_bound() {
+    let recorder = DebuggingRecorder::new();
+    let readings = Readings::of(&recorder);
+    let bounds = [
+        (
+            "per_address",
+            http::ServeOptions::default().connections_per_address(Some(1)),
+        ),
+        (
+            "total",
+            http::ServeOptions::default()
+                .connections_per_address(None)
+                .max_connections(Some(1)),
+        ),
+    ];
+    with_recorder(&recorder, async {
+        for (limit, serve) in bounds {
+            let app = http::router(schema_server(), &HttpOptions::default());
+            let (port, stop, _) = serve_app(app, serve).await;
+            let mut first = TcpStream::connect(("127.0.0.1", port))
+                .await
+                .expect("connects");
+            ping(&mut first).await;
+            assert_eq!(readings.value(OPEN, &[]), Some(1.0), "{limit}");
+            for _ in 0..3 {
+                let mut past = TcpStream::connect(("127.0.0.1", port))
+                    .await
+                    .expect("connects");
+                assert!(closed_unread(&mut past).await, "{limit}");
+            }
+            let label = format!("limit={limit}");
+            assert_eq!(readings.value(REFUSED, &[&label]), Some(3.0));
+            drop(first);
+            assert!(readings.settles_at(OPEN, 0.0).await, "{limit}: closed");
+            let _ = stop.send(());
+        }
+    });
+    let described: Vec<_> = recorder
+        .snapshotter()
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter(|(key, ..)| key.key().name().starts_with("telepact_http_connections"))
+        .map(|(_, _, description, _)| description.is_some())
+        .collect();
+    assert!(!described.is_empty() && described.iter().all(|d| *d));
+}
