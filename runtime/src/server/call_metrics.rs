@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use foldhash::fast::RandomState;
 use indexmap::IndexMap;
 use metrics::{
-    Counter, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit,
+    Counter, Gauge, Histogram, Key, KeyName, Label, Level, Metadata, Recorder, SharedString, Unit,
 };
 
 use telepact_schema::FunctionId;
@@ -39,6 +39,15 @@ const DURATION: &str = "telepact_call_duration_seconds";
 const REQUEST_BYTES: &str = "telepact_request_bytes";
 const RESPONSE_BYTES: &str = "telepact_response_bytes";
 const HTTP_REFUSALS: &str = "telepact_http_refusals_total";
+const IN_FLIGHT: &str = "telepact_calls_in_flight";
+
+/// What a series is, for its description.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Counter,
+    Gauge,
+    Histogram,
+}
 
 /// Tells `recorder` what each series means (an exporter's `# HELP` and `# UNIT`), once
 /// per server: a recorder keeps the last description given for a name.
@@ -46,36 +55,50 @@ fn describe(recorder: &dyn Recorder) {
     let described = [
         (
             CALLS,
+            Kind::Counter,
             None,
             "Calls ended, by function and result tag (cancelled: cut off unanswered).",
         ),
         (
             DURATION,
+            Kind::Histogram,
             Some(Unit::Seconds),
             "Time from reading a request to its encoded answer or its cancellation, by function.",
         ),
         (
             REQUEST_BYTES,
+            Kind::Histogram,
             Some(Unit::Bytes),
             "Size of each request message, by function.",
         ),
         (
             RESPONSE_BYTES,
+            Kind::Histogram,
             Some(Unit::Bytes),
             "Size of each answer message, by function (cancelled calls have none).",
         ),
         (
             HTTP_REFUSALS,
+            Kind::Counter,
             None,
             "Requests the HTTP endpoint refused before reading them whole, by status.",
         ),
+        (
+            IN_FLIGHT,
+            Kind::Gauge,
+            None,
+            "Calls read and not yet answered or cut off.",
+        ),
     ];
-    for (name, unit, description) in described {
-        let description = SharedString::const_str(description);
-        if name == CALLS || name == HTTP_REFUSALS {
-            recorder.describe_counter(KeyName::from_const_str(name), unit, description);
-        } else {
-            recorder.describe_histogram(KeyName::from_const_str(name), unit, description);
+    for (name, kind, unit, description) in described {
+        let (name, description) = (
+            KeyName::from_const_str(name),
+            SharedString::const_str(description),
+        );
+        match kind {
+            Kind::Counter => recorder.describe_counter(name, unit, description),
+            Kind::Gauge => recorder.describe_gauge(name, unit, description),
+            Kind::Histogram => recorder.describe_histogram(name, unit, description),
         }
     }
 }
@@ -98,6 +121,8 @@ pub(crate) struct CallKeys {
     functions: IndexMap<String, FunctionKeys, RandomState>,
     unknown: FunctionKeys,
     unparsed: FunctionKeys,
+    /// `telepact_calls_in_flight`: one series for the server, whatever the function.
+    in_flight: Series<Gauge>,
     /// The recorder the server was given ([`ServerBuilder::metrics_recorder`]), if any.
     /// Without one, calls go to the facade's current recorder, registered on every call.
     ///
@@ -177,6 +202,13 @@ impl Series<Counter> {
     }
 }
 
+impl Series<Gauge> {
+    fn gauge(&self, recorder: &dyn Recorder) -> &Gauge {
+        let register = || recorder.register_gauge(&self.key, &METADATA);
+        self.handle.get_or_init(register)
+    }
+}
+
 impl Series<Histogram> {
     fn histogram(&self, recorder: &dyn Recorder) -> &Histogram {
         let register = || recorder.register_histogram(&self.key, &METADATA);
@@ -213,6 +245,7 @@ impl CallKeys {
             functions: functions.collect(),
             unknown: FunctionKeys::new(Slot::Unknown, shared(UNKNOWN_FUNCTION), results.values()),
             unparsed: FunctionKeys::new(Slot::Unparsed, unparsed, results.values()),
+            in_flight: Series::new(Key::from_static_name(IN_FLIGHT)),
             own: recorder.map(|recorder| OwnRecorder {
                 recorder,
                 held: Batches::new(),
@@ -258,6 +291,28 @@ impl CallKeys {
             if let Some((_, series)) = calls.get_index(run[0].result) {
                 series.counter(recorder).increment(run.len() as u64);
             }
+        }
+    }
+
+    /// Counts a call begun: `telepact_calls_in_flight` goes up until
+    /// [`call_ended`](Self::call_ended). Not held in a batch: the gauge is read as it
+    /// stands.
+    pub(crate) fn call_began(&self) {
+        self.move_in_flight(1.0);
+    }
+
+    /// Counts a call answered or cut off.
+    pub(crate) fn call_ended(&self) {
+        self.move_in_flight(-1.0);
+    }
+
+    fn move_in_flight(&self, by: f64) {
+        let apply = |gauge: &Gauge| gauge.increment(by);
+        match &self.own {
+            Some(own) => apply(self.in_flight.gauge(&*own.recorder)),
+            None => metrics::with_recorder(|recorder| {
+                apply(&recorder.register_gauge(&self.in_flight.key, &METADATA));
+            }),
         }
     }
 

@@ -65,7 +65,7 @@ pub(crate) fn series_of(
                         format!("{values:?}")
                     }
                 }
-                DebugValue::Gauge(_) => "gauge".to_string(),
+                DebugValue::Gauge(value) => format!("gauge {value}"),
             };
             (key.name().to_string(), labels, value)
         })
@@ -116,6 +116,11 @@ fn calls_are_counted_and_measured_through_the_metrics_facade() {
                 "2 durations".to_string()
             ),
             (
+                "telepact_calls_in_flight".to_string(),
+                vec![],
+                "gauge 0".to_string()
+            ),
+            (
                 "telepact_calls_total".to_string(),
                 vec![function.clone(), "result=Ok_".to_string()],
                 "count 2".to_string()
@@ -154,6 +159,7 @@ fn each_series_is_described_with_its_unit_to_either_recorder() {
     };
     let expected = [
         ("telepact_call_duration_seconds", Some(Unit::Seconds)),
+        ("telepact_calls_in_flight", None),
         ("telepact_calls_total", None),
         ("telepact_request_bytes", Some(Unit::Bytes)),
         ("telepact_response_bytes", Some(Unit::Bytes)),
@@ -235,7 +241,11 @@ fn callers_cannot_add_metric_series_with_function_names_of_their_own() {
             ),
         ]
     );
-    assert_eq!(seen.len(), 8, "four series per label set: {seen:?}");
+    assert_eq!(
+        seen.len(),
+        9,
+        "four series per label set, and calls in flight: {seen:?}"
+    );
 }
 
 /// A recorder that counts the registrations it is asked for, and keeps the series.
@@ -302,10 +312,15 @@ fn a_recorder_of_the_servers_own_gets_each_series_registered_once() {
             ("function=fn.ping_ result=Ok_".to_string(), "count 3"),
         ]
     );
-    assert_eq!(seen.len(), 8, "four series per label set: {seen:?}");
-    // Four series for each of the two label sets, each registered on its first call.
+    assert_eq!(
+        seen.len(),
+        9,
+        "four series per label set, and calls in flight: {seen:?}"
+    );
+    // Four series for each of the two label sets and the gauge of calls in flight, each
+    // registered on its first call.
     let registered = registrations.load(Ordering::Relaxed);
-    assert_eq!(registered, 8);
+    assert_eq!(registered, 9);
 }
 
 /// A server of [`SCHEMA`] reporting to `recorder`, a recorder of its own.
@@ -430,6 +445,12 @@ fn a_call_cut_off_is_counted_as_cancelled() {
                 "telepact_call_duration_seconds".to_string(),
                 vec![function.clone()],
                 "2 durations".to_string(),
+            ),
+            // Both calls ended, cut off: none is left in flight.
+            (
+                "telepact_calls_in_flight".to_string(),
+                vec![],
+                "gauge 0".to_string(),
             ),
             (
                 "telepact_calls_total".to_string(),

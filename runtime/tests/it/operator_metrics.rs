@@ -1,5 +1,5 @@
 //! The series an operator alerts on beyond each call's count and time: connections
-//! refused at the listener's bounds and connections open.
+//! refused at the listener's bounds, connections open, and calls in flight.
 #![cfg(feature = "axum")]
 
 use std::cell::RefCell;
@@ -15,6 +15,7 @@ use crate::http_transport::{schema_server, serve_app};
 
 const REFUSED: &str = "telepact_http_connections_refused_total";
 const OPEN: &str = "telepact_http_connections_open";
+const IN_FLIGHT: &str = "telepact_calls_in_flight";
 
 /// What a [`DebuggingRecorder`] recorded: its snapshots take each counter and gauge
 /// back to zero, so the readings are added up here.
@@ -142,4 +143,61 @@ fn connections_refused_at_either_bound_are_counted_by_that_bound() {
         .map(|(_, _, description, _)| description.is_some())
         .collect();
     assert!(!described.is_empty() && described.iter().all(|d| *d));
+}
+
+/// A server whose `fn.wait` answers once `gate` has a permit, reporting to the facade.
+fn gated_server(gate: &std::sync::Arc<tokio::sync::Semaphore>) -> telepact::Server {
+    let schema = telepact::schema::Schema::from_text(r#"[{"fn.wait": {}, "->": [{"Ok_": {}}]}]"#)
+        .expect("loads");
+    let gate = std::sync::Arc::clone(gate);
+    let router = telepact::FunctionRouter::new().route("fn.wait", move |_: telepact::Message| {
+        let gate = std::sync::Arc::clone(&gate);
+        async move {
+            let _ = gate.acquire().await.map(|permit| permit.forget());
+            Ok::<_, telepact::HandlerError>(telepact::Message::new(
+                telepact::Headers::new(),
+                "Ok_",
+                serde_json::Map::new(),
+            ))
+        }
+    });
+    telepact::Server::builder(schema, router)
+        .auth_required(false)
+        .metrics(true)
+        .build()
+        .expect("server builds")
+}
+
+#[test]
+fn calls_in_flight_rise_while_they_run_and_fall_when_answered_or_cut_off() {
+    let recorder = DebuggingRecorder::new();
+    let readings = Readings::of(&recorder);
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let server = gated_server(&gate);
+    let wait = br#"[{}, {"fn.wait": {}}]"#;
+    with_recorder(&recorder, async {
+        let calls: Vec<_> = (0..3)
+            .map(|_| {
+                tokio::spawn({
+                    let server = server.clone();
+                    async move { server.process(wait).await }
+                })
+            })
+            .collect();
+        assert!(readings.settles_at(IN_FLIGHT, 3.0).await, "three waiting");
+        gate.add_permits(2);
+        assert!(readings.settles_at(IN_FLIGHT, 1.0).await, "two answered");
+        // The third's caller goes: its future is dropped unanswered.
+        for call in &calls {
+            call.abort();
+        }
+        assert!(readings.settles_at(IN_FLIGHT, 0.0).await, "one cut off");
+        server.process(br#"[{}, {"fn.ping_": {}}]"#).await;
+        assert_eq!(readings.value(IN_FLIGHT, &[]), Some(0.0));
+    });
+    let cancelled = ["function=fn.wait", "result=cancelled"];
+    assert_eq!(
+        readings.value("telepact_calls_total", &cancelled),
+        Some(1.0)
+    );
 }

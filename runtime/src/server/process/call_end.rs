@@ -35,6 +35,9 @@ impl<'s> CallEnd<'s> {
         started: Option<Instant>,
         request_bytes: usize,
     ) -> Self {
+        if let Some(metric_keys) = &inner.metrics {
+            metric_keys.call_began();
+        }
         CallEnd {
             inner,
             span,
@@ -74,6 +77,7 @@ impl<'s> CallEnd<'s> {
         let Some(metric_keys) = &self.inner.metrics else {
             return;
         };
+        metric_keys.call_ended();
         let call = CallMetrics {
             keys: self.function.unwrap_or_else(|| metric_keys.function(None)),
             result,
