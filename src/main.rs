@@ -3,16 +3,13 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::time::Duration;
 
 use axum::routing::get;
 use clap::Parser;
-use metrics_exporter_prometheus::{
-    BuildError, Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
-};
 use telepact::flags::HttpFlags;
 use telepact::http::{self, HttpOptions};
 use telepact::logging::{LogFormat, StderrLog};
+use telepact::prometheus::Exporter;
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::LevelFilter;
 
@@ -71,49 +68,13 @@ async fn main() -> ExitCode {
     }
 }
 
-/// Upper bounds of the call-duration histogram's buckets, in seconds: most calls answer
-/// well within a millisecond, and none lasts past the request timeout.
-const DURATION_BUCKETS: [f64; 16] = [
-    0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5,
-    5.0, 10.0,
-];
-
-/// Upper bounds of the message-size histograms' buckets, in bytes.
-const SIZE_BUCKETS: [f64; 8] = [
-    64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0, 262144.0, 1048576.0,
-];
-
-/// The exporter, with histograms rather than its default summaries: buckets add up
-/// across instances of the board, and folding a sample into one costs less.
-fn prometheus_recorder() -> Result<PrometheusRecorder, BuildError> {
-    Ok(PrometheusBuilder::new()
-        .set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &DURATION_BUCKETS)?
-        .set_buckets_for_metric(Matcher::Suffix("_bytes".into()), &SIZE_BUCKETS)?
-        .build_recorder())
-}
-
-/// How often the Prometheus exporter folds the samples it holds into its histograms:
-/// what it holds in between grows with the rate of calls (24 bytes a sample, three
-/// samples a call).
-const UPKEEP_PERIOD: Duration = Duration::from_secs(1);
-
-/// The exporter keeps every histogram sample until it is asked to fold them (a
-/// scrape, or this): without it, samples would pile up while nobody scrapes.
-async fn upkeep(prometheus: PrometheusHandle) {
-    let mut every = tokio::time::interval(UPKEEP_PERIOD);
-    loop {
-        every.tick().await;
-        prometheus.run_upkeep();
-    }
-}
-
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let counted = args.metrics || args.metrics_addr.is_some();
-    let prometheus = counted.then(prometheus_recorder).transpose()?;
-    let rendering = prometheus.as_ref().map(PrometheusRecorder::handle);
-    let server = match prometheus {
-        Some(recorder) => telepact_bakery::builder()
-            .metrics_recorder(recorder)
+    // The facade's recorder too: the listener's connection series land beside the calls.
+    let exporter = counted.then(Exporter::install).transpose()?;
+    let server = match &exporter {
+        Some(exporter) => telepact_bakery::builder()
+            .metrics_recorder(exporter.recorder())
             .build()?,
         None => telepact_bakery::server()?,
     };
@@ -124,11 +85,12 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let listener = listen(&args.host, args.port).await?;
     let address: SocketAddr = listener.local_addr()?;
     let http_options = args.http.http_options(HttpOptions::default());
-    let mut app = http::router(server.clone(), &http_options).route("/healthz", get(healthz));
+    let mut app = http::router(server.clone(), &http_options).merge(probes());
     let mut metrics = None;
-    if let Some(prometheus) = rendering {
-        tokio::spawn(upkeep(prometheus.clone()));
-        let scrape = scrape_route(server, prometheus);
+    if let Some(exporter) = exporter {
+        exporter.spawn_upkeep();
+        // Calls still held in the server's per-thread batches are counted too.
+        let scrape = exporter.router(vec![server]);
         match args.metrics_addr {
             Some(metrics_address) => metrics = Some(serve_metrics(metrics_address, scrape).await?),
             None => app = app.merge(scrape),
@@ -158,7 +120,7 @@ async fn serve_metrics(
     let listener = TcpListener::bind(address)
         .await
         .map_err(|e| format!("cannot listen on {address} (--metrics-addr): {e}"))?;
-    let routes = scrape.route("/healthz", get(healthz));
+    let routes = scrape.merge(probes());
     tracing::info!(%address, "serving GET /metrics and /healthz");
     Ok(tokio::spawn(http::serve(
         listener,
@@ -167,23 +129,13 @@ async fn serve_metrics(
     )))
 }
 
-/// Liveness: the process serves requests.
-async fn healthz() -> &'static str {
-    "ok"
+/// `GET /healthz`: liveness, the process serves requests.
+fn probes() -> axum::Router {
+    axum::Router::new().route("/healthz", get(|| async { "ok" }))
 }
 
 async fn listen(host: &str, port: u16) -> Result<TcpListener, String> {
     TcpListener::bind((host, port))
         .await
         .map_err(|e| format!("cannot listen on {host}:{port}: {e}"))
-}
-
-/// `GET /metrics`: the calls counted, as Prometheus text.
-fn scrape_route(server: telepact::Server, prometheus: PrometheusHandle) -> axum::Router {
-    let scrape = move || async move {
-        // Calls still held in the server's per-thread batches are counted too.
-        server.flush_metrics();
-        prometheus.render()
-    };
-    axum::Router::new().route("/metrics", get(scrape))
 }

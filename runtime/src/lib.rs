@@ -133,6 +133,8 @@ pub mod mock;
 #[cfg(feature = "nats")]
 pub mod nats;
 mod non_finite;
+#[cfg(feature = "prometheus")]
+pub mod prometheus;
 pub mod random;
 mod refusal;
 mod router;

@@ -3,6 +3,7 @@
 mod support;
 
 mod mocking;
+mod monitoring;
 mod operator_flags;
 mod readme_parity;
 mod readme_walkthrough;
