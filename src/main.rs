@@ -112,7 +112,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-/// Serves `scrape` and `GET /healthz` on `address`, in plain HTTP, until aborted.
+/// Serves `scrape`, `GET /healthz` and `GET /readyz` on `address`, in plain HTTP, until aborted.
 async fn serve_metrics(
     address: SocketAddr,
     scrape: axum::Router,
@@ -121,7 +121,7 @@ async fn serve_metrics(
         .await
         .map_err(|e| format!("cannot listen on {address} (--metrics-addr): {e}"))?;
     let routes = scrape.merge(probes());
-    tracing::info!(%address, "serving GET /metrics and /healthz");
+    tracing::info!(%address, "serving GET /metrics, /healthz and /readyz");
     Ok(tokio::spawn(http::serve(
         listener,
         routes,
@@ -129,9 +129,14 @@ async fn serve_metrics(
     )))
 }
 
-/// `GET /healthz`: liveness, the process serves requests.
+/// `GET /healthz` (liveness: the process serves requests) and `GET /readyz`
+/// (readiness): the board depends on nothing outside the process, so it is ready
+/// whenever it is live; the two are kept apart so that probes are set up alike for
+/// every service.
 fn probes() -> axum::Router {
-    axum::Router::new().route("/healthz", get(|| async { "ok" }))
+    axum::Router::new()
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(|| async { "ready" }))
 }
 
 async fn listen(host: &str, port: u16) -> Result<TcpListener, String> {

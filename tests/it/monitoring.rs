@@ -1,6 +1,6 @@
 //! The board as Prometheus and a prober see it: `/metrics` in the text format with every
-//! family described, the series an operator alerts on, and label values that no caller
-//! can multiply.
+//! family described, the series an operator alerts on, label values that no caller can
+//! multiply, and `/healthz` and `/readyz`.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -194,5 +194,18 @@ fn no_caller_can_add_label_values_of_its_own() {
     }
     for status in label_values(&text, "telepact_http_refusals_total", "status") {
         assert!(["400", "408", "413"].contains(&status.as_str()), "{status}");
+    }
+}
+
+#[test]
+fn liveness_and_readiness_are_answered_on_both_ports() {
+    let (bakery, metrics_port) = bakery_with_metrics(&[]);
+    for port in [bakery.port, metrics_port] {
+        let (head, body) = get(port, "/healthz");
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert_eq!(body, "ok");
+        let (head, body) = get(port, "/readyz");
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+        assert_eq!(body, "ready");
     }
 }
