@@ -92,7 +92,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         // Calls still held in the server's per-thread batches are counted too.
         let scrape = exporter.router(vec![server]);
         match args.metrics_addr {
-            Some(metrics_address) => metrics = Some(serve_metrics(metrics_address, scrape).await?),
+            Some(address) => {
+                metrics = Some(Exporter::serve_apart(address, scrape.merge(probes())).await?);
+            }
             None => app = app.merge(scrape),
         }
     }
@@ -110,23 +112,6 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!("shut down");
     Ok(())
-}
-
-/// Serves `scrape`, `GET /healthz` and `GET /readyz` on `address`, in plain HTTP, until aborted.
-async fn serve_metrics(
-    address: SocketAddr,
-    scrape: axum::Router,
-) -> Result<tokio::task::JoinHandle<std::io::Result<()>>, String> {
-    let listener = TcpListener::bind(address)
-        .await
-        .map_err(|e| format!("cannot listen on {address} (--metrics-addr): {e}"))?;
-    let routes = scrape.merge(probes());
-    tracing::info!(%address, "serving GET /metrics, /healthz and /readyz");
-    Ok(tokio::spawn(http::serve(
-        listener,
-        routes,
-        std::future::pending(),
-    )))
 }
 
 /// `GET /healthz` (liveness: the process serves requests) and `GET /readyz`

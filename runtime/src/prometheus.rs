@@ -6,6 +6,7 @@
 //! elsewhere (the HTTP listener's refused and open connections, a service's own
 //! series), once [`Exporter::install`] has made it the facade's recorder.
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,6 +51,14 @@ pub enum ExporterError {
     /// The process's `metrics` facade already has a recorder.
     #[error("the metrics facade already has a recorder")]
     AlreadyInstalled,
+    /// The address given for the metrics (`--metrics-addr`) cannot be listened on.
+    #[error("cannot listen on {address} (--metrics-addr): {source}")]
+    Listen {
+        /// The address.
+        address: SocketAddr,
+        /// Why.
+        source: std::io::Error,
+    },
 }
 
 /// The process's Prometheus registry and what renders it.
@@ -112,18 +121,43 @@ impl Exporter {
         self.handle.render()
     }
 
-    /// `GET /metrics`: [`render`](Self::render) with the text format's
+    /// The answer to a scrape: [`render`](Self::render) with the text format's
     /// [`CONTENT_TYPE`].
+    pub fn scrape(&self, servers: &[Server]) -> axum::response::Response {
+        let text = self.render(servers);
+        ([(CONTENT_TYPE_HEADER, CONTENT_TYPE)], text).into_response()
+    }
+
+    /// `GET /metrics`, answered by [`scrape`](Self::scrape).
     pub fn router<S: Clone + Send + Sync + 'static>(
         &self,
         servers: Vec<Server>,
     ) -> axum::Router<S> {
         let exporter = self.clone();
         let scrape = move || {
-            let text = exporter.render(&servers);
-            async move { ([(CONTENT_TYPE_HEADER, CONTENT_TYPE)], text).into_response() }
+            let answer = exporter.scrape(&servers);
+            async move { answer }
         };
         axum::Router::new().route("/metrics", axum::routing::get(scrape))
+    }
+
+    /// Serves `routes` (the scrape's, and probes) on `address` alone, in plain HTTP,
+    /// until the task is aborted: apart from the API's port, so the series are not
+    /// open to whoever may call the API.
+    ///
+    /// # Errors
+    ///
+    /// [`ExporterError::Listen`] when `address` cannot be listened on.
+    pub async fn serve_apart(
+        address: SocketAddr,
+        routes: axum::Router,
+    ) -> Result<tokio::task::JoinHandle<std::io::Result<()>>, ExporterError> {
+        let listener = tokio::net::TcpListener::bind(address)
+            .await
+            .map_err(|source| ExporterError::Listen { address, source })?;
+        tracing::info!(%address, "serving GET /metrics, /healthz and /readyz");
+        let serving = crate::http::serve(listener, routes, std::future::pending());
+        Ok(tokio::spawn(serving))
     }
 
     /// Folds the samples the exporter holds every second, for as long as the runtime

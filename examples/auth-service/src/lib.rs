@@ -13,7 +13,7 @@ telepact::include_schema!("api");
 
 use std::sync::Arc;
 
-use telepact::{BuildError, Server};
+use telepact::{BuildError, Server, ServerBuilder};
 use telepact_auth::{
     AuthConfig, AuthError, AuthMethod, Authenticator, CredentialStore, JwtKeys, MemoryUsers,
     Policy, Requirement,
@@ -84,10 +84,24 @@ pub async fn server_on(
     store: Arc<dyn CredentialStore>,
     users: MemoryUsers,
 ) -> Result<Server, SetupError> {
+    Ok(builder_on(store, users).await?.build()?)
+}
+
+/// The [`server_on`]'s builder, for more settings before it is built (a binary's
+/// metrics recorder).
+///
+/// # Errors
+///
+/// As [`server_on`], but for the server's own configuration, refused by
+/// [`ServerBuilder::build`].
+pub async fn builder_on(
+    store: Arc<dyn CredentialStore>,
+    users: MemoryUsers,
+) -> Result<ServerBuilder, SetupError> {
     let keys = JwtKeys::load_or_create(&*store).await?;
     let config = AuthConfig::new(ISSUER, ISSUER);
     let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)?;
-    server(auth, users)
+    builder(auth, users)
 }
 
 /// How long one call may take before it answers `ErrorUnknown_`: a password check
@@ -101,8 +115,17 @@ pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(
 /// - [`SetupError::Policy`] with the functions the policy and the schema disagree
 ///   about.
 /// - [`SetupError::Server`] when the runtime refuses the configuration (see
-///   [`ServerBuilder::build`](telepact::ServerBuilder::build)).
+///   [`ServerBuilder::build`]).
 pub fn server(auth: Authenticator, users: MemoryUsers) -> Result<Server, SetupError> {
+    Ok(builder(auth, users)?.build()?)
+}
+
+/// The [`server`]'s builder.
+///
+/// # Errors
+///
+/// [`SetupError::Policy`] with the functions the policy and the schema disagree about.
+pub fn builder(auth: Authenticator, users: MemoryUsers) -> Result<ServerBuilder, SetupError> {
     let schema = api::schema();
     let policy = policy();
     let mismatches = policy.mismatches(&schema);
@@ -110,12 +133,10 @@ pub fn server(auth: Authenticator, users: MemoryUsers) -> Result<Server, SetupEr
         return Err(SetupError::Policy(mismatches));
     }
     let handlers = AuthService::new(auth.clone(), users);
-    let server = Server::builder(schema, api::router(handlers))
+    Ok(Server::builder(schema, api::router(handlers))
         .on_auth(auth.hook())
         .middleware(policy.middleware())
         // A call stuck on its store (a Redis that stopped answering) ends as
         // `ErrorUnknown_` rather than holding its connection.
-        .request_timeout(REQUEST_TIMEOUT)
-        .build()?;
-    Ok(server)
+        .request_timeout(REQUEST_TIMEOUT))
 }

@@ -13,6 +13,7 @@ use clap::{Parser, Subcommand};
 use telepact::flags::HttpFlags;
 use telepact::http::HttpOptions;
 use telepact::logging::{LineBudget, LogFormat, StderrLog};
+use telepact::prometheus::Exporter;
 use telepact_auth::http::{self, HttpAuthOptions, IpNet};
 use telepact_auth::store::SqliteStore;
 use telepact_auth::{CredentialStore, PasswordHasher, PasswordParams};
@@ -46,6 +47,10 @@ struct Args {
     #[cfg(feature = "redis")]
     #[arg(long)]
     redis: Option<String>,
+    /// Count calls and serve them as Prometheus text on `GET /metrics` of this address
+    /// alone, in plain HTTP (`127.0.0.1:9090`), with `GET /healthz` and `GET /readyz`.
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<SocketAddr>,
     /// A users file (JSON) instead of the demo users.
     #[arg(long)]
     users: Option<PathBuf>,
@@ -121,25 +126,81 @@ async fn open_store(args: &Args) -> Result<Arc<dyn CredentialStore>, Box<dyn std
 /// How long the readiness probe waits for the credential store.
 const STORE_PROBE_TIME: Duration = Duration::from_secs(1);
 
-/// Readiness: whether the credential store answers a read in time. Every sign-in and
-/// most calls need it, so a balancer should send nothing to an instance whose Redis
-/// is gone (while `/healthz` still says the process lives).
-async fn ready(store: Arc<dyn CredentialStore>) -> (axum::http::StatusCode, &'static str) {
-    // Anyone may ask, as often as they like, while the store is down.
+/// 1 while the credential store answered the last probe (a readiness check or a
+/// scrape) in time, 0 while it did not.
+const STORE_UP: &str = "telepact_credential_store_up";
+
+/// Whether the credential store answers a read in time; the answer is kept in
+/// [`STORE_UP`] and a failure logged, a line a second at most: anyone may probe, as
+/// often as they like, while the store is down.
+async fn probe_store(store: &dyn CredentialStore) -> bool {
     static NOT_READY_LINES: LineBudget = LineBudget::per_second(1);
     let failure = match tokio::time::timeout(STORE_PROBE_TIME, store.get("readiness-probe")).await {
-        Ok(Ok(_)) => return (axum::http::StatusCode::OK, "ready"),
-        Ok(Err(error)) => error.to_string(),
-        Err(_elapsed) => "no answer in time".to_string(),
+        Ok(Ok(_)) => None,
+        Ok(Err(error)) => Some(error.to_string()),
+        Err(_elapsed) => Some("no answer in time".to_string()),
+    };
+    metrics::gauge!(STORE_UP).set(if failure.is_none() { 1.0 } else { 0.0 });
+    let Some(failure) = failure else {
+        return true;
     };
     if let Some(left_out) = NOT_READY_LINES.admit() {
         let left_out = (left_out > 0).then_some(left_out);
         tracing::warn!(%failure, left_out, "not ready: the credential store failed a read");
     }
+    false
+}
+
+/// Readiness: whether the credential store answers a read in time. Every sign-in and
+/// most calls need it, so a balancer should send nothing to an instance whose Redis
+/// is gone (while `/healthz` still says the process lives).
+async fn ready(store: Arc<dyn CredentialStore>) -> (axum::http::StatusCode, &'static str) {
+    if probe_store(&*store).await {
+        return (axum::http::StatusCode::OK, "ready");
+    }
     (
         axum::http::StatusCode::SERVICE_UNAVAILABLE,
         "credential store unavailable",
     )
+}
+
+/// `GET /healthz` (liveness: the process serves requests) and `GET /readyz`
+/// (readiness: the credential store answers).
+fn probes(store: &Arc<dyn CredentialStore>) -> axum::Router {
+    let probed = Arc::clone(store);
+    axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route(
+            "/readyz",
+            axum::routing::get(move || ready(Arc::clone(&probed))),
+        )
+}
+
+/// `GET /metrics`, `/healthz` and `/readyz` on `address` alone: each scrape probes the
+/// credential store first, so [`STORE_UP`] is as fresh as the scrape.
+async fn serve_metrics(
+    address: SocketAddr,
+    exporter: Exporter,
+    server: telepact::Server,
+    store: &Arc<dyn CredentialStore>,
+) -> Result<(), Box<dyn std::error::Error>> {
+    metrics::describe_gauge!(
+        STORE_UP,
+        "1 while the credential store answered the last probe in time (a scrape or /readyz), 0 while not."
+    );
+    let probed = Arc::clone(store);
+    let scrape = move || {
+        let (exporter, server, probed) = (exporter.clone(), server.clone(), Arc::clone(&probed));
+        async move {
+            probe_store(&*probed).await;
+            exporter.scrape(&[server])
+        }
+    };
+    let routes = axum::Router::new()
+        .route("/metrics", axum::routing::get(scrape))
+        .merge(probes(store));
+    Exporter::serve_apart(address, routes).await?;
+    Ok(())
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
@@ -157,20 +218,24 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         None => directory::load(directory::DEMO_USERS)?,
     };
     let store = open_store(&args).await?;
-    let probed = Arc::clone(&store);
-    let server = telepact_auth_example::server_on(store, users).await?;
+    // The facade's recorder too: the listener's connection series and the store's
+    // probe land beside the calls.
+    let exporter = args.metrics_addr.map(|_| Exporter::install()).transpose()?;
+    let mut builder = telepact_auth_example::builder_on(Arc::clone(&store), users).await?;
+    if let Some(exporter) = &exporter {
+        builder = builder.metrics_recorder(exporter.recorder());
+    }
+    let server = builder.build()?;
+    if let (Some(address), Some(exporter)) = (args.metrics_addr, exporter) {
+        exporter.spawn_upkeep();
+        serve_metrics(address, exporter, server.clone(), &store).await?;
+    }
     let options = HttpAuthOptions::default()
         .secure_cookie(!args.insecure_cookie)
         .allowed_origins(args.allowed_origins.clone())
         .trusted_proxies(args.trusted_proxies.clone());
     let http_options = args.http.http_options(HttpOptions::default());
-    let app = http::router(server, &http_options, options)
-        // Liveness: the process serves requests.
-        .route("/healthz", axum::routing::get(|| async { "ok" }))
-        .route(
-            "/readyz",
-            axum::routing::get(move || ready(Arc::clone(&probed))),
-        );
+    let app = http::router(server, &http_options, options).merge(probes(&store));
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;

@@ -7,6 +7,7 @@ mod flows;
 mod http_adapter;
 mod login_authoriser;
 mod logs;
+mod monitoring;
 mod one_command;
 mod shared_store;
 mod throttle;

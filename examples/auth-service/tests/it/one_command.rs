@@ -9,15 +9,15 @@ use std::time::Duration;
 use telepact_test_support::assert_usage_error_line;
 
 /// The binary, running with its own SQLite file; killed and cleaned up on drop.
-struct Running {
+pub(crate) struct Running {
     child: Child,
     dir: PathBuf,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Running {
     /// Starts the binary with `args` and waits for its `READY <port>` line.
-    fn start(name: &str, args: &[&str]) -> Running {
+    pub(crate) fn start(name: &str, args: &[&str]) -> Running {
         let dir = std::env::temp_dir().join(format!("auth-example-{name}-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
@@ -49,7 +49,7 @@ impl Running {
     }
 
     /// POSTs `body` with the extra HTTP headers; returns the answer as JSON.
-    async fn post(&self, headers: &[(&str, &str)], body: &str) -> serde_json::Value {
+    pub(crate) async fn post(&self, headers: &[(&str, &str)], body: &str) -> serde_json::Value {
         let mut request = crate::support::plain_http_client()
             .post(format!("http://127.0.0.1:{}/api/telepact", self.port))
             .body(body.to_string());
