@@ -17,6 +17,7 @@ use axum::routing::post;
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
 use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body, websocket_session};
+use crate::logging::LineBudget;
 use crate::message::PeerAddress;
 
 use super::replies::Requester;
@@ -211,9 +212,7 @@ impl Forward {
     ) -> Result<Message, RequestError> {
         let subject = self.subject.clone();
         let sent = self.requester.request(subject, headers, body).await;
-        sent.inspect_err(
-            |error| tracing::warn!(error = %crate::ErrorChain(error), "request to NATS failed"),
-        )
+        sent.inspect_err(log_failed_request)
     }
 
     /// The NATS headers the options ask for, `None` when there are none: a message
@@ -252,6 +251,16 @@ impl Forward {
                 }
             }
         }
+    }
+}
+
+/// Logs a request NATS did not answer, ten lines a second at most: with no worker
+/// serving, or NATS down, every caller's request fails, as fast as callers send them.
+fn log_failed_request(error: &RequestError) {
+    static FAILED_LINES: LineBudget = LineBudget::per_second(10);
+    if let Some(left_out) = FAILED_LINES.admit() {
+        let left_out = (left_out > 0).then_some(left_out);
+        tracing::warn!(error = %crate::ErrorChain(error), left_out, "request to NATS failed");
     }
 }
 

@@ -28,6 +28,7 @@ use tokio::task::{JoinHandle, JoinSet};
 pub use async_nats;
 
 use crate::client::{Transport, TransportError};
+use crate::logging::LineBudget;
 use crate::message::PeerAddress;
 use crate::router::BoxFuture;
 use crate::server::{Processed, Server};
@@ -345,9 +346,15 @@ fn transport_context(message: &async_nats::Message, options: &WorkerOptions) -> 
 /// with the headers as the bridge left them, where it ended the request's task and its
 /// caller waited out its timeout for an answer that never came.
 fn bridge_step(side: &'static str, step: impl FnOnce()) {
-    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).is_err() {
+    // A bridge that panics on some input panics on every call that carries it.
+    static PANIC_LINES: LineBudget = LineBudget::per_second(10);
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(step)).is_err()
+        && let Some(left_out) = PANIC_LINES.admit()
+    {
+        let left_out = (left_out > 0).then_some(left_out);
         tracing::error!(
             side,
+            left_out,
             "the header bridge panicked; the call goes on without it"
         );
     }
@@ -406,7 +413,12 @@ async fn answer(
         sent => sent,
     };
     if let Err(error) = sent {
-        tracing::warn!(error = %crate::ErrorChain(&error), "could not publish a reply");
+        // Every request answered while the connection is down fails so.
+        static UNPUBLISHED_LINES: LineBudget = LineBudget::per_second(10);
+        if let Some(left_out) = UNPUBLISHED_LINES.admit() {
+            let left_out = (left_out > 0).then_some(left_out);
+            tracing::warn!(error = %crate::ErrorChain(&error), left_out, "could not publish a reply");
+        }
     }
 }
 

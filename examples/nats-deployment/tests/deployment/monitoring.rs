@@ -1,0 +1,131 @@
+//! The gateway and the workers as an operator watches them: their logs under a flood
+//! of requests nobody answers.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::time::{Duration, Instant};
+
+use telepact_test_support::NatsServer;
+
+const PING: &str = r#"[{}, {"fn.ping_": {}}]"#;
+
+/// The binary, its stdout's `READY` line read and its stderr kept; killed when dropped.
+struct Process {
+    child: Child,
+    ready: String,
+    stderr: Receiver<String>,
+}
+
+impl Process {
+    fn start(args: &[&str]) -> Process {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = lines_of(child.stdout.take().expect("piped"));
+        let stderr = lines_of(child.stderr.take().expect("piped"));
+        let line = stdout
+            .recv_timeout(Duration::from_secs(30))
+            .expect("a READY line");
+        let ready = line.strip_prefix("READY ").expect("READY").to_string();
+        Process {
+            child,
+            ready,
+            stderr,
+        }
+    }
+
+    fn port(&self) -> u16 {
+        self.ready.parse().expect("a port")
+    }
+
+    /// Stops the process (SIGTERM) and reads what it wrote on stderr to the end.
+    fn stderr_lines(mut self) -> Vec<String> {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(15);
+        let mut read = Vec::new();
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.stderr.recv_timeout(left) {
+                Ok(line) => read.push(line),
+                Err(RecvTimeoutError::Disconnected) => break,
+                Err(RecvTimeoutError::Timeout) => panic!("stderr did not end: {read:?}"),
+            }
+        }
+        let _ = self.child.wait();
+        read
+    }
+}
+
+impl Drop for Process {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn lines_of(output: impl Read + Send + 'static) -> Receiver<String> {
+    let (lines, received) = channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(output).lines().map_while(Result::ok) {
+            let _ = lines.send(line);
+        }
+    });
+    received
+}
+
+/// One HTTP/1.1 exchange on loopback; the status line and the body.
+fn exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+    (
+        head.lines().next().unwrap_or_default().to_string(),
+        body.to_string(),
+    )
+}
+
+/// With no worker serving, every request fails at once: a caller sending them as fast
+/// as it can gets ten warnings a second at most, and the count of those left out.
+#[test]
+fn a_gateway_with_no_worker_logs_failed_requests_within_a_bound() {
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let gateway = Process::start(&["--nats", &nats.url(), "gateway", "--port", "0"]);
+    let port = gateway.port();
+    let sent = 150;
+    for _ in 0..sent {
+        let answer = exchange(port, "POST", "/api/telepact", PING);
+        assert_eq!(answer.0, "HTTP/1.1 503 Service Unavailable", "{answer:?}");
+    }
+    // The next second's first line gives the count left out.
+    std::thread::sleep(Duration::from_millis(1100));
+    exchange(port, "POST", "/api/telepact", PING);
+    let lines = gateway.stderr_lines();
+    let failed: Vec<_> = lines
+        .iter()
+        .filter(|line| line.contains("request to NATS failed"))
+        .collect();
+    assert!(
+        !failed.is_empty() && failed.len() <= 40,
+        "{} lines for {sent} requests: {lines:#?}",
+        failed.len()
+    );
+    assert!(
+        failed.iter().any(|line| line.contains("left_out=")),
+        "{failed:#?}"
+    );
+}
