@@ -6,6 +6,7 @@
 //! cookie) for the workers to read, as the example's own HTTP server does.
 
 use std::io::Write;
+use std::net::SocketAddr;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -14,6 +15,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use telepact::flags::{HttpFlags, TimeSpan};
 use telepact::http::{self, HttpOptions};
 use telepact::logging::{LogFormat, StderrLog};
+use telepact::prometheus::Exporter;
 use telepact::{Server, nats};
 use telepact_auth::http::nats::CredentialBridge;
 use telepact_auth::http::{HttpAuthOptions, IpNet};
@@ -56,6 +58,11 @@ struct Args {
     /// duration (never a credential or a body).
     #[arg(long, env = "TELEPACT_ACCESS_LOG", global = true)]
     access_log: bool,
+    /// Serve Prometheus text on `GET /metrics` of this address alone, in plain HTTP
+    /// (`127.0.0.1:9090`), with `GET /healthz` and `GET /readyz` (ready while NATS is
+    /// connected): a worker's calls, or the gateway's forwarded requests.
+    #[arg(long, value_name = "HOST:PORT", global = true)]
+    metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -176,23 +183,93 @@ impl App {
 /// The Redis key prefix of the auth example's credentials.
 const AUTH_PREFIX: &str = "telepact-auth:";
 
-async fn build_server(app: App, redis: Option<&str>) -> Result<Server, Box<dyn std::error::Error>> {
-    match app {
-        App::Bakery => Ok(telepact_bakery::server()?),
+async fn build_server(
+    app: App,
+    redis: Option<&str>,
+    exporter: Option<&Exporter>,
+) -> Result<Server, Box<dyn std::error::Error>> {
+    let builder = match app {
+        App::Bakery => telepact_bakery::builder(),
         App::Auth => {
             let url =
                 redis.ok_or("the auth example's workers need --redis URL (their shared store)")?;
             let store = RedisStore::connect(url, AUTH_PREFIX).await?;
             let users = directory::load(directory::DEMO_USERS)?;
-            Ok(telepact_auth_example::server_on(Arc::new(store), users).await?)
+            telepact_auth_example::builder_on(Arc::new(store), users).await?
         }
-    }
+    };
+    let builder = match exporter {
+        Some(exporter) => builder.metrics_recorder(exporter.recorder()),
+        None => builder,
+    };
+    Ok(builder.build()?)
+}
+
+/// 1 while the process's NATS connection is up, 0 while it reconnects: set at each
+/// scrape.
+const NATS_CONNECTED: &str = "telepact_nats_connected";
+
+/// Whether `client` is connected to NATS now.
+fn nats_connected(client: &nats::async_nats::Client) -> bool {
+    client.connection_state() == nats::async_nats::connection::State::Connected
+}
+
+/// `GET /healthz` (liveness: the process runs) and `GET /readyz` (readiness: NATS is
+/// connected; while it reconnects, the gateway answers 503 or 504 and a worker hears
+/// nothing).
+fn probes(client: &nats::async_nats::Client) -> axum::Router {
+    let client = client.clone();
+    let ready = move || {
+        let connected = nats_connected(&client);
+        async move {
+            if connected {
+                (axum::http::StatusCode::OK, "ready")
+            } else {
+                (
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "NATS not connected",
+                )
+            }
+        }
+    };
+    axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(ready))
+}
+
+/// Serves `GET /metrics` (with `server`'s calls, if a worker's), `/healthz` and
+/// `/readyz` on `address`.
+async fn serve_metrics(
+    address: SocketAddr,
+    exporter: Exporter,
+    server: Option<Server>,
+    client: &nats::async_nats::Client,
+) -> Result<(), Box<dyn std::error::Error>> {
+    metrics::describe_gauge!(
+        NATS_CONNECTED,
+        "1 while the NATS connection is up, 0 while it reconnects."
+    );
+    exporter.spawn_upkeep();
+    let watched = client.clone();
+    let servers: Vec<Server> = server.into_iter().collect();
+    let scrape = move || {
+        metrics::gauge!(NATS_CONNECTED).set(if nats_connected(&watched) { 1.0 } else { 0.0 });
+        let answer = exporter.scrape(&servers);
+        async move { answer }
+    };
+    let routes = axum::Router::new()
+        .route("/metrics", axum::routing::get(scrape))
+        .merge(probes(client));
+    Exporter::serve_apart(address, routes).await?;
+    Ok(())
 }
 
 /// What the worker and the gateway share: the NATS connection to make, the app, the
 /// subject, and how the auth example reads HTTP credentials.
 struct Deployment {
     nats: String,
+    /// The process's exporter, with `--metrics-addr`.
+    metrics: Option<(SocketAddr, Exporter)>,
     timeout: Duration,
     app: App,
     subject: String,
@@ -206,7 +283,14 @@ impl Deployment {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    // The facade's recorder too: the listener's connection series and the gateway's
+    // requests land beside the calls.
+    let metrics = match args.metrics_addr {
+        Some(address) => Some((address, Exporter::install()?)),
+        None => None,
+    };
     let deployment = Deployment {
+        metrics,
         http_auth: args.app.http_auth(&args),
         subject: args
             .subject
@@ -230,7 +314,11 @@ async fn run_worker(
 ) -> Result<(), Box<dyn std::error::Error>> {
     let client = deployment.connect().await?;
     let app = deployment.app;
-    let server = build_server(app, args.redis.as_deref()).await?;
+    let exporter = deployment.metrics.as_ref().map(|(_, exporter)| exporter);
+    let server = build_server(app, args.redis.as_deref(), exporter).await?;
+    if let Some((address, exporter)) = deployment.metrics {
+        serve_metrics(address, exporter, Some(server.clone()), &client).await?;
+    }
     let queue_group = args.queue_group.unwrap_or_else(|| app.name().to_string());
     let mut options = nats::WorkerOptions::default()
         .trust_peer_address(args.trust_gateway_address)
@@ -259,6 +347,10 @@ async fn run_gateway(
     telepact::http::raise_open_files_limit();
     let serving = args.http.serve_options()?;
     let client = deployment.connect().await?;
+    if let Some((address, exporter)) = deployment.metrics {
+        serve_metrics(address, exporter, None, &client).await?;
+    }
+    let probes = probes(&client);
     let (host, port) = (args.host.as_str(), args.port);
     let listener = TcpListener::bind((host, port))
         .await
@@ -279,6 +371,7 @@ async fn run_gateway(
             telepact_auth::http::with_client_address(app, args.trusted_proxies)
         }
     };
+    let app = app.merge(probes);
     let shutdown = http::shutdown_signal();
     println!("READY {}", address.port());
     let scheme = args.http.scheme();

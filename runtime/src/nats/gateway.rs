@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 use std::str::FromStr;
 use std::sync::Arc;
+use std::time::Instant;
 
 use async_nats::{HeaderMap as NatsHeaders, Message, RequestError, RequestErrorKind};
 use axum::Router;
@@ -136,6 +137,7 @@ pub fn gateway_with(
             Some((name, nats))
         })
         .collect();
+    describe_metrics();
     let forward = Forward {
         requester: Requester::new(client),
         subject: checked_subject(subject)?,
@@ -153,7 +155,10 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
     let headers = forward.nats_headers(request.headers(), request.extensions());
     let body = match read_body(request.into_body(), forward.body).await {
         Ok(body) => body,
-        Err(refusal) => return refusal.into_response(),
+        Err(refusal) => {
+            count_refusal(refusal.0);
+            return refusal.into_response();
+        }
     };
     match forward.send(headers, body).await {
         Ok(reply) => {
@@ -211,7 +216,9 @@ impl Forward {
         body: Bytes,
     ) -> Result<Message, RequestError> {
         let subject = self.subject.clone();
+        let started = Instant::now();
         let sent = self.requester.request(subject, headers, body).await;
+        count_request(&sent, started);
         sent.inspect_err(log_failed_request)
     }
 
@@ -252,6 +259,57 @@ impl Forward {
             }
         }
     }
+}
+
+/// Requests forwarded, by how they ended: a fixed set of values.
+const REQUESTS: &str = "telepact_nats_gateway_requests_total";
+
+/// Time from forwarding a request to its reply or its failure.
+const REQUEST_DURATION: &str = "telepact_nats_gateway_request_duration_seconds";
+
+/// Requests whose body the gateway refused before forwarding, by status, under the
+/// name a server's endpoint counts them with.
+const HTTP_REFUSALS: &str = "telepact_http_refusals_total";
+
+/// Tells the `metrics` facade's recorder what the gateway's series mean.
+fn describe_metrics() {
+    metrics::describe_counter!(
+        REQUESTS,
+        "Requests forwarded to NATS, by outcome: replied, no_worker, timed_out, too_large or failed."
+    );
+    metrics::describe_histogram!(
+        REQUEST_DURATION,
+        metrics::Unit::Seconds,
+        "Time from forwarding a request to NATS to its reply or its failure."
+    );
+    metrics::describe_counter!(
+        HTTP_REFUSALS,
+        "Requests the HTTP endpoint refused before reading them whole, by status."
+    );
+}
+
+/// Counts a forwarded request by its outcome, and times it.
+fn count_request(sent: &Result<Message, RequestError>, started: Instant) {
+    let outcome = match sent.as_ref().map_err(RequestError::kind) {
+        Ok(_) => "replied",
+        Err(RequestErrorKind::NoResponders) => "no_worker",
+        Err(RequestErrorKind::TimedOut) => "timed_out",
+        Err(RequestErrorKind::MaxPayloadExceeded) => "too_large",
+        Err(_) => "failed",
+    };
+    metrics::counter!(REQUESTS, "outcome" => outcome).increment(1);
+    metrics::histogram!(REQUEST_DURATION).record(started.elapsed().as_secs_f64());
+}
+
+/// Counts a body refused with `status`: one of the few [`read_body`] answers with.
+fn count_refusal(status: StatusCode) {
+    let status = match status {
+        StatusCode::PAYLOAD_TOO_LARGE => "413",
+        StatusCode::REQUEST_TIMEOUT => "408",
+        StatusCode::SERVICE_UNAVAILABLE => "503",
+        _ => "400",
+    };
+    metrics::counter!(HTTP_REFUSALS, "status" => status).increment(1);
 }
 
 /// Logs a request NATS did not answer, ten lines a second at most: with no worker

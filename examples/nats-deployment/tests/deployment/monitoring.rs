@@ -1,5 +1,5 @@
 //! The gateway and the workers as an operator watches them: their logs under a flood
-//! of requests nobody answers.
+//! of requests nobody answers, and their metrics and readiness through a NATS restart.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;
@@ -128,4 +128,91 @@ fn a_gateway_with_no_worker_logs_failed_requests_within_a_bound() {
         failed.iter().any(|line| line.contains("left_out=")),
         "{failed:#?}"
     );
+}
+
+fn free_port() -> u16 {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    listener.local_addr().expect("an address").port()
+}
+
+/// The value of the sample `series` (name and labels as written) on `port`'s
+/// `/metrics`.
+fn scraped(port: u16, series: &str) -> Option<f64> {
+    let (status, text) = exchange(port, "GET", "/metrics", "");
+    assert_eq!(status, "HTTP/1.1 200 OK");
+    text.lines()
+        .find_map(|line| line.strip_prefix(series)?.strip_prefix(' ')?.parse().ok())
+}
+
+/// Waits up to 20 s for `/readyz` on `port` to answer `status`.
+fn readiness_becomes(port: u16, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while exchange(port, "GET", "/readyz", "").0 != status {
+        assert!(
+            Instant::now() < deadline,
+            "/readyz on {port} never {status}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+const SHIFT: &str = r#"[{"@auth_": {"Password": {"username": "lead-baker", "password": "opensesame"}}}, {"fn.myShift": {}}]"#;
+
+/// A worker counts its calls under the board's names, the gateway counts what it
+/// forwarded by outcome, and both say whether NATS is connected, in `/metrics` and in
+/// `/readyz`, through a NATS restart.
+#[test]
+fn the_gateway_and_a_worker_serve_metrics_and_readiness_through_a_nats_restart() {
+    let Some(mut nats) = NatsServer::start() else {
+        return;
+    };
+    let (worker_metrics, gateway_metrics) = (free_port(), free_port());
+    let metrics_at = |port: u16| format!("127.0.0.1:{port}");
+    let (worker_address, gateway_address) =
+        (metrics_at(worker_metrics), metrics_at(gateway_metrics));
+    let common = ["--nats", &nats.url(), "--timeout", "1"];
+    let _worker =
+        Process::start(&[&common[..], &["--metrics-addr", &worker_address, "worker"]].concat());
+    let gateway = Process::start(
+        &[
+            &common[..],
+            &["--metrics-addr", &gateway_address, "gateway", "--port", "0"],
+        ]
+        .concat(),
+    );
+    for _ in 0..3 {
+        let answer = exchange(gateway.port(), "POST", "/api/telepact", SHIFT);
+        assert!(answer.1.contains("Ok_"), "{answer:?}");
+    }
+    let calls = r#"telepact_calls_total{function="fn.myShift",result="Ok_"}"#;
+    assert_eq!(scraped(worker_metrics, calls), Some(3.0));
+    let duration = r#"telepact_call_duration_seconds_count{function="fn.myShift"}"#;
+    assert_eq!(scraped(worker_metrics, duration), Some(3.0));
+    let replied = r#"telepact_nats_gateway_requests_total{outcome="replied"}"#;
+    assert_eq!(scraped(gateway_metrics, replied), Some(3.0));
+    for port in [worker_metrics, gateway_metrics] {
+        assert_eq!(scraped(port, "telepact_nats_connected"), Some(1.0));
+        assert_eq!(exchange(port, "GET", "/readyz", "").0, "HTTP/1.1 200 OK");
+    }
+    assert_eq!(exchange(gateway.port(), "GET", "/readyz", "").1, "ready");
+
+    nats.kill();
+    for port in [worker_metrics, gateway_metrics] {
+        readiness_becomes(port, "HTTP/1.1 503 Service Unavailable");
+        assert_eq!(scraped(port, "telepact_nats_connected"), Some(0.0));
+        assert_eq!(exchange(port, "GET", "/healthz", "").0, "HTTP/1.1 200 OK");
+    }
+    let unanswered = exchange(gateway.port(), "POST", "/api/telepact", SHIFT);
+    assert_eq!(
+        unanswered.0, "HTTP/1.1 504 Gateway Timeout",
+        "{unanswered:?}"
+    );
+    let timed_out = r#"telepact_nats_gateway_requests_total{outcome="timed_out"}"#;
+    assert_eq!(scraped(gateway_metrics, timed_out), Some(1.0));
+
+    nats.restart();
+    for port in [worker_metrics, gateway_metrics] {
+        readiness_becomes(port, "HTTP/1.1 200 OK");
+        assert_eq!(scraped(port, "telepact_nats_connected"), Some(1.0));
+    }
 }
