@@ -52,6 +52,9 @@ pub(crate) enum CliError {
         #[source]
         source: std::io::Error,
     },
+    /// The Prometheus exporter (`--metrics-addr`) could not be set up or served.
+    #[error(transparent)]
+    Metrics(#[from] telepact::prometheus::ExporterError),
     /// The schema directory given with `flag` cannot be listed.
     #[error("cannot read {flag} {}", dir.display())]
     UnreadableSchemaDir {

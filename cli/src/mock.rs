@@ -8,6 +8,7 @@ use clap::{ArgGroup, Args};
 use telepact::flags::{ByteSize, HttpFlags};
 use telepact::http::{self, HttpOptions};
 use telepact::mock::{MockOptions, MockServer};
+use telepact::prometheus::Exporter;
 use telepact_schema::Schema;
 use tower_http::cors::CorsLayer;
 
@@ -57,6 +58,10 @@ pub(crate) struct MockArgs {
     #[arg(long, value_name = "SIZE", value_parser = ByteSize::parse,
           default_value_t = ByteSize(telepact::mock::DEFAULT_MEMORY_LIMIT))]
     memory_limit: ByteSize,
+    /// Count calls and serve them as Prometheus text on `GET /metrics` of this address
+    /// alone, in plain HTTP (`127.0.0.1:9090`), with `GET /healthz` and `GET /readyz`
+    #[arg(long, value_name = "HOST:PORT")]
+    metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     http: HttpFlags,
 }
@@ -100,7 +105,14 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         (None, None) => return Err(CliError::NoSchemaSource),
     };
     crate::schema_dir::warn(&schema);
+    // The facade's recorder, which the mock reports to, with the listener's series.
+    let exporter = args.metrics_addr.map(|_| Exporter::install()).transpose()?;
+    let options = options.metrics(exporter.is_some());
     let mock = MockServer::with_options(schema, options).map_err(CliError::Mock)?;
+    if let (Some(address), Some(exporter)) = (args.metrics_addr, exporter) {
+        exporter.spawn_upkeep();
+        Exporter::serve_apart(address, exporter.router(Vec::new()).merge(probes())).await?;
+    }
     // `POST path` answers one request; `GET path` upgrades to a WebSocket. A front end
     // in development calls the mock from its own origin (another port), with the
     // credentials and headers it would send the real API: any of them is allowed, as
@@ -112,4 +124,12 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         format!("mock server on {origin}{path} (HTTP POST and WebSocket)")
     })
     .await
+}
+
+/// `GET /healthz` (liveness) and `GET /readyz` (readiness): the mock depends on
+/// nothing once its schema is loaded, so it is ready whenever it serves.
+fn probes() -> axum::Router {
+    axum::Router::new()
+        .route("/healthz", axum::routing::get(|| async { "ok" }))
+        .route("/readyz", axum::routing::get(|| async { "ready" }))
 }

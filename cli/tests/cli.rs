@@ -144,5 +144,7 @@ mod demo;
 mod fetch;
 #[path = "cli/mock.rs"]
 mod mock;
+#[path = "cli/monitoring.rs"]
+mod monitoring;
 #[path = "cli/serve_flags.rs"]
 mod serve_flags;

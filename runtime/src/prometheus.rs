@@ -52,7 +52,7 @@ pub enum ExporterError {
     #[error("the metrics facade already has a recorder")]
     AlreadyInstalled,
     /// The address given for the metrics (`--metrics-addr`) cannot be listened on.
-    #[error("cannot listen on {address} (--metrics-addr): {source}")]
+    #[error("cannot listen on {address} (--metrics-addr)")]
     Listen {
         /// The address.
         address: SocketAddr,

@@ -92,6 +92,9 @@ pub struct MockOptions {
     ///
     /// [`ServerBuilder::on_error`]: crate::ServerBuilder::on_error
     pub on_error: Option<ErrorHook>,
+    /// Report each call to the `metrics` facade, as
+    /// [`ServerBuilder::metrics`](crate::ServerBuilder::metrics) does (default `false`).
+    pub metrics: bool,
 }
 
 impl std::fmt::Debug for MockOptions {
@@ -105,6 +108,7 @@ impl std::fmt::Debug for MockOptions {
             .field("limits", &self.limits)
             .field("memory_limit", &self.memory_limit)
             .field("on_error", &self.on_error.is_some())
+            .field("metrics", &self.metrics)
             .finish()
     }
 }
@@ -123,6 +127,7 @@ impl Default for MockOptions {
             limits: GenerationLimits::default(),
             memory_limit: DEFAULT_MEMORY_LIMIT,
             on_error: None,
+            metrics: false,
         }
     }
 }
@@ -145,6 +150,7 @@ crate::__option_setters!(MockOptions {
     collection_length_max: u32,
     limits: GenerationLimits,
     memory_limit: usize,
+    metrics: bool,
 });
 
 /// Why a mock could not be built.
@@ -208,8 +214,11 @@ impl MockServer {
             ShortestDepths::of(&schema),
         )));
         let on_error = options.on_error.clone();
+        let metrics = options.metrics;
         let router = routes(&schema, &state, Arc::new(options));
-        let mut builder = Server::builder(Arc::clone(&schema), router).auth_required(false);
+        let mut builder = Server::builder(Arc::clone(&schema), router)
+            .auth_required(false)
+            .metrics(metrics);
         if let Some(hook) = on_error {
             builder = builder.on_error(move |error: &ProcessError| hook(error));
         }

@@ -1,0 +1,71 @@
+//! `telepact mock --metrics-addr`: the mock's calls as Prometheus text, with liveness
+//! and readiness, on an address of their own.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+
+use super::{RunningServer, free_port, path_text, scratch_dir, telepact_command};
+
+/// One HTTP/1.1 exchange on loopback: the head (lower-cased) and the body.
+fn exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+    (head.to_lowercase(), body.to_string())
+}
+
+#[test]
+fn the_mock_serves_its_calls_as_prometheus_text_with_probes() {
+    let dir = scratch_dir("mock-metrics");
+    let schema = r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#;
+    std::fs::write(dir.join("add.telepact.json"), schema).expect("writes the schema");
+    let metrics_port = free_port();
+    let address = format!("127.0.0.1:{metrics_port}");
+    let mut command = telepact_command();
+    command.args([
+        "mock",
+        "--dir",
+        path_text(&dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+    ]);
+    command.args(["--metrics-addr", &address]);
+    let mock = RunningServer::spawn(command);
+    for body in [
+        r#"[{}, {"fn.add": {"x": 1}}]"#,
+        r#"[{}, {"fn.add": {"x": 2}}]"#,
+        r#"[{}, {"fn.invented": {}}]"#,
+    ] {
+        let (head, _) = exchange(mock.port, "POST", "/api", body);
+        assert!(head.starts_with("http/1.1 200"), "{head}");
+    }
+    let (head, text) = exchange(metrics_port, "GET", "/metrics", "");
+    assert!(
+        head.contains("content-type: text/plain; version=0.0.4; charset=utf-8"),
+        "{head}"
+    );
+    for counted in [
+        r#"telepact_calls_total{function="fn.add",result="Ok_"} 2"#,
+        r#"telepact_calls_total{function="unknown",result="ErrorInvalidRequestBody_"} 1"#,
+    ] {
+        assert!(
+            text.lines().any(|line| line == counted),
+            "{counted}\n{text}"
+        );
+    }
+    assert!(text.contains("# TYPE telepact_call_duration_seconds histogram"));
+    for (path, answer) in [("/healthz", "ok"), ("/readyz", "ready")] {
+        let (head, body) = exchange(metrics_port, "GET", path, "");
+        assert!(head.starts_with("http/1.1 200"), "{path}: {head}");
+        assert_eq!(body, answer);
+    }
+    assert!(mock.interrupt().success());
+}
