@@ -7,6 +7,7 @@ use clap::builder::BoolishValueParser;
 use clap::{ArgGroup, Args};
 use telepact::flags::{ByteSize, HttpFlags};
 use telepact::http::{self, HttpOptions};
+use telepact::logging::LogFormat;
 use telepact::mock::{MockOptions, MockServer};
 use telepact::prometheus::Exporter;
 use telepact_schema::Schema;
@@ -62,6 +63,9 @@ pub(crate) struct MockArgs {
     /// alone, in plain HTTP (`127.0.0.1:9090`), with `GET /healthz` and `GET /readyz`
     #[arg(long, value_name = "HOST:PORT")]
     metrics_addr: Option<SocketAddr>,
+    /// How log lines are written on stderr: `text`, or `json` (one object a line)
+    #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(flatten)]
     http: HttpFlags,
 }
@@ -89,7 +93,7 @@ impl MockArgs {
 
 /// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &MockArgs) -> Outcome {
-    let _log = crate::logging::to_stderr();
+    let _log = crate::logging::to_stderr(args.log_format);
     let options = args.options()?;
     let http_options = args
         .http
@@ -120,7 +124,7 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     let router = http::router(mock, &http_options).layer(CorsLayer::very_permissive());
     let path = &http_options.path;
     let address = SocketAddr::new(args.host, args.port);
-    serve::until_stopped(router, address, &args.http, |origin| {
+    serve::until_stopped(router, address, &args.http, args.log_format, |origin| {
         format!("mock server on {origin}{path} (HTTP POST and WebSocket)")
     })
     .await

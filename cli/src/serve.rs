@@ -6,6 +6,7 @@ use std::process::ExitCode;
 
 use telepact::flags::HttpFlags;
 use telepact::http;
+use telepact::logging::LogFormat;
 use tokio::net::TcpListener;
 
 use crate::error::CliError;
@@ -19,6 +20,7 @@ pub(crate) async fn until_stopped(
     router: axum::Router,
     address: SocketAddr,
     flags: &HttpFlags,
+    log: LogFormat,
     what: impl FnOnce(&str) -> String,
 ) -> Outcome {
     let listen_failed = |source| CliError::Listen { address, source };
@@ -32,7 +34,7 @@ pub(crate) async fn until_stopped(
     let shutdown = http::shutdown_signal();
     console::print_line(&format!("READY {}", bound.port()))?;
     let origin = format!("{}://{bound}", flags.scheme());
-    console::print_error_line(&format!("{}; Ctrl-C stops it", what(&origin)));
+    crate::logging::announce(&format!("{}; Ctrl-C stops it", what(&origin)), log);
     http::serve_with(listener, router, shutdown, serving)
         .await
         .map_err(|source| CliError::Listen {

@@ -20,6 +20,7 @@ use clap::Args;
 use serde_json::Map;
 use telepact::flags::{ByteSize, HttpFlags};
 use telepact::http::{self, HttpOptions};
+use telepact::logging::LogFormat;
 use telepact::{
     BoxFuture, FunctionRouter, HandlerError, Headers, Message, Middleware, ServerBuilder,
 };
@@ -52,13 +53,16 @@ pub(crate) struct DemoArgs {
     #[arg(long, value_name = "SIZE", value_parser = ByteSize::parse,
           default_value_t = ByteSize(64 << 20))]
     memory_limit: ByteSize,
+    /// How log lines are written on stderr: `text`, or `json` (one object a line)
+    #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
     #[command(flatten)]
     http: HttpFlags,
 }
 
 /// Serves the calculator until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &DemoArgs) -> Outcome {
-    let _log = crate::logging::to_stderr();
+    let _log = crate::logging::to_stderr(args.log_format);
     let http_options = args
         .http
         .http_options(HttpOptions::default().checked_path(&args.path)?);
@@ -69,7 +73,7 @@ pub(crate) async fn run(args: &DemoArgs) -> Outcome {
     let router = http::router(server, &http_options).layer(CorsLayer::very_permissive());
     let path = &http_options.path;
     let address = SocketAddr::new(args.host, args.port);
-    serve::until_stopped(router, address, &args.http, |origin| {
+    serve::until_stopped(router, address, &args.http, args.log_format, |origin| {
         format!("demo server on {origin}{path} (HTTP POST and WebSocket)")
     })
     .await

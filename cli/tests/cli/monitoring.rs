@@ -1,5 +1,5 @@
 //! `telepact mock --metrics-addr`: the mock's calls as Prometheus text, with liveness
-//! and readiness, on an address of their own.
+//! and readiness, on an address of their own; its log as JSON lines.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -68,4 +68,47 @@ fn the_mock_serves_its_calls_as_prometheus_text_with_probes() {
         assert_eq!(body, answer);
     }
     assert!(mock.interrupt().success());
+}
+
+/// With `--log-format json`, every line on stderr is one JSON object, the line saying
+/// what is served where among them.
+#[test]
+fn the_mocks_log_can_be_json_lines() {
+    use std::process::Stdio;
+
+    let dir = scratch_dir("mock-json-log");
+    let schema = r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#;
+    std::fs::write(dir.join("add.telepact.json"), schema).expect("writes the schema");
+    let mut command = telepact_command();
+    command.args([
+        "mock",
+        "--dir",
+        path_text(&dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        "0",
+    ]);
+    command
+        .args(["--log-format", "json"])
+        .env("RUST_LOG", "debug");
+    command.stderr(Stdio::piped());
+    let mut mock = RunningServer::spawn_logging(command);
+    let mut stderr = mock.child.stderr.take().expect("piped");
+    for body in ["not a message", r#"[{}, {"fn.add": {"x": "one"}}]"#] {
+        exchange(mock.port, "POST", "/api", body);
+    }
+    assert!(mock.interrupt().success());
+    let mut text = String::new();
+    stderr.read_to_string(&mut text).expect("reads");
+    let events: Vec<serde_json::Value> = text
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|_| panic!("not JSON: {line}")))
+        .collect();
+    assert!(events.len() >= 2, "{text}");
+    let announced = events.iter().any(|event| {
+        let message = event["fields"]["message"].as_str().unwrap_or_default();
+        message.starts_with("mock server on http://127.0.0.1:")
+    });
+    assert!(announced, "{text}");
 }
