@@ -16,7 +16,7 @@ use metrics::{
 use telepact_schema::FunctionId;
 
 use crate::validate::Compiled;
-use batch::{Batches, Flusher};
+use batch::{Batches, Flusher, ShardedCount};
 
 /// The `function` label of a call to a function the schema does not define. The name
 /// comes from the caller: a label per name would let any caller grow the recorder's
@@ -140,10 +140,12 @@ impl std::fmt::Debug for CallKeys {
 }
 
 /// A recorder of the server's own: each series is registered with it once and its
-/// handle kept, and calls are held in per-thread batches until handed over.
+/// handle kept, calls are held in per-thread batches until handed over, and calls in
+/// flight are counted per thread and summed into their gauge when batches are.
 struct OwnRecorder {
     recorder: Arc<dyn Recorder + Send + Sync>,
     held: Batches<HeldCall>,
+    in_flight: ShardedCount,
     flusher: Flusher,
 }
 
@@ -249,6 +251,7 @@ impl CallKeys {
             own: recorder.map(|recorder| OwnRecorder {
                 recorder,
                 held: Batches::new(),
+                in_flight: ShardedCount::new(),
                 flusher: Flusher::new(FLUSH_PERIOD),
             }),
         }
@@ -265,12 +268,19 @@ impl CallKeys {
         }
     }
 
-    /// Hands every call held for the server's own recorder over to it.
+    /// Hands every call held for the server's own recorder over to it, with the count
+    /// of calls in flight.
     pub(crate) fn flush(&self) {
         if let Some(own) = &self.own {
             own.held
                 .drain(|batch| self.hand_over(&*own.recorder, batch));
+            self.set_in_flight(own);
         }
+    }
+
+    fn set_in_flight(&self, own: &OwnRecorder) {
+        let gauge = self.in_flight.gauge(&*own.recorder);
+        gauge.set(own.in_flight.sum() as f64);
     }
 
     fn hand_over(&self, recorder: &dyn Recorder, batch: &[HeldCall]) {
@@ -295,24 +305,33 @@ impl CallKeys {
     }
 
     /// Counts a call begun: `telepact_calls_in_flight` goes up until
-    /// [`call_ended`](Self::call_ended). Not held in a batch: the gauge is read as it
-    /// stands.
-    pub(crate) fn call_began(&self) {
-        self.move_in_flight(1.0);
+    /// [`call_ended`](Self::call_ended). For the server's own recorder the count is kept
+    /// per thread and set on the gauge when held calls are handed over (at least every
+    /// [`FLUSH_PERIOD`], and on [`flush`](Self::flush)): a gauge every call wrote to
+    /// would be memory each core takes from the other, as batches avoid for the rest.
+    pub(crate) fn call_began(self: &Arc<Self>) {
+        self.move_in_flight(1);
     }
 
     /// Counts a call answered or cut off.
-    pub(crate) fn call_ended(&self) {
-        self.move_in_flight(-1.0);
+    pub(crate) fn call_ended(self: &Arc<Self>) {
+        self.move_in_flight(-1);
     }
 
-    fn move_in_flight(&self, by: f64) {
-        let apply = |gauge: &Gauge| gauge.increment(by);
-        match &self.own {
-            Some(own) => apply(self.in_flight.gauge(&*own.recorder)),
-            None => metrics::with_recorder(|recorder| {
-                apply(&recorder.register_gauge(&self.in_flight.key, &METADATA));
-            }),
+    fn move_in_flight(self: &Arc<Self>, by: i64) {
+        let Some(own) = &self.own else {
+            return metrics::with_recorder(|recorder| {
+                let gauge = recorder.register_gauge(&self.in_flight.key, &METADATA);
+                gauge.increment(by as f64);
+            });
+        };
+        own.in_flight.add(by);
+        // Without a flusher the gauge is set at once.
+        if !own
+            .flusher
+            .ensure_running(|| Arc::downgrade(self), CallKeys::flush)
+        {
+            self.set_in_flight(own);
         }
     }
 

@@ -147,6 +147,15 @@ fn connections_refused_at_either_bound_are_counted_by_that_bound() {
 
 /// A server whose `fn.wait` answers once `gate` has a permit, reporting to the facade.
 fn gated_server(gate: &std::sync::Arc<tokio::sync::Semaphore>) -> telepact::Server {
+    gated_server_with(gate, |builder| builder.metrics(true))
+}
+
+/// A server whose `fn.wait` answers once `gate` has a permit, its reporting as
+/// `reporting` sets it.
+fn gated_server_with(
+    gate: &std::sync::Arc<tokio::sync::Semaphore>,
+    reporting: impl FnOnce(telepact::ServerBuilder) -> telepact::ServerBuilder,
+) -> telepact::Server {
     let schema = telepact::schema::Schema::from_text(r#"[{"fn.wait": {}, "->": [{"Ok_": {}}]}]"#)
         .expect("loads");
     let gate = std::sync::Arc::clone(gate);
@@ -161,9 +170,7 @@ fn gated_server(gate: &std::sync::Arc<tokio::sync::Semaphore>) -> telepact::Serv
             ))
         }
     });
-    telepact::Server::builder(schema, router)
-        .auth_required(false)
-        .metrics(true)
+    reporting(telepact::Server::builder(schema, router).auth_required(false))
         .build()
         .expect("server builds")
 }
@@ -200,4 +207,54 @@ fn calls_in_flight_rise_while_they_run_and_fall_when_answered_or_cut_off() {
         readings.value("telepact_calls_total", &cancelled),
         Some(1.0)
     );
+}
+
+/// With a recorder of the server's own, calls in flight are counted per thread and the
+/// gauge is set when the server's held calls are handed over (a scrape flushes first).
+#[test]
+fn calls_in_flight_reach_the_servers_own_recorder_when_it_is_flushed() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let server = gated_server_with(&gate, |builder| builder.metrics_recorder(recorder));
+    let in_flight = || {
+        server.flush_metrics();
+        let snapshot = snapshotter.snapshot().into_vec();
+        snapshot
+            .into_iter()
+            .find_map(|(key, _, _, value)| match value {
+                DebugValue::Gauge(value) if key.key().name() == IN_FLIGHT => {
+                    Some(value.into_inner())
+                }
+                _ => None,
+            })
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime starts");
+    let wait = br#"[{}, {"fn.wait": {}}]"#;
+    let calls: Vec<_> = (0..3)
+        .map(|_| {
+            let server = server.clone();
+            runtime.spawn(async move { server.process(wait).await })
+        })
+        .collect();
+    let settles_at = |value: f64| {
+        (0..250).any(|_| {
+            let now = in_flight() == Some(value);
+            if !now {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            now
+        })
+    };
+    assert!(settles_at(3.0), "three waiting: {:?}", in_flight());
+    gate.add_permits(2);
+    assert!(settles_at(1.0), "two answered: {:?}", in_flight());
+    for call in &calls {
+        call.abort();
+    }
+    assert!(settles_at(0.0), "one cut off: {:?}", in_flight());
 }

@@ -6,7 +6,7 @@
 //! Batching a thread's calls moves those writes into one burst on one core.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{self, Thread};
 use std::time::Duration;
@@ -29,10 +29,10 @@ impl<T> Batches<T> {
     /// Room for the threads of this machine: a few shards per core, so worker threads
     /// seldom share one.
     pub(crate) fn new() -> Self {
-        let cores = thread::available_parallelism().map_or(4, usize::from);
-        let shards = (cores * 4).clamp(4, 256);
         Batches {
-            shards: (0..shards).map(|_| Shard(Mutex::default())).collect(),
+            shards: (0..shard_count())
+                .map(|_| Shard(Mutex::default()))
+                .collect(),
         }
     }
 
@@ -67,6 +67,44 @@ impl<T> Shard<T> {
     /// still in it are sound.
     fn lock(&self) -> MutexGuard<'_, Vec<T>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// A few shards per core, so that worker threads seldom share one.
+fn shard_count() -> usize {
+    let cores = thread::available_parallelism().map_or(4, usize::from);
+    (cores * 4).clamp(4, 256)
+}
+
+/// A count that threads move up and down without writing to memory another core
+/// wrote last: each thread adds to its own shard, and a reader sums the shards.
+pub(crate) struct ShardedCount {
+    shards: Box<[CountShard]>,
+}
+
+/// A shard's count on a cache line (two, with adjacent-line prefetch) of its own.
+#[repr(align(128))]
+struct CountShard(AtomicI64);
+
+impl ShardedCount {
+    pub(crate) fn new() -> Self {
+        ShardedCount {
+            shards: (0..shard_count())
+                .map(|_| CountShard(AtomicI64::new(0)))
+                .collect(),
+        }
+    }
+
+    /// Adds `by` (which may be negative) in this thread's shard.
+    pub(crate) fn add(&self, by: i64) {
+        let shard = &self.shards[this_threads_shard() % self.shards.len()];
+        shard.0.fetch_add(by, Ordering::Relaxed);
+    }
+
+    /// The count: the sum of the shards, each as last written.
+    pub(crate) fn sum(&self) -> i64 {
+        let shards = self.shards.iter();
+        shards.map(|shard| shard.0.load(Ordering::Relaxed)).sum()
     }
 }
 
