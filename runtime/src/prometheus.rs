@@ -46,7 +46,7 @@ const UPKEEP_PERIOD: Duration = Duration::from_secs(1);
 #[derive(Debug, thiserror::Error)]
 pub enum ExporterError {
     /// The exporter refused its histogram buckets.
-    #[error("cannot set up the Prometheus exporter: {0}")]
+    #[error("cannot set up the Prometheus exporter")]
     Build(#[from] metrics_exporter_prometheus::BuildError),
     /// The process's `metrics` facade already has a recorder.
     #[error("the metrics facade already has a recorder")]
