@@ -169,17 +169,23 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
             }
             answer
         }
-        Err(error) => {
-            let status = match error.kind() {
-                RequestErrorKind::NoResponders => StatusCode::SERVICE_UNAVAILABLE,
-                RequestErrorKind::TimedOut => StatusCode::GATEWAY_TIMEOUT,
-                RequestErrorKind::MaxPayloadExceeded => StatusCode::PAYLOAD_TOO_LARGE,
-                // Checked when the gateway was built; were it not, the fault is ours.
-                RequestErrorKind::InvalidSubject => StatusCode::INTERNAL_SERVER_ERROR,
-                RequestErrorKind::Other => StatusCode::BAD_GATEWAY,
-            };
-            (status, error.to_string()).into_response()
-        }
+        Err(error) => refusal(error.kind()).into_response(),
+    }
+}
+
+/// The status and one-line reason of a request NATS did not answer; the error itself
+/// is logged where it happened, with its causes.
+fn refusal(kind: RequestErrorKind) -> (StatusCode, &'static str) {
+    match kind {
+        RequestErrorKind::NoResponders => (StatusCode::SERVICE_UNAVAILABLE, "no worker is serving"),
+        RequestErrorKind::TimedOut => (StatusCode::GATEWAY_TIMEOUT, "no reply in time"),
+        RequestErrorKind::MaxPayloadExceeded => (StatusCode::PAYLOAD_TOO_LARGE, "past max_payload"),
+        // Checked when the gateway was built; were it not, the fault is ours.
+        RequestErrorKind::InvalidSubject => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "the request to NATS failed",
+        ),
+        RequestErrorKind::Other => (StatusCode::BAD_GATEWAY, "the request to NATS failed"),
     }
 }
 

@@ -189,15 +189,16 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
     // With no worker left, the gateway says so (503) once the NATS server has taken the
     // subscription out; a call routed just before that times out (504).
     let mut statuses = Vec::new();
+    let mut reason = String::new();
     for _ in 0..10 {
-        let status = http
+        let answer = http
             .post(&url)
             .body("[{}, {}]")
             .send()
             .await
-            .expect("answers")
-            .status()
-            .as_u16();
+            .expect("answers");
+        let status = answer.status().as_u16();
+        reason = answer.text().await.expect("a reason");
         statuses.push(status);
         if status == 503 {
             break;
@@ -205,6 +206,7 @@ async fn the_gateway_forwards_http_posts_to_the_workers() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     assert_eq!(statuses.last(), Some(&503), "{statuses:?}");
+    assert_eq!(reason, "no worker is serving");
     assert!(
         statuses.iter().all(|s| *s == 503 || *s == 504),
         "{statuses:?}"
