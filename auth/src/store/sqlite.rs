@@ -317,6 +317,7 @@ impl CredentialStore for SqliteStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use telepact::ErrorChain;
 
     #[tokio::test]
     async fn the_sqlite_store_keeps_the_contract() {
@@ -377,27 +378,41 @@ mod tests {
         }
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
         let refused = SqliteStore::open(&path).expect_err("a shared file is refused");
-        assert!(refused.to_string().contains("chmod 600"), "{refused}");
+        assert!(
+            ErrorChain(&refused).to_string().contains("chmod 600"),
+            "{}",
+            ErrorChain(&refused)
+        );
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
         // Only root may give a file away; another user's file cannot be made otherwise.
         match std::os::unix::fs::chown(&path, Some(65534), None) {
             Ok(()) => {
                 let refused = SqliteStore::open(&path).expect_err("another's file is refused");
                 assert!(
-                    refused.to_string().contains("belongs to user 65534"),
-                    "{refused}"
+                    ErrorChain(&refused)
+                        .to_string()
+                        .contains("belongs to user 65534"),
+                    "{}",
+                    ErrorChain(&refused)
                 );
             }
             Err(error) => eprintln!("SKIP: another user's file: cannot give one away: {error}"),
         }
         // A directory, or a file in one that does not exist, is named as such.
         let refused = SqliteStore::open(&dir).expect_err("a directory is refused");
-        assert!(refused.to_string().contains("is a directory"), "{refused}");
+        assert!(
+            ErrorChain(&refused).to_string().contains("is a directory"),
+            "{}",
+            ErrorChain(&refused)
+        );
         let missing = dir.join("absent/keys.sqlite3");
         let refused = SqliteStore::open(&missing).expect_err("no such folder");
         assert!(
-            refused.to_string().contains(&missing.display().to_string()),
-            "{refused}"
+            ErrorChain(&refused)
+                .to_string()
+                .contains(&missing.display().to_string()),
+            "{}",
+            ErrorChain(&refused)
         );
         let _ = std::fs::remove_dir_all(&dir);
     }
