@@ -46,7 +46,9 @@ pub struct AuthConfig {
     /// How many password checks may run at once, each on the blocking pool. One
     /// account, and one client address, may hold or wait for at most half of them (at
     /// least one), so that a valid account logging in without pause cannot take them
-    /// all.
+    /// all. Each check that has run keeps the memory argon2 works in
+    /// ([`PasswordParams::memory_kib`], 19 MiB by default) for the next: at most this
+    /// many times that memory stays allocated, whatever the number of logins.
     pub password_checks: usize,
     /// How long a login arriving when every check is busy waits for one, in its turn,
     /// before it is refused ([`AuthError::Busy`]); at most 16 logins a check wait at
@@ -116,7 +118,9 @@ impl Authenticator {
         store: Arc<dyn CredentialStore>,
     ) -> Result<Self, AuthError> {
         Ok(Authenticator {
-            passwords: Arc::new(PasswordHasher::new(config.password)?),
+            passwords: Arc::new(
+                PasswordHasher::new(config.password)?.keeping_memory_for(config.password_checks),
+            ),
             throttle: LoginThrottle::new(config.throttle),
             password_slots: Arc::new(PasswordSlots::new(
                 config.password_checks,

@@ -92,6 +92,7 @@ mod issue;
 mod jwt;
 mod password;
 mod password_check;
+mod password_memory;
 mod policy;
 mod records;
 mod secret;

@@ -1,10 +1,13 @@
 //! Password hashing with argon2id: PHC strings at rest, constant-time verification.
 
+use std::sync::Arc;
+
 use argon2::password_hash::rand_core::OsRng;
-use argon2::password_hash::{PasswordHash, PasswordVerifier, SaltString};
+use argon2::password_hash::{Output, ParamsString, PasswordHash, Salt, SaltString};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 use crate::error::AuthError;
+use crate::password_memory::HashMemory;
 
 /// The longest username a login may present (bytes); longer ones are refused unread.
 pub const MAX_USERNAME_BYTES: usize = 256;
@@ -52,12 +55,16 @@ impl PasswordParams {
 }
 
 /// Hashes new passwords and verifies presented ones against stored PHC strings
-/// (which carry their own parameters, so old hashes keep verifying).
+/// (which carry their own parameters, so old hashes keep verifying). Clones share the
+/// memory argon2 works in: as many buffers of `memory_kib` as hashes have run at once
+/// (at most the [`AuthConfig::password_checks`](crate::AuthConfig::password_checks) of an
+/// [`Authenticator`](crate::Authenticator)'s) stay allocated for the next hashes.
 #[derive(Clone)]
 pub struct PasswordHasher {
     argon2: Argon2<'static>,
     /// Verified against when the user is unknown, so both cases cost the same.
     decoy: String,
+    memory: Arc<HashMemory>,
 }
 
 impl PasswordHasher {
@@ -76,9 +83,11 @@ impl PasswordHasher {
         )
         .map_err(|_| AuthError::Internal("accept the argon2 parameters"))?;
         let argon2 = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let keep = std::thread::available_parallelism().map_or(1, usize::from);
         let mut hasher = PasswordHasher {
             argon2,
             decoy: String::new(),
+            memory: Arc::new(HashMemory::new(keep)),
         };
         hasher.decoy = hasher.hash("decoy password for unknown users")?;
         Ok(hasher)
@@ -92,15 +101,24 @@ impl PasswordHasher {
     ///   [`MAX_PASSWORD_BYTES`](crate::MAX_PASSWORD_BYTES).
     /// - [`AuthError::Internal`] when Argon2 cannot hash it.
     pub fn hash(&self, password: &str) -> Result<String, AuthError> {
-        use argon2::password_hash::PasswordHasher as _;
         if password.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::Malformed);
         }
         let salt = SaltString::generate(&mut OsRng);
-        self.argon2
-            .hash_password(password.as_bytes(), &salt)
-            .map(|hash| hash.to_string())
-            .map_err(|_| AuthError::Internal("hash a password"))
+        let params = self.argon2.params().clone();
+        let output_len = params.output_len().unwrap_or(Params::DEFAULT_OUTPUT_LEN);
+        let output = self
+            .output(&self.argon2, password, salt.as_salt(), output_len)
+            .map_err(|_| AuthError::Internal("hash a password"))?;
+        let hash = PasswordHash {
+            algorithm: Algorithm::Argon2id.ident(),
+            version: Some(Version::V0x13.into()),
+            params: ParamsString::try_from(&params)
+                .map_err(|_| AuthError::Internal("hash a password"))?,
+            salt: Some(salt.as_salt()),
+            hash: Some(output),
+        };
+        Ok(hash.to_string())
     }
 
     /// Whether `password` matches the stored PHC string. A malformed hash never matches.
@@ -108,13 +126,45 @@ impl PasswordHasher {
         if password.len() > MAX_PASSWORD_BYTES {
             return false;
         }
-        match PasswordHash::new(stored) {
-            Ok(parsed) => self
-                .argon2
-                .verify_password(password.as_bytes(), &parsed)
-                .is_ok(),
-            Err(_) => false,
-        }
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return false;
+        };
+        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let Some(argon2) = hasher_of(&parsed) else {
+            return false;
+        };
+        let output = self.output(&argon2, password, salt, expected.len());
+        // `Output` compares in constant time.
+        output.is_ok_and(|output| output == expected)
+    }
+
+    /// `argon2`'s hash of `password` with `salt`, `len` bytes long, worked out in kept
+    /// memory (see [`HashMemory`]).
+    fn output(
+        &self,
+        argon2: &Argon2<'_>,
+        password: &str,
+        salt: Salt<'_>,
+        len: usize,
+    ) -> Result<Output, argon2::password_hash::Error> {
+        let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
+        let salt = salt.decode_b64(&mut salt_bytes)?;
+        let mut memory = self.memory.take(argon2.params().block_count());
+        let output = Output::init_with(len, |out| {
+            argon2
+                .hash_password_into_with_memory(password.as_bytes(), salt, out, &mut memory)
+                .map_err(argon2::password_hash::Error::from)
+        });
+        self.memory.give_back(memory);
+        output
+    }
+
+    /// Keeps memory for `checks` hashes at once: as many as run at once.
+    pub(crate) fn keeping_memory_for(mut self, checks: usize) -> Self {
+        self.memory = Arc::new(HashMemory::new(checks));
+        self
     }
 
     /// Whether `stored` was hashed otherwise than this hasher hashes now (another
@@ -142,6 +192,17 @@ impl PasswordHasher {
     pub fn verify_decoy(&self, password: &str) {
         let _ = self.verify(password, &self.decoy);
     }
+}
+
+/// The hasher a stored PHC string was made with: its algorithm, version and costs.
+fn hasher_of(stored: &PasswordHash<'_>) -> Option<Argon2<'static>> {
+    let algorithm = Algorithm::try_from(stored.algorithm).ok()?;
+    let version = match stored.version {
+        Some(version) => Version::try_from(version).ok()?,
+        None => Version::default(),
+    };
+    let params = Params::try_from(stored).ok()?;
+    Some(Argon2::new(algorithm, version, params))
 }
 
 impl std::fmt::Debug for PasswordHasher {
@@ -185,6 +246,29 @@ mod tests {
         }
         assert!(current.needs_rehash(&stored.replacen("$v=19$", "$v=16$", 1)));
         assert!(!current.needs_rehash("not a phc string"));
+    }
+
+    /// Hashes made in kept memory are argon2's own: each verifies the other's.
+    #[test]
+    fn hashes_agree_with_the_argon2_crate_both_ways() {
+        use argon2::password_hash::{PasswordHasher as _, PasswordVerifier as _};
+
+        let ours = PasswordHasher::new(PasswordParams::insecure_for_tests()).unwrap();
+        let params = Params::new(64, 1, 1, None).unwrap();
+        let theirs = Argon2::new(Algorithm::Argon2id, Version::V0x13, params);
+        let salt = SaltString::generate(&mut OsRng);
+        let made_by_them = theirs.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(ours.verify("pw", &made_by_them));
+        assert!(!ours.verify("px", &made_by_them));
+        let made_by_us = ours.hash("pw").unwrap();
+        let parsed = PasswordHash::new(&made_by_us).unwrap();
+        assert!(theirs.verify_password(b"pw", &parsed).is_ok());
+        // Older forms verify too: argon2i, version 16, a 64-byte output, two lanes.
+        let older = Params::new(64, 2, 2, Some(64)).unwrap();
+        let older = Argon2::new(Algorithm::Argon2i, Version::V0x10, older);
+        let made_long_ago = older.hash_password(b"pw", &salt).unwrap().to_string();
+        assert!(ours.verify("pw", &made_long_ago));
+        assert!(!ours.verify("px", &made_long_ago));
     }
 
     #[test]

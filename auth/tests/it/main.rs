@@ -1,6 +1,7 @@
 //! The crate's integration tests, one module per area, linked into one binary.
 
 mod authenticator;
+mod churn;
 mod error_causes;
 mod logins;
 mod redis_store;

@@ -1,0 +1,97 @@
+//! What logins leave behind once they are over: the memory argon2 worked in is kept
+//! for the next check, not allocated afresh for each and left to the allocator.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use telepact_auth::{
+    AuthConfig, AuthError, Authenticator, Credential, JwtKey, JwtKeys, MemoryStore, MemoryUsers,
+    PasswordParams, ThrottleLimits,
+};
+
+/// The argon2 memory of the test below, in KiB: a size nothing else in this binary
+/// allocates, so that its count is this test's alone; a multiple of four, as argon2
+/// rounds it down to one (four blocks a lane).
+const MEMORY_KIB: u32 = 3_004;
+
+/// Counts the allocations of argon2 memory of [`MEMORY_KIB`] (1 KiB blocks).
+struct Counting;
+
+static ARGON2_BUFFERS: AtomicUsize = AtomicUsize::new(0);
+
+// SAFETY: every call is handed to `System` unchanged; only a count is kept beside it.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        count(layout);
+        // SAFETY: the caller's contract is `System`'s.
+        unsafe { System.alloc(layout) }
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        count(layout);
+        // SAFETY: as above.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: as above.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        count(Layout::from_size_align(new_size, layout.align()).unwrap_or(layout));
+        // SAFETY: as above.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+}
+
+fn count(layout: Layout) {
+    if layout.size() == MEMORY_KIB as usize * 1024 {
+        ARGON2_BUFFERS.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: Counting = Counting;
+
+/// Hundreds of failed logins under ever-new usernames, two checks at a time, allocate
+/// argon2's memory once per place (and once for the decoy hash made at start), where
+/// each login allocated it afresh: glibc then kept several such buffers in each of its
+/// arenas, and the auth example grew from 11 MB to 616 MB of resident memory.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn failed_logins_reuse_the_memory_their_checks_ran_in() {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests().memory_kib(MEMORY_KIB);
+    config.password_checks = 2;
+    config.password_wait = std::time::Duration::from_secs(30);
+    config.throttle = ThrottleLimits::default().per_account(1_000);
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).expect("a key"));
+    let users = Arc::new(MemoryUsers::new());
+    let store = Arc::new(MemoryStore::new());
+    let auth = Authenticator::new(config, keys, users, store).expect("an authenticator");
+    let before = ARGON2_BUFFERS.load(Ordering::Relaxed);
+    // In waves of ten: more than 16 a place waiting would be refused as busy.
+    for wave in 0..30 {
+        let mut logins = tokio::task::JoinSet::new();
+        for n in 0..10 {
+            let auth = auth.clone();
+            let credential = Credential::Password {
+                username: format!("nobody-{wave}-{n}"),
+                password: "wrong".into(),
+            };
+            logins.spawn(async move { auth.authenticate(&credential, None).await });
+        }
+        for refused in logins.join_all().await {
+            assert!(
+                matches!(refused, Err(AuthError::BadPassword)),
+                "{refused:?}"
+            );
+        }
+    }
+    let allocated = ARGON2_BUFFERS.load(Ordering::Relaxed) - before;
+    assert!(
+        allocated <= 2,
+        "300 checks allocated argon2 memory {allocated} times"
+    );
+}
