@@ -273,7 +273,10 @@ impl Authenticator {
     }
 
     /// Whether the sign-in that made the key had its refresh family revoked as stolen.
-    async fn made_by_stolen_family(&self, record: &ApiKeyRecord) -> Result<bool, AuthError> {
+    pub(crate) async fn made_by_stolen_family(
+        &self,
+        record: &ApiKeyRecord,
+    ) -> Result<bool, AuthError> {
         let Some(family) = &record.family else {
             return Ok(false);
         };

@@ -8,9 +8,9 @@ use crate::error::AuthError;
 use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, Claims};
 use crate::records::{
-    self, ApiKeyRecord, RefreshRecord, SessionRecord, UsedRefresh, api_key_key, family_revoked_key,
-    family_session_key, family_stolen_key, refresh_key, refresh_used_key, session_key,
-    token_revoked_key,
+    self, ApiKeyRecord, RefreshRecord, SessionRecord, UsedRefresh, api_key_key, family_keys_key,
+    family_revoked_key, family_session_key, family_stolen_key, refresh_key, refresh_used_key,
+    session_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, random_id, random_secret, seal, unseal};
 use telepact::clock::UnixTime;
@@ -290,14 +290,19 @@ impl Authenticator {
 
     /// Revokes a family one of whose refresh tokens was used twice, and with it the API
     /// keys its tokens or session made: a thief holding the family's tokens could have
-    /// made one to outlive the revocation. The mark is kept as long as such a key could
-    /// live (for good when keys do not expire), since the keys are found by it when
-    /// they are next used.
+    /// made one to outlive the revocation. The keys are found by the family's mark when
+    /// they are next used, so a family that made one is marked as long as such a key
+    /// could live (for good when keys do not expire); one that made none, as long as
+    /// the family would have lived. Marked first, so that a key being made meanwhile
+    /// finds the mark ([`create_api_key`](Self::create_api_key)).
     async fn revoke_stolen_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
         let marker = self.marker()?;
-        let keys_live_until = self.config.api_key_ttl.map(|ttl| self.now() + ttl);
         let key = family_stolen_key(family);
-        self.store.put(&key, &marker, keys_live_until).await?;
+        self.store.put(&key, &marker, Some(until)).await?;
+        if self.store.get(&family_keys_key(family)).await?.is_some() {
+            let keys_live_until = self.config.api_key_ttl.map(|ttl| self.now() + ttl);
+            self.store.put(&key, &marker, keys_live_until).await?;
+        }
         self.revoke_family(family, until).await
     }
 
@@ -360,6 +365,8 @@ impl Authenticator {
     ///
     /// - [`AuthError::KeyFromKey`] and [`AuthError::KeyNameTooLong`], as above.
     /// - [`AuthError::ScopeNotHeld`] when `scopes` holds one the caller does not.
+    /// - [`AuthError::TokenRevoked`] when the sign-in's refresh family was found stolen
+    ///   while the key was being made.
     /// - [`AuthError::Store`] when the credential store cannot be read or written.
     /// - [`AuthError::Internal`] when the OS gives no randomness, or a token or record
     ///   cannot be encoded or signed.
@@ -388,8 +395,20 @@ impl Authenticator {
             expires_at: self.config.api_key_ttl.map(|ttl| self.now() + ttl),
             family: self.family_of(identity).await?,
         };
+        if let Some(family) = &record.family {
+            let marker = self.marker()?;
+            let made_key = family_keys_key(family);
+            self.store
+                .put(&made_key, &marker, record.expires_at)
+                .await?;
+        }
         let record_key = api_key_key(&key_id);
         records::save(&*self.store, &record_key, &record, record.expires_at).await?;
+        // A family found stolen while the key was made may have missed the mark above.
+        if self.made_by_stolen_family(&record).await? {
+            self.store.delete(&record_key).await?;
+            return Err(AuthError::TokenRevoked);
+        }
         let key = format!("{API_KEY_PREFIX}{key_id}.{secret}");
         Ok(NewApiKey { key_id, key })
     }

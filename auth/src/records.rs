@@ -83,6 +83,12 @@ pub(crate) fn family_stolen_key(family: &str) -> String {
     format!("family-stolen:{family}")
 }
 
+/// Set when a sign-in of the family makes an API key, for as long as the key lives: a
+/// family found stolen is marked for as long only when it made one.
+pub(crate) fn family_keys_key(family: &str) -> String {
+    format!("family-keys:{family}")
+}
+
 pub(crate) fn token_revoked_key(token_id: &str) -> String {
     format!("token-revoked:{token_id}")
 }

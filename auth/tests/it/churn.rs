@@ -1,14 +1,17 @@
-//! What logins leave behind once they are over: the memory argon2 worked in is kept
-//! for the next check, not allocated afresh for each and left to the allocator.
+//! What logins and token families leave behind once they are over: the memory argon2
+//! worked in is kept for the next check, not allocated afresh for each and left to the
+//! allocator; a family's records and marks end with their lifetimes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use telepact_auth::{
-    AuthConfig, AuthError, Authenticator, Credential, JwtKey, JwtKeys, MemoryStore, MemoryUsers,
-    PasswordParams, ThrottleLimits,
+    AuthConfig, AuthError, Authenticator, Credential, JwtKey, JwtKeys, ManualClock, MemoryStore,
+    MemoryUsers, PasswordParams, ThrottleLimits,
 };
+
+use super::authenticator::{authenticator, bearer, past_the_reuse_grace, sign_in};
 
 /// The argon2 memory of the test below, in KiB: a size nothing else in this binary
 /// allocates, so that its count is this test's alone; a multiple of four, as argon2
@@ -94,4 +97,41 @@ async fn failed_logins_reuse_the_memory_their_checks_ran_in() {
         allocated <= 2,
         "300 checks allocated argon2 memory {allocated} times"
     );
+}
+
+/// Token families signed in, refreshed, found stolen (a refresh token used twice) and
+/// abandoned, and sessions opened and left, leave nothing in the store once their
+/// lifetimes are over: a family that made no API key is marked stolen for as long as it
+/// would have lived, where the mark was kept for good. One that made a key keeps its
+/// mark (`authenticator::keys_go_with_a_family_found_stolen`).
+#[tokio::test]
+async fn abandoned_families_and_sessions_leave_nothing_past_their_lifetimes() {
+    let clock = ManualClock::starting_now();
+    let store = Arc::new(MemoryStore::new());
+    let auth = authenticator(store.clone(), &clock);
+    let identity = sign_in(&auth).await;
+    let held_for_good = || {
+        store.purge_expired(i64::MAX);
+        store.len()
+    };
+    let baseline = held_for_good();
+    for round in 0..50 {
+        let pair = auth.issue_tokens(&identity).await.expect("a family");
+        let session = auth.create_linked_session(&identity, &pair).await;
+        session.expect("a session");
+        let next = auth.refresh(&pair.refresh_token).await.expect("refreshed");
+        if round % 2 == 0 {
+            past_the_reuse_grace(&auth, &clock);
+            let reused = auth.refresh(&pair.refresh_token).await;
+            assert!(
+                matches!(reused, Err(AuthError::RefreshReused)),
+                "{reused:?}"
+            );
+        } else {
+            let signed_in = bearer(&auth, &next.access_token).await.expect("signed in");
+            auth.logout(&signed_in).await.expect("logged out");
+        }
+    }
+    assert!(store.len() > baseline + 100, "{} entries", store.len());
+    assert_eq!(held_for_good(), baseline);
 }
