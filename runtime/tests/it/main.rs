@@ -18,6 +18,7 @@ mod authorise_secrets;
 mod binary_properties;
 mod binary_vectors;
 mod call_metrics;
+mod churn;
 mod client_conformance;
 mod client_fake;
 mod client_http;
