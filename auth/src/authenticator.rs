@@ -102,6 +102,8 @@ pub struct Authenticator {
     pub(crate) throttle: LoginThrottle,
     /// Places for password checks: argon2 must not hold up the async workers.
     pub(crate) password_slots: Arc<PasswordSlots>,
+    /// Login attempts being taken back in the background (see `password_check`).
+    pub(crate) take_backs_in_background: Arc<std::sync::atomic::AtomicUsize>,
 }
 
 impl Authenticator {
@@ -126,6 +128,7 @@ impl Authenticator {
                 config.password_checks,
                 config.password_wait,
             )),
+            take_backs_in_background: Arc::default(),
             config: Arc::new(config),
             keys: Arc::new(keys),
             users,

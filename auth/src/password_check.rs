@@ -8,7 +8,10 @@
 //! only waits for, and a take-back that fails is tried again in the background.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
+
+use telepact::logging::LineBudget;
 
 use crate::authenticator::Authenticator;
 use crate::error::AuthError;
@@ -24,6 +27,16 @@ const TAKE_BACK_TRIES: u32 = 10;
 /// [`TAKE_BACK_MOST_WAIT`].
 const TAKE_BACK_FIRST_WAIT: Duration = Duration::from_millis(500);
 const TAKE_BACK_MOST_WAIT: Duration = Duration::from_secs(30);
+
+/// How many take-backs one [`Authenticator`] tries in the background at once. Each
+/// lives up to about two minutes; while the store is down, logins are refused as fast
+/// as it refuses them, thousands a second, and each left one behind: 20,000 logins in
+/// 5 s held 21 MB. Past the bound an attempt stays counted until its window ends, as
+/// one whose tries all failed does.
+pub(crate) const MOST_TAKE_BACKS_IN_BACKGROUND: usize = 1_024;
+
+/// Warnings a second that a take-back was not tried for want of room.
+static UNTRIED_LINES: LineBudget = LineBudget::per_second(1);
 
 /// The account found and the password's new hash, when it needs one.
 pub(crate) type Verified = (LoginRecord, Option<String>);
@@ -132,13 +145,46 @@ async fn take_back(auth: &Authenticator, attempt: LoginAttempt) {
 
 /// Takes `attempt` back on a task of its own, trying again while the store fails, until
 /// it is done, its counts' windows end, or [`TAKE_BACK_TRIES`] tries failed.
+/// At most [`MOST_TAKE_BACKS_IN_BACKGROUND`] at once.
 fn take_back_in_background(auth: &Authenticator, attempt: LoginAttempt) {
+    let Some(place) = InBackground::take(&auth.take_backs_in_background) else {
+        if let Some(left_out) = UNTRIED_LINES.admit() {
+            let left_out = (left_out > 0).then_some(left_out);
+            tracing::warn!(
+                limit = MOST_TAKE_BACKS_IN_BACKGROUND,
+                left_out,
+                "too many login attempts wait to be taken back: this one counts as a failed login until its window ends"
+            );
+        }
+        return;
+    };
     let retry = Retry {
         throttle: auth.throttle,
         store: Arc::clone(&auth.store),
         clock: Arc::clone(&auth.clock),
     };
-    tokio::spawn(retry.take_back(attempt));
+    tokio::spawn(async move {
+        retry.take_back(attempt).await;
+        drop(place);
+    });
+}
+
+/// A take-back's place among those tried in the background, given back when dropped
+/// (its task ended, or was dropped with the runtime).
+struct InBackground(Arc<AtomicUsize>);
+
+impl InBackground {
+    fn take(count: &Arc<AtomicUsize>) -> Option<Self> {
+        let taken = count.fetch_add(1, Ordering::AcqRel);
+        let place = InBackground(Arc::clone(count));
+        (taken < MOST_TAKE_BACKS_IN_BACKGROUND).then_some(place)
+    }
+}
+
+impl Drop for InBackground {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::AcqRel);
+    }
 }
 
 struct Retry {

@@ -1,14 +1,15 @@
 //! What logins and token families leave behind once they are over: the memory argon2
 //! worked in is kept for the next check, not allocated afresh for each and left to the
-//! allocator; a family's records and marks end with their lifetimes.
+//! allocator; a family's records and marks end with their lifetimes; logins while the
+//! store is down leave a bounded number of tasks behind.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use telepact_auth::{
-    AuthConfig, AuthError, Authenticator, Credential, JwtKey, JwtKeys, ManualClock, MemoryStore,
-    MemoryUsers, PasswordParams, ThrottleLimits,
+    AuthConfig, AuthError, Authenticator, Credential, CredentialStore, JwtKey, JwtKeys,
+    ManualClock, MemoryStore, MemoryUsers, PasswordParams, StoreError, ThrottleLimits, UnixTime,
 };
 
 use super::authenticator::{authenticator, bearer, past_the_reuse_grace, sign_in};
@@ -134,4 +135,80 @@ async fn abandoned_families_and_sessions_leave_nothing_past_their_lifetimes() {
     }
     assert!(store.len() > baseline + 100, "{} entries", store.len());
     assert_eq!(held_for_good(), baseline);
+}
+
+/// A store that refuses everything, as one that is down does.
+struct Down;
+
+fn refused<T>() -> telepact::BoxFuture<'static, Result<T, StoreError>> {
+    Box::pin(async { Err(StoreError::new("down", "answer", "connection refused")) })
+}
+
+impl CredentialStore for Down {
+    fn put<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: Option<UnixTime>,
+    ) -> telepact::BoxFuture<'a, Result<(), StoreError>> {
+        refused()
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: Option<UnixTime>,
+    ) -> telepact::BoxFuture<'a, Result<bool, StoreError>> {
+        refused()
+    }
+
+    fn get<'a>(
+        &'a self,
+        _: &'a str,
+    ) -> telepact::BoxFuture<'a, Result<Option<String>, StoreError>> {
+        refused()
+    }
+
+    fn add<'a>(
+        &'a self,
+        _: &'a str,
+        _: i64,
+        _: Option<UnixTime>,
+    ) -> telepact::BoxFuture<'a, Result<i64, StoreError>> {
+        refused()
+    }
+
+    fn delete<'a>(&'a self, _: &'a str) -> telepact::BoxFuture<'a, Result<(), StoreError>> {
+        refused()
+    }
+}
+
+/// Logins while the store is down are refused as fast as it refuses them, and each
+/// left a task behind trying for about two minutes to take its attempt back: 3,000
+/// logins left 3,000 tasks. At most 1,024 are tried now; the rest stay counted until
+/// their windows end, as attempts whose tries all failed do.
+#[tokio::test]
+async fn logins_while_the_store_is_down_leave_a_bounded_number_of_tasks() {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).expect("a key"));
+    let users = Arc::new(MemoryUsers::new());
+    let auth = Authenticator::new(config, keys, users, Arc::new(Down)).expect("an authenticator");
+    let tasks = || {
+        tokio::runtime::Handle::current()
+            .metrics()
+            .num_alive_tasks()
+    };
+    let before = tasks();
+    for n in 0..3_000 {
+        let credential = Credential::Password {
+            username: format!("user-{n}"),
+            password: "whatever".into(),
+        };
+        let refused = auth.authenticate(&credential, Some("10.0.0.1")).await;
+        assert!(matches!(refused, Err(AuthError::Store(_))), "{refused:?}");
+    }
+    let left = tasks() - before;
+    assert!(left <= 1_024, "3,000 logins left {left} tasks behind");
 }
