@@ -3,6 +3,7 @@
 //! shutdown and when idle.
 
 use std::future::Future;
+use std::time::Duration;
 
 use axum::body::Bytes;
 use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrade, close_code};
@@ -132,7 +133,8 @@ type Received = Option<Result<Frame, axum::Error>>;
 /// limit of the last answer (pings do not count), between messages: one being answered
 /// is answered first, unless the shutdown's deadline passes before, when it is dropped
 /// with the session. One whose client closes the session, or whose connection fails,
-/// before it is answered is dropped then: nobody is left to read its answer.
+/// before it is answered is dropped then: nobody is left to read its answer. A client's
+/// close frame is answered with one.
 async fn answer_frames<F, Fut>(
     mut socket: WebSocket,
     mut answer: F,
@@ -169,7 +171,8 @@ async fn answer_frames<F, Fut>(
                 }
                 None => return,
             },
-            Some(Ok(Frame::Close(_))) | None => return,
+            Some(Ok(Frame::Close(_))) => return answer_close(socket).await,
+            None => return,
         };
         let answering = answer(body);
         let (bytes, encoding) =
@@ -177,6 +180,7 @@ async fn answer_frames<F, Fut>(
                 Answering::Answered(Ok(answered)) => answered,
                 Answering::Answered(Err(ending)) => break ending,
                 Answering::CallerGone => return,
+                Answering::Closed => return answer_close(socket).await,
                 Answering::PastTheDeadline => {
                     // Dropped, as an HTTP request unfinished then is with its connection.
                     let peer = control.as_ref().map(|control| control.peer);
@@ -245,6 +249,8 @@ enum Answering {
     PastTheDeadline,
     /// The client closed the session, or its connection failed, first.
     CallerGone,
+    /// The client closed the session first.
+    Closed,
 }
 
 /// `answering`'s answer, read from `socket` meanwhile, so that a client that closes the
@@ -273,13 +279,24 @@ async fn answer_watching(
             received = socket.recv(), if held.is_none() => match received {
                 // axum answers pings itself.
                 Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {}
-                Some(Ok(Frame::Close(_))) | None => return Answering::CallerGone,
+                Some(Ok(Frame::Close(_))) => return Answering::Closed,
+                None => return Answering::CallerGone,
                 Some(Err(error)) if refusal(&error).is_none() => return Answering::CallerGone,
                 // The next message, or one to refuse once this one is answered.
                 other => *held = Some(other),
             },
         }
     }
+}
+
+/// The longest the close frame that answers a client's may take to leave.
+const CLOSE_ANSWER_WAIT: Duration = Duration::from_secs(5);
+
+/// Answers the client's close frame with one, as RFC 6455 (5.5.1) asks: tungstenite
+/// queued it when it read the client's, and sends it when the socket is next read,
+/// which then ends. Dropped unsent, the client saw the connection end without it.
+async fn answer_close(mut socket: WebSocket) {
+    let _ = tokio::time::timeout(CLOSE_ANSWER_WAIT, socket.recv()).await;
 }
 
 /// The close code and reason for a message the session refused (past the size limit,

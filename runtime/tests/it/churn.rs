@@ -249,3 +249,35 @@ async fn churned_connections_and_sessions_give_back_their_places() {
     );
     let _ = stop.send(());
 }
+
+/// A client that closes its session, after a message or while one is answered, gets a
+/// close frame back (RFC 6455, 5.5.1) before the connection ends: the session used to
+/// end without one, which a browser reports as an abnormal closure (1006).
+#[tokio::test]
+async fn a_session_the_client_closes_is_answered_with_a_close_frame() {
+    let app = http::router(schema_server(), &HttpOptions::default());
+    let (port, stop, _) = serve_app(app, http::ServeOptions::default()).await;
+    for while_answering in [false, true] {
+        let mut stream = connect(port, 1, false).await.expect("connects");
+        assert!(websocket_call(&mut stream).await.expect("a session"));
+        let close = client_frame(0x8, &1000u16.to_be_bytes());
+        if while_answering {
+            stream
+                .write_all(&[client_frame(0x1, PING), close].concat())
+                .await
+                .expect("sent");
+        } else {
+            stream.write_all(&close).await.expect("sent");
+        }
+        let mut received = Vec::new();
+        let read = tokio::time::timeout(Duration::from_secs(5), stream.read_to_end(&mut received));
+        assert!(
+            matches!(read.await, Ok(Ok(_))),
+            "the server ended the connection"
+        );
+        // An answer first, maybe, then the close frame echoing the client's code.
+        let close_at = received.windows(4).position(|w| w == [0x88, 2, 0x03, 0xe8]);
+        assert!(close_at.is_some(), "{while_answering}: {received:?}");
+    }
+    let _ = stop.send(());
+}
