@@ -9,8 +9,8 @@ use crate::identity::{CredentialRef, Identity};
 use crate::jwt::{self, Claims};
 use crate::records::{
     self, ApiKeyRecord, RefreshRecord, SessionRecord, UsedRefresh, api_key_key, family_keys_key,
-    family_revoked_key, family_session_key, family_stolen_key, refresh_key, refresh_used_key,
-    session_key, token_revoked_key,
+    family_keys_noted_key, family_revoked_key, family_session_key, family_stolen_key, refresh_key,
+    refresh_used_key, session_key, token_revoked_key,
 };
 use crate::secret::{hash_secret, random_id, random_secret, seal, unseal};
 use telepact::clock::UnixTime;
@@ -108,6 +108,9 @@ impl Authenticator {
         let family = random_id()?;
         let expires_at = self.now() + self.config.refresh_ttl;
         let refresh_token = random_secret(REFRESH_PREFIX)?;
+        let noted = family_keys_noted_key(&family);
+        let marker = self.marker()?;
+        self.store.put(&noted, &marker, Some(expires_at)).await?;
         let scopes = &identity.scopes;
         self.issue_pair(
             refresh_token,
@@ -291,19 +294,27 @@ impl Authenticator {
     /// Revokes a family one of whose refresh tokens was used twice, and with it the API
     /// keys its tokens or session made: a thief holding the family's tokens could have
     /// made one to outlive the revocation. The keys are found by the family's mark when
-    /// they are next used, so a family that made one is marked as long as such a key
-    /// could live (for good when keys do not expire); one that made none, as long as
-    /// the family would have lived. Marked first, so that a key being made meanwhile
-    /// finds the mark ([`create_api_key`](Self::create_api_key)).
+    /// they are next used, so a family that may have made one is marked as long as such
+    /// a key could live (for good when keys do not expire); one known to have made none,
+    /// as long as the family would have lived. Marked first, so that a key being made
+    /// meanwhile finds the mark ([`create_api_key`](Self::create_api_key)).
     async fn revoke_stolen_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
         let marker = self.marker()?;
         let key = family_stolen_key(family);
         self.store.put(&key, &marker, Some(until)).await?;
-        if self.store.get(&family_keys_key(family)).await?.is_some() {
+        if !self.made_no_api_key(family).await? {
             let keys_live_until = self.config.api_key_ttl.map(|ttl| self.now() + ttl);
             self.store.put(&key, &marker, keys_live_until).await?;
         }
         self.revoke_family(family, until).await
+    }
+
+    /// Whether `family` is known to have made no API key: its keys are noted, and none
+    /// is. A family started before keys were noted may have made one.
+    async fn made_no_api_key(&self, family: &str) -> Result<bool, AuthError> {
+        let store = &*self.store;
+        let noted = store.get(&family_keys_noted_key(family)).await?.is_some();
+        Ok(noted && store.get(&family_keys_key(family)).await?.is_none())
     }
 
     /// The refresh family of the sign-in `identity` used, if any: a bearer token's, or

@@ -89,6 +89,13 @@ pub(crate) fn family_keys_key(family: &str) -> String {
     format!("family-keys:{family}")
 }
 
+/// Set when a family starts, for as long as it lives: its API keys are noted under
+/// [`family_keys_key`]. A family started before keys were noted has none, and may
+/// have made keys all the same.
+pub(crate) fn family_keys_noted_key(family: &str) -> String {
+    format!("family-keys-noted:{family}")
+}
+
 pub(crate) fn token_revoked_key(token_id: &str) -> String {
     format!("token-revoked:{token_id}")
 }

@@ -212,3 +212,35 @@ async fn logins_while_the_store_is_down_leave_a_bounded_number_of_tasks() {
     let left = tasks() - before;
     assert!(left <= 1_024, "3,000 logins left {left} tasks behind");
 }
+
+/// A family started before its API keys were noted (its store entries written by an
+/// older version) may have made one, so when found stolen it is marked for good, as
+/// every stolen family was.
+#[tokio::test]
+async fn a_family_from_before_keys_were_noted_stays_marked_for_good() {
+    use base64::Engine as _;
+
+    let clock = ManualClock::starting_now();
+    let store = Arc::new(MemoryStore::new());
+    let auth = authenticator(store.clone(), &clock);
+    let identity = sign_in(&auth).await;
+    let pair = auth.issue_tokens(&identity).await.expect("a family");
+    let claims = pair.access_token.split('.').nth(1).expect("a JWT");
+    let claims = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(claims);
+    let claims: serde_json::Value = serde_json::from_slice(&claims.expect("base64")).expect("JSON");
+    let family = claims["fam"].as_str().expect("a family id");
+    store
+        .delete(&format!("family-keys-noted:{family}"))
+        .await
+        .expect("deleted");
+    auth.refresh(&pair.refresh_token).await.expect("refreshed");
+    past_the_reuse_grace(&auth, &clock);
+    let reused = auth.refresh(&pair.refresh_token).await;
+    assert!(
+        matches!(reused, Err(AuthError::RefreshReused)),
+        "{reused:?}"
+    );
+    store.purge_expired(i64::MAX);
+    let mark = store.get(&format!("family-stolen:{family}")).await;
+    assert!(mark.expect("read").is_some(), "marked for good");
+}
