@@ -43,6 +43,8 @@ churn() { timeout "$((TIME_LIMIT + 30))" python3 "$ROOT/bench/churn.py" --time-l
 # Starts "$@" in the background, waits for its `READY <port>` line, sets PORT and PID.
 start() {
     local log="$WORK/server.$RANDOM.log"
+    # Made before the server starts: the background job may open it after the first look.
+    : >"$log"
     "$@" >"$log" 2>"$log.err" &
     PID=$!
     PIDS+=("$PID")
