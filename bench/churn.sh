@@ -20,18 +20,10 @@ TIME_LIMIT="${TIME_LIMIT:-600}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
 BIN="$TARGET_DIR/release"
-WORK="$(mktemp -d)"
-PIDS=()
 FAILED=0
 
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/services.sh
+source "$ROOT/bench/services.sh"
 
 if [[ -z "${NO_BUILD:-}" ]]; then
     (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --release --locked -p telepact-bakery \
@@ -39,24 +31,6 @@ if [[ -z "${NO_BUILD:-}" ]]; then
 fi
 
 churn() { timeout "$((TIME_LIMIT + 30))" python3 "$ROOT/bench/churn.py" --time-limit "$TIME_LIMIT" "$@"; }
-
-# Starts "$@" in the background, waits for its `READY <port>` line, sets PORT and PID.
-start() {
-    local log="$WORK/server.$RANDOM.log"
-    # Made before the server starts: the background job may open it after the first look.
-    : >"$log"
-    "$@" >"$log" 2>"$log.err" &
-    PID=$!
-    PIDS+=("$PID")
-    for _ in $(seq 1 100); do
-        PORT="$(awk '/^READY / {print $2; exit}' "$log")"
-        [[ -n "$PORT" ]] && return 0
-        sleep 0.1
-    done
-    echo "churn.sh: $1 did not become ready" >&2
-    cat "$log.err" >&2
-    exit 1
-}
 
 fds() { find "/proc/$1/fd" -mindepth 1 -maxdepth 1 | wc -l; }
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
@@ -168,7 +142,7 @@ nats() {
         sleep 0.3
     }
     new_worker
-    start "$BIN/telepact-nats-deployment" --nats "$url" --timeout 2 gateway --port 0
+    start "$BIN/telepact-nats-deployment" --nats "$url" --timeout 2s gateway --port 0
     churn http1 --port "$PORT" --count 1000 --addresses 100 >/dev/null
     local before
     before="$(fds "$PID")"

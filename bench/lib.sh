@@ -55,6 +55,8 @@ start_server() {
         [[ -f "$SERVER_PRELOAD" ]] || { echo "SERVER_PRELOAD: no file $SERVER_PRELOAD" >&2; exit 1; }
         set -- env LD_PRELOAD="$SERVER_PRELOAD" "$@"
     fi
+    # Made before the server starts: the background job may open it after the first look.
+    : >"$WORK/server.out"
     "$@" >"$WORK/server.out" 2>"$WORK/server.err" &
     SERVER_PID=$!
     PORT=""

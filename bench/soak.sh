@@ -16,18 +16,10 @@ CONNECTIONS="${2:-64}"
 THREADS="${WRK_THREADS:-2}"
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-WORK="$(mktemp -d)"
-PIDS=()
 FAILED=0
 
-cleanup() {
-    for pid in "${PIDS[@]}"; do
-        kill "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
+# shellcheck source=bench/services.sh
+source "$ROOT/bench/services.sh"
 
 command -v wrk >/dev/null || { echo "soak.sh: wrk is not installed (apt-get install wrk)" >&2; exit 2; }
 
@@ -37,22 +29,6 @@ if [[ -z "${NO_BUILD:-}" ]]; then
 fi
 
 rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
-
-# Starts "$@" in the background, waits for its `READY <port>` line, sets PORT and PID.
-start() {
-    local log="$WORK/server.$RANDOM.log"
-    "$@" >"$log" 2>"$log.err" &
-    PID=$!
-    PIDS+=("$PID")
-    for _ in $(seq 1 100); do
-        PORT="$(awk '/^READY / {print $2; exit}' "$log")"
-        [[ -n "$PORT" ]] && return 0
-        sleep 0.1
-    done
-    echo "soak.sh: $1 did not become ready" >&2
-    cat "$log.err" >&2
-    exit 1
-}
 
 # soak NAME BODY EXPECTED [AUTHORIZATION]
 soak() {
