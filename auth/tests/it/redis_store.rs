@@ -144,7 +144,7 @@ async fn a_redis_that_evicts_keys_is_refused() {
             .await
             .unwrap();
         let refused = RedisStore::connect(&redis.url(), "evicting:").await;
-        let error = refused.expect_err(policy).to_string();
+        let error = telepact::ErrorChain(&refused.expect_err(policy)).to_string();
         assert!(error.contains(policy), "{error}");
         assert!(error.contains("noeviction"), "{error}");
     }
