@@ -170,7 +170,7 @@ fn the_gateway_and_a_worker_serve_metrics_and_readiness_through_a_nats_restart()
     let metrics_at = |port: u16| format!("127.0.0.1:{port}");
     let (worker_address, gateway_address) =
         (metrics_at(worker_metrics), metrics_at(gateway_metrics));
-    let common = ["--nats", &nats.url(), "--timeout", "1"];
+    let common = ["--nats", &nats.url(), "--timeout", "1s"];
     let _worker =
         Process::start(&[&common[..], &["--metrics-addr", &worker_address, "worker"]].concat());
     let gateway = Process::start(
