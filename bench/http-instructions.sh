@@ -12,7 +12,10 @@
 # Usage: bench/http-instructions.sh [small (default 100)] [large (default 600)]
 # Env:   CARGO_TARGET_DIR (where to build), NO_BUILD (set: use the release binaries
 #        already built), BAKERY_BIN (a bakery binary to measure instead of this tree's),
-#        SERVER_PRELOAD (a library both servers start with in LD_PRELOAD: another allocator),
+#        BAKERY_ARGS (further arguments for the bakery: `--metrics`, counted with
+#        BAKERY_SCOPE, as the metrics clock's calibration at start-up varies by millions of
+#        instructions from run to run), SERVER_PRELOAD (a library both servers start with
+#        in LD_PRELOAD: another allocator),
 #        BAKERY_SCOPE (a function pattern, as valgrind's --toggle-collect takes it: count
 #        only the instructions run inside it, and measure only the bakery; e.g.
 #        '*Processor>::process::{{closure}}', the protocol's work on a request).
@@ -64,7 +67,8 @@ total() {
     local path=/api server=("$THROUGHPUT" bare --seconds 600)
     if [[ "$1" == bakery ]]; then
         path=/api/telepact
-        server=("$BAKERY" --port 0)
+        # shellcheck disable=SC2206 # BAKERY_ARGS is a list of words.
+        server=("$BAKERY" --port 0 ${BAKERY_ARGS:-})
     fi
     local scope=()
     [[ -n "${BAKERY_SCOPE:-}" ]] && scope=("--toggle-collect=$BAKERY_SCOPE")
