@@ -17,6 +17,7 @@
 //! what failed at its own layer, and its cause is `source()`, never both.
 
 mod error_causes;
+mod http;
 mod json;
 #[cfg(feature = "client")]
 mod msgpack_answers;
@@ -24,6 +25,7 @@ mod servers;
 mod usage;
 
 pub use error_causes::assert_causes_shown_once;
+pub use http::{http_exchange, status_line};
 pub use json::{json_eq, multiset_eq};
 #[cfg(feature = "client")]
 pub use msgpack_answers::{MsgpackAnswers, count_msgpack_answers};

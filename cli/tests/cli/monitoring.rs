@@ -1,23 +1,14 @@
 //! `telepact mock --metrics-addr`: the mock's calls as Prometheus text, with liveness
 //! and readiness, on an address of their own; its log as JSON lines.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 
 use super::{RunningServer, free_port, path_text, scratch_dir, telepact_command};
 
 /// One HTTP/1.1 exchange on loopback: the head (lower-cased) and the body.
 fn exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("writes");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("reads");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
-    (head.to_lowercase(), body.to_string())
+    let (head, body) = telepact_test_support::http_exchange(port, method, path, body);
+    (head.to_lowercase(), body)
 }
 
 #[test]

@@ -156,18 +156,8 @@ impl Drop for Bakery {
 
 /// One HTTP/1.1 exchange on loopback; returns the status line and the body.
 pub(crate) fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
-    use std::io::{Read, Write};
-    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("writes");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("reads");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
-    let status = head.lines().next().unwrap_or_default().to_string();
-    (status, body.to_string())
+    let (head, body) = telepact_test_support::http_exchange(port, method, path, body);
+    (telepact_test_support::status_line(&head).to_string(), body)
 }
 
 /// Request headers signing in as `username` with `password`.

@@ -1,8 +1,7 @@
 //! The gateway and the workers as an operator watches them: their logs under a flood
 //! of requests nobody answers, and their metrics and readiness through a NATS restart.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::TcpStream;
+use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
 use std::time::{Duration, Instant};
@@ -82,19 +81,8 @@ fn lines_of(output: impl Read + Send + 'static) -> Receiver<String> {
 
 /// One HTTP/1.1 exchange on loopback; the status line and the body.
 fn exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
-    let request = format!(
-        "{method} {path} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("writes");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("reads");
-    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
-    (
-        head.lines().next().unwrap_or_default().to_string(),
-        body.to_string(),
-    )
+    let (head, body) = telepact_test_support::http_exchange(port, method, path, body);
+    (telepact_test_support::status_line(&head).to_string(), body)
 }
 
 /// With no worker serving, every request fails at once: a caller sending them as fast

@@ -1,0 +1,38 @@
+//! One plain HTTP/1.1 exchange on loopback, for tests that check what a server's
+//! listener answers (probes, metrics, refusals) without an HTTP client's own handling.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
+
+/// How long an answer may take before the exchange fails rather than holds its test.
+const ANSWER_WITHIN: Duration = Duration::from_secs(10);
+
+/// Sends `method path` with `body` to `127.0.0.1:port` on a connection of its own
+/// (`Connection: close`) and reads the answer to its end: the head as sent (its status
+/// line first) and the body.
+///
+/// # Panics
+///
+/// When the server cannot be reached, does not answer within 10 s, or answers no
+/// HTTP head.
+pub fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
+    stream
+        .set_read_timeout(Some(ANSWER_WITHIN))
+        .expect("a read timeout");
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    stream.write_all(request.as_bytes()).expect("writes");
+    let mut response = String::new();
+    stream.read_to_string(&mut response).expect("reads");
+    let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+    (head.to_string(), body.to_string())
+}
+
+/// The status line of a head [`http_exchange`] gave (`HTTP/1.1 200 OK`).
+pub fn status_line(head: &str) -> &str {
+    head.lines().next().unwrap_or_default()
+}
