@@ -247,7 +247,7 @@ enum Answering {
     Answered(SessionAnswer),
     /// The server's shutdown deadline passed first.
     PastTheDeadline,
-    /// The client closed the session, or its connection failed, first.
+    /// The client's connection ended or failed first, without a close frame.
     CallerGone,
     /// The client closed the session first.
     Closed,
