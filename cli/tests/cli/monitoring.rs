@@ -11,23 +11,23 @@ fn exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String)
     (head.to_lowercase(), body)
 }
 
-#[test]
-fn the_mock_serves_its_calls_as_prometheus_text_with_probes() {
-    let dir = scratch_dir("mock-metrics");
+/// `telepact mock` of a schema with one function, `fn.add`, written in a scratch folder
+/// `name`, on a free loopback port.
+fn adding_mock(name: &str) -> std::process::Command {
+    let dir = scratch_dir(name);
     let schema = r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#;
     std::fs::write(dir.join("add.telepact.json"), schema).expect("writes the schema");
+    let mut command = telepact_command();
+    command.args(["mock", "--dir", path_text(&dir)]);
+    command.args(["--host", "127.0.0.1", "--port", "0"]);
+    command
+}
+
+#[test]
+fn the_mock_serves_its_calls_as_prometheus_text_with_probes() {
     let metrics_port = free_port();
     let address = format!("127.0.0.1:{metrics_port}");
-    let mut command = telepact_command();
-    command.args([
-        "mock",
-        "--dir",
-        path_text(&dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-    ]);
+    let mut command = adding_mock("mock-metrics");
     command.args(["--metrics-addr", &address]);
     let mock = RunningServer::spawn(command);
     for body in [
@@ -67,19 +67,7 @@ fn the_mock_serves_its_calls_as_prometheus_text_with_probes() {
 fn the_mocks_log_can_be_json_lines() {
     use std::process::Stdio;
 
-    let dir = scratch_dir("mock-json-log");
-    let schema = r#"[{"fn.add": {"x": "integer"}, "->": [{"Ok_": {"sum": "integer"}}]}]"#;
-    std::fs::write(dir.join("add.telepact.json"), schema).expect("writes the schema");
-    let mut command = telepact_command();
-    command.args([
-        "mock",
-        "--dir",
-        path_text(&dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        "0",
-    ]);
+    let mut command = adding_mock("mock-json-log");
     command
         .args(["--log-format", "json"])
         .env("RUST_LOG", "debug");
