@@ -37,6 +37,15 @@ fn unauthenticated() -> ErrorUnauthenticated {
     }
 }
 
+/// What `fn.myShift` answers the lead baker.
+fn lead_bakers_shift() -> MyShiftOutput {
+    MyShiftOutput::Ok(MyShiftOk {
+        employee_id: "baker-001".into(),
+        station: "oven".into(),
+        pastry: "sesame loaf".into(),
+    })
+}
+
 /// The reference example's three calls; returns how many responses were MessagePack.
 async fn run_the_reference_flow(options: ClientOptions) -> usize {
     let bakery = Bakery::start();
@@ -46,14 +55,7 @@ async fn run_the_reference_flow(options: ClientOptions) -> usize {
         .my_shift_with(MyShiftInput {}, signed_in("lead-baker", "opensesame"))
         .await
         .expect("the call completes");
-    assert_eq!(
-        shift.output,
-        MyShiftOutput::Ok(MyShiftOk {
-            employee_id: "baker-001".into(),
-            station: "oven".into(),
-            pastry: "sesame loaf".into(),
-        })
-    );
+    assert_eq!(shift.output, lead_bakers_shift());
 
     let special = client
         .approve_special_with(ApproveSpecialInput {}, signed_in("cashier", "knockknock"))
