@@ -130,6 +130,8 @@ impl OpenConnections {
         }
         *count += 1;
         open.total += 1;
+        // The recorder is not asked while the count's lock is held.
+        drop(open);
         gauge!(CONNECTIONS_OPEN).increment(1.0);
         Some(Admitted {
             counted: Some((Arc::clone(self), client)),
@@ -151,18 +153,20 @@ impl Drop for Admitted {
         let Some((connections, client)) = &self.counted else {
             return;
         };
-        let mut open = connections
-            .open
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        open.total = open.total.saturating_sub(1);
-        gauge!(CONNECTIONS_OPEN).decrement(1.0);
-        if let Some(count) = open.by_address.get_mut(client) {
-            *count -= 1;
-            if *count == 0 {
-                open.by_address.remove(client);
+        {
+            let mut open = connections
+                .open
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner);
+            open.total = open.total.saturating_sub(1);
+            if let Some(count) = open.by_address.get_mut(client) {
+                *count -= 1;
+                if *count == 0 {
+                    open.by_address.remove(client);
+                }
             }
         }
+        gauge!(CONNECTIONS_OPEN).decrement(1.0);
     }
 }
 
