@@ -169,23 +169,39 @@ async fn handle(State(forward): State<Forward>, request: Request) -> Response {
             }
             answer
         }
-        Err(error) => refusal(error.kind()).into_response(),
+        Err(error) => {
+            let (status, _, reason) = refusal(error.kind());
+            (status, reason).into_response()
+        }
     }
 }
 
-/// The status and one-line reason of a request NATS did not answer; the error itself
-/// is logged where it happened, with its causes.
-fn refusal(kind: RequestErrorKind) -> (StatusCode, &'static str) {
+/// How a request NATS did not answer is refused: the HTTP status, the WebSocket close
+/// code, and the one-line reason both give. The error itself is logged where it
+/// happened, with its causes.
+fn refusal(kind: RequestErrorKind) -> (StatusCode, u16, &'static str) {
+    let failed = "the request to NATS failed";
     match kind {
-        RequestErrorKind::NoResponders => (StatusCode::SERVICE_UNAVAILABLE, "no worker is serving"),
-        RequestErrorKind::TimedOut => (StatusCode::GATEWAY_TIMEOUT, "no reply in time"),
-        RequestErrorKind::MaxPayloadExceeded => (StatusCode::PAYLOAD_TOO_LARGE, "past max_payload"),
-        // Checked when the gateway was built; were it not, the fault is ours.
-        RequestErrorKind::InvalidSubject => (
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "the request to NATS failed",
+        RequestErrorKind::NoResponders => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            close_code::AGAIN,
+            "no worker is serving",
         ),
-        RequestErrorKind::Other => (StatusCode::BAD_GATEWAY, "the request to NATS failed"),
+        RequestErrorKind::TimedOut => (
+            StatusCode::GATEWAY_TIMEOUT,
+            close_code::AGAIN,
+            "no reply in time",
+        ),
+        RequestErrorKind::MaxPayloadExceeded => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            close_code::SIZE,
+            "past max_payload",
+        ),
+        // Checked when the gateway was built; were it not, the fault is ours.
+        RequestErrorKind::InvalidSubject => {
+            (StatusCode::INTERNAL_SERVER_ERROR, close_code::ERROR, failed)
+        }
+        RequestErrorKind::Other => (StatusCode::BAD_GATEWAY, close_code::ERROR, failed),
     }
 }
 
@@ -201,12 +217,10 @@ async fn upgrade(State(forward): State<Forward>, request: Request) -> Response {
                     let encoding = encoding_of(&reply.payload);
                     Ok((reply.payload.to_vec(), encoding))
                 }
-                Err(error) => Err(match error.kind() {
-                    RequestErrorKind::NoResponders => (close_code::AGAIN, "no worker is serving"),
-                    RequestErrorKind::TimedOut => (close_code::AGAIN, "no reply in time"),
-                    RequestErrorKind::MaxPayloadExceeded => (close_code::SIZE, "past max_payload"),
-                    _ => (close_code::ERROR, "the request to NATS failed"),
-                }),
+                Err(error) => {
+                    let (_, close, reason) = refusal(error.kind());
+                    Err((close, reason))
+                }
             }
         }
     })
