@@ -27,8 +27,9 @@ pub enum SetupError {
     Server(#[from] BuildError),
 }
 
-/// How long one call may take before it answers `ErrorUnknown_`.
-pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// How long one call may take before it answers `ErrorUnknown_`; the binary's
+/// `--request-timeout` sets another.
+pub const REQUEST_TIMEOUT: std::time::Duration = telepact::flags::DEFAULT_REQUEST_TIMEOUT;
 
 /// The bakery's Telepact server: the schema its types were generated from, handlers,
 /// auth hook and middleware.

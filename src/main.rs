@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use axum::routing::get;
 use clap::Parser;
-use telepact::flags::HttpFlags;
+use telepact::flags::{CallFlags, HttpFlags};
 use telepact::http::{self, HttpOptions};
 use telepact::logging::{LogFormat, StderrLog};
 use telepact::prometheus::Exporter;
@@ -33,6 +33,8 @@ struct Args {
     metrics_addr: Option<SocketAddr>,
     #[command(flatten)]
     http: HttpFlags,
+    #[command(flatten)]
+    calls: CallFlags,
     /// How log lines are written on stderr: `text`, or `json` (one object a line).
     #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -72,11 +74,10 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let counted = args.metrics || args.metrics_addr.is_some();
     // The facade's recorder too: the listener's connection series land beside the calls.
     let exporter = counted.then(Exporter::install).transpose()?;
+    let builder = args.calls.server_builder(telepact_bakery::builder());
     let server = match &exporter {
-        Some(exporter) => telepact_bakery::builder()
-            .metrics_recorder(exporter.recorder())
-            .build()?,
-        None => telepact_bakery::server()?,
+        Some(exporter) => builder.metrics_recorder(exporter.recorder()).build()?,
+        None => builder.build()?,
     };
     // As many connections as the process may hold (the server keeps within them), before
     // the serve options, whose default bound follows that limit.

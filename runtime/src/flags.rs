@@ -1,9 +1,10 @@
-//! Command-line flags for a service's HTTP listener (feature `flags`): one definition
-//! for every binary that serves [`http::router`](crate::http::router), flattened into its
-//! own clap arguments.
+//! Command-line flags for a service's HTTP listener and its calls (feature `flags`): one
+//! definition for every binary that serves [`http::router`](crate::http::router) or a
+//! [`Server`](crate::Server), flattened into its own clap arguments.
 //!
 //! | flag | sets | default |
 //! |---|---|---|
+//! | `--request-timeout DURATION` ([`CallFlags`]) | [`ServerBuilder::request_timeout`] | `10s` |
 //! | `--body-limit SIZE` | [`HttpOptions::body_limit`] (413 past it) | `1MiB` |
 //! | `--body-timeout DURATION` | [`HttpOptions::body_timeout`] (408 past it) | `30s` |
 //! | `--header-timeout DURATION` | [`ServeOptions::header_timeout`] | `1m 15s` |
@@ -17,9 +18,9 @@
 //! usage error: one line on stderr and exit status 2 with [`parse_or_exit`].
 //!
 //! ```no_run
-//! # async fn run(server: telepact::Server) -> Result<(), Box<dyn std::error::Error>> {
+//! # async fn run(builder: telepact::ServerBuilder) -> Result<(), Box<dyn std::error::Error>> {
 //! use clap::Parser;
-//! use telepact::flags::HttpFlags;
+//! use telepact::flags::{CallFlags, HttpFlags};
 //! use telepact::http::{self, HttpOptions};
 //!
 //! #[derive(Debug, Parser)]
@@ -28,9 +29,12 @@
 //!     port: u16,
 //!     #[command(flatten)]
 //!     http: HttpFlags,
+//!     #[command(flatten)]
+//!     calls: CallFlags,
 //! }
 //!
 //! let args: Args = telepact::flags::parse_or_exit();
+//! let server = args.calls.server_builder(builder).build()?;
 //! // Before the serve options: their default connection bound follows the open-file limit.
 //! http::raise_open_files_limit();
 //! let serving = args.http.serve_options()?;
@@ -45,7 +49,9 @@ mod refusal;
 mod units;
 
 use std::path::PathBuf;
+use std::time::Duration;
 
+use crate::ServerBuilder;
 use crate::http::{
     DEFAULT_BODY_LIMIT, DEFAULT_BODY_TIMEOUT, DEFAULT_CONNECTIONS_PER_ADDRESS,
     DEFAULT_HEADER_TIMEOUT, HttpOptions, ServeOptions, TlsConfig, TlsError,
@@ -90,6 +96,37 @@ pub struct HttpFlags {
     /// PEM private key of --tls-cert's certificate
     #[arg(long, value_name = "PATH", requires = "tls_cert")]
     tls_key: Option<PathBuf>,
+}
+
+/// How long a call may take before it answers `ErrorUnknown_`, unless a flag says
+/// otherwise: long enough for any handler that is working, short enough that one that
+/// hangs gives its resources back.
+pub const DEFAULT_REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// The limits of each call, as flags: `#[command(flatten)]` it beside [`HttpFlags`] into
+/// the arguments of a binary that serves a [`Server`](crate::Server), over HTTP or
+/// anything else.
+#[derive(Debug, Clone, clap::Args)]
+#[command(next_help_heading = "Calls")]
+pub struct CallFlags {
+    /// How long one call may take from its arrival (`500ms`, `30s`); past it the handler
+    /// is dropped and the call answers ErrorUnknown_. A client's shorter `@time_` narrows
+    /// it for its own call
+    #[arg(long, value_name = "DURATION", value_parser = TimeSpan::parse,
+          default_value_t = TimeSpan(DEFAULT_REQUEST_TIMEOUT))]
+    request_timeout: TimeSpan,
+}
+
+impl CallFlags {
+    /// `builder` with the time limit the flags give.
+    pub fn server_builder(&self, builder: ServerBuilder) -> ServerBuilder {
+        builder.request_timeout(self.request_timeout.0)
+    }
+
+    /// The time limit of one call.
+    pub fn request_timeout(&self) -> Duration {
+        self.request_timeout.0
+    }
 }
 
 /// Why the flags could not be turned into [`ServeOptions`].
@@ -148,18 +185,73 @@ mod tests {
 
     use clap::Parser;
 
-    use super::HttpFlags;
+    use super::{CallFlags, DEFAULT_REQUEST_TIMEOUT, HttpFlags};
     use crate::http::{self, HttpOptions};
 
     #[derive(Debug, Parser)]
     struct Args {
         #[command(flatten)]
         http: HttpFlags,
+        #[command(flatten)]
+        calls: CallFlags,
+    }
+
+    fn parse_all(arguments: &[&str]) -> Result<Args, clap::Error> {
+        let arguments = std::iter::once("service").chain(arguments.iter().copied());
+        Args::try_parse_from(arguments)
     }
 
     fn parse(arguments: &[&str]) -> Result<HttpFlags, clap::Error> {
-        let arguments = std::iter::once("service").chain(arguments.iter().copied());
-        Args::try_parse_from(arguments).map(|args| args.http)
+        parse_all(arguments).map(|args| args.http)
+    }
+
+    #[test]
+    fn the_request_timeout_is_ten_seconds_unless_given() {
+        let calls = |arguments: &[&str]| parse_all(arguments).map(|args| args.calls);
+        let default = calls(&[]).expect("no flags parse");
+        assert_eq!(default.request_timeout(), DEFAULT_REQUEST_TIMEOUT);
+        assert_eq!(DEFAULT_REQUEST_TIMEOUT, Duration::from_secs(10));
+        let given = calls(&["--request-timeout", "1m 30s"]).expect("parses");
+        assert_eq!(given.request_timeout(), Duration::from_secs(90));
+        for refused in ["30", "0s", "soon"] {
+            let error = calls(&["--request-timeout", refused]).expect_err(refused);
+            assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        }
+    }
+
+    /// The flag reaches the server: a call that never ends answers at the limit.
+    #[test]
+    fn the_request_timeout_flag_limits_the_servers_calls() {
+        let schema = crate::schema::Schema::from_text(r#"[{"fn.stuck": {}, "->": [{"Ok_": {}}]}]"#)
+            .expect("schema loads");
+        let router = crate::FunctionRouter::new().route("fn.stuck", |_request| async {
+            std::future::pending::<()>().await;
+            Ok::<_, crate::HandlerError>(crate::Message::default())
+        });
+        let calls = parse_all(&["--request-timeout", "50ms"])
+            .expect("parses")
+            .calls;
+        let server = calls
+            .server_builder(crate::Server::builder(schema, router).auth_required(false))
+            .build()
+            .expect("server builds");
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("a runtime");
+        let answer = runtime.block_on(async {
+            tokio::time::timeout(
+                Duration::from_secs(10),
+                server.process(br#"[{}, {"fn.stuck": {}}]"#),
+            )
+            .await
+        });
+        let answer = answer.expect("answered at the flag's limit");
+        assert!(
+            answer.bytes.starts_with(br#"[{},{"ErrorUnknown_""#),
+            "{}",
+            String::from_utf8_lossy(&answer.bytes)
+        );
     }
 
     #[test]

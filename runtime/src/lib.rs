@@ -104,7 +104,7 @@
 //! | `websocket-client` | | the client's WebSocket transport (`ws://`) |
 //! | `websocket-client-rustls` | | `wss://` for it, on the same TLS as the HTTPS client |
 //! | `nats` | | `nats`: workers behind a NATS subject, a NATS client transport and (with `axum`) an HTTP gateway |
-//! | `flags` | | `flags`: clap flags for a service's HTTP limits, timeouts and TLS, and one-line usage errors (with `tls`) |
+//! | `flags` | | `flags`: clap flags for a service's HTTP limits, timeouts and TLS and its calls' time limit, and one-line usage errors (with `tls`) |
 // docs.rs builds on nightly with `--cfg docsrs`: each feature-gated item is marked
 // with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]

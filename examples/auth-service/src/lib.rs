@@ -105,8 +105,9 @@ pub async fn builder_on(
 }
 
 /// How long one call may take before it answers `ErrorUnknown_`: a password check
-/// waiting its turn (2 s at most) and its store's waits (2 s each) fit well inside.
-pub const REQUEST_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(10);
+/// waiting its turn (2 s at most) and its store's waits (2 s each) fit well inside. The
+/// binary's `--request-timeout` sets another.
+pub const REQUEST_TIMEOUT: std::time::Duration = telepact::flags::DEFAULT_REQUEST_TIMEOUT;
 
 /// The Telepact server: schema, handlers, auth hook and policy.
 ///

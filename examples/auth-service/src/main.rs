@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand};
-use telepact::flags::HttpFlags;
+use telepact::flags::{CallFlags, HttpFlags};
 use telepact::http::HttpOptions;
 use telepact::logging::{LineBudget, LogFormat, StderrLog};
 use telepact::prometheus::Exporter;
@@ -68,6 +68,8 @@ struct Args {
     trusted_proxies: Vec<IpNet>,
     #[command(flatten)]
     http: HttpFlags,
+    #[command(flatten)]
+    calls: CallFlags,
 }
 
 #[derive(Debug, Subcommand)]
@@ -221,7 +223,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // The facade's recorder too: the listener's connection series and the store's
     // probe land beside the calls.
     let exporter = args.metrics_addr.map(|_| Exporter::install()).transpose()?;
-    let mut builder = telepact_auth_example::builder_on(Arc::clone(&store), users).await?;
+    let builder = telepact_auth_example::builder_on(Arc::clone(&store), users).await?;
+    let mut builder = args.calls.server_builder(builder);
     if let Some(exporter) = &exporter {
         builder = builder.metrics_recorder(exporter.recorder());
     }

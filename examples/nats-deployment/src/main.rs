@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use telepact::flags::{HttpFlags, TimeSpan};
+use telepact::flags::{CallFlags, HttpFlags, TimeSpan};
 use telepact::http::{self, HttpOptions};
 use telepact::logging::{LogFormat, StderrLog};
 use telepact::prometheus::Exporter;
@@ -89,6 +89,8 @@ struct WorkerArgs {
     /// The most requests this worker answers at once (default: no bound).
     #[arg(long)]
     max_in_flight: Option<usize>,
+    #[command(flatten)]
+    calls: CallFlags,
 }
 
 #[derive(Debug, clap::Args)]
@@ -185,9 +187,10 @@ const AUTH_PREFIX: &str = "telepact-auth:";
 
 async fn build_server(
     app: App,
-    redis: Option<&str>,
+    args: &WorkerArgs,
     exporter: Option<&Exporter>,
 ) -> Result<Server, Box<dyn std::error::Error>> {
+    let redis = args.redis.as_deref();
     let builder = match app {
         App::Bakery => telepact_bakery::builder(),
         App::Auth => {
@@ -198,6 +201,7 @@ async fn build_server(
             telepact_auth_example::builder_on(Arc::new(store), users).await?
         }
     };
+    let builder = args.calls.server_builder(builder);
     let builder = match exporter {
         Some(exporter) => builder.metrics_recorder(exporter.recorder()),
         None => builder,
@@ -315,7 +319,7 @@ async fn run_worker(
     let client = deployment.connect().await?;
     let app = deployment.app;
     let exporter = deployment.metrics.as_ref().map(|(_, exporter)| exporter);
-    let server = build_server(app, args.redis.as_deref(), exporter).await?;
+    let server = build_server(app, &args, exporter).await?;
     if let Some((address, exporter)) = deployment.metrics {
         serve_metrics(address, exporter, Some(server.clone()), &client).await?;
     }

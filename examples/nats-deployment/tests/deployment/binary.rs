@@ -84,7 +84,7 @@ async fn the_gateway_serves_https_within_its_body_limit_and_both_stop_on_sigterm
         return;
     };
     let nats_url = nats_server.url();
-    let worker = Running::start(&["--nats", &nats_url, "worker"]);
+    let worker = Running::start(&["--nats", &nats_url, "worker", "--request-timeout", "5s"]);
     assert_eq!(worker.ready, "worker");
     let (certificate, cert_file, key_file) = certificate_files();
     let path = |file: &PathBuf| file.to_str().expect("UTF-8 path").to_string();
@@ -156,18 +156,23 @@ fn a_gateway_flag_value_that_does_not_read_is_one_line_and_status_2() {
     }
 }
 
-/// The gateway's wait for a reply is a duration with its unit; a bare number is refused
-/// rather than read in a guessed unit.
+/// The gateway's wait for a reply and a worker's time limit for a call are durations
+/// with their unit; a bare number is refused rather than read in a guessed unit.
 #[test]
-fn the_reply_timeout_takes_a_unit() {
-    let args = ["--timeout", "10", "gateway"];
-    let output = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
-        .args(args)
-        .output()
-        .expect("the binary runs");
-    assert_usage_error_line(
-        &output,
-        &args,
-        "for '--timeout <DURATION>': time unit needed",
-    );
+fn the_reply_timeout_and_the_request_timeout_take_a_unit() {
+    let cases = [
+        (["--timeout", "10", "gateway"], "'--timeout <DURATION>'"),
+        (
+            ["worker", "--request-timeout", "10"],
+            "'--request-timeout <DURATION>'",
+        ),
+    ];
+    for (args, flag) in cases {
+        let output = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
+            .args(args)
+            .output()
+            .expect("the binary runs");
+        let expected = format!("for {flag}: time unit needed");
+        assert_usage_error_line(&output, &args, &expected);
+    }
 }
