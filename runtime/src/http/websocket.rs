@@ -73,7 +73,7 @@ where
 /// [`websocket_session_with`], telling `refused` the HTTP status a POST would have been
 /// answered with for each message the session refuses (413 past the size limit, 400
 /// otherwise), to count it.
-async fn open_session<F, Fut>(
+pub(crate) async fn open_session<F, Fut>(
     request: axum::extract::Request,
     limits: BodyLimits,
     answerer: impl FnOnce(Extensions) -> F,

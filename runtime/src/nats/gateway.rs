@@ -17,7 +17,7 @@ use axum::routing::post;
 
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
-use crate::http::{BodyLimits, HttpOptions, encoded_answer, read_body, websocket_session};
+use crate::http::{BodyLimits, HttpOptions, counted_websocket_session, encoded_answer, read_body};
 use crate::logging::LineBudget;
 use crate::message::PeerAddress;
 
@@ -209,7 +209,7 @@ fn refusal(kind: RequestErrorKind) -> (StatusCode, u16, &'static str) {
 async fn upgrade(State(forward): State<Forward>, request: Request) -> Response {
     let headers = forward.nats_headers(request.headers(), request.extensions());
     let limits = forward.body;
-    websocket_session(request, limits, move |body| {
+    let answer = move |body| {
         let (forward, headers) = (forward.clone(), headers.clone());
         async move {
             match forward.send(headers, body).await {
@@ -223,8 +223,10 @@ async fn upgrade(State(forward): State<Forward>, request: Request) -> Response {
                 }
             }
         }
-    })
-    .await
+    };
+    // A message refused (past the size limit, or not a message) is counted as a POST
+    // body refused the same way is.
+    counted_websocket_session(request, limits, |_| answer, count_refusal).await
 }
 
 impl Forward {
@@ -287,8 +289,9 @@ const REQUESTS: &str = "telepact_nats_gateway_requests_total";
 /// Time from forwarding a request to its reply or its failure.
 const REQUEST_DURATION: &str = "telepact_nats_gateway_request_duration_seconds";
 
-/// Requests whose body the gateway refused before forwarding, by status, under the
-/// name a server's endpoint counts them with.
+/// Requests whose body, and WebSocket messages, the gateway refused before forwarding,
+/// by status (a message under the status a POST of it is answered with), under the name
+/// a server's endpoint counts them with.
 const HTTP_REFUSALS: &str = "telepact_http_refusals_total";
 
 /// Tells the `metrics` facade's recorder what the gateway's series mean.

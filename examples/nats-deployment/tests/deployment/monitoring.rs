@@ -204,3 +204,45 @@ fn the_gateway_and_a_worker_serve_metrics_and_readiness_through_a_nats_restart()
         assert_eq!(scraped(port, "telepact_nats_connected"), Some(1.0));
     }
 }
+
+/// A body past the gateway's limit is counted as refused whether it came as a POST or
+/// as a WebSocket message, under the status a POST of it is answered with.
+#[tokio::test]
+async fn the_gateway_counts_bodies_refused_over_post_and_websocket_alike() {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message as Frame;
+
+    let Some(nats) = NatsServer::start() else {
+        return;
+    };
+    let metrics_port = free_port();
+    let metrics_address = format!("127.0.0.1:{metrics_port}");
+    let gateway = Process::start(&[
+        "--nats",
+        &nats.url(),
+        "--metrics-addr",
+        &metrics_address,
+        "gateway",
+        "--port",
+        "0",
+        "--body-limit",
+        "64B",
+    ]);
+    let padded = format!("{PING}{}", " ".repeat(64));
+    let posted = exchange(gateway.port(), "POST", "/api/telepact", &padded);
+    assert_eq!(posted.0, "HTTP/1.1 413 Payload Too Large", "{posted:?}");
+
+    let url = format!("ws://127.0.0.1:{}/api/telepact", gateway.port());
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("the gateway upgrades");
+    socket.send(Frame::text(padded)).await.expect("sent");
+    let closed = socket.next().await.expect("a frame").expect("readable");
+    let Frame::Close(Some(close)) = closed else {
+        panic!("closed with a reason: {closed:?}");
+    };
+    assert_eq!(u16::from(close.code), 1009, "{close:?}");
+
+    let refused = r#"telepact_http_refusals_total{status="413"}"#;
+    assert_eq!(scraped(metrics_port, refused), Some(2.0));
+}
