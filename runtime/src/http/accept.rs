@@ -2,9 +2,11 @@
 //! connection per stream (HTTP/1.1 or HTTP/2, WebSocket upgrades included), the peer
 //! address in every request, the first request and every HTTP/1 request head on a
 //! deadline, an HTTP/1 connection dropped when its client goes mid-call, and a
-//! graceful shutdown.
+//! graceful shutdown. A connection closed while its client is still sending is closed
+//! in stages ([`linger`]), so that the client reads its answer.
 
 mod hangup;
+mod linger;
 
 use std::future::Future;
 use std::io;
@@ -28,6 +30,7 @@ use tower_service::Service;
 
 use super::per_address::{Admitted, OpenConnections};
 use hangup::{Hangups, OnHangup, Watch};
+use linger::Lingering;
 
 /// Turns an accepted TCP stream into the stream HTTP is spoken on.
 pub(super) trait Handshake: Clone + Send + Sync + 'static {
@@ -243,7 +246,10 @@ impl Connection {
             }
         });
         let serving = self.builder.serve_connection_with_upgrades(
-            TokioIo::new(write_limited(stream, self.idle_limit)),
+            TokioIo::new(write_limited(
+                Lingering::new(stream, Arc::clone(&self.admitted)),
+                self.idle_limit,
+            )),
             service,
         );
         let mut serving = std::pin::pin!(serving);

@@ -31,6 +31,7 @@ mod conformance_server;
 mod deep_answers;
 mod error_causes;
 mod http2_tls;
+mod http_conformance;
 mod http_transport;
 mod logging;
 mod nats;
