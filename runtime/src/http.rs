@@ -235,7 +235,8 @@ pub trait Processor: Clone + Send + Sync + 'static {
     ) -> impl Future<Output = Response> + Send + '_;
 
     /// Told of a request refused before its body reached [`process`](Self::process):
-    /// `status` is its answer (413 too large, 408 too slow, 400 unreadable). Does
+    /// `status` is its answer (413 too large, 408 too slow, 400 unreadable, 415 or 501
+    /// for a content or transfer coding the endpoint does not undo). Does
     /// nothing unless implemented; a [`Server`] reporting metrics counts it.
     fn refused(&self, status: StatusCode) {
         let _ = status;
@@ -289,9 +290,13 @@ struct Endpoint<P> {
 
 async fn handle<P: Processor>(
     State(endpoint): State<Endpoint<P>>,
-    RequestExtensions(extensions): RequestExtensions,
+    RequestExtensions(extensions, coding): RequestExtensions,
     body: axum::body::Body,
 ) -> HttpResponse {
+    if let Some(refusal) = coding {
+        endpoint.processor.refused(refusal.status);
+        return refusal.into_response();
+    }
     let transport = request_context(extensions);
     let body = match read_body(body, endpoint.body).await {
         Ok(body) => body,
@@ -322,8 +327,9 @@ pub(crate) fn encoded_answer(
     answer
 }
 
-/// The extensions of an HTTP request, taken out of it (axum's own extractor copies them).
-struct RequestExtensions(axum::http::Extensions);
+/// The extensions of an HTTP request, taken out of it (axum's own extractor copies
+/// them), and why its body cannot be read as it came, if it cannot.
+struct RequestExtensions(axum::http::Extensions, Option<body::CodingRefusal>);
 
 impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestExtensions {
     type Rejection = std::convert::Infallible;
@@ -332,7 +338,11 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestExtensions {
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        Ok(RequestExtensions(std::mem::take(&mut parts.extensions)))
+        let coding = body::CodingRefusal::of(&parts.headers);
+        Ok(RequestExtensions(
+            std::mem::take(&mut parts.extensions),
+            coding,
+        ))
     }
 }
 

@@ -136,3 +136,66 @@ fn over_limit(error: &axum::Error) -> bool {
     }
     false
 }
+
+/// Why a request's body cannot be read as it came, judged from its head: a content
+/// coding other than `identity` (RFC 9110, 8.4: the endpoint undoes none, so a gzip
+/// body would be read as a malformed message), or a transfer coding other than
+/// `chunked` (RFC 9112, 6.1), which hyper hands over still coded. A layer in front that
+/// decodes the body (tower-http's `RequestDecompressionLayer`) removes the header, and
+/// the body is read.
+pub(super) struct CodingRefusal {
+    pub(super) status: StatusCode,
+    pub(super) reason: &'static str,
+}
+
+impl CodingRefusal {
+    /// The refusal `headers` call for, if any.
+    pub(super) fn of(headers: &axum::http::HeaderMap) -> Option<Self> {
+        use axum::http::header::{CONTENT_ENCODING, TRANSFER_ENCODING};
+        if !only_codings(headers, &CONTENT_ENCODING, "identity") {
+            return Some(CodingRefusal {
+                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                reason: "request content encoding not supported: send the body unencoded",
+            });
+        }
+        if !only_codings(headers, &TRANSFER_ENCODING, "chunked") {
+            return Some(CodingRefusal {
+                status: StatusCode::NOT_IMPLEMENTED,
+                reason: "request transfer coding not supported: only chunked is",
+            });
+        }
+        None
+    }
+
+    /// The answer: its status and reason, and for a content coding, `Accept-Encoding:
+    /// identity`, which RFC 9110 (15.5.16) asks a 415 for a coding to carry.
+    pub(super) fn into_response(self) -> axum::response::Response {
+        use axum::response::IntoResponse as _;
+        let mut answer = (self.status, self.reason).into_response();
+        if self.status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            answer.headers_mut().insert(
+                axum::http::header::ACCEPT_ENCODING,
+                axum::http::HeaderValue::from_static("identity"),
+            );
+        }
+        answer
+    }
+}
+
+/// Whether every coding `name`'s fields list is `allowed` (case aside); true when the
+/// field is absent.
+fn only_codings(
+    headers: &axum::http::HeaderMap,
+    name: &axum::http::HeaderName,
+    allowed: &str,
+) -> bool {
+    headers.get_all(name).iter().all(|field| {
+        field.to_str().is_ok_and(|codings| {
+            codings
+                .split(',')
+                .map(str::trim)
+                .filter(|coding| !coding.is_empty())
+                .all(|coding| coding.eq_ignore_ascii_case(allowed))
+        })
+    })
+}
