@@ -25,7 +25,8 @@ pub type SessionAnswer = Result<(Vec<u8>, Encoding), (u16, &'static str)>;
 /// for JSON, binary for MessagePack), as [`router`](super::router)'s sessions are
 /// answered: messages limited to `limits.bytes`, and under
 /// [`serve_with`](super::serve_with) ended at the server's shutdown and when idle. A
-/// request that is no WebSocket upgrade gets axum's refusal.
+/// request that asks for no WebSocket gets 426 (405 over HTTP/2), and one in a version other
+/// than 13 gets 426 naming 13 (RFC 6455, 4.4).
 ///
 /// ```no_run
 /// use axum::Router;
@@ -84,6 +85,9 @@ where
     Fut: Future<Output = SessionAnswer> + Send + 'static,
 {
     let (mut parts, _) = request.into_parts();
+    if let Some(refusal) = handshake_refusal(&parts) {
+        return refusal;
+    }
     let upgrade = match WebSocketUpgrade::from_request_parts(&mut parts, &()).await {
         Ok(upgrade) => upgrade,
         Err(rejection) => return rejection.into_response(),
@@ -97,6 +101,76 @@ where
         .max_message_size(limits.bytes)
         .max_frame_size(limits.bytes)
         .on_upgrade(move |socket| answer_frames(socket, answer, control, refused))
+}
+
+/// The answer to a request that cannot become a session, where axum's would be wrong:
+///
+/// - one that asks for no WebSocket (a `GET` without `Upgrade: websocket`, a `HEAD`):
+///   over HTTP/1.1, 426 with `Upgrade: websocket` (RFC 9110, 15.5.22), where axum
+///   answered 400, and `HEAD` a 405 without the `Allow` RFC 9110 (15.5.6) requires;
+///   over HTTP/2, which upgrades nothing and has no extended `CONNECT` here, 405 with
+///   `Allow: POST`, where axum answered 405 without it;
+/// - an upgrade in a WebSocket version other than 13: 426 with
+///   `Sec-WebSocket-Version: 13`, as RFC 6455 (4.2.2, 4.4) asks, where axum answered 400.
+///
+/// Any other handshake is left to axum (a missing `Sec-WebSocket-Key` gets 400).
+fn handshake_refusal(parts: &axum::http::request::Parts) -> Option<HttpResponse> {
+    use axum::http::{HeaderValue, Method, Version, header};
+
+    if parts.version >= Version::HTTP_2 {
+        if parts.method != Method::GET && parts.method != Method::HEAD {
+            return None;
+        }
+        let mut answer = (
+            StatusCode::METHOD_NOT_ALLOWED,
+            "this path takes Telepact messages by POST; WebSocket sessions need HTTP/1.1",
+        )
+            .into_response();
+        answer
+            .headers_mut()
+            .insert(header::ALLOW, HeaderValue::from_static("POST"));
+        return Some(answer);
+    }
+    let asks_websocket = parts.method == Method::GET
+        && lists_token(parts.headers.get_all(header::UPGRADE), "websocket");
+    if !asks_websocket {
+        let mut answer = (
+            StatusCode::UPGRADE_REQUIRED,
+            "this path takes Telepact messages by POST, or a WebSocket by GET with Upgrade: websocket",
+        )
+            .into_response();
+        let headers = answer.headers_mut();
+        headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
+        headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
+        return Some(answer);
+    }
+    let version = parts.headers.get(header::SEC_WEBSOCKET_VERSION);
+    if version.is_some_and(|version| version.as_bytes() == b"13") {
+        return None;
+    }
+    let mut answer = (
+        StatusCode::UPGRADE_REQUIRED,
+        "WebSocket version 13 is the one supported",
+    )
+        .into_response();
+    answer.headers_mut().insert(
+        header::SEC_WEBSOCKET_VERSION,
+        HeaderValue::from_static("13"),
+    );
+    Some(answer)
+}
+
+/// Whether a comma-separated list in `fields` holds `token`, in any case.
+fn lists_token(
+    fields: axum::http::header::GetAll<'_, axum::http::HeaderValue>,
+    token: &str,
+) -> bool {
+    fields.iter().any(|field| {
+        field.to_str().is_ok_and(|list| {
+            list.split(',')
+                .any(|named| named.trim().eq_ignore_ascii_case(token))
+        })
+    })
 }
 
 /// The `GET` handler: upgrades to a session whose messages are limited as POST bodies

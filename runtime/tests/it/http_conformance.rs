@@ -96,3 +96,78 @@ async fn a_body_in_a_coding_the_endpoint_does_not_undo_is_refused() {
     assert!(answer.ends_with("only chunked is"), "{answer}");
     let _ = stop.send(());
 }
+
+/// A GET upgrading to a WebSocket in `version`, the connection's last.
+fn websocket_upgrade(method: &str, upgrade: &str, version: &str) -> Vec<u8> {
+    format!(
+        "{method} /api/telepact HTTP/1.1\r\nHost: x\r\nConnection: Upgrade, close\r\n\
+         {upgrade}Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n{version}\r\n"
+    )
+    .into_bytes()
+}
+
+/// A request the endpoint's path cannot make a WebSocket session of is answered as
+/// RFC 9110 and RFC 6455 ask: a `GET` asking for no WebSocket, and its `HEAD`, with 426
+/// and the protocol to upgrade to (axum answered 400, and `HEAD` a 405 without the
+/// `Allow` header it must carry); an upgrade in another version than 13 with 426
+/// naming 13 (axum: 400); HTTP/2, which upgrades nothing, with 405 and `Allow: POST`
+/// (axum: 405 without `Allow`, asking for `CONNECT`). A right handshake still upgrades.
+#[tokio::test]
+async fn requests_that_cannot_open_a_websocket_are_answered_as_the_rfcs_ask() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let upgrade = "Upgrade: websocket\r\n";
+    let version = "Sec-WebSocket-Version: 13\r\n";
+
+    let plain = exchange(port, &websocket_upgrade("GET", "", version)).await;
+    assert!(plain.starts_with("http/1.1 426"), "{plain}");
+    assert!(plain.contains("\r\nupgrade: websocket\r\n"), "{plain}");
+    assert!(
+        plain.ends_with("or a websocket by get with upgrade: websocket"),
+        "{plain}"
+    );
+    let head = exchange(port, &websocket_upgrade("HEAD", upgrade, version)).await;
+    let (plain_head, _) = plain.split_once("\r\n\r\n").expect("a head");
+    assert!(head.starts_with("http/1.1 426"), "{head}");
+    assert!(head.contains("\r\nupgrade: websocket\r\n"), "{head}");
+    assert!(head.ends_with("\r\n\r\n"), "no body: {head}");
+    let length = |head: &str| {
+        head.lines()
+            .find(|line| line.starts_with("content-length"))
+            .map(str::to_string)
+    };
+    assert_eq!(length(&head), length(plain_head), "HEAD tells GET's length");
+
+    let old = exchange(
+        port,
+        &websocket_upgrade("GET", upgrade, "Sec-WebSocket-Version: 8\r\n"),
+    )
+    .await;
+    assert!(old.starts_with("http/1.1 426"), "{old}");
+    assert!(old.contains("\r\nsec-websocket-version: 13\r\n"), "{old}");
+    let unversioned = exchange(port, &websocket_upgrade("GET", upgrade, "")).await;
+    assert!(unversioned.starts_with("http/1.1 426"), "{unversioned}");
+
+    let mut session = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let handshake = websocket_upgrade("GET", upgrade, version);
+    session.write_all(&handshake).await.expect("writes");
+    let mut opened = [0; 12];
+    let read = tokio::time::timeout(WITHIN, session.read_exact(&mut opened)).await;
+    assert!(matches!(read, Ok(Ok(_))), "{read:?}");
+    assert_eq!(&opened, b"HTTP/1.1 101");
+
+    let http2 = reqwest::Client::builder()
+        .tls_backend_preconfigured(telepact::client::tls::plain_http_config().expect("a TLS setup"))
+        .http2_prior_knowledge()
+        .build()
+        .expect("client builds");
+    let answer = http2
+        .get(format!("http://127.0.0.1:{port}/api/telepact"))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(answer.status(), reqwest::StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(answer.headers()["allow"], "POST");
+    let _ = stop.send(());
+}
