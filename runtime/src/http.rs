@@ -276,9 +276,20 @@ pub fn router<P: Processor, S: Clone + Send + Sync + 'static>(
     Router::new()
         .route(
             &options.path,
-            post(handle::<P>).get(websocket::upgrade::<P>),
+            post(handle::<P>)
+                .get(websocket::upgrade::<P>)
+                .fallback(method_not_allowed),
         )
         .with_state(endpoint)
+}
+
+/// Any other method on the endpoint's path: 405 saying what the path takes (axum adds
+/// `Allow`), where axum's own 405 has an empty body.
+async fn method_not_allowed() -> (StatusCode, &'static str) {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        "this path takes Telepact messages by POST, or a WebSocket by GET",
+    )
 }
 
 /// The router's state: the processor, and how its handlers read bodies.

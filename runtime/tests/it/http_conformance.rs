@@ -171,3 +171,26 @@ async fn requests_that_cannot_open_a_websocket_are_answered_as_the_rfcs_ask() {
     assert_eq!(answer.headers()["allow"], "POST");
     let _ = stop.send(());
 }
+
+/// A method the endpoint's path does not take gets 405 with `Allow` (RFC 9110,
+/// 15.5.6) and a line saying what the path takes, where axum's 405 had an empty body.
+#[tokio::test]
+async fn other_methods_get_405_with_allow_and_a_reason() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    for method in ["PUT", "DELETE", "OPTIONS", "PATCH"] {
+        let request = format!(
+            "{method} /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        );
+        let answer = exchange(port, request.as_bytes()).await;
+        assert!(answer.starts_with("http/1.1 405"), "{method}: {answer}");
+        assert!(
+            answer.contains("\r\nallow: post,get,head\r\n"),
+            "{method}: {answer}"
+        );
+        assert!(
+            answer.ends_with("this path takes telepact messages by post, or a websocket by get"),
+            "{method}: {answer}"
+        );
+    }
+    let _ = stop.send(());
+}
