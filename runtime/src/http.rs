@@ -301,19 +301,19 @@ struct Endpoint<P> {
 
 async fn handle<P: Processor>(
     State(endpoint): State<Endpoint<P>>,
-    RequestExtensions(extensions, coding): RequestExtensions,
+    head: RequestHead,
     body: axum::body::Body,
 ) -> HttpResponse {
-    if let Some(refusal) = coding {
+    if let Some(refusal) = head.coding {
         endpoint.processor.refused(refusal.status);
-        return refusal.into_response();
+        return closing(refusal.into_response(), head.http1);
     }
-    let transport = request_context(extensions);
+    let transport = request_context(head.extensions);
     let body = match read_body(body, endpoint.body).await {
         Ok(body) => body,
         Err(refusal) => {
             endpoint.processor.refused(refusal.0);
-            return refusal.into_response();
+            return closing(refusal.into_response(), head.http1);
         }
     };
     // Awaited in place, in the handler's future that axum boxes: with `Server`'s the
@@ -338,22 +338,40 @@ pub(crate) fn encoded_answer(
     answer
 }
 
-/// The extensions of an HTTP request, taken out of it (axum's own extractor copies
-/// them), and why its body cannot be read as it came, if it cannot.
-struct RequestExtensions(axum::http::Extensions, Option<body::CodingRefusal>);
+/// A refusal of an HTTP/1 request (`http1`) that says `Connection: close`: its body
+/// was not read whole, so hyper closes the connection after it, and RFC 9112 (9.6)
+/// asks that the answer say so, lest a client or proxy send its next request down a
+/// connection being closed (where a POST is lost, not retried).
+fn closing(mut refusal: HttpResponse, http1: bool) -> HttpResponse {
+    if http1 {
+        refusal
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    refusal
+}
 
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestExtensions {
+/// What the POST handler takes from a request's head: its extensions, taken out of it
+/// (axum's own extractor copies them), why its body cannot be read as it came, if it
+/// cannot, and whether it came over HTTP/1.
+struct RequestHead {
+    extensions: axum::http::Extensions,
+    coding: Option<body::CodingRefusal>,
+    http1: bool,
+}
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestHead {
     type Rejection = std::convert::Infallible;
 
     async fn from_request_parts(
         parts: &mut axum::http::request::Parts,
         _state: &S,
     ) -> Result<Self, Self::Rejection> {
-        let coding = body::CodingRefusal::of(&parts.headers);
-        Ok(RequestExtensions(
-            std::mem::take(&mut parts.extensions),
-            coding,
-        ))
+        Ok(RequestHead {
+            extensions: std::mem::take(&mut parts.extensions),
+            coding: body::CodingRefusal::of(&parts.headers),
+            http1: parts.version < axum::http::Version::HTTP_2,
+        })
     }
 }
 

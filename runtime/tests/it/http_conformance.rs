@@ -194,3 +194,37 @@ async fn other_methods_get_405_with_allow_and_a_reason() {
     }
     let _ = stop.send(());
 }
+
+/// A refusal that leaves the body unread closes its HTTP/1 connection, and says so with
+/// `Connection: close` (RFC 9112, 9.6), so that a client or proxy sends its next
+/// request on another: a body too slow (408), one over the limit without a length to
+/// judge from (413), one in a coding the endpoint does not undo (415).
+#[tokio::test]
+async fn refusals_that_leave_the_body_unread_say_the_connection_closes() {
+    let options = HttpOptions::default()
+        .body_limit(1024)
+        .body_timeout(Duration::from_millis(300));
+    let (port, stop) = start(options).await;
+    let slow = b"POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: 20\r\n\r\n[{}";
+    let over = [
+        &b"POST /api/telepact HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n800\r\n"[..],
+        &[b'a'; 0x800],
+        b"\r\n0\r\n\r\n",
+    ]
+    .concat();
+    let coded = [
+        &b"POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Encoding: br\r\n"[..],
+        b"Content-Length: 22\r\n\r\n",
+        PING,
+    ]
+    .concat();
+    for (request, status) in [(&slow[..], "408"), (&over, "413"), (&coded, "415")] {
+        let answer = exchange(port, request).await;
+        assert!(
+            answer.starts_with(&format!("http/1.1 {status}")),
+            "{answer}"
+        );
+        assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
+    }
+    let _ = stop.send(());
+}
