@@ -54,6 +54,7 @@ mod serve;
 #[cfg(feature = "tls")]
 mod tls;
 mod websocket;
+pub(crate) use body::CodingRefusal;
 use body::poll_once;
 pub use body::read_body;
 pub use path::InvalidPath;
@@ -285,7 +286,7 @@ pub fn router<P: Processor, S: Clone + Send + Sync + 'static>(
 
 /// Any other method on the endpoint's path: 405 saying what the path takes (axum adds
 /// `Allow`), where axum's own 405 has an empty body.
-async fn method_not_allowed() -> (StatusCode, &'static str) {
+pub(crate) async fn method_not_allowed() -> (StatusCode, &'static str) {
     (
         StatusCode::METHOD_NOT_ALLOWED,
         "this path takes Telepact messages by POST, or a WebSocket by GET",
@@ -342,7 +343,7 @@ pub(crate) fn encoded_answer(
 /// was not read whole, so hyper closes the connection after it, and RFC 9112 (9.6)
 /// asks that the answer say so, lest a client or proxy send its next request down a
 /// connection being closed (where a POST is lost, not retried).
-fn closing(mut refusal: HttpResponse, http1: bool) -> HttpResponse {
+pub(crate) fn closing(mut refusal: HttpResponse, http1: bool) -> HttpResponse {
     if http1 {
         refusal
             .headers_mut()
@@ -356,7 +357,7 @@ fn closing(mut refusal: HttpResponse, http1: bool) -> HttpResponse {
 /// cannot, and whether it came over HTTP/1.
 struct RequestHead {
     extensions: axum::http::Extensions,
-    coding: Option<body::CodingRefusal>,
+    coding: Option<CodingRefusal>,
     http1: bool,
 }
 
@@ -369,7 +370,7 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestHead {
     ) -> Result<Self, Self::Rejection> {
         Ok(RequestHead {
             extensions: std::mem::take(&mut parts.extensions),
-            coding: body::CodingRefusal::of(&parts.headers),
+            coding: CodingRefusal::of(&parts.headers),
             http1: parts.version < axum::http::Version::HTTP_2,
         })
     }

@@ -143,14 +143,14 @@ fn over_limit(error: &axum::Error) -> bool {
 /// `chunked` (RFC 9112, 6.1), which hyper hands over still coded. A layer in front that
 /// decodes the body (tower-http's `RequestDecompressionLayer`) removes the header, and
 /// the body is read.
-pub(super) struct CodingRefusal {
-    pub(super) status: StatusCode,
-    pub(super) reason: &'static str,
+pub(crate) struct CodingRefusal {
+    pub(crate) status: StatusCode,
+    pub(crate) reason: &'static str,
 }
 
 impl CodingRefusal {
     /// The refusal `headers` call for, if any.
-    pub(super) fn of(headers: &axum::http::HeaderMap) -> Option<Self> {
+    pub(crate) fn of(headers: &axum::http::HeaderMap) -> Option<Self> {
         use axum::http::header::{CONTENT_ENCODING, TRANSFER_ENCODING};
         if !only_codings(headers, &CONTENT_ENCODING, "identity") {
             return Some(CodingRefusal {
@@ -169,7 +169,7 @@ impl CodingRefusal {
 
     /// The answer: its status and reason, and for a content coding, `Accept-Encoding:
     /// identity`, which RFC 9110 (15.5.16) asks a 415 for a coding to carry.
-    pub(super) fn into_response(self) -> axum::response::Response {
+    pub(crate) fn into_response(self) -> axum::response::Response {
         use axum::response::IntoResponse as _;
         let mut answer = (self.status, self.reason).into_response();
         if self.status == StatusCode::UNSUPPORTED_MEDIA_TYPE {

@@ -17,7 +17,10 @@ use axum::routing::post;
 
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
-use crate::http::{BodyLimits, HttpOptions, counted_websocket_session, encoded_answer, read_body};
+use crate::http::{
+    BodyLimits, CodingRefusal, HttpOptions, closing, counted_websocket_session, encoded_answer,
+    method_not_allowed, read_body,
+};
 use crate::logging::LineBudget;
 use crate::message::PeerAddress;
 
@@ -147,17 +150,27 @@ pub fn gateway_with(
         response_headers: gateway.response_headers.into(),
     };
     Ok(Router::new()
-        .route(&options.path, post(handle).get(upgrade))
+        .route(
+            &options.path,
+            post(handle).get(upgrade).fallback(method_not_allowed),
+        )
         .with_state(forward))
 }
 
 async fn handle(State(forward): State<Forward>, request: Request) -> Response {
+    // As the endpoint's own POST handler: a body in a coding left undone is refused,
+    // and a refusal leaving the body unread says the HTTP/1 connection closes.
+    let http1 = request.version() < axum::http::Version::HTTP_2;
+    if let Some(refusal) = CodingRefusal::of(request.headers()) {
+        count_refusal(refusal.status);
+        return closing(refusal.into_response(), http1);
+    }
     let headers = forward.nats_headers(request.headers(), request.extensions());
     let body = match read_body(request.into_body(), forward.body).await {
         Ok(body) => body,
         Err(refusal) => {
             count_refusal(refusal.0);
-            return refusal.into_response();
+            return closing(refusal.into_response(), http1);
         }
     };
     match forward.send(headers, body).await {
@@ -324,12 +337,15 @@ fn count_request(sent: &Result<Message, RequestError>, started: Instant) {
     metrics::histogram!(REQUEST_DURATION).record(started.elapsed().as_secs_f64());
 }
 
-/// Counts a body refused with `status`: one of the few [`read_body`] answers with.
+/// Counts a body refused with `status`: one of the few [`read_body`] answers with, or
+/// 415 or 501 for a coding.
 fn count_refusal(status: StatusCode) {
     let status = match status {
         StatusCode::PAYLOAD_TOO_LARGE => "413",
         StatusCode::REQUEST_TIMEOUT => "408",
         StatusCode::SERVICE_UNAVAILABLE => "503",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "415",
+        StatusCode::NOT_IMPLEMENTED => "501",
         _ => "400",
     };
     metrics::counter!(HTTP_REFUSALS, "status" => status).increment(1);

@@ -228,3 +228,34 @@ async fn refusals_that_leave_the_body_unread_say_the_connection_closes() {
     }
     let _ = stop.send(());
 }
+
+/// The NATS gateway's path answers as the endpoint's does: another method gets 405
+/// with `Allow` and a reason (its 405 had an empty body), a body in a coding left
+/// undone 415 saying the connection closes (it was forwarded still compressed), a
+/// `GET` asking for no WebSocket 426. None of them reaches NATS, so no worker runs.
+#[cfg(feature = "nats")]
+#[tokio::test]
+async fn the_nats_gateway_answers_as_the_endpoint_does() {
+    let Some(nats_server) = telepact_test_support::NatsServer::start() else {
+        return;
+    };
+    let client = telepact::nats::async_nats::connect(nats_server.url())
+        .await
+        .expect("connects to NATS");
+    let app = telepact::nats::gateway(client, "telepact.conformance", &HttpOptions::default())
+        .expect("a good subject");
+    let (port, _stop, _serving) =
+        crate::http_transport::serve_app(app, telepact::http::ServeOptions::default()).await;
+    let put =
+        b"PUT /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let answer = exchange(port, put).await;
+    assert!(answer.starts_with("http/1.1 405"), "{answer}");
+    assert!(answer.contains("\r\nallow: post,get,head\r\n"), "{answer}");
+    assert!(answer.ends_with("or a websocket by get"), "{answer}");
+    let answer = exchange(port, &post("Content-Encoding: gzip\r\n", PING)).await;
+    assert!(answer.starts_with("http/1.1 415"), "{answer}");
+    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
+    let get = websocket_upgrade("GET", "", "Sec-WebSocket-Version: 13\r\n");
+    let answer = exchange(port, &get).await;
+    assert!(answer.starts_with("http/1.1 426"), "{answer}");
+}
