@@ -107,7 +107,31 @@ fn json_key(key: &str) -> String {
 #[derive(Debug)]
 pub(crate) struct TagEntry {
     pub(crate) name: String,
-    pub(crate) fields: FieldSet,
+    /// Shared by every function result that takes the tag from the same `errors.*`
+    /// set (see [`ErrorTags`]).
+    pub(crate) fields: Arc<FieldSet>,
+}
+
+/// The compiled fields of each `errors.*` tag, made once and shared by the results
+/// that take it. Every public function's result takes every matching set's tags (the
+/// standard ones at least), so compiling them for each function grew the validator by
+/// functions × error tags.
+#[derive(Default)]
+struct ErrorTags<'s> {
+    compiled: HashMap<(&'s str, &'s str), Arc<FieldSet>>,
+}
+
+impl<'s> ErrorTags<'s> {
+    fn fields(&mut self, tag: &'s Tag, encoding: &BinaryEncoding) -> Arc<FieldSet> {
+        let Some(set) = tag.from_errors.as_deref() else {
+            return Arc::new(FieldSet::new(&tag.fields, encoding));
+        };
+        let compiled = self
+            .compiled
+            .entry((set, tag.name.as_str()))
+            .or_insert_with(|| Arc::new(FieldSet::new(&tag.fields, encoding)));
+        Arc::clone(compiled)
+    }
 }
 
 /// The tags of a union or of a function result.
@@ -120,12 +144,17 @@ pub(crate) struct TagSet {
 }
 
 impl TagSet {
-    fn new(select_key: String, tags: &IndexMap<String, Tag>, encoding: &BinaryEncoding) -> Self {
+    fn new<'s>(
+        select_key: String,
+        tags: &'s IndexMap<String, Tag>,
+        encoding: &BinaryEncoding,
+        error_tags: &mut ErrorTags<'s>,
+    ) -> Self {
         let tags: Vec<TagEntry> = tags
             .values()
             .map(|t| TagEntry {
                 name: t.name.clone(),
-                fields: FieldSet::new(&t.fields, encoding),
+                fields: error_tags.fields(t, encoding),
             })
             .collect();
         let index = KeyIndex::new(tags.iter().map(|t| &t.name));
@@ -245,6 +274,7 @@ impl Compiled {
         let encoding = BinaryEncoding::new(schema);
         let bytes = BytesReach::new(schema);
         let depths = Depths::new(schema);
+        let mut error_tags = ErrorTags::default();
         let structs = schema
             .structs()
             .iter()
@@ -256,7 +286,7 @@ impl Compiled {
         let unions = schema
             .unions()
             .iter()
-            .map(|u| TagSet::new(u.name.clone(), &u.tags, &encoding))
+            .map(|u| TagSet::new(u.name.clone(), &u.tags, &encoding, &mut error_tags))
             .collect();
         let functions = schema
             .functions()
@@ -268,7 +298,12 @@ impl Compiled {
                 FunctionEntry {
                     name: f.name.clone(),
                     args: FieldSet::new(&f.args, &encoding),
-                    result: TagSet::new("->".to_string(), &f.result.tags, &encoding),
+                    result: TagSet::new(
+                        "->".to_string(),
+                        &f.result.tags,
+                        &encoding,
+                        &mut error_tags,
+                    ),
                     requires_auth: schema.requires_auth(f),
                     possible_select: OnceLock::new(),
                     result_holds_bytes: bytes
@@ -358,5 +393,35 @@ mod tests {
             assert!(set.find_from("missing", 0).is_none());
             assert!(set.find_from("missing", count).is_none());
         }
+    }
+
+    /// Every function's result takes the standard error tags and the schema's own
+    /// `errors.*` tags: each is compiled once, however many functions take it, so the
+    /// validator grows with functions plus error tags, not their product.
+    #[test]
+    fn error_tags_are_compiled_once_for_all_functions() {
+        let functions = 50;
+        let mut definitions: Vec<Value> = (0..functions)
+            .map(|i| serde_json::json!({format!("fn.f{i}"): {}, "->": [{"Ok_": {}}]}))
+            .collect();
+        definitions.push(serde_json::json!({"errors.Own": [{"ErrorOwn": {"why": "string"}}]}));
+        let schema = Schema::from_text(&Value::Array(definitions).to_string()).expect("loads");
+        let compiled = Compiled::new(&schema);
+        let public: Vec<&FunctionEntry> = compiled
+            .functions
+            .iter()
+            .filter(|f| f.name.starts_with("fn.f"))
+            .collect();
+        assert_eq!(public.len(), functions);
+        for tag in ["ErrorOwn", "ErrorUnknown_", "ErrorInvalidRequestBody_"] {
+            let first = public[0].result.find(tag).expect("merged");
+            for function in &public {
+                let entry = function.result.find(tag).expect("merged");
+                assert!(Arc::ptr_eq(&entry.fields, &first.fields), "{tag}");
+            }
+        }
+        // A function's own tags stay its own.
+        let ok = |i: usize| &public[i].result.find("Ok_").expect("declared").fields;
+        assert!(!Arc::ptr_eq(ok(0), ok(1)));
     }
 }
