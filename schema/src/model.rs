@@ -4,6 +4,8 @@
 //! arenas (`structs`, `unions`, `functions`) and refer to each other by typed ids, so a
 //! validator walks the graph without hashing names and recursive types need no `Rc`.
 
+use std::sync::OnceLock;
+
 use indexmap::IndexMap;
 use serde_json::Value;
 
@@ -55,7 +57,7 @@ pub struct Schema {
     /// See [`Schema::original`].
     pub(crate) original: Vec<Value>,
     /// See [`Schema::full`].
-    pub(crate) full: Vec<Value>,
+    pub(crate) full: FullListing,
     /// See [`Schema::structs`].
     pub(crate) structs: Vec<StructDef>,
     /// See [`Schema::unions`].
@@ -74,6 +76,50 @@ pub struct Schema {
     pub(crate) response_headers: IndexMap<String, Field>,
     /// See [`Schema::names`].
     pub(crate) names: IndexMap<String, TypeName>,
+}
+
+/// [`Schema::full`]: the standard definitions, each with its place among the user's,
+/// and the whole listing put together the first time it is asked for. Most schemas
+/// never need it (only `fn.api_` with `includeInternal!` does), and a copy of every
+/// user definition's JSON made at load took as much memory as the model itself.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FullListing {
+    /// The definitions `original` leaves out, with their indexes in the full listing,
+    /// in that order.
+    standard: Vec<(usize, Value)>,
+    built: OnceLock<Vec<Value>>,
+}
+
+impl FullListing {
+    pub(crate) fn new(standard: Vec<(usize, Value)>) -> Self {
+        FullListing {
+            standard,
+            built: OnceLock::new(),
+        }
+    }
+
+    fn get(&self, original: &[Value]) -> &[Value] {
+        self.built.get_or_init(|| {
+            let mut full = Vec::with_capacity(original.len() + self.standard.len());
+            let mut user = original.iter();
+            for (position, definition) in &self.standard {
+                full.extend(
+                    user.by_ref()
+                        .take(position.saturating_sub(full.len()))
+                        .cloned(),
+                );
+                full.push(definition.clone());
+            }
+            full.extend(user.cloned());
+            full
+        })
+    }
+
+    /// Whether the full listing has been put together (for tests).
+    #[cfg(test)]
+    pub(crate) fn is_built(&self) -> bool {
+        self.built.get().is_some()
+    }
 }
 
 /// What a schema key names.
@@ -250,7 +296,7 @@ impl Schema {
     /// `original` plus the standard definitions (and the auth ones when `union.Auth_`
     /// exists), in the same order. This is what `fn.api_` returns with `includeInternal!`.
     pub fn full(&self) -> &[Value] {
-        &self.full
+        self.full.get(&self.original)
     }
 
     /// Every `struct.*` definition.
@@ -355,13 +401,13 @@ impl Schema {
 pub mod __unchecked {
     use indexmap::IndexMap;
 
-    use super::{FunctionDef, Schema, StructDef, TypeName, UnionDef};
+    use super::{FullListing, FunctionDef, Schema, StructDef, TypeName, UnionDef};
 
     /// A schema with no definitions at all, not even the standard ones.
     pub fn empty() -> Schema {
         Schema {
             original: Vec::new(),
-            full: Vec::new(),
+            full: FullListing::default(),
             structs: Vec::new(),
             unions: Vec::new(),
             functions: Vec::new(),

@@ -153,9 +153,21 @@ mod tests {
         let (_, find) = mocked.function_by_name("fn.find").expect("defined");
         assert!(find.result.tags.contains_key("ErrorNoMatchingStub_"));
         assert_eq!(mocked.original, plain.original);
-        assert_eq!(mocked.full.len(), plain.full.len() + mock().keys.len());
+        assert_eq!(mocked.full().len(), plain.full().len() + mock().keys.len());
         let direct = Schema::mock_from_documents([("auto_", text)]).expect("mock schema loads");
-        assert_eq!(direct.full, mocked.full);
+        assert_eq!(direct.full(), mocked.full());
+    }
+
+    /// A load keeps one copy of the user's definitions: the full listing is put
+    /// together only when asked for, and then stays.
+    #[test]
+    fn the_full_listing_is_built_when_first_asked_for() {
+        let schema = crate::Schema::from_text(r#"[{"fn.a": {}, "->": [{"Ok_": {}}]}]"#)
+            .expect("schema loads");
+        assert!(!schema.full.is_built());
+        let first = schema.full().as_ptr();
+        assert!(schema.full.is_built());
+        assert_eq!(schema.full().as_ptr(), first);
     }
 
     /// A user definition repeating a standard one is reported in the standard document

@@ -9,7 +9,7 @@ use super::headers::ParsedHeaders;
 use super::with_prefix;
 use crate::document::Document;
 use crate::model::{
-    ErrorsDef, FunctionDef, HeadersDef, InfoDef, Schema, StructDef, TypeName, UnionDef,
+    ErrorsDef, FullListing, FunctionDef, HeadersDef, InfoDef, Schema, StructDef, TypeName, UnionDef,
 };
 
 /// The finished definition arenas.
@@ -43,15 +43,16 @@ pub(super) fn assemble(
 ) -> Schema {
     let mut listed: Vec<&Entry<'_>> = entries.iter().collect();
     listing_order(&mut listed);
-    let full: Vec<Value> = listed
-        .iter()
-        .map(|e| Value::Object(e.def.clone()))
-        .collect();
-    let original: Vec<Value> = listed
-        .iter()
-        .filter(|e| is_original(&docs[e.doc].name))
-        .map(|e| Value::Object(e.def.clone()))
-        .collect();
+    let mut original = Vec::new();
+    let mut standard = Vec::new();
+    for (position, entry) in listed.iter().enumerate() {
+        let definition = Value::Object(entry.def.clone());
+        if is_original(&docs[entry.doc].name) {
+            original.push(definition);
+        } else {
+            standard.push((position, definition));
+        }
+    }
 
     let mut errors: Vec<ErrorsDef> = error_sets
         .into_iter()
@@ -87,7 +88,7 @@ pub(super) fn assemble(
 
     Schema {
         original,
-        full,
+        full: FullListing::new(standard),
         structs: arenas.structs,
         unions: arenas.unions,
         functions: arenas.functions,

@@ -298,6 +298,35 @@ fn info_comes_first_then_definitions_by_key() {
     assert!(schema.full().len() > schema.original().len());
 }
 
+/// The full listing holds the user's definitions and the standard ones, `info.*` first
+/// and then by key, each user definition as `original` lists it.
+#[test]
+fn full_listing_interleaves_standard_definitions_by_key() {
+    let schema = Schema::from_text(
+        r#"[{"struct.Zed": {}}, {"info.Api": {}}, {"fn.aaa": {}, "->": [{"Ok_": {}}]},
+            {"union.Mid": [{"One": {}}]}, {"headers.Zz": {"@z": "string"}, "->": {}}]"#,
+    )
+    .expect("loads");
+    let key = |definition: &serde_json::Value| -> String {
+        let mut keys = definition.as_object().expect("object").keys();
+        keys.find(|k| k.contains('.')).cloned().expect("schema key")
+    };
+    let full: Vec<String> = schema.full().iter().map(key).collect();
+    let mut expected = full.clone();
+    expected.sort_by_key(|k| (!k.starts_with("info."), k.clone()));
+    assert_eq!(full, expected);
+    let users: Vec<&serde_json::Value> = schema
+        .full()
+        .iter()
+        .filter(|d| schema.original().contains(d))
+        .collect();
+    assert_eq!(users, schema.original().iter().collect::<Vec<_>>());
+    assert_eq!(schema.original().len(), 5);
+    assert!(
+        full.contains(&"fn.ping_".to_string()) && full.contains(&"errors.Validation_".to_string())
+    );
+}
+
 #[test]
 fn every_failure_of_a_stage_is_reported() {
     let text = r#"[{"struct.A": {"x": "nope"}}, {"struct.B": {"Bad": "string"}}, {"union.C": []}]"#;
