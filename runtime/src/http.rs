@@ -54,9 +54,8 @@ mod serve;
 #[cfg(feature = "tls")]
 mod tls;
 mod websocket;
-pub(crate) use body::CodingRefusal;
 use body::poll_once;
-pub use body::read_body;
+pub use body::{BodyRefusal, read_body};
 pub use path::InvalidPath;
 pub use serve::{
     ServeOptions, raise_open_files_limit, serve, serve_with, serve_with_grace, shutdown_signal,
@@ -285,8 +284,10 @@ pub fn router<P: Processor, S: Clone + Send + Sync + 'static>(
 }
 
 /// Any other method on the endpoint's path: 405 saying what the path takes (axum adds
-/// `Allow`), where axum's own 405 has an empty body.
-pub(crate) async fn method_not_allowed() -> (StatusCode, &'static str) {
+/// `Allow`), where axum's own 405 has an empty body. [`router`] answers so; an
+/// adapter serving the endpoint with its own handlers gives it to its method router
+/// (`post(..).get(..).fallback(method_not_allowed)`) to answer the same.
+pub async fn method_not_allowed() -> (StatusCode, &'static str) {
     (
         StatusCode::METHOD_NOT_ALLOWED,
         "this path takes Telepact messages by POST, or a WebSocket by GET",
@@ -302,21 +303,18 @@ struct Endpoint<P> {
 
 async fn handle<P: Processor>(
     State(endpoint): State<Endpoint<P>>,
-    head: RequestHead,
-    body: axum::body::Body,
+    request: axum::extract::Request,
 ) -> HttpResponse {
-    if let Some(refusal) = head.coding {
-        endpoint.processor.refused(refusal.status);
-        return closing(refusal.into_response(), head.http1);
-    }
-    let transport = request_context(head.extensions);
-    let body = match read_body(body, endpoint.body).await {
+    let (mut head, body) = request.into_parts();
+    let body = match read_body(&head, body, endpoint.body).await {
         Ok(body) => body,
         Err(refusal) => {
-            endpoint.processor.refused(refusal.0);
-            return closing(refusal.into_response(), head.http1);
+            endpoint.processor.refused(refusal.status());
+            return refusal.into_response();
         }
     };
+    // Taken out of the head: axum's own extractor copies them.
+    let transport = request_context(std::mem::take(&mut head.extensions));
     // Awaited in place, in the handler's future that axum boxes: with `Server`'s the
     // box stays within what the allocator's per-thread cache takes (about 1 KB with
     // glibc), since `Server` boxes the part of a call after decoding itself.
@@ -337,43 +335,6 @@ pub(crate) fn encoded_answer(
         .headers_mut()
         .insert(header::CONTENT_TYPE, content_type);
     answer
-}
-
-/// A refusal of an HTTP/1 request (`http1`) that says `Connection: close`: its body
-/// was not read whole, so hyper closes the connection after it, and RFC 9112 (9.6)
-/// asks that the answer say so, lest a client or proxy send its next request down a
-/// connection being closed (where a POST is lost, not retried).
-pub(crate) fn closing(mut refusal: HttpResponse, http1: bool) -> HttpResponse {
-    if http1 {
-        refusal
-            .headers_mut()
-            .insert(header::CONNECTION, HeaderValue::from_static("close"));
-    }
-    refusal
-}
-
-/// What the POST handler takes from a request's head: its extensions, taken out of it
-/// (axum's own extractor copies them), why its body cannot be read as it came, if it
-/// cannot, and whether it came over HTTP/1.
-struct RequestHead {
-    extensions: axum::http::Extensions,
-    coding: Option<CodingRefusal>,
-    http1: bool,
-}
-
-impl<S: Send + Sync> axum::extract::FromRequestParts<S> for RequestHead {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut axum::http::request::Parts,
-        _state: &S,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(RequestHead {
-            extensions: std::mem::take(&mut parts.extensions),
-            coding: CodingRefusal::of(&parts.headers),
-            http1: parts.version < axum::http::Version::HTTP_2,
-        })
-    }
 }
 
 /// The request's own extensions (what tower layers in front of the router attached),

@@ -31,7 +31,9 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
 use serde_json::Value;
-use telepact::http::{BodyLimits, HttpOptions, read_body, websocket_session_with};
+use telepact::http::{
+    BodyLimits, HttpOptions, Processor, method_not_allowed, read_body, websocket_session_with,
+};
 use telepact::{Headers, PeerAddress, Response, Server};
 
 use crate::credential::Credential;
@@ -170,7 +172,10 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
         body: http.body_limits(),
     };
     let router = Router::new()
-        .route(&http.path, post(handle).merge(upgrades))
+        .route(
+            &http.path,
+            post(handle).merge(upgrades).fallback(method_not_allowed),
+        )
         .with_state(adapter);
     let router = credentials::no_cookie_for_foreign_pages(router, &options);
     cors::with_cors(router, &options)
@@ -183,11 +188,16 @@ pub use telepact::http::serve;
 async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
     let (client, credential) = adapter.caller(&request);
     let (parts, body) = request.into_parts();
-    let transport = transport_of(parts.extensions, client);
-    let body = match read_body(body, adapter.body).await {
+    let body = match read_body(&parts, body, adapter.body).await {
         Ok(body) => body,
-        Err(refusal) => return refusal.into_response(),
+        Err(refusal) => {
+            // Counted as the runtime's own endpoint counts it, when the server reports
+            // metrics.
+            Processor::refused(&adapter.server, refusal.status());
+            return refusal.into_response();
+        }
     };
+    let transport = transport_of(parts.extensions, client);
     let mut cookie_request = None;
     let response = adapter
         .server

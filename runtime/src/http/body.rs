@@ -8,11 +8,14 @@ use axum::body::Bytes;
 
 use super::{BODIES_ON_THEIR_WAY_BYTES, BodyLimits, StatusCode};
 
-/// Reads a request body whole, as `limits` allow: 413 past `limits.bytes` (judged from
-/// `Content-Length` before reading, when sent), 408 when it has not all arrived within
-/// `limits.time`, 400 when it cannot be read, and 503 at once for a body not come with
-/// its head when the bodies on their way hold [`BODIES_ON_THEIR_WAY_BYTES`] already.
-/// Each refusal comes with a one-line reason.
+/// Reads a request's body whole, as `limits` allow: 413 past `limits.bytes` (judged
+/// from `Content-Length` before reading, when sent), 408 when it has not all arrived
+/// within `limits.time`, 400 when it cannot be read, and 503 at once for a body not
+/// come with its head when the bodies on their way hold [`BODIES_ON_THEIR_WAY_BYTES`]
+/// already. A body in a coding the endpoint does not undo is refused from its `head`
+/// before any of it is read: a `Content-Encoding` other than `identity` with 415, a
+/// `Transfer-Encoding` other than `chunked` with 501. Each refusal comes with a
+/// one-line reason.
 ///
 /// The handlers read their bodies so rather than through a `DefaultBodyLimit` layer:
 /// axum clones a layered route's boxed services on every request (five allocations per
@@ -20,10 +23,79 @@ use super::{BODIES_ON_THEIR_WAY_BYTES, BodyLimits, StatusCode};
 ///
 /// # Errors
 ///
-/// The refusal's status and reason: [`StatusCode::PAYLOAD_TOO_LARGE`],
-/// [`StatusCode::REQUEST_TIMEOUT`], [`StatusCode::SERVICE_UNAVAILABLE`] or
-/// [`StatusCode::BAD_REQUEST`], as above.
+/// A [`BodyRefusal`] with the status above and its reason; answer with it
+/// ([`IntoResponse`](axum::response::IntoResponse)).
 pub async fn read_body(
+    head: &axum::http::request::Parts,
+    body: axum::body::Body,
+    limits: BodyLimits,
+) -> Result<Bytes, BodyRefusal> {
+    let http1 = head.version < axum::http::Version::HTTP_2;
+    let refused = |(status, reason)| BodyRefusal {
+        status,
+        reason,
+        http1,
+    };
+    if let Some(coding) = coding_refusal(&head.headers) {
+        return Err(refused(coding));
+    }
+    read_whole(body, limits).await.map_err(refused)
+}
+
+/// Why a request body was not read: the status and the one-line reason it is answered
+/// with. Over HTTP/1 the answer also says `Connection: close`: the body was left
+/// unread, so the connection closes after it, and RFC 9112 (9.6) asks that the answer
+/// say so, lest a client or a proxy send its next request down it, where a POST is
+/// lost rather than retried.
+#[derive(Debug, Clone)]
+pub struct BodyRefusal {
+    status: StatusCode,
+    reason: &'static str,
+    http1: bool,
+}
+
+impl BodyRefusal {
+    /// The status it is answered with: 400, 408, 413, 415, 501 or 503.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The one line it is answered with.
+    pub fn reason(&self) -> &'static str {
+        self.reason
+    }
+}
+
+impl std::fmt::Display for BodyRefusal {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}: {}", self.status.as_u16(), self.reason)
+    }
+}
+
+impl axum::response::IntoResponse for BodyRefusal {
+    /// The status and reason; for a content coding, `Accept-Encoding: identity`, which
+    /// RFC 9110 (15.5.16) asks a 415 for a coding to carry; over HTTP/1, `Connection:
+    /// close`.
+    fn into_response(self) -> axum::response::Response {
+        use axum::http::{HeaderValue, header};
+        let mut answer = (self.status, self.reason).into_response();
+        let headers = answer.headers_mut();
+        if self.status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
+            headers.insert(
+                header::ACCEPT_ENCODING,
+                HeaderValue::from_static("identity"),
+            );
+        }
+        if self.http1 {
+            headers.insert(header::CONNECTION, HeaderValue::from_static("close"));
+        }
+        answer
+    }
+}
+
+/// [`read_body`] once the head has passed: the body, or the status and reason it is
+/// refused with.
+async fn read_whole(
     body: axum::body::Body,
     limits: BodyLimits,
 ) -> Result<Bytes, (StatusCode, &'static str)> {
@@ -143,43 +215,21 @@ fn over_limit(error: &axum::Error) -> bool {
 /// `chunked` (RFC 9112, 6.1), which hyper hands over still coded. A layer in front that
 /// decodes the body (tower-http's `RequestDecompressionLayer`) removes the header, and
 /// the body is read.
-pub(crate) struct CodingRefusal {
-    pub(crate) status: StatusCode,
-    pub(crate) reason: &'static str,
-}
-
-impl CodingRefusal {
-    /// The refusal `headers` call for, if any.
-    pub(crate) fn of(headers: &axum::http::HeaderMap) -> Option<Self> {
-        use axum::http::header::{CONTENT_ENCODING, TRANSFER_ENCODING};
-        if !only_codings(headers, &CONTENT_ENCODING, "identity") {
-            return Some(CodingRefusal {
-                status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                reason: "request content encoding not supported: send the body unencoded",
-            });
-        }
-        if !only_codings(headers, &TRANSFER_ENCODING, "chunked") {
-            return Some(CodingRefusal {
-                status: StatusCode::NOT_IMPLEMENTED,
-                reason: "request transfer coding not supported: only chunked is",
-            });
-        }
-        None
+fn coding_refusal(headers: &axum::http::HeaderMap) -> Option<(StatusCode, &'static str)> {
+    use axum::http::header::{CONTENT_ENCODING, TRANSFER_ENCODING};
+    if !only_codings(headers, &CONTENT_ENCODING, "identity") {
+        return Some((
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "request content encoding not supported: send the body unencoded",
+        ));
     }
-
-    /// The answer: its status and reason, and for a content coding, `Accept-Encoding:
-    /// identity`, which RFC 9110 (15.5.16) asks a 415 for a coding to carry.
-    pub(crate) fn into_response(self) -> axum::response::Response {
-        use axum::response::IntoResponse as _;
-        let mut answer = (self.status, self.reason).into_response();
-        if self.status == StatusCode::UNSUPPORTED_MEDIA_TYPE {
-            answer.headers_mut().insert(
-                axum::http::header::ACCEPT_ENCODING,
-                axum::http::HeaderValue::from_static("identity"),
-            );
-        }
-        answer
+    if !only_codings(headers, &TRANSFER_ENCODING, "chunked") {
+        return Some((
+            StatusCode::NOT_IMPLEMENTED,
+            "request transfer coding not supported: only chunked is",
+        ));
     }
+    None
 }
 
 /// Whether every coding `name`'s fields list is `allowed` (case aside); true when the

@@ -18,8 +18,8 @@ use axum::routing::post;
 use crate::binary::is_msgpack;
 use crate::codec::Encoding;
 use crate::http::{
-    BodyLimits, CodingRefusal, HttpOptions, closing, counted_websocket_session, encoded_answer,
-    method_not_allowed, read_body,
+    BodyLimits, HttpOptions, counted_websocket_session, encoded_answer, method_not_allowed,
+    read_body,
 };
 use crate::logging::LineBudget;
 use crate::message::PeerAddress;
@@ -158,21 +158,17 @@ pub fn gateway_with(
 }
 
 async fn handle(State(forward): State<Forward>, request: Request) -> Response {
+    let (head, body) = request.into_parts();
     // As the endpoint's own POST handler: a body in a coding left undone is refused,
     // and a refusal leaving the body unread says the HTTP/1 connection closes.
-    let http1 = request.version() < axum::http::Version::HTTP_2;
-    if let Some(refusal) = CodingRefusal::of(request.headers()) {
-        count_refusal(refusal.status);
-        return closing(refusal.into_response(), http1);
-    }
-    let headers = forward.nats_headers(request.headers(), request.extensions());
-    let body = match read_body(request.into_body(), forward.body).await {
+    let body = match read_body(&head, body, forward.body).await {
         Ok(body) => body,
         Err(refusal) => {
-            count_refusal(refusal.0);
-            return closing(refusal.into_response(), http1);
+            count_refusal(refusal.status());
+            return refusal.into_response();
         }
     };
+    let headers = forward.nats_headers(&head.headers, &head.extensions);
     match forward.send(headers, body).await {
         Ok(reply) => {
             let encoding = encoding_of(&reply.payload);

@@ -493,3 +493,37 @@ async fn pages_of_allowed_origins_are_granted_credentialed_cors() {
     assert!(login.status().is_success(), "{}", login.status());
     assert!(login.headers().get("set-cookie").is_none());
 }
+
+/// The adapter reads bodies and answers other methods as the runtime's own endpoint
+/// does: a body in a coding it does not undo is refused before it is read (and the
+/// HTTP/1 answer says the connection closes), and another method gets 405 with a
+/// reason.
+#[tokio::test]
+async fn coded_bodies_and_other_methods_are_answered_as_the_endpoint_does() {
+    let service = Service::start().await;
+    let http = support::plain_http_client();
+    let ping = json!([{}, {"fn.ping_": {}}]).to_string();
+    let coded = http
+        .post(&service.url)
+        .header("content-encoding", "gzip")
+        .body(ping.clone())
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(coded.status(), 415);
+    assert_eq!(coded.headers()["accept-encoding"], "identity");
+    assert_eq!(coded.headers()["connection"], "close");
+
+    let put = http
+        .put(&service.url)
+        .body(ping)
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(put.status(), 405);
+    let allowed = put.headers()["allow"].to_str().expect("text").to_string();
+    assert!(allowed.contains("POST"), "{allowed}");
+    let reason = put.text().await.expect("a body");
+    assert!(reason.contains("by POST"), "{reason}");
+    service.stop().await;
+}
