@@ -62,6 +62,7 @@ pub use serve::{
 };
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
+#[cfg(feature = "nats")]
 pub(crate) use websocket::open_session as counted_websocket_session;
 pub use websocket::{SessionAnswer, websocket_session, websocket_session_with};
 
