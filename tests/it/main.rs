@@ -5,6 +5,7 @@ mod support;
 mod mocking;
 mod monitoring;
 mod operator_flags;
+mod publishing;
 mod readme_parity;
 mod readme_walkthrough;
 mod rust_version;
