@@ -10,28 +10,41 @@ const WORKSPACE: &str = env!("CARGO_MANIFEST_DIR");
 
 /// Each published package and the files it ships beside `src/` and its manifest.
 const PUBLISHED: [(&str, &[&str]); 5] = [
-    ("telepact-schema", &["README.md"]),
+    ("telepact-schema", &[]),
     // The golden module the crate docs' second example compiles against.
     (
         "telepact-codegen",
-        &[
-            "README.md",
-            "tests/generated/api.rs",
-            "tests/generated/api.parts/",
-        ],
+        &["tests/generated/api.rs", "tests/generated/api.parts/"],
     ),
-    ("telepact", &["README.md"]),
-    ("telepact-auth", &["README.md"]),
-    ("telepact-cli", &["README.md", "build.rs", "calculator/"]),
+    ("telepact", &[]),
+    ("telepact-auth", &[]),
+    ("telepact-cli", &["build.rs", "calculator/"]),
 ];
 
-/// What cargo adds to every package: the manifest as written and as normalised, the
-/// lock file, and the commit it was packaged from.
-const CARGO_FILES: [&str; 4] = [
+/// What every package holds: its crates.io page, and what cargo adds (the manifest as
+/// written and as normalised, the lock file, and the commit it was packaged from).
+const PACKAGE_FILES: [&str; 5] = [
+    "README.md",
     "Cargo.toml",
     "Cargo.toml.orig",
     "Cargo.lock",
     ".cargo_vcs_info.json",
+];
+
+/// The crates.io categories the packages may name: slugs from crates.io's list, which
+/// files a crate under an unknown one nowhere.
+const CATEGORIES: [&str; 11] = [
+    "asynchronous",
+    "authentication",
+    "command-line-utilities",
+    "development-tools::build-utils",
+    "development-tools::testing",
+    "encoding",
+    "network-programming",
+    "parser-implementations",
+    "web-programming::http-client",
+    "web-programming::http-server",
+    "web-programming::websocket",
 ];
 
 #[test]
@@ -45,9 +58,13 @@ fn published_packages_hold_their_sources_and_nothing_only_the_repository_reads()
                 .any(|file| file == "src/lib.rs" || file == "src/main.rs"),
             "{package}'s package has no src/lib.rs or src/main.rs: {files:?}"
         );
+        assert!(
+            files.iter().any(|file| file == "README.md"),
+            "{package}'s package has no README.md for its crates.io page: {files:?}"
+        );
         for file in files {
             let shipped = file.starts_with("src/")
-                || CARGO_FILES.contains(&file.as_str())
+                || PACKAGE_FILES.contains(&file.as_str())
                 || extras.iter().any(|extra| match extra.strip_suffix('/') {
                     Some(folder) => file.starts_with(&format!("{folder}/")),
                     None => file == *extra,
@@ -137,6 +154,66 @@ fn path_dependencies_of_published_packages_name_their_version() {
         unversioned.is_empty(),
         "path dependencies crates.io cannot resolve: {unversioned:?}"
     );
+}
+
+#[test]
+fn published_packages_describe_themselves_to_crates_io() {
+    let packages = workspace_packages();
+    let mut problems = Vec::new();
+    for (package, _) in PUBLISHED {
+        let manifest = published_package(&packages, package);
+        for field in ["description", "license", "readme", "rust_version"] {
+            if !manifest[field].is_string() {
+                problems.push(format!("{package} has no {field}"));
+            }
+        }
+        let keywords = strings(&manifest["keywords"]);
+        if !(1..=5).contains(&keywords.len()) {
+            problems.push(format!(
+                "{package} has {} keywords, not 1 to 5",
+                keywords.len()
+            ));
+        }
+        for keyword in keywords.iter().filter(|keyword| !is_keyword(keyword)) {
+            problems.push(format!(
+                "{package}'s keyword {keyword:?} is not one crates.io takes"
+            ));
+        }
+        let categories = strings(&manifest["categories"]);
+        if !(1..=5).contains(&categories.len()) {
+            problems.push(format!(
+                "{package} has {} categories, not 1 to 5",
+                categories.len()
+            ));
+        }
+        for category in categories
+            .iter()
+            .filter(|c| !CATEGORIES.contains(&c.as_str()))
+        {
+            problems.push(format!(
+                "{package}'s category {category:?} is not in CATEGORIES"
+            ));
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// crates.io's rule: up to 20 ASCII letters, digits, `_`, `-` or `+`, starting with a letter.
+fn is_keyword(keyword: &str) -> bool {
+    keyword.len() <= 20
+        && keyword.starts_with(|c: char| c.is_ascii_alphabetic())
+        && keyword
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '+'))
+}
+
+/// A JSON array's strings.
+fn strings(list: &Value) -> Vec<String> {
+    list.as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|item| item.as_str().map(str::to_string))
+        .collect()
 }
 
 fn cargo() -> Command {
