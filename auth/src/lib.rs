@@ -78,6 +78,14 @@
 //! # Ok::<_, Box<dyn std::error::Error>>(())
 //! # }).unwrap();
 //! ```
+//!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `sqlite` | yes | `store::SqliteStore`: issued credentials in a SQLite file (SQLite built in) |
+//! | `redis` | | `store::RedisStore`: issued credentials in Redis, shared by several servers |
+//! | `nats` | | `http::nats`: credentials from HTTP requests through the runtime's NATS gateway |
 // docs.rs builds on nightly with `--cfg docsrs`: each feature-gated item is marked
 // with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]

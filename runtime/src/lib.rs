@@ -105,6 +105,9 @@
 //! | `websocket-client-rustls` | | `wss://` for it, on the same TLS as the HTTPS client |
 //! | `nats` | | `nats`: workers behind a NATS subject, a NATS client transport and (with `axum`) an HTTP gateway |
 //! | `flags` | | `flags`: clap flags for a service's HTTP limits, timeouts and TLS and its calls' time limit, and one-line usage errors (with `tls`) |
+//! | `env-filter` | | `logging::env_filter`: a `tracing-subscriber` filter from `RUST_LOG` that keeps credentials out of `trace` logs |
+//! | `log-stderr` | | `logging::StderrLog`: a service's log on stderr, as text or one JSON object a line (with `env-filter`) |
+//! | `prometheus` | | `prometheus::Exporter`: the process's metrics as Prometheus text on `GET /metrics` (with `axum`) |
 // docs.rs builds on nightly with `--cfg docsrs`: each feature-gated item is marked
 // with the features it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]

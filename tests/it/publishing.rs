@@ -179,6 +179,15 @@ fn published_packages_describe_themselves_to_crates_io() {
                 "{package}'s keyword {keyword:?} is not one crates.io takes"
             ));
         }
+        let has_features = manifest["features"]
+            .as_object()
+            .is_some_and(|features| !features.is_empty());
+        let docs_rs = &manifest["metadata"]["docs"]["rs"];
+        if has_features && docs_rs["all-features"] != true {
+            problems.push(format!(
+                "docs.rs would leave some of {package}'s features out"
+            ));
+        }
         let categories = strings(&manifest["categories"]);
         if !(1..=5).contains(&categories.len()) {
             problems.push(format!(
