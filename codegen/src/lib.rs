@@ -127,7 +127,7 @@
 //! backwards compatible with its copy at the last release.
 //!
 //! Projects that commit generated code can use the `telepact codegen` command of the
-//! `telepact` command line tool instead (`cargo install --path cli`).
+//! `telepact` command line tool instead (`cargo install telepact-cli`).
 
 mod builder;
 mod client;

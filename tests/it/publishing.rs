@@ -207,6 +207,64 @@ fn published_packages_describe_themselves_to_crates_io() {
     assert!(problems.is_empty(), "{problems:#?}");
 }
 
+#[test]
+fn readmes_depend_on_the_crates_versions_and_features() {
+    let packages = workspace_packages();
+    let mut problems = Vec::new();
+    for readme in [
+        "README.md",
+        "schema/README.md",
+        "codegen/README.md",
+        "runtime/README.md",
+        "auth/README.md",
+    ] {
+        let text = std::fs::read_to_string(format!("{WORKSPACE}/{readme}")).expect("the README");
+        for (name, version, features) in text.lines().filter_map(dependency_line) {
+            let Some(package) = packages.iter().find(|package| package["name"] == name) else {
+                continue;
+            };
+            let release = package["version"].as_str().expect("a version");
+            if !release.starts_with(&version)
+                || release[version.len()..].starts_with(|c: char| c.is_ascii_digit())
+            {
+                problems.push(format!(
+                    "{readme}: {name} = {version:?}, but it is {release}"
+                ));
+            }
+            for feature in features
+                .iter()
+                .filter(|feature| package["features"][feature].is_null())
+            {
+                problems.push(format!("{readme}: {name} has no feature {feature:?}"));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{problems:#?}");
+}
+
+/// A Cargo.toml line `name = "0.1"` or `name = { version = "0.1", features = ["a"] }`
+/// as (name, version, features).
+fn dependency_line(line: &str) -> Option<(String, String, Vec<String>)> {
+    let (name, requirement) = line.trim().split_once(" = ")?;
+    let quoted = |text: &str| text.split('"').nth(1).map(str::to_string);
+    if !requirement.starts_with('{') {
+        return Some((name.to_string(), quoted(requirement)?, Vec::new()));
+    }
+    let version = quoted(requirement.split_once("version = ")?.1)?;
+    let features = requirement
+        .split_once("features = [")
+        .and_then(|(_, rest)| rest.split_once(']'))
+        .map(|(list, _)| {
+            list.split('"')
+                .skip(1)
+                .step_by(2)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    Some((name.to_string(), version, features))
+}
+
 /// crates.io's rule: up to 20 ASCII letters, digits, `_`, `-` or `+`, starting with a letter.
 fn is_keyword(keyword: &str) -> bool {
     keyword.len() <= 20

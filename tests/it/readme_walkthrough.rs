@@ -16,6 +16,7 @@ fn the_readme_walkthrough_builds() {
     let section = section(readme, "## Start a new app from a schema");
     let blocks = code_blocks(section);
     let schema = block(&blocks, "yaml", "fn.addItem:");
+    let dependencies = block(&blocks, "toml", "[build-dependencies]");
     let build_script = block(&blocks, "rust", "telepact_codegen::configure().compile_dir");
     let handler = block(&blocks, "rust", "impl Handler for Todo");
     let serving = block(&blocks, "rust", "#[tokio::main]");
@@ -32,7 +33,8 @@ fn the_readme_walkthrough_builds() {
         app.join("Cargo.lock"),
     )
     .unwrap();
-    fs::write(app.join("Cargo.toml"), manifest(Path::new(WORKSPACE))).unwrap();
+    let manifest = manifest(dependencies, Path::new(WORKSPACE));
+    fs::write(app.join("Cargo.toml"), manifest).unwrap();
 
     let output = nested_cargo("check", &app, Path::new(TARGET_TMPDIR))
         .arg("--quiet")
@@ -97,10 +99,14 @@ fn block<'a>(blocks: &'a [(String, String)], language: &str, marker: &str) -> &'
     found[0]
 }
 
-/// What step 2 of the walkthrough says to depend on, by path, and what its `main` uses
-/// of tokio.
-fn manifest(root: &Path) -> String {
-    let path = |crate_dir: &str| root.join(crate_dir).display().to_string();
+/// The app's manifest: step 2's dependency lines, with the workspace's crates taken from
+/// their folders. Cargo still checks each version the README gives against the crate's
+/// own, so a README that names a version or feature the crates do not have fails here.
+fn manifest(dependencies: &str, root: &Path) -> String {
+    let lines: Vec<String> = dependencies
+        .lines()
+        .map(|line| from_workspace(line, root))
+        .collect();
     format!(
         r#"[package]
 name = "telepact-readme-todo"
@@ -110,14 +116,26 @@ publish = false
 
 [workspace]
 
-[dependencies]
-telepact = {{ path = "{runtime}" }}
-tokio = {{ version = "1", features = ["macros", "rt-multi-thread", "net"] }}
-
-[build-dependencies]
-telepact-codegen = {{ path = "{codegen}" }}
+{}
 "#,
-        runtime = path("runtime"),
-        codegen = path("codegen"),
+        lines.join("\n")
     )
+}
+
+/// A dependency line on `telepact` or `telepact-codegen` given the crate's folder as its
+/// path too (`telepact = { version = "0.1", path = ".../runtime" }`); others unchanged.
+fn from_workspace(line: &str, root: &Path) -> String {
+    let Some((name, requirement)) = line.split_once(" = ") else {
+        return line.to_string();
+    };
+    let folder = match name {
+        "telepact" => "runtime",
+        "telepact-codegen" => "codegen",
+        _ => return line.to_string(),
+    };
+    let path = root.join(folder).display().to_string();
+    match requirement.strip_prefix('{') {
+        Some(table) => format!("{name} = {{ path = {path:?},{table}"),
+        None => format!("{name} = {{ path = {path:?}, version = {requirement} }}"),
+    }
 }
