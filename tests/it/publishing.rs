@@ -21,10 +21,12 @@ const PUBLISHED: [(&str, &[&str]); 5] = [
     ("telepact-cli", &["build.rs", "calculator/"]),
 ];
 
-/// What every package holds: its crates.io page, and what cargo adds (the manifest as
-/// written and as normalised, the lock file, and the commit it was packaged from).
-const PACKAGE_FILES: [&str; 5] = [
+/// What every package holds: its crates.io page, the licence's text, and what cargo
+/// adds (the manifest as written and as normalised, the lock file, and the commit it
+/// was packaged from).
+const PACKAGE_FILES: [&str; 6] = [
     "README.md",
+    "LICENSE",
     "Cargo.toml",
     "Cargo.toml.orig",
     "Cargo.lock",
@@ -61,6 +63,11 @@ fn published_packages_hold_their_sources_and_nothing_only_the_repository_reads()
         assert!(
             files.iter().any(|file| file == "README.md"),
             "{package}'s package has no README.md for its crates.io page: {files:?}"
+        );
+        // The licence (Apache-2.0) asks that its text go with the work.
+        assert!(
+            files.iter().any(|file| file == "LICENSE"),
+            "{package}'s package has no LICENSE: {files:?}"
         );
         for file in files {
             let shipped = file.starts_with("src/")
