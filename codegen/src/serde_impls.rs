@@ -194,7 +194,6 @@ fn union_impls(name: &Ident, rust_name: &str, variants: &[VariantPlan]) -> Token
         quote! { #index => rt::VariantAccess::newtype_variant(payload).map(Self::#variant), }
     });
     let tags = variants.iter().map(|v| &v.wire);
-    let tag_index = index_of("tag_index", "tag", variants.iter().map(|v| v.wire.as_str()));
     // A union without tags has no values: `match *self {}` proves it.
     let matched = if variants.is_empty() {
         quote! { *self }
@@ -220,8 +219,6 @@ fn union_impls(name: &Ident, rust_name: &str, variants: &[VariantPlan]) -> Token
             const NAME: &'static str = #rust_name;
             const TAGS: &'static [&'static str] = &[#(#tags),*];
 
-            #tag_index
-
             fn read_payload<'de, A: rt::VariantAccess<'de>>(
                 index: usize,
                 payload: A,
@@ -235,8 +232,8 @@ fn union_impls(name: &Ident, rust_name: &str, variants: &[VariantPlan]) -> Token
     }
 }
 
-/// `fn field_index(key: &str)` (or `tag_index(tag)`): the index of each of `names`, as a
-/// `match`.
+/// `fn field_index(key: &str)`: the index of each of `names`, as a `match`. (A union's
+/// `tag_index` is the trait's search of its `TAGS`.)
 fn index_of<'a>(
     function: &str,
     argument: &str,

@@ -10,6 +10,7 @@ mod extern_paths;
 #[allow(clippy::module_inception)]
 mod features;
 mod output;
+mod size;
 mod snapshots;
 mod snippets;
 mod validator_round_trip;

@@ -26,13 +26,6 @@ impl rt::DeserializeUnion for Auth {
 
     const TAGS: &'static [&'static str] = &["Password"];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Password" => Some(0),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

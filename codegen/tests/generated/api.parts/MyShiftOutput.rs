@@ -126,21 +126,6 @@ impl rt::DeserializeUnion for MyShiftOutput {
         "ErrorParseFailure_",
     ];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Ok_" => Some(0),
-            "ErrorUnauthenticated_" => Some(1),
-            "ErrorUnauthorized_" => Some(2),
-            "ErrorUnknown_" => Some(3),
-            "ErrorInvalidRequestHeaders_" => Some(4),
-            "ErrorInvalidRequestBody_" => Some(5),
-            "ErrorInvalidResponseHeaders_" => Some(6),
-            "ErrorInvalidResponseBody_" => Some(7),
-            "ErrorParseFailure_" => Some(8),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

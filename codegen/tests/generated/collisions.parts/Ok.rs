@@ -30,14 +30,6 @@ impl rt::DeserializeUnion for Ok {
 
     const TAGS: &'static [&'static str] = &["None", "Err"];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "None" => Some(0),
-            "Err" => Some(1),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

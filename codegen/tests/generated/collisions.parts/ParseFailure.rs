@@ -27,13 +27,6 @@ impl rt::DeserializeUnion for ParseFailure {
 
     const TAGS: &'static [&'static str] = &["Garbled"];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Garbled" => Some(0),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

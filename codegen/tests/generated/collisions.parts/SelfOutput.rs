@@ -103,20 +103,6 @@ impl rt::DeserializeUnion for SelfOutput {
         "ErrorParseFailure_",
     ];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Ok_" => Some(0),
-            "ErrorOvenCold" => Some(1),
-            "ErrorUnknown_" => Some(2),
-            "ErrorInvalidRequestHeaders_" => Some(3),
-            "ErrorInvalidRequestBody_" => Some(4),
-            "ErrorInvalidResponseHeaders_" => Some(5),
-            "ErrorInvalidResponseBody_" => Some(6),
-            "ErrorParseFailure_" => Some(7),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

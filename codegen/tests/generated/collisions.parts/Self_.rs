@@ -31,14 +31,6 @@ impl rt::DeserializeUnion for Self_ {
 
     const TAGS: &'static [&'static str] = &["Match", "None"];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Match" => Some(0),
-            "None" => Some(1),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

@@ -32,14 +32,6 @@ impl rt::DeserializeUnion for Auth {
 
     const TAGS: &'static [&'static str] = &["Token", "Password"];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Token" => Some(0),
-            "Password" => Some(1),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

@@ -102,19 +102,6 @@ impl rt::DeserializeUnion for DebugOutput {
         "ErrorParseFailure_",
     ];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Ok_" => Some(0),
-            "ErrorUnknown_" => Some(1),
-            "ErrorInvalidRequestHeaders_" => Some(2),
-            "ErrorInvalidRequestBody_" => Some(3),
-            "ErrorInvalidResponseHeaders_" => Some(4),
-            "ErrorInvalidResponseBody_" => Some(5),
-            "ErrorParseFailure_" => Some(6),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

@@ -133,22 +133,6 @@ impl rt::DeserializeUnion for EchoOutput {
         "ErrorParseFailure_",
     ];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Ok_" => Some(0),
-            "ErrorUnauthenticated_" => Some(1),
-            "ErrorUnauthorized_" => Some(2),
-            "ErrorQuotaExceeded" => Some(3),
-            "ErrorUnknown_" => Some(4),
-            "ErrorInvalidRequestHeaders_" => Some(5),
-            "ErrorInvalidRequestBody_" => Some(6),
-            "ErrorInvalidResponseHeaders_" => Some(7),
-            "ErrorInvalidResponseBody_" => Some(8),
-            "ErrorParseFailure_" => Some(9),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

@@ -145,23 +145,6 @@ impl rt::DeserializeUnion for GetPointOutput {
         "ErrorParseFailure_",
     ];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Ok_" => Some(0),
-            "NotFound" => Some(1),
-            "ErrorUnauthenticated_" => Some(2),
-            "ErrorUnauthorized_" => Some(3),
-            "ErrorQuotaExceeded" => Some(4),
-            "ErrorUnknown_" => Some(5),
-            "ErrorInvalidRequestHeaders_" => Some(6),
-            "ErrorInvalidRequestBody_" => Some(7),
-            "ErrorInvalidResponseHeaders_" => Some(8),
-            "ErrorInvalidResponseBody_" => Some(9),
-            "ErrorParseFailure_" => Some(10),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

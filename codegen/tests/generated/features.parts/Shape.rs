@@ -40,16 +40,6 @@ impl rt::DeserializeUnion for Shape {
 
     const TAGS: &'static [&'static str] = &["Empty", "Circle", "Tagged", "Nested"];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Empty" => Some(0),
-            "Circle" => Some(1),
-            "Tagged" => Some(2),
-            "Nested" => Some(3),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

@@ -31,14 +31,6 @@ impl rt::DeserializeUnion for Receipt {
 
     const TAGS: &'static [&'static str] = &["Paid", "Void"];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Paid" => Some(0),
-            "Void" => Some(1),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

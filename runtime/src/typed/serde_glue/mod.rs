@@ -277,7 +277,14 @@ pub trait DeserializeUnion: Sized {
     const TAGS: &'static [&'static str];
 
     /// The index of `tag` in [`TAGS`](Self::TAGS).
-    fn tag_index(tag: &str) -> Option<usize>;
+    ///
+    /// A search, where [`DeserializeStruct::field_index`] is a `match`: a union value
+    /// reads one tag, and generating a `match` for every union (each function's result
+    /// among them, with every error tag it may answer) made up a large part of the
+    /// code rustc checks for a big API.
+    fn tag_index(tag: &str) -> Option<usize> {
+        Self::TAGS.iter().position(|known| *known == tag)
+    }
 
     /// Reads the payload of the tag `TAGS[index]`.
     ///

@@ -108,14 +108,6 @@ impl DeserializeUnion for Outcome {
     const NAME: &'static str = "Outcome";
     const TAGS: &'static [&'static str] = &["Ok_", "Failed"];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Ok_" => Some(0),
-            "Failed" => Some(1),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: de::VariantAccess<'de>>(
         index: usize,
         payload: A,

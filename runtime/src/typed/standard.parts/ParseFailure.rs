@@ -77,17 +77,6 @@ impl rt::DeserializeUnion for ParseFailure {
         "ExpectedJsonArrayOfTwoObjects",
     ];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "IncompatibleBinaryEncoding" => Some(0),
-            "BinaryDecodeFailure" => Some(1),
-            "JsonInvalid" => Some(2),
-            "ExpectedJsonArrayOfAnObjectAndAnObjectOfOneObject" => Some(3),
-            "ExpectedJsonArrayOfTwoObjects" => Some(4),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

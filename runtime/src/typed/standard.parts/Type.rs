@@ -79,23 +79,6 @@ impl rt::DeserializeUnion for Type {
         "Unknown",
     ];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "Null" => Some(0),
-            "Boolean" => Some(1),
-            "Integer" => Some(2),
-            "Number" => Some(3),
-            "String" => Some(4),
-            "Array" => Some(5),
-            "Object" => Some(6),
-            "Any" => Some(7),
-            "Base64String" => Some(8),
-            "Bytes" => Some(9),
-            "Unknown" => Some(10),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,

@@ -149,23 +149,6 @@ impl rt::DeserializeUnion for ValidationFailureReason {
         "FunctionUnknown",
     ];
 
-    fn tag_index(tag: &str) -> Option<usize> {
-        match tag {
-            "TypeUnexpected" => Some(0),
-            "NullDisallowed" => Some(1),
-            "ObjectKeyDisallowed" => Some(2),
-            "RequiredObjectKeyPrefixMissing" => Some(3),
-            "ArrayElementDisallowed" => Some(4),
-            "NumberOutOfRange" => Some(5),
-            "ObjectSizeUnexpected" => Some(6),
-            "ExtensionValidationFailed" => Some(7),
-            "ObjectKeyRegexMatchCountUnexpected" => Some(8),
-            "RequiredObjectKeyMissing" => Some(9),
-            "FunctionUnknown" => Some(10),
-            _ => None,
-        }
-    }
-
     fn read_payload<'de, A: rt::VariantAccess<'de>>(
         index: usize,
         payload: A,
