@@ -26,65 +26,22 @@ SIZES=("$@")
 TIME_LIMIT="${TIME_LIMIT:-900}"
 CALLS="${CALLS:-10000}"
 CHECK_SIZES="${CHECK_SIZES-200}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-TELEPACT="${TELEPACT_BIN:-$TARGET_DIR/release/telepact}"
-WORK="$(mktemp -d)"
-MOCK_PID=""
-
-cleanup() {
-    [[ -n "$MOCK_PID" ]] && kill "$MOCK_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for tool in python3 /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed" >&2; exit 0; }
-done
-if [[ -z "${TELEPACT_BIN:-}" && -z "${NO_BUILD:-}" ]]; then
-    echo "building the telepact CLI (release)" >&2
-    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release --locked \
-        -p telepact-cli --bin telepact)
-fi
-
-# Prints the seconds and peak megabytes of the command given, or "failed".
-measured() {
-    local started finished
-    started="$(date +%s.%N)"
-    if ! /usr/bin/time -f '%M' -o "$WORK/peak" timeout "$TIME_LIMIT" "$@" >/dev/null 2>"$WORK/err"; then
-        # `compare` exits 1 when it finds incompatible changes, as the second version has.
-        [[ "$1" == "$TELEPACT" && "$2" == compare ]] && grep -q '^[0-9]' "$WORK/peak" \
-            || { echo "failed"; return; }
-    fi
-    finished="$(date +%s.%N)"
-    awk -v a="$started" -v b="$finished" -v kb="$(tail -n 1 "$WORK/peak")" \
-        'BEGIN { printf "%.2f s %.0f MB", b - a, kb / 1024 }'
-}
+# shellcheck source=bench/cli-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli-lib.sh"
 
 # Starts `telepact mock` of `$1`, prints the time until READY and the resident memory
 # then, runs bench/big-mock.py against it, and prints its peak resident memory.
 mock_figures() {
-    local started now port pid
-    : >"$WORK/mock.out"
-    started="$(date +%s.%N)"
-    timeout "$TIME_LIMIT" "$TELEPACT" mock --dir "$1" --host 127.0.0.1 --port 0 \
-        >"$WORK/mock.out" 2>/dev/null &
-    MOCK_PID=$!
-    while ! grep -q '^READY ' "$WORK/mock.out"; do
-        kill -0 "$MOCK_PID" 2>/dev/null || { echo "mock failed"; MOCK_PID=""; return; }
-        sleep 0.01
-    done
-    now="$(date +%s.%N)"
-    awk -v a="$started" -v b="$now" 'BEGIN { printf "mock_ready_s %.2f\n", b - a }'
+    local port pid
+    start_mock "$1" || { echo "mock failed"; return; }
+    echo "mock_ready_s $MOCK_READY_S"
     # The mock is `timeout`'s child.
     pid="$(pgrep -n -P "$MOCK_PID")"
     awk '/VmRSS/ { printf "mock_rss_ready_mb %.0f\n", $2 / 1024 }' "/proc/$pid/status"
     port="$(awk '/^READY/ { print $2 }' "$WORK/mock.out")"
     timeout "$TIME_LIMIT" python3 "$ROOT/bench/big-mock.py" "$port" --calls "$CALLS"
     awk '/VmHWM/ { printf "mock_rss_peak_mb %.0f\n", $2 / 1024 }' "/proc/$pid/status"
-    kill "$MOCK_PID" 2>/dev/null
-    wait "$MOCK_PID" 2>/dev/null || true
-    MOCK_PID=""
+    stop_mock
 }
 
 # `cargo check` of a crate that includes generated file `$1` (dependencies first).

@@ -26,26 +26,8 @@ shopt -s inherit_errexit
 
 N="${1:-5000}"
 TIME_LIMIT="${TIME_LIMIT:-120}"
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-TARGET_DIR="${CARGO_TARGET_DIR:-$ROOT/target}"
-TELEPACT="${TELEPACT_BIN:-$TARGET_DIR/release/telepact}"
-WORK="$(mktemp -d)"
-MOCK_PID=""
-
-cleanup() {
-    [[ -n "$MOCK_PID" ]] && kill "$MOCK_PID" 2>/dev/null
-    rm -rf "$WORK"
-}
-trap cleanup EXIT
-
-for tool in python3 /usr/bin/time; do
-    command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed" >&2; exit 0; }
-done
-if [[ -z "${TELEPACT_BIN:-}" && -z "${NO_BUILD:-}" ]]; then
-    echo "building the telepact CLI (release)" >&2
-    (cd "$ROOT" && CARGO_TARGET_DIR="$TARGET_DIR" cargo build --quiet --release --locked \
-        -p telepact-cli --bin telepact)
-fi
+# shellcheck source=bench/cli-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/cli-lib.sh"
 
 # Writes the schema of shape `$1` with `$2` definitions into directory `$3`.
 generate() {
@@ -81,42 +63,12 @@ with open(os.path.join(out, "api.telepact.json"), "w") as file:
 PY
 }
 
-# Prints the seconds and peak megabytes of `telepact` run with the arguments given, or
-# "over limit" when it ran past TIME_LIMIT (or failed).
-measured_run() {
-    local started finished
-    started="$(date +%s.%N)"
-    if ! /usr/bin/time -f '%M' -o "$WORK/peak" timeout "$TIME_LIMIT" \
-        "$TELEPACT" "$@" >/dev/null 2>&1; then
-        echo "over limit"
-        return
-    fi
-    finished="$(date +%s.%N)"
-    awk -v a="$started" -v b="$finished" -v kb="$(tail -n 1 "$WORK/peak")" \
-        'BEGIN { printf "%.3f s %.0f MB", b - a, kb / 1024 }'
-}
-
-# Prints the seconds until `telepact mock` serves schema directory `$1`.
+# Prints the seconds until `telepact mock` serves schema directory `$1` (run in
+# `$(...)`: the mock is started and stopped within it).
 mock_ready() {
-    local started now
-    : >"$WORK/mock.out"
-    started="$(date +%s.%N)"
-    timeout "$TIME_LIMIT" "$TELEPACT" mock --dir "$1" --host 127.0.0.1 --port 0 \
-        >"$WORK/mock.out" 2>/dev/null &
-    MOCK_PID=$!
-    while ! grep -q '^READY ' "$WORK/mock.out"; do
-        if ! kill -0 "$MOCK_PID" 2>/dev/null; then
-            echo "over limit"
-            MOCK_PID=""
-            return
-        fi
-        sleep 0.01
-    done
-    now="$(date +%s.%N)"
-    kill "$MOCK_PID" 2>/dev/null
-    wait "$MOCK_PID" 2>/dev/null || true
-    MOCK_PID=""
-    awk -v a="$started" -v b="$now" 'BEGIN { printf "%.3f s", b - a }'
+    start_mock "$1" || { echo "failed"; return; }
+    stop_mock
+    echo "$MOCK_READY_S s"
 }
 
 printf '%-13s %7s  %-22s %-12s %-22s\n' shape size "compare (time, memory)" "mock ready" \
@@ -126,9 +78,9 @@ for shape in ${SHAPES:-struct-chain union-chain wide-struct headers functions sh
     for size in "$N" $((4 * N)); do
         dir="$WORK/$shape-$size"
         generate "$shape" "$size" "$dir"
-        compared="$(measured_run compare --new-schema-dir "$dir" --old-schema-dir "$dir")"
+        compared="$(measured "$TELEPACT" compare --new-schema-dir "$dir" --old-schema-dir "$dir")"
         ready="$(mock_ready "$dir")"
-        generated="$(measured_run codegen --schema-dir "$dir" --out "$WORK/generated.rs")"
+        generated="$(measured "$TELEPACT" codegen --schema-dir "$dir" --out "$WORK/generated.rs")"
         printf '%-13s %7s  %-22s %-12s %-22s\n' "$shape" "$size" "$compared" "$ready" "$generated"
         times+=("${compared%% *}")
         rm -rf "$dir" "$WORK/generated.rs"
