@@ -113,23 +113,7 @@ fn package_files(package: &str) -> Vec<String> {
 
 /// The workspace's packages as `cargo metadata` describes them.
 fn workspace_packages() -> Vec<Value> {
-    let output = cargo()
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--offline",
-        ])
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
-    metadata["packages"]
+    crate::support::cargo_metadata(&["--no-deps", "--offline"])["packages"]
         .as_array()
         .expect("a package list")
         .clone()

@@ -2,31 +2,16 @@
 //! included, builds with that compiler. Newer standard library items in the workspace's
 //! own code are clippy's `incompatible_msrv` lint, which reads the same field.
 
-use std::process::Command;
-
-use serde_json::Value;
 use telepact_test_support::host_tuple;
 
-const WORKSPACE: &str = env!("CARGO_MANIFEST_DIR");
 const DECLARED: &str = env!("CARGO_PKG_RUST_VERSION");
 
 #[test]
 fn every_locked_package_builds_with_the_declared_rust_version() {
     let declared = version(DECLARED).expect("the workspace declares a rust-version");
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     // The host's packages only: those of other platforms need not be downloaded.
-    let output = Command::new(cargo)
-        .current_dir(WORKSPACE)
-        .args(["metadata", "--format-version", "1", "--locked"])
-        .args(["--filter-platform", &host_tuple()])
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "cargo metadata failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    let metadata: Value = serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON");
+    let platform = host_tuple();
+    let metadata = crate::support::cargo_metadata(&["--locked", "--filter-platform", &platform]);
 
     let newer: Vec<String> = metadata["packages"]
         .as_array()

@@ -170,3 +170,20 @@ pub(crate) fn signed_in(username: &str, password: &str) -> RequestHeaders {
         ..RequestHeaders::default()
     }
 }
+
+/// What `cargo metadata --format-version 1` says of the workspace, with `args` added.
+pub(crate) fn cargo_metadata(args: &[&str]) -> serde_json::Value {
+    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
+    let output = Command::new(cargo)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .args(["metadata", "--format-version", "1"])
+        .args(args)
+        .output()
+        .expect("cargo runs");
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON")
+}
