@@ -30,24 +30,23 @@ PRIMITIVES = ["boolean", "integer", "number", "string"]
 
 
 def primitive_type(rng):
-    base = rng.choice(PRIMITIVES + ["string", "integer", "any"])
-    shape = rng.random()
-    if shape < 0.55:
-        return base
-    if shape < 0.7:
-        return base + "?"
-    if shape < 0.85:
-        return [base]
-    return {"string": base}
+    return wrapped(rng.choice(PRIMITIVES + ["string", "integer", "any"]), rng.random(),
+                   (0.55, 0.7, 0.85))
 
 
 def reference_type(rng, name):
-    shape = rng.random()
-    if shape < 0.5:
+    return wrapped(name, rng.random(), (0.5, 0.7, 0.9))
+
+
+def wrapped(name, draw, below):
+    """`name` as it is, nullable, in an array or in an object, as `draw` falls under the
+    three cumulative chances of `below`."""
+    plain, nullable, array = below
+    if draw < plain:
         return name
-    if shape < 0.7:
+    if draw < nullable:
         return name + "?"
-    if shape < 0.9:
+    if draw < array:
         return [name]
     return {"string": name}
 
