@@ -1,14 +1,17 @@
 #!/usr/bin/env bash
 # The testing half at the size of a real API. For each size N (functions), writes
 # `bench/big-schema.py N` and its next version, then measures:
-#   - `telepact compare` of the two versions (two loads and the check): time, peak memory;
-#   - `telepact codegen` of the first: time, peak memory, bytes of Rust written;
+#   - `telepact compare` of the two versions (two loads and the check): time (wall and
+#     CPU), peak memory;
+#   - `telepact codegen` of the first: time (wall and CPU), peak memory, bytes of Rust
+#     written;
 #   - `telepact mock` of the first: time until READY, resident memory then, and what
 #     `bench/big-mock.py` measures against it (`fn.api_`, a generated deep answer, a stub
 #     found behind 1 to 10,000 others, `fn.verify_` over 10,000 recorded calls), then the
 #     mock's peak resident memory;
 #   - for the sizes in CHECK_SIZES, `cargo check` of a crate including the generated
-#     code (its dependencies checked first, untimed): time and rustc's peak memory.
+#     code (its dependencies checked first, untimed): time (wall and CPU) and rustc's
+#     peak memory.
 #
 # Usage: bench/big-schema.sh [N ...]   (default: 200 1000 5000)
 # Env:   TELEPACT_BIN (a `telepact` binary to measure instead of this tree's release

@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # How the work on a schema grows with its size. For each shape of schema, generated at
 # N and at 4N definitions: `telepact compare` of the schema with itself (two loads and
-# the compatibility check), its wall time and peak memory; the time until
+# the compatibility check), its wall and CPU time and peak memory; the time until
 # `telepact mock` serves it (a load, the validator, the generator's depths); and
-# `telepact codegen` of it, its wall time and peak memory. The last line of a shape is
+# `telepact codegen` of it, its wall and CPU time and peak memory. The last line of a shape is
 # the growth of compare's time from N to 4N: about 4 where the work is linear in the
 # size, 16 where it is quadratic.
 #
@@ -71,8 +71,8 @@ mock_ready() {
     echo "$MOCK_READY_S s"
 }
 
-printf '%-13s %7s  %-22s %-12s %-22s\n' shape size "compare (time, memory)" "mock ready" \
-    "codegen (time, memory)"
+printf '%-13s %7s  %-34s %-12s %-34s\n' shape size "compare (time, CPU, memory)" "mock ready" \
+    "codegen (time, CPU, memory)"
 for shape in ${SHAPES:-struct-chain union-chain wide-struct headers functions shared-reach error-sets}; do
     times=()
     for size in "$N" $((4 * N)); do
@@ -81,7 +81,7 @@ for shape in ${SHAPES:-struct-chain union-chain wide-struct headers functions sh
         compared="$(measured "$TELEPACT" compare --new-schema-dir "$dir" --old-schema-dir "$dir")"
         ready="$(mock_ready "$dir")"
         generated="$(measured "$TELEPACT" codegen --schema-dir "$dir" --out "$WORK/generated.rs")"
-        printf '%-13s %7s  %-22s %-12s %-22s\n' "$shape" "$size" "$compared" "$ready" "$generated"
+        printf '%-13s %7s  %-34s %-12s %-34s\n' "$shape" "$size" "$compared" "$ready" "$generated"
         times+=("${compared%% *}")
         rm -rf "$dir" "$WORK/generated.rs"
     done
