@@ -37,7 +37,7 @@ impl AuthHook for AuthHookAdapter {
     }
 
     /// The failed-login limits per client address use the transport's
-    /// [`PeerAddress`]; without one only the per-account limit applies.
+    /// [`PeerAddress`]; without one every login counts as from one address.
     fn authenticate_request(&self, headers: &Headers, transport: &Extensions) -> AuthFuture {
         let credential = headers
             .get("@auth_")

@@ -1,7 +1,12 @@
-//! Rate limiting of failed logins, per account and per client address.
+//! Rate limiting of failed logins: per account from each client address, per account
+//! from all of them, and per client address.
 //!
 //! Failures are counted in the [`CredentialStore`] in fixed windows, so every instance
 //! sharing a store (Redis behind a load balancer) enforces one limit.
+//!
+//! A guesser meets the limit of the account from its own address first, which leaves
+//! the account's owner, elsewhere, signing in: locking an account for everyone takes
+//! failures from several addresses, up to the account's own, higher limit.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -14,8 +19,16 @@ use telepact::clock::UnixTime;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ThrottleLimits {
-    /// Failed logins allowed per username (whatever its case or compatibility form) in a
-    /// window.
+    /// Failed logins allowed per username (whatever its case or compatibility form) from
+    /// one client address in a window; logins without an address count as from one.
+    /// Past it that address's logins to the account are refused, and count no further
+    /// against the account.
+    pub per_account_from_address: u32,
+    /// Failed logins allowed per username from all addresses together in a window; past
+    /// it the account's password logins are refused whoever makes them, so it bounds
+    /// the guesses of a guesser with many addresses. Set well above
+    /// `per_account_from_address`: one address cannot reach it alone, and a few cannot
+    /// lock the owner out (NIST SP 800-63B allows at most 100).
     pub per_account: u32,
     /// Failed logins allowed per client address in a window.
     pub per_address: u32,
@@ -26,7 +39,8 @@ pub struct ThrottleLimits {
 impl Default for ThrottleLimits {
     fn default() -> Self {
         ThrottleLimits {
-            per_account: 5,
+            per_account_from_address: 5,
+            per_account: 50,
             per_address: 20,
             window: 15 * 60,
         }
@@ -34,6 +48,7 @@ impl Default for ThrottleLimits {
 }
 
 telepact::__option_setters!(ThrottleLimits {
+    per_account_from_address: u32,
     per_account: u32,
     per_address: u32,
     window: i64,
@@ -57,6 +72,8 @@ pub struct LoginThrottle {
 pub struct LoginAttempt {
     id: String,
     account: Counter,
+    /// The account's count from this attempt's address (or from no address).
+    account_from_address: Counter,
     address: Option<Counter>,
 }
 
@@ -85,20 +102,27 @@ impl LoginThrottle {
         address: Option<&str>,
         now: UnixTime,
     ) -> Result<LoginAttempt, AuthError> {
+        let account = account_key(account);
+        // The NUL keeps `("ab", "c")` and `("a", "bc")` apart: no address holds one.
+        let from_address = format!("{account}\0{}", address.unwrap_or_default());
         Ok(LoginAttempt {
             id: random_id()?,
-            account: self.counter("account", &account_key(account), now),
+            account: self.counter("account", &account, now),
+            account_from_address: self.counter("account-address", &from_address, now),
             address: address.map(|address| self.counter("address", address, now)),
         })
     }
 
     /// Records `attempt` before its password is checked, and says whether it may go
-    /// ahead: `false` when its address or account is past its limit.
+    /// ahead: `false` when its address, its account from that address, or its account
+    /// is past its limit.
     ///
     /// The address is counted first, and an address past its limit counts against no
     /// account: otherwise it could still lock any account it names, and fill the store
-    /// with a count for each name it makes up. An attempt refused is taken off the count
-    /// past its limit (which stays past it), so that a flood holds the store to the limit.
+    /// with a count for each name it makes up. Likewise an address past its limit for
+    /// the account counts no further against the account, so it cannot lock the account
+    /// alone. An attempt refused is taken off the count past its limit (which stays past
+    /// it), so that a flood holds the store to the limit.
     ///
     /// # Errors
     ///
@@ -114,6 +138,13 @@ impl LoginThrottle {
             && !self
                 .record(store, address, attempt, self.limits.per_address)
                 .await?
+        {
+            return Ok(false);
+        }
+        let limit = self.limits.per_account_from_address;
+        if !self
+            .record(store, &attempt.account_from_address, attempt, limit)
+            .await?
         {
             return Ok(false);
         }
@@ -140,6 +171,9 @@ impl LoginThrottle {
     ) -> Result<(), AuthError> {
         store
             .remove_member(&attempt.account.key, &attempt.id)
+            .await?;
+        store
+            .remove_member(&attempt.account_from_address.key, &attempt.id)
             .await?;
         if let Some(address) = &attempt.address {
             store.remove_member(&address.key, &attempt.id).await?;
@@ -184,10 +218,12 @@ impl LoginThrottle {
 impl LoginAttempt {
     /// When the last of its counts' windows ends: past it, nothing holds the attempt.
     pub(crate) fn counted_until(&self) -> UnixTime {
+        let accounts = self
+            .account
+            .window_ends
+            .max(self.account_from_address.window_ends);
         let address = self.address.as_ref().map(|address| address.window_ends);
-        address.map_or(self.account.window_ends, |address| {
-            address.max(self.account.window_ends)
-        })
+        address.map_or(accounts, |address| address.max(accounts))
     }
 }
 
@@ -214,7 +250,8 @@ mod tests {
 
     fn throttle() -> LoginThrottle {
         LoginThrottle::new(ThrottleLimits {
-            per_account: 3,
+            per_account_from_address: 3,
+            per_account: 6,
             per_address: 5,
             window: 60,
         })
@@ -240,6 +277,30 @@ mod tests {
         }
         assert!(!admitted(&throttle, &store, "ada", None, 59).await.0);
         assert!(admitted(&throttle, &store, "bob", None, 59).await.0);
+        assert!(admitted(&throttle, &store, "ada", None, 60).await.0);
+    }
+
+    /// A guesser elsewhere leaves the account to its owner; guessers from enough
+    /// addresses lock it for everyone, one address counting no more than its limit.
+    #[tokio::test]
+    async fn an_account_locks_for_everyone_only_past_its_limit_from_several_addresses() {
+        let (throttle, store) = (throttle(), MemoryStore::new());
+        let admit = |address| admitted(&throttle, &store, "ada", Some(address), 0);
+        for n in 0..5 {
+            assert_eq!(admit("10.0.0.9").await.0, n < 3, "guess {n}");
+        }
+        // The owner, at home, is not locked out.
+        let (admitted_home, home) = admit("10.0.0.1").await;
+        assert!(admitted_home);
+        throttle.take_back(&store, &home).await.unwrap();
+        // A second guessing address brings the account to its own limit.
+        for _ in 0..3 {
+            assert!(admit("10.0.0.8").await.0);
+        }
+        assert!(
+            !admit("10.0.0.1").await.0,
+            "the account is locked for everyone"
+        );
         assert!(admitted(&throttle, &store, "ada", None, 60).await.0);
     }
 

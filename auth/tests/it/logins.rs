@@ -213,7 +213,7 @@ async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
     // A place for every guess at once (one account holds half of them): each holds its
     // place while its attempt is counted, on a task of its own.
     config.password_checks = 128;
-    let limit = config.throttle.per_account as usize;
+    let limit = config.throttle.per_account_from_address as usize;
     let (auth, users) = over_counting_users(config);
     let hash = auth.passwords().hash(PASSWORD).unwrap();
     users.inner.insert("ada", hash, User::default());
@@ -463,17 +463,43 @@ impl telepact_auth::UserLoader for FoldingUsers {
     }
 }
 
+/// A guesser locks the account only for its own address: the owner, elsewhere, signs in
+/// with the right password, which the guesser's address may no longer try.
+#[tokio::test]
+async fn a_guesser_elsewhere_leaves_the_account_to_its_owner() {
+    let clock = ManualClock::starting_now();
+    let auth = authenticator(Arc::new(MemoryStore::new()), &clock);
+    let limit = auth.config().throttle.per_account_from_address;
+    for _ in 0..limit {
+        let guess = password_login("ada", "wrong");
+        let refused = auth.authenticate(&guess, Some("10.0.0.9")).await;
+        assert!(
+            matches!(refused, Err(AuthError::BadPassword)),
+            "{refused:?}"
+        );
+    }
+    let guesser = sign_in_as(&auth, "ada", Some("10.0.0.9")).await;
+    assert!(matches!(guesser, Err(AuthError::Throttled)), "{guesser:?}");
+    let owner = sign_in_as(&auth, "ada", Some("10.0.0.1")).await;
+    assert_eq!(
+        owner.map(|identity| identity.user_id).ok().as_deref(),
+        Some("u1")
+    );
+}
+
 /// Every spelling a directory takes for an account counts against that account: were
 /// each counted apart, a guesser on many addresses would get the account's failed-login
 /// limit once per spelling, and there are more spellings than guesses.
 #[tokio::test]
 async fn the_spellings_of_an_account_share_its_failed_login_count() {
     let directory = MemoryUsers::new();
-    let config = AuthConfig::new("issuer", "audience");
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.throttle.per_account = 5;
     let users = Arc::new(FoldingUsers(directory.clone()));
     let auth = with_ada(config, &directory, users);
 
-    // The limit (5) of wrong guesses, each under another spelling, from other addresses.
+    // The account's limit (5 here) of wrong guesses, each under another spelling, from
+    // other addresses.
     for (n, spelling) in ADA_SPELLINGS[1..].iter().enumerate() {
         let guess = password_login(spelling, "wrong");
         let address = format!("10.0.0.{n}");
