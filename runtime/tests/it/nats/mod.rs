@@ -447,6 +447,75 @@ async fn draining_finishes_the_calls_in_flight_and_takes_no_new_ones() {
     assert!(started.elapsed() < Duration::from_secs(1));
 }
 
+/// A call its handler never finishes holds a drain only for its grace: the worker then
+/// ends, the handler's future is dropped, and its caller gets no answer (it times out).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_drain_past_its_grace_ends_the_worker_and_drops_its_calls() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let (entered, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let schema = Schema::from_text(SCHEMA).expect("the test schema loads");
+    let (in_handler, handler_dropped) = (Arc::clone(&entered), Arc::clone(&dropped));
+    let router = FunctionRouter::new().route("fn.slow", move |_request: Message| {
+        let (entered, dropped) = (Arc::clone(&in_handler), Arc::clone(&handler_dropped));
+        async move {
+            let _noted = CountOnDrop(dropped);
+            entered.fetch_add(1, Ordering::SeqCst);
+            std::future::pending::<()>().await;
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
+        }
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let worker = worker_of(server, &url).await;
+    let client = nats_client(&url, false).await;
+    let call = tokio::spawn(async move {
+        let stuck = Message::new(Headers::new(), "fn.slow", Map::new());
+        client.request(stuck).await
+    });
+    let deadline = Instant::now() + TIMEOUT;
+    while entered.load(Ordering::SeqCst) == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the call never reached its handler"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let started = Instant::now();
+    worker
+        .drain_within(Duration::from_millis(200))
+        .await
+        .expect("a drain ended at its deadline is no error");
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "drain took {took:?}");
+    // The worker's task is aborted, not awaited: its calls go as it is dropped.
+    while dropped.load(Ordering::SeqCst) == 0 {
+        assert!(
+            started.elapsed() < TIMEOUT,
+            "the handler's future was not dropped"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let outcome = call.await.expect("call task");
+    assert!(
+        matches!(outcome, Err(ClientError::Timeout(_))),
+        "{outcome:?}"
+    );
+}
+
+/// Adds one to its count when dropped.
+struct CountOnDrop(Arc<AtomicUsize>);
+
+impl Drop for CountOnDrop {
+    fn drop(&mut self) {
+        self.0.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
 /// `serve_until` (and `serve_until_with`, which it calls) answers until its shutdown
 /// future completes, then drains: the call in flight is answered, and the function
 /// returns once it has been.
