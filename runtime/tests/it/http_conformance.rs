@@ -229,6 +229,28 @@ async fn refusals_that_leave_the_body_unread_say_the_connection_closes() {
     let _ = stop.send(());
 }
 
+/// An HTTP/1 request head past 64 KiB is answered 431 (RFC 6585, 5) and its connection
+/// closed, where hyper buffered about 400 KB of it: connections sending big heads slowly
+/// held that much each until the header timeout. A head under the bound is served, and
+/// a body far past the bound is read through it whole.
+#[tokio::test]
+async fn a_request_head_past_64_kib_is_answered_431() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let field = |bytes: usize| format!("X-Pad: {}\r\n", "a".repeat(bytes));
+    let big = exchange(port, &post(&field(80 * 1024), PING)).await;
+    assert!(big.starts_with("http/1.1 431"), "{big}");
+    let fitting = exchange(port, &post(&field(48 * 1024), PING)).await;
+    assert!(fitting.starts_with("http/1.1 200"), "{fitting}");
+    let padded = format!(
+        r#"[{{"@pad": "{}"}}, {{"fn.ping_": {{}}}}]"#,
+        "a".repeat(512 * 1024)
+    );
+    let long_body = exchange(port, &post("", padded.as_bytes())).await;
+    assert!(long_body.starts_with("http/1.1 200"), "{long_body}");
+    assert!(long_body.ends_with(r#"{"ok_":{}}]"#), "{long_body}");
+    let _ = stop.send(());
+}
+
 /// The NATS gateway's path answers as the endpoint's does: another method gets 405
 /// with `Allow` and a reason (its 405 had an empty body), a body in a coding left
 /// undone 415 saying the connection closes (it was forwarded still compressed), a
