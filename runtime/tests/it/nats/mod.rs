@@ -455,36 +455,14 @@ async fn a_drain_past_its_grace_ends_the_worker_and_drops_its_calls() {
         return;
     };
     let url = nats_server.url();
-    let (entered, dropped) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
-    let schema = Schema::from_text(SCHEMA).expect("the test schema loads");
-    let (in_handler, handler_dropped) = (Arc::clone(&entered), Arc::clone(&dropped));
-    let router = FunctionRouter::new().route("fn.slow", move |_request: Message| {
-        let (entered, dropped) = (Arc::clone(&in_handler), Arc::clone(&handler_dropped));
-        async move {
-            let _noted = CountOnDrop(dropped);
-            entered.fetch_add(1, Ordering::SeqCst);
-            std::future::pending::<()>().await;
-            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Map::new()))
-        }
-    });
-    let server = Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("server builds");
-    let worker = worker_of(server, &url).await;
+    let stuck = crate::http_transport::cancelled::Stuck::new();
+    let worker = worker_of(stuck.server.clone(), &url).await;
     let client = nats_client(&url, false).await;
     let call = tokio::spawn(async move {
-        let stuck = Message::new(Headers::new(), "fn.slow", Map::new());
-        client.request(stuck).await
+        let never_answered = Message::new(Headers::new(), "fn.stuck", Map::new());
+        client.request(never_answered).await
     });
-    let deadline = Instant::now() + TIMEOUT;
-    while entered.load(Ordering::SeqCst) == 0 {
-        assert!(
-            Instant::now() < deadline,
-            "the call never reached its handler"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    stuck.entered(1).await;
     let started = Instant::now();
     worker
         .drain_within(Duration::from_millis(200))
@@ -493,13 +471,7 @@ async fn a_drain_past_its_grace_ends_the_worker_and_drops_its_calls() {
     let took = started.elapsed();
     assert!(took < Duration::from_secs(2), "drain took {took:?}");
     // The worker's task is aborted, not awaited: its calls go as it is dropped.
-    while dropped.load(Ordering::SeqCst) == 0 {
-        assert!(
-            started.elapsed() < TIMEOUT,
-            "the handler's future was not dropped"
-        );
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
+    stuck.given_up(1).await;
     // No answer comes: the client's deadline or the NATS request's, whichever is first.
     let outcome = call.await.expect("call task");
     assert!(
@@ -509,15 +481,6 @@ async fn a_drain_past_its_grace_ends_the_worker_and_drops_its_calls() {
         ),
         "{outcome:?}"
     );
-}
-
-/// Adds one to its count when dropped.
-struct CountOnDrop(Arc<AtomicUsize>);
-
-impl Drop for CountOnDrop {
-    fn drop(&mut self) {
-        self.0.fetch_add(1, Ordering::SeqCst);
-    }
 }
 
 /// `serve_until` (and `serve_until_with`, which it calls) answers until its shutdown
