@@ -2,8 +2,6 @@
 //! (its sources, not the repository's tests and their data) and what its manifest
 //! tells a user on crates.io and docs.rs.
 
-use std::process::Command;
-
 use serde_json::Value;
 
 const WORKSPACE: &str = env!("CARGO_MANIFEST_DIR");
@@ -89,7 +87,8 @@ fn published_packages_hold_their_sources_and_nothing_only_the_repository_reads()
 
 /// The files `cargo package` would put in `package`'s `.crate`.
 fn package_files(package: &str) -> Vec<String> {
-    let output = cargo()
+    let mut command = crate::support::workspace_cargo();
+    command
         .args([
             "package",
             "--list",
@@ -97,15 +96,9 @@ fn package_files(package: &str) -> Vec<String> {
             "--locked",
             "--allow-dirty",
         ])
-        .args(["-p", package])
-        .output()
-        .expect("cargo runs");
-    assert!(
-        output.status.success(),
-        "cargo package --list -p {package} failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8_lossy(&output.stdout)
+        .args(["-p", package]);
+    let what = format!("cargo package --list -p {package}");
+    String::from_utf8_lossy(&crate::support::cargo_stdout(command, &what))
         .lines()
         .map(str::to_string)
         .collect()
@@ -282,10 +275,4 @@ fn strings(list: &Value) -> Vec<String> {
         .flatten()
         .filter_map(|item| item.as_str().map(str::to_string))
         .collect()
-}
-
-fn cargo() -> Command {
-    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-    command.current_dir(WORKSPACE);
-    command
 }

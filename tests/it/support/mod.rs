@@ -171,19 +171,31 @@ pub(crate) fn signed_in(username: &str, password: &str) -> RequestHeaders {
     }
 }
 
-/// What `cargo metadata --format-version 1` says of the workspace, with `args` added.
-pub(crate) fn cargo_metadata(args: &[&str]) -> serde_json::Value {
-    let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
-    let output = Command::new(cargo)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .args(["metadata", "--format-version", "1"])
-        .args(args)
-        .output()
-        .expect("cargo runs");
+/// The cargo running the tests, in the workspace's root.
+pub(crate) fn workspace_cargo() -> Command {
+    let mut command = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    command.current_dir(env!("CARGO_MANIFEST_DIR"));
+    command
+}
+
+/// What `command` (a cargo command, described as `what`) writes to stdout; the test
+/// fails with its stderr when it fails.
+pub(crate) fn cargo_stdout(mut command: Command, what: &str) -> Vec<u8> {
+    let output = command.output().expect("cargo runs");
     assert!(
         output.status.success(),
-        "cargo metadata failed: {}",
+        "{what} failed: {}",
         String::from_utf8_lossy(&output.stderr)
     );
-    serde_json::from_slice(&output.stdout).expect("cargo metadata's JSON")
+    output.stdout
+}
+
+/// What `cargo metadata --format-version 1` says of the workspace, with `args` added.
+pub(crate) fn cargo_metadata(args: &[&str]) -> serde_json::Value {
+    let mut command = workspace_cargo();
+    command
+        .args(["metadata", "--format-version", "1"])
+        .args(args);
+    let stdout = cargo_stdout(command, "cargo metadata");
+    serde_json::from_slice(&stdout).expect("cargo metadata's JSON")
 }
