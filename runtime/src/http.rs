@@ -338,6 +338,21 @@ pub(crate) fn encoded_answer(
     answer
 }
 
+/// Whether one of `headers`' `name` fields lists `token` (comma-separated, in any case):
+/// `Connection: close`, `Upgrade: websocket`.
+fn lists_token(
+    headers: &axum::http::HeaderMap,
+    name: &axum::http::HeaderName,
+    token: &str,
+) -> bool {
+    headers.get_all(name).iter().any(|field| {
+        field.to_str().is_ok_and(|list| {
+            list.split(',')
+                .any(|named| named.trim().eq_ignore_ascii_case(token))
+        })
+    })
+}
+
 /// The request's own extensions (what tower layers in front of the router attached),
 /// its connection's address given as a [`PeerAddress`] in place of axum's
 /// `ConnectInfo`: the server's transport context. Reusing the request's map spares

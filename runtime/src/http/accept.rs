@@ -456,17 +456,10 @@ impl Drop for Http1Call {
 fn is_last_request<B>(request: &http::Request<B>) -> bool {
     let http10 = request.version() == http::Version::HTTP_10;
     let headers = request.headers();
-    let Some(first) = headers.get(http::header::CONNECTION) else {
+    if !headers.contains_key(http::header::CONNECTION) {
         return http10;
-    };
-    let says = |token: &str| {
-        let lines =
-            std::iter::once(first).chain(headers.get_all(http::header::CONNECTION).iter().skip(1));
-        lines.filter_map(|line| line.to_str().ok()).any(|line| {
-            line.split(',')
-                .any(|named| named.trim().eq_ignore_ascii_case(token))
-        })
-    };
+    }
+    let says = |token: &str| super::lists_token(headers, &http::header::CONNECTION, token);
     says("close") || (http10 && !says("keep-alive"))
 }
 

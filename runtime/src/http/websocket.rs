@@ -132,7 +132,7 @@ fn handshake_refusal(parts: &axum::http::request::Parts) -> Option<HttpResponse>
         return Some(answer);
     }
     let asks_websocket = parts.method == Method::GET
-        && lists_token(parts.headers.get_all(header::UPGRADE), "websocket");
+        && super::lists_token(&parts.headers, &header::UPGRADE, "websocket");
     if !asks_websocket {
         let mut answer = (
             StatusCode::UPGRADE_REQUIRED,
@@ -158,19 +158,6 @@ fn handshake_refusal(parts: &axum::http::request::Parts) -> Option<HttpResponse>
         HeaderValue::from_static("13"),
     );
     Some(answer)
-}
-
-/// Whether a comma-separated list in `fields` holds `token`, in any case.
-fn lists_token(
-    fields: axum::http::header::GetAll<'_, axum::http::HeaderValue>,
-    token: &str,
-) -> bool {
-    fields.iter().any(|field| {
-        field.to_str().is_ok_and(|list| {
-            list.split(',')
-                .any(|named| named.trim().eq_ignore_ascii_case(token))
-        })
-    })
 }
 
 /// The `GET` handler: upgrades to a session whose messages are limited as POST bodies
