@@ -10,14 +10,34 @@ use telepact::BoxFuture;
 use super::{
     CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon, set_members, set_text,
 };
-use telepact::clock::UnixTime;
+use telepact::clock::{Clock, SystemClock, UnixTime};
 
-/// Credentials in a `HashMap`. Clones share one map. Expired entries are dropped every
-/// few hundred writes, so the map does not grow without bound.
-#[derive(Debug, Clone, Default)]
+/// Credentials in a `HashMap`. Clones share one map. Every few hundred writes, entries
+/// that expired five minutes before (by the store's clock: the system's, or the one
+/// given to [`with_clock`](Self::with_clock)) are dropped, so the map holds about what
+/// has not expired.
+#[derive(Clone)]
 pub struct MemoryStore {
     entries: Arc<Mutex<HashMap<String, Entry>>>,
     writes: Arc<AtomicU64>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        MemoryStore {
+            entries: Arc::default(),
+            writes: Arc::default(),
+            clock: Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Shows nothing held: the entries are credentials' records.
+impl std::fmt::Debug for MemoryStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MemoryStore").finish_non_exhaustive()
+    }
 }
 
 #[derive(Debug)]
@@ -30,6 +50,16 @@ impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Purges by `clock` rather than the system's: give it the clock the
+    /// [`Authenticator`](crate::Authenticator) reads
+    /// ([`with_clock`](crate::Authenticator::with_clock)), so that moving that clock
+    /// past an expiry lets the entry go.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// How many entries the store holds.
@@ -65,7 +95,7 @@ impl MemoryStore {
         if self.writes.fetch_add(1, Ordering::Relaxed) % PURGE_EVERY_WRITES
             == PURGE_EVERY_WRITES - 1
         {
-            self.purge_expired(purge_horizon());
+            self.purge_expired(purge_horizon(&*self.clock));
         }
     }
 
@@ -196,6 +226,13 @@ mod tests {
     #[tokio::test]
     async fn the_memory_store_keeps_the_contract() {
         super::super::contract::check(&MemoryStore::new()).await;
+    }
+
+    #[tokio::test]
+    async fn a_store_given_a_clock_purges_by_it() {
+        let clock = telepact::clock::ManualClock::starting_now();
+        let store = MemoryStore::new().with_clock(Arc::new(clock.clone()));
+        super::super::contract::check_purge_by_clock(&store, &clock, || store.len()).await;
     }
 
     #[tokio::test]

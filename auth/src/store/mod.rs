@@ -12,7 +12,7 @@ mod sqlite;
 
 use telepact::BoxFuture;
 
-use telepact::clock::UnixTime;
+use telepact::clock::{Clock, UnixTime};
 
 pub use memory::MemoryStore;
 #[cfg(feature = "redis")]
@@ -23,11 +23,16 @@ pub use sqlite::SqliteStore;
 /// The embedded stores drop expired entries once every this many writes.
 const PURGE_EVERY_WRITES: u64 = 256;
 
-/// Entries that expired (by the wall clock) before this are dropped by a purge. A day's
-/// grace keeps a purge from racing readers that use an injected clock.
-fn purge_horizon() -> UnixTime {
-    use telepact::clock::{Clock, SystemClock};
-    SystemClock.unix_now() - 24 * 3600
+/// How long past its expiry, by the store's clock, an entry of an embedded store may
+/// stay before a purge drops it: a reader whose clock runs a little behind the store's
+/// (a test's clock given only to the authenticator) still finds what it wrote. Short
+/// beside the failed-login window, so that the entries a stream of failed logins from
+/// new addresses and usernames writes are held for about that window, not far longer.
+const PURGE_GRACE_SECONDS: UnixTime = 5 * 60;
+
+/// Entries that expired before this, by `clock`, are dropped by a purge.
+fn purge_horizon(clock: &dyn Clock) -> UnixTime {
+    clock.unix_now().saturating_sub(PURGE_GRACE_SECONDS)
 }
 
 /// The members of a set as the embedded stores keep it: a JSON list in the value. A
@@ -93,9 +98,10 @@ pub trait CredentialStore: Send + Sync + 'static {
     ) -> BoxFuture<'a, Result<bool, StoreError>>;
 
     /// The value at `key`, unless it is absent. Redis drops an entry at its expiry; the
-    /// memory and SQLite stores keep it until they purge it (about a day later), so an
-    /// entry past its expiry may still be returned: a caller that cares checks the expiry
-    /// its record holds, as the [`Authenticator`](crate::Authenticator) does.
+    /// memory and SQLite stores at their first purge five minutes past it (they purge
+    /// every 256 writes), so an entry past its expiry may still be returned: a caller
+    /// that cares checks the expiry its record holds, as the
+    /// [`Authenticator`](crate::Authenticator) does.
     fn get<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<Option<String>, StoreError>>;
 
     /// Adds `delta` to the counter at `key` (absent counts as 0) and returns the new
@@ -299,5 +305,43 @@ pub(crate) mod contract {
         store.remove_member("t:set", "b").await.unwrap();
         store.remove_member("t:set", "c").await.unwrap();
         assert_eq!(store.add_member("t:set", "d", None).await.unwrap(), 1);
+    }
+
+    /// An embedded store given `clock` purges by it: entries that expired more than the
+    /// grace before it go at the next purge, the others stay. `held` counts the
+    /// entries the store holds.
+    pub(crate) async fn check_purge_by_clock(
+        store: &dyn CredentialStore,
+        clock: &telepact::clock::ManualClock,
+        held: impl Fn() -> usize,
+    ) {
+        use telepact::clock::Clock;
+        let now = clock.unix_now();
+        for n in 0..10 {
+            let key = format!("t:failed:{n}");
+            store
+                .add_member(&key, "attempt", Some(now + 60))
+                .await
+                .unwrap();
+        }
+        store.put("t:later", "{}", Some(now + 3600)).await.unwrap();
+        store.put("t:kept", "{}", None).await.unwrap();
+        let baseline = held();
+        // The failures' window ends; within the grace they stay, past it they go.
+        clock.advance_secs(60 + u64::try_from(super::PURGE_GRACE_SECONDS).unwrap());
+        write_until_purged(store).await;
+        assert_eq!(held(), baseline + 1, "kept within the grace");
+        clock.advance_secs(1);
+        write_until_purged(store).await;
+        assert_eq!(held(), baseline + 1 - 10, "purged past the grace");
+        assert_eq!(store.get("t:later").await.unwrap().as_deref(), Some("{}"));
+        assert_eq!(store.get("t:failed:0").await.unwrap(), None);
+    }
+
+    /// Writes one counter as often as a purge comes round.
+    async fn write_until_purged(store: &dyn CredentialStore) {
+        for _ in 0..super::PURGE_EVERY_WRITES {
+            store.increment("t:writes", None).await.unwrap();
+        }
     }
 }

@@ -10,7 +10,7 @@ use telepact::BoxFuture;
 use super::{
     CredentialStore, PURGE_EVERY_WRITES, StoreError, purge_horizon, set_members, set_text,
 };
-use telepact::clock::UnixTime;
+use telepact::clock::{Clock, SystemClock, UnixTime};
 
 const BACKEND: &str = "sqlite";
 
@@ -81,19 +81,21 @@ fn private_file(_path: &Path) -> Result<(), StoreError> {
 }
 
 /// Credentials in a SQLite database. Clones share one connection; calls run on
-/// tokio's blocking pool. Expired entries are dropped on opening and every few hundred
-/// writes after.
+/// tokio's blocking pool. Entries that expired five minutes before (by the store's
+/// clock: the system's, or the one given to [`with_clock`](Self::with_clock)) are
+/// dropped on opening and every few hundred writes after.
 #[derive(Clone)]
 pub struct SqliteStore {
     connection: Arc<Mutex<Connection>>,
     writes: Arc<AtomicU64>,
+    clock: Arc<dyn Clock>,
 }
 
 const PURGE: &str = "DELETE FROM credentials WHERE expires_at IS NOT NULL AND expires_at < ?1";
 
 impl SqliteStore {
     /// Opens (creating when needed) the database at `path`, and drops entries that
-    /// expired (by the wall clock) more than a day ago.
+    /// expired (by the system's clock) more than five minutes ago.
     ///
     /// The file holds the token-signing key: on Unix a new one is created `0600` (SQLite
     /// gives its `-wal` and `-shm` files the same mode), and an existing one that group
@@ -127,12 +129,23 @@ impl SqliteStore {
             .execute_batch(SCHEMA)
             .map_err(|e| StoreError::new(BACKEND, "create its table", e))?;
         connection
-            .execute(PURGE, params![purge_horizon()])
+            .execute(PURGE, params![purge_horizon(&SystemClock)])
             .map_err(|e| StoreError::new(BACKEND, "purge expired entries", e))?;
         Ok(SqliteStore {
             connection: Arc::new(Mutex::new(connection)),
             writes: Arc::new(AtomicU64::new(0)),
+            clock: Arc::new(SystemClock),
         })
+    }
+
+    /// Purges by `clock` rather than the system's from now on: give it the clock the
+    /// [`Authenticator`](crate::Authenticator) reads
+    /// ([`with_clock`](crate::Authenticator::with_clock)), so that moving that clock
+    /// past an expiry lets the entry go.
+    #[must_use]
+    pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
     }
 
     /// Runs a write; every few hundred, purges expired entries in the same turn.
@@ -145,7 +158,7 @@ impl SqliteStore {
         if count % PURGE_EVERY_WRITES != PURGE_EVERY_WRITES - 1 {
             return self.run(operation, work);
         }
-        let horizon = purge_horizon();
+        let horizon = purge_horizon(&*self.clock);
         self.run(operation, move |c| {
             let outcome = work(c)?;
             c.execute(PURGE, params![horizon])?;
@@ -324,6 +337,23 @@ mod tests {
         super::super::contract::check(&SqliteStore::in_memory().unwrap()).await;
     }
 
+    fn held(store: &SqliteStore) -> usize {
+        let connection = store.connection.lock().unwrap();
+        let held: i64 = connection
+            .query_row("SELECT COUNT(*) FROM credentials", [], |row| row.get(0))
+            .unwrap();
+        usize::try_from(held).unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_store_given_a_clock_purges_by_it() {
+        let clock = telepact::clock::ManualClock::starting_now();
+        let store = SqliteStore::in_memory()
+            .unwrap()
+            .with_clock(Arc::new(clock.clone()));
+        super::super::contract::check_purge_by_clock(&store, &clock, || held(&store)).await;
+    }
+
     #[tokio::test]
     async fn expired_entries_are_purged_as_writes_go_on() {
         let store = SqliteStore::in_memory().unwrap();
@@ -334,11 +364,7 @@ mod tests {
         for _ in 0..PURGE_EVERY_WRITES {
             store.increment("count", Some(i64::MAX / 2)).await.unwrap();
         }
-        let connection = store.connection.lock().unwrap();
-        let held: i64 = connection
-            .query_row("SELECT COUNT(*) FROM credentials", [], |row| row.get(0))
-            .unwrap();
-        assert_eq!(held, 2);
+        assert_eq!(held(&store), 2);
     }
 
     #[tokio::test]

@@ -137,6 +137,49 @@ async fn abandoned_families_and_sessions_leave_nothing_past_their_lifetimes() {
     assert_eq!(held_for_good(), baseline);
 }
 
+/// Failed logins under ever-new usernames from ever-new addresses (a guesser with a
+/// block of addresses) leave their counts in the store for about their window: once it
+/// and the stores' five minutes of grace are over, the next purge drops them, where
+/// they stayed a day: three entries a guess, for a day of guesses.
+#[tokio::test]
+async fn failed_logins_leave_nothing_once_their_window_is_over() {
+    let clock = ManualClock::starting_now();
+    let store = Arc::new(MemoryStore::new().with_clock(Arc::new(clock.clone())));
+    let auth = authenticator(store.clone(), &clock);
+    let baseline = store.len();
+    let guess = |wave: usize, n: usize| {
+        let auth = auth.clone();
+        async move {
+            let credential = Credential::Password {
+                username: format!("nobody-{wave}-{n}"),
+                password: "wrong".into(),
+            };
+            let address = format!("10.{wave}.{}.{}", n / 256, n % 256);
+            let refused = auth.authenticate(&credential, Some(&address)).await;
+            assert!(
+                matches!(refused, Err(AuthError::BadPassword)),
+                "{refused:?}"
+            );
+        }
+    };
+    for n in 0..200 {
+        guess(0, n).await;
+    }
+    let one_wave = store.len() - baseline;
+    assert!(one_wave >= 600, "{one_wave} entries for 200 failed logins");
+
+    let window = auth.config().throttle.window;
+    clock.advance_secs(u64::try_from(window).unwrap() + 5 * 60 + 1);
+    for n in 0..200 {
+        guess(1, n).await;
+    }
+    let held = store.len() - baseline;
+    assert!(
+        held <= one_wave,
+        "{held} entries after a second wave of {one_wave}: the first wave's stayed"
+    );
+}
+
 /// A store that refuses everything, as one that is down does.
 struct Down;
 
