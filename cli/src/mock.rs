@@ -121,8 +121,9 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     // in development calls the mock from its own origin (another port), with the
     // credentials and headers it would send the real API: any of them is allowed, as
     // the reference's mock allows them.
-    let router = http::router(mock, &http_options).layer(CorsLayer::very_permissive());
     let path = &http_options.path;
+    let router = serve::naming_its_path(http::router(mock, &http_options), path)
+        .layer(CorsLayer::very_permissive());
     let address = SocketAddr::new(args.host, args.port);
     serve::until_stopped(router, address, &args.http, args.log_format, |origin| {
         format!("mock server on {origin}{path} (HTTP POST and WebSocket)")

@@ -70,8 +70,9 @@ pub(crate) async fn run(args: &DemoArgs) -> Outcome {
         .build()
         .map_err(CliError::Demo)?;
     // Pages of any origin may call it, as they may call the mock.
-    let router = http::router(server, &http_options).layer(CorsLayer::very_permissive());
     let path = &http_options.path;
+    let router = serve::naming_its_path(http::router(server, &http_options), path)
+        .layer(CorsLayer::very_permissive());
     let address = SocketAddr::new(args.host, args.port);
     serve::until_stopped(router, address, &args.http, args.log_format, |origin| {
         format!("demo server on {origin}{path} (HTTP POST and WebSocket)")

@@ -116,6 +116,21 @@ fn a_stderr_nobody_reads_holds_up_no_call() {
     }
 }
 
+/// A call on another path (the runtime's default, say) is told where the mock is.
+#[test]
+fn another_path_is_answered_404_naming_the_mocks() {
+    let mock = RunningMock::start(&greeter_dir("mock-other-path"), &[]);
+    let (head, body) = exchange(
+        &mock,
+        "POST /api/telepact HTTP/1.1\r\nOrigin: http://localhost:5173",
+        r#"[{}, {"fn.ping_": {}}]"#,
+    );
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+    assert!(head.contains("access-control-allow-origin: http://localhost:5173"));
+    assert!(body.contains("Telepact messages at /api "), "{body}");
+    assert!(mock.interrupt().success());
+}
+
 #[test]
 fn pages_of_another_origin_may_call_it() {
     let mock = RunningMock::start(&greeter_dir("mock-cors"), &[]);
