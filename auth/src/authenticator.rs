@@ -109,6 +109,13 @@ pub struct Authenticator {
 impl Authenticator {
     /// Builds an authenticator; fails only if `config.password` holds invalid Argon2 parameters.
     ///
+    /// Makes jsonwebtoken's RustCrypto backend its process default, unless one is set
+    /// already: an application whose own JWT code turns on jsonwebtoken's `aws_lc_rs`
+    /// backend leaves it with two and no default. Such an application that uses
+    /// jsonwebtoken before building an authenticator installs a provider first
+    /// (`jsonwebtoken::crypto::aws_lc::DEFAULT_PROVIDER.install_default()`), as
+    /// jsonwebtoken asks.
+    ///
     /// # Errors
     ///
     /// [`AuthError::Internal`] when Argon2 rejects `config.password` (see
@@ -119,6 +126,7 @@ impl Authenticator {
         users: Arc<dyn UserLoader>,
         store: Arc<dyn CredentialStore>,
     ) -> Result<Self, AuthError> {
+        crate::jwt::use_crypto_provider();
         Ok(Authenticator {
             passwords: Arc::new(
                 PasswordHasher::new(config.password)?.keeping_memory_for(config.password_checks),

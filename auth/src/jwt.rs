@@ -196,7 +196,21 @@ impl Claims {
     }
 }
 
+/// Makes jsonwebtoken's RustCrypto backend its process default, unless a default is set
+/// already. jsonwebtoken infers the default from its crate features, and finds none when
+/// an application's own JWT code turns on its other backend (`aws_lc_rs`) beside this
+/// crate's: every token signed or checked here then panicked. An application that
+/// installs a provider of its own first keeps it (it must offer HS256).
+pub(crate) fn use_crypto_provider() {
+    static INSTALLED: std::sync::Once = std::sync::Once::new();
+    INSTALLED.call_once(|| {
+        // `Err`: a provider is installed already, and stays.
+        let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
+    });
+}
+
 pub(crate) fn sign(claims: &Claims, keys: &JwtKeys) -> Result<String, AuthError> {
+    use_crypto_provider();
     let mut header = Header::new(ALGORITHM);
     header.kid = Some(keys.signing.kid.clone());
     header.typ = Some(TOKEN_TYPE.to_string());
@@ -232,6 +246,7 @@ pub(crate) fn verify(
     let key = keys
         .find(&kid)
         .ok_or(AuthError::BadToken("unknown key id"))?;
+    use_crypto_provider();
     let mut validation = Validation::new(ALGORITHM);
     validation.set_issuer(&[&config.issuer]);
     validation.set_audience(&[&config.audience]);
@@ -375,6 +390,7 @@ mod tests {
             let mut header = Header::new(ALGORITHM);
             header.kid = Some("k1".into());
             header.typ = typ.map(str::to_string);
+            use_crypto_provider();
             let token = jsonwebtoken::encode(
                 &header,
                 &claims(1_000),

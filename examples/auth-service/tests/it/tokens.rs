@@ -136,6 +136,9 @@ fn claims(audience: &str) -> Claims<'_> {
 }
 
 fn forge(algorithm: Algorithm, kid: &str, secret: &[u8], audience: &str) -> String {
+    // As an application using jsonwebtoken itself does: the workspace's tests turn on
+    // both of its backends, which leaves it no default.
+    let _ = jsonwebtoken::crypto::rust_crypto::DEFAULT_PROVIDER.install_default();
     let mut header = Header::new(algorithm);
     header.kid = Some(kid.to_string());
     header.typ = Some("at+jwt".to_string());
