@@ -2,7 +2,7 @@
 //!
 //! Keys are namespaced strings (`refresh:<hash>`); values are JSON text. `expires_at`
 //! lets a backend drop an entry once it no longer matters; readers still check expiry
-//! themselves against the [`Clock`](crate::Clock), so an injected clock is honoured.
+//! themselves against the [`Clock`], so an injected clock is honoured.
 
 mod memory;
 #[cfg(feature = "redis")]
