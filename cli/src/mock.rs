@@ -117,11 +117,11 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         exporter.spawn_upkeep();
         Exporter::serve_apart(address, exporter.router(Vec::new()).merge(probes())).await?;
     }
-    // `POST path` answers one request; `GET path` upgrades to a WebSocket. A front end
-    // in development calls the mock from its own origin (another port), with the
-    // credentials and headers it would send the real API: any of them is allowed, as
-    // the reference's mock allows them.
     let path = &http_options.path;
+    // `POST path` answers one request; `GET path` upgrades to a WebSocket; another path
+    // gets a 404 naming this one. A front end in development calls the mock from its
+    // own origin (another port), with the credentials and headers it would send the
+    // real API: any of them is allowed, as the reference's mock allows them.
     let router = serve::naming_its_path(http::router(mock, &http_options), path)
         .layer(CorsLayer::very_permissive());
     let address = SocketAddr::new(args.host, args.port);

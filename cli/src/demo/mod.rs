@@ -69,8 +69,8 @@ pub(crate) async fn run(args: &DemoArgs) -> Outcome {
     let server = builder(args.memory_limit.0, args.unavailable_rate)
         .build()
         .map_err(CliError::Demo)?;
-    // Pages of any origin may call it, as they may call the mock.
     let path = &http_options.path;
+    // Pages of any origin may call it, as they may call the mock.
     let router = serve::naming_its_path(http::router(server, &http_options), path)
         .layer(CorsLayer::very_permissive());
     let address = SocketAddr::new(args.host, args.port);
