@@ -93,6 +93,41 @@ impl Message {
         }
     }
 
+    /// `function`'s answer with a typed body whose JSON the server wrote, and checked
+    /// (depth included), before the call: `json` is the body as `body` writes it, tagged
+    /// `tag`. A JSON answer sends those bytes as they are; a call that needs the body
+    /// otherwise (binary, `@select_`) takes it from `body`, as for any typed answer.
+    pub(crate) fn written_before<T>(
+        headers: Headers,
+        function: FunctionId,
+        tag: &'static str,
+        body: T,
+        json: Vec<u8>,
+    ) -> Self
+    where
+        T: Serialize + Send + Sync + 'static,
+    {
+        let mut typed = TypedBody::new(body);
+        TypedBody::remember_tag(&mut typed, tag);
+        Message {
+            headers,
+            body: Body::Written {
+                typed,
+                bytes: json,
+                encoding: Encoding::Json,
+                before: Some(function),
+            },
+            extensions: http::Extensions::new(),
+            bytes_marked: false,
+        }
+    }
+
+    /// Whether the body is still the one written for `function`'s answer before the
+    /// call ([`written_before`](Self::written_before)).
+    pub(crate) fn written_before_for(&self, function: FunctionId) -> bool {
+        matches!(self.body, Body::Written { before: Some(f), .. } if f == function)
+    }
+
     /// A request whose call was read as a typed input, checked against the schema as it
     /// was read: the server does not check it again, and the typed route takes the input
     /// as it is ([`take_input`](Self::take_input)). Whatever asks for
@@ -275,6 +310,7 @@ impl Message {
             typed,
             bytes,
             encoding,
+            before: None,
         };
         true
     }
@@ -396,6 +432,9 @@ enum Body {
         typed: Arc<TypedBody>,
         bytes: Vec<u8>,
         encoding: Encoding,
+        /// The function whose answer this was written as before its call (see
+        /// [`Message::written_before`]); `None` when the server wrote it as it answered.
+        before: Option<FunctionId>,
     },
 }
 

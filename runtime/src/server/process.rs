@@ -181,13 +181,15 @@ impl Server {
 }
 
 /// Whether an answer nests deeper than a client reads. Its body is measured only when
-/// answers with its tag can be that deep (a typed one as values, converted once): the
-/// schema bounds every other. Header values the request carried were measured as it was
-/// read.
+/// answers with its tag can be that deep (a typed one as values, converted once) and it
+/// was not measured before the call: the schema bounds every other. Header values the
+/// request carried were measured as it was read.
 #[inline(never)]
-fn nests_too_deep(result: &Message, function: &FunctionEntry) -> bool {
+fn nests_too_deep(result: &Message, id: FunctionId, function: &FunctionEntry) -> bool {
     (!result.headers.is_empty() && headers_nest_too_deep(&result.headers))
-        || (function.answer_can_nest_too_deep(result.target()) && body_too_deep(result))
+        || (function.answer_can_nest_too_deep(result.target())
+            && !result.written_before_for(id)
+            && body_too_deep(result))
 }
 
 /// Out of line: most answers carry no header.
@@ -361,8 +363,9 @@ impl Inner {
             let written = select.is_none()
                 && match binary {
                     None => {
-                        !(result.bytes_marked() && function.result_holds_bytes)
-                            && result.write_checked(&self.compiled, &function.result)
+                        result.written_before_for(id)
+                            || (!(result.bytes_marked() && function.result_holds_bytes)
+                                && result.write_checked(&self.compiled, &function.result))
                     }
                     Some((_, asked)) => self.write_binary(&mut result, function, asked),
                 };
@@ -402,7 +405,7 @@ impl Inner {
                 };
                 selector.apply_result(&function.result, result.body_mut());
             }
-            if nests_too_deep(&result, function) {
+            if nests_too_deep(&result, id, function) {
                 return self.too_deep(response_headers);
             }
             // A handler's own `@base64_` (the mock's) named the places before

@@ -40,6 +40,13 @@ pub(crate) fn body_nests_too_deep(body: &Map<String, Value>) -> bool {
     opens_too_many(body.values(), BODY_LEVELS)
 }
 
+/// Whether a body `{tag: {field: [items]}}` (`fn.api_`'s listing) nests deeper than a
+/// message carries, measured without building it: the body, its payload and the list
+/// take three levels, the list counted here.
+pub(crate) fn list_answer_nests_too_deep(items: &[Value]) -> bool {
+    opens_too_many(items.iter(), BODY_LEVELS - 2)
+}
+
 /// Whether a header's value nests deeper than a message carries.
 pub(crate) fn header_nests_too_deep(value: &Value) -> bool {
     nests_deeper_than(value, HEADER_LEVELS)
@@ -224,6 +231,27 @@ mod tests {
         assert!(can_pass(&chain_schema(3, json!("struct.S1?"))));
         assert!(can_pass(&chain_schema(2, json!([{"string": "struct.S2"}]))));
         assert!(!can_pass(&chain_schema(3, json!([{"string": "boolean"}]))));
+    }
+
+    #[test]
+    fn a_listing_nests_too_deep_exactly_when_its_body_does() {
+        let levels = usize::from(BODY_LEVELS);
+        for depth in [0, levels - 4, levels - 3, levels - 2, levels + 10] {
+            let item = (0..depth).fold(json!(1), |inner, _| json!([inner]));
+            let items = vec![json!({"struct.A": {}}), item];
+            let Value::Object(body) = json!({"Ok_": {"api": items.clone()}}) else {
+                unreachable!("an object")
+            };
+            assert_eq!(
+                list_answer_nests_too_deep(&items),
+                body_nests_too_deep(&body),
+                "an item of {depth} levels"
+            );
+        }
+        assert!(!list_answer_nests_too_deep(&[json!([[]])]));
+        let deepest = (0..levels - 3).fold(json!(1), |inner, _| json!([inner]));
+        assert!(!list_answer_nests_too_deep(std::slice::from_ref(&deepest)));
+        assert!(list_answer_nests_too_deep(&[json!([deepest])]));
     }
 
     #[test]

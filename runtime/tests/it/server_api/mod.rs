@@ -1,6 +1,7 @@
 //! The server's Rust API: builder options, hooks, middleware and typed extensions; the
-//! per-call time limit in [`time_limit`].
+//! per-call time limit in [`time_limit`]; `fn.api_`'s answer in [`api_listing`].
 
+mod api_listing;
 mod panics;
 mod time_limit;
 

@@ -1,0 +1,135 @@
+//! `fn.api_`, whose JSON the server writes once for each variant: every way of asking
+//! gets the listing, and an answer changed on its way out is sent as changed.
+
+use std::sync::{Arc, Mutex};
+
+use serde_json::{Value, json};
+use telepact::client::TransportError;
+use telepact::schema::Schema;
+use telepact::{Client, FunctionRouter, Headers, Message, Server, middleware_from_fn};
+
+use super::PLAIN_SCHEMA;
+
+fn plain_server() -> Server {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("server builds")
+}
+
+fn listing() -> Value {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    Value::Array(schema.original().to_vec())
+}
+
+fn api_call(headers: Value, payload: Value) -> Vec<u8> {
+    serde_json::to_vec(&json!([headers, {"fn.api_": payload}])).expect("JSON")
+}
+
+#[tokio::test]
+async fn every_call_gets_the_same_bytes_and_each_variant_its_listing() {
+    let server = plain_server();
+    let first = server.process(&api_call(json!({}), json!({}))).await;
+    let again = server.process(&api_call(json!({}), json!({}))).await;
+    assert_eq!(first.bytes, again.bytes);
+    let answer: Value = serde_json::from_slice(&first.bytes).expect("JSON");
+    assert_eq!(answer, json!([{}, {"Ok_": {"api": listing()}}]));
+
+    let with_id = server
+        .process(&api_call(
+            json!({"@id_": 7}),
+            json!({"includeInternal!": true}),
+        ))
+        .await;
+    let answer: Value = serde_json::from_slice(&with_id.bytes).expect("JSON");
+    assert_eq!(answer[0], json!({"@id_": 7}));
+    let api = answer.pointer("/1/Ok_/api").and_then(Value::as_array);
+    let names: Vec<&str> = api
+        .into_iter()
+        .flatten()
+        .filter_map(|definition| definition.as_object()?.keys().find(|k| k.contains('.')))
+        .map(String::as_str)
+        .collect();
+    assert!(
+        names.contains(&"fn.point") && names.contains(&"fn.api_"),
+        "{names:?}"
+    );
+}
+
+#[tokio::test]
+async fn select_and_binary_clients_get_the_listing_as_any_answer() {
+    let server = plain_server();
+    let selected = server
+        .process(&api_call(
+            json!({"@select_": {"->": {"Ok_": []}}}),
+            json!({}),
+        ))
+        .await;
+    let answer: Value = serde_json::from_slice(&selected.bytes).expect("JSON");
+    assert_eq!(answer, json!([{}, {"Ok_": {}}]));
+
+    let server = Arc::new(server);
+    let client = Client::with_options(
+        move |bytes: Vec<u8>| {
+            let server = Arc::clone(&server);
+            async move { Ok::<_, TransportError>(server.process(&bytes).await.bytes) }
+        },
+        telepact::client::ClientOptions::default().binary(true),
+    );
+    for _ in 0..2 {
+        let call = Message::new(Headers::new(), "fn.api_", Default::default());
+        let response = client.request(call).await.expect("answered");
+        assert!(response.headers.contains_key("@bin_"));
+        assert_eq!(response.body()["Ok_"]["api"], listing());
+    }
+}
+
+#[tokio::test]
+async fn a_listing_changed_on_its_way_out_is_sent_as_changed() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let observed = Arc::clone(&seen);
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .middleware(middleware_from_fn(|request: Message, next| async move {
+            let mut result = next.run(request).await?;
+            if let Some(Value::Array(api)) = result.body_mut()["Ok_"].get_mut("api") {
+                api.truncate(1);
+            }
+            Ok(result)
+        }))
+        .on_response(move |response: &Message| {
+            let body = Value::Object(response.body().clone());
+            observed.lock().expect("not poisoned").push(body);
+            Ok(())
+        })
+        .build()
+        .expect("server builds");
+    let response = server.process(&api_call(json!({}), json!({}))).await;
+    let answer: Value = serde_json::from_slice(&response.bytes).expect("JSON");
+    let first = listing()[0].clone();
+    assert_eq!(answer, json!([{}, {"Ok_": {"api": [first]}}]));
+    let seen = seen.lock().expect("not poisoned");
+    assert_eq!(*seen, [json!({"Ok_": {"api": [first]}})]);
+}
+
+#[tokio::test]
+async fn the_listing_given_as_another_functions_answer_is_checked_as_that_answer() {
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .middleware(middleware_from_fn(|_request: Message, next| async move {
+            let listing = Message::new(Headers::new(), "fn.api_", Default::default());
+            next.run(listing).await
+        }))
+        .build()
+        .expect("server builds");
+    let call = serde_json::to_vec(&json!([{}, {"fn.point": {}}])).expect("JSON");
+    let response = server.process(&call).await;
+    let answer: Value = serde_json::from_slice(&response.bytes).expect("JSON");
+    assert!(
+        answer[1].get("ErrorInvalidResponseBody_").is_some(),
+        "{answer}"
+    );
+}
