@@ -99,6 +99,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             None => app = app.merge(scrape),
         }
     }
+    // Another path gets a 404 naming the API's.
+    let app = http::not_found_naming(app, &http_options.path);
     // Listening for Ctrl-C before saying so: a signal right after READY shuts down cleanly.
     let shutdown = http::shutdown_signal();
     // The line a supervisor (or a test) waits for before sending requests.

@@ -122,7 +122,7 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     // gets a 404 naming this one. A front end in development calls the mock from its
     // own origin (another port), with the credentials and headers it would send the
     // real API: any of them is allowed, as the reference's mock allows them.
-    let router = serve::naming_its_path(http::router(mock, &http_options), path)
+    let router = http::not_found_naming(http::router(mock, &http_options), path)
         .layer(CorsLayer::very_permissive());
     let address = SocketAddr::new(args.host, args.port);
     serve::until_stopped(router, address, &args.http, args.log_format, |origin| {

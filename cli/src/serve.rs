@@ -12,20 +12,6 @@ use tokio::net::TcpListener;
 use crate::error::CliError;
 use crate::{Outcome, console};
 
-/// `router` answering any other path with 404 and a line naming the path it serves:
-/// the runtime's own default path (`/api/telepact`) is not the mock's (`/api`), and an
-/// empty 404 leaves the caller guessing.
-pub(crate) fn naming_its_path(router: axum::Router, path: &str) -> axum::Router {
-    let answer = format!(
-        "no Telepact endpoint at this path: this server takes Telepact messages at {path} \
-         (POST, or a WebSocket by GET)"
-    );
-    router.fallback(move || {
-        let answer = answer.clone();
-        async move { (axum::http::StatusCode::NOT_FOUND, answer) }
-    })
-}
-
 /// Listens on `address`, prints `READY <port>` on stdout (the line a script or test
 /// waits for) and `what` is served where on stderr (given the origin served,
 /// `http://127.0.0.1:8080` or its `https` one), then serves `router` as `flags` say until

@@ -295,6 +295,25 @@ pub async fn method_not_allowed() -> (StatusCode, &'static str) {
     )
 }
 
+/// `router`, an application's whole router (with [`router`]'s merged into it), answering
+/// any path it does not route with 404 and a line naming the Telepact endpoint's `path`,
+/// where axum's own 404 is empty: a client sent to another path (`/api` for
+/// `/api/telepact`, say) learns where to go. axum takes one fallback a router, so
+/// [`router`] sets none and leaves the choice to the application.
+pub fn not_found_naming<S: Clone + Send + Sync + 'static>(
+    router: Router<S>,
+    path: &str,
+) -> Router<S> {
+    let answer = format!(
+        "no Telepact endpoint at this path: this server takes Telepact messages at {path} \
+         (POST, or a WebSocket by GET)"
+    );
+    router.fallback(move || {
+        let answer = answer.clone();
+        async move { (StatusCode::NOT_FOUND, answer) }
+    })
+}
+
 /// The router's state: the processor, and how its handlers read bodies.
 #[derive(Clone)]
 struct Endpoint<P> {

@@ -1,6 +1,6 @@
 //! The board as Prometheus and a prober see it: `/metrics` in the text format with every
 //! family described, the series an operator alerts on, label values that no caller can
-//! multiply, and `/healthz` and `/readyz`.
+//! multiply, `/healthz` and `/readyz`, and the 404 of another path.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::{Read, Write};
@@ -209,4 +209,15 @@ fn liveness_and_readiness_are_answered_on_both_ports() {
         assert!(head.starts_with("http/1.1 200"), "{head}");
         assert_eq!(body, "ready");
     }
+}
+
+#[test]
+fn another_path_is_answered_404_naming_the_endpoint() {
+    let bakery = Bakery::start();
+    let (head, body) = get(bakery.port, "/api");
+    assert!(head.starts_with("http/1.1 404"), "{head}");
+    assert!(
+        body.contains("Telepact messages at /api/telepact"),
+        "{body}"
+    );
 }

@@ -71,7 +71,7 @@ pub(crate) async fn run(args: &DemoArgs) -> Outcome {
         .map_err(CliError::Demo)?;
     let path = &http_options.path;
     // Pages of any origin may call it, as they may call the mock.
-    let router = serve::naming_its_path(http::router(server, &http_options), path)
+    let router = http::not_found_naming(http::router(server, &http_options), path)
         .layer(CorsLayer::very_permissive());
     let address = SocketAddr::new(args.host, args.port);
     serve::until_stopped(router, address, &args.http, args.log_format, |origin| {
