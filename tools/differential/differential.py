@@ -322,11 +322,39 @@ def category(requests, reference, ours):
         # answers through stubs, is refused as `FunctionUnknown`; the reference takes it
         # and it can never apply.
         return 'a stub or verification of a protocol function'
+    if negative_count_refused(last, ours):
+        # README "The mock server": a negative `count!` of a stub or of calls to verify,
+        # which the reference reads as no limit (or as a count any call meets), is
+        # refused as out of range.
+        return 'a negative count refused'
     if '@select_' in json.dumps(last[0]) and 'fn.deepExample' in json.dumps(last[1]):
         # Conformance README: the PyPI library misses two `@select_` cases inside
         # function links, which newer versions changed.
         return '@select_ inside function links'
     return None
+
+
+def negative_count_refused(request, ours):
+    """Our answer refuses the request's `count!` as out of range, and that count (of a
+    stub, or the times of a verification) is below zero."""
+    cases = (ours[1].get('ErrorInvalidRequestBody_', {}).get('cases', [])
+             if isinstance(ours, list) and len(ours) == 2 and isinstance(ours[1], dict) else [])
+    body = request[1] if isinstance(request, list) and len(request) == 2 else None
+    if not cases or not isinstance(body, dict):
+        return False
+
+    def negative_at(path):
+        value = body
+        for key in path:
+            if not isinstance(value, dict) or key not in value:
+                return False
+            value = value[key]
+        return isinstance(value, (int, float)) and not isinstance(value, bool) and value < 0
+    return all(
+        'NumberOutOfRange' in case['reason']
+        and case['path'][:2] in (['fn.createStub_', 'count!'], ['fn.verify_', 'count!'])
+        and negative_at(case['path'])
+        for case in cases)
 
 
 def own_function_refused(ours):
