@@ -93,10 +93,12 @@ impl Message {
         }
     }
 
-    /// `function`'s answer with a typed body whose JSON the server wrote, and checked
-    /// (depth included), before the call: `json` is the body as `body` writes it, tagged
-    /// `tag`. A JSON answer sends those bytes as they are; a call that needs the body
-    /// otherwise (binary, `@select_`) takes it from `body`, as for any typed answer.
+    /// `function`'s answer with a typed body whose JSON the server wrote before the call:
+    /// `json` is the body as `body` writes it, tagged `tag`, known to fit the function's
+    /// result and to nest no deeper than a message carries (the caller's to ensure, as
+    /// `fn.api_`'s listing does). A JSON answer sends those bytes as they are, unchecked
+    /// again; a call that needs the body otherwise (binary, `@select_`) takes it from
+    /// `body`, which is checked as any typed answer is.
     pub(crate) fn written_before<T>(
         headers: Headers,
         function: FunctionId,
