@@ -7,7 +7,8 @@ PATH whose header list holds about HEADER_BYTES of headers, distinct on every st
 (literals, not indexed), and none sending its body: each request waits for a body that
 never comes. Holds them SECONDS, reads the server's resident memory (with --pid) before
 and while they are held, then closes every connection. Prints one JSON line. Loopback
-only; bounded in connections, streams and time. No dependency beyond Python 3.
+only; bounded in connections, streams and time. No dependency beyond Python 3 (its frames
+are written as bench/churn.py writes them).
 
 Usage: bench/h2-streams.py PORT [--pid PID] [--connections 256] [--streams 200]
        [--header-bytes 15000] [--seconds 10] [--path /api/telepact]
@@ -19,34 +20,11 @@ import socket
 import struct
 import time
 
+from churn import HEADERS, SETTINGS, frame, hpack
+
 PREFACE = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"
-SETTINGS, HEADERS = 0x4, 0x1
 ACK, END_HEADERS = 0x1, 0x4
 MAX_CONCURRENT_STREAMS = 0x3
-
-
-def frame(kind, flags, stream, payload):
-    return struct.pack(">I", len(payload))[1:] + bytes([kind, flags]) + struct.pack(">I", stream) + payload
-
-
-def integer(value, prefix_bits):
-    """An HPACK integer with an N-bit prefix, first byte's other bits zero."""
-    limit = (1 << prefix_bits) - 1
-    if value < limit:
-        return bytes([value])
-    out = bytearray([limit])
-    value -= limit
-    while value >= 128:
-        out.append(value % 128 + 128)
-        value //= 128
-    out.append(value)
-    return bytes(out)
-
-
-def literal(name, value):
-    """A header field without indexing, its name a literal too, no Huffman coding."""
-    name, value = name.encode(), value.encode()
-    return b"\x00" + integer(len(name), 7) + name + integer(len(value), 7) + value
 
 
 def header_block(path, stream, header_bytes):
@@ -54,7 +32,7 @@ def header_block(path, stream, header_bytes):
               (":authority", "localhost"), ("content-type", "application/json")]
     for index in range(max(0, header_bytes // 1000 - 1)):
         fields.append((f"x-filler-{index}", f"{stream:08d}" + "a" * 950))
-    return b"".join(literal(name, value) for name, value in fields)
+    return hpack(fields)
 
 
 def read_frames(sock, until):
