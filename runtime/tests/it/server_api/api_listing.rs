@@ -86,6 +86,32 @@ async fn select_and_binary_clients_get_the_listing_as_any_answer() {
 }
 
 #[tokio::test]
+async fn a_hook_reads_the_written_listing_as_values() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let observed = Arc::clone(&seen);
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .on_response(move |response: &Message| {
+            let body = Value::Object(response.body().clone());
+            observed.lock().expect("not poisoned").push(body);
+            Ok(())
+        })
+        .build()
+        .expect("server builds");
+    for _ in 0..2 {
+        let response = server.process(&api_call(json!({}), json!({}))).await;
+        let answer: Value = serde_json::from_slice(&response.bytes).expect("JSON");
+        assert_eq!(answer, json!([{}, {"Ok_": {"api": listing()}}]));
+    }
+    let expected = json!({"Ok_": {"api": listing()}});
+    assert_eq!(
+        *seen.lock().expect("not poisoned"),
+        [expected.clone(), expected]
+    );
+}
+
+#[tokio::test]
 async fn a_listing_changed_on_its_way_out_is_sent_as_changed() {
     let seen = Arc::new(Mutex::new(Vec::new()));
     let observed = Arc::clone(&seen);
