@@ -337,8 +337,7 @@ def category(requests, reference, ours):
 def negative_count_refused(request, ours):
     """Our answer refuses the request's `count!` as out of range, and that count (of a
     stub, or the times of a verification) is below zero."""
-    cases = (ours[1].get('ErrorInvalidRequestBody_', {}).get('cases', [])
-             if isinstance(ours, list) and len(ours) == 2 and isinstance(ours[1], dict) else [])
+    cases = body_refusals(ours)
     body = request[1] if isinstance(request, list) and len(request) == 2 else None
     if not cases or not isinstance(body, dict):
         return False
@@ -357,11 +356,17 @@ def negative_count_refused(request, ours):
         for case in cases)
 
 
+def body_refusals(answer):
+    """The cases of an `ErrorInvalidRequestBody_` answer (none for any other)."""
+    if not (isinstance(answer, list) and len(answer) == 2 and isinstance(answer[1], dict)):
+        return []
+    return answer[1].get('ErrorInvalidRequestBody_', {}).get('cases', [])
+
+
 def own_function_refused(ours):
     """Our answer refuses a stub's or a verification's function as unknown, and that
     function is one of the protocol's own (its name ends in `_`)."""
-    cases = (ours[1].get('ErrorInvalidRequestBody_', {}).get('cases', [])
-             if isinstance(ours, list) and len(ours) == 2 and isinstance(ours[1], dict) else [])
+    cases = body_refusals(ours)
     return bool(cases) and all(
         'FunctionUnknown' in case['reason'] and len(case['path']) == 3
         and case['path'][0] in ('fn.createStub_', 'fn.verify_')
