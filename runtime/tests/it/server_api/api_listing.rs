@@ -6,16 +6,34 @@ use std::sync::{Arc, Mutex};
 use serde_json::{Value, json};
 use telepact::client::TransportError;
 use telepact::schema::Schema;
-use telepact::{Client, FunctionRouter, Headers, Message, Server, middleware_from_fn};
+use telepact::{
+    Client, FunctionRouter, Headers, Message, Server, ServerBuilder, middleware_from_fn,
+};
 
 use super::PLAIN_SCHEMA;
 
-fn plain_server() -> Server {
+fn plain_builder() -> ServerBuilder {
     let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
-    Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
+    Server::builder(schema, FunctionRouter::new()).auth_required(false)
+}
+
+fn plain_server() -> Server {
+    plain_builder().build().expect("server builds")
+}
+
+/// `builder`'s server, with a response hook that keeps each answer's body as it reads it.
+fn keeping_answers(builder: ServerBuilder) -> (Server, Arc<Mutex<Vec<Value>>>) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let observed = Arc::clone(&seen);
+    let server = builder
+        .on_response(move |response: &Message| {
+            let body = Value::Object(response.body().clone());
+            observed.lock().expect("not poisoned").push(body);
+            Ok(())
+        })
         .build()
-        .expect("server builds")
+        .expect("server builds");
+    (server, seen)
 }
 
 fn listing() -> Value {
@@ -87,18 +105,7 @@ async fn select_and_binary_clients_get_the_listing_as_any_answer() {
 
 #[tokio::test]
 async fn a_hook_reads_the_written_listing_as_values() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let observed = Arc::clone(&seen);
-    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .on_response(move |response: &Message| {
-            let body = Value::Object(response.body().clone());
-            observed.lock().expect("not poisoned").push(body);
-            Ok(())
-        })
-        .build()
-        .expect("server builds");
+    let (server, seen) = keeping_answers(plain_builder());
     for _ in 0..2 {
         let response = server.process(&api_call(json!({}), json!({}))).await;
         let answer: Value = serde_json::from_slice(&response.bytes).expect("JSON");
@@ -113,25 +120,14 @@ async fn a_hook_reads_the_written_listing_as_values() {
 
 #[tokio::test]
 async fn a_listing_changed_on_its_way_out_is_sent_as_changed() {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let observed = Arc::clone(&seen);
-    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
-        .middleware(middleware_from_fn(|request: Message, next| async move {
-            let mut result = next.run(request).await?;
-            if let Some(Value::Array(api)) = result.body_mut()["Ok_"].get_mut("api") {
-                api.truncate(1);
-            }
-            Ok(result)
-        }))
-        .on_response(move |response: &Message| {
-            let body = Value::Object(response.body().clone());
-            observed.lock().expect("not poisoned").push(body);
-            Ok(())
-        })
-        .build()
-        .expect("server builds");
+    let truncating = middleware_from_fn(|request: Message, next| async move {
+        let mut result = next.run(request).await?;
+        if let Some(Value::Array(api)) = result.body_mut()["Ok_"].get_mut("api") {
+            api.truncate(1);
+        }
+        Ok(result)
+    });
+    let (server, seen) = keeping_answers(plain_builder().middleware(truncating));
     let response = server.process(&api_call(json!({}), json!({}))).await;
     let answer: Value = serde_json::from_slice(&response.bytes).expect("JSON");
     let first = listing()[0].clone();
@@ -142,9 +138,7 @@ async fn a_listing_changed_on_its_way_out_is_sent_as_changed() {
 
 #[tokio::test]
 async fn the_listing_given_as_another_functions_answer_is_checked_as_that_answer() {
-    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
-    let server = Server::builder(schema, FunctionRouter::new())
-        .auth_required(false)
+    let server = plain_builder()
         .middleware(middleware_from_fn(|_request: Message, next| async move {
             let listing = Message::new(Headers::new(), "fn.api_", Default::default());
             next.run(listing).await
@@ -158,4 +152,22 @@ async fn the_listing_given_as_another_functions_answer_is_checked_as_that_answer
         answer[1].get("ErrorInvalidResponseBody_").is_some(),
         "{answer}"
     );
+}
+
+#[tokio::test]
+async fn a_listing_nested_past_what_a_client_reads_is_refused() {
+    // A field of 124 nested lists loads (the schema's text nests 127 deep), and
+    // `fn.api_` would put it four levels further down.
+    let field = (0..124).fold(json!("integer"), |inner, _| json!([inner]));
+    let definitions = json!([{"fn.deep": {"a": field}, "->": [{"Ok_": {}}]}]);
+    let schema = Schema::from_text(&definitions.to_string()).expect("schema loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    for _ in 0..2 {
+        let response = server.process(&api_call(json!({}), json!({}))).await;
+        let answer: Value = serde_json::from_slice(&response.bytes).expect("JSON");
+        assert!(answer[1].get("ErrorUnknown_").is_some(), "{answer}");
+    }
 }
