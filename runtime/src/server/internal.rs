@@ -25,7 +25,7 @@ struct Api {
     /// With examples: `[public, with internal definitions]`.
     examples: [OnceLock<Vec<Value>>; 2],
     /// The body's JSON for each [`Variant::index`]; `None` when it nests deeper than
-    /// a message carries, and so goes the way of any answer, to be refused.
+    /// a message carries, and so goes the way of any typed answer, to be refused.
     json: [OnceLock<Option<Vec<u8>>>; 4],
 }
 
@@ -143,17 +143,12 @@ fn answer_api(api: Arc<Api>, request: &Message) -> Message {
         include_internal: flag("includeInternal!"),
         include_examples: flag("includeExamples!"),
     };
-    match api.json(variant).map(<[u8]>::to_vec) {
-        Some(json) => {
-            let function = api.function;
-            let answer = Listing { api, variant };
-            Message::written_before(Headers::new(), function, "Ok_", answer, json)
-        }
-        None => {
-            let mut payload = Map::new();
-            let definitions = api.definitions(variant).to_vec();
-            payload.insert("api".to_string(), Value::Array(definitions));
-            Message::new(Headers::new(), "Ok_", payload)
-        }
+    let json = api.json(variant).map(<[u8]>::to_vec);
+    let function = api.function;
+    let answer = Listing { api, variant };
+    match json {
+        Some(json) => Message::written_before(Headers::new(), function, "Ok_", answer, json),
+        // Written and measured as any typed answer, and refused.
+        None => Message::typed(Headers::new(), answer),
     }
 }
