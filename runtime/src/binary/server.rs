@@ -11,8 +11,8 @@ use super::encoding::BinaryEncoding;
 use super::shape::BytesReach;
 use super::shape::Shape;
 use super::wire::{
-    FrameError, Walked, decode_body, read_frame, read_in_one_walk, says_packed, write_headers,
-    write_message,
+    FrameError, Walked, decode_body, read_frame, read_in_one_walk, says_packed, write_body,
+    write_headers, write_message,
 };
 use crate::codec::{Encoding, ParseFailure, write_in_front};
 use crate::message::{Headers, Message};
@@ -188,26 +188,46 @@ impl ServerBinary {
             return None;
         }
         let (headers, packed) = self.answer_headers(&response.headers, request);
-        let encoder = Encoder {
-            encoding: Some(&self.encoding),
-            schema: Some(&self.schema),
-        };
         let shape = self.body_shape(function);
-        write_message(&headers, response.body(), &encoder, shape, packed)
+        write_message(&headers, response.body(), &self.encoder(), shape, packed)
             .inspect_err(|error| tracing::error!(error = %crate::ErrorChain(error), "binary response could not be written"))
             .ok()
     }
 
+    /// The body of `function`'s `Ok_` answer as a binary answer carries it (packed or
+    /// not), without the headers [`encode_answer`](Self::encode_answer) puts in front.
+    pub(crate) fn encode_body(
+        &self,
+        function: &str,
+        body: &Map<String, Value>,
+        packed: bool,
+    ) -> std::io::Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        let shape = self.body_shape(function);
+        write_body(&mut bytes, body, &self.encoder(), shape, packed)?;
+        Ok(bytes)
+    }
+
+    /// The encoder of answer bodies: keys through the encoding, `bytes` sent raw.
+    fn encoder(&self) -> Encoder<'_> {
+        Encoder {
+            encoding: Some(&self.encoding),
+            schema: Some(&self.schema),
+        }
+    }
+
     /// [`encode_response`](Self::encode_response) of a response whose body the server
-    /// wrote as MessagePack already (a typed `Ok_` answer, checked as it was written):
-    /// that body goes behind the headers as it is.
+    /// wrote as MessagePack already (a typed `Ok_` answer, checked as it was written, or
+    /// one written before the call, packed too): that body goes behind the headers as it
+    /// is.
     pub(crate) fn encode_answer(
         &self,
         function: &str,
         response: &mut Message,
         request: &BinaryRequest,
     ) -> Option<Vec<u8>> {
-        let Some(mut bytes) = response.take_written(Encoding::Binary) else {
+        let packed = request.packed() || says_packed(&response.headers);
+        let Some(mut bytes) = response.take_written_as(Encoding::Binary, packed) else {
             return self.encode_response(function, response, request);
         };
         let written = write_in_front(&mut bytes, |head| {
@@ -236,7 +256,8 @@ impl ServerBinary {
             return write_headers(out, &headers);
         }
         let send_ids = !request.knows(self.checksum());
-        let len = response.len() + 1 + usize::from(send_ids);
+        let packed = request.packed();
+        let len = response.len() + 1 + usize::from(send_ids) + usize::from(packed);
         let len = u32::try_from(len).map_err(|_| std::io::Error::other("too many headers"))?;
         rmp::encode::write_map_len(out, len)?;
         for (name, value) in response {
@@ -250,6 +271,10 @@ impl ServerBinary {
         rmp::encode::write_str(out, "@bin_")?;
         rmp::encode::write_array_len(out, 1)?;
         rmp::encode::write_sint(out, i64::from(self.checksum()))?;
+        if packed {
+            rmp::encode::write_str(out, "@pac_")?;
+            rmp::encode::write_bool(out, true)?;
+        }
         Ok(())
     }
 

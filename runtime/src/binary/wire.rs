@@ -172,12 +172,24 @@ pub(crate) fn write_message(
 ) -> Result<Vec<u8>, std::io::Error> {
     let mut bytes = Vec::with_capacity(256);
     write_message_head(&mut bytes, headers)?;
-    if packed {
-        body_encoder.write_packed_object(&mut bytes, body, body_shape)?;
-    } else {
-        body_encoder.write_object(&mut bytes, body, body_shape)?;
-    }
+    write_body(&mut bytes, body, body_encoder, body_shape, packed)?;
     Ok(bytes)
+}
+
+/// Writes a message's body through `encoder` with `shape`, packed when asked, at the
+/// end of `out`.
+pub(crate) fn write_body(
+    out: &mut Vec<u8>,
+    body: &Map<String, Value>,
+    encoder: &Encoder<'_>,
+    shape: Shape<'_>,
+    packed: bool,
+) -> std::io::Result<()> {
+    if packed {
+        encoder.write_packed_object(out, body, shape)
+    } else {
+        encoder.write_object(out, body, shape)
+    }
 }
 
 /// Writes the start of a message, `[headers, ` (its headers as they are), at the end

@@ -93,18 +93,18 @@ impl Message {
         }
     }
 
-    /// `function`'s answer with a typed body whose JSON the server wrote before the call:
-    /// `json` is the body as `body` writes it, tagged `tag`, known to fit the function's
+    /// `function`'s answer with a typed body the server wrote before the call, in each
+    /// form a client may ask for (`ahead`): tagged `tag`, known to fit the function's
     /// result and to nest no deeper than a message carries (the caller's to ensure, as
-    /// `fn.api_`'s listing does). A JSON answer sends those bytes as they are, unchecked
-    /// again; a call that needs the body otherwise (binary, `@select_`) takes it from
-    /// `body`, which is checked as any typed answer is.
+    /// `fn.api_`'s listing does). A JSON or binary answer sends those bytes as they are,
+    /// unchecked again; a call that needs the body otherwise (`@select_`, a hook that
+    /// changes it) takes it from `body`, which is checked as any typed answer is.
     pub(crate) fn written_before<T>(
         headers: Headers,
         function: FunctionId,
         tag: &'static str,
         body: T,
-        json: Vec<u8>,
+        ahead: Arc<dyn WrittenAhead>,
     ) -> Self
     where
         T: Serialize + Send + Sync + 'static,
@@ -113,11 +113,10 @@ impl Message {
         TypedBody::remember_tag(&mut typed, tag);
         Message {
             headers,
-            body: Body::Written {
+            body: Body::Ahead {
                 typed,
-                bytes: json,
-                encoding: Encoding::Json,
-                before: Some(function),
+                function,
+                ahead,
             },
             extensions: http::Extensions::new(),
             bytes_marked: false,
@@ -127,7 +126,7 @@ impl Message {
     /// Whether the body is still the one written for `function`'s answer before the
     /// call ([`written_before`](Self::written_before)).
     pub(crate) fn written_before_for(&self, function: FunctionId) -> bool {
-        matches!(self.body, Body::Written { before: Some(f), .. } if f == function)
+        matches!(self.body, Body::Ahead { function: f, .. } if f == function)
     }
 
     /// A request whose call was read as a typed input, checked against the schema as it
@@ -178,7 +177,9 @@ impl Message {
     pub fn body(&self) -> &Map<String, Value> {
         match &self.body {
             Body::Values(body) => body,
-            Body::Typed(typed) | Body::Written { typed, .. } => typed.values(),
+            Body::Typed(typed) | Body::Written { typed, .. } | Body::Ahead { typed, .. } => {
+                typed.values()
+            }
         }
     }
 
@@ -192,7 +193,9 @@ impl Message {
         match &mut self.body {
             Body::Values(body) => body,
             // Made `Values` just above.
-            Body::Typed(_) | Body::Written { .. } => unreachable!("the body was converted"),
+            Body::Typed(_) | Body::Written { .. } | Body::Ahead { .. } => {
+                unreachable!("the body was converted")
+            }
         }
     }
 
@@ -222,7 +225,9 @@ impl Message {
     pub fn target(&self) -> &str {
         match &self.body {
             Body::Values(body) => body.keys().next().map(String::as_str).unwrap_or(""),
-            Body::Typed(typed) | Body::Written { typed, .. } => typed.tag(),
+            Body::Typed(typed) | Body::Written { typed, .. } | Body::Ahead { typed, .. } => {
+                typed.tag()
+            }
         }
     }
 
@@ -312,7 +317,6 @@ impl Message {
             typed,
             bytes,
             encoding,
-            before: None,
         };
         true
     }
@@ -346,16 +350,33 @@ impl Message {
         written
     }
 
-    /// Takes the body the server wrote in `encoding`, leaving the body typed.
+    /// Takes the body the server wrote in `wanted`, leaving the body typed.
     pub(crate) fn take_written(&mut self, wanted: Encoding) -> Option<Vec<u8>> {
-        if !matches!(self.body, Body::Written { encoding, .. } if encoding == wanted) {
-            return None;
-        }
-        let Body::Written { typed, bytes, .. } = std::mem::take(&mut self.body) else {
-            return None;
+        self.take_written_as(wanted, false)
+    }
+
+    /// Like [`take_written`](Self::take_written); a binary body `packed` when asked,
+    /// which only a body written before the call has.
+    pub(crate) fn take_written_as(&mut self, wanted: Encoding, packed: bool) -> Option<Vec<u8>> {
+        let copied = match &self.body {
+            Body::Written { encoding, .. } if *encoding == wanted && !packed => None,
+            Body::Ahead { ahead, .. } => Some(ahead.written(wanted, packed)?.to_vec()),
+            _ => return None,
         };
-        self.body = Body::Typed(typed);
-        Some(bytes)
+        match std::mem::take(&mut self.body) {
+            Body::Written { typed, bytes, .. } => {
+                self.body = Body::Typed(typed);
+                Some(bytes)
+            }
+            Body::Ahead { typed, .. } => {
+                self.body = Body::Typed(typed);
+                copied
+            }
+            other => {
+                self.body = other;
+                None
+            }
+        }
     }
 
     /// Why a typed body does not convert to JSON values (it is no object, or holds a
@@ -363,7 +384,9 @@ impl Message {
     pub(crate) fn conversion_error(&self) -> Option<&str> {
         match &self.body {
             Body::Values(_) => None,
-            Body::Typed(typed) | Body::Written { typed, .. } => typed.conversion_error(),
+            Body::Typed(typed) | Body::Written { typed, .. } | Body::Ahead { typed, .. } => {
+                typed.conversion_error()
+            }
         }
     }
 
@@ -429,15 +452,27 @@ enum Body {
     Values(Map<String, Value>),
     Typed(Arc<TypedBody>),
     /// Written as JSON, or as the MessagePack body of a binary answer, and checked
-    /// against the schema by the server.
+    /// against the schema by the server as it answered.
     Written {
         typed: Arc<TypedBody>,
         bytes: Vec<u8>,
         encoding: Encoding,
-        /// The function whose answer this was written as before its call (see
-        /// [`Message::written_before`]); `None` when the server wrote it as it answered.
-        before: Option<FunctionId>,
     },
+    /// Written before the call, as `function`'s answer (see [`Message::written_before`]).
+    Ahead {
+        typed: Arc<TypedBody>,
+        function: FunctionId,
+        ahead: Arc<dyn WrittenAhead>,
+    },
+}
+
+/// A body written before its call, in each form a client may ask for it in, by the
+/// server that answers with it (the keys of a binary body are that server's).
+pub(crate) trait WrittenAhead: Send + Sync {
+    /// The body in `encoding`: JSON, or the MessagePack body of a binary answer, packed
+    /// when `packed`. `None`: it cannot be written so, and is written from the typed
+    /// body instead, as any answer is.
+    fn written(&self, encoding: Encoding, packed: bool) -> Option<&[u8]>;
 }
 
 impl Body {
@@ -446,7 +481,9 @@ impl Body {
     fn into_values(self) -> Map<String, Value> {
         match self {
             Body::Values(body) => body,
-            Body::Typed(typed) | Body::Written { typed, .. } => TypedBody::into_values(typed),
+            Body::Typed(typed) | Body::Written { typed, .. } | Body::Ahead { typed, .. } => {
+                TypedBody::into_values(typed)
+            }
         }
     }
 }

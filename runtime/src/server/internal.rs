@@ -7,26 +7,34 @@ use serde::ser::SerializeMap;
 use serde_json::{Map, Value};
 use telepact_schema::{FunctionId, Schema};
 
+use crate::binary::ServerBinary;
 use crate::budget::GenerationLimits;
-use crate::message::{Headers, Message};
+use crate::codec::Encoding;
+use crate::message::{Headers, Message, WrittenAhead};
 use crate::router::{FunctionRouter, HandlerError};
 use crate::validate::list_answer_nests_too_deep;
 
 use super::examples::with_examples;
 
 /// What `fn.api_` answers, computed once per variant (examples at the first call that
-/// asks for them) and shared by every later call, with its JSON: a call answered in
-/// JSON gets those bytes, not a copy of the listing checked and written again (at 5,000
-/// functions, 9.4 MB: 250 ms a call that way, 13 ms this).
+/// asks for them) and shared by every later call, with its JSON and its binary forms
+/// (each at its first call): a call gets those bytes, not a copy of the listing checked
+/// and written again (at 5,000 functions, 9.4 MB: 250 ms a call that way, 13 ms this).
 struct Api {
     schema: Arc<Schema>,
     function: FunctionId,
     limits: GenerationLimits,
+    /// The server's binary encoding, whose keys a binary body carries.
+    binary: Arc<ServerBinary>,
     /// With examples: `[public, with internal definitions]`.
     examples: [OnceLock<Vec<Value>>; 2],
     /// The body's JSON for each [`Variant::index`]; `None` when it nests deeper than
     /// a message carries, and so goes the way of any typed answer, to be refused.
     json: [OnceLock<Option<Vec<u8>>>; 4],
+    /// The body of a binary answer for each [`Variant::index`], `[unpacked, packed]`;
+    /// `None` when it cannot be written (then the answer is written from the listing
+    /// as values, as any untyped answer is).
+    binary_bodies: [[OnceLock<Option<Vec<u8>>>; 2]; 4],
 }
 
 /// Which listing a call asks for.
@@ -64,6 +72,17 @@ impl Api {
                 return None;
             }
             serde_json::to_vec(&ApiBody(definitions)).ok()
+        });
+        written.as_deref()
+    }
+
+    /// The body of a binary answer, written at the variant's first binary call (packed
+    /// or not) from the listing as values, as the binary encoder writes any answer.
+    fn binary_body(&self, variant: Variant, packed: bool) -> Option<&[u8]> {
+        let written = self.binary_bodies[variant.index()][usize::from(packed)].get_or_init(|| {
+            let body = serde_json::to_value(ApiBody(self.definitions(variant))).ok()?;
+            let body = body.as_object()?;
+            self.binary.encode_body("fn.api_", body, packed).ok()
         });
         written.as_deref()
     }
@@ -105,10 +124,20 @@ impl Serialize for Listing {
     }
 }
 
+impl WrittenAhead for Listing {
+    fn written(&self, encoding: Encoding, packed: bool) -> Option<&[u8]> {
+        match encoding {
+            Encoding::Json => self.api.json(self.variant),
+            Encoding::Binary => self.api.binary_body(self.variant, packed),
+        }
+    }
+}
+
 /// Adds `fn.ping_` and `fn.api_` to the router (replacing any user routes of those names).
 pub(crate) fn add_internal_routes(
     router: &mut FunctionRouter,
     schema: Arc<Schema>,
+    binary: Arc<ServerBinary>,
     limits: GenerationLimits,
 ) {
     router.insert("fn.ping_", |_request: Message| async {
@@ -121,8 +150,10 @@ pub(crate) fn add_internal_routes(
         schema,
         function: FunctionId(function as u32),
         limits,
+        binary,
         examples: Default::default(),
         json: Default::default(),
+        binary_bodies: Default::default(),
     });
     router.insert("fn.api_", move |request: Message| {
         let api = Arc::clone(&api);
@@ -143,12 +174,16 @@ fn answer_api(api: Arc<Api>, request: &Message) -> Message {
         include_internal: flag("includeInternal!"),
         include_examples: flag("includeExamples!"),
     };
-    let json = api.json(variant).map(<[u8]>::to_vec);
     let function = api.function;
-    let answer = Listing { api, variant };
-    match json {
-        Some(json) => Message::written_before(Headers::new(), function, "Ok_", answer, json),
+    let fits = api.json(variant).is_some();
+    let answer = Listing {
+        api: Arc::clone(&api),
+        variant,
+    };
+    if !fits {
         // Written and measured as any typed answer, and refused.
-        None => Message::typed(Headers::new(), answer),
+        return Message::typed(Headers::new(), answer);
     }
+    let ahead = Arc::new(Listing { api, variant });
+    Message::written_before(Headers::new(), function, "Ok_", answer, ahead)
 }

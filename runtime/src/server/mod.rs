@@ -99,7 +99,8 @@ pub struct Server {
 struct Inner {
     schema: Arc<Schema>,
     compiled: Compiled,
-    binary: ServerBinary,
+    /// Shared with `fn.api_`, which writes its binary answers ahead with it.
+    binary: Arc<ServerBinary>,
     router: FunctionRouter,
     /// The outermost middleware; `router` is what it is given.
     middleware: Arc<dyn Middleware>,
@@ -390,7 +391,7 @@ impl ServerBuilder {
             Arc::new(CallKeys::new(&compiled, own))
         });
         let ping = compiled.function_id("fn.ping_");
-        let binary = ServerBinary::new(Arc::clone(&self.schema));
+        let binary = Arc::new(ServerBinary::new(Arc::clone(&self.schema)));
         let mut router = self.router;
         for function in self.schema.functions().iter().filter(|f| !f.internal) {
             if !router.contains(&function.name) {
@@ -400,6 +401,7 @@ impl ServerBuilder {
         internal::add_internal_routes(
             &mut router,
             Arc::clone(&self.schema),
+            Arc::clone(&binary),
             self.generation_limits,
         );
         let (middleware, router) = hooks::chain(self.middlewares, router);

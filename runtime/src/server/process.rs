@@ -160,7 +160,7 @@ impl Server {
         let packed = binary.as_ref().is_some_and(|(_, asked)| asked.packed());
         let binary = binary
             .as_ref()
-            .map(|(function, request)| (&inner.binary, function.as_str(), request));
+            .map(|(function, request)| (&*inner.binary, function.as_str(), request));
         let (mut bytes, mut encoding) = codec::encode_response(&mut response, binary);
         let mut replaced = false;
         if let Some(limit) = answer_limit
@@ -359,16 +359,17 @@ impl Inner {
                 result.headers.extend(response_headers.clone());
             }
             // Nothing needs the answer as values: no `@select_` to apply, no packing, no
-            // bytes to name (in JSON) or to send raw (in binary).
+            // bytes to name (in JSON) or to send raw (in binary). A body written before
+            // the call is written in every form already.
             let written = select.is_none()
-                && match binary {
-                    None => {
-                        result.written_before_for(id)
-                            || (!(result.bytes_marked() && function.result_holds_bytes)
-                                && result.write_checked(&self.compiled, &function.result))
-                    }
-                    Some((_, asked)) => self.write_binary(&mut result, function, asked),
-                };
+                && (result.written_before_for(id)
+                    || match binary {
+                        None => {
+                            !(result.bytes_marked() && function.result_holds_bytes)
+                                && result.write_checked(&self.compiled, &function.result)
+                        }
+                        Some((_, asked)) => self.write_binary(&mut result, function, asked),
+                    });
             if !written {
                 let checked = self.as_checked_values(
                     result,

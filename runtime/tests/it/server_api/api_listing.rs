@@ -1,5 +1,5 @@
-//! `fn.api_`, whose JSON the server writes once for each variant: every way of asking
-//! gets the listing, and an answer changed on its way out is sent as changed.
+//! `fn.api_`, whose answers the server writes once for each variant and form: every way
+//! of asking gets the listing, and an answer changed on its way out is sent as changed.
 
 use std::sync::{Arc, Mutex};
 
@@ -100,6 +100,53 @@ async fn select_and_binary_clients_get_the_listing_as_any_answer() {
         let response = client.request(call).await.expect("answered");
         assert!(response.headers.contains_key("@bin_"));
         assert_eq!(response.body()["Ok_"]["api"], listing());
+    }
+}
+
+/// A binary answer, packed or not, whichever listing it carries and whether or not the
+/// client holds the encoding, is the one written from the listing as values (which a
+/// middleware that asks to change the body, and changes nothing, makes the server do),
+/// on the first call of its kind and on the next.
+#[tokio::test]
+async fn binary_answers_are_those_written_from_the_listing_as_values() {
+    let written = plain_server();
+    let from_values = plain_builder()
+        .middleware(middleware_from_fn(|request: Message, next| async move {
+            let mut result = next.run(request).await?;
+            result.body_mut();
+            Ok(result)
+        }))
+        .build()
+        .expect("server builds");
+    let schema = Schema::from_text(PLAIN_SCHEMA).expect("schema loads");
+    let checksum = telepact::binary::ServerBinary::new(schema).checksum();
+    for known in [json!([]), json!([checksum])] {
+        for packed in [false, true] {
+            for payload in [
+                json!({}),
+                json!({"includeInternal!": true}),
+                json!({"includeExamples!": true}),
+                json!({"includeInternal!": true, "includeExamples!": true}),
+            ] {
+                let mut headers = json!({"@bin_": known});
+                if packed {
+                    headers["@pac_"] = json!(true);
+                }
+                let call = api_call(headers, payload);
+                let expected = from_values.process(&call).await;
+                assert_eq!(expected.encoding, telepact::Encoding::Binary);
+                for _ in 0..2 {
+                    let answer = written.process(&call).await;
+                    assert_eq!(answer.encoding, telepact::Encoding::Binary);
+                    assert!(
+                        answer.bytes == expected.bytes,
+                        "{known} packed {packed}: {} bytes, {} written from values",
+                        answer.bytes.len(),
+                        expected.bytes.len()
+                    );
+                }
+            }
+        }
     }
 }
 
