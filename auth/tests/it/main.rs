@@ -3,6 +3,7 @@
 mod authenticator;
 mod churn;
 mod error_causes;
+mod forgery;
 mod logins;
 mod redis_store;
 mod store_faults;
