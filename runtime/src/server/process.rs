@@ -2,10 +2,10 @@
 //! select, serialize.
 
 mod call_end;
+mod deadline;
 
 use std::pin::Pin;
-use std::task::Poll;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tracing::Instrument;
 
@@ -17,7 +17,7 @@ use super::authenticated::AuthCheck;
 use super::call_metrics::FunctionKeys;
 use super::call_span::call_span;
 use super::catch::{CatchUnwind, caught, start_caught};
-use super::error::{ErrorKind, TimedOut};
+use super::error::ErrorKind;
 use super::failure::{invalid, refused, unauthenticated, unknown_error, unknown_function};
 use super::{AuthFuture, AuthUnavailable, Inner, Response, Server};
 use crate::base64_paths;
@@ -31,6 +31,7 @@ use crate::validate::{
     header_nests_too_deep, with_sorted_names,
 };
 use call_end::CallEnd;
+use deadline::{Deadline, within};
 
 impl Server {
     /// Processes one request message (JSON bytes) into a response.
@@ -214,36 +215,6 @@ pub(crate) struct Processed {
     pub(crate) replaced: bool,
 }
 
-/// A call's time limit, counted from when its request arrived.
-#[derive(Debug, Clone, Copy)]
-struct Deadline {
-    arrived: Instant,
-    limit: Duration,
-}
-
-/// `work`'s output, or [`TimedOut`] past `deadline`. The timer is set (and the
-/// deadline worked out) only when the work does not finish as it is first polled: most
-/// answers come at once, and a timer costs several hundred instructions to set and to
-/// drop. It is boxed then, so the state of work that finishes at once (and the box it
-/// lives in) holds no timer.
-async fn within<F: Future>(deadline: Deadline, work: F) -> Result<F::Output, TimedOut> {
-    let mut work = std::pin::pin!(work);
-    let first = std::future::poll_fn(|cx| Poll::Ready(work.as_mut().poll(cx))).await;
-    match first {
-        Poll::Ready(output) => Ok(output),
-        Poll::Pending => {
-            let arrived = tokio::time::Instant::from_std(deadline.arrived);
-            // A limit past what the clock can tell (`Duration::MAX` for none) sets no timer.
-            let Some(at) = arrived.checked_add(deadline.limit) else {
-                return Ok(work.await);
-            };
-            Box::pin(tokio::time::timeout_at(at, work))
-                .await
-                .map_err(|_elapsed| TimedOut(deadline.limit))
-        }
-    }
-}
-
 impl Inner {
     /// Starts answering a parsed request: the work before the first await, in a plain
     /// function, so the caller's future holds only the boxed answer across it, not the
@@ -317,7 +288,7 @@ impl Inner {
             }
 
             let function = known.map(|id| self.compiled.function(id));
-            let deadline = self.deadline(&request.headers, arrived);
+            let deadline = Deadline::of_call(self.request_timeout, &request.headers, arrived);
             if let Some(function) = function.filter(|f| f.requires_auth) {
                 let check = self.authenticate(&mut request, &function.name, deadline);
                 match check.await {
@@ -570,21 +541,6 @@ impl Inner {
             };
             Err(self.handler_failed(function, source))
         }
-    }
-
-    /// The deadline of a call that `arrived` then: the server's limit, narrowed by the
-    /// client's own `@time_` (milliseconds) when that is shorter, since past it nobody
-    /// waits for the answer. A server without a limit needs no timer, so `@time_` alone
-    /// sets none.
-    fn deadline(&self, headers: &Headers, arrived: Instant) -> Option<Deadline> {
-        let server = self.request_timeout?;
-        let client = headers
-            .get("@time_")
-            .and_then(Value::as_u64)
-            .filter(|ms| *ms > 0)
-            .map(Duration::from_millis);
-        let limit = client.map_or(server, |client| server.min(client));
-        Some(Deadline { arrived, limit })
     }
 
     fn observe(&self, hook: Option<&super::MessageHook>, message: &Message, what: &str) {
