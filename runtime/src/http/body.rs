@@ -12,10 +12,11 @@ use super::{BODIES_ON_THEIR_WAY_BYTES, BodyLimits, StatusCode};
 /// from `Content-Length` before reading, when sent), 408 when it has not all arrived
 /// within `limits.time`, 400 when it cannot be read, and 503 at once for a body not
 /// come with its head when the bodies on their way hold [`BODIES_ON_THEIR_WAY_BYTES`]
-/// already. A body in a coding the endpoint does not undo is refused from its `head`
-/// before any of it is read: a `Content-Encoding` other than `identity` with 415, a
-/// `Transfer-Encoding` other than `chunked` with 501. Each refusal comes with a
-/// one-line reason.
+/// already. Some requests are refused from their `head` before any of the body is read:
+/// an HTTP/1.1 request without `Host`, or any with more than one, with 400 (see
+/// [`host_refusal`]); a body in a coding the endpoint does not undo, a
+/// `Content-Encoding` other than `identity` with 415, a `Transfer-Encoding` other than
+/// `chunked` with 501. Each refusal comes with a one-line reason.
 ///
 /// The handlers read their bodies so rather than through a `DefaultBodyLimit` layer:
 /// axum clones a layered route's boxed services on every request (five allocations per
@@ -36,6 +37,9 @@ pub async fn read_body(
         reason,
         http1,
     };
+    if let Some(reason) = host_refusal(head) {
+        return Err(refused((StatusCode::BAD_REQUEST, reason)));
+    }
     if let Some(coding) = coding_refusal(&head.headers) {
         return Err(refused(coding));
     }
@@ -207,6 +211,22 @@ fn over_limit(error: &axum::Error) -> bool {
         cause = error.source();
     }
     false
+}
+
+/// Why a request is refused for its `Host` header, as RFC 9112 (3.2) asks a server to:
+/// an HTTP/1.1 request without one, or any request with more than one (which could
+/// name two origins to two readers of it). HTTP/1.0 needs none, and an HTTP/2 request
+/// names its origin in `:authority`.
+pub(crate) fn host_refusal(head: &axum::http::request::Parts) -> Option<&'static str> {
+    let mut hosts = head.headers.get_all(axum::http::header::HOST).iter();
+    let first = hosts.next();
+    if hosts.next().is_some() {
+        return Some("a request may carry one Host header, not several");
+    }
+    if first.is_none() && head.version == axum::http::Version::HTTP_11 {
+        return Some("an HTTP/1.1 request must carry a Host header");
+    }
+    None
 }
 
 /// Why a request's body cannot be read as it came, judged from its head: a content

@@ -113,9 +113,15 @@ where
 /// - an upgrade in a WebSocket version other than 13: 426 with
 ///   `Sec-WebSocket-Version: 13`, as RFC 6455 (4.2.2, 4.4) asks, where axum answered 400.
 ///
-/// Any other handshake is left to axum (a missing `Sec-WebSocket-Key` gets 400).
+/// A handshake without `Host`, or with several, gets 400 as a POST does (see
+/// [`host_refusal`](super::body::host_refusal)). Any other is left to axum (a missing
+/// `Sec-WebSocket-Key` gets 400).
 fn handshake_refusal(parts: &axum::http::request::Parts) -> Option<HttpResponse> {
     use axum::http::{HeaderValue, Method, Version, header};
+
+    if let Some(reason) = super::body::host_refusal(parts) {
+        return Some((StatusCode::BAD_REQUEST, reason).into_response());
+    }
 
     if parts.version >= Version::HTTP_2 {
         if parts.method != Method::GET && parts.method != Method::HEAD {

@@ -97,6 +97,49 @@ async fn a_body_in_a_coding_the_endpoint_does_not_undo_is_refused() {
     let _ = stop.send(());
 }
 
+/// A request naming no origin, or two, is refused as RFC 9112 (3.2) asks: an HTTP/1.1
+/// request without `Host`, and any request with more than one, get 400 and a reason
+/// (they were answered as any other), a POST's saying the connection closes; the
+/// WebSocket handshake alike. HTTP/1.0 needs no `Host`.
+#[tokio::test]
+async fn a_request_without_host_or_with_two_is_refused_with_400() {
+    let (port, stop) = start(HttpOptions::default()).await;
+    let head = |version: &str, hosts: &str| {
+        let mut request = format!(
+            "POST /api/telepact HTTP/{version}\r\n{hosts}Connection: close\r\n\
+             Content-Length: {}\r\n\r\n",
+            PING.len()
+        )
+        .into_bytes();
+        request.extend_from_slice(PING);
+        request
+    };
+    let answer = exchange(port, &head("1.1", "")).await;
+    assert!(answer.starts_with("http/1.1 400"), "{answer}");
+    assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
+    assert!(answer.ends_with("must carry a host header"), "{answer}");
+    let answer = exchange(port, &head("1.1", "Host: a\r\nHost: b\r\n")).await;
+    assert!(answer.starts_with("http/1.1 400"), "{answer}");
+    assert!(answer.ends_with("one host header, not several"), "{answer}");
+    let answer = exchange(port, &head("1.0", "")).await;
+    assert!(answer.starts_with("http/1.0 200"), "{answer}");
+    assert!(answer.ends_with(r#"[{},{"ok_":{}}]"#), "{answer}");
+    let answer = exchange(port, &head("1.1", "Host: a\r\n")).await;
+    assert!(answer.starts_with("http/1.1 200"), "{answer}");
+
+    let hostless = String::from_utf8(websocket_upgrade(
+        "GET",
+        "Upgrade: websocket\r\n",
+        "Sec-WebSocket-Version: 13\r\n",
+    ))
+    .expect("text")
+    .replace("Host: x\r\n", "");
+    let answer = exchange(port, hostless.as_bytes()).await;
+    assert!(answer.starts_with("http/1.1 400"), "{answer}");
+    assert!(answer.ends_with("must carry a host header"), "{answer}");
+    let _ = stop.send(());
+}
+
 /// A GET upgrading to a WebSocket in `version`, the connection's last.
 fn websocket_upgrade(method: &str, upgrade: &str, version: &str) -> Vec<u8> {
     format!(
