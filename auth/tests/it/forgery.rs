@@ -258,28 +258,20 @@ async fn attempt(
             let altered = alter(id);
             refused(by_session(auth, &altered, csrf).await, &altered)
         }
-        Target::LiveRefresh => {
-            // An altered refresh token that worked would rotate the live family.
-            let altered = alter(&credentials.live_refresh);
-            let outcome = auth.refresh(&altered).await;
-            prop_assert!(
-                matches!(outcome, Err(AuthError::BadRefreshToken)),
-                "{:?} for {altered:?}",
-                outcome.map(|_| "a new pair")
-            );
-            Ok(())
-        }
-        Target::EndedRefresh => {
-            let altered = alter(&credentials.ended_refresh);
-            let outcome = auth.refresh(&altered).await;
-            prop_assert!(
-                matches!(outcome, Err(AuthError::BadRefreshToken)),
-                "{:?} for {altered:?}",
-                outcome.map(|_| "a new pair")
-            );
-            Ok(())
-        }
+        // An altered live refresh token that worked would rotate the live family.
+        Target::LiveRefresh => refresh_refused(auth, &alter(&credentials.live_refresh)).await,
+        Target::EndedRefresh => refresh_refused(auth, &alter(&credentials.ended_refresh)).await,
     }
+}
+
+async fn refresh_refused(auth: &Authenticator, altered: &str) -> Result<(), TestCaseError> {
+    let outcome = auth.refresh(altered).await;
+    prop_assert!(
+        matches!(outcome, Err(AuthError::BadRefreshToken)),
+        "{:?} for {altered:?}",
+        outcome.map(|_| "a new pair")
+    );
+    Ok(())
 }
 
 /// Whether `alteration` leaves `target`'s text as it was (the live refresh token would
