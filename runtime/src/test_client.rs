@@ -36,6 +36,7 @@ use crate::client::{Client, ClientError};
 use crate::message::{Headers, Message};
 use crate::mock::is_sub_map;
 use crate::random::{GenerateOptions, Generator, RandomGenerator};
+use crate::validate::{Compiled, name_result_bytes};
 use telepact_schema::ShortestDepths;
 
 /// The sizes of the collections a [`TestClient`] generates.
@@ -124,8 +125,10 @@ impl std::fmt::Debug for TestClient {
 
 /// The server's schema, as `fn.api_` tells it.
 struct ServerSchema {
-    schema: Schema,
+    schema: Arc<Schema>,
     depths: ShortestDepths,
+    /// Its functions' results, to name the bytes of a stand-in.
+    compiled: Compiled,
 }
 
 impl TestClient {
@@ -162,9 +165,10 @@ impl TestClient {
     /// other values are equal (`1` equals `1.0`).
     ///
     /// With [`Expect::Match`], answers the response when it matches. With
-    /// [`Expect::NoMatch`], answers `expected` completed with generated required fields (and the real response
-    /// headers) when the response does not match: a stand-in for the result the test
-    /// expected not to get. A function the server's schema does not list (`fn.api_`
+    /// [`Expect::NoMatch`], answers `expected` completed with generated required fields
+    /// (with the real response's headers, `@base64_` naming the stand-in's own bytes)
+    /// when the response does not match: a stand-in for the result the test expected not
+    /// to get. A function the server's schema does not list (`fn.api_`
     /// leaves out the internal ones) has no results to draw from: its response is
     /// answered as it came.
     ///
@@ -204,7 +208,11 @@ impl TestClient {
         if expect_match {
             return Ok(response);
         }
-        let ServerSchema { schema, depths } = &*schema;
+        let ServerSchema {
+            schema,
+            depths,
+            compiled,
+        } = &*schema;
         let Some((id, _)) = schema.function_by_name(&function) else {
             return Ok(response);
         };
@@ -220,7 +228,10 @@ impl TestClient {
                 .result(id, Some(expected))
         };
         let body = body.as_object().cloned().unwrap_or_default();
-        Ok(Message::from_body(response.headers, body))
+        let mut stand_in = Message::from_body(response.headers, body);
+        // The response's `@base64_` named the bytes of its own body.
+        name_result_bytes(compiled, id, &mut stand_in);
+        Ok(stand_in)
     }
 
     async fn schema(&self) -> Result<Arc<ServerSchema>, TestClientError> {
@@ -236,9 +247,14 @@ impl TestClient {
                     .ok_or_else(|| {
                         TestClientError::SchemaNotGiven(response.target().to_string())
                     })?;
-                let schema = Schema::from_text(&api.to_string())?;
+                let schema = Arc::new(Schema::from_text(&api.to_string())?);
                 let depths = ShortestDepths::of(&schema);
-                Ok::<_, TestClientError>(Arc::new(ServerSchema { schema, depths }))
+                let compiled = Compiled::shared(&schema);
+                Ok::<_, TestClientError>(Arc::new(ServerSchema {
+                    schema,
+                    depths,
+                    compiled,
+                }))
             })
             .await?;
         Ok(Arc::clone(schema))
@@ -283,6 +299,48 @@ mod tests {
             matches!(refused, Err(TestClientError::Mismatch { .. })),
             "{refused:?}"
         );
+    }
+
+    /// A stand-in's `@base64_` names its own bytes, not those of the response it stands
+    /// in for: here the response's optional bytes, which a stand-in leaves out, and the
+    /// required ones it generates.
+    #[tokio::test]
+    async fn a_stand_in_names_its_own_bytes() {
+        let schema = Schema::from_text(
+            r#"[{"fn.file": {}, "->": [{"Ok_": {"data": "bytes", "thumb!": "bytes"}}]}]"#,
+        )
+        .expect("schema loads");
+        let mock = MockServer::with_options(
+            schema,
+            crate::mock::MockOptions::default().randomize_optional_fields(false),
+        )
+        .expect("mock builds");
+        let tester = TestClient::new(Client::new(mock));
+        let call = || Message::new(Headers::new(), "fn.file", Map::new());
+        let anything = json!({"Ok_": {}});
+        let response = tester
+            .assert_request(call(), anything.as_object().expect("object"), Expect::Match)
+            .await
+            .expect("answered");
+        assert_eq!(
+            response.header("@base64_"),
+            Some(&json!({"Ok_": {"data": true, "thumb!": true}})),
+            "the mock's answer names both"
+        );
+
+        let other = json!({"Ok_": {"data": "AAAA"}});
+        let stand_in = tester
+            .assert_request(call(), other.as_object().expect("object"), Expect::NoMatch)
+            .await
+            .expect("no match, as expected");
+        assert_eq!(stand_in.body(), other.as_object().expect("object"));
+        assert_eq!(
+            stand_in.header("@base64_"),
+            Some(&json!({"Ok_": {"data": true}}))
+        );
+        let marked = stand_in.marked_bytes().expect("the header fits the body");
+        assert_eq!(marked.len(), 1);
+        assert_eq!(marked[0].bytes, [0, 0, 0]);
     }
 
     /// A client whose server answers every request with `answer`.

@@ -28,7 +28,7 @@ use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
 use crate::validate::{
     FunctionEntry, Selector, ValidationFailure, Validator, body_nests_too_deep, check_headers,
-    header_nests_too_deep, with_sorted_names,
+    header_nests_too_deep, name_result_bytes, with_sorted_names,
 };
 use call_end::CallEnd;
 use deadline::{Deadline, within};
@@ -385,7 +385,7 @@ impl Inner {
             let renamed = select.is_some() && result.headers.contains_key(base64_paths::HEADER);
             if (result.bytes_marked() || renamed) && binary.is_none() && function.result_holds_bytes
             {
-                self.name_bytes(id, &mut result);
+                name_result_bytes(&self.compiled, id, &mut result);
             }
             // The request's extensions (the caller's identity...) stay behind.
             result.extensions = http::Extensions::new();
@@ -442,18 +442,6 @@ impl Inner {
             && !function.result_holds_bytes
             && result.target() == "Ok_"
             && result.write_checked_binary(&self.compiled, &function.result, self.binary.encoding())
-    }
-
-    /// Names the bytes of a JSON answer in its `@base64_` header, from the body as it
-    /// is sent (after `@select_`).
-    fn name_bytes(&self, id: FunctionId, result: &mut Message) {
-        let function = self.compiled.function(id);
-        let mut validator = Validator::new(&self.compiled, Some(id)).collecting_bytes();
-        validator.check_union_map(&function.result, result.body());
-        let paths = validator.take_bytes_paths();
-        drop(validator);
-        result.headers.remove(base64_paths::HEADER);
-        paths.write_header(&mut result.headers);
     }
 
     fn check_request_body(

@@ -26,3 +26,19 @@ pub(crate) use value::Validator;
 pub(crate) use write::{
     Expect, KeyText, NotWritten, write_result, write_result_binary, write_value,
 };
+
+/// Names in `result`'s `@base64_` header the bytes its body holds, read as `function`'s
+/// result (replacing any header it had): a JSON answer's, from the body as it is sent.
+pub(crate) fn name_result_bytes(
+    compiled: &Compiled,
+    function: telepact_schema::FunctionId,
+    result: &mut crate::message::Message,
+) {
+    let entry = compiled.function(function);
+    let mut validator = Validator::new(compiled, Some(function)).collecting_bytes();
+    validator.check_union_map(&entry.result, result.body());
+    let paths = validator.take_bytes_paths();
+    drop(validator);
+    result.headers.remove(crate::base64_paths::HEADER);
+    paths.write_header(&mut result.headers);
+}
