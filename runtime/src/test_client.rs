@@ -343,6 +343,42 @@ mod tests {
         assert_eq!(marked[0].bytes, [0, 0, 0]);
     }
 
+    /// Over a binary client, packed or not, assertions read the body as over JSON: the
+    /// client decodes it, bytes as base64 named in `@base64_`.
+    #[tokio::test]
+    async fn assertions_hold_over_a_binary_client() {
+        let schema = Schema::from_text(
+            r#"[{"fn.file": {"n": "integer"}, "->": [{"Ok_": {"data": "bytes", "n": "integer"}}]}]"#,
+        )
+        .expect("schema loads");
+        let mock = MockServer::new(schema).expect("mock builds");
+        for packed in [false, true] {
+            let options = crate::client::ClientOptions::default()
+                .binary(true)
+                .packed(packed);
+            let tester = TestClient::new(Client::with_options(mock.clone(), options));
+            let mut args = Map::new();
+            args.insert("n".into(), json!(1));
+            let call = || Message::new(Headers::new(), "fn.file", args.clone());
+            let anything = json!({"Ok_": {}});
+            for _ in 0..2 {
+                let response = tester
+                    .assert_request(call(), anything.as_object().expect("object"), Expect::Match)
+                    .await
+                    .expect("answered");
+                assert!(response.headers.contains_key("@bin_"), "{response:?}");
+                assert_eq!(response.marked_bytes().expect("named").len(), 1);
+            }
+            let other = json!({"Ok_": {"n": -1}});
+            let stand_in = tester
+                .assert_request(call(), other.as_object().expect("object"), Expect::NoMatch)
+                .await
+                .expect("no match, as expected");
+            assert_eq!(stand_in.body()["Ok_"]["n"], json!(-1));
+            assert_eq!(stand_in.marked_bytes().expect("named").len(), 1);
+        }
+    }
+
     /// A client whose server answers every request with `answer`.
     fn answering(answer: &'static str) -> TestClient {
         let transport = move |_request: Vec<u8>| async move { Ok(answer.as_bytes().to_vec()) };
