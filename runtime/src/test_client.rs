@@ -168,9 +168,8 @@ impl TestClient {
     /// [`Expect::NoMatch`], answers `expected` completed with generated required fields
     /// (with the real response's headers, `@base64_` naming the stand-in's own bytes)
     /// when the response does not match: a stand-in for the result the test expected not
-    /// to get. A function the server's schema does not list (`fn.api_`
-    /// leaves out the internal ones) has no results to draw from: its response is
-    /// answered as it came.
+    /// to get. A function the server's schema does not list (`fn.api_` leaves out the
+    /// internal ones) has no results to draw from: its response is answered as it came.
     ///
     /// # Errors
     ///
