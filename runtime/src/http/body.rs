@@ -13,10 +13,10 @@ use super::{BODIES_ON_THEIR_WAY_BYTES, BodyLimits, StatusCode};
 /// within `limits.time`, 400 when it cannot be read, and 503 at once for a body not
 /// come with its head when the bodies on their way hold [`BODIES_ON_THEIR_WAY_BYTES`]
 /// already. Some requests are refused from their `head` before any of the body is read:
-/// an HTTP/1.1 request without `Host`, or any with more than one, with 400 (see
-/// [`host_refusal`]); a body in a coding the endpoint does not undo, a
-/// `Content-Encoding` other than `identity` with 415, a `Transfer-Encoding` other than
-/// `chunked` with 501. Each refusal comes with a one-line reason.
+/// an HTTP/1.1 request without `Host`, or any with more than one, with 400 (RFC 9112,
+/// 3.2); a body in a coding the endpoint does not undo, a `Content-Encoding` other than
+/// `identity` with 415, a `Transfer-Encoding` other than `chunked` with 501. Each
+/// refusal comes with a one-line reason.
 ///
 /// The handlers read their bodies so rather than through a `DefaultBodyLimit` layer:
 /// axum clones a layered route's boxed services on every request (five allocations per
