@@ -235,6 +235,11 @@ impl Authenticator {
 
     /// Signs an access token and stores `refresh_token` (its record written again, to
     /// the same effect, when a retry within the grace reissues it).
+    ///
+    /// The access token ends with its family at the latest: a family's revocation is
+    /// kept only as long as the family lives, so a token of a late refresh that outlived
+    /// it would work again once the store dropped the revocation (and could make an API
+    /// key no revocation reaches).
     async fn issue_pair(
         &self,
         refresh_token: String,
@@ -244,12 +249,14 @@ impl Authenticator {
         family_expires_at: UnixTime,
     ) -> Result<TokenPair, AuthError> {
         let now = self.now();
-        let ttl = self.config.jwt.ttl;
+        let expires_at = now
+            .saturating_add(self.config.jwt.ttl)
+            .min(family_expires_at);
         let claims = Claims {
             sub: user_id.to_string(),
             iss: self.config.jwt.issuer.clone(),
             aud: self.config.jwt.audience.clone(),
-            exp: now + ttl,
+            exp: expires_at,
             nbf: now,
             iat: now,
             jti: random_id()?,
@@ -268,7 +275,7 @@ impl Authenticator {
         Ok(TokenPair {
             access_token,
             refresh_token,
-            expires_in: ttl,
+            expires_in: expires_at.saturating_sub(now),
             family: family.to_string(),
         })
     }

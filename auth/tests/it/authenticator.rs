@@ -459,3 +459,59 @@ fn a_password_credentials_debug_output_shows_neither_field() {
     assert!(shown.contains("Password"), "{shown}");
     assert!(!shown.contains("hunter2"), "{shown}");
 }
+
+/// Writes until an embedded store (memory or SQLite) purges what expired: it purges
+/// every few hundred writes.
+async fn until_purged(store: &dyn CredentialStore) {
+    for _ in 0..300 {
+        store.increment("churn", None).await.unwrap();
+    }
+}
+
+/// A refresh in a family's last `jwt.ttl` gives an access token that ends with the
+/// family, not after it: the family's revocation as stolen is kept only that long, and
+/// once a store dropped it, a token that outlived the family worked again (and could
+/// make an API key no revocation reached).
+async fn last_access_token_ends_with_the_family(
+    store: Arc<dyn CredentialStore>,
+    clock: &ManualClock,
+) {
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    config.refresh_ttl = 3600;
+    assert_eq!(config.jwt.ttl, 900);
+    let auth = authenticator_with(config, Arc::clone(&store), clock);
+    let identity = sign_in(&auth).await;
+    let first = auth.issue_tokens(&identity).await.unwrap();
+    clock.advance_secs(3500);
+    let late = auth.refresh(&first.refresh_token).await.unwrap();
+    assert_eq!(late.expires_in, 100, "the family ends in 100 s");
+    past_the_reuse_grace(&auth, clock);
+    assert!(matches!(
+        auth.refresh(&first.refresh_token).await,
+        Err(AuthError::RefreshReused)
+    ));
+    assert!(matches!(
+        bearer(&auth, &late.access_token).await,
+        Err(AuthError::TokenRevoked)
+    ));
+    // Past the family's end and the stores' five minutes of grace.
+    clock.advance_secs(400);
+    until_purged(&*store).await;
+    assert!(matches!(
+        bearer(&auth, &late.access_token).await,
+        Err(AuthError::BadToken("expired"))
+    ));
+}
+
+#[tokio::test]
+async fn a_stolen_familys_last_access_token_ends_with_the_family() {
+    let clock = ManualClock::starting_now();
+    let memory = MemoryStore::new().with_clock(Arc::new(clock.clone()));
+    last_access_token_ends_with_the_family(Arc::new(memory), &clock).await;
+    let clock = ManualClock::starting_now();
+    let sqlite = telepact_auth::store::SqliteStore::in_memory()
+        .unwrap()
+        .with_clock(Arc::new(clock.clone()));
+    last_access_token_ends_with_the_family(Arc::new(sqlite), &clock).await;
+}
