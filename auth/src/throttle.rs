@@ -121,15 +121,31 @@ impl LoginThrottle {
     /// account: otherwise it could still lock any account it names, and fill the store
     /// with a count for each name it makes up. Likewise an address past its limit for
     /// the account counts no further against the account, so it cannot lock the account
-    /// alone. An attempt refused is taken off the count past its limit (which stays past
-    /// it), so that a flood holds the store to the limit.
+    /// alone. An attempt refused is taken off every count again: it is checked by no
+    /// password, so it is no failure, and a flood holds the store to the limit. (Kept on
+    /// the counts below the one that refused it, a client retrying its right password
+    /// for an account others had locked used up its address's budget, and every account's
+    /// logins from that address, a whole office behind one, were refused.)
     ///
     /// # Errors
     ///
-    /// [`AuthError::Store`] when the attempt cannot be recorded. It may have been
-    /// recorded all the same: refuse the login unchecked and
+    /// [`AuthError::Store`] when the attempt cannot be recorded, or a refused one taken
+    /// back. It may have been recorded all the same: refuse the login unchecked and
     /// [`take it back`](Self::take_back).
     pub async fn admit(
+        &self,
+        store: &dyn CredentialStore,
+        attempt: &LoginAttempt,
+    ) -> Result<bool, AuthError> {
+        let admitted = self.record_all(store, attempt).await?;
+        if !admitted {
+            self.take_back(store, attempt).await?;
+        }
+        Ok(admitted)
+    }
+
+    /// Records `attempt` in each count in turn, up to the first past its limit.
+    async fn record_all(
         &self,
         store: &dyn CredentialStore,
         attempt: &LoginAttempt,
@@ -152,9 +168,9 @@ impl LoginThrottle {
             .await
     }
 
-    /// Takes `attempt` off the counts: one whose password was right, or one refused
-    /// before its password was checked. Taking back an attempt that was not recorded,
-    /// or was taken back already, changes nothing.
+    /// Takes `attempt` off the counts: one whose password was right, or one not checked
+    /// (its recording failed, or its user could not be looked up). Taking back an
+    /// attempt that was not recorded, or was taken back already, changes nothing.
     ///
     /// A success takes back only its own attempt: the failures before it stay counted
     /// for the window, so that a client that logs in with the password on every call

@@ -495,6 +495,39 @@ async fn a_guesser_elsewhere_leaves_the_account_to_its_owner() {
     );
 }
 
+/// Logins refused unchecked count against no one: a client that keeps signing in with
+/// its right password to an account guessers locked for everyone leaves its address's
+/// budget to the other accounts behind that address. (They counted against it, so the
+/// locked account's own client shut an office's every login out.)
+#[tokio::test]
+async fn logins_refused_unchecked_leave_their_address_to_other_accounts() {
+    let clock = ManualClock::starting_now();
+    let mut config = AuthConfig::new("issuer", "audience");
+    config.password = PasswordParams::insecure_for_tests();
+    config.throttle.per_account_from_address = 3;
+    config.throttle.per_account = 6;
+    config.throttle.per_address = 5;
+    let auth = authenticator_with(config, Arc::new(MemoryStore::new()), &clock);
+    for guesser in ["198.51.100.1", "198.51.100.2"] {
+        for _ in 0..3 {
+            let guess = auth
+                .authenticate(&password_login("ada", "wrong"), Some(guesser))
+                .await;
+            assert!(matches!(guess, Err(AuthError::BadPassword)), "{guess:?}");
+        }
+    }
+    let office = Some("203.0.113.9");
+    for _ in 0..10 {
+        let locked = sign_in_as(&auth, "ada", office).await;
+        assert!(matches!(locked, Err(AuthError::Throttled)), "{locked:?}");
+    }
+    let bob = sign_in_as(&auth, "bob", office).await;
+    assert_eq!(
+        bob.map(|identity| identity.user_id).ok().as_deref(),
+        Some("u2")
+    );
+}
+
 /// Every spelling a directory takes for an account counts against that account: were
 /// each counted apart, a guesser on many addresses would get the account's failed-login
 /// limit once per spelling, and there are more spellings than guesses.
