@@ -381,10 +381,11 @@ impl Inner {
                 return self.too_deep(response_headers);
             }
             // A handler's own `@base64_` (the mock's) named the places before
-            // `@select_` took some away: named again from the body as sent.
+            // `@select_` took some away: named again from the body as sent. Only `Ok_`
+            // goes in binary: a binary client's other results go as JSON, and name theirs.
             let renamed = select.is_some() && result.headers.contains_key(base64_paths::HEADER);
-            if (result.bytes_marked() || renamed) && binary.is_none() && function.result_holds_bytes
-            {
+            let in_json = binary.is_none() || result.target() != "Ok_";
+            if (result.bytes_marked() || renamed) && in_json && function.result_holds_bytes {
                 name_result_bytes(&self.compiled, id, &mut result);
             }
             // The request's extensions (the caller's identity...) stay behind.

@@ -177,6 +177,45 @@ async fn plain_strings_and_binary_answers_carry_no_base64_header() {
     assert_eq!(response.headers.get("@base64_"), None);
 }
 
+/// A result other than `Ok_` goes to a binary client as JSON, naming its bytes as any
+/// JSON answer does (they went unnamed, and read as text).
+#[tokio::test]
+async fn an_error_holding_bytes_names_them_to_a_binary_client_too() {
+    let schema = Schema::from_text(
+        r#"[{"fn.f": {}, "->": [{"Ok_": {}}, {"ErrorBlob": {"blob": "bytes"}}]}]"#,
+    )
+    .expect("the schema loads");
+    let router = FunctionRouter::new().route("fn.f", |_request: Message| async {
+        let mut answer = Message::new(
+            telepact::Headers::new(),
+            "ErrorBlob",
+            json!({"blob": "AAEC"})
+                .as_object()
+                .cloned()
+                .unwrap_or_default(),
+        );
+        answer.mark_bytes();
+        Ok::<_, HandlerError>(answer)
+    });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("the server builds");
+    for headers in [
+        json!({}),
+        json!({"@bin_": []}),
+        json!({"@bin_": [], "@pac_": true}),
+    ] {
+        let answer = answer_of(&server, json!([headers, {"fn.f": {}}])).await;
+        assert_eq!(
+            answer[0]["@base64_"],
+            json!({"ErrorBlob": {"blob": true}}),
+            "{headers}: {answer}"
+        );
+        assert_eq!(answer[1], json!({"ErrorBlob": {"blob": "AAEC"}}));
+    }
+}
+
 #[tokio::test]
 async fn the_base64_header_names_only_what_select_leaves() {
     let request = json!([
