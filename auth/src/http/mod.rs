@@ -424,7 +424,9 @@ mod tests {
             .expect("builds");
         let app = router(server, &HttpOptions::default(), HttpAuthOptions::default())
             .layer(axum::Extension(RequestId("from-a-layer")));
+        // As it comes over a connection: from a peer, naming its host.
         let mut request = Request::post(telepact::http::DEFAULT_PATH)
+            .header("host", "service.example")
             .body(Body::from(r#"[{}, {"fn.whoami": {}}]"#))
             .expect("a request");
         let peer: SocketAddr = "203.0.113.7:4000".parse().expect("an address");

@@ -216,8 +216,19 @@ fn over_limit(error: &axum::Error) -> bool {
 /// Why a request is refused for its `Host` header, as RFC 9112 (3.2) asks a server to:
 /// an HTTP/1.1 request without one, or any request with more than one (which could
 /// name two origins to two readers of it). HTTP/1.0 needs none, and an HTTP/2 request
-/// names its origin in `:authority`.
+/// names its origin in `:authority`. Only a request that came over a connection (its
+/// peer known, as [`serve`](super::serve) makes it) is held to it: one built in process
+/// and handed to the router (`tower::ServiceExt::oneshot`, in a test) came from no
+/// origin.
 pub(crate) fn host_refusal(head: &axum::http::request::Parts) -> Option<&'static str> {
+    use axum::extract::ConnectInfo;
+    if head
+        .extensions
+        .get::<ConnectInfo<std::net::SocketAddr>>()
+        .is_none()
+    {
+        return None;
+    }
     let mut hosts = head.headers.get_all(axum::http::header::HOST).iter();
     let first = hosts.next();
     if hosts.next().is_some() {

@@ -100,7 +100,8 @@ async fn a_body_in_a_coding_the_endpoint_does_not_undo_is_refused() {
 /// A request naming no origin, or two, is refused as RFC 9112 (3.2) asks: an HTTP/1.1
 /// request without `Host`, and any request with more than one, get 400 and a reason
 /// (they were answered as any other), a POST's saying the connection closes; the
-/// WebSocket handshake alike. HTTP/1.0 needs no `Host`.
+/// WebSocket handshake alike. HTTP/1.0 needs no `Host`, nor does a request built in
+/// process and handed to the router, which came over no connection.
 #[tokio::test]
 async fn a_request_without_host_or_with_two_is_refused_with_400() {
     let (port, stop) = start(HttpOptions::default()).await;
@@ -138,6 +139,18 @@ async fn a_request_without_host_or_with_two_is_refused_with_400() {
     assert!(answer.starts_with("http/1.1 400"), "{answer}");
     assert!(answer.ends_with("must carry a host header"), "{answer}");
     let _ = stop.send(());
+
+    let app = telepact::http::router(
+        crate::http_transport::schema_server(),
+        &HttpOptions::default(),
+    );
+    let in_process = axum::http::Request::post(telepact::http::DEFAULT_PATH)
+        .body(axum::body::Body::from(PING))
+        .expect("a request");
+    let answer = tower::ServiceExt::oneshot(app, in_process)
+        .await
+        .expect("answered");
+    assert_eq!(answer.status(), axum::http::StatusCode::OK);
 }
 
 /// A GET upgrading to a WebSocket in `version`, the connection's last.
