@@ -247,7 +247,7 @@ impl Authenticator {
         let claims = jwt::verify(token, &self.keys, &self.config.jwt, self.now())?;
         let store = &*self.store;
         if store.get(&token_revoked_key(&claims.jti)).await?.is_some()
-            || store.get(&family_revoked_key(&claims.fam)).await?.is_some()
+            || self.family_revoked(Some(&claims.fam)).await?
         {
             return Err(AuthError::TokenRevoked);
         }
@@ -306,6 +306,10 @@ impl Authenticator {
         if !same_hash(&hash_secret(csrf), &record.csrf_hash) {
             return Err(AuthError::BadCsrf);
         }
+        if self.family_revoked(record.family.as_deref()).await? {
+            self.store.delete(&session_key(&session_hash)).await?;
+            return Err(AuthError::BadSession);
+        }
         self.note_session_use(&session_hash, &record, now).await?;
         let user = self.user(&record.user_id).await?;
         let scopes = narrow(&user, &record.scopes);
@@ -314,6 +318,15 @@ impl Authenticator {
             scopes,
             CredentialRef::Session { session_hash },
         ))
+    }
+
+    /// Whether the refresh family a session is tied to was revoked: a revocation ends
+    /// every session tied to it, not only the one the family notes.
+    async fn family_revoked(&self, family: Option<&str>) -> Result<bool, AuthError> {
+        let Some(family) = family else {
+            return Ok(false);
+        };
+        Ok(self.store.get(&family_revoked_key(family)).await?.is_some())
     }
 
     /// Ends a session unused for longer than `session_idle`, else records this use. The

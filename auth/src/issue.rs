@@ -291,6 +291,8 @@ impl Authenticator {
     pub async fn revoke_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
         let marker = self.marker()?;
         let key = family_revoked_key(family);
+        // Past every session tied to the family too: a session checks the mark.
+        let until = until.max(self.now().saturating_add(self.config.session_ttl));
         self.store.put(&key, &marker, Some(until)).await?;
         if let Some(session_hash) = self.store.get(&family_session_key(family)).await? {
             self.store.delete(&session_key(&session_hash)).await?;
@@ -452,7 +454,12 @@ impl Authenticator {
         }
     }
 
-    /// Opens a server-side session for `identity`.
+    /// Opens a server-side session for `identity`. A session opened by a sign-in with a
+    /// token (or with a session tied to one) is tied to that token's refresh family, as
+    /// [`create_linked_session`](Self::create_linked_session) ties one: it ends when the
+    /// family is revoked (a logout, a refresh token used twice), and logging out of it
+    /// revokes the family. Otherwise a stolen access token could open a session that
+    /// outlived its own revocation.
     ///
     /// # Errors
     ///
@@ -486,6 +493,10 @@ impl Authenticator {
         family: Option<&str>,
     ) -> Result<NewSession, AuthError> {
         refuse_api_key(identity)?;
+        let family = match family {
+            Some(family) => Some(family.to_string()),
+            None => self.family_of(identity).await?,
+        };
         let id = random_secret(SESSION_PREFIX)?;
         let csrf = random_secret(CSRF_PREFIX)?;
         let max_age = self.config.session_ttl;
@@ -495,7 +506,7 @@ impl Authenticator {
             csrf_hash: hash_secret(&csrf),
             scopes: identity.scopes.clone(),
             expires_at,
-            family: family.map(str::to_string),
+            family: family.clone(),
         };
         let session_hash = hash_secret(&id);
         records::save(
@@ -505,7 +516,7 @@ impl Authenticator {
             Some(expires_at),
         )
         .await?;
-        if let Some(family) = family {
+        if let Some(family) = &family {
             let key = family_session_key(family);
             self.store
                 .put(&key, &session_hash, Some(expires_at))

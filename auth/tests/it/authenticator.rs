@@ -515,3 +515,65 @@ async fn a_stolen_familys_last_access_token_ends_with_the_family() {
         .with_clock(Arc::new(clock.clone()));
     last_access_token_ends_with_the_family(Arc::new(sqlite), &clock).await;
 }
+
+fn session_of(session: &telepact_auth::NewSession) -> Credential {
+    Credential::Session {
+        id: session.id.clone(),
+        csrf: session.csrf.clone(),
+    }
+}
+
+/// A session opened by a sign-in with a token ends with the token's family: when the
+/// token logs out, and when a refresh token of the family is used twice. (It outlived
+/// both, so a stolen access token could open a session its revocation did not reach.)
+#[tokio::test]
+async fn a_session_opened_with_a_token_ends_with_its_family() {
+    let clock = ManualClock::starting_now();
+    let auth = authenticator(Arc::new(MemoryStore::new()), &clock);
+    let ada = sign_in(&auth).await;
+
+    let tokens = auth.issue_tokens(&ada).await.unwrap();
+    let by_token = bearer(&auth, &tokens.access_token).await.unwrap();
+    let session = session_of(&auth.create_session(&by_token).await.unwrap());
+    let by_session = auth.authenticate(&session, None).await.unwrap();
+    // What the session signs in with makes the same family's session in turn.
+    let again = session_of(&auth.create_session(&by_session).await.unwrap());
+    auth.logout(&by_token).await.unwrap();
+    for ended in [&session, &again] {
+        let refused = auth.authenticate(ended, None).await;
+        assert!(matches!(refused, Err(AuthError::BadSession)), "{refused:?}");
+    }
+
+    let stolen = auth.issue_tokens(&ada).await.unwrap();
+    let by_token = bearer(&auth, &stolen.access_token).await.unwrap();
+    let session = session_of(&auth.create_session(&by_token).await.unwrap());
+    auth.refresh(&stolen.refresh_token).await.unwrap();
+    past_the_reuse_grace(&auth, &clock);
+    assert!(matches!(
+        auth.refresh(&stolen.refresh_token).await,
+        Err(AuthError::RefreshReused)
+    ));
+    let refused = auth.authenticate(&session, None).await;
+    assert!(matches!(refused, Err(AuthError::BadSession)), "{refused:?}");
+
+    // A password sign-in's session belongs to no family, and outlives their ends.
+    let own = session_of(&auth.create_session(&ada).await.unwrap());
+    assert!(auth.authenticate(&own, None).await.is_ok());
+}
+
+/// Every session tied to one family ends with it, not only the last one tied.
+#[tokio::test]
+async fn every_session_linked_to_a_family_ends_with_it() {
+    let clock = ManualClock::starting_now();
+    let auth = authenticator(Arc::new(MemoryStore::new()), &clock);
+    let ada = sign_in(&auth).await;
+    let tokens = auth.issue_tokens(&ada).await.unwrap();
+    let first = session_of(&auth.create_linked_session(&ada, &tokens).await.unwrap());
+    let second = session_of(&auth.create_linked_session(&ada, &tokens).await.unwrap());
+    let by_token = bearer(&auth, &tokens.access_token).await.unwrap();
+    auth.logout(&by_token).await.unwrap();
+    for ended in [&first, &second] {
+        let refused = auth.authenticate(ended, None).await;
+        assert!(matches!(refused, Err(AuthError::BadSession)), "{refused:?}");
+    }
+}
