@@ -222,13 +222,7 @@ fn over_limit(error: &axum::Error) -> bool {
 /// origin.
 pub(crate) fn host_refusal(head: &axum::http::request::Parts) -> Option<&'static str> {
     use axum::extract::ConnectInfo;
-    if head
-        .extensions
-        .get::<ConnectInfo<std::net::SocketAddr>>()
-        .is_none()
-    {
-        return None;
-    }
+    head.extensions.get::<ConnectInfo<std::net::SocketAddr>>()?;
     let mut hosts = head.headers.get_all(axum::http::header::HOST).iter();
     let first = hosts.next();
     if hosts.next().is_some() {
