@@ -46,6 +46,14 @@ impl Base64Paths {
         node.insert(last.to_string(), Value::Bool(true));
     }
 
+    /// The places a value's [`BytesBelow`] names, the value being a message's body.
+    pub(crate) fn of_body(below: BytesBelow) -> Self {
+        match below.0 {
+            Some(Value::Object(tree)) => Base64Paths(tree),
+            _ => Base64Paths::default(),
+        }
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
@@ -61,6 +69,64 @@ impl Base64Paths {
         if !self.is_empty() {
             headers.insert(HEADER.to_string(), Value::Object(self.0));
         }
+    }
+}
+
+/// Where a value of a binary message holds bytes, as its `@base64_` tree would name
+/// them: `true` for bytes, keys (`"*"` for a list's items) to the places below. Built
+/// from the leaves up, a list's items joined into one `"*"`, so each place is written
+/// once: marking each bytes value's whole path from the root made 200,000 empty
+/// binaries in a list 110 maps deep take a client 8 s.
+#[derive(Debug, Default)]
+pub(crate) struct BytesBelow(Option<Value>);
+
+impl BytesBelow {
+    /// A value that is bytes.
+    pub(crate) fn here() -> Self {
+        BytesBelow(Some(Value::Bool(true)))
+    }
+
+    /// Joins in the places of a list's next item, or of a map's next entry under the
+    /// same key. What holds bytes in one and more below them in the other is named as
+    /// the later names it, as marking one path after another did.
+    pub(crate) fn join(&mut self, next: BytesBelow) {
+        match (&mut self.0, next.0) {
+            (_, None) => {}
+            (Some(Value::Object(tree)), Some(Value::Object(next))) => {
+                for (key, below) in next {
+                    BytesBelow::join_at(tree, &key, BytesBelow(Some(below)));
+                }
+            }
+            (place, next) => *place = next,
+        }
+    }
+
+    /// Joins `below` in under `key` of a map's places; the key is copied only when
+    /// the entry holds bytes and the key is new.
+    pub(crate) fn join_at(tree: &mut Map<String, Value>, key: &str, below: BytesBelow) {
+        let Some(next) = below.0 else {
+            return;
+        };
+        match tree.get_mut(key) {
+            Some(place) => {
+                let mut joined = BytesBelow(Some(std::mem::take(place)));
+                joined.join(BytesBelow(Some(next)));
+                *place = joined.0.unwrap_or_default();
+            }
+            None => {
+                tree.insert(key.to_owned(), next);
+            }
+        }
+    }
+
+    /// The places in a list whose items' places are joined in `every`.
+    pub(crate) fn in_list(every: BytesBelow) -> Self {
+        BytesBelow(every.0.map(|every| serde_json::json!({ "*": every })))
+    }
+
+    /// The places in a map whose entries' places are `tree`.
+    pub(crate) fn in_map(tree: Map<String, Value>) -> Self {
+        BytesBelow((!tree.is_empty()).then_some(Value::Object(tree)))
     }
 }
 

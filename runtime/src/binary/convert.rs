@@ -8,7 +8,7 @@ use telepact_schema::Schema;
 use super::encoding::BinaryEncoding;
 #[cfg(test)]
 use super::shape::Shape;
-use crate::base64_paths::Base64Paths;
+use crate::base64_paths::{Base64Paths, BytesBelow};
 use crate::base64_text::BASE64;
 
 /// Why a MessagePack value has no JSON form under an encoding.
@@ -155,53 +155,61 @@ pub(crate) fn map_to_json(
     Ok(object)
 }
 
-/// Marks in `paths` where a map's `entries` hold binaries, under `path` (see
+/// Where a map's `entries` hold binaries (see
 /// [`Reader::bytes_paths`](super::Reader::bytes_paths)).
 pub(crate) fn entries_bytes_paths(
     entries: &[(Pack, Pack)],
     encoding: &BinaryEncoding,
-    path: &mut Vec<String>,
-    paths: &mut Base64Paths,
-) -> Result<(), DecodeError> {
-    for (key, item) in entries {
-        path.push(key_to_name(key.clone(), Some(encoding))?);
-        pack_bytes_paths(item, encoding, path, paths)?;
-        path.pop();
-    }
-    Ok(())
+) -> Result<Base64Paths, DecodeError> {
+    Ok(Base64Paths::of_body(entries_bytes_below(
+        entries, encoding,
+    )?))
 }
 
-fn pack_bytes_paths(
-    value: &Pack,
+fn entries_bytes_below(
+    entries: &[(Pack, Pack)],
     encoding: &BinaryEncoding,
-    path: &mut Vec<String>,
-    paths: &mut Base64Paths,
-) -> Result<(), DecodeError> {
-    match value {
-        Pack::Binary(_) => paths.mark(path.iter().map(String::as_str)),
-        Pack::Array(items) => {
-            path.push("*".to_string());
-            for item in items {
-                pack_bytes_paths(item, encoding, path, paths)?;
-            }
-            path.pop();
-        }
-        Pack::Map(entries) => entries_bytes_paths(entries, encoding, path, paths)?,
-        _ => {}
+) -> Result<BytesBelow, DecodeError> {
+    let mut tree = Map::new();
+    for (key, item) in entries {
+        let below = pack_bytes_below(item, encoding)?;
+        BytesBelow::join_at(&mut tree, key_text(key, Some(encoding))?, below);
     }
-    Ok(())
+    Ok(BytesBelow::in_map(tree))
+}
+
+fn pack_bytes_below(value: &Pack, encoding: &BinaryEncoding) -> Result<BytesBelow, DecodeError> {
+    Ok(match value {
+        Pack::Binary(_) => BytesBelow::here(),
+        Pack::Array(items) => {
+            let mut every = BytesBelow::default();
+            for item in items {
+                every.join(pack_bytes_below(item, encoding)?);
+            }
+            BytesBelow::in_list(every)
+        }
+        Pack::Map(entries) => entries_bytes_below(entries, encoding)?,
+        _ => BytesBelow::default(),
+    })
 }
 
 fn key_to_name(key: Pack, encoding: Option<&BinaryEncoding>) -> Result<String, DecodeError> {
+    key_text(&key, encoding).map(str::to_owned)
+}
+
+/// A map key as a field name (see [`key_to_name`]), not copied.
+fn key_text<'k>(
+    key: &'k Pack,
+    encoding: Option<&'k BinaryEncoding>,
+) -> Result<&'k str, DecodeError> {
     match key {
-        Pack::String(text) => text.into_str().ok_or(DecodeError::InvalidUtf8),
+        Pack::String(text) => text.as_str().ok_or(DecodeError::InvalidUtf8),
         Pack::Integer(int) => {
-            let wide = integer_to_i128(int);
+            let wide = integer_to_i128(*int);
             let name = encoding
                 .zip(u64::try_from(wide).ok())
                 .and_then(|(encoding, id)| encoding.name(id));
-            name.map(str::to_owned)
-                .ok_or(DecodeError::UnknownFieldId(wide))
+            name.ok_or(DecodeError::UnknownFieldId(wide))
         }
         other => Err(DecodeError::UnsupportedKey(other.to_string())),
     }

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::convert::{DecodeError, float_to_json};
 use super::encoding::BinaryEncoding;
-use crate::base64_paths::Base64Paths;
+use crate::base64_paths::{Base64Paths, BytesBelow};
 use crate::base64_text::BASE64;
 use crate::message::{HEADER_ROOM, Headers};
 use crate::validate::JSON_NESTING_LIMIT;
@@ -274,53 +274,53 @@ impl<'a> Reader<'a> {
         })
     }
 
-    /// Marks in `paths` where the body that starts here holds MessagePack binaries, the
-    /// places a JSON body's `@base64_` header names: map keys through `encoding`, `*` for
-    /// a list's items. Reads past the body without building its values.
+    /// Where the body that starts here holds MessagePack binaries, the places a JSON
+    /// body's `@base64_` header names: map keys through `encoding`, `*` for a list's
+    /// items. Reads past the body without building its values.
     pub(crate) fn bytes_paths(
         &mut self,
         encoding: &BinaryEncoding,
-        paths: &mut Base64Paths,
-    ) -> Result<(), DecodeError> {
-        self.bytes_paths_within(encoding, &mut Vec::new(), paths, Depth::FRAME_ITEM)
+    ) -> Result<Base64Paths, DecodeError> {
+        let below = self.bytes_below(encoding, Depth::FRAME_ITEM)?;
+        Ok(Base64Paths::of_body(below))
     }
 
-    fn bytes_paths_within(
+    fn bytes_below(
         &mut self,
         encoding: &BinaryEncoding,
-        path: &mut Vec<String>,
-        paths: &mut Base64Paths,
         depth: Depth,
-    ) -> Result<(), DecodeError> {
+    ) -> Result<BytesBelow, DecodeError> {
         let start = *self;
-        match self.head()? {
+        Ok(match self.head()? {
             Head::Bin(len) => {
                 self.take(len)?;
-                paths.mark(path.iter().map(String::as_str));
+                BytesBelow::here()
             }
             Head::Array(len) => {
                 let items = depth.enter()?;
-                path.push("*".to_string());
+                let mut every = BytesBelow::default();
                 for _ in 0..len {
-                    self.bytes_paths_within(encoding, path, paths, items)?;
+                    every.join(self.bytes_below(encoding, items)?);
                 }
-                path.pop();
+                BytesBelow::in_list(every)
             }
             Head::Map(len) => {
                 let entries = depth.enter()?;
+                let mut tree = Map::new();
                 for _ in 0..len {
-                    path.push(self.key(Some(encoding))?);
-                    self.bytes_paths_within(encoding, path, paths, entries)?;
-                    path.pop();
+                    let key = self.key_text(Some(encoding))?;
+                    let below = self.bytes_below(encoding, entries)?;
+                    BytesBelow::join_at(&mut tree, key, below);
                 }
+                BytesBelow::in_map(tree)
             }
             // Anything else holds no binary: passed over from its head, as `skip` does.
             _ => {
                 *self = start;
                 self.skip(depth)?;
+                BytesBelow::default()
             }
-        }
-        Ok(())
+        })
     }
 
     /// Reads a message's headers (keys as they are), with room for
@@ -366,17 +366,27 @@ impl<'a> Reader<'a> {
     }
 
     fn text(&mut self, len: usize) -> Result<String, DecodeError> {
+        self.str(len).map(str::to_owned)
+    }
+
+    fn str(&mut self, len: usize) -> Result<&'a str, DecodeError> {
         let bytes = self.take(len)?;
-        std::str::from_utf8(bytes)
-            .map(str::to_owned)
-            .map_err(|_| DecodeError::InvalidUtf8)
+        std::str::from_utf8(bytes).map_err(|_| DecodeError::InvalidUtf8)
     }
 
     /// A map key as a field name: a string as it is, an integer through `encoding`.
     fn key(&mut self, encoding: Option<&BinaryEncoding>) -> Result<String, DecodeError> {
+        self.key_text(encoding).map(str::to_owned)
+    }
+
+    /// [`Reader::key`], not copied.
+    fn key_text<'s>(&mut self, encoding: Option<&'s BinaryEncoding>) -> Result<&'s str, DecodeError>
+    where
+        'a: 's,
+    {
         let start = *self;
         let wide = match self.head()? {
-            Head::Str(len) => return self.text(len),
+            Head::Str(len) => return self.str(len),
             Head::Unsigned(int) => i128::from(int),
             Head::Signed(int) => i128::from(int),
             _ => return Err(DecodeError::UnsupportedKey(start.describe())),
@@ -387,7 +397,7 @@ impl<'a> Reader<'a> {
         // A `match`, not `ok_or`: an error built for every key and dropped unused costs
         // 3 % of a large binary request (callgrind).
         match name {
-            Some(name) => Ok(name.to_owned()),
+            Some(name) => Ok(name),
             None => Err(DecodeError::UnknownFieldId(wide)),
         }
     }

@@ -136,13 +136,12 @@ pub(crate) fn decode_body_naming_bytes(
     encoding: &BinaryEncoding,
     packed: bool,
 ) -> Result<(Map<String, Value>, Base64Paths), DecodeError> {
-    let mut paths = Base64Paths::default();
     if !packed {
-        Reader::new(body).bytes_paths(encoding, &mut paths)?;
+        let paths = Reader::new(body).bytes_paths(encoding)?;
         return Ok((Reader::new(body).json_object(Some(encoding))?, paths));
     }
     let entries = unpacked_entries(body)?;
-    entries_bytes_paths(&entries, encoding, &mut Vec::new(), &mut paths)?;
+    let paths = entries_bytes_paths(&entries, encoding)?;
     Ok((map_to_json(entries, Some(encoding))?, paths))
 }
 

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use std::time::{Duration, Instant};
 
+use rmpv::Value as Pack;
 use serde_json::{Value, json};
 use telepact::client::{ClientOptions, TransportError};
 use telepact::mock::{MockOptions, MockServer};
@@ -453,5 +454,45 @@ async fn a_base64_header_naming_one_list_many_ways_is_checked_once_per_item() {
     let (response, took) = read_timed(&client).await;
     let response = response.expect("the header fits the body");
     assert_eq!(response.target(), "Ok_");
+    assert!(took < CLIENT_READS_WITHIN, "{size} bytes read in {took:?}");
+}
+
+fn write_pack(value: &Pack) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    rmpv::encode::write_value(&mut bytes, value).expect("writes into memory");
+    bytes
+}
+
+/// A binary answer `[{"@bin_": [1], "@enc_": enc}, body]`, as a hostile server sends it.
+fn binary_answer(enc: Vec<(Pack, Pack)>, body: Pack) -> Vec<u8> {
+    let headers = Pack::Map(vec![
+        (Pack::from("@bin_"), Pack::Array(vec![Pack::from(1)])),
+        (Pack::from("@enc_"), Pack::Map(enc)),
+    ]);
+    write_pack(&Pack::Array(vec![headers, body]))
+}
+
+/// A hostile server's binary answer of 200,000 empty binaries in a list 110 maps deep
+/// (400 KB): the client named each binary's place in `@base64_` by copying its whole
+/// path and walking the tree from the root, key by key, which took 8 s. Each place is
+/// now named once, a list's items together.
+#[tokio::test]
+async fn a_deep_list_of_binaries_is_named_once_for_all_its_items() {
+    let (depth, count) = (110, 200_000);
+    let mut list = Pack::Array(vec![Pack::Binary(Vec::new()); count]);
+    let mut named = json!({"*": true});
+    for _ in 0..depth {
+        list = Pack::Map(vec![(Pack::from("a"), list)]);
+        named = json!({ "a": named });
+    }
+    let body = Pack::Map(vec![(Pack::from(0), list)]);
+    let answer = binary_answer(vec![(Pack::from("Ok_"), Pack::from(0))], body);
+    let size = answer.len();
+    let (response, took) = read_timed(&client_answered(answer, true)).await;
+    let response = response.expect("the answer decodes");
+    assert_eq!(
+        response.headers.get("@base64_"),
+        Some(&json!({ "Ok_": named }))
+    );
     assert!(took < CLIENT_READS_WITHIN, "{size} bytes read in {took:?}");
 }
