@@ -81,6 +81,11 @@ impl Base64Paths {
 pub(crate) struct BytesBelow(Option<Value>);
 
 impl BytesBelow {
+    /// Whether the value holds bytes.
+    pub(crate) fn holds_bytes(&self) -> bool {
+        self.0.is_some()
+    }
+
     /// A value that is bytes.
     pub(crate) fn here() -> Self {
         BytesBelow(Some(Value::Bool(true)))

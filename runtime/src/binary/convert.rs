@@ -37,6 +37,57 @@ pub enum DecodeError {
     /// never is).
     #[error("not MessagePack: {0}")]
     Malformed(String),
+    /// The field names the body's keys stand for would take more text than an answer of
+    /// its size may (see [`NameBudget`]).
+    #[error("the body's field names would take more than {0} bytes of text")]
+    NamesPastBudget(usize),
+}
+
+/// How many bytes of field names an answer's keys may stand for, per byte of answer.
+/// A one-byte field id stands for a name `@enc_` gives once, however long: a 63 KB
+/// answer referring 10,000 times to a 32 KiB name cost a client 280 MB. As the schema
+/// loader bounds what YAML aliases expand to, a client reads at most 128 times the
+/// answer's length, plus [`NAME_TEXT_FLOOR`]: names of a few dozen bytes, each
+/// referred to by a byte and followed by a value, stay far within it.
+const NAME_TEXT_PER_BYTE: usize = 128;
+/// The names any answer may stand for, however short, so a small answer never meets
+/// the budget.
+const NAME_TEXT_FLOOR: usize = 1 << 20;
+
+/// What is left of the field-name text a body being decoded may still produce.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct NameBudget {
+    limit: usize,
+    left: usize,
+}
+
+impl NameBudget {
+    /// No bound: a server reads names of its own schema.
+    pub(crate) fn unlimited() -> Self {
+        NameBudget {
+            limit: usize::MAX,
+            left: usize::MAX,
+        }
+    }
+
+    /// The budget of a client reading an answer of `length` bytes.
+    pub(crate) fn for_answer(length: usize) -> Self {
+        let limit = length
+            .saturating_mul(NAME_TEXT_PER_BYTE)
+            .saturating_add(NAME_TEXT_FLOOR);
+        NameBudget { limit, left: limit }
+    }
+
+    /// Counts `name` against the budget.
+    pub(crate) fn spend(&mut self, name: &str) -> Result<(), DecodeError> {
+        match self.left.checked_sub(name.len()) {
+            Some(left) => {
+                self.left = left;
+                Ok(())
+            }
+            None => Err(DecodeError::NamesPastBudget(self.limit)),
+        }
+    }
 }
 
 /// Turns JSON into MessagePack: object keys with a field id become that integer, and
@@ -119,9 +170,18 @@ fn number_to_pack(number: &Number) -> Pack {
 
 /// Turns MessagePack into JSON: integer keys become the encoding's names (without an
 /// encoding they are refused), binary becomes base64 text.
+#[cfg(test)]
 pub(crate) fn pack_to_json(
     value: Pack,
     encoding: Option<&BinaryEncoding>,
+) -> Result<Value, DecodeError> {
+    pack_to_json_within(value, encoding, &mut NameBudget::unlimited())
+}
+
+fn pack_to_json_within(
+    value: Pack,
+    encoding: Option<&BinaryEncoding>,
+    names: &mut NameBudget,
 ) -> Result<Value, DecodeError> {
     Ok(match value {
         Pack::Nil => Value::Null,
@@ -134,23 +194,26 @@ pub(crate) fn pack_to_json(
         Pack::Array(items) => Value::Array(
             items
                 .into_iter()
-                .map(|item| pack_to_json(item, encoding))
+                .map(|item| pack_to_json_within(item, encoding, names))
                 .collect::<Result<_, _>>()?,
         ),
-        Pack::Map(entries) => Value::Object(map_to_json(entries, encoding)?),
+        Pack::Map(entries) => Value::Object(map_to_json(entries, encoding, names)?),
         Pack::Ext(kind, _) => return Err(DecodeError::UnexpectedExtension(kind)),
     })
 }
 
-/// A MessagePack map as a JSON object (see [`pack_to_json`]).
+/// A MessagePack map as a JSON object (see [`pack_to_json`]), its keys' names counted
+/// against `names`.
 pub(crate) fn map_to_json(
     entries: Vec<(Pack, Pack)>,
     encoding: Option<&BinaryEncoding>,
+    names: &mut NameBudget,
 ) -> Result<Map<String, Value>, DecodeError> {
     let mut object = Map::with_capacity(entries.len());
     for (key, item) in entries {
-        let key = key_to_name(key, encoding)?;
-        object.insert(key, pack_to_json(item, encoding)?);
+        let key = key_text(&key, encoding)?;
+        names.spend(key)?;
+        object.insert(key.to_owned(), pack_to_json_within(item, encoding, names)?);
     }
     Ok(object)
 }
@@ -160,44 +223,49 @@ pub(crate) fn map_to_json(
 pub(crate) fn entries_bytes_paths(
     entries: &[(Pack, Pack)],
     encoding: &BinaryEncoding,
+    mut names: NameBudget,
 ) -> Result<Base64Paths, DecodeError> {
-    Ok(Base64Paths::of_body(entries_bytes_below(
-        entries, encoding,
-    )?))
+    let below = entries_bytes_below(entries, encoding, &mut names)?;
+    Ok(Base64Paths::of_body(below))
 }
 
 fn entries_bytes_below(
     entries: &[(Pack, Pack)],
     encoding: &BinaryEncoding,
+    names: &mut NameBudget,
 ) -> Result<BytesBelow, DecodeError> {
     let mut tree = Map::new();
     for (key, item) in entries {
-        let below = pack_bytes_below(item, encoding)?;
-        BytesBelow::join_at(&mut tree, key_text(key, Some(encoding))?, below);
+        let key = key_text(key, Some(encoding))?;
+        let below = pack_bytes_below(item, encoding, names)?;
+        if below.holds_bytes() {
+            names.spend(key)?;
+        }
+        BytesBelow::join_at(&mut tree, key, below);
     }
     Ok(BytesBelow::in_map(tree))
 }
 
-fn pack_bytes_below(value: &Pack, encoding: &BinaryEncoding) -> Result<BytesBelow, DecodeError> {
+fn pack_bytes_below(
+    value: &Pack,
+    encoding: &BinaryEncoding,
+    names: &mut NameBudget,
+) -> Result<BytesBelow, DecodeError> {
     Ok(match value {
         Pack::Binary(_) => BytesBelow::here(),
         Pack::Array(items) => {
             let mut every = BytesBelow::default();
             for item in items {
-                every.join(pack_bytes_below(item, encoding)?);
+                every.join(pack_bytes_below(item, encoding, names)?);
             }
             BytesBelow::in_list(every)
         }
-        Pack::Map(entries) => entries_bytes_below(entries, encoding)?,
+        Pack::Map(entries) => entries_bytes_below(entries, encoding, names)?,
         _ => BytesBelow::default(),
     })
 }
 
-fn key_to_name(key: Pack, encoding: Option<&BinaryEncoding>) -> Result<String, DecodeError> {
-    key_text(&key, encoding).map(str::to_owned)
-}
-
-/// A map key as a field name (see [`key_to_name`]), not copied.
+/// A map key as a field name: a string as it is, an integer through `encoding`.
 fn key_text<'k>(
     key: &'k Pack,
     encoding: Option<&'k BinaryEncoding>,

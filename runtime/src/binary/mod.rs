@@ -74,6 +74,7 @@ pub use wire::{FrameError, MSGPACK_MESSAGE_MARKER, encode_request, is_msgpack};
 
 #[cfg(test)]
 pub(crate) use convert::Encoder;
+pub(crate) use convert::NameBudget;
 pub(crate) use deserialize::read_checked_pack;
 pub(crate) use read::Reader;
 pub(crate) use serialize::{PackError, PackSerializer};

@@ -11,7 +11,7 @@ use base64::Engine as _;
 use rmp::Marker;
 use serde_json::{Map, Value};
 
-use super::convert::{DecodeError, float_to_json};
+use super::convert::{DecodeError, NameBudget, float_to_json};
 use super::encoding::BinaryEncoding;
 use crate::base64_paths::{Base64Paths, BytesBelow};
 use crate::base64_text::BASE64;
@@ -33,6 +33,8 @@ pub(crate) enum SyntaxError {
 #[derive(Clone, Copy)]
 pub(crate) struct Reader<'a> {
     bytes: &'a [u8],
+    /// The field-name text the keys read may still produce.
+    names: NameBudget,
 }
 
 /// How many more maps and lists may open. A message nests no deeper in MessagePack
@@ -69,7 +71,12 @@ pub(super) enum Head {
 
 impl<'a> Reader<'a> {
     pub(crate) fn new(bytes: &'a [u8]) -> Self {
-        Reader { bytes }
+        Reader::with_names(bytes, NameBudget::unlimited())
+    }
+
+    /// A reader whose keys may produce at most `names` of field-name text.
+    pub(crate) fn with_names(bytes: &'a [u8], names: NameBudget) -> Self {
+        Reader { bytes, names }
     }
 
     /// The bytes not read yet.
@@ -310,6 +317,9 @@ impl<'a> Reader<'a> {
                 for _ in 0..len {
                     let key = self.key_text(Some(encoding))?;
                     let below = self.bytes_below(encoding, entries)?;
+                    if below.holds_bytes() {
+                        self.names.spend(key)?;
+                    }
                     BytesBelow::join_at(&mut tree, key, below);
                 }
                 BytesBelow::in_map(tree)
@@ -376,7 +386,9 @@ impl<'a> Reader<'a> {
 
     /// A map key as a field name: a string as it is, an integer through `encoding`.
     fn key(&mut self, encoding: Option<&BinaryEncoding>) -> Result<String, DecodeError> {
-        self.key_text(encoding).map(str::to_owned)
+        let key = self.key_text(encoding)?;
+        self.names.spend(key)?;
+        Ok(key.to_owned())
     }
 
     /// [`Reader::key`], not copied.

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use rmpv::Value as Pack;
 use serde_json::{Map, Value};
 
-use super::convert::{DecodeError, Encoder, entries_bytes_paths, map_to_json};
+use super::convert::{DecodeError, Encoder, NameBudget, entries_bytes_paths, map_to_json};
 use super::deserialize::read_call;
 use super::encoding::BinaryEncoding;
 use super::pack::unpack;
@@ -125,24 +125,29 @@ pub(crate) fn decode_body(
     if !packed {
         return Reader::new(body).json_object(Some(encoding));
     }
-    map_to_json(unpacked_entries(body)?, Some(encoding))
+    let entries = unpacked_entries(body)?;
+    map_to_json(entries, Some(encoding), &mut NameBudget::unlimited())
 }
 
 /// [`decode_body`], and where the body held MessagePack binaries: the places a JSON
 /// answer's `@base64_` header would name, so that a client reads a binary answer's
-/// bytes as it reads a JSON one's.
+/// bytes as it reads a JSON one's. Each of the two reads may produce at most `names`
+/// of field-name text.
 pub(crate) fn decode_body_naming_bytes(
     body: &[u8],
     encoding: &BinaryEncoding,
     packed: bool,
+    names: NameBudget,
 ) -> Result<(Map<String, Value>, Base64Paths), DecodeError> {
     if !packed {
-        let paths = Reader::new(body).bytes_paths(encoding)?;
-        return Ok((Reader::new(body).json_object(Some(encoding))?, paths));
+        let paths = Reader::with_names(body, names).bytes_paths(encoding)?;
+        let body = Reader::with_names(body, names).json_object(Some(encoding))?;
+        return Ok((body, paths));
     }
     let entries = unpacked_entries(body)?;
-    let paths = entries_bytes_paths(&entries, encoding)?;
-    Ok((map_to_json(entries, Some(encoding))?, paths))
+    let paths = entries_bytes_paths(&entries, encoding, names)?;
+    let mut names = names;
+    Ok((map_to_json(entries, Some(encoding), &mut names)?, paths))
 }
 
 /// The entries of a packed body, unpacked.

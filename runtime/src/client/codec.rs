@@ -8,8 +8,8 @@ use super::binary_state::BinaryState;
 use super::error::{ClientError, InvalidResponse};
 use crate::base64_paths::check_marked_bytes;
 use crate::binary::{
-    self, BinaryEncoding, decode_body_naming_bytes, encode_request, read_frame, says_packed,
-    write_message_head,
+    self, BinaryEncoding, NameBudget, decode_body_naming_bytes, encode_request, read_frame,
+    says_packed, write_message_head,
 };
 use crate::message::{Headers, Message};
 
@@ -190,7 +190,8 @@ fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, In
     }
     .ok_or(InvalidResponse::UnknownChecksum(checksum))?;
     let packed = says_packed(&frame.headers);
-    let (body, bytes) = decode_body_naming_bytes(frame.body, &encoding, packed)?;
+    let names = NameBudget::for_answer(bytes.len());
+    let (body, bytes) = decode_body_naming_bytes(frame.body, &encoding, packed, names)?;
     let mut message = Message::from_body(frame.headers, body);
     // Named as a JSON answer names them, so `Message::marked_bytes` reads both alike.
     bytes.write_header(&mut message.headers);

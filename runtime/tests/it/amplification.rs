@@ -10,10 +10,13 @@ use std::time::{Duration, Instant};
 
 use rmpv::Value as Pack;
 use serde_json::{Value, json};
-use telepact::client::{ClientOptions, TransportError};
+use telepact::binary::DecodeError;
+use telepact::client::{ClientOptions, InvalidResponse, TransportError};
 use telepact::mock::{MockOptions, MockServer};
 use telepact::schema::Schema;
-use telepact::{Client, FunctionRouter, HandlerError, MAX_VALIDATION_FAILURES, Message, Server};
+use telepact::{
+    Client, ClientError, FunctionRouter, HandlerError, MAX_VALIDATION_FAILURES, Message, Server,
+};
 
 use crate::robustness::runtime;
 
@@ -427,7 +430,7 @@ fn client_answered(answer: Vec<u8>, binary: bool) -> Client {
 }
 
 /// A call of `fn.x` and how long its answer took to read.
-async fn read_timed(client: &Client) -> (Result<Message, telepact::ClientError>, Duration) {
+async fn read_timed(client: &Client) -> (Result<Message, ClientError>, Duration) {
     let started = Instant::now();
     let response = client
         .request(Message::new(Default::default(), "fn.x", Default::default()))
@@ -495,4 +498,40 @@ async fn a_deep_list_of_binaries_is_named_once_for_all_its_items() {
         Some(&json!({ "Ok_": named }))
     );
     assert!(took < CLIENT_READS_WITHIN, "{size} bytes read in {took:?}");
+}
+
+/// A binary answer whose `@enc_` names one field with a 32 KiB name (id 1), which the
+/// body refers to `references` times: `{"Ok_": {name: [{name: null}, ...]}}`.
+fn long_name_answer(references: usize) -> Vec<u8> {
+    let name = "n".repeat(32 * 1024);
+    let item = Pack::Map(vec![(Pack::from(1), Pack::Nil)]);
+    let body = Pack::Map(vec![(
+        Pack::from(0),
+        Pack::Map(vec![(Pack::from(1), Pack::Array(vec![item; references]))]),
+    )]);
+    let enc = vec![
+        (Pack::from("Ok_"), Pack::from(0)),
+        (Pack::from(name.as_str()), Pack::from(1)),
+    ];
+    binary_answer(enc, body)
+}
+
+/// A hostile server's 63 KB binary answer referring 10,000 times by id to a 32 KiB
+/// field name: each reference became its own copy of the name, 280 MB in all. The
+/// names an answer's keys stand for may take 128 times its length and 1 MiB; past
+/// that the answer is refused as undecodable, while a hundred references read.
+#[tokio::test]
+async fn field_names_referred_to_by_id_past_the_budget_are_refused() {
+    let answer = long_name_answer(10_000);
+    let size = answer.len();
+    let (response, _) = read_timed(&client_answered(answer, true)).await;
+    let Err(ClientError::InvalidResponse(InvalidResponse::Body(refused))) = response else {
+        panic!("{size} bytes not refused: {response:?}");
+    };
+    assert!(
+        matches!(refused, DecodeError::NamesPastBudget(limit) if limit == 128 * size + (1 << 20)),
+        "{refused}"
+    );
+    let (response, _) = read_timed(&client_answered(long_name_answer(100), true)).await;
+    assert_eq!(response.expect("within the budget").target(), "Ok_");
 }
