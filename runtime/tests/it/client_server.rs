@@ -152,6 +152,23 @@ fn files_server(mark_bytes: bool) -> Server {
         .expect("the server builds")
 }
 
+/// A server of `schema` whose `function` answers `body`, its bytes marked.
+fn answering_marked(schema: &str, function: &'static str, body: Value) -> Server {
+    let schema = Schema::from_text(schema).expect("the schema loads");
+    let router = FunctionRouter::new().route(function, move |_request: Message| {
+        let body = body.as_object().cloned().unwrap_or_default();
+        async move {
+            let mut answer = Message::from_body(telepact::Headers::new(), body);
+            answer.mark_bytes();
+            Ok::<_, HandlerError>(answer)
+        }
+    });
+    Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("the server builds")
+}
+
 async fn answer_of(server: &Server, request: Value) -> Value {
     let response = server.process(request.to_string().as_bytes()).await;
     serde_json::from_slice(&response.bytes).expect("a JSON answer")
@@ -181,26 +198,11 @@ async fn plain_strings_and_binary_answers_carry_no_base64_header() {
 /// JSON answer does (they went unnamed, and read as text).
 #[tokio::test]
 async fn an_error_holding_bytes_names_them_to_a_binary_client_too() {
-    let schema = Schema::from_text(
+    let server = answering_marked(
         r#"[{"fn.f": {}, "->": [{"Ok_": {}}, {"ErrorBlob": {"blob": "bytes"}}]}]"#,
-    )
-    .expect("the schema loads");
-    let router = FunctionRouter::new().route("fn.f", |_request: Message| async {
-        let mut answer = Message::new(
-            telepact::Headers::new(),
-            "ErrorBlob",
-            json!({"blob": "AAEC"})
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        );
-        answer.mark_bytes();
-        Ok::<_, HandlerError>(answer)
-    });
-    let server = Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("the server builds");
+        "fn.f",
+        json!({"ErrorBlob": {"blob": "AAEC"}}),
+    );
     for headers in [
         json!({}),
         json!({"@bin_": []}),
@@ -312,26 +314,14 @@ async fn a_base64_header_that_does_not_fit_is_an_invalid_response() {
 /// passes over the elements that have none.
 #[tokio::test]
 async fn bytes_in_some_elements_of_a_list_reach_the_client() {
-    let schema = Schema::from_text(
+    let server = answering_marked(
         r#"[
             {"union.Part": [{"Blob": {"data": "bytes"}}, {"Empty": {}}]},
             {"fn.parts": {}, "->": [{"Ok_": {"parts": ["union.Part?"]}}]}
         ]"#,
-    )
-    .expect("the schema loads");
-    let router = FunctionRouter::new().route("fn.parts", |_request: Message| async {
-        let body = json!({"Ok_": {"parts": [{"Blob": {"data": "AQ=="}}, {"Empty": {}}, null]}});
-        let mut answer = Message::from_body(
-            telepact::Headers::new(),
-            body.as_object().cloned().unwrap_or_default(),
-        );
-        answer.mark_bytes();
-        Ok::<_, HandlerError>(answer)
-    });
-    let server = Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("the server builds");
+        "fn.parts",
+        json!({"Ok_": {"parts": [{"Blob": {"data": "AQ=="}}, {"Empty": {}}, null]}}),
+    );
     let client = Client::new(move |request: Vec<u8>| {
         let server = server.clone();
         async move { Ok::<_, TransportError>(server.process(&request).await.bytes) }
