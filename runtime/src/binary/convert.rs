@@ -38,7 +38,7 @@ pub enum DecodeError {
     #[error("not MessagePack: {0}")]
     Malformed(String),
     /// The field names the body's keys stand for would take more text than an answer of
-    /// its size may (see [`NameBudget`]).
+    /// its size may: 128 times its length, plus 1 MiB.
     #[error("the body's field names would take more than {0} bytes of text")]
     NamesPastBudget(usize),
 }
