@@ -280,9 +280,10 @@ impl Authenticator {
         })
     }
 
-    /// Revokes every token of a refresh family, and ends the cookie session of the
-    /// same login: a refresh token used twice means one was stolen, and the session
-    /// must not outlive the tokens.
+    /// Revokes every token of a refresh family until `until` (when the family would
+    /// have ended), and every cookie session tied to it: a refresh token used twice means
+    /// one was stolen, and no session may outlive the tokens. The revocation is kept at
+    /// least as long as a session opened now would live, since tied sessions check it.
     ///
     /// # Errors
     ///
