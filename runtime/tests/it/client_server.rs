@@ -134,32 +134,25 @@ fn reference_answer() -> Value {
 }
 
 fn files_server(mark_bytes: bool) -> Server {
-    let schema = Schema::from_text(FILES_SCHEMA).expect("the files schema loads");
-    let router = FunctionRouter::new().route("fn.fetch", move |_request: Message| async move {
-        let body = reference_answer()[1].clone();
-        let mut answer = Message::from_body(
-            telepact::Headers::new(),
-            body.as_object().cloned().unwrap_or_default(),
-        );
-        if mark_bytes {
-            answer.mark_bytes();
-        }
-        Ok::<_, HandlerError>(answer)
-    });
-    Server::builder(schema, router)
-        .auth_required(false)
-        .build()
-        .expect("the server builds")
+    answering(
+        FILES_SCHEMA,
+        "fn.fetch",
+        reference_answer()[1].clone(),
+        mark_bytes,
+    )
 }
 
-/// A server of `schema` whose `function` answers `body`, its bytes marked.
-fn answering_marked(schema: &str, function: &'static str, body: Value) -> Server {
+/// A server of `schema` whose `function` answers `body`, its bytes marked when
+/// `mark_bytes`.
+fn answering(schema: &str, function: &'static str, body: Value, mark_bytes: bool) -> Server {
     let schema = Schema::from_text(schema).expect("the schema loads");
     let router = FunctionRouter::new().route(function, move |_request: Message| {
         let body = body.as_object().cloned().unwrap_or_default();
         async move {
             let mut answer = Message::from_body(telepact::Headers::new(), body);
-            answer.mark_bytes();
+            if mark_bytes {
+                answer.mark_bytes();
+            }
             Ok::<_, HandlerError>(answer)
         }
     });
@@ -198,10 +191,11 @@ async fn plain_strings_and_binary_answers_carry_no_base64_header() {
 /// JSON answer does (they went unnamed, and read as text).
 #[tokio::test]
 async fn an_error_holding_bytes_names_them_to_a_binary_client_too() {
-    let server = answering_marked(
+    let server = answering(
         r#"[{"fn.f": {}, "->": [{"Ok_": {}}, {"ErrorBlob": {"blob": "bytes"}}]}]"#,
         "fn.f",
         json!({"ErrorBlob": {"blob": "AAEC"}}),
+        true,
     );
     for headers in [
         json!({}),
@@ -314,13 +308,14 @@ async fn a_base64_header_that_does_not_fit_is_an_invalid_response() {
 /// passes over the elements that have none.
 #[tokio::test]
 async fn bytes_in_some_elements_of_a_list_reach_the_client() {
-    let server = answering_marked(
+    let server = answering(
         r#"[
             {"union.Part": [{"Blob": {"data": "bytes"}}, {"Empty": {}}]},
             {"fn.parts": {}, "->": [{"Ok_": {"parts": ["union.Part?"]}}]}
         ]"#,
         "fn.parts",
         json!({"Ok_": {"parts": [{"Blob": {"data": "AQ=="}}, {"Empty": {}}, null]}}),
+        true,
     );
     let client = Client::new(move |request: Vec<u8>| {
         let server = server.clone();
