@@ -11,6 +11,7 @@ use std::time::{Duration, Instant};
 use rmpv::Value as Pack;
 use serde_json::{Value, json};
 use telepact::binary::DecodeError;
+use telepact::binary::pack::PACKED_LIST_EXT;
 use telepact::client::{ClientOptions, InvalidResponse, TransportError};
 use telepact::mock::{MockOptions, MockServer};
 use telepact::schema::Schema;
@@ -468,11 +469,19 @@ fn write_pack(value: &Pack) -> Vec<u8> {
 
 /// A binary answer `[{"@bin_": [1], "@enc_": enc}, body]`, as a hostile server sends it.
 fn binary_answer(enc: Vec<(Pack, Pack)>, body: Pack) -> Vec<u8> {
-    let headers = Pack::Map(vec![
+    binary_answer_with(enc, body, false)
+}
+
+/// [`binary_answer`], its body packed (`@pac_`) when `packed`.
+fn binary_answer_with(enc: Vec<(Pack, Pack)>, body: Pack, packed: bool) -> Vec<u8> {
+    let mut headers = vec![
         (Pack::from("@bin_"), Pack::Array(vec![Pack::from(1)])),
         (Pack::from("@enc_"), Pack::Map(enc)),
-    ]);
-    write_pack(&Pack::Array(vec![headers, body]))
+    ];
+    if packed {
+        headers.push((Pack::from("@pac_"), Pack::from(true)));
+    }
+    write_pack(&Pack::Array(vec![Pack::Map(headers), body]))
 }
 
 /// A hostile server's binary answer of 200,000 empty binaries in a list 110 maps deep
@@ -501,37 +510,50 @@ async fn a_deep_list_of_binaries_is_named_once_for_all_its_items() {
 }
 
 /// A binary answer whose `@enc_` names one field with a 32 KiB name (id 1), which the
-/// body refers to `references` times: `{"Ok_": {name: [{name: null}, ...]}}`.
-fn long_name_answer(references: usize) -> Vec<u8> {
+/// body refers to `references` times: `{"Ok_": {name: [{name: null}, ...]}}`. Packed,
+/// the list is a table whose header names the field once and whose rows hold its value.
+fn long_name_answer(references: usize, packed: bool) -> Vec<u8> {
     let name = "n".repeat(32 * 1024);
-    let item = Pack::Map(vec![(Pack::from(1), Pack::Nil)]);
+    let list = if packed {
+        let header = Pack::Array(vec![Pack::Nil, Pack::from(1)]);
+        let rows = std::iter::repeat_n(Pack::Array(vec![Pack::Nil]), references);
+        let table = [Pack::Ext(PACKED_LIST_EXT, Vec::new()), header];
+        Pack::Array(table.into_iter().chain(rows).collect())
+    } else {
+        let item = Pack::Map(vec![(Pack::from(1), Pack::Nil)]);
+        Pack::Array(vec![item; references])
+    };
     let body = Pack::Map(vec![(
         Pack::from(0),
-        Pack::Map(vec![(Pack::from(1), Pack::Array(vec![item; references]))]),
+        Pack::Map(vec![(Pack::from(1), list)]),
     )]);
     let enc = vec![
         (Pack::from("Ok_"), Pack::from(0)),
         (Pack::from(name.as_str()), Pack::from(1)),
     ];
-    binary_answer(enc, body)
+    binary_answer_with(enc, body, packed)
 }
 
 /// A hostile server's 63 KB binary answer referring 10,000 times by id to a 32 KiB
 /// field name: each reference became its own copy of the name, 280 MB in all. The
 /// names an answer's keys stand for may take 128 times its length and 1 MiB; past
-/// that the answer is refused as undecodable, while a hundred references read.
+/// that the answer is refused as undecodable, while a hundred references read. A
+/// packed answer (30 KB: a row a reference) is held to the same budget.
 #[tokio::test]
 async fn field_names_referred_to_by_id_past_the_budget_are_refused() {
-    let answer = long_name_answer(10_000);
-    let size = answer.len();
-    let (response, _) = read_timed(&client_answered(answer, true)).await;
-    let Err(ClientError::InvalidResponse(InvalidResponse::Body(refused))) = response else {
-        panic!("{size} bytes not refused: {response:?}");
-    };
-    assert!(
-        matches!(refused, DecodeError::NamesPastBudget(limit) if limit == 128 * size + (1 << 20)),
-        "{refused}"
-    );
-    let (response, _) = read_timed(&client_answered(long_name_answer(100), true)).await;
-    assert_eq!(response.expect("within the budget").target(), "Ok_");
+    for packed in [false, true] {
+        let answer = long_name_answer(10_000, packed);
+        let size = answer.len();
+        let (response, _) = read_timed(&client_answered(answer, true)).await;
+        let Err(ClientError::InvalidResponse(InvalidResponse::Body(refused))) = response else {
+            panic!("{size} bytes (packed: {packed}) not refused: {response:?}");
+        };
+        assert!(
+            matches!(refused, DecodeError::NamesPastBudget(limit) if limit == 128 * size + (1 << 20)),
+            "packed: {packed}: {refused}"
+        );
+        let within = client_answered(long_name_answer(100, packed), true);
+        let (response, _) = read_timed(&within).await;
+        assert_eq!(response.expect("within the budget").target(), "Ok_");
+    }
 }
