@@ -260,8 +260,6 @@ struct Places<'h> {
     problems: [Option<&'static str>; 5],
     /// Whether a naming is `true`: text there must be base64.
     holds_bytes: bool,
-    /// The namings of each key other than `"*"`, for the places of an object's entries.
-    by_key: HashMap<&'h str, Vec<Naming<'h>>>,
     /// The places of a list's items, and of entries no key names (built when first met).
     every: Option<usize>,
     /// The places of the entries each key names (built when first met).
@@ -272,26 +270,35 @@ impl<'h> Places<'h> {
     fn new(namings: Vec<Naming<'h>>) -> Self {
         let problems = Kind::ALL.map(|kind| namings.iter().find_map(|n| n.problem(kind)));
         let holds_bytes = namings.iter().any(|n| n.tree == &Value::Bool(true));
-        let mut by_key: HashMap<&'h str, Vec<Naming<'h>>> = HashMap::new();
-        for naming in &namings {
-            let Value::Object(tree) = naming.tree else {
-                continue;
-            };
-            for (key, below) in tree.iter().filter(|(key, _)| *key != "*") {
-                by_key.entry(key).or_default().push(Naming {
-                    tree: below,
-                    below_wildcard: naming.below_wildcard,
-                });
-            }
-        }
         Places {
             namings,
             problems,
             holds_bytes,
-            by_key,
             every: None,
             keyed: HashMap::new(),
         }
+    }
+
+    /// The namings of an object's entries under `key` (other than `"*"`), with the
+    /// header's own copy of the key; `None` when no naming names it.
+    fn named(&self, key: &str) -> Option<(&'h str, Vec<Naming<'h>>)> {
+        if key == "*" {
+            return None;
+        }
+        let mut own_key = None;
+        let mut named = Vec::new();
+        for naming in &self.namings {
+            let Some((key, below)) = naming.tree.as_object().and_then(|t| t.get_key_value(key))
+            else {
+                continue;
+            };
+            own_key = Some(key.as_str());
+            named.push(Naming {
+                tree: below,
+                below_wildcard: naming.below_wildcard,
+            });
+        }
+        Some((own_key?, named))
     }
 
     /// The namings below a `"*"`, which name every element's place.
@@ -318,7 +325,18 @@ struct Walk<'h, 'b, 'f> {
     path: Vec<Step<'b>>,
     /// Where to keep what is found; `None` only checks it.
     found: Option<&'f mut Vec<MarkedBytes>>,
+    /// How many more namings may be followed: [`WORK_FLOOR`], and [`WORK_PER_VALUE`]
+    /// for each list item and object entry met.
+    work_left: usize,
 }
+
+/// The namings any header may have followed, however small its body.
+const WORK_FLOOR: usize = 1 << 12;
+/// The namings followed for each list item and object entry met. A header a server
+/// writes names each place once: an entry's key is looked up in one naming or two. A
+/// hostile one can name a place many ways (1,024 ways from a 20 KB header) and put
+/// many keys there, each looked up in every naming; past this it is refused.
+const WORK_PER_VALUE: usize = 16;
 
 impl<'h, 'b, 'f> Walk<'h, 'b, 'f> {
     fn new(tree: &'h Value, found: Option<&'f mut Vec<MarkedBytes>>) -> Self {
@@ -330,6 +348,7 @@ impl<'h, 'b, 'f> Walk<'h, 'b, 'f> {
             places: vec![Places::new(vec![root])],
             path: Vec::new(),
             found,
+            work_left: WORK_FLOOR,
         }
     }
 
@@ -356,37 +375,52 @@ impl<'h, 'b, 'f> Walk<'h, 'b, 'f> {
     }
 
     /// The places of a list's items.
-    fn every(&mut self, of: usize) -> usize {
+    fn every(&mut self, of: usize) -> Result<usize, Base64HeaderError> {
         if let Some(every) = self.places[of].every {
-            return every;
+            return Ok(every);
         }
         let namings = self.places[of].below_wildcards().collect();
-        let every = self.add(namings);
+        let every = self.add(namings)?;
         self.places[of].every = Some(every);
-        every
+        Ok(every)
     }
 
     /// The places of the entries under `key` of an object.
-    fn keyed(&mut self, of: usize, key: &str) -> usize {
+    fn keyed(&mut self, of: usize, key: &str) -> Result<usize, Base64HeaderError> {
         if let Some(&keyed) = self.places[of].keyed.get(key) {
-            return keyed;
+            return Ok(keyed);
         }
+        self.spend(self.places[of].namings.len())?;
         let places = &self.places[of];
-        let Some((&key, named)) = places.by_key.get_key_value(key) else {
+        let Some((key, named)) = places.named(key) else {
             return self.every(of);
         };
-        let namings = places
-            .below_wildcards()
-            .chain(named.iter().copied())
-            .collect();
-        let keyed = self.add(namings);
+        let namings = places.below_wildcards().chain(named).collect();
+        let keyed = self.add(namings)?;
         self.places[of].keyed.insert(key, keyed);
-        keyed
+        Ok(keyed)
     }
 
-    fn add(&mut self, namings: Vec<Naming<'h>>) -> usize {
+    fn add(&mut self, namings: Vec<Naming<'h>>) -> Result<usize, Base64HeaderError> {
+        self.spend(namings.len())?;
         self.places.push(Places::new(namings));
-        self.places.len() - 1
+        Ok(self.places.len() - 1)
+    }
+
+    /// Adds the work a body value met allows.
+    fn allow_for_value(&mut self) {
+        self.work_left = self.work_left.saturating_add(WORK_PER_VALUE);
+    }
+
+    /// Counts `namings` followed against the work the message may take.
+    fn spend(&mut self, namings: usize) -> Result<(), Base64HeaderError> {
+        match self.work_left.checked_sub(namings) {
+            Some(left) => {
+                self.work_left = left;
+                Ok(())
+            }
+            None => Err(self.error("the header names the body's places too many ways")),
+        }
     }
 
     fn step(
@@ -411,8 +445,9 @@ impl<'h, 'b, 'f> Walk<'h, 'b, 'f> {
         match value {
             Value::String(text) if self.places[places].holds_bytes => self.bytes(text),
             Value::Array(items) => {
-                let every = self.every(places);
+                let every = self.every(places)?;
                 for (index, item) in items.iter().enumerate() {
+                    self.allow_for_value();
                     self.step(Step::Index(index), every, item)?;
                 }
                 Ok(())
@@ -441,7 +476,8 @@ impl<'h, 'b, 'f> Walk<'h, 'b, 'f> {
             return Err(error);
         }
         for (key, value) in object {
-            let keyed = self.keyed(places, key);
+            self.allow_for_value();
+            let keyed = self.keyed(places, key)?;
             self.step(Step::Key(key), keyed, value)?;
         }
         Ok(())
@@ -466,125 +502,4 @@ impl<'h, 'b, 'f> Walk<'h, 'b, 'f> {
 }
 
 #[cfg(test)]
-mod tests {
-    use serde_json::json;
-
-    use super::*;
-
-    fn tree(value: Value) -> Map<String, Value> {
-        value.as_object().cloned().unwrap_or_default()
-    }
-
-    #[test]
-    fn marked_paths_merge_into_one_tree() {
-        let mut paths = Base64Paths::default();
-        paths.mark(["Ok_", "blob"]);
-        paths.mark(["Ok_", "pages", "*"]);
-        paths.mark(["Ok_", "doc", "Pdf", "data"]);
-        assert_eq!(
-            Value::Object(paths.as_map().clone()),
-            json!({"Ok_": {"blob": true, "pages": {"*": true}, "doc": {"Pdf": {"data": true}}}})
-        );
-    }
-
-    #[test]
-    fn an_empty_tree_writes_no_header() {
-        let mut headers = Headers::new();
-        Base64Paths::default().write_header(&mut headers);
-        assert!(headers.is_empty());
-    }
-
-    #[test]
-    fn bytes_are_found_in_lists_maps_and_nested_objects() {
-        let headers = tree(json!({"@base64_": {"Ok_": {
-            "list": {"*": true}, "map": {"*": true}, "union": {"Two": {"data": true}}
-        }}}));
-        let body = tree(json!({"Ok_": {
-            "list": ["AAE=", null], "map": {"k": "aGk="}, "union": {"Two": {"data": ""}}
-        }}));
-        let headers: Headers = headers.into();
-        assert_eq!(check_marked_bytes(&headers, &body), Ok(()));
-        let found = marked_bytes(&headers, &body).expect("fits");
-        let at = |path: &[&str], bytes: &[u8]| MarkedBytes {
-            path: path.iter().map(|p| p.to_string()).collect(),
-            bytes: bytes.to_vec(),
-        };
-        assert_eq!(
-            found,
-            vec![
-                at(&["Ok_", "list", "0"], &[0, 1]),
-                at(&["Ok_", "map", "k"], b"hi"),
-                at(&["Ok_", "union", "Two", "data"], b""),
-            ]
-        );
-    }
-
-    #[test]
-    fn a_header_that_does_not_fit_is_an_error() {
-        let body = tree(json!({"Ok_": {"blob": "%%", "n": 1}}));
-        let cases = [
-            (json!({"Ok_": {"blob": true}}), "the value is not base64"),
-            (json!({"Ok_": {"n": true}}), "the value is not a string"),
-            (json!({"Ok_": {"gone": true}}), "the body has no such key"),
-            (json!({"Ok_": true}), "the value is not a string"),
-            (json!(true), "the header is not an object"),
-        ];
-        for (header, problem) in cases {
-            let headers: Headers = tree(json!({ "@base64_": header })).into();
-            let error = marked_bytes(&headers, &body).expect_err("does not fit");
-            assert_eq!(error.problem, problem);
-            assert_eq!(check_marked_bytes(&headers, &body), Err(error));
-        }
-    }
-
-    /// A tree naming a list by `"*"` and by its key at each of ten levels names each of
-    /// its items 1,024 ways: the namings of a place are gathered once and shared by the
-    /// items, so the work is the header's size, whatever the list's length.
-    #[test]
-    fn a_list_named_many_ways_is_followed_once_per_item() {
-        let (depth, count) = (10, 1_000);
-        let mut body = Value::Array(vec![json!("AQ=="); count]);
-        let mut header = json!({"*": true});
-        for _ in 0..depth {
-            body = json!({"a": body});
-            header = json!({"*": header.clone(), "a": header});
-        }
-        let body = tree(json!({ "Ok_": body }));
-        let header = json!({ "Ok_": header });
-        let mut found = Vec::new();
-        let mut walk = Walk::new(&header, Some(&mut found));
-        assert_eq!(walk.run(&body), Ok(()));
-        let namings: usize = walk.places.iter().map(|p| p.namings.len()).sum();
-        fn nodes(tree: &Value) -> usize {
-            1 + tree
-                .as_object()
-                .map_or(0, |tree| tree.values().map(nodes).sum())
-        }
-        // Followed once per way, the items alone were 1,024,000 visits.
-        assert!(namings <= nodes(&header), "{namings} namings gathered");
-        assert_eq!(found.len(), count, "each item found once");
-    }
-
-    /// The server marks the places of every element under one `"*"`: an element whose
-    /// union tag, optional field or nullable value holds no bytes is passed over.
-    #[test]
-    fn below_a_wildcard_elements_without_a_named_place_are_passed_over() {
-        let body = tree(json!({"Ok_": {
-            "items": [{"One": {"data": "AQ=="}}, {"Two": {}}, null, {"Opt": {}}],
-            "byName": {"a": {"data": "Ag=="}, "b": null, "c": {}}
-        }}));
-        let header = json!({"Ok_": {
-            "items": {"*": {"One": {"data": true}, "Opt": {"data!": true}}},
-            "byName": {"*": {"data": true}}
-        }});
-        let headers: Headers = tree(json!({ "@base64_": header })).into();
-        let found = marked_bytes(&headers, &body).expect("fits");
-        let bytes: Vec<&[u8]> = found.iter().map(|m| m.bytes.as_slice()).collect();
-        assert_eq!(bytes, [&[1u8][..], &[2u8][..]]);
-        assert_eq!(check_marked_bytes(&headers, &body), Ok(()));
-        // Outside a wildcard the header still has to fit.
-        let headers: Headers = tree(json!({"@base64_": {"Ok_": {"gone": {"data": true}}}})).into();
-        let error = marked_bytes(&headers, &body).expect_err("does not fit");
-        assert_eq!(error.problem, "the body has no such key");
-    }
-}
+mod tests;

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use rmpv::Value as Pack;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 use telepact::binary::DecodeError;
 use telepact::binary::pack::PACKED_LIST_EXT;
 use telepact::client::{ClientOptions, InvalidResponse, TransportError};
@@ -459,6 +459,52 @@ async fn a_base64_header_naming_one_list_many_ways_is_checked_once_per_item() {
     let response = response.expect("the header fits the body");
     assert_eq!(response.target(), "Ok_");
     assert!(took < CLIENT_READS_WITHIN, "{size} bytes read in {took:?}");
+}
+
+/// A hostile server's JSON answer whose `@base64_` names 8,000 keys under a `"*"` and
+/// 8,000 keys of its own, each beside the `"*"` (276 KB): the places under each own key
+/// gathered every key of the `"*"`, 64 million in all, which held a client 100 s. The
+/// keys a place names are looked up as its entries are met.
+#[tokio::test]
+async fn a_wide_wildcard_beside_many_keys_is_read_in_time() {
+    let count = 8_000;
+    let (mut every, mut header, mut body) = (Map::new(), Map::new(), Map::new());
+    for index in 0..count {
+        every.insert(format!("c{index}"), json!(true));
+        header.insert(format!("k{index}"), json!({}));
+        body.insert(format!("k{index}"), json!({}));
+    }
+    header.insert("*".into(), Value::Object(every));
+    let answer = json!([{"@base64_": {"Ok_": header}}, {"Ok_": body}]);
+    let size = answer.to_string().len();
+    let client = client_answered(answer.to_string().into_bytes(), false);
+    let (response, took) = read_timed(&client).await;
+    assert_eq!(response.expect("the header fits the body").target(), "Ok_");
+    assert!(took < CLIENT_READS_WITHIN, "{size} bytes read in {took:?}");
+}
+
+/// A header naming one place 1,024 ways, whose body holds 40,000 keys there: each key
+/// is looked up in every naming, 40 million lookups. A header a server writes names a
+/// place once; past 16 namings followed per body value the answer is refused.
+#[tokio::test]
+async fn a_place_named_many_ways_with_many_keys_is_refused() {
+    let mut body = Value::Object((0..40_000).map(|i| (format!("k{i}"), json!({}))).collect());
+    let mut header = json!({});
+    for _ in 0..10 {
+        body = json!({ "a": body });
+        header = json!({"*": header.clone(), "a": header});
+    }
+    let answer = json!([{"@base64_": {"Ok_": header}}, {"Ok_": body}]);
+    let client = client_answered(answer.to_string().into_bytes(), false);
+    let (response, took) = read_timed(&client).await;
+    let Err(ClientError::InvalidResponse(InvalidResponse::Base64Header(refused))) = response else {
+        panic!("not refused: {response:?}");
+    };
+    assert_eq!(
+        refused.problem,
+        "the header names the body's places too many ways"
+    );
+    assert!(took < CLIENT_READS_WITHIN, "refused in {took:?}");
 }
 
 fn write_pack(value: &Pack) -> Vec<u8> {
