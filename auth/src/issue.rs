@@ -329,13 +329,19 @@ impl Authenticator {
 
     /// The refresh family of the sign-in `identity` used, if any: a bearer token's, or
     /// that of the login a linked session was opened with.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::BadSession`] when the session has ended since it signed the caller
+    /// in (a logout, or its family revoked meanwhile): its family is no longer known,
+    /// and what it made untied would outlive that revocation.
     async fn family_of(&self, identity: &Identity) -> Result<Option<String>, AuthError> {
         Ok(match &identity.credential {
             CredentialRef::Bearer { family, .. } => Some(family.clone()),
             CredentialRef::Session { session_hash } => {
                 let key = session_key(session_hash);
                 let record: Option<SessionRecord> = records::load(&*self.store, &key).await?;
-                record.and_then(|record| record.family)
+                record.ok_or(AuthError::BadSession)?.family
             }
             CredentialRef::Password | CredentialRef::ApiKey { .. } => None,
         })
@@ -388,6 +394,8 @@ impl Authenticator {
     /// - [`AuthError::ScopeNotHeld`] when `scopes` holds one the caller does not.
     /// - [`AuthError::TokenRevoked`] when the sign-in's refresh family was found stolen
     ///   while the key was being made.
+    /// - [`AuthError::BadSession`] when the caller's session has ended since it signed
+    ///   the caller in.
     /// - [`AuthError::Store`] when the credential store cannot be read or written.
     /// - [`AuthError::Internal`] when the OS gives no randomness, or a token or record
     ///   cannot be encoded or signed.
@@ -466,6 +474,8 @@ impl Authenticator {
     ///
     /// - [`AuthError::KeyFromKey`] when `identity` signed in with an API key, as for
     ///   [`issue_tokens`](Self::issue_tokens).
+    /// - [`AuthError::BadSession`] when `identity` signed in with a session that has
+    ///   ended since.
     /// - [`AuthError::Store`] when the credential store cannot be read or written.
     /// - [`AuthError::Internal`] when the OS gives no randomness, or a token or record
     ///   cannot be encoded or signed.

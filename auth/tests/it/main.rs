@@ -5,5 +5,6 @@ mod churn;
 mod error_causes;
 mod forgery;
 mod logins;
+mod races;
 mod redis_store;
 mod store_faults;
