@@ -348,7 +348,9 @@ impl Authenticator {
     }
 
     /// Ends what `identity` signed in with: a bearer token and its refresh family, or
-    /// a session. Password and API-key callers have nothing to end.
+    /// a session (and the family it is tied to). Password and API-key callers have
+    /// nothing to end. A logout that fails leaves the credential signing in while the
+    /// family lives, so that it can be tried again.
     ///
     /// # Errors
     ///
@@ -360,21 +362,23 @@ impl Authenticator {
                 family,
                 expires_at,
             } => {
+                // The family first: were the token ended alone, a failure between the
+                // two would leave the refresh token working and nothing to log out with.
+                let until = self.now() + self.config.refresh_ttl;
+                self.revoke_family(family, until).await?;
                 let marker = self.marker()?;
                 let key = token_revoked_key(token_id);
-                self.store.put(&key, &marker, Some(*expires_at)).await?;
-                let until = self.now() + self.config.refresh_ttl;
-                self.revoke_family(family, until).await
+                Ok(self.store.put(&key, &marker, Some(*expires_at)).await?)
             }
             CredentialRef::Session { session_hash } => {
                 let key = session_key(session_hash);
                 let record: Option<SessionRecord> = records::load(&*self.store, &key).await?;
-                self.store.delete(&key).await?;
+                // The family first, as for a token: the session ends with it.
                 if let Some(family) = record.and_then(|record| record.family) {
                     let until = self.now() + self.config.refresh_ttl;
                     self.revoke_family(&family, until).await?;
                 }
-                Ok(())
+                Ok(self.store.delete(&key).await?)
             }
             CredentialRef::Password | CredentialRef::ApiKey { .. } => Ok(()),
         }

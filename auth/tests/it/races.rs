@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use telepact_auth::{
     AuthError, Authenticator, Credential, CredentialStore, Identity, ManualClock, MemoryStore,
+    StoreError, UnixTime,
 };
 
 use crate::authenticator::{authenticator, past_the_reuse_grace, sign_in};
@@ -86,4 +87,122 @@ async fn a_session_ended_mid_request_on_another_instance_makes_nothing_that_outl
     let auth = authenticator(Arc::new(connect().await.unwrap()), &clock);
     let other = authenticator(Arc::new(connect().await.unwrap()), &clock);
     made_while_the_family_is_found_stolen(&auth, &other, &clock).await;
+}
+/// A memory store whose next write of a key starting with an armed prefix fails, as a
+/// store that went away part way through a sequence of writes.
+#[derive(Default)]
+struct FailsOnce {
+    inner: MemoryStore,
+    armed: std::sync::Mutex<Option<&'static str>>,
+}
+
+impl FailsOnce {
+    fn fail_next_put(&self, prefix: &'static str) {
+        *self.armed.lock().unwrap() = Some(prefix);
+    }
+
+    fn refuses(&self, key: &str) -> bool {
+        let mut armed = self.armed.lock().unwrap();
+        let refused = armed.is_some_and(|prefix| key.starts_with(prefix));
+        if refused {
+            *armed = None;
+        }
+        refused
+    }
+}
+
+type StoreFuture<'a, T> = telepact::BoxFuture<'a, Result<T, StoreError>>;
+
+impl CredentialStore for FailsOnce {
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        at: Option<UnixTime>,
+    ) -> StoreFuture<'a, ()> {
+        if self.refuses(key) {
+            return Box::pin(async { Err(StoreError::new("test", "write", "refused")) });
+        }
+        self.inner.put(key, value, at)
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        at: Option<UnixTime>,
+    ) -> StoreFuture<'a, bool> {
+        self.inner.put_if_absent(key, value, at)
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
+        self.inner.get(key)
+    }
+
+    fn add<'a>(&'a self, key: &'a str, delta: i64, at: Option<UnixTime>) -> StoreFuture<'a, i64> {
+        self.inner.add(key, delta, at)
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.delete(key)
+    }
+
+    fn add_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        at: Option<UnixTime>,
+    ) -> StoreFuture<'a, u64> {
+        self.inner.add_member(key, member, at)
+    }
+
+    fn remove_member<'a>(&'a self, key: &'a str, member: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.remove_member(key, member)
+    }
+}
+
+/// A logout whose store failed part way is refused, and leaves the caller's credential
+/// signing in so that the client can log out again; the second logout ends the whole
+/// sign-in. The token (or session) was ended before its family was revoked: a failure
+/// between the two left the refresh token working and no credential to log out with.
+#[tokio::test]
+async fn a_logout_that_failed_part_way_can_be_done_again() {
+    let clock = ManualClock::starting_now();
+    let store = Arc::new(FailsOnce::default());
+    let auth = authenticator(Arc::clone(&store) as Arc<dyn CredentialStore>, &clock);
+    let ada = sign_in(&auth).await;
+
+    let tokens = auth.issue_tokens(&ada).await.unwrap();
+    let by_token = Credential::Bearer {
+        token: tokens.access_token.clone(),
+    };
+    logout_twice(&auth, &store, &by_token).await;
+    let refused = auth.refresh(&tokens.refresh_token).await;
+    assert!(
+        matches!(refused, Err(AuthError::BadRefreshToken)),
+        "{refused:?}"
+    );
+
+    let tokens = auth.issue_tokens(&ada).await.unwrap();
+    let session = auth.create_linked_session(&ada, &tokens).await.unwrap();
+    let by_session = session_of(&session);
+    logout_twice(&auth, &store, &by_session).await;
+    let refused = auth.refresh(&tokens.refresh_token).await;
+    assert!(
+        matches!(refused, Err(AuthError::BadRefreshToken)),
+        "{refused:?}"
+    );
+    assert!(!signs_in(&auth, &by_session).await);
+}
+
+/// Logs out with `credential` while the family's revocation cannot be written, then
+/// again once it can.
+async fn logout_twice(auth: &Authenticator, store: &FailsOnce, credential: &Credential) {
+    let caller = auth.authenticate(credential, None).await.unwrap();
+    store.fail_next_put("family-revoked:");
+    let failed = auth.logout(&caller).await;
+    assert!(matches!(failed, Err(AuthError::Store(_))), "{failed:?}");
+    let again = auth.authenticate(credential, None).await;
+    let again = again.expect("the credential signs in, to log out again");
+    auth.logout(&again).await.unwrap();
 }
