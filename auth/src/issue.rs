@@ -106,20 +106,15 @@ impl Authenticator {
     pub async fn issue_tokens(&self, identity: &Identity) -> Result<TokenPair, AuthError> {
         refuse_api_key(identity)?;
         let family = random_id()?;
-        let expires_at = self.now() + self.config.refresh_ttl;
+        let now = self.now();
+        let expires_at = now + self.config.refresh_ttl;
         let refresh_token = random_secret(REFRESH_PREFIX)?;
         let noted = family_keys_noted_key(&family);
         let marker = self.marker()?;
         self.store.put(&noted, &marker, Some(expires_at)).await?;
         let scopes = &identity.scopes;
-        self.issue_pair(
-            refresh_token,
-            &identity.user_id,
-            &family,
-            scopes,
-            expires_at,
-        )
-        .await
+        let user_id = &identity.user_id;
+        (self.issue_pair(refresh_token, user_id, &family, scopes, expires_at, now)).await
     }
 
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting
@@ -153,10 +148,13 @@ impl Authenticator {
     pub async fn refresh(&self, refresh_token: &str) -> Result<TokenPair, AuthError> {
         let hash = hash_secret(refresh_token);
         let store = &*self.store;
+        // One instant for the whole refresh: its store calls take time, and a pair
+        // answered as of a later one could be past the family's end already.
+        let now = self.now();
         let record: RefreshRecord = records::load(store, &refresh_key(&hash))
             .await?
             .ok_or(AuthError::BadRefreshToken)?;
-        if self.now() >= record.expires_at
+        if now >= record.expires_at
             || store
                 .get(&family_revoked_key(&record.family))
                 .await?
@@ -164,17 +162,11 @@ impl Authenticator {
         {
             return Err(AuthError::BadRefreshToken);
         }
-        let successor = self.claim_refresh(refresh_token, &hash, &record).await?;
+        let successor = (self.claim_refresh(refresh_token, &hash, &record, now)).await?;
         let user = self.user(&record.user_id).await?;
         let scopes = record.scopes.intersection(&user.scopes).cloned().collect();
-        self.issue_pair(
-            successor,
-            &user.user_id,
-            &record.family,
-            &scopes,
-            record.expires_at,
-        )
-        .await
+        let (family, family_ends) = (&record.family, record.expires_at);
+        (self.issue_pair(successor, &user.user_id, family, &scopes, family_ends, now)).await
     }
 
     /// Claims `refresh_token` (whose hash is `hash`) for its successor, and returns the
@@ -185,10 +177,11 @@ impl Authenticator {
         refresh_token: &str,
         hash: &str,
         record: &RefreshRecord,
+        now: UnixTime,
     ) -> Result<String, AuthError> {
         let successor = random_secret(REFRESH_PREFIX)?;
         let claim = UsedRefresh {
-            at: self.now(),
+            at: now,
             successor: seal(refresh_token, REFRESH_PREFIX, &successor),
         };
         let key = refresh_used_key(hash);
@@ -197,7 +190,10 @@ impl Authenticator {
         if self.store.put_if_absent(&key, &claim, expires_at).await? {
             return Ok(successor);
         }
-        if let Some(successor) = self.successor_within_grace(refresh_token, hash).await? {
+        if let Some(successor) = self
+            .successor_within_grace(refresh_token, hash, now)
+            .await?
+        {
             tracing::info!(user_id = %record.user_id, "refresh token used again within its grace");
             return Ok(successor);
         }
@@ -213,6 +209,7 @@ impl Authenticator {
         &self,
         refresh_token: &str,
         hash: &str,
+        now: UnixTime,
     ) -> Result<Option<String>, AuthError> {
         let grace = self.config.refresh_reuse_grace;
         if grace <= 0 {
@@ -221,7 +218,7 @@ impl Authenticator {
         let used: Option<UsedRefresh> =
             records::load(&*self.store, &refresh_used_key(hash)).await?;
         let sealed = used
-            .filter(|used| self.now().saturating_sub(used.at) <= grace)
+            .filter(|used| now.saturating_sub(used.at) <= grace)
             .and_then(|used| used.successor);
         let Some(successor) = sealed.and_then(|s| unseal(refresh_token, REFRESH_PREFIX, &s)) else {
             return Ok(None);
@@ -233,8 +230,8 @@ impl Authenticator {
         Ok(Some(successor))
     }
 
-    /// Signs an access token and stores `refresh_token` (its record written again, to
-    /// the same effect, when a retry within the grace reissues it).
+    /// Signs an access token as of `now` and stores `refresh_token` (its record written
+    /// again, to the same effect, when a retry within the grace reissues it).
     ///
     /// The access token ends with its family at the latest: a family's revocation is
     /// kept only as long as the family lives, so a token of a late refresh that outlived
@@ -247,8 +244,8 @@ impl Authenticator {
         family: &str,
         scopes: &BTreeSet<String>,
         family_expires_at: UnixTime,
+        now: UnixTime,
     ) -> Result<TokenPair, AuthError> {
-        let now = self.now();
         let expires_at = now
             .saturating_add(self.config.jwt.ttl)
             .min(family_expires_at);

@@ -89,16 +89,23 @@ async fn a_session_ended_mid_request_on_another_instance_makes_nothing_that_outl
     made_while_the_family_is_found_stolen(&auth, &other, &clock).await;
 }
 /// A memory store whose next write of a key starting with an armed prefix fails, as a
-/// store that went away part way through a sequence of writes.
+/// store that went away part way through a sequence of writes; and whose claims (of a
+/// refresh token) may take seconds of a clock, as a slow store's do.
 #[derive(Default)]
 struct FailsOnce {
     inner: MemoryStore,
     armed: std::sync::Mutex<Option<&'static str>>,
+    slow_claims: std::sync::Mutex<Option<(ManualClock, u64)>>,
 }
 
 impl FailsOnce {
     fn fail_next_put(&self, prefix: &'static str) {
         *self.armed.lock().unwrap() = Some(prefix);
+    }
+
+    /// Each claim from now on moves `clock` on by `seconds`.
+    fn claims_take(&self, clock: &ManualClock, seconds: u64) {
+        *self.slow_claims.lock().unwrap() = Some((clock.clone(), seconds));
     }
 
     fn refuses(&self, key: &str) -> bool {
@@ -132,6 +139,9 @@ impl CredentialStore for FailsOnce {
         value: &'a str,
         at: Option<UnixTime>,
     ) -> StoreFuture<'a, bool> {
+        if let Some((clock, seconds)) = &*self.slow_claims.lock().unwrap() {
+            clock.advance_secs(*seconds);
+        }
         self.inner.put_if_absent(key, value, at)
     }
 
@@ -205,4 +215,23 @@ async fn logout_twice(auth: &Authenticator, store: &FailsOnce, credential: &Cred
     let again = auth.authenticate(credential, None).await;
     let again = again.expect("the credential signs in, to log out again");
     auth.logout(&again).await.unwrap();
+}
+
+/// A refresh accepted in its family's last second, whose claim of the token took the
+/// store two seconds, answers the pair as of the instant it was accepted: an access token
+/// that ends with the family, a second on. The refresh read the clock again after the
+/// claim, and answered `expires_in` -1 with an access token and refresh token both past
+/// the family's end.
+#[tokio::test]
+async fn a_refresh_answers_as_of_the_instant_it_was_accepted() {
+    let clock = ManualClock::starting_now();
+    let store = Arc::new(FailsOnce::default());
+    let auth = authenticator(Arc::clone(&store) as Arc<dyn CredentialStore>, &clock);
+    let tokens = auth.issue_tokens(&sign_in(&auth).await).await.unwrap();
+    let last_second = u64::try_from(auth.config().refresh_ttl - 1).unwrap();
+    clock.advance_secs(last_second);
+    store.claims_take(&clock, 2);
+    let answered = auth.refresh(&tokens.refresh_token).await;
+    let answered = answered.expect("accepted before the family ended");
+    assert_eq!(answered.expires_in, 1);
 }
