@@ -9,7 +9,7 @@ use telepact_auth::{
     StoreError, UnixTime,
 };
 
-use crate::authenticator::{authenticator, past_the_reuse_grace, sign_in};
+use crate::authenticator::{authenticator, authenticator_with, past_the_reuse_grace, sign_in};
 
 fn session_of(session: &telepact_auth::NewSession) -> Credential {
     Credential::Session {
@@ -234,4 +234,102 @@ async fn a_refresh_answers_as_of_the_instant_it_was_accepted() {
     let answered = auth.refresh(&tokens.refresh_token).await;
     let answered = answered.expect("accepted before the family ended");
     assert_eq!(answered.expires_in, 1);
+}
+
+/// Two instances sharing one Redis, each with room for every guess at once.
+#[cfg(feature = "redis")]
+async fn two_instances(
+    redis: &telepact_test_support::RedisServer,
+    prefix: &str,
+    grace: i64,
+) -> (Authenticator, Authenticator, ManualClock) {
+    let clock = ManualClock::starting_now();
+    let mut config = telepact_auth::AuthConfig::new("issuer", "audience");
+    config.password = telepact_auth::PasswordParams::insecure_for_tests();
+    config.password_checks = 128;
+    config.refresh_reuse_grace = grace;
+    let mut instances = Vec::new();
+    for _ in 0..2 {
+        let store = telepact_auth::store::RedisStore::connect(&redis.url(), prefix).await;
+        let store = Arc::new(store.unwrap());
+        instances.push(authenticator_with(config.clone(), store, &clock));
+    }
+    let second = instances.pop().unwrap();
+    (instances.pop().unwrap(), second, clock)
+}
+
+/// Wrong guesses sent all at once to two instances sharing Redis, from one address:
+/// no more than the account's limit from that address reach the password check.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn guesses_at_once_on_two_instances_are_held_to_the_limit() {
+    let Some(redis) = telepact_test_support::RedisServer::start() else {
+        return;
+    };
+    let (first, second, _clock) = two_instances(&redis, "guesses:", 10).await;
+    let limit = first.config().throttle.per_account_from_address as usize;
+    let mut guesses = tokio::task::JoinSet::new();
+    for n in 0..40 {
+        let auth = if n % 2 == 0 { &first } else { &second }.clone();
+        guesses.spawn(async move {
+            let credential = Credential::Password {
+                username: "ada".into(),
+                password: format!("guess {n}"),
+            };
+            auth.authenticate(&credential, Some("10.0.0.9")).await
+        });
+    }
+    let outcomes = guesses.join_all().await;
+    let checked = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Err(AuthError::BadPassword)))
+        .count();
+    let throttled = outcomes
+        .iter()
+        .filter(|outcome| matches!(outcome, Err(AuthError::Throttled)))
+        .count();
+    assert!(checked <= limit, "{checked} guesses checked");
+    assert_eq!(checked + throttled, 40, "{outcomes:?}");
+}
+
+/// One refresh token sent many times at once to two instances sharing Redis: with no
+/// grace, at most one use is answered and the family is revoked; with the grace, every
+/// use answered gets the same refresh token.
+#[cfg(feature = "redis")]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refreshes_at_once_on_two_instances_share_one_successor_or_revoke() {
+    let Some(redis) = telepact_test_support::RedisServer::start() else {
+        return;
+    };
+    for grace in [0, 10] {
+        let prefix = format!("refresh-{grace}:");
+        let (first, second, _clock) = two_instances(&redis, &prefix, grace).await;
+        let tokens = first.issue_tokens(&sign_in(&first).await).await.unwrap();
+        let mut uses = tokio::task::JoinSet::new();
+        for n in 0..16 {
+            let auth = if n % 2 == 0 { &first } else { &second }.clone();
+            let token = tokens.refresh_token.clone();
+            uses.spawn(async move { auth.refresh(&token).await });
+        }
+        let outcomes = uses.join_all().await;
+        let answered: BTreeSet<String> = outcomes
+            .iter()
+            .filter_map(|outcome| outcome.as_ref().ok())
+            .map(|pair| pair.refresh_token.clone())
+            .collect();
+        assert_eq!(answered.len(), 1, "grace {grace}: {outcomes:?}");
+        let successor = answered.into_iter().next().unwrap();
+        if grace == 0 {
+            let answered = outcomes.iter().filter(|outcome| outcome.is_ok()).count();
+            assert_eq!(answered, 1, "{outcomes:?}");
+            let refused = second.refresh(&successor).await;
+            assert!(
+                matches!(refused, Err(AuthError::BadRefreshToken)),
+                "{refused:?}"
+            );
+        } else {
+            assert!(outcomes.iter().all(Result::is_ok), "{outcomes:?}");
+            second.refresh(&successor).await.unwrap();
+        }
+    }
 }
