@@ -114,7 +114,8 @@ impl Authenticator {
         self.store.put(&noted, &marker, Some(expires_at)).await?;
         let scopes = &identity.scopes;
         let user_id = &identity.user_id;
-        (self.issue_pair(refresh_token, user_id, &family, scopes, expires_at, now)).await
+        self.issue_pair(refresh_token, user_id, &family, scopes, expires_at, now)
+            .await
     }
 
     /// Trades a refresh token for a new pair. Each refresh token works once: presenting
@@ -162,11 +163,14 @@ impl Authenticator {
         {
             return Err(AuthError::BadRefreshToken);
         }
-        let successor = (self.claim_refresh(refresh_token, &hash, &record, now)).await?;
+        let successor = self
+            .claim_refresh(refresh_token, &hash, &record, now)
+            .await?;
         let user = self.user(&record.user_id).await?;
         let scopes = record.scopes.intersection(&user.scopes).cloned().collect();
         let (family, family_ends) = (&record.family, record.expires_at);
-        (self.issue_pair(successor, &user.user_id, family, &scopes, family_ends, now)).await
+        self.issue_pair(successor, &user.user_id, family, &scopes, family_ends, now)
+            .await
     }
 
     /// Claims `refresh_token` (whose hash is `hash`) for its successor, and returns the
