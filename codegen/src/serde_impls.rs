@@ -120,8 +120,9 @@ fn read_fields(fields: &[FieldPlan], idents: &[Ident]) -> TokenStream {
         .map(|(index, f)| {
             let slot = syn::Index::from(index);
             let wire = &f.wire;
-            let read = if f.optional && accepts_null(f) {
-                // A present `null` is `Some(null)`, not absent.
+            let read = if f.optional {
+                // Present is `Some`: a `null` reads as the type reads it (refused unless
+                // nullable), never as absent.
                 quote! { rt::read_present }
             } else {
                 quote! { rt::read_field }
@@ -264,11 +265,6 @@ fn index_of<'a>(
             }
         }
     }
-}
-
-/// Whether `null` is a valid value of the field's type.
-fn accepts_null(field: &FieldPlan) -> bool {
-    field.ty.nullable || field.ty.kind == TypeKind::Any
 }
 
 /// Whether the field's Rust type is an `Option` before its optionality is added: a

@@ -239,10 +239,9 @@ pub(crate) fn field_serde(field: &FieldPlan) -> Vec<Meta> {
     if field.optional {
         args.push(parse_quote! { default });
         args.push(parse_quote! { skip_serializing_if = "Option::is_none" });
-        if accepts_null(&field.ty) {
-            // Without this, a present `null` would read as "absent".
-            args.push(parse_quote! { deserialize_with = "rt::deserialize_present" });
-        }
+        // Without this, a present `null` would read as "absent", where the field's
+        // type may refuse it.
+        args.push(parse_quote! { deserialize_with = "rt::deserialize_present" });
     }
     args
 }
@@ -263,9 +262,4 @@ fn holds_credentials(item: &Item) -> bool {
 fn unraw(ident: &proc_macro2::Ident) -> String {
     let name = ident.to_string();
     name.strip_prefix("r#").map(str::to_string).unwrap_or(name)
-}
-
-/// Whether `null` is a valid value of `ty`.
-fn accepts_null(ty: &TypeExpr) -> bool {
-    ty.nullable || ty.kind == TypeKind::Any
 }

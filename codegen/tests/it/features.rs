@@ -74,6 +74,26 @@ fn scalars_keep_absent_null_and_values_apart() {
     assert_eq!(sparse.opt_maybe_label, None);
 }
 
+/// An optional field whose type is not nullable may be absent but never `null`, as the
+/// validator has it (`NullDisallowed`): such a `null` is refused, not read as absent.
+#[test]
+fn null_in_an_optional_field_that_is_not_nullable_is_refused() {
+    let mut scalars = scalars_full();
+    scalars["optFlag!"] = Value::Null;
+    let error = serde_json::from_value::<Scalars>(scalars).expect_err("null is no boolean");
+    assert!(error.to_string().contains("expected a boolean"), "{error}");
+    let mut tree = json!({"label": "n", "children": [], "next": null});
+    tree["shape!"] = Value::Null;
+    assert!(serde_json::from_value::<Node>(tree).is_err());
+    let mut collections = json!({
+        "list": [], "nullableItems": [], "map": {}, "nullableValues": {}, "grid": [],
+        "index": {}, "tables": [], "optMap!": null
+    });
+    assert!(serde_json::from_value::<Collections>(collections.clone()).is_err());
+    collections["optMap!"] = json!({});
+    round_trip::<Collections>(collections);
+}
+
 #[test]
 fn collections_and_nested_collections() {
     round_trip::<Collections>(json!({

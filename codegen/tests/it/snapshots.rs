@@ -260,7 +260,9 @@ fn a_serde_key_the_field_has_is_left_out_and_one_that_says_otherwise_is_refused(
     .unwrap();
     assert!(
         code.contains(
-            "#[serde(rename = \"optFlag!\", default, skip_serializing_if = \"Option::is_none\")]\n        \
+            "#[serde(\n            rename = \"optFlag!\",\n            default,\n            \
+             skip_serializing_if = \"Option::is_none\",\n            \
+             deserialize_with = \"rt::deserialize_present\"\n        )]\n        \
              #[serde(alias = \"flagged\")]\n        pub opt_flag: Option<bool>,"
         ),
         "{code}"

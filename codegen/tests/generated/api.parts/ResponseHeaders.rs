@@ -75,12 +75,12 @@ impl rt::DeserializeStruct for ResponseHeaders {
         let mut read = (None, None, None, None, None, None);
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
-                0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
-                1 => rt::read_field(&mut map, &mut read.1, "@enc_")?,
-                2 => rt::read_field(&mut map, &mut read.2, "@pac_")?,
+                0 => rt::read_present(&mut map, &mut read.0, "@bin_")?,
+                1 => rt::read_present(&mut map, &mut read.1, "@enc_")?,
+                2 => rt::read_present(&mut map, &mut read.2, "@pac_")?,
                 3 => rt::read_present(&mut map, &mut read.3, "@id_")?,
-                4 => rt::read_field(&mut map, &mut read.4, "@unsafe_")?,
-                _ => rt::read_field(&mut map, &mut read.5, "@warn_")?,
+                4 => rt::read_present(&mut map, &mut read.4, "@unsafe_")?,
+                _ => rt::read_present(&mut map, &mut read.5, "@warn_")?,
             }
         }
         Ok(Self {

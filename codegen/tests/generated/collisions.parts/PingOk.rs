@@ -41,7 +41,7 @@ impl rt::DeserializeStruct for PingOk {
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "kind")?,
-                _ => rt::read_field(&mut map, &mut read.1, "failure!")?,
+                _ => rt::read_present(&mut map, &mut read.1, "failure!")?,
             }
         }
         Ok(Self {

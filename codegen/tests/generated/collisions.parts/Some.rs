@@ -62,7 +62,7 @@ impl rt::DeserializeStruct for Some {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "map")?,
                 1 => rt::read_field(&mut map, &mut read.1, "read")?,
-                2 => rt::read_field(&mut map, &mut read.2, "index!")?,
+                2 => rt::read_present(&mut map, &mut read.2, "index!")?,
                 3 => rt::read_field(&mut map, &mut read.3, "len")?,
                 4 => rt::read_present(&mut map, &mut read.4, "fields!")?,
                 _ => rt::read_field(&mut map, &mut read.5, "serializer")?,

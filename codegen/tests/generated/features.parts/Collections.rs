@@ -74,7 +74,7 @@ impl rt::DeserializeStruct for Collections {
                 4 => rt::read_field(&mut map, &mut read.4, "grid")?,
                 5 => rt::read_field(&mut map, &mut read.5, "index")?,
                 6 => rt::read_field(&mut map, &mut read.6, "tables")?,
-                _ => rt::read_field(&mut map, &mut read.7, "optMap!")?,
+                _ => rt::read_present(&mut map, &mut read.7, "optMap!")?,
             }
         }
         Ok(Self {

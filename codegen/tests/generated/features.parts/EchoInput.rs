@@ -62,11 +62,11 @@ impl rt::DeserializeStruct for EchoInput {
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "scalars")?,
-                1 => rt::read_field(&mut map, &mut read.1, "collections!")?,
-                2 => rt::read_field(&mut map, &mut read.2, "keywords!")?,
-                3 => rt::read_field(&mut map, &mut read.3, "tree!")?,
+                1 => rt::read_present(&mut map, &mut read.1, "collections!")?,
+                2 => rt::read_present(&mut map, &mut read.2, "keywords!")?,
+                3 => rt::read_present(&mut map, &mut read.3, "tree!")?,
                 4 => rt::read_field(&mut map, &mut read.4, "shape")?,
-                _ => rt::read_field(&mut map, &mut read.5, "links!")?,
+                _ => rt::read_present(&mut map, &mut read.5, "links!")?,
             }
         }
         Ok(Self {

@@ -48,7 +48,7 @@ impl rt::DeserializeStruct for Extra {
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "note")?,
-                _ => rt::read_field(&mut map, &mut read.1, "bytesByName!")?,
+                _ => rt::read_present(&mut map, &mut read.1, "bytesByName!")?,
             }
         }
         Ok(Self {

@@ -61,7 +61,7 @@ impl rt::DeserializeStruct for Keywords {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "type")?,
                 1 => rt::read_field(&mut map, &mut read.1, "self")?,
-                2 => rt::read_field(&mut map, &mut read.2, "match!")?,
+                2 => rt::read_present(&mut map, &mut read.2, "match!")?,
                 3 => rt::read_field(&mut map, &mut read.3, "camelCaseName")?,
                 4 => rt::read_field(&mut map, &mut read.4, "aF")?,
                 _ => rt::read_field(&mut map, &mut read.5, "with_underscore")?,

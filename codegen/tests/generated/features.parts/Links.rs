@@ -54,7 +54,7 @@ impl rt::DeserializeStruct for Links {
                 0 => rt::read_field(&mut map, &mut read.0, "call")?,
                 1 => rt::read_field(&mut map, &mut read.1, "maybeCall")?,
                 2 => rt::read_field(&mut map, &mut read.2, "calls")?,
-                _ => rt::read_field(&mut map, &mut read.3, "selection!")?,
+                _ => rt::read_present(&mut map, &mut read.3, "selection!")?,
             }
         }
         Ok(Self {

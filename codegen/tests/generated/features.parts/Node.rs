@@ -60,7 +60,7 @@ impl rt::DeserializeStruct for Node {
                 1 => rt::read_field(&mut map, &mut read.1, "children")?,
                 2 => rt::read_present(&mut map, &mut read.2, "parent!")?,
                 3 => rt::read_field(&mut map, &mut read.3, "next")?,
-                _ => rt::read_field(&mut map, &mut read.4, "shape!")?,
+                _ => rt::read_present(&mut map, &mut read.4, "shape!")?,
             }
         }
         Ok(Self {

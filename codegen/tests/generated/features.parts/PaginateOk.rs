@@ -41,7 +41,7 @@ impl rt::DeserializeStruct for PaginateOk {
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "items")?,
-                _ => rt::read_field(&mut map, &mut read.1, "next!")?,
+                _ => rt::read_present(&mut map, &mut read.1, "next!")?,
             }
         }
         Ok(Self {

@@ -94,15 +94,15 @@ impl rt::DeserializeStruct for RequestHeaders {
         let mut read = (None, None, None, None, None, None, None, None, None);
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
-                0 => rt::read_field(&mut map, &mut read.0, "@auth_")?,
-                1 => rt::read_field(&mut map, &mut read.1, "@bin_")?,
-                2 => rt::read_field(&mut map, &mut read.2, "@pac_")?,
+                0 => rt::read_present(&mut map, &mut read.0, "@auth_")?,
+                1 => rt::read_present(&mut map, &mut read.1, "@bin_")?,
+                2 => rt::read_present(&mut map, &mut read.2, "@pac_")?,
                 3 => rt::read_present(&mut map, &mut read.3, "@id_")?,
-                4 => rt::read_field(&mut map, &mut read.4, "@select_")?,
-                5 => rt::read_field(&mut map, &mut read.5, "@time_")?,
-                6 => rt::read_field(&mut map, &mut read.6, "@traceId")?,
-                7 => rt::read_field(&mut map, &mut read.7, "@in")?,
-                _ => rt::read_field(&mut map, &mut read.8, "@unsafe_")?,
+                4 => rt::read_present(&mut map, &mut read.4, "@select_")?,
+                5 => rt::read_present(&mut map, &mut read.5, "@time_")?,
+                6 => rt::read_present(&mut map, &mut read.6, "@traceId")?,
+                7 => rt::read_present(&mut map, &mut read.7, "@in")?,
+                _ => rt::read_present(&mut map, &mut read.8, "@unsafe_")?,
             }
         }
         Ok(Self {

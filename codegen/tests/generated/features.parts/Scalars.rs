@@ -132,7 +132,7 @@ impl rt::DeserializeStruct for Scalars {
                 9 => rt::read_field(&mut map, &mut read.9, "maybeLabel")?,
                 10 => rt::read_field(&mut map, &mut read.10, "maybeBlob")?,
                 11 => rt::read_field(&mut map, &mut read.11, "maybeAnything")?,
-                12 => rt::read_field(&mut map, &mut read.12, "optFlag!")?,
+                12 => rt::read_present(&mut map, &mut read.12, "optFlag!")?,
                 13 => rt::read_present(&mut map, &mut read.13, "optAnything!")?,
                 14 => rt::read_present(&mut map, &mut read.14, "optMaybeLabel!")?,
                 _ => rt::read_present(&mut map, &mut read.15, "optMaybeBlob!")?,

@@ -5,7 +5,12 @@
 #[serde(crate = "rt::serde")]
 pub struct Price {
     pub amount: crate::extern_paths::Money,
-    #[serde(rename = "note!", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "note!",
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "rt::deserialize_present"
+    )]
     #[serde(alias = "remark")]
     pub note: Option<String>,
 }

@@ -61,7 +61,7 @@ impl rt::DeserializeStruct for QuoteOk {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "price")?,
                 1 => rt::read_field(&mut map, &mut read.1, "badge")?,
-                2 => rt::read_field(&mut map, &mut read.2, "route!")?,
+                2 => rt::read_present(&mut map, &mut read.2, "route!")?,
                 3 => rt::read_field(&mut map, &mut read.3, "totals")?,
                 4 => rt::read_field(&mut map, &mut read.4, "outline")?,
                 _ => rt::read_field(&mut map, &mut read.5, "receipt")?,

@@ -82,13 +82,13 @@ impl rt::DeserializeStruct for RequestHeaders {
         let mut read = (None, None, None, None, None, None, None);
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
-                0 => rt::read_field(&mut map, &mut read.0, "@bin_")?,
-                1 => rt::read_field(&mut map, &mut read.1, "@pac_")?,
+                0 => rt::read_present(&mut map, &mut read.0, "@bin_")?,
+                1 => rt::read_present(&mut map, &mut read.1, "@pac_")?,
                 2 => rt::read_present(&mut map, &mut read.2, "@id_")?,
-                3 => rt::read_field(&mut map, &mut read.3, "@select_")?,
-                4 => rt::read_field(&mut map, &mut read.4, "@float")?,
-                5 => rt::read_field(&mut map, &mut read.5, "@time_")?,
-                _ => rt::read_field(&mut map, &mut read.6, "@unsafe_")?,
+                3 => rt::read_present(&mut map, &mut read.3, "@select_")?,
+                4 => rt::read_present(&mut map, &mut read.4, "@float")?,
+                5 => rt::read_present(&mut map, &mut read.5, "@time_")?,
+                _ => rt::read_present(&mut map, &mut read.6, "@unsafe_")?,
             }
         }
         Ok(Self {

@@ -140,7 +140,8 @@ impl<'de, T: DeserializeStruct> Visitor<'de> for StructVisitor<T> {
 
     /// A struct written as a sequence of its fields' values in order, as formats such as
     /// bincode write structs. Every field must be there: a format that skips an absent
-    /// optional field cannot be read back this way (nor with the derive).
+    /// optional field cannot be read back this way (nor with the derive). One past the
+    /// end reads as a unit value, which only a nullable or `any` field takes.
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<T, A::Error> {
         T::read_fields(SeqFields {
             seq,
@@ -202,7 +203,7 @@ impl<'de, A: SeqAccess<'de>> MapAccess<'de> for SeqFields<A> {
         let value = self.seq.next_element_seed(SeedOnce(&mut seed))?;
         match (value, seed) {
             (Some(value), _) => Ok(value),
-            // As with the derive, an optional field past the end is absent.
+            // An optional field past the end, as its type reads a unit value.
             (None, Some(seed)) if is_optional(self.fields[index]) => {
                 seed.deserialize(de::value::UnitDeserializer::new())
             }
@@ -236,9 +237,10 @@ where
     Ok(())
 }
 
-/// Reads the value of the optional field `key` as present, `null` included: the
-/// field's type is `Option<T>` with `T` holding `null` itself (`Option<Option<U>>`, or
-/// `Value`), so `None` means absent and only absent.
+/// Reads the value of the optional field `key` as present: the field's type is
+/// `Option<T>`, so `None` means absent and only absent, and a `null` reads as `T`
+/// reads it (`None` of a nullable `Option<U>`, `Value::Null` of `any`, or an error,
+/// as the validator refuses `null` where the type is not nullable).
 ///
 /// # Errors
 ///

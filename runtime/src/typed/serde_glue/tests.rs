@@ -62,7 +62,7 @@ impl DeserializeStruct for Entry {
             match index {
                 0 => read_field(&mut map, &mut read.0, "id")?,
                 1 => read_field(&mut map, &mut read.1, "name")?,
-                2 => read_field(&mut map, &mut read.2, "tags!")?,
+                2 => read_present(&mut map, &mut read.2, "tags!")?,
                 3 => read_present(&mut map, &mut read.3, "note!")?,
                 4 => read_field(&mut map, &mut read.4, "data")?,
                 5 => read_field(&mut map, &mut read.5, "result")?,
@@ -160,7 +160,12 @@ mod derived {
     pub(super) struct Entry {
         pub(super) id: i64,
         pub(super) name: Option<String>,
-        #[serde(rename = "tags!", default, skip_serializing_if = "Option::is_none")]
+        #[serde(
+            rename = "tags!",
+            default,
+            skip_serializing_if = "Option::is_none",
+            deserialize_with = "crate::typed::optional::deserialize_present"
+        )]
         pub(super) tags: Option<Vec<String>>,
         #[serde(
             rename = "note!",
@@ -213,7 +218,6 @@ fn reads_and_writes_what_the_derive_does() {
         json!({"id": 1, "name": "a", "data": [1], "result": ok}),
         json!({"id": 1, "name": null, "tags!": ["x"], "note!": null, "data": null, "result": ok}),
         json!({"id": 1, "data": {}, "result": ok, "note!": "n", "unknown": {"deep": [1]}}),
-        json!({"id": 1, "data": 0, "tags!": null, "result": ok}),
         json!({"id": 1, "data": 0, "result": {"Failed": {"id": 2, "data": 3, "result": ok}}}),
         json!({"id": 1, "data": 0, "result": {"Ok_": {"extra": 1}}}),
         // The sequence form, as formats such as bincode write structs.
@@ -236,7 +240,9 @@ fn fails_as_the_derive_does() {
         json!({"id": 1, "data": 1, "result": "Ok_"}),
         json!({"id": 1, "data": 1, "result": {"Ok_": 5}}),
         json!({"id": 1, "data": 1, "result": ok, "tags!": [1]}),
-        json!([1, "a"]),
+        // `tags!` is optional but not nullable: absent, never `null`.
+        json!({"id": 1, "data": 0, "tags!": null, "result": ok}),
+        json!([1]),
         json!([1, "a", null, null, 0, {"Ok_": {}}, 7]),
         json!([1, "a", null, null, 0, {"Ok_": [1]}]),
         json!("entry"),

@@ -41,8 +41,8 @@ impl rt::DeserializeStruct for ApiInput {
         let mut read = (None, None);
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
-                0 => rt::read_field(&mut map, &mut read.0, "includeInternal!")?,
-                _ => rt::read_field(&mut map, &mut read.1, "includeExamples!")?,
+                0 => rt::read_present(&mut map, &mut read.0, "includeInternal!")?,
+                _ => rt::read_present(&mut map, &mut read.1, "includeExamples!")?,
             }
         }
         Ok(Self {

@@ -36,7 +36,7 @@ impl rt::DeserializeStruct for ErrorUnauthenticated {
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
         let mut read = (None,);
         while Self::next_field(&mut map)?.is_some() {
-            rt::read_field(&mut map, &mut read.0, "message!")?;
+            rt::read_present(&mut map, &mut read.0, "message!")?;
         }
         Ok(Self { message: read.0.flatten() })
     }

@@ -45,7 +45,7 @@ impl rt::DeserializeStruct for ValidationFailureReasonExtensionValidationFailed 
         while let Some(index) = Self::next_field(&mut map)? {
             match index {
                 0 => rt::read_field(&mut map, &mut read.0, "reason")?,
-                _ => rt::read_field(&mut map, &mut read.1, "data!")?,
+                _ => rt::read_present(&mut map, &mut read.1, "data!")?,
             }
         }
         Ok(Self {
