@@ -10,7 +10,6 @@
 use proc_macro2::{Ident, Literal, TokenStream};
 use quote::{ToTokens, quote};
 use syn::Attribute;
-use telepact_schema::TypeKind;
 
 use crate::emit::Emitter;
 use crate::names::ident;
@@ -137,9 +136,7 @@ fn read_fields(fields: &[FieldPlan], idents: &[Ident]) -> TokenStream {
         .map(|(index, (f, name))| {
             let slot = syn::Index::from(index);
             let wire = &f.wire;
-            if f.optional || is_option(f) {
-                // Absent is `None`, as with the derive (which reads a missing `Option` as
-                // `None` even for a required field).
+            if f.optional {
                 quote! { #name: read.#slot.flatten(), }
             } else {
                 quote! { #name: rt::required(read.#slot, #wire)?, }
@@ -265,10 +262,4 @@ fn index_of<'a>(
             }
         }
     }
-}
-
-/// Whether the field's Rust type is an `Option` before its optionality is added: a
-/// nullable type other than `any` (which holds `null` itself).
-fn is_option(field: &FieldPlan) -> bool {
-    field.ty.nullable && field.ty.kind != TypeKind::Any
 }

@@ -229,7 +229,8 @@ impl Emitter<'_> {
 }
 
 /// The `#[serde(..)]` keys a field needs when its struct derives serde: its wire name,
-/// and for an optional field, absent as `None` (and a present `null` as `Some`).
+/// for an optional field absent as `None` (and a present `null` as `Some`), and for a
+/// required nullable one no `None` when absent.
 pub(crate) fn field_serde(field: &FieldPlan) -> Vec<Meta> {
     let mut args = Vec::new();
     if field.wire != unraw(&ident(&field.name)) {
@@ -242,6 +243,10 @@ pub(crate) fn field_serde(field: &FieldPlan) -> Vec<Meta> {
         // Without this, a present `null` would read as "absent", where the field's
         // type may refuse it.
         args.push(parse_quote! { deserialize_with = "rt::deserialize_present" });
+    } else if field.ty.nullable && field.ty.kind != TypeKind::Any {
+        // A required `Option`, which the derive would read as `None` when missing:
+        // with a reader of its own it is a missing field, as the validator has it.
+        args.push(parse_quote! { deserialize_with = "rt::Deserialize::deserialize" });
     }
     args
 }

@@ -85,10 +85,12 @@ fn types_holding_mapped_types_derive_what_the_mapped_types_declare() {
     eq_hash_default::<Price>();
     eq_hash_default::<QuoteInput>();
     let code = generated();
-    let only_required = "#[derive(Debug, Clone, PartialEq)]\npub struct";
-    for name in ["Badge", "QuoteOk"] {
+    // `QuoteOk` derives its serde impls as well (an alias on `outline`).
+    let quote_ok =
+        ", rt::Serialize, rt::Deserialize)]\n#[serde(crate = \"rt::serde\")]\npub struct QuoteOk";
+    for (name, end) in [("Badge", ")]\npub struct Badge"), ("QuoteOk", quote_ok)] {
         assert!(
-            code.contains(&format!("{only_required} {name} {{")),
+            code.contains(&format!("#[derive(Debug, Clone, PartialEq{end}")),
             "{name}: {code}"
         );
     }
@@ -157,6 +159,25 @@ fn a_serde_attribute_keeps_serde_derive_for_its_type() {
         serde_json::to_value(&price).unwrap(),
         json!({"amount": {"cents": 5, "currency": "EUR"}, "note!": "r"})
     );
+}
+
+/// `fn.quote`'s `Ok_` derives its serde impls too (an alias on `outline`), and reads
+/// its required nullable `outline` as the written impls do: `null` is `None`, and left
+/// out it is missing, as the validator has it.
+#[test]
+fn a_derived_required_nullable_field_left_out_is_refused() {
+    let mut ok = json!({
+        "price": {"amount": {"cents": 5, "currency": "EUR"}},
+        "badge": {"shape": {"Circle": {"radius": 1}}, "label": "b"},
+        "totals": {},
+        "sketch": null,
+        "receipt": {"Void": {}}
+    });
+    let read: QuoteOk = serde_json::from_value(ok.clone()).unwrap();
+    assert_eq!(read.outline, None);
+    ok.as_object_mut().unwrap().remove("sketch");
+    let error = serde_json::from_value::<QuoteOk>(ok).unwrap_err();
+    assert_eq!(error.to_string(), "missing field `outline`");
 }
 
 fn generate_till(builder: telepact_codegen::Builder) -> Result<String, Error> {

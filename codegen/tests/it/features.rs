@@ -94,6 +94,28 @@ fn null_in_an_optional_field_that_is_not_nullable_is_refused() {
     round_trip::<Collections>(collections);
 }
 
+/// A required field whose type is nullable must be there, `null` or not, as the
+/// validator has it (`RequiredObjectKeyMissing`): left out, it is refused, not read as
+/// `null`.
+#[test]
+fn a_required_nullable_field_left_out_is_refused() {
+    for key in [
+        "maybeFlag",
+        "maybeCount",
+        "maybeRatio",
+        "maybeLabel",
+        "maybeBlob",
+    ] {
+        let mut scalars = scalars_full();
+        scalars.as_object_mut().unwrap().remove(key);
+        let error = serde_json::from_value::<Scalars>(scalars).expect_err(key);
+        assert_eq!(error.to_string(), format!("missing field `{key}`"));
+    }
+    let tree = json!({"label": "n", "children": []});
+    let error = serde_json::from_value::<Node>(tree).expect_err("`next` is required");
+    assert_eq!(error.to_string(), "missing field `next`");
+}
+
 #[test]
 fn collections_and_nested_collections() {
     round_trip::<Collections>(json!({

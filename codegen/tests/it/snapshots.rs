@@ -127,7 +127,8 @@ fn extern_path_schema() {
         // What the generated code already says is left out, so the golden copy shows
         // these attributes as they would be without it, and compiles.
         .type_attribute("struct.Price", "#[derive(Clone, Hash)]")
-        .field_attribute("struct.Price.note", "#[serde(alias = \"remark\", default)]");
+        .field_attribute("struct.Price.note", "#[serde(alias = \"remark\", default)]")
+        .field_attribute("fn.quote.->.Ok_.outline", "#[serde(alias = \"sketch\")]");
     check_compiled(builder, &common::till_dir());
 }
 

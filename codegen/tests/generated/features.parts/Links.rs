@@ -59,7 +59,7 @@ impl rt::DeserializeStruct for Links {
         }
         Ok(Self {
             call: rt::required(read.0, "call")?,
-            maybe_call: read.1.flatten(),
+            maybe_call: rt::required(read.1, "maybeCall")?,
             calls: rt::required(read.2, "calls")?,
             selection: read.3.flatten(),
         })

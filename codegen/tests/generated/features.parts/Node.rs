@@ -67,7 +67,7 @@ impl rt::DeserializeStruct for Node {
             label: rt::required(read.0, "label")?,
             children: rt::required(read.1, "children")?,
             parent: read.2.flatten(),
-            next: read.3.flatten(),
+            next: rt::required(read.3, "next")?,
             shape: read.4.flatten(),
         })
     }

@@ -46,7 +46,7 @@ impl rt::DeserializeStruct for Stop {
         }
         Ok(Self {
             name: rt::required(read.0, "name")?,
-            next: read.1.flatten(),
+            next: rt::required(read.1, "next")?,
         })
     }
 }

@@ -71,7 +71,7 @@ impl DeserializeStruct for Entry {
         }
         Ok(Self {
             id: required(read.0, "id")?,
-            name: read.1.flatten(),
+            name: required(read.1, "name")?,
             tags: read.2.flatten(),
             note: read.3.flatten(),
             data: required(read.4, "data")?,
@@ -159,6 +159,7 @@ mod derived {
     #[serde(rename = "Entry")]
     pub(super) struct Entry {
         pub(super) id: i64,
+        #[serde(deserialize_with = "Deserialize::deserialize")]
         pub(super) name: Option<String>,
         #[serde(
             rename = "tags!",
@@ -217,9 +218,9 @@ fn reads_and_writes_what_the_derive_does() {
     for input in [
         json!({"id": 1, "name": "a", "data": [1], "result": ok}),
         json!({"id": 1, "name": null, "tags!": ["x"], "note!": null, "data": null, "result": ok}),
-        json!({"id": 1, "data": {}, "result": ok, "note!": "n", "unknown": {"deep": [1]}}),
-        json!({"id": 1, "data": 0, "result": {"Failed": {"id": 2, "data": 3, "result": ok}}}),
-        json!({"id": 1, "data": 0, "result": {"Ok_": {"extra": 1}}}),
+        json!({"id": 1, "name": "a", "data": {}, "result": ok, "note!": "n", "unknown": {"deep": [1]}}),
+        json!({"id": 1, "name": null, "data": 0, "result": {"Failed": {"id": 2, "name": "b", "data": 3, "result": ok}}}),
+        json!({"id": 1, "name": "a", "data": 0, "result": {"Ok_": {"extra": 1}}}),
         // The sequence form, as formats such as bincode write structs.
         json!([1, "a", ["t"], "n", 5, {"Ok_": []}]),
     ] {
@@ -233,15 +234,17 @@ fn fails_as_the_derive_does() {
     for input in [
         json!({"name": "a", "data": 1, "result": ok}),
         json!({"id": 1, "name": "a", "result": ok}),
-        json!({"id": 1, "data": 1}),
+        json!({"id": 1, "name": "a", "data": 1}),
         json!({"id": "1", "data": 1, "result": ok}),
-        json!({"id": 1, "data": 1, "result": {"Nope": {}}}),
-        json!({"id": 1, "data": 1, "result": {}}),
-        json!({"id": 1, "data": 1, "result": "Ok_"}),
-        json!({"id": 1, "data": 1, "result": {"Ok_": 5}}),
-        json!({"id": 1, "data": 1, "result": ok, "tags!": [1]}),
+        json!({"id": 1, "name": "a", "data": 1, "result": {"Nope": {}}}),
+        json!({"id": 1, "name": "a", "data": 1, "result": {}}),
+        json!({"id": 1, "name": "a", "data": 1, "result": "Ok_"}),
+        json!({"id": 1, "name": "a", "data": 1, "result": {"Ok_": 5}}),
+        json!({"id": 1, "name": "a", "data": 1, "result": ok, "tags!": [1]}),
+        // `name` is nullable but required: `null`, never absent.
+        json!({"id": 1, "data": 0, "result": ok}),
         // `tags!` is optional but not nullable: absent, never `null`.
-        json!({"id": 1, "data": 0, "tags!": null, "result": ok}),
+        json!({"id": 1, "name": "a", "data": 0, "tags!": null, "result": ok}),
         json!([1]),
         json!([1, "a", null, null, 0, {"Ok_": {}}, 7]),
         json!([1, "a", null, null, 0, {"Ok_": [1]}]),
@@ -262,7 +265,7 @@ fn a_repeated_key_fails_as_with_the_derive() {
 #[test]
 fn absent_and_null_optional_fields_stay_apart() {
     let read = |input: Value| serde_json::from_value::<Entry>(input).unwrap().note;
-    let base = json!({"id": 1, "data": 0, "result": {"Ok_": {}}});
+    let base = json!({"id": 1, "name": "a", "data": 0, "result": {"Ok_": {}}});
     assert_eq!(read(base.clone()), None);
     let mut with_null = base.clone();
     with_null["note!"] = Value::Null;
