@@ -1,6 +1,7 @@
 //! The conformance `example` schema (every type in every position, recursive function
-//! links) generates code that compiles without warnings and can be implemented, and
-//! every valid payload of the conformance vectors round-trips through its types.
+//! links) generates code that compiles without warnings and can be implemented, every
+//! valid payload of the conformance vectors round-trips through its types, and those
+//! the server refuses for a reason the types check do not read into them.
 
 #![deny(warnings)]
 
@@ -165,6 +166,80 @@ fn round_trip_vectors() {
     assert!(checked > 300, "only {checked} payloads checked");
 }
 
+/// Reads `wire` as a request payload (the function's input) or a result body.
+fn reads_as(function: &str, request: bool, wire: &Value) -> Option<bool> {
+    fn reads<T: DeserializeOwned>(wire: &Value) -> bool {
+        serde_json::from_value::<T>(wire.clone()).is_ok()
+    }
+    Some(match (function, request) {
+        ("fn.test", true) => reads::<TestInput>(wire),
+        ("fn.test", false) => reads::<TestOutput>(wire),
+        ("fn.example", true) => reads::<ExampleInput>(wire),
+        ("fn.example", false) => reads::<ExampleOutput>(wire),
+        ("fn.deepExample", true) => reads::<DeepExampleInput>(wire),
+        ("fn.deepExample", false) => reads::<DeepExampleOutput>(wire),
+        _ => return None,
+    })
+}
+
+/// Whether the generated types leave `reason` unchecked: a key they do not know is
+/// passed over (a newer server's field), `any` is a `Value`, which holds `null`, a
+/// `number` an `f64`, which holds integers past 64 bits, and a struct reads from a
+/// list of its fields in order, as serde's derive reads one.
+fn unchecked(reason: &Value) -> bool {
+    let unexpected = &reason["TypeUnexpected"];
+    reason.get("ObjectKeyDisallowed").is_some()
+        || reason.get("NumberOutOfRange").is_some()
+        || unexpected["expected"].get("Any").is_some()
+        || (unexpected["actual"].get("Array").is_some()
+            && unexpected["expected"].get("Object").is_some())
+}
+
+/// The payload of a case the server refused as invalid (a request's arguments, or the
+/// result its handler gave), when every reason given is one the types check.
+fn refused_payload(case: &Value) -> Option<(&str, bool, Value)> {
+    let request = case["request"].as_array()?;
+    let (function, payload) = request[1].as_object()?.iter().next()?;
+    let (tag, refusal) = case["response"][1].as_object()?.iter().next()?;
+    let cases = refusal["cases"].as_array()?;
+    if cases.iter().any(|failure| unchecked(&failure["reason"])) {
+        return None;
+    }
+    match tag.as_str() {
+        "ErrorInvalidRequestBody_" => Some((function, true, payload.clone())),
+        "ErrorInvalidResponseBody_" => {
+            let ok = request[0].get("@ok_")?;
+            Some((function, false, serde_json::json!({ "Ok_": ok })))
+        }
+        _ => None,
+    }
+}
+
+/// Every payload the server refused for a reason the generated types check does not
+/// read into them: what a typed client takes from an answer, the validator takes too.
+fn refuse_invalid_vectors() {
+    let text = std::fs::read_to_string(vectors::SERVER_VECTORS).unwrap();
+    let cases: Vec<Value> = serde_json::from_str(&text).unwrap();
+    let (mut checked, mut read) = (0, Vec::new());
+    for case in &cases {
+        let Some((function, request, wire)) = refused_payload(case) else {
+            continue;
+        };
+        if let Some(reads) = reads_as(function, request, &wire) {
+            checked += 1;
+            if reads {
+                read.push(format!("case {} {}: {wire}", case["suite"], case["index"]));
+            }
+        }
+    }
+    assert!(
+        read.is_empty(),
+        "read, though refused:\n{}",
+        read.join("\n")
+    );
+    assert!(checked > 200, "only {checked} refused payloads checked");
+}
+
 #[test]
 fn the_example_schema_code_serves_and_round_trips_the_vectors() {
     let router = example::router(Echo);
@@ -178,4 +253,5 @@ fn the_example_schema_code_serves_and_round_trips_the_vectors() {
         serde_json::json!({"bool!": true})
     );
     round_trip_vectors();
+    refuse_invalid_vectors();
 }
