@@ -28,7 +28,8 @@
 //! Stubs and calls are validated like any request (required fields may be left
 //! out). A call matches a stub when the stub's argument is contained in the call's
 //! (objects by key, arrays element by element), or equals it with `strictMatch!`; the
-//! newest matching stub answers, and `count!` limits how many calls it answers.
+//! newest matching stub answers, and `count!` limits how many calls it answers (a stub
+//! that has answered them is dropped, its room given back).
 //!
 //! The mock keeps every call for `fn.verify_` and every stub until cleared, within
 //! [`MockOptions::memory_limit`]: a call or stub past it is answered `ErrorUnknown_`

@@ -20,8 +20,11 @@ struct Stub {
     argument: Map<String, Value>,
     result: Map<String, Value>,
     strict: bool,
-    /// How many more calls it answers; `None` for any number.
+    /// How many more calls it answers; `None` for any number. A stub is dropped when
+    /// this reaches 0: it would never answer again.
     remaining: Option<u64>,
+    /// Its estimated bytes (see [`footprint`]), given back when it is dropped.
+    cost: usize,
 }
 
 impl Stub {
@@ -31,7 +34,7 @@ impl Stub {
         argument: &Map<String, Value>,
         matcher: &mut Matcher,
     ) -> Result<bool, OutOfSteps> {
-        if self.remaining == Some(0) || self.function != function {
+        if self.function != function {
             return Ok(false);
         }
         if self.strict {
@@ -139,6 +142,10 @@ impl MockState {
             let path = ["fn.createStub_", "stub", function.as_str()];
             return Ok(invalid_at(&path, Reason::FunctionUnknown));
         }
+        if remaining == Some(0) {
+            // It would answer no call: nothing to keep.
+            return Ok(ok());
+        }
         let argument = argument.as_object().cloned().unwrap_or_default();
         let cost = footprint::of_record(function, &[&argument, result]);
         self.check_room(cost)?;
@@ -149,6 +156,7 @@ impl MockState {
             result: result.clone(),
             strict: flag(payload, "strictMatch!"),
             remaining,
+            cost,
         });
         Ok(ok())
     }
@@ -215,19 +223,36 @@ impl MockState {
         ok()
     }
 
-    /// The newest stub that answers a call of `function` with `argument`.
-    fn matching_stub(
+    /// The result of the newest stub that answers a call of `function` with
+    /// `argument`, counted against the stub's `count!`; a stub whose count runs out is
+    /// dropped, and the room it took given back.
+    fn stubbed_result(
         &mut self,
         function: &str,
         argument: &Map<String, Value>,
-    ) -> Result<Option<&mut Stub>, OutOfSteps> {
+    ) -> Result<Option<Map<String, Value>>, OutOfSteps> {
         let mut matcher = Matcher::with_steps(MATCH_STEPS);
-        for stub in self.stubs.iter_mut().rev() {
+        let mut found = None;
+        for (index, stub) in self.stubs.iter().enumerate().rev() {
             if stub.matches(function, argument, &mut matcher)? {
-                return Ok(Some(stub));
+                found = Some(index);
+                break;
             }
         }
-        Ok(None)
+        let Some(index) = found else {
+            return Ok(None);
+        };
+        let stub = &mut self.stubs[index];
+        let Some(remaining) = stub.remaining.as_mut() else {
+            return Ok(Some(stub.result.clone()));
+        };
+        *remaining = remaining.saturating_sub(1);
+        if *remaining > 0 {
+            return Ok(Some(stub.result.clone()));
+        }
+        let used_up = self.stubs.remove(index);
+        self.stubs_cost = self.stubs_cost.saturating_sub(used_up.cost);
+        Ok(Some(used_up.result))
     }
 
     /// A call of one of the schema's functions: recorded, then answered by the newest
@@ -260,12 +285,7 @@ impl MockState {
                 Map::new(),
             ));
         };
-        let stub = self.matching_stub(&function, argument)?;
-        if let Some(stub) = stub {
-            if let Some(remaining) = stub.remaining.as_mut() {
-                *remaining -= 1;
-            }
-            let blueprint = stub.result.clone();
+        if let Some(blueprint) = self.stubbed_result(&function, argument)? {
             let generate = GenerateOptions {
                 include_optional_fields: false,
                 randomize_optional_fields: options.randomize_optional_fields,

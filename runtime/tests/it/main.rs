@@ -34,6 +34,7 @@ mod http2_tls;
 mod http_conformance;
 mod http_transport;
 mod logging;
+mod mock_records;
 mod nats;
 mod operator_metrics;
 mod parity;
