@@ -74,9 +74,8 @@ impl Generator<'_> {
         else {
             return Value::Object(Map::new());
         };
-        let tags = [(function.name.as_str(), &function.args)];
         self.with_required_fields_drawn(|generator| {
-            generator.within(Composite::Function(id), |g| g.union(&tags, None))
+            generator.within(Composite::Function(id), |g| g.call(function, None))
         })
     }
 

@@ -3,12 +3,15 @@
 //! A blueprint (a partial value) is kept where it says something and completed where
 //! it does not.
 
+use std::borrow::Cow;
+
 use base64::Engine;
 use indexmap::IndexMap;
 use serde_json::{Map, Value};
-use telepact_schema::{Field, FunctionId, Schema, TypeExpr, TypeKind};
+use telepact_schema::{Field, FunctionDef, FunctionId, Schema, Tag, TypeExpr, TypeKind};
 
 use super::RandomGenerator;
+use super::order::{FieldOrder, NameOrders};
 use crate::base64_text::BASE64;
 pub(super) use crate::budget::Composite;
 use crate::budget::{Budget, GenerationLimits, Room};
@@ -58,6 +61,7 @@ pub(crate) struct Generator<'a> {
     /// The function whose possible selects `_ext.Select_` values draw from.
     pub(super) scope: &'a str,
     budget: Budget,
+    orders: NameOrders<'a>,
 }
 
 impl<'a> Generator<'a> {
@@ -75,6 +79,7 @@ impl<'a> Generator<'a> {
             options,
             scope,
             budget: Budget::new(options.limits),
+            orders: NameOrders::default(),
         }
     }
 
@@ -106,6 +111,7 @@ impl<'a> Generator<'a> {
     }
 
     fn kind(&mut self, kind: &TypeKind, blueprint: Option<&Value>) -> Value {
+        let schema = self.schema;
         match (kind, blueprint) {
             // Every reference library draws these afresh even when given a value (a
             // stubbed `any` field included); keeping the given value would shift every
@@ -126,19 +132,18 @@ impl<'a> Generator<'a> {
                 Value::Object(entries)
             }
             (TypeKind::Struct(id), Some(Value::Object(given))) => {
-                let fields = &self.schema.struct_def(*id).fields;
+                let fields = &schema.struct_def(*id).fields;
                 self.within(Composite::Struct(*id), |g| {
                     Value::Object(g.fields(fields, Some(given)))
                 })
             }
             (TypeKind::Union(id), Some(Value::Object(given))) => {
-                let tags = tags_of(&self.schema.union_def(*id).tags);
-                self.within(Composite::Union(*id), |g| g.union(&tags, Some(given)))
+                let tags = &schema.union_def(*id).tags;
+                self.within(Composite::Union(*id), |g| g.union(tags, Some(given)))
             }
             (TypeKind::FunctionLink(id), Some(Value::Object(given))) => {
-                let function = self.schema.function(*id);
-                let tags = [(function.name.as_str(), &function.args)];
-                self.within(Composite::Function(*id), |g| g.union(&tags, Some(given)))
+                let function = schema.function(*id);
+                self.within(Composite::Function(*id), |g| g.call(function, Some(given)))
             }
             (_, Some(given)) => given.clone(),
             (_, None) => self.fresh(kind),
@@ -147,6 +152,7 @@ impl<'a> Generator<'a> {
 
     /// A value of `kind` drawn without a blueprint.
     fn fresh(&mut self, kind: &TypeKind) -> Value {
+        let schema = self.schema;
         match kind {
             TypeKind::Boolean => Value::Bool(self.random.next_boolean()),
             TypeKind::Integer => Value::from(self.random.next_int()),
@@ -169,19 +175,18 @@ impl<'a> Generator<'a> {
                 Value::Object(entries)
             }
             TypeKind::Struct(id) => {
-                let fields = &self.schema.struct_def(*id).fields;
+                let fields = &schema.struct_def(*id).fields;
                 self.within(Composite::Struct(*id), |g| {
                     Value::Object(g.fields(fields, None))
                 })
             }
             TypeKind::Union(id) => {
-                let tags = tags_of(&self.schema.union_def(*id).tags);
-                self.within(Composite::Union(*id), |g| g.union(&tags, None))
+                let tags = &schema.union_def(*id).tags;
+                self.within(Composite::Union(*id), |g| g.union(tags, None))
             }
             TypeKind::FunctionLink(id) => {
-                let function = self.schema.function(*id);
-                let tags = [(function.name.as_str(), &function.args)];
-                self.within(Composite::Function(*id), |g| g.union(&tags, None))
+                let function = schema.function(*id);
+                self.within(Composite::Function(*id), |g| g.call(function, None))
             }
             TypeKind::Any => self.any(),
             TypeKind::Select => self.select(),
@@ -237,14 +242,21 @@ impl<'a> Generator<'a> {
     /// as the options say.
     pub(crate) fn fields(
         &mut self,
-        fields: &IndexMap<String, Field>,
+        fields: &'a IndexMap<String, Field>,
         given: Option<&Map<String, Value>>,
     ) -> Map<String, Value> {
-        let mut sorted: Vec<&Field> = fields.values().collect();
-        sorted.sort_by(|a, b| a.key.cmp(&b.key));
         let generous = self.generous();
+        let order = self.orders.of_fields(fields);
+        // An optional field without a blueprint is drawn only then: the others are
+        // visited alone, so a tight value of a wide struct costs its required fields.
+        let visited = if generous && self.options.include_optional_fields {
+            Cow::Borrowed(order.all.as_slice())
+        } else {
+            Cow::Owned(required_and_given(&order, fields, given))
+        };
         let mut out = Map::new();
-        for field in sorted {
+        for &position in visited.iter() {
+            let field = &fields[position];
             let blueprint = given.and_then(|g| g.get(&field.key));
             if blueprint.is_none() && !self.wants(field, generous) {
                 continue;
@@ -273,34 +285,57 @@ impl<'a> Generator<'a> {
     /// `{tag: {..fields..}}`: the given tag completed, or a tag drawn by name order.
     pub(crate) fn union(
         &mut self,
-        tags: &[(&str, &IndexMap<String, Field>)],
+        tags: &'a IndexMap<String, Tag>,
         given: Option<&Map<String, Value>>,
     ) -> Value {
-        let chosen = match given.and_then(|g| g.iter().next()) {
-            Some((tag, payload)) => {
-                let Some((_, fields)) = tags.iter().find(|(name, _)| name == tag) else {
-                    return Value::Object(given.cloned().unwrap_or_default());
-                };
-                (tag.as_str(), *fields, payload.as_object())
-            }
+        let (tag, payload) = match given.and_then(|g| g.iter().next()) {
+            Some((name, payload)) => match tags.get(name) {
+                Some(tag) => (tag, payload.as_object()),
+                None => return Value::Object(given.cloned().unwrap_or_default()),
+            },
             None => {
-                let mut sorted = tags.to_vec();
-                sorted.sort_by(|a, b| a.0.cmp(b.0));
+                let order = self.orders.of_tags(tags, self.depths);
                 let index = if self.generous() {
-                    self.random.next_int_below(sorted.len() as u32) as usize
+                    self.random.next_int_below(order.sorted.len() as u32) as usize
                 } else {
-                    let depths = self.depths;
-                    (0..sorted.len())
-                        .min_by_key(|&i| depths.fields_depth(sorted[i].1))
-                        .unwrap_or(0)
+                    order.shortest
                 };
-                let Some((tag, fields)) = sorted.get(index) else {
+                let Some(tag) = order.sorted.get(index).map(|&position| &tags[position]) else {
                     return Value::Object(Map::new());
                 };
-                (*tag, *fields, None)
+                (tag, None)
             }
         };
-        let (tag, fields, payload) = chosen;
+        self.tagged(&tag.name, &tag.fields, payload)
+    }
+
+    /// `{"fn.x": {..arguments..}}`: a function's call, `given`'s completed.
+    pub(crate) fn call(
+        &mut self,
+        function: &'a FunctionDef,
+        given: Option<&Map<String, Value>>,
+    ) -> Value {
+        let payload = match given.and_then(|g| g.iter().next()) {
+            Some((name, payload)) if *name == function.name => payload.as_object(),
+            Some(_) => return Value::Object(given.cloned().unwrap_or_default()),
+            None => {
+                // A call is a union of one tag, which the protocol draws all the same.
+                if self.generous() {
+                    self.random.next_int_below(1);
+                }
+                None
+            }
+        };
+        self.tagged(&function.name, &function.args, payload)
+    }
+
+    /// `{tag: {..fields..}}`, `payload` completed.
+    fn tagged(
+        &mut self,
+        tag: &str,
+        fields: &'a IndexMap<String, Field>,
+        payload: Option<&Map<String, Value>>,
+    ) -> Value {
         let payload = self.fields(fields, payload);
         let mut out = Map::new();
         out.insert(tag.to_string(), Value::Object(payload));
@@ -313,18 +348,28 @@ impl<'a> Generator<'a> {
         function: FunctionId,
         given: Option<&Map<String, Value>>,
     ) -> Value {
-        let tags = tags_of(&self.schema.function(function).result.tags);
-        self.union(&tags, given)
+        let schema = self.schema;
+        self.union(&schema.function(function).result.tags, given)
     }
 }
 
-/// A union's tags as name → fields.
-pub(super) fn tags_of(
-    tags: &IndexMap<String, telepact_schema::Tag>,
-) -> Vec<(&str, &IndexMap<String, Field>)> {
-    tags.values()
-        .map(|t| (t.name.as_str(), &t.fields))
-        .collect()
+/// The positions, in name order, of the required fields and of those `given` holds.
+fn required_and_given(
+    order: &FieldOrder,
+    fields: &IndexMap<String, Field>,
+    given: Option<&Map<String, Value>>,
+) -> Vec<usize> {
+    let mut positions = order.required.clone();
+    let Some(given) = given.filter(|given| !given.is_empty()) else {
+        return positions;
+    };
+    let optional = given
+        .keys()
+        .filter_map(|key| fields.get_index_of(key.as_str()))
+        .filter(|&position| fields[position].optional);
+    positions.extend(optional);
+    positions.sort_by(|&a, &b| fields[a].key.cmp(&fields[b].key));
+    positions
 }
 
 /// The first non-internal function by name (or the first function): where

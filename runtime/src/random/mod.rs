@@ -31,6 +31,7 @@
 
 mod extensions;
 mod generate;
+mod order;
 mod typed;
 
 pub use crate::budget::GenerationLimits;

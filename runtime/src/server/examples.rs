@@ -82,7 +82,7 @@ fn add_examples(
     let mut random = RandomGenerator::new(COLLECTION_LENGTH, COLLECTION_LENGTH);
     if let Some((id, function)) = schema.function_by_name(key) {
         let mut generator = Generator::new(schema, depths, &mut random, *options, key);
-        let input = generator.union(&[(function.name.as_str(), &function.args)], None);
+        let input = generator.call(function, None);
         let output = generator.result(id, None);
         out.insert("inputExample".to_string(), input);
         out.insert("outputExample".to_string(), output);

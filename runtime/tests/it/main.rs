@@ -30,6 +30,7 @@ mod conformance_mock;
 mod conformance_server;
 mod deep_answers;
 mod error_causes;
+mod generation_bounds;
 mod http2_tls;
 mod http_conformance;
 mod http_transport;
