@@ -26,9 +26,9 @@ impl Schema {
     ///
     /// # Errors
     ///
-    /// - [`LoadError::Io`] when `dir` or one of its entries cannot be read, when a schema
-    ///   file is not a regular file, or when it is larger than
-    ///   [`MAX_SCHEMA_FILE_BYTES`].
+    /// - [`LoadError::Io`] when `dir` or one of its entries cannot be read, when an
+    ///   entry's name is not UTF-8, when a schema file is not a regular file, or when it
+    ///   is larger than [`MAX_SCHEMA_FILE_BYTES`].
     /// - [`LoadError::Invalid`] with every failure found when the schema is invalid:
     ///   a misnamed file or a subdirectory, a file that is not UTF-8 (`JsonInvalid`),
     ///   and each failure [`Schema::from_documents`] reports.
@@ -206,10 +206,13 @@ fn read_entries(dir: &Path) -> Result<Vec<(String, Entry)>, LoadError> {
         .map_err(io_error(dir))?
         .map(|entry| {
             let entry = entry.map_err(io_error(dir))?;
-            Ok((
-                entry.file_name().to_string_lossy().into_owned(),
-                entry.path(),
-            ))
+            // A document is known by its name: two names that are not text would read
+            // alike, and each file's failures be shown in the other's text.
+            let name = entry.file_name().into_string().map_err(|_| {
+                let not_text = io::Error::new(io::ErrorKind::InvalidData, "its name is not UTF-8");
+                io_error(&entry.path())(not_text)
+            })?;
+            Ok((name, entry.path()))
         })
         .collect::<Result<_, LoadError>>()?;
     names.sort();

@@ -243,3 +243,34 @@ fn an_empty_directory_is_one_error() {
         );
     }
 }
+
+/// Two schema files whose names are not UTF-8 and differ only where they are not: each
+/// was read under the same shown name, so one file's failure was shown in the other's
+/// text. A name that is not text is refused, naming the file.
+#[cfg(unix)]
+#[test]
+fn a_schema_file_name_that_is_not_utf8_is_one_error() {
+    use std::os::unix::ffi::OsStrExt;
+    let dir = scratch_dir("compare-non-utf8-names");
+    let name = |byte: u8| std::ffi::OsStr::from_bytes(&[b'a', byte]).to_os_string();
+    let file = |byte: u8| {
+        let mut file = name(byte);
+        file.push(".telepact.json");
+        dir.join(file)
+    };
+    let valid = r#"[{"fn.a": {}, "->": [{"Ok_": {}}]}]"#;
+    let invalid = r#"[{"fn.b": {"x": "nope"}, "->": [{"Ok_": {}}]}]"#;
+    std::fs::write(file(0xff), valid).expect("written");
+    std::fs::write(file(0xfe), invalid).expect("written");
+    let output = telepact(&[
+        "compare",
+        "--old-schema-dir",
+        path_text(&dir),
+        "--new-schema-dir",
+        BAKERY_API,
+    ]);
+    assert_fails_with(&output, &format!("cannot read {}/a", dir.display()));
+    let said = stderr(&output);
+    assert!(said.contains("not UTF-8"), "{said}");
+    assert_eq!(said.lines().count(), 1, "{said}");
+}
