@@ -39,7 +39,7 @@
 //! stubs or the recorded calls; past that it is answered `ErrorUnknown_` too (a call
 //! is kept all the same), rather than hold every other call behind it. A failed
 //! verification lists the first 4 MiB of recorded calls, as the memory limit counts
-//! them, not all of them.
+//! them, not all of them, and none nested too deep for its answer to be read.
 
 mod footprint;
 mod matching;

@@ -4,6 +4,14 @@ use serde_json::{Map, Value, json};
 
 use super::footprint;
 use super::matching::{Matcher, OutOfSteps};
+use crate::validate::{BODY_LEVELS, map_nests_deeper_than};
+
+/// How many lists and maps a listed call's argument may open, itself counted, for the
+/// answer to stay within what a client reads: a `fn.verify_` failure's body, its
+/// payload, the reason, the criterion, the list and the call hold it six levels down,
+/// a `fn.verifyNoMoreInteractions_` failure's (body, payload, list, call) four.
+const VERIFY_ARGUMENT_LEVELS: u16 = BODY_LEVELS - 6;
+const UNVERIFIED_ARGUMENT_LEVELS: u16 = BODY_LEVELS - 4;
 
 /// One call the mock received.
 #[derive(Debug, Clone)]
@@ -103,7 +111,7 @@ pub(crate) fn verify(
     let Some(failure) = failure else {
         return Ok(ok());
     };
-    let all_calls = listed(calls.iter());
+    let all_calls = listed(calls.iter(), VERIFY_ARGUMENT_LEVELS);
     let reason =
         json!({failure: {"wanted": times.to_json(), "found": found, "allCalls": all_calls}});
     Ok(one_entry(
@@ -120,7 +128,7 @@ pub(crate) fn verify_no_more_interactions(calls: &[Call]) -> Map<String, Value> 
     }
     one_entry(
         "ErrorVerificationFailure",
-        json!({ "additionalUnverifiedCalls": listed(unverified) }),
+        json!({ "additionalUnverifiedCalls": listed(unverified, UNVERIFIED_ARGUMENT_LEVELS) }),
     )
 }
 
@@ -129,28 +137,35 @@ pub(crate) fn verify_no_more_interactions(calls: &[Call]) -> Map<String, Value> 
 /// request of a few bytes should not copy them all into its answer.
 pub(crate) const LISTED_CALLS_BYTES: usize = 4 * 1024 * 1024;
 
-/// The first of `calls`, up to [`LISTED_CALLS_BYTES`] of them, as `_ext.Call_` values.
-/// The first call is listed whatever its size (at most a request's), so a failure
-/// always shows one when there was one.
-fn listed<'c>(calls: impl Iterator<Item = &'c Call>) -> Vec<Value> {
+/// The first of `calls`, up to [`LISTED_CALLS_BYTES`] of them, as `_ext.Call_` values,
+/// leaving out those whose argument opens more than `levels` lists and maps (a request
+/// may nest deeper than its argument can be listed). The first call that fits is listed
+/// whatever its size (at most a request's), so a failure always shows one when it can.
+fn listed<'c>(calls: impl Iterator<Item = &'c Call>, levels: u16) -> Vec<Value> {
     let mut room = LISTED_CALLS_BYTES;
+    let mut full = false;
     let mut listed = Vec::new();
     let mut left_out = 0_usize;
     for call in calls {
-        let cost = footprint::of_record(&call.function, &[&call.argument]);
-        if left_out == 0 && (listed.is_empty() || cost <= room) {
-            room = room.saturating_sub(cost);
-            listed.push(call.to_json());
-        } else {
+        if full || map_nests_deeper_than(&call.argument, levels) {
             left_out += 1;
+            continue;
         }
+        let cost = footprint::of_record(&call.function, &[&call.argument]);
+        full = !listed.is_empty() && cost > room;
+        if full {
+            left_out += 1;
+            continue;
+        }
+        room = room.saturating_sub(cost);
+        listed.push(call.to_json());
     }
     if left_out > 0 {
         // At `debug`: any caller may ask for failed verifications as often as it likes.
         tracing::debug!(
             listed = listed.len(),
             left_out,
-            "a failed verification lists the first recorded calls only"
+            "a failed verification lists the first recorded calls it can"
         );
     }
     listed

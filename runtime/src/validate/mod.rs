@@ -18,7 +18,10 @@ pub(crate) use failure::cases_json;
 pub use failure::{MAX_VALIDATION_FAILURES, Reason, ValidationFailure};
 pub(crate) use headers::check_headers;
 pub(crate) use keys::MapKeys;
-pub(crate) use nesting::{body_nests_too_deep, header_nests_too_deep, list_answer_nests_too_deep};
+pub(crate) use nesting::{
+    BODY_LEVELS, body_nests_too_deep, header_nests_too_deep, list_answer_nests_too_deep,
+    map_nests_deeper_than,
+};
 pub(crate) use possible_select::possible_select;
 pub(crate) use read::{JSON_NESTING_LIMIT, NotRead, read_checked, readable};
 pub(crate) use select::{Selector, with_sorted_names};

@@ -47,6 +47,12 @@ pub(crate) fn list_answer_nests_too_deep(items: &[Value]) -> bool {
     opens_too_many(items.iter(), BODY_LEVELS - 2)
 }
 
+/// Whether `map` opens more than `levels` lists and maps on some path, itself counted:
+/// whether it fits where an answer leaves it that many.
+pub(crate) fn map_nests_deeper_than(map: &Map<String, Value>, levels: u16) -> bool {
+    opens_too_many(map.values(), levels)
+}
+
 /// Whether a header's value nests deeper than a message carries.
 pub(crate) fn header_nests_too_deep(value: &Value) -> bool {
     nests_deeper_than(value, HEADER_LEVELS)

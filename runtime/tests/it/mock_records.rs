@@ -41,3 +41,40 @@ async fn a_used_up_stub_takes_no_room() {
         assert_eq!(ask(&mock, clear_calls.clone()).await, ok, "round {round}");
     }
 }
+
+/// `{"k!": ...}` maps `levels` deep.
+fn nested(levels: usize) -> Value {
+    (1..levels).fold(json!({}), |inner, _| json!({ "k!": inner }))
+}
+
+/// A call nested as deep as a request may be is recorded, but listed it would take a
+/// failed verification's answer past what a client reads: the failure lists the calls
+/// that fit, each to the last level, rather than the server answering `ErrorUnknown_`
+/// for every failed verification.
+#[tokio::test]
+async fn a_failed_verification_leaves_out_calls_too_deep_to_list() {
+    let schema = Schema::from_text(
+        r#"[{"struct.N": {"k!": "struct.N"}}, {"fn.deep": {"n": "struct.N"}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .expect("schema loads");
+    let mock = MockServer::new(schema).expect("mock builds");
+    let ok = json!([{}, {"Ok_": {}}]);
+    // Arguments opening 124 levels (a request's most: 126 with its list and body), 122
+    // (the most a fn.verifyNoMoreInteractions_ failure lists) and 120 (fn.verify_'s).
+    let call = |levels: usize| json!({"fn.deep": {"n": nested(levels - 1)}});
+    for levels in [124, 122, 120] {
+        assert_eq!(ask(&mock, json!([{}, call(levels)])).await, ok);
+    }
+
+    let unverified = ask(&mock, json!([{}, {"fn.verifyNoMoreInteractions_": {}}])).await;
+    let listed = json!({"additionalUnverifiedCalls": [call(122), call(120)]});
+    let failure = json!([{}, {"ErrorVerificationFailure": listed}]);
+    assert_eq!(unverified, failure);
+
+    let four = json!({"Exact": {"times": 4}});
+    let verify = json!([{}, {"fn.verify_": {"call": {"fn.deep": {}}, "count!": four}}]);
+    let reason =
+        json!({"TooFewMatchingCalls": {"wanted": four, "found": 3, "allCalls": [call(120)]}});
+    let failure = json!([{}, {"ErrorVerificationFailure": {"reason": reason}}]);
+    assert_eq!(ask(&mock, verify).await, failure);
+}
