@@ -424,6 +424,29 @@ fn a_memory_limit_that_is_not_a_size_is_refused() {
     assert!(stdout(&output).is_empty(), "no READY line");
 }
 
+/// A size past what 64 bits count was read as the largest, so a typo of a few digits
+/// too many gave a mock without a limit; it is refused.
+#[test]
+fn a_memory_limit_past_what_can_be_counted_is_refused() {
+    let dir = greeter_dir("mock-uncountable-memory-limit");
+    for size in [
+        "99999999999999999999GiB",
+        "16384PiB",
+        "18446744073709551615B",
+    ] {
+        // A path refused once the flags are read ends a mock that took the size.
+        let output = mock_refusing(&dir, &["--memory-limit", size, "--path", "/{id}"]);
+        assert_eq!(output.status.code(), Some(2), "{size}");
+        let said = stderr(&output);
+        assert!(
+            said.contains("more bytes than this machine can count"),
+            "{size}: {said}"
+        );
+        assert_eq!(said.lines().count(), 1, "{said}");
+        assert!(stdout(&output).is_empty(), "no READY line");
+    }
+}
+
 #[test]
 fn an_invalid_schema_is_one_error() {
     let dir = greeter_dir("mock-invalid");

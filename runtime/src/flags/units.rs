@@ -35,8 +35,12 @@ impl ByteSize {
             "not a size: give a number and B, KiB, MiB or GiB (or kB, MB, GB), such as 512KiB"
                 .to_string()
         })?;
-        let bytes = usize::try_from(size.as_u64())
-            .map_err(|_| "more bytes than this machine can count".to_string())?;
+        // `bytesize` reads a size past 64 bits as the largest: a few digits too many
+        // would be taken for no limit at all.
+        let bytes = Some(size.as_u64())
+            .filter(|&bytes| bytes < u64::MAX)
+            .and_then(|bytes| usize::try_from(bytes).ok())
+            .ok_or_else(|| "more bytes than this machine can count".to_string())?;
         if bytes == 0 {
             return Err("0 bytes leaves room for nothing: give at least 1".to_string());
         }
