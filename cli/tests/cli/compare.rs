@@ -6,6 +6,17 @@ fn write_schema(dir: &Path, definitions: &Value) {
     std::fs::write(dir.join("api.telepact.json"), text).unwrap();
 }
 
+/// `telepact compare` of the schema in `old` with the bakery's.
+fn compared_with_the_bakery(old: &Path) -> Output {
+    telepact(&[
+        "compare",
+        "--old-schema-dir",
+        path_text(old),
+        "--new-schema-dir",
+        BAKERY_API,
+    ])
+}
+
 #[test]
 fn every_compare_case_prints_its_lines_and_exit_code() {
     let Some(conformance) = conformance_dir() else {
@@ -86,13 +97,7 @@ fn wrong_arguments_are_one_error_line() {
 fn an_invalid_schema_is_reported_with_located_lines() {
     let dir = scratch_dir("compare-invalid");
     std::fs::write(dir.join("bad.telepact.yaml"), "- struct.X:\n    a: nope\n").unwrap();
-    let output = telepact(&[
-        "compare",
-        "--old-schema-dir",
-        path_text(&dir),
-        "--new-schema-dir",
-        BAKERY_API,
-    ]);
+    let output = compared_with_the_bakery(&dir);
     assert_fails_with(
         &output,
         "field `a` of `struct.X` has an unknown type `nope`\n",
@@ -109,13 +114,7 @@ fn schema_failures_render_with_excerpt_caret_and_help() {
         "- struct.Tree:\n    id: \"integr\"\n- fn.plant:\n    tree: struct.Tree\n",
     )
     .unwrap();
-    let output = telepact(&[
-        "compare",
-        "--old-schema-dir",
-        path_text(&dir),
-        "--new-schema-dir",
-        BAKERY_API,
-    ]);
+    let output = compared_with_the_bakery(&dir);
     let expected = "\
 error: field `id` of `struct.Tree` has an unknown type `integr`
  --> DIR/orchard.telepact.yaml:2:9
@@ -220,13 +219,7 @@ fn a_stdout_that_cannot_be_written_is_one_error() {
 #[test]
 fn an_empty_directory_is_one_error() {
     let empty = scratch_dir("compare-empty");
-    let output = telepact(&[
-        "compare",
-        "--old-schema-dir",
-        path_text(&empty),
-        "--new-schema-dir",
-        BAKERY_API,
-    ]);
+    let output = compared_with_the_bakery(&empty);
     assert_fails_with(
         &output,
         &format!("--old-schema-dir {} holds no schema file", empty.display()),
@@ -262,13 +255,7 @@ fn a_schema_file_name_that_is_not_utf8_is_one_error() {
     let invalid = r#"[{"fn.b": {"x": "nope"}, "->": [{"Ok_": {}}]}]"#;
     std::fs::write(file(0xff), valid).expect("written");
     std::fs::write(file(0xfe), invalid).expect("written");
-    let output = telepact(&[
-        "compare",
-        "--old-schema-dir",
-        path_text(&dir),
-        "--new-schema-dir",
-        BAKERY_API,
-    ]);
+    let output = compared_with_the_bakery(&dir);
     assert_fails_with(&output, &format!("cannot read {}/a", dir.display()));
     let said = stderr(&output);
     assert!(said.contains("not UTF-8"), "{said}");
