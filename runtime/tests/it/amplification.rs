@@ -485,7 +485,8 @@ async fn a_wide_wildcard_beside_many_keys_is_read_in_time() {
 
 /// A header naming one place 1,024 ways, whose body holds 40,000 keys there: each key
 /// is looked up in every naming, 40 million lookups. A header a server writes names a
-/// place once; past 16 namings followed per body value the answer is refused.
+/// place once; past 16 namings followed for each list item and object entry the answer
+/// is refused.
 #[tokio::test]
 async fn a_place_named_many_ways_with_many_keys_is_refused() {
     let mut body = Value::Object((0..40_000).map(|i| (format!("k{i}"), json!({}))).collect());
