@@ -31,6 +31,7 @@ mod conformance_server;
 mod deep_answers;
 mod error_causes;
 mod generation_bounds;
+mod hostile_answers;
 mod http2_tls;
 mod http_conformance;
 mod http_transport;
