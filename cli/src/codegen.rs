@@ -163,12 +163,18 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
 }
 
 /// `--check`'s verdict: success when `out` holds `code`, else exit 1 and why; a file
-/// that cannot be read is an error (exit 2), not a verdict.
+/// that cannot be read, or a directory, is an error (exit 2), not a verdict.
 fn check(out: &Path, code: &str) -> Outcome {
     if telepact_codegen::file_holds(out, code) {
         return Ok(ExitCode::SUCCESS);
     }
-    let why = match std::fs::File::open(out) {
+    let why = match std::fs::File::open(out).and_then(|file| file.metadata()) {
+        // A directory opens on Unix, but no code can ever be written there.
+        Ok(found) if found.is_dir() => {
+            let source = std::io::Error::from(std::io::ErrorKind::IsADirectory);
+            let path = out.to_path_buf();
+            return Err(CliError::Read { path, source });
+        }
         Ok(_) => "does not hold the code the schema generates",
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => "does not exist",
         Err(source) => {

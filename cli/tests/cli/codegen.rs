@@ -129,6 +129,28 @@ fn still_current_after_rustfmt(out: &Path, check: impl Fn() -> Output) {
     assert!(current.status.success(), "{}", stderr(&current));
 }
 
+/// A directory given as `--check`'s `--out` is an error, as a file that cannot be read
+/// is, not a verdict that the code is stale: nothing could ever be written there.
+#[test]
+fn check_of_a_directory_is_one_error_line() {
+    let dir = scratch_dir("codegen-check-dir");
+    let output = telepact(&[
+        "codegen",
+        "--schema-dir",
+        BAKERY_API,
+        "--out",
+        path_text(&dir),
+        "--check",
+    ]);
+    assert_fails_with(&output, &format!("cannot read {}: ", dir.display()));
+    assert!(
+        stderr(&output).contains("is a directory"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
+}
+
 #[test]
 fn an_output_that_cannot_be_written_is_one_error_line() {
     // A file where the output's folder would have to be.
