@@ -312,7 +312,9 @@ impl Authenticator {
     async fn revoke_stolen_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
         let marker = self.marker()?;
         let key = family_stolen_key(family);
-        self.store.put(&key, &marker, Some(until)).await?;
+        // Only where no mark is: another detection of the same theft may have marked
+        // the family for as long as its keys live, which this must not shorten.
+        self.store.put_if_absent(&key, &marker, Some(until)).await?;
         if !self.made_no_api_key(family).await? {
             let keys_live_until = self.config.api_key_ttl.map(|ttl| self.now() + ttl);
             self.store.put(&key, &marker, keys_live_until).await?;

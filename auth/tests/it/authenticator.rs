@@ -462,7 +462,7 @@ fn a_password_credentials_debug_output_shows_neither_field() {
 
 /// Writes until an embedded store (memory or SQLite) purges what expired: it purges
 /// every few hundred writes.
-async fn until_purged(store: &dyn CredentialStore) {
+pub(crate) async fn until_purged(store: &dyn CredentialStore) {
     for _ in 0..300 {
         store.increment("churn", None).await.unwrap();
     }

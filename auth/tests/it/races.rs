@@ -5,11 +5,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use telepact_auth::{
-    AuthError, Authenticator, Credential, CredentialStore, Identity, ManualClock, MemoryStore,
-    StoreError, UnixTime,
+    AuthConfig, AuthError, Authenticator, Credential, CredentialStore, Identity, ManualClock,
+    MemoryStore, PasswordParams, StoreError, UnixTime,
 };
 
-use crate::authenticator::{authenticator, authenticator_with, past_the_reuse_grace, sign_in};
+use crate::authenticator::{
+    authenticator, authenticator_with, bearer, past_the_reuse_grace, sign_in, until_purged,
+};
 
 fn session_of(session: &telepact_auth::NewSession) -> Credential {
     Credential::Session {
@@ -332,4 +334,140 @@ async fn refreshes_at_once_on_two_instances_share_one_successor_or_revoke() {
             second.refresh(&successor).await.unwrap();
         }
     }
+}
+
+/// A memory store that plays out two theft detections of one family at once: the
+/// first's first write of the family's stolen mark is held until the second has written
+/// its mark twice (as long as the family lives, then as long as its keys do), and the
+/// first's next write of the mark then fails, as a store going away would.
+struct TheftFoundTwice {
+    inner: MemoryStore,
+    stolen_writes: std::sync::atomic::AtomicUsize,
+    second_done: tokio::sync::Notify,
+}
+
+impl TheftFoundTwice {
+    fn new(clock: &ManualClock) -> Self {
+        TheftFoundTwice {
+            inner: MemoryStore::new().with_clock(Arc::new(clock.clone())),
+            stolen_writes: Default::default(),
+            second_done: Default::default(),
+        }
+    }
+
+    /// Runs `write` (made only when it is to run) in the order above.
+    fn ordered<'a, T: Send + 'a>(
+        &'a self,
+        key: &str,
+        write: impl FnOnce() -> StoreFuture<'a, T> + Send + 'a,
+    ) -> StoreFuture<'a, T> {
+        if !key.starts_with("family-stolen:") {
+            return write();
+        }
+        let order = self
+            .stolen_writes
+            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            match order {
+                0 => {
+                    self.second_done.notified().await;
+                    write().await
+                }
+                2 => {
+                    let written = write().await;
+                    self.second_done.notify_one();
+                    written
+                }
+                3 => Err(StoreError::new("test", "write", "refused")),
+                _ => write().await,
+            }
+        })
+    }
+}
+
+impl CredentialStore for TheftFoundTwice {
+    fn put<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        at: Option<UnixTime>,
+    ) -> StoreFuture<'a, ()> {
+        self.ordered(key, move || self.inner.put(key, value, at))
+    }
+
+    fn put_if_absent<'a>(
+        &'a self,
+        key: &'a str,
+        value: &'a str,
+        at: Option<UnixTime>,
+    ) -> StoreFuture<'a, bool> {
+        self.ordered(key, move || self.inner.put_if_absent(key, value, at))
+    }
+
+    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
+        self.inner.get(key)
+    }
+
+    fn add<'a>(&'a self, key: &'a str, delta: i64, at: Option<UnixTime>) -> StoreFuture<'a, i64> {
+        self.inner.add(key, delta, at)
+    }
+
+    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.delete(key)
+    }
+
+    fn add_member<'a>(
+        &'a self,
+        key: &'a str,
+        member: &'a str,
+        at: Option<UnixTime>,
+    ) -> StoreFuture<'a, u64> {
+        self.inner.add_member(key, member, at)
+    }
+
+    fn remove_member<'a>(&'a self, key: &'a str, member: &'a str) -> StoreFuture<'a, ()> {
+        self.inner.remove_member(key, member)
+    }
+}
+
+/// Two uses of a stolen refresh token found at once, one detection's mark written as
+/// long as the family lives after the other's as long as its API keys live, and its own
+/// longer write then failing: the mark ended with the family, and once the store dropped
+/// it, a key the family made (keys here never expire) worked again.
+#[tokio::test]
+async fn a_theft_found_twice_at_once_keeps_the_longer_mark() {
+    let clock = ManualClock::starting_now();
+    let store = Arc::new(TheftFoundTwice::new(&clock));
+    let instance = || {
+        let mut config = AuthConfig::new("issuer", "audience");
+        config.password = PasswordParams::insecure_for_tests();
+        config.refresh_ttl = 3600;
+        let store: Arc<dyn CredentialStore> = store.clone();
+        authenticator_with(config, store, &clock)
+    };
+    let (auth, other) = (instance(), instance());
+    let ada = sign_in(&auth).await;
+    let tokens = auth.issue_tokens(&ada).await.unwrap();
+    let by_token = bearer(&auth, &tokens.access_token).await.unwrap();
+    let key = auth.create_api_key(&by_token, "k", BTreeSet::new()).await;
+    let key = Credential::ApiKey {
+        key: key.unwrap().key,
+    };
+    auth.refresh(&tokens.refresh_token).await.unwrap();
+    past_the_reuse_grace(&auth, &clock);
+
+    let (first, second) = tokio::join!(
+        auth.refresh(&tokens.refresh_token),
+        other.refresh(&tokens.refresh_token)
+    );
+    assert!(matches!(first, Err(AuthError::Store(_))), "{first:?}");
+    assert!(
+        matches!(second, Err(AuthError::RefreshReused)),
+        "{second:?}"
+    );
+    // The key is not used until the family has ended (a use now would delete it).
+    // Past the family's end and the store's five minutes of grace.
+    clock.advance_secs(4000);
+    until_purged(&*store).await;
+    assert!(!signs_in(&auth, &key).await, "the family's key works again");
 }
