@@ -90,17 +90,31 @@ async fn a_session_ended_mid_request_on_another_instance_makes_nothing_that_outl
     let other = authenticator(Arc::new(connect().await.unwrap()), &clock);
     made_while_the_family_is_found_stolen(&auth, &other, &clock).await;
 }
-/// A memory store whose next write of a key starting with an armed prefix fails, as a
-/// store that went away part way through a sequence of writes; and whose claims (of a
-/// refresh token) may take seconds of a clock, as a slow store's do.
+type StoreFuture<'a, T> = telepact::BoxFuture<'a, Result<T, StoreError>>;
+
+/// A memory store that plays out what tests arm: its next write of a key starting with
+/// a prefix fails, as a store that went away part way through a sequence of writes; its
+/// claims (of a refresh token) take seconds of a clock, as a slow store's do; or two
+/// theft detections of one family run at once (see [`ScriptedStore::theft_found_twice`]).
 #[derive(Default)]
-struct FailsOnce {
+struct ScriptedStore {
     inner: MemoryStore,
     armed: std::sync::Mutex<Option<&'static str>>,
     slow_claims: std::sync::Mutex<Option<(ManualClock, u64)>>,
+    /// The stolen-mark writes so far, when two detections are played out.
+    stolen_writes: Option<std::sync::atomic::AtomicUsize>,
+    second_done: tokio::sync::Notify,
 }
 
-impl FailsOnce {
+impl ScriptedStore {
+    /// A store that sweeps what expired by `clock`.
+    fn with_clock(clock: &ManualClock) -> Self {
+        ScriptedStore {
+            inner: MemoryStore::new().with_clock(Arc::new(clock.clone())),
+            ..Default::default()
+        }
+    }
+
     fn fail_next_put(&self, prefix: &'static str) {
         *self.armed.lock().unwrap() = Some(prefix);
     }
@@ -108,6 +122,46 @@ impl FailsOnce {
     /// Each claim from now on moves `clock` on by `seconds`.
     fn claims_take(&self, clock: &ManualClock, seconds: u64) {
         *self.slow_claims.lock().unwrap() = Some((clock.clone(), seconds));
+    }
+
+    /// Plays out two theft detections of one family at once: the first's first write of
+    /// the family's stolen mark is held until the second has written its mark twice (as
+    /// long as the family lives, then as long as its keys do), and the first's next write
+    /// of the mark then fails.
+    fn theft_found_twice(mut self) -> Self {
+        self.stolen_writes = Some(Default::default());
+        self
+    }
+
+    /// Runs `write` (made only when it is to run) in the order the test arms.
+    fn ordered<'a, T: Send + 'a>(
+        &'a self,
+        key: &str,
+        write: impl FnOnce() -> StoreFuture<'a, T> + Send + 'a,
+    ) -> StoreFuture<'a, T> {
+        let Some(writes) = self
+            .stolen_writes
+            .as_ref()
+            .filter(|_| key.starts_with("family-stolen:"))
+        else {
+            return write();
+        };
+        let order = writes.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Box::pin(async move {
+            match order {
+                0 => {
+                    self.second_done.notified().await;
+                    write().await
+                }
+                2 => {
+                    let written = write().await;
+                    self.second_done.notify_one();
+                    written
+                }
+                3 => Err(StoreError::new("test", "write", "refused")),
+                _ => write().await,
+            }
+        })
     }
 
     fn refuses(&self, key: &str) -> bool {
@@ -120,9 +174,7 @@ impl FailsOnce {
     }
 }
 
-type StoreFuture<'a, T> = telepact::BoxFuture<'a, Result<T, StoreError>>;
-
-impl CredentialStore for FailsOnce {
+impl CredentialStore for ScriptedStore {
     fn put<'a>(
         &'a self,
         key: &'a str,
@@ -132,7 +184,7 @@ impl CredentialStore for FailsOnce {
         if self.refuses(key) {
             return Box::pin(async { Err(StoreError::new("test", "write", "refused")) });
         }
-        self.inner.put(key, value, at)
+        self.ordered(key, move || self.inner.put(key, value, at))
     }
 
     fn put_if_absent<'a>(
@@ -144,7 +196,7 @@ impl CredentialStore for FailsOnce {
         if let Some((clock, seconds)) = &*self.slow_claims.lock().unwrap() {
             clock.advance_secs(*seconds);
         }
-        self.inner.put_if_absent(key, value, at)
+        self.ordered(key, move || self.inner.put_if_absent(key, value, at))
     }
 
     fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
@@ -180,7 +232,7 @@ impl CredentialStore for FailsOnce {
 #[tokio::test]
 async fn a_logout_that_failed_part_way_can_be_done_again() {
     let clock = ManualClock::starting_now();
-    let store = Arc::new(FailsOnce::default());
+    let store = Arc::new(ScriptedStore::default());
     let auth = authenticator(Arc::clone(&store) as Arc<dyn CredentialStore>, &clock);
     let ada = sign_in(&auth).await;
 
@@ -209,7 +261,7 @@ async fn a_logout_that_failed_part_way_can_be_done_again() {
 
 /// Logs out with `credential` while the family's revocation cannot be written, then
 /// again once it can.
-async fn logout_twice(auth: &Authenticator, store: &FailsOnce, credential: &Credential) {
+async fn logout_twice(auth: &Authenticator, store: &ScriptedStore, credential: &Credential) {
     let caller = auth.authenticate(credential, None).await.unwrap();
     store.fail_next_put("family-revoked:");
     let failed = auth.logout(&caller).await;
@@ -227,7 +279,7 @@ async fn logout_twice(auth: &Authenticator, store: &FailsOnce, credential: &Cred
 #[tokio::test]
 async fn a_refresh_answers_as_of_the_instant_it_was_accepted() {
     let clock = ManualClock::starting_now();
-    let store = Arc::new(FailsOnce::default());
+    let store = Arc::new(ScriptedStore::default());
     let auth = authenticator(Arc::clone(&store) as Arc<dyn CredentialStore>, &clock);
     let tokens = auth.issue_tokens(&sign_in(&auth).await).await.unwrap();
     let last_second = u64::try_from(auth.config().refresh_ttl - 1).unwrap();
@@ -336,100 +388,6 @@ async fn refreshes_at_once_on_two_instances_share_one_successor_or_revoke() {
     }
 }
 
-/// A memory store that plays out two theft detections of one family at once: the
-/// first's first write of the family's stolen mark is held until the second has written
-/// its mark twice (as long as the family lives, then as long as its keys do), and the
-/// first's next write of the mark then fails, as a store going away would.
-struct TheftFoundTwice {
-    inner: MemoryStore,
-    stolen_writes: std::sync::atomic::AtomicUsize,
-    second_done: tokio::sync::Notify,
-}
-
-impl TheftFoundTwice {
-    fn new(clock: &ManualClock) -> Self {
-        TheftFoundTwice {
-            inner: MemoryStore::new().with_clock(Arc::new(clock.clone())),
-            stolen_writes: Default::default(),
-            second_done: Default::default(),
-        }
-    }
-
-    /// Runs `write` (made only when it is to run) in the order above.
-    fn ordered<'a, T: Send + 'a>(
-        &'a self,
-        key: &str,
-        write: impl FnOnce() -> StoreFuture<'a, T> + Send + 'a,
-    ) -> StoreFuture<'a, T> {
-        if !key.starts_with("family-stolen:") {
-            return write();
-        }
-        let order = self
-            .stolen_writes
-            .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        Box::pin(async move {
-            match order {
-                0 => {
-                    self.second_done.notified().await;
-                    write().await
-                }
-                2 => {
-                    let written = write().await;
-                    self.second_done.notify_one();
-                    written
-                }
-                3 => Err(StoreError::new("test", "write", "refused")),
-                _ => write().await,
-            }
-        })
-    }
-}
-
-impl CredentialStore for TheftFoundTwice {
-    fn put<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a str,
-        at: Option<UnixTime>,
-    ) -> StoreFuture<'a, ()> {
-        self.ordered(key, move || self.inner.put(key, value, at))
-    }
-
-    fn put_if_absent<'a>(
-        &'a self,
-        key: &'a str,
-        value: &'a str,
-        at: Option<UnixTime>,
-    ) -> StoreFuture<'a, bool> {
-        self.ordered(key, move || self.inner.put_if_absent(key, value, at))
-    }
-
-    fn get<'a>(&'a self, key: &'a str) -> StoreFuture<'a, Option<String>> {
-        self.inner.get(key)
-    }
-
-    fn add<'a>(&'a self, key: &'a str, delta: i64, at: Option<UnixTime>) -> StoreFuture<'a, i64> {
-        self.inner.add(key, delta, at)
-    }
-
-    fn delete<'a>(&'a self, key: &'a str) -> StoreFuture<'a, ()> {
-        self.inner.delete(key)
-    }
-
-    fn add_member<'a>(
-        &'a self,
-        key: &'a str,
-        member: &'a str,
-        at: Option<UnixTime>,
-    ) -> StoreFuture<'a, u64> {
-        self.inner.add_member(key, member, at)
-    }
-
-    fn remove_member<'a>(&'a self, key: &'a str, member: &'a str) -> StoreFuture<'a, ()> {
-        self.inner.remove_member(key, member)
-    }
-}
-
 /// Two uses of a stolen refresh token found at once, one detection's mark written as
 /// long as the family lives after the other's as long as its API keys live, and its own
 /// longer write then failing: the mark ended with the family, and once the store dropped
@@ -437,7 +395,7 @@ impl CredentialStore for TheftFoundTwice {
 #[tokio::test]
 async fn a_theft_found_twice_at_once_keeps_the_longer_mark() {
     let clock = ManualClock::starting_now();
-    let store = Arc::new(TheftFoundTwice::new(&clock));
+    let store = Arc::new(ScriptedStore::with_clock(&clock).theft_found_twice());
     let instance = || {
         let mut config = AuthConfig::new("issuer", "audience");
         config.password = PasswordParams::insecure_for_tests();
