@@ -11,9 +11,14 @@ use telepact_auth::{
 pub(crate) const PASSWORD: &str = "s3cret-enough";
 
 pub(crate) fn authenticator(store: Arc<dyn CredentialStore>, clock: &ManualClock) -> Authenticator {
+    authenticator_with(test_config(), store, clock)
+}
+
+/// The tests' configuration: passwords hashed fast.
+pub(crate) fn test_config() -> AuthConfig {
     let mut config = AuthConfig::new("issuer", "audience");
     config.password = PasswordParams::insecure_for_tests();
-    authenticator_with(config, store, clock)
+    config
 }
 
 pub(crate) fn authenticator_with(

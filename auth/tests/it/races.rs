@@ -5,12 +5,13 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use telepact_auth::{
-    AuthConfig, AuthError, Authenticator, Credential, CredentialStore, Identity, ManualClock,
-    MemoryStore, PasswordParams, StoreError, UnixTime,
+    AuthError, Authenticator, Credential, CredentialStore, Identity, ManualClock, MemoryStore,
+    StoreError, UnixTime,
 };
 
 use crate::authenticator::{
-    authenticator, authenticator_with, bearer, past_the_reuse_grace, sign_in, until_purged,
+    authenticator, authenticator_with, bearer, past_the_reuse_grace, sign_in, test_config,
+    until_purged,
 };
 
 fn session_of(session: &telepact_auth::NewSession) -> Credential {
@@ -397,8 +398,7 @@ async fn a_theft_found_twice_at_once_keeps_the_longer_mark() {
     let clock = ManualClock::starting_now();
     let store = Arc::new(ScriptedStore::with_clock(&clock).theft_found_twice());
     let instance = || {
-        let mut config = AuthConfig::new("issuer", "audience");
-        config.password = PasswordParams::insecure_for_tests();
+        let mut config = test_config();
         config.refresh_ttl = 3600;
         let store: Arc<dyn CredentialStore> = store.clone();
         authenticator_with(config, store, &clock)
