@@ -1,19 +1,18 @@
 use super::*;
 
+/// `telepact codegen` of the bakery's schema, with `args` after `--schema-dir`.
+fn bakery_codegen(args: &[&str]) -> Output {
+    let mut all = vec!["codegen", "--schema-dir", BAKERY_API];
+    all.extend_from_slice(args);
+    telepact(&all)
+}
+
 #[test]
 fn writes_rust_to_a_file_or_stdout() {
     let out = scratch_dir("codegen").join("api.rs");
-    let to_file = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--lang",
-        "rust",
-        "--out",
-        path_text(&out),
-    ]);
+    let to_file = bakery_codegen(&["--lang", "rust", "--out", path_text(&out)]);
     assert!(to_file.status.success(), "{}", stderr(&to_file));
-    let to_stdout = telepact(&["codegen", "--schema-dir", BAKERY_API, "--out", "-"]);
+    let to_stdout = bakery_codegen(&["--out", "-"]);
     assert!(to_stdout.status.success(), "{}", stderr(&to_stdout));
     let written = std::fs::read_to_string(&out).unwrap();
     assert_eq!(stdout(&to_stdout), written);
@@ -39,16 +38,7 @@ fn a_schema_dir_given_as_dot_names_the_module_after_the_directory() {
 #[test]
 fn check_tells_whether_the_file_is_current_and_writes_nothing() {
     let out = scratch_dir("codegen-check").join("api.rs");
-    let check_of = |out: &Path| {
-        telepact(&[
-            "codegen",
-            "--schema-dir",
-            BAKERY_API,
-            "--out",
-            path_text(out),
-            "--check",
-        ])
-    };
+    let check_of = |out: &Path| bakery_codegen(&["--out", path_text(out), "--check"]);
     let check = || check_of(&out);
     let missing = check();
     assert_eq!(missing.status.code(), Some(1), "{}", stderr(&missing));
@@ -61,13 +51,7 @@ fn check_tells_whether_the_file_is_current_and_writes_nothing() {
     );
     assert!(!out.exists());
 
-    let written = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--out",
-        path_text(&out),
-    ]);
+    let written = bakery_codegen(&["--out", path_text(&out)]);
     assert!(written.status.success(), "{}", stderr(&written));
     let current = check();
     assert!(current.status.success(), "{}", stderr(&current));
@@ -94,14 +78,7 @@ fn check_tells_whether_the_file_is_current_and_writes_nothing() {
         "nothing written"
     );
 
-    let on_stdout = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--out",
-        "-",
-        "--check",
-    ]);
+    let on_stdout = bakery_codegen(&["--out", "-", "--check"]);
     assert_fails_with(&on_stdout, "--check compares the code with the --out file");
 
     // A file that cannot be read is an error, not a verdict.
@@ -134,14 +111,7 @@ fn still_current_after_rustfmt(out: &Path, check: impl Fn() -> Output) {
 #[test]
 fn check_of_a_directory_is_one_error_line() {
     let dir = scratch_dir("codegen-check-dir");
-    let output = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--out",
-        path_text(&dir),
-        "--check",
-    ]);
+    let output = bakery_codegen(&["--out", path_text(&dir), "--check"]);
     assert_fails_with(&output, &format!("cannot read {}: ", dir.display()));
     assert!(
         stderr(&output).contains("is a directory"),
@@ -157,13 +127,7 @@ fn an_output_that_cannot_be_written_is_one_error_line() {
     let blocker = scratch_dir("codegen-blocked").join("not-a-folder");
     std::fs::write(&blocker, "").unwrap();
     let out = blocker.join("api.rs");
-    let output = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--out",
-        path_text(&out),
-    ]);
+    let output = bakery_codegen(&["--out", path_text(&out)]);
     assert_fails_with(&output, &format!("cannot write {}: ", out.display()));
     assert!(
         stderr(&output).contains("Not a directory"),
@@ -218,10 +182,7 @@ fn an_output_in_the_schema_directory_below_it_or_through_a_link_to_it_is_refused
 
 #[test]
 fn the_old_generator_flags_still_apply() {
-    let output = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
+    let output = bakery_codegen(&[
         "--out",
         "-",
         "--no-server",
@@ -238,55 +199,28 @@ fn the_old_generator_flags_still_apply() {
 
 #[test]
 fn other_languages_are_refused() {
-    let output = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--lang",
-        "go",
-        "--out",
-        "-",
-    ]);
+    let output = bakery_codegen(&["--lang", "go", "--out", "-"]);
     assert_fails_with(&output, "--lang go is not supported");
     assert!(stdout(&output).is_empty());
 }
 
 #[test]
 fn the_module_name_can_be_chosen() {
-    let output = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--module",
-        "bakery",
-        "--out",
-        "-",
-    ]);
+    let output = bakery_codegen(&["--module", "bakery", "--out", "-"]);
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(stdout(&output).contains("\npub mod bakery {\n"));
 }
 
 #[test]
 fn an_empty_module_name_is_refused() {
-    let output = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--module",
-        "",
-        "--out",
-        "-",
-    ]);
+    let output = bakery_codegen(&["--module", "", "--out", "-"]);
     assert_fails_with(&output, "a value is required for '--module <MODULE>'");
     assert!(stdout(&output).is_empty());
 }
 
 #[test]
 fn attributes_are_flags() {
-    let output = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
+    let output = bakery_codegen(&[
         "--out",
         "-",
         "--type-attribute",
@@ -317,15 +251,7 @@ fn attributes_are_flags() {
         "{code}"
     );
 
-    let bad = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--out",
-        "-",
-        "--field-attribute",
-        "no-equals",
-    ]);
+    let bad = bakery_codegen(&["--out", "-", "--field-attribute", "no-equals"]);
     assert_eq!(
         stderr(&bad),
         "error: --field-attribute expects PATH=ATTRIBUTES, got `no-equals`\n"
@@ -460,14 +386,7 @@ fn a_descriptor_named_as_a_path_is_written_at_the_end_of_its_file() {
         let start: String = held.chars().take(60).collect();
         assert!(held.starts_with("before\n// @generated"), "{out}: {start}");
     }
-    let check = telepact(&[
-        "codegen",
-        "--schema-dir",
-        BAKERY_API,
-        "--out",
-        "/dev/fd/1",
-        "--check",
-    ]);
+    let check = bakery_codegen(&["--out", "/dev/fd/1", "--check"]);
     assert_fails_with(&check, "--check compares the code with the --out file");
 }
 
