@@ -307,7 +307,7 @@ impl Inner {
     ) -> Vec<u8> {
         let headers = id_echo(&mut response.headers);
         *response = self.undeliverable(Box::new(TooLarge { size, limit }), headers);
-        to_json(response)
+        json_within(response, limit)
     }
 }
 
@@ -328,12 +328,22 @@ impl super::Server {
     /// call was answered); `headers`, the answer's, give the `@id_` echo.
     pub(crate) fn too_large(&self, size: usize, limit: usize, mut headers: Headers) -> Vec<u8> {
         let headers = id_echo(&mut headers);
-        to_json(
-            &mut self
-                .inner
-                .undeliverable(Box::new(TooLarge { size, limit }), headers),
-        )
+        let source = Box::new(TooLarge { size, limit });
+        json_within(&mut self.inner.undeliverable(source, headers), limit)
     }
+}
+
+/// The JSON bytes of `answer`, an `ErrorUnknown_` replacing one past `limit`; without
+/// its `@id_` echo should that alone keep it past `limit` (an id nearly as long as the
+/// request), for an answer without the echo beats none, its caller waiting out its
+/// deadline.
+fn json_within(answer: &mut Message, limit: usize) -> Vec<u8> {
+    let bytes = to_json(answer);
+    if bytes.len() <= limit {
+        return bytes;
+    }
+    answer.headers.remove("@id_");
+    to_json(answer)
 }
 
 /// `ErrorUnknown_` under the case id of the log line that says what failed.

@@ -111,6 +111,31 @@ async fn a_replaced_answer_carries_none_of_the_bridges_reply_headers() {
     worker.drain().await.expect("drains");
 }
 
+/// An `@id_` so long that `ErrorUnknown_` echoing it passes `max_payload` too: the
+/// replacement goes without the echo, where it went unsent and its caller waited out
+/// its deadline.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_unknown_too_large_for_its_id_echo_is_sent_without_it() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let worker = worker(&url).await;
+    let client = connect(&url).await;
+    let max_payload = client.max_payload();
+    let id = "x".repeat(max_payload - 64);
+    let request = format!(r#"[{{"@id_": "{id}"}}, {{"fn.big": {{}}}}]"#);
+    assert!(request.len() <= max_payload);
+    let started = Instant::now();
+    let reply = client.request(SUBJECT, request.into()).await;
+    let reply = reply.expect("answered");
+    assert!(started.elapsed() < TIMEOUT);
+    let answer: Value = serde_json::from_slice(&reply.payload).expect("JSON");
+    assert!(answer[1].get("ErrorUnknown_").is_some(), "{answer:.200}");
+    assert_eq!(answer[0], json!({}));
+    worker.drain().await.expect("drains");
+}
+
 /// The limit can fall between the answer and its send: the worker reconnects to a NATS
 /// server taking smaller messages while a call is in flight. Publishing then refuses the
 /// answer, and the caller still gets `ErrorUnknown_` at once, not a timeout.
