@@ -194,9 +194,10 @@ impl Worker {
 /// ([`ErrorKind::Undeliverable`](crate::ErrorKind::Undeliverable), with a
 /// [`TooLarge`](crate::TooLarge) source), and counted in the server's metrics as that answer.
 /// Should the limit fall while the call is answered (a reconnection to a server taking
-/// smaller messages), the send fails and the caller gets the same `ErrorUnknown_`, its
-/// `@id_` kept, though the call's span and metrics have already recorded the handler's
-/// answer.
+/// smaller messages), or the answer pass it only with the [`HeaderBridge`]'s reply
+/// headers, the send fails and the caller gets the same `ErrorUnknown_`, its `@id_`
+/// kept, reported with the size NATS refused, headers included, though the call's span
+/// and metrics have already recorded the handler's answer.
 /// `client`'s reconnection settings decide how it rides out a NATS restart
 /// (by default it reconnects and subscribes again by itself). A `subject` NATS would
 /// refuse is [`NatsError::InvalidSubject`]; one past [`MAX_SUBJECT_BYTES`], or a
@@ -396,7 +397,8 @@ async fn answer(
     if replaced {
         reply_headers = async_nats::HeaderMap::new();
     }
-    let size = response.bytes.len();
+    // What NATS counts against `max_payload`: the reply's headers with its body.
+    let size = response.bytes.len() + headers_wire_len(&reply_headers);
     let published = if reply_headers.is_empty() {
         client.publish(reply.clone(), response.bytes.into()).await
     } else {
@@ -420,6 +422,22 @@ async fn answer(
             tracing::warn!(error = %crate::ErrorChain(&error), left_out, "could not publish a reply");
         }
     }
+}
+
+/// The bytes `headers` take in a message (`NATS/1.0`, a line for each value, a blank
+/// line), as NATS counts them against `max_payload`; none when there are none, as a
+/// message without headers carries no such block.
+fn headers_wire_len(headers: &async_nats::HeaderMap) -> usize {
+    if headers.is_empty() {
+        return 0;
+    }
+    let lines = headers.iter().flat_map(|(name, values)| {
+        let name: &str = name.as_ref();
+        values
+            .iter()
+            .map(move |value| name.len() + value.as_str().len() + 4)
+    });
+    "NATS/1.0\r\n\r\n".len() + lines.sum::<usize>()
 }
 
 /// The client side: each request is one NATS request on `subject`, its reply the

@@ -136,6 +136,61 @@ async fn an_error_unknown_too_large_for_its_id_echo_is_sent_without_it() {
     worker.drain().await.expect("drains");
 }
 
+/// An answer that fits `max_payload` alone but not with the header bridge's reply
+/// headers is replaced too, and reported with the size NATS refused, headers included,
+/// where the report named the answer's own size, within the limit it said it passed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_answer_past_max_payload_with_its_reply_headers_is_reported_at_that_size() {
+    struct Stamp;
+    impl nats::HeaderBridge for Stamp {
+        fn request(&self, _nats: &NatsHeaders, _headers: &mut Headers) {}
+        fn response(&self, _headers: &mut Headers, reply: &mut NatsHeaders) {
+            reply.insert("x-stamp", "s".repeat(200).as_str());
+        }
+    }
+    const MAX_PAYLOAD: usize = 1 << 20;
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    let router = FunctionRouter::new().route("fn.near", |_request: Message| async move {
+        let mut payload = Map::new();
+        payload.insert("text".to_string(), json!("x".repeat(MAX_PAYLOAD - 100)));
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let schema = r#"[{"fn.near": {}, "->": [{"Ok_": {"text": "string"}}]}]"#;
+    let schema = Schema::from_text(schema).expect("the schema loads");
+    let reported = Arc::new(Mutex::new(Vec::new()));
+    let hook_sees = Arc::clone(&reported);
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .on_error(move |error: &ProcessError| {
+            let source = std::error::Error::source(error);
+            let too_large = source.and_then(|source| source.downcast_ref::<TooLarge>());
+            hook_sees.lock().expect("lock").push(too_large.copied());
+        })
+        .build()
+        .expect("server builds");
+    let worker_nats = connect(&url).await;
+    assert_eq!(worker_nats.max_payload(), MAX_PAYLOAD);
+    let options = nats::WorkerOptions::default().header_bridge(Stamp);
+    let worker = nats::serve_with(server, worker_nats, SUBJECT, "stamped", options)
+        .await
+        .expect("worker subscribes");
+    let client = connect(&url).await;
+    let call = r#"[{}, {"fn.near": {}}]"#;
+    let reply = client.request(SUBJECT, call.into()).await;
+    let answer: Value = serde_json::from_slice(&reply.expect("answered").payload).expect("JSON");
+    assert!(answer[1].get("ErrorUnknown_").is_some(), "{answer:.200}");
+    let reported = reported.lock().expect("lock").clone();
+    let [Some(too_large)] = reported[..] else {
+        panic!("{reported:?}");
+    };
+    assert_eq!(too_large.limit, MAX_PAYLOAD);
+    assert!(too_large.size > too_large.limit, "{too_large}");
+    worker.drain().await.expect("drains");
+}
+
 /// The limit can fall between the answer and its send: the worker reconnects to a NATS
 /// server taking smaller messages while a call is in flight. Publishing then refuses the
 /// answer, and the caller still gets `ErrorUnknown_` at once, not a timeout.
