@@ -269,7 +269,8 @@ pub async fn serve_until(
 }
 
 /// Like [`serve_with`], serving until `shutdown` completes, then draining
-/// ([`Worker::drain`]).
+/// ([`Worker::drain`]). A shutdown while the subscription waits for NATS (unreachable
+/// at start) ends it at once, with nothing served.
 ///
 /// # Errors
 ///
@@ -282,7 +283,13 @@ pub async fn serve_until_with(
     options: WorkerOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<(), NatsError> {
-    let worker = serve_with(server, client, subject, queue_group, options).await?;
+    let mut shutdown = std::pin::pin!(shutdown);
+    // Subscribing waits for NATS, unreachable at start, say: a shutdown then ends it
+    // there, with nothing served, rather than going unheard until NATS is back.
+    let worker = tokio::select! {
+        worker = serve_with(server, client, subject, queue_group, options) => worker?,
+        () = &mut shutdown => return Ok(()),
+    };
     shutdown.await;
     worker.drain().await
 }

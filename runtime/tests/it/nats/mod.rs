@@ -1,9 +1,9 @@
 //! The NATS transport against a real `nats-server` on a free loopback port: workers in
 //! a queue group, the client transport, the HTTP gateway, a worker killed under load
 //! and a NATS restart; what NATS will not carry in `limits`, what the worker options
-//! change in `options`, the gateway while NATS is down in `outage`, WebSocket sessions
-//! through the gateway in `websocket`. Prints a SKIP line when `nats-server` is not
-//! installed.
+//! change in `options`, the gateway and a starting worker while NATS is down in
+//! `outage`, WebSocket sessions through the gateway in `websocket`. Prints a SKIP line
+//! when `nats-server` is not installed.
 
 #![cfg(all(feature = "nats", feature = "http-client"))]
 

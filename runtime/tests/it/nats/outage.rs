@@ -1,4 +1,4 @@
-//! The gateway while its NATS server is down.
+//! The gateway, and a worker starting, while their NATS server is down.
 
 use telepact::nats::async_nats::{self, connection::State};
 
@@ -53,4 +53,35 @@ async fn with_nats_down_every_request_is_answered_within_the_timeout() {
         // The slack is for a busy machine's scheduling.
         assert!(took < REQUEST_TIMEOUT + Duration::from_secs(2), "{took:?}");
     }
+}
+
+/// A worker started while NATS is unreachable waits for it to subscribe; a shutdown
+/// that comes meanwhile (Ctrl-C, with `http::shutdown_signal()` already listening in
+/// place of the signal's default action) ends `serve_until` at once, where it went
+/// unheard until NATS came back, and the process could be stopped by no signal but
+/// SIGKILL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_shutdown_while_nats_is_unreachable_ends_serve_until() {
+    let Some(mut nats_server) = NatsServer::start() else {
+        return;
+    };
+    let url = nats_server.url();
+    nats_server.kill();
+    // Connects in the background, so it returns while nothing listens.
+    let nats = connect(&url).await;
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let serving = tokio::spawn(nats::serve_until(
+        server(),
+        nats,
+        SUBJECT,
+        "adders",
+        async {
+            let _ = stopped.await;
+        },
+    ));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    stop.send(()).expect("serve_until is waiting");
+    let ended = tokio::time::timeout(Duration::from_secs(3), serving).await;
+    let served = ended.expect("ends at the shutdown").expect("the task");
+    served.expect("nothing was served, so nothing failed");
 }
