@@ -133,7 +133,9 @@ pub enum NatsError {
 }
 
 /// A running worker: answers requests on its subject until [`Worker::drain`].
+/// Dropping it drains it too, in the background.
 #[derive(Debug)]
+#[must_use = "a worker dropped stops serving: keep it, then drain it"]
 pub struct Worker {
     stop: oneshot::Sender<()>,
     task: JoinHandle<Result<(), NatsError>>,
@@ -143,6 +145,9 @@ impl Worker {
     /// Stops taking new requests (the subscription ends, so the queue group sends
     /// them to the other workers), then waits for the requests in flight, and those NATS
     /// had already delivered to this worker, to be answered and their replies flushed.
+    /// A request still on its way as the drain begins can be lost, its caller timing out:
+    /// async-nats forgets the subscription without waiting for the NATS server to
+    /// confirm the unsubscribe.
     ///
     /// Bounded by [`DRAIN_GRACE`]: past it (a stuck handler, or NATS unreachable so
     /// replies cannot be flushed) the worker is ended without them.
