@@ -53,10 +53,18 @@ pub(crate) fn yaml_json_problem(text: &str) -> Option<(Location, String)> {
     }
 }
 
+/// An anchored value, with what it costs and how many levels it nests below itself.
+struct Anchored {
+    value: Value,
+    cost: usize,
+    height: usize,
+}
+
 struct Walker<'input> {
     parser: Parser<'input, StrInput<'input>>,
-    /// Anchored values with their cost.
-    anchors: HashMap<usize, (Value, usize)>,
+    anchors: HashMap<usize, Anchored>,
+    /// The deepest level the value being read reaches, its aliases' copies included.
+    deepest: usize,
     /// What the values produced so far and the anchors' copies cost (see [`VALUE_COST`]).
     cost: usize,
     /// The part of `cost` that is the anchors' copies.
@@ -82,6 +90,7 @@ impl<'input> Walker<'input> {
         Walker {
             parser: Parser::new_from_str(text),
             anchors: HashMap::new(),
+            deepest: 0,
             cost: 0,
             kept: 0,
             budget: budget(text),
@@ -142,6 +151,7 @@ impl<'input> Walker<'input> {
             return self.refuse(|| format!("nesting deeper than {MAX_DEPTH} levels"));
         }
         let before = self.cost - self.kept;
+        let outer_deepest = std::mem::replace(&mut self.deepest, depth);
         self.count(VALUE_COST)?;
         let (anchor, value) = match event {
             Event::Scalar(text, style, anchor, tag) => {
@@ -167,27 +177,48 @@ impl<'input> Walker<'input> {
                 }
                 (anchor, self.mapping(id, depth)?)
             }
-            Event::Alias(anchor) => return self.expand(anchor),
+            Event::Alias(anchor) => {
+                let value = self.expand(anchor, depth)?;
+                self.deepest = self.deepest.max(outer_deepest);
+                return Some(value);
+            }
             _ => return None,
         };
+        let height = self.deepest - depth;
+        self.deepest = self.deepest.max(outer_deepest);
         if anchor != 0 {
             let cost = self.cost - self.kept - before;
             // The kept copy costs as much again.
             self.count(cost)?;
             self.kept += cost;
-            self.anchors.insert(anchor, (value.clone(), cost));
+            let value = value.clone();
+            self.anchors.insert(
+                anchor,
+                Anchored {
+                    value,
+                    cost,
+                    height,
+                },
+            );
         }
         Some(value)
     }
 
-    /// A copy of the value anchored as `anchor`, counted against the budget before it
-    /// is made.
-    fn expand(&mut self, anchor: usize) -> Option<Value> {
-        let Some(cost) = self.anchors.get(&anchor).map(|(_, cost)| *cost) else {
+    /// A copy of the value anchored as `anchor`, placed at `depth`, counted against the
+    /// budget before it is made. Its levels count from `depth`: a chain of anchors, each
+    /// wrapping the alias of the one before, would otherwise nest without bound.
+    fn expand(&mut self, anchor: usize, depth: usize) -> Option<Value> {
+        let Some(&Anchored { cost, height, .. }) = self.anchors.get(&anchor) else {
             return self.refuse(|| "an alias to no anchor".to_string());
         };
+        if depth + height > MAX_DEPTH {
+            return self.refuse(|| format!("nesting deeper than {MAX_DEPTH} levels"));
+        }
         self.count(cost)?;
-        self.anchors.get(&anchor).map(|(value, _)| value.clone())
+        self.deepest = depth + height;
+        self.anchors
+            .get(&anchor)
+            .map(|anchored| anchored.value.clone())
     }
 
     /// Counts `cost` more against the budget.

@@ -173,6 +173,23 @@ fn aliases_of_a_long_string_are_refused() {
 }
 
 #[test]
+fn aliases_nest_no_deeper_than_written_values_may() {
+    // Each anchor wraps the previous alias in 200 more lists: 15 of them nest 3,000
+    // deep, which the type parser's recursion would not survive. The comment gives the
+    // expansion budget room, so only the depth can refuse it.
+    let mut yaml = format!("# {}\n- struct.A:\n", "-".repeat(200_000));
+    let (open, close) = ("[".repeat(200), "]".repeat(200));
+    yaml.push_str(&format!("    a0: &a0 {open}integer{close}\n"));
+    for i in 1..15 {
+        let prev = i - 1;
+        yaml.push_str(&format!("    a{i}: &a{i} {open}*a{prev}{close}\n"));
+    }
+    assert_eq!(bomb_reasons(&yaml), ["JsonInvalid"]);
+    let error = Schema::from_documents([("deep.telepact.yaml", yaml)]).expect_err("refused");
+    assert!(error.to_string().contains("nesting deeper than"), "{error}");
+}
+
+#[test]
 fn aliases_expand_to_their_anchored_value() {
     let yaml = "- struct.A: &fields\n    x: string\n- struct.B: *fields\n";
     let schema =
