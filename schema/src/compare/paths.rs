@@ -49,10 +49,13 @@ impl TypePaths {
     }
 }
 
-/// The named types reachable from some fields (recursive types are visited once).
+/// The named types reachable from some fields (recursive types are visited once). The
+/// walk keeps its own list of fields to visit: a chain of types as long as the schema
+/// is would overflow the stack if followed by recursion.
 struct Reach<'a> {
     schema: &'a Schema,
     seen: HashSet<String>,
+    pending: Vec<&'a IndexMap<String, Field>>,
 }
 
 impl<'a> Reach<'a> {
@@ -60,40 +63,48 @@ impl<'a> Reach<'a> {
         Reach {
             schema,
             seen: HashSet::new(),
+            pending: Vec::new(),
         }
     }
 
-    fn fields(&mut self, fields: &IndexMap<String, Field>) {
-        for field in fields.values() {
-            self.ty(&field.ty);
+    fn fields(&mut self, fields: &'a IndexMap<String, Field>) {
+        self.pending.push(fields);
+        while let Some(fields) = self.pending.pop() {
+            for field in fields.values() {
+                self.ty(&field.ty);
+            }
         }
     }
 
-    fn ty(&mut self, ty: &TypeExpr) {
+    /// Queues the fields of the type `ty` names, when it is seen for the first time.
+    fn ty(&mut self, mut ty: &'a TypeExpr) {
+        while let TypeKind::Array(item) | TypeKind::Object(item) = &ty.kind {
+            ty = item;
+        }
         let schema = self.schema;
         match &ty.kind {
-            TypeKind::Array(item) | TypeKind::Object(item) => self.ty(item),
             TypeKind::Struct(id) => {
                 let def = schema.struct_def(*id);
                 if self.seen.insert(def.name.clone()) {
-                    self.fields(&def.fields);
+                    self.pending.push(&def.fields);
                 }
             }
             TypeKind::Union(id) => {
                 let def = schema.union_def(*id);
                 if self.seen.insert(def.name.clone()) {
-                    for tag in def.tags.values() {
-                        self.fields(&tag.fields);
-                    }
+                    self.pending
+                        .extend(def.tags.values().map(|tag| &tag.fields));
                 }
             }
             TypeKind::FunctionLink(id) => {
                 let def = schema.function(*id);
                 if self.seen.insert(def.name.clone()) {
-                    self.fields(&def.args);
+                    self.pending.push(&def.args);
                 }
             }
-            TypeKind::Boolean
+            TypeKind::Array(_)
+            | TypeKind::Object(_)
+            | TypeKind::Boolean
             | TypeKind::Integer
             | TypeKind::Number
             | TypeKind::String

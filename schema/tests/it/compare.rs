@@ -342,3 +342,21 @@ fn an_error_payload_change_is_reported_once_where_its_set_is_written() {
     assert_eq!((at.row, at.col), (9, 9));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn a_long_chain_of_types_is_followed_without_overflowing_the_stack() {
+    // `struct.S0` holds `struct.S1`, which holds `struct.S2`, ... 50,000 deep, and the
+    // last gains a required field: it is on the argument path through the whole chain.
+    let chain = |last: &str| {
+        let mut definitions: Vec<String> = (0..50_000)
+            .map(|i| format!(r#"{{"struct.S{i}": {{"n": "struct.S{}"}}}}"#, i + 1))
+            .collect();
+        definitions.push(format!(r#"{{"struct.S50000": {{{last}}}}}"#));
+        definitions.push(r#"{"fn.f": {"s": "struct.S0"}, "->": [{"Ok_": {}}]}"#.to_string());
+        format!("[{}]", definitions.join(","))
+    };
+    assert_eq!(
+        lines(&chain(""), &chain(r#""x": "integer""#)),
+        ["New required field 'x' has been added to struct 'struct.S50000' on argument path"]
+    );
+}
