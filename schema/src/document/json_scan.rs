@@ -49,7 +49,10 @@ impl Scanner {
     fn bump(&mut self) -> Option<char> {
         let c = self.peek()?;
         self.pos += 1;
-        if c == '\n' {
+        // A `\r` ends a line unless a `\n` follows, as in YAML (and in the reference's
+        // positions, which it reads for JSON documents too).
+        let line_ends = c == '\n' || (c == '\r' && self.peek() != Some('\n'));
+        if line_ends {
             self.row += 1;
             self.col = 1;
         } else {

@@ -185,6 +185,22 @@ mod tests {
     }
 
     #[test]
+    fn a_lone_carriage_return_ends_a_line_in_json_as_in_yaml() {
+        // Old Mac line ends: YAML (and the reference, for JSON too) starts a line at
+        // each `\r`, and at a `\r\n` once.
+        let path = [json!(0), json!("struct.A"), json!("x")];
+        for (text, at_x) in [
+            ("[\r{\"struct.A\": {\r  \"x\": \"foo\"}}]", at(3, 3)),
+            ("[\r\n{\"struct.A\": {\r\n  \"x\": \"foo\"}}]", at(3, 3)),
+        ] {
+            let json = json_locations(text).expect("scanned");
+            let yaml = yaml_locations(text).expect("scanned");
+            assert_eq!(json.locate(&path), at_x, "{text:?}");
+            assert_eq!(yaml.locate(&path), at_x, "{text:?}");
+        }
+    }
+
+    #[test]
     fn scanning_stores_each_key_once_however_deep_its_descendants() {
         let long = "k".repeat(50_000);
         let items = vec!["1"; 10_000].join(",");
