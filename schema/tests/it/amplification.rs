@@ -252,3 +252,47 @@ fn many_failures_render_as_the_golden_file() {
     let expected = std::fs::read_to_string(&golden).expect("golden file");
     assert!(expected == rendered, "rendered:\n{rendered}");
 }
+
+/// `count` definitions of one header `@a` (`h`), or of one error tag `ErrorX` (`e`).
+fn repeated_declarations(kind: char, count: usize) -> String {
+    let definitions: Vec<String> = (0..count)
+        .map(|i| match kind {
+            'h' => format!(r#"{{"headers.H{i}": {{"@a": "integer"}}, "->": {{}}}}"#),
+            _ => format!(r#"{{"errors.E{i}": [{{"ErrorX": {{}}}}]}}"#),
+        })
+        .collect();
+    format!("[{}]", definitions.join(","))
+}
+
+#[test]
+fn a_name_declared_hundreds_of_times_is_reported_once_for_each_repeat() {
+    for kind in ['h', 'e'] {
+        // A few repeats are reported as the reference reports them: each against
+        // every earlier declaration.
+        let few = failures(&[("a.telepact.json", &repeated_declarations(kind, 3))]);
+        let pairs: Vec<(Value, Value)> = few
+            .iter()
+            .map(|failure| {
+                let there = &failure.data["path"];
+                (failure.path[0].clone(), there[0].clone())
+            })
+            .collect();
+        assert_eq!(
+            pairs,
+            [
+                (json!(1), json!(0)),
+                (json!(2), json!(0)),
+                (json!(2), json!(1))
+            ]
+        );
+        // n of them made n²/2 failures (1,000, 47 KB, took 50 s and 3.7 GB to load
+        // and list): past a bound each repeat is reported once, against the first.
+        let many = failures(&[("a.telepact.json", &repeated_declarations(kind, 500))]);
+        assert_eq!(many.len(), 499, "{kind}");
+        assert!(
+            many.iter()
+                .all(|failure| failure.data["path"][0] == json!(0)),
+            "{kind}"
+        );
+    }
+}
