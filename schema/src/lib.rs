@@ -21,7 +21,9 @@
 //! each `errors.*` set into the results of the functions its `_errors` pattern selects.
 //!
 //! YAML is read the way the protocol's reference implementation reads it (YAML 1.1
-//! implicit types: `yes` is `true`, `1_000` is `1000`), and must convert to JSON:
+//! implicit types: `yes` is `true`, `1_000` is `1000`; merge keys: `<<: *fields`
+//! brings in the keys of the anchored object that are not written beside it), and
+//! must convert to JSON:
 //! dates, `.inf`, non-string keys and repeated keys make a document `JsonInvalid`.
 //! So does a JSON document that repeats a key in an object (JSON parsers elsewhere keep
 //! the last, which drops a field or a definition without a word).

@@ -3,7 +3,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use saphyr_parser::{Event, Parser, Span, StrInput};
+use saphyr_parser::{Event, Parser, ScalarStyle, Span, StrInput};
 use serde_json::{Map, Value};
 
 use super::locate::{Locations, NodeId, Segment};
@@ -256,14 +256,17 @@ impl<'input> Walker<'input> {
     fn mapping(&mut self, id: NodeId, depth: usize) -> Option<Value> {
         let mut map = Map::new();
         let mut seen = HashSet::new();
+        let mut merged = Vec::new();
         loop {
             let (event, span) = self.next()?;
             if matches!(event, Event::MappingEnd) {
-                return Some(Value::Object(map));
+                return Some(Value::Object(with_merged(merged, map)));
             }
+            let merge = is_merge_key(&event);
             // Keys must be strings: JSON has no other kind.
-            let Value::String(key) = self.key(event)? else {
-                return self.refuse(|| "a key that is not a string".to_string());
+            let key = match self.key(event, merge)? {
+                Value::String(key) => key,
+                _ => return self.refuse(|| "a key that is not a string".to_string()),
             };
             if !seen.insert(key.clone()) {
                 return self.refuse(|| format!("the key `{key}` appears twice in one object"));
@@ -271,16 +274,61 @@ impl<'input> Walker<'input> {
             let child = self.mark(id, || key.clone().into(), &span);
             let (event, _) = self.next()?;
             let value = self.node(event, child, depth + 1)?;
-            map.insert(key, value);
+            if merge {
+                merged = self.merge_sources(value)?;
+            } else {
+                map.insert(key, value);
+            }
         }
     }
 
-    fn key(&mut self, event: Event<'input>) -> Option<Value> {
+    /// The objects a merge key's value brings in: the object, or the list's objects.
+    fn merge_sources(&mut self, value: Value) -> Option<Vec<Map<String, Value>>> {
+        let object = |item: Value| match item {
+            Value::Object(map) => Some(map),
+            _ => None,
+        };
+        let sources = match value {
+            Value::Array(items) => items.into_iter().map(object).collect(),
+            other => object(other).map(|map| vec![map]),
+        };
+        match sources {
+            Some(sources) => Some(sources),
+            None => self.refuse(|| "a merge key `<<` that is not given objects".to_string()),
+        }
+    }
+
+    fn key(&mut self, event: Event<'input>, merge: bool) -> Option<Value> {
+        if merge {
+            return Some(Value::String("<<".to_string()));
+        }
         match event {
             Event::Scalar(..) | Event::Alias(_) => self.node(event, NodeId::ROOT, 0),
             _ => self.refuse(|| "a key that is a list or an object".to_string()),
         }
     }
+}
+
+/// Whether `event` is the merge key: a plain, untagged `<<`, which YAML 1.1 (and the
+/// reference's reader) reads as "the keys of these objects, where not given here".
+fn is_merge_key(event: &Event<'_>) -> bool {
+    matches!(event, Event::Scalar(text, ScalarStyle::Plain, _, None) if text == "<<")
+}
+
+/// An object's own keys over the keys merged in, in the reference's order: the merged
+/// keys first (an earlier source's value wins), then its own.
+fn with_merged(sources: Vec<Map<String, Value>>, own: Map<String, Value>) -> Map<String, Value> {
+    if sources.is_empty() {
+        return own;
+    }
+    let mut map = Map::new();
+    for (key, value) in sources.into_iter().flatten() {
+        map.entry(key).or_insert(value);
+    }
+    for (key, value) in own {
+        map.insert(key, value);
+    }
+    map
 }
 
 /// Collections may carry no tag or their own core tag (`!!seq`, `!!map`).

@@ -190,6 +190,26 @@ fn aliases_nest_no_deeper_than_written_values_may() {
 }
 
 #[test]
+fn merge_keys_bring_in_the_keys_of_anchored_objects() {
+    // As the reference's YAML reader merges: a key written here wins over a merged
+    // one, an earlier object of the list over a later one; merged keys come first.
+    let yaml = "- struct.A: &a\n    x: string\n    y: string\n- struct.B: &b\n    y: integer\n    z: integer\n- struct.C:\n    w: boolean\n    <<: [*a, *b]\n    x: boolean\n";
+    let schema =
+        Schema::from_documents([("a.telepact.yaml", yaml)]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        schema.original()[2]["struct.C"],
+        serde_json::json!({"x": "boolean", "y": "string", "z": "integer", "w": "boolean"})
+    );
+    let fields: Vec<&String> = schema.original()[2]["struct.C"]
+        .as_object()
+        .map(|fields| fields.keys().collect())
+        .unwrap_or_default();
+    assert_eq!(fields, ["x", "y", "z", "w"]);
+    let not_objects = "- struct.A:\n    <<: [x]\n";
+    assert_eq!(bomb_reasons(not_objects), ["JsonInvalid"]);
+}
+
+#[test]
 fn aliases_expand_to_their_anchored_value() {
     let yaml = "- struct.A: &fields\n    x: string\n- struct.B: *fields\n";
     let schema =
