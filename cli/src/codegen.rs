@@ -144,7 +144,7 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
         }
         (None, None, _) => return Err(CliError::NoSchemaSource),
     };
-    crate::schema_dir::warn(&schema);
+    crate::schema_dir::warn(&schema, None);
     let code = builder
         .generate(&schema, &module)
         .map_err(|error| match &args.schema_dir {

@@ -22,6 +22,9 @@ pub(crate) struct CompareArgs {
 pub(crate) fn run(args: &CompareArgs) -> Outcome {
     let new = crate::schema_dir::load("--new-schema-dir", &args.new_schema_dir)?;
     let old = crate::schema_dir::load("--old-schema-dir", &args.old_schema_dir)?;
+    // A misspelt `$authenticated` changes what the check compares.
+    crate::schema_dir::warn(&old, Some("--old-schema-dir"));
+    crate::schema_dir::warn(&new, Some("--new-schema-dir"));
     let incompatibilities = compare(&old, &new);
     if incompatibilities.is_empty() {
         console::print_line("Schemas are backwards compatible.")?;

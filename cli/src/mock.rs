@@ -108,7 +108,7 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
         }
         (None, None) => return Err(CliError::NoSchemaSource),
     };
-    crate::schema_dir::warn(&schema);
+    crate::schema_dir::warn(&schema, None);
     // The facade's recorder, which the mock reports to, with the listener's series.
     let exporter = args.metrics_addr.map(|_| Exporter::install()).transpose()?;
     let options = options.metrics(exporter.is_some());

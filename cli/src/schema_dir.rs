@@ -34,9 +34,11 @@ pub(crate) fn load(flag: &'static str, dir: &Path) -> Result<Schema, CliError> {
 }
 
 /// Names on stderr, a line each, the schema's `$` keys that are most likely mistakes
-/// (see `Schema::warnings`): the command goes on.
-pub(crate) fn warn(schema: &Schema) {
+/// (see `Schema::warnings`): the command goes on. `flag` names the directory, where a
+/// command takes two.
+pub(crate) fn warn(schema: &Schema, flag: Option<&str>) {
+    let named = flag.map(|flag| format!("{flag}: ")).unwrap_or_default();
     for warning in schema.warnings() {
-        crate::console::print_error_line(&format!("warning: {warning}"));
+        crate::console::print_error_line(&format!("warning: {named}{warning}"));
     }
 }

@@ -261,3 +261,29 @@ fn a_schema_file_name_that_is_not_utf8_is_one_error() {
     assert!(said.contains("not UTF-8"), "{said}");
     assert_eq!(said.lines().count(), 1, "{said}");
 }
+
+/// A misspelt `$authenticated` changes what the check compares, so it is named on
+/// stderr, with the directory it is in, as `codegen` and `mock` name it.
+#[test]
+fn misspelt_dollar_keys_are_warned_of_naming_their_directory() {
+    let dir = scratch_dir("compare-dollar-keys");
+    let schema = "- $authenticate: false\n  fn.open: {}\n  ->:\n    - Ok_: {}\n";
+    for side in ["old", "new"] {
+        std::fs::create_dir_all(dir.join(side)).unwrap();
+        std::fs::write(dir.join(side).join("shop.telepact.yaml"), schema).unwrap();
+    }
+    let output = telepact(&[
+        "compare",
+        "--old-schema-dir",
+        path_text(&dir.join("old")),
+        "--new-schema-dir",
+        path_text(&dir.join("new")),
+    ]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    assert_eq!(stdout(&output), "Schemas are backwards compatible.\n");
+    let misspelt = "`fn.open`: `$authenticate` is not a key this library reads; did you mean `$authenticated`?";
+    assert_eq!(
+        stderr(&output),
+        format!("warning: --old-schema-dir: {misspelt}\nwarning: --new-schema-dir: {misspelt}\n")
+    );
+}
