@@ -10,6 +10,7 @@ use axum::extract::ws::{CloseFrame, Message as Frame, WebSocket, WebSocketUpgrad
 use axum::extract::{FromRequestParts, State};
 use axum::http::{Extensions, StatusCode};
 use axum::response::{IntoResponse, Response as HttpResponse};
+use futures_util::SinkExt;
 
 use super::accept::SessionControl;
 use super::{BodyLimits, Endpoint, Processor, request_context};
@@ -225,7 +226,7 @@ async fn answer_frames<F, Fut>(
         let body = match received {
             Some(Ok(Frame::Text(text))) => Bytes::from(text),
             Some(Ok(Frame::Binary(bytes))) => bytes,
-            // axum answers pings itself.
+            // `next_frame` has answered pings.
             Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
             Some(Err(error)) => match refusal(&error) {
                 Some(ending) => {
@@ -298,14 +299,33 @@ async fn next_message(
             return Some(received);
         }
         match idle_until {
-            Some(deadline) => tokio::time::timeout_at(deadline, socket.recv()).await.ok(),
-            None => Some(socket.recv().await),
+            Some(deadline) => tokio::time::timeout_at(deadline, next_frame(socket))
+                .await
+                .ok(),
+            None => Some(next_frame(socket).await),
         }
     };
     tokio::select! {
         biased;
         () = stopping => Err((close_code::AWAY, "server shutting down")),
         next = next => next.ok_or((close_code::NORMAL, "no message in time")),
+    }
+}
+
+/// The socket's next frame other than a ping, each ping's pong sent before the next
+/// frame is read: tungstenite queues a pong for every ping it reads, and a client that
+/// pings without pause and takes none of them had them all held in memory (62 MiB for
+/// 64 MiB of pings) until the write limit ended the session.
+async fn next_frame(socket: &mut WebSocket) -> Received {
+    loop {
+        match socket.recv().await {
+            Some(Ok(Frame::Ping(_))) => {
+                if let Err(failed) = socket.flush().await {
+                    return Some(Err(failed));
+                }
+            }
+            other => return other,
+        }
     }
 }
 
@@ -343,9 +363,8 @@ async fn answer_watching(
             biased;
             answered = answering.as_mut() => return Answering::Answered(answered),
             () = past_the_deadline.as_mut() => return Answering::PastTheDeadline,
-            received = socket.recv(), if held.is_none() => match received {
-                // axum answers pings itself.
-                Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => {}
+            received = next_frame(socket), if held.is_none() => match received {
+                Some(Ok(Frame::Pong(_))) => {}
                 Some(Ok(Frame::Close(_))) => return Answering::Closed,
                 None => return Answering::CallerGone,
                 Some(Err(error)) if refusal(&error).is_none() => return Answering::CallerGone,

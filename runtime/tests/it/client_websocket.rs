@@ -254,7 +254,7 @@ async fn only_websocket_urls_are_taken() {
 }
 
 /// A server whose `fn.slow` answers after `delay`.
-fn slow_server(delay: std::time::Duration) -> telepact::Server {
+pub(crate) fn slow_server(delay: std::time::Duration) -> telepact::Server {
     use telepact::schema::Schema;
     use telepact::{FunctionRouter, HandlerError};
 

@@ -46,6 +46,7 @@ mod stderr_log;
 mod typed_answers;
 mod typed_headers;
 mod typed_inputs;
+mod websocket_peers;
 mod websocket_shutdown;
 
 /// A `reqwest` client for plain-HTTP requests the tests write by hand (reqwest's TLS is

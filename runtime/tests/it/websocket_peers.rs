@@ -1,0 +1,78 @@
+//! WebSocket peers that send and never read. A ping's pong is sent before the next
+//! frame is read: a client that pings without pause and takes none of the pongs stops
+//! being read once its connection's buffers are full, where each pong was buffered in
+//! the server's memory meanwhile (64 MiB of pings, 62 MiB of pongs).
+#![cfg(feature = "websocket-client")]
+
+use std::time::Duration;
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// More pings than the sockets' buffers hold, many times over.
+const PINGS_AT_MOST: usize = 64 << 20;
+
+/// How long a write may wait before the peer counts as no longer reading.
+const STALL: Duration = Duration::from_secs(2);
+
+/// Ping frames with the largest payload a control frame may carry, about 1 MiB of
+/// them: masked, as a client sends them, or not, as a server does.
+fn pings(masked: bool) -> Vec<u8> {
+    let frame: Vec<u8> = if masked {
+        // A zero mask leaves the payload as it is.
+        [&[0x89, 0x80 | 125, 0, 0, 0, 0][..], &[b'p'; 125]].concat()
+    } else {
+        [&[0x89, 125][..], &[b'p'; 125]].concat()
+    };
+    frame.repeat((1 << 20) / frame.len())
+}
+
+/// Writes `chunk` to `stream` again and again until a write waits past [`STALL`] or
+/// [`PINGS_AT_MOST`] bytes are written; the bytes written.
+async fn write_until_stalled(stream: &mut TcpStream, chunk: &[u8]) -> usize {
+    let mut written = 0;
+    while written < PINGS_AT_MOST {
+        match tokio::time::timeout(STALL, stream.write_all(chunk)).await {
+            Ok(Ok(())) => written += chunk.len(),
+            Ok(Err(_)) | Err(_) => break,
+        }
+    }
+    written
+}
+
+/// Reads `stream` up to the end of an HTTP head.
+async fn read_head(stream: &mut TcpStream) -> String {
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let byte = stream.read_u8().await.expect("the head comes whole");
+        head.push(byte);
+    }
+    String::from_utf8(head).expect("a text head")
+}
+
+#[tokio::test]
+async fn the_server_stops_reading_a_client_that_takes_none_of_its_pongs() {
+    use telepact::http::{self, HttpOptions, ServeOptions};
+
+    let server = crate::client_websocket::slow_server(Duration::ZERO);
+    let app = http::router(server, &HttpOptions::default());
+    let (port, _stop, _serving) =
+        crate::http_transport::serve_app(app, ServeOptions::default()).await;
+    let mut stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let upgrade = format!(
+        "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        http::DEFAULT_PATH
+    );
+    stream.write_all(upgrade.as_bytes()).await.expect("sent");
+    let head = read_head(&mut stream).await;
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+
+    let written = write_until_stalled(&mut stream, &pings(true)).await;
+    assert!(
+        written < PINGS_AT_MOST,
+        "the server read {written} bytes of pings, holding their pongs"
+    );
+}
