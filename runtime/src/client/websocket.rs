@@ -300,11 +300,18 @@ async fn receive(socket: &mut Socket) -> Result<Vec<u8>, TransportError> {
         match socket.next().await {
             Some(Ok(Frame::Text(text))) => return Ok(text.as_bytes().to_vec()),
             Some(Ok(Frame::Binary(bytes))) => return Ok(bytes.to_vec()),
+            // A ping's pong leaves before the next frame is read: tungstenite queues one
+            // for each ping, and a server that pings without pause and takes none of
+            // them had them all held in memory.
+            Some(Ok(Frame::Ping(_))) => {
+                socket.flush().await?;
+                tokio::task::consume_budget().await;
+            }
             // The socket's reads count against the task's budget, so a server sending
             // pings without pause cannot keep the call's timeout from firing; each frame
             // counting too keeps a read buffer full of pings (thousands of frames) from
             // holding the worker until it is parsed.
-            Some(Ok(Frame::Ping(_) | Frame::Pong(_) | Frame::Frame(_))) => {
+            Some(Ok(Frame::Pong(_) | Frame::Frame(_))) => {
                 tokio::task::consume_budget().await;
             }
             Some(Ok(Frame::Close(Some(close)))) => {

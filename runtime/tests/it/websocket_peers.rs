@@ -1,13 +1,17 @@
 //! WebSocket peers that send and never read. A ping's pong is sent before the next
-//! frame is read: a client that pings without pause and takes none of the pongs stops
-//! being read once its connection's buffers are full, where each pong was buffered in
-//! the server's memory meanwhile (64 MiB of pings, 62 MiB of pongs).
+//! frame is read, by the server and by the client: a peer that pings without pause and
+//! takes none of the pongs stops being read once its connection's buffers are full,
+//! where each pong was buffered in memory meanwhile (64 MiB of pings, 62 MiB of pongs
+//! held by the other side).
 #![cfg(feature = "websocket-client")]
 
 use std::time::Duration;
 
+use serde_json::Map;
+use telepact::client::WebSocketTransport;
+use telepact::{Client, ClientOptions, Headers, Message};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
 
 /// More pings than the sockets' buffers hold, many times over.
 const PINGS_AT_MOST: usize = 64 << 20;
@@ -74,5 +78,39 @@ async fn the_server_stops_reading_a_client_that_takes_none_of_its_pongs() {
     assert!(
         written < PINGS_AT_MOST,
         "the server read {written} bytes of pings, holding their pongs"
+    );
+}
+
+#[tokio::test]
+async fn the_client_stops_reading_a_server_that_takes_none_of_its_pongs() {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let (written_tx, written_rx) = tokio::sync::oneshot::channel();
+    tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accepts");
+        let socket = tokio_tungstenite::accept_async(stream)
+            .await
+            .expect("upgrades");
+        // Pings instead of the answer, and nothing of the client's read.
+        let mut stream = socket.into_inner();
+        let written = write_until_stalled(&mut stream, &pings(false)).await;
+        let _ = written_tx.send(written);
+    });
+    let transport = WebSocketTransport::connect(&format!("ws://127.0.0.1:{port}/"))
+        .await
+        .expect("connects");
+    let options = ClientOptions::default().timeout(Duration::from_secs(300));
+    let client = Client::with_options(transport, options);
+    let request = Message::new(Headers::new(), "fn.ping_", Map::new());
+    let calling = client.request(request);
+    tokio::pin!(calling);
+    let written = tokio::select! {
+        biased;
+        written = written_rx => written.expect("the server wrote"),
+        answer = &mut calling => panic!("answered: {answer:?}"),
+    };
+    assert!(
+        written < PINGS_AT_MOST,
+        "the client read {written} bytes of pings, holding their pongs"
     );
 }
