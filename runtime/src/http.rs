@@ -62,9 +62,9 @@ pub use serve::{
 };
 #[cfg(feature = "tls")]
 pub use tls::{TlsConfig, TlsError};
-#[cfg(feature = "nats")]
-pub(crate) use websocket::open_session as counted_websocket_session;
-pub use websocket::{SessionAnswer, websocket_session, websocket_session_with};
+pub use websocket::{
+    SessionAnswer, counted_websocket_session, websocket_session, websocket_session_with,
+};
 
 /// The default route of the Telepact endpoint.
 pub const DEFAULT_PATH: &str = "/api/telepact";

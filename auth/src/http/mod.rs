@@ -32,7 +32,7 @@ use axum::response::{IntoResponse, Response as HttpResponse};
 use axum::routing::{get, post};
 use serde_json::Value;
 use telepact::http::{
-    BodyLimits, HttpOptions, Processor, method_not_allowed, read_body, websocket_session_with,
+    BodyLimits, HttpOptions, Processor, counted_websocket_session, method_not_allowed, read_body,
 };
 use telepact::{Headers, PeerAddress, Response, Server};
 
@@ -214,13 +214,15 @@ async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpRespons
 }
 
 /// The `GET` handler: a WebSocket session whose messages carry the upgrade request's
-/// credentials and caller.
+/// credentials and caller; a message refused is counted as a POST body refused is.
 async fn upgrade(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
     let (client, credential) = adapter.caller(&request);
     let (server, limits) = (adapter.server, adapter.body);
-    websocket_session_with(request, limits, move |extensions| {
+    let counting = server.clone();
+    let refused = move |status| Processor::refused(&counting, status);
+    let answerer = move |extensions| {
         let transport = transport_of(extensions, client);
-        move |body| {
+        move |body: Bytes| {
             let (server, credential, transport) =
                 (server.clone(), credential.clone(), transport.clone());
             async move {
@@ -237,8 +239,8 @@ async fn upgrade(State(adapter): State<Adapter>, request: Request) -> HttpRespon
                 Ok((response.bytes, response.encoding))
             }
         }
-    })
-    .await
+    };
+    counted_websocket_session(request, limits, answerer, refused).await
 }
 
 /// What a request tells the server besides its body: its extensions (what tower layers

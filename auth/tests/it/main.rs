@@ -8,3 +8,4 @@ mod logins;
 mod races;
 mod redis_store;
 mod store_faults;
+mod websocket;

@@ -54,7 +54,7 @@ where
     F: FnMut(Bytes) -> Fut + Send + 'static,
     Fut: Future<Output = SessionAnswer> + Send + 'static,
 {
-    open_session(request, limits, |_| answer, |_| {}).await
+    counted_websocket_session(request, limits, |_| answer, |_| {}).await
 }
 
 /// Like [`websocket_session`], with `answer` made from the upgrade request's extensions
@@ -69,13 +69,15 @@ where
     F: FnMut(Bytes) -> Fut + Send + 'static,
     Fut: Future<Output = SessionAnswer> + Send + 'static,
 {
-    open_session(request, limits, answerer, |_| {}).await
+    counted_websocket_session(request, limits, answerer, |_| {}).await
 }
 
-/// [`websocket_session_with`], telling `refused` the HTTP status a POST would have been
-/// answered with for each message the session refuses (413 past the size limit, 400
-/// otherwise), to count it.
-pub(crate) async fn open_session<F, Fut>(
+/// Like [`websocket_session_with`], telling `refused` the HTTP status a POST would have
+/// been answered with for each message the session refuses (413 past the size limit, 400
+/// otherwise), so that an adapter counts it as it counts its POST bodies refused: with a
+/// [`Server`](crate::Server), by [`Processor::refused`], in
+/// `telepact_http_refusals_total`.
+pub async fn counted_websocket_session<F, Fut>(
     request: axum::extract::Request,
     limits: BodyLimits,
     answerer: impl FnOnce(Extensions) -> F,
@@ -188,7 +190,7 @@ pub(super) async fn upgrade<P: Processor>(
         }
     };
     let refused = move |status| counting.refused(status);
-    open_session(request, endpoint.body, answerer, refused).await
+    counted_websocket_session(request, endpoint.body, answerer, refused).await
 }
 
 /// What `socket.recv()` gives: a frame, a failure, or `None` once the session ended.
