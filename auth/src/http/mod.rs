@@ -8,7 +8,8 @@
 //!
 //! The cookie counts only on same-site requests from an allowed origin
 //! ([`HttpAuthOptions::allowed_origins`]). A page's WebSocket upgrade offers the CSRF
-//! token as a subprotocol ([`CSRF_PROTOCOL_PREFIX`]). An `@auth_` already in the message wins. The
+//! token as a subprotocol ([`CSRF_PROTOCOL_PREFIX`]). An `@auth_` already in the message wins;
+//! a credential of a kind the schema's `union.Auth_` lacks is left out. The
 //! client's [`PeerAddress`] reaches the auth hook for the failed-login limits.
 //! A handler opens or closes the session cookie with [`set_session_cookie`] /
 //! [`clear_session_cookie`]; the cookie is `HttpOnly`, `Secure` and `SameSite=Strict`.
@@ -34,6 +35,7 @@ use serde_json::Value;
 use telepact::http::{
     BodyLimits, HttpOptions, Processor, counted_websocket_session, method_not_allowed, read_body,
 };
+use telepact::schema::TypeName;
 use telepact::{Headers, PeerAddress, Response, Server};
 
 use crate::credential::Credential;
@@ -130,6 +132,8 @@ struct Adapter {
     server: Server,
     options: HttpAuthOptions,
     body: BodyLimits,
+    /// The `union.Auth_` tags of the server's schema; `None` when it has no such union.
+    accepted: Option<Arc<[String]>>,
 }
 
 impl Adapter {
@@ -142,7 +146,28 @@ impl Adapter {
             headers,
             &self.options.trusted_proxies,
         );
-        (client, credentials::from_transport(headers, &self.options))
+        let credential = credentials::from_transport(headers, &self.options)
+            .filter(|credential| self.accepts(credential));
+        (client, credential)
+    }
+
+    /// Whether the schema's `union.Auth_` has `credential`'s tag. One it lacks would
+    /// make `@auth_` invalid, and every call carrying it, `fn.ping_` and public ones
+    /// too, `ErrorInvalidRequestHeaders_`: a browser sends the session cookie of another
+    /// service on the same host (cookies ignore ports) to a service taking tokens alone.
+    fn accepts(&self, credential: &Credential) -> bool {
+        let tag = credential.method().as_str();
+        self.accepted
+            .as_ref()
+            .is_none_or(|tags| tags.iter().any(|accepted| accepted == tag))
+    }
+}
+
+/// The tags of `schema`'s `union.Auth_`, when it has one.
+fn auth_tags(schema: &telepact::schema::Schema) -> Option<Arc<[String]>> {
+    match schema.names().get("union.Auth_")? {
+        TypeName::Union(id) => Some(schema.union_def(*id).tags.keys().cloned().collect()),
+        _ => None,
     }
 }
 
@@ -167,6 +192,7 @@ impl Adapter {
 pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> Router {
     let upgrades = websocket::upgrades_with_csrf_protocol(get(upgrade), &options.csrf_header);
     let adapter = Adapter {
+        accepted: auth_tags(server.schema()),
         server,
         options: options.clone(),
         body: http.body_limits(),
@@ -438,6 +464,53 @@ mod tests {
             .await
             .expect("a body");
         assert_eq!(&body[..], br#"[{},{"Ok_":{"id":"from-a-layer"}}]"#);
+    }
+
+    /// A credential the schema's `union.Auth_` has no tag for (a session cookie another
+    /// service on the host set, sent to one taking tokens alone) is left out, as an
+    /// unreadable one is: the call is answered as one without credentials, where
+    /// `@auth_` would be invalid and every call `ErrorInvalidRequestHeaders_`.
+    #[tokio::test]
+    async fn a_transport_credential_the_schema_cannot_carry_is_left_out() {
+        use telepact::schema::Schema;
+        use telepact::{Authenticated, FunctionRouter, HandlerError, Message};
+        use tower::ServiceExt;
+
+        let schema = Schema::from_text(
+            r#"[{"union.Auth_": [{"Bearer": {"token": "string"}}]},
+                {"fn.whoami": {}, "->": [{"Ok_": {}}]}]"#,
+        )
+        .expect("schema loads");
+        let functions = FunctionRouter::new().route("fn.whoami", |_: Message| async {
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Default::default()))
+        });
+        let server = Server::builder(schema, functions)
+            .on_auth(|_: Headers| async { Ok::<_, HandlerError>(Authenticated::new()) })
+            .build()
+            .expect("builds");
+        let app = router(server, &HttpOptions::default(), HttpAuthOptions::default());
+        let answer = |header: (&'static str, &'static str), function: &'static str| {
+            let request = Request::post(telepact::http::DEFAULT_PATH)
+                .header("host", "service.example")
+                .header(header.0, header.1)
+                .body(Body::from(format!(r#"[{{}}, {{"{function}": {{}}}}]"#)))
+                .expect("a request");
+            let app = app.clone();
+            async move {
+                let answer = app.oneshot(request).await.expect("answered");
+                let body = axum::body::to_bytes(answer.into_body(), 1 << 16).await;
+                String::from_utf8(body.expect("a body").to_vec()).expect("text")
+            }
+        };
+        let cookie = ("cookie", "__Host-tp_session=tps_other");
+        let key = ("x-api-key", "tpk_a.b");
+        for header in [cookie, key] {
+            assert_eq!(answer(header, "fn.ping_").await, r#"[{},{"Ok_":{}}]"#);
+            let refused = answer(header, "fn.whoami").await;
+            assert!(refused.contains("ErrorUnauthenticated_"), "{refused}");
+        }
+        let bearer = ("authorization", "Bearer t");
+        assert_eq!(answer(bearer, "fn.whoami").await, r#"[{},{"Ok_":{}}]"#);
     }
 
     #[test]
