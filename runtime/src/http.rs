@@ -374,11 +374,14 @@ fn lists_token(
 
 /// The request's own extensions (what tower layers in front of the router attached),
 /// its connection's address given as a [`PeerAddress`] in place of axum's
-/// `ConnectInfo`: the server's transport context. Reusing the request's map spares
+/// `ConnectInfo`: the server's transport context. A [`PeerAddress`] a layer set (the
+/// client a trusted proxy names, say) is kept. Reusing the request's map spares
 /// building one per request, and keeping its size leaves room for the auth hook's
 /// identity without growing it.
 fn request_context(mut extensions: axum::http::Extensions) -> axum::http::Extensions {
-    if let Some(ConnectInfo(address)) = extensions.remove::<ConnectInfo<SocketAddr>>() {
+    if let Some(ConnectInfo(address)) = extensions.remove::<ConnectInfo<SocketAddr>>()
+        && extensions.get::<PeerAddress>().is_none()
+    {
         extensions.insert(PeerAddress(address));
     }
     extensions

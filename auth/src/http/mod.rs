@@ -513,6 +513,48 @@ mod tests {
         assert_eq!(answer(bearer, "fn.whoami").await, r#"[{},{"Ok_":{}}]"#);
     }
 
+    /// `with_client_address` over the runtime's own router: the handler is told the
+    /// client a trusted proxy names, not the proxy, as the README promises of any
+    /// router that does not read `X-Forwarded-For` itself.
+    #[tokio::test]
+    async fn the_runtime_router_takes_the_client_address_a_trusted_proxy_names() {
+        use telepact::schema::Schema;
+        use telepact::{FunctionRouter, HandlerError, Message};
+        use tower::ServiceExt;
+
+        let schema = Schema::from_text(r#"[{"fn.whoami": {}, "->": [{"Ok_": {"ip": "string"}}]}]"#)
+            .expect("schema loads");
+        let functions = FunctionRouter::new().route("fn.whoami", |request: Message| async move {
+            let peer = request.extensions.get::<PeerAddress>();
+            let ip = peer.map_or("none".to_string(), |peer| peer.0.ip().to_string());
+            let mut payload = serde_json::Map::new();
+            payload.insert("ip".into(), ip.into());
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+        });
+        let server = Server::builder(schema, functions)
+            .auth_required(false)
+            .build()
+            .expect("builds");
+        let proxy: IpNet = "10.0.0.1/32".parse().expect("a network");
+        let app = with_client_address(
+            telepact::http::router(server, &HttpOptions::default()),
+            vec![proxy],
+        );
+        let mut request = Request::post(telepact::http::DEFAULT_PATH)
+            .header("host", "service.example")
+            .header("x-forwarded-for", "203.0.113.7")
+            .body(Body::from(r#"[{}, {"fn.whoami": {}}]"#))
+            .expect("a request");
+        let peer: SocketAddr = "10.0.0.1:4000".parse().expect("an address");
+        request.extensions_mut().insert(ConnectInfo(peer));
+        let answer = app.oneshot(request).await.expect("answered");
+        let body = axum::body::to_bytes(answer.into_body(), 1 << 16)
+            .await
+            .expect("a body");
+        let body = String::from_utf8_lossy(&body);
+        assert_eq!(body, r#"[{},{"Ok_":{"ip":"203.0.113.7"}}]"#);
+    }
+
     #[test]
     fn the_session_cookie_is_a_sensitive_header() {
         let response = Response {
