@@ -70,7 +70,8 @@ pub struct HttpAuthOptions {
     /// call from another host of the site.
     pub allowed_origins: Vec<String>,
     /// Reverse proxies in front of the service: addresses or networks
-    /// (`IpNet::from(address)`, `"10.0.0.0/8".parse()`). A request from one of these
+    /// (`IpNet::from(address)`, `"10.0.0.0/8".parse()`; an IPv4 one matches in either
+    /// form, `10.0.0.1` or `::ffff:10.0.0.1`). A request from one of these
     /// peers is counted (for the failed-login limits) against the address its
     /// `X-Forwarded-For` names: the right-most entry that is not itself a trusted
     /// proxy. Empty (the default): the header is ignored, since any client can write it.
@@ -348,7 +349,14 @@ fn client_address(
     let peer = peer?;
     let is_trusted = |address: &IpAddr| {
         let address = address.to_canonical();
-        trusted.iter().any(|network| network.contains(&address))
+        // An IPv4 proxy may be listed as `10.0.0.1` or as `::ffff:10.0.0.1`, the form a
+        // dual-stack listener sees and logs.
+        let mapped = match address {
+            IpAddr::V4(v4) => IpAddr::V6(v4.to_ipv6_mapped()),
+            IpAddr::V6(_) => address,
+        };
+        let listed = |network: &IpNet| network.contains(&address) || network.contains(&mapped);
+        trusted.iter().any(listed)
     };
     if !is_trusted(&peer.ip()) {
         return Some(peer);
@@ -568,6 +576,23 @@ mod tests {
         assert!(set.to_str().unwrap().contains("s3cret"));
         assert!(set.is_sensitive());
         assert!(format!("{:?}", http.headers()).contains("Sensitive"));
+    }
+
+    /// A dual-stack listener sees an IPv4 proxy as `::ffff:10.0.0.1`, and the logs name it
+    /// so: a proxy listed in that form, or as `10.0.0.1`, is trusted whichever way its
+    /// connection comes, or every client behind it would count as the proxy.
+    #[test]
+    fn a_proxy_is_trusted_in_either_form_of_its_ipv4_address() {
+        let headers = forwarded("203.0.113.7");
+        let client = "203.0.113.7".parse::<IpAddr>().unwrap();
+        for listed in ["::ffff:10.0.0.1", "::ffff:10.0.0.0/104", "10.0.0.1"] {
+            let trusted = [parse_trusted_proxy(listed).unwrap()];
+            for peer in ["10.0.0.1:4000", "[::ffff:10.0.0.1]:4000"] {
+                let peer: SocketAddr = peer.parse().unwrap();
+                let found = client_address(Some(peer), &headers, &trusted).map(|a| a.ip());
+                assert_eq!(found, Some(client), "{listed} for {peer}");
+            }
+        }
     }
 
     #[test]
