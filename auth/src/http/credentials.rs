@@ -12,8 +12,38 @@ use axum::response::Response;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
+use telepact::schema::{Schema, TypeName};
+
 use super::HttpAuthOptions;
 use crate::credential::Credential;
+
+/// The kinds of credential the schema's `union.Auth_` has a tag for. One it lacks would
+/// make `@auth_` invalid, and every call carrying it, `fn.ping_` and public ones too,
+/// `ErrorInvalidRequestHeaders_`: a browser sends the session cookie of another service
+/// on the same host (cookies ignore ports) to a service taking tokens alone.
+#[derive(Debug, Clone)]
+pub(crate) struct CarriedKinds {
+    /// `None` when the schema has no `union.Auth_`.
+    tags: Option<Arc<[String]>>,
+}
+
+impl CarriedKinds {
+    pub(crate) fn of(schema: &Schema) -> Self {
+        let tags = match schema.names().get("union.Auth_") {
+            Some(TypeName::Union(id)) => Some(schema.union_def(*id).tags.keys().cloned().collect()),
+            _ => None,
+        };
+        CarriedKinds { tags }
+    }
+
+    /// Whether `credential` can ride in `@auth_`.
+    pub(crate) fn carries(&self, credential: &Credential) -> bool {
+        let tag = credential.method().as_str();
+        self.tags
+            .as_ref()
+            .is_none_or(|tags| tags.iter().any(|carried| carried == tag))
+    }
+}
 
 /// The credential the transport headers carry, by precedence: `Authorization`, then
 /// the API-key header, then the session cookie. `None` when there is none or it is

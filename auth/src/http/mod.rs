@@ -23,7 +23,6 @@ pub mod nats;
 mod websocket;
 
 use std::net::SocketAddr;
-use std::sync::Arc;
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -35,7 +34,6 @@ use serde_json::Value;
 use telepact::http::{
     BodyLimits, HttpOptions, Processor, counted_websocket_session, method_not_allowed, read_body,
 };
-use telepact::schema::TypeName;
 use telepact::{Headers, PeerAddress, Response, Server};
 
 use crate::credential::Credential;
@@ -43,6 +41,7 @@ use crate::credential::Credential;
 pub use client_address::{InvalidProxy, parse_trusted_proxy, with_client_address};
 use client_address::{client_address, connection_peer};
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
+use credentials::CarriedKinds;
 pub use ipnet::IpNet;
 pub use websocket::CSRF_PROTOCOL_PREFIX;
 
@@ -135,8 +134,7 @@ struct Adapter {
     server: Server,
     options: HttpAuthOptions,
     body: BodyLimits,
-    /// The `union.Auth_` tags of the server's schema; `None` when it has no such union.
-    accepted: Option<Arc<[String]>>,
+    carried: CarriedKinds,
 }
 
 impl Adapter {
@@ -150,27 +148,8 @@ impl Adapter {
             &self.options.trusted_proxies,
         );
         let credential = credentials::from_transport(headers, &self.options)
-            .filter(|credential| self.accepts(credential));
+            .filter(|credential| self.carried.carries(credential));
         (client, credential)
-    }
-
-    /// Whether the schema's `union.Auth_` has `credential`'s tag. One it lacks would
-    /// make `@auth_` invalid, and every call carrying it, `fn.ping_` and public ones
-    /// too, `ErrorInvalidRequestHeaders_`: a browser sends the session cookie of another
-    /// service on the same host (cookies ignore ports) to a service taking tokens alone.
-    fn accepts(&self, credential: &Credential) -> bool {
-        let tag = credential.method().as_str();
-        self.accepted
-            .as_ref()
-            .is_none_or(|tags| tags.iter().any(|accepted| accepted == tag))
-    }
-}
-
-/// The tags of `schema`'s `union.Auth_`, when it has one.
-fn auth_tags(schema: &telepact::schema::Schema) -> Option<Arc<[String]>> {
-    match schema.names().get("union.Auth_")? {
-        TypeName::Union(id) => Some(schema.union_def(*id).tags.keys().cloned().collect()),
-        _ => None,
     }
 }
 
@@ -195,7 +174,7 @@ fn auth_tags(schema: &telepact::schema::Schema) -> Option<Arc<[String]>> {
 pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> Router {
     let upgrades = websocket::upgrades_with_csrf_protocol(get(upgrade), &options.csrf_header);
     let adapter = Adapter {
-        accepted: auth_tags(server.schema()),
+        carried: CarriedKinds::of(server.schema()),
         server,
         options: options.clone(),
         body: http.body_limits(),

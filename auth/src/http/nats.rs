@@ -13,7 +13,8 @@
 //!
 //! let auth = HttpAuthOptions::default().allowed_origins(["https://board.example.com"]);
 //! // In the workers:
-//! let options = WorkerOptions::default().header_bridge(CredentialBridge::new(auth.clone()));
+//! let bridge = CredentialBridge::new(&server, auth.clone());
+//! let options = WorkerOptions::default().header_bridge(bridge);
 //! let worker = nats::serve_with(server, nats.clone(), "telepact.board", "board", options).await?;
 //! // In the gateway (served with `telepact_auth::http::serve`):
 //! let app = gateway(nats, "telepact.board", &HttpOptions::default(), &auth, GatewayOptions::default())?;
@@ -27,19 +28,21 @@ use axum::extract::{Request, State};
 use axum::http::header::{AUTHORIZATION, CACHE_CONTROL, COOKIE, ORIGIN, SET_COOKIE};
 use axum::http::{HeaderMap, HeaderName, HeaderValue};
 use axum::response::Response as HttpResponse;
-use telepact::Headers;
 use telepact::http::HttpOptions;
 use telepact::nats::async_nats::{self, HeaderMap as NatsHeaders};
 use telepact::nats::{GatewayOptions, HeaderBridge, NatsError};
+use telepact::{Headers, Server};
 
 use super::cookie::{SESSION_COOKIE_HEADER, set_cookie_line};
-use super::{HttpAuthOptions, add_credential, credentials, with_client_address};
+use super::credentials::{self, CarriedKinds};
+use super::{HttpAuthOptions, add_credential, with_client_address};
 
 /// A worker's [`HeaderBridge`] for the HTTP adapter's credentials: reads them from the
 /// NATS headers a [`gateway`] forwards (an `@auth_` in the message still wins) and
 /// sends a session cookie a handler opens or closes
 /// ([`set_session_cookie`](super::set_session_cookie)) back as `Set-Cookie`. Give it the
-/// same [`HttpAuthOptions`] as the gateway.
+/// same [`HttpAuthOptions`] as the gateway. A credential of a kind the schema's
+/// `union.Auth_` lacks is left out, as the router leaves it out.
 ///
 /// Anyone who may publish on the subject can write these headers, as they can write
 /// `@auth_`: what they carry is checked by the auth hook like any credential. The
@@ -48,22 +51,26 @@ use super::{HttpAuthOptions, add_credential, credentials, with_client_address};
 #[derive(Debug, Clone)]
 pub struct CredentialBridge {
     options: HttpAuthOptions,
+    carried: CarriedKinds,
 }
 
 impl CredentialBridge {
-    /// A bridge reading credentials as `options` name them.
-    pub fn new(options: HttpAuthOptions) -> Self {
-        CredentialBridge { options }
+    /// A bridge for the workers serving `server`, reading credentials as `options`
+    /// name them.
+    pub fn new(server: &Server, options: HttpAuthOptions) -> Self {
+        CredentialBridge {
+            options,
+            carried: CarriedKinds::of(server.schema()),
+        }
     }
 }
 
 impl HeaderBridge for CredentialBridge {
     fn request(&self, nats: &NatsHeaders, headers: &mut Headers) {
         let transport = http_headers(nats);
-        add_credential(
-            headers,
-            credentials::from_transport(&transport, &self.options),
-        );
+        let credential = credentials::from_transport(&transport, &self.options)
+            .filter(|credential| self.carried.carries(credential));
+        add_credential(headers, credential);
     }
 
     fn response(&self, headers: &mut Headers, reply: &mut NatsHeaders) {
@@ -193,6 +200,38 @@ mod tests {
         assert_eq!(headers["x-api-key"], "key-1");
         assert_eq!(headers.get_all(COOKIE).iter().count(), 2);
         assert_eq!(headers.len(), 3);
+    }
+
+    /// As the router does, the bridge leaves out a credential the schema's `union.Auth_`
+    /// has no tag for: in `@auth_` it would make every call invalid, `fn.ping_` too.
+    #[test]
+    fn a_credential_the_schema_cannot_carry_is_left_out() {
+        use telepact::schema::Schema;
+        use telepact::{Authenticated, FunctionRouter, HandlerError};
+
+        let schema = Schema::from_text(
+            r#"[{"union.Auth_": [{"Bearer": {"token": "string"}}]},
+                {"fn.whoami": {}, "->": [{"Ok_": {}}]}]"#,
+        )
+        .expect("schema loads");
+        let server = Server::builder(schema, FunctionRouter::new())
+            .on_auth(|_: Headers| async { Ok::<_, HandlerError>(Authenticated::new()) })
+            .build()
+            .expect("builds");
+        let bridge = CredentialBridge::new(&server, HttpAuthOptions::default());
+        let bridged = |name: &str, value: &str| {
+            let mut nats = NatsHeaders::new();
+            nats.insert(name, value);
+            let mut headers = Headers::new();
+            bridge.request(&nats, &mut headers);
+            headers.get("@auth_").cloned()
+        };
+        assert_eq!(bridged("x-api-key", "tpk_a.b"), None);
+        assert_eq!(bridged("cookie", "__Host-tp_session=tps_other"), None);
+        assert_eq!(
+            bridged("authorization", "Bearer t"),
+            Some(serde_json::json!({"Bearer": {"token": "t"}}))
+        );
     }
 
     #[tokio::test]

@@ -328,7 +328,7 @@ async fn run_worker(
         .trust_peer_address(args.trust_gateway_address)
         .max_in_flight(args.max_in_flight);
     if let Some(http_auth) = deployment.http_auth {
-        options = options.header_bridge(CredentialBridge::new(http_auth));
+        options = options.header_bridge(CredentialBridge::new(&server, http_auth));
     }
     let subject = deployment.subject;
     let worker = nats::serve_with(server, client, &subject, &queue_group, options).await?;

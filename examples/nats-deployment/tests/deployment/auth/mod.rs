@@ -71,7 +71,7 @@ async fn start_with(
             .expect("connects");
         let options = nats::WorkerOptions::default()
             .trust_peer_address(true)
-            .header_bridge(CredentialBridge::new(board_pages()));
+            .header_bridge(CredentialBridge::new(&server, board_pages()));
         started.push(
             nats::serve_with(server, client, SUBJECT, "auth", options)
                 .await
