@@ -287,19 +287,38 @@ pub fn router<P: Processor, S: Clone + Send + Sync + 'static>(
 /// Any other method on the endpoint's path: 405 saying what the path takes (axum adds
 /// `Allow`), where axum's own 405 has an empty body. [`router`] answers so; an
 /// adapter serving the endpoint with its own handlers gives it to its method router
-/// (`post(..).get(..).fallback(method_not_allowed)`) to answer the same.
-pub async fn method_not_allowed() -> (StatusCode, &'static str) {
-    (
+/// (`post(..).get(..).fallback(method_not_allowed)`) to answer the same. Over HTTP/1 a
+/// request with a body says `Connection: close`, as the body is left unread.
+pub async fn method_not_allowed(request: axum::extract::Request) -> HttpResponse {
+    let answer = (
         StatusCode::METHOD_NOT_ALLOWED,
         "this path takes Telepact messages by POST, or a WebSocket by GET",
-    )
+    );
+    closing_if_body_unread(&request, answer.into_response())
+}
+
+/// `answer`, saying `Connection: close` when it leaves an HTTP/1 request's body unread:
+/// hyper closes such a connection after answering, unless the body happened to have
+/// come whole, and a client or proxy not told so may send its next request down it,
+/// where a POST is lost rather than retried (RFC 9112, 9.6).
+fn closing_if_body_unread(
+    request: &axum::extract::Request,
+    mut answer: HttpResponse,
+) -> HttpResponse {
+    use axum::body::HttpBody as _;
+    if request.version() < axum::http::Version::HTTP_2 && !request.body().is_end_stream() {
+        let close = HeaderValue::from_static("close");
+        answer.headers_mut().insert(header::CONNECTION, close);
+    }
+    answer
 }
 
 /// `router`, an application's whole router (with [`router`]'s merged into it), answering
 /// any path it does not route with 404 and a line naming the Telepact endpoint's `path`,
 /// where axum's own 404 is empty: a client sent to another path (`/api` for
 /// `/api/telepact`, say) learns where to go. axum takes one fallback a router, so
-/// [`router`] sets none and leaves the choice to the application.
+/// [`router`] sets none and leaves the choice to the application. Over HTTP/1 a request
+/// with a body says `Connection: close`, as the body is left unread.
 pub fn not_found_naming<S: Clone + Send + Sync + 'static>(
     router: Router<S>,
     path: &str,
@@ -308,9 +327,9 @@ pub fn not_found_naming<S: Clone + Send + Sync + 'static>(
         "no Telepact endpoint at this path: this server takes Telepact messages at {path} \
          (POST, or a WebSocket by GET)"
     );
-    router.fallback(move || {
-        let answer = answer.clone();
-        async move { (StatusCode::NOT_FOUND, answer) }
+    router.fallback(move |request: axum::extract::Request| {
+        let answer = (StatusCode::NOT_FOUND, answer.clone()).into_response();
+        async move { closing_if_body_unread(&request, answer) }
     })
 }
 

@@ -5,11 +5,11 @@
 
 use std::time::Duration;
 
-use telepact::http::HttpOptions;
+use telepact::http::{self, HttpOptions};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
-use crate::http_transport::start;
+use crate::http_transport::{schema_server, serve_app, start};
 
 /// How long one exchange may take before the test fails rather than hangs.
 const WITHIN: Duration = Duration::from_secs(20);
@@ -281,6 +281,38 @@ async fn refusals_that_leave_the_body_unread_say_the_connection_closes() {
             "{answer}"
         );
         assert!(answer.contains("\r\nconnection: close\r\n"), "{answer}");
+    }
+    let _ = stop.send(());
+}
+
+/// A 405 on the endpoint's path, or a 404 from `not_found_naming`, answered before the
+/// request's body has come leaves it unread and closes the HTTP/1 connection; the
+/// answer says so, as the endpoint's own refusals do (it did not until 7 December). A
+/// request without a body keeps its connection.
+#[tokio::test]
+async fn other_methods_and_paths_leaving_a_body_unread_say_the_connection_closes() {
+    let router = http::router(schema_server(), &HttpOptions::default());
+    let app = http::not_found_naming(router, http::DEFAULT_PATH);
+    let (port, stop, _serving) = serve_app(app, http::ServeOptions::default()).await;
+    for target in ["PUT /api/telepact", "POST /api"] {
+        let request = format!(
+            "{target} HTTP/1.1\r\nHost: x\r\nContent-Length: 50000\r\n\r\n{}",
+            "a".repeat(1000)
+        );
+        let answer = exchange(port, request.as_bytes()).await;
+        assert!(
+            answer.contains("\r\nconnection: close\r\n"),
+            "{target}: {answer}"
+        );
+        let bodiless = format!("{target} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n");
+        let mut stream = TcpStream::connect(("127.0.0.1", port))
+            .await
+            .expect("connects");
+        stream.write_all(bodiless.as_bytes()).await.expect("writes");
+        let mut head = [0; 256];
+        let read = stream.read(&mut head).await.expect("reads");
+        let head = String::from_utf8_lossy(&head[..read]).to_lowercase();
+        assert!(!head.contains("connection: close"), "{target}: {head}");
     }
     let _ = stop.send(());
 }
