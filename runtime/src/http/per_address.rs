@@ -5,7 +5,7 @@
 //! addresses (an IPv6 network, a few IPv4 ones) from doing the same.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, Ipv6Addr};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 use std::sync::{Arc, Mutex, PoisonError};
 
 use metrics::{Unit, counter, describe_counter, describe_gauge, gauge};
@@ -68,15 +68,22 @@ pub(super) struct Admitted {
 
 /// The address a client's connections count under: an IPv6 client holds a /64 (its
 /// provider gives it the whole network), so its connections count together; an IPv4
-/// address written as IPv6 counts as itself.
+/// address written as IPv6 counts as itself, mapped (`::ffff:a.b.c.d`) or translated.
 fn client_of(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(_) => address,
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
+        IpAddr::V6(v6) => match v6.to_ipv4_mapped().or_else(|| translated(v6)) {
             Some(v4) => IpAddr::V4(v4),
             None => IpAddr::V6(Ipv6Addr::from(v6.to_bits() & !u128::from(u64::MAX))),
         },
     }
+}
+
+/// The IPv4 client a NAT64 or SIIT translator writes in RFC 6052's well-known prefix
+/// (`64:ff9b::a.b.c.d`): behind one, every IPv4 client shares that prefix's /64.
+fn translated(v6: Ipv6Addr) -> Option<Ipv4Addr> {
+    let [.., a, b, c, d] = v6.octets();
+    (v6.segments()[..6] == [0x64, 0xff9b, 0, 0, 0, 0]).then(|| Ipv4Addr::new(a, b, c, d))
 }
 
 impl OpenConnections {
@@ -211,6 +218,19 @@ mod tests {
         assert!(open.admit(elsewhere).is_some());
         let mapped: IpAddr = "::ffff:10.0.0.1".parse().unwrap();
         assert_eq!(client_of(mapped), IpAddr::from([10, 0, 0, 1]));
+    }
+
+    /// A NAT64 or SIIT translator writes every IPv4 client as `64:ff9b::a.b.c.d`: counted
+    /// by the /64, all of them shared one client's connections.
+    #[test]
+    fn ipv4_clients_behind_a_nat64_translator_count_each_as_itself() {
+        let open = OpenConnections::new(Some(1), None);
+        let a: IpAddr = "64:ff9b::10.0.0.1".parse().unwrap();
+        let b: IpAddr = "64:ff9b::10.0.0.2".parse().unwrap();
+        let held = [open.admit(a), open.admit(b)];
+        assert!(held.iter().all(Option::is_some), "two IPv4 clients");
+        assert!(open.admit(a).is_none(), "one client at its limit");
+        assert_eq!(client_of(a), IpAddr::from([10, 0, 0, 1]));
     }
 
     #[test]
