@@ -119,23 +119,24 @@ impl OpenConnections {
             }
             return None;
         }
-        let count = open.by_address.entry(client).or_insert(0);
+        // Looked up before an entry is made: a refused address is not kept.
+        let count = open.by_address.get(&client).copied().unwrap_or(0);
         if let Some(limit) = self.limit {
-            if *count >= limit {
+            if count >= limit {
                 tracing::debug!(%address, limit, "connection refused: its address has its limit open");
                 count_refused("per_address");
                 return None;
             }
             // Bounded: a client at its limit that closes one connection and opens
             // another reaches it again each time.
-            if *count + 1 == limit
+            if count + 1 == limit
                 && let Some(left_out) = LIMIT_LINES.admit()
             {
                 let left_out = (left_out > 0).then_some(left_out);
                 tracing::warn!(%address, limit, left_out, "a client address has its limit of connections open; more from it are refused until some close");
             }
         }
-        *count += 1;
+        open.by_address.insert(client, count + 1);
         open.total += 1;
         // The recorder is not asked while the count's lock is held.
         drop(open);
@@ -231,6 +232,16 @@ mod tests {
         assert!(held.iter().all(Option::is_some), "two IPv4 clients");
         assert!(open.admit(a).is_none(), "one client at its limit");
         assert_eq!(client_of(a), IpAddr::from([10, 0, 0, 1]));
+    }
+
+    /// A limit of 0 refuses every connection, and remembers none of their addresses.
+    #[test]
+    fn refused_addresses_are_not_kept() {
+        let open = OpenConnections::new(Some(0), None);
+        for last in 0..=255 {
+            assert!(open.admit(IpAddr::from([10, 0, 0, last])).is_none());
+        }
+        assert!(open.open.lock().unwrap().by_address.is_empty());
     }
 
     #[test]
