@@ -13,7 +13,7 @@ use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use axum::Router;
@@ -127,7 +127,7 @@ pub(super) async fn serve_connections<H: Handshake>(
                 connection.serve(stream).await;
             }
         });
-        let _ = activity.task.set(task.abort_handle());
+        activity.keep_task(task.abort_handle());
     }
     drop(listener);
     // A u64 (not `as_millis`' u128), which every log format writes as a number.
@@ -350,7 +350,7 @@ struct Activity {
     /// The client shut its side of the connection down.
     hung_up: AtomicBool,
     /// The connection's task, aborted (its call dropped) when its client goes.
-    task: OnceLock<tokio::task::AbortHandle>,
+    task: Mutex<Task>,
 }
 
 impl Activity {
@@ -412,10 +412,36 @@ impl Activity {
     }
 
     fn drop_connection(&self) {
-        if let Some(task) = self.task.get() {
-            task.abort();
+        let mut task = self.task.lock().unwrap_or_else(PoisonError::into_inner);
+        match &*task {
+            Task::Kept(handle) => handle.abort(),
+            Task::Unknown => *task = Task::Gone,
+            Task::Gone => {}
         }
     }
+
+    /// Keeps the connection's task, to abort when its client goes; aborts it at once
+    /// when that was asked before: a worker can run the task's first call before the
+    /// accept loop, outside the workers under `#[tokio::main]`, has kept it.
+    fn keep_task(&self, handle: tokio::task::AbortHandle) {
+        let mut task = self.task.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Task::Gone = *task {
+            handle.abort();
+        }
+        *task = Task::Kept(handle);
+    }
+}
+
+/// What [`Activity::drop_connection`] can abort.
+#[derive(Default)]
+enum Task {
+    /// Not yet kept by the accept loop.
+    #[default]
+    Unknown,
+    /// Asked to end before it was kept.
+    Gone,
+    /// The connection's task.
+    Kept(tokio::task::AbortHandle),
 }
 
 /// The client shut its side down. An HTTP/1 call being answered then is dropped, with

@@ -196,6 +196,50 @@ async fn an_http1_caller_that_goes_away_has_its_call_dropped_and_counted() {
     assert_eq!(span_results(&capture), ["\"cancelled\""; 2]);
 }
 
+/// A client that shuts its side down at once after its request, before the server has
+/// even kept its connection's task, has gone all the same: every such connection is
+/// closed unanswered. Until 7 December a call that started before the accept loop had
+/// kept the task's handle ran on, its connection held open, however the client had
+/// gone: served from `#[tokio::main]`'s own future, as an application does, the accept
+/// loop runs outside the workers, which run a new connection's task at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn callers_gone_before_their_connection_is_known_are_still_dropped() {
+    const CALLERS: usize = 128;
+    let stuck = Stuck::new();
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0))
+        .await
+        .expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let shutdown = async {
+        let _ = stopped.await;
+    };
+    // Served in this future, not a spawned task, as `main` serves.
+    let serve = ServeOptions::default().grace(Duration::from_millis(100));
+    let serving = http::serve_with(listener, stuck.router(), shutdown, serve);
+    let calling = async move {
+        let mut callers = Vec::new();
+        for _ in 0..CALLERS {
+            let mut caller = send_post(port, "1.1", "", STUCK_CALL).await;
+            caller.shutdown().await.expect("shuts its side down");
+            callers.push(tokio::spawn(async move {
+                let mut answer = Vec::new();
+                let read = tokio::time::timeout(WAIT, caller.read_to_end(&mut answer)).await;
+                read.is_ok() && answer.is_empty()
+            }));
+        }
+        let mut closed = 0;
+        for caller in callers {
+            closed += usize::from(caller.await.expect("reads"));
+        }
+        let _ = stop.send(());
+        closed
+    };
+    let (served, closed) = tokio::join!(serving, calling);
+    served.expect("serves");
+    assert_eq!(closed, CALLERS, "connections closed unanswered");
+}
+
 /// A WebSocket message whose session the client closes (a close frame, or the
 /// connection dropped) before it is answered is dropped with the session and counted as
 /// `cancelled`; before, it ran on until it ended. A connection dropped without a close
