@@ -511,9 +511,10 @@ impl Drop for InFlight {
 /// HTTP/1.1 and HTTP/2 on one port. A connection that does not send a whole request
 /// head within `header` is closed, an idle keep-alive one included: without a timer
 /// hyper waits for a head forever, so slow or silent clients could hold any number of
-/// connections open. An HTTP/1 client that shuts its side down once its request is
-/// sent (`curl` with `--no-keepalive` and a file body may) still gets its answer: by
-/// default hyper would drop the request at the end of input. An HTTP/1 head past
+/// connections open. hyper is told to read on past an HTTP/1 client's end of input (by
+/// default it would drop the request there): whether such a client has gone, or still
+/// waits for an answer to a request saying it is the last, is the hang-up watch's to
+/// decide (`accept/hangup.rs`, Linux only). An HTTP/1 head past
 /// [`HTTP1_BUFFER_BYTES`] is answered 431.
 fn connection_builder(header: Duration) -> auto::Builder<TokioExecutor> {
     let mut builder = auto::Builder::new(TokioExecutor::new());
