@@ -185,9 +185,11 @@ impl Emitter<'_> {
         let doc = doc_attrs(Some(function.doc.as_deref().unwrap_or(&fallback)));
         let method = ident(&function.method);
         let method_with = ident(&format!("{}_with", function.method));
+        // The link names the method as Rust does (`self_`), or rustdoc cannot find it;
+        // a raw identifier's `r#` is left out, as rustdoc reads the keyword alone.
         let with_doc = format!(
             " Like [`Client::{}`], with `headers` over the client's default ones.",
-            function.method
+            method.to_string().trim_start_matches("r#")
         );
         let input = self.item_path(function.input);
         let output = self.item_path(function.output);

@@ -105,6 +105,15 @@ fn doc_links_to_the_runtime_follow_the_runtime_path() {
     );
 }
 
+/// The `_with` method's docs link to the method by its Rust name: rustdoc finds no
+/// `Client::self`, and `cargo doc` warned of the link.
+#[test]
+fn doc_links_to_client_methods_name_them_as_rust_does() {
+    let code = common::generate(&common::collisions_dir());
+    assert!(code.contains("[`Client::self_`]"), "{code}");
+    assert!(!code.contains("[`Client::self`]"), "{code}");
+}
+
 #[test]
 fn server_only_leaves_out_the_client() {
     let code = telepact_codegen::configure()

@@ -124,7 +124,7 @@ impl Client {
         self.call(input)
     }
 
-    /// Like [`Client::self`], with `headers` over the client's default ones.
+    /// Like [`Client::self_`], with `headers` over the client's default ones.
     pub fn self_with(
         &self,
         input: SelfInput,
