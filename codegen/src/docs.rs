@@ -27,6 +27,10 @@ pub(crate) fn doc_attrs(doc: Option<&str>) -> TokenStream {
         return TokenStream::new();
     };
     let Rustdoc { lines, holds_code } = rustdoc(doc);
+    // A docstring of whitespace alone would be an empty `///`, which clippy warns of.
+    if lines.iter().all(|line| line.trim().is_empty()) {
+        return TokenStream::new();
+    }
     if holds_code {
         quote! { #( #[cfg_attr(not(doctest), doc = #lines)] )* }
     } else {
@@ -416,6 +420,14 @@ mod tests {
         let docs = rustdoc(doc);
         assert!(!docs.holds_code, "{:?} holds code", docs.lines);
         docs.lines
+    }
+
+    /// clippy's `empty_docs` warns of a `///` with nothing after it.
+    #[test]
+    fn a_docstring_of_whitespace_alone_gives_no_doc_attribute() {
+        for doc in ["", "   ", "\n\t\n", " \r\n "] {
+            assert!(super::doc_attrs(Some(doc)).is_empty(), "{doc:?}");
+        }
     }
 
     #[test]
