@@ -320,16 +320,42 @@ fn escape_brackets(text: &str) -> String {
 }
 
 fn wrap_urls(text: &str) -> String {
-    text.split(' ')
-        .map(|word| {
-            if word.starts_with("http://") || word.starts_with("https://") {
-                format!("<{word}>")
-            } else {
-                word.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    text.split(' ').map(wrap_url).collect::<Vec<_>>().join(" ")
+}
+
+/// `word` with its bare URLs wrapped in `<>`, wherever they start in it (rustdoc's
+/// `bare_urls` finds one after `(` or `"` too); trailing punctuation stays outside,
+/// and a link's destination or an autolink is left as it is.
+fn wrap_url(word: &str) -> String {
+    let Some(start) = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| word.find(scheme))
+        .min()
+    else {
+        return word.to_string();
+    };
+    let (before, rest) = word.split_at(start);
+    if before.ends_with("](") || before.ends_with('<') {
+        return word.to_string();
+    }
+    let next_url = ["http://", "https://"]
+        .iter()
+        .filter_map(|scheme| rest[1..].find(scheme).map(|at| at + 1));
+    let mut end = rest
+        .find(['<', '>', '\\', '"', '`'])
+        .into_iter()
+        .chain(next_url)
+        .min()
+        .unwrap_or(rest.len());
+    while let Some(last) = rest[..end].chars().last() {
+        let unbalanced = |url: &str| url.matches(')').count() > url.matches('(').count();
+        if !(".,;:!?'".contains(last) || (last == ')' && unbalanced(&rest[..end]))) {
+            break;
+        }
+        end -= last.len_utf8();
+    }
+    let (url, after) = rest.split_at(end);
+    format!("{before}<{url}>{}", wrap_url(after))
 }
 
 #[cfg(test)]
@@ -521,6 +547,22 @@ mod tests {
             lines,
             vec![" See <https://x.y/z>", "    continued, not code"]
         );
+    }
+
+    /// rustdoc's `bare_urls` warned of a URL in parentheses or quotes, left bare.
+    #[test]
+    fn urls_after_punctuation_are_wrapped_without_it() {
+        let lines = rustdoc_lines(
+            "The spec (https://x.y/spec), \"https://x.y/(a)\"; https://a.b,https://c.d.",
+        );
+        assert_eq!(
+            lines,
+            vec![
+                " The spec (<https://x.y/spec>), \"<https://x.y/(a)>\"; <https://a.b>,<https://c.d>."
+            ]
+        );
+        let kept = "[doc](https://x.y) and <https://x.y>";
+        assert_eq!(rustdoc_lines(kept), vec![format!(" {kept}")]);
     }
 
     #[test]
