@@ -277,20 +277,43 @@ fn is_rustdoc_word(word: &str) -> bool {
             && word[1..].bytes().all(|b| b.is_ascii_digit()))
 }
 
-/// Escapes `[x]` that is not a `[x](url)` link and wraps bare URLs, outside `code`.
+/// Escapes `[x]` that is not a `[x](url)` link and wraps bare URLs, outside code
+/// spans: a run of backticks up to the next run of as many (``` ``a ` b`` ```); a run
+/// never closed is text.
 fn escape_prose(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for (i, segment) in text.split('`').enumerate() {
-        if i > 0 {
-            out.push('`');
-        }
-        if i % 2 == 1 {
-            out.push_str(segment);
-        } else {
-            out.push_str(&wrap_urls(&escape_brackets(segment)));
-        }
+    let mut prose = 0;
+    let mut at = 0;
+    while let Some((start, ticks)) = backtick_run(text, at) {
+        let Some(end) = closing_run(text, start + ticks, ticks) else {
+            at = start + ticks;
+            continue;
+        };
+        out.push_str(&wrap_urls(&escape_brackets(&text[prose..start])));
+        out.push_str(&text[start..end + ticks]);
+        prose = end + ticks;
+        at = prose;
     }
+    out.push_str(&wrap_urls(&escape_brackets(&text[prose..])));
     out
+}
+
+/// The start and length of the first run of backticks in `text` from `from`.
+fn backtick_run(text: &str, from: usize) -> Option<(usize, usize)> {
+    let start = from + text[from..].find('`')?;
+    let ticks = text[start..].len() - text[start..].trim_start_matches('`').len();
+    Some((start, ticks))
+}
+
+/// The start of the first run of exactly `ticks` backticks in `text` from `from`.
+fn closing_run(text: &str, mut from: usize, ticks: usize) -> Option<usize> {
+    while let Some((start, length)) = backtick_run(text, from) {
+        if length == ticks {
+            return Some(start);
+        }
+        from = start + length;
+    }
+    None
 }
 
 fn escape_brackets(text: &str) -> String {
@@ -525,6 +548,17 @@ mod tests {
         assert_eq!(
             lines,
             vec![" The \\[required\\] field, see [doc](https://x.y) and `[a]`."]
+        );
+    }
+
+    /// rustdoc's `broken_intra_doc_links` warned of the `[d]` after a code span of two
+    /// backticks holding one.
+    #[test]
+    fn code_spans_of_several_backticks_end_at_as_many() {
+        let lines = rustdoc_lines("Code ``a ` [b] c`` then [d], ``` `[e]` and `[f]`.");
+        assert_eq!(
+            lines,
+            vec![" Code ``a ` [b] c`` then \\[d\\], ``` `[e]` and `[f]`."]
         );
     }
 
