@@ -5,7 +5,8 @@
 //!   capped (so it makes no indented code block); a docstring that still holds one
 //!   (indented code inside a quote) is hidden from doctest collection
 //!   (`cfg_attr(not(doctest), doc = ..)`);
-//! - stray `[x]` is escaped (not a broken link), `<` too (`<id>` is not an unclosed HTML
+//! - stray `[x]` is escaped (not a broken link), as is a link whose target rustdoc would
+//!   resolve as a Rust path (`[guide](guide)`), `<` too (`<id>` is not an unclosed HTML
 //!   tag), and bare URLs are wrapped in `<>`;
 //! - tabs become four spaces (clippy warns of tabs in doc comments), a lone carriage
 //!   return ends a line (rustc refuses one in a doc comment), and characters that change
@@ -324,7 +325,14 @@ fn escape_brackets(text: &str) -> String {
         if chars[i] == '['
             && let Some(close) = chars[i..].iter().position(|&c| c == ']').map(|p| p + i)
         {
-            let is_link = chars.get(close + 1) == Some(&'(');
+            let is_link = chars.get(close + 1) == Some(&'(')
+                && chars[close + 2..]
+                    .iter()
+                    .position(|&c| c == ')')
+                    .is_some_and(|end| {
+                        let target: String = chars[close + 2..close + 2 + end].iter().collect();
+                        !is_rust_path(&target)
+                    });
             let inner: String = chars[i + 1..close].iter().collect();
             if is_link {
                 out.push('[');
@@ -340,6 +348,23 @@ fn escape_brackets(text: &str) -> String {
         i += 1;
     }
     out
+}
+
+/// Whether rustdoc reads a link's target as a Rust path to resolve (and warns when it
+/// resolves to nothing, which a schema's `[guide](guide)` does): as rustdoc decides, no
+/// `/`, and before any `#` only the characters of a path.
+fn is_rust_path(target: &str) -> bool {
+    let path = target
+        .split('#')
+        .next()
+        .unwrap_or_default()
+        .replace('`', "");
+    let path = path.trim();
+    !target.contains('/')
+        && !path.is_empty()
+        && path
+            .chars()
+            .all(|c| c.is_alphanumeric() || ":_<>, !*&;@()".contains(c))
 }
 
 fn wrap_urls(text: &str) -> String {
@@ -358,7 +383,8 @@ fn wrap_url(word: &str) -> String {
         return word.to_string();
     };
     let (before, rest) = word.split_at(start);
-    if before.ends_with("](") || before.ends_with('<') {
+    let destination = before.ends_with("](") && !before.ends_with("\\](");
+    if destination || before.ends_with('<') {
         return word.to_string();
     }
     let next_url = ["http://", "https://"]
@@ -548,6 +574,21 @@ mod tests {
         assert_eq!(
             lines,
             vec![" The \\[required\\] field, see [doc](https://x.y) and `[a]`."]
+        );
+    }
+
+    /// rustdoc resolves a link to `guide` or `crate::x` as a Rust path, and warned when
+    /// none was there; an unclosed `[x](` is no link, and `[x]` one to resolve.
+    #[test]
+    fn links_to_rust_paths_are_escaped_and_links_to_urls_kept() {
+        let lines = rustdoc_lines(
+            "[guide](guide), [x](crate::x#y), [u](https://x.y), [a](#part), [m](mailto:a@b.c), [z](z [w](https://w.x",
+        );
+        assert_eq!(
+            lines,
+            vec![
+                " \\[guide\\](guide), \\[x\\](crate::x#y), [u](https://x.y), [a](#part), [m](mailto:a@b.c), \\[z\\](z \\[w\\](<https://w.x>"
+            ]
         );
     }
 
