@@ -58,9 +58,18 @@ pub(crate) fn joined_type_name(base: &str, suffix: &str) -> String {
     format!("{}{suffix}", base.trim_end_matches('_'))
 }
 
-/// `employee_id` from `employeeId`, `auth` from `@auth_`.
+/// `employee_id` from `employeeId`, `auth` from `@auth_`. A run of letters Rust names do
+/// not take (a function's name may hold any Unicode letter) is one `_`, as rustc warns
+/// of `a__b`.
 pub(crate) fn snake_name(schema_name: &str) -> String {
-    sanitise(&schema_name.trim_start_matches('@').to_snake_case(), 'x')
+    let snake = sanitise(&schema_name.trim_start_matches('@').to_snake_case(), 'x');
+    let mut out = String::with_capacity(snake.len());
+    for c in snake.chars() {
+        if !(c == '_' && out.ends_with('_')) {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// The name without its kind prefix: `myShift` from `fn.myShift`.
@@ -184,6 +193,9 @@ mod tests {
         assert_eq!(snake_name("@auth_"), "auth");
         assert_eq!(snake_name("field1"), "field1");
         assert_eq!(snake_name("arrNullBool"), "arr_null_bool");
+        assert_eq!(snake_name("aééb"), "a_b");
+        assert_eq!(snake_name("crèmeBrûlée"), "cr_me_br_l_e");
+        assert_eq!(snake_name("é"), "x_");
     }
 
     /// rustc's `non_camel_case_types` rule.
@@ -215,7 +227,7 @@ mod tests {
         #[test]
         fn made_names_are_identifiers_rust_does_not_warn_of(
             name in "[a-zA-Z_\u{e0}-\u{ff}][a-zA-Z0-9_\u{e0}-\u{ff}]{0,12}",
-            field in "[a-z][a-zA-Z0-9_]{0,12}",
+            field in "[a-z][a-zA-Z0-9_\u{e0}-\u{ff}]{0,12}",
         ) {
             let ty = type_name(&name);
             proptest::prop_assert!(is_camel_case(&ty), "{name} -> {ty}");
