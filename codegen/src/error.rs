@@ -117,7 +117,8 @@ pub struct NameCollision {
     pub first: String,
     /// The schema path that asked for it again (`fn.getBook`, `struct.S.a_b`).
     pub second: String,
-    /// Where the schema's files write `second`, when they are known.
+    /// Where the schema's files write `second` (or `first`, when only that one is
+    /// theirs), when they are known.
     pub location: Option<(PathBuf, Location)>,
 }
 
@@ -197,7 +198,9 @@ impl Error {
         };
         let files = SchemaFiles::read(dir);
         for collision in &mut collisions {
-            collision.location = locate(&files, &collision.second);
+            // Against a standard definition, the user's own claim is the one to point at.
+            collision.location =
+                locate(&files, &collision.second).or_else(|| locate(&files, &collision.first));
         }
         // Located ones first, in file order; the rest as planning found them.
         collisions.sort_by(|a, b| {

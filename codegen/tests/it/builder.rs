@@ -279,6 +279,31 @@ fn every_name_collision_is_reported_where_the_schema_writes_it() {
     );
 }
 
+/// A header named like a standard one but for the `_` (`@id` beside `@id_`) is the
+/// user's to rename: its line is given, though the standard one claimed the name second.
+#[test]
+fn a_collision_with_a_standard_definition_is_reported_where_the_schema_writes_its_own() {
+    let dir = scratch_dir("standard_collision").join("api");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Named to come before `headers.Id_`, whose `@id_` then claims the name second.
+    let schema = "\
+- headers.A:
+    '@id': string
+  ->: {}
+";
+    std::fs::write(dir.join("shop.telepact.yaml"), schema).unwrap();
+    let error = telepact_codegen::configure()
+        .generate_dir(&dir)
+        .unwrap_err();
+    let file = dir.join("shop.telepact.yaml");
+    assert!(
+        error
+            .to_string()
+            .starts_with(&format!("{}:2:5: ", file.display())),
+        "{error}"
+    );
+}
+
 #[test]
 fn options_that_are_not_rust_are_refused() {
     let schema = Schema::from_text("[]").unwrap();
