@@ -397,6 +397,26 @@ async fn the_typed_client_reads_the_reference_bytes_as_bytes() {
     assert_eq!(response.output, reference_output());
 }
 
+/// `@base64_` is the protocol's own note of which strings are bytes, declared by no
+/// schema: typed response headers that refuse keys they do not know (a generated type
+/// given `#[serde(deny_unknown_fields)]`) read an answer carrying it all the same.
+#[tokio::test]
+async fn typed_headers_refusing_unknown_keys_read_an_answer_naming_its_bytes() {
+    #[derive(Debug, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Strict {
+        #[serde(rename = "@id_")]
+        _id: Option<Value>,
+    }
+    let client = client_reading(reference_answer());
+    let call = telepact::typed::__codegen::call::<_, _, Strict>;
+    let response = call(&client, files::FetchInput {}, &json!({}))
+        .await
+        .expect("the answer fits the types");
+    assert_eq!(response.output, reference_output());
+    assert!(response.raw_headers.contains_key("@base64_"));
+}
+
 /// `Duration::MAX` means no limit: sent as the protocol's largest integer, which the
 /// server takes, not as a number past it.
 #[tokio::test]

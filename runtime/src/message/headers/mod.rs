@@ -247,6 +247,15 @@ impl Headers {
     ) -> impl serde::Deserializer<'_, Error = serde_json::Error> + '_ {
         MapDeserializer::<_, serde_json::Error>::new(self.iter())
     }
+
+    /// As [`deserializer`](Self::deserializer), leaving out the header `left_out`.
+    pub(crate) fn deserializer_without<'a>(
+        &'a self,
+        left_out: &'a str,
+    ) -> impl serde::Deserializer<'a, Error = serde_json::Error> + 'a {
+        let kept = self.iter().filter(move |(name, _)| *name != left_out);
+        MapDeserializer::<_, serde_json::Error>::new(kept)
+    }
 }
 
 impl Default for Headers {
