@@ -52,9 +52,10 @@ pub(crate) async fn run(args: &FetchArgs) -> Outcome {
     Schema::from_documents([(FILE_NAME, text.as_str())])?;
     // A new file replaces the old one whole, or not at all. Ctrl-C (or SIGTERM) while it
     // is written would leave its temporary file among the schemas, where the next load
-    // refuses it: the signal waits for the write, and then ends the command.
+    // refuses it: the signal waits for the write, and then ends the command. The file
+    // is always a regular one, even in a directory under `/dev` or in a FIFO's place.
     let mut held = HeldSignals::new();
-    telepact_codegen::write_if_changed(&args.output_dir.join(FILE_NAME), &text)?;
+    telepact_codegen::replace_if_changed(&args.output_dir.join(FILE_NAME), &text)?;
     // 130: ended by a signal (128 + SIGINT), as a shell reports it.
     let code = if held.came() { 130 } else { 0 };
     Ok(ExitCode::from(code))

@@ -155,7 +155,7 @@ pub use builder::{Builder, configure, schema_name};
 pub use error::{Error, NameCollision};
 // How the `telepact` CLI writes generated files; not part of the builder's API.
 #[doc(hidden)]
-pub use write::{file_holds, names_a_stream, write_if_changed};
+pub use write::{file_holds, names_a_stream, replace_if_changed, write_if_changed};
 
 #[doc(hidden)]
 pub use emit::compile_standard;

@@ -32,11 +32,31 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
     }
     match fs::metadata(path) {
         Ok(metadata) if !metadata.is_file() => write_directly(path, content).map_err(io),
-        Ok(metadata) if holds(path, &metadata, content) => Ok(()),
+        _ => replace_if_changed(path, content),
+    }
+}
+
+/// Makes `path` a regular file holding `content` unless it is one already: the file
+/// of a directory (`telepact fetch`'s schema), never a stream, wherever it is (a
+/// directory under `/dev/shm`). What is in its place otherwise (a FIFO) is replaced,
+/// by renaming a temporary file of its directory over it.
+///
+/// # Errors
+///
+/// [`Error::Io`], with the path concerned, when `path` or its directory cannot be read,
+/// created or written, or the temporary file cannot be renamed over it.
+pub fn replace_if_changed(path: &Path, content: &str) -> Result<(), Error> {
+    let io = |source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    };
+    match fs::metadata(path) {
+        Ok(metadata) if metadata.is_file() && holds(path, &metadata, content) => Ok(()),
         Ok(metadata) => {
             // Through a symbolic link, replace its target and keep the link.
             let target = fs::canonicalize(path).map_err(io)?;
-            replace(&target, content, Some(metadata.permissions())).map_err(io)
+            let permissions = metadata.is_file().then(|| metadata.permissions());
+            replace(&target, content, permissions).map_err(io)
         }
         Err(error) if error.kind() == io::ErrorKind::NotFound => {
             create_parent(path)?;

@@ -194,3 +194,57 @@ fn an_answer_that_is_no_schema_is_shown_cut_short() {
     assert!(shown.contains(r#"{"ErrorX":{"junk":"yyy"#), "{shown}");
     assert!(shown.trim_end().ends_with("(1000022 bytes)"), "{shown}");
 }
+
+/// The schema is a file of the schema directory wherever that is: under `/dev/shm` (a
+/// memory file system, not a stream) it is made, and fetched again it is replaced, not
+/// written a second time at its end, where the next load would refuse it.
+#[test]
+fn a_schema_directory_under_dev_holds_the_schema_once() {
+    let shm = Path::new("/dev/shm");
+    if !shm.is_dir() {
+        return;
+    }
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (url, served) = serve_bakery(&runtime);
+    let dir = shm.join(format!("telepact-fetch-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    for _ in 0..2 {
+        let output = telepact(&["fetch", "--http-url", &url, "--output-dir", path_text(&dir)]);
+        assert!(output.status.success(), "{}", stderr(&output));
+    }
+    let fetched = Schema::from_dir(&dir).map(|schema| schema.original().to_vec());
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(fetched.unwrap(), served.original());
+}
+
+/// A FIFO in the schema file's place is replaced by the file: opening it to write would
+/// wait for a reader forever, with Ctrl-C held for the write.
+#[cfg(unix)]
+#[test]
+fn a_fifo_in_the_schema_file_place_is_replaced() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (url, served) = serve_bakery(&runtime);
+    let dir = scratch_dir("fetch-fifo");
+    let file = dir.join("api.telepact.json");
+    let made = Command::new("mkfifo").arg(&file).status();
+    assert!(made.is_ok_and(|status| status.success()));
+    let mut child = telepact_command()
+        .args(["fetch", "--http-url", &url, "--output-dir", path_text(&dir)])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && std::time::Instant::now() < deadline {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    if child.try_wait().unwrap().is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("fetch still waits on the FIFO");
+    }
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fetched = Schema::from_dir(&dir).unwrap();
+    assert_eq!(fetched.original(), served.original());
+}
