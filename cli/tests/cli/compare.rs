@@ -6,15 +6,14 @@ fn write_schema(dir: &Path, definitions: &Value) {
     std::fs::write(dir.join("api.telepact.json"), text).unwrap();
 }
 
+/// `telepact compare` of the schemas in `old` and `new`.
+fn compared(old: &str, new: &str) -> Output {
+    telepact(&["compare", "--old-schema-dir", old, "--new-schema-dir", new])
+}
+
 /// `telepact compare` of the schema in `old` with the bakery's.
 fn compared_with_the_bakery(old: &Path) -> Output {
-    telepact(&[
-        "compare",
-        "--old-schema-dir",
-        path_text(old),
-        "--new-schema-dir",
-        BAKERY_API,
-    ])
+    compared(path_text(old), BAKERY_API)
 }
 
 #[test]
@@ -29,13 +28,7 @@ fn every_compare_case_prints_its_lines_and_exit_code() {
         let dir = scratch_dir(&format!("compare-{}", case["index"]));
         write_schema(&dir.join("old"), &case["old"]);
         write_schema(&dir.join("new"), &case["new"]);
-        let output = telepact(&[
-            "compare",
-            "--old-schema-dir",
-            path_text(&dir.join("old")),
-            "--new-schema-dir",
-            path_text(&dir.join("new")),
-        ]);
+        let output = compared(path_text(&dir.join("old")), path_text(&dir.join("new")));
         let lines: Vec<String> = stdout(&output)
             .lines()
             .map(|line| line.trim().to_string())
@@ -63,7 +56,7 @@ fn an_unreadable_directory_is_one_error_naming_its_flag() {
         (missing, BAKERY_API, "--old-schema-dir"),
         (BAKERY_API, missing, "--new-schema-dir"),
     ] {
-        let output = telepact(&["compare", "--old-schema-dir", old, "--new-schema-dir", new]);
+        let output = compared(old, new);
         assert_fails_with(&output, &format!("cannot read {flag} {missing}: "));
         assert_eq!(stderr(&output).lines().count(), 1);
     }
@@ -149,13 +142,7 @@ fn credentials_needing_more_than_old_clients_send_are_incompatible() {
     assert_ne!(with_code, schema, "the bakery's Password credentials moved");
     std::fs::create_dir_all(dir.join("new")).unwrap();
     std::fs::write(dir.join("new/auth.telepact.yaml"), with_code).unwrap();
-    let output = telepact(&[
-        "compare",
-        "--old-schema-dir",
-        BAKERY_API,
-        "--new-schema-dir",
-        path_text(&dir.join("new")),
-    ]);
+    let output = compared(BAKERY_API, path_text(&dir.join("new")));
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         stdout(&output),
@@ -272,13 +259,7 @@ fn misspelt_dollar_keys_are_warned_of_naming_their_directory() {
         std::fs::create_dir_all(dir.join(side)).unwrap();
         std::fs::write(dir.join(side).join("shop.telepact.yaml"), schema).unwrap();
     }
-    let output = telepact(&[
-        "compare",
-        "--old-schema-dir",
-        path_text(&dir.join("old")),
-        "--new-schema-dir",
-        path_text(&dir.join("new")),
-    ]);
+    let output = compared(path_text(&dir.join("old")), path_text(&dir.join("new")));
     assert!(output.status.success(), "{}", stderr(&output));
     assert_eq!(stdout(&output), "Schemas are backwards compatible.\n");
     let misspelt = "`fn.open`: `$authenticate` is not a key this library reads; did you mean `$authenticated`?";
