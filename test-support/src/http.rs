@@ -36,3 +36,31 @@ pub fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String
 pub fn status_line(head: &str) -> &str {
     head.lines().next().unwrap_or_default()
 }
+
+/// Opens a WebSocket session on `127.0.0.1:port` at `path` by hand, with no client
+/// library between the test and the server (which then sees exactly the frames the
+/// test writes): the stream past the server's `101` head.
+///
+/// # Panics
+///
+/// When the server cannot be reached or does not switch protocols.
+#[cfg(feature = "raw-websocket")]
+pub async fn raw_websocket(port: u16, path: &str) -> tokio::net::TcpStream {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let upgrade = format!(
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
+         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+    );
+    stream.write_all(upgrade.as_bytes()).await.expect("sent");
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        head.push(stream.read_u8().await.expect("the head comes whole"));
+    }
+    let head = String::from_utf8_lossy(&head);
+    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    stream
+}

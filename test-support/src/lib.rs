@@ -25,6 +25,8 @@ mod servers;
 mod usage;
 
 pub use error_causes::assert_causes_shown_once;
+#[cfg(feature = "raw-websocket")]
+pub use http::raw_websocket;
 pub use http::{http_exchange, status_line};
 pub use json::{json_eq, multiset_eq};
 #[cfg(feature = "client")]

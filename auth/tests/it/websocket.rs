@@ -9,7 +9,7 @@ use telepact::schema::Schema;
 use telepact::{FunctionRouter, Server};
 use telepact_auth::http::{HttpAuthOptions, router, serve};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 
 /// The `telepact_http_refusals_total` series `snapshotter`'s recorder holds: labels and
 /// count.
@@ -31,15 +31,6 @@ fn refusals(snapshotter: &metrics_util::debugging::Snapshotter) -> Vec<(Vec<Stri
         .collect()
 }
 
-/// Reads `stream` to the end of an HTTP head.
-async fn read_head(stream: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        head.push(stream.read_u8().await.expect("the head comes whole"));
-    }
-    String::from_utf8(head).expect("a text head")
-}
-
 #[tokio::test]
 async fn a_websocket_message_past_the_limit_is_counted_as_a_refusal() {
     let recorder = metrics_util::debugging::DebuggingRecorder::new();
@@ -59,17 +50,7 @@ async fn a_websocket_message_past_the_limit_is_counted_as_a_refusal() {
         let _ = stopped.await;
     }));
 
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    let upgrade = format!(
-        "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        telepact::http::DEFAULT_PATH
-    );
-    stream.write_all(upgrade.as_bytes()).await.expect("sent");
-    let head = read_head(&mut stream).await;
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut stream = telepact_test_support::raw_websocket(port, telepact::http::DEFAULT_PATH).await;
     // A text frame announcing 2,000 bytes (masked with zeros): past the limit.
     let frame = [
         &[0x81, 0x80 | 126, 0x07, 0xd0, 0, 0, 0, 0][..],

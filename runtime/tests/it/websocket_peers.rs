@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Map;
 use telepact::client::WebSocketTransport;
 use telepact::{Client, ClientOptions, Headers, Message};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::{TcpListener, TcpStream};
 
 /// More pings than the sockets' buffers hold, many times over.
@@ -44,16 +44,6 @@ async fn write_until_stalled(stream: &mut TcpStream, chunk: &[u8]) -> usize {
     written
 }
 
-/// Reads `stream` up to the end of an HTTP head.
-async fn read_head(stream: &mut TcpStream) -> String {
-    let mut head = Vec::new();
-    while !head.ends_with(b"\r\n\r\n") {
-        let byte = stream.read_u8().await.expect("the head comes whole");
-        head.push(byte);
-    }
-    String::from_utf8(head).expect("a text head")
-}
-
 #[tokio::test]
 async fn the_server_stops_reading_a_client_that_takes_none_of_its_pongs() {
     use telepact::http::{self, HttpOptions, ServeOptions};
@@ -62,17 +52,7 @@ async fn the_server_stops_reading_a_client_that_takes_none_of_its_pongs() {
     let app = http::router(server, &HttpOptions::default());
     let (port, _stop, _serving) =
         crate::http_transport::serve_app(app, ServeOptions::default()).await;
-    let mut stream = TcpStream::connect(("127.0.0.1", port))
-        .await
-        .expect("connects");
-    let upgrade = format!(
-        "GET {} HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\
-         Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
-        http::DEFAULT_PATH
-    );
-    stream.write_all(upgrade.as_bytes()).await.expect("sent");
-    let head = read_head(&mut stream).await;
-    assert!(head.starts_with("HTTP/1.1 101"), "{head}");
+    let mut stream = telepact_test_support::raw_websocket(port, http::DEFAULT_PATH).await;
 
     let written = write_until_stalled(&mut stream, &pings(true)).await;
     assert!(
