@@ -103,8 +103,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let app = http::not_found_naming(app, &http_options.path);
     // Listening for Ctrl-C before saying so: a signal right after READY shuts down cleanly.
     let shutdown = http::shutdown_signal();
-    // The line a supervisor (or a test) waits for before sending requests.
-    println!("READY {}", address.port());
+    // The line a supervisor (or a test) waits for before sending requests. A stdout
+    // nobody reads does not stop the board, as it does not stop the identity lines.
+    if let Err(error) = writeln!(std::io::stdout(), "READY {}", address.port()) {
+        tracing::warn!(%error, "READY not printed: stdout is not being read");
+    }
     let scheme = args.http.scheme();
     tracing::info!(%address, scheme, "serving the bakery shift board on POST /api/telepact");
     http::serve_with(listener, app, shutdown, serving).await?;

@@ -490,3 +490,39 @@ fn healthz_answers_and_metrics_are_served_behind_the_flag() {
         );
     }
 }
+
+/// Nobody reads stdout (its reader gone before READY): the board serves all the same,
+/// as it does when the identity lines find stdout closed, rather than panic.
+#[test]
+fn a_stdout_nobody_reads_still_serves() {
+    use std::time::{Duration, Instant};
+
+    let port = std::net::TcpListener::bind(("127.0.0.1", 0))
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_telepact-bakery"))
+        .args(["--port", &port.to_string()])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("the bakery binary starts");
+    drop(child.stdout.take());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        let exited = child.try_wait().expect("wait works");
+        assert!(exited.is_none(), "the bakery ended: {exited:?}");
+        assert!(Instant::now() < deadline, "the bakery never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    std::thread::sleep(Duration::from_millis(200));
+    let ended = child.try_wait().expect("wait works");
+    assert_eq!(ended, None, "the bakery ended after listening");
+    let (status, body) = http_exchange(port, "GET", "/healthz", "");
+    let _ = std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let exit = child.wait().expect("the bakery ends");
+    assert_eq!((status.as_str(), body.as_str()), ("HTTP/1.1 200 OK", "ok"));
+    assert!(exit.success(), "{exit}");
+}
