@@ -320,32 +320,38 @@ fn closing_run(text: &str, mut from: usize, ticks: usize) -> Option<usize> {
 fn escape_brackets(text: &str) -> String {
     let chars: Vec<char> = text.chars().collect();
     let mut out = String::with_capacity(text.len());
+    // Once no `]` (or `)`) is left past a point, none is past a later one: not looking
+    // again keeps a docstring of many unclosed brackets from costing its length squared.
+    let mut closes_left = true;
+    let mut parens_left = true;
     let mut i = 0;
     while i < chars.len() {
-        if chars[i] == '['
-            && let Some(close) = chars[i..].iter().position(|&c| c == ']').map(|p| p + i)
-        {
-            let is_link = chars.get(close + 1) == Some(&'(')
-                && chars[close + 2..]
-                    .iter()
-                    .position(|&c| c == ')')
-                    .is_some_and(|end| {
-                        let target: String = chars[close + 2..close + 2 + end].iter().collect();
-                        !is_rust_path(&target)
-                    });
-            let inner: String = chars[i + 1..close].iter().collect();
-            if is_link {
-                out.push('[');
-                out.push_str(&inner);
-                out.push(']');
-            } else {
-                out.push_str(&format!("\\[{inner}\\]"));
-            }
-            i = close + 1;
+        let close = (chars[i] == '[' && closes_left)
+            .then(|| chars[i..].iter().position(|&c| c == ']').map(|p| p + i))
+            .flatten();
+        closes_left &= chars[i] != '[' || close.is_some();
+        let Some(close) = close else {
+            out.push(chars[i]);
+            i += 1;
             continue;
+        };
+        let target_end = (chars.get(close + 1) == Some(&'(') && parens_left)
+            .then(|| chars[close + 2..].iter().position(|&c| c == ')'))
+            .flatten();
+        parens_left &= chars.get(close + 1) != Some(&'(') || target_end.is_some();
+        let is_link = target_end.is_some_and(|end| {
+            let target: String = chars[close + 2..close + 2 + end].iter().collect();
+            !is_rust_path(&target)
+        });
+        let inner: String = chars[i + 1..close].iter().collect();
+        if is_link {
+            out.push('[');
+            out.push_str(&inner);
+            out.push(']');
+        } else {
+            out.push_str(&format!("\\[{inner}\\]"));
         }
-        out.push(chars[i]);
-        i += 1;
+        i = close + 1;
     }
     out
 }
@@ -375,36 +381,59 @@ fn wrap_urls(text: &str) -> String {
 /// `bare_urls` finds one after `(` or `"` too); trailing punctuation stays outside,
 /// and a link's destination or an autolink is left as it is.
 fn wrap_url(word: &str) -> String {
-    let Some(start) = ["http://", "https://"]
-        .iter()
-        .filter_map(|scheme| word.find(scheme))
-        .min()
-    else {
-        return word.to_string();
-    };
-    let (before, rest) = word.split_at(start);
-    let destination = before.ends_with("](") && !before.ends_with("\\](");
-    if destination || before.ends_with('<') {
-        return word.to_string();
+    let mut out = String::with_capacity(word.len());
+    let mut rest = word;
+    while let Some(start) = url_start(rest, 0) {
+        let (before, url_on) = rest.split_at(start);
+        out.push_str(before);
+        let destination = before.ends_with("](") && !before.ends_with("\\](");
+        if destination || before.ends_with('<') {
+            out.push_str(url_on);
+            return out;
+        }
+        let end = url_end(url_on);
+        out.push('<');
+        out.push_str(&url_on[..end]);
+        out.push('>');
+        rest = &url_on[end..];
     }
-    let next_url = ["http://", "https://"]
-        .iter()
-        .filter_map(|scheme| rest[1..].find(scheme).map(|at| at + 1));
-    let mut end = rest
-        .find(['<', '>', '\\', '"', '`'])
-        .into_iter()
-        .chain(next_url)
-        .min()
-        .unwrap_or(rest.len());
-    while let Some(last) = rest[..end].chars().last() {
-        let unbalanced = |url: &str| url.matches(')').count() > url.matches('(').count();
-        if !(".,;:!?'".contains(last) || (last == ')' && unbalanced(&rest[..end]))) {
+    out.push_str(rest);
+    out
+}
+
+/// Where the first `http://` or `https://` in `text` at or past `from` starts. Reads
+/// no further than that: a word of many URLs is read once, not once for each.
+fn url_start(text: &str, from: usize) -> Option<usize> {
+    text[from..]
+        .match_indices("http")
+        .map(|(at, _)| at + from)
+        .find(|&at| starts_url(&text[at..]))
+}
+
+fn starts_url(text: &str) -> bool {
+    text.starts_with("http://") || text.starts_with("https://")
+}
+
+/// Where the URL `text` starts with ends: before a character that cannot be in it or the
+/// next URL, less trailing punctuation and any `)` with no `(` to close.
+fn url_end(text: &str) -> usize {
+    let mut end = text
+        .char_indices()
+        .skip(1)
+        .find(|&(at, c)| "<>\\\"`".contains(c) || starts_url(&text[at..]))
+        .map_or(text.len(), |(at, _)| at);
+    let url = &text[..end];
+    let opened = url.matches('(').count();
+    let mut closed = url.matches(')').count();
+    while let Some(last) = text[..end].chars().last() {
+        let unbalanced = last == ')' && closed > opened;
+        if !(".,;:!?'".contains(last) || unbalanced) {
             break;
         }
+        closed -= usize::from(last == ')');
         end -= last.len_utf8();
     }
-    let (url, after) = rest.split_at(end);
-    format!("{before}<{url}>{}", wrap_url(after))
+    end
 }
 
 #[cfg(test)]
@@ -638,6 +667,23 @@ mod tests {
         );
         let kept = "[doc](https://x.y) and <https://x.y>";
         assert_eq!(rustdoc_lines(kept), vec![format!(" {kept}")]);
+    }
+
+    /// One word of many URLs is wrapped URL by URL without a frame of the stack each.
+    #[test]
+    fn a_word_of_many_urls_is_wrapped_in_one_pass() {
+        let word = "https://a.b".repeat(200_000);
+        let lines = rustdoc_lines(&word);
+        assert_eq!(lines, vec![format!(" {}", "<https://a.b>".repeat(200_000))]);
+    }
+
+    /// Brackets never closed are read once each, not once for each that comes before.
+    #[test]
+    fn many_unclosed_brackets_are_escaped_in_one_pass() {
+        let open = "[".repeat(200_000);
+        assert_eq!(rustdoc_lines(&open), vec![format!(" {open}")]);
+        let links = rustdoc_lines(&"[a](".repeat(100_000));
+        assert_eq!(links, vec![format!(" {}", "\\[a\\](".repeat(100_000))]);
     }
 
     #[test]
