@@ -101,8 +101,14 @@ struct Outages {
 impl Outages {
     /// Whether this call meets an outage: a uniform draw below the rate.
     fn strikes(&self) -> bool {
-        let below = |draw: u32| f64::from(draw) < self.rate * f64::from(u32::MAX);
-        self.rate > 0.0 && getrandom::u32().is_ok_and(below)
+        self.rate > 0.0 && getrandom::u32().is_ok_and(|draw| self.struck_by(draw))
+    }
+
+    /// Whether `draw`, one of the 2³² a `u32` holds, is among the rate's share of them:
+    /// all at 1, none at 0.
+    fn struck_by(&self, draw: u32) -> bool {
+        const DRAWS: f64 = 4_294_967_296.0;
+        f64::from(draw) < self.rate * DRAWS
     }
 }
 
@@ -140,6 +146,16 @@ mod tests {
     use telepact::schema::{FunctionId, TypeExpr, TypeKind, TypeName};
 
     use super::*;
+
+    /// A rate of 1 strikes every call, its largest draw too; a half strikes half the draws.
+    #[test]
+    fn a_rate_strikes_its_share_of_the_draws() {
+        let always = Outages { rate: 1.0 };
+        assert!(always.struck_by(u32::MAX) && always.struck_by(0));
+        let half = Outages { rate: 0.5 };
+        assert!(half.struck_by((1 << 31) - 1) && !half.struck_by(1 << 31));
+        assert!(!Outages { rate: 0.0 }.struck_by(0));
+    }
 
     /// A random call of one of the calculator's functions, with random credentials on
     /// half of them: `[headers, body]`.
