@@ -36,8 +36,18 @@ impl CarriedKinds {
         CarriedKinds { tags }
     }
 
+    /// The credential the transport headers carry ([`from_transport`]), when it can
+    /// ride in `@auth_`.
+    pub(crate) fn read(
+        &self,
+        headers: &HeaderMap,
+        options: &HttpAuthOptions,
+    ) -> Option<Credential> {
+        from_transport(headers, options).filter(|credential| self.carries(credential))
+    }
+
     /// Whether `credential` can ride in `@auth_`.
-    pub(crate) fn carries(&self, credential: &Credential) -> bool {
+    fn carries(&self, credential: &Credential) -> bool {
         let tag = credential.method().as_str();
         self.tags
             .as_ref()

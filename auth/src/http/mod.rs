@@ -147,9 +147,7 @@ impl Adapter {
             headers,
             &self.options.trusted_proxies,
         );
-        let credential = credentials::from_transport(headers, &self.options)
-            .filter(|credential| self.carried.carries(credential));
-        (client, credential)
+        (client, self.carried.read(headers, &self.options))
     }
 }
 

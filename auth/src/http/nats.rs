@@ -68,9 +68,7 @@ impl CredentialBridge {
 impl HeaderBridge for CredentialBridge {
     fn request(&self, nats: &NatsHeaders, headers: &mut Headers) {
         let transport = http_headers(nats);
-        let credential = credentials::from_transport(&transport, &self.options)
-            .filter(|credential| self.carried.carries(credential));
-        add_credential(headers, credential);
+        add_credential(headers, self.carried.read(&transport, &self.options));
     }
 
     fn response(&self, headers: &mut Headers, reply: &mut NatsHeaders) {
