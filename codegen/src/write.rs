@@ -32,7 +32,7 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
     }
     match fs::metadata(path) {
         Ok(metadata) if !metadata.is_file() => write_directly(path, content).map_err(io),
-        _ => replace_if_changed(path, content),
+        found => replace_found(path, found, content),
     }
 }
 
@@ -46,11 +46,16 @@ pub fn write_if_changed(path: &Path, content: &str) -> Result<(), Error> {
 /// [`Error::Io`], with the path concerned, when `path` or its directory cannot be read,
 /// created or written, or the temporary file cannot be renamed over it.
 pub fn replace_if_changed(path: &Path, content: &str) -> Result<(), Error> {
+    replace_found(path, fs::metadata(path), content)
+}
+
+/// [`replace_if_changed`], given what is at `path` (`found`, its metadata).
+fn replace_found(path: &Path, found: io::Result<Metadata>, content: &str) -> Result<(), Error> {
     let io = |source| Error::Io {
         path: path.to_path_buf(),
         source,
     };
-    match fs::metadata(path) {
+    match found {
         Ok(metadata) if metadata.is_file() && holds(path, &metadata, content) => Ok(()),
         Ok(metadata) => {
             // Through a symbolic link, replace its target and keep the link.
