@@ -121,23 +121,30 @@ impl PasswordHasher {
         Ok(hash.to_string())
     }
 
-    /// Whether `password` matches the stored PHC string. A malformed hash never matches.
+    /// Whether `password` matches the stored PHC string. A malformed hash never matches,
+    /// and costs what a well-formed one does.
     pub fn verify(&self, password: &str, stored: &str) -> bool {
         if password.len() > MAX_PASSWORD_BYTES {
             return false;
         }
-        let Ok(parsed) = PasswordHash::new(stored) else {
-            return false;
-        };
-        let (Some(salt), Some(expected)) = (parsed.salt, parsed.hash) else {
-            return false;
-        };
-        let Some(argon2) = hasher_of(&parsed) else {
-            return false;
-        };
-        let output = self.output(&argon2, password, salt, expected.len());
+        self.check(password, stored).unwrap_or_else(|| {
+            // An unusable hash (none set, a placeholder for an account without a
+            // password) costs what a real one does: refused at once, it would tell a
+            // guesser that the account exists.
+            let _ = self.check(password, &self.decoy);
+            false
+        })
+    }
+
+    /// Whether `password` matches `stored`; `None`, before any hashing, when `stored`
+    /// cannot be checked against.
+    fn check(&self, password: &str, stored: &str) -> Option<bool> {
+        let parsed = PasswordHash::new(stored).ok()?;
+        let (salt, expected) = (parsed.salt?, parsed.hash?);
+        let argon2 = hasher_of(&parsed)?;
+        let output = self.output(&argon2, password, salt, expected.len()).ok()?;
         // `Output` compares in constant time.
-        output.is_ok_and(|output| output == expected)
+        Some(output == expected)
     }
 
     /// `argon2`'s hash of `password` with `salt`, `len` bytes long, worked out in kept
@@ -269,6 +276,31 @@ mod tests {
         let made_long_ago = older.hash_password(b"pw", &salt).unwrap().to_string();
         assert!(ours.verify("pw", &made_long_ago));
         assert!(!ours.verify("px", &made_long_ago));
+    }
+
+    /// A stored hash that cannot be used (none set, a placeholder for an account without
+    /// a password, a salt or output too short) costs what a real one does: answered at
+    /// once, it told a guesser that the account exists.
+    #[test]
+    fn an_unusable_stored_hash_costs_what_a_real_one_does() {
+        let hasher = PasswordHasher::new(PasswordParams::default()).unwrap();
+        let real = hasher.hash("pw").unwrap();
+        let took = |stored: &str| {
+            let started = std::time::Instant::now();
+            assert!(!hasher.verify("wrong", stored));
+            started.elapsed()
+        };
+        let real_cost = (0..3).map(|_| took(&real)).min().unwrap();
+        let short_salt =
+            "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+        let short_output = real.rsplit_once('$').unwrap().0.to_string() + "$AAAA";
+        for stored in ["", "!", "*", "not a phc string", short_salt, &short_output] {
+            let cost = took(stored);
+            assert!(
+                cost * 4 >= real_cost,
+                "{stored:?} took {cost:?}, a real hash {real_cost:?}"
+            );
+        }
     }
 
     #[test]
