@@ -346,7 +346,8 @@ impl Authenticator {
             Some(text) => text.parse().unwrap_or(0),
             None => record.expires_at - self.config.session_ttl,
         };
-        if now - last_seen >= idle {
+        // Saturating: a last use the store holds far in the past (garbage) ends it.
+        if now.saturating_sub(last_seen) >= idle {
             self.store.delete(&session_key(session_hash)).await?;
             return Err(AuthError::BadSession);
         }

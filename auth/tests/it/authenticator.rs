@@ -430,6 +430,34 @@ async fn a_session_ends_after_its_idle_time() {
     ));
 }
 
+/// A session's last use that the store holds as a time far in the past (a value edited
+/// by hand, or garbage) ends the session as idle, rather than overflow the idle time
+/// (a panic; in a release build, a session signing in past its idle time).
+#[tokio::test]
+async fn a_last_use_far_in_the_past_ends_the_session() {
+    use sha2::Digest;
+    let store = Arc::new(MemoryStore::new());
+    let clock = ManualClock::starting_now();
+    let auth = authenticator(store.clone(), &clock);
+    let identity = sign_in(&auth).await;
+    for last_use in [i64::MIN.to_string(), "garbage".to_string()] {
+        let session = auth.create_session(&identity).await.unwrap();
+        let hash: String = sha2::Sha256::digest(session.id.as_bytes())
+            .iter()
+            .map(|byte| format!("{byte:02x}"))
+            .collect();
+        let seen = format!("session-seen:{hash}");
+        store.put(&seen, &last_use, None).await.unwrap();
+        assert!(
+            matches!(
+                auth.authenticate(&session_of(&session), None).await,
+                Err(AuthError::BadSession)
+            ),
+            "{last_use}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_api_key_stops_working_after_its_lifetime() {
     let mut config = AuthConfig::new("issuer", "audience");
