@@ -14,6 +14,14 @@ pub const MAX_USERNAME_BYTES: usize = 256;
 /// The longest password hashed or verified (bytes): argon2 would read a megabyte too.
 pub const MAX_PASSWORD_BYTES: usize = 1024;
 
+/// The most memory a stored hash may ask for (KiB): 2 GiB, RFC 9106's first
+/// recommendation, unless the hasher's own costs ask for more.
+const MOST_STORED_MEMORY_KIB: u32 = 1 << 21;
+
+/// The most memory times passes a stored hash may ask for (KiB): two passes over the
+/// most memory, unless the hasher's own costs ask for more.
+const MOST_STORED_WORK: u64 = 1 << 22;
+
 /// Argon2id cost parameters.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -141,7 +149,7 @@ impl PasswordHasher {
     fn check(&self, password: &str, stored: &str) -> Option<bool> {
         let parsed = PasswordHash::new(stored).ok()?;
         let (salt, expected) = (parsed.salt?, parsed.hash?);
-        let argon2 = hasher_of(&parsed)?;
+        let argon2 = hasher_of(&parsed).filter(|argon2| self.affordable(argon2.params()))?;
         let output = self.output(&argon2, password, salt, expected.len()).ok()?;
         // `Output` compares in constant time.
         Some(output == expected)
@@ -166,6 +174,17 @@ impl PasswordHasher {
         });
         self.memory.give_back(memory);
         output
+    }
+
+    /// Whether a stored hash's costs are within [`MOST_STORED_MEMORY_KIB`] and
+    /// [`MOST_STORED_WORK`] (or this hasher's own, when higher): a corrupt or hostile
+    /// hash could ask for terabytes, which aborts the process, or passes without end,
+    /// which hold a check's place for good.
+    fn affordable(&self, stored: &Params) -> bool {
+        let current = self.argon2.params();
+        let work = |params: &Params| u64::from(params.m_cost()) * u64::from(params.t_cost());
+        stored.m_cost() <= MOST_STORED_MEMORY_KIB.max(current.m_cost())
+            && work(stored) <= MOST_STORED_WORK.max(work(current))
     }
 
     /// Keeps memory for `checks` hashes at once: as many as run at once.
@@ -300,6 +319,25 @@ mod tests {
                 cost * 4 >= real_cost,
                 "{stored:?} took {cost:?}, a real hash {real_cost:?}"
             );
+        }
+    }
+
+    /// A stored hash asking for terabytes of memory, or passes without end, is refused
+    /// at the cost of a real one: worked out, it aborted the process, or held a check's
+    /// place for good.
+    #[test]
+    fn a_stored_hash_costing_more_than_any_service_asks_is_not_worked_out() {
+        let hasher = PasswordHasher::new(PasswordParams::insecure_for_tests()).unwrap();
+        let real = hasher.hash("pw").unwrap();
+        for (from, to) in [(",t=1,", ",t=4294967295,"), ("m=64,", "m=4294967295,")] {
+            let costly = real.replacen(from, to, 1);
+            assert_ne!(costly, real, "{from}");
+            let (verified, answer) = std::sync::mpsc::channel();
+            let hasher = hasher.clone();
+            let stored = costly.clone();
+            std::thread::spawn(move || verified.send(hasher.verify("pw", &stored)));
+            let answer = answer.recv_timeout(std::time::Duration::from_secs(10));
+            assert_eq!(answer, Ok(false), "{costly}");
         }
     }
 
