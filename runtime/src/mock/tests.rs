@@ -419,3 +419,37 @@ async fn a_long_chain_of_required_structs_is_generated_whole() {
     }
     assert!(example["leaf"].is_i64(), "{deep}");
 }
+
+/// `struct.Wide` of `width` optional fields, each a `struct.Inner` of ten required
+/// integers, as `fn.wide`'s result.
+fn wide_of_structs(width: usize) -> Schema {
+    let inner: serde_json::Map<String, Value> = (0..10)
+        .map(|i| (format!("i{i}"), json!("integer")))
+        .collect();
+    let wide: serde_json::Map<String, Value> = (0..width)
+        .map(|i| (format!("f{i:05}!"), json!("struct.Inner")))
+        .collect();
+    let schema = json!([
+        {"struct.Inner": inner},
+        {"struct.Wide": wide},
+        {"fn.wide": {}, "->": [{"Ok_": {"w": "struct.Wide"}}]}
+    ]);
+    Schema::from_text(&schema.to_string()).expect("schema loads")
+}
+
+/// Past the value limit a struct's optional fields are left out, the rest of the
+/// struct's too: each kept one would take its required fields past the ceiling, and
+/// the answer, cut short with nulls, would not validate.
+#[tokio::test]
+async fn optional_fields_past_the_value_limit_are_left_out() {
+    let mock = MockServer::new(wide_of_structs(5_000)).expect("mock builds");
+    for seed in 1..4 {
+        ask(&mock, json!([{}, {"fn.setRandomSeed_": {"seed": seed}}])).await;
+        let answer = ask(&mock, json!([{}, {"fn.wide": {}}])).await;
+        let wide = answer.pointer("/1/Ok_/w").and_then(Value::as_object);
+        let Some(wide) = wide else {
+            panic!("seed {seed}: {answer:.300}");
+        };
+        assert!(wide.len() < 400, "seed {seed}: {} fields", wide.len());
+    }
+}

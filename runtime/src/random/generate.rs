@@ -258,7 +258,9 @@ impl<'a> Generator<'a> {
         for &position in visited.iter() {
             let field = &fields[position];
             let blueprint = given.and_then(|g| g.get(&field.key));
-            if blueprint.is_none() && !self.wants(field, generous) {
+            // Asked again for each field: the fields before may have used up the
+            // values, and each optional field kept past them would be tight, then cut.
+            if blueprint.is_none() && !self.wants(field, self.generous()) {
                 continue;
             }
             let value = self.value(&field.ty, blueprint);
