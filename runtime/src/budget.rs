@@ -107,6 +107,13 @@ impl Budget {
         self.room()
     }
 
+    /// Like [`enter`](Self::enter) for a value given whole or in part (a stub's
+    /// result): it is not generated, so it takes none of the values, only a level.
+    pub(crate) fn enter_given(&mut self) -> Room {
+        self.nesting += 1;
+        self.room()
+    }
+
     pub(crate) fn leave(&mut self) {
         self.nesting = self.nesting.saturating_sub(1);
     }

@@ -453,3 +453,22 @@ async fn optional_fields_past_the_value_limit_are_left_out() {
         assert!(wide.len() < 400, "seed {seed}: {} fields", wide.len());
     }
 }
+
+/// A stub's own values are not generated: however many it gives, the required fields
+/// it leaves out are still filled in, as with a small stub.
+#[tokio::test]
+async fn a_large_stub_still_has_its_missing_fields_generated() {
+    let schema = Schema::from_text(
+        r#"[{"fn.list": {}, "->": [{"Ok_": {"ids": ["integer"], "name": "string"}}]}]"#,
+    )
+    .expect("schema loads");
+    let mock = MockServer::new(schema).expect("mock builds");
+    let ids: Vec<u32> = (0..25_000).collect();
+    let stub =
+        json!([{}, {"fn.createStub_": {"stub": {"fn.list": {}, "->": {"Ok_": {"ids": ids}}}}}]);
+    assert_eq!(ask(&mock, stub).await, json!([{}, {"Ok_": {}}]));
+    let answer = ask(&mock, json!([{}, {"fn.list": {}}])).await;
+    let name = answer.pointer("/1/Ok_/name");
+    assert!(name.is_some_and(Value::is_string), "{answer:.300}");
+    assert_eq!(answer.pointer("/1/Ok_/ids"), Some(&json!(ids)));
+}

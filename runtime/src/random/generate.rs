@@ -95,7 +95,12 @@ impl<'a> Generator<'a> {
 
     /// A value of `ty`, completing `blueprint` when given.
     pub(crate) fn value(&mut self, ty: &TypeExpr, blueprint: Option<&Value>) -> Value {
-        let room = self.budget.enter();
+        // A stub may give more values than the limits allow generated; counting them
+        // would leave the fields it left out null, and its answer invalid.
+        let room = match blueprint {
+            Some(_) => self.budget.enter_given(),
+            None => self.budget.enter(),
+        };
         let value = match (blueprint, room) {
             // A given null (valid only where the type is nullable) is the answer, for
             // every type: no draw, so the `any` and select rule below does not apply.
