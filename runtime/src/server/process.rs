@@ -27,8 +27,9 @@ use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
 use crate::validate::{
-    FunctionEntry, Selector, ValidationFailure, Validator, body_nests_too_deep, check_headers,
-    header_nests_too_deep, name_result_bytes, with_sorted_names,
+    FunctionEntry, Selector, ValidationFailure, Validator, body_nests_too_deep,
+    check_request_headers, check_response_headers, header_nests_too_deep, name_result_bytes,
+    with_sorted_names,
 };
 use call_end::CallEnd;
 use deadline::{Deadline, within};
@@ -277,12 +278,7 @@ impl Inner {
                 response_headers.insert("@id_".to_string(), id.clone());
             }
 
-            let failures = check_headers(
-                &self.compiled,
-                &self.compiled.request_headers,
-                &request.headers,
-                scope,
-            );
+            let failures = check_request_headers(&self.compiled, &request.headers, scope);
             if !failures.is_empty() {
                 return invalid("ErrorInvalidRequestHeaders_", &failures, response_headers);
             }
@@ -355,12 +351,7 @@ impl Inner {
                 };
             }
 
-            let failures = check_headers(
-                &self.compiled,
-                &self.compiled.response_headers,
-                &result.headers,
-                Some(id),
-            );
+            let failures = check_response_headers(&self.compiled, &result.headers, id);
             if !failures.is_empty() {
                 return self.invalid_response(
                     ErrorKind::ResponseHeaders,

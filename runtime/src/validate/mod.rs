@@ -16,7 +16,7 @@ mod write;
 pub(crate) use compiled::{Compiled, FieldSet, FunctionEntry, TagSet};
 pub(crate) use failure::cases_json;
 pub use failure::{MAX_VALIDATION_FAILURES, Reason, ValidationFailure};
-pub(crate) use headers::check_headers;
+pub(crate) use headers::{check_request_headers, check_response_headers};
 pub(crate) use keys::MapKeys;
 pub(crate) use nesting::{
     BODY_LEVELS, body_nests_too_deep, header_nests_too_deep, list_answer_nests_too_deep,

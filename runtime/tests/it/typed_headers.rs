@@ -320,3 +320,46 @@ proptest! {
         prop_assert_eq!(&typed, &values, "{}", text(&request));
     }
 }
+
+/// A header declared both ways with different types: `string` in, `integer` out.
+const ECHO_SCHEMA: &str = r#"[
+  {"headers.Tag": {"@tag": "string"}, "->": {"@tag": "integer"}},
+  {"fn.whoami": {"loud!": "boolean"}, "->": [{"Ok_": {"who": "string"}}]}
+]"#;
+
+/// A request header checked as a typed route's request is read, then handed back as a
+/// response header (middleware echoing the request's headers), is checked against the
+/// response header's own type: its check as a request header says nothing of that.
+#[tokio::test]
+async fn a_request_header_echoed_into_the_response_is_checked_as_a_response_header() {
+    let mut router = FunctionRouter::new();
+    route::<(), WhoamiInput, IgnoredAny, ()>(&mut router, &Arc::new(()));
+    let echo = telepact::middleware_from_fn(
+        |mut request: telepact::Message, next: telepact::Next| async move {
+            let headers = request.headers.clone();
+            request.extensions.insert(Who("echo".to_string()));
+            let mut result = next.run(request).await?;
+            result.headers = headers;
+            Ok(result)
+        },
+    );
+    let schema = Schema::from_text(ECHO_SCHEMA).expect("the schema loads");
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .middleware(echo)
+        .build()
+        .expect("the server builds");
+    let refused = json!([{}, {"ErrorInvalidResponseHeaders_": {"cases": [{
+        "path": ["@tag"],
+        "reason": {"TypeUnexpected": {"actual": {"String": {}}, "expected": {"Integer": {}}}}
+    }]}}]);
+    // Read by the typed route's reader, and (an escaped name) as values.
+    for request in [
+        r#"[{"@tag": "seven"}, {"fn.whoami": {}}]"#,
+        r#"[{"@t\u0061g": "seven"}, {"fn.whoami": {}}]"#,
+    ] {
+        let answer = server.process(request.as_bytes()).await;
+        let answer: Value = serde_json::from_slice(&answer.bytes).expect("JSON");
+        assert_eq!(answer, refused, "{request}");
+    }
+}
