@@ -264,9 +264,34 @@ impl Default for Headers {
     }
 }
 
+/// `@auth_` is shown as its credential's kind alone (`Password(***)`), as the client's
+/// `AuthValue` is: a middleware that logs a request with `{:?}` must not log the
+/// password or token the client sent.
 impl fmt::Debug for Headers {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_map().entries(self.iter()).finish()
+        let mut map = f.debug_map();
+        for (name, value) in self.iter() {
+            match name {
+                AUTH => map.entry(&name, &Credential(value)),
+                _ => map.entry(&name, value),
+            };
+        }
+        map.finish()
+    }
+}
+
+/// The header that carries the client's credentials.
+const AUTH: &str = "@auth_";
+
+/// An `@auth_` value, shown without its contents.
+struct Credential<'a>(&'a Value);
+
+impl fmt::Debug for Credential<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0.as_object().and_then(|union| union.keys().next()) {
+            Some(kind) => write!(f, "{kind}(***)"),
+            None => f.write_str("***"),
+        }
     }
 }
 

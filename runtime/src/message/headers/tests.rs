@@ -124,3 +124,33 @@ fn a_header_kept_as_checked_text_reads_as_the_value_it_spells() {
     assert_eq!(changed["@auth_"]["Password"]["username"], json!("bob"));
     assert_eq!(headers.remove("@auth_"), Some(value));
 }
+
+#[test]
+fn debug_names_the_credential_kind_not_the_credential() {
+    let mut headers = Headers::new();
+    headers.insert("@id_", json!("call-1"));
+    headers.insert(
+        "@auth_",
+        json!({"Password": {"username": "lead-baker", "password": "opensesame"}}),
+    );
+    let message = crate::Message::new(headers.clone(), "fn.myShift", Default::default());
+    for shown in [format!("{headers:?}"), format!("{message:?}")] {
+        assert!(!shown.contains("opensesame"), "{shown}");
+        assert!(!shown.contains("lead-baker"), "{shown}");
+        assert!(shown.contains("Password(***)"), "{shown}");
+        assert!(shown.contains("call-1"), "{shown}");
+    }
+    // A checked header kept as its text shows its kind alone too.
+    let mut checked = Headers::new();
+    let text = r#"{"Token": {"token": "t0k"}}"#;
+    checked.insert_checked("@auth_".into(), Bytes::from(text), None);
+    let shown = format!("{checked:?}");
+    assert!(
+        !shown.contains("t0k") && shown.contains("Token(***)"),
+        "{shown}"
+    );
+    // A value that is no credential union still shows nothing of itself.
+    let mut odd = Headers::new();
+    odd.insert("@auth_", json!("opensesame"));
+    assert_eq!(format!("{odd:?}"), r#"{"@auth_": ***}"#);
+}
