@@ -207,6 +207,15 @@ fn body_too_deep(result: &Message) -> bool {
     body_nests_too_deep(result.body())
 }
 
+/// What [`Inner::finish`] needs to know of a call besides its result.
+struct Finishing<'c> {
+    id: FunctionId,
+    select: Option<&'c Map<String, Value>>,
+    skip_result_validation: bool,
+    /// The binary answer the client asked for, if any.
+    binary: Option<&'c BinaryRequest>,
+}
+
 /// A processed call: its response, and whether that replaces an answer past the
 /// transport's limit.
 pub(crate) struct Processed {
@@ -318,71 +327,104 @@ impl Inner {
                 .map(with_sorted_names);
             let skip_result_validation = request.header("@unsafe_") == Some(&Value::Bool(true));
 
-            let mut result = match self.route(request, &function.name, deadline).await {
+            let result = match self.route(request, &function.name, deadline).await {
                 Ok(result) => result,
                 Err(case_id) => return unknown_error(case_id, response_headers),
             };
-            if !response_headers.is_empty() {
-                result.headers.extend(response_headers.clone());
-            }
-            // Nothing needs the answer as values: no `@select_` to apply, no packing, no
-            // bytes to name (in JSON) or to send raw (in binary). A body written before
-            // the call is written in every form already.
-            let written = select.is_none()
-                && (result.written_before_for(id)
-                    || match binary {
-                        None => {
-                            !(result.bytes_marked() && function.result_holds_bytes)
-                                && result.write_checked(&self.compiled, &function.result)
-                        }
-                        Some((_, asked)) => self.write_binary(&mut result, function, asked),
-                    });
-            if !written {
-                let checked = self.as_checked_values(
-                    result,
+            // The answer is written (a typed one serialized) after the handler
+            // returned it: a panic there is the handler's too, not the transport's.
+            let asked = binary.as_ref().map(|(_, asked)| asked);
+            let finished = caught(|| {
+                let call = Finishing {
                     id,
-                    select.as_ref(),
+                    select: select.as_ref(),
                     skip_result_validation,
-                    &response_headers,
-                );
-                result = match checked {
-                    Ok(result) => result,
-                    Err(refused) => return refused,
+                    binary: asked,
                 };
-            }
-
-            let failures = check_response_headers(&self.compiled, &result.headers, id);
-            if !failures.is_empty() {
-                return self.invalid_response(
-                    ErrorKind::ResponseHeaders,
-                    &function.name,
-                    failures,
-                    response_headers,
-                );
-            }
-
-            if let Some(select) = &select {
-                let selector = Selector {
-                    compiled: &self.compiled,
-                    select,
-                };
-                selector.apply_result(&function.result, result.body_mut());
-            }
-            if nests_too_deep(&result, id, function) {
-                return self.too_deep(response_headers);
-            }
-            // A handler's own `@base64_` (the mock's) named the places before
-            // `@select_` took some away: named again from the body as sent. Only `Ok_`
-            // goes in binary: a binary client's other results go as JSON, and name theirs.
-            let renamed = select.is_some() && result.headers.contains_key(base64_paths::HEADER);
-            let in_json = binary.is_none() || result.target() != "Ok_";
-            if (result.bytes_marked() || renamed) && in_json && function.result_holds_bytes {
-                name_result_bytes(&self.compiled, id, &mut result);
-            }
-            // The request's extensions (the caller's identity...) stay behind.
-            result.extensions = http::Extensions::new();
-            result
+                self.finish(result, call, &response_headers)
+            });
+            finished.unwrap_or_else(|panicked| {
+                let case_id = self.handler_failed(&function.name, Box::new(panicked));
+                unknown_error(case_id, response_headers)
+            })
         }
+    }
+
+    /// The answer to send of a call's `result`: written or checked against the schema,
+    /// its headers checked, `@select_` applied, measured.
+    fn finish(
+        &self,
+        mut result: Message,
+        call: Finishing<'_>,
+        response_headers: &Headers,
+    ) -> Message {
+        let Finishing {
+            id,
+            select,
+            skip_result_validation,
+            binary,
+        } = call;
+        let function = self.compiled.function(id);
+        if !response_headers.is_empty() {
+            result.headers.extend(response_headers.clone());
+        }
+        // Nothing needs the answer as values: no `@select_` to apply, no packing, no
+        // bytes to name (in JSON) or to send raw (in binary). A body written before
+        // the call is written in every form already.
+        let written = select.is_none()
+            && (result.written_before_for(id)
+                || match binary {
+                    None => {
+                        !(result.bytes_marked() && function.result_holds_bytes)
+                            && result.write_checked(&self.compiled, &function.result)
+                    }
+                    Some(asked) => self.write_binary(&mut result, function, asked),
+                });
+        if !written {
+            let checked = self.as_checked_values(
+                result,
+                id,
+                select,
+                skip_result_validation,
+                response_headers,
+            );
+            result = match checked {
+                Ok(result) => result,
+                Err(refused) => return refused,
+            };
+        }
+
+        let failures = check_response_headers(&self.compiled, &result.headers, id);
+        if !failures.is_empty() {
+            return self.invalid_response(
+                ErrorKind::ResponseHeaders,
+                &function.name,
+                failures,
+                response_headers.clone(),
+            );
+        }
+
+        if let Some(select) = select {
+            let selector = Selector {
+                compiled: &self.compiled,
+                select,
+            };
+            selector.apply_result(&function.result, result.body_mut());
+        }
+        if nests_too_deep(&result, id, function) {
+            return self.too_deep(response_headers.clone());
+        }
+        // A handler's own `@base64_` (the mock's) named the places before
+        // `@select_` took some away: named again from the body as sent. Only `Ok_`
+        // goes in binary: a binary client's other results go as JSON, and name theirs.
+        let renamed = select.is_some() && result.headers.contains_key(base64_paths::HEADER);
+        let in_json = binary.is_none() || result.target() != "Ok_";
+        if (result.bytes_marked() || renamed) && in_json && function.result_holds_bytes {
+            name_result_bytes(&self.compiled, id, &mut result);
+        }
+        // The request's extensions (the caller's identity...) stay behind.
+        result.extensions = http::Extensions::new();
+        result
     }
 
     /// A result no writer took (untyped, selected, packed or holding bytes) as values,

@@ -167,3 +167,27 @@ async fn hooks_that_panic_leave_the_call_answered() {
         "{answer}"
     );
 }
+
+/// An answer whose `Serialize` panics (a hand-written impl of a type the schema maps
+/// with `extern_path`, say) is the handler's failure as well: the server writes the
+/// answer after the handler returned it, and the panic must not end the call there.
+#[tokio::test]
+async fn an_answer_that_panics_as_it_is_written_answers_error_unknown() {
+    struct Unwritable;
+    impl serde::Serialize for Unwritable {
+        fn serialize<S: serde::Serializer>(&self, _serializer: S) -> Result<S::Ok, S::Error> {
+            panic!("the answer cannot be written")
+        }
+    }
+    let reported = Reported::default();
+    let router = FunctionRouter::new().route("fn.point", |_request: Message| async {
+        Ok::<_, HandlerError>(Message::typed(Headers::new(), Unwritable))
+    });
+    let server = plain_server(router, &reported).build().expect("builds");
+
+    for headers in [json!({}), json!({"@select_": {"->": {"Ok_": []}}})] {
+        reported.lock().unwrap().clear();
+        let answer = answer(&server, &call(headers, "fn.point")).await;
+        assert_unknown_error_reported(&answer, &reported, "the answer cannot be written");
+    }
+}
