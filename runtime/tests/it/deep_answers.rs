@@ -158,3 +158,37 @@ fn an_answer_nested_deeper_than_a_client_reads_is_an_unknown_error() {
         }
     }
 }
+
+/// Under `@unsafe_` the answer is not checked against the schema, so the schema bounds
+/// its depth no longer: a function whose answers are flat, answered with lists nested
+/// past what a client reads, is measured and refused all the same.
+#[test]
+fn an_unchecked_answer_is_measured_whatever_its_schema_allows() {
+    let schema = r#"[{"fn.flat": {}, "->": [{"Ok_": {"n": "integer"}}]}]"#;
+    let schema = Schema::from_text(schema).expect("schema loads");
+    let router = FunctionRouter::new().route("fn.flat", |_request: Message| async {
+        let deep = (0..300).fold(json!([]), |inner, _| json!([inner]));
+        let Value::Object(body) = json!({"Ok_": {"n": deep}}) else {
+            return Err("the answer is an object".into());
+        };
+        Ok::<_, HandlerError>(Message::from_body(Headers::new(), body))
+    });
+    let reported: Reported = Arc::default();
+    let noted = Arc::clone(&reported);
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .on_error(move |error| {
+            let source = std::error::Error::source(error);
+            let too_deep = source.and_then(|s| s.downcast_ref::<TooDeep>());
+            let entry = (error.kind(), too_deep.map(|too_deep| too_deep.limit));
+            noted.lock().expect("lock").push(entry);
+        })
+        .build()
+        .expect("server builds");
+    let request = br#"[{"@unsafe_": true}, {"fn.flat": {}}]"#;
+    let answer = runtime().block_on(server.process(request)).bytes;
+    let answer: Value = serde_json::from_slice(&answer).expect("a client reads it");
+    assert!(answer[1]["ErrorUnknown_"]["caseId"].is_string(), "{answer}");
+    let reported = reported.lock().expect("lock").clone();
+    assert_eq!(reported, [(ErrorKind::Undeliverable, Some(READ))]);
+}
