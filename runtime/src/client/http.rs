@@ -17,7 +17,7 @@ pub const DEFAULT_RESPONSE_LIMIT: usize = 64 * 1024 * 1024;
 /// So is a body over the response limit ([`DEFAULT_RESPONSE_LIMIT`] unless set with
 /// [`response_limit`](Self::response_limit)), which is not read on: a server cannot
 /// make the client hold more than that.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct HttpTransport {
     client: reqwest::Client,
     url: reqwest::Url,
@@ -109,6 +109,43 @@ impl HttpTransport {
     }
 }
 
+/// Shows the URL with what may be a credential as `***` (a password, a user name alone,
+/// the query) and the headers' names, never their values.
+impl std::fmt::Debug for HttpTransport {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut url = self.url.clone();
+        redact(&mut url);
+        f.debug_struct("HttpTransport")
+            .field("client", &self.client)
+            .field("url", &url.as_str())
+            .field("response_limit", &self.response_limit)
+            .field("headers", &self.headers)
+            .finish()
+    }
+}
+
+/// Shows as `***` what in `url` may be a credential: the password of `user:password@`,
+/// a user name alone (which may be a token), and the query (`?api_key=...`).
+fn redact(url: &mut reqwest::Url) {
+    // Setting the user part fails only for URLs that cannot have one.
+    let _ = match url.password() {
+        Some(_) => url.set_password(Some("***")),
+        None if !url.username().is_empty() => url.set_username("***"),
+        None => Ok(()),
+    };
+    if url.query().is_some() {
+        url.set_query(Some("***"));
+    }
+}
+
+/// `error` with its URL redacted: a caller may log it.
+fn redacted(mut error: reqwest::Error) -> reqwest::Error {
+    if let Some(url) = error.url_mut() {
+        redact(url);
+    }
+    error
+}
+
 fn parse(url: &str) -> Result<reqwest::Url, ClientError> {
     reqwest::Url::parse(url).map_err(|error| ClientError::Transport(error.into()))
 }
@@ -140,7 +177,10 @@ impl Transport for HttpTransport {
             .send();
         let limit = self.response_limit;
         Box::pin(async move {
-            let response = pending.await?.error_for_status()?;
+            let response = pending
+                .await
+                .and_then(reqwest::Response::error_for_status)
+                .map_err(redacted)?;
             if !response.status().is_success() {
                 return Err(format!("the server answered HTTP {}", response.status()).into());
             }

@@ -260,3 +260,50 @@ async fn the_transports_headers_go_with_every_request() {
     let pair = |auth: &str| (Some("tpk_key".to_string()), Some(auth.to_string()));
     assert_eq!(seen, [pair("Bearer static"), pair("Bearer per-call")]);
 }
+
+/// Credentials written in the URL (a password or a user name alone goes out as HTTP
+/// basic auth; a query may hold an API key) stay out of the transport's `Debug`, as its
+/// headers' values do, and out of the errors of its calls.
+#[tokio::test]
+async fn credentials_in_the_url_are_out_of_debug_and_errors() {
+    use telepact::client::{HttpTransport, Transport};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let closed = listener.local_addr().expect("bound");
+    drop(listener);
+    let missing = start(Arc::new(rotating_servers()))
+        .await
+        .replace("/api", "/missing");
+    for (url, secret, shown_as) in [
+        (
+            format!("http://baker:opensesame@{closed}/api?x=1"),
+            "opensesame",
+            format!("http://baker:***@{closed}/api?***"),
+        ),
+        (
+            format!("http://tpk_token@{closed}/api"),
+            "tpk_token",
+            format!("http://***@{closed}/api"),
+        ),
+        (
+            format!("http://{closed}/api?api_key=tpk_query"),
+            "tpk_query",
+            format!("http://{closed}/api?***"),
+        ),
+        (
+            format!("{missing}?api_key=tpk_query"),
+            "tpk_query",
+            format!("{missing}?***"),
+        ),
+    ] {
+        let transport = HttpTransport::new(&url).expect("valid URL");
+        let shown = format!("{transport:?}");
+        assert!(!shown.contains(secret), "{shown}");
+        assert!(shown.contains(&shown_as), "{shown}");
+        let error = transport
+            .send(br#"[{},{"fn.ping_":{}}]"#.to_vec())
+            .await
+            .expect_err("nothing answers there");
+        let chain = format!("{} {error:?}", telepact::ErrorChain(&*error));
+        assert!(!chain.contains(secret), "{chain}");
+    }
+}
