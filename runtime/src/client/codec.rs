@@ -193,7 +193,9 @@ fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, In
     let names = NameBudget::for_answer(bytes.len());
     let (body, bytes) = decode_body_naming_bytes(frame.body, &encoding, packed, names)?;
     let mut message = Message::from_body(frame.headers, body);
-    // Named as a JSON answer names them, so `Message::marked_bytes` reads both alike.
+    // Named as a JSON answer names them, so `Message::marked_bytes` reads both alike;
+    // a header the server sent names nothing here, where bytes are a MessagePack type.
+    message.headers.remove(crate::base64_paths::HEADER);
     bytes.write_header(&mut message.headers);
     Ok(message)
 }

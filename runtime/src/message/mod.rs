@@ -252,7 +252,8 @@ impl Message {
 
     /// The bytes values this message's `@base64_` header names, decoded (none without
     /// the header). A [`Client`](crate::Client) has checked the header fits the body
-    /// of every JSON response it returns.
+    /// of every JSON response it returns, and writes it for a binary one from the bytes
+    /// it read (any the server sent with it is dropped).
     ///
     /// # Errors
     ///

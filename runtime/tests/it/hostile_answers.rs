@@ -201,3 +201,46 @@ async fn field_names_referred_to_by_id_past_the_budget_are_refused() {
         assert_eq!(response.expect("within the budget").target(), "Ok_");
     }
 }
+
+/// A binary answer marks bytes by their MessagePack type, so a `@base64_` header the
+/// server sends with it names nothing: the client names the bytes it read, and only
+/// those. The server's header was kept when the body held no bytes, naming a string
+/// (`"AAAA"`) as bytes.
+#[tokio::test]
+async fn a_binary_answers_own_base64_header_is_not_taken() {
+    let enc = Pack::Map(vec![
+        (Pack::from("Ok_"), Pack::from(0)),
+        (Pack::from("s"), Pack::from(1)),
+        (Pack::from("b"), Pack::from(2)),
+    ]);
+    let answer = |fields: Vec<(Pack, Pack)>| {
+        let headers = Pack::Map(vec![
+            (Pack::from("@bin_"), Pack::Array(vec![Pack::from(1)])),
+            (Pack::from("@enc_"), enc.clone()),
+            (
+                Pack::from("@base64_"),
+                Pack::Map(vec![(
+                    Pack::from("Ok_"),
+                    Pack::Map(vec![(Pack::from("s"), Pack::from(true))]),
+                )]),
+            ),
+        ]);
+        let body = Pack::Map(vec![(Pack::from(0), Pack::Map(fields))]);
+        write_pack(&Pack::Array(vec![headers, body]))
+    };
+    let string = (Pack::from(1), Pack::from("AAAA"));
+    let bytes = (Pack::from(2), Pack::Binary(vec![1, 2, 3]));
+    for (fields, named) in [
+        (vec![string.clone()], None),
+        (vec![string, bytes], Some(json!({"Ok_": {"b": true}}))),
+    ] {
+        let (response, _) = read_timed(&client_answered(answer(fields), true)).await;
+        let response = response.expect("the answer decodes");
+        assert_eq!(response.headers.get("@base64_"), named.as_ref());
+        let marked = response.marked_bytes().expect("the header fits the body");
+        assert!(
+            marked.iter().all(|found| found.bytes == [1, 2, 3]),
+            "{marked:?}"
+        );
+    }
+}
