@@ -154,3 +154,35 @@ async fn a_wrong_verifier_is_refused_and_a_spent_flow_asks_for_a_new_sign_in() {
     );
     assert_eq!(endpoint.grants(), ["authorization_code"]);
 }
+
+/// A refresh that does not reach the token endpoint (down, or a network outage) fails
+/// as it is: the refresh token may still be good, and the next fetch tries it again.
+/// Only the endpoint refusing it means the user must sign in again.
+#[tokio::test]
+async fn a_refresh_that_does_not_reach_the_endpoint_asks_for_no_new_sign_in() {
+    use telepact::client::authorise::{AuthoriseError, Token, TokenSource};
+    let previous = || Some(Token::new("at-0").refresh_token("rt-0"));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let closed = format!("http://{}/token", listener.local_addr().expect("bound"));
+    drop(listener);
+    let unreachable =
+        AuthorizationCode::new(&closed, "desktop-app", REDIRECT).expect("a valid url");
+    let error = unreachable
+        .fetch(previous(), start())
+        .await
+        .expect_err("unreachable");
+    assert!(
+        matches!(error, AuthoriseError::TokenEndpoint(_)),
+        "{error:?}"
+    );
+
+    let endpoint = Endpoint::start(300).await;
+    let refused = code_flow(&endpoint)
+        .fetch(previous(), start())
+        .await
+        .expect_err("a refresh token it never issued");
+    assert!(
+        matches!(refused, AuthoriseError::SignInRequired(_)),
+        "{refused:?}"
+    );
+}

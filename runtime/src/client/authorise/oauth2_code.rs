@@ -104,7 +104,9 @@ pub fn authorization_url(
 /// Trades an authorisation code for tokens (once), then renews with the refresh
 /// token. Without a code it only refreshes (a token handed to the authoriser or read
 /// from its cache). Once neither works, fetching fails with
-/// [`AuthoriseError::SignInRequired`].
+/// [`AuthoriseError::SignInRequired`]; a refresh that does not reach the token endpoint,
+/// or that it answers with a server error, fails as it is, and the next fetch tries the
+/// refresh token again.
 #[derive(Debug)]
 pub struct AuthorizationCode {
     endpoint: TokenEndpoint,
@@ -219,12 +221,20 @@ impl AuthorizationCode {
             .take();
         match (code, refreshed) {
             (Some(code), _) => self.exchange(&code, now).await,
+            // Not reached, or unable to serve: the refresh token may still be good.
+            (None, Some(Err(error))) if !refused(&error) => Err(error),
             (None, Some(Err(error))) => Err(AuthoriseError::SignInRequired(Box::new(error))),
             (None, _) => Err(AuthoriseError::SignInRequired(Box::new(
                 AuthoriseError::Other("no authorisation code or refresh token".into()),
             ))),
         }
     }
+}
+
+/// Whether the token endpoint refused the grant (`invalid_grant`, ...), rather than not
+/// being reached or answering a server error.
+fn refused(error: &AuthoriseError) -> bool {
+    matches!(error, AuthoriseError::Refused { status, .. } if (400..500).contains(status))
 }
 
 impl TokenSource for AuthorizationCode {
