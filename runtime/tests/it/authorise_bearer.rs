@@ -139,6 +139,29 @@ async fn a_bearer_token_is_renewed_once_it_is_within_the_margin_of_expiry() {
     assert_eq!(issuer.fetches(), 2);
 }
 
+/// A token that lives no longer than the margin (20 s against 30 s) was renewed on every
+/// call, each one a token request. It is renewed once half its life is spent instead.
+#[tokio::test]
+async fn a_token_shorter_lived_than_the_margin_is_renewed_halfway_not_on_every_call() {
+    let gate = Gate::default();
+    let clock = ManualClock::new(SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000));
+    let issuer = Issuer::new("tok", Duration::from_secs(20), &gate);
+    let authoriser = BearerAuthoriser::new(issuer.clone())
+        .margin(Duration::from_secs(30))
+        .clock(clock.clone());
+    let client = guarded_client(&gate).with_authoriser(authoriser);
+
+    client.request(whoami()).await.expect("answered");
+    client.request(whoami()).await.expect("answered");
+    clock.advance(Duration::from_secs(9)); // 11 s left of 20
+    client.request(whoami()).await.expect("answered");
+    clock.advance(Duration::from_secs(2)); // 9 s left: past halfway
+    client.request(whoami()).await.expect("answered");
+
+    assert_eq!(gate.seen_tokens(), ["tok-1", "tok-1", "tok-1", "tok-2"]);
+    assert_eq!(issuer.fetches(), 2);
+}
+
 #[tokio::test]
 async fn a_token_without_expiry_is_kept_until_refused() {
     let gate = Gate::default();

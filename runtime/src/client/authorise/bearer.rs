@@ -18,6 +18,8 @@ use crate::router::BoxFuture;
 
 /// Sends a token from a [`TokenSource`], fetching a new one when the current one has
 /// less than the margin (30 s by default) left to live, or when the server refused it.
+/// A token fetched with a lifetime shorter than twice the margin is renewed once half
+/// of it is spent, rather than found stale at once and fetched again for every call.
 ///
 /// The token sits behind an async mutex that is held while fetching, so concurrent
 /// calls that find it stale wait for one fetch and share its result. With a
@@ -30,7 +32,7 @@ use crate::router::BoxFuture;
 /// that rotates refresh tokens takes a second use as theft, and revokes them all).
 pub struct BearerAuthoriser {
     source: Arc<dyn TokenSource>,
-    token: Arc<Mutex<Option<Token>>>,
+    token: Arc<Mutex<Slot>>,
     margin: Duration,
     clock: Arc<dyn Clock>,
     placement: TokenPlacement,
@@ -42,7 +44,7 @@ impl BearerAuthoriser {
     pub fn new(source: impl TokenSource) -> Self {
         BearerAuthoriser {
             source: Arc::new(source),
-            token: Arc::new(Mutex::new(None)),
+            token: Arc::new(Mutex::new(Slot::default())),
             margin: Duration::from_secs(30),
             clock: Arc::new(SystemClock),
             placement: TokenPlacement::default(),
@@ -70,7 +72,7 @@ impl BearerAuthoriser {
 
     /// Starts from `token` (one obtained elsewhere) instead of fetching.
     pub fn token(mut self, token: Token) -> Self {
-        self.token = Arc::new(Mutex::new(Some(token)));
+        self.token = Arc::new(Mutex::new(Slot::holding(token)));
         self
     }
 
@@ -78,7 +80,7 @@ impl BearerAuthoriser {
     pub fn cache(mut self, cache: TokenCache) -> Self {
         if let Some(cached) = cache.load() {
             tracing::debug!(path = %cache.path().display(), "starting from the cached token");
-            self.token = Arc::new(Mutex::new(Some(cached)));
+            self.token = Arc::new(Mutex::new(Slot::holding(cached)));
         }
         self.cache = Some(cache);
         self
@@ -94,13 +96,17 @@ impl BearerAuthoriser {
     pub async fn current_token(&self) -> Result<Token, AuthoriseError> {
         let slot = Arc::clone(&self.token).lock_owned().await;
         let now = self.clock.now();
+        let margin = slot
+            .lifetime
+            .map_or(self.margin, |lifetime| self.margin.min(lifetime / 2));
         if let Some(token) = slot
+            .token
             .as_ref()
-            .filter(|token| token.fresh_at(now, self.margin))
+            .filter(|token| token.fresh_at(now, margin))
         {
             return Ok(token.clone());
         }
-        tracing::debug!(renewing = slot.is_some(), "fetching a new token");
+        tracing::debug!(renewing = slot.token.is_some(), "fetching a new token");
         let renewal = Renewal {
             source: Arc::clone(&self.source),
             cache: self.cache.clone(),
@@ -122,13 +128,30 @@ impl BearerAuthoriser {
 
     async fn expire_if_current(&self, rejected: &Credential) {
         let mut slot = self.token.lock().await;
-        if let Some(token) = slot.as_mut() {
+        if let Some(token) = slot.token.as_mut() {
             let current = self.placement.credential(token.access_token.expose());
             // A token another call already replaced stays as it is.
             if current.ok().as_ref() == Some(rejected) {
                 tracing::debug!("the server refused the token; it will be renewed");
                 token.expire();
             }
+        }
+    }
+}
+
+/// The token sent with calls, and how long it had to live when fetched (`None` for one
+/// handed in or read from the cache, whose lifetime is not known).
+#[derive(Default)]
+struct Slot {
+    token: Option<Token>,
+    lifetime: Option<Duration>,
+}
+
+impl Slot {
+    fn holding(token: Token) -> Self {
+        Slot {
+            token: Some(token),
+            lifetime: None,
         }
     }
 }
@@ -144,11 +167,17 @@ impl Renewal {
     /// cache, holding the slot until both are done.
     async fn run(
         self,
-        mut slot: OwnedMutexGuard<Option<Token>>,
+        mut slot: OwnedMutexGuard<Slot>,
         now: SystemTime,
     ) -> Result<Token, AuthoriseError> {
-        let fetched = self.source.fetch(slot.clone(), now).await?;
-        *slot = Some(fetched.clone());
+        let fetched = self.source.fetch(slot.token.clone(), now).await?;
+        let lifetime = fetched
+            .expires_at
+            .map(|at| at.duration_since(now).unwrap_or_default());
+        *slot = Slot {
+            token: Some(fetched.clone()),
+            lifetime,
+        };
         if let Some(cache) = &self.cache {
             // Small file; a failure only costs a sign-in on the next start.
             if let Err(error) = cache.store_in_background(&fetched).await {
