@@ -225,3 +225,30 @@ fn a_cache_file_of_the_wrong_shape_is_corrupt() {
         assert_eq!(cache.load(), None, "{text}");
     }
 }
+
+/// Two caches of one file in one process (two clients signed in as the same user) may
+/// store at once: each write stages in a file of its own, so neither removes or renames
+/// the other's half-written one, and the file always holds one whole token. Both staged
+/// in `<file>.<pid>.tmp`, and stores failed or left the file corrupt.
+#[test]
+fn caches_of_one_file_storing_at_once_leave_it_whole() {
+    let path = scratch_dir("token-cache-race").join("token.json");
+    let stores: Vec<_> = ["first", "second"]
+        .into_iter()
+        .map(|name| {
+            let cache = TokenCache::new(&path);
+            let token = Token::new(name.repeat(4096)).refresh_token(name);
+            std::thread::spawn(move || {
+                (0..40)
+                    .map(|_| cache.store(&token).map_err(|error| error.to_string()))
+                    .collect::<Result<Vec<_>, _>>()
+            })
+        })
+        .collect();
+    for store in stores {
+        store.join().expect("joined").expect("every store succeeds");
+    }
+    let token = TokenCache::new(&path).load().expect("a whole token");
+    let refresh = token.refresh_token.expect("stored with one");
+    assert_eq!(token.access_token.expose(), refresh.expose().repeat(4096));
+}

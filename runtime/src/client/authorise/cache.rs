@@ -3,6 +3,7 @@
 use std::fs;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use serde_json::{Map, Value};
@@ -71,15 +72,26 @@ impl TokenCache {
         if let Some(parent) = self.path.parent().filter(|p| !p.as_os_str().is_empty()) {
             fs::create_dir_all(parent)?;
         }
+        // One staging file per store, so stores at once (two caches of one file) never
+        // remove or rename each other's half-written file.
+        static STORES: AtomicU64 = AtomicU64::new(0);
+        let store = STORES.fetch_add(1, Ordering::Relaxed);
         let mut staging = self.path.clone().into_os_string();
-        staging.push(format!(".{}.tmp", std::process::id()));
+        staging.push(format!(".{}.{store}.tmp", std::process::id()));
         let staging = PathBuf::from(staging);
+        // One left by an earlier process of the same id.
         let _ = fs::remove_file(&staging);
-        let mut file = owner_only().open(&staging)?;
-        file.write_all(text.as_bytes())?;
-        file.sync_all()?;
-        drop(file);
-        fs::rename(&staging, &self.path)
+        let written = owner_only().open(&staging).and_then(|mut file| {
+            file.write_all(text.as_bytes())?;
+            file.sync_all()?;
+            drop(file);
+            fs::rename(&staging, &self.path)
+        });
+        if written.is_err() {
+            // It holds the token, and its name is never used again.
+            let _ = fs::remove_file(&staging);
+        }
+        written
     }
 
     /// [`store`](Self::store) on tokio's blocking pool, so the file write and its
