@@ -119,14 +119,30 @@ impl Matcher {
     }
 }
 
+/// Whether two numbers are the same number, as the reference compares them: exactly,
+/// so an integer past 2^53 is not equal to the float nearest it.
 fn numbers_equal(x: &serde_json::Number, y: &serde_json::Number) -> bool {
-    match (x.as_i64(), y.as_i64()) {
+    match (as_integer(x), as_integer(y)) {
         (Some(x), Some(y)) => x == y,
-        _ => match (x.as_u64(), y.as_u64()) {
-            (Some(x), Some(y)) => x == y,
-            _ => x.as_f64() == y.as_f64(),
-        },
+        (Some(n), None) => y.as_f64().is_some_and(|f| float_is_integer(f, n)),
+        (None, Some(n)) => x.as_f64().is_some_and(|f| float_is_integer(f, n)),
+        (None, None) => x.as_f64() == y.as_f64(),
     }
+}
+
+/// A number written as an integer, whichever of i64 or u64 holds it.
+fn as_integer(number: &serde_json::Number) -> Option<i128> {
+    number
+        .as_i64()
+        .map(i128::from)
+        .or_else(|| number.as_u64().map(i128::from))
+}
+
+/// Whether `float` is exactly the integer `n`: both are within i128, where an
+/// integral f64 converts without loss.
+fn float_is_integer(float: f64, n: i128) -> bool {
+    // 2^64 and beyond hold no integer a JSON number read as i64 or u64 can be.
+    float.fract() == 0.0 && float.abs() < 18_446_744_073_709_551_616.0 && float as i128 == n
 }
 
 /// [`Matcher::is_sub_map`] without a budget, for the test client: both sides are the
@@ -172,6 +188,24 @@ mod tests {
     #[test]
     fn booleans_are_not_numbers() {
         assert!(!contains(&json!(true), &json!(1)));
+    }
+
+    /// An integer matches the float of the same value, and only that: past 2^53 the
+    /// nearest float is another number.
+    #[test]
+    fn numbers_match_exactly_whether_integer_or_float() {
+        assert!(contains(&json!(2), &json!(2.0)));
+        assert!(contains(&json!(-3.0), &json!(-3)));
+        assert!(contains(&json!(u64::MAX), &json!(u64::MAX)));
+        assert!(!contains(&json!(2), &json!(2.5)));
+        let above = (1_u64 << 53) + 1;
+        assert!(!contains(&json!(above), &json!(9_007_199_254_740_992.0)));
+        assert!(!contains(&json!(9_007_199_254_740_992.0), &json!(above)));
+        assert!(!contains(
+            &json!(u64::MAX),
+            &json!(18_446_744_073_709_551_616.0)
+        ));
+        assert!(!contains(&json!(-1), &json!(u64::MAX)));
     }
 
     #[test]
