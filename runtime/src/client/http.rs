@@ -126,7 +126,7 @@ impl std::fmt::Debug for HttpTransport {
 
 /// Shows as `***` what in `url` may be a credential: the password of `user:password@`,
 /// a user name alone (which may be a token), and the query (`?api_key=...`).
-fn redact(url: &mut reqwest::Url) {
+pub(super) fn redact(url: &mut reqwest::Url) {
     // Setting the user part fails only for URLs that cannot have one.
     let _ = match url.password() {
         Some(_) => url.set_password(Some("***")),
@@ -139,7 +139,7 @@ fn redact(url: &mut reqwest::Url) {
 }
 
 /// `error` with its URL redacted: a caller may log it.
-fn redacted(mut error: reqwest::Error) -> reqwest::Error {
+pub(super) fn redacted(mut error: reqwest::Error) -> reqwest::Error {
     if let Some(url) = error.url_mut() {
         redact(url);
     }
@@ -201,7 +201,7 @@ pub(super) async fn read_limited(
         return Err(too_large());
     }
     let mut body = Vec::with_capacity(announced as usize);
-    while let Some(chunk) = response.chunk().await? {
+    while let Some(chunk) = response.chunk().await.map_err(redacted)? {
         if body.len() + chunk.len() > limit {
             return Err(too_large());
         }

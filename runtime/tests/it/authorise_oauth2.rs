@@ -198,8 +198,10 @@ async fn an_unreachable_token_endpoint_is_reported() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
     let port = listener.local_addr().expect("bound").port();
     drop(listener);
-    let source = ClientCredentials::new(&format!("http://127.0.0.1:{port}/token"), "id", "secret")
-        .expect("a valid url");
+    // Credentials written in the URL stay out of the grant's Debug and the error.
+    let url = format!("http://tenant:url-password@127.0.0.1:{port}/token?key=url-key");
+    let source = ClientCredentials::new(&url, "id", "secret").expect("a valid url");
+    let shown = format!("{source:?}");
     let client =
         Client::new(|_: Vec<u8>| async { Ok::<_, telepact::client::TransportError>(Vec::new()) })
             .with_authoriser(BearerAuthoriser::new(source));
@@ -210,6 +212,11 @@ async fn an_unreachable_token_endpoint_is_reported() {
         panic!("expected an authorisation error, got {error:?}");
     };
     assert!(matches!(inner.as_ref(), AuthoriseError::TokenEndpoint(_)));
+    for shown in [shown, inner.to_string(), format!("{error:?}")] {
+        assert!(shown.contains("127.0.0.1"), "{shown}");
+        assert!(!shown.contains("url-password"), "{shown}");
+        assert!(!shown.contains("url-key"), "{shown}");
+    }
 }
 
 #[test]

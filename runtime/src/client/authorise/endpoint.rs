@@ -11,7 +11,7 @@ use super::error::AuthoriseError;
 use super::secret::Secret;
 use super::token::Token;
 use crate::ErrorChain;
-use crate::client::http::read_limited;
+use crate::client::http::{read_limited, redact, redacted};
 
 /// How the client authenticates to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -34,7 +34,7 @@ pub const DEFAULT_TOKEN_TIMEOUT: Duration = Duration::from_secs(30);
 const TOKEN_RESPONSE_LIMIT: usize = 1024 * 1024;
 
 /// A token endpoint and the client's identity there.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(super) struct TokenEndpoint {
     pub(super) http: reqwest::Client,
     /// Bounds each token request (see [`DEFAULT_TOKEN_TIMEOUT`]).
@@ -44,6 +44,22 @@ pub(super) struct TokenEndpoint {
     /// `None` for a public client (which only names itself).
     pub(super) client_secret: Option<Secret>,
     pub(super) method: ClientAuthMethod,
+}
+
+/// Credentials written in the URL (`user:password@`, a query) show as `***`, as
+/// [`HttpTransport`](crate::client::HttpTransport)'s do: a grant may be logged.
+impl std::fmt::Debug for TokenEndpoint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut url = self.url.clone();
+        redact(&mut url);
+        f.debug_struct("TokenEndpoint")
+            .field("timeout", &self.timeout)
+            .field("url", &url.as_str())
+            .field("client_id", &self.client_id)
+            .field("client_secret", &self.client_secret)
+            .field("method", &self.method)
+            .finish_non_exhaustive()
+    }
 }
 
 impl TokenEndpoint {
@@ -103,8 +119,9 @@ impl TokenEndpoint {
             }
             (None, _) => form.push(("client_id", &self.client_id)),
         }
-        let unreachable =
-            |error: reqwest::Error| AuthoriseError::TokenEndpoint(ErrorChain(&error).to_string());
+        let unreachable = |error: reqwest::Error| {
+            AuthoriseError::TokenEndpoint(ErrorChain(&redacted(error)).to_string())
+        };
         let response = request.form(&form).send().await.map_err(unreachable)?;
         let status = response.status();
         let body = read_limited(response, TOKEN_RESPONSE_LIMIT)
