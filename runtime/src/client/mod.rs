@@ -56,7 +56,8 @@ use codec::{Encoded, decode_response, encode_binary, encode_json, is_incompatibl
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ClientOptions {
-    /// Timeout of a request that has no `@time_` header (sent as `@time_`).
+    /// Timeout of a request that has no `@time_` header (sent as `@time_`, in whole
+    /// milliseconds rounded up).
     pub timeout: Duration,
     /// Ask for binary responses and send binary requests once the encoding is known.
     pub binary: bool,
@@ -265,13 +266,15 @@ impl Client {
     /// then written into the headers (at most the protocol's largest integer, 2^63 - 1:
     /// `Duration::MAX` for no limit would otherwise be refused by the server). A
     /// `@time_` that is no such number (`-5`, `"100"`) is sent as written, for the
-    /// server to refuse; the wait is then the default.
+    /// server to refuse; the wait is then the default. Part of a millisecond counts as
+    /// one: `@time_: 0` would tell the server there is no limit at all.
     fn apply_timeout(&self, headers: &mut Headers) -> Duration {
         let default = self.inner.options.timeout;
         match headers.get("@time_") {
             Some(time) => time.as_u64().map_or(default, Duration::from_millis),
             None => {
-                let millis = i64::try_from(default.as_millis()).unwrap_or(i64::MAX);
+                let millis = default.as_nanos().div_ceil(1_000_000);
+                let millis = i64::try_from(millis).unwrap_or(i64::MAX);
                 headers.insert("@time_", Value::from(millis));
                 default
             }

@@ -61,6 +61,24 @@ async fn the_default_timeout_is_sent_as_time_and_a_given_one_is_kept() {
     assert_eq!(seen.lock().expect("lock")[0]["@time_"], json!(250));
 }
 
+/// A timeout under a millisecond is sent as one: `@time_: 0` is no limit to a server,
+/// which then worked on past the point the client had given up.
+#[tokio::test]
+async fn a_timeout_under_a_millisecond_is_sent_as_one() {
+    let seen = Arc::new(std::sync::Mutex::new(Value::Null));
+    let recorder = seen.clone();
+    let options = ClientOptions::default().timeout(std::time::Duration::from_micros(1500));
+    let client = Client::with_options(
+        move |bytes: Vec<u8>| {
+            *recorder.lock().expect("lock") = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+            async move { Ok::<_, TransportError>(json_bytes(&json!([{}, {"Ok_": {}}]))) }
+        },
+        options,
+    );
+    client.request(ping()).await.expect("answered");
+    assert_eq!(seen.lock().expect("lock")[0]["@time_"], json!(2));
+}
+
 #[tokio::test]
 async fn correlation_ids_are_sent_and_checked() {
     let server = Arc::new(rotating_servers());
