@@ -8,8 +8,11 @@ use telepact_auth::{MemoryUsers, User};
 /// The demo users shipped with the example (passwords in the README).
 pub const DEMO_USERS: &str = include_str!("../users.json");
 
+/// An entry of a users file. A key it does not know is refused rather than passed over:
+/// a `"disabled": true` or a misspelt `"role"` edited in by hand would otherwise leave
+/// the account signing in as it did.
 #[derive(Debug, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
 struct Entry {
     username: String,
     user_id: String,
@@ -51,6 +54,23 @@ mod tests {
         let ids: Vec<String> = users.users().into_iter().map(|u| u.user_id).collect();
         assert_eq!(ids, ["u-alice", "u-bob", "u-carol"]);
         assert!(!DEMO_USERS.contains("\"password\""));
+    }
+
+    /// One entry of a users file, with `extra` keys added.
+    fn entry(username: &str, user_id: &str, extra: &str) -> String {
+        format!(
+            r#"{{"username": "{username}", "userId": "{user_id}", "tenant": "t", "roles": [],
+                "scopes": [], "passwordHash": "!"{extra}}}"#
+        )
+    }
+
+    #[test]
+    fn an_entry_with_a_key_the_directory_does_not_know_is_refused() {
+        for extra in [r#", "disabled": true"#, r#", "role": ["admin"]"#] {
+            let text = format!("[{}]", entry("dave", "u-dave", extra));
+            let error = load(&text).expect_err(extra).to_string();
+            assert!(error.contains("unknown field"), "{error}");
+        }
     }
 
     #[tokio::test]
