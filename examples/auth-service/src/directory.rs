@@ -22,14 +22,41 @@ struct Entry {
     password_hash: String,
 }
 
+/// Why a users file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum DirectoryError {
+    /// Not a JSON array of entries with exactly the keys an entry has.
+    #[error(transparent)]
+    Json(#[from] serde_json::Error),
+    /// Two entries sign in with one username: the second would replace the first's
+    /// login and leave its user in the directory.
+    #[error("the username `{0}` is in more than one entry")]
+    DuplicateUsername(String),
+    /// Two entries are one user: the first's login would sign in with the second's
+    /// tenant, roles and scopes.
+    #[error("the user id `{0}` is in more than one entry")]
+    DuplicateUserId(String),
+}
+
 /// Reads a users file (a JSON array of entries) into a directory.
 ///
 /// # Errors
 ///
-/// The [`serde_json::Error`] when `text` is not a JSON array of entries with
-/// `username`, `userId`, `tenant`, `roles`, `scopes` and `passwordHash`.
-pub fn load(text: &str) -> Result<MemoryUsers, serde_json::Error> {
+/// - [`DirectoryError::Json`] when `text` is not a JSON array of entries with exactly
+///   `username`, `userId`, `tenant`, `roles`, `scopes` and `passwordHash`.
+/// - [`DirectoryError::DuplicateUsername`] or [`DirectoryError::DuplicateUserId`] when
+///   two entries share one.
+pub fn load(text: &str) -> Result<MemoryUsers, DirectoryError> {
     let entries: Vec<Entry> = serde_json::from_str(text)?;
+    let (mut usernames, mut user_ids) = (BTreeSet::new(), BTreeSet::new());
+    for entry in &entries {
+        if !usernames.insert(entry.username.as_str()) {
+            return Err(DirectoryError::DuplicateUsername(entry.username.clone()));
+        }
+        if !user_ids.insert(entry.user_id.as_str()) {
+            return Err(DirectoryError::DuplicateUserId(entry.user_id.clone()));
+        }
+    }
     let users = MemoryUsers::new();
     for entry in entries {
         let user = User {
@@ -70,6 +97,23 @@ mod tests {
             let text = format!("[{}]", entry("dave", "u-dave", extra));
             let error = load(&text).expect_err(extra).to_string();
             assert!(error.contains("unknown field"), "{error}");
+        }
+    }
+
+    /// A second entry for a username would replace the first's login and leave its user
+    /// behind; one for a user id would give the first entry's login the second's tenant,
+    /// roles and scopes (a copied admin entry whose `userId` was not changed).
+    #[test]
+    fn two_entries_for_one_username_or_user_id_are_refused() {
+        let cases = [
+            (entry("dave", "u-1", ""), entry("dave", "u-2", ""), "`dave`"),
+            (entry("dave", "u-1", ""), entry("erin", "u-1", ""), "`u-1`"),
+        ];
+        for (first, second, named) in cases {
+            let error = load(&format!("[{first}, {second}]"))
+                .expect_err(named)
+                .to_string();
+            assert!(error.contains(named), "{error}");
         }
     }
 
