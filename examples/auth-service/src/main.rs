@@ -215,7 +215,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         Some(path) => {
             let text = std::fs::read_to_string(path)
                 .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-            directory::load(&text)?
+            directory::load(&text)
+                .map_err(|error| format!("{} is not a users file: {error}", path.display()))?
         }
         None => directory::load(directory::DEMO_USERS)?,
     };

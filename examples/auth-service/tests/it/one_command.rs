@@ -244,6 +244,27 @@ fn a_users_file_or_database_that_cannot_be_opened_is_named() {
     }
 }
 
+/// A users file that reads but is not one (hand-edited into garbage, an entry repeated)
+/// is named in the one error line, with what is wrong in it.
+#[test]
+fn a_users_file_that_is_not_one_is_named_with_its_fault() {
+    let dir = std::env::temp_dir().join(format!("auth-example-users-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("users.json");
+    std::fs::write(&path, r#"[{"username": "dave"}]"#).unwrap();
+    let output = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
+        .arg("--users")
+        .arg(&path)
+        .env("RUST_LOG", "off")
+        .output()
+        .expect("the binary runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!("error: {} is not a users file: missing field", path.display());
+    assert!(stderr.starts_with(&expected), "{stderr}");
+}
+
 fn base64_pair(username: &str, password: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
