@@ -108,8 +108,14 @@ async fn main() -> ExitCode {
 fn hash_password() -> Result<(), Box<dyn std::error::Error>> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
+    let password = line.trim_end_matches(['\r', '\n']);
+    // An empty line, or stdin that held nothing: its hash would sign in anyone who
+    // knows the username.
+    if password.is_empty() {
+        return Err("no password given on stdin".into());
+    }
     let hasher = PasswordHasher::new(PasswordParams::default())?;
-    println!("{}", hasher.hash(line.trim_end_matches(['\r', '\n']))?);
+    println!("{}", hasher.hash(password)?);
     Ok(())
 }
 

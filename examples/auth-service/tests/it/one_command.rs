@@ -261,8 +261,43 @@ fn a_users_file_that_is_not_one_is_named_with_its_fault() {
     let _ = std::fs::remove_dir_all(&dir);
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let expected = format!("error: {} is not a users file: missing field", path.display());
+    let expected = format!(
+        "error: {} is not a users file: missing field",
+        path.display()
+    );
     assert!(stderr.starts_with(&expected), "{stderr}");
+}
+
+/// Runs `hash-password` with `stdin`.
+fn hash_password(stdin: &str) -> std::process::Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
+        .arg("hash-password")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let mut input = child.stdin.take().expect("piped");
+    input.write_all(stdin.as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().expect("it ends")
+}
+
+/// An empty password (an empty line, or no input at all: a file or pipe that held
+/// nothing) is refused: its hash would let anyone sign in who knows the username.
+#[test]
+fn hash_password_refuses_an_empty_password() {
+    for stdin in ["", "\n", "\r\n"] {
+        let output = hash_password(stdin);
+        assert_eq!(output.status.code(), Some(1), "{stdin:?}");
+        assert!(output.stdout.is_empty(), "{stdin:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with("error: no password given"), "{stderr}");
+    }
+    let output = hash_password("secret\n");
+    assert!(output.status.success());
+    assert!(String::from_utf8_lossy(&output.stdout).starts_with("$argon2id$"));
 }
 
 fn base64_pair(username: &str, password: &str) -> String {
