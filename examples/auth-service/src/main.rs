@@ -16,7 +16,7 @@ use telepact::logging::{LineBudget, LogFormat, StderrLog};
 use telepact::prometheus::Exporter;
 use telepact_auth::http::{self, HttpAuthOptions, IpNet};
 use telepact_auth::store::SqliteStore;
-use telepact_auth::{CredentialStore, PasswordHasher, PasswordParams};
+use telepact_auth::{CredentialStore, MAX_PASSWORD_BYTES, PasswordHasher, PasswordParams};
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
 use tracing_subscriber::filter::LevelFilter;
@@ -113,6 +113,10 @@ fn hash_password() -> Result<(), Box<dyn std::error::Error>> {
     // knows the username.
     if password.is_empty() {
         return Err("no password given on stdin".into());
+    }
+    // The hasher would refuse it as a malformed credential; say what is wrong.
+    if password.len() > MAX_PASSWORD_BYTES {
+        return Err(format!("the password is longer than {MAX_PASSWORD_BYTES} bytes").into());
     }
     let hasher = PasswordHasher::new(PasswordParams::default())?;
     println!("{}", hasher.hash(password)?);

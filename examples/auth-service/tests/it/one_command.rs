@@ -300,6 +300,22 @@ fn hash_password_refuses_an_empty_password() {
     assert!(String::from_utf8_lossy(&output.stdout).starts_with("$argon2id$"));
 }
 
+/// A password past the longest a login checks is refused in words that say so, not as
+/// a malformed `@auth_` credential.
+#[test]
+fn hash_password_names_a_password_too_long() {
+    let long = "x".repeat(telepact_auth::MAX_PASSWORD_BYTES + 1);
+    let output = hash_password(&format!("{long}\n"));
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let expected = format!(
+        "error: the password is longer than {} bytes",
+        telepact_auth::MAX_PASSWORD_BYTES
+    );
+    assert!(stderr.starts_with(&expected), "{stderr}");
+}
+
 fn base64_pair(username: &str, password: &str) -> String {
     use base64::Engine;
     base64::engine::general_purpose::STANDARD.encode(format!("{username}:{password}"))
