@@ -1,18 +1,16 @@
 //! How the conformance vectors compare JSON.
 
-use serde_json::Value;
+use serde_json::{Number, Value};
 
-/// JSON equality as the vectors mean it: `1` equals `1.0` (integers compare exactly,
-/// other numbers by value), booleans are not numbers; with `set_compare`, arrays of
+/// JSON equality as the vectors mean it: `1` equals `1.0` (whole numbers compare
+/// exactly, an integer and a float only when the float is that integer; other numbers
+/// by value), booleans are not numbers; with `set_compare`, arrays of
 /// objects are compared as multisets, at every depth.
 pub fn json_eq(a: &Value, b: &Value, set_compare: bool) -> bool {
     match (a, b) {
-        (Value::Number(x), Value::Number(y)) => match (x.as_i64(), y.as_i64()) {
+        (Value::Number(x), Value::Number(y)) => match (whole(x), whole(y)) {
             (Some(x), Some(y)) => x == y,
-            _ => match (x.as_u64(), y.as_u64()) {
-                (Some(x), Some(y)) => x == y,
-                _ => x.as_f64() == y.as_f64(),
-            },
+            _ => x.as_f64() == y.as_f64(),
         },
         (Value::Array(x), Value::Array(y)) => {
             if x.len() != y.len() {
@@ -31,6 +29,22 @@ pub fn json_eq(a: &Value, b: &Value, set_compare: bool) -> bool {
         }
         _ => a == b,
     }
+}
+
+/// The whole number `number` is exactly, integer or integral float. Compared as
+/// floats, `9223372036854775807` would equal `9.223372036854776e18`, so an answer that
+/// lost an integer's last digits on the way through a float would pass.
+fn whole(number: &Number) -> Option<i128> {
+    if let Some(integer) = number.as_i64() {
+        return Some(i128::from(integer));
+    }
+    if let Some(integer) = number.as_u64() {
+        return Some(i128::from(integer));
+    }
+    // Every integral float below 2^127 converts to an i128 exactly.
+    let float = number.as_f64()?;
+    let fits = float.is_finite() && float.fract() == 0.0 && float.abs() < 2f64.powi(127);
+    fits.then_some(float as i128)
 }
 
 /// Whether `x` and `y` hold the same items in any order, items compared by
@@ -59,6 +73,8 @@ mod tests {
             false
         ));
         assert!(!json_eq(&json!(u64::MAX), &json!(u64::MAX - 1), false));
+        assert!(json_eq(&json!(-3), &json!(-3.0), false));
+        assert!(!json_eq(&json!(1), &json!(1.5), false));
         assert!(!json_eq(&json!(true), &json!(1), false));
         let (x, y) = (json!([{"a": 1}, {"b": 2}]), json!([{"b": 2}, {"a": 1}]));
         assert!(!json_eq(&x, &y, false));
@@ -69,5 +85,23 @@ mod tests {
             &[json!(1), json!(2)],
             false
         ));
+    }
+
+    /// An integer past 2^53 and the float nearest it are different numbers: an answer
+    /// that sent `i64::MAX` through a float is not the one the vectors expect.
+    #[test]
+    fn an_integer_does_not_equal_a_float_that_rounded_it() {
+        let rounded = json!(9_223_372_036_854_775_807_f64);
+        assert!(!json_eq(&json!(i64::MAX), &rounded, false));
+        assert!(!json_eq(&rounded, &json!(i64::MAX), false));
+        let nearest = json!(9_007_199_254_740_992_f64);
+        assert!(!json_eq(&json!(9_007_199_254_740_993_u64), &nearest, false));
+        assert!(json_eq(&json!(9_007_199_254_740_992_u64), &nearest, false));
+        assert!(json_eq(
+            &json!(i64::MIN),
+            &json!(-9_223_372_036_854_775_808_f64),
+            false
+        ));
+        assert!(!json_eq(&json!(u64::MAX), &json!(-1), false));
     }
 }
