@@ -14,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::{nats_server, redis_server, skip};
+use crate::{nats_server, redis_server};
 
 /// Ports tried before a start gives up.
 const ATTEMPTS: usize = 5;
@@ -30,12 +30,13 @@ pub struct RedisServer {
 }
 
 impl RedisServer {
-    /// Starts one that keeps nothing on disk, or returns `None` after a [`skip`] when
-    /// `redis-server` is missing or does not start.
+    /// Starts one that keeps nothing on disk, or returns `None` after a
+    /// [`skip`](crate::skip) when `redis-server` is missing.
     ///
     /// # Panics
     ///
-    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
+    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`](crate::skip));
+    /// and when `redis-server` is installed but does not start.
     pub fn start() -> Option<RedisServer> {
         Self::launch(&["--save", "", "--appendonly", "no"])
     }
@@ -46,7 +47,7 @@ impl RedisServer {
     ///
     /// # Panics
     ///
-    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
+    /// As [`start`](Self::start) panics.
     pub fn start_debuggable() -> Option<RedisServer> {
         Self::launch(&[
             "--save",
@@ -63,7 +64,7 @@ impl RedisServer {
     ///
     /// # Panics
     ///
-    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
+    /// As [`start`](Self::start) panics.
     pub fn start_persistent(dir: &Path) -> Option<RedisServer> {
         let dir = dir.to_string_lossy();
         Self::launch(&[
@@ -90,7 +91,8 @@ impl RedisServer {
             args.extend(storage.iter().map(|arg| arg.to_string()));
             args
         };
-        ServerChild::start(Kind::Redis, program, args).map(|server| RedisServer { server })
+        let server = ServerChild::start(Kind::Redis, program, args);
+        Some(RedisServer { server })
     }
 
     /// The port it listens on.
@@ -127,12 +129,13 @@ pub struct NatsServer {
 }
 
 impl NatsServer {
-    /// Starts one, or returns `None` after a [`skip`] when `nats-server` is missing or
-    /// does not start.
+    /// Starts one, or returns `None` after a [`skip`](crate::skip) when `nats-server`
+    /// is missing.
     ///
     /// # Panics
     ///
-    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`]).
+    /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`](crate::skip));
+    /// and when `nats-server` is installed but does not start.
     pub fn start() -> Option<NatsServer> {
         let program = nats_server()?;
         let name = unique_name();
@@ -142,7 +145,8 @@ impl NatsServer {
                 .to_vec()
         };
         let kind = Kind::Nats { name: name.clone() };
-        ServerChild::start(kind, program, args).map(|server| NatsServer { server, name })
+        let server = ServerChild::start(kind, program, args);
+        Some(NatsServer { server, name })
     }
 
     /// The port it listens on.
@@ -213,8 +217,14 @@ struct ServerChild {
 
 impl ServerChild {
     /// Starts `program` with `args(port)` on free ports until the server answering on
-    /// one is the child; `None` after a [`skip`] when no attempt works.
-    fn start(kind: Kind, program: PathBuf, args: impl Fn(u16) -> Vec<String>) -> Option<Self> {
+    /// one is the child.
+    ///
+    /// # Panics
+    ///
+    /// When no attempt works. The program is installed, so this is no missing
+    /// prerequisite to skip: a test passing in silence would hide, say, an option the
+    /// installed server refuses.
+    fn start(kind: Kind, program: PathBuf, args: impl Fn(u16) -> Vec<String>) -> Self {
         let mut why = String::new();
         for _ in 0..ATTEMPTS {
             let port = match free_port() {
@@ -232,12 +242,14 @@ impl ServerChild {
                 port,
             };
             match server.spawn_and_identify() {
-                Ok(()) => return Some(server),
+                Ok(()) => return server,
                 Err(error) => why = error,
             }
         }
-        skip(&why);
-        None
+        panic!(
+            "{} did not start in {ATTEMPTS} attempts: {why}",
+            program.display()
+        );
     }
 
     /// Spawns the child and waits until the server on its port is the child.
@@ -420,6 +432,22 @@ mod tests {
         }
         assert_port_not_taken(Kind::Nats { name }, program, args, first.port());
         assert!(TcpStream::connect(("127.0.0.1", first.port())).is_ok());
+    }
+
+    /// A server that is installed but does not start fails its test, rather than
+    /// skipping it as if it were missing: a test passing in silence would hide it.
+    #[test]
+    fn an_installed_server_that_does_not_start_fails_rather_than_skips() {
+        let Some(shell) = crate::program("sh") else {
+            return;
+        };
+        let started = std::panic::catch_unwind(|| {
+            ServerChild::start(Kind::Redis, shell, |_| vec!["-c".into(), "exit 1".into()])
+        });
+        let error = started.expect_err("a start that never works panics");
+        let said = error.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(said.contains("did not start in 5 attempts"), "{said}");
+        assert!(said.contains("instead of listening"), "{said}");
     }
 
     #[test]
