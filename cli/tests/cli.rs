@@ -90,19 +90,22 @@ impl RunningServer {
 
     /// Runs `command`, its stderr as the caller set it, and waits for its READY line.
     fn spawn_logging(mut command: Command) -> RunningServer {
-        let mut child = command
+        let child = command
             .stdout(Stdio::piped())
             .spawn()
             .expect("the binary runs");
+        // Held before the READY line is read, so that a server that never says it is
+        // killed when the test fails rather than left running.
+        let mut server = RunningServer { child, port: 0 };
         let mut line = String::new();
-        BufReader::new(child.stdout.take().unwrap())
+        BufReader::new(server.child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        let port = line
+        server.port = line
             .strip_prefix("READY ")
             .and_then(|port| port.trim().parse().ok())
             .unwrap_or_else(|| panic!("not a READY line: {line:?}"));
-        RunningServer { child, port }
+        server
     }
 
     fn url(&self, scheme: &str) -> String {
@@ -123,6 +126,24 @@ impl Drop for RunningServer {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A server that says something other than `READY` fails its test and is not left
+/// running after it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_server_that_never_says_ready_is_not_left_running() {
+    let pid_file = scratch_dir("never-ready").join("pid");
+    let mut command = Command::new("sh");
+    let script = r#"echo $$ > "$0"; echo starting; exec sleep 60"#;
+    command.args(["-c", script]).arg(&pid_file);
+    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        RunningServer::spawn(command)
+    }));
+    assert!(started.is_err(), "`starting` is not a READY line");
+    let pid = std::fs::read_to_string(&pid_file).expect("the shell wrote its pid");
+    let process = Path::new("/proc").join(pid.trim());
+    assert!(!process.exists(), "{} still runs", pid.trim());
 }
 
 /// The body of the answer to `[headers, body]`.

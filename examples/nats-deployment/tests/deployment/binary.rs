@@ -20,24 +20,34 @@ struct Running {
 impl Running {
     /// Starts the binary with `args` and waits for its `READY` line.
     fn start(args: &[&str]) -> Running {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
-            .args(args)
+        let mut command = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"));
+        command.args(args);
+        Running::spawn(command, Duration::from_secs(30))
+    }
+
+    /// Runs `command` and waits `within` for its `READY` line.
+    fn spawn(mut command: Command, within: Duration) -> Running {
+        let child = command
             .stdout(Stdio::piped())
             .stderr(Stdio::null())
             .spawn()
             .expect("the binary starts");
-        let stdout = child.stdout.take().expect("piped");
+        // Held before the READY line is awaited, so that a process that never says it
+        // is killed when the test fails rather than left running.
+        let mut running = Running {
+            child,
+            ready: String::new(),
+        };
+        let stdout = running.child.stdout.take().expect("piped");
         let (lines, received) = channel();
         std::thread::spawn(move || {
             for line in BufReader::new(stdout).lines().map_while(Result::ok) {
                 let _ = lines.send(line);
             }
         });
-        let line = received
-            .recv_timeout(Duration::from_secs(30))
-            .expect("a READY line");
-        let ready = line.strip_prefix("READY ").expect("READY").to_string();
-        Running { child, ready }
+        let line = received.recv_timeout(within).expect("a READY line");
+        running.ready = line.strip_prefix("READY ").expect("READY").to_string();
+        running
     }
 
     /// Sends SIGTERM, as a supervisor stopping it does; returns how it exited.
@@ -61,6 +71,25 @@ impl Drop for Running {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// A process that never says `READY` fails its test and is not left running after it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_process_that_never_says_ready_is_not_left_running() {
+    let dir = telepact_test_support::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "never-ready");
+    let pid_file = dir.join("pid");
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", r#"echo $$ > "$0"; exec sleep 60"#])
+        .arg(&pid_file);
+    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        Running::spawn(command, Duration::from_millis(500))
+    }));
+    assert!(started.is_err(), "no READY line came");
+    let pid = std::fs::read_to_string(&pid_file).expect("the shell wrote its pid");
+    let process = std::path::Path::new("/proc").join(pid.trim());
+    assert!(!process.exists(), "{} still runs", pid.trim());
 }
 
 /// A self-signed certificate for 127.0.0.1 made now: its PEM, and the certificate and

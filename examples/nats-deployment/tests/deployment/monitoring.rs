@@ -28,15 +28,18 @@ impl Process {
             .expect("the binary starts");
         let stdout = lines_of(child.stdout.take().expect("piped"));
         let stderr = lines_of(child.stderr.take().expect("piped"));
+        // Held before the READY line is awaited, so that a process that never says it
+        // is killed when the test fails rather than left running.
+        let mut process = Process {
+            child,
+            ready: String::new(),
+            stderr,
+        };
         let line = stdout
             .recv_timeout(Duration::from_secs(30))
             .expect("a READY line");
-        let ready = line.strip_prefix("READY ").expect("READY").to_string();
-        Process {
-            child,
-            ready,
-            stderr,
-        }
+        process.ready = line.strip_prefix("READY ").expect("READY").to_string();
+        process
     }
 
     fn port(&self) -> u16 {
