@@ -3,6 +3,8 @@
 # auth example also a redis-server the workers share (appending to a file in a temp dir).
 # Usage: examples/nats-deployment/run.sh [WORKERS (default 2)] [bakery|auth (default bakery)]
 # Ctrl-C stops everything. Then: curl -s localhost:8002/api/telepact -d '[{}, {"fn.ping_": {}}]'
+# NATS_PORT, REDIS_PORT and HTTP_PORT (4222, 6379, 8002) must be free. A part that does not
+# start, or fails, stops the rest with an error line and status 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -21,28 +23,50 @@ redis_dir=""
 stop() {
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
   wait 2>/dev/null || true
-  [[ -n "$redis_dir" ]] && rm -rf "$redis_dir"
+  if [[ -n "$redis_dir" ]]; then rm -rf "$redis_dir"; fi
 }
-trap stop EXIT INT TERM
+trap stop EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
 
+fail() {
+  echo "error: $*" >&2
+  exit 1
+}
+
+# A server already on a port would answer for the one started here.
+refuse_taken() {
+  if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
+    fail "port $1 is in use (set $2 to another)"
+  fi
+}
+
+# Waits for the process $2, named $3, to listen on port $1.
 wait_for_port() {
   for _ in $(seq 50); do
+    kill -0 "$2" 2>/dev/null || fail "$3 exited before listening on port $1"
     (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0
     sleep 0.1
   done
+  fail "$3 did not listen on port $1 within 5 s"
 }
 
+command -v nats-server >/dev/null || fail "nats-server is not installed"
+refuse_taken "$nats_port" NATS_PORT
+refuse_taken "$http_port" HTTP_PORT
 nats-server -a 127.0.0.1 -p "$nats_port" &
 pids+=($!)
-wait_for_port "$nats_port"
+wait_for_port "$nats_port" $! nats-server
 
 worker_args=()
 if [[ "$app" == auth ]]; then
+  command -v redis-server >/dev/null || fail "redis-server is not installed"
+  refuse_taken "$redis_port" REDIS_PORT
   redis_dir="$(mktemp -d)"
   redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$redis_dir" --save "" \
     --appendonly yes >/dev/null &
   pids+=($!)
-  wait_for_port "$redis_port"
+  wait_for_port "$redis_port" $! redis-server
   worker_args=(--redis "redis://127.0.0.1:${redis_port}/")
 fi
 
@@ -55,6 +79,19 @@ for _ in $(seq "$workers"); do
 done
 "$bin" --nats "$nats_url" --app "$app" gateway --port "$http_port" --forward-caller-address &
 pids+=($!)
+wait_for_port "$http_port" $! gateway
 
 echo "gateway on http://127.0.0.1:${http_port}/api/telepact, ${workers} ${app} workers; Ctrl-C stops all"
-wait
+# The first process to end ends the deployment; one stopped by Ctrl-C or SIGTERM ends
+# with status 0. Polled: macOS's bash 3.2 has no `wait -n`.
+while sleep 0.2; do
+  for pid in "${pids[@]}"; do
+    kill -0 "$pid" 2>/dev/null && continue
+    status=0
+    wait "$pid" || status=$?
+    if ((status != 0)); then
+      fail "a process of the deployment failed (status $status); the others are stopped"
+    fi
+    exit 0
+  done
+done

@@ -131,3 +131,4 @@ async fn the_bakery_flow_through_the_gateway_over_binary() {
 mod auth;
 mod binary;
 mod monitoring;
+mod run_script;
