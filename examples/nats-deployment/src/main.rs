@@ -333,7 +333,7 @@ async fn run_worker(
     let subject = deployment.subject;
     let worker = nats::serve_with(server, client, &subject, &queue_group, options).await?;
     let shutdown = http::shutdown_signal();
-    println!("READY worker");
+    say_ready("worker");
     tracing::info!(app = app.name(), %subject, %queue_group, "serving over NATS");
     shutdown.await;
     worker.drain().await?;
@@ -377,11 +377,20 @@ async fn run_gateway(
     };
     let app = app.merge(probes);
     let shutdown = http::shutdown_signal();
-    println!("READY {}", address.port());
+    say_ready(&address.port().to_string());
     let scheme = args.http.scheme();
     tracing::info!(%address, scheme, %subject, "forwarding POST /api/telepact to NATS");
     http::serve_with(listener, app, shutdown, serving).await?;
     Ok(())
+}
+
+/// Prints `READY {what}` on stdout, for a script or supervisor waiting for it. One that
+/// has stopped reading (a closed pipe) is warned of, as the board does: `println!` would
+/// end the process, which serves without anyone reading its stdout.
+fn say_ready(what: &str) {
+    if let Err(error) = writeln!(std::io::stdout(), "READY {what}") {
+        tracing::warn!(%error, "READY not printed: stdout is not being read");
+    }
 }
 
 #[cfg(test)]

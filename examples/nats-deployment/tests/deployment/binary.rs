@@ -155,6 +155,47 @@ async fn the_gateway_serves_https_within_its_body_limit_and_both_stop_on_sigterm
     assert_eq!(worker.terminate().code(), Some(0));
 }
 
+/// A worker and a gateway whose stdout nobody reads (its pipe closed before `READY`)
+/// serve all the same, rather than ending at the line nobody reads.
+#[test]
+fn a_worker_and_a_gateway_serve_with_their_stdout_closed() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let nats_url = nats_server.url();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        listener.local_addr().expect("an address").port()
+    };
+    let unread = |args: &[&str]| {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        drop(child.stdout.take());
+        Running {
+            child,
+            ready: String::new(),
+        }
+    };
+    let _worker = unread(&["--nats", &nats_url, "worker"]);
+    let _gateway = unread(&["--nats", &nats_url, "gateway", "--port", &port.to_string()]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let answer = loop {
+        let answered = std::net::TcpStream::connect(("127.0.0.1", port))
+            .is_ok()
+            .then(|| telepact_test_support::http_exchange(port, "POST", "/api/telepact", PING));
+        match answered {
+            Some((head, body)) if head.starts_with("HTTP/1.1 200") => break body,
+            _ if Instant::now() > deadline => panic!("no answer on port {port}: {answered:?}"),
+            _ => std::thread::sleep(Duration::from_millis(100)),
+        }
+    };
+    assert_eq!(answer, r#"[{},{"Ok_":{}}]"#);
+}
+
 /// A value that does not read is one line naming the flag, with status 2, before NATS
 /// is connected to.
 #[test]
