@@ -7,6 +7,8 @@
 # start, or fails, stops the rest with an error line and status 1.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
+# Debian installs nats-server in /usr/sbin, which only root's PATH holds.
+PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 workers="${1:-2}"
 app="${2:-bakery}"

@@ -135,7 +135,8 @@ pub fn bench_data_dir() -> Option<PathBuf> {
     }
 }
 
-/// The `redis-server` program on `PATH`, or `None` after a [`skip`].
+/// The `redis-server` program on `PATH` (or in `/usr/sbin` and the like), or `None`
+/// after a [`skip`].
 ///
 /// # Panics
 ///
@@ -144,7 +145,8 @@ pub fn redis_server() -> Option<PathBuf> {
     program("redis-server")
 }
 
-/// The `nats-server` program on `PATH`, or `None` after a [`skip`].
+/// The `nats-server` program on `PATH` (or in `/usr/sbin` and the like), or `None`
+/// after a [`skip`].
 ///
 /// # Panics
 ///
@@ -153,16 +155,34 @@ pub fn nats_server() -> Option<PathBuf> {
     program("nats-server")
 }
 
+/// Where system packages install servers, searched after `PATH`: Debian's `nats-server`
+/// is in `/usr/sbin`, which only root's `PATH` holds, so another user's tests would
+/// skip with the program installed.
+const SYSTEM_DIRS: &[&str] = &["/usr/local/sbin", "/usr/sbin", "/sbin"];
+
 fn program(name: &str) -> Option<PathBuf> {
-    let found = std::env::var_os("PATH").and_then(|path| {
-        std::env::split_paths(&path)
-            .map(|dir| dir.join(name))
-            .find(|candidate| candidate.is_file())
-    });
+    let found = find_program(name, std::env::var_os("PATH"), SYSTEM_DIRS);
     if found.is_none() {
-        skip(&format!("{name} not found on PATH"));
+        let dirs = SYSTEM_DIRS.join(", ");
+        skip(&format!("{name} not found on PATH nor in {dirs}"));
     }
     found
+}
+
+/// The file `name` in the first of the folders of `path`, then of `system_dirs`, that
+/// holds one.
+fn find_program(
+    name: &str,
+    path: Option<std::ffi::OsString>,
+    system_dirs: &[&str],
+) -> Option<PathBuf> {
+    let on_path: Vec<PathBuf> =
+        path.map_or_else(Vec::new, |path| std::env::split_paths(&path).collect());
+    on_path
+        .into_iter()
+        .chain(system_dirs.iter().map(PathBuf::from))
+        .map(|dir| dir.join(name))
+        .find(|candidate| candidate.is_file())
 }
 
 /// Checks that a vector file yielded its expected number of cases and records the
@@ -316,4 +336,31 @@ pub fn host_tuple() -> String {
         .find_map(|line| line.strip_prefix("host: "))
         .expect("rustc -vV names the host")
         .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A server installed in a system folder the user's `PATH` leaves out is found
+    /// there, rather than its tests skipped as if it were missing; `PATH` comes first.
+    #[test]
+    fn a_program_outside_path_is_found_in_the_system_folders() {
+        let root =
+            std::env::temp_dir().join(format!("telepact-find-program-{}", std::process::id()));
+        let (on_path, system) = (root.join("bin"), root.join("sbin"));
+        for dir in [&on_path, &system] {
+            std::fs::create_dir_all(dir).expect("a folder");
+        }
+        std::fs::write(system.join("a-server"), "").expect("written");
+        let system_dirs = [system.to_str().expect("UTF-8")];
+        let path = Some(on_path.clone().into_os_string());
+        let found = find_program("a-server", path.clone(), &system_dirs);
+        assert_eq!(found, Some(system.join("a-server")));
+        std::fs::write(on_path.join("a-server"), "").expect("written");
+        let found = find_program("a-server", path.clone(), &system_dirs);
+        assert_eq!(found, Some(on_path.join("a-server")));
+        assert_eq!(find_program("no-server", path, &system_dirs), None);
+        let _ = std::fs::remove_dir_all(&root);
+    }
 }
