@@ -3,6 +3,7 @@
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use telepact::{Client, FunctionRouter, Headers, Message, Server};
@@ -60,6 +61,9 @@ fn assert_fails_with(output: &Output, message_start: &str) {
     assert!(!stderr.contains("panicked"), "{stderr}");
 }
 
+/// How long a server may take to say READY.
+const READY_WITHIN: Duration = Duration::from_secs(30);
+
 /// A loopback port nothing listens on (as of the call).
 fn free_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
@@ -89,7 +93,13 @@ impl RunningServer {
     }
 
     /// Runs `command`, its stderr as the caller set it, and waits for its READY line.
-    fn spawn_logging(mut command: Command) -> RunningServer {
+    fn spawn_logging(command: Command) -> RunningServer {
+        Self::spawn_within(command, READY_WITHIN)
+    }
+
+    /// Runs `command` and waits `within` for its READY line: a server that hangs before
+    /// it fails the test rather than holding it.
+    fn spawn_within(mut command: Command, within: Duration) -> RunningServer {
         let child = command
             .stdout(Stdio::piped())
             .spawn()
@@ -97,10 +107,16 @@ impl RunningServer {
         // Held before the READY line is read, so that a server that never says it is
         // killed when the test fails rather than left running.
         let mut server = RunningServer { child, port: 0 };
-        let mut line = String::new();
-        BufReader::new(server.child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let stdout = server.child.stdout.take().expect("piped");
+        let (sent, received) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let mut line = String::new();
+            let _ = BufReader::new(stdout).read_line(&mut line);
+            let _ = sent.send(line);
+        });
+        let line = received
+            .recv_timeout(within)
+            .unwrap_or_else(|_| panic!("no READY line within {within:?}"));
         server.port = line
             .strip_prefix("READY ")
             .and_then(|port| port.trim().parse().ok())
@@ -141,6 +157,31 @@ fn a_server_that_never_says_ready_is_not_left_running() {
         RunningServer::spawn(command)
     }));
     assert!(started.is_err(), "`starting` is not a READY line");
+    let pid = std::fs::read_to_string(&pid_file).expect("the shell wrote its pid");
+    let process = Path::new("/proc").join(pid.trim());
+    assert!(!process.exists(), "{} still runs", pid.trim());
+}
+
+/// A server that hangs before saying `READY` fails its test in time, and is not left
+/// running after it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_server_that_hangs_before_ready_fails_in_time() {
+    let pid_file = scratch_dir("hangs-before-ready").join("pid");
+    let mut command = Command::new("sh");
+    command
+        .args(["-c", r#"echo $$ > "$0"; exec sleep 60"#])
+        .arg(&pid_file);
+    let began = Instant::now();
+    let started = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        RunningServer::spawn_within(command, Duration::from_millis(500))
+    }));
+    assert!(started.is_err(), "no READY line came");
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "{:?}",
+        began.elapsed()
+    );
     let pid = std::fs::read_to_string(&pid_file).expect("the shell wrote its pid");
     let process = Path::new("/proc").join(pid.trim());
     assert!(!process.exists(), "{} still runs", pid.trim());
