@@ -14,8 +14,8 @@ const ANSWER_WITHIN: Duration = Duration::from_secs(10);
 ///
 /// # Panics
 ///
-/// When the server cannot be reached, does not answer within 10 s, or answers no
-/// HTTP head.
+/// When the server cannot be reached, does not answer within 10 s, answers no HTTP
+/// head, or closes the connection before the body its `Content-Length` announces.
 pub fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connects");
     stream
@@ -29,7 +29,20 @@ pub fn http_exchange(port: u16, method: &str, path: &str, body: &str) -> (String
     let mut response = String::new();
     stream.read_to_string(&mut response).expect("reads");
     let (head, body) = response.split_once("\r\n\r\n").expect("a head");
+    // A body cut short would pass a test looking for part of it.
+    if let Some(length) = content_length(head) {
+        assert_eq!(body.len(), length, "a body cut short: {head}\r\n\r\n{body}");
+    }
     (head.to_string(), body.to_string())
+}
+
+/// The `Content-Length` a head announces.
+fn content_length(head: &str) -> Option<usize> {
+    head.lines().skip(1).find_map(|line| {
+        let (name, value) = line.split_once(':')?;
+        let announced = name.trim().eq_ignore_ascii_case("content-length");
+        announced.then(|| value.trim().parse().ok()).flatten()
+    })
 }
 
 /// The status line of a head [`http_exchange`] gave (`HTTP/1.1 200 OK`).
@@ -63,4 +76,43 @@ pub async fn raw_websocket(port: u16, path: &str) -> tokio::net::TcpStream {
     let head = String::from_utf8_lossy(&head);
     assert!(head.starts_with("HTTP/1.1 101"), "{head}");
     stream
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::TcpListener;
+
+    /// Serves one connection with `answer`, then closes it.
+    fn answering(answer: &'static str) -> u16 {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("binds");
+        let port = listener.local_addr().expect("an address").port();
+        std::thread::spawn(move || {
+            if let Ok((mut stream, _)) = listener.accept() {
+                let mut request = [0; 1024];
+                let _ = stream.read(&mut request);
+                let _ = stream.write_all(answer.as_bytes());
+            }
+        });
+        port
+    }
+
+    #[test]
+    fn a_whole_answer_is_read() {
+        let port = answering("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
+        let (head, body) = http_exchange(port, "GET", "/healthz", "");
+        assert_eq!(status_line(&head), "HTTP/1.1 200 OK");
+        assert_eq!(body, "ok");
+    }
+
+    /// A connection closed before the announced body ends fails the exchange, rather
+    /// than handing the test the part that came.
+    #[test]
+    fn a_body_cut_short_fails_the_exchange() {
+        let port = answering("HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n[{},{\"Ok_\"");
+        let cut = std::panic::catch_unwind(|| http_exchange(port, "POST", "/api", "[]"));
+        let error = cut.expect_err("the body is 9 bytes of 20");
+        let said = error.downcast_ref::<String>().cloned().unwrap_or_default();
+        assert!(said.contains("a body cut short"), "{said}");
+    }
 }
