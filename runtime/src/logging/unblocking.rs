@@ -87,7 +87,9 @@ impl<T: Takes + Write> Output<T> {
             };
             match written {
                 Ok(0) => {
-                    self.cut = rest.len() < bytes.len();
+                    // Nothing of `bytes` written leaves a line cut before still cut (its
+                    // end is what was being sent).
+                    self.cut |= rest.len() < bytes.len();
                     return false;
                 }
                 Ok(written) => rest = &rest[written..],
@@ -245,5 +247,23 @@ mod tests {
             serde_json::from_str(rest.lines().next().expect("a note")).expect("JSON");
         assert_eq!(note["fields"]["left_out"], 1, "{note}");
         assert_eq!(rest.lines().nth(1), Some("ddddddddd"));
+    }
+
+    #[test]
+    fn a_cut_line_is_still_ended_after_more_lines_are_left_out() {
+        let (mut reader, writer) = io::pipe().expect("a pipe");
+        let log = std::sync::Arc::new(Unblocking::new(writer, LogFormat::Text));
+        // Cut short as the pipe fills, then one more line while it is still full.
+        written_in_time(&log, vec![line('c', 1 << 20), line('x', 10)]);
+        let held = drain(&mut reader);
+        assert!(!held.is_empty() && !held.contains('\n'), "a piece, cut");
+
+        written_in_time(&log, vec![line('d', 10)]);
+        let held = drain(&mut reader);
+        let expected = format!(
+            "\n WARN telepact::logging: log lines left out: stderr was not taking them left_out=2\n{}\n",
+            "d".repeat(9)
+        );
+        assert_eq!(held, expected, "the cut line ended before the count");
     }
 }
