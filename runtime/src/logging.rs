@@ -45,7 +45,8 @@ pub fn held_at_debug(spec: &str) -> impl Iterator<Item = String> + '_ {
 }
 
 /// A log filter from `RUST_LOG` (`default` when it is unset or empty) with
-/// [`held_at_debug`]'s directives added, so that `RUST_LOG=trace` writes no credential.
+/// [`held_at_debug`]'s directives added, so that `RUST_LOG=trace` (or, unset, a
+/// `default` of `trace`) writes no credential.
 /// A directive that does not parse is named on stderr and left out, as
 /// `EnvFilter::from_default_env` does.
 ///
@@ -66,7 +67,9 @@ pub fn env_filter(
     env_filter_from(&std::env::var("RUST_LOG").unwrap_or_default(), default)
 }
 
-/// [`env_filter`], from `spec` instead of `RUST_LOG`.
+/// [`env_filter`], from `spec` instead of `RUST_LOG`. A `spec` without directives
+/// leaves the filter at `default`, whose level then decides what is held: a program's
+/// default of `trace` writes no credential either.
 #[cfg(feature = "env-filter")]
 pub fn env_filter_from(
     spec: &str,
@@ -75,7 +78,13 @@ pub fn env_filter_from(
     let filter = tracing_subscriber::EnvFilter::builder()
         .with_default_directive(default.into())
         .parse_lossy(spec);
-    held_at_debug(spec)
+    let no_directive = spec.split(',').all(|directive| directive.trim().is_empty());
+    let in_force = if no_directive {
+        default.to_string()
+    } else {
+        spec.to_string()
+    };
+    held_at_debug(&in_force)
         .filter_map(|directive| directive.parse().ok())
         .fold(filter, tracing_subscriber::EnvFilter::add_directive)
 }
@@ -133,5 +142,24 @@ mod tests {
             ["async_nats=debug"]
         );
         assert!(held("trace,async_nats[call]=trace, tungstenite=info").is_empty());
+    }
+
+    /// A program's default of `trace` (a `--verbose` flag, say), used when `RUST_LOG`
+    /// is unset, holds them as `RUST_LOG=trace` does.
+    #[cfg(feature = "env-filter")]
+    #[test]
+    fn a_default_of_trace_holds_the_whole_message_targets_at_debug() {
+        use tracing_subscriber::filter::LevelFilter;
+
+        for spec in ["", " "] {
+            let filter = env_filter_from(spec, LevelFilter::TRACE);
+            assert_eq!(
+                filter.to_string(),
+                "tungstenite=debug,async_nats=debug,trace",
+                "{spec:?}"
+            );
+        }
+        let named = env_filter_from("tungstenite=trace", LevelFilter::TRACE);
+        assert_eq!(named.to_string(), "tungstenite=trace");
     }
 }
