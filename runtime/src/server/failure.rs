@@ -267,31 +267,40 @@ pub(super) fn unauthenticated(headers: Headers) -> Message {
 
 impl Inner {
     /// `ErrorUnknown_` with `headers`, in place of an answer that cannot reach its
-    /// client (`source` says why), its case id logged and reported, so the caller
-    /// learns at once rather than at its deadline.
+    /// client (`source` says why), its case id logged and reported, with its
+    /// `function` when known, so the caller learns at once rather than at its deadline.
     #[cold]
     #[inline(never)]
-    fn undeliverable(&self, source: HandlerError, headers: Headers) -> Message {
+    fn undeliverable(
+        &self,
+        function: Option<&str>,
+        source: HandlerError,
+        headers: Headers,
+    ) -> Message {
         let case_id = new_case_id();
         if let Some(left_out) = self.failure_lines.admit() {
             let left_out = (left_out > 0).then_some(left_out);
-            tracing::error!(case_id = %case_id, error = %crate::ErrorChain(&*source), left_out, "response could not be sent");
+            tracing::error!(case_id = %case_id, function, error = %crate::ErrorChain(&*source), left_out, "response could not be sent");
         }
+        let message = match function {
+            Some(function) => format!("a response of {function} could not be sent"),
+            None => "a response could not be sent".to_string(),
+        };
         self.report(
-            ProcessError::new(ErrorKind::Undeliverable, "a response could not be sent")
+            ProcessError::new(ErrorKind::Undeliverable, message)
                 .with_source(source)
                 .with_case_id(case_id.clone()),
         );
         unknown_error(case_id, headers)
     }
 
-    /// [`undeliverable`](Self::undeliverable)'s answer, with `headers`, for an answer
-    /// nested deeper than a client reads.
+    /// [`undeliverable`](Self::undeliverable)'s answer, with `headers`, for an answer of
+    /// `function` nested deeper than a client reads.
     #[cold]
     #[inline(never)]
-    pub(super) fn too_deep(&self, headers: Headers) -> Message {
+    pub(super) fn too_deep(&self, function: &str, headers: Headers) -> Message {
         let limit = usize::from(JSON_NESTING_LIMIT);
-        self.undeliverable(Box::new(TooDeep { limit }), headers)
+        self.undeliverable(Some(function), Box::new(TooDeep { limit }), headers)
     }
 
     /// Replaces `response`, encoded in `size` bytes past the transport's `limit`, by
@@ -306,7 +315,7 @@ impl Inner {
         limit: usize,
     ) -> Vec<u8> {
         let headers = id_echo(&mut response.headers);
-        *response = self.undeliverable(Box::new(TooLarge { size, limit }), headers);
+        *response = self.undeliverable(None, Box::new(TooLarge { size, limit }), headers);
         json_within(response, limit)
     }
 }
@@ -329,7 +338,7 @@ impl super::Server {
     pub(crate) fn too_large(&self, size: usize, limit: usize, mut headers: Headers) -> Vec<u8> {
         let headers = id_echo(&mut headers);
         let source = Box::new(TooLarge { size, limit });
-        json_within(&mut self.inner.undeliverable(source, headers), limit)
+        json_within(&mut self.inner.undeliverable(None, source, headers), limit)
     }
 }
 

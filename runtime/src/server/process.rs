@@ -420,7 +420,7 @@ impl Inner {
             selector.apply_result(&function.result, result.body_mut());
         }
         if nests_too_deep(&result, id, function, unchecked) {
-            return self.too_deep(response_headers.clone());
+            return self.too_deep(&function.name, response_headers.clone());
         }
         // A handler's own `@base64_` (the mock's) named the places before
         // `@select_` took some away: named again from the body as sent. Only `Ok_`

@@ -578,3 +578,43 @@ impl std::io::Write for SharedBuffer {
         Ok(())
     }
 }
+
+/// An answer nested deeper than a client reads is replaced by `ErrorUnknown_`: its line
+/// names the function, as every other a call logs at `error` does, so the case id leads
+/// an operator to the handler at fault without the call's span (at `debug`).
+#[test]
+fn an_answer_too_deep_to_send_is_logged_with_its_function() {
+    let schema = Schema::from_text(r#"[{"fn.deep": {}, "->": [{"Ok_": {"v": "any"}}]}]"#)
+        .expect("schema loads");
+    let router = FunctionRouter::new().route("fn.deep", |_request: Message| async move {
+        let deep = (0..200).fold(Value::Null, |inner, _| Value::Array(vec![inner]));
+        let mut payload = serde_json::Map::new();
+        payload.insert("v".to_string(), deep);
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let reported = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let hook_saw = std::sync::Arc::clone(&reported);
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .on_error(move |error: &telepact::ProcessError| {
+            hook_saw.lock().unwrap().push(error.to_string());
+        })
+        .build()
+        .expect("server builds");
+    let (lines, responses) = run_logged_on(&server, &[r#"[{}, {"fn.deep": {}}]"#.to_string()]);
+    let case_id = responses[0]
+        .pointer("/1/ErrorUnknown_/caseId")
+        .and_then(Value::as_str)
+        .expect("a case id");
+    let line = lines
+        .iter()
+        .find(|line| line.contains(case_id))
+        .expect("the case id is logged");
+    assert!(line.starts_with("ERROR"), "{line}");
+    assert!(line.contains(r#"function="fn.deep""#), "{line}");
+    let reported = reported.lock().unwrap();
+    assert!(
+        reported.iter().any(|error| error.contains("fn.deep")),
+        "{reported:?}"
+    );
+}
