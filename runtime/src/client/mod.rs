@@ -48,6 +48,7 @@ pub use transport::{Transport, TransportError};
 #[cfg(feature = "websocket-client")]
 pub use websocket::{WebSocketOptions, WebSocketTransport};
 
+use crate::logging::clipped;
 use crate::message::{Headers, Message};
 use binary_state::BinaryState;
 use codec::{Encoded, decode_response, encode_binary, encode_json, is_incompatible_encoding};
@@ -253,7 +254,8 @@ impl Client {
         };
         if let Some(started) = started {
             match &outcome {
-                Ok(response) => span.record("result", response.target()),
+                // The server's text, as long as its answer allows.
+                Ok(response) => span.record("result", &*clipped(response.target())),
                 Err(error) => span.record("error", error.kind()),
             };
             let elapsed = u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX);

@@ -618,3 +618,32 @@ fn an_answer_too_deep_to_send_is_logged_with_its_function() {
         "{reported:?}"
     );
 }
+
+/// The result tag in the client's span is the server's text, as long as its answer
+/// allows: the span keeps its first 128 bytes, as the server's span keeps a client's.
+#[test]
+fn the_client_span_keeps_the_start_of_a_long_result_tag() {
+    let tag = "T".repeat(100_000);
+    let answer = serde_json::json!([{}, {tag.as_str(): {}}]).to_string();
+    let transport = move |_: Vec<u8>| {
+        let answer = answer.clone().into_bytes();
+        async move { Ok::<_, telepact::client::TransportError>(answer) }
+    };
+    let client = telepact::Client::new(transport);
+    let capture = Capture::default();
+    let request = Message::new(Headers::new(), "fn.work", serde_json::Map::new());
+    let response = tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .expect("runtime starts");
+        runtime.block_on(client.request(request))
+    })
+    .expect("the answer reads");
+    assert_eq!(response.target(), tag);
+    let spans = capture.spans();
+    assert_eq!(
+        spans[0].fields["result"],
+        format!("\"{}… (100000 bytes)\"", "T".repeat(128))
+    );
+}
