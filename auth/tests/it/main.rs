@@ -4,6 +4,7 @@ mod authenticator;
 mod churn;
 mod error_causes;
 mod forgery;
+mod log_lines;
 mod logins;
 mod races;
 mod redis_store;
