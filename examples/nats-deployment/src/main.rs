@@ -7,6 +7,7 @@
 
 use std::io::Write;
 use std::net::SocketAddr;
+use std::num::NonZeroUsize;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -86,9 +87,9 @@ struct WorkerArgs {
     /// alone publish on the subject: any other publisher could name any address.
     #[arg(long)]
     trust_gateway_address: bool,
-    /// The most requests this worker answers at once (default: no bound).
+    /// The most requests this worker answers at once, at least 1 (default: no bound).
     #[arg(long)]
-    max_in_flight: Option<usize>,
+    max_in_flight: Option<NonZeroUsize>,
     #[command(flatten)]
     calls: CallFlags,
 }
@@ -326,7 +327,7 @@ async fn run_worker(
     let queue_group = args.queue_group.unwrap_or_else(|| app.name().to_string());
     let mut options = nats::WorkerOptions::default()
         .trust_peer_address(args.trust_gateway_address)
-        .max_in_flight(args.max_in_flight);
+        .max_in_flight(args.max_in_flight.map(NonZeroUsize::get));
     if let Some(http_auth) = deployment.http_auth {
         options = options.header_bridge(CredentialBridge::new(&server, http_auth));
     }
@@ -419,5 +420,19 @@ mod tests {
         assert!(error.to_string().contains("past the 2048 bytes"), "{error}");
         let args = parse("telepact.bakery").expect("a good subject");
         assert_eq!(args.subject.as_deref(), Some("telepact.bakery"));
+    }
+
+    /// A worker answering at most no request at once would take none: refused with
+    /// one line, where it was taken as 1 unsaid.
+    #[test]
+    fn a_worker_taking_no_request_at_once_is_a_usage_error() {
+        let parse = |most: &str| Args::try_parse_from(["nats", "worker", "--max-in-flight", most]);
+        let error = parse("0").expect_err("0 refused");
+        assert_eq!(error.kind(), clap::error::ErrorKind::ValueValidation);
+        let args = parse("8").expect("8 taken");
+        let Mode::Worker(worker) = args.mode else {
+            panic!("a worker: {args:?}");
+        };
+        assert_eq!(worker.max_in_flight.map(NonZeroUsize::get), Some(8));
     }
 }
