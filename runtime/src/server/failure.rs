@@ -111,7 +111,11 @@ impl Inner {
                 let failures = Some(error.failures())
                     .filter(|failures| !failures.is_empty())
                     .map(cases_json);
-                if let Some(left_out) = self.failure_lines.admit() {
+                // A line the subscriber would drop takes nothing of the bound the errors
+                // share: at `error`, a run of these would leave them out uncounted.
+                if tracing::enabled!(tracing::Level::WARN)
+                    && let Some(left_out) = self.failure_lines.admit()
+                {
                     let left_out = (left_out > 0).then_some(left_out);
                     tracing::warn!(
                         kind = ?error.kind(),
@@ -197,7 +201,9 @@ impl Inner {
     #[cold]
     #[inline(never)]
     pub(super) fn hook_failed(&self, what: &str, error: HandlerError) {
-        if let Some(left_out) = self.failure_lines.admit() {
+        if tracing::enabled!(tracing::Level::WARN)
+            && let Some(left_out) = self.failure_lines.admit()
+        {
             let left_out = (left_out > 0).then_some(left_out);
             tracing::warn!(error = %crate::ErrorChain(&*error), left_out, "on-{what} hook failed");
         }

@@ -647,3 +647,42 @@ fn the_client_span_keeps_the_start_of_a_long_result_tag() {
         format!("\"{}… (100000 bytes)\"", "T".repeat(128))
     );
 }
+
+/// A subscriber at `error` does not see the warnings of invalid answers: they take
+/// nothing of the bound the errors share with them, so a handler's failure after a
+/// run of them is still logged.
+#[test]
+fn warnings_the_subscriber_does_not_take_leave_the_errors_bound_alone() {
+    let schema = Schema::from_text(
+        r#"[{"fn.invalid": {}, "->": [{"Ok_": {}}]}, {"fn.fail": {}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .expect("schema loads");
+    let router = FunctionRouter::new()
+        .route("fn.invalid", |_request: Message| async move {
+            let mut payload = serde_json::Map::new();
+            payload.insert("extra".to_string(), Value::from(1));
+            Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+        })
+        .route("fn.fail", |_request: Message| async move {
+            Err::<Message, HandlerError>("disk full".into())
+        });
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let capture = Capture::up_to(tracing::Level::ERROR);
+    tracing::subscriber::with_default(capture.clone(), || {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .expect("runtime starts");
+        for _ in 0..50 {
+            runtime.block_on(server.process(br#"[{}, {"fn.invalid": {}}]"#));
+        }
+        runtime.block_on(server.process(br#"[{}, {"fn.fail": {}}]"#));
+    });
+    let lines = capture.lines();
+    assert!(
+        lines.iter().any(|line| line.contains("handler failed")),
+        "{lines:?}"
+    );
+}
