@@ -22,8 +22,9 @@ pub const WHOLE_MESSAGE_TARGETS: [&str; 2] = ["tungstenite", "async_nats"];
 /// The directives to add to a log filter made from `spec` (directives in `RUST_LOG`'s
 /// form, `info,telepact=debug`): when `spec` sets every target to `trace` (`trace`,
 /// `[span]=trace`), `target=debug` for each of [`WHOLE_MESSAGE_TARGETS`] that no
-/// directive of `spec` names. The filter then writes no credential at `trace`; whoever
-/// asks for one of those targets by name still gets it, and at any other level nothing
+/// directive of `spec` names (a module inside one, `async_nats::connector=info`, leaves
+/// the rest held). The filter then writes no credential at `trace`; whoever asks for one
+/// of those targets, or a module of it, by name still gets it, and at any other level nothing
 /// changes. Added to the filter (`EnvFilter::add_directive`) rather than to `spec`, they
 /// leave its default level as it was.
 ///
@@ -98,12 +99,10 @@ fn sets_every_target_to_trace(directive: &str) -> bool {
 }
 
 /// Whether `directive` (`target[span{field}]=level`, or a bare level) is about `target`
-/// or a module inside it.
+/// itself. One about a module inside it leaves the hold on the rest: a filter takes the
+/// most specific directive, so that module is still written as the directive asks.
 fn names(directive: &str, target: &str) -> bool {
-    let named = directive.split(['=', '[']).next().unwrap_or("").trim();
-    named
-        .strip_prefix(target)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with("::"))
+    directive.split(['=', '[']).next().unwrap_or("").trim() == target
 }
 
 #[cfg(test)]
@@ -139,7 +138,7 @@ mod tests {
         }
         assert_eq!(
             held("trace,tungstenite::protocol=trace"),
-            ["async_nats=debug"]
+            ["tungstenite=debug", "async_nats=debug"]
         );
         assert!(held("trace,async_nats[call]=trace, tungstenite=info").is_empty());
     }
@@ -161,5 +160,60 @@ mod tests {
         }
         let named = env_filter_from("tungstenite=trace", LevelFilter::TRACE);
         assert_eq!(named.to_string(), "tungstenite=trace");
+    }
+
+    /// A directive for a module of one of those targets (quieting the NATS client's
+    /// reconnections, say) leaves the rest of it held: its connection module writes each
+    /// message's headers at `trace`. A module asked for at `trace` is still written.
+    #[cfg(feature = "log-stderr")]
+    #[test]
+    fn a_module_named_leaves_the_rest_of_its_target_held() {
+        use std::sync::{Arc, Mutex};
+        use tracing_subscriber::filter::LevelFilter;
+
+        let written = Arc::new(Mutex::new(Vec::new()));
+        let logged = |spec: &str| {
+            let writer = Arc::clone(&written);
+            let subscriber = tracing_subscriber::fmt()
+                .with_env_filter(env_filter_from(spec, LevelFilter::INFO))
+                .with_ansi(false)
+                .with_writer(move || Shared(Arc::clone(&writer)))
+                .finish();
+            tracing::subscriber::with_default(subscriber, || {
+                tracing::trace!(target: "async_nats::connection", "HPUB Authorization");
+                tracing::trace!(target: "tungstenite::protocol", "frame @auth_");
+            });
+            let text = String::from_utf8(std::mem::take(&mut *lock(&written)));
+            text.expect("text")
+        };
+        let quieted = logged("trace,async_nats::connector=info");
+        assert!(!quieted.contains("Authorization"), "{quieted}");
+        assert!(!quieted.contains("@auth_"), "{quieted}");
+        let asked = logged("trace,tungstenite::protocol=trace");
+        assert!(asked.contains("frame @auth_"), "{asked}");
+        assert!(!asked.contains("Authorization"), "{asked}");
+    }
+
+    #[cfg(feature = "log-stderr")]
+    fn lock(bytes: &std::sync::Mutex<Vec<u8>>) -> std::sync::MutexGuard<'_, Vec<u8>> {
+        bytes
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// A writer into bytes the test reads.
+    #[cfg(feature = "log-stderr")]
+    struct Shared(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    #[cfg(feature = "log-stderr")]
+    impl std::io::Write for Shared {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            lock(&self.0).extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 }
