@@ -255,8 +255,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
     let address: SocketAddr = listener.local_addr()?;
     let shutdown = telepact::http::shutdown_signal();
-    // The line a supervisor (or a test) waits for before sending requests.
-    println!("READY {}", address.port());
+    // The line a supervisor (or a test) waits for before sending requests. One that has
+    // stopped reading (a closed pipe) is warned of: `println!` would end the service.
+    if let Err(error) = writeln!(std::io::stdout(), "READY {}", address.port()) {
+        tracing::warn!(%error, "READY not printed: stdout is not being read");
+    }
     let scheme = args.http.scheme();
     tracing::info!(%address, scheme, "serving the auth example on POST /api/telepact");
     telepact::http::serve_with(listener, app, shutdown, serving).await?;

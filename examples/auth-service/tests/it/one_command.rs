@@ -105,6 +105,41 @@ impl Drop for Running {
     }
 }
 
+/// A service whose stdout nobody reads (its pipe closed before `READY`) serves all the
+/// same, rather than ending at the line nobody reads.
+#[tokio::test]
+async fn the_binary_serves_with_its_stdout_closed() {
+    let dir = std::env::temp_dir().join(format!("auth-example-unread-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let port = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+        listener.local_addr().expect("an address").port()
+    };
+    let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-auth-example"))
+        .args(["--port", &port.to_string(), "--db"])
+        .arg(dir.join("credentials.sqlite3"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    drop(child.stdout.take());
+    let running = Running { child, dir, port };
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    let answered = loop {
+        let health = crate::support::plain_http_client()
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await;
+        if let Ok(health) = health {
+            break health.status().as_u16();
+        }
+        assert!(std::time::Instant::now() < deadline, "never served");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(answered, 200);
+    assert_eq!(running.terminate().code(), Some(0));
+}
+
 // carol:carol-globex, the demo password from the README.
 const CAROL: &str = "Basic Y2Fyb2w6Y2Fyb2wtZ2xvYmV4";
 
