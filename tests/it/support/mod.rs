@@ -39,19 +39,22 @@ impl Bakery {
             .expect("the bakery binary starts");
         let receiver = read_lines(child.stdout.take().expect("stdout is piped"));
         let stderr = read_lines(child.stderr.take().expect("stderr is piped"));
-        let ready = receiver
-            .recv_timeout(Duration::from_secs(30))
-            .expect("the bakery prints READY");
-        let port = ready
-            .strip_prefix("READY ")
-            .and_then(|port| port.parse().ok())
-            .unwrap_or_else(|| panic!("unexpected first line {ready:?}"));
-        Bakery {
+        // Owned before READY is read: a bakery that never says it is killed on drop.
+        let mut bakery = Bakery {
             child,
             stdout: receiver,
             stderr,
-            port,
-        }
+            port: 0,
+        };
+        let ready = bakery
+            .stdout
+            .recv_timeout(Duration::from_secs(30))
+            .expect("the bakery prints READY");
+        bakery.port = ready
+            .strip_prefix("READY ")
+            .and_then(|port| port.parse().ok())
+            .unwrap_or_else(|| panic!("unexpected first line {ready:?}"));
+        bakery
     }
 
     pub(crate) fn url(&self) -> String {
