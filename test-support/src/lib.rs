@@ -19,6 +19,7 @@
 mod error_causes;
 mod http;
 mod json;
+mod lines;
 #[cfg(feature = "client")]
 mod msgpack_answers;
 mod servers;
@@ -29,6 +30,7 @@ pub use error_causes::assert_causes_shown_once;
 pub use http::raw_websocket;
 pub use http::{http_exchange, status_line};
 pub use json::{json_eq, multiset_eq};
+pub use lines::lines_of;
 #[cfg(feature = "client")]
 pub use msgpack_answers::{MsgpackAnswers, count_msgpack_answers};
 pub use servers::{NatsServer, RedisServer};

@@ -1,8 +1,7 @@
 //! Starts the bakery binary the way a user does and reads what it prints.
 
-use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
 use telepact_bakery::api::{Auth, AuthPassword, RequestHeaders};
@@ -37,8 +36,9 @@ impl Bakery {
             .stderr(Stdio::piped())
             .spawn()
             .expect("the bakery binary starts");
-        let receiver = read_lines(child.stdout.take().expect("stdout is piped"));
-        let stderr = read_lines(child.stderr.take().expect("stderr is piped"));
+        let receiver =
+            telepact_test_support::lines_of(child.stdout.take().expect("stdout is piped"));
+        let stderr = telepact_test_support::lines_of(child.stderr.take().expect("stderr is piped"));
         // Owned before READY is read: a bakery that never says it is killed on drop.
         let mut bakery = Bakery {
             child,
@@ -121,19 +121,6 @@ impl Bakery {
             std::thread::sleep(Duration::from_millis(20));
         }
     }
-}
-
-/// Forwards each line of a child's output to a channel, from a thread of its own.
-fn read_lines(output: impl std::io::Read + Send + 'static) -> Receiver<String> {
-    let (lines, receiver) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(output).lines().map_while(Result::ok) {
-            if lines.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    receiver
 }
 
 /// The lines up to the end of the output, which comes when the process exits.

@@ -1,12 +1,11 @@
 //! The gateway and the workers as an operator watches them: their logs under a flood
 //! of requests nobody answers, and their metrics and readiness through a NATS restart.
 
-use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, Stdio};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::time::{Duration, Instant};
 
-use telepact_test_support::NatsServer;
+use telepact_test_support::{NatsServer, lines_of};
 
 const PING: &str = r#"[{}, {"fn.ping_": {}}]"#;
 
@@ -70,16 +69,6 @@ impl Drop for Process {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-fn lines_of(output: impl Read + Send + 'static) -> Receiver<String> {
-    let (lines, received) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(output).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    received
 }
 
 /// One HTTP/1.1 exchange on loopback; the status line and the body.

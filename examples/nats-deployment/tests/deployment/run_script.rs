@@ -4,12 +4,13 @@
 
 #![cfg(target_os = "linux")]
 
-use std::io::{BufRead, BufReader, Read};
 use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::Receiver;
 use std::time::{Duration, Instant};
+
+use telepact_test_support::lines_of;
 
 /// How long the script may take to start, or to fail.
 const WITHIN: Duration = Duration::from_secs(20);
@@ -84,16 +85,6 @@ impl Drop for Script {
         self.signal("-KILL");
         let _ = self.child.wait();
     }
-}
-
-fn lines_of(output: impl Read + Send + 'static) -> Receiver<String> {
-    let (lines, received) = channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(output).lines().map_while(Result::ok) {
-            let _ = lines.send(line);
-        }
-    });
-    received
 }
 
 /// A folder for `PATH` holding a `cargo` stub that builds nothing and, under
