@@ -196,21 +196,24 @@ impl Inner {
     }
 
     /// Logs an on-request or on-response hook's failure (`what`: `request` or
-    /// `response`), within the failure lines (a client can make a hook fail on every
-    /// call), and reports it to the error hook; the call goes on.
+    /// `response`) on a call of `function` (none for a request that did not parse),
+    /// within the failure lines (a client can make a hook fail on every call), and
+    /// reports it to the error hook; the call goes on.
     #[cold]
     #[inline(never)]
-    pub(super) fn hook_failed(&self, what: &str, error: HandlerError) {
+    pub(super) fn hook_failed(&self, what: &str, function: Option<&str>, error: HandlerError) {
         if tracing::enabled!(tracing::Level::WARN)
             && let Some(left_out) = self.failure_lines.admit()
         {
             let left_out = (left_out > 0).then_some(left_out);
-            tracing::warn!(error = %crate::ErrorChain(&*error), left_out, "on-{what} hook failed");
+            let error = crate::ErrorChain(&*error);
+            tracing::warn!(function, %error, left_out, "on-{what} hook failed");
         }
-        self.report(
-            ProcessError::new(ErrorKind::Hook, format!("the on-{what} hook failed"))
-                .with_source(error),
-        );
+        let message = match function {
+            Some(function) => format!("the on-{what} hook failed on {function}"),
+            None => format!("the on-{what} hook failed"),
+        };
+        self.report(ProcessError::new(ErrorKind::Hook, message).with_source(error));
     }
 }
 

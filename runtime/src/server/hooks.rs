@@ -6,7 +6,9 @@ use std::sync::Arc;
 use crate::message::{Headers, Message};
 use crate::router::{BoxFuture, FunctionRouter, HandlerError};
 
+use super::Inner;
 use super::authenticated::{AuthFuture, Authenticated};
+use super::catch::caught;
 use super::error::ProcessError;
 
 /// Checks the credentials of a request to an authenticated function. It sees the
@@ -304,3 +306,25 @@ pub type MessageHook = Arc<dyn Fn(&Message) -> Result<(), HandlerError> + Send +
 
 /// Observes every error met while processing.
 pub type ErrorHook = Arc<dyn Fn(&ProcessError) + Send + Sync>;
+
+impl Inner {
+    /// Shows `message` (of a call of `function`) to `hook`, if there is one; a failure
+    /// is logged and reported, and the call goes on.
+    pub(super) fn observe(
+        &self,
+        hook: Option<&MessageHook>,
+        message: &Message,
+        what: &str,
+        function: Option<&str>,
+    ) {
+        let Some(hook) = hook else {
+            return;
+        };
+        let failure: HandlerError = match caught(|| hook(message)) {
+            Ok(Ok(())) => return,
+            Ok(Err(error)) => error,
+            Err(panicked) => Box::new(panicked),
+        };
+        self.hook_failed(what, function, failure);
+    }
+}

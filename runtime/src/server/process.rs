@@ -138,6 +138,10 @@ impl Server {
         };
         let decoded = codec::decode_request(bytes, &inner.binary, Some(inputs));
         let span = call_span(decoded.as_ref().ok(), &transport);
+        // Kept only for an on-response hook, whose failure names the call's function.
+        let function_name = (inner.on_response.as_ref())
+            .and(decoded.as_ref().ok())
+            .map(|request| request.target().to_owned());
         let started = (inner.metrics.is_some() || !span.is_disabled()).then_some(clock);
         // Records the call however it ends: answered below, or cut off, should this
         // future be dropped before.
@@ -158,7 +162,13 @@ impl Server {
             Err(failure) => inner.parse_failure(failure),
         };
         take_response_headers(&mut response.headers);
-        inner.observe(inner.on_response.as_ref(), &response, "response");
+        let function_name = function_name.as_deref();
+        inner.observe(
+            inner.on_response.as_ref(),
+            &response,
+            "response",
+            function_name,
+        );
         let packed = binary.as_ref().is_some_and(|(_, asked)| asked.packed());
         let binary = binary
             .as_ref()
@@ -253,7 +263,12 @@ impl Inner {
             *function = Some(metric_keys.function_known(known, request.target()));
         }
         request.extensions.extend(transport);
-        self.observe(self.on_request.as_ref(), &request, "request");
+        self.observe(
+            self.on_request.as_ref(),
+            &request,
+            "request",
+            Some(request.target()),
+        );
         Box::pin(self.answer(request, update_headers, binary, arrived))
     }
 
@@ -571,17 +586,5 @@ impl Inner {
             };
             Err(self.handler_failed(function, source))
         }
-    }
-
-    fn observe(&self, hook: Option<&super::MessageHook>, message: &Message, what: &str) {
-        let Some(hook) = hook else {
-            return;
-        };
-        let failure: HandlerError = match caught(|| hook(message)) {
-            Ok(Ok(())) => return,
-            Ok(Err(error)) => error,
-            Err(panicked) => Box::new(panicked),
-        };
-        self.hook_failed(what, failure);
     }
 }

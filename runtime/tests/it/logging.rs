@@ -381,6 +381,13 @@ fn a_flood_of_failing_hooks_logs_a_bounded_number_of_lines() {
         failed.len(),
         failed.first()
     );
+    // Each names the call's function, as a handler's failure does.
+    assert!(
+        failed
+            .iter()
+            .all(|line| line.contains(r#"function="fn.ping_""#)),
+        "{failed:?}"
+    );
     let left_out: u64 = failed
         .iter()
         .filter_map(|line| line.split("left_out=").nth(1))

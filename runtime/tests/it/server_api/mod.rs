@@ -353,7 +353,7 @@ async fn a_failing_hook_is_reported_and_the_call_goes_on() {
     let hook = |what: &str, cause: &str| {
         (
             ErrorKind::Hook,
-            format!("the on-{what} hook failed"),
+            format!("the on-{what} hook failed on fn.ping_"),
             Some(cause.to_string()),
         )
     };
