@@ -2,6 +2,7 @@
 
 #![cfg(feature = "redis")]
 
+use telepact::clock::Clock;
 use telepact_auth::CredentialStore;
 use telepact_auth::store::RedisStore;
 use telepact_test_support::RedisServer;
@@ -214,5 +215,33 @@ async fn while_redis_refuses_connections_each_call_fails_at_once() {
         // Refused on loopback takes microseconds; the slack is for a busy machine.
         let took = started.elapsed();
         assert!(took < std::time::Duration::from_millis(500), "{took:?}");
+    }
+}
+
+/// An entry is kept minutes past its expiry, not a day: the entries of failed logins
+/// matter for the failed-login window, and a Redis that must not evict held each one a
+/// stream of failed logins from new addresses wrote for a day.
+#[tokio::test]
+async fn redis_keeps_an_entry_minutes_past_its_expiry() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let store = RedisStore::connect(&redis.url(), "ttl:").await.unwrap();
+    let expires_at = telepact::clock::SystemClock.unix_now() + 60;
+    store.put("value", "v", Some(expires_at)).await.unwrap();
+    store.increment("count", Some(expires_at)).await.unwrap();
+    store
+        .add_member("attempts", "a", Some(expires_at))
+        .await
+        .unwrap();
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    for key in ["ttl:value", "ttl:count", "ttl:attempts"] {
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(key)
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        assert!((1..=60 + 5 * 60).contains(&ttl), "{key} kept {ttl} s");
     }
 }
