@@ -6,9 +6,9 @@
 //! holds its own nested header (first element: the key). A row lists the map's values
 //! in header order and ends at the last key it has: a key it lacks before that is
 //! `ext 18`, and the keys after it are left off, as Telepact's other libraries write
-//! rows (a reader takes rows padded to the header's length too). A list that cannot
-//! be packed (a string key, a key whose values are maps in one row and not in
-//! another) is written item by item instead.
+//! rows (a reader takes rows padded to the header's length too, and refuses longer
+//! ones). A list that cannot be packed (a string key, a key whose values are maps in
+//! one row and not in another) is written item by item instead.
 
 use std::collections::HashMap;
 
@@ -122,8 +122,8 @@ fn pack_row(
 /// # Errors
 ///
 /// [`DecodeError::MalformedPackedList`] when a packed list's header is not a list of
-/// field ids (nested headers included), a row or nested row is not a list, or a
-/// nested header has no key.
+/// field ids (nested headers included), a row or nested row is not a list or is longer
+/// than its header, or a nested header has no key.
 pub fn unpack(value: Pack) -> Result<Pack, DecodeError> {
     match value {
         Pack::Array(items) => unpack_list(items),
@@ -190,6 +190,12 @@ fn is_field_id(key: &Pack) -> bool {
 
 fn unpack_row(row: Vec<Pack>, header: &[Pack]) -> Result<Pack, DecodeError> {
     let keys = header.get(1..).unwrap_or_default();
+    // A value past the header's last key has no key: it would be dropped unread.
+    if row.len() > keys.len() {
+        return Err(DecodeError::MalformedPackedList(
+            "a row is longer than its header",
+        ));
+    }
     let mut entries = Vec::with_capacity(row.len().min(keys.len()));
     for (value, key) in row.into_iter().zip(keys) {
         if is_ext(&value, UNDEFINED_EXT) {
@@ -333,6 +339,27 @@ mod tests {
         ]);
         let expected = Pack::Array(vec![map(vec![(1, Pack::from(true))]), map(vec![])]);
         assert_eq!(unpack(padded), Ok(expected));
+    }
+
+    #[test]
+    fn a_row_longer_than_its_header_is_refused() {
+        let header = Pack::Array(vec![Pack::Nil, 1.into()]);
+        let long = Pack::Array(vec![
+            ext(17),
+            header,
+            Pack::Array(vec![true.into(), 2.into()]),
+        ]);
+        assert!(matches!(
+            unpack(long),
+            Err(DecodeError::MalformedPackedList(_))
+        ));
+        let nested_header = Pack::Array(vec![Pack::Nil, Pack::Array(vec![1.into(), 2.into()])]);
+        let nested_row = Pack::Array(vec![Pack::Array(vec![true.into(), false.into()])]);
+        let nested = Pack::Array(vec![ext(17), nested_header, nested_row]);
+        assert!(matches!(
+            unpack(nested),
+            Err(DecodeError::MalformedPackedList(_))
+        ));
     }
 
     #[test]
