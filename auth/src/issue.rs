@@ -484,7 +484,9 @@ impl Authenticator {
     /// [`create_linked_session`](Self::create_linked_session) ties one: it ends when the
     /// family is revoked (a logout, a refresh token used twice), and logging out of it
     /// revokes the family. Otherwise a stolen access token could open a session that
-    /// outlived its own revocation.
+    /// outlived its own revocation. Any other session starts a family of its own, which
+    /// the sessions opened by a sign-in with it join: logging out of one of them ends
+    /// them all.
     ///
     /// # Errors
     ///
@@ -521,8 +523,13 @@ impl Authenticator {
     ) -> Result<NewSession, AuthError> {
         refuse_api_key(identity)?;
         let family = match family {
-            Some(family) => Some(family.to_string()),
-            None => self.family_of(identity).await?,
+            Some(family) => family.to_string(),
+            None => match self.family_of(identity).await? {
+                Some(family) => family,
+                // One of its own, which the sessions it opens join: a stolen session
+                // could otherwise open one that outlived its owner's logout.
+                None => random_id()?,
+            },
         };
         let id = random_secret(SESSION_PREFIX)?;
         let csrf = random_secret(CSRF_PREFIX)?;
@@ -533,7 +540,7 @@ impl Authenticator {
             csrf_hash: hash_secret(&csrf),
             scopes: identity.scopes.clone(),
             expires_at,
-            family: family.clone(),
+            family: Some(family.clone()),
         };
         let session_hash = hash_secret(&id);
         records::save(
@@ -543,12 +550,10 @@ impl Authenticator {
             Some(expires_at),
         )
         .await?;
-        if let Some(family) = &family {
-            let key = family_session_key(family);
-            self.store
-                .put(&key, &session_hash, Some(expires_at))
-                .await?;
-        }
+        let key = family_session_key(&family);
+        self.store
+            .put(&key, &session_hash, Some(expires_at))
+            .await?;
         Ok(NewSession {
             id,
             csrf,

@@ -43,7 +43,9 @@ pub(crate) struct SessionRecord {
     pub csrf_hash: String,
     pub scopes: BTreeSet<String>,
     pub expires_at: UnixTime,
-    /// The refresh family opened by the same login: logging out of either ends both.
+    /// The refresh family opened by the same login (logging out of either ends both),
+    /// else the family of the session it was opened with, or one of its own. `None` only
+    /// in sessions stored before every session had one.
     #[serde(default)]
     pub family: Option<String>,
 }

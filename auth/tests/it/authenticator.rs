@@ -589,7 +589,7 @@ async fn a_session_opened_with_a_token_ends_with_its_family() {
     let refused = auth.authenticate(&session, None).await;
     assert!(matches!(refused, Err(AuthError::BadSession)), "{refused:?}");
 
-    // A password sign-in's session belongs to no family, and outlives their ends.
+    // A password sign-in's session belongs to none of those families, and outlives their ends.
     let own = session_of(&auth.create_session(&ada).await.unwrap());
     assert!(auth.authenticate(&own, None).await.is_ok());
 }

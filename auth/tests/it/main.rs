@@ -8,5 +8,6 @@ mod log_lines;
 mod logins;
 mod races;
 mod redis_store;
+mod sessions;
 mod store_faults;
 mod websocket;
