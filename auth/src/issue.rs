@@ -169,10 +169,12 @@ impl Authenticator {
         {
             return Err(AuthError::BadRefreshToken);
         }
+        // The user before the claim: a refusal of a disabled user's refresh must not use
+        // the token up, and have its next use, once the user is enabled, taken for theft.
+        let user = self.user(&record.user_id).await?;
         let successor = self
             .claim_refresh(refresh_token, &hash, &record, now)
             .await?;
-        let user = self.user(&record.user_id).await?;
         let scopes = record.scopes.intersection(&user.scopes).cloned().collect();
         let (family, family_ends) = (&record.family, record.expires_at);
         self.issue_pair(successor, &user.user_id, family, &scopes, family_ends, now)

@@ -2,6 +2,7 @@
 
 mod authenticator;
 mod churn;
+mod disabled_users;
 mod error_causes;
 mod forgery;
 mod log_lines;
