@@ -36,14 +36,32 @@ impl CarriedKinds {
         CarriedKinds { tags }
     }
 
-    /// The credential the transport headers carry ([`from_transport`]), when it can
-    /// ride in `@auth_`.
+    /// The credential the transport headers carry, by precedence: `Authorization`, then
+    /// the API-key header, then the session cookie; one of a kind that cannot ride in
+    /// `@auth_` is passed over for the next (a proxy's Basic in front of a service
+    /// taking sessions alone leaves the session cookie to sign in). `None` when there
+    /// is none, or the first the schema could carry is malformed (the call then
+    /// proceeds without `@auth_`).
     pub(crate) fn read(
         &self,
         headers: &HeaderMap,
         options: &HttpAuthOptions,
     ) -> Option<Credential> {
-        from_transport(headers, options).filter(|credential| self.carries(credential))
+        if let Some(value) = header(headers, AUTHORIZATION.as_str()) {
+            match from_authorization(value) {
+                Some(credential) if !self.carries(&credential) => {}
+                credential => return credential,
+            }
+        }
+        if let Some(key) = header(headers, &options.api_key_header) {
+            let credential = Credential::ApiKey {
+                key: key.trim().to_string(),
+            };
+            if self.carries(&credential) {
+                return Some(credential);
+            }
+        }
+        session_credential(headers, options).filter(|credential| self.carries(credential))
     }
 
     /// Whether `credential` can ride in `@auth_`.
@@ -55,18 +73,16 @@ impl CarriedKinds {
     }
 }
 
-/// The credential the transport headers carry, by precedence: `Authorization`, then
-/// the API-key header, then the session cookie. `None` when there is none or it is
-/// malformed (the call then proceeds without `@auth_`).
-pub(crate) fn from_transport(headers: &HeaderMap, options: &HttpAuthOptions) -> Option<Credential> {
-    if let Some(value) = header(headers, AUTHORIZATION.as_str()) {
-        return from_authorization(value);
-    }
-    if let Some(key) = header(headers, &options.api_key_header) {
-        return Some(Credential::ApiKey {
-            key: key.trim().to_string(),
-        });
-    }
+/// The credential the transport headers carry, of any kind ([`CarriedKinds::read`] for
+/// a schema without `union.Auth_`).
+#[cfg(test)]
+fn from_transport(headers: &HeaderMap, options: &HttpAuthOptions) -> Option<Credential> {
+    CarriedKinds { tags: None }.read(headers, options)
+}
+
+/// The session cookie and its CSRF header, unless the request comes from a page that
+/// may not use the session.
+fn session_credential(headers: &HeaderMap, options: &HttpAuthOptions) -> Option<Credential> {
     let id = session_cookie(headers, &options.session_cookie_name())?;
     if let Some(reason) = foreign_page(headers, options) {
         tracing::debug!(reason, "session cookie ignored");
@@ -191,6 +207,41 @@ mod tests {
         );
         assert_eq!(read(&[("authorization", "Digest x")]), None);
         assert_eq!(read(&[("authorization", "Basic !!!")]), None);
+    }
+
+    /// A credential of a kind the schema cannot carry gives way to the next one the
+    /// request brings: a proxy's Basic in front of a service taking sessions alone
+    /// hid every session, the call answered as one without credentials.
+    #[test]
+    fn a_kind_the_schema_cannot_carry_gives_way_to_the_next() {
+        let only = |tags: &[&str]| CarriedKinds {
+            tags: Some(tags.iter().map(ToString::to_string).collect()),
+        };
+        let request = headers(&[
+            ("authorization", "Basic YWRhOnBhOnNz"),
+            ("x-api-key", "tpk_a.b"),
+            ("cookie", "__Host-tp_session=s1"),
+            ("x-csrf-token", "c1"),
+        ]);
+        let options = HttpAuthOptions::default();
+        let session = Credential::Session {
+            id: "s1".into(),
+            csrf: "c1".into(),
+        };
+        assert_eq!(only(&["Session"]).read(&request, &options), Some(session));
+        let key = Credential::ApiKey {
+            key: "tpk_a.b".into(),
+        };
+        assert_eq!(
+            only(&["Bearer", "ApiKey"]).read(&request, &options),
+            Some(key)
+        );
+        assert_eq!(only(&["Bearer"]).read(&request, &options), None);
+        let basic = only(&["Password", "Session"]).read(&request, &options);
+        assert!(
+            matches!(basic, Some(Credential::Password { .. })),
+            "{basic:?}"
+        );
     }
 
     #[test]
