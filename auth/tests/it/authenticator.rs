@@ -26,6 +26,16 @@ pub(crate) fn authenticator_with(
     store: Arc<dyn CredentialStore>,
     clock: &ManualClock,
 ) -> Authenticator {
+    authenticator_and_users(config, store, clock).0
+}
+
+/// An authenticator of the users ada (`u1`), bob and cy, and the directory holding
+/// them, for a test that changes a user.
+pub(crate) fn authenticator_and_users(
+    config: AuthConfig,
+    store: Arc<dyn CredentialStore>,
+    clock: &ManualClock,
+) -> (Authenticator, MemoryUsers) {
     let users = MemoryUsers::new();
     let keys = JwtKeys::new(JwtKey::new("k1", vec![7u8; 32]).unwrap());
     let auth = Authenticator::new(config, keys, Arc::new(users.clone()), store)
@@ -50,7 +60,7 @@ pub(crate) fn authenticator_with(
     users.insert("ada", hash.clone(), user);
     users.insert("bob", hash.clone(), bob);
     users.insert("cy", hash, cy);
-    auth
+    (auth, users)
 }
 
 pub(crate) async fn sign_in(auth: &Authenticator) -> Identity {
@@ -549,7 +559,7 @@ async fn a_stolen_familys_last_access_token_ends_with_the_family() {
     last_access_token_ends_with_the_family(Arc::new(sqlite), &clock).await;
 }
 
-fn session_of(session: &telepact_auth::NewSession) -> Credential {
+pub(crate) fn session_of(session: &telepact_auth::NewSession) -> Credential {
     Credential::Session {
         id: session.id.clone(),
         csrf: session.csrf.clone(),

@@ -2,16 +2,9 @@
 
 use std::sync::Arc;
 
-use telepact_auth::{AuthError, Credential, ManualClock, MemoryStore, NewSession};
+use telepact_auth::{AuthError, ManualClock, MemoryStore};
 
-use crate::authenticator::{authenticator, sign_in};
-
-fn session_of(session: &NewSession) -> Credential {
-    Credential::Session {
-        id: session.id.clone(),
-        csrf: session.csrf.clone(),
-    }
-}
+use crate::authenticator::{authenticator, session_of, sign_in};
 
 /// A session opened by a sign-in with a password's session ends when that session logs
 /// out, as one opened with a token's does: a stolen session could otherwise open one
