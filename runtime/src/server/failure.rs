@@ -202,6 +202,9 @@ impl Inner {
     #[cold]
     #[inline(never)]
     pub(super) fn hook_failed(&self, what: &str, function: Option<&str>, error: HandlerError) {
+        // The name the client sent, checked or not: as long as its body allows.
+        let function = function.map(crate::logging::clipped);
+        let function = function.as_deref();
         if tracing::enabled!(tracing::Level::WARN)
             && let Some(left_out) = self.failure_lines.admit()
         {

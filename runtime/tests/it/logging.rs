@@ -396,6 +396,31 @@ fn a_flood_of_failing_hooks_logs_a_bounded_number_of_lines() {
     assert!(left_out <= 1_000 - failed.len() as u64, "{failed:?}");
 }
 
+/// A failing hook's line names the function the client sent as the call's span does:
+/// its start, however long the client made it.
+#[test]
+fn a_failing_hooks_line_keeps_the_start_of_a_long_function_name() {
+    let schema = Schema::from_text(r#"[{"fn.work": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .on_request(|_| Err("the audit log is full".into()))
+        .on_response(|_| Err("the metrics sink is gone".into()))
+        .build()
+        .expect("server builds");
+    let long_name = format!("fn.{}", "F".repeat(200_000));
+    let request = serde_json::json!([{}, {long_name.as_str(): {}}]).to_string();
+    let (lines, _) = run_logged_on(&server, &[request]);
+    let failed: Vec<_> = lines
+        .iter()
+        .filter(|line| line.contains("hook failed"))
+        .collect();
+    assert_eq!(failed.len(), 2, "{lines:.300?}");
+    for line in failed {
+        assert!(line.contains("(200003 bytes)"), "{line:.300}");
+        assert!(line.len() < 1_000, "a line of {} bytes", line.len());
+    }
+}
+
 /// A server whose `fn.stuck` never answers.
 fn stuck_server() -> Server {
     let schema = Schema::from_text(r#"[{"fn.stuck": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
