@@ -23,16 +23,18 @@ pub use sqlite::SqliteStore;
 /// The embedded stores drop expired entries once every this many writes.
 const PURGE_EVERY_WRITES: u64 = 256;
 
-/// How long past its expiry, by the store's clock, an entry of an embedded store may
-/// stay before a purge drops it: a reader whose clock runs a little behind the store's
-/// (a test's clock given only to the authenticator) still finds what it wrote. Short
-/// beside the failed-login window, so that the entries a stream of failed logins from
-/// new addresses and usernames writes are held for about that window, not far longer.
-const PURGE_GRACE_SECONDS: UnixTime = 5 * 60;
+/// How long past its expiry an entry stays, in every store: the embedded ones drop it at
+/// the first purge after, by the store's clock; Redis at that time by the wall clock. A
+/// reader whose clock runs a little behind (another instance, a test's clock given only
+/// to the authenticator) still finds what it wrote. Short beside the failed-login
+/// window, so that the entries a stream of failed logins from new addresses and
+/// usernames writes are held for about that window, not far longer (in a Redis that
+/// must not evict, too).
+const EXPIRY_GRACE_SECONDS: UnixTime = 5 * 60;
 
 /// Entries that expired before this, by `clock`, are dropped by a purge.
 fn purge_horizon(clock: &dyn Clock) -> UnixTime {
-    clock.unix_now().saturating_sub(PURGE_GRACE_SECONDS)
+    clock.unix_now().saturating_sub(EXPIRY_GRACE_SECONDS)
 }
 
 /// The members of a set as the embedded stores keep it: a JSON list in the value. A
@@ -328,7 +330,7 @@ pub(crate) mod contract {
         store.put("t:kept", "{}", None).await.unwrap();
         let baseline = held();
         // The failures' window ends; within the grace they stay, past it they go.
-        clock.advance_secs(60 + u64::try_from(super::PURGE_GRACE_SECONDS).unwrap());
+        clock.advance_secs(60 + u64::try_from(super::EXPIRY_GRACE_SECONDS).unwrap());
         write_until_purged(store).await;
         assert_eq!(held(), baseline + 1, "kept within the grace");
         clock.advance_secs(1);

@@ -13,13 +13,6 @@ use telepact::clock::{Clock, SystemClock, UnixTime};
 
 const BACKEND: &str = "redis";
 
-/// Kept past `expires_at` (by the wall clock) so an instance whose clock runs a little
-/// behind still finds the entry while it matters: the embedded stores' grace. Short
-/// beside the failed-login window, so that the entries a stream of failed logins from
-/// new addresses writes are held for about that window in a Redis that must not evict,
-/// not for a day.
-const GRACE_SECONDS: i64 = 5 * 60;
-
 /// Redis refuses far-future expiry times; nothing here needs to outlive ten years.
 const MAX_LIFETIME_SECONDS: i64 = 10 * 365 * 24 * 3600;
 
@@ -115,7 +108,7 @@ impl RedisStore {
     fn keep_until(expires_at: UnixTime) -> i64 {
         let now = SystemClock.unix_now();
         expires_at
-            .saturating_add(GRACE_SECONDS)
+            .saturating_add(super::EXPIRY_GRACE_SECONDS)
             .clamp(now + 1, now + MAX_LIFETIME_SECONDS)
     }
 
