@@ -113,11 +113,9 @@ impl HttpTransport {
 /// the query) and the headers' names, never their values.
 impl std::fmt::Debug for HttpTransport {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut url = self.url.clone();
-        redact(&mut url);
         f.debug_struct("HttpTransport")
             .field("client", &self.client)
-            .field("url", &url.as_str())
+            .field("url", &redacted_url(&self.url).as_str())
             .field("response_limit", &self.response_limit)
             .field("headers", &self.headers)
             .finish()
@@ -136,6 +134,13 @@ pub(super) fn redact(url: &mut reqwest::Url) {
     if url.query().is_some() {
         url.set_query(Some("***"));
     }
+}
+
+/// A copy of `url` [`redact`]ed, to show.
+pub(super) fn redacted_url(url: &reqwest::Url) -> reqwest::Url {
+    let mut url = url.clone();
+    redact(&mut url);
+    url
 }
 
 /// `error` with its URL redacted: a caller may log it.

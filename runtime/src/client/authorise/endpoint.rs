@@ -11,7 +11,7 @@ use super::error::AuthoriseError;
 use super::secret::Secret;
 use super::token::Token;
 use crate::ErrorChain;
-use crate::client::http::{read_limited, redact, redacted};
+use crate::client::http::{read_limited, redacted, redacted_url};
 
 /// How the client authenticates to the token endpoint.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -50,11 +50,9 @@ pub(super) struct TokenEndpoint {
 /// [`HttpTransport`](crate::client::HttpTransport)'s do: a grant may be logged.
 impl std::fmt::Debug for TokenEndpoint {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut url = self.url.clone();
-        redact(&mut url);
         f.debug_struct("TokenEndpoint")
             .field("timeout", &self.timeout)
-            .field("url", &url.as_str())
+            .field("url", &redacted_url(&self.url).as_str())
             .field("client_id", &self.client_id)
             .field("client_secret", &self.client_secret)
             .field("method", &self.method)
