@@ -122,27 +122,25 @@ impl Matcher {
 /// Whether two numbers are the same number, as the reference compares them: exactly,
 /// so an integer past 2^53 is not equal to the float nearest it.
 fn numbers_equal(x: &serde_json::Number, y: &serde_json::Number) -> bool {
-    match (as_integer(x), as_integer(y)) {
+    match (whole(x), whole(y)) {
         (Some(x), Some(y)) => x == y,
-        (Some(n), None) => y.as_f64().is_some_and(|f| float_is_integer(f, n)),
-        (None, Some(n)) => x.as_f64().is_some_and(|f| float_is_integer(f, n)),
-        (None, None) => x.as_f64() == y.as_f64(),
+        // Neither whole, or one of them not: no whole number equals a fraction.
+        _ => x.as_f64() == y.as_f64(),
     }
 }
 
-/// A number written as an integer, whichever of i64 or u64 holds it.
-fn as_integer(number: &serde_json::Number) -> Option<i128> {
-    number
-        .as_i64()
-        .map(i128::from)
-        .or_else(|| number.as_u64().map(i128::from))
-}
-
-/// Whether `float` is exactly the integer `n`: both are within i128, where an
-/// integral f64 converts without loss.
-fn float_is_integer(float: f64, n: i128) -> bool {
-    // 2^64 and beyond hold no integer a JSON number read as i64 or u64 can be.
-    float.fract() == 0.0 && float.abs() < 18_446_744_073_709_551_616.0 && float as i128 == n
+/// The whole number `number` is exactly, written as an integer (i64 or u64) or as an
+/// integral float: below 2^127 one converts to i128 without loss.
+fn whole(number: &serde_json::Number) -> Option<i128> {
+    if let Some(integer) = number.as_i64() {
+        return Some(i128::from(integer));
+    }
+    if let Some(integer) = number.as_u64() {
+        return Some(i128::from(integer));
+    }
+    let float = number.as_f64()?;
+    let fits = float.is_finite() && float.fract() == 0.0 && float.abs() < 2f64.powi(127);
+    fits.then_some(float as i128)
 }
 
 /// [`Matcher::is_sub_map`] without a budget, for the test client: both sides are the
