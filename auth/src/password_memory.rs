@@ -48,6 +48,12 @@ impl HashMemory {
         }
     }
 
+    /// The sizes (in blocks) of the buffers kept: the work of the hashes run so far.
+    #[cfg(test)]
+    pub(crate) fn kept_sizes(&self) -> Vec<usize> {
+        self.lock().iter().map(Vec::len).collect()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, Vec<Vec<Block>>> {
         self.free.lock().unwrap_or_else(PoisonError::into_inner)
     }
