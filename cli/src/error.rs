@@ -120,15 +120,15 @@ impl CliError {
     /// reason shows as `***`).
     pub(crate) fn unreachable(url: &str, error: &dyn std::error::Error) -> Self {
         CliError::Unreachable {
-            url: without_password(url, url),
-            reason: without_password(&ErrorChain(error).to_string(), url),
+            url: without_credentials(url, url),
+            reason: without_credentials(&ErrorChain(error).to_string(), url),
         }
     }
 
     /// A `NoSchema` error for the server at `url` that gave `answer`.
     pub(crate) fn no_schema(url: &str, answer: String) -> Self {
         CliError::NoSchema {
-            url: without_password(url, url),
+            url: without_credentials(url, url),
             answer,
         }
     }
@@ -136,9 +136,9 @@ impl CliError {
 
 /// `text` with the credentials of `url` shown as `***`: the password of
 /// `http://user:password@host/`, or the whole user part of `http://token@host/` (a token
-/// written as the user name), as `url` writes them, scheme or not, and as a parsed URL
-/// writes them. An error line may be logged.
-fn without_password(text: &str, url: &str) -> String {
+/// written as the user name), and the query (`?api_key=...`), as `url` writes them,
+/// scheme or not, and as a parsed URL writes them. An error line may be logged.
+fn without_credentials(text: &str, url: &str) -> String {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
     let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
     let written = authority.rsplit_once('@').map(|(user_info, _)| user_info);
@@ -157,7 +157,24 @@ fn without_password(text: &str, url: &str) -> String {
         };
         shown = shown.replace(&format!("{user_info}@"), &format!("{hidden}@"));
     }
-    shown
+    without_query(shown, url)
+}
+
+/// `text` with the query of `url` (as written, and as a parsed URL writes it) shown as
+/// `***`, as the client shows it: an API key is often passed there.
+fn without_query(mut text: String, url: &str) -> String {
+    let written = url
+        .split_once('?')
+        .map(|(_, rest)| rest.split('#').next().unwrap_or(""));
+    let parsed = url::Url::parse(url).ok();
+    for query in [written, parsed.as_ref().and_then(url::Url::query)]
+        .into_iter()
+        .flatten()
+        .filter(|query| !query.is_empty())
+    {
+        text = text.replace(&format!("?{query}"), "?***");
+    }
+    text
 }
 
 #[cfg(test)]
@@ -254,15 +271,41 @@ mod tests {
         assert!(!shown.contains("s3cr"), "{shown}");
         assert!(shown.contains("http://ada:***@127.0.0.1:9/api"), "{shown}");
         let plain = "http://127.0.0.1:9/api";
-        assert_eq!(without_password(plain, plain), plain);
-        assert_eq!(without_password("a:b@c", "not a url"), "a:b@c");
+        assert_eq!(without_credentials(plain, plain), plain);
+        assert_eq!(without_credentials("a:b@c", "not a url"), "a:b@c");
         // A token as the user name, and a URL without its scheme.
         let token = "http://ghp_SECRET@127.0.0.1:1/api";
-        assert_eq!(without_password(token, token), "http://***@127.0.0.1:1/api");
+        assert_eq!(
+            without_credentials(token, token),
+            "http://***@127.0.0.1:1/api"
+        );
         let bare = "ada:s3cret@127.0.0.1:1/api";
         let said = format!("{bare}: builder error for url ({bare})");
-        let shown = without_password(&said, bare);
+        let shown = without_credentials(&said, bare);
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.starts_with("ada:***@127.0.0.1:1/api"), "{shown}");
+    }
+
+    #[test]
+    fn a_key_in_a_urls_query_is_not_shown() {
+        let url = "http://127.0.0.1:9/api?api_key=s3cret&v=1";
+        let error =
+            std::io::Error::other("error sending request for url (http://127.0.0.1:9/api?***)");
+        let shown = CliError::unreachable(url, &error).to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(
+            shown.starts_with("cannot fetch the schema from http://127.0.0.1:9/api?***: "),
+            "{shown}"
+        );
+        let shown = CliError::no_schema(url, "{}".into()).to_string();
+        assert!(!shown.contains("s3cret"), "{shown}");
+        // Written with characters the parsed URL writes otherwise.
+        let spaced = "http://127.0.0.1:9/api?key=a b";
+        let said = format!("{spaced} or http://127.0.0.1:9/api?key=a%20b");
+        let shown = without_credentials(&said, spaced);
+        assert_eq!(
+            shown,
+            "http://127.0.0.1:9/api?*** or http://127.0.0.1:9/api?***"
+        );
     }
 }
