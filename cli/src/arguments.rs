@@ -28,7 +28,8 @@ pub(crate) fn parse<T: CommandFactory + FromArgMatches>() -> Result<T, Error> {
 /// `command` with the environment variables of a group's other arguments left out when
 /// `given` names one of them: `mock --dir api` with `TELEPACT_HTTP_URL` exported serves
 /// `api`, where clap would refuse `--http-url` (never typed) beside `--dir`. Two flags
-/// typed together are still refused.
+/// typed together are still refused. With none typed, the first argument whose variable
+/// is set wins, as in the reference CLI (`TELEPACT_HTTP_URL` over `TELEPACT_DIRECTORY`).
 fn typed_flag_wins(mut command: clap::Command, given: &[String]) -> clap::Command {
     let typed = |arg: &Arg| {
         arg.get_long().is_some_and(|long| {
@@ -50,15 +51,17 @@ fn typed_flag_wins(mut command: clap::Command, given: &[String]) -> clap::Comman
             .get_arguments()
             .filter(|arg| members.contains(arg.get_id()))
             .collect();
-        if !args.iter().any(|arg| typed(arg)) {
-            continue;
-        }
-        let untyped: Vec<clap::Id> = args
+        let set = |arg: &&Arg| arg.get_env().and_then(std::env::var_os).is_some();
+        let losing: Vec<&Arg> = if args.iter().any(|arg| typed(arg)) {
+            args.into_iter().filter(|arg| !typed(arg)).collect()
+        } else {
+            args.into_iter().filter(set).skip(1).collect()
+        };
+        for id in losing
             .into_iter()
-            .filter(|arg| !typed(arg))
             .map(|arg| arg.get_id().clone())
-            .collect();
-        for id in untyped {
+            .collect::<Vec<_>>()
+        {
             command = command.mut_arg(id, |arg| arg.env(None));
         }
     }

@@ -297,6 +297,24 @@ fn a_typed_flag_wins_over_the_environment_variable_of_the_other_source() {
     assert_fails_with(&both, "the argument '--dir <DIR>' cannot be used with");
 }
 
+/// With both sources' variables set and no flag typed, the URL is mocked, as the
+/// reference CLI mocks it, rather than the two refused as if typed together.
+#[test]
+fn with_both_variables_set_the_url_wins() {
+    let original = RunningMock::start(&greeter_dir("mock-variables-original"), &[]);
+    let missing = scratch_dir("mock-variables-both").join("missing");
+    let mut command = telepact_command();
+    command
+        .args(["mock", "--port", "0"])
+        .env("TELEPACT_HTTP_URL", original.url("http"))
+        .env("TELEPACT_DIRECTORY", &missing);
+    let mock = RunningMock::spawn(command);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = Client::http(&mock.url("http"), ClientOptions::default()).unwrap();
+    let stubbed = runtime.block_on(call(&client, stub_greeting()));
+    assert_eq!(stubbed, json!({"Ok_": {}}));
+}
+
 #[test]
 fn a_refused_value_points_to_its_subcommands_help() {
     let dir = greeter_dir("mock-bad-port");
