@@ -168,14 +168,8 @@ fn check(out: &Path, code: &str) -> Outcome {
     if telepact_codegen::file_holds(out, code) {
         return Ok(ExitCode::SUCCESS);
     }
-    let why = match std::fs::File::open(out).and_then(|file| file.metadata()) {
-        // A directory opens on Unix, but no code can ever be written there.
-        Ok(found) if found.is_dir() => {
-            let source = std::io::Error::from(std::io::ErrorKind::IsADirectory);
-            let path = out.to_path_buf();
-            return Err(CliError::Read { path, source });
-        }
-        Ok(_) => "does not hold the code the schema generates",
+    let why = match readable_file(out) {
+        Ok(()) => "does not hold the code the schema generates",
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => "does not exist",
         Err(source) => {
             let path = out.to_path_buf();
@@ -188,6 +182,20 @@ fn check(out: &Path, code: &str) -> Outcome {
         out.display()
     ));
     Ok(ExitCode::FAILURE)
+}
+
+/// Whether `out` is a regular file this process can open: a directory, or a FIFO or
+/// device, is not looked into (a FIFO would be opened only once a writer came).
+fn readable_file(out: &Path) -> std::io::Result<()> {
+    use std::io::{Error, ErrorKind};
+    let found = std::fs::metadata(out)?;
+    if found.is_dir() {
+        return Err(Error::from(ErrorKind::IsADirectory));
+    }
+    if !found.is_file() {
+        return Err(Error::other("not a regular file"));
+    }
+    std::fs::File::open(out).map(drop)
 }
 
 /// Refuses an output file in the schema directory `dir` or below it (however either is

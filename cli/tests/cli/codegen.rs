@@ -121,6 +121,39 @@ fn check_of_a_directory_is_one_error_line() {
     assert_eq!(stderr(&output).lines().count(), 1, "{}", stderr(&output));
 }
 
+/// A FIFO given as `--check`'s `--out` is one error line at once: opening it to read
+/// would wait for a writer that may never come, holding a CI step until it times out.
+#[cfg(unix)]
+#[test]
+fn check_of_a_fifo_is_one_error_line_at_once() {
+    let fifo = scratch_dir("codegen-check-fifo").join("api.rs");
+    let made = Command::new("mkfifo").arg(&fifo).status();
+    assert!(made.is_ok_and(|status| status.success()));
+    let mut child = telepact_command()
+        .args(["codegen", "--schema-dir", BAKERY_API, "--check", "--out"])
+        .arg(&fifo)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    if child.try_wait().unwrap().is_none() {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("codegen --check still waits on the FIFO");
+    }
+    let output = child.wait_with_output().unwrap();
+    assert_fails_with(&output, &format!("cannot read {}: ", fifo.display()));
+    assert!(
+        stderr(&output).contains("not a regular file"),
+        "{}",
+        stderr(&output)
+    );
+}
+
 #[test]
 fn an_output_that_cannot_be_written_is_one_error_line() {
     // A file where the output's folder would have to be.
