@@ -8,7 +8,7 @@ use clap::Args;
 use serde_json::{Map, Value, json};
 use telepact::client::HttpTransport;
 use telepact::{Client, ClientError, ClientOptions, Headers, Message};
-use telepact_schema::Schema;
+use telepact_schema::{MAX_SCHEMA_FILE_BYTES, Schema};
 
 use crate::Outcome;
 use crate::error::CliError;
@@ -152,11 +152,36 @@ fn shortened(answer: String) -> String {
     }
 }
 
-/// The definitions as a schema file: a JSON array, one definition per line block.
+/// The definitions as a schema file: a JSON array, one definition per line block, or
+/// on one line where indenting would take it past what the loader reads of a file
+/// (deeply nested types indent to many times their size: an 8 MiB answer to a
+/// gigabyte); on one line it is no longer than the answer.
 pub(crate) fn schema_text(api: &[Value]) -> String {
-    let mut text = serde_json::to_string_pretty(api).unwrap_or_else(|_| "[]".into());
+    let limit = usize::try_from(MAX_SCHEMA_FILE_BYTES).unwrap_or(usize::MAX) - 1;
+    let mut indented = Bounded(Vec::new(), limit);
+    let mut text = match serde_json::to_writer_pretty(&mut indented, api) {
+        Ok(()) => String::from_utf8(indented.0).unwrap_or_default(),
+        Err(_) => serde_json::to_string(api).unwrap_or_else(|_| "[]".into()),
+    };
     text.push('\n');
     text
+}
+
+/// Bytes written, refused past the limit (the second field).
+struct Bounded(Vec<u8>, usize);
+
+impl std::io::Write for Bounded {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if self.0.len() + bytes.len() > self.1 {
+            return Err(std::io::ErrorKind::FileTooLarge.into());
+        }
+        self.0.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 #[cfg(test)]

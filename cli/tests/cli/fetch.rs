@@ -195,6 +195,33 @@ fn an_answer_that_is_no_schema_is_shown_cut_short() {
     assert!(shown.trim_end().ends_with("(1000022 bytes)"), "{shown}");
 }
 
+/// A served schema of deeply nested types, which indentation would make many times its
+/// size, is written within the loader's limit on a file: fetched, it loads back.
+#[test]
+fn a_schema_that_indentation_would_swell_still_loads_back() {
+    let mut nested = Value::from("string");
+    for _ in 0..120 {
+        nested = Value::Array(vec![nested]);
+    }
+    let fields: serde_json::Map<String, Value> = (0..1200)
+        .map(|index| (format!("f{index}"), nested.clone()))
+        .collect();
+    let api = serde_json::json!([
+        {"struct.Deep": fields},
+        {"fn.ping": {}, "->": [{"Ok_": {}}]}
+    ]);
+    let answer = serde_json::json!([{}, {"Ok_": {"api": api}}]).to_string();
+    assert!(answer.len() < 1 << 20, "{} bytes", answer.len());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let (url, _) = serve_answer(&runtime, 200, answer);
+    let dir = scratch_dir("fetch-swelling").join("api");
+    let output = telepact(&["fetch", "--http-url", &url, "--output-dir", path_text(&dir)]);
+    assert!(output.status.success(), "{}", stderr(&output));
+    let fetched = Schema::from_dir(&dir).unwrap_or_else(|error| panic!("{error}"));
+    let served = Schema::from_text(&api.to_string()).unwrap();
+    assert_eq!(fetched.original(), served.original());
+}
+
 /// The schema is a file of the schema directory wherever that is: under `/dev/shm` (a
 /// memory file system, not a stream) it is made, and fetched again it is replaced, not
 /// written a second time at its end, where the next load would refuse it.
