@@ -55,6 +55,7 @@ const FAILURE: u8 = 2;
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    fail_writes_past_file_size_limit();
     let cli = match arguments::parse::<Cli>() {
         Ok(cli) => cli,
         Err(error) => return refuse_arguments(error),
@@ -87,6 +88,18 @@ fn refuse_arguments(error: clap::Error) -> ExitCode {
             console::print_error_line(&line);
             ExitCode::from(FAILURE)
         }
+    }
+}
+
+/// Makes a write past a file-size limit (`ulimit -f`) fail with an error, reported as
+/// any failed write is, where `SIGXFSZ` would end the process half-way through it,
+/// leaving its temporary file beside the output and no error line. The signal is
+/// caught (a handler once installed stays for the process's life), not acted on.
+fn fail_writes_past_file_size_limit() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let _ = signal(SignalKind::from_raw(libc::SIGXFSZ));
     }
 }
 

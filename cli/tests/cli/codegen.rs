@@ -154,6 +154,32 @@ fn check_of_a_fifo_is_one_error_line_at_once() {
     );
 }
 
+/// Past a file-size limit (`ulimit -f`) the write fails with one error line, and
+/// leaves neither the file half-written nor its temporary file: the process is not
+/// ended half-way by `SIGXFSZ`.
+#[cfg(unix)]
+#[test]
+fn a_file_size_limit_is_one_error_line_and_leaves_no_temporary_file() {
+    let dir = scratch_dir("codegen-size-limit");
+    let out = dir.join("api.rs");
+    // 8 blocks of 512 bytes in a POSIX shell: the bakery's code is several times that.
+    let output = Command::new("sh")
+        .args(["-c", r#"ulimit -f 8 && exec "$0" "$@""#])
+        .arg(env!("CARGO_BIN_EXE_telepact"))
+        .args([
+            "codegen",
+            "--schema-dir",
+            BAKERY_API,
+            "--out",
+            path_text(&out),
+        ])
+        .output()
+        .unwrap();
+    assert_fails_with(&output, &format!("cannot write {}: ", out.display()));
+    let left: Vec<_> = std::fs::read_dir(&dir).unwrap().collect();
+    assert!(left.is_empty(), "{left:?}");
+}
+
 #[test]
 fn an_output_that_cannot_be_written_is_one_error_line() {
     // A file where the output's folder would have to be.
