@@ -203,10 +203,10 @@ fn readable_file(out: &Path) -> std::io::Result<()> {
 /// schemas and fail the next load.
 fn refuse_output_in(dir: &Path, out: &Path) -> Result<(), CliError> {
     // A schema directory that cannot be read is reported by the load that follows.
-    let (Ok(dir_found), Some(written)) = (dir.canonicalize(), where_written(out)) else {
+    let (Ok(dir_found), Some(made)) = (dir.canonicalize(), where_made(out)) else {
         return Ok(());
     };
-    if !written.starts_with(&dir_found) {
+    if !made.iter().any(|place| place.starts_with(&dir_found)) {
         return Ok(());
     }
     Err(CliError::OutInSchemaDir {
@@ -215,9 +215,11 @@ fn refuse_output_in(dir: &Path, out: &Path) -> Result<(), CliError> {
     })
 }
 
-/// The file `out` names, links followed: the file itself when it exists, else its
-/// nearest existing folder with the rest of the path, which holds no link yet.
-fn where_written(out: &Path) -> Option<PathBuf> {
+/// What writing `out` may make or replace, links followed: the file itself when it
+/// exists, else each folder made on the way to it (`new` of `new/../api.rs` is made,
+/// though the file is not in it) and the file, from its nearest existing folder and the
+/// rest of the path, which holds no link yet.
+fn where_made(out: &Path) -> Option<Vec<PathBuf>> {
     let mut existing = if out.is_absolute() {
         PathBuf::new()
     } else {
@@ -238,16 +240,23 @@ fn where_written(out: &Path) -> Option<PathBuf> {
         let parent = existing.parent()?.canonicalize().ok()?;
         Some(parent.join(existing.file_name()?))
     })?;
+    let mut made = Vec::new();
     for component in rest {
         match component {
             Component::ParentDir => {
                 written.pop();
             }
             Component::CurDir => {}
-            other => written.push(other),
+            other => {
+                written.push(other);
+                made.push(written.clone());
+            }
         }
     }
-    Some(written)
+    if made.is_empty() {
+        made.push(written);
+    }
+    Some(made)
 }
 
 /// Whether `out` names a stream (stdout, a device, a descriptor the shell opened) rather

@@ -209,6 +209,8 @@ fn an_output_in_the_schema_directory_below_it_or_through_a_link_to_it_is_refused
         dir.join("api.rs"),
         dir.join("generated/api.rs"),
         dir.join("new/../api.rs"),
+        // The file is beside the schema directory, but `new` would be made in it.
+        dir.join("new/../../api.rs"),
     ];
     #[cfg(unix)]
     {
