@@ -9,6 +9,7 @@ use telepact_schema::Schema;
 use crate::Outcome;
 use crate::error::CliError;
 use crate::fetch::{FILE_NAME, fetch_api, schema_text};
+use crate::signals::HeldSignals;
 
 #[derive(Debug, Args)]
 #[command(group(ArgGroup::new("schema").required(true).args(["schema_dir", "schema_http_url"])))]
@@ -156,10 +157,19 @@ pub(crate) async fn run(args: &CodegenArgs) -> Outcome {
     }
     if args.out.as_os_str() == "-" || args.out.as_os_str() == "/dev/stdout" {
         crate::console::print(&code)?;
-    } else {
-        telepact_codegen::write_if_changed(&args.out, &code)?;
+        return Ok(ExitCode::SUCCESS);
     }
-    Ok(ExitCode::SUCCESS)
+    write(&args.out, &code)
+}
+
+/// Writes `code` to `out`. While a file is replaced by rename, Ctrl-C and SIGTERM wait
+/// for the write, as in `fetch`, so that no temporary file is left beside it; a stream
+/// or a FIFO, which may wait for a reader, is written with them free to end it.
+fn write(out: &Path, code: &str) -> Outcome {
+    let by_rename = !is_stream(out) && std::fs::metadata(out).map_or(true, |found| found.is_file());
+    let mut held = by_rename.then(HeldSignals::new);
+    telepact_codegen::write_if_changed(out, code)?;
+    Ok(held.as_mut().map_or(ExitCode::SUCCESS, HeldSignals::status))
 }
 
 /// `--check`'s verdict: success when `out` holds `code`, else exit 1 and why; a file

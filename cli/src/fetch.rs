@@ -1,7 +1,6 @@
 //! `telepact fetch`, and the `fn.api_` call the other commands share.
 
 use std::path::PathBuf;
-use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Args;
@@ -12,6 +11,7 @@ use telepact_schema::{MAX_SCHEMA_FILE_BYTES, Schema};
 
 use crate::Outcome;
 use crate::error::CliError;
+use crate::signals::HeldSignals;
 
 /// The file `fetch` writes in the output directory, and the name a served schema's
 /// failures are reported under.
@@ -56,47 +56,7 @@ pub(crate) async fn run(args: &FetchArgs) -> Outcome {
     // is always a regular one, even in a directory under `/dev` or in a FIFO's place.
     let mut held = HeldSignals::new();
     telepact_codegen::replace_if_changed(&args.output_dir.join(FILE_NAME), &text)?;
-    // 130: ended by a signal (128 + SIGINT), as a shell reports it.
-    let code = if held.came() { 130 } else { 0 };
-    Ok(ExitCode::from(code))
-}
-
-/// Ctrl-C and SIGTERM, caught from when it is made: neither ends the process until
-/// asked whether one came.
-struct HeldSignals {
-    #[cfg(unix)]
-    signals: Vec<tokio::signal::unix::Signal>,
-}
-
-impl HeldSignals {
-    fn new() -> HeldSignals {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let kinds = [SignalKind::interrupt(), SignalKind::terminate()];
-            let signals = kinds
-                .into_iter()
-                .filter_map(|kind| signal(kind).ok())
-                .collect();
-            HeldSignals { signals }
-        }
-        #[cfg(not(unix))]
-        HeldSignals {}
-    }
-
-    /// Whether a signal came since [`new`](Self::new).
-    fn came(&mut self) -> bool {
-        #[cfg(unix)]
-        {
-            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-            let signals = &mut self.signals;
-            signals
-                .iter_mut()
-                .any(|signal| signal.poll_recv(&mut context).is_ready())
-        }
-        #[cfg(not(unix))]
-        false
-    }
+    Ok(held.status())
 }
 
 /// The definitions the server at `url` serves from `fn.api_` (with the standard ones
@@ -181,31 +141,5 @@ impl std::io::Write for Bounded {
 
     fn flush(&mut self) -> std::io::Result<()> {
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// SIGTERM while held does not end the process, and is told afterwards.
-    #[cfg(unix)]
-    #[tokio::test]
-    async fn a_signal_that_comes_while_held_is_told_afterwards() {
-        let mut held = HeldSignals::new();
-        assert!(!held.came());
-        let pid = std::process::id().to_string();
-        let sent = std::process::Command::new("kill")
-            .args(["-TERM", &pid])
-            .status();
-        assert!(sent.is_ok_and(|status| status.success()));
-        // Delivered to the runtime's driver, which needs a turn.
-        for _ in 0..500 {
-            if held.came() {
-                return;
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-        }
-        panic!("the signal was never told");
     }
 }

@@ -21,6 +21,7 @@ mod logging;
 mod mock;
 mod schema_dir;
 mod serve;
+mod signals;
 
 use std::process::ExitCode;
 

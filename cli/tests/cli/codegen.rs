@@ -180,6 +180,70 @@ fn a_file_size_limit_is_one_error_line_and_leaves_no_temporary_file() {
     assert!(left.is_empty(), "{left:?}");
 }
 
+/// Ctrl-C while the code is written waits for the write, then ends the command: no
+/// temporary file is left beside the output, and the file is whole.
+#[cfg(unix)]
+#[test]
+fn ctrl_c_while_writing_leaves_no_temporary_file() {
+    let scratch = scratch_dir("codegen-interrupted");
+    let schemas = scratch.join("big");
+    std::fs::create_dir(&schemas).unwrap();
+    // Code of some megabytes, whose writing takes long enough to be interrupted.
+    let structs: Vec<Value> = (0..1000)
+        .map(|index| {
+            let fields: serde_json::Map<String, Value> = (0..10)
+                .map(|field| (format!("f{field}"), "string".into()))
+                .collect();
+            serde_json::json!({ format!("struct.S{index}"): fields })
+        })
+        .collect();
+    let schema = Value::Array(structs).to_string();
+    std::fs::write(schemas.join("big.telepact.json"), schema).unwrap();
+    let out_dir = scratch.join("src");
+    std::fs::create_dir(&out_dir).unwrap();
+    let out = out_dir.join("big.rs");
+    let mut interrupted = None;
+    for _ in 0..3 {
+        let _ = std::fs::remove_file(&out);
+        let mut child = telepact_command()
+            .args(["codegen", "--schema-dir", path_text(&schemas), "--out"])
+            .arg(&out)
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let writing = || {
+            let entries = std::fs::read_dir(&out_dir).unwrap();
+            entries.flatten().any(|entry| entry.file_name() != "big.rs")
+        };
+        while child.try_wait().unwrap().is_none() && !writing() {}
+        if writing() {
+            let pid = child.id().to_string();
+            let sent = Command::new("kill").args(["-INT", &pid]).status().unwrap();
+            assert!(sent.success());
+            interrupted = Some(child.wait().unwrap());
+            break;
+        }
+        child.wait().unwrap();
+    }
+    let status = interrupted.expect("the write was never caught under way");
+    let left: Vec<_> = std::fs::read_dir(&out_dir)
+        .unwrap()
+        .map(|entry| entry.unwrap().file_name())
+        .collect();
+    assert_eq!(left, ["big.rs"], "{status:?}");
+    // 130, or 0 when the runtime had not yet taken the signal in as the write ended.
+    assert!(matches!(status.code(), Some(0 | 130)), "{status:?}");
+    let check = telepact(&[
+        "codegen",
+        "--schema-dir",
+        path_text(&schemas),
+        "--check",
+        "--out",
+        path_text(&out),
+    ]);
+    assert!(check.status.success(), "{}", stderr(&check));
+}
+
 #[test]
 fn an_output_that_cannot_be_written_is_one_error_line() {
     // A file where the output's folder would have to be.
