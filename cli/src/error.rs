@@ -140,9 +140,15 @@ impl CliError {
 /// scheme or not, and as a parsed URL writes them. An error line may be logged.
 fn without_credentials(text: &str, url: &str) -> String {
     let after_scheme = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = after_scheme.split(['/', '?', '#']).next().unwrap_or("");
+    let parsed = url::Url::parse(url).ok().filter(url::Url::has_host);
+    // Where no host could be read, a `/` may be in an unescaped password.
+    let ends: &[char] = if parsed.is_some() {
+        &['/', '?', '#']
+    } else {
+        &['?', '#']
+    };
+    let authority = after_scheme.split(ends).next().unwrap_or("");
     let written = authority.rsplit_once('@').map(|(user_info, _)| user_info);
-    let parsed = url::Url::parse(url).ok();
     let parsed = parsed.as_ref().map(|url| match url.password() {
         Some(password) => format!("{}:{password}", url.username()),
         None => url.username().to_string(),
@@ -284,6 +290,18 @@ mod tests {
         let shown = without_credentials(&said, bare);
         assert!(!shown.contains("s3cret"), "{shown}");
         assert!(shown.starts_with("ada:***@127.0.0.1:1/api"), "{shown}");
+    }
+
+    #[test]
+    fn a_password_with_an_unescaped_slash_is_not_shown() {
+        let url = "http://ada:pa/ss@127.0.0.1:1/api";
+        let error = std::io::Error::other("invalid port number");
+        let shown = CliError::unreachable(url, &error).to_string();
+        assert!(!shown.contains("pa/ss"), "{shown}");
+        assert!(shown.contains("http://ada:***@127.0.0.1:1/api"), "{shown}");
+        // An `@` in the path of a URL with a host is not taken for credentials.
+        let at = "http://127.0.0.1:1/users/@me";
+        assert_eq!(without_credentials(at, at), at);
     }
 
     #[test]
