@@ -344,6 +344,20 @@ fn an_error_payload_change_is_reported_once_where_its_set_is_written() {
 }
 
 #[test]
+fn an_error_a_result_declares_itself_is_compared_there_though_a_set_has_its_name() {
+    // An internal function may leave out the sets (`_errors`) and declare a tag of the
+    // same name itself: what it answers changed, whatever the set still says.
+    let old = r#"[{"errors.A": [{"ErrorX": {"a": "integer"}}]},
+        {"fn.f_": {}, "->": [{"Ok_": {}}], "_errors": "^errors\\.A$"}]"#;
+    let new = r#"[{"errors.A": [{"ErrorX": {"a": "integer"}}]},
+        {"fn.f_": {}, "->": [{"Ok_": {}}, {"ErrorX": {"a": "string"}}], "_errors": "^errors\\.Validation_$"}]"#;
+    assert_eq!(
+        lines(old, new),
+        ["Field 'a' in struct 'fn.f_.->.ErrorX' has changed type from 'integer' to 'string'"]
+    );
+}
+
+#[test]
 fn a_long_chain_of_types_is_followed_without_overflowing_the_stack() {
     // `struct.S0` holds `struct.S1`, which holds `struct.S2`, ... 50,000 deep, and the
     // last gains a required field: it is on the argument path through the whole chain.
