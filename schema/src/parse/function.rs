@@ -37,20 +37,29 @@ pub(crate) fn is_internal(entry: &Entry<'_>) -> bool {
     entry.key.ends_with('_') || entry.def.get("$internal") == Some(&Value::Bool(true))
 }
 
-/// Parses a function; each part is checked only when the previous one is valid.
+/// Parses a function; each part is checked only when the previous ones added no
+/// failure. A part naming a definition that failed on its own adds none (that failure
+/// is reported once, with its definition), so the next part is still checked.
 pub(crate) fn parse_function(
     sink: &mut Sink<'_>,
     entry: &Entry<'_>,
     scope: &Scope<'_>,
 ) -> Option<ParsedFunction> {
-    let args = parse_struct(sink, entry, &[RESULT_KEY, ERRORS_KEY], scope)?;
-    let result = parse_result(sink, entry, scope)?;
+    let before = sink.failures.len();
+    let args = parse_struct(sink, entry, &[RESULT_KEY, ERRORS_KEY], scope);
+    if sink.failures.len() != before {
+        return None;
+    }
+    let result = parse_result(sink, entry, scope);
+    if sink.failures.len() != before {
+        return None;
+    }
     let internal = is_internal(entry);
     let (errors_regex, errors_matcher) = parse_errors_regex(sink, entry, internal)?;
     Some(ParsedFunction {
         doc: docstring(entry.def),
-        args,
-        result,
+        args: args?,
+        result: result?,
         errors_regex,
         errors_matcher,
         internal,

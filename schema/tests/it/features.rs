@@ -341,6 +341,20 @@ fn every_failure_of_a_stage_is_reported() {
 }
 
 #[test]
+fn a_function_naming_a_failed_definition_still_has_its_result_checked() {
+    // `_ext.A` fails on its own; the argument naming it adds nothing to that, and the
+    // result's own faults are reported in the same round, as the reference reports them.
+    let text = r#"[{"_ext.A": {}}, {"fn.f": {"x": "_ext.A"}, "->": [{"Bad": {}}]}]"#;
+    assert_eq!(
+        reasons(text),
+        [
+            "TypeExtensionImplementationMissing",
+            "RequiredObjectKeyMissing"
+        ]
+    );
+}
+
+#[test]
 fn yaml_and_json_mean_the_same() {
     let yaml = r#"
 - ///: |
