@@ -134,8 +134,9 @@ impl Schema {
     /// [`LoadError::Invalid`] with every failure found, each located in its document:
     /// text that is not valid JSON or YAML (`JsonInvalid`), a definition that breaks the
     /// schema's rules (an unknown type, a name defined twice, a standard definition
-    /// repeated, ...). Documents given as text are never read from disk, so
-    /// [`LoadError::Io`] does not occur.
+    /// repeated, ...), a document named like the standard definitions' documents
+    /// (`internal_`, `auth_`, `mock_`: `DocumentNameReserved`). Documents given as
+    /// text are never read from disk, so [`LoadError::Io`] does not occur.
     pub fn from_documents<I, K, V>(documents: I) -> Result<Schema, LoadError>
     where
         I: IntoIterator<Item = (K, V)>,
@@ -164,6 +165,20 @@ where
 }
 
 fn load(mut docs: Vec<Document>, standards: Standards) -> Result<Schema, LoadError> {
+    // Failures are known by document name: a document named like the standard
+    // definitions' would have its failures shown in their text, and its definitions
+    // taken for theirs.
+    let reserved: Vec<SchemaFailure> = docs
+        .iter()
+        .filter(|doc| standard::is_standard_document(&doc.name))
+        .map(|doc| failure_at_start(&doc.name, "DocumentNameReserved", json!({})))
+        .collect();
+    if !reserved.is_empty() {
+        return Err(LoadError::Invalid(SchemaFailures(
+            reserved,
+            Sources::of(&docs),
+        )));
+    }
     standard::add_standard_documents(&mut docs, standards == Standards::Mock);
     docs.sort_by(|a, b| a.name.cmp(&b.name));
     parse::parse(&docs)

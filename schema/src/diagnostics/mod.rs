@@ -247,12 +247,12 @@ fn is_standard(document: &str) -> bool {
     document == standard::INTERNAL_NAME || document == standard::AUTH_NAME
 }
 
-/// Whether the failure points into the document's own text (a subdirectory or a
-/// misnamed file has none).
+/// Whether the failure points into the document's own text (a subdirectory, a
+/// misnamed file or a document under a reserved name has none).
 fn has_own_text(failure: &SchemaFailure) -> bool {
     !matches!(
         failure.reason.as_str(),
-        "DirectoryDisallowed" | "FileNamePatternInvalid"
+        "DirectoryDisallowed" | "FileNamePatternInvalid" | "DocumentNameReserved"
     )
 }
 

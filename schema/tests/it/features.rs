@@ -355,6 +355,19 @@ fn a_function_naming_a_failed_definition_still_has_its_result_checked() {
 }
 
 #[test]
+fn a_document_named_like_the_standard_definitions_is_refused() {
+    // Its failures would be shown in the standard definitions' text, under their names.
+    let text = r#"[{"struct.A": {"x": "bad"}}]"#;
+    for name in ["internal_", "auth_", "mock_"] {
+        let error = Schema::from_documents([(name, text)]).expect_err("refused");
+        let failures = error.failures().expect("invalid, not an I/O error");
+        let reasons: Vec<&str> = failures.iter().map(|f| f.reason.as_str()).collect();
+        assert_eq!(reasons, ["DocumentNameReserved"], "{name}");
+        assert!(!error.to_string().contains("fn.ping_"), "{error}");
+    }
+}
+
+#[test]
 fn yaml_and_json_mean_the_same() {
     let yaml = r#"
 - ///: |

@@ -233,6 +233,15 @@ fn message(facts: &Facts<'_>) -> Message {
         )
         .help("a schema directory holds only schema files; move the subdirectory out".to_string()),
         "ErrorTagsPastLimit" => error_tags_past_limit(facts),
+        "DocumentNameReserved" => Message::new(
+            format!(
+                "the document name `{}` is reserved for the standard definitions",
+                failure.document
+            ),
+            "",
+            Target::Key,
+        )
+        .help("give the document another name".to_string()),
         "RegexInvalid" => Message::new(
             format!("{} is not a valid regular expression", facts.place()),
             "invalid pattern",
