@@ -280,23 +280,49 @@ fn is_rustdoc_word(word: &str) -> bool {
 
 /// Escapes `[x]` that is not a `[x](url)` link and wraps bare URLs, outside code
 /// spans: a run of backticks up to the next run of as many (``` ``a ` b`` ```); a run
-/// never closed is text.
+/// never closed is text. A bracket pair may hold code (``[`Foo`]``, a link rustdoc
+/// resolves), so brackets are paired across code spans, never inside one.
 fn escape_prose(text: &str) -> String {
+    let spans = code_spans(text);
+    let mut masked = text.as_bytes().to_vec();
+    for span in &spans {
+        masked[span.clone()].fill(b' ');
+    }
+    let mut escapes = brackets_to_escape(text, &masked).into_iter().peekable();
     let mut out = String::with_capacity(text.len());
     let mut prose = 0;
+    for span in spans
+        .into_iter()
+        .chain(std::iter::once(text.len()..text.len()))
+    {
+        let mut piece = String::with_capacity(span.start - prose);
+        while let Some(at) = escapes.next_if(|&at| at < span.start) {
+            piece.push_str(&text[prose..at]);
+            piece.push('\\');
+            prose = at;
+        }
+        piece.push_str(&text[prose..span.start]);
+        out.push_str(&wrap_urls(&piece));
+        out.push_str(&text[span.clone()]);
+        prose = span.end;
+    }
+    out
+}
+
+/// The code spans of `text`, in order.
+fn code_spans(text: &str) -> Vec<Range<usize>> {
+    let mut spans = Vec::new();
     let mut at = 0;
     while let Some((start, ticks)) = backtick_run(text, at) {
-        let Some(end) = closing_run(text, start + ticks, ticks) else {
-            at = start + ticks;
-            continue;
-        };
-        out.push_str(&wrap_urls(&escape_brackets(&text[prose..start])));
-        out.push_str(&text[start..end + ticks]);
-        prose = end + ticks;
-        at = prose;
+        match closing_run(text, start + ticks, ticks) {
+            Some(end) => {
+                spans.push(start..end + ticks);
+                at = end + ticks;
+            }
+            None => at = start + ticks,
+        }
     }
-    out.push_str(&wrap_urls(&escape_brackets(&text[prose..])));
-    out
+    spans
 }
 
 /// The start and length of the first run of backticks in `text` from `from`.
@@ -317,43 +343,40 @@ fn closing_run(text: &str, mut from: usize, ticks: usize) -> Option<usize> {
     None
 }
 
-fn escape_brackets(text: &str) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    let mut out = String::with_capacity(text.len());
+/// Where in `text` a `\` goes before a bracket of a `[x]` that is not a `[x](url)`
+/// link; `masked` is `text` with its code spans blanked, so only brackets outside them
+/// pair.
+fn brackets_to_escape(text: &str, masked: &[u8]) -> Vec<usize> {
+    let find = |from: usize, byte: u8| {
+        let rest = masked.get(from..).unwrap_or_default();
+        rest.iter().position(|&b| b == byte).map(|p| p + from)
+    };
+    let mut escapes = Vec::new();
     // Once no `]` (or `)`) is left past a point, none is past a later one: not looking
     // again keeps a docstring of many unclosed brackets from costing its length squared.
     let mut closes_left = true;
     let mut parens_left = true;
     let mut i = 0;
-    while i < chars.len() {
-        let close = (chars[i] == '[' && closes_left)
-            .then(|| chars[i..].iter().position(|&c| c == ']').map(|p| p + i))
-            .flatten();
-        closes_left &= chars[i] != '[' || close.is_some();
+    while i < masked.len() {
+        let open = masked[i] == b'[';
+        let close = (open && closes_left).then(|| find(i, b']')).flatten();
+        closes_left &= !open || close.is_some();
         let Some(close) = close else {
-            out.push(chars[i]);
             i += 1;
             continue;
         };
-        let target_end = (chars.get(close + 1) == Some(&'(') && parens_left)
-            .then(|| chars[close + 2..].iter().position(|&c| c == ')'))
+        let opens_target = masked.get(close + 1) == Some(&b'(');
+        let target_end = (opens_target && parens_left)
+            .then(|| find(close + 2, b')'))
             .flatten();
-        parens_left &= chars.get(close + 1) != Some(&'(') || target_end.is_some();
-        let is_link = target_end.is_some_and(|end| {
-            let target: String = chars[close + 2..close + 2 + end].iter().collect();
-            !is_rust_path(&target)
-        });
-        let inner: String = chars[i + 1..close].iter().collect();
-        if is_link {
-            out.push('[');
-            out.push_str(&inner);
-            out.push(']');
-        } else {
-            out.push_str(&format!("\\[{inner}\\]"));
+        parens_left &= !opens_target || target_end.is_some();
+        // Not a link to a URL: rustdoc would read it as a path to resolve.
+        if target_end.is_none_or(|end| is_rust_path(&text[close + 2..end])) {
+            escapes.extend([i, close]);
         }
         i = close + 1;
     }
-    out
+    escapes
 }
 
 /// Whether rustdoc reads a link's target as a Rust path to resolve (and warns when it
@@ -629,6 +652,21 @@ mod tests {
         assert_eq!(
             lines,
             vec![" Code ``a ` [b] c`` then \\[d\\], ``` `[e]` and `[f]`."]
+        );
+    }
+
+    /// rustdoc resolved `[`Foo`]` as a link to the Rust item `Foo`, and warned when
+    /// none was there: brackets holding a code span pair as any others do.
+    #[test]
+    fn brackets_around_code_spans_are_escaped_unless_a_link_to_a_url() {
+        let lines = rustdoc_lines(
+            "See [`Foo`], [`a`, `b`], [`Foo`][], [`Foo`](Foo), [`Foo`](https://x.y) and `[c]`.",
+        );
+        assert_eq!(
+            lines,
+            vec![
+                " See \\[`Foo`\\], \\[`a`, `b`\\], \\[`Foo`\\]\\[\\], \\[`Foo`\\](Foo), [`Foo`](https://x.y) and `[c]`."
+            ]
         );
     }
 
