@@ -1,6 +1,7 @@
 //! Schema docstrings (`///`) as rustdoc attributes that render well and do not trip
 //! rustdoc, rustc or clippy in the users' crate that includes the code:
-//! - no doctests: a fenced code block rustdoc would compile as Rust is tagged `text`,
+//! - no doctests: a fenced code block rustdoc would compile as Rust is tagged `text`
+//!   (as is one whose info string rustdoc warns of, `compile-fail`),
 //!   an indented code block becomes a fenced `text` one, and other deep indentation is
 //!   capped (so it makes no indented code block); a docstring that still holds one
 //!   (indented code inside a quote) is hidden from doctest collection
@@ -217,7 +218,9 @@ fn tag_rust_code_blocks(text: &str) -> (String, bool) {
     let mut holds_code = false;
     for (event, range) in Parser::new_ext(text, RUSTDOC_OPTIONS).into_offset_iter() {
         match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) if is_rust(&info) => {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
+                if is_rust(&info) || rustdoc_refuses(&info) =>
+            {
                 let opening = &text[range.start..];
                 let line_end = opening.find('\n').unwrap_or(opening.len());
                 let fence = opening[..line_end].find(['`', '~']);
@@ -265,6 +268,30 @@ fn escape_html(mut text: String) -> String {
 fn is_rust(info: &str) -> bool {
     let mut words = info.split([',', ' ', '\t']).filter(|word| !word.is_empty());
     words.clone().any(|word| word == "rust") || words.all(is_rustdoc_word)
+}
+
+/// Whether rustdoc's `invalid_codeblock_attributes` warns of a fence's info string,
+/// whatever language it names: for a near miss of one of its own words (`compile-fail`,
+/// `No_Run`) or an edition written `rust2021`.
+fn rustdoc_refuses(info: &str) -> bool {
+    const NEAR_MISSES: [&str; 12] = [
+        "compile-fail",
+        "compile_fail",
+        "compilefail",
+        "should-panic",
+        "should_panic",
+        "shouldpanic",
+        "no-run",
+        "no_run",
+        "norun",
+        "test-harness",
+        "test_harness",
+        "testharness",
+    ];
+    info.split([',', ' ', '\t']).any(|word| {
+        (NEAR_MISSES.contains(&word.to_lowercase().as_str()) && !is_rustdoc_word(word))
+            || matches!(word, "rust2015" | "rust2018" | "rust2021" | "rust2024")
+    })
 }
 
 fn is_rustdoc_word(word: &str) -> bool {
@@ -601,6 +628,25 @@ mod tests {
         assert_eq!(
             fences,
             [" ```text", " ```", " ```text", " ```", " ```json", " ```"]
+        );
+    }
+
+    /// rustdoc's `invalid_codeblock_attributes` warned of these in any fence.
+    #[test]
+    fn fences_with_words_rustdoc_refuses_become_text() {
+        let lines = rustdoc_lines(
+            "```compile-fail\nf();\n```\n```json,No_Run\n{}\n```\n```rust2021\ng();\n```\n```json\n[]\n```",
+        );
+        let fences: Vec<&str> = lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.starts_with(" ```"))
+            .collect();
+        assert_eq!(
+            fences,
+            [
+                " ```text", " ```", " ```text", " ```", " ```text", " ```", " ```json", " ```"
+            ]
         );
     }
 
