@@ -88,8 +88,8 @@ impl Builder {
     /// `#[serde(..)]` attribute makes the type holding the field derive its serde impls
     /// (see the crate documentation); a key of it that the generated field sets too
     /// (`rename`, `default`, ...) is left out when it says the same, and fails generation
-    /// when it says otherwise.
-    /// `path` is the schema key of the type holding it and the field's name as the
+    /// when it says otherwise; so does a `default` on a required field, which would read
+    /// the field left out. `path` is the schema key of the type holding it and the field's name as the
     /// schema spells it (the `!` of an optional field is optional here):
     /// `struct.Shift.start`, `fn.addItem.due`, `fn.myShift.->.Ok_.station`.
     pub fn field_attribute(

@@ -9,7 +9,8 @@
 //!   says the same, and refused when it says otherwise (serde takes each key once);
 //! - a `#[serde(..)]` key that would write a field under another key or leave it out
 //!   (`rename`, `flatten`, `skip`, ...), or a type's fields or tags in another form
-//!   (`rename_all`, `tag`, `untagged`, ...), is refused: the schema fixes the wire form.
+//!   (`rename_all`, `tag`, `untagged`, ...), is refused: the schema fixes the wire form;
+//!   so is a `default` that would read a required field left out as its default.
 
 use proc_macro2::TokenStream;
 use quote::{ToTokens, quote};
@@ -70,8 +71,33 @@ pub(crate) fn check_type_wire(item: &Item, attributes: &[Attribute]) -> Result<(
             item.key,
             item.name
         )),
+        None => check_type_default(item, attributes),
+    }
+}
+
+/// Refuses a `#[serde(default)]` on a struct with a required field: it would read the
+/// field as its default when an answer leaves it out, which the validator refuses.
+fn check_type_default(item: &Item, attributes: &[Attribute]) -> Result<(), String> {
+    let Shape::Struct(fields) = &item.shape else {
+        return Ok(());
+    };
+    if fields.iter().all(|field| field.optional) {
+        return Ok(());
+    }
+    match attributes.iter().flat_map(serde_keys).find(is_default) {
+        Some(meta) => Err(format!(
+            "`#[serde({})]` would read `{}` (`{}`) with a required field missing",
+            meta.to_token_stream(),
+            item.key,
+            item.name
+        )),
         None => Ok(()),
     }
+}
+
+/// Whether `meta` is serde's `default` (or `default = "path"`).
+fn is_default(meta: &Meta) -> bool {
+    meta_key(meta).is_some_and(|key| key == "default")
 }
 
 /// Refuses `attributes` for `item` when they derive a trait it cannot have; the error
@@ -122,6 +148,13 @@ pub(crate) fn check_field_attributes(
         if changes_wire && !says_the_same {
             return Err(format!(
                 "`#[serde({})]` would not write the field as the schema's `{wire}`",
+                meta.to_token_stream()
+            ));
+        }
+        // Only an optional field is read as its default when missing.
+        if is_default(&meta) && !generated.iter().any(is_default) {
+            return Err(format!(
+                "`#[serde({})]` would read the required field `{wire}` when it is missing",
                 meta.to_token_stream()
             ));
         }

@@ -295,6 +295,33 @@ fn a_serde_key_the_field_has_is_left_out_and_one_that_says_otherwise_is_refused(
     );
 }
 
+/// A `#[serde(default)]` on a required field, or on a type with one, would read the
+/// field as its default when an answer leaves it out, which the validator refuses; on
+/// an optional field it says what the generated one does.
+#[test]
+fn a_serde_default_that_would_let_a_required_field_go_missing_is_refused() {
+    let field = |path: &str, attribute: &str| {
+        features_with(telepact_codegen::configure().field_attribute(path, attribute))
+    };
+    for attribute in ["#[serde(default)]", "#[serde(default = \"my::zero\")]"] {
+        let refused = field("struct.Point.x", attribute).unwrap_err();
+        assert!(
+            refused.ends_with("would read the required field `x` when it is missing"),
+            "{attribute}: {refused}"
+        );
+    }
+    assert!(field("struct.Scalars.optFlag", "#[serde(default)]").is_ok());
+
+    let types = |selector: &str, attribute: &str| {
+        features_with(telepact_codegen::configure().type_attribute(selector, attribute))
+    };
+    assert_eq!(
+        types("struct.Point", "#[serde(default)]").unwrap_err(),
+        "invalid option type_attribute(\"struct.Point\", ..): `#[serde(default)]` \
+         would read `struct.Point` (`Point`) with a required field missing"
+    );
+}
+
 /// A serde key that would write a field under another key, or not at all, is refused
 /// whether or not the generated field renames it (`x` is written as its Rust name); so
 /// is a type's key that changes how its fields or tags are written, for any type a
