@@ -308,32 +308,51 @@ fn is_rustdoc_word(word: &str) -> bool {
 /// Escapes `[x]` that is not a `[x](url)` link and wraps bare URLs, outside code
 /// spans: a run of backticks up to the next run of as many (``` ``a ` b`` ```); a run
 /// never closed is text. A bracket pair may hold code (``[`Foo`]``, a link rustdoc
-/// resolves), so brackets are paired across code spans, never inside one.
+/// resolves), so brackets are paired across code spans, never inside one. A link is
+/// left whole: a URL in its text (`[https://x.y](https://x.y)`) is no bare URL to
+/// rustdoc, and wrapped it would be a link inside a link, which breaks both.
 fn escape_prose(text: &str) -> String {
     let spans = code_spans(text);
     let mut masked = text.as_bytes().to_vec();
     for span in &spans {
         masked[span.clone()].fill(b' ');
     }
-    let mut escapes = brackets_to_escape(text, &masked).into_iter().peekable();
+    let Brackets { escapes, links } = brackets(text, &masked);
+    let mut escapes = escapes.into_iter().peekable();
     let mut out = String::with_capacity(text.len());
     let mut prose = 0;
-    for span in spans
-        .into_iter()
-        .chain(std::iter::once(text.len()..text.len()))
-    {
-        let mut piece = String::with_capacity(span.start - prose);
-        while let Some(at) = escapes.next_if(|&at| at < span.start) {
+    for kept in kept_whole(spans, links, text.len()) {
+        let mut piece = String::with_capacity(kept.start - prose);
+        while let Some(at) = escapes.next_if(|&at| at < kept.start) {
             piece.push_str(&text[prose..at]);
             piece.push('\\');
             prose = at;
         }
-        piece.push_str(&text[prose..span.start]);
+        piece.push_str(&text[prose..kept.start]);
         out.push_str(&wrap_urls(&piece));
-        out.push_str(&text[span.clone()]);
-        prose = span.end;
+        out.push_str(&text[kept.clone()]);
+        prose = kept.end;
     }
     out
+}
+
+/// The links and the code spans outside them, in order, then an empty range at `end`,
+/// the end of the line: the parts of the line kept as they are.
+fn kept_whole(spans: Vec<Range<usize>>, links: Vec<Range<usize>>, end: usize) -> Vec<Range<usize>> {
+    let mut kept: Vec<Range<usize>> = Vec::with_capacity(spans.len() + links.len() + 1);
+    let mut links = links.into_iter().peekable();
+    for span in spans {
+        while let Some(link) = links.next_if(|link| link.start < span.start) {
+            kept.push(link);
+        }
+        // A code span in a link's text is kept with it.
+        if kept.last().is_none_or(|last| last.end < span.end) {
+            kept.push(span);
+        }
+    }
+    kept.extend(links);
+    kept.push(end..end);
+    kept
 }
 
 /// The code spans of `text`, in order.
@@ -370,15 +389,24 @@ fn closing_run(text: &str, mut from: usize, ticks: usize) -> Option<usize> {
     None
 }
 
-/// Where in `text` a `\` goes before a bracket of a `[x]` that is not a `[x](url)`
-/// link; `masked` is `text` with its code spans blanked, so only brackets outside them
-/// pair.
-fn brackets_to_escape(text: &str, masked: &[u8]) -> Vec<usize> {
+/// The brackets of a line: where a `\\` goes before a bracket of a `[x]` that is not a
+/// `[x](url)` link, and where each such link is.
+struct Brackets {
+    escapes: Vec<usize>,
+    links: Vec<Range<usize>>,
+}
+
+/// The [`Brackets`] of `text`; `masked` is `text` with its code spans blanked, so only
+/// brackets outside them pair.
+fn brackets(text: &str, masked: &[u8]) -> Brackets {
     let find = |from: usize, byte: u8| {
         let rest = masked.get(from..).unwrap_or_default();
         rest.iter().position(|&b| b == byte).map(|p| p + from)
     };
-    let mut escapes = Vec::new();
+    let mut found = Brackets {
+        escapes: Vec::new(),
+        links: Vec::new(),
+    };
     // Once no `]` (or `)`) is left past a point, none is past a later one: not looking
     // again keeps a docstring of many unclosed brackets from costing its length squared.
     let mut closes_left = true;
@@ -397,13 +425,20 @@ fn brackets_to_escape(text: &str, masked: &[u8]) -> Vec<usize> {
             .then(|| find(close + 2, b')'))
             .flatten();
         parens_left &= !opens_target || target_end.is_some();
-        // Not a link to a URL: rustdoc would read it as a path to resolve.
-        if target_end.is_none_or(|end| is_rust_path(&text[close + 2..end])) {
-            escapes.extend([i, close]);
+        match target_end {
+            // A link to a URL, its target read as the URL it is.
+            Some(end) if !is_rust_path(&text[close + 2..end]) => {
+                found.links.push(i..end + 1);
+                i = end + 1;
+            }
+            // Not a link to a URL: rustdoc would read it as a path to resolve.
+            _ => {
+                found.escapes.extend([i, close]);
+                i = close + 1;
+            }
         }
-        i = close + 1;
     }
-    escapes
+    found
 }
 
 /// Whether rustdoc reads a link's target as a Rust path to resolve (and warns when it
@@ -712,6 +747,20 @@ mod tests {
             lines,
             vec![
                 " See \\[`Foo`\\], \\[`a`, `b`\\], \\[`Foo`\\]\\[\\], \\[`Foo`\\](Foo), [`Foo`](https://x.y) and `[c]`."
+            ]
+        );
+    }
+
+    /// A URL as a link's text was wrapped in `<>`, which made it a link inside the link
+    /// and broke both.
+    #[test]
+    fn a_url_in_a_links_text_is_left_as_it_is() {
+        let line =
+            "See [https://x.y](https://x.y), [`a` https://a.b](https://a.b/[c]) and https://d.e.";
+        assert_eq!(
+            rustdoc_lines(line),
+            vec![
+                " See [https://x.y](https://x.y), [`a` https://a.b](https://a.b/[c]) and <https://d.e>."
             ]
         );
     }
