@@ -1,7 +1,8 @@
 //! Schema docstrings (`///`) as rustdoc attributes that render well and do not trip
 //! rustdoc, rustc or clippy in the users' crate that includes the code:
 //! - no doctests: a fenced code block rustdoc would compile as Rust is tagged `text`
-//!   (as is one whose info string rustdoc warns of, `compile-fail`),
+//!   (as is one whose info string rustdoc warns of, `compile-fail`), any other keeps
+//!   its language alone (rustdoc warns of what may follow it, `title="x"`),
 //!   an indented code block becomes a fenced `text` one, and other deep indentation is
 //!   capped (so it makes no indented code block); a docstring that still holds one
 //!   (indented code inside a quote) is hidden from doctest collection
@@ -210,25 +211,28 @@ const RUSTDOC_OPTIONS: Options = Options::ENABLE_TABLES
     .union(Options::ENABLE_STRIKETHROUGH)
     .union(Options::ENABLE_TASKLISTS);
 
-/// Tags `text` every fenced code block rustdoc would compile as Rust, and says whether
-/// any other such block (an indented one) is left. Read with rustdoc's own Markdown
-/// parser, so code blocks inside quotes and lists are found as rustdoc finds them.
+/// Tags `text` every fenced code block rustdoc would compile as Rust, leaves every other
+/// fence its language alone ([`fence_info`]), and says whether any other block rustdoc
+/// would compile (an indented one) is left. Read with rustdoc's own Markdown parser, so
+/// code blocks inside quotes and lists are found as rustdoc finds them.
 fn tag_rust_code_blocks(text: &str) -> (String, bool) {
     let mut info_ranges = Vec::new();
     let mut holds_code = false;
     for (event, range) in Parser::new_ext(text, RUSTDOC_OPTIONS).into_offset_iter() {
         match event {
-            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info)))
-                if is_rust(&info) || rustdoc_refuses(&info) =>
-            {
+            Event::Start(Tag::CodeBlock(CodeBlockKind::Fenced(info))) => {
+                let Some(tag) = fence_info(&info) else {
+                    continue;
+                };
                 let opening = &text[range.start..];
                 let line_end = opening.find('\n').unwrap_or(opening.len());
                 let fence = opening[..line_end].find(['`', '~']);
                 match fence.and_then(|at| fence_of(&opening[at..line_end]).map(|f| (at, f))) {
                     Some((at, (_, length))) => {
-                        info_ranges.push(range.start + at + length..range.start + line_end);
+                        let info = range.start + at + length..range.start + line_end;
+                        info_ranges.push((info, tag.to_string()));
                     }
-                    None => holds_code = true,
+                    None => holds_code |= is_rust(&info),
                 }
             }
             Event::Start(Tag::CodeBlock(CodeBlockKind::Indented)) => holds_code = true,
@@ -236,10 +240,32 @@ fn tag_rust_code_blocks(text: &str) -> (String, bool) {
         }
     }
     let mut out = text.to_string();
-    for range in info_ranges.into_iter().rev() {
-        out.replace_range(range, "text");
+    for (range, tag) in info_ranges.into_iter().rev() {
+        out.replace_range(range, &tag);
     }
     (out, holds_code)
+}
+
+/// The info string to give a fence in place of `info`, or `None` to leave it: `text`
+/// for one rustdoc would read as Rust or warns of, else the language alone, which is all
+/// rustdoc shows: rustdoc reads the words after it as its own attributes, and warns of
+/// characters it does not take there (`json title="x"`, `yaml # note`). A language of
+/// such characters (`json=1`) is `text` too.
+fn fence_info(info: &str) -> Option<&str> {
+    if is_rust(info) || rustdoc_refuses(info) {
+        return Some("text");
+    }
+    let language = info.split([',', ' ', '\t']).find(|word| !word.is_empty())?;
+    let plain = language.starts_with(|c: char| c.is_ascii_alphanumeric())
+        && language
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-+.#".contains(c));
+    match (plain, info.trim() == language) {
+        (true, true) => None,
+        // Alone, a word of rustdoc's own (`ignore`) would make the block Rust.
+        (true, false) if !is_rust(language) => Some(language),
+        _ => Some("text"),
+    }
 }
 
 /// Escapes the `<` that opens each piece of HTML rustdoc would read (`<id>` is an HTML
@@ -681,6 +707,26 @@ mod tests {
             fences,
             [
                 " ```text", " ```", " ```text", " ```", " ```text", " ```", " ```json", " ```"
+            ]
+        );
+    }
+
+    /// rustdoc's `invalid_codeblock_attributes` warned of the `=` of a title and of the
+    /// `#` of a note after a fence's language.
+    #[test]
+    fn a_fence_keeps_its_language_alone() {
+        let lines = rustdoc_lines(
+            "```json title=\"request.json\"\n{}\n```\n``` yaml # a note\na: 1\n```\n```json=1\n{}\n```\n```c++\nx\n```",
+        );
+        let fences: Vec<&str> = lines
+            .iter()
+            .map(String::as_str)
+            .filter(|l| l.starts_with(" ```"))
+            .collect();
+        assert_eq!(
+            fences,
+            [
+                " ```json", " ```", " ```yaml", " ```", " ```text", " ```", " ```c++", " ```"
             ]
         );
     }
