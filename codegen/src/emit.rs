@@ -330,11 +330,12 @@ impl Emitter<'_> {
 /// types, and a module may be named after one of its own. The opt-in groups a crate may
 /// turn on (`clippy::pedantic`, `clippy::nursery`, `unused_qualifications`) judge code
 /// its authors write, not the schema's shape (`Option<Option<T>>` for an optional
-/// nullable field).
+/// nullable field). The docs hold no Rust: code rustdoc would still read as Rust (indented
+/// in a quote, and hidden from doctests) is the API's, and need not parse as Rust.
 const MODULE_ALLOWS: &str = "dead_code, missing_docs, unreachable_pub, unused_qualifications, \
     clippy::large_enum_variant, clippy::enum_variant_names, clippy::type_complexity, \
     clippy::module_inception, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, \
-    clippy::pedantic, clippy::nursery";
+    clippy::pedantic, clippy::nursery, rustdoc::invalid_rust_codeblocks";
 
 /// The source of the runtime's `typed::standard` module: the standard definitions'
 /// types (`fn.ping_`, `fn.api_`, the validation and auth errors, ...), once for every

@@ -15,7 +15,8 @@ pub mod api {
         clippy::doc_lazy_continuation,
         clippy::doc_overindented_list_items,
         clippy::pedantic,
-        clippy::nursery
+        clippy::nursery,
+        rustdoc::invalid_rust_codeblocks
     )]
 
     use ::telepact::typed::__codegen as rt;

@@ -200,6 +200,25 @@ error: the schema has 1 error";
     assert_eq!(message, expected);
 }
 
+/// A docstring's indented code in a quote is hidden from doctests, but rustdoc still
+/// reads it as Rust, and `cargo doc` warned (`invalid_rust_codeblocks`) where it does
+/// not parse (`it's`): the module's docs hold no Rust, so it allows that lint.
+#[test]
+fn code_in_a_docstring_that_is_not_rust_keeps_rustdoc_quiet() {
+    let schema = r#"[{"///": "Note:\n\n>     it's {\"a\": 1}", "struct.S": {}}]"#;
+    let code = generate_text(schema).unwrap();
+    assert!(
+        code.contains("cfg_attr(not(doctest), doc = \" >     it's"),
+        "{code}"
+    );
+    let allows = code.split("#![allow(").nth(1).unwrap_or_default();
+    let allows = allows.split(')').next().unwrap_or_default();
+    assert!(
+        allows.contains("rustdoc::invalid_rust_codeblocks"),
+        "{allows}"
+    );
+}
+
 #[test]
 fn a_missing_directory_is_an_io_error() {
     let error = telepact_codegen::configure()

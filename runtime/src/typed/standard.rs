@@ -6,7 +6,7 @@
 //! telepact-codegen keeps this file current.
 
 // The protocol documents these types; their fields carry no docs of their own.
-#![allow(dead_code, missing_docs, unreachable_pub, unused_qualifications, clippy::large_enum_variant, clippy::enum_variant_names, clippy::type_complexity, clippy::module_inception, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::pedantic, clippy::nursery)]
+#![allow(dead_code, missing_docs, unreachable_pub, unused_qualifications, clippy::large_enum_variant, clippy::enum_variant_names, clippy::type_complexity, clippy::module_inception, clippy::doc_lazy_continuation, clippy::doc_overindented_list_items, clippy::pedantic, clippy::nursery, rustdoc::invalid_rust_codeblocks)]
 
 use crate::typed::__codegen as rt;
 include!("standard.parts/ValidationFailure.rs");
