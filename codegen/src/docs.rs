@@ -64,9 +64,15 @@ fn rustdoc(doc: &str) -> Rustdoc {
         .map(|line| line.get(indent..).unwrap_or(""))
         .collect();
     let mut fence = None;
-    let mut body: Vec<String> = fence_indented_code(&dedented.join("\n"))
+    let text = fence_indented_code(&dedented.join("\n"));
+    let code = lines_of_indented_code(&text);
+    let mut body: Vec<String> = text
         .split('\n')
-        .map(|line| rewrite_line(line, &mut fence))
+        .zip(code)
+        .map(|(line, code)| match code {
+            true => line.to_string(),
+            false => rewrite_line(line, &mut fence),
+        })
         .collect();
     while body.last().is_some_and(|l| l.trim().is_empty()) {
         body.pop();
@@ -113,6 +119,28 @@ pub(crate) fn changes_direction(c: char) -> bool {
 struct Fence {
     mark: char,
     length: usize,
+}
+
+/// For each line of `text`, whether it is in an indented code block left as one (in a
+/// quote, see [`fence_indented_code`]): its code is shown as it is, so it is not
+/// escaped as prose is (a URL wrapped in `<>`, `[x]` as `\[x\]`).
+fn lines_of_indented_code(text: &str) -> Vec<bool> {
+    let starts: Vec<usize> = std::iter::once(0)
+        .chain(text.match_indices('\n').map(|(at, _)| at + 1))
+        .collect();
+    let line_of = |at: usize| {
+        starts
+            .partition_point(|&start| start <= at)
+            .saturating_sub(1)
+    };
+    let mut code = vec![false; starts.len()];
+    let indented = Event::Start(Tag::CodeBlock(CodeBlockKind::Indented));
+    for (event, range) in Parser::new_ext(text, RUSTDOC_OPTIONS).into_offset_iter() {
+        if event == indented && !range.is_empty() {
+            code[line_of(range.start)..=line_of(range.end - 1)].fill(true);
+        }
+    }
+    code
 }
 
 /// `text` with each Markdown indented code block made a fenced `text` block, which
@@ -737,6 +765,25 @@ mod tests {
             rustdoc_lines("> ```\n> f();\n> ```\n\n- item\n\n  ```\n  g();\n  ```\n- other");
         assert_eq!(lines[0], " > ```text");
         assert_eq!(lines[6..], ["   ```text", "   g();", "   ```", " - other"]);
+    }
+
+    /// The code was escaped as prose: its URL wrapped in `<>` and its `[id]` shown as
+    /// `\[id\]`.
+    #[test]
+    fn indented_code_inside_a_quote_is_shown_as_it_is() {
+        let docs = rustdoc("Run:\n\n>     curl 'https://x.y/[id]'\n>     <b>\n\nThen [x].");
+        assert!(docs.holds_code);
+        assert_eq!(
+            docs.lines,
+            vec![
+                " Run:",
+                " ",
+                " >     curl 'https://x.y/[id]'",
+                " >     <b>",
+                " ",
+                " Then \\[x\\]."
+            ]
+        );
     }
 
     #[test]
