@@ -217,11 +217,13 @@ fn rewrite_line(line: &str, fence: &mut Option<Fence>) -> String {
             format!("{capped}{trimmed}")
         }
         (Some(_), _) => line.to_string(),
-        (None, Some((mark, length))) => {
+        // A backtick after a run of backticks makes a code span, not a fence
+        // (``` ```a``` ```), as Markdown reads it.
+        (None, Some((mark, length))) if mark == '~' || !trimmed[length..].contains('`') => {
             *fence = Some(Fence { mark, length });
             format!("{capped}{trimmed}")
         }
-        (None, None) => format!("{capped}{}", escape_prose(trimmed)),
+        (None, _) => format!("{capped}{}", escape_prose(trimmed)),
     }
 }
 
@@ -856,6 +858,14 @@ mod tests {
                 " See [https://x.y](https://x.y), [`a` https://a.b](https://a.b/[c]) and <https://d.e>."
             ]
         );
+    }
+
+    /// A line opening with a code span of three backticks was taken for a fence: it
+    /// and the lines after it were left unescaped, and rustdoc resolved their `[x]`.
+    #[test]
+    fn a_code_span_opening_a_line_is_no_fence() {
+        let lines = rustdoc_lines("```a``` takes [`b`],\nand [c].");
+        assert_eq!(lines, vec![" ```a``` takes \\[`b`\\],", " and \\[c\\]."]);
     }
 
     #[test]
