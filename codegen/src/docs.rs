@@ -483,7 +483,7 @@ fn brackets(text: &str, masked: &[u8]) -> Brackets {
         parens_left &= !opens_target || target_end.is_some();
         match target_end {
             // A link to a URL, its target read as the URL it is.
-            Some(end) if !is_rust_path(&text[close + 2..end]) => {
+            Some(end) if is_url_destination(&text[close + 2..end]) => {
                 found.links.push(i..end + 1);
                 i = end + 1;
             }
@@ -495,6 +495,19 @@ fn brackets(text: &str, masked: &[u8]) -> Brackets {
         }
     }
     found
+}
+
+/// Whether `target`, between a link's parentheses, makes the link one to a URL: a
+/// destination Markdown takes (one word, or one and a quoted title: `https://x.y
+/// "About"`; `[a](our docs.html)` is no link, and rustdoc resolves its `[a]`) that rustdoc
+/// does not read as a Rust path.
+fn is_url_destination(target: &str) -> bool {
+    let target = target.trim();
+    let one_destination = match target.split_once(char::is_whitespace) {
+        None => true,
+        Some((_, title)) => title.trim_start().starts_with(['"', '\'', '(']),
+    };
+    one_destination && !is_rust_path(target)
 }
 
 /// Whether rustdoc reads a link's target as a Rust path to resolve (and warns when it
@@ -866,6 +879,17 @@ mod tests {
     fn a_code_span_opening_a_line_is_no_fence() {
         let lines = rustdoc_lines("```a``` takes [`b`],\nand [c].");
         assert_eq!(lines, vec![" ```a``` takes \\[`b`\\],", " and \\[c\\]."]);
+    }
+
+    /// A target of two words is no link to Markdown, which left `[see]` for rustdoc to
+    /// resolve; a destination and its title is one.
+    #[test]
+    fn a_target_markdown_takes_for_no_destination_is_escaped() {
+        let lines = rustdoc_lines("[see](our docs.html) and [u](https://x.y \"Title\")");
+        assert_eq!(
+            lines,
+            vec![" \\[see\\](our docs.html) and [u](https://x.y \"Title\")"]
+        );
     }
 
     #[test]
