@@ -7,6 +7,7 @@
 
 mod hangup;
 mod linger;
+mod untaken;
 
 use std::future::Future;
 use std::io;
@@ -31,6 +32,7 @@ use tower_service::Service;
 use super::per_address::{Admitted, OpenConnections};
 use hangup::{Hangups, OnHangup, Watch};
 use linger::Lingering;
+use untaken::Untaken;
 
 /// Turns an accepted TCP stream into the stream HTTP is spoken on.
 pub(super) trait Handshake: Clone + Send + Sync + 'static {
@@ -215,7 +217,9 @@ impl Connection {
     /// (it stopped reading its answers) has the connection dropped, and so does one
     /// whose answers are still unsent once a graceful close has waited the idle limit
     /// (the shutdown's grace when the server stops): an HTTP/2 client that grants no
-    /// flow-control window leaves answers unsent, yet nothing is being written.
+    /// flow-control window leaves answers unsent, yet nothing is being written. Such a
+    /// client that keeps a request in flight, so that no graceful close begins, has the
+    /// connection dropped once an answer has waited the idle limit ([`untaken`]).
     async fn serve<S: AsyncRead + AsyncWrite + Unpin + Send + 'static>(mut self, stream: S) {
         let peer = self.peer;
         let activity = Arc::clone(&self.activity);
@@ -240,7 +244,10 @@ impl Connection {
             }
             let answer = router.clone().call(request);
             async move {
-                let response = answer.await;
+                let mut response = answer.await;
+                if let Some(InFlight(activity)) = &in_flight {
+                    response = response.map(|answer| activity.untaken.track(answer));
+                }
                 drop((in_flight, http1_call));
                 response
             }
@@ -274,6 +281,11 @@ impl Connection {
                     }
                     // Dropped rather than polled on every wake of a busy connection.
                     Idle::LeftToHyper => watch_idle = false,
+                    // Nothing is being written, so no graceful close could finish.
+                    Idle::Stalled => {
+                        tracing::debug!(%peer, "answers not taken in time; connection dropped");
+                        break Ok(());
+                    }
                 },
                 () = tokio::time::sleep_until(deadline), if !closing.is_open() => {
                     // A request still arriving or being answered is cut off: at the
@@ -351,6 +363,8 @@ struct Activity {
     hung_up: AtomicBool,
     /// The connection's task, aborted (its call dropped) when its client goes.
     task: Mutex<Task>,
+    /// HTTP/2 answers waiting for the client to grant room for them.
+    untaken: Arc<Untaken>,
 }
 
 impl Activity {
@@ -374,8 +388,17 @@ impl Activity {
 
     /// Completes once the connection has gone `limit` without a request (none since it
     /// opened, or, on HTTP/2, none in flight since the last was answered), or when an
-    /// HTTP/1 connection has made its first request (hyper's timer has it from there).
+    /// HTTP/1 connection has made its first request (hyper's timer has it from there),
+    /// or once an HTTP/2 answer has waited `limit` for its client to grant room for it,
+    /// requests in flight or not.
     async fn idle(&self, limit: Duration) -> Idle {
+        tokio::select! {
+            idle = self.without_requests(limit) => idle,
+            () = self.untaken.stalled(limit) => Idle::Stalled,
+        }
+    }
+
+    async fn without_requests(&self, limit: Duration) -> Idle {
         loop {
             let changed = self.changed.notified();
             let mut changed = std::pin::pin!(changed);
@@ -495,6 +518,8 @@ enum Idle {
     Expired,
     /// An HTTP/1 connection made its first request; hyper's head timer watches it now.
     LeftToHyper,
+    /// An HTTP/2 answer waited the whole limit for its client to grant room for it.
+    Stalled,
 }
 
 /// An HTTP/2 request not yet answered.

@@ -27,7 +27,8 @@ pub struct ServeOptions {
     /// request, an HTTP/2 connection with no request in flight its next one, and a
     /// WebSocket session its next message; past it the connection is closed (an idle
     /// session with 1000). A client that takes nothing written to it for as long (it
-    /// stopped reading its answers) has its connection dropped.
+    /// stopped reading its answers), or an HTTP/2 client that grants no room for an
+    /// answer for as long, has its connection dropped.
     /// [`DEFAULT_HEADER_TIMEOUT`] by default; `Duration::MAX` for none.
     pub header_timeout: Duration,
     /// How many connections one client address may have open at once; past it a new

@@ -149,6 +149,67 @@ async fn an_http2_client_granting_no_window_has_its_connection_dropped() {
     assert!(closed.is_ok(), "the connection was held past 10 s");
 }
 
+/// A client granting no flow-control window (or a byte of it) that keeps a request in
+/// flight at every moment (a new POST whose body never comes before the last one's
+/// 408) never lets its connection go idle: its answers, left unsent, must still not be
+/// held for as long as it likes.
+#[tokio::test]
+async fn an_http2_client_granting_no_window_cannot_hold_answers_by_staying_busy() {
+    for granted in [0, 1] {
+        assert!(
+            held_while_busy(granted).await.is_ok(),
+            "granting {granted} bytes, the connection was held past 5 s"
+        );
+    }
+}
+
+/// Asks for a large answer and starts a POST whose body never comes every 150 ms,
+/// granting each stream `granted` bytes of window; waits up to 5 s for the server to
+/// close the connection.
+async fn held_while_busy(granted: u32) -> Result<(), tokio::time::error::Elapsed> {
+    const SETTINGS: u8 = 4;
+    const WINDOW_UPDATE: u8 = 8;
+    let limit = std::time::Duration::from_millis(300);
+    let serve = http::ServeOptions::default().header_timeout(limit);
+    let options = HttpOptions::default().body_timeout(std::time::Duration::from_millis(400));
+    let app = http::router(big_answer_server(), &options);
+    let (port, _stop, _serving) = serve_app(app, serve).await;
+    let stream = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let (mut reading, mut writing) = stream.into_split();
+    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    opening.extend(h2_frame(SETTINGS, 0, 0, &[0, 4, 0, 0, 0, 0]));
+    opening.extend(h2_frame(SETTINGS, 1, 0, &[]));
+    opening.extend(h2_frame(1, 0x4, 1, &post_headers()));
+    opening.extend(h2_frame(0, 0x1, 1, br#"[{}, {"fn.big": {}}]"#));
+    if granted > 0 {
+        opening.extend(h2_frame(WINDOW_UPDATE, 0, 1, &granted.to_be_bytes()));
+    }
+    writing.write_all(&opening).await.expect("writes");
+    // Every 150 ms a POST whose body never comes: one is always in flight.
+    let busy = tokio::spawn(async move {
+        for stream_id in (3..200).step_by(2) {
+            tokio::time::sleep(std::time::Duration::from_millis(150)).await;
+            let mut headers = h2_frame(1, 0x4, stream_id, &post_headers());
+            if granted > 0 {
+                let window = granted.to_be_bytes();
+                headers.extend(h2_frame(WINDOW_UPDATE, 0, stream_id, &window));
+            }
+            if writing.write_all(&headers).await.is_err() {
+                return;
+            }
+        }
+    });
+    let mut chunk = vec![0; 1 << 16];
+    let closed = tokio::time::timeout(std::time::Duration::from_secs(5), async {
+        while reading.read(&mut chunk).await.is_ok_and(|read| read > 0) {}
+    })
+    .await;
+    busy.abort();
+    closed
+}
+
 /// A client that resets its HTTP/2 stream (RST_STREAM) while the call is answered has
 /// the handler dropped and the call counted once as `cancelled`, with its span closed
 /// so; the stream no longer counts as in flight, so the connection, idle then, is
