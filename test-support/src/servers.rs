@@ -137,12 +137,30 @@ impl NatsServer {
     /// Where it would skip, under `TELEPACT_REQUIRE_ALL=1` (see [`skip`](crate::skip));
     /// and when `nats-server` is installed but does not start.
     pub fn start() -> Option<NatsServer> {
+        Self::start_with(&[])
+    }
+
+    /// Like [`start`](Self::start), the server taking only clients that connect as
+    /// `user` with `password`.
+    ///
+    /// # Panics
+    ///
+    /// As [`start`](Self::start).
+    pub fn start_requiring(user: &str, password: &str) -> Option<NatsServer> {
+        Self::start_with(&["--user", user, "--pass", password])
+    }
+
+    fn start_with(extra: &[&str]) -> Option<NatsServer> {
         let program = nats_server()?;
         let name = unique_name();
         let args = |port: u16| {
-            ["-a", "127.0.0.1", "-p", &port.to_string(), "-n", &name]
-                .map(String::from)
-                .to_vec()
+            let port = port.to_string();
+            let common = ["-a", "127.0.0.1", "-p", &port, "-n", &name];
+            common
+                .iter()
+                .chain(extra)
+                .map(|arg| arg.to_string())
+                .collect()
         };
         let kind = Kind::Nats { name: name.clone() };
         let server = ServerChild::start(kind, program, args);

@@ -29,7 +29,8 @@ use tracing_subscriber::filter::LevelFilter;
 #[derive(Debug, Parser)]
 #[command(version, about)]
 struct Args {
-    /// The NATS server to use.
+    /// The NATS server to use (several comma-separated; credentials as
+    /// `nats://user:password@host`).
     #[arg(long, default_value = "nats://127.0.0.1:4222")]
     nats: String,
     /// The service the workers run.

@@ -522,25 +522,30 @@ impl Transport for NatsTransport {
 }
 
 /// Connects with settings suited to a worker or gateway: reconnect forever,
-/// `request_timeout` for requests sent through the connection.
+/// `request_timeout` for requests sent through the connection. `url` may name several
+/// servers, comma-separated, and carry credentials as nats.go takes them
+/// (`nats://user:password@host`, `nats://token@host`, percent-encoded), which are given
+/// to the connection apart from the servers' addresses, so that async-nats's debug
+/// lines, which name the server, show none of them.
 ///
 /// # Errors
 ///
-/// [`NatsError::Connect`] when `url` is not a valid NATS address. The first connection
-/// is made, and retried, in the background, so an unreachable server is not an error
-/// here: requests sent meanwhile wait for it, up to `request_timeout`.
+/// [`NatsError::Connect`] when `url` is not a valid NATS address, or its servers name
+/// different credentials. The first connection is made, and retried, in the
+/// background, so an unreachable server is not an error here: requests sent meanwhile
+/// wait for it, up to `request_timeout`.
 pub async fn connect(
     url: &str,
     request_timeout: Duration,
 ) -> Result<async_nats::Client, NatsError> {
-    let client = async_nats::ConnectOptions::new()
+    let options = async_nats::ConnectOptions::new()
         .request_timeout(Some(request_timeout))
-        .retry_on_initial_connect()
-        .connect(url)
-        .await?;
-    Ok(client)
+        .retry_on_initial_connect();
+    let (servers, options) = address::with_credentials(url, options)?;
+    Ok(options.connect(servers).await?)
 }
 
+mod address;
 mod bridge;
 pub use bridge::HeaderBridge;
 use bridge::SharedBridge;

@@ -22,6 +22,7 @@ use telepact::{
 };
 use telepact_test_support::NatsServer;
 
+mod credentials;
 mod limits;
 mod options;
 mod outage;
