@@ -77,10 +77,11 @@ impl AuthHook for AuthHookAdapter {
     }
 }
 
-/// The failed-login bucket of a client address: the address itself for IPv4, its /64
-/// for IPv6 (one subscriber's whole allocation, which a guesser can rotate through).
+/// The failed-login bucket of a client address: the address a client counts under
+/// ([`telepact::http::client_of`]): an IPv4 address itself, however written, an IPv6
+/// address's /64 (one subscriber's whole allocation, which a guesser can rotate through).
 fn throttle_bucket(address: IpAddr) -> String {
-    match address.to_canonical() {
+    match telepact::http::client_of(address) {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => {
             let [a, b, c, d, ..] = v6.segments();
@@ -95,4 +96,21 @@ fn authenticated(identity: Identity) -> Authenticated {
         authenticated = authenticated.header(name, value);
     }
     authenticated.extension(identity)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// IPv4 clients behind a NAT64 or SIIT translator each have their own failed logins:
+    /// sharing the translator's /64, one guesser locked every one of them out.
+    #[test]
+    fn ipv4_clients_behind_a_nat64_translator_are_throttled_each_as_itself() {
+        let bucket = |text: &str| throttle_bucket(text.parse().unwrap());
+        assert_ne!(bucket("64:ff9b::10.0.0.1"), bucket("64:ff9b::10.0.0.2"));
+        assert_eq!(bucket("64:ff9b::10.0.0.1"), bucket("10.0.0.1"));
+        assert_eq!(bucket("::ffff:10.0.0.1"), bucket("10.0.0.1"));
+        assert_eq!(bucket("2001:db8:0:1::1"), bucket("2001:db8:0:1::2"));
+        assert_ne!(bucket("2001:db8:0:1::1"), bucket("2001:db8:0:2::1"));
+    }
 }

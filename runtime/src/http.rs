@@ -57,6 +57,7 @@ mod websocket;
 use body::poll_once;
 pub use body::{BodyRefusal, read_body};
 pub use path::InvalidPath;
+pub use per_address::client_of;
 pub use serve::{
     ServeOptions, raise_open_files_limit, serve, serve_with, serve_with_grace, shutdown_signal,
 };

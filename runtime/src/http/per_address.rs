@@ -66,10 +66,11 @@ pub(super) struct Admitted {
     counted: Option<(Arc<OpenConnections>, IpAddr)>,
 }
 
-/// The address a client's connections count under: an IPv6 client holds a /64 (its
-/// provider gives it the whole network), so its connections count together; an IPv4
-/// address written as IPv6 counts as itself, mapped (`::ffff:a.b.c.d`) or translated.
-fn client_of(address: IpAddr) -> IpAddr {
+/// The address a client counts under (its connections here, its failed logins in
+/// `telepact-auth`): an IPv6 client holds a /64 (its provider gives it the whole
+/// network), so that /64 counts as one client; an IPv4 address written as IPv6 counts as
+/// itself, mapped (`::ffff:a.b.c.d`) or translated by NAT64 (`64:ff9b::a.b.c.d`).
+pub fn client_of(address: IpAddr) -> IpAddr {
     match address {
         IpAddr::V4(_) => address,
         IpAddr::V6(v6) => match v6.to_ipv4_mapped().or_else(|| translated(v6)) {
