@@ -62,8 +62,10 @@
 //! `Option<T>`, an optional field `x!` → `Option<_>` (absent is `None`; for a nullable
 //! type `Some(None)` is `null`), `fn.x` → `telepact::typed::Call<XInput>`,
 //! `_ext.Select_` → `telepact::typed::Select`. A few Rust values have no valid wire
-//! form, and the server rejects them: a non-finite `f64` (written as `null`), and
-//! `Value::Null` where the type is `any` rather than `any?`. An integer in a `number`
+//! form: a non-finite `f64`, which JSON cannot write (the client refuses a call holding
+//! one before sending it, `CallError::Encode`, and a handler's answer holding one is
+//! `ErrorUnknown_`), and `Value::Null` where the type is `any` rather than `any?`, which
+//! the server rejects. An integer in a `number`
 //! field reads as the nearest `f64`, exact up to 2^53.
 //!
 //! A `@select_` header trims the response below these types (required fields go
