@@ -6,7 +6,11 @@
 //! let policy = Policy::new()
 //!     .public("fn.refresh")
 //!     .require("fn.login", Requirement::Method(AuthMethod::Password))
-//!     .require("fn.createApiKey", Requirement::Scope("keys:write".into()))
+//!     // A key outlives the sign-in that made it: the password is asked for again.
+//!     .require("fn.createApiKey", Requirement::AllOf(vec![
+//!         Requirement::Method(AuthMethod::Password),
+//!         Requirement::Scope("keys:write".into()),
+//!     ]))
 //!     .require("fn.listUsers", Requirement::Role("admin".into()));
 //! assert_eq!(policy.requirement("fn.me"), &Requirement::Authenticated);
 //! ```
