@@ -154,6 +154,30 @@ async fn a_typed_mock_reports_what_it_counted() {
         .expect("no calls left");
 }
 
+/// A strict verification's message says the argument was to equal the one given, as it
+/// counted only equal calls: "containing" sent a reader looking for calls that contain it.
+#[tokio::test]
+async fn a_failed_strict_verification_says_it_wanted_an_equal_argument() {
+    let mock = Mock::new().expect("the bakery schema takes the mock definitions");
+    mock_client(&mock)
+        .my_shift(MyShiftInput {})
+        .await
+        .expect("the call completes");
+    let error = mock
+        .verify_strict(MyShiftInput {}, Times::at_least(2))
+        .await
+        .expect_err("only one call");
+    assert_eq!(
+        error.to_string(),
+        "fn.myShift: wanted at least 2 calls with an argument equal to {}, found 1; \
+         its 1 recorded: {}"
+    );
+    assert!(
+        matches!(error, MockCallError::Verification { strict: true, .. }),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn a_typed_stub_with_a_count_answers_that_many_calls_then_an_unknown_tag() {
     let options = telepact::mock::MockOptions::default().generate_responses(false);

@@ -231,6 +231,7 @@ impl MockControl {
             Ok(failure) => Err(MockCallError::Verification {
                 function: I::NAME,
                 argument: Box::new(argument),
+                strict,
                 failure,
             }),
             Err(_) => Err(MockCallError::Refused {

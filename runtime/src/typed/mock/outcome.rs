@@ -135,7 +135,12 @@ const CALLS_LISTED: usize = 10;
 
 /// A failed verification of `function`, for a person: what was wanted, the calls of
 /// that function the mock recorded (the first few), and how many of others.
-fn verification_message(function: &str, argument: &Value, failure: &VerificationFailure) -> String {
+fn verification_message(
+    function: &str,
+    argument: &Value,
+    strict: bool,
+    failure: &VerificationFailure,
+) -> String {
     let MatchingCalls {
         wanted,
         found,
@@ -146,8 +151,9 @@ fn verification_message(function: &str, argument: &Value, failure: &Verification
         .filter(|call| call.get(function).is_some())
         .collect();
     let mut message = format!(
-        "{function}: wanted {wanted} {} with an argument containing {argument}, found {found}",
-        calls(*wanted)
+        "{function}: wanted {wanted} {} with an argument {} {argument}, found {found}",
+        calls(*wanted),
+        if strict { "equal to" } else { "containing" }
     );
     match of_function.len() {
         0 => message.push_str(&format!("; no call of {function} was recorded")),
@@ -180,13 +186,16 @@ fn calls(times: Times) -> &'static str {
 #[non_exhaustive]
 pub enum MockCallError {
     /// The recorded calls do not satisfy the verification.
-    #[error("{}", verification_message(function, argument, failure))]
+    #[error("{}", verification_message(function, argument, *strict, failure))]
+    #[non_exhaustive]
     Verification {
         /// The function verified.
         function: &'static str,
         /// The argument the calls were to contain (or equal, for a strict verification);
         /// boxed, to keep the error small.
         argument: Box<Value>,
+        /// Whether only calls whose argument equals `argument` counted.
+        strict: bool,
         /// What the mock counted.
         failure: VerificationFailure,
     },
