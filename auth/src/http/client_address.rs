@@ -81,12 +81,13 @@ pub(super) fn client_address(
     if !is_trusted(&peer.ip()) {
         return Some(peer);
     }
+    // Split as bytes: a proxy appends the client to whatever the client sent, so one
+    // entry it sent that is not text must not hide the entries the proxies wrote.
     let forwarded = headers
         .get_all("x-forwarded-for")
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|value| value.split(','))
-        .map(forwarded_address)
+        .flat_map(|value| value.as_bytes().split(|byte| *byte == b','))
+        .map(|entry| std::str::from_utf8(entry).ok().and_then(forwarded_address))
         .collect::<Vec<_>>();
     for entry in forwarded.into_iter().rev() {
         match entry {
@@ -116,7 +117,7 @@ fn forwarded_address(entry: &str) -> Option<IpAddr> {
 mod tests {
     use super::*;
     use axum::body::Body;
-    use axum::http::HeaderMap;
+    use axum::http::{HeaderMap, HeaderValue};
     use telepact::http::HttpOptions;
     use telepact::{Headers, Server};
 
@@ -183,6 +184,20 @@ mod tests {
                 assert_eq!(found, Some(client), "{listed} for {peer}");
             }
         }
+    }
+
+    /// A client may send `X-Forwarded-For` bytes that are not text; its proxy appends
+    /// the client's address to them. That address counts, not the proxy's, where the
+    /// client's failed logins would lock out everyone behind the proxy.
+    #[test]
+    fn bytes_a_client_forwards_that_are_not_text_leave_the_proxys_entries_counting() {
+        let mut headers = HeaderMap::new();
+        let value = HeaderValue::from_bytes(b"6.6.6.\xff, 203.0.113.7").unwrap();
+        headers.insert("x-forwarded-for", value);
+        let proxy: SocketAddr = "10.0.0.1:4000".parse().unwrap();
+        let trusted = [parse_trusted_proxy("10.0.0.1").unwrap()];
+        let found = client_address(Some(proxy), &headers, &trusted).map(|a| a.ip());
+        assert_eq!(found, Some("203.0.113.7".parse().unwrap()));
     }
 
     #[test]
