@@ -161,11 +161,13 @@ fn from_authorization(value: &str) -> Option<Credential> {
 }
 
 pub(super) fn session_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    // Split as bytes: another cookie of the host whose value is not ASCII (browsers
+    // send UTF-8 as it was set) must not hide the session's.
     headers
         .get_all(COOKIE)
         .iter()
-        .filter_map(|value| value.to_str().ok())
-        .flat_map(|line| line.split(';'))
+        .flat_map(|line| line.as_bytes().split(|byte| *byte == b';'))
+        .filter_map(|pair| std::str::from_utf8(pair).ok())
         .filter_map(|pair| pair.trim().split_once('='))
         .find(|(key, _)| *key == name)
         .map(|(_, value)| value.trim())
@@ -270,6 +272,22 @@ mod tests {
             })
         );
         assert_eq!(read(&[("cookie", "other=1")]), None);
+    }
+
+    /// A browser sends every cookie of the host in one line, another app's UTF-8 value
+    /// as it was set: the session cookie beside it still counts.
+    #[test]
+    fn a_cookie_that_is_not_ascii_leaves_the_session_cookie_counting() {
+        let mut request = headers(&[("x-csrf-token", "c1")]);
+        let line = HeaderValue::from_bytes("name=José; __Host-tp_session=s1".as_bytes());
+        request.insert(COOKIE, line.unwrap());
+        assert_eq!(
+            from_transport(&request, &HttpAuthOptions::default()),
+            Some(Credential::Session {
+                id: "s1".into(),
+                csrf: "c1".into()
+            })
+        );
     }
 
     #[test]
