@@ -212,15 +212,12 @@ impl Authenticator {
         if username.len() > MAX_USERNAME_BYTES || password.len() > MAX_PASSWORD_BYTES {
             return Err(AuthError::BadPassword);
         }
-        let Some(slot) = self.password_slots.take(username, address).await else {
-            return Err(AuthError::Busy);
-        };
         let check = PasswordCheck {
             authenticator: self.clone(),
             username: username.to_string(),
             password: password.to_string(),
+            address: address.map(str::to_string),
             attempt: self.throttle.attempt(username, address, self.now())?,
-            slot,
         };
         let (login, rehashed) = check.run_to_end().await?;
         if let Some(new_hash) = rehashed {

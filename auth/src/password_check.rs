@@ -46,9 +46,9 @@ pub(crate) struct PasswordCheck {
     pub(crate) authenticator: Authenticator,
     pub(crate) username: String,
     pub(crate) password: String,
+    /// The client's failed-login bucket, for its share of the check's places.
+    pub(crate) address: Option<String>,
     pub(crate) attempt: LoginAttempt,
-    /// The check's place, held until the check ends.
-    pub(crate) slot: Slot,
 }
 
 impl PasswordCheck {
@@ -63,13 +63,17 @@ impl PasswordCheck {
     /// Records the attempt, checks the password, and takes the attempt back unless the
     /// password was wrong. An attempt that could not be recorded is refused unchecked
     /// (it may have been recorded all the same) and taken back: it is no failure.
+    ///
+    /// The check's place is taken once the attempt is admitted: a guesser past its limit
+    /// then holds none of the account's share of them while its refusals are counted,
+    /// which kept the account's owner, elsewhere, refused as busy.
     async fn run(self) -> Result<Verified, AuthError> {
         let PasswordCheck {
             authenticator: auth,
             username,
             password,
+            address,
             attempt,
-            slot,
         } = self;
         let store = &*auth.store;
         match auth.throttle.admit(store, &attempt).await {
@@ -80,6 +84,14 @@ impl PasswordCheck {
                 return Err(unrecorded);
             }
         }
+        let Some(slot) = auth
+            .password_slots
+            .take(&username, address.as_deref())
+            .await
+        else {
+            take_back(&auth, attempt).await;
+            return Err(AuthError::Busy);
+        };
         let login = match auth.users.find_login(&username).await {
             Ok(login) => login,
             Err(unchecked) => {

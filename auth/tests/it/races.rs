@@ -105,6 +105,10 @@ struct ScriptedStore {
     /// The stolen-mark writes so far, when two detections are played out.
     stolen_writes: Option<std::sync::atomic::AtomicUsize>,
     second_done: tokio::sync::Notify,
+    /// Armed, the next `add_member` waits for it, as a slow store's write does.
+    held_member: std::sync::Mutex<Option<Arc<tokio::sync::Notify>>>,
+    /// Told when a held `add_member` starts to wait.
+    member_held: tokio::sync::Notify,
 }
 
 impl ScriptedStore {
@@ -218,7 +222,14 @@ impl CredentialStore for ScriptedStore {
         member: &'a str,
         at: Option<UnixTime>,
     ) -> StoreFuture<'a, u64> {
-        self.inner.add_member(key, member, at)
+        let Some(release) = self.held_member.lock().unwrap().take() else {
+            return self.inner.add_member(key, member, at);
+        };
+        Box::pin(async move {
+            self.member_held.notify_one();
+            release.notified().await;
+            self.inner.add_member(key, member, at).await
+        })
     }
 
     fn remove_member<'a>(&'a self, key: &'a str, member: &'a str) -> StoreFuture<'a, ()> {
@@ -428,4 +439,48 @@ async fn a_theft_found_twice_at_once_keeps_the_longer_mark() {
     clock.advance_secs(4000);
     until_purged(&*store).await;
     assert!(!signs_in(&auth, &key).await, "the family's key works again");
+}
+
+/// A guesser past its limit for ada, whose refused attempts meet a slow store, holds no
+/// password-check place while they are counted: the owner, elsewhere, signs in. Its
+/// attempt held ada's share of the places, and her login was refused as busy, for as
+/// long as the guesser kept one attempt under way.
+#[tokio::test]
+async fn a_guesser_past_its_limit_holds_no_place_the_owner_needs() {
+    let clock = ManualClock::starting_now();
+    let store = Arc::new(ScriptedStore::with_clock(&clock));
+    let mut config = test_config();
+    config.password_checks = 2;
+    let auth = authenticator_with(
+        config,
+        Arc::clone(&store) as Arc<dyn CredentialStore>,
+        &clock,
+    );
+    let login = |password: &str, address: &'static str| {
+        let (auth, credential) = (
+            auth.clone(),
+            Credential::Password {
+                username: "ada".into(),
+                password: password.into(),
+            },
+        );
+        async move { auth.authenticate(&credential, Some(address)).await }
+    };
+    let limit = test_config().throttle.per_account_from_address;
+    for _ in 0..limit {
+        let guessed = login("wrong", "10.0.0.9").await;
+        assert!(
+            matches!(guessed, Err(AuthError::BadPassword)),
+            "{guessed:?}"
+        );
+    }
+    let release = Arc::new(tokio::sync::Notify::new());
+    *store.held_member.lock().unwrap() = Some(Arc::clone(&release));
+    let guesser = tokio::spawn(login("wrong", "10.0.0.9"));
+    store.member_held.notified().await;
+    let owner = login(crate::authenticator::PASSWORD, "10.0.0.1").await;
+    release.notify_one();
+    let guessed = guesser.await.unwrap();
+    assert!(matches!(guessed, Err(AuthError::Throttled)), "{guessed:?}");
+    assert_eq!(owner.map(|ada| ada.user_id).ok().as_deref(), Some("u1"));
 }
