@@ -234,6 +234,50 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
+    /// Steps over the value that starts here, as `skip` does, taking from `left` the
+    /// least memory its decoded form needs: a `serde_json::Value` for it and for each map
+    /// key, and its text (a binary's as base64). `Ok(false)` once `left` runs out, the
+    /// rest unread.
+    pub(crate) fn skip_costing(&mut self, left: &mut usize) -> Result<bool, SyntaxError> {
+        self.cost(Depth(JSON_NESTING_LIMIT), left)
+    }
+
+    fn cost(&mut self, depth: Depth, left: &mut usize) -> Result<bool, SyntaxError> {
+        let head = self.head()?;
+        let text = match head {
+            Head::Str(len) => len,
+            Head::Bin(len) => len.div_ceil(3).saturating_mul(4),
+            _ => 0,
+        };
+        let Some(rest) = left.checked_sub(size_of::<Value>().saturating_add(text)) else {
+            return Ok(false);
+        };
+        *left = rest;
+        let items = match head {
+            Head::Str(len) | Head::Bin(len) => {
+                self.take(len)?;
+                0
+            }
+            Head::Ext(len) => {
+                self.take(len.saturating_add(1))?;
+                0
+            }
+            Head::Array(len) => len,
+            // A key costs as a value does.
+            Head::Map(len) => len.saturating_mul(2),
+            Head::Nil | Head::Bool(_) | Head::Unsigned(_) | Head::Signed(_) | Head::Float(_) => 0,
+        };
+        if items > 0 {
+            let inside = depth.enter()?;
+            for _ in 0..items {
+                if !self.cost(inside, left)? {
+                    return Ok(false);
+                }
+            }
+        }
+        Ok(true)
+    }
+
     /// Reads a message's body, the map that starts here, as a JSON object (see
     /// [`Reader::json`]), nested as deep as an item of the frame may.
     pub(crate) fn json_object(

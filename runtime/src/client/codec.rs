@@ -162,7 +162,30 @@ fn lone_surrogate(bytes: &[u8]) -> Option<String> {
     None
 }
 
+/// How many bytes of decoded values a binary answer may take per byte of its length:
+/// as many as a JSON answer's smallest values (`0,`, a 32-byte `serde_json::Value` for
+/// two bytes), where a MessagePack nil takes one byte (64 MiB of them took 2 GB).
+const DECODED_PER_BYTE: usize = 16;
+/// The decoded values any binary answer may take, however short.
+const DECODED_FLOOR: usize = 64 << 20;
+
+/// Refuses a binary answer whose values would take more memory decoded than
+/// [`DECODED_PER_BYTE`] allows, before any is built. Bytes that are no MessagePack pass,
+/// for the reading that follows to name their fault.
+fn check_decoded_size(bytes: &[u8]) -> Result<(), InvalidResponse> {
+    let limit = bytes
+        .len()
+        .saturating_mul(DECODED_PER_BYTE)
+        .saturating_add(DECODED_FLOOR);
+    let mut left = limit;
+    match binary::Reader::new(bytes).skip_costing(&mut left) {
+        Ok(false) => Err(InvalidResponse::DecodedPastBudget(limit)),
+        Ok(true) | Err(_) => Ok(()),
+    }
+}
+
 fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, InvalidResponse> {
+    check_decoded_size(bytes)?;
     let frame = read_frame(bytes)?;
     let checksum = frame
         .headers

@@ -76,6 +76,10 @@ pub enum InvalidResponse {
     /// MessagePack, but not `[headers, body]`.
     #[error(transparent)]
     Frame(#[from] FrameError),
+    /// A binary response whose values would take more memory decoded than a JSON one
+    /// of its length can: 16 times its length, plus 64 MiB.
+    #[error("the binary response's values would take more than {0} bytes decoded")]
+    DecodedPastBudget(usize),
     /// A binary response without a checksum in `@bin_`.
     #[error("binary response without a checksum in @bin_")]
     MissingChecksum,

@@ -244,3 +244,59 @@ async fn a_binary_answers_own_base64_header_is_not_taken() {
         );
     }
 }
+
+/// A binary answer `[{"@bin_": [1], "@enc_": {"Ok_": 0, "xs": 1}}, {"Ok_": {"xs": [nil; count]}}]`,
+/// or with the nils in a header of its own when `in_header`, written byte by byte.
+fn nils_answer(count: usize, in_header: bool) -> Vec<u8> {
+    let enc = vec![
+        (Pack::from("Ok_"), Pack::from(0)),
+        (Pack::from("xs"), Pack::from(1)),
+    ];
+    let mut headers = vec![
+        (Pack::from("@bin_"), Pack::Array(vec![Pack::from(1)])),
+        (Pack::from("@enc_"), Pack::Map(enc)),
+    ];
+    let mut nils = vec![0xdd];
+    nils.extend(u32::try_from(count).expect("fits").to_be_bytes());
+    nils.resize(nils.len() + count, 0xc0);
+    let mut answer = vec![0x92];
+    if in_header {
+        headers.push((Pack::from("nils"), Pack::Nil));
+        let written = write_pack(&Pack::Map(headers));
+        // The last header's value, nil, becomes the list.
+        answer.extend(&written[..written.len() - 1]);
+        answer.extend(nils);
+        answer.extend(write_pack(&Pack::Map(vec![(
+            Pack::from(0),
+            Pack::Map(Vec::new()),
+        )])));
+    } else {
+        answer.extend(write_pack(&Pack::Map(headers)));
+        answer.extend([0x81, 0x00, 0x81, 0x01]);
+        answer.extend(nils);
+    }
+    answer
+}
+
+/// A binary answer of 8 MiB of nils, in the body or a header: each became a 32-byte
+/// `serde_json::Value` (a 64 MiB answer, what `HttpTransport` reads, took 2 GB). The
+/// values an answer decodes into may take 16 times its length and 64 MiB, as much as a
+/// JSON answer's (`0,` becomes 32 bytes); past that it is refused before any is built,
+/// while a MiB of nils reads.
+#[tokio::test]
+async fn a_binary_answer_decoding_far_past_its_size_is_refused() {
+    for in_header in [false, true] {
+        let answer = nils_answer(8 << 20, in_header);
+        let size = answer.len();
+        let (response, took) = read_timed(&client_answered(answer, true)).await;
+        let Err(ClientError::InvalidResponse(InvalidResponse::DecodedPastBudget(limit))) = response
+        else {
+            panic!("{size} bytes (in a header: {in_header}) not refused: {response:?}");
+        };
+        assert_eq!(limit, 16 * size + (64 << 20));
+        assert!(took < CLIENT_READS_WITHIN, "refused in {took:?}");
+        let within = client_answered(nils_answer(1 << 20, in_header), true);
+        let (response, _) = read_timed(&within).await;
+        assert_eq!(response.expect("within the budget").target(), "Ok_");
+    }
+}
