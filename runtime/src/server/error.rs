@@ -70,6 +70,8 @@ pub struct ProcessError {
     kind: ErrorKind,
     message: String,
     case_id: Option<String>,
+    /// The call's function, clipped as log lines keep it, for the line of a hook panic.
+    function: Option<String>,
     failures: Vec<ValidationFailure>,
     source: Option<HandlerError>,
 }
@@ -80,6 +82,7 @@ impl ProcessError {
             kind,
             message: message.into(),
             case_id: None,
+            function: None,
             failures: Vec::new(),
             source: None,
         }
@@ -93,6 +96,21 @@ impl ProcessError {
     pub(crate) fn with_source(mut self, source: HandlerError) -> Self {
         self.source = Some(source);
         self
+    }
+
+    pub(crate) fn with_message(mut self, message: String) -> Self {
+        self.message = message;
+        self
+    }
+
+    pub(crate) fn with_function(mut self, function: &str) -> Self {
+        self.function = Some(crate::logging::clipped(function).into_owned());
+        self
+    }
+
+    /// The call's function, as a log line names it.
+    pub(crate) fn function(&self) -> Option<&str> {
+        self.function.as_deref()
     }
 
     pub(crate) fn with_case_id(mut self, case_id: String) -> Self {

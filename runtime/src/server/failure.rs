@@ -44,6 +44,7 @@ impl Inner {
                 kind,
                 format!("response {part} of {function} failed validation"),
             )
+            .with_function(function)
             .with_failures(failures),
         );
         message
@@ -64,6 +65,7 @@ impl Inner {
                 ErrorKind::Handler,
                 format!("handler failed while handling {function}"),
             )
+            .with_function(function)
             .with_source(source)
             .with_case_id(case_id.clone()),
         );
@@ -141,7 +143,8 @@ impl Inner {
             && let Some(left_out) = self.failure_lines.admit()
         {
             let left_out = (left_out > 0).then_some(left_out);
-            tracing::error!(error = %panicked, left_out, "the on-error hook panicked");
+            let function = error.function();
+            tracing::error!(function, error = %panicked, left_out, "the on-error hook panicked");
         }
     }
 
@@ -191,7 +194,8 @@ impl Inner {
             ErrorKind::Auth,
             format!("auth hook could not check a request to {function}"),
         );
-        self.tell_error_hook(&unchecked.with_source(failure).with_case_id(case_id.clone()));
+        let unchecked = unchecked.with_function(function).with_source(failure);
+        self.tell_error_hook(&unchecked.with_case_id(case_id.clone()));
         case_id
     }
 
@@ -203,6 +207,7 @@ impl Inner {
     #[inline(never)]
     pub(super) fn hook_failed(&self, what: &str, function: Option<&str>, error: HandlerError) {
         // The name the client sent, checked or not: as long as its body allows.
+        let sent = function;
         let function = function.map(crate::logging::clipped);
         let function = function.as_deref();
         if tracing::enabled!(tracing::Level::WARN)
@@ -216,7 +221,11 @@ impl Inner {
             Some(function) => format!("the on-{what} hook failed on {function}"),
             None => format!("the on-{what} hook failed"),
         };
-        self.report(ProcessError::new(ErrorKind::Hook, message).with_source(error));
+        let error = ProcessError::new(ErrorKind::Hook, message).with_source(error);
+        self.report(match sent {
+            Some(sent) => error.with_function(sent),
+            None => error,
+        });
     }
 }
 
@@ -257,6 +266,7 @@ fn auth_error(function: &str) -> ProcessError {
         ErrorKind::Auth,
         format!("auth hook rejected a request to {function}"),
     )
+    .with_function(function)
 }
 
 /// The error `tag` with the validation `failures` as its cases.
@@ -290,16 +300,24 @@ impl Inner {
         headers: Headers,
     ) -> Message {
         let case_id = new_case_id();
+        let error = ProcessError::new(ErrorKind::Undeliverable, "");
+        // The name the client sent, when the answer was too large: clipped.
+        let error = match function {
+            Some(function) => error.with_function(function),
+            None => error,
+        };
         if let Some(left_out) = self.failure_lines.admit() {
             let left_out = (left_out > 0).then_some(left_out);
+            let function = error.function();
             tracing::error!(case_id = %case_id, function, error = %crate::ErrorChain(&*source), left_out, "response could not be sent");
         }
-        let message = match function {
+        let message = match error.function() {
             Some(function) => format!("a response of {function} could not be sent"),
             None => "a response could not be sent".to_string(),
         };
         self.report(
-            ProcessError::new(ErrorKind::Undeliverable, message)
+            error
+                .with_message(message)
                 .with_source(source)
                 .with_case_id(case_id.clone()),
         );
@@ -322,12 +340,14 @@ impl Inner {
     #[inline(never)]
     pub(super) fn replace_too_large(
         &self,
+        function: Option<&str>,
         response: &mut Message,
         size: usize,
         limit: usize,
     ) -> Vec<u8> {
         let headers = id_echo(&mut response.headers);
-        *response = self.undeliverable(None, Box::new(TooLarge { size, limit }), headers);
+        let source = Box::new(TooLarge { size, limit });
+        *response = self.undeliverable(function, source, headers);
         json_within(response, limit)
     }
 }

@@ -138,9 +138,11 @@ impl Server {
         };
         let decoded = codec::decode_request(bytes, &inner.binary, Some(inputs));
         let span = call_span(decoded.as_ref().ok(), &transport);
-        // Kept only for an on-response hook, whose failure names the call's function.
-        let function_name = (inner.on_response.as_ref())
-            .and(decoded.as_ref().ok())
+        // Kept only for an on-response hook's failure or an answer past the limit, whose
+        // lines name the call's function.
+        let function_name = (inner.on_response.is_some() || answer_limit.is_some())
+            .then_some(decoded.as_ref().ok())
+            .flatten()
             .map(|request| request.target().to_owned());
         let started = (inner.metrics.is_some() || !span.is_disabled()).then_some(clock);
         // Records the call however it ends: answered below, or cut off, should this
@@ -178,7 +180,7 @@ impl Server {
         if let Some(limit) = answer_limit
             && bytes.len() > limit
         {
-            bytes = inner.replace_too_large(&mut response, bytes.len(), limit);
+            bytes = inner.replace_too_large(function_name, &mut response, bytes.len(), limit);
             encoding = Encoding::Json;
             replaced = true;
         }

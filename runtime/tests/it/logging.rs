@@ -577,3 +577,36 @@ fn warnings_the_subscriber_does_not_take_leave_the_errors_bound_alone() {
         "{lines:?}"
     );
 }
+
+/// An on-error hook that panics is logged naming the call's function, as every other
+/// line a call logs does (the start of a long one); the line named none.
+#[test]
+fn a_panicking_error_hooks_line_names_the_function() {
+    let schema = Schema::from_text(r#"[{"fn.work": {}, "->": [{"Ok_": {}}]}]"#).expect("loads");
+    let server = Server::builder(schema, FunctionRouter::new())
+        .auth_required(false)
+        .on_request(|_| Err("the audit log is full".into()))
+        .on_error(|_| panic!("the alerting sink is gone"))
+        .build()
+        .expect("server builds");
+    let long_name = format!("fn.{}", "F".repeat(200_000));
+    let requests = [r#"[{}, {"fn.ping_": {}}]"#.to_string(), {
+        serde_json::json!([{}, {long_name.as_str(): {}}]).to_string()
+    }];
+    let (lines, _) = run_logged_on(&server, &requests);
+    let panicked: Vec<_> = lines
+        .iter()
+        .filter(|line| line.contains("hook panicked"))
+        .collect();
+    assert_eq!(panicked.len(), 2, "{lines:.300?}");
+    assert!(
+        panicked[0].contains(r#"function="fn.ping_""#),
+        "{panicked:?}"
+    );
+    assert!(
+        panicked[1].contains("(200003 bytes)"),
+        "{:.300}",
+        panicked[1]
+    );
+    assert!(panicked[1].len() < 1_000, "a line of {}", panicked[1].len());
+}

@@ -381,3 +381,28 @@ async fn names_too_long_for_a_protocol_line_are_refused_where_they_are_given() {
     }
     worker.drain().await.expect("drains");
 }
+
+/// The line logged for an answer past `max_payload` names the call's function, as the
+/// README says each line a call logs does; it named none.
+#[tokio::test]
+async fn an_answer_past_max_payload_is_logged_with_its_function() {
+    let Some(nats_server) = NatsServer::start() else {
+        return;
+    };
+    let capture = crate::log_capture::Capture::default();
+    // A current-thread runtime: the worker's tasks run where the capture is set.
+    let _logged = tracing::subscriber::set_default(capture.clone());
+    let worker = worker(&nats_server.url()).await;
+    let client = nats_client(&nats_server.url(), false).await;
+    let big = Message::new(Headers::new(), "fn.big", Map::new());
+    let response = client.request(big).await.expect("answered");
+    assert_eq!(response.target(), "ErrorUnknown_");
+    worker.drain().await.expect("drains");
+    let lines = capture.lines();
+    let unsent: Vec<_> = lines
+        .iter()
+        .filter(|line| line.contains("could not be sent"))
+        .collect();
+    assert_eq!(unsent.len(), 1, "{lines:?}");
+    assert!(unsent[0].contains(r#"function="fn.big""#), "{unsent:?}");
+}
