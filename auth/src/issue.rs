@@ -143,7 +143,7 @@ impl Authenticator {
     /// # Errors
     ///
     /// - [`AuthError::BadRefreshToken`] when the token is unknown, expired, or its family
-    ///   was revoked.
+    ///   was revoked (or found stolen).
     /// - [`AuthError::RefreshReused`] when it was used before, past the grace; its family
     ///   is revoked.
     /// - [`AuthError::UserUnavailable`] when its user is unknown or disabled (or the
@@ -161,12 +161,7 @@ impl Authenticator {
         let record: RefreshRecord = records::load(store, &refresh_key(&hash))
             .await?
             .ok_or(AuthError::BadRefreshToken)?;
-        if now >= record.expires_at
-            || store
-                .get(&family_revoked_key(&record.family))
-                .await?
-                .is_some()
-        {
+        if now >= record.expires_at || self.family_ended(&record.family).await? {
             return Err(AuthError::BadRefreshToken);
         }
         // The user before the claim: a refusal of a disabled user's refresh must not use
@@ -179,6 +174,15 @@ impl Authenticator {
         let (family, family_ends) = (&record.family, record.expires_at);
         self.issue_pair(successor, &user.user_id, family, &scopes, family_ends, now)
             .await
+    }
+
+    /// Whether `family` was revoked, or found stolen: a theft's revocation writes its
+    /// stolen mark first, and its tokens must stop even when the revoked mark after it
+    /// could not be written.
+    async fn family_ended(&self, family: &str) -> Result<bool, AuthError> {
+        let store = &*self.store;
+        Ok(store.get(&family_revoked_key(family)).await?.is_some()
+            || store.get(&family_stolen_key(family)).await?.is_some())
     }
 
     /// Claims `refresh_token` (whose hash is `hash`) for its successor, and returns the
@@ -320,7 +324,15 @@ impl Authenticator {
     /// a key could live (for good when keys do not expire); one known to have made none,
     /// as long as the family would have lived. Marked first, so that a key being made
     /// meanwhile finds the mark ([`create_api_key`](Self::create_api_key)).
+    /// The family is revoked whichever of the marks fails to be written.
     async fn revoke_stolen_family(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
+        let marked = self.mark_stolen(family, until).await;
+        let revoked = self.revoke_family(family, until).await;
+        marked.and(revoked)
+    }
+
+    /// Writes `family`'s stolen mark (see [`revoke_stolen_family`](Self::revoke_stolen_family)).
+    async fn mark_stolen(&self, family: &str, until: UnixTime) -> Result<(), AuthError> {
         let marker = self.marker()?;
         let key = family_stolen_key(family);
         // Only where no mark is: another detection of the same theft may have marked
@@ -330,7 +342,7 @@ impl Authenticator {
             let keys_live_until = self.config.api_key_ttl.map(|ttl| self.now() + ttl);
             self.store.put(&key, &marker, keys_live_until).await?;
         }
-        self.revoke_family(family, until).await
+        Ok(())
     }
 
     /// Whether `family` is known to have made no API key: its keys are noted, and none

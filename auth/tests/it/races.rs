@@ -302,6 +302,40 @@ async fn a_refresh_answers_as_of_the_instant_it_was_accepted() {
     assert_eq!(answered.expires_in, 1);
 }
 
+/// A theft found while the store refuses one of the revocation's writes (the family's
+/// stolen mark, written again as long as its keys live, or its revoked mark) is
+/// answered `AuthError::Store`, and the thief's refresh token is refused all the same.
+/// A failed stolen mark ended the detection before the family was revoked, and a failed
+/// revoked mark left it unrevoked: the family's tokens worked on until the stolen token
+/// was used again.
+#[tokio::test]
+async fn a_theft_found_while_a_revocation_write_fails_still_ends_the_family() {
+    for failing in ["family-stolen:", "family-revoked:"] {
+        let clock = ManualClock::starting_now();
+        let store = Arc::new(ScriptedStore::default());
+        let auth = authenticator(Arc::clone(&store) as Arc<dyn CredentialStore>, &clock);
+        let tokens = auth.issue_tokens(&sign_in(&auth).await).await.unwrap();
+        // A key made by the family has its stolen mark written twice.
+        let by_token = bearer(&auth, &tokens.access_token).await.unwrap();
+        auth.create_api_key(&by_token, "k", BTreeSet::new())
+            .await
+            .unwrap();
+        let thief = auth.refresh(&tokens.refresh_token).await.unwrap();
+        past_the_reuse_grace(&auth, &clock);
+        store.fail_next_put(failing);
+        let found = auth.refresh(&tokens.refresh_token).await;
+        assert!(
+            matches!(found, Err(AuthError::Store(_))),
+            "{failing}: {found:?}"
+        );
+        let refused = auth.refresh(&thief.refresh_token).await;
+        assert!(
+            matches!(refused, Err(AuthError::BadRefreshToken)),
+            "{failing}: {refused:?}"
+        );
+    }
+}
+
 /// Two instances sharing one Redis, each with room for every guess at once.
 #[cfg(feature = "redis")]
 async fn two_instances(
