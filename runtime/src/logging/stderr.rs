@@ -10,7 +10,7 @@ use tracing_subscriber::util::TryInitError;
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LogFormat {
-    /// A line of text, coloured when stderr is a terminal.
+    /// A line of text, coloured when stderr is a terminal and `NO_COLOR` is not set.
     #[default]
     Text,
     /// One JSON object a line (`timestamp`, `level`, `target`, `fields`, and the spans
@@ -148,7 +148,10 @@ impl StderrLog {
             .with_span_events(spans);
         match self.format {
             LogFormat::Text => builder
-                .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+                .with_ansi(colour(
+                    std::io::IsTerminal::is_terminal(&std::io::stderr()),
+                    std::env::var_os("NO_COLOR"),
+                ))
                 .finish()
                 .try_init(),
             LogFormat::Json => builder.json().finish().try_init(),
@@ -156,9 +159,24 @@ impl StderrLog {
     }
 }
 
+/// Whether text lines are coloured: on a terminal, unless `NO_COLOR` is set and not
+/// empty (<https://no-color.org>).
+fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
+    terminal && no_color.is_none_or(|set| set.is_empty())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_coloured_on_a_terminal_unless_no_color_is_set() {
+        let set = |value: &str| Some(std::ffi::OsString::from(value));
+        assert!(colour(true, None));
+        assert!(colour(true, set("")));
+        assert!(!colour(true, set("1")));
+        assert!(!colour(false, None));
+    }
 
     #[test]
     fn formats_are_read_by_name_in_any_case_and_written_back() {
