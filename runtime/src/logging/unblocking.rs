@@ -108,11 +108,24 @@ fn left_out_line(format: LogFormat, left_out: u64) -> Vec<u8> {
     const MESSAGE: &str = "log lines left out: stderr was not taking them";
     let line = match format {
         LogFormat::Text => format!(" WARN telepact::logging: {MESSAGE} left_out={left_out}\n"),
+        // With a timestamp as every other JSON line has, in the same form.
         LogFormat::Json => format!(
-            "{{\"level\":\"WARN\",\"fields\":{{\"message\":\"{MESSAGE}\",\"left_out\":{left_out}}},\"target\":\"telepact::logging\"}}\n"
+            "{{\"timestamp\":\"{}\",\"level\":\"WARN\",\"fields\":{{\"message\":\"{MESSAGE}\",\"left_out\":{left_out}}},\"target\":\"telepact::logging\"}}\n",
+            timestamp()
         ),
     };
     line.into_bytes()
+}
+
+/// Now, as `tracing-subscriber` writes an event's time.
+fn timestamp() -> String {
+    use tracing_subscriber::fmt::time::FormatTime as _;
+    let mut text = String::new();
+    // Writing into a `String` fails only in the timer; a line without its time is
+    // still the count.
+    let _ = tracing_subscriber::fmt::time::SystemTime
+        .format_time(&mut tracing_subscriber::fmt::format::Writer::new(&mut text));
+    text
 }
 
 /// Whether an output takes a piece of [`PIECE`] bytes without waiting.
@@ -246,6 +259,9 @@ mod tests {
         let note: serde_json::Value =
             serde_json::from_str(rest.lines().next().expect("a note")).expect("JSON");
         assert_eq!(note["fields"]["left_out"], 1, "{note}");
+        // Timed as the lines around it are: `2026-12-07T16:06:42.123456Z`.
+        let time = note["timestamp"].as_str().unwrap_or_default();
+        assert!(time.len() > 20 && time.ends_with('Z'), "{note}");
         assert_eq!(rest.lines().nth(1), Some("ddddddddd"));
     }
 
