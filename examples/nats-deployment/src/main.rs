@@ -57,7 +57,7 @@ struct Args {
     #[arg(long, env = "TELEPACT_LOG_FORMAT", default_value_t = LogFormat::Text, global = true)]
     log_format: LogFormat,
     /// Write a line on stderr for each call as it ends: function, result, client address,
-    /// duration (never a credential or a body).
+    /// duration (never a credential or a body). Workers only: a gateway refuses it.
     #[arg(long, env = "TELEPACT_ACCESS_LOG", global = true)]
     access_log: bool,
     /// Serve Prometheus text on `GET /metrics` of this address alone, in plain HTTP
@@ -289,6 +289,12 @@ impl Deployment {
 }
 
 async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    // The calls are answered, and logged, by the workers.
+    if args.access_log && matches!(args.mode, Mode::Gateway(_)) {
+        return Err("--access-log (TELEPACT_ACCESS_LOG) is for workers: \
+            a gateway answers no call itself, so it has none to log"
+            .into());
+    }
     // The facade's recorder too: the listener's connection series and the gateway's
     // requests land beside the calls.
     let metrics = match args.metrics_addr {

@@ -246,3 +246,35 @@ fn the_reply_timeout_and_the_request_timeout_take_a_unit() {
         assert_usage_error_line(&output, &args, &expected);
     }
 }
+
+/// A gateway asked for an access log ends at once with one error line: it answers no
+/// call itself, so it had none to log, and served on writing nothing the flag promised.
+#[test]
+fn a_gateway_refuses_the_access_log_it_cannot_write() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
+        .args(["--nats", "nats://127.0.0.1:1", "--access-log"])
+        .args(["gateway", "--port", "0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary runs");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("waits") {
+            break status;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("the gateway ran on with --access-log");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let mut stderr = String::new();
+    std::io::Read::read_to_string(&mut child.stderr.take().expect("piped"), &mut stderr)
+        .expect("stderr reads");
+    assert_eq!(status.code(), Some(1), "{stderr}");
+    let lines: Vec<_> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(lines[0].starts_with("error: --access-log"), "{stderr}");
+}
