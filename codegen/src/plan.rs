@@ -83,7 +83,6 @@ pub(crate) struct FunctionPlan {
     pub method: String,
     pub input: ItemId,
     pub output: ItemId,
-    pub internal: bool,
     /// A standard function (`fn.ping_`, `fn.api_`), typed in the runtime.
     pub standard: bool,
     pub doc: Option<String>,
@@ -388,7 +387,6 @@ impl<'s> PlanBuilder<'s> {
             method,
             input,
             output,
-            internal: def.internal,
             standard,
             doc: def.doc.clone(),
         }

@@ -1,4 +1,5 @@
-//! Emits the server side: the `Handler` trait (one method per public function), the
+//! Emits the server side: the `Handler` trait (one method per function of the user's
+//! schema, internal ones included), the
 //! handler `Context`, and the glue that routes a `Handler` through a `FunctionRouter`.
 
 use proc_macro2::{Ident, TokenStream};
@@ -14,7 +15,9 @@ impl Emitter<'_> {
     /// The server side in chunks: the trait, the function's routes one by one, then
     /// the functions that register them.
     pub(crate) fn server(&self) -> Chunks<'_> {
-        let public = || self.plan.functions.iter().filter(|f| !f.internal);
+        // Every function of the user's schema, internal ones too: the runtime answers
+        // only the standard ones, and routes the rest to the handler.
+        let public = || self.plan.functions.iter().filter(|f| !f.standard);
         let route_impls = public().map(|f| self.route_impl(f));
         Box::new(
             std::iter::once_with(move || self.handler_trait(public()))

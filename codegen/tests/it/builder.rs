@@ -17,6 +17,32 @@ fn generate_text(schema: &str) -> Result<String, Error> {
     telepact_codegen::configure().generate(&schema, "test")
 }
 
+/// A function of the user's schema marked internal (`$internal: true`, or a name ending
+/// in `_`) gets a handler method and a route, as it gets a client method: the runtime
+/// answers only the standard functions, and the reference's servers route the user's
+/// internal ones to the user's handler. It had none, so a typed server answered such
+/// calls `ErrorUnknown_` with no way to serve them.
+#[test]
+fn an_internal_function_of_the_users_schema_has_a_handler_method() {
+    let generated = generate_text(
+        r#"[{"$internal": true, "fn.hidden": {}, "->": [{"Ok_": {}}]},
+            {"fn.debug_": {}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .unwrap();
+    let handler = generated
+        .split("pub trait Handler")
+        .nth(1)
+        .and_then(|rest| rest.split("\n}").next())
+        .expect("a Handler trait");
+    for method in ["fn hidden(", "fn debug("] {
+        assert!(handler.contains(method), "{method} missing from {handler}");
+    }
+    for input in ["HiddenInput", "DebugInput"] {
+        let route = format!("rt::route::<H, {input}, ");
+        assert!(generated.contains(&route), "no route for {input}");
+    }
+}
+
 /// Every file under `dir`, with its modification time.
 fn files_with_mtimes(dir: &Path) -> Vec<(PathBuf, std::time::SystemTime)> {
     let mut files: Vec<_> = std::fs::read_dir(dir)

@@ -393,9 +393,11 @@ impl ServerBuilder {
         let ping = compiled.function_id("fn.ping_");
         let binary = Arc::new(ServerBinary::new(Arc::clone(&self.schema)));
         let mut router = self.router;
-        for function in self.schema.functions().iter().filter(|f| !f.internal) {
-            if !router.contains(&function.name) {
-                tracing::warn!(function = %function.name, "no route: calls will answer ErrorUnknown_");
+        // Every function of the user's schema, internal ones (`$internal: true`, a name
+        // ending in `_`) too: the server itself answers only the standard ones.
+        for function in user_functions(&self.schema) {
+            if !router.contains(function) {
+                tracing::warn!(function, "no route: calls will answer ErrorUnknown_");
             }
         }
         internal::add_internal_routes(
@@ -450,5 +452,14 @@ fn unknown_route(router: &FunctionRouter, schema: &Schema) -> Option<BuildError>
     Some(BuildError::RouteUnknown {
         name: (*name).to_string(),
         nearest: telepact_schema::nearest(name, functions).map(str::to_string),
+    })
+}
+
+/// The functions the user's schema defines, as the reference's servers route them to
+/// the user's handler: all but the standard definitions.
+fn user_functions(schema: &Schema) -> impl Iterator<Item = &str> {
+    schema.original().iter().filter_map(|definition| {
+        let keys = definition.as_object()?.keys();
+        keys.map(String::as_str).find(|key| key.starts_with("fn."))
     })
 }

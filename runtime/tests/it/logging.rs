@@ -610,3 +610,38 @@ fn a_panicking_error_hooks_line_names_the_function() {
     );
     assert!(panicked[1].len() < 1_000, "a line of {}", panicked[1].len());
 }
+
+/// A function of the user's schema marked internal (`$internal: true`, or a name ending
+/// in `_`) is the user's to route, as the reference's servers route it to the user's
+/// handler: one without a route is warned about as any other. The server answers only
+/// the standard functions itself, and said nothing of these, which answered
+/// `ErrorUnknown_`.
+#[test]
+fn an_internal_function_of_the_users_schema_without_a_route_is_warned_about() {
+    let schema = Schema::from_text(
+        r#"[{"$internal": true, "fn.hidden": {}, "->": [{"Ok_": {}}]},
+            {"fn.debug_": {}, "->": [{"Ok_": {}}]},
+            {"fn.routed": {}, "->": [{"Ok_": {}}]}]"#,
+    )
+    .expect("loads");
+    let router = FunctionRouter::new().route("fn.routed", |_request: Message| async {
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Default::default()))
+    });
+    let capture = Capture::default();
+    tracing::subscriber::with_default(capture.clone(), || {
+        Server::builder(schema, router)
+            .auth_required(false)
+            .build()
+            .expect("server builds")
+    });
+    let unrouted: Vec<_> = capture
+        .lines()
+        .into_iter()
+        .filter(|line| line.contains("no route"))
+        .collect();
+    assert_eq!(unrouted.len(), 2, "{unrouted:?}");
+    for function in [r#"function="fn.hidden""#, r#"function="fn.debug_""#] {
+        let warned = unrouted.iter().any(|line| line.contains(function));
+        assert!(warned, "{function}: {unrouted:?}");
+    }
+}

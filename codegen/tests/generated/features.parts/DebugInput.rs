@@ -57,3 +57,13 @@ impl rt::FunctionInput for DebugInput {
 
     type Output = DebugOutput;
 }
+
+impl<H: Handler> rt::Route<H, RequestHeaders, ResponseHeaders> for DebugInput {
+    fn serve(
+        handler: &H,
+        input: Self,
+        context: &mut Context,
+    ) -> impl rt::Future<Output = Result<DebugOutput, rt::HandlerError>> + Send {
+        handler.debug(input, context)
+    }
+}

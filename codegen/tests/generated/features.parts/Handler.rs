@@ -3,6 +3,15 @@
 /// The schema's public functions, one method each. Implement it and serve it
 /// with [`server_builder`], [`router`] or [`register`].
 pub trait Handler: Send + Sync + 'static {
+    /// An internal function (its name ends in `_`).
+    fn debug(
+        &self,
+        input: DebugInput,
+        context: &mut Context,
+    ) -> impl ::std::future::Future<
+        Output = Result<DebugOutput, ::telepact::HandlerError>,
+    > + Send;
+
     /// Echoes every kind of value back.
     fn echo(
         &self,

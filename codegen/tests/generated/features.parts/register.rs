@@ -2,6 +2,7 @@
 
 /// Adds a route for every function of [`Handler`] to `router`.
 pub fn register<H: Handler>(router: &mut rt::FunctionRouter, handler: rt::Arc<H>) {
+    rt::route::<H, DebugInput, RequestHeaders, ResponseHeaders>(router, &handler);
     rt::route::<H, EchoInput, RequestHeaders, ResponseHeaders>(router, &handler);
     rt::route::<H, GetPointInput, RequestHeaders, ResponseHeaders>(router, &handler);
     rt::route::<H, PaginateInput, RequestHeaders, ResponseHeaders>(router, &handler);
