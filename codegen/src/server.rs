@@ -36,7 +36,8 @@ impl Emitter<'_> {
             /// the response headers to send back.
             pub type Context = rt::Context<#request_headers, #response_headers>;
 
-            /// The schema's public functions, one method each. Implement it and serve it
+            /// The schema's functions, one method each (the server answers the protocol's own,
+            /// `fn.ping_` and `fn.api_`, itself). Implement it and serve it
             /// with [`server_builder`], [`router`] or [`register`].
             #handler_attributes
             pub trait Handler: Send + Sync + 'static {
