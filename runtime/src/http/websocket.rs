@@ -202,7 +202,7 @@ type Received = Option<Result<Frame, axum::Error>>;
 /// the session ends at the server's shutdown and when no message comes within the idle
 /// limit of the last answer (pings do not count), between messages: one being answered
 /// is answered first, unless the shutdown's deadline passes before, when it is dropped
-/// with the session. One whose client closes the session, or whose connection fails,
+/// with the session, as is an answer (or close frame) the client has not taken by then. One whose client closes the session, or whose connection fails,
 /// before it is answered is dropped then: nobody is left to read its answer. A client's
 /// close frame is answered with one.
 async fn answer_frames<F, Fut>(
@@ -269,7 +269,8 @@ async fn answer_frames<F, Fut>(
             };
         // A peer that stops taking its answers fails the send after the idle limit: the
         // accept loop limits writes to every connection, upgraded ones included.
-        if socket.send(answer_frame(bytes, encoding)).await.is_err() {
+        let answer = answer_frame(bytes, encoding);
+        if !send_by_deadline(&mut socket, answer, control.as_mut()).await {
             return;
         }
         idle_until = idle_limit.map(|limit| tokio::time::Instant::now() + limit);
@@ -279,7 +280,33 @@ async fn answer_frames<F, Fut>(
         code,
         reason: reason.into(),
     };
-    let _ = socket.send(Frame::Close(Some(close))).await;
+    send_by_deadline(&mut socket, Frame::Close(Some(close)), control.as_mut()).await;
+}
+
+/// Sends `frame`; `false` when that failed, or when the server's shutdown deadline
+/// passed first (under `control`): a client taking nothing the session wrote held it,
+/// and its connection, open past `serve`'s return until the write limit.
+async fn send_by_deadline(
+    socket: &mut WebSocket,
+    frame: Frame,
+    control: Option<&mut SessionControl>,
+) -> bool {
+    let peer = control.as_ref().map(|control| control.peer);
+    tokio::select! {
+        sent = socket.send(frame) => sent.is_ok(),
+        () = shutdown_deadline(control) => {
+            tracing::warn!(?peer, "frame untaken at the shutdown deadline; session dropped");
+            false
+        }
+    }
+}
+
+/// Completes at the server's shutdown deadline (never without `control`).
+async fn shutdown_deadline(control: Option<&mut SessionControl>) {
+    match control {
+        Some(control) => control.past_the_deadline().await,
+        None => std::future::pending().await,
+    }
 }
 
 /// The session's next frame (the one `held`, if any), or the close code and reason
@@ -352,12 +379,7 @@ async fn answer_watching(
     control: Option<&mut SessionControl>,
     held: &mut Option<Received>,
 ) -> Answering {
-    let past_the_deadline = async {
-        match control {
-            Some(control) => control.past_the_deadline().await,
-            None => std::future::pending().await,
-        }
-    };
+    let past_the_deadline = shutdown_deadline(control);
     let mut answering = std::pin::pin!(answering);
     let mut past_the_deadline = std::pin::pin!(past_the_deadline);
     loop {

@@ -89,3 +89,56 @@ async fn a_message_unanswered_at_the_shutdown_deadline_is_dropped_with_its_sessi
         "{lines:?}"
     );
 }
+
+/// A session whose client takes none of its answers is dropped at the shutdown's
+/// deadline too, its answer unsent, rather than held open past `serve`'s return until
+/// the write limit.
+#[tokio::test]
+async fn a_session_whose_answer_is_not_taken_is_dropped_at_the_shutdown_deadline() {
+    use axum::extract::Request;
+    use telepact::Encoding;
+
+    let capture = crate::log_capture::Capture::default();
+    let _logged = tracing::subscriber::set_default(capture.clone());
+    let given_up = Arc::new(AtomicBool::new(false));
+    let ended = Arc::clone(&given_up);
+    let limits = HttpOptions::default().body_limits();
+    // Each message answered with 1 MiB: a client reading none fills the buffers.
+    let upgrade = move |request: Request| {
+        let flag = GivenUp(Arc::clone(&ended));
+        http::websocket_session(request, limits, move |_message| {
+            let _held = &flag;
+            async { Ok((vec![b' '; 1 << 20], Encoding::Json)) }
+        })
+    };
+    let app = axum::Router::new().route(http::DEFAULT_PATH, axum::routing::get(upgrade));
+    let options = ServeOptions::default().grace(Duration::from_millis(100));
+    let (port, stop, serving) = crate::http_transport::serve_app(app, options).await;
+    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let (mut socket, _) = tokio_tungstenite::connect_async(url)
+        .await
+        .expect("connects");
+    for _ in 0..32 {
+        socket.send(Frame::text("[{}, {}]")).await.expect("sent");
+    }
+    // The answers fill the connection's buffers; the session waits to write the rest.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    stop.send(()).expect("the server is running");
+    let ended = tokio::time::timeout(Duration::from_secs(10), serving).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(
+        given_up.load(Ordering::SeqCst),
+        "the session is gone once serving has ended"
+    );
+    let lines = capture.lines();
+    let dropped = lines
+        .iter()
+        .find(|line| line.contains("untaken at the shutdown deadline"));
+    assert!(
+        dropped.is_some_and(|line| line.starts_with("WARN") && line.contains("127.0.0.1")),
+        "{lines:?}"
+    );
+    drop(socket);
+}
