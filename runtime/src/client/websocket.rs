@@ -181,15 +181,22 @@ impl Connection {
             request.headers_mut().append(name, value.clone());
         }
         let uri = request.uri();
+        // The errors name no more of the URL than its scheme: its user part or query
+        // may be a credential, and a caller may log them.
         let secure = match uri.scheme_str() {
             Some("ws") => false,
             Some("wss") => true,
-            _ => return Err(format!("not a WebSocket URL (ws:// or wss://): {url}").into()),
+            scheme => {
+                let scheme = scheme.unwrap_or("none");
+                return Err(
+                    format!("not a WebSocket URL (ws:// or wss://): scheme {scheme}").into(),
+                );
+            }
         };
         // An IPv6 address is written in brackets in a URL, and without them to connect.
         let host = uri
             .host()
-            .ok_or_else(|| format!("no host in {url}"))?
+            .ok_or("no host in the WebSocket URL")?
             .trim_start_matches('[')
             .trim_end_matches(']')
             .to_string();

@@ -253,6 +253,23 @@ async fn only_websocket_urls_are_taken() {
     );
 }
 
+/// A URL refused shows none of what may be a credential in it, as the HTTP transport's
+/// errors do not: a caller may log the error.
+#[tokio::test]
+async fn a_refused_url_keeps_its_credentials_out_of_the_error() {
+    for url in [
+        "http://user:hunter2@127.0.0.1:1/api?api_key=hunter2",
+        "unix:hunter2",
+    ] {
+        let refused = WebSocketTransport::connect(url).await.err();
+        let refused = refused.map(|error| error.to_string());
+        assert!(
+            refused.as_deref().is_some_and(|e| !e.contains("hunter2")),
+            "{refused:?}"
+        );
+    }
+}
+
 /// A server whose `fn.slow` answers after `delay`.
 pub(crate) fn slow_server(delay: std::time::Duration) -> telepact::Server {
     use telepact::schema::Schema;
