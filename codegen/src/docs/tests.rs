@@ -87,6 +87,15 @@ fn rustdoc_lines(doc: &str) -> Vec<String> {
     docs.lines
 }
 
+/// The fence lines of rustdoc lines: the opening ones with the language they ended with.
+fn fence_lines(lines: &[String]) -> Vec<&str> {
+    lines
+        .iter()
+        .map(String::as_str)
+        .filter(|l| l.starts_with(" ```"))
+        .collect()
+}
+
 /// clippy's `empty_docs` warns of a `///` with nothing after it.
 #[test]
 fn a_docstring_of_whitespace_alone_gives_no_doc_attribute() {
@@ -130,13 +139,8 @@ fn fences_of_tildes_become_text_and_indented_ones_are_code() {
 #[test]
 fn fences_rustdoc_reads_as_rust_become_text_and_others_keep_their_language() {
     let lines = rustdoc_lines("```rust\nlet x = 1;\n```\n```no_run\nf();\n```\n```json\n{}\n```");
-    let fences: Vec<&str> = lines
-        .iter()
-        .map(String::as_str)
-        .filter(|l| l.starts_with(" ```"))
-        .collect();
     assert_eq!(
-        fences,
+        fence_lines(&lines),
         [" ```text", " ```", " ```text", " ```", " ```json", " ```"]
     );
 }
@@ -147,13 +151,8 @@ fn fences_with_words_rustdoc_refuses_become_text() {
     let lines = rustdoc_lines(
         "```compile-fail\nf();\n```\n```json,No_Run\n{}\n```\n```rust2021\ng();\n```\n```json\n[]\n```",
     );
-    let fences: Vec<&str> = lines
-        .iter()
-        .map(String::as_str)
-        .filter(|l| l.starts_with(" ```"))
-        .collect();
     assert_eq!(
-        fences,
+        fence_lines(&lines),
         [
             " ```text", " ```", " ```text", " ```", " ```text", " ```", " ```json", " ```"
         ]
@@ -167,13 +166,8 @@ fn a_fence_keeps_its_language_alone() {
     let lines = rustdoc_lines(
         "```json title=\"request.json\"\n{}\n```\n``` yaml # a note\na: 1\n```\n```json=1\n{}\n```\n```c++\nx\n```",
     );
-    let fences: Vec<&str> = lines
-        .iter()
-        .map(String::as_str)
-        .filter(|l| l.starts_with(" ```"))
-        .collect();
     assert_eq!(
-        fences,
+        fence_lines(&lines),
         [
             " ```json", " ```", " ```yaml", " ```", " ```text", " ```", " ```c++", " ```"
         ]
