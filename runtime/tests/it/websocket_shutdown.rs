@@ -24,6 +24,16 @@ impl Drop for GivenUp {
     }
 }
 
+/// Asserts that a warning holding `text` was logged, naming the client's address.
+fn assert_warned_naming_the_client(capture: &crate::log_capture::Capture, text: &str) {
+    let lines = capture.lines();
+    let warned = lines.iter().find(|line| line.contains(text));
+    assert!(
+        warned.is_some_and(|line| line.starts_with("WARN") && line.contains("127.0.0.1")),
+        "{lines:?}"
+    );
+}
+
 /// A server whose `fn.stuck` never answers; `entered` is told when a call starts, and
 /// `given_up` set when its work is dropped.
 fn stuck_server(entered: Arc<Notify>, given_up: Arc<AtomicBool>) -> Server {
@@ -80,14 +90,7 @@ async fn a_message_unanswered_at_the_shutdown_deadline_is_dropped_with_its_sessi
     })
     .await;
     assert!(closed.is_ok(), "the session is closed");
-    let lines = capture.lines();
-    let dropped = lines
-        .iter()
-        .find(|line| line.contains("shutdown deadline; session dropped"));
-    assert!(
-        dropped.is_some_and(|line| line.starts_with("WARN") && line.contains("127.0.0.1")),
-        "{lines:?}"
-    );
+    assert_warned_naming_the_client(&capture, "shutdown deadline; session dropped");
 }
 
 /// A session whose client takes none of its answers is dropped at the shutdown's
@@ -132,13 +135,6 @@ async fn a_session_whose_answer_is_not_taken_is_dropped_at_the_shutdown_deadline
         given_up.load(Ordering::SeqCst),
         "the session is gone once serving has ended"
     );
-    let lines = capture.lines();
-    let dropped = lines
-        .iter()
-        .find(|line| line.contains("untaken at the shutdown deadline"));
-    assert!(
-        dropped.is_some_and(|line| line.starts_with("WARN") && line.contains("127.0.0.1")),
-        "{lines:?}"
-    );
+    assert_warned_naming_the_client(&capture, "untaken at the shutdown deadline");
     drop(socket);
 }
