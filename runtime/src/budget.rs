@@ -58,6 +58,12 @@ pub(crate) fn ceiling(limits: GenerationLimits) -> usize {
     limits.max_values.saturating_mul(10).max(MIN_CEILING)
 }
 
+/// How many more values a generation may count for each value it is given (a stub's
+/// result): the fields a stub leaves out are filled in for each of its items, so the
+/// answer grows with the stub, which the body and memory limits bound, as well as with
+/// the schema.
+const GIVEN_ALLOWANCE: usize = 16;
+
 /// A definition that can recur.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Composite {
@@ -82,6 +88,8 @@ pub(crate) enum Room {
 pub(crate) struct Budget {
     limits: GenerationLimits,
     values: usize,
+    /// Values given whole or in part, each raising the ceiling by [`GIVEN_ALLOWANCE`].
+    given: usize,
     nesting: usize,
     path: Vec<Composite>,
     /// The path length at which recursion turned generation tight.
@@ -93,6 +101,7 @@ impl Budget {
         Budget {
             limits,
             values: 0,
+            given: 0,
             nesting: 0,
             path: Vec::new(),
             tight_below: None,
@@ -108,8 +117,10 @@ impl Budget {
     }
 
     /// Like [`enter`](Self::enter) for a value given whole or in part (a stub's
-    /// result): it is not generated, so it takes none of the values, only a level.
+    /// result): it is not generated, so it takes none of the values, only a level, and
+    /// it makes room for the values its missing fields take.
     pub(crate) fn enter_given(&mut self) -> Room {
+        self.given += 1;
         self.nesting += 1;
         self.room()
     }
@@ -147,7 +158,10 @@ impl Budget {
 
     /// The room at the current position, without counting a value.
     pub(crate) fn room(&self) -> Room {
-        if self.nesting > MAX_NESTING || self.values > ceiling(self.limits) {
+        let allowance = self.given.saturating_mul(GIVEN_ALLOWANCE);
+        if self.nesting > MAX_NESTING
+            || self.values > ceiling(self.limits).saturating_add(allowance)
+        {
             Room::Exhausted
         } else if self.values > self.limits.max_values || self.tight_below.is_some() {
             Room::Tight

@@ -472,3 +472,29 @@ async fn a_large_stub_still_has_its_missing_fields_generated() {
     assert!(name.is_some_and(Value::is_string), "{answer:.300}");
     assert_eq!(answer.pointer("/1/Ok_/ids"), Some(&json!(ids)));
 }
+
+/// Each item a stub gives has the required fields it leaves out filled in, however many
+/// items: 6,000 of four missing fields each are more values than one generation may
+/// make from nothing, but they are in proportion to the stub.
+#[tokio::test]
+async fn every_item_of_a_large_stub_has_its_missing_fields_generated() {
+    let schema = Schema::from_text(
+        r#"[{"struct.Big": {"a": "boolean", "b": "boolean", "c": "boolean", "d": "boolean"}},
+            {"fn.list": {}, "->": [{"Ok_": {"items": ["struct.Big"]}}]}]"#,
+    )
+    .expect("schema loads");
+    let mock = MockServer::new(schema).expect("mock builds");
+    let items = vec![json!({}); 6_000];
+    let stub =
+        json!([{}, {"fn.createStub_": {"stub": {"fn.list": {}, "->": {"Ok_": {"items": items}}}}}]);
+    assert_eq!(ask(&mock, stub).await, json!([{}, {"Ok_": {}}]));
+    let answer = ask(&mock, json!([{}, {"fn.list": {}}])).await;
+    let items = answer.pointer("/1/Ok_/items").and_then(Value::as_array);
+    let items = items.unwrap_or_else(|| panic!("not answered: {answer:.300}"));
+    assert_eq!(items.len(), 6_000);
+    assert!(
+        items
+            .iter()
+            .all(|item| item.as_object().is_some_and(|m| m.len() == 4))
+    );
+}
