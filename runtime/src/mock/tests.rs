@@ -498,3 +498,26 @@ async fn every_item_of_a_large_stub_has_its_missing_fields_generated() {
             .all(|item| item.as_object().is_some_and(|m| m.len() == 4))
     );
 }
+
+/// A stubbed `_ext.Select_` is drawn afresh, as the reference draws it: counted as a
+/// generated value, so a stub of many empty selections (three bytes each) is answered
+/// in proportion, not with a selection of every field drawn for each.
+#[tokio::test]
+async fn a_stub_of_many_selections_is_answered_in_proportion() {
+    let fields: serde_json::Map<String, Value> = (0..50)
+        .map(|i| (format!("field{i:02}"), json!("boolean")))
+        .collect();
+    let text = json!([{"struct.Wide": fields},
+        {"fn.pick": {}, "->": [{"Ok_": {"sels": ["_ext.Select_"], "wide!": "struct.Wide"}}]}]);
+    let schema = Schema::from_text(&text.to_string()).expect("schema loads");
+    let mock = MockServer::new(schema).expect("mock builds");
+    let sels = vec![json!({}); 100_000];
+    let stub =
+        json!([{}, {"fn.createStub_": {"stub": {"fn.pick": {}, "->": {"Ok_": {"sels": sels}}}}}]);
+    assert_eq!(ask(&mock, stub).await, json!([{}, {"Ok_": {}}]));
+    let bytes = mock.process(br#"[{}, {"fn.pick": {}}]"#).await.bytes;
+    let answer: Value = serde_json::from_slice(&bytes).expect("answer is JSON");
+    let sels = answer.pointer("/1/Ok_/sels").and_then(Value::as_array);
+    assert_eq!(sels.map(Vec::len), Some(100_000), "{answer:.300}");
+    assert!(bytes.len() < 4 << 20, "{} bytes", bytes.len());
+}

@@ -21,8 +21,14 @@ fn mockable_functions(schema: &Schema) -> Vec<&str> {
 }
 
 impl Generator<'_> {
-    /// A selection from what the scope function's result can select.
+    /// A selection from what the scope function's result can select (none once
+    /// generation is tight).
     pub(super) fn select(&mut self) -> Value {
+        // Each selection may name every field the result can hold: once generation is
+        // tight, the smallest one, naming none.
+        if !self.generous() {
+            return Value::Object(Map::new());
+        }
         let possible = self
             .schema
             .function_by_name(self.scope)

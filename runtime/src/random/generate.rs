@@ -97,9 +97,10 @@ impl<'a> Generator<'a> {
     pub(crate) fn value(&mut self, ty: &TypeExpr, blueprint: Option<&Value>) -> Value {
         // A stub may give more values than the limits allow generated; counting them
         // would leave the fields it left out null, and its answer invalid.
+        // A value drawn afresh whatever is given (see `kind`) is generated, and counted.
         let room = match blueprint {
-            Some(_) => self.budget.enter_given(),
-            None => self.budget.enter(),
+            Some(_) if !drawn_afresh(&ty.kind) => self.budget.enter_given(),
+            _ => self.budget.enter(),
         };
         let value = match (blueprint, room) {
             // A given null (valid only where the type is nullable) is the answer, for
@@ -358,6 +359,14 @@ impl<'a> Generator<'a> {
         let schema = self.schema;
         self.union(&schema.function(function).result.tags, given)
     }
+}
+
+/// Whether values of `kind` are drawn afresh even when a blueprint gives one.
+fn drawn_afresh(kind: &TypeKind) -> bool {
+    matches!(
+        kind,
+        TypeKind::Any | TypeKind::Select | TypeKind::MockCall | TypeKind::MockStub
+    )
 }
 
 /// The positions, in name order, of the required fields and of those `given` holds.
