@@ -62,7 +62,7 @@ pub(crate) fn ceiling(limits: GenerationLimits) -> usize {
 /// result): the fields a stub leaves out are filled in for each of its items, so the
 /// answer grows with the stub, which the body and memory limits bound, as well as with
 /// the schema.
-const GIVEN_ALLOWANCE: usize = 16;
+const GIVEN_ALLOWANCE: usize = 4;
 
 /// A definition that can recur.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -521,3 +521,22 @@ async fn a_stub_of_many_selections_is_answered_in_proportion() {
     assert_eq!(sels.map(Vec::len), Some(100_000), "{answer:.300}");
     assert!(bytes.len() < 4 << 20, "{} bytes", bytes.len());
 }
+
+/// The room a stub's items make for their missing fields is bounded: 100,000 empty
+/// items of a struct of 50 required fields are cut short, not answered with 5,000,000.
+#[tokio::test]
+async fn the_room_a_stub_makes_for_missing_fields_is_bounded() {
+    let fields: serde_json::Map<String, Value> = (0..50)
+        .map(|i| (format!("field{i:02}"), json!("boolean")))
+        .collect();
+    let text = json!([{"struct.Wide": fields},
+        {"fn.list": {}, "->": [{"Ok_": {"items": ["struct.Wide"]}}]}]);
+    let schema = Schema::from_text(&text.to_string()).expect("schema loads");
+    let mock = MockServer::new(schema).expect("mock builds");
+    let items = vec![json!({}); 100_000];
+    let stub =
+        json!([{}, {"fn.createStub_": {"stub": {"fn.list": {}, "->": {"Ok_": {"items": items}}}}}]);
+    assert_eq!(ask(&mock, stub).await, json!([{}, {"Ok_": {}}]));
+    let bytes = mock.process(br#"[{}, {"fn.list": {}}]"#).await.bytes;
+    assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
+}
