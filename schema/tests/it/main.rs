@@ -10,4 +10,5 @@ mod error_causes;
 mod features;
 mod never_panics;
 mod reference_schemas;
+mod rendering;
 mod standard_definitions;
