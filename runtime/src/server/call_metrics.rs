@@ -4,6 +4,7 @@
 mod batch;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -146,6 +147,9 @@ struct OwnRecorder {
     recorder: Arc<dyn Recorder + Send + Sync>,
     held: Batches<HeldCall>,
     in_flight: ShardedCount,
+    /// What this server last added to the gauge: servers sharing a recorder share its
+    /// series, so each moves it by its own change rather than setting it.
+    in_flight_reported: AtomicI64,
     flusher: Flusher,
 }
 
@@ -252,6 +256,7 @@ impl CallKeys {
                 recorder,
                 held: Batches::new(),
                 in_flight: ShardedCount::new(),
+                in_flight_reported: AtomicI64::new(0),
                 flusher: Flusher::new(FLUSH_PERIOD),
             }),
         }
@@ -280,7 +285,9 @@ impl CallKeys {
 
     fn set_in_flight(&self, own: &OwnRecorder) {
         let gauge = self.in_flight.gauge(&*own.recorder);
-        gauge.set(own.in_flight.sum() as f64);
+        let now = own.in_flight.sum();
+        let before = own.in_flight_reported.swap(now, Ordering::Relaxed);
+        gauge.increment((now - before) as f64);
     }
 
     fn hand_over(&self, recorder: &dyn Recorder, batch: &[HeldCall]) {
@@ -306,7 +313,7 @@ impl CallKeys {
 
     /// Counts a call begun: `telepact_calls_in_flight` goes up until
     /// [`call_ended`](Self::call_ended). For the server's own recorder the count is kept
-    /// per thread and set on the gauge when held calls are handed over (at least every
+    /// per thread and added to the gauge when held calls are handed over (at least every
     /// [`FLUSH_PERIOD`], and on [`flush`](Self::flush)): a gauge every call wrote to
     /// would be memory each core takes from the other, as batches avoid for the rest.
     pub(crate) fn call_began(self: &Arc<Self>) {
@@ -326,7 +333,7 @@ impl CallKeys {
             });
         };
         own.in_flight.add(by);
-        // Without a flusher the gauge is set at once.
+        // Without a flusher the gauge is moved at once.
         if !own
             .flusher
             .ensure_running(|| Arc::downgrade(self), CallKeys::flush)

@@ -210,24 +210,16 @@ fn calls_in_flight_rise_while_they_run_and_fall_when_answered_or_cut_off() {
 }
 
 /// With a recorder of the server's own, calls in flight are counted per thread and the
-/// gauge is set when the server's held calls are handed over (a scrape flushes first).
+/// gauge is moved when the server's held calls are handed over (a scrape flushes first).
 #[test]
 fn calls_in_flight_reach_the_servers_own_recorder_when_it_is_flushed() {
     let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
+    let readings = Readings::of(&recorder);
     let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
     let server = gated_server_with(&gate, |builder| builder.metrics_recorder(recorder));
     let in_flight = || {
         server.flush_metrics();
-        let snapshot = snapshotter.snapshot().into_vec();
-        snapshot
-            .into_iter()
-            .find_map(|(key, _, _, value)| match value {
-                DebugValue::Gauge(value) if key.key().name() == IN_FLIGHT => {
-                    Some(value.into_inner())
-                }
-                _ => None,
-            })
+        readings.value(IN_FLIGHT, &[])
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -257,4 +249,50 @@ fn calls_in_flight_reach_the_servers_own_recorder_when_it_is_flushed() {
         call.abort();
     }
     assert!(settles_at(0.0), "one cut off: {:?}", in_flight());
+}
+
+/// Two servers reporting to one recorder (one exporter scraping both) share its
+/// `telepact_calls_in_flight` series: it counts the calls of both, and a server with
+/// none in flight does not hide the other's.
+#[test]
+fn calls_in_flight_of_two_servers_on_one_recorder_add_up() {
+    let recorder = std::sync::Arc::new(DebuggingRecorder::new());
+    let readings = Readings::of(&recorder);
+    let gate = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+    let busy = gated_server_with(&gate, |builder| {
+        builder.metrics_recorder(std::sync::Arc::clone(&recorder))
+    });
+    let idle = gated_server_with(&gate, |builder| {
+        builder.metrics_recorder(std::sync::Arc::clone(&recorder))
+    });
+    let in_flight = || {
+        busy.flush_metrics();
+        idle.flush_metrics();
+        readings.value(IN_FLIGHT, &[])
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime starts");
+    let wait = br#"[{}, {"fn.wait": {}}]"#;
+    let calls: Vec<_> = (0..2)
+        .map(|_| {
+            let server = busy.clone();
+            runtime.spawn(async move { server.process(wait).await })
+        })
+        .collect();
+    let settles_at = |value: f64| {
+        (0..250).any(|_| {
+            let now = in_flight() == Some(value);
+            if !now {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            now
+        })
+    };
+    assert!(settles_at(2.0), "two waiting: {:?}", in_flight());
+    gate.add_permits(2);
+    assert!(settles_at(0.0), "both answered: {:?}", in_flight());
+    drop(calls);
 }
