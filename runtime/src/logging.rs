@@ -68,9 +68,9 @@ pub fn env_filter(
     env_filter_from(&std::env::var("RUST_LOG").unwrap_or_default(), default)
 }
 
-/// [`env_filter`], from `spec` instead of `RUST_LOG`. A `spec` without directives
-/// leaves the filter at `default`, whose level then decides what is held: a program's
-/// default of `trace` writes no credential either.
+/// [`env_filter`], from `spec` instead of `RUST_LOG`. A `spec` without directives (or
+/// with none that parse) leaves the filter at `default`, whose level then decides what
+/// is held: a program's default of `trace` writes no credential either.
 #[cfg(feature = "env-filter")]
 pub fn env_filter_from(
     spec: &str,
@@ -79,7 +79,14 @@ pub fn env_filter_from(
     let filter = tracing_subscriber::EnvFilter::builder()
         .with_default_directive(default.into())
         .parse_lossy(spec);
-    let no_directive = spec.split(',').all(|directive| directive.trim().is_empty());
+    // A directive that does not parse is left out: a spec of only those leaves the
+    // filter at `default` too, and what is held must follow that.
+    let no_directive = spec.split(',').all(|directive| {
+        directive.trim().is_empty()
+            || directive
+                .parse::<tracing_subscriber::filter::Directive>()
+                .is_err()
+    });
     let in_force = if no_directive {
         default.to_string()
     } else {
@@ -158,6 +165,13 @@ mod tests {
                 "{spec:?}"
             );
         }
+        // A spec whose directives all fail to parse (a misspelt level) is as good as
+        // none: the filter is at the default, and holds as it does.
+        let unreadable = env_filter_from("tungstenite=verbose", LevelFilter::TRACE);
+        assert_eq!(
+            unreadable.to_string(),
+            "tungstenite=debug,async_nats=debug,trace"
+        );
         let named = env_filter_from("tungstenite=trace", LevelFilter::TRACE);
         assert_eq!(named.to_string(), "tungstenite=trace");
     }
