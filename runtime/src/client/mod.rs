@@ -267,8 +267,9 @@ impl Client {
     /// The request's `@time_` (milliseconds) or, when it has none, the default, which is
     /// then written into the headers (at most the protocol's largest integer, 2^63 - 1:
     /// `Duration::MAX` for no limit would otherwise be refused by the server). A
-    /// `@time_` that is no such number (`-5`, `"100"`) is sent as written, for the
-    /// server to refuse; the wait is then the default. Part of a millisecond counts as
+    /// `@time_` that is no such number is sent as written and the wait is then the
+    /// default: the server refuses one that is no integer (`"100"`), and a negative one
+    /// (`-5`) does not narrow its own limit. Part of a millisecond counts as
     /// one: `@time_: 0` would tell the server there is no limit at all.
     fn apply_timeout(&self, headers: &mut Headers) -> Duration {
         let default = self.inner.options.timeout;
