@@ -22,9 +22,15 @@ bin="${CARGO_TARGET_DIR:-target}/debug/telepact-nats-deployment"
 
 pids=()
 redis_dir=""
+# Last started, first stopped, each waited for: the gateway's requests in flight get
+# their replies and the workers drain through NATS, where stopping nats-server with
+# them held each worker to its 10 s drain deadline.
 stop() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  local i
+  for ((i = ${#pids[@]} - 1; i >= 0; i--)); do
+    kill "${pids[i]}" 2>/dev/null || true
+    wait "${pids[i]}" 2>/dev/null || true
+  done
   if [[ -n "$redis_dir" ]]; then rm -rf "$redis_dir"; fi
 }
 trap stop EXIT

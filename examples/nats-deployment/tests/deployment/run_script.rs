@@ -207,3 +207,30 @@ fn run_sh_stops_when_a_part_fails() {
     let said = "error: a process of the deployment failed (status 3); the others are stopped";
     assert!(stderr.iter().any(|line| line == said), "{stderr:?}");
 }
+
+/// SIGTERM to the script alone (a supervisor stopping it) stops the deployment at once:
+/// the gateway and the workers before their `nats-server`, where stopping them all
+/// together held each worker to its 10 s drain deadline.
+#[test]
+fn run_sh_stops_its_parts_promptly_on_sigterm() {
+    if telepact_test_support::nats_server().is_none() {
+        return;
+    }
+    let path = stubs("run-sh-sigterm", None);
+    let http_port = free_port();
+    let mut script = Script::start(&path, (free_port(), http_port));
+    let expected = format!("gateway on http://127.0.0.1:{http_port}/api/telepact");
+    let started = std::iter::from_fn(|| script.stdout.recv_timeout(WITHIN).ok())
+        .take(4)
+        .find(|line| line.starts_with(&expected));
+    assert!(started.is_some(), "the deployment starts");
+    let sent = Instant::now();
+    let pid = script.child.id().to_string();
+    let _ = Command::new("kill").args(["-TERM", &pid]).status();
+    let (status, stderr) = script.ended();
+    let took = sent.elapsed();
+    assert_eq!(status.code(), Some(143), "{stderr:?}");
+    assert!(took < Duration::from_secs(5), "took {took:?}: {stderr:?}");
+    let held = stderr.iter().find(|line| line.contains("drain deadline"));
+    assert!(held.is_none(), "{stderr:?}");
+}
