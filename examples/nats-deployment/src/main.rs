@@ -324,6 +324,9 @@ async fn run_worker(
     deployment: Deployment,
     args: WorkerArgs,
 ) -> Result<(), Box<dyn std::error::Error>> {
+    // Listened for from the start: a worker still waiting for NATS (unreachable at
+    // start) stops on Ctrl-C or SIGTERM with status 0, rather than being killed by it.
+    let mut shutdown = std::pin::pin!(http::shutdown_signal());
     let client = deployment.connect().await?;
     let app = deployment.app;
     let exporter = deployment.metrics.as_ref().map(|(_, exporter)| exporter);
@@ -339,8 +342,11 @@ async fn run_worker(
         options = options.header_bridge(CredentialBridge::new(&server, http_auth));
     }
     let subject = deployment.subject;
-    let worker = nats::serve_with(server, client, &subject, &queue_group, options).await?;
-    let shutdown = http::shutdown_signal();
+    let subscribing = nats::serve_with(server, client, &subject, &queue_group, options);
+    let worker = tokio::select! {
+        worker = subscribing => worker?,
+        () = &mut shutdown => return Ok(()),
+    };
     say_ready("worker");
     tracing::info!(app = app.name(), %subject, %queue_group, "serving over NATS");
     shutdown.await;

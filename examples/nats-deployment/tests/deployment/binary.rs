@@ -155,6 +155,32 @@ async fn the_gateway_serves_https_within_its_body_limit_and_both_stop_on_sigterm
     assert_eq!(worker.terminate().code(), Some(0));
 }
 
+/// A worker still waiting for its NATS server (unreachable at start) stops on SIGTERM
+/// with status 0, as the README says a worker stops, rather than being killed by it.
+#[test]
+fn a_worker_waiting_for_nats_stops_on_sigterm_with_status_0() {
+    let unused = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let port = unused.local_addr().expect("an address").port();
+    drop(unused);
+    let nats_url = format!("nats://127.0.0.1:{port}");
+    let child = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
+        .args(["--nats", &nats_url, "worker"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let mut worker = Running {
+        child,
+        ready: String::new(),
+    };
+    let stderr = telepact_test_support::lines_of(worker.child.stderr.take().expect("piped"));
+    // Its first failed attempt: it is past start-up, waiting for NATS.
+    let attempt = std::iter::from_fn(|| stderr.recv_timeout(Duration::from_secs(30)).ok())
+        .find(|line| line.contains("client error"));
+    assert!(attempt.is_some(), "the worker tries to reach NATS");
+    assert_eq!(worker.terminate().code(), Some(0));
+}
+
 /// A worker and a gateway whose stdout nobody reads (its pipe closed before `READY`)
 /// serve all the same, rather than ending at the line nobody reads.
 #[test]
