@@ -209,6 +209,41 @@ fn calls_in_flight_rise_while_they_run_and_fall_when_answered_or_cut_off() {
     );
 }
 
+/// `count` calls of `fn.wait` on `server`, started on a runtime of two threads (kept
+/// running while the runtime returned with them lives).
+fn waiting_calls(
+    server: &telepact::Server,
+    count: usize,
+) -> (
+    tokio::runtime::Runtime,
+    Vec<tokio::task::JoinHandle<telepact::Response>>,
+) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime starts");
+    let wait = br#"[{}, {"fn.wait": {}}]"#;
+    let calls = (0..count)
+        .map(|_| {
+            let server = server.clone();
+            runtime.spawn(async move { server.process(wait).await })
+        })
+        .collect();
+    (runtime, calls)
+}
+
+/// Whether `reading` comes to `value` within five seconds (read every 20 ms).
+fn settles_at(reading: impl Fn() -> Option<f64>, value: f64) -> bool {
+    (0..250).any(|_| {
+        let now = reading() == Some(value);
+        if !now {
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        now
+    })
+}
+
 /// With a recorder of the server's own, calls in flight are counted per thread and the
 /// gauge is moved when the server's held calls are handed over (a scrape flushes first).
 #[test]
@@ -221,27 +256,8 @@ fn calls_in_flight_reach_the_servers_own_recorder_when_it_is_flushed() {
         server.flush_metrics();
         readings.value(IN_FLIGHT, &[])
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime starts");
-    let wait = br#"[{}, {"fn.wait": {}}]"#;
-    let calls: Vec<_> = (0..3)
-        .map(|_| {
-            let server = server.clone();
-            runtime.spawn(async move { server.process(wait).await })
-        })
-        .collect();
-    let settles_at = |value: f64| {
-        (0..250).any(|_| {
-            let now = in_flight() == Some(value);
-            if !now {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            now
-        })
-    };
+    let (_runtime, calls) = waiting_calls(&server, 3);
+    let settles_at = |value| settles_at(in_flight, value);
     assert!(settles_at(3.0), "three waiting: {:?}", in_flight());
     gate.add_permits(2);
     assert!(settles_at(1.0), "two answered: {:?}", in_flight());
@@ -270,27 +286,8 @@ fn calls_in_flight_of_two_servers_on_one_recorder_add_up() {
         idle.flush_metrics();
         readings.value(IN_FLIGHT, &[])
     };
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .expect("runtime starts");
-    let wait = br#"[{}, {"fn.wait": {}}]"#;
-    let calls: Vec<_> = (0..2)
-        .map(|_| {
-            let server = busy.clone();
-            runtime.spawn(async move { server.process(wait).await })
-        })
-        .collect();
-    let settles_at = |value: f64| {
-        (0..250).any(|_| {
-            let now = in_flight() == Some(value);
-            if !now {
-                std::thread::sleep(Duration::from_millis(20));
-            }
-            now
-        })
-    };
+    let (_runtime, calls) = waiting_calls(&busy, 2);
+    let settles_at = |value| settles_at(in_flight, value);
     assert!(settles_at(2.0), "two waiting: {:?}", in_flight());
     gate.add_permits(2);
     assert!(settles_at(0.0), "both answered: {:?}", in_flight());
