@@ -3,7 +3,10 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
+use axum::http::StatusCode;
 use axum::routing::get;
 use clap::Parser;
 use telepact::flags::{CallFlags, HttpFlags};
@@ -86,7 +89,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     let listener = listen(&args.host, args.port).await?;
     let address: SocketAddr = listener.local_addr()?;
     let http_options = args.http.http_options(HttpOptions::default());
-    let mut app = http::router(server.clone(), &http_options).merge(probes());
+    let draining = Arc::new(AtomicBool::new(false));
+    let probes = probes(&draining);
+    let mut app = http::router(server.clone(), &http_options).merge(probes.clone());
     let mut metrics = None;
     if let Some(exporter) = exporter {
         exporter.spawn_upkeep();
@@ -94,7 +99,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         let scrape = exporter.router(vec![server]);
         match args.metrics_addr {
             Some(address) => {
-                metrics = Some(Exporter::serve_apart(address, scrape.merge(probes())).await?);
+                metrics = Some(Exporter::serve_apart(address, scrape.merge(probes)).await?);
             }
             None => app = app.merge(scrape),
         }
@@ -102,7 +107,11 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     // Another path gets a 404 naming the API's.
     let app = http::not_found_naming(app, &http_options.path);
     // Listening for Ctrl-C before saying so: a signal right after READY shuts down cleanly.
-    let shutdown = http::shutdown_signal();
+    let signal = http::shutdown_signal();
+    let shutdown = async move {
+        signal.await;
+        draining.store(true, Ordering::Relaxed);
+    };
     // The line a supervisor (or a test) waits for before sending requests. A stdout
     // nobody reads does not stop the board, as it does not stop the identity lines.
     if let Err(error) = writeln!(std::io::stdout(), "READY {}", address.port()) {
@@ -122,12 +131,21 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
 
 /// `GET /healthz` (liveness: the process serves requests) and `GET /readyz`
 /// (readiness): the board depends on nothing outside the process, so it is ready
-/// whenever it is live; the two are kept apart so that probes are set up alike for
-/// every service.
-fn probes() -> axum::Router {
+/// until it begins to shut down; from then the API's port takes no new connection
+/// while calls in flight finish, and `/readyz` (still served on `--metrics-addr`)
+/// answers 503 `draining` so that a balancer sends no more calls its way.
+fn probes(draining: &Arc<AtomicBool>) -> axum::Router {
+    let draining = Arc::clone(draining);
+    let ready = move || async move {
+        if draining.load(Ordering::Relaxed) {
+            (StatusCode::SERVICE_UNAVAILABLE, "draining")
+        } else {
+            (StatusCode::OK, "ready")
+        }
+    };
     axum::Router::new()
         .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(|| async { "ready" }))
+        .route("/readyz", get(ready))
 }
 
 async fn listen(host: &str, port: u16) -> Result<TcpListener, String> {

@@ -221,3 +221,24 @@ fn another_path_is_answered_404_naming_the_endpoint() {
         "{body}"
     );
 }
+
+/// A board that is shutting down takes no new call: its readiness says so on the
+/// metrics address (still served while calls in flight finish), and liveness stays `ok`.
+#[test]
+fn readiness_is_503_while_the_board_drains() {
+    let (bakery, metrics_port) = bakery_with_metrics(&[]);
+    // A request whose body never comes holds the shutdown in its grace.
+    let mut held = TcpStream::connect(("127.0.0.1", bakery.port)).expect("connects");
+    held.write_all(b"POST /api/telepact HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[")
+        .expect("writes");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    bakery.send_interrupt();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let (head, body) = get(metrics_port, "/readyz");
+    assert!(head.starts_with("http/1.1 503"), "{head}");
+    assert_eq!(body, "draining");
+    let (head, body) = get(metrics_port, "/healthz");
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, "ok");
+    drop(held);
+}
