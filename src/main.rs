@@ -28,7 +28,7 @@ struct Args {
     port: u16,
     /// Count calls and serve them as Prometheus text on `GET /metrics` of the API's port
     /// (open to whoever can call the API: prefer --metrics-addr).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "metrics_addr")]
     metrics: bool,
     /// Count calls and serve them on `GET /metrics` (and `GET /healthz`) of this address
     /// alone, in plain HTTP (`127.0.0.1:9090`), rather than on the API's port.

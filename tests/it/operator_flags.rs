@@ -126,7 +126,7 @@ fn metrics_addr_serves_metrics_and_healthz_apart_from_the_api() {
 /// Each refused value is one line naming the flag, with status 2, and nothing served.
 #[test]
 fn a_value_that_does_not_read_is_one_line_and_status_2() {
-    let cases: [(&[&str], &str); 8] = [
+    let cases: [(&[&str], &str); 9] = [
         (
             &["--body-limit", "1x"],
             "'--body-limit <SIZE>': not a size: give a number and B, KiB, MiB or GiB (or kB, MB, GB), such as 512KiB",
@@ -149,6 +149,11 @@ fn a_value_that_does_not_read_is_one_line_and_status_2() {
             "not provided: --tls-key <PATH>",
         ),
         (&["--metrics-addr", "9090"], "'--metrics-addr <HOST:PORT>'"),
+        // Two places for `/metrics`: neither is dropped unsaid.
+        (
+            &["--metrics", "--metrics-addr", "127.0.0.1:0"],
+            "'--metrics' cannot be used with '--metrics-addr <HOST:PORT>'",
+        ),
         (
             &["--request-timeout", "0s"],
             "'--request-timeout <DURATION>': a wait of 0 would end at once",
