@@ -155,6 +155,8 @@ impl Exporter {
         let listener = tokio::net::TcpListener::bind(address)
             .await
             .map_err(|source| ExporterError::Listen { address, source })?;
+        // The port bound, which port 0 leaves to the system to pick.
+        let address = listener.local_addr().unwrap_or(address);
         tracing::info!(%address, "serving GET /metrics, /healthz and /readyz");
         let serving = crate::http::serve(listener, routes, std::future::pending());
         Ok(tokio::spawn(serving))

@@ -99,6 +99,24 @@ async fn tls_flags_serve_https_with_http2_by_alpn() {
     assert!(!read_until_closed(&mut plain).starts_with("HTTP/1.1 200"));
 }
 
+/// `--metrics-addr 127.0.0.1:0` lets the system pick the port: the log line names the
+/// one picked, where it said `:0` and nobody could find the metrics.
+#[test]
+fn metrics_addr_with_port_0_logs_the_port_picked() {
+    let bakery = Bakery::start_with("info", &["--metrics-addr", "127.0.0.1:0"]);
+    let lines = bakery.stderr_lines();
+    let serving = lines
+        .iter()
+        .find(|line| line.contains("serving GET /metrics"))
+        .unwrap_or_else(|| panic!("no serving line in {lines:?}"));
+    let port = serving
+        .split("address=127.0.0.1:")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .and_then(|port| port.parse::<u16>().ok());
+    assert!(port.is_some_and(|port| port != 0), "{serving}");
+}
+
 #[test]
 fn metrics_addr_serves_metrics_and_healthz_apart_from_the_api() {
     let metrics_port = free_port();
