@@ -17,18 +17,18 @@ impl Emitter<'_> {
     pub(crate) fn server(&self) -> Chunks<'_> {
         // Every function of the user's schema, internal ones too: the runtime answers
         // only the standard ones, and routes the rest to the handler.
-        let public = || self.plan.functions.iter().filter(|f| !f.standard);
-        let route_impls = public().map(|f| self.route_impl(f));
+        let handled = || self.plan.functions.iter().filter(|f| !f.standard);
+        let route_impls = handled().map(|f| self.route_impl(f));
         Box::new(
-            std::iter::once_with(move || self.handler_trait(public()))
+            std::iter::once_with(move || self.handler_trait(handled()))
                 .chain(route_impls)
-                .chain(std::iter::once_with(move || self.registration(public()))),
+                .chain(std::iter::once_with(move || self.registration(handled()))),
         )
     }
 
-    fn handler_trait<'f>(&self, public: impl Iterator<Item = &'f FunctionPlan>) -> TokenStream {
+    fn handler_trait<'f>(&self, handled: impl Iterator<Item = &'f FunctionPlan>) -> TokenStream {
         let (request_headers, response_headers) = self.header_idents();
-        let methods = public.map(|f| self.handler_method(f));
+        let methods = handled.map(|f| self.handler_method(f));
         let handler_attributes = &self.options.handler_attributes;
         quote! {
             /// What a handler sees of a request besides its input: typed and raw headers,
@@ -46,8 +46,8 @@ impl Emitter<'_> {
         }
     }
 
-    fn registration<'f>(&self, public: impl Iterator<Item = &'f FunctionPlan>) -> TokenStream {
-        let routes: Vec<TokenStream> = public.map(|f| self.route(f)).collect();
+    fn registration<'f>(&self, handled: impl Iterator<Item = &'f FunctionPlan>) -> TokenStream {
+        let routes: Vec<TokenStream> = handled.map(|f| self.route(f)).collect();
         let unused = routes
             .is_empty()
             .then(|| quote! { let _ = (router, handler); });
