@@ -107,8 +107,11 @@ impl<T: Takes + Write> Output<T> {
 fn left_out_line(format: LogFormat, left_out: u64) -> Vec<u8> {
     const MESSAGE: &str = "log lines left out: stderr was not taking them";
     let line = match format {
-        LogFormat::Text => format!(" WARN telepact::logging: {MESSAGE} left_out={left_out}\n"),
-        // With a timestamp as every other JSON line has, in the same form.
+        // With a timestamp as every other line has, in the same form.
+        LogFormat::Text => format!(
+            "{}  WARN telepact::logging: {MESSAGE} left_out={left_out}\n",
+            timestamp()
+        ),
         LogFormat::Json => format!(
             "{{\"timestamp\":\"{}\",\"level\":\"WARN\",\"fields\":{{\"message\":\"{MESSAGE}\",\"left_out\":{left_out}}},\"target\":\"telepact::logging\"}}\n",
             timestamp()
@@ -217,6 +220,17 @@ mod tests {
         String::from_utf8(held[..read].to_vec()).expect("text")
     }
 
+    /// `text` with each text line's leading timestamp (`2026-…Z`) written `TIME`.
+    fn timestamps_named(text: &str) -> String {
+        let named = text.split('\n').map(|line| match line.split_once("  ") {
+            Some((time, rest)) if time.starts_with("20") && time.ends_with('Z') => {
+                format!("TIME  {rest}")
+            }
+            _ => line.to_string(),
+        });
+        named.collect::<Vec<_>>().join("\n")
+    }
+
     #[test]
     fn lines_a_full_pipe_cannot_take_are_left_out_and_counted_on_the_next() {
         let (mut reader, writer) = io::pipe().expect("a pipe");
@@ -233,11 +247,11 @@ mod tests {
         written_in_time(&log, vec![line('b', 10)]);
         let held = drain(&mut reader);
         let expected = format!(
-            " WARN telepact::logging: log lines left out: stderr was not taking them left_out={}\n{}\n",
+            "TIME  WARN telepact::logging: log lines left out: stderr was not taking them left_out={}\n{}\n",
             10_000 - fitted,
             "b".repeat(9)
         );
-        assert_eq!(held, expected);
+        assert_eq!(timestamps_named(&held), expected);
     }
 
     #[test]
@@ -277,9 +291,13 @@ mod tests {
         written_in_time(&log, vec![line('d', 10)]);
         let held = drain(&mut reader);
         let expected = format!(
-            "\n WARN telepact::logging: log lines left out: stderr was not taking them left_out=2\n{}\n",
+            "\nTIME  WARN telepact::logging: log lines left out: stderr was not taking them left_out=2\n{}\n",
             "d".repeat(9)
         );
-        assert_eq!(held, expected, "the cut line ended before the count");
+        assert_eq!(
+            timestamps_named(&held),
+            expected,
+            "the cut line ended before the count"
+        );
     }
 }
