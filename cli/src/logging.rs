@@ -29,7 +29,9 @@ pub(crate) fn to_stderr(format: LogFormat) -> Option<WorkerGuard> {
         .with_env_filter(filter);
     let installed = match format {
         LogFormat::Json => events.json().try_init(),
-        _ => events.with_ansi(crate::colour_on_stderr()).try_init(),
+        _ => events
+            .with_ansi(telepact::logging::colour_on_stderr())
+            .try_init(),
     };
     installed.is_ok().then_some(guard)
 }

@@ -71,7 +71,7 @@ async fn main() -> ExitCode {
     match outcome {
         Ok(code) => code,
         Err(error) => {
-            let rendered = error.render(colour_on_stderr());
+            let rendered = error.render(telepact::logging::colour_on_stderr());
             console::print_error_line(rendered.trim_end());
             ExitCode::from(FAILURE)
         }
@@ -102,12 +102,6 @@ fn fail_writes_past_file_size_limit() {
         use tokio::signal::unix::{SignalKind, signal};
         let _ = signal(SignalKind::from_raw(libc::SIGXFSZ));
     }
-}
-
-/// Colour only for a person at a terminal, and never when `NO_COLOR` is set.
-fn colour_on_stderr() -> bool {
-    use std::io::IsTerminal;
-    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
 /// What a subcommand ends with: its exit status, or the failure to report.

@@ -11,7 +11,7 @@ mod unblocking;
 pub(crate) use clip::clipped;
 pub use line_budget::LineBudget;
 #[cfg(feature = "log-stderr")]
-pub use stderr::{LogFormat, StderrLog, UnknownLogFormat, init_stderr};
+pub use stderr::{LogFormat, StderrLog, UnknownLogFormat, colour_on_stderr, init_stderr};
 
 /// The log targets of dependencies that write whole messages at `trace` level: the
 /// WebSocket protocol (every frame, on the server and in the client) and the NATS client

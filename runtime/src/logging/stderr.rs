@@ -147,20 +147,23 @@ impl StderrLog {
             .with_env_filter(filter)
             .with_span_events(spans);
         match self.format {
-            LogFormat::Text => builder
-                .with_ansi(colour(
-                    std::io::IsTerminal::is_terminal(&std::io::stderr()),
-                    std::env::var_os("NO_COLOR"),
-                ))
-                .finish()
-                .try_init(),
+            LogFormat::Text => builder.with_ansi(colour_on_stderr()).finish().try_init(),
             LogFormat::Json => builder.json().finish().try_init(),
         }
     }
 }
 
+/// Whether what is written on stderr may be coloured: for a person at a terminal,
+/// unless `NO_COLOR` is set and not empty (<https://no-color.org>).
+pub fn colour_on_stderr() -> bool {
+    colour(
+        std::io::IsTerminal::is_terminal(&std::io::stderr()),
+        std::env::var_os("NO_COLOR"),
+    )
+}
+
 /// Whether text lines are coloured: on a terminal, unless `NO_COLOR` is set and not
-/// empty (<https://no-color.org>).
+/// empty.
 fn colour(terminal: bool, no_color: Option<std::ffi::OsString>) -> bool {
     terminal && no_color.is_none_or(|set| set.is_empty())
 }
