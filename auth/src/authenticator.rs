@@ -317,13 +317,17 @@ impl Authenticator {
         ))
     }
 
-    /// Whether the refresh family a session is tied to was revoked: a revocation ends
-    /// every session tied to it, not only the one the family notes.
-    async fn family_revoked(&self, family: Option<&str>) -> Result<bool, AuthError> {
+    /// Whether the refresh family a token or session belongs to was revoked, or found
+    /// stolen: a revocation ends every session tied to it, not only the one the family
+    /// notes, and a theft's revocation writes its stolen mark first, so the family ends
+    /// even when the revoked mark after it could not be written.
+    pub(crate) async fn family_revoked(&self, family: Option<&str>) -> Result<bool, AuthError> {
         let Some(family) = family else {
             return Ok(false);
         };
-        Ok(self.store.get(&family_revoked_key(family)).await?.is_some())
+        let store = &*self.store;
+        Ok(store.get(&family_revoked_key(family)).await?.is_some()
+            || store.get(&family_stolen_key(family)).await?.is_some())
     }
 
     /// Ends a session unused for longer than `session_idle`, else records this use. The

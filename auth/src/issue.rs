@@ -161,7 +161,7 @@ impl Authenticator {
         let record: RefreshRecord = records::load(store, &refresh_key(&hash))
             .await?
             .ok_or(AuthError::BadRefreshToken)?;
-        if now >= record.expires_at || self.family_ended(&record.family).await? {
+        if now >= record.expires_at || self.family_revoked(Some(&record.family)).await? {
             return Err(AuthError::BadRefreshToken);
         }
         // The user before the claim: a refusal of a disabled user's refresh must not use
@@ -174,15 +174,6 @@ impl Authenticator {
         let (family, family_ends) = (&record.family, record.expires_at);
         self.issue_pair(successor, &user.user_id, family, &scopes, family_ends, now)
             .await
-    }
-
-    /// Whether `family` was revoked, or found stolen: a theft's revocation writes its
-    /// stolen mark first, and its tokens must stop even when the revoked mark after it
-    /// could not be written.
-    async fn family_ended(&self, family: &str) -> Result<bool, AuthError> {
-        let store = &*self.store;
-        Ok(store.get(&family_revoked_key(family)).await?.is_some()
-            || store.get(&family_stolen_key(family)).await?.is_some())
     }
 
     /// Claims `refresh_token` (whose hash is `hash`) for its successor, and returns the

@@ -336,6 +336,36 @@ async fn a_theft_found_while_a_revocation_write_fails_still_ends_the_family() {
     }
 }
 
+/// A theft found while the store refuses the family's revoked mark (its stolen mark
+/// written) ends the family's access tokens and the session its login opened, not only
+/// its refresh tokens. Tokens and sessions read the revoked mark alone, and signed in
+/// until their own ends.
+#[tokio::test]
+async fn a_theft_whose_revoked_mark_fails_ends_the_familys_tokens_and_session() {
+    let clock = ManualClock::starting_now();
+    let store = Arc::new(ScriptedStore::default());
+    let auth = authenticator(Arc::clone(&store) as Arc<dyn CredentialStore>, &clock);
+    let ada = sign_in(&auth).await;
+    let tokens = auth.issue_tokens(&ada).await.unwrap();
+    let session = auth.create_linked_session(&ada, &tokens).await.unwrap();
+    let thief = auth.refresh(&tokens.refresh_token).await.unwrap();
+    past_the_reuse_grace(&auth, &clock);
+    store.fail_next_put("family-revoked:");
+    let found = auth.refresh(&tokens.refresh_token).await;
+    assert!(matches!(found, Err(AuthError::Store(_))), "{found:?}");
+
+    let by_token = bearer(&auth, &thief.access_token).await;
+    assert!(
+        matches!(by_token, Err(AuthError::TokenRevoked)),
+        "{by_token:?}"
+    );
+    let by_session = auth.authenticate(&session_of(&session), None).await;
+    assert!(
+        matches!(by_session, Err(AuthError::BadSession)),
+        "{by_session:?}"
+    );
+}
+
 /// Two instances sharing one Redis, each with room for every guess at once.
 #[cfg(feature = "redis")]
 async fn two_instances(
