@@ -39,21 +39,21 @@ impl CarriedKinds {
     /// The credential the transport headers carry, by precedence: `Authorization`, then
     /// the API-key header, then the session cookie; one of a kind that cannot ride in
     /// `@auth_` is passed over for the next (a proxy's Basic in front of a service
-    /// taking sessions alone leaves the session cookie to sign in). `None` when there
-    /// is none, or the first the schema could carry is malformed (the call then
-    /// proceeds without `@auth_`).
+    /// taking sessions alone leaves the session cookie to sign in). An empty header
+    /// counts as none. `None` when there is none, or the first the schema could carry
+    /// is malformed (the call then proceeds without `@auth_`).
     pub(crate) fn read(
         &self,
         headers: &HeaderMap,
         options: &HttpAuthOptions,
     ) -> Option<Credential> {
-        if let Some(value) = header(headers, AUTHORIZATION.as_str()) {
+        if let Some(value) = credential_header(headers, AUTHORIZATION.as_str()) {
             match from_authorization(value) {
                 Some(credential) if !self.carries(&credential) => {}
                 credential => return credential,
             }
         }
-        if let Some(key) = header(headers, &options.api_key_header) {
+        if let Some(key) = credential_header(headers, &options.api_key_header) {
             let credential = Credential::ApiKey {
                 key: key.trim().to_string(),
             };
@@ -138,6 +138,14 @@ fn foreign_page(headers: &HeaderMap, options: &HttpAuthOptions) -> Option<&'stat
 
 fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers.get(name).and_then(|value| value.to_str().ok())
+}
+
+/// The `name` header, unless it is empty (or blank): such a header carries no
+/// credential, and counts as absent, so that the next credential the request brings
+/// (its session cookie) signs it in. A client sending the header with a key it has not
+/// got yet writes it empty.
+fn credential_header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    header(headers, name).filter(|value| !value.trim().is_empty())
 }
 
 fn from_authorization(value: &str) -> Option<Credential> {
@@ -351,6 +359,28 @@ mod tests {
             ("origin", "https://evil.example"),
         ]);
         assert!(from_transport(&bearer, &options).is_some());
+    }
+
+    /// An empty `Authorization` or API-key header carries no credential, as an absent one
+    /// does: the session cookie beside it signs the call in. A client that sends the
+    /// header with whatever key it has (none yet) hid the page's session, and the call
+    /// was answered as one with a bad key.
+    #[test]
+    fn an_empty_credential_header_leaves_the_session_cookie_counting() {
+        let session = Some(Credential::Session {
+            id: "s1".into(),
+            csrf: "c1".into(),
+        });
+        let cookie = ("cookie", "__Host-tp_session=s1");
+        let csrf = ("x-csrf-token", "c1");
+        for empty in [
+            ("authorization", ""),
+            ("authorization", " "),
+            ("x-api-key", ""),
+            ("x-api-key", " \t"),
+        ] {
+            assert_eq!(read(&[empty, cookie, csrf]), session, "{empty:?}");
+        }
     }
 
     #[test]
