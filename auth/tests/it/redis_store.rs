@@ -245,3 +245,46 @@ async fn redis_keeps_an_entry_minutes_past_its_expiry() {
         assert!((1..=60 + 5 * 60).contains(&ttl), "{key} kept {ttl} s");
     }
 }
+
+/// The Redis user the README's ACL line makes runs every store operation under the
+/// prefix the examples give (`telepact-auth:`). The line allowed keys under `auth:`,
+/// which no example uses, so each of the store's commands was refused.
+#[tokio::test]
+async fn the_readmes_acl_user_runs_the_store_under_the_examples_prefix() {
+    let Some(redis) = RedisServer::start() else {
+        return;
+    };
+    let readme = include_str!("../../README.md");
+    let acl = readme
+        .split("`ACL SETUSER ")
+        .nth(1)
+        .and_then(|rest| rest.split('`').next())
+        .expect("the README gives an ACL line");
+    let client = redis::Client::open(redis.url()).unwrap();
+    let mut admin = client.get_multiplexed_async_connection().await.unwrap();
+    let mut setuser = redis::cmd("ACL");
+    setuser.arg("SETUSER");
+    for rule in acl.split_whitespace() {
+        setuser.arg(if rule == ">…" {
+            ">acl-test-password"
+        } else {
+            rule
+        });
+    }
+    let () = setuser.query_async(&mut admin).await.unwrap();
+    let user = acl.split_whitespace().next().unwrap();
+    let url = format!(
+        "redis://{user}:acl-test-password@127.0.0.1:{}/",
+        redis.port()
+    );
+    let store = RedisStore::connect(&url, "telepact-auth:").await.unwrap();
+    let later = Some(telepact::clock::SystemClock.unix_now() + 60);
+    store.put("k", "v", later).await.unwrap();
+    assert!(store.put_if_absent("claim", "a", later).await.unwrap());
+    assert_eq!(store.get("k").await.unwrap().as_deref(), Some("v"));
+    assert_eq!(store.increment("n", later).await.unwrap(), 1);
+    assert_eq!(store.decrement("n", None).await.unwrap(), 0);
+    assert_eq!(store.add_member("s", "a", later).await.unwrap(), 1);
+    store.remove_member("s", "a").await.unwrap();
+    store.delete("k").await.unwrap();
+}
