@@ -214,6 +214,25 @@ impl PasswordHasher {
             && costs_match)
     }
 
+    /// Whether `stored` is a hash a password can verify against: an argon2 PHC string
+    /// with its salt and output, as argon2 takes them. A placeholder (`!`, empty), a hash
+    /// of another scheme or a password written in its place is not: no password ever
+    /// verifies against it. Its costs are not weighed here: one asking for more than
+    /// [`verify`](Self::verify) affords is still refused there.
+    pub fn is_argon2_hash(stored: &str) -> bool {
+        let Ok(parsed) = PasswordHash::new(stored) else {
+            return false;
+        };
+        let (Some(salt), Some(output)) = (parsed.salt, parsed.hash) else {
+            return false;
+        };
+        let mut salt_bytes = [0u8; Salt::MAX_LENGTH];
+        let salt_taken = salt
+            .decode_b64(&mut salt_bytes)
+            .is_ok_and(|salt| salt.len() >= argon2::MIN_SALT_LEN);
+        salt_taken && output.len() >= Params::MIN_OUTPUT_LEN && hasher_of(&parsed).is_some()
+    }
+
     /// Spends the time of one verification, for an unknown user.
     pub fn verify_decoy(&self, password: &str) {
         let _ = self.verify(password, &self.decoy);
@@ -295,6 +314,7 @@ mod tests {
         let made_long_ago = older.hash_password(b"pw", &salt).unwrap().to_string();
         assert!(ours.verify("pw", &made_long_ago));
         assert!(!ours.verify("px", &made_long_ago));
+        assert!(PasswordHasher::is_argon2_hash(&made_long_ago));
     }
 
     /// A stored hash that cannot be used (none set, a placeholder for an account without
@@ -321,6 +341,7 @@ mod tests {
             let fresh = hasher.clone().keeping_memory_for(1);
             assert!(!fresh.verify("wrong", stored));
             assert_eq!(fresh.memory.kept_sizes(), one_hash, "{stored:?}");
+            assert_eq!(PasswordHasher::is_argon2_hash(stored), stored == real);
         }
     }
 

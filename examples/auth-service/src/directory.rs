@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use serde::Deserialize;
-use telepact_auth::{MemoryUsers, User};
+use telepact_auth::{MemoryUsers, PasswordHasher, User};
 
 /// The demo users shipped with the example (passwords in the README).
 pub const DEMO_USERS: &str = include_str!("../users.json");
@@ -36,6 +36,13 @@ pub enum DirectoryError {
     /// tenant, roles and scopes.
     #[error("the user id `{0}` is in more than one entry")]
     DuplicateUserId(String),
+    /// An entry's `passwordHash` is no argon2 hash (a password written in its place, a
+    /// hash of another scheme, one cut short): no password would ever sign that user in.
+    #[error(
+        "the passwordHash of `{0}` is no argon2 hash, so no password signs that user in \
+         (make one with `hash-password`)"
+    )]
+    UnusableHash(String),
 }
 
 /// Reads a users file (a JSON array of entries) into a directory.
@@ -46,6 +53,7 @@ pub enum DirectoryError {
 ///   `username`, `userId`, `tenant`, `roles`, `scopes` and `passwordHash`.
 /// - [`DirectoryError::DuplicateUsername`] or [`DirectoryError::DuplicateUserId`] when
 ///   two entries share one.
+/// - [`DirectoryError::UnusableHash`] when an entry's `passwordHash` is no argon2 hash.
 pub fn load(text: &str) -> Result<MemoryUsers, DirectoryError> {
     let entries: Vec<Entry> = serde_json::from_str(text)?;
     let (mut usernames, mut user_ids) = (BTreeSet::new(), BTreeSet::new());
@@ -56,6 +64,12 @@ pub fn load(text: &str) -> Result<MemoryUsers, DirectoryError> {
         if !user_ids.insert(entry.user_id.as_str()) {
             return Err(DirectoryError::DuplicateUserId(entry.user_id.clone()));
         }
+    }
+    if let Some(entry) = entries
+        .iter()
+        .find(|entry| !PasswordHasher::is_argon2_hash(&entry.password_hash))
+    {
+        return Err(DirectoryError::UnusableHash(entry.username.clone()));
     }
     let users = MemoryUsers::new();
     for entry in entries {
@@ -114,6 +128,25 @@ mod tests {
                 .expect_err(named)
                 .to_string();
             assert!(error.contains(named), "{error}");
+        }
+    }
+
+    /// An entry whose `passwordHash` no password can verify against (a password written
+    /// in its place, a hash of another scheme, one cut short) is refused, naming its
+    /// username: it was taken, and that user could never sign in, with no word of why.
+    #[test]
+    fn an_entry_whose_password_hash_is_unusable_is_refused() {
+        let demo: serde_json::Value = serde_json::from_str(DEMO_USERS).unwrap();
+        let real = demo[0]["passwordHash"].as_str().unwrap();
+        let cut_short = &real[..real.len() - 20];
+        let bcrypt = "$2b$12$R9h/cIPz0gi.URNNX3kh2OPST9/PgBkqquzi.Ss7KIUgO2t0jWMUW";
+        for unusable in ["wonderland", "", "!", bcrypt, cut_short] {
+            let text = format!("[{}]", entry("dave", "u-dave", "")).replace(
+                r#""passwordHash": "!""#,
+                &format!(r#""passwordHash": "{unusable}""#),
+            );
+            let error = load(&text).expect_err(unusable).to_string();
+            assert!(error.contains("`dave`"), "{unusable}: {error}");
         }
     }
 
