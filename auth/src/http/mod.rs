@@ -20,6 +20,7 @@ mod cors;
 mod credentials;
 #[cfg(feature = "nats")]
 pub mod nats;
+mod sensitive;
 mod websocket;
 
 use std::net::SocketAddr;
@@ -43,6 +44,7 @@ use client_address::{client_address, connection_peer};
 pub use cookie::{SESSION_COOKIE_HEADER, clear_session_cookie, set_session_cookie};
 use credentials::CarriedKinds;
 pub use ipnet::IpNet;
+pub use sensitive::with_sensitive_credentials;
 pub use websocket::CSRF_PROTOCOL_PREFIX;
 
 /// Names and flags of the transport credentials.
@@ -187,9 +189,24 @@ pub fn router(server: Server, http: &HttpOptions, options: HttpAuthOptions) -> R
     cors::with_cors(router, &options)
 }
 
-/// Serves a router until `shutdown` completes, with each request's peer address known;
-/// the runtime's own [`telepact::http::serve`].
-pub use telepact::http::serve;
+/// Serves a router until `shutdown` completes, with each request's peer address known,
+/// as the runtime's own [`telepact::http::serve`] does, the headers that carry
+/// credentials under [`HttpAuthOptions::default`]'s names marked sensitive before the
+/// router sees them ([`with_sensitive_credentials`]): a layer of the application's own
+/// that logs headers shows `Sensitive` in their place. Under other names, or served
+/// another way, apply [`with_sensitive_credentials`] last.
+///
+/// # Errors
+///
+/// As [`telepact::http::serve`]: it resolves to `Ok` once shut down.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    router: Router,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = with_sensitive_credentials(router, &HttpAuthOptions::default());
+    telepact::http::serve(listener, router, shutdown).await
+}
 
 async fn handle(State(adapter): State<Adapter>, request: Request) -> HttpResponse {
     let (client, credential) = adapter.caller(&request);

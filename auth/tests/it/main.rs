@@ -9,6 +9,7 @@ mod log_lines;
 mod logins;
 mod races;
 mod redis_store;
+mod sensitive_headers;
 mod sessions;
 mod store_faults;
 mod websocket;

@@ -249,7 +249,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         .allowed_origins(args.allowed_origins.clone())
         .trusted_proxies(args.trusted_proxies.clone());
     let http_options = args.http.http_options(HttpOptions::default());
-    let app = http::router(server, &http_options, options).merge(probes(&store));
+    let app = http::router(server, &http_options, options.clone()).merge(probes(&store));
+    // Last, so that any layer in the app sees the credential headers marked sensitive.
+    let app = http::with_sensitive_credentials(app, &options);
     let listener = TcpListener::bind((args.host.as_str(), args.port))
         .await
         .map_err(|e| format!("cannot listen on {}:{}: {e}", args.host, args.port))?;
