@@ -4,7 +4,8 @@
 //! (JSON, or MessagePack once binary is negotiated), hands the bytes to a
 //! [`Transport`], and reads the answer back into a [`Message`]:
 //! - `@time_`: the request's timeout in milliseconds. Set to the client's default when
-//!   absent; whichever applies is also the deadline for the whole call.
+//!   absent; whichever applies is also the deadline for the whole call (the default
+//!   when the header sets no limit, as `0` does).
 //! - `@id_`: with [`ClientOptions::correlation_ids`], a fresh id when absent; a response
 //!   that carries an `@id_` must carry that one (one without is taken: a server answers
 //!   `ErrorParseFailure_` without reading the request's headers).
@@ -267,14 +268,14 @@ impl Client {
     /// The request's `@time_` (milliseconds) or, when it has none, the default, which is
     /// then written into the headers (at most the protocol's largest integer, 2^63 - 1:
     /// `Duration::MAX` for no limit would otherwise be refused by the server). A
-    /// `@time_` that is no such number is sent as written and the wait is then the
-    /// default: the server refuses one that is no integer (`"100"`), and a negative one
-    /// (`-5`) does not narrow its own limit. Part of a millisecond counts as
-    /// one: `@time_: 0` would tell the server there is no limit at all.
+    /// `@time_` that sets no limit is sent as written and the wait is then the
+    /// default: the server refuses one that is no integer (`"100"`), and neither a
+    /// negative one (`-5`) nor `0` narrows its own limit. Part of a millisecond counts
+    /// as one, so a default never becomes that `0`.
     fn apply_timeout(&self, headers: &mut Headers) -> Duration {
         let default = self.inner.options.timeout;
         match headers.get("@time_") {
-            Some(time) => time.as_u64().map_or(default, Duration::from_millis),
+            Some(_) => headers.time_limit().unwrap_or(default),
             None => {
                 let millis = default.as_nanos().div_ceil(1_000_000);
                 let millis = i64::try_from(millis).unwrap_or(i64::MAX);

@@ -79,6 +79,21 @@ async fn a_timeout_under_a_millisecond_is_sent_as_one() {
     assert_eq!(seen.lock().expect("lock")[0]["@time_"], json!(2));
 }
 
+/// `@time_: 0` sets no limit, as the server reads it: the client waits its default
+/// (5 s) for the answer, where it gave up on any that did not come at once.
+#[tokio::test]
+async fn a_time_of_zero_waits_the_default_as_the_server_sets_no_limit() {
+    let client = Client::new(|_: Vec<u8>| async {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok::<_, TransportError>(json_bytes(&json!([{}, {"Ok_": {}}])))
+    });
+    let answer = client
+        .request(message(json!([{"@time_": 0}, {"fn.ping_": {}}])))
+        .await
+        .expect("answered within the default");
+    assert_eq!(answer.target(), "Ok_");
+}
+
 #[tokio::test]
 async fn correlation_ids_are_sent_and_checked() {
     let server = Arc::new(rotating_servers());

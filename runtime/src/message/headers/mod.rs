@@ -207,6 +207,17 @@ impl Headers {
         self.iter().map(|(_, value)| value)
     }
 
+    /// The limit a request's `@time_` sets on its call: a positive whole number of
+    /// milliseconds. None for `0` (which sets no limit, as the server reads it), a
+    /// negative number, a fraction or anything else: the server and the client then
+    /// keep their own limits alike.
+    pub(crate) fn time_limit(&self) -> Option<std::time::Duration> {
+        self.get("@time_")
+            .and_then(Value::as_u64)
+            .filter(|millis| *millis > 0)
+            .map(std::time::Duration::from_millis)
+    }
+
     /// The headers in order, each value `None` when it was checked against the schema
     /// as the request was read (and has not changed since): what validation has left to
     /// check, without reading checked text into values.

@@ -4,8 +4,6 @@
 use std::task::Poll;
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
 use crate::message::Headers;
 use crate::server::TimedOut;
 
@@ -27,11 +25,7 @@ impl Deadline {
         arrived: Instant,
     ) -> Option<Deadline> {
         let server = server?;
-        let client = headers
-            .get("@time_")
-            .and_then(Value::as_u64)
-            .filter(|ms| *ms > 0)
-            .map(Duration::from_millis);
+        let client = headers.time_limit();
         let limit = client.map_or(server, |client| server.min(client));
         Some(Deadline { arrived, limit })
     }
