@@ -8,7 +8,7 @@ mod stderr;
 #[cfg(feature = "log-stderr")]
 mod unblocking;
 
-pub(crate) use clip::clipped;
+pub(crate) use clip::{clipped, clipped_id};
 pub use line_budget::LineBudget;
 #[cfg(feature = "log-stderr")]
 pub use stderr::{LogFormat, StderrLog, UnknownLogFormat, colour_on_stderr, init_stderr};

@@ -49,7 +49,7 @@ pub use transport::{Transport, TransportError};
 #[cfg(feature = "websocket-client")]
 pub use websocket::{WebSocketOptions, WebSocketTransport};
 
-use crate::logging::clipped;
+use crate::logging::{clipped, clipped_id};
 use crate::message::{Headers, Message};
 use binary_state::BinaryState;
 use codec::{Encoded, decode_response, encode_binary, encode_json, is_incompatible_encoding};
@@ -242,10 +242,8 @@ impl Client {
         );
         let started = (!span.is_disabled()).then(std::time::Instant::now);
         if let (Some(_), Some(id)) = (started, request.headers.get("@id_")) {
-            match id {
-                Value::String(id) => span.record("id", id.as_str()),
-                other => span.record("id", tracing::field::display(other)),
-            };
+            // Clipped as the server's span clips it: an id may be as long as a message.
+            span.record("id", &*clipped_id(id));
         }
         let exchange =
             tracing::Instrument::instrument(self.authorised_exchange(request), span.clone());

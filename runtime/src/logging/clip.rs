@@ -4,6 +4,8 @@
 
 use std::borrow::Cow;
 
+use serde_json::Value;
+
 /// The most bytes of a client's text a log field keeps.
 pub(crate) const KEPT_BYTES: usize = 128;
 
@@ -18,6 +20,15 @@ pub(crate) fn clipped(text: &str) -> Cow<'_, str> {
         end -= 1;
     }
     Cow::Owned(format!("{}… ({} bytes)", &text[..end], text.len()))
+}
+
+/// An `@id_` as a log field holds it: a string's text, any other value's JSON, clipped
+/// as [`clipped`] clips text. The server's span and the client's write it alike.
+pub(crate) fn clipped_id(id: &Value) -> Cow<'_, str> {
+    match id {
+        Value::String(text) => clipped(text),
+        other => Cow::Owned(clipped(&other.to_string()).into_owned()),
+    }
 }
 
 #[cfg(test)]

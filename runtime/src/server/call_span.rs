@@ -10,7 +10,7 @@ use tracing::field::Empty;
 
 use super::call_metrics::CANCELLED;
 use crate::codec::Encoding;
-use crate::logging::clipped;
+use crate::logging::{clipped, clipped_id};
 use crate::message::{Message, PeerAddress};
 
 /// The span of one call, named after the function of `request` (absent when it did
@@ -41,10 +41,7 @@ pub(super) fn call_span(request: Option<&Message>, transport: &http::Extensions)
         span.record("address", tracing::field::display(peer.0.ip()));
     }
     if let Some(id) = request.and_then(|request| request.header("@id_")) {
-        match id {
-            Value::String(id) => span.record("id", &*clipped(id)),
-            other => span.record("id", &*clipped(&other.to_string())),
-        };
+        span.record("id", &*clipped_id(id));
     }
     span
 }

@@ -149,3 +149,27 @@ fn the_client_span_keeps_the_start_of_a_long_result_tag() {
         format!("\"{}… (100000 bytes)\"", "T".repeat(128))
     );
 }
+
+/// The `@id_` in the client's span is clipped as the server's span clips it: the
+/// caller's id may be as long as a message, and the span held it whole.
+#[test]
+fn the_client_span_keeps_the_start_of_a_long_id_as_the_server_span_does() {
+    let long_id = "I".repeat(100_000);
+    let capture = Capture::default();
+    call_through_a_client(&capture, Some(&long_id));
+    let spans = capture.spans();
+    let clipped = format!("\"{}… (100000 bytes)\"", "I".repeat(128));
+    let ids: Vec<(&str, usize)> = spans
+        .iter()
+        .map(|span| (span.name, span.fields["id"].len()))
+        .collect();
+    let clipped_length = clipped.len();
+    assert_eq!(
+        ids,
+        [
+            ("telepact.client.call", clipped_length),
+            ("telepact.call", clipped_length)
+        ]
+    );
+    assert_eq!(spans[0].fields["id"], clipped);
+}
