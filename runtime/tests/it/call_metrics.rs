@@ -485,3 +485,56 @@ fn a_call_cut_off_is_counted_as_cancelled() {
     server.flush_metrics();
     assert_eq!(series_of(&snapshotter), expected(size));
 }
+
+/// A recorder that keeps the series, and panics when asked for the answer sizes' one.
+struct PanickingOnAnswerSizes(metrics_util::debugging::DebuggingRecorder);
+
+impl Recorder for PanickingOnAnswerSizes {
+    fn describe_counter(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_gauge(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+    fn describe_histogram(&self, _: KeyName, _: Option<Unit>, _: SharedString) {}
+
+    fn register_counter(&self, key: &Key, metadata: &Metadata<'_>) -> Counter {
+        self.0.register_counter(key, metadata)
+    }
+
+    fn register_gauge(&self, key: &Key, metadata: &Metadata<'_>) -> Gauge {
+        self.0.register_gauge(key, metadata)
+    }
+
+    fn register_histogram(&self, key: &Key, metadata: &Metadata<'_>) -> Histogram {
+        assert_ne!(key.name(), "telepact_response_bytes", "the recorder fails");
+        self.0.register_histogram(key, metadata)
+    }
+}
+
+/// A recorder that panics as an answered call is recorded leaves the call counted once,
+/// as answered, and out of the calls in flight: it was counted again as cancelled, and
+/// taken twice from the calls in flight, as the panic unwound.
+#[test]
+fn a_call_whose_recording_panics_is_counted_once() {
+    let recorder = PanickingOnAnswerSizes(metrics_util::debugging::DebuggingRecorder::new());
+    let snapshotter = recorder.0.snapshotter();
+    let server = metrics_server();
+    let request = br#"[{}, {"fn.ping_": {}}]"#;
+    metrics::with_local_recorder(&recorder, || {
+        let runtime = runtime();
+        let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            runtime.block_on(server.process(request))
+        }));
+        assert!(
+            processed.is_err(),
+            "the recorder's panic reaches the caller"
+        );
+    });
+    let seen = series_of(&snapshotter);
+    assert_eq!(
+        calls_counted(&seen),
+        [("function=fn.ping_ result=Ok_".to_string(), "count 1")]
+    );
+    let in_flight = seen
+        .iter()
+        .find(|(name, _, _)| name == "telepact_calls_in_flight")
+        .map(|(_, _, value)| value.as_str());
+    assert_eq!(in_flight, Some("gauge 0"));
+}

@@ -56,13 +56,14 @@ impl<'s> CallEnd<'s> {
         packed: bool,
         bytes: usize,
     ) {
-        if let Some(started) = self.started {
-            record_response(self.span, response, encoding, packed, started);
-            self.count(response.target(), Some(bytes), started);
+        // Not dropped, even by a recorder or subscriber panicking below: the drop would
+        // record the call again, as cancelled. Only references and numbers, so nothing
+        // is left undropped.
+        let call = std::mem::ManuallyDrop::new(self);
+        if let Some(started) = call.started {
+            record_response(call.span, response, encoding, packed, started);
+            call.count(response.target(), Some(bytes), started);
         }
-        // Recorded: nothing is left for the drop to do. Only references and numbers, so
-        // forgetting it leaves nothing undropped.
-        std::mem::forget(self);
     }
 
     /// Out of line: a call is seldom cut off.
@@ -90,7 +91,7 @@ impl<'s> CallEnd<'s> {
 }
 
 impl Drop for CallEnd<'_> {
-    /// Dropped unanswered (an answered call's is forgotten), the call is recorded as
+    /// Dropped unanswered (an answered call's never is), the call is recorded as
     /// `cancelled`.
     fn drop(&mut self) {
         if let Some(started) = self.started {
