@@ -12,6 +12,7 @@ pub(crate) use clip::{clipped, clipped_id};
 pub use line_budget::LineBudget;
 #[cfg(feature = "log-stderr")]
 pub use stderr::{LogFormat, StderrLog, UnknownLogFormat, colour_on_stderr, init_stderr};
+use tracing::level_filters::LevelFilter;
 
 /// The log targets of dependencies that write whole messages at `trace` level: the
 /// WebSocket protocol (every frame, on the server and in the client) and the NATS client
@@ -21,7 +22,8 @@ pub const WHOLE_MESSAGE_TARGETS: [&str; 2] = ["tungstenite", "async_nats"];
 
 /// The directives to add to a log filter made from `spec` (directives in `RUST_LOG`'s
 /// form, `info,telepact=debug`): when `spec` sets every target to `trace` (`trace`,
-/// `[span]=trace`), `target=debug` for each of [`WHOLE_MESSAGE_TARGETS`] that no
+/// `[span]=trace`; of several for the same span, or for none, the last, as the filter
+/// takes it: `trace,info` sets `info`), `target=debug` for each of [`WHOLE_MESSAGE_TARGETS`] that no
 /// directive of `spec` names (a module inside one, `async_nats::connector=info`, leaves
 /// the rest held). The filter then writes no credential at `trace`; whoever asks for one
 /// of those targets, or a module of it, by name still gets it, and at any other level nothing
@@ -36,7 +38,7 @@ pub const WHOLE_MESSAGE_TARGETS: [&str; 2] = ["tungstenite", "async_nats"];
 /// assert_eq!(telepact::logging::held_at_debug("info").count(), 0);
 /// ```
 pub fn held_at_debug(spec: &str) -> impl Iterator<Item = String> + '_ {
-    let every_target_at_trace = spec.split(',').any(sets_every_target_to_trace);
+    let every_target_at_trace = sets_every_target_to_trace(spec);
     WHOLE_MESSAGE_TARGETS
         .into_iter()
         .filter(move |target| {
@@ -97,12 +99,34 @@ pub fn env_filter_from(
         .fold(filter, tracing_subscriber::EnvFilter::add_directive)
 }
 
-/// Whether `directive` is a bare `trace` level, or `trace` for every target (of a span).
-fn sets_every_target_to_trace(directive: &str) -> bool {
-    let (target, level) = directive.rsplit_once('=').unwrap_or(("", directive));
-    let target = target.split('[').next().unwrap_or("").trim();
+/// Whether `spec` leaves every target (of a span, or of all) at `trace`. Of the
+/// directives for the same span (or for none) the filter keeps the last, so `trace,info`
+/// sets `info`, and `info,trace` sets `trace`.
+fn sets_every_target_to_trace(spec: &str) -> bool {
+    let mut in_force: Vec<(&str, LevelFilter)> = Vec::new();
+    for (span, level) in spec.split(',').filter_map(every_target_level) {
+        match in_force.iter_mut().find(|(set, _)| *set == span) {
+            Some(set) => set.1 = level,
+            None => in_force.push((span, level)),
+        }
+    }
+    in_force
+        .iter()
+        .any(|(_, level)| *level == LevelFilter::TRACE)
+}
+
+/// The span part (`[request]`, or empty) and level of `directive` when it sets a level
+/// for every target: a bare level, or `[span]=level`. `None` for one naming a target, a
+/// blank one, or one whose level does not parse (the filter leaves it out).
+fn every_target_level(directive: &str) -> Option<(&str, LevelFilter)> {
+    let directive = directive.trim();
+    let (scope, level) = directive.rsplit_once('=').unwrap_or(("", directive));
+    let target = scope.split('[').next().unwrap_or("").trim();
     let level = level.trim();
-    target.is_empty() && (level.eq_ignore_ascii_case("trace") || level == "5")
+    if !target.is_empty() || level.is_empty() {
+        return None;
+    }
+    Some((scope.trim(), level.parse().ok()?))
 }
 
 /// Whether `directive` (`target[span{field}]=level`, or a bare level) is about `target`
@@ -148,6 +172,17 @@ mod tests {
             ["tungstenite=debug", "async_nats=debug"]
         );
         assert!(held("trace,async_nats[call]=trace, tungstenite=info").is_empty());
+        // The last of the bare levels is the filter's: `trace` only when it comes last.
+        assert!(held("trace,info").is_empty());
+        assert!(held("[request]=trace,[request]=warn").is_empty());
+        assert_eq!(
+            held("info,trace"),
+            ["tungstenite=debug", "async_nats=debug"]
+        );
+        assert_eq!(
+            held("[request]=trace,info"),
+            ["tungstenite=debug", "async_nats=debug"]
+        );
     }
 
     /// A program's default of `trace` (a `--verbose` flag, say), used when `RUST_LOG`
@@ -174,6 +209,23 @@ mod tests {
         );
         let named = env_filter_from("tungstenite=trace", LevelFilter::TRACE);
         assert_eq!(named.to_string(), "tungstenite=trace");
+    }
+
+    /// `trace,info` leaves the filter at `info`, its last bare level, which writes no
+    /// `trace` line: nothing is added, where the holds let those targets write at `debug`.
+    #[cfg(feature = "env-filter")]
+    #[test]
+    fn a_later_level_overriding_trace_adds_nothing_to_the_filter() {
+        use tracing_subscriber::filter::LevelFilter;
+
+        assert_eq!(
+            env_filter_from("trace,info", LevelFilter::INFO).to_string(),
+            "info"
+        );
+        assert_eq!(
+            env_filter_from("info,trace", LevelFilter::INFO).to_string(),
+            "tungstenite=debug,async_nats=debug,trace"
+        );
     }
 
     /// A directive for a module of one of those targets (quieting the NATS client's
