@@ -89,9 +89,17 @@
 //! Each call runs in a `tracing` span `telepact.call` (level `debug`) with its function,
 //! `@id_`, result tag, encoding, the `caseId` of an `ErrorUnknown_` and its duration;
 //! the client's calls in `telepact.client.call`. No credential and no body is ever
-//! written to a span or a log field. With [`ServerBuilder::metrics`], calls are counted
-//! through the `metrics` facade (`telepact_calls_total`, `telepact_call_duration_seconds`,
-//! `telepact_request_bytes`, `telepact_response_bytes`), with no exporter chosen for you.
+//! written to a span or a log field. The runtime reports through the `metrics` facade,
+//! with no exporter chosen for you (the workspace's README describes each series):
+//! - with [`ServerBuilder::metrics`], each call: `telepact_calls_total`,
+//!   `telepact_call_duration_seconds`, `telepact_request_bytes`,
+//!   `telepact_response_bytes` and `telepact_calls_in_flight`, and the requests its HTTP
+//!   endpoint refused unread, `telepact_http_refusals_total`;
+//! - `http::serve`, with a bound on connections (as by default):
+//!   `telepact_http_connections_refused_total` and `telepact_http_connections_open`;
+//! - the NATS gateway: `telepact_nats_gateway_requests_total` and
+//!   `telepact_nats_gateway_request_duration_seconds`, and its refusals in
+//!   `telepact_http_refusals_total`.
 //!
 //! # Features
 //!

@@ -296,9 +296,11 @@ impl ServerBuilder {
     }
 
     /// Whether to report each call to the `metrics` facade (default `false`):
-    /// `telepact_calls_total` by `function` and `result` tag, and the histograms
+    /// `telepact_calls_total` by `function` and `result` tag, the histograms
     /// `telepact_call_duration_seconds`, `telepact_request_bytes` and
-    /// `telepact_response_bytes` by `function`. The application installs the recorder
+    /// `telepact_response_bytes` by `function`, the gauge `telepact_calls_in_flight`,
+    /// and `telepact_http_refusals_total` by `status` for the requests its HTTP endpoint
+    /// refused before reading them whole. The application installs the recorder
     /// (a Prometheus exporter, say); without one the records go nowhere.
     ///
     /// A function the schema does not define is counted as `unknown` and a request

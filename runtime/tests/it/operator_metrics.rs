@@ -293,3 +293,36 @@ fn calls_in_flight_of_two_servers_on_one_recorder_add_up() {
     assert!(settles_at(0.0), "both answered: {:?}", in_flight());
     drop(calls);
 }
+
+/// The crate's docs name every series of the README's metrics table that the runtime
+/// itself records: they named four of the ten.
+#[test]
+fn the_crate_docs_name_every_series_the_runtime_records() {
+    let read = |path: &str| {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+        std::fs::read_to_string(&path).unwrap_or_else(|error| panic!("{path:?}: {error}"))
+    };
+    let readme = read("../README.md");
+    let table = readme
+        .lines()
+        .filter(|line| line.starts_with("| `telepact_"))
+        .flat_map(|line| line.split('|').nth(1))
+        .flat_map(|names| names.split('`').skip(1).step_by(2));
+    let sources = [
+        "src/server/call_metrics.rs",
+        "src/http/per_address.rs",
+        "src/nats/gateway.rs",
+    ]
+    .map(read)
+    .concat();
+    let recorded: Vec<&str> = table
+        .filter(|name| sources.contains(&format!("\"{name}\"")))
+        .collect();
+    assert!(recorded.len() >= 10, "{recorded:?}");
+    let docs = read("src/lib.rs");
+    let unnamed: Vec<&&str> = recorded
+        .iter()
+        .filter(|name| !docs.contains(&format!("`{name}`")))
+        .collect();
+    assert!(unnamed.is_empty(), "not in the crate docs: {unnamed:?}");
+}
