@@ -24,8 +24,9 @@ pub type SessionAnswer = Result<(Vec<u8>, Encoding), (u16, &'static str)>;
 /// gateway, telepact-auth's HTTP adapter): upgrades the `GET` `request` to a session in
 /// which `answer` answers each text or binary message, in order, with one message (text
 /// for JSON, binary for MessagePack), as [`router`](super::router)'s sessions are
-/// answered: messages limited to `limits.bytes`, and under
-/// [`serve_with`](super::serve_with) ended at the server's shutdown and when idle. A
+/// answered: messages limited to `limits.bytes`, the session ended when no message comes
+/// whole within `limits.time` of the last answer (under [`serve_with`](super::serve_with),
+/// its idle limit), and under `serve_with` at the server's shutdown too. A
 /// request that asks for no WebSocket gets 426 (405 over HTTP/2), and one in a version other
 /// than 13 gets 426 naming 13 (RFC 6455, 4.4).
 ///
@@ -103,7 +104,7 @@ where
     upgrade
         .max_message_size(limits.bytes)
         .max_frame_size(limits.bytes)
-        .on_upgrade(move |socket| answer_frames(socket, answer, control, refused))
+        .on_upgrade(move |socket| answer_frames(socket, answer, control, limits.time, refused))
 }
 
 /// The answer to a request that cannot become a session, where axum's would be wrong:
@@ -197,10 +198,12 @@ pub(super) async fn upgrade<P: Processor>(
 type Received = Option<Result<Frame, axum::Error>>;
 
 /// Answers each text or binary message of `socket`, in order, with one message: text
-/// for a JSON response, binary for a MessagePack one. Under
-/// [`serve_with`](super::serve_with) (`control`),
-/// the session ends at the server's shutdown and when no message comes within the idle
-/// limit of the last answer (pings do not count), between messages: one being answered
+/// for a JSON response, binary for a MessagePack one. The session ends when no message
+/// comes whole within the idle limit of the last answer (pings do not count): under
+/// [`serve_with`](super::serve_with) (`control`) its own, else `message_time`, the time
+/// a POST body may take, so that no client holds a session by sending a message a
+/// byte at a time. Under `serve_with` it also ends
+/// at the server's shutdown, between messages: one being answered
 /// is answered first, unless the shutdown's deadline passes before, when it is dropped
 /// with the session, as is an answer (or close frame) the client has not taken by then. One whose client closes the session, or whose connection fails,
 /// before it is answered is dropped then: nobody is left to read its answer. A client's
@@ -209,14 +212,17 @@ async fn answer_frames<F, Fut>(
     mut socket: WebSocket,
     mut answer: F,
     mut control: Option<SessionControl>,
+    message_time: Duration,
     refused: impl FnOnce(StatusCode),
 ) where
     F: FnMut(Bytes) -> Fut + Send,
     Fut: Future<Output = SessionAnswer> + Send,
 {
-    let idle_limit = control.as_ref().map(|control| control.idle_limit);
+    let idle_limit = control
+        .as_ref()
+        .map_or(message_time, |control| control.idle_limit);
     // Counted from the last message answered: pings do not keep a session open.
-    let mut idle_until = idle_limit.map(|limit| tokio::time::Instant::now() + limit);
+    let mut idle_until = tokio::time::Instant::now().checked_add(idle_limit);
     // A message that came while the one before it was being answered.
     let mut held: Option<Received> = None;
     let ending = loop {
@@ -273,7 +279,7 @@ async fn answer_frames<F, Fut>(
         if !send_by_deadline(&mut socket, answer, control.as_mut()).await {
             return;
         }
-        idle_until = idle_limit.map(|limit| tokio::time::Instant::now() + limit);
+        idle_until = tokio::time::Instant::now().checked_add(idle_limit);
     };
     let (code, reason) = ending;
     let close = CloseFrame {

@@ -2,7 +2,7 @@
 //! frame is read, by the server and by the client: a peer that pings without pause and
 //! takes none of the pongs stops being read once its connection's buffers are full,
 //! where each pong was buffered in memory meanwhile (64 MiB of pings, 62 MiB of pongs
-//! held by the other side).
+//! held by the other side). And a peer that sends a message a byte at a time.
 #![cfg(feature = "websocket-client")]
 
 use std::time::Duration;
@@ -10,7 +10,7 @@ use std::time::Duration;
 use serde_json::Map;
 use telepact::client::WebSocketTransport;
 use telepact::{Client, ClientOptions, Headers, Message};
-use tokio::io::AsyncWriteExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// More pings than the sockets' buffers hold, many times over.
@@ -93,4 +93,31 @@ async fn the_client_stops_reading_a_server_that_takes_none_of_its_pongs() {
         written < PINGS_AT_MOST,
         "the client read {written} bytes of pings, holding their pongs"
     );
+}
+
+/// Served by `axum::serve` rather than `http::serve`, a session whose message does not
+/// come whole within the body timeout is closed, as a POST body that slow is refused:
+/// a client sending a message a byte at a time held its session for ever.
+#[tokio::test]
+async fn a_message_slower_than_the_body_timeout_closes_its_session_served_by_axum() {
+    use telepact::http::{self, HttpOptions};
+
+    let options = HttpOptions::default().body_timeout(Duration::from_millis(200));
+    let app = http::router(crate::http_transport::schema_server(), &options);
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    let serving = tokio::spawn(async move { axum::serve(listener, app).await });
+    let mut stream = telepact_test_support::raw_websocket(port, http::DEFAULT_PATH).await;
+    // A masked text frame announcing 100 bytes, and the first of them.
+    let started = [0x81, 0x80 | 100, 0, 0, 0, 0, b'['];
+    stream.write_all(&started).await.expect("sent");
+    let mut answer = Vec::new();
+    let ended = tokio::time::timeout(Duration::from_secs(10), stream.read_to_end(&mut answer));
+    let ended = ended.await;
+    serving.abort();
+    assert!(ended.is_ok(), "the session is still open: {answer:?}");
+    // One close frame, 1000 and its reason.
+    let reason = b"no message in time";
+    let close = [&[0x88, 2 + reason.len() as u8, 0x03, 0xe8][..], reason].concat();
+    assert_eq!(answer, close);
 }
