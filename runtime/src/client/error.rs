@@ -6,6 +6,7 @@ use serde_json::Value;
 
 use super::transport::TransportError;
 use crate::binary::{DecodeError, FrameError, InvalidEncoding};
+use crate::logging::clipped;
 
 /// Why a call did not produce a response message. Errors the server answers with
 /// (`ErrorUnknown_`, `ErrorInvalidRequestBody_`, ...) are responses, not `ClientError`s.
@@ -29,8 +30,14 @@ pub enum ClientError {
     /// The client's authoriser could not produce a credential for the call.
     #[error("could not authorise the call")]
     Authorise(#[source] Box<super::authorise::AuthoriseError>),
-    /// The response's `@id_` is not the one the request carried.
-    #[error("response @id_ {received} does not match the request's {sent}")]
+    /// The response's `@id_` is not the one the request carried. The message shows each
+    /// id's JSON clipped, as a log field holds it: the server's may be as long as its
+    /// answer.
+    #[error(
+        "response @id_ {} does not match the request's {}",
+        clipped(&.received.to_string()),
+        clipped(&.sent.to_string())
+    )]
     CorrelationMismatch {
         /// The `@id_` the request carried.
         sent: Box<Value>,

@@ -110,6 +110,20 @@ async fn correlation_ids_are_sent_and_checked() {
     );
 }
 
+/// The error of an answer carrying another `@id_` names both ids clipped, as a span
+/// does: the server's may be as long as its answer, and the error's text held it whole.
+#[tokio::test]
+async fn a_mismatched_id_is_named_clipped_in_the_error() {
+    let long_id = "I".repeat(100_000);
+    let (client, _) = answering(json!([{"@id_": long_id}, {"Ok_": {}}]));
+    let mismatch = client.request(ping()).await.expect_err("another id");
+    let clipped = format!("\"{}… (100002 bytes)", "I".repeat(127));
+    let expected = format!("response @id_ {clipped} does not match the request's 1");
+    let text = mismatch.to_string();
+    let start = text.get(..200).unwrap_or(&text);
+    assert!(text == expected, "{} bytes: {start}", text.len());
+}
+
 #[tokio::test]
 async fn a_silent_transport_times_out() {
     let client = Client::with_options(
