@@ -45,8 +45,7 @@ impl<T> Batches<T> {
         }
         batch.push(item);
         if batch.len() >= BATCH_SIZE {
-            hand_over(&mut batch);
-            batch.clear();
+            hand_over_once(&mut batch, hand_over);
         }
     }
 
@@ -55,16 +54,31 @@ impl<T> Batches<T> {
         for shard in &self.shards {
             let mut batch = shard.lock();
             if !batch.is_empty() {
-                hand_over(&mut batch);
-                batch.clear();
+                hand_over_once(&mut batch, &mut hand_over);
             }
         }
     }
 }
 
+/// Hands `batch` to `hand_over` and empties it, even should a recorder panic as it is
+/// handed over: kept, its calls would be handed over again with the next batch, those
+/// already recorded counted twice.
+fn hand_over_once<T>(batch: &mut Vec<T>, hand_over: impl FnOnce(&[T])) {
+    struct Emptied<'a, T>(&'a mut Vec<T>);
+
+    impl<T> Drop for Emptied<'_, T> {
+        fn drop(&mut self) {
+            self.0.clear();
+        }
+    }
+
+    let batch = Emptied(batch);
+    hand_over(batch.0);
+}
+
 impl<T> Shard<T> {
-    /// The batch, even if a recorder panicked while it was handed over: the calls
-    /// still in it are sound.
+    /// The batch, even if a recorder panicked while it was handed over (which emptied
+    /// it).
     fn lock(&self) -> MutexGuard<'_, Vec<T>> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -205,6 +219,31 @@ mod tests {
             [BATCH_SIZE * 2, BATCH_SIZE * 2 + 1, BATCH_SIZE * 2 + 2]
         );
         batches.drain(|_| panic!("nothing is left"));
+    }
+
+    /// A batch whose handing over panicked is not handed over again: the calls the
+    /// recorder took before it panicked were counted twice.
+    #[test]
+    fn a_batch_whose_recorder_panicked_is_not_handed_over_again() {
+        let batches = Batches::new();
+        for call in 0..BATCH_SIZE - 1 {
+            batches.push(call, |_| unreachable!("not full yet"));
+        }
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batches.push(BATCH_SIZE, |_| panic!("the recorder fails"));
+        }));
+        assert!(panicked.is_err());
+        batches.push(0, |_| unreachable!("a batch of one"));
+        let mut rest = Vec::new();
+        batches.drain(|batch| rest.extend_from_slice(batch));
+        assert_eq!(rest, [0]);
+
+        batches.push(1, |_| unreachable!("a batch of one"));
+        let drained = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            batches.drain(|_| panic!("the recorder fails"));
+        }));
+        assert!(drained.is_err());
+        batches.drain(|batch| panic!("nothing is left: {batch:?}"));
     }
 
     #[test]
