@@ -6,6 +6,7 @@
 //! Batching a thread's calls moves those writes into one burst on one core.
 
 use std::cell::Cell;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 use std::thread::{self, Thread};
@@ -167,9 +168,17 @@ impl Flusher {
             let run = move || {
                 loop {
                     thread::park_timeout(period);
-                    match owner.upgrade() {
-                        Some(owner) => flush(&owner),
-                        None => return,
+                    let Some(owner) = owner.upgrade() else {
+                        return;
+                    };
+                    // A recorder that panics once must not end the flushes for good: the
+                    // calls held on idle threads, and the calls in flight, would then
+                    // never reach it again. At most one line a period.
+                    let flushed = catch_unwind(AssertUnwindSafe(|| flush(&owner)));
+                    if flushed.is_err() {
+                        tracing::warn!(
+                            "the metrics recorder panicked as held calls were handed over"
+                        );
                     }
                 }
             };
@@ -273,6 +282,29 @@ mod tests {
 
     struct Owner {
         flushes: AtomicUsize,
+    }
+
+    /// A flush that panics (a recorder failing) leaves the flusher running: the calls
+    /// held on idle threads, and the calls in flight, reached the recorder no more.
+    #[test]
+    fn the_flusher_keeps_flushing_after_a_flush_panics() {
+        let owner = Arc::new(Owner {
+            flushes: AtomicUsize::new(0),
+        });
+        let flusher = Flusher::new(Duration::from_millis(5));
+        let flush = |owner: &Owner| {
+            if owner.flushes.fetch_add(1, Ordering::Relaxed) == 0 {
+                panic!("the recorder fails");
+            }
+        };
+        assert!(flusher.ensure_running(|| Arc::downgrade(&owner), flush));
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while owner.flushes.load(Ordering::Relaxed) < 2 {
+            assert!(Instant::now() < deadline, "the flusher flushed again");
+            thread::sleep(Duration::from_millis(1));
+        }
+        drop(owner);
+        flusher.wake();
     }
 
     #[test]
