@@ -3,6 +3,8 @@
 
 use serde_json::{Map, Value};
 
+use crate::logging::clipped;
+
 /// The result of a typed call. The generated result enums stay exhaustive, so a handler
 /// answers only the tags its schema declares and a new tag breaks a `match` at compile
 /// time; a client, though, may talk to a newer server, and reads a tag its types do not
@@ -65,14 +67,34 @@ impl<Output: PartialEq> PartialEq<Output> for Reply<Output> {
     }
 }
 
+/// Names the tag clipped, as a log field holds it: the server's may be as long as its
+/// answer.
 impl std::fmt::Display for UnknownResult {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
             "the result tag `{}` is not in the generated types",
-            self.tag
+            clipped(&self.tag)
         )
     }
 }
 
 impl std::error::Error for UnknownResult {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A tag as long as an answer went whole into the error's text.
+    #[test]
+    fn an_unknown_tag_is_named_clipped() {
+        let unknown = UnknownResult {
+            tag: "T".repeat(100_000),
+            payload: Map::new(),
+        };
+        let text = unknown.to_string();
+        let clipped = format!("{}… (100000 bytes)", "T".repeat(128));
+        let expected = format!("the result tag `{clipped}` is not in the generated types");
+        assert!(text == expected, "{} bytes", text.len());
+    }
+}
