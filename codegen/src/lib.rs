@@ -18,8 +18,9 @@
 //!   `errors.*` tags merged in), and `RequestHeaders` / `ResponseHeaders`. The standard
 //!   definitions' types (`fn.ping_`'s, `ErrorUnknown_`'s, ...) are not generated: they
 //!   are `telepact::typed::standard`'s, so a schema may use their names for its own;
-//! - a `Handler` trait with one async method per public function, `Context` (raw
-//!   headers, typed ones read when asked, extensions, response headers), and
+//! - a `Handler` trait with one async method per function of the schema, internal ones
+//!   (`$internal: true`, a name ending in `_`) included, `Context` (raw headers, typed
+//!   ones read when asked, extensions, response headers), and
 //!   `server_builder` (which has the server read `@auth_` into the generated `Auth` for
 //!   the auth hook) / `router` / `register` to serve an implementation;
 //! - `RequestHeaders` builder methods (`RequestHeaders::default().with_auth(..)`);
@@ -106,7 +107,7 @@
 //!             pastry: "croissant".into(),
 //!         }))
 //!     }
-//!     // ... one method per public function; a missing one does not compile.
+//!     // ... one method per function of the schema; a missing one does not compile.
 //! #   async fn approve_special(
 //! #       &self,
 //! #       _input: api::ApproveSpecialInput,
