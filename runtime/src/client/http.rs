@@ -32,8 +32,9 @@ impl HttpTransport {
     ///
     /// # Errors
     ///
-    /// [`ClientError::Transport`] when `url` does not parse, or when the HTTP client
-    /// cannot be built (with `http-client-rustls`, its TLS set-up too: see
+    /// [`ClientError::Transport`] when `url` does not parse or is not `http://` or
+    /// `https://`, or when the HTTP client cannot be built (with `http-client-rustls`,
+    /// its TLS set-up too: see
     /// [`platform_config`](super::tls::platform_config)).
     pub fn new(url: &str) -> Result<Self, ClientError> {
         let url = parse(url)?;
@@ -53,7 +54,7 @@ impl HttpTransport {
     ///
     /// [`ClientError::Transport`] when `ca_pem` holds no certificate or one that does not
     /// parse (see [`config_trusting`](super::tls::config_trusting)), when `url` does not
-    /// parse, or when the HTTP client cannot be built.
+    /// parse or is not `http://` or `https://`, or when the HTTP client cannot be built.
     pub fn trusting(url: &str, ca_pem: &[u8]) -> Result<Self, ClientError> {
         let config = super::tls::config_trusting(ca_pem)?;
         Self::built(
@@ -81,7 +82,8 @@ impl HttpTransport {
     ///
     /// # Errors
     ///
-    /// [`ClientError::Transport`] when `url` does not parse.
+    /// [`ClientError::Transport`] when `url` does not parse or is not `http://` or
+    /// `https://`.
     pub fn with_client(client: reqwest::Client, url: &str) -> Result<Self, ClientError> {
         Ok(HttpTransport {
             client,
@@ -151,8 +153,27 @@ pub(super) fn redacted(mut error: reqwest::Error) -> reqwest::Error {
     error
 }
 
+/// A URL whose scheme the transport cannot send to.
+#[derive(Debug, thiserror::Error)]
+#[error("the URL's scheme `{scheme}` is not http or https (write http://host:port/path)")]
+struct NotHttpScheme {
+    scheme: String,
+}
+
+/// `url` parsed, refused unless it is `http` or `https`: reqwest builds a client for
+/// any URL and refuses its scheme only on each call, and `localhost:8002/api` parses
+/// with the scheme `localhost`.
 fn parse(url: &str) -> Result<reqwest::Url, ClientError> {
-    reqwest::Url::parse(url).map_err(|error| ClientError::Transport(error.into()))
+    let parsed = reqwest::Url::parse(url).map_err(|error| ClientError::Transport(error.into()))?;
+    match parsed.scheme() {
+        "http" | "https" => Ok(parsed),
+        scheme => Err(ClientError::Transport(
+            NotHttpScheme {
+                scheme: scheme.to_string(),
+            }
+            .into(),
+        )),
+    }
 }
 
 impl Transport for HttpTransport {

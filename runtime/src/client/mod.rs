@@ -198,7 +198,7 @@ impl Client {
     /// # Errors
     ///
     /// As [`HttpTransport::new`]: [`ClientError::Transport`] when `url` does not parse or
-    /// the HTTP client cannot be set up.
+    /// is not `http://` or `https://`, or the HTTP client cannot be set up.
     #[cfg(feature = "http-client")]
     pub fn http(url: &str, options: ClientOptions) -> Result<Self, ClientError> {
         Ok(Self::with_options(HttpTransport::new(url)?, options))

@@ -89,6 +89,17 @@ async fn http_errors_are_transport_errors() {
     ));
 }
 
+#[test]
+fn a_url_without_an_http_scheme_is_refused_when_the_client_is_made() {
+    for url in ["localhost:8002/api/telepact", "ftp://127.0.0.1/api"] {
+        let Err(error) = Client::http(url, ClientOptions::default()) else {
+            panic!("{url} was taken");
+        };
+        let message = telepact::ErrorChain(&error).to_string();
+        assert!(message.contains("is not http or https"), "{message}");
+    }
+}
+
 #[tokio::test]
 async fn a_redirect_is_not_followed_with_the_credentials() {
     use std::sync::atomic::{AtomicUsize, Ordering};
