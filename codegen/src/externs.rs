@@ -68,9 +68,10 @@ pub(crate) fn parse(
             option: format!("extern_traits({name:?}, {names:?})"),
             reason,
         };
-        let extern_type = externs
-            .get_mut(name)
-            .ok_or_else(|| invalid(format!("`{name}` is not mapped with extern_path")))?;
+        let extern_type = match externs.get_mut(name) {
+            Some(extern_type) => extern_type,
+            None => return Err(invalid(unmapped(name, &externs))),
+        };
         for trait_name in names {
             let declared = &mut extern_type.traits;
             match trait_name.trim() {
@@ -86,6 +87,20 @@ pub(crate) fn parse(
         }
     }
     Ok(externs)
+}
+
+/// Why `extern_traits` cannot name `name`, pointing at a mapped name it looks like:
+/// a misspelt `extern_path` name would otherwise be reported here, at the option
+/// that spelt it right, before the schema is looked at.
+fn unmapped(name: &str, externs: &Externs) -> String {
+    let mapped = externs.keys().map(String::as_str);
+    match telepact_schema::nearest(name, mapped) {
+        Some(near) => format!(
+            "`{name}` is not mapped with extern_path, which maps `{near}`: one of the two \
+             names is misspelt"
+        ),
+        None => format!("`{name}` is not mapped with extern_path"),
+    }
 }
 
 #[cfg(test)]
@@ -131,6 +146,15 @@ mod tests {
             message(&[], &[("struct.Money".into(), vec!["Eq".into()])]),
             "invalid option extern_traits(\"struct.Money\", [\"Eq\"]): \
              `struct.Money` is not mapped with extern_path"
+        );
+        assert_eq!(
+            message(
+                &[pair("struct.Mony", "shop::Money")],
+                &[("struct.Money".into(), vec!["Eq".into()])]
+            ),
+            "invalid option extern_traits(\"struct.Money\", [\"Eq\"]): \
+             `struct.Money` is not mapped with extern_path, which maps `struct.Mony`: \
+             one of the two names is misspelt"
         );
         assert_eq!(
             message(
