@@ -33,11 +33,11 @@ impl HttpTransport {
     /// # Errors
     ///
     /// [`ClientError::Transport`] when `url` does not parse or is not `http://` or
-    /// `https://`, or when the HTTP client cannot be built (with `http-client-rustls`,
-    /// its TLS set-up too: see
+    /// `https://` (`https://` only with `http-client-rustls`), or when the HTTP client
+    /// cannot be built (with `http-client-rustls`, its TLS set-up too: see
     /// [`platform_config`](super::tls::platform_config)).
     pub fn new(url: &str) -> Result<Self, ClientError> {
-        let url = parse(url)?;
+        let url = parse(url, cfg!(feature = "http-client-rustls"))?;
         #[cfg(feature = "http-client-rustls")]
         let builder =
             reqwest::Client::builder().tls_backend_preconfigured(super::tls::config_for(&url)?);
@@ -59,7 +59,7 @@ impl HttpTransport {
         let config = super::tls::config_trusting(ca_pem)?;
         Self::built(
             reqwest::Client::builder().tls_backend_preconfigured(config),
-            parse(url)?,
+            parse(url, true)?,
         )
     }
 
@@ -87,7 +87,8 @@ impl HttpTransport {
     pub fn with_client(client: reqwest::Client, url: &str) -> Result<Self, ClientError> {
         Ok(HttpTransport {
             client,
-            url: parse(url)?,
+            // The caller's reqwest client may speak TLS through reqwest's own features.
+            url: parse(url, true)?,
             response_limit: DEFAULT_RESPONSE_LIMIT,
             headers: HeaderMap::new(),
         })
@@ -153,26 +154,32 @@ pub(super) fn redacted(mut error: reqwest::Error) -> reqwest::Error {
     error
 }
 
-/// A URL whose scheme the transport cannot send to.
+/// A URL the transport could never send to, refused when it is made: reqwest builds a
+/// client for any URL and refuses its scheme only on each call (`localhost:8002/api`
+/// parses with the scheme `localhost`).
 #[derive(Debug, thiserror::Error)]
-#[error("the URL's scheme `{scheme}` is not http or https (write http://host:port/path)")]
-struct NotHttpScheme {
-    scheme: String,
+enum UnusableUrl {
+    #[error("the URL's scheme `{0}` is not http or https (write http://host:port/path)")]
+    NotHttp(String),
+    #[error("an https:// URL needs telepact's `http-client-rustls` feature")]
+    HttpsWithoutTls,
 }
 
-/// `url` parsed, refused unless it is `http` or `https`: reqwest builds a client for
-/// any URL and refuses its scheme only on each call, and `localhost:8002/api` parses
-/// with the scheme `localhost`.
-fn parse(url: &str) -> Result<reqwest::Url, ClientError> {
+/// `url` parsed, refused unless its scheme is `http`, or `https` where the client
+/// speaks TLS (`with_tls`).
+fn parse(url: &str, with_tls: bool) -> Result<reqwest::Url, ClientError> {
     let parsed = reqwest::Url::parse(url).map_err(|error| ClientError::Transport(error.into()))?;
-    match parsed.scheme() {
-        "http" | "https" => Ok(parsed),
-        scheme => Err(ClientError::Transport(
-            NotHttpScheme {
-                scheme: scheme.to_string(),
-            }
-            .into(),
-        )),
+    check_scheme(parsed.scheme(), with_tls)
+        .map_err(|error| ClientError::Transport(error.into()))?;
+    Ok(parsed)
+}
+
+fn check_scheme(scheme: &str, with_tls: bool) -> Result<(), UnusableUrl> {
+    match scheme {
+        "http" => Ok(()),
+        "https" if with_tls => Ok(()),
+        "https" => Err(UnusableUrl::HttpsWithoutTls),
+        other => Err(UnusableUrl::NotHttp(other.to_string())),
     }
 }
 
@@ -234,4 +241,20 @@ pub(super) async fn read_limited(
         body.extend_from_slice(&chunk);
     }
     Ok(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_https_url_without_tls_names_the_feature_that_brings_it() {
+        let refused = check_scheme("https", false).map_err(|error| error.to_string());
+        assert_eq!(
+            refused,
+            Err("an https:// URL needs telepact's `http-client-rustls` feature".to_string())
+        );
+        assert!(check_scheme("https", true).is_ok());
+        assert!(check_scheme("http", false).is_ok());
+    }
 }

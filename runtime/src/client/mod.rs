@@ -198,7 +198,8 @@ impl Client {
     /// # Errors
     ///
     /// As [`HttpTransport::new`]: [`ClientError::Transport`] when `url` does not parse or
-    /// is not `http://` or `https://`, or the HTTP client cannot be set up.
+    /// is not `http://` or `https://` (`https://` only with `http-client-rustls`), or the
+    /// HTTP client cannot be set up.
     #[cfg(feature = "http-client")]
     pub fn http(url: &str, options: ClientOptions) -> Result<Self, ClientError> {
         Ok(Self::with_options(HttpTransport::new(url)?, options))
