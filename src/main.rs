@@ -11,10 +11,10 @@ use axum::routing::get;
 use clap::Parser;
 use telepact::flags::{CallFlags, HttpFlags};
 use telepact::http::{self, HttpOptions};
+use telepact::logging::LevelFilter;
 use telepact::logging::{LogFormat, StderrLog};
 use telepact::prometheus::Exporter;
 use tokio::net::TcpListener;
-use tracing_subscriber::filter::LevelFilter;
 
 /// The bakery shift board: a Telepact server on `POST /api/telepact`.
 #[derive(Debug, Parser)]

@@ -12,7 +12,12 @@ pub(crate) use clip::{clipped, clipped_id};
 pub use line_budget::LineBudget;
 #[cfg(feature = "log-stderr")]
 pub use stderr::{LogFormat, StderrLog, UnknownLogFormat, colour_on_stderr, init_stderr};
-use tracing::level_filters::LevelFilter;
+/// The level the log functions here take, so that a service installing its log needs no
+/// `tracing` or `tracing-subscriber` dependency of its own.
+pub use tracing::level_filters::LevelFilter;
+/// What [`init_stderr`] and [`StderrLog::init`] give when a subscriber is installed already.
+#[cfg(feature = "log-stderr")]
+pub use tracing_subscriber::util::TryInitError;
 
 /// The log targets of dependencies that write whole messages at `trace` level: the
 /// WebSocket protocol (every frame, on the server and in the client) and the NATS client
@@ -56,7 +61,7 @@ pub fn held_at_debug(spec: &str) -> impl Iterator<Item = String> + '_ {
 /// Give it to the subscriber: `tracing_subscriber::fmt().with_env_filter(filter).init()`.
 ///
 /// ```
-/// use tracing_subscriber::filter::LevelFilter;
+/// use telepact::logging::LevelFilter;
 ///
 /// let filter = telepact::logging::env_filter_from("trace", LevelFilter::INFO);
 /// assert_eq!(filter.to_string(), "tungstenite=debug,async_nats=debug,trace");

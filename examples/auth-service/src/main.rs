@@ -12,6 +12,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand};
 use telepact::flags::{CallFlags, HttpFlags};
 use telepact::http::HttpOptions;
+use telepact::logging::LevelFilter;
 use telepact::logging::{LineBudget, LogFormat, StderrLog};
 use telepact::prometheus::Exporter;
 use telepact_auth::http::{self, HttpAuthOptions, IpNet};
@@ -19,7 +20,6 @@ use telepact_auth::store::SqliteStore;
 use telepact_auth::{CredentialStore, MAX_PASSWORD_BYTES, PasswordHasher, PasswordParams};
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
-use tracing_subscriber::filter::LevelFilter;
 
 /// A Telepact service with passwords, tokens, API keys and sessions on `POST /api/telepact`.
 #[derive(Debug, Parser)]

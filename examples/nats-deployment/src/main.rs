@@ -15,6 +15,7 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 use telepact::flags::{CallFlags, HttpFlags, TimeSpan};
 use telepact::http::{self, HttpOptions};
+use telepact::logging::LevelFilter;
 use telepact::logging::{LogFormat, StderrLog};
 use telepact::prometheus::Exporter;
 use telepact::{Server, nats};
@@ -23,7 +24,6 @@ use telepact_auth::http::{HttpAuthOptions, IpNet};
 use telepact_auth::store::RedisStore;
 use telepact_auth_example::directory;
 use tokio::net::TcpListener;
-use tracing_subscriber::filter::LevelFilter;
 
 /// One process of the deployment.
 #[derive(Debug, Parser)]

@@ -51,8 +51,7 @@ impl fmt::Display for LogFormat {
 /// same with more to choose.
 ///
 /// ```no_run
-/// use telepact::logging::{LogFormat, init_stderr};
-/// use tracing_subscriber::filter::LevelFilter;
+/// use telepact::logging::{LevelFilter, LogFormat, init_stderr};
 ///
 /// init_stderr(LevelFilter::INFO, LogFormat::Json).expect("the first subscriber");
 /// tracing::info!(port = 8002, "serving");
@@ -78,8 +77,7 @@ const CALL_SPAN_TARGET: &str = "telepact::server::call_span";
 /// read, and a service whose workers all logged would stop answering.
 ///
 /// ```no_run
-/// use telepact::logging::{LogFormat, StderrLog};
-/// use tracing_subscriber::filter::LevelFilter;
+/// use telepact::logging::{LevelFilter, LogFormat, StderrLog};
 ///
 /// StderrLog::new(LevelFilter::INFO)
 ///     .format(LogFormat::Json)
