@@ -210,16 +210,59 @@ impl Transport for HttpTransport {
             .send();
         let limit = self.response_limit;
         Box::pin(async move {
-            let response = pending
-                .await
-                .and_then(reqwest::Response::error_for_status)
-                .map_err(redacted)?;
+            let response = pending.await.map_err(redacted)?;
             if !response.status().is_success() {
-                return Err(format!("the server answered HTTP {}", response.status()).into());
+                return Err(refused(response).await);
             }
             read_limited(response, limit).await
         })
     }
+}
+
+/// How much of a refusing server's answer its error shows.
+const SHOWN_ANSWER_BYTES: usize = 512;
+
+/// The error for an answer of a non-success status: the status and, where the server
+/// said why, the start of what it said, on one line (control characters escaped, as the
+/// text may reach a log). The runtime's own 404 names the path it serves, so a client
+/// sent to the wrong one learns where to go. Only the first bytes are read.
+async fn refused(mut response: reqwest::Response) -> TransportError {
+    let status = response.status();
+    let mut start = Vec::new();
+    while start.len() <= SHOWN_ANSWER_BYTES {
+        match response.chunk().await {
+            Ok(Some(chunk)) => start.extend_from_slice(&chunk),
+            Ok(None) | Err(_) => break,
+        }
+    }
+    let said = one_line_excerpt(&String::from_utf8_lossy(&start));
+    if said.is_empty() {
+        format!("the server answered HTTP {status}").into()
+    } else {
+        format!("the server answered HTTP {status}: {said}").into()
+    }
+}
+
+/// `text` trimmed, its control characters escaped, cut at a character boundary after
+/// [`SHOWN_ANSWER_BYTES`] (with `…` where it was cut).
+fn one_line_excerpt(text: &str) -> String {
+    let text = text.trim();
+    let mut end = text.len().min(SHOWN_ANSWER_BYTES);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    let mut shown: String = text[..end]
+        .chars()
+        .flat_map(|c| {
+            let escaped = c.is_control().then(|| c.escape_default());
+            let plain = (!c.is_control()).then_some(c);
+            escaped.into_iter().flatten().chain(plain)
+        })
+        .collect();
+    if end < text.len() {
+        shown.push('…');
+    }
+    shown
 }
 
 /// The response body, read chunk by chunk into one buffer, refused once it passes

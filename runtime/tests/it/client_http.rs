@@ -89,6 +89,59 @@ async fn http_errors_are_transport_errors() {
     ));
 }
 
+/// Serves `router` on a loopback port; returns its address.
+async fn serve_router(router: Router) -> std::net::SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("loopback port");
+    let address = listener.local_addr().expect("bound");
+    tokio::spawn(async move { axum::serve(listener, router).await });
+    address
+}
+
+/// A refused POST's error carries the start of the server's answer, on one line: the
+/// runtime's own 404 names the path it serves, and a client sent to the wrong one
+/// learns where to go rather than the status alone.
+#[tokio::test]
+async fn a_refused_post_shows_the_start_of_the_servers_answer_on_one_line() {
+    let served = telepact::http::not_found_naming(Router::new(), "/api/telepact");
+    let address = serve_router(served).await;
+    let client = Client::http(&format!("http://{address}/api"), ClientOptions::default())
+        .expect("valid URL");
+    let Err(error) = client.request(message(json!([{}, {"fn.ping_": {}}]))).await else {
+        panic!("a 404 was taken as an answer");
+    };
+    let shown = telepact::ErrorChain(&error).to_string();
+    assert!(shown.contains("HTTP 404 Not Found"), "{shown}");
+    assert!(
+        shown.contains("Telepact messages at /api/telepact"),
+        "{shown}"
+    );
+
+    let hostile = format!("line one\nline two\u{1b}[31m{}", "x".repeat(100_000));
+    let answering = Router::new().route(
+        "/api",
+        post(move || {
+            let hostile = hostile.clone();
+            async move { (StatusCode::INTERNAL_SERVER_ERROR, hostile) }
+        }),
+    );
+    let address = serve_router(answering).await;
+    let client = Client::http(&format!("http://{address}/api"), ClientOptions::default())
+        .expect("valid URL");
+    let Err(error) = client.request(message(json!([{}, {"fn.ping_": {}}]))).await else {
+        panic!("a 500 was taken as an answer");
+    };
+    let shown = telepact::ErrorChain(&error).to_string();
+    assert!(shown.contains("HTTP 500 Internal Server Error"), "{shown}");
+    assert!(shown.contains(r"line one\nline two\u{1b}[31m"), "{shown}");
+    assert!(
+        !shown.contains('\n') && !shown.contains('\u{1b}'),
+        "{shown}"
+    );
+    assert!(shown.len() < 1_000, "{} bytes shown", shown.len());
+}
+
 #[test]
 fn a_url_without_an_http_scheme_is_refused_when_the_client_is_made() {
     for url in ["localhost:8002/api/telepact", "ftp://127.0.0.1/api"] {
