@@ -404,7 +404,11 @@ async fn answer(
             }
         },
     );
-    let Processed { response, replaced } = processed.await;
+    let Processed {
+        response,
+        replaced,
+        function,
+    } = processed.await;
     // What the bridge took belongs to the answer that was replaced.
     if replaced {
         reply_headers = async_nats::HeaderMap::new();
@@ -421,18 +425,29 @@ async fn answer(
     let sent = match published {
         // The limit fell while the call was answered (a reconnection to another server).
         Err(error) if error.kind() == PublishErrorKind::MaxPayloadExceeded => {
-            let answer = server.too_large(size, client.max_payload(), response.headers);
+            let function = function.as_deref();
+            let limit = client.max_payload();
+            let answer = server.too_large(function, size, limit, response.headers);
             client.publish(reply, answer.into()).await
         }
         sent => sent,
     };
     if let Err(error) = sent {
-        // Every request answered while the connection is down fails so.
-        static UNPUBLISHED_LINES: LineBudget = LineBudget::per_second(10);
-        if let Some(left_out) = UNPUBLISHED_LINES.admit() {
-            let left_out = (left_out > 0).then_some(left_out);
-            tracing::warn!(error = %crate::ErrorChain(&error), left_out, "could not publish a reply");
-        }
+        unpublished(function.as_deref(), &error);
+    }
+}
+
+/// Logs a reply that could not be published, naming the call's `function` (as the
+/// request named it, clipped) as every other line of a call does.
+fn unpublished(function: Option<&str>, error: &async_nats::PublishError) {
+    // Every request answered while the connection is down fails so.
+    static UNPUBLISHED_LINES: LineBudget = LineBudget::per_second(10);
+    if let Some(left_out) = UNPUBLISHED_LINES.admit() {
+        let left_out = (left_out > 0).then_some(left_out);
+        let function = function.map(crate::logging::clipped);
+        let function = function.as_deref();
+        let error = crate::ErrorChain(error);
+        tracing::warn!(function, %error, left_out, "could not publish a reply");
     }
 }
 

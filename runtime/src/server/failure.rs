@@ -364,13 +364,21 @@ fn id_echo(headers: &mut Headers) -> Headers {
 #[cfg(feature = "nats")]
 impl super::Server {
     /// The JSON bytes of `ErrorUnknown_` (logged and reported as
-    /// [`ErrorKind::Undeliverable`]) for a transport that finds out only as it sends
-    /// that an answer of `size` bytes is past its `limit` (the limit lowered after the
-    /// call was answered); `headers`, the answer's, give the `@id_` echo.
-    pub(crate) fn too_large(&self, size: usize, limit: usize, mut headers: Headers) -> Vec<u8> {
+    /// [`ErrorKind::Undeliverable`], naming the call's `function` when known) for a
+    /// transport that finds out only as it sends that an answer of `size` bytes is past
+    /// its `limit` (the limit lowered after the call was answered); `headers`, the
+    /// answer's, give the `@id_` echo.
+    pub(crate) fn too_large(
+        &self,
+        function: Option<&str>,
+        size: usize,
+        limit: usize,
+        mut headers: Headers,
+    ) -> Vec<u8> {
         let headers = id_echo(&mut headers);
         let source = Box::new(TooLarge { size, limit });
-        json_within(&mut self.inner.undeliverable(None, source, headers), limit)
+        let answer = &mut self.inner.undeliverable(function, source, headers);
+        json_within(answer, limit)
     }
 }
 

@@ -164,13 +164,8 @@ impl Server {
             Err(failure) => inner.parse_failure(failure),
         };
         take_response_headers(&mut response.headers);
-        let function_name = function_name.as_deref();
-        inner.observe(
-            inner.on_response.as_ref(),
-            &response,
-            "response",
-            function_name,
-        );
+        let function = function_name.as_deref();
+        inner.observe(inner.on_response.as_ref(), &response, "response", function);
         let packed = binary.as_ref().is_some_and(|(_, asked)| asked.packed());
         let binary = binary
             .as_ref()
@@ -180,7 +175,7 @@ impl Server {
         if let Some(limit) = answer_limit
             && bytes.len() > limit
         {
-            bytes = inner.replace_too_large(function_name, &mut response, bytes.len(), limit);
+            bytes = inner.replace_too_large(function, &mut response, bytes.len(), limit);
             encoding = Encoding::Json;
             replaced = true;
         }
@@ -190,7 +185,11 @@ impl Server {
             headers: response.headers,
             encoding,
         };
-        Processed { response, replaced }
+        Processed {
+            response,
+            replaced,
+            function: function_name,
+        }
     }
 }
 
@@ -241,6 +240,10 @@ pub(crate) struct Processed {
     /// Read by the NATS worker, whose bridge's reply headers go with the answer.
     #[cfg_attr(not(feature = "nats"), expect(dead_code))]
     pub(crate) replaced: bool,
+    /// The function the request named, when kept (an answer limit was given), for the
+    /// lines of a transport that finds out late that the answer cannot be sent.
+    #[cfg_attr(not(feature = "nats"), expect(dead_code))]
+    pub(crate) function: Option<String>,
 }
 
 impl Inner {

@@ -193,7 +193,8 @@ async fn an_answer_past_max_payload_with_its_reply_headers_is_reported_at_that_s
 
 /// The limit can fall between the answer and its send: the worker reconnects to a NATS
 /// server taking smaller messages while a call is in flight. Publishing then refuses the
-/// answer, and the caller still gets `ErrorUnknown_` at once, not a timeout.
+/// answer, and the caller still gets `ErrorUnknown_` at once, not a timeout; what is
+/// reported names the call's function, as when the answer is past the limit at once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_answer_past_a_limit_lowered_mid_call_is_answered_error_unknown() {
     const LOWERED: usize = 8 << 10;
@@ -226,7 +227,11 @@ async fn an_answer_past_a_limit_lowered_mid_call_is_answered_error_unknown() {
             let too_large = source.and_then(|source| source.downcast_ref::<TooLarge>());
             let sizes =
                 too_large.map(|too_large| (too_large.size > too_large.limit, too_large.limit));
-            hook_sees.lock().expect("lock").push((error.kind(), sizes));
+            let said = error.to_string();
+            hook_sees
+                .lock()
+                .expect("lock")
+                .push((error.kind(), sizes, said));
         })
         .build()
         .expect("server builds");
@@ -268,7 +273,11 @@ async fn an_answer_past_a_limit_lowered_mid_call_is_answered_error_unknown() {
     let reported = reported.lock().expect("lock").clone();
     assert_eq!(
         reported,
-        [(ErrorKind::Undeliverable, Some((true, LOWERED)))]
+        [(
+            ErrorKind::Undeliverable,
+            Some((true, LOWERED)),
+            "a response of fn.held could not be sent".to_string()
+        )]
     );
     worker.drain().await.expect("drains");
 }
