@@ -23,7 +23,7 @@ use std::time::Duration;
 use async_nats::PublishErrorKind;
 use futures_util::StreamExt;
 use tokio::sync::oneshot;
-use tokio::task::{JoinHandle, JoinSet};
+use tokio::task::JoinSet;
 
 pub use async_nats;
 
@@ -132,65 +132,6 @@ pub enum NatsError {
     Task(#[from] tokio::task::JoinError),
 }
 
-/// A running worker: answers requests on its subject until [`Worker::drain`].
-/// Dropping it drains it too, in the background.
-#[derive(Debug)]
-#[must_use = "a worker dropped stops serving: keep it, then drain it"]
-pub struct Worker {
-    stop: oneshot::Sender<()>,
-    task: JoinHandle<Result<(), NatsError>>,
-}
-
-impl Worker {
-    /// Stops taking new requests (the subscription ends, so the queue group sends
-    /// them to the other workers), then waits for the requests in flight, and those NATS
-    /// had already delivered to this worker, to be answered and their replies flushed.
-    /// A request still on its way as the drain begins can be lost, its caller timing out:
-    /// async-nats forgets the subscription without waiting for the NATS server to
-    /// confirm the unsubscribe.
-    ///
-    /// Bounded by [`DRAIN_GRACE`]: past it (a stuck handler, or NATS unreachable so
-    /// replies cannot be flushed) the worker is ended without them.
-    ///
-    /// # Errors
-    ///
-    /// As [`drain_within`](Self::drain_within).
-    pub async fn drain(self) -> Result<(), NatsError> {
-        self.drain_within(DRAIN_GRACE).await
-    }
-
-    /// Like [`Worker::drain`], giving in-flight requests `grace`.
-    ///
-    /// # Errors
-    ///
-    /// - [`NatsError::Flush`] when the replies cannot be flushed to NATS at the end.
-    /// - [`NatsError::Task`] when the worker's task panicked or was cancelled.
-    ///
-    /// A worker ended at the deadline is no error.
-    pub async fn drain_within(self, grace: Duration) -> Result<(), NatsError> {
-        // An Err means the task has already ended; its result tells why.
-        let _ = self.stop.send(());
-        let mut task = self.task;
-        match tokio::time::timeout(grace, &mut task).await {
-            Ok(result) => result?,
-            Err(_) => {
-                task.abort();
-                tracing::warn!(
-                    grace_ms = grace.as_millis(),
-                    "worker ended at the drain deadline"
-                );
-                Ok(())
-            }
-        }
-    }
-
-    /// Ends the worker at once: requests in flight get no answer (their callers time
-    /// out), as when a worker's process dies.
-    pub fn abort(self) {
-        self.task.abort();
-    }
-}
-
 /// Answers each request message published on `subject` with `server`'s response,
 /// as one member of `queue_group` (NATS delivers each request to one member). Every
 /// request is processed in its own task, so one worker serves many calls at once. A
@@ -252,8 +193,9 @@ pub async fn serve_with(
     // reach the worker rather than "no responders".
     client.flush().await?;
     let (stop, stopped) = oneshot::channel();
+    let watched = client.clone();
     let task = tokio::spawn(run(server, client, subscriber, stopped, options));
-    Ok(Worker { stop, task })
+    Ok(Worker::new(stop, task, watched))
 }
 
 /// Like [`serve`], serving until `shutdown` completes, then draining
@@ -567,6 +509,9 @@ use bridge::SharedBridge;
 
 mod replies;
 use replies::Requester;
+
+mod worker;
+pub use worker::Worker;
 
 #[cfg(feature = "axum")]
 mod gateway;

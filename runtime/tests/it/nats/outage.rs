@@ -85,3 +85,29 @@ async fn a_shutdown_while_nats_is_unreachable_ends_serve_until() {
     let served = ended.expect("ends at the shutdown").expect("the task");
     served.expect("nothing was served, so nothing failed");
 }
+
+/// A worker whose NATS server went away ends its drain at once, where it waited out the
+/// whole grace for the end of a subscription that only NATS could confirm (a worker of
+/// a deployment whose NATS stopped first took its 10 s at every shutdown).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_worker_whose_nats_is_gone_ends_its_drain_at_once() {
+    const GRACE: Duration = Duration::from_secs(600);
+    let Some(mut nats_server) = NatsServer::start() else {
+        return;
+    };
+    let nats = connect(&nats_server.url()).await;
+    let worker = nats::serve(server(), nats.clone(), SUBJECT, "adders")
+        .await
+        .expect("worker subscribes");
+    nats_server.kill();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while nats.connection_state() == State::Connected {
+        assert!(Instant::now() < deadline, "the loss went unnoticed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // Bounded far inside the grace: a drain waiting for NATS would run into it.
+    let drained = tokio::time::timeout(GRACE / 10, worker.drain_within(GRACE)).await;
+    drained
+        .expect("the drain ends before its grace")
+        .expect("a worker ended with NATS gone is no error");
+}
