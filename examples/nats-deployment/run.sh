@@ -42,6 +42,17 @@ fail() {
   exit 1
 }
 
+# Runs a part in the background in a process group of its own: Ctrl-C at a terminal
+# signals the terminal's whole foreground group, which killed nats-server at once while
+# the workers drained (each then held to its 10 s drain deadline) and cut the gateway's
+# requests in flight. Only this script hears it now, and stops the parts in order.
+start_part() {
+  set -m
+  "$@" &
+  set +m
+  pids+=($!)
+}
+
 # A server already on a port would answer for the one started here.
 refuse_taken() {
   if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then
@@ -62,8 +73,7 @@ wait_for_port() {
 command -v nats-server >/dev/null || fail "nats-server is not installed"
 refuse_taken "$nats_port" NATS_PORT
 refuse_taken "$http_port" HTTP_PORT
-nats-server -a 127.0.0.1 -p "$nats_port" &
-pids+=($!)
+start_part nats-server -a 127.0.0.1 -p "$nats_port"
 wait_for_port "$nats_port" $! nats-server
 
 worker_args=()
@@ -71,9 +81,8 @@ if [[ "$app" == auth ]]; then
   command -v redis-server >/dev/null || fail "redis-server is not installed"
   refuse_taken "$redis_port" REDIS_PORT
   redis_dir="$(mktemp -d)"
-  redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$redis_dir" --save "" \
-    --appendonly yes >/dev/null &
-  pids+=($!)
+  start_part redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$redis_dir" --save "" \
+    --appendonly yes >/dev/null
   wait_for_port "$redis_port" $! redis-server
   worker_args=(--redis "redis://127.0.0.1:${redis_port}/")
 fi
@@ -82,11 +91,10 @@ fi
 # on the subject: the workers may take the caller addresses the gateway sends.
 worker_args+=(--trust-gateway-address)
 for _ in $(seq "$workers"); do
-  "$bin" --nats "$nats_url" --app "$app" worker "${worker_args[@]}" &
-  pids+=($!)
+  start_part "$bin" --nats "$nats_url" --app "$app" worker "${worker_args[@]}"
 done
-"$bin" --nats "$nats_url" --app "$app" gateway --port "$http_port" --forward-caller-address &
-pids+=($!)
+start_part "$bin" --nats "$nats_url" --app "$app" gateway --port "$http_port" \
+  --forward-caller-address
 wait_for_port "$http_port" $! gateway
 
 echo "gateway on http://127.0.0.1:${http_port}/api/telepact, ${workers} ${app} workers; Ctrl-C stops all"

@@ -1,6 +1,7 @@
 //! `run.sh`, as the README runs it: the deployment on loopback, or one `error:` line and
 //! a failing status when a part of it does not start. Its `cargo build` is a stub here
-//! (the binary under test is already built) and its process group is ended with the test.
+//! (the binary under test is already built) and it is stopped with the test (SIGTERM, on
+//! which it stops its parts, then SIGKILL).
 
 #![cfg(target_os = "linux")]
 
@@ -15,7 +16,8 @@ use telepact_test_support::lines_of;
 /// How long the script may take to start, or to fail.
 const WITHIN: Duration = Duration::from_secs(20);
 
-/// `run.sh` in a process group of its own, ended (SIGTERM, then SIGKILL) when dropped.
+/// `run.sh` in a process group of its own (its parts each in another), ended (SIGTERM,
+/// then SIGKILL) when dropped.
 struct Script {
     child: Child,
     stdout: Receiver<String>,
@@ -80,8 +82,13 @@ impl Script {
 
 impl Drop for Script {
     fn drop(&mut self) {
+        // The parts run in process groups of their own: the script stops them on
+        // SIGTERM, given the time to, before its group is killed.
         self.signal("-TERM");
-        std::thread::sleep(Duration::from_millis(200));
+        let deadline = Instant::now() + WITHIN;
+        while matches!(self.child.try_wait(), Ok(None)) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
         self.signal("-KILL");
         let _ = self.child.wait();
     }
@@ -144,7 +151,7 @@ fn run_sh_refuses_a_nats_port_in_use() {
 }
 
 /// With a real `nats-server`, the script serves the board as the README shows, and
-/// Ctrl-C stops it all.
+/// Ctrl-C (SIGINT to the terminal's foreground group) stops it all, its parts in order.
 #[test]
 fn run_sh_serves_the_board_until_interrupted() {
     if telepact_test_support::nats_server().is_none() {
@@ -178,15 +185,19 @@ fn run_sh_serves_the_board_until_interrupted() {
     let mut script = script;
     script.signal("-INT");
     let (status, stderr) = script.ended();
-    // 0 when bash leaves Ctrl-C to the parts, which stop cleanly; else its trap's 130.
-    assert!(
-        matches!(status.code(), Some(0 | 130)),
-        "{status}: {stderr:?}"
-    );
+    assert_eq!(status.code(), Some(130), "{stderr:?}");
     assert!(
         !stderr.iter().any(|line| line.starts_with("error:")),
         "{stderr:?}"
     );
+    // Ctrl-C reaches the script alone, which stops each part with one signal, the
+    // gateway and the workers before nats-server: none is cut short by a second signal
+    // while it drains, nor held to the drain deadline with its NATS gone.
+    let cut = ["a second signal", "drain deadline"];
+    let cut_short = stderr
+        .iter()
+        .find(|line| cut.iter().any(|cut| line.contains(cut)));
+    assert!(cut_short.is_none(), "{stderr:?}");
 }
 
 /// A part that fails once the deployment is up (here its `nats-server`, after a
