@@ -7,7 +7,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc::channel;
 use std::time::{Duration, Instant};
 
-use telepact_test_support::{NatsServer, assert_usage_error_line};
+use telepact_test_support::{NatsServer, RedisServer, assert_usage_error_line};
 
 const PING: &str = r#"[{}, {"fn.ping_": {}}]"#;
 
@@ -303,4 +303,40 @@ fn a_gateway_refuses_the_access_log_it_cannot_write() {
     let lines: Vec<_> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{stderr}");
     assert!(lines[0].starts_with("error: --access-log"), "{stderr}");
+}
+
+/// A sign-in as alice through the gateway on `port`: the answer's head and body.
+fn alice_signs_in(port: &str) -> (String, String) {
+    let login = r#"[{"@auth_": {"Password": {"username": "alice", "password": "wonderland"}}},
+        {"fn.login": {}}]"#;
+    let port = port.parse().expect("a port");
+    telepact_test_support::http_exchange(port, "POST", "/api/telepact", login)
+}
+
+/// The auth example's deployment as `run.sh 1 auth` starts it, from the binary: a worker
+/// on a real `redis-server` and a gateway, both `--app auth`; a sign-in through the
+/// gateway answers tokens, and SIGTERM stops both with status 0.
+#[test]
+fn the_auth_example_serves_a_sign_in_through_the_binary() {
+    let (Some(nats_server), Some(redis)) = (NatsServer::start(), RedisServer::start()) else {
+        return;
+    };
+    let nats_url = nats_server.url();
+    let redis_url = redis.url();
+    let common = ["--nats", &nats_url, "--app", "auth"];
+    let worker_args = ["worker", "--redis", &redis_url, "--trust-gateway-address"];
+    let worker = Running::start(&[&common[..], &worker_args[..]].concat());
+    assert_eq!(worker.ready, "worker");
+    let gateway_args = ["gateway", "--port", "0", "--forward-caller-address"];
+    let gateway = Running::start(&[&common[..], &gateway_args[..]].concat());
+
+    let (head, body) = alice_signs_in(&gateway.ready);
+    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    let ok = &answer[1]["Ok_"];
+    assert!(ok["accessToken"].is_string(), "{body}");
+    assert!(ok["refreshToken"].is_string(), "{body}");
+
+    assert_eq!(gateway.terminate().code(), Some(0));
+    assert_eq!(worker.terminate().code(), Some(0));
 }
