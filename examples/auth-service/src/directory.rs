@@ -1,6 +1,7 @@
 //! The demo user directory: `users.json`, holding argon2id hashes (never passwords).
 
 use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 use telepact_auth::{MemoryUsers, PasswordHasher, User};
@@ -43,6 +44,46 @@ pub enum DirectoryError {
          (make one with `hash-password`)"
     )]
     UnusableHash(String),
+}
+
+/// Why the users file a binary was given (`--users`) was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UsersFileError {
+    /// The file could not be read.
+    #[error("cannot read {}", path.display())]
+    Read {
+        /// The file as given.
+        path: PathBuf,
+        /// Why it could not be read.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file reads, but is not a users file.
+    #[error("{} is not a users file", path.display())]
+    Invalid {
+        /// The file as given.
+        path: PathBuf,
+        /// What is wrong with it.
+        #[source]
+        source: DirectoryError,
+    },
+}
+
+/// Reads the users file at `path` into a directory, as the binaries' `--users` does.
+///
+/// # Errors
+///
+/// [`UsersFileError::Read`] when the file cannot be read, and
+/// [`UsersFileError::Invalid`] when it is not a users file ([`load`]'s errors).
+pub fn load_file(path: &Path) -> Result<MemoryUsers, UsersFileError> {
+    let text = std::fs::read_to_string(path).map_err(|source| UsersFileError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    load(&text).map_err(|source| UsersFileError::Invalid {
+        path: path.to_path_buf(),
+        source,
+    })
 }
 
 /// Reads a users file (a JSON array of entries) into a directory.

@@ -222,12 +222,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     telepact::http::raise_open_files_limit();
     let serving = args.http.serve_options()?;
     let users = match &args.users {
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .map_err(|error| format!("cannot read {}: {error}", path.display()))?;
-            directory::load(&text)
-                .map_err(|error| format!("{} is not a users file: {error}", path.display()))?
-        }
+        Some(path) => directory::load_file(path)?,
         None => directory::load(directory::DEMO_USERS)?,
     };
     let store = open_store(&args).await?;

@@ -8,6 +8,7 @@
 use std::io::Write;
 use std::net::SocketAddr;
 use std::num::NonZeroUsize;
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -83,6 +84,10 @@ struct WorkerArgs {
     /// The Redis every auth worker keeps credentials in (`redis://127.0.0.1:6379/`).
     #[arg(long)]
     redis: Option<String>,
+    /// A users file (JSON, as the auth example's own server takes) instead of the demo
+    /// users; give every auth worker the same.
+    #[arg(long)]
+    users: Option<PathBuf>,
     /// Take the caller's address a gateway sends (`--forward-caller-address`), so the
     /// auth example limits failed logins per caller. Only where NATS lets the gateways
     /// alone publish on the subject: any other publisher could name any address.
@@ -198,8 +203,11 @@ async fn build_server(
         App::Auth => {
             let url =
                 redis.ok_or("the auth example's workers need --redis URL (their shared store)")?;
+            let users = match &args.users {
+                Some(path) => directory::load_file(path)?,
+                None => directory::load(directory::DEMO_USERS)?,
+            };
             let store = RedisStore::connect(url, AUTH_PREFIX).await?;
-            let users = directory::load(directory::DEMO_USERS)?;
             telepact_auth_example::builder_on(Arc::new(store), users).await?
         }
     };

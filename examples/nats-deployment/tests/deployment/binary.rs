@@ -305,38 +305,79 @@ fn a_gateway_refuses_the_access_log_it_cannot_write() {
     assert!(lines[0].starts_with("error: --access-log"), "{stderr}");
 }
 
-/// A sign-in as alice through the gateway on `port`: the answer's head and body.
-fn alice_signs_in(port: &str) -> (String, String) {
-    let login = r#"[{"@auth_": {"Password": {"username": "alice", "password": "wonderland"}}},
-        {"fn.login": {}}]"#;
+/// A sign-in as `username` with alice's password through the gateway on `port`: the
+/// answer's head and body.
+fn signs_in(port: &str, username: &str) -> (String, String) {
+    let login = format!(
+        r#"[{{"@auth_": {{"Password": {{"username": "{username}", "password": "wonderland"}}}}}},
+            {{"fn.login": {{}}}}]"#
+    );
     let port = port.parse().expect("a port");
-    telepact_test_support::http_exchange(port, "POST", "/api/telepact", login)
+    telepact_test_support::http_exchange(port, "POST", "/api/telepact", &login)
 }
 
-/// The auth example's deployment as `run.sh 1 auth` starts it, from the binary: a worker
-/// on a real `redis-server` and a gateway, both `--app auth`; a sign-in through the
-/// gateway answers tokens, and SIGTERM stops both with status 0.
-#[test]
-fn the_auth_example_serves_a_sign_in_through_the_binary() {
-    let (Some(nats_server), Some(redis)) = (NatsServer::start(), RedisServer::start()) else {
-        return;
-    };
+/// Whether `answer` (head and body) gave tokens.
+fn signed_in((head, body): &(String, String)) -> bool {
+    let answer: serde_json::Value = serde_json::from_str(body).unwrap_or_default();
+    let ok = &answer[1]["Ok_"];
+    head.starts_with("HTTP/1.1 200")
+        && ok["accessToken"].is_string()
+        && ok["refreshToken"].is_string()
+}
+
+/// The auth example's deployment as `run.sh 1 auth` starts it, from the binary: a
+/// worker, given `worker_flags` too, on a real `redis-server`, and a gateway, both
+/// `--app auth`; `None` when a server is not installed.
+fn start_auth_deployment(
+    worker_flags: &[&str],
+) -> Option<(Running, Running, NatsServer, RedisServer)> {
+    let (nats_server, redis) = (NatsServer::start()?, RedisServer::start()?);
     let nats_url = nats_server.url();
     let redis_url = redis.url();
     let common = ["--nats", &nats_url, "--app", "auth"];
     let worker_args = ["worker", "--redis", &redis_url, "--trust-gateway-address"];
-    let worker = Running::start(&[&common[..], &worker_args[..]].concat());
+    let worker = Running::start(&[&common[..], &worker_args[..], worker_flags].concat());
     assert_eq!(worker.ready, "worker");
     let gateway_args = ["gateway", "--port", "0", "--forward-caller-address"];
     let gateway = Running::start(&[&common[..], &gateway_args[..]].concat());
+    Some((gateway, worker, nats_server, redis))
+}
 
-    let (head, body) = alice_signs_in(&gateway.ready);
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    let answer: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-    let ok = &answer[1]["Ok_"];
-    assert!(ok["accessToken"].is_string(), "{body}");
-    assert!(ok["refreshToken"].is_string(), "{body}");
-
+/// A sign-in through the auth example's deployment, run from the binary, answers
+/// tokens, and SIGTERM stops the gateway and the worker with status 0.
+#[test]
+fn the_auth_example_serves_a_sign_in_through_the_binary() {
+    let Some((gateway, worker, _nats, _redis)) = start_auth_deployment(&[]) else {
+        return;
+    };
+    let answer = signs_in(&gateway.ready, "alice");
+    assert!(signed_in(&answer), "{answer:?}");
     assert_eq!(gateway.terminate().code(), Some(0));
     assert_eq!(worker.terminate().code(), Some(0));
+}
+
+/// An auth worker given `--users FILE` signs in that file's users, not the demo ones,
+/// as the example's own server does, where the workers knew only the demo users.
+#[test]
+fn an_auth_worker_signs_in_the_users_of_its_users_file() {
+    let dir = telepact_test_support::scratch_dir(env!("CARGO_TARGET_TMPDIR"), "worker-users");
+    let users_file = dir.join("users.json");
+    // Alice's entry under another name: her password signs in as `ops` alone.
+    let demo: serde_json::Value =
+        serde_json::from_str(include_str!("../../../auth-service/users.json")).expect("JSON");
+    let mut ops = demo[0].clone();
+    ops["username"] = "ops".into();
+    std::fs::write(&users_file, serde_json::json!([ops]).to_string()).expect("written");
+    let users_path = users_file.to_str().expect("UTF-8 path");
+    let Some((gateway, _worker, _nats, _redis)) = start_auth_deployment(&["--users", users_path])
+    else {
+        return;
+    };
+    assert!(signed_in(&signs_in(&gateway.ready, "ops")));
+    let demo_user = signs_in(&gateway.ready, "alice");
+    assert!(!signed_in(&demo_user), "{demo_user:?}");
+    assert!(
+        demo_user.1.contains("ErrorUnauthenticated_"),
+        "{demo_user:?}"
+    );
 }
