@@ -303,6 +303,9 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
             a gateway answers no call itself, so it has none to log"
             .into());
     }
+    if let Mode::Worker(worker) = &args.mode {
+        auth_flags_unused(args.app, worker)?;
+    }
     // The facade's recorder too: the listener's connection series and the gateway's
     // requests land beside the calls.
     let metrics = match args.metrics_addr {
@@ -325,6 +328,24 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     }
     tracing::info!("shut down");
     Ok(())
+}
+
+/// Refuses the auth example's `--redis` and `--users` for a worker of `app` that would
+/// take them and use neither: the bakery keeps no credentials and its staff are built
+/// in, so an operator who gave `--redis` to share its state across workers would be
+/// told nothing of its being ignored.
+fn auth_flags_unused(app: App, worker: &WorkerArgs) -> Result<(), String> {
+    let given = [
+        ("--redis", worker.redis.is_some()),
+        ("--users", worker.users.is_some()),
+    ];
+    match (app, given.into_iter().find(|(_, given)| *given)) {
+        (App::Bakery, Some((flag, _))) => Err(format!(
+            "{flag} is for the auth example's workers (--app auth): \
+             the bakery keeps no credentials and its staff are built in"
+        )),
+        _ => Ok(()),
+    }
 }
 
 /// Answers requests on the subject until Ctrl-C or SIGTERM, then drains.

@@ -273,13 +273,12 @@ fn the_reply_timeout_and_the_request_timeout_take_a_unit() {
     }
 }
 
-/// A gateway asked for an access log ends at once with one error line: it answers no
-/// call itself, so it had none to log, and served on writing nothing the flag promised.
-#[test]
-fn a_gateway_refuses_the_access_log_it_cannot_write() {
+/// Runs the binary with `args`, which it refuses before connecting to NATS: its status
+/// (1) checked, and its one line on stderr.
+fn refused_in_one_line(args: &[&str]) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
-        .args(["--nats", "nats://127.0.0.1:1", "--access-log"])
-        .args(["gateway", "--port", "0"])
+        .args(["--nats", "nats://127.0.0.1:1"])
+        .args(args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -292,7 +291,7 @@ fn a_gateway_refuses_the_access_log_it_cannot_write() {
         if Instant::now() > deadline {
             let _ = child.kill();
             let _ = child.wait();
-            panic!("the gateway ran on with --access-log");
+            panic!("the binary ran on with {args:?}");
         }
         std::thread::sleep(Duration::from_millis(50));
     };
@@ -302,7 +301,30 @@ fn a_gateway_refuses_the_access_log_it_cannot_write() {
     assert_eq!(status.code(), Some(1), "{stderr}");
     let lines: Vec<_> = stderr.lines().collect();
     assert_eq!(lines.len(), 1, "{stderr}");
-    assert!(lines[0].starts_with("error: --access-log"), "{stderr}");
+    lines[0].to_string()
+}
+
+/// A gateway asked for an access log ends at once with one error line: it answers no
+/// call itself, so it had none to log, and served on writing nothing the flag promised.
+#[test]
+fn a_gateway_refuses_the_access_log_it_cannot_write() {
+    let line = refused_in_one_line(&["--access-log", "gateway", "--port", "0"]);
+    assert!(line.starts_with("error: --access-log"), "{line}");
+}
+
+/// A bakery worker refuses the auth example's `--redis` and `--users` with one error
+/// line, where it took them and used neither: the bakery keeps no credentials.
+#[test]
+fn a_bakery_worker_refuses_the_auth_examples_flags() {
+    let cases = [
+        ["--redis", "redis://127.0.0.1:1/"],
+        ["--users", "users.json"],
+    ];
+    for [flag, value] in cases {
+        let line = refused_in_one_line(&["--app", "bakery", "worker", flag, value]);
+        let expected = format!("error: {flag} is for the auth example's workers (--app auth)");
+        assert!(line.starts_with(&expected), "{line}");
+    }
 }
 
 /// A sign-in as `username` with alice's password through the gateway on `port`: the
