@@ -273,12 +273,14 @@ fn the_reply_timeout_and_the_request_timeout_take_a_unit() {
     }
 }
 
-/// Runs the binary with `args`, which it refuses before connecting to NATS: its status
-/// (1) checked, and its one line on stderr.
+/// Runs the binary with `args`, which it refuses before serving: its status (1)
+/// checked, and its one line on stderr (its logs off: the line is written whatever they
+/// are set to).
 fn refused_in_one_line(args: &[&str]) -> String {
     let mut child = Command::new(env!("CARGO_BIN_EXE_telepact-nats-deployment"))
         .args(["--nats", "nats://127.0.0.1:1"])
         .args(args)
+        .env("RUST_LOG", "off")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -325,6 +327,37 @@ fn a_bakery_worker_refuses_the_auth_examples_flags() {
         let expected = format!("error: {flag} is for the auth example's workers (--app auth)");
         assert!(line.starts_with(&expected), "{line}");
     }
+}
+
+/// An auth worker whose `--redis` names a peer that is not Redis (here one answering
+/// in HTTP) ends with one error line, where the `redis` crate's parse error spread it
+/// over several.
+#[test]
+fn a_redis_url_naming_another_kind_of_server_is_one_error_line() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("binds");
+    let port = listener.local_addr().expect("an address").port();
+    listener.set_nonblocking(true).expect("nonblocking");
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stopped = std::sync::Arc::clone(&stop);
+    let peer = std::thread::spawn(move || {
+        while !stopped.load(std::sync::atomic::Ordering::Relaxed) {
+            match listener.accept() {
+                Ok((mut connection, _)) => {
+                    let answer = b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+                    let _ = std::io::Write::write_all(&mut connection, answer);
+                }
+                Err(_) => std::thread::sleep(Duration::from_millis(10)),
+            }
+        }
+    });
+    let redis = format!("redis://127.0.0.1:{port}/");
+    let line = refused_in_one_line(&["--app", "auth", "worker", "--redis", &redis]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    peer.join().expect("the peer's thread");
+    assert!(
+        line.starts_with("error: redis store could not connect"),
+        "{line}"
+    );
 }
 
 /// A sign-in as `username` with alice's password through the gateway on `port`: the
