@@ -12,6 +12,9 @@ use super::{DRAIN_GRACE, NatsError};
 /// state only to a callback given when the connection is made, which the caller owns.
 const CONNECTION_CHECK: Duration = Duration::from_millis(50);
 
+/// How long a draining worker's connection must stay down before the drain ends.
+const DOWN_FOR: Duration = Duration::from_secs(1);
+
 /// A running worker: answers requests on its subject until [`Worker::drain`].
 /// Dropping it drains it too, in the background.
 #[derive(Debug)]
@@ -41,8 +44,8 @@ impl Worker {
     ///
     /// Bounded by [`DRAIN_GRACE`]: past it (a stuck handler) the worker is ended
     /// without them. A worker whose connection to NATS is down as it drains, or goes
-    /// down meanwhile, is ended at once: its replies could reach no caller, and the
-    /// subscription's end, which NATS confirms, would not come.
+    /// down meanwhile, and stays down for a second, is ended then: its replies could
+    /// reach no caller, and the subscription's end, which NATS confirms, would not come.
     ///
     /// # Errors
     ///
@@ -91,9 +94,21 @@ impl Worker {
     }
 }
 
-/// Completes once `client` is not connected to NATS.
+/// Completes once `client` has been without NATS for [`DOWN_FOR`] on end. A moment's
+/// reconnect does not end the drain: async-nats holds the replies published meanwhile
+/// and sends them once it is back.
 async fn disconnected(client: &async_nats::Client) {
-    while client.connection_state() == State::Connected {
+    let mut down_since = None;
+    loop {
+        if client.connection_state() == State::Connected {
+            down_since = None;
+        } else if down_since
+            .get_or_insert_with(tokio::time::Instant::now)
+            .elapsed()
+            >= DOWN_FOR
+        {
+            return;
+        }
         tokio::time::sleep(CONNECTION_CHECK).await;
     }
 }
