@@ -41,6 +41,7 @@ impl Emitter<'_> {
             pub struct Client {
                 inner: rt::Client,
                 headers: #request_headers,
+                answers: &'static rt::ValueValidator,
             }
 
             impl rt::fmt::Debug for Client {
@@ -53,7 +54,11 @@ impl Emitter<'_> {
             impl Client {
                 /// Wraps a runtime client.
                 pub fn new(inner: rt::Client) -> Self {
-                    Self { inner, headers: #request_headers::default() }
+                    // Answers are checked against the schema before they are read: the
+                    // generated types take some values the protocol refuses.
+                    static ANSWERS: rt::OnceLock<rt::ValueValidator> = rt::OnceLock::new();
+                    let answers = ANSWERS.get_or_init(|| rt::ValueValidator::new(schema()));
+                    Self { inner, headers: #request_headers::default(), answers }
                 }
 
                 /// Sends `headers` with every call (credentials, say); a call's own headers
@@ -75,7 +80,7 @@ impl Emitter<'_> {
                     &self,
                     input: I,
                 ) -> Result<rt::Response<I::Output, #response_headers>, rt::CallError> {
-                    rt::call(&self.inner, input, &self.headers).await
+                    rt::call(&self.inner, self.answers, input, &self.headers).await
                 }
 
                 /// Like [`Client::call`], with `headers` over the default ones.
@@ -85,7 +90,7 @@ impl Emitter<'_> {
                     headers: #request_headers,
                 ) -> Result<rt::Response<I::Output, #response_headers>, rt::CallError> {
                     let headers = headers.or_defaults(&self.headers);
-                    rt::call(&self.inner, input, &headers).await
+                    rt::call(&self.inner, self.answers, input, &headers).await
                 }
 
                 /// Calls `I`'s function with the default headers and `selection` as its

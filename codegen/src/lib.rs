@@ -66,7 +66,9 @@
 //! form: a non-finite `f64`, which JSON cannot write (the client refuses a call holding
 //! one before sending it, `CallError::Encode`, and a handler's answer holding one is
 //! `ErrorUnknown_`), and `Value::Null` where the type is `any` rather than `any?`, which
-//! the server rejects. An integer in a `number`
+//! the server rejects. The types read a few such values too, so the typed client checks
+//! an answer against the schema before reading it and refuses what the server would
+//! (`CallError::Decode`), keys the schema does not declare aside. An integer in a `number`
 //! field reads as the nearest `f64`, exact up to 2^53.
 //!
 //! A `@select_` header trims the response below these types (required fields go

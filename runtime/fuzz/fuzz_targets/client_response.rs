@@ -7,16 +7,17 @@
 #![no_main]
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::time::Duration;
 
 use libfuzzer_sys::fuzz_target;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 use telepact::client::{ClientOptions, TransportError};
+use telepact::schema::Schema;
 use telepact::typed::__codegen::call;
 use telepact::typed::FunctionInput;
-use telepact::{Client, Headers, Message};
+use telepact::{Client, Headers, Message, ValueValidator};
 
 #[derive(Serialize, Deserialize)]
 struct Item {
@@ -47,6 +48,20 @@ impl FunctionInput for PutInput {
     const NAME: &'static str = "fn.put";
     const RESULT_TAGS: &'static [&'static str] = &["Ok_", "ErrorFull"];
     type Output = PutOutput;
+}
+
+/// The schema the types above are written for, which a typed call checks answers
+/// against.
+const SCHEMA: &str = r#"[
+    {"struct.Item": {"id": "integer", "tags!": ["string"]}},
+    {"fn.put": {"items": ["struct.Item"]},
+     "->": [{"Ok_": {"count": "integer", "items!": ["struct.Item"]}}, {"ErrorFull": {"left": "integer"}}]}
+]"#;
+
+fn answers() -> &'static ValueValidator {
+    static ANSWERS: OnceLock<ValueValidator> = OnceLock::new();
+    ANSWERS
+        .get_or_init(|| ValueValidator::new(Schema::from_text(SCHEMA).expect("the schema loads")))
 }
 
 /// A client whose transport answers each request with the next of `answers`, and
@@ -88,7 +103,7 @@ fuzz_target!(|data: &[u8]| {
             }],
         };
         let headers = Map::<String, Value>::new();
-        let _ = call::<PutInput, _, Map<String, Value>>(&client, input, &headers).await;
+        let _ = call::<PutInput, _, Map<String, Value>>(&client, answers(), input, &headers).await;
         let mut payload = Map::new();
         payload.insert("items".to_string(), json!([{"id": 2}]));
         let _ = client

@@ -17,6 +17,8 @@ use super::server::DecodeError;
 use crate::client::{Client, ClientError};
 use crate::message::{Headers, Message};
 use crate::non_finite;
+use crate::validate::{Reason, ValidationFailure};
+use crate::value_validator::ValueValidator;
 
 /// A typed response: the function's result and the response headers.
 #[derive(Debug, Clone, PartialEq)]
@@ -73,8 +75,9 @@ pub enum CallError {
         reason: String,
     },
     /// The response does not fit the generated types: a known result tag whose payload
-    /// they cannot read, or headers they cannot. (An unknown result tag is no error: it
-    /// reads as [`Reply::Unknown`].)
+    /// the schema refuses or they cannot read, or headers they cannot. (An unknown
+    /// result tag is no error: it reads as [`Reply::Unknown`]; nor is a key the schema
+    /// does not declare, which a newer server may add and which is left out.)
     #[error(transparent)]
     Decode(#[from] DecodeError),
     /// The request carries a `@select_` header, whose trimmed response the generated
@@ -94,13 +97,15 @@ const SELECT_HEADER: &str = "@select_";
 /// The result tag of a call that succeeded.
 const SUCCESS_TAG: &str = "Ok_";
 
-/// Calls `I::NAME` with typed input and headers; decodes the typed response.
+/// Calls `I::NAME` with typed input and headers; checks a known result against
+/// `answers`, the schema the types were generated from, and decodes the typed response.
 ///
 /// # Errors
 ///
 /// As [`call_with`].
 pub async fn call<I, Rq, Rs>(
     client: &Client,
+    answers: &ValueValidator,
     input: I,
     headers: &Rq,
 ) -> Result<Response<I::Output, Rs>, CallError>
@@ -109,7 +114,7 @@ where
     Rq: Serialize,
     Rs: DeserializeOwned,
 {
-    call_with(client, input, headers, Headers::new()).await
+    call_with(client, answers, input, headers, Headers::new()).await
 }
 
 /// Like [`call`], also sending `extra` headers the schema does not declare (the typed
@@ -122,10 +127,12 @@ where
 /// - [`CallError::Selection`] when the headers carry `@select_`; nothing is sent.
 /// - [`CallError::Client`] when the request cannot be sent or no usable response comes
 ///   back (see [`Client::request`]).
-/// - [`CallError::Decode`] when the response's headers, or the payload of a result tag
-///   the generated types know, do not read as those types.
+/// - [`CallError::Decode`] when the payload of a result tag the generated types know
+///   is one `answers` refuses (for anything but a key it does not declare) or does not
+///   read as those types, or the response's headers do not read as theirs.
 pub async fn call_with<I, Rq, Rs>(
     client: &Client,
+    answers: &ValueValidator,
     input: I,
     headers: &Rq,
     extra: Headers,
@@ -142,7 +149,7 @@ where
         });
     }
     let response = send::<I>(client, request).await?;
-    decode_response(I::NAME, I::RESULT_TAGS, response)
+    decode_response(I::NAME, I::RESULT_TAGS, answers, response)
 }
 
 /// Calls `I::NAME` with typed input and headers (and `extra` ones, which the typed ones
@@ -243,6 +250,7 @@ where
 fn decode_response<O, Rs>(
     function: &str,
     known_tags: &[&str],
+    answers: &ValueValidator,
     response: Message,
 ) -> Result<Response<O, Rs>, CallError>
 where
@@ -254,6 +262,7 @@ where
         Some(unknown) => Reply::Unknown(unknown),
         None => {
             let body = Value::Object(body);
+            check_answer(function, answers, &body)?;
             let read = O::deserialize(&body).map_err(|error| located::<O, _>(&body, error));
             Reply::Known(read.map_err(|source| DecodeError {
                 function: function.into(),
@@ -268,6 +277,51 @@ where
         headers,
         raw_headers,
     })
+}
+
+/// Refuses a result `answers` refuses: the generated types read some values the
+/// protocol does not allow (`null` for `any`, a struct written as an array), so they
+/// are not the check. A key the schema does not declare is allowed, as a newer server
+/// may add fields to a result; the types leave it out. A function `answers` does not
+/// know (one of another schema) is left to its types.
+fn check_answer(function: &str, answers: &ValueValidator, body: &Value) -> Result<(), CallError> {
+    let Ok(failures) = answers.validate(&format!("{function}.->"), body) else {
+        return Ok(());
+    };
+    // A full list of added keys may have left out a failure past it: then the types,
+    // which refuse most of what the schema does, are the check.
+    let refused: Vec<String> = failures
+        .iter()
+        .filter(|failure| !matches!(failure.reason, Reason::ObjectKeyDisallowed))
+        .map(described)
+        .collect();
+    if refused.is_empty() {
+        return Ok(());
+    }
+    let reason = format!("the schema refuses it: {}", refused.join("; "));
+    Err(DecodeError {
+        function: function.into(),
+        part: "response body",
+        source: serde::de::Error::custom(reason),
+    }
+    .into())
+}
+
+/// `failure` as `at Ok_.items[0]: {"TypeUnexpected": ..}`, the path as the types'
+/// own read errors name it.
+fn described(failure: &ValidationFailure) -> String {
+    let mut path = String::new();
+    for step in &failure.path {
+        match step {
+            Value::String(key) if path.is_empty() => path.push_str(key),
+            Value::String(key) => {
+                path.push('.');
+                path.push_str(key);
+            }
+            index => path.push_str(&format!("[{index}]")),
+        }
+    }
+    format!("at {path}: {}", failure.reason.to_json())
 }
 
 /// The body as an [`UnknownResult`] when it is one tag, not in `known_tags`, with an

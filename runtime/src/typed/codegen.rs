@@ -29,7 +29,9 @@ pub use super::{
 pub use crate::client::ClientOptions;
 pub use crate::mock::{MockError, MockOptions};
 pub use crate::schema::Schema;
-pub use crate::{Client, FunctionRouter, HandlerError, Headers, Message, Server, ServerBuilder};
+pub use crate::{
+    Client, FunctionRouter, HandlerError, Headers, Message, Server, ServerBuilder, ValueValidator,
+};
 
 /// The schema a generated module embeds, loaded. The generator validated it, so it
 /// loads unless the runtime is older than the generator.

@@ -335,6 +335,12 @@ async fn bytes_in_some_elements_of_a_list_reach_the_client() {
     assert_eq!(found[0].bytes, [1]);
 }
 
+/// What a typed client of `FILES_SCHEMA` checks its answers with.
+fn files_validator() -> telepact::ValueValidator {
+    let schema = telepact::schema::Schema::from_text(FILES_SCHEMA).expect("loads");
+    telepact::ValueValidator::new(schema)
+}
+
 /// The types codegen writes for `FILES_SCHEMA`, by hand.
 mod files {
     use serde::{Deserialize, Serialize};
@@ -391,9 +397,14 @@ fn reference_output() -> files::FetchOutput {
 async fn the_typed_client_reads_the_reference_bytes_as_bytes() {
     let client = client_reading(reference_answer());
     let call = telepact::typed::__codegen::call::<_, _, Value>;
-    let response = call(&client, files::FetchInput {}, &json!({}))
-        .await
-        .expect("the answer fits the types");
+    let response = call(
+        &client,
+        &files_validator(),
+        files::FetchInput {},
+        &json!({}),
+    )
+    .await
+    .expect("the answer fits the types");
     assert_eq!(response.output, reference_output());
 }
 
@@ -410,9 +421,14 @@ async fn typed_headers_refusing_unknown_keys_read_an_answer_naming_its_bytes() {
     }
     let client = client_reading(reference_answer());
     let call = telepact::typed::__codegen::call::<_, _, Strict>;
-    let response = call(&client, files::FetchInput {}, &json!({}))
-        .await
-        .expect("the answer fits the types");
+    let response = call(
+        &client,
+        &files_validator(),
+        files::FetchInput {},
+        &json!({}),
+    )
+    .await
+    .expect("the answer fits the types");
     assert_eq!(response.output, reference_output());
     assert!(response.raw_headers.contains_key("@base64_"));
 }

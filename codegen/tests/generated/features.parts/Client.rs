@@ -10,6 +10,7 @@
 pub struct Client {
     inner: rt::Client,
     headers: RequestHeaders,
+    answers: &'static rt::ValueValidator,
 }
 
 impl rt::fmt::Debug for Client {
@@ -21,9 +22,12 @@ impl rt::fmt::Debug for Client {
 impl Client {
     /// Wraps a runtime client.
     pub fn new(inner: rt::Client) -> Self {
+        static ANSWERS: rt::OnceLock<rt::ValueValidator> = rt::OnceLock::new();
+        let answers = ANSWERS.get_or_init(|| rt::ValueValidator::new(schema()));
         Self {
             inner,
             headers: RequestHeaders::default(),
+            answers,
         }
     }
 
@@ -46,7 +50,7 @@ impl Client {
         &self,
         input: I,
     ) -> Result<rt::Response<I::Output, ResponseHeaders>, rt::CallError> {
-        rt::call(&self.inner, input, &self.headers).await
+        rt::call(&self.inner, self.answers, input, &self.headers).await
     }
 
     /// Like [`Client::call`], with `headers` over the default ones.
@@ -56,7 +60,7 @@ impl Client {
         headers: RequestHeaders,
     ) -> Result<rt::Response<I::Output, ResponseHeaders>, rt::CallError> {
         let headers = headers.or_defaults(&self.headers);
-        rt::call(&self.inner, input, &headers).await
+        rt::call(&self.inner, self.answers, input, &headers).await
     }
 
     /// Calls `I`'s function with the default headers and `selection` as its

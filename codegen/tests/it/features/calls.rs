@@ -225,3 +225,95 @@ async fn a_stub_holding_nan_is_refused_naming_where() {
         "NaN at .Ok_.point.y: JSON has no such number (it would be sent as null)"
     );
 }
+
+/// A typed client of the feature schema whose server answers every call with `answer`.
+fn answering(answer: Value) -> Client {
+    let bytes = json!([{}, answer]).to_string().into_bytes();
+    Client::new(telepact::Client::new(move |_request: Vec<u8>| {
+        let bytes = bytes.clone();
+        async move { Ok::<_, telepact::client::TransportError>(bytes) }
+    }))
+}
+
+/// The answer of `fn.echo` holding `scalars` and `collections`.
+fn echo_answer(scalars: Value, collections: Value) -> Value {
+    json!({"Ok_": {"scalars": scalars, "collections!": collections, "shape": {"Empty": {}}}})
+}
+
+fn scalars_wire(anything: Value) -> Value {
+    json!({
+        "flag": true, "count": 1, "ratio": 0.5, "label": "", "blob": "", "anything": anything,
+        "maybeFlag": null, "maybeCount": null, "maybeRatio": null, "maybeLabel": null,
+        "maybeBlob": null, "maybeAnything": null
+    })
+}
+
+fn collections_wire(tables: Value) -> Value {
+    json!({
+        "list": [], "nullableItems": [], "map": {}, "nullableValues": {}, "grid": [],
+        "index": {}, "tables": tables
+    })
+}
+
+fn echo_input() -> EchoInput {
+    EchoInput {
+        scalars: scalars(),
+        collections: None,
+        keywords: None,
+        tree: None,
+        shape: Shape::Empty(ShapeEmpty {}),
+        links: None,
+    }
+}
+
+/// An answer the protocol's validator refuses is the typed caller's error, never a
+/// value: `null` where `any` is not nullable, a struct written as an array, integers
+/// past 64 bits. Keys the schema does not declare are no error: a newer server may add
+/// fields to a result (a compatible change), and they are left out.
+#[tokio::test]
+async fn an_answer_the_validator_refuses_is_an_error_not_a_value() {
+    use telepact::typed::{CallError, Reply, Response};
+
+    let valid = echo_answer(scalars_wire(json!(1)), collections_wire(json!([{"k": 1}])));
+    let refused_echoes = [
+        echo_answer(scalars_wire(Value::Null), collections_wire(json!([]))),
+        echo_answer(
+            scalars_wire(json!(1)),
+            collections_wire(json!([{"k": null}])),
+        ),
+    ];
+    let output = answering(valid).echo(echo_input()).await.unwrap().output;
+    assert!(
+        matches!(output, Reply::Known(EchoOutput::Ok(_))),
+        "{output:?}"
+    );
+    for answer in refused_echoes {
+        let read = answering(answer.clone()).echo(echo_input()).await;
+        assert!(
+            matches!(read, Err(CallError::Decode(_))),
+            "{answer}: {read:?}"
+        );
+    }
+    let newer = json!({"Ok_": {"point": {"x": 1, "y": 2.0, "z": null}, "later": [null]}});
+    let read = answering(newer).get_point(GetPointInput { id: 1 }).await;
+    let Ok(Response {
+        output: Reply::Known(GetPointOutput::Ok(ok)),
+        ..
+    }) = read
+    else {
+        panic!("a newer server's fields are not left out: {read:?}");
+    };
+    assert_eq!(ok.point, Point { x: 1.0, y: 2.0 });
+    let as_array = json!({"Ok_": {"point": [1.0, 2.0]}});
+    let read = answering(as_array).get_point(GetPointInput { id: 1 }).await;
+    assert!(matches!(read, Err(CallError::Decode(_))), "{read:?}");
+    for items in ["9223372036854775808", "18446744073709551616", "-1e30"] {
+        let answer: Value =
+            serde_json::from_str(&format!(r#"{{"Ok_": {{"items": [{items}]}}}}"#)).unwrap();
+        let read = answering(answer).paginate(PaginateInput::default()).await;
+        assert!(
+            matches!(read, Err(CallError::Decode(_))),
+            "{items}: {read:?}"
+        );
+    }
+}
