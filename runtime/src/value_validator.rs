@@ -9,7 +9,10 @@ use serde::Serialize;
 use serde_json::Value;
 use telepact_schema::{FunctionId, Schema, TypeExpr, TypeKind, TypeName};
 
-use crate::validate::{Compiled, Expect, ValidationFailure, Validator, write_value};
+use crate::message::Headers;
+use crate::validate::{
+    Compiled, Expect, ValidationFailure, Validator, check_response_headers, write_value,
+};
 
 /// The suffix of a function's result type name: `fn.x.->`.
 const RESULT_SUFFIX: &str = ".->";
@@ -119,6 +122,17 @@ impl ValueValidator {
         let mut out = Vec::new();
         let written = write_value(value, &self.compiled, expect, &mut out).is_ok();
         Ok(written.then_some(out))
+    }
+
+    /// The failures of `headers` as the response headers of `function` (`fn.x`), as
+    /// the server checks its own; `None` when the schema has no such function.
+    pub(crate) fn response_header_failures(
+        &self,
+        function: &str,
+        headers: &Headers,
+    ) -> Option<Vec<ValidationFailure>> {
+        let id = self.compiled.function_id(function)?;
+        Some(check_response_headers(&self.compiled, headers, id))
     }
 
     fn resolve(&self, type_name: &str) -> Result<Target, UnknownType> {

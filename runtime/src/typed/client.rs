@@ -258,6 +258,7 @@ where
     Rs: DeserializeOwned,
 {
     let (raw_headers, body, _) = response.into_parts();
+    check_answer_headers(function, answers, &raw_headers)?;
     let output = match unknown_result(known_tags, &body) {
         Some(unknown) => Reply::Unknown(unknown),
         None => {
@@ -288,6 +289,29 @@ fn check_answer(function: &str, answers: &ValueValidator, body: &Value) -> Resul
     let Ok(failures) = answers.validate(&format!("{function}.->"), body) else {
         return Ok(());
     };
+    refuse_failures(function, "response body", &failures)
+}
+
+/// Refuses response headers `answers` refuses, as [`check_answer`] a result: the
+/// generated types read `null` for `@id_` or in `@warn_` as values.
+fn check_answer_headers(
+    function: &str,
+    answers: &ValueValidator,
+    headers: &Headers,
+) -> Result<(), CallError> {
+    match answers.response_header_failures(function, headers) {
+        Some(failures) => refuse_failures(function, "response headers", &failures),
+        None => Ok(()),
+    }
+}
+
+/// The call's error for `failures` of the `part` of an answer, left out those of keys
+/// the schema does not declare; `Ok` when there are no others.
+fn refuse_failures(
+    function: &str,
+    part: &'static str,
+    failures: &[ValidationFailure],
+) -> Result<(), CallError> {
     // A full list of added keys may have left out a failure past it: then the types,
     // which refuse most of what the schema does, are the check.
     let refused: Vec<String> = failures
@@ -301,7 +325,7 @@ fn check_answer(function: &str, answers: &ValueValidator, body: &Value) -> Resul
     let reason = format!("the schema refuses it: {}", refused.join("; "));
     Err(DecodeError {
         function: function.into(),
-        part: "response body",
+        part,
         source: serde::de::Error::custom(reason),
     }
     .into())

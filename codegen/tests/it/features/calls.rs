@@ -317,3 +317,33 @@ async fn an_answer_the_validator_refuses_is_an_error_not_a_value() {
         );
     }
 }
+
+/// Response headers the validator refuses are the typed caller's error too: `null` for
+/// `@id_` (`any`) or in `@warn_` read as values. A header the schema does not declare
+/// is no error.
+#[tokio::test]
+async fn response_headers_the_validator_refuses_are_an_error_not_a_value() {
+    use telepact::typed::CallError;
+
+    let answered = |headers: Value| {
+        let bytes = json!([headers, {"Ok_": {"point": {"x": 1, "y": 2}}}]).to_string();
+        Client::new(telepact::Client::new(move |_request: Vec<u8>| {
+            let bytes = bytes.clone().into_bytes();
+            async move { Ok::<_, telepact::client::TransportError>(bytes) }
+        }))
+    };
+    let read = answered(json!({"@id_": 7, "@warn_": [1], "@later": null}))
+        .get_point(GetPointInput { id: 1 })
+        .await
+        .unwrap();
+    assert_eq!(read.headers.id, Some(json!(7)));
+    for headers in [json!({"@id_": null}), json!({"@warn_": [null]})] {
+        let read = answered(headers.clone())
+            .get_point(GetPointInput { id: 1 })
+            .await;
+        assert!(
+            matches!(read, Err(CallError::Decode(_))),
+            "{headers}: {read:?}"
+        );
+    }
+}
