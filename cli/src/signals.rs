@@ -4,8 +4,11 @@
 /// Ctrl-C and SIGTERM, caught from when it is made: neither ends the process until
 /// asked whether one came.
 pub(crate) struct HeldSignals {
+    /// Each signal caught, with the status it ends the command with.
     #[cfg(unix)]
-    signals: Vec<tokio::signal::unix::Signal>,
+    signals: Vec<(u8, tokio::signal::unix::Signal)>,
+    /// The status of the first signal that came, once one has.
+    first: Option<u8>,
 }
 
 impl HeldSignals {
@@ -13,34 +16,46 @@ impl HeldSignals {
         #[cfg(unix)]
         {
             use tokio::signal::unix::{SignalKind, signal};
-            let kinds = [SignalKind::interrupt(), SignalKind::terminate()];
+            // 128 + the signal's number, as a shell reports a command a signal ended.
+            let kinds = [
+                (130, SignalKind::interrupt()),
+                (143, SignalKind::terminate()),
+            ];
             let signals = kinds
                 .into_iter()
-                .filter_map(|kind| signal(kind).ok())
+                .filter_map(|(status, kind)| Some((status, signal(kind).ok()?)))
                 .collect();
-            HeldSignals { signals }
+            HeldSignals {
+                signals,
+                first: None,
+            }
         }
         #[cfg(not(unix))]
-        HeldSignals {}
+        HeldSignals { first: None }
     }
 
     /// Whether a signal came since [`new`](Self::new).
-    pub(crate) fn came(&mut self) -> bool {
-        #[cfg(unix)]
-        {
-            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
-            let signals = &mut self.signals;
-            signals
-                .iter_mut()
-                .any(|signal| signal.poll_recv(&mut context).is_ready())
-        }
-        #[cfg(not(unix))]
-        false
+    #[cfg(test)]
+    fn came(&mut self) -> bool {
+        self.first_status().is_some()
     }
 
-    /// Success, or 130 when a signal came (128 + SIGINT, as a shell reports Ctrl-C).
+    /// The status the first signal that came ends the command with.
+    fn first_status(&mut self) -> Option<u8> {
+        #[cfg(unix)]
+        if self.first.is_none() {
+            let mut context = std::task::Context::from_waker(std::task::Waker::noop());
+            self.first = self.signals.iter_mut().find_map(|(status, signal)| {
+                signal.poll_recv(&mut context).is_ready().then_some(*status)
+            });
+        }
+        self.first
+    }
+
+    /// Success, or the status of the signal that came: 130 for Ctrl-C (SIGINT), 143
+    /// for SIGTERM, as a shell reports them.
     pub(crate) fn status(&mut self) -> std::process::ExitCode {
-        std::process::ExitCode::from(if self.came() { 130 } else { 0 })
+        std::process::ExitCode::from(self.first_status().unwrap_or(0))
     }
 }
 
@@ -62,6 +77,27 @@ mod tests {
         // Delivered to the runtime's driver, which needs a turn.
         for _ in 0..500 {
             if held.came() {
+                return;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+        }
+        panic!("the signal was never told");
+    }
+
+    /// SIGTERM ends the command with 143 (128 + 15), as a shell reports it, not with
+    /// Ctrl-C's 130.
+    #[cfg(unix)]
+    #[tokio::test]
+    async fn sigterm_while_held_ends_with_its_own_status() {
+        let mut held = HeldSignals::new();
+        let pid = std::process::id().to_string();
+        let sent = std::process::Command::new("kill")
+            .args(["-TERM", &pid])
+            .status();
+        assert!(sent.is_ok_and(|status| status.success()));
+        for _ in 0..500 {
+            if held.came() {
+                assert_eq!(held.status(), std::process::ExitCode::from(143));
                 return;
             }
             tokio::time::sleep(std::time::Duration::from_millis(10)).await;
