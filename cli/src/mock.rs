@@ -93,7 +93,7 @@ impl MockArgs {
 
 /// Serves the mock until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &MockArgs) -> Outcome {
-    let _log = crate::logging::to_stderr(args.log_format);
+    crate::logging::to_stderr(args.log_format);
     let options = args.options()?;
     let http_options = args
         .http

@@ -62,7 +62,7 @@ pub(crate) struct DemoArgs {
 
 /// Serves the calculator until Ctrl-C (or SIGTERM); prints `READY <port>` once listening.
 pub(crate) async fn run(args: &DemoArgs) -> Outcome {
-    let _log = crate::logging::to_stderr(args.log_format);
+    crate::logging::to_stderr(args.log_format);
     let http_options = args
         .http
         .http_options(HttpOptions::default().checked_path(&args.path)?);

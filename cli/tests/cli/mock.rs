@@ -528,3 +528,59 @@ fn a_path_the_router_would_not_serve_as_written_is_one_error() {
         assert_eq!(stdout(&output), "", "nothing was announced as ready");
     }
 }
+
+/// A log that stderr does not take (a pipe nobody drains) is not queued in memory:
+/// lines past what the pipe holds are left out, and once stderr is read again a line
+/// says how many were, as the runtime's own log does.
+#[cfg(unix)]
+#[test]
+fn log_lines_stderr_does_not_take_are_counted() {
+    use std::io::Read;
+    use std::sync::{Arc, Mutex};
+
+    let mut command = telepact_command();
+    command
+        .args([
+            "mock",
+            "--dir",
+            path_text(&greeter_dir("mock-log-left-out")),
+        ])
+        .args(["--port", "0"])
+        // Requests that are not JSON are logged at `debug`.
+        .env("RUST_LOG", "debug")
+        .stderr(Stdio::piped());
+    let mut mock = RunningServer::spawn_logging(command);
+    let mut stderr = mock.child.stderr.take().expect("piped");
+    let not_json = || exchange(&mock, "POST /api HTTP/1.1", "not json");
+    // 2,000 lines are past a pipe's 64 KiB.
+    for _ in 0..2000 {
+        not_json();
+    }
+    let read = Arc::new(Mutex::new(Vec::new()));
+    let reader = {
+        let read = Arc::clone(&read);
+        std::thread::spawn(move || {
+            let mut chunk = [0; 8192];
+            while let Ok(length @ 1..) = stderr.read(&mut chunk) {
+                read.lock().unwrap().extend_from_slice(&chunk[..length]);
+            }
+        })
+    };
+    // The count is written before the first line stderr takes again.
+    let counted = || String::from_utf8_lossy(&read.lock().unwrap()).contains("left_out=");
+    for _ in 0..200 {
+        if counted() {
+            break;
+        }
+        not_json();
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(mock.interrupt().success());
+    reader.join().unwrap();
+    let log = String::from_utf8_lossy(&read.lock().unwrap()).into_owned();
+    let lines = log.lines().count();
+    assert!(
+        log.contains("log lines left out: stderr was not taking them left_out="),
+        "{lines} lines, none counting those left out"
+    );
+}
