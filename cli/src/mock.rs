@@ -121,7 +121,10 @@ pub(crate) async fn run(args: &MockArgs) -> Outcome {
     // `POST path` answers one request; `GET path` upgrades to a WebSocket; another path
     // gets a 404 naming this one. A front end in development calls the mock from its
     // own origin (another port), with the credentials and headers it would send the
-    // real API: any of them is allowed, as the reference's mock allows them.
+    // real API: any of them is allowed (the reference's mock sends no CORS headers, so
+    // browsers refuse its answers to other origins). Any page a browser that reaches
+    // the mock opens may then call it: the README says to give `--host 127.0.0.1`
+    // where the network is not yours.
     let router = http::not_found_naming(http::router(mock, &http_options), path)
         .layer(CorsLayer::very_permissive());
     let address = SocketAddr::new(args.host, args.port);
