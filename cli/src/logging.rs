@@ -21,11 +21,14 @@ pub(crate) fn to_stderr(format: LogFormat) {
     let _ = StderrLog::new(LevelFilter::WARN).format(format).init();
 }
 
-/// Says what is served where: a line of text on stderr, or, when the log is JSON, an
-/// `info` event, so that stderr holds nothing but JSON lines.
+/// Says what is served where: a line of text on stderr (left out when stderr does not
+/// take it at once, as log lines are), or, when the log is JSON, an `info` event, so
+/// that stderr holds nothing but JSON lines.
 pub(crate) fn announce(line: &str, format: LogFormat) {
     match format {
         LogFormat::Json => tracing::info!("{line}"),
-        _ => crate::console::print_error_line(line),
+        // Written once Ctrl-C is caught: a stderr that does not take it must not hold
+        // the server up.
+        _ => crate::console::print_error_line_unless_full(line),
     }
 }

@@ -584,3 +584,63 @@ fn log_lines_stderr_does_not_take_are_counted() {
         "{lines} lines, none counting those left out"
     );
 }
+
+/// A stderr pipe full before the mock starts (a harness that never drains it ran
+/// servers on it before) holds up neither the mock's serving nor SIGTERM stopping it:
+/// the line saying where it serves is left out, as log lines are.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_stderr_full_from_the_start_holds_up_nothing() {
+    use std::io::Write;
+    use std::os::fd::AsRawFd;
+
+    let (_reader, mut writer) = std::io::pipe().unwrap();
+    let fd = writer.as_raw_fd();
+    let set_nonblocking = |on: bool| {
+        // SAFETY: `fd` is the open pipe `writer` holds; F_GETFL/F_SETFL take no pointer.
+        let flags = unsafe { libc::fcntl(fd, libc::F_GETFL) };
+        let flags = if on {
+            flags | libc::O_NONBLOCK
+        } else {
+            flags & !libc::O_NONBLOCK
+        };
+        // SAFETY: as above.
+        assert_eq!(unsafe { libc::fcntl(fd, libc::F_SETFL, flags) }, 0);
+    };
+    set_nonblocking(true);
+    while writer.write(&[b'x'; 4096]).is_ok() {}
+    // The mock's writes to it would block, as on a pipe nobody reads.
+    set_nonblocking(false);
+
+    let mut command = telepact_command();
+    command
+        .arg("mock")
+        .args([
+            "--dir",
+            path_text(&greeter_dir("mock-full-stderr")),
+            "--port",
+            "0",
+        ])
+        .stderr(writer);
+    let mut mock = RunningServer::spawn_logging(command);
+    let (head, body) = exchange(&mock, "POST /api HTTP/1.1", r#"[{}, {"fn.ping_": {}}]"#);
+    assert!(head.starts_with("http/1.1 200"), "{head}");
+    assert_eq!(body, r#"[{},{"Ok_":{}}]"#);
+    let pid = mock.child.id().to_string();
+    assert!(
+        Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .unwrap()
+            .success()
+    );
+    let ended = Instant::now();
+    while mock.child.try_wait().unwrap().is_none() {
+        assert!(
+            ended.elapsed() < Duration::from_secs(10),
+            "SIGTERM did not stop it"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(mock.child.wait().unwrap().success());
+}
