@@ -184,7 +184,10 @@ impl MockServer {
     ///
     /// The mock keeps the schema it is given, as [`Server::builder`] does: pass it by
     /// value (or an `Arc` of it) rather than a clone, a schema of thousands of
-    /// functions being tens of megabytes.
+    /// functions being tens of megabytes. A plain schema is loaded again, whole, with
+    /// the mock definitions, for each mock built from it: to build many mocks, load it
+    /// once with them ([`Schema::mock_from_dir`], or keep what
+    /// [`Schema::with_mock_definitions`] returns) and give each mock an `Arc` of it.
     ///
     /// # Errors
     ///
