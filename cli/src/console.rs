@@ -32,32 +32,3 @@ pub(crate) fn print_line(line: &str) -> Result<(), CliError> {
 pub(crate) fn print_error_line(line: &str) {
     let _ = writeln!(io::stderr().lock(), "{line}");
 }
-
-/// Writes `line` and a newline to stderr if it takes them now, and leaves them out
-/// otherwise: a line a server writes once it catches Ctrl-C, on a pipe nobody drains,
-/// would hold it for ever, neither serving nor stopping. Lines longer than a pipe's
-/// atomic write (4 KiB) may still wait for room.
-pub(crate) fn print_error_line_unless_full(line: &str) {
-    if stderr_takes_a_line() {
-        print_error_line(line);
-    }
-}
-
-/// Whether stderr takes a line without waiting: a pipe with room for an atomic write
-/// (4 KiB); a file or terminal always.
-#[cfg(unix)]
-fn stderr_takes_a_line() -> bool {
-    let mut stderr = libc::pollfd {
-        fd: libc::STDERR_FILENO,
-        events: libc::POLLOUT,
-        revents: 0,
-    };
-    // SAFETY: one `pollfd`, alive for the call; a timeout of 0 returns at once.
-    let ready = unsafe { libc::poll(&raw mut stderr, 1, 0) };
-    ready == 1 && stderr.revents & libc::POLLOUT != 0
-}
-
-#[cfg(not(unix))]
-fn stderr_takes_a_line() -> bool {
-    true
-}

@@ -29,6 +29,6 @@ pub(crate) fn announce(line: &str, format: LogFormat) {
         LogFormat::Json => tracing::info!("{line}"),
         // Written once Ctrl-C is caught: a stderr that does not take it must not hold
         // the server up.
-        _ => crate::console::print_error_line_unless_full(line),
+        _ => telepact::logging::eprintln_unless_full(line),
     }
 }

@@ -18,6 +18,8 @@ pub use tracing::level_filters::LevelFilter;
 /// What [`init_stderr`] and [`StderrLog::init`] give when a subscriber is installed already.
 #[cfg(feature = "log-stderr")]
 pub use tracing_subscriber::util::TryInitError;
+#[cfg(feature = "log-stderr")]
+pub use unblocking::eprintln_unless_full;
 
 /// The log targets of dependencies that write whole messages at `trace` level: the
 /// WebSocket protocol (every frame, on the server and in the client) and the NATS client

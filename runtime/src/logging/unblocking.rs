@@ -45,6 +45,16 @@ impl Unblocking<io::Stderr> {
     }
 }
 
+/// Writes `line` and a newline to stderr if stderr takes them now, as the log writes its
+/// lines, and leaves them out otherwise: a program's own line beside its log (where it
+/// serves, say) must not hold it on a pipe nobody drains any more than a log line may.
+pub fn eprintln_unless_full(line: &str) {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    Unblocking::stderr(LogFormat::Text).write_line(&bytes);
+}
+
 impl<T: Takes + Write> Unblocking<T> {
     pub(crate) fn new(to: T, format: LogFormat) -> Self {
         Unblocking {
