@@ -3,12 +3,9 @@
 use reqwest::header::{CONTENT_TYPE, HeaderMap, HeaderName, HeaderValue};
 
 use super::error::ClientError;
-use super::transport::{Transport, TransportError};
+use super::transport::{DEFAULT_RESPONSE_LIMIT, Transport, TransportError};
 use crate::binary::is_msgpack;
 use crate::router::BoxFuture;
-
-/// The largest response body an [`HttpTransport`] reads by default: 64 MiB.
-pub const DEFAULT_RESPONSE_LIMIT: usize = 64 * 1024 * 1024;
 
 /// POSTs each request to one URL, with `Content-Type: application/json` or (for
 /// MessagePack) `application/octet-stream`, and returns the response body. A

@@ -44,8 +44,8 @@ use serde_json::Value;
 
 pub use error::{ClientError, InvalidResponse};
 #[cfg(feature = "http-client")]
-pub use http::{DEFAULT_RESPONSE_LIMIT, HttpTransport};
-pub use transport::{Transport, TransportError};
+pub use http::HttpTransport;
+pub use transport::{DEFAULT_RESPONSE_LIMIT, Transport, TransportError};
 #[cfg(feature = "websocket-client")]
 pub use websocket::{WebSocketOptions, WebSocketTransport};
 

@@ -4,6 +4,9 @@ use std::future::Future;
 
 use crate::router::BoxFuture;
 
+/// The largest answer the HTTP and WebSocket transports read by default: 64 MiB.
+pub const DEFAULT_RESPONSE_LIMIT: usize = 64 * 1024 * 1024;
+
 /// What a transport may fail with (connection refused, HTTP status, ...).
 pub type TransportError = Box<dyn std::error::Error + Send + Sync + 'static>;
 

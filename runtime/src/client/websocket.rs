@@ -12,8 +12,9 @@ use tokio::sync::Mutex;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::Message as Frame;
 use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::protocol::WebSocketConfig;
 
-use super::transport::{Transport, TransportError};
+use super::transport::{DEFAULT_RESPONSE_LIMIT, Transport, TransportError};
 use crate::router::BoxFuture;
 
 /// The connection under the WebSocket: plain TCP or TLS over it.
@@ -32,6 +33,10 @@ type Socket = WebSocketStream<Box<dyn Io>>;
 /// new connection. So does the call after one given up on (a timeout), whose answer
 /// must not reach it. One the server closed while no call was waiting (a restart, an idle
 /// limit) is noticed before the next call is sent, which then goes over a new one.
+///
+/// An answer over the response limit ([`DEFAULT_RESPONSE_LIMIT`] unless set with
+/// [`WebSocketOptions::response_limit`]) fails its call: a server cannot make the client
+/// hold more than that.
 #[derive(Clone)]
 pub struct WebSocketTransport {
     shared: Arc<Shared>,
@@ -70,10 +75,21 @@ const FRAMES_BEFORE_A_CALL: usize = 64;
 ///     WebSocketTransport::connect_with("ws://127.0.0.1:8002/api/telepact", options).await?;
 /// # Ok(()) }
 /// ```
-#[derive(Clone, Default)]
+#[derive(Clone)]
 pub struct WebSocketOptions {
     headers: http::HeaderMap,
     trust: Trust,
+    response_limit: usize,
+}
+
+impl Default for WebSocketOptions {
+    fn default() -> Self {
+        WebSocketOptions {
+            headers: http::HeaderMap::new(),
+            trust: Trust::default(),
+            response_limit: DEFAULT_RESPONSE_LIMIT,
+        }
+    }
 }
 
 impl WebSocketOptions {
@@ -84,6 +100,15 @@ impl WebSocketOptions {
     pub fn header(mut self, name: http::HeaderName, mut value: http::HeaderValue) -> Self {
         value.set_sensitive(true);
         self.headers.append(name, value);
+        self
+    }
+
+    /// Sets the largest answer read, in bytes ([`DEFAULT_RESPONSE_LIMIT`] unless set),
+    /// as the HTTP transport's `response_limit` does: a call whose answer is larger
+    /// fails, the answer not read on, and its connection is not used again.
+    #[must_use]
+    pub fn response_limit(mut self, bytes: usize) -> Self {
+        self.response_limit = bytes;
         self
     }
 
@@ -103,6 +128,7 @@ impl std::fmt::Debug for WebSocketOptions {
         f.debug_struct("WebSocketOptions")
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("trust", &self.trust)
+            .field("response_limit", &self.response_limit)
             .finish()
     }
 }
@@ -209,7 +235,14 @@ impl Connection {
         } else {
             Box::new(tcp)
         };
-        let (socket, _response) = tokio_tungstenite::client_async(request, stream).await?;
+        // The frame limit too: tungstenite's own (16 MiB) refused an answer sent as one
+        // frame, as servers send them, well within the message limit.
+        let limit = Some(options.response_limit);
+        let config = WebSocketConfig::default()
+            .max_message_size(limit)
+            .max_frame_size(limit);
+        let (socket, _response) =
+            tokio_tungstenite::client_async_with_config(request, stream, Some(config)).await?;
         Ok(Connection {
             socket,
             in_call: false,

@@ -24,6 +24,7 @@ mod client_fake;
 mod client_http;
 mod client_server;
 mod client_websocket;
+mod client_websocket_answers;
 mod compare_oracle;
 mod conformance_binary;
 mod conformance_mock;
