@@ -32,7 +32,10 @@ type Socket = WebSocketStream<Box<dyn Io>>;
 /// or may not have been handled, so it is not sent twice), and the next call opens a
 /// new connection. So does the call after one given up on (a timeout), whose answer
 /// must not reach it. One the server closed while no call was waiting (a restart, an idle
-/// limit) is noticed before the next call is sent, which then goes over a new one.
+/// limit) is noticed before the next call is sent, which then goes over a new one; so is
+/// one on which the server sent a message no call asked for, whose later messages would
+/// otherwise answer the wrong calls. (One sent while a call waits is taken as its
+/// answer: [`ClientOptions::correlation_ids`](crate::ClientOptions) tells them apart.)
 ///
 /// An answer over the response limit ([`DEFAULT_RESPONSE_LIMIT`] unless set with
 /// [`WebSocketOptions::response_limit`]) fails its call: a server cannot make the client
@@ -250,8 +253,8 @@ impl Connection {
     }
 
     /// The connection, unless a call was given up on it, or the server closed it (or it
-    /// failed) while no answer was awaited. Looks only at what has already arrived,
-    /// without waiting.
+    /// failed, or sent a message) while no answer was awaited. Looks only at what has
+    /// already arrived, without waiting.
     fn still_open(mut self) -> Option<Self> {
         if self.in_call {
             return None;
@@ -260,7 +263,11 @@ impl Connection {
             match self.socket.next().now_or_never() {
                 None => return Some(self),
                 Some(Some(Ok(Frame::Close(_))) | Some(Err(_)) | None) => return None,
-                // Pings, and answers no call waits for.
+                // A message no call asked for: the server's answers and the calls no
+                // longer pair up in order, and skipping only the messages already here
+                // left the rest to be taken as later calls' answers.
+                Some(Some(Ok(Frame::Text(_) | Frame::Binary(_)))) => return None,
+                // Pings and pongs.
                 Some(Some(Ok(_))) => continue,
             }
         }

@@ -1,5 +1,6 @@
 //! What the client's WebSocket transport reads: an answer as large as the response
-//! limit, sent as one frame, and none larger.
+//! limit, sent as one frame, and none larger; and no message the server sent unasked
+//! as a later call's answer.
 #![cfg(feature = "websocket-client")]
 
 use std::time::Duration;
@@ -9,6 +10,7 @@ use serde_json::Map;
 use telepact::client::{WebSocketOptions, WebSocketTransport};
 use telepact::{Client, ClientOptions, Headers, Message};
 use tokio::net::TcpListener;
+use tokio::sync::mpsc;
 use tokio_tungstenite::tungstenite::Message as Frame;
 
 /// An `Ok_` answer of about `bytes` bytes, its header padded.
@@ -17,16 +19,21 @@ fn padded_answer(bytes: usize) -> String {
 }
 
 /// A WebSocket server on a free loopback port answering each message of its n-th
-/// connection (from 0) with the texts `answers(n)` gives, each one frame.
-async fn serve(answers: fn(usize) -> Vec<String>) -> u16 {
+/// connection (from 0) with the texts `answers(n)` gives, each one frame. Returns the
+/// port and a channel told when a message's texts are all sent.
+async fn serve(answers: fn(usize) -> Vec<String>) -> (u16, mpsc::UnboundedReceiver<()>) {
     let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
     let port = listener.local_addr().expect("has an address").port();
+    let (answered, answers_sent) = mpsc::unbounded_channel();
     tokio::spawn(async move {
         let mut index = 0;
         while let Ok((stream, _)) = listener.accept().await {
             let texts = answers(index);
             index += 1;
+            let answered = answered.clone();
             tokio::spawn(async move {
+                // Each text leaves at once, not held until the one before is acknowledged.
+                let _ = stream.set_nodelay(true);
                 let Ok(mut socket) = tokio_tungstenite::accept_async(stream).await else {
                     return;
                 };
@@ -39,11 +46,12 @@ async fn serve(answers: fn(usize) -> Vec<String>) -> u16 {
                             return;
                         }
                     }
+                    let _ = answered.send(());
                 }
             });
         }
     });
-    port
+    (port, answers_sent)
 }
 
 async fn call_with(transport: WebSocketTransport) -> Result<Message, telepact::ClientError> {
@@ -57,7 +65,7 @@ async fn call_with(transport: WebSocketTransport) -> Result<Message, telepact::C
 
 #[tokio::test]
 async fn an_answer_within_the_default_limit_is_read_though_sent_as_one_large_frame() {
-    let port = serve(|_| vec![padded_answer(17 << 20)]).await;
+    let (port, _) = serve(|_| vec![padded_answer(17 << 20)]).await;
     let transport = WebSocketTransport::connect(&format!("ws://127.0.0.1:{port}/"))
         .await
         .expect("connects");
@@ -67,7 +75,7 @@ async fn an_answer_within_the_default_limit_is_read_though_sent_as_one_large_fra
 
 #[tokio::test]
 async fn an_answer_over_the_response_limit_fails_its_call() {
-    let port = serve(|_| vec![padded_answer(4096)]).await;
+    let (port, _) = serve(|_| vec![padded_answer(4096)]).await;
     let options = WebSocketOptions::default().response_limit(1024);
     let url = format!("ws://127.0.0.1:{port}/");
     let transport = WebSocketTransport::connect_with(&url, options)
@@ -78,4 +86,31 @@ async fn an_answer_over_the_response_limit_fails_its_call() {
         matches!(error, telepact::ClientError::Transport(_)),
         "{error:?}"
     );
+}
+
+#[tokio::test]
+async fn a_message_sent_unasked_between_calls_is_no_later_calls_answer() {
+    // The first connection follows each answer with more messages than a call reads
+    // before it is sent; the next answers each message once.
+    let (port, mut answers_sent) = serve(|connection| {
+        let answer = r#"[{},{"Ok_":{}}]"#.to_string();
+        let stray = r#"[{},{"Unasked":{}}]"#.to_string();
+        let strays = if connection == 0 { 100 } else { 0 };
+        std::iter::once(answer)
+            .chain(std::iter::repeat_n(stray, strays))
+            .collect()
+    })
+    .await;
+    let transport = WebSocketTransport::connect(&format!("ws://127.0.0.1:{port}/"))
+        .await
+        .expect("connects");
+    let options = ClientOptions::default().timeout(Duration::from_secs(60));
+    let client = Client::with_options(transport, options);
+    let call = || client.request(Message::new(Headers::new(), "fn.ping_", Map::new()));
+    assert_eq!(call().await.expect("answered").target(), "Ok_");
+    answers_sent.recv().await.expect("the strays were sent");
+    for later in 2..=3 {
+        let answer = call().await.expect("answered");
+        assert_eq!(answer.target(), "Ok_", "call {later}");
+    }
 }
