@@ -47,7 +47,7 @@ pub use error::{ClientError, InvalidResponse};
 pub use http::HttpTransport;
 pub use transport::{DEFAULT_RESPONSE_LIMIT, Transport, TransportError};
 #[cfg(feature = "websocket-client")]
-pub use websocket::{WebSocketOptions, WebSocketTransport};
+pub use websocket::{DEFAULT_CONNECT_TIMEOUT, WebSocketOptions, WebSocketTransport};
 
 use crate::logging::{clipped, clipped_id};
 use crate::message::{Headers, Message};

@@ -4,6 +4,7 @@
 //! as the HTTPS client ([`super::tls`]).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use futures_util::{FutureExt, SinkExt, StreamExt};
 use tokio::io::{AsyncRead, AsyncWrite};
@@ -83,7 +84,11 @@ pub struct WebSocketOptions {
     headers: http::HeaderMap,
     trust: Trust,
     response_limit: usize,
+    connect_timeout: Duration,
 }
+
+/// How long opening a connection (TCP, TLS and the upgrade) may take by default.
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 impl Default for WebSocketOptions {
     fn default() -> Self {
@@ -91,6 +96,7 @@ impl Default for WebSocketOptions {
             headers: http::HeaderMap::new(),
             trust: Trust::default(),
             response_limit: DEFAULT_RESPONSE_LIMIT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
         }
     }
 }
@@ -115,6 +121,16 @@ impl WebSocketOptions {
         self
     }
 
+    /// Sets how long opening a connection may take, from the TCP connection to the
+    /// server's answer to the upgrade ([`DEFAULT_CONNECT_TIMEOUT`] unless set): the
+    /// first, which no call's timeout covers, and each made when a broken connection
+    /// is replaced, within the call's timeout too.
+    #[must_use]
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
     /// Trusts only the CA certificates in `ca_pem` (a private CA, or a self-signed
     /// server certificate) for `wss://`, not the platform's roots.
     #[cfg(feature = "websocket-client-rustls")]
@@ -132,6 +148,7 @@ impl std::fmt::Debug for WebSocketOptions {
             .field("headers", &self.headers.keys().collect::<Vec<_>>())
             .field("trust", &self.trust)
             .field("response_limit", &self.response_limit)
+            .field("connect_timeout", &self.connect_timeout)
             .finish()
     }
 }
@@ -180,14 +197,16 @@ impl WebSocketTransport {
     }
 
     /// Opens the connection as `options` say. The first connection is opened at once,
-    /// so a wrong URL, an absent server or a refused upgrade fails here.
+    /// so a wrong URL, an absent server or a refused upgrade fails here, as does a
+    /// connection not open within the options' connect timeout.
     ///
     /// # Errors
     ///
     /// A [`TransportError`] when `url` is not a `ws://` or `wss://` URL with a host,
     /// the TCP connection cannot be made, the TLS set-up or handshake fails (a `wss://`
-    /// URL without the `websocket-client-rustls` feature fails here too), or the server
-    /// refuses the WebSocket upgrade.
+    /// URL without the `websocket-client-rustls` feature fails here too), the server
+    /// refuses the WebSocket upgrade, or all of it takes longer than the options'
+    /// connect timeout.
     pub async fn connect_with(
         url: &str,
         options: WebSocketOptions,
@@ -204,7 +223,20 @@ impl WebSocketTransport {
 }
 
 impl Connection {
+    /// Opens a connection within the options' connect timeout: a host that drops the
+    /// TCP connection's packets, or a server that never answers the upgrade, held
+    /// `connect_with` for minutes or for ever.
     async fn open(url: &str, options: &WebSocketOptions) -> Result<Self, TransportError> {
+        let timeout = options.connect_timeout;
+        match tokio::time::timeout(timeout, Self::open_unbounded(url, options)).await {
+            Ok(opened) => opened,
+            Err(_) => {
+                Err(format!("the WebSocket connection was not open within {timeout:?}").into())
+            }
+        }
+    }
+
+    async fn open_unbounded(url: &str, options: &WebSocketOptions) -> Result<Self, TransportError> {
         let mut request = url.into_client_request()?;
         for (name, value) in &options.headers {
             request.headers_mut().append(name, value.clone());

@@ -1,6 +1,6 @@
 //! What the client's WebSocket transport reads: an answer as large as the response
 //! limit, sent as one frame, and none larger; and no message the server sent unasked
-//! as a later call's answer.
+//! as a later call's answer. And how long it waits for a connection to open.
 #![cfg(feature = "websocket-client")]
 
 use std::time::Duration;
@@ -113,4 +113,26 @@ async fn a_message_sent_unasked_between_calls_is_no_later_calls_answer() {
         let answer = call().await.expect("answered");
         assert_eq!(answer.target(), "Ok_", "call {later}");
     }
+}
+
+#[tokio::test]
+async fn a_server_that_never_answers_the_upgrade_fails_the_connect_after_its_timeout() {
+    let listener = TcpListener::bind(("127.0.0.1", 0)).await.expect("binds");
+    let port = listener.local_addr().expect("has an address").port();
+    // Takes the connection and reads none of the upgrade request.
+    let holding = tokio::spawn(async move {
+        let (stream, _) = listener.accept().await.expect("accepts");
+        std::future::pending::<()>().await;
+        drop(stream);
+    });
+    let options = WebSocketOptions::default().connect_timeout(Duration::from_millis(200));
+    let url = format!("ws://127.0.0.1:{port}/");
+    let opening = WebSocketTransport::connect_with(&url, options);
+    // Bounds the test on a transport that would wait for ever.
+    let opened = tokio::time::timeout(Duration::from_secs(60), opening)
+        .await
+        .expect("the connect timeout ends the wait");
+    let error = opened.expect_err("not open");
+    assert!(error.to_string().contains("not open within"), "{error}");
+    holding.abort();
 }
