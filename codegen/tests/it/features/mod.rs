@@ -6,9 +6,22 @@
 
 #![deny(warnings)]
 
-/// The generated modules keep out of the opt-in lint groups a user's crate may turn on
-/// (`cargo clippy` of this test, in CI, fails on a warning).
-#[warn(clippy::pedantic, clippy::nursery, unused_qualifications)]
+/// The generated modules keep out of the opt-in lints a user's crate may turn on: the
+/// groups and rustc's allowed-by-default ones (`cargo clippy` of this test, in CI,
+/// fails on a warning).
+#[warn(
+    clippy::pedantic,
+    clippy::nursery,
+    unused_qualifications,
+    unused_results,
+    let_underscore_drop,
+    missing_copy_implementations,
+    trivial_casts,
+    trivial_numeric_casts,
+    unused_lifetimes,
+    single_use_lifetimes,
+    elided_lifetimes_in_paths
+)]
 mod linted {
     include!("../../generated/features.rs");
 

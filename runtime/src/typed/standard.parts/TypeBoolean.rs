@@ -26,7 +26,7 @@ impl rt::DeserializeStruct for TypeBoolean {
     }
 
     fn read_fields<'de, A: rt::MapAccess<'de>>(mut map: A) -> Result<Self, A::Error> {
-        Self::next_field(&mut map)?;
+        while Self::next_field(&mut map)?.is_some() {}
         Ok(Self {})
     }
 }
