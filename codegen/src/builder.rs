@@ -309,8 +309,8 @@ impl Builder {
     ///   is on and a schema directory's path cannot be written in a
     ///   `cargo:rerun-if-changed` line;
     /// - [`Error::NoOutDir`] when neither [`out_dir`](Self::out_dir) nor `OUT_DIR` is set;
-    /// - [`Error::OutputClash`] when another schema directory of the same name was
-    ///   compiled to the same output in this process;
+    /// - [`Error::OutputClash`] when another schema directory of the same name, or of
+    ///   one that differs only in case, was compiled to the same output in this process;
     /// - [`Error::Io`] when an output file or directory cannot be written, or a stale part
     ///   cannot be removed.
     pub fn compile_dir(&self, dir: impl AsRef<Path>) -> Result<PathBuf, Error> {
@@ -350,22 +350,31 @@ impl Builder {
 
 /// Records that `dir` generates `path` in this build script, and refuses a second
 /// schema directory of the same name (`a/api`, `b/api`): it would overwrite the first.
+/// Names that differ only in case (`api`, `API`) count as one, as they name one file
+/// on the case-insensitive file systems of macOS and Windows.
 fn claim_output(path: &Path, dir: &Path) -> Result<(), Error> {
-    static OUTPUTS: Mutex<Option<HashMap<PathBuf, PathBuf>>> = Mutex::new(None);
+    static OUTPUTS: Mutex<Option<HashMap<PathBuf, (PathBuf, PathBuf)>>> = Mutex::new(None);
     let dir = fs::canonicalize(dir).unwrap_or_else(|_| dir.to_path_buf());
     let mut outputs = OUTPUTS.lock().unwrap_or_else(PoisonError::into_inner);
-    let first = outputs
+    let (first_path, first_dir) = outputs
         .get_or_insert_with(HashMap::new)
-        .entry(path.to_path_buf())
-        .or_insert_with(|| dir.clone());
-    if *first == dir {
+        .entry(case_folded(path))
+        .or_insert_with(|| (path.to_path_buf(), dir.clone()));
+    if *first_dir == dir && first_path == path {
         return Ok(());
     }
     Err(Error::OutputClash {
-        path: path.to_path_buf(),
-        first: first.clone(),
+        path: first_path.clone(),
+        first: first_dir.clone(),
         second: dir,
     })
+}
+
+/// `path` with its file name lower-cased: one key for the names a case-insensitive
+/// file system takes for one.
+fn case_folded(path: &Path) -> PathBuf {
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    path.with_file_name(name.to_lowercase())
 }
 
 /// The module a schema directory's code is generated as (its last component, `api` for

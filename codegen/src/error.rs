@@ -73,13 +73,15 @@ pub enum Error {
     /// `OUT_DIR` is not set and no output directory was configured.
     #[error("OUT_DIR is not set: call compile_dir from a build script or set out_dir")]
     NoOutDir,
-    /// Two schema directories of one name would write the same output file.
+    /// Two schema directories of one name, or of names that differ only in case (one
+    /// file on macOS and Windows), would write the same output file.
     #[error(
-        "{} and {} would both generate {}; give one directory another name or another out_dir",
+        "{} and {} would both generate {} (file names are compared ignoring case); give one \
+         directory another name or another out_dir",
         first.display(), second.display(), path.display()
     )]
     OutputClash {
-        /// The output file both would write.
+        /// The output file both would write, as the first names it.
         path: PathBuf,
         /// The first schema directory.
         first: PathBuf,

@@ -168,6 +168,34 @@ fn two_schema_directories_of_one_name_never_overwrite_each_other() {
     assert!(embedded.contains("\"fn.a\""), "the first output stays");
 }
 
+/// `api` and `API` write `api.rs` and `API.rs`, one file on macOS and Windows: the
+/// second is refused, naming both directories, wherever the build runs.
+#[test]
+fn two_schema_directories_whose_names_differ_only_in_case_never_overwrite_each_other() {
+    let root = scratch_dir("same_name_but_case");
+    for (side, name) in [("a", "api"), ("b", "API")] {
+        let dir = root.join(side).join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let schema = format!(r#"[{{"fn.{side}": {{}}, "->": [{{"Ok_": {{}}}}]}}]"#);
+        std::fs::write(dir.join("api.telepact.json"), schema).unwrap();
+    }
+    let builder = telepact_codegen::configure()
+        .out_dir(root.join("out"))
+        .emit_rerun_if_changed(false);
+    builder.compile_dir(root.join("a/api")).unwrap();
+    let error = builder.compile_dir(root.join("b/API")).unwrap_err();
+    assert!(matches!(error, Error::OutputClash { .. }), "{error}");
+    let message = error.to_string();
+    assert!(
+        message.contains("a/api") && message.contains("b/API") && message.contains("api.rs"),
+        "{message}"
+    );
+    assert!(
+        !root.join("out/API.rs").exists(),
+        "the second output is written"
+    );
+}
+
 /// What a build script returning the build error for a schema directory holding `text`
 /// prints (its Debug form), with the directory shown as `DIR`; also checks that its
 /// message and the command line's rendering are the loader's rendered failures.
