@@ -8,16 +8,21 @@
 //!   (indented code inside a quote) is hidden from doctest collection
 //!   (`cfg_attr(not(doctest), doc = ..)`);
 //! - stray `[x]` is escaped (not a broken link), as is a link whose target rustdoc would
-//!   resolve as a Rust path (`[guide](guide)`), `<` too (`<id>` is not an unclosed HTML
+//!   resolve as a Rust path (`[guide](guide)`, its text on one line or more) or whose
+//!   target Markdown takes for none (`[x](a(b)`, its parentheses unpaired), `<` too (`<id>` is not an unclosed HTML
 //!   tag), and bare URLs are wrapped in `<>`;
 //! - tabs become four spaces (clippy warns of tabs in doc comments), a lone carriage
 //!   return ends a line (rustc refuses one in a doc comment), and characters that change
 //!   the direction of text are written as their code points (rustc refuses them).
 
+mod prose;
+
 use std::ops::Range;
 
 use proc_macro2::TokenStream;
 use pulldown_cmark::{CodeBlockKind, Event, Options, Parser, Tag};
+
+use prose::{escape_path_links, escape_prose};
 use quote::quote;
 
 /// Outside a fence, indentation deeper than this would make an indented code block,
@@ -82,7 +87,8 @@ fn rustdoc(doc: &str) -> Rustdoc {
     }
     // HTML first: an HTML block escaped no longer holds the lines after it, which may
     // then make a code block to tag.
-    let (text, holds_code) = tag_rust_code_blocks(&escape_html(body.join("\n")));
+    let text = escape_html(escape_path_links(body.join("\n")));
+    let (text, holds_code) = tag_rust_code_blocks(&text);
     Rustdoc {
         lines: text.split('\n').map(|line| format!(" {line}")).collect(),
         holds_code,
@@ -359,235 +365,6 @@ fn is_rustdoc_word(word: &str) -> bool {
         || (word.len() == 5
             && word.starts_with('E')
             && word[1..].bytes().all(|b| b.is_ascii_digit()))
-}
-
-/// Escapes `[x]` that is not a `[x](url)` link and wraps bare URLs, outside code
-/// spans: a run of backticks up to the next run of as many (``` ``a ` b`` ```); a run
-/// never closed is text. A bracket pair may hold code (``[`Foo`]``, a link rustdoc
-/// resolves), so brackets are paired across code spans, never inside one. A link is
-/// left whole: a URL in its text (`[https://x.y](https://x.y)`) is no bare URL to
-/// rustdoc, and wrapped it would be a link inside a link, which breaks both.
-fn escape_prose(text: &str) -> String {
-    let spans = code_spans(text);
-    let mut masked = text.as_bytes().to_vec();
-    for span in &spans {
-        masked[span.clone()].fill(b' ');
-    }
-    let Brackets { escapes, links } = brackets(text, &masked);
-    let mut escapes = escapes.into_iter().peekable();
-    let mut out = String::with_capacity(text.len());
-    let mut prose = 0;
-    for kept in kept_whole(spans, links, text.len()) {
-        let mut piece = String::with_capacity(kept.start - prose);
-        while let Some(at) = escapes.next_if(|&at| at < kept.start) {
-            piece.push_str(&text[prose..at]);
-            piece.push('\\');
-            prose = at;
-        }
-        piece.push_str(&text[prose..kept.start]);
-        out.push_str(&wrap_urls(&piece));
-        out.push_str(&text[kept.clone()]);
-        prose = kept.end;
-    }
-    out
-}
-
-/// The links and the code spans outside them, in order, then an empty range at `end`,
-/// the end of the line: the parts of the line kept as they are.
-fn kept_whole(spans: Vec<Range<usize>>, links: Vec<Range<usize>>, end: usize) -> Vec<Range<usize>> {
-    let mut kept: Vec<Range<usize>> = Vec::with_capacity(spans.len() + links.len() + 1);
-    let mut links = links.into_iter().peekable();
-    for span in spans {
-        while let Some(link) = links.next_if(|link| link.start < span.start) {
-            kept.push(link);
-        }
-        // A code span in a link's text is kept with it.
-        if kept.last().is_none_or(|last| last.end < span.end) {
-            kept.push(span);
-        }
-    }
-    kept.extend(links);
-    kept.push(end..end);
-    kept
-}
-
-/// The code spans of `text`, in order.
-fn code_spans(text: &str) -> Vec<Range<usize>> {
-    let mut spans = Vec::new();
-    let mut at = 0;
-    while let Some((start, ticks)) = backtick_run(text, at) {
-        match closing_run(text, start + ticks, ticks) {
-            Some(end) => {
-                spans.push(start..end + ticks);
-                at = end + ticks;
-            }
-            None => at = start + ticks,
-        }
-    }
-    spans
-}
-
-/// The start and length of the first run of backticks in `text` from `from`.
-fn backtick_run(text: &str, from: usize) -> Option<(usize, usize)> {
-    let start = from + text[from..].find('`')?;
-    let ticks = text[start..].len() - text[start..].trim_start_matches('`').len();
-    Some((start, ticks))
-}
-
-/// The start of the first run of exactly `ticks` backticks in `text` from `from`.
-fn closing_run(text: &str, mut from: usize, ticks: usize) -> Option<usize> {
-    while let Some((start, length)) = backtick_run(text, from) {
-        if length == ticks {
-            return Some(start);
-        }
-        from = start + length;
-    }
-    None
-}
-
-/// The brackets of a line: where a `\\` goes before a bracket of a `[x]` that is not a
-/// `[x](url)` link, and where each such link is.
-struct Brackets {
-    escapes: Vec<usize>,
-    links: Vec<Range<usize>>,
-}
-
-/// The [`Brackets`] of `text`; `masked` is `text` with its code spans blanked, so only
-/// brackets outside them pair.
-fn brackets(text: &str, masked: &[u8]) -> Brackets {
-    let find = |from: usize, byte: u8| {
-        let rest = masked.get(from..).unwrap_or_default();
-        rest.iter().position(|&b| b == byte).map(|p| p + from)
-    };
-    let mut found = Brackets {
-        escapes: Vec::new(),
-        links: Vec::new(),
-    };
-    // Once no `]` (or `)`) is left past a point, none is past a later one: not looking
-    // again keeps a docstring of many unclosed brackets from costing its length squared.
-    let mut closes_left = true;
-    let mut parens_left = true;
-    let mut i = 0;
-    while i < masked.len() {
-        let open = masked[i] == b'[';
-        let close = (open && closes_left).then(|| find(i, b']')).flatten();
-        closes_left &= !open || close.is_some();
-        let Some(close) = close else {
-            i += 1;
-            continue;
-        };
-        let opens_target = masked.get(close + 1) == Some(&b'(');
-        let target_end = (opens_target && parens_left)
-            .then(|| find(close + 2, b')'))
-            .flatten();
-        parens_left &= !opens_target || target_end.is_some();
-        match target_end {
-            // A link to a URL, its target read as the URL it is.
-            Some(end) if is_url_destination(&text[close + 2..end]) => {
-                found.links.push(i..end + 1);
-                i = end + 1;
-            }
-            // Not a link to a URL: rustdoc would read it as a path to resolve.
-            _ => {
-                found.escapes.extend([i, close]);
-                i = close + 1;
-            }
-        }
-    }
-    found
-}
-
-/// Whether `target`, between a link's parentheses, makes the link one to a URL: a
-/// destination Markdown takes (one word, or one and a quoted title: `https://x.y
-/// "About"`; `[a](our docs.html)` is no link, and rustdoc resolves its `[a]`) that rustdoc
-/// does not read as a Rust path.
-fn is_url_destination(target: &str) -> bool {
-    let target = target.trim();
-    let one_destination = match target.split_once(char::is_whitespace) {
-        None => true,
-        Some((_, title)) => title.trim_start().starts_with(['"', '\'', '(']),
-    };
-    one_destination && !is_rust_path(target)
-}
-
-/// Whether rustdoc reads a link's target as a Rust path to resolve (and warns when it
-/// resolves to nothing, which a schema's `[guide](guide)` does): as rustdoc decides, no
-/// `/`, and before any `#` only the characters of a path.
-fn is_rust_path(target: &str) -> bool {
-    let path = target
-        .split('#')
-        .next()
-        .unwrap_or_default()
-        .replace('`', "");
-    let path = path.trim();
-    !target.contains('/')
-        && !path.is_empty()
-        && path
-            .chars()
-            .all(|c| c.is_alphanumeric() || ":_<>, !*&;@()".contains(c))
-}
-
-fn wrap_urls(text: &str) -> String {
-    text.split(' ').map(wrap_url).collect::<Vec<_>>().join(" ")
-}
-
-/// `word` with its bare URLs wrapped in `<>`, wherever they start in it (rustdoc's
-/// `bare_urls` finds one after `(` or `"` too); trailing punctuation stays outside,
-/// and a link's destination or an autolink is left as it is.
-fn wrap_url(word: &str) -> String {
-    let mut out = String::with_capacity(word.len());
-    let mut rest = word;
-    while let Some(start) = url_start(rest, 0) {
-        let (before, url_on) = rest.split_at(start);
-        out.push_str(before);
-        let destination = before.ends_with("](") && !before.ends_with("\\](");
-        if destination || before.ends_with('<') {
-            out.push_str(url_on);
-            return out;
-        }
-        let end = url_end(url_on);
-        out.push('<');
-        out.push_str(&url_on[..end]);
-        out.push('>');
-        rest = &url_on[end..];
-    }
-    out.push_str(rest);
-    out
-}
-
-/// Where the first `http://` or `https://` in `text` at or past `from` starts. Reads
-/// no further than that: a word of many URLs is read once, not once for each.
-fn url_start(text: &str, from: usize) -> Option<usize> {
-    text[from..]
-        .match_indices("http")
-        .map(|(at, _)| at + from)
-        .find(|&at| starts_url(&text[at..]))
-}
-
-fn starts_url(text: &str) -> bool {
-    text.starts_with("http://") || text.starts_with("https://")
-}
-
-/// Where the URL `text` starts with ends: before a character that cannot be in it or the
-/// next URL, less trailing punctuation and any `)` with no `(` to close.
-fn url_end(text: &str) -> usize {
-    let mut end = text
-        .char_indices()
-        .skip(1)
-        .find(|&(at, c)| "<>\\\"`".contains(c) || starts_url(&text[at..]))
-        .map_or(text.len(), |(at, _)| at);
-    let url = &text[..end];
-    let opened = url.matches('(').count();
-    let mut closed = url.matches(')').count();
-    while let Some(last) = text[..end].chars().last() {
-        let unbalanced = last == ')' && closed > opened;
-        if !(".,;:!?'".contains(last) || unbalanced) {
-            break;
-        }
-        closed -= usize::from(last == ')');
-        end -= last.len_utf8();
-    }
-    end
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The docstring rewriting, checked against rustdoc's own Markdown parser.
 
+use super::prose::is_rust_path;
 use super::*;
 use proptest::prelude::*;
 
@@ -383,4 +384,65 @@ fn an_indented_code_block_in_a_list_item_stays_in_it_and_outfences_its_backticks
 fn a_lone_carriage_return_ends_a_line_and_direction_marks_are_written_out() {
     let lines = rustdoc_lines("one\rtwo\r\nthree \u{202E}four\u{2066}");
     assert_eq!(lines, vec![" one", " two", " three U+202EfourU+2066"]);
+}
+
+/// rustdoc resolved the target of a link whose text runs onto the next line as a Rust
+/// path, and warned when it named nothing: each line was escaped alone, and neither
+/// held the whole `[text](target)`.
+#[test]
+fn a_link_to_a_rust_path_split_across_lines_is_escaped() {
+    let lines = rustdoc_lines("See [the\nguide](guide) and [the\nsite](https://x.y).");
+    assert_eq!(
+        lines,
+        vec![
+            " See \\[the",
+            " guide\\](guide) and [the",
+            " site](https://x.y)."
+        ]
+    );
+}
+
+/// Markdown takes no destination with a `(` left open (`c(d`), which left `[x]` a
+/// shortcut link for rustdoc to resolve; parentheses that pair are the destination's.
+#[test]
+fn a_link_target_whose_parentheses_do_not_pair_is_no_link() {
+    let lines = rustdoc_lines("[x](https://a.b/c(d) and [w](https://a.b/W_(b)) or [v](f(g(h)");
+    assert_eq!(
+        lines,
+        vec![" \\[x\\](<https://a.b/c(d)> and [w](https://a.b/W_(b)) or \\[v\\](f(g(h)"]
+    );
+}
+
+/// Pieces of Markdown that make and break links.
+const LINK_PIECES: [&str; 12] = [
+    "[a",
+    "]",
+    "](b)",
+    "](b(c))",
+    "(",
+    ")",
+    "\n",
+    " ",
+    "`",
+    "https://x.y",
+    "\\",
+    "x",
+];
+
+/// Whether rustdoc would resolve a link's target in `lines` as a Rust path.
+fn path_link_in(lines: &[String]) -> bool {
+    let text: Vec<&str> = lines.iter().map(|line| &line[1..]).collect();
+    Parser::new_ext(&text.join("\n"), RUSTDOC_OPTIONS).any(|event| {
+        matches!(event, Event::Start(Tag::Link { dest_url, .. }) if is_rust_path(&dest_url))
+    })
+}
+
+proptest! {
+    #[test]
+    fn rustdoc_finds_no_link_to_a_rust_path_in_the_docs(
+        pieces in prop::collection::vec(prop::sample::select(&LINK_PIECES[..]), 0..30)
+    ) {
+        let docs = rustdoc(&pieces.concat());
+        prop_assert!(!path_link_in(&docs.lines), "{:?}", docs.lines);
+    }
 }
