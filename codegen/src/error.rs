@@ -124,6 +124,18 @@ pub struct NameCollision {
     pub location: Option<(PathBuf, Location)>,
 }
 
+impl NameCollision {
+    /// The collision with `first` and `second` swapped: the claim that came second
+    /// reported as the first, when the first is the one the user's files write.
+    pub(crate) fn swapped(self) -> Self {
+        NameCollision {
+            first: self.second,
+            second: self.first,
+            ..self
+        }
+    }
+}
+
 /// `file:row:col: ` when located, then what collides.
 impl fmt::Display for NameCollision {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

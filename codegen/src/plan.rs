@@ -301,7 +301,15 @@ impl<'s> PlanBuilder<'s> {
                 .doc
                 .clone()
                 .or_else(|| is_success.then(|| " The function succeeded.".to_string()));
-            let claim = variant_names.claim(type_name(&tag.name), &tag_key);
+            let mut claim = variant_names.claim(type_name(&tag.name), &tag_key);
+            if tag
+                .from_errors
+                .as_ref()
+                .is_some_and(|e| self.is_standard(e))
+            {
+                // A standard error's tag: the user's is the one to rename and to locate.
+                claim = claim.map_err(NameCollision::swapped);
+            }
             variants.push(VariantPlan {
                 wire: tag.name.clone(),
                 name: settle(claim, &mut self.collisions),

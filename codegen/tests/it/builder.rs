@@ -377,6 +377,35 @@ fn a_collision_with_a_standard_definition_is_reported_where_the_schema_writes_it
     );
 }
 
+/// A result tag named like a standard error but for the `_` is the user's to rename:
+/// its line is given, where the function's `->` was, as the standard tag's path is
+/// not in the schema's files and was located only as far as the result.
+#[test]
+fn a_result_tag_named_like_a_standard_error_is_reported_where_the_schema_writes_it() {
+    let dir = scratch_dir("standard_tag_collision").join("api");
+    std::fs::create_dir_all(&dir).unwrap();
+    let schema = "\
+- fn.pay:
+    cents: integer
+  ->:
+    - Ok_: {}
+    - ErrorUnknown: {}
+";
+    std::fs::write(dir.join("shop.telepact.yaml"), schema).unwrap();
+    let error = telepact_codegen::configure()
+        .generate_dir(&dir)
+        .unwrap_err();
+    let file = dir.join("shop.telepact.yaml");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "{}:5:7: fn.pay.->.ErrorUnknown and fn.pay.->.ErrorUnknown_ would both be named \
+             `ErrorUnknown` in Rust; rename one of them",
+            file.display()
+        )
+    );
+}
+
 #[test]
 fn options_that_are_not_rust_are_refused() {
     let schema = Schema::from_text("[]").unwrap();
