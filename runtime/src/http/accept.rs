@@ -112,7 +112,7 @@ pub(super) async fn serve_connections<H: Handshake>(
         }
         let activity = Arc::new(Activity::default());
         let watched = hangups.watch(&stream, Arc::clone(&activity) as Arc<dyn OnHangup>);
-        let connection = Connection {
+        let mut connection = Connection {
             peer,
             activity: Arc::clone(&activity),
             watched,
@@ -125,7 +125,7 @@ pub(super) async fn serve_connections<H: Handshake>(
         };
         let handshake = handshake.clone();
         let task = tokio::spawn(async move {
-            if let Some(stream) = handshake.handshake(stream, peer).await {
+            if let Some(stream) = connection.handshake(&handshake, stream).await {
                 connection.serve(stream).await;
             }
         });
@@ -211,6 +211,25 @@ struct Connection {
 }
 
 impl Connection {
+    /// `handshake` on `stream`, given up once the server stops: a connection still in
+    /// its handshake (a TLS client that sent no hello) has no request to finish, and the
+    /// shutdown would wait for it until the handshake's limit or the grace ran out, then
+    /// warn of requests cut off that it never made.
+    async fn handshake<H: Handshake>(
+        &mut self,
+        handshake: &H,
+        stream: TcpStream,
+    ) -> Option<H::Stream> {
+        tokio::select! {
+            biased;
+            stream = handshake.handshake(stream, self.peer) => stream,
+            _ = self.stop.wait_for(Option::is_some) => {
+                tracing::debug!(peer = %self.peer, "handshake unfinished at shutdown; connection closed");
+                None
+            }
+        }
+    }
+
     /// Serves HTTP on `stream` until the client closes it, it idles past the limit, or
     /// the server stops (both graceful: requests in flight are answered first). A
     /// client that takes none of what is written to it for as long as the idle limit

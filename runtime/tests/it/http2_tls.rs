@@ -364,6 +364,43 @@ async fn a_silent_tls_connection_is_closed_at_the_header_timeout() {
     assert!(started.elapsed() >= limit, "{:?}", started.elapsed());
 }
 
+/// A connection that has not finished its TLS handshake has no request to finish: the
+/// shutdown closes it at once rather than waiting out its grace for it, and warns of no
+/// request cut off.
+#[tokio::test]
+async fn a_shutdown_does_not_wait_for_a_connection_in_its_tls_handshake() {
+    let capture = crate::log_capture::Capture::default();
+    let _logged = tracing::subscriber::set_default(capture.clone());
+    let (certificate, key) = self_signed();
+    let tls = http::TlsConfig::from_pem(certificate.as_bytes(), key.as_bytes()).expect("usable");
+    let app = http::router(schema_server(), &HttpOptions::default());
+    let grace = std::time::Duration::from_millis(300);
+    let serve = http::ServeOptions::default().tls(tls).grace(grace);
+    let (port, stop, serving) = serve_app(app, serve).await;
+    let mut silent = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    // Accepted, and its handshake waiting for the client's hello.
+    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+
+    stop.send(()).expect("server is running");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), serving).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
+    let mut read = Vec::new();
+    let closed = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        silent.read_to_end(&mut read),
+    );
+    assert!(closed.await.is_ok(), "the silent connection is closed");
+    let lines = capture.lines();
+    assert!(
+        !lines
+            .iter()
+            .any(|line| line.contains("cancelled at the shutdown deadline")),
+        "{lines:?}"
+    );
+}
+
 #[cfg(feature = "http-client-rustls")]
 #[tokio::test]
 async fn the_client_calls_over_tls_trusting_only_the_given_ca() {
