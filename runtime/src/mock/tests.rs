@@ -540,3 +540,63 @@ async fn the_room_a_stub_makes_for_missing_fields_is_bounded() {
     let bytes = mock.process(br#"[{}, {"fn.list": {}}]"#).await.bytes;
     assert!(bytes.len() < 1 << 20, "{} bytes", bytes.len());
 }
+
+/// A selection inside a stub or a verified call selects from the function stubbed or
+/// called, as it does in that function's own call, not from `fn.createStub_`'s or
+/// `fn.verify_`'s empty result.
+#[tokio::test]
+async fn a_selection_in_a_stub_or_verified_call_selects_from_that_function() {
+    let text = r#"[{"struct.Point": {"x": "integer", "y": "integer"}},
+        {"fn.echo": {"sel!": "_ext.Select_"},
+         "->": [{"Ok_": {"point!": "struct.Point", "echoed!": "_ext.Select_"}}]}]"#;
+    let mock =
+        MockServer::new(Schema::from_text(text).expect("schema loads")).expect("mock builds");
+    let sel = json!({"->": {"Ok_": ["point!"]}, "struct.Point": ["x"]});
+    let stub = json!([{}, {"fn.createStub_": {"stub": {
+        "fn.echo": {"sel!": sel}, "->": {"Ok_": {"point!": {"x": 1, "y": 2}, "echoed!": sel}}}}}]);
+    assert_eq!(ask(&mock, stub).await, json!([{}, {"Ok_": {}}]));
+    let call = json!([{}, {"fn.echo": {"sel!": sel}}]);
+    let answer = ask(&mock, call).await;
+    assert_eq!(
+        answer.pointer("/1/Ok_/point!"),
+        Some(&json!({"x": 1, "y": 2})),
+        "{answer}"
+    );
+    let verify = json!([{}, {"fn.verify_": {"call": {"fn.echo": {"sel!": sel}}}}]);
+    assert_eq!(ask(&mock, verify).await, json!([{}, {"Ok_": {}}]));
+    // A failed verification lists the recorded call, selection and all.
+    let twice =
+        json!([{}, {"fn.verify_": {"call": {"fn.echo": {}}, "count!": {"Exact": {"times": 2}}}}]);
+    let answer = ask(&mock, twice).await;
+    let listed = answer.pointer("/1/ErrorVerificationFailure/reason/TooFewMatchingCalls/allCalls");
+    assert_eq!(
+        listed,
+        Some(&json!([{"fn.echo": {"sel!": sel}}])),
+        "{answer}"
+    );
+
+    let foreign = json!({"->": {"Ok_": ["nope!"]}});
+    let stub = json!([{}, {"fn.createStub_": {"stub": {"fn.echo": {"sel!": foreign}, "->": {"Ok_": {}}}}}]);
+    assert_eq!(
+        body_cases(&ask(&mock, stub).await),
+        json!([{"path": ["fn.createStub_", "stub", "fn.echo", "sel!", "->", "Ok_", 0],
+                "reason": {"ArrayElementDisallowed": {}}}])
+    );
+}
+
+/// A stub or call the mock generates selects from its own function, so the mock's
+/// answer holding one for a function other than the one called is valid.
+#[tokio::test]
+async fn a_generated_stub_selects_from_its_own_function() {
+    let text = r#"[{"struct.Point": {"x": "integer", "y": "integer"}},
+        {"fn.echo": {"sel": "_ext.Select_"}, "->": [{"Ok_": {"point": "struct.Point"}}]},
+        {"fn.make": {}, "->": [{"Ok_": {"stub": "_ext.Stub_", "call": "_ext.Call_"}}]}]"#;
+    let mock =
+        MockServer::new(Schema::mock_from_text(text).expect("schema loads")).expect("mock builds");
+    for seed in 1..40 {
+        let reseed = json!([{}, {"fn.setRandomSeed_": {"seed": seed}}]);
+        assert_eq!(ask(&mock, reseed).await, json!([{}, {"Ok_": {}}]));
+        let answer = ask(&mock, json!([{}, {"fn.make": {}}])).await;
+        assert!(answer.pointer("/1/Ok_").is_some(), "seed {seed}: {answer}");
+    }
+}

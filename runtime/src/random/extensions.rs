@@ -20,7 +20,7 @@ fn mockable_functions(schema: &Schema) -> Vec<&str> {
     names
 }
 
-impl Generator<'_> {
+impl<'a> Generator<'a> {
     /// A selection from what the scope function's result can select (none once
     /// generation is tight).
     pub(super) fn select(&mut self) -> Value {
@@ -80,8 +80,10 @@ impl Generator<'_> {
         else {
             return Value::Object(Map::new());
         };
-        self.with_required_fields_drawn(|generator| {
-            generator.within(Composite::Function(id), |g| g.call(function, None))
+        self.within_scope(&function.name, |generator| {
+            generator.with_required_fields_drawn(|generator| {
+                generator.within(Composite::Function(id), |g| g.call(function, None))
+            })
         })
     }
 
@@ -97,21 +99,32 @@ impl Generator<'_> {
             return Value::Object(Map::new());
         };
         let ok_fields = function.result.tags.get("Ok_").map(|tag| &tag.fields);
-        self.with_required_fields_drawn(|generator| {
-            let arguments = generator.within(Composite::Function(id), |g| {
-                Value::Object(g.fields(&function.args, None))
-            });
-            let ok = match ok_fields {
-                Some(fields) => generator.fields(fields, None),
-                None => Map::new(),
-            };
-            let mut result = Map::new();
-            result.insert("Ok_".to_string(), Value::Object(ok));
-            let mut stub = Map::new();
-            stub.insert(function.name.clone(), arguments);
-            stub.insert("->".to_string(), Value::Object(result));
-            Value::Object(stub)
+        self.within_scope(&function.name, |generator| {
+            generator.with_required_fields_drawn(|generator| {
+                let arguments = generator.within(Composite::Function(id), |g| {
+                    Value::Object(g.fields(&function.args, None))
+                });
+                let ok = match ok_fields {
+                    Some(fields) => generator.fields(fields, None),
+                    None => Map::new(),
+                };
+                let mut result = Map::new();
+                result.insert("Ok_".to_string(), Value::Object(ok));
+                let mut stub = Map::new();
+                stub.insert(function.name.clone(), arguments);
+                stub.insert("->".to_string(), Value::Object(result));
+                Value::Object(stub)
+            })
         })
+    }
+
+    /// Runs `generate` with `_ext.Select_` values drawn from `function`'s result: a
+    /// call's or stub's selections select from its own function, as the mock checks them.
+    fn within_scope<T>(&mut self, function: &'a str, generate: impl FnOnce(&mut Self) -> T) -> T {
+        let outer = std::mem::replace(&mut self.scope, function);
+        let out = generate(self);
+        self.scope = outer;
+        out
     }
 
     /// Runs `generate` flipping a coin for required fields too (and leaving them out

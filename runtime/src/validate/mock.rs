@@ -20,7 +20,7 @@ impl<'v> Validator<'_, 'v> {
             return;
         };
         let start = self.failures.len();
-        self.check_arguments(id, name, &map[name]);
+        self.within_function(id, |v| v.check_arguments(id, name, &map[name]));
         self.drop_missing_required(start);
     }
 
@@ -30,7 +30,7 @@ impl<'v> Validator<'_, 'v> {
             return;
         };
         let start = self.failures.len();
-        self.check_arguments(id, name, &map[name]);
+        self.within_function(id, |v| v.check_arguments(id, name, &map[name]));
         self.drop_missing_required(start);
         match map.get_key_value(RESULT_KEY) {
             None => self.fail(
@@ -43,7 +43,7 @@ impl<'v> Validator<'_, 'v> {
                 let start = self.failures.len();
                 let tags = &self.compiled().function(id).result;
                 self.push(Seg::Key(key));
-                self.check_union(tags, result);
+                self.within_function(id, |v| v.check_union(tags, result));
                 self.pop();
                 self.drop_missing_required(start);
             }

@@ -80,6 +80,14 @@ impl<'s, 'v> Validator<'s, 'v> {
         self
     }
 
+    /// Runs `check` with `_ext.Select_` values selecting from function `id`: a stub's or
+    /// call's own function, whose arguments and result it holds.
+    pub(crate) fn within_function(&mut self, id: FunctionId, check: impl FnOnce(&mut Self)) {
+        let outer = self.function.replace(id);
+        check(self);
+        self.function = outer;
+    }
+
     /// Also records where the value holds valid bytes, for the `@base64_` header.
     pub(crate) fn collecting_bytes(mut self) -> Self {
         self.bytes = Some(Base64Paths::default());
