@@ -360,10 +360,14 @@ impl<'s, 'v> Validator<'s, 'v> {
 
     /// Validates `{"fn.x": {..arguments..}}`: a union whose only tag is the function.
     pub(crate) fn check_function_link(&mut self, id: FunctionId, value: &'v Value) {
+        // A `@select_` leaves a link whole (see `Selector`), so none of its fields may be
+        // missing for being unselected.
+        let select = self.select.take();
         match value {
             Value::Object(map) => self.check_call_map(id, map),
             _ => self.type_unexpected(&[], value, "Object"),
         }
+        self.select = select;
     }
 
     /// Validates a call object `{"fn.x": {..arguments..}}` (a request body, a link).
@@ -385,9 +389,8 @@ impl<'s, 'v> Validator<'s, 'v> {
         let Value::Object(payload) = payload else {
             return self.type_unexpected(&[Seg::Key(tag)], payload, "Object");
         };
-        let selected = self.selected_list(&function.name);
         self.push(Seg::Key(tag));
-        self.check_fields(&function.args, selected, payload);
+        self.check_fields(&function.args, None, payload);
         self.pop();
     }
 

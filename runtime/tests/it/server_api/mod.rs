@@ -425,6 +425,34 @@ async fn select_narrows_struct_fields_and_the_result() {
     );
 }
 
+/// `@select_` leaves a function link whole, so the link is checked whole too: one whose
+/// argument misses a required field the selection names nowhere else is refused, as
+/// without `@select_`, not sent.
+#[tokio::test]
+async fn a_link_in_a_selected_response_is_checked_whole() {
+    let text = r#"[{"struct.Ex": {"required": "boolean", "optional!": "boolean"}},
+        {"fn.deep": {"value!": "struct.Ex"}, "->": [{"Ok_": {"value!": "struct.Ex", "follow!": "fn.deep"}}]}]"#;
+    let router = FunctionRouter::new().route("fn.deep", |_request: Message| async move {
+        let follow = json!({"fn.deep": {"value!": {"optional!": false}}});
+        let payload = serde_json::Map::from_iter([("follow!".to_string(), follow)]);
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", payload))
+    });
+    let schema = Schema::from_text(text).expect("schema loads");
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    for headers in [json!({}), json!({"@select_": {"struct.Ex": ["optional!"]}})] {
+        let response = respond(&call(headers.clone(), "fn.deep"), &server).await;
+        assert_eq!(
+            response.pointer("/1/ErrorInvalidResponseBody_/cases"),
+            Some(&json!([{"path": ["Ok_", "follow!", "fn.deep", "value!"],
+                          "reason": {"RequiredObjectKeyMissing": {"key": "required"}}}])),
+            "{headers}: {response}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn update_headers_runs_before_validation() {
     let server = point_server(Arc::default());
