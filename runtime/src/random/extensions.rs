@@ -119,8 +119,13 @@ impl<'a> Generator<'a> {
     }
 
     /// Runs `generate` with `_ext.Select_` values drawn from `function`'s result: a
-    /// call's or stub's selections select from its own function, as the mock checks them.
-    fn within_scope<T>(&mut self, function: &'a str, generate: impl FnOnce(&mut Self) -> T) -> T {
+    /// call's, stub's or link's selections select from its own function, as they are
+    /// checked.
+    pub(super) fn within_scope<T>(
+        &mut self,
+        function: &'a str,
+        generate: impl FnOnce(&mut Self) -> T,
+    ) -> T {
         let outer = std::mem::replace(&mut self.scope, function);
         let out = generate(self);
         self.scope = outer;

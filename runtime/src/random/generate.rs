@@ -149,7 +149,9 @@ impl<'a> Generator<'a> {
             }
             (TypeKind::FunctionLink(id), Some(Value::Object(given))) => {
                 let function = schema.function(*id);
-                self.within(Composite::Function(*id), |g| g.call(function, Some(given)))
+                self.within_scope(&function.name, |g| {
+                    g.within(Composite::Function(*id), |g| g.call(function, Some(given)))
+                })
             }
             (_, Some(given)) => given.clone(),
             (_, None) => self.fresh(kind),
@@ -192,7 +194,9 @@ impl<'a> Generator<'a> {
             }
             TypeKind::FunctionLink(id) => {
                 let function = schema.function(*id);
-                self.within(Composite::Function(*id), |g| g.call(function, None))
+                self.within_scope(&function.name, |g| {
+                    g.within(Composite::Function(*id), |g| g.call(function, None))
+                })
             }
             TypeKind::Any => self.any(),
             TypeKind::Select => self.select(),

@@ -80,8 +80,8 @@ impl<'s, 'v> Validator<'s, 'v> {
         self
     }
 
-    /// Runs `check` with `_ext.Select_` values selecting from function `id`: a stub's or
-    /// call's own function, whose arguments and result it holds.
+    /// Runs `check` with `_ext.Select_` values selecting from function `id`: a stub's,
+    /// call's or link's own function, whose arguments (and result) it holds.
     pub(crate) fn within_function(&mut self, id: FunctionId, check: impl FnOnce(&mut Self)) {
         let outer = self.function.replace(id);
         check(self);
@@ -362,9 +362,10 @@ impl<'s, 'v> Validator<'s, 'v> {
     pub(crate) fn check_function_link(&mut self, id: FunctionId, value: &'v Value) {
         // A `@select_` leaves a link whole (see `Selector`), so none of its fields may be
         // missing for being unselected.
+        // A link is a call of its function: its selections select from that function.
         let select = self.select.take();
         match value {
-            Value::Object(map) => self.check_call_map(id, map),
+            Value::Object(map) => self.within_function(id, |v| v.check_call_map(id, map)),
             _ => self.type_unexpected(&[], value, "Object"),
         }
         self.select = select;

@@ -453,6 +453,57 @@ async fn a_link_in_a_selected_response_is_checked_whole() {
     }
 }
 
+/// A selection in a function link's arguments selects from the linked function's
+/// result, as in a call of it.
+#[tokio::test]
+async fn a_selection_in_a_link_selects_from_the_linked_function() {
+    let text = r#"[{"fn.echo": {"link!": "fn.other"}, "->": [{"Ok_": {"mine!": "string"}}]},
+        {"fn.other": {"sel!": "_ext.Select_"}, "->": [{"Ok_": {"other!": "string"}}]}]"#;
+    let router = FunctionRouter::new().route("fn.echo", |_request: Message| async move {
+        Ok::<_, HandlerError>(Message::new(Headers::new(), "Ok_", Default::default()))
+    });
+    let schema = Schema::from_text(text).expect("schema loads");
+    let server = Server::builder(schema, router)
+        .auth_required(false)
+        .build()
+        .expect("server builds");
+    let request = |names: Value| {
+        let link = json!({"fn.other": {"sel!": {"->": {"Ok_": names}}}});
+        let payload = serde_json::Map::from_iter([("link!".to_string(), link)]);
+        Message::new(Headers::new(), "fn.echo", payload)
+    };
+    let accepted = respond(&request(json!(["other!"])), &server).await;
+    assert_eq!(accepted, json!([{}, {"Ok_": {}}]));
+    let refused = respond(&request(json!(["nope!"])), &server).await;
+    assert_eq!(
+        refused.pointer("/1/ErrorInvalidRequestBody_/cases"),
+        Some(
+            &json!([{"path": ["fn.echo", "link!", "fn.other", "sel!", "->", "Ok_", 0],
+                      "reason": {"ArrayElementDisallowed": {}}}])
+        ),
+        "{refused}"
+    );
+
+    // The generator draws a link's selections from the linked function too.
+    use telepact::random::{GenerateOptions, PreparedSchema, RandomGenerator};
+    use telepact::schema::{TypeExpr, TypeKind};
+    let schema = Schema::from_text(text).expect("schema loads");
+    let (echo, _) = schema.function_by_name("fn.echo").expect("defined");
+    let ty = TypeExpr {
+        kind: TypeKind::FunctionLink(echo),
+        nullable: false,
+    };
+    let prepared = PreparedSchema::new(&schema);
+    let mut random = RandomGenerator::new(0, 3);
+    for seed in 1..40 {
+        random.set_seed(seed);
+        let call = random.generate_from(&prepared, &ty, &GenerateOptions::default());
+        let bytes = serde_json::to_vec(&json!([{}, call])).unwrap();
+        let answer: Value = serde_json::from_slice(&server.process(&bytes).await.bytes).unwrap();
+        assert_eq!(answer, json!([{}, {"Ok_": {}}]), "seed {seed}: {call}");
+    }
+}
+
 #[tokio::test]
 async fn update_headers_runs_before_validation() {
     let server = point_server(Arc::default());
