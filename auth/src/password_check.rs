@@ -31,7 +31,7 @@ const TAKE_BACK_MOST_WAIT: Duration = Duration::from_secs(30);
 /// How many take-backs one [`Authenticator`] tries in the background at once. Each
 /// lives up to about two minutes; while the store is down, logins are refused as fast
 /// as it refuses them, thousands a second, and each left one behind: 20,000 logins in
-/// 5 s held 21 MB. Past the bound an attempt stays counted until its window ends, as
+/// 5 s held 21 MB. Past the bound an attempt stays counted until the window after its own ends, as
 /// one whose tries all failed does.
 pub(crate) const MOST_TAKE_BACKS_IN_BACKGROUND: usize = 1_024;
 
@@ -165,7 +165,7 @@ fn take_back_in_background(auth: &Authenticator, attempt: LoginAttempt) {
             tracing::warn!(
                 limit = MOST_TAKE_BACKS_IN_BACKGROUND,
                 left_out,
-                "too many login attempts wait to be taken back: this one counts as a failed login until its window ends"
+                "too many login attempts wait to be taken back: this one counts as a failed login until the window after its own ends"
             );
         }
         return;
@@ -220,7 +220,7 @@ impl Retry {
             wait = (wait * 2).min(TAKE_BACK_MOST_WAIT);
         }
         tracing::warn!(
-            "could not take back a login attempt: it counts as a failed login until its window ends"
+            "could not take back a login attempt: it counts as a failed login until the window after its own ends"
         );
     }
 }

@@ -2,7 +2,12 @@
 //! from all of them, and per client address.
 //!
 //! Failures are counted in the [`CredentialStore`] in fixed windows, so every instance
-//! sharing a store (Redis behind a load balancer) enforces one limit.
+//! sharing a store (Redis behind a load balancer) enforces one limit. An attempt is let
+//! through only while its window's failures and the previous window's together are
+//! within the limit, so no window-long span, however it falls across two windows, lets
+//! more than the limit through: counted per window alone, a guesser got the limit at
+//! the end of one window and the limit again at the start of the next, twice the limit
+//! in a moment.
 //!
 //! A guesser meets the limit of the account from its own address first, which leaves
 //! the account's owner, elsewhere, signing in: locking an account for everyone takes
@@ -32,7 +37,10 @@ pub struct ThrottleLimits {
     pub per_account: u32,
     /// Failed logins allowed per client address in a window.
     pub per_address: u32,
-    /// Seconds a window lasts; counts start again in the next one.
+    /// Seconds a window lasts. A failure counts in its own window and the next: an
+    /// account or address that reached a limit is refused until the window after the
+    /// one it reached it in has passed (one to two windows), and no window-long span
+    /// lets more than the limit through.
     pub window: i64,
 }
 
@@ -77,11 +85,13 @@ pub struct LoginAttempt {
     address: Option<Counter>,
 }
 
-/// One count's key and the end of its window.
+/// One count's key in the attempt's window, the key of the window before, and when the
+/// count stops mattering: the end of the next window, the last that reads it.
 #[derive(Debug, Clone)]
 struct Counter {
     key: String,
-    window_ends: UnixTime,
+    previous_key: String,
+    counted_until: UnixTime,
 }
 
 impl LoginThrottle {
@@ -198,7 +208,7 @@ impl LoginThrottle {
     }
 
     /// Records `attempt` in `counter`; `false`, the attempt taken off again, when that
-    /// puts the count past `limit`.
+    /// puts the count, with the previous window's, past `limit`.
     async fn record(
         &self,
         store: &dyn CredentialStore,
@@ -206,11 +216,14 @@ impl LoginThrottle {
         attempt: &LoginAttempt,
         limit: u32,
     ) -> Result<bool, AuthError> {
-        let expires_at = Some(counter.window_ends);
+        let expires_at = Some(counter.counted_until);
         let count = store
             .add_member(&counter.key, &attempt.id, expires_at)
             .await?;
-        if count <= u64::from(limit) {
+        // Read after the attempt is counted: of concurrent attempts, each sees the
+        // others that were counted before it.
+        let previous = store.member_count(&counter.previous_key).await?;
+        if count.saturating_add(previous) <= u64::from(limit) {
             return Ok(true);
         }
         if let Err(error) = store.remove_member(&counter.key, &attempt.id).await {
@@ -223,22 +236,25 @@ impl LoginThrottle {
     fn counter(&self, kind: &str, subject: &str, now: UnixTime) -> Counter {
         let window = self.limits.window.max(1);
         let index = now.div_euclid(window);
+        // Hashed: bounded length, and no usernames or addresses at rest.
+        let subject = hash_secret(subject);
+        let key = |index: i64| format!("login-attempts:{kind}:{index}:{subject}");
         Counter {
-            // Hashed: bounded length, and no usernames or addresses at rest.
-            key: format!("login-attempts:{kind}:{index}:{}", hash_secret(subject)),
-            window_ends: (index + 1) * window,
+            key: key(index),
+            previous_key: key(index.saturating_sub(1)),
+            counted_until: index.saturating_add(2).saturating_mul(window),
         }
     }
 }
 
 impl LoginAttempt {
-    /// When the last of its counts' windows ends: past it, nothing holds the attempt.
+    /// When the last of its counts stops mattering: past it, nothing holds the attempt.
     pub(crate) fn counted_until(&self) -> UnixTime {
         let accounts = self
             .account
-            .window_ends
-            .max(self.account_from_address.window_ends);
-        let address = self.address.as_ref().map(|address| address.window_ends);
+            .counted_until
+            .max(self.account_from_address.counted_until);
+        let address = self.address.as_ref().map(|address| address.counted_until);
         address.map_or(accounts, |address| address.max(accounts))
     }
 }
@@ -286,14 +302,43 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_account_locks_after_its_limit_until_the_next_window() {
+    async fn an_account_locks_after_its_limit_until_the_window_after_next() {
         let (throttle, store) = (throttle(), MemoryStore::new());
         for _ in 0..3 {
             assert!(admitted(&throttle, &store, "ada", None, 0).await.0);
         }
         assert!(!admitted(&throttle, &store, "ada", None, 59).await.0);
         assert!(admitted(&throttle, &store, "bob", None, 59).await.0);
-        assert!(admitted(&throttle, &store, "ada", None, 60).await.0);
+        assert!(!admitted(&throttle, &store, "ada", None, 60).await.0);
+        assert!(!admitted(&throttle, &store, "ada", None, 119).await.0);
+        assert!(admitted(&throttle, &store, "ada", None, 120).await.0);
+    }
+
+    /// A guesser who spends the limit at the end of one window and comes back at the
+    /// start of the next is let through no more than the limit in any window-long span.
+    #[tokio::test]
+    async fn no_window_long_span_lets_more_than_the_limit_through() {
+        let (throttle, store) = (throttle(), MemoryStore::new());
+        let mut let_through = Vec::new();
+        for second in 0..300 {
+            // Two guesses a second around each window's edge.
+            if !(5..55).contains(&(second % 60)) {
+                for _ in 0..2 {
+                    if admitted(&throttle, &store, "ada", None, second).await.0 {
+                        let_through.push(second);
+                    }
+                }
+            }
+        }
+        assert!(!let_through.is_empty());
+        for start in 0..300 {
+            let span = start..start + 60;
+            let within = let_through.iter().filter(|at| span.contains(*at)).count();
+            assert!(
+                within <= 3,
+                "{within} let through from {start}: {let_through:?}"
+            );
+        }
     }
 
     /// A guesser elsewhere leaves the account to its owner; guessers from enough
@@ -317,7 +362,7 @@ mod tests {
             !admit("10.0.0.1").await.0,
             "the account is locked for everyone"
         );
-        assert!(admitted(&throttle, &store, "ada", None, 60).await.0);
+        assert!(admitted(&throttle, &store, "ada", None, 120).await.0);
     }
 
     #[tokio::test]

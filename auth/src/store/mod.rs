@@ -28,7 +28,7 @@ const PURGE_EVERY_WRITES: u64 = 256;
 /// reader whose clock runs a little behind (another instance, a test's clock given only
 /// to the authenticator) still finds what it wrote. Short beside the failed-login
 /// window, so that the entries a stream of failed logins from new addresses and
-/// usernames writes are held for about that window, not far longer (in a Redis that
+/// usernames writes are held for about the two windows that read them, not far longer (in a Redis that
 /// must not evict, too).
 const EXPIRY_GRACE_SECONDS: UnixTime = 5 * 60;
 
@@ -165,6 +165,25 @@ pub trait CredentialStore: Send + Sync + 'static {
         })
     }
 
+    /// How many members the set at `key` holds ([`add_member`](Self::add_member)); 0
+    /// when it is absent. The failed-login limits read the previous window's count with
+    /// it.
+    ///
+    /// The default reads the value at `key`: the default `add_member`'s count, or the
+    /// JSON list of members the embedded stores keep.
+    fn member_count<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            let Some(value) = self.get(key).await? else {
+                return Ok(0);
+            };
+            let count = match value.parse::<i64>() {
+                Ok(count) => u64::try_from(count).unwrap_or(0),
+                Err(_) => u64::try_from(set_members(&value).len()).unwrap_or(u64::MAX),
+            };
+            Ok(count)
+        })
+    }
+
     /// Removes `member` from the set at `key`; removing one the set does not hold (one
     /// removed already, or one whose addition never took effect) is not an error and
     /// changes nothing.
@@ -255,6 +274,7 @@ mod default_members {
         first.unwrap();
         second.unwrap();
         store.remove_member("s", "never").await.unwrap();
+        assert_eq!(store.member_count("s").await.unwrap(), 1);
         assert_eq!(store.add_member("s", "c", later).await.unwrap(), 2);
     }
 }
@@ -299,6 +319,8 @@ pub(crate) mod contract {
         assert_eq!(store.add_member("t:set", "a", later).await.unwrap(), 1);
         assert_eq!(store.add_member("t:set", "b", later).await.unwrap(), 2);
         assert_eq!(store.add_member("t:set", "a", later).await.unwrap(), 2);
+        assert_eq!(store.member_count("t:set").await.unwrap(), 2);
+        assert_eq!(store.member_count("t:none").await.unwrap(), 0);
         store.remove_member("t:set", "a").await.unwrap();
         store.remove_member("t:set", "a").await.unwrap();
         store.remove_member("t:set", "never").await.unwrap();

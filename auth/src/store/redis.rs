@@ -260,6 +260,13 @@ impl CredentialStore for RedisStore {
         })
     }
 
+    fn member_count<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
+        Box::pin(async move {
+            (self.command(&Cmd::hlen(self.key(key))).await)
+                .map_err(|e| StoreError::new(BACKEND, "count", e))
+        })
+    }
+
     fn remove_member<'a>(
         &'a self,
         key: &'a str,

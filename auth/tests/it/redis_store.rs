@@ -57,6 +57,8 @@ async fn redis_sets_count_each_member_once() {
     }
     second.remove_member("s", "never").await.unwrap();
     first.remove_member("absent", "a").await.unwrap();
+    assert_eq!(second.member_count("s").await.unwrap(), 1);
+    assert_eq!(second.member_count("absent").await.unwrap(), 0);
     assert_eq!(first.add_member("s", "c", None).await.unwrap(), 2);
 }
 
