@@ -20,7 +20,8 @@ pub enum AuthError {
     #[error("too many failed logins; try again later")]
     Throttled,
     /// Every password-check place is taken, or the account or the client address holds
-    /// its share of them; the caller should retry shortly.
+    /// its share of them; the caller should retry shortly. The password was not checked:
+    /// the hook answers it `ErrorUnknown_`, as a store that did not answer.
     #[error("password checks are busy; try again shortly")]
     Busy,
     /// The access token failed verification; the text says which check (signature, expiry, ...).

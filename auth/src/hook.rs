@@ -15,8 +15,9 @@ use crate::identity::Identity;
 /// ([`Identity::headers`]). Credentials checked and refused answer
 /// `ErrorUnauthenticated_`; credentials that could not be checked
 /// ([`AuthError::Store`]: the store did not answer, or refused a write;
-/// [`AuthError::Internal`]) answer `ErrorUnknown_` with a case id, the cause logged under
-/// it ([`AuthUnavailable`]), so that a client keeps a token or password that may be good.
+/// [`AuthError::Internal`]; [`AuthError::Busy`]: every password-check place was taken)
+/// answer `ErrorUnknown_` with a case id, the cause logged under it ([`AuthUnavailable`]),
+/// so that a client keeps a token or password that may be good.
 #[derive(Debug, Clone)]
 pub struct AuthHookAdapter {
     authenticator: Authenticator,
@@ -59,7 +60,7 @@ impl AuthHook for AuthHookAdapter {
                 Ok(identity) => Ok(authenticated(identity)),
                 // Logged by the server under the case id it answers (`credentials could
                 // not be checked`, with the kind of credential and this cause).
-                Err(failed @ (AuthError::Store(_) | AuthError::Internal(_))) => {
+                Err(failed @ (AuthError::Store(_) | AuthError::Internal(_) | AuthError::Busy)) => {
                     Err(AuthUnavailable::new(failed).into())
                 }
                 // Logged by the server (`credentials refused`, with the kind of

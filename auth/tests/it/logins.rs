@@ -237,7 +237,7 @@ async fn concurrent_wrong_logins_reach_the_password_check_at_most_the_limit() {
 
 /// An authenticator with two password-check places, each check dear enough to outlast
 /// a scheduler turn, cheap enough for a debug build.
-fn with_two_slow_places() -> Authenticator {
+pub(crate) fn with_two_slow_places() -> Authenticator {
     let mut config = AuthConfig::new("issuer", "audience");
     config.password = PasswordParams::default()
         .memory_kib(2048)

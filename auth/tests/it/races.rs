@@ -548,3 +548,31 @@ async fn a_guesser_past_its_limit_holds_no_place_the_owner_needs() {
     assert!(matches!(guessed, Err(AuthError::Throttled)), "{guessed:?}");
     assert_eq!(owner.map(|ada| ada.user_id).ok().as_deref(), Some("u1"));
 }
+
+/// A login refused because the password-check places are taken was checked by no
+/// password: the hook answers it as credentials it could not check (`ErrorUnknown_`),
+/// so that a client keeps a password that may be good, where `ErrorUnauthenticated_`
+/// told the client's authoriser the password was wrong.
+#[tokio::test]
+async fn a_login_refused_as_busy_is_answered_as_not_checked() {
+    use telepact::{AuthHook, AuthUnavailable, Headers};
+    let auth = crate::logins::with_two_slow_places();
+    let hook = auth.hook();
+    let mut logins = tokio::task::JoinSet::new();
+    for _ in 0..16 {
+        let mut headers = Headers::new();
+        let login = serde_json::json!({"Password": {"username": "ada", "password": crate::authenticator::PASSWORD}});
+        headers.insert("@auth_", login);
+        logins.spawn(hook.authenticate(&headers));
+    }
+    let outcomes = logins.join_all().await;
+    let not_checked = |outcome: &&Result<_, telepact::HandlerError>| matches!(outcome, Err(error) if error.downcast_ref::<AuthUnavailable>().is_some());
+    let refused: Vec<_> = outcomes
+        .iter()
+        .filter_map(|outcome| outcome.as_ref().err())
+        .filter(|error| error.downcast_ref::<AuthUnavailable>().is_none())
+        .map(ToString::to_string)
+        .collect();
+    assert!(refused.is_empty(), "refused: {refused:?}");
+    assert!(outcomes.iter().filter(not_checked).count() >= 8);
+}
