@@ -11,8 +11,7 @@ use axum::routing::get;
 use clap::Parser;
 use telepact::flags::{CallFlags, HttpFlags};
 use telepact::http::{self, HttpOptions};
-use telepact::logging::LevelFilter;
-use telepact::logging::{LogFormat, StderrLog};
+use telepact::logging::{LevelFilter, LogFormat, StderrLog};
 use telepact::prometheus::Exporter;
 use tokio::net::TcpListener;
 

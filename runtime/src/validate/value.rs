@@ -360,9 +360,8 @@ impl<'s, 'v> Validator<'s, 'v> {
 
     /// Validates `{"fn.x": {..arguments..}}`: a union whose only tag is the function.
     pub(crate) fn check_function_link(&mut self, id: FunctionId, value: &'v Value) {
-        // A `@select_` leaves a link whole (see `Selector`), so none of its fields may be
-        // missing for being unselected.
-        // A link is a call of its function: its selections select from that function.
+        // A link is a call of its function, checked whole: a `@select_` leaves it whole
+        // (see `Selector`), and the selections in it select from its own function.
         let select = self.select.take();
         match value {
             Value::Object(map) => self.within_function(id, |v| v.check_call_map(id, map)),
