@@ -149,15 +149,21 @@ fn a_schema_edit_rewrites_only_the_files_of_the_types_it_changes() {
     assert!(out.join("api.parts/BakeInput.rs").exists());
 }
 
-#[test]
-fn two_schema_directories_of_one_name_never_overwrite_each_other() {
-    let root = scratch_dir("same_name");
-    for side in ["a", "b"] {
-        let dir = root.join(side).join("api");
+/// Writes, for each `(side, name)`, a schema directory `root/side/name` holding one
+/// function named after its side.
+fn write_schema_dirs<const N: usize>(root: &std::path::Path, dirs: [(&str, &str); N]) {
+    for (side, name) in dirs {
+        let dir = root.join(side).join(name);
         std::fs::create_dir_all(&dir).unwrap();
         let schema = format!(r#"[{{"fn.{side}": {{}}, "->": [{{"Ok_": {{}}}}]}}]"#);
         std::fs::write(dir.join("api.telepact.json"), schema).unwrap();
     }
+}
+
+#[test]
+fn two_schema_directories_of_one_name_never_overwrite_each_other() {
+    let root = scratch_dir("same_name");
+    write_schema_dirs(&root, [("a", "api"), ("b", "api")]);
     let builder = telepact_codegen::configure()
         .out_dir(root.join("out"))
         .emit_rerun_if_changed(false);
@@ -173,12 +179,7 @@ fn two_schema_directories_of_one_name_never_overwrite_each_other() {
 #[test]
 fn two_schema_directories_whose_names_differ_only_in_case_never_overwrite_each_other() {
     let root = scratch_dir("same_name_but_case");
-    for (side, name) in [("a", "api"), ("b", "API")] {
-        let dir = root.join(side).join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let schema = format!(r#"[{{"fn.{side}": {{}}, "->": [{{"Ok_": {{}}}}]}}]"#);
-        std::fs::write(dir.join("api.telepact.json"), schema).unwrap();
-    }
+    write_schema_dirs(&root, [("a", "api"), ("b", "API")]);
     let builder = telepact_codegen::configure()
         .out_dir(root.join("out"))
         .emit_rerun_if_changed(false);
