@@ -94,8 +94,11 @@ async fn main() -> ExitCode {
         Err(error) => {
             // On stderr whatever `RUST_LOG` says: a filter that hides errors (`off`, or a
             // misspelt level read as a target) must not hide why the process ended.
-            let line = telepact_auth_example::error_line(&*error);
-            let _ = writeln!(std::io::stderr(), "{line}");
+            let _ = writeln!(
+                std::io::stderr(),
+                "error: {}",
+                telepact::ErrorChain(&*error)
+            );
             ExitCode::FAILURE
         }
     }
