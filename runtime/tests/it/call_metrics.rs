@@ -538,3 +538,63 @@ fn a_call_whose_recording_panics_is_counted_once() {
         .map(|(_, _, value)| value.as_str());
     assert_eq!(in_flight, Some("gauge 0"));
 }
+
+/// A span subscriber that panics as a call's result is written into its span.
+struct PanickingOnResult;
+
+struct FailOnResult;
+
+impl tracing::field::Visit for FailOnResult {
+    fn record_debug(&mut self, field: &tracing::field::Field, _: &dyn std::fmt::Debug) {
+        assert_ne!(field.name(), "result", "the subscriber fails");
+    }
+}
+
+impl tracing::Subscriber for PanickingOnResult {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+
+    fn record(&self, _: &tracing::span::Id, values: &tracing::span::Record<'_>) {
+        values.record(&mut FailOnResult);
+    }
+
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, _: &tracing::Event<'_>) {}
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+/// A span subscriber that panics as an answered call's result is written leaves the
+/// call out of the calls in flight: the call's metrics were recorded only after its
+/// span, so the gauge kept it for ever.
+#[test]
+fn a_call_whose_span_recording_panics_leaves_the_calls_in_flight() {
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let server = metrics_server();
+    let request = br#"[{}, {"fn.ping_": {}}]"#;
+    metrics::with_local_recorder(&recorder, || {
+        tracing::subscriber::with_default(PanickingOnResult, || {
+            let runtime = runtime();
+            let processed = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                runtime.block_on(server.process(request))
+            }));
+            assert!(
+                processed.is_err(),
+                "the subscriber's panic reaches the caller"
+            );
+        });
+    });
+    server.flush_metrics();
+    let seen = series_of(&snapshotter);
+    let in_flight = seen
+        .iter()
+        .find(|(name, _, _)| name == "telepact_calls_in_flight")
+        .map(|(_, _, value)| value.as_str());
+    assert_eq!(in_flight, Some("gauge 0"));
+}

@@ -58,11 +58,12 @@ impl<'s> CallEnd<'s> {
     ) {
         // Not dropped, even by a recorder or subscriber panicking below: the drop would
         // record the call again, as cancelled. Only references and numbers, so nothing
-        // is left undropped.
+        // is left undropped. Counted before the span is written, so that a subscriber
+        // panicking there leaves no call in flight for ever.
         let call = std::mem::ManuallyDrop::new(self);
         if let Some(started) = call.started {
-            record_response(call.span, response, encoding, packed, started);
             call.count(response.target(), Some(bytes), started);
+            record_response(call.span, response, encoding, packed, started);
         }
     }
 
