@@ -219,20 +219,34 @@ impl Transport for HttpTransport {
 /// How much of a refusing server's answer its error shows.
 const SHOWN_ANSWER_BYTES: usize = 512;
 
+/// How long a refusing server's answer is read for its error: the status is the error,
+/// and an answer that stalls must not turn it into the call's timeout.
+const SHOWN_ANSWER_WAIT: std::time::Duration = std::time::Duration::from_secs(1);
+
 /// The error for an answer of a non-success status: the status and, where the server
 /// said why, the start of what it said, on one line (control characters escaped, as the
 /// text may reach a log). The runtime's own 404 names the path it serves, so a client
-/// sent to the wrong one learns where to go. Only the first bytes are read.
+/// sent to the wrong one learns where to go. Only the first bytes are read, and only
+/// what comes within [`SHOWN_ANSWER_WAIT`].
 async fn refused(mut response: reqwest::Response) -> TransportError {
     let status = response.status();
     let mut start = Vec::new();
-    while start.len() <= SHOWN_ANSWER_BYTES {
-        match response.chunk().await {
-            Ok(Some(chunk)) => start.extend_from_slice(&chunk),
-            Ok(None) | Err(_) => break,
+    let read_start = async {
+        while start.len() <= SHOWN_ANSWER_BYTES {
+            match response.chunk().await {
+                Ok(Some(chunk)) => start.extend_from_slice(&chunk),
+                Ok(None) | Err(_) => break,
+            }
         }
+    };
+    // Past the wait, what has come is shown, marked as cut.
+    let stalled = tokio::time::timeout(SHOWN_ANSWER_WAIT, read_start)
+        .await
+        .is_err();
+    let mut said = one_line_excerpt(&String::from_utf8_lossy(&start));
+    if stalled && !said.is_empty() && !said.ends_with('…') {
+        said.push('…');
     }
-    let said = one_line_excerpt(&String::from_utf8_lossy(&start));
     if said.is_empty() {
         format!("the server answered HTTP {status}").into()
     } else {

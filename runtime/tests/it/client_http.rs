@@ -371,3 +371,34 @@ async fn credentials_in_the_url_are_out_of_debug_and_errors() {
         assert!(!chain.contains(secret), "{chain}");
     }
 }
+
+/// A refusing server whose answer starts and then stalls still gives its status: the
+/// start of the answer is waited for only briefly, where the call waited out its whole
+/// timeout for the rest of the answer and failed as timed out, the status lost.
+#[tokio::test]
+async fn a_refused_post_whose_answer_stalls_still_gives_its_status() {
+    use futures_util::StreamExt;
+
+    let stalling = Router::new().route(
+        "/api",
+        post(|| async {
+            let start = futures_util::stream::once(async {
+                Ok::<_, std::io::Error>(Bytes::from_static(b"overloaded, "))
+            });
+            let body = axum::body::Body::from_stream(start.chain(futures_util::stream::pending()));
+            (StatusCode::SERVICE_UNAVAILABLE, body)
+        }),
+    );
+    let address = serve_router(stalling).await;
+    let options = ClientOptions::default().timeout(std::time::Duration::from_secs(10));
+    let client = Client::http(&format!("http://{address}/api"), options).expect("valid URL");
+    let call = client.request(message(json!([{}, {"fn.ping_": {}}])));
+    let Err(error) = call.await else {
+        panic!("a 503 was taken as an answer");
+    };
+    let shown = telepact::ErrorChain(&error).to_string();
+    assert!(
+        shown.contains("HTTP 503 Service Unavailable: overloaded,…"),
+        "{shown}"
+    );
+}
