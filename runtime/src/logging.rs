@@ -29,7 +29,7 @@ pub const WHOLE_MESSAGE_TARGETS: [&str; 2] = ["tungstenite", "async_nats"];
 
 /// The directives to add to a log filter made from `spec` (directives in `RUST_LOG`'s
 /// form, `info,telepact=debug`): when `spec` sets every target to `trace` (`trace`,
-/// `[span]=trace`; of several for the same span, or for none, the last, as the filter
+/// `[span]=trace`, or `[span]` alone; of several for the same span, or for none, the last, as the filter
 /// takes it: `trace,info` sets `info`), `target=debug` for each of [`WHOLE_MESSAGE_TARGETS`] that no
 /// directive of `spec` names (a module inside one, `async_nats::connector=info`, leaves
 /// the rest held). The filter then writes no credential at `trace`; whoever asks for one
@@ -123,11 +123,17 @@ fn sets_every_target_to_trace(spec: &str) -> bool {
 }
 
 /// The span part (`[request]`, or empty) and level of `directive` when it sets a level
-/// for every target: a bare level, or `[span]=level`. `None` for one naming a target, a
-/// blank one, or one whose level does not parse (the filter leaves it out).
+/// for every target: a bare level, `[span]=level`, or `[span]` alone, which the filter
+/// reads as `[span]=trace`. `None` for one naming a target, a blank one, or one whose
+/// level does not parse (the filter leaves it out).
 fn every_target_level(directive: &str) -> Option<(&str, LevelFilter)> {
     let directive = directive.trim();
-    let (scope, level) = directive.rsplit_once('=').unwrap_or(("", directive));
+    let (scope, level) = if directive.ends_with(']') {
+        // No level; the `=` of a field (`[span{id=1}]`) is no level's either.
+        (directive, "trace")
+    } else {
+        directive.rsplit_once('=').unwrap_or(("", directive))
+    };
     let target = scope.split('[').next().unwrap_or("").trim();
     let level = level.trim();
     if !target.is_empty() || level.is_empty() {
@@ -157,6 +163,11 @@ mod tests {
             "debug,trace",
             "[request]=trace",
             "trace,hyper=warn",
+            // A span without a level sets every target in it to `trace`, as the filter
+            // reads it.
+            "[request]",
+            "[request{id=1}]",
+            "[request]=info,[request]",
         ] {
             assert_eq!(
                 held(spec),
