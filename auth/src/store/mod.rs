@@ -148,8 +148,12 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// [`add`](Self::add) and a key of the member's ([`put`](Self::put)): a second add
     /// of one member counts it again, and a member whose key was not written (the store
     /// failed between the two) cannot be taken back, so it stays counted: a login limit
-    /// over this store errs on the side of refusing. Implement both methods for a store
-    /// that can do better.
+    /// over this store errs on the side of refusing. A store that can do better
+    /// implements this method, [`member_count`](Self::member_count) and
+    /// [`remove_member`](Self::remove_member) together: the default `member_count` reads
+    /// the value at `key` as the default `add_member` writes it, so beside a set of the
+    /// store's own it counts none (or fails, where the store refuses a plain read of a
+    /// set), and the failed-login limits stop reading the previous window.
     fn add_member<'a>(
         &'a self,
         key: &'a str,
@@ -170,7 +174,8 @@ pub trait CredentialStore: Send + Sync + 'static {
     /// it.
     ///
     /// The default reads the value at `key`: the default `add_member`'s count, or the
-    /// JSON list of members the embedded stores keep.
+    /// JSON list of members the embedded stores keep. A store whose own `add_member`
+    /// keeps the set another way implements this method too.
     fn member_count<'a>(&'a self, key: &'a str) -> BoxFuture<'a, Result<u64, StoreError>> {
         Box::pin(async move {
             let Some(value) = self.get(key).await? else {
