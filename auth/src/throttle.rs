@@ -182,14 +182,15 @@ impl LoginThrottle {
     /// (its recording failed, or its user could not be looked up). Taking back an
     /// attempt that was not recorded, or was taken back already, changes nothing.
     ///
-    /// A success takes back only its own attempt: the failures before it stay counted
-    /// for the window, so that a client that logs in with the password on every call
-    /// does not wipe the count of a guesser trying the same account from elsewhere.
+    /// A success takes back only its own attempt: the failures before it stay counted,
+    /// in their window and the next, so that a client that logs in with the password on
+    /// every call does not wipe the count of a guesser trying the same account from
+    /// elsewhere.
     ///
     /// # Errors
     ///
     /// [`AuthError::Store`] when a count cannot be written; the attempt then stays
-    /// counted until it is taken back, or its window ends.
+    /// counted until it is taken back, or the window after its own ends.
     pub async fn take_back(
         &self,
         store: &dyn CredentialStore,
