@@ -242,10 +242,13 @@ impl Authenticator {
 
     async fn verify_bearer(&self, token: &str) -> Result<Identity, AuthError> {
         let claims = jwt::verify(token, &self.keys, &self.config.jwt, self.now())?;
-        let store = &*self.store;
-        if store.get(&token_revoked_key(&claims.jti)).await?.is_some()
-            || self.family_revoked(Some(&claims.fam)).await?
-        {
+        let token_key = token_revoked_key(&claims.jti);
+        // Read at once: every call signed in with a token waits for these marks.
+        let (token_revoked, family_revoked) = tokio::try_join!(
+            async { Ok::<_, AuthError>(self.store.get(&token_key).await?.is_some()) },
+            self.family_revoked(Some(&claims.fam)),
+        )?;
+        if token_revoked || family_revoked {
             return Err(AuthError::TokenRevoked);
         }
         let user = self.user(&claims.sub).await?;
@@ -325,9 +328,11 @@ impl Authenticator {
         let Some(family) = family else {
             return Ok(false);
         };
-        let store = &*self.store;
-        Ok(store.get(&family_revoked_key(family)).await?.is_some()
-            || store.get(&family_stolen_key(family)).await?.is_some())
+        let (revoked_key, stolen_key) = (family_revoked_key(family), family_stolen_key(family));
+        // Read at once, as a remote store answers both in one round trip's time.
+        let (revoked, stolen) =
+            tokio::try_join!(self.store.get(&revoked_key), self.store.get(&stolen_key))?;
+        Ok(revoked.is_some() || stolen.is_some())
     }
 
     /// Ends a session unused for longer than `session_idle`, else records this use. The

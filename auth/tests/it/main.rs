@@ -12,4 +12,5 @@ mod redis_store;
 mod sensitive_headers;
 mod sessions;
 mod store_faults;
+mod store_reads;
 mod websocket;
