@@ -141,7 +141,7 @@ impl StderrLog {
             spans = FmtSpan::CLOSE;
         }
         let builder = tracing_subscriber::fmt()
-            .with_writer(super::unblocking::Unblocking::stderr(self.format))
+            .with_writer(super::unblocking::log_stderr(self.format))
             .with_env_filter(filter)
             .with_span_events(spans);
         match self.format {

@@ -9,7 +9,7 @@
 //! left out and counted, and the next line written is preceded by one giving the count.
 
 use std::io::{self, Write};
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
 
 use tracing_subscriber::fmt::MakeWriter;
 
@@ -40,19 +40,50 @@ struct Output<T> {
 
 impl Unblocking<io::Stderr> {
     /// The process's stderr, the count of lines left out written in `format`.
-    pub(crate) fn stderr(format: LogFormat) -> Self {
+    fn stderr(format: LogFormat) -> Self {
         Self::new(io::stderr(), format)
     }
 }
 
+/// The stderr of the log installed ([`log_stderr`]), which a program's own lines
+/// ([`eprintln_unless_full`]) share: they then keep to its count of lines left out, and
+/// follow the end of a line it had to cut, rather than run on from it.
+static LOG_STDERR: OnceLock<Unblocking<io::Stderr>> = OnceLock::new();
+
+/// The process's one log stderr, made in `format` by the first log installed.
+pub(crate) fn log_stderr(format: LogFormat) -> LogStderr {
+    LogStderr(LOG_STDERR.get_or_init(|| Unblocking::stderr(format)))
+}
+
+/// What a subscriber writes its lines to stderr through: the process's one [`LOG_STDERR`].
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LogStderr(&'static Unblocking<io::Stderr>);
+
+impl<'a> MakeWriter<'a> for LogStderr {
+    type Writer = Line<'static, io::Stderr>;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        Line(self.0)
+    }
+}
+
 /// Writes `line` and a newline to stderr if stderr takes them now, as the log writes its
-/// lines, and leaves them out otherwise: a program's own line beside its log (where it
-/// serves, say) must not hold it on a pipe nobody drains any more than a log line may.
+/// lines (and through the installed log's writer, when there is one), and leaves them out
+/// otherwise: a program's own line beside its log (where it serves, say) must not hold
+/// it on a pipe nobody drains any more than a log line may.
 pub fn eprintln_unless_full(line: &str) {
+    match LOG_STDERR.get() {
+        Some(log) => own_line(log, line),
+        None => own_line(&Unblocking::stderr(LogFormat::Text), line),
+    }
+}
+
+/// Writes a program's own `line` (no newline of its own) to `output` as a log line is.
+fn own_line<T: Takes + Write>(output: &Unblocking<T>, line: &str) {
     let mut bytes = Vec::with_capacity(line.len() + 1);
     bytes.extend_from_slice(line.as_bytes());
     bytes.push(b'\n');
-    Unblocking::stderr(LogFormat::Text).write_line(&bytes);
+    output.write_line(&bytes);
 }
 
 impl<T: Takes + Write> Unblocking<T> {
@@ -287,6 +318,21 @@ mod tests {
         let time = note["timestamp"].as_str().unwrap_or_default();
         assert!(time.len() > 20 && time.ends_with('Z'), "{note}");
         assert_eq!(rest.lines().nth(1), Some("ddddddddd"));
+    }
+
+    /// A program's own line written beside the log follows the end of a line the log
+    /// had to cut, where a writer of its own ran it on from the cut line.
+    #[test]
+    fn a_programs_own_line_follows_the_end_of_a_cut_log_line() {
+        let (mut reader, writer) = io::pipe().expect("a pipe");
+        let log = std::sync::Arc::new(Unblocking::new(writer, LogFormat::Text));
+        written_in_time(&log, vec![line('c', 1 << 20)]);
+        let held = drain(&mut reader);
+        assert!(!held.is_empty() && !held.contains('\n'), "a piece, cut");
+
+        own_line(&log, "serving on 127.0.0.1:8002");
+        let expected = "\nTIME  WARN telepact::logging: log lines left out: stderr was not taking them left_out=1\nserving on 127.0.0.1:8002\n";
+        assert_eq!(timestamps_named(&drain(&mut reader)), expected);
     }
 
     #[test]
