@@ -7,6 +7,7 @@
 
 mod hangup;
 mod linger;
+mod preface;
 mod untaken;
 
 use std::future::Future;
@@ -32,6 +33,7 @@ use tower_service::Service;
 use super::per_address::{Admitted, OpenConnections};
 use hangup::{Hangups, OnHangup, Watch};
 use linger::Lingering;
+use preface::PrefaceWatch;
 use untaken::Untaken;
 
 /// Turns an accepted TCP stream into the stream HTTP is spoken on.
@@ -273,7 +275,10 @@ impl Connection {
         });
         let serving = self.builder.serve_connection_with_upgrades(
             TokioIo::new(write_limited(
-                Lingering::new(stream, Arc::clone(&self.admitted)),
+                PrefaceWatch::new(
+                    Lingering::new(stream, Arc::clone(&self.admitted)),
+                    Arc::clone(&activity.http2_preface),
+                ),
                 self.idle_limit,
             )),
             service,
@@ -288,6 +293,13 @@ impl Connection {
                 biased;
                 outcome = serving.as_mut() => break outcome,
                 stop = self.stop.wait_for(Option::is_some), if closing.is_open() => {
+                    // No request to finish: hyper's graceful close would wait for the
+                    // rest of an HTTP/1 client's first head until the header timeout.
+                    // An HTTP/2 client is told first (GOAWAY), as hyper's close does.
+                    if !activity.made_a_request() && !activity.http2_preface.load(Ordering::Acquire) {
+                        tracing::debug!(%peer, "no request made by shutdown; connection closed");
+                        break Ok(());
+                    }
                     let by = stop.ok().and_then(|deadline| *deadline);
                     closing = Closing::Shutdown(by.unwrap_or_else(|| Instant::now() + self.grace));
                     serving.as_mut().graceful_shutdown();
@@ -370,6 +382,8 @@ fn write_limited<S: AsyncRead + AsyncWrite + Send + 'static>(
 struct Activity {
     first_seen: AtomicBool,
     http2: AtomicBool,
+    /// The client opened the connection with HTTP/2's preface ([`preface`]).
+    http2_preface: Arc<AtomicBool>,
     /// HTTP/2 requests started and not yet answered.
     in_flight: AtomicUsize,
     changed: Notify,
@@ -403,6 +417,11 @@ impl Activity {
             self.changed.notify_waiters();
         }
         http2.then(|| InFlight(Arc::clone(self)))
+    }
+
+    /// Whether a request has started on the connection (its head read whole).
+    fn made_a_request(&self) -> bool {
+        self.first_seen.load(Ordering::Acquire)
     }
 
     /// Completes once the connection has gone `limit` without a request (none since it

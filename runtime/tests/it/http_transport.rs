@@ -489,3 +489,75 @@ pub(crate) fn big_answer_server() -> Server {
         .build()
         .expect("server builds")
 }
+
+/// A connection that has made no request has nothing to finish: the shutdown closes it
+/// at once, whether its client sent nothing or part of its first request head, rather
+/// than waiting for it until the header timeout or the whole grace.
+#[tokio::test]
+async fn a_shutdown_does_not_wait_for_a_connection_that_made_no_request() {
+    let long = std::time::Duration::from_secs(600);
+    let serve = http::ServeOptions::default()
+        .grace(long)
+        .header_timeout(long);
+    let app = http::router(schema_server(), &HttpOptions::default());
+    let (port, stop, serving) = serve_app(app, serve).await;
+    let mut silent = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    let mut partial = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    partial
+        .write_all(b"POST /api/telepact HTTP/1.1\r\nHost: loc")
+        .await
+        .expect("sends part of a head");
+    // Accepted, and the part of the head read.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    stop.send(()).expect("server is running");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), serving).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
+    for client in [&mut silent, &mut partial] {
+        let (received, closed) = read_until_closed(client).await;
+        assert!(closed, "the connection is closed");
+        assert_eq!(received, "");
+    }
+}
+
+/// An HTTP/2 connection that has made no request is told of the shutdown (GOAWAY)
+/// before it is closed, so that a request its client sends meanwhile is answered or
+/// retried, not lost with the connection.
+#[tokio::test]
+async fn a_shutdown_sends_goaway_to_an_http2_connection_that_made_no_request() {
+    let serve = http::ServeOptions::default().grace(std::time::Duration::from_millis(300));
+    let app = http::router(schema_server(), &HttpOptions::default());
+    let (port, stop, serving) = serve_app(app, serve).await;
+    let mut client = TcpStream::connect(("127.0.0.1", port))
+        .await
+        .expect("connects");
+    // The preface, then an empty SETTINGS frame.
+    let mut opening = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n".to_vec();
+    opening.extend_from_slice(&[0, 0, 0, 4, 0, 0, 0, 0, 0]);
+    client.write_all(&opening).await.expect("sends the preface");
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+
+    stop.send(()).expect("server is running");
+    let ended = tokio::time::timeout(std::time::Duration::from_secs(20), serving).await;
+    assert!(matches!(ended, Ok(Ok(Ok(())))), "serving ended: {ended:?}");
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(
+        std::time::Duration::from_secs(20),
+        client.read_to_end(&mut received),
+    )
+    .await;
+    assert!(read.is_ok(), "the connection is closed");
+    let mut frame_types = Vec::new();
+    let mut rest = received.as_slice();
+    while let [l0, l1, l2, kind, _, _, _, _, _, after @ ..] = rest {
+        let length = usize::from(*l0) << 16 | usize::from(*l1) << 8 | usize::from(*l2);
+        frame_types.push(*kind);
+        rest = after.get(length..).unwrap_or_default();
+    }
+    const GOAWAY: u8 = 7;
+    assert!(frame_types.contains(&GOAWAY), "frames: {frame_types:?}");
+}
