@@ -3,7 +3,8 @@
 //! The client keeps the encoding the server used last (`current`, used to encode
 //! requests) and the one before it (`previous`), and lists both in `@bin_` so that a
 //! server switching between two schema versions (a rolling deploy) need not resend its
-//! table every time. Older encodings are dropped.
+//! table every time. Older encodings are dropped, but a call in flight keeps those its
+//! request listed: the server answers in one of them without resending its table.
 
 use std::sync::Arc;
 
@@ -16,12 +17,13 @@ pub(crate) struct BinaryState {
 }
 
 impl BinaryState {
-    /// The checksums to list in `@bin_`, the one requests are encoded with first.
-    pub(crate) fn known_checksums(&self) -> Vec<i64> {
+    /// The encodings whose checksums to list in `@bin_`, the one requests are encoded
+    /// with first.
+    pub(crate) fn known(&self) -> Vec<Arc<BinaryEncoding>> {
         [&self.current, &self.previous]
             .into_iter()
             .flatten()
-            .map(|encoding| i64::from(encoding.checksum()))
+            .cloned()
             .collect()
     }
 
@@ -39,8 +41,14 @@ impl BinaryState {
     }
 
     /// The server answered with `checksum`: makes that encoding current and returns it,
-    /// or `None` when the client was never sent it.
-    pub(crate) fn switch_to(&mut self, checksum: i64) -> Option<Arc<BinaryEncoding>> {
+    /// or `None` when the client holds it neither here nor in `listed`, the encodings the
+    /// call's request listed in `@bin_` (which other calls' answers may since have
+    /// pushed out, when servers of more than two versions answer at once).
+    pub(crate) fn switch_to(
+        &mut self,
+        checksum: i64,
+        listed: &[Arc<BinaryEncoding>],
+    ) -> Option<Arc<BinaryEncoding>> {
         let matches = |slot: &Option<Arc<BinaryEncoding>>| {
             slot.as_ref()
                 .is_some_and(|encoding| i64::from(encoding.checksum()) == checksum)
@@ -53,7 +61,12 @@ impl BinaryState {
             self.make_current(encoding.clone());
             return Some(encoding);
         }
-        None
+        let encoding = listed
+            .iter()
+            .find(|encoding| i64::from(encoding.checksum()) == checksum)?
+            .clone();
+        self.make_current(encoding.clone());
+        Some(encoding)
     }
 
     /// Drops an encoding the server no longer accepts.
@@ -80,6 +93,15 @@ impl BinaryState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    impl BinaryState {
+        fn known_checksums(&self) -> Vec<i64> {
+            self.known()
+                .iter()
+                .map(|encoding| i64::from(encoding.checksum()))
+                .collect()
+        }
+    }
 
     fn checksums(encodings: &[&BinaryEncoding]) -> Vec<i64> {
         encodings
@@ -113,10 +135,26 @@ mod tests {
         let mut state = BinaryState::default();
         state.learn(a.clone());
         state.learn(b.clone());
-        let switched = state.switch_to(i64::from(a.checksum())).expect("known");
+        let switched = state
+            .switch_to(i64::from(a.checksum()), &[])
+            .expect("known");
         assert_eq!(*switched, a);
         assert_eq!(state.known_checksums(), checksums(&[&a, &b]));
-        assert!(state.switch_to(0).is_none());
+        assert!(state.switch_to(0, &[]).is_none());
+    }
+
+    #[test]
+    fn an_encoding_pushed_out_but_listed_by_the_call_becomes_current_again() {
+        let (a, b, c) = (encoding("a"), encoding("b"), encoding("c"));
+        let mut state = BinaryState::default();
+        state.learn(a.clone());
+        state.learn(b.clone());
+        let listed = state.known();
+        state.learn(c.clone());
+        assert_eq!(state.known_checksums(), checksums(&[&c, &b]));
+        let switched = state.switch_to(i64::from(a.checksum()), &listed);
+        assert_eq!(switched.as_deref(), Some(&a));
+        assert_eq!(state.known_checksums(), checksums(&[&a, &c]));
     }
 
     #[test]

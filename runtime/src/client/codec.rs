@@ -1,6 +1,6 @@
 //! Turning messages into request bytes and response bytes into messages.
 
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use serde_json::{Map, Value};
 
@@ -17,6 +17,9 @@ use crate::message::{Headers, Message};
 pub(crate) struct Encoded {
     pub(crate) bytes: Vec<u8>,
     pub(crate) binary_checksum: Option<i32>,
+    /// The encodings the request listed in `@bin_`, any of which the answer may use
+    /// without sending its table.
+    pub(crate) listed: Vec<Arc<BinaryEncoding>>,
 }
 
 /// The request as JSON; a [typed](Message::typed) body (a typed client's call) is
@@ -44,6 +47,7 @@ pub(crate) fn encode_json(message: &Message) -> Result<Encoded, ClientError> {
     Ok(Encoded {
         bytes,
         binary_checksum: None,
+        listed: Vec::new(),
     })
 }
 
@@ -66,6 +70,7 @@ pub(crate) fn encode_binary(
     Ok(Encoded {
         bytes,
         binary_checksum: Some(encoding.checksum()),
+        listed: Vec::new(),
     })
 }
 
@@ -78,13 +83,15 @@ fn refuse_unconvertible(message: &Message) -> Result<(), ClientError> {
     }
 }
 
-/// Reads a response, JSON or binary. A binary one teaches `state` its encoding.
+/// Reads a response, JSON or binary. A binary one teaches `state` its encoding, which
+/// may be one of those the request `listed` in `@bin_`.
 pub(crate) fn decode_response(
     bytes: &[u8],
     state: &Mutex<BinaryState>,
+    listed: &[Arc<BinaryEncoding>],
 ) -> Result<Message, InvalidResponse> {
     let message = if binary::is_msgpack(bytes) {
-        decode_binary(bytes, state)?
+        decode_binary(bytes, state, listed)?
     } else {
         decode_json(bytes)?
     };
@@ -190,7 +197,11 @@ fn check_decoded_size(bytes: &[u8]) -> Result<(), InvalidResponse> {
     }
 }
 
-fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, InvalidResponse> {
+fn decode_binary(
+    bytes: &[u8],
+    state: &Mutex<BinaryState>,
+    listed: &[Arc<BinaryEncoding>],
+) -> Result<Message, InvalidResponse> {
     check_decoded_size(bytes)?;
     let frame = read_frame(bytes)?;
     let checksum = frame
@@ -215,7 +226,7 @@ fn decode_binary(bytes: &[u8], state: &Mutex<BinaryState>) -> Result<Message, In
         if let Some(learned) = learned {
             state.learn(learned);
         }
-        state.switch_to(checksum)
+        state.switch_to(checksum, listed)
     }
     .ok_or(InvalidResponse::UnknownChecksum(checksum))?;
     let packed = says_packed(&frame.headers);

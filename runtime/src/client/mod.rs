@@ -321,20 +321,26 @@ impl Client {
         if !options.binary {
             return encode_json(request);
         }
-        let (known, current) = {
+        let (listed, current) = {
             let state = self.lock_binary();
-            (state.known_checksums(), state.current())
+            (state.known(), state.current())
         };
-        request.headers.insert("@bin_", Value::from(known));
+        let checksums: Vec<i64> = listed
+            .iter()
+            .map(|encoding| i64::from(encoding.checksum()))
+            .collect();
+        request.headers.insert("@bin_", Value::from(checksums));
         if options.packed {
             request.headers.insert("@pac_", Value::Bool(true));
         }
-        match current {
+        let mut encoded = match current {
             Some(encoding) if !force_json && !options.always_send_json => {
                 encode_binary(request, &encoding, options.packed)
             }
             _ => encode_json(request),
-        }
+        }?;
+        encoded.listed = listed;
+        Ok(encoded)
     }
 
     async fn send(
@@ -348,7 +354,11 @@ impl Client {
             .send_with_headers(encoded.bytes, transport_headers.clone())
             .await
             .map_err(ClientError::Transport)?;
-        Ok(decode_response(&bytes, &self.inner.binary)?)
+        Ok(decode_response(
+            &bytes,
+            &self.inner.binary,
+            &encoded.listed,
+        )?)
     }
 
     fn lock_binary(&self) -> std::sync::MutexGuard<'_, BinaryState> {

@@ -387,6 +387,61 @@ async fn a_stale_binary_request_costs_exactly_one_json_resend() {
     assert!(is_msgpack(&last), "the settled client speaks binary");
 }
 
+/// Behind a load balancer over three schema versions, a call's answer may come in an
+/// encoding the call listed in `@bin_` (so without `@enc_`) after other calls' answers
+/// have taught the client two newer ones: it still decodes, where resending the call
+/// (already run by the server) is no remedy.
+#[tokio::test]
+async fn an_answer_in_an_encoding_the_call_listed_decodes_after_two_newer_ones() {
+    let a = binary_support::test_schema::binary_conformance_schema();
+    let b = binary_support::with_function(&a, "fn.second");
+    let c = binary_support::with_function(&b, "fn.third");
+    let servers: Arc<[FakeServer; 3]> = Arc::new([a, b, c].map(|schema| {
+        let version = telepact::binary::ServerBinary::new(schema);
+        FakeServer::new(version.clone(), version)
+    }));
+    // Requests reach the servers in this order (a binary request a server refuses is
+    // sent again as JSON to the same one); the third call's answer waits for `release`.
+    let hold = 3;
+    let route = Arc::new(std::sync::Mutex::new(std::collections::VecDeque::from([
+        0, 1, 1, hold, 2, 2, 0, 0,
+    ])));
+    let held = Arc::new(tokio::sync::Notify::new());
+    let release = Arc::new(tokio::sync::Notify::new());
+    let client = {
+        let (servers, route) = (servers.clone(), route.clone());
+        let (held, release) = (held.clone(), release.clone());
+        Client::with_options(
+            move |bytes: Vec<u8>| {
+                let (servers, held, release) = (servers.clone(), held.clone(), release.clone());
+                let next = route.lock().expect("lock").pop_front().expect("a route");
+                async move {
+                    // The held request goes to the second version.
+                    let answer = servers[if next == hold { 1 } else { next }].process(&bytes);
+                    if next == hold {
+                        held.notify_one();
+                        release.notified().await;
+                    }
+                    Ok::<_, TransportError>(answer)
+                }
+            },
+            ClientOptions::default().binary(true),
+        )
+    };
+    client.request(ping()).await.expect("a answered");
+    client.request(ping()).await.expect("b answered");
+    let waiting = tokio::spawn({
+        let client = client.clone();
+        async move { client.request(ping()).await }
+    });
+    held.notified().await;
+    client.request(ping()).await.expect("c answered");
+    client.request(ping()).await.expect("a answered again");
+    release.notify_one();
+    let answer = waiting.await.expect("joins").expect("b's answer decodes");
+    assert_eq!(Value::Object(answer.into_body()), json!({"Ok_": {}}));
+}
+
 #[test]
 fn clients_and_their_calls_can_cross_threads() {
     fn assert_send_sync<T: Send + Sync>(_: &T) {}

@@ -215,16 +215,22 @@ pub(crate) fn json_bytes(value: &Value) -> Vec<u8> {
 /// Two servers with different encodings: the conformance `binary` schema, and the same
 /// plus one function.
 pub(crate) fn rotating_servers() -> FakeServer {
-    use test_schema::{binary_conformance_schema, fields};
-    let main = binary_conformance_schema();
-    let mut alternate = main.clone();
-    let mut extra = test_schema::SchemaBuilder::new();
-    extra.function(
-        "fn.backwardsCompatibleChange",
-        fields(vec![]),
-        fields(vec![]),
-    );
-    let (_, _, functions, _) = telepact_schema::__unchecked::definitions_mut(&mut alternate);
-    functions.extend(extra.build().functions().iter().cloned());
+    let main = test_schema::binary_conformance_schema();
+    let alternate = with_function(&main, "fn.backwardsCompatibleChange");
     FakeServer::new(ServerBinary::new(main), ServerBinary::new(alternate))
+}
+
+/// `schema` plus the function `name` (no arguments, no result fields): another version
+/// with another encoding.
+pub(crate) fn with_function(
+    schema: &telepact_schema::Schema,
+    name: &str,
+) -> telepact_schema::Schema {
+    use test_schema::fields;
+    let mut extended = schema.clone();
+    let mut extra = test_schema::SchemaBuilder::new();
+    extra.function(name, fields(vec![]), fields(vec![]));
+    let (_, _, functions, _) = telepact_schema::__unchecked::definitions_mut(&mut extended);
+    functions.extend(extra.build().functions().iter().cloned());
+    extended
 }
