@@ -18,7 +18,8 @@ pub enum DecodeError {
     /// An integer key is not an id of the encoding.
     #[error("no field has id {0}")]
     UnknownFieldId(i128),
-    /// A map key is neither a string nor an integer field id.
+    /// A map key is neither a string nor an integer field id (shown as `rmpv` displays
+    /// it, its first 128 bytes and the length of the whole when longer).
     #[error("map key {0} is neither a string nor a field id")]
     UnsupportedKey(String),
     /// A MessagePack extension value outside a packed list.
@@ -279,8 +280,15 @@ fn key_text<'k>(
                 .and_then(|(encoding, id)| encoding.name(id));
             name.ok_or(DecodeError::UnknownFieldId(wide))
         }
-        other => Err(DecodeError::UnsupportedKey(other.to_string())),
+        other => Err(DecodeError::UnsupportedKey(described_key(other))),
     }
+}
+
+/// A map key that is neither a string nor an integer, as `rmpv` displays it, clipped:
+/// the key may be as long as the message, and its display five times longer, where the
+/// error's text goes to a log or back to the caller.
+pub(super) fn described_key(key: &Pack) -> String {
+    crate::logging::clipped(&key.to_string()).into_owned()
 }
 
 fn integer_to_i128(int: rmpv::Integer) -> i128 {

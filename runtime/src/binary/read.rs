@@ -11,7 +11,7 @@ use base64::Engine as _;
 use rmp::Marker;
 use serde_json::{Map, Value};
 
-use super::convert::{DecodeError, NameBudget, float_to_json};
+use super::convert::{DecodeError, NameBudget, described_key, float_to_json};
 use super::encoding::BinaryEncoding;
 use crate::base64_paths::{Base64Paths, BytesBelow};
 use crate::base64_text::BASE64;
@@ -458,7 +458,7 @@ impl<'a> Reader<'a> {
         }
     }
 
-    /// The value that starts here as `rmpv` displays it, for an error message. Its
+    /// The value that starts here as `rmpv` displays it, clipped, for an error message. Its
     /// nesting is checked first: `rmpv` recurses as deep as 1,024 levels, which overflows
     /// a thread's stack in an unoptimised build, and the bytes may not have been checked
     /// yet (a request read in one walk).
@@ -468,7 +468,7 @@ impl<'a> Reader<'a> {
             return error.to_string();
         }
         rmpv::decode::read_value(&mut self.bytes)
-            .map_or_else(|error| error.to_string(), |value| value.to_string())
+            .map_or_else(|error| error.to_string(), |key| described_key(&key))
     }
 }
 

@@ -128,6 +128,23 @@ fn an_odd_key_is_described_as_rmpv_displays_it() {
     assert_eq!(direct, converted);
 }
 
+#[test]
+fn a_huge_odd_key_is_described_clipped() {
+    for key in [
+        Pack::Binary(vec![7; 100_000]),
+        Pack::Array(vec![Pack::Nil; 100_000]),
+    ] {
+        let map = Pack::Map(vec![(key, Pack::Nil)]);
+        let (direct, converted) = both(&bytes_of(&map));
+        let Err(DecodeError::UnsupportedKey(described)) = &direct else {
+            panic!("refused: {direct:?}");
+        };
+        assert!(described.len() < 200, "{} bytes", described.len());
+        assert!(described.ends_with(" bytes)"), "{described}");
+        assert_eq!(direct, converted);
+    }
+}
+
 /// A value of `depth` maps and lists, alternately, around `nil`: in MessagePack and
 /// in JSON text.
 fn nested(depth: usize) -> (Vec<u8>, String) {
