@@ -130,8 +130,47 @@ impl BytesBelow {
     }
 
     /// The places in a map whose entries' places are `tree`.
-    pub(crate) fn in_map(tree: Map<String, Value>) -> Self {
+    fn in_map(tree: Map<String, Value>) -> Self {
         BytesBelow((!tree.is_empty()).then_some(Value::Object(tree)))
+    }
+}
+
+/// The places of a map's entries, gathered an entry at a time. An entry under the key
+/// `"*"` is named only where every other entry holds bytes at the same places: the
+/// header's `"*"` names every entry, so it would name a text beside it as bytes.
+#[derive(Debug, Default)]
+pub(crate) struct MapPlaces {
+    tree: Map<String, Value>,
+    entries: usize,
+    star: Option<Value>,
+}
+
+impl MapPlaces {
+    /// Adds the places of the entry under `key`.
+    pub(crate) fn add(&mut self, key: &str, below: BytesBelow) {
+        self.entries += 1;
+        if key == "*" {
+            self.star = below.0;
+        } else {
+            BytesBelow::join_at(&mut self.tree, key, below);
+        }
+    }
+
+    /// The places in the map.
+    pub(crate) fn finish(self) -> BytesBelow {
+        let MapPlaces {
+            mut tree,
+            entries,
+            star,
+        } = self;
+        if let Some(star) = star {
+            // Keys repeated in the map count once in `tree`, and then `"*"` is left out.
+            let others = entries - 1;
+            if tree.len() == others && tree.values().all(|places| *places == star) {
+                tree.insert("*".to_owned(), star);
+            }
+        }
+        BytesBelow::in_map(tree)
     }
 }
 

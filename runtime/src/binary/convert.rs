@@ -8,7 +8,7 @@ use telepact_schema::Schema;
 use super::encoding::BinaryEncoding;
 #[cfg(test)]
 use super::shape::Shape;
-use crate::base64_paths::{Base64Paths, BytesBelow};
+use crate::base64_paths::{Base64Paths, BytesBelow, MapPlaces};
 use crate::base64_text::BASE64;
 
 /// Why a MessagePack value has no JSON form under an encoding.
@@ -235,16 +235,16 @@ fn entries_bytes_below(
     encoding: &BinaryEncoding,
     names: &mut NameBudget,
 ) -> Result<BytesBelow, DecodeError> {
-    let mut tree = Map::new();
+    let mut places = MapPlaces::default();
     for (key, item) in entries {
         let key = key_text(key, Some(encoding))?;
         let below = pack_bytes_below(item, encoding, names)?;
         if below.holds_bytes() {
             names.spend(key)?;
         }
-        BytesBelow::join_at(&mut tree, key, below);
+        places.add(key, below);
     }
-    Ok(BytesBelow::in_map(tree))
+    Ok(places.finish())
 }
 
 fn pack_bytes_below(

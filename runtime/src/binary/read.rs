@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 
 use super::convert::{DecodeError, NameBudget, described_key, float_to_json};
 use super::encoding::BinaryEncoding;
-use crate::base64_paths::{Base64Paths, BytesBelow};
+use crate::base64_paths::{Base64Paths, BytesBelow, MapPlaces};
 use crate::base64_text::BASE64;
 use crate::message::{HEADER_ROOM, Headers};
 use crate::validate::JSON_NESTING_LIMIT;
@@ -357,16 +357,16 @@ impl<'a> Reader<'a> {
             }
             Head::Map(len) => {
                 let entries = depth.enter()?;
-                let mut tree = Map::new();
+                let mut places = MapPlaces::default();
                 for _ in 0..len {
                     let key = self.key_text(Some(encoding))?;
                     let below = self.bytes_below(encoding, entries)?;
                     if below.holds_bytes() {
                         self.names.spend(key)?;
                     }
-                    BytesBelow::join_at(&mut tree, key, below);
+                    places.add(key, below);
                 }
-                BytesBelow::in_map(tree)
+                places.finish()
             }
             // Anything else holds no binary: passed over from its head, as `skip` does.
             _ => {

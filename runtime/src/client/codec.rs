@@ -349,4 +349,51 @@ mod tests {
             }
         }
     }
+
+    /// A binary answer `{"Ok_": {entries}}`, in an encoding naming only `Ok_`.
+    fn answer_with_entries(entries: Vec<(&str, rmpv::Value)>) -> Vec<u8> {
+        use rmpv::Value as Pack;
+        let entries = entries
+            .into_iter()
+            .map(|(key, value)| (Pack::from(key), value))
+            .collect();
+        let headers = Pack::Map(vec![
+            (Pack::from("@bin_"), Pack::Array(vec![Pack::from(7)])),
+            (
+                Pack::from("@enc_"),
+                Pack::Map(vec![(Pack::from("Ok_"), Pack::from(0))]),
+            ),
+        ]);
+        let body = Pack::Map(vec![(Pack::from("Ok_"), Pack::Map(entries))]);
+        let mut bytes = Vec::new();
+        rmpv::encode::write_value(&mut bytes, &Pack::Array(vec![headers, body]))
+            .expect("writes to a Vec");
+        bytes
+    }
+
+    /// The places of the bytes `Message::marked_bytes` finds in a binary answer.
+    fn marked_in(answer: &[u8]) -> Vec<Vec<String>> {
+        let state = Mutex::new(BinaryState::default());
+        let message = decode_response(answer, &state, &[]).expect("decodes");
+        let marked = message.marked_bytes().expect("the header fits");
+        marked.into_iter().map(|bytes| bytes.path).collect()
+    }
+
+    #[test]
+    fn bytes_under_a_literal_star_key_name_no_sibling_that_is_not_bytes() {
+        use rmpv::Value as Pack;
+        let path = |key: &str| vec!["Ok_".to_string(), key.to_string()];
+        // `"*"` in the header names every entry: a text beside it is no bytes.
+        let mixed = answer_with_entries(vec![
+            ("*", Pack::Binary(vec![1, 2])),
+            ("note", Pack::from("dGV4dA==")),
+        ]);
+        assert!(!marked_in(&mixed).contains(&path("note")));
+        // Where every entry is bytes, all are named, the literal key among them.
+        let all_bytes = answer_with_entries(vec![
+            ("a", Pack::Binary(vec![3])),
+            ("*", Pack::Binary(vec![1, 2])),
+        ]);
+        assert_eq!(marked_in(&all_bytes), [path("a"), path("*")]);
+    }
 }
