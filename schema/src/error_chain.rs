@@ -3,9 +3,8 @@
 use std::error::Error;
 use std::fmt;
 
-/// An error and each of its causes ([`Error::source`]), joined by `: ` on one line (the
-/// lines of a text that spans several joined by `; `), as a command line or a log line
-/// shows why something failed:
+/// An error and each of its causes ([`Error::source`]), joined by `: ` on one line, as a
+/// command line or a log line shows why something failed:
 /// `cannot read api/x.telepact.yaml: No such file or directory (os error 2)`.
 ///
 /// The Telepact crates' errors follow Rust's convention: `Display` says what failed at its
@@ -29,10 +28,10 @@ pub struct ErrorChain<'a>(pub &'a (dyn Error + 'a));
 
 impl fmt::Display for ErrorChain<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut line = one_line(&self.0.to_string());
+        let mut line = self.0.to_string();
         let mut cause = self.0.source();
         while let Some(next) = cause {
-            let text = one_line(&next.to_string());
+            let text = next.to_string();
             if !line.contains(&text) {
                 line.push_str(": ");
                 line.push_str(&text);
@@ -41,20 +40,6 @@ impl fmt::Display for ErrorChain<'_> {
         }
         f.write_str(&line)
     }
-}
-
-/// `text` on one line: a dependency's error may span several (the `redis` crate's
-/// parse error does), each then joined by `; `, blank ones left out.
-fn one_line(text: &str) -> String {
-    if !text.contains(['\n', '\r']) {
-        return text.to_string();
-    }
-    let lines: Vec<&str> = text
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty())
-        .collect();
-    lines.join("; ")
 }
 
 #[cfg(test)]
@@ -85,18 +70,5 @@ mod tests {
         assert_eq!(ErrorChain(&repeating).to_string(), "wrapped: disk on fire");
         let alone = std::io::Error::other("alone");
         assert_eq!(ErrorChain(&alone).to_string(), "alone");
-    }
-
-    /// A cause spanning lines (the `redis` crate's parse error) is joined onto the one
-    /// line, where its later lines stood alone under it.
-    #[test]
-    fn a_cause_of_several_lines_is_shown_on_the_one_line() {
-        let error = Middle(std::io::Error::other(
-            "Parse error at 1\r\nUnexpected `72`\n\n",
-        ));
-        assert_eq!(
-            ErrorChain(&error).to_string(),
-            "middle: Parse error at 1; Unexpected `72`"
-        );
     }
 }

@@ -141,3 +141,32 @@ pub fn builder(auth: Authenticator, users: MemoryUsers) -> Result<ServerBuilder,
         // `ErrorUnknown_` rather than holding its connection.
         .request_timeout(REQUEST_TIMEOUT))
 }
+
+/// `error` with its causes as the binaries end with it: `error: ` and one line, even
+/// when a dependency's error spans lines (the `redis` crate's, for a `--redis` peer that
+/// is not Redis), each of its lines then joined by `; `.
+pub fn error_line(error: &dyn std::error::Error) -> String {
+    let chain = telepact::ErrorChain(error).to_string();
+    let lines: Vec<&str> = chain
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect();
+    format!("error: {}", lines.join("; "))
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(Debug, thiserror::Error)]
+    #[error("redis store could not connect")]
+    struct Connect(#[source] std::io::Error);
+
+    #[test]
+    fn an_error_of_several_lines_ends_a_binary_in_one() {
+        let cause = std::io::Error::other("Parse error at 1\r\nUnexpected `72`\n\n");
+        assert_eq!(
+            super::error_line(&Connect(cause)),
+            "error: redis store could not connect: Parse error at 1; Unexpected `72`"
+        );
+    }
+}

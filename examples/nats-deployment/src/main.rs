@@ -134,11 +134,8 @@ async fn main() -> ExitCode {
         Err(error) => {
             // On stderr whatever `RUST_LOG` says: a filter that hides errors (`off`, or a
             // misspelt level read as a target) must not hide why the process ended.
-            let _ = writeln!(
-                std::io::stderr(),
-                "error: {}",
-                telepact::ErrorChain(&*error)
-            );
+            let line = telepact_auth_example::error_line(&*error);
+            let _ = writeln!(std::io::stderr(), "{line}");
             ExitCode::FAILURE
         }
     }
