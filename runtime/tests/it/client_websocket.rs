@@ -287,21 +287,28 @@ pub(crate) fn slow_server(delay: std::time::Duration) -> telepact::Server {
         .expect("server builds")
 }
 
-/// Serves `server` with `options` and opens a WebSocket session on its endpoint; returns
-/// the session, the server's stop handle and its serving task.
-async fn session_with(
-    server: telepact::Server,
-    options: telepact::http::ServeOptions,
-) -> (
+/// A WebSocket session on a server's endpoint, the server's stop handle and its serving task.
+pub(crate) type Session = (
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     tokio::sync::oneshot::Sender<()>,
     tokio::task::JoinHandle<std::io::Result<()>>,
-) {
+);
+
+/// Serves `server` with `options` and opens a WebSocket session on its endpoint.
+async fn session_with(server: telepact::Server, options: telepact::http::ServeOptions) -> Session {
     use telepact::http::{self, HttpOptions};
 
-    let app = http::router(server, &HttpOptions::default());
+    app_session(http::router(server, &HttpOptions::default()), options).await
+}
+
+/// Serves `app` with `options` on a free loopback port and opens a WebSocket session on
+/// the endpoint's default path.
+pub(crate) async fn app_session(
+    app: axum::Router,
+    options: telepact::http::ServeOptions,
+) -> Session {
     let (port, stop, serving) = crate::http_transport::serve_app(app, options).await;
-    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
+    let url = format!("ws://127.0.0.1:{port}{}", telepact::http::DEFAULT_PATH);
     let (socket, _) = tokio_tungstenite::connect_async(url)
         .await
         .expect("connects");
@@ -493,12 +500,7 @@ async fn session_on(
     tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>,
     tokio::sync::oneshot::Sender<()>,
 ) {
-    let options = telepact::http::ServeOptions::default();
-    let (port, stop, _serving) = crate::http_transport::serve_app(app, options).await;
-    let url = format!("ws://127.0.0.1:{port}{}", telepact::http::DEFAULT_PATH);
-    let (socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
+    let (socket, stop, _serving) = app_session(app, telepact::http::ServeOptions::default()).await;
     (socket, stop)
 }
 

@@ -61,11 +61,7 @@ async fn a_message_unanswered_at_the_shutdown_deadline_is_dropped_with_its_sessi
     let server = stuck_server(Arc::clone(&entered), Arc::clone(&given_up));
     let app = http::router(server, &HttpOptions::default());
     let options = ServeOptions::default().grace(Duration::from_millis(100));
-    let (port, stop, serving) = crate::http_transport::serve_app(app, options).await;
-    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
+    let (mut socket, stop, serving) = crate::client_websocket::app_session(app, options).await;
     socket
         .send(Frame::text(r#"[{}, {"fn.stuck": {}}]"#))
         .await
@@ -116,11 +112,7 @@ async fn a_session_whose_answer_is_not_taken_is_dropped_at_the_shutdown_deadline
     };
     let app = axum::Router::new().route(http::DEFAULT_PATH, axum::routing::get(upgrade));
     let options = ServeOptions::default().grace(Duration::from_millis(100));
-    let (port, stop, serving) = crate::http_transport::serve_app(app, options).await;
-    let url = format!("ws://127.0.0.1:{port}{}", http::DEFAULT_PATH);
-    let (mut socket, _) = tokio_tungstenite::connect_async(url)
-        .await
-        .expect("connects");
+    let (mut socket, stop, serving) = crate::client_websocket::app_session(app, options).await;
     for _ in 0..32 {
         socket.send(Frame::text("[{}, {}]")).await.expect("sent");
     }
