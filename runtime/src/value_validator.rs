@@ -11,7 +11,8 @@ use telepact_schema::{FunctionId, Schema, TypeExpr, TypeKind, TypeName};
 
 use crate::message::Headers;
 use crate::validate::{
-    Compiled, Expect, ValidationFailure, Validator, check_response_headers, write_value,
+    AddedFields, Compiled, Expect, ValidationFailure, Validator, check_response_headers,
+    write_value,
 };
 
 /// The suffix of a function's result type name: `fn.x.->`.
@@ -124,15 +125,35 @@ impl ValueValidator {
         Ok(written.then_some(out))
     }
 
-    /// The failures of `headers` as the response headers of `function` (`fn.x`), as
-    /// the server checks its own; `None` when the schema has no such function.
-    pub(crate) fn response_header_failures(
+    /// The failures of `result` as an answer of `function` (`fn.x`) read by a client: as
+    /// the server checks its own, but for keys the schema does not declare, which a
+    /// newer server may add. `None` when the schema has no such function.
+    pub(crate) fn answer_failures(
+        &self,
+        function: &str,
+        result: &Value,
+    ) -> Option<Vec<ValidationFailure>> {
+        let id = self.compiled.function_id(function)?;
+        let mut validator =
+            Validator::new(&self.compiled, Some(id)).with_added_fields(AddedFields::Allowed);
+        validator.check_union(&self.compiled.function(id).result, result);
+        Some(validator.into_failures())
+    }
+
+    /// The failures of `headers` as the response headers of `function` read by a
+    /// client, as [`answer_failures`](Self::answer_failures) checks its result.
+    pub(crate) fn answer_header_failures(
         &self,
         function: &str,
         headers: &Headers,
     ) -> Option<Vec<ValidationFailure>> {
         let id = self.compiled.function_id(function)?;
-        Some(check_response_headers(&self.compiled, headers, id))
+        Some(check_response_headers(
+            &self.compiled,
+            headers,
+            id,
+            AddedFields::Allowed,
+        ))
     }
 
     fn resolve(&self, type_name: &str) -> Result<Target, UnknownType> {

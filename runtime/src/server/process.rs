@@ -27,7 +27,7 @@ use crate::message::{Headers, Message};
 use crate::refusal::Refusal;
 use crate::router::{HandlerError, TypedInputs};
 use crate::validate::{
-    FunctionEntry, Selector, ValidationFailure, Validator, body_nests_too_deep,
+    AddedFields, FunctionEntry, Selector, ValidationFailure, Validator, body_nests_too_deep,
     check_request_headers, check_response_headers, header_nests_too_deep, name_result_bytes,
     with_sorted_names,
 };
@@ -422,7 +422,8 @@ impl Inner {
             };
         }
 
-        let failures = check_response_headers(&self.compiled, &result.headers, id);
+        let failures =
+            check_response_headers(&self.compiled, &result.headers, id, AddedFields::Refused);
         if !failures.is_empty() {
             return self.invalid_response(
                 ErrorKind::ResponseHeaders,

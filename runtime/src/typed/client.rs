@@ -17,7 +17,7 @@ use super::server::DecodeError;
 use crate::client::{Client, ClientError};
 use crate::message::{Headers, Message};
 use crate::non_finite;
-use crate::validate::{Reason, ValidationFailure};
+use crate::validate::ValidationFailure;
 use crate::value_validator::ValueValidator;
 
 /// A typed response: the function's result and the response headers.
@@ -286,10 +286,10 @@ where
 /// may add fields to a result; the types leave it out. A function `answers` does not
 /// know (one of another schema) is left to its types.
 fn check_answer(function: &str, answers: &ValueValidator, body: &Value) -> Result<(), CallError> {
-    let Ok(failures) = answers.validate(&format!("{function}.->"), body) else {
-        return Ok(());
-    };
-    refuse_failures(function, "response body", &failures)
+    match answers.answer_failures(function, body) {
+        Some(failures) => refuse_failures(function, "response body", &failures),
+        None => Ok(()),
+    }
 }
 
 /// Refuses response headers `answers` refuses, as [`check_answer`] a result: the
@@ -299,29 +299,22 @@ fn check_answer_headers(
     answers: &ValueValidator,
     headers: &Headers,
 ) -> Result<(), CallError> {
-    match answers.response_header_failures(function, headers) {
+    match answers.answer_header_failures(function, headers) {
         Some(failures) => refuse_failures(function, "response headers", &failures),
         None => Ok(()),
     }
 }
 
-/// The call's error for `failures` of the `part` of an answer, left out those of keys
-/// the schema does not declare; `Ok` when there are no others.
+/// The call's error for `failures` of the `part` of an answer; `Ok` when there are none.
 fn refuse_failures(
     function: &str,
     part: &'static str,
     failures: &[ValidationFailure],
 ) -> Result<(), CallError> {
-    // A full list of added keys may have left out a failure past it: then the types,
-    // which refuse most of what the schema does, are the check.
-    let refused: Vec<String> = failures
-        .iter()
-        .filter(|failure| !matches!(failure.reason, Reason::ObjectKeyDisallowed))
-        .map(described)
-        .collect();
-    if refused.is_empty() {
+    if failures.is_empty() {
         return Ok(());
     }
+    let refused: Vec<String> = failures.iter().map(described).collect();
     let reason = format!("the schema refuses it: {}", refused.join("; "));
     Err(DecodeError {
         function: function.into(),

@@ -7,7 +7,7 @@ use crate::message::Headers;
 
 use super::compiled::{Compiled, HeaderSet};
 use super::failure::{Reason, ValidationFailure};
-use super::value::{Seg, Validator};
+use super::value::{AddedFields, Seg, Validator};
 
 /// Validates request headers for `function`, in the headers' order. A header checked
 /// as the request was read is not read into values to check again.
@@ -21,6 +21,7 @@ pub(crate) fn check_request_headers(
         &compiled.request_headers,
         || headers.unchecked(),
         function,
+        AddedFields::Refused,
     )
 }
 
@@ -32,9 +33,16 @@ pub(crate) fn check_response_headers(
     compiled: &Compiled,
     headers: &Headers,
     function: FunctionId,
+    added_fields: AddedFields,
 ) -> Vec<ValidationFailure> {
     let all = || headers.iter().map(|(name, value)| (name, Some(value)));
-    check_headers(compiled, &compiled.response_headers, all, Some(function))
+    check_headers(
+        compiled,
+        &compiled.response_headers,
+        all,
+        Some(function),
+        added_fields,
+    )
 }
 
 /// Validates `headers` (each value `None` when it needs no check of its type) against
@@ -44,6 +52,7 @@ fn check_headers<'h, I>(
     declared: &HeaderSet,
     headers: impl Fn() -> I,
     function: Option<FunctionId>,
+    added_fields: AddedFields,
 ) -> Vec<ValidationFailure>
 where
     I: Iterator<Item = (&'h str, Option<&'h Value>)>,
@@ -54,7 +63,7 @@ where
     if !headers().any(needs_check) {
         return Vec::new();
     }
-    let mut validator = Validator::new(compiled, function);
+    let mut validator = Validator::new(compiled, function).with_added_fields(added_fields);
     for (name, value) in headers() {
         if !name.starts_with('@') {
             validator.fail(

@@ -25,7 +25,7 @@ pub(crate) use nesting::{
 pub(crate) use possible_select::possible_select;
 pub(crate) use read::{JSON_NESTING_LIMIT, NotRead, read_checked, readable};
 pub(crate) use select::{Selector, with_sorted_names};
-pub(crate) use value::Validator;
+pub(crate) use value::{AddedFields, Validator};
 pub(crate) use write::{
     Expect, KeyText, NotWritten, write_result, write_result_binary, write_value,
 };

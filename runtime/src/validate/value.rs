@@ -60,6 +60,17 @@ pub(crate) struct Validator<'s, 'v> {
     failure_path_bytes: usize,
     /// With [`collecting_bytes`](Self::collecting_bytes): where valid bytes values are.
     bytes: Option<Base64Paths>,
+    /// Whether a struct's keys the schema does not declare are refused.
+    added_fields: AddedFields,
+}
+
+/// What a check does with a struct's keys the schema does not declare.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum AddedFields {
+    /// `ObjectKeyDisallowed`, as the protocol has it.
+    Refused,
+    /// Passed over: a client reading a newer server's answer, which may add fields.
+    Allowed,
 }
 
 impl<'s, 'v> Validator<'s, 'v> {
@@ -72,7 +83,14 @@ impl<'s, 'v> Validator<'s, 'v> {
             failures: Vec::new(),
             failure_path_bytes: 0,
             bytes: None,
+            added_fields: AddedFields::Refused,
         }
+    }
+
+    /// Passes over a struct's keys the schema does not declare (see [`AddedFields`]).
+    pub(crate) fn with_added_fields(mut self, added_fields: AddedFields) -> Self {
+        self.added_fields = added_fields;
+        self
     }
 
     pub(crate) fn with_select(mut self, select: Option<&'v Map<String, Value>>) -> Self {
@@ -271,7 +289,9 @@ impl<'s, 'v> Validator<'s, 'v> {
         let mut expected = 0;
         for (key, item) in actual {
             let Some((index, field)) = fields.find_from(key, expected) else {
-                self.fail(&[Seg::Key(key)], Reason::ObjectKeyDisallowed);
+                if self.added_fields == AddedFields::Refused {
+                    self.fail(&[Seg::Key(key)], Reason::ObjectKeyDisallowed);
+                }
                 continue;
             };
             expected = index + 1;
